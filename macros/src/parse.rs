@@ -1,0 +1,304 @@
+//! Stage 1: the attribute's options and the function's signature, checked against what the
+//! later stages support. Every problem becomes a spanned error; nothing here panics.
+
+use proc_macro2::TokenStream;
+use syn::punctuated::Punctuated;
+use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Token, Type};
+
+use crate::errors::Errors;
+use crate::ir::Kind;
+
+/// `#[differentiate(wrt(a, b))]`.
+#[derive(Default)]
+pub struct Options {
+    /// The parameters to differentiate; `None` means every float parameter.
+    pub wrt: Option<Vec<Ident>>,
+}
+
+pub fn options(attr: TokenStream, errors: &mut Errors) -> Options {
+    let mut options = Options::default();
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("wrt") {
+            if options.wrt.is_some() {
+                return Err(
+                    meta.error("`wrt(...)` is given twice; list all parameters in one `wrt(...)`")
+                );
+            }
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+            options.wrt = Some(names.into_iter().collect());
+            Ok(())
+        } else {
+            let path = &meta.path;
+            let name = quote::quote!(#path).to_string().replace(' ', "");
+            let hint = if edit_distance(&name, "wrt") <= 2 || name.contains("wrt") {
+                " (did you mean `wrt`?)"
+            } else {
+                ""
+            };
+            Err(meta.error(format!(
+                "unknown option `{name}` of #[differentiate]{hint}; the only option is `wrt(param, ...)`, which names the parameters to differentiate"
+            )))
+        }
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, attr) {
+        errors.push(error);
+    }
+    options
+}
+
+/// A checked parameter.
+pub struct Param {
+    pub ident: Ident,
+    pub ty: Type,
+    /// Its gradient's type, for a float-valued parameter; `None` for data (integers, ...).
+    pub grad_ty: Option<Type>,
+    /// Whether the gradient struct gets a field for it (float-valued and, with `wrt`, named).
+    pub differentiated: bool,
+    pub kind: Kind,
+}
+
+/// A checked signature: what the later stages and the emitter need.
+pub struct Signature<'a> {
+    pub item: &'a ItemFn,
+    pub params: Vec<Param>,
+    /// The float return type: the type of the value and of `seed`.
+    pub ret: Type,
+}
+
+pub fn signature<'a>(
+    item: &'a ItemFn,
+    options: &Options,
+    errors: &mut Errors,
+) -> Option<Signature<'a>> {
+    let sig = &item.sig;
+    let before = errors.len();
+    if let Some(token) = &sig.asyncness {
+        errors.at(token, "`async fn` cannot be differentiated: make the computation a plain `fn` and differentiate that");
+    }
+    if let Some(token) = &sig.unsafety {
+        errors.at(token, "`unsafe fn` cannot be differentiated: #[differentiate] needs to see every operation; move the unsafe part into a function with its own rule");
+    }
+    if let Some(abi) = &sig.abi {
+        errors.at(abi, "`extern` functions cannot be differentiated: differentiate a plain Rust function and call it from the `extern` one");
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.at(variadic, "variadic functions cannot be differentiated");
+    }
+    if let Some(param) = sig.generics.type_params().next() {
+        errors.at(
+            param,
+            "generic type parameters are not supported yet by #[differentiate]; write the function for `f64` or `f32`",
+        );
+    }
+
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(receiver) => errors.at(
+                receiver,
+                "methods are not supported yet by #[differentiate]; write a free function that takes the value as a parameter",
+            ),
+            FnArg::Typed(typed) => {
+                let ident = match &*typed.pat {
+                    Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+                    other => {
+                        errors.at(other, "only plain parameter names (`x: f64`) are supported by #[differentiate]; destructure inside the body instead");
+                        continue;
+                    }
+                };
+                if let Some(class) = classify(&typed.ty, errors) {
+                    params.push(Param {
+                        differentiated: class.grad_ty.is_some(),
+                        ident,
+                        ty: (*typed.ty).clone(),
+                        grad_ty: class.grad_ty,
+                        kind: class.kind,
+                    });
+                }
+            }
+        }
+    }
+
+    if let Some(wrt) = &options.wrt {
+        for name in wrt {
+            match params.iter().find(|p| p.ident == *name) {
+                None => errors.at(
+                    name,
+                    format!(
+                        "`{name}` in `wrt(...)` is not a parameter of `{}`",
+                        sig.ident
+                    ),
+                ),
+                Some(p) if p.grad_ty.is_none() => {
+                    let ty = &p.ty;
+                    errors.at(
+                        name,
+                        format!(
+                            "`{name}` has type `{}`, which has no derivative; `wrt(...)` can only name float-valued parameters",
+                            quote::quote!(#ty)
+                        ),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+        for p in &mut params {
+            p.differentiated = p.grad_ty.is_some() && wrt.contains(&p.ident);
+        }
+    }
+
+    let ret = match &sig.output {
+        ReturnType::Default => {
+            errors.at_span(
+                sig.paren_token.span.close(),
+                "a differentiated function must return a float (`-> f64` or `-> f32`): its gradient is the derivative of that value",
+            );
+            None
+        }
+        ReturnType::Type(_, ty) if scalar_float(ty) => Some((**ty).clone()),
+        ReturnType::Type(_, ty) => {
+            errors.at(
+                ty,
+                format!(
+                    "`{}` is not a float: #[differentiate] needs a function that returns `f64` or `f32`",
+                    quote::quote!(#ty)
+                ),
+            );
+            None
+        }
+    };
+    if errors.len() > before {
+        return None;
+    }
+    Some(Signature {
+        item,
+        params,
+        ret: ret?,
+    })
+}
+
+struct Class {
+    grad_ty: Option<Type>,
+    kind: Kind,
+}
+
+/// What a parameter's type means for differentiation, or an error for types not supported.
+fn classify(ty: &Type, errors: &mut Errors) -> Option<Class> {
+    match ty {
+        Type::Paren(inner) => classify(&inner.elem, errors),
+        Type::Group(inner) => classify(&inner.elem, errors),
+        Type::Reference(r) if r.mutability.is_some() => {
+            errors.at(
+                r,
+                "`&mut` parameters are not supported: mutation through a reference cannot be differentiated yet; take the value (or `&`) and return the result instead",
+            );
+            None
+        }
+        Type::Reference(r) => {
+            if scalar_float(&r.elem) {
+                Some(Class {
+                    grad_ty: Some((*r.elem).clone()),
+                    kind: Kind::Ref,
+                })
+            } else if inactive(&r.elem) {
+                Some(Class {
+                    grad_ty: None,
+                    kind: Kind::Ref,
+                })
+            } else {
+                unsupported_param(ty, errors)
+            }
+        }
+        _ if scalar_float(ty) => Some(Class {
+            grad_ty: Some(ty.clone()),
+            kind: Kind::Copy,
+        }),
+        _ if inactive(ty) => Some(Class {
+            grad_ty: None,
+            kind: if copy_primitive(ty) {
+                Kind::Copy
+            } else {
+                Kind::Owned
+            },
+        }),
+        _ => unsupported_param(ty, errors),
+    }
+}
+
+fn unsupported_param(ty: &Type, errors: &mut Errors) -> Option<Class> {
+    errors.at(
+        ty,
+        format!(
+            "parameter type `{}` is not supported yet by #[differentiate]; supported: `f64`, `f32`, `&f64`, `&f32`, and integer, `bool`, `char` or string data (not differentiated)",
+            quote::quote!(#ty)
+        ),
+    );
+    None
+}
+
+fn last_ident(ty: &Type) -> Option<&Ident> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| &s.ident),
+        _ => None,
+    }
+}
+
+/// `f32` or `f64`.
+pub fn scalar_float(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && (p.path.is_ident("f64") || p.path.is_ident("f32")))
+}
+
+const COPY_PRIMITIVES: &[&str] = &[
+    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "bool",
+    "char",
+];
+
+fn copy_primitive(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && COPY_PRIMITIVES.iter().any(|n| p.path.is_ident(n)))
+}
+
+/// Types that carry no derivative: integers, `bool`, `char`, strings, and slices, arrays
+/// or `Vec`s of those.
+fn inactive(ty: &Type) -> bool {
+    match ty {
+        Type::Slice(s) => inactive(&s.elem),
+        Type::Array(a) => inactive(&a.elem),
+        Type::Reference(r) => r.mutability.is_none() && inactive(&r.elem),
+        Type::Paren(p) => inactive(&p.elem),
+        _ if copy_primitive(ty) => true,
+        _ => match last_ident(ty) {
+            Some(ident) if ident == "str" || ident == "String" => true,
+            Some(ident) if ident == "Vec" => single_type_argument(ty).is_some_and(inactive),
+            _ => false,
+        },
+    }
+}
+
+fn single_type_argument(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
+        _ => None,
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}

@@ -1,0 +1,105 @@
+use crate::Real;
+
+/// A type whose values can be differentiated: it names the type of its gradient and can
+/// make a zero gradient shaped like a given value.
+///
+/// The generated adjoint starts every adjoint at `zeros_like(&primal)` and accumulates into
+/// it, so the shape of a gradient (a vector's length, a matrix's dimensions) always comes
+/// from the primal value, never from type information the macro does not have.
+pub trait Differentiable {
+    /// The gradient's type: `Self` for scalars and owned containers, the owned form for
+    /// borrowed data (`Vec<f64>` for `[f64]`).
+    type Grad;
+
+    /// A zero gradient with the shape of `self`.
+    fn zeros_like(&self) -> Self::Grad;
+
+    /// The starting value of an intermediate adjoint, which always receives at least one
+    /// contribution before it is read. For floats this is `-0.0`, the exact additive
+    /// identity (`-0.0 + x == x` for every `x`, including `+0.0`), so the optimiser can fold
+    /// the first accumulation away; `+0.0 + x` it may not, because of `x = -0.0`.
+    #[inline(always)]
+    fn zero_adjoint(&self) -> Self::Grad {
+        self.zeros_like()
+    }
+}
+
+/// Adding one adjoint into another (the total-derivative chain rule).
+pub trait Accumulate {
+    /// `self += other`.
+    fn accumulate(&mut self, other: &Self);
+}
+
+impl Differentiable for f32 {
+    type Grad = f32;
+    #[inline(always)]
+    fn zeros_like(&self) -> f32 {
+        0.0
+    }
+    #[inline(always)]
+    fn zero_adjoint(&self) -> f32 {
+        -0.0
+    }
+}
+
+impl Accumulate for f32 {
+    #[inline(always)]
+    fn accumulate(&mut self, other: &f32) {
+        *self += *other;
+    }
+}
+
+impl Differentiable for f64 {
+    type Grad = f64;
+    #[inline(always)]
+    fn zeros_like(&self) -> f64 {
+        0.0
+    }
+    #[inline(always)]
+    fn zero_adjoint(&self) -> f64 {
+        -0.0
+    }
+}
+
+impl Accumulate for f64 {
+    #[inline(always)]
+    fn accumulate(&mut self, other: &f64) {
+        *self += *other;
+    }
+}
+
+impl<T: Differentiable + ?Sized> Differentiable for &T {
+    type Grad = T::Grad;
+    #[inline(always)]
+    fn zeros_like(&self) -> T::Grad {
+        (**self).zeros_like()
+    }
+    #[inline(always)]
+    fn zero_adjoint(&self) -> T::Grad {
+        (**self).zero_adjoint()
+    }
+}
+
+/// A zero gradient shaped like `value` (see [`Differentiable`]).
+#[inline(always)]
+pub fn zeros_like<T: Differentiable + ?Sized>(value: &T) -> T::Grad {
+    value.zeros_like()
+}
+
+/// The starting value of an intermediate adjoint (see [`Differentiable::zero_adjoint`]).
+#[inline(always)]
+pub fn zero_adjoint<T: Differentiable + ?Sized>(value: &T) -> T::Grad {
+    value.zero_adjoint()
+}
+
+/// `*adjoint += contribution`.
+#[inline(always)]
+pub fn accumulate<G: Accumulate>(adjoint: &mut G, contribution: &G) {
+    adjoint.accumulate(contribution);
+}
+
+/// The seed of a scalar gradient: ∂L/∂L = 1.
+#[inline(always)]
+pub fn one<T: Real>() -> T {
+    T::one()
+}

@@ -1,0 +1,39 @@
+use core::fmt::{Debug, Display};
+use core::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+
+use num_traits::{Float, FloatConst, NumCast};
+
+/// A floating-point scalar that tapeless differentiates: `f32` or `f64`.
+///
+/// The math comes from [`num_traits::Float`] (backed by `libm` without `std`), so the
+/// rules work on `no_std` targets.
+pub trait Real:
+    Float
+    + FloatConst
+    + NumCast
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Default
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+{
+    /// The constant 2 (used by several rules).
+    #[inline(always)]
+    fn two() -> Self {
+        Self::one() + Self::one()
+    }
+
+    /// Converts an `f64` constant into this type (exact for `f64`, rounded for `f32`).
+    #[inline(always)]
+    fn from_f64(value: f64) -> Self {
+        <Self as NumCast>::from(value).unwrap_or_else(Self::nan)
+    }
+}
+
+impl Real for f32 {}
+impl Real for f64 {}

@@ -1,0 +1,219 @@
+//! VJP rules for scalar operators and the float methods of `f32`/`f64`.
+//!
+//! Each rule accumulates `ȳ · ∂y/∂arg` into the adjoint of one argument; the signature
+//! convention is described in the crate documentation. The math is in the doc line of
+//! each rule. Conventions where the derivative is undefined:
+//!
+//! | function | point | convention |
+//! |---|---|---|
+//! | `abs` | x = 0 | derivative 0 (the minimum-norm subgradient) |
+//! | `max`, `min`, `clamp` | ties | the adjoint is split evenly between the tied arguments |
+//! | `hypot` | (0, 0) | derivative 0 |
+//! | `sqrt`, `cbrt` | x = 0 | IEEE result: ȳ/0 = ±∞ (NaN when ȳ = 0) |
+//! | `powf` w.r.t. the exponent | xⁿ = 0 | 0 (the limit from x > 0) |
+//! | `signum`, `floor`, `ceil`, `round`, `trunc` | everywhere | 0 (piecewise constant: no adjoint code is emitted) |
+
+use crate::Real;
+
+/// Defines a one-argument rule `$name(d_x, x, y, d_y)` whose contribution is `$body`.
+macro_rules! unary_rules {
+    ($($(#[$doc:meta])* $name:ident => |$x:ident, $y:ident, $d:ident| $body:expr;)*) => {$(
+        $(#[$doc])*
+        #[inline(always)]
+        pub fn $name<T: Real>(d_x: &mut T, $x: &T, $y: &T, $d: &T) {
+            #[allow(unused_variables)]
+            let ($x, $y, $d) = (*$x, *$y, *$d);
+            *d_x += $body;
+        }
+    )*};
+}
+
+unary_rules! {
+    /// y = −x: x̄ −= ȳ.
+    neg_vjp => |x, y, d| -d;
+    /// y = sin x: x̄ += ȳ·cos x.
+    sin_vjp => |x, y, d| d * x.cos();
+    /// y = cos x: x̄ −= ȳ·sin x.
+    cos_vjp => |x, y, d| -(d * x.sin());
+    /// y = tan x: x̄ += ȳ·(1 + y²).
+    tan_vjp => |x, y, d| d * (T::one() + y * y);
+    /// y = asin x: x̄ += ȳ/√(1 − x²).
+    asin_vjp => |x, y, d| d / (T::one() - x * x).sqrt();
+    /// y = acos x: x̄ −= ȳ/√(1 − x²).
+    acos_vjp => |x, y, d| -(d / (T::one() - x * x).sqrt());
+    /// y = atan x: x̄ += ȳ/(1 + x²).
+    atan_vjp => |x, y, d| d / (T::one() + x * x);
+    /// y = sinh x: x̄ += ȳ·cosh x.
+    sinh_vjp => |x, y, d| d * x.cosh();
+    /// y = cosh x: x̄ += ȳ·sinh x.
+    cosh_vjp => |x, y, d| d * x.sinh();
+    /// y = tanh x: x̄ += ȳ·(1 − y²).
+    tanh_vjp => |x, y, d| d * (T::one() - y * y);
+    /// y = asinh x: x̄ += ȳ/√(x² + 1).
+    asinh_vjp => |x, y, d| d / (x * x + T::one()).sqrt();
+    /// y = acosh x: x̄ += ȳ/√(x² − 1).
+    acosh_vjp => |x, y, d| d / (x * x - T::one()).sqrt();
+    /// y = atanh x: x̄ += ȳ/(1 − x²).
+    atanh_vjp => |x, y, d| d / (T::one() - x * x);
+    /// y = eˣ: x̄ += ȳ·y.
+    exp_vjp => |x, y, d| d * y;
+    /// y = 2ˣ: x̄ += ȳ·y·ln 2.
+    exp2_vjp => |x, y, d| d * y * T::LN_2();
+    /// y = eˣ − 1: x̄ += ȳ·(y + 1).
+    exp_m1_vjp => |x, y, d| d * (y + T::one());
+    /// y = ln x: x̄ += ȳ/x.
+    ln_vjp => |x, y, d| d / x;
+    /// y = ln(1 + x): x̄ += ȳ/(1 + x).
+    ln_1p_vjp => |x, y, d| d / (T::one() + x);
+    /// y = log₁₀ x: x̄ += ȳ/(x·ln 10).
+    log10_vjp => |x, y, d| d / (x * T::LN_10());
+    /// y = log₂ x: x̄ += ȳ/(x·ln 2).
+    log2_vjp => |x, y, d| d / (x * T::LN_2());
+    /// y = √x: x̄ += ȳ/(2y).
+    sqrt_vjp => |x, y, d| d / (T::two() * y);
+    /// y = ∛x: x̄ += ȳ/(3y²).
+    cbrt_vjp => |x, y, d| d / (T::from_f64(3.0) * y * y);
+    /// y = 1/x: x̄ −= ȳ·y².
+    recip_vjp => |x, y, d| -(d * y * y);
+    /// y = |x|: x̄ += ȳ·sign(x), with sign(0) = 0.
+    abs_vjp => |x, y, d| if x > T::zero() { d } else if x < T::zero() { -d } else { T::zero() };
+    /// y = x·180/π: x̄ += ȳ·180/π.
+    to_degrees_vjp => |x, y, d| d * (T::from_f64(180.0) / T::PI());
+    /// y = x·π/180: x̄ += ȳ·π/180.
+    to_radians_vjp => |x, y, d| d * (T::PI() / T::from_f64(180.0));
+    /// y = x − trunc x: x̄ += ȳ (almost everywhere).
+    fract_vjp => |x, y, d| d;
+    /// y = x (a copy or an identity conversion): x̄ += ȳ.
+    identity_vjp => |x, y, d| d;
+}
+
+/// Defines the rules of a two-argument function `y = f(a, b)`, one per argument.
+macro_rules! binary_rules {
+    ($($(#[$doc:meta])* $name:ident => |$a:ident, $b:ident, $y:ident, $d:ident| $body:expr;)*) => {$(
+        $(#[$doc])*
+        #[inline(always)]
+        pub fn $name<T: Real>(d_arg: &mut T, $a: &T, $b: &T, $y: &T, $d: &T) {
+            #[allow(unused_variables)]
+            let ($a, $b, $y, $d) = (*$a, *$b, *$y, *$d);
+            *d_arg += $body;
+        }
+    )*};
+}
+
+binary_rules! {
+    /// y = a + b: ā += ȳ.
+    add_vjp_lhs => |a, b, y, d| d;
+    /// y = a + b: b̄ += ȳ.
+    add_vjp_rhs => |a, b, y, d| d;
+    /// y = a − b: ā += ȳ.
+    sub_vjp_lhs => |a, b, y, d| d;
+    /// y = a − b: b̄ −= ȳ.
+    sub_vjp_rhs => |a, b, y, d| -d;
+    /// y = a·b: ā += ȳ·b.
+    mul_vjp_lhs => |a, b, y, d| d * b;
+    /// y = a·b: b̄ += ȳ·a.
+    mul_vjp_rhs => |a, b, y, d| d * a;
+    /// y = a/b: ā += ȳ/b.
+    div_vjp_lhs => |a, b, y, d| d / b;
+    /// y = a/b: b̄ −= ȳ·y/b  (= ȳ·a/b²).
+    div_vjp_rhs => |a, b, y, d| -(d * y / b);
+    /// y = a % b = a − b·trunc(a/b): ā += ȳ (almost everywhere).
+    rem_vjp_lhs => |a, b, y, d| d;
+    /// y = a % b = a − b·trunc(a/b): b̄ −= ȳ·trunc(a/b) (almost everywhere).
+    rem_vjp_rhs => |a, b, y, d| -(d * (a / b).trunc());
+    /// y = xⁿ: x̄ += ȳ·n·xⁿ⁻¹.
+    powf_vjp_self => |x, n, y, d| d * n * x.powf(n - T::one());
+    /// y = xⁿ: n̄ += ȳ·y·ln x (0 where y = 0).
+    powf_vjp_n => |x, n, y, d| if y == T::zero() { T::zero() } else { d * y * x.ln() };
+    /// y = log_b x = ln x / ln b: x̄ += ȳ/(x·ln b).
+    log_vjp_self => |x, b, y, d| d / (x * b.ln());
+    /// y = log_b x = ln x / ln b: b̄ −= ȳ·y/(b·ln b).
+    log_vjp_base => |x, b, y, d| -(d * y / (b * b.ln()));
+    /// y = atan2(a, b) (a = self, b = other): ā += ȳ·b/(a² + b²).
+    atan2_vjp_self => |a, b, y, d| d * b / (a * a + b * b);
+    /// y = atan2(a, b) (a = self, b = other): b̄ −= ȳ·a/(a² + b²).
+    atan2_vjp_other => |a, b, y, d| -(d * a / (a * a + b * b));
+    /// y = √(a² + b²): ā += ȳ·a/y (0 at the origin).
+    hypot_vjp_self => |a, b, y, d| if y == T::zero() { T::zero() } else { d * a / y };
+    /// y = √(a² + b²): b̄ += ȳ·b/y (0 at the origin).
+    hypot_vjp_other => |a, b, y, d| if y == T::zero() { T::zero() } else { d * b / y };
+    /// y = max(a, b): ā += ȳ where a > b, ȳ/2 at a tie.
+    max_vjp_self => |a, b, y, d| select_share(a, b, d);
+    /// y = max(a, b): b̄ += ȳ where b > a, ȳ/2 at a tie.
+    max_vjp_other => |a, b, y, d| select_share(b, a, d);
+    /// y = min(a, b): ā += ȳ where a < b, ȳ/2 at a tie.
+    min_vjp_self => |a, b, y, d| select_share(b, a, d);
+    /// y = min(a, b): b̄ += ȳ where b < a, ȳ/2 at a tie.
+    min_vjp_other => |a, b, y, d| select_share(a, b, d);
+}
+
+/// The share of `d` owed to an argument that wins when `winner > loser`: all of it when
+/// it wins, none when it loses, half at a tie (the adjoint is split evenly).
+#[inline(always)]
+fn select_share<T: Real>(winner: T, loser: T, d: T) -> T {
+    if winner > loser {
+        d
+    } else if winner < loser {
+        T::zero()
+    } else {
+        d / T::two()
+    }
+}
+
+/// y = xⁿ with an integer n: x̄ += ȳ·n·xⁿ⁻¹ (n is not differentiable).
+#[inline(always)]
+pub fn powi_vjp_self<T: Real>(d_x: &mut T, x: &T, n: &i32, _y: &T, d_y: &T) {
+    let n = *n;
+    let n_t = T::from(n).unwrap_or_else(T::nan);
+    *d_x += *d_y * n_t * x.powi(n.wrapping_sub(1));
+}
+
+/// y = a·b + c (`a.mul_add(b, c)`): ā += ȳ·b.
+#[inline(always)]
+pub fn mul_add_vjp_self<T: Real>(d_a: &mut T, _a: &T, b: &T, _c: &T, _y: &T, d_y: &T) {
+    *d_a += *d_y * *b;
+}
+
+/// y = a·b + c (`a.mul_add(b, c)`): b̄ += ȳ·a.
+#[inline(always)]
+pub fn mul_add_vjp_a<T: Real>(d_b: &mut T, a: &T, _b: &T, _c: &T, _y: &T, d_y: &T) {
+    *d_b += *d_y * *a;
+}
+
+/// y = a·b + c (`a.mul_add(b, c)`): c̄ += ȳ.
+#[inline(always)]
+pub fn mul_add_vjp_b<T: Real>(d_c: &mut T, _a: &T, _b: &T, _c: &T, _y: &T, d_y: &T) {
+    *d_c += *d_y;
+}
+
+/// y = clamp(x, lo, hi): x̄ += ȳ inside (lo, hi); at x = lo or x = hi the adjoint is split
+/// evenly with the bound it ties.
+#[inline(always)]
+pub fn clamp_vjp_self<T: Real>(d_x: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: &T) {
+    let (x, lo, hi, d) = (*x, *lo, *hi, *d_y);
+    *d_x += if x > lo && x < hi {
+        d
+    } else if x == lo || x == hi {
+        d / T::two()
+    } else {
+        T::zero()
+    };
+}
+
+/// y = clamp(x, lo, hi): lō += ȳ where x < lo, ȳ/2 where x = lo.
+#[inline(always)]
+pub fn clamp_vjp_min<T: Real>(d_lo: &mut T, x: &T, lo: &T, _hi: &T, _y: &T, d_y: &T) {
+    *d_lo += select_share(*lo, *x, *d_y);
+}
+
+/// y = clamp(x, lo, hi): hī += ȳ where x > hi, ȳ/2 where x = hi.
+#[inline(always)]
+pub fn clamp_vjp_max<T: Real>(d_hi: &mut T, x: &T, _lo: &T, hi: &T, _y: &T, d_y: &T) {
+    *d_hi += select_share(*x, *hi, *d_y);
+}
+
+/// y = x as U (a float-to-float conversion, `f32` ↔ `f64`): x̄ += ȳ converted back.
+#[inline(always)]
+pub fn cast_vjp<T: Real, U: Real>(d_x: &mut T, _x: &T, _y: &U, d_y: &U) {
+    *d_x += T::from(*d_y).unwrap_or_else(T::nan);
+}

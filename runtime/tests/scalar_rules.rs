@@ -1,0 +1,601 @@
+//! Every VJP rule of `tapeless_runtime::scalar` against five-point central differences.
+//!
+//! A rule for `y = f(args)` and argument `arg` must *accumulate* `ȳ·∂f/∂arg` into the
+//! adjoint it is given. Each property test starts that adjoint at a random nonzero `d0`,
+//! calls the rule with a random seed `ȳ` at a random point of `f`'s domain (kept away from
+//! kinks, poles and branch cuts by more than the difference stencil's reach, 2h ≈ 1.5e-3 ·
+//! max(1, |x|)), and checks `(adjoint − d0) ≈ ȳ · ∂f/∂arg` to a relative error below 1e-6.
+//!
+//! The conventions at points where the derivative is undefined (the table at the top of
+//! `scalar.rs`) are checked by deterministic tests at the end, and the `f32` instantiation
+//! of the rules is compared with the `f64` one.
+
+use proptest::prelude::*;
+use proptest::strategy::Union;
+use proptest::test_runner::TestCaseError;
+use tapeless_runtime::check::{central_difference, relative_error};
+use tapeless_runtime::scalar;
+
+/// Largest accepted `|analytic − numeric| / max(1, |analytic|, |numeric|)` in `f64`.
+const TOLERANCE: f64 = 1e-6;
+
+/// Tolerance of comparisons that go through `f32` arithmetic (≈ 64 f32 ulps).
+const F32_TOLERANCE: f64 = 1e-5;
+
+/// Minimum distance kept between the arguments of `max`/`min`/`clamp` (and from the
+/// integers for `fract`, from 0 for `abs`): more than the stencil's reach, 2h ≤ 7.4e-3
+/// for |x| ≤ 5.
+const GAP: f64 = 0.02;
+
+// ---------------------------------------------------------------------------------------
+// Strategies.
+
+/// The seed ȳ.
+fn seed() -> impl Strategy<Value = f64> {
+    -3.0..3.0f64
+}
+
+/// The initial value of the adjoint, never zero, so that `=` instead of `+=` is caught.
+fn start() -> impl Strategy<Value = f64> {
+    away_from_zero(0.1, 5.0)
+}
+
+/// |x| between `lo` and `hi`, either sign.
+fn away_from_zero(lo: f64, hi: f64) -> impl Strategy<Value = f64> {
+    Union::new([-hi..-lo, lo..hi])
+}
+
+/// Moderate magnitudes.
+fn moderate() -> std::ops::Range<f64> {
+    -5.0..5.0
+}
+
+/// Bases of `log` away from 1 (where ln b = 0 is a pole).
+fn log_base() -> impl Strategy<Value = f64> {
+    Union::new([0.1..0.8, 1.25..5.0])
+}
+
+/// Two moderate values at least [`GAP`] apart (no tie: max/min are smooth around them).
+fn distinct_pair() -> impl Strategy<Value = (f64, f64)> {
+    (moderate(), moderate()).prop_filter("tie", |(a, b)| (a - b).abs() > GAP)
+}
+
+/// `(x, lo, hi)` with lo < hi and x at least [`GAP`] from both bounds: below, inside or
+/// above the interval.
+fn clamp_args() -> impl Strategy<Value = (f64, f64, f64)> {
+    (moderate(), moderate(), moderate())
+        .prop_map(|(x, a, b)| (x, a.min(b), a.max(b)))
+        .prop_filter("tie", |&(x, lo, hi)| {
+            hi - lo > GAP && (x - lo).abs() > GAP && (x - hi).abs() > GAP
+        })
+}
+
+/// Points of atan2(a, b) away from the origin and from the branch cut (a = 0, b < 0).
+fn atan2_args() -> impl Strategy<Value = (f64, f64)> {
+    (moderate(), moderate()).prop_filter("origin or branch cut", |&(a, b)| {
+        a.hypot(b) > 0.3 && (b > 0.0 || a.abs() > 0.05)
+    })
+}
+
+/// Points of hypot away from the origin (its kink).
+fn hypot_args() -> impl Strategy<Value = (f64, f64)> {
+    (moderate(), moderate()).prop_filter("origin", |&(a, b)| a.hypot(b) > 0.1)
+}
+
+/// x at least [`GAP`] from the integers (fract jumps there).
+fn off_integer() -> impl Strategy<Value = f64> {
+    (-5..5i32, GAP..1.0 - GAP).prop_map(|(n, t)| f64::from(n) + t)
+}
+
+// ---------------------------------------------------------------------------------------
+// The check.
+
+/// Runs `rule(d_arg, y)` on an adjoint that starts at `d0` and checks that it added
+/// `ȳ · ∂f/∂point[wrt]` (by central differences), where `y = f(point)`.
+fn check_partial(
+    f: impl Fn(&[f64]) -> f64,
+    point: &[f64],
+    wrt: usize,
+    d_y: f64,
+    d0: f64,
+    rule: impl FnOnce(&mut f64, &f64),
+) -> Result<(), TestCaseError> {
+    let y = f(point);
+    let mut d_arg = d0;
+    rule(&mut d_arg, &y);
+    let analytic = d_arg - d0;
+    let numeric = d_y * central_difference(&f, point)[wrt];
+    let error = relative_error(analytic, numeric);
+    prop_assert!(
+        error < TOLERANCE,
+        "at {point:?} (w.r.t. #{wrt}, ȳ = {d_y}, d0 = {d0}): rule added {analytic:e}, \
+         finite differences give {numeric:e} (relative error {error:e})"
+    );
+    Ok(())
+}
+
+/// The harness itself: a rule that overwrites instead of accumulating, drops the seed or
+/// has the wrong sign must fail `check_partial`.
+#[test]
+fn the_check_rejects_wrong_rules() {
+    let (x, d_y, d0) = (0.7_f64, 1.5, 2.0);
+    let check =
+        |rule: fn(&mut f64, &f64)| check_partial(|p| p[0].sin(), &[x], 0, d_y, d0, rule).is_ok();
+    assert!(check(|d, _| *d += 1.5 * 0.7_f64.cos()));
+    assert!(!check(|d, _| *d = 1.5 * 0.7_f64.cos()));
+    assert!(!check(|d, _| *d += 0.7_f64.cos()));
+    assert!(!check(|d, _| *d -= 1.5 * 0.7_f64.cos()));
+}
+
+/// `unary!(rule, f, domain)`: `scalar::rule` is the VJP of `y = f(x)` for x in `domain`.
+macro_rules! unary {
+    ($rule:ident, $f:expr, $domain:expr) => {
+        proptest! {
+            #[test]
+            fn $rule(x in $domain, d_y in seed(), d0 in start()) {
+                check_partial(|p| $f(p[0]), &[x], 0, d_y, d0, |d, y| {
+                    scalar::$rule(d, &x, y, &d_y)
+                })?;
+            }
+        }
+    };
+}
+
+/// `binary!(rule, f, wrt, domain)`: `scalar::rule` is the VJP of `y = f(a, b)` w.r.t.
+/// argument number `wrt` (0 = a, 1 = b) for `(a, b)` in `domain`.
+macro_rules! binary {
+    ($rule:ident, $f:expr, $wrt:expr, $domain:expr) => {
+        proptest! {
+            #[test]
+            fn $rule((a, b) in $domain, d_y in seed(), d0 in start()) {
+                check_partial(|p| $f(p[0], p[1]), &[a, b], $wrt, d_y, d0, |d, y| {
+                    scalar::$rule(d, &a, &b, y, &d_y)
+                })?;
+            }
+        }
+    };
+}
+
+/// `ternary!(rule, f, wrt, domain)`: as [`binary!`] for `y = f(a, b, c)`.
+macro_rules! ternary {
+    ($rule:ident, $f:expr, $wrt:expr, $domain:expr) => {
+        proptest! {
+            #[test]
+            fn $rule((a, b, c) in $domain, d_y in seed(), d0 in start()) {
+                check_partial(|p| $f(p[0], p[1], p[2]), &[a, b, c], $wrt, d_y, d0, |d, y| {
+                    scalar::$rule(d, &a, &b, &c, y, &d_y)
+                })?;
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------
+// One-argument rules.
+
+unary!(neg_vjp, |x: f64| -x, moderate());
+unary!(sin_vjp, f64::sin, moderate());
+unary!(cos_vjp, f64::cos, moderate());
+unary!(tan_vjp, f64::tan, -1.4..1.4);
+unary!(asin_vjp, f64::asin, -0.95..0.95);
+unary!(acos_vjp, f64::acos, -0.95..0.95);
+unary!(atan_vjp, f64::atan, moderate());
+unary!(sinh_vjp, f64::sinh, moderate());
+unary!(cosh_vjp, f64::cosh, moderate());
+unary!(tanh_vjp, f64::tanh, moderate());
+unary!(asinh_vjp, f64::asinh, moderate());
+unary!(acosh_vjp, f64::acosh, 1.05..5.0);
+unary!(atanh_vjp, f64::atanh, -0.95..0.95);
+unary!(exp_vjp, f64::exp, moderate());
+unary!(exp2_vjp, f64::exp2, moderate());
+unary!(exp_m1_vjp, f64::exp_m1, moderate());
+unary!(ln_vjp, f64::ln, 0.05..5.0);
+unary!(ln_1p_vjp, f64::ln_1p, -0.95..5.0);
+unary!(log10_vjp, f64::log10, 0.05..5.0);
+unary!(log2_vjp, f64::log2, 0.05..5.0);
+unary!(sqrt_vjp, f64::sqrt, 0.05..5.0);
+unary!(cbrt_vjp, f64::cbrt, away_from_zero(0.1, 5.0));
+unary!(recip_vjp, f64::recip, away_from_zero(0.1, 5.0));
+unary!(abs_vjp, f64::abs, away_from_zero(GAP, 5.0));
+unary!(to_degrees_vjp, f64::to_degrees, moderate());
+unary!(to_radians_vjp, f64::to_radians, moderate());
+unary!(fract_vjp, f64::fract, off_integer());
+unary!(identity_vjp, |x: f64| x, moderate());
+
+// ---------------------------------------------------------------------------------------
+// Two-argument rules.
+
+binary!(
+    add_vjp_lhs,
+    |a: f64, b: f64| a + b,
+    0,
+    (moderate(), moderate())
+);
+binary!(
+    add_vjp_rhs,
+    |a: f64, b: f64| a + b,
+    1,
+    (moderate(), moderate())
+);
+binary!(
+    sub_vjp_lhs,
+    |a: f64, b: f64| a - b,
+    0,
+    (moderate(), moderate())
+);
+binary!(
+    sub_vjp_rhs,
+    |a: f64, b: f64| a - b,
+    1,
+    (moderate(), moderate())
+);
+binary!(
+    mul_vjp_lhs,
+    |a: f64, b: f64| a * b,
+    0,
+    (moderate(), moderate())
+);
+binary!(
+    mul_vjp_rhs,
+    |a: f64, b: f64| a * b,
+    1,
+    (moderate(), moderate())
+);
+binary!(
+    div_vjp_lhs,
+    |a: f64, b: f64| a / b,
+    0,
+    (moderate(), away_from_zero(0.1, 5.0))
+);
+binary!(
+    div_vjp_rhs,
+    |a: f64, b: f64| a / b,
+    1,
+    (moderate(), away_from_zero(0.1, 5.0))
+);
+binary!(powf_vjp_self, f64::powf, 0, (0.1..5.0, -3.0..3.0));
+binary!(powf_vjp_n, f64::powf, 1, (0.1..5.0, -3.0..3.0));
+binary!(log_vjp_self, f64::log, 0, (0.05..5.0, log_base()));
+binary!(log_vjp_base, f64::log, 1, (0.05..5.0, log_base()));
+binary!(atan2_vjp_self, f64::atan2, 0, atan2_args());
+binary!(atan2_vjp_other, f64::atan2, 1, atan2_args());
+binary!(hypot_vjp_self, f64::hypot, 0, hypot_args());
+binary!(hypot_vjp_other, f64::hypot, 1, hypot_args());
+binary!(max_vjp_self, f64::max, 0, distinct_pair());
+binary!(max_vjp_other, f64::max, 1, distinct_pair());
+binary!(min_vjp_self, f64::min, 0, distinct_pair());
+binary!(min_vjp_other, f64::min, 1, distinct_pair());
+
+// ---------------------------------------------------------------------------------------
+// Three-argument rules (`a.mul_add(b, c)` names its arguments self, a, b).
+
+ternary!(
+    mul_add_vjp_self,
+    f64::mul_add,
+    0,
+    (moderate(), moderate(), moderate())
+);
+ternary!(
+    mul_add_vjp_a,
+    f64::mul_add,
+    1,
+    (moderate(), moderate(), moderate())
+);
+ternary!(
+    mul_add_vjp_b,
+    f64::mul_add,
+    2,
+    (moderate(), moderate(), moderate())
+);
+ternary!(clamp_vjp_self, f64::clamp, 0, clamp_args());
+ternary!(clamp_vjp_min, f64::clamp, 1, clamp_args());
+ternary!(clamp_vjp_max, f64::clamp, 2, clamp_args());
+
+// ---------------------------------------------------------------------------------------
+// Rules with a non-differentiable argument or mixed precision.
+
+proptest! {
+    /// y = xⁿ with an integer n (x kept away from 0 for negative n).
+    #[test]
+    fn powi_vjp_self(x in away_from_zero(0.2, 5.0), n in -5..=5i32, d_y in seed(), d0 in start()) {
+        check_partial(|p| p[0].powi(n), &[x], 0, d_y, d0, |d, y| {
+            scalar::powi_vjp_self(d, &x, &n, y, &d_y)
+        })?;
+    }
+
+    /// y = x as f32: the derivative of the staircase x ↦ (x as f32) as f64 is 1 up to
+    /// f32 rounding, so the comparison uses the f32 tolerance.
+    #[test]
+    fn cast_vjp_f64_to_f32(x in moderate(), d_y in -3.0..3.0f32, d0 in start()) {
+        let y = x as f32;
+        let mut d_x = d0;
+        scalar::cast_vjp::<f64, f32>(&mut d_x, &x, &y, &d_y);
+        let numeric = f64::from(d_y) * central_difference(|p| f64::from(p[0] as f32), &[x])[0];
+        let error = relative_error(d_x - d0, numeric);
+        prop_assert!(error < 1e-3, "{x}: added {}, expected {numeric} ({error:e})", d_x - d0);
+        // The f64 adjoint holds every f32 seed exactly.
+        let mut exact = 0.0_f64;
+        scalar::cast_vjp::<f64, f32>(&mut exact, &x, &y, &d_y);
+        prop_assert_eq!(exact, f64::from(d_y));
+    }
+
+    /// y = x as f64 for an f32 x: the adjoint goes back to f32.
+    #[test]
+    fn cast_vjp_f32_to_f64(x in -5.0..5.0f32, d_y in -3.0..3.0f64, d0 in -5.0..5.0f32) {
+        prop_assume!(d0.abs() > 0.1);
+        let y = f64::from(x);
+        let mut d_x = d0;
+        scalar::cast_vjp::<f32, f64>(&mut d_x, &x, &y, &d_y);
+        // The identity of the embedding: x̄ += ȳ, rounded to f32.
+        let error = relative_error(f64::from(d_x) - f64::from(d0), d_y);
+        prop_assert!(error < F32_TOLERANCE, "{x}: added {}, expected {d_y}", d_x - d0);
+        // A seed representable in f32 comes through exactly.
+        let representable = f64::from(d_y as f32);
+        let mut exact = 0.0_f32;
+        scalar::cast_vjp::<f32, f64>(&mut exact, &x, &y, &representable);
+        prop_assert_eq!(f64::from(exact), representable);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The f32 instantiation agrees with the f64 one to f32 precision.
+
+/// For each `rule, method, lo, hi`: maps `u ∈ [0, 1)` into `[lo, hi)`, rounds to f32, and
+/// compares the adjoint accumulated by the f32 rule with the f64 rule at the same point.
+macro_rules! f32_agrees_unary {
+    ($u:expr, $d_y:expr, $d0:expr; $($rule:ident, $f:expr, $lo:expr, $hi:expr;)*) => {$({
+        let x = ($lo + $u * ($hi - $lo)) as f32;
+        let mut d32 = $d0;
+        scalar::$rule::<f32>(&mut d32, &x, &$f(x), &$d_y);
+        let x64 = f64::from(x);
+        let mut d64 = f64::from($d0);
+        scalar::$rule::<f64>(&mut d64, &x64, &$f(x64), &f64::from($d_y));
+        let error = relative_error(f64::from(d32), d64);
+        prop_assert!(
+            error < F32_TOLERANCE,
+            "{} at {x}: f32 {d32}, f64 {d64} ({error:e})", stringify!($rule)
+        );
+    })*};
+}
+
+/// As [`f32_agrees_unary!`] for two-argument rules, with `a` and `b` each mapped into
+/// its own range.
+macro_rules! f32_agrees_binary {
+    ($u:expr, $v:expr, $d_y:expr, $d0:expr;
+     $($rule:ident, $f:expr, ($alo:expr, $ahi:expr), ($blo:expr, $bhi:expr);)*) => {$({
+        let a = ($alo + $u * ($ahi - $alo)) as f32;
+        let b = ($blo + $v * ($bhi - $blo)) as f32;
+        let mut d32 = $d0;
+        scalar::$rule::<f32>(&mut d32, &a, &b, &$f(a, b), &$d_y);
+        let (a64, b64) = (f64::from(a), f64::from(b));
+        let mut d64 = f64::from($d0);
+        scalar::$rule::<f64>(&mut d64, &a64, &b64, &$f(a64, b64), &f64::from($d_y));
+        let error = relative_error(f64::from(d32), d64);
+        prop_assert!(
+            error < F32_TOLERANCE,
+            "{} at ({a}, {b}): f32 {d32}, f64 {d64} ({error:e})", stringify!($rule)
+        );
+    })*};
+}
+
+proptest! {
+    #[test]
+    fn f32_unary_rules_agree_with_f64(u in 0.0..1.0f64, d_y in -3.0..3.0f32, d0 in -5.0..5.0f32) {
+        use core::ops::Neg;
+        use num_traits::Float;
+        f32_agrees_unary! { u, d_y, d0;
+            neg_vjp, Neg::neg, -5.0, 5.0;
+            sin_vjp, Float::sin, -5.0, 5.0;
+            cos_vjp, Float::cos, -5.0, 5.0;
+            tan_vjp, Float::tan, -1.4, 1.4;
+            asin_vjp, Float::asin, -0.95, 0.95;
+            acos_vjp, Float::acos, -0.95, 0.95;
+            atan_vjp, Float::atan, -5.0, 5.0;
+            sinh_vjp, Float::sinh, -5.0, 5.0;
+            cosh_vjp, Float::cosh, -5.0, 5.0;
+            tanh_vjp, Float::tanh, -5.0, 5.0;
+            asinh_vjp, Float::asinh, -5.0, 5.0;
+            acosh_vjp, Float::acosh, 1.05, 5.0;
+            atanh_vjp, Float::atanh, -0.95, 0.95;
+            exp_vjp, Float::exp, -5.0, 5.0;
+            exp2_vjp, Float::exp2, -5.0, 5.0;
+            exp_m1_vjp, Float::exp_m1, -5.0, 5.0;
+            ln_vjp, Float::ln, 0.05, 5.0;
+            ln_1p_vjp, Float::ln_1p, -0.95, 5.0;
+            log10_vjp, Float::log10, 0.05, 5.0;
+            log2_vjp, Float::log2, 0.05, 5.0;
+            sqrt_vjp, Float::sqrt, 0.05, 5.0;
+            cbrt_vjp, Float::cbrt, 0.1, 5.0;
+            recip_vjp, Float::recip, 0.1, 5.0;
+            abs_vjp, Float::abs, -5.0, 5.0;
+            to_degrees_vjp, Float::to_degrees, -5.0, 5.0;
+            to_radians_vjp, Float::to_radians, -5.0, 5.0;
+            fract_vjp, Float::fract, -5.0, 5.0;
+            identity_vjp, core::convert::identity, -5.0, 5.0;
+        }
+    }
+
+    #[test]
+    fn f32_binary_rules_agree_with_f64(
+        u in 0.0..1.0f64, v in 0.0..1.0f64, d_y in -3.0..3.0f32, d0 in -5.0..5.0f32,
+    ) {
+        use num_traits::Float;
+        f32_agrees_binary! { u, v, d_y, d0;
+            add_vjp_lhs, |a, b| a + b, (-5.0, 5.0), (-5.0, 5.0);
+            add_vjp_rhs, |a, b| a + b, (-5.0, 5.0), (-5.0, 5.0);
+            sub_vjp_lhs, |a, b| a - b, (-5.0, 5.0), (-5.0, 5.0);
+            sub_vjp_rhs, |a, b| a - b, (-5.0, 5.0), (-5.0, 5.0);
+            mul_vjp_lhs, |a, b| a * b, (-5.0, 5.0), (-5.0, 5.0);
+            mul_vjp_rhs, |a, b| a * b, (-5.0, 5.0), (-5.0, 5.0);
+            div_vjp_lhs, |a, b| a / b, (-5.0, 5.0), (0.1, 5.0);
+            div_vjp_rhs, |a, b| a / b, (-5.0, 5.0), (0.1, 5.0);
+            powf_vjp_self, Float::powf, (0.1, 5.0), (-3.0, 3.0);
+            powf_vjp_n, Float::powf, (0.1, 5.0), (-3.0, 3.0);
+            log_vjp_self, Float::log, (0.05, 5.0), (1.25, 5.0);
+            log_vjp_base, Float::log, (0.05, 5.0), (1.25, 5.0);
+            atan2_vjp_self, Float::atan2, (-5.0, 5.0), (0.3, 5.0);
+            atan2_vjp_other, Float::atan2, (-5.0, 5.0), (0.3, 5.0);
+            hypot_vjp_self, Float::hypot, (-5.0, 5.0), (0.3, 5.0);
+            hypot_vjp_other, Float::hypot, (-5.0, 5.0), (0.3, 5.0);
+            max_vjp_self, Float::max, (-5.0, 5.0), (-5.0, 5.0);
+            max_vjp_other, Float::max, (-5.0, 5.0), (-5.0, 5.0);
+            min_vjp_self, Float::min, (-5.0, 5.0), (-5.0, 5.0);
+            min_vjp_other, Float::min, (-5.0, 5.0), (-5.0, 5.0);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Conventions where the derivative is undefined (the table at the top of scalar.rs).
+
+/// Seeds for the deterministic tests, including negative, tiny and large ones.
+const SEEDS: [f64; 6] = [1.0, -1.0, 0.375, -2.5, 1e-300, 1e300];
+
+/// Runs a rule on a fresh adjoint starting at `d0 = 0.75` and returns what it added.
+fn added(rule: impl FnOnce(&mut f64)) -> f64 {
+    let d0 = 0.75;
+    let mut d = d0;
+    rule(&mut d);
+    d - d0
+}
+
+#[test]
+fn abs_at_zero_has_derivative_zero() {
+    for x in [0.0, -0.0_f64] {
+        for d_y in SEEDS {
+            let mut d = 0.75;
+            scalar::abs_vjp(&mut d, &x, &x.abs(), &d_y);
+            assert_eq!(
+                d, 0.75,
+                "abs_vjp at {x:?} with ȳ = {d_y} changed the adjoint"
+            );
+        }
+    }
+}
+
+#[test]
+fn max_and_min_ties_split_the_adjoint_evenly() {
+    for x in [-2.0, 0.0, 3.5_f64] {
+        for d_y in SEEDS {
+            let shares = [
+                (
+                    "max self",
+                    added(|d| scalar::max_vjp_self(d, &x, &x, &x.max(x), &d_y)),
+                ),
+                (
+                    "max other",
+                    added(|d| scalar::max_vjp_other(d, &x, &x, &x.max(x), &d_y)),
+                ),
+                (
+                    "min self",
+                    added(|d| scalar::min_vjp_self(d, &x, &x, &x.min(x), &d_y)),
+                ),
+                (
+                    "min other",
+                    added(|d| scalar::min_vjp_other(d, &x, &x, &x.min(x), &d_y)),
+                ),
+            ];
+            for (name, share) in shares {
+                assert!(
+                    relative_error(share, d_y / 2.0) < 1e-15,
+                    "{name} at the tie {x}, ȳ = {d_y}: got {share}, expected ȳ/2"
+                );
+            }
+            let max_total = shares[0].1 + shares[1].1;
+            let min_total = shares[2].1 + shares[3].1;
+            assert!(
+                relative_error(max_total, d_y) < 1e-15,
+                "max total {max_total} ≠ ȳ {d_y}"
+            );
+            assert!(
+                relative_error(min_total, d_y) < 1e-15,
+                "min total {min_total} ≠ ȳ {d_y}"
+            );
+        }
+    }
+}
+
+#[test]
+fn clamp_ties_split_the_adjoint_evenly_with_the_bound() {
+    let (lo, hi) = (-1.0, 2.0_f64);
+    for d_y in SEEDS {
+        for (x, tied_bound) in [(lo, "min"), (hi, "max")] {
+            let y = x.clamp(lo, hi);
+            let d_self = added(|d| scalar::clamp_vjp_self(d, &x, &lo, &hi, &y, &d_y));
+            let d_min = added(|d| scalar::clamp_vjp_min(d, &x, &lo, &hi, &y, &d_y));
+            let d_max = added(|d| scalar::clamp_vjp_max(d, &x, &lo, &hi, &y, &d_y));
+            let (d_tied, d_other) = if tied_bound == "min" {
+                (d_min, d_max)
+            } else {
+                (d_max, d_min)
+            };
+            let context = format!("clamp({x}, {lo}, {hi}), ȳ = {d_y}");
+            assert!(
+                relative_error(d_self, d_y / 2.0) < 1e-15,
+                "{context}: x̄ got {d_self}"
+            );
+            assert!(
+                relative_error(d_tied, d_y / 2.0) < 1e-15,
+                "{context}: {tied_bound} got {d_tied}"
+            );
+            assert_eq!(d_other, 0.0, "{context}: the untied bound got {d_other}");
+            let total = d_self + d_min + d_max;
+            assert!(
+                relative_error(total, d_y) < 1e-15,
+                "{context}: total {total} ≠ ȳ"
+            );
+        }
+    }
+}
+
+#[test]
+fn hypot_at_the_origin_has_derivative_zero() {
+    for (a, b) in [(0.0_f64, 0.0_f64), (-0.0, 0.0), (0.0, -0.0), (-0.0, -0.0)] {
+        let y = a.hypot(b);
+        for d_y in SEEDS {
+            let d_a = added(|d| scalar::hypot_vjp_self(d, &a, &b, &y, &d_y));
+            let d_b = added(|d| scalar::hypot_vjp_other(d, &a, &b, &y, &d_y));
+            assert_eq!((d_a, d_b), (0.0, 0.0), "hypot at ({a:?}, {b:?}), ȳ = {d_y}");
+        }
+    }
+}
+
+#[test]
+fn powf_exponent_adjoint_is_zero_where_the_power_is_zero() {
+    // 0ⁿ = 0 for n > 0, where ȳ·y·ln x is 0·(−∞); the limit from x > 0 is 0.
+    for n in [0.5, 1.0, 2.0, 3.7_f64] {
+        let (x, y) = (0.0, 0.0_f64.powf(n));
+        assert_eq!(y, 0.0);
+        for d_y in SEEDS {
+            let d_n = added(|d| scalar::powf_vjp_n(d, &x, &n, &y, &d_y));
+            assert_eq!(d_n, 0.0, "powf_vjp_n at x = 0, n = {n}, ȳ = {d_y}");
+        }
+        // The limit: the exponent's adjoint shrinks towards 0 as x → 0⁺.
+        let near = |x: f64| {
+            let mut d_n = 0.0;
+            scalar::powf_vjp_n(&mut d_n, &x, &n, &x.powf(n), &1.0);
+            d_n.abs()
+        };
+        assert!(
+            near(1e-12) < near(1e-6) && near(1e-6) < near(1e-3),
+            "n = {n}"
+        );
+    }
+}
+
+#[test]
+fn sqrt_and_cbrt_at_zero_follow_ieee() {
+    // ȳ/0 = ±∞ with the sign of ȳ; 0/0 = NaN.
+    for d_y in [1.0, -2.0_f64] {
+        let d_sqrt = added(|d| scalar::sqrt_vjp(d, &0.0, &0.0_f64.sqrt(), &d_y));
+        let d_cbrt = added(|d| scalar::cbrt_vjp(d, &0.0, &0.0_f64.cbrt(), &d_y));
+        for got in [d_sqrt, d_cbrt] {
+            assert!(
+                got.is_infinite() && got.signum() == d_y.signum(),
+                "ȳ = {d_y}: {got}"
+            );
+        }
+    }
+    assert!(added(|d| scalar::sqrt_vjp(d, &0.0, &0.0, &0.0)).is_nan());
+    assert!(added(|d| scalar::cbrt_vjp(d, &0.0, &0.0, &0.0)).is_nan());
+}

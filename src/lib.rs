@@ -1,0 +1,50 @@
+//! # tapeless
+//!
+//! Compile-time reverse-mode automatic differentiation for ordinary Rust functions.
+//!
+//! `#[differentiate]` reads a function, lowers it to SSA form, and emits companion
+//! functions that compute its gradient: no tape, no graph, no allocation for scalar code.
+//!
+//! ```
+//! use tapeless::differentiate;
+//!
+//! #[differentiate]
+//! fn f(x: f64, y: f64) -> f64 {
+//!     3.0 * x * x * (2.0 * y + 7.0)
+//! }
+//!
+//! let (value, grad) = f_grad(1.5, 2.0);
+//! assert_eq!(value, f(1.5, 2.0));
+//! assert!((grad.x - 6.0 * 1.5 * (2.0 * 2.0 + 7.0)).abs() < 1e-12);
+//! assert!((grad.y - 6.0 * 1.5 * 1.5).abs() < 1e-12);
+//! ```
+//!
+//! For `fn f(..) -> f64`, the macro adds, with the visibility of `f`:
+//!
+//! * `struct FGrad` with one public field per differentiated parameter;
+//! * `fn f_grad(..) -> (f64, FGrad)`: the value and the gradient;
+//! * `fn f_vjp(.., seed: f64) -> (f64, FGrad)`: the value and `seed` times the gradient
+//!   (the vector-Jacobian product).
+//!
+//! `#[differentiate(wrt(x))]` restricts the gradient to the named parameters. See the
+//! README for the supported constructs and `tests/ui/` for what is rejected, and why.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+// Generated code names the runtime as `::tapeless::...`; this makes that path resolve
+// inside this crate's own doc tests and unit tests too.
+extern crate self as tapeless;
+
+pub use tapeless_macros::differentiate;
+pub use tapeless_runtime as runtime;
+pub use tapeless_runtime::{Differentiable, Real};
+
+/// The finite-difference gradient checker (see [`runtime::check`]).
+#[cfg(feature = "alloc")]
+pub use tapeless_runtime::check;
+
+/// Paths used by generated code. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use tapeless_runtime::scalar::*;
+    pub use tapeless_runtime::{accumulate, one, zero_adjoint, zeros_like};
+}
