@@ -21,6 +21,7 @@ fn g(x: f64, y: f64) -> f64 {
 fn main() {
     let x = 0.7;
     let (value, grad) = f_grad(x);
+    assert_eq!(value, f(x), "f_grad returns the value of f");
     // Closed form: u = x² + e^{x²}, u' = 2x(1 + e^{x²}), f' = u'(1/(2√u) − sin u).
     let u = x * x + (x * x).exp();
     let closed_form = 2.0 * x * (1.0 + (x * x).exp()) * (0.5 / u.sqrt() - u.sin());
@@ -29,6 +30,7 @@ fn main() {
     println!("df/dx = {:.12}   (closed form {closed_form:.12})", grad.x);
 
     let (value, grad) = g_grad(1.5, -2.0);
+    assert_eq!(value, g(1.5, -2.0));
     println!();
     println!("g(x, y) = 3x^2(2y + 7) at (1.5, -2.0)");
     println!("value = {value}");

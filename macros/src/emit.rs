@@ -297,7 +297,7 @@ impl<'a> Emitter<'a> {
                 let ty = ty.as_ref().map(|t| quote!(: #t));
                 quote!(let #name #ty = #value;)
             }
-            Stmt::Eval { op, .. } => {
+            Stmt::Eval { op } => {
                 let value = self.op(op);
                 quote!(#value;)
             }

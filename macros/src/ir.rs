@@ -32,7 +32,6 @@ pub struct Var {
     /// The source variable this is a version of (`None` for a temporary).
     pub source: Option<Ident>,
     pub kind: Kind,
-    pub span: Span,
 }
 
 /// An argument of an operation.
@@ -123,7 +122,7 @@ pub enum Stmt {
         span: Span,
     },
     /// An expression evaluated for its effect: `op;`.
-    Eval { op: Op, span: Span },
+    Eval { op: Op },
     /// A macro that cannot change values (`println!`, `assert!`): emitted as written, in a
     /// block that rebinds the source names it mentions to their current versions.
     Macro {

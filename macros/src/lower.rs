@@ -30,7 +30,7 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Option<Body> {
         .params
         .iter()
         .map(|p| {
-            let var = lowerer.new_var(Some(p.ident.clone()), p.kind, p.ident.span());
+            let var = lowerer.new_var(Some(p.ident.clone()), p.kind);
             lowerer.bind(&p.ident, var);
             var
         })
@@ -73,8 +73,8 @@ struct Lowerer<'e> {
 }
 
 impl Lowerer<'_> {
-    fn new_var(&mut self, source: Option<Ident>, kind: Kind, span: Span) -> VarId {
-        self.vars.push(Var { source, kind, span });
+    fn new_var(&mut self, source: Option<Ident>, kind: Kind) -> VarId {
+        self.vars.push(Var { source, kind });
         VarId(self.vars.len() - 1)
     }
 
@@ -103,7 +103,7 @@ impl Lowerer<'_> {
 
     /// Appends `let tN = op;` and returns `tN`.
     fn push_let(&mut self, op: Op, kind: Kind, span: Span) -> VarId {
-        let var = self.new_var(None, kind, span);
+        let var = self.new_var(None, kind);
         self.stmts.push(Stmt::Let {
             var,
             ty: None,
@@ -230,7 +230,7 @@ impl Lowerer<'_> {
             }
             _ => None,
         };
-        let var = match (fresh_temp, &value.value) {
+        match (fresh_temp, &value.value) {
             (Some(v), _) => {
                 self.vars[v.0].source = Some(ident.clone());
                 v
@@ -250,7 +250,7 @@ impl Lowerer<'_> {
                 } else {
                     (expr, Kind::Copy)
                 };
-                let var = self.new_var(Some(ident.clone()), kind, span);
+                let var = self.new_var(Some(ident.clone()), kind);
                 let op = Op::Verbatim {
                     expr,
                     uses,
@@ -260,8 +260,7 @@ impl Lowerer<'_> {
                 self.stmts.push(Stmt::Let { var, ty, op, span });
                 var
             }
-        };
-        var
+        }
     }
 
     fn expr_stmt(&mut self, expr: &Expr) {
@@ -299,7 +298,7 @@ impl Lowerer<'_> {
                 };
                 let kind = self.result_kind(&[lhs.clone(), rhs.clone()]);
                 let args = vec![lhs, rhs];
-                let var = self.new_var(Some(target.clone()), kind, b.span());
+                let var = self.new_var(Some(target.clone()), kind);
                 self.stmts.push(Stmt::Let {
                     var,
                     ty: None,
@@ -323,8 +322,8 @@ impl Lowerer<'_> {
                         (&arg.value, self.stmts.last())
                     {
                         if var == v && self.vars[v.0].source.is_none() {
-                            if let Some(Stmt::Let { op, span, .. }) = self.stmts.pop() {
-                                self.stmts.push(Stmt::Eval { op, span });
+                            if let Some(Stmt::Let { op, .. }) = self.stmts.pop() {
+                                self.stmts.push(Stmt::Eval { op });
                             }
                         }
                     }
