@@ -4,11 +4,11 @@
 //! that carry a derivative, and *useful* when the returned value depends on it through
 //! such operations. Only values that are both — *active* — get an adjoint; everything else
 //! runs in the forward sweep only. This is also where an operation without a derivative
-//! rule is found to matter: a call of an unknown function is fine on data, and an error
-//! only when its result is active.
+//! rule is judged: a call of an unknown function is fine on data, and an error when it
+//! receives a varied value.
 
 use crate::errors::Errors;
-use crate::ir::{Body, Op, Stmt, VarId};
+use crate::ir::{Body, Form, Op, Stmt, VarId};
 use crate::parse::Signature;
 use crate::rules;
 
@@ -65,54 +65,87 @@ pub fn analyse(body: &Body, sig: &Signature, errors: &mut Errors) -> Activity {
     }
 
     let activity = Activity { varied, useful };
-    for stmt in &body.block.stmts {
-        if let Stmt::Let { var, op, span, .. } = stmt {
-            if activity.is_active(*var) {
-                check_has_derivative(op, *span, errors);
-            }
-        }
-    }
+    check_operations_without_rules(body, sig, &activity, errors);
     activity
 }
 
-/// An active result of an operation without a rule would silently lose its derivative:
-/// that is an error naming the operation and what to do.
-fn check_has_derivative(op: &Op, span: proc_macro2::Span, errors: &mut Errors) {
-    match op {
-        Op::Rule { .. } => {}
-        Op::Foreign { form, .. } => {
-            let (what, name) = match form {
-                crate::ir::Form::Method { name, .. } => ("method", name.to_string()),
-                crate::ir::Form::Call(path) => {
-                    let path = &path.path;
-                    (
-                        "function",
-                        quote::quote!(#path).to_string().replace(' ', ""),
-                    )
-                }
-                crate::ir::Form::Binary(op) => ("operator", quote::quote!(#op).to_string()),
-                crate::ir::Form::Unary(op) => ("operator", quote::quote!(#op).to_string()),
-                crate::ir::Form::Cast(_) => ("cast", "as".to_string()),
-            };
-            let advice = if what == "method" {
-                let known: Vec<&str> = rules::method_names().collect();
-                format!(
-                    "; methods with a rule: {}. Rewrite it with those, or move the computation into a function annotated with #[differentiate]",
-                    known.join(", ")
-                )
-            } else {
-                ". Annotate `".to_string()
-                    + &name
-                    + "` with #[differentiate] (calls between differentiated functions are planned), or rewrite it with operators and float methods"
-            };
-            errors.at_span(
-                span,
-                format!("{what} `{name}` has no derivative rule, and it is applied to a value that depends on a differentiated parameter{advice}"),
-            );
+/// An operation without a derivative rule that receives a varied value would lose its
+/// derivative silently, even when its result is dropped: the callee may store the value
+/// (`cell.set(x)`). That is an error naming the operation and what to do. A value made by
+/// a rejected operation is "poisoned", so its later uses are not reported again.
+fn check_operations_without_rules(
+    body: &Body,
+    sig: &Signature,
+    activity: &Activity,
+    errors: &mut Errors,
+) {
+    let mut poisoned = vec![false; body.vars.len()];
+    for stmt in &body.block.stmts {
+        let (op, origin, result) = match stmt {
+            Stmt::Let {
+                var, op, origin, ..
+            } => (op, origin, Some(*var)),
+            Stmt::Eval { op, origin } => (op, origin, None),
+            _ => continue,
+        };
+        let uses = op.uses();
+        if uses.iter().any(|u| poisoned[u.0]) {
+            if let Some(result) = result {
+                poisoned[result.0] = true;
+            }
+            continue;
         }
-        Op::Verbatim { what, .. } => errors.at_span(
-            span,
-            format!("{what} is not supported on values that depend on a differentiated parameter"),
+        let receives_varied = uses.iter().any(|u| activity.varied[u.0]);
+        let message = match op {
+            Op::Foreign { form, .. } if receives_varied => foreign_message(form, sig),
+            Op::Verbatim {
+                inert: false,
+                what,
+                advice,
+                ..
+            } if receives_varied => format!(
+                "{what} is not supported on values that depend on a differentiated parameter; {advice}"
+            ),
+            _ => continue,
+        };
+        errors.at(origin, message);
+        if let Some(result) = result {
+            poisoned[result.0] = true;
+        }
+    }
+}
+
+fn foreign_message(form: &Form, sig: &Signature) -> String {
+    match form {
+        Form::Method { name, .. } => {
+            let known: Vec<&str> = rules::method_names().collect();
+            format!(
+                "method `{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; rewrite it with operators and float methods that have rules ({})",
+                known.join(", ")
+            )
+        }
+        Form::Call(path) if path.path.is_ident(&sig.item.sig.ident) => format!(
+            "recursion is not supported by #[differentiate]: `{}` calls itself; write the recursion as a loop",
+            sig.item.sig.ident
+        ),
+        Form::Call(path) => {
+            let path = &path.path;
+            let name = quote::quote!(#path).to_string().replace(' ', "");
+            format!(
+                "function `{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; write it with operators and float methods that have rules (calls between #[differentiate] functions and custom rules are planned)"
+            )
+        }
+        Form::Binary(op) => format!(
+            "operator `{}` has no derivative rule for values that depend on a differentiated parameter",
+            quote::quote!(#op)
+        ),
+        Form::Unary(op) => format!(
+            "operator `{}` has no derivative rule for values that depend on a differentiated parameter",
+            quote::quote!(#op)
+        ),
+        Form::Cast(ty) => format!(
+            "`as {}` has no derivative rule for values that depend on a differentiated parameter",
+            quote::quote!(#ty)
         ),
     }
 }

@@ -152,6 +152,20 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// `let mut` is kept for a variable declared `mut` that a method without a rule may
+    /// change in place (`v.push(1.0)`); other versions are never mutated.
+    fn needs_mut(&self, var: VarId) -> bool {
+        self.body.var(var).mutable
+            && self.body.block.stmts.iter().any(|stmt| match stmt {
+                Stmt::Let { op, .. } | Stmt::Eval { op, .. } => matches!(
+                    op,
+                    Op::Foreign { form: Form::Method { .. }, args }
+                        if args[0].value.var() == Some(var)
+                ),
+                _ => false,
+            })
+    }
+
     fn name(&self, var: VarId) -> &Ident {
         &self.names[var.0]
     }
@@ -295,9 +309,10 @@ impl<'a> Emitter<'a> {
                 let name = self.name(*var);
                 let value = self.op(op);
                 let ty = ty.as_ref().map(|t| quote!(: #t));
-                quote!(let #name #ty = #value;)
+                let mutable = self.needs_mut(*var).then(|| quote!(mut));
+                quote!(let #mutable #name #ty = #value;)
             }
-            Stmt::Eval { op } => {
+            Stmt::Eval { op, .. } => {
                 let value = self.op(op);
                 quote!(#value;)
             }
@@ -418,22 +433,9 @@ fn parenthesized(expr: &Expr) -> TokenStream {
     }
 }
 
-/// The parameters of the original function, without `mut` (the generated functions never
-/// rebind a parameter).
+/// The parameters of the original function, as written.
 pub fn plain_parameters(sig: &syn::Signature) -> Vec<TokenStream> {
-    sig.inputs
-        .iter()
-        .map(|input| match input {
-            FnArg::Typed(typed) => match &*typed.pat {
-                Pat::Ident(p) => {
-                    let (attrs, ident, ty) = (&typed.attrs, &p.ident, &typed.ty);
-                    quote!(#(#attrs)* #ident: #ty)
-                }
-                _ => typed.to_token_stream(),
-            },
-            FnArg::Receiver(r) => r.to_token_stream(),
-        })
-        .collect()
+    sig.inputs.iter().map(ToTokens::to_token_stream).collect()
 }
 
 /// The parameter names, to forward `f_grad`'s arguments to `f_vjp`.

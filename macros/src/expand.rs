@@ -30,11 +30,9 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         let errors = errors.to_compile_errors();
         return quote!(#function #errors);
     };
-    let generated = lower::lower(&sig, &mut errors).and_then(|body| {
-        let activity = analyse::analyse(&body, &sig, &mut errors);
-        if !errors.is_empty() {
-            return None;
-        }
+    let body = lower::lower(&sig, &mut errors);
+    let activity = analyse::analyse(&body, &sig, &mut errors);
+    let generated = errors.is_empty().then(|| {
         let declared: Vec<_> = sig
             .params
             .iter()
@@ -45,7 +43,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         let sweep = reverse::reverse(&body, &activity, &declared);
         let emitter = Emitter::new(&sig, &body, &activity);
         let vjp_body = emitter.vjp_body(&sweep, &names);
-        Some(functions(&sig, &names, emitter.seed(), vjp_body))
+        functions(&sig, &names, emitter.seed(), vjp_body)
     });
     let grad_struct = grad_struct(&sig, &names);
     match generated {

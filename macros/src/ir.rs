@@ -2,10 +2,10 @@
 //!
 //! Every value a function computes gets one [`VarId`]; a rebinding (`let x = x * 2.0`,
 //! `x += y`, shadowing) creates a new variable, so the reverse sweep can still read every
-//! version the forward sweep produced. Nodes keep the span of the source they came from,
-//! so any stage can report an error at the user's code.
+//! version the forward sweep produced. Statements keep the tokens of the source they came
+//! from, so any stage can report an error at the user's code.
 
-use proc_macro2::Span;
+use proc_macro2::TokenStream;
 use syn::{Expr, Ident, Type};
 
 use crate::rules::Rule;
@@ -32,6 +32,8 @@ pub struct Var {
     /// The source variable this is a version of (`None` for a temporary).
     pub source: Option<Ident>,
     pub kind: Kind,
+    /// Declared `let mut`: kept, because a method may mutate it in place (`v.push(1.0)`).
+    pub mutable: bool,
 }
 
 /// An argument of an operation.
@@ -96,7 +98,9 @@ pub enum Op {
         /// Each source name the expression mentions, with the version it means.
         uses: Vec<(Ident, VarId)>,
         inert: bool,
+        /// What the expression is and what to do instead, for the error on active values.
         what: &'static str,
+        advice: &'static str,
     },
 }
 
@@ -119,10 +123,11 @@ pub enum Stmt {
         var: VarId,
         ty: Option<Type>,
         op: Op,
-        span: Span,
+        /// The source expression, for errors that underline all of it.
+        origin: TokenStream,
     },
     /// An expression evaluated for its effect: `op;`.
-    Eval { op: Op },
+    Eval { op: Op, origin: TokenStream },
     /// A macro that cannot change values (`println!`, `assert!`): emitted as written, in a
     /// block that rebinds the source names it mentions to their current versions.
     Macro {

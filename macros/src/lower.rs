@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
@@ -19,12 +20,15 @@ use crate::ir::{Arg, Block, Body, Form, Kind, Op, Operand, Stmt, Var, VarId};
 use crate::parse::{scalar_float, Signature};
 use crate::rules;
 
-pub fn lower(sig: &Signature, errors: &mut Errors) -> Option<Body> {
+/// Lowers the body. Constructs that cannot be lowered are reported and left out, and the
+/// rest is still returned, so that `analyse` can report its own errors beside them.
+pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
     let mut lowerer = Lowerer {
         vars: Vec::new(),
         scopes: vec![HashMap::new()],
         stmts: Vec::new(),
         errors,
+        failed: Default::default(),
     };
     let params = sig
         .params
@@ -35,19 +39,16 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Option<Body> {
             var
         })
         .collect();
-    let before = lowerer.errors.len();
     let ret = lowerer.function_body(&sig.item.block);
-    if lowerer.errors.len() > before {
-        return None;
-    }
-    Some(Body {
+    Body {
         vars: lowerer.vars,
         params,
         block: Block {
             stmts: lowerer.stmts,
         },
-        ret: ret?,
-    })
+        // Only read when lowering succeeded (the errors stop the expansion otherwise).
+        ret: ret.unwrap_or_else(|| Operand::Const(syn::parse_quote!(0.0))),
+    }
 }
 
 /// Macros that cannot change any value, passed through as written.
@@ -70,11 +71,17 @@ struct Lowerer<'e> {
     scopes: Vec<HashMap<String, VarId>>,
     stmts: Vec<Stmt>,
     errors: &'e mut Errors,
+    /// Names whose definition was rejected: their uses are not reported again.
+    failed: std::collections::HashSet<String>,
 }
 
 impl Lowerer<'_> {
     fn new_var(&mut self, source: Option<Ident>, kind: Kind) -> VarId {
-        self.vars.push(Var { source, kind });
+        self.vars.push(Var {
+            source,
+            kind,
+            mutable: false,
+        });
         VarId(self.vars.len() - 1)
     }
 
@@ -102,13 +109,13 @@ impl Lowerer<'_> {
     }
 
     /// Appends `let tN = op;` and returns `tN`.
-    fn push_let(&mut self, op: Op, kind: Kind, span: Span) -> VarId {
+    fn push_let(&mut self, op: Op, kind: Kind, origin: TokenStream) -> VarId {
         let var = self.new_var(None, kind);
         self.stmts.push(Stmt::Let {
             var,
             ty: None,
             op,
-            span,
+            origin,
         });
         var
     }
@@ -180,11 +187,13 @@ impl Lowerer<'_> {
     }
 
     fn local(&mut self, local: &syn::Local) {
-        let (ident, ty) = match &local.pat {
-            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => (&p.ident, None),
+        let (ident, mutable, ty) = match &local.pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                (&p.ident, p.mutability.is_some(), None)
+            }
             Pat::Type(pt) => match &*pt.pat {
                 Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
-                    (&p.ident, Some((*pt.ty).clone()))
+                    (&p.ident, p.mutability.is_some(), Some((*pt.ty).clone()))
                 }
                 other => return self.unsupported_pattern(other),
             },
@@ -195,6 +204,9 @@ impl Lowerer<'_> {
                 local,
                 format!("`let {ident};` without a value is not supported by #[differentiate]; declare `{ident}` where its value is known"),
             );
+            // Bound all the same, so later assignments to it are not reported again.
+            let var = self.new_var(Some(ident.clone()), Kind::Owned);
+            self.bind(ident, var);
             return;
         };
         if let Some((_, diverge)) = &init.diverge {
@@ -204,9 +216,15 @@ impl Lowerer<'_> {
             );
             return;
         }
-        if let Some(value) = self.expr(&init.expr) {
-            let var = self.define(ident, ty, value, local.span());
-            self.bind(ident, var);
+        match self.expr(&init.expr) {
+            Some(value) => {
+                let var = self.define(ident, ty, value, init.expr.to_token_stream());
+                self.vars[var.0].mutable |= mutable;
+                self.bind(ident, var);
+            }
+            None => {
+                self.failed.insert(ident.to_string());
+            }
         }
     }
 
@@ -220,7 +238,13 @@ impl Lowerer<'_> {
     /// Binds `ident` (a `let` or an assignment) to `value`, naming the operation that
     /// produced it after the variable when it is fresh (so the forward sweep reads
     /// `let y = x * 2.0;`, not `let t0 = x * 2.0; let y = t0;`).
-    fn define(&mut self, ident: &Ident, ty: Option<syn::Type>, value: Arg, span: Span) -> VarId {
+    fn define(
+        &mut self,
+        ident: &Ident,
+        ty: Option<syn::Type>,
+        value: Arg,
+        origin: TokenStream,
+    ) -> VarId {
         let fresh_temp = match (&value.value, self.stmts.last_mut()) {
             (Operand::Var(v), Some(Stmt::Let { var, ty: slot, .. }))
                 if *var == *v && self.vars[v.0].source.is_none() && !value.borrowed =>
@@ -255,9 +279,15 @@ impl Lowerer<'_> {
                     expr,
                     uses,
                     inert: false,
-                    what: "a reference to a differentiated value",
+                    what: "a `let` binding of a reference",
+                    advice: "use the value directly (`x`, not `let r = &x`)",
                 };
-                self.stmts.push(Stmt::Let { var, ty, op, span });
+                self.stmts.push(Stmt::Let {
+                    var,
+                    ty,
+                    op,
+                    origin,
+                });
                 var
             }
         }
@@ -270,7 +300,7 @@ impl Lowerer<'_> {
                     return;
                 };
                 if let Some(value) = self.expr(&assign.right) {
-                    let var = self.define(&target, None, value, assign.span());
+                    let var = self.define(&target, None, value, assign.right.to_token_stream());
                     if !self.assign(&target, var) {
                         self.errors.at(&assign.left, format!("`{target}` is not a local variable; #[differentiate] only supports assignments to locals"));
                     }
@@ -307,11 +337,19 @@ impl Lowerer<'_> {
                         form: Form::Binary(op),
                         args,
                     },
-                    span: b.span(),
+                    origin: b.to_token_stream(),
                 });
                 self.assign(&target, var);
             }
             Expr::Macro(m) => self.macro_stmt(&m.mac),
+            // `{ y = y * x; }`: a scope whose assignments reach the enclosing variables.
+            Expr::Block(b) if b.label.is_none() => {
+                self.scopes.push(HashMap::new());
+                for stmt in &b.block.stmts {
+                    self.stmt(stmt);
+                }
+                self.scopes.pop();
+            }
             Expr::Return(ret) => {
                 self.errors.at(ret, "early `return` is not supported yet by #[differentiate]; return at the end of the function");
             }
@@ -322,8 +360,8 @@ impl Lowerer<'_> {
                         (&arg.value, self.stmts.last())
                     {
                         if var == v && self.vars[v.0].source.is_none() {
-                            if let Some(Stmt::Let { op, .. }) = self.stmts.pop() {
-                                self.stmts.push(Stmt::Eval { op });
+                            if let Some(Stmt::Let { op, origin, .. }) = self.stmts.pop() {
+                                self.stmts.push(Stmt::Eval { op, origin });
                             }
                         }
                     }
@@ -398,6 +436,9 @@ impl Lowerer<'_> {
     // ---- expressions ---------------------------------------------------------------
 
     fn expr(&mut self, expr: &Expr) -> Option<Arg> {
+        if self.mentions_failed(expr) {
+            return None;
+        }
         if self.is_constant(expr) {
             return Some(Arg {
                 value: Operand::Const(expr.clone()),
@@ -437,7 +478,7 @@ impl Lowerer<'_> {
                     form: Form::Unary(u.op),
                     args: vec![arg],
                 };
-                Some(self.value(op, kind, u.span()))
+                Some(self.value(op, kind, u.to_token_stream()))
             }
             Expr::Binary(b) => match rules::binary(&b.op) {
                 _ if rules::compound_assign(&b.op).is_some() => {
@@ -458,10 +499,10 @@ impl Lowerer<'_> {
                         form: Form::Binary(b.op),
                         args,
                     };
-                    Some(self.value(op, kind, b.span()))
+                    Some(self.value(op, kind, b.to_token_stream()))
                 }
                 // `&&` and `||` short-circuit: kept whole, as a boolean.
-                None => self.verbatim(expr, true, "a logical operator"),
+                None => self.verbatim(expr, true, "a logical operator", ""),
             },
             Expr::MethodCall(call) => {
                 let receiver = self.expr(&call.receiver);
@@ -486,7 +527,7 @@ impl Lowerer<'_> {
                     },
                 };
                 let kind = self.result_kind(&all);
-                Some(self.value(op, kind, call.method.span()))
+                Some(self.value(op, kind, call.to_token_stream()))
             }
             Expr::Call(call) => {
                 let Expr::Path(func) = &*call.func else {
@@ -511,7 +552,7 @@ impl Lowerer<'_> {
                         },
                     };
                 let kind = self.result_kind(&args);
-                Some(self.value(op, kind, call.span()))
+                Some(self.value(op, kind, call.to_token_stream()))
             }
             Expr::Cast(cast) => {
                 let arg = self.expr(&cast.expr)?;
@@ -521,7 +562,7 @@ impl Lowerer<'_> {
                     form: Form::Cast((*cast.ty).clone()),
                     args: vec![arg],
                 };
-                Some(self.value(op, Kind::Copy, cast.span()))
+                Some(self.value(op, Kind::Copy, cast.to_token_stream()))
             }
             Expr::Block(b) if b.label.is_none() => self.block_value(&b.block),
             Expr::Unsafe(u) => {
@@ -542,7 +583,7 @@ impl Lowerer<'_> {
                 None
             }
             Expr::Closure(_) => {
-                self.errors.at(expr, "closures are not supported yet by #[differentiate]; write the computation inline or as a #[differentiate] function");
+                self.errors.at(expr, "closures are not supported yet by #[differentiate]; write the computation inline");
                 None
             }
             Expr::Async(_) | Expr::Await(_) => {
@@ -572,12 +613,13 @@ impl Lowerer<'_> {
                 );
                 None
             }
-            Expr::Index(_) => self.verbatim(expr, false, "indexing"),
-            Expr::Field(_) => self.verbatim(expr, false, "field access"),
-            Expr::Tuple(_) => self.verbatim(expr, false, "a tuple"),
-            Expr::Array(_) | Expr::Repeat(_) => self.verbatim(expr, false, "an array"),
-            Expr::Struct(_) => self.verbatim(expr, false, "a struct literal"),
-            Expr::Range(_) => self.verbatim(expr, true, "a range"),
+            Expr::Index(_) => self.verbatim(expr, false, "indexing", "indexing arrives with slice and array parameters; for now use separate float parameters"),
+            Expr::Field(_) => self.verbatim(expr, false, "field access", "use separate float variables"),
+            Expr::Tuple(_) => self.verbatim(expr, false, "a tuple", "use separate float variables"),
+            Expr::Array(_) | Expr::Repeat(_) => self.verbatim(expr, false, "an array", "use separate float variables"),
+            Expr::Struct(_) => self.verbatim(expr, false, "a struct literal", "use separate float variables"),
+            // A range of floats carries its ends: on active values it is an error too.
+            Expr::Range(_) => self.verbatim(expr, false, "a range", "use the ends as separate float variables"),
             _ => {
                 self.errors.at(
                     expr,
@@ -588,8 +630,8 @@ impl Lowerer<'_> {
         }
     }
 
-    fn value(&mut self, op: Op, kind: Kind, span: Span) -> Arg {
-        let var = self.push_let(op, kind, span);
+    fn value(&mut self, op: Op, kind: Kind, origin: TokenStream) -> Arg {
+        let var = self.push_let(op, kind, origin);
         Arg {
             value: Operand::Var(var),
             borrowed: false,
@@ -617,7 +659,13 @@ impl Lowerer<'_> {
     }
 
     /// An expression kept as written, with its variables renamed (see [`Op::Verbatim`]).
-    fn verbatim(&mut self, expr: &Expr, inert: bool, what: &'static str) -> Option<Arg> {
+    fn verbatim(
+        &mut self,
+        expr: &Expr,
+        inert: bool,
+        what: &'static str,
+        advice: &'static str,
+    ) -> Option<Arg> {
         let mut finder = Mentions {
             names: Vec::new(),
             unsupported: None,
@@ -638,8 +686,30 @@ impl Lowerer<'_> {
             uses,
             inert,
             what,
+            advice,
         };
-        Some(self.value(op, kind, expr.span()))
+        Some(self.value(op, kind, expr.to_token_stream()))
+    }
+
+    /// Whether `expr` uses a variable whose definition was already rejected.
+    fn mentions_failed(&self, expr: &Expr) -> bool {
+        if self.failed.is_empty() {
+            return false;
+        }
+        let mut finder = Mentions {
+            names: Vec::new(),
+            unsupported: None,
+        };
+        finder.visit_expr(expr);
+        if let Expr::Call(call) = expr {
+            if let Expr::Path(p) = &*call.func {
+                finder.names.extend(p.path.get_ident().cloned());
+            }
+        }
+        finder
+            .names
+            .iter()
+            .any(|n| self.failed.contains(&n.to_string()) && self.lookup(&n.to_string()).is_none())
     }
 
     /// A closed expression of literals and constants, cheap to evaluate again: kept inline.

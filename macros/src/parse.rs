@@ -24,9 +24,18 @@ pub fn options(attr: TokenStream, errors: &mut Errors) -> Options {
                     meta.error("`wrt(...)` is given twice; list all parameters in one `wrt(...)`")
                 );
             }
+            if !meta.input.peek(syn::token::Paren) {
+                return Err(meta.error("write the parameters in parentheses: `wrt(x, y)`"));
+            }
             let content;
-            syn::parenthesized!(content in meta.input);
+            let parens = syn::parenthesized!(content in meta.input);
             let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+            if names.is_empty() {
+                return Err(syn::Error::new(
+                    parens.span.join(),
+                    "`wrt()` names no parameter: list the parameters to differentiate, or remove `wrt` to differentiate every float parameter",
+                ));
+            }
             options.wrt = Some(names.into_iter().collect());
             Ok(())
         } else {
@@ -108,6 +117,9 @@ pub fn signature<'a>(
                         continue;
                     }
                 };
+                if names_generic_parameter(&typed.ty, &sig.generics) {
+                    continue; // already reported with the generics
+                }
                 if let Some(class) = classify(&typed.ty, errors) {
                     params.push(Param {
                         differentiated: class.grad_ty.is_some(),
@@ -227,7 +239,43 @@ fn classify(ty: &Type, errors: &mut Errors) -> Option<Class> {
     }
 }
 
+/// Whether `ty` mentions one of the function's type parameters.
+fn names_generic_parameter(ty: &Type, generics: &syn::Generics) -> bool {
+    let mut names = std::collections::HashSet::new();
+    for param in generics.type_params() {
+        names.insert(param.ident.to_string());
+    }
+    fn visit(tokens: proc_macro2::TokenStream, names: &std::collections::HashSet<String>) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => names.contains(&ident.to_string()),
+            proc_macro2::TokenTree::Group(group) => visit(group.stream(), names),
+            _ => false,
+        })
+    }
+    !names.is_empty() && visit(quote::quote!(#ty), &names)
+}
+
 fn unsupported_param(ty: &Type, errors: &mut Errors) -> Option<Class> {
+    let reason = match ty {
+        Type::Ptr(_) => {
+            errors.at(ty, "raw pointer parameters cannot be differentiated: #[differentiate] cannot follow what a pointer reads; take the value or a reference (`&f64`, `&[f64]`)");
+            return None;
+        }
+        Type::TraitObject(_) | Type::ImplTrait(_) => {
+            "trait objects and `impl Trait` hide the computation from #[differentiate]"
+        }
+        Type::Reference(r) if matches!(&*r.elem, Type::TraitObject(_) | Type::ImplTrait(_)) => {
+            "trait objects and `impl Trait` hide the computation from #[differentiate]"
+        }
+        _ => "",
+    };
+    if !reason.is_empty() {
+        errors.at(
+            ty,
+            format!("{reason}; take the float values as parameters instead"),
+        );
+        return None;
+    }
     errors.at(
         ty,
         format!(
