@@ -378,13 +378,19 @@ impl<'a> Emitter<'a> {
             .collect()
     }
 
-    /// `let mut d_x = zeros_like(&x);` for each differentiated parameter.
-    fn parameter_adjoints(&self) -> TokenStream {
+    /// `let mut d_x = ..;` for each differentiated parameter. An active parameter receives
+    /// at least one contribution, so it starts at `zero_adjoint` (−0.0, which the first
+    /// addition folds away); one that does not reach the result reports `zeros_like` (+0.0).
+    fn parameter_adjoints(&self, activity: &Activity) -> TokenStream {
         self.differentiated()
             .map(|(_, var)| {
                 let d = self.adjoint(var);
                 let primal = self.helper_argument(&Operand::Var(var));
-                quote!(let mut #d = ::tapeless::__private::zeros_like(#primal);)
+                if activity.is_active(var) {
+                    quote!(let mut #d = ::tapeless::__private::zero_adjoint(#primal);)
+                } else {
+                    quote!(let mut #d = ::tapeless::__private::zeros_like(#primal);)
+                }
             })
             .collect()
     }
@@ -398,9 +404,14 @@ impl<'a> Emitter<'a> {
     }
 
     /// The body of `f_vjp`.
-    pub fn vjp_body(&self, sweep: &[Adjoint], names: &ItemNames) -> TokenStream {
+    pub fn vjp_body(
+        &self,
+        sweep: &[Adjoint],
+        activity: &Activity,
+        names: &ItemNames,
+    ) -> TokenStream {
         let forward = self.forward();
-        let param_adjoints = self.parameter_adjoints();
+        let param_adjoints = self.parameter_adjoints(activity);
         let reverse = self.reverse(sweep);
         let value = match &self.body.ret {
             Operand::Var(v) => self.name(*v).to_token_stream(),

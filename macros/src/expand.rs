@@ -42,7 +42,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             .collect();
         let sweep = reverse::reverse(&body, &activity, &declared);
         let emitter = Emitter::new(&sig, &body, &activity);
-        let vjp_body = emitter.vjp_body(&sweep, &names);
+        let vjp_body = emitter.vjp_body(&sweep, &activity, &names);
         functions(&sig, &names, emitter.seed(), vjp_body)
     });
     let grad_struct = grad_struct(&sig, &names);

@@ -24,7 +24,7 @@ pub fn f_vjp(x: f64, seed: f64) -> (f64, FGrad) {
     let t3 = u.sqrt();
     let t4 = u.cos();
     let t5 = t3 + t4;
-    let mut d_x = ::tapeless::__private::zeros_like(&x);
+    let mut d_x = ::tapeless::__private::zero_adjoint(&x);
     let mut d_t5 = seed;
     let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
     ::tapeless::__private::add_vjp_lhs(&mut d_t3, &t3, &t4, &t5, &d_t5);
@@ -73,8 +73,8 @@ fn versions_vjp(x: f64, y: f64, seed: f64) -> (f64, VersionsGrad) {
     let z_1 = z + t0;
     let y_1 = z_1 * 2.0;
     let t1 = y_1 / x;
-    let mut d_x = ::tapeless::__private::zeros_like(&x);
-    let mut d_y = ::tapeless::__private::zeros_like(&y);
+    let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+    let mut d_y = ::tapeless::__private::zero_adjoint(&y);
     let mut d_t1 = seed;
     let mut d_y_1 = ::tapeless::__private::zero_adjoint(&y_1);
     ::tapeless::__private::div_vjp_lhs(&mut d_y_1, &y_1, &x, &t1, &d_t1);

@@ -22,7 +22,7 @@ pub fn neuron_vjp(w: f64, b: f64, x: f64, n: usize, seed: f64) -> (f64, NeuronGr
     let t1 = z.max(0.0);
     let t2 = n as f64;
     let t3 = t1 / t2;
-    let mut d_w = ::tapeless::__private::zeros_like(&w);
+    let mut d_w = ::tapeless::__private::zero_adjoint(&w);
     let mut d_t3 = seed;
     let mut d_t1 = ::tapeless::__private::zero_adjoint(&t1);
     ::tapeless::__private::div_vjp_lhs(&mut d_t1, &t1, &t2, &t3, &d_t3);
