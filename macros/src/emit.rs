@@ -444,9 +444,22 @@ fn parenthesized(expr: &Expr) -> TokenStream {
     }
 }
 
-/// The parameters of the original function, as written.
-pub fn plain_parameters(sig: &syn::Signature) -> Vec<TokenStream> {
-    sig.inputs.iter().map(ToTokens::to_token_stream).collect()
+/// The parameters of the original function, as written (`keep_mut`) or without `mut`
+/// (for `f_grad`, which only forwards them).
+pub fn plain_parameters(sig: &syn::Signature, keep_mut: bool) -> Vec<TokenStream> {
+    sig.inputs
+        .iter()
+        .map(|input| match input {
+            FnArg::Typed(typed) if !keep_mut => match &*typed.pat {
+                Pat::Ident(p) => {
+                    let (attrs, ident, ty) = (&typed.attrs, &p.ident, &typed.ty);
+                    quote!(#(#attrs)* #ident: #ty)
+                }
+                _ => typed.to_token_stream(),
+            },
+            other => other.to_token_stream(),
+        })
+        .collect()
 }
 
 /// The parameter names, to forward `f_grad`'s arguments to `f_vjp`.

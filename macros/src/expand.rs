@@ -104,7 +104,8 @@ fn functions(
     let vis = &item.vis;
     let generics = &item.sig.generics;
     let where_clause = &generics.where_clause;
-    let params = plain_parameters(&item.sig);
+    let grad_params = plain_parameters(&item.sig, false);
+    let params = plain_parameters(&item.sig, true);
     let args = parameter_names(&item.sig);
     let ret = &sig.ret;
     let ItemNames {
@@ -122,7 +123,7 @@ fn functions(
         #[doc = #grad_doc]
         #[inline]
         #[allow(clippy::all)]
-        #vis fn #grad_fn #generics (#(#params),*) -> (#ret, #grad_struct) #where_clause {
+        #vis fn #grad_fn #generics (#(#grad_params),*) -> (#ret, #grad_struct) #where_clause {
             #vjp_fn(#(#args,)* ::tapeless::__private::one())
         }
 

@@ -7,10 +7,12 @@
 //! | function | point | convention |
 //! |---|---|---|
 //! | `abs` | x = 0 | derivative 0 (the minimum-norm subgradient) |
-//! | `max`, `min`, `clamp` | ties | the adjoint is split evenly between the tied arguments |
+//! | `max`, `min`, `clamp` | ties | the adjoint is split evenly between the tied arguments (thirds when `x = lo = hi`) |
 //! | `hypot` | (0, 0) | derivative 0 |
+//! | `atan2` | (0, 0) | NaN (0/0: the direction is undefined) |
+//! | `powi`, `powf` | n = 0 | derivative 0 w.r.t. the base, also at x = 0 (`x⁰ = 1` is constant) |
 //! | `sqrt`, `cbrt` | x = 0 | IEEE result: ȳ/0 = ±∞ (NaN when ȳ = 0) |
-//! | `powf` w.r.t. the exponent | xⁿ = 0 | 0 (the limit from x > 0) |
+//! | `powf` w.r.t. the exponent | xⁿ = 0 or x = 0 | 0 |
 //! | `signum`, `floor`, `ceil`, `round`, `trunc` | everywhere | 0 (piecewise constant: no adjoint code is emitted) |
 
 use crate::Real;
@@ -121,10 +123,10 @@ binary_rules! {
     rem_vjp_lhs => |a, b, y, d| d;
     /// y = a % b = a − b·trunc(a/b): b̄ −= ȳ·trunc(a/b) (almost everywhere).
     rem_vjp_rhs => |a, b, y, d| -(d * (a / b).trunc());
-    /// y = xⁿ: x̄ += ȳ·n·xⁿ⁻¹.
-    powf_vjp_self => |x, n, y, d| d * n * x.powf(n - T::one());
-    /// y = xⁿ: n̄ += ȳ·y·ln x (0 where y = 0).
-    powf_vjp_n => |x, n, y, d| if y == T::zero() { T::zero() } else { d * y * x.ln() };
+    /// y = xⁿ: x̄ += ȳ·n·xⁿ⁻¹ (0 for n = 0, where y = 1 is constant, even at x = 0).
+    powf_vjp_self => |x, n, y, d| if n == T::zero() { T::zero() } else { d * n * x.powf(n - T::one()) };
+    /// y = xⁿ: n̄ += ȳ·y·ln x (0 where y = 0 or x = 0).
+    powf_vjp_n => |x, n, y, d| if y == T::zero() || x == T::zero() { T::zero() } else { d * y * x.ln() };
     /// y = log_b x = ln x / ln b: x̄ += ȳ/(x·ln b).
     log_vjp_self => |x, b, y, d| d / (x * b.ln());
     /// y = log_b x = ln x / ln b: b̄ −= ȳ·y/(b·ln b).
@@ -164,6 +166,9 @@ fn select_share<T: Real>(winner: T, loser: T, d: T) -> T {
 #[inline(always)]
 pub fn powi_vjp_self<T: Real>(d_x: &mut T, x: &T, n: &i32, _y: &T, d_y: &T) {
     let n = *n;
+    if n == 0 {
+        return; // y = 1 is constant (and n·xⁿ⁻¹ would be 0·∞ at x = 0)
+    }
     let n_t = T::from(n).unwrap_or_else(T::nan);
     *d_x += *d_y * n_t * x.powi(n.wrapping_sub(1));
 }
@@ -193,6 +198,8 @@ pub fn clamp_vjp_self<T: Real>(d_x: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: 
     let (x, lo, hi, d) = (*x, *lo, *hi, *d_y);
     *d_x += if x > lo && x < hi {
         d
+    } else if x == lo && x == hi {
+        d / T::from_f64(3.0)
     } else if x == lo || x == hi {
         d / T::two()
     } else {
@@ -200,16 +207,24 @@ pub fn clamp_vjp_self<T: Real>(d_x: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: 
     };
 }
 
-/// y = clamp(x, lo, hi): lō += ȳ where x < lo, ȳ/2 where x = lo.
+/// y = clamp(x, lo, hi): lō += ȳ where x < lo, ȳ/2 where x = lo (ȳ/3 where x = lo = hi).
 #[inline(always)]
-pub fn clamp_vjp_min<T: Real>(d_lo: &mut T, x: &T, lo: &T, _hi: &T, _y: &T, d_y: &T) {
-    *d_lo += select_share(*lo, *x, *d_y);
+pub fn clamp_vjp_min<T: Real>(d_lo: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: &T) {
+    *d_lo += if *x == *lo && *x == *hi {
+        *d_y / T::from_f64(3.0)
+    } else {
+        select_share(*lo, *x, *d_y)
+    };
 }
 
-/// y = clamp(x, lo, hi): hī += ȳ where x > hi, ȳ/2 where x = hi.
+/// y = clamp(x, lo, hi): hī += ȳ where x > hi, ȳ/2 where x = hi (ȳ/3 where x = lo = hi).
 #[inline(always)]
-pub fn clamp_vjp_max<T: Real>(d_hi: &mut T, x: &T, _lo: &T, hi: &T, _y: &T, d_y: &T) {
-    *d_hi += select_share(*x, *hi, *d_y);
+pub fn clamp_vjp_max<T: Real>(d_hi: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: &T) {
+    *d_hi += if *x == *lo && *x == *hi {
+        *d_y / T::from_f64(3.0)
+    } else {
+        select_share(*x, *hi, *d_y)
+    };
 }
 
 /// y = x as U (a float-to-float conversion, `f32` ↔ `f64`): x̄ += ȳ converted back.

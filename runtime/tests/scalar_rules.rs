@@ -599,3 +599,32 @@ fn sqrt_and_cbrt_at_zero_follow_ieee() {
     assert!(added(|d| scalar::sqrt_vjp(d, &0.0, &0.0, &0.0)).is_nan());
     assert!(added(|d| scalar::cbrt_vjp(d, &0.0, &0.0, &0.0)).is_nan());
 }
+
+#[test]
+fn clamp_three_way_tie_splits_the_adjoint_in_thirds() {
+    for d_y in SEEDS {
+        let (x, lo, hi) = (1.0_f64, 1.0, 1.0);
+        let y = x.clamp(lo, hi);
+        let d_self = added(|d| scalar::clamp_vjp_self(d, &x, &lo, &hi, &y, &d_y));
+        let d_min = added(|d| scalar::clamp_vjp_min(d, &x, &lo, &hi, &y, &d_y));
+        let d_max = added(|d| scalar::clamp_vjp_max(d, &x, &lo, &hi, &y, &d_y));
+        for share in [d_self, d_min, d_max] {
+            assert!(relative_error(share, d_y / 3.0) < 1e-15, "{share} ≠ ȳ/3");
+        }
+        assert!(relative_error(d_self + d_min + d_max, d_y) < 1e-15);
+    }
+}
+
+#[test]
+fn zeroth_powers_have_derivative_zero_even_at_zero() {
+    // x⁰ = 1 is constant: its derivative is 0 everywhere, where n·xⁿ⁻¹ would give 0·∞.
+    for x in [0.0_f64, -0.0, 1.5, -2.0] {
+        let d = added(|d| scalar::powi_vjp_self(d, &x, &0, &1.0, &1.0));
+        assert_eq!(d, 0.0, "powi(0) at {x}");
+        let d = added(|d| scalar::powf_vjp_self(d, &x, &0.0, &1.0, &1.0));
+        assert_eq!(d, 0.0, "powf(0) at {x}");
+    }
+    // And the exponent's derivative of 0ⁿ is 0 (0ⁿ = 0 for n > 0).
+    let d = added(|d| scalar::powf_vjp_n(d, &0.0, &0.0, &1.0, &1.0));
+    assert_eq!(d, 0.0);
+}
