@@ -45,6 +45,11 @@ pub use tapeless_runtime::check;
 /// Paths used by generated code. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "alloc")]
+    extern crate alloc;
+    #[cfg(feature = "alloc")]
+    pub use alloc::{vec, vec::Vec};
+    pub use tapeless_runtime::index::*;
     pub use tapeless_runtime::scalar::*;
     pub use tapeless_runtime::{accumulate, one, zero_adjoint, zeros_like};
 }

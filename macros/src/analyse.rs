@@ -3,12 +3,13 @@
 //! A value is *varied* when it depends on a differentiated parameter through operations
 //! that carry a derivative, and *useful* when the returned value depends on it through
 //! such operations. Only values that are both — *active* — get an adjoint; everything else
-//! runs in the forward sweep only. This is also where an operation without a derivative
-//! rule is judged: a call of an unknown function is fine on data, and an error when it
-//! receives a varied value.
+//! runs in the forward sweep only. Both are fixpoints over the structured body: a loop's
+//! carried value is varied when its value before the loop or at the end of any iteration
+//! is. This is also where an operation without a derivative rule is judged: a call of an
+//! unknown function is fine on data, and an error when it receives a varied value.
 
 use crate::errors::Errors;
-use crate::ir::{Body, Form, Op, Stmt, VarId};
+use crate::ir::{BlockId, Body, Form, Op, Operand, Stmt, VarId, TOP};
 use crate::parse::Signature;
 use crate::rules;
 
@@ -21,6 +22,7 @@ impl Activity {
     pub fn is_active(&self, var: VarId) -> bool {
         self.varied[var.0] && self.useful[var.0]
     }
+
 }
 
 /// The variables `op` reads in positions that carry a derivative to them.
@@ -28,14 +30,26 @@ fn differentiable_uses(op: &Op) -> Vec<VarId> {
     match op {
         Op::Rule { rule, args, .. } => args
             .iter()
-            .zip(rule.differentiable)
-            .filter(|(_, &d)| d)
-            .filter_map(|(a, _)| a.value.var())
+            .enumerate()
+            .filter(|(i, _)| rule.differentiable(*i))
+            .filter_map(|(_, a)| a.value.var())
             .collect(),
+        Op::Foreign { pure: true, .. } => Vec::new(),
         Op::Foreign { .. } => op.uses(),
         Op::Verbatim { inert: true, .. } => Vec::new(),
         Op::Verbatim { .. } => op.uses(),
     }
+}
+
+/// Sets `flags[var]` when `value` holds; reports whether anything changed.
+fn raise(flags: &mut [bool], var: VarId, value: bool) -> bool {
+    let changed = value && !flags[var.0];
+    flags[var.0] |= value;
+    changed
+}
+
+fn flag(flags: &[bool], operand: &Operand) -> bool {
+    operand.var().is_some_and(|v| flags[v.0])
 }
 
 pub fn analyse(body: &Body, sig: &Signature, errors: &mut Errors) -> Activity {
@@ -44,29 +58,117 @@ pub fn analyse(body: &Body, sig: &Signature, errors: &mut Errors) -> Activity {
     for (param, var) in sig.params.iter().zip(&body.params) {
         varied[var.0] = param.differentiated;
     }
-    for stmt in &body.block.stmts {
-        if let Stmt::Let { var, op, .. } = stmt {
-            varied[var.0] = differentiable_uses(op).iter().any(|u| varied[u.0]);
-        }
-    }
+    while forward(body, TOP, &mut varied) {}
 
     let mut useful = vec![false; n];
     if let Some(ret) = body.ret.var() {
         useful[ret.0] = true;
     }
-    for stmt in body.block.stmts.iter().rev() {
-        if let Stmt::Let { var, op, .. } = stmt {
-            if useful[var.0] {
-                for used in differentiable_uses(op) {
-                    useful[used.0] = true;
-                }
-            }
-        }
-    }
+    while backward(body, TOP, &mut useful) {}
 
     let activity = Activity { varied, useful };
     check_operations_without_rules(body, sig, &activity, errors);
     activity
+}
+
+/// One forward pass of the varied fixpoint; whether anything changed.
+fn forward(body: &Body, block: BlockId, varied: &mut [bool]) -> bool {
+    let mut changed = false;
+    for stmt in &body.block(block).stmts {
+        match stmt {
+            Stmt::Let { var, op, .. } => {
+                let value = differentiable_uses(op).iter().any(|u| varied[u.0]);
+                changed |= raise(varied, *var, value);
+            }
+            Stmt::If(i) => {
+                changed |= forward(body, i.then_block, varied);
+                changed |= forward(body, i.else_block, varied);
+                for m in &i.merges {
+                    let value = flag(varied, &m.then_value) || flag(varied, &m.else_value);
+                    changed |= raise(varied, m.var, value);
+                }
+            }
+            Stmt::Loop(l) => {
+                for c in &l.carried {
+                    changed |= raise(varied, c.phi, flag(varied, &c.init));
+                }
+                changed |= forward(body, l.body, varied);
+                for (values, _) in body.nexts(l.body) {
+                    for (c, value) in l.carried.iter().zip(values) {
+                        let value = flag(varied, value);
+                        changed |= raise(varied, c.phi, value);
+                        changed |= raise(varied, c.out, value);
+                    }
+                }
+                for c in &l.carried {
+                    changed |= raise(varied, c.out, varied[c.phi.0]);
+                }
+            }
+            Stmt::Store { array, value, .. } => {
+                changed |= raise(varied, *array, flag(varied, value));
+            }
+            Stmt::Eval { .. } | Stmt::Macro { .. } | Stmt::Item(_) | Stmt::Next { .. } => {}
+        }
+    }
+    changed
+}
+
+/// One backward pass of the useful fixpoint; whether anything changed.
+fn backward(body: &Body, block: BlockId, useful: &mut [bool]) -> bool {
+    let mut changed = false;
+    for stmt in body.block(block).stmts.iter().rev() {
+        match stmt {
+            Stmt::Let { var, op, .. } => {
+                if useful[var.0] {
+                    for used in differentiable_uses(op) {
+                        changed |= raise(useful, used, true);
+                    }
+                }
+            }
+            Stmt::If(i) => {
+                for m in &i.merges {
+                    if useful[m.var.0] {
+                        for value in [&m.then_value, &m.else_value] {
+                            if let Some(v) = value.var() {
+                                changed |= raise(useful, v, true);
+                            }
+                        }
+                    }
+                }
+                changed |= backward(body, i.then_block, useful);
+                changed |= backward(body, i.else_block, useful);
+            }
+            Stmt::Loop(l) => {
+                // What a carried variable becomes feeds the next iteration and the exit.
+                for (values, _) in body.nexts(l.body) {
+                    for (c, value) in l.carried.iter().zip(values) {
+                        if useful[c.out.0] || useful[c.phi.0] {
+                            if let Some(v) = value.var() {
+                                changed |= raise(useful, v, true);
+                            }
+                        }
+                    }
+                }
+                changed |= backward(body, l.body, useful);
+                for c in &l.carried {
+                    if useful[c.phi.0] || useful[c.out.0] {
+                        if let Some(v) = c.init.var() {
+                            changed |= raise(useful, v, true);
+                        }
+                    }
+                }
+            }
+            Stmt::Store { array, value, .. } => {
+                if useful[array.0] {
+                    if let Some(v) = value.var() {
+                        changed |= raise(useful, v, true);
+                    }
+                }
+            }
+            Stmt::Eval { .. } | Stmt::Macro { .. } | Stmt::Item(_) | Stmt::Next { .. } => {}
+        }
+    }
+    changed
 }
 
 /// An operation without a derivative rule that receives a varied value would lose its
@@ -80,24 +182,26 @@ fn check_operations_without_rules(
     errors: &mut Errors,
 ) {
     let mut poisoned = vec![false; body.vars.len()];
-    for stmt in &body.block.stmts {
+    body.walk(TOP, &mut |stmt| {
         let (op, origin, result) = match stmt {
             Stmt::Let {
                 var, op, origin, ..
             } => (op, origin, Some(*var)),
             Stmt::Eval { op, origin } => (op, origin, None),
-            _ => continue,
+            _ => return,
         };
         let uses = op.uses();
         if uses.iter().any(|u| poisoned[u.0]) {
             if let Some(result) = result {
                 poisoned[result.0] = true;
             }
-            continue;
+            return;
         }
         let receives_varied = uses.iter().any(|u| activity.varied[u.0]);
         let message = match op {
-            Op::Foreign { form, .. } if receives_varied => foreign_message(form, sig),
+            Op::Foreign {
+                form, pure: false, ..
+            } if receives_varied => foreign_message(form, sig),
             Op::Verbatim {
                 inert: false,
                 what,
@@ -106,13 +210,13 @@ fn check_operations_without_rules(
             } if receives_varied => format!(
                 "{what} is not supported on values that depend on a differentiated parameter; {advice}"
             ),
-            _ => continue,
+            _ => return,
         };
         errors.at(origin, message);
         if let Some(result) = result {
             poisoned[result.0] = true;
         }
-    }
+    });
 }
 
 fn foreign_message(form: &Form, sig: &Signature) -> String {
@@ -147,5 +251,7 @@ fn foreign_message(form: &Form, sig: &Signature) -> String {
             "`as {}` has no derivative rule for values that depend on a differentiated parameter",
             quote::quote!(#ty)
         ),
+        Form::Index => "indexing has no derivative rule here".to_string(),
+        Form::VecRepeat => "`vec![value; n]` of a value that depends on a differentiated parameter is not supported; start from `vec![0.0; n]` and write its elements by index".to_string(),
     }
 }

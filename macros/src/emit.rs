@@ -14,10 +14,10 @@ use syn::visit_mut::VisitMut;
 use syn::{Expr, FnArg, Pat};
 
 use crate::analyse::Activity;
-use crate::ir::{Arg, Body, Form, Kind, Op, Operand, Stmt, VarId};
+use crate::ir::{Arg, BlockId, Body, Form, Header, Kind, Loop, Op, Operand, Stmt, VarId, TOP};
 use crate::lower::Rename;
 use crate::parse::Signature;
-use crate::reverse::Adjoint;
+use crate::reverse::{Adjoint, Carry, Source, Sweep};
 
 /// The names of the generated items for a function `f`.
 pub struct ItemNames {
@@ -101,32 +101,65 @@ fn collect_idents(tokens: TokenStream, out: &mut HashSet<String>) {
 pub struct Emitter<'a> {
     sig: &'a Signature<'a>,
     body: &'a Body,
+    sweep: &'a Sweep,
     /// The emitted name of each variable.
     names: Vec<Ident>,
-    /// The emitted name of each active variable's adjoint.
+    /// The emitted name of each adjoint.
     adjoints: HashMap<VarId, Ident>,
+    /// `d_x_next` of each carried variable (by its phi).
+    carries: HashMap<VarId, Ident>,
+    /// The stack of each value the forward sweep saves for the reverse sweep.
+    stacks: HashMap<VarId, Ident>,
+    /// The `let` defining each variable, for recomputation.
+    lets: HashMap<VarId, &'a Stmt>,
     seed: Ident,
 }
 
 impl<'a> Emitter<'a> {
-    pub fn new(sig: &'a Signature<'a>, body: &'a Body, activity: &'a Activity) -> Self {
+    pub fn new(
+        sig: &'a Signature<'a>,
+        body: &'a Body,
+        activity: &Activity,
+        sweep: &'a Sweep,
+    ) -> Self {
         let mut namer = Namer::new(sig.item);
         let seed = namer.claim("seed");
         // Parameters are version 0 of their names: a shadowing `let x = ..` is `x_1`.
-        let mut versions: HashMap<String, usize> = sig
-            .params
-            .iter()
-            .map(|p| (p.ident.to_string(), 1))
-            .collect();
+        let mut versions: HashMap<String, usize> =
+            sig.params.iter().map(|p| (p.ident.to_string(), 1)).collect();
         let mut temporaries = 0;
-        let names: Vec<Ident> = body
-            .vars
-            .iter()
-            .enumerate()
-            .map(|(i, var)| match &var.source {
+        // A loop's value after it is its carried storage.
+        let mut storage_of: HashMap<VarId, VarId> = HashMap::new();
+        let mut lets = HashMap::new();
+        for block in &body.blocks {
+            for stmt in &block.stmts {
+                match stmt {
+                    Stmt::Loop(l) => {
+                        for c in &l.carried {
+                            storage_of.insert(c.out, c.phi);
+                        }
+                    }
+                    Stmt::Let { var, .. } => {
+                        lets.insert(*var, stmt);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut names: Vec<Ident> = Vec::with_capacity(body.vars.len());
+        for (i, var) in body.vars.iter().enumerate() {
+            let id = VarId(i);
+            let name = match (&var.source, storage_of.get(&id)) {
+                (_, Some(phi)) if phi.0 < names.len() => names[phi.0].clone(),
                 // Parameters keep their (user-spanned) identifiers.
-                Some(ident) if body.params.contains(&VarId(i)) => ident.clone(),
-                Some(ident) => {
+                (Some(ident), _) if body.params.contains(&id) => ident.clone(),
+                (Some(ident), _) if ident.to_string().starts_with("__tapeless_") => {
+                    let stem = ident.to_string()["__tapeless_".len()..]
+                        .trim_end_matches(|c: char| c.is_ascii_digit())
+                        .replace("match", "scrutinee");
+                    namer.claim(&stem)
+                }
+                (Some(ident), _) => {
                     let version = versions.entry(ident.to_string()).or_insert(0);
                     *version += 1;
                     if *version == 1 {
@@ -135,43 +168,73 @@ impl<'a> Emitter<'a> {
                         namer.claim(&format!("{ident}_{}", *version - 1))
                     }
                 }
-                None => namer.claim_numbered("t", &mut temporaries),
-            })
-            .collect();
-        let adjoints = (0..body.vars.len())
-            .map(VarId)
-            .filter(|v| activity.is_active(*v) || body.params.contains(v))
-            .map(|v| (v, namer.claim(&format!("d_{}", names[v.0]))))
+                (None, _) if var.stem == "t" => namer.claim_numbered("t", &mut temporaries),
+                (None, _) => namer.claim(var.stem),
+            };
+            names.push(name);
+        }
+        let mut adjoints = HashMap::new();
+        let mut carries = HashMap::new();
+        for (i, var) in body.vars.iter().enumerate() {
+            let id = VarId(i);
+            let differentiated_param = body.params.contains(&id);
+            if activity.is_active(id) || differentiated_param || var.memory {
+                adjoints.insert(id, namer.claim(&format!("d_{}", names[i])));
+            }
+            if storage_of.values().any(|phi| *phi == id) {
+                carries.insert(id, namer.claim(&format!("d_{}_next", names[i])));
+            }
+        }
+        let stacks = sweep
+            .saved
+            .iter()
+            .map(|v| (*v, namer.claim(&format!("saved_{}", names[v.0]))))
             .collect();
         Emitter {
             sig,
             body,
+            sweep,
             names,
             adjoints,
+            carries,
+            stacks,
+            lets,
             seed,
         }
     }
 
     /// `let mut` is kept for a variable declared `mut` that a method without a rule may
-    /// change in place (`v.push(1.0)`); other versions are never mutated.
+    /// change in place (`v.push(1.0)`), and for arrays written by index.
     fn needs_mut(&self, var: VarId) -> bool {
-        self.body.var(var).mutable
-            && self.body.block.stmts.iter().any(|stmt| match stmt {
-                Stmt::Let { op, .. } | Stmt::Eval { op, .. } => matches!(
-                    op,
-                    Op::Foreign { form: Form::Method { .. }, args }
-                        if args[0].value.var() == Some(var)
-                ),
-                _ => false,
-            })
+        let info = self.body.var(var);
+        if info.memory {
+            return true;
+        }
+        let mut mutated = false;
+        self.body.walk(TOP, &mut |stmt| {
+            if let Stmt::Let { op, .. } | Stmt::Eval { op, .. } = stmt {
+                if let Op::Foreign {
+                    form: Form::Method { .. },
+                    args,
+                    ..
+                } = op
+                {
+                    mutated |= args[0].value.var() == Some(var);
+                }
+            }
+        });
+        info.mutable && mutated
     }
 
     fn name(&self, var: VarId) -> &Ident {
         &self.names[var.0]
     }
 
-    fn adjoint(&self, var: VarId) -> &Ident {
-        &self.adjoints[&var]
+    fn adjoint(&self, var: VarId) -> TokenStream {
+        match self.adjoints.get(&var) {
+            Some(name) => name.to_token_stream(),
+            None => quote!(::core::compile_error!("tapeless: missing adjoint")),
+        }
     }
 
     // ---- operands ----------------------------------------------------------------
@@ -201,7 +264,7 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// A receiver of a method call.
+    /// A receiver of a method call or of indexing.
     fn receiver(&self, arg: &Arg) -> TokenStream {
         match &arg.value {
             Operand::Var(v) => {
@@ -228,6 +291,14 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// A value stored somewhere (a merge, a carried variable): owned values are cloned.
+    fn stored_value(&self, operand: &Operand) -> TokenStream {
+        self.call_argument(&Arg {
+            value: operand.clone(),
+            borrowed: false,
+        })
+    }
+
     /// An argument of a runtime helper: always a reference.
     fn helper_argument(&self, operand: &Operand) -> TokenStream {
         match operand {
@@ -245,11 +316,18 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    fn plain_operand(&self, operand: &Operand) -> TokenStream {
+        match operand {
+            Operand::Var(v) => self.name(*v).to_token_stream(),
+            Operand::Const(c) => parenthesized(c),
+        }
+    }
+
     // ---- forward sweep -------------------------------------------------------------
 
     fn op(&self, op: &Op) -> TokenStream {
         match op {
-            Op::Rule { form, args, .. } | Op::Foreign { form, args } => self.form(form, args),
+            Op::Rule { form, args, .. } | Op::Foreign { form, args, .. } => self.form(form, args),
             Op::Verbatim { expr, uses, .. } => {
                 let names: HashMap<String, Ident> = uses
                     .iter()
@@ -257,6 +335,10 @@ impl<'a> Emitter<'a> {
                     .collect();
                 let mut expr = expr.clone();
                 Rename { names: &names }.visit_expr_mut(&mut expr);
+                if let Expr::Macro(m) = &mut expr {
+                    // `vec![..]` keeps its tokens: rename inside them too.
+                    m.mac.tokens = rename_tokens(m.mac.tokens.clone(), &names);
+                }
                 expr.to_token_stream()
             }
         }
@@ -265,11 +347,14 @@ impl<'a> Emitter<'a> {
     fn form(&self, form: &Form, args: &[Arg]) -> TokenStream {
         match form {
             Form::Binary(op) => {
-                let (lhs, rhs) = (
-                    self.operator_operand(&args[0]),
-                    self.operator_operand(&args[1]),
-                );
+                let (lhs, rhs) = (self.operator_operand(&args[0]), self.operator_operand(&args[1]));
                 quote!(#lhs #op #rhs)
+            }
+            // `*x` of a value already held by value (a loop element) is the value itself.
+            Form::Unary(syn::UnOp::Deref(_))
+                if args[0].value.var().is_some_and(|v| self.body.var(v).kind == Kind::Copy) =>
+            {
+                self.plain_operand(&args[0].value)
             }
             Form::Unary(op) => {
                 let operand = self.operator_operand(&args[0]);
@@ -285,32 +370,52 @@ impl<'a> Emitter<'a> {
                 quote!(#path(#(#all),*))
             }
             Form::Cast(ty) => {
-                let operand = match &args[0].value {
-                    Operand::Var(v) => self.name(*v).to_token_stream(),
-                    Operand::Const(c) => parenthesized(c),
-                };
+                let operand = self.plain_operand(&args[0].value);
                 quote!(#operand as #ty)
+            }
+            Form::VecRepeat => {
+                let (value, count) = (self.stored_value(&args[0].value), self.plain_operand(&args[1].value));
+                quote!(::tapeless::__private::vec![#value; #count])
+            }
+            Form::Index => {
+                let base = self.receiver(&args[0]);
+                let indices = args[1..].iter().map(|a| self.plain_operand(&a.value));
+                quote!(#base #([#indices])*)
             }
         }
     }
 
-    fn forward(&self) -> TokenStream {
+    /// The forward code of `block`; `within` is the innermost loop around it, whose
+    /// carried variables its `Next` statements assign.
+    fn forward_block(&self, block: BlockId, saving: bool, within: Option<&Loop>) -> TokenStream {
         self.body
-            .block
+            .block(block)
             .stmts
             .iter()
-            .map(|s| self.forward_stmt(s))
+            .map(|s| self.forward_stmt(s, saving, within))
             .collect()
     }
 
-    fn forward_stmt(&self, stmt: &Stmt) -> TokenStream {
+    /// `stack.push(v);` when the reverse sweep restores `v`.
+    fn save(&self, var: VarId, saving: bool) -> TokenStream {
+        match self.stacks.get(&var) {
+            Some(stack) if saving => {
+                let value = self.stored_value(&Operand::Var(var));
+                quote!(#stack.push(#value);)
+            }
+            _ => TokenStream::new(),
+        }
+    }
+
+    fn forward_stmt(&self, stmt: &Stmt, saving: bool, within: Option<&Loop>) -> TokenStream {
         match stmt {
             Stmt::Let { var, ty, op, .. } => {
                 let name = self.name(*var);
                 let value = self.op(op);
                 let ty = ty.as_ref().map(|t| quote!(: #t));
                 let mutable = self.needs_mut(*var).then(|| quote!(mut));
-                quote!(let #mutable #name #ty = #value;)
+                let save = self.save(*var, saving);
+                quote!(let #mutable #name #ty = #value; #save)
             }
             Stmt::Eval { op, .. } => {
                 let value = self.op(op);
@@ -337,56 +442,263 @@ impl<'a> Emitter<'a> {
                 quote!({ #(#rebinds)* #mac; })
             }
             Stmt::Item(item) => item.to_token_stream(),
+            Stmt::If(i) => {
+                let cond = self.plain_operand(&i.cond);
+                let then_body = self.forward_block(i.then_block, saving, within);
+                let else_body = self.forward_block(i.else_block, saving, within);
+                let saves: TokenStream = i.merges.iter().map(|m| self.save(m.var, saving)).collect();
+                match i.merges.as_slice() {
+                    [] => quote!(if #cond { #then_body } else { #else_body }),
+                    [m] => {
+                        let name = self.name(m.var);
+                        let (t, e) = (self.stored_value(&m.then_value), self.stored_value(&m.else_value));
+                        quote!(let #name = if #cond { #then_body #t } else { #else_body #e }; #saves)
+                    }
+                    merges => {
+                        let names = merges.iter().map(|m| self.name(m.var));
+                        let t = merges.iter().map(|m| self.stored_value(&m.then_value));
+                        let e = merges.iter().map(|m| self.stored_value(&m.else_value));
+                        quote!(let (#(#names),*) = if #cond { #then_body (#(#t),*) } else { #else_body (#(#e),*) }; #saves)
+                    }
+                }
+            }
+            Stmt::Loop(l) => {
+                let mut out = TokenStream::new();
+                if let Some(counter) = l.counter {
+                    let counter = self.name(counter);
+                    out.extend(quote!(let mut #counter: usize = 0;));
+                }
+                for c in &l.carried {
+                    let name = self.name(c.phi);
+                    let init = self.stored_value(&c.init);
+                    out.extend(quote!(let mut #name = #init;));
+                }
+                let count = l.counter.map(|c| {
+                    let c = self.name(c);
+                    quote!(#c += 1;)
+                });
+                let phi_saves: TokenStream = l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
+                let body = self.forward_block(l.body, saving, Some(l));
+                let inner = quote!(#count #phi_saves #body);
+                out.extend(match &l.header {
+                    Header::Range { index, .. } => {
+                        let index = self.name(*index);
+                        let iter = self.range(&l.header);
+                        quote!(for #index in #iter { #inner })
+                    }
+                    Header::Forever => quote!(loop { #inner }),
+                });
+                for c in &l.carried {
+                    out.extend(self.save(c.out, saving));
+                }
+                if let Some(counter) = l.counter {
+                    out.extend(self.save(counter, saving));
+                }
+                out
+            }
+            Stmt::Store { array, indices, value, .. } => {
+                let array = self.name(*array);
+                let indices = indices.iter().map(|i| self.plain_operand(i));
+                let value = self.stored_value(value);
+                quote!(#array #([#indices])* = #value;)
+            }
+            Stmt::Next { values, exit } => {
+                let Some(l) = within else {
+                    return TokenStream::new();
+                };
+                let assignments: Vec<(TokenStream, TokenStream)> = l
+                    .carried
+                    .iter()
+                    .zip(values)
+                    .filter(|(c, v)| v.var() != Some(c.phi))
+                    .map(|(c, v)| (self.name(c.phi).to_token_stream(), self.stored_value(v)))
+                    .collect();
+                let assign = match assignments.as_slice() {
+                    [] => TokenStream::new(),
+                    [(name, value)] => quote!(#name = #value;),
+                    many => {
+                        let names = many.iter().map(|(n, _)| n);
+                        let values = many.iter().map(|(_, v)| v);
+                        quote!((#(#names),*) = (#(#values),*);)
+                    }
+                };
+                let exit = exit.then(|| quote!(break;));
+                quote!(#assign #exit)
+            }
         }
+    }
+
+    /// The forward iteration of a range loop: `start..end`, then its adaptors.
+    fn range(&self, header: &Header) -> TokenStream {
+        let Header::Range { start, end, adaptors, .. } = header else {
+            return TokenStream::new();
+        };
+        let (start, end) = (self.plain_operand(start), self.plain_operand(end));
+        if adaptors.is_empty() {
+            return quote!(#start..#end);
+        }
+        let adaptors = adaptors.iter().map(|a| match a {
+            crate::ir::Adaptor::Rev => quote!(.rev()),
+            crate::ir::Adaptor::StepBy(step) => {
+                let step = self.plain_operand(step);
+                quote!(.step_by(#step))
+            }
+        });
+        quote!((#start..#end) #(#adaptors)*)
     }
 
     // ---- reverse sweep -------------------------------------------------------------
 
+    fn source(&self, source: Source) -> TokenStream {
+        match source {
+            Source::Seed => self.seed.to_token_stream(),
+            Source::Adjoint(v) => self.adjoint(v),
+            Source::Carry(phi) => self.carries[&phi].to_token_stream(),
+        }
+    }
+
     fn reverse(&self, sweep: &[Adjoint]) -> TokenStream {
         let private = quote!(::tapeless::__private);
-        let seed = &self.seed;
         sweep
             .iter()
             .map(|step| match step {
-                Adjoint::Seed(v) => {
-                    let d = self.adjoint(*v);
-                    quote!(let mut #d = #seed;)
-                }
-                Adjoint::AddSeed(v) => {
-                    let d = self.adjoint(*v);
-                    quote!(#private::accumulate(&mut #d, &#seed);)
-                }
                 Adjoint::Zero(v) => {
                     let d = self.adjoint(*v);
                     let primal = self.helper_argument(&Operand::Var(*v));
                     quote!(let mut #d = #private::zero_adjoint(#primal);)
                 }
-                Adjoint::Accumulate {
-                    helper,
-                    target,
-                    args,
-                    out,
-                } => {
+                Adjoint::Flow { target, source, declare } => {
+                    let d = self.adjoint(*target);
+                    let source = self.source(*source);
+                    if *declare {
+                        quote!(let mut #d = #source;)
+                    } else {
+                        quote!(#private::accumulate(&mut #d, &#source);)
+                    }
+                }
+                Adjoint::Accumulate { helper, target, needs, out } => {
                     let helper = Ident::new(helper, Span::call_site());
                     let d_target = self.adjoint(*target);
-                    let args = args.iter().map(|a| self.helper_argument(&a.value));
-                    let out_value = self.helper_argument(&Operand::Var(*out));
+                    let needs = needs.iter().map(|n| self.helper_argument(n));
                     let d_out = self.adjoint(*out);
-                    quote!(#private::#helper(&mut #d_target, #(#args,)* #out_value, &#d_out);)
+                    quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out);)
+                }
+                Adjoint::Recompute(v) => match self.lets.get(v) {
+                    Some(Stmt::Let { var, ty, op, .. }) => {
+                        let name = self.name(*var);
+                        let value = self.op(op);
+                        let ty = ty.as_ref().map(|t| quote!(: #t));
+                        quote!(let #name #ty = #value;)
+                    }
+                    _ => TokenStream::new(),
+                },
+                Adjoint::RecomputeStmt { block, index } => {
+                    self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
+                }
+                Adjoint::Restore(v) => {
+                    let name = self.name(*v);
+                    let stack = &self.stacks[v];
+                    quote!(let #name = #stack.pop().unwrap();)
+                }
+                Adjoint::If { cond, then_branch, else_branch } => {
+                    let cond = self.plain_operand(cond);
+                    let (t, e) = (self.reverse(then_branch), self.reverse(else_branch));
+                    if else_branch.is_empty() {
+                        quote!(if #cond { #t })
+                    } else {
+                        quote!(if #cond { #t } else { #e })
+                    }
+                }
+                Adjoint::Loop { header, counter, carries, body } => self.reverse_loop(header, *counter, carries, body),
+                Adjoint::Store { array, indices, value } => {
+                    let d_array = self.adjoint(*array);
+                    let indices: Vec<TokenStream> = indices.iter().map(|i| self.plain_operand(i)).collect();
+                    match value {
+                        Some(v) => {
+                            let d_value = self.adjoint(*v);
+                            quote!(#private::store_vjp(&mut #d_value, &mut #d_array #([#indices])*);)
+                        }
+                        None => quote!(#private::clear(&mut #d_array #([#indices])*);),
+                    }
                 }
             })
             .collect()
     }
 
-    /// `let mut d_x = ..;` for each differentiated parameter. An active parameter receives
-    /// at least one contribution, so it starts at `zero_adjoint` (−0.0, which the first
-    /// addition folds away); one that does not reach the result reports `zeros_like` (+0.0).
-    fn parameter_adjoints(&self, activity: &Activity) -> TokenStream {
+    fn reverse_loop(
+        &self,
+        header: &Header,
+        counter: Option<VarId>,
+        carries: &[Carry],
+        body: &[Adjoint],
+    ) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        let mut out = TokenStream::new();
+        for carry in carries {
+            let next = &self.carries[&carry.phi];
+            let start = if carry.from_out {
+                self.adjoint(carry.out)
+            } else {
+                let out = self.helper_argument(&Operand::Var(carry.out));
+                quote!(#private::zero_adjoint(#out))
+            };
+            out.extend(quote!(let mut #next = #start;));
+        }
+        let phi_adjoints = carries.iter().filter(|c| c.phi_active).map(|c| {
+            let (d, next) = (self.adjoint(c.phi), &self.carries[&c.phi]);
+            quote!(let mut #d = #private::zero_adjoint(&#next);)
+        });
+        let handoffs = carries.iter().map(|c| {
+            let next = &self.carries[&c.phi];
+            if c.phi_active {
+                let d = self.adjoint(c.phi);
+                quote!(#next = #d;)
+            } else {
+                quote!(#next = #private::zero_adjoint(&#next);)
+            }
+        });
+        let body = self.reverse(body);
+        let inner = quote!(#(#phi_adjoints)* #body #(#handoffs)*);
+        out.extend(match header {
+            Header::Range { index, .. } => {
+                let index = self.name(*index);
+                let iter = self.range(header);
+                match counter {
+                    Some(counter) => {
+                        let counter = self.name(counter);
+                        quote!(for #index in (#iter).take(#counter).rev() { #inner })
+                    }
+                    None => quote!(for #index in (#iter).rev() { #inner }),
+                }
+            }
+            Header::Forever => {
+                let counter = counter.map(|c| self.name(c).to_token_stream()).unwrap_or_else(|| quote!(0));
+                quote!(for _ in 0..#counter { #inner })
+            }
+        });
+        out
+    }
+
+    /// `let mut d_x = ..;` for each differentiated parameter. One that receives a
+    /// contribution on every path starts at `zero_adjoint` (−0.0, which the first addition
+    /// folds away); others start at `zeros_like` (+0.0), so an unused one reports +0.0.
+    fn parameter_adjoints(&self) -> TokenStream {
+        let always: HashSet<VarId> = self
+            .sweep
+            .stmts
+            .iter()
+            .filter_map(|step| match step {
+                Adjoint::Accumulate { target, .. } => Some(*target),
+                Adjoint::Flow { target, .. } => Some(*target),
+                Adjoint::Store { value, .. } => *value,
+                _ => None,
+            })
+            .collect();
         self.differentiated()
             .map(|(_, var)| {
                 let d = self.adjoint(var);
                 let primal = self.helper_argument(&Operand::Var(var));
-                if activity.is_active(var) {
+                if always.contains(&var) {
                     quote!(let mut #d = ::tapeless::__private::zero_adjoint(#primal);)
                 } else {
                     quote!(let mut #d = ::tapeless::__private::zeros_like(#primal);)
@@ -404,15 +716,14 @@ impl<'a> Emitter<'a> {
     }
 
     /// The body of `f_vjp`.
-    pub fn vjp_body(
-        &self,
-        sweep: &[Adjoint],
-        activity: &Activity,
-        names: &ItemNames,
-    ) -> TokenStream {
-        let forward = self.forward();
-        let param_adjoints = self.parameter_adjoints(activity);
-        let reverse = self.reverse(sweep);
+    pub fn vjp_body(&self, names: &ItemNames) -> TokenStream {
+        let stacks = self.sweep.saved.iter().map(|v| {
+            let stack = &self.stacks[v];
+            quote!(let mut #stack = ::tapeless::__private::Vec::new();)
+        });
+        let forward = self.forward_block(TOP, true, None);
+        let param_adjoints = self.parameter_adjoints();
+        let reverse = self.reverse(&self.sweep.stmts);
         let value = match &self.body.ret {
             Operand::Var(v) => self.name(*v).to_token_stream(),
             Operand::Const(c) => c.to_token_stream(),
@@ -424,6 +735,7 @@ impl<'a> Emitter<'a> {
             quote!(#field: #d)
         });
         quote! {
+            #(#stacks)*
             #forward
             #param_adjoints
             #reverse
@@ -434,6 +746,25 @@ impl<'a> Emitter<'a> {
     pub fn seed(&self) -> &Ident {
         &self.seed
     }
+}
+
+/// Renames identifiers in a macro's tokens (`vec![x; n]`).
+fn rename_tokens(tokens: TokenStream, names: &HashMap<String, Ident>) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Ident(ident) => match names.get(&ident.to_string()) {
+                Some(new) => TokenTree::Ident(new.clone()),
+                None => TokenTree::Ident(ident),
+            },
+            TokenTree::Group(group) => {
+                let mut new = proc_macro2::Group::new(group.delimiter(), rename_tokens(group.stream(), names));
+                new.set_span(group.span());
+                TokenTree::Group(new)
+            }
+            other => other,
+        })
+        .collect()
 }
 
 /// Wraps a constant in parentheses unless it is a literal or a path.

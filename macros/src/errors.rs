@@ -29,6 +29,11 @@ impl Errors {
         self.errors.len()
     }
 
+    /// Drops the errors recorded after the first `len` (a trial lowering that is redone).
+    pub fn truncate(&mut self, len: usize) {
+        self.errors.truncate(len);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }

@@ -41,8 +41,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             .map(|(_, v)| *v)
             .collect();
         let sweep = reverse::reverse(&body, &activity, &declared);
-        let emitter = Emitter::new(&sig, &body, &activity);
-        let vjp_body = emitter.vjp_body(&sweep, &activity, &names);
+        let emitter = Emitter::new(&sig, &body, &activity, &sweep);
+        let vjp_body = emitter.vjp_body(&names);
         functions(&sig, &names, emitter.seed(), vjp_body)
     });
     let grad_struct = grad_struct(&sig, &names);

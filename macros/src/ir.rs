@@ -2,8 +2,12 @@
 //!
 //! Every value a function computes gets one [`VarId`]; a rebinding (`let x = x * 2.0`,
 //! `x += y`, shadowing) creates a new variable, so the reverse sweep can still read every
-//! version the forward sweep produced. Statements keep the tokens of the source they came
-//! from, so any stage can report an error at the user's code.
+//! version the forward sweep produced. Control flow stays structured: an [`If`] joins the
+//! versions its branches produced in *merges*, and a [`Loop`] names the values it carries
+//! from one iteration to the next. Arrays written by index (`a[i] = v`) are the one
+//! exception to single assignment: they are memory, written in place, and their writes are
+//! [`Stmt::Store`]s. Statements keep the tokens of the source they came from, so any stage
+//! can report an error at the user's code.
 
 use proc_macro2::TokenStream;
 use syn::{Expr, Ident, Type};
@@ -14,13 +18,17 @@ use crate::rules::Rule;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VarId(pub usize);
 
+/// Index of a block: 0 is the function's top level; see [`Body::blocks`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlockId(pub usize);
+
 /// How a value is handed to an operator or a rule without moving it: the macro has no
 /// types, so this is what it knows syntactically about each value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A `Copy` scalar (`f64`, integers, `bool`): used by value.
     Copy,
-    /// Already a reference (a `&DVector<f64>` parameter): used as it is.
+    /// Already a reference (a `&[f64]` parameter): used as it is.
     Ref,
     /// An owned value of unknown or non-`Copy` type: borrowed (`&v`) by operators so it is
     /// not moved before the reverse sweep reads it.
@@ -31,9 +39,15 @@ pub enum Kind {
 pub struct Var {
     /// The source variable this is a version of (`None` for a temporary).
     pub source: Option<Ident>,
+    /// For a temporary: the stem of its name (`t` gives `t0`, `t1`; `i` gives `i`).
+    pub stem: &'static str,
     pub kind: Kind,
     /// Declared `let mut`: kept, because a method may mutate it in place (`v.push(1.0)`).
     pub mutable: bool,
+    /// An array written by index: memory, not a single-assignment value.
+    pub memory: bool,
+    /// The block whose statements define it (for a loop's phi and index: the loop body).
+    pub home: BlockId,
 }
 
 /// An argument of an operation.
@@ -77,6 +91,10 @@ pub enum Form {
     Call(syn::ExprPath),
     /// `args[0] as ty`.
     Cast(Type),
+    /// `args[0][args[1]][args[2]]..`.
+    Index,
+    /// `vec![args[0]; args[1]]`.
+    VecRepeat,
 }
 
 #[derive(Debug, Clone)]
@@ -87,9 +105,14 @@ pub enum Op {
         form: Form,
         args: Vec<Arg>,
     },
-    /// A call or operator without a rule. Fine on inactive values; on an active value it
-    /// is an error that names the function.
-    Foreign { form: Form, args: Vec<Arg> },
+    /// A call or operator without a rule. Fine on inactive values; given an active value
+    /// it is an error that names the function. A `pure` call is a shape query (`len`): its
+    /// result is data, never a value of its argument, and it may be evaluated again.
+    Foreign {
+        form: Form,
+        args: Vec<Arg>,
+        pure: bool,
+    },
     /// Any other expression, emitted as written with its variables renamed to their SSA
     /// names (`uses`). `inert` results (booleans) carry no derivative; a non-inert one on
     /// an active value is an error.
@@ -136,12 +159,84 @@ pub enum Stmt {
     },
     /// An item declared in the body (`const`, `fn`, `use`): emitted as written.
     Item(syn::Item),
+    If(If),
+    Loop(Loop),
+    /// `array[indices..] = value`, in place.
+    Store {
+        array: VarId,
+        indices: Vec<Operand>,
+        value: Operand,
+        origin: TokenStream,
+    },
+    /// The end of a path through a loop body: the carried variables take `values` (in the
+    /// order of [`Loop::carried`]), then the loop stops (`exit`) or goes on.
+    Next { values: Vec<Operand>, exit: bool },
 }
 
-/// A straight-line block. (Branches and loops will be regions inside it.)
+/// `if cond { then } else { otherwise }`, joining the versions its branches leave.
+#[derive(Debug, Clone)]
+pub struct If {
+    pub cond: Operand,
+    pub then_block: BlockId,
+    pub else_block: BlockId,
+    pub merges: Vec<Merge>,
+}
+
+/// After an `if`, `var` is `then_value` or `else_value`, by the branch taken.
+#[derive(Debug, Clone)]
+pub struct Merge {
+    pub var: VarId,
+    pub then_value: Operand,
+    pub else_value: Operand,
+}
+
+/// A loop. Its body ends every path with a [`Stmt::Next`].
+#[derive(Debug, Clone)]
+pub struct Loop {
+    pub header: Header,
+    pub carried: Vec<Carried>,
+    pub body: BlockId,
+    /// Counts the iterations, for a loop the reverse sweep cannot replay from its range
+    /// alone (`loop`, `while`, or a `for` with `break`).
+    pub counter: Option<VarId>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Header {
+    /// `for index in (start..end).adaptors..`.
+    Range {
+        index: VarId,
+        start: Operand,
+        end: Operand,
+        adaptors: Vec<Adaptor>,
+    },
+    /// `loop`: until a `Next { exit: true }`.
+    Forever,
+}
+
+/// An iterator adaptor on a range, in the order written.
+#[derive(Debug, Clone)]
+pub enum Adaptor {
+    Rev,
+    StepBy(Operand),
+}
+
+/// A variable the loop carries: `phi` is its value at the start of an iteration (homed
+/// in the body), `init` its value before the loop, `out` its value after it.
+#[derive(Debug, Clone)]
+pub struct Carried {
+    pub phi: VarId,
+    pub init: Operand,
+    pub out: VarId,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Block {
     pub stmts: Vec<Stmt>,
+    /// The enclosing block (`None` for the top level).
+    pub parent: Option<BlockId>,
+    /// Whether this block is a loop body or inside one.
+    pub in_loop: bool,
 }
 
 /// A lowered function body.
@@ -150,13 +245,72 @@ pub struct Body {
     pub vars: Vec<Var>,
     /// One variable per parameter, in order.
     pub params: Vec<VarId>,
-    pub block: Block,
+    /// Block 0 is the top level.
+    pub blocks: Vec<Block>,
     /// The returned value.
     pub ret: Operand,
+}
+
+pub const TOP: BlockId = BlockId(0);
+
+/// The `Next` statements ending the paths of loop body `body` in `blocks`.
+pub fn nexts(blocks: &[Block], body: BlockId) -> Vec<(&[Operand], bool)> {
+    fn collect<'a>(blocks: &'a [Block], block: BlockId, found: &mut Vec<(&'a [Operand], bool)>) {
+        for stmt in &blocks[block.0].stmts {
+            match stmt {
+                Stmt::Next { values, exit } => found.push((values, *exit)),
+                Stmt::If(i) => {
+                    collect(blocks, i.then_block, found);
+                    collect(blocks, i.else_block, found);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    collect(blocks, body, &mut found);
+    found
 }
 
 impl Body {
     pub fn var(&self, id: VarId) -> &Var {
         &self.vars[id.0]
+    }
+
+    pub fn block(&self, id: BlockId) -> &Block {
+        &self.blocks[id.0]
+    }
+
+    /// Every statement, in blocks nested inside `block` too, in forward order.
+    pub fn walk(&self, block: BlockId, visit: &mut dyn FnMut(&Stmt)) {
+        for stmt in &self.block(block).stmts {
+            visit(stmt);
+            match stmt {
+                Stmt::If(i) => {
+                    self.walk(i.then_block, visit);
+                    self.walk(i.else_block, visit);
+                }
+                Stmt::Loop(l) => self.walk(l.body, visit),
+                _ => {}
+            }
+        }
+    }
+
+    /// The `Next` statements that end paths of the loop body `body` (not those of loops
+    /// nested in it).
+    pub fn nexts(&self, body: BlockId) -> Vec<(&[Operand], bool)> {
+        nexts(&self.blocks, body)
+    }
+
+    /// Whether `inner` is `outer` or nested inside it.
+    pub fn is_within(&self, inner: BlockId, outer: BlockId) -> bool {
+        let mut block = Some(inner);
+        while let Some(b) = block {
+            if b == outer {
+                return true;
+            }
+            block = self.block(b).parent;
+        }
+        false
     }
 }

@@ -209,9 +209,9 @@ fn classify(ty: &Type, errors: &mut Errors) -> Option<Class> {
             None
         }
         Type::Reference(r) => {
-            if scalar_float(&r.elem) {
+            if let Some(grad_ty) = float_gradient(&r.elem) {
                 Some(Class {
-                    grad_ty: Some((*r.elem).clone()),
+                    grad_ty: Some(grad_ty),
                     kind: Kind::Ref,
                 })
             } else if inactive(&r.elem) {
@@ -226,6 +226,14 @@ fn classify(ty: &Type, errors: &mut Errors) -> Option<Class> {
         _ if scalar_float(ty) => Some(Class {
             grad_ty: Some(ty.clone()),
             kind: Kind::Copy,
+        }),
+        Type::Array(_) if float_gradient(ty).is_some() => Some(Class {
+            grad_ty: float_gradient(ty),
+            kind: Kind::Copy,
+        }),
+        _ if float_gradient(ty).is_some() => Some(Class {
+            grad_ty: float_gradient(ty),
+            kind: Kind::Owned,
         }),
         _ if inactive(ty) => Some(Class {
             grad_ty: None,
@@ -279,7 +287,7 @@ fn unsupported_param(ty: &Type, errors: &mut Errors) -> Option<Class> {
     errors.at(
         ty,
         format!(
-            "parameter type `{}` is not supported yet by #[differentiate]; supported: `f64`, `f32`, `&f64`, `&f32`, and integer, `bool`, `char` or string data (not differentiated)",
+            "parameter type `{}` is not supported yet by #[differentiate]; supported: `f64`, `f32`, slices, arrays and `Vec`s of them (by value or by reference), and integer, `bool`, `char` or string data (not differentiated)",
             quote::quote!(#ty)
         ),
     );
@@ -290,6 +298,31 @@ fn last_ident(ty: &Type) -> Option<&Ident> {
     match ty {
         Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| &s.ident),
         _ => None,
+    }
+}
+
+/// The owned gradient type of a float-valued type: `f64` for `f64`, `Vec<f64>` for `[f64]`
+/// and `Vec<f64>`, `[f64; N]` for `[f64; N]`, nested arrays alike.
+fn float_gradient(ty: &Type) -> Option<Type> {
+    match ty {
+        _ if scalar_float(ty) => Some(ty.clone()),
+        Type::Paren(p) => float_gradient(&p.elem),
+        Type::Array(a) => {
+            let mut array = a.clone();
+            array.elem = Box::new(float_gradient(&a.elem)?);
+            Some(Type::Array(array))
+        }
+        Type::Slice(s) => {
+            let elem = float_gradient(&s.elem)?;
+            Some(syn::parse_quote!(::std::vec::Vec<#elem>))
+        }
+        _ => match last_ident(ty) {
+            Some(ident) if ident == "Vec" => {
+                let elem = float_gradient(single_type_argument(ty)?)?;
+                Some(syn::parse_quote!(::std::vec::Vec<#elem>))
+            }
+            _ => None,
+        },
     }
 }
 

@@ -1,93 +1,633 @@
 //! Stage 4: the reverse sweep.
 //!
-//! Walks the body backwards. The returned value's adjoint is the seed; for each active
-//! operation, in reverse order, every active argument in a differentiable position gets
-//! the contribution its rule gives (`helper(&mut d_arg, args.., &out, &d_out)`).
-//! Contributions accumulate, which is the total-derivative chain rule for values used
-//! more than once. An adjoint is declared just before its first contribution, so each
-//! lives only as long as the reverse sweep needs it.
+//! Walks the body backwards. The result's adjoint is the seed; each active operation adds,
+//! for each active argument, the contribution its rule gives; contributions accumulate
+//! (the total-derivative chain rule). An adjoint is declared just before its first
+//! contribution, in the scope of the reverse block that mirrors the block defining it, or
+//! hoisted before a branch or loop whose reverse contributes to it.
+//!
+//! Control flow is replayed without a tape. An `if` is reversed as an `if` on the same
+//! condition. A loop is reversed by a loop over the same iterations backwards (a range
+//! reversed, or the recorded iteration count); the adjoint of each carried variable flows
+//! from one reverse iteration to the one before through a `d_x_next` variable.
+//!
+//! Inside a branch or a loop body, the reverse code needs primal values that the forward
+//! block computed and that are out of scope by then. For each such value this stage
+//! decides: *recompute* it, when its operation is pure and its inputs are available
+//! (constants, values of enclosing blocks, the loop index, other recomputed values), or
+//! *restore* it from a stack that the forward sweep pushed it onto (a loop's carried value
+//! at the start of an iteration, a read from an array written in place, a call that may
+//! have effects). Only values some rule reads are kept this way.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::analyse::Activity;
-use crate::ir::{Arg, Body, Op, Operand, Stmt, VarId};
+use crate::ir::{Body, BlockId, Form, Header, Loop, Op, Operand, Stmt, VarId, TOP};
+use crate::rules::Need;
+
+
+/// Where an adjoint flowing into a variable comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    /// The function's seed.
+    Seed,
+    /// The adjoint of another variable (a merge's, flowing into the branch's value).
+    Adjoint(VarId),
+    /// The adjoint of a loop's carried value at the end of an iteration (`d_x_next`),
+    /// named after the carried value's phi.
+    Carry(VarId),
+}
 
 /// One statement of the reverse sweep.
+#[derive(Debug)]
 pub enum Adjoint {
-    /// `let mut d_v = seed;`: the first contribution to `v` is the seed.
-    Seed(VarId),
-    /// `d_v += seed;` for a value that already has an adjoint (a returned parameter).
-    AddSeed(VarId),
     /// `let mut d_v = zero_adjoint(&v);`
     Zero(VarId),
-    /// `helper(&mut d_target, &args.., &out, &d_out);`
+    /// `let mut d_target = d_source;` (first contribution) or
+    /// `accumulate(&mut d_target, &d_source);`.
+    Flow {
+        target: VarId,
+        source: Source,
+        declare: bool,
+    },
+    /// `helper(&mut d_target, &needs.., &d_out);`
     Accumulate {
         helper: String,
         target: VarId,
-        args: Vec<Arg>,
+        needs: Vec<Operand>,
         out: VarId,
+    },
+    /// Evaluates a `let` of the forward sweep again.
+    Recompute(VarId),
+    /// Evaluates the statement at `index` of `block` again (an `if` whose merges are needed).
+    RecomputeStmt { block: BlockId, index: usize },
+    /// `let v = saved_v.pop().unwrap();`
+    Restore(VarId),
+    If {
+        cond: Operand,
+        then_branch: Vec<Adjoint>,
+        else_branch: Vec<Adjoint>,
+    },
+    Loop {
+        header: Header,
+        counter: Option<VarId>,
+        carries: Vec<Carry>,
+        body: Vec<Adjoint>,
+    },
+    /// The adjoint of `array[indices] = value`: `d_value += d_array[indices]`, then the
+    /// slot's adjoint is cleared (the write killed the value it overwrote).
+    Store {
+        array: VarId,
+        indices: Vec<Operand>,
+        value: Option<VarId>,
     },
 }
 
-/// The reverse sweep of `body`; `declared` holds the adjoints that exist before it starts
-/// (those of the differentiated parameters).
-pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Vec<Adjoint> {
-    let mut sweep = Sweep {
+/// The adjoint of a loop's carried variable across reverse iterations.
+#[derive(Debug)]
+pub struct Carry {
+    pub phi: VarId,
+    pub out: VarId,
+    /// Whether the adjoint starts from `d_out` (else from zero).
+    pub from_out: bool,
+    pub phi_active: bool,
+}
+
+/// The reverse sweep, and the values the forward sweep must push for it.
+pub struct Sweep {
+    pub stmts: Vec<Adjoint>,
+    pub saved: BTreeSet<VarId>,
+}
+
+/// Where a variable is defined.
+#[derive(Debug, Clone, Copy)]
+enum Def {
+    Param,
+    /// `let` at `index` of its home block.
+    Let(usize),
+    /// A merge of the `if` at `index`.
+    Merge(usize),
+    /// An output (carried value after the loop, or iteration count) of the loop at `index`.
+    LoopResult(usize),
+    Phi,
+    Index,
+}
+
+pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Sweep {
+    let mut planner = Planner {
+        body,
         activity,
-        declared: declared.iter().copied().collect(),
-        out: Vec::new(),
+        declared: vec![declared.iter().copied().collect()],
+        pending: HashMap::new(),
+        saved: BTreeSet::new(),
+        defs: definitions(body),
+        loops: Vec::new(),
     };
+    let mut stmts = Vec::new();
     if let Operand::Var(ret) = body.ret {
         if activity.is_active(ret) {
-            if sweep.declared.insert(ret) {
-                sweep.out.push(Adjoint::Seed(ret));
-            } else {
-                sweep.out.push(Adjoint::AddSeed(ret));
-            }
-        }
-    }
-    for stmt in body.block.stmts.iter().rev() {
-        sweep.stmt(stmt);
-    }
-    sweep.out
-}
-
-struct Sweep<'a> {
-    activity: &'a Activity,
-    declared: HashSet<VarId>,
-    out: Vec<Adjoint>,
-}
-
-impl Sweep<'_> {
-    fn stmt(&mut self, stmt: &Stmt) {
-        let Stmt::Let {
-            var,
-            op: Op::Rule { rule, args, .. },
-            ..
-        } = stmt
-        else {
-            // Other operations are never active (`analyse` reports them if they are).
-            return;
-        };
-        if !self.activity.is_active(*var) {
-            return;
-        }
-        for (index, arg) in args.iter().enumerate() {
-            let Some(target) = arg.value.var() else {
-                continue;
-            };
-            if !rule.differentiable[index] || !self.activity.is_active(target) {
-                continue;
-            }
-            if self.declared.insert(target) {
-                self.out.push(Adjoint::Zero(target));
-            }
-            self.out.push(Adjoint::Accumulate {
-                helper: rule.helper_for(index),
-                target,
-                args: args.clone(),
-                out: *var,
+            let declare = !planner.is_declared(ret);
+            planner.declare(ret);
+            stmts.push(Adjoint::Flow {
+                target: ret,
+                source: Source::Seed,
+                declare,
             });
         }
+    }
+    stmts.extend(planner.block(TOP, Vec::new()));
+    Sweep {
+        stmts,
+        saved: planner.saved,
+    }
+}
+
+fn definitions(body: &Body) -> HashMap<VarId, Def> {
+    let mut defs = HashMap::new();
+    for param in &body.params {
+        defs.insert(*param, Def::Param);
+    }
+    for (b, block) in body.blocks.iter().enumerate() {
+        let _ = b;
+        for (index, stmt) in block.stmts.iter().enumerate() {
+            match stmt {
+                Stmt::Let { var, .. } => {
+                    defs.insert(*var, Def::Let(index));
+                }
+                Stmt::If(i) => {
+                    for m in &i.merges {
+                        defs.insert(m.var, Def::Merge(index));
+                    }
+                }
+                Stmt::Loop(l) => {
+                    for c in &l.carried {
+                        defs.insert(c.out, Def::LoopResult(index));
+                        defs.insert(c.phi, Def::Phi);
+                    }
+                    if let Some(counter) = l.counter {
+                        defs.insert(counter, Def::LoopResult(index));
+                    }
+                    if let Header::Range { index: i, .. } = &l.header {
+                        defs.insert(*i, Def::Index);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    defs
+}
+
+struct Planner<'a> {
+    body: &'a Body,
+    activity: &'a Activity,
+    /// Adjoints declared in each enclosing reverse scope.
+    declared: Vec<HashSet<VarId>>,
+    /// Values that reverse code needs, by the block that defines them.
+    pending: HashMap<BlockId, BTreeSet<VarId>>,
+    saved: BTreeSet<VarId>,
+    defs: HashMap<VarId, Def>,
+    /// The loops being reversed, innermost last.
+    loops: Vec<&'a Loop>,
+}
+
+impl<'a> Planner<'a> {
+    fn is_declared(&self, var: VarId) -> bool {
+        self.declared.iter().any(|scope| scope.contains(&var))
+    }
+
+    fn declare(&mut self, var: VarId) {
+        if let Some(scope) = self.declared.last_mut() {
+            scope.insert(var);
+        }
+    }
+
+    fn active(&self, var: VarId) -> bool {
+        self.activity.is_active(var)
+    }
+
+    fn active_var(&self, operand: &Operand) -> Option<VarId> {
+        operand.var().filter(|v| self.active(*v))
+    }
+
+    /// Reverse code reads the primal `var`: outside the top level it must be made
+    /// available at the start of its block's reverse.
+    fn need(&mut self, var: VarId) {
+        let home = self.body.var(var).home;
+        if home != TOP {
+            self.pending.entry(home).or_default().insert(var);
+        }
+    }
+
+    fn need_operand(&mut self, operand: &Operand) {
+        if let Some(var) = operand.var() {
+            self.need(var);
+        }
+    }
+
+    /// Declares `d_var` (zero) unless it exists.
+    fn touch(&mut self, var: VarId, out: &mut Vec<Adjoint>) {
+        if !self.is_declared(var) {
+            self.need(var);
+            out.push(Adjoint::Zero(var));
+            self.declare(var);
+        }
+    }
+
+    fn flow(&mut self, target: VarId, source: Source, out: &mut Vec<Adjoint>) {
+        let declare = !self.is_declared(target);
+        self.declare(target);
+        out.push(Adjoint::Flow {
+            target,
+            source,
+            declare,
+        });
+    }
+
+    /// The reverse of `block`: first what makes its needed values available, then
+    /// `preamble`, then its statements backwards.
+    fn block(&mut self, block: BlockId, preamble: Vec<Adjoint>) -> Vec<Adjoint> {
+        let mut reversed = Vec::new();
+        let stmts = &self.body.block(block).stmts;
+        for (index, stmt) in stmts.iter().enumerate().rev() {
+            self.stmt(block, index, stmt, &mut reversed);
+        }
+        let mut out = if block == TOP {
+            Vec::new()
+        } else {
+            self.prologue(block)
+        };
+        out.extend(preamble);
+        out.extend(reversed);
+        out
+    }
+
+    fn stmt(&mut self, block: BlockId, index: usize, stmt: &'a Stmt, out: &mut Vec<Adjoint>) {
+        let _ = (block, index);
+        match stmt {
+            Stmt::Let {
+                var,
+                op: Op::Rule { rule, args, .. },
+                ..
+            } if self.active(*var) => {
+                if !self.is_declared(*var) {
+                    // No contribution reached it (defensive: activity implies one).
+                    self.touch(*var, out);
+                }
+                for (i, arg) in args.iter().enumerate() {
+                    if !rule.differentiable(i) {
+                        continue;
+                    }
+                    let Some(target) = self.active_var(&arg.value) else {
+                        continue;
+                    };
+                    self.touch(target, out);
+                    let needs: Vec<Operand> = rule
+                        .needs(i)
+                        .iter()
+                        .map(|need| match need {
+                            Need::Arg(j) => args[*j].value.clone(),
+                            Need::Out => Operand::Var(*var),
+                        })
+                        .collect();
+                    for n in &needs {
+                        self.need_operand(n);
+                    }
+                    out.push(Adjoint::Accumulate {
+                        helper: rule.helper_for(i),
+                        target,
+                        needs,
+                        out: *var,
+                    });
+                }
+            }
+            Stmt::Store {
+                array,
+                indices,
+                value,
+                ..
+            } if self.active(*array) => {
+                self.touch(*array, out);
+                for i in indices {
+                    self.need_operand(i);
+                }
+                let value = self.active_var(value);
+                if let Some(v) = value {
+                    self.touch(v, out);
+                }
+                out.push(Adjoint::Store {
+                    array: *array,
+                    indices: indices.clone(),
+                    value,
+                });
+            }
+            Stmt::If(i) if self.region_is_active(stmt) => {
+                self.hoist(stmt, out);
+                self.need_operand(&i.cond);
+                let mut branches = Vec::new();
+                for (branch, then_side) in [(i.then_block, true), (i.else_block, false)] {
+                    self.declared.push(HashSet::new());
+                    let mut preamble = Vec::new();
+                    for m in &i.merges {
+                        let value = if then_side { &m.then_value } else { &m.else_value };
+                        if let (true, Some(v)) = (self.active(m.var), self.active_var(value)) {
+                            if self.is_declared(m.var) {
+                                self.flow(v, Source::Adjoint(m.var), &mut preamble);
+                            }
+                        }
+                    }
+                    branches.push(self.block(branch, preamble));
+                    self.declared.pop();
+                }
+                let else_branch = branches.pop().unwrap_or_default();
+                let then_branch = branches.pop().unwrap_or_default();
+                out.push(Adjoint::If {
+                    cond: i.cond.clone(),
+                    then_branch,
+                    else_branch,
+                });
+            }
+            Stmt::Loop(l) if self.region_is_active(stmt) => {
+                self.hoist(stmt, out);
+                if let Header::Range {
+                    start,
+                    end,
+                    adaptors,
+                    ..
+                } = &l.header
+                {
+                    self.need_operand(start);
+                    self.need_operand(end);
+                    for a in adaptors {
+                        if let crate::ir::Adaptor::StepBy(step) = a {
+                            self.need_operand(step);
+                        }
+                    }
+                }
+                if let Some(counter) = l.counter {
+                    self.need(counter);
+                }
+                let mut carries = Vec::new();
+                for c in &l.carried {
+                    let (phi_active, out_active) = (self.active(c.phi), self.active(c.out));
+                    if !(phi_active || out_active) {
+                        continue;
+                    }
+                    let from_out = out_active && self.is_declared(c.out);
+                    if !from_out {
+                        self.need(c.out);
+                    }
+                    carries.push(Carry {
+                        phi: c.phi,
+                        out: c.out,
+                        from_out,
+                        phi_active,
+                    });
+                }
+                self.loops.push(l);
+                self.declared.push(HashSet::new());
+                for carry in &carries {
+                    if carry.phi_active {
+                        self.declare(carry.phi);
+                    }
+                }
+                let body = self.block(l.body, Vec::new());
+                self.declared.pop();
+                self.loops.pop();
+                out.push(Adjoint::Loop {
+                    header: l.header.clone(),
+                    counter: l.counter,
+                    carries,
+                    body,
+                });
+                // The adjoint left at the start of the first iteration is the initial value's.
+                for c in &l.carried {
+                    if let (true, Some(init)) = (self.active(c.phi), self.active_var(&c.init)) {
+                        self.flow(init, Source::Carry(c.phi), out);
+                    }
+                }
+            }
+            Stmt::Next { values, .. } => {
+                let Some(l) = self.loops.last().copied() else {
+                    return;
+                };
+                for (c, value) in l.carried.iter().zip(values) {
+                    if !(self.active(c.phi) || self.active(c.out)) {
+                        continue;
+                    }
+                    if let Some(v) = self.active_var(value) {
+                        self.flow(v, Source::Carry(c.phi), out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the reverse of a branch or loop has anything to do.
+    fn region_is_active(&self, stmt: &Stmt) -> bool {
+        let mut active = false;
+        let mut check = |s: &Stmt| match s {
+            Stmt::Let { var, .. } => active |= self.active(*var),
+            Stmt::Store { array, .. } => active |= self.active(*array),
+            Stmt::If(i) => active |= i.merges.iter().any(|m| self.active(m.var)),
+            Stmt::Loop(l) => {
+                active |= l
+                    .carried
+                    .iter()
+                    .any(|c| self.active(c.phi) || self.active(c.out))
+            }
+            // An exit hands active values to the loop's next iteration or its result.
+            Stmt::Next { values, .. } => {
+                active |= values.iter().any(|v| v.var().is_some_and(|v| self.active(v)))
+            }
+            _ => {}
+        };
+        check(stmt);
+        match stmt {
+            Stmt::If(i) => {
+                self.body.walk(i.then_block, &mut check);
+                self.body.walk(i.else_block, &mut check);
+            }
+            Stmt::Loop(l) => self.body.walk(l.body, &mut check),
+            _ => {}
+        }
+        active
+    }
+
+    /// Declares, before a branch or loop, the adjoints its reverse adds to but that are
+    /// defined outside it (so they outlive its scope).
+    fn hoist(&mut self, stmt: &Stmt, out: &mut Vec<Adjoint>) {
+        let inner: Vec<BlockId> = match stmt {
+            Stmt::If(i) => vec![i.then_block, i.else_block],
+            Stmt::Loop(l) => vec![l.body],
+            _ => return,
+        };
+        let mut targets = BTreeSet::new();
+        let mut collect = |s: &Stmt| {
+            let mut operands: Vec<&Operand> = Vec::new();
+            match s {
+                Stmt::Let {
+                    op: Op::Rule { args, .. },
+                    ..
+                } => operands.extend(args.iter().map(|a| &a.value)),
+                Stmt::Store { array, value, .. } => {
+                    targets.insert(*array);
+                    operands.push(value);
+                }
+                Stmt::If(i) => i.merges.iter().for_each(|m| {
+                    operands.push(&m.then_value);
+                    operands.push(&m.else_value);
+                }),
+                Stmt::Loop(l) => operands.extend(l.carried.iter().map(|c| &c.init)),
+                Stmt::Next { values, .. } => operands.extend(values.iter()),
+                _ => {}
+            }
+            targets.extend(operands.into_iter().filter_map(Operand::var));
+        };
+        // The `if`'s own merges flow into its branches' values too.
+        if matches!(stmt, Stmt::If(_)) {
+            collect(stmt);
+        }
+        for block in &inner {
+            self.body.walk(*block, &mut collect);
+        }
+        for target in targets {
+            let home = self.body.var(target).home;
+            let inside = inner.iter().any(|b| self.body.is_within(home, *b));
+            let is_phi_of_this_loop = matches!(self.defs.get(&target), Some(Def::Phi)) && inside;
+            if !inside && !is_phi_of_this_loop && self.active(target) {
+                self.touch(target, out);
+            }
+        }
+    }
+
+    /// What makes the values the reverse of `block` needs available: each is recomputed
+    /// when that is pure and its inputs are available, else restored from its stack.
+    fn prologue(&mut self, block: BlockId) -> Vec<Adjoint> {
+        let mut work: Vec<VarId> = self
+            .pending
+            .remove(&block)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let mut done: HashSet<VarId> = HashSet::new();
+        // Ordered by position of the definition; phis (position 0) before the rest.
+        let mut actions: BTreeMap<(usize, usize), Adjoint> = BTreeMap::new();
+        let stmts = &self.body.block(block).stmts;
+        while let Some(var) = work.pop() {
+            if !done.insert(var) {
+                continue;
+            }
+            match self.defs.get(&var).copied() {
+                Some(Def::Index) | Some(Def::Param) | None => {}
+                Some(Def::Phi) => {
+                    self.saved.insert(var);
+                    actions.insert((0, var.0), Adjoint::Restore(var));
+                }
+                Some(Def::Let(index)) => {
+                    let Stmt::Let { op, .. } = &stmts[index] else {
+                        continue;
+                    };
+                    if self.recomputable(op) {
+                        for used in op.uses() {
+                            if self.body.var(used).home == block {
+                                work.push(used);
+                            } else {
+                                self.need(used);
+                            }
+                        }
+                        actions.insert((index + 1, var.0), Adjoint::Recompute(var));
+                    } else {
+                        self.saved.insert(var);
+                        actions.insert((index + 1, var.0), Adjoint::Restore(var));
+                    }
+                }
+                Some(Def::Merge(index)) => {
+                    if self.stmt_recomputable(&stmts[index]) {
+                        for used in self.free_uses(&stmts[index]) {
+                            if self.body.var(used).home == block {
+                                work.push(used);
+                            } else {
+                                self.need(used);
+                            }
+                        }
+                        actions.insert((index + 1, 0), Adjoint::RecomputeStmt { block, index });
+                    } else {
+                        self.saved.insert(var);
+                        actions.insert((index + 1, var.0), Adjoint::Restore(var));
+                    }
+                }
+                Some(Def::LoopResult(index)) => {
+                    self.saved.insert(var);
+                    actions.insert((index + 1, var.0), Adjoint::Restore(var));
+                }
+            }
+        }
+        actions.into_values().collect()
+    }
+
+    fn recomputable(&self, op: &Op) -> bool {
+        match op {
+            // A read of an array written in place: its value then is gone.
+            Op::Rule {
+                form: Form::Index,
+                args,
+                ..
+            } => !args[0]
+                .value
+                .var()
+                .is_some_and(|a| self.body.var(a).memory),
+            Op::Rule { .. } | Op::Verbatim { .. } => true,
+            Op::Foreign { pure, .. } => *pure,
+        }
+    }
+
+    /// An `if` is evaluated again when everything in it is.
+    fn stmt_recomputable(&self, stmt: &Stmt) -> bool {
+        let Stmt::If(i) = stmt else {
+            return false;
+        };
+        let mut ok = true;
+        let mut check = |s: &Stmt| match s {
+            Stmt::Let { op, .. } => ok &= self.recomputable(op),
+            Stmt::If(_) | Stmt::Item(_) => {}
+            _ => ok = false,
+        };
+        self.body.walk(i.then_block, &mut check);
+        self.body.walk(i.else_block, &mut check);
+        ok
+    }
+
+    /// The variables an `if` reads that are defined outside it.
+    fn free_uses(&self, stmt: &Stmt) -> Vec<VarId> {
+        let Stmt::If(i) = stmt else {
+            return Vec::new();
+        };
+        let mut uses: Vec<VarId> = i.cond.var().into_iter().collect();
+        for m in &i.merges {
+            uses.extend(m.then_value.var());
+            uses.extend(m.else_value.var());
+        }
+        let mut collect = |s: &Stmt| match s {
+            Stmt::Let { op, .. } => uses.extend(op.uses()),
+            Stmt::If(inner) => {
+                uses.extend(inner.cond.var());
+                for m in &inner.merges {
+                    uses.extend(m.then_value.var());
+                    uses.extend(m.else_value.var());
+                }
+            }
+            _ => {}
+        };
+        self.body.walk(i.then_block, &mut collect);
+        self.body.walk(i.else_block, &mut collect);
+        uses.retain(|v| {
+            let home = self.body.var(*v).home;
+            !self.body.is_within(home, i.then_block) && !self.body.is_within(home, i.else_block)
+        });
+        uses.sort();
+        uses.dedup();
+        uses
     }
 }

@@ -1,17 +1,37 @@
 //! The derivative rule table: one row per primitive (operator, method, known function).
 //!
-//! A row names the primitive, its arguments (receiver first, as in the Rust signature)
-//! and which of them carry a derivative. The reverse sweep emits, for each active argument
-//! `a` of a primitive `op`, a call to the runtime helper
-//! `::tapeless::__private::{helper}_vjp_{a}` — or `{helper}_vjp` when the primitive has one
-//! argument — with the signature described in `tapeless-runtime`'s documentation. The
-//! runtime implements each helper once per type family (scalars now; vectors and matrices
-//! through traits), so the macro never needs to know types.
+//! A row names the primitive and its arguments (receiver first, as in the Rust signature)
+//! and says, for each argument, whether it carries a derivative and which primal values its
+//! VJP reads: arguments (`A`, `B`, `C`) or the output (`Y`). For each active argument `a`
+//! of a primitive `op` the reverse sweep emits
+//!
+//! ```text
+//! ::tapeless::__private::{op}_vjp_{a}(&mut d_a, &needed_0, .., &needed_k, &d_y)
+//! ```
+//!
+//! (`{op}_vjp` when only one argument carries a derivative), and the runtime implements
+//! each helper per type family (scalars now; vectors and matrices through traits), so the
+//! macro needs no types. Listing exactly what a rule reads lets a loop keep only those
+//! values: `s += t` reads nothing, so an accumulator costs no memory per iteration.
 //!
 //! Adding a primitive is adding a row here and its helper (with a property test) in the
 //! runtime.
 
 use syn::{BinOp, UnOp};
+
+/// A primal value a VJP reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// The argument at this position.
+    Arg(usize),
+    /// The operation's result.
+    Out,
+}
+
+const A: Need = Need::Arg(0);
+const B: Need = Need::Arg(1);
+const C: Need = Need::Arg(2);
+const Y: Need = Need::Out;
 
 #[derive(Debug)]
 pub struct Rule {
@@ -19,9 +39,9 @@ pub struct Rule {
     pub name: &'static str,
     /// Argument names, receiver first: the suffix of each argument's helper.
     pub args: &'static [&'static str],
-    /// Which arguments carry a derivative. A row with none is a primitive whose result
-    /// carries no derivative (comparisons, `floor`): it never gets adjoint code.
-    pub differentiable: &'static [bool],
+    /// Per argument: `None` if it carries no derivative, else the values its VJP reads.
+    /// A row where no argument carries one is a primitive whose result is never active.
+    pub vjp: &'static [Option<&'static [Need]>],
     /// The runtime helper's stem (usually `name`).
     pub helper: &'static str,
 }
@@ -29,75 +49,91 @@ pub struct Rule {
 impl Rule {
     /// The runtime helper that accumulates the adjoint of argument `index`.
     pub fn helper_for(&self, index: usize) -> String {
-        if self.args.len() == 1 {
+        if self.vjp.iter().filter(|v| v.is_some()).count() == 1 {
             format!("{}_vjp", self.helper)
         } else {
             format!("{}_vjp_{}", self.helper, self.args[index])
         }
     }
 
+    pub fn differentiable(&self, index: usize) -> bool {
+        self.vjp.get(index).is_some_and(Option::is_some)
+    }
+
     pub fn has_derivative(&self) -> bool {
-        self.differentiable.contains(&true)
+        self.vjp.iter().any(Option::is_some)
+    }
+
+    /// The values the VJP of argument `index` reads.
+    pub fn needs(&self, index: usize) -> &'static [Need] {
+        self.vjp.get(index).copied().flatten().unwrap_or(&[])
     }
 }
 
 const fn rule(
     name: &'static str,
     args: &'static [&'static str],
-    differentiable: &'static [bool],
+    vjp: &'static [Option<&'static [Need]>],
 ) -> Rule {
     Rule {
         name,
         args,
-        differentiable,
+        vjp,
         helper: name,
     }
 }
 
 const UNARY: &[&str] = &["self"];
 const BINARY: &[&str] = &["self", "other"];
-const D1: &[bool] = &[true];
-const D2: &[bool] = &[true, true];
-const NONE1: &[bool] = &[false];
-const NONE2: &[bool] = &[false, false];
+const OPERANDS: &[&str] = &["lhs", "rhs"];
+const READS_X: &[Option<&[Need]>] = &[Some(&[A])];
+const READS_Y: &[Option<&[Need]>] = &[Some(&[Y])];
+const READS_NOTHING: &[Option<&[Need]>] = &[Some(&[])];
+const READ_BOTH: &[Option<&[Need]>] = &[Some(&[A, B]), Some(&[A, B])];
+const NONE1: &[Option<&[Need]>] = &[None];
+const NONE2: &[Option<&[Need]>] = &[None, None];
 
 /// Float methods, callable as `x.name(..)` or `f64::name(x, ..)`.
 static METHODS: &[Rule] = &[
-    rule("sin", UNARY, D1),
-    rule("cos", UNARY, D1),
-    rule("tan", UNARY, D1),
-    rule("asin", UNARY, D1),
-    rule("acos", UNARY, D1),
-    rule("atan", UNARY, D1),
-    rule("sinh", UNARY, D1),
-    rule("cosh", UNARY, D1),
-    rule("tanh", UNARY, D1),
-    rule("asinh", UNARY, D1),
-    rule("acosh", UNARY, D1),
-    rule("atanh", UNARY, D1),
-    rule("exp", UNARY, D1),
-    rule("exp2", UNARY, D1),
-    rule("exp_m1", UNARY, D1),
-    rule("ln", UNARY, D1),
-    rule("ln_1p", UNARY, D1),
-    rule("log10", UNARY, D1),
-    rule("log2", UNARY, D1),
-    rule("sqrt", UNARY, D1),
-    rule("cbrt", UNARY, D1),
-    rule("recip", UNARY, D1),
-    rule("abs", UNARY, D1),
-    rule("to_degrees", UNARY, D1),
-    rule("to_radians", UNARY, D1),
-    rule("fract", UNARY, D1),
-    rule("log", &["self", "base"], D2),
-    rule("powf", &["self", "n"], D2),
-    rule("powi", &["self", "n"], &[true, false]),
-    rule("atan2", BINARY, D2),
-    rule("hypot", BINARY, D2),
-    rule("max", BINARY, D2),
-    rule("min", BINARY, D2),
-    rule("clamp", &["self", "min", "max"], &[true, true, true]),
-    rule("mul_add", &["self", "a", "b"], &[true, true, true]),
+    rule("sin", UNARY, READS_X),
+    rule("cos", UNARY, READS_X),
+    rule("tan", UNARY, READS_Y),
+    rule("asin", UNARY, READS_X),
+    rule("acos", UNARY, READS_X),
+    rule("atan", UNARY, READS_X),
+    rule("sinh", UNARY, READS_X),
+    rule("cosh", UNARY, READS_X),
+    rule("tanh", UNARY, READS_Y),
+    rule("asinh", UNARY, READS_X),
+    rule("acosh", UNARY, READS_X),
+    rule("atanh", UNARY, READS_X),
+    rule("exp", UNARY, READS_Y),
+    rule("exp2", UNARY, READS_Y),
+    rule("exp_m1", UNARY, READS_Y),
+    rule("ln", UNARY, READS_X),
+    rule("ln_1p", UNARY, READS_X),
+    rule("log10", UNARY, READS_X),
+    rule("log2", UNARY, READS_X),
+    rule("sqrt", UNARY, READS_Y),
+    rule("cbrt", UNARY, READS_Y),
+    rule("recip", UNARY, READS_Y),
+    rule("abs", UNARY, READS_X),
+    rule("to_degrees", UNARY, READS_NOTHING),
+    rule("to_radians", UNARY, READS_NOTHING),
+    rule("fract", UNARY, READS_NOTHING),
+    rule("log", &["self", "base"], &[Some(&[A, B]), Some(&[B, Y])]),
+    rule("powf", &["self", "n"], &[Some(&[A, B]), Some(&[A, Y])]),
+    rule("powi", &["self", "n"], &[Some(&[A, B]), None]),
+    rule("atan2", BINARY, READ_BOTH),
+    rule("hypot", BINARY, &[Some(&[A, Y]), Some(&[B, Y])]),
+    rule("max", BINARY, READ_BOTH),
+    rule("min", BINARY, READ_BOTH),
+    rule(
+        "clamp",
+        &["self", "min", "max"],
+        &[Some(&[A, B, C]), Some(&[A, B, C]), Some(&[A, B, C])],
+    ),
+    rule("mul_add", &["self", "a", "b"], &[Some(&[B]), Some(&[A]), Some(&[])]),
     // Piecewise constant, or not a number: the derivative is zero wherever it exists.
     rule("signum", UNARY, NONE1),
     rule("floor", UNARY, NONE1),
@@ -115,24 +151,34 @@ static METHODS: &[Rule] = &[
     rule("partial_cmp", BINARY, NONE2),
 ];
 
-static ADD: Rule = rule("add", &["lhs", "rhs"], D2);
-static SUB: Rule = rule("sub", &["lhs", "rhs"], D2);
-static MUL: Rule = rule("mul", &["lhs", "rhs"], D2);
-static DIV: Rule = rule("div", &["lhs", "rhs"], D2);
-static REM: Rule = rule("rem", &["lhs", "rhs"], D2);
-static NEG: Rule = rule("neg", UNARY, D1);
+static ADD: Rule = rule("add", OPERANDS, &[Some(&[]), Some(&[])]);
+static SUB: Rule = rule("sub", OPERANDS, &[Some(&[]), Some(&[])]);
+static MUL: Rule = rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])]);
+static DIV: Rule = rule("div", OPERANDS, &[Some(&[B]), Some(&[B, Y])]);
+static REM: Rule = rule("rem", OPERANDS, &[Some(&[]), Some(&[A, B])]);
+static NEG: Rule = rule("neg", UNARY, READS_NOTHING);
 /// `*x` for a reference to a float: the identity.
 static DEREF: Rule = Rule {
     name: "deref",
     args: UNARY,
-    differentiable: D1,
+    vjp: READS_NOTHING,
     helper: "identity",
 };
 /// `x as f32`, `x as f64`.
-static CAST: Rule = rule("cast", UNARY, D1);
+static CAST: Rule = rule("cast", UNARY, READS_NOTHING);
+/// `a[i]`, `a[i][j]`, `a[i][j][k]`: x̄[i..] += ȳ; the indices carry no derivative.
+static INDEX: [Rule; 3] = [
+    rule("index", &["self", "i"], &[Some(&[B]), None]),
+    rule("index2", &["self", "i", "j"], &[Some(&[B, C]), None, None]),
+    rule(
+        "index3",
+        &["self", "i", "j", "k"],
+        &[Some(&[B, C, Need::Arg(3)]), None, None, None],
+    ),
+];
 /// Comparisons, bit operations, `!`, casts to integers: no derivative.
 static NO_DERIVATIVE_UNARY: Rule = rule("no derivative", UNARY, NONE1);
-static NO_DERIVATIVE_BINARY: Rule = rule("no derivative", &["lhs", "rhs"], NONE2);
+static NO_DERIVATIVE_BINARY: Rule = rule("no derivative", OPERANDS, NONE2);
 
 /// The rule for a binary operator, `None` for `&&` and `||` (they short-circuit, so they
 /// are not lowered as operations on two evaluated operands).
@@ -148,28 +194,16 @@ pub fn binary(op: &BinOp) -> Option<&'static Rule> {
     })
 }
 
-/// The rule for the operator of a compound assignment (`x += e` is `x = x + e`).
-pub fn compound_assign(op: &BinOp) -> Option<&'static Rule> {
-    Some(match op {
-        BinOp::AddAssign(_) => &ADD,
-        BinOp::SubAssign(_) => &SUB,
-        BinOp::MulAssign(_) => &MUL,
-        BinOp::DivAssign(_) => &DIV,
-        BinOp::RemAssign(_) => &REM,
-        _ => return None,
-    })
-}
-
-/// The plain operator of a compound assignment (`+=` gives `+`).
-pub fn plain_operator(op: &BinOp) -> Option<BinOp> {
+/// The rule and the plain operator of a compound assignment (`x += e` is `x = x + e`).
+pub fn compound_assign(op: &BinOp) -> Option<(&'static Rule, BinOp)> {
     use syn::Token;
     let span = proc_macro2::Span::call_site();
     Some(match op {
-        BinOp::AddAssign(_) => BinOp::Add(Token![+](span)),
-        BinOp::SubAssign(_) => BinOp::Sub(Token![-](span)),
-        BinOp::MulAssign(_) => BinOp::Mul(Token![*](span)),
-        BinOp::DivAssign(_) => BinOp::Div(Token![/](span)),
-        BinOp::RemAssign(_) => BinOp::Rem(Token![%](span)),
+        BinOp::AddAssign(_) => (&ADD, BinOp::Add(Token![+](span))),
+        BinOp::SubAssign(_) => (&SUB, BinOp::Sub(Token![-](span))),
+        BinOp::MulAssign(_) => (&MUL, BinOp::Mul(Token![*](span))),
+        BinOp::DivAssign(_) => (&DIV, BinOp::Div(Token![/](span))),
+        BinOp::RemAssign(_) => (&REM, BinOp::Rem(Token![%](span))),
         _ => return None,
     })
 }
@@ -198,10 +232,33 @@ pub fn cast(to_float: bool) -> &'static Rule {
     }
 }
 
+/// The rule for reading an element through `depth` indices (1 to 3).
+pub fn index(depth: usize) -> Option<&'static Rule> {
+    INDEX.get(depth.checked_sub(1)?)
+}
+
 /// Names of all float methods with a rule, for error messages.
 pub fn method_names() -> impl Iterator<Item = &'static str> {
-    METHODS
-        .iter()
-        .filter(|r| r.has_derivative())
-        .map(|r| r.name)
+    METHODS.iter().filter(|r| r.has_derivative()).map(|r| r.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row's shape is consistent: one entry per argument, needs in range.
+    #[test]
+    fn rows_are_well_formed() {
+        let operators = [&ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST];
+        for rule in METHODS.iter().chain(operators).chain(INDEX.iter()) {
+            assert_eq!(rule.args.len(), rule.vjp.len(), "{}", rule.name);
+            for needs in rule.vjp.iter().flatten() {
+                for need in *needs {
+                    if let Need::Arg(i) = need {
+                        assert!(*i < rule.args.len(), "{}", rule.name);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -24,10 +24,13 @@ pub trait Differentiable {
     }
 }
 
-/// Adding one adjoint into another (the total-derivative chain rule).
+/// Adding one adjoint into another (the total-derivative chain rule), and clearing one.
 pub trait Accumulate {
     /// `self += other`.
     fn accumulate(&mut self, other: &Self);
+
+    /// `self = 0`, keeping the shape.
+    fn set_zero(&mut self);
 }
 
 impl Differentiable for f32 {
@@ -47,6 +50,10 @@ impl Accumulate for f32 {
     fn accumulate(&mut self, other: &f32) {
         *self += *other;
     }
+    #[inline(always)]
+    fn set_zero(&mut self) {
+        *self = 0.0;
+    }
 }
 
 impl Differentiable for f64 {
@@ -65,6 +72,10 @@ impl Accumulate for f64 {
     #[inline(always)]
     fn accumulate(&mut self, other: &f64) {
         *self += *other;
+    }
+    #[inline(always)]
+    fn set_zero(&mut self) {
+        *self = 0.0;
     }
 }
 
@@ -102,4 +113,67 @@ pub fn accumulate<G: Accumulate>(adjoint: &mut G, contribution: &G) {
 #[inline(always)]
 pub fn one<T: Real>() -> T {
     T::one()
+}
+
+impl<T: Differentiable, const N: usize> Differentiable for [T; N] {
+    type Grad = [T::Grad; N];
+    #[inline(always)]
+    fn zeros_like(&self) -> Self::Grad {
+        core::array::from_fn(|i| self[i].zeros_like())
+    }
+    #[inline(always)]
+    fn zero_adjoint(&self) -> Self::Grad {
+        core::array::from_fn(|i| self[i].zero_adjoint())
+    }
+}
+
+impl<T: Accumulate, const N: usize> Accumulate for [T; N] {
+    #[inline(always)]
+    fn accumulate(&mut self, other: &Self) {
+        for (a, b) in self.iter_mut().zip(other) {
+            a.accumulate(b);
+        }
+    }
+    #[inline(always)]
+    fn set_zero(&mut self) {
+        self.iter_mut().for_each(Accumulate::set_zero);
+    }
+}
+
+#[cfg(feature = "alloc")]
+mod heap {
+    use super::{Accumulate, Differentiable};
+    use alloc::vec::Vec;
+
+    /// A slice's gradient is owned: `Vec<f64>` for `&[f64]`.
+    impl<T: Differentiable> Differentiable for [T] {
+        type Grad = Vec<T::Grad>;
+        fn zeros_like(&self) -> Self::Grad {
+            self.iter().map(Differentiable::zeros_like).collect()
+        }
+        fn zero_adjoint(&self) -> Self::Grad {
+            self.iter().map(Differentiable::zero_adjoint).collect()
+        }
+    }
+
+    impl<T: Differentiable> Differentiable for Vec<T> {
+        type Grad = Vec<T::Grad>;
+        fn zeros_like(&self) -> Self::Grad {
+            self.as_slice().zeros_like()
+        }
+        fn zero_adjoint(&self) -> Self::Grad {
+            self.as_slice().zero_adjoint()
+        }
+    }
+
+    impl<T: Accumulate> Accumulate for Vec<T> {
+        fn accumulate(&mut self, other: &Self) {
+            for (a, b) in self.iter_mut().zip(other) {
+                a.accumulate(b);
+            }
+        }
+        fn set_zero(&mut self) {
+            self.iter_mut().for_each(Accumulate::set_zero);
+        }
+    }
 }

@@ -7,18 +7,21 @@
 //!
 //! # The helper convention
 //!
-//! Every rule is a function named `<op>_vjp` (one differentiable argument) or
+//! Every rule is a function named `<op>_vjp` (when one argument carries a derivative) or
 //! `<op>_vjp_<arg>` (one function per differentiable argument, named after the argument
-//! of the Rust method or operator: `lhs`/`rhs`, `self`/`other`, ...). All of them take the
-//! same shape of parameters:
+//! of the Rust method or operator: `lhs`/`rhs`, `self`/`other`, ...). All of them take
+//! parameters of the same shape:
 //!
 //! ```text
-//! <op>_vjp_<arg>(d_arg: &mut Grad, arg_0: &A0, ..., arg_k: &Ak, y: &Y, d_y: &Y)
+//! <op>_vjp_<arg>(d_arg: &mut Grad, needed_0: &N0, ..., needed_k: &Nk, d_y: &Y)
 //! ```
 //!
 //! and *accumulate* the contribution `ȳ · ∂y/∂arg` into `d_arg`, because a value used by
-//! several operations receives the sum of their contributions. The primal output `y` is
-//! passed so that rules such as `exp` (x̄ += ȳ·y) reuse it instead of recomputing.
+//! several operations receives the sum of their contributions. `needed_*` are exactly the
+//! primal values the derivative reads, arguments or the output `y`, in the order the
+//! macro's rule table lists them: `mul_vjp_lhs(d_a, b, d_y)`, `exp_vjp(d_x, y, d_y)`,
+//! `add_vjp_lhs(d_a, d_y)`. Passing only those means a loop never has to keep a value
+//! that no rule reads.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
@@ -26,6 +29,7 @@
 extern crate alloc;
 
 mod adjoint;
+pub mod index;
 #[cfg(feature = "alloc")]
 pub mod check;
 mod real;

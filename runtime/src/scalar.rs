@@ -1,6 +1,7 @@
 //! VJP rules for scalar operators and the float methods of `f32`/`f64`.
 //!
-//! Each rule accumulates `ȳ · ∂y/∂arg` into the adjoint of one argument; the signature
+//! Each rule accumulates `ȳ · ∂y/∂arg` into the adjoint of one argument and reads only the
+//! values its derivative needs (the rule table of the macro lists them); the signature
 //! convention is described in the crate documentation. The math is in the doc line of
 //! each rule. Conventions where the derivative is undefined:
 //!
@@ -17,136 +18,171 @@
 
 use crate::Real;
 
-/// Defines a one-argument rule `$name(d_x, x, y, d_y)` whose contribution is `$body`.
+/// One-argument rules, grouped by what the derivative reads: the argument `x`, the
+/// output `y`, or nothing. Each accumulates its contribution into `d_x`.
 macro_rules! unary_rules {
-    ($($(#[$doc:meta])* $name:ident => |$x:ident, $y:ident, $d:ident| $body:expr;)*) => {$(
+    (reads $v:ident: $($(#[$doc:meta])* $name:ident => |$x:ident, $d:ident| $body:expr;)*) => {$(
         $(#[$doc])*
         #[inline(always)]
-        pub fn $name<T: Real>(d_x: &mut T, $x: &T, $y: &T, $d: &T) {
-            #[allow(unused_variables)]
-            let ($x, $y, $d) = (*$x, *$y, *$d);
+        pub fn $name<T: Real>(d_x: &mut T, $x: &T, $d: &T) {
+            let ($x, $d) = (*$x, *$d);
+            *d_x += $body;
+        }
+    )*};
+    (reads nothing: $($(#[$doc:meta])* $name:ident => |$d:ident| $body:expr;)*) => {$(
+        $(#[$doc])*
+        #[inline(always)]
+        pub fn $name<T: Real>(d_x: &mut T, $d: &T) {
+            let $d = *$d;
             *d_x += $body;
         }
     )*};
 }
 
-unary_rules! {
-    /// y = −x: x̄ −= ȳ.
-    neg_vjp => |x, y, d| -d;
+unary_rules! { reads x:
     /// y = sin x: x̄ += ȳ·cos x.
-    sin_vjp => |x, y, d| d * x.cos();
+    sin_vjp => |x, d| d * x.cos();
     /// y = cos x: x̄ −= ȳ·sin x.
-    cos_vjp => |x, y, d| -(d * x.sin());
-    /// y = tan x: x̄ += ȳ·(1 + y²).
-    tan_vjp => |x, y, d| d * (T::one() + y * y);
+    cos_vjp => |x, d| -(d * x.sin());
     /// y = asin x: x̄ += ȳ/√(1 − x²).
-    asin_vjp => |x, y, d| d / (T::one() - x * x).sqrt();
+    asin_vjp => |x, d| d / (T::one() - x * x).sqrt();
     /// y = acos x: x̄ −= ȳ/√(1 − x²).
-    acos_vjp => |x, y, d| -(d / (T::one() - x * x).sqrt());
+    acos_vjp => |x, d| -(d / (T::one() - x * x).sqrt());
     /// y = atan x: x̄ += ȳ/(1 + x²).
-    atan_vjp => |x, y, d| d / (T::one() + x * x);
+    atan_vjp => |x, d| d / (T::one() + x * x);
     /// y = sinh x: x̄ += ȳ·cosh x.
-    sinh_vjp => |x, y, d| d * x.cosh();
+    sinh_vjp => |x, d| d * x.cosh();
     /// y = cosh x: x̄ += ȳ·sinh x.
-    cosh_vjp => |x, y, d| d * x.sinh();
-    /// y = tanh x: x̄ += ȳ·(1 − y²).
-    tanh_vjp => |x, y, d| d * (T::one() - y * y);
+    cosh_vjp => |x, d| d * x.sinh();
     /// y = asinh x: x̄ += ȳ/√(x² + 1).
-    asinh_vjp => |x, y, d| d / (x * x + T::one()).sqrt();
+    asinh_vjp => |x, d| d / (x * x + T::one()).sqrt();
     /// y = acosh x: x̄ += ȳ/√(x² − 1).
-    acosh_vjp => |x, y, d| d / (x * x - T::one()).sqrt();
+    acosh_vjp => |x, d| d / (x * x - T::one()).sqrt();
     /// y = atanh x: x̄ += ȳ/(1 − x²).
-    atanh_vjp => |x, y, d| d / (T::one() - x * x);
-    /// y = eˣ: x̄ += ȳ·y.
-    exp_vjp => |x, y, d| d * y;
-    /// y = 2ˣ: x̄ += ȳ·y·ln 2.
-    exp2_vjp => |x, y, d| d * y * T::LN_2();
-    /// y = eˣ − 1: x̄ += ȳ·(y + 1).
-    exp_m1_vjp => |x, y, d| d * (y + T::one());
+    atanh_vjp => |x, d| d / (T::one() - x * x);
     /// y = ln x: x̄ += ȳ/x.
-    ln_vjp => |x, y, d| d / x;
+    ln_vjp => |x, d| d / x;
     /// y = ln(1 + x): x̄ += ȳ/(1 + x).
-    ln_1p_vjp => |x, y, d| d / (T::one() + x);
+    ln_1p_vjp => |x, d| d / (T::one() + x);
     /// y = log₁₀ x: x̄ += ȳ/(x·ln 10).
-    log10_vjp => |x, y, d| d / (x * T::LN_10());
+    log10_vjp => |x, d| d / (x * T::LN_10());
     /// y = log₂ x: x̄ += ȳ/(x·ln 2).
-    log2_vjp => |x, y, d| d / (x * T::LN_2());
-    /// y = √x: x̄ += ȳ/(2y).
-    sqrt_vjp => |x, y, d| d / (T::two() * y);
-    /// y = ∛x: x̄ += ȳ/(3y²).
-    cbrt_vjp => |x, y, d| d / (T::from_f64(3.0) * y * y);
-    /// y = 1/x: x̄ −= ȳ·y².
-    recip_vjp => |x, y, d| -(d * y * y);
+    log2_vjp => |x, d| d / (x * T::LN_2());
     /// y = |x|: x̄ += ȳ·sign(x), with sign(0) = 0.
-    abs_vjp => |x, y, d| if x > T::zero() { d } else if x < T::zero() { -d } else { T::zero() };
-    /// y = x·180/π: x̄ += ȳ·180/π.
-    to_degrees_vjp => |x, y, d| d * (T::from_f64(180.0) / T::PI());
-    /// y = x·π/180: x̄ += ȳ·π/180.
-    to_radians_vjp => |x, y, d| d * (T::PI() / T::from_f64(180.0));
-    /// y = x − trunc x: x̄ += ȳ (almost everywhere).
-    fract_vjp => |x, y, d| d;
-    /// y = x (a copy or an identity conversion): x̄ += ȳ.
-    identity_vjp => |x, y, d| d;
+    abs_vjp => |x, d| if x > T::zero() { d } else if x < T::zero() { -d } else { T::zero() };
 }
 
-/// Defines the rules of a two-argument function `y = f(a, b)`, one per argument.
+unary_rules! { reads y:
+    /// y = tan x: x̄ += ȳ·(1 + y²).
+    tan_vjp => |y, d| d * (T::one() + y * y);
+    /// y = tanh x: x̄ += ȳ·(1 − y²).
+    tanh_vjp => |y, d| d * (T::one() - y * y);
+    /// y = eˣ: x̄ += ȳ·y.
+    exp_vjp => |y, d| d * y;
+    /// y = 2ˣ: x̄ += ȳ·y·ln 2.
+    exp2_vjp => |y, d| d * y * T::LN_2();
+    /// y = eˣ − 1: x̄ += ȳ·(y + 1).
+    exp_m1_vjp => |y, d| d * (y + T::one());
+    /// y = √x: x̄ += ȳ/(2y).
+    sqrt_vjp => |y, d| d / (T::two() * y);
+    /// y = ∛x: x̄ += ȳ/(3y²).
+    cbrt_vjp => |y, d| d / (T::from_f64(3.0) * y * y);
+    /// y = 1/x: x̄ −= ȳ·y².
+    recip_vjp => |y, d| -(d * y * y);
+}
+
+unary_rules! { reads nothing:
+    /// y = −x: x̄ −= ȳ.
+    neg_vjp => |d| -d;
+    /// y = x·180/π: x̄ += ȳ·180/π.
+    to_degrees_vjp => |d| d * (T::from_f64(180.0) / T::PI());
+    /// y = x·π/180: x̄ += ȳ·π/180.
+    to_radians_vjp => |d| d * (T::PI() / T::from_f64(180.0));
+    /// y = x − trunc x: x̄ += ȳ (almost everywhere).
+    fract_vjp => |d| d;
+    /// y = x (a copy, or `*x` of a reference): x̄ += ȳ.
+    identity_vjp => |d| d;
+    /// y = a + b: ā += ȳ.
+    add_vjp_lhs => |d| d;
+    /// y = a + b: b̄ += ȳ.
+    add_vjp_rhs => |d| d;
+    /// y = a − b: ā += ȳ.
+    sub_vjp_lhs => |d| d;
+    /// y = a − b: b̄ −= ȳ.
+    sub_vjp_rhs => |d| -d;
+    /// y = a % b = a − b·trunc(a/b): ā += ȳ (almost everywhere).
+    rem_vjp_lhs => |d| d;
+    /// y = a·b + c (`a.mul_add(b, c)`): c̄ += ȳ.
+    mul_add_vjp_b => |d| d;
+}
+
+/// Two-argument rules whose derivative reads two values `$a`, `$b` (arguments or the
+/// output, as the rule table says). Each accumulates into `d_arg`.
 macro_rules! binary_rules {
-    ($($(#[$doc:meta])* $name:ident => |$a:ident, $b:ident, $y:ident, $d:ident| $body:expr;)*) => {$(
+    ($($(#[$doc:meta])* $name:ident => |$a:ident, $b:ident, $d:ident| $body:expr;)*) => {$(
         $(#[$doc])*
         #[inline(always)]
-        pub fn $name<T: Real>(d_arg: &mut T, $a: &T, $b: &T, $y: &T, $d: &T) {
-            #[allow(unused_variables)]
-            let ($a, $b, $y, $d) = (*$a, *$b, *$y, *$d);
+        pub fn $name<T: Real>(d_arg: &mut T, $a: &T, $b: &T, $d: &T) {
+            let ($a, $b, $d) = (*$a, *$b, *$d);
             *d_arg += $body;
         }
     )*};
 }
 
-binary_rules! {
-    /// y = a + b: ā += ȳ.
-    add_vjp_lhs => |a, b, y, d| d;
-    /// y = a + b: b̄ += ȳ.
-    add_vjp_rhs => |a, b, y, d| d;
-    /// y = a − b: ā += ȳ.
-    sub_vjp_lhs => |a, b, y, d| d;
-    /// y = a − b: b̄ −= ȳ.
-    sub_vjp_rhs => |a, b, y, d| -d;
+/// Two-argument rules whose derivative reads one value.
+macro_rules! reads_one {
+    ($($(#[$doc:meta])* $name:ident => |$a:ident, $d:ident| $body:expr;)*) => {$(
+        $(#[$doc])*
+        #[inline(always)]
+        pub fn $name<T: Real>(d_arg: &mut T, $a: &T, $d: &T) {
+            let ($a, $d) = (*$a, *$d);
+            *d_arg += $body;
+        }
+    )*};
+}
+
+reads_one! {
     /// y = a·b: ā += ȳ·b.
-    mul_vjp_lhs => |a, b, y, d| d * b;
+    mul_vjp_lhs => |b, d| d * b;
     /// y = a·b: b̄ += ȳ·a.
-    mul_vjp_rhs => |a, b, y, d| d * a;
+    mul_vjp_rhs => |a, d| d * a;
     /// y = a/b: ā += ȳ/b.
-    div_vjp_lhs => |a, b, y, d| d / b;
+    div_vjp_lhs => |b, d| d / b;
+    /// y = a·b + c (`a.mul_add(b, c)`): ā += ȳ·b.
+    mul_add_vjp_self => |b, d| d * b;
+    /// y = a·b + c (`a.mul_add(b, c)`): b̄ += ȳ·a.
+    mul_add_vjp_a => |a, d| d * a;
+}
+
+binary_rules! {
     /// y = a/b: b̄ −= ȳ·y/b  (= ȳ·a/b²).
-    div_vjp_rhs => |a, b, y, d| -(d * y / b);
-    /// y = a % b = a − b·trunc(a/b): ā += ȳ (almost everywhere).
-    rem_vjp_lhs => |a, b, y, d| d;
+    div_vjp_rhs => |b, y, d| -(d * y / b);
     /// y = a % b = a − b·trunc(a/b): b̄ −= ȳ·trunc(a/b) (almost everywhere).
-    rem_vjp_rhs => |a, b, y, d| -(d * (a / b).trunc());
+    rem_vjp_rhs => |a, b, d| -(d * (a / b).trunc());
     /// y = xⁿ: x̄ += ȳ·n·xⁿ⁻¹ (0 for n = 0, where y = 1 is constant, even at x = 0).
-    powf_vjp_self => |x, n, y, d| if n == T::zero() { T::zero() } else { d * n * x.powf(n - T::one()) };
+    powf_vjp_self => |x, n, d| if n == T::zero() { T::zero() } else { d * n * x.powf(n - T::one()) };
     /// y = xⁿ: n̄ += ȳ·y·ln x (0 where y = 0 or x = 0).
-    powf_vjp_n => |x, n, y, d| if y == T::zero() || x == T::zero() { T::zero() } else { d * y * x.ln() };
+    powf_vjp_n => |x, y, d| if y == T::zero() || x == T::zero() { T::zero() } else { d * y * x.ln() };
     /// y = log_b x = ln x / ln b: x̄ += ȳ/(x·ln b).
-    log_vjp_self => |x, b, y, d| d / (x * b.ln());
+    log_vjp_self => |x, b, d| d / (x * b.ln());
     /// y = log_b x = ln x / ln b: b̄ −= ȳ·y/(b·ln b).
-    log_vjp_base => |x, b, y, d| -(d * y / (b * b.ln()));
+    log_vjp_base => |b, y, d| -(d * y / (b * b.ln()));
     /// y = atan2(a, b) (a = self, b = other): ā += ȳ·b/(a² + b²).
-    atan2_vjp_self => |a, b, y, d| d * b / (a * a + b * b);
+    atan2_vjp_self => |a, b, d| d * b / (a * a + b * b);
     /// y = atan2(a, b) (a = self, b = other): b̄ −= ȳ·a/(a² + b²).
-    atan2_vjp_other => |a, b, y, d| -(d * a / (a * a + b * b));
+    atan2_vjp_other => |a, b, d| -(d * a / (a * a + b * b));
     /// y = √(a² + b²): ā += ȳ·a/y (0 at the origin).
-    hypot_vjp_self => |a, b, y, d| if y == T::zero() { T::zero() } else { d * a / y };
+    hypot_vjp_self => |a, y, d| if y == T::zero() { T::zero() } else { d * a / y };
     /// y = √(a² + b²): b̄ += ȳ·b/y (0 at the origin).
-    hypot_vjp_other => |a, b, y, d| if y == T::zero() { T::zero() } else { d * b / y };
+    hypot_vjp_other => |b, y, d| if y == T::zero() { T::zero() } else { d * b / y };
     /// y = max(a, b): ā += ȳ where a > b, ȳ/2 at a tie.
-    max_vjp_self => |a, b, y, d| select_share(a, b, d);
+    max_vjp_self => |a, b, d| select_share(a, b, d);
     /// y = max(a, b): b̄ += ȳ where b > a, ȳ/2 at a tie.
-    max_vjp_other => |a, b, y, d| select_share(b, a, d);
+    max_vjp_other => |a, b, d| select_share(b, a, d);
     /// y = min(a, b): ā += ȳ where a < b, ȳ/2 at a tie.
-    min_vjp_self => |a, b, y, d| select_share(b, a, d);
+    min_vjp_self => |a, b, d| select_share(b, a, d);
     /// y = min(a, b): b̄ += ȳ where b < a, ȳ/2 at a tie.
-    min_vjp_other => |a, b, y, d| select_share(a, b, d);
+    min_vjp_other => |a, b, d| select_share(a, b, d);
 }
 
 /// The share of `d` owed to an argument that wins when `winner > loser`: all of it when
@@ -164,7 +200,7 @@ fn select_share<T: Real>(winner: T, loser: T, d: T) -> T {
 
 /// y = xⁿ with an integer n: x̄ += ȳ·n·xⁿ⁻¹ (n is not differentiable).
 #[inline(always)]
-pub fn powi_vjp_self<T: Real>(d_x: &mut T, x: &T, n: &i32, _y: &T, d_y: &T) {
+pub fn powi_vjp<T: Real>(d_x: &mut T, x: &T, n: &i32, d_y: &T) {
     let n = *n;
     if n == 0 {
         return; // y = 1 is constant (and n·xⁿ⁻¹ would be 0·∞ at x = 0)
@@ -173,28 +209,10 @@ pub fn powi_vjp_self<T: Real>(d_x: &mut T, x: &T, n: &i32, _y: &T, d_y: &T) {
     *d_x += *d_y * n_t * x.powi(n.wrapping_sub(1));
 }
 
-/// y = a·b + c (`a.mul_add(b, c)`): ā += ȳ·b.
-#[inline(always)]
-pub fn mul_add_vjp_self<T: Real>(d_a: &mut T, _a: &T, b: &T, _c: &T, _y: &T, d_y: &T) {
-    *d_a += *d_y * *b;
-}
-
-/// y = a·b + c (`a.mul_add(b, c)`): b̄ += ȳ·a.
-#[inline(always)]
-pub fn mul_add_vjp_a<T: Real>(d_b: &mut T, a: &T, _b: &T, _c: &T, _y: &T, d_y: &T) {
-    *d_b += *d_y * *a;
-}
-
-/// y = a·b + c (`a.mul_add(b, c)`): c̄ += ȳ.
-#[inline(always)]
-pub fn mul_add_vjp_b<T: Real>(d_c: &mut T, _a: &T, _b: &T, _c: &T, _y: &T, d_y: &T) {
-    *d_c += *d_y;
-}
-
 /// y = clamp(x, lo, hi): x̄ += ȳ inside (lo, hi); at x = lo or x = hi the adjoint is split
 /// evenly with the bound it ties.
 #[inline(always)]
-pub fn clamp_vjp_self<T: Real>(d_x: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: &T) {
+pub fn clamp_vjp_self<T: Real>(d_x: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
     let (x, lo, hi, d) = (*x, *lo, *hi, *d_y);
     *d_x += if x > lo && x < hi {
         d
@@ -209,7 +227,7 @@ pub fn clamp_vjp_self<T: Real>(d_x: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: 
 
 /// y = clamp(x, lo, hi): lō += ȳ where x < lo, ȳ/2 where x = lo (ȳ/3 where x = lo = hi).
 #[inline(always)]
-pub fn clamp_vjp_min<T: Real>(d_lo: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: &T) {
+pub fn clamp_vjp_min<T: Real>(d_lo: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
     *d_lo += if *x == *lo && *x == *hi {
         *d_y / T::from_f64(3.0)
     } else {
@@ -219,7 +237,7 @@ pub fn clamp_vjp_min<T: Real>(d_lo: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: 
 
 /// y = clamp(x, lo, hi): hī += ȳ where x > hi, ȳ/2 where x = hi (ȳ/3 where x = lo = hi).
 #[inline(always)]
-pub fn clamp_vjp_max<T: Real>(d_hi: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: &T) {
+pub fn clamp_vjp_max<T: Real>(d_hi: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
     *d_hi += if *x == *lo && *x == *hi {
         *d_y / T::from_f64(3.0)
     } else {
@@ -229,6 +247,6 @@ pub fn clamp_vjp_max<T: Real>(d_hi: &mut T, x: &T, lo: &T, hi: &T, _y: &T, d_y: 
 
 /// y = x as U (a float-to-float conversion, `f32` ↔ `f64`): x̄ += ȳ converted back.
 #[inline(always)]
-pub fn cast_vjp<T: Real, U: Real>(d_x: &mut T, _x: &T, _y: &U, d_y: &U) {
+pub fn cast_vjp<T: Real, U: Real>(d_x: &mut T, d_y: &U) {
     *d_x += T::from(*d_y).unwrap_or_else(T::nan);
 }

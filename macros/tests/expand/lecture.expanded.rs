@@ -27,22 +27,22 @@ pub fn f_vjp(x: f64, seed: f64) -> (f64, FGrad) {
     let mut d_x = ::tapeless::__private::zero_adjoint(&x);
     let mut d_t5 = seed;
     let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
-    ::tapeless::__private::add_vjp_lhs(&mut d_t3, &t3, &t4, &t5, &d_t5);
+    ::tapeless::__private::add_vjp_lhs(&mut d_t3, &d_t5);
     let mut d_t4 = ::tapeless::__private::zero_adjoint(&t4);
-    ::tapeless::__private::add_vjp_rhs(&mut d_t4, &t3, &t4, &t5, &d_t5);
+    ::tapeless::__private::add_vjp_rhs(&mut d_t4, &d_t5);
     let mut d_u = ::tapeless::__private::zero_adjoint(&u);
-    ::tapeless::__private::cos_vjp(&mut d_u, &u, &t4, &d_t4);
-    ::tapeless::__private::sqrt_vjp(&mut d_u, &u, &t3, &d_t3);
+    ::tapeless::__private::cos_vjp(&mut d_u, &u, &d_t4);
+    ::tapeless::__private::sqrt_vjp(&mut d_u, &t3, &d_t3);
     let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
-    ::tapeless::__private::add_vjp_lhs(&mut d_t0, &t0, &t2, &u, &d_u);
+    ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_u);
     let mut d_t2 = ::tapeless::__private::zero_adjoint(&t2);
-    ::tapeless::__private::add_vjp_rhs(&mut d_t2, &t0, &t2, &u, &d_u);
+    ::tapeless::__private::add_vjp_rhs(&mut d_t2, &d_u);
     let mut d_t1 = ::tapeless::__private::zero_adjoint(&t1);
-    ::tapeless::__private::exp_vjp(&mut d_t1, &t1, &t2, &d_t2);
-    ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &x, &t1, &d_t1);
-    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &x, &t1, &d_t1);
-    ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &x, &t0, &d_t0);
-    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &x, &t0, &d_t0);
+    ::tapeless::__private::exp_vjp(&mut d_t1, &t2, &d_t2);
+    ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t1);
+    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t1);
+    ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t0);
+    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t0);
     (t5, FGrad { x: d_x })
 }
 fn versions(x: f64, y: f64) -> f64 {
@@ -77,16 +77,16 @@ fn versions_vjp(x: f64, y: f64, seed: f64) -> (f64, VersionsGrad) {
     let mut d_y = ::tapeless::__private::zero_adjoint(&y);
     let mut d_t1 = seed;
     let mut d_y_1 = ::tapeless::__private::zero_adjoint(&y_1);
-    ::tapeless::__private::div_vjp_lhs(&mut d_y_1, &y_1, &x, &t1, &d_t1);
-    ::tapeless::__private::div_vjp_rhs(&mut d_x, &y_1, &x, &t1, &d_t1);
+    ::tapeless::__private::div_vjp_lhs(&mut d_y_1, &x, &d_t1);
+    ::tapeless::__private::div_vjp_rhs(&mut d_x, &x, &t1, &d_t1);
     let mut d_z_1 = ::tapeless::__private::zero_adjoint(&z_1);
-    ::tapeless::__private::mul_vjp_lhs(&mut d_z_1, &z_1, &2.0, &y_1, &d_y_1);
+    ::tapeless::__private::mul_vjp_lhs(&mut d_z_1, &2.0, &d_y_1);
     let mut d_z = ::tapeless::__private::zero_adjoint(&z);
-    ::tapeless::__private::add_vjp_lhs(&mut d_z, &z, &t0, &z_1, &d_z_1);
+    ::tapeless::__private::add_vjp_lhs(&mut d_z, &d_z_1);
     let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
-    ::tapeless::__private::add_vjp_rhs(&mut d_t0, &z, &t0, &z_1, &d_z_1);
-    ::tapeless::__private::sin_vjp(&mut d_x, &x, &t0, &d_t0);
-    ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &y, &z, &d_z);
-    ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &y, &z, &d_z);
+    ::tapeless::__private::add_vjp_rhs(&mut d_t0, &d_z_1);
+    ::tapeless::__private::sin_vjp(&mut d_x, &x, &d_t0);
+    ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_z);
+    ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_z);
     (t1, VersionsGrad { x: d_x, y: d_y })
 }

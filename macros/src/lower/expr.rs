@@ -1,0 +1,696 @@
+//! Lowering of expressions, the iteration forms of `for` loops, and iterator reductions.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::{Expr, Ident, Pat};
+
+use super::syntax::{self, Mentions};
+use super::{End, Frame, Iteration, Lowerer};
+use crate::ir::{Adaptor, Arg, Form, Kind, Op, Operand};
+use crate::parse::scalar_float;
+use crate::rules;
+
+impl Lowerer<'_> {
+    pub(super) fn expr(&mut self, expr: &Expr) -> Option<Arg> {
+        if self.mentions_failed(expr) {
+            return None;
+        }
+        if self.is_constant(expr) {
+            return Some(constant(expr.clone()));
+        }
+        match expr {
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some(var) if p.qself.is_none() => Some(Arg {
+                    value: Operand::Var(var),
+                    borrowed: false,
+                }),
+                _ => Some(constant(expr.clone())),
+            },
+            Expr::Reference(r) => {
+                if r.mutability.is_some() {
+                    self.errors.at(r, "`&mut` borrows are not supported by #[differentiate]: mutation through a reference cannot be differentiated yet");
+                    return None;
+                }
+                let inner = self.expr(&r.expr)?;
+                Some(Arg {
+                    borrowed: true,
+                    ..inner
+                })
+            }
+            Expr::Unary(u) => {
+                let arg = self.expr(&u.expr)?;
+                let rule = rules::unary(&u.op);
+                let kind = self.result_kind(std::slice::from_ref(&arg));
+                let op = Op::Rule {
+                    rule,
+                    form: Form::Unary(u.op),
+                    args: vec![arg],
+                };
+                Some(self.value(op, kind, u.to_token_stream()))
+            }
+            Expr::Binary(b) => match rules::binary(&b.op) {
+                _ if rules::compound_assign(&b.op).is_some() => {
+                    self.errors.at(b, "a compound assignment (`+=`, ...) can only stand as a statement in a differentiated function");
+                    None
+                }
+                Some(rule) => {
+                    let lhs = self.expr(&b.left);
+                    let rhs = self.expr(&b.right);
+                    let args = vec![lhs?, rhs?];
+                    let kind = if rule.has_derivative() {
+                        self.result_kind(&args)
+                    } else {
+                        Kind::Copy
+                    };
+                    let op = Op::Rule {
+                        rule,
+                        form: Form::Binary(b.op),
+                        args,
+                    };
+                    Some(self.value(op, kind, b.to_token_stream()))
+                }
+                // `&&` and `||` short-circuit: kept whole, as a boolean.
+                None => self.verbatim(expr, true, "a logical operator", ""),
+            },
+            Expr::MethodCall(call) if is_reduction(call) => self.reduction(call),
+            Expr::MethodCall(call) => {
+                let receiver = self.expr(&call.receiver);
+                let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
+                let mut all = vec![receiver?];
+                for a in args {
+                    all.push(a?);
+                }
+                let form = Form::Method {
+                    name: call.method.clone(),
+                    turbofish: call.turbofish.clone(),
+                };
+                let op = match rules::method(&call.method.to_string(), all.len()) {
+                    Some(rule) => Op::Rule {
+                        rule,
+                        form,
+                        args: all.clone(),
+                    },
+                    None => Op::Foreign {
+                        pure: PURE_METHODS.contains(&call.method.to_string().as_str()),
+                        form,
+                        args: all.clone(),
+                    },
+                };
+                let kind = match op {
+                    Op::Foreign { pure: true, .. } => Kind::Copy,
+                    _ => self.result_kind(&all),
+                };
+                Some(self.value(op, kind, call.to_token_stream()))
+            }
+            Expr::Call(call) => {
+                let Expr::Path(func) = &*call.func else {
+                    self.errors.at(&call.func, "#[differentiate] only supports calls of named functions");
+                    return None;
+                };
+                let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
+                let args: Vec<Arg> = args.into_iter().collect::<Option<_>>()?;
+                let op = match float_function(func).and_then(|name| rules::method(&name, args.len())) {
+                    Some(rule) => Op::Rule {
+                        rule,
+                        form: Form::Call(func.clone()),
+                        args: args.clone(),
+                    },
+                    None => Op::Foreign {
+                        form: Form::Call(func.clone()),
+                        args: args.clone(),
+                        pure: false,
+                    },
+                };
+                let kind = self.result_kind(&args);
+                Some(self.value(op, kind, call.to_token_stream()))
+            }
+            Expr::Cast(cast) => {
+                let arg = self.expr(&cast.expr)?;
+                let to_float = scalar_float(&cast.ty);
+                let op = Op::Rule {
+                    rule: rules::cast(to_float),
+                    form: Form::Cast((*cast.ty).clone()),
+                    args: vec![arg],
+                };
+                Some(self.value(op, Kind::Copy, cast.to_token_stream()))
+            }
+            Expr::Index(index) => self.index(index),
+            Expr::Block(b) if b.label.is_none() => self.block_value(&b.block),
+            Expr::If(i) if !syntax::exits_of_stmt(&syn::Stmt::Expr(expr.clone(), None)).any() => {
+                self.if_expr(i, true)
+            }
+            Expr::Match(m) if is_boolean_match(m) => self.boolean_match(m),
+            Expr::Match(m) => {
+                let chain = self.match_chain(m)?;
+                match chain {
+                    syn::Stmt::Expr(Expr::Block(b), _) => self.block_value(&b.block),
+                    _ => None,
+                }
+            }
+            Expr::Unsafe(u) => {
+                self.errors.at(u.unsafe_token, "`unsafe` blocks are not supported by #[differentiate]: it cannot see through raw pointers or foreign memory; move the unsafe code into a function with its own rule, or out of the differentiated function");
+                None
+            }
+            Expr::If(_) | Expr::While(_) | Expr::ForLoop(_) | Expr::Loop(_) | Expr::Block(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Return(_) => {
+                self.errors.at(expr, format!("{} is not supported here by #[differentiate]: use control flow as a statement or as the value of a `let`, and exits directly in a loop or function body", syntax::describe(expr)));
+                None
+            }
+            Expr::Closure(_) => {
+                self.errors.at(expr, "closures are not supported yet by #[differentiate]; write the computation inline (closures passed to `.map(..)` before `.sum()` are supported)");
+                None
+            }
+            Expr::Async(_) | Expr::Await(_) => {
+                self.errors.at(expr, "`async` and `.await` cannot be differentiated");
+                None
+            }
+            Expr::Try(_) => {
+                self.errors.at(expr, "the `?` operator is not supported by #[differentiate]: a differentiated function returns a float");
+                None
+            }
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => self.vec_macro(m),
+            Expr::Macro(m) => {
+                let name = m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                self.errors.at(m, format!("macro `{name}!` is not supported as a value in a differentiated function: #[differentiate] cannot see what its expansion computes; write the computation out"));
+                None
+            }
+            Expr::Assign(_) => {
+                self.errors.at(expr, "an assignment can only stand as a statement in a differentiated function");
+                None
+            }
+            Expr::Field(_) => self.verbatim(expr, false, "field access", "use separate float variables"),
+            Expr::Tuple(_) => self.verbatim(expr, false, "a tuple", "use separate float variables"),
+            Expr::Array(_) | Expr::Repeat(_) => self.verbatim(expr, false, "an array literal", "start from an array of constants (`[0.0; N]`) and write its elements by index"),
+            Expr::Struct(_) => self.verbatim(expr, false, "a struct literal", "use separate float variables"),
+            // A range of floats carries its ends: on active values it is an error too.
+            Expr::Range(_) => self.verbatim(expr, false, "a range", "use the ends as separate float variables"),
+            _ => {
+                self.errors.at(expr, format!("{} is not supported by #[differentiate]", syntax::describe(expr)));
+                None
+            }
+        }
+    }
+
+    pub(super) fn value(&mut self, op: Op, kind: Kind, origin: TokenStream) -> Arg {
+        let var = self.push_let(op, kind, origin);
+        Arg {
+            value: Operand::Var(var),
+            borrowed: false,
+        }
+    }
+
+    /// `{ stmts; tail }` used as a value.
+    pub(super) fn block_value(&mut self, block: &syn::Block) -> Option<Arg> {
+        let value = self.seq(
+            &[Frame {
+                stmts: &block.stmts,
+                scoped: true,
+            }],
+            End::Value,
+        )?;
+        Some(Arg {
+            value,
+            borrowed: false,
+        })
+    }
+
+    /// `a[i]`, `a[i][j]`: a read, differentiable with respect to the array.
+    fn index(&mut self, index: &syn::ExprIndex) -> Option<Arg> {
+        let mut indices_rev = vec![&*index.index];
+        let mut base = &*index.expr;
+        while let Expr::Index(inner) = base {
+            indices_rev.push(&*inner.index);
+            base = &inner.expr;
+        }
+        let Some(rule) = rules::index(indices_rev.len()) else {
+            self.errors.at(index, "#[differentiate] supports up to three indices (`a[i][j][k]`)");
+            return None;
+        };
+        let base = self.expr(base)?;
+        let mut args = vec![Arg {
+            borrowed: false,
+            ..base
+        }];
+        for i in indices_rev.iter().rev() {
+            args.push(self.expr(i)?);
+        }
+        let op = Op::Rule {
+            rule,
+            form: Form::Index,
+            args,
+        };
+        Some(self.value(op, Kind::Copy, index.to_token_stream()))
+    }
+
+    /// `vec![value; n]`: an operation on the two operands (only `value` can carry a
+    /// derivative, and one that does is rejected); `vec![a, b, ..]`: kept as written, like
+    /// an array literal.
+    fn vec_macro(&mut self, m: &syn::ExprMacro) -> Option<Arg> {
+        if let Some((value, count)) = split_repeat(&m.mac.tokens) {
+            let value = self.expr(&value)?;
+            let count = self.expr(&count)?;
+            let op = Op::Foreign {
+                form: Form::VecRepeat,
+                args: vec![value, count],
+                pure: false,
+            };
+            return Some(self.value(op, Kind::Owned, m.to_token_stream()));
+        }
+        let list = m
+            .mac
+            .parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+            .ok()?;
+        let elements: Expr = syn::parse_quote!([#list]);
+        let mut finder = Mentions::of(&elements);
+        if let Some(span) = finder.unsupported.take() {
+            self.errors.at_span(span, "`vec!` containing closures, blocks or macros is not supported by #[differentiate]");
+            return None;
+        }
+        let uses: Vec<(Ident, crate::ir::VarId)> = finder
+            .names
+            .into_iter()
+            .filter_map(|ident| self.lookup(&ident.to_string()).map(|v| (ident, v)))
+            .collect();
+        // Emitted as `vec![..]` again: the brackets become the macro's.
+        let op = Op::Verbatim {
+            expr: Expr::Macro(syn::ExprMacro {
+                attrs: Vec::new(),
+                mac: syn::Macro {
+                    path: syn::parse_quote!(::tapeless::__private::vec),
+                    bang_token: Default::default(),
+                    delimiter: syn::MacroDelimiter::Bracket(Default::default()),
+                    tokens: list.to_token_stream(),
+                },
+            }),
+            uses,
+            inert: false,
+            what: "`vec![..]` of values that are differentiated",
+            advice: "start from `vec![0.0; n]` and write its elements by index",
+        };
+        Some(self.value(op, Kind::Owned, m.to_token_stream()))
+    }
+
+    /// `match value { pattern => true, _ => false }`, the condition of a lowered `match`.
+    fn boolean_match(&mut self, m: &syn::ExprMatch) -> Option<Arg> {
+        let scrutinee = self.expr(&m.expr)?;
+        let placeholder = Ident::new("__tapeless_value", Span::call_site());
+        let mut uses = Vec::new();
+        if let Operand::Var(v) = scrutinee.value {
+            uses.push((placeholder.clone(), v));
+        }
+        for arm in &m.arms {
+            if let Some((_, guard)) = &arm.guard {
+                let finder = Mentions::of(guard);
+                if let Some(span) = finder.unsupported {
+                    self.errors.at_span(span, "`match` guards containing closures, blocks or macros are not supported by #[differentiate]");
+                    return None;
+                }
+                for ident in finder.names {
+                    if let Some(v) = self.lookup(&ident.to_string()) {
+                        uses.push((ident, v));
+                    }
+                }
+            }
+        }
+        let mut rewritten = m.clone();
+        rewritten.expr = Box::new(match &scrutinee.value {
+            Operand::Var(_) => syn::parse_quote!(#placeholder),
+            Operand::Const(c) => c.clone(),
+        });
+        let op = Op::Verbatim {
+            expr: Expr::Match(rewritten),
+            uses,
+            inert: true,
+            what: "a `match` condition",
+            advice: "",
+        };
+        Some(self.value(op, Kind::Copy, m.to_token_stream()))
+    }
+
+    /// An expression kept as written, with its variables renamed (see [`Op::Verbatim`]).
+    pub(super) fn verbatim(
+        &mut self,
+        expr: &Expr,
+        inert: bool,
+        what: &'static str,
+        advice: &'static str,
+    ) -> Option<Arg> {
+        let finder = Mentions::of(expr);
+        if let Some(span) = finder.unsupported {
+            self.errors.at_span(
+                span,
+                format!("{what} containing closures, blocks or macros is not supported by #[differentiate]"),
+            );
+            return None;
+        }
+        let uses: Vec<(Ident, crate::ir::VarId)> = finder
+            .names
+            .into_iter()
+            .filter_map(|ident| self.lookup(&ident.to_string()).map(|v| (ident, v)))
+            .collect();
+        let kind = if inert { Kind::Copy } else { Kind::Owned };
+        let op = Op::Verbatim {
+            expr: expr.clone(),
+            uses,
+            inert,
+            what,
+            advice,
+        };
+        Some(self.value(op, kind, expr.to_token_stream()))
+    }
+
+    /// Whether `expr` uses a variable whose definition was already rejected.
+    fn mentions_failed(&self, expr: &Expr) -> bool {
+        if self.failed.is_empty() {
+            return false;
+        }
+        let mut names = Mentions::of(expr).names;
+        if let Expr::Call(call) = expr {
+            if let Expr::Path(p) = &*call.func {
+                names.extend(p.path.get_ident().cloned());
+            }
+        }
+        names.iter().any(|n| {
+            let n = n.to_string();
+            self.failed.contains(&n) && self.lookup(&n).is_none()
+        })
+    }
+
+    /// A closed expression of literals and constants, cheap to evaluate again: kept inline.
+    fn is_constant(&self, expr: &Expr) -> bool {
+        match expr {
+            Expr::Lit(_) => true,
+            Expr::Path(p) => match p.path.get_ident() {
+                Some(ident) => {
+                    p.qself.is_none()
+                        && self.lookup(&ident.to_string()).is_none()
+                        && ident != "self"
+                }
+                None => p.qself.is_none(),
+            },
+            Expr::Paren(p) => self.is_constant(&p.expr),
+            Expr::Group(g) => self.is_constant(&g.expr),
+            Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && self.is_constant(&u.expr),
+            Expr::Binary(b) => {
+                matches!(
+                    b.op,
+                    syn::BinOp::Add(_) | syn::BinOp::Sub(_) | syn::BinOp::Mul(_) | syn::BinOp::Div(_)
+                ) && self.is_constant(&b.left)
+                    && self.is_constant(&b.right)
+            }
+            Expr::Cast(c) => self.is_constant(&c.expr),
+            _ => false,
+        }
+    }
+
+    // ---- iteration -----------------------------------------------------------------
+
+    /// What `for pat in expr` iterates: a range (`0..n`, `(a..=b).rev()`, `.step_by(k)`)
+    /// or the elements of slices and arrays (`xs.iter()`, `.enumerate()`, `.zip(..)`).
+    pub(super) fn iteration(&mut self, expr: &Expr, pat: &Pat) -> Option<Iteration> {
+        let (base, methods) = method_chain(expr);
+        if let Expr::Range(range) = strip_parens(base) {
+            return self.range_iteration(range, &methods, pat);
+        }
+        self.element_iteration(base, &methods, pat)
+    }
+
+    fn range_iteration(
+        &mut self,
+        range: &syn::ExprRange,
+        methods: &[&syn::ExprMethodCall],
+        pat: &Pat,
+    ) -> Option<Iteration> {
+        let (Some(start), Some(end)) = (&range.start, &range.end) else {
+            self.errors.at(range, "#[differentiate] iterates over bounded ranges (`a..b`, `a..=b`)");
+            return None;
+        };
+        let index = match pattern_ident(pat) {
+            Ok(ident) => ident,
+            Err(()) => {
+                self.errors.at(pat, "a range loop binds one name (`for i in 0..n`) or `_`");
+                return None;
+            }
+        };
+        let start = self.expr(start)?.value;
+        let mut end = self.expr(end)?;
+        if let syn::RangeLimits::Closed(_) = range.limits {
+            // `a..=b` is `a..b + 1`: exclusive ranges reverse and count exactly.
+            let one: Expr = syn::parse_quote!(1);
+            let plus: syn::BinOp = syn::parse_quote!(+);
+            let op = Op::Rule {
+                rule: rules::binary(&plus)?,
+                form: Form::Binary(plus),
+                args: vec![end, constant(one)],
+            };
+            end = self.value(op, Kind::Copy, range.to_token_stream());
+        }
+        let mut adaptors = Vec::new();
+        for call in methods {
+            match (call.method.to_string().as_str(), call.args.len()) {
+                ("rev", 0) => adaptors.push(Adaptor::Rev),
+                ("step_by", 1) => {
+                    let step = self.expr(&call.args[0])?.value;
+                    adaptors.push(Adaptor::StepBy(step));
+                }
+                ("into_iter", 0) => {}
+                _ => {
+                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()` and `.step_by(k)`", call.method));
+                    return None;
+                }
+            }
+        }
+        Some(Iteration {
+            start,
+            end: end.value,
+            adaptors,
+            index,
+            elements: Vec::new(),
+        })
+    }
+
+    fn element_iteration(
+        &mut self,
+        base: &Expr,
+        methods: &[&syn::ExprMethodCall],
+        pat: &Pat,
+    ) -> Option<Iteration> {
+        let unsupported = |s: &mut Self, at: &dyn ToTokens| {
+            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`");
+            None
+        };
+        let mut containers = vec![self.expr(strip_reference(base))?];
+        let mut enumerate = false;
+        for call in methods {
+            match (call.method.to_string().as_str(), call.args.len()) {
+                ("iter" | "into_iter" | "copied" | "cloned", 0) if !enumerate => {}
+                ("zip", 1) if !enumerate => {
+                    let (other, other_methods) = method_chain(&call.args[0]);
+                    if other_methods.iter().any(|m| !matches!(m.method.to_string().as_str(), "iter" | "into_iter" | "copied" | "cloned")) {
+                        return unsupported(self, &call.args[0]);
+                    }
+                    containers.push(self.expr(strip_reference(other))?);
+                }
+                ("enumerate", 0) if !enumerate => enumerate = true,
+                _ => return unsupported(self, &call.method),
+            }
+        }
+        // The number of iterations: the shortest container.
+        let mut len = None;
+        for container in &containers {
+            let op = Op::Foreign {
+                form: Form::Method {
+                    name: Ident::new("len", Span::call_site()),
+                    turbofish: None,
+                },
+                args: vec![Arg {
+                    borrowed: false,
+                    ..container.clone()
+                }],
+                pure: true,
+            };
+            let this = self.value(op, Kind::Copy, base.to_token_stream());
+            len = Some(match len {
+                None => this,
+                Some(shorter) => {
+                    let op = Op::Rule {
+                        rule: rules::method("min", 2)?,
+                        form: Form::Method {
+                            name: Ident::new("min", Span::call_site()),
+                            turbofish: None,
+                        },
+                        args: vec![shorter, this],
+                    };
+                    self.value(op, Kind::Copy, base.to_token_stream())
+                }
+            });
+        }
+        // Patterns: `x`, `&x`, `(i, x)`, `(a, b)`, `(i, (a, b))`.
+        let (index_pat, element_pat) = match (enumerate, pat) {
+            (true, Pat::Tuple(t)) if t.elems.len() == 2 => (Some(&t.elems[0]), &t.elems[1]),
+            (true, _) => return unsupported(self, pat),
+            (false, p) => (None, p),
+        };
+        let index = match index_pat.map(pattern_ident) {
+            None => None,
+            Some(Ok(ident)) => ident,
+            Some(Err(())) => return unsupported(self, pat),
+        };
+        let element_pats: Vec<&Pat> = match (containers.len(), element_pat) {
+            (1, p) => vec![p],
+            (n, Pat::Tuple(t)) if t.elems.len() == n => t.elems.iter().collect(),
+            _ => return unsupported(self, pat),
+        };
+        let mut elements = Vec::new();
+        for (p, container) in element_pats.into_iter().zip(containers) {
+            match pattern_ident(p) {
+                Ok(Some(ident)) => elements.push((ident, container)),
+                Ok(None) => {}
+                Err(()) => return unsupported(self, p),
+            }
+        }
+        Some(Iteration {
+            start: Operand::Const(syn::parse_quote!(0)),
+            end: len?.value,
+            adaptors: Vec::new(),
+            index,
+            elements,
+        })
+    }
+
+    /// `xs.iter().sum()`, `xs.iter().map(|x| ..).sum::<f64>()`, `.product()`: the loop
+    /// they mean, `{ let mut acc = 0.0; for x in xs.iter() { acc += ..; } acc }`.
+    fn reduction(&mut self, call: &syn::ExprMethodCall) -> Option<Arg> {
+        let product = call.method == "product";
+        let accumulator = Ident::new(
+            &format!("__tapeless_{}{}", if product { "product" } else { "sum" }, self.reductions),
+            Span::call_site(),
+        );
+        self.reductions += 1;
+        let ty = call.turbofish.as_ref().and_then(|t| t.args.first()).map(|t| quote::quote!(: #t));
+        let (iterable, pattern, term): (&Expr, TokenStream, TokenStream) = match &*call.receiver {
+            Expr::MethodCall(map) if map.method == "map" && map.args.len() == 1 => {
+                let Expr::Closure(closure) = &map.args[0] else {
+                    self.errors.at(&map.args[0], "`.map(..)` takes a closure here (`|x| ..`)");
+                    return None;
+                };
+                if closure.inputs.len() != 1 || closure.capture.is_some() {
+                    self.errors.at(closure, "the closure of `.map(..)` takes one argument (`|x| ..`), and captures by reference");
+                    return None;
+                }
+                let pattern = match &closure.inputs[0] {
+                    Pat::Type(t) => t.pat.to_token_stream(),
+                    other => other.to_token_stream(),
+                };
+                (&map.receiver, pattern, closure.body.to_token_stream())
+            }
+            other => {
+                let element = Ident::new("__tapeless_element", Span::call_site());
+                (other, element.to_token_stream(), element.to_token_stream())
+            }
+        };
+        let (init, op): (TokenStream, TokenStream) = if product {
+            (quote::quote!(1.0), quote::quote!(*=))
+        } else {
+            (quote::quote!(0.0), quote::quote!(+=))
+        };
+        let block: syn::Block = syn::parse_quote!({
+            let mut #accumulator #ty = #init;
+            for #pattern in #iterable {
+                #accumulator #op #term;
+            }
+            #accumulator
+        });
+        // The desugared names must be memory-free: the accumulator is a plain variable.
+        self.block_value(&block)
+    }
+}
+
+/// Shape queries: their result is data about a value's shape, never a value of it, so they
+/// are allowed on differentiated values and evaluated again freely.
+const PURE_METHODS: &[&str] = &["len", "is_empty", "nrows", "ncols", "shape"];
+
+fn constant(expr: Expr) -> Arg {
+    Arg {
+        value: Operand::Const(expr),
+        borrowed: false,
+    }
+}
+
+/// `value; count` at the top level of a macro's tokens.
+fn split_repeat(tokens: &TokenStream) -> Option<(Expr, Expr)> {
+    let tokens: Vec<_> = tokens.clone().into_iter().collect();
+    let split = tokens
+        .iter()
+        .position(|t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ';'))?;
+    let value: TokenStream = tokens[..split].iter().cloned().collect();
+    let count: TokenStream = tokens[split + 1..].iter().cloned().collect();
+    Some((syn::parse2(value).ok()?, syn::parse2(count).ok()?))
+}
+
+/// `x.sum()` / `x.product()` over an iterator chain (`.iter()` somewhere in it).
+fn is_reduction(call: &syn::ExprMethodCall) -> bool {
+    if !(call.method == "sum" || call.method == "product") || !call.args.is_empty() {
+        return false;
+    }
+    let (_, methods) = method_chain(&call.receiver);
+    methods
+        .iter()
+        .any(|m| matches!(m.method.to_string().as_str(), "iter" | "into_iter"))
+}
+
+/// `match e { pat => true, _ => false }`.
+fn is_boolean_match(m: &syn::ExprMatch) -> bool {
+    m.arms.iter().all(|arm| {
+        matches!(&*arm.body, Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(_), .. }))
+    })
+}
+
+/// `a.f().g(x)` → (`a`, [`.f()`, `.g(x)`]), innermost call first.
+fn method_chain(expr: &Expr) -> (&Expr, Vec<&syn::ExprMethodCall>) {
+    let mut methods = Vec::new();
+    let mut current = strip_parens(expr);
+    while let Expr::MethodCall(call) = current {
+        methods.push(call);
+        current = strip_parens(&call.receiver);
+    }
+    methods.reverse();
+    (current, methods)
+}
+
+fn strip_parens(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(p) => strip_parens(&p.expr),
+        Expr::Group(g) => strip_parens(&g.expr),
+        other => other,
+    }
+}
+
+fn strip_reference(expr: &Expr) -> &Expr {
+    match strip_parens(expr) {
+        Expr::Reference(r) if r.mutability.is_none() => strip_reference(&r.expr),
+        other => other,
+    }
+}
+
+/// The name a loop pattern binds: `x`, `&x`, `mut x` give `Some(x)`, `_` gives `None`.
+fn pattern_ident(pat: &Pat) -> Result<Option<Ident>, ()> {
+    match pat {
+        Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => Ok(Some(p.ident.clone())),
+        Pat::Wild(_) => Ok(None),
+        Pat::Reference(r) => pattern_ident(&r.pat),
+        Pat::Paren(p) => pattern_ident(&p.pat),
+        _ => Err(()),
+    }
+}
+
+/// `f64::sin`, `f32::max`, `Float::sqrt`, ...: the method name when the path names a float
+/// type's (or a float trait's) associated function.
+fn float_function(func: &syn::ExprPath) -> Option<String> {
+    let segments: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let (name, prefix) = segments.split_last()?;
+    let owner = prefix.last()?;
+    const OWNERS: &[&str] = &["f64", "f32", "Float", "Real", "RealField", "ComplexField"];
+    OWNERS.contains(&owner.as_str()).then(|| name.clone())
+}

@@ -1,0 +1,1315 @@
+//! Stage 2: the function body to SSA ([`crate::ir`]).
+//!
+//! Each expression becomes a chain of `let` statements, one per operation; each binding,
+//! reassignment or compound assignment of a variable creates a new version of it. Constant
+//! sub-expressions (`2.0 * PI`) stay inline.
+//!
+//! Control flow stays structured. An `if` gets two blocks and *merges* for the variables
+//! its branches changed. A loop gets a body block, *carried* variables (those its body
+//! assigns: a value at the start of each iteration, `phi`, and one after the loop), and
+//! its body ends every path with a `Next` statement that says what the carried variables
+//! become and whether the loop goes on. Early exits need no flags: when an `if` exits
+//! (`break`, `continue`, `return`), the rest of the enclosing statements is lowered into
+//! each of its branches that falls through, so every path ends in exactly one exit.
+//!
+//! Everything the later stages cannot handle is reported here with the span of the
+//! construct and what to do instead; lowering carries on after an error, so that all of
+//! them are reported together.
+
+mod expr;
+mod syntax;
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::{Expr, Ident, Pat, Stmt as SynStmt};
+
+use crate::errors::Errors;
+use crate::ir::{
+    Arg, Block, BlockId, Body, Carried, Form, Header, If, Kind, Loop, Merge, Op, Operand, Stmt,
+    Var, VarId, TOP,
+};
+use crate::parse::Signature;
+use crate::rules;
+
+pub use syntax::Rename;
+
+/// Lowers the body. Constructs that cannot be lowered are reported and left out, and the
+/// rest is still returned, so that `analyse` can report its own errors beside them.
+pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
+    let block = &sig.item.block;
+    let mut lowerer = Lowerer {
+        vars: Vec::new(),
+        blocks: vec![Block::default()],
+        current: TOP,
+        scopes: vec![HashMap::new()],
+        loops: Vec::new(),
+        memory: syntax::assigned_in_block(block).indexed.into_iter().collect(),
+        failed: HashSet::new(),
+        reductions: 0,
+        function: sig.item.sig.ident.clone(),
+        errors,
+    };
+    let params = sig
+        .params
+        .iter()
+        .map(|p| {
+            let var = lowerer.new_var(Some(p.ident.clone()), p.kind);
+            lowerer.bind(&p.ident, var);
+            var
+        })
+        .collect();
+    if syntax::exits_of_block(block).ret {
+        lowerer.declare_return_slots();
+    }
+    let ret = lowerer.seq(
+        &[Frame {
+            stmts: &block.stmts,
+            scoped: false,
+        }],
+        End::Function,
+    );
+    Body {
+        vars: lowerer.vars,
+        params,
+        blocks: lowerer.blocks,
+        // Only read when lowering succeeded (the errors stop the expansion otherwise).
+        ret: ret.unwrap_or_else(|| Operand::Const(syn::parse_quote!(0.0))),
+    }
+}
+
+/// Macros that cannot change any value, passed through as written.
+const PASSTHROUGH_MACROS: &[&str] = &[
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+];
+
+/// The names under which a `return` inside a loop leaves its flag and its value, so that
+/// the code after each enclosing loop can return it. They cannot collide with a user's
+/// names (they are not identifiers).
+const RETURNED: &str = "#returned";
+const RETURN_VALUE: &str = "#return";
+
+/// Statements to lower, in a scope of their own or not.
+#[derive(Clone, Copy)]
+struct Frame<'f> {
+    stmts: &'f [SynStmt],
+    scoped: bool,
+}
+
+/// What a statement sequence ends with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The function's value.
+    Function,
+    /// A loop body: every path ends with `continue` or `break`.
+    LoopBody,
+    /// The value of a block expression.
+    Value,
+    /// Nothing (a block used as a statement, a branch of an `if` statement).
+    Unit,
+}
+
+struct LoopContext {
+    carried: Vec<String>,
+}
+
+struct Lowerer<'e> {
+    vars: Vec<Var>,
+    blocks: Vec<Block>,
+    current: BlockId,
+    /// Source name → current version, innermost scope last.
+    scopes: Vec<HashMap<String, VarId>>,
+    loops: Vec<LoopContext>,
+    /// Names written by index somewhere in the function: arrays kept as memory.
+    memory: HashSet<String>,
+    /// Names whose definition was rejected: their uses are not reported again.
+    failed: HashSet<String>,
+    /// Counts desugared reductions (`.sum()`), to name their accumulators.
+    reductions: usize,
+    function: Ident,
+    errors: &'e mut Errors,
+}
+
+/// What `Lowerer::save` keeps to undo a trial lowering of a loop body.
+struct Saved {
+    vars: usize,
+    blocks: usize,
+    stmts: usize,
+    errors: usize,
+    scopes: Vec<HashMap<String, VarId>>,
+    failed: HashSet<String>,
+    reductions: usize,
+}
+
+impl Lowerer<'_> {
+    // ---- variables and blocks ------------------------------------------------------
+
+    fn new_var(&mut self, source: Option<Ident>, kind: Kind) -> VarId {
+        self.vars.push(Var {
+            source,
+            stem: "t",
+            kind,
+            mutable: false,
+            memory: false,
+            home: self.current,
+        });
+        VarId(self.vars.len() - 1)
+    }
+
+    fn new_temp(&mut self, stem: &'static str, kind: Kind) -> VarId {
+        let var = self.new_var(None, kind);
+        self.vars[var.0].stem = stem;
+        var
+    }
+
+    fn lookup(&self, name: &str) -> Option<VarId> {
+        self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    /// `let name = ..`: a new binding in the innermost scope.
+    fn bind(&mut self, name: &Ident, var: VarId) {
+        self.bind_str(&name.to_string(), var);
+    }
+
+    fn bind_str(&mut self, name: &str, var: VarId) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name.to_string(), var);
+        }
+    }
+
+    /// `name = ..`: the binding where `name` was declared now means `var`.
+    fn assign(&mut self, name: &str, var: VarId) -> bool {
+        match self.scopes.iter_mut().rev().find(|s| s.contains_key(name)) {
+            Some(scope) => {
+                scope.insert(name.to_string(), var);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn push(&mut self, stmt: Stmt) {
+        self.blocks[self.current.0].stmts.push(stmt);
+    }
+
+    fn last_stmt(&mut self) -> Option<&mut Stmt> {
+        self.blocks[self.current.0].stmts.last_mut()
+    }
+
+    /// Appends `let tN = op;` and returns `tN`.
+    fn push_let(&mut self, op: Op, kind: Kind, origin: TokenStream) -> VarId {
+        let var = self.new_var(None, kind);
+        self.push(Stmt::Let {
+            var,
+            ty: None,
+            op,
+            origin,
+        });
+        var
+    }
+
+    fn new_block(&mut self, in_loop: bool) -> BlockId {
+        let parent = self.current;
+        let in_loop = in_loop || self.blocks[parent.0].in_loop;
+        self.blocks.push(Block {
+            stmts: Vec::new(),
+            parent: Some(parent),
+            in_loop,
+        });
+        BlockId(self.blocks.len() - 1)
+    }
+
+    /// Runs `lower` with `block` as the current block.
+    fn in_block<T>(&mut self, block: BlockId, lower: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = std::mem::replace(&mut self.current, block);
+        let result = lower(self);
+        self.current = outer;
+        result
+    }
+
+    fn kind_of(&self, arg: &Arg) -> Kind {
+        match arg.value {
+            Operand::Var(v) => self.vars[v.0].kind,
+            Operand::Const(_) => Kind::Copy,
+        }
+    }
+
+    /// Scalars in, scalar out; anything else is treated as an owned value (borrowed when
+    /// used, never moved).
+    fn result_kind(&self, args: &[Arg]) -> Kind {
+        if args
+            .iter()
+            .all(|a| !a.borrowed && self.kind_of(a) == Kind::Copy)
+        {
+            Kind::Copy
+        } else {
+            Kind::Owned
+        }
+    }
+
+    fn save(&self) -> Saved {
+        Saved {
+            vars: self.vars.len(),
+            blocks: self.blocks.len(),
+            stmts: self.blocks[self.current.0].stmts.len(),
+            errors: self.errors.len(),
+            scopes: self.scopes.clone(),
+            failed: self.failed.clone(),
+            reductions: self.reductions,
+        }
+    }
+
+    fn restore(&mut self, saved: Saved) {
+        self.vars.truncate(saved.vars);
+        self.blocks.truncate(saved.blocks);
+        self.blocks[self.current.0].stmts.truncate(saved.stmts);
+        self.errors.truncate(saved.errors);
+        self.scopes = saved.scopes;
+        self.failed = saved.failed;
+        self.reductions = saved.reductions;
+    }
+
+    /// `let returned = false; let ret = 0.0;` at the top: where a `return` inside a loop
+    /// leaves its value for the code after the loop.
+    fn declare_return_slots(&mut self) {
+        for (name, stem, value) in [
+            (RETURNED, "returned", quote::quote!(false)),
+            (RETURN_VALUE, "ret", quote::quote!(0.0)),
+        ] {
+            let var = self.new_temp(stem, Kind::Copy);
+            let op = Op::Verbatim {
+                expr: syn::parse_quote!(#value),
+                uses: Vec::new(),
+                inert: false,
+                what: "",
+                advice: "",
+            };
+            self.push(Stmt::Let {
+                var,
+                ty: None,
+                op,
+                origin: TokenStream::new(),
+            });
+            self.bind_str(name, var);
+        }
+    }
+
+    // ---- sequences and exits -------------------------------------------------------
+
+    /// Lowers the statements of `frames` in order and ends the sequence as `end` says; the
+    /// value of a value-producing sequence is returned.
+    fn seq(&mut self, frames: &[Frame<'_>], end: End) -> Option<Operand> {
+        let Some((first, others)) = frames.split_first() else {
+            return self.finish(end);
+        };
+        if first.scoped {
+            self.scopes.push(HashMap::new());
+        }
+        let result = self.frame(first, others, end);
+        if first.scoped {
+            self.scopes.pop();
+        }
+        result
+    }
+
+    fn frame(&mut self, frame: &Frame<'_>, others: &[Frame<'_>], end: End) -> Option<Operand> {
+        let stmts = frame.stmts;
+        for (i, stmt) in stmts.iter().enumerate() {
+            let rest = |_: ()| -> Vec<Frame<'_>> {
+                std::iter::once(Frame {
+                    stmts: &stmts[i + 1..],
+                    scoped: false,
+                })
+                .chain(others.iter().copied())
+                .collect()
+            };
+            let is_tail = i + 1 == stmts.len() && others.is_empty();
+            match stmt {
+                SynStmt::Expr(Expr::Return(ret), _) => return self.return_(ret, end),
+                SynStmt::Expr(Expr::Break(b), _) => return self.break_(b, end),
+                SynStmt::Expr(Expr::Continue(c), _) => return self.continue_(c, end),
+                // A block statement is spliced in, with its own scope, so exits inside it
+                // see the rest of the enclosing sequence.
+                SynStmt::Expr(Expr::Block(b), semi)
+                    if b.label.is_none() && (semi.is_some() || !is_tail || end == End::LoopBody || end == End::Unit) =>
+                {
+                    let mut frames = vec![Frame {
+                        stmts: &b.block.stmts,
+                        scoped: true,
+                    }];
+                    frames.extend(rest(()));
+                    return self.seq(&frames, end);
+                }
+                SynStmt::Expr(Expr::If(expr_if), _) if syntax::exits_of_stmt(stmt).any() => {
+                    return self.exiting_if(expr_if, &rest(()), end);
+                }
+                SynStmt::Expr(Expr::Match(m), _) if syntax::exits_of_stmt(stmt).any() => {
+                    let chain = self.match_chain(m)?;
+                    let mut frames = vec![Frame {
+                        stmts: std::slice::from_ref(&chain),
+                        scoped: true,
+                    }];
+                    frames.extend(rest(()));
+                    return self.seq(&frames, end);
+                }
+                SynStmt::Expr(expr, None)
+                    if is_tail && matches!(end, End::Function | End::Value) =>
+                {
+                    return self.expr(expr).map(|a| a.value);
+                }
+                SynStmt::Expr(Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_), _)
+                    if syntax::exits_of_stmt(stmt).ret =>
+                {
+                    // A `return` inside the loop: after the loop, return if it did.
+                    self.stmt(stmt);
+                    return self.return_if_returned(&rest(()), end);
+                }
+                _ if syntax::exits_of_stmt(stmt).any() => {
+                    self.errors.at(
+                        stmt,
+                        "`break`, `continue` and `return` are supported directly in a loop body or a function body, or in the branches of an `if` or `match` there; move it out of this expression",
+                    );
+                }
+                _ => self.stmt(stmt),
+            }
+        }
+        self.seq(others, end)
+    }
+
+    /// The end of a sequence that did not exit explicitly.
+    fn finish(&mut self, end: End) -> Option<Operand> {
+        match end {
+            End::LoopBody => {
+                let values = self.carried_values();
+                self.push(Stmt::Next {
+                    values,
+                    exit: false,
+                });
+                None
+            }
+            End::Function => {
+                self.errors.at_span(
+                    Span::call_site(),
+                    "the function must end with the float it returns (a final expression or `return value;`)",
+                );
+                None
+            }
+            End::Value => {
+                self.errors.at_span(
+                    Span::call_site(),
+                    "a block used as a value must end with an expression",
+                );
+                None
+            }
+            End::Unit => None,
+        }
+    }
+
+    fn carried_values(&self) -> Vec<Operand> {
+        let Some(context) = self.loops.last() else {
+            return Vec::new();
+        };
+        context
+            .carried
+            .iter()
+            .map(|name| match self.lookup(name) {
+                Some(var) => Operand::Var(var),
+                None => Operand::Const(syn::parse_quote!(0.0)),
+            })
+            .collect()
+    }
+
+    fn return_(&mut self, ret: &syn::ExprReturn, end: End) -> Option<Operand> {
+        let Some(value) = &ret.expr else {
+            self.errors
+                .at(ret, "`return` without a value: return the float result");
+            return None;
+        };
+        match end {
+            End::Function => self.expr(value).map(|a| a.value),
+            End::LoopBody => {
+                // Leave the value and the flag for the code after the loop, then break.
+                let value = self.expr(value)?;
+                let value = self.materialize(value, RETURN_VALUE);
+                let flag = self.materialize(
+                    Arg {
+                        value: Operand::Const(syn::parse_quote!(true)),
+                        borrowed: false,
+                    },
+                    RETURNED,
+                );
+                self.assign(RETURN_VALUE, value);
+                self.assign(RETURNED, flag);
+                let values = self.carried_values();
+                self.push(Stmt::Next { values, exit: true });
+                None
+            }
+            End::Value | End::Unit => {
+                self.errors.at(
+                    ret,
+                    "`return` inside a block used as a value is not supported by #[differentiate]; return from the function body or a loop body",
+                );
+                None
+            }
+        }
+    }
+
+    /// A variable holding `value` (a new one unless it already is a variable).
+    fn materialize(&mut self, value: Arg, stem_of: &str) -> VarId {
+        if let Operand::Var(v) = value.value {
+            return v;
+        }
+        let stem = if stem_of == RETURNED { "returned" } else { "ret" };
+        let var = self.new_temp(stem, Kind::Copy);
+        let Operand::Const(expr) = value.value else {
+            return var;
+        };
+        self.push(Stmt::Let {
+            var,
+            ty: None,
+            op: Op::Verbatim {
+                expr,
+                uses: Vec::new(),
+                inert: false,
+                what: "",
+                advice: "",
+            },
+            origin: TokenStream::new(),
+        });
+        var
+    }
+
+    /// After a loop containing `return`: `if returned { return ret } rest`.
+    fn return_if_returned(&mut self, rest: &[Frame<'_>], end: End) -> Option<Operand> {
+        let (Some(flag), Some(value)) = (self.lookup(RETURNED), self.lookup(RETURN_VALUE)) else {
+            return None;
+        };
+        let then_block = self.new_block(false);
+        let then_value = self.in_block(then_block, |s| match end {
+            End::Function => Some(Operand::Var(value)),
+            End::LoopBody => {
+                let values = s.carried_values();
+                s.push(Stmt::Next { values, exit: true });
+                None
+            }
+            _ => None,
+        });
+        let else_block = self.new_block(false);
+        let else_value = self.in_block(else_block, |s| s.seq(rest, end));
+        self.join_exits(Operand::Var(flag), then_block, then_value, else_block, else_value, end)
+    }
+
+    fn break_(&mut self, b: &syn::ExprBreak, end: End) -> Option<Operand> {
+        if b.label.is_some() {
+            self.errors.at(b, "labelled `break` is not supported by #[differentiate]; break out of the innermost loop and test a flag");
+            return None;
+        }
+        if b.expr.is_some() {
+            self.errors.at(b, "`break` with a value is not supported by #[differentiate]; assign the value to a variable declared before the loop");
+            return None;
+        }
+        if end != End::LoopBody {
+            self.errors.at(b, "`break` here is not supported by #[differentiate]; use it directly in the loop body or in an `if` branch there");
+            return None;
+        }
+        let values = self.carried_values();
+        self.push(Stmt::Next { values, exit: true });
+        None
+    }
+
+    fn continue_(&mut self, c: &syn::ExprContinue, end: End) -> Option<Operand> {
+        if c.label.is_some() {
+            self.errors.at(c, "labelled `continue` is not supported by #[differentiate]");
+            return None;
+        }
+        if end != End::LoopBody {
+            self.errors.at(c, "`continue` here is not supported by #[differentiate]; use it directly in the loop body or in an `if` branch there");
+            return None;
+        }
+        self.finish(End::LoopBody)
+    }
+
+    /// An `if` with an exit in it: each branch continues with the rest of the sequence.
+    fn exiting_if(&mut self, expr_if: &syn::ExprIf, rest: &[Frame<'_>], end: End) -> Option<Operand> {
+        if !matches!(end, End::Function | End::LoopBody) {
+            self.errors.at(
+                &expr_if.if_token,
+                "`break`, `continue` and `return` are supported in an `if` directly in a loop body or the function body",
+            );
+            return None;
+        }
+        let cond = self.condition(&expr_if.cond)?;
+        let snapshot = self.scopes.clone();
+        let then_block = self.new_block(false);
+        let then_value = self.in_block(then_block, |s| {
+            let mut frames = vec![Frame {
+                stmts: &expr_if.then_branch.stmts,
+                scoped: true,
+            }];
+            frames.extend_from_slice(rest);
+            s.seq(&frames, end)
+        });
+        self.scopes = snapshot.clone();
+        let else_stmts: Vec<SynStmt> = match &expr_if.else_branch {
+            None => Vec::new(),
+            Some((_, e)) => match &**e {
+                Expr::Block(b) => b.block.stmts.clone(),
+                other => vec![SynStmt::Expr(other.clone(), None)],
+            },
+        };
+        let else_block = self.new_block(false);
+        let else_value = self.in_block(else_block, |s| {
+            let mut frames = vec![Frame {
+                stmts: &else_stmts,
+                scoped: true,
+            }];
+            frames.extend_from_slice(rest);
+            s.seq(&frames, end)
+        });
+        self.scopes = snapshot;
+        self.join_exits(cond, then_block, then_value, else_block, else_value, end)
+    }
+
+    /// The `If` of two branches that both end their sequence: in a function body, its
+    /// value is the function's value.
+    fn join_exits(
+        &mut self,
+        cond: Operand,
+        then_block: BlockId,
+        then_value: Option<Operand>,
+        else_block: BlockId,
+        else_value: Option<Operand>,
+        end: End,
+    ) -> Option<Operand> {
+        let mut merges = Vec::new();
+        let mut result = None;
+        if end == End::Function {
+            if let (Some(then_value), Some(else_value)) = (then_value, else_value) {
+                let kinds = [&then_value, &else_value].map(|v| self.kind_of(&Arg {
+                    value: v.clone(),
+                    borrowed: false,
+                }));
+                let kind = if kinds.iter().all(|k| *k == Kind::Copy) { Kind::Copy } else { Kind::Owned };
+                let var = self.new_var(None, kind);
+                merges.push(Merge {
+                    var,
+                    then_value,
+                    else_value,
+                });
+                result = Some(Operand::Var(var));
+            }
+        }
+        self.push(Stmt::If(If {
+            cond,
+            then_block,
+            else_block,
+            merges,
+        }));
+        result
+    }
+
+    /// The condition of an `if` or `while`.
+    fn condition(&mut self, cond: &Expr) -> Option<Operand> {
+        if let Expr::Let(l) = cond {
+            self.errors.at(l, "`if let` and `while let` are not supported by #[differentiate]; use `match` on data, or an `if` with a comparison");
+            return None;
+        }
+        self.expr(cond).map(|a| a.value)
+    }
+
+    // ---- statements ----------------------------------------------------------------
+
+    fn stmt(&mut self, stmt: &SynStmt) {
+        match stmt {
+            SynStmt::Local(local) => self.local(local),
+            SynStmt::Item(item) => self.push(Stmt::Item(item.clone())),
+            SynStmt::Macro(m) => self.macro_stmt(&m.mac),
+            SynStmt::Expr(expr, _) => self.expr_stmt(expr),
+        }
+    }
+
+    fn local(&mut self, local: &syn::Local) {
+        let (ident, mutable, ty) = match &local.pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                (&p.ident, p.mutability.is_some(), None)
+            }
+            Pat::Type(pt) => match &*pt.pat {
+                Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                    (&p.ident, p.mutability.is_some(), Some((*pt.ty).clone()))
+                }
+                other => return self.unsupported_pattern(other),
+            },
+            other => return self.unsupported_pattern(other),
+        };
+        let Some(init) = &local.init else {
+            self.errors.at(
+                local,
+                format!("`let {ident};` without a value is not supported by #[differentiate]; declare `{ident}` where its value is known"),
+            );
+            // Bound all the same, so later assignments to it are not reported again.
+            let var = self.new_var(Some(ident.clone()), Kind::Owned);
+            self.bind(ident, var);
+            return;
+        };
+        if let Some((_, diverge)) = &init.diverge {
+            self.errors
+                .at(diverge, "`let ... else` is not supported by #[differentiate]");
+            return;
+        }
+        match self.expr(&init.expr) {
+            Some(value) => {
+                let memory = self.memory.contains(&ident.to_string());
+                let var = self.define(ident, ty, value, init.expr.to_token_stream(), memory);
+                self.vars[var.0].mutable |= mutable;
+                if memory {
+                    self.vars[var.0].memory = true;
+                    self.vars[var.0].kind = Kind::Owned;
+                }
+                self.bind(ident, var);
+            }
+            None => {
+                self.failed.insert(ident.to_string());
+            }
+        }
+    }
+
+    fn unsupported_pattern(&mut self, pat: &Pat) {
+        self.errors.at(
+            pat,
+            "only `let name = ..` and `let name: Type = ..` are supported by #[differentiate]; destructuring patterns are not supported yet",
+        );
+    }
+
+    /// Binds `ident` (a `let` or an assignment) to `value`, naming the operation that
+    /// produced it after the variable when it is fresh (so the forward sweep reads
+    /// `let y = x * 2.0;`, not `let t0 = x * 2.0; let y = t0;`). A `fresh` binding (an
+    /// array kept as memory) always gets a variable of its own.
+    fn define(
+        &mut self,
+        ident: &Ident,
+        ty: Option<syn::Type>,
+        value: Arg,
+        origin: TokenStream,
+        fresh: bool,
+    ) -> VarId {
+        let current = self.current;
+        let reusable = match (&value.value, self.last_stmt()) {
+            (Operand::Var(v), Some(Stmt::Let { var, ty: slot, .. })) if *var == *v => {
+                *slot = ty.clone().or(slot.take());
+                Some(*v)
+            }
+            _ => None,
+        }
+        .filter(|v| {
+            self.vars[v.0].source.is_none() && !value.borrowed && self.vars[v.0].home == current
+        });
+        match (reusable, &value.value) {
+            (Some(v), _) => {
+                self.vars[v.0].source = Some(ident.clone());
+                v
+            }
+            // `let y = x;`: `y` is another name for the same value.
+            (None, Operand::Var(v)) if !value.borrowed && !fresh => *v,
+            // `let c = 2.0;` or `let r = &x;`: kept as written. A reference to an active
+            // value would hide it from the rules, so that is an error (in `analyse`).
+            (None, operand) => {
+                let placeholder = Ident::new("__tapeless_value", Span::call_site());
+                let (expr, uses): (Expr, _) = match operand {
+                    Operand::Const(c) => (c.clone(), Vec::new()),
+                    Operand::Var(v) => (syn::parse_quote!(#placeholder), vec![(placeholder, *v)]),
+                };
+                let (expr, kind) = if value.borrowed {
+                    (syn::parse_quote!(&#expr), Kind::Ref)
+                } else {
+                    (expr, Kind::Copy)
+                };
+                let var = self.new_var(Some(ident.clone()), kind);
+                let op = Op::Verbatim {
+                    expr,
+                    uses,
+                    inert: false,
+                    what: if value.borrowed { "a `let` binding of a reference" } else { "a copy of an array written by index" },
+                    advice: if value.borrowed { "use the value directly (`x`, not `let r = &x`)" } else { "make the copy from constants, or write into the array directly" },
+                };
+                self.push(Stmt::Let { var, ty, op, origin });
+                var
+            }
+        }
+    }
+
+    fn expr_stmt(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Assign(assign) => {
+                if let Expr::Index(place) = &*assign.left {
+                    return self.store(place, None, &assign.right, expr);
+                }
+                let Some(target) = self.assigned_ident(&assign.left) else {
+                    return;
+                };
+                if let Some(value) = self.expr(&assign.right) {
+                    if self.memory.contains(&target.to_string()) {
+                        self.errors.at(expr, format!("`{target}` is written by index elsewhere, so it cannot also be reassigned whole; write its elements instead"));
+                        return;
+                    }
+                    let var = self.define(&target, None, value, assign.right.to_token_stream(), false);
+                    if !self.assign(&target.to_string(), var) && !self.failed.contains(&target.to_string()) {
+                        self.errors.at(&assign.left, format!("`{target}` is not a local variable; #[differentiate] only supports assignments to locals"));
+                    }
+                }
+            }
+            Expr::Binary(b) if rules::compound_assign(&b.op).is_some() => {
+                if let Expr::Index(place) = &*b.left {
+                    return self.store(place, Some(&b.op), &b.right, expr);
+                }
+                let Some(target) = self.assigned_ident(&b.left) else {
+                    return;
+                };
+                let Some(current) = self.lookup(&target.to_string()) else {
+                    if !self.failed.contains(&target.to_string()) {
+                        self.errors.at(&b.left, format!("`{target}` is not a local variable; #[differentiate] only supports assignments to locals"));
+                    }
+                    return;
+                };
+                let Some(rhs) = self.expr(&b.right) else {
+                    return;
+                };
+                let Some((rule, op)) = rules::compound_assign(&b.op) else {
+                    return;
+                };
+                let lhs = Arg {
+                    value: Operand::Var(current),
+                    borrowed: false,
+                };
+                let kind = self.result_kind(&[lhs.clone(), rhs.clone()]);
+                let var = self.new_var(Some(target.clone()), kind);
+                self.push(Stmt::Let {
+                    var,
+                    ty: None,
+                    op: Op::Rule {
+                        rule,
+                        form: Form::Binary(op),
+                        args: vec![lhs, rhs],
+                    },
+                    origin: b.to_token_stream(),
+                });
+                self.assign(&target.to_string(), var);
+            }
+            Expr::Macro(m) => self.macro_stmt(&m.mac),
+            Expr::If(i) => {
+                self.if_expr(i, false);
+            }
+            Expr::Match(m) => {
+                if let Some(chain) = self.match_chain(m) {
+                    self.stmt(&chain);
+                }
+            }
+            Expr::ForLoop(f) => self.for_loop(f),
+            Expr::While(w) => self.while_loop(w),
+            Expr::Loop(l) => self.forever_loop(l),
+            other => {
+                if let Some(arg) = self.expr(other) {
+                    // The value is dropped: turn its `let` into a plain statement.
+                    let dropped = match (&arg.value, self.last_stmt()) {
+                        (Operand::Var(v), Some(Stmt::Let { var, .. })) => var == v,
+                        _ => false,
+                    };
+                    if let (true, Operand::Var(v)) = (dropped, &arg.value) {
+                        if self.vars[v.0].source.is_none() {
+                            if let Some(Stmt::Let { op, origin, .. }) =
+                                self.blocks[self.current.0].stmts.pop()
+                            {
+                                self.push(Stmt::Eval { op, origin });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `a[i] = v`, `a[i][j] op= v`: a write into an array kept as memory. A compound
+    /// assignment reads the element first: `a[i] += v` is `a[i] = a[i] + v`.
+    fn store(&mut self, place: &syn::ExprIndex, op: Option<&syn::BinOp>, value: &Expr, origin: &Expr) {
+        let mut indices_rev = vec![&*place.index];
+        let mut base = &*place.expr;
+        while let Expr::Index(inner) = base {
+            indices_rev.push(&*inner.index);
+            base = &inner.expr;
+        }
+        let Some(array) = (match base {
+            Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+            _ => None,
+        }) else {
+            self.errors.at(base, "#[differentiate] supports index writes into local arrays and vectors (`let mut a = [0.0; N]; a[i] = ..`)");
+            return;
+        };
+        if !self.vars[array.0].memory {
+            self.errors.at(base, "index writes are supported into arrays and vectors declared in the function (`let mut a = [0.0; N];`), not into parameters");
+            return;
+        }
+        let indices: Option<Vec<Operand>> = indices_rev
+            .iter()
+            .rev()
+            .map(|i| self.expr(i).map(|a| a.value))
+            .collect();
+        let (Some(indices), Some(mut value)) = (indices, self.expr(value)) else {
+            return;
+        };
+        if let Some(op) = op {
+            let Some((rule, plain)) = rules::compound_assign(op) else {
+                return;
+            };
+            let Some(read_rule) = rules::index(indices.len()) else {
+                self.errors.at(place, "#[differentiate] supports up to three indices");
+                return;
+            };
+            let mut args = vec![Arg {
+                value: Operand::Var(array),
+                borrowed: false,
+            }];
+            args.extend(indices.iter().map(|i| Arg {
+                value: i.clone(),
+                borrowed: false,
+            }));
+            let old = self.value(
+                Op::Rule {
+                    rule: read_rule,
+                    form: Form::Index,
+                    args,
+                },
+                Kind::Copy,
+                place.to_token_stream(),
+            );
+            let kind = self.result_kind(&[old.clone(), value.clone()]);
+            value = self.value(
+                Op::Rule {
+                    rule,
+                    form: Form::Binary(plain),
+                    args: vec![old, value],
+                },
+                kind,
+                origin.to_token_stream(),
+            );
+        }
+        self.push(Stmt::Store {
+            array,
+            indices,
+            value: value.value,
+            origin: origin.to_token_stream(),
+        });
+    }
+
+    /// The local variable on the left of `=` or `op=`.
+    fn assigned_ident(&mut self, left: &Expr) -> Option<Ident> {
+        match left {
+            Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+                p.path.get_ident().cloned()
+            }
+            Expr::Paren(p) => self.assigned_ident(&p.expr),
+            Expr::Field(_) => {
+                self.errors.at(left, "assignment to a field is not supported yet by #[differentiate]");
+                None
+            }
+            _ => {
+                self.errors.at(left, "#[differentiate] only supports assignments to local variables and to elements of local arrays");
+                None
+            }
+        }
+    }
+
+    fn macro_stmt(&mut self, mac: &syn::Macro) {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if !PASSTHROUGH_MACROS.contains(&name.as_str()) {
+            self.errors.at(
+                mac,
+                format!(
+                    "macro `{name}!` is not supported in a differentiated function: #[differentiate] cannot see what its expansion computes; write the computation out (printing and assertions, `println!`, `assert!`, ..., are allowed)"
+                ),
+            );
+            return;
+        }
+        let mut names = Vec::new();
+        syntax::mentioned_names(mac.tokens.clone(), &mut names);
+        let mut rebind: Vec<(Ident, VarId)> = Vec::new();
+        for name in names {
+            if let Some(var) = self.lookup(&name) {
+                if rebind.iter().all(|(i, _)| *i != name) {
+                    rebind.push((Ident::new(&name, Span::call_site()), var));
+                }
+            }
+        }
+        self.push(Stmt::Macro {
+            mac: mac.clone(),
+            rebind,
+        });
+    }
+
+    // ---- branches ------------------------------------------------------------------
+
+    /// An `if` without exits: a statement, or a value (`want_value`). The variables its
+    /// branches change get merges.
+    fn if_expr(&mut self, expr_if: &syn::ExprIf, want_value: bool) -> Option<Arg> {
+        let cond = self.condition(&expr_if.cond)?;
+        let snapshot = self.scopes.clone();
+        let end = if want_value { End::Value } else { End::Unit };
+
+        let then_block = self.new_block(false);
+        let then_value = self.in_block(then_block, |s| {
+            s.seq(
+                &[Frame {
+                    stmts: &expr_if.then_branch.stmts,
+                    scoped: true,
+                }],
+                end,
+            )
+        });
+        let then_scopes = std::mem::replace(&mut self.scopes, snapshot.clone());
+
+        let else_block = self.new_block(false);
+        let else_value = self.in_block(else_block, |s| match &expr_if.else_branch {
+            None => {
+                if want_value {
+                    s.errors.at(expr_if, "an `if` used as a value needs an `else` branch");
+                }
+                None
+            }
+            Some((_, e)) => match &**e {
+                Expr::Block(b) => s.seq(
+                    &[Frame {
+                        stmts: &b.block.stmts,
+                        scoped: true,
+                    }],
+                    end,
+                ),
+                Expr::If(nested) => s.if_expr(nested, want_value).map(|a| a.value),
+                other => s.expr(other).map(|a| a.value),
+            },
+        });
+        let else_scopes = std::mem::replace(&mut self.scopes, snapshot.clone());
+
+        // Variables the branches left at different versions get a merge.
+        let mut merges = Vec::new();
+        for (level, scope) in snapshot.iter().enumerate() {
+            let mut names: Vec<&String> = scope.keys().collect();
+            names.sort();
+            for name in names {
+                let before = scope[name];
+                let after_then = then_scopes[level][name];
+                let after_else = else_scopes[level][name];
+                if after_then == before && after_else == before {
+                    continue;
+                }
+                let kinds = [after_then, after_else].map(|v| self.vars[v.0].kind);
+                let kind = if kinds.iter().all(|k| *k == Kind::Copy) { Kind::Copy } else { Kind::Owned };
+                let source = self.vars[before.0].source.clone();
+                let var = self.new_var(source, kind);
+                self.vars[var.0].stem = self.vars[before.0].stem;
+                merges.push(Merge {
+                    var,
+                    then_value: Operand::Var(after_then),
+                    else_value: Operand::Var(after_else),
+                });
+                self.scopes[level].insert(name.clone(), var);
+            }
+        }
+        let mut result = None;
+        if want_value {
+            if let (Some(then_value), Some(else_value)) = (then_value, else_value) {
+                let kinds = [&then_value, &else_value].map(|v| {
+                    self.kind_of(&Arg {
+                        value: v.clone(),
+                        borrowed: false,
+                    })
+                });
+                let kind = if kinds.iter().all(|k| *k == Kind::Copy) { Kind::Copy } else { Kind::Owned };
+                let var = self.new_var(None, kind);
+                merges.push(Merge {
+                    var,
+                    then_value,
+                    else_value,
+                });
+                result = Some(Arg {
+                    value: Operand::Var(var),
+                    borrowed: false,
+                });
+            }
+        }
+        self.push(Stmt::If(If {
+            cond,
+            then_block,
+            else_block,
+            merges,
+        }));
+        result
+    }
+
+    /// `match scrutinee { pat => arm, .. }` on data, as the `if` chain it means:
+    /// `{ let value = scrutinee; if <value matches pat> { arm } else if .. }`.
+    fn match_chain(&mut self, m: &syn::ExprMatch) -> Option<SynStmt> {
+        let mut failed = false;
+        for arm in &m.arms {
+            if syntax::pattern_binds(&arm.pat) {
+                self.errors.at(&arm.pat, "`match` patterns that bind variables are not supported by #[differentiate]; match on constants, ranges and variants (`0`, `1..=3`, `Mode::Fast`, `_`)");
+                failed = true;
+            }
+        }
+        if failed || m.arms.is_empty() {
+            return None;
+        }
+        let scrutinee = Ident::new(&format!("__tapeless_match{}", self.reductions), Span::call_site());
+        self.reductions += 1;
+        let expr = &m.expr;
+        // The last arm is the `else`: the match is exhaustive, so it is reached only when
+        // no arm before it matches.
+        let mut chain: Option<Expr> = None;
+        for arm in m.arms.iter().rev() {
+            let body: syn::Block = match &*arm.body {
+                Expr::Block(b) if b.label.is_none() => b.block.clone(),
+                other => syn::parse_quote!({ #other }),
+            };
+            let pat = &arm.pat;
+            let guard = arm.guard.as_ref().map(|(_, g)| quote::quote!(if #g));
+            chain = Some(match chain {
+                None => syn::parse_quote!(#body),
+                Some(next) => syn::parse_quote!(
+                    if match #scrutinee { #pat #guard => true, _ => false } #body else { #next }
+                ),
+            });
+        }
+        let chain = chain?;
+        Some(SynStmt::Expr(
+            syn::parse_quote!({
+                let #scrutinee = #expr;
+                #chain
+            }),
+            None,
+        ))
+    }
+
+    // ---- loops ---------------------------------------------------------------------
+
+    fn for_loop(&mut self, f: &syn::ExprForLoop) {
+        if let Some(label) = &f.label {
+            self.errors.at(label, "labelled loops are not supported by #[differentiate]");
+            return;
+        }
+        let Some(spec) = self.iteration(&f.expr, &f.pat) else {
+            return;
+        };
+        self.lower_loop(LoopSpec::For(spec), &f.body, f.to_token_stream());
+    }
+
+    fn while_loop(&mut self, w: &syn::ExprWhile) {
+        if let Some(label) = &w.label {
+            self.errors.at(label, "labelled loops are not supported by #[differentiate]");
+            return;
+        }
+        self.lower_loop(LoopSpec::While(&w.cond), &w.body, w.to_token_stream());
+    }
+
+    fn forever_loop(&mut self, l: &syn::ExprLoop) {
+        if let Some(label) = &l.label {
+            self.errors.at(label, "labelled loops are not supported by #[differentiate]");
+            return;
+        }
+        self.lower_loop(LoopSpec::Forever, &l.body, l.to_token_stream());
+    }
+
+    /// Lowers a loop. Its carried variables are the enclosing variables its body assigns;
+    /// a first, discarded lowering finds which of those it really changes, so that the
+    /// loop carries (and the reverse sweep saves) only those.
+    fn lower_loop(&mut self, spec: LoopSpec<'_>, body: &syn::Block, origin: TokenStream) {
+        let assigned = syntax::assigned_in_block(body);
+        let exits = syntax::exits_of_block(body);
+        let mut candidates: Vec<String> = assigned
+            .names
+            .into_iter()
+            .filter(|n| self.lookup(n).is_some() && !self.memory.contains(n))
+            .collect();
+        if exits.ret {
+            candidates.extend([RETURNED.to_string(), RETURN_VALUE.to_string()]);
+        }
+        let saved = self.save();
+        let changed = self.loop_pass(&spec, body, &candidates, exits, &origin);
+        self.restore(saved);
+        self.loop_pass(&spec, body, &changed, exits, &origin);
+    }
+
+    /// One lowering of a loop carrying `carried`; returns the names it really changed.
+    fn loop_pass(
+        &mut self,
+        spec: &LoopSpec<'_>,
+        body: &syn::Block,
+        carried: &[String],
+        exits: syntax::Exits,
+        _origin: &TokenStream,
+    ) -> Vec<String> {
+        let needs_counter = exits.any() || !matches!(spec, LoopSpec::For(_));
+        let counter = needs_counter.then(|| self.new_temp("iterations", Kind::Copy));
+        let inits: Vec<(String, VarId)> = carried
+            .iter()
+            .filter_map(|n| self.lookup(n).map(|v| (n.clone(), v)))
+            .collect();
+
+        let body_block = self.new_block(true);
+        let mut phis = Vec::new();
+        let header = self.in_block(body_block, |s| {
+            for (name, init) in &inits {
+                let var = s.new_var(source_ident(name), s.vars[init.0].kind);
+                s.vars[var.0].stem = s.vars[init.0].stem;
+                s.assign(name, var);
+                phis.push(var);
+            }
+            s.loops.push(LoopContext {
+                carried: inits.iter().map(|(n, _)| n.clone()).collect(),
+            });
+            s.scopes.push(HashMap::new());
+            let header = s.loop_body(spec, body);
+            s.scopes.pop();
+            s.loops.pop();
+            header
+        });
+
+        // Which carried variables did some path really change?
+        let nexts: Vec<Vec<Operand>> = crate::ir::nexts(&self.blocks, body_block)
+            .into_iter()
+            .map(|(values, _)| values.to_vec())
+            .collect();
+        let changed: Vec<String> = inits
+            .iter()
+            .zip(&phis)
+            .enumerate()
+            .filter(|(k, (_, phi))| {
+                nexts
+                    .iter()
+                    .any(|values| values.get(*k).and_then(Operand::var) != Some(**phi))
+            })
+            .map(|(_, ((name, _), _))| name.clone())
+            .collect();
+
+        let mut carried_vars = Vec::new();
+        for ((name, init), phi) in inits.iter().zip(&phis) {
+            let out = self.new_var(source_ident(name), self.vars[init.0].kind);
+            self.vars[out.0].stem = self.vars[init.0].stem;
+            self.assign(name, out);
+            carried_vars.push(Carried {
+                phi: *phi,
+                init: Operand::Var(*init),
+                out,
+            });
+        }
+        if let Some(header) = header {
+            self.push(Stmt::Loop(Loop {
+                header,
+                carried: carried_vars,
+                body: body_block,
+                counter,
+            }));
+        }
+        changed
+    }
+
+    /// The body of a loop, in its block: the header's per-iteration bindings, then the
+    /// statements, every path ending in a `Next`.
+    fn loop_body(&mut self, spec: &LoopSpec<'_>, body: &syn::Block) -> Option<Header> {
+        let frames = [Frame {
+            stmts: &body.stmts,
+            scoped: true,
+        }];
+        match spec {
+            LoopSpec::For(iteration) => {
+                let index = match &iteration.index {
+                    Some(ident) => {
+                        let var = self.new_var(Some(ident.clone()), Kind::Copy);
+                        self.bind(ident, var);
+                        var
+                    }
+                    None => self.new_temp("i", Kind::Copy),
+                };
+                for (pattern, container) in &iteration.elements {
+                    let read = Op::Rule {
+                        rule: rules::index(1)?,
+                        form: Form::Index,
+                        args: vec![
+                            container.clone(),
+                            Arg {
+                                value: Operand::Var(index),
+                                borrowed: false,
+                            },
+                        ],
+                    };
+                    let var = self.push_let(read, Kind::Copy, pattern.to_token_stream());
+                    self.vars[var.0].source = Some(pattern.clone());
+                    self.bind(pattern, var);
+                }
+                self.seq(&frames, End::LoopBody);
+                Some(Header::Range {
+                    index,
+                    start: iteration.start.clone(),
+                    end: iteration.end.clone(),
+                    adaptors: iteration.adaptors.clone(),
+                })
+            }
+            LoopSpec::While(cond) => {
+                let cond = self.condition(cond)?;
+                let snapshot = self.scopes.clone();
+                let then_block = self.new_block(false);
+                self.in_block(then_block, |s| s.seq(&frames, End::LoopBody));
+                self.scopes = snapshot;
+                let else_block = self.new_block(false);
+                self.in_block(else_block, |s| {
+                    let values = s.carried_values();
+                    s.push(Stmt::Next { values, exit: true });
+                });
+                self.push(Stmt::If(If {
+                    cond,
+                    then_block,
+                    else_block,
+                    merges: Vec::new(),
+                }));
+                Some(Header::Forever)
+            }
+            LoopSpec::Forever => {
+                self.seq(&frames, End::LoopBody);
+                Some(Header::Forever)
+            }
+        }
+    }
+}
+
+/// The identifier of a source variable's name (none for the return slots).
+fn source_ident(name: &str) -> Option<Ident> {
+    (!name.starts_with('#')).then(|| Ident::new(name, Span::call_site()))
+}
+
+enum LoopSpec<'a> {
+    For(Iteration),
+    While(&'a Expr),
+    Forever,
+}
+
+/// What a `for` loop iterates: a range of indices, and the elements read at each index.
+struct Iteration {
+    start: Operand,
+    end: Operand,
+    adaptors: Vec<crate::ir::Adaptor>,
+    /// The index variable, when the pattern names it (`for i in ..`, `.enumerate()`).
+    index: Option<Ident>,
+    /// `for x in xs.iter()`: `x` is `xs[index]`.
+    elements: Vec<(Ident, Arg)>,
+}

@@ -1,0 +1,244 @@
+//! Syntactic scans of the source that lowering needs before it lowers a construct: which
+//! variables a loop assigns, whether code exits early, which names an expression mentions.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
+use syn::{Expr, Ident};
+
+/// Names assigned (`x = ..`, `x op= ..`) anywhere in `block`, and names written by index
+/// (`a[i] = ..`, `a[i] op= ..`).
+#[derive(Default)]
+pub struct Assigned {
+    pub names: Vec<String>,
+    pub indexed: Vec<String>,
+}
+
+impl<'ast> Visit<'ast> for Assigned {
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        let target = match expr {
+            Expr::Assign(a) => Some(&*a.left),
+            Expr::Binary(b) if crate::rules::compound_assign(&b.op).is_some() => Some(&*b.left),
+            _ => None,
+        };
+        if let Some(target) = target {
+            let (root, indexed) = root_of_place(target);
+            if let Some(root) = root {
+                let list = if indexed { &mut self.indexed } else { &mut self.names };
+                if !list.contains(&root) {
+                    list.push(root);
+                }
+            }
+        }
+        syn::visit::visit_expr(self, expr);
+    }
+
+    // Closures have scopes of their own; they are rejected anyway.
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+}
+
+/// The variable at the root of a place expression, and whether the place is indexed.
+pub fn root_of_place(place: &Expr) -> (Option<String>, bool) {
+    match place {
+        Expr::Path(p) => (p.path.get_ident().map(ToString::to_string), false),
+        Expr::Paren(p) => root_of_place(&p.expr),
+        Expr::Index(i) => (root_of_place(&i.expr).0, true),
+        _ => (None, false),
+    }
+}
+
+pub fn assigned_in_block(block: &syn::Block) -> Assigned {
+    let mut found = Assigned::default();
+    found.visit_block(block);
+    found
+}
+
+/// What leaves the current sequence early.
+#[derive(Default, Clone, Copy)]
+pub struct Exits {
+    /// `break` or `continue` of the innermost enclosing loop.
+    pub loop_exit: bool,
+    /// `return`.
+    pub ret: bool,
+}
+
+impl Exits {
+    pub fn any(self) -> bool {
+        self.loop_exit || self.ret
+    }
+}
+
+/// The exits in a statement or expression (a `break` inside a nested loop belongs to that
+/// loop and is not counted; a `return` anywhere is).
+pub fn exits_of_stmt(stmt: &syn::Stmt) -> Exits {
+    let mut finder = ExitFinder::default();
+    finder.visit_stmt(stmt);
+    finder.exits
+}
+
+pub fn exits_of_block(block: &syn::Block) -> Exits {
+    let mut finder = ExitFinder::default();
+    finder.visit_block(block);
+    finder.exits
+}
+
+#[derive(Default)]
+struct ExitFinder {
+    exits: Exits,
+    loop_depth: usize,
+}
+
+impl<'ast> Visit<'ast> for ExitFinder {
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        match expr {
+            Expr::Break(_) | Expr::Continue(_) if self.loop_depth == 0 => {
+                self.exits.loop_exit = true
+            }
+            Expr::Return(_) => self.exits.ret = true,
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                self.loop_depth += 1;
+                syn::visit::visit_expr(self, expr);
+                self.loop_depth -= 1;
+                return;
+            }
+            Expr::Closure(_) | Expr::Async(_) => return,
+            _ => {}
+        }
+        syn::visit::visit_expr(self, expr);
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Single identifiers an expression mentions as values, and the first construct that would
+/// make renaming them unsound (closures bind names, blocks declare them, macros hide them).
+pub struct Mentions {
+    pub names: Vec<Ident>,
+    pub unsupported: Option<Span>,
+}
+
+impl Mentions {
+    pub fn of(expr: &Expr) -> Self {
+        let mut finder = Mentions {
+            names: Vec::new(),
+            unsupported: None,
+        };
+        finder.visit_expr(expr);
+        finder
+    }
+}
+
+impl<'ast> Visit<'ast> for Mentions {
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        match expr {
+            Expr::Closure(_)
+            | Expr::Block(_)
+            | Expr::Macro(_)
+            | Expr::Unsafe(_)
+            | Expr::If(_)
+            | Expr::Match(_)
+            | Expr::Loop(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_) => {
+                self.unsupported.get_or_insert(expr.span());
+            }
+            Expr::Path(p) if p.qself.is_none() => {
+                if let Some(ident) = p.path.get_ident() {
+                    if !self.names.contains(ident) {
+                        self.names.push(ident.clone());
+                    }
+                }
+            }
+            _ => syn::visit::visit_expr(self, expr),
+        }
+    }
+
+    // `s.field` and `Struct { field: .. }`: field names are not variables (but
+    // `Struct { x }` shorthand is, and syn gives it as a path expression).
+    fn visit_member(&mut self, _: &'ast syn::Member) {}
+}
+
+/// Identifiers a macro's tokens mention, including `{name}` captures in format strings.
+pub fn mentioned_names(tokens: TokenStream, out: &mut Vec<String>) {
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) => out.push(ident.to_string()),
+            TokenTree::Group(group) => mentioned_names(group.stream(), out),
+            TokenTree::Literal(lit) => {
+                let text = lit.to_string();
+                for capture in text.split('{').skip(1) {
+                    let name: String = capture
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if !name.is_empty() {
+                        out.push(name);
+                    }
+                }
+            }
+            TokenTree::Punct(_) => {}
+        }
+    }
+}
+
+/// Renames the variables an expression mentions to their SSA names.
+pub struct Rename<'a> {
+    pub names: &'a HashMap<String, Ident>,
+}
+
+impl VisitMut for Rename<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Path(p) = expr {
+            if p.qself.is_none() {
+                if let Some(new) = p
+                    .path
+                    .get_ident()
+                    .and_then(|i| self.names.get(&i.to_string()))
+                {
+                    *expr = syn::parse_quote!(#new);
+                }
+                return;
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    fn visit_member_mut(&mut self, _: &mut syn::Member) {}
+}
+
+/// Whether a pattern binds a variable (lowercase identifiers; `None`, `Less` and other
+/// capitalised names are constants and variants by Rust convention).
+pub fn pattern_binds(pat: &syn::Pat) -> bool {
+    struct Binds(bool);
+    impl<'ast> Visit<'ast> for Binds {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            let name = p.ident.to_string();
+            if p.subpat.is_some() || name.starts_with(|c: char| c.is_lowercase() || c == '_') {
+                self.0 = true;
+            }
+        }
+    }
+    let mut binds = Binds(false);
+    binds.visit_pat(pat);
+    binds.0
+}
+
+/// A short description of an expression, for messages.
+pub fn describe(expr: &Expr) -> &'static str {
+    match expr {
+        Expr::If(_) => "`if`",
+        Expr::Match(_) => "`match`",
+        Expr::While(_) => "a `while` loop",
+        Expr::ForLoop(_) => "a `for` loop",
+        Expr::Loop(_) => "`loop`",
+        Expr::Block(_) => "a labelled block",
+        Expr::Break(_) => "`break`",
+        Expr::Continue(_) => "`continue`",
+        Expr::Let(_) => "a `let` expression",
+        Expr::Yield(_) => "`yield`",
+        _ => "this expression",
+    }
+}
