@@ -22,7 +22,6 @@ impl Activity {
     pub fn is_active(&self, var: VarId) -> bool {
         self.varied[var.0] && self.useful[var.0]
     }
-
 }
 
 /// The variables `op` reads in positions that carry a derivative to them.

@@ -125,8 +125,11 @@ impl<'a> Emitter<'a> {
         let mut namer = Namer::new(sig.item);
         let seed = namer.claim("seed");
         // Parameters are version 0 of their names: a shadowing `let x = ..` is `x_1`.
-        let mut versions: HashMap<String, usize> =
-            sig.params.iter().map(|p| (p.ident.to_string(), 1)).collect();
+        let mut versions: HashMap<String, usize> = sig
+            .params
+            .iter()
+            .map(|p| (p.ident.to_string(), 1))
+            .collect();
         let mut temporaries = 0;
         // A loop's value after it is its carried storage.
         let mut storage_of: HashMap<VarId, VarId> = HashMap::new();
@@ -347,12 +350,18 @@ impl<'a> Emitter<'a> {
     fn form(&self, form: &Form, args: &[Arg]) -> TokenStream {
         match form {
             Form::Binary(op) => {
-                let (lhs, rhs) = (self.operator_operand(&args[0]), self.operator_operand(&args[1]));
+                let (lhs, rhs) = (
+                    self.operator_operand(&args[0]),
+                    self.operator_operand(&args[1]),
+                );
                 quote!(#lhs #op #rhs)
             }
             // `*x` of a value already held by value (a loop element) is the value itself.
             Form::Unary(syn::UnOp::Deref(_))
-                if args[0].value.var().is_some_and(|v| self.body.var(v).kind == Kind::Copy) =>
+                if args[0]
+                    .value
+                    .var()
+                    .is_some_and(|v| self.body.var(v).kind == Kind::Copy) =>
             {
                 self.plain_operand(&args[0].value)
             }
@@ -374,7 +383,10 @@ impl<'a> Emitter<'a> {
                 quote!(#operand as #ty)
             }
             Form::VecRepeat => {
-                let (value, count) = (self.stored_value(&args[0].value), self.plain_operand(&args[1].value));
+                let (value, count) = (
+                    self.stored_value(&args[0].value),
+                    self.plain_operand(&args[1].value),
+                );
                 quote!(::tapeless::__private::vec![#value; #count])
             }
             Form::Index => {
@@ -446,12 +458,16 @@ impl<'a> Emitter<'a> {
                 let cond = self.plain_operand(&i.cond);
                 let then_body = self.forward_block(i.then_block, saving, within);
                 let else_body = self.forward_block(i.else_block, saving, within);
-                let saves: TokenStream = i.merges.iter().map(|m| self.save(m.var, saving)).collect();
+                let saves: TokenStream =
+                    i.merges.iter().map(|m| self.save(m.var, saving)).collect();
                 match i.merges.as_slice() {
                     [] => quote!(if #cond { #then_body } else { #else_body }),
                     [m] => {
                         let name = self.name(m.var);
-                        let (t, e) = (self.stored_value(&m.then_value), self.stored_value(&m.else_value));
+                        let (t, e) = (
+                            self.stored_value(&m.then_value),
+                            self.stored_value(&m.else_value),
+                        );
                         quote!(let #name = if #cond { #then_body #t } else { #else_body #e }; #saves)
                     }
                     merges => {
@@ -477,7 +493,8 @@ impl<'a> Emitter<'a> {
                     let c = self.name(c);
                     quote!(#c += 1;)
                 });
-                let phi_saves: TokenStream = l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
+                let phi_saves: TokenStream =
+                    l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
                 let body = self.forward_block(l.body, saving, Some(l));
                 let inner = quote!(#count #phi_saves #body);
                 out.extend(match &l.header {
@@ -496,7 +513,12 @@ impl<'a> Emitter<'a> {
                 }
                 out
             }
-            Stmt::Store { array, indices, value, .. } => {
+            Stmt::Store {
+                array,
+                indices,
+                value,
+                ..
+            } => {
                 let array = self.name(*array);
                 let indices = indices.iter().map(|i| self.plain_operand(i));
                 let value = self.stored_value(value);
@@ -530,7 +552,13 @@ impl<'a> Emitter<'a> {
 
     /// The forward iteration of a range loop: `start..end`, then its adaptors.
     fn range(&self, header: &Header) -> TokenStream {
-        let Header::Range { start, end, adaptors, .. } = header else {
+        let Header::Range {
+            start,
+            end,
+            adaptors,
+            ..
+        } = header
+        else {
             return TokenStream::new();
         };
         let (start, end) = (self.plain_operand(start), self.plain_operand(end));
@@ -672,7 +700,9 @@ impl<'a> Emitter<'a> {
                 }
             }
             Header::Forever => {
-                let counter = counter.map(|c| self.name(c).to_token_stream()).unwrap_or_else(|| quote!(0));
+                let counter = counter
+                    .map(|c| self.name(c).to_token_stream())
+                    .unwrap_or_else(|| quote!(0));
                 quote!(for _ in 0..#counter { #inner })
             }
         });
@@ -758,7 +788,10 @@ fn rename_tokens(tokens: TokenStream, names: &HashMap<String, Ident>) -> TokenSt
                 None => TokenTree::Ident(ident),
             },
             TokenTree::Group(group) => {
-                let mut new = proc_macro2::Group::new(group.delimiter(), rename_tokens(group.stream(), names));
+                let mut new = proc_macro2::Group::new(
+                    group.delimiter(),
+                    rename_tokens(group.stream(), names),
+                );
                 new.set_span(group.span());
                 TokenTree::Group(new)
             }

@@ -150,7 +150,10 @@ pub enum Stmt {
         origin: TokenStream,
     },
     /// An expression evaluated for its effect: `op;`.
-    Eval { op: Op, origin: TokenStream },
+    Eval {
+        op: Op,
+        origin: TokenStream,
+    },
     /// A macro that cannot change values (`println!`, `assert!`): emitted as written, in a
     /// block that rebinds the source names it mentions to their current versions.
     Macro {
@@ -166,11 +169,13 @@ pub enum Stmt {
         array: VarId,
         indices: Vec<Operand>,
         value: Operand,
-        origin: TokenStream,
     },
     /// The end of a path through a loop body: the carried variables take `values` (in the
     /// order of [`Loop::carried`]), then the loop stops (`exit`) or goes on.
-    Next { values: Vec<Operand>, exit: bool },
+    Next {
+        values: Vec<Operand>,
+        exit: bool,
+    },
 }
 
 /// `if cond { then } else { otherwise }`, joining the versions its branches leave.

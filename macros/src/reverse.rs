@@ -22,9 +22,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::analyse::Activity;
-use crate::ir::{Body, BlockId, Form, Header, Loop, Op, Operand, Stmt, VarId, TOP};
+use crate::ir::{BlockId, Body, Form, Header, Loop, Op, Operand, Stmt, VarId, TOP};
 use crate::rules::Need;
-
 
 /// Where an adjoint flowing into a variable comes from.
 #[derive(Debug, Clone, Copy)]
@@ -329,7 +328,11 @@ impl<'a> Planner<'a> {
                     self.declared.push(HashSet::new());
                     let mut preamble = Vec::new();
                     for m in &i.merges {
-                        let value = if then_side { &m.then_value } else { &m.else_value };
+                        let value = if then_side {
+                            &m.then_value
+                        } else {
+                            &m.else_value
+                        };
                         if let (true, Some(v)) = (self.active(m.var), self.active_var(value)) {
                             if self.is_declared(m.var) {
                                 self.flow(v, Source::Adjoint(m.var), &mut preamble);
@@ -439,7 +442,9 @@ impl<'a> Planner<'a> {
             }
             // An exit hands active values to the loop's next iteration or its result.
             Stmt::Next { values, .. } => {
-                active |= values.iter().any(|v| v.var().is_some_and(|v| self.active(v)))
+                active |= values
+                    .iter()
+                    .any(|v| v.var().is_some_and(|v| self.active(v)))
             }
             _ => {}
         };
@@ -574,10 +579,7 @@ impl<'a> Planner<'a> {
                 form: Form::Index,
                 args,
                 ..
-            } => !args[0]
-                .value
-                .var()
-                .is_some_and(|a| self.body.var(a).memory),
+            } => !args[0].value.var().is_some_and(|a| self.body.var(a).memory),
             Op::Rule { .. } | Op::Verbatim { .. } => true,
             Op::Foreign { pure, .. } => *pure,
         }

@@ -133,7 +133,11 @@ static METHODS: &[Rule] = &[
         &["self", "min", "max"],
         &[Some(&[A, B, C]), Some(&[A, B, C]), Some(&[A, B, C])],
     ),
-    rule("mul_add", &["self", "a", "b"], &[Some(&[B]), Some(&[A]), Some(&[])]),
+    rule(
+        "mul_add",
+        &["self", "a", "b"],
+        &[Some(&[B]), Some(&[A]), Some(&[])],
+    ),
     // Piecewise constant, or not a number: the derivative is zero wherever it exists.
     rule("signum", UNARY, NONE1),
     rule("floor", UNARY, NONE1),
@@ -239,7 +243,10 @@ pub fn index(depth: usize) -> Option<&'static Rule> {
 
 /// Names of all float methods with a rule, for error messages.
 pub fn method_names() -> impl Iterator<Item = &'static str> {
-    METHODS.iter().filter(|r| r.has_derivative()).map(|r| r.name)
+    METHODS
+        .iter()
+        .filter(|r| r.has_derivative())
+        .map(|r| r.name)
 }
 
 #[cfg(test)]

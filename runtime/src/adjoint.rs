@@ -29,7 +29,8 @@ pub trait Accumulate {
     /// `self += other`.
     fn accumulate(&mut self, other: &Self);
 
-    /// `self = 0`, keeping the shape.
+    /// `self = 0`, keeping the shape (−0.0 for floats: the additive identity the next
+    /// accumulation folds away).
     fn set_zero(&mut self);
 }
 
@@ -52,7 +53,7 @@ impl Accumulate for f32 {
     }
     #[inline(always)]
     fn set_zero(&mut self) {
-        *self = 0.0;
+        *self = -0.0;
     }
 }
 
@@ -75,7 +76,7 @@ impl Accumulate for f64 {
     }
     #[inline(always)]
     fn set_zero(&mut self) {
-        *self = 0.0;
+        *self = -0.0;
     }
 }
 
@@ -168,6 +169,7 @@ mod heap {
 
     impl<T: Accumulate> Accumulate for Vec<T> {
         fn accumulate(&mut self, other: &Self) {
+            debug_assert_eq!(self.len(), other.len(), "adjoints of different lengths");
             for (a, b) in self.iter_mut().zip(other) {
                 a.accumulate(b);
             }

@@ -29,9 +29,9 @@
 extern crate alloc;
 
 mod adjoint;
-pub mod index;
 #[cfg(feature = "alloc")]
 pub mod check;
+pub mod index;
 mod real;
 pub mod scalar;
 

@@ -11,6 +11,7 @@
 //! | `max`, `min`, `clamp` | ties | the adjoint is split evenly between the tied arguments (thirds when `x = lo = hi`) |
 //! | `hypot` | (0, 0) | derivative 0 |
 //! | `atan2` | (0, 0) | NaN (0/0: the direction is undefined) |
+//! | `max`, `min` | one argument NaN | the derivative follows the other argument, as the value does |
 //! | `powi`, `powf` | n = 0 | derivative 0 w.r.t. the base, also at x = 0 (`x⁰ = 1` is constant) |
 //! | `sqrt`, `cbrt` | x = 0 | IEEE result: ȳ/0 = ±∞ (NaN when ȳ = 0) |
 //! | `powf` w.r.t. the exponent | xⁿ = 0 or x = 0 | 0 |
@@ -176,25 +177,34 @@ binary_rules! {
     /// y = √(a² + b²): b̄ += ȳ·b/y (0 at the origin).
     hypot_vjp_other => |b, y, d| if y == T::zero() { T::zero() } else { d * b / y };
     /// y = max(a, b): ā += ȳ where a > b, ȳ/2 at a tie.
-    max_vjp_self => |a, b, d| select_share(a, b, d);
+    max_vjp_self => |a, b, d| extremum_share(a, b, true, d);
     /// y = max(a, b): b̄ += ȳ where b > a, ȳ/2 at a tie.
-    max_vjp_other => |a, b, d| select_share(b, a, d);
+    max_vjp_other => |a, b, d| extremum_share(b, a, true, d);
     /// y = min(a, b): ā += ȳ where a < b, ȳ/2 at a tie.
-    min_vjp_self => |a, b, d| select_share(b, a, d);
+    min_vjp_self => |a, b, d| extremum_share(a, b, false, d);
     /// y = min(a, b): b̄ += ȳ where b < a, ȳ/2 at a tie.
-    min_vjp_other => |a, b, d| select_share(a, b, d);
+    min_vjp_other => |a, b, d| extremum_share(b, a, false, d);
 }
 
-/// The share of `d` owed to an argument that wins when `winner > loser`: all of it when
-/// it wins, none when it loses, half at a tie (the adjoint is split evenly).
+/// The share of `d` owed to `mine` in `max(mine, theirs)` (`larger`) or `min(..)`: all of
+/// it when `mine` is the result, none when `theirs` is, half at a tie (the adjoint is split
+/// evenly). A NaN is never the result (`f64::max(NaN, b)` is `b`), so the derivative
+/// follows the value.
 #[inline(always)]
-fn select_share<T: Real>(winner: T, loser: T, d: T) -> T {
-    if winner > loser {
+fn extremum_share<T: Real>(mine: T, theirs: T, larger: bool, d: T) -> T {
+    if mine.is_nan() {
+        return T::zero();
+    }
+    if theirs.is_nan() {
+        return d;
+    }
+    let wins = if larger { mine > theirs } else { mine < theirs };
+    if wins {
         d
-    } else if winner < loser {
-        T::zero()
-    } else {
+    } else if mine == theirs {
         d / T::two()
+    } else {
+        T::zero()
     }
 }
 
@@ -214,7 +224,7 @@ pub fn powi_vjp<T: Real>(d_x: &mut T, x: &T, n: &i32, d_y: &T) {
 #[inline(always)]
 pub fn clamp_vjp_self<T: Real>(d_x: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
     let (x, lo, hi, d) = (*x, *lo, *hi, *d_y);
-    *d_x += if x > lo && x < hi {
+    *d_x += if x.is_nan() || (x > lo && x < hi) {
         d
     } else if x == lo && x == hi {
         d / T::from_f64(3.0)
@@ -228,20 +238,24 @@ pub fn clamp_vjp_self<T: Real>(d_x: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
 /// y = clamp(x, lo, hi): lō += ȳ where x < lo, ȳ/2 where x = lo (ȳ/3 where x = lo = hi).
 #[inline(always)]
 pub fn clamp_vjp_min<T: Real>(d_lo: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
-    *d_lo += if *x == *lo && *x == *hi {
+    *d_lo += if x.is_nan() {
+        T::zero() // the result is x (NaN): the derivative follows it
+    } else if *x == *lo && *x == *hi {
         *d_y / T::from_f64(3.0)
     } else {
-        select_share(*lo, *x, *d_y)
+        extremum_share(*lo, *x, true, *d_y)
     };
 }
 
 /// y = clamp(x, lo, hi): hī += ȳ where x > hi, ȳ/2 where x = hi (ȳ/3 where x = lo = hi).
 #[inline(always)]
 pub fn clamp_vjp_max<T: Real>(d_hi: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
-    *d_hi += if *x == *lo && *x == *hi {
+    *d_hi += if x.is_nan() {
+        T::zero()
+    } else if *x == *lo && *x == *hi {
         *d_y / T::from_f64(3.0)
     } else {
-        select_share(*x, *hi, *d_y)
+        extremum_share(*hi, *x, false, *d_y)
     };
 }
 

@@ -106,23 +106,27 @@ impl Lowerer<'_> {
             }
             Expr::Call(call) => {
                 let Expr::Path(func) = &*call.func else {
-                    self.errors.at(&call.func, "#[differentiate] only supports calls of named functions");
+                    self.errors.at(
+                        &call.func,
+                        "#[differentiate] only supports calls of named functions",
+                    );
                     return None;
                 };
                 let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
                 let args: Vec<Arg> = args.into_iter().collect::<Option<_>>()?;
-                let op = match float_function(func).and_then(|name| rules::method(&name, args.len())) {
-                    Some(rule) => Op::Rule {
-                        rule,
-                        form: Form::Call(func.clone()),
-                        args: args.clone(),
-                    },
-                    None => Op::Foreign {
-                        form: Form::Call(func.clone()),
-                        args: args.clone(),
-                        pure: false,
-                    },
-                };
+                let op =
+                    match float_function(func).and_then(|name| rules::method(&name, args.len())) {
+                        Some(rule) => Op::Rule {
+                            rule,
+                            form: Form::Call(func.clone()),
+                            args: args.clone(),
+                        },
+                        None => Op::Foreign {
+                            form: Form::Call(func.clone()),
+                            args: args.clone(),
+                            pure: false,
+                        },
+                    };
                 let kind = self.result_kind(&args);
                 Some(self.value(op, kind, call.to_token_stream()))
             }
@@ -153,7 +157,14 @@ impl Lowerer<'_> {
                 self.errors.at(u.unsafe_token, "`unsafe` blocks are not supported by #[differentiate]: it cannot see through raw pointers or foreign memory; move the unsafe code into a function with its own rule, or out of the differentiated function");
                 None
             }
-            Expr::If(_) | Expr::While(_) | Expr::ForLoop(_) | Expr::Loop(_) | Expr::Block(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Return(_) => {
+            Expr::If(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_)
+            | Expr::Loop(_)
+            | Expr::Block(_)
+            | Expr::Break(_)
+            | Expr::Continue(_)
+            | Expr::Return(_) => {
                 self.errors.at(expr, format!("{} is not supported here by #[differentiate]: use control flow as a statement or as the value of a `let`, and exits directly in a loop or function body", syntax::describe(expr)));
                 None
             }
@@ -162,7 +173,8 @@ impl Lowerer<'_> {
                 None
             }
             Expr::Async(_) | Expr::Await(_) => {
-                self.errors.at(expr, "`async` and `.await` cannot be differentiated");
+                self.errors
+                    .at(expr, "`async` and `.await` cannot be differentiated");
                 None
             }
             Expr::Try(_) => {
@@ -171,22 +183,54 @@ impl Lowerer<'_> {
             }
             Expr::Macro(m) if m.mac.path.is_ident("vec") => self.vec_macro(m),
             Expr::Macro(m) => {
-                let name = m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                let name = m
+                    .mac
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
                 self.errors.at(m, format!("macro `{name}!` is not supported as a value in a differentiated function: #[differentiate] cannot see what its expansion computes; write the computation out"));
                 None
             }
             Expr::Assign(_) => {
-                self.errors.at(expr, "an assignment can only stand as a statement in a differentiated function");
+                self.errors.at(
+                    expr,
+                    "an assignment can only stand as a statement in a differentiated function",
+                );
                 None
             }
-            Expr::Field(_) => self.verbatim(expr, false, "field access", "use separate float variables"),
+            Expr::Field(_) => {
+                self.verbatim(expr, false, "field access", "use separate float variables")
+            }
             Expr::Tuple(_) => self.verbatim(expr, false, "a tuple", "use separate float variables"),
-            Expr::Array(_) | Expr::Repeat(_) => self.verbatim(expr, false, "an array literal", "start from an array of constants (`[0.0; N]`) and write its elements by index"),
-            Expr::Struct(_) => self.verbatim(expr, false, "a struct literal", "use separate float variables"),
+            Expr::Array(_) | Expr::Repeat(_) => self.verbatim(
+                expr,
+                false,
+                "an array literal",
+                "start from an array of constants (`[0.0; N]`) and write its elements by index",
+            ),
+            Expr::Struct(_) => self.verbatim(
+                expr,
+                false,
+                "a struct literal",
+                "use separate float variables",
+            ),
             // A range of floats carries its ends: on active values it is an error too.
-            Expr::Range(_) => self.verbatim(expr, false, "a range", "use the ends as separate float variables"),
+            Expr::Range(_) => self.verbatim(
+                expr,
+                false,
+                "a range",
+                "use the ends as separate float variables",
+            ),
             _ => {
-                self.errors.at(expr, format!("{} is not supported by #[differentiate]", syntax::describe(expr)));
+                self.errors.at(
+                    expr,
+                    format!(
+                        "{} is not supported by #[differentiate]",
+                        syntax::describe(expr)
+                    ),
+                );
                 None
             }
         }
@@ -224,7 +268,10 @@ impl Lowerer<'_> {
             base = &inner.expr;
         }
         let Some(rule) = rules::index(indices_rev.len()) else {
-            self.errors.at(index, "#[differentiate] supports up to three indices (`a[i][j][k]`)");
+            self.errors.at(
+                index,
+                "#[differentiate] supports up to three indices (`a[i][j][k]`)",
+            );
             return None;
         };
         let base = self.expr(base)?;
@@ -264,7 +311,10 @@ impl Lowerer<'_> {
         let elements: Expr = syn::parse_quote!([#list]);
         let mut finder = Mentions::of(&elements);
         if let Some(span) = finder.unsupported.take() {
-            self.errors.at_span(span, "`vec!` containing closures, blocks or macros is not supported by #[differentiate]");
+            self.errors.at_span(
+                span,
+                "`vec!` containing closures, blocks or macros is not supported by #[differentiate]",
+            );
             return None;
         }
         let uses: Vec<(Ident, crate::ir::VarId)> = finder
@@ -395,7 +445,10 @@ impl Lowerer<'_> {
             Expr::Binary(b) => {
                 matches!(
                     b.op,
-                    syn::BinOp::Add(_) | syn::BinOp::Sub(_) | syn::BinOp::Mul(_) | syn::BinOp::Div(_)
+                    syn::BinOp::Add(_)
+                        | syn::BinOp::Sub(_)
+                        | syn::BinOp::Mul(_)
+                        | syn::BinOp::Div(_)
                 ) && self.is_constant(&b.left)
                     && self.is_constant(&b.right)
             }
@@ -423,13 +476,17 @@ impl Lowerer<'_> {
         pat: &Pat,
     ) -> Option<Iteration> {
         let (Some(start), Some(end)) = (&range.start, &range.end) else {
-            self.errors.at(range, "#[differentiate] iterates over bounded ranges (`a..b`, `a..=b`)");
+            self.errors.at(
+                range,
+                "#[differentiate] iterates over bounded ranges (`a..b`, `a..=b`)",
+            );
             return None;
         };
         let index = match pattern_ident(pat) {
             Ok(ident) => ident,
             Err(()) => {
-                self.errors.at(pat, "a range loop binds one name (`for i in 0..n`) or `_`");
+                self.errors
+                    .at(pat, "a range loop binds one name (`for i in 0..n`) or `_`");
                 return None;
             }
         };
@@ -487,7 +544,12 @@ impl Lowerer<'_> {
                 ("iter" | "into_iter" | "copied" | "cloned", 0) if !enumerate => {}
                 ("zip", 1) if !enumerate => {
                     let (other, other_methods) = method_chain(&call.args[0]);
-                    if other_methods.iter().any(|m| !matches!(m.method.to_string().as_str(), "iter" | "into_iter" | "copied" | "cloned")) {
+                    if other_methods.iter().any(|m| {
+                        !matches!(
+                            m.method.to_string().as_str(),
+                            "iter" | "into_iter" | "copied" | "cloned"
+                        )
+                    }) {
                         return unsupported(self, &call.args[0]);
                     }
                     containers.push(self.expr(strip_reference(other))?);
@@ -564,15 +626,24 @@ impl Lowerer<'_> {
     fn reduction(&mut self, call: &syn::ExprMethodCall) -> Option<Arg> {
         let product = call.method == "product";
         let accumulator = Ident::new(
-            &format!("__tapeless_{}{}", if product { "product" } else { "sum" }, self.reductions),
+            &format!(
+                "__tapeless_{}{}",
+                if product { "product" } else { "sum" },
+                self.reductions
+            ),
             Span::call_site(),
         );
         self.reductions += 1;
-        let ty = call.turbofish.as_ref().and_then(|t| t.args.first()).map(|t| quote::quote!(: #t));
+        let ty = call
+            .turbofish
+            .as_ref()
+            .and_then(|t| t.args.first())
+            .map(|t| quote::quote!(: #t));
         let (iterable, pattern, term): (&Expr, TokenStream, TokenStream) = match &*call.receiver {
             Expr::MethodCall(map) if map.method == "map" && map.args.len() == 1 => {
                 let Expr::Closure(closure) = &map.args[0] else {
-                    self.errors.at(&map.args[0], "`.map(..)` takes a closure here (`|x| ..`)");
+                    self.errors
+                        .at(&map.args[0], "`.map(..)` takes a closure here (`|x| ..`)");
                     return None;
                 };
                 if closure.inputs.len() != 1 || closure.capture.is_some() {
@@ -643,7 +714,13 @@ fn is_reduction(call: &syn::ExprMethodCall) -> bool {
 /// `match e { pat => true, _ => false }`.
 fn is_boolean_match(m: &syn::ExprMatch) -> bool {
     m.arms.iter().all(|arm| {
-        matches!(&*arm.body, Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(_), .. }))
+        matches!(
+            &*arm.body,
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Bool(_),
+                ..
+            })
+        )
     })
 }
 
@@ -688,7 +765,12 @@ fn pattern_ident(pat: &Pat) -> Result<Option<Ident>, ()> {
 /// `f64::sin`, `f32::max`, `Float::sqrt`, ...: the method name when the path names a float
 /// type's (or a float trait's) associated function.
 fn float_function(func: &syn::ExprPath) -> Option<String> {
-    let segments: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let segments: Vec<String> = func
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     let (name, prefix) = segments.split_last()?;
     let owner = prefix.last()?;
     const OWNERS: &[&str] = &["f64", "f32", "Float", "Real", "RealField", "ComplexField"];

@@ -45,10 +45,12 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         current: TOP,
         scopes: vec![HashMap::new()],
         loops: Vec::new(),
-        memory: syntax::assigned_in_block(block).indexed.into_iter().collect(),
+        memory: syntax::assigned_in_block(block)
+            .indexed
+            .into_iter()
+            .collect(),
         failed: HashSet::new(),
         reductions: 0,
-        function: sig.item.sig.ident.clone(),
         errors,
     };
     let params = sig
@@ -136,7 +138,6 @@ struct Lowerer<'e> {
     failed: HashSet<String>,
     /// Counts desugared reductions (`.sum()`), to name their accumulators.
     reductions: usize,
-    function: Ident,
     errors: &'e mut Errors,
 }
 
@@ -341,7 +342,11 @@ impl Lowerer<'_> {
                 // A block statement is spliced in, with its own scope, so exits inside it
                 // see the rest of the enclosing sequence.
                 SynStmt::Expr(Expr::Block(b), semi)
-                    if b.label.is_none() && (semi.is_some() || !is_tail || end == End::LoopBody || end == End::Unit) =>
+                    if b.label.is_none()
+                        && (semi.is_some()
+                            || !is_tail
+                            || end == End::LoopBody
+                            || end == End::Unit) =>
                 {
                     let mut frames = vec![Frame {
                         stmts: &b.block.stmts,
@@ -469,7 +474,11 @@ impl Lowerer<'_> {
         if let Operand::Var(v) = value.value {
             return v;
         }
-        let stem = if stem_of == RETURNED { "returned" } else { "ret" };
+        let stem = if stem_of == RETURNED {
+            "returned"
+        } else {
+            "ret"
+        };
         let var = self.new_temp(stem, Kind::Copy);
         let Operand::Const(expr) = value.value else {
             return var;
@@ -506,7 +515,14 @@ impl Lowerer<'_> {
         });
         let else_block = self.new_block(false);
         let else_value = self.in_block(else_block, |s| s.seq(rest, end));
-        self.join_exits(Operand::Var(flag), then_block, then_value, else_block, else_value, end)
+        self.join_exits(
+            Operand::Var(flag),
+            then_block,
+            then_value,
+            else_block,
+            else_value,
+            end,
+        )
     }
 
     fn break_(&mut self, b: &syn::ExprBreak, end: End) -> Option<Operand> {
@@ -529,7 +545,10 @@ impl Lowerer<'_> {
 
     fn continue_(&mut self, c: &syn::ExprContinue, end: End) -> Option<Operand> {
         if c.label.is_some() {
-            self.errors.at(c, "labelled `continue` is not supported by #[differentiate]");
+            self.errors.at(
+                c,
+                "labelled `continue` is not supported by #[differentiate]",
+            );
             return None;
         }
         if end != End::LoopBody {
@@ -540,7 +559,12 @@ impl Lowerer<'_> {
     }
 
     /// An `if` with an exit in it: each branch continues with the rest of the sequence.
-    fn exiting_if(&mut self, expr_if: &syn::ExprIf, rest: &[Frame<'_>], end: End) -> Option<Operand> {
+    fn exiting_if(
+        &mut self,
+        expr_if: &syn::ExprIf,
+        rest: &[Frame<'_>],
+        end: End,
+    ) -> Option<Operand> {
         if !matches!(end, End::Function | End::LoopBody) {
             self.errors.at(
                 &expr_if.if_token,
@@ -595,11 +619,17 @@ impl Lowerer<'_> {
         let mut result = None;
         if end == End::Function {
             if let (Some(then_value), Some(else_value)) = (then_value, else_value) {
-                let kinds = [&then_value, &else_value].map(|v| self.kind_of(&Arg {
-                    value: v.clone(),
-                    borrowed: false,
-                }));
-                let kind = if kinds.iter().all(|k| *k == Kind::Copy) { Kind::Copy } else { Kind::Owned };
+                let kinds = [&then_value, &else_value].map(|v| {
+                    self.kind_of(&Arg {
+                        value: v.clone(),
+                        borrowed: false,
+                    })
+                });
+                let kind = if kinds.iter().all(|k| *k == Kind::Copy) {
+                    Kind::Copy
+                } else {
+                    Kind::Owned
+                };
                 let var = self.new_var(None, kind);
                 merges.push(Merge {
                     var,
@@ -662,8 +692,10 @@ impl Lowerer<'_> {
             return;
         };
         if let Some((_, diverge)) = &init.diverge {
-            self.errors
-                .at(diverge, "`let ... else` is not supported by #[differentiate]");
+            self.errors.at(
+                diverge,
+                "`let ... else` is not supported by #[differentiate]",
+            );
             return;
         }
         match self.expr(&init.expr) {
@@ -738,10 +770,23 @@ impl Lowerer<'_> {
                     expr,
                     uses,
                     inert: false,
-                    what: if value.borrowed { "a `let` binding of a reference" } else { "a copy of an array written by index" },
-                    advice: if value.borrowed { "use the value directly (`x`, not `let r = &x`)" } else { "make the copy from constants, or write into the array directly" },
+                    what: if value.borrowed {
+                        "a `let` binding of a reference"
+                    } else {
+                        "a copy of an array written by index"
+                    },
+                    advice: if value.borrowed {
+                        "use the value directly (`x`, not `let r = &x`)"
+                    } else {
+                        "make the copy from constants, or write into the array directly"
+                    },
                 };
-                self.push(Stmt::Let { var, ty, op, origin });
+                self.push(Stmt::Let {
+                    var,
+                    ty,
+                    op,
+                    origin,
+                });
                 var
             }
         }
@@ -761,8 +806,11 @@ impl Lowerer<'_> {
                         self.errors.at(expr, format!("`{target}` is written by index elsewhere, so it cannot also be reassigned whole; write its elements instead"));
                         return;
                     }
-                    let var = self.define(&target, None, value, assign.right.to_token_stream(), false);
-                    if !self.assign(&target.to_string(), var) && !self.failed.contains(&target.to_string()) {
+                    let var =
+                        self.define(&target, None, value, assign.right.to_token_stream(), false);
+                    if !self.assign(&target.to_string(), var)
+                        && !self.failed.contains(&target.to_string())
+                    {
                         self.errors.at(&assign.left, format!("`{target}` is not a local variable; #[differentiate] only supports assignments to locals"));
                     }
                 }
@@ -839,7 +887,13 @@ impl Lowerer<'_> {
 
     /// `a[i] = v`, `a[i][j] op= v`: a write into an array kept as memory. A compound
     /// assignment reads the element first: `a[i] += v` is `a[i] = a[i] + v`.
-    fn store(&mut self, place: &syn::ExprIndex, op: Option<&syn::BinOp>, value: &Expr, origin: &Expr) {
+    fn store(
+        &mut self,
+        place: &syn::ExprIndex,
+        op: Option<&syn::BinOp>,
+        value: &Expr,
+        origin: &Expr,
+    ) {
         let mut indices_rev = vec![&*place.index];
         let mut base = &*place.expr;
         while let Expr::Index(inner) = base {
@@ -870,7 +924,8 @@ impl Lowerer<'_> {
                 return;
             };
             let Some(read_rule) = rules::index(indices.len()) else {
-                self.errors.at(place, "#[differentiate] supports up to three indices");
+                self.errors
+                    .at(place, "#[differentiate] supports up to three indices");
                 return;
             };
             let mut args = vec![Arg {
@@ -905,7 +960,6 @@ impl Lowerer<'_> {
             array,
             indices,
             value: value.value,
-            origin: origin.to_token_stream(),
         });
     }
 
@@ -917,7 +971,10 @@ impl Lowerer<'_> {
             }
             Expr::Paren(p) => self.assigned_ident(&p.expr),
             Expr::Field(_) => {
-                self.errors.at(left, "assignment to a field is not supported yet by #[differentiate]");
+                self.errors.at(
+                    left,
+                    "assignment to a field is not supported yet by #[differentiate]",
+                );
                 None
             }
             _ => {
@@ -984,7 +1041,8 @@ impl Lowerer<'_> {
         let else_value = self.in_block(else_block, |s| match &expr_if.else_branch {
             None => {
                 if want_value {
-                    s.errors.at(expr_if, "an `if` used as a value needs an `else` branch");
+                    s.errors
+                        .at(expr_if, "an `if` used as a value needs an `else` branch");
                 }
                 None
             }
@@ -1015,7 +1073,11 @@ impl Lowerer<'_> {
                     continue;
                 }
                 let kinds = [after_then, after_else].map(|v| self.vars[v.0].kind);
-                let kind = if kinds.iter().all(|k| *k == Kind::Copy) { Kind::Copy } else { Kind::Owned };
+                let kind = if kinds.iter().all(|k| *k == Kind::Copy) {
+                    Kind::Copy
+                } else {
+                    Kind::Owned
+                };
                 let source = self.vars[before.0].source.clone();
                 let var = self.new_var(source, kind);
                 self.vars[var.0].stem = self.vars[before.0].stem;
@@ -1036,7 +1098,11 @@ impl Lowerer<'_> {
                         borrowed: false,
                     })
                 });
-                let kind = if kinds.iter().all(|k| *k == Kind::Copy) { Kind::Copy } else { Kind::Owned };
+                let kind = if kinds.iter().all(|k| *k == Kind::Copy) {
+                    Kind::Copy
+                } else {
+                    Kind::Owned
+                };
                 let var = self.new_var(None, kind);
                 merges.push(Merge {
                     var,
@@ -1071,7 +1137,10 @@ impl Lowerer<'_> {
         if failed || m.arms.is_empty() {
             return None;
         }
-        let scrutinee = Ident::new(&format!("__tapeless_match{}", self.reductions), Span::call_site());
+        let scrutinee = Ident::new(
+            &format!("__tapeless_match{}", self.reductions),
+            Span::call_site(),
+        );
         self.reductions += 1;
         let expr = &m.expr;
         // The last arm is the `else`: the match is exhaustive, so it is reached only when
@@ -1105,7 +1174,10 @@ impl Lowerer<'_> {
 
     fn for_loop(&mut self, f: &syn::ExprForLoop) {
         if let Some(label) = &f.label {
-            self.errors.at(label, "labelled loops are not supported by #[differentiate]");
+            self.errors.at(
+                label,
+                "labelled loops are not supported by #[differentiate]",
+            );
             return;
         }
         let Some(spec) = self.iteration(&f.expr, &f.pat) else {
@@ -1116,7 +1188,10 @@ impl Lowerer<'_> {
 
     fn while_loop(&mut self, w: &syn::ExprWhile) {
         if let Some(label) = &w.label {
-            self.errors.at(label, "labelled loops are not supported by #[differentiate]");
+            self.errors.at(
+                label,
+                "labelled loops are not supported by #[differentiate]",
+            );
             return;
         }
         self.lower_loop(LoopSpec::While(&w.cond), &w.body, w.to_token_stream());
@@ -1124,7 +1199,10 @@ impl Lowerer<'_> {
 
     fn forever_loop(&mut self, l: &syn::ExprLoop) {
         if let Some(label) = &l.label {
-            self.errors.at(label, "labelled loops are not supported by #[differentiate]");
+            self.errors.at(
+                label,
+                "labelled loops are not supported by #[differentiate]",
+            );
             return;
         }
         self.lower_loop(LoopSpec::Forever, &l.body, l.to_token_stream());

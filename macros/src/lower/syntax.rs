@@ -27,7 +27,11 @@ impl<'ast> Visit<'ast> for Assigned {
         if let Some(target) = target {
             let (root, indexed) = root_of_place(target);
             if let Some(root) = root {
-                let list = if indexed { &mut self.indexed } else { &mut self.names };
+                let list = if indexed {
+                    &mut self.indexed
+                } else {
+                    &mut self.names
+                };
                 if !list.contains(&root) {
                     list.push(root);
                 }
