@@ -51,5 +51,5 @@ pub mod __private {
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::index::*;
     pub use tapeless_runtime::scalar::*;
-    pub use tapeless_runtime::{accumulate, one, zero_adjoint, zeros_like};
+    pub use tapeless_runtime::{accumulate, one, zero, zero_adjoint, zeros_like};
 }

@@ -110,6 +110,14 @@ pub struct Emitter<'a> {
     carries: HashMap<VarId, Ident>,
     /// The stack of each value the forward sweep saves for the reverse sweep.
     stacks: HashMap<VarId, Ident>,
+    /// Loops whose trip count is known when they start (a top-level range loop that runs
+    /// to its end): their stacks are allocated once and written by a step counter, so the
+    /// loop makes no call that could grow a vector. By body block: the counter's name.
+    fixed: HashMap<BlockId, Ident>,
+    /// The fixed loop (by body) that each value saved in one belongs to.
+    fixed_stack_of: HashMap<VarId, BlockId>,
+    /// The iteration number of a reverse loop that rebuilds its index from its range.
+    nth: Ident,
     /// The `let` defining each variable, for recomputation.
     lets: HashMap<VarId, &'a Stmt>,
     seed: Ident,
@@ -193,6 +201,28 @@ impl<'a> Emitter<'a> {
             .iter()
             .map(|v| (*v, namer.claim(&format!("saved_{}", names[v.0]))))
             .collect();
+        let nth = namer.claim("k");
+        let mut fixed = HashMap::new();
+        let mut fixed_stack_of = HashMap::new();
+        for stmt in &body.block(TOP).stmts {
+            if let Stmt::Loop(l) = stmt {
+                let in_body: Vec<VarId> = sweep
+                    .saved
+                    .iter()
+                    .copied()
+                    .filter(|v| body.var(*v).home == l.body)
+                    .collect();
+                if matches!(l.header, Header::Range { .. })
+                    && l.counter.is_none()
+                    && !in_body.is_empty()
+                {
+                    fixed.insert(l.body, namer.claim("step"));
+                    for v in in_body {
+                        fixed_stack_of.insert(v, l.body);
+                    }
+                }
+            }
+        }
         Emitter {
             sig,
             body,
@@ -201,6 +231,9 @@ impl<'a> Emitter<'a> {
             adjoints,
             carries,
             stacks,
+            fixed,
+            fixed_stack_of,
+            nth,
             lets,
             seed,
         }
@@ -408,12 +441,16 @@ impl<'a> Emitter<'a> {
             .collect()
     }
 
-    /// `stack.push(v);` when the reverse sweep restores `v`.
+    /// `stack.push(v);` (or `stack[step - 1] = v;` in a loop of known trip count) when the
+    /// reverse sweep restores `v`.
     fn save(&self, var: VarId, saving: bool) -> TokenStream {
         match self.stacks.get(&var) {
             Some(stack) if saving => {
                 let value = self.stored_value(&Operand::Var(var));
-                quote!(#stack.push(#value);)
+                match self.fixed_stack_of.get(&var).map(|b| &self.fixed[b]) {
+                    Some(step) => quote!(#stack[#step - 1] = #value;),
+                    None => quote!(#stack.push(#value);),
+                }
             }
             _ => TokenStream::new(),
         }
@@ -489,10 +526,22 @@ impl<'a> Emitter<'a> {
                     let init = self.stored_value(&c.init);
                     out.extend(quote!(let mut #name = #init;));
                 }
-                let count = l.counter.map(|c| {
-                    let c = self.name(c);
-                    quote!(#c += 1;)
-                });
+                let fixed_step = self.fixed.get(&l.body).filter(|_| saving);
+                if let Some(step) = fixed_step {
+                    let trips = self.trip_count(&l.header);
+                    out.extend(quote!(let mut #step: usize = 0;));
+                    for (v, _) in self.fixed_stack_of.iter().filter(|(_, b)| **b == l.body) {
+                        let stack = &self.stacks[v];
+                        out.extend(quote!(
+                            let mut #stack = ::tapeless::__private::vec![::core::default::Default::default(); #trips];
+                        ));
+                    }
+                }
+                let count = l
+                    .counter
+                    .map(|c| self.name(c))
+                    .or(fixed_step)
+                    .map(|c| quote!(#c += 1;));
                 let phi_saves: TokenStream =
                     l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
                 let body = self.forward_block(l.body, saving, Some(l));
@@ -550,6 +599,12 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// The number of iterations of a range loop, known before it starts.
+    fn trip_count(&self, header: &Header) -> TokenStream {
+        let iter = self.range(header);
+        quote!(::core::iter::Iterator::size_hint(&(#iter)).0)
+    }
+
     /// The forward iteration of a range loop: `start..end`, then its adaptors.
     fn range(&self, header: &Header) -> TokenStream {
         let Header::Range {
@@ -590,6 +645,10 @@ impl<'a> Emitter<'a> {
         sweep
             .iter()
             .map(|step| match step {
+                Adjoint::Zero(v) if self.body.var(*v).kind == Kind::Copy => {
+                    let d = self.adjoint(*v);
+                    quote!(let mut #d = #private::zero();)
+                }
                 Adjoint::Zero(v) => {
                     let d = self.adjoint(*v);
                     let primal = self.helper_argument(&Operand::Var(*v));
@@ -626,7 +685,13 @@ impl<'a> Emitter<'a> {
                 Adjoint::Restore(v) => {
                     let name = self.name(*v);
                     let stack = &self.stacks[v];
-                    quote!(let #name = #stack.pop().unwrap();)
+                    match self.fixed_stack_of.get(v).map(|b| &self.fixed[b]) {
+                        Some(step) if self.body.var(*v).kind == Kind::Copy => {
+                            quote!(let #name = #stack[#step];)
+                        }
+                        Some(step) => quote!(let #name = ::core::mem::take(&mut #stack[#step]);),
+                        None => quote!(let #name = #stack.pop().unwrap();),
+                    }
                 }
                 Adjoint::If { cond, then_branch, else_branch } => {
                     let cond = self.plain_operand(cond);
@@ -637,7 +702,13 @@ impl<'a> Emitter<'a> {
                         quote!(if #cond { #t } else { #e })
                     }
                 }
-                Adjoint::Loop { header, counter, carries, body } => self.reverse_loop(header, *counter, carries, body),
+                Adjoint::Loop {
+                    header,
+                    counter,
+                    carries,
+                    body,
+                    body_block,
+                } => self.reverse_loop(header, *counter, carries, body, Some(*body_block)),
                 Adjoint::Store { array, indices, value } => {
                     let d_array = self.adjoint(*array);
                     let indices: Vec<TokenStream> = indices.iter().map(|i| self.plain_operand(i)).collect();
@@ -659,6 +730,7 @@ impl<'a> Emitter<'a> {
         counter: Option<VarId>,
         carries: &[Carry],
         body: &[Adjoint],
+        body_block: Option<BlockId>,
     ) -> TokenStream {
         let private = quote!(::tapeless::__private);
         let mut out = TokenStream::new();
@@ -685,16 +757,24 @@ impl<'a> Emitter<'a> {
                 quote!(#next = #private::zero_adjoint(&#next);)
             }
         });
+        let step_back = body_block
+            .and_then(|b| self.fixed.get(&b))
+            .map(|step| quote!(#step -= 1;));
         let body = self.reverse(body);
-        let inner = quote!(#(#phi_adjoints)* #body #(#handoffs)*);
+        let inner = quote!(#step_back #(#phi_adjoints)* #body #(#handoffs)*);
         out.extend(match header {
             Header::Range { index, .. } => {
                 let index = self.name(*index);
                 let iter = self.range(header);
                 match counter {
+                    // The iterations that ran are counted: the k-th index is rebuilt from
+                    // the range (`nth` is O(1) on ranges, for every integer type).
                     Some(counter) => {
-                        let counter = self.name(counter);
-                        quote!(for #index in (#iter).take(#counter).rev() { #inner })
+                        let (counter, k) = (self.name(counter), &self.nth);
+                        quote!(for #k in (0..#counter).rev() {
+                            let #index = ::core::iter::Iterator::nth(&mut (#iter), #k).unwrap();
+                            #inner
+                        })
                     }
                     None => quote!(for #index in (#iter).rev() { #inner }),
                 }
@@ -747,10 +827,15 @@ impl<'a> Emitter<'a> {
 
     /// The body of `f_vjp`.
     pub fn vjp_body(&self, names: &ItemNames) -> TokenStream {
-        let stacks = self.sweep.saved.iter().map(|v| {
-            let stack = &self.stacks[v];
-            quote!(let mut #stack = ::tapeless::__private::Vec::new();)
-        });
+        let stacks = self
+            .sweep
+            .saved
+            .iter()
+            .filter(|v| !self.fixed_stack_of.contains_key(v))
+            .map(|v| {
+                let stack = &self.stacks[v];
+                quote!(let mut #stack = ::tapeless::__private::Vec::new();)
+            });
         let forward = self.forward_block(TOP, true, None);
         let param_adjoints = self.parameter_adjoints();
         let reverse = self.reverse(&self.sweep.stmts);

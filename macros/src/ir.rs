@@ -207,6 +207,8 @@ pub struct Loop {
 }
 
 #[derive(Debug, Clone)]
+// IR nodes live for one expansion; their size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Header {
     /// `for index in (start..end).adaptors..`.
     Range {

@@ -39,6 +39,8 @@ pub enum Source {
 
 /// One statement of the reverse sweep.
 #[derive(Debug)]
+// IR nodes live for one expansion; their size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Adjoint {
     /// `let mut d_v = zero_adjoint(&v);`
     Zero(VarId),
@@ -72,6 +74,7 @@ pub enum Adjoint {
         counter: Option<VarId>,
         carries: Vec<Carry>,
         body: Vec<Adjoint>,
+        body_block: BlockId,
     },
     /// The adjoint of `array[indices] = value`: `d_value += d_array[indices]`, then the
     /// slot's adjoint is cleared (the write killed the value it overwrote).
@@ -109,6 +112,7 @@ enum Def {
     /// An output (carried value after the loop, or iteration count) of the loop at `index`.
     LoopResult(usize),
     Phi,
+    /// A loop's index: the reverse loop's header provides it.
     Index,
 }
 
@@ -224,10 +228,13 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Declares `d_var` (zero) unless it exists.
+    /// Declares `d_var` (zero) unless it exists. A scalar's (or fixed-size array's) zero
+    /// needs no value to take its shape from; any other's does.
     fn touch(&mut self, var: VarId, out: &mut Vec<Adjoint>) {
         if !self.is_declared(var) {
-            self.need(var);
+            if self.body.var(var).kind != crate::ir::Kind::Copy {
+                self.need(var);
+            }
             out.push(Adjoint::Zero(var));
             self.declare(var);
         }
@@ -402,6 +409,7 @@ impl<'a> Planner<'a> {
                     counter: l.counter,
                     carries,
                     body,
+                    body_block: l.body,
                 });
                 // The adjoint left at the start of the first iteration is the initial value's.
                 for c in &l.carried {

@@ -24,6 +24,40 @@ pub trait Differentiable {
     }
 }
 
+/// A zero adjoint that needs no value to take its shape from: scalars and fixed-size
+/// arrays. (`-0.0` for floats, like [`Differentiable::zero_adjoint`].)
+pub trait FixedZero: Sized {
+    /// The zero.
+    fn fixed_zero() -> Self;
+}
+
+impl FixedZero for f32 {
+    #[inline(always)]
+    fn fixed_zero() -> f32 {
+        -0.0
+    }
+}
+
+impl FixedZero for f64 {
+    #[inline(always)]
+    fn fixed_zero() -> f64 {
+        -0.0
+    }
+}
+
+impl<T: FixedZero, const N: usize> FixedZero for [T; N] {
+    #[inline(always)]
+    fn fixed_zero() -> Self {
+        core::array::from_fn(|_| T::fixed_zero())
+    }
+}
+
+/// The starting value of the adjoint of a scalar (or fixed-size array) intermediate.
+#[inline(always)]
+pub fn zero<T: FixedZero>() -> T {
+    T::fixed_zero()
+}
+
 /// Adding one adjoint into another (the total-derivative chain rule), and clearing one.
 pub trait Accumulate {
     /// `self += other`.

@@ -35,5 +35,7 @@ pub mod index;
 mod real;
 pub mod scalar;
 
-pub use adjoint::{accumulate, one, zero_adjoint, zeros_like, Accumulate, Differentiable};
+pub use adjoint::{
+    accumulate, one, zero, zero_adjoint, zeros_like, Accumulate, Differentiable, FixedZero,
+};
 pub use real::Real;

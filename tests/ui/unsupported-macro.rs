@@ -1,5 +1,6 @@
-// A macro other than printing or assertions (`vec!`): the macro sees only its tokens, not
-// what its expansion computes, so it cannot differentiate through it.
+// `vec![x, 2.0 * x]`: a vector literal of differentiated values. `vec!` is a macro, whose
+// expansion #[differentiate] cannot see; only `vec![0.0; n]` followed by index writes is
+// supported. (Other macros, such as `dbg!`, are in several-errors-at-once.rs.)
 use tapeless::differentiate;
 
 #[differentiate]

@@ -5,7 +5,7 @@ use quote::ToTokens;
 use syn::{Expr, Ident, Pat};
 
 use super::syntax::{self, Mentions};
-use super::{End, Frame, Iteration, Lowerer};
+use super::{End, Iteration, Lowerer};
 use crate::ir::{Adaptor, Arg, Form, Kind, Op, Operand};
 use crate::parse::scalar_float;
 use crate::rules;
@@ -246,13 +246,7 @@ impl Lowerer<'_> {
 
     /// `{ stmts; tail }` used as a value.
     pub(super) fn block_value(&mut self, block: &syn::Block) -> Option<Arg> {
-        let value = self.seq(
-            &[Frame {
-                stmts: &block.stmts,
-                scoped: true,
-            }],
-            End::Value,
-        )?;
+        let value = self.seq(&[self.frame_here(&block.stmts, true)], End::Value)?;
         Some(Arg {
             value,
             borrowed: false,

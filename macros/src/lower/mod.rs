@@ -45,10 +45,6 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         current: TOP,
         scopes: vec![HashMap::new()],
         loops: Vec::new(),
-        memory: syntax::assigned_in_block(block)
-            .indexed
-            .into_iter()
-            .collect(),
         failed: HashSet::new(),
         reductions: 0,
         errors,
@@ -68,6 +64,7 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
     let ret = lowerer.seq(
         &[Frame {
             stmts: &block.stmts,
+            depth: 1,
             scoped: false,
         }],
         End::Function,
@@ -101,10 +98,12 @@ const PASSTHROUGH_MACROS: &[&str] = &[
 const RETURNED: &str = "#returned";
 const RETURN_VALUE: &str = "#return";
 
-/// Statements to lower, in a scope of their own or not.
+/// Statements to lower: they run at scope depth `depth` (the scopes above it belong to
+/// statements that ended before them), in a scope of their own if `scoped`.
 #[derive(Clone, Copy)]
 struct Frame<'f> {
     stmts: &'f [SynStmt],
+    depth: usize,
     scoped: bool,
 }
 
@@ -123,6 +122,9 @@ enum End {
 
 struct LoopContext {
     carried: Vec<String>,
+    /// The scope depth outside the body: where the carried variables are declared (a
+    /// `let` of the same name inside the body shadows them only there).
+    depth: usize,
 }
 
 struct Lowerer<'e> {
@@ -132,8 +134,6 @@ struct Lowerer<'e> {
     /// Source name → current version, innermost scope last.
     scopes: Vec<HashMap<String, VarId>>,
     loops: Vec<LoopContext>,
-    /// Names written by index somewhere in the function: arrays kept as memory.
-    memory: HashSet<String>,
     /// Names whose definition was rejected: their uses are not reported again.
     failed: HashSet<String>,
     /// Counts desugared reductions (`.sum()`), to name their accumulators.
@@ -174,7 +174,15 @@ impl Lowerer<'_> {
     }
 
     fn lookup(&self, name: &str) -> Option<VarId> {
-        self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+        self.lookup_within(name, self.scopes.len())
+    }
+
+    /// The binding of `name` in the outermost `depth` scopes.
+    fn lookup_within(&self, name: &str, depth: usize) -> Option<VarId> {
+        self.scopes[..depth.min(self.scopes.len())]
+            .iter()
+            .rev()
+            .find_map(|s| s.get(name).copied())
     }
 
     /// `let name = ..`: a new binding in the innermost scope.
@@ -308,27 +316,47 @@ impl Lowerer<'_> {
     // ---- sequences and exits -------------------------------------------------------
 
     /// Lowers the statements of `frames` in order and ends the sequence as `end` says; the
-    /// value of a value-producing sequence is returned.
+    /// value of a value-producing sequence is returned. The scope depth is the same after
+    /// it as before.
     fn seq(&mut self, frames: &[Frame<'_>], end: End) -> Option<Operand> {
+        let entry = self.scopes.len();
+        let result = self.run_frames(frames, end);
+        self.scopes.truncate(entry.max(1));
+        while self.scopes.len() < entry {
+            self.scopes.push(HashMap::new());
+        }
+        result
+    }
+
+    fn run_frames(&mut self, frames: &[Frame<'_>], end: End) -> Option<Operand> {
         let Some((first, others)) = frames.split_first() else {
             return self.finish(end);
         };
+        // The frames before this one have ended: their scopes are gone.
+        self.scopes.truncate(first.depth.max(1));
         if first.scoped {
             self.scopes.push(HashMap::new());
         }
-        let result = self.frame(first, others, end);
-        if first.scoped {
-            self.scopes.pop();
+        self.frame(first, others, end)
+    }
+
+    /// A frame at the current depth.
+    fn frame_here<'f>(&self, stmts: &'f [SynStmt], scoped: bool) -> Frame<'f> {
+        Frame {
+            stmts,
+            depth: self.scopes.len(),
+            scoped,
         }
-        result
     }
 
     fn frame(&mut self, frame: &Frame<'_>, others: &[Frame<'_>], end: End) -> Option<Operand> {
         let stmts = frame.stmts;
         for (i, stmt) in stmts.iter().enumerate() {
+            let here = self.scopes.len();
             let rest = |_: ()| -> Vec<Frame<'_>> {
                 std::iter::once(Frame {
                     stmts: &stmts[i + 1..],
+                    depth: here,
                     scoped: false,
                 })
                 .chain(others.iter().copied())
@@ -348,36 +376,33 @@ impl Lowerer<'_> {
                             || end == End::LoopBody
                             || end == End::Unit) =>
                 {
-                    let mut frames = vec![Frame {
-                        stmts: &b.block.stmts,
-                        scoped: true,
-                    }];
+                    let mut frames = vec![self.frame_here(&b.block.stmts, true)];
                     frames.extend(rest(()));
-                    return self.seq(&frames, end);
+                    return self.run_frames(&frames, end);
                 }
                 SynStmt::Expr(Expr::If(expr_if), _) if syntax::exits_of_stmt(stmt).any() => {
                     return self.exiting_if(expr_if, &rest(()), end);
                 }
                 SynStmt::Expr(Expr::Match(m), _) if syntax::exits_of_stmt(stmt).any() => {
                     let chain = self.match_chain(m)?;
-                    let mut frames = vec![Frame {
-                        stmts: std::slice::from_ref(&chain),
-                        scoped: true,
-                    }];
+                    let mut frames = vec![self.frame_here(std::slice::from_ref(&chain), true)];
                     frames.extend(rest(()));
-                    return self.seq(&frames, end);
-                }
-                SynStmt::Expr(expr, None)
-                    if is_tail && matches!(end, End::Function | End::Value) =>
-                {
-                    return self.expr(expr).map(|a| a.value);
+                    return self.run_frames(&frames, end);
                 }
                 SynStmt::Expr(Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_), _)
                     if syntax::exits_of_stmt(stmt).ret =>
                 {
                     // A `return` inside the loop: after the loop, return if it did.
-                    self.stmt(stmt);
+                    self.expr_stmt(match stmt {
+                        SynStmt::Expr(e, _) => e,
+                        _ => return None,
+                    });
                     return self.return_if_returned(&rest(()), end);
+                }
+                SynStmt::Expr(expr, None)
+                    if is_tail && matches!(end, End::Function | End::Value) =>
+                {
+                    return self.expr(expr).map(|a| a.value);
                 }
                 _ if syntax::exits_of_stmt(stmt).any() => {
                     self.errors.at(
@@ -385,10 +410,20 @@ impl Lowerer<'_> {
                         "`break`, `continue` and `return` are supported directly in a loop body or a function body, or in the branches of an `if` or `match` there; move it out of this expression",
                     );
                 }
+                SynStmt::Local(local) => {
+                    // An array written by index later in this block is memory.
+                    let memory = local_name(local).is_some_and(|name| {
+                        syntax::written_by_index(&stmts[i + 1..], &name)
+                            || others
+                                .iter()
+                                .any(|f| syntax::written_by_index(f.stmts, &name))
+                    });
+                    self.local(local, memory);
+                }
                 _ => self.stmt(stmt),
             }
         }
-        self.seq(others, end)
+        self.run_frames(others, end)
     }
 
     /// The end of a sequence that did not exit explicitly.
@@ -427,7 +462,7 @@ impl Lowerer<'_> {
         context
             .carried
             .iter()
-            .map(|name| match self.lookup(name) {
+            .map(|name| match self.lookup_within(name, context.depth) {
                 Some(var) => Operand::Var(var),
                 None => Operand::Const(syn::parse_quote!(0.0)),
             })
@@ -503,6 +538,11 @@ impl Lowerer<'_> {
         let (Some(flag), Some(value)) = (self.lookup(RETURNED), self.lookup(RETURN_VALUE)) else {
             return None;
         };
+        if end == End::Function && rest.iter().all(|f| f.stmts.is_empty()) {
+            // The loop is the function's tail (`loop { .. return v; }`): it only ends by
+            // returning.
+            return Some(Operand::Var(value));
+        }
         let then_block = self.new_block(false);
         let then_value = self.in_block(then_block, |s| match end {
             End::Function => Some(Operand::Var(value)),
@@ -567,7 +607,7 @@ impl Lowerer<'_> {
     ) -> Option<Operand> {
         if !matches!(end, End::Function | End::LoopBody) {
             self.errors.at(
-                &expr_if.if_token,
+                expr_if.if_token,
                 "`break`, `continue` and `return` are supported in an `if` directly in a loop body or the function body",
             );
             return None;
@@ -576,10 +616,7 @@ impl Lowerer<'_> {
         let snapshot = self.scopes.clone();
         let then_block = self.new_block(false);
         let then_value = self.in_block(then_block, |s| {
-            let mut frames = vec![Frame {
-                stmts: &expr_if.then_branch.stmts,
-                scoped: true,
-            }];
+            let mut frames = vec![s.frame_here(&expr_if.then_branch.stmts, true)];
             frames.extend_from_slice(rest);
             s.seq(&frames, end)
         });
@@ -593,10 +630,7 @@ impl Lowerer<'_> {
         };
         let else_block = self.new_block(false);
         let else_value = self.in_block(else_block, |s| {
-            let mut frames = vec![Frame {
-                stmts: &else_stmts,
-                scoped: true,
-            }];
+            let mut frames = vec![s.frame_here(&else_stmts, true)];
             frames.extend_from_slice(rest);
             s.seq(&frames, end)
         });
@@ -661,14 +695,15 @@ impl Lowerer<'_> {
 
     fn stmt(&mut self, stmt: &SynStmt) {
         match stmt {
-            SynStmt::Local(local) => self.local(local),
+            SynStmt::Local(local) => self.local(local, false),
             SynStmt::Item(item) => self.push(Stmt::Item(item.clone())),
             SynStmt::Macro(m) => self.macro_stmt(&m.mac),
             SynStmt::Expr(expr, _) => self.expr_stmt(expr),
         }
     }
 
-    fn local(&mut self, local: &syn::Local) {
+    /// `let` (a `memory` array is written by index later in its block).
+    fn local(&mut self, local: &syn::Local, memory: bool) {
         let (ident, mutable, ty) = match &local.pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                 (&p.ident, p.mutability.is_some(), None)
@@ -700,7 +735,6 @@ impl Lowerer<'_> {
         }
         match self.expr(&init.expr) {
             Some(value) => {
-                let memory = self.memory.contains(&ident.to_string());
                 let var = self.define(ident, ty, value, init.expr.to_token_stream(), memory);
                 self.vars[var.0].mutable |= mutable;
                 if memory {
@@ -802,7 +836,10 @@ impl Lowerer<'_> {
                     return;
                 };
                 if let Some(value) = self.expr(&assign.right) {
-                    if self.memory.contains(&target.to_string()) {
+                    if self
+                        .lookup(&target.to_string())
+                        .is_some_and(|v| self.vars[v.0].memory)
+                    {
                         self.errors.at(expr, format!("`{target}` is written by index elsewhere, so it cannot also be reassigned whole; write its elements instead"));
                         return;
                     }
@@ -853,6 +890,10 @@ impl Lowerer<'_> {
                 self.assign(&target.to_string(), var);
             }
             Expr::Macro(m) => self.macro_stmt(&m.mac),
+            Expr::Block(b) if b.label.is_none() => {
+                let frame = self.frame_here(&b.block.stmts, true);
+                self.seq(&[frame], End::Unit);
+            }
             Expr::If(i) => {
                 self.if_expr(i, false);
             }
@@ -1027,13 +1068,7 @@ impl Lowerer<'_> {
 
         let then_block = self.new_block(false);
         let then_value = self.in_block(then_block, |s| {
-            s.seq(
-                &[Frame {
-                    stmts: &expr_if.then_branch.stmts,
-                    scoped: true,
-                }],
-                end,
-            )
+            s.seq(&[s.frame_here(&expr_if.then_branch.stmts, true)], end)
         });
         let then_scopes = std::mem::replace(&mut self.scopes, snapshot.clone());
 
@@ -1047,13 +1082,7 @@ impl Lowerer<'_> {
                 None
             }
             Some((_, e)) => match &**e {
-                Expr::Block(b) => s.seq(
-                    &[Frame {
-                        stmts: &b.block.stmts,
-                        scoped: true,
-                    }],
-                    end,
-                ),
+                Expr::Block(b) => s.seq(&[s.frame_here(&b.block.stmts, true)], end),
                 Expr::If(nested) => s.if_expr(nested, want_value).map(|a| a.value),
                 other => s.expr(other).map(|a| a.value),
             },
@@ -1217,7 +1246,7 @@ impl Lowerer<'_> {
         let mut candidates: Vec<String> = assigned
             .names
             .into_iter()
-            .filter(|n| self.lookup(n).is_some() && !self.memory.contains(n))
+            .filter(|n| self.lookup(n).is_some_and(|v| !self.vars[v.0].memory))
             .collect();
         if exits.ret {
             candidates.extend([RETURNED.to_string(), RETURN_VALUE.to_string()]);
@@ -1237,7 +1266,11 @@ impl Lowerer<'_> {
         exits: syntax::Exits,
         _origin: &TokenStream,
     ) -> Vec<String> {
-        let needs_counter = exits.any() || !matches!(spec, LoopSpec::For(_));
+        // The reverse sweep replays a range backwards only when it can reverse it exactly
+        // (`(a..b).rev()`); a loop that can stop early, or steps (`.step_by(k)`: not
+        // reversible for every integer type), counts its iterations and saves its index.
+        let steps = matches!(spec, LoopSpec::For(it) if it.adaptors.iter().any(|a| matches!(a, crate::ir::Adaptor::StepBy(_))));
+        let needs_counter = exits.any() || steps || !matches!(spec, LoopSpec::For(_));
         let counter = needs_counter.then(|| self.new_temp("iterations", Kind::Copy));
         let inits: Vec<(String, VarId)> = carried
             .iter()
@@ -1255,6 +1288,7 @@ impl Lowerer<'_> {
             }
             s.loops.push(LoopContext {
                 carried: inits.iter().map(|(n, _)| n.clone()).collect(),
+                depth: s.scopes.len(),
             });
             s.scopes.push(HashMap::new());
             let header = s.loop_body(spec, body);
@@ -1305,10 +1339,7 @@ impl Lowerer<'_> {
     /// The body of a loop, in its block: the header's per-iteration bindings, then the
     /// statements, every path ending in a `Next`.
     fn loop_body(&mut self, spec: &LoopSpec<'_>, body: &syn::Block) -> Option<Header> {
-        let frames = [Frame {
-            stmts: &body.stmts,
-            scoped: true,
-        }];
+        let frames = [self.frame_here(&body.stmts, true)];
         match spec {
             LoopSpec::For(iteration) => {
                 let index = match &iteration.index {
@@ -1370,11 +1401,25 @@ impl Lowerer<'_> {
     }
 }
 
+/// The name a `let` binds, if it is a plain name.
+fn local_name(local: &syn::Local) -> Option<String> {
+    match &local.pat {
+        Pat::Ident(p) => Some(p.ident.to_string()),
+        Pat::Type(t) => match &*t.pat {
+            Pat::Ident(p) => Some(p.ident.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The identifier of a source variable's name (none for the return slots).
 fn source_ident(name: &str) -> Option<Ident> {
     (!name.starts_with('#')).then(|| Ident::new(name, Span::call_site()))
 }
 
+// IR nodes live for one expansion; their size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum LoopSpec<'a> {
     For(Iteration),
     While(&'a Expr),

@@ -54,6 +54,15 @@ pub fn root_of_place(place: &Expr) -> (Option<String>, bool) {
     }
 }
 
+/// Whether `stmts` write `name` by index (`name[i] = ..`, `name[i] += ..`).
+pub fn written_by_index(stmts: &[syn::Stmt], name: &str) -> bool {
+    let mut found = Assigned::default();
+    for stmt in stmts {
+        found.visit_stmt(stmt);
+    }
+    found.indexed.iter().any(|n| n == name)
+}
+
 pub fn assigned_in_block(block: &syn::Block) -> Assigned {
     let mut found = Assigned::default();
     found.visit_block(block);

@@ -56,35 +56,32 @@ fn rosenbrock_vjp(x: &[f64], seed: f64) -> (f64, RosenbrockGrad) {
         let t7 = x[i];
         let b = 1.0 - t7;
         let t8 = 100.0 * a;
-        let t9 = t8 * a;
-        let t10 = b * b;
-        let t11 = t9 + t10;
         let mut d_s_2 = d_s_1_next;
         ::tapeless::__private::add_vjp_lhs(&mut d_s_1, &d_s_2);
-        let mut d_t11 = ::tapeless::__private::zero_adjoint(&t11);
+        let mut d_t11 = ::tapeless::__private::zero();
         ::tapeless::__private::add_vjp_rhs(&mut d_t11, &d_s_2);
-        let mut d_t9 = ::tapeless::__private::zero_adjoint(&t9);
+        let mut d_t9 = ::tapeless::__private::zero();
         ::tapeless::__private::add_vjp_lhs(&mut d_t9, &d_t11);
-        let mut d_t10 = ::tapeless::__private::zero_adjoint(&t10);
+        let mut d_t10 = ::tapeless::__private::zero();
         ::tapeless::__private::add_vjp_rhs(&mut d_t10, &d_t11);
-        let mut d_b = ::tapeless::__private::zero_adjoint(&b);
+        let mut d_b = ::tapeless::__private::zero();
         ::tapeless::__private::mul_vjp_lhs(&mut d_b, &b, &d_t10);
         ::tapeless::__private::mul_vjp_rhs(&mut d_b, &b, &d_t10);
-        let mut d_t8 = ::tapeless::__private::zero_adjoint(&t8);
+        let mut d_t8 = ::tapeless::__private::zero();
         ::tapeless::__private::mul_vjp_lhs(&mut d_t8, &a, &d_t9);
-        let mut d_a = ::tapeless::__private::zero_adjoint(&a);
+        let mut d_a = ::tapeless::__private::zero();
         ::tapeless::__private::mul_vjp_rhs(&mut d_a, &t8, &d_t9);
         ::tapeless::__private::mul_vjp_rhs(&mut d_a, &100.0, &d_t8);
-        let mut d_t7 = ::tapeless::__private::zero_adjoint(&t7);
+        let mut d_t7 = ::tapeless::__private::zero();
         ::tapeless::__private::sub_vjp_rhs(&mut d_t7, &d_b);
         ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t7);
-        let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
+        let mut d_t3 = ::tapeless::__private::zero();
         ::tapeless::__private::sub_vjp_lhs(&mut d_t3, &d_a);
-        let mut d_t6 = ::tapeless::__private::zero_adjoint(&t6);
+        let mut d_t6 = ::tapeless::__private::zero();
         ::tapeless::__private::sub_vjp_rhs(&mut d_t6, &d_a);
-        let mut d_t4 = ::tapeless::__private::zero_adjoint(&t4);
+        let mut d_t4 = ::tapeless::__private::zero();
         ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &t5, &d_t6);
-        let mut d_t5 = ::tapeless::__private::zero_adjoint(&t5);
+        let mut d_t5 = ::tapeless::__private::zero();
         ::tapeless::__private::mul_vjp_rhs(&mut d_t5, &t4, &d_t6);
         ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t5);
         ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t4);
@@ -115,11 +112,16 @@ fn power_grad(x: f64, n: usize) -> (f64, PowerGrad) {
 ///The value of [`power`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `power` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn power_vjp(x: f64, n: usize, seed: f64) -> (f64, PowerGrad) {
-    let mut saved_p_1 = ::tapeless::__private::Vec::new();
     let p = 1.0;
     let mut p_1 = p;
+    let mut step: usize = 0;
+    let mut saved_p_1 = ::tapeless::__private::vec![
+        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0..n))
+        .0
+    ];
     for i in 0..n {
-        saved_p_1.push(p_1);
+        step += 1;
+        saved_p_1[step - 1] = p_1;
         let p_2 = p_1 * x;
         p_1 = p_2;
     }
@@ -127,8 +129,9 @@ fn power_vjp(x: f64, n: usize, seed: f64) -> (f64, PowerGrad) {
     let mut d_p_1_1 = seed;
     let mut d_p_1_next = d_p_1_1;
     for i in (0..n).rev() {
+        step -= 1;
         let mut d_p_1 = ::tapeless::__private::zero_adjoint(&d_p_1_next);
-        let p_1 = saved_p_1.pop().unwrap();
+        let p_1 = saved_p_1[step];
         let mut d_p_2 = d_p_1_next;
         ::tapeless::__private::mul_vjp_lhs(&mut d_p_1, &x, &d_p_2);
         ::tapeless::__private::mul_vjp_rhs(&mut d_x, &p_1, &d_p_2);
@@ -183,9 +186,8 @@ fn piecewise_vjp(x: f64, seed: f64) -> (f64, PiecewiseGrad) {
             ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t3);
             ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t3);
         } else {
-            let t4 = 2.0 * x;
             let mut d_t5 = d_t6;
-            let mut d_t4 = ::tapeless::__private::zero_adjoint(&t4);
+            let mut d_t4 = ::tapeless::__private::zero();
             ::tapeless::__private::sub_vjp_lhs(&mut d_t4, &d_t5);
             ::tapeless::__private::mul_vjp_rhs(&mut d_x, &2.0, &d_t4);
         }

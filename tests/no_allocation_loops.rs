@@ -1,0 +1,321 @@
+//! Loops cost no allocation when the reverse sweep can replay them without a record.
+//!
+//! A loop is reversed by running its range backwards and recomputing, in each iteration,
+//! what the derivative rules read. Only a value that the loop overwrites and a rule still
+//! needs (a carried value read by a multiplication, say) is pushed on a stack, which lives
+//! on the heap. So straight-line code, fixed-size arrays (`[f64; N]` parameters, local
+//! `[0.0; N]`), and loops that overwrite nothing the rules need (a sum of squares,
+//! Rosenbrock) have gradients that allocate nothing; `xⁿ` by repeated multiplication saves
+//! its running product once per iteration, and does allocate.
+//!
+//! A counting global allocator (wrapping `System`) counts the allocations made by the
+//! current thread only, so the test harness's other threads cannot disturb a measurement.
+
+// Index loops are the subject of these tests.
+#![allow(clippy::needless_range_loop)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+
+use tapeless::differentiate;
+
+struct CountingAllocator;
+
+thread_local! {
+    /// Allocations (`alloc`, `alloc_zeroed` and `realloc`) made by this thread. `const`
+    /// initialisation and a type without `Drop`: reading it never allocates itself.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    // `try_with`: during thread teardown the slot may be gone; those allocations are not
+    // part of any measurement.
+    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+}
+
+// SAFETY: every method forwards to `System` unchanged; counting touches only a
+// thread-local `Cell` and never allocates.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        System.alloc(layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        System.alloc_zeroed(layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        System.realloc(ptr, layout, new_size)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Allocations made so far by the current thread.
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Runs `f` and returns its result with the number of allocations it made on this thread.
+fn count_allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = allocations();
+    let result = black_box(f());
+    let after = allocations();
+    (result, after - before)
+}
+
+#[test]
+fn the_counter_counts() {
+    // Without this, a counter that never counts would make every test below pass.
+    let (v, n) = count_allocations(|| Vec::<f64>::with_capacity(10));
+    assert_eq!(n, 1, "Vec::with_capacity(10) was not counted");
+    drop(v);
+    // Growing a vector one element at a time reallocates: counted too.
+    let (v, n) = count_allocations(|| {
+        let mut v = Vec::new();
+        for i in 0..100 {
+            v.push(black_box(i as f64));
+        }
+        v
+    });
+    assert!(n >= 2, "pushing 100 elements counted {n} allocations");
+    drop(v);
+    let (boxed, n) = count_allocations(|| Box::new(black_box(3.0_f64)));
+    assert_eq!(n, 1);
+    assert_eq!(*boxed, 3.0);
+    // The count is per thread: a thousand allocations on another thread are not seen here
+    // (spawning the thread may allocate a few times on this one).
+    let (_, n) = count_allocations(|| {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 0..1000 {
+                    drop(black_box(Box::new(i)));
+                }
+            });
+        })
+    });
+    assert!(
+        n < 100,
+        "another thread's allocations were counted here ({n})"
+    );
+}
+
+// ---- straight-line code --------------------------------------------------------------
+
+#[differentiate]
+fn straight_line(x: f64, y: f64) -> f64 {
+    let a = x * y + (x - y).sin();
+    let b = a.exp().ln_1p() * y;
+    if a > b {
+        a * b
+    } else {
+        a - b
+    }
+}
+
+#[test]
+fn straight_line_code_and_a_branch_do_not_allocate() {
+    for (x, y) in [(0.3, -1.2), (1.7, 0.4), (-0.9, 2.2)] {
+        let ((value, grad), n) =
+            count_allocations(|| straight_line_grad(black_box(x), black_box(y)));
+        assert_eq!(n, 0, "straight_line_grad allocated {n} times");
+        assert_eq!(value, straight_line(x, y));
+        assert!(grad.x.is_finite() && grad.y.is_finite());
+        let ((_, vjp), n) =
+            count_allocations(|| straight_line_vjp(black_box(x), black_box(y), 2.0));
+        assert_eq!(n, 0, "straight_line_vjp allocated {n} times");
+        assert!(vjp.x.is_finite());
+    }
+}
+
+// ---- fixed-size arrays and loops that overwrite nothing needed ---------------------------
+
+/// A sum of squares over a fixed-size array: the accumulator's update (`+`) reads nothing
+/// the loop overwrites, and `x[i]` is read again in the reverse loop.
+#[differentiate]
+fn sum_of_squares(x: &[f64; 16]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..16 {
+        s += x[i] * x[i];
+    }
+    s
+}
+
+#[differentiate]
+fn rosenbrock8(x: [f64; 8]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..7 {
+        let a = x[i + 1] - x[i] * x[i];
+        let b = 1.0 - x[i];
+        s += 100.0 * a * a + b * b;
+    }
+    s
+}
+
+/// Nested loops over `[[f64; 3]; 3]` and `[f64; 3]`: the quadratic form xᵀ M x.
+#[differentiate]
+fn quadratic_form(m: &[[f64; 3]; 3], x: &[f64; 3]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..3 {
+        for j in 0..3 {
+            s += x[i] * m[i][j] * x[j];
+        }
+    }
+    s
+}
+
+/// A local `[0.0; 4]` written in a loop (from parameters only) and read after it.
+#[differentiate]
+fn squares_then_pairs(x: &[f64; 4]) -> f64 {
+    let mut a = [0.0; 4];
+    for i in 0..4 {
+        a[i] = x[i] * x[i];
+    }
+    a[0] * a[1] + a[2] * a[3]
+}
+
+/// A local array written and overwritten in straight-line code.
+#[differentiate]
+fn local_array_straight_line(x: f64, y: f64) -> f64 {
+    let mut a = [0.0; 3];
+    a[0] = x * y;
+    a[1] = a[0] + y;
+    a[2] = a[1] * a[0];
+    a[0] = a[2].sin();
+    a[0] + a[1] * a[2]
+}
+
+/// A loop with `.rev()`, `.step_by(2)` and a branch on the index, over an array.
+#[differentiate]
+fn alternating(x: &[f64; 8]) -> f64 {
+    let mut s = 0.0;
+    for i in (0..8).rev().step_by(2) {
+        if i % 4 == 1 {
+            s += x[i].sin();
+        } else {
+            s -= x[i] * x[0];
+        }
+    }
+    s
+}
+
+#[test]
+fn fixed_size_arrays_and_replayable_loops_do_not_allocate() {
+    let x16: [f64; 16] = core::array::from_fn(|i| (i as f64 * 0.37).cos());
+    let ((value, grad), n) = count_allocations(|| sum_of_squares_grad(black_box(&x16)));
+    assert_eq!(n, 0, "sum_of_squares_grad allocated {n} times");
+    assert_eq!(value, sum_of_squares(&x16));
+    assert_eq!(grad.x, x16.map(|v| 2.0 * v));
+
+    let x8: [f64; 8] = core::array::from_fn(|i| 1.2 * (i as f64 * 0.9).sin());
+    let ((value, grad), n) = count_allocations(|| rosenbrock8_grad(black_box(x8)));
+    assert_eq!(n, 0, "rosenbrock8_grad allocated {n} times");
+    assert_eq!(value, rosenbrock8(x8));
+    assert!(grad.x.iter().all(|g| g.is_finite()));
+    let ((_, vjp), n) = count_allocations(|| rosenbrock8_vjp(black_box(x8), 0.5));
+    assert_eq!(n, 0, "rosenbrock8_vjp allocated {n} times");
+    assert!(vjp.x.iter().all(|g| g.is_finite()));
+
+    let m = [[1.0, 2.0, 0.5], [0.1, -1.0, 0.3], [0.7, 0.2, 0.9]];
+    let v = [0.4, -0.6, 1.1];
+    let ((value, grad), n) =
+        count_allocations(|| quadratic_form_grad(black_box(&m), black_box(&v)));
+    assert_eq!(n, 0, "quadratic_form_grad allocated {n} times");
+    assert_eq!(value, quadratic_form(&m, &v));
+    // ∂/∂M = x xᵀ.
+    assert_eq!(grad.m, [0, 1, 2].map(|i| [0, 1, 2].map(|j| v[i] * v[j])));
+    assert!(grad.x.iter().all(|g| g.is_finite()));
+
+    let x4 = [0.5, -1.5, 2.0, 0.25];
+    let ((value, grad), n) = count_allocations(|| squares_then_pairs_grad(black_box(&x4)));
+    assert_eq!(n, 0, "squares_then_pairs_grad allocated {n} times");
+    assert_eq!(value, squares_then_pairs(&x4));
+    let [a, b, c, d] = x4;
+    assert_eq!(
+        grad.x,
+        [
+            2.0 * a * b * b,
+            2.0 * b * a * a,
+            2.0 * c * d * d,
+            2.0 * d * c * c
+        ]
+    );
+
+    let ((value, grad), n) =
+        count_allocations(|| local_array_straight_line_grad(black_box(0.7), black_box(-1.3)));
+    assert_eq!(n, 0, "local_array_straight_line_grad allocated {n} times");
+    assert_eq!(value, local_array_straight_line(0.7, -1.3));
+    assert!(grad.x.is_finite() && grad.y.is_finite());
+
+    let ((value, grad), n) = count_allocations(|| alternating_grad(black_box(&x8)));
+    assert_eq!(n, 0, "alternating_grad allocated {n} times");
+    assert_eq!(value, alternating(&x8));
+    assert!(grad.x.iter().all(|g| g.is_finite()));
+}
+
+#[test]
+fn many_gradient_steps_on_an_array_do_not_allocate() {
+    // Gradient descent on Rosenbrock in 8 dimensions: thousands of gradients, no heap.
+    let ((x, loss), n) = count_allocations(|| {
+        let mut x = [0.0_f64; 8];
+        for _ in 0..5_000 {
+            let (_, grad) = rosenbrock8_grad(black_box(x));
+            for i in 0..8 {
+                x[i] -= 5e-4 * grad.x[i];
+            }
+        }
+        (x, rosenbrock8(x))
+    });
+    assert_eq!(n, 0, "5 000 gradient steps allocated {n} times");
+    assert!(
+        loss < rosenbrock8([0.0; 8]),
+        "descent did not descend: {loss} at {x:?}"
+    );
+}
+
+// ---- for contrast: a loop that saves a value per iteration ------------------------------
+
+/// `p *= x` reads the running product, which the next iteration overwrites: the forward
+/// sweep pushes it on a stack each iteration, and the reverse sweep pops it.
+#[differentiate]
+fn power(x: f64, n: usize) -> f64 {
+    let mut p = 1.0;
+    for _ in 0..n {
+        p *= x;
+    }
+    p
+}
+
+#[test]
+fn repeated_multiplication_saves_the_running_product_and_allocates() {
+    // Zero iterations push nothing: an empty stack does not allocate.
+    let ((value, grad), n) = count_allocations(|| power_grad(black_box(1.3), black_box(0)));
+    assert_eq!(n, 0, "power_grad(x, 0) allocated {n} times");
+    assert_eq!((value, grad.x), (1.0, 0.0));
+
+    // Seven iterations: the stack of seven running products is on the heap.
+    let ((value, grad), n) = count_allocations(|| power_grad(black_box(1.3), black_box(7)));
+    assert!(
+        n >= 1,
+        "power_grad(x, 7) saved its running products without allocating?"
+    );
+    assert_eq!(value, power(1.3, 7));
+    assert!((grad.x - 7.0 * 1.3_f64.powi(6)).abs() < 1e-12);
+
+    // The cost grows with the trip count (the stack holds one value per iteration).
+    let (_, small) = count_allocations(|| power_grad(black_box(1.0001), black_box(7)));
+    let (_, large) = count_allocations(|| power_grad(black_box(1.0001), black_box(10_000)));
+    assert!(
+        small >= 1 && large >= small,
+        "7 iterations: {small}, 10 000: {large}"
+    );
+}
