@@ -251,6 +251,7 @@ fn foreign_message(form: &Form, sig: &Signature) -> String {
             quote::quote!(#ty)
         ),
         Form::Index => "indexing has no derivative rule here".to_string(),
+        Form::Copy => "a copy has no derivative rule here".to_string(),
         Form::VecRepeat => "`vec![value; n]` of a value that depends on a differentiated parameter is not supported; start from `vec![0.0; n]` and write its elements by index".to_string(),
     }
 }

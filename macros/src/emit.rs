@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, ToTokens};
+use syn::ext::IdentExt;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, FnArg, Pat};
 
@@ -164,7 +165,7 @@ impl<'a> Emitter<'a> {
                 (_, Some(phi)) if phi.0 < names.len() => names[phi.0].clone(),
                 // Parameters keep their (user-spanned) identifiers.
                 (Some(ident), _) if body.params.contains(&id) => ident.clone(),
-                (Some(ident), _) if ident.to_string().starts_with("__tapeless_") => {
+                (Some(ident), _) if ident.unraw().to_string().starts_with("__tapeless_") => {
                     let stem = ident.to_string()["__tapeless_".len()..]
                         .trim_end_matches(|c: char| c.is_ascii_digit())
                         .replace("match", "scrutinee");
@@ -174,9 +175,9 @@ impl<'a> Emitter<'a> {
                     let version = versions.entry(ident.to_string()).or_insert(0);
                     *version += 1;
                     if *version == 1 {
-                        Ident::new(&ident.to_string(), Span::call_site())
+                        crate::lower::ident(&ident.to_string())
                     } else {
-                        namer.claim(&format!("{ident}_{}", *version - 1))
+                        namer.claim(&format!("{}_{}", ident.unraw(), *version - 1))
                     }
                 }
                 (None, _) if var.stem == "t" => namer.claim_numbered("t", &mut temporaries),
@@ -190,16 +191,16 @@ impl<'a> Emitter<'a> {
             let id = VarId(i);
             let differentiated_param = body.params.contains(&id);
             if activity.is_active(id) || differentiated_param || var.memory {
-                adjoints.insert(id, namer.claim(&format!("d_{}", names[i])));
+                adjoints.insert(id, namer.claim(&format!("d_{}", names[i].unraw())));
             }
             if storage_of.values().any(|phi| *phi == id) {
-                carries.insert(id, namer.claim(&format!("d_{}_next", names[i])));
+                carries.insert(id, namer.claim(&format!("d_{}_next", names[i].unraw())));
             }
         }
         let stacks = sweep
             .saved
             .iter()
-            .map(|v| (*v, namer.claim(&format!("saved_{}", names[v.0]))))
+            .map(|v| (*v, namer.claim(&format!("saved_{}", names[v.0].unraw()))))
             .collect();
         let nth = namer.claim("k");
         let mut fixed = HashMap::new();
@@ -382,6 +383,20 @@ impl<'a> Emitter<'a> {
 
     fn form(&self, form: &Form, args: &[Arg]) -> TokenStream {
         match form {
+            // A comparison takes its operands by reference itself: values as they are, a
+            // reference dereferenced (`*x > 0.0` for `x: &f64`).
+            Form::Binary(op) if is_comparison(op) => {
+                let operand = |a: &Arg| match (&a.value, a.borrowed) {
+                    (Operand::Var(v), false) if self.body.var(*v).kind == Kind::Ref => {
+                        let name = self.name(*v);
+                        quote!((*#name))
+                    }
+                    (value, false) => self.plain_operand(value),
+                    _ => self.operator_operand(a),
+                };
+                let (lhs, rhs) = (operand(&args[0]), operand(&args[1]));
+                quote!(#lhs #op #rhs)
+            }
             Form::Binary(op) => {
                 let (lhs, rhs) = (
                     self.operator_operand(&args[0]),
@@ -389,6 +404,7 @@ impl<'a> Emitter<'a> {
                 );
                 quote!(#lhs #op #rhs)
             }
+            Form::Copy => self.stored_value(&args[0].value),
             // `*x` of a value already held by value (a loop element) is the value itself.
             Form::Unary(syn::UnOp::Deref(_))
                 if args[0]
@@ -485,7 +501,7 @@ impl<'a> Emitter<'a> {
                     );
                     Some(match self.body.var(*var).kind {
                         Kind::Copy | Kind::Ref => quote!(let #ident = #name;),
-                        Kind::Owned => quote!(let #ident = &#name;),
+                        Kind::Owned => quote!(let #ident = ::core::clone::Clone::clone(&#name);),
                     })
                 });
                 quote!({ #(#rebinds)* #mac; })
@@ -530,7 +546,14 @@ impl<'a> Emitter<'a> {
                 if let Some(step) = fixed_step {
                     let trips = self.trip_count(&l.header);
                     out.extend(quote!(let mut #step: usize = 0;));
-                    for (v, _) in self.fixed_stack_of.iter().filter(|(_, b)| **b == l.body) {
+                    let mut saved: Vec<VarId> = self
+                        .fixed_stack_of
+                        .iter()
+                        .filter(|(_, b)| **b == l.body)
+                        .map(|(v, _)| *v)
+                        .collect();
+                    saved.sort();
+                    for v in &saved {
                         let stack = &self.stacks[v];
                         out.extend(quote!(
                             let mut #stack = ::tapeless::__private::vec![::core::default::Default::default(); #trips];
@@ -610,6 +633,7 @@ impl<'a> Emitter<'a> {
         let Header::Range {
             start,
             end,
+            inclusive,
             adaptors,
             ..
         } = header
@@ -617,8 +641,13 @@ impl<'a> Emitter<'a> {
             return TokenStream::new();
         };
         let (start, end) = (self.plain_operand(start), self.plain_operand(end));
+        let range = if *inclusive {
+            quote!(#start..=#end)
+        } else {
+            quote!(#start..#end)
+        };
         if adaptors.is_empty() {
-            return quote!(#start..#end);
+            return range;
         }
         let adaptors = adaptors.iter().map(|a| match a {
             crate::ir::Adaptor::Rev => quote!(.rev()),
@@ -627,7 +656,7 @@ impl<'a> Emitter<'a> {
                 quote!(.step_by(#step))
             }
         });
-        quote!((#start..#end) #(#adaptors)*)
+        quote!((#range) #(#adaptors)*)
     }
 
     // ---- reverse sweep -------------------------------------------------------------
@@ -883,6 +912,18 @@ fn rename_tokens(tokens: TokenStream, names: &HashMap<String, Ident>) -> TokenSt
             other => other,
         })
         .collect()
+}
+
+fn is_comparison(op: &syn::BinOp) -> bool {
+    matches!(
+        op,
+        syn::BinOp::Lt(_)
+            | syn::BinOp::Le(_)
+            | syn::BinOp::Gt(_)
+            | syn::BinOp::Ge(_)
+            | syn::BinOp::Eq(_)
+            | syn::BinOp::Ne(_)
+    )
 }
 
 /// Wraps a constant in parentheses unless it is a literal or a path.

@@ -95,6 +95,8 @@ pub enum Form {
     Index,
     /// `vec![args[0]; args[1]]`.
     VecRepeat,
+    /// `args[0]`, copied (cloned when owned).
+    Copy,
 }
 
 #[derive(Debug, Clone)]
@@ -210,11 +212,12 @@ pub struct Loop {
 // IR nodes live for one expansion; their size does not matter.
 #[allow(clippy::large_enum_variant)]
 pub enum Header {
-    /// `for index in (start..end).adaptors..`.
+    /// `for index in (start..end).adaptors..` (`start..=end` if `inclusive`).
     Range {
         index: VarId,
         start: Operand,
         end: Operand,
+        inclusive: bool,
         adaptors: Vec<Adaptor>,
     },
     /// `loop`: until a `Next { exit: true }`.

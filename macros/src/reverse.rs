@@ -125,6 +125,7 @@ pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Sweep {
         saved: BTreeSet::new(),
         defs: definitions(body),
         loops: Vec::new(),
+        mutable_state: mutable_state(body),
     };
     let mut stmts = Vec::new();
     if let Operand::Var(ret) = body.ret {
@@ -143,6 +144,26 @@ pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Sweep {
         stmts,
         saved: planner.saved,
     }
+}
+
+fn mutable_state(body: &Body) -> HashSet<VarId> {
+    let mut state: HashSet<VarId> = (0..body.vars.len())
+        .map(VarId)
+        .filter(|v| body.var(*v).memory)
+        .collect();
+    body.walk(TOP, &mut |stmt| {
+        if let Stmt::Let { op, .. } | Stmt::Eval { op, .. } = stmt {
+            if let Op::Foreign {
+                form: Form::Method { .. },
+                args,
+                pure: false,
+            } = op
+            {
+                state.extend(args[0].value.var());
+            }
+        }
+    });
+    state
 }
 
 fn definitions(body: &Body) -> HashMap<VarId, Def> {
@@ -192,6 +213,10 @@ struct Planner<'a> {
     defs: HashMap<VarId, Def>,
     /// The loops being reversed, innermost last.
     loops: Vec<&'a Loop>,
+    /// Values that change in place: arrays written by index, and receivers of methods
+    /// without a rule (`v.push(..)`, `cell.set(..)`). What reads them is never
+    /// recomputed, since their contents at the time are gone.
+    mutable_state: HashSet<VarId>,
 }
 
 impl<'a> Planner<'a> {
@@ -581,13 +606,10 @@ impl<'a> Planner<'a> {
     }
 
     fn recomputable(&self, op: &Op) -> bool {
+        if op.uses().iter().any(|v| self.mutable_state.contains(v)) {
+            return false;
+        }
         match op {
-            // A read of an array written in place: its value then is gone.
-            Op::Rule {
-                form: Form::Index,
-                args,
-                ..
-            } => !args[0].value.var().is_some_and(|a| self.body.var(a).memory),
             Op::Rule { .. } | Op::Verbatim { .. } => true,
             Op::Foreign { pure, .. } => *pure,
         }
@@ -606,7 +628,10 @@ impl<'a> Planner<'a> {
         };
         self.body.walk(i.then_block, &mut check);
         self.body.walk(i.else_block, &mut check);
-        ok
+        ok && !self
+            .free_uses(stmt)
+            .iter()
+            .any(|v| self.mutable_state.contains(v))
     }
 
     /// The variables an `if` reads that are defined outside it.

@@ -168,6 +168,8 @@ static DEREF: Rule = Rule {
     vjp: READS_NOTHING,
     helper: "identity",
 };
+/// `let b = a;` of an array written by index: a copy, b̄ flows back to ā.
+static COPY: Rule = rule("copy", UNARY, READS_NOTHING);
 /// `x as f32`, `x as f64`.
 static CAST: Rule = rule("cast", UNARY, READS_NOTHING);
 /// `a[i]`, `a[i][j]`, `a[i][j][k]`: x̄[i..] += ȳ; the indices carry no derivative.
@@ -236,6 +238,11 @@ pub fn cast(to_float: bool) -> &'static Rule {
     }
 }
 
+/// The rule for copying an array kept as memory (`let b = a;`).
+pub fn copy() -> &'static Rule {
+    &COPY
+}
+
 /// The rule for reading an element through `depth` indices (1 to 3).
 pub fn index(depth: usize) -> Option<&'static Rule> {
     INDEX.get(depth.checked_sub(1)?)
@@ -256,7 +263,7 @@ mod tests {
     /// Every row's shape is consistent: one entry per argument, needs in range.
     #[test]
     fn rows_are_well_formed() {
-        let operators = [&ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST];
+        let operators = [&ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY];
         for rule in METHODS.iter().chain(operators).chain(INDEX.iter()) {
             assert_eq!(rule.args.len(), rule.vjp.len(), "{}", rule.name);
             for needs in rule.vjp.iter().flatten() {

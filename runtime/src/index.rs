@@ -42,6 +42,12 @@ where
     d_a[*i][*j][*k].accumulate(d_y);
 }
 
+/// b = a (a copy of an array written in place): ā += b̄.
+#[inline(always)]
+pub fn copy_vjp<T: Accumulate>(d_a: &mut T, d_b: &T) {
+    d_a.accumulate(d_b);
+}
+
 /// a[..] = v: v̄ += ā[..], then ā[..] = 0.
 #[inline(always)]
 pub fn store_vjp<T: Accumulate>(d_value: &mut T, d_slot: &mut T) {

@@ -485,18 +485,8 @@ impl Lowerer<'_> {
             }
         };
         let start = self.expr(start)?.value;
-        let mut end = self.expr(end)?;
-        if let syn::RangeLimits::Closed(_) = range.limits {
-            // `a..=b` is `a..b + 1`: exclusive ranges reverse and count exactly.
-            let one: Expr = syn::parse_quote!(1);
-            let plus: syn::BinOp = syn::parse_quote!(+);
-            let op = Op::Rule {
-                rule: rules::binary(&plus)?,
-                form: Form::Binary(plus),
-                args: vec![end, constant(one)],
-            };
-            end = self.value(op, Kind::Copy, range.to_token_stream());
-        }
+        let end = self.expr(end)?;
+        let inclusive = matches!(range.limits, syn::RangeLimits::Closed(_));
         let mut adaptors = Vec::new();
         for call in methods {
             match (call.method.to_string().as_str(), call.args.len()) {
@@ -515,6 +505,7 @@ impl Lowerer<'_> {
         Some(Iteration {
             start,
             end: end.value,
+            inclusive,
             adaptors,
             index,
             elements: Vec::new(),
@@ -609,6 +600,7 @@ impl Lowerer<'_> {
         Some(Iteration {
             start: Operand::Const(syn::parse_quote!(0)),
             end: len?.value,
+            inclusive: false,
             adaptors: Vec::new(),
             index,
             elements,

@@ -362,20 +362,14 @@ impl Lowerer<'_> {
                 .chain(others.iter().copied())
                 .collect()
             };
-            let is_tail = i + 1 == stmts.len() && others.is_empty();
+            let is_tail = i + 1 == stmts.len() && others.iter().all(|f| f.stmts.is_empty());
             match stmt {
                 SynStmt::Expr(Expr::Return(ret), _) => return self.return_(ret, end),
                 SynStmt::Expr(Expr::Break(b), _) => return self.break_(b, end),
                 SynStmt::Expr(Expr::Continue(c), _) => return self.continue_(c, end),
-                // A block statement is spliced in, with its own scope, so exits inside it
-                // see the rest of the enclosing sequence.
-                SynStmt::Expr(Expr::Block(b), semi)
-                    if b.label.is_none()
-                        && (semi.is_some()
-                            || !is_tail
-                            || end == End::LoopBody
-                            || end == End::Unit) =>
-                {
+                // A block is spliced in, with its own scope, so exits inside it see the rest
+                // of the enclosing sequence (and a tail block's value is the sequence's).
+                SynStmt::Expr(Expr::Block(b), _) if b.label.is_none() => {
                     let mut frames = vec![self.frame_here(&b.block.stmts, true)];
                     frames.extend(rest(()));
                     return self.run_frames(&frames, end);
@@ -411,14 +405,30 @@ impl Lowerer<'_> {
                     );
                 }
                 SynStmt::Local(local) => {
-                    // An array written by index later in this block is memory.
+                    // An array written by index later in its scope is memory: the rest of
+                    // this frame and the frames that continue in the same scope, up to a
+                    // `let` that shadows it.
                     let memory = local_name(local).is_some_and(|name| {
-                        syntax::written_by_index(&stmts[i + 1..], &name)
-                            || others
-                                .iter()
-                                .any(|f| syntax::written_by_index(f.stmts, &name))
+                        let same_scope = std::iter::once(&stmts[i + 1..])
+                            .chain(others.iter().filter(|f| f.depth >= here).map(|f| f.stmts));
+                        let mut written = false;
+                        for part in same_scope {
+                            if let Some(found) =
+                                syntax::written_by_index_before_shadowed(part, &name)
+                            {
+                                written = found;
+                                break;
+                            }
+                        }
+                        written
                     });
                     self.local(local, memory);
+                }
+                SynStmt::Item(item) if self.scopes.len() > 1 || self.current != TOP => {
+                    self.errors.at(
+                        item,
+                        "items (`const`, `use`, `fn`, ...) are supported at the top level of a differentiated function's body, where the reverse sweep sees them too; move this one there or out of the function",
+                    );
                 }
                 _ => self.stmt(stmt),
             }
@@ -784,8 +794,26 @@ impl Lowerer<'_> {
                 self.vars[v.0].source = Some(ident.clone());
                 v
             }
+            // `let b = a;` of an array written in place: a copy, not another name (later
+            // writes to `a` must not show through `b`).
+            (None, Operand::Var(v)) if !value.borrowed && (fresh || self.vars[v.0].memory) => {
+                let kind = self.vars[v.0].kind;
+                let var = self.new_var(Some(ident.clone()), kind);
+                let op = Op::Rule {
+                    rule: rules::copy(),
+                    form: Form::Copy,
+                    args: vec![value],
+                };
+                self.push(Stmt::Let {
+                    var,
+                    ty,
+                    op,
+                    origin,
+                });
+                var
+            }
             // `let y = x;`: `y` is another name for the same value.
-            (None, Operand::Var(v)) if !value.borrowed && !fresh => *v,
+            (None, Operand::Var(v)) if !value.borrowed => *v,
             // `let c = 2.0;` or `let r = &x;`: kept as written. A reference to an active
             // value would hide it from the rules, so that is an error (in `analyse`).
             (None, operand) => {
@@ -843,8 +871,13 @@ impl Lowerer<'_> {
                         self.errors.at(expr, format!("`{target}` is written by index elsewhere, so it cannot also be reassigned whole; write its elements instead"));
                         return;
                     }
+                    let previous = self.lookup(&target.to_string());
                     let var =
                         self.define(&target, None, value, assign.right.to_token_stream(), false);
+                    // A `let mut` data variable stays mutable through reassignments.
+                    if let Some(previous) = previous {
+                        self.vars[var.0].mutable |= self.vars[previous.0].mutable;
+                    }
                     if !self.assign(&target.to_string(), var)
                         && !self.failed.contains(&target.to_string())
                     {
@@ -1047,7 +1080,7 @@ impl Lowerer<'_> {
         for name in names {
             if let Some(var) = self.lookup(&name) {
                 if rebind.iter().all(|(i, _)| *i != name) {
-                    rebind.push((Ident::new(&name, Span::call_site()), var));
+                    rebind.push((ident(&name), var));
                 }
             }
         }
@@ -1371,6 +1404,7 @@ impl Lowerer<'_> {
                     index,
                     start: iteration.start.clone(),
                     end: iteration.end.clone(),
+                    inclusive: iteration.inclusive,
                     adaptors: iteration.adaptors.clone(),
                 })
             }
@@ -1415,7 +1449,15 @@ fn local_name(local: &syn::Local) -> Option<String> {
 
 /// The identifier of a source variable's name (none for the return slots).
 fn source_ident(name: &str) -> Option<Ident> {
-    (!name.starts_with('#')).then(|| Ident::new(name, Span::call_site()))
+    (!name.starts_with('#')).then(|| ident(name))
+}
+
+/// An identifier from its text, raw identifiers (`r#in`) included.
+pub(crate) fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(name, Span::call_site()),
+    }
 }
 
 // IR nodes live for one expansion; their size does not matter.
@@ -1430,6 +1472,8 @@ enum LoopSpec<'a> {
 struct Iteration {
     start: Operand,
     end: Operand,
+    /// `start..=end`.
+    inclusive: bool,
     adaptors: Vec<crate::ir::Adaptor>,
     /// The index variable, when the pattern names it (`for i in ..`, `.enumerate()`).
     index: Option<Ident>,

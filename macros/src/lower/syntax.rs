@@ -54,13 +54,86 @@ pub fn root_of_place(place: &Expr) -> (Option<String>, bool) {
     }
 }
 
-/// Whether `stmts` write `name` by index (`name[i] = ..`, `name[i] += ..`).
-pub fn written_by_index(stmts: &[syn::Stmt], name: &str) -> bool {
-    let mut found = Assigned::default();
-    for stmt in stmts {
-        found.visit_stmt(stmt);
+/// Scans `stmts` in order: `Some(true)` when one writes `name` by index before a `let`
+/// shadows `name`, `Some(false)` when a `let` shadows it first, `None` when neither. Writes
+/// inside nested blocks after a `let` of the same name there belong to that other binding.
+pub fn written_by_index_before_shadowed(stmts: &[syn::Stmt], name: &str) -> Option<bool> {
+    let mut scan = IndexWrites { name, found: false };
+    let shadowed = scan.stmts(stmts);
+    if scan.found {
+        Some(true)
+    } else if shadowed {
+        Some(false)
+    } else {
+        None
     }
-    found.indexed.iter().any(|n| n == name)
+}
+
+/// Finds index writes to `name`, following its shadowing through nested blocks.
+struct IndexWrites<'n> {
+    name: &'n str,
+    found: bool,
+}
+
+impl IndexWrites<'_> {
+    /// Visits `stmts` until one shadows `name`; whether one did.
+    fn stmts(&mut self, stmts: &[syn::Stmt]) -> bool {
+        for stmt in stmts {
+            if let syn::Stmt::Local(local) = stmt {
+                // Its initializer still sees the old binding.
+                if let Some(init) = &local.init {
+                    self.visit_expr(&init.expr);
+                }
+                if pattern_binds_name(&local.pat, self.name) {
+                    return true;
+                }
+                continue;
+            }
+            self.visit_stmt(stmt);
+            if self.found {
+                return false;
+            }
+        }
+        false
+    }
+}
+
+impl<'ast> Visit<'ast> for IndexWrites<'_> {
+    fn visit_block(&mut self, block: &'ast syn::Block) {
+        self.stmts(&block.stmts);
+    }
+
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        let target = match expr {
+            Expr::Assign(a) => Some(&*a.left),
+            Expr::Binary(b) if crate::rules::compound_assign(&b.op).is_some() => Some(&*b.left),
+            _ => None,
+        };
+        if let Some(target) = target {
+            if let (Some(root), true) = root_of_place(target) {
+                self.found |= root == self.name;
+            }
+        }
+        match expr {
+            Expr::ForLoop(f) if pattern_binds_name(&f.pat, self.name) => self.visit_expr(&f.expr),
+            Expr::Closure(_) => {}
+            _ => syn::visit::visit_expr(self, expr),
+        }
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+fn pattern_binds_name(pat: &syn::Pat, name: &str) -> bool {
+    struct Binds<'n>(&'n str, bool);
+    impl<'ast> Visit<'ast> for Binds<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.1 |= p.ident == self.0;
+        }
+    }
+    let mut binds = Binds(name, false);
+    binds.visit_pat(pat);
+    binds.1
 }
 
 pub fn assigned_in_block(block: &syn::Block) -> Assigned {
