@@ -36,7 +36,7 @@ extern crate self as tapeless;
 
 pub use tapeless_macros::differentiate;
 pub use tapeless_runtime as runtime;
-pub use tapeless_runtime::{Differentiable, Real};
+pub use tapeless_runtime::{nn, Differentiable, Real};
 
 /// The finite-difference gradient checker (see [`runtime::check`]).
 #[cfg(feature = "alloc")]
@@ -50,6 +50,9 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::index::*;
+    #[cfg(feature = "nalgebra")]
+    pub use tapeless_runtime::matrix::*;
+    pub use tapeless_runtime::nn::*;
     pub use tapeless_runtime::scalar::*;
     pub use tapeless_runtime::{accumulate, one, zero, zero_adjoint, zeros_like};
 }

@@ -263,6 +263,19 @@ impl<'a> Emitter<'a> {
         info.mutable && mutated
     }
 
+    /// A `Copy` value made by a rule other than an element read or a copy (those can be
+    /// arrays): a scalar.
+    fn scalar_rule_result(&self, var: VarId) -> bool {
+        self.body.var(var).kind == Kind::Copy
+            && matches!(
+                self.lets.get(&var),
+                Some(Stmt::Let {
+                    op: Op::Rule { form, .. },
+                    ..
+                }) if !matches!(form, Form::Index | Form::Copy)
+            )
+    }
+
     fn name(&self, var: VarId) -> &Ident {
         &self.names[var.0]
     }
@@ -405,6 +418,21 @@ impl<'a> Emitter<'a> {
                 quote!(#lhs #op #rhs)
             }
             Form::Copy => self.stored_value(&args[0].value),
+            Form::Map {
+                closure, captures, ..
+            } => {
+                let receiver = self.receiver(&args[0]);
+                let closure = self.map_closure(closure, captures, args);
+                quote!(#receiver.map(#closure))
+            }
+            Form::Inverse => {
+                let a = self.receiver(&args[0]);
+                quote!(#a.clone().try_inverse().unwrap())
+            }
+            Form::Solve => {
+                let (a, b) = (self.receiver(&args[0]), self.operator_operand(&args[1]));
+                quote!(#a.clone().lu().solve(#b).unwrap())
+            }
             // `*x` of a value already held by value (a loop element) is the value itself.
             Form::Unary(syn::UnOp::Deref(_))
                 if args[0]
@@ -674,6 +702,12 @@ impl<'a> Emitter<'a> {
         sweep
             .iter()
             .map(|step| match step {
+                // A scalar result of an arithmetic rule: the literal can only be a float, so
+                // the adjoint's type is never ambiguous (`mul_vjp_lhs` also has matrix cases).
+                Adjoint::Zero(v) if self.scalar_rule_result(*v) => {
+                    let d = self.adjoint(*v);
+                    quote!(let mut #d = -0.0;)
+                }
                 Adjoint::Zero(v) if self.body.var(*v).kind == Kind::Copy => {
                     let d = self.adjoint(*v);
                     quote!(let mut #d = #private::zero();)
@@ -697,7 +731,23 @@ impl<'a> Emitter<'a> {
                     let d_target = self.adjoint(*target);
                     let needs = needs.iter().map(|n| self.helper_argument(n));
                     let d_out = self.adjoint(*out);
-                    quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out);)
+                    // `m.map(f)` also hands the runtime the closure's own adjoint.
+                    let closure = match self.lets.get(out) {
+                        Some(Stmt::Let {
+                            op:
+                                Op::Rule {
+                                    form: Form::Map { vjp, captures, .. },
+                                    args,
+                                    ..
+                                },
+                            ..
+                        }) => {
+                            let vjp = self.map_closure(vjp, captures, args);
+                            quote!(, #vjp)
+                        }
+                        _ => TokenStream::new(),
+                    };
+                    quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out #closure);)
                 }
                 Adjoint::Recompute(v) => match self.lets.get(v) {
                     Some(Stmt::Let { var, ty, op, .. }) => {
@@ -889,6 +939,42 @@ impl<'a> Emitter<'a> {
 
     pub fn seed(&self) -> &Ident {
         &self.seed
+    }
+
+    /// The body of the adjoint closure `|v, seed| v̄` of a one-parameter function (the
+    /// closure of `m.map(|v| ..)`): its forward and reverse sweeps, then `v̄`.
+    pub fn closure_vjp_body(&self) -> TokenStream {
+        let stacks = self.sweep.saved.iter().map(|v| {
+            let stack = &self.stacks[v];
+            quote!(let mut #stack = ::tapeless::__private::Vec::new();)
+        });
+        let forward = self.forward_block(TOP, true, None);
+        let param_adjoints = self.parameter_adjoints();
+        let reverse = self.reverse(&self.sweep.stmts);
+        let d_param = self
+            .differentiated()
+            .map(|(_, var)| self.adjoint(var))
+            .next()
+            .unwrap_or_default();
+        quote! {
+            #(#stacks)*
+            #forward
+            #param_adjoints
+            #reverse
+            #d_param
+        }
+    }
+
+    /// A closure of `Form::Map` with its captured names renamed to their versions here.
+    fn map_closure(&self, closure: &Expr, captures: &[Ident], args: &[Arg]) -> TokenStream {
+        let names: HashMap<String, Ident> = captures
+            .iter()
+            .zip(&args[1..])
+            .filter_map(|(name, arg)| Some((name.to_string(), self.name(arg.value.var()?).clone())))
+            .collect();
+        let mut closure = closure.clone();
+        Rename { names: &names }.visit_expr_mut(&mut closure);
+        closure.to_token_stream()
     }
 }
 

@@ -287,7 +287,7 @@ fn unsupported_param(ty: &Type, errors: &mut Errors) -> Option<Class> {
     errors.at(
         ty,
         format!(
-            "parameter type `{}` is not supported yet by #[differentiate]; supported: `f64`, `f32`, slices, arrays and `Vec`s of them (by value or by reference), and integer, `bool`, `char` or string data (not differentiated)",
+            "parameter type `{}` is not supported yet by #[differentiate]; supported: `f64`, `f32`, slices, arrays and `Vec`s of them, nalgebra vectors and matrices of them (`DMatrix<f64>`, `SVector<f32, 3>`, ...), by value or by reference, and integer, `bool`, `char` or string data (not differentiated)",
             quote::quote!(#ty)
         ),
     );
@@ -314,12 +314,17 @@ fn float_gradient(ty: &Type) -> Option<Type> {
         }
         Type::Slice(s) => {
             let elem = float_gradient(&s.elem)?;
-            Some(syn::parse_quote!(::std::vec::Vec<#elem>))
+            Some(syn::parse_quote!(::tapeless::__private::Vec<#elem>))
         }
         _ => match last_ident(ty) {
             Some(ident) if ident == "Vec" => {
                 let elem = float_gradient(single_type_argument(ty)?)?;
-                Some(syn::parse_quote!(::std::vec::Vec<#elem>))
+                Some(syn::parse_quote!(::tapeless::__private::Vec<#elem>))
+            }
+            // nalgebra's vectors and matrices of floats: the gradient is the owned matrix.
+            Some(ident) if nalgebra_matrix(&ident.to_string()) => {
+                let element = first_type_argument(ty)?;
+                scalar_float(element).then(|| ty.clone())
             }
             _ => None,
         },
@@ -355,6 +360,44 @@ fn inactive(ty: &Type) -> bool {
             _ => false,
         },
     }
+}
+
+/// nalgebra's matrix and vector types and aliases: `DMatrix`, `DVector`, `RowDVector`,
+/// `SMatrix`, `SVector`, `OMatrix`, `Matrix3`, `Vector3`, `Matrix2x3`, `RowVector4`, ...
+fn nalgebra_matrix(name: &str) -> bool {
+    const STEMS: &[&str] = &[
+        "DMatrix",
+        "DVector",
+        "RowDVector",
+        "SMatrix",
+        "SVector",
+        "RowSVector",
+        "OMatrix",
+        "OVector",
+        "RowOVector",
+        "Matrix",
+        "Vector",
+        "RowVector",
+    ];
+    STEMS.iter().any(|stem| {
+        name.strip_prefix(stem).is_some_and(|rest| {
+            rest.chars().all(|c| c.is_ascii_digit() || c == 'x')
+                && !rest.starts_with('x')
+                && (stem.starts_with(['D', 'S', 'O', 'R']) || !rest.is_empty())
+        })
+    })
+}
+
+/// The first generic type argument of a path type (`f64` in `DMatrix<f64>`).
+fn first_type_argument(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
 }
 
 fn single_type_argument(ty: &Type) -> Option<&Type> {

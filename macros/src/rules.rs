@@ -44,6 +44,8 @@ pub struct Rule {
     pub vjp: &'static [Option<&'static [Need]>],
     /// The runtime helper's stem (usually `name`).
     pub helper: &'static str,
+    /// The result is a scalar whatever the arguments (`dot`, `norm`, `sum`): used by value.
+    pub scalar_result: bool,
 }
 
 impl Rule {
@@ -80,6 +82,19 @@ const fn rule(
         args,
         vjp,
         helper: name,
+        scalar_result: false,
+    }
+}
+
+/// A row whose result is a scalar (a reduction of a vector or matrix).
+const fn reduction(
+    name: &'static str,
+    args: &'static [&'static str],
+    vjp: &'static [Option<&'static [Need]>],
+) -> Rule {
+    Rule {
+        scalar_result: true,
+        ..rule(name, args, vjp)
     }
 }
 
@@ -153,7 +168,58 @@ static METHODS: &[Rule] = &[
     rule("is_sign_negative", UNARY, NONE1),
     rule("total_cmp", BINARY, NONE2),
     rule("partial_cmp", BINARY, NONE2),
+    // nalgebra vectors and matrices (the runtime's `matrix` module).
+    rule("transpose", UNARY, READS_NOTHING),
+    reduction("dot", &["self", "rhs"], &[Some(&[B]), Some(&[A])]),
+    reduction("norm", UNARY, &[Some(&[A, Y])]),
+    reduction("norm_squared", UNARY, READS_X),
+    reduction("sum", UNARY, READS_NOTHING),
+    reduction("mean", UNARY, READS_NOTHING),
+    reduction("trace", UNARY, READS_NOTHING),
+    reduction("determinant", UNARY, &[Some(&[A, Y])]),
+    rule("component_mul", &["self", "rhs"], &[Some(&[B]), Some(&[A])]),
+    rule(
+        "component_div",
+        &["self", "rhs"],
+        &[Some(&[B]), Some(&[B, Y])],
+    ),
+    rule("add_scalar", &["self", "rhs"], &[Some(&[]), Some(&[])]),
+    rule("column", &["self", "i"], &[Some(&[B]), None]),
+    Rule {
+        helper: "copy",
+        ..rule("clone", UNARY, READS_NOTHING)
+    },
+    rule("row", &["self", "i"], &[Some(&[B]), None]),
 ];
+
+/// Neural-network functions of `tapeless::nn`, called as `nn::name(..)` (or through a
+/// longer path ending in `nn::name`).
+static NN: &[Rule] = &[
+    rule("sigmoid", &["x"], READS_Y),
+    rule("relu", &["x"], READS_Y),
+    rule("tanh", &["x"], READS_Y),
+    rule("softmax", &["x"], READS_Y),
+    reduction("log_sum_exp", &["x"], &[Some(&[A, Y])]),
+    reduction(
+        "cross_entropy",
+        &["logits", "labels"],
+        &[Some(&[A, B]), None],
+    ),
+    reduction("mse", &["pred", "target"], &[Some(&[A, B]), Some(&[A, B])]),
+];
+
+/// The rule for `nn::name(..)` with `argc` arguments.
+pub fn nn(name: &str, argc: usize) -> Option<&'static Rule> {
+    NN.iter().find(|r| r.name == name && r.args.len() == argc)
+}
+
+/// `m.map(|v| ..)`: M̄ᵢ += f′(Mᵢ)·Ȳᵢ, with f′ from the closure's own reverse sweep. The
+/// arguments after the matrix are the closure's captures: data, never differentiated.
+static MAP: Rule = rule("map", UNARY, READS_X);
+/// `a.try_inverse().unwrap()`: Y = A⁻¹, Ā −= Yᵀ Ȳ Yᵀ.
+static INVERSE: Rule = rule("inverse", UNARY, READS_Y);
+/// `a.lu().solve(&b).unwrap()`: x = A⁻¹b, b̄ += A⁻ᵀx̄, Ā −= (A⁻ᵀx̄)xᵀ.
+static SOLVE: Rule = rule("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])]);
 
 static ADD: Rule = rule("add", OPERANDS, &[Some(&[]), Some(&[])]);
 static SUB: Rule = rule("sub", OPERANDS, &[Some(&[]), Some(&[])]);
@@ -163,10 +229,8 @@ static REM: Rule = rule("rem", OPERANDS, &[Some(&[]), Some(&[A, B])]);
 static NEG: Rule = rule("neg", UNARY, READS_NOTHING);
 /// `*x` for a reference to a float: the identity.
 static DEREF: Rule = Rule {
-    name: "deref",
-    args: UNARY,
-    vjp: READS_NOTHING,
     helper: "identity",
+    ..rule("deref", UNARY, READS_NOTHING)
 };
 /// `let b = a;` of an array written by index: a copy, b̄ flows back to ā.
 static COPY: Rule = rule("copy", UNARY, READS_NOTHING);
@@ -243,6 +307,21 @@ pub fn copy() -> &'static Rule {
     &COPY
 }
 
+/// `m.map(|v| ..)`.
+pub fn map() -> &'static Rule {
+    &MAP
+}
+
+/// `a.try_inverse().unwrap()`.
+pub fn inverse() -> &'static Rule {
+    &INVERSE
+}
+
+/// `a.lu().solve(&b).unwrap()`.
+pub fn solve() -> &'static Rule {
+    &SOLVE
+}
+
 /// The rule for reading an element through `depth` indices (1 to 3).
 pub fn index(depth: usize) -> Option<&'static Rule> {
     INDEX.get(depth.checked_sub(1)?)
@@ -263,8 +342,15 @@ mod tests {
     /// Every row's shape is consistent: one entry per argument, needs in range.
     #[test]
     fn rows_are_well_formed() {
-        let operators = [&ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY];
-        for rule in METHODS.iter().chain(operators).chain(INDEX.iter()) {
+        let operators = [
+            &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY, &INVERSE, &SOLVE, &MAP,
+        ];
+        for rule in METHODS
+            .iter()
+            .chain(operators)
+            .chain(INDEX.iter())
+            .chain(NN)
+        {
             assert_eq!(rule.args.len(), rule.vjp.len(), "{}", rule.name);
             for needs in rule.vjp.iter().flatten() {
                 for need in *needs {

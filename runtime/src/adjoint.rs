@@ -63,6 +63,9 @@ pub trait Accumulate {
     /// `self += other`.
     fn accumulate(&mut self, other: &Self);
 
+    /// `self -= other` (the rules of `a - b` and `-a` subtract the adjoint they pass on).
+    fn subtract(&mut self, other: &Self);
+
     /// `self = 0`, keeping the shape (−0.0 for floats: the additive identity the next
     /// accumulation folds away).
     fn set_zero(&mut self);
@@ -86,6 +89,10 @@ impl Accumulate for f32 {
         *self += *other;
     }
     #[inline(always)]
+    fn subtract(&mut self, other: &f32) {
+        *self -= *other;
+    }
+    #[inline(always)]
     fn set_zero(&mut self) {
         *self = -0.0;
     }
@@ -107,6 +114,10 @@ impl Accumulate for f64 {
     #[inline(always)]
     fn accumulate(&mut self, other: &f64) {
         *self += *other;
+    }
+    #[inline(always)]
+    fn subtract(&mut self, other: &f64) {
+        *self -= *other;
     }
     #[inline(always)]
     fn set_zero(&mut self) {
@@ -170,6 +181,12 @@ impl<T: Accumulate, const N: usize> Accumulate for [T; N] {
         }
     }
     #[inline(always)]
+    fn subtract(&mut self, other: &Self) {
+        for (a, b) in self.iter_mut().zip(other) {
+            a.subtract(b);
+        }
+    }
+    #[inline(always)]
     fn set_zero(&mut self) {
         self.iter_mut().for_each(Accumulate::set_zero);
     }
@@ -208,8 +225,77 @@ mod heap {
                 a.accumulate(b);
             }
         }
+        fn subtract(&mut self, other: &Self) {
+            debug_assert_eq!(self.len(), other.len(), "adjoints of different lengths");
+            for (a, b) in self.iter_mut().zip(other) {
+                a.subtract(b);
+            }
+        }
         fn set_zero(&mut self) {
             self.iter_mut().for_each(Accumulate::set_zero);
+        }
+    }
+}
+
+#[cfg(feature = "nalgebra")]
+mod linalg {
+    use nalgebra::allocator::Allocator;
+    use nalgebra::{
+        ArrayStorage, Const, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, StorageMut,
+    };
+
+    use super::{Accumulate, Differentiable, FixedZero};
+    use crate::Real;
+
+    /// A matrix or vector of any storage (owned, static, dynamic, a view) has an owned
+    /// gradient of the same shape: `OMatrix<T, R, C>` (`DMatrix<f64>` for a
+    /// `DMatrixView<f64>`).
+    impl<T: Real, R: Dim, C: Dim, S: RawStorage<T, R, C>> Differentiable for Matrix<T, R, C, S>
+    where
+        DefaultAllocator: Allocator<R, C>,
+    {
+        type Grad = OMatrix<T, R, C>;
+
+        /// `+0.0` in every entry, shaped like `self`.
+        #[inline(always)]
+        fn zeros_like(&self) -> OMatrix<T, R, C> {
+            let (rows, cols) = self.shape_generic();
+            OMatrix::from_element_generic(rows, cols, T::zero())
+        }
+
+        /// `-0.0` in every entry (the exact additive identity), shaped like `self`.
+        #[inline(always)]
+        fn zero_adjoint(&self) -> OMatrix<T, R, C> {
+            let (rows, cols) = self.shape_generic();
+            OMatrix::from_element_generic(rows, cols, -T::zero())
+        }
+    }
+
+    /// Adjoints of matrices add entrywise; both must have the same shape (checked, also
+    /// for dynamic dimensions: a mismatch panics).
+    impl<T: Real, R: Dim, C: Dim, S: StorageMut<T, R, C>> Accumulate for Matrix<T, R, C, S> {
+        #[inline(always)]
+        fn accumulate(&mut self, other: &Self) {
+            self.zip_apply(other, |a, b| *a += b);
+        }
+        #[inline(always)]
+        fn subtract(&mut self, other: &Self) {
+            self.zip_apply(other, |a, b| *a -= b);
+        }
+        #[inline(always)]
+        fn set_zero(&mut self) {
+            self.fill(-T::zero());
+        }
+    }
+
+    /// Statically sized matrices (`Matrix3<f64>`, `Vector3<f32>`, ...) have a zero adjoint
+    /// that needs no value: `-0.0` everywhere.
+    impl<T: Real, const R: usize, const C: usize> FixedZero
+        for Matrix<T, Const<R>, Const<C>, ArrayStorage<T, R, C>>
+    {
+        #[inline(always)]
+        fn fixed_zero() -> Self {
+            Self::from_element(-T::zero())
         }
     }
 }

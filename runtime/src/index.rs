@@ -5,38 +5,47 @@
 //! adjoint is cleared: whatever `a[i]` held before the write did not reach the result
 //! through it.
 
-use core::ops::IndexMut;
+use core::ops::{Index, IndexMut};
 
 use crate::Accumulate;
 
-/// y = a[i]: ā[i] += ȳ.
+/// y = a[i]: ā[i] += ȳ. Reads `i`.
+///
+/// The index is any `Copy` type the adjoint can be indexed by: `usize` for arrays, slices,
+/// `Vec`s and (linear, column-major) nalgebra matrices, `(usize, usize)` for `m[(i, j)]`.
 #[inline(always)]
-pub fn index_vjp<C, T>(d_a: &mut C, i: &usize, d_y: &T)
+pub fn index_vjp<C, I, T>(d_a: &mut C, i: &I, d_y: &T)
 where
-    C: IndexMut<usize, Output = T> + ?Sized,
+    C: IndexMut<I, Output = T> + ?Sized,
+    I: Copy,
     T: Accumulate,
 {
     d_a[*i].accumulate(d_y);
 }
 
-/// y = a[i][j]: ā[i][j] += ȳ.
+/// y = a[i][j]: ā[i][j] += ȳ. Reads `i` and `j`.
 #[inline(always)]
-pub fn index2_vjp<C, T>(d_a: &mut C, i: &usize, j: &usize, d_y: &T)
+pub fn index2_vjp<C, I, J, T>(d_a: &mut C, i: &I, j: &J, d_y: &T)
 where
-    C: IndexMut<usize> + ?Sized,
-    C::Output: IndexMut<usize, Output = T>,
+    C: IndexMut<I> + ?Sized,
+    C::Output: IndexMut<J, Output = T>,
+    I: Copy,
+    J: Copy,
     T: Accumulate,
 {
     d_a[*i][*j].accumulate(d_y);
 }
 
-/// y = a[i][j][k]: ā[i][j][k] += ȳ.
+/// y = a[i][j][k]: ā[i][j][k] += ȳ. Reads `i`, `j` and `k`.
 #[inline(always)]
-pub fn index3_vjp<C, T>(d_a: &mut C, i: &usize, j: &usize, k: &usize, d_y: &T)
+pub fn index3_vjp<C, I, J, K, T>(d_a: &mut C, i: &I, j: &J, k: &K, d_y: &T)
 where
-    C: IndexMut<usize> + ?Sized,
-    C::Output: IndexMut<usize>,
-    <C::Output as core::ops::Index<usize>>::Output: IndexMut<usize, Output = T>,
+    C: IndexMut<I> + ?Sized,
+    C::Output: IndexMut<J>,
+    <C::Output as Index<J>>::Output: IndexMut<K, Output = T>,
+    I: Copy,
+    J: Copy,
+    K: Copy,
     T: Accumulate,
 {
     d_a[*i][*j][*k].accumulate(d_y);

@@ -3,7 +3,18 @@
 //! differentiable type a zero adjoint, and a finite-difference gradient checker.
 //!
 //! `no_std` by default (math through [`libm`] via [`num_traits`]); the `alloc` feature adds
-//! the heap-backed gradient checker, `std` implies `alloc`.
+//! the heap-backed gradient checker, `std` implies `alloc`. The `nalgebra` feature adds the
+//! rules of `nalgebra` matrices and vectors (also without `std`): their adjoint traits,
+//! the matrix cases of the operators ([`ops`]), the matrix methods (`matrix`) and the
+//! matrix forms of the neural-network functions ([`nn`]).
+//!
+//! | module | rules of |
+//! |---|---|
+//! | [`ops`] | `+`, `-`, `*`, `/` and unary `-`, of scalars and matrices (re-exported by [`scalar`]) |
+//! | [`scalar`] | the float methods of `f32`/`f64` |
+//! | [`index`] | reads and writes of elements (`a[i]`, `m[(i, j)]`) |
+//! | `matrix` | the methods of nalgebra matrices (feature `nalgebra`) |
+//! | [`nn`] | `sigmoid`, `relu`, `tanh`, `softmax`, `log_sum_exp`, `cross_entropy`, `mse` |
 //!
 //! # The helper convention
 //!
@@ -22,6 +33,10 @@
 //! macro's rule table lists them: `mul_vjp_lhs(d_a, b, d_y)`, `exp_vjp(d_x, y, d_y)`,
 //! `add_vjp_lhs(d_a, d_y)`. Passing only those means a loop never has to keep a value
 //! that no rule reads.
+//!
+//! One function serves every type family an operation has (`mul_vjp_lhs` is the rule of
+//! `a * b` for scalars and for matrices), through traits on the argument types: the macro
+//! emits the same call whatever the types are.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
@@ -31,11 +46,17 @@ extern crate alloc;
 mod adjoint;
 #[cfg(feature = "alloc")]
 pub mod check;
+pub mod elementwise;
 pub mod index;
+#[cfg(feature = "nalgebra")]
+pub mod matrix;
+pub mod nn;
+pub mod ops;
 mod real;
 pub mod scalar;
 
 pub use adjoint::{
     accumulate, one, zero, zero_adjoint, zeros_like, Accumulate, Differentiable, FixedZero,
 };
+pub use elementwise::{Elementwise, ElementwiseAdjoint};
 pub use real::Real;

@@ -17,7 +17,15 @@
 //! | `powf` w.r.t. the exponent | xⁿ = 0 or x = 0 | 0 |
 //! | `signum`, `floor`, `ceil`, `round`, `trunc` | everywhere | 0 (piecewise constant: no adjoint code is emitted) |
 
+use crate::elementwise::ElementwiseAdjoint;
 use crate::Real;
+
+// The operator rules serve scalars and matrices alike; they live in `ops` and are
+// re-exported here, where generated code has always found them.
+pub use crate::ops::{
+    add_vjp_lhs, add_vjp_rhs, div_vjp_lhs, div_vjp_rhs, mul_vjp_lhs, mul_vjp_rhs, neg_vjp,
+    sub_vjp_lhs, sub_vjp_rhs,
+};
 
 /// One-argument rules, grouped by what the derivative reads: the argument `x`, the
 /// output `y`, or nothing. Each accumulates its contribution into `d_x`.
@@ -76,8 +84,6 @@ unary_rules! { reads x:
 unary_rules! { reads y:
     /// y = tan x: x̄ += ȳ·(1 + y²).
     tan_vjp => |y, d| d * (T::one() + y * y);
-    /// y = tanh x: x̄ += ȳ·(1 − y²).
-    tanh_vjp => |y, d| d * (T::one() - y * y);
     /// y = eˣ: x̄ += ȳ·y.
     exp_vjp => |y, d| d * y;
     /// y = 2ˣ: x̄ += ȳ·y·ln 2.
@@ -93,8 +99,6 @@ unary_rules! { reads y:
 }
 
 unary_rules! { reads nothing:
-    /// y = −x: x̄ −= ȳ.
-    neg_vjp => |d| -d;
     /// y = x·180/π: x̄ += ȳ·180/π.
     to_degrees_vjp => |d| d * (T::from_f64(180.0) / T::PI());
     /// y = x·π/180: x̄ += ȳ·π/180.
@@ -103,14 +107,6 @@ unary_rules! { reads nothing:
     fract_vjp => |d| d;
     /// y = x (a copy, or `*x` of a reference): x̄ += ȳ.
     identity_vjp => |d| d;
-    /// y = a + b: ā += ȳ.
-    add_vjp_lhs => |d| d;
-    /// y = a + b: b̄ += ȳ.
-    add_vjp_rhs => |d| d;
-    /// y = a − b: ā += ȳ.
-    sub_vjp_lhs => |d| d;
-    /// y = a − b: b̄ −= ȳ.
-    sub_vjp_rhs => |d| -d;
     /// y = a % b = a − b·trunc(a/b): ā += ȳ (almost everywhere).
     rem_vjp_lhs => |d| d;
     /// y = a·b + c (`a.mul_add(b, c)`): c̄ += ȳ.
@@ -143,12 +139,6 @@ macro_rules! reads_one {
 }
 
 reads_one! {
-    /// y = a·b: ā += ȳ·b.
-    mul_vjp_lhs => |b, d| d * b;
-    /// y = a·b: b̄ += ȳ·a.
-    mul_vjp_rhs => |a, d| d * a;
-    /// y = a/b: ā += ȳ/b.
-    div_vjp_lhs => |b, d| d / b;
     /// y = a·b + c (`a.mul_add(b, c)`): ā += ȳ·b.
     mul_add_vjp_self => |b, d| d * b;
     /// y = a·b + c (`a.mul_add(b, c)`): b̄ += ȳ·a.
@@ -156,8 +146,6 @@ reads_one! {
 }
 
 binary_rules! {
-    /// y = a/b: b̄ −= ȳ·y/b  (= ȳ·a/b²).
-    div_vjp_rhs => |b, y, d| -(d * y / b);
     /// y = a % b = a − b·trunc(a/b): b̄ −= ȳ·trunc(a/b) (almost everywhere).
     rem_vjp_rhs => |a, b, d| -(d * (a / b).trunc());
     /// y = xⁿ: x̄ += ȳ·n·xⁿ⁻¹ (0 for n = 0, where y = 1 is constant, even at x = 0).
@@ -184,6 +172,16 @@ binary_rules! {
     min_vjp_self => |a, b, d| extremum_share(a, b, false, d);
     /// y = min(a, b): b̄ += ȳ where b < a, ȳ/2 at a tie.
     min_vjp_other => |a, b, d| extremum_share(b, a, false, d);
+}
+
+/// y = tanh x: x̄ += ȳ·(1 − y²). Reads `y`. Also elementwise, for
+/// [`nn::tanh`](crate::nn::tanh) of a matrix (then `d_x`, `y`, `d_y` are matrices of the
+/// same type).
+#[inline(always)]
+pub fn tanh_vjp<G: ElementwiseAdjoint>(d_x: &mut G, y: &G, d_y: &G) {
+    d_x.accumulate_elementwise(y, d_y, |y, d| {
+        d * (<G::Elem as num_traits::One>::one() - y * y)
+    });
 }
 
 /// The share of `d` owed to `mine` in `max(mine, theirs)` (`larger`) or `min(..)`: all of

@@ -377,13 +377,15 @@ macro_rules! f32_agrees_binary {
         let b = ($blo + $v * ($bhi - $blo)) as f32;
         let (point, y) = ([a, b], $f(a, b));
         let _ = (&point, &y); // not every rule reads them
-        let mut d32 = $d0;
-        scalar::$rule::<f32>(&mut d32, $(primal!(point, &y; $read),)* &$d_y);
+        // The operator rules (`mul_vjp_lhs`, ...) are generic over all their argument
+        // types (they serve matrices too), so the instantiation comes from the arguments.
+        let mut d32: f32 = $d0;
+        scalar::$rule(&mut d32, $(primal!(point, &y; $read),)* &$d_y);
         let (a64, b64) = (f64::from(a), f64::from(b));
         let (point, y) = ([a64, b64], $f(a64, b64));
         let _ = (&point, &y);
-        let mut d64 = f64::from($d0);
-        scalar::$rule::<f64>(&mut d64, $(primal!(point, &y; $read),)* &f64::from($d_y));
+        let mut d64: f64 = f64::from($d0);
+        scalar::$rule(&mut d64, $(primal!(point, &y; $read),)* &f64::from($d_y));
         let error = relative_error(f64::from(d32), d64);
         prop_assert!(
             error < F32_TOLERANCE,

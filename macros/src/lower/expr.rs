@@ -75,6 +75,24 @@ impl Lowerer<'_> {
                 None => self.verbatim(expr, true, "a logical operator", ""),
             },
             Expr::MethodCall(call) if is_reduction(call) => self.reduction(call),
+            Expr::MethodCall(call) if call.method == "map" && call.args.len() == 1 => {
+                match &call.args[0] {
+                    Expr::Closure(closure) => self.map_call(call, closure),
+                    other => {
+                        self.errors.at(other, "`.map(..)` takes a closure here (`|v| ..`), which #[differentiate] differentiates");
+                        None
+                    }
+                }
+            }
+            Expr::MethodCall(call) if linear_solve(call).is_some() => {
+                let (rule, form, operands) = linear_solve(call)?;
+                let args: Vec<Arg> = operands
+                    .into_iter()
+                    .map(|e| self.expr(e))
+                    .collect::<Option<_>>()?;
+                let op = Op::Rule { rule, form, args };
+                Some(self.value(op, Kind::Owned, call.to_token_stream()))
+            }
             Expr::MethodCall(call) => {
                 let receiver = self.expr(&call.receiver);
                 let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
@@ -100,6 +118,9 @@ impl Lowerer<'_> {
                 };
                 let kind = match op {
                     Op::Foreign { pure: true, .. } => Kind::Copy,
+                    // An unknown method can return anything: borrowed, never moved.
+                    Op::Foreign { .. } => Kind::Owned,
+                    Op::Rule { rule, .. } if rule.scalar_result => Kind::Copy,
                     _ => self.result_kind(&all),
                 };
                 Some(self.value(op, kind, call.to_token_stream()))
@@ -114,20 +135,28 @@ impl Lowerer<'_> {
                 };
                 let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
                 let args: Vec<Arg> = args.into_iter().collect::<Option<_>>()?;
-                let op =
-                    match float_function(func).and_then(|name| rules::method(&name, args.len())) {
-                        Some(rule) => Op::Rule {
-                            rule,
-                            form: Form::Call(func.clone()),
-                            args: args.clone(),
-                        },
-                        None => Op::Foreign {
-                            form: Form::Call(func.clone()),
-                            args: args.clone(),
-                            pure: false,
-                        },
-                    };
-                let kind = self.result_kind(&args);
+                let rule = float_function(func)
+                    .and_then(|name| rules::method(&name, args.len()))
+                    .or_else(|| nn_function(func).and_then(|name| rules::nn(&name, args.len())));
+                let op = match rule {
+                    Some(rule) => Op::Rule {
+                        rule,
+                        form: Form::Call(func.clone()),
+                        args: args.clone(),
+                    },
+                    None => Op::Foreign {
+                        form: Form::Call(func.clone()),
+                        args: args.clone(),
+                        pure: false,
+                    },
+                };
+                // An unknown function (a constructor, a data helper) can return anything:
+                // borrowed, never moved.
+                let kind = match op {
+                    Op::Rule { rule, .. } if rule.scalar_result => Kind::Copy,
+                    Op::Rule { .. } => self.result_kind(&args),
+                    _ => Kind::Owned,
+                };
                 Some(self.value(op, kind, call.to_token_stream()))
             }
             Expr::Cast(cast) => {
@@ -282,6 +311,89 @@ impl Lowerer<'_> {
             args,
         };
         Some(self.value(op, Kind::Copy, index.to_token_stream()))
+    }
+
+    /// `m.map(|v| body)`: the closure body is differentiated like a one-parameter function,
+    /// giving the closure `|v, ȳ| v̄` that the runtime's `map_vjp` applies elementwise.
+    fn map_call(&mut self, call: &syn::ExprMethodCall, closure: &syn::ExprClosure) -> Option<Arg> {
+        let param = match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
+            [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+            [Pat::Type(t)] => match &*t.pat {
+                Pat::Ident(p) => p.ident.clone(),
+                _ => return self.closure_error(closure),
+            },
+            _ => return self.closure_error(closure),
+        };
+        let receiver = self.expr(&call.receiver)?;
+        // Variables of the enclosing function the body reads: data the closure captures.
+        let captures: Vec<(Ident, crate::ir::VarId)> = Mentions::of(&closure.body)
+            .names
+            .into_iter()
+            .filter(|name| *name != param)
+            .filter_map(|name| self.lookup(&name.to_string()).map(|v| (name, v)))
+            .collect();
+        let body = &closure.body;
+        let element: syn::Type = syn::parse_quote!(__TapelessElement);
+        let item: syn::ItemFn = syn::parse_quote!(
+            fn __tapeless_map(#param: #element) -> #element { #body }
+        );
+        let sig = crate::parse::Signature {
+            item: &item,
+            params: vec![crate::parse::Param {
+                ident: param.clone(),
+                ty: element.clone(),
+                grad_ty: Some(element.clone()),
+                differentiated: true,
+                kind: Kind::Copy,
+            }],
+            ret: element,
+        };
+        let before = self.errors.len();
+        let nested = super::lower(&sig, self.errors);
+        let activity = crate::analyse::analyse(&nested, &sig, self.errors);
+        if self.errors.len() > before {
+            return None;
+        }
+        // A captured name declared again inside the body would be renamed wrongly.
+        for (name, _) in &captures {
+            if nested.vars.iter().any(|v| v.source.as_ref() == Some(name))
+                && nested
+                    .params
+                    .iter()
+                    .all(|p| nested.vars[p.0].source.as_ref() != Some(name))
+            {
+                self.errors.at(name, format!("the closure declares `{name}`, which it also reads from the enclosing function; rename one of them"));
+                return None;
+            }
+        }
+        let sweep = crate::reverse::reverse(&nested, &activity, &nested.params);
+        let emitter = crate::emit::Emitter::new(&sig, &nested, &activity, &sweep);
+        let seed = emitter.seed().clone();
+        let vjp_body = emitter.closure_vjp_body();
+        let vjp: Expr = syn::parse_quote!(|#param, #seed| { #vjp_body });
+        let mut args = vec![receiver];
+        args.extend(captures.iter().map(|(_, v)| Arg {
+            value: Operand::Var(*v),
+            borrowed: false,
+        }));
+        let op = Op::Rule {
+            rule: rules::map(),
+            form: Form::Map {
+                closure: Box::new(Expr::Closure(closure.clone())),
+                vjp: Box::new(vjp),
+                captures: captures.into_iter().map(|(name, _)| name).collect(),
+            },
+            args,
+        };
+        Some(self.value(op, Kind::Owned, call.to_token_stream()))
+    }
+
+    fn closure_error(&mut self, closure: &syn::ExprClosure) -> Option<Arg> {
+        self.errors.at(
+            closure,
+            "the closure of `.map(..)` takes one argument named by a plain pattern (`|v| ..`)",
+        );
+        None
     }
 
     /// `vec![value; n]`: an operation on the two operands (only `value` can carry a
@@ -664,6 +776,44 @@ impl Lowerer<'_> {
     }
 }
 
+/// `a.try_inverse().unwrap()` and `a.lu().solve(&b).unwrap()`: the rule, its form and its
+/// operands (the `unwrap` panics where the user's code would).
+fn linear_solve(
+    call: &syn::ExprMethodCall,
+) -> Option<(&'static crate::rules::Rule, Form, Vec<&Expr>)> {
+    if call.method != "unwrap" || !call.args.is_empty() {
+        return None;
+    }
+    let Expr::MethodCall(inner) = strip_parens(&call.receiver) else {
+        return None;
+    };
+    if inner.method == "try_inverse" && inner.args.is_empty() {
+        return Some((
+            rules::inverse(),
+            Form::Inverse,
+            vec![without_clone(&inner.receiver)],
+        ));
+    }
+    if inner.method == "solve" && inner.args.len() == 1 {
+        if let Expr::MethodCall(lu) = strip_parens(&inner.receiver) {
+            if lu.method == "lu" && lu.args.is_empty() {
+                let a = without_clone(&lu.receiver);
+                return Some((rules::solve(), Form::Solve, vec![a, &inner.args[0]]));
+            }
+        }
+    }
+    None
+}
+
+/// `a.clone()` → `a`: `lu()` and `try_inverse()` consume their matrix, so users clone it;
+/// the generated code clones it itself.
+fn without_clone(expr: &Expr) -> &Expr {
+    match strip_parens(expr) {
+        Expr::MethodCall(c) if c.method == "clone" && c.args.is_empty() => &c.receiver,
+        other => other,
+    }
+}
+
 /// Shape queries: their result is data about a value's shape, never a value of it, so they
 /// are allowed on differentiated values and evaluated again freely.
 const PURE_METHODS: &[&str] = &["len", "is_empty", "nrows", "ncols", "shape"];
@@ -746,6 +896,18 @@ fn pattern_ident(pat: &Pat) -> Result<Option<Ident>, ()> {
         Pat::Paren(p) => pattern_ident(&p.pat),
         _ => Err(()),
     }
+}
+
+/// `nn::softmax`, `tapeless::nn::softmax`: the function's name.
+fn nn_function(func: &syn::ExprPath) -> Option<String> {
+    let segments: Vec<String> = func
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let (name, prefix) = segments.split_last()?;
+    (prefix.last()? == "nn").then(|| name.clone())
 }
 
 /// `f64::sin`, `f32::max`, `Float::sqrt`, ...: the method name when the path names a float

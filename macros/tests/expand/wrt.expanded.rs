@@ -24,11 +24,11 @@ pub fn neuron_vjp(w: f64, b: f64, x: f64, n: usize, seed: f64) -> (f64, NeuronGr
     let t3 = t1 / t2;
     let mut d_w = ::tapeless::__private::zero_adjoint(&w);
     let mut d_t3 = seed;
-    let mut d_t1 = ::tapeless::__private::zero();
+    let mut d_t1 = -0.0;
     ::tapeless::__private::div_vjp_lhs(&mut d_t1, &t2, &d_t3);
-    let mut d_z = ::tapeless::__private::zero();
+    let mut d_z = -0.0;
     ::tapeless::__private::max_vjp_self(&mut d_z, &z, &0.0, &d_t1);
-    let mut d_t0 = ::tapeless::__private::zero();
+    let mut d_t0 = -0.0;
     ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_z);
     ::tapeless::__private::mul_vjp_lhs(&mut d_w, &x, &d_t0);
     (t3, NeuronGrad { w: d_w })

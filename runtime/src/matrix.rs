@@ -1,0 +1,449 @@
+//! VJP rules for the methods of `nalgebra` matrices and vectors (feature `nalgebra`).
+//!
+//! Primal arguments may have any storage (owned, static, dynamic, views:
+//! `&Matrix<T, R, C, S>`); adjoints are owned (`OMatrix<T, R, C>`, the
+//! [`Differentiable::Grad`](crate::Differentiable::Grad) of every matrix). Every rule
+//! accumulates into the adjoint it is given, reads only the values its doc line names
+//! (in that order), and never forms a Jacobian: the rules of products are products.
+//! Element reads `m[i]` and `m[(i, j)]` use [`index_vjp`](crate::index::index_vjp); the
+//! operators (`a * b`, `a + b`, ...) are in [`ops`](crate::ops).
+//!
+//! | function | point | convention |
+//! |---|---|---|
+//! | `norm` | x = 0 | derivative 0 (the minimum-norm subgradient) |
+//! | `determinant` | (nearly) singular A | the cofactor matrix, computed without A⁻¹ (from minors) |
+//! | `try_inverse`, `solve` | singular A | NaN (the forward computation failed) |
+//! | `mean` | no elements | nothing to add (nalgebra's mean of nothing is 0) |
+
+use nalgebra::allocator::Allocator;
+use nalgebra::{
+    DMatrix, DefaultAllocator, Dim, DimMin, Dyn, Matrix, MatrixView, OMatrix, RawStorage,
+    RealField, Storage, ViewStorage, U1,
+};
+
+use crate::elementwise::ElementwiseAdjoint;
+use crate::{Accumulate, Real};
+
+/// `m` transposed, as a view of the same elements (no copy): its entry (j, i) is `m`'s
+/// entry (i, j).
+#[inline(always)]
+pub(crate) fn transposed<T, R: Dim, C: Dim, S: RawStorage<T, R, C>>(
+    m: &Matrix<T, R, C, S>,
+) -> MatrixView<'_, T, C, R, Dyn, Dyn> {
+    let (rows, cols) = m.shape_generic();
+    let (row_stride, col_stride) = m.strides();
+    // SAFETY: the view addresses exactly the elements of `m`, which are valid for as long as
+    // `m` is borrowed: its entry (j, i) is at `ptr + j·col_stride + i·row_stride`, where `m`
+    // keeps its entry (i, j). It is read-only, like the borrow.
+    unsafe {
+        Matrix::from_data(ViewStorage::from_raw_parts(
+            m.data.ptr(),
+            (cols, rows),
+            (Dyn(col_stride), Dyn(row_stride)),
+        ))
+    }
+}
+
+/// `*d += g` for every pair of entries (shapes checked).
+#[inline(always)]
+fn add_entries<T: Real, R: Dim, C: Dim, S: RawStorage<T, R, C>>(
+    d: &mut OMatrix<T, R, C>,
+    g: &Matrix<T, R, C, S>,
+    scale: T,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    d.zip_apply(g, |d, g| *d += g * scale);
+}
+
+/// Y = Xᵀ (`x.transpose()`): X̄ += Ȳᵀ. Reads nothing.
+#[inline(always)]
+pub fn transpose_vjp<T: Real, R: Dim, C: Dim>(d_x: &mut OMatrix<T, R, C>, d_y: &OMatrix<T, C, R>)
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<C, R>,
+{
+    d_x.zip_apply(&transposed(d_y), |d, g| *d += g);
+}
+
+/// y = a·b (`a.dot(&b)`, a scalar): ā += ȳ·b. Reads `b`.
+#[inline(always)]
+pub fn dot_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
+    d_a: &mut OMatrix<T, R, C>,
+    b: &Matrix<T, R, C, SB>,
+    d_y: &T,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    add_entries(d_a, b, *d_y);
+}
+
+/// y = a·b (`a.dot(&b)`, a scalar): b̄ += ȳ·a. Reads `a`.
+#[inline(always)]
+pub fn dot_vjp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
+    d_b: &mut OMatrix<T, R, C>,
+    a: &Matrix<T, R, C, SA>,
+    d_y: &T,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    add_entries(d_b, a, *d_y);
+}
+
+/// y = ‖x‖ (`x.norm()`, Frobenius for a matrix): x̄ += ȳ·x/y, nothing when y = 0. Reads `x`
+/// and `y`.
+#[inline(always)]
+pub fn norm_vjp<T: Real, R: Dim, C: Dim, SX: RawStorage<T, R, C>>(
+    d_x: &mut OMatrix<T, R, C>,
+    x: &Matrix<T, R, C, SX>,
+    y: &T,
+    d_y: &T,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    if *y == T::zero() {
+        return; // the minimum-norm subgradient at the kink
+    }
+    add_entries(d_x, x, *d_y / *y);
+}
+
+/// y = ‖x‖² (`x.norm_squared()`): x̄ += 2ȳ·x. Reads `x`.
+#[inline(always)]
+pub fn norm_squared_vjp<T: Real, R: Dim, C: Dim, SX: RawStorage<T, R, C>>(
+    d_x: &mut OMatrix<T, R, C>,
+    x: &Matrix<T, R, C, SX>,
+    d_y: &T,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    add_entries(d_x, x, T::two() * *d_y);
+}
+
+/// y = Σᵢ xᵢ (`x.sum()`): x̄ᵢ += ȳ for every element. Reads nothing.
+#[inline(always)]
+pub fn sum_vjp<T: Real, R: Dim, C: Dim>(d_x: &mut OMatrix<T, R, C>, d_y: &T)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let d = *d_y;
+    d_x.iter_mut().for_each(|e| *e += d);
+}
+
+/// y = Σᵢ xᵢ / n (`x.mean()`): x̄ᵢ += ȳ/n for every element (nothing when n = 0). Reads
+/// nothing (n is the adjoint's size).
+#[inline(always)]
+pub fn mean_vjp<T: Real, R: Dim, C: Dim>(d_x: &mut OMatrix<T, R, C>, d_y: &T)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let n = d_x.len();
+    if n == 0 {
+        return;
+    }
+    let d = *d_y / T::from(n).unwrap_or_else(T::nan);
+    d_x.iter_mut().for_each(|e| *e += d);
+}
+
+/// Y = A∘B (`a.component_mul(&b)`): Ā += Ȳ∘B. Reads `b`.
+#[inline(always)]
+pub fn component_mul_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
+    d_a: &mut OMatrix<T, R, C>,
+    b: &Matrix<T, R, C, SB>,
+    d_y: &OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    d_a.accumulate_elementwise(b, d_y, |b, d| d * b);
+}
+
+/// Y = A∘B (`a.component_mul(&b)`): B̄ += Ȳ∘A. Reads `a`.
+#[inline(always)]
+pub fn component_mul_vjp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
+    d_b: &mut OMatrix<T, R, C>,
+    a: &Matrix<T, R, C, SA>,
+    d_y: &OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    d_b.accumulate_elementwise(a, d_y, |a, d| d * a);
+}
+
+/// Y = A/B entrywise (`a.component_div(&b)`): Ā += Ȳ/B. Reads `b`.
+#[inline(always)]
+pub fn component_div_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
+    d_a: &mut OMatrix<T, R, C>,
+    b: &Matrix<T, R, C, SB>,
+    d_y: &OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    d_a.accumulate_elementwise(b, d_y, |b, d| d / b);
+}
+
+/// Y = A/B entrywise (`a.component_div(&b)`): B̄ −= Ȳ∘Y/B (= Ȳ∘A/B²). Reads `b` and `y`.
+#[inline(always)]
+pub fn component_div_vjp_rhs<T, R, C, SB, SY>(
+    d_b: &mut OMatrix<T, R, C>,
+    b: &Matrix<T, R, C, SB>,
+    y: &Matrix<T, R, C, SY>,
+    d_y: &OMatrix<T, R, C>,
+) where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    SB: RawStorage<T, R, C>,
+    SY: RawStorage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let shape = d_b.shape();
+    assert!(
+        b.shape() == shape && y.shape() == shape && d_y.shape() == shape,
+        "component_div_vjp_rhs: shapes differ"
+    );
+    let values = b.iter().zip(y.iter()).zip(d_y.iter());
+    for (d_b, ((&b, &y), &d)) in d_b.iter_mut().zip(values) {
+        *d_b += -(d * y / b);
+    }
+}
+
+/// Y = M + s (`m.add_scalar(s)`, s added to every entry): M̄ += Ȳ. Reads nothing.
+#[inline(always)]
+pub fn add_scalar_vjp_self<T: Real, R: Dim, C: Dim>(
+    d_m: &mut OMatrix<T, R, C>,
+    d_y: &OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    d_m.accumulate(d_y);
+}
+
+/// Y = M + s (`m.add_scalar(s)`): s̄ += Σ Ȳ. Reads nothing.
+#[inline(always)]
+pub fn add_scalar_vjp_rhs<T: Real, R: Dim, C: Dim>(d_s: &mut T, d_y: &OMatrix<T, R, C>)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    *d_s += d_y.iter().fold(T::zero(), |sum, &d| sum + d);
+}
+
+/// y = tr X = Σᵢ Xᵢᵢ (`x.trace()`): X̄ᵢᵢ += ȳ on the diagonal. Reads nothing.
+#[inline(always)]
+pub fn trace_vjp<T: Real, R: Dim, C: Dim>(d_x: &mut OMatrix<T, R, C>, d_y: &T)
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (rows, cols) = d_x.shape();
+    for i in 0..rows.min(cols) {
+        d_x[(i, i)] += *d_y;
+    }
+}
+
+/// y = det A (`a.determinant()`): Ā += ȳ·cof(A) = ȳ·det(A)·A⁻ᵀ. Reads `a` and `y`.
+///
+/// The cofactor matrix cof(A) is computed directly for n ≤ 3; for larger matrices as
+/// y·A⁻ᵀ when A is well-conditioned, and from the minors when A is (nearly) singular,
+/// where the gradient is still defined (a matrix of rank n − 1 has a nonzero one) and
+/// y·A⁻ᵀ would lose its digits.
+pub fn determinant_vjp<T, D, S>(d_a: &mut OMatrix<T, D, D>, a: &Matrix<T, D, D, S>, y: &T, d_y: &T)
+where
+    T: Real + RealField,
+    D: Dim,
+    S: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    let n = a.nrows();
+    assert!(a.is_square(), "determinant_vjp: the matrix is not square");
+    assert_eq!(d_a.shape(), a.shape(), "determinant_vjp: shapes differ");
+    let d = *d_y;
+    match n {
+        0 => {}
+        1 => d_a[(0, 0)] += d,
+        2 => {
+            d_a[(0, 0)] += d * a[(1, 1)];
+            d_a[(0, 1)] += -(d * a[(1, 0)]);
+            d_a[(1, 0)] += -(d * a[(0, 1)]);
+            d_a[(1, 1)] += d * a[(0, 0)];
+        }
+        3 => {
+            // cof(A)ᵢⱼ = A₍ᵢ₊₁₎₍ⱼ₊₁₎·A₍ᵢ₊₂₎₍ⱼ₊₂₎ − A₍ᵢ₊₁₎₍ⱼ₊₂₎·A₍ᵢ₊₂₎₍ⱼ₊₁₎, indices mod 3.
+            for i in 0..3 {
+                let (i1, i2) = ((i + 1) % 3, (i + 2) % 3);
+                for j in 0..3 {
+                    let (j1, j2) = ((j + 1) % 3, (j + 2) % 3);
+                    let cofactor = a[(i1, j1)] * a[(i2, j2)] - a[(i1, j2)] * a[(i2, j1)];
+                    d_a[(i, j)] += d * cofactor;
+                }
+            }
+        }
+        _ => {
+            if let Some(inverse) = well_conditioned_inverse(a, *y) {
+                add_entries(d_a, &transposed(&inverse), d * *y);
+            } else {
+                let cofactors = cofactors_by_minors(a);
+                for j in 0..n {
+                    for i in 0..n {
+                        d_a[(i, j)] += d * cofactors[(i, j)];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A⁻¹ when det(A)·A⁻ᵀ computed from it is accurate: |det A| is not tiny next to
+/// Hadamard's bound ∏ⱼ ‖aⱼ‖ (a ratio below √ε means a nearly singular matrix, where the
+/// tiny determinant times the huge inverse loses the digits).
+fn well_conditioned_inverse<T, D, S>(a: &Matrix<T, D, D, S>, det: T) -> Option<OMatrix<T, D, D>>
+where
+    T: Real + RealField,
+    D: Dim,
+    S: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D>,
+{
+    let log_bound = a.column_iter().fold(T::zero(), |sum, column| {
+        let norm_squared = column.iter().fold(T::zero(), |s, &v| s + v * v);
+        sum + num_traits::Float::ln(norm_squared) / T::two()
+    });
+    let log_ratio = num_traits::Float::ln(num_traits::Float::abs(det)) - log_bound;
+    // The ratio against √ε (1.5e-8 for f64, 3.5e-4 for f32) keeps the error of det·A⁻ᵀ,
+    // about ε/ratio, below √ε. False also for det = 0 (−∞) and NaN.
+    let log_epsilon = num_traits::Float::ln(<T as num_traits::Float>::epsilon());
+    let accurate = log_ratio > log_epsilon / T::two();
+    if accurate {
+        a.clone_owned().try_inverse()
+    } else {
+        None
+    }
+}
+
+/// The cofactor matrix, cof(A)ᵢⱼ = (−1)ⁱ⁺ʲ·det(A without row i and column j), from the
+/// n² minors (each an (n−1)×(n−1) determinant): O(n⁵), used only for nearly singular
+/// matrices, where the minors of a matrix of rank n − 1 are themselves well-conditioned.
+/// (Not from an SVD: nalgebra's `SVD::try_new` can return a decomposition that does not
+/// reconstruct the matrix for nearly singular input.)
+fn cofactors_by_minors<T, D, S>(a: &Matrix<T, D, D, S>) -> DMatrix<T>
+where
+    T: Real + RealField,
+    D: Dim,
+    S: Storage<T, D, D>,
+{
+    let n = a.nrows();
+    let mut minor = DMatrix::from_element(n - 1, n - 1, T::zero());
+    DMatrix::from_fn(n, n, |i, j| {
+        for c in 0..n - 1 {
+            for r in 0..n - 1 {
+                minor[(r, c)] = a[(r + usize::from(r >= i), c + usize::from(c >= j))];
+            }
+        }
+        let det = minor.determinant();
+        if (i + j) % 2 == 0 {
+            det
+        } else {
+            -det
+        }
+    })
+}
+
+/// Y = A⁻¹ (`a.try_inverse().unwrap()`): Ā −= Yᵀ·Ȳ·Yᵀ. Reads `y`.
+pub fn inverse_vjp<T: Real, D: Dim, SY: Storage<T, D, D>>(
+    d_a: &mut OMatrix<T, D, D>,
+    y: &Matrix<T, D, D, SY>,
+    d_y: &OMatrix<T, D, D>,
+) where
+    DefaultAllocator: Allocator<D, D>,
+{
+    let yt_dy = y.tr_mul(d_y);
+    d_a.gemm(-T::one(), &yt_dy, &transposed(y), T::one());
+}
+
+/// z = A⁻ᵀ·x̄, the adjoint both rules of `solve` need (NaN when A is singular).
+fn solve_transposed<T, D, K, SA>(
+    a: &Matrix<T, D, D, SA>,
+    d_x: &OMatrix<T, D, K>,
+) -> OMatrix<T, D, K>
+where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, K>,
+{
+    transposed(a)
+        .clone_owned()
+        .lu()
+        .solve(d_x)
+        .unwrap_or_else(|| d_x.map(|_| <T as num_traits::Float>::nan()))
+}
+
+/// x = A⁻¹·b (`a.lu().solve(&b).unwrap()`; b and x vectors or matrices): Ā −= (A⁻ᵀ·x̄)·xᵀ.
+/// Reads `a` and `x`.
+pub fn solve_vjp_self<T, D, K, SA, SX>(
+    d_a: &mut OMatrix<T, D, D>,
+    a: &Matrix<T, D, D, SA>,
+    x: &Matrix<T, D, K, SX>,
+    d_x: &OMatrix<T, D, K>,
+) where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    SX: Storage<T, D, K>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, K>,
+{
+    let z = solve_transposed(a, d_x);
+    d_a.gemm(-T::one(), &z, &transposed(x), T::one());
+}
+
+/// x = A⁻¹·b (`a.lu().solve(&b).unwrap()`; b and x vectors or matrices): b̄ += A⁻ᵀ·x̄.
+/// Reads `a`.
+pub fn solve_vjp_b<T, D, K, SA>(
+    d_b: &mut OMatrix<T, D, K>,
+    a: &Matrix<T, D, D, SA>,
+    d_x: &OMatrix<T, D, K>,
+) where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, K>,
+{
+    let z = solve_transposed(a, d_x);
+    d_b.accumulate(&z);
+}
+
+/// y = M[:, j] (`m.column(j)`): M̄[:, j] += ȳ. Reads `j`.
+#[inline(always)]
+pub fn column_vjp<T: Real, R: Dim, C: Dim>(
+    d_m: &mut OMatrix<T, R, C>,
+    j: &usize,
+    d_y: &OMatrix<T, R, U1>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R, U1>,
+{
+    d_m.column_mut(*j).zip_apply(d_y, |d, g| *d += g);
+}
+
+/// y = M[i, :] (`m.row(i)`): M̄[i, :] += ȳ. Reads `i`.
+#[inline(always)]
+pub fn row_vjp<T: Real, R: Dim, C: Dim>(
+    d_m: &mut OMatrix<T, R, C>,
+    i: &usize,
+    d_y: &OMatrix<T, U1, C>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
+{
+    d_m.row_mut(*i).zip_apply(d_y, |d, g| *d += g);
+}
+
+/// Y = X.map(g) (`x.map(|v| ..)`), elementwise: X̄ᵢ += f(Xᵢ, Ȳᵢ), where `f(x, ȳ)` is the
+/// scalar rule of `g` (ȳ·g′(x)), which the macro derives from the closure. Reads `x`.
+///
+/// Works for scalars as well (x̄ += f(x, ȳ)).
+#[inline(always)]
+pub fn map_vjp<G, X, F>(d_x: &mut G, x: &X, d_y: &G, f: F)
+where
+    G: ElementwiseAdjoint<X>,
+    X: ?Sized,
+    F: FnMut(G::Elem, G::Elem) -> G::Elem,
+{
+    d_x.accumulate_elementwise(x, d_y, f);
+}

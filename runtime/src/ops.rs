@@ -1,0 +1,334 @@
+//! VJP rules of the arithmetic operators `+`, `-` (binary and unary), `*` and `/`, for
+//! scalars and (feature `nalgebra`) matrices, one function per operator argument.
+//!
+//! The macro emits the same call for `a * b` whatever `a` and `b` are, so each function
+//! serves every combination of types the operator has:
+//!
+//! | expression | `a` | `b` | `y` |
+//! |---|---|---|---|
+//! | `a + b`, `a - b` | scalar or matrix | same type as `a` | same |
+//! | `-a` | scalar or matrix | | same |
+//! | `a * b` | scalar | scalar | scalar |
+//! | `a * b` | matrix `R×K` | matrix `K×C` (vector, row vector, ...) | matrix `R×C` |
+//! | `a * b` | scalar | matrix | matrix |
+//! | `a * b` | matrix | scalar | matrix |
+//! | `a / b` | scalar or matrix | scalar | same as `a` |
+//!
+//! `+`, `-` and unary `-` need no dispatch: the adjoint passed on has the type of the
+//! adjoint it goes to, and [`Accumulate`] adds or subtracts it. `*` and `/` dispatch
+//! through the traits [`MulVjpLhs`], [`MulVjpRhs`], [`DivVjpLhs`] and [`DivVjpRhs`],
+//! implemented for the marker type [`Rule`] with the argument types as parameters, so the
+//! compiler can infer an adjoint's type from the others (an adjoint declared by
+//! `zero()` gets its type from the first rule that adds into it). The scalar cases are
+//! implemented for `f32` and `f64` separately (a blanket `impl<T: Real>` would overlap
+//! the matrix cases under the coherence rules).
+//!
+//! The matrix product never forms a Jacobian: for `C = A·B` the rules are
+//! `Ā += C̄·Bᵀ` and `B̄ += Aᵀ·C̄`, two matrix products accumulated into the adjoint itself
+//! by nalgebra's `gemm` (with a transposed *view* of B) and `gemm_tr`: no temporary.
+
+use crate::Accumulate;
+
+/// y = a + b: ā += ȳ.
+#[inline(always)]
+pub fn add_vjp_lhs<G: Accumulate>(d_a: &mut G, d_y: &G) {
+    d_a.accumulate(d_y);
+}
+
+/// y = a + b: b̄ += ȳ.
+#[inline(always)]
+pub fn add_vjp_rhs<G: Accumulate>(d_b: &mut G, d_y: &G) {
+    d_b.accumulate(d_y);
+}
+
+/// y = a − b: ā += ȳ.
+#[inline(always)]
+pub fn sub_vjp_lhs<G: Accumulate>(d_a: &mut G, d_y: &G) {
+    d_a.accumulate(d_y);
+}
+
+/// y = a − b: b̄ −= ȳ.
+#[inline(always)]
+pub fn sub_vjp_rhs<G: Accumulate>(d_b: &mut G, d_y: &G) {
+    d_b.subtract(d_y);
+}
+
+/// y = −x: x̄ −= ȳ.
+#[inline(always)]
+pub fn neg_vjp<G: Accumulate>(d_x: &mut G, d_y: &G) {
+    d_x.subtract(d_y);
+}
+
+/// The marker type the rules of `*` and `/` are implemented for: `Rule: MulVjpLhs<DA, B, DY>`
+/// says that `mul_vjp_lhs(d_a: &mut DA, b: &B, d_y: &DY)` exists.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule {}
+
+/// y = a·b, the rule for `a`: ā += ȳ·∂(a·b)/∂a, reading `b`.
+#[diagnostic::on_unimplemented(
+    message = "tapeless: no rule for `a * b` with adjoint `{DA}`, b: `{B}`, output adjoint `{DY}`",
+    note = "products of f32/f64 scalars and nalgebra matrices (feature `nalgebra`) are supported"
+)]
+pub trait MulVjpLhs<DA, B: ?Sized, DY> {
+    /// ā += ȳ·∂(a·b)/∂a.
+    fn mul_vjp_lhs(d_a: &mut DA, b: &B, d_y: &DY);
+}
+
+/// y = a·b, the rule for `b`: b̄ += ȳ·∂(a·b)/∂b, reading `a`.
+#[diagnostic::on_unimplemented(
+    message = "tapeless: no rule for `a * b` with adjoint `{DB}`, a: `{A}`, output adjoint `{DY}`",
+    note = "products of f32/f64 scalars and nalgebra matrices (feature `nalgebra`) are supported"
+)]
+pub trait MulVjpRhs<DB, A: ?Sized, DY> {
+    /// b̄ += ȳ·∂(a·b)/∂b.
+    fn mul_vjp_rhs(d_b: &mut DB, a: &A, d_y: &DY);
+}
+
+/// y = a/b, the rule for `a`: ā += ȳ/b, reading `b`.
+#[diagnostic::on_unimplemented(
+    message = "tapeless: no rule for `a / b` with adjoint `{DA}`, b: `{B}`, output adjoint `{DY}`",
+    note = "a scalar or a nalgebra matrix (feature `nalgebra`) divided by a scalar is supported"
+)]
+pub trait DivVjpLhs<DA, B: ?Sized, DY> {
+    /// ā += ȳ/b.
+    fn div_vjp_lhs(d_a: &mut DA, b: &B, d_y: &DY);
+}
+
+/// y = a/b, the rule for `b`: b̄ −= ⟨ȳ, y⟩/b, reading `b` and the output `y`.
+#[diagnostic::on_unimplemented(
+    message = "tapeless: no rule for `a / b` with adjoint `{DB}`, b: `{B}`, y: `{Y}`, output adjoint `{DY}`",
+    note = "a scalar or a nalgebra matrix (feature `nalgebra`) divided by a scalar is supported"
+)]
+pub trait DivVjpRhs<DB, B: ?Sized, Y: ?Sized, DY> {
+    /// b̄ −= ⟨ȳ, y⟩/b.
+    fn div_vjp_rhs(d_b: &mut DB, b: &B, y: &Y, d_y: &DY);
+}
+
+/// y = a·b: ā += ȳ·b (scalars); Ā += Ȳ·Bᵀ (matrices); ā += ⟨Ȳ, B⟩ (scalar·matrix);
+/// Ā += Ȳ·b (matrix·scalar). Reads `b`.
+#[inline(always)]
+pub fn mul_vjp_lhs<DA, B: ?Sized, DY>(d_a: &mut DA, b: &B, d_y: &DY)
+where
+    Rule: MulVjpLhs<DA, B, DY>,
+{
+    Rule::mul_vjp_lhs(d_a, b, d_y);
+}
+
+/// y = a·b: b̄ += ȳ·a (scalars); B̄ += Aᵀ·Ȳ (matrices); B̄ += a·Ȳ (scalar·matrix);
+/// b̄ += ⟨Ȳ, A⟩ (matrix·scalar). Reads `a`.
+#[inline(always)]
+pub fn mul_vjp_rhs<DB, A: ?Sized, DY>(d_b: &mut DB, a: &A, d_y: &DY)
+where
+    Rule: MulVjpRhs<DB, A, DY>,
+{
+    Rule::mul_vjp_rhs(d_b, a, d_y);
+}
+
+/// y = a/b: ā += ȳ/b (scalars); Ā += Ȳ/b (matrix/scalar). Reads `b`.
+#[inline(always)]
+pub fn div_vjp_lhs<DA, B: ?Sized, DY>(d_a: &mut DA, b: &B, d_y: &DY)
+where
+    Rule: DivVjpLhs<DA, B, DY>,
+{
+    Rule::div_vjp_lhs(d_a, b, d_y);
+}
+
+/// y = a/b: b̄ −= ȳ·y/b (= ȳ·a/b², scalars); b̄ −= ⟨Ȳ, Y⟩/b (matrix/scalar). Reads `b`
+/// and `y`.
+#[inline(always)]
+pub fn div_vjp_rhs<DB, B: ?Sized, Y: ?Sized, DY>(d_b: &mut DB, b: &B, y: &Y, d_y: &DY)
+where
+    Rule: DivVjpRhs<DB, B, Y, DY>,
+{
+    Rule::div_vjp_rhs(d_b, b, y, d_y);
+}
+
+macro_rules! scalar_cases {
+    ($($t:ty),*) => {$(
+        impl MulVjpLhs<$t, $t, $t> for Rule {
+            #[inline(always)]
+            fn mul_vjp_lhs(d_a: &mut $t, b: &$t, d_y: &$t) {
+                *d_a += *d_y * *b;
+            }
+        }
+
+        impl MulVjpRhs<$t, $t, $t> for Rule {
+            #[inline(always)]
+            fn mul_vjp_rhs(d_b: &mut $t, a: &$t, d_y: &$t) {
+                *d_b += *d_y * *a;
+            }
+        }
+
+        impl DivVjpLhs<$t, $t, $t> for Rule {
+            #[inline(always)]
+            fn div_vjp_lhs(d_a: &mut $t, b: &$t, d_y: &$t) {
+                *d_a += *d_y / *b;
+            }
+        }
+
+        impl DivVjpRhs<$t, $t, $t, $t> for Rule {
+            #[inline(always)]
+            fn div_vjp_rhs(d_b: &mut $t, b: &$t, y: &$t, d_y: &$t) {
+                *d_b += -(*d_y * *y / *b);
+            }
+        }
+    )*};
+}
+
+scalar_cases!(f32, f64);
+
+#[cfg(feature = "nalgebra")]
+mod linalg {
+    use nalgebra::allocator::Allocator;
+    use nalgebra::constraint::{SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
+    use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, Storage};
+
+    use super::{DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Rule};
+    use crate::matrix::transposed;
+
+    macro_rules! matrix_cases {
+        ($($t:ty),*) => {$(
+            /// C = A·B (A: R1×C1, B: R2×C2 with C1 = R2): Ā += C̄·Bᵀ, by `gemm` with a
+            /// transposed view of B as the right factor (no copy; for large dynamic
+            /// matrices nalgebra hands the strides to `matrixmultiply`).
+            impl<R1, C1, R2, C2, SB> MulVjpLhs<OMatrix<$t, R1, C1>, Matrix<$t, R2, C2, SB>, OMatrix<$t, R1, C2>>
+                for Rule
+            where
+                R1: Dim,
+                C1: Dim,
+                R2: Dim,
+                C2: Dim,
+                SB: Storage<$t, R2, C2>,
+                DefaultAllocator: Allocator<R1, C1> + Allocator<R1, C2>,
+                ShapeConstraint: SameNumberOfColumns<C1, R2>,
+            {
+                #[inline(always)]
+                fn mul_vjp_lhs(
+                    d_a: &mut OMatrix<$t, R1, C1>,
+                    b: &Matrix<$t, R2, C2, SB>,
+                    d_y: &OMatrix<$t, R1, C2>,
+                ) {
+                    d_a.gemm(1.0, d_y, &transposed(b), 1.0);
+                }
+            }
+
+            /// C = A·B (A: R1×C1, B: R2×C2 with C1 = R2): B̄ += Aᵀ·C̄, by `gemm_tr`
+            /// (dot products of A's columns with C̄'s, whatever A's strides).
+            ///
+            /// Not `gemm` with a transposed view of A: nalgebra's `gemm`/`gemv` (0.34)
+            /// index out of bounds when the *left* factor's columns are not contiguous
+            /// (`axcpy_uninit` takes the length of the strided slice for the vector's).
+            impl<R1, C1, R2, C2, SA> MulVjpRhs<OMatrix<$t, R2, C2>, Matrix<$t, R1, C1, SA>, OMatrix<$t, R1, C2>>
+                for Rule
+            where
+                R1: Dim,
+                C1: Dim,
+                R2: Dim,
+                C2: Dim,
+                SA: Storage<$t, R1, C1>,
+                DefaultAllocator: Allocator<R2, C2> + Allocator<R1, C2>,
+                ShapeConstraint: SameNumberOfRows<R2, C1>,
+            {
+                #[inline(always)]
+                fn mul_vjp_rhs(
+                    d_b: &mut OMatrix<$t, R2, C2>,
+                    a: &Matrix<$t, R1, C1, SA>,
+                    d_y: &OMatrix<$t, R1, C2>,
+                ) {
+                    d_b.gemm_tr(1.0, a, d_y, 1.0);
+                }
+            }
+
+            /// C = a·B (a scalar): ā += ⟨C̄, B⟩.
+            impl<R, C, SB> MulVjpLhs<$t, Matrix<$t, R, C, SB>, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                SB: Storage<$t, R, C>,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn mul_vjp_lhs(d_a: &mut $t, b: &Matrix<$t, R, C, SB>, d_y: &OMatrix<$t, R, C>) {
+                    *d_a += d_y.dot(b);
+                }
+            }
+
+            /// C = a·B (a scalar): B̄ += a·C̄.
+            impl<R, C> MulVjpRhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn mul_vjp_rhs(d_b: &mut OMatrix<$t, R, C>, a: &$t, d_y: &OMatrix<$t, R, C>) {
+                    let a = *a;
+                    d_b.zip_apply(d_y, |d, c| *d += c * a);
+                }
+            }
+
+            /// C = A·b (b scalar): Ā += C̄·b.
+            impl<R, C> MulVjpLhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn mul_vjp_lhs(d_a: &mut OMatrix<$t, R, C>, b: &$t, d_y: &OMatrix<$t, R, C>) {
+                    let b = *b;
+                    d_a.zip_apply(d_y, |d, c| *d += c * b);
+                }
+            }
+
+            /// C = A·b (b scalar): b̄ += ⟨C̄, A⟩.
+            impl<R, C, SA> MulVjpRhs<$t, Matrix<$t, R, C, SA>, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                SA: Storage<$t, R, C>,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn mul_vjp_rhs(d_b: &mut $t, a: &Matrix<$t, R, C, SA>, d_y: &OMatrix<$t, R, C>) {
+                    *d_b += d_y.dot(a);
+                }
+            }
+
+            /// Y = A/b (b scalar): Ā += Ȳ/b.
+            impl<R, C> DivVjpLhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn div_vjp_lhs(d_a: &mut OMatrix<$t, R, C>, b: &$t, d_y: &OMatrix<$t, R, C>) {
+                    let b = *b;
+                    d_a.zip_apply(d_y, |d, c| *d += c / b);
+                }
+            }
+
+            /// Y = A/b (b scalar): b̄ −= ⟨Ȳ, Y⟩/b.
+            impl<R, C, SY> DivVjpRhs<$t, $t, Matrix<$t, R, C, SY>, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                SY: Storage<$t, R, C>,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn div_vjp_rhs(
+                    d_b: &mut $t,
+                    b: &$t,
+                    y: &Matrix<$t, R, C, SY>,
+                    d_y: &OMatrix<$t, R, C>,
+                ) {
+                    *d_b += -(d_y.dot(y) / *b);
+                }
+            }
+        )*};
+    }
+
+    matrix_cases!(f32, f64);
+}
