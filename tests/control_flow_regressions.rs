@@ -234,3 +234,41 @@ fn fixed_compile_bugs_have_right_gradients() {
     }
     check_1d(newton, |x| (newton_grad(x).0, newton_grad(x).1.a), 2.0);
 }
+
+// Found by the random-program generator: `for e in b` over an array the body writes
+// iterates over a copy (Rust semantics), and a loop that runs zero times and overwrites a
+// carried variable without reading it leaves the variable's initial value in place.
+#[differentiate]
+fn iterate_array_while_writing_it(x: f64) -> f64 {
+    let mut b = [0.0_f64; 2];
+    b[0] = x;
+    let mut s = 0.0;
+    for e in b {
+        b[1] = 10.0 * x;
+        s += e;
+    }
+    s + b[1]
+}
+
+#[differentiate]
+fn overwrite_in_a_loop_that_may_not_run(x: f64, y: f64, n: usize) -> f64 {
+    let mut s = x;
+    for _ in 0..n {
+        s = y;
+    }
+    s
+}
+
+#[test]
+fn loops_over_copies_and_zero_trip_overwrites() {
+    // f = x + 10x = 11x: the loop sees b = [x, 0] (the copy), b[1] = 10x afterwards.
+    let (v, g) = iterate_array_while_writing_it_grad(1.0);
+    assert_eq!(v, iterate_array_while_writing_it(1.0));
+    assert_eq!((v, g.x), (11.0, 11.0));
+    for n in [0, 1, 3] {
+        let (v, g) = overwrite_in_a_loop_that_may_not_run_grad(0.7, 0.3, n);
+        assert_eq!(v, overwrite_in_a_loop_that_may_not_run(0.7, 0.3, n));
+        let expected = if n == 0 { (1.0, 0.0) } else { (0.0, 1.0) };
+        assert_eq!((g.x, g.y), expected, "n = {n}");
+    }
+}

@@ -438,7 +438,8 @@ impl<'a> Planner<'a> {
                 });
                 // The adjoint left at the start of the first iteration is the initial value's.
                 for c in &l.carried {
-                    if let (true, Some(init)) = (self.active(c.phi), self.active_var(&c.init)) {
+                    let carried = self.active(c.phi) || self.active(c.out);
+                    if let (true, Some(init)) = (carried, self.active_var(&c.init)) {
                         self.flow(init, Source::Carry(c.phi), out);
                     }
                 }

@@ -4,12178 +4,6193 @@
 // Included (not a module) by tests/random_programs.rs, so rustfmt leaves it alone.
 
 #[differentiate]
-fn p000(a: &[f64; 4]) -> f64 {
-    let v2 = if a[1] > 0.0 {
-        let t0 = (a[0] / 2.0).mul_add(a[2] / (1.0 + a[1] * a[1]), a[1] / (1.0 + a[1] * a[1]));
-        (a[1] * t0.mul_add(a[3], a[2])).sin()
-    } else {
-        let t1 = (core::f64::consts::E * a[3]).tanh().tanh();
-        t1 + 0.3 - 0.5
-    };
-    let v5 = {
-        let t3 = -(a[0] / 2.0);
-        let t4 = a[0] + 3.0 * t3;
-        (a[0] * a[3]).hypot(a[2] + a[3]) + t4
-    };
-    let v2 = v2 - v2.tanh().sin().tanh();
-    let v8 = if a[2] > 0.0 {
-        let t6 = v5.cos().atan() / (1.0 + 2.0 * v2 * (2.0 * v2));
-        v2 + t6
-    } else {
-        let t7 = a[3].powi(2).tanh().exp();
-        (1.5 + a[0].tanh().sin()).sqrt() + t7
-    };
-    0.7 * a[0].max(a[0]) + v8.tanh()
-}
-
-#[differentiate]
-fn p001(x0: f64, x1: f64, a: &[f64; 4], x2: f64) -> f64 {
-    let mut s0 = (a[2] / (1.5 + x2.sin())).max(0.5);
-    for _ in 0..4 {
-        s0 += f64::cos(std::f64::consts::PI * (s0.atan() * s0.atan() + 2.0).sqrt());
-        let t2: f64 = (2.0 + f64::sin(s0.tanh())).recip().sin();
-        s0 = 0.5 * (s0 + t2);
-    }
-    let mut v4 = if x1 >= -0.5 {
-        (1.0 + s0.tanh() * s0.tanh()).ln().atan()
-    } else {
-        let t3 = (std::f64::consts::PI * x0).sin().sin();
-        f64::abs(t3 + 1.1)
-    };
-    for i5 in 0..a.len() {
-        for j6 in 0..=i5 {
-            let mut t7 = (x1 * x1 + 2.0).sqrt().hypot((v4 / 2.0).atan());
-            t7 *= 0.5 * f64::sin((1.5 * a[i5]).cos());
-            let t7 = t7 + (s0 + (-x0)).tanh();
-            v4 += (t7 - (a[j6] + s0).atan()).cos();
-        }
-        v4 += (a[3 - i5] / 3.0).cos();
-        let t8 = x1.tanh();
-        v4 = 0.5 * (v4 + t8);
-    }
-    let v9 = ((v4 + a[1]).sin() * (v4 - a[2]).sin()).min(f64::tanh(s0.sin()).atan());
-    let mut s10: f64 = 1.0;
-    for i11 in 0..2 {
-        if i11 >= 1 {
-            return (a[i11 % 4].tanh().powi(2) + 1.0).sqrt();
-        }
-        s10 += (-s10).atan().sin();
-        s10 -= s10.tanh();
-    }
-    (a[1] * x2).mul_add(f64::atan(s10).tanh(), f64::cos(s10) * v9)
-}
-
-#[differentiate]
-fn p002(x0: f64, x1: f64, x2: f64, a: &[f64; 4], x3: f64) -> f64 {
-    let mut v2 = if x0.exp_m1() < 1.5 {
-        let t0 = (1.0 + a[2] * a[2]).ln().tanh();
-        2.0 * x1.min(0.5) + t0
-    } else {
-        let t1 = x2.sin() - 1.1;
-        t1.abs().sin()
-    };
-    let mut k4 = 0;
-    while k4 < 2 {
-        v2 = v2 * v2.tanh().exp().cos() + (x1 - x1).atan();
-        if k4 > 1 {
-            return x3.powi(2).abs();
-        }
-        let t5 = x0.powi(2) / (1.0 + x2.cos() * x2.cos());
-        v2 += k4 as f64;
-        v2 = 0.5 * (v2 + t5);
-        k4 += 1;
-    }
-    v2 /= 1.0 + a[2].cos() * a[2].cos();
-    a[3] * (-x1) + v2.sin()
-}
-
-#[differentiate]
-fn p003(x0: f64, x1: f64, a: &[f64; 4], x2: f64) -> f64 {
-    let mut v0 = {
-        x1
-    };
-    v0 = v0 * (2.0 + f64::sin(x1)).ln().cos() + x1.sin();
-    let mut s1 = (1.0 + v0 * v0).atan2(v0);
-    if x0 < -0.5 && x1 > 0.5 {
-        s1 += s1.sin() / (1.5 + (x1 / 4.0).tanh());
-        let t2 = a[3].atan();
-        let t2 = t2 + (2.0 + x2.sin()).sqrt().exp();
-        s1 = 0.5 * (s1 + t2.cos());
-    } else {
-        s1 -= (s1.tanh() * s1.atan()).exp();
-    }
-    let mut s3 = 2.5 * s1.atan() / (1.0 + (x2 + s1) * (x2 + s1));
-    if x0 > 0.0 {
-        s3 = s3 * (a[1].powi(2) + 1.0).sqrt().sin() + x1;
-        v0 += a[0].cos().sin();
-    } else {
-        v0 += (v0 * s3).atan();
-        v0 += (x2 * x2).max(0.0);
-        let t4 = v0.tanh().powi(2).sin();
-        v0 = 0.5 * (v0 + t4);
-    }
-    s3 -= (2.0 + x0.sin().cos()).sqrt();
-    let s3 = s3 - v0.abs().tanh().sin();
-    ((core::f64::consts::E * s3).cos() * (core::f64::consts::E * s3).cos() + 1.0).sqrt()
-}
-
-#[differentiate]
-fn p004(n: usize, x0: f64, a: &[f64]) -> f64 {
-    let mut s0 = x0.abs().powi(2);
-    for e1 in a.iter() {
-        let t2: f64 = s0.hypot(x0) - x0.min(s0);
-        let v6 = if x0 >= -0.5 || a[1] >= -0.5 {
-            let t3 = (*e1 / (2.0 + (*e1).tanh()) * (*e1 / (2.0 + (*e1).tanh()))).ln_1p();
-            let t4 = -t3 - a[3] * a[2];
-            (1.1 * a[1] / (1.5 + a[1].sin().sin())).atan() + t4
+fn p000(x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    if x1 >= -0.5 {
+        if x0 <= 0.5 && x2 > -0.5 {
+            s0 -= x2.powi(2) - s0.tanh();
+            s0 += f64::tanh(s0.atan()) * x0.tanh();
         } else {
-            let t5 = x0.min(0.5).sin();
-            (1.0 + a[3] * a[3]).ln().abs() + t5
-        };
-        let t7 = *e1 * a[1] * *e1;
-        let t8 = t7;
-        s0 -= v6.cos().exp().abs();
-        s0 = 0.5 * (s0 + t2.atan() + t8);
+            s0 *= (s0 / (1.5 + s0.sin())).tanh().tanh();
+        }
+        s0 *= (x2 * x2).tanh();
+    } else {
+        s0 /= 1.0 + x1 * x0 * (x1 * x0);
     }
-    let v9 = s0.min(0.0).tanh();
-    (1.1 * v9).tanh().powi(2) + 0.1 * n as f64
+    if (1.5 + x1.cos()).sqrt() < 0.3 {
+        return 0.1 * x1 / 2.0;
+    }
+    let v1 = (x1 * s0).tanh().exp();
+    let v3 = if x2 < 0.5 {
+        let t2 = x2.max(x2);
+        x2.min(x1) * (s0 * v1).cos() + t2
+    } else {
+        (s0.tanh() * s0.tanh() + 1.0).powf(v1.sin()).tanh()
+    };
+    let mut s4 = (v3.tanh() * s0).abs();
+    if x0.hypot(s4) > 2.0 {
+        s4 = (x0 / 4.0 * (x0 / 4.0) + 2.0).sqrt();
+    } else {
+        s4 = s4 * s4.tanh().sin().cos() + (s4 / (1.0 + x0 * x0) - v1);
+    }
+    s4
 }
 
 #[differentiate]
-fn p005(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let v1 = if x3 < -0.5 {
-        f64::exp(x3)
-    } else {
-        let t0 = x0;
-        x1 + t0
-    };
-    let v5 = if x2 >= -0.5 {
-        let t2 = x1;
-        f64::sqrt(x3.tanh() * x3.tanh() + 1.0) + t2
-    } else {
-        let t3 = f64::sin(v1.atan()).atan();
-        let t4 = 0.25 * t3;
-        x1 + t4
-    };
-    let v7 = if x3 < 0.0 {
-        x1 * v5.tanh().tanh()
-    } else {
-        let t6 = x2.powi(2);
-        f64::atan((t6 / (1.5 + x1.sin())).cos())
-    };
-    let mut s8 = (v7 - x1).cos();
-    if x3 < 0.5 || x1 < 0.5 {
-        let v11 = if x2 <= -0.5 {
-            -x3.exp()
-        } else {
-            let t9 = (2.0 + x0.sin()).sqrt();
-            let t10 = f64::min(s8, x1).cos();
-            (t10 - t9).atan()
-        };
-        s8 += (std::f64::consts::PI * x0).atan().cosh();
-        s8 = 0.5 * (s8 + v11);
+fn p001(n: usize, a: &[f64; 4]) -> f64 {
+    let mut s0 = (a[0] - 0.5).max(0.5);
+    for i1 in 0..a.len() {
+        for j2 in (0..4).rev() {
+            if i1 > 3 {
+                return (2.0 + a[3 - j2].cos()).sqrt().tanh();
+            }
+            s0 /= 2.0 + (s0 - a[j2]).tanh().atan().sin();
+        }
+        for j3 in (0..4).rev() {
+            s0 += (a[(i1 + j3) % 4].exp() * a[(i1 + j3) % 4].exp() + 0.5).cbrt();
+            let t4 = s0.atan().cos() - 0.1;
+            s0 = 0.5 * (s0 + t4);
+        }
+        let t5 = (s0.atan() * s0.sin()).sin();
+        s0 = 0.5 * (s0 + t5);
     }
-    f64::powf(f64::sin(x3) * f64::sin(x3) + 1.0, (core::f64::consts::E * v1).sin()) + s8.tanh()
+    let v6 = -f64::tanh(s0.tanh());
+    let s0 = s0 + a[3].exp();
+    a[2].abs().cosh() + v6 + s0.atan() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p002(x0: f64, x1: f64, w: &[f64; 4]) -> f64 {
+    let v0 = x0;
+    let mut s1: f64 = 1.0;
+    for i2 in (0..3).rev() {
+        for j3 in 0..i2 {
+            if x1 >= -0.5 {
+                s1 -= f64::exp((w[i2] + 1.5).cos());
+            } else {
+                let t4 = x1;
+                s1 -= (1.0 + x1 * x1).ln();
+                s1 = 0.5 * (s1 + t4);
+            }
+            let t5 = w[j3 + 1];
+            s1 += ((s1.atan().powi(2) + 1.0).sqrt() * (s1.atan().powi(2) + 1.0).sqrt() + 0.5).sqrt().tanh();
+            s1 = 0.5 * (s1 + t5);
+        }
+        if i2 % 2 == 0 {
+            let t6 = x0.powi(3) * (v0 * i2 as f64);
+            s1 = s1 * 0.25 + ((-x0).powi(2) + 1.0).sqrt();
+            s1 = 0.5 * (s1 + f64::cos(t6));
+        } else {
+            let t7 = (1.5 + (i2 as f64).cos()).sqrt();
+            return w[1] + t7;
+        }
+    }
+    s1.max(0.5).atan().cos()
+}
+
+#[differentiate]
+fn p003(x0: f64, x1: f64, a: [f64; 4]) -> f64 {
+    let mut v0 = a[2].sin();
+    v0 /= 1.0 + x1 * x1;
+    let mut v0 = v0 + (0.1 * a[0] - (x0 + v0));
+    v0 += (x0.exp() + v0 * a[3]).sin();
+    (a[2].powi(2) + 1.0).sqrt() + (a[3] + v0)
+}
+
+#[differentiate]
+fn p004(w: &[f64; 4], mut x0: f64) -> f64 {
+    x0 += (f64::powi(x0.cos(), 2) + 1.0).sqrt();
+    let v0 = {
+        f64::abs(-x0)
+    };
+    for e1 in w.iter().copied() {
+        x0 += (1.1 * w[3] / (2.0 + (e1 / (1.0 + w[1] * w[1])).cos())).sin();
+    }
+    v0 + x0.tanh()
+}
+
+#[differentiate]
+fn p005(mut x0: f64, w: &[f64], x1: f64, x2: f64) -> f64 {
+    if x0 > -0.5 {
+        return x0 * (2.0 + x1.sin()).ln();
+    }
+    let v3 = if x1 >= 0.0 {
+        let t0 = w[3].tanh().atan();
+        let t1 = t0.clamp(0.0, 2.0).powi(2);
+        (-(core::f64::consts::E * t1)).sin()
+    } else {
+        let t2 = x2;
+        w[3].tanh().abs() + t2
+    };
+    x0 /= 1.0 + std::f64::consts::PI * x0 * (std::f64::consts::PI * x0);
+    let v4 = (v3 - w[3] - (0.25 + x2)).min(x0);
+    x0 / (2.0 + v3.tanh()) / (2.0 + (1.0 + f64::atan(v4) * f64::atan(v4)).atan2(v3).tanh())
 }
 
 #[differentiate]
 fn p006(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    if x1 > 0.5 {
-        return (1.2 + x2).cos().atan();
+    let mut v1 = {
+        let t0 = x1 + x1 + x2;
+        (f64::hypot(x2, x2) * f64::hypot(x2, x2) + 1.0).sqrt() + t0
+    };
+    let v2 = 0.7 * v1.cos();
+    v1 *= x3.clamp(-0.5, 0.5).tanh();
+    let mut s3: f64 = 0.0;
+    let mut k5 = 0;
+    while k5 < 5 && s3 < 3.0 {
+        s3 = x1.tanh();
+        k5 += 1;
     }
-    let mut s0: f64 = 0.0;
-    for i1 in 1..3 {
-        s0 /= 1.0 + x0.abs() * x0.abs();
-        for j2 in 1..5 {
-            s0 -= s0.sin();
-            s0 -= f64::powi(x3, 2).min(x2 + s0).tanh();
-            s0 += (f64::cos(s0).exp() - (x2 + s0).sin()).atan();
-            let t3 = f64::cos(s0.tanh().powi(3));
-            s0 *= (-s0).cos().tanh();
-            match j2 {
-                0..=1 => {
-                    s0 /= 1.0 + (t3 - s0).cos() * (t3 - s0).cos();
-                    let v6 = if t3.tanh() < 3.0 {
-                        x0.sin() - (x2 - s0).cos()
-                    } else {
-                        let t4 = s0.cos() * (s0.sin() * x1);
-                        let t5 = f64::powf(x1.exp().sin() * x1.exp().sin() + 1.0, (t4 / 4.0).tanh());
-                        (j2 as f64).atan().powi(3) + x2 * x1 + t5
-                    };
-                    s0 = 0.5 * (s0 + v6.sin());
-                }
-                _ => s0 = s0 * 0.25 + i1 as f64,
-            }
-        }
-        if x1 <= -0.5 {
-            s0 -= f64::sin(s0 - x2).cos();
-        }
-        if x2 < 0.0 {
-            s0 -= ((x2 - 2.5) * (s0.cos() * s0.sin())).sin();
-            if x2 <= -0.5 {
-                s0 += (-s0).sin();
-            }
-            let t7 = s0;
-            s0 = 0.5 * (s0 + f64::tanh(t7));
-        }
-        s0 += (1.0 + x2 * x2).ln() / 2.0;
-    }
-    let v8 = (1.0 + x2 * x2).ln();
-    f64::exp((s0 + v8).sin())
+    0.1 * x3 - x0 + v1.sin() + v2 + s3.sin()
 }
 
 #[differentiate]
-fn p007(x0: f64, mut x1: f64) -> f64 {
-    x1 += (x1 + x1).tanh();
-    for _ in 0..3 {
-        x1 += (1.0 + x0.tanh() * x0.tanh()).ln();
-        x1 /= 1.0 + x1 * x1;
+fn p007(x0: f64, x1: f64, a: &[f64; 4]) -> f64 {
+    let mut s0 = a[2].clamp(-0.5, 0.5);
+    for i1 in 0..3 {
+        s0 = s0 * x1.exp().atan().sin() + x1.hypot(0.5 * f64::sin(s0)).atan();
+        let t2 = (1.5 + x0.max(a[i1]).sin()).sqrt();
+        s0 += s0.sin();
+        s0 = 0.5 * (s0 + t2);
     }
-    let mut s1 = (x0 / (2.0 + x0.cos())).tanh().exp();
-    if x0 < 0.0 {
-        s1 = s1 * x0.powi(2).cos() + x1.sin().exp().hypot(x0.atan());
-        s1 += x0 + 1.5 + x0 / (1.0 + s1 * s1);
-    }
-    let mut s2 = x0.sin().tanh();
-    for i3 in 0..2 {
-        match i3 % 3 {
-            0 => s2 += (0.1 * (x1.tanh() * x0)).cos(),
-            1 => {
-                for j4 in 1..2 {
-                    match j4 % 3 {
-                        0 => {
-                            if x0 <= 0.5 {
-                                s2 /= 1.0 + x0.hypot(x1) * x0.hypot(x1);
-                                s2 += (x0 - x0).atan();
-                            } else {
-                                s2 -= s2.atan();
-                            }
-                            match i3 % 3 {
-                                0 => s2 /= 2.0 + f64::sin(s1.tanh()),
-                                1 => s2 += s2.abs().tanh().exp(),
-                                _ => {}
-                            }
-                        }
-                        1 => {
-                            s2 *= (x0 / 3.0).cos();
-                            if j4 == 2 {
-                                continue;
-                            }
-                        }
-                        _ => s2 += x0.abs().max(x0),
-                    }
-                    let v8 = if x0 <= 0.5 {
-                        let t5 = f64::sin(s2).cos().abs();
-                        let t6 = x0.atan() - t5.abs();
-                        x0 + t6
-                    } else {
-                        let t7 = x1;
-                        x0.tanh().exp() + t7.tanh()
-                    };
-                    s2 = 0.5 * (s2 + v8.cos());
-                }
-                s2 += -f64::sin(s2 / 1.5);
-            }
-            _ => {
-                let t9 = 1.1 * s2.atan() * x1.min(0.0).atan();
-                s2 -= f64::cos(t9).tanh().atan();
-            }
+    let v4 = {
+        let t3 = f64::cos(x0 + s0) / (2.0 + x1.tanh().cos());
+        t3.tanh().max(f64::cos(s0).cos())
+    };
+    f64::clamp(x0, -1.0, 1.0) + v4
+}
+
+#[differentiate]
+fn p008(x0: f64, a: &[f64; 4], x1: f64) -> f64 {
+    let v0 = x0.sin().abs().max(a[0] / (1.0 + (a[0] * a[0] + 1.0).sqrt() * (a[0] * a[0] + 1.0).sqrt()));
+    let v1 = v0.tanh().min(x1.sin());
+    let mut b2 = [0.5_f64; 4];
+    b2[1] = b2[0].cos().cos();
+    b2[2] *= (std::f64::consts::PI * (x0 / 1.5)).tanh().cos();
+    b2[3] = a[3].abs() * b2[1];
+    let mut s3: f64 = 1.0;
+    if x1 < 0.5 {
+        s3 += x1.max(a[1]);
+    } else if a[0] <= -0.5 {
+        if x0 <= 0.0 {
+            s3 /= 2.0 + s3.sin().sin();
+        } else {
+            let t4 = 0.25 + v1;
+            s3 -= x1.min(-a[3]);
+            s3 = 0.5 * (s3 + t4);
         }
-        let t10 = core::f64::consts::E * x0;
-        s2 += (-t10).max(0.5).atan();
-        if i3 >= 1 {
+        s3 -= ((a[3] * a[1]).powi(2) + 1.0).sqrt();
+    }
+    if a[3] < 0.0 {
+        return b2[1].max(b2[1]).abs();
+    }
+    if f64::sin(s3).sin() < 2.5 {
+        s3 -= s3.tanh();
+    } else if 0.3 * v0 > 0.3 {
+        s3 += s3.sin().exp();
+    }
+    let mut s5 = (f64::max(a[1], s3) - (x0.powi(2) + 1.0).sqrt()).sin();
+    if x0 <= -0.5 {
+        let t6 = x1.atan() - x0.mul_add(a[2], x1);
+        s5 -= (v1 + x0) * b2[2].cos();
+        s5 = 0.5 * (s5 + t6);
+    } else {
+        let t7: f64 = f64::powi(x0, 3) / (1.0 + a[2].sin() * a[2].sin());
+        s5 = s5 * 0.9 + v1.powi(3).exp();
+        s5 = 0.5 * (s5 + t7);
+    }
+    s5.atan().tanh().sin() + b2[1]
+}
+
+#[differentiate]
+fn p009(x0: f64, x1: f64, x2: f64, n: usize, x3: f64) -> f64 {
+    let v0 = x1;
+    let mut v1 = {
+        v0.abs() / 3.0
+    };
+    for _ in 0..1 {
+        let t3 = 1.2 * v1.atan().cos();
+        v1 = v1 * 0.5 + (1.5 * (3.0 + t3)).sin();
+    }
+    (v1 - 2.0).sin().cos() + x0.sin() + x2.sin() + 0.1 * n as f64 + f64::sin(x3)
+}
+
+#[differentiate]
+fn p010(a: [f64; 4], x0: f64, mut x1: f64) -> f64 {
+    let mut b0 = [0.0f64; 4];
+    b0[1] += x0.max(x1) - b0[2] / (2.0 + f64::sin(x0));
+    b0[2] += (a[0] - 0.1).cos();
+    b0[1] += (x1 + x1.exp()).atan();
+    let v3 = if x1 >= 0.0 {
+        x1.cos() - x1.exp()
+    } else {
+        let t1 = 0.7 * x1 - x1.atan();
+        let t2 = f64::ln(1.0 + t1 * t1) * (1.2 * x1);
+        (t1 * t2.cos() * f64::atan2(1.5 + t2.cos().sin(), x1)).sin()
+    };
+    let v7 = if a[0] > 0.5 {
+        f64::powi(v3.cos().atan(), 3)
+    } else if x1 > 0.0 {
+        let t4 = (v3 + v3) / 2.0;
+        let t5 = x0.cos();
+        (-a[1]).cos() + t4.cos() + t5
+    } else {
+        let t6 = (x1 * x1 + 0.5).sqrt().atan();
+        a[2].atan() + t6
+    };
+    if a[0] < -0.5 {
+        return b0[3] - 1.5;
+    }
+    let v8 = (2.0 + f64::cos(1.5 * a[3])).sqrt();
+    x1 += (x1 * x1 + 0.5).cbrt() - f64::sin(v3).cosh();
+    (v7 / 1.5).sin().powi(2) + x1 + v8
+}
+
+#[differentiate]
+fn p011(a: &[f64; 4], n: usize) -> f64 {
+    let mut v0 = a[3];
+    let mut s1 = a[3].hypot(a[1]) - v0.max(a[3]);
+    for i2 in 0..n {
+        if i2 == 2 {
+            for j3 in 0..i2 {
+                s1 -= (1.0 + f64::powi(a[j3 % 4], 2) * f64::powi(a[j3 % 4], 2)).ln();
+                let v4 = match j3 {
+                    0 => a[j3 + 1].atan() * (2.0 + a[(i2 + j3) % 4].sin()).ln(),
+                    1 | 2 => a[0] + f64::tanh(s1.max(a[j3])),
+                    _ => (s1 + 2.5).sin() * a[j3 % 4],
+                };
+                s1 -= s1.cos();
+                v0 /= 1.0 + a[3 - j3] * a[3 - j3];
+                s1 = 0.5 * (s1 + v4);
+            }
+            s1 -= (a[i2] - 1.5).tanh().exp();
+        } else if i2 > 1 {
+            v0 += (-v0).tanh().exp();
+        } else {
+            let t5 = v0 / 1.5 + (s1 - a[i2]).atan();
+            s1 += (t5.sin().exp() / (2.0 + (a[0] + t5).tanh())).tanh();
+        }
+        s1 -= (i2 as f64).cos().max(0.5 * v0.cos());
+        let t6 = a[3].atan() * (s1 / (1.0 + a[i2] * a[i2])).tanh();
+        v0 = 0.5 * (v0 + t6);
+    }
+    let mut v0 = v0 + a[2].exp().abs();
+    for i7 in (0..6).step_by(2) {
+        if i7 < 3 {
             break;
         }
-        match i3 {
-            0..=1 => {
-                let t11 = x0.atan();
-                s2 += (x0 / 1.5).tanh();
-                s2 = 0.5 * (s2 + t11);
-            }
-            _ => {
-                let t12 = (x0.powi(2) + 1.0).sqrt() * (2.5 - i3 as f64);
-                s2 *= s2.max(x0).atan().tanh();
-                s2 = 0.5 * (s2 + t12.atan());
-            }
-        }
-    }
-    (f64::powi(s2.atan(), 2) + 1.0).sqrt().sin()
-}
-
-#[differentiate]
-fn p008(w: &[f64; 4], x0: f64) -> f64 {
-    if w[0] >= -0.5 {
-        return x0.min(0.0);
-    }
-    let v0 = x0;
-    let mut b1 = [0.0_f64; 4];
-    b1[0] = v0.tanh();
-    b1[2] += f64::cos(b1[1].max(w[0]).exp());
-    let mut s2 = x0;
-    if w[1] >= 0.5 {
-        let t3: f64 = 1.1 * (s2 * s2 + 1.0).sqrt();
-        s2 += f64::sinh(b1[3]).hypot(b1[1] - x0).atan();
-        s2 = 0.5 * (s2 + t3.atan());
-    } else {
-        s2 += (s2.atan() * v0).tanh();
-    }
-    x0.sin() + b1[1] + s2.tanh()
-}
-
-#[differentiate]
-fn p009(a: &[f64; 4]) -> f64 {
-    let mut v0 = a[2].cos();
-    let mut b1 = [0.0_f64, 0.5, 0.5, 2.0];
-    b1[1] = (v0 * v0 + a[2].mul_add(v0, b1[3])).sin();
-    v0 = v0 * f64::cos(a[0].powi(3)) + a[2].sin() * a[0];
-    let mut s2: f64 = 1.0;
-    for e3 in a.iter().copied() {
-        b1[2] += b1[0] / (1.0 + a[2] * a[2]) * a[2].abs();
-        s2 *= a[3].tanh().cos();
-        s2 += e3;
-    }
-    f64::powi((0.25 * a[3]).tanh(), 3) + v0 + b1[1].atan() + s2.atan()
-}
-
-#[differentiate]
-fn p010(x0: f64, x1: f64, a: &[f64; 4], x2: f64) -> f64 {
-    let mut v0 = a[0];
-    let mut s1: f64 = 0.0;
-    if v0.exp() > 0.5 {
-        let t2 = x0 * s1.min(x1);
-        v0 = 0.5 * x2;
-        s1 = 0.5 * (s1 + t2);
-    } else {
-        s1 += (s1.max(v0) * s1.max(v0) + 1.0).sqrt().tanh();
-        s1 -= (s1.cos().exp() * (x2 + x1)).tanh();
-        let t3 = s1;
-        v0 = 0.5 * (v0 + t3.cos());
-    }
-    let mut v4 = if x0 < 0.5 {
-        (s1 + v0).cos()
-    } else {
-        (x2 * a[3]).max(v0).tanh()
-    };
-    v4 += x1;
-    a[3] + v4
-}
-
-#[differentiate]
-fn p011(x0: f64, x1: f64) -> f64 {
-    let v2 = {
-        let t0 = x0.tanh().powi(2);
-        let t1 = x1.powi(2);
-        x1.atan().max(0.5) + t0 + t1
-    };
-    let v3 = {
-        x1
-    };
-    let mut s4: f64 = 0.0;
-    if x0 >= 0.5 {
-        s4 *= (x1 - 0.25).cos().cos();
-    }
-    let mut v7 = if x0 < 0.5 {
-        x1.powi(2).sin()
-    } else if x0 < 0.5 || x1 <= 0.0 {
-        let t5 = s4;
-        (v2.max(t5) / (2.0 + (x1 * x1).sin())).tanh()
-    } else {
-        let t6 = f64::sqrt(1.5 + v3.sin()) * x0;
-        (x0 / (1.0 + t6 * t6)).hypot(v3)
-    };
-    for i8 in (0..4).step_by(2) {
-        if x0 > 0.0 {
-            let t9 = v7.tanh().atan();
-            v7 -= f64::abs(t9.tanh());
-        } else {
-            match i8 {
-                0..=1 => {
-                    let t10: f64 = s4.abs().exp();
-                    v7 += 1.5 * x0.sin();
-                    v7 = 0.5 * (v7 + t10);
-                }
-                _ => {}
-            }
-            let t11 = 2.5 - x1.hypot(x0);
-            let t12 = (x0 * i8 as f64 + (v7 + 0.7)).sin();
-            v7 = 0.5 * (v7 + t11 + t12);
-        }
-        let t13 = x1 / (1.0 + f64::exp(x0) * f64::exp(x0));
-        v7 /= 2.0 + (0.3 * t13).sin().sin();
-    }
-    x1.sin() - f64::tanh(v3) + v7.tanh()
-}
-
-#[differentiate]
-fn p012(x0: f64, n: usize, x1: f64, a: &[f64; 4]) -> f64 {
-    let mut x0 = x0 + x0.abs() * (2.0 + a[1].sin()).sqrt();
-    let mut k1 = 0;
-    while k1 < 4 && x0 < 1.5 {
-        x0 += x1;
-        x0 -= ((1.5 + f64::cos(f64::atan(x0))).sqrt() + x0).sin();
-        match k1 {
-            0..=1 => {
-                x0 *= 0.5 * f64::ln(2.0 + x1.sin()).sin();
-                match n {
-                    2 => x0 += (std::f64::consts::PI * x0).tanh() * x1.atan(),
-                    3 | 4 => {
-                        if k1 == 3 {
-                            break;
-                        }
-                        x0 /= 2.0 + f64::sin(f64::sqrt(2.0 + a[k1].cos()).sin());
-                    }
-                    _ => {}
-                }
-            }
-            _ => x0 /= 1.0 + (x1 + 0.7) * (x1 + 0.7),
-        }
-        x0 /= 1.0 + x1.powi(3) * x1.powi(3);
-        k1 += 1;
-    }
-    x0 = x0 * 0.7 + x1.atan() * x1;
-    (1.5 * x0.sin()).max(x1 * x0.sin()) + x0.sin()
-}
-
-#[differentiate]
-fn p013(x0: f64, mut x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut b0 = [0.0_f64, 2.0, 0.0, 0.25];
-    b0[1] -= (x1 * x1 + 2.0).sqrt();
-    b0[1] *= ((1.5 + b0[1].cos()).sqrt() + 0.3).sin().tanh();
-    let mut v1 = -b0[1].cos().sin();
-    let v5 = if x2 <= 0.5 {
-        let t2 = (2.0 + f64::cos(x1.atan())).sqrt();
-        f64::min(t2.sin(), v1 - t2)
-    } else {
-        let t3 = x0.exp();
-        let t4 = x3 - x1.tanh();
-        ((0.8 * t3).sin() * (0.8 * t3).sin() + 0.5).sqrt() + t4
-    };
-    x1 /= 2.0 + (v1 * v5.sin()).sin().sin();
-    let mut s6 = (2.0 * f64::tanh(b0[1]).exp()).tanh();
-    if x2 > 0.5 {
-        if x3 <= -0.5 {
-            s6 /= 1.0 + b0[1] * b0[1];
-            s6 += x1.atan() - f64::exp(s6);
-            let t7 = (s6.powi(2) + 1.0).sqrt().tanh().cos();
-            s6 = 0.5 * (s6 + t7);
-        } else if x0 > 0.5 || x2 >= -0.5 {
-            s6 -= x2.tanh().sin();
-            b0[0] = f64::sin(s6).tanh().powi(2);
-        } else {
-            v1 += -x1 * (b0[3] / (1.0 + x1 * x1));
-            let t8 = (x0 * x3).tanh();
-            let v13 = if x3 < -0.5 {
-                let t9 = x0;
-                let t10 = (0.8 * t8).abs();
-                x3.sin().powi(2) + t9 + t10
-            } else {
-                let t11 = -v1.clamp(0.0, 2.0);
-                let t12 = f64::tanh(f64::sin(v5)) - f64::ln(2.0 + v5.atan().sin());
-                x3.min(x0).cos() + t11 + t12
-            };
-            s6 = 0.5 * (s6 + v13.tanh());
-        }
-        if x3.max(0.5) < 1.1 {
-            let t14 = (x2 * x2).ln_1p().atan();
-            v1 -= f64::atan(std::f64::consts::PI * x3.hypot(b0[3]));
-            s6 = 0.5 * (s6 + t14);
-        } else {
-            v1 /= 2.0 + (x2 * s6.cos()).atan().sin();
-        }
-    } else if x0 > -0.5 {
-        s6 -= x0 / (1.0 + x0 * x0) - (1.0 + b0[1] * b0[1]).ln();
-        let t15 = (b0[2] - s6).sin() + x2.min(x2);
-        v1 = 0.5 * (v1 + t15);
-    }
-    (2.0 + x0.sin().sin()).ln() + b0[1] + v1.atan() + s6.cos()
-}
-
-#[differentiate]
-fn p014(n: usize, x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut x0 = x0 + x0;
-    let v0 = (x1.powi(2) + 1.0).sqrt() * x2;
-    x0 /= 2.0 + (x2 * x2 + 0.5).cbrt().tanh().sin();
-    let v5 = if (2.0 + x0.sin()).recip() < 0.8 {
-        x2
-    } else if x2 > 0.0 || x1 > -0.5 {
-        let t1 = x0;
-        let t2 = ((0.25 * x2).powi(2) + 1.0).sqrt();
-        (t2.cos().exp() + v0 / (2.0 + t1.tanh())).sin()
-    } else {
-        let t3 = x0;
-        let t4 = (-x1).cos();
-        x1.min(x1.atan()) + t3 + t4
-    };
-    let mut s6 = (1.0 + (-v5).tanh() * (-v5).tanh()).ln();
-    for i7 in (0..3).step_by(2) {
-        s6 /= 2.0 + x0.sin().sin();
-        let t8 = f64::atan(x2) - 0.3;
         if i7 < 1 {
             continue;
         }
-        if x1.tanh() > 0.5 {
-            for _ in 0..i7 {
-                s6 /= 2.0 + f64::atan(t8.cos().exp()).sin();
-                s6 += ((s6 - 1.1) / (1.5 + (s6 / (1.0 + x0 * x0)).tanh())).sin();
-            }
-            s6 -= (x1 / 4.0 * (x1 / 4.0) + 0.5).cbrt();
+        if i7 < 2 {
+            continue;
+        }
+        v0 -= (s1 / (1.0 + a[i7 % 4] * a[i7 % 4])).cos().min(a[i7 % 4] + a[i7 % 4]);
+    }
+    (f64::sin(v0) * a[1]).powi(3)
+}
+
+#[differentiate]
+fn p012(x0: f64, w: &[f64; 4], x1: f64, x2: f64, mut x3: f64) -> f64 {
+    let mut b0 = [0.0f64; 4];
+    b0[0] += (2.0 + (x1 + b0[0]).sin()).sqrt();
+    b0[3] = (x3 + w[0]).max(f64::ln_1p(w[3] * w[3]));
+    for e1 in w.iter() {
+        if x2 < 0.5 && x0 <= -0.5 {
+            x3 -= x3 / (2.0 + f64::atan(*e1).cos());
         } else {
-            s6 = s6 * (x0 / 4.0).tanh() + (s6 / (1.0 + x2 * x2)).cos().tanh();
-            s6 *= f64::max(x2, 0.5).cos();
+            let t2: f64 = x3.atan().mul_add(x1, x3).sin().cos();
+            x3 = x3 * (2.0 + (*e1).cos()).sqrt().cos() + w[1].powi(2).sin();
+            x3 = 0.5 * (x3 + t2);
         }
+        x3 *= 0.5 * f64::sqrt(f64::powi(w[1], 2) + 1.0).sin();
     }
-    std::f64::consts::PI * x1 / (1.0 + (x1 - x1) * (x1 - x1)) + s6.tanh() + 0.1 * n as f64 + x0.sin()
+    f64::tanh(x3) * x3.max(b0[0]).sin()
 }
 
 #[differentiate]
-fn p015(a: &[f64]) -> f64 {
-    let mut v0 = (0.5 * a[2]).sin().sin();
-    let mut v1 = v0 * a[3];
-    v0 = v0 * 0.25 + a[2].tanh() / (1.5 + f64::tanh(a[1] + 0.1));
-    let v2: f64 = v1;
-    v1 /= 1.0 + v2.powi(3) * v2.powi(3);
-    let v2 = v2 + v1.min(a[1]) * (0.8 * v0).sin();
-    v0 += a[0].atan();
-    0.5 * a[0].sin() + v0 + v2
-}
-
-#[differentiate]
-fn p016(mut x0: f64, x1: f64, w: &[f64; 4]) -> f64 {
-    x0 /= 2.0 + x0.atan().sin();
-    let mut v2 = if w[2] >= 0.0 {
-        let t0 = 0.3 * (x0 - x1);
-        (1.0 + t0.sin().atan() * t0.sin().atan()).ln()
+fn p013(a: &[f64], x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let v5 = if x0 < 0.5 {
+        let t0 = x1 - x1.atan();
+        2.5 + f64::cos(t0)
+    } else if x3 >= 0.5 {
+        let t1 = -x0 * (x0 / (1.0 + x0 * x0));
+        let t2 = x3 * t1.min(t1);
+        (a[2] * t2 * t1.atan()).atan()
     } else {
-        let t1 = x1;
-        x1 / (1.5 + x1.cos()) / 1.5 + t1
+        let t3 = a[0].atan() / (1.5 + f64::cos(x2.tanh()));
+        let t4 = x1.powi(3).sin();
+        (2.0 + a[1].sin()).ln().min(-x0) + t3 + t4
     };
-    if x1 < -0.5 && w[1] <= 0.5 {
-        v2 += v2.tanh();
-    } else {
-        v2 /= 1.0 + 0.3 * w[3] * (0.3 * w[3]);
+    let mut s6: f64 = 1.0;
+    if x2 >= -0.5 {
+        let t7 = (a[3] * x0 * (a[3] * x0) + 2.0).sqrt();
+        s6 -= 0.3 * (1.5 + t7.cos()).sqrt();
     }
-    let mut s3 = x0.min(x1).abs();
-    for i4 in 0..=4 {
-        s3 *= x1.cos();
-        if i4 == 3 {
-            break;
-        }
-        s3 /= 2.0 + (w[1] - v2).tanh().sin();
-    }
-    (v2.cos() * x0).cos() + s3.atan()
+    a[3] + v5.atan() + s6
 }
 
 #[differentiate]
-fn p017(a: &[f64; 4]) -> f64 {
-    let mut s0 = a[3].min(0.0) + 0.7;
-    let mut k2 = 0;
-    loop {
-        if a[k2] < -0.5 {
-            s0 = s0 * 0.9 + (a[1] + 0.5).sin();
-            s0 *= 0.5 * s0.tanh().sin();
-        }
-        for _ in 1..2 {
-            s0 -= a[k2];
-            s0 -= (s0 + a[1]).cos().atan();
-            s0 += s0.tanh().exp().sin().exp();
-        }
-        for j4 in 0..k2 {
-            let v6 = match k2 {
-                0 => {
-                    let t5 = a[0].tanh() / (1.0 + s0 * s0);
-                    (1.5 - a[1]) / (1.0 + a[j4 % 4].atan() * a[j4 % 4].atan()) + t5
-                }
-                1 | 2 => s0.max(0.0).cos(),
-                _ => a[1] / 3.0,
-            };
-            s0 /= 1.0 + a[j4] * a[j4 % 4] * (a[j4] * a[j4 % 4]);
-            s0 = 0.5 * (s0 + v6.sin());
-        }
-        if a[k2 % 4] >= -0.5 {
-            s0 -= a[3 - k2].min(f64::min(s0, k2 as f64).sin());
-        } else if k2 > 3 {
-            s0 += s0.atan();
-            s0 = s0 * s0.min(a[k2 % 4]).cos().tanh() + a[k2];
-        }
-        k2 += 1;
-        if k2 == 4 {
-            break;
-        }
+fn p014(x0: f64, w: [f64; 4]) -> f64 {
+    let mut s0 = w[1];
+    for i1 in (0..3).step_by(2) {
+        s0 = s0 * f64::cos(x0 / 2.0) + w[i1].exp().cos().exp();
     }
-    let v9 = {
-        let t7 = -(s0 + s0).cos();
-        let t8 = a[3].hypot(a[2] - 3.0);
-        (a[0] / 4.0).max(a[1].atan()) + t7 + t8
-    };
-    (v9 - a[3]) / (1.0 + f64::min(a[2], 0.5) * f64::min(a[2], 0.5))
+    (s0.min(s0).tanh() * s0.min(s0).tanh() + 1.0).powf((s0.sin() * x0).atan())
 }
 
 #[differentiate]
-fn p018(a: &[f64; 4]) -> f64 {
-    let v2 = if a[2] >= 0.0 {
-        let t0 = a[1];
-        let t1 = f64::atan((std::f64::consts::PI * a[3]).cos());
-        ((t0 * t0 + 1.0).powf(a[1].atan()) * (1.1 * a[0])).atan() + t1
+fn p015(a: &[f64; 4], x0: f64, x1: f64) -> f64 {
+    let mut v2 = if x1 <= 0.5 {
+        let t0 = a[0] * x1;
+        x0.cos().abs() + t0
     } else {
-        a[2].sin() / 2.0
+        let t1 = f64::sqrt(0.7 * x1 * (0.7 * x1) + 0.5);
+        ((a[0] + x0) * (t1.powi(2) + 1.0).sqrt()).tanh()
     };
-    let mut s3 = (v2 + a[3]).hypot(v2.hypot(a[2])).tanh();
-    if a[3] >= 0.0 {
-        let t4 = a[1] * a[2] / 1.5;
-        if a[1] <= -0.5 && a[0] >= 0.5 {
-            s3 += 2.0 * (a[1] * a[1]);
-            s3 = s3 * 0.9 + t4.abs();
-        } else {
-            s3 -= (-s3).sin();
-            s3 += f64::cos(a[0].powi(3) * a[0].exp());
-        }
-        s3 -= s3.hypot(2.5 * t4).tanh();
+    v2 += (2.5 * x0).cos().exp();
+    let v5 = {
+        let t3 = a[0].min(a[0]).tanh();
+        let t4 = t3.clamp(0.0, 2.0) + v2;
+        -(x0 / (1.0 + x0 * x0)) + t4.tanh()
+    };
+    let v6 = f64::hypot(x0, v5);
+    if x1 < 0.5 {
+        v2 -= x1.powi(3);
     } else {
-        s3 /= 2.0 + (1.0 + s3.tanh() * s3.tanh()).ln().atan().sin();
-        s3 /= 1.0 + a[0].atan() * a[0].atan();
-        s3 = s3 * (a[3] + 0.3).sin().tanh() + 0.3 * a[0].atan();
+        let t7 = f64::cos(a[3]) + (-a[2]);
+        return 3.0 * v6.cos().atan() + t7;
     }
-    let v6 = {
-        let t5 = (1.0 + v2.tanh() * v2.tanh()).ln();
-        s3.abs().cos().sin() + t5
-    };
-    let v7 = a[1];
-    let v8 = (a[2] * a[1] * (2.0 + a[2].cos()).sqrt()).min(v6);
-    s3 -= a[0].hypot(a[3]);
-    let v7 = v7 * f64::hypot(v8, a[2]).min(s3).cos();
-    (1.0 + v8.sin() * v8.sin()).ln().abs() + v7
+    let s8: f64 = 1.0;
+    if a[2] >= -0.5 {
+        return v2.atan();
+    }
+    s8.abs() + a[1]
 }
 
 #[differentiate]
-fn p019(w: &[f64; 4]) -> f64 {
+fn p016(a: &[f64; 4]) -> f64 {
     let mut s0: f64 = 0.0;
-    for i1 in 0..=1 {
-        s0 += w[i1];
-        s0 += (s0.min(s0) / (1.0 + w[i1 + 1].powi(2) * w[i1 + 1].powi(2))).tanh();
-        for j2 in (0..4).rev() {
-            s0 += w[i1] - f64::tanh(w[i1 + 1]);
-            let t3 = (1.0 + w[i1 + 1] * w[i1 + 1]).atan2(w[0]) / (1.0 + w[1].sinh() * w[1].sinh());
-            if w[0] >= -0.5 {
-                if w[3 - j2] < 0.5 {
-                    let v5 = match i1 % 3 {
-                        0 => {
-                            let t4 = ((1.0 + w[i1] * w[i1]).ln() * (1.0 + w[i1] * w[i1]).ln() + 1.0).powf((1.0 + w[3] * w[3]).recip());
-                            w[i1 % 4].sin().atan() + t4
-                        }
-                        1 => w[3 - j2].max(s0).tanh().atan(),
-                        _ => (1.5 + w[(i1 + j2) % 4].sin()).sqrt().abs(),
-                    };
-                    s0 += w[1].atan();
-                    s0 = 0.5 * (s0 + f64::cos(v5));
-                }
-                s0 += f64::sqrt(1.2 * w[j2 % 4] * (1.2 * w[j2 % 4]) + 2.0).tanh();
-                let v6 = if j2 < 1 {
-                    w[i1 + 1].exp().sin().tanh()
-                } else if s0.atan() * t3 < 3.0 {
-                    t3.cos().exp() / (1.0 + w[j2] * t3 * (w[j2] * t3))
-                } else {
-                    w[3 - i1].exp() - s0.cos().tanh()
-                };
-                s0 = 0.5 * (s0 + v6);
-            }
+    for e1 in a.iter().copied() {
+        if a[0] < -0.5 {
+            break;
         }
-        s0 -= w[i1 + 1] * s0.atan();
-        let t7: f64 = (1.5 + s0.atan().sin()).sqrt();
-        s0 = 0.5 * (s0 + t7);
+        s0 -= (1.2 * (a[2] + a[0])).cos();
+        s0 += e1;
     }
-    let mut s8 = s0.abs().atan().exp();
-    for i9 in (0..4).step_by(2) {
-        s8 -= w[3 - i9];
-        for j10 in 0..w.len() {
-            let t11 = s8.max(0.5) + w[(i9 + j10) % 4].max(s0).atan();
-            match i9 {
-                0..=1 => {
-                    s0 += ((w[2].powi(2) + 1.0).sqrt() / (1.5 + (i9 as f64).tanh().sin())).tanh();
-                    if w[3 - i9] < -0.5 {
-                        s0 /= 1.0 + (i9 as f64).max(w[3 - j10]) * (i9 as f64).max(w[3 - j10]);
-                        s8 += w[3 - i9].atan();
-                        s0 -= f64::atan(i9 as f64).powi(2).tanh();
-                    } else {
-                        let t12 = s8.cos() * t11.sin() + 0.8;
-                        s0 -= s0.atan().tanh();
-                        s0 = 0.5 * (s0 + t12);
-                    }
-                }
-                _ => {}
-            }
-            if j10 < 2 {
-                continue;
-            }
-            let t13 = w[j10 % 4] / (1.0 + w[j10] * w[j10]) * w[3 - j10];
-            if i9 == 1 {
-                break;
-            }
-            s8 -= f64::tanh(s8);
-            s0 = 0.5 * (s0 + t13);
-        }
-        let v16 = {
-            let t14 = (w[i9] + 0.5) * f64::sqrt(f64::sin(s0) * f64::sin(s0) + 2.0);
-            let t15 = t14;
-            (w[3] - 2.0).abs() + t15.tanh()
-        };
-        s8 *= (-s8).atan().tanh();
-        s0 -= v16.tanh().exp().cos().powi(2);
-    }
-    (w[3] - s0).atan().min((-s8).tanh())
+    s0.max(a[3]) - (s0 + s0).cos()
 }
 
 #[differentiate]
-fn p020(a: &[f64; 4], x0: f64, mut x1: f64, x2: f64) -> f64 {
-    let mut v0 = x1 / (1.0 + x1 * x1);
-    let v1 = (x1 * x1 + 2.0).sqrt();
-    let v2 = 3.0 * a[3];
-    let mut v2 = v2 - (-v2.cos().tanh());
-    if x0 >= -0.5 {
-        v0 = v0 * (x0 / (2.0 + x2.sin())).sin() + (x1 - (x0 - x0));
-        let t3 = 1.5 * a[1];
-        v0 += t3;
-    } else {
-        v0 -= -x0.tanh();
-    }
-    let v4 = v2;
-    if x2 <= -0.5 {
-        v2 += v2;
-    } else {
-        let v6 = if x1 >= 0.0 {
-            let t5 = (x0 / (1.0 + v0 * v0)).atan();
-            v1.atan() + t5
-        } else if x0 > 0.5 {
-            f64::tanh(x1).sin()
+fn p017(x0: f64, mut x1: f64, a: &[f64; 4], x2: f64) -> f64 {
+    let v0: f64 = f64::tanh((1.0 + x1 * x1).ln());
+    for i1 in 1..2 {
+        match i1 {
+            0 => {
+                x1 = x1 * x1.hypot(v0).sin() + x0;
+                x1 -= x2;
+            }
+            1 | 2 => x1 -= a[i1 - 1],
+            _ => {}
+        }
+        if x2 > -0.5 {
+            x1 += x1.atan();
+            x1 += f64::exp(x2).sin();
         } else {
-            x2
-        };
-        v2 += x1;
-        v2 = 0.5 * (v2 + v6.sin());
+            x1 *= (a[i1] / (1.0 + a[i1 % 4] * a[i1 % 4])).tanh();
+            if i1 < 2 {
+                return a[i1 - 1].max(x1).min(v0.tanh());
+            }
+        }
+        x1 *= (a[3] / (2.0 + x2.sin())).cos();
+        let t2 = x0;
+        x1 = 0.5 * (x1 + t2);
     }
-    if a[2] <= 0.5 {
-        let t7 = v4.tanh().atan() + 0.5;
-        let t8 = t7;
-        x1 += (v1 / (2.0 + x1.tanh()) * (x2 * t8)).cos();
-    }
-    x1.tanh().powi(3) + v2.cos()
+    (a[1] * v0).hypot(x0.tanh()) + x1.tanh()
 }
 
 #[differentiate]
-fn p021(x0: f64, a: &[f64; 4]) -> f64 {
-    let v0 = x0.min(a[3]).cos();
-    let mut v1 = v0.exp();
-    let mut v5 = if a[1] / (2.0 + f64::sin(v0)) < 1.2 {
-        let t2 = x0;
-        let t3 = (v1 - t2) * v1;
-        x0 + t3.cos()
+fn p018(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0 = x1 / 2.0;
+    let v3 = {
+        let t1 = std::f64::consts::PI * x0.tanh();
+        let t2 = (x2 * x2).sin().exp();
+        x2 + t1 + t2
+    };
+    let mut b4 = [0.0f64; 4];
+    b4[0] += ((v3 + 0.7).cos() * (v3 + 0.7).cos() + 0.5).cbrt();
+    b4[0] += b4[1];
+    b4[3] = b4[1].sin();
+    let v5 = f64::sin(v0.powi(3) - (1.0 + x1 * x1).ln()).exp();
+    let v6 = v0.powi(3);
+    x1.powi(3).abs() + b4[3] + v5 + v6
+}
+
+#[differentiate]
+fn p019(x0: f64, x1: f64, a: [f64; 4]) -> f64 {
+    let mut s0 = a[1].abs() / (2.0 + (x1 * x1).ln_1p().tanh());
+    for _ in (0..5).step_by(2) {
+        let t2 = x1.atan() / 2.0;
+        s0 -= f64::sin(a[1] + 0.7).cos();
+        s0 = 0.5 * (s0 + t2);
+    }
+    let mut b3 = [0.25_f64, 0.5, 0.5, 1.5];
+    b3[0] *= x0.tanh().cos();
+    b3[2] += f64::sin(b3[1].powi(3)).cos();
+    s0 = s0 * (s0 + 3.0).sin().tanh() + s0.abs().atan();
+    s0 += b3[3].abs() / (2.0 + (0.5 * x1).cos());
+    (x0 / 1.5).sin() + s0.cos()
+}
+
+#[differentiate]
+fn p020(w: &[f64; 4]) -> f64 {
+    let mut v3 = if w[1] < 0.5 {
+        let t0 = (1.5 + w[1].sin()).atan2(w[0]).tanh().exp();
+        let t1 = core::f64::consts::E * (w[2] / 2.0);
+        w[2] / (1.0 + t0 * t0) / (1.0 + w[2] / (2.0 + t1.sin()) * (w[2] / (2.0 + t1.sin())))
     } else {
-        let t4 = 0.1 * a[3] - (v0.powi(2) + 1.0).sqrt();
-        a[1].cos() + t4
+        let t2 = w[1];
+        w[3].exp() - w[3].min(t2)
+    };
+    let mut v4: f64 = ((v3 * w[2]).tanh() * (v3 * w[2]).tanh() + 0.5).sqrt();
+    v3 += w[0] / (1.5 + v4.cos()) / (1.0 + w[2] * w[2] * (w[2] * w[2]));
+    let v5 = v4.cos().mul_add(v3.cos().powi(3), w[3].tanh());
+    let mut s6: f64 = 1.0;
+    if w[2] / 1.5 > 0.25 {
+        let t7 = f64::tanh(v3).atan() * v5.atan();
+        s6 *= s6.atan().tanh();
+        v4 = 0.5 * (v4 + t7);
+    } else {
+        s6 += v5.sin().exp();
+    }
+    let v10 = {
+        let t8 = std::f64::consts::PI * s6;
+        let t9 = w[2] * v4.tanh() + f64::min(w[0], w[1]);
+        (1.0 + w[1].cos() * w[1].cos()).recip() + t8.atan() + t9
+    };
+    v10.sin().exp().hypot(w[3] * w[0])
+}
+
+#[differentiate]
+fn p021(mut x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
+    if a[1] < 0.0 && x1 < 0.0 {
+        x0 += (2.0 + x0.sin()).ln() * x2.powi(2);
+    } else {
+        x0 *= 0.5 * (core::f64::consts::E * a[1]).cos().sin();
+    }
+    let mut v0 = x1;
+    let mut s1: f64 = 0.0;
+    for i2 in (0..3).step_by(2) {
+        s1 += x1.exp().tanh().powi(3);
+        let v6 = if (1.5 + s1.tanh().sin()).atan2(x0) > 0.25 {
+            let t3 = v0;
+            (a[i2 + 1] * x2).sin() + t3
+        } else if a[3] < -0.5 {
+            (0.3 * (x0 + 3.0)).cos()
+        } else {
+            let t4 = a[i2 % 4].atan().max(0.7 * v0);
+            let t5 = x2.tanh().min(0.5);
+            x1.max(t5).exp() + t4.tanh()
+        };
+        match i2 {
+            0 => {
+                v0 += v6.clamp(-0.5, 0.5).exp().sin();
+                let t7 = -v0;
+                s1 = 0.5 * (s1 + t7.tanh());
+            }
+            1 | 2 => s1 = s1 * x2.cos() + (x1.atan() / (2.0 + a[i2 + 1].max(0.5).tanh())).cos(),
+            _ => {
+                v0 = v0 * 0.9 + ((f64::atan(s1) * f64::atan(s1)).ln_1p() - 0.1).cos();
+                v0 += (x2.mul_add(s1.atan(), x0) + v0.cos().atan()).cos();
+            }
+        }
+        v0 *= 0.5 * (a[i2 + 1] * x2).sin();
+    }
+    f64::powi(a[2] * s1.tanh(), 2) + v0.cos() + x0.sin()
+}
+
+#[differentiate]
+fn p022(x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for _ in 0..2 {
+        s0 += x1;
+    }
+    x1 / (2.0 + x1.sin()) / 3.0 + x0 + s0.atan() + x0.sin() + f64::sin(x2)
+}
+
+#[differentiate]
+fn p023(x0: f64, a: &[f64; 4]) -> f64 {
+    let v1 = {
+        let t0 = f64::powi(x0.cos(), 3);
+        (1.5 + t0.sin()).sqrt() + a[1] * t0
+    };
+    let v3 = if x0.max(v1) < 0.5 {
+        -x0.tanh()
+    } else {
+        let t2 = x0;
+        (1.5 + a[2].tanh().cos()).sqrt() + t2
+    };
+    let v4 = v3.cos().sin();
+    let v5 = {
+        a[1]
     };
     let mut b6 = [0.0_f64; 4];
-    b6[0] += v5.atan().sin().atan();
-    v5 += f64::cos(a[3]);
-    for i7 in 0..=3 {
-        if i7 % 2 == 1 {
-            v1 += (a[2] / 4.0).tanh();
-        } else if a[i7] <= 0.5 && x0 >= 0.5 {
-            v1 += x0;
-            for j8 in 0..=i7 {
-                let mut t9: f64 = b6[2].tanh();
-                let t10 = 1.1 * (v5.atan() * a[3 - i7]);
-                t9 -= j8 as f64;
-                v1 += (-t9).sin().exp();
-                v1 = 0.5 * (v1 + t10);
-            }
-            for j11 in 0..a.len() {
-                v1 += (x0 * a[i7] * a[j11]).sin();
-                v1 = v1 * 0.9 + (0.25 * a[3 - j11] * b6[j11]).sin();
-                b6[3] *= v0.atan().min(x0.exp()).tanh().cos();
-                match i7 {
-                    0..=1 => v1 /= 2.0 + f64::sin(v1.min(v0).tanh()).sin(),
-                    _ => {}
-                }
-                b6[i7] *= (f64::cos(v1) * f64::cos(v1)).ln_1p().powi(3).cos();
-                v1 += (v5.atan() * v5.atan() + 0.5).sqrt().cos();
-            }
-        }
-        let t12 = (x0 * x0).cos().exp();
-        v1 = 0.5 * (v1 + t12);
-    }
-    b6[2] + v1.cos()
+    b6[3] *= f64::cos((1.0 + f64::max(v5, x0) * f64::max(v5, x0)).ln());
+    b6[0] -= 3.0 * a[1].tanh();
+    b6[0] = a[2];
+    v4.powi(3).atan() + b6[3]
 }
 
 #[differentiate]
-fn p022(w: &[f64; 4], n: usize, x0: f64) -> f64 {
-    let mut v0: f64 = w[0] - x0;
-    let mut s1 = ((w[0] + v0).powi(2) + 1.0).sqrt();
+fn p024(x0: f64, n: usize, x1: f64, x2: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for i1 in (0..5).rev() {
+        for _ in (0..3).rev() {
+            s0 /= 1.0 + -x2 * (-x2);
+            if i1 >= 4 {
+                continue;
+            }
+            if i1 % 2 == 0 {
+                return f64::powi((x0.powi(2) + 1.0).sqrt().atan(), 2);
+            }
+            let v4 = {
+                let t3 = s0.cos().powi(2).atan();
+                t3
+            };
+            s0 = 0.5 * (s0 + v4);
+        }
+        let mut t5 = f64::exp(s0.sin()).atan();
+        t5 /= 1.0 + t5.tanh() * t5.tanh();
+        let t6 = (1.5 + x2.tanh().sin()).atan2(x1 / 2.0);
+        s0 = 0.5 * (s0 + t5 + t6);
+    }
+    let v7 = (1.0 + s0.sin().mul_add(s0.atan(), s0).cos() * s0.sin().mul_add(s0.atan(), s0).cos()).atan2(x0.powi(2));
+    let mut b8 = [0.0_f64; 4];
+    b8[1] = (x0.exp() * b8[0].sin()).atan();
+    0.8 * (b8[0] * b8[1]) + v7 + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p025(x0: f64, x1: f64, a: &[f64; 4], x2: f64) -> f64 {
+    let v1 = {
+        let t0 = (x2.powi(2) + 1.0).sqrt().tanh();
+        (f64::ln(1.0 + a[3] * a[3]) * f64::ln(1.0 + a[3] * a[3]) + 2.0).sqrt() + t0
+    };
+    let mut s2 = x1.min(v1.sin().powi(3));
+    if x2 <= 0.5 {
+        s2 *= 0.5 * s2.sin();
+    }
+    let mut b3 = [0.0f64; 4];
+    b3[2] = s2.exp().sin();
+    b3[2] = s2.max(b3[0]).sin();
+    s2 /= 1.0 + -x0 * (-x0);
+    f64::sqrt(2.0 + f64::sin(s2)).sin() + b3[3]
+}
+
+#[differentiate]
+fn p026(x0: f64, w: &[f64], x1: f64, x2: f64, x3: f64) -> f64 {
+    let x3 = x3 + x3.abs().atan();
+    let v0 = x3.atan();
+    let mut s1: f64 = 1.0;
+    for _ in 0..4 {
+        s1 += x1;
+    }
+    0.3 * (v0 * x1) + s1.cos() + x0.sin() + w[2].sin() + x2.sin() + f64::sin(x3)
+}
+
+#[differentiate]
+fn p027(mut x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut s0 = (x2 * x2 + 1.0).sqrt().tanh();
+    for _ in 0..3 {
+        s0 *= 0.5 * s0.sin().mul_add(x0, x2).sin();
+        s0 += (s0.cos().exp() - (x2 + 1.2)).cos();
+        s0 += -(2.0 + s0.sin().sin()).ln();
+    }
+    let mut s2: f64 = 1.0;
+    for _ in (0..4).step_by(2) {
+        let t4 = x1;
+        x0 -= s2.cos();
+        s2 = 0.5 * (s2 + t4);
+    }
+    f64::powi(s0.sin() * x1, 2) + x0.atan() + s2.cos()
+}
+
+#[differentiate]
+fn p028(w: &[f64; 4]) -> f64 {
+    let mut s0 = (w[3] / 2.0).abs();
+    if w[1] > 0.5 {
+        s0 /= 2.0 + (w[2] / (1.0 + w[3] * w[3])).atan().sin();
+    } else if w[3] >= -0.5 {
+        let t1 = f64::exp(w[0]).tanh().powi(2);
+        s0 += f64::cos(t1);
+    }
+    let v2 = s0;
+    let v3 = (3.0 * w[1]).tanh().powi(3);
+    let mut v4 = (w[3] / 3.0 + v2).sin();
+    v4 -= 0.1 - w[2].mul_add(w[0], v3);
+    w[1].exp().sin().cos() + v4
+}
+
+#[differentiate]
+fn p029(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0 = x1.exp() * x0.min(x2);
+    let mut s1: f64 = 0.0;
     let mut k3 = 0;
     loop {
-        v0 = v0 * 0.7 + f64::sin(x0);
-        s1 -= (core::f64::consts::E * (x0 - 0.7)).cos();
-        if k3 >= 1 {
-            break;
-        }
+        s1 = s1 * 0.25 + x1;
         k3 += 1;
         if k3 == 2 {
             break;
         }
     }
-    v0 += w[1].exp() / 3.0;
-    let mut s4 = (-x0).powi(2);
-    if w[1] > 0.0 {
-        let t5 = (x0 + 0.7).hypot(s1);
-        s4 += 0.7 * x0;
-        s4 = 0.5 * (s4 + t5.atan());
+    x2 + v0 + f64::cos(s1)
+}
+
+#[differentiate]
+fn p030(x0: f64, w: &[f64], x1: f64, mut x2: f64) -> f64 {
+    let v2 = if x2 <= 0.5 {
+        let t0 = -w[2];
+        (x1 * x0).tanh() + t0
+    } else if x2 >= 0.5 && x1 <= 0.0 {
+        let t1 = x2.clamp(-1.0, 1.0).cos();
+        x1.clamp(-1.0, 1.0) + t1
+    } else {
+        (x2 * w[1]).hypot(core::f64::consts::E * x1)
+    };
+    let v6 = if x0 <= 0.0 {
+        let t3 = (v2.sin() * x0).atan();
+        let t4 = w[3] + 1.2 + x1.powi(3);
+        w[3] + t3 + t4
+    } else {
+        let t5 = x2 / (1.0 + x2 * v2.cos() * (x2 * v2.cos()));
+        f64::powi(x2.cos(), 2) + t5
+    };
+    x2 += x2.exp();
+    let mut s7 = ((w[0] - 0.3) / (2.0 + (x0 / (2.0 + v6.cos())).cos())).tanh();
+    if w[3] >= -0.5 && x0 <= 0.0 {
+        if x1 <= 0.0 || w[3] < -0.5 {
+            s7 = s7 * s7.sin().sin() + f64::exp(w[0]) / 3.0;
+        }
+        s7 -= (x1 / 3.0).tanh();
+    }
+    let v8 = w[1] - x2;
+    (x1 / (2.0 + w[3].tanh())).tanh().exp() + s7 + v8
+}
+
+#[differentiate]
+fn p031(x0: f64, x1: f64, a: &[f64; 4]) -> f64 {
+    let mut s0 = (2.0 + x0.sin()).recip() + a[0];
+    if x1 >= 0.0 {
+        s0 -= 1.2 * (x1 * x0);
+    } else {
+        let t1 = (a[1] * a[1] + 1.0).powf(s0.atan()).atan();
+        s0 -= f64::abs(t1.cos());
+    }
+    if a[1] > -0.5 {
+        s0 = s0 * (s0 - a[3]).atan().sin() + x0;
+    } else {
+        s0 /= 2.0 + f64::tanh(f64::sqrt(a[3] * a[3] + 0.5)).sin();
+        let t2: f64 = s0 + s0.tanh().tanh();
+        s0 = 0.5 * (s0 + t2.cos());
+    }
+    let mut s3: f64 = 1.0;
+    for i4 in 0..a.len() {
+        if i4 % 2 == 1 {
+            match i4 {
+                0 => s3 *= (1.0 + s0.sin() * s0.sin()).atan2(a[1]).cos(),
+                1 | 2 => {
+                    let t5 = (a[3 - i4] - s0).atan().powi(2);
+                    s3 /= 2.0 + (x0 * a[i4 % 4]).tanh().sin();
+                    s3 = 0.5 * (s3 + t5);
+                }
+                _ => {
+                    if i4 > 1 {
+                        return s3.hypot(x0).cos() * s3.min(i4 as f64).tanh();
+                    }
+                    s3 = (s0 - a[i4]).cos().sin();
+                }
+            }
+            s3 += (x0.max(s3).atan() * (a[i4 % 4] * a[i4 % 4] + 0.5).sqrt()).tanh();
+        } else {
+            let t6 = (x0 * a[3 - i4]).max(0.1 - x1);
+            s3 /= 2.0 + (core::f64::consts::E * x0).cos().sin();
+            s3 = 0.5 * (s3 + t6);
+        }
+        s3 -= (0.25 + (x0 + i4 as f64)).atan();
+        s3 += f64::atan(s3.min(0.5).cos());
+    }
+    s0 -= -(s3.atan() * x0);
+    x0.atan() / 2.0 + s0.atan()
+}
+
+#[differentiate]
+fn p032(x0: f64, x1: f64, n: usize, x2: f64) -> f64 {
+    let mut s0: f64 = 0.0;
+    for _ in 0..n {
+        s0 += x0.exp().tanh().exp();
+        let v6 = if x1 > 0.5 {
+            let t2 = s0;
+            let t3 = (1.5 + s0.atan().sin()).sqrt().tanh();
+            (t3 + x2).sin() + t2.tanh()
+        } else if x1 <= -0.5 {
+            f64::atan(s0).sin() * x1.exp()
+        } else {
+            let t4 = (-s0).abs();
+            let t5 = x0.abs();
+            t4.tanh() + t5
+        };
+        s0 = 0.5 * (s0 + v6.tanh());
+    }
+    let v11 = if x2 > 0.0 {
+        let t7 = (2.0 + (x0 + 0.1).tanh().sin()).ln();
+        let t8 = t7.cos().max(s0.cos().cos());
+        x0.abs() / (1.5 + f64::tanh(x1 * x1)) + t8
+    } else {
+        let t9 = x1 * s0.cos().atan();
+        let t10 = f64::max(t9, x2).sin();
+        ((t10 - t9) * (std::f64::consts::PI * x0)).atan()
+    };
+    (1.5 + x0.sin()).sqrt().cos() + v11.atan()
+}
+
+#[differentiate]
+fn p033(a: &[f64; 4], x0: f64) -> f64 {
+    let mut v0 = a[3].atan();
+    let mut s1: f64 = 1.0;
+    if a[1] > 0.5 {
+        let v5 = if x0 < 0.0 || a[2] >= -0.5 {
+            let t2 = s1;
+            v0.min(v0.cos()) + t2
+        } else {
+            let t3 = v0;
+            let t4 = (t3.powi(2) + 1.0).sqrt() - 0.3;
+            s1 + t4
+        };
+        v0 += a[1].max(0.5).atan();
+        v0 = 0.5 * (v0 + v5.atan());
+    } else {
+        s1 = s1 * f64::sin(x0.cos()) + 0.25 * a[3];
+        v0 /= 2.0 + (x0 * x0 + 2.0).sqrt().atan().sin();
     }
     let v7 = {
-        let t6 = s1;
-        core::f64::consts::E * w[0].powi(2) + t6.atan()
+        let t6 = f64::sqrt(x0.powi(2) + 1.0);
+        x0 + t6
     };
-    0.8 * s1.sin() + x0 / 1.5 + v0.cos() + s4.sin() + v7.cos() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p023(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let v0 = {
-        x3.atan().exp()
-    };
-    let mut b1 = [0.0f64; 4];
-    b1[1] = (v0 / 1.5).sin().atan();
-    b1[2] = f64::hypot(v0 + v0, v0.cos().exp()).cos();
-    b1[0] += (-v0 - v0.cos().tanh()).cos();
-    let v2 = x0.abs().abs();
-    let mut v3 = x0;
-    if x1 <= 0.0 {
-        let t4 = x2.sin() - 0.1;
-        v3 -= b1[2];
-        v3 = 0.5 * (v3 + t4);
-    } else if x2 <= 0.0 {
-        let t5 = (v3 + 1.1).tanh() * b1[3].sin().powi(3);
-        let t5 = t5 * (x0 * b1[0] + v2);
-        v3 += f64::powi((b1[0] / (1.0 + x3 * x3)).cos(), 2);
-        v3 = 0.5 * (v3 + t5);
+    let v10 = if x0 > 0.5 {
+        let t8 = x0;
+        let t9 = (a[3] + 0.25).abs();
+        x0 + t8 + t9
     } else {
-        v3 /= 2.0 + x3.sin().sin();
-        let t6 = (f64::sin(v3) * f64::sin(v3) + 0.5).sqrt().cos();
-        v3 = 0.5 * (v3 + t6);
-    }
-    let v8 = if x2 <= 0.0 {
-        let t7 = (2.0 + b1[3].sin()).ln();
-        v3.sin().tanh() / (1.0 + v3.hypot(t7) * v3.hypot(t7))
-    } else {
-        -v0.tanh().exp()
+        s1.abs()
     };
-    let v9 = (f64::atan(v3) * v8).cos().powi(3);
-    let v10 = x2.hypot(b1[2]);
-    let v15 = if x3 <= -0.5 && x0 >= -0.5 {
-        let t11 = 0.7 * (v9 * b1[3]);
-        let t12 = v10 - 0.7 - 0.3 * x0;
-        b1[0] + t11 + t12.cos()
-    } else if x1 < 0.0 {
-        let t13 = x2.sinh().hypot(x0.exp());
-        (0.3 * (0.7 * x1)).tanh() + t13.cos()
-    } else {
-        let t14 = 0.5 * v9.hypot(x3);
-        (x2 * x1).cos() + t14
+    let v11 = {
+        a[1].min(s1).sin().powi(2)
     };
-    b1[3] - x2 + x2.abs() + v15.tanh()
+    let v12 = (1.0 + (2.0 + v7.sin().cos()).sqrt() * (2.0 + v7.sin().cos()).sqrt()).recip();
+    let v13 = v10.tanh() * v0.sin();
+    f64::abs(v12) / (2.0 + x0.cos().cos()) + v11 + v13
 }
 
 #[differentiate]
-fn p024(a: &[f64], x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut s0 = f64::atan(x0 / (1.5 + x1.cos()));
-    let mut k2 = 0;
-    loop {
-        if k2 >= 3 {
-            break;
-        }
-        s0 *= 0.5 * (x2 / 3.0).sin();
-        s0 += (s0 - s0).tanh().exp();
-        s0 -= (s0 / (1.0 + a[k2] * a[k2]) / (1.5 + (s0.tanh() * k2 as f64).cos())).tanh();
-        let t3 = a[k2 % 4].sinh().sin().exp();
-        let t3 = t3 + t3;
-        s0 -= f64::sin(a[3 - k2].cos());
-        s0 = 0.5 * (s0 + t3);
-        k2 += 1;
-    }
-    s0 += 2.5 * a[3] / (1.0 + x0 * x0);
-    x1 / (1.5 + s0.tanh()) + 3.0
-}
-
-#[differentiate]
-fn p025(x0: f64, x1: f64, x2: f64, a: &[f64; 4], x3: f64) -> f64 {
-    let v0 = x3.tanh();
-    let v0 = v0 * (0.8 * f64::sin(x0));
-    let v1: f64 = (0.1 * (x2.powi(2) + 1.0).sqrt()).sin().powi(3);
-    v0 + v1 + x1.sin() + a[0].sin() + x3.sin()
-}
-
-#[differentiate]
-fn p026(a: &[f64], x0: f64, x1: f64) -> f64 {
-    let mut v0: f64 = (a[1] * x0).atan();
-    for e1 in a.iter() {
-        v0 += f64::tanh((1.5 + v0.tanh().sin()).sqrt().min(v0.max(0.5)));
-        v0 += *e1;
-    }
-    let mut v0 = v0 + (a[1].atan() * a[1].atan()).ln_1p();
-    let v2 = 3.0 * a[3];
-    v0 *= (x1 + a[3]).cos();
-    x1.powi(2).min(0.5) + v0.tanh() + v2
-}
-
-#[differentiate]
-fn p027(x0: f64, n: usize, w: &[f64]) -> f64 {
-    let mut v0: f64 = w[3];
-    v0 -= v0 + v0 / (1.5 + v0.tanh());
-    let mut s1: f64 = 1.0;
-    for e2 in w.iter().copied() {
-        if x0 <= 0.5 {
-            break;
-        }
-        if e2 < 0.0 {
-            s1 /= 2.0 + e2.cos().sin();
-        } else {
-            if x0.max(x0) < 2.0 {
-                v0 -= s1.atan();
-                let t3 = x0;
-                let t4 = t3.hypot(t3).sin();
-                s1 = 0.5 * (s1 + t4);
-            } else if w[0] > -0.5 {
-                v0 *= x0.tanh().tanh();
-                if w[2] <= -0.5 {
-                    s1 += (1.5 + (e2 / (1.0 + e2 * e2)).cos()).sqrt();
-                } else if s1.cos() < 1.2 {
-                    s1 *= s1.atan().cos();
-                } else {
-                    s1 = s1 * (s1.atan() * s1.atan() + 0.5).sqrt().cos() + w[1].powi(2);
-                    for j5 in 1..5 {
-                        v0 += (x0 + x0).atan();
-                        match j5 {
-                            0..=1 => v0 -= f64::cos(v0).tanh().tanh(),
-                            _ => {
-                                if x0 * x0 < 2.0 {
-                                    let t6 = (1.5 + (s1.sin() * s1.sin() + 1.0).sqrt().sin()).atan2(e2 - 0.7);
-                                    v0 = v0 * 0.25 + (t6 / 3.0 - x0 / 1.5).atan();
-                                    s1 /= 1.0 + x0 * x0;
-                                }
-                                let v9 = {
-                                    let t7 = e2.exp().abs();
-                                    let t8 = e2.cos();
-                                    w[j5 - 1] + t7 + t8
-                                };
-                                s1 = 0.5 * (s1 + v9.atan());
-                            }
-                        }
-                        let t10 = (f64::powi(v0.atan(), 2) + 1.0).sqrt().cos().exp();
-                        let v11 = match j5 {
-                            0..=1 => (std::f64::consts::PI * s1).cos() / 4.0,
-                            _ => e2.atan().min((2.0 + x0.sin()).ln()),
-                        };
-                        if j5 % 2 == 1 {
-                            if e2 < -0.5 {
-                                s1 -= x0.sin().min(x0 * v11);
-                            }
-                            v0 += (1.5 + (j5 as f64 / (2.0 + x0.cos())).atan().sin()).atan2(e2).atan();
-                            s1 = s1 * f64::tanh(w[j5 - 1].min(w[j5 - 1])) + v0.cos();
-                        } else {
-                            v0 *= (e2 / (2.0 + f64::cos(s1))).tanh();
-                            match j5 % 3 {
-                                0 => {
-                                    v0 += (v0.hypot(w[j5 - 1]).tanh() - (x0 + w[j5 - 1])).cos();
-                                    let t12 = (v0.sin().powi(3) * v0.sin().powi(3)).ln_1p();
-                                    v0 = 0.5 * (v0 + t12);
-                                }
-                                1 => {
-                                    if (1.0 + v11 * v11).atan2(v11) > 1.2 {
-                                        match n {
-                                            2 => {
-                                                let t13 = f64::powi(e2, 2).sin().powi(3);
-                                                s1 = w[j5 % 4].abs();
-                                                v0 = 0.5 * (v0 + t13);
-                                            }
-                                            3 | 4 => v0 += v0.atan().cos(),
-                                            _ => v0 = v0 * x0.cos().tanh() + (1.0 + v11 / 4.0 * (v11 / 4.0)).recip(),
-                                        }
-                                        match n {
-                                            2 => v0 += v0.sin(),
-                                            3 | 4 => {
-                                                if x0 >= 0.0 {
-                                                    s1 -= x0.abs();
-                                                }
-                                                let v15 = match j5 {
-                                                    0..=1 => w[3].sin().hypot(t10.abs()),
-                                                    _ => {
-                                                        let t14 = w[j5 % 4].max(0.0).cos();
-                                                        x0 + t14
-                                                    }
-                                                };
-                                                s1 = 0.5 * (s1 + v15.cos());
-                                            }
-                                            _ => {}
-                                        }
-                                        if w[j5 - 1] < -0.5 {
-                                            s1 /= 2.0 + v0.cos().atan().atan().sin();
-                                        } else {
-                                            match n {
-                                                2 => s1 -= x0.sin().exp(),
-                                                3 | 4 => {
-                                                    s1 *= x0.tanh().tanh();
-                                                    v0 *= (j5 as f64 * w[j5 - 1]).cos().cos();
-                                                }
-                                                _ => {
-                                                    s1 += -(e2 * x0);
-                                                    let t16 = f64::atan(0.7 * e2).atan();
-                                                    s1 = 0.5 * (s1 + t16);
-                                                }
-                                            }
-                                            match j5 {
-                                                0 => s1 += f64::sin(w[j5 % 4]) + (-x0),
-                                                1 | 2 => {
-                                                    let t17 = x0 / (2.0 + (j5 as f64 * x0).tanh());
-                                                    v0 += (2.0 + e2.sin()).recip();
-                                                    s1 = 0.5 * (s1 + t17);
-                                                }
-                                                _ => {}
-                                            }
-                                        }
-                                    } else if e2 > 0.5 && w[j5 - 1] <= 0.0 {
-                                        let t18 = (e2 - w[j5 % 4]) * w[j5 % 4].tanh();
-                                        s1 /= 2.0 + f64::sin(f64::cos(t18.abs()));
-                                    } else {
-                                        v0 += (w[j5 - 1].abs() - 1.2).atan();
-                                        let t19 = (x0 - x0).sin().exp();
-                                        v0 = 0.5 * (v0 + t19);
-                                    }
-                                    v0 += x0;
-                                }
-                                _ => {}
-                            }
-                        }
-                        let v11 = v11 * (w[j5 % 4] / 2.0).cos();
-                        v0 = 0.5 * (v0 + v11);
-                    }
-                }
-            }
-            let t20 = v0.atan() * s1.tanh() - v0.hypot(w[0]).atan();
-            v0 = 0.5 * (v0 + t20);
-        }
-        let v22 = match n {
-            2 => {
-                let t21 = (1.0 + x0.atan() * x0.atan()).recip();
-                v0.max(0.0).tanh() * s1.sin().cos() + t21
-            }
-            3 | 4 => 0.5 * x0,
-            _ => v0.abs().tanh(),
-        };
-        v0 -= (e2 - v22).tanh().cos();
-        for j23 in 0..2 {
-            if x0 < 0.8 {
-                let v25 = if e2 > 0.0 {
-                    let t24 = (v0 - s1).cos().tanh();
-                    (t24.min(x0) * t24.min(x0) + 0.5).sqrt()
-                } else {
-                    x0
-                };
-                s1 = s1 * e2.exp().tanh().tanh() + (x0 + 1.1).atan();
-                s1 = 0.5 * (s1 + v25);
-            } else if x0 <= -0.5 {
-                v0 /= 1.0 + e2 * x0 * (e2 * x0);
-            } else {
-                if x0 <= -0.5 {
-                    v0 = v0 * (v0 / (1.0 + w[1] * w[1])).cos().sin() + (j23 as f64).powi(2).tanh();
-                } else {
-                    v0 += (x0 + s1).sin() / (1.0 + v22.abs() * v22.abs());
-                    v0 -= e2.powi(2) * x0.cos();
-                }
-                let t26 = (e2 * e2 + 1.0).sqrt().max(e2 - e2);
-                match j23 {
-                    0..=1 => s1 *= (1.2 * e2).cos().tanh(),
-                    _ => {
-                        match n {
-                            2 => v0 -= (2.0 + x0.cos()).sqrt().clamp(-1.0, 1.0),
-                            3 | 4 => s1 += t26.max(w[j23 % 4]).hypot(w[3].atan()).sin(),
-                            _ => v0 = v0 * f64::tanh(s1 / 3.0).cos() + x0,
-                        }
-                        let t27 = f64::cbrt(0.7 * x0 * (0.7 * x0) + 0.5);
-                        s1 = 0.5 * (s1 + t27);
-                    }
-                }
-            }
-            match j23 {
-                0 => {
-                    let t28: f64 = e2.sin().powi(2);
-                    s1 -= x0.abs().tanh();
-                    v0 = 0.5 * (v0 + t28);
-                }
-                1 | 2 => {
-                    let t29 = f64::atan(w[j23]);
-                    s1 += w[j23].cos();
-                    s1 = 0.5 * (s1 + t29);
-                }
-                _ => {
-                    if x0 <= 0.5 {
-                        v0 /= 1.0 + (x0 + v22) * (x0 + v22);
-                        let t30 = (x0 * x0).ln_1p().sin();
-                        s1 = 0.5 * (s1 + t30);
-                    } else if x0 <= 0.0 {
-                        let t31 = v0;
-                        v0 = v0 * 0.9 + (e2.max(v0).atan() / (2.0 + s1.cos().powi(2).sin())).sin();
-                        v0 = 0.5 * (v0 + t31.cos());
-                    } else {
-                        s1 += ((v0.sin() * v0.sin() + 0.5).cbrt() + 2.0).sin();
-                        s1 -= (1.5 + w[3].cos()).sqrt();
-                    }
-                    let t32 = w[1] * w[3 - j23] + 1.1;
-                    v0 = 0.5 * (v0 + t32);
-                }
-            }
-            if j23 > 1 {
-                continue;
-            }
-        }
-    }
-    let mut s33: f64 = 0.0;
-    for i34 in 0..w.len() {
-        for j35 in 0..w.len() {
-            match n {
-                2 => {
-                    if x0 >= 0.0 {
-                        s33 *= x0.exp().sin().tanh();
-                        if f64::sin(x0) < 1.2 {
-                            s33 += x0 * v0.tanh() * w[j35].abs();
-                            s33 += s33.cos().powi(2) / 4.0;
-                            if w[i34] >= 0.5 || w[3] <= 0.5 {
-                                s33 += x0;
-                                let t36 = x0.max(0.5).cos();
-                                s33 = 0.5 * (s33 + t36);
-                            }
-                        }
-                        let t37 = s1.hypot(v0).tanh() * w[j35].cos();
-                        s33 = 0.5 * (s33 + t37);
-                    } else if (j35 as f64).sin().exp() < 1.5 {
-                        s33 = s33 * (1.5 + s33.atan().sin()).atan2(x0).tanh() + x0;
-                    } else {
-                        s33 *= (f64::powi(x0, 2) + 1.0).sqrt().tanh();
-                    }
-                    match i34 % 3 {
-                        0 => s33 *= x0.atan().cos(),
-                        1 => s33 += f64::tanh((core::f64::consts::E * x0).sin()),
-                        _ => s33 += w[i34 % 4].exp().abs().sin(),
-                    }
-                }
-                3 | 4 => s33 += (f64::sqrt(1.5 + v0.cos().cos()) * (s33.cos().powi(2) + 1.0).sqrt()).sin(),
-                _ => s33 /= 1.0 + w[i34 % 4] * w[i34 % 4],
-            }
-            s33 += f64::atan(2.0 + s33.atan().cos());
-            if j35 == 3 {
-                s33 -= s1.min(w[0]).sin().tanh();
-                s33 += (core::f64::consts::E * s33.sin().exp()).tanh();
-            } else {
-                s33 /= 2.0 + (s33.cos() * s33.cos()).cos().sin();
-                let t38 = (0.3 * w[j35]).atan().tanh();
-                let t39 = (f64::powi(w[i34].exp(), 2) + 1.0).sqrt();
-                s33 = 0.5 * (s33 + t38 + t39);
-            }
-            s33 = s33 * (x0 * s1.atan()).sin() + (x0 * x0).min(s33.atan().powi(2));
-        }
-        s33 += (v0 - 0.7).tanh();
-        s33 -= -w[i34];
-        let v41 = {
-            let t40 = 0.1 * x0 * (3.0 * f64::sin(s1));
-            x0 + t40.cos()
-        };
-        s33 += (v41.cos().exp() + 0.3).tanh();
-        match n {
-            2 => s33 = s33 * s33.abs().sin().tanh() + f64::max(x0, x0.tanh()),
-            3 | 4 => {
-                if i34 == 2 {
-                    break;
-                }
-                s33 += -w[i34] / 3.0;
-            }
-            _ => {
-                s33 -= (s33.sin() * s33.sin() + 1.0).sqrt();
-                s33 -= (2.0 + (s33 / (1.0 + s1 * s1)).sin().sin()).ln();
-            }
-        }
-    }
-    (s33 - w[0]).tanh() + f64::atan(s33.atan())
-}
-
-#[differentiate]
-fn p028(a: &[f64; 4]) -> f64 {
-    let mut s0 = (a[1].powi(2) + 1.0).sqrt() / (1.5 + (a[2] * a[2]).tanh());
-    if a[2] < -0.5 {
-        s0 -= 3.0 * a[0].min(a[2]);
-    }
-    let v2 = if a[3] >= -0.5 {
-        s0.tanh()
-    } else if a[0] <= 0.5 {
-        (2.0 + f64::sin(f64::abs(a[3]))).ln()
-    } else {
-        let t1 = s0.hypot(s0) / 2.0;
-        t1.cos().powi(2)
-    };
-    let v3 = {
-        a[0] / 1.5 * s0.tanh()
-    };
-    let v4 = v2.powi(2);
-    let v3 = v3 * (1.5 + a[0].sin()).atan2(v3).hypot(a[2] - 1.2);
-    let v5 = {
-        (a[0] / (1.5 + a[3].cos())).atan()
-    };
-    (2.0 + f64::sin(a[2])).ln() - 2.0 + v4 + v3.tanh() + v5
-}
-
-#[differentiate]
-fn p029(x0: f64, w: &[f64; 4]) -> f64 {
-    let mut s0 = 0.5 - x0 - w[1] / (2.0 + x0.sin());
-    for e1 in w.iter() {
-        let t2 = f64::sqrt((*e1).exp().powi(2) + 1.0);
-        let t3: f64 = f64::cos(f64::sin(t2).exp()).powi(2);
-        s0 *= w[1].tanh().tanh();
-        s0 += x0;
+fn p034(x0: f64, x1: f64, a: &[f64; 4], n: usize, x2: f64, x3: f64) -> f64 {
+    let mut s0 = x1.abs() * x0.cos();
+    for _ in (0..6).step_by(2) {
+        let t2: f64 = x1;
+        let t3 = f64::sqrt((t2 + 2.0).powi(2) + 1.0);
+        s0 /= 2.0 + (0.3 * s0.atan()).sin().sin();
         s0 = 0.5 * (s0 + t3);
     }
-    let mut s4 = (s0.sin().powi(2) + 1.0).sqrt().hypot(s0).cos();
-    for i5 in 0..w.len() {
-        s4 += s4.atan().cos() / (1.0 + (s4 - w[i5 % 4]) * (s4 - w[i5 % 4]));
-        s4 /= 1.0 + (s0 - s4).atan() * (s0 - s4).atan();
-        s4 += s4.atan();
-        if i5 % 2 == 0 {
-            return 2.0 * s4.cos();
-        }
-        let t6 = w[3 - i5] + (x0 - x0);
-        s4 = 0.5 * (s4 + t6);
+    let v4 = 1.1 * f64::sqrt(1.5 + x3.powi(2).cos());
+    let mut s5 = a[0].sin().powi(2);
+    if x1 < 0.5 {
+        s5 -= x0 * s5 * (v4 + s0).cos();
     }
-    let mut k8 = 0;
-    loop {
-        if k8 >= 3 {
-            break;
-        }
-        if x0 <= 0.0 {
-            let t9 = f64::atan(s0.abs()) + w[1];
-            s0 = (s4.hypot(t9).atan() * s4.hypot(t9).atan() + 0.5).sqrt().sin();
+    (1.5 + (x1 + 1.2).sin()).sqrt() + s5 + 0.1 * n as f64 + x2.sin()
+}
+
+#[differentiate]
+fn p035(a: &[f64; 4]) -> f64 {
+    if a[3] > -0.5 {
+        return a[0] / (2.0 + a[3].sin()) * (a[3] / (1.5 + a[3].tanh()));
+    }
+    let v0 = (0.7 + a[1]).min(a[0].abs());
+    let mut b1 = [1.0_f64, 1.0, 2.0, 0.25];
+    b1[3] += a[1];
+    b1[1] = v0.cos();
+    let v2 = -(2.0 * v0);
+    (a[2] - v2).atan().tanh() + b1[2]
+}
+
+#[differentiate]
+fn p036(x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
+    let mut v0 = x0;
+    for i1 in 0..=1 {
+        if i1 % 2 == 1 {
+            v0 -= x1.powi(3).cos().powi(2);
+            let t2 = x2.max(v0).tanh().tanh();
+            v0 = 0.5 * (v0 + t2);
+        } else if a[2] >= 0.0 && x1 >= 0.5 {
+            v0 -= i1 as f64;
         } else {
-            s0 -= f64::atan(s0.sin());
+            let t3 = v0.cos().sin().max((i1 as f64).powi(2));
+            return f64::powi(x2, 3) + t3;
         }
-        let t10 = (1.0 + f64::sin(w[1]) * f64::sin(w[1])).atan2(w[k8 + 1] / (2.0 + x0.cos()));
-        let v14 = if w[k8 + 1] >= -0.5 {
-            let t11 = x0.sin();
-            let t12 = f64::abs(t11 * x0);
-            f64::max(w[k8].exp(), t12.cos())
+        let v5 = if a[1] < -0.5 {
+            let t4 = x0 * v0.atan().tanh();
+            v0.cos() + t4
         } else {
-            let t13 = x0 / (1.5 + w[3].sin()) / (1.0 + (k8 as f64 + x0) * (k8 as f64 + x0));
-            f64::sqrt(1.5 + w[0].sin()) + t13
+            x0
         };
-        s0 = 0.5 * (s0 + t10 + v14.sin());
-        k8 += 1;
-    }
-    let s0 = s0 - w[1];
-    1.2 * s0.sin()
-}
-
-#[differentiate]
-fn p030(w: [f64; 4]) -> f64 {
-    let v0 = -(0.5 * w[1] * (w[3] * w[3] + 1.0).sqrt());
-    let mut b1 = [0.0f64; 4];
-    b1[0] += w[3];
-    b1[1] += (w[0] * b1[0]).cos();
-    let v4 = {
-        let t2 = w[0];
-        let t3 = v0;
-        t3.atan().powi(3).cos().sin() + t2
-    };
-    let mut b5 = [0.0_f64; 4];
-    b5[0] += (0.3 * w[3].mul_add(b1[0], w[2])).sin();
-    b5[0] -= w[0] / (2.0 + (v4.atan() * v4.atan() + 0.5).cbrt().cos());
-    let v6 = v0.cos() * w[2];
-    let v7 = w[1].hypot(b1[0]);
-    if w[3] >= 0.5 {
-        return v7;
-    }
-    let v10 = if 0.1 * w[2] > 2.0 {
-        let t8 = (0.7 * v6).tanh().atan();
-        1.2 * v0.tanh().cos() + t8
-    } else {
-        let t9 = (1.1 * b5[0]).hypot(v0 - 0.3);
-        f64::hypot(w[1], b5[0]) + t9.sin()
-    };
-    let v0 = v0 - v10.cos();
-    (w[3] * w[3] + 0.5).sqrt() + v0.atan()
-}
-
-#[differentiate]
-fn p031(a: &[f64; 4]) -> f64 {
-    let mut s0 = a[2].exp().cos().atan();
-    if a[3] >= -0.5 {
-        s0 /= 1.0 + f64::cos(a[0]) * f64::cos(a[0]);
-    } else {
-        s0 += a[1];
-    }
-    for i1 in (0..2).rev() {
-        for j2 in 0..=i1 {
-            s0 += (a[0] - a[0] - a[0].sin()).tanh();
-            s0 = s0 * (a[2] / 1.5).sin() + a[j2];
-            match j2 {
-                0..=1 => {
-                    match i1 {
-                        0 => s0 += a[j2].atan().atan(),
-                        1 | 2 => {
-                            let t3 = s0;
-                            s0 *= a[1].cos().tanh();
-                            s0 = 0.5 * (s0 + t3.tanh());
-                        }
-                        _ => {
-                            let t4 = f64::hypot(s0, s0).cos().cos();
-                            s0 *= f64::tanh(f64::cosh(a[3 - j2]).atan());
-                            s0 = 0.5 * (s0 + t4);
-                        }
-                    }
-                    s0 -= a[i1];
-                }
-                _ => {
-                    if a[2] >= 0.0 {
-                        s0 /= 2.0 + (3.0 * a[3 - i1]).cos().sin();
-                        s0 += a[i1 + 1].hypot(a[3 - i1]).abs();
-                        s0 = s0 * 0.7 + (s0.abs().sin() + 0.25).atan();
-                    } else {
-                        s0 -= f64::tanh(a[3 - j2]).tanh();
-                    }
-                    if a[1] < 0.0 {
-                        s0 = s0 * (s0 + a[i1 % 4]).atan().sin() + (f64::clamp(s0, -1.0, 1.0) * f64::clamp(s0, -1.0, 1.0) + 0.5).sqrt().cos();
-                        let t5 = (2.0 + f64::powi(a[j2], 3).sin()).ln();
-                        let t6 = (1.0 + a[3].cos() * a[3].cos()).atan2(a[j2].exp_m1());
-                        s0 = 0.5 * (s0 + t5 + t6);
-                    } else {
-                        s0 = s0 * (a[1] * s0.cos()).cos() + s0.min(a[3 - i1]).sin().tanh();
-                    }
-                }
-            }
-        }
-        s0 -= f64::min(a[1], 0.5).max((i1 as f64 * i1 as f64 + 2.0).sqrt());
-        for j7 in (0..4).step_by(2) {
-            if j7 == i1 {
-                break;
-            }
-            s0 += a[j7];
-            if j7 >= 1 {
-                continue;
-            }
-            if j7 % 2 == 1 {
-                s0 = s0 * a[3 - j7].cos() + (s0 + a[3].powi(3)).sin();
-                let t8 = ((s0 - s0).tanh().powi(2) + 1.0).sqrt();
-                s0 = 0.5 * (s0 + t8);
-            } else if (s0 / (1.0 + s0 * s0)).cos() > 1.5 {
-                let t9 = (s0 / 4.0).sin().atan();
-                s0 += f64::sqrt((a[3 - j7] - a[2]) * (a[3 - j7] - a[2]) + 0.5).sin();
-                s0 = 0.5 * (s0 + t9);
-            }
-            let t10: f64 = ((s0 + s0).tanh() * (s0 + s0).tanh() + 1.0).powf((s0 + 0.8).tanh());
-            s0 += (j7 as f64).tanh();
-            s0 = 0.5 * (s0 + t10);
-        }
+        v0 = v0 * 0.7 + x1.exp().atan();
         match i1 {
-            0 => {
-                if s0.atan() > 1.1 {
-                    s0 += a[i1];
-                } else if i1 >= 1 {
-                    s0 -= a[i1];
-                    let t11 = a[1].powi(3) + a[2];
-                    s0 = 0.5 * (s0 + t11);
-                } else {
-                    if a[3 - i1] < -0.5 {
-                        let v12 = match i1 % 3 {
-                            0 => (1.0 + a[0].hypot(a[i1]) * a[0].hypot(a[i1])).ln(),
-                            1 => a[1].cos().tanh(),
-                            _ => a[i1],
-                        };
-                        s0 += v12.sin().min(0.0);
-                        s0 += s0.cos();
-                    } else {
-                        s0 += s0.tanh().exp().tanh();
-                    }
-                    for j13 in 0..a.len() {
-                        let mut t14 = (s0 / (1.0 + a[j13] * a[j13])).cos().exp();
-                        t14 /= 1.0 + a[1].cos() * a[1].cos();
-                        s0 -= (a[3] + 0.7).atan().sin();
-                        if i1 == 1 {
-                            break;
-                        }
-                        s0 = 0.5 * (s0 + t14);
-                    }
-                    let t15: f64 = (-a[i1]).exp();
-                    s0 = 0.5 * (s0 + t15);
-                }
-                s0 += a[i1 + 1];
-            }
+            0 => v0 = v0 * f64::sin(x2.max(v5).cos()) + (-(1.0 + a[3 - i1] * a[3 - i1]).ln()),
             1 | 2 => {
-                match i1 {
-                    0 => s0 += (1.5 + a[3].cos().cos()).sqrt(),
-                    1 | 2 => s0 += (i1 as f64 / 3.0).sin(),
-                    _ => {}
-                }
-                let t16 = f64::min((-s0).cos(), 0.5);
-                s0 = 0.5 * (s0 + t16);
+                v0 -= i1 as f64;
+                let t6 = v0.cos().atan() + x0;
+                v0 = 0.5 * (v0 + t6);
             }
-            _ => s0 -= i1 as f64,
+            _ => v0 *= (v0 / 3.0).atan().tanh(),
         }
     }
-    s0.tanh().atan().tanh()
+    x0 + f64::cos(v0)
 }
 
 #[differentiate]
-fn p032(x0: f64, x1: f64, a: [f64; 4], x2: f64) -> f64 {
-    let v0 = x2.powi(3).cos().exp();
-    let mut s1 = (1.5 + a[3].sin()).sqrt() * (1.5 + v0.sin()).sqrt();
-    for i2 in (0..1).rev() {
-        match i2 % 3 {
-            0 => {
-                let t3 = v0.cos().tanh();
-                s1 += ((t3 - s1) / (1.0 + x2.exp() * x2.exp())).sin();
-            }
-            1 => s1 -= (x2 * x0 * (x2 * x0) + 0.5).sqrt().cos(),
-            _ => s1 -= s1.tanh().cos().tanh(),
-        }
-        let t4 = (v0 * v0).ln_1p() * x0.atan();
-        let mut v8 = if x1 >= -0.5 || a[1] <= -0.5 {
-            let t5 = x0.min(s1).tanh() * t4.tanh();
-            (t5.tanh().powi(2) + 1.0).sqrt()
-        } else if i2 == 1 {
-            let t6 = (t4 - v0).max(a[i2].atan());
-            (a[i2] / (1.0 + x1 * x1)).abs() + t6
-        } else {
-            let t7 = 0.7 + t4.min(s1);
-            0.8 * (1.0 + x1 * x1).ln() + t7.sin()
-        };
-        v8 = v8 * 0.25 + ((a[i2 + 1] * a[i2 + 1]).ln_1p().powi(2) + 1.0).sqrt();
-        if i2 < 1 {
-            for j9 in 0..a.len() {
-                if j9 == 3 {
-                    continue;
-                }
-                if i2 < 1 {
-                    return (x1 * a[i2 % 4]).tanh();
-                }
-                s1 -= f64::sin((-a[1]).exp());
-                if i2 < 1 {
-                    continue;
-                }
-            }
-            match i2 {
-                0 => s1 += ((s1.cos() * s1.cos() + 2.0).sqrt() + (x0 + i2 as f64)).atan(),
-                1 | 2 => s1 = s1 * (s1 / (1.0 + v8 * v8)).sin().sin() + (1.5 + f64::sin(v8.sin() * x0)).sqrt(),
-                _ => {}
-            }
-        } else if x0 >= 0.0 {
-            let t10 = (x0.tanh() * x0.tanh() + 0.5).sqrt();
-            s1 += f64::cos(t4.mul_add(s1.cos(), x2) - v0 / 2.0);
-            for (e11, e12) in a.iter().zip(a.iter()) {
-                s1 = s1 * 0.7 + ((x2 * x2 + 1.0).powf(x1.tanh()) - s1).atan();
-                let v17 = if x2 <= 0.5 && a[i2] >= 0.5 {
-                    (*e12 + x2) / 1.5
-                } else if x2 <= -0.5 {
-                    let t13 = -t10 * x1.tanh();
-                    let t14 = (a[i2 + 1] + x1).tanh().exp();
-                    x2 + t13 + t14
-                } else {
-                    let t15 = s1.sin().powi(2) - a[1].exp_m1();
-                    let t16 = *e11;
-                    a[3 - i2].exp_m1() / (1.0 + (*e12).sin() * (*e12).sin()) + t15 + t16
-                };
-                let t18 = (t4.tanh() * t4.tanh() + 1.0).powf(f64::cos(x1));
-                s1 -= x1;
-                let v21 = if a[i2 % 4] > -0.5 {
-                    let t19 = (*e11).sin();
-                    *e11 / (1.5 + a[3 - i2].cos()) * (v17.cos() * v17.cos() + 0.5).cbrt() + t19
-                } else {
-                    let t20 = (x0.powi(2) + 1.0).sqrt().tanh();
-                    x1.mul_add(x2, *e11).tanh().exp_m1() + t20
-                };
-                s1 = 0.5 * (s1 + t18 + v21.tanh());
-            }
-        }
-        let t22 = (t4 / 4.0).min((x2 * x2 + 0.5).cbrt());
-        s1 = 0.5 * (s1 + t22);
-    }
-    (0.1 * s1.cos()).min(v0.tanh())
-}
-
-#[differentiate]
-fn p033(a: &[f64; 4]) -> f64 {
-    let v3 = if a[0] > 0.5 {
-        let t0 = (a[0] * a[2]).tanh().powi(3);
-        f64::exp(t0).max(a[1].sin())
+fn p037(a: &[f64; 4], x0: f64, x1: f64) -> f64 {
+    let mut s0 = x0.exp();
+    if a[2] + s0 < 1.2 {
+        s0 += x0 / (1.0 + a[0] * a[0]) * (a[2] - x0);
+    } else if a[1] < -0.5 {
+        s0 += f64::ln(2.0 + s0.tanh().sin());
     } else {
-        let t1 = (a[2] + 2.0).max(0.0);
-        let t2 = -a[0] * (a[3] / (1.5 + a[2].tanh()));
-        t1.sin().exp() + t2
-    };
-    let mut v3 = v3.tanh() * (a[0] * v3.atan()).sin().exp();
-    v3 *= f64::tanh(f64::atan(a[1] - 1.5));
-    let v4 = a[3] * v3;
-    v3 -= a[3];
-    if f64::atan(v4).cos() < 1.1 {
-        return a[0].atan();
+        if a[0] < 0.5 {
+            let t1 = f64::cos(s0).cos().tanh();
+            s0 += ((t1.powi(2) + 1.0).sqrt() * (t1.powi(2) + 1.0).sqrt() + 2.0).sqrt();
+        } else if x1 >= 0.0 {
+            s0 -= x0 / (1.5 + x1.exp().tanh());
+        } else {
+            let t2 = x1 * s0.cos() + 1.1;
+            return t2 * x0;
+        }
+        if x1 >= 0.0 {
+            let t3 = (x0 - 3.0) * (s0 / (2.0 + x0.cos())).sin();
+            s0 *= f64::cos(t3.cos().exp());
+        } else {
+            s0 = s0 * 0.7 + (-s0).hypot(x0 * x0).sin();
+        }
     }
-    let v5 = 0.25 * ((1.5 + v4) / 1.5);
-    (1.0 + a[0] * a[0]).ln() + v3 + v5.atan()
-}
-
-#[differentiate]
-fn p034(w: &[f64; 4]) -> f64 {
-    let v2 = if w[0] < -0.5 {
-        let t0 = f64::powi(w[2], 2) - w[3].hypot(w[0]);
-        let t1 = w[2].tanh();
-        ((0.5 - t1) * (0.7 * w[3])).cos() + t0
+    let mut s4: f64 = 1.0;
+    if x0 >= 0.0 {
+        let t5 = a[2] - s0 - (a[3] + 3.0);
+        s4 *= 0.5 * f64::sin(s4);
+        s4 = 0.5 * (s4 + t5.atan());
     } else {
-        w[3]
-    };
-    let v2 = v2.atan() * (w[0].powi(3) / 2.0);
-    let mut s3: f64 = 0.0;
-    for i4 in (0..5).step_by(2) {
-        s3 += (w[i4 % 4].atan() - w[i4 % 4].max(w[i4 % 4])).tanh();
-        match i4 % 3 {
-            0 => s3 *= (w[i4 % 4] * w[2]).cos(),
-            1 => s3 = s3 * 0.5 + (w[i4 % 4].atan() * w[i4 % 4].atan()).ln_1p(),
-            _ => {
-                let t5 = 3.0 * (w[i4 % 4] / (1.0 + i4 as f64 * i4 as f64));
-                s3 += (t5 * s3.cos() * v2.abs()).atan();
-            }
-        }
-        for j6 in 0..=i4 {
-            s3 -= s3.sin();
-            s3 = s3 * f64::sin(s3.cos() * w[(i4 + j6) % 4]) + (std::f64::consts::PI * w[j6 % 4]).tanh().exp();
-            if w[0] < -0.5 {
-                s3 = s3 * 0.25 + f64::sin(s3);
-            } else {
-                s3 -= f64::sin(s3.max(0.0)).min(w[(i4 + j6) % 4] - v2).cos();
-            }
-        }
-        for j7 in 1..2 {
-            s3 *= w[j7 % 4].atan().cos();
-            let t8 = (w[j7 % 4] + 3.0).abs();
-            if w[j7 % 4] <= -0.5 {
-                s3 -= (v2 * v2 + 0.5).sqrt().tanh();
-                s3 += ((1.0 + w[i4 % 4] * w[i4 % 4]).ln() + t8).atan();
-            } else {
-                s3 += (w[(i4 + j7) % 4] - w[j7 + 1] + s3.max(0.5).tanh()).sin();
-            }
-        }
-        let t9: f64 = w[0].hypot(w[i4 % 4]).tanh().exp();
-        s3 = 0.5 * (s3 + t9);
-    }
-    s3.sin().atan()
-}
-
-#[differentiate]
-fn p035(a: &[f64; 4], x0: f64) -> f64 {
-    let mut s0: f64 = 0.0;
-    if a[0] >= 0.5 {
-        s0 = s0 * f64::atan(f64::exp(x0)).cos() + f64::powi((a[1] * a[1] + 1.0).powf(x0.tanh()).cos(), 3);
-        s0 *= a[2].sin().cos();
-        s0 = s0 * s0.abs().cos() + (x0 + 1.5);
-    } else if x0 > 0.0 {
-        if s0 / 4.0 > 0.3 {
-            let t1 = x0;
-            let t2 = (x0.powi(2) + 1.0).sqrt().max(a[3].tanh());
-            s0 = 0.5 * t1;
-            s0 = 0.5 * (s0 + t2);
-        } else {
-            s0 -= s0.cos();
-        }
-        s0 /= 2.0 + f64::sin(f64::cos(x0 + 0.7));
-    } else {
-        s0 += x0.powi(2);
-    }
-    let mut b3 = [0.5_f64; 4];
-    b3[2] -= x0;
-    if a[2] < 0.0 {
-        s0 -= 1.5 * s0.abs().tanh();
-    } else if x0 < 0.5 {
-        s0 += s0.tanh();
-    }
-    f64::tanh(s0.atan()) + b3[2]
-}
-
-#[differentiate]
-fn p036(a: &[f64; 4]) -> f64 {
-    let mut s0 = f64::atan(a[3]).cos();
-    for i1 in 0..a.len() {
-        if a[3] >= 0.5 && a[1] < 0.5 {
-            s0 *= a[3 - i1].cos();
-            let t2 = a[2].powi(2).tanh();
-            s0 = 0.5 * (s0 + t2);
-        } else {
-            s0 += (a[3 - i1] / (1.5 + s0.cos())).cos();
-            if a[3 - i1] >= 0.0 && a[i1] > 0.5 {
-                s0 += f64::tanh(a[i1]);
-            } else {
-                s0 += ((a[1] + a[3 - i1]) * a[i1].abs()).atan();
-            }
-        }
-        if i1 >= 3 {
-            break;
-        }
-        let v4 = if i1 % 2 == 0 {
-            let t3 = ((2.0 + a[i1].cos()).sqrt().atan() * (2.0 + a[i1].cos()).sqrt().atan() + 1.0).powf((3.0 + s0).tanh());
-            a[i1].abs() + t3
-        } else if a[i1] >= 0.5 {
-            a[i1 % 4]
-        } else {
-            a[0] / (1.0 + a[i1 % 4].powi(3) * a[i1 % 4].powi(3))
-        };
-        if a[i1] < 0.5 {
-            s0 += a[3 - i1].hypot((a[i1] * a[i1] + 2.0).sqrt()).atan();
-        }
-        match i1 {
-            0..=1 => {
-                let t5 = a[i1 % 4];
-                s0 += (f64::exp(a[3 - i1]).powi(2) + 1.0).sqrt().tanh();
-                s0 = 0.5 * (s0 + t5);
-            }
-            _ => {
-                let t6 = v4.sin().exp() / (1.0 + (a[0] - a[i1]) * (a[0] - a[i1]));
-                s0 *= a[i1 % 4].atan().cos();
-                s0 = 0.5 * (s0 + t6);
-            }
-        }
-        for e7 in a.iter() {
-            match i1 {
-                0 => {
-                    let v9 = match i1 {
-                        0 => a[3 - i1].sin().powi(2),
-                        1 | 2 => {
-                            let t8 = v4;
-                            (s0 + a[2]).cos() * a[0] + t8.cos()
-                        }
-                        _ => f64::sin(s0.cos() * *e7),
-                    };
-                    s0 -= v9.sin();
-                }
-                1 | 2 => {
-                    let t10 = (*e7).cos().atan();
-                    s0 /= 1.0 + a[i1].tanh() * a[i1].tanh();
-                    s0 = 0.5 * (s0 + t10);
-                }
-                _ => {
-                    let t11 = ((i1 as f64).powi(2) + 1.0).sqrt() / (1.5 + (s0 / 2.0).tanh().sin());
-                    s0 = s0 * 0.5 + 0.3 * (i1 as f64).cos();
-                    s0 = 0.5 * (s0 + t11);
-                }
-            }
-            s0 -= a[i1 % 4];
-        }
-    }
-    let v12: f64 = a[1].sin() * f64::exp(a[3]);
-    let mut s13 = a[2] - v12 - a[1].cos();
-    for e14 in a.iter() {
-        for j15 in 0..4 {
-            match j15 {
-                0..=1 => {
-                    if j15 < 1 {
-                        return s0.cos().sin().exp();
-                    }
-                    s13 = s13 * 0.25 + f64::atan((s13 / 4.0).atan() - 2.5);
-                }
-                _ => {}
-            }
-            s13 += (j15 as f64).cos();
-        }
-        if *e14 > -0.5 {
-            break;
-        }
-        s13 /= 1.0 + (v12 + s13).atan() * (v12 + s13).atan();
-        for j16 in (0..1).rev() {
-            s13 += (a[j16 + 1] * a[j16]).tanh();
-            s13 -= (j16 as f64 + a[j16]) / 1.5;
-        }
-        let t17 = ((a[0].powi(2) + 1.0).sqrt().powi(2) + 1.0).sqrt();
-        s13 = 0.5 * (s13 + t17);
-    }
-    let v18 = v12;
-    (2.0 + a[0].sin()).ln().cos() + s13.tanh() + v18
-}
-
-#[differentiate]
-fn p037(x0: f64, w: &[f64], x1: f64) -> f64 {
-    let mut s0 = w[1] + w[0] - x1;
-    if x0 > -0.5 {
-        let v3 = if w[0] >= 0.0 {
-            let t1 = f64::clamp(x1 * x0, -0.5, 0.5);
-            (-(s0 / (2.0 + x0.tanh()))).atan() + t1
-        } else {
-            let t2 = f64::sqrt(s0.cos().powi(2) * s0.cos().powi(2) + 2.0);
-            x1 + t2
-        };
-        s0 /= 2.0 + v3.tanh().sin();
-    } else {
-        s0 += (f64::hypot(s0, s0) / (1.5 + (0.5 * s0).cos())).cos();
-        let t4 = w[2];
-        s0 /= 1.0 + x1 / (1.0 + w[2] * w[2]) * (x1 / (1.0 + w[2] * w[2]));
-        s0 = 0.5 * (s0 + t4);
-    }
-    let mut s5 = f64::recip(1.0 + x0 * x0).exp();
-    if x1 >= -0.5 && x0 < 0.5 {
-        s0 += x1 * x1.abs();
-    } else {
-        s5 += s0.atan() * s5 * s5.cos();
-    }
-    s5 -= f64::hypot(s0 - 0.8, s0.min(0.5)).cos();
-    let mut s6 = -x1.powi(3);
-    if w[2] >= -0.5 {
-        s6 -= f64::recip(1.0 + (w[3] + x1) * (w[3] + x1));
-        if x1 > 0.8 {
-            s6 *= 0.5 * (s6 - w[2]).tanh().sin();
-            s6 -= std::f64::consts::PI * w[0].min(0.0);
-            let v11 = if w[3] > -0.5 {
-                let t7 = x1.atan();
-                let t8 = (2.0 + f64::sin((-s5).cos())).sqrt();
-                -(s6.tanh() * s6.tanh() + 2.0).sqrt() + t7 + t8
-            } else if w[3] < -0.5 {
-                let t9 = (x0 + w[0]).sin();
-                w[2].atan() + t9
-            } else {
-                let t10 = x0;
-                (s0.tanh().exp() - f64::hypot(t10, s5)).tanh()
-            };
-            s6 = 0.5 * (s6 + v11.atan());
-        } else if w[2] < 0.5 {
-            s6 += (s0.sin() * s6.cos()).exp();
-        }
-        let t12 = f64::abs(-w[1]);
-        s6 = 0.5 * (s6 + t12);
-    }
-    let v15 = if x0 < -0.5 {
-        let t13 = f64::ln(2.0 + (s6 / (1.5 + x1.tanh())).cos().sin());
-        (s0 + t13).sin().exp()
-    } else {
-        let t14 = (w[2] - s5).sin().atan();
-        f64::sin((s0 - x0) / 2.0) + t14
-    };
-    let mut s16 = x1 - v15.cos().exp();
-    let mut k18 = 0;
-    loop {
-        for j19 in 0..k18 {
-            if x1.sin() > 0.3 {
-                s16 += f64::sin(x1);
-                if (j19 as f64).min(x0) > 1.5 {
-                    if j19 == k18 {
-                        s16 -= (2.0 + (j19 as f64).sin()).ln();
-                    } else {
-                        s16 += x0.tanh() - w[1] * s16.sin();
-                    }
-                    s16 -= ((1.5 + v15.sin().cos()).sqrt() - s16 / (1.0 + w[j19 + 1] * w[j19 + 1])).tanh();
-                    s16 /= 1.0 + x1.atan() * x1.atan();
-                } else {
-                    s16 += (s16 / (1.0 + x0 * x0)).abs().atan();
-                }
-            } else if k18 < 1 {
-                s16 += f64::sin(s16).exp();
-            }
-            let t20 = f64::cos(s5.cos() * w[(k18 + j19) % 4]);
-            s16 = 0.5 * (s16 + t20);
-        }
-        let v23 = if w[2] <= -0.5 {
-            let t21 = x1;
-            let t22 = (s16 - x1).cos().sin();
-            (w[3] + s0).sin().tanh() + t21 + t22
-        } else {
-            ((x0 - 0.3) / (1.5 + x1.cos())).tanh()
-        };
-        s16 = s16 * f64::tanh((v23.cos() * v23.cos() + 1.0).sqrt()) + (k18 as f64 * k18 as f64 + 0.5).sqrt() * (x1 * x1).ln_1p();
-        s16 /= 1.0 + x0 / (1.0 + s5 * s5) * (x0 / (1.0 + s5 * s5));
-        k18 += 1;
-        if k18 == 1 {
-            break;
-        }
-    }
-    (w[3] * w[3] + 1.0).sqrt() - s16.cos() * s16.atan()
-}
-
-#[differentiate]
-fn p038(w: &[f64; 4]) -> f64 {
-    let v1 = if w[3] < 0.0 {
-        w[3]
-    } else {
-        let t0 = w[2] + 0.5 * w[2];
-        (t0 - w[2]).cos().atan()
-    };
-    let v2 = w[1].tanh();
-    let v3 = {
-        v1.powi(2).abs()
-    };
-    let mut s4 = f64::atan(w[3]) + v1 * v3;
-    if w[1] > 0.0 {
-        let t5 = w[3];
-        s4 -= t5.exp().min(f64::abs(w[2]));
-    } else {
-        let t6: f64 = s4;
-        s4 -= w[1].sin().mul_add((w[0] - t6).cos(), w[3].min(w[0]));
-        s4 -= (s4 / 2.0 + 2.0).sin();
-    }
-    let v8 = {
-        let t7 = 0.25 * (-w[3]);
-        f64::min((w[2].powi(2) + 1.0).sqrt(), v2) + t7
-    };
-    let mut v9 = w[1].cos().atan() * w[0].powi(3).cos();
-    let v10 = w[0] * (v9 - w[2]).tanh();
-    let mut b11 = [0.5_f64; 4];
-    b11[1] = w[2].powi(2).max(0.5);
-    b11[1] -= v3;
-    b11[0] = (b11[2] - s4 + f64::powi(w[1], 2)).cos();
-    v9 = b11[1].sin().tanh();
-    (b11[0] - v8).cos() * (w[3] * w[0]) + v9 + v10
-}
-
-#[differentiate]
-fn p039(w: [f64; 4], x0: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    for i1 in 0..2 {
-        if x0 < 0.0 && w[i1] >= 0.0 {
-            s0 += (x0 / (1.5 + x0.sin()) / (1.5 + w[2].cos())).cos();
-        } else {
-            s0 += f64::cos(-(s0 - s0));
-        }
-        s0 = s0 * w[i1 % 4].sin().tanh() + (0.5 * f64::exp(s0.tanh())).cos();
-        if x0.exp() > 0.8 {
-            s0 += s0.tanh().exp();
-        } else {
-            s0 += s0.min(x0).tanh().cos();
-        }
-        let v4 = {
-            let t2 = f64::sqrt(2.0 + f64::sin(w[i1] - w[i1 % 4]));
-            let t3 = (t2 * x0).min((s0.atan().powi(2) + 1.0).sqrt());
-            (-w[i1]).powi(2) + t3
-        };
-        s0 *= w[0].tanh();
-        s0 -= x0;
-        s0 = 0.5 * (s0 + v4.sin());
-    }
-    let v5 = x0.sin().cos();
-    let v6 = core::f64::consts::E * (s0.sin() * x0);
-    let v7 = s0;
-    let mut s8: f64 = 0.0;
-    for _ in 0..w.len() {
-        let t10 = f64::exp(x0.sin());
-        s8 *= (t10 - x0).atan().tanh();
-    }
-    v5 + v6 + v7.tanh() + s8.cos()
-}
-
-#[differentiate]
-fn p040(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut v0 = f64::min(x2.tanh(), x2.atan());
-    let v1: f64 = x2.hypot(x1) * v0.min(0.5);
-    v0 /= 2.0 + v1.tanh().sin();
-    let v2 = {
-        f64::powi((x2 / (2.0 + v0.sin())).cos(), 3)
-    };
-    v0 = (x1 * x1).atan();
-    let v2 = v2 * (v2 / (1.0 + x0 * x0)).tanh();
-    let v3 = v1.cos().powi(3) + x2.exp();
-    v3 * x2 + x2 * x2 + v0 + v2
-}
-
-#[differentiate]
-fn p041(x0: f64, x1: f64) -> f64 {
-    let v3 = if x1 > -0.5 {
-        let t0 = (x1.exp() * x1.exp() + 0.5).cbrt();
-        (core::f64::consts::E * (1.5 * x0)).atan() + t0
-    } else {
-        let t1 = x0.max(x1) * x0;
-        let t2 = core::f64::consts::E * (-x1);
-        x0.cos().powi(2) + t1 + t2
-    };
-    let mut s4: f64 = 0.0;
-    for i5 in 0..2 {
-        match i5 {
-            0 => {
-                let t6 = x0.powi(2) * x1.powi(3);
-                s4 -= (t6 - v3).abs().sin();
-            }
-            1 | 2 => {
-                let t7 = f64::tanh(s4.cos().sin());
-                s4 += (x0 - x0).max(t7 * v3.tanh());
-            }
-            _ => {
-                let v10 = if i5 > 1 {
-                    v3.tanh()
-                } else if x1 >= -0.5 {
-                    let t8 = x1.max(x0) - (v3.atan().powi(2) + 1.0).sqrt();
-                    let t9 = (2.0 + x1.sin()).recip().min(x1 - s4);
-                    x0 - t8 + t9.sin()
-                } else {
-                    x0
-                };
-                s4 = s4 * f64::abs(x1).sin() + (1.5 + x0.sin()).sqrt();
-                s4 = 0.5 * (s4 + v10.cos());
-            }
-        }
-        s4 *= 0.5 * f64::sin(v3.clamp(-1.0, 1.0));
-        s4 /= 2.0 + f64::sin(-s4).sin();
-    }
-    -(s4 - x0)
-}
-
-#[differentiate]
-fn p042(n: usize, a: &[f64; 4]) -> f64 {
-    let mut s0 = (0.3 * a[3]).sin().exp();
-    if a[1] > -0.5 {
-        let v2 = match n {
-            2 => f64::cos((s0 + a[2]) * s0),
-            3 | 4 => (s0 - 3.0 - (-s0)).sin(),
-            _ => {
-                let t1 = (1.5 + s0.cos().sin()).sqrt();
-                t1
-            }
-        };
-        s0 -= a[0].sin();
-        s0 = 0.5 * (s0 + v2);
-    } else {
-        s0 -= (f64::min(s0, a[3]).tanh() * f64::min(s0, a[3]).tanh() + 2.0).sqrt();
-        if a[0] >= 0.0 && a[2] > 0.0 {
-            match n {
-                2 => {
-                    s0 -= (0.7 * s0.tanh().exp()).tanh();
-                    let v3 = {
-                        (s0 / (2.0 + a[1].tanh().tanh())).cos()
-                    };
-                    s0 = 0.5 * (s0 + v3);
-                }
-                3 | 4 => s0 = s0 * (a[3] * a[1]).cos() + (a[2] * a[3]).abs(),
-                _ => s0 = s0 * s0.min(0.0).atan().sin() + (a[3] * s0.cos() - a[2]),
-            }
-            let v4 = if a[1] > 0.5 {
-                s0.sin() * s0.cos() / (1.5 + f64::exp(s0.tanh()).tanh())
-            } else {
-                a[0].powi(2)
-            };
-            s0 = 0.5 * (s0 + v4);
-        } else {
-            s0 += s0.hypot(a[1].powi(3)).cos();
-        }
-    }
-    let v5: f64 = (2.0 + s0.atan().sin()).ln();
-    let s0 = s0.tanh() * a[3];
-    let mut s6 = v5.hypot(s0).cos().powi(3);
-    let mut k8 = 0;
-    while k8 < 3 && s6 < 2.0 {
-        if k8 % 2 == 0 {
-            let v11 = match k8 {
-                0 => {
-                    let t9 = s0.clamp(-0.5, 0.5);
-                    let t10 = (a[k8] * a[3]).tanh();
-                    v5.max(t10) - (a[k8 % 4] - t9)
-                }
-                1 | 2 => a[k8],
-                _ => s6.hypot(v5).sin(),
-            };
-            match k8 {
-                0 => s6 -= a[k8],
-                1 | 2 => {
-                    let t12 = a[3].abs();
-                    s6 -= v5.exp().sin();
-                    s6 = 0.5 * (s6 + t12);
-                }
-                _ => {
-                    let t13 = s0.atan();
-                    s6 *= (k8 as f64 / (1.0 + s0 * s0)).tanh();
-                    s6 = 0.5 * (s6 + t13);
-                }
-            }
-            s6 += a[3 - k8].atan();
-            s6 = 0.5 * (s6 + v11);
-        } else if s6.atan() * v5 > 0.3 {
-            match k8 % 3 {
-                0 => {
-                    let t14 = s0;
-                    s6 -= a[3 - k8].powi(3).sin().exp();
-                    s6 = 0.5 * (s6 + t14);
-                }
-                1 => s6 -= a[3 - k8],
-                _ => {
-                    let t15 = (s6 - a[2] * a[2]).tanh();
-                    s6 -= a[3].tanh() - t15.tanh();
-                }
-            }
-            s6 -= (s6.sin() * a[3 - k8]).tanh();
-        } else {
-            s6 += (1.5 * (v5 / (1.0 + s0 * s0))).sin();
-            let v18 = {
-                let t16 = v5.sin() / (1.5 + a[k8 + 1].cos());
-                let t17 = v5 * f64::powi(s6.cos(), 3);
-                (a[k8] * t16).min(t17)
-            };
-            s6 = 0.5 * (s6 + v18);
-        }
-        s6 += a[1] * s6.cos();
-        k8 += 1;
-    }
-    ((2.0 + a[2].sin()).sqrt() + s6).cos()
-}
-
-#[differentiate]
-fn p043(x0: f64, mut x1: f64, x2: f64, x3: f64) -> f64 {
-    x1 += ((x1 - 0.25).powi(2) + 1.0).sqrt();
-    let mut s0 = -x3 + x0.powi(3);
-    if x0 >= -0.5 {
-        s0 += x1.cos().tanh();
-    } else {
-        s0 += (x0.powi(2) + 1.0).sqrt();
-    }
-    let mut b1 = [0.0_f64; 4];
-    b1[2] *= x2.exp().tanh().powi(3).cos();
-    x1.sin().cos().exp() + s0.tanh() + b1[0]
-}
-
-#[differentiate]
-fn p044(a: &[f64; 4]) -> f64 {
-    let v0 = (2.0 + (a[0] - a[0]).sin()).sqrt().exp();
-    let mut v1 = {
-        a[1].cos().powi(3)
-    };
-    for i2 in (0..5).rev() {
-        let t3 = a[1].atan();
-        v1 += v1.tanh().exp();
-        let t4 = t3.exp() * a[i2 % 4].sin();
-        if i2 == 1 {
-            continue;
-        }
-        v1 = 0.5 * (v1 + t4);
-    }
-    (a[3] * a[3] + 1.0).powf(v1.atan()) + 0.25 + v0
-}
-
-#[differentiate]
-fn p045(w: &[f64; 4], x0: f64) -> f64 {
-    let mut s0: f64 = 0.0;
-    if x0 <= -0.5 || w[0] <= 0.0 {
-        if x0 < 0.5 {
-            s0 /= 1.0 + x0 * x0;
-            s0 -= w[0].max(w[1]).sin();
-        }
-        if w[0] > -0.5 {
-            if x0 < 0.5 || w[3] < -0.5 {
-                s0 += s0 - x0.tanh();
-            }
-            let t1 = x0.abs().abs();
-            let v4 = if x0 > -0.5 && w[3] > 0.0 {
-                ((t1 - 1.5) / (1.5 + (1.0 + s0 * s0).ln().sin())).sin()
-            } else {
-                let t2 = (x0 / (1.5 + w[2].cos())).sin().exp();
-                let t3 = (0.3 * x0).atan().mul_add(t2.cos(), 1.1 * w[2]);
-                t3.clamp(-1.0, 1.0) * w[2].tanh()
-            };
-            s0 = 0.5 * (s0 + v4);
-        } else {
-            let t5 = x0.cos() * (s0 + 0.7).cos();
-            s0 += t5 - t5 - s0.atan().powi(2);
-        }
-        let v7 = if x0 > 0.0 {
-            let t6 = (w[1] - x0) / (1.0 + (x0 - 0.3) * (x0 - 0.3));
-            s0.sin() + t6
-        } else {
-            s0.tanh().exp()
-        };
-        s0 = 0.5 * (s0 + v7.cos());
-    } else {
-        let t8 = (2.0 + s0.cos().sin()).sqrt() + s0;
-        s0 -= (s0 + 1.2).atan() * f64::hypot(x0, w[1]);
-        s0 = 0.5 * (s0 + t8.atan());
-    }
-    let mut b9 = [0.0_f64, 0.25, 0.0, 0.5];
-    b9[2] += w[1].tanh().tanh();
-    b9[3] -= x0.sin() - (s0.sin() * s0.sin() + 1.0).powf(b9[2].tanh());
-    let s0 = s0 - ((0.7 * b9[2]).cos().powi(2) + 1.0).sqrt();
-    let v10: f64 = x0;
-    let mut v13 = {
-        let t11 = -x0;
-        let t12 = w[1];
-        3.0 * (2.0 + b9[2].atan().sin()).ln() + t11 + t12
-    };
-    let mut v14 = x0.exp();
-    v13 += b9[0];
-    let v15 = x0.cos() * x0.atan();
-    v14 -= 2.0 * (w[1] / 2.0);
-    x0.exp() + s0.sin() + v10 + v13.atan() + v14.atan() + v15
-}
-
-#[differentiate]
-fn p046(w: &[f64; 4], x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0 = f64::abs(0.1 * x0);
-    for i1 in 0..=0 {
-        s0 += w[3].atan().sin();
-        if i1 % 2 == 0 {
-            s0 += w[2].powi(3).atan();
-        } else if f64::cos(x3) > 0.7 {
-            let t2 = f64::exp_m1(f64::exp(s0.tanh()).sin());
-            s0 += t2;
-        } else {
-            if w[3 - i1] <= -0.5 || x1 >= 0.5 {
-                s0 -= s0.sin();
-            } else if x2 > 0.0 {
-                let t3 = -(s0 - 0.1);
-                s0 += (w[i1] + 1.5).cos();
-                s0 = 0.5 * (s0 + t3.cos());
-            } else {
-                s0 = s0 * (i1 as f64).min(s0).tanh().tanh() + s0.tanh();
-            }
-            s0 += w[i1 + 1] / (1.0 + s0 * s0) * s0.tanh();
-            for j4 in 0..=i1 {
-                if x3 < -0.5 {
-                    s0 -= (x3 / 3.0).hypot(w[j4 + 1]);
-                } else {
-                    s0 -= w[j4].cos().tanh();
-                    let t5 = 0.8 * s0.atan().atan();
-                    s0 = 0.5 * (s0 + t5);
-                }
-                s0 += w[i1 % 4].sin().sin();
-            }
-        }
+        s4 *= (x1 + s4).tanh().cos();
     }
     let mut s6: f64 = 0.0;
-    let mut k8 = 0;
-    loop {
-        if k8 >= 3 {
-            break;
-        }
-        s6 += f64::sin(s6) * w[k8] * (x3 * x3).ln_1p();
-        s6 = s6 * 0.9 + w[k8 % 4].abs().abs();
-        k8 += 1;
+    for _ in 0..=4 {
+        s6 -= (core::f64::consts::E * s6.cos().powi(3)).cos();
     }
-    for e9 in w.iter() {
-        for e10 in w.iter().copied() {
-            let v12 = if x2 <= 0.5 {
-                x2 / 4.0
-            } else {
-                let t11 = (s6.cos() * f64::sin(s0)).abs();
-                0.7 * f64::atan(s6 + t11)
-            };
-            s6 *= v12.cos().tanh();
-            let v12 = v12 - (f64::ln_1p(w[1] * w[1]) * f64::ln_1p(w[1] * w[1]) + 0.5).cbrt();
-            let v18 = if w[1] >= -0.5 {
-                let t13 = f64::min(x3.atan(), 0.0);
-                w[0] + t13
-            } else if w[2] < -0.5 && e10 <= 0.0 {
-                let t14 = (s6.cos().powi(2) + 1.0).sqrt();
-                let t15 = 2.5 * (*e9).powi(3);
-                v12.sin().powi(3) - 0.1 + t14 + f64::atan(t15)
-            } else {
-                let t16 = s0;
-                let t17 = (x2.powi(2) + 1.0).sqrt();
-                (1.5 + (-w[3]).cos()).sqrt() + f64::cos(t16) + t17
-            };
-            s6 = 0.5 * (s6 + v18.atan());
-        }
-        let mut t19: f64 = s6;
-        t19 -= (w[2] * x0 * (*e9 - w[1])).atan();
-        s6 = 0.5 * (s6 + t19.atan());
-    }
-    for i20 in 0..w.len() {
-        if i20 % 2 == 0 {
-            s0 -= (f64::tanh(s6).tanh() * f64::tanh(s6).tanh() + 0.5).sqrt();
-            let t21 = -(w[3] * x1);
-            s0 = 0.5 * (s0 + t21);
-        } else {
-            let t22 = 3.0 * (s0 / (1.0 + x1 * x1)).sin();
-            if w[i20] <= -0.5 {
-                s0 += (s0 / (1.0 + i20 as f64 * i20 as f64)).atan().tanh();
-                s0 += x3;
-                let t23 = 0.3 * (x1 + x3);
-                s0 = 0.5 * (s0 + t23.sin());
-            }
-            let v29 = if x0 > 0.5 || x2 >= -0.5 {
-                let t24 = x2;
-                let t25 = (t24.powi(2) + 1.0).sqrt();
-                s0.tanh() + t25
-            } else if x1 < 0.5 {
-                let t26 = x3;
-                (w[i20] * x1).abs() + t26
-            } else {
-                let t27 = w[i20] / 4.0 * x2.cos();
-                let t28 = (t27 * t27).ln_1p() + (x1 - t22);
-                i20 as f64 + 3.0 + t28
-            };
-            s0 = 0.5 * (s0 + v29.sin());
-        }
-        let t30: f64 = -x0;
-        s0 *= 0.5 * f64::sin(f64::tanh(s0) * w[3 - i20]);
-        s0 = 0.5 * (s0 + t30);
-    }
-    let s0 = s0 + (2.0 + x2.powi(3).sin()).recip();
-    s6.abs().atan() + s0.tanh()
+    core::f64::consts::E * (1.0 + x1 * x1).ln() + s0.atan() + s4.tanh() + s6.tanh()
 }
 
 #[differentiate]
-fn p047(mut x0: f64, x1: f64, x2: f64) -> f64 {
-    for i0 in 0..5 {
-        for j1 in 0..1 {
-            if x1 + x0 > 0.8 {
-                if x2 <= 0.5 {
-                    match i0 {
-                        0 => {
-                            let v3 = {
-                                let t2 = x0 * x2.tanh();
-                                (x0 / 3.0).sin() + t2
-                            };
-                            x0 += (core::f64::consts::E * x0).sin().tanh();
-                            x0 = 0.5 * (x0 + v3.atan());
-                        }
-                        1 | 2 => {
-                            if x1 > 0.5 {
-                                x0 += (2.0 + x1.min(x2).sin()).ln();
-                            } else {
-                                x0 = x0 * (x1 * x0.sin()).tanh() + f64::tanh(x0).exp().atan();
-                            }
-                            if i0 == 4 {
-                                match i0 {
-                                    0..=1 => {
-                                        x0 *= (x0 - j1 as f64).tanh().tanh();
-                                        let t4 = f64::min(x2.clamp(-1.0, 1.0), x2);
-                                        x0 = 0.5 * (x0 + t4);
-                                    }
-                                    _ => {}
-                                }
-                                if x2 <= 0.5 {
-                                    x0 += (x0 / (1.0 + x2 * x2)).sin().exp();
-                                } else if x1 > 0.0 {
-                                    x0 += x1;
-                                } else {
-                                    x0 += f64::sin(x2.exp().abs());
-                                }
-                                x0 = x0 * f64::tanh(0.3 + x0).cos() + (2.0 + (j1 as f64).sin()).ln().cos();
-                            } else {
-                                x0 /= 2.0 + f64::sin((x0 + x1).tanh()).sin();
-                                x0 -= (x1.max(x2) * x1.max(x2) + 2.0).sqrt();
-                            }
-                        }
-                        _ => {
-                            x0 -= x0.tanh().exp().tanh();
-                            let t5 = x2.atan().atan();
-                            x0 = 0.5 * (x0 + t5);
-                        }
-                    }
-                    let t6 = x2;
-                    x0 = 0.5 * (x0 + t6);
-                } else {
-                    x0 += (2.0 - x2.powi(3)).cos();
-                }
-                match j1 % 3 {
-                    0 => {
-                        if x0.sin().cosh() < 0.3 {
-                            match i0 % 3 {
-                                0 => {
-                                    let t7 = (2.0 + x1.sin()).ln().tanh();
-                                    x0 += x1;
-                                    x0 = 0.5 * (x0 + t7);
-                                }
-                                1 => x0 += x1.sin().sin(),
-                                _ => {}
-                            }
-                            x0 += x0.max(x0.atan().powi(3)).cos();
-                        }
-                        match i0 {
-                            0..=1 => {
-                                match i0 % 3 {
-                                    0 => x0 -= ((x1 - 2.5) * (i0 as f64 / 1.5)).tanh(),
-                                    1 => x0 += (2.0 + x0.atan().sin()).ln(),
-                                    _ => x0 -= x2.sin().abs(),
-                                }
-                                let v10 = {
-                                    let t8 = x2;
-                                    let t9 = t8.hypot(x0).atan() * x1.exp();
-                                    x1.cos() + t9
-                                };
-                                x0 = 0.5 * (x0 + v10.atan());
-                            }
-                            _ => x0 *= x2.powi(2).tanh(),
-                        }
-                    }
-                    1 => {
-                        x0 = x0 * 0.9 + f64::cos(x0.sin()).abs();
-                        let v15 = if x2 > -0.5 {
-                            let t11 = f64::abs(x2);
-                            let t12 = x2 / (1.0 + x2.tanh() * x2.tanh());
-                            x2.sin().cos() + t11 + t12
-                        } else {
-                            let t13 = x2 - x1.atan();
-                            let t14 = x1;
-                            x1.cos().abs() + t13 + t14
-                        };
-                        x0 = 0.5 * (x0 + v15.cos());
-                    }
-                    _ => {
-                        x0 = x0 * x1.atan().sin() + x0.atan();
-                        x0 *= (x1 / (1.0 + x0 * x0)).cos();
-                    }
-                }
-                if x2 < -0.5 {
-                    x0 -= x0.atan().atan() / (1.0 + x0.cos().tanh() * x0.cos().tanh());
-                } else if x1 <= 0.5 {
-                    let mut t16 = x2.tanh() - x2.exp();
-                    t16 += x2 - t16.sin().tanh();
-                    x0 -= x1.clamp(-0.5, 0.5) / (1.0 + t16.clamp(-1.0, 1.0) * t16.clamp(-1.0, 1.0));
-                } else {
-                    x0 = x0 * 0.7 + (x1 * x2 + 2.0 * x0.atan()).cos();
-                    x0 += (core::f64::consts::E * (x0 - 2.5).atan()).atan();
-                    let t17 = x0.cos().atan().abs();
-                    x0 = 0.5 * (x0 + t17);
-                }
-            }
-            x0 /= 2.0 + f64::tanh(x0 - i0 as f64).sin().sin();
-            x0 += x0.atan().cos().cos();
-            x0 += x1 / (1.0 + x2 * x2) + x1;
-        }
-        x0 = x0 * 0.7 + x0.min(x2).cos() / (2.0 + (1.0 + x1 * x1).ln().sin());
-        x0 /= 1.0 + x1 * x1 * (x1 * x1);
-        if i0 == 4 {
-            x0 = x0 * 0.7 + x2;
-        } else if i0 > 1 {
-            x0 -= (x1 + x2 + 0.1 * x0.cos()).cos();
-            let t18 = (x0 / (1.0 + x1 * x1)).atan() * x2.abs();
-            x0 = (x0 + t18).sin() - (i0 as f64).tanh();
-        } else {
-            x0 = x0 * 0.5 + x1;
-            x0 = x0 * 0.9 + x1.abs().max(x2 - x1);
-            let t19 = (x1.powi(2) + 1.0).sqrt();
-            x0 = 0.5 * (x0 + t19);
-        }
-        for j20 in 0..4 {
-            let t21 = 0.1 + f64::tanh(x0.max(0.5));
-            x0 *= 0.5 * f64::sin((j20 as f64 * x1).sin());
-            x0 = 0.5 * (x0 + t21);
-        }
-    }
-    let mut b22 = [0.5_f64, 0.25, 0.25, 0.5];
-    b22[1] = (b22[3] + 0.8).min(0.5).atan();
-    for i23 in 0..3 {
-        if (x0 / (1.0 + x2 * x2)).sin() > 0.1 {
-            x0 += x0.tanh();
-        } else {
-            x0 += (x0 + x1).tanh().max(x1.tanh());
-        }
-        if i23 % 2 == 0 {
-            break;
-        }
-    }
-    x0 = x0 * 0.5 + ((x1 - x1) * x1.exp()).atan();
-    let v24: f64 = f64::powi(x0.tanh(), 3);
-    x1.cos() * v24 + b22[3]
-}
-
-#[differentiate]
-fn p048(w: &[f64; 4]) -> f64 {
-    let v0 = (w[1] * w[0]).min(w[0].sin());
-    let v1: f64 = v0.abs();
-    let v2 = if w[0] <= 0.0 {
-        (core::f64::consts::E * w[3].powi(3)).atan()
+fn p038(a: &[f64; 4]) -> f64 {
+    let mut v3 = if a[3] <= 0.5 {
+        let t0 = (a[3] * a[3] * (a[3] * a[3]) + 0.5).cbrt();
+        let t1 = 0.25 * (t0 / (2.0 + t0.sin()));
+        (1.5 * t1.tanh()).min(a[0].sinh())
+    } else if a[1] <= 0.5 {
+        a[1]
     } else {
-        v0
+        let t2 = a[3];
+        t2 * t2
     };
-    let v3 = (1.0 + v1.sin().exp() * v1.sin().exp()).recip();
-    let v0 = v0 * w[3];
-    let v0 = v0 * w[1].max(0.5).sin();
-    let v7 = if w[3] < 0.0 {
-        let t4 = w[1];
-        w[3] + t4
-    } else if w[0] > -0.5 {
-        v2.cos().atan()
-    } else {
-        let t5 = (v0 / 2.0).abs();
-        let t6 = w[0].powi(2) * w[0].exp();
-        w[3] + t5 + t6.sin()
-    };
-    let v9 = if w[2] >= 0.0 {
-        (2.0 + v7.tanh().cos().sin()).ln()
-    } else {
-        let t8 = w[1].cos().max(w[2] + v3);
-        w[2].tanh() - (w[3] + t8)
-    };
-    w[2] * w[2] / (1.0 + 0.1 * v9 * (0.1 * v9))
+    v3 *= a[2].tanh();
+    v3 = v3 * v3.max(v3).tanh().sin() + a[1].cos() * (a[1] * a[0]);
+    v3 *= v3.tanh().cos().cos();
+    v3 += a[1].tanh() - (a[3] + 3.0);
+    let v3 = v3 + (v3.hypot(a[1]).cos() * v3.hypot(a[1]).cos() + 0.5).cbrt();
+    let mut b4 = [0.5_f64; 4];
+    b4[3] -= (a[2] / 4.0).cos();
+    a[3].min(0.0).atan() + f64::sin(v3) + b4[1]
 }
 
 #[differentiate]
-fn p049(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    for i1 in (0..5).rev() {
-        s0 -= (f64::cbrt(x2 * x2 + 0.5) * f64::cbrt(x2 * x2 + 0.5)).ln_1p();
-        if i1 % 2 == 0 {
-            break;
-        }
-    }
-    for _ in 0..4 {
-        let t3 = x1;
-        let t4 = (f64::cos(x1) * f64::cos(x1) + 2.0).sqrt();
-        s0 *= 0.5 * f64::abs(x0).sin();
-        s0 = 0.5 * (s0 + t3 + t4);
-    }
-    if x0 < -0.5 {
-        s0 += (std::f64::consts::PI * s0).cos();
-        s0 += x0.abs().sin();
-    } else {
-        s0 *= f64::sin(f64::atan(s0)).tanh();
-    }
-    let mut s5: f64 = 1.0;
-    for _ in 0..4 {
-        s5 -= (s0.sin().cos() + 1.5).cos();
-        let t7 = s5 + x0 - (x2 + x2);
-        s5 = 0.5 * (s5 + t7.atan());
-    }
-    let mut s8 = ((std::f64::consts::PI * s5).sin() - s5).sin();
-    for i9 in 0..2 {
-        s8 += s5.cos();
-        if x0 < 0.0 {
-            s8 -= (1.5 + s8.tanh().sin()).sqrt().max(0.5);
-            s8 -= x2 / (2.0 + (x2 * x0).cos());
-            let v12 = if x0 > 0.5 && x2 <= -0.5 {
-                let t10 = f64::min(x0 + s8, x1);
-                (f64::powi(t10.sin(), 2) + 1.0).sqrt()
-            } else if i9 > 1 {
-                let t11 = std::f64::consts::PI * x2 - x1.exp_m1();
-                x2 + t11.cos()
-            } else {
-                s5.tanh()
-            };
-            s8 = 0.5 * (s8 + v12.atan());
-        } else {
-            s8 += s5.tanh();
-            s8 -= (s0.tanh().exp() / (2.0 + (f64::tanh(s8) * x2).cos())).cos();
-        }
-        if x1 < 1.1 {
-            if i9 > 1 {
-                s8 += f64::hypot(x1, x2).max(-x1);
-            } else {
-                let mut t13: f64 = i9 as f64 / (1.5 + f64::hypot(s8, x0).cos().sin());
-                s8 /= 1.0 + x2 * x2 * (x2 * x2);
-                t13 -= (i9 as f64).mul_add(x1, x1).atan();
-                s8 = 0.5 * (s8 + t13);
-            }
-            s8 *= 0.5 * x1.sin();
-        } else {
-            s8 -= f64::max((x2 - s5).cos(), s8.min(x0).cos());
-        }
-        if i9 % 2 == 0 {
-            continue;
-        }
-    }
-    f64::tanh(s8).cos() * x0.tanh()
-}
-
-#[differentiate]
-fn p050(x0: f64, mut x1: f64) -> f64 {
-    let mut b0 = [0.0_f64; 4];
-    b0[2] *= (b0[2] / 2.0).tanh();
-    b0[0] *= x1.tanh().sin().tanh();
-    b0[3] = (2.0 + f64::sin(x1 * x0)).recip();
-    x1 += (1.5 * (x1 - x1)).atan();
-    if x1.max(x1) < 0.5 {
-        x1 += -f64::sin(x0);
-        x1 /= 1.0 + x1 * x1;
-        let v3 = if x0 <= -0.5 {
-            x1.tanh().tanh() / (1.5 + (x0 - b0[2]).cos())
-        } else {
-            let t1 = x0;
-            let t2 = 0.8 * (x0 - 0.8);
-            (0.7 * t2.sin()).tanh().powi(2) + t1
-        };
-        x1 = 0.5 * (x1 + v3.sin());
-    } else if x0 >= 0.0 {
-        x1 -= x1.atan().cos().sin();
-    } else {
-        let t4 = f64::sqrt(b0[2].powi(2) + 1.0);
-        x1 += t4;
-    }
-    let v5 = x0 * x1.cos();
-    if x0 >= 0.5 {
-        return b0[0].atan().cos();
-    }
-    let mut b6 = [0.5_f64; 4];
-    b6[0] = x0.min(x0) / (1.0 + x0 * x0 * (x0 * x0));
-    let v8 = if x0 >= 0.5 {
-        x0.max(x0).min(v5 * x1.sin())
-    } else if x0 >= -0.5 {
-        f64::atan(x1)
-    } else {
-        let t7 = (x0 - 2.5) / 4.0;
-        (x0 * x0 + 1.0).powf(x0.tanh()) * x1.hypot(x0).sin() + t7
-    };
-    let v14 = if x0 <= -0.5 {
-        let t9 = (b0[0] / (2.0 + v8.tanh())).cos();
-        let t10 = x0.hypot(t9) + 0.8;
-        x0.powi(2) + t10
-    } else if x0 <= 0.0 {
-        let t11 = v5.max(0.5).mul_add(x0.powi(2), b0[0]);
-        let t12 = x0;
-        (x0 + x0).tanh().exp_m1() + t11 + t12
-    } else {
-        let t13 = (std::f64::consts::PI * (v8 + 0.1)).atan();
-        -(b0[2].powi(2) + 1.0).sqrt() + t13
-    };
-    x1 -= f64::hypot(x0, x0) - 0.8;
-    f64::tanh(x0) + x1.sin() + b6[1] + v14.sin()
-}
-
-#[differentiate]
-fn p051(x0: f64, x1: f64) -> f64 {
-    let v0 = x1 / 4.0;
-    let mut s1: f64 = 0.0;
-    for i2 in 1..4 {
-        let v3 = match i2 {
-            0..=1 => -(v0 - x0),
-            _ => x0.exp(),
-        };
-        s1 += s1.tanh();
-        match i2 % 3 {
-            0 => {
-                let t4: f64 = x0;
-                s1 += x1.tanh();
-                s1 = 0.5 * (s1 + t4);
-            }
-            1 => {
-                let t5 = (s1.max(v3) + v3).cos();
-                s1 += x0;
-                s1 = 0.5 * (s1 + t5);
-            }
-            _ => {
-                s1 += ((s1 + 1.1).cos() - v3 / (2.0 + s1.cos())).atan();
-                match i2 {
-                    0..=1 => {
-                        s1 -= f64::tanh(s1 / (2.0 + x0.cos())).hypot(x1.tanh());
-                        let t6 = -x1;
-                        s1 = 0.5 * (s1 + t6);
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    let v7 = x1;
-    let mut s8 = x1;
-    for i9 in 0..=2 {
-        if x1 > 0.5 {
-            s8 += (-(0.7 * x1)).sin();
-        }
-        for j10 in 0..i9 {
-            if f64::powi(v7, 3) < 0.5 {
-                if x0 <= 0.0 {
-                    let t11 = f64::sqrt(x1.exp() * x1.exp() + 2.0);
-                    let v13 = if x1 > 0.5 {
-                        s1.atan()
-                    } else {
-                        let t12 = x1 / 1.5 + (2.0 + x1.sin()).ln();
-                        v0.atan().powi(2) + t12
-                    };
-                    s8 = s8 * 0.25 + (v13.tanh() * v13.tanh() + 1.0).sqrt().atan();
-                    s8 = 0.5 * (s8 + t11);
-                } else {
-                    s8 -= s8.cos();
-                }
-                let t14 = (x0 / 2.0 * (x0 / 2.0) + 0.5).sqrt();
-                s8 = 0.5 * (s8 + t14);
-            } else {
-                match i9 {
-                    0..=1 => {
-                        s8 += -v7;
-                        s8 = s8 * 0.9 + f64::cos(s8.sin());
-                    }
-                    _ => {
-                        let t15: f64 = f64::atan2(1.0 + s1.sin() * s1.sin() * (s1.sin() * s1.sin()), x1.exp());
-                        s8 -= (f64::powi(x0, 3) * x1.atan()).cos();
-                        s8 = 0.5 * (s8 + t15);
-                    }
-                }
-                match i9 % 3 {
-                    0 => {
-                        if x1 <= 0.5 && x0 <= -0.5 {
-                            if x0 < -0.5 && x1 < 0.0 {
-                                if x1 >= -0.5 || x0 > 0.0 {
-                                    s8 = s8 * 0.7 + f64::max(x1 * x0, x0.powi(2));
-                                    let t16 = (x1 * x1 + 0.5).sqrt().hypot(s8.cos().cos());
-                                    s8 = s8 * s8.sin().sin() + x1;
-                                    s8 = 0.5 * (s8 + t16);
-                                } else {
-                                    let t17 = (s8 / (1.0 + s1.cos() * x0 * (s1.cos() * x0))).cos();
-                                    s8 = s8 * 0.25 + t17.max(x0) / 2.0;
-                                }
-                                let t18 = x0;
-                                s8 = 0.5 * (s8 + t18);
-                            }
-                            s8 += x0.abs() / 2.0;
-                            let t19 = (x1 + s8).atan().powi(2);
-                            s8 = 0.5 * (s8 + t19);
-                        } else if x0 > 0.0 && x1 < 0.0 {
-                            s8 /= 1.0 + v0 * x0 * (v0 * x0);
-                            if x1 <= 0.5 {
-                                s8 *= s8.atan().tanh().cos();
-                                s8 -= x1 * (x0 * s8.cos());
-                            } else {
-                                s8 = s8 * x0.cos() + v7.tanh() * f64::tanh(s8).tanh();
-                            }
-                        } else {
-                            match j10 {
-                                0..=1 => s8 -= x1.tanh(),
-                                _ => {}
-                            }
-                            s8 *= s8.abs().sin().cos();
-                            s8 += i9 as f64;
-                        }
-                        let v24 = if x1 <= 0.5 {
-                            let t20 = f64::ln(2.0 + s8.max(0.5).tanh().sin());
-                            let t21 = (s8.max(0.5).sin() * s8.max(0.5).sin() + 1.0).powf(t20.cos());
-                            (x1.exp() * x0.powi(3)).cos() + t21
-                        } else if x0 < 0.5 {
-                            let t22 = x1.cos() * s1.cos();
-                            t22.min(i9 as f64).clamp(-1.0, 1.0)
-                        } else {
-                            let t23 = (i9 as f64 / 4.0).powi(2);
-                            x0.cos() + t23
-                        };
-                        s8 = 0.5 * (s8 + v24.atan());
-                    }
-                    1 => s8 += (0.8 * (s8.sin().powi(2) + 1.0).sqrt()).tanh(),
-                    _ => s8 += x0.exp().tanh(),
-                }
-                let t25 = s8;
-                s8 = 0.5 * (s8 + t25.tanh());
-            }
-            let v29 = if x1 < -0.5 {
-                (s8.cos().sin() * s8.cos().sin() + 1.0).powf(f64::tanh(-x0))
-            } else if i9 < 1 {
-                let t26 = (s8 + (s1 / (1.5 + v0.cos())).tanh()).tanh();
-                let t27 = t26;
-                0.7 * (x1 * t27)
-            } else {
-                let t28 = std::f64::consts::PI * (s1 - x0).tanh();
-                x1.hypot(v7).abs() + t28
-            };
-            let t30 = (2.0 + x1.sin()).ln() / (1.0 + x0 * x0);
-            s8 -= v29.tanh();
-            s8 += x1;
-            s8 += x1.sin().exp_m1();
-            s8 = 0.5 * (s8 + t30);
-        }
-    }
-    x0 * (x0 / 1.5) + s8.cos()
-}
-
-#[differentiate]
-fn p052(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut s0: f64 = 0.0;
-    for i1 in 1..2 {
-        if i1 % 2 == 0 {
-            let t2 = x2.sin().powi(3);
-            s0 /= 1.0 + (s0.powi(2) + 1.0).sqrt() * (s0.powi(2) + 1.0).sqrt();
-            let t3: f64 = x1 * (t2 - x0);
-            s0 = 0.5 * (s0 + t3);
-        } else {
-            s0 -= x0;
-        }
-        s0 += s0.cos().sin() + x2.atan();
-        if i1 > 2 {
-            continue;
-        }
-        s0 += ((2.0 + s0.tanh().sin()).ln() - 0.1).sin();
-    }
-    let mut k5 = 0;
-    while k5 < 2 {
-        s0 += f64::atan(s0.sin()) * s0.atan();
-        s0 = s0 * 0.5 + s0.atan().atan().tanh();
-        k5 += 1;
-    }
-    let v9 = if x0 >= 0.0 {
-        let t6 = (x1 - x2).min(core::f64::consts::E * x2);
-        (1.5 * (t6 / (1.0 + x2 * x2))).sin()
-    } else if x2 > 0.0 {
-        let t7 = s0.atan().cosh();
-        let t8 = 1.1 * (x0 / 4.0);
-        (t7 + t8).sin().powi(3)
-    } else {
-        f64::atan(x1).tanh()
-    };
-    let mut b10 = [0.5_f64; 4];
-    b10[1] += (v9 - x2) * s0.sin();
-    b10[1] += (x0 - v9 - 0.8).sin();
-    let v11 = x1 * ((v9 + x1) / 4.0);
-    v9.sin() + x1 + b10[3] + v11
-}
-
-#[differentiate]
-fn p053(x0: f64, x1: f64, w: &[f64; 4]) -> f64 {
-    let mut v0 = (w[1] * w[1] + 1.0).sqrt() / (2.0 + x0.cos().cos());
-    v0 /= 1.0 + x1 / (2.0 + x0.tanh()) * (x1 / (2.0 + x0.tanh()));
-    let mut v3 = if w[1] >= -0.5 {
-        let t1 = (x1 + v0).abs();
-        let t2 = t1 * w[3].max(w[1]);
-        2.5 * (w[0] / 4.0) + t2.tanh()
-    } else if x1 < 0.0 {
-        (x0 - v0).tanh().exp()
-    } else {
-        ((w[1] - x0) * (w[1] - x0)).ln_1p()
-    };
-    v3 += x0;
-    let v4 = -v3;
-    let v5 = w[1].abs();
-    let v6 = if x0 >= -0.5 || w[0] <= 0.5 {
-        (v3.sin().cos().powi(2) + 1.0).sqrt()
-    } else {
-        v4.tanh()
-    };
-    let v5 = v5 + x0.exp() * f64::atan(core::f64::consts::E * v3);
-    x1 + v6 + v5.sin()
-}
-
-#[differentiate]
-fn p054(n: usize, x0: f64, x1: f64, a: &[f64; 4], x2: f64) -> f64 {
-    let v0 = x2;
-    let mut v1 = (v0.powi(2) * v0.powi(2) + 2.0).sqrt();
-    if x1 <= -0.5 {
-        return (x1 - 0.25) * (1.5 * a[1]);
-    }
-    v1 += ((v1 - x0) * (v1 - x0) + 0.5).cbrt();
-    let mut s2 = (-a[1]).cos();
-    for i3 in (0..5).step_by(2) {
-        let t4 = (s2.tanh() * s2.tanh() + 0.5).sqrt();
-        let t5 = a[1];
-        s2 /= 2.0 + (x2 * t4).sin().sin();
-        match n {
-            2 => s2 += (s2 - t5).atan(),
-            3 | 4 => {
-                for j6 in (0..4).rev() {
-                    if j6 < 3 {
-                        s2 = s2 * 0.25 + f64::atan(x0.min(v0).powi(3));
-                        let t7 = v0.atan().abs();
-                        s2 = 0.5 * (s2 + t7);
-                    } else if a[(i3 + j6) % 4] < 0.5 || x2 > 0.5 {
-                        match j6 {
-                            0 => s2 -= x2.sin().min(f64::exp(a[j6])).cos(),
-                            1 | 2 => {
-                                let t8: f64 = (j6 as f64).min(0.5) / (1.0 + s2 * s2);
-                                s2 = s2 * 0.5 + t8.abs() * (v1 * v1 + 1.0).sqrt().sin();
-                            }
-                            _ => s2 /= 1.0 + (x0 - 0.5) * (x0 - 0.5),
-                        }
-                        s2 += (x0 - x1 - a[3 - j6].sin()).tanh();
-                    } else {
-                        s2 += x1.tanh().abs();
-                    }
-                    s2 = s2 * 0.9 + a[3 - j6].min(0.5).exp().tanh();
-                    s2 = s2 * x1.cos() + (x1 - 0.3 + (1.0 + v1 * v1).ln()).atan();
-                    s2 += x2.tanh() + t5;
-                }
-                let t9 = (1.5 + s2.atan().powi(3).cos()).sqrt();
-                s2 = 0.5 * (s2 + t9);
-            }
-            _ => {
-                if a[2].mul_add(x2, a[1]) < 2.0 {
-                    for j10 in 0..i3 {
-                        let t11 = v1.sin().atan();
-                        match i3 {
-                            0 => s2 += a[3 - j10] * x1 / 1.5,
-                            1 | 2 => {
-                                if j10 == 2 {
-                                    continue;
-                                }
-                                s2 -= (j10 as f64).sin() + a[j10].max(0.5);
-                            }
-                            _ => {}
-                        }
-                        let t12 = a[j10 % 4].min(t11) + x2 / (1.0 + i3 as f64 * i3 as f64);
-                        s2 += a[j10].abs() / 4.0;
-                        s2 += (t12 * x0).atan();
-                    }
-                    s2 -= (x1 / (1.0 + s2 * s2)).atan();
-                    s2 += (x0 + t5 + 0.8).sin();
-                }
-                s2 = s2 * 0.9 + s2.tanh().exp() / (1.0 + t5 * t5);
-            }
-        }
-        s2 /= 1.0 + a[i3 % 4].hypot(a[i3 % 4]) * a[i3 % 4].hypot(a[i3 % 4]);
-    }
-    ((s2 / (1.0 + a[2] * a[2])).cos() * (s2 / (1.0 + a[2] * a[2])).cos() + 1.0).powf((a[2] - 0.3).atan())
-}
-
-#[differentiate]
-fn p055(mut x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    if x1 <= 0.5 {
-        if x0 > -0.5 || x3 > -0.5 {
-            let v4 = if 3.0 * x2 > 1.1 {
-                let t0 = x0.max(0.5).hypot(1.5 * x0);
-                let t1 = f64::exp(x2).abs();
-                x0.atan().sin() + t0 + t1
-            } else {
-                let t2 = f64::powi(-x2, 3);
-                let t3 = t2 / 1.5 * (x2 / (1.0 + t2 * t2));
-                x0 + t3
-            };
-            x0 = (x0 - 0.7).sin().atan();
-            x0 = 0.5 * (x0 + v4.cos());
-        } else if x1 < 0.0 {
-            x0 = x0 * x0.cos().tanh() + f64::sin(x0).sin();
-            if x2 >= 0.0 && x1 <= -0.5 {
-                let t5 = f64::tanh(x2 / (1.5 + x0.tanh())).exp();
-                x0 -= (t5 - x1).sin().sin();
-            }
-        } else {
-            x0 += (1.5 + x0.min(x3).atan().cos()).sqrt();
-            x0 += (x2 * x2 + 1.0).powf(x2.tanh()).abs();
-        }
-        x0 /= 2.0 + x1.atan().sin();
-        if x2 > 0.5 {
-            x0 *= (0.7 * x3).tanh().tanh();
-        }
-    } else {
-        x0 = x0 * x1.cos() + x3.sin().powi(3);
-    }
-    if x3 <= -0.5 {
-        x0 -= f64::tanh(f64::hypot(x1, x0).tanh());
-    } else {
-        x0 += (x0 + 0.3).tanh().exp();
-    }
-    let x0 = x0 - x0.atan().atan().abs();
-    let x0 = x0.tanh() * x2.exp();
-    x1 + x0
-}
-
-#[differentiate]
-fn p056(a: &[f64; 4]) -> f64 {
-    let mut s0 = (a[2] + 1.1).atan().atan();
-    if a[3] >= 0.0 {
-        s0 -= a[3].sin().tanh();
-        let t1 = s0 * s0 * (1.0 + s0 * s0).ln();
-        s0 += (a[1] * a[0]).hypot(f64::sqrt(a[2] * a[2] + 1.0));
-        s0 = 0.5 * (s0 + t1.atan());
-    } else {
-        s0 += f64::abs(s0).atan() * (s0.tanh() * s0.tanh() + 0.5).cbrt();
-    }
-    let mut s2: f64 = 1.0;
-    for i3 in 1..3 {
-        let v6 = if a[1] > 0.5 {
-            let t4 = a[i3];
-            let t5 = f64::exp(a[i3 % 4]) / 3.0;
-            a[i3].abs() / (1.0 + a[i3] / 2.0 * (a[i3] / 2.0)) + t4 + t5
-        } else {
-            (s2 / 1.5).hypot(a[3].hypot(s0)).tanh()
-        };
-        match i3 % 3 {
-            0 => {
-                s2 -= (1.5 * (a[i3] * v6.tanh())).sin();
-                for j7 in 1..5 {
-                    if i3 as f64 * a[2] < 0.25 {
-                        s2 += ((i3 as f64).abs().powi(2) + 1.0).sqrt();
-                        let t8 = a[j7 - 1].abs() + a[3 - i3] / 1.5;
-                        let t9 = 2.5 * t8.abs();
-                        s2 = 0.5 * (s2 + t9.sin());
-                    }
-                    let t10 = (s2 - s2).sin().atan();
-                    s2 = 0.5 * (s2 + t10);
-                }
-            }
-            1 => {
-                if a[i3] < 0.0 {
-                    s2 *= (s2 + 2.0).cos().tanh();
-                    let v13 = {
-                        let t11 = a[i3] - a[2] + a[1].atan();
-                        let t12 = t11;
-                        a[3 - i3].cos().cos() + t12
-                    };
-                    s2 = 0.5 * (s2 + v13.atan());
-                } else if a[i3 % 4] > -0.5 && a[i3] <= 0.0 {
-                    s2 += (a[i3].tanh() * a[i3].tanh() + 0.5).cbrt();
-                    let t14 = 0.8 * s2.tanh();
-                    let t15: f64 = (t14.sin() * t14.sin() + 0.5).cbrt();
-                    s2 = 0.5 * (s2 + t15);
-                }
-                let v18 = match i3 {
-                    0..=1 => {
-                        let t16 = a[i3].hypot(a[i3 - 1]).max(s0 + a[i3]);
-                        let t17 = f64::exp(a[3 - i3].tanh());
-                        a[3 - i3].cos().exp() + t16.tanh() + t17
-                    }
-                    _ => -s2.atan().powi(3),
-                };
-                s2 = 0.5 * (s2 + v18.tanh());
-            }
-            _ => s2 += a[i3 % 4],
-        }
-        if i3 % 2 == 1 {
-            break;
-        }
-        let t19: f64 = a[2];
-        let v6 = v6 + a[i3 + 1];
-        s2 = 0.5 * (s2 + t19 + f64::atan(v6));
-    }
-    a[0] + s2.tanh()
-}
-
-#[differentiate]
-fn p057(x0: f64, n: usize, w: &[f64; 4]) -> f64 {
-    let mut s0: f64 = 0.0;
-    for (i2, e1) in w.iter().enumerate() {
-        s0 += w[i2 % 4] * (x0 + s0).atan();
-        if i2 % 2 == 0 {
-            continue;
-        }
-        s0 += i2 as f64;
-        if i2 >= 3 {
-            continue;
-        }
-        s0 += *e1;
-    }
-    if x0 >= 0.5 {
-        s0 /= 2.0 + f64::sin((w[1] * w[1]).ln_1p().cos());
-    } else {
-        s0 += f64::powf(s0.cos() * s0.cos() + 1.0, x0.cos()) + x0.atan() * w[2];
-    }
-    f64::sqrt(2.0 + x0.cos()).cos() + s0.tanh() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p058(w: &[f64; 4]) -> f64 {
-    let mut v0 = -w[1];
-    let mut b1 = [0.0_f64; 4];
-    b1[3] -= (w[2] + v0).cos().exp();
-    v0 += -w[2];
-    let mut v2 = v0 / (2.0 + w[3].sin());
-    if w[2] > 0.5 {
-        if w[1] >= 0.5 || w[2] < 0.5 {
-            let t3 = (1.2 + v2).abs();
-            v0 = 0.5 * b1[2];
-            v0 = 0.5 * (v0 + t3.cos());
-        } else {
-            v0 += 0.8 * (w[1] / 3.0);
-        }
-        let v8 = if w[0] >= 0.5 {
-            let t4 = (1.1 - v0).sin().powi(2);
-            (w[0] - w[1]).sin().powi(2) + t4
-        } else if b1[2] > 3.0 {
-            let t5 = (2.5 * w[2]).tanh().cos();
-            w[3] * w[0] + t5
-        } else {
-            let t6 = b1[2];
-            let t7 = w[0].powi(3);
-            w[2].tanh() / 3.0 + t6 + t7
-        };
-        v0 = 0.5 * (v0 + v8.cos());
-    } else {
-        v0 += f64::powf(f64::atan(v0) * f64::atan(v0) + 1.0, b1[2].cos()).cos();
-        v0 *= 0.5 * f64::cos(v0).sin().sin();
-    }
-    let mut b9 = [0.0f64; 4];
-    b9[1] = v0.cos().exp().sin();
-    b9[3] = (w[2] / 2.0).tanh();
-    v2 -= w[1];
-    (b9[3].abs() * b9[3].abs() + 0.5).cbrt() + b1[1] + v2
-}
-
-#[differentiate]
-fn p059(a: &[f64; 4]) -> f64 {
-    let mut v2 = {
-        let t0 = a[0].abs().cos();
-        let t1 = a[3].tanh() * a[1];
-        t1 / (2.0 + f64::tanh(a[0])) + t0
-    };
-    let mut s3 = -a[0] * (v2 / 2.0).sin();
-    let mut k5 = 0;
-    while k5 < 4 && s3 < 1.5 {
-        s3 += (core::f64::consts::E * a[k5 % 4]).abs().sin();
-        let t6 = a[k5 % 4].sin();
-        let t7: f64 = a[k5 % 4].sin();
-        v2 = 0.5 * (v2 + t6 + t7);
-        k5 += 1;
-    }
-    s3 += a[2] / (1.5 + s3.cos()) / (2.0 + a[3].sin());
-    let v9 = {
-        let t8 = a[1];
-        v2.tanh().sin().hypot(f64::powi(t8, 3))
-    };
-    let v10 = a[2];
-    v10.clamp(-0.5, 0.5).tanh() + s3.sin() + v9
-}
-
-#[differentiate]
-fn p060(a: &[f64], x0: f64) -> f64 {
-    let v0 = core::f64::consts::E * a[3];
-    let mut v0 = v0 - v0.atan().tanh().hypot((2.0 + v0.sin()).recip());
-    v0 += v0.hypot(v0).atan().sin();
-    if a[0] >= 0.0 && x0 > 0.0 {
-        let t1 = (x0 - x0).tanh();
-        v0 += x0.max(a[1]) / 4.0;
-        let t2: f64 = t1.tanh().hypot(a[1].min(v0));
-        v0 = 0.5 * (v0 + t2.tanh());
-    } else if x0 > 0.5 || a[1] < 0.0 {
-        v0 /= 2.0 + v0.cos().sin();
-        let t3 = 1.5 * (v0.tanh() * f64::sin(v0));
-        if a[1] < -0.5 && a[3] <= 0.0 {
-            v0 = v0 * 0.5 + a[1].max(x0).sin();
-            let v6 = {
-                let t4 = t3.atan().powi(2) + 1.5;
-                let t5 = x0;
-                t4.sin().exp() + t5
-            };
-            v0 = 0.5 * (v0 + v6.atan());
-        } else if a[1] < 0.5 || x0 >= 0.0 {
-            let t7 = (-a[1]).atan();
-            if a[0] >= 0.0 {
-                v0 += (x0 * x0 + 1.0).sqrt();
-            } else if a[0] <= 0.5 {
-                if v0.max(a[2]) < 0.5 {
-                    v0 = a[2] / (1.5 + f64::sin(x0)) - 0.1;
-                } else if a[1] < 0.0 {
-                    v0 -= x0.atan() * t7;
-                    let t8 = (2.0 + x0.cos()).sqrt();
-                    v0 = 0.5 * (v0 + t8);
-                } else {
-                    v0 = v0 * 0.7 + (2.0 + x0.abs());
-                }
-                v0 += a[2];
-            } else {
-                v0 += a[3] * (a[0] / (1.0 + v0 * v0));
-                v0 -= ((-v0).cos() * (-v0).cos() + 1.0).powf((t7 - 1.1).sin());
-                v0 += a[1].atan().exp();
-            }
-            let t9 = t7.sin();
-            v0 = 0.5 * (v0 + t9);
-        }
-    } else {
-        v0 += (a[1] * a[1] + 0.5).cbrt() + v0.atan().atan();
-        let t10 = (a[3] * a[3]).ln_1p().powi(2);
-        let t11 = v0;
-        v0 = 0.5 * (v0 + t10 + t11.cos());
-    }
-    v0 += (v0 / 3.0).cos() - (v0.tanh() * v0.tanh()).ln_1p();
-    let v0 = v0.cos() * v0.cos().exp().max(x0);
-    x0 + v0 - x0 * a[3]
-}
-
-#[differentiate]
-fn p061(w: &[f64; 4], x0: f64, x1: f64) -> f64 {
+fn p039(x0: f64, x1: f64, x2: f64) -> f64 {
     let mut s0: f64 = 1.0;
     let mut k2 = 0;
     loop {
-        let v3 = match k2 % 3 {
-            0 => 1.5 * (s0 + x0).atan(),
-            1 => w[3].min(x1).powi(2),
-            _ => ((k2 as f64).min(s0).cos() * (k2 as f64).min(s0).cos() + 2.0).sqrt(),
-        };
-        if k2 == 1 {
-            for j4 in (0..4).rev() {
-                if x0 <= 0.0 {
-                    if w[2] <= 0.0 || x0 >= 0.0 {
-                        let t5: f64 = (2.0 + f64::sin(x0)).recip();
-                        s0 += f64::tanh(k2 as f64).powi(2);
-                        s0 = 0.5 * (s0 + t5);
-                    } else {
-                        let v6 = match j4 {
-                            0 => v3,
-                            1 | 2 => s0.tanh(),
-                            _ => (v3 + v3).atan().cosh(),
-                        };
-                        s0 *= w[(k2 + j4) % 4].tanh();
-                        s0 = 0.5 * (s0 + v6);
-                    }
-                    let t7 = s0.tanh().cos() * (-v3);
-                    if x1 >= 0.0 {
-                        match k2 {
-                            0 => {
-                                if w[3 - j4] > -0.5 || x0 <= 0.0 {
-                                    if w[(k2 + j4) % 4] > 0.0 {
-                                        s0 += f64::exp(t7.cos()) * (j4 as f64).cos();
-                                        let t8 = x0.abs().max(j4 as f64 / (2.0 + w[1].cos()));
-                                        s0 *= t8.cos().mul_add(x0, x0).cos();
-                                    } else {
-                                        if w[j4] > 0.0 {
-                                            s0 -= t7.tanh();
-                                            s0 += ((1.5 + t7.sin().sin()).atan2(s0) * x0).atan();
-                                        } else if j4 < 1 {
-                                            let t9 = (x1 + s0).atan() + 3.0;
-                                            s0 -= t7.tanh();
-                                            s0 = 0.5 * (s0 + t9);
-                                        } else {
-                                            s0 += t7.tanh().cos() * (t7 / (1.5 + v3.tanh())).atan();
-                                        }
-                                        s0 -= (x0 * v3 + k2 as f64).sin();
-                                    }
-                                    s0 = s0 * t7.sin().cos().tanh() + f64::sin(f64::cos(s0).exp() * x1);
-                                }
-                                s0 = s0 * 0.7 + x1.min(x1);
-                            }
-                            1 | 2 => s0 += w[j4 % 4] / 2.0 + (-w[1]),
-                            _ => {
-                                if j4 == 3 {
-                                    if k2 % 2 == 0 {
-                                        match k2 {
-                                            0 => {
-                                                let t10 = t7;
-                                                s0 /= 1.0 + s0 * s0;
-                                                s0 = 0.5 * (s0 + t10);
-                                            }
-                                            1 | 2 => {
-                                                s0 -= w[(k2 + j4) % 4].abs().cos();
-                                                let t11 = (w[(k2 + j4) % 4] + x1).tanh();
-                                                s0 = 0.5 * (s0 + t11);
-                                            }
-                                            _ => {}
-                                        }
-                                        let t12 = f64::exp(x0.cos());
-                                        if x1 < 0.5 && x0 <= -0.5 {
-                                            let t13 = x1;
-                                            let v14 = match j4 {
-                                                0 => -t13,
-                                                1 | 2 => x0.sin() / 4.0,
-                                                _ => w[j4 % 4].abs(),
-                                            };
-                                            s0 -= w[2].exp().abs().tanh();
-                                            s0 = 0.5 * (s0 + v14);
-                                        }
-                                        s0 = 0.5 * (s0 + t12);
-                                    } else if w[3] <= 0.5 {
-                                        s0 -= x1;
-                                        let mut t15 = (s0.cos() * s0.cos() + 1.0).sqrt() + 0.1;
-                                        t15 /= 1.0 + w[j4] / (2.0 + f64::cos(t15)) * (w[j4] / (2.0 + f64::cos(t15)));
-                                        s0 = 0.5 * (s0 + t15);
-                                    }
-                                    let t16 = x1.abs();
-                                    let t17 = f64::cbrt((1.0 + x0 * x0).ln() * (1.0 + x0 * x0).ln() + 0.5);
-                                    s0 = 0.5 * (s0 + t16 + t17);
-                                } else {
-                                    s0 /= 2.0 + (s0.cos() * x1).atan().sin();
-                                    s0 = s0 * 0.5 + (w[k2 % 4].abs() + t7 * v3).sin();
-                                    s0 = s0 * s0.cos().cos().tanh() + (x0 + w[(k2 + j4) % 4]).hypot(s0.max(j4 as f64).sin()).sin();
-                                }
-                                s0 += w[1];
-                            }
-                        }
-                        if j4 % 2 == 1 {
-                            s0 += x1;
-                        }
-                    } else if w[j4 % 4] >= -0.5 || x0 <= -0.5 {
-                        let v22 = if w[k2 % 4] < 0.0 && x0 >= 0.0 {
-                            let t18 = s0;
-                            let t19 = (t7.min(x1) * t7.min(x1) + 2.0).sqrt();
-                            x1.cos().tanh() + t18.atan() + t19
-                        } else {
-                            let t20 = v3.cos().tanh() / (1.0 + (w[2] - w[3]) * (w[2] - w[3]));
-                            let t21 = t20.exp() - w[(k2 + j4) % 4];
-                            f64::cos(t7.tanh()) + (k2 as f64).cos().exp() + t21
-                        };
-                        let t23 = w[j4].tanh() / (1.0 + v22 / 4.0 * (v22 / 4.0));
-                        s0 = s0 * (k2 as f64).hypot(x1).cos().sin() + x0.tanh().max(w[k2 % 4].cos());
-                        s0 = 0.5 * (s0 + t23);
-                    } else {
-                        s0 -= f64::sin(0.5 * x0).exp();
-                    }
-                } else {
-                    s0 -= x0;
-                    if (s0 / (1.5 + v3.tanh())).atan() < 2.0 {
-                        s0 += x0.powi(2).max(0.0);
-                        s0 *= (-v3).tanh().tanh();
-                    } else if w[j4] >= 0.0 {
-                        s0 *= (s0 + s0).sin().cos();
-                    } else {
-                        match k2 % 3 {
-                            0 => {
-                                let v24 = match j4 % 3 {
-                                    0 => f64::sin(x0) * (w[k2 % 4] * w[j4]),
-                                    1 => w[j4] / (1.5 + (j4 as f64).sin()) - f64::exp(x1),
-                                    _ => (x0.powi(2) * x0.powi(2) + 0.5).cbrt(),
-                                };
-                                s0 += (1.5 + f64::sqrt(x1.powi(2) + 1.0).cos()).sqrt();
-                                s0 = 0.5 * (s0 + v24);
-                            }
-                            1 => {
-                                let v29 = if x1 <= 0.0 {
-                                    let t25 = (w[j4 % 4].tanh().powi(2) + 1.0).sqrt();
-                                    let t26 = f64::abs(t25).tanh();
-                                    t26
-                                } else if x0 < 0.0 {
-                                    w[k2 % 4].clamp(-0.5, 0.5).sin()
-                                } else {
-                                    let t27 = w[3 - j4] + 0.1;
-                                    let t28 = x0;
-                                    -(v3 * x0) + t27 + t28
-                                };
-                                s0 += (j4 as f64 + 1.2).atan().powi(2);
-                                s0 = 0.5 * (s0 + v29.cos());
-                            }
-                            _ => {
-                                s0 -= (x1 / (2.0 + x0.tanh())).atan();
-                                s0 -= s0.cos().exp();
-                            }
-                        }
-                        let v34 = if w[2] < -0.5 {
-                            let t30 = x0.min(x1);
-                            x0 + t30
-                        } else if s0.atan().powi(2) < 3.0 {
-                            let t31 = (v3.tanh() * v3.tanh() + 1.0).powf(v3.tanh());
-                            let t32 = (t31 / (2.0 + w[1].cos())).tanh().exp();
-                            k2 as f64 + t32
-                        } else {
-                            let t33 = v3;
-                            f64::atan(s0) + t33
-                        };
-                        s0 = 0.5 * (s0 + v34.sin());
-                    }
-                    s0 /= 2.0 + w[j4 % 4].sin().sin();
-                }
-                s0 -= s0.tanh().powi(3) / (1.0 + (x0 + v3) * (x0 + v3));
-                s0 = s0 * 0.5 + w[j4 % 4];
-                s0 += f64::cos(s0.tanh().exp().hypot(s0));
-                let v35 = {
-                    (w[k2 % 4] + w[2]).hypot(f64::atan(s0 / (2.0 + f64::tanh(k2 as f64))))
-                };
-                s0 = 0.5 * (s0 + v35);
-            }
-            s0 += ((1.5 + x1.sin()).sqrt() / (2.0 + s0.tanh().exp().tanh())).atan();
-        } else if k2 % 2 == 1 {
-            s0 += f64::tanh(s0.atan().tanh());
-            let t36 = (w[0] / 2.0).sin();
-            if x1 < 0.5 {
-                for j37 in 0..k2 {
-                    if j37 == 3 {
-                        continue;
-                    }
-                    s0 -= (x0 - x1).hypot(f64::atan(s0.atan())).cos();
-                    s0 *= 0.5 * (0.5 * x1).atan().sin();
-                    if j37 % 2 == 0 {
-                        continue;
-                    }
-                    if j37 % 2 == 1 {
-                        break;
-                    }
-                }
-                let t38 = f64::max(s0, x1).tanh().sin();
-                let t39: f64 = (1.5 * t36).sin().exp();
-                s0 = 0.5 * (s0 + t38 + t39);
-            } else {
-                if s0.tanh().atan() > 0.1 {
-                    let t40: f64 = f64::cos(w[k2 % 4].hypot(v3).sin());
-                    let t41 = f64::sqrt(w[k2 % 4] * t40 * (w[k2 % 4] * t40) + 1.0);
-                    s0 /= 2.0 + t40.cos().sin().sin();
-                    s0 = 0.5 * (s0 + t41);
-                } else {
-                    for j42 in 0..=k2 {
-                        match k2 % 3 {
-                            0 => {
-                                let t43: f64 = w[k2 % 4].cos() * (w[j42 % 4] * w[j42 % 4]);
-                                s0 += (t43 * x0 - x0.atan()).cos();
-                            }
-                            1 => s0 = s0 * 0.5 + (w[j42 % 4] * (w[j42 % 4] * w[k2 % 4])).atan(),
-                            _ => s0 = s0 * (x1.powi(2) + 1.0).sqrt().cos() + (f64::sin(s0) * f64::sin(s0) + 0.5).sqrt() / 2.0,
-                        }
-                        s0 -= x1.exp().cos().atan();
-                        s0 = s0 * 0.9 + w[2].cos();
-                        s0 = s0 * (0.7 * x1).tanh().cos() + (w[(k2 + j42) % 4] + 0.7).sin().tanh();
-                        s0 *= x1.min(0.0).cos();
-                    }
-                    let t44 = x0.abs() / (1.5 + (k2 as f64).atan().powi(2).sin());
-                    let t45 = w[k2 % 4].sin() * (x1 + k2 as f64);
-                    s0 = 0.5 * (s0 + t44 + t45);
-                }
-                let t46: f64 = t36.cos().max(x1.abs());
-                s0 = 0.5 * (s0 + t46);
-            }
-        } else {
-            if k2 == 3 {
-                s0 += (2.0 + w[1].hypot(x1).cos()).sqrt();
-                match k2 {
-                    0..=1 => s0 += s0.atan(),
-                    _ => {}
-                }
-            }
-            if x1 < 0.0 {
-                s0 += x0;
-            }
-            let t47 = w[0].abs().sin();
-            s0 = 0.5 * (s0 + t47);
-        }
-        s0 += s0.sin();
+        s0 += ((std::f64::consts::PI * s0).sin() * (std::f64::consts::PI * s0).sin() + 2.0).sqrt();
         k2 += 1;
         if k2 == 5 {
             break;
         }
     }
-    let mut s48: f64 = 1.0;
-    for i49 in 0..1 {
-        s48 -= x1.hypot(x0);
-        if x0 < 0.5 {
-            for j50 in 0..w.len() {
-                s48 = s48 * w[2].cos() + f64::cos(3.0 * (x1 * x1));
-                s48 += (1.5 + s0.atan().cos()).sqrt().tanh();
-                s48 -= w[0];
-                s48 -= w[i49] * (-x0);
-                if x1 < 0.0 {
-                    s48 *= 0.5 * (2.0 + f64::sin(x1)).ln().sin();
-                    let mut t51 = f64::exp(x1) / (1.5 + w[(i49 + j50) % 4].max(s48).tanh().tanh());
-                    t51 /= 1.0 + w[3 - i49] * w[3 - i49];
-                    s48 = 0.5 * (s48 + t51.atan());
-                } else {
-                    s48 = s48 * 0.5 + (w[3] + w[i49]).cos().powi(3);
-                }
-            }
-            s48 += f64::exp(w[i49 + 1]).min(-x1).sin();
-            for j52 in 0..i49 {
-                match i49 % 3 {
-                    0 => s48 /= 1.0 + (w[i49] * w[i49]).ln_1p() * (w[i49] * w[i49]).ln_1p(),
-                    1 => {
-                        let t53 = 0.25 - (s48 + x1).cos();
-                        s48 /= 1.0 + t53.abs() * t53.abs();
-                    }
-                    _ => s48 += w[0].max(s48.tanh().exp()),
-                }
-                match j52 {
-                    0..=1 => {
-                        if i49 % 2 == 1 {
-                            continue;
-                        }
-                        s48 += f64::tanh(s48).atan() * w[3];
-                    }
-                    _ => {
-                        s48 += w[i49];
-                        if j52 % 2 == 1 {
-                            return f64::max(f64::min(s0, s48).tanh(), 0.0);
-                        }
-                    }
-                }
-                match j52 {
-                    0..=1 => s48 += (s48 - 1.2).tanh() / (1.5 + (s0 / (1.0 + w[i49] * w[i49])).cos().sin()),
-                    _ => {}
-                }
-            }
-        } else {
-            match i49 {
-                0 => s48 = s48 * 0.7 + (w[i49] / 3.0).max((x1 * x1 + 2.0).sqrt()),
-                1 | 2 => {
-                    s48 -= (1.0 + s0.sin() * s0.sin()).ln().cos();
-                    match i49 % 3 {
-                        0 => {
-                            let v55 = {
-                                let t54 = x0.powi(3) / (1.0 + s48 * s48);
-                                f64::tanh((x0 + 1.5).sin()) + t54
-                            };
-                            s48 -= (i49 as f64 * x0).cos();
-                            s48 = 0.5 * (s48 + v55.tanh());
-                        }
-                        1 => s48 += s48.sin(),
-                        _ => {
-                            let v57 = if x1 <= 0.0 || w[0] > -0.5 {
-                                let t56 = f64::abs(x0).sin();
-                                w[2] - 0.5 + (s48.cos() * s48.cos() + 0.5).cbrt() + t56
-                            } else {
-                                (std::f64::consts::PI * (w[2] * w[2] + 2.0).sqrt()).tanh()
-                            };
-                            s48 += v57.tanh();
-                        }
-                    }
-                }
-                _ => {
-                    s48 += f64::sqrt(w[3 - i49].atan() * w[3 - i49].atan() + 1.0).cos();
-                    if s48.atan().powi(3) < 1.2 {
-                        s48 += s48.atan();
-                    } else {
-                        s48 += f64::sin(s48);
-                    }
-                }
-            }
-            s48 *= f64::tanh(f64::sin(s0).powi(2));
-        }
-    }
-    let v58 = ((s48 - s0).atan() * (s48 - s0).atan() + 0.5).cbrt();
-    let mut s59: f64 = 1.0;
-    for e60 in w.iter() {
-        if x0 > 0.5 {
-            s59 += x0.min(w[3]).cos();
-        } else if (s48 - s48).sin() < 1.2 {
-            s59 = s59 * x1.cos() + x0;
-        } else {
-            s59 -= (v58.tanh() - (1.0 + *e60 * *e60).atan2(x0)).atan();
-        }
-        for j61 in 0..2 {
-            if w[2] > -0.5 {
-                s59 = s59 * (s59 / 1.5).cos().tanh() + (x0 - *e60).sin();
-            }
-            if w[j61].tanh() < 0.8 {
-                s59 += (0.1 * s0.atan() / (1.5 + f64::tanh(*e60 / (1.0 + x0 * x0)))).tanh();
-                s59 += (w[3 - j61] / 4.0).cos();
-            } else if x0 < 0.0 || w[1] > 0.0 {
-                if (s0 / (1.0 + s59 * s59)).atan() > 0.1 {
-                    s59 -= s59.max(w[j61 + 1]).sin();
-                } else if *e60 > 0.0 {
-                    let t62 = (2.0 + (*e60).atan().cos()).sqrt();
-                    s59 -= (s59 - 1.5).sin() * (*e60 * t62);
-                } else {
-                    s59 += (std::f64::consts::PI * (s59 - 2.5).sin()).sin();
-                    if *e60 >= 0.5 {
-                        let v63 = match j61 % 3 {
-                            0 => (*e60).min(s59).tanh() + 1.2,
-                            1 => (s48.cos() * *e60).clamp(-1.0, 1.0),
-                            _ => (1.0 + x0 * x0).atan2(v58) + 2.0,
-                        };
-                        s59 -= *e60;
-                        s59 = 0.5 * (s59 + v63);
-                    } else {
-                        s59 += w[3 - j61];
-                        s59 /= 1.0 + s59.atan().tanh() * s59.atan().tanh();
-                        if w[2] > 0.0 {
-                            s59 /= 2.0 + x0.sin().sin();
-                        } else {
-                            let t64 = (j61 as f64 + *e60).cos();
-                            s59 += t64 + (s59 + s0).tanh();
-                        }
-                    }
-                    s59 -= x1;
-                }
-                s59 -= (2.5 * x1.min(*e60)).sin();
-            } else {
-                s59 = s59 * 0.5 + 0.8 * s59.sin();
-            }
-        }
-    }
-    let v65: f64 = s59.cos() * x0;
-    0.1 * f64::sin(s48) - 2.0 + v65
-}
-
-#[differentiate]
-fn p062(w: &[f64; 4], x0: f64) -> f64 {
-    let mut b0 = [0.25_f64, 0.25, 2.0, 0.0];
-    b0[3] = (1.5 + w[3].sin()).sqrt();
-    b0[0] += (x0 / (2.0 + w[1].tanh()) / (2.0 + (b0[3] / (1.0 + x0 * x0)).sin())).cos();
-    b0[3] *= (-x0.cos()).cos();
-    let v1 = x0;
-    let mut s2 = w[2] / 4.0;
-    for i3 in (0..6).step_by(2) {
-        s2 += (std::f64::consts::PI * x0.cos()).atan();
-        s2 += v1 + s2.tanh().sin();
-        if x0 >= 0.0 || w[i3 % 4] >= -0.5 {
-            s2 *= (i3 as f64).tanh().cos();
-        } else {
-            s2 -= v1 / (1.0 + w[i3 % 4].max(s2) * w[i3 % 4].max(s2));
-        }
-        if x0 > 0.5 {
-            match i3 {
-                0..=1 => s2 *= 0.5 * w[i3 % 4].sin().sin(),
-                _ => {
-                    s2 -= v1;
-                    let v4 = {
-                        f64::cos(w[i3 % 4] * s2.sin() - (x0 - s2))
-                    };
-                    s2 = 0.5 * (s2 + v4);
-                }
-            }
-            let v7 = if w[2] > 0.0 {
-                let t5 = s2;
-                let t6 = (t5.abs().tanh() * t5.abs().tanh() + 0.5).sqrt();
-                -w[i3 % 4] + t6
-            } else {
-                f64::atan(x0).min(i3 as f64 * s2.cos())
-            };
-            s2 = 0.5 * (s2 + v7.sin());
-        }
-        if i3 < 2 {
-            break;
-        }
-        s2 += x0;
-    }
-    v1 + b0[2] + s2.atan()
-}
-
-#[differentiate]
-fn p063(a: [f64; 4]) -> f64 {
-    let v2 = if a[3] > -0.5 {
-        a[3]
-    } else {
-        let t0 = a[0].powi(2);
-        let t1 = a[3].powi(3) - (t0 - t0);
-        a[2].min(a[2]) * (a[1] * t0) + t1
-    };
-    let v6 = if a[2] > 0.5 {
-        let t3 = a[2];
-        1.2 * t3
-    } else {
-        let t4 = v2;
-        let t5 = (-a[0]).tanh();
-        1.5 * a[3] - (a[0] - t5) + t4.sin()
-    };
-    let v7 = a[2];
-    let mut b8 = [2.0_f64, 0.0, 2.0, 1.0];
-    b8[0] += b8[0].sin();
-    b8[3] += a[2].tanh();
-    b8[2] = v7.tanh() * (a[3].powi(2) + 1.0).sqrt();
-    a[2] * a[2] - a[3] * v6.sin() + b8[3]
-}
-
-#[differentiate]
-fn p064(x0: f64, w: [f64; 4]) -> f64 {
-    let mut s0 = (w[2] - x0).sin();
-    for i1 in 0..w.len() {
-        s0 -= (s0 / 4.0).atan().tanh();
-        s0 += f64::atan(std::f64::consts::PI * s0) * s0.sin().sin();
-        if i1 > 3 {
-            continue;
-        }
-        let t2 = x0;
-        let t3 = (t2 - 0.5) / (1.0 + x0 * x0 * (x0 * x0));
-        s0 = 0.5 * (s0 + t3);
-    }
-    let v5 = {
-        let t4 = x0 + 0.25;
-        x0.cos().powi(3) + t4
-    };
-    x0.exp() + s0.sin() + v5.sin()
-}
-
-#[differentiate]
-fn p065(a: &[f64; 4], x0: f64, x1: f64) -> f64 {
-    let mut v0 = f64::sin(x1);
-    v0 += x0 + v0 + 2.0 * a[1];
-    let mut b1 = [0.0_f64; 4];
-    b1[3] = 3.0 * x0.sin();
-    v0 -= (x0 * a[2]).atan();
-    let v0 = v0 - x1;
-    x0.mul_add(v0.tanh(), v0.sin().sin()) + b1[2]
-}
-
-#[differentiate]
-fn p066(n: usize, x0: f64, x1: f64, w: [f64; 4], mut x2: f64) -> f64 {
-    let mut s0 = -(1.5 + x1.sin()).sqrt();
-    for _ in 0..=4 {
-        let t2 = x0 + x2;
-        s0 += s0.atan();
-        s0 = 0.5 * (s0 + t2);
-    }
-    let v3 = (2.0 + f64::sin(0.1 * s0.tanh())).ln();
-    let v5 = if x1 >= 0.0 {
-        std::f64::consts::PI * v3 - (2.0 + f64::sin(v3)).sqrt()
-    } else {
-        let t4 = (s0 + 0.8).atan().cos();
-        f64::exp(t4).abs()
-    };
-    let mut s6 = v5.tanh().cos();
-    let mut k8 = 0;
-    while k8 < 4 && x2 < 3.0 {
-        if x0 <= 0.5 {
-            for (e9, e10) in w.iter().zip(w.iter()) {
-                s6 += (x2 - x0 + x0).cos();
-                let t11 = f64::sin(x2.cos().tanh());
-                x2 = 0.5 * (x2 + t11);
-                s6 += *e9;
-                s6 += *e10;
-            }
-            for e12 in w.iter() {
-                let v16 = if *e12 > 0.0 {
-                    (*e12).sin() + *e12
-                } else if x1 >= 0.5 || x0 < 0.0 {
-                    let t13 = x0;
-                    f64::sin(*e12) + x0 + t13
-                } else {
-                    let t14 = v5;
-                    let t15 = (2.0 * v3).tanh().exp();
-                    (2.0 + t14.cos().sin()).ln().exp() + t15
-                };
-                s6 -= x1.hypot(k8 as f64).atan();
-                s6 = 0.5 * (s6 + v16.atan());
-            }
-            if x1 <= 0.5 {
-                x2 += x1;
-                let t17 = s6;
-                s6 = 0.5 * (s6 + t17.tanh());
-            } else {
-                let v19 = {
-                    let t18 = x1.max(v5) + x0.abs();
-                    (x2 - w[k8]).cos().min(0.7 * x1) + t18
-                };
-                s6 += w[k8 % 4].sin();
-                x2 = 0.5 * (x2 + v19.sin());
-            }
-        } else {
-            x2 += (2.0 + (k8 as f64 * x0).sin()).sqrt();
-        }
-        for _ in 0..k8 {
-            let t21: f64 = (f64::powi(0.1 * s6.cos(), 2) + 1.0).sqrt();
-            let v22 = if k8 % 2 == 0 {
-                w[k8].abs().cos()
-            } else {
-                (x0.powi(2) + 1.0).sqrt().cos().powi(2)
-            };
-            x2 -= (x0 * x0).ln_1p().abs();
-            if k8 < 2 {
-                break;
-            }
-            x2 = x2 * s0.sin().tanh().cos() + w[k8].hypot((k8 as f64).sin().powi(3));
-            x2 = 0.5 * (x2 + t21 + v22);
-        }
-        k8 += 1;
-    }
-    let mut s23: f64 = 0.0;
-    for e24 in w.iter() {
-        s23 -= s6.tanh();
-        let t25 = x1 + w[1] + s23.abs();
-        if w[3] > -0.5 {
-            let t26 = v3;
-            s23 = s23 * t26.abs().sin() + w[0].exp().cos();
-        } else {
-            for j27 in 0..=2 {
-                let mut v30 = match j27 {
-                    0..=1 => f64::cos(x2 / 1.5),
-                    _ => {
-                        let t28 = t25 - x1.sin();
-                        let t29 = (1.2 * *e24 * (1.2 * *e24) + 1.0).sqrt();
-                        (t28 / 2.0).atan() + t29
-                    }
-                };
-                v30 /= 1.0 + v30.tanh().tanh() * v30.tanh().tanh();
-                match n {
-                    2 => s23 = s23 * 0.9 + (j27 as f64).exp().sin(),
-                    3 | 4 => {
-                        let v31 = {
-                            (1.0 + x0 * x0).recip() + 0.1 * w[j27 % 4]
-                        };
-                        s23 *= w[j27 + 1].cos();
-                        s23 = 0.5 * (s23 + v31);
-                    }
-                    _ => {
-                        let t32 = (*e24).powi(2);
-                        s23 += f64::sqrt(t32.powi(2) + 1.0).cos();
-                    }
-                }
-                s23 /= 1.0 + s23.sin() * x1 * (s23.sin() * x1);
-                s23 = 0.5 * (s23 + v30.sin());
-            }
-            s23 /= 2.0 + (*e24).powi(3).sin().sin();
-        }
-        let t33 = t25.atan() * s6.sin() - (s23 - x0).cos();
-        let t25 = t25 + (0.3 - w[0] - x1);
-        s23 = 0.5 * (s23 + t33 + t25.sin());
-    }
-    (s23.tanh() * s23.tanh() + 2.0).sqrt().cos()
-}
-
-#[differentiate]
-fn p067(w: &[f64; 4], n: usize) -> f64 {
-    let v0 = {
-        w[3]
-    };
-    let mut b1 = [0.0_f64; 4];
-    b1[2] += w[1] * w[3];
-    b1[1] += ((0.3 - w[0]) / 3.0).cos();
-    let v0 = v0 + (v0 - 0.3) * v0;
-    let v2 = w[1] - 0.5;
-    let mut s3: f64 = 0.0;
-    let mut k5 = 0;
-    loop {
-        if k5 >= 1 {
-            break;
-        }
-        if k5 >= 1 {
-            break;
-        }
-        s3 += (s3 * s3 + 0.5).cbrt().tanh();
-        k5 += 1;
-    }
-    b1[1] + v0 + v2 + s3 + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p068(x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
-    let mut b0 = [0.5_f64; 4];
-    b0[0] -= (a[0] / 1.5).cos();
-    b0[1] -= a[1];
-    let v1 = (0.25 * b0[1] / 4.0).min(x2 * x2.clamp(0.0, 2.0));
-    let v1 = v1 + v1.tanh();
-    let v6 = if v1 > 3.0 {
-        let t2 = (v1 + x1).abs();
-        let t3 = b0[1];
-        x0 + t2.cos() + t3
-    } else {
-        let t4 = x1;
-        let t5 = 2.5 + (x1 + x1);
-        -a[3] / (1.5 + a[0].sin().tanh()) + t4 + t5
-    };
-    let v8 = {
-        let t7 = 1.1 * x2.exp();
-        f64::sin(f64::exp(v6.sin())) + t7.sin()
-    };
-    let v8 = v8 + f64::powi((x0 / (2.0 + x0.tanh())).cos(), 2);
-    let v9 = a[0];
-    v9.abs().exp() + v8.atan()
-}
-
-#[differentiate]
-fn p069(x0: f64, x1: f64, n: usize) -> f64 {
-    let mut s0: f64 = 0.0;
-    for i1 in 1..2 {
-        let v4 = match i1 % 3 {
-            0 => {
-                let t2 = s0.tanh().exp().atan().powi(3);
-                let t3 = t2;
-                x1.exp().min(t3 - x1)
-            }
-            1 => x0.max(-x0),
-            _ => x1 - 2.5 + x0.min(x0),
-        };
-        match i1 {
-            0..=1 => {
-                s0 -= (x0 + x0) / 2.0;
-                s0 -= (x0.exp() * x0.exp() + 0.5).sqrt().tanh();
-            }
-            _ => s0 -= (1.0 + v4 * v4).ln().abs().sin(),
-        }
-        s0 /= 2.0 + f64::sin(s0.min(0.5).cos());
-        s0 += (x1 / (1.0 + x1 * x1)).max(0.5);
-    }
-    let mut k6 = 0;
-    loop {
-        if k6 >= 4 {
-            break;
-        }
-        for _ in (0..3).step_by(2) {
-            let mut t8 = s0.sin().exp();
-            s0 += x1.powi(2).hypot(x1 / (2.0 + t8.sin())).cos();
-            match k6 % 3 {
-                0 => {
-                    if k6 % 2 == 0 {
-                        break;
-                    }
-                    s0 *= t8.cos();
-                }
-                1 => {
-                    let t9 = x1;
-                    s0 /= 2.0 + f64::sin(x0.exp()).sin();
-                    s0 = 0.5 * (s0 + t9);
-                }
-                _ => {
-                    if x1 > 0.5 {
-                        s0 *= f64::tanh(s0).exp().cos();
-                        if f64::hypot(x0, x1) < 2.5 {
-                            s0 += (1.0 + s0.atan() * s0.atan()).ln().sin();
-                            let t10 = (1.0 + (s0 - x1).cos() * (s0 - x1).cos()).ln();
-                            s0 = 0.5 * (s0 + t10);
-                        } else {
-                            s0 *= (core::f64::consts::E * x1).atan().cos();
-                        }
-                    } else {
-                        s0 += ((x1 + 2.5) * (x1 + 2.5) + 0.5).sqrt().cos();
-                        s0 += x0.hypot((1.5 + x1.sin()).atan2(x0)).atan();
-                        s0 -= (x0 + 3.0 - 0.25).cos();
-                    }
-                    let t11 = (2.0 + x1.sin()).sqrt();
-                    s0 = 0.5 * (s0 + t11);
-                }
-            }
-            t8 -= f64::exp((x0 + x0).sin());
-            s0 = 0.5 * (s0 + t8.tanh());
-        }
-        let t12 = x0.sin().hypot(x0.clamp(-1.0, 1.0));
-        s0 = 0.5 * (s0 + t12);
-        k6 += 1;
-    }
-    s0 -= (s0 - x0).atan().max(0.5);
-    let v13 = {
-        s0.atan()
-    };
-    x0 + v13 + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p070(x0: f64, x1: f64) -> f64 {
-    let mut v2 = if x0 < 0.5 {
-        let t0 = x1 / (1.0 + x0 * x0) + x1.tanh();
-        let t1 = (t0 * t0 + 1.0).sqrt() / 2.0;
-        ((x1 + 1.5) * (t1 / 4.0)).sin()
-    } else {
-        x1.atan().min(0.5)
-    };
-    let mut s3 = v2.abs().atan();
-    if s3 < 2.0 {
-        if x0 > 0.5 {
-            v2 += x0.tanh();
-            let t4 = x0;
-            let t5 = core::f64::consts::E * x1 + 0.1;
-            v2 = 0.5 * (v2 + t4 + t5);
-        }
-        let v11 = if x0 <= 0.0 {
-            let t6 = -x1 * x1.sinh();
-            t6
-        } else if x0.sin() > 0.5 {
-            let t7 = v2.min((1.0 + s3 * s3).recip());
-            let t8 = (t7.sin().cos() * t7.sin().cos() + 0.5).cbrt();
-            -(x1 * t8)
-        } else {
-            let t9 = -x0.abs();
-            let t10 = f64::abs((x1 * x1 + 2.0).sqrt());
-            x0 - x0 + t9 + t10
-        };
-        s3 = 0.5 * (s3 + v11.atan());
-    } else {
-        v2 += (0.8 * x0).atan().sin();
-        v2 += (s3 / (1.0 + x1 / (1.0 + x0 * x0) * (x1 / (1.0 + x0 * x0)))).tanh();
-        let t12 = (2.0 + (2.5 * x0).tanh().sin()).ln();
-        s3 = 0.5 * (s3 + t12);
-    }
-    let v17 = if x1 >= 0.5 {
-        let t13 = x1.min(s3).tanh() * (x0 / 2.0);
-        let t14 = x0.atan().cos();
-        (v2 - t14 + t13.sin()).tanh()
-    } else {
-        let t15 = s3;
-        let t16 = (t15 / (1.0 + x1 * x1)).cos() * (x0 - s3).atan();
-        (x1 * x1).ln_1p().atan() + t16
-    };
-    let v18: f64 = x1 * v17.sin();
-    v2 -= x0;
-    let v19 = if v2 / 1.5 > 0.8 {
-        x0
-    } else {
-        v18
-    };
-    let mut v22 = if x0 >= -0.5 {
-        (v19 - v17).cos().powi(2)
-    } else {
-        let t20 = f64::cos(x1.hypot(x1));
-        let t21 = f64::sqrt(1.5 + (x0 * x0 + 0.5).cbrt().sin());
-        (t21 * t21).ln_1p() * x1.max(0.0) + t20
-    };
-    let mut s23 = 2.0 * x0;
-    if x0 >= 0.0 {
-        s23 += x1.powi(3).abs();
-    } else {
-        s23 -= x1 - 0.1;
-        s23 += s23.atan() * x0.max(v22).atan();
-    }
-    v22 += s23.sin().powi(2).powi(2);
-    1.2 * (2.0 + x1.cos()).sqrt() + v22.sin()
-}
-
-#[differentiate]
-fn p071(x0: f64, w: &[f64; 4], x1: f64) -> f64 {
-    if w[2] > -0.5 {
-        return f64::atan(x0);
-    }
-    let mut s0: f64 = 1.0;
-    for e1 in w.iter() {
-        s0 /= 1.0 + (*e1).powi(2) * (*e1).powi(2);
-        let t2 = s0.atan().sin() / 3.0;
-        s0 = (x0 - x1).cos();
-        s0 = 0.5 * (s0 + t2);
-    }
-    s0 = s0 * 0.9 + (1.0 + x1 * x1).recip().exp();
-    x1 / (2.0 + f64::sin(w[0])) + w[0].abs() + s0.sin()
-}
-
-#[differentiate]
-fn p072(mut x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let v0 = if x0 >= 0.0 {
-        f64::hypot(x1, x1) - x0.cos()
-    } else if x2 >= 0.5 || x3 <= 0.5 {
-        (1.0 + (x1 + x1) * (x1 + x1)).ln()
-    } else {
-        x1
-    };
-    let mut s1 = (x1.powi(2) + 1.0).sqrt().min(0.5);
-    for i2 in 1..3 {
-        for j3 in 0..3 {
-            if x0 <= 0.5 || x2 <= 0.0 {
-                let t4 = (s1 / (1.0 + v0 * v0)).cos().powi(3);
-                s1 -= t4.hypot(x0).cos().mul_add(f64::sin(v0).exp(), x2.exp()).tanh();
-            } else if x1 >= 0.5 || x3 < 0.0 {
-                if x0 < 0.5 || x1 > 0.0 {
-                    s1 = s1 * f64::sin(s1).sin() + f64::sin(x1.powi(3).min(0.5));
-                    s1 -= (2.0 + x2.abs().sin()).ln();
-                    s1 = s1 * 0.9 + s1.tanh();
-                } else {
-                    match j3 {
-                        0 => s1 += (1.1 * x1 - 2.0).atan(),
-                        1 | 2 => x0 += x0.max(0.0).tanh(),
-                        _ => {
-                            let v7 = match j3 {
-                                0 => s1.tanh().cosh() - 1.5,
-                                1 | 2 => {
-                                    let t5 = x3.cos() / (1.0 + x1.exp() * x1.exp());
-                                    x1 - x1 * x0.tanh() + t5
-                                }
-                                _ => {
-                                    let t6 = (x1 / (1.5 + v0.cos())).max(x1.exp_m1());
-                                    t6 / (1.0 + t6 * t6)
-                                }
-                            };
-                            s1 = (v7.tanh() * v7.tanh() + 1.0).sqrt();
-                        }
-                    }
-                    s1 += s1.atan().atan();
-                    match i2 % 3 {
-                        0 => {
-                            let v12 = if x2 > 2.0 {
-                                let t8 = (x3 * x3 + 2.0).sqrt().hypot(x3);
-                                let t9 = x3;
-                                x2 + t8 + t9
-                            } else {
-                                let t10 = 0.5 * x0.abs().atan();
-                                let t11 = s1;
-                                (2.0 + x1.sin()).ln() + t10 + t11.atan()
-                            };
-                            x0 -= x3;
-                            x0 = 0.5 * (x0 + f64::cos(v12));
-                        }
-                        1 => {
-                            s1 -= (0.8 * (0.5 * x0.atan())).atan();
-                            let t13 = (x3 - 3.0).max(f64::exp(x1));
-                            x0 = 0.5 * (x0 + t13);
-                        }
-                        _ => {
-                            s1 /= 1.0 + x3 * s1.atan() * (x3 * s1.atan());
-                            let t14 = x2;
-                            s1 = 0.5 * (s1 + t14);
-                        }
-                    }
-                }
-                s1 += -(x1 / (1.0 + x2 * x2));
-            } else {
-                x0 += (x2.max(x2) * (x1 * x1 + 2.0).sqrt()).tanh();
-            }
-            x0 -= (i2 as f64 * s1.cos()).mul_add(x0.cos() * x2, x3.max(x1)).atan();
-        }
-        let mut t15 = x3.min(0.5).sin();
-        let t16 = x3;
-        t15 /= 1.0 + t16 / (1.5 + x2.cos()) * (t16 / (1.5 + x2.cos()));
-        let t17 = x3.tanh();
-        if x2 > -0.5 {
-            s1 = s1 * x2.cos() + x1.sin();
-        }
-        s1 = 0.5 * (s1 + t15 + t17);
-    }
-    let v19 = {
-        let t18 = x1.min(1.1 * x3);
-        (1.5 + (s1 / (1.0 + t18 * t18)).cos().sin()).atan2(x1)
-    };
-    let v20 = (v19 / (1.5 + x0.sin())).cos().tanh().tanh();
-    f64::atan(v20 / (1.0 + x3 * x3))
-}
-
-#[differentiate]
-fn p073(x0: f64, x1: f64) -> f64 {
-    let mut v0 = x0.min(x0);
-    let v2 = {
-        let t1 = (v0 / 2.0).tanh();
-        (1.0 + t1 * t1).ln().tanh()
-    };
-    v0 += v2.cos();
-    let v3 = v2 / 2.0;
-    let v4 = {
-        x0 / 2.0 + 0.1 * v2
-    };
-    let v7 = if x1 <= -0.5 {
-        let t5 = x1.tanh() - v0.min(0.5);
-        x0 + t5
-    } else {
-        let t6 = (v3 + v4).min(0.5);
-        f64::tanh(t6.tanh().cos())
-    };
-    let v8: f64 = x0;
-    v8.sin() + v7.cos() * v8
-}
-
-#[differentiate]
-fn p074(a: [f64; 4]) -> f64 {
-    let mut v2 = if a[3] >= 0.5 {
-        (f64::powi(a[3] - a[3], 2) + 1.0).sqrt()
-    } else {
-        let t0 = a[1] * a[1] * a[0].sin();
-        let t1 = a[2];
-        a[2] + t0 + t1
-    };
-    v2 -= a[0];
-    let s3: f64 = 1.0;
-    for i4 in 0..5 {
-        let v5 = match i4 % 3 {
-            0 => a[0].tanh() * v2.max(a[2]).atan(),
-            1 => (2.0 + s3.tanh().sin()).ln() * f64::tanh(i4 as f64).powi(2),
-            _ => a[i4 % 4].atan().powi(3),
-        };
-        v2 += a[i4 % 4];
-        v2 = 0.5 * (v2 + v5);
-    }
-    a[1] + 2.0 + v2.sin()
-}
-
-#[differentiate]
-fn p075(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut s0 = x1.atan().sin();
-    if x1 < 0.5 {
-        s0 -= s0 + 0.5;
-        s0 += x1 * x2 / 2.0;
-    } else {
-        s0 *= 0.5 * (x2 * x2).sin();
-    }
-    let mut s1: f64 = 1.0;
-    if x0 >= -0.5 {
-        let t2 = s0;
-        s1 -= std::f64::consts::PI * (x1 / (1.0 + x0 * x0));
-        let t3 = (s0 * x2).tanh() * x0.sin();
-        s1 = 0.5 * (s1 + t2 + t3);
-    } else if x1 > -0.5 && x2 <= -0.5 {
-        s1 += f64::atan(s1.min(x0)) * (1.5 + f64::sin(s0.tanh())).atan2(s1);
-        let t4 = (1.0 + s1.atan() * s1.atan()).ln().min(x0 + s0);
-        s0 = 0.5 * (s0 + t4.cos());
-    } else {
-        s1 += std::f64::consts::PI * (1.5 + s1.cos().sin()).sqrt();
-        let v5 = {
-            x2.tanh().hypot(s1.tanh().powi(2))
-        };
-        s1 = 0.5 * (s1 + v5);
-    }
-    let mut v6 = x1 + x1;
-    if x1 < 0.5 {
-        if x2 > 1.1 {
-            if x2 <= -0.5 && x1 <= 0.5 {
-                let t7 = x2.tanh().exp();
-                v6 /= 2.0 + f64::tanh(x2).sin();
-                if x2 >= 0.5 {
-                    v6 += x2;
-                } else {
-                    let t8 = v6.hypot(x1) + 0.8;
-                    v6 = 0.5 * x0;
-                    v6 = 0.5 * (v6 + t8.sin());
-                }
-                v6 = 0.5 * (v6 + t7);
-            } else if x2 > -0.5 && x1 <= -0.5 {
-                v6 -= (x1 * x2).atan();
-                v6 += v6.sin().exp().cos().powi(2);
-            }
-            let t9 = (v6.tanh() * v6.tanh() + 2.0).sqrt().abs();
-            v6 = 0.5 * (v6 + t9);
-        } else if x0 > 0.0 {
-            let v12 = if x2 < 2.0 {
-                (x0.abs() - v6).cos()
-            } else {
-                let t10 = (x0 / 2.0).sin();
-                let t11 = (s0 / (1.5 + x0.sin())).cos().tanh();
-                t10 + t11
-            };
-            v6 = v6 * 0.7 + (x1.exp() * x1.exp()).tanh();
-            v6 = 0.5 * (v6 + v12.sin());
-        } else {
-            if x1 > 0.0 {
-                v6 = v6 * 0.9 + x2;
-            } else {
-                v6 += 0.8 * x1;
-            }
-            v6 += x0 * x1 * (0.25 * s1.tanh());
-        }
-        let v15 = if x1 >= 0.5 {
-            x1.mul_add((x2 + s0).tanh(), v6.sin() * x2)
-        } else {
-            let t13 = s1.atan() * x0 + (2.0 + x2.sin()).recip();
-            let t14 = -x0 * (std::f64::consts::PI * x1);
-            (1.5 + x0.sin()).sqrt() / 3.0 + t13 + t14
-        };
-        let t16 = x0.exp().sin().tanh();
-        v6 = 0.5 * (v6 + f64::cos(v15) + t16);
-    } else if x2 < 2.0 {
-        if x2 < 0.5 {
-            let t17 = (x0.powi(2) + 1.0).sqrt();
-            v6 -= x2.exp().sin().atan();
-            let v23 = if x1 < 0.5 {
-                let t18 = x1.atan().atan();
-                let t19 = (x1 / (1.5 + x1.cos()) * (x1 / (1.5 + x1.cos())) + 0.5).cbrt();
-                (2.0 + s1.min(0.5).sin().sin()).ln() + t18 + t19
-            } else if t17.atan().powi(2) < 0.8 {
-                let t20 = x1.atan() * x1;
-                x0 + t20
-            } else {
-                let t21 = f64::max(x0 / (1.5 + v6.sin()), f64::hypot(t17, x0));
-                let t22 = t21 - x1;
-                x2 + t22
-            };
-            v6 = 0.5 * (v6 + v23.tanh());
-        } else {
-            v6 += (v6.cos() * v6.cos() + 1.0).powf((v6.sin() * s0.atan()).cos());
-        }
-        let t24: f64 = x0.clamp(-0.5, 0.5).min(-x2);
-        v6 += x2;
-        v6 = 0.5 * (v6 + t24);
-    } else {
-        if x0 > 0.0 {
-            v6 += 1.1 * (v6 / (1.5 + s0.sin())).tanh();
-            v6 = v6 * x2.tanh() + x2;
-        } else {
-            let t25 = s1.clamp(0.0, 2.0) * (1.0 + v6.atan() * v6.atan()).atan2(x2);
-            v6 = 0.5 * t25;
-        }
-        v6 += x0.abs().cos();
-    }
-    s1 *= x1.min(x1).tanh();
-    x1 - f64::atan(v6).powi(3) + f64::atan(s1)
-}
-
-#[differentiate]
-fn p076(x0: f64, a: &[f64], x1: f64) -> f64 {
-    let mut s0: f64 = 0.0;
-    if x1 > -0.5 {
-        s0 += a[0];
-        let t1 = 2.5 * (x0.powi(2) + 1.0).sqrt();
-        let t1 = t1 - x1;
-        s0 = 0.5 * (s0 + t1.tanh());
-    } else {
-        s0 += (x0.atan().powi(2) + 1.0).sqrt();
-    }
-    let v6 = if x1 >= 0.5 {
-        (f64::powi(x1, 2) + 1.0).sqrt() - x0 * a[3]
-    } else if a[3] < -0.5 {
-        let t2 = x1;
-        let t3 = -s0.cos().exp();
-        (x0 * x1).sin() + t2 + t3
-    } else {
-        let t4 = s0;
-        let t5 = a[0];
-        a[2] + t4.cos() + t5
-    };
-    let mut s7: f64 = 1.0;
-    for i8 in 0..5 {
-        match i8 {
-            0..=1 => {
-                s7 *= 0.5 * (v6 - s0).sin().sin();
-                if x0 > -0.5 {
-                    let t9 = (x1.powi(2) + 1.0).sqrt() - (i8 as f64).tanh();
-                    match i8 {
-                        0..=1 => s0 = s0 * 0.9 + f64::ln(2.0 + a[0].sin()).abs(),
-                        _ => {}
-                    }
-                    let t9 = t9 * (1.0 + f64::sin(x0) * f64::sin(x0)).ln();
-                    s0 = 0.5 * (s0 + t9);
-                }
-            }
-            _ => {}
-        }
-        s7 += -(1.5 + x0.sin()).sqrt();
-    }
-    for i10 in (0..3).step_by(2) {
-        if i10 % 2 == 1 {
-            break;
-        }
-        s7 += (0.7 * f64::tanh(s7)).mul_add(i10 as f64 + a[3 - i10], i10 as f64).sin();
-        let t11: f64 = f64::exp(x0.atan());
-        s7 += x1 * a[0].min(v6).tanh();
-        s7 = 0.5 * (s7 + t11);
-    }
-    std::f64::consts::PI * s0.tanh().exp() + s7.cos()
-}
-
-#[differentiate]
-fn p077(n: usize, a: &[f64; 4]) -> f64 {
-    let mut s0 = f64::cos(a[0] * a[2]).powi(2);
-    for i1 in 1..2 {
-        let t2 = s0;
-        if i1 % 2 == 0 {
-            return 3.0 * t2 - 2.5;
-        }
-        if a[i1 % 4] <= 0.0 || a[i1 - 1] <= -0.5 {
-            s0 -= s0.sin().exp() * s0.sin();
-        } else {
-            s0 += (2.0 * (-a[i1 - 1])).atan();
-        }
-        s0 += (2.0 + (a[0] + 2.5).sin()).recip();
-    }
-    let mut s3 = a[0];
-    for i4 in 1..4 {
-        s3 /= 1.0 + a[2] * a[2];
-        let t5 = a[3 - i4];
-        s3 += a[i4];
-        s3 = 0.5 * (s3 + t5);
-    }
-    let v6 = s0;
-    let mut v7 = f64::hypot(a[2] * a[0], a[3].atan()).tanh();
-    let mut s8 = a[0];
-    for i9 in 1..3 {
-        if i9 >= 1 {
-            return 0.8 * (a[i9 + 1] - 0.25);
-        }
-        if (1.5 + v7.sin()).sqrt() > 1.5 {
-            s8 += f64::sin(a[0] + 0.8).exp();
-            s8 += (a[i9] * a[3 - i9]).cos();
-            let t10 = a[i9].min(a[1] / (1.5 + a[2].tanh()));
-            v7 = 0.5 * (v7 + t10);
-        } else if a[i9 + 1] <= 0.0 {
-            match i9 {
-                0..=1 => v7 += v7.sin(),
-                _ => {
-                    let t11 = ((2.0 + a[3].sin()).ln() * (2.0 + a[3].sin()).ln() + 0.5).sqrt();
-                    v7 /= 1.0 + f64::exp(v6.cos()) * f64::exp(v6.cos());
-                    v7 = 0.5 * (v7 + t11);
-                }
-            }
-            v7 *= a[i9 - 1].exp().atan().tanh();
-        }
-        let t12 = (a[3] + 0.1).tanh().atan();
-        s8 = 0.5 * (s8 + t12);
-    }
-    (s8.cos() * a[1]).sin() + s3.atan() + v7.cos() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p078(a: &[f64; 4], mut x0: f64) -> f64 {
-    x0 += 0.7 * x0;
-    let mut s0 = (f64::tanh(a[0] * x0).powi(2) + 1.0).sqrt();
-    if a[0] < -0.5 {
-        if a[0] > 1.2 {
-            if a[0] >= 0.5 {
-                s0 -= a[2].tanh();
-                let t1 = a[1];
-                s0 = 0.5 * (s0 + t1);
-            }
-            s0 += x0.tanh().atan() / 4.0;
-            s0 = s0 * (a[0] / (1.5 + s0.cos())).cos() + f64::max(0.3 * x0, a[1]).cos();
-        } else {
-            s0 -= (1.0 + f64::cos(s0) * f64::cos(s0)).ln() * a[3];
-        }
-        s0 += (0.3 * x0 / 4.0).tanh();
-    } else {
-        x0 = (s0.sin().powi(2) + 1.0).sqrt();
-    }
-    let mut b2 = [2.0_f64, 0.0, 1.0, 0.0];
-    b2[2] += f64::powi((x0 - a[0]).tanh(), 2);
-    b2[0] += s0.cos().powi(2) * a[1].atan();
-    (x0 + s0).atan().cos() + b2[3] + f64::sin(x0)
-}
-
-#[differentiate]
-fn p079(mut x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let v0 = x0 / (1.0 + x0 * x0);
-    let mut s1: f64 = 0.0;
-    if x3 >= 0.0 {
-        s1 *= 0.5 * x3.sin();
-        s1 -= x2;
-        x0 += 1.1 * x0.atan();
-    }
-    let mut s2: f64 = 0.0;
-    for _ in (0..3).rev() {
-        s2 /= 1.0 + f64::exp(v0) * f64::exp(v0);
-        let t4 = s1;
-        s2 = 0.5 * (s2 + t4);
-    }
-    x1 * (core::f64::consts::E * s2).sin() + x0
-}
-
-#[differentiate]
-fn p080(x0: f64, w: &[f64; 4]) -> f64 {
-    let v2 = {
-        let t0 = x0.powi(3) - w[0];
-        let t1 = (x0 * x0).sin().exp();
-        (0.8 * t0).cos() + t1
-    };
-    let v3 = w[0] - 0.25;
-    let v7 = if w[3] < -0.5 && x0 > 0.0 {
-        v3 / 1.5
-    } else if v2 - x0 > 1.1 {
-        let t4 = f64::max(v2, x0.sin());
-        let t5 = -x0 / (1.0 + t4 / (1.0 + w[2] * w[2]) * (t4 / (1.0 + w[2] * w[2])));
-        v2.tanh() + t5
-    } else {
-        let t6 = (1.5 + v3.cos()).sqrt().tanh();
-        (1.0 + x0.tanh() * x0.tanh()).ln() + t6
-    };
-    let v8 = -(w[2] / (1.5 + x0.tanh()));
-    let v9 = (core::f64::consts::E * x0).atan().powi(2);
-    let v12 = if x0 < 0.5 {
-        let t10 = v7;
-        x0 + t10.cos()
-    } else {
-        let t11 = (2.0 + x0.sin()).ln().cos();
-        v9.min(x0) / (2.0 + (1.0 + v9 * v9).ln().cos()) + t11
-    };
-    x0 + v8 + v12.cos()
-}
-
-#[differentiate]
-fn p081(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut s0: f64 = 0.0;
-    let mut k2 = 0;
-    while k2 < 5 && s0 < 3.0 {
-        let v6 = if x1.max(x1) < 2.5 {
-            let t3 = x1;
-            let t4 = x0;
-            ((t4 * t3).sin() * (t4 * t3).sin() + 1.0).powf(f64::tanh(s0 - 0.3))
-        } else if x2 >= 0.0 {
-            f64::atan(s0 - x0).mul_add(x1 * s0.tanh(), (x1 * x1 + 1.0).powf(s0.atan()))
-        } else {
-            let t5 = s0 / (1.0 + x0 * x0) / (2.0 + x1.max(k2 as f64).sin());
-            f64::tanh(x0).clamp(-1.0, 1.0) + t5.sin()
-        };
-        s0 *= x0.atan().cos();
-        s0 = 0.5 * (s0 + v6.atan());
-        k2 += 1;
-    }
-    let mut s7 = (1.0 + (x1 + 1.2) * (x1 + 1.2)).ln();
-    if x2 > 0.5 || x0 < 0.0 {
-        s7 += x2.max(x1) * (x1 * x2);
-        s7 -= (x2 - x0).cos();
-        s7 += x0;
-    } else if x2 <= 0.0 {
-        s7 /= 1.0 + x1 * x1;
-        s7 -= (1.5 + x2.exp().tanh().sin()).atan2((x1 * x1).ln_1p());
-        s7 += s7.hypot(s0).sin().cos();
-    } else {
-        s7 += s7.atan().cos() * (x1 * x2);
-    }
-    let v8 = s7 + x1;
-    let s0 = s0 - f64::sqrt(x1.powi(2) + 1.0).atan();
-    0.7 * x0 * f64::tanh(v8 + x0) + s0.tanh()
-}
-
-#[differentiate]
-fn p082(x0: f64, a: &[f64; 4]) -> f64 {
-    let v0 = a[2];
-    let mut v1 = x0 - a[2];
-    let v2 = v1 * x0 / (2.0 + (0.5 * v1).cos());
-    for (i4, e3) in a.iter().enumerate() {
-        if i4 >= 1 {
-            break;
-        }
-        for _ in 0..a.len() {
-            let t6 = ((v2 / 2.0).tanh() * (v2 / 2.0).tanh() + 0.5).sqrt();
-            let t7: f64 = (x0 * x0).max((x0 * x0 + 1.0).powf(v2.sin()));
-            v1 -= v2.cos();
-            v1 = 0.5 * (v1 + t6 + t7);
-        }
-        v1 = v1 * (-v0).tanh() + ((i4 as f64).abs() + (x0 + 2.0)).atan();
-        v1 += *e3;
-    }
-    (x0 + x0).abs() + v1.tanh()
-}
-
-#[differentiate]
-fn p083(x0: f64, x1: f64, x2: f64) -> f64 {
-    let v0 = {
-        (x0 / (1.5 + x1.sin())).abs()
-    };
-    let v1 = x2.cos();
-    let mut b2 = [0.5_f64; 4];
-    b2[2] += (x0 * v0).abs().tanh();
-    b2[1] += (x2.sin() - x1 / (1.5 + x1.sin())).sin();
-    b2[2] += f64::tanh(v1 / 3.0);
-    let mut v3 = x0.atan().cos();
-    let v4 = b2[0];
-    v3 += (2.0 + v3.sin()).ln();
-    let v4 = v4 + v0;
-    let v5 = v1.clamp(-1.0, 1.0) - x2.atan();
-    let v6 = (f64::sin(v5) * f64::sin(v5) + 1.0).powf(x2.sin());
-    (x0 + 0.8).tanh().exp() + v3 + v4 + v6
-}
-
-#[differentiate]
-fn p084(w: &[f64; 4]) -> f64 {
-    let mut s0: f64 = 1.0;
-    if w[1] <= 0.0 {
-        s0 /= 1.0 + (0.8 - w[3]) * (0.8 - w[3]);
-    } else {
-        s0 -= (w[3] - w[2]).mul_add(s0.atan(), s0);
-    }
-    let v2 = {
-        let t1 = s0;
-        w[3].exp().min(0.5) + t1
-    };
-    let v3 = w[0];
-    let mut s4: f64 = 1.0;
-    for i5 in 0..4 {
-        s4 /= 1.0 + (w[i5] + 3.0) * (w[i5] + 3.0);
-        if i5 % 2 == 1 {
-            continue;
-        }
-        s4 += w[i5];
-        for _ in 0..w.len() {
-            let t7 = w[i5 % 4].tanh().min(s4.abs().cos());
-            s4 = s4 * v2.atan().tanh() + f64::cos(t7);
-        }
-    }
-    (w[3].powi(2) + 1.0).sqrt() + v3 + s4.sin()
-}
-
-#[differentiate]
-fn p085(w: [f64; 4]) -> f64 {
-    let v0 = if w[1] <= 0.5 || w[2] <= -0.5 {
-        ((2.0 + w[3].sin()).sqrt() * (2.0 + w[3].sin()).sqrt()).ln_1p()
-    } else {
-        f64::tanh(-w[0])
-    };
-    let mut v1 = w[2].max(-v0);
-    let v2 = w[0] / 4.0;
-    v1 -= (f64::powi(w[3], 2) + 1.0).sqrt();
-    v1 += (v1 * w[1]).atan().mul_add(v2.tanh(), v1 + 1.5).sin();
-    if v0 < 2.5 {
-        return v1;
-    }
-    let v4 = if w[1] >= 0.0 {
-        v0
-    } else {
-        let t3 = w[1].cos().powi(2);
-        2.5 * (t3 * w[3])
-    };
-    let mut s5: f64 = 1.0;
-    if w[3] >= -0.5 {
-        s5 -= w[3] + (-w[0]);
-    } else if w[0] > 0.0 {
-        let v11 = if v0.max(w[3]) > 2.5 {
-            let t6 = v4.atan().cos() / (2.0 + v2.tanh().cos());
-            let t7 = w[3].tanh().tanh();
-            (t7 / (2.0 + w[1].tanh())).atan() + t6
-        } else if w[0] > -0.5 {
-            let t8 = w[0].abs() * v0;
-            w[3] + w[0] - (2.0 + t8.sin()).sqrt()
-        } else {
-            let t9 = s5;
-            let t10 = 0.25 * (v2 * v2 + 1.0).sqrt();
-            2.5 * w[3] * w[2] + t9 + t10.cos()
-        };
-        s5 = (w[1] + v11).cos().exp();
-    } else {
-        s5 -= w[2];
-        if w[1] > -0.5 {
-            let t12 = f64::tanh(w[2]) * w[2].sin();
-            s5 -= f64::sqrt(w[3].atan().powi(2) + 1.0);
-            let t13 = (t12 / (2.0 + w[3].tanh())).powi(2);
-            s5 = 0.5 * (s5 + t13);
-        } else {
-            s5 *= 0.5 * v4.max(w[2]).tanh().sin();
-        }
-    }
-    let v14 = s5.cos() * w[2];
-    (w[1] * w[0]).tanh().exp() + v14
-}
-
-#[differentiate]
-fn p086(n: usize, a: &[f64; 4]) -> f64 {
-    let mut v0 = a[2] + a[2];
-    for (i2, e1) in a.iter().enumerate() {
-        v0 /= 1.0 + f64::sinh(*e1) * f64::sinh(*e1);
-        v0 = v0 * 0.5 + ((*e1).abs() - f64::cos(a[i2]));
-        v0 += f64::max(v0, v0.min(v0)).tanh();
-        v0 /= 2.0 + f64::sin(a[i2 % 4].sin()).sin();
-        v0 = v0 * 0.5 + (i2 as f64 + (v0 + v0).atan()).tanh();
-    }
-    let mut v5 = if a[3] <= -0.5 {
-        let t3 = 0.1 * v0.sin().powi(3);
-        t3.sin().tanh()
-    } else if a[0] <= 0.0 {
-        f64::tanh(v0).powi(3).exp()
-    } else {
-        let t4 = a[1] - (a[2] + v0);
-        f64::ln_1p(a[3] * a[3]).sin() + t4.atan()
-    };
-    let mut s6: f64 = 1.0;
-    if a[0] >= 0.5 && a[2] > -0.5 {
-        let t7 = v5.sin().tanh() - 1.1;
-        v5 /= 1.0 + t7 * t7;
-        s6 += (core::f64::consts::E * (a[0] + v5)).atan();
-    } else {
-        v5 = 0.25 - (a[0] - 1.2);
-        let v8 = match n {
-            2 => f64::sin((1.0 + v5.atan() * v5.atan()).atan2(v5)).exp(),
-            3 | 4 => v5.cos().exp() - s6.sin(),
-            _ => f64::abs((v0.atan() * v0.atan() + 0.5).cbrt()),
-        };
-        let v11 = if a[3] > 0.0 {
-            let t9 = a[0] / 4.0 + (-v8);
-            ((s6 - t9) * a[1].clamp(-0.5, 0.5)).atan()
-        } else {
-            let t10 = s6;
-            a[3].max(v0.atan() * a[1]) + t10
-        };
-        v5 = 0.5 * (v5 + v11.sin());
-    }
-    let v14 = if a[0] <= 0.5 {
-        (1.0 + a[3].exp() * a[3].exp()).recip()
-    } else {
-        let t12 = a[1];
-        let t13 = (a[3] * a[3]).tanh();
-        (1.2 * a[1]).sin().powi(3) + t12 + t13
-    };
-    v5.tanh() * a[3] / (1.5 + (s6 * a[3]).cos()) + f64::tanh(v14)
-}
-
-#[differentiate]
-fn p087(n: usize, a: &[f64; 4]) -> f64 {
-    let mut b0 = [0.5_f64; 4];
-    b0[1] += a[2];
-    let mut v1 = {
-        (a[2] / (2.0 + a[0].cos())).tanh()
-    };
-    let v2 = (-a[0]).atan();
-    let mut s3: f64 = 0.0;
-    let mut k5 = 0;
-    while k5 < 1 && s3 < 1.5 {
-        let t6 = (2.0 + a[1].cos().cos()).sqrt();
-        s3 *= 0.5 * (-a[k5 + 1]).sin();
-        if k5 == 1 {
-            return (k5 as f64).powi(2);
-        }
-        b0[0] += (-(v1 / (1.0 + v2 * v2))).sin();
-        b0[k5] += b0[0];
-        v1 = 0.5 * (v1 + t6);
-        k5 += 1;
-    }
-    b0[0].cos().powi(3) / (1.5 + (-a[0]).tanh()) + v1.atan() + s3 + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p088(a: [f64; 4], x0: f64, x1: f64) -> f64 {
-    let mut b0 = [0.5_f64; 4];
-    b0[1] -= ((a[3] - 0.7) * x1).sin();
-    let mut v3 = if a[0] <= 0.5 {
-        (x0 / (1.5 + a[2].sin())).cos().exp()
-    } else if a[0] >= -0.5 && a[3] < 0.5 {
-        x1.abs()
-    } else {
-        let t1 = -b0[0] - x0;
-        let t2 = t1;
-        f64::powi(f64::tanh(a[3]), 2) + t2
-    };
-    let v6 = if x0 >= -0.5 {
-        f64::atan(v3.abs().tanh())
-    } else if -x0 > 3.0 {
-        let t4 = 0.3 * v3.tanh().atan();
-        let t5 = x1;
-        f64::atan(1.5 * a[0] / (1.5 + t4.sin().atan().sin())) + t5
-    } else {
-        (x0.exp() + (v3 + v3)).tanh()
-    };
-    v3 -= a[2] * x0 - a[2].cos();
-    let mut v9 = if -v6 < 2.5 {
-        let t7 = (x0.powi(2) + 1.0).sqrt() * (b0[3] + 0.5);
-        (t7 / (1.5 + a[1].tanh())).cos().powi(2)
-    } else {
-        let t8 = f64::tanh(x1).exp();
-        ((v3 + x1).atan().powi(2) + 1.0).sqrt() + t8
-    };
-    let mut s10: f64 = 0.0;
-    if x1 <= -0.5 || x0 <= -0.5 {
-        let t11: f64 = (a[0].powi(2) + 1.0).sqrt() - 1.2 * v9.tanh();
-        s10 = s10 * 0.9 + b0[1] / 3.0 * b0[2];
-        s10 = 0.5 * (s10 + t11);
-    } else {
-        let t12 = s10.cos().cos().hypot(b0[1].sin());
-        v9 = a[2].atan();
-        s10 = 0.5 * (s10 + t12);
-    }
-    let mut b13 = [0.5_f64; 4];
-    b13[2] += s10.sin();
-    v3 += (x1 + 0.8).sin().cos();
-    x0.abs().exp() + b0[0] + v3.tanh() + v9.cos() + b13[1]
-}
-
-#[differentiate]
-fn p089(a: [f64; 4], n: usize) -> f64 {
-    let v0 = -a[2];
-    let v1 = (v0 * v0).ln_1p().cos() / 2.0;
-    let v2 = (1.5 + v1.sin()).sqrt() + f64::abs(a[3]) / (1.0 + -a[1] * (-a[1]));
-    let mut v3 = v1 / 1.5;
-    for i4 in 0..n {
-        let t5 = a[i4 + 1].mul_add(a[i4 % 4] / (1.0 + a[1] * a[1]), a[i4]);
-        let v6 = if a[3 - i4] <= 0.5 {
-            ((2.0 + v1.sin()).recip() * (2.0 + v1.sin()).recip() + 1.0).sqrt()
-        } else {
-            a[i4].powi(2) + a[3]
-        };
-        for j7 in 1..5 {
-            let mut t8 = (2.5 * v3.atan()).sin().powi(2);
-            let t9 = a[i4 + 1] * a[(i4 + j7) % 4] / 2.0;
-            if a[3 - i4] < 0.5 {
-                if a[(i4 + j7) % 4] <= -0.5 {
-                    v3 = 0.5 * t8;
-                    v3 = v3 * 0.9 + f64::cos(std::f64::consts::PI * t5).exp();
-                } else if a[i4] <= 0.5 && a[j7 % 4] <= 0.0 {
-                    v3 += v1;
-                    v3 /= 1.0 + a[i4 % 4] * a[(i4 + j7) % 4] * (a[i4 % 4] * a[(i4 + j7) % 4]);
-                    v3 += (v6.max(a[3 - i4]) - v3.sin() * v2).cos();
-                } else {
-                    v3 *= f64::min(v1, t9).cos();
-                }
-                let t10 = a[3];
-                let v14 = if a[i4] > -0.5 {
-                    let t11 = v3.cos().sin().powi(2);
-                    a[1].powi(2).atan() + t11
-                } else {
-                    let t12 = (v0 * a[j7 % 4]).sin();
-                    let t13 = (-a[i4]).cos();
-                    a[1].exp().abs() + t12 + t13
-                };
-                v3 = 0.5 * (v3 + t10 + v14.sin());
-            } else if a[2] > 0.5 {
-                if (v3.atan() * v3.atan() + 0.5).cbrt() < 0.25 {
-                    let t15 = v6 * a[3] - i4 as f64;
-                    let t16 = t15;
-                    v3 = f64::tanh((1.0 + t16 * t16).ln());
-                } else if a[3] / (2.0 + v3.cos()) < 0.25 {
-                    v3 *= v0.sin().cos();
-                    let t17 = (2.0 + v0.cos()).sqrt();
-                    let t18 = (t9 * a[i4 + 1]).sin();
-                    v3 = 0.5 * (v3 + t17 + t18);
-                } else {
-                    v3 = v3 * 0.5 + (1.5 * a[0]).atan();
-                }
-                let t19 = (v3 + 0.7).sin() * (a[3 - i4] - t5);
-                v3 = v3 * 0.5 + f64::tanh(t19.abs()).powi(3);
-            }
-            t8 = t8 * a[i4].cos() + (a[i4] * v6).min((v3 + 0.25).atan()).sin();
-            v3 = 0.5 * (v3 + t8.sin());
-        }
-        let v21 = if a[i4 % 4] >= -0.5 {
-            a[i4]
-        } else {
-            let t20 = f64::cos(a[i4]).max(0.5);
-            -(1.5 + a[2].sin()).sqrt() + t20
-        };
-        v3 = 0.5 * (v3 + v21.atan());
-    }
-    (v3 / (1.5 + f64::tanh(v0))).sin().atan()
-}
-
-#[differentiate]
-fn p090(w: [f64; 4]) -> f64 {
-    let mut s0: f64 = 0.0;
-    if w[2] < -0.5 {
-        s0 += (w[0] * w[0] + 1.0).powf(w[3].min(w[0]).sin());
-    } else {
-        s0 = s0 * s0.sin().exp().tanh() + (w[1] / 3.0).exp();
-        s0 += w[2];
-    }
-    let v1 = f64::hypot(w[2], f64::cos(w[1]).sin());
-    let v2 = w[1];
-    let mut s3: f64 = 1.0;
-    if w[2] <= -0.5 {
-        let t4 = w[2];
-        s3 -= 1.5 * (1.0 + w[0] * w[0]).recip();
-        s3 = 0.5 * (s3 + t4);
-    } else {
-        s3 /= 1.0 + -s0 * (-s0);
-        let t5 = w[0].abs().mul_add((1.5 + s3.cos().sin()).atan2(w[0]), w[3]);
-        s3 = 0.5 * (s3 + t5);
-    }
-    v1.tanh().exp() + v2 + s3.atan()
-}
-
-#[differentiate]
-fn p091(w: &[f64; 4], x0: f64) -> f64 {
-    let mut s0 = -(x0 - w[3]);
-    for e1 in w.iter().copied() {
-        let t2 = (x0 * s0.tanh()).exp();
-        let t3 = w[0];
-        let t4 = e1 - t3.powi(2);
-        s0 -= (x0.max(0.5) * (w[3] - t3)).atan();
-        s0 = 0.5 * (s0 + t2 + t4);
-    }
-    let v5 = w[2].atan() / (1.5 + x0.atan().tanh()) / 4.0;
-    let mut s6: f64 = 1.0;
-    for (e7, e8) in w.iter().zip(w.iter()) {
-        s6 = s6 * 0.5 + (*e7).cos().min(s0).atan();
-        s6 /= 1.0 + w[0] * w[0];
-        let t9 = v5.min(*e7).atan();
-        s6 = 0.5 * (s6 + t9);
-        s6 += *e8;
-    }
-    let v10 = (1.0 + s6.cos() * s6.cos()).ln().abs();
-    let mut s11: f64 = 1.0;
-    for (i13, e12) in w.iter().enumerate() {
-        s0 += w[i13];
-        s11 += x0.abs() * (s11 + 0.25).atan();
-        s11 += *e12;
-    }
-    (x0 + v10).max(v10 + s11) + s0.sin()
-}
-
-#[differentiate]
-fn p092(a: &[f64; 4]) -> f64 {
-    let mut s0 = a[2];
-    for e1 in a.iter().copied() {
-        s0 *= 0.5 * (a[0] / (2.0 + s0.sin())).sin();
-        if e1 < -0.5 {
-            return (f64::powi(a[0], 2) * f64::powi(a[0], 2) + 0.5).sqrt();
-        }
-        for j2 in (0..5).rev() {
-            s0 += s0.sin();
-            if j2 > 2 {
-                continue;
-            }
-        }
-        s0 += s0.sin().atan().atan();
-    }
-    s0 -= s0.sin().cos() / (1.0 + s0.max(s0).atan() * s0.max(s0).atan());
-    let v3 = -a[1];
-    let mut b4 = [0.0_f64; 4];
-    b4[0] = a[3].exp().abs().atan();
-    b4[0] += f64::min(a[1] - v3, 0.3 * b4[3]).cos();
-    f64::hypot(a[2], a[2]) - a[2].mul_add(a[3], s0).atan() + b4[1]
-}
-
-#[differentiate]
-fn p093(x0: f64, mut x1: f64, x2: f64, x3: f64) -> f64 {
-    if x2 < 0.0 {
-        x1 += (x3 / 3.0).tanh();
-    }
-    x1 -= (x1 + x0).mul_add(x2, x3.atan());
-    let v0 = core::f64::consts::E * (x0.powi(2) + x2);
-    let v1 = x1 - 0.8;
-    (v1.max(v1).sin() * v1.max(v1).sin() + 0.5).sqrt() + v0.cos() + f64::sin(x1)
-}
-
-#[differentiate]
-fn p094(a: &[f64]) -> f64 {
-    let mut v1 = if a[0] <= 0.5 || a[3] < 0.0 {
-        (a[2] / (1.5 + a[3].sin()) * f64::exp(a[0])).tanh()
-    } else if a[0] < 0.0 {
-        a[3] / 3.0
-    } else {
-        let t0 = a[1].exp().cos().atan();
-        a[0].hypot(a[2]) * a[2] + t0
-    };
-    v1 += ((v1 + v1).tanh() * (v1 + v1).tanh() + 0.5).sqrt();
-    let mut s2 = (1.0 + v1.tanh() * v1.tanh()).ln() * (a[2] / 3.0);
-    for e3 in a {
-        v1 = ((1.0 + s2.tanh() * s2.tanh()).ln().powi(2) + 1.0).sqrt();
-        v1 += f64::cos(v1).exp() * a[2].tanh();
-        let t4: f64 = v1.atan().atan();
-        s2 += (a[3].powi(3) / (1.0 + v1 / (1.0 + t4 * t4) * (v1 / (1.0 + t4 * t4)))).tanh();
-        let t5 = a[1];
-        s2 = 0.5 * (s2 + t5);
-        s2 += *e3;
-    }
-    s2 + v1.tanh()
-}
-
-#[differentiate]
-fn p095(w: &[f64; 4], x0: f64) -> f64 {
-    let v0 = x0;
-    let mut v0 = v0 * w[1];
-    v0 = v0 * (2.0 + f64::sin(x0)).ln().sin() + f64::ln(1.0 + v0 * v0).hypot(x0 - v0);
-    let v3 = if x0 >= 0.0 && w[0] > 0.0 {
-        (x0.abs() + v0 / (1.5 + x0.tanh())).tanh()
-    } else {
-        let t1 = (2.0 + w[3].sin()).ln().sin();
-        let t2 = 0.7 * x0;
-        t2.min(0.5) + t1
-    };
-    let v4 = f64::exp(v3.cos());
-    w[0].exp().sin().cos() + v4
-}
-
-#[differentiate]
-fn p096(w: [f64; 4], x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0 = x1;
-    if x2 > -0.5 {
-        let t1 = 3.0 + w[3];
-        let t2 = x0;
-        s0 += s0;
-        s0 = 0.5 * (s0 + t1 + t2);
-    } else {
-        let v6 = if x0 > -0.5 || x2 <= 0.0 {
-            let t3 = (s0 + s0 + 0.3).sin();
-            let t4 = x3 * t3 * (2.0 * s0.cos());
-            t4.hypot(w[2].tanh())
-        } else {
-            let t5 = (1.0 + (2.0 + w[3].sin()).ln() * (2.0 + w[3].sin()).ln()).ln();
-            x1.sin() - w[1].powi(2) + t5
-        };
-        s0 += (x1 + x2).cos();
-        s0 = 0.5 * (s0 + f64::atan(v6));
-    }
-    if s0.sin().exp() < 0.1 {
-        return -w[2];
-    }
-    let v7 = x2;
-    let mut s8: f64 = 0.0;
-    let mut k10 = 0;
-    while k10 < 2 {
-        for _ in (0..3).rev() {
-            s8 += ((s8 + 1.5) / 1.5).tanh();
-            s8 -= w[0];
-            let t12 = (s8 + 0.25).tanh() / 2.0;
-            s8 += (x0 - x3).atan();
-            s8 = 0.5 * (s8 + t12);
-        }
-        s8 = s8 * (w[1] + w[k10]).cos() + x1;
-        if x2 >= 0.0 {
-            for _ in 0..=k10 {
-                let t14 = v7 + 0.5;
-                let t15 = x2;
-                s8 += f64::atan(((t14 - t15) * (t14 - t15) + 2.0).sqrt());
-            }
-            s8 += x1 / 4.0 * s0.atan().atan();
-            let t16 = w[k10];
-            s8 = 0.5 * (s8 + t16);
-        }
-        let v18 = if x0 < 0.5 {
-            let t17 = (1.0 + k10 as f64 * w[k10 + 1] * (k10 as f64 * w[k10 + 1])).ln();
-            (w[3 - k10] * w[3 - k10] + 2.0).sqrt() + t17
-        } else {
-            ((x2 - 2.0) * (x2 - 2.0) + 1.0).sqrt()
-        };
-        if w[1] >= 0.5 || x1 <= 0.5 {
-            s8 = s8 * v18.sin().tanh() + (0.3 + s8.cos().atan()).sin();
-            let t19 = ((x1 - k10 as f64) * (x1 - k10 as f64) + 0.5).cbrt();
-            s8 += f64::sin(v7);
-            s8 = 0.5 * (s8 + t19);
-        } else {
-            s8 *= x3.max(0.0).tanh();
-            s8 += s8.atan();
-        }
-        let v18 = v18 - k10 as f64 / 2.0;
-        s8 = 0.5 * (s8 + v18.tanh());
-        k10 += 1;
-    }
-    s0 = s0 * 0.5 + w[2];
-    v7.atan() + s0.cos() + s8.atan()
-}
-
-#[differentiate]
-fn p097(x0: f64, x1: f64, a: &[f64], x2: f64) -> f64 {
-    let mut s0 = a[3] + x0 * x2;
-    for i1 in (0..3).step_by(2) {
-        s0 += f64::cos(f64::max(s0, x1)) * (s0.sin() * s0.sin() + 1.0).powf(s0.cos());
-        if x0 - 0.3 < 1.5 {
-            for j2 in 1..3 {
-                let t3 = (a[3 - i1] - 0.8) / 3.0;
-                if x1 <= 0.5 {
-                    s0 += x1 / (1.0 + x2.mul_add(s0.tanh(), x0) * x2.mul_add(s0.tanh(), x0));
-                } else if a[i1] <= 0.0 {
-                    let v7 = if a[j2 + 1] > -0.5 || x0 < 0.5 {
-                        s0.cos().sin()
-                    } else if t3.tanh().tanh() > 3.0 {
-                        let t4 = f64::atan2(1.0 + i1 as f64 * i1 as f64, a[i1 + 1]).hypot(s0.tanh().cos());
-                        a[j2 + 1] / 4.0 + t4
-                    } else {
-                        let t5 = (1.0 + x0.abs() * x0.abs()).atan2(std::f64::consts::PI * t3);
-                        let t6 = a[i1 % 4].powi(3);
-                        t6 - t5 / 3.0
-                    };
-                    s0 += (a[i1] * x1 + a[i1].powi(2)).sin();
-                    s0 += x1.min(2.5 * a[(i1 + j2) % 4]).cos();
-                    s0 = 0.5 * (s0 + v7.cos());
-                }
-                let t8 = x1 + x0 - s0.cos().tanh();
-                s0 += x0;
-                let t9 = f64::atan(x1 + t8).cos();
-                if i1 < 2 {
-                    continue;
-                }
-                s0 = 0.5 * (s0 + t9);
-            }
-            let t10 = x2 - x0 - a[i1];
-            s0 = 0.5 * (s0 + t10);
-        } else if a[i1] > 0.0 && a[1] > -0.5 {
-            s0 = s0 * 0.5 + s0.tanh();
-            s0 -= (s0 + a[1]).atan() * (s0 - 1.5).tanh();
-        } else {
-            s0 *= (0.1 * s0.atan()).tanh().tanh();
-            let t11 = -(s0.tanh() * s0.cos());
-            s0 /= 1.0 + (t11 - s0).cos() * (t11 - s0).cos();
-        }
-        let mut v14 = match i1 % 3 {
-            0 => {
-                let t12 = s0;
-                let t13 = s0;
-                t13.atan() + t12.cos()
-            }
-            1 => (s0.tanh() * s0.tanh() + 0.5).cbrt(),
-            _ => x0.min(x0 * f64::cos(s0)),
-        };
-        let t15 = -v14 - 0.7;
-        v14 += x1;
-        s0 = 0.5 * (s0 + v14.atan() + f64::tanh(t15));
-    }
-    let mut s16: f64 = 0.0;
-    for i17 in 0..a.len() {
-        s16 += (0.7 * x1.clamp(-1.0, 1.0)).cos();
-        match i17 {
-            0..=1 => s16 += f64::sin(a[i17]).atan(),
-            _ => {}
-        }
-        s16 += i17 as f64;
-        s16 *= (-a[0]).cos();
-    }
-    let mut s18: f64 = 0.0;
-    for i19 in 0..2 {
-        let mut t20 = x1.exp().tanh().powi(3);
-        t20 += s16.cos().cos().exp();
-        let t21 = (core::f64::consts::E * a[i19]).atan().atan();
-        if x2 > 0.0 {
-            let v22 = match i19 {
-                0 => t21.atan(),
-                1 | 2 => t20,
-                _ => s0.tanh(),
-            };
-            for j23 in 0..a.len() {
-                s18 /= 2.0 + f64::sin(s18.abs().sin());
-                if x0 < -0.5 {
-                    s18 = s18 * 0.9 + (a[0] * x0 + (j23 as f64).min(x0)).atan();
-                } else if a[i19 + 1] > -0.5 {
-                    match i19 {
-                        0..=1 => {
-                            s18 -= ((x0 * x0 + 0.5).cbrt() * (a[j23 % 4] * a[i19 + 1])).cos();
-                            let t24 = f64::hypot(a[2], (a[i19 + 1] - s18).atan());
-                            s18 = 0.5 * (s18 + t24);
-                        }
-                        _ => {}
-                    }
-                    let v28 = if j23 % 2 == 0 {
-                        let t25 = x1;
-                        0.5 * f64::atan(v22 / (1.5 + t25.sin()))
-                    } else {
-                        let t26 = v22;
-                        let t27 = a[i19 % 4];
-                        s18.cos() * t27 * ((j23 as f64).atan() * (j23 as f64).atan() + 1.0).powf(x2.sin()) + t26
-                    };
-                    s18 -= v28.abs().cos().sin();
-                }
-                if j23 < 1 {
-                    continue;
-                }
-                if a[(i19 + j23) % 4] <= 0.5 {
-                    s18 += (a[(i19 + j23) % 4] + 1.2).cos();
-                } else {
-                    let t29 = (-s18).tanh();
-                    let t29 = t29 + i19 as f64;
-                    s18 = 0.5 * x2;
-                    s18 = 0.5 * (s18 + t29);
-                }
-                let t30 = f64::clamp(t21, -1.0, 1.0) * (2.0 + s18.cos().sin()).ln();
-                s18 = 0.5 * (s18 + t30);
-            }
-            s18 += f64::cos(s18.atan()) / 2.0;
-        } else if i19 == 1 {
-            s18 += f64::atan(3.0 * s18.tanh().exp());
-            s18 -= (a[i19 % 4].exp() / (1.5 + x1.powi(2).cos())).atan();
-        } else {
-            s18 -= (-s18).atan() * (s16.cos() * x2);
-        }
-        if i19 % 2 == 1 {
-            s18 -= (x2 * s16.tanh()).powi(3).sin();
-            let t31 = (s18 + x2).cos().powi(2);
-            s18 = 0.5 * (s18 + t31);
-        } else if 0.5 * x0 > 0.5 {
-            let t32 = t21.hypot(x2) / (1.5 + a[i19].atan().tanh());
-            s18 += x0;
-            if a[i19] < -0.5 {
-                match i19 % 3 {
-                    0 => {
-                        for j33 in 0..i19 {
-                            s18 *= x0.powi(3).tanh();
-                            if j33 < 1 {
-                                break;
-                            }
-                            s18 -= a[(i19 + j33) % 4];
-                        }
-                        s18 += (1.1 - s18.atan().tanh()).atan();
-                    }
-                    1 => {
-                        s18 += (2.0 + s18.sin().sin().sin()).ln();
-                        let t34 = (a[i19] - s16).tanh().exp();
-                        s18 = 0.5 * (s18 + t34);
-                    }
-                    _ => {
-                        s18 *= f64::atan(x0 * t32).tanh();
-                        s18 = s18 * 0.25 + x2;
-                    }
-                }
-                match i19 {
-                    0..=1 => s18 += t20.sin().powi(3).exp(),
-                    _ => {
-                        let t35: f64 = x1.tanh() + s18.sin().powi(3);
-                        s18 += (0.7 * t35).atan().sin();
-                    }
-                }
-            } else if t20.cos().mul_add(i19 as f64, x1) < 2.0 {
-                s18 += x1;
-            } else {
-                s18 += x1.abs() / 1.5;
-            }
-        } else {
-            s18 /= 1.0 + a[3].cos() * a[3].cos();
-            s18 /= 1.0 + (1.0 + s18.atan() * s18.atan()).recip() * (1.0 + s18.atan() * s18.atan()).recip();
-        }
-    }
-    let v38 = {
-        let t36 = (x1.min(0.0) * x1.min(0.0)).ln_1p();
-        let t37 = t36;
-        a[0] + t37
-    };
-    let v39 = core::f64::consts::E * a[3].sin();
-    v38 / (1.0 + x0 * x0) - (s18 - a[3]).sin() + v39
-}
-
-#[differentiate]
-fn p098(x0: f64, a: [f64; 4]) -> f64 {
-    let mut v2 = {
-        let t0 = x0;
-        let t1 = a[3];
-        t0 + t1
-    };
-    v2 *= x0.cos();
-    let mut s3 = a[2];
-    if a[2] < 0.0 {
-        s3 -= x0;
-        s3 += x0.sin() * x0;
-        s3 += (x0.powi(2) + 1.0).sqrt();
-    }
-    let mut s4: f64 = 1.0;
-    if a[3] > 0.5 {
-        s4 -= (s3 / 4.0).atan().atan();
-        let t5 = x0.exp() - x0.exp();
-        s4 = 0.5 * (s4 + t5.atan());
-    }
-    let v8 = if x0 > 0.5 && a[1] < 0.0 {
-        let t6 = (0.1 * v2.atan()).atan().cos();
-        let t7 = x0.atan();
-        a[2] + t6 + t7
-    } else if x0 > 0.0 {
-        ((s4 - 0.5) / (1.5 + (a[3] * a[3] + 0.5).sqrt().cos())).tanh()
-    } else {
-        f64::hypot(f64::atan(a[1]), x0)
-    };
-    v2 = v2 * f64::sin(v8 / 2.0).tanh() + x0.min(a[3].abs());
-    let v12 = if x0 >= 0.0 {
-        let t9 = (1.0 + -a[2] * (-a[2])).ln();
-        let t10 = f64::cos(f64::atan(s4.sin()));
-        t9 + t10
-    } else {
-        let t11 = (v8 + v2).sin() * x0.abs();
-        s3 + t11
-    };
-    a[3].cos() - a[2].abs() + v12.cos()
-}
-
-#[differentiate]
-fn p099(a: &[f64; 4], mut x0: f64) -> f64 {
-    for e0 in a.iter() {
-        let t1 = f64::sqrt(2.0 + x0.cos().atan().cos());
-        for _ in 0..a.len() {
-            let t3 = 1.2 * t1 - (x0 + *e0);
-            x0 = *e0;
-            x0 = 0.5 * (x0 + t3.sin());
-        }
-        x0 += x0.cos();
-    }
-    let mut b4 = [0.0_f64; 4];
-    b4[2] -= f64::atan(a[0].max(a[0]).exp());
-    -x0.atan().tanh() + b4[0]
-}
-
-#[differentiate]
-fn p100(x0: f64, x1: f64, x2: f64, a: &[f64]) -> f64 {
-    let mut s0: f64 = 0.0;
-    if a[0] <= 0.5 {
-        let mut t1: f64 = x0.tanh() / 1.5;
-        s0 += a[2];
-        t1 = t1 * 0.5 + (2.5 * x2).atan().cos();
-        s0 = 0.5 * (s0 + t1);
-    } else {
-        s0 /= 2.0 + s0.tanh().powi(2).sin().sin();
-    }
-    if s0 > 1.5 {
-        s0 = x1.tanh().sin();
-    } else if a[1] <= 0.0 || x0 > 0.0 {
-        s0 /= 2.0 + (a[3] / 3.0).atan().sin();
-        s0 /= 2.0 + x1.cos().sin();
-        let t2 = s0.sin() * s0.sin() + a[2].abs();
-        s0 = 0.5 * (s0 + t2);
-    } else {
-        s0 += a[3];
-    }
-    if x2 <= 0.0 {
-        return (a[3].powi(2) + 1.0).sqrt();
-    }
-    let v3 = x0.min(x1 + s0);
-    let mut v4 = f64::tanh(v3).exp();
-    v4 *= (std::f64::consts::PI * v4).tanh().tanh();
-    s0.abs() + x2 / (1.0 + v4 * v4)
-}
-
-#[differentiate]
-fn p101(n: usize, x0: f64, a: &[f64], x1: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    for i1 in (0..5).step_by(2) {
-        match i1 {
-            0 => s0 -= a[i1 % 4].abs() / 3.0,
-            1 | 2 => {
-                for j2 in 0..a.len() {
-                    s0 += x1;
-                    let v4 = if a[j2] <= -0.5 && x0 >= -0.5 {
-                        a[2] - x0
-                    } else if a[j2 % 4] >= 0.5 || x0 >= -0.5 {
-                        x1
-                    } else {
-                        let t3 = a[j2];
-                        x1.tanh().hypot((1.0 + x1 * x1).ln()) + t3
-                    };
-                    s0 -= (a[j2] * a[0]).atan();
-                    s0 = 0.5 * (s0 + v4.atan());
-                }
-                match i1 {
-                    0 => s0 /= 2.0 + x0.cos().atan().sin(),
-                    1 | 2 => {
-                        let t5 = a[i1 % 4];
-                        s0 *= x0.tanh().cos();
-                        s0 = 0.5 * (s0 + t5);
-                    }
-                    _ => {}
-                }
-            }
-            _ => {
-                s0 += a[i1 % 4].tanh().cos();
-                let t6: f64 = x1.cos().tanh();
-                s0 = 0.5 * (s0 + t6);
-            }
-        }
-        for j7 in (0..5).rev() {
-            let t8 = (f64::sin(j7 as f64).exp_m1() * f64::sin(j7 as f64).exp_m1() + 1.0).sqrt();
-            if a[(i1 + j7) % 4] > 0.0 {
-                let v9 = match i1 {
-                    0 => j7 as f64,
-                    1 | 2 => x0,
-                    _ => (core::f64::consts::E * (x1 - x0)).atan(),
-                };
-                if v9 > 1.1 {
-                    s0 -= 0.25 * s0.cos();
-                    s0 /= 2.0 + (j7 as f64).max(a[2]).cos().sin();
-                    s0 /= 1.0 + x0 * x0;
-                }
-                if a[1] < 0.5 {
-                    s0 += (1.1 * (0.8 * a[(i1 + j7) % 4])).tanh();
-                } else {
-                    s0 = s0 * v9.max(x1).tanh() + ((1.0 + a[(i1 + j7) % 4] * a[(i1 + j7) % 4]).ln() - t8).cos();
-                }
-            } else {
-                s0 -= a[2].atan().cos();
-            }
-            let v12 = match i1 {
-                0..=1 => {
-                    let t10 = (1.5 * t8).cos() * (x1 * t8);
-                    x0.tanh().tanh() + t10
-                }
-                _ => {
-                    let t11 = x0;
-                    t11
-                }
-            };
-            let t13 = (1.5 + a[j7 % 4].sinh().cos()).sqrt();
-            s0 += (f64::powi(x0, 2) + 1.0).sqrt().abs();
-            s0 = 0.5 * (s0 + v12.atan() + t13);
-        }
-        if i1 % 2 == 0 {
-            continue;
-        }
-        let t14 = x0.cos();
-        if i1 % 2 == 0 {
-            continue;
-        }
-        let t15 = x0.tanh();
-        s0 = 0.5 * (s0 + t14 + t15);
-    }
-    let v16 = (2.0 + x1.exp().tanh().sin()).ln();
-    s0 = s0 * 0.25 + (a[3].exp().powi(2) + 1.0).sqrt();
-    let mut s17 = ((a[3] + x0) * (a[3] + x0) + 0.5).cbrt();
-    let mut k19 = 0;
-    loop {
-        if k19 >= 4 {
-            break;
-        }
-        if k19 % 2 == 0 {
-            return s0;
-        }
-        s17 *= 0.5 * ((k19 as f64).powi(2) + 1.0).sqrt().sin();
-        k19 += 1;
-    }
-    x0 / (1.5 + (0.3 - s17).sin()) + v16 + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p102(n: usize, x0: f64, x1: f64, a: &[f64; 4], x2: f64) -> f64 {
-    let v0 = x2.tanh();
-    let mut s1 = (v0.powi(2) + 1.0).sqrt().exp();
-    if x0 > 0.0 || a[2] > -0.5 {
-        s1 = s1 * 0.25 + s1.cos().cos().exp_m1();
-        let t2 = -s1.atan().powi(3);
-        s1 = 0.5 * (s1 + t2);
-    }
-    if s1.cos() * x1 > 1.1 {
-        s1 += a[1].tanh().abs();
-    }
-    let s1 = s1 - (-s1).cos();
-    let mut s3: f64 = 0.0;
-    for e4 in a {
-        let t5 = v0 * s1.atan() + s3;
-        s3 -= a[1].exp().atan();
-        for j6 in 0..4 {
-            s3 /= 2.0 + (s1 - a[j6 % 4]).cos().sin();
-            s3 -= f64::sin(s3.hypot(x0)).sin();
-            let t7 = f64::cos(*e4);
-            let t7 = t7 + (-s3).tanh() / (1.5 + (0.25 * f64::cos(t5)).cos());
-            s3 = 0.5 * (s3 + t7);
-        }
-    }
-    x2.sin().sin() + s3.sin() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p103(x0: f64, x1: f64, x2: f64) -> f64 {
-    let v0 = (1.5 + f64::cos(x0)).sqrt().powi(3);
-    let v1 = x0;
-    let v2 = v1;
-    let v3 = x1;
-    (v3 + x2).hypot(x2 * v0) + v2
-}
-
-#[differentiate]
-fn p104(a: &[f64; 4]) -> f64 {
-    let mut v0 = (a[0] * a[0]).ln_1p().abs() - a[0];
-    let v1 = f64::sqrt(2.0 + f64::sin(a[3] + v0)).cos();
-    let mut s2 = v1;
-    for i3 in 1..2 {
-        v0 -= (-s2).sin().exp();
-        v0 -= (v0.atan() * v0.tanh()).cos();
-        if i3 >= 1 {
-            continue;
-        }
-        let t4 = v0;
-        let t5 = v0 / (2.0 + a[3 - i3].sin()) / (2.0 + t4.cos());
-        s2 = (2.5 + a[i3 % 4].sin()).sin();
-        v0 = 0.5 * (v0 + t5.tanh());
-    }
-    for _ in (0..6).step_by(2) {
-        s2 += f64::atan((a[2] + 0.5).abs());
-        s2 -= (-a[0]).atan();
-    }
-    a[1].tanh() + v0.atan() + f64::atan(s2)
-}
-
-#[differentiate]
-fn p105(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut v1 = if x0 >= 0.0 {
-        0.7 * (-x3)
-    } else {
-        let t0 = x2.hypot(x1).abs();
-        x3 / (2.0 + t0.cos()) + (t0 * t0 + 2.0).sqrt()
-    };
-    v1 += x2;
-    let mut s2 = x0.abs().powi(2);
-    if x2 > -0.5 {
-        s2 /= 2.0 + v1.abs().sin().sin();
-    } else if x2 >= 0.5 && x0 >= 0.5 {
-        let t3 = x3;
-        s2 /= 1.0 + (x3 + 0.8) * (x3 + 0.8);
-        s2 = 0.5 * (s2 + t3);
-    } else {
-        s2 += x2 / 3.0;
-    }
-    let v1 = v1 + x3.powi(3);
-    let v5 = {
-        let t4 = core::f64::consts::E * (v1 / (1.0 + x3 * x3));
-        (-x2).abs() + t4.cos()
-    };
-    let v6 = x2.cos();
-    let v7 = (1.1 * x2 / 4.0).cos().atan();
-    let v8: f64 = x2.exp();
-    let mut s9: f64 = 0.0;
-    if x3 > 0.3 {
-        let t10 = (v7 * s2.cos()).powi(3);
-        if f64::ln(1.0 + x1 * x1) < 0.25 {
-            s9 += x1.cos().max(v8 * x3);
-        } else if x0 <= -0.5 {
-            s9 /= 2.0 + x1.powi(2).tanh().sin();
-        } else {
-            s9 += (x1 - x1).atan();
-        }
-        s9 /= 2.0 + (1.0 + x3 * x3).ln().cos().sin();
-        s9 = 0.5 * (s9 + t10);
-    }
-    v6 + v5.tanh() + s9.atan()
-}
-
-#[differentiate]
-fn p106(a: &[f64; 4]) -> f64 {
-    if a[1] <= 0.0 {
-        return 0.1 * a[3].atan();
-    }
-    let v0 = a[1] - a[3];
-    let mut s1: f64 = 1.0;
-    for i2 in 0..5 {
-        for _ in 0..a.len() {
-            let t4: f64 = ((s1 - 1.1).sin().powi(2) + 1.0).sqrt();
-            s1 += a[i2 % 4];
-            s1 = 0.5 * (s1 + t4);
-        }
-        s1 /= 1.0 + a[1].abs() * a[1].abs();
-    }
-    s1.sin() * a[3] / (1.0 + f64::exp(v0.cos()) * f64::exp(v0.cos()))
-}
-
-#[differentiate]
-fn p107(x0: f64, a: &[f64], x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    if x3 > -0.5 {
-        s0 += (s0 - a[0]).max(0.5);
-    } else {
-        s0 -= (x3 * s0 - (x0 - 1.2)).sin();
-    }
-    let mut s1: f64 = 0.0;
-    for (i3, e2) in a.iter().enumerate() {
-        s1 -= a[3 - i3].min((2.0 + x2.sin()).ln());
-        if 2.5 * x1 > 0.5 {
-            s1 += f64::exp(a[3].powi(2).tanh());
-        } else {
-            s1 += (1.0 + (a[3 - i3] + 0.3) * (a[3 - i3] + 0.3)).ln().atan();
-            let t4 = a[2].powi(2).cos().exp();
-            s1 *= f64::tanh((2.0 + f64::sin(s1.tanh())).sqrt());
-            s1 = 0.5 * (s1 + t4);
-        }
-        s1 += *e2;
-    }
-    let mut s5: f64 = 0.0;
+    let mut s3 = (x1 / (2.0 + x2.tanh())).tanh().cosh();
+    for _ in (0..2).rev() {
+        s3 /= 2.0 + f64::sin(f64::mul_add(s0.sin(), x0, s3).sin());
+    }
+    let s5 = x0;
     let mut k7 = 0;
-    loop {
-        if k7 >= 5 {
-            break;
+    while k7 < 4 && s3 < 1.5 {
+        for _ in 0..k7 {
+            s3 += (s5 + s0).cos().tanh();
         }
-        s5 /= 2.0 + (s5 - a[0]).atan().sin();
-        let mut t8: f64 = s0;
-        let v12 = if x2 <= -0.5 {
-            let t9 = (s1 - t8).sin().exp();
-            x1 + t9
-        } else {
-            let t10 = (1.5 + x1.cos().sin()).sqrt();
-            let t11 = (2.0 + a[3].exp().sin().sin()).ln();
-            (s1 + t10).sin().abs() + t11
+        let v10 = {
+            let t9 = s3;
+            x0 + t9.tanh()
         };
-        t8 = (x2 / (1.0 + x3 * x3)).powi(3).atan();
-        s5 = s5 * (0.5 * a[k7 % 4]).cos().cos() + f64::sin((v12 / 3.0).sin());
-        let v13 = {
-            a[k7 % 4].atan()
-        };
-        s5 = 0.5 * (s5 + t8 + v13);
+        let t11 = v10;
+        s3 = 0.5 * (s3 + t11.atan());
         k7 += 1;
     }
-    let v15 = {
-        let t14 = f64::min(s5.tanh() * a[1], 0.5);
-        core::f64::consts::E * x0 * a[0].tanh() + t14
-    };
-    x0 + v15.sin()
+    s3.abs().tanh()
 }
 
 #[differentiate]
-fn p108(x0: f64, a: &[f64]) -> f64 {
-    let mut v2 = if a[2] > 0.5 {
-        let t0 = x0 * x0 - (1.0 + x0 * x0).ln();
-        let t1 = a[3].exp() / (2.0 + x0.tanh().sin());
-        (1.5 + x0.clamp(-1.0, 1.0).cos()).sqrt() + t0 + t1.tanh()
-    } else if x0 > -0.5 {
-        f64::abs(a[2]).clamp(-1.0, 1.0)
+fn p040(x0: f64, x1: f64) -> f64 {
+    let mut s0 = x1;
+    if x1 <= -0.5 {
+        s0 /= 1.0 + (x1 * x1 + 2.0).sqrt() * (x1 * x1 + 2.0).sqrt();
     } else {
-        x0
-    };
-    let mut v4 = if a[1] >= 0.5 {
-        (v2 / (1.0 + x0.powi(3) * x0.powi(3))).tanh()
-    } else {
-        let t3 = v2.hypot(v2.abs());
-        (t3 + a[1].atan()).sin()
-    };
-    v2 -= x0;
-    v4 += a[2];
-    let v5: f64 = 2.5 * (a[0] - x0 / 4.0);
-    let v6 = {
-        v5.atan()
-    };
-    v6 * (x0 + x0) + v2.atan() + v4
-}
-
-#[differentiate]
-fn p109(x0: f64, x1: f64, x2: f64) -> f64 {
-    if x2 <= -0.5 {
-        return f64::sqrt((x0 + x0).powi(2) + 1.0);
+        s0 /= 2.0 + x0.exp().atan().sin();
     }
-    let mut s0: f64 = 1.0;
-    for i1 in 0..3 {
-        if i1 < 2 {
-            break;
-        }
-        s0 -= x2;
-        s0 -= (2.0 + x1.sin()).sqrt() * f64::cos(s0.abs());
-    }
-    let mut v2 = f64::sin(s0).cos();
-    for i3 in 0..=3 {
-        if x2 <= 0.0 {
-            let t4 = v2.atan().tanh();
-            match i3 {
-                0..=1 => {
-                    let v7 = {
-                        let t5 = x0.tanh().cos();
-                        let t6 = (t5 + 0.1) * t5.exp();
-                        f64::cos(t6.atan()).exp_m1()
-                    };
-                    v2 -= x0.tanh().sin();
-                    v2 = 0.5 * (v2 + v7);
-                }
-                _ => v2 -= 0.7 * x1.sin(),
-            }
-            for j8 in 0..3 {
-                v2 = v2 * 0.5 + f64::min(v2, t4).sin().tanh();
-                if j8 < 2 {
-                    continue;
-                }
-                let t9 = core::f64::consts::E * x2;
-                v2 = 0.5 * (v2 + t9);
-            }
-        }
-        if x2 < 0.0 {
-            v2 -= v2.tanh().tanh().min(s0).atan();
-            v2 -= (v2 + x1).tanh() + x0.sin();
-            match i3 {
-                0 => {
-                    v2 -= (2.0 + f64::ln(2.0 + x2.sin()).sin()).sqrt();
-                    let v13 = if (v2 + v2).tanh() > 1.5 {
-                        let t10 = -x0.max(s0);
-                        let t11 = x1;
-                        f64::exp(f64::sin(3.0 * x1)) + t10.tanh() + t11
-                    } else {
-                        let t12 = ((i3 as f64).powi(2) + 1.0).sqrt().sin().powi(2);
-                        t12
-                    };
-                    v2 = 0.5 * (v2 + f64::atan(v13));
-                }
-                1 | 2 => v2 /= 2.0 + (0.25 * v2.cos()).tanh().sin(),
-                _ => {}
-            }
-        }
-    }
-    -(0.25 * v2.atan())
-}
-
-#[differentiate]
-fn p110(x0: f64, x1: f64, x2: f64) -> f64 {
-    let v0 = 0.1 * x0 + (x2 * x2 + 0.5).sqrt();
-    let v1: f64 = x1;
-    let v2 = 0.8 * x2;
-    let v3 = f64::min(std::f64::consts::PI * x2 / (2.0 + x1.sin()), x0);
-    0.7 * (x2 * x0) + v0 + v1 + v2 + v3.tanh()
-}
-
-#[differentiate]
-fn p111(a: &[f64; 4], x0: f64) -> f64 {
-    let v0 = a[3].atan();
-    let v1: f64 = v0.atan() / (1.5 + (-x0).sin());
-    let mut s2: f64 = 0.0;
-    for i3 in 1..5 {
-        if i3 > 4 {
-            continue;
-        }
-        for _ in 0..a.len() {
-            s2 += a[0];
-            if i3 >= 1 {
-                continue;
-            }
-        }
-        let t5: f64 = s2;
-        let t5 = t5 - f64::atan((i3 as f64).sin());
-        for j6 in 0..a.len() {
-            s2 = s2 * f64::tanh(a[2].sin()) + a[j6 % 4];
-            if a[j6] > 0.0 && x0 >= 0.5 {
-                if a[(i3 + j6) % 4] >= 0.0 {
-                    s2 = s2 * x0.cos().tanh() + (x0 - x0 + v1.tanh()).cos();
-                    let v7 = {
-                        t5.atan().tanh().exp()
-                    };
-                    let t8 = x0.min(s2).atan() * (x0 + x0);
-                    s2 = 0.5 * (s2 + v7 + t8);
-                } else {
-                    let t9 = a[2];
-                    s2 -= (x0 * a[j6]).tanh();
-                    s2 = 0.5 * (s2 + t9);
-                }
-                s2 += ((x0.powi(2) + 1.0).sqrt() + 0.3).tanh();
-                let v14 = if x0 < 0.0 {
-                    x0
-                } else if a[j6] <= -0.5 || x0 > 0.0 {
-                    let t10 = (x0 + 0.3) * x0;
-                    let t11 = x0 + t10 - a[0] / 2.0;
-                    x0.powi(2) * x0.max(t11).sin()
-                } else {
-                    let t12 = (2.0 + x0.sin()).sqrt().sin();
-                    let t13 = 0.5 + x0 - s2.cos().atan();
-                    j6 as f64 + t12 + t13
-                };
-                s2 = 0.5 * (s2 + v14.atan());
-            } else if a[(i3 + j6) % 4] < -0.5 {
-                s2 += f64::hypot(x0.sin(), s2).sin();
-            }
-            s2 /= 2.0 + f64::min(x0, x0).tanh().sin();
-        }
-        let t5 = t5 + a[i3 - 1].max(0.0);
-        s2 = 0.5 * (s2 + f64::cos(t5));
-    }
-    v1.min(0.5) + s2.atan()
-}
-
-#[differentiate]
-fn p112(x0: f64, a: &[f64], n: usize) -> f64 {
-    let mut v0 = (x0 * x0 + 1.0).sqrt();
-    if a[1] <= -0.5 {
-        v0 = v0 * 0.5 + (std::f64::consts::PI * v0).cos().exp();
-        let v3 = if x0 >= 0.5 && a[2] >= -0.5 {
-            (std::f64::consts::PI * v0).sin().exp()
-        } else {
-            let t1 = (x0 + x0) / 3.0;
-            let t2 = t1.sin().max(v0.cos().tanh());
-            (2.5 * (a[0] + a[1])).sin() + t2
-        };
-        v0 += x0 * (std::f64::consts::PI * a[1]);
-        v0 = 0.5 * (v0 + v3.tanh());
-    }
-    let mut s4: f64 = 1.0;
-    for i5 in 0..a.len() {
-        let mut v8 = if s4 > 0.3 {
-            let t6 = 2.0 * a[0] * (-a[i5]);
-            -x0 / 2.0 + t6
-        } else {
-            let t7 = (2.0 * v0.atan()).abs();
-            a[3 - i5] + t7
-        };
-        if x0 < -0.5 {
-            s4 *= (v8 / (2.0 + x0.cos())).atan().tanh();
-            s4 -= (v0 + 0.7).max(0.5).atan();
-            let t9 = x0;
-            s4 = 0.5 * (s4 + t9);
-        } else {
-            for j10 in 0..n {
-                match j10 {
-                    0..=1 => {
-                        if j10 < 1 {
-                            break;
-                        }
-                        s4 -= f64::cos(((a[3 - i5] * a[3]).powi(2) + 1.0).sqrt());
-                    }
-                    _ => {
-                        if j10 as f64 / (1.0 + s4 * s4) < 0.8 {
-                            let t11 = x0 + x0.tanh();
-                            s4 *= (1.0 + x0 * x0).ln().cos();
-                            s4 = 0.5 * (s4 + t11);
-                        } else if (2.0 + s4.cos().sin()).ln() < 0.3 {
-                            match j10 {
-                                0 => s4 -= (j10 as f64).cos() * (v8 - v8).tanh(),
-                                1 | 2 => {
-                                    s4 -= s4.atan();
-                                    if x0 <= -0.5 {
-                                        s4 *= 0.5 * s4.hypot(s4).atan().sin();
-                                        let t12 = (a[j10 + 1] * a[j10 + 1]).ln_1p() - f64::cos(x0);
-                                        s4 = 0.5 * (s4 + t12);
-                                    }
-                                }
-                                _ => {
-                                    s4 *= (i5 as f64).sin().exp().tanh();
-                                    if x0 >= -0.5 {
-                                        if a[1] <= 0.0 {
-                                            let t13 = s4;
-                                            s4 -= -f64::cos(x0 + s4);
-                                            s4 = 0.5 * (s4 + t13.sin());
-                                        }
-                                        s4 /= 2.0 + (1.0 + x0 * x0).ln().atan().sin();
-                                        s4 *= s4.sin().tanh().cos();
-                                    } else {
-                                        s4 += f64::ln(2.0 + s4.tanh().sinh().sin());
-                                        let v17 = if i5 < 1 {
-                                            (std::f64::consts::PI * (a[2] - 1.1)).tanh()
-                                        } else if a[i5] < 0.5 || x0 > 0.5 {
-                                            let t14 = v0;
-                                            (x0 / (1.0 + t14 * t14)).sin()
-                                        } else {
-                                            let t15 = s4.min(s4).cos().exp();
-                                            let t16 = x0.sin().hypot(0.8 * t15);
-                                            x0.atan() + t16.cos()
-                                        };
-                                        s4 = s4 * v17.cos().sin().sin() + (-a[j10 % 4]).hypot(a[j10] / (1.0 + x0 * x0));
-                                    }
-                                }
-                            }
-                            let t18 = 0.7 * (1.5 + s4.atan().sin()).atan2(s4);
-                            let t19 = a[3 - i5];
-                            s4 = 0.5 * (s4 + t18.atan() + t19);
-                        }
-                        if x0 >= 0.0 {
-                            let t20 = (j10 as f64 - v0).tanh() * (x0 + 0.25);
-                            s4 += f64::sin(f64::sin(-v8));
-                            s4 = 0.5 * (s4 + t20);
-                        } else {
-                            s4 += (-a[0]).powi(3).cos();
-                            s4 += (x0 + 0.25).atan().tanh();
-                        }
-                    }
-                }
-                if s4.tanh().exp() < 2.5 {
-                    let t21: f64 = v0.sin().tanh() * (-x0);
-                    s4 += i5 as f64;
-                    s4 = 0.5 * (s4 + t21);
-                } else {
-                    s4 += x0;
-                }
-                if a[1] < 0.5 || x0 < 0.5 {
-                    s4 += f64::tanh(a[i5 % 4]).exp();
-                } else if a[j10] <= 0.5 {
-                    s4 *= x0.tanh().cos();
-                    let t22 = a[j10];
-                    s4 = 0.5 * (s4 + t22);
-                } else {
-                    s4 -= (0.8 * x0).sin().powi(2);
-                }
-                s4 = s4 * a[3 - j10].tanh().tanh() + a[3];
-            }
-            let v27 = if i5 % 2 == 1 {
-                let t23 = a[i5];
-                let t24 = s4;
-                (2.0 + f64::sin((t24 / 1.5).cos())).recip() + t23
-            } else {
-                let t25 = v0;
-                let t26 = (1.5 * i5 as f64).sin().exp();
-                (2.0 + t25.atan().sin()).ln() + t26
-            };
-            s4 = 0.5 * (s4 + v27.cos());
-        }
-        for j28 in 1..5 {
-            s4 -= x0 * s4.sin() - a[0];
-            s4 += (0.8 * (x0 / (1.5 + s4.cos()))).sin();
-            s4 = s4 * (j28 as f64 / (1.5 + x0.sin())).sin().tanh() + s4.sin();
-            if j28 == i5 {
-                s4 += s4.sin();
-            } else {
-                s4 *= f64::tanh(s4.sin()).cos();
-            }
-            s4 -= x0.max(s4).atan().abs();
-            s4 += s4.tanh();
-        }
-        let t29 = x0.atan().powi(2);
-        v8 -= x0 - s4.cos() * x0;
-        s4 = 0.5 * (s4 + v8.sin() + t29);
-    }
-    s4 += x0;
-    let v30 = (a[2] * x0).tanh().powi(3);
-    (f64::powi(v0.cos(), 2) + 1.0).sqrt() * (x0.powi(2) + 1.0).sqrt() + s4.tanh() + v30
-}
-
-#[differentiate]
-fn p113(x0: f64, x1: f64, x2: f64) -> f64 {
-    let v0 = -x2.sin() - (1.0 + x1 * x1).recip() * x0;
-    let v1 = (v0 * v0).hypot(f64::cbrt(v0 * v0 + 0.5));
-    let v2 = 0.7 * v1.tanh();
-    let v3 = v0.min(x2).hypot(x0 * v2 - 1.5);
-    (x0 * x0 + 2.0).sqrt() * (1.0 + v3.tanh() * v3.tanh()).ln()
-}
-
-#[differentiate]
-fn p114(x0: f64, x1: f64, x2: f64) -> f64 {
-    if x0 < 0.0 && x2 >= -0.5 {
-        return x1 + (1.5 + x1.cos()).sqrt();
-    }
-    let v0 = (x1 * x1).tanh();
-    let mut s1 = v0;
-    for i2 in 0..2 {
-        s1 = s1 * f64::exp(x2).tanh().sin() + x0 * x0.abs();
-        let t3: f64 = x2;
-        s1 = s1 * 0.7 + x2.cos();
-        let t4 = x1.min(x1).abs();
-        for j5 in 0..=i2 {
-            let mut t6 = x0;
-            t6 = t6 * (t6 / (1.0 + t4 * t4)).sin() + v0.sin();
-            let v7 = match j5 {
-                0 => ((x0 * t6).cos().powi(2) + 1.0).sqrt(),
-                1 | 2 => t3,
-                _ => (x2 - 0.5).max(x0.atan()),
-            };
-            s1 -= f64::tanh(s1 - (v7 - s1));
-            s1 += (s1 - 2.5).sin().cos();
-        }
-    }
-    let mut s8 = f64::atan(s1.cos().atan());
-    let mut k10 = 0;
-    loop {
-        s8 += f64::exp(x0.cos());
-        if x1 > 0.0 {
-            s8 -= x1.sin().powi(3);
-            let t11 = x0 + x2 + (1.0 + s8.atan() * s8.atan()).recip();
-            s8 = 0.5 * (s8 + t11);
-        }
-        s8 -= f64::tanh(x2 + x2 - 1.2);
-        k10 += 1;
-        if k10 == 5 {
-            break;
-        }
-    }
-    s8 = s8 * x2.sin() + (x0.sin() - 3.0);
-    x2 + s8.tanh()
-}
-
-#[differentiate]
-fn p115(x0: f64, x1: f64) -> f64 {
-    let mut v0 = (3.0 - x1) / (1.5 + (core::f64::consts::E * x1).cos());
-    v0 -= x0;
-    let mut b1 = [0.0_f64; 4];
-    b1[0] *= f64::cos(x0 + b1[2] * b1[1]);
-    x0.abs().max(x0.sin()) + v0.atan() + b1[0]
-}
-
-#[differentiate]
-fn p116(w: &[f64; 4], n: usize) -> f64 {
-    let mut s0: f64 = 1.0;
-    for i1 in 0..2 {
-        s0 += w[i1 % 4];
-        if s0.cos() * w[i1 % 4] > 2.0 {
-            s0 -= (w[i1].min(w[1]) * (core::f64::consts::E * w[0])).atan();
-            let v3 = {
-                let t2 = -(s0 - s0);
-                t2.cos().atan()
-            };
-            let t4 = w[i1 % 4].clamp(-0.5, 0.5).hypot(v3 * v3);
-            s0 = 0.5 * (s0 + t4);
-        }
-    }
-    if w[0] > -0.5 {
-        s0 += f64::cos(2.5 * (0.1 * s0.atan()));
-    } else if w[1] > 3.0 {
-        let mut t5 = (w[1].powi(2) + 1.0).sqrt().sin();
-        t5 -= t5;
-        s0 += s0.cos();
-        s0 = 0.5 * (s0 + t5);
-    } else {
-        let t6 = s0.tanh().cos() * (s0.cos() * w[2]);
-        s0 = (-t6).hypot(1.2 * w[2]);
-        let v9 = {
-            let t7 = w[1] - t6.abs();
-            let t8 = (w[1] * w[1] + 2.0).sqrt().cos().exp();
-            w[1] + t7 + t8
-        };
-        s0 = 0.5 * (s0 + v9.atan());
-    }
-    s0.sin().sin() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p117(a: &[f64; 4], n: usize) -> f64 {
-    let mut v0 = a[1].sin();
-    v0 = v0 * 0.5 + 1.1 * v0 / 3.0;
-    v0 *= f64::cos(a[2].min(a[2]));
-    let mut s1 = -v0;
-    let mut k3 = 0;
-    loop {
-        if k3 >= 5 {
-            break;
-        }
-        let v4 = {
-            core::f64::consts::E * a[k3 % 4].min(a[k3 % 4])
-        };
-        s1 += a[k3 % 4];
-        if k3 % 2 == 0 {
-            break;
-        }
-        s1 += ((f64::powi(s1.atan(), 2) + 1.0).sqrt() * a[k3 % 4].powi(3)).atan();
-        s1 = 0.5 * (s1 + v4);
-        k3 += 1;
-    }
-    (0.5 * a[1]).atan().powi(2) + s1.cos() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p118(x0: f64, x1: f64) -> f64 {
-    let v0 = x1.tanh();
-    let v1 = x1.tanh();
-    let v1 = v1 * (x0 + v1).abs();
-    let v6 = if x1 >= 0.5 || x0 <= 0.5 {
-        let t2 = x1.atan();
-        x1.atan() + t2
-    } else if x0 >= 0.0 {
-        let t3 = v1.cos().powi(2) - x1.min(0.5);
-        let t4 = x0;
-        (core::f64::consts::E * t4).sin().powi(2) + t3
-    } else {
-        let t5 = v0 * v0.max(0.5);
-        t5 + 0.3 - 3.0
-    };
-    let v1 = v1 * f64::exp((v6 + x1).tanh());
-    let mut b7 = [0.0f64; 4];
-    b7[0] += v1.atan().tanh() + f64::tanh(v6).tanh();
-    b7[0] *= (0.1 - x0).tanh().exp().cos();
-    b7[3] += v1.tanh().exp();
-    let v8 = v1 / (1.0 + x0 * x0);
-    let v11 = {
-        let t9 = 0.5 * v0.abs();
-        let t10 = x0;
-        t9 + t10
-    };
-    b7[2] + v8 + v11.tanh()
-}
-
-#[differentiate]
-fn p119(x0: f64, x1: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    if x0 >= -0.5 {
-        s0 *= 0.5 * (s0 - x0).sin();
-        let t1 = x1;
-        let t2 = s0;
-        s0 = 0.5 * (s0 + t1 + t2);
-    }
-    let v3 = x1.exp();
-    let mut s4: f64 = 1.0;
-    for i5 in 0..=0 {
-        let t6 = x0 * (x0 * x0);
-        for _ in 0..3 {
-            if x1 < -0.5 {
-                let v12 = if x1 <= -0.5 && x0 <= 0.5 {
-                    let t8 = x0 - 0.25 + 0.7;
-                    x1.powi(3).abs() + t8
-                } else if s4.hypot(x0) > 1.2 {
-                    let t9 = (s0.sin() * s0.sin() + 1.0).sqrt().abs();
-                    -x0 + t9
-                } else {
-                    let t10 = v3.tanh().exp();
-                    let t11 = t6;
-                    f64::min(x1 * t10, 0.0) + t11
-                };
-                s4 -= (x0 - 0.5).sin().powi(3);
-                s4 = 0.5 * (s4 + v12.tanh());
-            } else {
-                s4 -= (2.0 + x0.cos()).sqrt().powi(2).tanh();
-            }
-            s4 -= (x0.exp() * x0.exp() + 0.5).cbrt();
-            let t13 = (x0 * s4.sin()).cos();
-            s4 += (2.0 + x0.sin().sin()).ln();
-            let v17 = if i5 % 2 == 0 {
-                let t14 = x0;
-                (1.0 + t13 * t13).ln() / (1.0 + x1.powi(3) * x1.powi(3)) + t14
-            } else {
-                let t15 = x1;
-                let t16 = x1;
-                x1.max(i5 as f64) + t15 + t16
-            };
-            s4 = 0.5 * (s4 + v17.sin());
-        }
-        let t6 = t6 * (s4.atan().sin() * (x0 + 0.3));
-        s4 = 0.5 * (s4 + t6.atan());
-    }
-    let mut s18: f64 = 1.0;
-    let mut k20 = 0;
-    loop {
-        s18 = s18 * 0.9 + x1.sin().atan();
-        for _ in 0..=k20 {
-            let mut t22 = s18;
-            s18 -= (1.5 + f64::atan(s0).cos()).sqrt().abs();
-            let t23 = x0;
-            t22 = t22 * s4.abs().sin().sin() + v3.sin().atan() * x0.sin();
-            if k20 == 3 {
-                break;
-            }
-            s18 = 0.5 * (s18 + t22.atan() + t23);
-        }
-        k20 += 1;
-        if k20 == 4 {
-            break;
-        }
-    }
-    x0.abs() * (2.0 + x0.cos()).sqrt() + s18.sin()
-}
-
-#[differentiate]
-fn p120(w: &[f64], x0: f64, mut x1: f64) -> f64 {
-    let mut b0 = [0.0f64; 4];
-    b0[0] += b0[3];
-    b0[1] += x1.abs() * x1.tanh();
-    b0[3] += (x1 - x0) / 2.0;
-    x1 -= x1.atan() * x1.min(x1);
-    let v5 = if w[3] >= -0.5 {
-        let t1 = core::f64::consts::E * x1 / (1.0 + (x1 + x1) * (x1 + x1));
-        let t2 = x0 * w[1] + t1.atan() * t1.atan();
-        (1.5 * b0[0]).tanh() + t2
-    } else if x0 >= 0.5 {
-        let t3 = 1.5 * x1.cos();
-        let t4 = -t3 - x1;
-        b0[1].cos().sin().cos() + t4
-    } else {
-        x1
-    };
-    let mut v7 = {
-        let t6 = x0.sin() / 1.5;
-        ((t6 - v5) / (1.0 + x0 * x0 * (x0 * x0))).atan()
-    };
-    let v8 = w[1].hypot(v7).cos() / 3.0;
-    v7 += v8.cos().sin();
-    let v11 = if w[1] > 0.0 {
-        let t9 = w[2];
-        t9.powi(3) - b0[0].tanh().atan()
-    } else if w[1] <= 0.0 {
-        let t10 = v5;
-        (v7 + b0[0]).tanh().cos() + t10.atan()
-    } else {
-        x0
-    };
-    x0 + v11.sin()
-}
-
-#[differentiate]
-fn p121(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let v5 = if x2 < 0.5 {
-        let t0 = f64::hypot(x3, (1.5 + x0.cos()).sqrt());
-        let t1 = t0.tanh();
-        x1 + t1
-    } else if x2 >= -0.5 {
-        let t2 = x2.atan().exp();
-        let t3 = (x3 / 3.0).exp();
-        (1.2 * (f64::powi(t3, 2) + 1.0).sqrt()).atan() + t2
-    } else {
-        let t4 = (1.0 + x2 * x2).ln().powi(2);
-        (2.0 + x2.cos().sin()).ln() + t4
-    };
-    let mut b6 = [0.0f64; 4];
-    b6[2] += (0.8 * (v5.cos() * v5.cos() + 1.0).sqrt()).atan();
-    b6[0] *= (core::f64::consts::E * v5.min(0.5)).atan().cos();
-    let mut v9 = {
-        let t7 = x2;
-        let t8 = t7.max(x0.hypot(b6[2]));
-        f64::mul_add(b6[3], t8, x1).cos() * x0.tanh()
-    };
-    let mut s10 = (x0 * v9).exp();
-    for i11 in 1..4 {
-        for (i13, e12) in b6.iter().enumerate() {
-            if x3 <= 0.5 {
-                s10 += s10.cos();
-                s10 += x0 / (1.5 + (x0 / (1.5 + x2.cos())).cos());
-                let t14 = x1 / (1.0 + x0 * x0) - 2.0;
-                v9 = 0.5 * (v9 + t14);
-            } else {
-                let t15 = x1.sin() - 2.5;
-                v9 += x0;
-                s10 = 0.5 * (s10 + t15);
-            }
-            match i13 {
-                0 => v9 *= 0.5 * (*e12).sin(),
-                1 | 2 => {
-                    v9 *= 0.5 * f64::sin(v9.tanh() * s10.cos());
-                    if x3 < -0.5 {
-                        match i13 % 3 {
-                            0 => {
-                                s10 += s10.cos();
-                                match i13 {
-                                    0 => {
-                                        v9 *= 0.5 * (b6[3 - i13] - x3).sin();
-                                        if x3 > 0.5 {
-                                            let t16 = x2 * x2 * v9.min(s10).cos();
-                                            let v19 = {
-                                                let t17 = (*e12).cos();
-                                                let t18 = x1;
-                                                (*e12).min(b6[2]).tanh().powi(3) + t17 + t18
-                                            };
-                                            v9 -= (x0 / (1.5 + x0.cos())).sin();
-                                            v9 = 0.5 * (v9 + t16 + v19.cos());
-                                        }
-                                    }
-                                    1 | 2 => v9 = v9 * b6[3 - i13].abs().sin() + (0.3 * x0).clamp(-0.5, 0.5),
-                                    _ => {}
-                                }
-                            }
-                            1 => {
-                                v9 = v9 * v9.sin().exp().tanh() + (1.5 + x2.sin()).sqrt().exp_m1().tanh();
-                                if (1.0 + s10.sin() * s10.sin()).ln() < 0.3 {
-                                    let v20 = if x3 > 0.5 {
-                                        x0
-                                    } else if i11 == 3 {
-                                        v9.sin().atan()
-                                    } else {
-                                        b6[2]
-                                    };
-                                    v9 /= 1.0 + x0 * x0;
-                                    let t21 = (v9.sin() * v20).sin();
-                                    v9 = 0.5 * (v9 + t21);
-                                }
-                            }
-                            _ => v9 += f64::sin(((*e12 * *e12).powi(2) + 1.0).sqrt()),
-                        }
-                        v9 -= (*e12 + 1.2).cos().sin();
-                    } else {
-                        v9 = v9 * 0.5 + (x2.powi(2) - x0 / (1.0 + b6[i13] * b6[i13])).sin();
-                        v9 += (f64::hypot(b6[i11], x0) + x3).atan();
-                    }
-                }
-                _ => {
-                    v9 = v9 * 0.7 + (x2.hypot(x1) - (x1 - x0)).tanh();
-                    s10 += x2.cos();
-                }
-            }
-            s10 += s10.atan().sin();
-            let t22 = 0.5 * v9.tanh().tanh();
-            v9 /= 1.0 + *e12 * *e12;
-            s10 = 0.5 * (s10 + t22);
-        }
-        v9 += (2.0 * x2.abs()).cos();
-    }
-    f64::atan(s10 + (x1 + 0.3)) + b6[1] + v9.sin()
-}
-
-#[differentiate]
-fn p122(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0 = x0 + x2.abs();
-    if x2 < 0.5 {
-        let v2 = {
-            let t1 = f64::ln_1p(s0 / (1.0 + x2 * x2) * (s0 / (1.0 + x2 * x2)));
-            t1.min(t1).abs()
-        };
-        s0 = s0 * x1.cos() + x2 / 3.0;
-        let v4 = {
-            let t3 = v2.sin() + s0.cos().atan();
-            t3.min(x0.powi(2))
-        };
-        s0 = 0.5 * (s0 + v4);
-    } else if x2 >= -0.5 {
-        s0 += (x0 + x3).tanh();
-    } else {
-        s0 *= 0.5 * f64::exp(x2).sin().sin();
-        s0 = s0 * (x3 - 0.3).cos().cos() + s0.cos();
-    }
-    let s5: f64 = 1.0;
-    if x1 > 0.5 && x3 < 0.5 {
-        s0 += -(x0 * f64::atan(s0));
-        s0 /= 2.0 + x2.sin().sin();
-    }
-    let mut s6: f64 = 1.0;
-    for _ in 0..2 {
-        let mut t8 = s6.hypot(s5.exp());
-        t8 += s6.min(0.5).cos().atan();
-        let t8 = t8.cos() * (0.8 * f64::tanh(t8)).hypot((f64::powi(s0.atan(), 2) + 1.0).sqrt());
-        s6 += x0 * t8.max(s0).cos();
-    }
-    s6
-}
-
-#[differentiate]
-fn p123(x0: f64, mut x1: f64, mut x2: f64, x3: f64) -> f64 {
-    let mut v1 = {
-        let t0 = (x0 * x0 + 1.0).sqrt() - x2 * x1;
-        -x0 * x3.exp() + t0
-    };
-    v1 /= 2.0 + (x2 + 2.0).cos().sin();
-    if x1 <= 0.0 {
-        x1 += 0.3 * v1.atan().powi(2);
-        let mut t2 = (2.0 + x2.sin()).ln() + 1.5;
-        t2 += x0;
-        x1 = 0.5 * (x1 + t2);
-    }
-    x2 += (x1 - 2.5).atan();
-    let v3 = x2.sin().atan();
-    x1 = 0.5 * x0;
-    let v4: f64 = (x1 + x3) / 3.0;
-    let v5 = f64::max(v3, (core::f64::consts::E * v4).tanh()).max(x3.atan());
-    (x0 * x3).mul_add(x3.atan(), x0.tanh()) + v5
-}
-
-#[differentiate]
-fn p124(w: &[f64], x0: f64, x1: f64, mut x2: f64) -> f64 {
-    let mut v0 = x2;
-    if w[1] + 0.8 > 1.5 {
-        v0 += x1 - 0.7;
-    } else if x0 <= -0.5 {
-        v0 -= x1;
-    }
-    let v1 = core::f64::consts::E * f64::abs(w[3]);
-    for (e2, e3) in w.iter().zip(w.iter()) {
-        x2 += (2.5 * v0).cos().exp();
-        let t4 = -v1.abs();
-        let t4 = t4 + *e3 / (1.0 + t4 * t4);
-        x2 = x2 * 0.5 + (*e2).min(t4 - w[1]).cos();
-        x2 = x2 * w[1].powi(3).sin() + f64::powi(x2.sin(), 2) / 4.0;
-    }
-    (1.0 + x0.max(0.5) * x0.max(0.5)).ln() + x2.tanh()
-}
-
-#[differentiate]
-fn p125(x0: f64, x1: f64, x2: f64, x3: f64, a: &[f64; 4]) -> f64 {
-    let mut v3 = if a[0] < -0.5 {
-        let t0 = -x0;
-        (a[0] - a[1]).abs() + t0
-    } else {
-        let t1 = x2.abs().cos();
-        let t2 = x3;
-        x3 / 3.0 + t1 + t2
-    };
-    let mut b4 = [0.5_f64; 4];
-    b4[2] += a[0];
-    b4[1] *= f64::cos((v3.cos().tanh() + 0.1).sin());
-    v3 -= v3.atan().sin() - (1.0 + v3.cos() * v3.cos()).recip();
-    if v3.sin().atan() > 3.0 {
-        return v3;
-    }
-    let v3 = v3 + f64::exp(f64::cos(b4[3] - v3));
-    let v3 = v3.atan() * x1.min(b4[2]).hypot(a[3] * v3.atan());
-    let v8 = if x1 > 0.5 {
-        let t5 = f64::tanh(v3.sin()) / 4.0;
-        let t6 = x2;
-        f64::min(t6.tanh(), 0.5) + t5
-    } else {
-        let t7 = b4[0].powi(2);
-        f64::tanh(t7.min(0.0) * f64::exp(v3.tanh()))
-    };
-    let mut b9 = [0.5_f64, 0.0, 1.5, 1.0];
-    b9[1] += x0.atan();
-    b9[2] = x0.max(b4[2]).max(v8).sin();
-    b9[1] -= x1.sin().powi(2);
-    core::f64::consts::E * b9[1].sin().exp()
-}
-
-#[differentiate]
-fn p126(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut v2 = {
-        let t0 = x2;
-        let t1 = ((-x1).powi(2) + 1.0).sqrt();
-        x0 + t0 + t1
-    };
-    if x0 < 0.0 && x1 > 0.5 {
-        v2 = v2 * v2.cos().cos() + x1;
-    } else if x2 > 0.5 {
-        v2 = v2 * (v2 / (1.5 + x0.tanh())).sin().cos() + x0.tanh();
-        v2 = v2 * 0.5 + (f64::sin(v2.sin()) + v2.sin().tanh());
-    }
-    let mut k4 = 0;
-    loop {
-        if k4 >= 4 {
-            break;
-        }
-        for j5 in (0..1).rev() {
-            v2 *= (x1 / (1.0 + x2 * x2)).tanh();
-            v2 = v2 * (0.1 * v2.atan()).tanh().tanh() + v2.atan();
-            v2 += f64::exp(x0.max(x2)).atan();
-            let t6 = 3.0 * (j5 as f64 / 1.5);
-            let t7 = -t6;
-            v2 = 0.5 * (v2 + t7);
-        }
-        let v10 = if x2 > -0.5 {
-            let t8 = -(v2 + v2).atan();
-            x1.tanh() + t8
-        } else {
-            let t9 = (x0 + 3.0).cos().powi(3);
-            x2.clamp(-0.5, 0.5).hypot((x0 * x0 + 0.5).sqrt()) + t9
-        };
-        v2 = 0.5 * (v2 + v10.cos());
-        k4 += 1;
-    }
-    f64::sinh(f64::sin(v2.atan()))
-}
-
-#[differentiate]
-fn p127(a: [f64; 4]) -> f64 {
-    let mut s0 = a[1];
-    if -s0 < 1.1 {
-        let t1 = -(a[0] * s0);
-        s0 = 0.5 * a[1];
-        s0 = 0.5 * (s0 + t1);
-    } else {
-        s0 += (f64::cos(s0).atan() * f64::cos(s0).atan()).ln_1p();
-        s0 += f64::cos(s0).exp() + 2.0;
-    }
-    let mut s2 = s0.tanh().atan() * (s0 - 0.7).atan();
-    if s2 > 1.1 {
-        s2 = f64::atan(a[1]).cos();
-    } else {
-        s2 = s2 * (s2 * s2).cos().tanh() + a[1].sin() / (1.0 + a[3] * a[3]);
-        s2 += a[1].max(a[0]) + 0.5;
-        let t3 = s2 / (2.0 + f64::cos(s2).atan().tanh());
-        s2 = 0.5 * (s2 + t3.tanh());
-    }
-    let mut s4: f64 = 1.0;
-    for i5 in 1..5 {
-        match i5 {
-            0 => s4 -= ((a[0] * a[0] + 1.0).sqrt() / (2.0 + s0.sin())).cos(),
-            1 | 2 => {
-                if i5 == 2 {
-                    break;
-                }
-                s4 += s4.tanh().tanh();
-            }
-            _ => {
-                let t6 = a[i5 % 4];
-                s4 += a[i5 - 1];
-                s4 = 0.5 * (s4 + t6);
-            }
-        }
-        for j7 in (0..5).rev() {
-            s4 /= 1.0 + 2.0 * a[j7 % 4] * (2.0 * a[j7 % 4]);
-            match i5 % 3 {
-                0 => {
-                    let t8 = a[(i5 + j7) % 4].sin().hypot(a[i5 - 1]);
-                    s4 -= s2.sin();
-                    s4 = 0.5 * (s4 + t8);
-                }
-                1 => {
-                    match i5 {
-                        0 => s4 = s4 * 0.5 + a[3] * s4.sin() / 4.0,
-                        1 | 2 => {
-                            if j7 == 3 {
-                                s4 += f64::powi((a[i5 - 1] - s4).sin(), 3);
-                            } else if j7 % 2 == 1 {
-                                let t9 = 0.1 * (s4.atan() * a[i5 % 4]);
-                                let t10 = t9 / 1.5 / 4.0;
-                                s4 -= (1.5 + a[i5 - 1].sin()).sqrt().exp().atan();
-                                s4 = 0.5 * (s4 + t10);
-                            } else {
-                                s4 = s4 * 0.5 + (a[0] * (a[0] + a[2])).sin();
-                            }
-                            let t11 = s2;
-                            s4 = 0.5 * (s4 + t11.sin());
-                        }
-                        _ => {
-                            let t12 = -(s4 / 3.0).cos();
-                            s4 *= f64::sin(0.1 * a[2]).tanh();
-                            s4 = 0.5 * (s4 + t12);
-                        }
-                    }
-                    match i5 {
-                        0..=1 => s4 -= (a[2] - a[(i5 + j7) % 4]).cos(),
-                        _ => {
-                            s4 += (a[1] + a[0] / (2.0 + (i5 as f64).cos())).cos();
-                            s4 /= 1.0 + (2.0 + f64::cos(s2).sin()).ln() * (2.0 + f64::cos(s2).sin()).ln();
-                        }
-                    }
-                }
-                _ => {
-                    let v14 = if a[(i5 + j7) % 4].min(a[(i5 + j7) % 4]) < 1.5 {
-                        let t13 = s4;
-                        t13.cos()
-                    } else {
-                        s0.sin()
-                    };
-                    s4 *= (a[0] * a[i5 % 4]).tanh();
-                    s4 = 0.5 * (s4 + v14);
-                }
-            }
-            let t15 = (j7 as f64).abs() / (2.0 + s4.atan().powi(3).tanh());
-            s4 += (a[2] / (2.0 + s4.tanh()) - (-(i5 as f64))).cos();
-            let t15 = t15 * s4.cos();
-            s4 = 0.5 * (s4 + t15);
-        }
-    }
-    let v16 = {
-        0.3 * s2.sin() * (s4 / (1.0 + a[2] * a[2])).atan()
-    };
-    s2 -= 1.5 * a[3] * a[0].abs();
-    a[2].mul_add(s0.tanh(), a[3]).sin().exp() + s2.sin() + v16
-}
-
-#[differentiate]
-fn p128(w: &[f64; 4], x0: f64, x1: f64) -> f64 {
-    let v0 = x1 / (1.0 + x0 * x0) + x1;
-    let mut v0 = v0 + f64::exp(x0).sin().tanh();
-    if w[0] <= 0.5 {
-        v0 -= x1.sin().hypot(f64::cos(w[2]));
-        let t1 = ((x1 * x1).ln_1p() * (x1 * x1).ln_1p()).ln_1p();
-        v0 += (1.0 + w[0] * w[0]).atan2(x1).abs();
-        v0 = 0.5 * (v0 + t1);
-    } else {
-        v0 -= x1.abs().sin();
-    }
-    let v2 = v0.max(x0);
-    v0 += (-v2).atan();
-    let mut b3 = [0.0f64; 4];
-    b3[3] = b3[3].sin();
-    b3[0] -= (v2 / (2.0 + v0.cos()) - 0.8).sin();
-    b3[1] *= ((x1 + x0) / 2.0).cos();
-    v2.tanh().tanh() - x0.exp() + b3[1]
-}
-
-#[differentiate]
-fn p129(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    if -x0 > 0.25 {
-        s0 += s0.cos().exp();
-    } else {
-        let mut t1 = x1.cos();
-        t1 /= 1.0 + (t1 * t1).ln_1p() * (t1 * t1).ln_1p();
-        s0 -= (t1 * s0).cos();
-    }
-    if x1 > -0.5 && x2 < 0.0 {
-        s0 += s0.atan().atan() - 1.1;
-        let t2 = s0;
-        let t3 = x0.exp() + t2.max(x2);
-        s0 = 0.5 * (s0 + t3.sin());
-    } else {
-        s0 = s0 * x1.min(s0).sin().sin() + (2.0 + s0.sin().cos()).sqrt();
-        let v7 = if -x0 < 1.2 {
-            let t4 = x0.tanh();
-            let t5 = x2;
-            0.1 * (t4 - t4) + t5
-        } else {
-            let t6 = x2.exp();
-            t6.atan().powi(2).sin()
-        };
-        s0 /= 1.0 + x2 * x2;
-        s0 = 0.5 * (s0 + v7.tanh());
-    }
-    let s0 = s0 + x2.atan() * x0.abs();
-    let s0 = s0.cos() * (x1 * s0.cos()).atan();
-    let v8 = (1.5 + x2.sin()).sqrt();
-    let mut s9 = (v8.exp() * x0).atan();
-    for i10 in (0..3).step_by(2) {
-        let t11 = (s0.max(s9).powi(2) + 1.0).sqrt();
-        s9 += t11.tanh();
-        if i10 % 2 == 0 {
-            continue;
-        }
-        match i10 {
-            0 => {
-                s9 += (-s9).tanh();
-                match i10 {
-                    0..=1 => {
-                        if i10 % 2 == 0 {
-                            return core::f64::consts::E * v8.powi(3);
-                        }
-                        s9 += s9.atan().cos();
-                    }
-                    _ => {}
-                }
-            }
-            1 | 2 => {
-                let v15 = if x1 > 0.0 {
-                    s9.tanh().exp() + s9.sin().tanh()
-                } else if x2 > -0.5 {
-                    let t12 = 1.2 * t11.atan() * f64::cos(t11).exp();
-                    (2.0 + f64::sin(x1.powi(3))).ln() + t12.cos()
-                } else {
-                    let t13 = x2;
-                    let t14 = t11.tanh().sin() / (2.0 + x2.tanh());
-                    t14 + t13
-                };
-                s9 = s9 * t11.sin().cos().cos() + (x1 * s9.tanh()).max(x2.exp()).tanh();
-                s9 = 0.5 * (s9 + v15.sin());
-            }
-            _ => {
-                let v16 = {
-                    x1
-                };
-                s9 += ((x2 * x1).cos() * (x2 * x1).cos() + 1.0).powf(s0.mul_add(x0, s9).sin());
-                s9 = 0.5 * (s9 + v16);
-            }
-        }
-    }
-    f64::cos(s0 + x1) + s9.atan()
-}
-
-#[differentiate]
-fn p130(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0: f64 = 0.0;
-    if x3 >= 0.0 {
-        s0 *= 0.5 * (s0 * x1).sin();
-    } else if x1 < -0.5 {
-        s0 = s0 * 0.5 + (x2 - x0).sin();
-    }
-    let v1 = (2.0 + (x2 / (1.0 + x0 * x0)).sin()).sqrt();
-    let v2 = x2.powi(3) * v1.cos() - s0.sin().atan();
-    let v6 = if x3 >= 0.0 || x2 >= -0.5 {
-        let t3 = v1;
-        2.5 * x1.max(x3) + t3
-    } else if x3 >= -0.5 {
-        let t4 = x1.min(0.5);
-        (2.0 * x0).min(x2 / (1.0 + t4 * t4))
-    } else {
-        let t5 = (v2 * v2 + 0.5).sqrt();
-        ((x0 * x1).powi(2) + 1.0).sqrt() + t5
-    };
-    (x2 + v6) / (2.0 + (x2 - x3).cos())
-}
-
-#[differentiate]
-fn p131(a: &[f64; 4]) -> f64 {
-    let v3 = if a[2] <= 0.0 {
-        let t0 = (2.0 + a[1].sin()).sqrt();
-        let t1 = t0;
-        a[1] + t1
-    } else if a[0] >= -0.5 && a[3] <= 0.0 {
-        let t2 = (a[0] / 4.0).hypot(a[0]);
-        a[0].powi(2) + (1.5 + a[2].sin()).sqrt() + t2
-    } else {
-        -(a[3] - a[3])
-    };
-    let v3 = f64::cos(v3) * v3.atan();
-    let v4 = v3;
-    let mut v5 = v4.cos().min(v4.exp());
-    for i6 in 1..3 {
-        if a[i6 - 1] >= 0.0 {
-            v5 += f64::atan(a[3 - i6] - 2.0).sin();
-        }
-        let v9 = if a[i6] < -0.5 {
-            let t7 = v5.cos().atan();
-            let t8 = a[i6 - 1];
-            a[i6 - 1] + t7 + t8
-        } else {
-            f64::abs(a[i6 - 1]).exp()
-        };
-        let v9 = v9 + a[i6 % 4];
-        v5 += v9.atan();
-        v5 /= 1.0 + v3.clamp(-1.0, 1.0) * v3.clamp(-1.0, 1.0);
-    }
-    a[0].hypot(v5).cos() * (a[1] * a[1])
-}
-
-#[differentiate]
-fn p132(mut x0: f64, x1: f64, x2: f64, x3: f64, n: usize) -> f64 {
-    let mut v0 = 1.1 * (x3 * x0);
-    v0 -= x1 * x2 / (1.5 + x1.powi(3).sin());
+    s0 -= -(s0 / (1.5 + x1.sin()));
     let mut s1: f64 = 1.0;
-    for i2 in 0..1 {
-        s1 = s1 * 0.5 + (f64::tanh(s1) * f64::tanh(s1) + 1.0).sqrt();
-        x0 = x0 * 0.7 + f64::sin((v0 - x3).atan() * x0.hypot(s1));
-        s1 = (x0 * x1).tanh();
-        let t3 = x0 + x3.mul_add(s1.cos(), x3);
-        for _ in 0..n {
-            x0 += (s1.tanh().powi(2) + 1.0).sqrt().exp().cos();
-            match i2 % 3 {
-                0 => s1 += x3,
-                1 => x0 *= x1.tanh().cos(),
-                _ => {}
-            }
-        }
-        s1 = 0.5 * (s1 + t3.sin());
+    if x1 >= 0.5 {
+        s1 -= (1.5 + s0.max(0.5).cos()).sqrt();
     }
-    x2 + x0.atan() + s1.tanh()
+    let v2 = x1.exp();
+    -(s0 * s0) + s1 + v2
 }
 
 #[differentiate]
-fn p133(x0: f64, x1: f64, x2: f64, x3: f64, a: &[f64; 4]) -> f64 {
-    let v0 = x2.powi(2) + a[2].exp() - x3.sin().abs();
-    let v3 = if x2 > 0.5 {
-        x1
-    } else {
-        let t1 = f64::sqrt((x0 * v0).cos() * (x0 * v0).cos() + 0.5);
-        let t2 = t1.cos().atan();
-        x0.atan() - v0.cos().powi(2) + t2
-    };
-    let v0 = v0 + f64::abs(x3 * v0).cos();
-    let x3 = x3 - (a[1] * a[1] + 2.0).sqrt().clamp(-1.0, 1.0);
-    let v4 = x1.cos().tanh();
-    a[2] + v3.cos() + v0.cos() + x3 + v4
-}
-
-#[differentiate]
-fn p134(w: &[f64; 4]) -> f64 {
-    let mut v2 = if w[3] >= 0.0 {
-        let t0 = w[0].atan().cos();
-        t0 * (t0 + 1.1)
-    } else {
-        let t1 = w[2];
-        w[2] + 0.5 + (t1 - t1)
-    };
-    let mut k4 = 0;
-    while k4 < 4 {
-        let v6 = if w[3 - k4] > 0.0 {
-            let t5 = w[3 - k4];
-            v2.tanh().sinh() * (w[2] * v2.tanh()) + t5
-        } else {
-            (v2 + 1.5).sin()
-        };
-        for j7 in 0..w.len() {
-            if w[0] < -0.5 {
-                v2 = v2 * (w[0] + w[3 - j7]).tanh() + w[(k4 + j7) % 4];
-            }
-            if k4 > 2 {
-                return v2.sin().powi(3);
-            }
-        }
-        let t8: f64 = f64::exp(v6.sin());
-        v2 = 0.5 * (v2 + t8);
-        k4 += 1;
-    }
-    core::f64::consts::E * w[2].tanh() + v2.cos()
-}
-
-#[differentiate]
-fn p135(a: &[f64], x0: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    if x0 > 0.5 || a[1] <= 0.5 {
-        if a[0] > 0.5 {
-            s0 -= (s0 * s0 + 2.0).sqrt().sin();
-        }
-        s0 /= 2.0 + s0.cos().sin();
-        let t1 = x0.max(x0).max(x0);
-        s0 = 0.5 * (s0 + t1);
-    }
-    let mut v4 = if a[2] <= 0.0 {
-        -(s0.sin() * s0.atan())
-    } else {
-        let t2 = (x0 + s0).sin() * f64::clamp(a[1], -1.0, 1.0);
-        let t3 = a[2].exp() / (1.5 + t2.powi(2).cos());
-        t3.max(x0).sin().sin()
-    };
-    let v10 = if a[0] >= -0.5 {
-        let t5 = (a[2] - v4) * f64::mul_add(x0, s0.cos(), x0);
-        let t6 = 3.0 + x0;
-        t5.hypot(x0).tanh() + t6
-    } else if a[1] >= 0.0 {
-        let t7 = s0.abs();
-        let t8 = s0.sin().exp().tanh().exp();
-        (x0 * t8).cos().exp() + f64::atan(t7)
-    } else {
-        let t9 = (v4 - v4) * v4.max(0.0);
-        x0 + t9
-    };
-    if x0 > -0.5 && a[1] >= 0.5 {
-        v4 -= x0.tanh() / (1.0 + a[2].tanh() * a[2].tanh());
-        let t11 = (2.0 + (1.5 * x0).cos()).sqrt();
-        v4 = 0.5 * (v4 + t11);
-    } else {
-        if x0 >= -0.5 {
-            let t12 = (1.5 + f64::cos(x0.abs())).sqrt();
-            v4 += (2.0 + (1.0 + x0 * x0).ln().sin()).ln();
-            v4 = 0.5 * (v4 + t12);
-        } else if x0 <= -0.5 && a[0] < 0.0 {
-            let t13 = (1.0 + v10.sin() * v10.sin()).ln() + a[3] * v4.atan();
-            v4 -= (a[3].atan() * (t13 + 0.3)).cos();
-        }
-        if a[1] > 0.5 {
-            v4 += (v4 - x0).atan().tanh();
-            let v16 = if x0 >= 0.5 {
-                let t14 = (v4.atan() * v4.atan() + 0.5).sqrt();
-                let t15 = (2.0 + x0.powi(2).cos()).sqrt();
-                t15 * t14
-            } else {
-                x0.hypot(std::f64::consts::PI * x0)
-            };
-            v4 += (s0 - v4).min(a[1].powi(2)).cos();
-            v4 = 0.5 * (v4 + v16);
-        }
-        v4 -= (std::f64::consts::PI * (v4 - 0.1)).sin();
-    }
-    let v19 = if a[0].max(0.5) > 1.2 {
-        x0
-    } else {
-        let t17 = 1.2 * a[2] + 0.8;
-        let t18 = t17.atan().atan();
-        x0 + t18
-    };
-    let v22 = {
-        let t20 = v4.sin().cos().hypot(v19 / (1.5 + x0.sin()));
-        let t21 = 1.2 * t20.tanh() * t20.cos().powi(3);
-        (s0 + v4).cos().sinh() + t21
-    };
-    -(f64::powi(v22.cos(), 2) + 1.0).sqrt()
-}
-
-#[differentiate]
-fn p136(x0: f64, mut x1: f64) -> f64 {
-    x1 /= 2.0 + (x0 + x1).sin().sin();
-    let mut s0 = (x1 * x1).ln_1p() / (1.0 + (1.0 + x0 * x0).ln() * (1.0 + x0 * x0).ln());
-    for i1 in 0..3 {
-        let t2 = (x0 * s0.atan()).hypot(s0.cos() * s0.atan());
-        s0 = (x0.exp() + x0.hypot(x0)).cos();
-        s0 = s0 * 0.25 + t2.cos();
-        let t3 = 1.1 * (x1 - x0);
-        if i1 < 2 {
-            return (2.0 + x0.abs().sin()).sqrt();
-        }
-        s0 = 0.5 * (s0 + t3.atan());
-    }
-    let mut s4: f64 = 0.0;
-    if x0 <= -0.5 {
-        s4 -= (0.8 * x0 * (x0 * x0 + 0.5).sqrt()).cos();
-    } else if f64::atan(x0) < 0.1 {
-        s4 = s4 * (s4 * x0).tanh() + f64::sin(x0).exp();
-        s4 += x0.powi(3).tanh();
-        s4 /= 2.0 + (x0 - x0).cos().sin();
-    } else {
-        s4 = s4 * x0.cos() + x0.hypot(x0) * x0;
-        if x0 >= 0.0 {
-            s4 -= core::f64::consts::E * x0.tanh();
-        } else {
-            s4 += x0 + s0.sin() * x0;
-            let t5 = s4;
-            s4 = 0.5 * (s4 + f64::sin(t5));
-        }
-    }
-    x0 + s4.sin() + x1.sin()
-}
-
-#[differentiate]
-fn p137(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut s0 = x1.exp_m1().sin().exp();
-    for i1 in 0..2 {
-        if i1 % 2 == 0 {
-            break;
-        }
-        if s0 - s0 < 2.0 {
-            s0 = (x0 + x1).atan().sinh().tanh();
-        } else {
-            s0 *= 0.5 * (x2 * x0).sin();
-        }
-        s0 += ((s0 + x1) / (1.0 + (x0 + x1) * (x0 + x1))).atan();
-        let t2 = s0.abs() / (1.0 + i1 as f64 * x2 * (i1 as f64 * x2));
-        s0 = 0.5 * (s0 + f64::atan(t2));
-    }
-    let mut s3: f64 = 1.0;
-    if x0 > 0.5 {
-        s3 = s3 * (1.0 + s0.cos() * s0.cos()).ln().tanh() + s0.sin().cos() / (1.0 + (x2.powi(2) + 1.0).sqrt() * (x2.powi(2) + 1.0).sqrt());
-    } else if x2 < 0.5 || x0 < 0.5 {
-        let t4 = (x2 * s3).sin().exp();
-        let v7 = if x0 >= -0.5 {
-            (2.0 + (-s3).sin()).ln()
-        } else {
-            let t5 = t4;
-            let t6 = f64::exp(f64::cos(t5 / (2.0 + t5.cos())));
-            t6.min(t6) / (1.5 + (x2 - x1).cos())
-        };
-        s3 += (1.0 + x0 * x0).ln() + x0;
-        s0 = 0.5 * (s0 + v7);
-    }
-    let mut s8: f64 = 0.0;
-    for i9 in 0..5 {
-        match i9 % 3 {
-            0 => {
-                let t10 = (2.0 + s3.atan().atan().sin()).sqrt();
-                s8 = s8 * f64::sin(f64::atan(t10)) + (std::f64::consts::PI * x2 + 0.7).cos();
-            }
-            1 => {
-                if i9 >= 2 {
-                    s8 -= (x1 - x0).min(0.5);
-                } else if x2 >= 0.0 {
-                    s8 += (x0 * x0).sin();
-                }
-                let t11 = s8.tanh().cosh() - 0.8;
-                s8 = 0.5 * (s8 + t11);
-            }
-            _ => {}
-        }
-        if x2 >= -0.5 {
-            match i9 % 3 {
-                0 => {
-                    if i9 >= 1 {
-                        s8 /= 2.0 + s8.cos().sin();
-                        let v12 = match i9 {
-                            0..=1 => x0.cos() + 3.0,
-                            _ => x2.tanh() + f64::tanh(s0 + s8),
-                        };
-                        s8 = 0.5 * (s8 + v12);
-                    }
-                    s8 = s8 * (x0 + x2).sin() + (x1 / (1.0 + x0 * x0) - 3.0).atan();
-                }
-                1 => s8 = s8 * 0.5 + (x0 - x1) * x1.tanh(),
-                _ => {
-                    s8 += s8.sin();
-                    let v13 = if x1 < -0.5 || x0 <= -0.5 {
-                        (s8 - 0.3).tanh()
-                    } else {
-                        f64::tanh(s0)
-                    };
-                    s8 = 0.5 * (s8 + v13);
-                }
-            }
-            s8 += s8.sin();
-        } else if x2 <= 0.0 {
-            let t14 = x1;
-            s8 *= (s8 + t14).tanh().cos();
-        }
-        s8 -= x2 + x2;
-    }
-    s0 += s8.sin();
-    let s8 = s8.atan() * s3.tanh().cos().min(0.5);
-    (f64::powi(s8 - s3, 2) + 1.0).sqrt() + f64::cos(s0)
-}
-
-#[differentiate]
-fn p138(a: &[f64; 4]) -> f64 {
-    let v0 = a[3];
-    let v1 = v0.exp();
-    let v3 = if a[0] <= -0.5 {
-        a[1]
-    } else if a[3] >= -0.5 {
-        a[2]
-    } else {
-        let t2 = v1.sin().sin().atan();
-        f64::atan(a[3] - 0.7).cos() + t2
-    };
-    a[0].sin().powi(3) + v3.cos()
-}
-
-#[differentiate]
-fn p139(x0: f64, x1: f64, x2: f64) -> f64 {
-    let v0 = x2 - x1;
-    let mut s1 = (x0.hypot(x1) * x1.max(v0)).sin();
-    let mut k3 = 0;
-    while k3 < 1 {
-        let t4 = x0.atan().exp();
-        s1 -= f64::sqrt((x1 - v0) * (x1 - v0) + 0.5).tanh();
-        s1 *= x0.atan().tanh();
-        let t5 = t4.cos().sin() / (1.5 + s1.tanh());
-        s1 = 0.5 * (s1 + t5);
-        k3 += 1;
-    }
-    (x2 * x1).sin() + s1.sin()
-}
-
-#[differentiate]
-fn p140(mut x0: f64, x1: f64, a: &[f64], x2: f64, x3: f64) -> f64 {
-    let v0 = x0;
-    if a[1] < 0.5 {
-        x0 /= 2.0 + a[1].sin().atan().sin();
-        x0 += f64::powi(x0, 2) - 2.5;
-    } else if x3 <= 0.0 {
-        if x2 <= -0.5 {
-            x0 += (x3 * x3 + 1.0).sqrt();
-        } else {
-            x0 += f64::abs(x0).max((1.0 + v0 * v0).ln()).atan();
-            let t1 = x2.atan().cos();
-            let v3 = {
-                let t2 = x1.sin() * (t1 / (1.0 + x3 * x3));
-                (-x0).tanh() + t2
-            };
-            x0 = 0.5 * (x0 + v3.cos());
-        }
-        if x3 > 0.5 {
-            let t4 = x1.powi(2).cos().exp();
-            x0 += (1.0 + a[0].tanh() * a[0].tanh()).ln();
-            x0 = 0.5 * (x0 + t4);
-        } else if x3 <= 0.0 || x2 >= 0.5 {
-            let v6 = if x2 > 0.5 {
-                let t5 = x1.powi(3).tanh().powi(2);
-                f64::min((a[3].powi(2) + 1.0).sqrt(), a[3].atan()) + t5
-            } else {
-                x2.max(x1) / 1.5
-            };
-            let t7 = v6.tanh().atan().powi(3);
-            x0 += x1;
-            x0 = 0.5 * (x0 + t7);
-        } else {
-            x0 += (x0.hypot(a[3]) - v0.powi(3)).sin();
-            let t8 = x1;
-            let v10 = if a[3] <= -0.5 && x3 > -0.5 {
-                let t9 = (1.0 + a[1] * a[1]).ln() + x2.hypot(a[3]);
-                1.1 * t8 + t9
-            } else if x2 < 0.0 {
-                (x2 - x0).atan().exp()
-            } else {
-                x0.cos()
-            };
-            x0 = 0.5 * (x0 + v10.atan());
-        }
-        x0 /= 2.0 + (x0 / (1.0 + v0 * v0)).sin().tanh().sin();
-    } else {
-        x0 -= f64::powi(v0, 3);
-    }
-    let v11 = (a[1] - x3) / (2.0 + f64::sin(x3));
-    v11.sin().atan() + 3.0 + x0.tanh() + x0.sin()
-}
-
-#[differentiate]
-fn p141(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0 = (2.0 + (x3 * x0).sin()).ln();
-    for i1 in 0..4 {
-        s0 -= x3;
-        if x1 < 0.5 || x2 > -0.5 {
-            for _ in (0..2).rev() {
-                s0 /= 2.0 + (-s0).sin().cos().sin();
-                if x1 >= 0.5 {
-                    let t3 = x0;
-                    s0 -= x2;
-                    s0 = 0.5 * (s0 + t3);
-                } else {
-                    s0 *= 0.5 * f64::sin(s0.abs().atan());
-                }
-                let t4 = (x2 - x1).tanh().powi(2);
-                if i1 > 2 {
-                    continue;
-                }
-                s0 = 0.5 * (s0 + t4);
-            }
-            s0 = s0 * (s0.atan() * s0.cos()).sin() + x2;
-            for j5 in (0..5).rev() {
-                s0 -= (x1 + x3).atan();
-                if x1 <= 0.0 {
-                    s0 += (s0 - j5 as f64).tanh().abs();
-                }
-                if i1 % 2 == 1 {
-                    break;
-                }
-                if j5 % 2 == 1 {
-                    continue;
-                }
-            }
-        } else {
-            s0 -= x1 * x3 / (1.0 + x2.tanh() * x2.tanh());
-            let t6 = x3;
-            s0 = 0.5 * (s0 + t6);
-        }
-        let mut t7 = x0.sin().sin();
-        if i1 >= 1 {
-            continue;
-        }
-        t7 += x0;
-        s0 = 0.5 * (s0 + t7);
-    }
-    let v8 = x3 * s0.cos() * s0.max(x0).tanh();
-    x1.exp().atan().sin() + v8
-}
-
-#[differentiate]
-fn p142(x0: f64, x1: f64, w: &[f64]) -> f64 {
-    let mut s0 = x1.sin() / (1.5 + f64::cos(w[1]));
-    if x0 > 0.5 || w[1] >= -0.5 {
-        s0 -= (s0 * s0 + 0.5).sqrt();
-    } else {
-        let t1 = (w[2] / (1.0 + x1 * x1)).min((1.0 + w[2] * w[2]).ln());
-        let t1 = t1 * (t1 + t1).atan();
-        s0 += (x0 / (1.5 + x0.sin())).cos();
-        s0 = 0.5 * (s0 + t1);
-    }
-    let v4 = {
-        let t2 = x0.abs();
-        let t3 = std::f64::consts::PI * t2;
-        t3.min(s0).atan() * f64::exp(f64::cos(t3))
-    };
-    let mut s5: f64 = 0.0;
-    for (i7, e6) in w.iter().enumerate() {
-        for j8 in 0..=i7 {
-            s5 += x0;
-            s5 -= s5.hypot(w[(i7 + j8) % 4].max(v4)).tanh();
-            let t9 = s5.tanh().exp();
-            s5 = 0.5 * (s5 + t9);
-        }
-        if i7 < 3 {
-            break;
-        }
-        s5 += *e6;
-    }
-    (-s5).sin()
-}
-
-#[differentiate]
-fn p143(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let v0 = -x1;
-    let v1 = x3.abs();
-    let v2 = x2 / 2.0 * f64::cos(v0);
-    let mut s3 = x0 - 0.7 * v1;
-    if x0 < 0.5 {
-        let t4 = v0.atan();
-        let t5 = (x0 / 1.5).powi(2);
-        s3 += (-x2).hypot(x2.cos());
-        s3 = 0.5 * (s3 + t4 + t5);
-    } else {
-        s3 = s3 * 0.5 + (v2.mul_add(x0, x2) - (1.5 + x1.sin()).sqrt());
-        let t6: f64 = s3 + 1.5 - 1.5;
-        let t7 = t6.sin().sin() + 2.0;
-        s3 = 0.5 * (s3 + t7);
-    }
-    s3.tanh() * x1 + (v1 - v0)
-}
-
-#[differentiate]
-fn p144(a: [f64; 4], x0: f64) -> f64 {
-    let mut s0: f64 = 0.0;
-    for e1 in a.iter() {
-        s0 = s0 * (-s0).tanh().sin() + s0.sin();
-        let t3: f64 = s0.cos().exp();
-        s0 = 0.5 * (s0 + t3);
-        s0 += *e1;
-    }
-    let v4 = (x0.powi(2) + 1.0).sqrt();
-    let v6 = {
-        let t5 = v4;
-        a[3] / 3.0 + t5.sin()
-    };
-    x0 + s0.sin() + v6
-}
-
-#[differentiate]
-fn p145(mut x0: f64, x1: f64) -> f64 {
-    x0 += x1 * x0 - (x0 * x0 + 1.0).powf(x0.sin());
-    x0 += x1.cos() * x1.atan();
-    let v0: f64 = x0.tanh().powi(2);
-    let v1 = x1 / (1.0 + x0 * x0);
-    let x0 = x0 - v1;
-    let mut b2 = [0.0f64; 4];
-    b2[3] += (x1.tanh() + x1 * x1).atan();
-    b2[3] += -(v0 * x1);
-    b2[2] += x0.cos();
-    let mut s3 = -(b2[0] - 0.3);
-    if x1.tanh() > 0.25 {
-        s3 = s3 * x1.exp().tanh().tanh() + s3;
-        let t4 = 0.3 * (b2[2] - x1);
-        let t4 = t4.tanh() * (x1 / (1.5 + x1.cos()));
-        s3 = 0.5 * (s3 + t4);
-    } else {
-        let t5 = x1 - 2.5;
-        s3 *= b2[0].cos().tanh().tanh();
-        s3 = 0.5 * (s3 + t5);
-    }
-    let v6 = (b2[0].sin().exp() * b2[0].sin().exp() + 0.5).sqrt();
-    let v7 = s3.sin().powi(3);
-    (1.5 + (1.5 + x1.sin()).atan2(v6).sin()).atan2(-v7) + x0.sin()
-}
-
-#[differentiate]
-fn p146(x0: f64, mut x1: f64, x2: f64) -> f64 {
-    let mut v0 = x1;
-    x1 *= 0.5 * x1.sin();
-    v0 -= -(0.1 * x1);
-    let mut v3 = {
-        let t1 = v0 + x2 + x0;
-        let t2 = (-x0).atan();
-        x2.powi(3).sin() + t1.atan() + t2
-    };
-    let mut k5 = 0;
-    while k5 < 4 && v3 < 1.5 {
-        let v7 = if k5 > 2 {
-            (2.0 + (x0 * x0).sin()).recip()
-        } else {
-            let t6 = f64::atan(x2);
-            x2 + t6
-        };
-        if k5 == 2 {
-            break;
-        }
-        for _ in 0..2 {
-            let v11 = {
-                let t9 = v7.tanh().tanh().hypot(x2);
-                let t10 = (x0 - 1.1) * x2;
-                (x2 + t9).cos() + t10
-            };
-            v3 = 2.0 * x2.sin();
-            v3 = 0.5 * (v3 + v11.sin());
-        }
-        let t12 = v3.sin().exp();
-        if k5 == 3 {
-            break;
-        }
-        v3 = 0.5 * (v3 + t12);
-        k5 += 1;
-    }
-    v3 + f64::sin(x1)
-}
-
-#[differentiate]
-fn p147(a: &[f64; 4]) -> f64 {
-    let mut s0: f64 = 0.0;
-    if a[0] <= 0.0 {
-        s0 -= ((s0 / (2.0 + a[2].tanh())).powi(2) + 1.0).sqrt();
-    } else {
-        s0 += (3.0 + s0).cos().powi(3);
-    }
-    let mut b1 = [0.5_f64; 4];
-    b1[0] += (s0.cos() * s0.exp()).sin();
-    if a[2] < -0.5 || a[0] > 0.5 {
-        return (-b1[0]).tanh();
-    }
-    s0 = s0 * s0.atan().cos() + (b1[1].abs() - std::f64::consts::PI * b1[2]);
-    s0 += s0.atan().cos().atan();
-    for i2 in 0..a.len() {
-        s0 = s0 * 0.25 + ((s0 / (2.0 + s0.tanh())).tanh() + s0.sin().sin());
-        if i2 % 2 == 1 {
-            continue;
-        }
-        match i2 % 3 {
-            0 => s0 = s0 * 0.25 + a[i2],
-            1 => {
-                if i2 == 1 {
-                    return s0 + (a[3] - a[3 - i2]);
-                }
-                s0 += (2.0 + a[3 - i2].sin()).recip();
-            }
-            _ => {
-                if a[3] > -0.5 || a[i2 % 4] <= -0.5 {
-                    s0 += (2.0 + a[2].tanh().sin()).sqrt();
-                    b1[1] += s0.tanh().powi(3) + (i2 as f64).sin().powi(3);
-                }
-                s0 -= s0.cos().tanh() * (1.5 + a[i2].cos()).sqrt();
-            }
-        }
-        if i2 % 2 == 0 {
-            continue;
-        }
-        let t3 = (b1[3 - i2] + 0.1).min(s0.tanh() * a[i2 % 4]);
-        if i2 % 2 == 1 {
-            match i2 {
-                0..=1 => {
-                    let v8 = if a[i2] < -0.5 {
-                        let t4 = (-t3).tanh() * (a[i2] - 2.5);
-                        let t5 = (2.0 + t4.tanh().atan().cos()).sqrt();
-                        a[0].cos().exp() + t5
-                    } else {
-                        let t6 = f64::tanh(-(i2 as f64) - s0);
-                        let t7 = (-a[0]).powi(2);
-                        (a[i2] + t7).cos().exp() + t6
-                    };
-                    s0 /= 2.0 + f64::sin((1.0 + b1[3].tanh() * b1[3].tanh()).ln().sin());
-                    s0 = 0.5 * (s0 + v8.cos());
-                }
-                _ => {
-                    s0 = s0 * a[i2 % 4].min(a[i2]).tanh() + (s0 / 3.0).atan().cos();
-                    s0 += f64::ln(1.0 + a[i2].exp() * a[i2].exp()).sin();
-                }
-            }
-            match i2 % 3 {
-                0 => s0 += a[i2].max(s0).atan() / 2.0,
-                1 => s0 /= 2.0 + (1.1 * s0.cos()).cos().sin(),
-                _ => s0 += (a[i2] / 1.5).max(0.5),
-            }
-            let v11 = if a[3] >= -0.5 || a[1] < 0.5 {
-                b1[0].cos()
-            } else {
-                let t9 = (1.5 + a[3 - i2].sin()).sqrt();
-                let t10 = s0.min(t3).cos().tanh();
-                a[i2 % 4].min(a[2]).powi(3) + t9 + t10
-            };
-            s0 = 0.5 * (s0 + v11.cos());
-        } else {
-            let t12 = b1[i2 % 4];
-            if a[3] <= 0.0 {
-                if a[i2] > 0.5 {
-                    let t13 = a[2] + b1[1] - t3.tanh() * t12.sin();
-                    let t14 = 0.5 + a[i2].hypot(i2 as f64);
-                    s0 += (t14 - a[i2 % 4] - a[i2 % 4]).cos();
-                    s0 = 0.5 * (s0 + t13.cos());
-                } else {
-                    if i2 < 3 {
-                        s0 /= 2.0 + f64::sin(s0.cos());
-                    }
-                    let t15 = a[i2 % 4] * s0.cos() + t3;
-                    let v17 = if a[i2] <= 0.0 || a[i2 % 4] < -0.5 {
-                        a[2]
-                    } else {
-                        let t16 = t15.abs().tanh().cos();
-                        (t15.sin() * t15.sin() + 1.0).sqrt() / 1.5 + t16
-                    };
-                    s0 = 0.5 * (s0 + f64::tanh(v17));
-                }
-                let v21 = match i2 {
-                    0 => {
-                        let t18 = s0.sin().sin().max(b1[3 - i2].abs());
-                        let t19 = a[i2].abs().abs();
-                        t18.cos() + t19
-                    }
-                    1 | 2 => {
-                        let t20 = (2.0 + (s0 - a[i2]).atan().sin()).recip();
-                        (a[1] * a[3] + b1[i2].abs()).atan() + t20
-                    }
-                    _ => (s0 + b1[3 - i2]).tanh().powi(3),
-                };
-                s0 *= f64::cos(v21.sin()).cos();
-            } else if a[i2] > 0.5 {
-                s0 += f64::hypot(b1[i2] + t12, t3.cos().exp()).sin();
-            } else {
-                s0 *= (t3 + 0.25).tanh().cos();
-                let t22 = 3.0 * a[i2] + (t12 + a[2]);
-                b1[i2 % 4] = t22.cos();
-            }
-            s0 = s0 * (b1[i2] / (1.0 + b1[0] * b1[0])).tanh().tanh() + ((std::f64::consts::PI * s0).tanh() + a[3 - i2]);
-        }
-    }
-    a[1].atan() / (1.0 + (core::f64::consts::E * s0).tanh() * (core::f64::consts::E * s0).tanh()) + b1[0].sin()
-}
-
-#[differentiate]
-fn p148(w: [f64; 4]) -> f64 {
-    let mut v0 = w[0];
-    v0 -= w[2].exp().max(v0 + v0);
-    let v1 = (2.0 + (v0 * v0).cos().sin()).recip();
-    let mut s2 = (w[2] * v0).min(0.5).atan();
-    if w[2] >= 0.5 {
-        s2 += (w[0] * w[3]).cos();
-        s2 /= 1.0 + w[2] * w[2];
-    } else {
-        s2 *= f64::atan(core::f64::consts::E * s2).tanh();
-        s2 -= s2 - w[1] / (2.0 + v1.tanh());
-    }
-    let v5 = {
-        let t3 = s2.sin() * (1.5 + w[0].cos()).sqrt();
-        let t4 = (t3 / (1.0 + w[0] * w[0])).abs();
-        (1.0 + t4 * t4).ln() + w[1]
-    };
-    let v7 = if w[0] >= -0.5 {
-        let t6 = 3.0 + v1.atan();
-        t6.atan().sin().min(0.0)
-    } else {
-        v0
-    };
-    let v1 = v1 + w[1].atan().max(v7.cos().atan());
-    v0 /= 1.0 + w[0].abs() * w[0].abs();
-    let v7 = v7 + (0.25 * w[1].exp()).tanh();
-    f64::tanh(-w[1]) + v0 + v5 + v1 + v7
-}
-
-#[differentiate]
-fn p149(a: &[f64; 4], x0: f64) -> f64 {
-    let mut v3 = if x0 > 0.0 {
-        let t0 = f64::exp(f64::cbrt(a[2] * a[2] + 0.5));
-        let t1 = f64::cos(x0);
-        t0 + t1
-    } else {
-        let t2 = (a[0] + x0).max(0.5);
-        a[3] + t2
-    };
-    let v6 = if x0.min(0.5) > 0.5 {
-        f64::sin(a[3] + (v3 - 0.5))
-    } else if x0 < -0.5 {
-        let t4 = x0.abs() - (1.0 + a[0] * a[0]).atan2(x0);
-        (v3 - x0 / (2.0 + t4.sin())).atan()
-    } else {
-        let t5 = 0.25 * x0 * a[2].tanh();
-        (a[3] * t5).sin().tanh()
-    };
-    for i7 in (0..3).step_by(2) {
-        v3 *= 0.5 * (v3 + v6).tanh().sin();
-        v3 *= f64::sin(v3.max(x0)).cos();
-        v3 += a[3 - i7];
-    }
-    x0 + v3.cos()
-}
-
-#[differentiate]
-fn p150(x0: f64, a: [f64; 4], x1: f64, x2: f64, x3: f64) -> f64 {
-    let v4 = if x1 > 0.5 {
-        let t0 = x2;
-        let t1 = x3;
-        t0 + 3.0 + t1
-    } else if x0 > 0.0 {
-        let t2 = (a[3] + 2.0).sin().exp();
-        ((2.0 + x1.sin()).sqrt().powi(2) + 1.0).sqrt() + t2
-    } else {
-        let t3 = a[3].clamp(-1.0, 1.0).atan();
-        a[3] + t3
-    };
-    let mut v4 = v4.sin() * v4.sin().sin().hypot(a[1].powi(3));
-    if x0 > -0.5 {
-        return (v4 / (1.0 + v4 * v4)).abs();
-    }
-    v4 /= 1.0 + v4 * v4;
-    (-x2).abs() + v4
-}
-
-#[differentiate]
-fn p151(x0: f64, x1: f64, w: &[f64; 4], x2: f64, x3: f64) -> f64 {
-    let mut s0 = x2.powi(3).hypot(x3.tanh());
-    let mut k2 = 0;
-    while k2 < 2 && s0 < 1.5 {
-        s0 /= 1.0 + s0.sin().powi(2) * s0.sin().powi(2);
-        if k2 < 1 {
-            break;
-        }
-        s0 = s0 * (s0 - s0).atan().sin() + x1;
-        k2 += 1;
-    }
-    for i3 in (0..3).step_by(2) {
-        for j4 in 0..i3 {
-            let mut v5 = {
-                f64::exp(w[j4] / (1.0 + x0 * x0))
-            };
-            v5 -= (1.5 * w[i3 % 4].min(s0).atan()).atan();
-            s0 *= 0.5 * w[1].sin();
-            s0 = 0.5 * (s0 + v5.cos());
-        }
-        if x3.abs() > 2.5 {
-            s0 += (1.5 + (x3 * x3 + 2.0).sqrt().cos()).sqrt();
-            s0 -= (1.1 + s0).tanh().exp();
-            let t6 = x2;
-            s0 = 0.5 * (s0 + t6);
-        } else {
-            s0 += (std::f64::consts::PI * (x0 - x0)).cos();
-        }
-        if x1 <= 0.0 && w[i3 + 1] < 0.0 {
-            let v9 = if x1 <= -0.5 {
-                let t7 = 1.2 * x0;
-                0.1 * f64::sin(s0).atan() + t7
-            } else {
-                let t8 = w[i3];
-                (x0 * x0 + 0.5).cbrt() + t8
-            };
-            s0 += x2;
-            s0 = 0.5 * (s0 + f64::atan(v9));
-        } else if w[i3] >= 0.0 {
-            let v12 = {
-                let t10 = (w[i3 % 4] + x1).cos();
-                let t11 = (-w[i3]).exp();
-                -(x2 - t10) + t11
-            };
-            s0 /= 1.0 + x1 * x1;
-            s0 = 0.5 * (s0 + v12.cos());
-        }
-        s0 += x2.cos().powi(2);
-    }
-    let s0 = s0.tanh() * f64::sqrt((-x2).powi(2) + 1.0);
-    let mut s13 = (s0 * s0).ln_1p();
-    for (e14, e15) in w.iter().zip(w.iter()) {
-        if *e15 >= -0.5 {
-            break;
-        }
-        for j16 in 0..=1 {
-            let t17 = f64::sin((s13 / (2.0 + w[j16].cos())).tanh());
-            let t17 = t17 - (j16 as f64).tanh().abs();
-            s13 = w[j16].cos().powi(2);
-            let t18: f64 = t17.sin() * (x2 - 1.2);
-            s13 += f64::tanh(w[j16].exp() + (*e15 - *e15));
-            s13 = 0.5 * (s13 + t18);
-        }
-        if w[0] <= -0.5 && x3 > -0.5 {
-            if x0 > 0.5 {
-                for e19 in w.iter().copied() {
-                    s13 += (x0 * s0).atan();
-                    let mut t20 = (s0 * w[2] * (s0 * w[2])).ln_1p();
-                    t20 -= f64::abs(s13).atan() / (1.0 + x1 * w[2] * (x1 * w[2]));
-                    s13 += (*e15 + 0.8).clamp(-0.5, 0.5);
-                    s13 = 0.5 * (s13 + t20.sin());
-                    s13 += e19;
-                }
-                s13 += (x2 - x0).hypot(x0.atan()).sin();
-            } else {
-                s13 -= ((*e15).powi(3) - (*e15).powi(3)).sin();
-            }
-            let t21 = f64::atan(s13 + x0) + (w[0].powi(2) + 1.0).sqrt();
-            let t22 = ((x2 + x2) * (x2 + x2) + 1.0).sqrt();
-            s13 = 0.5 * (s13 + t21 + t22);
-        } else {
-            for j23 in 0..1 {
-                s13 /= 1.0 + s13.clamp(-0.5, 0.5) * s13.clamp(-0.5, 0.5);
-                if j23 > 1 {
-                    break;
-                }
-                if j23 >= 1 {
-                    break;
-                }
-                s13 *= 0.5 * s13.sin().sin();
-                let t24 = (*e15).exp().sin().atan();
-                s13 = 0.5 * (s13 + t24);
-            }
-            let t25 = (s0 * s0).sin().powi(2);
-            s13 += x1.tanh().cos();
-            s13 = 0.5 * (s13 + t25);
-        }
-        s13 = s13 * (*e15 * *e14).tanh() + f64::sqrt(s13.atan() * s13.atan() + 0.5).atan();
-    }
-    s13
-}
-
-#[differentiate]
-fn p152(a: &[f64; 4], x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut v2 = {
-        let t0 = a[0].atan().min(x2.clamp(0.0, 2.0));
-        let t1 = x0;
-        x1.hypot(f64::exp(x2)) + t0 + t1
-    };
-    v2 = v2 * f64::cos(f64::atan(v2 + a[0])) + (1.5 + f64::tanh(v2 / 1.5).cos()).sqrt();
-    let v3 = (a[0] / (1.5 + (v2 - v2).sin().cos())).max(v2);
-    let mut b4 = [0.5_f64; 4];
-    b4[3] += a[3].cos();
-    b4[0] = x0.powi(2).max(v3).cos();
-    let mut s5 = v3.sin();
-    for i6 in (0..2).rev() {
-        s5 += 3.0 * (x2 + s5).sin();
-        if i6 > 1 {
-            s5 = s5 * 0.25 + v2.sin().atan().abs();
-        } else if i6 < 1 {
-            s5 = s5 * 0.5 + f64::max(x0, 0.5).max(x0.exp()).tanh();
-        } else {
-            for _ in 0..a.len() {
-                b4[3] += s5.atan();
-                s5 += v2.tanh().cos().tanh();
-            }
-            for j8 in (0..1).rev() {
-                let mut v12 = if x1 <= 0.5 {
-                    (0.5 * x1).abs()
-                } else if (x2 + s5).cos() > 2.5 {
-                    let t9 = s5;
-                    x2.mul_add(x0, x0) * (1.5 + a[2].cos()).sqrt() + f64::atan(t9)
-                } else {
-                    let t10 = f64::cos(f64::atan(v2)) + 0.3;
-                    let t11 = 1.1 * a[1];
-                    t10.tanh().exp().abs() + t11
-                };
-                v12 += (2.0 * b4[i6 % 4].cos()).tanh();
-                s5 += -x1.hypot(a[j8]);
-                s5 *= f64::cos((1.0 + s5.sin() * s5.sin()).atan2(a[i6]));
-                s5 = 0.5 * (s5 + f64::atan(v12));
-            }
-            match i6 % 3 {
-                0 => {
-                    b4[3] = s5.sin();
-                    s5 += i6 as f64;
-                }
-                1 => {
-                    b4[i6] = v2.max((2.0 + f64::sin(x1)).recip()).sin();
-                    s5 += (a[i6 + 1].powi(3) * (x1 / (2.0 + s5.tanh()))).sin();
-                }
-                _ => s5 = s5 * f64::sin(s5 + s5).tanh() + (0.5 * a[1] * s5.atan().sin()).sin(),
-            }
-        }
-    }
-    x1.cos() + b4[1].atan() + s5.cos()
-}
-
-#[differentiate]
-fn p153(a: &[f64; 4], x0: f64) -> f64 {
-    let mut s0: f64 = 0.0;
-    if a[0] <= 0.5 {
-        s0 += x0.max(x0).atan();
-    } else {
-        s0 += a[1].cos().exp();
-        s0 += a[1].atan() * s0;
-        let v3 = {
-            let t1 = -s0.atan().cos();
-            let t2 = (x0 - x0) / 4.0;
-            x0 + t1 + t2
-        };
-        s0 = 0.5 * (s0 + v3.sin());
-    }
-    let v4 = -x0;
-    let mut s5: f64 = 0.0;
-    if a[1] <= -0.5 || x0 < -0.5 {
-        if x0 >= 0.5 {
-            s5 -= x0.tanh().powi(3);
-            s5 /= 1.0 + a[2].cos() * a[2].cos();
-        } else {
-            s5 = s5 * v4.atan().tanh() + a[0];
-        }
-        if x0 >= 0.0 {
-            let t6 = (a[0].cos() * a[0].cos() + 2.0).sqrt();
-            if x0 <= 0.5 {
-                s5 *= 0.5 * (t6.powi(2) + 1.0).sqrt().sin();
-                let t7 = 0.7 * a[1];
-                s5 = 0.5 * (s5 + t7);
-            } else if x0 <= 0.0 {
-                if s5 < 3.0 {
-                    let t8 = (s0.tanh() * s0.tanh()).ln_1p().sin();
-                    s5 += x0.sin() - (x0 + a[2]);
-                    s5 += (a[1] * x0 * x0.exp()).cos();
-                    s5 = 0.5 * (s5 + t8);
-                }
-                s5 += ((a[3] + 2.5) * (core::f64::consts::E * x0)).cos();
-                if x0 > 0.5 {
-                    let v11 = if x0 >= -0.5 {
-                        let t9 = (x0.atan() * x0.atan() + 2.0).sqrt();
-                        let t10 = (x0 * t9).cos().exp();
-                        ((t10 - a[3]) * (t10 - a[3]) + 0.5).cbrt()
-                    } else {
-                        s5.sin() * x0
-                    };
-                    s5 *= 0.5 * f64::tanh(x0 + s5).sin();
-                    s5 = 0.5 * (s5 + v11);
-                } else {
-                    s5 = s5 * f64::sin(x0.exp()).tanh() + v4 * s5.cos();
-                }
-            } else {
-                s5 += t6;
-                let t12 = v4;
-                let t13 = s5.sin().sin().sin();
-                s5 = 0.5 * (s5 + t12 + t13);
-            }
-            s5 = s5 * 0.7 + s5.sin().powi(2);
-        } else if a[0] < 0.5 {
-            s5 += s5.sin();
-            let v20 = if a[3] < -0.5 {
-                let t14 = s5.sin() * (s0 / (1.0 + x0 * x0)).tanh();
-                let t15 = a[3].exp() * a[1].abs();
-                (a[1].powi(2) + 1.0).sqrt().cos().powi(3) + t14 + t15
-            } else if a[2] > 0.5 {
-                let t16 = s5.cos() * s0.tanh() / (1.0 + x0.exp() * x0.exp());
-                let t17 = (t16 + 0.3).sin().exp();
-                t17 / (1.0 + t16 * t16) / (1.0 + t17.atan().powi(3) * t17.atan().powi(3))
-            } else {
-                let t18 = (a[2].exp() * a[2].exp() + 0.5).sqrt();
-                let t19 = (v4 * v4 + 2.0).sqrt() / (2.0 + x0.sin().sin());
-                a[2] + t18 + t19
-            };
-            s5 = v20.atan().powi(3).min(v20).tanh();
-        } else {
-            s5 -= (a[3] * s5.tanh()).cos();
-            let t21 = f64::abs(a[1] - s0);
-            let t22 = x0.hypot(x0) - (t21 + 2.0);
-            s5 = 0.5 * (s5 + t22.tanh());
-        }
-        let v26 = if a[0] > 0.0 {
-            f64::atan(a[3].min(s5)).cos()
-        } else if a[2] >= 0.0 {
-            let t23 = (x0 - 0.1).max(0.5);
-            let t24 = (1.0 + a[0] * a[0]).ln() * x0.tanh();
-            t23 + t24.min(a[3])
-        } else {
-            let t25 = x0;
-            x0 * x0 / (2.0 + a[2].tanh()) + t25
-        };
-        s5 = 0.5 * (s5 + v26.sin());
-    } else {
-        let t27: f64 = (x0 + s5).sin().exp();
-        s5 += t27;
-    }
-    a[2].cos().exp() + s5.sin()
-}
-
-#[differentiate]
-fn p154(a: &[f64; 4]) -> f64 {
-    let mut v0 = a[0].exp();
-    v0 += (v0.powi(2) + 1.0).sqrt().cos().powi(2);
-    let mut v1 = v0.atan().powi(3);
-    let mut s2 = a[2].mul_add(a[1], a[0]).tanh();
-    for (e3, e4) in a.iter().zip(a.iter()) {
-        s2 = s2 * 0.7 + f64::atan(s2.max(v1) / (1.0 + v0 * v0));
-        if *e3 >= 0.0 {
-            for j5 in 0..=2 {
-                let t6 = s2.cos().cos();
-                let v7 = match j5 % 3 {
-                    0 => a[1],
-                    1 => *e4 * t6 / (1.0 + a[3 - j5].powi(2) * a[3 - j5].powi(2)),
-                    _ => (-v1).sin().abs(),
-                };
-                if j5 % 2 == 1 {
-                    continue;
-                }
-                s2 = s2 * (1.5 + a[j5 + 1].sin()).atan2(v7).tanh() + 1.5 * (0.5 * v0).cos();
-            }
-            let t8 = *e4;
-            v1 = v1 * 0.9 + *e4 * a[3] * a[2].min(s2).sin();
-            s2 = 0.5 * (s2 + t8);
-        }
-    }
-    a[0] + v1.cos() + s2.cos()
-}
-
-#[differentiate]
-fn p155(x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
-    let mut v0 = (1.5 + x1.cos()).sqrt().sin();
-    if a[2] >= 0.5 {
-        v0 = v0 * 0.9 + v0;
-    } else {
-        v0 = v0 * 0.25 + (x1 - 2.0) / 2.0;
-        v0 -= (x0 - a[2]) * v0.cos().cos();
-        v0 += v0.abs().atan();
-    }
-    let mut b1 = [0.0f64; 4];
-    b1[3] *= b1[0].cos();
-    v0 + b1[3] + x2.sin()
-}
-
-#[differentiate]
-fn p156(x0: f64, x1: f64, x2: f64) -> f64 {
-    if x1 <= -0.5 && x0 < 0.5 {
-        return x2 * x2;
-    }
-    let v4 = if x0 < 0.5 {
-        let t0 = x1.atan() - (x2 + x2);
-        x0 + t0
-    } else if x0 < 0.0 {
-        let t1 = (x0 + x1).atan();
-        let t2 = t1;
-        t2.exp().cos().exp()
-    } else {
-        let t3 = x2.abs().tanh();
-        t3
-    };
-    let v5 = (v4.atan().powi(2) + 1.0).sqrt();
-    let v6 = x2.powi(2).atan();
-    let mut s7: f64 = 0.0;
-    for _ in 0..=1 {
-        s7 += ((1.0 + x2 * x2).atan2(x1) * (1.0 + x2 * x2).atan2(x1) + 0.5).cbrt();
-        if x0 < 0.0 || x1 > 0.0 {
-            s7 += v6.sin();
-        } else {
-            s7 = s7 * 0.5 + x1.powi(3).sin();
-        }
-    }
-    x1 / (1.0 + s7.tanh() * v4.tanh() * (s7.tanh() * v4.tanh())) + v5
-}
-
-#[differentiate]
-fn p157(x0: f64, x1: f64) -> f64 {
-    let v0 = (1.0 + x0 * x0).atan2(x1);
-    let mut s1: f64 = 0.0;
-    for i2 in (0..3).step_by(2) {
-        s1 = s1 * 0.9 + v0.atan();
-        let t3 = x0 / (1.5 + f64::tanh(x1)) / 1.5;
+fn p041(x0: f64, x1: f64, a: &[f64; 4], x2: f64, n: usize) -> f64 {
+    let mut v0 = x0.exp().sin().tanh() / (1.0 + x2 * x2);
+    let mut s1 = (x1 * a[1]).abs();
+    for i2 in 0..n {
         if i2 < 1 {
-            continue;
-        }
-        s1 += x1.exp().cos();
-        s1 /= 1.0 + t3.cos() * t3.cos();
-        if i2 >= 1 {
-            break;
-        }
-    }
-    let mut k5 = 0;
-    loop {
-        for j6 in 0..1 {
-            let mut t7 = x0;
-            t7 *= x0.cos().cos();
-            let v11 = if x1 > 0.0 {
-                let t8 = x1.tanh() + s1;
-                (x0 * x0 + 1.0).powf(x1.tanh()) * t7 + t8.cos()
-            } else {
-                let t9 = (j6 as f64 * s1.cos()).atan();
-                let t10 = x1 / (1.5 + t9.tanh());
-                x0 + t10
-            };
-            s1 /= 1.0 + v11 * v11;
-        }
-        let t12 = -s1.cos().cos();
-        let t12 = t12 + x0.atan() / 1.5;
-        s1 *= t12.sin().powi(3).cos();
-        let t13 = x0;
-        s1 = 0.5 * (s1 + t13);
-        k5 += 1;
-        if k5 == 2 {
-            break;
-        }
-    }
-    let mut s14: f64 = 1.0;
-    let mut k16 = 0;
-    loop {
-        s14 /= 1.0 + s14.tanh().cos() * s14.tanh().cos();
-        if (k16 as f64).hypot(x1) < 0.5 {
-            s14 *= 0.5 * (s14 / (1.5 + s1.cos())).sin().sin();
-        } else if x1 > 0.5 || x0 <= 0.5 {
-            let t17 = x1;
-            s14 += s14.tanh().cos().sin();
-            s14 = 0.5 * (s14 + t17);
-        }
-        match k16 % 3 {
-            0 => {
-                let t18 = f64::powi(x0 * s14.tanh(), 3);
-                s14 = s14 * t18.cos() + x1.min(s14.atan().powi(3)).tanh();
-            }
-            1 => {
-                match k16 % 3 {
-                    0 => {
-                        let t19: f64 = 1.2 * s14.cos().sin();
-                        s14 = ((t19 * t19 + 1.0).sqrt() + x1.min(x0)).tanh();
-                    }
-                    1 => s14 = s14 * 0.7 + s14.tanh().atan() * x0,
-                    _ => {}
-                }
-                s14 += x0;
-            }
-            _ => {
-                s14 -= ((k16 as f64).exp().powi(2) + 1.0).sqrt().tanh();
-                s14 -= (x0.powi(2) + 1.0).sqrt();
-            }
-        }
-        s14 /= 2.0 + x0.tanh().tanh().sin();
-        if k16 >= 1 {
-            break;
-        }
-        k16 += 1;
-        if k16 == 2 {
-            break;
-        }
-    }
-    x0.tanh() + s14.atan()
-}
-
-#[differentiate]
-fn p158(x0: f64, w: &[f64; 4]) -> f64 {
-    let v0 = x0;
-    let mut s1 = (2.0 + v0.sin()).ln().powi(3);
-    if w[1] > -0.5 || x0 <= -0.5 {
-        if w[2] >= 0.0 {
-            if x0 <= 0.0 {
-                let t2 = s1;
-                let t3 = (2.0 + w[3].sin()).ln().cos();
-                s1 = (v0 - 0.7) * t2.cos();
-                s1 = 0.5 * (s1 + t3);
-            } else if x0 >= -0.5 {
-                s1 += v0;
-                let t4: f64 = f64::sin(x0).abs();
-                s1 = 0.5 * (s1 + t4);
-            } else {
-                s1 /= 2.0 + s1.atan().sin();
-            }
-            s1 /= 2.0 + x0.sin().sin();
-            if x0 >= -0.5 {
-                if w[2] < -0.5 {
-                    s1 = s1 * 0.9 + (s1.cos().tanh() * s1.cos().tanh() + 0.5).cbrt();
-                } else {
-                    s1 += f64::atan(s1.max(v0) / (1.0 + s1.cos().atan() * s1.cos().atan()));
-                    s1 /= 1.0 + w[3].max(x0) * w[3].max(x0);
-                }
-                if w[3] >= 0.0 || w[2] < 0.5 {
-                    let v5 = if w[2].exp() > 0.5 {
-                        w[1].abs().atan()
-                    } else {
-                        w[0].abs() * x0.cos()
-                    };
-                    let t6 = (v0 + 0.1).atan().powi(3);
-                    s1 += (0.25 * (t6 + 0.8)).atan();
-                    s1 = 0.5 * (s1 + v5);
-                } else if w[0] >= 0.0 {
-                    s1 -= s1.atan() * (s1.sin() * x0);
-                } else {
-                    let v8 = if x0 <= 0.5 {
-                        let t7 = x0 * (v0 - x0);
-                        (w[1].powi(2) * w[2].exp()).cos() + t7
-                    } else {
-                        (2.0 + (x0 / (1.0 + s1 * s1)).sin()).sqrt()
-                    };
-                    s1 += x0.sin().atan();
-                    s1 = 0.5 * (s1 + f64::atan(v8));
-                }
-                s1 += (s1.tanh().powi(2) + 1.0).sqrt().tanh();
-            } else if w[1] < 0.0 {
-                let t9 = x0;
-                let t10 = w[2] / (1.5 + (w[1] - 2.5).cos());
-                s1 *= 0.5 * f64::sin((x0 * t10).tanh());
-                s1 = 0.5 * (s1 + t9);
-            } else {
-                s1 = s1 * v0.max(s1).tanh().sin() + v0;
-            }
-        } else if w[1] <= 0.5 {
-            if x0 < 0.5 {
-                s1 -= f64::exp(w[3] / (1.0 + x0 * x0));
-            } else if w[2] <= -0.5 {
-                let mut t11 = w[2].sin() + (s1 / (1.0 + x0 * x0)).cos();
-                s1 /= 1.0 + v0.exp() * v0.exp();
-                t11 /= 2.0 + x0.sin().sin();
-                s1 = 0.5 * (s1 + t11);
-            } else {
-                let t12 = 1.5 + x0.cos();
-                s1 /= 2.0 + s1.atan().sin();
-                s1 += s1.sin().cos() * (x0 * x0);
-                s1 = 0.5 * (s1 + t12);
-            }
-            if x0 >= 0.0 || w[3] > 0.5 {
-                let v16 = if x0 > 0.0 {
-                    let t13 = w[2] / 1.5;
-                    let t14 = (x0 * t13).max(s1.tanh().sin());
-                    x0.abs().cos() + t14
-                } else {
-                    let t15 = w[3];
-                    (t15 + w[0]) * w[2].max(s1).tanh()
-                };
-                s1 = s1 * 0.9 + w[3].atan() * f64::atan(x0);
-                s1 = 0.5 * (s1 + v16.cos());
-            }
-            s1 = s1 * x0.hypot(s1).tanh().cos() + f64::cos((0.25 * v0).sin());
+            v0 = v0 * (x1 + a[3]).cos() + a[i2];
+        } else if x0 >= 0.0 {
+            s1 *= f64::sin(v0.atan()).tanh();
         } else {
-            s1 -= s1.cos();
-            let t17 = s1;
-            s1 *= 0.5 * t17.tanh().tanh().sin();
+            s1 += (0.1 * v0.tanh()).cos();
         }
-        s1 += w[1];
-        s1 -= x0.abs() - 1.1;
-    } else {
-        if x0 < 0.8 {
-            s1 = s1 * 0.25 + s1.sin().atan() / 2.0;
-        } else {
-            s1 -= f64::min(x0, x0) + s1.sin().powi(3);
-            s1 += s1.cos().cos().min(0.5);
-            if x0 > -0.5 {
-                let t18 = w[1].atan().cos();
-                s1 /= 2.0 + x0.atan().sin();
-                s1 = 0.5 * (s1 + t18);
-            }
-        }
-        let t19 = v0;
-        s1 = 0.5 * (s1 + t19);
-    }
-    let mut v20 = (x0 + 2.5 + s1.tanh().cos()) / 1.5;
-    let mut s21: f64 = 1.0;
-    if x0 < -0.5 {
-        s21 += x0.cos() - 0.1;
-        s21 *= (x0 * w[0]).tanh();
-    } else {
-        s21 += x0.atan();
-        s21 += s21.sin().cos().abs();
-        if x0 > 0.5 {
-            let t22 = (s21 * s21 + 0.5).sqrt().tanh() * x0.max(x0);
-            s21 += x0.max(t22).abs();
-        }
-    }
-    let v23 = w[2].max(0.5);
-    v20 = v20 * 0.25 + s21.sin().sin().powi(3);
-    x0 + v20 + v23
-}
-
-#[differentiate]
-fn p159(x0: f64, x1: f64) -> f64 {
-    let v0 = (f64::exp(x0) * f64::exp(x0)).ln_1p();
-    let v0 = v0 * x1.tanh().atan();
-    let v5 = if x1 > 0.0 || x0 >= -0.5 {
-        let t1 = x1;
-        ((v0 - x0) * (x0 / (1.5 + t1.cos()))).cos()
-    } else if x0 > 0.5 {
-        let t2 = v0 / (1.0 + x0 * x0) / 1.5;
-        x1 + t2
-    } else {
-        let t3 = f64::sqrt(1.5 + (-v0).sin());
-        let t4 = t3.exp();
-        (x1 - t4).atan().powi(2)
-    };
-    let mut s6: f64 = 0.0;
-    if x0 <= 0.5 {
-        s6 += v5.cos();
-    } else if x0 >= 0.5 {
-        s6 += (x0 - s6).sin();
-    } else {
-        let t7 = f64::cos(x0.atan());
-        let v11 = if x1 <= -0.5 {
-            let t8 = x0.exp();
-            f64::powi(s6 / 4.0, 2) + t8
-        } else if x0.powi(3) > 0.3 {
-            let t9 = t7;
-            let t10 = x1;
-            (1.0 + -t9 * (-t9)).ln() + t10
-        } else {
-            s6.abs().cos()
-        };
-        s6 = f64::cos(v11.tanh()) - 2.0;
-    }
-    let mut s12: f64 = 0.0;
-    for i13 in 1..3 {
-        let v15 = if x1 >= 0.0 {
-            let t14 = s6;
-            (i13 as f64).atan() + t14
-        } else {
-            (0.25 * v0).tanh().tanh()
-        };
-        s12 = s12 * x0.tanh() + (1.0 + s12 / (1.0 + v15 * v15) * (s12 / (1.0 + v15 * v15))).ln().sin();
-    }
-    f64::powi((s12 * x1).tanh(), 3)
-}
-
-#[differentiate]
-fn p160(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut v0 = x3.min(x2);
-    let mut b1 = [0.5_f64, 0.0, 1.0, 2.0];
-    b1[3] += x1.cos().tanh();
-    v0 += (2.0 + b1[1].sin()).ln().cos();
-    let v2 = if x0 > 0.0 {
-        ((0.5 * v0).powi(2) + 1.0).sqrt().atan()
-    } else {
-        ((b1[2] + 2.5).powi(2) + 1.0).sqrt()
-    };
-    let v3 = (x3 + v2).abs();
-    let v5 = {
-        let t4 = x3;
-        v3.sin() + t4
-    };
-    let v6 = v5 + x3;
-    (x0 * v5.tanh()).max(v2.max(v2)) + v6.cos()
-}
-
-#[differentiate]
-fn p161(a: [f64; 4]) -> f64 {
-    let mut s0 = a[2];
-    for i1 in (0..5).rev() {
-        s0 += s0.tanh();
-        let t2 = std::f64::consts::PI * (a[2] - 2.0);
-        s0 /= 1.0 + t2 * t2;
-        s0 /= 1.0 + (a[3] + a[i1 % 4]) * (a[3] + a[i1 % 4]);
-    }
-    let mut s3 = a[3].max(s0).sin().exp();
-    for i4 in 0..2 {
-        if i4 % 2 == 0 {
-            break;
-        }
-        s3 = s3 * 0.7 + a[i4 + 1].powi(2).tanh().powi(3);
-        if a[2] <= 0.5 {
-            if a[3 - i4] < -0.5 {
-                s3 *= 0.5 * (a[i4 + 1] + a[i4]).sin();
-            } else if a[i4] >= -0.5 && a[3] > -0.5 {
-                s3 -= f64::tanh(a[i4] * a[2] - a[2].sin());
-            }
-            let t5 = f64::ln(1.0 + s3.tanh() * s0.atan() * (s3.tanh() * s0.atan()));
-            s3 = 0.5 * (s3 + t5);
-        } else if a[i4 + 1] <= -0.5 && a[3] >= -0.5 {
-            s3 += s3.sin().cos().tanh();
-            s3 *= s3.tanh().sin().cos();
-        } else {
-            s3 += a[i4].exp().atan().exp_m1().cos();
-        }
-        let v9 = if a[i4 + 1] > -0.5 {
-            (1.5 + s3.cos().cos()).sqrt()
-        } else if i4 < 1 {
-            let t6 = a[3 - i4] * (-s3).cos();
-            t6.powi(2).tanh().powi(2)
-        } else {
-            let t7 = (f64::powi(s0.tanh(), 2) + 1.0).sqrt().max(a[i4 % 4].sin());
-            let t8 = (a[i4] / (2.0 + t7.sin())).min(a[i4]);
-            t8 / (2.0 + a[i4 + 1].sin()) / (1.0 + (2.0 + s3.tanh().sin()).ln() * (2.0 + s3.tanh().sin()).ln())
-        };
-        s3 -= (1.0 + a[1] / 3.0 * (a[1] / 3.0)).ln();
-        s3 = 0.5 * (s3 + v9);
-    }
-    let mut s10 = (0.7 * a[2] * (0.7 * a[2]) + 0.5).sqrt();
-    for i11 in 0..=3 {
-        let v14 = if a[i11] <= 0.5 {
-            a[i11]
-        } else {
-            let t12 = f64::sin(a[3].min(s10)) * (a[1] - s3).cos();
-            let t13 = a[i11];
-            (i11 as f64).tanh().exp() / (1.0 + t12.exp() * t12.exp()) + t13
-        };
-        s10 /= 1.0 + (1.0 + a[i11] * a[i11]).ln() * (1.0 + a[i11] * a[i11]).ln();
-        s10 = 0.5 * (s10 + v14.atan());
-    }
-    let v15 = a[1].cos();
-    s10.sin().exp().cos().exp() + v15
-}
-
-#[differentiate]
-fn p162(a: &[f64; 4]) -> f64 {
-    let mut b0 = [0.5_f64; 4];
-    b0[2] *= (-b0[1].atan()).cos();
-    b0[3] *= a[3].powi(3).atan().tanh();
-    let v1 = a[2] / (2.0 + a[1].cos()) / 2.0;
-    let mut s2: f64 = 0.0;
-    for i3 in 0..4 {
-        if i3 % 2 == 1 {
-            let v7 = if a[0] > -0.5 || a[3] < 0.5 {
-                let t4 = (a[i3] + a[3]) * a[3 - i3].abs();
-                (0.5 * b0[i3]).atan() + t4
-            } else {
-                let t5 = a[3] * a[i3] / 3.0;
-                let t6 = b0[i3];
-                (a[i3 % 4] / (1.5 + a[i3].tanh())).cos().exp() + t5 + t6
-            };
-            s2 += a[i3 % 4] - s2.sin().tanh();
-            s2 = 0.5 * (s2 + v7.tanh());
-        } else if a[3 - i3] > 0.0 || a[i3 % 4] <= 0.0 {
-            s2 += a[3 - i3];
-            if a[3 - i3] > 0.5 && a[0] >= -0.5 {
-                s2 /= 2.0 + (i3 as f64 * a[0]).sin().sin();
-                b0[i3] = ((a[i3 % 4] - a[i3]) / (2.0 + (i3 as f64 * i3 as f64).ln_1p().sin())).tanh();
-            } else {
-                s2 += -(s2.cos() * a[3 - i3]);
-                for j8 in 1..2 {
-                    s2 -= i3 as f64;
-                    s2 += f64::sin(a[j8] * a[3 - j8] / (2.0 + (b0[3 - i3] * i3 as f64).sin()));
-                    s2 += (a[0] * a[(i3 + j8) % 4]).hypot(a[i3].mul_add(i3 as f64, a[j8])).tanh();
-                    let t9: f64 = v1.tanh() / 3.0;
-                    s2 = 0.5 * (s2 + t9);
-                }
-                s2 -= (s2 / (1.0 + a[2] * a[2])).atan().powi(2);
-            }
-            let t10 = a[i3 % 4];
-            s2 = 0.5 * (s2 + t10);
-        } else {
-            s2 = s2 * f64::cos((s2 / 1.5).tanh()) + (1.0 + a[2].tanh() * a[2].tanh()).ln();
-        }
-        let t11 = i3 as f64;
-        s2 += f64::abs(s2.cos().sin());
-        let t11 = t11 + (b0[1].atan() + i3 as f64 * t11).tanh();
-        b0[i3] -= b0[i3 % 4].max(0.0).clamp(-0.5, 0.5);
-        s2 = 0.5 * (s2 + t11);
-    }
-    let v12 = a[3];
-    let v15 = if a[1] <= 0.0 {
-        let t13 = f64::cos((s2.atan().powi(2) + 1.0).sqrt());
-        a[1] + t13
-    } else {
-        let t14 = 0.25 * (a[2] / (1.0 + b0[1] * b0[1]));
-        a[1] * a[3] - 0.8 + t14
-    };
-    f64::cosh((s2.sin().powi(2) + 1.0).sqrt()) + v12 + v15.cos()
-}
-
-#[differentiate]
-fn p163(x0: f64, x1: f64) -> f64 {
-    if x0 >= -0.5 {
-        return f64::sqrt(x1 * x1 + 0.5).tanh().powi(3);
-    }
-    let mut b0 = [0.5_f64; 4];
-    b0[2] = 2.5 * x0.cos();
-    b0[2] -= (1.0 + b0[0] / (1.5 + b0[1].sin()) * (b0[0] / (1.5 + b0[1].sin()))).ln().tanh();
-    let v1 = x0.sin();
-    let v2 = v1 / 3.0 * v1.max(b0[2]);
-    let v3 = 1.2 * (x1 * v2 * b0[0]).tanh();
-    x1.exp().tanh().atan() + v3
-}
-
-#[differentiate]
-fn p164(x0: f64, n: usize, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    let mut k2 = 0;
-    loop {
-        if k2 >= 4 {
-            break;
-        }
-        let t3 = (a[k2 % 4].hypot(a[2]).tanh() * a[k2 % 4].hypot(a[2]).tanh() + 1.0).powf((0.25 * s0.cos()).tanh());
-        s0 = s0 * f64::powi(t3, 3).tanh().tanh() + s0.hypot(t3).tanh() * x1.atan();
-        k2 += 1;
-    }
-    let mut s4 = (s0.tanh().powi(2) + 1.0).sqrt();
-    for e5 in a.iter() {
-        let t6 = s4.atan().sinh() * (x2 - x0);
-        let t7: f64 = -x0.cos();
-        s4 /= 1.0 + t6.cos().exp() * t6.cos().exp();
-        s0 = 0.5 * (s0 + t7);
-        s4 += *e5;
-    }
-    let mut s8 = f64::cos(x0).atan();
-    for i9 in 0..2 {
-        let t10 = f64::atan(f64::powi(s0.cos(), 3));
-        s8 += (s8.abs() * (x1 - a[i9])).cos();
-        s8 = 0.5 * (s8 + t10);
-    }
-    let v13 = {
-        let t11 = 3.0 * a[1].sin();
-        let t12 = s8.cos().sin().cos();
-        t12.clamp(0.0, 2.0) * (1.1 * t11).cos()
-    };
-    let v14: f64 = f64::tanh(a[1] - x2 - x2.max(0.5)).sin();
-    (2.0 + a[2].powi(2).sin()).ln() + s4.atan() + v13 + v14 + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p165(w: [f64; 4]) -> f64 {
-    let mut b0 = [0.0_f64; 4];
-    b0[3] -= b0[2];
-    let mut v1 = core::f64::consts::E * w[3] / 4.0;
-    v1 = v1 * v1.cos().exp().sin() + v1;
-    let mut v4 = {
-        let t2 = (b0[3] / 3.0).exp();
-        let t3 = f64::sin(w[0] / (2.0 + w[2].sin()));
-        w[0].exp().cos().tanh() + t2 + t3
-    };
-    let mut v5 = v4.cos().tanh().tanh();
-    v4 += (v5 * b0[0]).tanh();
-    v5 *= (b0[3] * v4.sin()).tanh();
-    let v9 = if w[2] <= 0.0 && w[1] > 0.5 {
-        let t6 = w[1] * w[0] * v5;
-        f64::sin(w[1]) * b0[3] + t6
-    } else {
-        let t7 = w[3].sin().powi(2);
-        let t8 = f64::powi(t7, 3).abs();
-        2.5 * b0[1] + t8
-    };
-    let v10 = w[0].exp() - v1.atan().powi(3);
-    0.8 + w[3] + v9.sin() + f64::cos(v10)
-}
-
-#[differentiate]
-fn p166(x0: f64, x1: f64, mut x2: f64, x3: f64) -> f64 {
-    let mut k1 = 0;
-    while k1 < 2 && x2 < 1.5 {
-        for j2 in 0..3 {
-            x2 += (0.5 * (x2.tanh().powi(2) + 1.0).sqrt()).cos();
-            if j2 % 2 == 0 {
-                continue;
-            }
-            let t3 = (1.0 + x2.sin() * x2.sin()).ln().sin();
-            if x3 <= -0.5 {
-                let t4 = (-t3).abs();
-                x2 = x2 * 0.9 + 2.5 * x3.cos();
-                x2 = 0.5 * (x2 + t4);
-            }
-        }
-        let t5: f64 = x0 * x2.sin() * (x2 / 3.0).cos();
-        x2 = 0.5 * (x2 + t5);
-        k1 += 1;
-    }
-    let mut s6: f64 = 1.0;
-    for i7 in 0..1 {
-        if x1 >= 0.0 {
-            s6 = s6 * x1.powi(2).cos() + x2.cos().exp().abs();
-        } else {
-            s6 += (s6 + s6 + 0.1).sin();
-            s6 += (s6.min(0.5) / 3.0).sin();
-        }
-        s6 += (1.5 + (core::f64::consts::E * x0).sin()).sqrt();
-        s6 -= x1.exp().cos();
-        let t8 = (i7 as f64).abs().cos();
-        if i7 % 2 == 0 {
-            break;
-        }
-        s6 = 0.5 * (s6 + t8);
-    }
-    let x2 = x2.cos() * (1.5 * x3);
-    let v9 = x0;
-    (v9 / (1.0 + s6 * s6)).abs() + x2 + x2.sin()
-}
-
-#[differentiate]
-fn p167(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut b0 = [0.5_f64; 4];
-    b0[0] -= (x3 / (1.5 + x3.cos()) + b0[1].hypot(b0[2])).tanh();
-    let mut b1 = [0.0_f64; 4];
-    b1[3] += x3.exp().cos().atan();
-    b1[2] += (b1[0].clamp(-0.5, 0.5) / (2.0 + x3.tanh())).cos();
-    let mut s2: f64 = 0.0;
-    if x3 >= 0.5 || x1 <= 0.5 {
-        s2 += x0;
-    } else if x2 < -0.5 && x3 > -0.5 {
-        s2 += b1[2].min(0.5);
-        s2 = s2 * (x1 * x2).tanh() + (s2 * x3).abs();
-    } else {
-        s2 += (1.5 + f64::sin(s2.atan() * x2)).atan2(b1[3] - x2);
-    }
-    let mut v3 = x3;
-    let mut s4 = f64::cos(b1[1]);
-    for i5 in 0..1 {
-        if x0 >= 0.5 {
-            s4 *= 0.5 * s2.atan().atan().sin();
-        } else {
-            s4 += b0[3 - i5];
-        }
-        let t6 = f64::atan(x0);
-        v3 = 0.5 * (v3 + t6);
-    }
-    v3 + b0[2] + b1[2] + s4
-}
-
-#[differentiate]
-fn p168(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut v0 = (x2 * x2 + 1.0).sqrt().atan();
-    let v1 = {
-        x0 * x3
-    };
-    let mut b2 = [0.0f64; 4];
-    b2[3] -= x1;
-    b2[0] = v1 / (1.0 + x2 / (1.5 + x2.sin()) * (x2 / (1.5 + x2.sin())));
-    v0 *= (x1 * x1).tanh();
-    let mut b3 = [0.0_f64; 4];
-    b3[2] += v0.sin().exp();
-    let mut s4: f64 = 0.0;
-    if x1 <= 0.0 && x2 >= 0.5 {
-        s4 /= 2.0 + s4.min(x3).atan().sin();
-    }
-    let v1 = v1 - s4.min(0.5);
-    let v7 = if x0 >= 0.0 {
-        (x2 - x3) / (1.0 + (2.0 + b3[1].sin()).recip() * (2.0 + b3[1].sin()).recip())
-    } else {
-        let t5 = x2 * x3 + x3;
-        let t6 = x1;
-        t6.atan() / (1.0 + b2[1] * v1 * (b2[1] * v1)) + t5
-    };
-    v1 + v7.sin()
-}
-
-#[differentiate]
-fn p169(a: [f64; 4]) -> f64 {
-    let mut s0: f64 = 0.0;
-    for i1 in (0..2).rev() {
-        let t2 = a[3].powi(3) * (a[i1] - s0);
-        let t2 = t2.cos() * a[i1].abs().atan();
-        if i1 % 2 == 1 {
-            continue;
-        }
-        s0 -= t2.abs();
-    }
-    let s0 = s0 + s0.tanh().atan();
-    a[1] + s0.sin()
-}
-
-#[differentiate]
-fn p170(a: &[f64; 4], x0: f64, x1: f64, x2: f64) -> f64 {
-    let v1 = {
-        let t0 = (1.5 + x2.sin()).sqrt();
-        0.8 * t0.atan()
-    };
-    let v2 = if a[2].hypot(x1) < 0.1 {
-        v1
-    } else {
-        f64::abs(x0).cos()
-    };
-    let mut b3 = [0.0f64; 4];
-    b3[3] += x2.atan() - b3[0];
-    b3[2] -= f64::sin((b3[0].powi(2) + 1.0).sqrt() + 1.2 * x1);
-    b3[0].sin().powi(3) - (x2 - a[1]) + v2
-}
-
-#[differentiate]
-fn p171(x0: f64, w: &[f64; 4], n: usize) -> f64 {
-    let mut s0: f64 = 0.0;
-    for e1 in w.iter() {
-        s0 *= s0.atan().sin().tanh();
-        let t2 = (*e1).cos();
-        let t3 = x0.abs() / (1.5 + t2.cos());
-        s0 = 0.5 * (s0 + t3);
-    }
-    let v4 = s0.sin().exp() * w[0].powi(3);
-    f64::sin(s0).exp() + v4.sin() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p172(a: &[f64], x0: f64) -> f64 {
-    let mut s0: f64 = 0.0;
-    let mut k2 = 0;
-    while k2 < 1 {
-        let t3 = x0;
-        for j4 in (0..1).rev() {
-            s0 *= 0.5 * x0.sin();
-            s0 /= 1.0 + a[j4] * a[j4];
-            if x0 >= 0.5 {
-                let t5 = f64::exp(t3) * (a[0] * a[0] + 0.5).sqrt();
-                s0 += a[k2] * x0 * a[0].tanh();
-                s0 = 0.5 * (s0 + t5.sin());
-            } else {
-                let t6 = a[j4 + 1].exp().tanh().powi(2);
-                s0 /= 2.0 + (a[j4] * a[j4 + 1]).tanh().sin();
-                s0 = 0.5 * (s0 + t6);
-            }
-            if j4 < 1 {
-                return a[3 - j4] / (2.0 + a[j4 % 4].sin()) * t3.sin();
-            }
-            s0 += (s0 - 3.0).atan() * s0.min(t3).atan();
-        }
-        let t3 = t3 + x0;
-        s0 = 0.5 * (s0 + t3);
-        k2 += 1;
-    }
-    let mut s7 = x0.exp() / (1.0 + s0.cos().exp() * s0.cos().exp());
-    if a[2] < 0.0 && x0 > 0.0 {
-        s7 -= x0;
-    }
-    (s0 / (2.0 + x0.tanh())).tanh() - s7.atan().sin()
-}
-
-#[differentiate]
-fn p173(w: &[f64], mut x0: f64, x1: f64) -> f64 {
-    let mut v2 = {
-        let t0 = x0.cos();
-        let t1 = x0.powi(3).hypot(t0.cos());
-        0.5 * (w[3] / 1.5) + t1
-    };
-    let mut v4 = if x1 / (1.0 + w[3] * w[3]) > 0.5 {
-        let t3 = (x1 - w[0]) / (1.0 + v2 / (1.0 + v2 * v2) * (v2 / (1.0 + v2 * v2)));
-        (1.5 + (x1 / (2.0 + v2.cos())).sin()).atan2(t3 - 1.1)
-    } else if w[2] < 0.0 {
-        f64::abs(x0).powi(3)
-    } else {
-        (w[0] + v2).cos().powi(3)
-    };
-    v4 += w[2] + x1.sin();
-    let v5 = 1.1 * v4;
-    let v5 = v5 + v5.tanh();
-    x0 += x0 * x0.exp();
-    v2 /= 2.0 + (x0 / 4.0).atan().sin();
-    (1.5 * v2.tanh() + v5 / (2.0 + w[3].tanh())).sin()
-}
-
-#[differentiate]
-fn p174(a: &[f64]) -> f64 {
-    let mut b0 = [0.5_f64; 4];
-    b0[1] *= a[0].cos().powi(2).cos();
-    b0[1] = a[1];
-    let mut s1: f64 = 0.0;
-    for i2 in (0..3).step_by(2) {
-        s1 += (2.5 * a[i2]).sin().sin();
-        for j3 in 0..a.len() {
-            let v6 = if a[j3] >= -0.5 {
-                let t4 = (0.8 * b0[2]).clamp(-1.0, 1.0);
-                0.7 * b0[i2 % 4] * (2.0 + s1.tanh().sin()).recip() + t4
-            } else {
-                let t5 = a[i2 + 1].sin().atan();
-                b0[j3 % 4].cos() * (std::f64::consts::PI * t5)
-            };
-            let t7 = b0[i2] + v6.cos() * f64::tanh(v6);
-            b0[3] -= (3.0 * i2 as f64 - t7 * a[3]).tanh();
-            s1 += (f64::tanh(v6) * t7 * a[0].exp()).cos();
-        }
-        let t8: f64 = 3.0 * a[i2 % 4];
-        s1 = 0.5 * (s1 + t8);
-    }
-    let mut s9: f64 = 0.0;
-    for (e10, e11) in a.iter().zip(a.iter()) {
-        for e12 in b0.iter().copied() {
-            s9 += -(core::f64::consts::E * s1).tanh();
-            let t13: f64 = a[1].cos();
-            s9 *= 0.5 * e12.hypot(a[3]).cos().sin();
-            s9 += (core::f64::consts::E * t13.cos()).cos();
-            let t14 = a[3] * f64::hypot(t13, a[0]);
-            s9 = 0.5 * (s9 + t14);
-        }
-        for j15 in (0..3).step_by(2) {
-            let v17 = if j15 < 2 {
-                a[3 - j15].sin() + j15 as f64
-            } else {
-                let t16 = a[j15 % 4];
-                (a[3] / (2.0 + s9.sin())).atan() + t16
-            };
-            if j15 >= 2 {
-                continue;
-            }
-            b0[j15 + 1] += -v17.atan().tanh();
-            s9 /= 1.0 + b0[3 - j15].atan().sin() * b0[3 - j15].atan().sin();
-        }
-        s9 += *e10;
-        s9 += *e11;
-    }
-    let v18: f64 = a[3];
-    b0[2] / (1.0 + (s9 / (2.0 + v18.tanh())).cos() * (s9 / (2.0 + v18.tanh())).cos())
-}
-
-#[differentiate]
-fn p175(a: &[f64; 4]) -> f64 {
-    let mut b0 = [0.5_f64, 0.25, 0.0, 0.25];
-    b0[2] += a[3];
-    b0[0] *= (0.7 - a[3]).min(b0[1].tanh()).atan().tanh();
-    let mut v1 = (1.0 + a[0] * a[0]).ln() - 0.5;
-    v1 += (b0[3] * b0[3] + 2.0).sqrt().atan().atan();
-    v1 *= f64::tanh(a[2].tanh());
-    let mut s2 = f64::hypot(v1.tanh().sin(), a[1] / (2.0 + a[0].sin()));
-    if a[1] > 0.0 {
-        s2 -= s2;
-        s2 -= (s2.sin().cos().powi(2) + 1.0).sqrt();
-        s2 -= f64::min(s2.cos().powi(3), 0.5);
-    } else if a[0] <= -0.5 {
-        s2 -= 0.1 * v1.sin().atan();
-    } else {
-        s2 -= (1.0 + (a[3] - a[2]) * (a[3] - a[2])).ln();
-        let t3 = s2.min(0.5).cos().cos();
-        s2 = 0.5 * (s2 + t3);
-    }
-    let v4 = (f64::cos(s2.hypot(a[3])) * f64::cos(s2.hypot(a[3])) + 0.5).sqrt();
-    let v5 = 2.5 * v4 / (1.0 + (2.0 + a[2].sin()).ln() * (2.0 + a[2].sin()).ln());
-    f64::exp(v5.cos()).abs() + b0[2]
-}
-
-#[differentiate]
-fn p176(x0: f64, n: usize, x1: f64, x2: f64) -> f64 {
-    let mut s0 = std::f64::consts::PI * x0 + 0.3;
-    for i1 in 0..4 {
-        let t2 = (2.0 + s0.cos().sin()).sqrt().tanh();
-        if i1 == 1 {
-            continue;
-        }
-        let v5 = match i1 % 3 {
-            0 => (s0 / 3.0 / (1.0 + t2.powi(3) * t2.powi(3))).tanh(),
-            1 => -(x1 * x2),
-            _ => {
-                let t3 = t2.exp();
-                let t4 = std::f64::consts::PI * x1 / (1.5 + t3.max(t2).tanh());
-                (x2 * t2).atan() + t4.tanh()
-            }
-        };
-        s0 += ((x0 - x1) * (x2 + x0)).atan();
-        s0 = 0.5 * (s0 + v5.sin());
-    }
-    for i6 in 0..4 {
-        let mut t7 = (f64::sqrt(s0.sin().powi(2) + 1.0) * f64::sqrt(s0.sin().powi(2) + 1.0) + 0.5).cbrt();
-        t7 -= (s0 + x2.min(0.5)).cos();
-        if i6 >= 3 {
-            continue;
-        }
-        s0 = s0 * (t7 / 3.0).atan().cos() + x1.sin() * s0.atan();
-    }
-    (x2 / (2.0 + x1.cos())).atan() + s0.atan() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p177(a: &[f64]) -> f64 {
-    let v0: f64 = (a[1] / (2.0 + a[1].cos())).abs() + 3.0;
-    let mut s1 = (a[1] * a[1]).ln_1p().sin();
-    if a[2].powi(3) < 0.5 {
-        s1 += (s1.powi(2) + 1.0).sqrt().exp();
-        s1 *= 0.5 * v0.atan().sin();
-        s1 += f64::cos(a[2] - a[3]);
-    }
-    let mut s2 = f64::exp(v0.tanh()) - a[2];
-    if a[1] <= 0.0 || a[2] >= 0.5 {
-        s2 += a[2].abs() - (a[2] + s2);
-    } else {
-        let v4 = if a[2] <= 0.0 {
-            let t3 = a[1].tanh().exp();
-            (a[2] + a[2]).atan() + t3
-        } else if f64::sin(s2.sin()) < 2.5 {
-            a[1]
-        } else {
-            a[0]
-        };
-        s2 += s1.cos().powi(2).sin();
-        s2 = 0.5 * (s2 + v4.sin());
-    }
-    let mut s5: f64 = 1.0;
-    for i6 in (0..6).step_by(2) {
-        let mut v9 = if i6 == 5 {
-            let t7 = s5 - a[i6 % 4].atan();
-            s5.atan() + t7.sin()
-        } else {
-            let t8 = f64::exp(v0.cos()) * a[i6 % 4].exp();
-            -(2.0 * t8.cos())
-        };
-        match i6 % 3 {
-            0 => {
-                s5 = s5 * 0.7 + (-(a[2] - 1.2)).atan();
-                if a[i6 % 4] <= 0.0 {
-                    if a[i6 % 4] < -0.5 {
-                        s5 += s2.cos().sin();
-                        for j10 in 0..i6 {
-                            if j10 % 2 == 1 {
-                                break;
-                            }
-                            let t11 = f64::tanh(i6 as f64 + v9) * (s5 + s2).sin();
-                            let v12 = match i6 {
-                                0..=1 => v9.hypot(a[j10 % 4].abs()).cos(),
-                                _ => ((1.0 + a[i6 % 4] * a[i6 % 4]).ln() * (1.0 + a[i6 % 4] * a[i6 % 4]).ln()).ln_1p(),
-                            };
-                            s5 += (a[i6 % 4] * (t11 + 0.1)).atan();
-                            let t11 = t11 - a[j10 % 4].atan();
-                            s5 = 0.5 * (s5 + v12 + t11);
-                        }
-                    } else {
-                        if a[2] < -0.5 {
-                            let t13 = s1;
-                            s5 += (0.8 * (a[i6 % 4] - 0.7)).tanh();
-                            s5 = 0.5 * (s5 + t13.tanh());
-                        } else if a[i6 % 4] + 0.5 > 0.3 {
-                            s5 += a[i6 % 4] * (1.0 + a[i6 % 4] * a[i6 % 4]).ln();
-                            s5 += (a[i6 % 4].exp() - (1.5 + f64::sin(f64::tanh(s5))).sqrt()).tanh();
-                        } else {
-                            s5 /= 1.0 + a[i6 % 4].abs() * a[i6 % 4].abs();
-                        }
-                        if a[2] < 0.0 && a[i6 % 4] < 0.0 {
-                            let t14 = (a[i6 % 4] - s2).sin().sin();
-                            s5 += a[i6 % 4];
-                            s5 = 0.5 * (s5 + t14);
-                        } else {
-                            s5 += (s5.tanh() * a[i6 % 4] - (v9.atan().powi(2) + 1.0).sqrt()).cos();
-                        }
-                    }
-                    if a[i6 % 4] < 0.5 {
-                        s5 /= 1.0 + (s5 + 0.1).tanh() * (s5 + 0.1).tanh();
-                        if a[i6 % 4] <= 0.0 {
-                            s5 += s2.cos();
-                        } else if a[i6 % 4] <= -0.5 {
-                            s5 += (v0 * f64::sin(s1)).atan().cos();
-                        } else {
-                            for j15 in (0..3).rev() {
-                                let v17 = {
-                                    let t16 = i6 as f64 + 1.1;
-                                    f64::powf((t16 + 0.1).sin() * (t16 + 0.1).sin() + 1.0, a[0].exp().atan())
-                                };
-                                s5 -= a[j15];
-                                s5 /= 1.0 + a[0].min(0.0) * a[0].min(0.0);
-                                match i6 {
-                                    0..=1 => s5 += (v17 / (1.0 + a[j15 + 1] * a[j15 + 1])).cos(),
-                                    _ => s5 *= 0.5 * a[i6 % 4].sin(),
-                                }
-                            }
-                            match i6 {
-                                0..=1 => s5 += a[i6 % 4],
-                                _ => s5 -= f64::atan(a[i6 % 4].abs() + 2.5),
-                            }
-                        }
-                        s5 -= v0.max(s5).atan().abs();
-                    }
-                    let t18 = (s5 / 3.0).cos() - v0.hypot(a[3]);
-                    s5 = 0.5 * (s5 + t18.atan());
-                } else {
-                    let t19 = (s1.sin() * s1.sin()).ln_1p().powi(3);
-                    s5 += f64::tanh(s1.cos() * a[i6 % 4]);
-                    s5 = 0.5 * (s5 + t19);
-                }
-            }
-            1 => {
-                s5 /= 1.0 + (s5 - s2).cos() * (s5 - s2).cos();
-                if a[0] <= -0.5 {
-                    s5 -= f64::min(s5.atan().tanh(), (1.5 + a[1].sin()).atan2(a[2])).tanh();
-                    s5 *= a[i6 % 4].powi(2).cos();
-                } else {
-                    s5 = s5 * 0.5 + a[3];
-                }
-            }
-            _ => {}
-        }
-        for j20 in 0..a.len() {
-            if j20 == 1 {
-                break;
-            }
-            if i6 < 3 {
-                return f64::sqrt(v0.atan().tanh() * v0.atan().tanh() + 1.0);
-            }
-            match j20 % 3 {
-                0 => s5 += a[(i6 + j20) % 4],
-                1 => {
-                    s5 -= (s5 - a[2]).tanh().powi(2);
-                    s5 *= s5.atan().cos();
-                }
-                _ => s5 /= 2.0 + s5.sin().sin(),
-            }
-            if i6 == 3 {
-                s5 /= 1.0 + (j20 as f64).atan() * (j20 as f64).atan();
-                s5 -= (a[j20] + 0.7).sin();
-            } else {
-                s5 *= f64::cos(f64::min(v0, a[3 - j20]).tanh());
-                s5 *= f64::atan(s5).atan().tanh();
-                let t21 = a[(i6 + j20) % 4].hypot(s5).atan().abs();
-                s5 = 0.5 * (s5 + t21);
-            }
-            if j20 == i6 {
-                return s5.atan() * a[0] * a[i6 % 4].abs();
-            }
-            s5 += v0.atan();
-        }
-        v9 -= a[0] / 3.0 - a[i6 % 4];
-        for e22 in a.iter() {
-            s5 += (f64::cos(s5) * (0.1 * *e22)).sin();
-            let t23 = (*e22 - s5).cos() - 0.5;
-            s5 = 0.5 * (s5 + t23);
-        }
-        for e24 in a.iter() {
-            s5 *= f64::tanh((a[1] + 0.1).tanh());
-            if i6 >= 4 {
-                return a[i6 % 4];
-            }
-            s5 -= (1.0 + (i6 as f64).sin().sin() * (i6 as f64).sin().sin()).ln();
-            s5 += *e24;
-        }
-        s5 = 0.5 * (s5 + v9.cos());
-    }
-    s5
-}
-
-#[differentiate]
-fn p178(w: &[f64; 4]) -> f64 {
-    let mut s0: f64 = 1.0;
-    if s0 - 2.0 > 2.5 {
-        s0 += s0.powi(3) * s0;
-    } else {
-        s0 = s0 * 0.9 + f64::powi((s0 / (1.5 + s0.sin())).tanh(), 2);
-    }
-    let v1 = w[0];
-    s0 *= (w[1] + 3.0).sin().cos();
-    if w[3] < 0.0 {
-        return 0.3 * w[1] * w[3];
-    }
-    let v2 = w[1] * v1;
-    2.5 * w[2] + s0 + v2
-}
-
-#[differentiate]
-fn p179(x0: f64, a: &[f64; 4], x1: f64, x2: f64, mut x3: f64) -> f64 {
-    let v0 = (x3 / (1.5 + x1.cos())).min(std::f64::consts::PI * (std::f64::consts::PI * a[3]));
-    x3 += f64::powi((v0 + x3).tanh(), 3);
-    x3 /= 1.0 + v0.cos().tanh() * v0.cos().tanh();
-    let mut s1 = x3;
-    if a[2] <= 0.0 || x2 < 0.0 {
-        s1 = s1 * s1.sin().powi(2).cos() + (x0.tanh() - s1);
-        s1 += x0;
-        s1 /= 1.0 + x0.max(0.0) * x0.max(0.0);
-    } else {
-        let v2 = {
-            (s1 + a[0]).tanh().atan()
-        };
-        let t3 = f64::cos(s1.sin()) / (1.5 + f64::sin(v0.cos() * x1));
-        s1 -= v2.powi(3).abs();
-        s1 = 0.5 * (s1 + t3);
-    }
-    for e4 in a.iter() {
-        let t5 = *e4 + 0.1;
-        s1 -= s1.tanh();
-        if *e4 <= 0.0 {
-            break;
-        }
-        s1 = 0.5 * (s1 + t5);
-    }
-    s1.cos().exp().mul_add(a[0] * v0.cos(), x3.cos()) + x3.sin()
-}
-
-#[differentiate]
-fn p180(x0: f64, x1: f64) -> f64 {
-    let v0 = ((x0 - x1).powi(2) + 1.0).sqrt().tanh().exp();
-    let mut v1 = {
-        v0.abs()
-    };
-    v1 /= 2.0 + (x0 - x0).atan().sin();
-    let v2 = -(std::f64::consts::PI * v1);
-    x1.atan() + v2.sin()
-}
-
-#[differentiate]
-fn p181(x0: f64, x1: f64, a: &[f64; 4]) -> f64 {
-    let mut s0: f64 = 1.0;
-    for i1 in (0..4).rev() {
-        s0 += s0.sin() * x1.min(s0).cos();
-        s0 = s0 * (a[i1] + 0.7).tanh().cos() + f64::sqrt(s0.cos() * s0.cos() + 1.0).tanh();
-        s0 *= 0.5 * x0.max(a[i1]).sin();
-        match i1 {
-            0..=1 => s0 += ((s0 - x1) / 2.0).sin(),
-            _ => s0 -= x0 * f64::cos(s0) / 3.0,
-        }
-        let t2 = ((s0.cos().powi(2) + 1.0).sqrt().powi(2) + 1.0).sqrt();
-        s0 = 0.5 * (s0 + t2);
-    }
-    s0 += x0.atan();
-    let mut s3: f64 = 1.0;
-    for e4 in a.iter() {
-        if x0 >= 0.0 {
-            return a[1];
-        }
-        if *e4 >= -0.5 {
-            for j5 in 0..a.len() {
-                s0 += x0;
-                let t6 = (2.0 + s3.tanh().sin()).ln();
-                let t7 = s0;
-                if j5 >= 2 {
-                    break;
-                }
-                if x0 <= 0.0 {
-                    s3 -= t7.tanh().tanh() - t6;
-                    let v10 = {
-                        let t8 = (1.5 + f64::sin(x0.cos())).sqrt();
-                        let t9 = (*e4).exp() + t8;
-                        s3.atan() + t9
-                    };
-                    s3 = 0.5 * (s3 + v10.atan());
-                }
-            }
-            let t11 = x0 / 2.0 - f64::atan(s0) * *e4;
-            let v16 = if x0 >= -0.5 {
-                let t12 = s0.sin().atan();
-                let t13 = a[3] / (2.0 + a[1].sin()) * (s0.tanh() * x0);
-                (*e4 * a[2]).tanh().exp() + t12 + t13
-            } else {
-                let t14 = core::f64::consts::E * (-x0);
-                let t15 = (x1 * x1 + 1.0).sqrt() / (2.0 + (a[1] * a[1]).sin());
-                *e4 + t14 + t15
-            };
-            s3 = 0.5 * (s3 + t11 + v16.atan());
-        } else if f64::tanh(x1 + s0) > 2.0 {
-            s3 *= a[3].exp().atan().tanh();
-        }
-        if x1 < 0.5 {
-            break;
-        }
-    }
-    s3 *= (x1 - s3).tanh().cos();
-    f64::powi(a[2], 2).sin().powi(2) + s0.cos() + s3.sin()
-}
-
-#[differentiate]
-fn p182(x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
-    let mut v0 = x0 + 0.7;
-    for _ in (0..3).step_by(2) {
-        v0 *= f64::tanh(f64::tanh(0.5 + x0));
-        v0 -= ((x2 - x1) / (2.0 + f64::tanh((x0.powi(2) + 1.0).sqrt()))).cos();
-    }
-    for (e2, e3) in a.iter().zip(a.iter()) {
-        v0 /= 2.0 + f64::sin((a[3] / 4.0).tanh());
-        v0 -= (0.8 * v0.tanh().exp()).atan();
-        v0 += (a[2].mul_add(x0, a[3]).powi(2) + 1.0).sqrt().cos();
-        v0 += *e2;
-        v0 += *e3;
-    }
-    v0
-}
-
-#[differentiate]
-fn p183(mut x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
-    let mut v2 = {
-        let t0 = x1.abs();
-        let t1 = t0;
-        (2.0 + x2.cos()).sqrt().exp() + t1
-    };
-    v2 = v2 * a[0].sin() + x0;
-    let mut v4 = {
-        let t3 = v2.atan().cos().min(v2.tanh() * x0);
-        x1 + t3
-    };
-    x0 += (std::f64::consts::PI * x2).sin().exp();
-    x0 -= a[0].atan();
-    if a[2] > -0.5 || a[1] > -0.5 {
-        let t5 = 0.1 * (x2 * v4.tanh());
-        let t6 = (2.0 + x2.cos().sin()).ln();
-        v4 /= 1.0 + t6 * a[2] * (t6 * a[2]);
-        v4 = 0.5 * (v4 + t5);
-    } else if a[1] > 0.0 {
-        let t7 = a[0];
-        v4 *= 0.5 * (x1 - x1).sin();
-        v4 = 0.5 * (v4 + t7);
-    }
-    let v8 = (x2 * v4.atan() - 0.5).cos().exp();
-    let v9 = x0;
-    v8 + v9
-}
-
-#[differentiate]
-fn p184(a: &[f64; 4]) -> f64 {
-    let mut b0 = [0.0f64; 4];
-    b0[1] += (a[2] * b0[1]).sin();
-    if a[2] <= -0.5 || a[0] < -0.5 {
-        return a[3].powi(2).sin();
-    }
-    let mut s1: f64 = 1.0;
-    for i2 in 0..=4 {
-        let t3 = f64::sin(s1.atan()).mul_add(s1.abs().atan(), f64::cos(a[1]));
-        if i2 == 4 {
-            break;
-        }
-        s1 += (0.8 * (core::f64::consts::E * a[i2 % 4])).atan();
-        let t4 = (a[i2 % 4] / 4.0).atan();
-        let t5 = t3.cos() / 2.0;
-        s1 = 0.5 * (s1 + t4 + t5);
-    }
-    let mut s6: f64 = 0.0;
-    for i7 in (0..4).rev() {
-        for _ in 0..=i7 {
-            s6 *= a[i7].tanh();
-            if i7 >= 1 {
-                break;
-            }
-        }
-        let v12 = if a[i7] <= 0.0 {
-            (s1 + 1.5).tanh().atan()
-        } else if a[0] >= 0.0 {
-            let t9 = f64::exp(a[i7 % 4]) - a[3] / (1.5 + f64::cos(s6));
-            let t10 = f64::min(a[3], a[i7 % 4]) - t9;
-            t10.max(0.5).sin().sin()
-        } else {
-            let t11 = (b0[0] * s1.sin()).max(0.5);
-            -a[2] + t11
-        };
-        let t13 = s1;
-        b0[3] = -(a[i7] * a[3 - i7]);
-        for j14 in 0..i7 {
-            let t15 = a[i7].powi(2) - (std::f64::consts::PI * s1).atan();
-            s6 += a[3];
-            let t16 = (j14 as f64).cos().powi(2);
-            if j14 == i7 {
-                s6 += (a[3].sin() * (3.0 + t15)).atan();
-                s6 -= f64::sin(a[3 - j14].exp().cos());
-                if a[1] > 0.0 {
-                    if (j14 as f64).abs() > 0.1 {
-                        let t17 = v12.atan().sin().sin();
-                        s1 *= t17.tanh();
-                    }
-                    b0[(i7 + j14) % 4] += ((a[j14 % 4] - 3.0) * (a[j14 % 4] - 3.0) + 2.0).sqrt().cos();
-                    s6 -= b0[i7].sin();
-                } else {
-                    b0[j14] *= (2.0 + a[i7 % 4].exp().sin()).sqrt().cos();
-                    s6 += (1.5 + (a[0] * a[0] + 1.0).sqrt().sin()).sqrt();
-                }
-            } else if a[3] < 0.5 {
-                b0[i7] = f64::atan(f64::exp(a[(i7 + j14) % 4] * s1.sin()));
-                s6 -= a[0].atan().exp().tanh();
-            }
-            s1 = s1 * (i7 as f64).max(a[j14]).tanh() + (-(t16 - 2.0)).tanh();
-        }
-        s6 = 0.5 * (s6 + t13.atan());
-    }
-    let mut s18 = b0[1].atan();
-    for i19 in 0..=3 {
-        match i19 {
-            0 => s18 -= s6.abs().tanh(),
-            1 | 2 => s6 = s6 * a[i19].sin() + a[i19] / (1.0 + (a[i19 % 4] + 1.5) * (a[i19 % 4] + 1.5)),
-            _ => {}
-        }
-        for j20 in 0..i19 {
-            match i19 % 3 {
-                0 => s6 += a[j20 + 1],
-                1 => s18 *= 0.5 * a[1].tanh().sin(),
-                _ => {}
-            }
-            let t21 = a[j20].powi(2) / 2.0;
-            match j20 {
-                0..=1 => {
-                    if (1.5 + a[j20 % 4].sin()).sqrt() < 0.8 {
-                        s18 *= 0.5 * a[3 - i19].exp().cos().sin();
-                    } else if a[3 - i19] >= -0.5 && a[(i19 + j20) % 4] <= -0.5 {
-                        s18 = s18 * a[0].sin() + (s18 + 0.7).tanh().abs();
-                        if a[3 - j20] >= 0.5 {
-                            let t22 = a[j20 + 1].powi(3) / 1.5;
-                            s6 = s6 * 0.25 + f64::sin(b0[3 - j20]).cosh().cos();
-                            s18 = 0.5 * (s18 + t22);
-                        } else if a[3] < 0.5 || a[0] > 0.5 {
-                            if a[i19] >= -0.5 || a[j20] < 0.5 {
-                                if a[j20 + 1] > -0.5 && a[3 - i19] < 0.0 {
-                                    s18 += f64::abs(s18).sin();
-                                } else if a[1] >= 0.5 || a[i19] > -0.5 {
-                                    s6 -= (s1 - a[i19]).atan().sin();
-                                }
-                                s18 += a[3].atan().abs();
-                            } else {
-                                s18 = s18 * (1.0 + a[j20] * a[j20]).recip().tanh() + b0[(i19 + j20) % 4].sin() * a[3] * a[1].sin();
-                            }
-                            s18 = s18 * a[j20 % 4].atan().cos() + ((i19 as f64).sin().powi(2) + 1.0).sqrt();
-                        }
-                    } else {
-                        match i19 {
-                            0 => {
-                                s6 -= t21;
-                                let t23 = f64::powi(a[1].tanh(), 2);
-                                s6 = 0.5 * (s6 + t23);
-                            }
-                            1 | 2 => s18 = s18 * (1.5 + s6.cos().sin()).sqrt().tanh() + s18.tanh(),
-                            _ => {}
-                        }
-                        b0[2] = (1.2 * a[i19]).tanh().tanh();
-                    }
-                    s18 = s18 * 0.7 + (2.5 + f64::cos(a[j20] - s18)).tanh();
-                }
-                _ => {}
-            }
-            if i19 < 1 {
-                break;
-            }
-            if a[3 - i19] > 0.0 {
-                b0[1] += (-s18).tanh().tanh();
-                s18 += a[j20];
-            } else {
-                s6 = s6 * 0.7 + (s18 + j20 as f64).tanh() * (s6 / 2.0).sin();
-                if a[i19] <= 0.5 {
-                    let t24 = s18.abs().atan().atan();
-                    let v25 = match i19 % 3 {
-                        0 => a[j20].hypot(t24).sin().exp(),
-                        1 => (2.0 + (b0[j20 + 1] + a[j20 % 4]).cos().sin()).sqrt(),
-                        _ => (t21 + a[i19 % 4]).tanh(),
-                    };
-                    s6 /= 1.0 + (2.0 + s1.tanh().sin()).recip() * (2.0 + s1.tanh().sin()).recip();
-                    s18 = 0.5 * (s18 + v25);
-                } else {
-                    if a[i19] <= 0.0 && a[j20] <= -0.5 {
-                        s18 += (a[i19 % 4].exp() * b0[3].tanh().tanh()).sin();
-                    } else {
-                        s18 += f64::sin(a[i19]).sin();
-                    }
-                    let t26 = core::f64::consts::E * s6.atan().powi(3);
-                    s18 -= (t26 - (i19 as f64).abs()).tanh();
-                }
-            }
-            let t27 = 1.1 * a[i19].tanh();
-            s6 = 0.5 * (s6 + t27);
-        }
-        if i19 >= 2 {
-            continue;
-        }
-        if i19 > 1 {
-            continue;
-        }
-        for j28 in 1..5 {
-            b0[2] -= (a[i19] * b0[3 - i19].atan() + 3.0).sin();
-            s18 /= 1.0 + a[1].mul_add(s1.sin(), a[j28 - 1]) * a[1].mul_add(s1.sin(), a[j28 - 1]);
-        }
-        for j29 in 0..i19 {
-            s18 -= (0.5 * a[j29]).tanh().cos();
-            match j29 {
-                0..=1 => {
-                    s18 += -b0[1].abs().tanh();
-                    let v31 = if a[i19 % 4] < -0.5 || a[1] < 0.0 {
-                        a[(i19 + j29) % 4]
-                    } else {
-                        let t30 = -(b0[0] / (1.5 + b0[(i19 + j29) % 4].cos())).cos();
-                        b0[i19].cos().sin().sin() + t30
-                    };
-                    s6 = 0.5 * (s6 + v31.atan());
-                }
-                _ => s18 += i19 as f64,
-            }
-            s18 += s6.sin().atan() / 1.5;
-            let t32 = f64::atan(j29 as f64 / (1.0 + i19 as f64 * i19 as f64));
-            s18 = 0.5 * (s18 + t32);
-        }
-    }
-    f64::cos(a[0] + s18) * (s6.tanh() * s6.tanh() + 0.5).sqrt() + b0[3].cos()
-}
-
-#[differentiate]
-fn p185(x0: f64, x1: f64, a: &[f64; 4], x2: f64) -> f64 {
-    let mut b0 = [1.0_f64, 0.0, 1.0, 0.5];
-    b0[2] += b0[0];
-    let mut s1 = x0 - 0.7 + f64::cos(b0[0]);
-    if a[0] >= 0.5 {
-        s1 -= s1;
-    }
-    let mut s1 = s1 - x2;
-    let v5 = if x2 <= -0.5 {
-        let t2 = x1;
-        let t3 = s1;
-        (t3 + 0.8).sin().exp() + t2
-    } else {
-        let t4 = (x2 / 1.5).exp();
-        (t4 + f64::exp(a[1])).tanh()
-    };
-    let v5 = v5 - (v5.cos() * s1.tanh()).cos();
-    s1 = s1 * s1.atan().sin() + f64::sin(v5).cos().sin();
-    let v8 = {
-        let t6 = (2.0 * s1.cos()).atan();
-        let t7 = x2;
-        (2.0 + a[1].sin()).ln() - 2.0 + t6 + t7
-    };
-    -v5 + b0[0] + v8.tanh()
-}
-
-#[differentiate]
-fn p186(a: &[f64; 4]) -> f64 {
-    if a[0] <= -0.5 {
-        return a[3];
-    }
-    let mut v1 = {
-        let t0 = a[2];
-        (t0 * a[0]).cos()
-    };
-    v1 *= 0.5 * a[1].sin();
-    for (i3, e2) in a.iter().enumerate() {
-        let t4 = a[1];
-        let t4 = t4 + (f64::powi(a[3 - i3].atan(), 2) + 1.0).sqrt();
-        v1 *= (*e2).tanh().cos();
-        if a[i3] >= 0.0 || a[2] < -0.5 {
-            v1 += (v1 - t4).max(v1.tanh().exp()).cos();
-            if *e2 >= 0.0 {
-                v1 -= -v1.cos().powi(3);
-            } else {
-                v1 -= -a[1].sin();
-                v1 /= 1.0 + f64::min(*e2, 0.0) * f64::min(*e2, 0.0);
-                let t5 = a[3 - i3];
-                v1 = 0.5 * (v1 + t5);
-            }
-            v1 += v1.min(v1).tanh().tanh();
-        } else if a[i3 % 4] > 0.5 {
-            for e6 in a.iter() {
-                v1 += (v1.cos() * v1.cos() + 2.0).sqrt().min(a[i3 % 4].cos());
-                let v11 = if a[i3 % 4] >= 0.0 {
-                    let t7 = a[3];
-                    v1.min(a[i3]).tanh() / (1.0 + a[i3] * a[i3]) + t7
-                } else if *e6 <= -0.5 {
-                    let t8 = (2.0 + a[1].cos()).sqrt().exp();
-                    let t9 = a[3 - i3];
-                    f64::cos((f64::max(a[3 - i3], t8) * f64::max(a[3 - i3], t8) + 0.5).sqrt()) + t9
-                } else {
-                    let t10 = (*e2).powi(2);
-                    (*e2 * a[i3]).atan().exp_m1() + t10
-                };
-                v1 = 0.5 * (v1 + v11.atan());
-            }
-            if (v1 / (1.0 + v1 * v1)).tanh() > 2.5 {
-                v1 *= 0.5 * a[i3].hypot(*e2).sin();
-            }
-            v1 -= (v1.tanh() * v1.tanh() + 1.0).sqrt().tanh();
-        }
-    }
-    a[0].sin() + v1.tanh()
-}
-
-#[differentiate]
-fn p187(w: &[f64; 4], x0: f64) -> f64 {
-    let mut s0 = x0 + (w[0] - 2.5);
-    for _ in 0..4 {
-        let t2 = s0;
-        s0 = s0 * (t2 / 1.5).sin().sin() + x0;
-    }
-    let mut s3: f64 = 1.0;
-    if x0 <= 0.0 || w[2] >= 0.5 {
-        let t4 = x0.exp() + s3;
-        s3 += (w[1] + w[3]).sin().powi(2);
-        s3 = 0.5 * (s3 + t4);
-    } else if x0 > -0.5 || w[3] > -0.5 {
-        s3 += (-(s3 / (1.0 + x0 * x0))).atan();
-        s3 += x0;
-    }
-    f64::hypot(w[3], s3 + s0)
-}
-
-#[differentiate]
-fn p188(x0: f64, a: &[f64], x1: f64, x2: f64) -> f64 {
-    let mut v0 = -(a[0].sin() / (2.0 + a[2].clamp(-1.0, 1.0).sin()));
-    v0 += a[2];
-    let mut v0 = v0 - (0.1 * v0).sin();
-    let mut v2 = {
-        let t1 = x2;
-        (v0.min(0.5) * v0.min(0.5) + 1.0).sqrt() + t1
-    };
-    v0 = v0 * x0.cos() + (f64::tanh(v0).exp() - v2.min(v2)).cos();
-    v2 /= 2.0 + v0.atan().sin();
-    if a[0] > 0.0 {
-        v2 = v2 * (v2.cos().powi(2) + 1.0).sqrt().tanh() + x1.cos().atan();
-        v2 -= x1;
-    }
-    (a[1] - v2).atan().powi(3)
-}
-
-#[differentiate]
-fn p189(x0: f64, w: &[f64]) -> f64 {
-    let mut b0 = [0.0_f64; 4];
-    b0[0] -= (1.0 + x0.clamp(-0.5, 0.5) * x0.clamp(-0.5, 0.5)).atan2(w[0].tanh()).atan();
-    b0[1] += (w[0] * (x0 + x0)).sin();
-    b0[0] = w[2].mul_add(x0 * x0, x0 * x0).cos();
-    let mut s1: f64 = 0.0;
-    for i2 in 1..5 {
-        b0[i2 % 4] = (f64::sin(s1).atan() + 0.3).cos();
-        s1 -= (b0[i2 - 1] / 4.0).sin();
-        if i2 > 2 {
-            continue;
-        }
-        let t3: f64 = (1.1 * s1.atan()).max(0.5);
-        s1 = 0.5 * (s1 + t3);
-    }
-    let v6 = {
-        let t4 = f64::max(w[3], x0 - x0);
-        let t5 = b0[2] - 0.5 - x0 / (1.0 + x0 * x0);
-        b0[0].sin().exp().atan().powi(2) + t4 + t5
-    };
-    if w[3] < 0.0 {
-        if w[0] >= -0.5 || x0 > 0.0 {
-            s1 = s1 * 0.25 + b0[2].mul_add(x0, x0) / 2.0;
-            s1 += x0;
-            let t7 = -x0.sin();
-            s1 = 0.5 * (s1 + t7);
-        } else {
-            s1 = s1 * (v6.sin() * x0).tanh() + (s1 + s1).sin().cos();
-            b0[0] += (w[2] * x0).max(s1.sin().exp());
-            s1 = s1 * 0.9 + (0.5 * x0).hypot(f64::hypot(v6, x0)).tanh();
-        }
-        let t8 = x0.powi(3);
-        s1 += t8 / (1.0 + v6 / (1.0 + w[2] * w[2]) * (v6 / (1.0 + w[2] * w[2])));
-    }
-    for i9 in 0..5 {
-        let t10: f64 = (s1 - v6).sin() * w[i9 % 4].abs();
-        s1 += f64::abs(b0[i9 % 4].sin().exp());
-        if i9 == 4 {
-            return b0[2] / (1.0 + w[i9 % 4] * w[i9 % 4]) - (2.0 + t10.cos()).sqrt();
-        }
-    }
-    b0[0].cos().tanh().atan() + s1.sin()
-}
-
-#[differentiate]
-fn p190(a: &[f64; 4], x0: f64) -> f64 {
-    let v4 = if a[1] < 0.5 {
-        let t0 = x0;
-        let t1 = (x0 - x0).hypot(a[1].cos());
-        x0 * a[2] / 2.0 + t0 + t1
-    } else if x0 <= 0.5 {
-        x0.powi(2).max(x0.min(x0))
-    } else {
-        let t2 = a[2] / (2.0 + f64::sin(a[2]));
-        let t3 = a[1];
-        (t3.abs().powi(2) + 1.0).sqrt() + t2
-    };
-    let v8 = if a[1] <= -0.5 && x0 >= 0.5 {
-        let t5 = (x0 / 4.0).exp();
-        let t6 = f64::sin(v4).sin();
-        x0.sin().atan() + t5 + t6
-    } else if x0 > -0.5 {
-        let t7 = (x0.powi(2) + 1.0).sqrt().sin().exp();
-        (1.0 + t7.abs() * t7.abs()).ln()
-    } else {
-        x0.cos().exp()
-    };
-    let v9 = -x0;
-    let v10 = x0 * x0 / (1.5 + v9.min(v8).sin());
-    let v10 = v10 * (x0 / (2.0 + v9.cos())).abs();
-    let v11 = x0 - v10;
-    -(x0 + a[3]) + v11.atan()
-}
-
-#[differentiate]
-fn p191(a: [f64; 4], x0: f64, mut x1: f64) -> f64 {
-    x1 += (2.0 + (x1 * x1 + 1.0).sqrt().cos()).sqrt();
-    let mut s0 = (1.1 * x1).cos().exp();
-    if s0 + x0 < 0.7 {
-        s0 -= (x0 - s0).tanh().atan();
-        x1 -= a[3].abs() - x0;
-    } else if x0 <= 0.5 {
-        x1 += x0.sin().exp();
-    } else {
-        s0 += x0.exp().sin().tanh();
-    }
-    for e1 in a.iter() {
-        if x0 < 0.0 {
-            break;
-        }
-        x1 += s0.tanh();
-        x1 += (a[0] - x1).tanh().exp();
-        if x0 > 0.5 {
-            for j2 in 0..a.len() {
-                let t3: f64 = -x0;
-                if j2 < 3 {
-                    continue;
-                }
-                if *e1 < -0.5 {
-                    x1 = x1 * 0.9 + x0.hypot(*e1).atan().powi(2);
-                } else {
-                    x1 += f64::exp(f64::sin((j2 as f64).tanh().exp()));
-                    x1 /= 1.0 + *e1 * a[j2 % 4] * (*e1 * a[j2 % 4]);
-                }
-                x1 /= 1.0 + (x1 + 0.25).tanh() * (x1 + 0.25).tanh();
-                x1 += (x1.atan() * a[2]).max(x1.sin().sin());
-                if j2 == 1 {
-                    break;
-                }
-                x1 = 0.5 * (x1 + t3);
-            }
-            x1 /= 2.0 + a[2].cos().sin();
-            x1 += x1.cos();
-        }
-    }
-    f64::tanh(x1.min(a[0])) - 0.8
-}
-
-#[differentiate]
-fn p192(x0: f64, w: &[f64; 4]) -> f64 {
-    let mut v0 = x0 * w[3];
-    let v1 = if x0 >= -0.5 {
-        v0
-    } else {
-        x0.max(w[0]).exp()
-    };
-    let mut k3 = 0;
-    loop {
-        if k3 < 1 {
-            v0 += v1.tanh().powi(2);
-            v0 = v0 * 0.9 + w[2];
-            let v5 = match k3 {
-                0 => {
-                    let t4 = -v0;
-                    (t4.sin() * v0.tanh()).abs()
-                }
-                1 | 2 => v1.abs().tanh().cos(),
-                _ => (1.0 + (v1 - w[2]) * (v1 - w[2])).ln(),
-            };
-            v0 = 0.5 * (v0 + v5);
-        } else {
-            match k3 {
-                0 => v0 = v0 * 0.7 + v0.cos().sin(),
-                1 | 2 => {
-                    v0 = v0 * (w[k3 % 4] / (2.0 + w[k3 % 4].cos())).sin() + (w[k3] + x0).max(0.5);
-                    let t6 = k3 as f64;
-                    v0 = 0.5 * (v0 + t6);
-                }
-                _ => v0 += v1.atan().tanh().cos(),
-            }
-            v0 /= 1.0 + v0 * v0;
-            match k3 % 3 {
-                0 => {
-                    match k3 {
-                        0..=1 => v0 += w[1] / (1.0 + v0 * v0) * f64::atan(v1.cos()),
-                        _ => {
-                            v0 /= 1.0 + (x0 - 1.2) * (x0 - 1.2);
-                            let t7 = v0.atan().atan();
-                            v0 = 0.5 * (v0 + t7);
-                        }
-                    }
-                    v0 /= 1.0 + x0 * x0;
-                }
-                1 => v0 = v0 * v0.atan().sin().tanh() + f64::exp(f64::tanh(w[k3 % 4].exp())),
-                _ => v0 += (k3 as f64).tanh().exp(),
-            }
-        }
-        v0 /= 1.0 + w[k3] / (1.0 + x0 * x0) * (w[k3] / (1.0 + x0 * x0));
-        if k3 % 2 == 1 {
-            break;
-        }
-        k3 += 1;
-        if k3 == 4 {
-            break;
-        }
-    }
-    0.25 * f64::tanh(v0.cos())
-}
-
-#[differentiate]
-fn p193(x0: f64, w: [f64; 4], mut x1: f64) -> f64 {
-    let mut s0 = x0.sin().abs();
-    if s0 / 4.0 > 1.2 {
-        s0 *= 0.5 * f64::sin(w[0].powi(2));
-    } else {
-        s0 += x1;
-    }
-    x1 -= x0.exp().min(0.5);
-    let mut b1 = [1.0_f64, 0.25, 0.25, 0.25];
-    b1[2] += (s0 * x1).sin().powi(2);
-    b1[3] += s0.hypot(b1[0]).hypot(w[0].atan()).atan();
-    if w[1] > -0.5 {
-        s0 -= -(1.0 + b1[3] * b1[3]).ln();
-        s0 *= (b1[0] + x0).cos().cos();
-    } else {
-        s0 -= (x1.abs().powi(2) + 1.0).sqrt();
-        let v8 = if w[0] >= 0.0 {
-            let t2 = x0 + x0 - x0;
-            let t3 = s0;
-            w[2] + t2 + t3.sin()
-        } else if w[0] >= 0.5 {
-            let t4 = (2.0 + x1.cos()).sqrt().tanh();
-            let t5 = t4;
-            x1 / 1.5 + t5
-        } else {
-            let t6 = x1;
-            let t7 = w[0] - w[0] - t6.tanh().mul_add(x1.atan(), s0);
-            t7.cos().exp()
-        };
-        b1[1] += (w[3] + f64::sqrt(v8.cos() * v8.cos() + 1.0)).cos();
-    }
-    let v9 = x0;
-    let mut s10 = (w[0] * b1[3] - v9.exp()).cos();
-    if x0 < 0.0 {
-        s10 += f64::abs(x0.cos());
-        b1[1] = f64::tanh(x0).powi(2);
-    }
-    let v11 = x1 + x0;
-    let v16 = if x0 >= -0.5 {
-        (2.0 + w[0].cos()).sqrt().tanh()
-    } else if w[1] <= 0.5 {
-        let t12 = x0.exp();
-        let t13 = 1.1 * b1[0].tanh().powi(3);
-        (t12 / 4.0 / (1.5 + b1[0].atan().atan().tanh())).tanh() + t13
-    } else {
-        let t14 = (w[2] * b1[2]).atan() * x0;
-        let t15 = f64::tanh((1.5 + f64::sin(s0.tanh())).atan2(b1[2]));
-        w[2] / 4.0 + t14 + t15
-    };
-    (1.5 + f64::sin(v16.cos())).sqrt().atan() + s10 + v11
-}
-
-#[differentiate]
-fn p194(x0: f64, a: &[f64; 4], n: usize) -> f64 {
-    let mut s0: f64 = 1.0;
-    for i1 in 0..4 {
-        let v7 = if a[2] > 0.0 {
-            let t2 = s0;
-            let t3 = x0;
-            (1.0 + t3 * t3).ln().min(i1 as f64 * x0) + f64::atan(t2)
-        } else if a[1] < -0.5 || x0 <= 0.5 {
-            let t4 = x0;
-            (1.5 + (i1 as f64).sin()).sqrt().atan() + t4
-        } else {
-            let t5 = x0.exp().sin().powi(3);
-            let t6 = t5.max(t5).powi(3);
-            t6
-        };
-        let t8 = -(f64::sin(v7) * s0.cos());
-        if i1 < 1 {
-            break;
-        }
-        s0 += a[3 - i1].cos();
-        s0 = 0.5 * (s0 + t8);
-    }
-    let v11 = if x0 >= 0.5 {
-        let t9 = f64::max(x0, s0).atan() + s0.abs().tanh();
-        x0.powi(2).sin() + t9
-    } else {
-        let t10 = s0.sin().powi(2).abs();
-        std::f64::consts::PI * t10.cos()
-    };
-    let mut s12: f64 = 0.0;
-    if a[2].cos() > 0.25 {
-        match n {
-            2 => s12 += a[0] / (1.5 + x0.cos()) * (-a[2]),
-            3 | 4 => s12 += v11.sin(),
-            _ => s12 += s12,
-        }
+        let t3 = x2.exp().hypot(s1.sin().mul_add(a[i2 + 1], v0));
+        s1 /= 2.0 + f64::sin(a[1].min(v0).sin());
         match n {
             2 => {
-                if a[0] > -0.5 {
-                    s12 += (a[2] * a[1]).abs();
-                    s12 += x0;
-                    let t13 = v11.tanh().exp().tanh();
-                    s12 = 0.5 * (s12 + t13);
-                } else {
-                    s12 -= (s12 - a[0]).cos() * f64::tanh(s12).mul_add(v11.cos(), x0);
-                    if x0 >= 0.5 && a[3] <= 0.0 {
-                        let t14 = 1.5 * x0.abs();
-                        s12 += s12.tanh().cos().exp();
-                        s12 = 0.5 * (s12 + t14);
-                    } else {
-                        s12 += x0 / 1.5 / 3.0;
-                    }
-                }
-                let v16 = match n {
-                    2 => {
-                        let t15 = x0;
-                        1.5 * x0.abs() + t15
-                    }
-                    3 | 4 => s12.cos() * x0 / 4.0,
-                    _ => v11.hypot(a[3]).hypot(x0).tanh(),
-                };
-                s12 = 0.5 * (s12 + v16.sin());
-            }
-            3 | 4 => {
-                let v19 = {
-                    let t17 = (x0 + a[2]) / (1.5 + f64::cos(s12));
-                    let t18 = f64::powi(x0, 2).max(f64::sin(t17.atan()));
-                    core::f64::consts::E * f64::sin(v11.sin()) + t18
-                };
-                s12 += (1.5 + a[3].sin()).atan2(x0 - 2.0);
-                s12 = 0.5 * (s12 + v19.sin());
-            }
-            _ => {}
-        }
-        s12 += x0;
-    } else if a[3] > -0.5 || x0 >= -0.5 {
-        s12 /= 1.0 + (a[0] - 0.5) * (a[0] - 0.5);
-    }
-    let v22 = if x0 >= 0.5 {
-        (x0 / 1.5).hypot(s12.sin() * x0)
-    } else {
-        let t20 = s12.cos().exp() - s12.tanh().atan();
-        let t21 = -(1.2 + s0).atan();
-        (x0 * x0 + 2.0).sqrt().max(a[1].cos()) + t20 + t21
-    };
-    core::f64::consts::E * (v22.atan() * s0.atan())
-}
-
-#[differentiate]
-fn p195(a: &[f64], x0: f64, x1: f64, x2: f64) -> f64 {
-    let v0 = a[3] / (1.5 + x2.sin());
-    let v1 = (v0 + x1).min(2.0 * x0);
-    let v0 = v0 * (0.3 * v0.cos());
-    let v2: f64 = (f64::powi(x1, 2) + 1.0).sqrt();
-    let mut b3 = [0.0f64; 4];
-    b3[3] = (a[2] * a[2] + 2.0).sqrt().abs();
-    b3[2] += (a[3].cos() + (x1 - v0)).cos();
-    let v4 = f64::sin((b3[3] - v1).cos()).max(0.3 * (b3[3] * x1));
-    a[0] + v2 + v4.tanh()
-}
-
-#[differentiate]
-fn p196(x0: f64, x1: f64, a: &[f64; 4], x2: f64) -> f64 {
-    let v0 = x2 / (1.5 + a[2].tanh()) - x0.mul_add(x1, a[2]);
-    let mut v1 = a[2].max(v0 / (1.0 + v0 * v0));
-    let mut k3 = 0;
-    while k3 < 2 && v1 < 3.0 {
-        if k3 > 1 {
-            break;
-        }
-        v1 /= 2.0 + a[k3 % 4].exp().sin().sin();
-        if x0 > 0.5 {
-            v1 *= (x2 / (1.5 + v1.tanh())).cos();
-            v1 += k3 as f64 * (v1 + a[1]).cos();
-            let t4 = (v0 + x2).tanh() * (0.7 * v1.atan());
-            v1 = 0.5 * (v1 + t4);
-        } else {
-            if x2 > 0.5 {
-                v1 -= v0.atan();
-            } else {
-                v1 += v1.max(0.0).hypot(v0).sin();
-            }
-            if a[k3] < 0.5 && x1 >= 0.0 {
-                v1 /= 1.0 + x0 * x0;
-            }
-            let t5 = v0;
-            v1 = 0.5 * (v1 + t5);
-        }
-        if k3 == 1 {
-            return x1 * x0 / 3.0;
-        }
-        k3 += 1;
-    }
-    (v1 - (x1 - a[0])).cos()
-}
-
-#[differentiate]
-fn p197(a: [f64; 4], n: usize) -> f64 {
-    let mut s0 = a[3] / (1.5 + a[0].tanh().sin());
-    let mut k2 = 0;
-    loop {
-        let t3 = a[k2 + 1].exp() + (s0.atan() * s0.atan() + 1.0).powf(s0.cos());
-        s0 *= a[3 - k2].cos();
-        let t3 = t3 + a[k2];
-        s0 *= 0.5 * a[k2 % 4].sin();
-        s0 = 0.5 * (s0 + f64::sin(t3));
-        k2 += 1;
-        if k2 == 2 {
-            break;
-        }
-    }
-    let mut s4: f64 = 0.0;
-    for _ in 1..4 {
-        s4 += (a[2] / 4.0).abs();
-        let t6 = f64::atan(s4).atan() * (a[1] * s4.tanh());
-        s4 = 0.5 * (s4 + t6);
-    }
-    for i7 in 0..=1 {
-        s0 += s0.atan();
-        if i7 % 2 == 1 {
-            continue;
-        }
-        let t8 = a[i7].tanh().tanh();
-        s0 = 0.5 * (s0 + t8);
-    }
-    (2.0 + a[0].sin().sin()).ln() + s0.atan() + s4.sin() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p198(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let v4 = if x3 >= 0.0 {
-        let t0 = x1;
-        x1 * t0 - x0.powi(3)
-    } else if x2 >= 0.5 {
-        let t1 = x3;
-        (x3 + 1.2).tanh().tanh() + t1
-    } else {
-        let t2 = (x3 * x3 + 0.5).cbrt();
-        let t3 = t2;
-        (1.5 + t2.sin().cos()).sqrt() + t3
-    };
-    let v4 = v4 + x2;
-    let v5: f64 = x0.max(v4).abs().sin().exp();
-    (v5.powi(2) + 1.0).sqrt().tanh().powi(3)
-}
-
-#[differentiate]
-fn p199(n: usize, x0: f64, a: &[f64]) -> f64 {
-    let mut s0 = x0.cos();
-    let mut k2 = 0;
-    loop {
-        s0 += (a[0] / 2.0).powi(3).tanh();
-        if k2 % 2 == 0 {
-            break;
-        }
-        if k2 > 1 {
-            let t3 = s0.abs().sin().exp();
-            s0 /= 1.0 + x0.cos() * x0.cos();
-            s0 = 0.5 * (s0 + t3);
-        } else {
-            let t4 = (s0.max(x0) / (2.0 + s0.sin())).atan();
-            s0 -= (0.5 + t4 / 1.5).cos();
-        }
-        match k2 {
-            0..=1 => {
-                if k2 == 1 {
-                    return core::f64::consts::E * x0.abs();
-                }
-                s0 *= 0.5 * f64::sin(x0.tanh());
-            }
-            _ => {
-                let t5 = a[3 - k2];
-                s0 *= 0.5 * t5.sin();
-            }
-        }
-        let t6 = x0;
-        s0 = 0.5 * (s0 + t6);
-        k2 += 1;
-        if k2 == 2 {
-            break;
-        }
-    }
-    let mut s7: f64 = 1.0;
-    if x0 < 0.0 {
-        s7 += s7;
-        let v8 = if x0.tanh() > 0.1 {
-            1.1 * x0 + (s7 + s0).sin()
-        } else {
-            (2.0 + s0.tanh().tanh().sin()).ln()
-        };
-        s7 = 0.5 * (s7 + v8);
-    } else {
-        s7 *= x0.cos().tanh();
-    }
-    let v9 = x0.sin();
-    (1.5 + x0.sin()).atan2(v9) + 1.2 + s7.tanh() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p200(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let v0 = x0.max(x3.min(x1) - (x2.powi(2) + 1.0).sqrt());
-    let v1 = x0 * x2;
-    let v2 = (v0.sin() * v0.sin() + 1.0).sqrt() * (v1 / (1.0 + x3 * x3) - 1.1);
-    v2.cos().exp() - x0
-}
-
-#[differentiate]
-fn p201(x0: f64, a: &[f64; 4]) -> f64 {
-    let mut s0 = -(1.5 + x0.cos()).sqrt();
-    if a[1] >= 0.0 {
-        s0 += a[3].atan().sin();
-        let v4 = if x0 > -0.5 || a[0] > 0.5 {
-            let t1 = x0.abs();
-            let t2 = x0;
-            f64::sqrt(x0 * x0 + 1.0).cos() + t1 + t2
-        } else {
-            let t3 = 0.25 * (f64::powi(x0, 2) + 1.0).sqrt();
-            t3
-        };
-        s0 = 0.5 * (s0 + v4.tanh());
-    } else if x0 >= 0.0 {
-        s0 /= 1.0 + x0 * x0;
-        s0 += f64::tanh(a[1] + s0 - 2.5);
-        if (1.0 + s0.cos() * s0.cos()).ln() > 0.1 {
-            s0 = s0 * s0.tanh().sin().cos() + s0.sin().cos().atan();
-            let t5 = x0.max(x0).abs();
-            let t6 = a[3].max(0.5);
-            s0 = 0.5 * (s0 + t5 + t6);
-        } else if s0.atan().tanh() > 3.0 {
-            let t7 = (f64::tanh(s0).powi(2) + 1.0).sqrt().cosh();
-            s0 /= 1.0 + x0.abs() * x0.abs();
-            s0 = 0.5 * (s0 + t7);
-        } else {
-            s0 -= x0.powi(2).mul_add(x0 / (1.0 + x0 * x0), (1.5 + f64::cos(s0).sin()).atan2(s0));
-        }
-    } else {
-        s0 = s0 * 0.25 + s0.tanh();
-    }
-    let mut s8: f64 = 0.0;
-    for i9 in 0..a.len() {
-        let t10 = a[i9].hypot(a[i9]) * s8.atan().cos();
-        s8 /= 1.0 + s0 * s0;
-        s8 = 0.5 * (s8 + t10);
-    }
-    for i11 in 0..=2 {
-        let t12 = -(s8.sin() * s8.sin() + 1.0).sqrt();
-        s0 -= (a[i11] + 1.2).tanh().exp();
-        s0 = 0.5 * (s0 + t12);
-    }
-    0.5 + (x0 * x0 + 2.0).sqrt() + s0.tanh()
-}
-
-#[differentiate]
-fn p202(x0: f64, n: usize, a: [f64; 4], x1: f64) -> f64 {
-    let mut s0 = a[0];
-    for i1 in 0..a.len() {
-        s0 = s0 * s0.sin().cos() + i1 as f64;
-        if i1 == 3 {
-            return s0;
-        }
-    }
-    if x0 >= 0.5 {
-        s0 += s0.sin();
-    } else {
-        s0 /= 2.0 + x1.cos().cos().sin();
-        s0 += -(s0.cos() * s0.sin());
-    }
-    (s0.tanh().powi(2) + 1.0).sqrt() - 0.1 + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p203(x0: f64, x1: f64, a: &[f64; 4], mut x2: f64) -> f64 {
-    let mut v0 = x2;
-    v0 *= 0.5 * a[0].min(x1).sin();
-    let v1: f64 = a[3].hypot(x1);
-    v0 = v0 * 0.25 + (a[2] * x1).tanh();
-    let mut s2: f64 = 1.0;
-    if x2 > -0.5 {
-        let mut v6 = if v0.clamp(-0.5, 0.5) < 1.1 {
-            let t3 = (x0 * v1).clamp(-1.0, 1.0);
-            v0.tanh().tanh() + t3
-        } else {
-            let t4 = 3.0 * (x2 * x0);
-            let t5 = (x2 / (1.0 + x1 * x1)).powi(2);
-            (a[3] + v0) / (1.0 + x2 * t5 * (x2 * t5)) + t4
-        };
-        v6 += (a[1] / (1.0 + a[2] * a[2])).clamp(-1.0, 1.0);
-        x2 += (1.5 * x2.exp()).sin();
-        x2 = 0.5 * (x2 + v6.cos());
-    } else {
-        x2 += x0;
-        let t7 = x1.abs();
-        s2 = 0.5 * (s2 + t7);
-    }
-    if x0 > 2.0 {
-        x2 += x0;
-        x2 -= (std::f64::consts::PI * x2.cos().exp()).tanh();
-        x2 = x2 * x1.atan().cos() + (a[3] + s2 - 2.5).sin();
-    } else {
-        let t8: f64 = x2.tanh().exp() * x0;
-        x2 += (2.0 + (x0 / (1.0 + a[3] * a[3])).sin()).ln();
-        x2 = 0.5 * (x2 + t8);
-    }
-    s2 += x2.sin().exp();
-    let v9 = v1.atan();
-    f64::tanh(s2.min(0.5).atan()) + v9
-}
-
-#[differentiate]
-fn p204(n: usize, x0: f64, mut x1: f64) -> f64 {
-    let v0 = x1;
-    let v1 = x1.powi(3).tanh();
-    x1 += (v1 * x1).cos();
-    let mut s2 = v0 * x1 * x0.sin();
-    for i3 in 0..=1 {
-        s2 -= (v0 - s2 - x0.atan()).sin();
-        s2 += i3 as f64;
-    }
-    x0.sin() - 3.0 + s2.atan() + 0.1 * n as f64
-}
-
-#[differentiate]
-fn p205(x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
-    let mut v0 = a[1] + 2.5 - 1.2;
-    if x1 > -0.5 {
-        return x0 - 1.1;
-    }
-    let v1 = v0.sin().cos();
-    v0 = v0 * x0.powi(3).tanh() + 0.3 * (x2.powi(2) + 1.0).sqrt();
-    v0 = v0 * x1.sin().sin() + (f64::powi(v0.tanh(), 2).powi(2) + 1.0).sqrt();
-    v1.cos() / 2.0 + v0.cos()
-}
-
-#[differentiate]
-fn p206(w: &[f64]) -> f64 {
-    let mut s0: f64 = 0.0;
-    let mut k2 = 0;
-    while k2 < 3 && s0 < 3.0 {
-        s0 *= 0.5 * f64::sin(w[k2].tanh());
-        let mut v4 = {
-            let t3 = (f64::powi((w[0] + s0).cos(), 2) + 1.0).sqrt();
-            (2.0 + t3.sin()).recip() * t3.tanh()
-        };
-        if f64::atan(v4) < 1.2 {
-            s0 -= w[k2 + 1].sin() / (1.0 + (w[k2] + s0) * (w[k2] + s0));
-        } else {
-            s0 += (w[3 - k2] / (1.0 + s0 * s0)).abs();
-            s0 *= (w[k2 % 4] - s0).tanh().cos();
-        }
-        for j5 in 0..w.len() {
-            s0 += (f64::sin(s0) * v4).sin();
-            if w[j5 % 4] <= 0.0 {
-                let t6: f64 = (w[1] + w[k2 % 4]) * w[2];
-                let t6 = t6 + (w[3 - j5] / 1.5 - s0.cos().cos());
-                s0 += (w[j5].powi(2) / (2.0 + t6.tanh())).atan();
-            } else if k2 % 2 == 0 {
-                if w[3 - j5] > -0.5 {
-                    s0 *= 0.5 * s0.hypot(w[0]).cos().sin();
-                }
-                s0 = s0 * 0.7 + f64::atan(s0.atan() * s0.atan());
-                s0 /= 1.0 + s0 * s0;
-            } else {
-                if f64::sin(s0) < 1.5 {
-                    match j5 {
-                        0..=1 => {
-                            let t7 = v4 * w[(k2 + j5) % 4].exp();
-                            s0 -= (w[j5] - v4).min(w[j5 % 4].atan());
-                            s0 = 0.5 * (s0 + t7);
-                        }
-                        _ => {}
-                    }
-                    let t8 = (w[k2].powi(2) + 1.0).sqrt() * (w[2] * w[j5]);
-                    if w[k2] <= -0.5 {
-                        s0 += (2.0 + (2.0 * w[1]).sin()).sqrt();
-                    } else {
-                        s0 *= (core::f64::consts::E * t8).tanh().tanh();
-                        s0 += (v4.max(w[2]) * (f64::powi(w[3 - j5], 2) + 1.0).sqrt()).atan();
-                    }
-                }
-                let v13 = if j5 % 2 == 1 {
-                    let t9 = w[k2 % 4].hypot(w[3 - k2]) / 1.5;
-                    let t10 = (t9 + s0).atan().exp();
-                    (w[k2 + 1] + w[j5]) / (1.5 + t10.sin().atan().cos())
-                } else {
-                    let t11 = (0.25 * v4).sin().exp();
-                    let t12 = (t11 / 2.0).cos().powi(2);
-                    0.5 * (w[j5 % 4] * w[k2 + 1]) + t12
-                };
-                s0 = 0.5 * (s0 + v13.tanh());
-            }
-            let t14 = (v4 + s0).sin() / (1.0 + (v4 + 0.8) * (v4 + 0.8));
-            let mut t14 = t14 * (2.0 + (k2 as f64).sin()).sqrt().abs();
-            t14 /= 1.0 + t14.hypot(w[k2]) * t14.hypot(w[k2]);
-            let t14 = t14 * (v4 - w[3]).atan();
-            s0 = 0.5 * (s0 + t14);
-        }
-        v4 -= f64::sin(w[k2].hypot(s0)) * v4.abs();
-        s0 += v4.sin();
-        k2 += 1;
-    }
-    let v15 = s0;
-    let v16 = v15.min(w[0].abs()).sin();
-    let mut k18 = 0;
-    while k18 < 3 && s0 < 2.0 {
-        for j19 in 0..=k18 {
-            s0 -= (w[1].min(0.5) + 2.0).tanh();
-            if w[2] >= 0.5 {
-                let v23 = if w[3 - k18] > 0.0 {
-                    let t20 = v16.exp() + (w[3 - k18] - v15).sin();
-                    -w[1] + t20
-                } else {
-                    let t21 = ((2.0 + w[3 - j19].sin()).sqrt() * (2.0 + w[3 - j19].sin()).sqrt() + 0.5).cbrt();
-                    let t22 = w[j19] * f64::tanh(s0);
-                    (w[j19 % 4] * w[3]).sin() + t21 + t22
-                };
-                s0 /= 2.0 + (1.2 * v23.tanh()).atan().sin();
-            } else if w[k18] <= 0.0 && w[j19] > -0.5 {
-                s0 += (s0.tanh() * s0.tanh() + 1.0).sqrt();
-                let t24: f64 = w[k18 + 1].exp();
-                s0 = 0.5 * (s0 + t24);
-            }
-            match j19 % 3 {
-                0 => {
-                    match k18 {
-                        0..=1 => {
-                            let t25 = (s0 - w[2]).sin().tanh();
-                            s0 -= w[j19 + 1];
-                            s0 = 0.5 * (s0 + t25);
-                        }
-                        _ => {
-                            s0 /= 1.0 + f64::cos(s0.max(v15)) * f64::cos(s0.max(v15));
-                            match k18 {
-                                0 => s0 += s0.min(w[j19 % 4]).atan() * w[3].sin(),
-                                1 | 2 => {
-                                    let t26 = (w[j19] * w[k18 % 4]).hypot(v16 * w[k18]);
-                                    s0 += (-w[3 - j19]).atan();
-                                    s0 = 0.5 * (s0 + t26);
-                                }
-                                _ => {
-                                    let t27 = w[j19].clamp(0.0, 2.0).exp();
-                                    s0 /= 2.0 + s0.tanh().sin();
-                                    s0 = 0.5 * (s0 + t27);
-                                }
-                            }
-                        }
-                    }
-                    if j19 % 2 == 0 {
-                        let t28 = v15;
-                        let v29 = match k18 {
-                            0 => w[3 - j19] * j19 as f64 / 4.0,
-                            1 | 2 => (w[j19] * w[j19 % 4]).abs(),
-                            _ => w[j19],
-                        };
-                        s0 += w[3];
-                        s0 = 0.5 * (s0 + t28.cos() + v29);
-                    } else {
-                        s0 = s0 * (w[j19] / 3.0).sin() + (2.0 + (std::f64::consts::PI * v16).sin()).sqrt();
-                        let t30 = (-v15).sin() + w[2].cos();
-                        s0 = 0.5 * (s0 + t30);
-                    }
-                }
-                1 => s0 = s0 * 0.9 + s0.max(0.5).cos(),
-                _ => s0 += w[1].tanh().min(0.0),
-            }
-            s0 -= (std::f64::consts::PI * w[3].tanh()).sin();
-            s0 += s0.sin().cos().abs();
-            if k18 == 2 {
-                continue;
-            }
-        }
-        if w[3 - k18] >= 0.5 {
-            s0 += s0.cos();
-        } else {
-            let v34 = if w[3 - k18] <= 0.5 {
-                let t31 = (w[0] * w[0] + 2.0).sqrt();
-                -s0.cos().cos() + t31
-            } else {
-                let t32 = 3.0 * w[3].hypot(v16);
-                let t33 = w[k18 % 4].abs().abs();
-                (-s0).atan() * w[k18 % 4].powi(3) + t32 + t33
-            };
-            s0 -= (v34 / (1.0 + s0 * s0)).cos().tanh();
-        }
-        match k18 {
-            0 => {
-                for j35 in 0..k18 {
-                    if j35 < 1 {
+                for j4 in (0..3).step_by(2) {
+                    if i2 < 2 {
                         break;
                     }
-                    s0 = s0 * w[3 - k18].sin().tanh() + (w[j35 % 4] + w[j35] + 0.1).atan();
+                    v0 *= (i2 as f64).exp().atan().cos();
+                    let v5 = match i2 {
+                        0 => a[i2],
+                        1 | 2 => (1.5 + s1.sin().sin()).sqrt(),
+                        _ => a[j4] / 3.0 / 2.0,
+                    };
+                    s1 = 0.5 * (s1 + v5);
                 }
-                match k18 {
-                    0..=1 => {
-                        s0 += k18 as f64;
-                        s0 *= w[k18].cos();
-                    }
-                    _ => {
-                        s0 *= w[k18].sin().cos();
-                        if w[3 - k18] >= 0.0 {
-                            let t36 = (s0 + w[k18]).tanh().cos();
-                            s0 += f64::hypot(t36, v15).atan().max(w[1] * w[3 - k18]);
-                        } else {
-                            s0 += (w[k18 + 1].powi(2) + 1.0).sqrt();
-                        }
-                    }
-                }
+                let t6 = a[i2];
+                v0 = 0.5 * (v0 + t6);
             }
-            1 | 2 => s0 = s0 * 0.9 + (v16.powi(2) + 1.0).sqrt().exp().atan(),
-            _ => {}
+            3 | 4 => v0 += x0.hypot(v0).atan().atan(),
+            _ => {
+                v0 = v0 * v0.atan().tanh().cos() + a[i2];
+                v0 *= 0.5 * f64::sin((a[i2] - 0.1).cos());
+            }
         }
-        s0 -= w[3 - k18].max(s0).tanh().powi(2);
-        k18 += 1;
+        v0 = 0.5 * (v0 + t3.sin());
     }
-    s0
+    v0.abs().sin() * s1.clamp(0.0, 2.0)
 }
 
 #[differentiate]
-fn p207(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut v0 = x2.abs().exp();
-    let v3 = if -v0 < 0.3 {
-        x2.tanh() - (x2.powi(2) + 1.0).sqrt()
+fn p042(x0: f64, x1: f64) -> f64 {
+    let mut s0: f64 = 0.0;
+    for i1 in 0..2 {
+        let t2 = f64::exp(i1 as f64);
+        let t3 = (2.0 + t2.atan().sin()).recip();
+        s0 = s0 * (i1 as f64 + x1).cos() + (-t3).exp();
+    }
+    x0.powi(2).atan() + s0.tanh()
+}
+
+#[differentiate]
+fn p043(a: &[f64; 4]) -> f64 {
+    let mut v4 = if a[0] < 0.0 {
+        let t0 = std::f64::consts::PI * a[1] - a[0].mul_add(a[2], a[3]);
+        let t1 = a[2].cos();
+        a[1] + t0.atan() + t1
     } else {
-        let t1 = x2.powi(3);
-        let t2 = (t1.sin() * t1.sin() + 1.0).powf(x0.sin());
-        t2.abs() / (1.0 + t1.tanh() * t1.tanh())
+        let t2 = a[1].atan().cos();
+        let t3 = t2;
+        f64::cos(a[3]) * (t2 + a[2]) + t3
     };
-    let mut s4 = (x1 + v0).cos().powi(3);
-    for i5 in 0..3 {
-        s4 += (x2 + x2).min(v3).cos();
-        for j6 in (0..4).rev() {
-            s4 /= 2.0 + x1.cos().atan().sin();
-            match j6 % 3 {
-                0 => v0 *= x1.atan().tanh(),
-                1 => {
-                    let t7 = 0.5 * s4.sin();
-                    v0 /= 1.0 + f64::tanh(s4).tanh() * f64::tanh(s4).tanh();
-                    s4 = 0.5 * (s4 + t7);
-                }
-                _ => {}
-            }
-            let t8 = x1.min(x1.powi(2));
-            if j6 % 2 == 1 {
-                break;
-            }
-            s4 = 0.5 * (s4 + t8);
-        }
-        if x1.exp() < 3.0 {
-            if x0 <= 0.0 && x1 >= -0.5 {
-                let v11 = if x0 > 0.0 {
-                    let t9 = x2.cos() - f64::atan(s4 - x1);
-                    v0.cos().powi(2) / 3.0 + t9
-                } else {
-                    let t10 = x0 * (s4 + x2).sin();
-                    (2.0 + x1.sin()).sqrt() + t10
-                };
-                s4 += (1.5 + v11.sin().cos().sin()).sqrt();
-                let t12 = s4;
-                v0 = 0.5 * (v0 + t12.sin());
-            } else {
-                s4 = s4 * f64::tanh(v0.cos()) + x0.cos().min(f64::exp(x1)).tanh();
-            }
-            match i5 {
-                0..=1 => {
-                    v0 += (s4.cos().powi(2) + v0).cos();
-                    v0 += (i5 as f64).cos().cos();
-                }
-                _ => {
-                    match i5 {
-                        0 => {
-                            if x2 >= 0.5 || x1 <= 0.0 {
-                                v0 += (x1 + v0).sin().atan();
-                            } else if i5 < 1 {
-                                let t13 = (x0 - x1).atan();
-                                if i5 % 2 == 1 {
-                                    for j14 in 0..=i5 {
-                                        if x1 > 0.5 {
-                                            s4 += t13;
-                                        } else {
-                                            s4 /= 2.0 + f64::atan(s4.sin().exp()).sin();
-                                        }
-                                        if j14 < 2 {
-                                            break;
-                                        }
-                                        s4 += f64::exp(s4.sin().cos());
-                                        let t15 = x0.exp() / (1.0 + (1.0 + x1 * x1).recip() * (1.0 + x1 * x1).recip());
-                                        v0 += (v0.atan() * s4.cos() / (1.5 + (i5 as f64 / (1.5 + x0.tanh())).cos())).tanh();
-                                        s4 = 0.5 * (s4 + t15);
-                                    }
-                                    s4 = s4 * (x1.powi(2) + 1.0).sqrt().tanh() + x1;
-                                } else {
-                                    if i5 % 2 == 1 {
-                                        s4 += f64::atan((1.1 - x2).sin());
-                                    } else {
-                                        for j16 in 0..i5 {
-                                            if i5 % 2 == 1 {
-                                                break;
-                                            }
-                                            v0 += v0.atan() * s4.cos() * x2.max(x2);
-                                            s4 /= 1.0 + x0 * x0;
-                                            let t17 = x2.abs() * v0.sin().exp();
-                                            s4 = s4 * (t17 - x2).sin().cos() + (j16 as f64).sin().hypot((s4 - x2).sin());
-                                        }
-                                        let t18 = x1.cosh().sin().tanh();
-                                        match i5 {
-                                            0 => {
-                                                let t19 = (t18 - x2).abs();
-                                                v0 += (x2 + x0 - x2 / (2.0 + v0.sin())).atan();
-                                                s4 = 0.5 * (s4 + t19);
-                                            }
-                                            1 | 2 => s4 += f64::tanh((1.5 + x1.min(0.5).sin()).atan2(i5 as f64)),
-                                            _ => {
-                                                let t20 = x0;
-                                                s4 += f64::cos(x0).exp_m1();
-                                                v0 = 0.5 * (v0 + t20);
-                                            }
-                                        }
-                                    }
-                                    if x1 < -0.5 {
-                                        let t21 = f64::atan(f64::max(s4, x1)) / (1.0 + f64::atan2(1.0 + v0.cos() * v0.cos(), s4) * f64::atan2(1.0 + v0.cos() * v0.cos(), s4));
-                                        v0 = v0 * 0.25 + i5 as f64;
-                                        v0 = 0.5 * (v0 + t21);
-                                    } else {
-                                        v0 = v0 * (i5 as f64).cos() + v0.cos() * x2;
-                                    }
-                                    let v23 = match i5 {
-                                        0..=1 => x2,
-                                        _ => {
-                                            let t22 = x0;
-                                            x1.cos().min((x1.powi(2) + 1.0).sqrt()) + t22
-                                        }
-                                    };
-                                    s4 = 0.5 * (s4 + v23.tanh());
-                                }
-                                let t24 = 0.25 - (v0 + x2).tanh();
-                                s4 = 0.5 * (s4 + t24);
-                            } else {
-                                match i5 {
-                                    0 => {
-                                        for j25 in 0..=i5 {
-                                            let t26 = (i5 as f64).min(x2).hypot(x2 * x0);
-                                            let v30 = if x1 <= 0.0 || x0 < -0.5 {
-                                                let t27 = s4.abs().atan().atan();
-                                                j25 as f64 - x0 / (2.0 + x2.sin()) + t27
-                                            } else {
-                                                let t28 = (1.0 + t26 * t26).ln();
-                                                let t29 = t28.cos() / (1.0 + x2.cos() * x2.cos());
-                                                t26.cos().atan() / 3.0 + t29
-                                            };
-                                            s4 += (2.0 + (1.0 + v0.cos() * v0.cos()).ln().sin()).recip();
-                                            v0 = 0.5 * (v0 + v30.tanh());
-                                        }
-                                        let t31 = v0.sin().powi(2);
-                                        s4 = 0.5 * (s4 + t31);
-                                    }
-                                    1 | 2 => v0 = ((s4 + x0).atan() + 0.3).tanh(),
-                                    _ => s4 /= 2.0 + f64::tanh(x0 - x0).sin(),
-                                }
-                                let v34 = if s4.cos() > 1.2 {
-                                    let t32 = (v0 - 2.5).sin() * x1.exp();
-                                    let t33 = s4.min(0.0).atan() / (2.0 + (1.5 + v0.atan().cos()).sqrt().cos());
-                                    f64::sin(x0) / (2.0 + (t33 * t32).tanh())
-                                } else {
-                                    x0
-                                };
-                                v0 = 0.5 * (v0 + v34);
-                            }
-                            let t35 = f64::sin(x1 - x0);
-                            v0 = 0.5 * (v0 + t35);
-                        }
-                        1 | 2 => {
-                            v0 += x0.abs().tanh();
-                            if x0.min(s4).cos() < 2.0 {
-                                let t36 = ((core::f64::consts::E * x2).powi(2) + 1.0).sqrt();
-                                s4 += x1.abs();
-                                v0 = 0.5 * (v0 + t36);
-                            } else {
-                                let t37 = -(x2 / (1.0 + v3 * v3));
-                                v0 -= (v3 / (2.0 + s4.sin().exp().tanh())).sin();
-                                let t38 = v0;
-                                v0 = 0.5 * (v0 + t37 + t38.cos());
-                            }
-                        }
-                        _ => {
-                            v0 -= f64::sin(-(i5 as f64));
-                            if x2 > -0.5 || x0 < 0.0 {
-                                s4 += (i5 as f64 - x1).atan().sinh().sin();
-                                for j39 in 0..2 {
-                                    if i5 == 1 {
-                                        break;
-                                    }
-                                    s4 -= (s4.atan().tanh() * s4.atan().tanh() + 1.0).powf(x0.powi(2).sin());
-                                    s4 /= 1.0 + x0 * s4.sin() * (x0 * s4.sin());
-                                    let t40 = x2.cos() + (-v0).tanh();
-                                    v0 *= (2.0 + x1.sin()).ln().tanh();
-                                    match j39 {
-                                        0 => v0 -= t40,
-                                        1 | 2 => v0 += x1,
-                                        _ => {
-                                            if i5 == 2 {
-                                                continue;
-                                            }
-                                            v0 += (v3 - v0).cos().abs();
-                                        }
-                                    }
-                                }
-                                if x0 >= -0.5 {
-                                    v0 += v3.tanh().hypot(x0 + 1.2).cos();
-                                } else {
-                                    s4 *= v0.atan().tanh();
-                                }
-                            } else if v0.tanh().atan() > 1.1 {
-                                match i5 {
-                                    0 => {
-                                        s4 = s4 * x0.abs().sin() + (1.0 + (-s4).tanh() * (-s4).tanh()).recip();
-                                        let t41 = f64::tanh(v0.hypot(f64::tanh(v0 + x2)));
-                                        v0 = 0.5 * (v0 + t41);
-                                    }
-                                    1 | 2 => {
-                                        for j42 in 0..i5 {
-                                            let t43 = x2.clamp(-1.0, 1.0) + 0.8;
-                                            let t43 = t43 + (v0.atan().powi(2) + 1.0).sqrt().abs();
-                                            if i5 % 2 == 1 {
-                                                s4 = s4 * 0.9 + (0.3 * (v3 / (2.0 + v0.sin()))).tanh();
-                                            } else {
-                                                s4 -= (t43.cos() * t43.cos() + 1.0).powf(s4.sin()).atan();
-                                                let t44 = 0.8 - j42 as f64 * x2;
-                                                v0 += (x2 + 1.2).tanh();
-                                                s4 = 0.5 * (s4 + t44);
-                                            }
-                                            if x2 > 0.5 || x0 >= -0.5 {
-                                                let t45 = x0.abs();
-                                                v0 += x1 + (x0 + v0).tanh();
-                                                v0 = 0.5 * (v0 + t45);
-                                            } else {
-                                                v0 = v0 * (0.1 * v0.tanh()).cos() + s4.hypot(v3.cos().exp()).atan();
-                                            }
-                                        }
-                                        s4 = s4 * 0.9 + (x2 * s4.tanh() * x0.exp()).cos();
-                                    }
-                                    _ => {
-                                        v0 = v0 * 0.9 + x1;
-                                        match i5 {
-                                            0 => s4 *= 0.5 * x2.sin(),
-                                            1 | 2 => v0 -= x2.cos(),
-                                            _ => {
-                                                for j46 in 0..=i5 {
-                                                    let t47 = v0.clamp(0.0, 2.0);
-                                                    v0 /= 2.0 + f64::sin(s4.min(x0).sin().cos());
-                                                    s4 = f64::sqrt(t47.atan() * t47.atan() + 2.0).cos();
-                                                    if j46 >= 1 {
-                                                        continue;
-                                                    }
-                                                    match j46 % 3 {
-                                                        0 => {
-                                                            let v51 = if 0.7 * s4.atan() > 0.8 {
-                                                                x0.cos().min(0.5)
-                                                            } else if x2 > 0.0 {
-                                                                let t48 = f64::cos(x1 - v0) * x1.max(s4).tanh();
-                                                                let t49 = x1;
-                                                                t48.min(v0).cos().powi(2) + t49
-                                                            } else {
-                                                                let t50 = x2.atan();
-                                                                ((i5 as f64).atan() * (i5 as f64).atan() + 1.0).powf(x0.tanh()).atan() + t50
-                                                            };
-                                                            s4 = v51.tanh().cos() / (2.0 + t47.cos().tanh());
-                                                        }
-                                                        1 => {
-                                                            if x1 > -0.5 {
-                                                                let t52 = (x1 * x1 * (x1 * x1)).ln_1p();
-                                                                match i5 {
-                                                                    0 => {
-                                                                        let v55 = {
-                                                                            let t53 = (x2 + i5 as f64).abs();
-                                                                            let t54 = (x2.hypot(x2).powi(2) + 1.0).sqrt();
-                                                                            (x2.powi(2) + 1.0).sqrt() + t53 + t54
-                                                                        };
-                                                                        v0 -= x0;
-                                                                        v0 = 0.5 * (v0 + v55.sin());
-                                                                    }
-                                                                    1 | 2 => v0 *= 0.5 * (x2 - v0).tanh().sin(),
-                                                                    _ => {}
-                                                                }
-                                                                let t56 = x2;
-                                                                v0 = 0.5 * (v0 + t52 + t56);
-                                                            } else {
-                                                                s4 += v0.sin();
-                                                                s4 -= (s4 / (1.0 + v0 * v0)).atan().atan();
-                                                            }
-                                                            v0 = v0 * 0.25 + (x2.powi(3) - (v0 / 2.0).tanh()).cos();
-                                                        }
-                                                        _ => v0 += (-v0).atan().powi(3).atan(),
-                                                    }
-                                                }
-                                                v0 = v0 * 0.7 + (0.7 * (x1 * x0)).tanh();
-                                            }
-                                        }
-                                    }
-                                }
-                                match i5 % 3 {
-                                    0 => {
-                                        let t57 = f64::sqrt(f64::cos(s4 - 2.0).powi(2) + 1.0);
-                                        s4 += (x2 * t57).tanh().powi(3);
-                                    }
-                                    1 => v0 += s4.atan(),
-                                    _ => {
-                                        s4 = s4 * v3.cos() + (2.0 + x0.min(v0).atan().sin()).sqrt();
-                                        for _ in 0..4 {
-                                            s4 *= 0.5 * (s4 + x2).atan().sin();
-                                            let t59 = x1.exp().sin().exp();
-                                            v0 += 2.5 * v3.sin();
-                                            s4 = 0.5 * (s4 + t59);
-                                        }
-                                    }
-                                }
-                            } else {
-                                v0 = v0 * 0.7 + x1;
-                            }
-                        }
-                    }
-                    let t60 = f64::abs(s4).cos() + f64::tanh(x0);
-                    s4 = 0.5 * (s4 + t60);
-                }
-            }
-            s4 += f64::min(s4, x1.powi(3)).atan();
-        } else {
-            for j61 in 0..=i5 {
-                s4 += x2.tanh().powi(2);
-                v0 *= f64::atan(x0).cos();
-                let t62 = (-v0).sin();
-                match j61 % 3 {
-                    0 => v0 = v0 * 0.5 + x0,
-                    1 => {
-                        if x0 > 0.0 || x1 > -0.5 {
-                            s4 /= 2.0 + (i5 as f64).abs().atan().sin();
-                        } else {
-                            v0 = v0 * (x2 * x0).tanh() + s4.atan().atan() / (1.0 + 2.5 * t62 * (2.5 * t62));
-                        }
-                        v0 += f64::ln_1p(v0.atan().cos() * v0.atan().cos());
-                    }
-                    _ => v0 *= (0.25 * x0).atan().tanh(),
-                }
-            }
-            v0 += x1;
-            v0 -= 1.1 * x0.cos();
-        }
-        let t63 = (x2 * x1).sin();
-        s4 = 0.5 * (s4 + t63);
-    }
-    -(0.5 * s4.cos()) + f64::sin(v0)
+    let v5 = v4.tanh().powi(3);
+    v4 *= f64::cos(a[1].hypot(v5));
+    let v6 = {
+        f64::exp((0.5 * v4.tanh()).cos())
+    };
+    v4 += a[2] - v6;
+    let v7 = a[2] - a[2];
+    let mut b8 = [0.5_f64; 4];
+    b8[1] += (a[3] - (1.5 + a[3].cos()).sqrt()).sin();
+    b8[2] *= v5.abs().cos().tanh();
+    b8[2] = f64::atan(a[0].exp() - v4);
+    core::f64::consts::E * (0.7 * a[1]) + v7 + b8[2]
 }
 
 #[differentiate]
-fn p208(x0: f64, x1: f64, a: &[f64; 4], x2: f64) -> f64 {
-    if x0 >= 0.5 {
-        return f64::recip(2.0 + x2.sin()).cos();
-    }
-    let mut b0 = [0.0f64; 4];
-    b0[3] = -a[0] / 1.5;
-    b0[1] *= (b0[1] / 3.0 * f64::powi(x1, 2)).atan().tanh();
-    b0[2] *= (x1 - 1.5).abs().cos().tanh();
-    let mut v1 = a[1].min(x0);
-    v1 -= (core::f64::consts::E * (x0 - 3.0)).sin();
-    let v3 = {
-        let t2 = v1.sin().mul_add(a[0] - v1, x0 - v1);
-        (-b0[0]).min(x2 * t2).atan()
-    };
-    let v4 = (1.0 + x0 * a[3] * (x0 * a[3])).ln().exp();
-    let mut s5: f64 = 0.0;
-    if x0 >= 0.0 {
-        if x1 < 0.5 {
-            if x0 >= -0.5 {
-                s5 += f64::ln_1p(std::f64::consts::PI * x0 * (std::f64::consts::PI * x0));
-                if x1 < 0.0 {
-                    s5 += a[3];
-                    b0[0] = (std::f64::consts::PI * a[0]).tanh().cos();
-                    if x2 > -0.5 {
-                        b0[2] += (a[1].max(x2) * (x1 + b0[1])).sin();
-                        s5 += b0[2];
-                        b0[1] *= f64::tanh((a[1] * x2.exp()).sin());
-                    }
-                } else {
-                    s5 = s5 * f64::cos(f64::tanh(v3)) + (2.0 + b0[3].sin()).ln().abs();
-                }
-            } else {
-                s5 *= 0.5 * (s5 + 1.2).cos().sin();
-            }
-            b0[2] = (x2 + x0 + x2).cos();
-            let v7 = if x1 > 0.5 {
-                (v4.abs() + (x1 - 1.2)).tanh()
-            } else {
-                let t6 = (0.1 - a[0]).abs();
-                ((x2 - x0) * (b0[1] + 0.1)).sin() + t6
-            };
-            s5 = 0.5 * (s5 + v7.atan());
-        } else {
-            let t8 = b0[3].min(x2).cos().exp();
-            s5 += (f64::sqrt(b0[1].powi(2) + 1.0) * f64::sqrt(b0[1].powi(2) + 1.0)).ln_1p();
-            s5 *= x0.min(0.5).cos();
-            s5 = 0.5 * (s5 + t8);
-        }
-        if x2 > 0.0 || x1 >= 0.0 {
-            b0[0] = x0.hypot(b0[3].cos().exp()).sin();
-            s5 = s5 * a[1].hypot(x1).tanh() + ((2.0 + x1.cos()).sqrt() + x2.exp());
-            b0[0] += (b0[3] + a[2]).cos();
-        } else {
-            let t9 = a[3] * x1 + f64::sin(x1);
-            s5 /= 2.0 + a[1].tanh().sin();
-            s5 = 0.5 * (s5 + t9);
-        }
-        let t10 = b0[1].max(a[0]) + (x0 - a[0]);
-        s5 = 0.5 * (s5 + t10);
-    } else {
-        if a[0] >= 0.0 {
-            b0[0] = (0.1 * x2.abs()).tanh();
-            if x1 <= 0.5 || a[3] < -0.5 {
-                s5 = s5 * (x1 * x0).cos() + s5.tanh() * a[1] / (1.0 + x2 * x2);
-            } else {
-                let t11 = (2.0 + v1.cos()).sqrt() * (b0[1] * v3);
-                let t11 = t11.atan() * t11.sin().tanh().sin();
-                s5 += t11;
-            }
-            if x1 < -0.5 {
-                s5 /= 2.0 + v1.sin().sin();
-            }
-        } else {
-            s5 -= x1.atan().abs();
-        }
-        b0[0] += (1.0 + x2.exp() * x2.exp()).ln().atan();
-        s5 /= 2.0 + a[3].sin().atan().sin();
-    }
-    s5 + b0[1]
-}
-
-#[differentiate]
-fn p209(a: &[f64; 4]) -> f64 {
+fn p044(x0: f64, x1: f64) -> f64 {
     let mut s0: f64 = 1.0;
-    for i1 in 0..a.len() {
-        let t2: f64 = a[i1] / 4.0 - a[2] * s0.cos();
-        s0 += f64::sin((a[3 - i1] * t2 * (a[3 - i1] * t2) + 0.5).sqrt());
-        for (e3, e4) in a.iter().zip(a.iter()) {
-            s0 += (1.5 + (*e3 / 2.0).sin()).atan2((a[i1] * a[i1] + 0.5).sqrt()).cos();
-            let t5 = (a[i1] + s0).sin() / (2.0 + (t2 + s0).tanh().sin());
-            s0 = 0.5 * (s0 + t5);
-            s0 += *e4;
-        }
-        s0 += a[i1 % 4] / 3.0;
-        let t6: f64 = a[i1];
-        s0 = 0.5 * (s0 + t6);
-    }
-    let v8 = if a[3] <= 0.5 {
-        let t7 = -a[2];
-        (a[2] + s0).atan() + 0.3 + t7
-    } else if a[3] > 0.5 {
-        (s0 / 3.0).atan().tanh()
-    } else {
-        (a[3] * s0.tanh()).max(a[2].atan())
-    };
-    s0 += 0.8 * a[2] * f64::ln(2.0 + a[2].sin());
-    f64::sqrt(f64::powi(a[3], 2) + 1.0).sin() + s0.tanh() + v8.cos()
-}
-
-#[differentiate]
-fn p210(a: &[f64; 4]) -> f64 {
-    let mut v0 = 2.5 * (1.1 * a[1]) + a[3];
-    let v2 = if a[1] >= 0.0 {
-        (v0 + v0).tanh().cos()
-    } else {
-        let t1 = a[1];
-        a[0] + t1
-    };
-    v0 += v2.sin();
-    let v7 = if a[3] < 0.5 {
-        let t3 = v0;
-        let t4 = a[2].cos();
-        (core::f64::consts::E * a[2]).cos().cos() + t3.sin() + t4
-    } else {
-        let t5 = f64::ln(2.0 + (v0 + v0).cos().sin());
-        let t6 = (t5 * a[0]).max(t5);
-        f64::abs(a[2]).cos() + t6
-    };
-    let v8 = {
-        (-a[0].mul_add(v7.atan(), v7)).atan()
-    };
-    let v9 = v8.clamp(-0.5, 0.5);
-    let mut s10 = f64::atan(a[0]) / 2.0;
-    if a[1] <= 0.5 || a[2] > 0.0 {
-        if a[0] < -0.5 {
-            s10 += a[2].abs();
-            s10 += (1.5 + a[1].sin()).sqrt();
-            let t11 = (a[1] - a[3]).hypot(a[2]);
-            s10 = 0.5 * (s10 + t11);
-        }
-        s10 = s10 * 0.7 + (a[1] + 2.0).cos().exp();
-        if a[3] >= 0.5 {
-            s10 += f64::sqrt(2.0 + a[0].cos().cos());
-            let t12 = (v9.powi(2) + 1.0).sqrt().sin().powi(3);
-            if f64::tanh(f64::atan(s10)) < 2.0 {
-                let t13 = t12.abs().tanh();
-                s10 = s10 * 0.7 + t13;
-                let t14 = 0.25 * (a[2] * a[2]);
-                s10 = 0.5 * (s10 + t14);
-            } else {
-                let v17 = {
-                    let t15 = a[0].sin().cos();
-                    let t16 = a[3] * (std::f64::consts::PI * a[2]);
-                    f64::sqrt(2.0 + a[1].sin()) / (2.0 + (a[0] + a[1]).tanh()) + t15 + t16
-                };
-                if a[1] > 0.0 {
-                    s10 += (1.0 + a[1] * a[1]).recip().cos();
-                    let t18: f64 = v17 / 2.0 - a[0];
-                    s10 = 0.5 * (s10 + t18.tanh());
-                } else if a[2] > -0.5 {
-                    s10 += (s10.cos() * t12).mul_add(a[2].tanh(), v7 / 3.0).atan();
-                    s10 += 2.5 - a[3].clamp(-1.0, 1.0);
-                }
-                s10 = s10 * (2.0 + a[2].sin()).ln().sin() + a[2] / (2.0 + (a[2] + 0.7).sin());
+    for i1 in (0..5).step_by(2) {
+        s0 = s0 * 0.7 + (i1 as f64).atan();
+        match i1 % 3 {
+            0 => s0 *= x0.min(s0).tanh().tanh(),
+            1 => {
+                s0 += (x1 + s0 + (2.0 + x0.sin()).recip()).atan();
+                s0 += (0.5 + (s0 - x1)).atan();
             }
-        } else if a[0] < 0.0 && a[2] <= 0.5 {
-            s10 += a[3] / (2.0 + a[3].tanh());
-        } else {
-            s10 *= v0.sin().cos();
-        }
-    } else {
-        s10 += a[1].powi(3);
-        s10 /= 1.0 + a[1] * a[1];
-        s10 /= 1.0 + s10.abs().cos() * s10.abs().cos();
-    }
-    let v19 = {
-        (a[1] / 1.5).abs()
-    };
-    s10.cos() * a[3].atan() + v19
-}
-
-#[differentiate]
-fn p211(a: &[f64; 4]) -> f64 {
-    let mut v0 = {
-        0.25 * f64::cos(a[2])
-    };
-    v0 += (2.5 * a[2]).sin().sin();
-    v0 += a[2] * v0.abs();
-    let v3 = {
-        let t1 = (v0.atan() * v0.atan()).cos().exp();
-        let t2 = (1.0 + v0.cos().cos() * v0.cos().cos()).recip();
-        (3.0 * (t2 - 2.0)).tanh() + t1
-    };
-    for i4 in 0..a.len() {
-        v0 += (v3.tanh() * v3.tanh()).cos();
-        for j5 in 0..a.len() {
-            v0 += 1.5 * f64::abs(v3).tanh();
-            let t6 = a[j5];
-            let t7 = a[0] / (1.0 + t6 * t6) + (a[(i4 + j5) % 4] + 0.5);
-            let v9 = {
-                let t8 = a[(i4 + j5) % 4].abs();
-                (-(v3 + 1.5)).tanh() + t8
-            };
-            let t6 = t6 - v0.tanh();
-            v0 *= 0.5 * a[3 - i4].hypot(t6).sin();
-            v0 = 0.5 * (v0 + t7 + v9.tanh());
-        }
-        for e10 in a {
-            let v13 = if a[3] >= -0.5 {
-                f64::atan(a[3 - i4] - a[i4]).powi(3)
-            } else if a[i4] < 0.0 {
-                let t11 = (*e10).sin() + a[3 - i4];
-                let t12 = a[2];
-                v3.cos().sin() + (-v0).tanh() + t11 + t12
-            } else {
-                v0.sin()
-            };
-            v0 += a[i4];
-            v0 = 0.5 * (v0 + v13.cos());
-        }
-        let t14 = 1.5 * v3.sin() + f64::cos(v0).powi(2);
-        v0 *= f64::cos(a[i4].clamp(0.0, 2.0));
-        v0 = 0.5 * (v0 + t14);
-    }
-    f64::sin(v0 / 4.0).hypot(f64::tanh(v0.sin()))
-}
-
-#[differentiate]
-fn p212(a: &[f64; 4], x0: f64) -> f64 {
-    let mut v0 = a[2].atan();
-    let mut v3 = {
-        let t1 = (x0 - v0).hypot(x0 / 4.0);
-        let t2 = a[1];
-        (a[1] - 1.5).sin().exp() + t1 + t2
-    };
-    v3 += 0.8 * (v3 + x0).tanh();
-    let mut s4 = (x0 + x0) * x0.max(v3).atan();
-    for (i6, e5) in a.iter().enumerate() {
-        if a[3 - i6] > 0.0 {
-            let t7 = x0;
-            v0 -= t7.tanh() * f64::cos(s4.cos());
-        } else {
-            s4 /= 1.0 + x0 * x0;
-            s4 = s4 * (v0 + s4).cos().cos() + (std::f64::consts::PI * (0.5 * i6 as f64)).cos();
-            let t8 = a[i6].tanh();
-            s4 = 0.5 * (s4 + t8);
-        }
-        if i6 >= 1 {
-            return 0.1 * (-(i6 as f64));
-        }
-        s4 = s4 * 0.7 + (x0.exp() / (1.5 + (v0 + 3.0).tanh())).cos();
-        s4 += *e5;
-    }
-    a[3].atan().atan() + v0.tanh() + s4.atan()
-}
-
-#[differentiate]
-fn p213(a: &[f64], x0: f64) -> f64 {
-    let mut s0 = 1.1 * x0 - x0.cos();
-    if a[3] < -0.5 {
-        s0 *= 0.5 * a[3].sin();
-        let t1 = s0.tanh().powi(2).sin();
-        s0 = 0.5 * (s0 + t1);
-    } else if a[0] <= 0.0 {
-        s0 = s0 * 0.25 + (s0 - 0.8 * x0).atan();
-    } else {
-        s0 /= 2.0 + s0.sin().sin();
-    }
-    let v2: f64 = core::f64::consts::E * (s0.cos() * s0.cos() + 0.5).sqrt();
-    let v3 = (v2 * v2).sin();
-    let mut b4 = [0.5_f64; 4];
-    b4[1] -= b4[1] / (2.0 + (v3 * v3).ln_1p().tanh());
-    b4[3] = (v2 * v3 * (b4[3] * b4[3] + 1.0).powf(v3)).tanh();
-    b4[3] = (std::f64::consts::PI * s0.min(v3)).atan();
-    let mut s5: f64 = 1.0;
-    if x0 > -0.5 {
-        s5 -= a[1];
-    } else {
-        b4[2] += s5.tanh().powi(2) + x0.cos();
-        s5 /= 2.0 + (s0 - s0).sin().sin();
-    }
-    let v3 = v3 - f64::tanh(s5);
-    (1.5 + f64::sin(v3)).atan2(s0).tanh().powi(2) + b4[2]
-}
-
-#[differentiate]
-fn p214(a: &[f64; 4], n: usize, x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut s0 = (0.7 * x2).abs();
-    for i1 in 1..4 {
-        let t2 = x2.abs();
-        for _ in 0..i1 {
-            s0 -= s0.tanh();
-            s0 /= 2.0 + f64::min(t2, a[0]).sin().sin();
-            let t4: f64 = s0.tanh().atan().sin();
-            s0 = 0.5 * (s0 + t4);
+            _ => s0 += f64::powi(s0.cos(), 3),
         }
         if i1 > 2 {
             continue;
         }
-        let t2 = t2 * (-(a[3 - i1] / (2.0 + x0.tanh())));
-        if i1 % 2 == 0 {
-            break;
+        for _ in (0..5).step_by(2) {
+            s0 /= 2.0 + f64::sin((0.25 * x0).sin());
+            let v3 = if x0 < -0.5 {
+                s0.tanh().tanh()
+            } else {
+                std::f64::consts::PI * (2.0 + s0.atan().cos()).sqrt()
+            };
+            let v7 = if x1 > -0.5 {
+                let t4 = x0;
+                x1 + t4
+            } else {
+                let t5 = (1.5 + x0.sin()).atan2(x0).clamp(-1.0, 1.0);
+                let t6 = x1.sin().abs();
+                x0 + t5 + t6
+            };
+            s0 = 0.5 * (s0 + v3 + v7.cos());
         }
-        s0 = 0.5 * (s0 + t2);
     }
-    let mut v6 = {
-        let t5 = (s0 - x2).tanh();
-        (s0.cos() * s0.cos() + 1.0).powf(a[1].tanh()) + t5
-    };
-    v6 += x1 - 0.8 - 0.5;
-    let v9 = if x1 < 0.0 {
-        let t7 = x0.sin();
-        let t8 = (x1.powi(2) + 1.0).sqrt().cos();
-        0.1 * f64::cos(x1) + t7 + t8
+    let v8 = x0;
+    if x0 < 0.0 {
+        return v8.atan();
+    }
+    let mut s9: f64 = 1.0;
+    if x0.exp() < 0.1 {
+        s9 -= x1 * (x0 - x1);
+        s9 += (x0 * v8).sin();
     } else {
-        v6.atan()
-    };
-    let mut s10: f64 = 1.0;
-    for i11 in 0..=3 {
-        s10 /= 2.0 + (i11 as f64).tanh().sin();
-        if i11 >= 1 {
-            break;
-        }
-        s10 += ((1.5 + x0.sin()).atan2(x1) * x1.exp()).tanh();
-        let t12 = (std::f64::consts::PI * (-s10)).tanh();
-        s10 = 0.5 * (s10 + t12);
+        s9 *= 0.5 * (x0.powi(2) + 1.0).sqrt().sin();
     }
-    -x0 / (1.0 + s10.sin().tanh() * s10.sin().tanh()) + v9.atan() + 0.1 * n as f64
+    x0 + f64::tanh(s0) + s9
 }
 
 #[differentiate]
-fn p215(mut x0: f64, x1: f64, mut x2: f64) -> f64 {
-    x0 /= 1.0 + x2 * x2;
-    let v0 = x0.powi(3);
-    let mut s1 = (core::f64::consts::E * x1).abs();
-    if x1 < 0.0 && x2 <= -0.5 {
-        s1 += x1.atan().tanh();
-        x2 += v0;
+fn p045(x0: f64, x1: f64, a: &[f64; 4], x2: f64, x3: f64) -> f64 {
+    let v3 = if x2 <= 0.0 {
+        let t0 = (x0 * x0).ln_1p() - 1.5;
+        let t1 = a[0];
+        x3.min(x0) * (x1 * x2) + t0 + t1
     } else {
-        if x0.exp() < 2.5 {
-            if x1 <= -0.5 {
-                s1 -= x0;
-            } else {
-                let t2 = (x1 * x1 + 0.5).sqrt().sin();
-                s1 += f64::ln_1p((x1 + t2) * (x1 + t2));
-            }
-            s1 -= (s1 / 3.0).sin();
-            let t3 = x1.tanh().powi(2);
-            s1 = 0.5 * (s1 + t3);
+        let t2 = (1.5 + a[3].cos()).sqrt();
+        (x3 * x3 + 0.5).cbrt().atan() + t2
+    };
+    let v4 = {
+        (v3 + x0 / (1.0 + x3 * x3)).sin()
+    };
+    let mut b5 = [0.5_f64; 4];
+    b5[1] -= x2;
+    b5[2] -= b5[2].sin().cos();
+    let v6 = b5[2].clamp(-1.0, 1.0).min(a[1].max(v4));
+    let mut s7: f64 = 1.0;
+    if x2 < -0.5 || a[2] >= 0.5 {
+        s7 += b5[1].cos();
+    } else if x1 <= -0.5 {
+        let v12 = if x2.tanh() < 0.3 {
+            let t8 = x2 * (1.5 + x0.sin()).atan2(v6);
+            let t9 = v6.mul_add(s7, a[2]) / (2.0 + b5[2].tanh());
+            t8.sin().atan().powi(2) + t9.tanh()
         } else {
-            let v6 = if x1 >= 0.5 {
-                let t4 = s1.tanh().cos().tanh();
-                let t5 = 1.5 * (x1 / (1.0 + x1 * x1));
-                x2.atan().sin().abs() + t4 + t5
-            } else {
-                f64::max(x1, x0) * x1
-            };
-            s1 *= f64::tanh(x1.atan());
-            x2 = 0.5 * (x2 + v6.atan());
-        }
-        s1 *= x1.abs().cos();
+            let t10 = x0.atan();
+            let t11 = b5[3];
+            a[0] - t10 - a[1] / (1.0 + v4 * v4) + t11
+        };
+        s7 += (v12 / (2.0 + v3.sin())).atan().powi(3);
     }
-    2.5 * x1 - f64::cos(s1).exp() + x2.atan() + x0.sin()
+    x1.mul_add(a[2] - x3, s7.sin().exp()) + b5[3]
 }
 
 #[differentiate]
-fn p216(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut v0 = x2.atan().mul_add(x2.max(0.5), x2.sin());
-    let mut v1 = (v0.abs() * v0.abs() + 0.5).cbrt();
-    let mut s2 = x2.abs().exp();
-    for i3 in (0..3).rev() {
-        for j4 in 0..i3 {
-            s2 /= 2.0 + (x1 - 0.25).atan().sin();
-            let v5 = match j4 % 3 {
-                0 => f64::cos(x0),
-                1 => x1 / (2.0 + s2.tanh()) + 3.0,
-                _ => (x2 - v0).sin().exp(),
-            };
-            if j4 == i3 {
+fn p046(a: [f64; 4], x0: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for i1 in (0..3).step_by(2) {
+        s0 /= 2.0 + a[2].max(i1 as f64).atan().sin();
+        let v3 = {
+            let t2 = (s0 * s0 + 1.0).sqrt();
+            (s0 / (1.0 + t2 * t2)).sin().tanh()
+        };
+        s0 = 0.5 * (s0 + v3);
+    }
+    let mut s4: f64 = 0.0;
+    let mut k6 = 0;
+    loop {
+        for j7 in 0..a.len() {
+            if j7 < 2 {
                 break;
             }
-            s2 = s2 * 0.7 + (v5.tanh() * v5.tanh() + 1.0).powf(x2.tanh()) / (1.0 + f64::tanh(x2) * f64::tanh(x2));
-            if j4 % 2 == 0 {
-                continue;
-            }
-            v1 += v1.cos().cos().sin();
+            let v12 = match k6 {
+                0 => {
+                    let t8 = -s0.abs();
+                    let t9 = (x0 / (1.0 + s4 * s4)).tanh();
+                    s4.clamp(0.0, 2.0) + t8.tanh() + t9
+                }
+                1 | 2 => f64::powi(s4.cos(), 3) - f64::hypot(x0, x0),
+                _ => {
+                    let t10 = s0.cos().exp();
+                    let t11 = a[k6].sin().exp();
+                    t10 + t11
+                }
+            };
+            s4 += (v12 + s4).cos() * a[1];
+            let v12 = v12 + (a[k6 + 1] * k6 as f64 - s4.cos().exp());
+            s4 = 0.5 * (s4 + v12.cos());
         }
-        s2 += (x1 + x2).atan();
-    }
-    let mut s6: f64 = 0.0;
-    for i7 in 0..5 {
-        if x0 > 0.0 {
-            for j8 in 1..2 {
-                if j8 % 2 == 1 {
-                    break;
-                }
-                v0 += (s6.tanh().sin().powi(2) + 1.0).sqrt();
-                match j8 % 3 {
-                    0 => {
-                        v0 += f64::exp(v0.tanh()).abs();
-                        s6 += (s6 / (1.5 + (0.5 * v1.sin()).cos())).atan();
-                    }
-                    1 => v0 = v0 * 0.25 + x1,
-                    _ => {
-                        v0 /= 2.0 + (s2 / (1.5 + v0.tanh())).atan().cos().sin();
-                        s6 /= 1.0 + f64::tanh(x0) * f64::tanh(x0);
-                    }
-                }
-                if x0 > 0.5 {
-                    s6 += (s6.tanh() * x2).clamp(0.0, 2.0);
-                }
-                let t9 = x0 * v0.cos();
-                if x0 < -0.5 {
-                    v0 += (x0 - t9).tanh();
-                    match i7 {
-                        0..=1 => s6 -= x0,
-                        _ => s6 *= x0.powi(2).tanh(),
-                    }
-                    if x2 > -0.5 {
-                        if x2 < 2.5 {
-                            let v12 = {
-                                let t10 = (s2.max(0.5).sin() * s2.max(0.5).sin() + 0.5).cbrt();
-                                let t11 = (1.0 + t10 * t10).ln().cos();
-                                s6.atan() + t11
-                            };
-                            s6 -= x0.abs().hypot(i7 as f64 - 1.5).tanh();
-                            let v16 = if x2 <= 0.5 {
-                                let t13 = v12.cos().powi(2).abs();
-                                0.5 * (x0 * s6.tanh()) + t13
-                            } else {
-                                let t14 = x1;
-                                let t15 = x1 - 0.25 + (x0 + x2);
-                                t15.tanh().atan() / (1.5 + v0.cos().cos().sin()) + t14
-                            };
-                            v0 = 0.5 * (v0 + v16.tanh());
-                        } else {
-                            let t17 = f64::atan2(1.5 + v0.sin().sin(), v1).tanh().exp();
-                            let t18 = x1;
-                            s6 *= x0.tanh().cos();
-                            s6 = 0.5 * (s6 + t17 + t18);
-                        }
-                        v0 += x0 + s6.cos().tanh();
-                        s6 += (1.0 + x0.hypot(s2).tanh() * x0.hypot(s2).tanh()).ln();
-                    }
-                }
+        match k6 % 3 {
+            0 => {
+                s4 -= (s4 / (2.0 + s4.cos())).tanh().cos();
+                let t13 = 3.0 - x0 / (1.5 + s4.sin());
+                s4 = 0.5 * (s4 + t13);
             }
-            for j19 in 0..1 {
-                v0 *= x0.cos();
-                if j19 % 2 == 1 {
-                    break;
-                }
-                s6 *= 0.5 * (j19 as f64).hypot(x1).sin();
-            }
-            let t20 = (x2 + v0).atan().sin();
-            s6 = 0.5 * (s6 + t20);
-        } else {
-            s6 = s6 * (0.3 * x2).cos().tanh() + x0.hypot(x0).tanh().exp();
-            match i7 {
-                0..=1 => v0 = v0 * 0.25 + x0,
-                _ => {}
-            }
+            1 => s4 -= x0,
+            _ => s4 *= s4.atan().powi(2).cos(),
         }
-        v0 -= (0.25 * (x1 + x1)).sin();
+        k6 += 1;
+        if k6 == 2 {
+            break;
+        }
     }
-    x0.cos() + v0.cos() + s6.cos()
-}
-
-#[differentiate]
-fn p217(x0: f64, x1: f64, x2: f64) -> f64 {
-    if x1 > -0.5 || x2 > -0.5 {
-        return x1 * x0 + x2;
-    }
-    let mut v0 = {
-        (x1 / (2.0 + x0.cos())).hypot(-x1)
-    };
-    for i1 in (0..2).rev() {
-        let v2 = match i1 {
-            0 => x0.powi(3) / (1.0 + v0.sin().exp() * v0.sin().exp()),
-            1 | 2 => f64::powf((1.0 + x1 * x1).ln() * (1.0 + x1 * x1).ln() + 1.0, (0.3 * x0).sin()),
-            _ => ((x2 * x2 + 0.5).sqrt().atan() * (x2 * x2 + 0.5).sqrt().atan() + 1.0).powf(f64::atan(0.7 * x2)),
-        };
-        v0 = ((v2 * v2 + 0.5).cbrt() / (1.5 + (v0 - v0).sin())).atan();
-    }
-    f64::cbrt(v0.sin() * v0.sin() + 0.5)
-}
-
-#[differentiate]
-fn p218(x0: f64, w: &[f64]) -> f64 {
-    let mut v2 = {
-        let t0 = x0;
-        let t1 = (w[1] - t0).cos().powi(3);
-        t1.exp() + (t0 * t0).ln_1p()
-    };
-    v2 += x0 / (1.0 + (w[3] - 3.0) * (w[3] - 3.0));
-    let mut v3 = v2.tanh().exp();
-    v3 = v3 * w[2].sin().tanh() + v3;
-    f64::min(v3 + v3, x0.cos())
-}
-
-#[differentiate]
-fn p219(x0: f64, a: &[f64; 4]) -> f64 {
-    let mut v0 = a[3];
-    if a[2] <= 0.0 && x0 <= 0.5 {
-        v0 += x0;
+    s0 += f64::sin(-s4);
+    if s4.cos() < 0.8 {
+        s0 -= x0 * x0 - 1.1;
+        s0 -= a[0];
+    } else if x0 >= 0.0 {
+        if x0 < 0.0 {
+            let t14 = x0;
+            return f64::atan((-s4).cos()) + t14;
+        }
+        let t15 = x0 - 2.0;
+        s0 = 0.5 * (s0 + t15);
     } else {
-        let v3 = if x0 >= 0.5 {
-            let t1 = f64::ln(1.0 + v0.atan() * v0.atan());
-            let t2 = 0.1 * x0 * (-a[0]);
-            (t2 * t1 / 2.0).cos()
+        s0 += f64::cos(s0);
+        if x0 >= 0.0 {
+            s0 = s0 * 0.9 + 0.1 * (a[3] * f64::sin(s0));
+            let t16 = a[1].tanh().tanh();
+            s0 = 0.5 * (s0 + t16);
         } else {
-            f64::tanh(v0)
-        };
-        let t4 = f64::cos(x0.cos());
-        v0 = v0 * 0.7 + v3;
-        v0 = 0.5 * (v0 + t4);
+            s0 += (a[1] / (1.0 + x0 * x0)).hypot(a[2] * s0.atan());
+        }
     }
-    let mut s5 = f64::abs(v0).sin();
-    for i6 in (0..2).rev() {
-        let t7 = x0;
-        s5 += (x0 - x0 - core::f64::consts::E * x0).tanh();
-        s5 += (s5.atan().atan() - x0.min(i6 as f64)).atan();
-        let t8 = (i6 as f64).exp().atan().powi(2);
-        s5 = 0.5 * (s5 + t7 + t8);
+    -x0.min(x0) + s0.cos()
+}
+
+#[differentiate]
+fn p047(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut x3 = x3 - (x3.min(x1) + x2 * x0);
+    for _ in 0..=2 {
+        x3 += (x2 / (1.0 + x2 * x2)).sin();
     }
-    v0 /= 1.0 + s5 * s5;
-    let v11 = if x0 > 0.5 && a[2] < -0.5 {
-        let t9 = a[0];
-        let t10 = v0.abs();
-        t10.atan() + t9
+    let v2 = if x0 <= 0.0 {
+        x2.sin()
     } else {
-        x0.powi(3).atan()
+        let t1 = f64::exp(x3.tanh()) + 0.3;
+        (0.8 * (t1 / (1.0 + x1 * x1))).tanh()
     };
-    (1.0 + v11.atan() * v11.atan()).recip() + a[1]
+    x0.atan() + v2
 }
 
 #[differentiate]
-fn p220(a: &[f64; 4]) -> f64 {
-    let v0 = ((2.0 + f64::sin(a[2])).recip() * (2.0 + f64::sin(a[2])).recip() + 0.5).sqrt();
-    let mut b1 = [0.0_f64; 4];
-    b1[2] += (a[2] + 0.7).tanh().tanh();
-    b1[0] += (a[0] / 3.0).powi(2);
-    b1[2] += a[0].hypot(b1[2]).cos().mul_add(b1[1].abs(), a[3]).cos();
-    let mut v2 = b1[1].atan().cos();
-    let v3 = 1.1 + a[3].min(0.5);
-    let v4 = a[1].min(a[2]);
-    v2 += (b1[0] * v2 * v0).cos();
-    if a[2].cos() < 0.7 {
-        v2 += a[0].atan() + a[2] / (2.0 + a[3].sin());
+fn p048(x0: f64, mut x1: f64) -> f64 {
+    x1 = x1 * 0.5 + x1.min(x1.tanh());
+    x1 += x1.hypot(x0 / 2.0);
+    let mut v0 = x0.sin();
+    let mut b1 = [1.0_f64, 0.25, 1.5, 1.0];
+    b1[3] = x0.atan().cos();
+    b1[0] += v0;
+    let v2 = v0.sin().hypot(v0.abs());
+    if x0 < 0.5 {
+        x1 *= x0.sin().tanh();
+        x1 += x1.atan().powi(3) - f64::cos(x1).mul_add(x0, v0);
     } else {
-        let v11 = if a[2] < -0.5 || a[3] <= 0.5 {
-            let t5 = (v0 - v4).sin();
-            let t6 = f64::sqrt(v2 * v2 + 0.5).tanh() * (v3 * v0).tanh();
-            a[2] * (a[0] * a[0] + 0.5).sqrt() + t5 + t6
-        } else if a[0] > 0.0 {
-            let t7 = -b1[1] * v3;
-            let t8 = (t7 - t7).tanh().cos();
-            a[3] + t8
+        if x0 > -0.5 {
+            let t3 = f64::ln(1.0 + v2 * v2).min((b1[0] * b1[0] + 0.5).sqrt());
+            x1 += (x1.atan() * x1.atan() + 0.5).sqrt().atan().powi(3);
+            x1 = 0.5 * (x1 + t3);
+        }
+        if x0 >= 0.5 {
+            x1 -= x0;
         } else {
-            let t9 = (1.1 * v0 * (1.1 * v0) + 0.5).cbrt();
-            let t10 = t9;
-            a[1] + t10
-        };
-        b1[2] = f64::min(v11.tanh().tanh(), f64::sqrt(v4 * v4 + 1.0));
-        v2 += v3;
+            x1 -= (b1[3] / (1.0 + x0 * x0)).cos().exp();
+        }
     }
-    let mut s12 = v2.sin().tanh().atan();
-    if a[2] <= 0.5 {
-        s12 *= a[2].exp().cos().tanh();
-        b1[3] *= (s12 / 4.0).tanh();
-    } else if a[3] < 0.0 && a[1] < 0.0 {
-        b1[1] = v2.atan();
-        s12 *= a[3].tanh();
-    }
-    f64::powi(b1[2].cos().tanh(), 2) + s12
+    v0 += x0.atan() * (1.1 * x0);
+    v0 + f64::tanh(x1) + b1[1] + x1.sin()
 }
 
 #[differentiate]
-fn p221(w: &[f64; 4], mut x0: f64, x1: f64, x2: f64) -> f64 {
-    let v0 = (1.0 + (x0 * x0 + 1.0).sqrt() * (x0 * x0 + 1.0).sqrt()).ln();
-    let s1: f64 = 0.0;
+fn p049(a: &[f64], n: usize) -> f64 {
+    let mut s0: f64 = 1.0;
+    for i1 in 1..2 {
+        if i1 < 1 {
+            continue;
+        }
+        s0 += s0.sin();
+        let v3 = match n {
+            2 => f64::cos(s0 * (a[3 - i1] * a[i1 + 1])),
+            3 | 4 => a[i1 + 1],
+            _ => {
+                let t2 = s0.atan().sin().atan();
+                a[0].exp() * t2
+            }
+        };
+        s0 = 0.5 * (s0 + v3);
+    }
+    for e4 in a.iter() {
+        s0 -= s0.sin().exp().min(0.5);
+        s0 += *e4;
+    }
+    if a[1] - 0.1 < 2.5 {
+        s0 += s0.tanh();
+    } else if a[3] < 0.0 {
+        s0 = s0 * 0.25 + s0.sin();
+    } else {
+        s0 += s0.max(s0).atan() / (1.0 + (1.5 + a[2].sin()).atan2(s0) * (1.5 + a[2].sin()).atan2(s0));
+        s0 -= (a[1].atan().sin() * a[1].atan().sin() + 1.0).powf(s0.cos());
+    }
+    if a[3] < 0.5 {
+        s0 /= 1.0 + a[2] * a[2];
+        match n {
+            2 => s0 /= 1.0 + 0.7 * s0.sin() * (0.7 * s0.sin()),
+            3 | 4 => {
+                let t5 = a[2];
+                s0 += s0.tanh() * a[0].sin();
+                s0 = 0.5 * (s0 + t5);
+            }
+            _ => {}
+        }
+    } else {
+        let t6 = a[2] * s0.atan() - 0.25;
+        s0 += a[2].sin().powi(2);
+        s0 = 0.5 * (s0 + t6);
+    }
+    (s0 - s0).sin().tanh()
+}
+
+#[differentiate]
+fn p050(x0: f64, w: &[f64; 4]) -> f64 {
+    let v0 = w[0];
+    let v4 = if x0 <= -0.5 {
+        let t1 = x0.exp().sin().powi(2);
+        ((w[0] * w[0] + 1.0).powf(v0.cos()).powi(2) + 1.0).sqrt() + t1
+    } else {
+        let t2 = v0;
+        let t3 = x0 - (2.0 + t2.sin()).ln();
+        x0 + t3
+    };
+    let v5 = (2.0 + v4.cos().sin()).ln();
+    let v6 = v5 - v0.sin();
+    let v7: f64 = w[0].atan();
+    v6.tanh().powi(2) + v7
+}
+
+#[differentiate]
+fn p051(x0: f64, x1: f64) -> f64 {
+    let mut v0 = x0;
+    let s1 = x1;
+    for _ in (0..2).rev() {
+        let t3 = x0.tanh() * (x1 + s1).cos();
+        v0 -= ((t3.powi(2) + 1.0).sqrt() + x1 * s1).tanh();
+    }
+    x1 / (1.0 + x1 * x1) * x1.powi(3) + v0.atan()
+}
+
+#[differentiate]
+fn p052(x0: f64, x1: f64, x2: f64, x3: f64, w: [f64; 4]) -> f64 {
+    let v0 = x2;
+    let x2 = x2 + x3.exp();
+    let mut v1 = (w[3] + 0.8).tanh().exp();
     let mut k3 = 0;
-    while k3 < 5 && s1 < 3.0 {
-        if k3 % 2 == 0 {
-            return x2;
-        }
-        x0 *= 0.5 * x0.sin().sin();
+    while k3 < 4 {
+        let v4 = match k3 {
+            0..=1 => (2.0 + v1.abs().cos().sin()).ln(),
+            _ => (v1.atan() * x1 - (x1 + x2)).cos(),
+        };
+        let t5 = (w[k3 % 4].hypot(v4).powi(2) + 1.0).sqrt();
+        let t6 = f64::exp(t5.sin()).tanh().exp();
+        v1 -= ((t6 / (2.0 + t5.tanh())).cos() * (t6 / (2.0 + t5.tanh())).cos() + 1.0).powf(f64::sin(x3 / (1.5 + v0.cos())));
         k3 += 1;
     }
-    let v7 = if w[1] >= 0.5 {
-        let t4 = x1 / 1.5;
-        (2.0 + (1.5 + x2.cos()).sqrt().sin()).ln() + t4
-    } else {
-        let t5 = s1.cos().exp().sin();
-        let t6 = s1;
-        x2.atan() + t5 + t6.cos()
-    };
-    let mut s8: f64 = 0.0;
-    for i9 in 1..4 {
-        let v15 = if w[3] <= -0.5 {
-            let t10 = w[i9 % 4];
-            let t11 = std::f64::consts::PI * (3.0 * x1);
-            (-v7 - w[1].tanh()).atan() + t10 + f64::cos(t11)
-        } else if x2 < -0.5 || w[3] >= -0.5 {
-            let t12 = x0;
-            2.0 * x1.min(0.5) + t12.cos()
-        } else {
-            let t13 = s8.cos().cos() * w[i9 % 4].powi(3);
-            let t14 = x2.clamp(-0.5, 0.5).tanh();
-            x1.tanh().mul_add(v7.cos().powi(3), x2.abs()) + t13 + t14
-        };
-        s8 -= f64::exp(x2.atan()).atan();
-        s8 = 0.5 * (s8 + v15.sin());
-    }
-    x2.sin() * x1 + v0 + s8.atan()
+    v1.atan().tanh() - x0
 }
 
 #[differentiate]
-fn p222(mut x0: f64, x1: f64, x2: f64, a: &[f64; 4]) -> f64 {
-    let mut s0 = f64::atan(x0.min(x0));
-    let mut k2 = 0;
-    while k2 < 2 && x0 < 1.5 {
-        s0 /= 1.0 + s0 * s0;
-        for _ in 0..a.len() {
-            s0 -= x0;
-            s0 = s0 * 0.25 + x2;
-            let v6 = {
-                let t4 = x1;
-                let t5 = f64::cos(x0.cos()) - t4.mul_add(x2, s0).sin();
-                t4 - a[0] - a[k2].tanh() + t5
-            };
-            x0 = x0 * (v6 / (2.0 + f64::tanh(x0))).sin().tanh() + (0.5 * x1).tanh();
+fn p053(x0: f64, a: &[f64; 4], x1: f64) -> f64 {
+    let mut v0 = a[1].max(x0);
+    v0 *= (v0 + x1).cos();
+    (2.0 + v0.tanh().sin()).ln()
+}
+
+#[differentiate]
+fn p054(a: &[f64; 4], x0: f64, mut x1: f64, x2: f64, n: usize) -> f64 {
+    let v0 = f64::atan(x1).atan().powi(3);
+    let mut s1 = (x0 - v0 / (2.0 + v0.sin())).sin();
+    for i2 in 1..2 {
+        let v3 = {
+            s1.cos().exp() + (x1 * x1).ln_1p()
+        };
+        for j4 in 0..i2 {
+            x1 += (x2 - a[(i2 + j4) % 4]) / 4.0;
         }
-        let t7 = a[1];
-        if x2 > 0.5 {
-            s0 /= 1.0 + f64::sin(s0.cos()) * f64::sin(s0.cos());
-        }
-        s0 = 0.5 * (s0 + t7);
-        k2 += 1;
+        let t5 = (v3 * x0).min(x0 + 0.8);
+        s1 = 0.5 * (s1 + t5.atan());
     }
-    let mut k9 = 0;
-    while k9 < 4 {
-        for j10 in 0..a.len() {
-            match k9 % 3 {
-                0 => s0 /= 2.0 + (core::f64::consts::E * x1).tanh().sin(),
-                1 => {
-                    let t11 = (2.0 + a[1].cos().sin()).sqrt();
-                    s0 *= x0.atan().tanh().cos();
-                    s0 = 0.5 * (s0 + t11);
+    x2.exp() + a[1] + x1.atan() + s1.atan() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p055(a: &[f64]) -> f64 {
+    let mut s0 = ((2.0 + a[2].sin()).ln() * (2.0 + a[2].sin()).ln() + 2.0).sqrt();
+    if a[3].cos() > 0.3 {
+        let v2 = if -a[3] > 0.8 {
+            a[3].tanh() * a[2].powi(3)
+        } else {
+            let t1 = a[1] * s0;
+            a[2].min(a[0]).powi(3) + t1
+        };
+        s0 = s0 * 0.9 + v2.cos() * a[3] * (a[0] / (1.0 + a[1] * a[1]));
+    } else {
+        s0 += s0.abs() + a[3];
+    }
+    let mut v6 = if a[3] < 0.0 {
+        let t3 = (a[2] * s0.tanh()).powi(3);
+        f64::exp((a[3] * a[0]).cos()) + t3
+    } else if a[0] < 0.5 {
+        a[0]
+    } else {
+        let t4 = (-a[0]).powi(3);
+        let t5 = a[0].sin().exp();
+        s0.atan() * (a[3] / (1.5 + a[2].sin())) + t4 + t5
+    };
+    let v9 = if f64::max(a[0], 0.5) > 3.0 {
+        let t7 = a[2].hypot(a[2]);
+        let t8 = (2.0 + f64::sin(a[0] - s0).sin()).ln();
+        (1.5 + f64::sin((a[1] - v6).tanh())).atan2((2.0 + v6.atan().cos()).sqrt()) + t7 + t8
+    } else if a[2] * a[0] < 0.25 {
+        v6.atan().powi(2).mul_add(f64::atan(s0), v6).cos()
+    } else {
+        s0.max(s0).min(a[2].max(a[3])).atan()
+    };
+    let v14 = if a[0] > -0.5 {
+        let t10 = f64::atan(v9 - v9 - (v9.tanh() * v9.tanh() + 1.0).powf(a[0].atan()));
+        let t11 = t10.powi(3) / (1.5 + a[0].abs().cos());
+        a[2].powi(2) + t11.cos()
+    } else {
+        let t12 = ((v6 / (1.5 + a[2].cos())).atan() * (v6 / (1.5 + a[2].cos())).atan() + 0.5).cbrt();
+        let t13 = v6;
+        a[1].powi(3).abs() + t12 + t13.tanh()
+    };
+    v6 -= (a[1] * a[1] + 0.5).cbrt().exp();
+    s0 + v6.cos() + v14.cos()
+}
+
+#[differentiate]
+fn p056(n: usize, x0: f64, x1: f64) -> f64 {
+    let mut s0: f64 = 0.0;
+    for _ in 1..3 {
+        s0 += x0.min(0.0) + x1.tanh();
+    }
+    let s0 = s0 - x1;
+    let mut b2 = [0.0f64; 4];
+    b2[0] = x0.tanh().max(x1 + s0).atan();
+    b2[3] += (0.25 * (2.0 + x0.sin()).sqrt()).cos();
+    b2[1] += x0.clamp(-1.0, 1.0) / (1.0 + b2[3].sin() * b2[3].sin());
+    let mut s3 = ((2.0 + s0.sin().cos()).sqrt() - f64::abs(s0)).cos();
+    for _ in 0..5 {
+        s3 += b2[1].tanh();
+    }
+    s3 + b2[3] + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p057(a: &[f64; 4], x0: f64) -> f64 {
+    let v0 = (1.5 + x0.max(a[2]).cos()).sqrt().min((-a[3]).sin());
+    let mut s1 = a[1];
+    for i2 in 0..4 {
+        let t3: f64 = x0.atan() * (x0 - 1.5);
+        let t4 = (1.0 + x0 * x0).atan2(t3);
+        for j5 in 0..=i2 {
+            s1 += (1.2 * x0).tanh().tanh();
+            let t6 = 2.5 * a[3 - j5];
+            s1 = 0.5 * (s1 + t6);
+        }
+        if i2 >= 2 {
+            continue;
+        }
+        s1 = 0.5 * (s1 + t4);
+    }
+    -(s1 / 1.5).atan() + v0
+}
+
+#[differentiate]
+fn p058(w: &[f64; 4], x0: f64) -> f64 {
+    let v1 = {
+        let t0 = w[1].max(x0 * w[2]);
+        (1.0 + x0.exp() * x0.exp()).recip() + t0
+    };
+    let mut b2 = [2.0_f64, 1.0, 0.5, 0.25];
+    b2[1] -= f64::exp(b2[0].tanh());
+    b2[3] = f64::atan(v1).cos() * x0.atan();
+    b2[0] = f64::hypot(v1, v1.sin().exp()).cos();
+    (std::f64::consts::PI * v1).max(b2[1].min(w[3]))
+}
+
+#[differentiate]
+fn p059(x0: f64, x1: f64, a: &[f64; 4], x2: f64, x3: f64) -> f64 {
+    let mut s0 = x1.cos().min((x1 * x1 + 1.0).powf(x3.sin()));
+    if x3 > 0.0 {
+        s0 = s0 * x1.sin().sin() + (x2 - 1.1).sin().tanh();
+    } else {
+        s0 = s0 * x1.max(0.0).tanh() + (-a[1]).max((s0 * s0 + 0.5).sqrt());
+    }
+    let s0 = s0.cos() * a[3];
+    let mut s1 = s0.tanh() / 2.0;
+    for _ in 0..a.len() {
+        s1 = s1 * 0.7 + s1.tanh().exp().tanh();
+    }
+    x0.atan() + s1.sin()
+}
+
+#[differentiate]
+fn p060(x0: f64, x1: f64, w: &[f64]) -> f64 {
+    let mut v0 = {
+        -w[0].sin()
+    };
+    let mut s1 = w[2] + 0.3;
+    if x0 <= 0.0 {
+        let t2 = f64::recip(2.0 + (s1 / 2.0).sin());
+        v0 *= t2.tanh();
+    } else {
+        s1 += v0.tanh();
+    }
+    let mut v3 = x0 - 0.1 * (0.5 * v0);
+    v3 /= 1.0 + x1 / (1.5 + w[0].tanh()) * (x1 / (1.5 + w[0].tanh()));
+    -s1 + 1.2 + v3.atan()
+}
+
+#[differentiate]
+fn p061(x0: f64, w: &[f64], x1: f64, x2: f64) -> f64 {
+    let mut s0 = x0.tanh().max(x0.cos());
+    for (i2, e1) in w.iter().enumerate() {
+        s0 -= (1.5 + x0.sin()).sqrt().min(x1.exp()).atan();
+        if x2 < 0.0 {
+            s0 *= 0.5 * (x0.powi(2) + 1.0).sqrt().sin();
+        } else if w[i2 % 4] <= 0.5 {
+            s0 /= 1.0 + f64::sqrt(2.0 + w[1].cos()) * f64::sqrt(2.0 + w[1].cos());
+        } else {
+            if i2 >= 1 {
+                return f64::tanh(w[i2]).exp();
+            }
+            s0 += (s0.hypot(s0).sin() * (x0 + 0.7)).sin();
+        }
+        s0 += *e1;
+    }
+    let mut s3 = (x0 / (1.0 + s0 * s0)).cos();
+    if x0 <= -0.5 {
+        s3 -= s3;
+    } else {
+        s3 += f64::sin(x2).tanh();
+        let t4 = f64::tanh(s0.cos()) * s3.cos();
+        s3 = 0.5 * (s3 + t4);
+    }
+    x2.cos() / (1.0 + w[2] * w[2]) + s3.tanh()
+}
+
+#[differentiate]
+fn p062(x0: f64, w: [f64; 4]) -> f64 {
+    if x0 < 0.5 {
+        return w[0] * x0 - 0.8;
+    }
+    let v1 = if x0 < -0.5 {
+        x0.powi(3)
+    } else if w[0] >= 0.0 {
+        let t0 = (f64::powi(x0.exp(), 2) + 1.0).sqrt();
+        (t0 * w[2]).tanh().exp()
+    } else {
+        -w[1] - w[1].exp()
+    };
+    let v1 = v1 * x0.exp().sin().exp();
+    let mut s2: f64 = 0.0;
+    let mut k4 = 0;
+    loop {
+        s2 *= f64::sqrt(x0.powi(2) + 1.0).tanh();
+        k4 += 1;
+        if k4 == 2 {
+            break;
+        }
+    }
+    w[3] + v1.tanh() + s2
+}
+
+#[differentiate]
+fn p063(a: &[f64; 4], x0: f64) -> f64 {
+    let mut b0 = [0.0_f64; 4];
+    b0[1] = (-b0[1] - 3.0).cos();
+    b0[1] = (core::f64::consts::E * x0 + a[2].exp()).sin();
+    b0[2] += f64::sin(a[2].abs());
+    let mut s1: f64 = 1.0;
+    if a[0] > 3.0 {
+        s1 += a[2];
+    } else if x0 >= 0.0 {
+        s1 *= (s1 + x0).tanh();
+    }
+    if a[2] > -0.5 || x0 <= -0.5 {
+        return -s1 * (s1 - s1);
+    }
+    let mut b2 = [0.0f64; 4];
+    b2[1] += (2.0 + s1.sin()).ln();
+    b2[0] = (core::f64::consts::E * (b0[3] - 0.25)).tanh();
+    s1 = s1.min(s1) / (2.0 + s1.sin());
+    let s1 = s1 * (x0.cos() + s1.cos().atan());
+    let s1 = s1 + s1.atan().cos().atan();
+    x0 + b2[2] + s1.sin()
+}
+
+#[differentiate]
+fn p064(x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut s0 = (0.3 * x0).sin().sin();
+    if s0 < 1.5 {
+        s0 /= 1.0 + (s0 + 0.25) * (s0 + 0.25);
+    }
+    for i1 in 0..=4 {
+        s0 += s0.sin().tanh() - x2.sin();
+        s0 /= 1.0 + x2 * x0 * (x2 * x0);
+        match i1 % 3 {
+            0 => s0 *= (0.7 * x1).cos().cos(),
+            1 => {
+                s0 += (s0 / (1.5 + s0.cos())).tanh() + (-x2);
+                s0 -= s0.atan().tanh().min(x1);
+            }
+            _ => {
+                if x2 >= -0.5 || x0 < -0.5 {
+                    s0 += (2.0 + x2.exp().tanh().sin()).ln();
+                } else {
+                    s0 -= (0.25 * x0.abs()).atan();
                 }
-                _ => {
-                    let v12 = match j10 % 3 {
-                        0 => (x1.clamp(-1.0, 1.0) * x1.clamp(-1.0, 1.0) + 0.5).sqrt(),
-                        1 => (x2 + x1).atan(),
-                        _ => s0.cos().powi(2),
-                    };
-                    s0 -= (v12.atan().powi(3) * v12.atan().powi(3)).ln_1p();
+                for _ in (0..3).step_by(2) {
+                    s0 += (2.0 + (x2 * x2 + 0.5).sqrt().sin()).ln();
                 }
             }
-            if j10 == k9 {
+        }
+        for j3 in 0..i1 {
+            let t4 = (x0 * x1).clamp(-0.5, 0.5);
+            s0 += x1;
+            if j3 == i1 {
+                s0 -= -(x2 * x1);
+            } else {
+                s0 += (x0 - x0).max(x0 * x0);
+                s0 -= t4;
+            }
+            s0 -= x1;
+        }
+    }
+    f64::sin(x0.exp()).exp() + s0.tanh()
+}
+
+#[differentiate]
+fn p065(x0: f64, a: &[f64; 4]) -> f64 {
+    let v0 = a[0] * f64::powi((x0 * x0).atan(), 3);
+    let v0 = v0 - a[2].abs().exp();
+    a[1] / (1.0 + f64::recip(2.0 + v0.sin().sin()) * f64::recip(2.0 + v0.sin().sin()))
+}
+
+#[differentiate]
+fn p066(a: &[f64], x0: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for e1 in a.iter() {
+        s0 += ((*e1).exp() * *e1).sin();
+        let t2 = f64::sin((2.0 + a[2].sin()).ln());
+        s0 = 0.5 * (s0 + t2);
+    }
+    let v3: f64 = f64::powf(s0.sin() * s0.sin() + 1.0, a[3].atan()).cos().exp();
+    let mut s4: f64 = 0.0;
+    let mut k6 = 0;
+    while k6 < 4 {
+        s4 /= 1.0 + (f64::powi(s4.atan(), 2) + 1.0).sqrt() * (f64::powi(s4.atan(), 2) + 1.0).sqrt();
+        if x0 <= -0.5 {
+            if k6 < 1 {
                 break;
             }
-            s0 /= 2.0 + f64::atan(s0).sin();
-            let mut t13 = x2.exp() + x1;
-            t13 += x1;
-            s0 = 0.5 * (s0 + t13.atan());
+            s4 /= 2.0 + (v3.atan() * v3.atan()).atan().sin();
+        } else {
+            return f64::powi(s4.cos(), 3).max(0.5);
         }
-        for _ in (0..6).step_by(2) {
-            let mut t15 = (s0.tanh() * s0.tanh()).ln_1p() / 4.0;
-            t15 += (x2 + a[3 - k9]).sin();
-            let t15 = t15 - f64::atan(t15);
-            let t15 = t15 + (x2 / (1.5 + t15.cos()) * (x2 - 2.0)).sin();
-            let t15 = t15 - f64::cos(x1.abs());
-            s0 += f64::powi(x2, 3).atan();
-            s0 = 0.5 * (s0 + t15.sin());
-        }
-        let t16 = (x0 / 1.5).atan().tanh();
-        s0 = 0.5 * (s0 + t16);
-        k9 += 1;
+        k6 += 1;
     }
-    let s17 = (f64::sin(x2 + a[1]) * f64::sin(x2 + a[1]) + 1.0).powf((a[0] * a[0] + 0.5).sqrt().cos());
-    for i18 in 0..1 {
-        if i18 == 1 {
+    for e7 in a.iter().copied() {
+        s4 /= 2.0 + f64::tanh(f64::cos(x0)).sin();
+        s4 += (e7 + v3 + s4.tanh() * a[1]).cos();
+    }
+    x0.sin() + s4.tanh()
+}
+
+#[differentiate]
+fn p067(n: usize, x0: f64, x1: f64) -> f64 {
+    let mut s0 = x0 + x0 - 2.0;
+    if x0 >= 0.5 {
+        s0 += x0.cos().sinh();
+        s0 = s0 * 0.7 + (-x0.sin());
+    }
+    let mut s1 = x1.max(s0).min(x1 * x1).tanh();
+    for i2 in 1..2 {
+        if x1 >= -0.5 {
+            s1 = s1 * 0.7 + x1;
+            if i2 % 2 == 0 {
+                continue;
+            }
+        } else {
+            s1 *= (x1 + x0).tanh();
+            s1 -= (1.2 * x0).abs().cos();
+        }
+        let mut v5 = if x1 >= 0.0 {
+            x1 * x1 * x0
+        } else {
+            let t3 = x0.min(s0).cos().exp();
+            let t4 = (1.5 + s0.cos().sin()).sqrt();
+            f64::min((t3.powi(2) + 1.0).sqrt(), s1 * t4).tanh()
+        };
+        v5 += f64::atan(s1).mul_add(x0, x1.exp()).sin();
+        s1 = 0.5 * (s1 + v5);
+    }
+    x1 / 1.5 + s1.tanh() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p068(a: &[f64; 4], x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let v0 = 0.8 * (x1 * a[2]);
+    let v2 = if x1 * x2 > 0.5 {
+        let t1 = v0;
+        x0 / 1.5 * (x3 - 2.0) + t1
+    } else {
+        f64::tanh(x2 - v0) * (a[3] * x3)
+    };
+    f64::sin(x2 + v2).exp()
+}
+
+#[differentiate]
+fn p069(x0: f64, x1: f64) -> f64 {
+    let mut v1 = if x1 >= 0.5 && x0 >= 0.5 {
+        x0.hypot(x1) - 1.2 * x1
+    } else if x0 <= -0.5 {
+        x0
+    } else {
+        let t0 = (x1 * x1).sin().exp();
+        x1 + t0
+    };
+    let v2 = v1.cos().atan() / (1.0 + x0.tanh() * x0.tanh());
+    for i3 in (0..4).rev() {
+        if i3 % 2 == 0 {
+            let t4 = (x0 * x0 + 0.5).sqrt() + x1 / (1.0 + i3 as f64 * i3 as f64);
+            v1 /= 1.0 + v2 * v2;
+            v1 = 0.5 * (v1 + t4);
+        } else if i3 == 3 {
+            v1 -= (x1 * x0).abs();
+        } else {
+            for j5 in 0..5 {
+                if x0 <= 0.0 {
+                    v1 /= 1.0 + v1.sin().atan() * v1.sin().atan();
+                } else if x0 > 2.5 {
+                    v1 -= x1.exp().max(x1 - i3 as f64).atan();
+                } else {
+                    match i3 {
+                        0 => {
+                            v1 /= 2.0 + x0.tanh().sin();
+                            v1 *= 0.5 * (x0.powi(2) + 1.0).sqrt().sin();
+                        }
+                        1 | 2 => {
+                            v1 = v1 * x1.max(x1).sin() + (1.5 + (v1 - 0.1).tanh().sin()).sqrt();
+                            let t6 = (2.0 + x0.exp().atan().sin()).ln();
+                            v1 = 0.5 * (v1 + t6);
+                        }
+                        _ => {
+                            v1 += (v1.atan() * x1 * v2.min(x1)).atan();
+                            if j5 % 2 == 0 {
+                                continue;
+                            }
+                        }
+                    }
+                    v1 -= x1;
+                }
+                let t7 = v1.sin().tanh() - 2.5;
+                v1 -= f64::clamp(v2.abs(), 0.0, 2.0);
+                v1 = 0.5 * (v1 + t7);
+            }
+            if x0.cos() < 0.3 {
+                v1 += v1.tanh().exp().atan();
+                if i3 == 1 {
+                    continue;
+                }
+            } else if x1 > 0.5 {
+                v1 += x0;
+                for j8 in (0..6).step_by(2) {
+                    let v12 = if x1 > 0.5 {
+                        let t9 = j8 as f64;
+                        let t10 = (j8 as f64).sin().atan();
+                        x1 + t9 + t10
+                    } else {
+                        let t11 = v1.max(j8 as f64).sin().max(x0.cos());
+                        (v2 * v2 + 1.0).sqrt() / (1.0 + j8 as f64 * j8 as f64) + t11
+                    };
+                    let t13 = v12;
+                    v1 -= (-x0 + x0 / (2.0 + t13.tanh())).cos();
+                }
+            }
+        }
+        for j14 in 0..3 {
+            v1 += j14 as f64 * x1.tanh();
+            let mut t15 = x0.cos();
+            v1 += (v1 + 2.5).tanh() + v2;
+            t15 = t15 * x0.tanh() + (1.0 + (x0.powi(2) + 1.0).sqrt() * (x0.powi(2) + 1.0).sqrt()).recip();
+            v1 = 0.5 * (v1 + f64::tanh(t15));
+        }
+        if i3 >= 3 {
+            return x0.max(v1).tanh().sin();
+        }
+    }
+    1.5 * (x1 * x0) + v1.tanh()
+}
+
+#[differentiate]
+fn p070(x0: f64, x1: f64, mut x2: f64) -> f64 {
+    let v0 = (3.0 * x2 - 2.0).tanh().cos();
+    let v1: f64 = v0.min(x2).cos();
+    x2 /= 1.0 + x1.cos() * x1.cos();
+    let v3 = if (1.0 + x0 * x0).ln() < 3.0 {
+        (x1 + x2) * x1.tanh()
+    } else {
+        let t2 = v1 * x0 + (2.0 + x1.sin()).ln();
+        x0 * x1 + v0 + t2
+    };
+    let v4 = x1.exp();
+    x0 + (v3 + 2.5) + v4 + f64::sin(x2)
+}
+
+#[differentiate]
+fn p071(n: usize, a: [f64; 4], x0: f64) -> f64 {
+    let mut b0 = [0.0f64; 4];
+    b0[0] = f64::sin(b0[0]).exp();
+    let mut s1: f64 = 0.0;
+    if x0 <= -0.5 {
+        let t2 = s1;
+        s1 = s1 * 0.9 + a[2];
+        s1 = 0.5 * (s1 + t2);
+    } else if a[2].sin() < 3.0 {
+        s1 += x0;
+    }
+    let v5 = {
+        let t3 = (b0[1] * b0[1] + 2.0).sqrt().atan().cos();
+        let t4 = s1.tanh().tanh();
+        0.3 * t4 / (1.5 + a[2].exp().cos()) + t3
+    };
+    let s6 = 0.8 * x0.max(a[3]);
+    if v5.cos().sin() < 2.5 {
+        let t7 = a[2].tanh();
+        return a[3] / (1.5 + t7.tanh()) + (a[3] + 0.25);
+    }
+    let mut s8: f64 = 1.0;
+    for e9 in a.iter() {
+        b0[2] += (*e9).tanh().powi(2);
+        s8 -= (2.0 + x0.sin()).ln().exp().cos();
+        s8 += (2.0 + (0.25 * s8.tanh()).sin()).ln();
+    }
+    0.7 * s1.sin().exp() + b0[0] + s6 + s8.atan() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p072(a: &[f64; 4]) -> f64 {
+    let mut s0: f64 = 1.0;
+    for i1 in 1..2 {
+        s0 = s0 * a[i1 % 4].sin() + ((s0 - 2.0) * a[3 - i1]).atan();
+    }
+    let v2 = {
+        a[1] * a[0] + s0.max(a[2])
+    };
+    s0 -= -v2.sin().exp();
+    s0.tanh().atan().cos()
+}
+
+#[differentiate]
+fn p073(x0: f64, mut x1: f64) -> f64 {
+    let mut s0: f64 = 0.0;
+    if x1 < 0.0 || x0 <= 0.5 {
+        if x0 >= 0.0 {
+            s0 -= s0.atan().min(0.5);
+            s0 += s0 / (1.0 + x0 * x0) * (s0 + s0);
+        }
+        s0 += s0.atan().sin().atan();
+    } else if x1 <= 0.0 {
+        s0 -= (f64::cos(s0) * x1).exp();
+        s0 = s0 * 0.9 + f64::tanh(s0).tanh();
+    } else {
+        if x0 < 0.5 || x1 < 0.5 {
+            s0 = s0 * 0.5 + 1.2 * (x1 * x1);
+            s0 += x1.atan() * (s0.sin() * x1);
+        } else {
+            s0 += x1;
+            let t1 = x1;
+            s0 = 0.5 * (s0 + t1);
+        }
+        s0 += (1.0 + (1.5 + s0.atan().sin()).sqrt() * (1.5 + s0.atan().sin()).sqrt()).ln();
+    }
+    x1 = x1 * f64::sin(s0.tanh() * x1) + x1;
+    let mut s2: f64 = 1.0;
+    if x0 > 0.5 {
+        let t3 = x0;
+        s2 -= x0;
+        x1 = 0.5 * (x1 + t3);
+    } else {
+        x1 /= 1.0 + (1.0 + x0 * x0).atan2(x0) * (1.0 + x0 * x0).atan2(x0);
+    }
+    let v4 = {
+        0.8 * s2.abs()
+    };
+    let v6 = {
+        let t5 = (1.0 + x0.exp().cos() * x0.exp().cos()).atan2(std::f64::consts::PI * v4);
+        t5 * (x0 / (1.0 + s0 * s0))
+    };
+    x1.tanh() * v4 - x0 * x0 + v6
+}
+
+#[differentiate]
+fn p074(x0: f64, x1: f64, x2: f64, mut x3: f64) -> f64 {
+    let mut v0 = {
+        (1.1 - x2).cos().sin()
+    };
+    for i1 in 0..=3 {
+        let t2 = x3.atan() / (1.0 + (i1 as f64 + x0) * (i1 as f64 + x0));
+        v0 *= x0.tanh();
+        v0 = 0.5 * (v0 + t2);
+    }
+    x3 = x1.atan() * x3.exp();
+    let mut s3: f64 = 0.0;
+    for _ in 0..=1 {
+        s3 = s3 * (2.0 + x1.cos()).sqrt().sin() + (-x2);
+    }
+    v0 + x3 + s3.tanh()
+}
+
+#[differentiate]
+fn p075(a: [f64; 4], x0: f64) -> f64 {
+    let v0: f64 = x0;
+    let mut s1: f64 = 0.0;
+    if a[0] >= -0.5 {
+        s1 = s1 * 0.5 + v0 * x0;
+    } else {
+        s1 += x0 + 0.8;
+    }
+    x0 + s1
+}
+
+#[differentiate]
+fn p076(n: usize, w: &[f64; 4]) -> f64 {
+    let v3 = if w[2] > 0.5 {
+        let t0 = (-w[0]).atan();
+        let t1 = w[2].tanh();
+        w[2] + t0 + t1
+    } else if w[0] < -0.5 {
+        let t2 = f64::tanh(w[2]).abs();
+        w[3].powi(3) + t2
+    } else {
+        (w[2].powi(3) * (0.3 * w[1])).tanh()
+    };
+    let mut v3 = v3 + (-v3.atan().cos());
+    let mut k5 = 0;
+    loop {
+        if k5 >= 4 {
+            break;
+        }
+        v3 -= v3.cos();
+        let t6 = f64::sin(v3 / (1.0 + v3 * v3)).cos();
+        v3 = 0.5 * (v3 + t6);
+        k5 += 1;
+    }
+    v3.min(v3).sin() * w[0].abs() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p077(x0: f64, mut x1: f64) -> f64 {
+    let mut b0 = [0.0_f64; 4];
+    b0[3] += f64::exp(b0[2]).atan();
+    b0[1] -= x1.tanh();
+    let mut s1: f64 = 0.0;
+    let mut k3 = 0;
+    loop {
+        if k3 >= 4 {
+            break;
+        }
+        x1 += (1.0 + (core::f64::consts::E * b0[2]).sin() * (core::f64::consts::E * b0[2]).sin()).recip();
+        x1 = x1 * 0.5 + s1.tanh().cos().atan();
+        let v6 = if x0 >= 0.0 {
+            let t4 = x0;
+            x0 + t4
+        } else if x0 <= 0.5 {
+            let t5 = 0.7 * x1.atan().powi(2);
+            x0 * (t5 + 0.7).atan()
+        } else {
+            (2.0 + x1.atan().sin()).recip() / (1.0 + s1.tanh().sin() * s1.tanh().sin())
+        };
+        s1 = 0.5 * (s1 + f64::atan(v6));
+        k3 += 1;
+    }
+    (x0 - 1.5).cos().exp() + x1.tanh() + b0[2] + s1.atan() + x1.sin()
+}
+
+#[differentiate]
+fn p078(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0: f64 = x0.abs();
+    let mut b1 = [0.5_f64, 1.0, 0.5, 0.5];
+    b1[3] = (core::f64::consts::E * x0.atan()).sin();
+    let v3 = if x1 <= 0.0 {
+        -v0 / 2.0
+    } else {
+        let t2 = v0.powi(3);
+        x1.min(0.5) + t2
+    };
+    let v3 = f64::atan(v3) * f64::max(v3, 0.0).tanh();
+    let mut b4 = [0.5_f64; 4];
+    b4[1] += f64::sin((0.1 * v3 * (0.1 * v3)).ln_1p());
+    let v5 = f64::max(v3, 0.0);
+    (x0 - x1) / 1.5 + b1[1] + b4[3] + v5 + x2.sin()
+}
+
+#[differentiate]
+fn p079(a: &[f64; 4], x0: f64, x1: f64) -> f64 {
+    let mut s0 = a[3].tanh();
+    if x1 >= -0.5 {
+        s0 += x0;
+    } else {
+        s0 = s0 * 0.25 + a[3].clamp(0.0, 2.0).tanh();
+    }
+    for i1 in 1..2 {
+        s0 -= (s0 / (1.0 + (s0 + 0.7) * (s0 + 0.7))).sin();
+        s0 *= a[i1 - 1].atan().cos();
+        s0 += ((a[3] + s0).tanh() * (a[3] + s0).tanh() + 0.5).cbrt();
+        let v6 = if x0 <= 0.0 {
+            a[3 - i1]
+        } else if x0 > 0.5 {
+            let t2 = (i1 as f64).abs() / (2.0 + s0.tanh());
+            let t3 = i1 as f64;
+            t3 + 3.0 + t2
+        } else {
+            let t4 = s0;
+            let t5 = ((s0 - 0.25).cos() * (s0 - 0.25).cos() + 1.0).powf(x0.cos());
+            (2.0 + f64::sin(t4).cos()).sqrt().cos() + t5
+        };
+        s0 = 0.5 * (s0 + v6.sin());
+    }
+    a[1] + x1 - x0.tanh() + f64::tanh(s0)
+}
+
+#[differentiate]
+fn p080(a: &[f64], x0: f64) -> f64 {
+    let mut v1 = if x0 > 0.5 {
+        let t0 = a[1].sin() / (1.5 + (x0 * x0).tanh());
+        x0 + t0
+    } else {
+        x0
+    };
+    v1 /= 1.0 + v1 * v1;
+    v1 -= x0.mul_add(v1.sin(), x0) * a[2];
+    let v3 = {
+        let t2 = -(x0 * x0 + 1.0).powf(v1.cos());
+        f64::exp(t2.sin()) + 0.3
+    };
+    let v6 = if a[2] >= 0.5 && x0 >= 0.5 {
+        let t4 = v3.clamp(-1.0, 1.0);
+        t4 - v1.cos().tanh()
+    } else {
+        let t5 = a[2] * v3 + 0.7;
+        -x0.sin() + t5.cos()
+    };
+    let v9 = if a[3] > 0.5 {
+        (-a[1]).powi(3)
+    } else {
+        let t7 = v6;
+        let t8 = core::f64::consts::E * a[2].tanh();
+        t8 + t7.tanh()
+    };
+    ((v9 / (1.0 + x0 * x0)).sin() * (v9 / (1.0 + x0 * x0)).sin() + 1.0).powf((-x0).atan())
+}
+
+#[differentiate]
+fn p081(a: &[f64; 4]) -> f64 {
+    let mut s0: f64 = 0.0;
+    for i1 in (0..4).step_by(2) {
+        s0 *= 0.5 * (3.0 * a[i1]).cos().sin();
+    }
+    s0 *= a[0].min(a[2]).tanh();
+    a[2].abs() + s0
+}
+
+#[differentiate]
+fn p082(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut v0 = x0.exp().clamp(-0.5, 0.5) - x3.powi(2);
+    let mut v4 = if x1 > -0.5 {
+        let t1 = 1.2 * (x2 * v0);
+        x3 + t1.sin()
+    } else if x0 <= 0.5 {
+        let t2 = -x1;
+        (1.0 + t2.tanh() * t2.tanh()).ln()
+    } else {
+        let t3 = x0;
+        x2.powi(3) * t3
+    };
+    v4 = v4 * x0.tanh() + (1.0 + v4.tanh() * x3 * (v4.tanh() * x3)).recip();
+    for i5 in 0..=3 {
+        let t6: f64 = (1.0 + 3.0 * x3 * (3.0 * x3)).recip();
+        if x1 / 1.5 > 2.0 {
+            if x2 >= 0.0 {
+                for _ in 0..=i5 {
+                    v0 = v0 * 0.5 + f64::sin(v0.atan()).sin();
+                }
+                let t8 = x3;
+                v0 = 0.5 * (v0 + t8);
+            } else {
+                v0 = v0 * 0.9 + (1.0 + x3.atan() * x3.atan()).ln();
+            }
+            if x2 < -0.5 || x3 <= 0.0 {
+                v0 -= (x0 + x1).abs();
+            } else {
+                for j9 in (0..5).rev() {
+                    let v12 = if x1 <= 0.5 {
+                        let t10 = x0;
+                        let t11 = x3;
+                        (1.5 + x2.sin()).sqrt() + t10 + t11
+                    } else if i5 as f64 / 4.0 < 1.1 {
+                        (v4 / 4.0).cos().sin()
+                    } else {
+                        v0.cos()
+                    };
+                    v0 -= (j9 as f64 * v12.tanh() * (x3 * x0)).atan();
+                    let t13 = x3;
+                    v0 += (core::f64::consts::E * (x3 - t6)).cos();
+                    v0 = 0.5 * (v0 + t13);
+                }
+                let t14: f64 = (1.5 + (v0.tanh().powi(2) + 1.0).sqrt().sin()).sqrt();
+                v0 = 0.5 * (v0 + t14);
+            }
+        } else if x1 >= -0.5 {
+            v0 += (v0 / (1.0 + i5 as f64 * i5 as f64)).cos() * (-x0);
+            if x1 < -0.5 {
+                if x0 > 0.0 {
+                    v0 += (x2 / 3.0).sin();
+                }
+                for _ in 0..1 {
+                    v0 -= x1.powi(2).cos();
+                }
+            } else if x1 > 0.5 {
+                return (v4 / 4.0).tanh();
+            } else {
+                v0 = v0 * v0.tanh().sin().cos() + x0;
+            }
+        } else {
+            v0 -= x2;
+        }
+        if i5 == 3 {
             continue;
         }
-        s0 += f64::hypot(x1.cosh(), (-s0).sin()).atan();
+        let t6 = t6 - x1;
+        v0 = 0.5 * (v0 + t6);
     }
-    let v19 = (s0 - 0.8).tanh().atan();
-    let v20 = x2.cosh().cos().exp() / (1.0 + s17 * s17);
-    (v20.cos() * v20.cos() + 1.0).powf(v19.min(0.5).sin())
+    x0 + f64::tanh(v0)
 }
 
 #[differentiate]
-fn p223(x0: f64, w: &[f64]) -> f64 {
-    let mut v0 = {
-        x0.min(0.5)
-    };
-    v0 += w[2];
-    let v1 = f64::clamp(v0, -1.0, 1.0);
-    let v5 = if v0 / (1.0 + x0 * x0) < 1.1 {
-        let t2 = w[1].abs();
-        t2
+fn p083(w: &[f64; 4]) -> f64 {
+    let v5 = if w[2] < -0.5 {
+        let t0 = (w[2] / (1.0 + w[3] * w[3]) * (w[2] / (1.0 + w[3] * w[3])) + 0.5).sqrt();
+        t0
+    } else if w[1] < 0.5 {
+        let t1 = f64::cosh(w[3]) * (std::f64::consts::PI * w[0]);
+        let t2 = t1;
+        w[3] + t2.cos()
     } else {
-        let t3 = (1.0 + v1 * v1).recip();
-        let t4 = f64::powi(t3, 2) - v1 / (1.0 + x0 * x0);
-        t3.tanh() - 1.5 * t3 + t4
+        let t3 = 0.3 * w[2];
+        let t4 = f64::hypot(t3, t3).hypot(w[0].cos());
+        ((w[1] * w[1] + 0.5).sqrt() * (2.0 * w[2])).atan() + t4.tanh()
     };
-    let v6 = x0.sin().sin();
-    let v7 = v6.hypot(x0);
-    let mut s8 = -(v7 / 1.5);
-    if v5.abs() < 0.7 {
-        let t9 = (s8 / (1.5 + x0.cos())).atan().powi(2);
-        s8 = 0.5 * x0;
+    let v6 = w[3].hypot(w[1]).cos();
+    if w[2] > -0.5 {
+        return w[2];
+    }
+    let mut v7 = ((v6 - v5).cos() * (v6 - v5).cos() + 1.0).sqrt().atan();
+    v7 += w[1].min(w[3]).powi(2);
+    let mut s8: f64 = 0.0;
+    if -v7 < 0.3 {
+        s8 *= w[2].tanh().cos();
+        let t9 = v6.exp().tanh().powi(3);
         s8 = 0.5 * (s8 + t9);
-    } else if w[3] <= 0.5 && x0 < 0.0 {
-        s8 = s8 * x0.abs().tanh() + (-(w[2] - x0));
-        s8 -= v5.sin().cos();
-    } else {
-        s8 += v0;
-        let t10 = f64::sin(s8).cos().sin();
-        let t11 = t10.sin().exp();
-        s8 = 0.5 * (s8 + t11);
     }
-    let v16 = if w[0] < 0.5 {
-        let t12 = (w[3] - x0).atan();
-        f64::sqrt(2.0 + s8.atan().cos()) + t12
-    } else if s8.abs() < 0.1 {
-        let t13 = w[3].sin() * v1;
-        w[0] / 3.0 / 1.5 + t13
-    } else {
-        let t14 = f64::cos(w[0]).powi(3);
-        let t15 = v6 * w[1] - t14.exp();
-        (x0.abs() * (x0 * t15)).tanh()
-    };
-    x0.sin() / 2.0 + v16.atan()
+    s8 *= s8.atan().cos();
+    w[3].sin() * s8.cos().sin()
 }
 
 #[differentiate]
-fn p224(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    let mut k2 = 0;
-    while k2 < 2 {
-        let mut v3 = if x0 > 0.0 {
-            s0
-        } else {
-            x1.sin() - x1.max(0.0)
-        };
-        if x3 >= 0.0 {
-            let t4 = x0;
-            s0 -= (std::f64::consts::PI * (v3 * x3)).sin();
-            s0 /= 1.0 + t4.powi(3) * t4.powi(3);
-        } else if x3 >= 0.0 || x1 >= 0.0 {
-            s0 -= x3;
-        } else {
-            let t5 = s0.cos().cos() * x1.abs();
-            s0 += f64::powi(k2 as f64, 3) + x0;
-            s0 = 0.5 * (s0 + t5);
+fn p084(n: usize, a: &[f64; 4]) -> f64 {
+    let mut s0 = f64::sin(a[2] + a[3]).exp();
+    if a[2] < 0.5 && a[1] > 0.0 {
+        s0 = s0 * 0.5 + (2.0 + a[1].cos()).sqrt().abs();
+    } else {
+        s0 = s0 * s0.tanh().sin() + (a[2] - 2.5 - s0 * a[1]).cos();
+    }
+    for (e1, e2) in a.iter().zip(a.iter()) {
+        for j3 in 0..a.len() {
+            s0 -= (1.5 * (0.5 + a[j3])).cos();
+            s0 = s0 * 0.7 + ((s0.sin() * s0.sin() + 1.0).powf(a[j3 % 4].cos()) + (2.0 + s0.tanh().sin()).sqrt()).cos();
         }
-        let v8 = if k2 < 1 {
-            let t6 = f64::abs(x2).sin();
-            x1.cos().hypot(x2 / (1.0 + x3 * x3)) + t6
+        s0 -= s0.tanh() * s0.tanh() / 4.0;
+        let t4 = s0;
+        s0 = 0.5 * (s0 + t4.sin());
+        s0 += *e1;
+        s0 += *e2;
+    }
+    (a[2] - s0).cos() / (1.0 + a[3] * a[3]) + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p085(a: &[f64; 4], x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0 = x0;
+    let v0 = v0 * (v0.atan().powi(2) + 1.0).sqrt();
+    v0 + v0 - (x1.powi(2) + 1.0).sqrt() + a[0].sin() + x2.sin()
+}
+
+#[differentiate]
+fn p086(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    if x0 > 0.0 {
+        return (x0 + 2.0) / 3.0;
+    }
+    let mut s0: f64 = 1.0;
+    if x1 >= 0.0 {
+        s0 -= s0.tanh();
+        let t1 = ((s0 + 0.7).powi(2) + 1.0).sqrt();
+        s0 = 0.5 * (s0 + t1);
+    }
+    s0 *= 0.5 * x3.sin();
+    let v4 = if x2 > -0.5 {
+        let t2 = s0.abs() + s0.atan().sin();
+        let t3 = f64::powi(t2.min(t2).atan(), 3);
+        (x0 / (1.0 + x2 * x2)).sin() + t3
+    } else if x3 - s0 > 0.5 {
+        (s0.sin() * s0.atan()).sin()
+    } else {
+        x1
+    };
+    let mut s5 = (v4 + 2.5).atan().tanh();
+    for i6 in 0..=4 {
+        let t7 = x1.tanh().atan();
+        for j8 in (0..3).step_by(2) {
+            if x2 > -0.5 {
+                s5 *= 0.5 * x1.sin();
+            } else if j8 as f64 > 0.5 {
+                match j8 {
+                    0 => {
+                        match j8 % 3 {
+                            0 => s5 += (x2 - t7).max(0.0).atan(),
+                            1 => {
+                                s5 += x2;
+                                s5 -= -x3.abs();
+                            }
+                            _ => s5 += (1.2 * f64::atan(s0) * s5.max(x3).sin()).cos(),
+                        }
+                        if j8 == i6 {
+                            break;
+                        }
+                    }
+                    1 | 2 => {
+                        s5 = s5 * 0.7 + (j8 as f64 * s5.cos() + 1.1).sin();
+                        if i6 % 2 == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                let t9 = (s5 / 1.5).atan() + t7;
+                s5 = 0.5 * (s5 + t9);
+            } else {
+                if x1 > 0.5 {
+                    s5 += (x1.powi(2) - s5.sin().cos()).cos();
+                    if x0 <= -0.5 && x2 >= 0.0 {
+                        s5 = s5 * 0.5 + s5.abs().cos().powi(3);
+                    } else if i6 == 4 {
+                        let t10: f64 = core::f64::consts::E * (0.3 * x0);
+                        s5 /= 2.0 + (j8 as f64).tanh().sin();
+                        s5 = 0.5 * (s5 + t10.cos());
+                    } else {
+                        s5 -= (j8 as f64 + s5).atan().atan();
+                    }
+                }
+                if i6 < 2 {
+                    s5 -= (x3 / 3.0).exp_m1().atan();
+                    s5 -= x2;
+                }
+            }
+            s5 += (s5.sin() * j8 as f64 - (x3 - s0)).sin();
+            match j8 {
+                0 => {
+                    s5 -= s5.sin();
+                    match i6 {
+                        0 => {
+                            if x2 < 0.0 && x3 > 0.5 {
+                                s5 = s5 * 0.5 + x1;
+                            }
+                            match j8 {
+                                0 => s5 -= (x3 * x2 * x1).atan(),
+                                1 | 2 => s5 *= 0.5 * x3.sin(),
+                                _ => {
+                                    s5 += (x2 * x3.hypot(j8 as f64)).cos();
+                                    s5 -= 0.25 * (v4 - x2).sin();
+                                }
+                            }
+                        }
+                        1 | 2 => s5 += (x0 - x2).tanh(),
+                        _ => {
+                            s5 *= 0.5 * x1.sin();
+                            match i6 {
+                                0 => {
+                                    s5 += x1;
+                                    let t11 = i6 as f64 * x1 * (t7 * x1);
+                                    s5 = 0.5 * (s5 + t11.tanh());
+                                }
+                                1 | 2 => {
+                                    s5 -= x3;
+                                    match i6 {
+                                        0..=1 => {
+                                            s5 += x2;
+                                            if f64::sin(s5) > 1.2 {
+                                                let t12 = t7.cos() - x0.powi(2);
+                                                s5 = (t12 - x3 - x3).sin();
+                                            } else if x1 > -0.5 {
+                                                s5 -= (x1 + x2).sin().powi(3);
+                                                let t13 = (i6 as f64 * x1).cos().cos();
+                                                s5 = 0.5 * (s5 + t13);
+                                            } else {
+                                                return (2.0 + s5.cos().sin()).ln();
+                                            }
+                                        }
+                                        _ => s5 = s5 * 0.9 + f64::powf((x0 - x3).sin() * (x0 - x3).sin() + 1.0, x3.max(0.0).atan()),
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                1 | 2 => {
+                    s5 += f64::sin(x0 * (2.5 * x1));
+                    let v14 = match i6 {
+                        0..=1 => 0.7 * s5.atan().atan(),
+                        _ => t7.atan() * s0.cos().tanh(),
+                    };
+                    s5 = 0.5 * (s5 + v14);
+                }
+                _ => s5 = s5 * v4.tanh().powi(2).sin() + 0.8 * s5.cos(),
+            }
+        }
+        s5 *= x3.cos();
+        match i6 % 3 {
+            0 => s5 -= x1 / 3.0,
+            1 => s5 += x1,
+            _ => s5 += f64::sqrt(x1 * x1 + 0.5),
+        }
+    }
+    x1 + s5.tanh()
+}
+
+#[differentiate]
+fn p087(x0: f64, x1: f64, n: usize, x2: f64, x3: f64, a: [f64; 4]) -> f64 {
+    let mut s0 = (1.0 + x0 * x0).recip();
+    for i1 in 0..=3 {
+        if i1 < 3 {
+            break;
+        }
+        s0 += s0.sin();
+    }
+    let mut b2 = [0.0f64; 4];
+    b2[2] = b2[1];
+    b2[2] -= b2[1].sin().sin();
+    b2[0] = x2.sin() - x3.abs();
+    if x1 > 0.5 || a[2] >= 0.5 {
+        b2[1] += (a[0] / 3.0).powi(3).sin();
+        s0 /= 2.0 + a[0].cos().sin();
+    } else {
+        if x1 > 0.0 {
+            s0 += s0.hypot(x0).cos().cos();
         } else {
-            let t7 = (s0 - s0).sin() * (2.0 + x0.cos()).sqrt();
-            s0.tanh().powi(2) * x0.sin() + t7
+            let t3 = s0.sin().atan();
+            s0 -= b2[3];
+            s0 = 0.5 * (s0 + t3);
+        }
+        s0 = s0 * 0.5 + f64::atan(b2[0].tanh().hypot(b2[1] - s0));
+    }
+    a[0] + 1.5 * s0.tanh() + b2[3] + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p088(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v5 = if x0 > -0.5 || x2 <= 0.0 {
+        let t0 = x1.max(x2.sin());
+        x1.sin() + t0
+    } else if x0.atan() > 0.25 {
+        let t1 = x1.abs() * (x1 * x1);
+        let t2 = t1;
+        x1 + t2
+    } else {
+        let t3 = x1.exp();
+        let t4 = 0.7 * (t3 - t3).sin();
+        t4.max(x1.sin())
+    };
+    let v6 = x0.abs();
+    let v7 = v5.sin() * x0.mul_add(x1, x2) - 0.1;
+    let v8 = {
+        (0.25 - x0).abs()
+    };
+    let v9 = x0;
+    x2 + (x0 + 0.25) + v6 + v7 + v8 + v9
+}
+
+#[differentiate]
+fn p089(w: &[f64]) -> f64 {
+    let mut v2 = {
+        let t0 = f64::tanh(w[0] * w[0]);
+        let t1 = 0.25 + w[0];
+        w[3].atan().exp() + t0 + t1
+    };
+    let v3 = v2.tanh().exp();
+    let v4 = w[2] + w[2];
+    for _ in 0..w.len() {
+        v2 = v2 * f64::sin(f64::cos(w[3])) + (2.0 + v3.sin()).ln();
+    }
+    w[2].sin().hypot(w[2]) + v2.atan() + v4
+}
+
+#[differentiate]
+fn p090(x0: f64, w: &[f64; 4], x1: f64) -> f64 {
+    let x0 = x0 * (x0 / 4.0).clamp(-0.5, 0.5);
+    let mut b0 = [0.0_f64; 4];
+    b0[1] += x0;
+    b0[2] += x0.cos() * x1.min(0.5);
+    b0[0] -= x1.tanh() - w[1].atan();
+    2.0 * (x1 - x1) + b0[2] + x0.sin()
+}
+
+#[differentiate]
+fn p091(a: [f64; 4], x0: f64) -> f64 {
+    let v0 = x0 / (1.0 + a[2].atan() * a[2].atan()) - (2.0 + (x0 - x0).sin()).recip();
+    let mut s1 = v0.min(v0).sin();
+    for e2 in a.iter() {
+        let t3 = f64::sin(s1).powi(2) * x0;
+        s1 -= t3;
+        for j4 in (0..4).step_by(2) {
+            let v7 = {
+                let t5 = -*e2 / (1.0 + x0.exp() * x0.exp());
+                let t6 = x0 - t3 + (*e2 * *e2 + 0.5).cbrt();
+                s1.tanh() + t5 + t6
+            };
+            let v7 = v7.sin() * x0.sin().tanh();
+            s1 -= (a[j4].exp() + x0 / 2.0).atan();
+            s1 = 0.5 * (s1 + v7);
+        }
+    }
+    f64::abs(x0.clamp(-0.5, 0.5)) + s1.cos()
+}
+
+#[differentiate]
+fn p092(x0: f64, x1: f64, a: &[f64]) -> f64 {
+    let mut v0 = a[0];
+    for i1 in 1..2 {
+        match i1 {
+            0 => v0 /= 1.0 + (v0 - v0) * (v0 - v0),
+            1 | 2 => {
+                v0 /= 2.0 + v0.cos().sin();
+                v0 -= x1;
+            }
+            _ => {
+                let t2: f64 = (1.5 + a[i1 % 4].sin()).atan2(x0).max(v0.abs());
+                v0 += (x0 * x0 + 0.5).sqrt().tanh();
+                v0 = 0.5 * (v0 + t2);
+            }
+        }
+        let v4 = if x0.hypot(x0) > 2.0 {
+            v0.sin().cos().cos()
+        } else {
+            let t3 = v0.tanh().exp().tanh();
+            -t3.cos()
         };
-        let v11 = {
-            let t9 = (3.0 * x0 * (3.0 * x0) + 0.5).sqrt();
-            let t10 = v8;
-            0.5 + x1 + t9 + t10.sin()
-        };
-        let v12 = match k2 {
-            0..=1 => (-x3).cos(),
-            _ => (f64::powi(x1 * x1, 2) + 1.0).sqrt(),
-        };
-        v3 += (x1 * x0).tanh();
-        s0 = 0.5 * (s0 + v3.cos() + v11.sin() + v12);
+        v0 = 0.5 * (v0 + v4);
+    }
+    a[0].atan() / 3.0 + v0.sin()
+}
+
+#[differentiate]
+fn p093(w: [f64; 4], x0: f64) -> f64 {
+    let v0 = {
+        w[1].abs().sin()
+    };
+    let v4 = if (1.0 + v0 * v0).ln() > 0.1 {
+        let t1 = v0.cos() + 0.5;
+        let t2 = (x0 / (1.5 + x0.tanh())).cos();
+        -(2.0 + t2.cos()).sqrt() + t1
+    } else {
+        let t3 = x0.atan() / (1.0 + (1.0 + v0 * v0).ln() * (1.0 + v0 * v0).ln());
+        t3
+    };
+    let v5 = (v4 / 4.0).tanh() * x0;
+    f64::powi(v5, 3).tanh()
+}
+
+#[differentiate]
+fn p094(x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut s0 = x1;
+    for _ in 0..5 {
+        s0 -= x1.max(s0).atan().cos();
+        let t2 = x2;
+        s0 = 0.5 * (s0 + t2);
+    }
+    let mut v4 = {
+        let t3 = (s0.cos() * f64::atan(s0)).abs();
+        s0.tanh() + t3
+    };
+    let mut s5 = x0;
+    for _ in 1..3 {
+        s5 += s5.cos();
+        let t7 = (x0 / (1.5 + v4.sin())).sin().exp();
+        s5 = 0.5 * (s5 + t7);
+    }
+    v4 -= x2;
+    x0 * s5.tanh() / 4.0 + v4.atan()
+}
+
+#[differentiate]
+fn p095(x0: f64, x1: f64) -> f64 {
+    let mut s0: f64 = 0.0;
+    if x1 < -0.5 {
+        let t1 = s0.sin();
+        s0 -= x0;
+        s0 = 0.5 * (s0 + t1);
+    }
+    let mut v2 = {
+        s0.sin()
+    };
+    v2 += (v2 + v2).powi(3);
+    v2 = v2 * (v2 + v2).atan().tanh() + v2.sin();
+    2.5 * v2.sin().atan()
+}
+
+#[differentiate]
+fn p096(x0: f64, x1: f64, a: &[f64; 4]) -> f64 {
+    let mut s0 = (x1 + 1.1) * x1.sin();
+    if x0 >= 0.5 {
+        s0 /= 1.0 + 0.8 * s0 * (0.8 * s0);
+    }
+    s0 *= a[3].cos();
+    let mut s1: f64 = 0.0;
+    for _ in 0..a.len() {
+        s1 -= (x0 * x1).sin();
+    }
+    let mut s3: f64 = 0.0;
+    if x0 > 0.5 || a[0] < -0.5 {
+        s3 = s3 * 0.7 + (x1 + x1) / (1.5 + a[1].hypot(x0).cos());
+    } else {
+        s1 += (2.0 + x0.cos()).sqrt().cos();
+    }
+    f64::tanh((a[3] * a[3] + 0.5).cbrt()) + s0 + s1.sin() + s3
+}
+
+#[differentiate]
+fn p097(a: &[f64; 4], x0: f64, x1: f64) -> f64 {
+    let mut v0 = x1;
+    let v2 = if a[0] <= -0.5 {
+        let t1 = x0;
+        f64::tanh(v0).min(a[2].exp()) + t1
+    } else {
+        f64::tanh(a[2]) - f64::powi(x0, 3)
+    };
+    v0 += (x0.exp().powi(2) + 1.0).sqrt();
+    let s3 = (0.3 * x0).sin().powi(2);
+    for i4 in 1..4 {
+        if i4 == 2 {
+            continue;
+        }
+        v0 += a[3 - i4].cos().cos();
+    }
+    0.3 * x0.cos() + v0.sin() + v2.atan() + s3.atan()
+}
+
+#[differentiate]
+fn p098(x0: f64, x1: f64) -> f64 {
+    let mut b0 = [0.0_f64; 4];
+    b0[1] += x0 - (1.0 + b0[1] * b0[1]).ln();
+    let v1 = x1 * x0.exp();
+    let mut s2: f64 = 1.0;
+    if f64::sin(v1).exp() < 3.0 {
+        s2 += (1.0 + b0[1] * b0[1]).ln() + 3.0;
+    } else {
+        let t3 = x0.sin().powi(2);
+        s2 += x1.sin().exp();
+        s2 = 0.5 * (s2 + t3);
+    }
+    let mut s4: f64 = 0.0;
+    if x1 <= -0.5 {
+        let t5 = x1;
+        s4 *= 0.5 * f64::powi(t5, 2).sin();
+    } else {
+        s4 += b0[3].cos().powi(3) + b0[1] * x0;
+    }
+    let v8 = if x0 >= 0.0 {
+        2.0 * f64::atan(s2.abs())
+    } else if x1 <= 0.5 {
+        (2.0 * x0).atan().powi(2)
+    } else {
+        let t6 = (v1 * s4).tanh().powi(3);
+        let t7 = x0.powi(2);
+        t6 * t7 + v1.atan().cos()
+    };
+    if x0 <= -0.5 {
+        let t9 = f64::atan((x0 * v1).tanh());
+        let t10 = x0 * x0.sin();
+        return t9.atan() / (1.0 + 2.5 * x1 * (2.5 * x1)) + t10;
+    }
+    let v11 = v8.clamp(-0.5, 0.5) * x0.powi(2);
+    -f64::exp(b0[3].sin()) + v11
+}
+
+#[differentiate]
+fn p099(w: &[f64; 4], n: usize, x0: f64, x1: f64) -> f64 {
+    let mut v3 = if x1 <= 0.0 {
+        let t0 = w[0] - (x1 + w[3]);
+        (t0 * x1).sin().powi(2)
+    } else {
+        let t1 = x0;
+        let t2 = t1.cos();
+        w[1] * t2
+    };
+    for e4 in w.iter().copied() {
+        v3 -= e4.cos().atan();
+    }
+    x0 + v3.sin() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p100(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let x3 = x3 - (x0 + x1).min(f64::tanh(x3));
+    let mut v0 = x2.cos();
+    let x3 = x3 - (1.0 + v0 * v0).recip();
+    let mut s1 = x2;
+    if x1 <= 0.0 {
+        v0 -= x3;
+        v0 = v0 * (v0 - 0.5).sin().tanh() + f64::atan((1.2 * x2).atan());
+    }
+    v0 /= 2.0 + (v0.tanh() * x2).cos().sin();
+    let mut b2 = [0.5_f64; 4];
+    b2[3] += v0.cos().exp();
+    b2[0] += (std::f64::consts::PI * x1).sin().sin();
+    s1 -= (1.5 + s1.cos()).sqrt().powi(2);
+    v0 + s1 + b2[0] + x3.sin()
+}
+
+#[differentiate]
+fn p101(n: usize, x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut v0 = 2.0 * x2;
+    let mut s1 = x0;
+    for _ in 0..2 {
+        for j3 in (0..3).step_by(2) {
+            s1 = s1 * x2.cos().cos() + (j3 as f64 * j3 as f64 + 0.5).cbrt();
+            match j3 {
+                0..=1 => s1 -= (v0.cos().exp() + (2.0 + x2.sin()).ln()).atan(),
+                _ => {
+                    s1 += x0;
+                    v0 += (s1.atan() * s1.atan()).ln_1p();
+                }
+            }
+        }
+        s1 = s1 * 0.9 + (x1.abs() + x1);
+    }
+    let mut s4 = v0.atan();
+    for _ in 0..2 {
+        s4 -= s4.atan().cos().max(x2);
+    }
+    let mut s6 = x0;
+    for i7 in (0..5).rev() {
+        s6 /= 2.0 + (1.0 + s6.cos() * s6.cos()).ln().atan().sin();
+        if i7 % 2 == 1 {
+            continue;
+        }
+        if i7 % 2 == 1 {
+            return x0.powi(2) / 3.0;
+        }
+    }
+    f64::sin(s1).atan() + f64::atan(s4) + s6.tanh() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p102(x0: f64, x1: f64, x2: f64, n: usize) -> f64 {
+    let mut s0: f64 = 1.0;
+    for _ in 1..3 {
+        s0 /= 2.0 + f64::sin((0.5 * s0).tanh());
+    }
+    let mut s2: f64 = 0.0;
+    for _ in 0..n {
+        s2 -= f64::exp(x0).atan().atan();
+    }
+    x2 + s0 + s2.sin() + x1.sin()
+}
+
+#[differentiate]
+fn p103(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut v0 = x0;
+    v0 = v0 * 0.7 + (-x2);
+    let mut s1 = (core::f64::consts::E * (x3 / (1.5 + x1.tanh()))).cos();
+    if x0 > 0.0 {
+        s1 -= x0.sin() - 0.7;
+        let t2 = s1;
+        s1 = 0.5 * (s1 + t2);
+    }
+    (0.25 * x2).cos().powi(3) + v0 + s1.tanh()
+}
+
+#[differentiate]
+fn p104(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0: f64 = (x1 * x1 + 1.0).sqrt();
+    let v1 = if x0 >= -0.5 {
+        v0.atan() / (2.0 + x0.hypot(x1).tanh())
+    } else {
+        -x2
+    };
+    let mut s2 = x2.exp();
+    let mut k4 = 0;
+    while k4 < 3 {
+        for _ in 0..=k4 {
+            s2 += s2.atan();
+        }
+        let t6 = (v0 * k4 as f64).abs();
+        let t6 = t6 * f64::exp(x2.powi(2).cos());
+        s2 *= t6.sin().tanh();
+        k4 += 1;
+    }
+    x2 + v1.tanh().powi(3) + s2.atan()
+}
+
+#[differentiate]
+fn p105(a: &[f64; 4], x0: f64) -> f64 {
+    let v0 = x0;
+    let mut b1 = [0.5_f64; 4];
+    b1[3] -= b1[0].tanh().exp();
+    let v2 = {
+        a[2].atan().exp()
+    };
+    let v5 = {
+        let t3 = b1[0].atan() * v0.abs();
+        let t4 = (a[2] / (1.0 + x0 * x0)).min(f64::exp(a[1]));
+        f64::powi(t4.atan(), 2).min(0.5) + t3
+    };
+    b1[2].tanh().exp().tanh().powi(2) + v2 + f64::tanh(v5)
+}
+
+#[differentiate]
+fn p106(mut x0: f64, x1: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    if x1 > -0.5 {
+        s0 -= x1 - 1.2 + x0.powi(2);
+        let t1 = s0;
+        x0 = 0.5 * (x0 + t1);
+    }
+    let v2 = x1.exp();
+    for _ in 0..3 {
+        let t4 = x1.clamp(-1.0, 1.0).cos();
+        let t5 = v2 - x1 * x1;
+        s0 += f64::sin(f64::tanh(t5)).min(x1);
+        s0 = 0.5 * (s0 + t4);
+    }
+    let v6 = -(1.1 * x0.cos());
+    (v6 + x1) * x1.powi(2) + s0.atan()
+}
+
+#[differentiate]
+fn p107(x0: f64, x1: f64) -> f64 {
+    let mut s0 = (x1 / (1.0 + x1 * x1)).hypot(0.25 * x1);
+    let mut k2 = 0;
+    while k2 < 4 && s0 < 2.0 {
+        match k2 {
+            0..=1 => s0 += s0.tanh() * (s0.atan() * s0.atan()).ln_1p(),
+            _ => s0 = s0 * s0.min(s0).atan().cos() + ((x0 * x0 + 0.5).cbrt() * (x0 * x0 + 0.5).cbrt() + 2.0).sqrt(),
+        }
+        s0 -= (s0.atan().tanh() - x1 * x0).sin();
+        if k2 < 2 {
+            break;
+        }
+        s0 -= (x1.abs() * (k2 as f64).sin().exp()).tanh();
         k2 += 1;
     }
-    let mut v13 = {
-        (s0 + 0.1).cos().sin()
-    };
-    let mut s14 = x2 * x1.cos();
-    for i15 in (0..3).step_by(2) {
-        let v18 = {
-            let t16 = x1;
-            let t17 = x0 / (2.0 + x3.sin().sin());
-            (t17.tanh() * t17.tanh() + 2.0).sqrt() + t16
-        };
-        match i15 {
-            0 => {
-                s14 -= (x3 * (x3 * x2)).atan();
-                let v19 = match i15 {
-                    0..=1 => x0.cos() * v13,
-                    _ => v18.atan(),
-                };
-                s14 = 0.5 * (s14 + v19);
-            }
-            1 | 2 => {
-                for _ in 0..i15 {
-                    if i15 % 2 == 1 {
-                        break;
-                    }
-                    s14 -= (x2 * s14.atan()).atan();
-                    let v24 = if x3 <= 0.0 {
-                        let t21 = (0.25 + x2).sin().exp();
-                        let t22 = x0.atan().hypot(t21);
-                        (v18 / (1.5 + t22.cos()) + s14.tanh().tanh()).tanh()
-                    } else {
-                        let t23 = s14.tanh().tanh().mul_add(s14.cos().exp(), s14.tanh() * s14.atan());
-                        ((1.0 + x2 * x2).recip() - s0).atan() + t23
-                    };
-                    s14 = 0.5 * (s14 + v24.tanh());
-                }
-                s14 = s14 * (s14 / (1.5 + x2.sin())).atan().tanh() + v13.cosh().tanh();
-            }
-            _ => s14 /= 2.0 + (x3 * s14.cos()).cos().sin(),
-        }
-        let v18 = v18.atan() * x0.sin().powi(3);
-        let v25 = match i15 {
-            0 => f64::atan((s14 / 4.0).tanh()),
-            1 | 2 => x2.cos().exp(),
-            _ => (-x1).cos(),
-        };
-        s14 = 0.5 * (s14 + v18 + v25);
-    }
-    for _ in 0..5 {
-        let t27 = (1.5 + x3.sin()).atan2(x3);
-        v13 += s14.cos();
-        v13 = 0.5 * (v13 + t27);
-    }
-    let v28 = if x1 >= 0.0 {
-        v13.min(x1).atan() * x0.max(x3)
-    } else {
-        (1.5 + f64::cos(v13.atan())).sqrt()
-    };
-    (x0 * v28).sin()
-}
-
-#[differentiate]
-fn p225(x0: f64, w: &[f64; 4], x1: f64, x2: f64) -> f64 {
-    let v0 = x2.min(w[2]);
-    let v4 = if v0 > 0.25 {
-        f64::cos(x0).powi(2)
-    } else if x0 < -0.5 && w[1] >= 0.0 {
-        let t1 = (f64::powi(v0 + v0, 2) + 1.0).sqrt();
-        let t2 = (1.5 + f64::mul_add(v0, v0, t1).sin()).sqrt();
-        x1 * t1 + t2
-    } else {
-        let t3 = (1.0 + x1.sin() * x1.sin()).ln();
-        t3 * t3 / (1.5 + x1.atan().sin())
-    };
-    let v5 = v0;
-    let v6 = (1.5 + w[3].cos()).sqrt() / (1.0 + std::f64::consts::PI * x1 * (std::f64::consts::PI * x1)) / (1.0 + x0 * x0);
-    let v7 = w[1].powi(3) - (w[2] + 0.25);
-    v0.hypot(v7).atan() * v4.max(0.5) + v5 + v6
-}
-
-#[differentiate]
-fn p226(x0: f64, x1: f64, x2: f64) -> f64 {
-    let v0 = x1.cos();
-    let mut v6 = if x2 >= -0.5 {
-        let t1 = (v0 * x0).powi(3);
-        let t2 = x2.sin();
-        f64::cos(x0).sin() + t1 + t2
-    } else if x0 < 0.0 {
-        let t3 = x0.exp() / (1.5 + v0.atan().cos());
-        let t4 = x1 / (2.0 + (t3.atan() * x2).tanh());
-        x2.abs() * x0.cos() + t4
-    } else {
-        let t5 = (x0 / 3.0).abs();
-        f64::sin(x1 / (1.5 + x2.tanh()) * v0.exp()) + t5
-    };
-    let v10 = if x0 >= 0.5 {
-        let t7 = x1 - x1 - (1.1 + x1);
-        let t8 = v6.sin().tanh() / (1.0 + (x1 * x1 + 0.5).sqrt() * (x1 * x1 + 0.5).sqrt());
-        t8.exp().min(0.0) + t7
-    } else {
-        let t9 = (1.5 + v6.cos().sin()).atan2(v0).max(0.0);
-        x0 * x2 + 1.5 * x1 + t9
-    };
-    let mut s11 = f64::tanh(v10.abs());
-    for i12 in 0..1 {
-        if i12 < 1 {
-            s11 -= (2.5 * f64::atan(v10) + x2.exp()).cos();
-            if x2 >= 0.5 {
-                s11 = s11 * 0.25 + x1.mul_add(x2, x1).min(s11.cos().cos()).atan();
-                if x0 < -0.5 {
-                    v6 -= (x0 - x2).cos().powi(2);
-                } else {
-                    v6 += (-v6).sin();
-                    if x0 <= 0.0 {
-                        match i12 % 3 {
-                            0 => {
-                                v6 += f64::atan((s11 + 2.5).sin());
-                                match i12 {
-                                    0..=1 => {
-                                        s11 *= v6.sin().tanh();
-                                        match i12 {
-                                            0 => {
-                                                let t13: f64 = f64::cos(x0).max(x2 / (1.0 + x1 * x1));
-                                                s11 -= (x1.exp() / (1.0 + x2 * x2)).atan();
-                                                s11 = 0.5 * (s11 + t13);
-                                            }
-                                            1 | 2 => s11 += v10.cos(),
-                                            _ => {
-                                                s11 = s11 * 0.7 + f64::tanh(x1.exp());
-                                                if i12 == 1 {
-                                                    for _ in (0..5).step_by(2) {
-                                                        if x2 > -0.5 {
-                                                            s11 -= x0;
-                                                        } else if x2 < 0.5 {
-                                                            v6 = v6 * f64::sin(x0 - x0) + (0.1 * x0).clamp(-1.0, 1.0);
-                                                        } else {
-                                                            s11 -= v6.cos().exp();
-                                                        }
-                                                        s11 = s11 * (s11 + v6).atan().tanh() + s11.cos();
-                                                        if x0 < -0.5 {
-                                                            let t15 = (s11 / 2.0).sin() * (x2 * x1);
-                                                            s11 = s11 * t15.sin().cos() + (1.0 + (t15 * t15 + 0.5).cbrt() * (t15 * t15 + 0.5).cbrt()).atan2(v0).tanh();
-                                                        } else {
-                                                            v6 /= 2.0 + x0.abs().tanh().sin();
-                                                        }
-                                                        let t16 = (v6 + x0).atan() + (s11 - x0).sin();
-                                                        let mut t17: f64 = -(i12 as f64 * i12 as f64 + 0.5).cbrt();
-                                                        t17 += f64::atan(x0.exp().tanh());
-                                                        s11 = 0.5 * (s11 + t16 + t17);
-                                                    }
-                                                    v6 += (x2 * x0).atan().powi(3).cos();
-                                                } else if x0 > 0.5 {
-                                                    v6 /= 2.0 + f64::sin(s11.tanh()).cos().sin();
-                                                }
-                                            }
-                                        }
-                                    }
-                                    _ => s11 += (2.0 + x0.sin()).sqrt().min(x0),
-                                }
-                            }
-                            1 => {
-                                if x1 > -0.5 {
-                                    if x2 <= -0.5 {
-                                        s11 = s11 * (2.0 + v6.sin().sin()).ln().tanh() + (s11.tanh().exp().powi(2) + 1.0).sqrt().sin();
-                                    } else if x2 <= 0.0 && x0 < 0.5 {
-                                        let t18 = (x2 * x2).ln_1p() - 0.1;
-                                        if x0 + 3.0 > 0.7 {
-                                            let t19 = x2.atan() * x1.powi(2);
-                                            s11 += x1.atan().abs();
-                                            let t19 = t19 + ((t18 - t18) / (1.0 + f64::tanh(t19).powi(2) * f64::tanh(t19).powi(2))).atan();
-                                            s11 = 0.5 * (s11 + t19);
-                                        }
-                                        for j20 in (0..5).rev() {
-                                            if v6.sin().exp() < 1.5 {
-                                                s11 /= 2.0 + (1.0 + v6.tanh() * v6.tanh()).ln().cos().sin();
-                                                if x0 > 0.0 {
-                                                    s11 = s11 * (v0 * v0).sin() + (x1 * x0.hypot(x0)).tanh();
-                                                    let t21 = x2.exp().abs();
-                                                    s11 = 0.5 * (s11 + t21);
-                                                } else {
-                                                    v6 /= 2.0 + (j20 as f64 - v0).tanh().sin();
-                                                }
-                                            } else if x2 >= 0.5 {
-                                                s11 = s11 * 0.5 + x1;
-                                            } else {
-                                                if x2 < 0.5 {
-                                                    let t22: f64 = s11.atan().atan() * v6.cos();
-                                                    let v25 = if x0 > -0.5 {
-                                                        let t23 = v10.sin().exp().hypot((t22 + s11).cos());
-                                                        let t24 = f64::tanh(v6).cos() + f64::sqrt(1.5 + v10.cos().cos());
-                                                        (t23 - x2) * (2.0 + x1.sin()).recip() + t24
-                                                    } else {
-                                                        (-x2).tanh()
-                                                    };
-                                                    v6 = v6 * (x1 / (1.0 + x1 * x1)).cos() + x0;
-                                                    v6 = 0.5 * (v6 + v25.atan());
-                                                } else {
-                                                    s11 -= (0.1 * v0).hypot(v6.sin().cos()).atan();
-                                                    let v27 = if x1 <= -0.5 {
-                                                        let t26 = s11;
-                                                        ((x2 + x2) * x2.exp()).cos() + f64::tanh(t26)
-                                                    } else {
-                                                        (v10.cos() * x2).hypot(s11).cos()
-                                                    };
-                                                    s11 -= (1.0 + (x1 - x0) * (x1 - x0)).atan2(f64::atan(x1)).atan();
-                                                    v6 = 0.5 * (v6 + f64::tanh(v27));
-                                                }
-                                                v6 *= f64::tanh(v6.sin().tanh());
-                                            }
-                                            if j20 % 2 == 1 {
-                                                break;
-                                            }
-                                            let mut t28 = x0 * x0 - f64::powi(x1, 2);
-                                            t28 += t18.atan().tanh().atan();
-                                            s11 -= (x0 * x1 * x0).atan();
-                                            if x0 > 0.5 {
-                                                let t29 = (2.0 + (v6 - v6).sin().cos()).sqrt();
-                                                let v30 = match j20 {
-                                                    0..=1 => 1.5 * s11.cos().atan(),
-                                                    _ => x1,
-                                                };
-                                                v6 -= -(2.0 + x0.sin()).ln();
-                                                s11 = 0.5 * (s11 + t29 + v30);
-                                            } else {
-                                                let t31 = (v6 - 2.0).cos() * x2.tanh();
-                                                v6 = v6 * t31.sin() + f64::sin(f64::sin(v0) + 0.3);
-                                            }
-                                            v6 = 0.5 * (v6 + t28.sin());
-                                        }
-                                    } else {
-                                        for j32 in 0..5 {
-                                            let t33 = x2.cos();
-                                            if x1 > 0.5 {
-                                                s11 += (2.0 + x2.cos()).sqrt();
-                                                v6 += f64::sin(x2.exp()).tanh();
-                                                let v35 = {
-                                                    let t34 = (x1 * x2).atan();
-                                                    t34
-                                                };
-                                                v6 = 0.5 * (v6 + v35);
-                                            } else {
-                                                v6 += x0;
-                                                let v42 = if j32 % 2 == 0 {
-                                                    let t36 = f64::cos(s11 / (1.0 + x0 * x0)).min(0.0);
-                                                    let t37 = s11.max(t33).atan().sin();
-                                                    f64::hypot(x0 / 4.0, v6).tanh() + t36 + t37
-                                                } else if x2 > 0.5 {
-                                                    let t38 = x2.atan().exp();
-                                                    let t39 = -x2;
-                                                    v0 + t38 + t39
-                                                } else {
-                                                    let t40 = x2 / 1.5 + 0.3;
-                                                    let t41 = t40;
-                                                    t41
-                                                };
-                                                s11 = (-v42).abs().atan();
-                                            }
-                                            if j32 % 2 == 1 {
-                                                v6 *= 0.5 * s11.tanh().atan().sin();
-                                            }
-                                            let t43 = (j32 as f64).atan();
-                                            if j32 % 2 == 1 {
-                                                let v44 = {
-                                                    (x1 * x0).max(1.2 + x0)
-                                                };
-                                                s11 += x2;
-                                                let t45 = f64::powi(t33 / 3.0, 2);
-                                                s11 = 0.5 * (s11 + v44 + t45);
-                                            } else {
-                                                let t46 = v6.min(0.0).tanh() * x0.powi(2);
-                                                s11 = s11 * x2.exp_m1().sin().cos() + x2 * t43 * t46.sin();
-                                            }
-                                            if x0 <= 0.5 {
-                                                s11 += -x0 / (1.0 + (x0 - x1) * (x0 - x1));
-                                                let t47: f64 = (x0 - 3.0).hypot((v6.tanh() * v6.tanh() + 1.0).sqrt());
-                                                v6 = 0.5 * (v6 + t47);
-                                            } else {
-                                                v6 /= 1.0 + t33.powi(3) * t33.powi(3);
-                                            }
-                                        }
-                                        let v50 = match i12 {
-                                            0 => {
-                                                let t48 = f64::min(v6, x2).sin().hypot(x2);
-                                                let t49 = t48.tanh().tanh();
-                                                x1 + t49
-                                            }
-                                            1 | 2 => (s11 - 0.25).tanh() / 2.0,
-                                            _ => (-(i12 as f64)).cos(),
-                                        };
-                                        s11 += ((v50 - i12 as f64) / (1.0 + (x2 + x0) * (x2 + x0))).sin();
-                                    }
-                                    for j51 in 0..i12 {
-                                        if j51 >= 1 {
-                                            break;
-                                        }
-                                        v6 = v6 * f64::cos(v6.min(0.5).tanh()) + (x2 + v10).cos();
-                                        v6 *= f64::tanh(x0.max(x2));
-                                        v6 += (v10.cos() * v10.cos() + 0.5).cbrt().cos();
-                                    }
-                                } else if x2 >= 0.0 {
-                                    s11 += v0.sin();
-                                    match i12 {
-                                        0..=1 => {
-                                            v6 = v6 * v0.max(i12 as f64).sin() + (f64::tanh(s11 + x2) - (2.0 + v6.atan().sin()).sqrt());
-                                            let t52: f64 = x1.min(x2).exp();
-                                            v6 = 0.5 * (v6 + t52);
-                                        }
-                                        _ => {}
-                                    }
-                                }
-                                for j53 in 0..i12 {
-                                    let t54 = (-v6).cos();
-                                    s11 += t54;
-                                    let t55 = j53 as f64 * x2 + x2;
-                                    s11 = 0.5 * (s11 + t55);
-                                }
-                            }
-                            _ => {
-                                let t56 = (0.7 - x1).max((1.0 + s11.sin() * s11.sin()).ln());
-                                v6 /= 1.0 + x2 * x2;
-                                s11 = 0.5 * (s11 + t56);
-                            }
-                        }
-                        let v57 = if x2 < 0.0 {
-                            i12 as f64
-                        } else {
-                            v6.tanh() * x0 + 0.3
-                        };
-                        v6 = 0.5 * (v6 + v57);
-                    }
-                }
-            }
-        }
-        s11 /= 2.0 + (x0 + x1).tanh().sin();
-        match i12 % 3 {
-            0 => {
-                v6 = v6 * 0.5 + (s11.cos().powi(2) + 1.0).sqrt();
-                for j58 in (0..4).rev() {
-                    let v62 = match j58 % 3 {
-                        0 => {
-                            let t59 = x2.atan();
-                            x2 + t59
-                        }
-                        1 => {
-                            let t60 = s11;
-                            x2.abs() / (1.5 + (x2 / 4.0).tanh()) + t60.cos()
-                        }
-                        _ => {
-                            let t61 = (v10 / 4.0).min(x1.cos());
-                            (2.0 + x0.sin()).ln().atan() + t61.atan()
-                        }
-                    };
-                    v6 += x0;
-                    v6 = 0.5 * (v6 + v62.atan());
-                }
-            }
-            1 => s11 -= x0,
-            _ => {
-                if x1 <= 0.0 {
-                    for _ in 0..=i12 {
-                        match i12 % 3 {
-                            0 => v6 += x0.atan().tanh(),
-                            1 => v6 += x1,
-                            _ => v6 += (s11.cos().cos() + (1.2 + x1)).cos(),
-                        }
-                        v6 += x2 / 2.0;
-                        let t64: f64 = s11;
-                        let t64 = t64 - f64::sin((v6 / (1.5 + t64.sin())).atan());
-                        v6 = 0.5 * (v6 + t64.sin());
-                    }
-                    s11 -= x2.tanh();
-                    if x2 <= 0.0 {
-                        s11 += f64::sin(x2).atan();
-                        let v66 = {
-                            let t65 = x1.exp() / 1.5;
-                            x1 + t65
-                        };
-                        v6 = v6 * (0.7 * v0).sin() + (0.8 + v0 * x2).cos();
-                        s11 = 0.5 * (s11 + v66.atan());
-                    } else {
-                        let t67 = -f64::max(v10, x1);
-                        if f64::abs(v6).cos() < 0.1 {
-                            let t68: f64 = (x2 - v10).clamp(-1.0, 1.0);
-                            let t69 = (x1 * x1 + 0.5).cbrt() + 0.5;
-                            v6 -= (2.0 + (x2 * x2).sin()).recip();
-                            v6 = 0.5 * (v6 + t68 + t69);
-                        } else if x1 > 0.0 {
-                            for j70 in 0..i12 {
-                                if i12 % 2 == 0 {
-                                    return (v6 + f64::recip(1.0 + x1 * x1)).cos();
-                                }
-                                v6 -= (core::f64::consts::E * x2.max(0.5)).tanh();
-                                s11 += (x0 - 3.0).cos().atan();
-                                if j70 % 2 == 0 {
-                                    let v72 = match j70 {
-                                        0 => x1.tanh().tanh(),
-                                        1 | 2 => s11.tanh(),
-                                        _ => {
-                                            let t71 = (std::f64::consts::PI * v10).sin().abs();
-                                            x1 + t71
-                                        }
-                                    };
-                                    v6 *= (x2 * x2 + 1.0).powf(x0.tanh()).tanh();
-                                    v6 = 0.5 * (v6 + v72.tanh());
-                                }
-                                if j70 == i12 {
-                                    continue;
-                                }
-                            }
-                            if x2 <= 0.5 {
-                                s11 += (v6.sin().powi(2) - 0.25).cos();
-                            } else {
-                                v6 = (x2 * t67.sin()).exp().tanh();
-                            }
-                            for _ in 0..3 {
-                                if i12 < 1 {
-                                    continue;
-                                }
-                                let t74 = v6.atan().powi(2);
-                                let t75 = x0;
-                                let t74 = t74 - ((core::f64::consts::E * s11).cos() - x2.max(x1));
-                                v6 -= x2;
-                                s11 = 0.5 * (s11 + t75 + t74);
-                            }
-                        } else {
-                            v6 -= x1.cos().max(0.0);
-                        }
-                        v6 = v6 * s11.sin().sin() + 1.5 * f64::tanh(v6).tanh();
-                    }
-                } else {
-                    v6 += x2.min(0.5) / 1.5;
-                    let v79 = match i12 {
-                        0 => {
-                            let t76 = (2.0 + s11.atan().sin()).ln();
-                            (0.1 * x1 / (2.0 + (v6 / 1.5).atan().cos())).cos() + t76
-                        }
-                        1 | 2 => x1.abs(),
-                        _ => {
-                            let t77 = x0;
-                            let t78 = v10;
-                            (1.5 + t77.sin()).atan2(x2).atan() + t78.cos()
-                        }
-                    };
-                    match i12 {
-                        0..=1 => v6 += (i12 as f64).tanh(),
-                        _ => s11 = (v79 + 0.8).sin(),
-                    }
-                }
-                match i12 {
-                    0..=1 => s11 += v6.tanh(),
-                    _ => {
-                        s11 -= x0;
-                        v6 += x1.exp().cos().sin();
-                    }
-                }
-            }
-        }
-    }
-    0.8 * (f64::atan(s11) * x2) + v6.sin()
-}
-
-#[differentiate]
-fn p227(x0: f64, x1: f64, a: [f64; 4], x2: f64, x3: f64) -> f64 {
-    let mut v0 = {
-        x0 * x0
-    };
-    let mut s1: f64 = 1.0;
-    for i2 in 0..a.len() {
-        let t3 = (a[1] * x0).max(v0);
-        s1 -= (t3 * a[3 - i2] / (1.0 + a[0].exp() * a[0].exp())).sin();
-    }
-    let mut s4 = (a[1] * a[1] + 0.5).cbrt() - 0.3;
-    if v0 > 1.1 {
-        let t5 = x1 * s4.cos().cos();
-        s4 += (s1 + t5).atan();
-    }
-    let mut s6: f64 = 1.0;
-    let mut k8 = 0;
-    loop {
-        if k8 >= 2 {
-            break;
-        }
-        let v10 = match k8 {
-            0 => x0.max(x0.tanh()),
-            1 | 2 => {
-                let t9 = x2.atan().exp();
-                0.3 * t9.tanh().tanh()
-            }
-            _ => (a[2] / 4.0).atan(),
-        };
-        s6 += (2.5 + (x3.powi(2) + 1.0).sqrt()).atan();
-        v0 += (1.0 + x0 * x0).ln().max(a[2] + a[k8]);
-        s6 = 0.5 * (s6 + v10);
-        k8 += 1;
-    }
-    for i11 in (0..2).rev() {
-        s6 /= 1.0 + (x0 - 1.1) * (x0 - 1.1);
-        if i11 % 2 == 1 {
-            continue;
-        }
-        s6 /= 2.0 + (x1 + 0.25).tanh().sin();
-        if i11 % 2 == 1 {
-            continue;
-        }
-        if i11 == 1 {
-            break;
-        }
-    }
-    s6.tanh().cos() + v0.atan() + s4
-}
-
-#[differentiate]
-fn p228(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let x1 = x1 - x1 * x2;
-    let mut v1 = if x2 < -0.5 {
-        let t0 = x1 + x1 * x1;
-        x0.hypot(x2).cos().exp() + t0.cos()
-    } else {
-        f64::tanh(x0.mul_add(x3, x3))
-    };
-    v1 *= f64::tanh(x2.powi(3));
-    let mut b2 = [0.5_f64; 4];
-    b2[1] = (1.0 + x2 / 1.5 * (x2 / 1.5)).ln();
-    b2[0] -= b2[3];
-    b2[3] *= f64::exp((x0.powi(2) + 1.0).sqrt().tanh()).cos();
-    let x1 = x1 - 2.5 * x2.powi(2);
-    let v4 = {
-        let t3 = x1.sin().sin();
-        v1.tanh().cos().mul_add(x3, t3.powi(3))
-    };
-    let v5 = x3 - v4.cos();
-    let v6 = x2;
-    b2[0] + v5 + v6 + x1.sin()
-}
-
-#[differentiate]
-fn p229(a: &[f64], x0: f64) -> f64 {
-    let v0 = (a[1].powi(2) * (x0.powi(2) + 1.0).sqrt()).cos().cos();
-    let mut s1 = x0 + (x0.powi(2) + 1.0).sqrt();
-    for (e2, e3) in a.iter().zip(a.iter()) {
-        s1 -= (1.0 + *e3 * *e3).recip();
-        let t4: f64 = v0;
-        let v7 = if *e2 <= -0.5 {
-            t4.tanh()
+    let mut s3 = s0.atan().tanh() * x0;
+    if x0 < 0.5 {
+        let v6 = if x1 >= 0.0 || x0 < 0.0 {
+            let t4 = f64::ln(1.0 + (2.0 + x0.sin()).ln() * (2.0 + x0.sin()).ln());
+            x1.tanh() - x1.exp() + t4
         } else {
-            let t5 = f64::min(*e2, 0.5).clamp(0.0, 2.0);
-            let t6 = (x0 - t5) * (s1.cos() * *e3);
-            t6.min(x0).cos().cos()
+            let t5 = x1;
+            (s3 * s3 + 2.0).sqrt() * t5.atan()
         };
-        let t8 = x0;
-        s1 = 0.5 * (s1 + v7 + t8);
+        s3 -= (x1 / (1.5 + v6.cos())).tanh();
+    } else {
+        s3 /= 1.0 + (s3 + 0.7) * (s3 + 0.7);
     }
-    let mut s9 = v0.atan();
-    for i10 in (0..3).rev() {
-        let t11 = s1;
-        let t11 = t11 + (-x0).abs();
-        if i10 >= 1 {
-            s9 -= (f64::min(t11, t11).atan() - (x0 - 1.2)).atan();
-        } else if s9.hypot(x0) > 0.25 {
-            s9 = x0.powi(3).cos();
-        } else {
-            s9 = s9 * 0.25 + s9.atan();
-            let v12 = {
-                -a[3 - i10].atan()
-            };
-            s9 = 0.5 * (s9 + v12);
-        }
-        let t13 = s9.sin().cos() * (x0 - 1.1);
-        s9 = 0.5 * (s9 + t13);
-    }
-    (x0.cosh() * x0.cosh() + 0.5).cbrt() + s9.sin()
+    x1 + s3
 }
 
 #[differentiate]
-fn p230(a: &[f64; 4], x0: f64) -> f64 {
-    let v0 = ((x0.powi(2) + 1.0).sqrt().powi(2) + 1.0).sqrt().atan();
-    let v0 = v0 * (0.7 * v0);
-    let v0 = v0 + f64::atan2(1.5 + f64::sin((v0 + v0).tanh()), v0 - 0.1);
-    let v2 = if a[1] <= 0.0 {
-        let t1 = (-v0).sin().sin();
-        t1 * a[1].powi(2)
-    } else {
-        v0.sin()
-    };
+fn p108(w: &[f64; 4], x0: f64) -> f64 {
+    let v0 = x0.min(w[3]);
     let v3 = {
-        -(0.5 * v0.sin())
+        let t1 = f64::hypot(v0.clamp(-1.0, 1.0), x0.tanh());
+        let t2 = (1.5 + w[3].cos()).sqrt() - core::f64::consts::E * x0;
+        w[2] + t1 + t2
     };
-    let v4 = core::f64::consts::E * x0;
-    let mut v5: f64 = x0;
-    let v6 = (1.5 + x0.sin()).sqrt().abs();
-    v5 += v4;
-    v6 + x0 - 3.0 + v2 + v3 + v5
+    x0.exp().cos().powi(2) + v3.tanh()
 }
 
 #[differentiate]
-fn p231(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    for i1 in (0..6).step_by(2) {
-        s0 += x1;
-        if i1 >= 5 {
-            if x1 > 0.0 {
-                s0 += x0;
+fn p109(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut s0 = x1 + x0.powi(2);
+    if x3 < 0.5 && x2 <= 0.5 {
+        s0 -= (s0.hypot(s0) * (x0 / (1.5 + x3.sin()))).tanh();
+        let t1 = f64::sin(s0).sin().powi(3);
+        s0 = 0.5 * (s0 + t1);
+    } else if s0 - x2 < 0.5 {
+        s0 += (s0.tanh() * x2).sin();
+    } else {
+        s0 = s0 * 0.5 + (x1 + s0).abs().tanh();
+    }
+    let v2: f64 = ((x0 + s0).tanh() * (x0 + s0).tanh() + 2.0).sqrt();
+    let mut s3: f64 = 1.0;
+    let mut k5 = 0;
+    while k5 < 5 && s3 < 1.5 {
+        s3 /= 1.0 + v2.hypot(s3) * v2.hypot(s3);
+        s3 = s3 * 0.7 + ((x1.powi(2) + 1.0).sqrt() - 0.7).atan();
+        if x3 <= 0.5 {
+            s3 += x1;
+        } else if x2 <= 0.5 {
+            s3 += (x3 / 2.0).exp().atan();
+            s3 = s3 * (s0 + s3).sin().cos() + s0.atan().powi(2);
+        } else {
+            s3 -= (x1 / (1.0 + s3 * s3)).tanh();
+            let v6 = if x2 < 0.5 {
+                x1
             } else {
-                s0 /= 2.0 + x2.sin().sin().sin();
-                let t2: f64 = (s0.tanh() * s0.tanh() + 0.5).cbrt().sin();
-                s0 -= (t2.sin() * t2.sin() + 0.5).cbrt();
-            }
-            match i1 % 3 {
-                0 => s0 += (x0 * x0).ln_1p() / (1.5 + x2.cos().cos()),
-                1 => s0 -= (x1 * x1 + 0.5).cbrt(),
-                _ => s0 += (x1.powi(2) + 1.0).sqrt().cos().exp(),
-            }
-        } else if x0 > 0.5 {
-            for j3 in 0..i1 {
-                match j3 {
-                    0..=1 => {
-                        s0 /= 1.0 + x2 * x2;
-                        s0 *= f64::sin(s0).exp().cos();
-                    }
-                    _ => s0 *= x2.cos(),
-                }
-                let t4 = (2.0 + (1.5 + x2.cos()).sqrt().sin()).recip();
-                s0 = 0.5 * (s0 + t4);
-            }
-            let t5 = -(s0 - x1).tanh();
-            s0 = 0.5 * (s0 + t5);
+                (1.5 * x1).atan().tanh()
+            };
+            s3 = 0.5 * (s3 + v6);
         }
+        for _ in 1..5 {
+            s3 += (x2 - 0.8).atan();
+        }
+        k5 += 1;
+    }
+    let v8 = (1.0 + x0 * x0).recip();
+    s3.atan().tanh() + v8
+}
+
+#[differentiate]
+fn p110(w: [f64; 4]) -> f64 {
+    let mut s0: f64 = 1.0;
+    if w[2] >= 0.0 && w[1] >= -0.5 {
+        s0 += w[0];
+        if w[3] < 0.5 {
+            s0 -= f64::sin(w[3].atan());
+        } else if w[2] < 0.0 {
+            s0 -= s0.atan().exp_m1();
+        } else {
+            if w[3] < 0.0 {
+                s0 += (w[1] - s0).sin().exp();
+            } else {
+                let t1 = f64::abs(f64::tanh(w[3]));
+                s0 = s0 * w[1].sin() + (core::f64::consts::E * w[2]).sin().powi(2);
+                s0 = 0.5 * (s0 + t1);
+            }
+            s0 += w[3].atan().sin();
+        }
+    }
+    s0 += (2.0 + (w[1] - s0).tanh().cos()).sqrt();
+    s0 /= 1.0 + s0 * s0;
+    (f64::cos(s0) * f64::tanh(s0)).cos()
+}
+
+#[differentiate]
+fn p111(x0: f64, x1: f64, x2: f64, a: &[f64], mut x3: f64) -> f64 {
+    let v1 = {
+        let t0 = x1.abs().min(x3 * x1);
+        x3 * x2 + x3 + t0
+    };
+    let mut b2 = [0.0f64; 4];
+    b2[0] *= v1.max(x1 * x0).cos().cos();
+    let mut s3: f64 = 1.0;
+    let mut k5 = 0;
+    while k5 < 5 {
+        s3 += a[2].powi(2) * v1.abs().cos();
+        b2[k5 % 4] += v1.tanh();
+        k5 += 1;
     }
     let mut k7 = 0;
     loop {
         if k7 >= 2 {
             break;
         }
-        s0 = s0 * 0.25 + (core::f64::consts::E * (x2 * x2 + 1.0).sqrt()).atan();
-        s0 += s0.atan().cos() + x1.tanh();
+        for e8 in b2.iter() {
+            let t10 = f64::tanh(s3.atan()) * (1.1 * b2[1]).cos();
+            x3 *= x0.tanh().cos();
+            x3 = 0.5 * (x3 + t10);
+            x3 += *e8;
+        }
+        let v15 = if a[1] < 0.0 {
+            (1.2 * s3.atan()).tanh().cos()
+        } else if x2 <= 0.5 {
+            let t11 = (b2[k7 + 1] - x3).cos().exp();
+            let t12 = (b2[k7 % 4] * b2[k7 % 4] + 0.5).sqrt() + 0.1;
+            (2.0 + s3.sin().sin()).sqrt().sin() + t11 + t12.cos()
+        } else {
+            let t13 = (2.0 + b2[k7]).cos() * (-x2);
+            let t14 = t13.sin();
+            t14 * x3.cos().atan()
+        };
+        x3 = 0.5 * (x3 + f64::sin(v15));
         k7 += 1;
     }
-    let v8: f64 = (x2.exp() * x2.exp() + 0.5).cbrt().abs();
-    let mut s9: f64 = 1.0;
-    for _ in 0..5 {
-        let t11 = x2;
-        s9 += x0.tanh() + x0;
-        s9 = 0.5 * (s9 + t11);
-    }
-    (s9 + x2).tanh() + v8.cos() + s0.sin()
+    x1 + x3.cos() + b2[3]
 }
 
 #[differentiate]
-fn p232(a: &[f64]) -> f64 {
-    let mut b0 = [0.0_f64; 4];
-    b0[3] += (b0[3].powi(2) + 1.0).sqrt().min(b0[1] - a[1]);
-    b0[3] -= a[3].exp().cos().exp();
-    let mut s1 = b0[1].atan().powi(2) * a[3];
-    for e2 in a.iter() {
-        b0[2] += s1.abs().abs().cos();
-        s1 /= 1.0 + s1 / 2.0 * (s1 / 2.0);
-        for j3 in 0..a.len() {
-            s1 -= a[j3] / (1.5 + s1.sin()) * b0[3 - j3].sin();
-            let t4 = (0.3 - *e2).atan().atan();
-            s1 = 0.5 * (s1 + t4);
-        }
+fn p112(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let v0: f64 = x0 * x1;
+    let mut s1 = (x2 * v0).cos();
+    for _ in 0..3 {
+        let t3 = s1;
+        s1 = s1 * 0.7 + x0.atan();
+        s1 = 0.5 * (s1 + t3.atan());
     }
-    let mut s5 = (s1 - a[0]).tanh() + b0[0].cos().powi(3);
-    for e6 in a.iter() {
-        s5 -= (*e6).sin();
-        s1 /= 2.0 + (a[0] * b0[1].tanh()).sin().sin();
-        s5 -= (b0[2].sin() * b0[0].cos()).atan();
-        if *e6 < -0.5 {
-            break;
-        }
-        s1 -= s1.sin();
-    }
-    let mut s7: f64 = 0.0;
-    for e8 in a.iter().copied() {
-        s7 /= 2.0 + f64::sin((0.5 * b0[3].cos()).tanh());
-        s7 += s1.cos().sin();
-        let v13 = if a[2].tanh() > 1.1 {
-            let t9 = s7.sin().cos();
-            (1.5 + f64::sin(a[2]).sin()).atan2(b0[3]) + t9
-        } else if a[1] <= 0.5 || a[2] <= 0.5 {
-            let t10 = f64::sin(f64::atan(s5).sin());
-            e8 / 1.5 + t10
-        } else {
-            let t11 = (std::f64::consts::PI * a[2] * (std::f64::consts::PI * a[2])).ln_1p();
-            let t12 = f64::max(t11 * b0[3].tanh(), (2.0 + a[1].sin()).ln());
-            t12 + e8.tanh()
-        };
-        if e8 >= -0.5 {
-            return a[0] * s5.atan() / (2.0 + (a[3] / (2.0 + a[2].sin())).cos());
-        }
-        s7 += f64::atan(v13.cos()).powi(2);
-    }
-    let s7 = s7.cos() * (-a[1].exp());
-    (a[2] * a[2] + 2.0).sqrt() - s7 / 3.0 + b0[0].tanh()
-}
-
-#[differentiate]
-fn p233(mut x0: f64, x1: f64) -> f64 {
-    let v4 = if x1 >= -0.5 {
-        let t0 = (2.0 + (x1 + x0).sin()).sqrt();
-        let t1 = x1;
-        t1 + t0
-    } else if x0 > 0.5 {
-        let t2 = x1;
-        t2.cos()
-    } else {
-        let t3 = std::f64::consts::PI * (-x1);
-        (x0.powi(2).powi(2) + 1.0).sqrt() + t3
-    };
     let v5 = {
-        x0.exp_m1() * (1.0 + v4.cos() * v4.cos()).recip()
+        let t4 = x3 / (1.0 + x1 * x1) / (1.0 + s1.cos().exp() * s1.cos().exp());
+        x1 - t4.powi(2)
     };
-    x0 -= x1.max(0.5) / 2.0;
-    let mut v6 = x1;
-    v6 -= x1.powi(3).hypot(v5.max(x1));
-    v6 += (x1 * x1).ln_1p() / (1.5 + (v4 + x0).tanh());
-    x0 += v6.cos().sin();
-    x1.abs() + x0
+    x2 * v5
 }
 
 #[differentiate]
-fn p234(x0: f64, x1: f64, x2: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    let mut k2 = 0;
-    while k2 < 5 && s0 < 1.5 {
-        s0 *= 0.5 * (-x0).sin();
-        let t3 = x1 / (1.5 + f64::sin(s0)) + s0.tanh().tanh();
-        if x2 > -0.5 {
-            s0 /= 1.0 + (x2 * x2 + 0.5).sqrt() * (x2 * x2 + 0.5).sqrt();
-        } else {
-            let t4 = x2 / (1.5 + x1.cos()) / (2.0 + s0.tanh());
-            s0 = s0 * f64::tanh(-x1) + x1.powi(2);
-            s0 = 0.5 * (s0 + t4);
+fn p113(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut v0 = 0.8 * (x3 + x3);
+    v0 += x3;
+    let v1: f64 = x2;
+    let v2 = (x2 + v0).sin().exp();
+    f64::tanh(x0) - f64::hypot(x1, x0) + v1 + v2
+}
+
+#[differentiate]
+fn p114(a: [f64; 4], x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let v1 = if a[0] < 0.5 {
+        a[2]
+    } else if x2 > -0.5 {
+        let t0 = x1;
+        (std::f64::consts::PI * x1 / (2.0 + (t0 * t0 + 0.5).cbrt().tanh())).cos()
+    } else {
+        3.0 * x0 - 3.0
+    };
+    let mut s2: f64 = 1.0;
+    for _ in 0..=2 {
+        let t4 = x1.exp() * f64::sin(v1 / (2.0 + x0.sin()));
+        s2 /= 2.0 + (1.5 + s2.cos().cos()).sqrt().cos().sin();
+        s2 += t4.max(s2).sin().exp();
+        if s2 - 0.3 < 0.5 {
+            s2 -= (1.5 + f64::sin((std::f64::consts::PI * s2).tanh())).sqrt();
+            let t5 = 0.25 * f64::sin(v1 - x1);
+            s2 = 0.5 * (s2 + t5);
         }
+    }
+    x1.max(0.0).cos() + s2.cos() + x3.sin()
+}
+
+#[differentiate]
+fn p115(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0 = f64::sin(x1).atan();
+    let v1 = 1.5 * v0;
+    let mut b2 = [0.5_f64; 4];
+    b2[3] *= v0.abs().tanh();
+    b2[1] += (x1.exp() / 1.5).tanh();
+    b2[3] *= (-v1.hypot(v1)).tanh().cos();
+    let v3 = (x0 * x2).sin().powi(2).mul_add((v0 * x1).abs(), (1.5 + (x0 - v1).cos()).sqrt());
+    let v4 = if x0 <= 0.5 {
+        x0.powi(2)
+    } else if x2 <= 0.0 {
+        (1.0 + v3 * v3).recip()
+    } else {
+        b2[3].powi(2).cos()
+    };
+    let mut s5 = (x0 - 1.1).sin().cos();
+    if x2 <= 0.0 {
+        s5 += b2[0] / (2.0 + v4.sin());
+        let t6 = x2.exp().tanh().atan();
+        s5 = 0.5 * (s5 + t6);
+    } else if x1 > -0.5 || x2 > 0.5 {
+        s5 += x0;
+    }
+    -(v1 - x2) + b2[0] + s5.atan()
+}
+
+#[differentiate]
+fn p116(mut x0: f64, a: &[f64]) -> f64 {
+    x0 += x0;
+    let mut k1 = 0;
+    while k1 < 3 && x0 < 2.0 {
+        x0 += x0.sin();
+        if a[3 - k1] < 0.5 {
+            x0 -= x0.sin();
+        } else if k1 % 2 == 1 {
+            if k1 > 1 {
+                break;
+            }
+            x0 /= 1.0 + a[1].max(a[1]) * a[1].max(a[1]);
+        } else {
+            if a[k1 + 1].sin() < 2.0 {
+                x0 += (a[k1 + 1] / (2.0 + x0.cos()) * (a[k1 + 1] * a[k1 + 1] + 0.5).cbrt()).cos();
+            } else if a[k1 + 1] < 0.0 {
+                x0 -= x0.cos();
+            } else {
+                if k1 < 2 {
+                    return a[0].powi(2) - x0.atan() * f64::atan(x0);
+                }
+                x0 += a[2];
+            }
+            x0 += f64::max(a[3], x0).tanh().atan();
+        }
+        k1 += 1;
+    }
+    a[0].sin().abs() + x0.atan() + f64::sin(x0)
+}
+
+#[differentiate]
+fn p117(x0: f64, n: usize, mut x1: f64, x2: f64) -> f64 {
+    let v0 = -x2.atan();
+    let mut s1 = v0;
+    for i2 in (0..1).rev() {
+        for _ in 0..3 {
+            s1 *= (x1 / 4.0).cos();
+        }
+        if i2 % 2 == 1 {
+            return (-x0).atan();
+        }
+    }
+    x1 += x1;
+    x1.tanh().exp_m1().max(x0 / 1.5) + s1.atan() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p118(x0: f64, a: &[f64; 4], x1: f64, x2: f64, x3: f64) -> f64 {
+    let v4 = if a[0] >= -0.5 {
+        let t0 = a[0].sin().abs();
+        let t1 = x0.abs();
+        (t0 / (1.0 + x1 * x1)).max(x0.abs()) + t1
+    } else {
+        let t2 = (x3 / (1.5 + x0.tanh())).atan().powi(3);
+        let t3 = a[3];
+        (f64::sqrt(1.5 + a[3].sin()) * f64::sqrt(1.5 + a[3].sin()) + 2.0).sqrt() + t2 + t3
+    };
+    let v9 = if v4 < 0.25 {
+        let t5 = x0 / 3.0 + 0.3;
+        let t6 = (t5 - x2).abs();
+        t6
+    } else {
+        let t7 = f64::tanh(x1) - x0 * a[2];
+        let t8 = (a[1] * a[1] + 1.0).powf(x3.sin()).cos().powi(3);
+        a[0] + t7 + t8
+    };
+    if x2 < 0.0 || a[0] >= 0.0 {
+        return v9 - (-v4);
+    }
+    let v10 = {
+        v9.cos().tanh().max(x0)
+    };
+    let v11 = (a[2] - x3).atan();
+    let mut b12 = [0.0_f64; 4];
+    b12[3] = (a[2] * v10).sin();
+    let v13 = v11;
+    x0.tanh() + b12[3] + v13
+}
+
+#[differentiate]
+fn p119(a: &[f64; 4]) -> f64 {
+    let mut s0 = a[2];
+    let mut k2 = 0;
+    while k2 < 1 && s0 < 1.5 {
+        s0 *= 0.5 * s0.tanh().tanh().sin();
+        let t3 = (2.0 + a[k2 + 1].sin()).ln() + a[3 - k2].atan();
         s0 = 0.5 * (s0 + t3);
         k2 += 1;
     }
-    let mut b5 = [0.5_f64; 4];
-    b5[1] += f64::cos(b5[1] * s0.tanh());
-    let v6 = {
-        x0
+    1.2 * s0.hypot(s0).sin()
+}
+
+#[differentiate]
+fn p120(a: &[f64]) -> f64 {
+    let v0 = a[0];
+    let v1 = {
+        a[2].cos() * v0.cos()
     };
-    let s7: f64 = 1.0;
+    let v2 = a[1] * v1;
+    let v4 = if a[0] - v2 < 1.2 {
+        let t3 = a[1].hypot(a[2]) * a[2];
+        (0.1 * t3).sin().tanh()
+    } else {
+        a[2].min(0.0).max(v0.exp())
+    };
+    let v5 = (a[0] / (1.0 + v4 * v4)).cos();
+    let v6 = v5.min(a[3]) / (2.0 + (a[1] * a[1] + 1.0).powf(a[1].atan()).tanh()) * (a[2] + a[2]).hypot(a[1]);
+    v6
+}
+
+#[differentiate]
+fn p121(x0: f64, x1: f64, x2: f64, x3: f64, a: &[f64; 4]) -> f64 {
+    let mut s0 = (core::f64::consts::E * (std::f64::consts::PI * x3)).sin();
+    let mut k2 = 0;
+    loop {
+        if k2 >= 4 {
+            break;
+        }
+        for j3 in 0..k2 {
+            let t4 = s0;
+            s0 /= 2.0 + x0.cos().cos().sin();
+            s0 -= ((x1 - j3 as f64) / (1.0 + t4 * t4)).sin();
+        }
+        s0 += s0.atan().atan().powi(3).sin();
+        k2 += 1;
+    }
+    a[0].sin() + s0.cos() + x2.sin()
+}
+
+#[differentiate]
+fn p122(a: &[f64; 4]) -> f64 {
+    let v0 = a[2] + (a[3] - a[0].sin());
+    let mut s1: f64 = 1.0;
+    for e2 in a.iter().copied() {
+        s1 -= a[2];
+        s1 += e2;
+    }
+    s1 - a[2] + v0.sin().exp()
+}
+
+#[differentiate]
+fn p123(w: &[f64; 4], x0: f64, x1: f64) -> f64 {
+    let mut s0 = (w[1] * x1).min(0.5);
     if x0 < 0.5 {
-        s0 += x1.abs() - (x2 - 0.25);
-        b5[0] = (0.1 * x2 - b5[1].exp_m1()).tanh();
-        s0 -= x2 / (1.0 + x0 * x0) / (1.0 + v6.atan() * v6.atan());
+        s0 += 1.1 * w[1] - s0.min(w[3]);
+        let t1 = (1.0 + f64::powi(x0, 2) * f64::powi(x0, 2)).ln();
+        s0 = 0.5 * (s0 + t1);
+    } else if w[2] < -0.5 {
+        s0 -= s0.tanh();
     }
-    s7 / (1.5 + (x2 + x1).tanh()) + s0.cos() + b5[0]
+    let v2 = s0;
+    let v3: f64 = -v2;
+    let v4 = x1.powi(2);
+    (w[2] * v3.atan()).min(0.0) + v4
 }
 
 #[differentiate]
-fn p235(x0: f64, x1: f64, mut x2: f64) -> f64 {
-    if x1 > 1.1 {
-        x2 *= (1.5 + x2.cos()).sqrt().cos();
-    }
-    let mut v0 = x2;
-    let mut v2 = if x0 >= -0.5 && x1 <= 0.5 {
-        let t1 = (v0 - x0) * x1;
+fn p124(w: [f64; 4], x0: f64, x1: f64) -> f64 {
+    let v2 = if x0 > 0.5 {
+        let t0 = f64::cos(x1).cos();
+        w[2] + t0
+    } else {
+        let t1 = w[1] * x1 / (1.0 + (1.1 + x1) * (1.1 + x1));
         x0 + t1
-    } else {
-        x0 / (1.0 + v0 * v0) / 2.0
     };
-    let x2 = x2 - (v2.min(v2).sin().powi(2) + 1.0).sqrt();
-    v2 /= 2.0 + (1.0 + x2 * x2).ln().cos().sin();
-    if x1 < -0.5 {
-        if x1 < 0.0 {
-            let t3: f64 = std::f64::consts::PI * x0 * v0.powi(3);
-            v0 -= (v2.cos() * v2.cos() + 0.5).sqrt();
-            v0 = 0.5 * (v0 + t3.sin());
-        } else {
-            let t4 = 0.5 * (x0 - v0).atan();
-            v0 += (2.0 + (t4 * t4).sin().sin()).ln();
-            v0 /= 2.0 + v0.sin().cos().cos().sin();
-        }
-        v0 = v0 * 0.7 + (x1 + x1).tanh().exp();
-    } else if x0 < -0.5 {
-        let t5 = f64::sin(f64::sin(v2 - x1));
-        let t5 = t5 * (1.5 + x1.sin()).sqrt().tanh();
-        v0 *= 0.5 * (t5 / (2.0 + x2.tanh())).sin();
-    } else {
-        v0 -= x0.exp() - 2.5;
-        let t6 = 0.3 * x1.powi(3);
-        v0 = 0.5 * (v0 + t6.sin());
+    if x1 >= 0.0 && x0 > 0.5 {
+        return x1.exp().atan().atan();
     }
-    x1.cosh() + x0 / (1.0 + x0 * x0) + v0.atan()
+    let mut s3 = w[3].exp().atan().cos();
+    for e4 in w {
+        let t5 = x0.mul_add(e4, e4).cos();
+        s3 = s3 * x0.cos() + (e4.cos() - 1.2).cos();
+        s3 = 0.5 * (s3 + t5);
+    }
+    v2.abs().sin().exp() + s3.tanh()
 }
 
 #[differentiate]
-fn p236(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    for i1 in 0..3 {
-        for _ in (0..3).step_by(2) {
-            if i1 % 2 == 1 {
-                s0 *= x3.tanh().tanh();
-            }
-            s0 = s0 * 0.7 + x0;
-            let v4 = if i1 < 1 {
-                let t3 = x3.min(x3) * x2;
-                f64::atan(x3) + 1.5 + t3
-            } else {
-                x0
-            };
-            s0 /= 1.0 + x1.atan() * x1.atan();
-            s0 = 0.5 * (s0 + f64::atan(v4));
-        }
-        if i1 == 2 {
+fn p125(x0: f64, a: [f64; 4]) -> f64 {
+    let v0 = (1.5 + (a[1].powi(2) + 1.0).sqrt().sin()).sqrt().abs();
+    let v1 = -v0;
+    a[3] * (x0 - v1)
+}
+
+#[differentiate]
+fn p126(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0 = x1;
+    let v1 = core::f64::consts::E * f64::hypot(v0, x0) - (x0.atan() + 2.5 * x2);
+    let v0 = v0 * v1.tanh().powi(3).abs();
+    let x1 = x1 - f64::powf(x1 * x1 + 1.0, v0.sin()).sin();
+    let mut s2 = x0;
+    for i3 in 0..1 {
+        if i3 == 1 {
             continue;
         }
-        s0 *= x2.atan().tanh();
-        let t5 = s0.abs().tanh();
-        s0 = 0.5 * (s0 + t5);
+        s2 = s2 * 0.9 + (x2 - s2 - x2.powi(3)).sin();
     }
-    let v6 = x1 * s0.cos();
-    let v7 = (v6 * s0.tanh()).exp().sin().cos();
-    let mut v8: f64 = v7 + x0;
-    for i9 in (0..3).step_by(2) {
-        v8 -= (0.3 * (3.0 * x2)).atan();
-        if i9 == 2 {
-            continue;
+    x2.powi(3).tanh() + x1 + s2
+}
+
+#[differentiate]
+fn p127(x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
+    let mut s0 = x1 - x0 - x0.abs();
+    for e1 in a.iter() {
+        if x1 < 0.0 {
+            break;
         }
-        if i9 < 2 {
+        s0 -= s0.cos();
+        s0 += *e1;
+    }
+    f64::min(x2.exp(), x0 * a[0]) + s0.atan()
+}
+
+#[differentiate]
+fn p128(x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
+    let v0 = x1.exp().cos().tanh();
+    let v0 = v0 + x2.abs();
+    let mut s1 = 0.8 * x1 / (1.0 + x0 * x0);
+    if a[2].hypot(v0) > 2.5 {
+        s1 -= a[0];
+        s1 -= (2.0 + a[0].sin()).ln().sin();
+    } else {
+        s1 += s1;
+    }
+    if a[1] > 0.5 {
+        return x1.max(s1).tanh().powi(2);
+    }
+    let mut b2 = [0.0_f64; 4];
+    b2[3] *= (x0 * v0).min(f64::powf(x0 * x0 + 1.0, x0.cos())).tanh().cos();
+    b2[2] *= (-(b2[0] * b2[2])).cos();
+    b2[0] *= f64::cos(x2 * s1.sin()).cos();
+    let v3 = if a[1] > 0.0 {
+        x2
+    } else {
+        (2.0 + s1.sin().cos()).sqrt().powi(3)
+    };
+    a[1].max(a[0]) + b2[0] + v3
+}
+
+#[differentiate]
+fn p129(n: usize, a: &[f64; 4], x0: f64) -> f64 {
+    let mut s0 = ((1.0 + x0 * x0).ln().powi(2) + 1.0).sqrt();
+    for _ in 0..3 {
+        s0 += (s0.tanh() * s0.atan() * (s0.tanh() * s0.atan()) + 0.5).cbrt();
+    }
+    for i2 in 0..1 {
+        s0 -= (s0.tanh() * s0.tanh() + 0.5).sqrt().cos();
+        if i2 == 1 {
+            break;
+        }
+        if i2 >= 1 {
             break;
         }
     }
-    x3 / 3.0 + f64::atan(v8)
+    a[2] + f64::tanh(s0) + 0.1 * n as f64
 }
 
 #[differentiate]
-fn p237(n: usize, a: &[f64]) -> f64 {
-    let mut v0 = a[1].powi(3);
-    for i1 in 0..5 {
-        v0 += (2.0 + a[i1 % 4].sin()).sqrt();
-        if i1 < 2 {
-            return a[i1 % 4];
+fn p130(x0: f64, x1: f64, a: &[f64]) -> f64 {
+    let v1 = {
+        let t0 = (1.5 + x1.sin()).sqrt();
+        a[1] - 0.5 + t0
+    };
+    let mut v2 = x0.powi(3);
+    let v7 = if x0 <= 0.5 {
+        let t3 = v2.sin().exp() * x0.abs();
+        let t4 = x1.min(x0) * (-t3);
+        t4
+    } else {
+        let t5 = v1.cos().exp().cos().exp();
+        let t6 = -a[3].cos();
+        std::f64::consts::PI * t6 + 0.7 + t5
+    };
+    v2 = v2 * 0.9 + ((x1.powi(2) + 1.0).sqrt() + v7).sin();
+    x0 + v2
+}
+
+#[differentiate]
+fn p131(x0: f64, w: &[f64; 4]) -> f64 {
+    let mut v0 = (x0 * x0 + 0.5).sqrt() - x0.abs();
+    v0 /= 1.0 + v0.atan().cos() * v0.atan().cos();
+    let mut s1 = (x0 + x0).hypot(x0);
+    for e2 in w.iter().copied() {
+        s1 *= 0.5 * (1.0 + x0 * x0).atan2(v0).sin();
+        s1 += e2;
+    }
+    3.0 * x0 + s1.atan()
+}
+
+#[differentiate]
+fn p132(x0: f64, n: usize, w: [f64; 4]) -> f64 {
+    let mut v0 = x0.atan();
+    let mut k2 = 0;
+    loop {
+        if k2 >= 1 {
+            break;
         }
+        v0 = v0 * w[1].sin() + v0.cos();
+        v0 *= (x0 / (1.5 + x0.cos())).tanh();
+        for e3 in w.iter() {
+            v0 += k2 as f64 / 1.5;
+            v0 -= (2.0 + x0.sin()).sqrt();
+            v0 = v0 * (v0 / 1.5).tanh().cos() + (v0.sin() * v0.sin() + 0.5).cbrt() / 2.0;
+            v0 += *e3;
+        }
+        if x0 <= 0.0 {
+            return w[k2 + 1];
+        } else {
+            if k2 >= 1 {
+                break;
+            }
+            v0 += (-(v0 + 1.2)).tanh();
+        }
+        k2 += 1;
     }
     v0 + 0.1 * n as f64
 }
 
 #[differentiate]
-fn p238(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0 = (x1 - x0).sin().exp();
-    if x1 > -0.5 {
-        s0 /= 1.0 + s0 / (2.0 + x2.cos()) * (s0 / (2.0 + x2.cos()));
-        let v4 = if x2 < 0.5 {
-            let t1 = x3.hypot(x2).cos().powi(3);
-            let t2 = s0;
-            x2.powi(3) - t2.atan() + t1
-        } else {
-            let t3 = x1 * x1 - x1;
-            f64::exp(t3.cos()) * t3.sin().powi(3)
-        };
-        let t5 = v4.min(x3).hypot(v4.cos() * x1);
-        s0 = 0.5 * (s0 + t5.tanh());
-    }
-    let v6 = x1.min(x3);
-    if s0.max(x3) > 0.5 {
-        s0 /= 1.0 + (2.0 + x3.sin()).sqrt() * (2.0 + x3.sin()).sqrt();
-    }
-    s0 /= 1.0 + f64::cbrt(s0.tanh() * s0.tanh() + 0.5) * f64::cbrt(s0.tanh() * s0.tanh() + 0.5);
-    let mut b7 = [0.5_f64; 4];
-    b7[2] = x3;
-    b7[3] -= x1;
-    let mut v10 = {
-        let t8 = x2 * (x0 / (1.0 + x1 * x1));
-        let t9 = s0;
-        core::f64::consts::E * (t9.cos() * x0) + t8
-    };
-    v10 /= 1.0 + x0 * b7[1] * (x0 * b7[1]);
-    x0.sin() / (2.0 + x2.exp().tanh()) + v6 + v10.atan()
+fn p133(x0: f64, x1: f64, a: &[f64; 4], x2: f64) -> f64 {
+    let v0 = 0.8 * a[0].abs();
+    let v1 = -(core::f64::consts::E * x2);
+    let v2 = x1;
+    let v3 = v0;
+    f64::sin(x0).exp() + v1 + v2 + v3
 }
 
 #[differentiate]
-fn p239(x0: f64, a: &[f64; 4], x1: f64) -> f64 {
-    let mut v2 = if x0 > 0.5 {
-        x1.hypot(a[2]) + x0.powi(2)
-    } else {
-        let t0 = f64::sqrt(x0.exp().powi(2) + 1.0);
-        let t1 = f64::sin(t0.max(x0).atan());
-        f64::abs(x0) + (t1 + x0)
-    };
-    let mut s3: f64 = 1.0;
-    for (e4, e5) in a.iter().zip(a.iter()) {
-        s3 = s3 * x0.sin() + (1.1 * x0 + *e5).sin();
-        for j6 in 0..=4 {
-            let t7: f64 = (x1 + *e5).max(a[j6 % 4].powi(2));
-            s3 /= 1.0 + (x0 * x0 + 1.0).powf(x0.tanh()) * (x0 * x0 + 1.0).powf(x0.tanh());
-            s3 = 0.5 * (s3 + t7);
-        }
-        if x1 >= 0.5 {
-            s3 -= (*e5).sin().min((a[3] * a[3] + 0.5).sqrt());
-        }
-        let v9 = if a[2] < 0.0 || x0 <= 0.5 {
-            ((a[0] - v2).powi(2) + 1.0).sqrt()
-        } else {
-            let t8 = a[3] * x0 * a[1].sin();
-            s3.atan().mul_add(a[3], a[3]) + a[3] + t8
-        };
-        s3 += (a[2] * x1).sin().powi(3);
-        s3 = 0.5 * (s3 + v9.cos());
-        s3 += *e4;
+fn p134(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut s0 = x1.sin().powi(3);
+    let mut k2 = 0;
+    while k2 < 5 && s0 < 1.5 {
+        s0 /= 1.0 + x2.powi(2) * x2.powi(2);
+        k2 += 1;
     }
-    if a[3] >= 0.0 {
-        v2 -= v2 / (1.0 + a[0] * a[0]) - (2.0 + s3.sin().sin()).ln();
-        let t10 = x1 + 1.1;
-        v2 += a[0];
-        v2 = 0.5 * (v2 + t10);
+    let v3: f64 = x2.atan();
+    (x1 * s0.atan() * (x1 * s0.atan()) + 0.5).sqrt() + v3 + x0.sin() + x3.sin()
+}
+
+#[differentiate]
+fn p135(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut v2 = if x0 < -0.5 {
+        let t0 = x3 + x1 + 1.2;
+        t0
     } else {
-        if a[0] <= 0.0 || x1 < -0.5 {
-            let t11 = (a[1] - x1).atan();
-            v2 /= 1.0 + t11.powi(2) * t11.powi(2);
-            let v12 = if a[1] > 0.5 {
-                x1
-            } else if x0 < 0.5 && a[2] >= 0.5 {
-                (x0 / (1.5 + t11.tanh())).min(v2 + 0.8).tanh()
+        let t1 = x2;
+        x3 + t1
+    };
+    let s3 = (v2 / (1.5 + x1.cos()) + x3.tanh()).sin();
+    if x1 <= 0.0 {
+        v2 = (s3 + x1).cos();
+        v2 = v2 * x1.min(0.5).cos() + f64::sin(x3.clamp(-0.5, 0.5));
+    }
+    let v4 = f64::exp(v2.atan().cosh().cos()).atan();
+    v2 /= 2.0 + v4.sin().sin();
+    let v5 = x1;
+    f64::powi((x0 * x2).sin(), 2) + v2.cos() + v5
+}
+
+#[differentiate]
+fn p136(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0 = std::f64::consts::PI * (x2 / (2.0 + x0.sin()));
+    let v1 = v0;
+    let mut s2 = (1.2 * (x2 * x2 + 1.0).powf(x0.tanh())).sin();
+    let mut k4 = 0;
+    while k4 < 4 {
+        s2 *= 0.5 * (f64::sin(v1) * x1).sin();
+        let t5 = (1.0 + x1 / (1.0 + s2 * s2) * (x1 / (1.0 + s2 * s2))).recip();
+        s2 = 0.5 * (s2 + t5);
+        k4 += 1;
+    }
+    (s2.sin().powi(2) * s2.sin().powi(2) + 0.5).cbrt() + f64::sin(x2)
+}
+
+#[differentiate]
+fn p137(x0: f64, x1: f64) -> f64 {
+    let mut v0 = x0 * x1;
+    for i1 in (0..4).rev() {
+        let t2: f64 = (1.5 + f64::sin(x0)).sqrt() / (1.0 + v0 * v0);
+        v0 *= (x0.powi(2) + 1.0).sqrt().tanh();
+        if x1 > -0.5 && x0 < 0.0 {
+            v0 *= 0.5 * f64::sin(x0).sin();
+            if x1 <= 0.0 || x0 <= 0.5 {
+                v0 += v0.abs().atan().tanh();
+            } else if x0 >= 0.0 {
+                let t3 = v0.hypot(x0).abs();
+                v0 *= f64::exp(x1).sin().cos();
+                v0 = 0.5 * (v0 + t3.tanh());
             } else {
-                (a[3] * x0).atan().powi(3)
-            };
-            v2 = 0.5 * (v2 + v12);
-        }
-        if 0.1 * f64::tanh(v2) < 2.5 {
-            v2 = v2 * 0.5 + v2.hypot(s3).sin() / (1.0 + x1.abs() * x1.abs());
+                v0 += f64::atan(i1 as f64 - x1.tanh());
+                v0 += (v0.hypot(x0).cos() - 2.5).atan();
+            }
         } else {
-            let t13 = (2.0 * a[2]).tanh().cos();
-            v2 *= f64::tanh(v2.sin()).tanh();
-            v2 = 0.5 * (v2 + t13);
+            let v8 = if i1 < 2 {
+                let t4 = core::f64::consts::E * v0.max(0.5).sin();
+                let t5 = x1.powi(3).max(0.0);
+                x0.min(x1.max(0.5)) + t4 + t5
+            } else {
+                let t6 = (t2 - t2).min(i1 as f64);
+                let t7 = f64::tanh((x1 * t6).sin());
+                f64::sin(t6).exp().sin().powi(2) + t7
+            };
+            v0 -= f64::tanh(f64::hypot(x0.exp(), x1 / 4.0));
+            v0 = 0.5 * (v0 + v8.atan());
+        }
+        if i1 >= 1 {
+            return x0;
         }
     }
-    let v16 = {
-        let t14 = v2 + a[0];
-        let t15 = -(f64::powi(t14.atan(), 2) + 1.0).sqrt();
-        x0.sin() - t15.sin().exp()
-    };
-    for (i18, e17) in a.iter().enumerate() {
-        let t19: f64 = f64::sqrt(x1 / (2.0 + (i18 as f64).tanh()) * (x1 / (2.0 + (i18 as f64).tanh())) + 1.0);
-        let t20 = a[i18 % 4];
-        v2 += *e17;
-        v2 -= (a[2].sin() * a[2].sin() + 0.5).cbrt();
-        v2 = 0.5 * (v2 + t19 + t20);
+    (v0 - v0).sin().exp()
+}
+
+#[differentiate]
+fn p138(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0 = x2 - 1.2 + 1.5;
+    let x0 = x0 - v0;
+    v0.atan().cos() * x1 + x0.atan() + x0.sin()
+}
+
+#[differentiate]
+fn p139(x0: f64, n: usize, a: [f64; 4]) -> f64 {
+    let mut s0: f64 = 0.0;
+    let mut k2 = 0;
+    loop {
+        if k2 >= 2 {
+            break;
+        }
+        if k2 % 2 == 1 {
+            break;
+        }
+        if k2 < 1 {
+            break;
+        }
+        let t3 = s0;
+        s0 = s0 * a[3 - k2].sin() + ((t3 * x0).cos() * s0).sin();
+        k2 += 1;
     }
-    f64::sqrt(2.0 + x0.cos()) / (1.5 + v2.cos().tanh().sin()) + v16
+    let mut s4: f64 = 1.0;
+    for i5 in 0..n {
+        s0 += (x0 - x0 + a[i5].atan()).tanh();
+        s4 *= x0.powi(2).tanh();
+        s4 -= -x0.tanh();
+    }
+    f64::atan(s4.tanh() * x0) + s0.tanh()
 }
 
 #[differentiate]
-fn p240(a: &[f64; 4]) -> f64 {
-    let mut v0 = a[3].max(a[3]).tanh();
-    v0 += v0.sin();
-    let v1 = {
-        (a[3] / (2.0 + a[1].tanh())).sin().exp()
-    };
-    let v4 = {
-        let t2 = v1;
-        let t3 = (v0 + a[1]) * (a[1] * a[1] + 0.5).cbrt();
-        (t2.hypot(a[2]) * a[0].min(t3)).tanh()
-    };
-    let v5 = v4 / (1.0 + v4 * v4);
-    let mut b6 = [0.0f64; 4];
-    b6[1] = a[0];
-    b6[0] *= (a[2] * v5).max(a[3].atan()).cos();
-    (a[2] * a[2] + 0.5).cbrt().abs() + b6[3]
+fn p140(x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
+    let mut s0 = f64::atan(x2.cos());
+    if a[3] >= 0.0 {
+        if x2 >= 0.0 {
+            if x1 < -0.5 {
+                s0 += x0;
+            } else {
+                s0 += (a[1] - s0).tanh().tanh();
+                let t1 = f64::sin(a[3].min(s0)).exp();
+                s0 = 0.5 * (s0 + t1);
+            }
+            let t2 = x0.sin() - s0;
+            s0 = 0.5 * (s0 + f64::tanh(t2));
+        } else {
+            s0 /= 2.0 + a[0].max(x2).cos().sin();
+        }
+        let t3 = f64::clamp(x1.tanh(), 0.0, 2.0);
+        s0 = 0.5 * (s0 + t3);
+    } else {
+        s0 *= s0.cos().tanh();
+        s0 = s0 * (x0 * s0.tanh()).cos() + (-s0).hypot(s0).tanh();
+    }
+    let mut s0 = s0.atan() * x0;
+    s0 /= 2.0 + (3.0 * x1).sin().sin();
+    let v4 = s0;
+    x2 / 3.0 / 1.5 + v4
 }
 
 #[differentiate]
-fn p241(n: usize, mut x0: f64, x1: f64) -> f64 {
-    let mut v0: f64 = x0.cos() * (x1 - x0);
-    for i1 in 0..=3 {
-        for j2 in 1..5 {
-            if i1 > 3 {
+fn p141(n: usize, w: &[f64], x0: f64) -> f64 {
+    let mut v1 = if x0 > 0.0 {
+        f64::tanh(x0 * w[0])
+    } else {
+        let t0 = f64::sqrt(1.5 + f64::sin(x0).cos());
+        (t0.cos().powi(2) + 1.0).sqrt()
+    };
+    for i2 in 0..w.len() {
+        v1 /= 1.0 + f64::powi(v1.sin(), 3) * f64::powi(v1.sin(), 3);
+        if x0 >= -0.5 {
+            v1 += w[i2] * v1.cos();
+        } else if x0 > 0.0 {
+            v1 /= 1.0 + (2.0 + w[3 - i2].sin()).recip() * (2.0 + w[3 - i2].sin()).recip();
+        } else {
+            v1 += w[i2 % 4].atan() * (v1.tanh() * v1.atan());
+            let t3 = std::f64::consts::PI * (-w[3 - i2]);
+            v1 = 0.5 * (v1 + t3);
+        }
+        for _ in (0..4).step_by(2) {
+            v1 -= (std::f64::consts::PI * (x0 * w[i2])).atan();
+            let v5 = match n {
+                2 => f64::sin(v1).sin().powi(3),
+                3 | 4 => 0.25 * (-x0),
+                _ => (v1 + x0).sin().sin(),
+            };
+            let v5 = v5 + (-v5).sin().cos();
+            v1 += x0.hypot(x0).max(x0.abs());
+            v1 = 0.5 * (v1 + v5);
+        }
+        let v6 = match i2 {
+            0..=1 => (x0.powi(2) + 1.0).sqrt().atan(),
+            _ => v1.abs().cos() - x0 / (1.5 + w[i2].cos()),
+        };
+        v1 = 0.5 * (v1 + v6);
+    }
+    x0.max(0.5) + v1.sin()
+}
+
+#[differentiate]
+fn p142(a: [f64; 4], x0: f64) -> f64 {
+    if a[1] <= 0.0 {
+        return (x0 + x0) * (x0 * x0);
+    }
+    let mut s0 = a[1];
+    if x0 < 0.5 {
+        s0 -= x0.min(-s0);
+        s0 += a[3].sin() + 0.5;
+    } else if x0 <= 0.5 {
+        let t1 = s0.cos().sin().hypot(s0);
+        s0 = s0 * t1.atan().cos() + t1.sin().atan().cosh();
+    }
+    let v2 = (std::f64::consts::PI * (s0.cos() * s0.cos() + 1.0).powf(x0.atan())).atan().atan();
+    let mut s3: f64 = 0.0;
+    for i4 in 1..2 {
+        s3 += (s3 * s3 + 2.0).sqrt().cos().sin();
+        s3 = s3 * (i4 as f64 * x0).tanh() + ((x0 + x0).tanh() * (x0 + x0).tanh() + 1.0).powf((s3 - i4 as f64).cos());
+        let t5 = v2.abs();
+        for j6 in (0..3).rev() {
+            s3 *= a[j6 % 4].cos();
+        }
+        s3 = 0.5 * (s3 + t5);
+    }
+    x0.exp().cos().powi(2) + s3.tanh()
+}
+
+#[differentiate]
+fn p143(x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
+    let v3 = if x0 >= 0.5 {
+        let t0 = (2.0 * x1).cos().sin();
+        t0.sin().sin()
+    } else {
+        let t1 = f64::sin(x2).cos();
+        let t2 = a[0].max(t1) + x1;
+        a[3].tanh() + t2
+    };
+    let x1 = x1 + ((2.0 + v3.tanh().sin()).sqrt() - x1.exp());
+    x1.cos().sin() / 1.5
+}
+
+#[differentiate]
+fn p144(a: &[f64; 4]) -> f64 {
+    let mut v0 = (-a[0]).cos();
+    for i1 in 0..1 {
+        for e2 in a {
+            if i1 > 1 {
                 break;
             }
-            x0 *= 0.5 * (0.3 * j2 as f64).sin().sin();
-            if x1 < 0.0 {
-                x0 /= 2.0 + x1.exp().sin().sin();
-            } else if x1 <= 0.0 {
-                let v4 = match n {
-                    2 => i1 as f64,
-                    3 | 4 => (x1.clamp(-0.5, 0.5) * x1.clamp(-0.5, 0.5) + 0.5).cbrt(),
-                    _ => {
-                        let t3 = std::f64::consts::PI * v0.atan();
-                        f64::min(t3, x1.sin())
-                    }
-                };
-                x0 += (v0 * x1 / 3.0).atan();
-                x0 = 0.5 * (x0 + v4);
-            } else {
-                x0 /= 2.0 + (1.5 + f64::cos(x0).sin()).sqrt().sin().sin();
-            }
-        }
-        let t5: f64 = x0;
-        let t6 = f64::ln(1.0 + (x1 + x1) * (x1 + x1));
-        let v10 = if x1 < -0.5 {
-            let t7 = x1 * (x0 - t5).atan();
-            x1.cos().hypot(t7.sin().powi(2))
-        } else {
-            let t8 = x1.exp() / (1.0 + t6.atan() * t6.atan());
-            let t9 = (v0.abs().powi(2) + 1.0).sqrt();
-            x1.powi(2).hypot(x1) + t8 + t9
-        };
-        x0 = x0 * 0.5 + x1;
-        for j11 in 0..n {
-            let mut t12: f64 = x1 / (2.0 + x1.exp().cos());
-            t12 += x1;
-            x0 += x1 / 1.5 + x1;
-            let t12 = t12 + t5.max(0.5 * x1).sin();
-            x0 += x1.tanh().max(x1 / (2.0 + x0.cos()));
-            if j11 % 2 == 1 {
+            if i1 % 2 == 1 {
                 continue;
             }
-            x0 = 0.5 * (x0 + f64::sin(t12));
+            v0 /= 1.0 + a[3 - i1].cos() * a[3 - i1].cos();
+            v0 += *e2;
         }
-        x0 = 0.5 * (x0 + v10.tanh());
-    }
-    let mut s13 = x1 * x1 / (1.5 + f64::sin(x0.sin().sin()));
-    for i14 in 0..n {
-        for j15 in 0..=i14 {
-            let mut t16 = f64::abs(x1).max(x1.tanh());
-            let t17 = (1.5 * s13.cos()).cos().powi(3);
-            t16 = t16 * (-t17).cos() + ((1.0 + t16 * t16).ln() * (t16 * t16 + 1.0).sqrt()).sin();
-            let t18 = x1;
-            if j15 < 2 {
-                let t19 = f64::cos(1.2 * f64::atan(t16)).tanh();
-                v0 *= t19.cos();
-            } else {
-                s13 -= s13.cos();
-                v0 += x1;
-            }
-            let t20 = x1;
-            s13 = 0.5 * (s13 + t18 + t20);
+        for (i4, e3) in a.iter().enumerate() {
+            v0 *= (a[i4 % 4].powi(2) + 1.0).sqrt().cos();
+            v0 += *e3;
         }
-        if i14 >= 3 {
-            v0 += x1.hypot(x1) / 4.0;
+        if a[3] >= 0.0 {
+            v0 += (0.1 * a[i1] / 3.0).cos();
+            v0 = v0 * (v0.cos().powi(2) + 1.0).sqrt().sin() + (v0 - v0).cos().sin();
         } else {
-            let t21: f64 = (v0 - s13).cos().powi(3);
-            s13 += ((i14 as f64).cos() + 2.0).tanh();
-            s13 = 0.5 * (s13 + t21);
+            let t5 = v0.sin().sin().max(v0.sin().atan());
+            v0 -= (v0 / (1.5 + a[0].cos())).sin() * (-v0).sin();
+            v0 = 0.5 * (v0 + t5);
         }
-        for _ in 0..=i14 {
-            let mut t23 = 2.0 * x0.atan() - (x1.powi(2) + 1.0).sqrt();
-            t23 = t23 * 0.9 + (x1.sin() * x1.sin() + 1.0).powf((1.5 + t23.sin()).sqrt().cos());
-            s13 += x1 * f64::sin(x1 - s13);
-            let t23 = t23 + x1 * x1 / (1.0 + (x1 - x1) * (x1 - x1));
-            let v24 = match i14 % 3 {
-                0 => (1.5 + x1.sin()).atan2(x1.powi(3)),
-                1 => (s13.cos() * x0.atan()).atan(),
-                _ => (x1 + 2.5).max(x1.exp()),
+    }
+    let mut s6 = f64::abs(v0).atan().powi(2);
+    for i7 in 0..5 {
+        s6 = s6 * 0.5 + (-(a[i7 % 4] / (2.0 + a[i7 % 4].cos())));
+        match i7 % 3 {
+            0 => v0 -= f64::sin((s6.tanh() * s6.tanh() + 2.0).sqrt()),
+            1 => v0 = v0 * (i7 as f64).cos() + (s6 / (2.0 + s6.sin())).atan().atan(),
+            _ => {
+                for j8 in 0..a.len() {
+                    let mut t9 = (i7 as f64 - a[2]) * v0.cos().exp();
+                    v0 *= 0.5 * f64::sin(t9.tanh());
+                    t9 = a[j8].atan() * a[(i7 + j8) % 4];
+                    let v13 = if a[j8] > 0.5 && a[j8 % 4] >= -0.5 {
+                        let t10 = v0.cos().powi(2).exp();
+                        (2.5 * f64::sin(t9)).sin() + t10
+                    } else {
+                        let t11 = ((a[i7 % 4] / (1.5 + v0.sin())).powi(2) + 1.0).sqrt();
+                        let t12 = t11 / (1.0 + a[i7 % 4] * a[i7 % 4]) / 1.5;
+                        (a[1].max(t12) + a[2] * i7 as f64).tanh()
+                    };
+                    v0 = 0.5 * (v0 + v13.sin());
+                }
+                if i7 < 2 {
+                    break;
+                }
+            }
+        }
+        s6 += a[i7 % 4];
+    }
+    let mut s14: f64 = 0.0;
+    for _ in 0..=0 {
+        s14 += (std::f64::consts::PI * a[3]).tanh().atan();
+    }
+    (2.0 + s14.sin().cos().sin()).ln() + v0.cos() + s6.sin()
+}
+
+#[differentiate]
+fn p145(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0 = {
+        x2 * x2 / (2.0 + f64::atan2(1.0 + x2 * x2, x1).tanh())
+    };
+    let v1 = (x2 + 0.8).abs();
+    let v2 = v0.sin().cos().exp() / (1.5 + v1.sin());
+    let v1 = v1 * ((0.8 + x1) / 4.0);
+    let v3 = v0.min(v1);
+    let v4 = f64::ln(2.0 + (x2 / 2.0).sin());
+    ((x0 * x2).cos() * (x0 * x2).cos() + 1.0).powf((f64::atan(v3) * f64::atan(v3) + 2.0).sqrt().tanh()) + v2 + v4
+}
+
+#[differentiate]
+fn p146(x0: f64, a: &[f64; 4]) -> f64 {
+    let mut s0: f64 = 0.0;
+    if x0 > 0.5 {
+        s0 += s0.tanh().powi(2);
+    } else {
+        s0 *= 0.5 * (0.25 * a[3]).tanh().sin();
+        s0 -= 1.1 * a[3].min(x0);
+    }
+    let mut s1 = -(x0 / 1.5);
+    let mut k3 = 0;
+    while k3 < 4 && s1 < 3.0 {
+        s1 *= 0.5 * (a[k3 % 4] / (1.0 + a[3 - k3] * a[3 - k3])).sin();
+        for _ in (0..1).rev() {
+            s1 /= 1.0 + 2.5 * s1.atan() * (2.5 * s1.atan());
+            s1 += (f64::atan2(1.5 + s1.tanh().sin(), s0) / (1.5 + x0.exp().tanh())).tanh();
+            let mut t5 = s1.abs();
+            t5 *= f64::tanh(t5.max(s1).tanh());
+            s1 = 0.5 * (s1 + t5.atan());
+        }
+        s1 /= 2.0 + s1.min(s1).atan().atan().sin();
+        k3 += 1;
+    }
+    s1.tanh().powi(2) / (1.5 + x0.atan().cos())
+}
+
+#[differentiate]
+fn p147(w: [f64; 4]) -> f64 {
+    let v1 = {
+        let t0 = (1.5 + w[2].tanh().cos()).sqrt();
+        w[2] / (1.0 + w[2] * w[2]) - t0 / 1.5
+    };
+    let v2 = f64::sqrt(w[2] * w[2] + 1.0).min(w[0] - 1.2).sin().tanh();
+    let v3 = v1 / (1.5 + w[2].tanh()) - v2.powi(2);
+    let mut s4: f64 = 1.0;
+    for i5 in 0..4 {
+        match i5 {
+            0..=1 => s4 *= f64::cos(w[i5 % 4].cos()),
+            _ => s4 -= (0.5 * w[0] + s4.cos().tanh()).cos(),
+        }
+        if i5 == 3 {
+            break;
+        }
+        let t6 = w[i5];
+        s4 *= 0.5 * f64::powi(v2, 2).sin();
+        s4 = 0.5 * (s4 + t6);
+    }
+    w[1].powi(2) * (w[3] + 0.25) + v3 + s4.atan()
+}
+
+#[differentiate]
+fn p148(w: &[f64; 4], x0: f64) -> f64 {
+    let mut b0 = [0.0f64; 4];
+    b0[0] -= (2.0 + b0[1].sin()).recip() * (0.25 * b0[1]);
+    b0[0] -= w[3] * b0[0] / (1.0 + x0.abs() * x0.abs());
+    let v1 = {
+        (w[1] * x0).max((1.5 + x0.cos()).sqrt())
+    };
+    let v1 = v1 - (v1 / (2.0 + w[1].tanh()) - v1.atan());
+    v1 / 4.0 + b0[1]
+}
+
+#[differentiate]
+fn p149(x0: f64, x1: f64, a: &[f64; 4]) -> f64 {
+    let mut s0: f64 = 1.0;
+    for e1 in a.iter() {
+        s0 += (*e1).cos();
+    }
+    let mut s2 = f64::sin(s0.atan()) - f64::sin(s0.tanh());
+    for i3 in 0..a.len() {
+        if a[3 - i3] < 0.0 {
+            s2 /= 2.0 + x1.exp().sin().sin();
+            let v6 = if x0 < 0.5 {
+                let t4 = s2;
+                f64::cos(x0).atan() + t4.atan()
+            } else {
+                let t5 = s2.abs();
+                a[3] + t5.cos()
             };
-            v0 = 0.5 * (v0 + t23.sin() + v24);
+            s2 = 0.5 * (s2 + v6.sin());
+        } else {
+            s2 /= 1.0 + f64::powi(s2.cos(), 3) * f64::powi(s2.cos(), 3);
         }
+        if i3 % 2 == 1 {
+            break;
+        }
+        if i3 > 3 {
+            break;
+        }
+        if a[i3] < 0.5 && x1 <= -0.5 {
+            s2 *= f64::tanh(s2.cos()).cos();
+        } else if x1 > 0.5 && x0 < -0.5 {
+            s2 -= s2.cos();
+        } else {
+            s2 += a[1];
+        }
+    }
+    (-x1).cos() + s2.cos()
+}
+
+#[differentiate]
+fn p150(mut x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
+    let v0 = (x0 * x0).min(f64::powi(x0, 3)).cos().exp();
+    x0 -= v0;
+    let mut b1 = [0.0f64; 4];
+    b1[3] += (0.5 * x1).cos();
+    (1.0 + x1 * x1).recip().hypot(f64::tanh(a[0])) + x0 + b1[1] + x0.sin() + x2.sin()
+}
+
+#[differentiate]
+fn p151(x0: f64, w: &[f64; 4], x1: f64, x2: f64, x3: f64) -> f64 {
+    let v1 = {
+        let t0 = x1;
+        (2.0 + (t0 + t0).cos()).sqrt()
+    };
+    let mut s2 = (v1 * v1 - 0.1 * w[0]).cos();
+    for e3 in w {
+        s2 += x0;
+        s2 -= (*e3 - *e3).min(w[1]);
+        s2 -= s2.sin().atan();
+    }
+    let s4 = (1.0 + x2 * x2).recip().atan();
+    let mut k6 = 0;
+    while k6 < 3 {
+        let t7 = s2;
+        let t7 = t7.sin() * x3;
+        if x2 < 0.5 {
+            s2 /= 1.0 + -v1 * (-v1);
+        }
+        s2 -= (t7 / (1.5 + w[2].tanh())).atan();
+        k6 += 1;
+    }
+    x1.max(0.5).powi(2) + f64::sin(s2) + s4.cos()
+}
+
+#[differentiate]
+fn p152(w: &[f64], mut x0: f64, x1: f64, n: usize, x2: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for _ in 0..2 {
+        s0 += w[2];
+        x0 /= 2.0 + (x1 * x0).sin().sin();
+        let t2 = f64::abs(s0);
+        let t3 = t2.tanh().exp().cos().exp();
+        x0 = 0.5 * (x0 + t3);
+    }
+    if w[2] < -0.5 && w[0] <= 0.5 {
+        return x2.hypot(w[3]) / (1.5 + x0.abs().cos());
+    }
+    for _ in (0..6).step_by(2) {
+        let v7 = {
+            let t5 = s0.cos().cos().exp();
+            let t6 = t5 / (2.0 + s0.cos()) - (s0 - t5);
+            (1.1 * x1.cosh()).atan() + t6.tanh()
+        };
+        s0 += (x1 - w[0]).atan();
+        s0 = 0.5 * (s0 + v7.atan());
+    }
+    s0 + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p153(a: &[f64; 4], x0: f64) -> f64 {
+    let v2 = {
+        let t0 = a[2];
+        let t1 = a[2].exp().cos().atan();
+        a[2].cos() * x0.powi(3) + t0 + t1
+    };
+    let v4 = if x0 > 0.0 {
+        let t3 = -(f64::atan(v2) * f64::atan(v2)).ln_1p();
+        t3
+    } else {
+        (0.7 * v2.cos()).hypot(a[1])
+    };
+    let v4 = v4 - (a[3].min(v4).cos() * a[3].min(v4).cos() + 1.0).powf(x0.atan());
+    (1.0 + a[1].atan() * a[1].atan()).ln() + v4
+}
+
+#[differentiate]
+fn p154(x0: f64, n: usize, w: &[f64; 4], x1: f64) -> f64 {
+    let mut v0 = w[0].sin();
+    let v3 = if w[3] >= -0.5 {
+        (v0 + x1).clamp(0.0, 2.0)
+    } else {
+        let t1 = (x0 - x0).atan();
+        let t2 = f64::cos(w[2]).atan();
+        (x0.tanh() * x0.tanh() + 1.0).powf(w[1].sin()) + t1 + t2
+    };
+    for i4 in (0..1).rev() {
         match n {
-            2 => s13 -= (x1.powi(3) + 0.8).cos(),
-            3 | 4 => v0 = v0 * (1.0 + s13.cos() * s13.cos()).atan2(x1).cos() + x1,
+            2 => v0 = (1.1 * (x1 * w[i4 % 4])).tanh(),
+            3 | 4 => {
+                v0 = v0 * 0.5 + (-v3).cos().exp();
+                let t5 = v0 + w[1] - w[1];
+                v0 = 0.5 * (v0 + t5.atan());
+            }
+            _ => v0 /= 2.0 + (2.5 * x0).atan().sin(),
+        }
+        if i4 % 2 == 1 {
+            v0 /= 2.0 + w[i4].tanh().tanh().sin();
+        } else {
+            v0 += f64::atan(x0 + 0.3);
+        }
+    }
+    w[0] * v0.tanh() / 3.0
+}
+
+#[differentiate]
+fn p155(x0: f64, x1: f64, w: &[f64; 4]) -> f64 {
+    let mut s0 = (x1 * w[1] * (x1 * w[1]) + 0.5).cbrt();
+    if x0 >= 0.5 {
+        s0 += x1 / 1.5 + 0.1;
+        s0 += s0;
+    } else {
+        let v2 = if x1 > -0.5 {
+            f64::cbrt(w[3] * w[3] + 0.5)
+        } else {
+            let t1 = x0;
+            s0.atan() * w[0] - f64::tanh(s0).exp() + t1
+        };
+        s0 -= (s0 / (1.0 + x0 * x0)).cos().cos();
+        s0 = 0.5 * (s0 + v2.atan());
+    }
+    let v4 = if x1 <= 0.5 {
+        x1
+    } else {
+        let t3 = s0.atan().tanh() * x0;
+        (2.0 + x1.sin()).ln().powi(2) + t3
+    };
+    let v11 = if w[2] < -0.5 {
+        let t5 = (w[2] / (1.5 + w[0].tanh())).sin();
+        let t6 = v4.atan() * x1 + 2.5;
+        (1.0 + w[0] * w[0]).ln().abs() + t5 + t6
+    } else if w[1] > 0.5 {
+        let t7 = (2.0 * v4.sin()).clamp(-0.5, 0.5);
+        let t8 = t7;
+        x0 * w[2].max(w[1]) + t8
+    } else {
+        let t9 = s0.cos() * (core::f64::consts::E * w[3]);
+        let t10 = x0 / (1.0 + x0 * x0) + x1.cos();
+        w[0] * f64::sin(v4) * (t10 / (1.5 + w[2].tanh())) + t9
+    };
+    if w[3] > 0.5 {
+        let t12 = (1.0 + w[3].sin() * w[3].sin()).recip();
+        s0 += (w[0] / (1.5 + t12.tanh())).tanh();
+    } else if w[3] >= 0.0 || x0 >= 0.0 {
+        s0 /= 1.0 + 1.1 * v11.atan() * (1.1 * v11.atan());
+    } else {
+        let t13 = x0.max(x1) / (1.0 + s0 * s0);
+        return (3.0 + x1).hypot(t13);
+    }
+    0.25 * s0.atan()
+}
+
+#[differentiate]
+fn p156(x0: f64, x1: f64, a: &[f64; 4], mut x2: f64) -> f64 {
+    x2 /= 1.0 + x1 * x1;
+    let mut s0: f64 = 0.0;
+    for i1 in 0..a.len() {
+        for e2 in a.iter() {
+            s0 += (x0 / (1.5 + a[i1 % 4].cos())).abs();
+            let t3 = 1.5 * f64::tanh(x2 + s0);
+            s0 = 0.5 * (s0 + t3);
+            s0 += *e2;
+        }
+        if i1 >= 3 {
+            break;
+        }
+        for e4 in a.iter() {
+            match i1 {
+                0 => s0 -= f64::exp(-a[3 - i1]).sin(),
+                1 | 2 => s0 -= (x1 - x1).sin(),
+                _ => {
+                    match i1 {
+                        0 => s0 -= (x0 * x2).tanh(),
+                        1 | 2 => {
+                            let t5 = (*e4).mul_add(i1 as f64, x0).atan().sin();
+                            s0 += f64::cos((x1 / 4.0).powi(3));
+                            s0 = 0.5 * (s0 + t5);
+                        }
+                        _ => s0 -= (x0 - x1).tanh().exp(),
+                    }
+                    s0 /= 2.0 + f64::sin((-x2).atan());
+                }
+            }
+            s0 = s0 * x0.max(0.0).tanh() + (2.0 + a[i1 % 4].exp().sin().sin()).ln();
+            s0 -= (1.5 * x1).sin().exp();
+        }
+        if i1 == 3 {
+            s0 += (i1 as f64 / 4.0).abs();
+        } else {
+            s0 -= x1;
+        }
+    }
+    let mut s6 = x0;
+    if x1 < 0.5 {
+        s6 -= x1 / (2.0 + a[1].sin()) / (1.5 + f64::sin((-s0).tanh()));
+    } else {
+        return x1.tanh().powi(3);
+    }
+    let mut s7 = (a[3] / (1.5 + a[1].cos())).sin();
+    let mut k9 = 0;
+    loop {
+        if k9 >= 4 {
+            break;
+        }
+        match k9 {
+            0..=1 => s7 -= (-s7).tanh().tanh(),
+            _ => s6 = s6 * s7.sin().cos() + a[k9] / 4.0 * s6.cos(),
+        }
+        for _ in 0..a.len() {
+            s7 *= 0.5 * (-x1).sin();
+            s6 -= s6.abs().cos() + x0;
+        }
+        for (e11, e12) in a.iter().zip(a.iter()) {
+            s7 += s0.atan();
+            let t13 = (1.5 + a[2].cos()).sqrt();
+            let t14 = (s6 + x2).cos().cos();
+            s6 = 0.5 * (s6 + t13 + t14);
+            s7 += *e11;
+            s6 += *e12;
+        }
+        k9 += 1;
+    }
+    a[2] + s6.tanh() + s7.tanh() + x2.sin()
+}
+
+#[differentiate]
+fn p157(x0: f64, x1: f64, w: &[f64; 4], x2: f64, x3: f64) -> f64 {
+    let mut s0: f64 = 0.0;
+    for e1 in w.iter().copied() {
+        s0 += s0.sin();
+        s0 += e1;
+    }
+    s0 + x0.sin() + x1.sin() + x2.sin() + x3.sin()
+}
+
+#[differentiate]
+fn p158(a: &[f64], x0: f64) -> f64 {
+    let mut v0 = {
+        (a[1].exp().powi(2) + 1.0).sqrt()
+    };
+    v0 -= -v0;
+    v0 += 3.0 * v0.sin().sin();
+    a[0] + v0.sin() + x0.sin()
+}
+
+#[differentiate]
+fn p159(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut v3 = if x3 >= 0.5 {
+        let t0 = x0.cos().sin();
+        (x2 + 0.25).tanh().exp() + t0
+    } else {
+        let t1 = x3.sin() / 3.0;
+        let t2 = (x1 * x1).ln_1p().max(x0);
+        (1.5 + x1.cos()).sqrt() + t1 + t2
+    };
+    let v4 = (x0 * x0 + 1.0).sqrt().atan().powi(2);
+    v3 += v3.atan();
+    let mut s5: f64 = 1.0;
+    for _ in (0..3).step_by(2) {
+        let t7: f64 = std::f64::consts::PI * (x0 * x0);
+        let t8 = s5.tanh().atan();
+        s5 /= 2.0 + f64::sin(x1 * v3.sin()).sin();
+        s5 = 0.5 * (s5 + t7 + t8);
+    }
+    x0.cos().exp() + v3.cos() + v4 + s5.cos()
+}
+
+#[differentiate]
+fn p160(x0: f64, a: &[f64; 4], x1: f64) -> f64 {
+    let mut v0 = (2.0 + x1.sin()).ln() * f64::abs(x0) * (x1.exp() / 1.5);
+    let mut s1: f64 = 1.0;
+    if -v0 > 1.2 {
+        v0 -= f64::exp(v0.tanh());
+    } else if x1 < 0.0 || x0 >= -0.5 {
+        s1 += v0.tanh().tanh();
+    } else {
+        s1 -= (2.0 + a[2].cos().sin()).recip();
+    }
+    v0.tanh().sinh() / (1.0 + s1 * s1)
+}
+
+#[differentiate]
+fn p161(x0: f64, a: &[f64; 4]) -> f64 {
+    let mut s0 = (x0 * a[3] * (0.1 * a[3])).sin();
+    let mut k2 = 0;
+    while k2 < 3 {
+        s0 += (s0 / (1.0 + s0 * s0) / (2.0 + x0.sin().cos())).tanh();
+        let t3 = f64::cos(s0.tanh()).atan();
+        s0 += f64::exp(x0.hypot(x0).cos());
+        s0 = 0.5 * (s0 + t3);
+        k2 += 1;
+    }
+    s0.abs().atan() - (s0 - x0).tanh()
+}
+
+#[differentiate]
+fn p162(x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut s0 = x0.sin().powi(2);
+    let mut k2 = 0;
+    loop {
+        s0 += x1;
+        s0 *= (k2 as f64).cos().cos();
+        k2 += 1;
+        if k2 == 4 {
+            break;
+        }
+    }
+    let s3: f64 = 0.0;
+    for _ in 0..3 {
+        s0 -= (2.0 + s3.atan().tanh().sin()).sqrt();
+    }
+    let mut s5: f64 = 1.0;
+    for i6 in (0..2).rev() {
+        s5 += (s0 / (1.0 + i6 as f64 * i6 as f64)).sin().exp();
+        let t7: f64 = x2 * (1.5 + x1.sin()).atan2(x0);
+        s5 = s5 * 0.25 + i6 as f64 / 3.0;
+        s5 -= (x0.powi(2) + 1.0).sqrt();
+        s5 = 0.5 * (s5 + t7);
+    }
+    x2.exp().tanh().powi(2) + s0.tanh() + s5.sin()
+}
+
+#[differentiate]
+fn p163(x0: f64, x1: f64, x2: f64, a: &[f64; 4]) -> f64 {
+    let mut v0 = x2;
+    let mut v1: f64 = a[2] * x0;
+    if x2 <= 0.5 {
+        return x2 / (1.0 + x1 * x1) * x0;
+    }
+    let mut s2: f64 = 1.0;
+    if x0 <= 0.5 {
+        v1 = v1 * 0.25 + (a[2] + 1.1 * v0);
+    } else {
+        s2 = s2 * v1.cos().sin() + x2.min(0.5).powi(3);
+        v1 -= v1.min(x0).sin().sin();
+    }
+    let v3 = x0.sin().powi(3) - (s2 + x1 / (1.0 + v0 * v0));
+    v0 = v0 * a[0].atan().sin() + f64::exp(f64::exp(v0).sin());
+    let v4 = a[1].hypot(v3).max(v1.atan().atan());
+    -v3.sin().exp() + v0 + v4.sin()
+}
+
+#[differentiate]
+fn p164(x0: f64, a: [f64; 4], x1: f64) -> f64 {
+    let mut s0 = x0.cos().hypot(a[1].atan());
+    for e1 in a.iter() {
+        s0 -= s0.abs().atan();
+        s0 += *e1;
+    }
+    for i2 in 0..=0 {
+        let v3 = match i2 % 3 {
+            0 => (1.5 + (s0.sin() * s0.sin()).sin()).sqrt(),
+            1 => s0.atan(),
+            _ => s0.hypot(s0).atan().powi(2),
+        };
+        let t4 = (1.1 * x1).abs();
+        s0 += x1.powi(3).atan().powi(2);
+        s0 = 0.5 * (s0 + v3 + t4);
+    }
+    let v5 = (x1 * x1 + 1.0).sqrt().sin();
+    v5.exp() + s0.tanh()
+}
+
+#[differentiate]
+fn p165(x0: f64, x1: f64) -> f64 {
+    let mut s0 = 0.1 * x0;
+    if x0 < 0.5 {
+        s0 += s0;
+    }
+    let mut s1: f64 = 1.0;
+    if x1 < -0.5 {
+        if x0 >= 0.0 && x1 <= 0.5 {
+            if x1 >= 0.5 && x0 <= 0.0 {
+                let t2 = x0;
+                s1 += x0;
+                s1 = 0.5 * (s1 + t2);
+            }
+            s1 += (1.1 * s1.atan().powi(3)).atan();
+        }
+        s1 *= (s1 / (1.0 + x1 * x1)).atan().cos();
+    }
+    let v5 = if x1 >= 0.5 || x0 > 0.5 {
+        let t3 = x0.abs().powi(3);
+        (x1 + x1).sin().exp() + t3
+    } else if x0 < 0.0 {
+        let t4 = std::f64::consts::PI * s1.abs();
+        (s0.cos().atan() * s0.cos().atan() + 0.5).cbrt() + t4.cos()
+    } else {
+        (-s0).sin().powi(3)
+    };
+    let mut b6 = [0.5_f64; 4];
+    b6[2] -= b6[2];
+    b6[1] = x0;
+    b6[2] *= x0.cos();
+    let v9 = {
+        let t7 = b6[3].min(b6[2]) - 3.0;
+        let t8 = x0.abs() * (x1 * t7);
+        (x0 / (1.0 + b6[0] * b6[0])).tanh() + t8.sin()
+    };
+    s0 -= (1.5 + x0.cos()).sqrt().atan();
+    let mut b10 = [0.5_f64; 4];
+    b10[2] += (x1 * x1).min(0.5);
+    b10[1] = (core::f64::consts::E * b6[2]).cos().exp();
+    b10[3] += v5.tanh();
+    (b6[2] * x1).cos().exp() + s0.atan() + v9.atan() + b10[3]
+}
+
+#[differentiate]
+fn p166(x0: f64, a: &[f64]) -> f64 {
+    if x0 < -0.5 {
+        return -x0 * x0.exp();
+    }
+    let mut s0 = (0.1 * a[1]).cos().atan();
+    let mut k2 = 0;
+    loop {
+        let t3 = s0 - x0 - a[k2 % 4].atan();
+        let t3 = t3 + f64::powi(x0, 2);
+        s0 = s0 * (k2 as f64 / (1.0 + t3 * t3)).sin() + (s0 / 4.0).abs().tanh();
+        k2 += 1;
+        if k2 == 5 {
+            break;
+        }
+    }
+    let v9 = if a[2] >= 0.5 {
+        let t4 = a[3];
+        let t5 = (s0 / (1.0 + t4 * t4)).sin().sin();
+        t5 / (1.5 + t5.powi(3).tanh())
+    } else if x0 < 0.5 {
+        let t6 = s0;
+        let t7 = t6;
+        t7.sin()
+    } else {
+        let t8 = a[1] / 2.0 + f64::tanh(x0);
+        a[2].sin() + 1.5 + t8
+    };
+    let mut b10 = [0.0_f64; 4];
+    b10[1] += b10[1] / 3.0;
+    b10[0] -= a[2].cos().mul_add((v9 - 0.7).atan(), v9.cos() * a[1]).atan();
+    b10[0] = b10[1];
+    x0 + b10[2]
+}
+
+#[differentiate]
+fn p167(x0: f64, x1: f64, mut x2: f64, x3: f64, w: &[f64; 4]) -> f64 {
+    let mut v0 = (x2.min(0.0).powi(2) + 1.0).sqrt();
+    let v1 = 2.0 * (v0 * v0 + 0.5).cbrt();
+    x2 += w[2].max(v1).sin().tanh();
+    for i2 in 0..w.len() {
+        for j3 in 0..i2 {
+            let v8 = if j3 == i2 {
+                let t4 = (x0.powi(2) + 1.0).sqrt();
+                let t5 = x1.max(t4).atan();
+                t5.exp().clamp(-1.0, 1.0)
+            } else if x3 <= 0.0 {
+                let t6 = x1;
+                f64::exp((i2 as f64).sin()) + t6
+            } else {
+                let t7 = w[(i2 + j3) % 4];
+                x2.max(x1) * t7
+            };
+            let t9 = (x1.powi(2) * x1.powi(2) + 0.5).cbrt();
+            let t10 = (x1 - 3.0).tanh().cosh();
+            v0 /= 2.0 + x0.sin().sin();
+            v0 = 0.5 * (v0 + v8.cos() + t9 + t10);
+        }
+        if i2 < 2 {
+            break;
+        }
+        v0 -= w[i2 % 4].cos().atan();
+    }
+    x0.atan() * (x3 / 1.5) + v0.sin() + x2.sin()
+}
+
+#[differentiate]
+fn p168(x0: f64, x1: f64) -> f64 {
+    let v0 = (x0 / 1.5).hypot(x1.exp());
+    let v1 = v0 - v0;
+    let mut v0 = v0 + f64::tanh(v1.atan().powi(2));
+    let v2: f64 = x0.max(0.5) * x1.tanh();
+    let v3: f64 = v2.atan().abs();
+    let mut s4: f64 = 1.0;
+    if (x0.powi(2) + 1.0).sqrt() < 0.5 {
+        v0 *= (x1 * v2).tanh();
+    } else if x0 >= 0.5 {
+        if x0 >= -0.5 {
+            let t5 = s4.tanh();
+            return t5.hypot(x1) - x1;
+        }
+        v0 -= (f64::powi(x0.exp(), 2) + 1.0).sqrt();
+    } else {
+        let t6 = v0 / (1.0 + (x0 + 3.0) * (x0 + 3.0));
+        v0 += f64::atan(v3 * x0);
+        s4 = 0.5 * (s4 + t6.atan());
+    }
+    0.25 * v0.tanh().cos() + s4.cos()
+}
+
+#[differentiate]
+fn p169(x0: f64, mut x1: f64, a: &[f64], x2: f64, x3: f64) -> f64 {
+    let mut s0 = (x1 * x2).sin();
+    for (e1, e2) in a.iter().zip(a.iter()) {
+        x1 += f64::cos(s0);
+        s0 += *e1;
+        x1 += *e2;
+    }
+    let mut b3 = [0.5_f64, 1.0, 2.0, 0.0];
+    b3[2] -= b3[2];
+    b3[0] += x3;
+    (x3 * b3[3]).max(x2.cos()) + x1.cos() + s0.atan() + x0.sin()
+}
+
+#[differentiate]
+fn p170(x0: f64, x1: f64, a: &[f64; 4]) -> f64 {
+    let mut s0: f64 = 0.0;
+    if a[1] >= -0.5 {
+        s0 -= (x0 * x0).ln_1p().exp();
+    } else if x1 > -0.5 {
+        let t1 = a[2] / 3.0 + (s0 * s0 + 1.0).sqrt();
+        return (x1.abs() * x1.abs() + 1.0).powf((x0 + s0).atan()) + t1;
+    }
+    let mut b2 = [0.5_f64; 4];
+    b2[1] = x1.cos().max(x0 / (2.0 + x0.tanh()));
+    b2[3] = -x0;
+    let mut s0 = s0 * x1.hypot(s0).hypot(a[1].exp()).cos();
+    if a[2] <= 0.5 {
+        s0 -= f64::ln_1p((x0 - x1) * (x0 - x1));
+    } else if a[2] <= 0.0 {
+        s0 -= a[1];
+        s0 = s0 * 0.25 + 1.5 * (s0 * s0).cos();
+    } else {
+        let t3 = b2[0] * x0.cos();
+        s0 -= 0.8 * (s0 - t3).atan();
+    }
+    (s0.sin().exp() * s0.sin().exp()).ln_1p() + b2[1]
+}
+
+#[differentiate]
+fn p171(a: &[f64; 4]) -> f64 {
+    let mut b0 = [0.5_f64; 4];
+    b0[3] -= (2.0 + (b0[3] - b0[3]).sin()).ln();
+    b0[0] -= -b0[1].tanh();
+    b0[1] -= (a[2] / (1.0 + a[3] * a[3]) + 0.7).cos();
+    let mut s1: f64 = 0.0;
+    if a[1] <= 0.5 {
+        s1 *= (s1 - b0[1]).cos();
+        s1 -= s1;
+    } else if a[2] <= -0.5 {
+        s1 += (2.5 * s1).powi(2);
+    }
+    for i2 in 0..=0 {
+        if a[i2] >= -0.5 && a[i2 % 4] < 0.0 {
+            s1 *= 0.5 * (s1 - a[i2]).cos().sin();
+            s1 += (a[1] + s1).tanh().cos();
+        } else {
+            s1 /= 1.0 + a[i2] / (1.0 + a[1] * a[1]) * (a[i2] / (1.0 + a[1] * a[1]));
+            for j3 in 1..4 {
+                let v4 = match j3 {
+                    0 => s1.cos(),
+                    1 | 2 => f64::sqrt(a[i2 % 4].powi(2) + 1.0).sin().powi(2),
+                    _ => (a[1] * b0[2] * (a[1] * b0[2]) + 0.5).cbrt(),
+                };
+                s1 *= v4.cos();
+                if i2 >= 1 {
+                    break;
+                }
+            }
+        }
+        let t5 = 0.7 - a[0] + f64::cos(a[0]);
+        s1 = 0.5 * (s1 + t5);
+    }
+    b0[0].hypot(a[2]).sin().exp() + s1.cos()
+}
+
+#[differentiate]
+fn p172(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for _ in 0..1 {
+        s0 *= (x2 / (1.0 + s0 * s0)).tanh();
+    }
+    let mut b2 = [0.0f64; 4];
+    b2[0] = s0.cos();
+    let v3 = x3 * s0;
+    (1.5 + (x1 / 4.0).sin()).sqrt() + b2[3] + v3 + x0.sin()
+}
+
+#[differentiate]
+fn p173(x0: f64, x1: f64, x2: f64) -> f64 {
+    if x1 <= -0.5 {
+        return (2.0 + (x2 * x2).sin()).ln();
+    }
+    let mut s0 = (1.0 + x0.max(x2) * x0.max(x2)).atan2(x2.cos());
+    if x1 < -0.5 {
+        if x2 >= 0.5 || x0 >= 0.0 {
+            s0 -= x2 * s0 + 0.7;
+            let t1 = 0.3 * (x0 * x2);
+            s0 = 0.5 * (s0 + t1);
+        } else {
+            let t2 = s0 / (1.5 + x0.abs().cos());
+            return s0.cos().tanh() * (2.5 * x1) + t2.atan();
+        }
+        let v7 = if x2 > -0.5 && x0 < 0.0 {
+            let t3 = x1 / (1.0 + x1 * x1) + s0.atan() * s0.atan();
+            let t4 = s0.atan().tanh().max(x1.tanh());
+            x1 + t3 + t4
+        } else {
+            let t5 = x0;
+            let t6 = x0 / (1.5 + x1.tanh()) - 3.0;
+            x1 + t5 + t6
+        };
+        s0 = 0.5 * (s0 + v7.tanh());
+    } else {
+        s0 *= (x0 - 1.1).tanh().cos();
+    }
+    let mut s8: f64 = 1.0;
+    if s8.atan() > 1.5 {
+        let v11 = if x2 < 0.5 {
+            let t9 = s0.atan().sin() + 2.0;
+            let t10 = f64::mul_add((0.5 * t9).sin(), t9.atan(), s8);
+            x2.atan() - t10 * x2
+        } else {
+            x0 / (2.0 + x0.tanh()) * x0
+        };
+        s8 = (x1 / 3.0).powi(3);
+        s8 = 0.5 * (s8 + v11);
+    } else {
+        if x1 > 0.0 {
+            s8 *= s8.sin().cos().tanh();
+            if x2 > 0.5 && x0 >= 0.5 {
+                s8 = s8 * 0.9 + f64::cos((0.7 - s8) / 4.0);
+                let t12 = (x1 - 2.0).abs();
+                s8 = 0.5 * (s8 + t12);
+            } else if x1 > -0.5 {
+                if x1 >= -0.5 && x2 < 0.5 {
+                    s8 += (f64::cos(s8) * s8.sin() * (f64::cos(s8) * s8.sin())).ln_1p();
+                    s8 -= s0.sin().powi(2).powi(2);
+                } else {
+                    let t13 = (x0 - s8).cos().powi(2);
+                    s8 -= (1.5 + x1.atan().cos()).sqrt();
+                    s8 = 0.5 * (s8 + t13);
+                }
+                s8 *= s8.cos().tanh();
+            } else {
+                s8 -= f64::sin(s8).powi(3).powi(2);
+            }
+        } else {
+            let t14 = 2.5 * (x0 + 1.2);
+            s8 /= 2.0 + x0.sin().cos().sin();
+            s8 = 0.5 * (s8 + t14.sin());
+        }
+        s8 += s8.tanh() * x1 + (1.5 + s0.atan().sin()).sqrt();
+    }
+    let v15 = 3.0 * x2;
+    let v16 = x0.powi(3);
+    let mut s17 = (std::f64::consts::PI * x2.exp()).tanh();
+    if x2 + 0.7 > 1.1 {
+        s0 += -x0;
+    } else {
+        if x1.min(x0) < 0.1 {
+            if x0 <= -0.5 {
+                s0 /= 1.0 + (s8 - x2).cos() * (s8 - x2).cos();
+                s17 += (1.5 + x2.sin()).atan2(v15).tanh().powi(2);
+            }
+            s17 = s17 * (x0 * x0).tanh() + s0.sin();
+        } else if x1 > -0.5 && x2 > 0.5 {
+            s17 += x2 + s17.tanh().exp();
+        }
+        s0 -= 0.8 * (x2 + s0).cos();
+    }
+    -x0 + x1.hypot(s0) + v16 + s17
+}
+
+#[differentiate]
+fn p174(a: [f64; 4], x0: f64) -> f64 {
+    let mut s0: f64 = 0.0;
+    if x0 < 0.0 && a[0] > 0.0 {
+        let t1 = -a[3];
+        s0 += (x0 + 0.25).min(0.5);
+        s0 = 0.5 * (s0 + t1);
+    } else {
+        s0 *= (a[3] / (1.5 + s0.sin())).tanh();
+        let t2 = f64::exp_m1(s0.atan());
+        s0 = 0.5 * (s0 + t2);
+    }
+    let mut v3: f64 = s0.tanh().tanh() + ((1.0 + x0 * x0).ln().powi(2) + 1.0).sqrt();
+    let mut s4 = (v3.atan() + (1.2 + s0)).tanh();
+    for _ in (0..2).rev() {
+        let t6 = s4;
+        s4 -= (x0 / 2.0).tanh();
+        s4 = 0.5 * (s4 + t6);
+    }
+    let mut k8 = 0;
+    while k8 < 5 {
+        v3 = v3 * a[k8 % 4].tanh() + x0.clamp(-1.0, 1.0);
+        v3 = v3 * (s0 / (1.5 + f64::sin(s4))).sin().cos() + v3.cos().exp().cos().exp();
+        if k8 % 2 == 0 {
+            let t9 = a[k8 % 4].cos().cos();
+            v3 += f64::tanh(x0 * a[2]).exp();
+            v3 = 0.5 * (v3 + t9);
+        } else if x0 >= 0.0 {
+            if k8 >= 4 {
+                return -a[0] + s4.cos().tanh();
+            }
+            v3 *= (v3.atan() * a[k8 % 4]).tanh();
+        } else {
+            v3 += (v3.abs().cos() - 2.0).atan();
+        }
+        if x0 < 0.0 {
+            v3 *= 0.5 * (a[k8 % 4] + s0).cos().sin();
+        }
+        k8 += 1;
+    }
+    a[2] + v3.sin()
+}
+
+#[differentiate]
+fn p175(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let v0 = x1.clamp(-0.5, 0.5).sin().max(0.5);
+    let mut v1 = f64::abs(-v0);
+    v1 += f64::powi(v1, 3) - v1;
+    let v0 = v0 * v1.tanh().min(1.1 * x2);
+    let mut b2 = [0.0_f64; 4];
+    b2[0] -= x1.exp().atan();
+    b2[1] += v0.sin();
+    b2[3] = (core::f64::consts::E * v0.clamp(-1.0, 1.0)).tanh();
+    b2[3].tanh().exp() / (1.0 + x0.min(0.0) * x0.min(0.0)) + x3.sin()
+}
+
+#[differentiate]
+fn p176(a: &[f64; 4]) -> f64 {
+    let mut v0 = (a[3] * a[0]).atan();
+    for i1 in 0..1 {
+        if a[i1] < 0.0 || a[3 - i1] > 0.5 {
+            v0 += (a[3 - i1].exp() / 4.0).cos();
+            v0 /= 1.0 + v0.abs() * v0.abs();
+        } else {
+            v0 += v0.atan();
+        }
+        match i1 % 3 {
+            0 => {
+                let v2 = {
+                    f64::hypot(v0 - i1 as f64, f64::exp(v0.tanh())).cos()
+                };
+                v0 += v2.atan();
+            }
+            1 => {
+                for j3 in (0..4).rev() {
+                    if v0.cos().sin() < 0.5 {
+                        if a[i1 % 4] < 0.0 {
+                            v0 -= f64::atan(v0).atan().max(a[3].min(a[i1]));
+                        } else {
+                            v0 += v0.sin();
+                        }
+                        v0 += (v0.tanh().cos() * v0.tanh().cos()).ln_1p();
+                    } else if a[i1] >= 0.0 {
+                        v0 /= 2.0 + a[3 - i1].sin().sin();
+                        let t4 = v0;
+                        v0 = 0.5 * (v0 + t4.tanh());
+                    }
+                    v0 -= (0.7 * (a[(i1 + j3) % 4] + 2.5)).tanh();
+                    if j3 % 2 == 0 {
+                        continue;
+                    }
+                    v0 += (-a[i1 % 4].exp()).cos();
+                }
+                let t5: f64 = v0.abs().cos();
+                v0 = 0.5 * (v0 + t5);
+            }
+            _ => v0 *= 0.5 * v0.max(a[i1]).cos().sin(),
+        }
+    }
+    1.5 + a[1].tanh() + v0.atan()
+}
+
+#[differentiate]
+fn p177(x0: f64, x1: f64, x2: f64, n: usize, mut x3: f64) -> f64 {
+    for i0 in 1..2 {
+        x3 *= x3.tanh().cos();
+        for _ in 0..i0 {
+            x3 /= 2.0 + x3.cos().exp().sin().sin();
+            x3 /= 1.0 + (i0 as f64).max(x1) * (i0 as f64).max(x1);
+            if x1 > 0.5 {
+                x3 += x1 + x2;
+            } else {
+                x3 += x0.sin().sin();
+            }
+        }
+        x3 -= ((1.0 + x3.atan() * x3.atan()).ln() - x1 * x1).tanh();
+        let t2 = x2;
+        x3 = 0.5 * (x3 + t2);
+    }
+    let mut k4 = 0;
+    while k4 < 2 && x3 < 1.5 {
+        x3 += f64::sin(x3).exp();
+        match k4 % 3 {
+            0 => x3 = x3 * 0.9 + ((k4 as f64).powi(2) + x0),
+            1 => x3 -= (1.2 * x2).tanh().powi(3),
             _ => {}
         }
-        if i14 > 1 {
-            let mut t25 = x1;
-            t25 *= f64::sin(x0).cos();
-            v0 = v0 * 0.7 + t25.cos() * x1;
-        } else {
-            v0 = v0 * 0.25 + (x1 - 1.2).tanh();
-        }
-        let t26 = 0.3 * (2.0 + x1.sin()).sqrt();
-        v0 = 0.5 * (v0 + t26);
+        k4 += 1;
     }
-    x1.atan() + 3.0 + v0.tanh() + s13.atan() + x0.sin()
+    std::f64::consts::PI * x3.sin().atan() + 0.1 * n as f64 + x3.sin()
 }
 
 #[differentiate]
-fn p242(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0: f64 = 1.0;
-    if x0 >= 0.5 {
-        s0 *= x3.cos();
-    } else {
-        let t1 = f64::atan(s0);
-        s0 += (2.0 + x3.sin()).sqrt() / (1.0 + (x2.powi(2) + 1.0).sqrt() * (x2.powi(2) + 1.0).sqrt());
-        let t1 = t1 - (2.0 * x1.exp()).atan();
-        s0 = 0.5 * (s0 + t1);
-    }
-    let mut b2 = [0.0_f64; 4];
-    b2[1] *= f64::cos(f64::atan(s0));
-    b2[0] += s0.sin().sin() * x1.min(s0).sin();
-    let mut s3 = s0.sin().atan().powi(3);
-    for i4 in (0..1).rev() {
-        s3 /= 2.0 + b2[i4 + 1].exp().cos().sin();
-        s3 += (s3 / (1.0 + x0 * x0) / 3.0).cos();
-    }
-    f64::tanh(s3.atan()).hypot(b2[0].powi(3))
-}
-
-#[differentiate]
-fn p243(x0: f64, x1: f64) -> f64 {
-    let v3 = if x0 <= 0.5 {
+fn p178(x0: f64, mut x1: f64, a: [f64; 4]) -> f64 {
+    x1 *= 0.5 * (std::f64::consts::PI * x1).cos().sin();
+    x1 += (1.5 + x1.cos()).sqrt() - 3.0;
+    x1 -= a[2].powi(2) / (1.0 + x1 / (1.5 + x0.cos()) * (x1 / (1.5 + x0.cos())));
+    let v5 = if x0 <= -0.5 || a[0] < 0.0 {
         let t0 = x1;
-        t0 + f64::cbrt(x0 * x0 + 0.5)
-    } else if x0 < -0.5 {
-        let t1 = (x0 / 3.0).tanh();
-        let t2 = (t1 - 1.2) * x0.max(x1);
-        x1.abs().exp() + t2
+        let t1 = x0.sin().powi(2);
+        f64::sqrt(1.5 + (a[3] + 1.1).cos()) + t0.tanh() + t1
+    } else if x0 <= 0.0 {
+        let t2 = x1.min(0.5) - a[3] * x1.cos();
+        f64::sqrt(t2.sin() * a[2] * (t2.sin() * a[2]) + 1.0)
     } else {
-        (x1 * x1).atan()
+        let t3 = std::f64::consts::PI * (2.0 + x0.sin()).recip();
+        let t4 = 2.5 * a[2].tanh();
+        a[3].hypot(t3).sin().powi(2) + t4
     };
-    let v4 = (2.0 + (x1 + 2.0).cos()).sqrt();
-    let v6 = {
-        let t5 = v4.max(x0) - (x0 + 1.2);
-        f64::tanh(x1) + x0.tanh() + t5
+    let v5 = v5 - x0.powi(2).max(a[1]);
+    let v7 = {
+        let t6 = f64::sin(v5.atan().sin());
+        (x0 + a[1]).max(x0) + t6
     };
-    let v7 = v3;
-    let mut s8 = (v6 + v7 - v3.tanh().cos()).cos();
-    if x1 < 0.0 {
-        s8 = s8 * 0.9 + s8.sin() / (1.0 + x0 * x0);
-        let t9 = f64::sin(x0);
-        s8 = 0.5 * (s8 + t9);
-    } else {
-        s8 += s8.cos();
-    }
-    if x0 > 0.5 {
-        return x1.exp() / (1.5 + s8.hypot(v6).cos());
-    }
-    let v10 = s8;
-    (x0.powi(2) + 1.0).sqrt() + v10.atan()
+    let v8 = a[3].atan();
+    a[0].exp().sin().cos() + v7.cos() + v8 + x1.sin()
 }
 
 #[differentiate]
-fn p244(x0: f64, a: &[f64; 4], x1: f64, x2: f64) -> f64 {
-    let mut s0 = x1.tanh().powi(3);
-    if x2 > 0.5 && a[0] <= 0.5 {
-        s0 /= 1.0 + x0.exp() * x0.exp();
-        s0 -= f64::hypot(s0, x0).sin();
-        s0 += x2;
-    } else {
-        s0 += x2;
-    }
-    let v1: f64 = x1.powi(3).cos().exp().tanh();
-    let v2 = a[2];
-    let v3 = x1;
-    for (e4, e5) in a.iter().zip(a.iter()) {
-        s0 += x2.sin() * v1.tanh();
-        for j6 in 0..5 {
-            if j6 % 2 == 0 {
-                return f64::cos(x2) + x2;
-            }
-            s0 *= (*e4).sin().tanh();
-        }
-        if x1 >= -0.5 {
-            for j7 in (0..2).rev() {
-                s0 = s0 * (x2.powi(2) + 1.0).sqrt().cos() + (*e4).powi(3).sin();
-                s0 += (2.0 + x1.sin()).recip();
-                let v8 = if a[j7 % 4].abs() < 0.5 {
-                    v3
-                } else {
-                    (1.5 + (x1 - x0).sin()).sqrt()
-                };
-                s0 = 0.5 * (s0 + v8);
-            }
-            s0 /= 2.0 + f64::cos(a[2]).sin();
+fn p179(a: &[f64; 4], x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0 = a[3].sin() / (1.5 + x0.tanh());
+    let v1 = x0.sin();
+    let mut s2 = v0 * x2 * v0;
+    let mut k4 = 0;
+    while k4 < 5 {
+        s2 += (1.0 + a[k4 % 4] / (1.0 + x1 * x1) * (a[k4 % 4] / (1.0 + x1 * x1))).ln();
+        let v5 = if k4 == 2 {
+            s2.cos() * (v1 * v1 + 1.0).sqrt()
         } else {
-            s0 = s0 * f64::sin(1.5 * a[3]).tanh() + (a[2].cos() * f64::powf(a[1] * a[1] + 1.0, s0.sin())).atan();
+            f64::atan(s2)
+        };
+        if k4 < 1 {
+            return x2.powi(3).sin().exp();
         }
-        s0 += *e5;
+        s2 = 0.5 * (s2 + v5);
+        k4 += 1;
     }
-    f64::cos(s0).exp() + v2
+    f64::tanh(s2).sin()
+}
+
+#[differentiate]
+fn p180(x0: f64, x1: f64) -> f64 {
+    let x0 = x0 - x1.min(x1).tanh();
+    let x0 = x0 - (x1.atan() + 0.8);
+    let mut v1 = if x1 < -0.5 {
+        x0.sin().tanh() / 3.0
+    } else {
+        let t0 = x1;
+        x1 + t0
+    };
+    v1 /= 1.0 + x1 * x1;
+    let x1 = x1 * (x1.powi(3) * v1.tanh().powi(2));
+    let x0 = x0 - (2.0 + x1.sin()).sqrt().tanh();
+    x0 + f64::sin(x0)
+}
+
+#[differentiate]
+fn p181(x0: f64, x1: f64) -> f64 {
+    let mut s0: f64 = 0.0;
+    for _ in 0..2 {
+        let v3 = {
+            let t2 = -(x0 * x1);
+            x1 / 4.0 + t2
+        };
+        if x1 >= 0.5 {
+            s0 /= 2.0 + (2.0 + x0.sin()).sqrt().sin().sin();
+        } else if x1 > 0.0 {
+            s0 /= 1.0 + f64::powi(v3.atan(), 3) * f64::powi(v3.atan(), 3);
+        } else {
+            s0 += (x0.hypot(s0) / (1.5 + (x0 * x0 + 1.0).sqrt().cos())).sin();
+        }
+        s0 *= x1.sin().cos();
+    }
+    let v4 = {
+        std::f64::consts::PI * x1
+    };
+    v4.cos().exp().cos().exp() + s0
+}
+
+#[differentiate]
+fn p182(a: &[f64; 4], n: usize) -> f64 {
+    let v0 = -(a[1] - 1.1);
+    let mut s1: f64 = 0.0;
+    if a[2] < 0.0 || a[1] < -0.5 {
+        s1 += (v0 * a[0]).cos().exp();
+    } else if a[1] <= 0.0 {
+        let t2 = (s1 * v0).tanh().cos();
+        s1 -= 0.1 * f64::tanh(v0).sin();
+        s1 = 0.5 * (s1 + t2);
+    }
+    let mut s3 = ((2.0 + s1.cos().sin()).recip() * (2.0 + s1.cos().sin()).recip() + 1.0).powf(a[3].abs().sin());
+    for e4 in a {
+        let t5 = a[3];
+        s1 /= 2.0 + f64::sin((a[0] / (1.0 + *e4 * *e4)).tanh());
+        s3 = 0.5 * (s3 + t5);
+    }
+    a[2].min(s3).tanh() / 3.0 + s1.cos() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p183(x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut v0 = x2.sin().sin();
+    v0 -= v0 - x0 - x0.tanh();
+    let v5 = if x1 < 0.5 {
+        let t1 = 3.0 - x1;
+        let t2 = t1.min(x1).max(v0.sin().tanh());
+        -x1 + t2
+    } else {
+        let t3 = f64::powi(x0, 2);
+        let t4 = v0.min(t3).atan().powi(2);
+        1.2 * t4
+    };
+    let mut v6 = v5.cos().exp() + 1.5;
+    let mut b7 = [0.5_f64; 4];
+    b7[1] *= (std::f64::consts::PI * (b7[2] * v6)).atan().tanh();
+    b7[0] += (x2 * v6).atan().powi(2);
+    b7[2] += f64::atan(v0 / 3.0);
+    v6 += f64::min(0.5 * x0, x0);
+    f64::cos(v0).sin() * v6.cos().atan() + b7[1]
+}
+
+#[differentiate]
+fn p184(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for i1 in 0..5 {
+        if i1 >= 1 {
+            continue;
+        }
+        s0 -= x3;
+        s0 += x0 * s0.cos() / 4.0;
+    }
+    for i2 in 1..2 {
+        if x1 / (1.0 + s0 * s0) > 0.5 {
+            s0 /= 1.0 + ((i2 as f64).powi(2) + 1.0).sqrt() * ((i2 as f64).powi(2) + 1.0).sqrt();
+        } else if i2 == 1 {
+            let t3 = s0.abs();
+            return (x2 / (1.0 + x3 * x3)).tanh() + t3.cos();
+        } else {
+            s0 = s0 * (x0 * x1).sin() + x1.powi(3).cos();
+        }
+        for _ in 0..3 {
+            let t5 = (s0 + x0).atan();
+            s0 -= x1.exp().abs().atan();
+            s0 = 0.5 * (s0 + t5);
+        }
+        match i2 {
+            0..=1 => {
+                let t6 = x3.atan().tanh();
+                s0 /= 2.0 + f64::tanh(t6).atan().sin();
+            }
+            _ => {
+                for _ in 1..4 {
+                    s0 += x0.sin() - x2.min(0.5);
+                    s0 -= i2 as f64;
+                }
+                let t8: f64 = (i2 as f64).atan();
+                s0 = 0.5 * (s0 + t8);
+            }
+        }
+    }
+    let v9 = s0.max(x2).atan();
+    s0 = s0 * (s0 + x0).sin().cos() + x0.atan().exp();
+    v9.tanh().cos() + s0.tanh()
+}
+
+#[differentiate]
+fn p185(x0: f64, x1: f64, w: &[f64; 4], x2: f64, x3: f64) -> f64 {
+    let v4 = if x1 > -0.5 {
+        let t0 = x0 / (1.0 + x3 * x3) * (w[0].powi(2) + 1.0).sqrt();
+        let t1 = x2;
+        w[2] + t0 + t1
+    } else {
+        let t2 = w[2].abs().sin();
+        let t3 = (1.0 + t2 * t2).ln() - 1.5;
+        t2.sin() / (1.0 + t3.cos().powi(2) * t3.cos().powi(2))
+    };
+    let mut b5 = [0.5_f64; 4];
+    b5[0] -= w[3].exp().tanh().tanh();
+    b5[2] *= f64::tanh((0.7 * f64::ln(2.0 + v4.tanh().sin())).tanh());
+    b5[0] += x2;
+    let mut v6 = x2.powi(2).tanh().exp();
+    let v7: f64 = v6.hypot(v4).cos() * (x3 - v6) + 3.0;
+    v6 -= (v6 / (1.0 + x1 * x1)).sin();
+    let mut s8: f64 = 1.0;
+    if w[2] + b5[2] < 1.2 {
+        let v12 = if x2 >= 0.5 || w[3] <= -0.5 {
+            let t9 = (x2 - w[3]).sin().exp();
+            let t10 = w[3].atan();
+            f64::mul_add((t9 - 0.5).cos(), x3, t9.abs()) + t10
+        } else if x3 >= -0.5 {
+            let t11 = x3.cos().atan();
+            b5[2].atan() / (1.0 + x3.powi(3) * x3.powi(3)) + t11
+        } else {
+            b5[2].abs()
+        };
+        s8 *= 0.5 * b5[0].mul_add(v12.atan(), b5[3]).cos().sin();
+    }
+    s8 *= w[3].exp().atan().cos();
+    x1.powi(2) + b5[3] + v6 + v7 + s8
+}
+
+#[differentiate]
+fn p186(x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut s0 = (std::f64::consts::PI * x0).tanh().exp();
+    let mut k2 = 0;
+    loop {
+        let t3 = x1.exp_m1() / (1.5 + x2.powi(3).tanh());
+        s0 += f64::tanh((x1 / 4.0).exp());
+        let t3 = t3 - t3.cos() * x2 / (1.5 + (1.2 * x2).cos());
+        match k2 {
+            0 => s0 *= x0.cos(),
+            1 | 2 => {
+                s0 /= 2.0 + f64::atan(s0.tanh().exp()).sin();
+                if x1 < -0.5 {
+                    return (x0 * x0 + 0.5).cbrt().tanh();
+                } else {
+                    s0 *= 0.5 * x0.max(0.0).sin();
+                }
+            }
+            _ => s0 += (s0.hypot(x2) / (1.5 + (k2 as f64).sin())).cos(),
+        }
+        s0 = 0.5 * (s0 + t3.tanh());
+        k2 += 1;
+        if k2 == 1 {
+            break;
+        }
+    }
+    (1.0 + x2 / (1.0 + x0 * x0) * (x2 / (1.0 + x0 * x0))).atan2(f64::exp(s0.sin()))
+}
+
+#[differentiate]
+fn p187(x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut v2 = if x2 <= 0.5 {
+        x0.cos().max(1.5 * x1)
+    } else {
+        let t0 = (x1 / 1.5).exp();
+        let t1 = t0.abs().sin().sin();
+        f64::tanh((t0 * x2 * (t0 * x2) + 0.5).sqrt()) + t1
+    };
+    let mut s3 = (1.0 + x0 * x0).ln().sin();
+    for _ in 0..1 {
+        let t5 = x1.tanh() / (2.0 + s3.sin().tanh());
+        let t6 = x2.sin() - x1;
+        v2 *= 0.5 * s3.sin();
+        s3 = 0.5 * (s3 + t5 + t6);
+    }
+    for i7 in 1..5 {
+        if i7 % 2 == 1 {
+            continue;
+        }
+        v2 += (1.1 * (x2 * x0)).sin();
+    }
+    (x0 * v2.sin()).tanh() + s3.cos()
+}
+
+#[differentiate]
+fn p188(x0: f64, x1: f64) -> f64 {
+    let v2 = if x0 < -0.5 {
+        let t0 = x1 - x1 / (1.5 + x1.sin());
+        let t1 = 0.7 + x1;
+        t0 + t1
+    } else {
+        x1.powi(2).max(x0)
+    };
+    let mut v5 = {
+        let t3 = x1.abs().powi(3);
+        let t4 = 2.0 * v2.sin() * x0.atan();
+        t3 + t4
+    };
+    if x1 < 0.0 {
+        return x0.atan() - (1.0 + x0 * x0).ln();
+    }
+    let mut v9 = if x0 >= 0.5 || x1 > -0.5 {
+        let t6 = x1.min(0.5);
+        let t7 = (f64::powi(x1, 2) + 1.0).sqrt().tanh().exp();
+        (x0.tanh() * x0.tanh() + 0.5).sqrt() + t6 + t7
+    } else {
+        let t8 = x1;
+        x0 + t8
+    };
+    v9 *= 0.5 * f64::sin(v5).exp().sin();
+    v5 += v5.cos() * x0.exp();
+    x1 + v5.atan() + f64::cos(v9)
+}
+
+#[differentiate]
+fn p189(x0: f64, a: &[f64; 4], x1: f64, x2: f64, n: usize) -> f64 {
+    let mut s0: f64 = 0.0;
+    if x2 < -0.5 {
+        let v2 = if x1 > 0.5 {
+            let t1 = (s0 - 0.25).mul_add((2.0 * x0).cos(), s0);
+            f64::cos(1.2 * a[0].mul_add(t1, a[0]))
+        } else {
+            s0.powi(2)
+        };
+        s0 += s0;
+        s0 = 0.5 * (s0 + v2);
+    } else {
+        s0 += ((x0 + 1.2) * (x0 + 1.2) + 1.0).sqrt();
+    }
+    let v3 = x0 / 2.0;
+    let v4 = v3;
+    let mut s5 = x1;
+    let mut k7 = 0;
+    while k7 < 5 && s5 < 2.0 {
+        let v10 = {
+            let t8 = x1.hypot(k7 as f64) / 4.0;
+            let t9 = f64::cos(s0.min(t8)).cosh();
+            a[k7 % 4] + t9
+        };
+        s5 += (v10.tanh().atan() + 0.7).tanh();
+        k7 += 1;
+    }
+    a[0] * x1.tanh() + v4 + s5.atan() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p190(x0: f64, x1: f64, a: &[f64; 4]) -> f64 {
+    let v0 = {
+        x0
+    };
+    let v1 = if x1 < 0.3 {
+        v0.atan().tanh()
+    } else if a[0] > 0.5 {
+        v0.exp() - v0 * a[0]
+    } else {
+        f64::sin(v0) / (1.5 + (-x1).cos())
+    };
+    v1 * a[0]
+}
+
+#[differentiate]
+fn p191(x0: f64, a: [f64; 4], x1: f64, x2: f64) -> f64 {
+    let v0 = (a[2] * a[2] + 0.5).sqrt() * a[2];
+    let mut s1 = v0.cos().atan() * f64::sin(1.1 * v0);
+    for i2 in 0..a.len() {
+        s1 += (x0 + x0).abs();
+        s1 = s1 * x1.sin() + f64::abs(i2 as f64).tanh().powi(2);
+    }
+    (s1 + s1).tanh() - (-x1) + x2.sin()
+}
+
+#[differentiate]
+fn p192(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut v0 = ((-x0).powi(2) + 1.0).sqrt();
+    for _ in 0..2 {
+        let t2 = (v0.cos() * v0.sin()).sin();
+        v0 = v0 * x2.abs().tanh() + ((f64::atan(v0) * f64::atan(v0) + 0.5).cbrt() * (x1 - t2)).sin();
+        v0 -= f64::atan(v0).exp_m1().sin();
+    }
+    x3.abs().powi(3) + v0.cos()
+}
+
+#[differentiate]
+fn p193(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut v0 = x3.abs();
+    if x3 > -0.5 {
+        v0 += (3.0 * (x2 + x0)).atan();
+    } else {
+        v0 += (x1 * x0).atan();
+    }
+    let v0 = v0 + 1.5 * x0.abs();
+    let mut s1 = v0.tanh() * v0.sin() - 0.5;
+    if x1 < 0.0 {
+        if x0 <= -0.5 {
+            s1 *= x1.powi(2).tanh();
+        } else {
+            return s1.tanh().powi(2).cos();
+        }
+        s1 += f64::sqrt(s1.powi(2) + 1.0);
+    } else {
+        let t2 = s1.tanh().powi(3).atan();
+        s1 += x1;
+        s1 = 0.5 * (s1 + t2);
+    }
+    s1 = s1 * f64::cos((x2 - s1).cos()) + s1.abs().cos().sin();
+    let v6 = if x1 <= 0.0 {
+        let t3 = x2.min(0.5);
+        x1 + t3
+    } else {
+        let t4 = x1.sin() + 1.1;
+        let t5 = (2.0 * s1.sin()).cos().exp();
+        f64::atan(x1 * x0 + (t5 - t4))
+    };
+    f64::tanh(v6).exp()
+}
+
+#[differentiate]
+fn p194(w: &[f64], x0: f64) -> f64 {
+    let mut s0: f64 = 0.0;
+    for i1 in (0..3).step_by(2) {
+        if i1 == 1 {
+            s0 -= (-x0).cos();
+        }
+        let t2: f64 = (1.0 + (i1 as f64).powi(3) * (i1 as f64).powi(3)).ln();
+        s0 -= (s0 / (2.0 + (std::f64::consts::PI * t2).cos())).sin();
+    }
+    s0 -= s0.abs().hypot((s0.tanh().powi(2) + 1.0).sqrt()).atan();
+    (x0 / (1.5 + w[0].sin())).sin() + s0.tanh()
+}
+
+#[differentiate]
+fn p195(x0: f64, x1: f64, mut x2: f64, a: [f64; 4]) -> f64 {
+    let v0 = (1.5 + f64::cos(x2)).sqrt();
+    let v1 = f64::tanh(1.5 + x2).atan();
+    let v2 = v0.tanh();
+    if x1 >= 0.0 {
+        return a[2].atan().tanh();
+    }
+    x2 *= 0.5 * v2.sin();
+    let v3 = (2.0 + x0.hypot(x1).sin()).recip().hypot(x2 / (1.0 + x0 * x0) + x0 * a[2]);
+    (v1.tanh().powi(2) + 1.0).sqrt() + v3
+}
+
+#[differentiate]
+fn p196(a: [f64; 4], x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    if a[1] <= 0.0 {
+        s0 *= (s0 * x0).tanh();
+    } else if a[0] >= 0.0 {
+        s0 *= f64::cos(x1.abs());
+    }
+    let mut s1: f64 = 1.0;
+    for i2 in 1..5 {
+        s1 += f64::atan(a[i2 % 4]) / 4.0;
+    }
+    (s1 + x3) / (1.0 + (x0.powi(2) + 1.0).sqrt() * (x0.powi(2) + 1.0).sqrt()) + s0 + x2.sin()
+}
+
+#[differentiate]
+fn p197(x0: f64, w: &[f64; 4], n: usize, x1: f64, x2: f64) -> f64 {
+    let v1 = {
+        let t0 = (x0 - x0).max(w[1] / 2.0);
+        x2 + t0
+    };
+    let mut v2 = x1.powi(2).abs().cos().powi(2);
+    let mut s3: f64 = 0.0;
+    for i4 in 0..n {
+        for _ in (0..3).step_by(2) {
+            let t6 = w[i4].sin();
+            v2 -= (2.0 + w[i4 + 1].sin()).recip().sin();
+            s3 = s3 * 0.25 + x2;
+            v2 = 0.5 * (v2 + t6);
+        }
+        if w[i4] >= 0.5 && x1 >= 0.0 {
+            s3 *= v2.abs().sin().tanh();
+        } else {
+            let v8 = {
+                let t7 = w[i4] / (1.0 + s3 * s3) + 1.1;
+                f64::powi((w[i4 % 4].powi(2) + 1.0).sqrt().sin(), 2) + t7
+            };
+            v2 += w[i4 + 1];
+            s3 = 0.5 * (s3 + v8.atan());
+        }
+        match i4 {
+            0 => {
+                for j9 in 0..n {
+                    v2 -= (2.0 + v1.min(j9 as f64).tanh().sin()).ln();
+                }
+                let t10 = f64::sqrt(2.0 + w[3 - i4].cos()) / (1.0 + (i4 as f64).tanh() * (i4 as f64).tanh());
+                s3 = 0.5 * (s3 + t10);
+            }
+            1 | 2 => v2 += (1.0 + x0 * x0).ln(),
+            _ => s3 += (f64::sin(s3).atan() - 3.0).tanh(),
+        }
+        v2 = v2 * f64::sin(s3.max(0.5)).tanh() + ((v2 + 0.3).atan() * (w[1] + 1.1)).sin();
+    }
+    w[2].hypot(v2).cos().powi(3) + s3.atan()
+}
+
+#[differentiate]
+fn p198(x0: f64, x1: f64, a: [f64; 4]) -> f64 {
+    let mut x0 = x0 * (-a[3] / (1.0 + x0 / (1.5 + f64::tanh(x1)) * (x0 / (1.5 + f64::tanh(x1)))));
+    let mut v0 = x1.tanh();
+    let mut b1 = [0.5_f64; 4];
+    b1[2] = ((1.5 + x0.sin()).sqrt() / (2.0 + v0.tanh())).cos();
+    b1[1] += (2.0 + a[0].powi(3).sin()).ln();
+    x0 -= 1.1 - v0 + v0;
+    let s2: f64 = 1.0;
+    if x1.hypot(a[2]) < 0.3 {
+        let t3 = a[1];
+        let t4 = f64::cos(b1[1]).exp() / (2.0 + x0.tanh().tanh().tanh());
+        return b1[2].cos() + t3 + t4;
+    } else {
+        v0 /= 2.0 + f64::sin((x1 * v0).tanh());
+    }
+    let v5 = (-(s2 + v0)).hypot(f64::sin(v0) + (x1 * x1 + 0.5).cbrt());
+    (b1[0].powi(2) + 1.0).sqrt() * (x0 * x0).ln_1p() + v5
+}
+
+#[differentiate]
+fn p199(x0: f64, x1: f64, a: [f64; 4]) -> f64 {
+    let v0 = a[1];
+    let v1 = x1;
+    let mut s2 = (x0.powi(2) + 1.0).sqrt().hypot(a[1] + v0);
+    if x0 > -0.5 {
+        s2 += (f64::min(a[0], 0.5) - s2 * x1).sin();
+        s2 /= 2.0 + s2.cos().sin();
+    } else {
+        let t3: f64 = ((a[3] - v1) * (a[3] - v1)).ln_1p();
+        s2 += (t3 - a[2] - 0.8 * s2).sin();
+    }
+    let mut b4 = [0.0_f64; 4];
+    b4[0] = x0 + x1 / 3.0;
+    b4[1] += (s2.sin().exp() + (v1 * v1).ln_1p()).sin();
+    b4[3] = a[3];
+    let mut s5: f64 = 0.0;
+    for e6 in a.iter() {
+        b4[2] = *e6;
+        s5 = s5 * x0.tanh() + (x0 + 3.0).cos();
+    }
+    (2.0 + (s5 / (1.5 + x1.sin())).sin().sin()).sqrt() + b4[0]
+}
+
+#[differentiate]
+fn p200(w: [f64; 4]) -> f64 {
+    let v0 = if w[2] > -0.5 {
+        w[2]
+    } else {
+        w[3].exp() + 2.5
+    };
+    let v1 = w[1];
+    let v5 = if w[1] < 0.0 {
+        let t2 = v0 * (v0 * w[2]).cos();
+        (0.3 * t2 - w[3].exp()).atan()
+    } else {
+        let t3 = v1 - v0.hypot(v0);
+        let t4 = t3.cos().tanh().abs();
+        (f64::powi(t4.cos(), 2) + 1.0).sqrt()
+    };
+    let v6 = f64::exp(w[1]).max(v5 / (1.0 + v1 * v1));
+    let v10 = if w[3] > -0.5 {
+        let t7 = v5;
+        let t8 = t7;
+        w[1] + t8
+    } else {
+        let t9 = (2.0 + w[2].sin()).sqrt() * (0.1 * v0).sin();
+        w[1].powi(2) - 0.7 + t9
+    };
+    let v11 = f64::tanh(v0 - v1).atan().exp();
+    f64::powi((2.0 + w[2].sin()).ln(), 3) + v6 + v10.tanh() + v11
+}
+
+#[differentiate]
+fn p201(a: &[f64; 4], x0: f64) -> f64 {
+    let mut s0 = a[1] - a[0];
+    for e1 in a.iter() {
+        s0 *= x0.exp().atan().cos();
+        s0 += *e1;
+    }
+    let mut s2 = -x0 - x0 / (1.5 + f64::tanh(a[1]));
+    for e3 in a.iter().copied() {
+        if x0 <= 0.0 {
+            let v7 = if x0 > 0.0 {
+                let t4 = 0.1 * a[1] * e3;
+                (s0 / (1.0 + a[3].exp() * a[3].exp())).tanh() + t4
+            } else {
+                let t5 = (s0.cos().powi(2) + 1.0).sqrt().cos();
+                let t6 = s2.tanh().cos() * x0;
+                (x0 * x0 + 1.0).sqrt() + t5 + t6
+            };
+            s2 += f64::tanh(a[2].powi(2) + 1.2);
+            s2 = 0.5 * (s2 + v7.atan());
+        } else if x0 >= -0.5 {
+            s2 += x0.sin().cosh();
+        } else {
+            s2 += (s2 + x0).atan().exp().tanh();
+        }
+        s2 /= 2.0 + f64::cos(e3 * a[1]).sin();
+        for j8 in (0..2).rev() {
+            s2 -= a[j8 + 1];
+            match j8 {
+                0..=1 => s2 /= 2.0 + a[0].cos().sin(),
+                _ => s2 -= f64::sqrt(s2.tanh() * s2.tanh() + 0.5).max((2.0 + s0.atan().sin()).recip()),
+            }
+            s2 = s2 * x0.hypot(x0).tanh() + s2.cos();
+        }
+    }
+    let v9 = f64::sin((1.1 * a[3] / 4.0).sin());
+    if x0 < -0.5 {
+        s0 = s0 * a[2].exp().tanh().cos() + (-(s2.tanh() * a[3]));
+    } else if x0 < 1.1 {
+        let t10 = x0;
+        s0 *= 0.5 * s0.atan().atan().sin();
+        s0 = 0.5 * (s0 + t10);
+    } else {
+        s0 += v9;
+        let t11 = core::f64::consts::E * (x0 * x0 + 1.0).sqrt();
+        s0 = 0.5 * (s0 + t11.cos());
+    }
+    (s2.tanh().tanh() * s2.tanh().tanh() + 0.5).sqrt() + s0.tanh()
+}
+
+#[differentiate]
+fn p202(w: &[f64; 4], x0: f64, x1: f64) -> f64 {
+    let v1 = if x1 > -0.5 {
+        (std::f64::consts::PI * (w[3] - w[0])).cos()
+    } else if x0 <= -0.5 || w[3] > -0.5 {
+        f64::tanh(w[1].exp().tanh())
+    } else {
+        let t0 = (x1 * x1 + 0.5).cbrt().powi(3);
+        w[3].min(0.5) * (0.1 * w[0]) + t0
+    };
+    let mut v2: f64 = (1.2 * (w[2] * w[2] + 1.0).sqrt()).tanh().powi(3);
+    v2 /= 2.0 + (x1 / (1.0 + v1 * v1)).sin().sin();
+    let mut s3 = f64::cos(x0 - x1).exp();
+    let mut k5 = 0;
+    loop {
+        if k5 >= 2 {
+            break;
+        }
+        let t6 = (1.5 + (x1 + v2).sin().sin()).sqrt();
+        if w[k5] <= 0.0 {
+            s3 += (x1 - s3 - f64::cos(x1)).sin();
+        } else {
+            s3 = s3 * f64::cos(x1) + t6;
+        }
+        let t7 = v2 - x0 * w[3 - k5];
+        if k5 % 2 == 1 {
+            return w[k5];
+        }
+        v2 = 0.5 * (v2 + t7.cos());
+        k5 += 1;
+    }
+    (x1 / (1.0 + x0 * x0)).cos() + v2.tanh() + s3.atan()
+}
+
+#[differentiate]
+fn p203(x0: f64, x1: f64, x2: f64, w: [f64; 4]) -> f64 {
+    let mut v0 = x0.tanh();
+    v0 /= 1.0 + (x1.powi(2) + 1.0).sqrt() * (x1.powi(2) + 1.0).sqrt();
+    let v4 = if w[0] <= -0.5 {
+        let t1 = w[2] - (x2 + 1.2);
+        let t2 = f64::tanh(t1).powi(2);
+        f64::powi(x2, 2).abs() + t2
+    } else {
+        let t3 = (1.0 + core::f64::consts::E * v0 * (core::f64::consts::E * v0)).atan2(x0 + 0.5);
+        t3
+    };
+    let v5 = x1;
+    let v7 = {
+        let t6 = x1.atan() / 1.5;
+        w[1] + t6
+    };
+    let v8 = v0;
+    f64::sin(x0.powi(2)) + v4.sin() + v5 + v7.tanh() + v8
+}
+
+#[differentiate]
+fn p204(x0: f64, w: &[f64]) -> f64 {
+    let mut s0: f64 = 0.0;
+    for i1 in 1..5 {
+        s0 -= x0 * f64::hypot(s0, i1 as f64).tanh();
+    }
+    let v2 = {
+        w[2]
+    };
+    let mut s3 = (2.0 + x0.sin()).ln();
+    for i4 in (0..2).rev() {
+        s3 -= x0.atan() / (1.0 + v2.exp() * v2.exp());
+        s3 -= (2.5 - (1.1 + s3)).cos();
+        if i4 % 2 == 0 {
+            break;
+        }
+    }
+    w[3] * w[2] + s0.tanh() + s3.atan()
+}
+
+#[differentiate]
+fn p205(w: &[f64; 4]) -> f64 {
+    let v0 = w[0].sin().exp();
+    let v1 = f64::max(w[3], w[2]);
+    let v2 = v1.min(v0) - v1;
+    let mut b3 = [0.5_f64; 4];
+    b3[2] -= (2.0 + v2.tanh().sin()).ln().exp().atan();
+    b3[2] *= w[2].tanh().sin().tanh();
+    b3[3] += (f64::powi(v1.powi(3), 2) + 1.0).sqrt().sin();
+    let v5 = {
+        let t4 = v1 * w[0] / 3.0;
+        (w[0].powi(2) * w[0].powi(2)).ln_1p() + t4
+    };
+    let v6 = w[1].exp().tanh().cos();
+    let mut b7 = [0.5_f64; 4];
+    b7[0] -= -v6.hypot(w[2]);
+    b7[0] = (1.0 + v5.atan().cos() * v5.atan().cos()).recip();
+    b7[0] * v5.atan() * b3[3]
+}
+
+#[differentiate]
+fn p206(w: [f64; 4], x0: f64) -> f64 {
+    let mut v1 = if w[1] <= 0.0 {
+        let t0 = (1.5 + w[1].sin()).atan2(x0).sin();
+        (w[2] * w[1]).min(w[3].cos()) + t0
+    } else {
+        (x0 * x0 * (x0 * x0) + 1.0).sqrt()
+    };
+    v1 += (x0 / 4.0).clamp(-1.0, 1.0);
+    let v1 = v1.cos() * x0.max(v1).sin().atan();
+    let mut s2 = x0 * v1.atan();
+    let mut k4 = 0;
+    loop {
+        s2 *= 0.5 * (w[k4 + 1] * x0).sin();
+        let t5 = s2;
+        let t6 = f64::tanh(t5 / 3.0).cos();
+        s2 = 0.5 * (s2 + t6);
+        k4 += 1;
+        if k4 == 1 {
+            break;
+        }
+    }
+    f64::powi(x0 * s2.tanh(), 2)
+}
+
+#[differentiate]
+fn p207(x0: f64, a: &[f64; 4]) -> f64 {
+    let mut v1 = {
+        let t0 = f64::tanh(x0).exp();
+        t0 - x0
+    };
+    let mut k3 = 0;
+    loop {
+        v1 -= a[1].abs().sin();
+        k3 += 1;
+        if k3 == 5 {
+            break;
+        }
+    }
+    v1.cos().exp() - a[1] / 1.5
+}
+
+#[differentiate]
+fn p208(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let v0 = x0.max(x0);
+    let mut s1: f64 = 1.0;
+    if x0 < 0.5 || x2 <= -0.5 {
+        s1 /= 2.0 + x0.sin().sin();
+    } else {
+        s1 += s1.powi(2);
+    }
+    let mut s2: f64 = 0.0;
+    if x1 > -0.5 {
+        s1 += x3.tanh() * x2;
+    } else if x3 >= 0.5 {
+        let t3 = 0.1 * s2.max(0.5);
+        s2 -= (x2 + x0).cos().exp();
+        s2 = 0.5 * (s2 + t3);
+    }
+    let v4 = x2.sin() / (2.0 + (x0 * x0).sin());
+    x1 + v0 + s1 + s2.cos() + v4
+}
+
+#[differentiate]
+fn p209(a: &[f64; 4], x0: f64) -> f64 {
+    let mut s0 = x0;
+    let mut k2 = 0;
+    loop {
+        s0 /= 2.0 + a[k2 % 4].exp().tanh().sin();
+        for j3 in 0..=k2 {
+            s0 = s0 * 0.7 + (1.5 + f64::sin(f64::sin(s0))).atan2(s0).cos().exp();
+            let v6 = {
+                let t4 = x0;
+                let t5 = a[(k2 + j3) % 4].powi(3);
+                t4.tanh().exp() + t5
+            };
+            s0 = 0.5 * (s0 + v6.tanh());
+        }
+        let v7 = match k2 % 3 {
+            0 => x0.min(1.5 + x0),
+            1 => s0.cos(),
+            _ => 1.5 * a[k2 % 4] / 2.0,
+        };
+        s0 = 0.5 * (s0 + v7);
+        k2 += 1;
+        if k2 == 5 {
+            break;
+        }
+    }
+    let mut v8 = a[3].exp();
+    let v9 = x0.min(0.0).powi(3);
+    v8 -= f64::cos(s0.cos()).max(a[0].cos());
+    -v8.tanh().exp() + v9
+}
+
+#[differentiate]
+fn p210(w: &[f64; 4], x0: f64, x1: f64) -> f64 {
+    let s0 = (x0.cos() * x0.cos() + 1.0).powf(x0.atan());
+    if x1 < 0.5 {
+        return s0.atan() + (x1.powi(2) + 1.0).sqrt();
+    }
+    let v1 = s0.min(x0).exp();
+    let mut v2 = s0.sin();
+    let v3 = v1;
+    v2 /= 2.0 + w[2].abs().cos().sin();
+    let v4 = w[0];
+    let v5 = v4;
+    w[1] + 0.5 + w[0].tanh() + v2 + v3 + v5
+}
+
+#[differentiate]
+fn p211(x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut s0 = x0.sin() + (-x0);
+    for i1 in 0..3 {
+        if x0 <= -0.5 {
+            s0 += (f64::hypot(x0, x1) + 0.25 * x2).tanh();
+        } else {
+            s0 -= x0;
+        }
+        if i1 % 2 == 1 {
+            continue;
+        }
+    }
+    let mut s2 = x1 / (2.0 + f64::sin(x2)) / (1.0 + s0.atan() * x1 * (s0.atan() * x1));
+    if x2 > -0.5 {
+        let t3: f64 = (x0 * x0 + 1.0).powf(x1.cos()).atan().powi(3);
+        s2 = s2 * (t3 * x0).tanh().sin() + x0.exp() * x0.abs();
+    } else {
+        s2 *= f64::tanh((0.1 * x1).tanh());
+    }
+    let v4 = x0.hypot(x2);
+    x1.sin() + s2.tanh() + v4
+}
+
+#[differentiate]
+fn p212(x0: f64, mut x1: f64, w: &[f64; 4], x2: f64) -> f64 {
+    let mut v0 = x1 / (1.0 + x1 * x1);
+    let mut s1: f64 = 1.0;
+    for (e2, e3) in w.iter().zip(w.iter()) {
+        s1 *= 0.5 * f64::sin(v0.max(x0));
+        s1 += *e2;
+        x1 += *e3;
+    }
+    for _ in 0..5 {
+        v0 *= (2.0 + s1.atan().sin()).ln().tanh();
+    }
+    s1.cos().sin().cos() + x1.cos() + v0.cos() + x1.sin() + x2.sin()
+}
+
+#[differentiate]
+fn p213(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v0: f64 = (x0 / 3.0).cos() + x2 / (1.0 + (x1 - 0.3) * (x1 - 0.3));
+    let v1 = x0;
+    let v2 = -v1 * f64::sqrt(v0 * v0 + 1.0) - 0.1;
+    let mut s3: f64 = 1.0;
+    if x0 < 0.0 {
+        s3 = s3 * 0.7 + ((v2.tanh().powi(2) + 1.0).sqrt() - x0);
+    }
+    x0.tanh().min(s3 + 0.1)
+}
+
+#[differentiate]
+fn p214(n: usize, x0: f64, x1: f64) -> f64 {
+    let mut s0 = x0;
+    for _ in (0..4).rev() {
+        s0 += (x1 - s0).sin();
+    }
+    -x0.tanh() + s0.tanh() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p215(a: &[f64; 4], mut x0: f64) -> f64 {
+    let v2 = {
+        let t0 = x0;
+        let t1 = t0 / (2.0 + a[3].max(0.0).tanh());
+        (x0 * x0).max(-a[1]) + t1
+    };
+    x0 *= (x0 - 0.1).tanh().tanh();
+    a[2].powi(2).min(0.0) + x0 + v2.sin()
+}
+
+#[differentiate]
+fn p216(n: usize, x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    let mut k2 = 0;
+    loop {
+        if x0 <= 0.0 {
+            s0 += (k2 as f64 + x1).max(0.5).cos();
+        }
+        s0 += (1.0 + x2 * x2).ln();
+        if x2 >= -0.5 && x1 > 0.0 {
+            s0 -= x2;
+        } else {
+            for _ in 0..k2 {
+                s0 -= ((x0 + x0) * f64::ln(1.0 + x0 * x0)).atan();
+            }
+            s0 = s0 * x1.tanh() + x0 * s0.atan();
+        }
+        k2 += 1;
+        if k2 == 3 {
+            break;
+        }
+    }
+    s0.hypot(x0).atan() - x0 + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p217(x0: f64, a: &[f64; 4]) -> f64 {
+    let mut s0: f64 = 0.0;
+    if a[2].sin() > 1.5 {
+        s0 *= x0.cos().tanh();
+    } else {
+        s0 -= -s0 * (x0 + s0);
+    }
+    let s0 = s0 - (s0 / (1.0 + x0 * x0) + x0 * x0);
+    let mut s1 = s0;
+    for i2 in 0..=1 {
+        if i2 >= 1 {
+            continue;
+        }
+        let v3 = {
+            x0 / (1.0 + s0 * s0) - f64::ln(2.0 + (i2 as f64).sin())
+        };
+        s1 += (a[2] * a[2] + 2.0).sqrt().hypot(x0.powi(3)).cos();
+        s1 = 0.5 * (s1 + v3);
+    }
+    (s1 - x0).min(0.5)
+}
+
+#[differentiate]
+fn p218(a: [f64; 4]) -> f64 {
+    let mut v0: f64 = (a[3] + a[3]).tanh();
+    v0 -= v0;
+    let v1: f64 = v0 - (2.0 - a[1]);
+    a[1].abs() + a[2].tanh() + v1
+}
+
+#[differentiate]
+fn p219(x0: f64, x1: f64, a: &[f64], mut x2: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for (i2, e1) in a.iter().enumerate() {
+        let v3 = match i2 % 3 {
+            0 => (1.0 + x2.min(*e1) * x2.min(*e1)).ln(),
+            1 => x1.cos().min(1.5 * x2),
+            _ => x0.tanh().abs(),
+        };
+        match i2 {
+            0..=1 => {
+                s0 -= (v3 / 1.5).tanh().exp();
+                let t4 = a[0];
+                s0 = 0.5 * (s0 + t4);
+            }
+            _ => {
+                let t5 = -*e1 - x2;
+                s0 /= 2.0 + v3.cos().sin();
+                s0 = 0.5 * (s0 + t5);
+            }
+        }
+        let t6 = x1 * a[i2 % 4] * x2;
+        s0 = 0.5 * (s0 + t6);
+    }
+    x2 = 0.5 * x0;
+    x2 -= x0;
+    x0 + x2 + s0.tanh()
+}
+
+#[differentiate]
+fn p220(x0: f64, w: &[f64; 4]) -> f64 {
+    let v0: f64 = (2.0 + x0.exp().cos()).sqrt();
+    let v1: f64 = -w[0];
+    x0.atan().min(x0.atan()) + v0 + v1
+}
+
+#[differentiate]
+fn p221(x0: f64, x1: f64, a: &[f64], x2: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    if x0 < 1.1 {
+        s0 += f64::sin(s0);
+    }
+    for _ in 0..=4 {
+        s0 -= (x1 / (2.0 + x1.tanh())).tanh();
+        s0 -= ((s0 / (1.5 + x2.cos())).cos() - 2.5).tanh();
+    }
+    let mut v2 = (1.0 + (a[3] * a[3] + 1.0).sqrt() * (a[3] * a[3] + 1.0).sqrt()).ln();
+    let mut s3 = f64::atan(core::f64::consts::E * s0);
+    if x2 > 0.5 || a[2] <= 0.0 {
+        let t4: f64 = x0;
+        v2 *= a[2].cos().tanh();
+        s3 = 0.5 * (s3 + t4);
+    } else if x0 > 0.5 {
+        s3 += (1.5 + (x2 * s0.tanh()).cos()).sqrt();
+        let v8 = if a[3] > 0.5 {
+            let t5 = (s3 + 0.5) / (1.5 + (1.0 + a[0] * a[0]).atan2(v2).sin());
+            let t6 = std::f64::consts::PI * (0.3 * x2);
+            (0.5 - x1).max(0.5) + t5.tanh() + f64::cos(t6)
+        } else if a[0] >= -0.5 {
+            let t7 = s3.tanh().sin() + (-s3);
+            x0 + t7.sin()
+        } else {
+            v2.tanh()
+        };
+        v2 = 0.5 * (v2 + v8.cos());
+    } else {
+        v2 += ((s0 / (2.0 + a[2].sin())).tanh() + (a[2] - v2)).sin();
+    }
+    s0 + v2.atan() + s3.tanh()
+}
+
+#[differentiate]
+fn p222(a: &[f64; 4], x0: f64, x1: f64) -> f64 {
+    let mut v0 = x0;
+    v0 -= (0.8 * (x1 + 0.3)).sin();
+    v0 /= 2.0 + f64::sin(-a[3]).sin();
+    let mut s1: f64 = 1.0;
+    for _ in (0..1).rev() {
+        s1 /= 1.0 + x1.cos() * x1.cos();
+    }
+    v0.abs() + (2.0 + a[2].sin()).ln() + s1
+}
+
+#[differentiate]
+fn p223(x0: f64, a: &[f64; 4]) -> f64 {
+    let v0 = a[1].sin();
+    let v3 = if x0 > 0.5 && a[3] > -0.5 {
+        let t1 = f64::atan((x0 * x0 + 0.5).cbrt());
+        let t2 = 0.8 * (t1 / (2.0 + v0.tanh()));
+        f64::sin(x0).cos() + t2.atan()
+    } else {
+        1.1 * x0.tanh()
+    };
+    v0 + (v3 + x0)
+}
+
+#[differentiate]
+fn p224(w: &[f64; 4], n: usize, x0: f64) -> f64 {
+    let v0 = w[1] + x0;
+    let mut s1 = v0.sin();
+    for (e2, e3) in w.iter().zip(w.iter()) {
+        s1 += ((w[0] - x0) / (1.5 + f64::tanh((*e3).hypot(*e3)))).cos();
+        s1 += *e2;
+    }
+    let v4 = w[1];
+    let v5 = (0.7 * s1.cos()).max(x0) / (1.0 + w[1].clamp(0.0, 2.0) * w[1].clamp(0.0, 2.0));
+    (2.0 + (2.5 * w[3]).tanh().sin()).ln() + v4 + v5 + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p225(x0: f64, mut x1: f64, x2: f64) -> f64 {
+    x1 += x2.exp() - 0.7;
+    let mut s0: f64 = 0.0;
+    if x0 <= -0.5 || x2 < -0.5 {
+        let t1 = x0.exp().cos().atan();
+        return x0 + t1;
+    } else if x2 <= 0.5 {
+        s0 /= 1.0 + x2.abs() * x2.abs();
+    } else {
+        s0 += x0;
+    }
+    s0 /= 1.0 + (2.0 + x1.atan().sin()).ln() * (2.0 + x1.atan().sin()).ln();
+    let v3 = if x0 <= 0.0 {
+        x0.min(0.5).hypot(x0.abs())
+    } else {
+        let t2 = ((s0 - x0) * (s0 - x0) + 0.5).cbrt();
+        x0.exp() / 1.5 + t2
+    };
+    s0 /= 1.0 + x2 * x2;
+    let v4 = (v3 / (1.0 + x2 * x2)).min(s0.hypot(v3));
+    let mut s5 = (v4 - v3).cos();
+    if x0 * s5 < 0.8 {
+        let t6 = (2.0 + x2.sin()).ln().exp();
+        return core::f64::consts::E * x2.abs() + t6;
+    } else if x2 <= 0.5 {
+        s5 -= x1.atan();
+    } else {
+        s5 += x2;
+    }
+    x2 + s5 + x1.sin()
+}
+
+#[differentiate]
+fn p226(x0: f64, w: &[f64; 4], n: usize) -> f64 {
+    let v0 = w[0].tanh() * (x0 * x0 + 1.0).powf(x0.sin());
+    let mut s1: f64 = 0.0;
+    let mut k3 = 0;
+    while k3 < 1 && s1 < 2.0 {
+        s1 -= x0.tanh().max(x0 / (1.5 + v0.tanh()));
+        k3 += 1;
+    }
+    f64::sin(s1).exp() + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p227(a: &[f64; 4], x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut v1 = if a[1] <= -0.5 {
+        let t0 = x1.exp();
+        (core::f64::consts::E * (t0 * x2)).atan()
+    } else {
+        (x0 * x0).ln_1p().tanh()
+    };
+    v1 -= (-a[1]).abs();
+    let s2: f64 = 1.0;
+    for _ in 0..3 {
+        v1 += (1.1 * (v1 / (1.5 + f64::sin(a[3]))).atan()).atan();
+    }
+    a[1] / 1.5 - 1.5 + v1.atan() + s2.sin()
+}
+
+#[differentiate]
+fn p228(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut s0 = x1;
+    if x3 <= -0.5 && x0 >= 0.5 {
+        let v2 = if x2 <= 0.0 {
+            let t1 = (x3.atan().powi(2) + 1.0).sqrt();
+            s0.abs() / 1.5 + t1
+        } else {
+            (-s0).powi(3)
+        };
+        s0 -= (2.0 + x2.sin()).ln().min(s0.atan());
+        s0 = 0.5 * (s0 + v2.cos());
+    }
+    s0 /= 1.0 + s0.atan().sin() * s0.atan().sin();
+    let v3 = f64::powi(x0, 3);
+    let mut b4 = [0.0_f64; 4];
+    b4[3] += (0.25 * f64::powi(x0, 2)).sin();
+    b4[1] += (-x2).atan();
+    let v7 = if x2 > -0.5 {
+        let t5 = x0.tanh();
+        let t6 = f64::tanh(s0.cos().powi(2));
+        b4[1] + t5 + t6
+    } else {
+        2.0 * b4[3].cos()
+    };
+    let v8 = std::f64::consts::PI * x2;
+    let v3 = v3 * (x0 * x3.powi(3));
+    (-x1).max(-v3) + v7.tanh() + v8
+}
+
+#[differentiate]
+fn p229(x0: f64, n: usize, x1: f64) -> f64 {
+    let mut s0: f64 = 0.0;
+    for i1 in 0..3 {
+        if x1 > -0.5 {
+            s0 -= x0;
+        } else if x0 > -0.5 {
+            for j2 in 0..i1 {
+                match j2 % 3 {
+                    0 => s0 += (x1 * x1).mul_add(x0 - x1, x1.min(x0)).cos(),
+                    1 => {
+                        s0 /= 2.0 + x0.atan().cos().sin();
+                        s0 += (1.5 + (-x0).sin()).atan2(s0.tanh().tanh()).tanh();
+                    }
+                    _ => {}
+                }
+                s0 += (-(j2 as f64) + 0.3).tanh();
+            }
+            match i1 % 3 {
+                0 => s0 += (s0 / (1.0 + (i1 as f64 * i1 as f64 + 0.5).cbrt() * (i1 as f64 * i1 as f64 + 0.5).cbrt())).sin(),
+                1 => {
+                    match i1 {
+                        0 => s0 += (s0 - 3.0).tanh().max(x1.clamp(0.0, 2.0)),
+                        1 | 2 => s0 += (x1 - x1).atan(),
+                        _ => {}
+                    }
+                    if i1 % 2 == 0 {
+                        return 0.5 * (x1 * x0);
+                    }
+                }
+                _ => {}
+            }
+        } else {
+            s0 -= (x1 + s0).sin() / (1.5 + x1.cos().sin());
+        }
+        if i1 >= 2 {
+            s0 /= 2.0 + x1.max(s0).atan().tanh().sin();
+        } else {
+            let t3 = x1;
+            let t4 = t3;
+            return x1 + t4;
+        }
+        if x1 > -0.5 {
+            s0 += (-s0).tanh().exp();
+        } else {
+            s0 = s0 * 0.7 + (s0.sin() * s0.sin()).ln_1p();
+        }
+        s0 -= ((0.7 - x1) * x1).atan();
+    }
+    s0 + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p230(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let v0 = (x0 / (1.0 + x3 * x3)).abs();
+    let v1 = x1.min(v0.powi(3).max(0.5));
+    let v0 = v0 - (3.0 * (v1 * v1 + 1.0).sqrt()).sin();
+    (x3 / (1.0 + x1 * x1)).exp() + v0 + x2.sin()
+}
+
+#[differentiate]
+fn p231(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v2 = if x0 <= 0.5 {
+        x0.atan()
+    } else {
+        let t0 = 2.0 * x1 + f64::hypot(x2, x2);
+        let t1 = x0.cos() - x0 * t0;
+        t1.tanh()
+    };
+    let v5 = {
+        let t3 = x1 * (v2 / 4.0);
+        let t4 = (1.0 + x2 * x0 * (x2 * x0)).atan2(v2.powi(3));
+        t4 + t3
+    };
+    let v5 = v5.atan() * (x2 * v2 - 0.1);
+    let mut s6: f64 = 1.0;
+    for _ in 0..4 {
+        s6 += x2;
+        s6 += (x1 * x1).ln_1p().exp().tanh();
+        s6 += x2;
+        s6 += v5.atan().atan();
+    }
+    (0.3 * x2).sin().tanh() + s6.cos()
+}
+
+#[differentiate]
+fn p232(n: usize, x0: f64, x1: f64, mut x2: f64, x3: f64) -> f64 {
+    let v0 = x2;
+    for _ in (0..5).rev() {
+        let mut t2: f64 = f64::atan(x2.tanh()) * v0.atan();
+        t2 /= 2.0 + f64::sin(x3.clamp(-1.0, 1.0).cos());
+        x2 += x1.powi(3).tanh();
+        x2 += x1;
+        x2 = 0.5 * (x2 + t2);
+    }
+    x2 + 0.1 * n as f64 + x0.sin() + x2.sin()
+}
+
+#[differentiate]
+fn p233(x0: f64, a: &[f64; 4]) -> f64 {
+    let v0 = {
+        x0.min(x0) + a[3]
+    };
+    let mut s1: f64 = 1.0;
+    if x0 <= 0.0 || a[3] <= -0.5 {
+        s1 -= x0.max(0.0).abs();
+        let t2 = x0;
+        s1 = 0.5 * (s1 + t2);
+    } else {
+        s1 += ((x0 - v0) / (1.5 + x0.sin().cos())).cos();
+    }
+    f64::sqrt(s1.tanh().powi(2) + 1.0)
+}
+
+#[differentiate]
+fn p234(x0: f64, mut x1: f64, x2: f64) -> f64 {
+    let v0 = (x1.powi(2) + 1.0).sqrt();
+    x1 += (x0.cos().powi(2) + 1.0).sqrt();
+    let mut s1 = x2;
+    let mut k3 = 0;
+    while k3 < 4 {
+        if x0 <= -0.5 {
+            let t4 = x2 * x0 + x2.atan();
+            x1 -= (x1.tanh() * s1.sin()).powi(2);
+            x1 = 0.5 * (x1 + t4);
+        } else if x2 > -0.5 && x0 <= -0.5 {
+            x1 -= x1.sin().exp();
+        } else {
+            for _ in 0..1 {
+                x1 = x1 * (x1 - 0.25).tanh().cos() + x0.tanh();
+            }
+            if x2 <= -0.5 {
+                x1 += v0.abs().cos();
+            } else {
+                x1 += x0;
+            }
+        }
+        s1 += x2;
+        match k3 % 3 {
+            0 => s1 = s1 * 0.9 + f64::cos(s1.hypot(v0).tanh()),
+            1 => x1 += (x2.sin() + x2 * x1.atan()).sin(),
+            _ => x1 -= x2.min(0.5).powi(2),
+        }
+        let t6 = x2 - 3.0 + x1.sin().powi(3);
+        s1 = 0.5 * (s1 + t6);
+        k3 += 1;
+    }
+    0.5 * s1.tanh().powi(2) + f64::tanh(x1) + x1.sin()
+}
+
+#[differentiate]
+fn p235(a: &[f64], x0: f64) -> f64 {
+    let v0 = a[2];
+    let v3 = {
+        let t1 = x0;
+        let t2 = a[0];
+        x0.hypot((1.5 + x0.cos()).sqrt()) + t1 + t2
+    };
+    0.7 * (x0 / (1.0 + x0 * x0)) + v0 + v3.cos()
+}
+
+#[differentiate]
+fn p236(a: &[f64; 4], x0: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for (e1, e2) in a.iter().zip(a.iter()) {
+        s0 += x0.cos();
+        s0 += *e1;
+        s0 += *e2;
+    }
+    let v3 = a[1].exp();
+    let v3 = v3 - f64::min(x0, a[3]) / (1.0 + (a[1] + 3.0) * (a[1] + 3.0));
+    std::f64::consts::PI * a[3] + s0.tanh() + v3
+}
+
+#[differentiate]
+fn p237(x0: f64, x1: f64, x2: f64) -> f64 {
+    let v3 = if x1 >= 0.5 {
+        let t0 = (1.0 + x2 * x2).ln() / (1.0 + x0.sin() * x0.sin());
+        let t1 = x1.sin();
+        t1 / (1.0 + x0 * x0) / (1.0 + t0 * x1 * (t0 * x1))
+    } else if x1 < 0.5 {
+        let t2 = (x1 / (1.0 + x0 * x0)).sin();
+        x1.abs().hypot(t2 + x0)
+    } else {
+        x1.cos()
+    };
+    let mut s4: f64 = 0.0;
+    for _ in 0..=4 {
+        s4 -= x1.abs().powi(3).tanh();
+        let t6 = v3;
+        s4 = 0.5 * (s4 + t6);
+    }
+    x0.max(s4).tanh() + (x0 + x2)
+}
+
+#[differentiate]
+fn p238(a: &[f64; 4]) -> f64 {
+    let mut v0 = a[0] - a[3];
+    v0 = v0 * v0.sin() + v0;
+    let v6 = if a[0] >= -0.5 {
+        let t1 = v0 / 4.0 * a[1].tanh();
+        v0.cos().cos() - (-a[0]) + t1
+    } else if v0 * v0 < 1.1 {
+        let t2 = std::f64::consts::PI * v0.hypot(v0);
+        let t3 = a[3].sinh();
+        v0.cos().atan() / 4.0 + t2.atan() + t3
+    } else {
+        let t4 = (1.2 * a[1]).tanh().cos();
+        let t5 = f64::tanh(t4 - 0.8).powi(3);
+        (a[3] / (1.0 + v0 * v0)).abs() + t5
+    };
+    let v10 = if a[0] >= 0.5 {
+        let t7 = a[3].min(0.0) + (2.0 + v6.atan().sin()).ln();
+        let t8 = f64::sin(t7).powi(2) + 2.5 * v0;
+        t8.sin().tanh()
+    } else {
+        let t9 = (f64::powi(a[2], 2) + 1.0).sqrt() - a[1];
+        a[2].powi(3).atan() + t9
+    };
+    v0 -= -a[1] + a[3] * a[3];
+    let v11 = a[2] + a[2].powi(3).cos();
+    let v12: f64 = core::f64::consts::E * f64::tanh(a[3]);
+    v0 + f64::sin(v10) + v11 + v12
+}
+
+#[differentiate]
+fn p239(x0: f64, n: usize, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut s0 = x3.cos();
+    for _ in 0..1 {
+        s0 += f64::sqrt(x0.atan() * x0.atan() + 2.0).cos();
+        s0 *= 0.5 * x0.clamp(0.0, 2.0).sin();
+    }
+    let mut s2: f64 = 0.0;
+    for i3 in 0..2 {
+        match i3 % 3 {
+            0 => {
+                if x1 >= -0.5 {
+                    s2 += i3 as f64;
+                } else {
+                    s2 -= (s2 * s2).tanh() / (1.5 + f64::sin(x0.powi(2)));
+                    if i3 % 2 == 0 {
+                        let v8 = if x3 - x2 < 1.5 {
+                            let t4 = x3.sin() + 1.5;
+                            let t5 = (x2 / 4.0 * (x2 / 4.0) + 0.5).cbrt();
+                            (f64::cos(s0.sin()) * f64::cos(s0.sin()) + 1.0).sqrt() + t4 + t5
+                        } else {
+                            let t6 = x0.min(i3 as f64 * s2.tanh());
+                            let t7 = t6.exp().sin().cos();
+                            t7
+                        };
+                        s2 = (1.0 + s0 / (1.0 + x0 * x0) * (s0 / (1.0 + x0 * x0))).ln().sin();
+                        s2 = 0.5 * (s2 + v8.atan());
+                    } else {
+                        let t9 = f64::exp(f64::cos(s2)).sin();
+                        s2 += x2.abs().clamp(-0.5, 0.5);
+                        s2 = 0.5 * (s2 + t9);
+                    }
+                }
+                for _ in 0..i3 {
+                    if i3 % 2 == 1 {
+                        return (x2 * x2 + 0.5).cbrt();
+                    }
+                    s2 *= x2.min(x3).cos();
+                }
+            }
+            1 => {
+                s2 += s2.cos().tanh().atan();
+                if x1 < 0.5 {
+                    s2 += s2.sin();
+                } else if (x3 - s2).atan() < 1.1 {
+                    s2 += (i3 as f64).cos() * (s0 + s2).tanh();
+                } else {
+                    s2 += (x0 + i3 as f64).min(f64::atan(x1 - s2));
+                }
+            }
+            _ => {}
+        }
+        let mut t11 = f64::cos(s2.sin());
+        let t12 = t11 / 3.0 * (x2 - 1.2);
+        t11 += t12.max(x1).min(f64::max(x1, 0.0)).atan();
+        s2 = 0.5 * (s2 + t11);
+    }
+    let mut s13: f64 = 0.0;
+    let mut k15 = 0;
+    loop {
+        let v16 = match k15 {
+            0..=1 => f64::atan(s13) + std::f64::consts::PI * x0,
+            _ => x2.clamp(-1.0, 1.0),
+        };
+        let t17 = 1.5 * (0.7 * x3);
+        s13 += x3;
+        s13 = 0.5 * (s13 + v16 + t17.sin());
+        k15 += 1;
+        if k15 == 1 {
+            break;
+        }
+    }
+    s2.atan() * f64::sin(s13) / 4.0 + 0.1 * n as f64
+}
+
+#[differentiate]
+fn p240(x0: f64, x1: f64, w: &[f64; 4], x2: f64, x3: f64) -> f64 {
+    let mut v2 = if x3 < -0.5 {
+        let t0 = (w[0] * x0).abs();
+        ((x1 - t0) * f64::max(x2, t0)).tanh()
+    } else {
+        let t1 = x1.sin();
+        (t1 + t1).exp()
+    };
+    let v5 = if v2 < 0.25 {
+        let t3 = 1.5 * v2.tanh().atan();
+        t3 / 1.5 + 0.7
+    } else {
+        let t4 = w[1].abs() + w[0];
+        (x2 - 0.1) * x3.sin() + t4
+    };
+    let v6 = w[3].tanh();
+    v2 /= 2.0 + (x1 + x1).sin().sin();
+    let mut b7 = [2.0_f64, 0.25, 0.0, 0.0];
+    b7[3] -= f64::sin(v2 / (2.0 + x2.sin())).cos();
+    b7[0] -= ((b7[3] - 2.5) * v6.atan()).sin();
+    (-v5).cos() * (w[1] / (1.0 + v6 * v6)) + b7[1]
+}
+
+#[differentiate]
+fn p241(x0: f64, w: &[f64]) -> f64 {
+    let mut v4 = if w[1] < 0.0 || x0 >= -0.5 {
+        let t0 = w[3];
+        let t1 = (f64::sin(t0.exp()) * f64::sin(t0.exp()) + 1.0).powf(f64::sin(x0 - x0));
+        (t1.powi(2) + 1.0).sqrt().cos().powi(3)
+    } else if x0 <= -0.5 {
+        x0.hypot(x0).cos().exp()
+    } else {
+        let t2 = w[3].exp() - x0;
+        let t3 = (x0 * t2).sin().atan();
+        x0.exp().abs() + t3
+    };
+    v4 = v4 * (w[2] * v4.cos()).tanh() + (v4.max(v4) + v4.sin().sin()).tanh();
+    for i5 in 1..2 {
+        let t6 = x0.sin().atan();
+        v4 -= -(i5 as f64);
+        v4 = 0.5 * (v4 + t6);
+    }
+    (1.5 + v4.cos().sin().sin()).atan2(w[3] - v4)
+}
+
+#[differentiate]
+fn p242(a: &[f64; 4], x0: f64) -> f64 {
+    let mut s0 = x0 - x0 - a[1] * x0;
+    for _ in 0..a.len() {
+        s0 = s0 * 0.9 + x0.atan();
+    }
+    0.8 * x0.cos() + s0.cos()
+}
+
+#[differentiate]
+fn p243(w: &[f64; 4]) -> f64 {
+    let v0 = f64::atan(w[2]) * w[1].abs();
+    let mut b1 = [0.0_f64, 1.5, 1.5, 1.0];
+    b1[3] -= v0;
+    b1[3] = (1.5 * v0).cos().powi(2);
+    b1[1] = (v0.sin() * v0.sin() + 1.0).powf((b1[0] * v0).tanh());
+    let mut s2: f64 = 1.0;
+    if w[0] <= 0.0 {
+        s2 += (1.0 + s2.mul_add(v0, s2) * s2.mul_add(v0, s2)).atan2(f64::min(w[3], v0));
+        s2 -= w[1];
+    } else {
+        s2 += v0;
+    }
+    let v5 = if w[1] > 0.5 {
+        s2.atan().sin() * (w[0] / 2.0)
+    } else if b1[3].min(0.5) > 0.7 {
+        ((v0 * v0 + 0.5).sqrt() * (b1[3] / (1.0 + w[1] * w[1]))).tanh()
+    } else {
+        let t3 = s2.tanh().tanh() - 0.1;
+        let t4 = w[1];
+        (core::f64::consts::E * w[0]).tanh().atan() + t3 + t4
+    };
+    let mut b6 = [0.5_f64; 4];
+    b6[0] *= f64::cos(v5.tanh().exp()).tanh();
+    b6[3] += s2.cos();
+    (b1[1] - s2).sin().powi(2) + b6[2]
+}
+
+#[differentiate]
+fn p244(x0: f64, a: &[f64; 4], x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for (e1, e2) in a.iter().zip(a.iter()) {
+        s0 += s0.abs().cos().exp();
+        s0 += *e1;
+        s0 += *e2;
+    }
+    s0 -= x3 / (1.0 + x1 * x1) + 2.5;
+    let mut s0 = s0 - f64::atan(f64::sin(s0)).atan();
+    s0 *= f64::cos(a[2].powi(2));
+    s0.tanh().exp().clamp(-0.5, 0.5) + f64::sin(x0) + x2.sin()
 }
 
 #[differentiate]
 fn p245(x0: f64, x1: f64) -> f64 {
     let mut s0: f64 = 1.0;
-    if x1 > -0.5 {
-        s0 = s0 * 0.25 + (s0 + 0.5 + 2.5);
-        s0 /= 1.0 + x1.cos() * x1.cos();
+    if x1 < -0.5 && x0 < 0.0 {
+        let t1 = (s0 - x0).cos().exp();
+        s0 = s0 * (x0 / 1.5).tanh() + (x0 + x1) / 1.5;
+        s0 = 0.5 * (s0 + t1);
+    }
+    let mut v5 = if x1 <= 0.0 {
+        let t2 = s0;
+        let t3 = t2.abs();
+        t3.cos()
     } else {
-        let t1 = (x0 * x0).max(x0 * s0);
-        let t2 = t1.tanh().powi(2);
-        s0 += x0;
+        let t4 = (x1 / 3.0).min(0.5);
+        t4.powi(2)
+    };
+    let v8 = if v5.atan() < 1.2 {
+        let t6 = x0;
+        let t7 = -t6.sin();
+        x1 + t7
+    } else {
+        f64::cos(s0) * x1 - 2.5
+    };
+    v5 /= 1.0 + x0.exp() * x0.exp();
+    s0 += x0 - x1 * f64::sin(v8);
+    v5 += (f64::powi(v8.tanh().exp(), 2) + 1.0).sqrt();
+    s0 += (v5.hypot(x0) * v5.hypot(x0) + 2.0).sqrt().atan();
+    -v8 + x0 + s0.tanh()
+}
+
+#[differentiate]
+fn p246(x0: f64, x1: f64, x2: f64) -> f64 {
+    let mut s0: f64 = 1.0;
+    for _ in 0..=4 {
+        let mut t2 = 2.5 * f64::atan(s0) + x1.tanh();
+        t2 /= 1.0 + x2.max(0.0) * x2.max(0.0);
+        s0 *= 0.5 * x0.powi(3).sin();
         s0 = 0.5 * (s0 + t2);
     }
-    let v3: f64 = (x1 + 0.8).atan().powi(2);
-    let v4 = 1.2 * v3;
-    let v5 = (f64::powi(s0.cos().exp(), 2) + 1.0).sqrt().min(0.0);
-    let v6 = x1.abs();
-    let v8 = if x0 > 0.0 {
-        let t7 = x0.exp();
-        s0.max(x1).sin() * (x1 * x1) + t7
-    } else {
-        (x0.powi(3).powi(2) + 1.0).sqrt()
-    };
-    (1.5 + f64::sin(v5)).sqrt() + v4 + v6 + v8.atan()
+    let mut s3: f64 = 1.0;
+    for _ in 0..3 {
+        s3 += x1;
+    }
+    (-s3).clamp(-1.0, 1.0) + s0.atan()
 }
 
 #[differentiate]
-fn p246(x0: f64, a: [f64; 4]) -> f64 {
-    let mut s0 = (x0 * x0 + 0.5).cbrt().abs();
-    if x0 >= 0.0 && a[1] <= 0.5 {
-        s0 = s0 * f64::tanh((2.0 + f64::sin(s0)).ln()) + (1.0 + x0 / (1.0 + s0 * s0) * (x0 / (1.0 + s0 * s0))).ln();
-    } else if a[1] > -0.5 && a[2] >= 0.5 {
-        let t1 = a[0].tanh().cos();
-        if x0 >= -0.5 {
-            let t2 = t1 * s0 + 0.25;
-            s0 += ((a[0].powi(2) + 1.0).sqrt() + t2).tanh();
-            if a[1] > 0.5 {
-                s0 *= x0.tanh();
-            } else {
-                let t3 = (1.5 + t2.sin()).sqrt();
-                s0 /= 2.0 + f64::sin(x0.sin());
-                s0 = 0.5 * (s0 + t3);
-            }
-        } else {
-            s0 += x0.tanh().powi(2);
-            let t4 = a[3] * (x0 * x0);
-            s0 += s0.atan().tanh() - x0;
-            s0 = 0.5 * (s0 + t4);
-        }
-        let v7 = if a[0] >= -0.5 {
-            let t5 = (2.0 + (x0 * x0).cos()).sqrt();
-            (x0.powi(2) + 1.0).sqrt() + t5
-        } else {
-            let t6 = s0.cos().cos();
-            t6.mul_add((0.25 + s0).atan(), x0 - t1)
+fn p247(x0: f64, mut x1: f64, x2: f64, a: &[f64]) -> f64 {
+    let v0 = x1;
+    let mut v1 = 1.5 - x1;
+    x1 += v1 * v0 - f64::sin(x1);
+    let mut k3 = 0;
+    while k3 < 3 {
+        let v5 = {
+            let t4 = x0;
+            (1.5 + x2.sin()).sqrt().sin() + t4
         };
-        s0 = 0.5 * (s0 + f64::tanh(v7));
-    } else {
-        s0 *= 0.5 * (a[2] * x0).sin();
-        let t8 = s0.sin().sin().cosh();
-        let t8 = t8 * t8;
-        s0 = 0.5 * (s0 + t8);
-    }
-    let mut s9: f64 = 0.0;
-    for e10 in a.iter() {
-        if a[0] <= -0.5 {
-            if x0 < -0.5 {
-                let t11 = -x0.sinh();
-                s0 = s0 * 0.7 + f64::tanh((x0 * t11).max(x0 / (2.0 + a[2].sin())));
-                let v12 = {
-                    (*e10).abs().exp()
-                };
-                s0 = 0.5 * (s0 + v12);
-            } else {
-                s0 *= (2.0 + x0.sin()).sqrt().cos();
-            }
-            s9 += (a[1] * a[2] * (a[1] * a[2]) + 0.5).cbrt();
+        if a[k3] < 0.5 {
+            v1 = x1.atan();
         } else {
-            s9 = s9 * 0.5 + (s0.cos().powi(2) + 1.0).sqrt().atan();
+            let t6 = v1 / (1.5 + v1.abs().sin());
+            v1 += x2;
+            v1 = 0.5 * (v1 + f64::cos(t6));
         }
-        s9 -= (-(*e10).powi(3)).atan();
-        s0 += (s0.cos() * s0.cos()).ln_1p().sin();
+        let v5 = v5.sin() * x2;
+        v1 = 0.5 * (v1 + v5);
+        k3 += 1;
     }
-    let s0 = s0.sin() * (1.0 + x0.abs() * x0.abs()).atan2((s0 / (1.0 + a[2] * a[2])).cos());
-    (1.5 + s9.cos().sin()).sqrt() / (1.0 + (2.0 + f64::sin(x0)).recip() * (2.0 + f64::sin(x0)).recip()) + s0
+    (x2 - v1).cos().max(std::f64::consts::PI * x0) + x1.sin()
 }
 
 #[differentiate]
-fn p247(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut x3 = x3 + x0.min(x3);
-    x3 += x3.cos().powi(2);
-    let v0 = x2;
-    for i1 in 0..5 {
-        x3 += x0 + x2 / (1.0 + x1 * x1);
-        if i1 == 2 {
-            return (x2 / 2.0).exp();
+fn p248(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
+    let mut v1 = {
+        let t0 = (2.0 + (x2.powi(2) + 1.0).sqrt().sin()).ln();
+        f64::cos(x0 - x1).powi(3) + t0
+    };
+    if x3 > -0.5 {
+        v1 += (core::f64::consts::E * x0).atan().tanh();
+        v1 /= 1.0 + (v1.tanh() * v1.tanh() + 2.0).sqrt() * (v1.tanh() * v1.tanh() + 2.0).sqrt();
+    } else {
+        if x3 < 0.0 {
+            v1 += v1.abs().sin() * v1.abs().cos();
         }
-        x3 -= (x3.tanh() * x0).powi(3).cos();
+        let t2 = 2.0 * (x2 / (1.5 + v1.sin()));
+        v1 = 0.5 * (v1 + t2.cos());
     }
-    0.3 * (v0 * v0 + 0.5).cbrt() + x3.tanh()
+    v1 / (1.5 + (core::f64::consts::E * v1).cos().sin())
 }
 
 #[differentiate]
-fn p248(x0: f64, x1: f64) -> f64 {
-    let v1 = if x1 > 0.5 {
-        let t0 = (x1 + x0).abs();
-        x1.exp().tanh().tanh() + t0
-    } else {
-        x1
-    };
-    if x1 < 0.0 {
-        return (1.0 + x1 * x1).ln() + x0.cos();
+fn p249(x0: f64, w: &[f64; 4], x1: f64) -> f64 {
+    let v0 = 0.3 + x0;
+    let mut s1 = (v0 * v0 + 0.5).sqrt().cos().atan();
+    let mut k3 = 0;
+    while k3 < 2 {
+        s1 = s1 * 0.25 + (s1 / (1.0 + (k3 as f64).tanh() * (k3 as f64).tanh())).cos();
+        k3 += 1;
     }
-    let mut v1 = v1 + x1.tanh();
-    let v2 = (v1.tanh() * v1.tanh() + 1.0).sqrt();
-    let v3 = if x0 > 0.5 {
-        (1.2 * x1).tanh().exp()
-    } else {
-        (-v2).cos()
-    };
-    let mut b4 = [1.0_f64, 0.5, 1.5, 1.0];
-    b4[0] += (x0 * v3 / (2.0 + v1.abs().sin())).atan();
-    b4[2] += (2.0 + (x1 - x0).sin()).ln();
-    b4[0] = v3.cos().sin();
-    if x0 >= -0.5 {
-        v1 += f64::cos((1.1 - x1) / (1.5 + (v3 + x1).cos()));
-    } else if x1 < 0.0 {
-        v1 -= 0.25 * x0 + (x0 - x1);
-        v1 += x0;
-        v1 = v1 * (v2 / 3.0).tanh() + x1.min(0.0) / 2.0;
-    } else {
-        if x0 <= -0.5 || x1 >= -0.5 {
-            v1 *= 0.5 * x0.exp().sin().sin();
-        } else {
-            v1 += f64::tanh((v1 / (1.0 + v2 * v2)).cos());
-        }
-        let t5 = v2.cos().abs();
-        v1 = 0.5 * (v1 + t5);
-    }
-    let v6 = v1;
-    let v10 = if x1 > -0.5 {
-        let t7 = (x0.powi(2) + 1.0).sqrt() + x1.abs();
-        let t8 = x1.sin() * x1.cos();
-        -f64::sin(x0) + t7 + t8
-    } else {
-        let t9 = x1;
-        b4[2].cos().cos().clamp(0.0, 2.0) + t9
-    };
-    (1.0 + v6.sin().atan() * v6.sin().atan()).ln() + v10.sin()
-}
-
-#[differentiate]
-fn p249(x0: f64, x1: f64, x2: f64, x3: f64) -> f64 {
-    let mut s0: f64 = 0.0;
-    if x3 >= 0.0 {
-        let t1 = x0.powi(3) - x0.powi(3);
-        s0 *= (std::f64::consts::PI * t1).sin().cos();
-    } else if x1 < 0.5 {
-        s0 += 0.7 + x2 + x1.clamp(0.0, 2.0);
-        s0 += (1.2 * (s0 - x1)).atan();
-    } else {
-        let v4 = if x0 > 0.0 && x2 >= 0.5 {
-            let t2 = s0.tanh().tanh();
-            f64::sin(t2 / 3.0)
-        } else {
-            let t3 = x1;
-            -(x0.powi(2) + 1.0).sqrt() + t3
-        };
-        s0 = s0 * 0.25 + f64::tanh(v4.atan()).atan();
-    }
-    let mut s5: f64 = 1.0;
-    for _ in 0..=2 {
-        s5 *= 0.5 * s5.cos().sinh().sin();
-        s5 -= x2.cos() * x0;
-    }
-    let v7 = x3.tanh().sin().cos();
-    s0.sin().atan().tanh() + s5.atan() + v7
+    let v4: f64 = (1.0 + s1.cos() * s1.cos()).atan2(w[3]);
+    v4 * (x0 * x0) + x1.sin()
 }
 
 static PROGRAMS: &[Program] = &[
     Program {
         name: "p000",
-        dim: 4,
+        dim: 3,
         domain: GAPPED,
-        value: |x| p000(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p000(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p000_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p000_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p001",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p001(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        dim: 4,
+        domain: FULL,
+        value: |x| p001(4, &[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p001_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+            let (v, g) = p001_grad(4, &[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p002",
-        dim: 8,
-        domain: FULL,
-        value: |x| p002(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
+        dim: 6,
+        domain: GAPPED,
+        value: |x| p002(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p002_grad(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]);
-            (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3], g.x3])
+            let (v, g) = p002_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p003",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p003(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        dim: 6,
+        domain: FULL,
+        value: |x| p003(x[0], x[1], [x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p003_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+            let (v, g) = p003_grad(x[0], x[1], [x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p004",
         dim: 5,
-        domain: GAPPED,
-        value: |x| p004(3, x[0], &[x[1], x[2], x[3], x[4]]),
+        domain: FULL,
+        value: |x| p004(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p004_grad(3, x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p004_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
         },
     },
     Program {
         name: "p005",
-        dim: 4,
+        dim: 7,
         domain: GAPPED,
-        value: |x| p005(x[0], x[1], x[2], x[3]),
+        value: |x| p005(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
         grad: |x| {
-            let (v, g) = p005_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p005_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2])
         },
     },
     Program {
         name: "p006",
         dim: 4,
-        domain: GAPPED,
+        domain: FULL,
         value: |x| p006(x[0], x[1], x[2], x[3]),
         grad: |x| {
             let (v, g) = p006_grad(x[0], x[1], x[2], x[3]);
@@ -12184,212 +6199,212 @@ static PROGRAMS: &[Program] = &[
     },
     Program {
         name: "p007",
-        dim: 2,
-        domain: GAPPED,
-        value: |x| p007(x[0], x[1]),
+        dim: 6,
+        domain: FULL,
+        value: |x| p007(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p007_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p007_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p008",
-        dim: 5,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p008(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p008(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
         grad: |x| {
-            let (v, g) = p008_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+            let (v, g) = p008_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
         },
     },
     Program {
         name: "p009",
         dim: 4,
         domain: FULL,
-        value: |x| p009(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p009(x[0], x[1], x[2], 4, x[3]),
         grad: |x| {
-            let (v, g) = p009_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p009_grad(x[0], x[1], x[2], 4, x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p010",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p010(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
-        grad: |x| {
-            let (v, g) = p010_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
-        },
-    },
-    Program {
-        name: "p011",
-        dim: 2,
-        domain: GAPPED,
-        value: |x| p011(x[0], x[1]),
-        grad: |x| {
-            let (v, g) = p011_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
-        },
-    },
-    Program {
-        name: "p012",
-        dim: 6,
-        domain: FULL,
-        value: |x| p012(x[0], 4, x[1], &[x[2], x[3], x[4], x[5]]),
-        grad: |x| {
-            let (v, g) = p012_grad(x[0], 4, x[1], &[x[2], x[3], x[4], x[5]]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p013",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p013(x[0], x[1], x[2], x[3]),
-        grad: |x| {
-            let (v, g) = p013_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p014",
-        dim: 3,
-        domain: GAPPED,
-        value: |x| p014(3, x[0], x[1], x[2]),
-        grad: |x| {
-            let (v, g) = p014_grad(3, x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p015",
-        dim: 4,
-        domain: FULL,
-        value: |x| p015(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p015_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p016",
         dim: 6,
         domain: GAPPED,
-        value: |x| p016(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
+        value: |x| p010([x[0], x[1], x[2], x[3]], x[4], x[5]),
         grad: |x| {
-            let (v, g) = p016_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
-            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3]])
-        },
-    },
-    Program {
-        name: "p017",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p017(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p017_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p018",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p018(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p018_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p019",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p019(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p019_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
-        },
-    },
-    Program {
-        name: "p020",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p020(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
-        grad: |x| {
-            let (v, g) = p020_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p021",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p021(x[0], &[x[1], x[2], x[3], x[4]]),
-        grad: |x| {
-            let (v, g) = p021_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p022",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p022(&[x[0], x[1], x[2], x[3]], 4, x[4]),
-        grad: |x| {
-            let (v, g) = p022_grad(&[x[0], x[1], x[2], x[3]], 4, x[4]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
-        },
-    },
-    Program {
-        name: "p023",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p023(x[0], x[1], x[2], x[3]),
-        grad: |x| {
-            let (v, g) = p023_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p024",
-        dim: 7,
-        domain: FULL,
-        value: |x| p024(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
-        grad: |x| {
-            let (v, g) = p024_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p025",
-        dim: 8,
-        domain: FULL,
-        value: |x| p025(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
-        grad: |x| {
-            let (v, g) = p025_grad(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]);
-            (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3], g.x3])
-        },
-    },
-    Program {
-        name: "p026",
-        dim: 6,
-        domain: FULL,
-        value: |x| p026(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
-        grad: |x| {
-            let (v, g) = p026_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
+            let (v, g) = p010_grad([x[0], x[1], x[2], x[3]], x[4], x[5]);
             (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
         },
     },
     Program {
-        name: "p027",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p027(x[0], 4, &[x[1], x[2], x[3], x[4]]),
+        name: "p011",
+        dim: 4,
+        domain: FULL,
+        value: |x| p011(&[x[0], x[1], x[2], x[3]], 3),
         grad: |x| {
-            let (v, g) = p027_grad(x[0], 4, &[x[1], x[2], x[3], x[4]]);
+            let (v, g) = p011_grad(&[x[0], x[1], x[2], x[3]], 3);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p012",
+        dim: 8,
+        domain: GAPPED,
+        value: |x| p012(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
+        grad: |x| {
+            let (v, g) = p012_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p013",
+        dim: 8,
+        domain: GAPPED,
+        value: |x| p013(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
+        grad: |x| {
+            let (v, g) = p013_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p014",
+        dim: 5,
+        domain: FULL,
+        value: |x| p014(x[0], [x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p014_grad(x[0], [x[1], x[2], x[3], x[4]]);
             (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+        },
+    },
+    Program {
+        name: "p015",
+        dim: 6,
+        domain: GAPPED,
+        value: |x| p015(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
+        grad: |x| {
+            let (v, g) = p015_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
+        },
+    },
+    Program {
+        name: "p016",
+        dim: 4,
+        domain: GAPPED,
+        value: |x| p016(&[x[0], x[1], x[2], x[3]]),
+        grad: |x| {
+            let (v, g) = p016_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p017",
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p017(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        grad: |x| {
+            let (v, g) = p017_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+        },
+    },
+    Program {
+        name: "p018",
+        dim: 3,
+        domain: FULL,
+        value: |x| p018(x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p018_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p019",
+        dim: 6,
+        domain: FULL,
+        value: |x| p019(x[0], x[1], [x[2], x[3], x[4], x[5]]),
+        grad: |x| {
+            let (v, g) = p019_grad(x[0], x[1], [x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p020",
+        dim: 4,
+        domain: GAPPED,
+        value: |x| p020(&[x[0], x[1], x[2], x[3]]),
+        grad: |x| {
+            let (v, g) = p020_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+        },
+    },
+    Program {
+        name: "p021",
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p021(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        grad: |x| {
+            let (v, g) = p021_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p022",
+        dim: 3,
+        domain: FULL,
+        value: |x| p022(x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p022_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p023",
+        dim: 5,
+        domain: FULL,
+        value: |x| p023(x[0], &[x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p023_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p024",
+        dim: 3,
+        domain: FULL,
+        value: |x| p024(x[0], 2, x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p024_grad(x[0], 2, x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p025",
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p025(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        grad: |x| {
+            let (v, g) = p025_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+        },
+    },
+    Program {
+        name: "p026",
+        dim: 8,
+        domain: FULL,
+        value: |x| p026(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
+        grad: |x| {
+            let (v, g) = p026_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p027",
+        dim: 3,
+        domain: FULL,
+        value: |x| p027(x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p027_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
@@ -12399,97 +6414,97 @@ static PROGRAMS: &[Program] = &[
         value: |x| p028(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
             let (v, g) = p028_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p029",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p029(x[0], &[x[1], x[2], x[3], x[4]]),
+        dim: 3,
+        domain: FULL,
+        value: |x| p029(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p029_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p029_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p030",
-        dim: 4,
+        dim: 7,
         domain: GAPPED,
-        value: |x| p030([x[0], x[1], x[2], x[3]]),
+        value: |x| p030(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
         grad: |x| {
-            let (v, g) = p030_grad([x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p030_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2])
         },
     },
     Program {
         name: "p031",
-        dim: 4,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p031(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p031(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p031_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p031_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p032",
-        dim: 7,
+        dim: 3,
         domain: GAPPED,
-        value: |x| p032(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6]),
+        value: |x| p032(x[0], x[1], 2, x[2]),
         grad: |x| {
-            let (v, g) = p032_grad(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+            let (v, g) = p032_grad(x[0], x[1], 2, x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p033",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p033(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p033_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p034",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p034(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p034_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
-        },
-    },
-    Program {
-        name: "p035",
         dim: 5,
         domain: GAPPED,
-        value: |x| p035(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p033(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p035_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            let (v, g) = p033_grad(&[x[0], x[1], x[2], x[3]], x[4]);
             (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
-        name: "p036",
+        name: "p034",
+        dim: 8,
+        domain: GAPPED,
+        value: |x| p034(x[0], x[1], &[x[2], x[3], x[4], x[5]], 2, x[6], x[7]),
+        grad: |x| {
+            let (v, g) = p034_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], 2, x[6], x[7]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p035",
         dim: 4,
         domain: GAPPED,
-        value: |x| p036(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p035(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p036_grad(&[x[0], x[1], x[2], x[3]]);
+            let (v, g) = p035_grad(&[x[0], x[1], x[2], x[3]]);
             (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p036",
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p036(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        grad: |x| {
+            let (v, g) = p036_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
         },
     },
     Program {
         name: "p037",
         dim: 6,
         domain: GAPPED,
-        value: |x| p037(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
+        value: |x| p037(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
         grad: |x| {
-            let (v, g) = p037_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1])
+            let (v, g) = p037_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
         },
     },
     Program {
@@ -12499,133 +6514,133 @@ static PROGRAMS: &[Program] = &[
         value: |x| p038(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
             let (v, g) = p038_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p039",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p039([x[0], x[1], x[2], x[3]], x[4]),
-        grad: |x| {
-            let (v, g) = p039_grad([x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
-        },
-    },
-    Program {
-        name: "p040",
         dim: 3,
         domain: FULL,
-        value: |x| p040(x[0], x[1], x[2]),
+        value: |x| p039(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p040_grad(x[0], x[1], x[2]);
+            let (v, g) = p039_grad(x[0], x[1], x[2]);
             (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
-        name: "p041",
+        name: "p040",
         dim: 2,
         domain: GAPPED,
-        value: |x| p041(x[0], x[1]),
+        value: |x| p040(x[0], x[1]),
         grad: |x| {
-            let (v, g) = p041_grad(x[0], x[1]);
+            let (v, g) = p040_grad(x[0], x[1]);
             (v, vec![g.x0, g.x1])
         },
     },
     Program {
-        name: "p042",
-        dim: 4,
+        name: "p041",
+        dim: 7,
         domain: GAPPED,
-        value: |x| p042(4, &[x[0], x[1], x[2], x[3]]),
+        value: |x| p041(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], 3),
         grad: |x| {
-            let (v, g) = p042_grad(4, &[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p041_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], 3);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+        },
+    },
+    Program {
+        name: "p042",
+        dim: 2,
+        domain: FULL,
+        value: |x| p042(x[0], x[1]),
+        grad: |x| {
+            let (v, g) = p042_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p043",
         dim: 4,
         domain: GAPPED,
-        value: |x| p043(x[0], x[1], x[2], x[3]),
+        value: |x| p043(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p043_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p044",
-        dim: 4,
-        domain: FULL,
-        value: |x| p044(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p044_grad(&[x[0], x[1], x[2], x[3]]);
+            let (v, g) = p043_grad(&[x[0], x[1], x[2], x[3]]);
             (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
-        name: "p045",
-        dim: 5,
+        name: "p044",
+        dim: 2,
         domain: GAPPED,
-        value: |x| p045(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p044(x[0], x[1]),
         grad: |x| {
-            let (v, g) = p045_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+            let (v, g) = p044_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
+        },
+    },
+    Program {
+        name: "p045",
+        dim: 8,
+        domain: GAPPED,
+        value: |x| p045(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
+        grad: |x| {
+            let (v, g) = p045_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
         },
     },
     Program {
         name: "p046",
-        dim: 8,
+        dim: 5,
         domain: GAPPED,
-        value: |x| p046(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
+        value: |x| p046([x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p046_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p046_grad([x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p047",
-        dim: 3,
+        dim: 4,
         domain: GAPPED,
-        value: |x| p047(x[0], x[1], x[2]),
+        value: |x| p047(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p047_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p047_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p048",
-        dim: 4,
+        dim: 2,
         domain: GAPPED,
-        value: |x| p048(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p048(x[0], x[1]),
         grad: |x| {
-            let (v, g) = p048_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p048_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p049",
-        dim: 3,
+        dim: 4,
         domain: GAPPED,
-        value: |x| p049(x[0], x[1], x[2]),
+        value: |x| p049(&[x[0], x[1], x[2], x[3]], 3),
         grad: |x| {
-            let (v, g) = p049_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p049_grad(&[x[0], x[1], x[2], x[3]], 3);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p050",
-        dim: 2,
+        dim: 5,
         domain: GAPPED,
-        value: |x| p050(x[0], x[1]),
+        value: |x| p050(x[0], &[x[1], x[2], x[3], x[4]]),
         grad: |x| {
-            let (v, g) = p050_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p050_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p051",
         dim: 2,
-        domain: GAPPED,
+        domain: FULL,
         value: |x| p051(x[0], x[1]),
         grad: |x| {
             let (v, g) = p051_grad(x[0], x[1]);
@@ -12634,212 +6649,212 @@ static PROGRAMS: &[Program] = &[
     },
     Program {
         name: "p052",
-        dim: 3,
-        domain: GAPPED,
-        value: |x| p052(x[0], x[1], x[2]),
+        dim: 8,
+        domain: FULL,
+        value: |x| p052(x[0], x[1], x[2], x[3], [x[4], x[5], x[6], x[7]]),
         grad: |x| {
-            let (v, g) = p052_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p052_grad(x[0], x[1], x[2], x[3], [x[4], x[5], x[6], x[7]]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3, g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p053",
         dim: 6,
-        domain: GAPPED,
-        value: |x| p053(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
+        domain: FULL,
+        value: |x| p053(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
         grad: |x| {
-            let (v, g) = p053_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
-            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p053_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
         },
     },
     Program {
         name: "p054",
         dim: 7,
-        domain: GAPPED,
-        value: |x| p054(3, x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        domain: FULL,
+        value: |x| p054(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], 4),
         grad: |x| {
-            let (v, g) = p054_grad(3, x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+            let (v, g) = p054_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], 4);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p055",
         dim: 4,
         domain: GAPPED,
-        value: |x| p055(x[0], x[1], x[2], x[3]),
+        value: |x| p055(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p055_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p055_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p056",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p056(&[x[0], x[1], x[2], x[3]]),
+        dim: 2,
+        domain: FULL,
+        value: |x| p056(2, x[0], x[1]),
         grad: |x| {
-            let (v, g) = p056_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p056_grad(2, x[0], x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p057",
         dim: 5,
-        domain: GAPPED,
-        value: |x| p057(x[0], 3, &[x[1], x[2], x[3], x[4]]),
-        grad: |x| {
-            let (v, g) = p057_grad(x[0], 3, &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
-        },
-    },
-    Program {
-        name: "p058",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p058(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p058_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
-        },
-    },
-    Program {
-        name: "p059",
-        dim: 4,
         domain: FULL,
-        value: |x| p059(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p057(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p059_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p060",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p060(&[x[0], x[1], x[2], x[3]], x[4]),
-        grad: |x| {
-            let (v, g) = p060_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            let (v, g) = p057_grad(&[x[0], x[1], x[2], x[3]], x[4]);
             (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
-        name: "p061",
+        name: "p058",
+        dim: 5,
+        domain: FULL,
+        value: |x| p058(&[x[0], x[1], x[2], x[3]], x[4]),
+        grad: |x| {
+            let (v, g) = p058_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+        },
+    },
+    Program {
+        name: "p059",
+        dim: 8,
+        domain: GAPPED,
+        value: |x| p059(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
+        grad: |x| {
+            let (v, g) = p059_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p060",
         dim: 6,
         domain: GAPPED,
-        value: |x| p061(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
+        value: |x| p060(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p061_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
+            let (v, g) = p060_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3]])
+        },
+    },
+    Program {
+        name: "p061",
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p061(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        grad: |x| {
+            let (v, g) = p061_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2])
         },
     },
     Program {
         name: "p062",
         dim: 5,
         domain: GAPPED,
-        value: |x| p062(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p062(x[0], [x[1], x[2], x[3], x[4]]),
         grad: |x| {
-            let (v, g) = p062_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
-        },
-    },
-    Program {
-        name: "p063",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p063([x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p063_grad([x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p064",
-        dim: 5,
-        domain: FULL,
-        value: |x| p064(x[0], [x[1], x[2], x[3], x[4]]),
-        grad: |x| {
-            let (v, g) = p064_grad(x[0], [x[1], x[2], x[3], x[4]]);
+            let (v, g) = p062_grad(x[0], [x[1], x[2], x[3], x[4]]);
             (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
-        name: "p065",
-        dim: 6,
-        domain: FULL,
-        value: |x| p065(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
+        name: "p063",
+        dim: 5,
+        domain: GAPPED,
+        value: |x| p063(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p065_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
+            let (v, g) = p063_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+        },
+    },
+    Program {
+        name: "p064",
+        dim: 3,
+        domain: GAPPED,
+        value: |x| p064(x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p064_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p065",
+        dim: 5,
+        domain: FULL,
+        value: |x| p065(x[0], &[x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p065_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p066",
-        dim: 7,
+        dim: 5,
         domain: GAPPED,
-        value: |x| p066(4, x[0], x[1], [x[2], x[3], x[4], x[5]], x[6]),
+        value: |x| p066(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p066_grad(4, x[0], x[1], [x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3], g.x2])
+            let (v, g) = p066_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p067",
-        dim: 4,
-        domain: FULL,
-        value: |x| p067(&[x[0], x[1], x[2], x[3]], 2),
+        dim: 2,
+        domain: GAPPED,
+        value: |x| p067(4, x[0], x[1]),
         grad: |x| {
-            let (v, g) = p067_grad(&[x[0], x[1], x[2], x[3]], 2);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p067_grad(4, x[0], x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p068",
-        dim: 7,
+        dim: 8,
         domain: FULL,
-        value: |x| p068(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        value: |x| p068(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
         grad: |x| {
-            let (v, g) = p068_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+            let (v, g) = p068_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p069",
         dim: 2,
         domain: GAPPED,
-        value: |x| p069(x[0], x[1], 3),
+        value: |x| p069(x[0], x[1]),
         grad: |x| {
-            let (v, g) = p069_grad(x[0], x[1], 3);
+            let (v, g) = p069_grad(x[0], x[1]);
             (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p070",
-        dim: 2,
-        domain: GAPPED,
-        value: |x| p070(x[0], x[1]),
+        dim: 3,
+        domain: FULL,
+        value: |x| p070(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p070_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p070_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p071",
-        dim: 6,
+        dim: 5,
         domain: GAPPED,
-        value: |x| p071(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
+        value: |x| p071(3, [x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p071_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1])
+            let (v, g) = p071_grad(3, [x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p072",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p072(x[0], x[1], x[2], x[3]),
+        domain: FULL,
+        value: |x| p072(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p072_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p072_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
@@ -12855,527 +6870,527 @@ static PROGRAMS: &[Program] = &[
     Program {
         name: "p074",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p074([x[0], x[1], x[2], x[3]]),
+        domain: FULL,
+        value: |x| p074(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p074_grad([x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p074_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p075",
-        dim: 3,
-        domain: GAPPED,
-        value: |x| p075(x[0], x[1], x[2]),
-        grad: |x| {
-            let (v, g) = p075_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p076",
-        dim: 6,
-        domain: GAPPED,
-        value: |x| p076(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
-        grad: |x| {
-            let (v, g) = p076_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
-        },
-    },
-    Program {
-        name: "p077",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p077(3, &[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p077_grad(3, &[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p078",
         dim: 5,
         domain: GAPPED,
-        value: |x| p078(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p075([x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p078_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            let (v, g) = p075_grad([x[0], x[1], x[2], x[3]], x[4]);
             (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
-        name: "p079",
+        name: "p076",
         dim: 4,
         domain: GAPPED,
-        value: |x| p079(x[0], x[1], x[2], x[3]),
+        value: |x| p076(2, &[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p079_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p076_grad(2, &[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+        },
+    },
+    Program {
+        name: "p077",
+        dim: 2,
+        domain: GAPPED,
+        value: |x| p077(x[0], x[1]),
+        grad: |x| {
+            let (v, g) = p077_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
+        },
+    },
+    Program {
+        name: "p078",
+        dim: 3,
+        domain: GAPPED,
+        value: |x| p078(x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p078_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p079",
+        dim: 6,
+        domain: GAPPED,
+        value: |x| p079(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
+        grad: |x| {
+            let (v, g) = p079_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
         },
     },
     Program {
         name: "p080",
         dim: 5,
         domain: GAPPED,
-        value: |x| p080(x[0], &[x[1], x[2], x[3], x[4]]),
+        value: |x| p080(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p080_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p080_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p081",
-        dim: 3,
-        domain: GAPPED,
-        value: |x| p081(x[0], x[1], x[2]),
+        dim: 4,
+        domain: FULL,
+        value: |x| p081(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p081_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p081_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p082",
-        dim: 5,
-        domain: FULL,
-        value: |x| p082(x[0], &[x[1], x[2], x[3], x[4]]),
+        dim: 4,
+        domain: GAPPED,
+        value: |x| p082(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p082_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p082_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p083",
-        dim: 3,
-        domain: FULL,
-        value: |x| p083(x[0], x[1], x[2]),
+        dim: 4,
+        domain: GAPPED,
+        value: |x| p083(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p083_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p083_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p084",
         dim: 4,
         domain: GAPPED,
-        value: |x| p084(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p084(4, &[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p084_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p084_grad(4, &[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p085",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p085([x[0], x[1], x[2], x[3]]),
+        dim: 7,
+        domain: FULL,
+        value: |x| p085(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
         grad: |x| {
-            let (v, g) = p085_grad([x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p085_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p086",
         dim: 4,
         domain: GAPPED,
-        value: |x| p086(4, &[x[0], x[1], x[2], x[3]]),
+        value: |x| p086(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p086_grad(4, &[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p086_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p087",
-        dim: 4,
-        domain: FULL,
-        value: |x| p087(3, &[x[0], x[1], x[2], x[3]]),
+        dim: 8,
+        domain: GAPPED,
+        value: |x| p087(x[0], x[1], 2, x[2], x[3], [x[4], x[5], x[6], x[7]]),
         grad: |x| {
-            let (v, g) = p087_grad(3, &[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p087_grad(x[0], x[1], 2, x[2], x[3], [x[4], x[5], x[6], x[7]]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p088",
-        dim: 6,
+        dim: 3,
         domain: GAPPED,
-        value: |x| p088([x[0], x[1], x[2], x[3]], x[4], x[5]),
+        value: |x| p088(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p088_grad([x[0], x[1], x[2], x[3]], x[4], x[5]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
+            let (v, g) = p088_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p089",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p089([x[0], x[1], x[2], x[3]], 2),
+        domain: FULL,
+        value: |x| p089(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p089_grad([x[0], x[1], x[2], x[3]], 2);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p089_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p090",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p090([x[0], x[1], x[2], x[3]]),
+        dim: 6,
+        domain: FULL,
+        value: |x| p090(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
         grad: |x| {
-            let (v, g) = p090_grad([x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p090_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1])
         },
     },
     Program {
         name: "p091",
         dim: 5,
         domain: FULL,
-        value: |x| p091(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p091([x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p091_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
-        },
-    },
-    Program {
-        name: "p092",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p092(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p092_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p093",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p093(x[0], x[1], x[2], x[3]),
-        grad: |x| {
-            let (v, g) = p093_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p094",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p094(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p094_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p095",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p095(&[x[0], x[1], x[2], x[3]], x[4]),
-        grad: |x| {
-            let (v, g) = p095_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
-        },
-    },
-    Program {
-        name: "p096",
-        dim: 8,
-        domain: GAPPED,
-        value: |x| p096([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
-        grad: |x| {
-            let (v, g) = p096_grad([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p097",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p097(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
-        grad: |x| {
-            let (v, g) = p097_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
-        },
-    },
-    Program {
-        name: "p098",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p098(x[0], [x[1], x[2], x[3], x[4]]),
-        grad: |x| {
-            let (v, g) = p098_grad(x[0], [x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p099",
-        dim: 5,
-        domain: FULL,
-        value: |x| p099(&[x[0], x[1], x[2], x[3]], x[4]),
-        grad: |x| {
-            let (v, g) = p099_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            let (v, g) = p091_grad([x[0], x[1], x[2], x[3]], x[4]);
             (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
-        name: "p100",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p100(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
-        grad: |x| {
-            let (v, g) = p100_grad(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]);
-            (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p101",
+        name: "p092",
         dim: 6,
-        domain: GAPPED,
-        value: |x| p101(3, x[0], &[x[1], x[2], x[3], x[4]], x[5]),
+        domain: FULL,
+        value: |x| p092(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p101_grad(3, x[0], &[x[1], x[2], x[3], x[4]], x[5]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
+            let (v, g) = p092_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
-        name: "p102",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p102(2, x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        name: "p093",
+        dim: 5,
+        domain: FULL,
+        value: |x| p093([x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p102_grad(2, x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+            let (v, g) = p093_grad([x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
         },
     },
     Program {
-        name: "p103",
+        name: "p094",
         dim: 3,
         domain: FULL,
-        value: |x| p103(x[0], x[1], x[2]),
+        value: |x| p094(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p103_grad(x[0], x[1], x[2]);
+            let (v, g) = p094_grad(x[0], x[1], x[2]);
             (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
-        name: "p104",
-        dim: 4,
-        domain: FULL,
-        value: |x| p104(&[x[0], x[1], x[2], x[3]]),
+        name: "p095",
+        dim: 2,
+        domain: GAPPED,
+        value: |x| p095(x[0], x[1]),
         grad: |x| {
-            let (v, g) = p104_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p095_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
-        name: "p105",
+        name: "p096",
+        dim: 6,
+        domain: GAPPED,
+        value: |x| p096(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
+        grad: |x| {
+            let (v, g) = p096_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p097",
+        dim: 6,
+        domain: GAPPED,
+        value: |x| p097(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
+        grad: |x| {
+            let (v, g) = p097_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
+        },
+    },
+    Program {
+        name: "p098",
+        dim: 2,
+        domain: GAPPED,
+        value: |x| p098(x[0], x[1]),
+        grad: |x| {
+            let (v, g) = p098_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
+        },
+    },
+    Program {
+        name: "p099",
+        dim: 6,
+        domain: GAPPED,
+        value: |x| p099(&[x[0], x[1], x[2], x[3]], 3, x[4], x[5]),
+        grad: |x| {
+            let (v, g) = p099_grad(&[x[0], x[1], x[2], x[3]], 3, x[4], x[5]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
+        },
+    },
+    Program {
+        name: "p100",
         dim: 4,
         domain: GAPPED,
-        value: |x| p105(x[0], x[1], x[2], x[3]),
+        value: |x| p100(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p105_grad(x[0], x[1], x[2], x[3]);
+            let (v, g) = p100_grad(x[0], x[1], x[2], x[3]);
             (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
-        name: "p106",
+        name: "p101",
+        dim: 3,
+        domain: FULL,
+        value: |x| p101(2, x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p101_grad(2, x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p102",
+        dim: 3,
+        domain: FULL,
+        value: |x| p102(x[0], x[1], x[2], 2),
+        grad: |x| {
+            let (v, g) = p102_grad(x[0], x[1], x[2], 2);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p103",
         dim: 4,
         domain: GAPPED,
-        value: |x| p106(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p103(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p106_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p103_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p104",
+        dim: 3,
+        domain: GAPPED,
+        value: |x| p104(x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p104_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p105",
+        dim: 5,
+        domain: FULL,
+        value: |x| p105(&[x[0], x[1], x[2], x[3]], x[4]),
+        grad: |x| {
+            let (v, g) = p105_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+        },
+    },
+    Program {
+        name: "p106",
+        dim: 2,
+        domain: GAPPED,
+        value: |x| p106(x[0], x[1]),
+        grad: |x| {
+            let (v, g) = p106_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p107",
-        dim: 8,
+        dim: 2,
         domain: GAPPED,
-        value: |x| p107(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
+        value: |x| p107(x[0], x[1]),
         grad: |x| {
-            let (v, g) = p107_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.x3])
+            let (v, g) = p107_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p108",
         dim: 5,
-        domain: GAPPED,
-        value: |x| p108(x[0], &[x[1], x[2], x[3], x[4]]),
+        domain: FULL,
+        value: |x| p108(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p108_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p108_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
         },
     },
     Program {
         name: "p109",
-        dim: 3,
+        dim: 4,
         domain: GAPPED,
-        value: |x| p109(x[0], x[1], x[2]),
+        value: |x| p109(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p109_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p109_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p110",
-        dim: 3,
-        domain: FULL,
-        value: |x| p110(x[0], x[1], x[2]),
-        grad: |x| {
-            let (v, g) = p110_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p111",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p111(&[x[0], x[1], x[2], x[3]], x[4]),
-        grad: |x| {
-            let (v, g) = p111_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
-        },
-    },
-    Program {
-        name: "p112",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p112(x[0], &[x[1], x[2], x[3], x[4]], 3),
-        grad: |x| {
-            let (v, g) = p112_grad(x[0], &[x[1], x[2], x[3], x[4]], 3);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p113",
-        dim: 3,
-        domain: FULL,
-        value: |x| p113(x[0], x[1], x[2]),
-        grad: |x| {
-            let (v, g) = p113_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p114",
-        dim: 3,
-        domain: GAPPED,
-        value: |x| p114(x[0], x[1], x[2]),
-        grad: |x| {
-            let (v, g) = p114_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p115",
-        dim: 2,
-        domain: FULL,
-        value: |x| p115(x[0], x[1]),
-        grad: |x| {
-            let (v, g) = p115_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
-        },
-    },
-    Program {
-        name: "p116",
         dim: 4,
         domain: GAPPED,
-        value: |x| p116(&[x[0], x[1], x[2], x[3]], 2),
+        value: |x| p110([x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p116_grad(&[x[0], x[1], x[2], x[3]], 2);
+            let (v, g) = p110_grad([x[0], x[1], x[2], x[3]]);
             (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
-        name: "p117",
+        name: "p111",
+        dim: 8,
+        domain: GAPPED,
+        value: |x| p111(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
+        grad: |x| {
+            let (v, g) = p111_grad(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]);
+            (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3], g.x3])
+        },
+    },
+    Program {
+        name: "p112",
         dim: 4,
         domain: FULL,
-        value: |x| p117(&[x[0], x[1], x[2], x[3]], 4),
+        value: |x| p112(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p117_grad(&[x[0], x[1], x[2], x[3]], 4);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p112_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p113",
+        dim: 4,
+        domain: FULL,
+        value: |x| p113(x[0], x[1], x[2], x[3]),
+        grad: |x| {
+            let (v, g) = p113_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p114",
+        dim: 8,
+        domain: GAPPED,
+        value: |x| p114([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
+        grad: |x| {
+            let (v, g) = p114_grad([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p115",
+        dim: 3,
+        domain: GAPPED,
+        value: |x| p115(x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p115_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p116",
+        dim: 5,
+        domain: GAPPED,
+        value: |x| p116(x[0], &[x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p116_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p117",
+        dim: 3,
+        domain: FULL,
+        value: |x| p117(x[0], 2, x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p117_grad(x[0], 2, x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p118",
-        dim: 2,
+        dim: 8,
         domain: GAPPED,
-        value: |x| p118(x[0], x[1]),
+        value: |x| p118(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
         grad: |x| {
-            let (v, g) = p118_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p118_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p119",
-        dim: 2,
-        domain: GAPPED,
-        value: |x| p119(x[0], x[1]),
+        dim: 4,
+        domain: FULL,
+        value: |x| p119(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p119_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p119_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p120",
-        dim: 6,
-        domain: GAPPED,
-        value: |x| p120(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
+        dim: 4,
+        domain: FULL,
+        value: |x| p120(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p120_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
+            let (v, g) = p120_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p121",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p121(x[0], x[1], x[2], x[3]),
+        dim: 8,
+        domain: FULL,
+        value: |x| p121(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]),
         grad: |x| {
-            let (v, g) = p121_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p121_grad(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p122",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p122(x[0], x[1], x[2], x[3]),
+        domain: FULL,
+        value: |x| p122(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p122_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p122_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p123",
-        dim: 4,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p123(x[0], x[1], x[2], x[3]),
+        value: |x| p123(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
         grad: |x| {
-            let (v, g) = p123_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p123_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
         },
     },
     Program {
         name: "p124",
-        dim: 7,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p124(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
+        value: |x| p124([x[0], x[1], x[2], x[3]], x[4], x[5]),
         grad: |x| {
-            let (v, g) = p124_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1, g.x2])
+            let (v, g) = p124_grad([x[0], x[1], x[2], x[3]], x[4], x[5]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
         },
     },
     Program {
         name: "p125",
-        dim: 8,
-        domain: GAPPED,
-        value: |x| p125(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]),
+        dim: 5,
+        domain: FULL,
+        value: |x| p125(x[0], [x[1], x[2], x[3], x[4]]),
         grad: |x| {
-            let (v, g) = p125_grad(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p125_grad(x[0], [x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p126",
         dim: 3,
-        domain: GAPPED,
+        domain: FULL,
         value: |x| p126(x[0], x[1], x[2]),
         grad: |x| {
             let (v, g) = p126_grad(x[0], x[1], x[2]);
@@ -13384,262 +7399,262 @@ static PROGRAMS: &[Program] = &[
     },
     Program {
         name: "p127",
-        dim: 4,
-        domain: FULL,
-        value: |x| p127([x[0], x[1], x[2], x[3]]),
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p127(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
         grad: |x| {
-            let (v, g) = p127_grad([x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p127_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
         },
     },
     Program {
         name: "p128",
-        dim: 6,
+        dim: 7,
         domain: GAPPED,
-        value: |x| p128(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
+        value: |x| p128(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
         grad: |x| {
-            let (v, g) = p128_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
+            let (v, g) = p128_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
         },
     },
     Program {
         name: "p129",
-        dim: 3,
-        domain: GAPPED,
-        value: |x| p129(x[0], x[1], x[2]),
+        dim: 5,
+        domain: FULL,
+        value: |x| p129(4, &[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p129_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p129_grad(4, &[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p130",
-        dim: 4,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p130(x[0], x[1], x[2], x[3]),
+        value: |x| p130(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p130_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p130_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p131",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p131(&[x[0], x[1], x[2], x[3]]),
+        dim: 5,
+        domain: FULL,
+        value: |x| p131(x[0], &[x[1], x[2], x[3], x[4]]),
         grad: |x| {
-            let (v, g) = p131_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p131_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p132",
-        dim: 4,
-        domain: FULL,
-        value: |x| p132(x[0], x[1], x[2], x[3], 2),
+        dim: 5,
+        domain: GAPPED,
+        value: |x| p132(x[0], 2, [x[1], x[2], x[3], x[4]]),
         grad: |x| {
-            let (v, g) = p132_grad(x[0], x[1], x[2], x[3], 2);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p132_grad(x[0], 2, [x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p133",
-        dim: 8,
-        domain: GAPPED,
-        value: |x| p133(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]),
+        dim: 7,
+        domain: FULL,
+        value: |x| p133(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
         grad: |x| {
-            let (v, g) = p133_grad(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p133_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
         },
     },
     Program {
         name: "p134",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p134(&[x[0], x[1], x[2], x[3]]),
+        domain: FULL,
+        value: |x| p134(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p134_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p134_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p135",
-        dim: 5,
+        dim: 4,
         domain: GAPPED,
-        value: |x| p135(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p135(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p135_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+            let (v, g) = p135_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p136",
-        dim: 2,
-        domain: GAPPED,
-        value: |x| p136(x[0], x[1]),
+        dim: 3,
+        domain: FULL,
+        value: |x| p136(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p136_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p136_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p137",
-        dim: 3,
-        domain: GAPPED,
-        value: |x| p137(x[0], x[1], x[2]),
-        grad: |x| {
-            let (v, g) = p137_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p138",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p138(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p138_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p139",
-        dim: 3,
-        domain: FULL,
-        value: |x| p139(x[0], x[1], x[2]),
-        grad: |x| {
-            let (v, g) = p139_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p140",
-        dim: 8,
-        domain: GAPPED,
-        value: |x| p140(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
-        grad: |x| {
-            let (v, g) = p140_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p141",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p141(x[0], x[1], x[2], x[3]),
-        grad: |x| {
-            let (v, g) = p141_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p142",
-        dim: 6,
-        domain: GAPPED,
-        value: |x| p142(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
-        grad: |x| {
-            let (v, g) = p142_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
-            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3]])
-        },
-    },
-    Program {
-        name: "p143",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p143(x[0], x[1], x[2], x[3]),
-        grad: |x| {
-            let (v, g) = p143_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p144",
-        dim: 5,
-        domain: FULL,
-        value: |x| p144([x[0], x[1], x[2], x[3]], x[4]),
-        grad: |x| {
-            let (v, g) = p144_grad([x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
-        },
-    },
-    Program {
-        name: "p145",
         dim: 2,
-        domain: FULL,
-        value: |x| p145(x[0], x[1]),
+        domain: GAPPED,
+        value: |x| p137(x[0], x[1]),
         grad: |x| {
-            let (v, g) = p145_grad(x[0], x[1]);
+            let (v, g) = p137_grad(x[0], x[1]);
             (v, vec![g.x0, g.x1])
         },
     },
     Program {
-        name: "p146",
+        name: "p138",
         dim: 3,
         domain: FULL,
-        value: |x| p146(x[0], x[1], x[2]),
+        value: |x| p138(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p146_grad(x[0], x[1], x[2]);
+            let (v, g) = p138_grad(x[0], x[1], x[2]);
             (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p139",
+        dim: 5,
+        domain: FULL,
+        value: |x| p139(x[0], 4, [x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p139_grad(x[0], 4, [x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p140",
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p140(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        grad: |x| {
+            let (v, g) = p140_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p141",
+        dim: 5,
+        domain: GAPPED,
+        value: |x| p141(2, &[x[0], x[1], x[2], x[3]], x[4]),
+        grad: |x| {
+            let (v, g) = p141_grad(2, &[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+        },
+    },
+    Program {
+        name: "p142",
+        dim: 5,
+        domain: GAPPED,
+        value: |x| p142([x[0], x[1], x[2], x[3]], x[4]),
+        grad: |x| {
+            let (v, g) = p142_grad([x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+        },
+    },
+    Program {
+        name: "p143",
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p143(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        grad: |x| {
+            let (v, g) = p143_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p144",
+        dim: 4,
+        domain: GAPPED,
+        value: |x| p144(&[x[0], x[1], x[2], x[3]]),
+        grad: |x| {
+            let (v, g) = p144_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p145",
+        dim: 3,
+        domain: FULL,
+        value: |x| p145(x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p145_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p146",
+        dim: 5,
+        domain: GAPPED,
+        value: |x| p146(x[0], &[x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p146_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p147",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p147(&[x[0], x[1], x[2], x[3]]),
+        domain: FULL,
+        value: |x| p147([x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p147_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p148",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p148([x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p148_grad([x[0], x[1], x[2], x[3]]);
+            let (v, g) = p147_grad([x[0], x[1], x[2], x[3]]);
             (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
-        name: "p149",
+        name: "p148",
         dim: 5,
-        domain: GAPPED,
-        value: |x| p149(&[x[0], x[1], x[2], x[3]], x[4]),
+        domain: FULL,
+        value: |x| p148(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p149_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+            let (v, g) = p148_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+        },
+    },
+    Program {
+        name: "p149",
+        dim: 6,
+        domain: GAPPED,
+        value: |x| p149(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
+        grad: |x| {
+            let (v, g) = p149_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p150",
-        dim: 8,
-        domain: GAPPED,
-        value: |x| p150(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
+        dim: 7,
+        domain: FULL,
+        value: |x| p150(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
         grad: |x| {
-            let (v, g) = p150_grad(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.x3])
+            let (v, g) = p150_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
         },
     },
     Program {
         name: "p151",
         dim: 8,
         domain: GAPPED,
-        value: |x| p151(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
+        value: |x| p151(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
         grad: |x| {
-            let (v, g) = p151_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]);
-            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3], g.x2, g.x3])
+            let (v, g) = p151_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p152",
         dim: 7,
         domain: GAPPED,
-        value: |x| p152(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
+        value: |x| p152(&[x[0], x[1], x[2], x[3]], x[4], x[5], 3, x[6]),
         grad: |x| {
-            let (v, g) = p152_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
+            let (v, g) = p152_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], 3, x[6]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1, g.x2])
         },
     },
     Program {
@@ -13654,268 +7669,268 @@ static PROGRAMS: &[Program] = &[
     },
     Program {
         name: "p154",
-        dim: 4,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p154(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p154(x[0], 4, &[x[1], x[2], x[3], x[4]], x[5]),
         grad: |x| {
-            let (v, g) = p154_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p154_grad(x[0], 4, &[x[1], x[2], x[3], x[4]], x[5]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1])
         },
     },
     Program {
         name: "p155",
-        dim: 7,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p155(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        value: |x| p155(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p155_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+            let (v, g) = p155_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p156",
-        dim: 3,
+        dim: 7,
         domain: GAPPED,
-        value: |x| p156(x[0], x[1], x[2]),
+        value: |x| p156(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
         grad: |x| {
-            let (v, g) = p156_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p156_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
         },
     },
     Program {
         name: "p157",
-        dim: 2,
-        domain: GAPPED,
-        value: |x| p157(x[0], x[1]),
+        dim: 8,
+        domain: FULL,
+        value: |x| p157(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
         grad: |x| {
-            let (v, g) = p157_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p157_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]);
+            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3], g.x2, g.x3])
         },
     },
     Program {
         name: "p158",
         dim: 5,
-        domain: GAPPED,
-        value: |x| p158(x[0], &[x[1], x[2], x[3], x[4]]),
-        grad: |x| {
-            let (v, g) = p158_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
-        },
-    },
-    Program {
-        name: "p159",
-        dim: 2,
-        domain: GAPPED,
-        value: |x| p159(x[0], x[1]),
-        grad: |x| {
-            let (v, g) = p159_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
-        },
-    },
-    Program {
-        name: "p160",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p160(x[0], x[1], x[2], x[3]),
-        grad: |x| {
-            let (v, g) = p160_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p161",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p161([x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p161_grad([x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p162",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p162(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p162_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p163",
-        dim: 2,
-        domain: GAPPED,
-        value: |x| p163(x[0], x[1]),
-        grad: |x| {
-            let (v, g) = p163_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
-        },
-    },
-    Program {
-        name: "p164",
-        dim: 7,
         domain: FULL,
-        value: |x| p164(x[0], 3, &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        value: |x| p158(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p164_grad(x[0], 3, &[x[1], x[2], x[3], x[4]], x[5], x[6]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p165",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p165([x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p165_grad([x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
-        },
-    },
-    Program {
-        name: "p166",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p166(x[0], x[1], x[2], x[3]),
-        grad: |x| {
-            let (v, g) = p166_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p167",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p167(x[0], x[1], x[2], x[3]),
-        grad: |x| {
-            let (v, g) = p167_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p168",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p168(x[0], x[1], x[2], x[3]),
-        grad: |x| {
-            let (v, g) = p168_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p169",
-        dim: 4,
-        domain: FULL,
-        value: |x| p169([x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p169_grad([x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
-        },
-    },
-    Program {
-        name: "p170",
-        dim: 7,
-        domain: FULL,
-        value: |x| p170(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
-        grad: |x| {
-            let (v, g) = p170_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p171",
-        dim: 5,
-        domain: FULL,
-        value: |x| p171(x[0], &[x[1], x[2], x[3], x[4]], 3),
-        grad: |x| {
-            let (v, g) = p171_grad(x[0], &[x[1], x[2], x[3], x[4]], 3);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
-        },
-    },
-    Program {
-        name: "p172",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p172(&[x[0], x[1], x[2], x[3]], x[4]),
-        grad: |x| {
-            let (v, g) = p172_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            let (v, g) = p158_grad(&[x[0], x[1], x[2], x[3]], x[4]);
             (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
-        name: "p173",
+        name: "p159",
+        dim: 4,
+        domain: GAPPED,
+        value: |x| p159(x[0], x[1], x[2], x[3]),
+        grad: |x| {
+            let (v, g) = p159_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p160",
         dim: 6,
         domain: GAPPED,
-        value: |x| p173(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
+        value: |x| p160(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
         grad: |x| {
-            let (v, g) = p173_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
+            let (v, g) = p160_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
+        },
+    },
+    Program {
+        name: "p161",
+        dim: 5,
+        domain: FULL,
+        value: |x| p161(x[0], &[x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p161_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p162",
+        dim: 3,
+        domain: FULL,
+        value: |x| p162(x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p162_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
+        },
+    },
+    Program {
+        name: "p163",
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p163(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
+        grad: |x| {
+            let (v, g) = p163_grad(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]);
+            (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p164",
+        dim: 6,
+        domain: FULL,
+        value: |x| p164(x[0], [x[1], x[2], x[3], x[4]], x[5]),
+        grad: |x| {
+            let (v, g) = p164_grad(x[0], [x[1], x[2], x[3], x[4]], x[5]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
+        },
+    },
+    Program {
+        name: "p165",
+        dim: 2,
+        domain: GAPPED,
+        value: |x| p165(x[0], x[1]),
+        grad: |x| {
+            let (v, g) = p165_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
+        },
+    },
+    Program {
+        name: "p166",
+        dim: 5,
+        domain: GAPPED,
+        value: |x| p166(x[0], &[x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p166_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p167",
+        dim: 8,
+        domain: GAPPED,
+        value: |x| p167(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]),
+        grad: |x| {
+            let (v, g) = p167_grad(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3, g.w[0], g.w[1], g.w[2], g.w[3]])
+        },
+    },
+    Program {
+        name: "p168",
+        dim: 2,
+        domain: GAPPED,
+        value: |x| p168(x[0], x[1]),
+        grad: |x| {
+            let (v, g) = p168_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
+        },
+    },
+    Program {
+        name: "p169",
+        dim: 8,
+        domain: FULL,
+        value: |x| p169(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
+        grad: |x| {
+            let (v, g) = p169_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p170",
+        dim: 6,
+        domain: GAPPED,
+        value: |x| p170(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
+        grad: |x| {
+            let (v, g) = p170_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p171",
+        dim: 4,
+        domain: GAPPED,
+        value: |x| p171(&[x[0], x[1], x[2], x[3]]),
+        grad: |x| {
+            let (v, g) = p171_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p172",
+        dim: 4,
+        domain: FULL,
+        value: |x| p172(x[0], x[1], x[2], x[3]),
+        grad: |x| {
+            let (v, g) = p172_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p173",
+        dim: 3,
+        domain: GAPPED,
+        value: |x| p173(x[0], x[1], x[2]),
+        grad: |x| {
+            let (v, g) = p173_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p174",
-        dim: 4,
+        dim: 5,
         domain: GAPPED,
-        value: |x| p174(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p174([x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p174_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p174_grad([x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p175",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p175(&[x[0], x[1], x[2], x[3]]),
+        domain: FULL,
+        value: |x| p175(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p175_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p175_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p176",
-        dim: 3,
-        domain: FULL,
-        value: |x| p176(x[0], 3, x[1], x[2]),
+        dim: 4,
+        domain: GAPPED,
+        value: |x| p176(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p176_grad(x[0], 3, x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p176_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p177",
         dim: 4,
         domain: GAPPED,
-        value: |x| p177(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p177(x[0], x[1], x[2], 2, x[3]),
         grad: |x| {
-            let (v, g) = p177_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p177_grad(x[0], x[1], x[2], 2, x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p178",
-        dim: 4,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p178(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p178(x[0], x[1], [x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p178_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p178_grad(x[0], x[1], [x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p179",
-        dim: 8,
-        domain: GAPPED,
-        value: |x| p179(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
+        dim: 7,
+        domain: FULL,
+        value: |x| p179(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
         grad: |x| {
-            let (v, g) = p179_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.x3])
+            let (v, g) = p179_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p180",
         dim: 2,
-        domain: FULL,
+        domain: GAPPED,
         value: |x| p180(x[0], x[1]),
         grad: |x| {
             let (v, g) = p180_grad(x[0], x[1]);
@@ -13924,422 +7939,422 @@ static PROGRAMS: &[Program] = &[
     },
     Program {
         name: "p181",
-        dim: 6,
+        dim: 2,
         domain: GAPPED,
-        value: |x| p181(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
+        value: |x| p181(x[0], x[1]),
         grad: |x| {
-            let (v, g) = p181_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p181_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p182",
-        dim: 7,
-        domain: FULL,
-        value: |x| p182(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        dim: 4,
+        domain: GAPPED,
+        value: |x| p182(&[x[0], x[1], x[2], x[3]], 3),
         grad: |x| {
-            let (v, g) = p182_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+            let (v, g) = p182_grad(&[x[0], x[1], x[2], x[3]], 3);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p183",
-        dim: 7,
+        dim: 3,
         domain: GAPPED,
-        value: |x| p183(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        value: |x| p183(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p183_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+            let (v, g) = p183_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p184",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p184(&[x[0], x[1], x[2], x[3]]),
+        domain: FULL,
+        value: |x| p184(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p184_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p184_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p185",
-        dim: 7,
+        dim: 8,
         domain: GAPPED,
-        value: |x| p185(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        value: |x| p185(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
         grad: |x| {
-            let (v, g) = p185_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+            let (v, g) = p185_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]);
+            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3], g.x2, g.x3])
         },
     },
     Program {
         name: "p186",
-        dim: 4,
+        dim: 3,
         domain: GAPPED,
-        value: |x| p186(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p186(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p186_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p186_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p187",
-        dim: 5,
+        dim: 3,
         domain: GAPPED,
-        value: |x| p187(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p187(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p187_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+            let (v, g) = p187_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p188",
-        dim: 7,
+        dim: 2,
         domain: GAPPED,
-        value: |x| p188(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        value: |x| p188(x[0], x[1]),
         grad: |x| {
-            let (v, g) = p188_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+            let (v, g) = p188_grad(x[0], x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p189",
-        dim: 5,
+        dim: 7,
         domain: GAPPED,
-        value: |x| p189(x[0], &[x[1], x[2], x[3], x[4]]),
+        value: |x| p189(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], 4),
         grad: |x| {
-            let (v, g) = p189_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p189_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], 4);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
         },
     },
     Program {
         name: "p190",
-        dim: 5,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p190(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p190(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p190_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+            let (v, g) = p190_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p191",
-        dim: 6,
-        domain: GAPPED,
-        value: |x| p191([x[0], x[1], x[2], x[3]], x[4], x[5]),
+        dim: 7,
+        domain: FULL,
+        value: |x| p191(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6]),
         grad: |x| {
-            let (v, g) = p191_grad([x[0], x[1], x[2], x[3]], x[4], x[5]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
+            let (v, g) = p191_grad(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
         },
     },
     Program {
         name: "p192",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p192(x[0], &[x[1], x[2], x[3], x[4]]),
+        dim: 4,
+        domain: FULL,
+        value: |x| p192(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p192_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+            let (v, g) = p192_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p193",
-        dim: 6,
+        dim: 4,
         domain: GAPPED,
-        value: |x| p193(x[0], [x[1], x[2], x[3], x[4]], x[5]),
+        value: |x| p193(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p193_grad(x[0], [x[1], x[2], x[3], x[4]], x[5]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1])
+            let (v, g) = p193_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p194",
         dim: 5,
-        domain: GAPPED,
-        value: |x| p194(x[0], &[x[1], x[2], x[3], x[4]], 3),
+        domain: FULL,
+        value: |x| p194(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p194_grad(x[0], &[x[1], x[2], x[3], x[4]], 3);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p194_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
         },
     },
     Program {
         name: "p195",
         dim: 7,
-        domain: FULL,
-        value: |x| p195(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
+        domain: GAPPED,
+        value: |x| p195(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]]),
         grad: |x| {
-            let (v, g) = p195_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
+            let (v, g) = p195_grad(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]]);
+            (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p196",
-        dim: 7,
+        dim: 8,
         domain: GAPPED,
-        value: |x| p196(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        value: |x| p196([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
         grad: |x| {
-            let (v, g) = p196_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+            let (v, g) = p196_grad([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p197",
-        dim: 4,
-        domain: FULL,
-        value: |x| p197([x[0], x[1], x[2], x[3]], 2),
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p197(x[0], &[x[1], x[2], x[3], x[4]], 3, x[5], x[6]),
         grad: |x| {
-            let (v, g) = p197_grad([x[0], x[1], x[2], x[3]], 2);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p197_grad(x[0], &[x[1], x[2], x[3], x[4]], 3, x[5], x[6]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2])
         },
     },
     Program {
         name: "p198",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p198(x[0], x[1], x[2], x[3]),
+        dim: 6,
+        domain: FULL,
+        value: |x| p198(x[0], x[1], [x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p198_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p198_grad(x[0], x[1], [x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p199",
-        dim: 5,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p199(3, x[0], &[x[1], x[2], x[3], x[4]]),
+        value: |x| p199(x[0], x[1], [x[2], x[3], x[4], x[5]]),
         grad: |x| {
-            let (v, g) = p199_grad(3, x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p199_grad(x[0], x[1], [x[2], x[3], x[4], x[5]]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p200",
         dim: 4,
-        domain: FULL,
-        value: |x| p200(x[0], x[1], x[2], x[3]),
+        domain: GAPPED,
+        value: |x| p200([x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p200_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p200_grad([x[0], x[1], x[2], x[3]]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p201",
         dim: 5,
         domain: GAPPED,
-        value: |x| p201(x[0], &[x[1], x[2], x[3], x[4]]),
+        value: |x| p201(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p201_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p201_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p202",
         dim: 6,
         domain: GAPPED,
-        value: |x| p202(x[0], 2, [x[1], x[2], x[3], x[4]], x[5]),
+        value: |x| p202(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
         grad: |x| {
-            let (v, g) = p202_grad(x[0], 2, [x[1], x[2], x[3], x[4]], x[5]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
+            let (v, g) = p202_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
         },
     },
     Program {
         name: "p203",
         dim: 7,
         domain: GAPPED,
-        value: |x| p203(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        value: |x| p203(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]]),
         grad: |x| {
-            let (v, g) = p203_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+            let (v, g) = p203_grad(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]]);
+            (v, vec![g.x0, g.x1, g.x2, g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p204",
-        dim: 2,
+        dim: 5,
         domain: FULL,
-        value: |x| p204(3, x[0], x[1]),
+        value: |x| p204(x[0], &[x[1], x[2], x[3], x[4]]),
         grad: |x| {
-            let (v, g) = p204_grad(3, x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p204_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p205",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p205(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
-        grad: |x| {
-            let (v, g) = p205_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p206",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p206(&[x[0], x[1], x[2], x[3]]),
+        domain: FULL,
+        value: |x| p205(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p206_grad(&[x[0], x[1], x[2], x[3]]);
+            let (v, g) = p205_grad(&[x[0], x[1], x[2], x[3]]);
             (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
-        name: "p207",
-        dim: 3,
+        name: "p206",
+        dim: 5,
         domain: GAPPED,
-        value: |x| p207(x[0], x[1], x[2]),
+        value: |x| p206([x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p207_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p206_grad([x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+        },
+    },
+    Program {
+        name: "p207",
+        dim: 5,
+        domain: FULL,
+        value: |x| p207(x[0], &[x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p207_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p208",
-        dim: 7,
+        dim: 4,
         domain: GAPPED,
-        value: |x| p208(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        value: |x| p208(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p208_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+            let (v, g) = p208_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p209",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p209(&[x[0], x[1], x[2], x[3]]),
+        dim: 5,
+        domain: FULL,
+        value: |x| p209(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p209_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p209_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p210",
-        dim: 4,
+        dim: 6,
         domain: GAPPED,
-        value: |x| p210(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p210(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
         grad: |x| {
-            let (v, g) = p210_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p210_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
         },
     },
     Program {
         name: "p211",
-        dim: 4,
+        dim: 3,
         domain: GAPPED,
-        value: |x| p211(&[x[0], x[1], x[2], x[3]]),
+        value: |x| p211(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p211_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p211_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p212",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p212(&[x[0], x[1], x[2], x[3]], x[4]),
+        dim: 7,
+        domain: FULL,
+        value: |x| p212(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
         grad: |x| {
-            let (v, g) = p212_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+            let (v, g) = p212_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
+            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3], g.x2])
         },
     },
     Program {
         name: "p213",
-        dim: 5,
+        dim: 3,
         domain: GAPPED,
-        value: |x| p213(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p213(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p213_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+            let (v, g) = p213_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p214",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p214(&[x[0], x[1], x[2], x[3]], 3, x[4], x[5], x[6]),
+        dim: 2,
+        domain: FULL,
+        value: |x| p214(3, x[0], x[1]),
         grad: |x| {
-            let (v, g) = p214_grad(&[x[0], x[1], x[2], x[3]], 3, x[4], x[5], x[6]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
+            let (v, g) = p214_grad(3, x[0], x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p215",
-        dim: 3,
-        domain: GAPPED,
-        value: |x| p215(x[0], x[1], x[2]),
+        dim: 5,
+        domain: FULL,
+        value: |x| p215(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p215_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p215_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p216",
         dim: 3,
         domain: GAPPED,
-        value: |x| p216(x[0], x[1], x[2]),
+        value: |x| p216(3, x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p216_grad(x[0], x[1], x[2]);
+            let (v, g) = p216_grad(3, x[0], x[1], x[2]);
             (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p217",
-        dim: 3,
-        domain: GAPPED,
-        value: |x| p217(x[0], x[1], x[2]),
-        grad: |x| {
-            let (v, g) = p217_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p218",
         dim: 5,
         domain: FULL,
-        value: |x| p218(x[0], &[x[1], x[2], x[3], x[4]]),
+        value: |x| p217(x[0], &[x[1], x[2], x[3], x[4]]),
         grad: |x| {
-            let (v, g) = p218_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
-        },
-    },
-    Program {
-        name: "p219",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p219(x[0], &[x[1], x[2], x[3], x[4]]),
-        grad: |x| {
-            let (v, g) = p219_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            let (v, g) = p217_grad(x[0], &[x[1], x[2], x[3], x[4]]);
             (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
-        name: "p220",
+        name: "p218",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p220(&[x[0], x[1], x[2], x[3]]),
+        domain: FULL,
+        value: |x| p218([x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p220_grad(&[x[0], x[1], x[2], x[3]]);
+            let (v, g) = p218_grad([x[0], x[1], x[2], x[3]]);
             (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+        },
+    },
+    Program {
+        name: "p219",
+        dim: 7,
+        domain: FULL,
+        value: |x| p219(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
+        grad: |x| {
+            let (v, g) = p219_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+        },
+    },
+    Program {
+        name: "p220",
+        dim: 5,
+        domain: FULL,
+        value: |x| p220(x[0], &[x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p220_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p221",
         dim: 7,
         domain: GAPPED,
-        value: |x| p221(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
+        value: |x| p221(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
         grad: |x| {
-            let (v, g) = p221_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]);
-            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1, g.x2])
+            let (v, g) = p221_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]);
+            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
         },
     },
     Program {
         name: "p222",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p222(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
+        dim: 6,
+        domain: FULL,
+        value: |x| p222(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
         grad: |x| {
-            let (v, g) = p222_grad(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]);
-            (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p222_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
         },
     },
     Program {
@@ -14349,47 +8364,47 @@ static PROGRAMS: &[Program] = &[
         value: |x| p223(x[0], &[x[1], x[2], x[3], x[4]]),
         grad: |x| {
             let (v, g) = p223_grad(x[0], &[x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p224",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p224(x[0], x[1], x[2], x[3]),
+        dim: 5,
+        domain: FULL,
+        value: |x| p224(&[x[0], x[1], x[2], x[3]], 2, x[4]),
         grad: |x| {
-            let (v, g) = p224_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p224_grad(&[x[0], x[1], x[2], x[3]], 2, x[4]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
         },
     },
     Program {
         name: "p225",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p225(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
-        grad: |x| {
-            let (v, g) = p225_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
-            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2])
-        },
-    },
-    Program {
-        name: "p226",
         dim: 3,
         domain: GAPPED,
-        value: |x| p226(x[0], x[1], x[2]),
+        value: |x| p225(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p226_grad(x[0], x[1], x[2]);
+            let (v, g) = p225_grad(x[0], x[1], x[2]);
             (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
-        name: "p227",
-        dim: 8,
+        name: "p226",
+        dim: 5,
         domain: FULL,
-        value: |x| p227(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], x[7]),
+        value: |x| p226(x[0], &[x[1], x[2], x[3], x[4]], 4),
         grad: |x| {
-            let (v, g) = p227_grad(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], x[7]);
-            (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
+            let (v, g) = p226_grad(x[0], &[x[1], x[2], x[3], x[4]], 4);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+        },
+    },
+    Program {
+        name: "p227",
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p227(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
+        grad: |x| {
+            let (v, g) = p227_grad(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
         },
     },
     Program {
@@ -14404,22 +8419,22 @@ static PROGRAMS: &[Program] = &[
     },
     Program {
         name: "p229",
-        dim: 5,
+        dim: 2,
         domain: GAPPED,
-        value: |x| p229(&[x[0], x[1], x[2], x[3]], x[4]),
+        value: |x| p229(x[0], 2, x[1]),
         grad: |x| {
-            let (v, g) = p229_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+            let (v, g) = p229_grad(x[0], 2, x[1]);
+            (v, vec![g.x0, g.x1])
         },
     },
     Program {
         name: "p230",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p230(&[x[0], x[1], x[2], x[3]], x[4]),
+        dim: 4,
+        domain: FULL,
+        value: |x| p230(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p230_grad(&[x[0], x[1], x[2], x[3]], x[4]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+            let (v, g) = p230_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
@@ -14435,21 +8450,21 @@ static PROGRAMS: &[Program] = &[
     Program {
         name: "p232",
         dim: 4,
-        domain: GAPPED,
-        value: |x| p232(&[x[0], x[1], x[2], x[3]]),
+        domain: FULL,
+        value: |x| p232(3, x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p232_grad(&[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p232_grad(3, x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p233",
-        dim: 2,
+        dim: 5,
         domain: GAPPED,
-        value: |x| p233(x[0], x[1]),
+        value: |x| p233(x[0], &[x[1], x[2], x[3], x[4]]),
         grad: |x| {
-            let (v, g) = p233_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p233_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
@@ -14464,102 +8479,102 @@ static PROGRAMS: &[Program] = &[
     },
     Program {
         name: "p235",
-        dim: 3,
-        domain: GAPPED,
-        value: |x| p235(x[0], x[1], x[2]),
+        dim: 5,
+        domain: FULL,
+        value: |x| p235(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p235_grad(x[0], x[1], x[2]);
-            (v, vec![g.x0, g.x1, g.x2])
+            let (v, g) = p235_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p236",
-        dim: 4,
+        dim: 5,
         domain: FULL,
-        value: |x| p236(x[0], x[1], x[2], x[3]),
+        value: |x| p236(&[x[0], x[1], x[2], x[3]], x[4]),
         grad: |x| {
-            let (v, g) = p236_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p236_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
         },
     },
     Program {
         name: "p237",
-        dim: 4,
-        domain: FULL,
-        value: |x| p237(4, &[x[0], x[1], x[2], x[3]]),
+        dim: 3,
+        domain: GAPPED,
+        value: |x| p237(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p237_grad(4, &[x[0], x[1], x[2], x[3]]);
-            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p237_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p238",
         dim: 4,
         domain: GAPPED,
-        value: |x| p238(x[0], x[1], x[2], x[3]),
+        value: |x| p238(&[x[0], x[1], x[2], x[3]]),
         grad: |x| {
-            let (v, g) = p238_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
-        },
-    },
-    Program {
-        name: "p239",
-        dim: 6,
-        domain: GAPPED,
-        value: |x| p239(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
-        grad: |x| {
-            let (v, g) = p239_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
-        },
-    },
-    Program {
-        name: "p240",
-        dim: 4,
-        domain: FULL,
-        value: |x| p240(&[x[0], x[1], x[2], x[3]]),
-        grad: |x| {
-            let (v, g) = p240_grad(&[x[0], x[1], x[2], x[3]]);
+            let (v, g) = p238_grad(&[x[0], x[1], x[2], x[3]]);
             (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
-        name: "p241",
-        dim: 2,
-        domain: GAPPED,
-        value: |x| p241(4, x[0], x[1]),
-        grad: |x| {
-            let (v, g) = p241_grad(4, x[0], x[1]);
-            (v, vec![g.x0, g.x1])
-        },
-    },
-    Program {
-        name: "p242",
+        name: "p239",
         dim: 4,
         domain: GAPPED,
-        value: |x| p242(x[0], x[1], x[2], x[3]),
+        value: |x| p239(x[0], 3, x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p242_grad(x[0], x[1], x[2], x[3]);
+            let (v, g) = p239_grad(x[0], 3, x[1], x[2], x[3]);
             (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
-        name: "p243",
-        dim: 2,
+        name: "p240",
+        dim: 8,
         domain: GAPPED,
-        value: |x| p243(x[0], x[1]),
+        value: |x| p240(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
         grad: |x| {
-            let (v, g) = p243_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p240_grad(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]);
+            (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3], g.x2, g.x3])
+        },
+    },
+    Program {
+        name: "p241",
+        dim: 5,
+        domain: GAPPED,
+        value: |x| p241(x[0], &[x[1], x[2], x[3], x[4]]),
+        grad: |x| {
+            let (v, g) = p241_grad(x[0], &[x[1], x[2], x[3], x[4]]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+        },
+    },
+    Program {
+        name: "p242",
+        dim: 5,
+        domain: FULL,
+        value: |x| p242(&[x[0], x[1], x[2], x[3]], x[4]),
+        grad: |x| {
+            let (v, g) = p242_grad(&[x[0], x[1], x[2], x[3]], x[4]);
+            (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+        },
+    },
+    Program {
+        name: "p243",
+        dim: 4,
+        domain: GAPPED,
+        value: |x| p243(&[x[0], x[1], x[2], x[3]]),
+        grad: |x| {
+            let (v, g) = p243_grad(&[x[0], x[1], x[2], x[3]]);
+            (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
         },
     },
     Program {
         name: "p244",
-        dim: 7,
-        domain: GAPPED,
-        value: |x| p244(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
+        dim: 8,
+        domain: FULL,
+        value: |x| p244(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
         grad: |x| {
-            let (v, g) = p244_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+            let (v, g) = p244_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]);
+            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.x3])
         },
     },
     Program {
@@ -14574,42 +8589,42 @@ static PROGRAMS: &[Program] = &[
     },
     Program {
         name: "p246",
-        dim: 5,
-        domain: GAPPED,
-        value: |x| p246(x[0], [x[1], x[2], x[3], x[4]]),
+        dim: 3,
+        domain: FULL,
+        value: |x| p246(x[0], x[1], x[2]),
         grad: |x| {
-            let (v, g) = p246_grad(x[0], [x[1], x[2], x[3], x[4]]);
-            (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+            let (v, g) = p246_grad(x[0], x[1], x[2]);
+            (v, vec![g.x0, g.x1, g.x2])
         },
     },
     Program {
         name: "p247",
-        dim: 4,
-        domain: FULL,
-        value: |x| p247(x[0], x[1], x[2], x[3]),
+        dim: 7,
+        domain: GAPPED,
+        value: |x| p247(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
         grad: |x| {
-            let (v, g) = p247_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p247_grad(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]);
+            (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
         },
     },
     Program {
         name: "p248",
-        dim: 2,
+        dim: 4,
         domain: GAPPED,
-        value: |x| p248(x[0], x[1]),
+        value: |x| p248(x[0], x[1], x[2], x[3]),
         grad: |x| {
-            let (v, g) = p248_grad(x[0], x[1]);
-            (v, vec![g.x0, g.x1])
+            let (v, g) = p248_grad(x[0], x[1], x[2], x[3]);
+            (v, vec![g.x0, g.x1, g.x2, g.x3])
         },
     },
     Program {
         name: "p249",
-        dim: 4,
-        domain: GAPPED,
-        value: |x| p249(x[0], x[1], x[2], x[3]),
+        dim: 6,
+        domain: FULL,
+        value: |x| p249(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
         grad: |x| {
-            let (v, g) = p249_grad(x[0], x[1], x[2], x[3]);
-            (v, vec![g.x0, g.x1, g.x2, g.x3])
+            let (v, g) = p249_grad(x[0], &[x[1], x[2], x[3], x[4]], x[5]);
+            (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1])
         },
     },
 ];

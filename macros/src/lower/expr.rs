@@ -634,7 +634,7 @@ impl Lowerer<'_> {
             s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`");
             None
         };
-        let mut containers = vec![self.expr(strip_reference(base))?];
+        let mut containers = vec![self.iterated(strip_reference(base))?];
         let mut enumerate = false;
         for call in methods {
             match (call.method.to_string().as_str(), call.args.len()) {
@@ -649,7 +649,7 @@ impl Lowerer<'_> {
                     }) {
                         return unsupported(self, &call.args[0]);
                     }
-                    containers.push(self.expr(strip_reference(other))?);
+                    containers.push(self.iterated(strip_reference(other))?);
                 }
                 ("enumerate", 0) if !enumerate => enumerate = true,
                 _ => return unsupported(self, &call.method),
@@ -717,6 +717,28 @@ impl Lowerer<'_> {
             index,
             elements,
         })
+    }
+
+    /// The container a `for` loop iterates. An array written in place is copied first:
+    /// `for e in a` iterates over a copy of `a` in Rust, so writes in the body must not
+    /// show through.
+    fn iterated(&mut self, container: &Expr) -> Option<Arg> {
+        let arg = self.expr(container)?;
+        match arg.value {
+            Operand::Var(v) if self.vars[v.0].memory => {
+                let kind = self.vars[v.0].kind;
+                let op = Op::Rule {
+                    rule: rules::copy(),
+                    form: Form::Copy,
+                    args: vec![Arg {
+                        borrowed: false,
+                        ..arg
+                    }],
+                };
+                Some(self.value(op, kind, container.to_token_stream()))
+            }
+            _ => Some(arg),
+        }
     }
 
     /// `xs.iter().sum()`, `xs.iter().map(|x| ..).sum::<f64>()`, `.product()`: the loop

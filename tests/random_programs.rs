@@ -10,6 +10,16 @@
 //! TAPELESS_BLESS=1 cargo test --test random_programs generated_file_is_fresh
 //! ```
 //!
+//! (the test binary includes the old file, so if that no longer compiles, first replace its
+//! contents with `static PROGRAMS: &[Program] = &[];`).
+//!
+//! `gradients_match_finite_differences` evaluates each `f_grad` at points drawn from the
+//! program's domain and checks that its value is bit-for-bit the plain function's and that
+//! its gradient matches `central_difference` to 1e-6 in `relative_error`. Points where the
+//! function is not smooth at the scale of the difference steps (a branch on a computed value
+//! flips, `abs` of a computed value crosses zero, ...) are recognised by comparing with a
+//! wider stencil, and replaced by other points.
+//!
 //! `generated.rs` is pulled in with `include!`, not declared as a module: `cargo fmt` only
 //! visits modules, and the file must stay byte-for-byte what the generator prints, so it
 //! must not be reformatted by rustfmt (whose output may also change between toolchains).
