@@ -2155,7 +2155,7 @@ struct Program {
 fn program(rng: &mut Rng, index: usize) -> Program {
     let name = format!("p{index:03}");
     // Straight-line for 2 of every 5 programs.
-    let straight = index % 5 == 0 || index % 5 == 3;
+    let straight = index.is_multiple_of(5) || index % 5 == 3;
     let n_scalars = rng.below(5);
     let has_array = n_scalars < 2 || rng.chance(45);
     let n_scalars = if has_array {
