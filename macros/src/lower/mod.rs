@@ -663,23 +663,9 @@ impl Lowerer<'_> {
         let mut result = None;
         if end == End::Function {
             if let (Some(then_value), Some(else_value)) = (then_value, else_value) {
-                let kinds = [&then_value, &else_value].map(|v| {
-                    self.kind_of(&Arg {
-                        value: v.clone(),
-                        borrowed: false,
-                    })
-                });
-                let kind = if kinds.iter().all(|k| *k == Kind::Copy) {
-                    Kind::Copy
-                } else {
-                    Kind::Owned
-                };
-                let var = self.new_var(None, kind);
-                merges.push(Merge {
-                    var,
-                    then_value,
-                    else_value,
-                });
+                let merge = self.value_merge(then_value, else_value);
+                let var = merge.var;
+                merges.push(merge);
                 result = Some(Operand::Var(var));
             }
         }
@@ -690,6 +676,27 @@ impl Lowerer<'_> {
             merges,
         }));
         result
+    }
+
+    /// A fresh variable that is `then_value` or `else_value` by the branch taken: the value
+    /// of an `if` (or of a function body that ends in one). `Copy` if both sides are.
+    fn value_merge(&mut self, then_value: Operand, else_value: Operand) -> Merge {
+        let kinds = [&then_value, &else_value].map(|v| {
+            self.kind_of(&Arg {
+                value: v.clone(),
+                borrowed: false,
+            })
+        });
+        let kind = if kinds.iter().all(|k| *k == Kind::Copy) {
+            Kind::Copy
+        } else {
+            Kind::Owned
+        };
+        Merge {
+            var: self.new_var(None, kind),
+            then_value,
+            else_value,
+        }
     }
 
     /// The condition of an `if` or `while`.
@@ -1154,23 +1161,9 @@ impl Lowerer<'_> {
         let mut result = None;
         if want_value {
             if let (Some(then_value), Some(else_value)) = (then_value, else_value) {
-                let kinds = [&then_value, &else_value].map(|v| {
-                    self.kind_of(&Arg {
-                        value: v.clone(),
-                        borrowed: false,
-                    })
-                });
-                let kind = if kinds.iter().all(|k| *k == Kind::Copy) {
-                    Kind::Copy
-                } else {
-                    Kind::Owned
-                };
-                let var = self.new_var(None, kind);
-                merges.push(Merge {
-                    var,
-                    then_value,
-                    else_value,
-                });
+                let merge = self.value_merge(then_value, else_value);
+                let var = merge.var;
+                merges.push(merge);
                 result = Some(Arg {
                     value: Operand::Var(var),
                     borrowed: false,
