@@ -34,7 +34,7 @@
 // inside this crate's own doc tests and unit tests too.
 extern crate self as tapeless;
 
-pub use tapeless_macros::differentiate;
+pub use tapeless_macros::{custom_vjp, differentiate};
 pub use tapeless_runtime as runtime;
 pub use tapeless_runtime::{nn, Differentiable, Real};
 
@@ -54,5 +54,7 @@ pub mod __private {
     pub use tapeless_runtime::matrix::*;
     pub use tapeless_runtime::nn::*;
     pub use tapeless_runtime::scalar::*;
-    pub use tapeless_runtime::{accumulate, one, zero, zero_adjoint, zeros_like};
+    pub use tapeless_runtime::{
+        accumulate, accumulate_argument, one, zero, zero_adjoint, zeros_like, NotDifferentiated,
+    };
 }

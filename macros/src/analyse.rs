@@ -34,6 +34,7 @@ fn differentiable_uses(op: &Op) -> Vec<VarId> {
             .filter_map(|(_, a)| a.value.var())
             .collect(),
         Op::Foreign { pure: true, .. } => Vec::new(),
+        Op::Call { .. } => op.uses(),
         Op::Foreign { .. } => op.uses(),
         Op::Verbatim { inert: true, .. } => Vec::new(),
         Op::Verbatim { .. } => op.uses(),
@@ -245,7 +246,7 @@ fn foreign_message(form: &Form, sig: &Signature) -> String {
             let path = &path.path;
             let name = quote::quote!(#path).to_string().replace(' ', "");
             format!(
-                "function `{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; write it with operators and float methods that have rules (calls between #[differentiate] functions and custom rules are planned)"
+                "function `{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; write it with operators and methods that have rules, or call a free function marked #[differentiate] or #[custom_vjp(rule)] that computes it"
             )
         }
         Form::Binary(op) => format!(

@@ -378,6 +378,10 @@ impl<'a> Emitter<'a> {
     fn op(&self, op: &Op) -> TokenStream {
         match op {
             Op::Rule { form, args, .. } | Op::Foreign { form, args, .. } => self.form(form, args),
+            Op::Call { path, args } => {
+                let all = args.iter().map(|a| self.call_argument(a));
+                quote!(#path(#(#all),*))
+            }
             Op::Verbatim { expr, uses, .. } => {
                 let names: HashMap<String, Ident> = uses
                     .iter()
@@ -748,6 +752,30 @@ impl<'a> Emitter<'a> {
                         _ => TokenStream::new(),
                     };
                     quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out #closure);)
+                }
+                Adjoint::Call {
+                    path,
+                    args,
+                    targets,
+                    out,
+                } => {
+                    let mut vjp = path.clone();
+                    if let Some(last) = vjp.path.segments.last_mut() {
+                        last.ident = format_ident!("{}_vjp", last.ident, span = last.ident.span());
+                    }
+                    let all = args.iter().map(|a| self.call_argument(a));
+                    let d_out = self.adjoint(*out);
+                    // A block of its own: `gradients` cannot shadow anything the arguments read.
+                    let gradients = format_ident!("gradients");
+                    let accumulate = targets.iter().enumerate().filter_map(|(i, target)| {
+                        let d = self.adjoint((*target)?);
+                        let i = syn::Index::from(i);
+                        Some(quote!(#private::accumulate_argument(&mut #d, #gradients.#i);))
+                    });
+                    quote! {{
+                        let #gradients = #vjp(#(#all,)* #d_out).1.__tapeless_arguments();
+                        #(#accumulate)*
+                    }}
                 }
                 Adjoint::Recompute(v) => match self.lets.get(v) {
                     Some(Stmt::Let { var, ty, op, .. }) => {

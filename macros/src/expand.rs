@@ -66,7 +66,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
+pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
     let function = &sig.item.sig.ident;
     let vis = &sig.item.vis;
     let grad_struct = &names.grad_struct;
@@ -84,16 +84,45 @@ fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
         "The gradient of [`{function}`]: one field per differentiated parameter, made by [`{}`] and [`{}`].",
         names.grad_fn, names.vjp_fn
     );
+    // The gradient of each parameter in order, for callers that are differentiated too:
+    // their reverse sweep calls `f_vjp` and takes the gradient of each argument by
+    // position. Data parameters have none (`()`); a float parameter left out by `wrt` has
+    // `NotDifferentiated`, which cannot flow into a differentiated argument.
+    let (types, values): (Vec<_>, Vec<_>) = sig
+        .params
+        .iter()
+        .map(|p| match (&p.grad_ty, p.differentiated) {
+            (Some(ty), true) => {
+                let ident = &p.ident;
+                (quote!(#ty), quote!(self.#ident))
+            }
+            (Some(_), false) => (
+                quote!(::tapeless::__private::NotDifferentiated),
+                quote!(::tapeless::__private::NotDifferentiated),
+            ),
+            (None, _) => (quote!(()), quote!(())),
+        })
+        .unzip();
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, #copy PartialEq, Default)]
         #vis struct #grad_struct {
             #(#field_tokens,)*
         }
+
+        impl #grad_struct {
+            /// The gradient of each parameter, in order (for differentiated callers).
+            #[doc(hidden)]
+            #[inline(always)]
+            #[allow(clippy::unused_unit)]
+            pub fn __tapeless_arguments(self) -> (#(#types,)*) {
+                (#(#values,)*)
+            }
+        }
     }
 }
 
-fn functions(
+pub fn functions(
     sig: &Signature,
     names: &ItemNames,
     seed: &syn::Ident,
@@ -119,13 +148,20 @@ fn functions(
     let vjp_doc = format!(
         "The value of [`{function}`] and `{seed}` times its gradient (the vector-Jacobian product): the forward sweep of `{function}` followed by its reverse sweep."
     );
-    quote! {
-        #[doc = #grad_doc]
-        #[inline]
-        #[allow(clippy::all)]
-        #vis fn #grad_fn #generics (#(#grad_params),*) -> (#ret, #grad_struct) #where_clause {
-            #vjp_fn(#(#args,)* ::tapeless::__private::one())
+    // The gradient is the vector-Jacobian product with seed one, so it exists for a
+    // scalar result only.
+    let grad_fn = sig.scalar_ret.then(|| {
+        quote! {
+            #[doc = #grad_doc]
+            #[inline]
+            #[allow(clippy::all)]
+            #vis fn #grad_fn #generics (#(#grad_params),*) -> (#ret, #grad_struct) #where_clause {
+                #vjp_fn(#(#args,)* ::tapeless::__private::one())
+            }
         }
+    });
+    quote! {
+        #grad_fn
 
         #[doc = #vjp_doc]
         #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]

@@ -127,6 +127,9 @@ pub enum Op {
         args: Vec<Arg>,
         pure: bool,
     },
+    /// A call of a function differentiated elsewhere (`#[differentiate]` or
+    /// `#[custom_vjp]`): on active arguments, the reverse sweep calls its `_vjp`.
+    Call { path: syn::ExprPath, args: Vec<Arg> },
     /// Any other expression, emitted as written with its variables renamed to their SSA
     /// names (`uses`). `inert` results (booleans) carry no derivative; a non-inert one on
     /// an active value is an error.
@@ -145,7 +148,7 @@ impl Op {
     /// The variables this operation reads.
     pub fn uses(&self) -> Vec<VarId> {
         match self {
-            Op::Rule { args, .. } | Op::Foreign { args, .. } => {
+            Op::Rule { args, .. } | Op::Foreign { args, .. } | Op::Call { args, .. } => {
                 args.iter().filter_map(|a| a.value.var()).collect()
             }
             Op::Verbatim { uses, .. } => uses.iter().map(|(_, v)| *v).collect(),

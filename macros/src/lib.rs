@@ -9,6 +9,7 @@
 use proc_macro::TokenStream;
 
 mod analyse;
+mod custom;
 mod emit;
 mod errors;
 mod expand;
@@ -25,4 +26,13 @@ mod rules;
 #[proc_macro_attribute]
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr.into(), item.into()).into()
+}
+
+/// Gives a function a hand-written derivative: `#[custom_vjp(rule)]` on `fn f(x: f64) ->
+/// f64` emits the same items as `#[differentiate]`, with the gradient computed by
+/// `fn rule(x: f64, seed: f64) -> f64`, and every differentiated caller of `f` uses it.
+/// See the `tapeless` crate documentation.
+#[proc_macro_attribute]
+pub fn custom_vjp(attr: TokenStream, item: TokenStream) -> TokenStream {
+    custom::expand(attr.into(), item.into()).into()
 }

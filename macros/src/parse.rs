@@ -72,8 +72,10 @@ pub struct Param {
 pub struct Signature<'a> {
     pub item: &'a ItemFn,
     pub params: Vec<Param>,
-    /// The float return type: the type of the value and of `seed`.
+    /// The return type: the type of the value and of `seed`.
     pub ret: Type,
+    /// Whether the result is a scalar float, so that `f_grad` (seed one) exists.
+    pub scalar_ret: bool,
 }
 
 pub fn signature<'a>(
@@ -170,11 +172,17 @@ pub fn signature<'a>(
             None
         }
         ReturnType::Type(_, ty) if scalar_float(ty) => Some((**ty).clone()),
+        // A vector or matrix value: `f_vjp` takes its adjoint as the seed.
+        ReturnType::Type(_, ty)
+            if !matches!(**ty, Type::Reference(_)) && float_gradient(ty).is_some() =>
+        {
+            Some((**ty).clone())
+        }
         ReturnType::Type(_, ty) => {
             errors.at(
                 ty,
                 format!(
-                    "`{}` is not a float: #[differentiate] needs a function that returns `f64` or `f32`",
+                    "`{}` cannot be differentiated as a result: #[differentiate] needs a function that returns a float (`f64`, `f32`) or an owned array, `Vec` or nalgebra vector or matrix of floats",
                     quote::quote!(#ty)
                 ),
             );
@@ -184,10 +192,12 @@ pub fn signature<'a>(
     if errors.len() > before {
         return None;
     }
+    let ret = ret?;
     Some(Signature {
         item,
         params,
-        ret: ret?,
+        scalar_ret: scalar_float(&ret),
+        ret,
     })
 }
 

@@ -58,6 +58,14 @@ pub enum Adjoint {
         needs: Vec<Operand>,
         out: VarId,
     },
+    /// The reverse of `out = path(args)`: `path_vjp(args, d_out)` gives the gradient of
+    /// every argument; each active one (`targets`) accumulates its own.
+    Call {
+        path: syn::ExprPath,
+        args: Vec<crate::ir::Arg>,
+        targets: Vec<Option<VarId>>,
+        out: VarId,
+    },
     /// Evaluates a `let` of the forward sweep again.
     Recompute(VarId),
     /// Evaluates the statement at `index` of `block` again (an `if` whose merges are needed).
@@ -331,6 +339,28 @@ impl<'a> Planner<'a> {
                         out: *var,
                     });
                 }
+            }
+            Stmt::Let {
+                var,
+                op: Op::Call { path, args },
+                ..
+            } if self.active(*var) => {
+                self.touch(*var, out);
+                let targets: Vec<Option<VarId>> =
+                    args.iter().map(|a| self.active_var(&a.value)).collect();
+                for target in targets.iter().flatten() {
+                    self.touch(*target, out);
+                }
+                // The callee's `_vjp` runs its forward sweep again: it reads every argument.
+                for arg in args {
+                    self.need_operand(&arg.value);
+                }
+                out.push(Adjoint::Call {
+                    path: path.clone(),
+                    args: args.clone(),
+                    targets,
+                    out: *var,
+                });
             }
             Stmt::Store {
                 array,
@@ -613,6 +643,8 @@ impl<'a> Planner<'a> {
         match op {
             Op::Rule { .. } | Op::Verbatim { .. } => true,
             Op::Foreign { pure, .. } => *pure,
+            // A call runs the callee's whole forward sweep: restored, not run again.
+            Op::Call { .. } => false,
         }
     }
 

@@ -218,6 +218,18 @@ mod heap {
         }
     }
 
+    /// An array passed to a slice parameter (`f(&a)` for `fn f(x: &[f64])`) gets the
+    /// slice's gradient back as a `Vec`.
+    impl<T: Accumulate, const N: usize> super::ArgumentGradient<[T; N]> for Vec<T> {
+        #[inline(always)]
+        fn accumulate_into(self, d: &mut [T; N]) {
+            debug_assert_eq!(self.len(), N, "adjoints of different lengths");
+            for (a, b) in d.iter_mut().zip(&self) {
+                a.accumulate(b);
+            }
+        }
+    }
+
     impl<T: Accumulate> Accumulate for Vec<T> {
         fn accumulate(&mut self, other: &Self) {
             debug_assert_eq!(self.len(), other.len(), "adjoints of different lengths");
@@ -298,4 +310,36 @@ mod linalg {
             Self::from_element(-T::zero())
         }
     }
+}
+
+/// The gradient of a parameter that a called function does not differentiate (it is left
+/// out of its `#[differentiate(wrt(..))]`). It cannot flow into an argument, so passing a
+/// differentiated value there is a compile error instead of a lost derivative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NotDifferentiated;
+
+/// A gradient that a called function returns for one of its parameters, flowing into the
+/// adjoint `D` of the caller's argument.
+#[diagnostic::on_unimplemented(
+    message = "a gradient of type `{Self}` cannot flow into an argument whose adjoint is `{D}`",
+    label = "the called function's gradient for this argument",
+    note = "`NotDifferentiated` means the called function leaves this parameter out of its `#[differentiate(wrt(..))]`: add it there, since the argument depends on a differentiated parameter"
+)]
+pub trait ArgumentGradient<D> {
+    /// `d += self`.
+    fn accumulate_into(self, d: &mut D);
+}
+
+impl<G: Accumulate> ArgumentGradient<G> for G {
+    #[inline(always)]
+    fn accumulate_into(self, d: &mut G) {
+        d.accumulate(&self);
+    }
+}
+
+/// `d += gradient`: a called function's gradient for one argument, into the caller's
+/// adjoint of that argument.
+#[inline(always)]
+pub fn accumulate_argument<D, G: ArgumentGradient<D>>(d: &mut D, gradient: G) {
+    gradient.accumulate_into(d);
 }

@@ -56,7 +56,8 @@ mod real;
 pub mod scalar;
 
 pub use adjoint::{
-    accumulate, one, zero, zero_adjoint, zeros_like, Accumulate, Differentiable, FixedZero,
+    accumulate, accumulate_argument, one, zero, zero_adjoint, zeros_like, Accumulate,
+    ArgumentGradient, Differentiable, FixedZero, NotDifferentiated,
 };
 pub use elementwise::{Elementwise, ElementwiseAdjoint};
 pub use real::Real;

@@ -144,6 +144,12 @@ impl Lowerer<'_> {
                         form: Form::Call(func.clone()),
                         args: args.clone(),
                     },
+                    None if function_path(func) && !func.path.is_ident(&self.function) => {
+                        Op::Call {
+                            path: func.clone(),
+                            args: args.clone(),
+                        }
+                    }
                     None => Op::Foreign {
                         form: Form::Call(func.clone()),
                         args: args.clone(),
@@ -347,6 +353,7 @@ impl Lowerer<'_> {
                 kind: Kind::Copy,
             }],
             ret: element,
+            scalar_ret: true,
         };
         let before = self.errors.len();
         let nested = super::lower(&sig, self.errors);
@@ -918,6 +925,21 @@ fn pattern_ident(pat: &Pat) -> Result<Option<Ident>, ()> {
         Pat::Paren(p) => pattern_ident(&p.pat),
         _ => Err(()),
     }
+}
+
+/// A path that names a free function (`layer`, `crate::model::layer`, `super::f`), as
+/// opposed to an associated function of a type (`Vector3::new`, `f64::from`): every
+/// segment but `Self` starts lowercase. Such a call on active values is a call of a
+/// function differentiated elsewhere.
+fn function_path(func: &syn::ExprPath) -> bool {
+    func.qself.is_none()
+        && func.path.segments.iter().all(|s| {
+            s.ident
+                .to_string()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_lowercase() || c == '_')
+        })
 }
 
 /// `nn::softmax`, `tapeless::nn::softmax`: the function's name.

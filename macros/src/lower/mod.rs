@@ -47,6 +47,7 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         loops: Vec::new(),
         failed: HashSet::new(),
         reductions: 0,
+        function: sig.item.sig.ident.clone(),
         errors,
     };
     let params = sig
@@ -59,7 +60,7 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         })
         .collect();
     if syntax::exits_of_block(block).ret {
-        lowerer.declare_return_slots();
+        lowerer.declare_return_slots(sig);
     }
     let ret = lowerer.seq(
         &[Frame {
@@ -138,6 +139,9 @@ struct Lowerer<'e> {
     failed: HashSet<String>,
     /// Counts desugared reductions (`.sum()`), to name their accumulators.
     reductions: usize,
+    /// The function being differentiated: a call of it is recursion, not a call of a
+    /// differentiated function.
+    function: Ident,
     errors: &'e mut Errors,
 }
 
@@ -290,12 +294,23 @@ impl Lowerer<'_> {
 
     /// `let returned = false; let ret = 0.0;` at the top: where a `return` inside a loop
     /// leaves its value for the code after the loop.
-    fn declare_return_slots(&mut self) {
-        for (name, stem, value) in [
-            (RETURNED, "returned", quote::quote!(false)),
-            (RETURN_VALUE, "ret", quote::quote!(0.0)),
+    fn declare_return_slots(&mut self, sig: &Signature) {
+        // A vector or matrix result starts as an empty value of its type, never read.
+        let (ret_value, ret_ty, ret_kind) = if sig.scalar_ret {
+            (quote::quote!(0.0), None, Kind::Copy)
+        } else {
+            let ty = &sig.ret;
+            (
+                quote::quote!(<#ty as ::core::default::Default>::default()),
+                Some(ty.clone()),
+                Kind::Owned,
+            )
+        };
+        for (name, stem, value, ty, kind) in [
+            (RETURNED, "returned", quote::quote!(false), None, Kind::Copy),
+            (RETURN_VALUE, "ret", ret_value, ret_ty, ret_kind),
         ] {
-            let var = self.new_temp(stem, Kind::Copy);
+            let var = self.new_temp(stem, kind);
             let op = Op::Verbatim {
                 expr: syn::parse_quote!(#value),
                 uses: Vec::new(),
@@ -305,7 +320,7 @@ impl Lowerer<'_> {
             };
             self.push(Stmt::Let {
                 var,
-                ty: None,
+                ty,
                 op,
                 origin: TokenStream::new(),
             });

@@ -1,0 +1,96 @@
+//! `#[custom_vjp(rule)]`: a hand-written derivative for a function.
+//!
+//! The function's body is not read. The attribute emits the same items as
+//! `#[differentiate]` (`{Name}Grad`, `f_vjp`, `f_grad` for a scalar result), with `f_vjp`
+//! computing the value with `f` itself and the gradient with `rule`, so every
+//! differentiated caller uses the rule. The rule takes `f`'s parameters and then the seed,
+//! and returns the gradient of the float parameter (a tuple of them, in order, when there
+//! are several; data parameters get none).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, Path, Type};
+
+use crate::emit::{parameter_names, ItemNames};
+use crate::errors::Errors;
+use crate::expand::{functions, grad_struct};
+use crate::ir::Kind;
+use crate::parse::{self, Options};
+
+pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let error = syn::Error::new_spanned(
+                &item,
+                "#[custom_vjp(rule)] applies to functions (`fn f(x: f64) -> f64 { .. }`)",
+            )
+            .to_compile_error();
+            return quote!(#error #item);
+        }
+    };
+    let rule: Path = match syn::parse2(attr.clone()) {
+        Ok(rule) => rule,
+        Err(_) => {
+            let span = if attr.is_empty() {
+                function.sig.fn_token.span()
+            } else {
+                attr.span()
+            };
+            let error = syn::Error::new(
+                span,
+                "name the hand-written rule: `#[custom_vjp(my_rule)]`, where `fn my_rule(<the parameters>, seed) -> <the gradient>`",
+            )
+            .to_compile_error();
+            return quote!(#error #function);
+        }
+    };
+    let mut errors = Errors::default();
+    let names = ItemNames::new(&function.sig.ident);
+    let Some(sig) = parse::signature(&function, &Options::default(), &mut errors) else {
+        let errors = errors.to_compile_errors();
+        return quote!(#function #errors);
+    };
+
+    let seed = format_ident!("seed");
+    let ret = &sig.ret;
+    let args = parameter_names(&function.sig);
+    // Owned values go to `f` as clones: the rule needs them afterwards.
+    let value_args = sig.params.iter().zip(&args).map(|(p, arg)| match p.kind {
+        Kind::Owned => quote!(::core::clone::Clone::clone(&#arg)),
+        Kind::Copy | Kind::Ref => arg.clone(),
+    });
+    let differentiated: Vec<_> = sig.params.iter().filter(|p| p.differentiated).collect();
+    let field_names: Vec<_> = differentiated.iter().map(|p| &p.ident).collect();
+    let grad_types: Vec<&Type> = differentiated
+        .iter()
+        .filter_map(|p| p.grad_ty.as_ref())
+        .collect();
+    let param_types = sig.params.iter().map(|p| &p.ty);
+    let gradient_type = match grad_types.as_slice() {
+        [single] => quote!(#single),
+        several => quote!((#(#several),*)),
+    };
+    let gradient_pattern = match field_names.as_slice() {
+        [single] => quote!(#single),
+        several => quote!((#(#several),*)),
+    };
+    let f = &function.sig.ident;
+    let grad = &names.grad_struct;
+    // The rule's signature is checked on its own first, so that a wrong one is reported at
+    // the rule's name with the signature it should have.
+    let body = quote_spanned! {rule.span()=>
+        let rule: fn(#(#param_types,)* #ret) -> #gradient_type = #rule;
+        let value = #f(#(#value_args),*);
+        let #gradient_pattern = rule(#(#args,)* #seed);
+        (value, #grad { #(#field_names),* })
+    };
+    let grad_struct = grad_struct(&sig, &names);
+    let functions = functions(&sig, &names, &seed, body);
+    quote! {
+        #function
+        #grad_struct
+        #functions
+    }
+}
