@@ -34,9 +34,9 @@
 // inside this crate's own doc tests and unit tests too.
 extern crate self as tapeless;
 
-pub use tapeless_macros::{custom_vjp, differentiate};
+pub use tapeless_macros::{custom_vjp, differentiate, Differentiable};
 pub use tapeless_runtime as runtime;
-pub use tapeless_runtime::{nn, Differentiable, Real};
+pub use tapeless_runtime::{nn, Accumulate, Differentiable, Parameters, Real};
 
 /// The finite-difference gradient checker (see [`runtime::check`]).
 #[cfg(feature = "alloc")]
@@ -55,6 +55,7 @@ pub mod __private {
     pub use tapeless_runtime::nn::*;
     pub use tapeless_runtime::scalar::*;
     pub use tapeless_runtime::{
-        accumulate, accumulate_argument, one, zero, zero_adjoint, zeros_like, NotDifferentiated,
+        accumulate, accumulate_argument, assert_differentiable, one, zero, zero_adjoint,
+        zeros_like, NotDifferentiated,
     };
 }

@@ -175,3 +175,47 @@ fn a_matrix_valued_helper_gives_the_inline_gradient() {
     assert_close(grad.w2.as_slice(), inline.w2.as_slice());
     assert_close(grad.b2.as_slice(), inline.b2.as_slice());
 }
+
+// ---- tuple results, destructured by the caller ----
+
+#[differentiate]
+fn polar(r: f64, theta: f64) -> (f64, f64) {
+    (r * theta.cos(), r * theta.sin())
+}
+
+#[differentiate]
+fn uses_polar(r: f64, theta: f64) -> f64 {
+    let (x, y) = polar(r, theta);
+    let (a, b) = (x * y, x + y);
+    a * 3.0 + b * b + polar(theta, theta).0
+}
+
+#[test]
+fn tuple_results_destructured() {
+    let (r, theta) = (1.7, 0.6);
+    let (value, grad) = uses_polar_grad(r, theta);
+    assert_eq!(value, uses_polar(r, theta));
+    let numeric = central_difference(|q: &[f64]| uses_polar(q[0], q[1]), &[r, theta]);
+    assert_close(&[grad.r, grad.theta], &numeric);
+    // The same value twice in one tuple: both positions contribute.
+    let (_, g) = polar_vjp(2.0, 0.0, (1.0, 1.0));
+    assert_eq!((g.r, g.theta), (1.0, 2.0));
+}
+
+#[differentiate]
+fn same_value_twice(x: f64) -> f64 {
+    let (a, b) = pair(x);
+    a * 2.0 + b * 5.0
+}
+
+#[differentiate]
+fn pair(x: f64) -> (f64, f64) {
+    (x, x)
+}
+
+#[test]
+fn a_value_in_two_tuple_slots_gets_both_adjoints() {
+    let (value, grad) = same_value_twice_grad(1.0);
+    assert_eq!(value, same_value_twice(1.0));
+    assert_eq!(grad.x, 7.0);
+}

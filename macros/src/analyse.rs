@@ -262,6 +262,9 @@ fn foreign_message(form: &Form, sig: &Signature) -> String {
             quote::quote!(#ty)
         ),
         Form::Index => "indexing has no derivative rule here".to_string(),
+        Form::Field(_) | Form::FieldClone(_) | Form::Tuple => {
+            "this operation has no derivative rule here".to_string()
+        }
         Form::Map { .. } => "the closure of `.map(..)` reads a value that depends on a differentiated parameter; only its argument may (pass other differentiated values in with `zip_map` — not supported yet — or restructure)".to_string(),
         Form::Copy | Form::Inverse | Form::Solve => {
             "this operation has no derivative rule here".to_string()

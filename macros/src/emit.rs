@@ -470,6 +470,18 @@ impl<'a> Emitter<'a> {
                 );
                 quote!(::tapeless::__private::vec![#value; #count])
             }
+            Form::Field(members) => {
+                let base = self.receiver(&args[0]);
+                quote!(&#base #(.#members)*)
+            }
+            Form::FieldClone(member) => {
+                let base = self.receiver(&args[0]);
+                quote!(::core::clone::Clone::clone(&#base.#member))
+            }
+            Form::Tuple => {
+                let values = args.iter().map(|a| self.stored_value(&a.value));
+                quote!((#(#values,)*))
+            }
             Form::Index => {
                 let base = self.receiver(&args[0]);
                 let indices = args[1..].iter().map(|a| self.plain_operand(&a.value));
@@ -731,10 +743,39 @@ impl<'a> Emitter<'a> {
                     }
                 }
                 Adjoint::Accumulate { helper, target, needs, out } => {
-                    let helper = Ident::new(helper, Span::call_site());
-                    let d_target = self.adjoint(*target);
+                    let mut helper = Ident::new(helper, Span::call_site());
+                    let mut d_target = self.adjoint(*target);
+                    let mut d_out = self.adjoint(*out);
+                    match self.lets.get(out) {
+                        // A field's adjoint flows into the same field of the base's.
+                        Some(Stmt::Let {
+                            op: Op::Rule { form: Form::Field(members), .. },
+                            ..
+                        }) => d_target = quote!(#d_target #(.#members)*),
+                        Some(Stmt::Let {
+                            op: Op::Rule { form: Form::FieldClone(member), .. },
+                            ..
+                        }) => d_target = quote!(#d_target.#member),
+                        // An element's adjoint is its part of the tuple's.
+                        Some(Stmt::Let {
+                            op: Op::Rule { form: Form::Tuple, args, .. },
+                            ..
+                        }) => {
+                            // The helper is named by the element's position: `copy_vjp_1`.
+                            let position: usize = helper
+                                .to_string()
+                                .rsplit('_')
+                                .next()
+                                .and_then(|i| i.parse().ok())
+                                .unwrap_or_default();
+                            let _ = args;
+                            let position = syn::Index::from(position);
+                            d_out = quote!(#d_out.#position);
+                            helper = format_ident!("copy_vjp");
+                        }
+                        _ => {}
+                    }
                     let needs = needs.iter().map(|n| self.helper_argument(n));
-                    let d_out = self.adjoint(*out);
                     // `m.map(f)` also hands the runtime the closure's own adjoint.
                     let closure = match self.lets.get(out) {
                         Some(Stmt::Let {

@@ -4,6 +4,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::spanned::Spanned;
 use syn::ItemFn;
 
 use crate::emit::{parameter_names, plain_parameters, Emitter, ItemNames};
@@ -75,6 +76,9 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
         .iter()
         .all(|p| p.grad_ty.as_ref().is_some_and(parse::scalar_float));
     let copy = all_scalar.then(|| quote!(Copy,));
+    // A struct's gradient is the struct, which may not implement these.
+    let derives = (!fields.iter().any(|p| parse::needs_check(&p.ty)))
+        .then(|| quote!(#[derive(Debug, Clone, #copy PartialEq, Default)]));
     let field_tokens = fields.iter().map(|p| {
         let (ident, ty) = (&p.ident, &p.grad_ty);
         let doc = format!("∂{function}/∂{ident}.");
@@ -105,7 +109,7 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
         .unzip();
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone, #copy PartialEq, Default)]
+        #derives
         #vis struct #grad_struct {
             #(#field_tokens,)*
         }
@@ -137,6 +141,19 @@ pub fn functions(
     let params = plain_parameters(&item.sig, true);
     let args = parameter_names(&item.sig);
     let ret = &sig.ret;
+    // A parameter of a struct type is differentiated when the struct derives
+    // `Differentiable`; checked here, so that the error points at the parameter's type.
+    let checks = sig
+        .params
+        .iter()
+        .filter(|p| p.differentiated && parse::needs_check(&p.ty))
+        .map(|p| {
+            let ty = match &p.ty {
+                syn::Type::Reference(r) => &*r.elem,
+                ty => ty,
+            };
+            quote::quote_spanned!(ty.span()=> ::tapeless::__private::assert_differentiable::<#ty>();)
+        });
     let ItemNames {
         grad_struct,
         grad_fn,
@@ -166,6 +183,7 @@ pub fn functions(
         #[doc = #vjp_doc]
         #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
         #vis fn #vjp_fn #generics (#(#params,)* #seed: #ret) -> (#ret, #grad_struct) #where_clause {
+            #(#checks)*
             #vjp_body
         }
     }

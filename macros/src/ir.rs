@@ -93,6 +93,12 @@ pub enum Form {
     Cast(Type),
     /// `args[0][args[1]][args[2]]..`.
     Index,
+    /// `&args[0].member.member..`: a reference to a (nested) field.
+    Field(Vec<syn::Member>),
+    /// `args[0].member`, cloned (an element bound by `let (a, b) = ..`).
+    FieldClone(syn::Member),
+    /// `(args[0], args[1], ..)`.
+    Tuple,
     /// `vec![args[0]; args[1]]`.
     VecRepeat,
     /// `args[0]`, copied (cloned when owned).

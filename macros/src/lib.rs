@@ -10,6 +10,7 @@ use proc_macro::TokenStream;
 
 mod analyse;
 mod custom;
+mod derive;
 mod emit;
 mod errors;
 mod expand;
@@ -26,6 +27,14 @@ mod rules;
 #[proc_macro_attribute]
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr.into(), item.into()).into()
+}
+
+/// Makes a struct of differentiable fields (floats, arrays, `Vec`s, nalgebra matrices,
+/// other such structs) differentiable: a parameter of its type gets a gradient of the same
+/// struct type, and optimisers can update it (`Parameters::add_scaled`).
+#[proc_macro_derive(Differentiable)]
+pub fn derive_differentiable(item: TokenStream) -> TokenStream {
+    derive::expand(item.into()).into()
 }
 
 /// Gives a function a hand-written derivative: `#[custom_vjp(rule)]` on `fn f(x: f64) ->

@@ -326,6 +326,14 @@ fn float_gradient(ty: &Type) -> Option<Type> {
             let elem = float_gradient(&s.elem)?;
             Some(syn::parse_quote!(::tapeless::__private::Vec<#elem>))
         }
+        Type::Tuple(t) if !t.elems.is_empty() => {
+            let elems = t
+                .elems
+                .iter()
+                .map(float_gradient)
+                .collect::<Option<Vec<Type>>>()?;
+            Some(syn::parse_quote!((#(#elems,)*)))
+        }
         _ => match last_ident(ty) {
             Some(ident) if ident == "Vec" => {
                 let elem = float_gradient(single_type_argument(ty)?)?;
@@ -336,7 +344,28 @@ fn float_gradient(ty: &Type) -> Option<Type> {
                 let element = first_type_argument(ty)?;
                 scalar_float(element).then(|| ty.clone())
             }
+            // Any other named type is taken for a struct deriving `Differentiable`: its
+            // gradient is a value of the same type (the generated code checks the trait).
+            Some(_) if !inactive(ty) => Some(ty.clone()),
             _ => None,
+        },
+    }
+}
+
+/// A parameter type whose differentiability the generated code must check: one that is
+/// not a float, a container of floats or a nalgebra type (a struct, or a tuple of them).
+pub fn needs_check(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(r) => needs_check(&r.elem),
+        Type::Paren(p) => needs_check(&p.elem),
+        Type::Array(a) => needs_check(&a.elem),
+        Type::Slice(s) => needs_check(&s.elem),
+        Type::Tuple(t) => t.elems.iter().any(needs_check),
+        _ if scalar_float(ty) => false,
+        _ => match last_ident(ty) {
+            Some(ident) if ident == "Vec" => single_type_argument(ty).is_some_and(needs_check),
+            Some(ident) => !nalgebra_matrix(&ident.to_string()),
+            None => false,
         },
     }
 }

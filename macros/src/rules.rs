@@ -234,6 +234,59 @@ static DEREF: Rule = Rule {
 };
 /// `let b = a;` of an array written by index: a copy, b̄ flows back to ā.
 static COPY: Rule = rule("copy", UNARY, READS_NOTHING);
+/// `&p.w`: a reference to a field; w̄ flows into the same field of p̄.
+static FIELD: Rule = Rule {
+    helper: "copy",
+    ..rule("field", UNARY, READS_NOTHING)
+};
+/// `(a, b, ..)`: ā += t̄.0, b̄ += t̄.1, ...
+static TUPLE: [Rule; MAX_TUPLE - 1] = [
+    Rule {
+        helper: "copy",
+        ..rule("tuple", &["0", "1"], &[Some(&[]), Some(&[])])
+    },
+    Rule {
+        helper: "copy",
+        ..rule(
+            "tuple",
+            &["0", "1", "2"],
+            &[Some(&[]), Some(&[]), Some(&[])],
+        )
+    },
+    Rule {
+        helper: "copy",
+        ..rule(
+            "tuple",
+            &["0", "1", "2", "3"],
+            &[Some(&[]), Some(&[]), Some(&[]), Some(&[])],
+        )
+    },
+    Rule {
+        helper: "copy",
+        ..rule(
+            "tuple",
+            &["0", "1", "2", "3", "4"],
+            &[Some(&[]), Some(&[]), Some(&[]), Some(&[]), Some(&[])],
+        )
+    },
+    Rule {
+        helper: "copy",
+        ..rule(
+            "tuple",
+            &["0", "1", "2", "3", "4", "5"],
+            &[
+                Some(&[]),
+                Some(&[]),
+                Some(&[]),
+                Some(&[]),
+                Some(&[]),
+                Some(&[]),
+            ],
+        )
+    },
+];
+/// The largest tuple the macro builds.
+pub const MAX_TUPLE: usize = 6;
 /// `x as f32`, `x as f64`.
 static CAST: Rule = rule("cast", UNARY, READS_NOTHING);
 /// `a[i]`, `a[i][j]`, `a[i][j][k]`: x̄[i..] += ȳ; the indices carry no derivative.
@@ -307,6 +360,16 @@ pub fn copy() -> &'static Rule {
     &COPY
 }
 
+/// `(a, b, ..)` of `len` elements.
+pub fn tuple(len: usize) -> Option<&'static Rule> {
+    TUPLE.get(len.checked_sub(2)?)
+}
+
+/// `p.w1`.
+pub fn field() -> &'static Rule {
+    &FIELD
+}
+
 /// `m.map(|v| ..)`.
 pub fn map() -> &'static Rule {
     &MAP
@@ -344,11 +407,13 @@ mod tests {
     fn rows_are_well_formed() {
         let operators = [
             &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY, &INVERSE, &SOLVE, &MAP,
+            &FIELD,
         ];
         for rule in METHODS
             .iter()
             .chain(operators)
             .chain(INDEX.iter())
+            .chain(TUPLE.iter())
             .chain(NN)
         {
             assert_eq!(rule.args.len(), rule.vjp.len(), "{}", rule.name);

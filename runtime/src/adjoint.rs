@@ -6,6 +6,11 @@ use crate::Real;
 /// The generated adjoint starts every adjoint at `zeros_like(&primal)` and accumulates into
 /// it, so the shape of a gradient (a vector's length, a matrix's dimensions) always comes
 /// from the primal value, never from type information the macro does not have.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be differentiated",
+    label = "a parameter of this type gets a gradient",
+    note = "derive it for a struct of floats, arrays, `Vec`s and nalgebra matrices: `#[derive(tapeless::Differentiable)]`; or, if it is data, leave it out of the gradient with `#[differentiate(wrt(..))]`"
+)]
 pub trait Differentiable {
     /// The gradient's type: `Self` for scalars and owned containers, the owned form for
     /// borrowed data (`Vec<f64>` for `[f64]`).
@@ -343,3 +348,8 @@ impl<G: Accumulate> ArgumentGradient<G> for G {
 pub fn accumulate_argument<D, G: ArgumentGradient<D>>(d: &mut D, gradient: G) {
     gradient.accumulate_into(d);
 }
+
+/// Compiles only for a type that can be differentiated (the generated code checks each
+/// parameter's type with it, so the error points at the parameter).
+#[inline(always)]
+pub fn assert_differentiable<T: Differentiable + ?Sized>() {}

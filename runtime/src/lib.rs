@@ -52,12 +52,14 @@ pub mod index;
 pub mod matrix;
 pub mod nn;
 pub mod ops;
+mod parameters;
 mod real;
 pub mod scalar;
 
 pub use adjoint::{
-    accumulate, accumulate_argument, one, zero, zero_adjoint, zeros_like, Accumulate,
-    ArgumentGradient, Differentiable, FixedZero, NotDifferentiated,
+    accumulate, accumulate_argument, assert_differentiable, one, zero, zero_adjoint, zeros_like,
+    Accumulate, ArgumentGradient, Differentiable, FixedZero, NotDifferentiated,
 };
 pub use elementwise::{Elementwise, ElementwiseAdjoint};
+pub use parameters::Parameters;
 pub use real::Real;

@@ -33,6 +33,10 @@ impl Lowerer<'_> {
                     self.errors.at(r, "`&mut` borrows are not supported by #[differentiate]: mutation through a reference cannot be differentiated yet");
                     return None;
                 }
+                // `&p.w` is the reference a field read already is.
+                if let Expr::Field(field) = strip_parens(&r.expr) {
+                    return self.field(field);
+                }
                 let inner = self.expr(&r.expr)?;
                 Some(Arg {
                     borrowed: true,
@@ -94,7 +98,7 @@ impl Lowerer<'_> {
                 Some(self.value(op, Kind::Owned, call.to_token_stream()))
             }
             Expr::MethodCall(call) => {
-                let receiver = self.expr(&call.receiver);
+                let receiver = self.place(&call.receiver);
                 let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
                 let mut all = vec![receiver?];
                 for a in args {
@@ -235,10 +239,35 @@ impl Lowerer<'_> {
                 );
                 None
             }
-            Expr::Field(_) => {
-                self.verbatim(expr, false, "field access", "use separate float variables")
+            // A field used as a value (`p.scale * x`): a copy of it, as in the source.
+            Expr::Field(field) => {
+                let place = self.field(field)?;
+                let op = Op::Rule {
+                    rule: rules::unary(&syn::UnOp::Deref(Default::default())),
+                    form: Form::Unary(syn::UnOp::Deref(Default::default())),
+                    args: vec![place],
+                };
+                Some(self.value(op, Kind::Copy, field.to_token_stream()))
             }
-            Expr::Tuple(_) => self.verbatim(expr, false, "a tuple", "use separate float variables"),
+            Expr::Tuple(t) if (2..=rules::MAX_TUPLE).contains(&t.elems.len()) => {
+                let args = t
+                    .elems
+                    .iter()
+                    .map(|e| self.expr(e))
+                    .collect::<Option<Vec<Arg>>>()?;
+                let op = Op::Rule {
+                    rule: rules::tuple(args.len())?,
+                    form: Form::Tuple,
+                    args,
+                };
+                Some(self.value(op, Kind::Owned, t.to_token_stream()))
+            }
+            Expr::Tuple(_) => self.verbatim(
+                expr,
+                false,
+                "a tuple",
+                "use separate float variables, or tuples of 2 to 6 elements",
+            ),
             Expr::Array(_) | Expr::Repeat(_) => self.verbatim(
                 expr,
                 false,
@@ -288,6 +317,61 @@ impl Lowerer<'_> {
         })
     }
 
+    /// An expression where Rust takes a place rather than a value: a method's receiver,
+    /// an indexed base. A field there is read by reference, not copied.
+    fn place(&mut self, expr: &Expr) -> Option<Arg> {
+        match strip_parens(expr) {
+            Expr::Field(field) => self.field(field),
+            _ => self.expr(expr),
+        }
+    }
+
+    /// `p.w1`, `p.layer.w`, `t.0`: a reference to the field, whose adjoint flows into the
+    /// same field of the base's adjoint. A field of a parameter is read once, at the top.
+    fn field(&mut self, field: &syn::ExprField) -> Option<Arg> {
+        let mut members = vec![field.member.clone()];
+        let mut base = &*field.base;
+        while let Expr::Field(inner) = base {
+            members.push(inner.member.clone());
+            base = &inner.base;
+        }
+        members.reverse();
+        let base = self.expr(base)?;
+        let op = Op::Rule {
+            rule: rules::field(),
+            form: Form::Field(members.clone()),
+            args: vec![base.clone()],
+        };
+        let origin = field.to_token_stream();
+        let Some(param) = base.value.var().filter(|v| self.param_vars.contains(v)) else {
+            return Some(self.value(op, Kind::Ref, origin));
+        };
+        let path = members
+            .iter()
+            .map(|m| m.to_token_stream().to_string())
+            .collect::<Vec<_>>()
+            .join(".");
+        let var = match self.field_reads.get(&(param, path.clone())) {
+            Some(var) => *var,
+            None => {
+                let var = self.new_var(None, Kind::Ref);
+                self.vars[var.0].home = crate::ir::TOP;
+                self.prelude.push(crate::ir::Stmt::Let {
+                    var,
+                    ty: None,
+                    op,
+                    origin,
+                });
+                self.field_reads.insert((param, path), var);
+                var
+            }
+        };
+        Some(Arg {
+            value: Operand::Var(var),
+            borrowed: false,
+        })
+    }
+
     /// `a[i]`, `a[i][j]`: a read, differentiable with respect to the array.
     fn index(&mut self, index: &syn::ExprIndex) -> Option<Arg> {
         let mut indices_rev = vec![&*index.index];
@@ -303,7 +387,7 @@ impl Lowerer<'_> {
             );
             return None;
         };
-        let base = self.expr(base)?;
+        let base = self.place(base)?;
         let mut args = vec![Arg {
             borrowed: false,
             ..base
@@ -330,7 +414,7 @@ impl Lowerer<'_> {
             },
             _ => return self.closure_error(closure),
         };
-        let receiver = self.expr(&call.receiver)?;
+        let receiver = self.place(&call.receiver)?;
         // Variables of the enclosing function the body reads: data the closure captures.
         let captures: Vec<(Ident, crate::ir::VarId)> = Mentions::of(&closure.body)
             .names

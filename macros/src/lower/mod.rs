@@ -48,6 +48,9 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         failed: HashSet::new(),
         reductions: 0,
         function: sig.item.sig.ident.clone(),
+        param_vars: HashSet::new(),
+        field_reads: HashMap::new(),
+        prelude: Vec::new(),
         errors,
     };
     let params = sig
@@ -58,7 +61,8 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
             lowerer.bind(&p.ident, var);
             var
         })
-        .collect();
+        .collect::<Vec<VarId>>();
+    lowerer.param_vars = params.iter().copied().collect();
     if syntax::exits_of_block(block).ret {
         lowerer.declare_return_slots(sig);
     }
@@ -70,10 +74,12 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         }],
         End::Function,
     );
+    let mut blocks = lowerer.blocks;
+    blocks[TOP.0].stmts.splice(0..0, lowerer.prelude);
     Body {
         vars: lowerer.vars,
         params,
-        blocks: lowerer.blocks,
+        blocks,
         // Only read when lowering succeeded (the errors stop the expansion otherwise).
         ret: ret.unwrap_or_else(|| Operand::Const(syn::parse_quote!(0.0))),
     }
@@ -142,6 +148,14 @@ struct Lowerer<'e> {
     /// The function being differentiated: a call of it is recursion, not a call of a
     /// differentiated function.
     function: Ident,
+    /// The parameters' variables: fields read from them are hoisted to the top.
+    param_vars: HashSet<VarId>,
+    /// Field reads of parameters (`p.w1`), read once at the top of the function so their
+    /// adjoints accumulate there, however deep in loops the reads are: by the parameter
+    /// and the field path.
+    field_reads: HashMap<(VarId, String), VarId>,
+    /// The `let`s of those reads, placed before the body's statements.
+    prelude: Vec<Stmt>,
     errors: &'e mut Errors,
 }
 
@@ -154,6 +168,8 @@ struct Saved {
     scopes: Vec<HashMap<String, VarId>>,
     failed: HashSet<String>,
     reductions: usize,
+    prelude: usize,
+    field_reads: HashMap<(VarId, String), VarId>,
 }
 
 impl Lowerer<'_> {
@@ -279,6 +295,8 @@ impl Lowerer<'_> {
             scopes: self.scopes.clone(),
             failed: self.failed.clone(),
             reductions: self.reductions,
+            prelude: self.prelude.len(),
+            field_reads: self.field_reads.clone(),
         }
     }
 
@@ -290,6 +308,8 @@ impl Lowerer<'_> {
         self.scopes = saved.scopes;
         self.failed = saved.failed;
         self.reductions = saved.reductions;
+        self.prelude.truncate(saved.prelude);
+        self.field_reads = saved.field_reads;
     }
 
     /// `let returned = false; let ret = 0.0;` at the top: where a `return` inside a loop
@@ -736,6 +756,11 @@ impl Lowerer<'_> {
 
     /// `let` (a `memory` array is written by index later in its block).
     fn local(&mut self, local: &syn::Local, memory: bool) {
+        if let (Pat::Tuple(tuple), Some(init)) = (&local.pat, &local.init) {
+            if init.diverge.is_none() {
+                return self.destructure(tuple, &init.expr);
+            }
+        }
         let (ident, mutable, ty) = match &local.pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                 (&p.ident, p.mutability.is_some(), None)
@@ -777,6 +802,55 @@ impl Lowerer<'_> {
             }
             None => {
                 self.failed.insert(ident.to_string());
+            }
+        }
+    }
+
+    /// `let (a, b) = value;`: each name binds a copy of its element. From a tuple
+    /// literal, the elements are the values themselves (all evaluated before any is bound).
+    fn destructure(&mut self, tuple: &syn::PatTuple, init: &Expr) {
+        let mut names = Vec::new();
+        for elem in &tuple.elems {
+            match elem {
+                Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                    names.push(Some((p.ident.clone(), p.mutability.is_some())))
+                }
+                Pat::Wild(_) => names.push(None),
+                other => return self.unsupported_pattern(other),
+            }
+        }
+        let values: Vec<Option<Arg>> = match init {
+            Expr::Tuple(t) if t.elems.len() == names.len() => {
+                t.elems.iter().map(|e| self.expr(e)).collect()
+            }
+            _ => match self.expr(init) {
+                Some(whole) => (0..names.len())
+                    .map(|i| {
+                        let member = syn::Member::Unnamed(syn::Index::from(i));
+                        let op = Op::Rule {
+                            rule: rules::field(),
+                            form: Form::FieldClone(member),
+                            args: vec![whole.clone()],
+                        };
+                        Some(self.value(op, Kind::Owned, init.to_token_stream()))
+                    })
+                    .collect(),
+                None => vec![None; names.len()],
+            },
+        };
+        for (name, value) in names.iter().zip(values) {
+            let Some((ident, mutable)) = name else {
+                continue;
+            };
+            match value {
+                Some(value) => {
+                    let var = self.define(ident, None, value, init.to_token_stream(), false);
+                    self.vars[var.0].mutable |= *mutable;
+                    self.bind(ident, var);
+                }
+                None => {
+                    self.failed.insert(ident.to_string());
+                }
             }
         }
     }

@@ -1,0 +1,114 @@
+//! `#[derive(Differentiable)]`: a struct of differentiable fields is differentiable, and
+//! its gradient is a value of the same struct holding each field's gradient.
+//!
+//! Emits `Differentiable` (gradient type `Self`, zeros shaped like a value), `Accumulate`
+//! (field by field) and `Parameters` (what an optimiser needs: `p.add_scaled(-lr, &g)`).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, Index, Member};
+
+pub fn expand(input: TokenStream) -> TokenStream {
+    let input: DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(error) => return error.to_compile_error(),
+    };
+    let fields = match &input.data {
+        Data::Struct(s) => &s.fields,
+        Data::Enum(e) => {
+            return syn::Error::new(e.enum_token.span, "#[derive(Differentiable)] applies to structs: an enum's variants have no common gradient; use a struct of floats, arrays, `Vec`s or nalgebra matrices").to_compile_error();
+        }
+        Data::Union(u) => {
+            return syn::Error::new(
+                u.union_token.span,
+                "#[derive(Differentiable)] applies to structs, not unions",
+            )
+            .to_compile_error();
+        }
+    };
+    let members: Vec<Member> = match fields {
+        Fields::Named(named) => named
+            .named
+            .iter()
+            .filter_map(|f| f.ident.clone().map(Member::Named))
+            .collect(),
+        Fields::Unnamed(unnamed) => (0..unnamed.unnamed.len())
+            .map(|i| Member::Unnamed(Index::from(i)))
+            .collect(),
+        Fields::Unit => Vec::new(),
+    };
+    let types: Vec<&syn::Type> = fields.iter().map(|f| &f.ty).collect();
+    let name = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let predicates = where_clause.map(|w| &w.predicates);
+    let tapeless = quote!(::tapeless);
+
+    // Each field's gradient must be a value of the field's own type, so that the
+    // gradient of the struct is the struct; the bound is spanned at the field's type.
+    let differentiable_bounds = types
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> #ty: #tapeless::Differentiable<Grad = #ty>));
+    let accumulate_bounds = types
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> #ty: #tapeless::Accumulate));
+    let scalar = format_ident!("__TapelessScalar");
+    let parameters_bounds = types
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> #ty: #tapeless::Parameters<#scalar>));
+    let mut parameters_generics = input.generics.clone();
+    parameters_generics
+        .params
+        .push(syn::parse_quote!(#scalar: #tapeless::Real));
+    let (parameters_impl_generics, _, _) = parameters_generics.split_for_impl();
+
+    let build = |method: TokenStream| {
+        let values = members
+            .iter()
+            .map(|m| quote!(#m: #tapeless::Differentiable::#method(&self.#m)));
+        quote!(#name { #(#values),* })
+    };
+    let zeros = build(quote!(zeros_like));
+    let zero_adjoint = build(quote!(zero_adjoint));
+    quote! {
+        impl #impl_generics #tapeless::Differentiable for #name #ty_generics
+        where #(#differentiable_bounds,)* #predicates
+        {
+            type Grad = Self;
+            fn zeros_like(&self) -> Self {
+                #zeros
+            }
+            fn zero_adjoint(&self) -> Self {
+                #zero_adjoint
+            }
+        }
+
+        impl #impl_generics #tapeless::Accumulate for #name #ty_generics
+        where #(#accumulate_bounds,)* #predicates
+        {
+            fn accumulate(&mut self, other: &Self) {
+                #(#tapeless::Accumulate::accumulate(&mut self.#members, &other.#members);)*
+            }
+            fn subtract(&mut self, other: &Self) {
+                #(#tapeless::Accumulate::subtract(&mut self.#members, &other.#members);)*
+            }
+            fn set_zero(&mut self) {
+                #(#tapeless::Accumulate::set_zero(&mut self.#members);)*
+            }
+        }
+
+        impl #parameters_impl_generics #tapeless::Parameters<#scalar> for #name #ty_generics
+        where #(#parameters_bounds,)* #predicates
+        {
+            fn add_scaled(&mut self, alpha: #scalar, other: &Self) {
+                #(#tapeless::Parameters::add_scaled(&mut self.#members, alpha, &other.#members);)*
+            }
+            fn zip_scalars<F: FnMut(&mut #scalar, #scalar)>(&mut self, other: &Self, f: &mut F) {
+                #(#tapeless::Parameters::zip_scalars(&mut self.#members, &other.#members, f);)*
+            }
+            fn map_scalars<F: FnMut(&mut #scalar)>(&mut self, f: &mut F) {
+                #(#tapeless::Parameters::map_scalars(&mut self.#members, f);)*
+            }
+        }
+    }
+}

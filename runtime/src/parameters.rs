@@ -1,0 +1,144 @@
+//! What an optimiser needs from parameters and their gradients: `p += α·g` and
+//! element-wise updates, for scalars, arrays, `Vec`s, nalgebra matrices, tuples, and
+//! structs that `#[derive(tapeless::Differentiable)]`.
+
+use crate::Real;
+
+/// Parameters an optimiser can update with their gradient (a value of the same type).
+///
+/// ```
+/// use tapeless_runtime::Parameters;
+/// let mut p = [1.0, 2.0];
+/// p.add_scaled(-0.5, &[2.0, 2.0]); // gradient descent: p -= 0.5·g
+/// assert_eq!(p, [0.0, 1.0]);
+/// ```
+pub trait Parameters<T: Real> {
+    /// `self += alpha · other`, element by element.
+    fn add_scaled(&mut self, alpha: T, other: &Self);
+
+    /// Calls `f(&mut s, o)` for each scalar `s` of `self` and the scalar `o` at the same
+    /// place in `other` (Adam's moment updates, clipping, ...).
+    fn zip_scalars<F: FnMut(&mut T, T)>(&mut self, other: &Self, f: &mut F);
+
+    /// Calls `f(&mut s)` for each scalar `s` of `self`.
+    fn map_scalars<F: FnMut(&mut T)>(&mut self, f: &mut F);
+}
+
+macro_rules! scalar_parameters {
+    ($t:ty) => {
+        impl Parameters<$t> for $t {
+            #[inline(always)]
+            fn add_scaled(&mut self, alpha: $t, other: &$t) {
+                *self += alpha * other;
+            }
+            #[inline(always)]
+            fn zip_scalars<F: FnMut(&mut $t, $t)>(&mut self, other: &$t, f: &mut F) {
+                f(self, *other);
+            }
+            #[inline(always)]
+            fn map_scalars<F: FnMut(&mut $t)>(&mut self, f: &mut F) {
+                f(self);
+            }
+        }
+    };
+}
+scalar_parameters!(f32);
+scalar_parameters!(f64);
+
+impl<T: Real, P: Parameters<T>, const N: usize> Parameters<T> for [P; N] {
+    fn add_scaled(&mut self, alpha: T, other: &Self) {
+        for (a, b) in self.iter_mut().zip(other) {
+            a.add_scaled(alpha, b);
+        }
+    }
+    fn zip_scalars<F: FnMut(&mut T, T)>(&mut self, other: &Self, f: &mut F) {
+        for (a, b) in self.iter_mut().zip(other) {
+            a.zip_scalars(b, f);
+        }
+    }
+    fn map_scalars<F: FnMut(&mut T)>(&mut self, f: &mut F) {
+        for a in self.iter_mut() {
+            a.map_scalars(f);
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: Real, P: Parameters<T>> Parameters<T> for alloc::vec::Vec<P> {
+    fn add_scaled(&mut self, alpha: T, other: &Self) {
+        assert_eq!(self.len(), other.len(), "parameters of different lengths");
+        for (a, b) in self.iter_mut().zip(other) {
+            a.add_scaled(alpha, b);
+        }
+    }
+    fn zip_scalars<F: FnMut(&mut T, T)>(&mut self, other: &Self, f: &mut F) {
+        assert_eq!(self.len(), other.len(), "parameters of different lengths");
+        for (a, b) in self.iter_mut().zip(other) {
+            a.zip_scalars(b, f);
+        }
+    }
+    fn map_scalars<F: FnMut(&mut T)>(&mut self, f: &mut F) {
+        for a in self.iter_mut() {
+            a.map_scalars(f);
+        }
+    }
+}
+
+#[cfg(feature = "nalgebra")]
+impl<T: Real, R: nalgebra::Dim, C: nalgebra::Dim, S: nalgebra::StorageMut<T, R, C>> Parameters<T>
+    for nalgebra::Matrix<T, R, C, S>
+{
+    fn add_scaled(&mut self, alpha: T, other: &Self) {
+        self.zip_apply(other, |a, b| *a += alpha * b);
+    }
+    fn zip_scalars<F: FnMut(&mut T, T)>(&mut self, other: &Self, f: &mut F) {
+        self.zip_apply(other, |a, b| f(a, b));
+    }
+    fn map_scalars<F: FnMut(&mut T)>(&mut self, f: &mut F) {
+        self.apply(|a| f(a));
+    }
+}
+
+macro_rules! tuple_impls {
+    ($($name:ident $index:tt),+) => {
+        impl<$($name: crate::Differentiable),+> crate::Differentiable for ($($name,)+) {
+            type Grad = ($($name::Grad,)+);
+            fn zeros_like(&self) -> Self::Grad {
+                ($(self.$index.zeros_like(),)+)
+            }
+            fn zero_adjoint(&self) -> Self::Grad {
+                ($(self.$index.zero_adjoint(),)+)
+            }
+        }
+
+        impl<$($name: crate::Accumulate),+> crate::Accumulate for ($($name,)+) {
+            fn accumulate(&mut self, other: &Self) {
+                $(self.$index.accumulate(&other.$index);)+
+            }
+            fn subtract(&mut self, other: &Self) {
+                $(self.$index.subtract(&other.$index);)+
+            }
+            fn set_zero(&mut self) {
+                $(self.$index.set_zero();)+
+            }
+        }
+
+        impl<T: Real, $($name: Parameters<T>),+> Parameters<T> for ($($name,)+) {
+            fn add_scaled(&mut self, alpha: T, other: &Self) {
+                $(self.$index.add_scaled(alpha, &other.$index);)+
+            }
+            fn zip_scalars<F: FnMut(&mut T, T)>(&mut self, other: &Self, f: &mut F) {
+                $(self.$index.zip_scalars(&other.$index, f);)+
+            }
+            fn map_scalars<F: FnMut(&mut T)>(&mut self, f: &mut F) {
+                $(self.$index.map_scalars(f);)+
+            }
+        }
+    };
+}
+tuple_impls!(A 0);
+tuple_impls!(A 0, B 1);
+tuple_impls!(A 0, B 1, C 2);
+tuple_impls!(A 0, B 1, C 2, D 3);
+tuple_impls!(A 0, B 1, C 2, D 3, E 4);
+tuple_impls!(A 0, B 1, C 2, D 3, E 4, G 5);
