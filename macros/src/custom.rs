@@ -62,7 +62,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         Kind::Copy | Kind::Ref => arg.clone(),
     });
     let differentiated: Vec<_> = sig.params.iter().filter(|p| p.differentiated).collect();
-    let field_names: Vec<_> = differentiated.iter().map(|p| &p.ident).collect();
+    let field_names: Vec<_> = differentiated.iter().map(|p| p.field()).collect();
     let grad_types: Vec<&Type> = differentiated
         .iter()
         .filter_map(|p| p.grad_ty.as_ref())

@@ -21,6 +21,7 @@ use crate::parse::Signature;
 use crate::reverse::{Adjoint, Carry, Source, Sweep};
 
 /// The names of the generated items for a function `f`.
+#[derive(Clone)]
 pub struct ItemNames {
     pub grad_struct: Ident,
     pub grad_fn: Ident,
@@ -33,6 +34,14 @@ impl ItemNames {
             grad_struct: format_ident!("{}Grad", camel_case(&function.to_string())),
             grad_fn: format_ident!("{}_grad", function),
             vjp_fn: format_ident!("{}_vjp", function),
+        }
+    }
+
+    /// For a method `f` of `Type`: the struct is `TypeFGrad`.
+    pub fn for_method(type_name: &str, method: &Ident) -> Self {
+        ItemNames {
+            grad_struct: format_ident!("{}{}Grad", type_name, camel_case(&method.to_string())),
+            ..ItemNames::new(method)
         }
     }
 }
@@ -993,7 +1002,7 @@ impl<'a> Emitter<'a> {
         };
         let grad_struct = &names.grad_struct;
         let fields = self.differentiated().map(|(p, var)| {
-            let field = &p.ident;
+            let field = p.field();
             let d = self.adjoint(var);
             quote!(#field: #d)
         });

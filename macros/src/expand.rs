@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::ItemFn;
+use syn::{ItemFn, ItemImpl};
 
 use crate::emit::{parameter_names, plain_parameters, Emitter, ItemNames};
 use crate::errors::Errors;
@@ -13,12 +13,15 @@ use crate::parse::{self, Signature};
 use crate::{analyse, lower, reverse};
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if let Ok(block) = syn::parse2::<ItemImpl>(item.clone()) {
+        return expand_impl(attr, block);
+    }
     let function: ItemFn = match syn::parse2(item.clone()) {
         Ok(function) => function,
         Err(_) => {
             let error = syn::Error::new_spanned(
                 &item,
-                "#[differentiate] applies to functions (`fn f(x: f64) -> f64 { .. }`)",
+                "#[differentiate] applies to functions (`fn f(x: f64) -> f64 { .. }`) and to `impl` blocks whose methods it marks",
             )
             .to_compile_error();
             return quote!(#error #item);
@@ -27,10 +30,92 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let options = parse::options(attr, &mut errors);
     let names = ItemNames::new(&function.sig.ident);
-    let Some(sig) = parse::signature(&function, &options, &mut errors) else {
-        let errors = errors.to_compile_errors();
-        return quote!(#function #errors);
+    let (items, grad_struct) = differentiate_function(&function, &options, &names, errors);
+    quote! {
+        #function
+        #grad_struct
+        #items
+    }
+}
+
+/// `#[differentiate] impl Type { #[differentiate] fn f(&self, ..) .. }`: each marked
+/// method gets `f_grad` and `f_vjp` methods in the block and a `{Type}{F}Grad` struct
+/// beside it, whose field `self_` is the gradient of `self`.
+fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
+    let mut outside = Vec::new();
+    if !attr.is_empty() {
+        let error = syn::Error::new_spanned(
+            &attr,
+            "options go on the methods: `#[differentiate(wrt(..))] fn f(&self, ..)`",
+        );
+        outside.push(error.to_compile_error());
+    }
+    if let Some(param) = block.generics.params.first() {
+        let error = syn::Error::new_spanned(
+            param,
+            "generic `impl` blocks are not supported yet by #[differentiate]; differentiate methods of a concrete type",
+        );
+        outside.push(error.to_compile_error());
+    }
+    let self_ty = (*block.self_ty).clone();
+    let type_name = match &self_ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+    .unwrap_or_default();
+    let mut generated = Vec::new();
+    for item in &mut block.items {
+        let syn::ImplItem::Fn(method) = item else {
+            continue;
+        };
+        let Some(position) = method.attrs.iter().position(is_differentiate) else {
+            continue;
+        };
+        let attr = method.attrs.remove(position);
+        let mut errors = Errors::default();
+        let mut options = match attr.meta {
+            syn::Meta::List(list) => parse::options(list.tokens, &mut errors),
+            _ => parse::Options::default(),
+        };
+        options.self_ty = Some(self_ty.clone());
+        let function = ItemFn {
+            attrs: method.attrs.clone(),
+            vis: method.vis.clone(),
+            sig: method.sig.clone(),
+            block: Box::new(method.block.clone()),
+        };
+        let names = ItemNames::for_method(&type_name, &function.sig.ident);
+        let (items, grad_struct) = differentiate_function(&function, &options, &names, errors);
+        generated.push(items);
+        outside.push(grad_struct);
+    }
+    block
+        .items
+        .extend(generated.into_iter().map(syn::ImplItem::Verbatim));
+    quote! {
+        #block
+        #(#outside)*
+    }
+}
+
+fn is_differentiate(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "differentiate")
+}
+
+/// The generated functions (or errors and stubs) and the gradient struct of `function`.
+fn differentiate_function(
+    function: &ItemFn,
+    options: &parse::Options,
+    names: &ItemNames,
+    mut errors: Errors,
+) -> (TokenStream, TokenStream) {
+    let Some(sig) = parse::signature(function, options, &mut errors) else {
+        return (errors.to_compile_errors(), TokenStream::new());
     };
+    let names = names.clone();
     let body = lower::lower(&sig, &mut errors);
     let activity = analyse::analyse(&body, &sig, &mut errors);
     let generated = errors.is_empty().then(|| {
@@ -48,21 +133,12 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     });
     let grad_struct = grad_struct(&sig, &names);
     match generated {
-        Some(functions) if errors.is_empty() => quote! {
-            #function
-            #grad_struct
-            #functions
-        },
+        Some(functions) if errors.is_empty() => (functions, grad_struct),
         _ => {
             let seed = syn::Ident::new("seed", proc_macro2::Span::call_site());
             let stubs = functions(&sig, &names, &seed, quote!(::core::unreachable!()));
             let errors = errors.to_compile_errors();
-            quote! {
-                #function
-                #errors
-                #grad_struct
-                #stubs
-            }
+            (quote!(#errors #stubs), grad_struct)
         }
     }
 }
@@ -80,7 +156,7 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
     let derives = (!fields.iter().any(|p| parse::needs_check(&p.ty)))
         .then(|| quote!(#[derive(Debug, Clone, #copy PartialEq, Default)]));
     let field_tokens = fields.iter().map(|p| {
-        let (ident, ty) = (&p.ident, &p.grad_ty);
+        let (ident, ty) = (&p.field(), &p.grad_ty);
         let doc = format!("∂{function}/∂{ident}.");
         quote!(#[doc = #doc] pub #ident: #ty)
     });
@@ -97,7 +173,7 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
         .iter()
         .map(|p| match (&p.grad_ty, p.differentiated) {
             (Some(ty), true) => {
-                let ident = &p.ident;
+                let ident = p.field();
                 (quote!(#ty), quote!(self.#ident))
             }
             (Some(_), false) => (
@@ -141,6 +217,12 @@ pub fn functions(
     let params = plain_parameters(&item.sig, true);
     let args = parameter_names(&item.sig);
     let ret = &sig.ret;
+    // A method's `f_grad` calls `f_vjp` as an associated function.
+    let call_prefix = sig
+        .params
+        .first()
+        .filter(|p| p.ident == "self")
+        .map(|_| quote!(Self::));
     // A parameter of a struct type is differentiated when the struct derives
     // `Differentiable`; checked here, so that the error points at the parameter's type.
     let checks = sig
@@ -173,7 +255,7 @@ pub fn functions(
             #[inline]
             #[allow(clippy::all)]
             #vis fn #grad_fn #generics (#(#grad_params),*) -> (#ret, #grad_struct) #where_clause {
-                #vjp_fn(#(#args,)* ::tapeless::__private::one())
+                #call_prefix #vjp_fn(#(#args,)* ::tapeless::__private::one())
             }
         }
     });

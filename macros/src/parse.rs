@@ -13,6 +13,8 @@ use crate::ir::Kind;
 pub struct Options {
     /// The parameters to differentiate; `None` means every float parameter.
     pub wrt: Option<Vec<Ident>>,
+    /// For a method: the type of `self` (the `impl` block's type).
+    pub self_ty: Option<Type>,
 }
 
 pub fn options(attr: TokenStream, errors: &mut Errors) -> Options {
@@ -68,6 +70,17 @@ pub struct Param {
     pub kind: Kind,
 }
 
+impl Param {
+    /// Its field in the gradient struct: the parameter's name, `self_` for `self`.
+    pub fn field(&self) -> Ident {
+        if self.ident == "self" {
+            Ident::new("self_", self.ident.span())
+        } else {
+            self.ident.clone()
+        }
+    }
+}
+
 /// A checked signature: what the later stages and the emitter need.
 pub struct Signature<'a> {
     pub item: &'a ItemFn,
@@ -107,10 +120,26 @@ pub fn signature<'a>(
     let mut params = Vec::new();
     for input in &sig.inputs {
         match input {
-            FnArg::Receiver(receiver) => errors.at(
-                receiver,
-                "methods are not supported yet by #[differentiate]; write a free function that takes the value as a parameter",
-            ),
+            FnArg::Receiver(receiver) => match &options.self_ty {
+                None => errors.at(
+                    receiver,
+                    "a method is differentiated from its `impl` block: mark the block too (`#[differentiate] impl Type { #[differentiate] fn f(&self, ..) }`)",
+                ),
+                Some(_) if receiver.mutability.is_some() && receiver.reference.is_some() => {
+                    errors.at(receiver, "`&mut self` methods cannot be differentiated: mutation through a reference cannot be differentiated yet; take `&self` and return the result instead")
+                }
+                Some(self_ty) => params.push(Param {
+                    ident: Ident::new("self", receiver.self_token.span),
+                    ty: (*receiver.ty).clone(),
+                    grad_ty: Some(self_ty.clone()),
+                    differentiated: true,
+                    kind: if receiver.reference.is_some() {
+                        Kind::Ref
+                    } else {
+                        Kind::Owned
+                    },
+                }),
+            },
             FnArg::Typed(typed) => {
                 let ident = match &*typed.pat {
                     Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
