@@ -5,7 +5,7 @@
 //! Digits" set (`examples/data/`, CC BY 4.0). The network is
 //!
 //! ```text
-//! 64 pixels ──W1, b1──▶ 32 hidden units, sigmoid ──W2, b2──▶ 10 logits ──▶ softmax
+//! 64 pixels ──W1, b1──▶ 64 hidden units, sigmoid ──W2, b2──▶ 10 logits ──▶ softmax
 //! ```
 //!
 //! and its loss is the mean cross-entropy of a batch. `mlp_loss` is the only place the
@@ -26,7 +26,7 @@ use nalgebra::{DMatrix, DVector, RowDVector};
 use tapeless::{differentiate, nn};
 
 /// Size of the hidden layer.
-const HIDDEN: usize = 32;
+const HIDDEN: usize = 64;
 /// Passes over the training set.
 const EPOCHS: usize = 30;
 /// Samples per gradient step.
