@@ -87,14 +87,14 @@ impl Mlp {
         mlp_loss(&self.w1, &self.b1, &self.w2, &self.b2, x, labels)
     }
 
-    /// One step of gradient descent on a batch; returns the batch's loss before the step.
-    fn sgd_step(&mut self, x: &DMatrix<f64>, labels: &[usize], learning_rate: f64) -> f64 {
-        let (loss, grad) = mlp_loss_grad(&self.w1, &self.b1, &self.w2, &self.b2, x, labels);
+    /// One step of gradient descent on a batch: every weight moves against its gradient.
+    fn sgd_step(&mut self, x: &DMatrix<f64>, labels: &[usize], learning_rate: f64) {
+        // The generated function returns the loss too; only the gradient is needed here.
+        let (_loss, grad) = mlp_loss_grad(&self.w1, &self.b1, &self.w2, &self.b2, x, labels);
         self.w1 -= learning_rate * grad.w1;
         self.b1 -= learning_rate * grad.b1;
         self.w2 -= learning_rate * grad.w2;
         self.b2 -= learning_rate * grad.b2;
-        loss
     }
 
     /// The predicted digit of each column of `x`: the largest logit (softmax is monotone).
