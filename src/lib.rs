@@ -53,7 +53,9 @@ pub mod __private {
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::matrix::*;
     pub use tapeless_runtime::nn::*;
+    pub use tapeless_runtime::ops::{DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Rule};
     pub use tapeless_runtime::scalar::*;
+    pub use tapeless_runtime::Float;
     pub use tapeless_runtime::{
         accumulate, accumulate_argument, assert_differentiable, one, zero, zero_adjoint,
         zeros_like, NotDifferentiated,

@@ -459,6 +459,16 @@ impl<'a> Emitter<'a> {
                 let operand = self.operator_operand(&args[0]);
                 quote!(#op #operand)
             }
+            // In a generic function, `x.sin()` is named through `num_traits::Float`: the
+            // generated code bounds `T` by it, and a `T: RealField` would make the method
+            // call ambiguous.
+            Form::Method { name, .. }
+                if !self.sig.float_generics.is_empty()
+                    && FLOAT_METHODS.contains(&name.to_string().as_str()) =>
+            {
+                let all = args.iter().map(|a| self.call_argument(a));
+                quote!(::tapeless::__private::Float::#name(#(#all),*))
+            }
             Form::Method { name, turbofish } => {
                 let receiver = self.receiver(&args[0]);
                 let rest = args[1..].iter().map(|a| self.call_argument(a));
@@ -729,7 +739,7 @@ impl<'a> Emitter<'a> {
             .map(|step| match step {
                 // A scalar result of an arithmetic rule: the literal can only be a float, so
                 // the adjoint's type is never ambiguous (`mul_vjp_lhs` also has matrix cases).
-                Adjoint::Zero(v) if self.scalar_rule_result(*v) => {
+                Adjoint::Zero(v) if self.scalar_rule_result(*v) && self.sig.float_generics.is_empty() => {
                     let d = self.adjoint(*v);
                     quote!(let mut #d = -0.0;)
                 }
@@ -1077,6 +1087,54 @@ fn rename_tokens(tokens: TokenStream, names: &HashMap<String, Ident>) -> TokenSt
         })
         .collect()
 }
+
+/// Methods of `num_traits::Float` that `nalgebra::RealField` has too.
+const FLOAT_METHODS: &[&str] = &[
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "exp",
+    "exp2",
+    "exp_m1",
+    "ln",
+    "ln_1p",
+    "log10",
+    "log2",
+    "log",
+    "sqrt",
+    "cbrt",
+    "powi",
+    "powf",
+    "recip",
+    "abs",
+    "signum",
+    "max",
+    "min",
+    "atan2",
+    "hypot",
+    "mul_add",
+    "to_degrees",
+    "to_radians",
+    "fract",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_sign_positive",
+    "is_sign_negative",
+];
 
 fn is_comparison(op: &syn::BinOp) -> bool {
     matches!(

@@ -4,6 +4,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{ItemFn, ItemImpl};
 
@@ -152,6 +153,9 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
         .iter()
         .all(|p| p.grad_ty.as_ref().is_some_and(parse::scalar_float));
     let copy = all_scalar.then(|| quote!(Copy,));
+    let generic_params = struct_generics(sig);
+    let struct_generics = (!generic_params.is_empty()).then(|| quote!(<#(#generic_params),*>));
+    let grad_type = grad_type(sig, names);
     // A struct's gradient is the struct, which may not implement these.
     let derives = (!fields.iter().any(|p| parse::needs_check(&p.ty)))
         .then(|| quote!(#[derive(Debug, Clone, #copy PartialEq, Default)]));
@@ -186,11 +190,11 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
     quote! {
         #[doc = #doc]
         #derives
-        #vis struct #grad_struct {
+        #vis struct #grad_struct #struct_generics {
             #(#field_tokens,)*
         }
 
-        impl #grad_struct {
+        impl #struct_generics #grad_type {
             /// The gradient of each parameter, in order (for differentiated callers).
             #[doc(hidden)]
             #[inline(always)]
@@ -199,6 +203,94 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
                 (#(#values,)*)
             }
         }
+    }
+}
+
+/// The generic parameters of the gradient struct: those of the function that its fields'
+/// types mention (`T` in `FGrad<T>`, `N` for a `[f64; N]` field), without bounds.
+fn struct_generics(sig: &Signature) -> Vec<syn::GenericParam> {
+    let mut mentioned = std::collections::HashSet::new();
+    for p in sig.params.iter().filter(|p| p.differentiated) {
+        let ty = &p.grad_ty;
+        collect_idents(quote!(#ty), &mut mentioned);
+    }
+    sig.item
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|g| match g {
+            syn::GenericParam::Type(t) if mentioned.contains(&t.ident.to_string()) => {
+                let ident = &t.ident;
+                Some(syn::parse_quote!(#ident))
+            }
+            syn::GenericParam::Const(c) if mentioned.contains(&c.ident.to_string()) => {
+                let mut c = c.clone();
+                c.default = None;
+                c.eq_token = None;
+                Some(syn::GenericParam::Const(c))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn collect_idents(tokens: TokenStream, out: &mut std::collections::HashSet<String>) {
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => collect_idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// `FGrad`, or `FGrad<T, N>` for a generic function.
+fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
+    let grad_struct = &names.grad_struct;
+    let args = struct_generics(sig).into_iter().map(|g| match g {
+        syn::GenericParam::Type(t) => t.ident.to_token_stream(),
+        syn::GenericParam::Const(c) => c.ident.to_token_stream(),
+        syn::GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
+    });
+    let args: Vec<_> = args.collect();
+    if args.is_empty() {
+        quote!(#grad_struct)
+    } else {
+        quote!(#grad_struct<#(#args),*>)
+    }
+}
+
+/// The function's `where` clause, plus, for each float type parameter `T`, what the rules
+/// need of it (all of which `f32` and `f64` have).
+fn where_clause(sig: &Signature) -> TokenStream {
+    let existing = sig
+        .item
+        .sig
+        .generics
+        .where_clause
+        .as_ref()
+        .map(|w| w.predicates.iter().collect::<Vec<_>>())
+        .unwrap_or_default();
+    let ours = sig.float_generics.iter().map(|t| {
+        quote! {
+            #t: ::tapeless::Real
+                + ::tapeless::runtime::FixedZero
+                + ::tapeless::Differentiable<Grad = #t>
+                + ::tapeless::Accumulate,
+            ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<#t, #t, #t>
+                + ::tapeless::__private::MulVjpRhs<#t, #t, #t>
+                + ::tapeless::__private::DivVjpLhs<#t, #t, #t>
+                + ::tapeless::__private::DivVjpRhs<#t, #t, #t, #t>
+        }
+    });
+    let all: Vec<TokenStream> = existing.iter().map(|p| quote!(#p)).chain(ours).collect();
+    if all.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(where #(#all),*)
     }
 }
 
@@ -212,7 +304,8 @@ pub fn functions(
     let function = &item.sig.ident;
     let vis = &item.vis;
     let generics = &item.sig.generics;
-    let where_clause = &generics.where_clause;
+    let where_clause = where_clause(sig);
+    let grad_type = grad_type(sig, names);
     let grad_params = plain_parameters(&item.sig, false);
     let params = plain_parameters(&item.sig, true);
     let args = parameter_names(&item.sig);
@@ -254,7 +347,7 @@ pub fn functions(
             #[doc = #grad_doc]
             #[inline]
             #[allow(clippy::all)]
-            #vis fn #grad_fn #generics (#(#grad_params),*) -> (#ret, #grad_struct) #where_clause {
+            #vis fn #grad_fn #generics (#(#grad_params),*) -> (#ret, #grad_type) #where_clause {
                 #call_prefix #vjp_fn(#(#args,)* ::tapeless::__private::one())
             }
         }
@@ -264,7 +357,7 @@ pub fn functions(
 
         #[doc = #vjp_doc]
         #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
-        #vis fn #vjp_fn #generics (#(#params,)* #seed: #ret) -> (#ret, #grad_struct) #where_clause {
+        #vis fn #vjp_fn #generics (#(#params,)* #seed: #ret) -> (#ret, #grad_type) #where_clause {
             #(#checks)*
             #vjp_body
         }

@@ -89,6 +89,8 @@ pub struct Signature<'a> {
     pub ret: Type,
     /// Whether the result is a scalar float, so that `f_grad` (seed one) exists.
     pub scalar_ret: bool,
+    /// The function's type parameters that are floats (`T: RealField`).
+    pub float_generics: Vec<Ident>,
 }
 
 pub fn signature<'a>(
@@ -110,12 +112,42 @@ pub fn signature<'a>(
     if let Some(variadic) = &sig.variadic {
         errors.at(variadic, "variadic functions cannot be differentiated");
     }
-    if let Some(param) = sig.generics.type_params().next() {
-        errors.at(
-            param,
-            "generic type parameters are not supported yet by #[differentiate]; write the function for `f64` or `f32`",
-        );
+    // A type parameter bounded as a float (`T: RealField`, `T: Float`) is a scalar float.
+    let mut float_generics = Vec::new();
+    for param in sig.generics.type_params() {
+        let mut bounds: Vec<&syn::TypeParamBound> = param.bounds.iter().collect();
+        if let Some(clause) = &sig.generics.where_clause {
+            for predicate in &clause.predicates {
+                if let syn::WherePredicate::Type(t) = predicate {
+                    if matches!(&t.bounded_ty, Type::Path(p) if p.path.is_ident(&param.ident)) {
+                        bounds.extend(t.bounds.iter());
+                    }
+                }
+            }
+        }
+        let float = bounds.iter().any(|b| match b {
+            syn::TypeParamBound::Trait(t) => t
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| FLOAT_BOUNDS.iter().any(|f| s.ident == f)),
+            _ => false,
+        });
+        if float {
+            float_generics.push(param.ident.clone());
+        } else {
+            errors.at(
+                param,
+                format!(
+                    "generic parameter `{}` is not bounded as a float, so #[differentiate] cannot differentiate through its values; bound it by `nalgebra::RealField` or `num_traits::Float` (`{}: RealField + Copy`), or write the function for `f64`",
+                    param.ident, param.ident
+                ),
+            );
+        }
     }
+    GENERIC_FLOATS.with(|set| {
+        *set.borrow_mut() = float_generics.iter().map(|i| i.to_string()).collect();
+    });
 
     let mut params = Vec::new();
     for input in &sig.inputs {
@@ -148,9 +180,6 @@ pub fn signature<'a>(
                         continue;
                     }
                 };
-                if names_generic_parameter(&typed.ty, &sig.generics) {
-                    continue; // already reported with the generics
-                }
                 if let Some(class) = classify(&typed.ty, errors) {
                     params.push(Param {
                         differentiated: class.grad_ty.is_some(),
@@ -227,6 +256,7 @@ pub fn signature<'a>(
         params,
         scalar_ret: scalar_float(&ret),
         ret,
+        float_generics,
     })
 }
 
@@ -284,22 +314,6 @@ fn classify(ty: &Type, errors: &mut Errors) -> Option<Class> {
         }),
         _ => unsupported_param(ty, errors),
     }
-}
-
-/// Whether `ty` mentions one of the function's type parameters.
-fn names_generic_parameter(ty: &Type, generics: &syn::Generics) -> bool {
-    let mut names = std::collections::HashSet::new();
-    for param in generics.type_params() {
-        names.insert(param.ident.to_string());
-    }
-    fn visit(tokens: proc_macro2::TokenStream, names: &std::collections::HashSet<String>) -> bool {
-        tokens.into_iter().any(|tree| match tree {
-            proc_macro2::TokenTree::Ident(ident) => names.contains(&ident.to_string()),
-            proc_macro2::TokenTree::Group(group) => visit(group.stream(), names),
-            _ => false,
-        })
-    }
-    !names.is_empty() && visit(quote::quote!(#ty), &names)
 }
 
 fn unsupported_param(ty: &Type, errors: &mut Errors) -> Option<Class> {
@@ -399,9 +413,24 @@ pub fn needs_check(ty: &Type) -> bool {
     }
 }
 
-/// `f32` or `f64`.
+/// Bounds that make a type parameter a float.
+const FLOAT_BOUNDS: &[&str] = &["RealField", "ComplexField", "Float", "FloatCore", "Real"];
+
+thread_local! {
+    /// The float type parameters of the function being expanded.
+    static GENERIC_FLOATS: std::cell::RefCell<std::collections::HashSet<String>> =
+        std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+/// `f32`, `f64`, or a type parameter bounded as a float.
 pub fn scalar_float(ty: &Type) -> bool {
-    matches!(ty, Type::Path(p) if p.qself.is_none() && (p.path.is_ident("f64") || p.path.is_ident("f32")))
+    let Type::Path(p) = ty else { return false };
+    p.qself.is_none()
+        && (p.path.is_ident("f64")
+            || p.path.is_ident("f32")
+            || p.path
+                .get_ident()
+                .is_some_and(|i| GENERIC_FLOATS.with(|set| set.borrow().contains(&i.to_string()))))
 }
 
 const COPY_PRIMITIVES: &[&str] = &[

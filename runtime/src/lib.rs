@@ -61,5 +61,8 @@ pub use adjoint::{
     Accumulate, ArgumentGradient, Differentiable, FixedZero, NotDifferentiated,
 };
 pub use elementwise::{Elementwise, ElementwiseAdjoint};
+/// The float trait the rules are written against; generated code for generic functions
+/// names float methods through it.
+pub use num_traits::Float;
 pub use parameters::Parameters;
 pub use real::Real;

@@ -30,7 +30,7 @@ pub trait Real:
 
     /// Converts an `f64` constant into this type (exact for `f64`, rounded for `f32`).
     #[inline(always)]
-    fn from_f64(value: f64) -> Self {
+    fn constant(value: f64) -> Self {
         <Self as NumCast>::from(value).unwrap_or_else(Self::nan)
     }
 }

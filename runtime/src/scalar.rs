@@ -93,16 +93,16 @@ unary_rules! { reads y:
     /// y = √x: x̄ += ȳ/(2y).
     sqrt_vjp => |y, d| d / (T::two() * y);
     /// y = ∛x: x̄ += ȳ/(3y²).
-    cbrt_vjp => |y, d| d / (T::from_f64(3.0) * y * y);
+    cbrt_vjp => |y, d| d / (T::constant(3.0) * y * y);
     /// y = 1/x: x̄ −= ȳ·y².
     recip_vjp => |y, d| -(d * y * y);
 }
 
 unary_rules! { reads nothing:
     /// y = x·180/π: x̄ += ȳ·180/π.
-    to_degrees_vjp => |d| d * (T::from_f64(180.0) / T::PI());
+    to_degrees_vjp => |d| d * (T::constant(180.0) / T::PI());
     /// y = x·π/180: x̄ += ȳ·π/180.
-    to_radians_vjp => |d| d * (T::PI() / T::from_f64(180.0));
+    to_radians_vjp => |d| d * (T::PI() / T::constant(180.0));
     /// y = x − trunc x: x̄ += ȳ (almost everywhere).
     fract_vjp => |d| d;
     /// y = x (a copy, or `*x` of a reference): x̄ += ȳ.
@@ -225,7 +225,7 @@ pub fn clamp_vjp_self<T: Real>(d_x: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
     *d_x += if x.is_nan() || (x > lo && x < hi) {
         d
     } else if x == lo && x == hi {
-        d / T::from_f64(3.0)
+        d / T::constant(3.0)
     } else if x == lo || x == hi {
         d / T::two()
     } else {
@@ -239,7 +239,7 @@ pub fn clamp_vjp_min<T: Real>(d_lo: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
     *d_lo += if x.is_nan() {
         T::zero() // the result is x (NaN): the derivative follows it
     } else if *x == *lo && *x == *hi {
-        *d_y / T::from_f64(3.0)
+        *d_y / T::constant(3.0)
     } else {
         extremum_share(*lo, *x, true, *d_y)
     };
@@ -251,7 +251,7 @@ pub fn clamp_vjp_max<T: Real>(d_hi: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
     *d_hi += if x.is_nan() {
         T::zero()
     } else if *x == *lo && *x == *hi {
-        *d_y / T::from_f64(3.0)
+        *d_y / T::constant(3.0)
     } else {
         extremum_share(*hi, *x, false, *d_y)
     };

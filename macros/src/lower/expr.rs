@@ -165,6 +165,8 @@ impl Lowerer<'_> {
                 let kind = match op {
                     Op::Rule { rule, .. } if rule.scalar_result => Kind::Copy,
                     Op::Rule { .. } => self.result_kind(&args),
+                    // `T::zero()`, `f64::from(n)`: a float's constructor makes a float.
+                    _ if float_constructor(func) => Kind::Copy,
                     _ => Kind::Owned,
                 };
                 Some(self.value(op, kind, call.to_token_stream()))
@@ -438,6 +440,7 @@ impl Lowerer<'_> {
             }],
             ret: element,
             scalar_ret: true,
+            float_generics: Vec::new(),
         };
         let before = self.errors.len();
         let nested = super::lower(&sig, self.errors);
@@ -1024,6 +1027,17 @@ fn function_path(func: &syn::ExprPath) -> bool {
                 .next()
                 .is_some_and(|c| c.is_lowercase() || c == '_')
         })
+}
+
+/// `T::zero()`, `f64::from(..)`, `T::from_f64(..)`: an associated function of a float type.
+fn float_constructor(func: &syn::ExprPath) -> bool {
+    let segments = &func.path.segments;
+    func.qself.is_none()
+        && segments.len() == 2
+        && scalar_float(&syn::Type::Path(syn::TypePath {
+            qself: None,
+            path: segments[0].ident.clone().into(),
+        }))
 }
 
 /// `nn::softmax`, `tapeless::nn::softmax`: the function's name.

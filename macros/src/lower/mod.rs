@@ -316,7 +316,7 @@ impl Lowerer<'_> {
     /// leaves its value for the code after the loop.
     fn declare_return_slots(&mut self, sig: &Signature) {
         // A vector or matrix result starts as an empty value of its type, never read.
-        let (ret_value, ret_ty, ret_kind) = if sig.scalar_ret {
+        let (ret_value, ret_ty, ret_kind) = if sig.scalar_ret && sig.float_generics.is_empty() {
             (quote::quote!(0.0), None, Kind::Copy)
         } else {
             let ty = &sig.ret;
