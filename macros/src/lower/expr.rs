@@ -22,6 +22,10 @@ impl Lowerer<'_> {
             Expr::Paren(p) => self.expr(&p.expr),
             Expr::Group(g) => self.expr(&g.expr),
             Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some(var) if self.closures.contains_key(&var) => {
+                    self.errors.at(expr, "a closure can be called (`f(x)`) or passed to `.map(..)` in a differentiated function, not used as a value");
+                    None
+                }
                 Some(var) if p.qself.is_none() => Some(Arg {
                     value: Operand::Var(var),
                     borrowed: false,
@@ -80,6 +84,9 @@ impl Lowerer<'_> {
             },
             Expr::MethodCall(call) if is_reduction(call) => self.reduction(call),
             Expr::MethodCall(call) if call.method == "map" && call.args.len() == 1 => {
+                if let Some(closure) = self.closure_named(&call.args[0]) {
+                    return self.map_call(call, &closure);
+                }
                 match &call.args[0] {
                     Expr::Closure(closure) => self.map_call(call, closure),
                     other => {
@@ -128,6 +135,10 @@ impl Lowerer<'_> {
                     _ => self.result_kind(&all),
                 };
                 Some(self.value(op, kind, call.to_token_stream()))
+            }
+            Expr::Call(call) if self.closure_callee(call).is_some() => {
+                let var = self.closure_callee(call)?;
+                self.call_closure(call, var)
             }
             Expr::Call(call) => {
                 let Expr::Path(func) = &*call.func else {
@@ -317,6 +328,15 @@ impl Lowerer<'_> {
             value,
             borrowed: false,
         })
+    }
+
+    /// The closure a call `f(..)` calls, when `f` is bound by `let f = |..| ..`.
+    pub(super) fn closure_callee(&self, call: &syn::ExprCall) -> Option<crate::ir::VarId> {
+        let Expr::Path(p) = &*call.func else {
+            return None;
+        };
+        let var = self.lookup(&p.path.get_ident()?.to_string())?;
+        self.closures.contains_key(&var).then_some(var)
     }
 
     /// An expression where Rust takes a place rather than a value: a method's receiver,
@@ -855,10 +875,15 @@ impl Lowerer<'_> {
             .map(|t| quote::quote!(: #t));
         let (iterable, pattern, term): (&Expr, TokenStream, TokenStream) = match &*call.receiver {
             Expr::MethodCall(map) if map.method == "map" && map.args.len() == 1 => {
-                let Expr::Closure(closure) = &map.args[0] else {
-                    self.errors
-                        .at(&map.args[0], "`.map(..)` takes a closure here (`|x| ..`)");
-                    return None;
+                let named = self.closure_named(&map.args[0]);
+                let closure = match (&named, &map.args[0]) {
+                    (Some(closure), _) => closure,
+                    (None, Expr::Closure(closure)) => closure,
+                    (None, other) => {
+                        self.errors
+                            .at(other, "`.map(..)` takes a closure here (`|x| ..`)");
+                        return None;
+                    }
                 };
                 if closure.inputs.len() != 1 || closure.capture.is_some() {
                     self.errors.at(closure, "the closure of `.map(..)` takes one argument (`|x| ..`), and captures by reference");

@@ -51,6 +51,7 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         param_vars: HashSet::new(),
         field_reads: HashMap::new(),
         prelude: Vec::new(),
+        closures: HashMap::new(),
         errors,
     };
     let params = sig
@@ -156,7 +157,18 @@ struct Lowerer<'e> {
     field_reads: HashMap<(VarId, String), VarId>,
     /// The `let`s of those reads, placed before the body's statements.
     prelude: Vec<Stmt>,
+    /// Closures bound by `let f = |x| ..;`, by the placeholder variable `f` is bound to:
+    /// a call `f(a)` is lowered as the body with `x = a`, in the scopes of the definition.
+    closures: HashMap<VarId, ClosureDef>,
     errors: &'e mut Errors,
+}
+
+#[derive(Clone)]
+struct ClosureDef {
+    closure: syn::ExprClosure,
+    params: Vec<Ident>,
+    body: Expr,
+    scopes: Vec<HashMap<String, VarId>>,
 }
 
 /// What `Lowerer::save` keeps to undo a trial lowering of a loop body.
@@ -170,6 +182,7 @@ struct Saved {
     reductions: usize,
     prelude: usize,
     field_reads: HashMap<(VarId, String), VarId>,
+    closures: HashMap<VarId, ClosureDef>,
 }
 
 impl Lowerer<'_> {
@@ -297,6 +310,7 @@ impl Lowerer<'_> {
             reductions: self.reductions,
             prelude: self.prelude.len(),
             field_reads: self.field_reads.clone(),
+            closures: self.closures.clone(),
         }
     }
 
@@ -310,6 +324,7 @@ impl Lowerer<'_> {
         self.reductions = saved.reductions;
         self.prelude.truncate(saved.prelude);
         self.field_reads = saved.field_reads;
+        self.closures = saved.closures;
     }
 
     /// `let returned = false; let ret = 0.0;` at the top: where a `return` inside a loop
@@ -756,6 +771,11 @@ impl Lowerer<'_> {
 
     /// `let` (a `memory` array is written by index later in its block).
     fn local(&mut self, local: &syn::Local, memory: bool) {
+        if let (Pat::Ident(p), Some(init)) = (&local.pat, &local.init) {
+            if let Expr::Closure(closure) = &*init.expr {
+                return self.define_closure(&p.ident, closure);
+            }
+        }
         if let (Pat::Tuple(tuple), Some(init)) = (&local.pat, &local.init) {
             if init.diverge.is_none() {
                 return self.destructure(tuple, &init.expr);
@@ -804,6 +824,95 @@ impl Lowerer<'_> {
                 self.failed.insert(ident.to_string());
             }
         }
+    }
+
+    /// `let f = |x| body;`: remembered, to be lowered at each call.
+    fn define_closure(&mut self, ident: &Ident, closure: &syn::ExprClosure) {
+        let mut params = Vec::new();
+        for input in &closure.inputs {
+            match input {
+                Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                    params.push(p.ident.clone())
+                }
+                Pat::Type(t) => match &*t.pat {
+                    Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                        params.push(p.ident.clone())
+                    }
+                    other => return self.unsupported_pattern(other),
+                },
+                other => return self.unsupported_pattern(other),
+            }
+        }
+        let body = &*closure.body;
+        let exits = syntax::exits_of_stmt(&SynStmt::Expr(body.clone(), None));
+        if exits.ret || syntax::assigns_or_tries(body) || closure.asyncness.is_some() {
+            self.errors.at(closure, "this closure is not supported by #[differentiate]: a closure it differentiates reads the values it captures and returns its value, without `return`, `?` or assignments (write those as a `#[differentiate]` function instead)");
+            self.failed.insert(ident.to_string());
+            return;
+        }
+        let var = self.new_var(Some(ident.clone()), Kind::Copy);
+        self.closures.insert(
+            var,
+            ClosureDef {
+                closure: closure.clone(),
+                params,
+                body: body.clone(),
+                scopes: self.scopes.clone(),
+            },
+        );
+        self.bind(ident, var);
+    }
+
+    /// The closure bound to `expr` (a name bound by `let f = |..| ..`), for `.map(f)`:
+    /// its body is lowered where `map` is, so the names it captures must still mean what
+    /// they meant where it was defined.
+    pub(super) fn closure_named(&mut self, expr: &Expr) -> Option<syn::ExprClosure> {
+        let Expr::Path(p) = expr else { return None };
+        let var = self.lookup(&p.path.get_ident()?.to_string())?;
+        let def = self.closures.get(&var)?.clone();
+        let rebound = syntax::Mentions::of(&def.body)
+            .names
+            .into_iter()
+            .any(|name| {
+                let name = name.to_string();
+                let then = def.scopes.iter().rev().find_map(|s| s.get(&name).copied());
+                !def.params.iter().any(|p| *p == name) && then != self.lookup(&name)
+            });
+        if rebound {
+            self.errors.at(expr, "a name this closure captures was declared again after the closure: write the closure inline here, or rename the later variable");
+        }
+        Some(def.closure)
+    }
+
+    /// `f(a, b)` of a closure bound by `let`: its body, with its parameters bound to the
+    /// arguments, lowered where the closure was defined (what it captured then).
+    fn call_closure(&mut self, call: &syn::ExprCall, var: VarId) -> Option<Arg> {
+        let def = self.closures.get(&var)?.clone();
+        if call.args.len() != def.params.len() {
+            self.errors.at(
+                call,
+                format!("this closure takes {} argument(s)", def.params.len()),
+            );
+            return None;
+        }
+        let args = call
+            .args
+            .iter()
+            .map(|a| self.expr(a))
+            .collect::<Option<Vec<Arg>>>()?;
+        let outer = std::mem::replace(&mut self.scopes, def.scopes.clone());
+        self.scopes.push(HashMap::new());
+        for (param, arg) in def.params.iter().zip(args) {
+            let value = Arg {
+                borrowed: false,
+                ..arg
+            };
+            let bound = self.define(param, None, value, call.to_token_stream(), false);
+            self.bind(param, bound);
+        }
+        let value = self.expr(&def.body);
+        self.scopes = outer;
+        value
     }
 
     /// `let (a, b) = value;`: each name binds a copy of its element. From a tuple

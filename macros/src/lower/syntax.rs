@@ -328,3 +328,38 @@ pub fn describe(expr: &Expr) -> &'static str {
         _ => "this expression",
     }
 }
+
+/// Whether `expr` assigns anything (`x = ..`, `x op= ..`) or uses `?`: a closure that does
+/// is not a pure function of its arguments and captures.
+pub fn assigns_or_tries(expr: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr(&mut self, expr: &'ast Expr) {
+            if matches!(expr, Expr::Assign(_) | Expr::Try(_))
+                || matches!(expr, Expr::Binary(b) if is_compound_assign(&b.op))
+            {
+                self.0 = true;
+            }
+            syn::visit::visit_expr(self, expr);
+        }
+    }
+    fn is_compound_assign(op: &syn::BinOp) -> bool {
+        use syn::BinOp::*;
+        matches!(
+            op,
+            AddAssign(_)
+                | SubAssign(_)
+                | MulAssign(_)
+                | DivAssign(_)
+                | RemAssign(_)
+                | BitXorAssign(_)
+                | BitAndAssign(_)
+                | BitOrAssign(_)
+                | ShlAssign(_)
+                | ShrAssign(_)
+        )
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    finder.0
+}
