@@ -5,12 +5,14 @@
 //! Digits" set (`examples/data/`, CC BY 4.0). The network is
 //!
 //! ```text
-//! 64 pixels ──W1, b1──▶ 64 hidden units, sigmoid ──W2, b2──▶ 10 logits ──▶ softmax
+//! 64 pixels ──hidden layer──▶ 64 units, sigmoid ──output layer──▶ 10 logits ──▶ softmax
 //! ```
 //!
-//! and its loss is the mean cross-entropy of a batch. `mlp_loss` is the only place the
-//! network's mathematics is written down: there is no hand-written backpropagation,
-//! the update uses `mlp_loss_grad`.
+//! and its loss is the mean cross-entropy of a batch. The weights live in ordinary structs
+//! (`Params` of two `Layer`s); `#[derive(tapeless::Differentiable)]` makes the gradient a
+//! value of the same struct, so one gradient-descent step is
+//! `params.add_scaled(-LEARNING_RATE, &grad.p)`. `layer` and `mlp_loss` are the only place
+//! the network's mathematics is written down: there is no hand-written backpropagation.
 //!
 //! Run with `cargo run --release --example mlp`. It prints the loss and the train and test
 //! accuracy after each epoch, and draws the training curve into `target/mlp_training.svg`.
@@ -23,7 +25,7 @@ use std::time::Instant;
 
 use flate2::read::GzDecoder;
 use nalgebra::{DMatrix, DVector, RowDVector};
-use tapeless::{differentiate, nn};
+use tapeless::{differentiate, nn, Parameters};
 
 /// Size of the hidden layer.
 const HIDDEN: usize = 64;
@@ -39,69 +41,65 @@ const TEST_FRACTION: f64 = 0.2;
 /// the minibatches, so every run prints the same numbers.
 const SEED: u64 = 2024;
 
+/// One fully connected layer: `w · x + b` for each column `x` of the input.
+#[derive(tapeless::Differentiable, Clone)]
+struct Layer {
+    w: DMatrix<f64>,
+    b: DVector<f64>,
+}
+
+/// The weights and biases of the network. Its gradient has the same type.
+#[derive(tapeless::Differentiable, Clone)]
+struct Params {
+    hidden: Layer,
+    output: Layer,
+}
+
+/// The affine map of a layer on a batch: column j of `x` is one input. The activation, if
+/// any, is the caller's.
+#[differentiate]
+fn layer(l: &Layer, x: &DMatrix<f64>) -> DMatrix<f64> {
+    // `b * ones` repeats the bias vector across the batch's columns.
+    let ones = RowDVector::from_element(x.ncols(), 1.0);
+    &l.w * x + &l.b * &ones
+}
+
 /// The mean cross-entropy of the network on a batch: column j of `x` is one image (64
 /// pixels in [0, 1]) and `labels[j]` its digit.
 ///
-/// `wrt(..)` asks for the gradient with respect to the weights only: the images and labels
+/// `wrt(p)` asks for the gradient with respect to the weights only: the images and labels
 /// are data.
-#[differentiate(wrt(w1, b1, w2, b2))]
-fn mlp_loss(
-    w1: &DMatrix<f64>,
-    b1: &DVector<f64>,
-    w2: &DMatrix<f64>,
-    b2: &DVector<f64>,
-    x: &DMatrix<f64>,
-    labels: &[usize],
-) -> f64 {
-    // `b * ones` repeats the bias vector across the batch's columns.
-    let ones = RowDVector::from_element(x.ncols(), 1.0);
-    let h = nn::sigmoid(&(w1 * x + b1 * &ones));
-    let logits = w2 * h + b2 * &ones;
+#[differentiate(wrt(p))]
+fn mlp_loss(p: &Params, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+    let h = nn::sigmoid(&layer(&p.hidden, x));
+    let logits = layer(&p.output, &h);
     nn::cross_entropy(&logits, labels)
 }
 
-/// The weights and biases of the network.
-struct Mlp {
-    w1: DMatrix<f64>,
-    b1: DVector<f64>,
-    w2: DMatrix<f64>,
-    b2: DVector<f64>,
+impl Layer {
+    /// Small random weights, uniform in ±1/√inputs, and zero biases.
+    fn new(inputs: usize, outputs: usize, rng: &mut Rng) -> Layer {
+        let scale = 1.0 / (inputs as f64).sqrt();
+        Layer {
+            w: DMatrix::from_fn(outputs, inputs, |_, _| scale * (2.0 * rng.uniform() - 1.0)),
+            b: DVector::zeros(outputs),
+        }
+    }
 }
 
-impl Mlp {
-    /// Small random weights, uniform in ±1/√(inputs of the layer), and zero biases.
-    fn new(inputs: usize, hidden: usize, classes: usize, rng: &mut Rng) -> Mlp {
-        let mut layer = |rows: usize, cols: usize| {
-            let scale = 1.0 / (cols as f64).sqrt();
-            DMatrix::from_fn(rows, cols, |_, _| scale * (2.0 * rng.uniform() - 1.0))
-        };
-        Mlp {
-            w1: layer(hidden, inputs),
-            b1: DVector::zeros(hidden),
-            w2: layer(classes, hidden),
-            b2: DVector::zeros(classes),
+impl Params {
+    fn new(inputs: usize, hidden: usize, classes: usize, rng: &mut Rng) -> Params {
+        Params {
+            hidden: Layer::new(inputs, hidden, rng),
+            output: Layer::new(hidden, classes, rng),
         }
     }
 
-    fn loss(&self, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
-        mlp_loss(&self.w1, &self.b1, &self.w2, &self.b2, x, labels)
-    }
-
-    /// One step of gradient descent on a batch: every weight moves against its gradient.
-    fn sgd_step(&mut self, x: &DMatrix<f64>, labels: &[usize], learning_rate: f64) {
-        // The generated function returns the loss too; only the gradient is needed here.
-        let (_loss, grad) = mlp_loss_grad(&self.w1, &self.b1, &self.w2, &self.b2, x, labels);
-        self.w1 -= learning_rate * grad.w1;
-        self.b1 -= learning_rate * grad.b1;
-        self.w2 -= learning_rate * grad.w2;
-        self.b2 -= learning_rate * grad.b2;
-    }
-
     /// The predicted digit of each column of `x`: the largest logit (softmax is monotone).
+    /// The same functions as in training, called as ordinary Rust.
     fn predict(&self, x: &DMatrix<f64>) -> Vec<usize> {
-        let ones = RowDVector::from_element(x.ncols(), 1.0);
-        let h = nn::sigmoid(&(&self.w1 * x + &self.b1 * &ones));
-        let logits = &self.w2 * h + &self.b2 * &ones;
+        let h = nn::sigmoid(&layer(&self.hidden, x));
+        let logits = layer(&self.output, &h);
         logits.column_iter().map(|z| z.argmax().0).collect()
     }
 
@@ -211,12 +209,12 @@ fn main() -> Result<(), Box<dyn Error>> {
          learning rate {LEARNING_RATE}, {EPOCHS} epochs\n"
     );
 
-    let mut mlp = Mlp::new(64, HIDDEN, 10, &mut rng);
-    let measure = |mlp: &Mlp, epoch: usize| EpochStats {
+    let mut params = Params::new(64, HIDDEN, 10, &mut rng);
+    let measure = |params: &Params, epoch: usize| EpochStats {
         epoch,
-        train_loss: mlp.loss(&train.x, &train.labels),
-        train_accuracy: mlp.accuracy(&train.x, &train.labels),
-        test_accuracy: mlp.accuracy(&test.x, &test.labels),
+        train_loss: mlp_loss(params, &train.x, &train.labels),
+        train_accuracy: params.accuracy(&train.x, &train.labels),
+        test_accuracy: params.accuracy(&test.x, &test.labels),
     };
     let print = |stats: &EpochStats, seconds: f64| {
         println!(
@@ -229,7 +227,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
 
     let start = Instant::now();
-    let mut history = vec![measure(&mlp, 0)];
+    let mut history = vec![measure(&params, 0)];
     print(&history[0], 0.0);
     let mut samples: Vec<usize> = (0..train.len()).collect();
     for epoch in 1..=EPOCHS {
@@ -237,9 +235,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         rng.shuffle(&mut samples);
         for batch in samples.chunks(BATCH) {
             let batch = train.select(batch);
-            mlp.sgd_step(&batch.x, &batch.labels, LEARNING_RATE);
+            // The loss comes with the gradient; only the gradient is needed here. Every
+            // weight and bias moves against its gradient.
+            let (_loss, grad) = mlp_loss_grad(&params, &batch.x, &batch.labels);
+            params.add_scaled(-LEARNING_RATE, &grad.p);
         }
-        history.push(measure(&mlp, epoch));
+        history.push(measure(&params, epoch));
         print(&history[epoch], start.elapsed().as_secs_f64());
     }
     let seconds = start.elapsed().as_secs_f64();

@@ -1,7 +1,7 @@
 //! Keeps the examples honest: the loss of each example in `examples/`, written the same
-//! way, has a generated gradient that matches central differences and a closed form derived
-//! by hand, and the training loops built on it make progress. Small sizes, so this runs in
-//! a moment in debug mode.
+//! way (parameter structs and helpers included), has a generated gradient that matches
+//! central differences and a closed form derived by hand, and the training loops built on
+//! it make progress. Small sizes, so this runs in a moment in debug mode.
 #![cfg(feature = "nalgebra")]
 // The losses are written as the examples (and the lectures) write them: sums by index.
 #![allow(clippy::needless_range_loop)]
@@ -13,7 +13,7 @@ use std::path::Path;
 use flate2::read::GzDecoder;
 use nalgebra::{DMatrix, DVector, RowDVector};
 use tapeless::check::{central_difference, relative_error};
-use tapeless::{differentiate, nn};
+use tapeless::{differentiate, nn, Parameters};
 
 /// Every coordinate agrees to `tolerance`, relative to max(1, |a|, |b|).
 fn assert_close(what: &str, analytic: &[f64], expected: &[f64], tolerance: f64) {
@@ -57,111 +57,224 @@ fn pseudo_random(rows: usize, cols: usize, seed: f64, scale: f64) -> DMatrix<f64
 
 // ---- examples/mlp.rs ----
 
-#[differentiate(wrt(w1, b1, w2, b2))]
-fn mlp_loss(
-    w1: &DMatrix<f64>,
-    b1: &DVector<f64>,
-    w2: &DMatrix<f64>,
-    b2: &DVector<f64>,
-    x: &DMatrix<f64>,
-    labels: &[usize],
-) -> f64 {
+#[derive(tapeless::Differentiable, Clone, Debug)]
+struct Layer {
+    w: DMatrix<f64>,
+    b: DVector<f64>,
+}
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+struct Params {
+    hidden: Layer,
+    output: Layer,
+}
+
+#[differentiate]
+fn layer(l: &Layer, x: &DMatrix<f64>) -> DMatrix<f64> {
     let ones = RowDVector::from_element(x.ncols(), 1.0);
-    let h = nn::sigmoid(&(w1 * x + b1 * &ones));
-    let logits = w2 * h + b2 * &ones;
+    &l.w * x + &l.b * &ones
+}
+
+#[differentiate(wrt(p))]
+fn mlp_loss(p: &Params, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+    let h = nn::sigmoid(&layer(&p.hidden, x));
+    let logits = layer(&p.output, &h);
     nn::cross_entropy(&logits, labels)
 }
 
-struct Mlp {
-    w1: DMatrix<f64>,
-    b1: DVector<f64>,
-    w2: DMatrix<f64>,
-    b2: DVector<f64>,
-}
-
-impl Mlp {
-    fn new(hidden: usize) -> Mlp {
-        Mlp {
-            w1: pseudo_random(hidden, 64, 0.3, 0.125),
-            b1: pseudo_random(hidden, 1, 1.7, 0.1).column(0).into_owned(),
-            w2: pseudo_random(10, hidden, 2.9, 0.5),
-            b2: pseudo_random(10, 1, 0.8, 0.1).column(0).into_owned(),
+impl Params {
+    fn new(hidden: usize) -> Params {
+        Params {
+            hidden: Layer {
+                w: pseudo_random(hidden, 64, 0.3, 0.125),
+                b: pseudo_random(hidden, 1, 1.7, 0.1).column(0).into_owned(),
+            },
+            output: Layer {
+                w: pseudo_random(10, hidden, 2.9, 0.5),
+                b: pseudo_random(10, 1, 0.8, 0.1).column(0).into_owned(),
+            },
         }
     }
 
-    fn loss_at(parameters: &[f64], hidden: usize, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
-        let (w1, rest) = parameters.split_at(hidden * 64);
-        let (b1, rest) = rest.split_at(hidden);
-        let (w2, b2) = rest.split_at(10 * hidden);
-        mlp_loss(
-            &DMatrix::from_column_slice(hidden, 64, w1),
-            &DVector::from_column_slice(b1),
-            &DMatrix::from_column_slice(10, hidden, w2),
-            &DVector::from_column_slice(b2),
-            x,
-            labels,
-        )
-    }
-
+    /// Every scalar in a fixed order, written out by hand (not through `Parameters`, which
+    /// the checks below would then rest on).
     fn flatten(&self) -> Vec<f64> {
         let parts = [
-            self.w1.as_slice(),
-            self.b1.as_slice(),
-            self.w2.as_slice(),
-            self.b2.as_slice(),
+            self.hidden.w.as_slice(),
+            self.hidden.b.as_slice(),
+            self.output.w.as_slice(),
+            self.output.b.as_slice(),
         ];
         parts.concat()
     }
+
+    /// The parameters shaped like `self` with the scalars `q`, in `flatten`'s order.
+    fn unflatten(&self, q: &[f64]) -> Params {
+        let mut p = self.clone();
+        let mut rest = q;
+        for part in [
+            p.hidden.w.as_mut_slice(),
+            p.hidden.b.as_mut_slice(),
+            p.output.w.as_mut_slice(),
+            p.output.b.as_mut_slice(),
+        ] {
+            let (head, tail) = rest.split_at(part.len());
+            part.copy_from_slice(head);
+            rest = tail;
+        }
+        assert!(rest.is_empty());
+        p
+    }
+}
+
+/// The loss and its gradient by hand, in plain nalgebra: the forward pass written out with
+/// an explicit softmax, and backpropagation derived on paper.
+///
+/// Z₁ = W₁X + b₁1ᵀ, H = σ(Z₁), Z₂ = W₂H + b₂1ᵀ, L = (1/N) Σⱼ −log softmax(Z₂ⱼ)_ℓⱼ.
+/// ∂L/∂Z₂ = (softmax(Z₂) − onehot(ℓ))/N, ∂L/∂W₂ = ∂Z₂·Hᵀ, ∂L/∂b₂ = ∂Z₂·1,
+/// ∂L/∂H = W₂ᵀ·∂Z₂, ∂L/∂Z₁ = ∂H ∘ H ∘ (1 − H), ∂L/∂W₁ = ∂Z₁·Xᵀ, ∂L/∂b₁ = ∂Z₁·1.
+fn mlp_by_hand(p: &Params, x: &DMatrix<f64>, labels: &[usize]) -> (f64, Params) {
+    let n = x.ncols();
+    let affine = |l: &Layer, input: &DMatrix<f64>| {
+        let mut z = &l.w * input;
+        for mut column in z.column_iter_mut() {
+            column += &l.b;
+        }
+        z
+    };
+    let h = affine(&p.hidden, x).map(|z| 1.0 / (1.0 + (-z).exp()));
+    let logits = affine(&p.output, &h);
+    let mut loss = 0.0;
+    let mut d_logits = DMatrix::zeros(10, n);
+    for j in 0..n {
+        let column = logits.column(j);
+        let top = column.max();
+        let total: f64 = column.iter().map(|z| (z - top).exp()).sum();
+        loss += (top + total.ln() - column[labels[j]]) / n as f64;
+        for i in 0..10 {
+            let softmax = (column[i] - top).exp() / total;
+            let onehot = if i == labels[j] { 1.0 } else { 0.0 };
+            d_logits[(i, j)] = (softmax - onehot) / n as f64;
+        }
+    }
+    let d_h = p.output.w.transpose() * &d_logits;
+    let d_z1 = d_h.component_mul(&h.map(|h| h * (1.0 - h)));
+    let grad = Params {
+        hidden: Layer {
+            w: &d_z1 * x.transpose(),
+            b: d_z1.column_sum(),
+        },
+        output: Layer {
+            w: &d_logits * h.transpose(),
+            b: d_logits.column_sum(),
+        },
+    };
+    (loss, grad)
 }
 
 #[test]
-fn mlp_gradient_on_digits_matches_central_differences() {
+fn layer_vjp_has_the_closed_form() {
+    // Y = W X + b 1ᵀ with seed S: W̄ = S Xᵀ, b̄ = S 1 (row sums), X̄ = Wᵀ S.
+    let l = Layer {
+        w: pseudo_random(3, 4, 0.2, 1.0),
+        b: DVector::from_vec(vec![0.5, -1.0, 2.0]),
+    };
+    let x = pseudo_random(4, 5, 1.1, 1.0);
+    let seed = pseudo_random(3, 5, 2.7, 1.0);
+    let (value, grad) = layer_vjp(&l, &x, seed.clone());
+    assert_eq!(value, layer(&l, &x));
+    for i in 0..3 {
+        for j in 0..5 {
+            let direct = (0..4).map(|k| l.w[(i, k)] * x[(k, j)]).sum::<f64>() + l.b[i];
+            assert!((value[(i, j)] - direct).abs() < 1e-12);
+        }
+    }
+    assert_close(
+        "layer W̄",
+        grad.l.w.as_slice(),
+        (&seed * x.transpose()).as_slice(),
+        1e-12,
+    );
+    assert_close(
+        "layer b̄",
+        grad.l.b.as_slice(),
+        seed.column_sum().as_slice(),
+        1e-12,
+    );
+    assert_close(
+        "layer X̄",
+        grad.x.as_slice(),
+        (l.w.transpose() * &seed).as_slice(),
+        1e-12,
+    );
+}
+
+#[test]
+fn mlp_gradient_on_digits_matches_backpropagation_by_hand_and_central_differences() {
     let hidden = 6;
     let (x, labels) = digits(12);
-    let mlp = Mlp::new(hidden);
-    let (value, grad) = mlp_loss_grad(&mlp.w1, &mlp.b1, &mlp.w2, &mlp.b2, &x, &labels);
-    assert_eq!(
-        value,
-        mlp_loss(&mlp.w1, &mlp.b1, &mlp.w2, &mlp.b2, &x, &labels)
+    let p = Params::new(hidden);
+    let (value, grad) = mlp_loss_grad(&p, &x, &labels);
+    assert_eq!(value, mlp_loss(&p, &x, &labels));
+    assert_eq!(grad.p.hidden.w.shape(), (hidden, 64));
+    assert_eq!(grad.p.hidden.b.len(), hidden);
+    assert_eq!(grad.p.output.w.shape(), (10, hidden));
+    assert_eq!(grad.p.output.b.len(), 10);
+    let analytic = grad.p.flatten();
+
+    let (direct, by_hand) = mlp_by_hand(&p, &x, &labels);
+    assert!(relative_error(value, direct) < 1e-12, "{value} vs {direct}");
+    assert_close(
+        "mlp_loss gradient (backpropagation by hand)",
+        &analytic,
+        &by_hand.flatten(),
+        1e-10,
     );
-    assert_eq!(grad.w1.shape(), (hidden, 64));
-    assert_eq!(grad.w2.shape(), (10, hidden));
-    let analytic = [
-        grad.w1.as_slice(),
-        grad.b1.as_slice(),
-        grad.w2.as_slice(),
-        grad.b2.as_slice(),
-    ]
-    .concat();
-    let numeric = central_difference(|p| Mlp::loss_at(p, hidden, &x, &labels), &mlp.flatten());
-    assert_close("mlp_loss gradient", &analytic, &numeric, 1e-7);
-    // The check means something: the gradient is far from zero.
-    assert!(analytic.iter().map(|g| g.abs()).fold(0.0, f64::max) > 1e-2);
+    let numeric = central_difference(|q| mlp_loss(&p.unflatten(q), &x, &labels), &p.flatten());
+    assert_close(
+        "mlp_loss gradient (central differences)",
+        &analytic,
+        &numeric,
+        1e-7,
+    );
+    // The checks mean something: every block of the gradient is far from zero.
+    for block in [
+        &grad.p.hidden.w,
+        &grad.p.output.w,
+        &DMatrix::from_column_slice(hidden, 1, grad.p.hidden.b.as_slice()),
+        &DMatrix::from_column_slice(10, 1, grad.p.output.b.as_slice()),
+    ] {
+        assert!(
+            block.amax() > 1e-3,
+            "a block of the gradient is ~0: {block}"
+        );
+    }
 }
 
 #[test]
 fn mlp_sgd_steps_on_the_generated_gradient_reduce_the_loss() {
-    // The example's loop, smaller: minibatch SGD on the generated gradient.
+    // The example's loop, smaller: minibatch SGD with params.add_scaled(-rate, &grad.p).
     let (x, labels) = digits(100);
-    let mut mlp = Mlp::new(16);
-    let initial = mlp_loss(&mlp.w1, &mlp.b1, &mlp.w2, &mlp.b2, &x, &labels);
+    let mut p = Params::new(16);
+    let initial = mlp_loss(&p, &x, &labels);
     for _epoch in 0..20 {
         for start in (0..100).step_by(10) {
             let batch = x.columns(start, 10).into_owned();
             let batch_labels = &labels[start..start + 10];
-            let (loss, grad) =
-                mlp_loss_grad(&mlp.w1, &mlp.b1, &mlp.w2, &mlp.b2, &batch, batch_labels);
-            assert_eq!(
-                loss,
-                mlp_loss(&mlp.w1, &mlp.b1, &mlp.w2, &mlp.b2, &batch, batch_labels)
-            );
-            mlp.w1 -= 0.5 * grad.w1;
-            mlp.b1 -= 0.5 * grad.b1;
-            mlp.w2 -= 0.5 * grad.w2;
-            mlp.b2 -= 0.5 * grad.b2;
+            let (loss, grad) = mlp_loss_grad(&p, &batch, batch_labels);
+            assert_eq!(loss, mlp_loss(&p, &batch, batch_labels));
+            let before = p.flatten();
+            p.add_scaled(-0.5, &grad.p);
+            // The step is the plain SGD update, scalar by scalar.
+            let expected: Vec<f64> = before
+                .iter()
+                .zip(grad.p.flatten())
+                .map(|(w, g)| w - 0.5 * g)
+                .collect();
+            assert_eq!(p.flatten(), expected);
         }
     }
-    let last = mlp_loss(&mlp.w1, &mlp.b1, &mlp.w2, &mlp.b2, &x, &labels);
+    let last = mlp_loss(&p, &x, &labels);
     assert!(
         last < 0.6 * initial,
         "20 epochs took the loss only from {initial} to {last}"
@@ -307,14 +420,130 @@ fn relu_neuron_gradient_has_the_closed_form_and_descent_finds_the_neuron() {
 
 // ---- examples/curve_fit.rs ----
 
-#[differentiate(wrt(a, b, omega, phi))]
-fn curve_loss(a: f64, b: f64, omega: f64, phi: f64, t: &[f64], y: &[f64]) -> f64 {
+#[derive(tapeless::Differentiable, Clone, Debug)]
+struct Oscillation {
+    a: f64,
+    b: f64,
+    omega: f64,
+    phi: f64,
+}
+
+impl Oscillation {
+    fn to_array(&self) -> [f64; 4] {
+        [self.a, self.b, self.omega, self.phi]
+    }
+
+    fn from_slice(q: &[f64]) -> Oscillation {
+        Oscillation {
+            a: q[0],
+            b: q[1],
+            omega: q[2],
+            phi: q[3],
+        }
+    }
+}
+
+#[differentiate]
+fn predict(model: &Oscillation, t: f64) -> f64 {
+    model.a * (-model.b * t).exp() * (model.omega * t + model.phi).cos()
+}
+
+#[differentiate(wrt(model))]
+fn curve_loss(model: &Oscillation, t: &[f64], y: &[f64]) -> f64 {
     let mut total = 0.0;
     for (&ti, &yi) in t.iter().zip(y.iter()) {
-        let residual = a * (-b * ti).exp() * (omega * ti + phi).cos() - yi;
+        let residual = predict(model, ti) - yi;
         total += residual * residual;
     }
     total / t.len() as f64
+}
+
+/// The example's Adam, generic over the parameter type, moments kept as values of it.
+struct Adam<P> {
+    learning_rate: f64,
+    m: P,
+    v: P,
+    steps: i32,
+}
+
+impl<P: Parameters<f64> + Clone> Adam<P> {
+    fn new(learning_rate: f64, like: &P) -> Adam<P> {
+        let mut zeros = like.clone();
+        zeros.map_scalars(&mut |s| *s = 0.0);
+        Adam {
+            learning_rate,
+            m: zeros.clone(),
+            v: zeros,
+            steps: 0,
+        }
+    }
+
+    fn step(&mut self, params: &mut P, grad: &P) {
+        let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8);
+        self.steps += 1;
+        self.m
+            .zip_scalars(grad, &mut |m, g| *m = beta1 * *m + (1.0 - beta1) * g);
+        self.v
+            .zip_scalars(grad, &mut |v, g| *v = beta2 * *v + (1.0 - beta2) * g * g);
+        let m_correction = 1.0 - f64::powi(beta1, self.steps);
+        let v_correction = 1.0 - f64::powi(beta2, self.steps);
+        let learning_rate = self.learning_rate;
+        let mut update = self.m.clone();
+        update.zip_scalars(&self.v, &mut |u, v| {
+            *u = -learning_rate * (*u / m_correction) / ((v / v_correction).sqrt() + epsilon);
+        });
+        params.add_scaled(1.0, &update);
+    }
+}
+
+/// Samples of the damped oscillation with a = 2, b = 0.3, ω = 3, φ = 0.5, plus a small
+/// deterministic wiggle standing in for noise.
+fn oscillation_samples(n: usize, dt: f64) -> (Vec<f64>, Vec<f64>) {
+    let t: Vec<f64> = (0..n).map(|i| i as f64 * dt).collect();
+    let y = t
+        .iter()
+        .map(|&t| 2.0 * (-0.3 * t).exp() * (3.0 * t + 0.5).cos() + 0.05 * (t * 7.3).sin())
+        .collect();
+    (t, y)
+}
+
+#[test]
+fn predict_gradient_has_the_closed_form() {
+    // p = a e c with e = e^(−b t), c = cos(ω t + φ), s = sin(ω t + φ):
+    // ∂p/∂a = e c, ∂p/∂b = −a t e c, ∂p/∂ω = −a t e s, ∂p/∂φ = −a e s, ∂p/∂t = −b p − a ω e s.
+    let model = Oscillation {
+        a: 1.3,
+        b: 0.4,
+        omega: 2.2,
+        phi: -0.3,
+    };
+    let t = 1.7;
+    let (value, grad) = predict_grad(&model, t);
+    assert_eq!(value, predict(&model, t));
+    let (a, b, omega, phi) = (model.a, model.b, model.omega, model.phi);
+    let (e, c, s) = (
+        (-b * t).exp(),
+        (omega * t + phi).cos(),
+        (omega * t + phi).sin(),
+    );
+    assert_close(
+        "predict gradient",
+        &[
+            grad.model.a,
+            grad.model.b,
+            grad.model.omega,
+            grad.model.phi,
+            grad.t,
+        ],
+        &[
+            e * c,
+            -a * t * e * c,
+            -a * t * e * s,
+            -a * e * s,
+            -b * a * e * c - a * omega * e * s,
+        ],
+        1e-12,
+    );
 }
 
 #[test]
@@ -323,16 +552,19 @@ fn curve_fit_gradient_has_the_closed_form() {
     // sᵢ = sin(ω tᵢ + φ):
     // ∂L/∂a = (2/N) Σ rᵢ eᵢ cᵢ,          ∂L/∂b = −(2/N) Σ rᵢ a tᵢ eᵢ cᵢ,
     // ∂L/∂ω = −(2/N) Σ rᵢ a tᵢ eᵢ sᵢ,    ∂L/∂φ = −(2/N) Σ rᵢ a eᵢ sᵢ.
-    let t: Vec<f64> = (0..50).map(|i| i as f64 * 0.2).collect();
-    let y: Vec<f64> = t
-        .iter()
-        .map(|&t| 2.0 * (-0.3 * t).exp() * (3.0 * t + 0.5).cos() + 0.05 * (t * 7.3).sin())
-        .collect();
-    let (a, b, omega, phi) = (1.0, 0.1, 2.8, 0.0);
-    let (value, grad) = curve_loss_grad(a, b, omega, phi, &t, &y);
-    assert_eq!(value, curve_loss(a, b, omega, phi, &t, &y));
+    let (t, y) = oscillation_samples(50, 0.2);
+    let model = Oscillation {
+        a: 1.0,
+        b: 0.1,
+        omega: 2.8,
+        phi: 0.0,
+    };
+    let (value, grad) = curve_loss_grad(&model, &t, &y);
+    assert_eq!(value, curve_loss(&model, &t, &y));
 
+    let (a, b, omega, phi) = (model.a, model.b, model.omega, model.phi);
     let n = t.len() as f64;
+    let mut direct = 0.0;
     let mut expected = [0.0; 4];
     for (&ti, &yi) in t.iter().zip(&y) {
         let (e, c, s) = (
@@ -341,12 +573,14 @@ fn curve_fit_gradient_has_the_closed_form() {
             (omega * ti + phi).sin(),
         );
         let r = a * e * c - yi;
+        direct += r * r / n;
         expected[0] += 2.0 / n * r * e * c;
         expected[1] -= 2.0 / n * r * a * ti * e * c;
         expected[2] -= 2.0 / n * r * a * ti * e * s;
         expected[3] -= 2.0 / n * r * a * e * s;
     }
-    let analytic = [grad.a, grad.b, grad.omega, grad.phi];
+    assert!(relative_error(value, direct) < 1e-12, "{value} vs {direct}");
+    let analytic = grad.model.to_array();
     assert_close(
         "curve_fit gradient (closed form)",
         &analytic,
@@ -354,8 +588,8 @@ fn curve_fit_gradient_has_the_closed_form() {
         1e-12,
     );
     let numeric = central_difference(
-        |p| curve_loss(p[0], p[1], p[2], p[3], &t, &y),
-        &[a, b, omega, phi],
+        |q| curve_loss(&Oscillation::from_slice(q), &t, &y),
+        &model.to_array(),
     );
     assert_close(
         "curve_fit gradient (central differences)",
@@ -363,4 +597,28 @@ fn curve_fit_gradient_has_the_closed_form() {
         &numeric,
         1e-8,
     );
+}
+
+#[test]
+fn generic_adam_on_the_generated_gradient_recovers_the_oscillation() {
+    // The example's loop on fewer samples: from the example's initial guess, 300 Adam steps
+    // land near the parameters the samples were drawn from.
+    let (t, y) = oscillation_samples(100, 0.1);
+    let mut model = Oscillation {
+        a: 1.0,
+        b: 0.1,
+        omega: 2.8,
+        phi: 0.0,
+    };
+    let initial = curve_loss(&model, &t, &y);
+    let mut adam = Adam::new(0.02, &model);
+    for _ in 0..300 {
+        let (_, grad) = curve_loss_grad(&model, &t, &y);
+        adam.step(&mut model, &grad.model);
+    }
+    let last = curve_loss(&model, &t, &y);
+    assert!(last < 0.05 * initial, "loss from {initial} to {last}");
+    for (fitted, truth) in model.to_array().iter().zip([2.0, 0.3, 3.0, 0.5]) {
+        assert!((fitted - truth).abs() < 0.05, "fitted {model:?}");
+    }
 }
