@@ -838,6 +838,28 @@ impl<'a> Emitter<'a> {
                     }}
                 }
                 Adjoint::Recompute(v) => match self.lets.get(v) {
+                    // A read again in the reverse sweep cannot be out of bounds (the forward
+                    // sweep made it): read without a panic path (see `index::Slot`).
+                    Some(Stmt::Let {
+                        var,
+                        op:
+                            Op::Rule {
+                                form: Form::Index,
+                                args,
+                                ..
+                            },
+                        ..
+                    }) if (2..=3).contains(&args.len()) => {
+                        let name = self.name(*var);
+                        let base = self.helper_argument(&args[0].value);
+                        let indices = args[1..].iter().map(|a| self.plain_operand(&a.value));
+                        let read = if args.len() == 2 {
+                            quote!(read)
+                        } else {
+                            quote!(read2)
+                        };
+                        quote!(let #name = #private::#read(#base, #(#indices),*);)
+                    }
                     Some(Stmt::Let { var, ty, op, .. }) => {
                         let name = self.name(*var);
                         let value = self.op(op);

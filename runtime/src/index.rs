@@ -5,50 +5,189 @@
 //! adjoint is cleared: whatever `a[i]` held before the write did not reach the result
 //! through it.
 
-use core::ops::{Index, IndexMut};
-
 use crate::Accumulate;
+
+/// Element access without a panic path, for the reverse sweep.
+///
+/// The reverse sweep reads and writes only elements the forward sweep already read, in
+/// containers of the same lengths, so every access is in bounds. Indexing with `[]` would
+/// still keep a bounds check and its panic edge in the loop, which stops the optimiser from
+/// keeping an adjoint element in a register across iterations (Rosenbrock's `x̄[i + 1]`);
+/// `get` cannot panic, and a `debug_assert!` keeps the claim checked in debug builds.
+pub trait Slot<I> {
+    /// The element type.
+    type Element: ?Sized;
+    /// The element at `i`, if in bounds.
+    fn slot(&self, i: I) -> Option<&Self::Element>;
+    /// The element at `i`, mutably, if in bounds.
+    fn slot_mut(&mut self, i: I) -> Option<&mut Self::Element>;
+}
+
+impl<T> Slot<usize> for [T] {
+    type Element = T;
+    #[inline(always)]
+    fn slot(&self, i: usize) -> Option<&T> {
+        self.get(i)
+    }
+    #[inline(always)]
+    fn slot_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.get_mut(i)
+    }
+}
+
+impl<T, const N: usize> Slot<usize> for [T; N] {
+    type Element = T;
+    #[inline(always)]
+    fn slot(&self, i: usize) -> Option<&T> {
+        self.get(i)
+    }
+    #[inline(always)]
+    fn slot_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.get_mut(i)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> Slot<usize> for alloc::vec::Vec<T> {
+    type Element = T;
+    #[inline(always)]
+    fn slot(&self, i: usize) -> Option<&T> {
+        self.get(i)
+    }
+    #[inline(always)]
+    fn slot_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.get_mut(i)
+    }
+}
+
+impl<C: Slot<I> + ?Sized, I> Slot<I> for &C {
+    type Element = C::Element;
+    #[inline(always)]
+    fn slot(&self, i: I) -> Option<&C::Element> {
+        (**self).slot(i)
+    }
+    fn slot_mut(&mut self, _: I) -> Option<&mut C::Element> {
+        None // a shared reference is never an adjoint
+    }
+}
+
+#[cfg(feature = "nalgebra")]
+mod matrices {
+    use super::Slot;
+    use nalgebra::{Dim, Matrix, RawStorage, RawStorageMut, Scalar};
+
+    /// `v[i]`: linear, column-major.
+    impl<T: Scalar, R: Dim, C: Dim, S: RawStorage<T, R, C> + RawStorageMut<T, R, C>> Slot<usize>
+        for Matrix<T, R, C, S>
+    {
+        type Element = T;
+        #[inline(always)]
+        fn slot(&self, i: usize) -> Option<&T> {
+            self.get(i)
+        }
+        #[inline(always)]
+        fn slot_mut(&mut self, i: usize) -> Option<&mut T> {
+            self.get_mut(i)
+        }
+    }
+
+    /// `m[(i, j)]`.
+    impl<T: Scalar, R: Dim, C: Dim, S: RawStorage<T, R, C> + RawStorageMut<T, R, C>>
+        Slot<(usize, usize)> for Matrix<T, R, C, S>
+    {
+        type Element = T;
+        #[inline(always)]
+        fn slot(&self, i: (usize, usize)) -> Option<&T> {
+            self.get(i)
+        }
+        #[inline(always)]
+        fn slot_mut(&mut self, i: (usize, usize)) -> Option<&mut T> {
+            self.get_mut(i)
+        }
+    }
+}
 
 /// y = a[i]: ā[i] += ȳ. Reads `i`.
 ///
-/// The index is any `Copy` type the adjoint can be indexed by: `usize` for arrays, slices,
-/// `Vec`s and (linear, column-major) nalgebra matrices, `(usize, usize)` for `m[(i, j)]`.
+/// The index is `usize` for arrays, slices, `Vec`s and (linear, column-major) nalgebra
+/// matrices, `(usize, usize)` for `m[(i, j)]`.
 #[inline(always)]
 pub fn index_vjp<C, I, T>(d_a: &mut C, i: &I, d_y: &T)
 where
-    C: IndexMut<I, Output = T> + ?Sized,
+    C: Slot<I, Element = T> + ?Sized,
     I: Copy,
     T: Accumulate,
 {
-    d_a[*i].accumulate(d_y);
+    let slot = d_a.slot_mut(*i);
+    debug_assert!(slot.is_some(), "tapeless: adjoint index out of bounds");
+    if let Some(slot) = slot {
+        slot.accumulate(d_y);
+    }
 }
 
 /// y = a[i][j]: ā[i][j] += ȳ. Reads `i` and `j`.
 #[inline(always)]
 pub fn index2_vjp<C, I, J, T>(d_a: &mut C, i: &I, j: &J, d_y: &T)
 where
-    C: IndexMut<I> + ?Sized,
-    C::Output: IndexMut<J, Output = T>,
+    C: Slot<I> + ?Sized,
+    C::Element: Slot<J, Element = T>,
     I: Copy,
     J: Copy,
     T: Accumulate,
 {
-    d_a[*i][*j].accumulate(d_y);
+    let slot = d_a.slot_mut(*i).and_then(|row| row.slot_mut(*j));
+    debug_assert!(slot.is_some(), "tapeless: adjoint index out of bounds");
+    if let Some(slot) = slot {
+        slot.accumulate(d_y);
+    }
 }
 
 /// y = a[i][j][k]: ā[i][j][k] += ȳ. Reads `i`, `j` and `k`.
 #[inline(always)]
 pub fn index3_vjp<C, I, J, K, T>(d_a: &mut C, i: &I, j: &J, k: &K, d_y: &T)
 where
-    C: IndexMut<I> + ?Sized,
-    C::Output: IndexMut<J>,
-    <C::Output as Index<J>>::Output: IndexMut<K, Output = T>,
+    C: Slot<I> + ?Sized,
+    C::Element: Slot<J>,
+    <C::Element as Slot<J>>::Element: Slot<K, Element = T>,
     I: Copy,
     J: Copy,
     K: Copy,
     T: Accumulate,
 {
-    d_a[*i][*j][*k].accumulate(d_y);
+    let slot = d_a
+        .slot_mut(*i)
+        .and_then(|a| a.slot_mut(*j))
+        .and_then(|a| a.slot_mut(*k));
+    debug_assert!(slot.is_some(), "tapeless: adjoint index out of bounds");
+    if let Some(slot) = slot {
+        slot.accumulate(d_y);
+    }
+}
+
+/// `a[i]` read again by the reverse sweep (see [`Slot`]): the forward sweep read it, so it
+/// is in bounds.
+#[inline(always)]
+pub fn read<C, I, T>(a: &C, i: I) -> T
+where
+    C: Slot<I, Element = T> + ?Sized,
+    T: Copy + Default,
+{
+    let value = a.slot(i);
+    debug_assert!(value.is_some(), "tapeless: index out of bounds");
+    value.copied().unwrap_or_default()
+}
+
+/// `a[i][j]` read again by the reverse sweep.
+#[inline(always)]
+pub fn read2<C, I, J, T>(a: &C, i: I, j: J) -> T
+where
+    C: Slot<I> + ?Sized,
+    C::Element: Slot<J, Element = T>,
+    T: Copy + Default,
+{
+    let value = a.slot(i).and_then(|row| row.slot(j));
+    debug_assert!(value.is_some(), "tapeless: index out of bounds");
+    value.copied().unwrap_or_default()
 }
 
 /// b = a (a copy of an array written in place): ā += b̄.

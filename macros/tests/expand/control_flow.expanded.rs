@@ -57,12 +57,12 @@ fn rosenbrock_vjp(x: &[f64], seed: f64) -> (f64, RosenbrockGrad) {
     for i in (0..t1).rev() {
         let mut d_s_1 = ::tapeless::__private::zero_adjoint(&d_s_1_next);
         let t2 = i + 1;
-        let t3 = x[t2];
-        let t4 = x[i];
-        let t5 = x[i];
+        let t3 = ::tapeless::__private::read(x, t2);
+        let t4 = ::tapeless::__private::read(x, i);
+        let t5 = ::tapeless::__private::read(x, i);
         let t6 = t4 * t5;
         let a = t3 - t6;
-        let t7 = x[i];
+        let t7 = ::tapeless::__private::read(x, i);
         let b = 1.0 - t7;
         let t8 = 100.0 * a;
         let mut d_s_2 = d_s_1_next;
