@@ -14,7 +14,7 @@ use syn::{ItemFn, Path, Type};
 
 use crate::emit::{parameter_names, ItemNames};
 use crate::errors::Errors;
-use crate::expand::{functions, grad_struct};
+use crate::expand::{functions, grad_struct, pullback_function};
 use crate::ir::Kind;
 use crate::parse::{self, Options};
 
@@ -68,6 +68,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         .filter_map(|p| p.grad_ty.as_ref())
         .collect();
     let param_types = sig.params.iter().map(|p| &p.ty);
+    let param_types_again = param_types.clone();
     let gradient_type = match grad_types.as_slice() {
         [single] => quote!(#single),
         several => quote!((#(#several),*)),
@@ -86,11 +87,27 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         let #gradient_pattern = rule(#(#args,)* #seed);
         (value, #grad { #(#field_names),* })
     };
+    // The pullback computes the value now and calls the rule when the caller's reverse
+    // sweep gives it the seed.
+    let value_args = sig.params.iter().zip(&args).map(|(p, arg)| match p.kind {
+        Kind::Owned => quote!(::core::clone::Clone::clone(&#arg)),
+        Kind::Copy | Kind::Ref => arg.clone(),
+    });
+    let pullback_body = quote_spanned! {rule.span()=>
+        let rule: fn(#(#param_types_again,)* #ret) -> #gradient_type = #rule;
+        let value = #f(#(#value_args),*);
+        (value, move |#seed: #ret| {
+            let #gradient_pattern = rule(#(#args,)* #seed);
+            #grad { #(#field_names),* }
+        })
+    };
     let grad_struct = grad_struct(&sig, &names);
     let functions = functions(&sig, &names, &seed, body);
+    let pullback = pullback_function(&sig, &names, pullback_body);
     quote! {
         #function
         #grad_struct
         #functions
+        #pullback
     }
 }

@@ -131,6 +131,14 @@ pub struct Emitter<'a> {
     /// The `let` defining each variable, for recomputation.
     lets: HashMap<VarId, &'a Stmt>,
     seed: Ident,
+    /// Calls at the top level whose result is active: the forward sweep calls the
+    /// callee's pullback (split mode), keeping its reverse sweep as a closure named here.
+    pullbacks: HashMap<VarId, Ident>,
+    /// The result, copied out of a pullback's forward sweep.
+    value: Ident,
+    /// Whether calls use the pullbacks: not inside a pullback's own closure, which would
+    /// then hold closures borrowing values it also holds.
+    split_calls: std::cell::Cell<bool>,
 }
 
 impl<'a> Emitter<'a> {
@@ -212,6 +220,21 @@ impl<'a> Emitter<'a> {
             .map(|v| (*v, namer.claim(&format!("saved_{}", names[v.0].unraw()))))
             .collect();
         let nth = namer.claim("k");
+        let value = namer.claim("value");
+        let mut pullbacks = HashMap::new();
+        for stmt in &body.block(TOP).stmts {
+            if let Stmt::Let {
+                var,
+                op: Op::Call { .. },
+                ..
+            } = stmt
+            {
+                if activity.is_active(*var) {
+                    let name = namer.claim(&format!("{}_pullback", names[var.0].unraw()));
+                    pullbacks.insert(*var, name);
+                }
+            }
+        }
         let mut fixed = HashMap::new();
         let mut fixed_stack_of = HashMap::new();
         for stmt in &body.block(TOP).stmts {
@@ -246,6 +269,9 @@ impl<'a> Emitter<'a> {
             nth,
             lets,
             seed,
+            pullbacks,
+            value,
+            split_calls: std::cell::Cell::new(true),
         }
     }
 
@@ -537,6 +563,17 @@ impl<'a> Emitter<'a> {
 
     fn forward_stmt(&self, stmt: &Stmt, saving: bool, within: Option<&Loop>) -> TokenStream {
         match stmt {
+            Stmt::Let {
+                var,
+                op: Op::Call { path, args },
+                ..
+            } if self.split_calls.get() && self.pullbacks.contains_key(var) => {
+                let name = self.name(*var);
+                let pullback = &self.pullbacks[var];
+                let path = pullback_path(path);
+                let all = args.iter().map(|a| self.call_argument(a));
+                quote!(let (#name, #pullback) = #path(#(#all),*);)
+            }
             Stmt::Let { var, ty, op, .. } => {
                 let name = self.name(*var);
                 let value = self.op(op);
@@ -825,6 +862,11 @@ impl<'a> Emitter<'a> {
                     }
                     let all = args.iter().map(|a| self.call_argument(a));
                     let d_out = self.adjoint(*out);
+                    // Split mode: the forward sweep kept the callee's reverse sweep.
+                    let call = match self.pullbacks.get(out).filter(|_| self.split_calls.get()) {
+                        Some(pullback) => quote!(#pullback(#d_out)),
+                        None => quote!(#vjp(#(#all,)* #d_out).1),
+                    };
                     // A block of its own: `gradients` cannot shadow anything the arguments read.
                     let gradients = format_ident!("gradients");
                     let accumulate = targets.iter().enumerate().filter_map(|(i, target)| {
@@ -833,7 +875,7 @@ impl<'a> Emitter<'a> {
                         Some(quote!(#private::accumulate_argument(&mut #d, #gradients.#i);))
                     });
                     quote! {{
-                        let #gradients = #vjp(#(#all,)* #d_out).1.__tapeless_arguments();
+                        let #gradients = #call.__tapeless_arguments();
                         #(#accumulate)*
                     }}
                 }
@@ -1047,6 +1089,51 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// The body of `__f_pullback`: the forward sweep, then the value and the reverse sweep
+    /// as a closure of the seed (what a caller keeps between its forward and reverse sweeps).
+    pub fn pullback_body(&self, names: &ItemNames, grad_type: &TokenStream) -> TokenStream {
+        self.split_calls.set(false);
+        let stacks = self
+            .sweep
+            .saved
+            .iter()
+            .filter(|v| !self.fixed_stack_of.contains_key(v))
+            .map(|v| {
+                let stack = &self.stacks[v];
+                quote!(let mut #stack = ::tapeless::__private::Vec::new();)
+            });
+        let forward = self.forward_block(TOP, true, None);
+        let param_adjoints = self.parameter_adjoints();
+        let reverse = self.reverse(&self.sweep.stmts);
+        let value = &self.value;
+        let copy = match &self.body.ret {
+            Operand::Var(v) => {
+                let name = self.name(*v);
+                quote!(::core::clone::Clone::clone(&#name))
+            }
+            Operand::Const(c) => c.to_token_stream(),
+        };
+        let grad_struct = &names.grad_struct;
+        let fields = self.differentiated().map(|(p, var)| {
+            let field = p.field();
+            let d = self.adjoint(var);
+            quote!(#field: #d)
+        });
+        let seed = &self.seed;
+        let ret = &self.sig.ret;
+        self.split_calls.set(true);
+        quote! {
+            #(#stacks)*
+            #forward
+            let #value = #copy;
+            (#value, move |#seed: #ret| -> #grad_type {
+                #param_adjoints
+                #reverse
+                #grad_struct { #(#fields),* }
+            })
+        }
+    }
+
     pub fn seed(&self) -> &Ident {
         &self.seed
     }
@@ -1086,6 +1173,20 @@ impl<'a> Emitter<'a> {
         Rename { names: &names }.visit_expr_mut(&mut closure);
         closure.to_token_stream()
     }
+}
+
+/// `crate::model::layer` → `crate::model::__layer_pullback`.
+pub fn pullback_path(path: &syn::ExprPath) -> syn::ExprPath {
+    let mut path = path.clone();
+    if let Some(last) = path.path.segments.last_mut() {
+        last.ident = pullback_ident(&last.ident);
+    }
+    path
+}
+
+/// `layer` → `__layer_pullback`, spanned like `layer`.
+pub fn pullback_ident(function: &Ident) -> Ident {
+    format_ident!("__{}_pullback", function.unraw(), span = function.span())
 }
 
 /// Renames identifiers in a macro's tokens (`vec![x; n]`).

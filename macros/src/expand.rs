@@ -5,6 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use quote::ToTokens;
+use syn::visit_mut::VisitMut;
 use syn::spanned::Spanned;
 use syn::{ItemFn, ItemImpl};
 
@@ -130,7 +131,10 @@ fn differentiate_function(
         let sweep = reverse::reverse(&body, &activity, &declared);
         let emitter = Emitter::new(&sig, &body, &activity, &sweep);
         let vjp_body = emitter.vjp_body(&names);
-        functions(&sig, &names, emitter.seed(), vjp_body)
+        let pullback_body = emitter.pullback_body(&names, &grad_type(&sig, &names));
+        let pullback = pullback_function(&sig, &names, pullback_body);
+        let functions = functions(&sig, &names, emitter.seed(), vjp_body);
+        quote!(#functions #pullback)
     });
     let grad_struct = grad_struct(&sig, &names);
     match generated {
@@ -138,8 +142,9 @@ fn differentiate_function(
         _ => {
             let seed = syn::Ident::new("seed", proc_macro2::Span::call_site());
             let stubs = functions(&sig, &names, &seed, quote!(::core::unreachable!()));
+            let pullback = pullback_stub(&sig, &names);
             let errors = errors.to_compile_errors();
-            (quote!(#errors #stubs), grad_struct)
+            (quote!(#errors #stubs #pullback), grad_struct)
         }
     }
 }
@@ -292,6 +297,81 @@ fn where_clause(sig: &Signature) -> TokenStream {
     } else {
         quote!(where #(#all),*)
     }
+}
+
+/// `__f_pullback`, for free functions: `f`'s parameters with every elided lifetime named
+/// `'__tapeless`, returning the value and the reverse sweep as a closure of the seed
+/// (callers keep it between their forward and reverse sweeps: split mode).
+pub fn pullback_function(sig: &Signature, names: &ItemNames, body: TokenStream) -> TokenStream {
+    let item = sig.item;
+    if sig.params.first().is_some_and(|p| p.ident == "self") {
+        return TokenStream::new(); // methods are not called from differentiated code
+    }
+    let lifetime: syn::Lifetime = syn::parse_quote!('__tapeless);
+    let mut signature = item.sig.clone();
+    NameLifetimes(&lifetime).visit_signature_mut(&mut signature);
+    let outlives: Vec<TokenStream> = signature
+        .generics
+        .lifetimes()
+        .map(|l| {
+            let l = &l.lifetime;
+            quote!(#l: #lifetime)
+        })
+        .collect();
+    signature
+        .generics
+        .params
+        .insert(0, syn::parse_quote!(#lifetime));
+    let generics = &signature.generics;
+    let params = signature.inputs.iter();
+    let ret = &sig.ret;
+    let grad_type = grad_type(sig, names);
+    let name = crate::emit::pullback_ident(&item.sig.ident);
+    let vis = &item.vis;
+    let where_clause = where_clause(sig);
+    let where_clause = match (where_clause.is_empty(), outlives.is_empty()) {
+        (_, true) => where_clause,
+        (true, false) => quote!(where #(#outlives),*),
+        (false, false) => quote!(#where_clause, #(#outlives),*),
+    };
+    quote! {
+        #[doc(hidden)]
+        #[allow(unused_variables, unused_mut, unused_parens, unused_braces, unreachable_code, clippy::all)]
+        #vis fn #name #generics (#(#params),*)
+            -> (#ret, impl ::core::ops::FnOnce(#ret) -> #grad_type + #lifetime)
+            #where_clause
+        {
+            #body
+        }
+    }
+}
+
+/// Names every elided lifetime (`&T`, `'_`) in a signature.
+struct NameLifetimes<'l>(&'l syn::Lifetime);
+
+impl syn::visit_mut::VisitMut for NameLifetimes<'_> {
+    fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+        if r.lifetime.is_none() {
+            r.lifetime = Some(self.0.clone());
+        }
+        syn::visit_mut::visit_type_reference_mut(self, r);
+    }
+    fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+        if l.ident == "_" {
+            *l = self.0.clone();
+        }
+    }
+    fn visit_block_mut(&mut self, _: &mut syn::Block) {}
+}
+
+/// The stub of `__f_pullback` emitted beside errors.
+pub fn pullback_stub(sig: &Signature, names: &ItemNames) -> TokenStream {
+    let grad_type = grad_type(sig, names);
+    pullback_function(
+        sig,
+        names,
+        quote!((::core::unreachable!(), move |_| -> #grad_type { ::core::unreachable!() })),
+    )
 }
 
 pub fn functions(

@@ -366,7 +366,18 @@ impl Lowerer<'_> {
         };
         let origin = field.to_token_stream();
         let Some(param) = base.value.var().filter(|v| self.param_vars.contains(v)) else {
-            return Some(self.value(op, Kind::Ref, origin));
+            // A field of a local value: a copy of it, which (unlike a reference into a
+            // local) can outlive the forward sweep in a pullback's closure.
+            let mut value = base;
+            for member in members {
+                let op = Op::Rule {
+                    rule: rules::field(),
+                    form: Form::FieldClone(member),
+                    args: vec![value],
+                };
+                value = self.value(op, Kind::Owned, origin.clone());
+            }
+            return Some(value);
         };
         let path = members
             .iter()
