@@ -5,8 +5,8 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use quote::ToTokens;
-use syn::visit_mut::VisitMut;
 use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
 use syn::{ItemFn, ItemImpl};
 
 use crate::emit::{parameter_names, plain_parameters, Emitter, ItemNames};
