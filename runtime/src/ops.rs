@@ -169,7 +169,9 @@ macro_rules! scalar_cases {
         impl DivVjpRhs<$t, $t, $t, $t> for Rule {
             #[inline(always)]
             fn div_vjp_rhs(d_b: &mut $t, b: &$t, y: &$t, d_y: &$t) {
-                *d_b += -(*d_y * *y / *b);
+                // ȳ/b is the numerator's rule too: written the same way, the two share one
+                // division once inlined.
+                *d_b += -(*d_y / *b * *y);
             }
         }
     )*};
