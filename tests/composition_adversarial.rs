@@ -5,7 +5,9 @@
 //! differences, and, where cheap, that `f_vjp` is linear in its seed. Points are chosen
 //! away from branch thresholds and kinks.
 //!
-//! Probes that currently give a wrong gradient or value live in `mod wrong` at the end.
+//! `mod regressions` at the end holds the probes that gave a wrong gradient or value when
+//! this file was written (call arguments from outside a branch or loop, arrays written in a
+//! loop passed to helpers, `move` closures over arrays written by index); all fixed.
 #![cfg(feature = "nalgebra")]
 #![allow(
     dead_code,
@@ -2319,7 +2321,7 @@ fn struct_data_config_left_out() {
     close("with_config", &[0.4], &[g.x], &fd, 1e-6);
 }
 
-mod wrong {
+mod regressions {
     //! Probes that currently give a wrong gradient or value: each test here fails.
     //!
     //! A. A call (of a `#[differentiate]` or `#[custom_vjp]` function) inside a branch or
@@ -2641,4 +2643,83 @@ mod wrong {
     }
     probe!(struct_fields_passed_to_helpers: struct_to_helpers, struct_to_helpers_grad, struct_to_helpers_vjp,
         |q| [&outer_from(q), q[9]], [o, x], [0.7, 0.2, -0.4, 0.9, 1.1, 0.3, -0.6, 0.8, 0.25, 0.5]);
+}
+
+/// Constructs that did not compile when the probes above were written.
+mod compile_regressions {
+    use super::*;
+
+    #[derive(tapeless::Differentiable, Clone, Copy)]
+    struct P2 {
+        w: f64,
+        b: f64,
+    }
+
+    #[differentiate]
+    fn struct_by_value(p: P2, x: f64) -> f64 {
+        p.w * x + p.b * p.w
+    }
+
+    #[differentiate]
+    fn tuple_by_value(t: (f64, f64)) -> f64 {
+        t.0 * t.1 + t.0
+    }
+
+    #[differentiate]
+    fn harr(a: &[f64; 2]) -> f64 {
+        a[0] * a[1] + a[1]
+    }
+
+    #[differentiate]
+    fn array_passed_then_written(x: f64) -> f64 {
+        let mut a = [0.0; 2];
+        a[0] = x;
+        a[1] = 2.0 * x;
+        let s = harr(&a);
+        a[1] = s;
+        s + harr(&a)
+    }
+
+    #[test]
+    fn parameters_by_value_and_arrays_written_after_a_call() {
+        check(
+            "struct_by_value",
+            &[0.7, -1.2, 0.4],
+            |p| struct_by_value(P2 { w: p[0], b: p[1] }, p[2]),
+            |p| {
+                let (v, g) = struct_by_value_grad(P2 { w: p[0], b: p[1] }, p[2]);
+                (v, vec![g.p.w, g.p.b, g.x])
+            },
+            |p, s| {
+                let (v, g) = struct_by_value_vjp(P2 { w: p[0], b: p[1] }, p[2], s);
+                (v, vec![g.p.w, g.p.b, g.x])
+            },
+        );
+        check(
+            "tuple_by_value",
+            &[0.7, -1.2],
+            |p| tuple_by_value((p[0], p[1])),
+            |p| {
+                let (v, g) = tuple_by_value_grad((p[0], p[1]));
+                (v, vec![g.t.0, g.t.1])
+            },
+            |p, s| {
+                let (v, g) = tuple_by_value_vjp((p[0], p[1]), s);
+                (v, vec![g.t.0, g.t.1])
+            },
+        );
+        check(
+            "array_passed_then_written",
+            &[0.6],
+            |p| array_passed_then_written(p[0]),
+            |p| {
+                let (v, g) = array_passed_then_written_grad(p[0]);
+                (v, vec![g.x])
+            },
+            |p, s| {
+                let (v, g) = array_passed_then_written_vjp(p[0], s);
+                (v, vec![g.x])
+            },
+        );
+    }
 }

@@ -537,7 +537,7 @@ impl<'a> Planner<'a> {
             let mut operands: Vec<&Operand> = Vec::new();
             match s {
                 Stmt::Let {
-                    op: Op::Rule { args, .. },
+                    op: Op::Rule { args, .. } | Op::Call { args, .. },
                     ..
                 } => operands.extend(args.iter().map(|a| &a.value)),
                 Stmt::Store { array, value, .. } => {

@@ -162,7 +162,7 @@ impl Lowerer<'_> {
                     None if function_path(func) && !func.path.is_ident(&self.function) => {
                         Op::Call {
                             path: func.clone(),
-                            args: args.clone(),
+                            args: self.snapshot_memory(&args, call.to_token_stream()),
                         }
                     }
                     None => Op::Foreign {
@@ -255,6 +255,14 @@ impl Lowerer<'_> {
             // A field used as a value (`p.scale * x`): a copy of it, as in the source.
             Expr::Field(field) => {
                 let place = self.field(field)?;
+                // A copied field is already a value.
+                if place
+                    .value
+                    .var()
+                    .is_some_and(|v| self.vars[v.0].kind != Kind::Ref)
+                {
+                    return Some(place);
+                }
                 let op = Op::Rule {
                     rule: rules::unary(&syn::UnOp::Deref(Default::default())),
                     form: Form::Unary(syn::UnOp::Deref(Default::default())),
@@ -330,6 +338,31 @@ impl Lowerer<'_> {
         })
     }
 
+    /// Arguments of a call with each array written in place replaced by a copy of it as it
+    /// is now: the reverse sweep calls the callee's `_vjp` with the values of the call.
+    fn snapshot_memory(&mut self, args: &[Arg], origin: TokenStream) -> Vec<Arg> {
+        args.iter()
+            .map(|arg| match arg.value.var() {
+                Some(v) if self.vars[v.0].memory => {
+                    let op = Op::Rule {
+                        rule: rules::copy(),
+                        form: Form::Copy,
+                        args: vec![Arg {
+                            value: arg.value.clone(),
+                            borrowed: false,
+                        }],
+                    };
+                    let copy = self.value(op, Kind::Owned, origin.clone());
+                    Arg {
+                        borrowed: arg.borrowed,
+                        ..copy
+                    }
+                }
+                _ => arg.clone(),
+            })
+            .collect()
+    }
+
     /// The closure a call `f(..)` calls, when `f` is bound by `let f = |..| ..`.
     pub(super) fn closure_callee(&self, call: &syn::ExprCall) -> Option<crate::ir::VarId> {
         let Expr::Path(p) = &*call.func else {
@@ -365,7 +398,11 @@ impl Lowerer<'_> {
             args: vec![base.clone()],
         };
         let origin = field.to_token_stream();
-        let Some(param) = base.value.var().filter(|v| self.param_vars.contains(v)) else {
+        // A field of a parameter held by reference is read by reference, once; a parameter
+        // held by value may move into a pullback's closure, so its fields are copied.
+        let by_reference =
+            |v: &crate::ir::VarId| self.param_vars.contains(v) && self.vars[v.0].kind == Kind::Ref;
+        let Some(param) = base.value.var().filter(by_reference) else {
             // A field of a local value: a copy of it, which (unlike a reference into a
             // local) can outlive the forward sweep in a pullback's closure.
             let mut value = base;

@@ -850,6 +850,28 @@ impl Lowerer<'_> {
             self.failed.insert(ident.to_string());
             return;
         }
+        // An array written in place is captured as it is now (a `move` closure copies
+        // it; a borrowing one forbids writes while it lives).
+        let mut scopes = self.scopes.clone();
+        let mut captured = HashMap::new();
+        for name in syntax::Mentions::of(body).names {
+            let Some(v) = self.lookup(&name.to_string()) else {
+                continue;
+            };
+            if self.vars[v.0].memory && !params.contains(&name) {
+                let op = Op::Rule {
+                    rule: rules::copy(),
+                    form: Form::Copy,
+                    args: vec![Arg {
+                        value: Operand::Var(v),
+                        borrowed: false,
+                    }],
+                };
+                let copy = self.push_let(op, Kind::Owned, closure.to_token_stream());
+                captured.insert(name.to_string(), copy);
+            }
+        }
+        scopes.push(captured);
         let var = self.new_var(Some(ident.clone()), Kind::Copy);
         self.closures.insert(
             var,
@@ -857,7 +879,7 @@ impl Lowerer<'_> {
                 closure: closure.clone(),
                 params,
                 body: body.clone(),
-                scopes: self.scopes.clone(),
+                scopes,
             },
         );
         self.bind(ident, var);
