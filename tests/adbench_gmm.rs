@@ -5,9 +5,12 @@
 //!   golden values of ADBench's own unit tests (FORMATS.md Appendix A);
 //! - the objective on 1k-point problems against the reference values of an independent
 //!   re-implementation (FORMATS.md Appendix B);
-//! - the generated gradient against central differences on the test problem, and against
-//!   the hand-written gradient (`tests/support/gmm_hand.rs`, itself checked against the
-//!   golden values and central differences) on real 1k-point problems.
+//! - the generated gradient against central differences on the test problem and a d=3
+//!   problem, and against the hand-written gradient (`tests/support/gmm_hand.rs`, itself
+//!   checked against the golden values and central differences) on real 1k-point problems.
+//!
+//! Both formulations of the objective are checked: `gmm_objective` (as ADBench's C++ writes
+//! it, with local arrays per point) and `gmm_objective_by_rows` (without them).
 //!
 //! Errors are measured with ADBench's ρ(x, y) = |x − y| / max(1, |x| + |y|) (FORMATS.md §5).
 
@@ -20,7 +23,10 @@ mod gmm_objective;
 
 use adbench_gmm::{data_dir, gmm_1k_path, parse_gmm, read_gmm, GmmInput};
 use gmm_hand::gmm_objective_hand;
-use gmm_objective::{gmm_objective, gmm_objective_grad, ln_gamma_half};
+use gmm_objective::{
+    gmm_objective, gmm_objective_by_rows, gmm_objective_by_rows_grad, gmm_objective_grad,
+    ln_gamma_half,
+};
 use tapeless::check::{check_gradient, Tolerance};
 
 /// ADBench's error measure (FORMATS.md §5); ADBench accepts a Jacobian below 1e-8.
@@ -73,6 +79,36 @@ fn generated(p: &GmmInput) -> (f64, Vec<f64>) {
         p.wishart_m,
     );
     (value, [grad.alphas, grad.means, grad.icf].concat())
+}
+
+/// The same for the row-by-row formulation of the objective.
+fn generated_by_rows(p: &GmmInput) -> (f64, Vec<f64>) {
+    let (value, grad) = gmm_objective_by_rows_grad(
+        &p.alphas,
+        &p.means,
+        &p.icf,
+        &p.x,
+        p.d,
+        p.k,
+        p.n,
+        p.wishart_gamma,
+        p.wishart_m,
+    );
+    (value, [grad.alphas, grad.means, grad.icf].concat())
+}
+
+fn objective_by_rows(p: &GmmInput) -> f64 {
+    gmm_objective_by_rows(
+        &p.alphas,
+        &p.means,
+        &p.icf,
+        &p.x,
+        p.d,
+        p.k,
+        p.n,
+        p.wishart_gamma,
+        p.wishart_m,
+    )
 }
 
 /// The hand-written value and gradient, in the same order.
@@ -230,12 +266,17 @@ fn objective_matches_reference_values_on_1k_problems() {
         (64, 5, -1304563.985380758),
     ];
     for (d, k, expected) in reference {
-        let f = objective(&read_gmm(&gmm_1k_path(d, k)));
-        let relative = (f - expected).abs() / expected.abs();
-        assert!(
-            relative <= 1e-12,
-            "gmm_d{d}_K{k}: F = {f:e}, reference {expected:e} (relative error {relative:e})"
-        );
+        let p = read_gmm(&gmm_1k_path(d, k));
+        for (form, f) in [
+            ("gmm_objective", objective(&p)),
+            ("gmm_objective_by_rows", objective_by_rows(&p)),
+        ] {
+            let relative = (f - expected).abs() / expected.abs();
+            assert!(
+                relative <= 1e-12,
+                "gmm_d{d}_K{k}: {form} = {f:e}, reference {expected:e} (relative error {relative:e})"
+            );
+        }
     }
 }
 
@@ -247,6 +288,10 @@ fn generated_gradient_matches_adbench_golden_gradient() {
     let (value, gradient) = generated(&p);
     assert_eq!(value, objective(&p), "gmm_objective_grad returns F");
     assert_all_close("generated gradient", &gradient, &TEST_GRADIENT, 1e-14);
+    let (value, gradient) = generated_by_rows(&p);
+    assert_eq!(value, objective_by_rows(&p), "by rows: value");
+    assert!(rho(value, TEST_OBJECTIVE) <= 1e-14);
+    assert_all_close("by rows: gradient", &gradient, &TEST_GRADIENT, 1e-14);
 }
 
 #[test]
@@ -295,6 +340,14 @@ fn generated_gradient_matches_central_differences_on_a_d3_problem() {
         panic!("{mismatch}");
     }
     let (hand_value, hand_gradient) = hand_written(&p);
+    if let Err(mismatch) = check_gradient(
+        |q| objective_at(&p, q),
+        &params,
+        &hand_gradient,
+        Tolerance::default(),
+    ) {
+        panic!("hand-written: {mismatch}");
+    }
     assert!(rho(value, hand_value) <= 1e-13);
     assert_all_close(
         "generated vs hand-written",
@@ -330,6 +383,19 @@ fn generated_gradient_matches_hand_written_on_1k_problems() {
         assert_all_close(
             &format!("gmm_d{d}_K{k} gradient"),
             &gradient,
+            &hand_gradient,
+            1e-10,
+        );
+        let (value_by_rows, by_rows) = generated_by_rows(&p);
+        assert_eq!(
+            value_by_rows,
+            objective_by_rows(&p),
+            "gmm_d{d}_K{k}: by rows"
+        );
+        assert!(rho(value_by_rows, hand_value) <= 1e-12);
+        assert_all_close(
+            &format!("gmm_d{d}_K{k} gradient by rows"),
+            &by_rows,
             &hand_gradient,
             1e-10,
         );

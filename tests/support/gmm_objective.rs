@@ -136,3 +136,87 @@ pub fn gmm_objective(
     let constant = -((n * d) as f64) * 0.5 * (2.0 * ADBENCH_PI).ln();
     constant + slse - n as f64 * lse_alphas + prior
 }
+
+/// The same objective with the quadratic form written row by row, without local arrays
+/// in the point loop: y_r = e^{q_r} (x_r − μ_r) + Σ_{s<r} L[r][s] (x_s − μ_s), and
+/// ‖Q(x − μ)‖² = Σ_r y_r². It recomputes x − μ for every entry of L and reads L across its
+/// columns (strided), so its primal is slower than [`gmm_objective`]'s; but `#[differentiate]`
+/// saves one value per row (y_r) instead of one per read of `xcentered` and `qxcentered`
+/// (about d(d+1) + 3d values per point and component). `benches/gmm.rs` measures both.
+#[differentiate(wrt(alphas, means, icf))]
+pub fn gmm_objective_by_rows(
+    alphas: &[f64],
+    means: &[f64],
+    icf: &[f64],
+    x: &[f64],
+    d: usize,
+    k: usize,
+    n: usize,
+    wishart_gamma: f64,
+    wishart_m: usize,
+) -> f64 {
+    let t = d * (d + 1) / 2;
+
+    let mut sum_qs = vec![0.0; k];
+    for c in 0..k {
+        for j in 0..d {
+            sum_qs[c] += icf[c * t + j];
+        }
+    }
+
+    let mut main_term = vec![0.0; k];
+    let mut slse = 0.0;
+    for i in 0..n {
+        for c in 0..k {
+            let mut sqnorm = 0.0;
+            for row in 0..d {
+                let mut y = icf[c * t + row].exp() * (x[i * d + row] - means[c * d + row]);
+                for col in 0..row {
+                    // L[row][col], stored column by column after the d diagonal entries.
+                    let l = c * t + d + col * (2 * d - col - 1) / 2 + (row - col - 1);
+                    y += icf[l] * (x[i * d + col] - means[c * d + col]);
+                }
+                sqnorm += y * y;
+            }
+            main_term[c] = alphas[c] + sum_qs[c] - 0.5 * sqnorm;
+        }
+        let mut max = main_term[0];
+        for c in 1..k {
+            max = max.max(main_term[c]);
+        }
+        let mut sum_exp = 0.0;
+        for c in 0..k {
+            sum_exp += (main_term[c] - max).exp();
+        }
+        slse += max + sum_exp.ln();
+    }
+
+    let mut max_alpha = alphas[0];
+    for c in 1..k {
+        max_alpha = max_alpha.max(alphas[c]);
+    }
+    let mut sum_exp_alpha = 0.0;
+    for c in 0..k {
+        sum_exp_alpha += (alphas[c] - max_alpha).exp();
+    }
+    let lse_alphas = max_alpha + sum_exp_alpha.ln();
+
+    let mut frobenius = 0.0;
+    let mut sum_q = 0.0;
+    for c in 0..k {
+        for j in 0..d {
+            let diagonal = icf[c * t + j].exp();
+            frobenius += diagonal * diagonal;
+            sum_q += icf[c * t + j];
+        }
+        for l in c * t + d..(c + 1) * t {
+            frobenius += icf[l] * icf[l];
+        }
+    }
+    let prior = 0.5 * wishart_gamma * wishart_gamma * frobenius
+        - wishart_m as f64 * sum_q
+        - k as f64 * wishart_constant(d, wishart_gamma, wishart_m);
+
+    let constant = -((n * d) as f64) * 0.5 * (2.0 * ADBENCH_PI).ln();
+    constant + slse - n as f64 * lse_alphas + prior
+}
