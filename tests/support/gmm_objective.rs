@@ -1,0 +1,222 @@
+//! ADBench's Gaussian-mixture objective (`benches/data/adbench/FORMATS.md` §1.3), written
+//! once as ordinary Rust over slices and differentiated by `#[differentiate]` with respect
+//! to the mixture weights, the means and the inverse-covariance factors. Shared by
+//! `tests/adbench_gmm.rs` and `benches/gmm.rs` through `#[path = ...] mod gmm_objective;`.
+
+// Each crate that includes this file uses a different part of it; the objective is written
+// with index loops, the way its formula is stated.
+#![allow(dead_code, clippy::needless_range_loop, clippy::too_many_arguments)]
+
+use tapeless::differentiate;
+
+/// ADBench's value of π (`PI` in its C++ sources): 12 digits, not full precision. It enters
+/// the objective's constant terms, so golden values depend on it.
+#[allow(clippy::approx_constant)]
+pub const ADBENCH_PI: f64 = 3.14159265359;
+
+/// ln Γ(h/2) for an integer h ≥ 1, exactly as a sum of logarithms:
+/// Γ(m) = (m−1)! and Γ(m + ½) = √π · ½ · 3/2 ⋯ (m − ½).
+pub fn ln_gamma_half(h: usize) -> f64 {
+    assert!(h >= 1, "ln Γ(h/2) needs h ≥ 1");
+    if h.is_multiple_of(2) {
+        (1..h / 2).map(|i| (i as f64).ln()).sum()
+    } else {
+        let root_pi = 0.5 * std::f64::consts::PI.ln();
+        root_pi + (0..h / 2).map(|i| (i as f64 + 0.5).ln()).sum::<f64>()
+    }
+}
+
+/// The constant C of the Wishart prior's normaliser (FORMATS.md §1.3):
+/// C = n_w·d·(ln γ − ½ ln 2) − ln Γ_d(n_w/2) with n_w = d + m + 1, and the log
+/// multivariate gamma ln Γ_d(a) = ¼ d(d−1) ln π̃ + Σ_{j=1..d} ln Γ(a + ½(1 − j)).
+pub fn wishart_constant(d: usize, wishart_gamma: f64, wishart_m: usize) -> f64 {
+    let n_w = d + wishart_m + 1;
+    // a + ½(1 − j) = (n_w + 1 − j)/2.
+    let ln_gamma_d = 0.25 * (d * (d - 1)) as f64 * ADBENCH_PI.ln()
+        + (1..=d).map(|j| ln_gamma_half(n_w + 1 - j)).sum::<f64>();
+    (n_w * d) as f64 * (wishart_gamma.ln() - 0.5 * 2.0_f64.ln()) - ln_gamma_d
+}
+
+/// The GMM objective of ADBench: the log-likelihood of the `n` points `x` (d each) under a
+/// mixture of `k` Gaussians, minus `n` times the normaliser of the weights, plus the
+/// Wishart prior term, exactly as FORMATS.md §1.3 defines F (signs included).
+///
+/// Component c has weight logit `alphas[c]`, mean `means[c*d..]` and inverse-covariance
+/// factor Q_c, stored in `icf[c*t..(c+1)*t]` (t = d(d+1)/2): the logs of its diagonal,
+/// then its strictly lower triangle column by column.
+#[differentiate(wrt(alphas, means, icf))]
+pub fn gmm_objective(
+    alphas: &[f64],
+    means: &[f64],
+    icf: &[f64],
+    x: &[f64],
+    d: usize,
+    k: usize,
+    n: usize,
+    wishart_gamma: f64,
+    wishart_m: usize,
+) -> f64 {
+    let t = d * (d + 1) / 2;
+
+    // Σ_j q_cj: the log-determinant of each Q_c.
+    let mut sum_qs = vec![0.0; k];
+    for c in 0..k {
+        for j in 0..d {
+            sum_qs[c] += icf[c * t + j];
+        }
+    }
+
+    // Σ_i LSE_c(alpha_c + Σ_j q_cj − ½ ‖Q_c (x_i − mu_c)‖²).
+    let mut xcentered = vec![0.0; d];
+    let mut qxcentered = vec![0.0; d];
+    let mut main_term = vec![0.0; k];
+    let mut slse = 0.0;
+    for i in 0..n {
+        for c in 0..k {
+            for j in 0..d {
+                xcentered[j] = x[i * d + j] - means[c * d + j];
+            }
+            // Q_c · xcentered: the exp'd diagonal, then the lower triangle column by column.
+            for j in 0..d {
+                qxcentered[j] = icf[c * t + j].exp() * xcentered[j];
+            }
+            let mut l = c * t + d;
+            for col in 0..d {
+                for row in col + 1..d {
+                    qxcentered[row] += icf[l] * xcentered[col];
+                    l += 1;
+                }
+            }
+            let mut sqnorm = 0.0;
+            for j in 0..d {
+                sqnorm += qxcentered[j] * qxcentered[j];
+            }
+            main_term[c] = alphas[c] + sum_qs[c] - 0.5 * sqnorm;
+        }
+        // Log-sum-exp over the components, with the maximum subtracted.
+        let mut max = main_term[0];
+        for c in 1..k {
+            max = max.max(main_term[c]);
+        }
+        let mut sum_exp = 0.0;
+        for c in 0..k {
+            sum_exp += (main_term[c] - max).exp();
+        }
+        slse += max + sum_exp.ln();
+    }
+
+    // LSE(alphas), the normaliser of the mixture weights.
+    let mut max_alpha = alphas[0];
+    for c in 1..k {
+        max_alpha = max_alpha.max(alphas[c]);
+    }
+    let mut sum_exp_alpha = 0.0;
+    for c in 0..k {
+        sum_exp_alpha += (alphas[c] - max_alpha).exp();
+    }
+    let lse_alphas = max_alpha + sum_exp_alpha.ln();
+
+    // The Wishart prior: ½ γ² ‖Q_c‖_F² − m Σ_j q_cj for each component, minus K·C.
+    let mut frobenius = 0.0;
+    let mut sum_q = 0.0;
+    for c in 0..k {
+        for j in 0..d {
+            let diagonal = icf[c * t + j].exp();
+            frobenius += diagonal * diagonal;
+            sum_q += icf[c * t + j];
+        }
+        for l in c * t + d..(c + 1) * t {
+            frobenius += icf[l] * icf[l];
+        }
+    }
+    let prior = 0.5 * wishart_gamma * wishart_gamma * frobenius
+        - wishart_m as f64 * sum_q
+        - k as f64 * wishart_constant(d, wishart_gamma, wishart_m);
+
+    let constant = -((n * d) as f64) * 0.5 * (2.0 * ADBENCH_PI).ln();
+    constant + slse - n as f64 * lse_alphas + prior
+}
+
+/// The same objective with the quadratic form written row by row, without local arrays
+/// in the point loop: y_r = e^{q_r} (x_r − μ_r) + Σ_{s<r} L[r][s] (x_s − μ_s), and
+/// ‖Q(x − μ)‖² = Σ_r y_r². It recomputes x − μ for every entry of L and reads L across its
+/// columns (strided), so its primal is slower than [`gmm_objective`]'s; but `#[differentiate]`
+/// saves one value per row (y_r) instead of one per read of `xcentered` and `qxcentered`
+/// (about d(d+1) + 3d values per point and component). `benches/gmm.rs` measures both.
+#[differentiate(wrt(alphas, means, icf))]
+pub fn gmm_objective_by_rows(
+    alphas: &[f64],
+    means: &[f64],
+    icf: &[f64],
+    x: &[f64],
+    d: usize,
+    k: usize,
+    n: usize,
+    wishart_gamma: f64,
+    wishart_m: usize,
+) -> f64 {
+    let t = d * (d + 1) / 2;
+
+    let mut sum_qs = vec![0.0; k];
+    for c in 0..k {
+        for j in 0..d {
+            sum_qs[c] += icf[c * t + j];
+        }
+    }
+
+    let mut main_term = vec![0.0; k];
+    let mut slse = 0.0;
+    for i in 0..n {
+        for c in 0..k {
+            let mut sqnorm = 0.0;
+            for row in 0..d {
+                let mut y = icf[c * t + row].exp() * (x[i * d + row] - means[c * d + row]);
+                for col in 0..row {
+                    // L[row][col], stored column by column after the d diagonal entries.
+                    let l = c * t + d + col * (2 * d - col - 1) / 2 + (row - col - 1);
+                    y += icf[l] * (x[i * d + col] - means[c * d + col]);
+                }
+                sqnorm += y * y;
+            }
+            main_term[c] = alphas[c] + sum_qs[c] - 0.5 * sqnorm;
+        }
+        let mut max = main_term[0];
+        for c in 1..k {
+            max = max.max(main_term[c]);
+        }
+        let mut sum_exp = 0.0;
+        for c in 0..k {
+            sum_exp += (main_term[c] - max).exp();
+        }
+        slse += max + sum_exp.ln();
+    }
+
+    let mut max_alpha = alphas[0];
+    for c in 1..k {
+        max_alpha = max_alpha.max(alphas[c]);
+    }
+    let mut sum_exp_alpha = 0.0;
+    for c in 0..k {
+        sum_exp_alpha += (alphas[c] - max_alpha).exp();
+    }
+    let lse_alphas = max_alpha + sum_exp_alpha.ln();
+
+    let mut frobenius = 0.0;
+    let mut sum_q = 0.0;
+    for c in 0..k {
+        for j in 0..d {
+            let diagonal = icf[c * t + j].exp();
+            frobenius += diagonal * diagonal;
+            sum_q += icf[c * t + j];
+        }
+        for l in c * t + d..(c + 1) * t {
+            frobenius += icf[l] * icf[l];
+        }
+    }
+    let prior = 0.5 * wishart_gamma * wishart_gamma * frobenius
+        - wishart_m as f64 * sum_q
+        - k as f64 * wishart_constant(d, wishart_gamma, wishart_m);
+
+    let constant = -((n * d) as f64) * 0.5 * (2.0 * ADBENCH_PI).ln();
+    constant + slse - n as f64 * lse_alphas + prior
+}
