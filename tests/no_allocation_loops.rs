@@ -272,3 +272,37 @@ fn repeated_multiplication_saves_the_running_product_and_allocates() {
         "7 iterations: {small}, 10 000: {large}"
     );
 }
+
+/// A local array read in a branch after its last write: the reverse sweep reads it again
+/// (the array still holds those values) instead of saving the read.
+#[differentiate]
+fn array_read_in_branch(x: f64) -> f64 {
+    let mut a = [0.0; 2];
+    a[0] = x * x;
+    a[1] = x.sin();
+    if x > 0.0 {
+        a[0] * x + a[1]
+    } else {
+        x - a[1] * a[0]
+    }
+}
+
+#[test]
+fn arrays_read_after_their_last_write_are_not_saved() {
+    for x in [0.7, -0.4] {
+        let ((value, grad), n) = count_allocations(|| array_read_in_branch_grad(black_box(x)));
+        assert_eq!(n, 0, "array_read_in_branch_grad allocated {n} times");
+        assert_eq!(value, array_read_in_branch(x));
+        // x > 0: 3x² + cos x; x < 0: 1 − (cos x·x² + 2x·sin x).
+        let expected = if x > 0.0 {
+            3.0 * x * x + x.cos()
+        } else {
+            1.0 - (x.cos() * x * x + 2.0 * x * x.sin())
+        };
+        assert!(
+            (grad.x - expected).abs() < 1e-12,
+            "{} vs {expected}",
+            grad.x
+        );
+    }
+}

@@ -134,6 +134,7 @@ pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Sweep {
         defs: definitions(body),
         loops: Vec::new(),
         mutable_state: mutable_state(body),
+        final_reads: final_reads(body),
     };
     let mut stmts = Vec::new();
     if let Operand::Var(ret) = body.ret {
@@ -172,6 +173,90 @@ fn mutable_state(body: &Body) -> HashSet<VarId> {
         }
     });
     state
+}
+
+/// The `let`s that read arrays written in place (`memory`) where no write to those arrays
+/// comes later: none after it in program order, and none in a loop around it (a later
+/// iteration would write).
+fn final_reads(body: &Body) -> HashSet<VarId> {
+    // Statements in forward order, each with its position and the loops around it.
+    struct Walk<'b> {
+        body: &'b Body,
+        position: usize,
+        loops: Vec<BlockId>,
+        stores: Vec<(VarId, usize)>,
+        reads: Vec<(VarId, Vec<VarId>, usize, Vec<BlockId>)>,
+    }
+    impl Walk<'_> {
+        fn block(&mut self, block: BlockId) {
+            for stmt in &self.body.block(block).stmts {
+                self.position += 1;
+                match stmt {
+                    Stmt::Let { var, op, .. } => {
+                        let arrays: Vec<VarId> = op
+                            .uses()
+                            .into_iter()
+                            .filter(|v| self.body.var(*v).memory)
+                            .collect();
+                        if !arrays.is_empty() {
+                            self.reads
+                                .push((*var, arrays, self.position, self.loops.clone()));
+                        }
+                    }
+                    Stmt::Store { array, .. } => self.stores.push((*array, self.position)),
+                    Stmt::If(i) => {
+                        self.block(i.then_block);
+                        self.block(i.else_block);
+                    }
+                    Stmt::Loop(l) => {
+                        self.loops.push(l.body);
+                        self.block(l.body);
+                        self.loops.pop();
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut walk = Walk {
+        body,
+        position: 0,
+        loops: Vec::new(),
+        stores: Vec::new(),
+        reads: Vec::new(),
+    };
+    walk.block(TOP);
+    // The loops each array is written in.
+    let mut written_in: HashMap<VarId, HashSet<BlockId>> = HashMap::new();
+    for (b, block) in body.blocks.iter().enumerate() {
+        for stmt in &block.stmts {
+            if let Stmt::Store { array, .. } = stmt {
+                let mut enclosing = Some(BlockId(b));
+                while let Some(e) = enclosing {
+                    written_in.entry(*array).or_default().insert(e);
+                    enclosing = body.block(e).parent;
+                }
+            }
+        }
+    }
+    walk.reads
+        .into_iter()
+        .filter(|(_, arrays, position, loops)| {
+            // Only arrays of the top level: one declared in a branch or loop body is out of
+            // scope in its reverse, and recomputing its declaration would not replay writes.
+            arrays.iter().all(|a| {
+                if body.var(*a).home != TOP {
+                    return false;
+                }
+                let later = walk.stores.iter().any(|(s, p)| s == a && p > position);
+                let in_loop = loops
+                    .iter()
+                    .any(|l| written_in.get(a).is_some_and(|w| w.contains(l)));
+                !later && !in_loop
+            })
+        })
+        .map(|(var, ..)| var)
+        .collect()
 }
 
 fn definitions(body: &Body) -> HashMap<VarId, Def> {
@@ -225,6 +310,10 @@ struct Planner<'a> {
     /// without a rule (`v.push(..)`, `cell.set(..)`). What reads them is never
     /// recomputed, since their contents at the time are gone.
     mutable_state: HashSet<VarId>,
+    /// Values read from arrays written in place after the last write to them: the
+    /// arrays still hold what they read when the reverse sweep runs, so they can be read
+    /// again instead of saved.
+    final_reads: HashSet<VarId>,
 }
 
 impl<'a> Planner<'a> {
@@ -598,7 +687,7 @@ impl<'a> Planner<'a> {
                     let Stmt::Let { op, .. } = &stmts[index] else {
                         continue;
                     };
-                    if self.recomputable(op) {
+                    if self.recomputable(op) || self.final_reads.contains(&var) {
                         for used in op.uses() {
                             if self.body.var(used).home == block {
                                 work.push(used);

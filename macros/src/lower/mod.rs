@@ -1491,16 +1491,46 @@ impl Lowerer<'_> {
         let exits = syntax::exits_of_block(body);
         let mut candidates: Vec<String> = assigned
             .names
-            .into_iter()
+            .iter()
+            .cloned()
             .filter(|n| self.lookup(n).is_some_and(|v| !self.vars[v.0].memory))
             .collect();
         if exits.ret {
             candidates.extend([RETURNED.to_string(), RETURN_VALUE.to_string()]);
         }
+        // An array written in place that the loop reads in a nested loop but does not write
+        // is read from a copy taken before the loop: an ordinary value, so the reverse sweep
+        // reads it again from the copy (kept once per run of the loop) instead of saving
+        // every read, of which a nested loop makes many (a triangle loop over a vector of d
+        // values reads it d²/2 times).
+        let snapshots: Vec<(String, VarId)> = syntax::indexed_in_nested_loops(body)
+            .into_iter()
+            .filter(|n| !assigned.indexed.contains(n) && !assigned.names.contains(n))
+            .filter_map(|n| {
+                let v = self.lookup(&n)?;
+                self.vars[v.0].memory.then_some((n, v))
+            })
+            .collect();
+        for (name, array) in &snapshots {
+            let op = Op::Rule {
+                rule: rules::copy(),
+                form: Form::Copy,
+                args: vec![Arg {
+                    value: Operand::Var(*array),
+                    borrowed: false,
+                }],
+            };
+            let copy = self.push_let(op, Kind::Owned, origin.clone());
+            self.vars[copy.0].source = source_ident(name);
+            self.bind_str(name, copy);
+        }
         let saved = self.save();
         let changed = self.loop_pass(&spec, body, &candidates, exits, &origin);
         self.restore(saved);
         self.loop_pass(&spec, body, &changed, exits, &origin);
+        for (name, array) in snapshots {
+            self.bind_str(&name, array);
+        }
     }
 
     /// One lowering of a loop carrying `carried`; returns the names it really changed.

@@ -363,3 +363,39 @@ pub fn assigns_or_tries(expr: &Expr) -> bool {
     finder.visit_expr(expr);
     finder.0
 }
+
+/// The variables indexed (`a` in `a[i]`, `a[i][j]`) inside loops nested in `block`.
+pub fn indexed_in_nested_loops(block: &syn::Block) -> Vec<String> {
+    struct Finder {
+        found: Vec<String>,
+        depth: usize,
+    }
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr(&mut self, expr: &'ast Expr) {
+            match expr {
+                Expr::Index(_) if self.depth > 0 => {
+                    if let (Some(root), true) = root_of_place(expr) {
+                        if !self.found.contains(&root) {
+                            self.found.push(root);
+                        }
+                    }
+                }
+                Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                    self.depth += 1;
+                    syn::visit::visit_expr(self, expr);
+                    self.depth -= 1;
+                    return;
+                }
+                _ => {}
+            }
+            syn::visit::visit_expr(self, expr);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut finder = Finder {
+        found: Vec::new(),
+        depth: 0,
+    };
+    finder.visit_block(block);
+    finder.found
+}
