@@ -18,10 +18,10 @@
 //! - `reverse`: the `reverse` crate (a scalar tape of `Var`s, one node per scalar operation),
 //!   the same loss written with loops over scalars; its tape is reused between calls
 //!   (`Tape::clear`), the most favourable way to use it.
-//! - `num-dual`: forward mode with `num-dual`'s `DualSVec64<16>`: the loss is written
-//!   generically over the number type with scalar loops, and each pass seeds 16 of the 2410
-//!   parameters, so a full gradient is 151 passes. This is the whole gradient, not an
-//!   extrapolation. (Under `cargo test --benches`, where nothing is optimised, the check and
+//! - `num-dual`: forward mode with `num-dual`'s `DualSVec64<64>`: the loss is written
+//!   generically over the number type with scalar loops, and each pass seeds 64 of the 2410
+//!   parameters, so a full gradient is 38 passes (see [`CHUNK`]). This is the whole
+//!   gradient, not an extrapolation. (Under `cargo test --benches`, where nothing is optimised, the check and
 //!   the run do only the first and the last pass.)
 //! - `candle`: `candle-core` on the CPU in f64, the parameters as `Var`s, the loss built from
 //!   tensor operations (`matmul`, `broadcast_add`, `exp`, `recip`, `log_sum_exp`, a one-hot
@@ -52,8 +52,10 @@ const HIDDEN: usize = 32;
 const CLASSES: usize = 10;
 /// Parameters: `w1`, `b1`, `w2`, `b2`.
 const PARAMETERS: usize = HIDDEN * INPUTS + HIDDEN + CLASSES * HIDDEN + CLASSES;
-/// Parameters seeded per forward-mode pass of `num-dual`.
-const CHUNK: usize = 16;
+/// Parameters seeded per forward-mode pass of `num-dual`: the fastest of the sizes tried
+/// (4: 162 ms, 8: 102 ms, 16: 216 ms, 32: 217 ms, 64: 67 ms, 128: 65 ms per gradient, two
+/// runs under load), and the size the Rosenbrock benchmark uses.
+const CHUNK: usize = 64;
 /// Forward-mode passes for a full gradient.
 const PASSES: usize = PARAMETERS.div_ceil(CHUNK);
 
@@ -198,7 +200,7 @@ fn mlp_reverse(
     (loss.val(), gradient)
 }
 
-// ---- num-dual: forward mode, chunks of 16 directions ----
+// ---- num-dual: forward mode, chunks of CHUNK directions ----
 
 /// The loss, generic over the number type, the parameters flattened as in [`Flat`].
 fn mlp_loss_generic<D: DualNum<f64> + Copy>(p: &[D], x: &DMatrix<f64>, labels: &[usize]) -> D {
@@ -483,8 +485,7 @@ fn bench_mlp(c: &mut Criterion, params: &Params, x: &DMatrix<f64>, labels: &[usi
     group.bench_function(id("candle"), |b| {
         b.iter(|| candle.loss_and_gradient().expect("candle"))
     });
-    // A full forward-mode gradient takes a good fraction of a second: ten samples of one
-    // call each.
+    // A full forward-mode gradient takes tens of milliseconds: ten samples, flat.
     group.sampling_mode(SamplingMode::Flat).sample_size(10);
     let passes = num_dual_passes();
     group.bench_function(id("num-dual"), |b| {
