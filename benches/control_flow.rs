@@ -13,10 +13,17 @@
 //!   code pushes both onto stacks (16 bytes per iteration). The hand-written adjoint stores
 //!   the trajectory in a fixed-size array on the stack and runs backwards; because one
 //!   step is a linear map of the state, its reverse step uses that map's transpose with
-//!   coefficients computed once, outside the loop. `hand_literal` is the
+//!   coefficients computed once, outside the loop. `hand-literal` is the
 //!   operation-by-operation adjoint over the same stack array, to tell the cost of the
 //!   generated code's stacks apart from the algebra only a human may do (IEEE arithmetic
 //!   forbids a compiler from reassociating it).
+//!
+//! Rosenbrock also measures the crates a user would pick instead, each computing the value
+//! and the full gradient of every input: `reverse` (a tape of scalar operations, one tape
+//! reused for all inputs, cleared before each) and `num-dual` (forward mode: a gradient of
+//! n = 1000 variables takes ⌈n/64⌉ = 16 passes of `DualSVec64<64>`, each seeding 64
+//! directions; see [`NUM_DUAL_CHUNK`]). Every peer's value and gradient must match the
+//! hand-written ones to the same tolerance before anything is measured.
 //!
 //! Each benchmark iteration evaluates a batch of inputs and writes every result into an
 //! output buffer, so there is no loop-carried dependency between calls. The hand-written
@@ -28,6 +35,8 @@
 //! once, as a smoke test.
 
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};
+use nalgebra::{Const, U1};
+use num_dual::{Derivative, DualNum, DualSVec64};
 use tapeless::differentiate;
 
 /// Length of the Rosenbrock input.
@@ -35,6 +44,11 @@ const N: usize = 1000;
 
 /// Rosenbrock inputs per benchmark iteration.
 const ROSENBROCK_BATCH: usize = 8;
+
+/// Directions per forward-mode pass of `num-dual` on Rosenbrock: the fastest of the sizes
+/// tried (1 with `Dual64`, 8, 16, 32, 64, 128, 250; `num_dual::gradient` over a `DVector`,
+/// one pass of dynamically sized duals, was slower than all of them).
+const NUM_DUAL_CHUNK: usize = 64;
 
 /// Euler steps of the spring (the literal in `spring` must match).
 const STEPS: usize = 1000;
@@ -80,6 +94,53 @@ fn rosenbrock_hand(x: &[f64]) -> (f64, Vec<f64>) {
     }
     if let Some(last) = grad.last_mut() {
         *last = carry;
+    }
+    (value, grad)
+}
+
+/// Rosenbrock and its gradient with the `reverse` crate, on `tape` (cleared first).
+fn rosenbrock_reverse(tape: &reverse::Tape, x: &[f64]) -> (f64, Vec<f64>) {
+    use reverse::Gradient;
+    tape.clear();
+    let x = tape.add_vars(x);
+    let mut s = tape.add_var(0.0);
+    for i in 0..x.len() - 1 {
+        let a = x[i + 1] - x[i] * x[i];
+        let b = 1.0 - x[i];
+        s = s + 100.0 * a * a + b * b;
+    }
+    (s.val(), s.grad().wrt(&x))
+}
+
+/// Rosenbrock, generic over the number type, for `num-dual`.
+fn rosenbrock_generic<D: DualNum<f64> + Copy>(x: &[D]) -> D {
+    let mut s = D::zero();
+    for i in 0..x.len() - 1 {
+        let a = x[i + 1] - x[i] * x[i];
+        let b = -x[i] + 1.0;
+        s += a * a * 100.0 + b * b;
+    }
+    s
+}
+
+/// Rosenbrock and its gradient by forward mode: ⌈n/K⌉ passes of `DualSVec64<K>`, each
+/// seeding K of the n directions.
+fn rosenbrock_chunked<const K: usize>(x: &[f64]) -> (f64, Vec<f64>) {
+    let mut p: Vec<DualSVec64<K>> = x.iter().map(|&v| DualSVec64::from_re(v)).collect();
+    let mut grad = vec![0.0; x.len()];
+    let mut value = 0.0;
+    for start in (0..x.len()).step_by(K) {
+        let seeded = start..(start + K).min(x.len());
+        for (direction, i) in seeded.clone().enumerate() {
+            p[i].eps = Derivative::derivative_generic(Const::<K>, U1, direction);
+        }
+        let y = rosenbrock_generic(&p);
+        value = y.re;
+        let derivatives = y.eps.unwrap_generic(Const::<K>, U1);
+        for (direction, i) in seeded.enumerate() {
+            grad[i] = derivatives[direction];
+            p[i].eps = Derivative::none();
+        }
     }
     (value, grad)
 }
@@ -221,6 +282,26 @@ fn check_gradients(xs: &[Vec<f64>], springs: &[(f64, f64, f64)]) {
         for (i, (&g, &h)) in grad.x.iter().zip(&hand_grad).enumerate() {
             assert_close("d rosenbrock/dx", &format!("input {n}, x[{i}]"), g, h);
         }
+        let tape = reverse::Tape::new();
+        for (who, (peer_value, peer_grad)) in [
+            ("reverse", rosenbrock_reverse(&tape, x)),
+            ("num-dual", rosenbrock_chunked::<NUM_DUAL_CHUNK>(x)),
+        ] {
+            assert_close(
+                &format!("rosenbrock ({who})"),
+                &format!("input {n}"),
+                peer_value,
+                hand_value,
+            );
+            for (i, (&g, &h)) in peer_grad.iter().zip(&hand_grad).enumerate() {
+                assert_close(
+                    &format!("d rosenbrock/dx ({who})"),
+                    &format!("input {n}, x[{i}]"),
+                    g,
+                    h,
+                );
+            }
+        }
     }
     for &(k, c, v0) in springs {
         let at = format!("(k, c, v0) = ({k}, {c}, {v0})");
@@ -266,10 +347,29 @@ fn bench_rosenbrock(c: &mut Criterion, xs: &[Vec<f64>]) {
             black_box(&mut grads);
         })
     });
-    group.bench_with_input(BenchmarkId::new("hand_written", N), xs, |b, xs| {
+    group.bench_with_input(BenchmarkId::new("hand-written", N), xs, |b, xs| {
         b.iter(|| {
             for (out, x) in grads.iter_mut().zip(black_box(xs)) {
                 *out = rosenbrock_hand(x);
+            }
+            black_box(&mut grads);
+        })
+    });
+    let tape = reverse::Tape::new();
+    group.bench_with_input(BenchmarkId::new("reverse", N), xs, |b, xs| {
+        b.iter(|| {
+            for (out, x) in grads.iter_mut().zip(black_box(xs)) {
+                *out = rosenbrock_reverse(&tape, x);
+            }
+            black_box(&mut grads);
+        })
+    });
+    // n/64 forward passes per input, milliseconds per iteration: ten samples.
+    group.sample_size(10);
+    group.bench_with_input(BenchmarkId::new("num-dual", N), xs, |b, xs| {
+        b.iter(|| {
+            for (out, x) in grads.iter_mut().zip(black_box(xs)) {
+                *out = rosenbrock_chunked::<NUM_DUAL_CHUNK>(x);
             }
             black_box(&mut grads);
         })
@@ -301,7 +401,7 @@ fn bench_spring(c: &mut Criterion, params: &[(f64, f64, f64)]) {
         })
     });
     group.bench_with_input(
-        BenchmarkId::new("hand_written", STEPS),
+        BenchmarkId::new("hand-written", STEPS),
         params,
         |b, params| {
             b.iter(|| {
@@ -313,7 +413,7 @@ fn bench_spring(c: &mut Criterion, params: &[(f64, f64, f64)]) {
         },
     );
     group.bench_with_input(
-        BenchmarkId::new("hand_literal", STEPS),
+        BenchmarkId::new("hand-literal", STEPS),
         params,
         |b, params| {
             b.iter(|| {

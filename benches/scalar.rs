@@ -7,10 +7,16 @@
 //! cost of the function itself. Divide the reported time by `BATCH` (or read the
 //! element throughput) to get the time per call.
 //!
+//! `lecture_f` also measures the crates a user would pick instead, each computing the same
+//! value and derivative at every point: `reverse` (a tape of scalar operations, one tape
+//! reused for all the points, cleared before each) and `num-dual` (forward mode, a
+//! `Dual64` per point: one pass gives the derivative of a function of one variable).
+//!
 //! Run with `cargo bench --bench scalar` (add `-- --warm-up-time 1 --measurement-time 3`
 //! for a quicker run). `cargo test --benches` runs each benchmark once, as a smoke test.
 
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};
+use num_dual::DualNum;
 use tapeless::differentiate;
 
 /// Inputs per benchmark iteration.
@@ -40,6 +46,30 @@ fn f_hand(x: f64) -> (f64, f64) {
     (s + cos_u, du * (0.5 / s - sin_u))
 }
 
+/// f and f′ with the `reverse` crate, on `tape` (cleared first).
+#[inline]
+fn f_reverse(tape: &reverse::Tape, x: f64) -> (f64, f64) {
+    use reverse::Gradient;
+    tape.clear();
+    let x = tape.add_var(x);
+    let u = x * x + (x * x).exp();
+    let y = u.sqrt() + u.cos();
+    (y.val(), y.grad().wrt(&x))
+}
+
+/// f, generic over the number type, for `num-dual`.
+#[inline]
+fn f_generic<D: DualNum<f64> + Copy>(x: D) -> D {
+    let u = x * x + (x * x).exp();
+    u.sqrt() + u.cos()
+}
+
+/// f and f′ with `num-dual` (one forward pass with a dual number).
+#[inline]
+fn f_num_dual(x: f64) -> (f64, f64) {
+    num_dual::first_derivative(f_generic, x)
+}
+
 /// g(x, y) = 3x²(2y + 7).
 #[differentiate]
 fn g(x: f64, y: f64) -> f64 {
@@ -62,10 +92,16 @@ fn linspace(lo: f64, hi: f64) -> Vec<f64> {
 
 /// Panics unless `a` and `b` agree to `TOLERANCE`, relative to the larger of the two.
 fn assert_close(what: &str, at: &str, a: f64, b: f64) {
+    assert_close_to(what, at, "tapeless", a, b);
+}
+
+/// Panics unless `who`'s `a` and the hand-written `b` agree to `TOLERANCE`, relative to the
+/// larger of the two.
+fn assert_close_to(what: &str, at: &str, who: &str, a: f64, b: f64) {
     let scale = a.abs().max(b.abs());
     assert!(
         (a - b).abs() <= TOLERANCE * scale,
-        "{what} at {at}: tapeless {a:e} vs hand-written {b:e} (relative error {:e})",
+        "{what} at {at}: {who} {a:e} vs hand-written {b:e} (relative error {:e})",
         (a - b).abs() / scale
     );
 }
@@ -81,6 +117,14 @@ fn check_gradients(xs: &[f64], ys: &[f64]) {
         assert_eq!(value, f(x), "f_grad returns f at {at}");
         assert_close("f", &at, value, hand_value);
         assert_close("df/dx", &at, grad.x, hand_dx);
+        let tape = reverse::Tape::new();
+        for (who, (peer_value, peer_dx)) in [
+            ("reverse", f_reverse(&tape, x)),
+            ("num-dual", f_num_dual(x)),
+        ] {
+            assert_close_to("f", &at, who, peer_value, hand_value);
+            assert_close_to("df/dx", &at, who, peer_dx, hand_dx);
+        }
     }
     for (&x, &y) in xs.iter().zip(ys) {
         let at = format!("(x, y) = ({x}, {y})");
@@ -116,10 +160,27 @@ fn bench_lecture_f(c: &mut Criterion, xs: &[f64]) {
             black_box(&mut pairs);
         })
     });
-    group.bench_with_input(BenchmarkId::new("hand_written", BATCH), xs, |b, xs| {
+    group.bench_with_input(BenchmarkId::new("hand-written", BATCH), xs, |b, xs| {
         b.iter(|| {
             for (out, &x) in pairs.iter_mut().zip(black_box(xs)) {
                 *out = f_hand(x);
+            }
+            black_box(&mut pairs);
+        })
+    });
+    let tape = reverse::Tape::new();
+    group.bench_with_input(BenchmarkId::new("reverse", BATCH), xs, |b, xs| {
+        b.iter(|| {
+            for (out, &x) in pairs.iter_mut().zip(black_box(xs)) {
+                *out = f_reverse(&tape, x);
+            }
+            black_box(&mut pairs);
+        })
+    });
+    group.bench_with_input(BenchmarkId::new("num-dual", BATCH), xs, |b, xs| {
+        b.iter(|| {
+            for (out, &x) in pairs.iter_mut().zip(black_box(xs)) {
+                *out = f_num_dual(x);
             }
             black_box(&mut pairs);
         })
@@ -154,7 +215,7 @@ fn bench_g(c: &mut Criterion, xs: &[f64], ys: &[f64]) {
         })
     });
     group.bench_with_input(
-        BenchmarkId::new("hand_written", BATCH),
+        BenchmarkId::new("hand-written", BATCH),
         &inputs,
         |b, inputs| {
             b.iter(|| {
