@@ -36,7 +36,6 @@
 //! Run with `cargo bench --bench mlp` (add `-- --warm-up-time 1 --measurement-time 3` for a
 //! quicker run). `cargo test --benches` runs each benchmark once, as a smoke test.
 
-use candle_core::{Device, Tensor, Var};
 use criterion::{black_box, BenchmarkId, Criterion, SamplingMode, Throughput};
 use nalgebra::{Const, DMatrix, DVector, RowDVector, U1};
 use num_dual::{Derivative, DualNum, DualSVec64};
@@ -84,6 +83,46 @@ struct Params {
     b1: DVector<f64>,
     w2: DMatrix<f64>,
     b2: DVector<f64>,
+}
+
+// ---- the same network as `examples/mlp.rs` writes it: a parameter struct, a layer helper ----
+
+#[derive(tapeless::Differentiable, Clone)]
+struct Layer {
+    w: DMatrix<f64>,
+    b: DVector<f64>,
+}
+
+#[derive(tapeless::Differentiable, Clone)]
+struct Network {
+    hidden: Layer,
+    output: Layer,
+}
+
+#[differentiate]
+fn layer(l: &Layer, x: &DMatrix<f64>) -> DMatrix<f64> {
+    let ones = RowDVector::from_element(x.ncols(), 1.0);
+    &l.w * x + &l.b * &ones
+}
+
+#[differentiate(wrt(p))]
+fn network_loss(p: &Network, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+    let h = tapeless::nn::sigmoid(&layer(&p.hidden, x));
+    let logits = layer(&p.output, &h);
+    tapeless::nn::cross_entropy(&logits, labels)
+}
+
+fn network(params: &Params) -> Network {
+    Network {
+        hidden: Layer {
+            w: params.w1.clone(),
+            b: params.b1.clone(),
+        },
+        output: Layer {
+            w: params.w2.clone(),
+            b: params.b2.clone(),
+        },
+    }
 }
 
 /// A gradient, flattened in the order `w1, b1, w2, b2`, each matrix column-major (nalgebra's
@@ -266,81 +305,93 @@ fn mlp_num_dual(
     (value, gradient)
 }
 
-// ---- candle: tensors on the CPU, backprop ----
+// ---- candle: tensors on the CPU, backprop (feature `peer-candle`) ----
 
-/// The network's parameters as candle variables, and the data as tensors.
-struct Candle {
-    w1: Var,
-    b1: Var,
-    w2: Var,
-    b2: Var,
-    x: Tensor,
-    one_hot: Tensor,
-}
+#[cfg(feature = "peer-candle")]
+mod candle_peer {
+    use super::*;
+    use candle_core::{Device, Tensor, Var};
 
-impl Candle {
-    fn new(params: &Params, x: &DMatrix<f64>, labels: &[usize]) -> candle_core::Result<Self> {
-        let cpu = &Device::Cpu;
-        // nalgebra is column-major, candle row-major: a transposed copy is the same matrix.
-        let row_major = |m: &DMatrix<f64>| m.transpose().as_slice().to_vec();
-        let mut one_hot = DMatrix::zeros(CLASSES, labels.len());
-        for (j, &label) in labels.iter().enumerate() {
-            one_hot[(label, j)] = 1.0;
+    /// The network's parameters as candle variables, and the data as tensors.
+    pub struct Candle {
+        w1: Var,
+        b1: Var,
+        w2: Var,
+        b2: Var,
+        x: Tensor,
+        one_hot: Tensor,
+    }
+
+    impl Candle {
+        pub fn new(
+            params: &Params,
+            x: &DMatrix<f64>,
+            labels: &[usize],
+        ) -> candle_core::Result<Self> {
+            let cpu = &Device::Cpu;
+            // nalgebra is column-major, candle row-major: a transposed copy is the same matrix.
+            let row_major = |m: &DMatrix<f64>| m.transpose().as_slice().to_vec();
+            let mut one_hot = DMatrix::zeros(CLASSES, labels.len());
+            for (j, &label) in labels.iter().enumerate() {
+                one_hot[(label, j)] = 1.0;
+            }
+            Ok(Self {
+                w1: Var::from_vec(row_major(&params.w1), (HIDDEN, INPUTS), cpu)?,
+                b1: Var::from_slice(params.b1.as_slice(), (HIDDEN, 1), cpu)?,
+                w2: Var::from_vec(row_major(&params.w2), (CLASSES, HIDDEN), cpu)?,
+                b2: Var::from_slice(params.b2.as_slice(), (CLASSES, 1), cpu)?,
+                x: Tensor::from_vec(row_major(x), (INPUTS, labels.len()), cpu)?,
+                one_hot: Tensor::from_vec(row_major(&one_hot), (CLASSES, labels.len()), cpu)?,
+            })
         }
-        Ok(Self {
-            w1: Var::from_vec(row_major(&params.w1), (HIDDEN, INPUTS), cpu)?,
-            b1: Var::from_slice(params.b1.as_slice(), (HIDDEN, 1), cpu)?,
-            w2: Var::from_vec(row_major(&params.w2), (CLASSES, HIDDEN), cpu)?,
-            b2: Var::from_slice(params.b2.as_slice(), (CLASSES, 1), cpu)?,
-            x: Tensor::from_vec(row_major(x), (INPUTS, labels.len()), cpu)?,
-            one_hot: Tensor::from_vec(row_major(&one_hot), (CLASSES, labels.len()), cpu)?,
-        })
+
+        /// The loss and the gradient tensors of `w1, b1, w2, b2`.
+        pub fn loss_and_gradient(&self) -> candle_core::Result<(f64, [Tensor; 4])> {
+            let z1 = self.w1.matmul(&self.x)?.broadcast_add(&self.b1)?;
+            let h = ((z1.neg()?.exp()? + 1.0)?).recip()?;
+            let logits = self.w2.matmul(&h)?.broadcast_add(&self.b2)?;
+            let lse = logits.log_sum_exp(0)?;
+            let picked = (&logits * &self.one_hot)?.sum(0)?;
+            let loss = (lse - picked)?.mean_all()?;
+            let grads = loss.backward()?;
+            let grad = |v: &Var| {
+                grads
+                    .get(v.as_tensor())
+                    .cloned()
+                    .ok_or_else(|| candle_core::Error::Msg("no gradient".into()))
+            };
+            Ok((
+                loss.to_scalar()?,
+                [
+                    grad(&self.w1)?,
+                    grad(&self.b1)?,
+                    grad(&self.w2)?,
+                    grad(&self.b2)?,
+                ],
+            ))
+        }
     }
 
-    /// The loss and the gradient tensors of `w1, b1, w2, b2`.
-    fn loss_and_gradient(&self) -> candle_core::Result<(f64, [Tensor; 4])> {
-        let z1 = self.w1.matmul(&self.x)?.broadcast_add(&self.b1)?;
-        let h = ((z1.neg()?.exp()? + 1.0)?).recip()?;
-        let logits = self.w2.matmul(&h)?.broadcast_add(&self.b2)?;
-        let lse = logits.log_sum_exp(0)?;
-        let picked = (&logits * &self.one_hot)?.sum(0)?;
-        let loss = (lse - picked)?.mean_all()?;
-        let grads = loss.backward()?;
-        let grad = |v: &Var| {
-            grads
-                .get(v.as_tensor())
-                .cloned()
-                .ok_or_else(|| candle_core::Error::Msg("no gradient".into()))
+    /// A candle gradient flattened like [`Flat`] (its matrices transposed back to column-major).
+    pub fn candle_flat(grads: &[Tensor; 4]) -> candle_core::Result<Flat> {
+        let column_major = |t: &Tensor| -> candle_core::Result<Vec<f64>> {
+            let (rows, cols) = t.dims2()?;
+            let data = t.flatten_all()?.to_vec1::<f64>()?;
+            Ok(DMatrix::from_row_slice(rows, cols, &data)
+                .as_slice()
+                .to_vec())
         };
-        Ok((
-            loss.to_scalar()?,
-            [
-                grad(&self.w1)?,
-                grad(&self.b1)?,
-                grad(&self.w2)?,
-                grad(&self.b2)?,
-            ],
-        ))
+        Ok([
+            column_major(&grads[0])?,
+            column_major(&grads[1])?,
+            column_major(&grads[2])?,
+            column_major(&grads[3])?,
+        ]
+        .concat())
     }
 }
-
-/// A candle gradient flattened like [`Flat`] (its matrices transposed back to column-major).
-fn candle_flat(grads: &[Tensor; 4]) -> candle_core::Result<Flat> {
-    let column_major = |t: &Tensor| -> candle_core::Result<Vec<f64>> {
-        let (rows, cols) = t.dims2()?;
-        let data = t.flatten_all()?.to_vec1::<f64>()?;
-        Ok(DMatrix::from_row_slice(rows, cols, &data)
-            .as_slice()
-            .to_vec())
-    };
-    Ok([
-        column_major(&grads[0])?,
-        column_major(&grads[1])?,
-        column_major(&grads[2])?,
-        column_major(&grads[3])?,
-    ]
-    .concat())
-}
+#[cfg(feature = "peer-candle")]
+use candle_peer::{candle_flat, Candle};
 
 // ---- inputs and checks ----
 
@@ -413,7 +464,7 @@ fn num_dual_passes() -> Vec<usize> {
 /// A benchmark that measures a wrong gradient is meaningless: before measuring, check that
 /// the generated value and gradient match the primal function and the hand-written
 /// backpropagation, and that every peer's match them too.
-fn check_gradients(params: &Params, x: &DMatrix<f64>, labels: &[usize], candle: &Candle) {
+fn check_gradients(params: &Params, x: &DMatrix<f64>, labels: &[usize]) {
     let Params { w1, b1, w2, b2 } = params;
     let (value, grad) = mlp_loss_grad(w1, b1, w2, b2, x, labels);
     assert_eq!(
@@ -438,6 +489,17 @@ fn check_gradients(params: &Params, x: &DMatrix<f64>, labels: &[usize], candle: 
     ]);
     assert_gradient("tapeless", &generated, &hand, &all);
 
+    let net = network(params);
+    let (value, g) = network_loss_grad(&net, x, labels);
+    assert_value("tapeless-struct", value, hand_value);
+    let structured = flatten([
+        g.p.hidden.w.as_slice(),
+        g.p.hidden.b.as_slice(),
+        g.p.output.w.as_slice(),
+        g.p.output.b.as_slice(),
+    ]);
+    assert_gradient("tapeless-struct", &structured, &hand, &all);
+
     let tape = reverse::Tape::new();
     let (value, gradient) = mlp_reverse(&tape, params, x, labels);
     assert_value("reverse", value, hand_value);
@@ -452,14 +514,18 @@ fn check_gradients(params: &Params, x: &DMatrix<f64>, labels: &[usize], candle: 
     assert_value("num-dual", value, hand_value);
     assert_gradient("num-dual", &gradient, &hand, &seeded);
 
-    let (value, gradient) = candle.loss_and_gradient().expect("candle");
-    assert_value("candle", value, hand_value);
-    assert_gradient(
-        "candle",
-        &candle_flat(&gradient).expect("candle"),
-        &hand,
-        &all,
-    );
+    #[cfg(feature = "peer-candle")]
+    {
+        let candle = Candle::new(params, x, labels).expect("candle");
+        let (value, gradient) = candle.loss_and_gradient().expect("candle");
+        assert_value("candle", value, hand_value);
+        assert_gradient(
+            "candle",
+            &candle_flat(&gradient).expect("candle"),
+            &hand,
+            &all,
+        );
+    }
 }
 
 fn bench_mlp(c: &mut Criterion, params: &Params, x: &DMatrix<f64>, labels: &[usize]) {
@@ -477,14 +543,22 @@ fn bench_mlp(c: &mut Criterion, params: &Params, x: &DMatrix<f64>, labels: &[usi
     group.bench_function(id("hand-written"), |b| {
         b.iter(|| mlp_hand(w1, b1, w2, b2, black_box(x), labels))
     });
+    // The loss as `examples/mlp.rs` writes it (a struct and a `layer` helper).
+    let net = network(params);
+    group.bench_function(id("tapeless-struct"), |b| {
+        b.iter(|| network_loss_grad(&net, black_box(x), labels))
+    });
     let tape = reverse::Tape::new();
     group.bench_function(id("reverse"), |b| {
         b.iter(|| mlp_reverse(&tape, params, black_box(x), labels))
     });
-    let candle = Candle::new(params, x, labels).expect("candle");
-    group.bench_function(id("candle"), |b| {
-        b.iter(|| candle.loss_and_gradient().expect("candle"))
-    });
+    #[cfg(feature = "peer-candle")]
+    {
+        let candle = Candle::new(params, x, labels).expect("candle");
+        group.bench_function(id("candle"), |b| {
+            b.iter(|| candle.loss_and_gradient().expect("candle"))
+        });
+    }
     // A full forward-mode gradient takes tens of milliseconds: ten samples, flat.
     group.sampling_mode(SamplingMode::Flat).sample_size(10);
     let passes = num_dual_passes();
@@ -498,8 +572,7 @@ fn main() {
     // candle's matrix products would use every core; everything else here uses one.
     std::env::set_var("RAYON_NUM_THREADS", "1");
     let (params, x, labels) = inputs();
-    let candle = Candle::new(&params, &x, &labels).expect("candle");
-    check_gradients(&params, &x, &labels, &candle);
+    check_gradients(&params, &x, &labels);
 
     let mut c = Criterion::default().configure_from_args();
     bench_mlp(&mut c, &params, &x, &labels);

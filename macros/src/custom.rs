@@ -103,7 +103,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     let grad_struct = grad_struct(&sig, &names);
     let functions = functions(&sig, &names, &seed, body);
-    let pullback = pullback_function(&sig, &names, pullback_body);
+    let pullback = pullback_function(&sig, &names, None, pullback_body);
     quote! {
         #function
         #grad_struct

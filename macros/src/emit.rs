@@ -139,6 +139,11 @@ pub struct Emitter<'a> {
     /// Whether calls use the pullbacks: not inside a pullback's own closure, which would
     /// then hold closures borrowing values it also holds.
     split_calls: std::cell::Cell<bool>,
+    /// In a pullback: the parameter telling which arguments' gradients the caller uses
+    /// (`needs[i]`); contributions straight into an unneeded one are skipped.
+    needs: Ident,
+    /// Which variables are active, for the `needs` a caller passes to a pullback.
+    active: HashSet<VarId>,
 }
 
 impl<'a> Emitter<'a> {
@@ -221,6 +226,7 @@ impl<'a> Emitter<'a> {
             .collect();
         let nth = namer.claim("k");
         let value = namer.claim("value");
+        let needs = namer.claim("needs");
         let mut pullbacks = HashMap::new();
         for stmt in &body.block(TOP).stmts {
             if let Stmt::Let {
@@ -272,6 +278,11 @@ impl<'a> Emitter<'a> {
             pullbacks,
             value,
             split_calls: std::cell::Cell::new(true),
+            needs,
+            active: (0..body.vars.len())
+                .map(VarId)
+                .filter(|v| activity.is_active(*v))
+                .collect(),
         }
     }
 
@@ -572,7 +583,10 @@ impl<'a> Emitter<'a> {
                 let pullback = &self.pullbacks[var];
                 let path = pullback_path(path);
                 let all = args.iter().map(|a| self.call_argument(a));
-                quote!(let (#name, #pullback) = #path(#(#all),*);)
+                let needed = args
+                    .iter()
+                    .map(|a| a.value.var().is_some_and(|v| self.active.contains(&v)));
+                quote!(let (#name, #pullback) = #path(#(#all,)* [#(#needed),*]);)
             }
             Stmt::Let { var, ty, op, .. } => {
                 let name = self.name(*var);
@@ -848,7 +862,17 @@ impl<'a> Emitter<'a> {
                         }
                         _ => TokenStream::new(),
                     };
-                    quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out #closure);)
+                    let step =
+                        quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out #closure););
+                    // In a pullback, a contribution straight into a parameter's gradient the
+                    // caller does not use is skipped (`layer(w, x)` with data `x`: no Wᵀ·Ȳ).
+                    match self.body.params.iter().position(|p| p == target) {
+                        Some(i) if !self.split_calls.get() => {
+                            let flags = &self.needs;
+                            quote!(if #flags[#i] { #step })
+                        }
+                        _ => step,
+                    }
                 }
                 Adjoint::Call {
                     path,
@@ -1132,6 +1156,11 @@ impl<'a> Emitter<'a> {
                 #grad_struct { #(#fields),* }
             })
         }
+    }
+
+    /// The name of a pullback's `needs` parameter.
+    pub fn needs(&self) -> &Ident {
+        &self.needs
     }
 
     pub fn seed(&self) -> &Ident {

@@ -132,7 +132,7 @@ fn differentiate_function(
         let emitter = Emitter::new(&sig, &body, &activity, &sweep);
         let vjp_body = emitter.vjp_body(&names);
         let pullback_body = emitter.pullback_body(&names, &grad_type(&sig, &names));
-        let pullback = pullback_function(&sig, &names, pullback_body);
+        let pullback = pullback_function(&sig, &names, Some(emitter.needs()), pullback_body);
         let functions = functions(&sig, &names, emitter.seed(), vjp_body);
         quote!(#functions #pullback)
     });
@@ -302,7 +302,12 @@ fn where_clause(sig: &Signature) -> TokenStream {
 /// `__f_pullback`, for free functions: `f`'s parameters with every elided lifetime named
 /// `'__tapeless`, returning the value and the reverse sweep as a closure of the seed
 /// (callers keep it between their forward and reverse sweeps: split mode).
-pub fn pullback_function(sig: &Signature, names: &ItemNames, body: TokenStream) -> TokenStream {
+pub fn pullback_function(
+    sig: &Signature,
+    names: &ItemNames,
+    needs: Option<&syn::Ident>,
+    body: TokenStream,
+) -> TokenStream {
     let item = sig.item;
     if sig.params.first().is_some_and(|p| p.ident == "self") {
         return TokenStream::new(); // methods are not called from differentiated code
@@ -324,6 +329,12 @@ pub fn pullback_function(sig: &Signature, names: &ItemNames, body: TokenStream) 
         .insert(0, syn::parse_quote!(#lifetime));
     let generics = &signature.generics;
     let params = signature.inputs.iter();
+    // Which arguments' gradients the caller uses.
+    let count = sig.params.len();
+    let needs = match needs {
+        Some(needs) => quote!(#needs: [bool; #count]),
+        None => quote!(_: [bool; #count]),
+    };
     let ret = &sig.ret;
     let grad_type = grad_type(sig, names);
     let name = crate::emit::pullback_ident(&item.sig.ident);
@@ -337,7 +348,7 @@ pub fn pullback_function(sig: &Signature, names: &ItemNames, body: TokenStream) 
     quote! {
         #[doc(hidden)]
         #[allow(unused_variables, unused_mut, unused_parens, unused_braces, unreachable_code, clippy::all)]
-        #vis fn #name #generics (#(#params),*)
+        #vis fn #name #generics (#(#params,)* #needs)
             -> (#ret, impl ::core::ops::FnOnce(#ret) -> #grad_type + #lifetime)
             #where_clause
         {
@@ -370,6 +381,7 @@ pub fn pullback_stub(sig: &Signature, names: &ItemNames) -> TokenStream {
     pullback_function(
         sig,
         names,
+        None,
         quote!((::core::unreachable!(), move |_| -> #grad_type { ::core::unreachable!() })),
     )
 }

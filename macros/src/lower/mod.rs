@@ -1492,8 +1492,8 @@ impl Lowerer<'_> {
         let mut candidates: Vec<String> = assigned
             .names
             .iter()
-            .cloned()
             .filter(|n| self.lookup(n).is_some_and(|v| !self.vars[v.0].memory))
+            .cloned()
             .collect();
         if exits.ret {
             candidates.extend([RETURNED.to_string(), RETURN_VALUE.to_string()]);

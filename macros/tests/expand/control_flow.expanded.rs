@@ -110,6 +110,7 @@ fn rosenbrock_vjp(x: &[f64], seed: f64) -> (f64, RosenbrockGrad) {
 )]
 fn __rosenbrock_pullback<'__tapeless>(
     x: &'__tapeless [f64],
+    needs: [bool; 1usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> RosenbrockGrad + '__tapeless) {
     let s = 0.0;
     let t0 = x.len();
@@ -167,7 +168,9 @@ fn __rosenbrock_pullback<'__tapeless>(
                 ::tapeless::__private::mul_vjp_rhs(&mut d_a, &100.0, &d_t8);
                 let mut d_t7 = ::tapeless::__private::zero();
                 ::tapeless::__private::sub_vjp_rhs(&mut d_t7, &d_b);
-                ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t7);
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t7);
+                }
                 let mut d_t3 = ::tapeless::__private::zero();
                 ::tapeless::__private::sub_vjp_lhs(&mut d_t3, &d_a);
                 let mut d_t6 = -0.0;
@@ -176,9 +179,15 @@ fn __rosenbrock_pullback<'__tapeless>(
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &t5, &d_t6);
                 let mut d_t5 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_rhs(&mut d_t5, &t4, &d_t6);
-                ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t5);
-                ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t4);
-                ::tapeless::__private::index_vjp(&mut d_x, &t2, &d_t3);
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t5);
+                }
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t4);
+                }
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_x, &t2, &d_t3);
+                }
                 d_s_1_next = d_s_1;
             }
             RosenbrockGrad { x: d_x }
@@ -255,6 +264,7 @@ fn power_vjp(x: f64, n: usize, seed: f64) -> (f64, PowerGrad) {
 fn __power_pullback<'__tapeless>(
     x: f64,
     n: usize,
+    needs: [bool; 2usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> PowerGrad + '__tapeless) {
     let p = 1.0;
     let mut p_1 = p;
@@ -282,7 +292,9 @@ fn __power_pullback<'__tapeless>(
                 let p_1 = saved_p_1[step];
                 let mut d_p_2 = d_p_1_next;
                 ::tapeless::__private::mul_vjp_lhs(&mut d_p_1, &x, &d_p_2);
-                ::tapeless::__private::mul_vjp_rhs(&mut d_x, &p_1, &d_p_2);
+                if needs[0usize] {
+                    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &p_1, &d_p_2);
+                }
                 d_p_1_next = d_p_1;
             }
             PowerGrad { x: d_x }
@@ -364,6 +376,7 @@ fn piecewise_vjp(x: f64, seed: f64) -> (f64, PiecewiseGrad) {
 )]
 fn __piecewise_pullback<'__tapeless>(
     x: f64,
+    needs: [bool; 1usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> PiecewiseGrad + '__tapeless) {
     let t0 = x < 0.0;
     let t7 = if t0 {
@@ -389,19 +402,27 @@ fn __piecewise_pullback<'__tapeless>(
             let mut d_t7 = seed;
             if t0 {
                 let mut d_t1 = d_t7;
-                ::tapeless::__private::neg_vjp(&mut d_x, &d_t1);
+                if needs[0usize] {
+                    ::tapeless::__private::neg_vjp(&mut d_x, &d_t1);
+                }
             } else {
                 let t2 = x < 1.0;
                 let mut d_t6 = d_t7;
                 if t2 {
                     let mut d_t3 = d_t6;
-                    ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t3);
-                    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t3);
+                    if needs[0usize] {
+                        ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t3);
+                    }
+                    if needs[0usize] {
+                        ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t3);
+                    }
                 } else {
                     let mut d_t5 = d_t6;
                     let mut d_t4 = -0.0;
                     ::tapeless::__private::sub_vjp_lhs(&mut d_t4, &d_t5);
-                    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &2.0, &d_t4);
+                    if needs[0usize] {
+                        ::tapeless::__private::mul_vjp_rhs(&mut d_x, &2.0, &d_t4);
+                    }
                 }
             }
             PiecewiseGrad { x: d_x }
@@ -544,6 +565,7 @@ fn __spring_pullback<'__tapeless>(
     k: f64,
     c: f64,
     v0: f64,
+    needs: [bool; 3usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> SpringGrad + '__tapeless) {
     let dt = 0.01;
     let x = 1.0;
@@ -614,12 +636,16 @@ fn __spring_pullback<'__tapeless>(
                 ::tapeless::__private::sub_vjp_lhs(&mut d_t1, &d_a);
                 let mut d_t2 = -0.0;
                 ::tapeless::__private::sub_vjp_rhs(&mut d_t2, &d_a);
-                ::tapeless::__private::mul_vjp_lhs(&mut d_c, &v, &d_t2);
+                if needs[1usize] {
+                    ::tapeless::__private::mul_vjp_lhs(&mut d_c, &v, &d_t2);
+                }
                 ::tapeless::__private::mul_vjp_rhs(&mut d_v, &c, &d_t2);
                 let mut d_t0 = -0.0;
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t0, &x_1, &d_t1);
                 ::tapeless::__private::mul_vjp_rhs(&mut d_x_1, &t0, &d_t1);
-                ::tapeless::__private::neg_vjp(&mut d_k, &d_t0);
+                if needs[0usize] {
+                    ::tapeless::__private::neg_vjp(&mut d_k, &d_t0);
+                }
                 d_v_next = d_v;
                 d_x_1_next = d_x_1;
             }

@@ -65,6 +65,7 @@ pub fn f_vjp(x: f64, seed: f64) -> (f64, FGrad) {
 )]
 pub fn __f_pullback<'__tapeless>(
     x: f64,
+    needs: [bool; 1usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> FGrad + '__tapeless) {
     let t0 = x * x;
     let t1 = x * x;
@@ -92,10 +93,18 @@ pub fn __f_pullback<'__tapeless>(
             ::tapeless::__private::add_vjp_rhs(&mut d_t2, &d_u);
             let mut d_t1 = -0.0;
             ::tapeless::__private::exp_vjp(&mut d_t1, &t2, &d_t2);
-            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t1);
-            ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t1);
-            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t0);
-            ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t0);
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t1);
+            }
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t1);
+            }
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t0);
+            }
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t0);
+            }
             FGrad { x: d_x }
         },
     )
@@ -166,6 +175,7 @@ fn versions_vjp(x: f64, y: f64, seed: f64) -> (f64, VersionsGrad) {
 fn __versions_pullback<'__tapeless>(
     x: f64,
     y: f64,
+    needs: [bool; 2usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> VersionsGrad + '__tapeless) {
     let z = x * y;
     let t0 = x.sin();
@@ -181,16 +191,24 @@ fn __versions_pullback<'__tapeless>(
             let mut d_t1 = seed;
             let mut d_y_1 = -0.0;
             ::tapeless::__private::div_vjp_lhs(&mut d_y_1, &x, &d_t1);
-            ::tapeless::__private::div_vjp_rhs(&mut d_x, &x, &t1, &d_t1);
+            if needs[0usize] {
+                ::tapeless::__private::div_vjp_rhs(&mut d_x, &x, &t1, &d_t1);
+            }
             let mut d_z_1 = -0.0;
             ::tapeless::__private::mul_vjp_lhs(&mut d_z_1, &2.0, &d_y_1);
             let mut d_z = -0.0;
             ::tapeless::__private::add_vjp_lhs(&mut d_z, &d_z_1);
             let mut d_t0 = -0.0;
             ::tapeless::__private::add_vjp_rhs(&mut d_t0, &d_z_1);
-            ::tapeless::__private::sin_vjp(&mut d_x, &x, &d_t0);
-            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_z);
-            ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_z);
+            if needs[0usize] {
+                ::tapeless::__private::sin_vjp(&mut d_x, &x, &d_t0);
+            }
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_z);
+            }
+            if needs[1usize] {
+                ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_z);
+            }
             VersionsGrad { x: d_x, y: d_y }
         },
     )

@@ -68,6 +68,7 @@ pub fn __neuron_pullback<'__tapeless>(
     b: f64,
     x: f64,
     n: usize,
+    needs: [bool; 4usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> NeuronGrad + '__tapeless) {
     let t0 = w * x;
     let z = t0 + b;
@@ -86,7 +87,9 @@ pub fn __neuron_pullback<'__tapeless>(
             ::tapeless::__private::max_vjp_self(&mut d_z, &z, &0.0, &d_t1);
             let mut d_t0 = -0.0;
             ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_z);
-            ::tapeless::__private::mul_vjp_lhs(&mut d_w, &x, &d_t0);
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_w, &x, &d_t0);
+            }
             NeuronGrad { w: d_w }
         },
     )
