@@ -492,6 +492,11 @@ fn check_gradients(params: &Params, x: &DMatrix<f64>, labels: &[usize]) {
     let net = network(params);
     let (value, g) = network_loss_grad(&net, x, labels);
     assert_value("tapeless-struct", value, hand_value);
+    assert_eq!(
+        value,
+        network_loss(&net, x, labels),
+        "network_loss_grad value"
+    );
     let structured = flatten([
         g.p.hidden.w.as_slice(),
         g.p.hidden.b.as_slice(),
