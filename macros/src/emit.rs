@@ -1080,8 +1080,9 @@ impl<'a> Emitter<'a> {
             .filter(|(p, _)| p.differentiated)
     }
 
-    /// The body of `f_vjp`.
-    pub fn vjp_body(&self, names: &ItemNames) -> TokenStream {
+    /// The parts of a function's adjoint: its stacks, the forward sweep, the parameters'
+    /// adjoints and the reverse sweep.
+    fn sweeps(&self) -> Sweeps {
         let stacks = self
             .sweep
             .saved
@@ -1090,10 +1091,24 @@ impl<'a> Emitter<'a> {
             .map(|v| {
                 let stack = &self.stacks[v];
                 quote!(let mut #stack = ::tapeless::__private::Vec::new();)
-            });
-        let forward = self.forward_block(TOP, true, None);
-        let param_adjoints = self.parameter_adjoints();
-        let reverse = self.reverse(&self.sweep.stmts);
+            })
+            .collect();
+        Sweeps {
+            stacks,
+            forward: self.forward_block(TOP, true, None),
+            param_adjoints: self.parameter_adjoints(),
+            reverse: self.reverse(&self.sweep.stmts),
+        }
+    }
+
+    /// The body of `f_vjp`.
+    pub fn vjp_body(&self, names: &ItemNames) -> TokenStream {
+        let Sweeps {
+            stacks,
+            forward,
+            param_adjoints,
+            reverse,
+        } = self.sweeps();
         let value = match &self.body.ret {
             Operand::Var(v) => self.name(*v).to_token_stream(),
             Operand::Const(c) => c.to_token_stream(),
@@ -1105,7 +1120,7 @@ impl<'a> Emitter<'a> {
             quote!(#field: #d)
         });
         quote! {
-            #(#stacks)*
+            #stacks
             #forward
             #param_adjoints
             #reverse
@@ -1117,18 +1132,12 @@ impl<'a> Emitter<'a> {
     /// as a closure of the seed (what a caller keeps between its forward and reverse sweeps).
     pub fn pullback_body(&self, names: &ItemNames, grad_type: &TokenStream) -> TokenStream {
         self.split_calls.set(false);
-        let stacks = self
-            .sweep
-            .saved
-            .iter()
-            .filter(|v| !self.fixed_stack_of.contains_key(v))
-            .map(|v| {
-                let stack = &self.stacks[v];
-                quote!(let mut #stack = ::tapeless::__private::Vec::new();)
-            });
-        let forward = self.forward_block(TOP, true, None);
-        let param_adjoints = self.parameter_adjoints();
-        let reverse = self.reverse(&self.sweep.stmts);
+        let Sweeps {
+            stacks,
+            forward,
+            param_adjoints,
+            reverse,
+        } = self.sweeps();
         let value = &self.value;
         let copy = match &self.body.ret {
             Operand::Var(v) => {
@@ -1147,7 +1156,7 @@ impl<'a> Emitter<'a> {
         let ret = &self.sig.ret;
         self.split_calls.set(true);
         quote! {
-            #(#stacks)*
+            #stacks
             #forward
             let #value = #copy;
             (#value, move |#seed: #ret| -> #grad_type {
@@ -1202,6 +1211,14 @@ impl<'a> Emitter<'a> {
         Rename { names: &names }.visit_expr_mut(&mut closure);
         closure.to_token_stream()
     }
+}
+
+/// The parts of an adjoint (see [`Emitter::sweeps`]).
+struct Sweeps {
+    stacks: TokenStream,
+    forward: TokenStream,
+    param_adjoints: TokenStream,
+    reverse: TokenStream,
 }
 
 /// `crate::model::layer` → `crate::model::__layer_pullback`.
