@@ -26,8 +26,16 @@
 //! * `fn f_vjp(.., seed: f64) -> (f64, FGrad)`: the value and `seed` times the gradient
 //!   (the vector-Jacobian product).
 //!
-//! `#[differentiate(wrt(x))]` restricts the gradient to the named parameters. See the
-//! README for the supported constructs and `tests/ui/` for what is rejected, and why.
+//! `#[differentiate(wrt(x))]` restricts the gradient to the named parameters. A function
+//! that returns a vector, matrix, array or tuple has `f_vjp` only, with a seed of that type.
+//!
+//! Composition: a differentiated function can call another (its reverse sweep uses the
+//! callee's pullback or `_vjp`); [`custom_vjp`] gives a function a hand-written rule;
+//! `#[derive(Differentiable)]` makes a struct a parameter type whose gradient is the same
+//! struct, updated by optimisers through [`Parameters`]; `#[differentiate]` on an `impl`
+//! block differentiates the methods marked inside it; functions generic over `T: RealField`
+//! or `T: Float` get generic gradients. See the README for the supported constructs and
+//! `tests/ui/` for what is rejected, and why.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 // Generated code names the runtime as `::tapeless::...`; this makes that path resolve
