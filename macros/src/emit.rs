@@ -812,7 +812,13 @@ impl<'a> Emitter<'a> {
                         quote!(#private::accumulate(&mut #d, &#source);)
                     }
                 }
-                Adjoint::Accumulate { helper, target, needs, out } => {
+                Adjoint::Accumulate {
+                    helper,
+                    arg,
+                    target,
+                    needs,
+                    out,
+                } => {
                     let mut helper = Ident::new(helper, Span::call_site());
                     let mut d_target = self.adjoint(*target);
                     let mut d_out = self.adjoint(*out);
@@ -828,18 +834,12 @@ impl<'a> Emitter<'a> {
                         }) => d_target = quote!(#d_target.#member),
                         // An element's adjoint is its part of the tuple's.
                         Some(Stmt::Let {
-                            op: Op::Rule { form: Form::Tuple, args, .. },
+                            op: Op::Rule {
+                                form: Form::Tuple, ..
+                            },
                             ..
                         }) => {
-                            // The helper is named by the element's position: `copy_vjp_1`.
-                            let position: usize = helper
-                                .to_string()
-                                .rsplit('_')
-                                .next()
-                                .and_then(|i| i.parse().ok())
-                                .unwrap_or_default();
-                            let _ = args;
-                            let position = syn::Index::from(position);
+                            let position = syn::Index::from(*arg);
                             d_out = quote!(#d_out.#position);
                             helper = format_ident!("copy_vjp");
                         }

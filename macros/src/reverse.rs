@@ -51,9 +51,10 @@ pub enum Adjoint {
         source: Source,
         declare: bool,
     },
-    /// `helper(&mut d_target, &needs.., &d_out);`
+    /// `helper(&mut d_target, &needs.., &d_out);`, for the operation's argument `arg`.
     Accumulate {
         helper: String,
+        arg: usize,
         target: VarId,
         needs: Vec<Operand>,
         out: VarId,
@@ -423,6 +424,7 @@ impl<'a> Planner<'a> {
                     }
                     out.push(Adjoint::Accumulate {
                         helper: rule.helper_for(i),
+                        arg: i,
                         target,
                         needs,
                         out: *var,

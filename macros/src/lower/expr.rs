@@ -392,11 +392,6 @@ impl Lowerer<'_> {
         }
         members.reverse();
         let base = self.expr(base)?;
-        let op = Op::Rule {
-            rule: rules::field(),
-            form: Form::Field(members.clone()),
-            args: vec![base.clone()],
-        };
         let origin = field.to_token_stream();
         // A field of a parameter held by reference is read by reference, once; a parameter
         // held by value may move into a pullback's closure, so its fields are copied.
@@ -424,6 +419,11 @@ impl Lowerer<'_> {
         let var = match self.field_reads.get(&(param, path.clone())) {
             Some(var) => *var,
             None => {
+                let op = Op::Rule {
+                    rule: rules::field(),
+                    form: Form::Field(members),
+                    args: vec![base],
+                };
                 let var = self.new_var(None, Kind::Ref);
                 self.vars[var.0].home = crate::ir::TOP;
                 self.prelude.push(crate::ir::Stmt::Let {
