@@ -272,3 +272,26 @@ fn loops_over_copies_and_zero_trip_overwrites() {
         assert_eq!((g.x, g.y), expected, "n = {n}");
     }
 }
+
+/// A repeated element read in one statement is read once; across statements, and across a
+/// write in between, each read sees the array as it is then.
+#[tapeless::differentiate]
+fn reads_around_a_write(x: f64) -> f64 {
+    let mut a = [0.0; 2];
+    a[0] = x;
+    let t = a[0] * a[0];
+    a[0] = 3.0 * x;
+    let u = a[0] * a[0];
+    a[1] = a[0] + a[0];
+    t + u + a[1] * a[0]
+}
+
+#[test]
+fn element_reads_see_the_writes_between_them() {
+    let x = 0.7;
+    let (value, grad) = reads_around_a_write_grad(x);
+    assert_eq!(value, reads_around_a_write(x));
+    // t = x², u = 9x², a[1]·a[0] = 6x·3x = 18x²: f = 28x², f' = 56x.
+    assert!((value - 28.0 * x * x).abs() < 1e-12);
+    assert!((grad.x - 56.0 * x).abs() < 1e-12, "{}", grad.x);
+}

@@ -465,12 +465,34 @@ impl Lowerer<'_> {
         for i in indices_rev.iter().rev() {
             args.push(self.expr(i)?);
         }
+        // The same element read twice in one statement (`a[j] * a[j]`) is one read: one
+        // value, and one saved value when the reverse sweep must restore it.
+        let key = (
+            self.current,
+            args.iter()
+                .map(|a| match &a.value {
+                    Operand::Var(v) => format!("v{}", v.0),
+                    Operand::Const(c) => c.to_token_stream().to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        if let Some(var) = self.statement_reads.get(&key) {
+            return Some(Arg {
+                value: Operand::Var(*var),
+                borrowed: false,
+            });
+        }
         let op = Op::Rule {
             rule,
             form: Form::Index,
             args,
         };
-        Some(self.value(op, Kind::Copy, index.to_token_stream()))
+        let value = self.value(op, Kind::Copy, index.to_token_stream());
+        if let Some(var) = value.value.var() {
+            self.statement_reads.insert(key, var);
+        }
+        Some(value)
     }
 
     /// `m.map(|v| body)`: the closure body is differentiated like a one-parameter function,

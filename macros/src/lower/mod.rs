@@ -51,6 +51,7 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         param_vars: HashSet::new(),
         field_reads: HashMap::new(),
         prelude: Vec::new(),
+        statement_reads: HashMap::new(),
         closures: HashMap::new(),
         errors,
     };
@@ -157,6 +158,9 @@ struct Lowerer<'e> {
     field_reads: HashMap<(VarId, String), VarId>,
     /// The `let`s of those reads, placed before the body's statements.
     prelude: Vec<Stmt>,
+    /// Element reads made in the current statement, by block and operands: a statement
+    /// writes only after its expressions are read, so a read repeated in it is the same.
+    statement_reads: HashMap<(BlockId, String), VarId>,
     /// Closures bound by `let f = |x| ..;`, by the placeholder variable `f` is bound to:
     /// a call `f(a)` is lowered as the body with `x = a`, in the scopes of the definition.
     closures: HashMap<VarId, ClosureDef>,
@@ -325,6 +329,8 @@ impl Lowerer<'_> {
         self.prelude.truncate(saved.prelude);
         self.field_reads = saved.field_reads;
         self.closures = saved.closures;
+        // Variables of the undone lowering may be remembered there.
+        self.statement_reads.clear();
     }
 
     /// `let returned = false; let ret = 0.0;` at the top: where a `return` inside a loop
@@ -402,6 +408,7 @@ impl Lowerer<'_> {
     fn frame(&mut self, frame: &Frame<'_>, others: &[Frame<'_>], end: End) -> Option<Operand> {
         let stmts = frame.stmts;
         for (i, stmt) in stmts.iter().enumerate() {
+            self.statement_reads.clear();
             let here = self.scopes.len();
             let rest = |_: ()| -> Vec<Frame<'_>> {
                 std::iter::once(Frame {
@@ -761,6 +768,7 @@ impl Lowerer<'_> {
     // ---- statements ----------------------------------------------------------------
 
     fn stmt(&mut self, stmt: &SynStmt) {
+        self.statement_reads.clear();
         match stmt {
             SynStmt::Local(local) => self.local(local, false),
             SynStmt::Item(item) => self.push(Stmt::Item(item.clone())),
@@ -1262,6 +1270,7 @@ impl Lowerer<'_> {
             indices,
             value: value.value,
         });
+        self.statement_reads.clear();
     }
 
     /// The local variable on the left of `=` or `op=`.
