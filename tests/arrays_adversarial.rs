@@ -45,6 +45,7 @@
     clippy::self_assignment
 )]
 
+use nalgebra::DVector;
 use tapeless::check::central_difference;
 use tapeless::differentiate;
 
@@ -62,6 +63,12 @@ impl Flat for f64 {
 impl Flat for f32 {
     fn flat(&self, out: &mut Vec<f64>) {
         out.push(f64::from(*self));
+    }
+}
+
+impl Flat for DVector<f64> {
+    fn flat(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().copied());
     }
 }
 
@@ -1209,6 +1216,64 @@ fn misc_accumulate_then_reset(xs: &[f64], y: f64) -> f64 {
     total + acc[0]
 }
 
+// ---- round 2: moves, `.map` captures, rows of arrays of arrays -----------------------------
+
+#[differentiate]
+fn hvec(a: Vec<f64>, c: f64) -> f64 {
+    a[0] * c + a[1] * a[2]
+}
+
+#[differentiate]
+fn mv_vec_moved_after_final_read(xs: &[f64], y: f64) -> f64 {
+    let mut a = vec![0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] * y;
+    }
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += a[i] * a[i] * (i as f64 + 1.0);
+    }
+    let mut b = a;
+    b[0] = s * y;
+    b[1] += s;
+    let mut t = 0.0;
+    for i in 0..3 {
+        t += b[i] * b[i];
+    }
+    s + t
+}
+
+#[differentiate]
+fn mv_vec_by_value_to_helper(xs: &[f64], y: f64) -> f64 {
+    let mut a = vec![0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] + y;
+    }
+    let mut s = 0.0;
+    for i in 0..3 {
+        s += a[i] * y;
+    }
+    s + hvec(a, y)
+}
+
+#[differentiate]
+fn row_of_2d_to_helper(xs: &[f64], y: f64) -> f64 {
+    let mut m = [[0.0; 3]; 2];
+    for i in 0..2 {
+        for j in 0..3 {
+            m[i][j] = xs[i + j] * y;
+        }
+    }
+    let u = hr3(&m[1]);
+    m[1][0] = u;
+    let mut s = u;
+    for k in 0..2 {
+        s += hr3(&m[k]) * y;
+        m[k][2] = s;
+    }
+    s + m[0][2]
+}
+
 #[test]
 fn rule1_reads_after_last_write() {
     probe_xy!(r1_read_then_loop_writes, r1_read_then_loop_writes_grad, r1_read_then_loop_writes_vjp);
@@ -1307,4 +1372,72 @@ fn exits_and_vecs() {
     probe_xy!(misc_read_before_decl_of_other, misc_read_before_decl_of_other_grad, misc_read_before_decl_of_other_vjp);
     probe_xy!(misc_top_loop_encloses_read_and_write, misc_top_loop_encloses_read_and_write_grad, misc_top_loop_encloses_read_and_write_vjp);
     probe_xy!(misc_accumulate_then_reset, misc_accumulate_then_reset_grad, misc_accumulate_then_reset_vjp);
+}
+
+#[test]
+fn moves_maps_rows() {
+    probe_xy!(mv_vec_moved_after_final_read, mv_vec_moved_after_final_read_grad, mv_vec_moved_after_final_read_vjp);
+    probe_xy!(mv_vec_by_value_to_helper, mv_vec_by_value_to_helper_grad, mv_vec_by_value_to_helper_vjp);
+    probe_xy!(row_of_2d_to_helper, row_of_2d_to_helper_grad, row_of_2d_to_helper_vjp);
+}
+
+#[differentiate]
+fn map_capture_scalar_reassigned(v: &DVector<f64>, y: f64) -> f64 {
+    let mut c = 2.0;
+    let w = v.map(|t| t * t * c);
+    c = 5.0 * y;
+    w.sum() + y * c
+}
+
+#[test]
+fn map_capturing_a_reassigned_scalar() {
+    for pt in POINTS {
+        probe!(p => map_capture_scalar_reassigned, map_capture_scalar_reassigned_grad, map_capture_scalar_reassigned_vjp,
+            [&DVector::from_column_slice(&p[..4]), p[4]], [v, y], pt);
+    }
+}
+
+/// Probes that currently give WRONG gradients.
+mod wrong {
+    use super::*;
+
+    /// `.map(|t| ..)` capturing a local array written in place: the map's pullback reads
+    /// the array when the reverse sweep runs (after the later write `c[0] = 5.0`), not the
+    /// value it had at the `map`. Expected ∂/∂v_i = 2·v_i·2, got 2·v_i·5.
+    #[differentiate]
+    fn map_capture_rewritten(v: &DVector<f64>, y: f64) -> f64 {
+        let mut c = [0.0; 2];
+        c[0] = 2.0;
+        let w = v.map(|t| t * t * c[0]);
+        c[0] = 5.0;
+        w.sum() + y * c[0]
+    }
+
+    #[differentiate]
+    fn map_capture_rewritten_in_loop(v: &DVector<f64>, y: f64) -> f64 {
+        let mut c = [0.0; 1];
+        let mut s = 0.0;
+        for k in 0..3 {
+            c[0] = k as f64 + 1.0;
+            let w = v.map(|t| (t * c[0]).sin());
+            s += w.sum() * y;
+        }
+        s
+    }
+
+    #[test]
+    fn map_captures_array_written_later() {
+        for pt in POINTS {
+            probe!(p => map_capture_rewritten, map_capture_rewritten_grad, map_capture_rewritten_vjp,
+                [&DVector::from_column_slice(&p[..4]), p[4]], [v, y], pt);
+        }
+    }
+
+    #[test]
+    fn map_captures_array_rewritten_per_iteration() {
+        for pt in POINTS {
+            probe!(p => map_capture_rewritten_in_loop, map_capture_rewritten_in_loop_grad, map_capture_rewritten_in_loop_vjp,
+                [&DVector::from_column_slice(&p[..4]), p[4]], [v, y], pt);
+        }
+    }
 }
