@@ -1274,6 +1274,33 @@ fn row_of_2d_to_helper(xs: &[f64], y: f64) -> f64 {
     s + m[0][2]
 }
 
+// ---- nalgebra vectors written by index ------------------------------------------------------
+
+#[differentiate]
+fn nv_norm_then_write(xs: &[f64], y: f64) -> f64 {
+    let mut v = DVector::<f64>::zeros(3);
+    for i in 0..3 {
+        v[i] = xs[i] * y;
+    }
+    let n = v.norm_squared();
+    v[0] = 7.0 * y;
+    n + v[0]
+}
+
+#[differentiate]
+fn nv_dot_in_loop_then_write(xs: &[f64], y: f64) -> f64 {
+    let mut v = DVector::<f64>::zeros(3);
+    for i in 0..3 {
+        v[i] = xs[i] + y;
+    }
+    let mut s = 0.0;
+    for k in 0..3 {
+        s += v.dot(&v) * 0.1;
+        v[k] = v[k] * y;
+    }
+    s + v[2]
+}
+
 #[test]
 fn rule1_reads_after_last_write() {
     probe_xy!(r1_read_then_loop_writes, r1_read_then_loop_writes_grad, r1_read_then_loop_writes_vjp);
@@ -1439,5 +1466,19 @@ mod wrong {
             probe!(p => map_capture_rewritten_in_loop, map_capture_rewritten_in_loop_grad, map_capture_rewritten_in_loop_vjp,
                 [&DVector::from_column_slice(&p[..4]), p[4]], [v, y], pt);
         }
+    }
+
+    /// A nalgebra vector written by index (`v[i] = ..`, which compiles like `[0.0; N]`) and
+    /// then read whole by a rule whose pullback needs it (`norm_squared`, `dot`) before a
+    /// later write: the pullback reads the vector as it is after the write. Expected
+    /// ∂/∂xs0 = 2·xs0·y², got 2·(7y)·y.
+    #[test]
+    fn nalgebra_vector_read_whole_then_written() {
+        probe_xy!(nv_norm_then_write, nv_norm_then_write_grad, nv_norm_then_write_vjp);
+    }
+
+    #[test]
+    fn nalgebra_vector_dot_in_loop_then_written() {
+        probe_xy!(nv_dot_in_loop_then_write, nv_dot_in_loop_then_write_grad, nv_dot_in_loop_then_write_vjp);
     }
 }
