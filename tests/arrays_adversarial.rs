@@ -39,6 +39,8 @@
     clippy::empty_loop,
     clippy::neg_cmp_op_on_partial_ord,
     clippy::redundant_slicing,
+    // `vec![0.0; n]` arrays are probed on purpose.
+    clippy::useless_vec,
     // `&Vec<f64>` parameters are a supported form, probed on purpose.
     clippy::ptr_arg,
     // `s = (s);` probes a parenthesised self-assignment of a carried variable.
