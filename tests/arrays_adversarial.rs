@@ -1303,6 +1303,188 @@ fn nv_dot_in_loop_then_write(xs: &[f64], y: f64) -> f64 {
     s + v[2]
 }
 
+// ---- round 3 -------------------------------------------------------------------------------
+
+#[differentiate]
+fn hscale(a: &[f64; 3], c: f64) -> [f64; 3] {
+    let mut r = [0.0; 3];
+    for i in 0..3 {
+        r[i] = a[i] * c + a[(i + 1) % 3];
+    }
+    r
+}
+
+#[differentiate]
+fn r3_helper_result_written(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] * y;
+    }
+    let h = hscale(&a, y);
+    let mut b = [0.0; 3];
+    for k in 0..3 {
+        b[k] = h[k];
+    }
+    let mut s = 0.0;
+    for k in 0..3 {
+        s += b[k] * a[k];
+        b[k] = s * y;
+        a[(k + 1) % 3] += b[k];
+    }
+    s + b[0] * a[2] + hscale(&b, 0.5)[1]
+}
+
+#[differentiate]
+fn r2_final_copy_in_outer_loop(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] * y + xs[3];
+    }
+    let mut s = 0.0;
+    for o in 0..2 {
+        for k in 0..3 {
+            for j in 0..3 {
+                s += a[j] * a[k] * y * (1.0 + s * 0.01);
+            }
+        }
+    }
+    s + a[0]
+}
+
+#[differentiate]
+fn r2_inner_break_continue(xs: &[f64], y: f64) -> f64 {
+    let mut a = vec![0.0; 4];
+    for i in 0..4 {
+        a[i] = xs[i] * y;
+    }
+    let mut s = 0.0;
+    for k in 0..4 {
+        for j in 0..4 {
+            if j == k {
+                continue;
+            }
+            if a[j] * a[k] > 0.3 {
+                break;
+            }
+            s += a[j] * a[k] * (1.0 + s * 0.1);
+        }
+        a[k] = s * y + a[k];
+    }
+    s + a[3]
+}
+
+#[differentiate]
+fn r2_shadow_scalar_after_nested(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] + y;
+    }
+    let mut s = 0.0;
+    for k in 0..3 {
+        for j in 0..3 {
+            s += a[j] * a[k] * 0.1;
+        }
+        let a = s * y;
+        s += a;
+    }
+    a[1] = s;
+    s * a[1] + a[0]
+}
+
+#[differentiate]
+fn compound_ops_after_reads(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 4];
+    for i in 0..4 {
+        a[i] = xs[i] + 2.0;
+    }
+    let t = a[0] * a[1];
+    let mut s = 0.0;
+    for k in 0..4 {
+        s += a[k] * t;
+        a[k] *= y + s * 0.1;
+        a[(k + 1) % 4] /= 1.0 + a[k] * a[k];
+        a[(k + 2) % 4] -= s * 0.2;
+    }
+    s + a[0] * a[3] + a[a.len() - 1]
+}
+
+#[differentiate]
+fn row_store(xs: &[f64], y: f64) -> f64 {
+    let mut m = [[0.0; 3]; 2];
+    let mut r = [0.0; 3];
+    for j in 0..3 {
+        r[j] = xs[j] * y;
+    }
+    m[0] = r;
+    let t = m[0][1] * m[0][2];
+    r[1] = t;
+    m[1] = r;
+    m[0][0] += t;
+    m[0][0] * m[1][1] + m[1][2] + m[0][1]
+}
+
+#[differentiate]
+fn move_closure_before_writing_loop(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] * y;
+    }
+    let f = move |t: f64| a[0] * t + a[1] * a[2];
+    let mut s = 0.0;
+    for k in 0..3 {
+        a[k] = f(a[k]) + s;
+        s += a[k] * f(y);
+    }
+    s + f(s)
+}
+
+#[differentiate]
+fn closure_in_reduction(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 2];
+    a[0] = xs[0] * y;
+    a[1] = xs[1];
+    let s = xs.iter().map(|v| v * a[0] + a[1]).sum::<f64>();
+    a[0] = s;
+    s * a[0] + xs.iter().map(|v| v * a[0]).sum::<f64>()
+}
+
+#[differentiate]
+fn two_arrays_alternating(xs: &[f64], y: f64) -> f64 {
+    let mut u = [0.0; 4];
+    let mut w = [0.0; 4];
+    for i in 0..4 {
+        u[i] = xs[i];
+    }
+    for step in 0..3 {
+        for i in 0..4 {
+            w[i] = u[i] + y * (u[(i + 1) % 4] - u[(i + 3) % 4]);
+        }
+        for i in 0..4 {
+            u[i] = w[i] * w[i] * 0.5;
+        }
+    }
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += u[i] * w[i];
+    }
+    s
+}
+
+#[differentiate]
+fn read_in_if_cond_branch(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] * y;
+    }
+    let mut s = 0.0;
+    for k in 0..3 {
+        let t = if a[k] > 0.0 { a[k] * a[(k + 1) % 3] } else { a[k] * y };
+        s += t;
+    }
+    a[0] = s;
+    s * a[0]
+}
+
 #[test]
 fn rule1_reads_after_last_write() {
     probe_xy!(r1_read_then_loop_writes, r1_read_then_loop_writes_grad, r1_read_then_loop_writes_vjp);
@@ -1424,6 +1606,20 @@ fn map_capturing_a_reassigned_scalar() {
         probe!(p => map_capture_scalar_reassigned, map_capture_scalar_reassigned_grad, map_capture_scalar_reassigned_vjp,
             [&DVector::from_column_slice(&p[..4]), p[4]], [v, y], pt);
     }
+}
+
+#[test]
+fn round3() {
+    probe_xy!(r3_helper_result_written, r3_helper_result_written_grad, r3_helper_result_written_vjp);
+    probe_xy!(r2_final_copy_in_outer_loop, r2_final_copy_in_outer_loop_grad, r2_final_copy_in_outer_loop_vjp);
+    probe_xy!(r2_inner_break_continue, r2_inner_break_continue_grad, r2_inner_break_continue_vjp);
+    probe_xy!(r2_shadow_scalar_after_nested, r2_shadow_scalar_after_nested_grad, r2_shadow_scalar_after_nested_vjp);
+    probe_xy!(compound_ops_after_reads, compound_ops_after_reads_grad, compound_ops_after_reads_vjp);
+    probe_xy!(row_store, row_store_grad, row_store_vjp);
+    probe_xy!(move_closure_before_writing_loop, move_closure_before_writing_loop_grad, move_closure_before_writing_loop_vjp);
+    probe_xy!(closure_in_reduction, closure_in_reduction_grad, closure_in_reduction_vjp);
+    probe_xy!(two_arrays_alternating, two_arrays_alternating_grad, two_arrays_alternating_vjp);
+    probe_xy!(read_in_if_cond_branch, read_in_if_cond_branch_grad, read_in_if_cond_branch_vjp);
 }
 
 /// Probes that currently give WRONG gradients.
