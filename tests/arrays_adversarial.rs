@@ -1485,6 +1485,111 @@ fn read_in_if_cond_branch(xs: &[f64], y: f64) -> f64 {
     s * a[0]
 }
 
+// ---- round 4: iteration over arrays written in place ----------------------------------------
+
+#[differentiate]
+fn it_map_sum_then_write(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 4];
+    for i in 0..4 {
+        a[i] = xs[i] * y;
+    }
+    let s = a.iter().map(|v| v * v * v).sum::<f64>();
+    a[1] = s;
+    a[2] *= s;
+    s + a.iter().map(|v| v.sin()).sum::<f64>()
+}
+
+#[differentiate]
+fn it_for_iter_then_write(xs: &[f64], y: f64) -> f64 {
+    let mut a = vec![0.0; 4];
+    for i in 0..4 {
+        a[i] = xs[i] + y;
+    }
+    let mut s = 0.0;
+    for v in a.iter() {
+        s += v * v * y;
+    }
+    for i in 0..4 {
+        a[i] = a[i] * s;
+    }
+    let mut t = 0.0;
+    for v in a.iter() {
+        t += v.cos();
+    }
+    s + t
+}
+
+#[differentiate]
+fn it_nested_for_ref_outer_writes(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] * y;
+    }
+    let mut s = 0.0;
+    for k in 0..3 {
+        for v in &a {
+            s += v * v * 0.5;
+        }
+        a[k] = s * a[(k + 1) % 3];
+    }
+    s + a[0]
+}
+
+#[differentiate]
+fn it_nested_iter_sum_outer_writes(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] + y;
+    }
+    let mut s = 0.0;
+    for k in 0..3 {
+        for j in 0..2 {
+            s += a.iter().map(|v| v * v).sum::<f64>() * 0.1 * (j as f64 + 1.0);
+        }
+        a[k] = s.sin();
+    }
+    s + a[1]
+}
+
+#[differentiate]
+fn it_for_value_array(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] * y;
+    }
+    let mut s = 0.0;
+    for v in a {
+        s += v * v;
+    }
+    a[0] = s;
+    for v in a {
+        s += v * y;
+    }
+    s
+}
+
+#[differentiate]
+fn it_while_reads_then_writes(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 4];
+    for i in 0..4 {
+        a[i] = xs[i] * y;
+    }
+    let mut s = 0.0;
+    let mut k = 0;
+    while k < 4 {
+        let mut j = 0;
+        while j < 4 {
+            s += a[j] * a[k] * 0.1;
+            j += 1;
+        }
+        if k % 2 == 0 {
+            a[k] = s;
+        }
+        k += 1;
+    }
+    s + a[2]
+}
+
 #[test]
 fn rule1_reads_after_last_write() {
     probe_xy!(r1_read_then_loop_writes, r1_read_then_loop_writes_grad, r1_read_then_loop_writes_vjp);
@@ -1620,6 +1725,16 @@ fn round3() {
     probe_xy!(closure_in_reduction, closure_in_reduction_grad, closure_in_reduction_vjp);
     probe_xy!(two_arrays_alternating, two_arrays_alternating_grad, two_arrays_alternating_vjp);
     probe_xy!(read_in_if_cond_branch, read_in_if_cond_branch_grad, read_in_if_cond_branch_vjp);
+}
+
+#[test]
+fn round4_iteration() {
+    probe_xy!(it_map_sum_then_write, it_map_sum_then_write_grad, it_map_sum_then_write_vjp);
+    probe_xy!(it_for_iter_then_write, it_for_iter_then_write_grad, it_for_iter_then_write_vjp);
+    probe_xy!(it_nested_for_ref_outer_writes, it_nested_for_ref_outer_writes_grad, it_nested_for_ref_outer_writes_vjp);
+    probe_xy!(it_nested_iter_sum_outer_writes, it_nested_iter_sum_outer_writes_grad, it_nested_iter_sum_outer_writes_vjp);
+    probe_xy!(it_for_value_array, it_for_value_array_grad, it_for_value_array_vjp);
+    probe_xy!(it_while_reads_then_writes, it_while_reads_then_writes_grad, it_while_reads_then_writes_vjp);
 }
 
 /// Probes that currently give WRONG gradients.
