@@ -1590,6 +1590,68 @@ fn it_while_reads_then_writes(xs: &[f64], y: f64) -> f64 {
     s + a[2]
 }
 
+// ---- round 5: arrays changed by methods after a read -----------------------------------------
+
+#[differentiate]
+fn perm_swapped_after_read(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 4];
+    for i in 0..4 {
+        a[i] = xs[i] * y;
+    }
+    let mut perm = [0usize; 4];
+    for i in 0..4 {
+        perm[i] = i;
+    }
+    let mut s = 0.0;
+    for k in 0..4 {
+        s += a[perm[k]] * a[perm[k]] * (k as f64 + 1.0);
+    }
+    perm.swap(0, 3);
+    s + a[perm[0]]
+}
+
+#[differentiate]
+fn weights_swapped_after_read(xs: &[f64], y: f64) -> f64 {
+    let mut w = [0.0; 4];
+    for i in 0..4 {
+        w[i] = i as f64 + 1.0;
+    }
+    let mut s = 0.0;
+    for k in 0..4 {
+        s += xs[k] * xs[k] * w[k] * y;
+    }
+    w.swap(0, 3);
+    s + w[0]
+}
+
+#[differentiate]
+fn weights_filled_after_read(xs: &[f64], y: f64) -> f64 {
+    let mut w = vec![0.0; 4];
+    for i in 0..4 {
+        w[i] = i as f64 + 1.0;
+    }
+    let mut s = 0.0;
+    for k in 0..4 {
+        s += (xs[k] * w[k]).sin() * y;
+    }
+    w.fill(0.5);
+    s + w[0]
+}
+
+#[differentiate]
+fn weights_reversed_after_read(xs: &[f64], y: f64) -> f64 {
+    let mut w = [0.0; 4];
+    for i in 0..4 {
+        w[i] = i as f64 * 0.5 + 1.0;
+    }
+    let mut s = 0.0;
+    for k in 0..4 {
+        s += xs[k] * w[k] * y * y;
+    }
+    w.reverse();
+    s * w[1]
+}
+
 #[test]
 fn rule1_reads_after_last_write() {
     probe_xy!(r1_read_then_loop_writes, r1_read_then_loop_writes_grad, r1_read_then_loop_writes_vjp);
@@ -1793,5 +1855,49 @@ mod wrong {
     #[test]
     fn nalgebra_vector_dot_in_loop_then_written() {
         probe_xy!(nv_dot_in_loop_then_write, nv_dot_in_loop_then_write_grad, nv_dot_in_loop_then_write_vjp);
+    }
+
+    /// Minimal repro: a read of an array inside a loop, after the array's last *index* write,
+    /// is treated as final and read again in the reverse sweep; `w.swap(0, 1)` later
+    /// changes the array in place (not an index write), so the reverse sweep reads 3.0
+    /// instead of 1.0. Expected d/dx = 2·x·1, got 2·x·3.
+    #[differentiate]
+    fn min_swap_after_final_read(x: f64) -> f64 {
+        let mut w = [0.0; 2];
+        w[0] = 1.0;
+        w[1] = 3.0;
+        let mut s = 0.0;
+        for k in 0..1 {
+            s += x * x * w[k];
+        }
+        w.swap(0, 1);
+        s
+    }
+
+    #[test]
+    fn swap_after_final_read_minimal() {
+        probe!(p => min_swap_after_final_read, min_swap_after_final_read_grad, min_swap_after_final_read_vjp, [p[0]], [x], [0.7]);
+    }
+
+    /// The same with an index array (`a[perm[k]]`): the reverse sweep re-reads the
+    /// permutation after `perm.swap(0, 3)` and sends the adjoint to the wrong element.
+    #[test]
+    fn permutation_swapped_after_read() {
+        probe_xy!(perm_swapped_after_read, perm_swapped_after_read_grad, perm_swapped_after_read_vjp);
+    }
+
+    #[test]
+    fn swapped_weights() {
+        probe_xy!(weights_swapped_after_read, weights_swapped_after_read_grad, weights_swapped_after_read_vjp);
+    }
+
+    #[test]
+    fn filled_weights() {
+        probe_xy!(weights_filled_after_read, weights_filled_after_read_grad, weights_filled_after_read_vjp);
+    }
+
+    #[test]
+    fn reversed_weights() {
+        probe_xy!(weights_reversed_after_read, weights_reversed_after_read_grad, weights_reversed_after_read_vjp);
     }
 }
