@@ -1652,6 +1652,8 @@ fn weights_reversed_after_read(xs: &[f64], y: f64) -> f64 {
     s * w[1]
 }
 
+// ---- round 6: methods in loops with nested readers, shrinking vectors -----------------------
+
 #[test]
 fn rule1_reads_after_last_write() {
     probe_xy!(r1_read_then_loop_writes, r1_read_then_loop_writes_grad, r1_read_then_loop_writes_vjp);
@@ -1899,5 +1901,53 @@ mod wrong {
     #[test]
     fn reversed_weights() {
         probe_xy!(weights_reversed_after_read, weights_reversed_after_read_grad, weights_reversed_after_read_vjp);
+    }
+
+    /// `w.truncate(1)` after a read that the reverse sweep repeats: the repeated read is
+    /// out of bounds. Debug builds panic in the reverse sweep ("tapeless: index out of
+    /// bounds", though the forward sweep ran fine); release builds read 0.0 and return a
+    /// wrong gradient.
+    #[differentiate]
+    fn truncate_after_final_read(xs: &[f64], y: f64) -> f64 {
+        let mut w = vec![0.0; 4];
+        for i in 0..4 {
+            w[i] = i as f64 + 0.5;
+        }
+        let mut s = 0.0;
+        for k in 0..4 {
+            s += xs[k] * xs[k] * w[k] * y;
+        }
+        w.truncate(1);
+        s + w[0]
+    }
+
+    #[test]
+    fn truncated_after_read() {
+        probe_xy!(truncate_after_final_read, truncate_after_final_read_grad, truncate_after_final_read_vjp);
+    }
+
+    /// A store `a[perm[k]] = ..` whose index array is permuted in place afterwards: the
+    /// reverse of the store re-reads the index and clears the wrong adjoint.
+    #[differentiate]
+    fn store_through_permuted_index(xs: &[f64], y: f64) -> f64 {
+        let mut a = [0.0; 4];
+        let mut perm = [0usize; 4];
+        for i in 0..4 {
+            perm[i] = (i + 1) % 4;
+        }
+        for k in 0..4 {
+            a[perm[k]] = xs[k] * y * (k as f64 + 1.0);
+        }
+        perm.swap(0, 2);
+        let mut s = 0.0;
+        for i in 0..4 {
+            s += a[i] * a[i] * (i as f64 + 1.0);
+        }
+        s
+    }
+
+    #[test]
+    fn store_index_permuted_later() {
+        probe_xy!(store_through_permuted_index, store_through_permuted_index_grad, store_through_permuted_index_vjp);
     }
 }
