@@ -3,6 +3,11 @@
 //! loop, arrays copied at calls of differentiated helpers and at closure definitions, and the
 //! panic-free reverse indexing. Each function is checked for an exact value, a gradient that
 //! matches central differences, and a `f_vjp` linear in its seed.
+//!
+//! `mod wrong` holds probes that currently fail with a wrong gradient (or a reverse-sweep
+//! panic): arrays changed in place by a method (`swap`, `fill`, `reverse`, `truncate`) after
+//! a read the reverse sweep repeats, `.map(|t| ..)` capturing an array written later, and
+//! nalgebra vectors written by index and read whole by a rule.
 #![allow(
     dead_code,
     unused_variables,
@@ -1654,6 +1659,104 @@ fn weights_reversed_after_read(xs: &[f64], y: f64) -> f64 {
 
 // ---- round 6: methods in loops with nested readers, shrinking vectors -----------------------
 
+// ---- round 7 -------------------------------------------------------------------------------
+
+#[differentiate]
+fn final_read_in_top_branch(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] * y;
+    }
+    let mut s = 0.0;
+    if xs[3] > 0.5 {
+        s = a[0] * a[1] * a[2];
+    } else {
+        for k in 0..3 {
+            s += a[k].sin() * a[(k + 1) % 3];
+        }
+    }
+    s * y
+}
+
+#[differentiate]
+fn f32_memory(x: f32, y: f32) -> f32 {
+    let mut a = [0.0f32; 3];
+    a[0] = x * y;
+    a[1] = x + y;
+    let mut s = 0.0f32;
+    for k in 0..3 {
+        for j in 0..2 {
+            s += a[j] * a[(k + j) % 3] * 0.5;
+        }
+        a[2] = s * x;
+    }
+    s + a[2]
+}
+
+#[differentiate]
+fn triangle_2d_local(xs: &[f64], y: f64) -> f64 {
+    let mut l = [[0.0; 3]; 3];
+    for r in 0..3 {
+        for c in 0..=r {
+            l[r][c] = xs[(r + c) % 4] * y + if r == c { 1.0 } else { 0.0 };
+        }
+    }
+    let mut v = [0.0; 3];
+    for i in 0..3 {
+        v[i] = xs[i] - y;
+    }
+    let mut q = [0.0; 3];
+    for r in 0..3 {
+        for c in 0..=r {
+            q[r] += l[r][c] * v[c];
+        }
+    }
+    q[0] * q[0] + q[1] * q[1] + q[2] * q[2]
+}
+
+#[differentiate]
+fn loop_break_nested_reader(xs: &[f64], y: f64) -> f64 {
+    let mut a = [0.0; 4];
+    for i in 0..4 {
+        a[i] = xs[i] * y;
+    }
+    let mut s = 0.0;
+    let mut k = 0;
+    loop {
+        let mut j = 0;
+        loop {
+            s += a[j] * a[k] * 0.2;
+            j += 1;
+            if j == 4 {
+                break;
+            }
+        }
+        k += 1;
+        if k == 4 || s > 3.0 {
+            break;
+        }
+    }
+    s
+}
+
+#[differentiate]
+fn helper_on_data_array_in_loop(xs: &[f64], y: f64) -> f64 {
+    let mut w = [0.0; 3];
+    for i in 0..3 {
+        w[i] = i as f64 + 0.5;
+    }
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = xs[i] * y;
+    }
+    let mut s = 0.0;
+    for k in 0..3 {
+        s += hr3(&w) * hr3(&a) * 0.1;
+        a[k] = s + w[k];
+    }
+    s
+}
+
 #[test]
 fn rule1_reads_after_last_write() {
     probe_xy!(r1_read_then_loop_writes, r1_read_then_loop_writes_grad, r1_read_then_loop_writes_vjp);
@@ -1799,6 +1902,24 @@ fn round4_iteration() {
     probe_xy!(it_nested_iter_sum_outer_writes, it_nested_iter_sum_outer_writes_grad, it_nested_iter_sum_outer_writes_vjp);
     probe_xy!(it_for_value_array, it_for_value_array_grad, it_for_value_array_vjp);
     probe_xy!(it_while_reads_then_writes, it_while_reads_then_writes_grad, it_while_reads_then_writes_vjp);
+}
+
+#[test]
+fn round7() {
+    probe_xy!(final_read_in_top_branch, final_read_in_top_branch_grad, final_read_in_top_branch_vjp);
+    probe_xy!(triangle_2d_local, triangle_2d_local_grad, triangle_2d_local_vjp);
+    probe_xy!(loop_break_nested_reader, loop_break_nested_reader_grad, loop_break_nested_reader_vjp);
+    probe_xy!(helper_on_data_array_in_loop, helper_on_data_array_in_loop_grad, helper_on_data_array_in_loop_vjp);
+    // f32: the value must match exactly; the gradient is checked loosely by hand.
+    let (x, y) = (0.7f32, 0.4f32);
+    let (v, g) = f32_memory_grad(x, y);
+    assert_eq!(v.to_bits(), f32_memory(x, y).to_bits());
+    let h = 1e-3f64;
+    let f = |x: f64, y: f64| f64::from(f32_memory(x as f32, y as f32));
+    let dx = (f(0.7 + h, 0.4) - f(0.7 - h, 0.4)) / (2.0 * h);
+    let dy = (f(0.7, 0.4 + h) - f(0.7, 0.4 - h)) / (2.0 * h);
+    assert!((f64::from(g.x) - dx).abs() < 1e-2 * dx.abs().max(1.0), "{} vs {dx}", g.x);
+    assert!((f64::from(g.y) - dy).abs() < 1e-2 * dy.abs().max(1.0), "{} vs {dy}", g.y);
 }
 
 /// Probes that currently give WRONG gradients.
