@@ -4,10 +4,11 @@
 //! panic-free reverse indexing. Each function is checked for an exact value, a gradient that
 //! matches central differences, and a `f_vjp` linear in its seed.
 //!
-//! `mod wrong` holds probes that currently fail with a wrong gradient (or a reverse-sweep
-//! panic): arrays changed in place by a method (`swap`, `fill`, `reverse`, `truncate`) after
-//! a read the reverse sweep repeats, `.map(|t| ..)` capturing an array written later, and
-//! nalgebra vectors written by index and read whole by a rule.
+//! `mod regressions` holds the probes that failed with a wrong gradient (or a reverse-sweep
+//! panic) when this file was written, all fixed since: arrays changed in place by a method
+//! (`swap`, `fill`, `reverse`, `truncate`) after a read the reverse sweep repeats,
+//! `.map(|t| ..)` capturing an array written later, and nalgebra vectors written by index
+//! and read whole by a rule.
 #![allow(
     dead_code,
     unused_variables,
@@ -1483,7 +1484,11 @@ fn read_in_if_cond_branch(xs: &[f64], y: f64) -> f64 {
     }
     let mut s = 0.0;
     for k in 0..3 {
-        let t = if a[k] > 0.0 { a[k] * a[(k + 1) % 3] } else { a[k] * y };
+        let t = if a[k] > 0.0 {
+            a[k] * a[(k + 1) % 3]
+        } else {
+            a[k] * y
+        };
         s += t;
     }
     a[0] = s;
@@ -1759,33 +1764,121 @@ fn helper_on_data_array_in_loop(xs: &[f64], y: f64) -> f64 {
 
 #[test]
 fn rule1_reads_after_last_write() {
-    probe_xy!(r1_read_then_loop_writes, r1_read_then_loop_writes_grad, r1_read_then_loop_writes_vjp);
-    probe_xy!(r1_read_then_top_write, r1_read_then_top_write_grad, r1_read_then_top_write_vjp);
-    probe_xy!(r1_read_in_loop_then_write_in_later_loop, r1_read_in_loop_then_write_in_later_loop_grad, r1_read_in_loop_then_write_in_later_loop_vjp);
-    probe_xy!(r1_read_branch_then_write_other, r1_read_branch_then_write_other_grad, r1_read_branch_then_write_other_vjp);
-    probe_xy!(r1_top_branch_read_else_write, r1_top_branch_read_else_write_grad, r1_top_branch_read_else_write_vjp);
-    probe_xy!(r1_else_only_write, r1_else_only_write_grad, r1_else_only_write_vjp);
-    probe_xy!(r1_write_only_in_else_inside_loop, r1_write_only_in_else_inside_loop_grad, r1_write_only_in_else_inside_loop_vjp);
-    probe_xy!(r1_shadowed_array, r1_shadowed_array_grad, r1_shadowed_array_vjp);
-    probe_xy!(r1_shadowed_array_read_after, r1_shadowed_array_read_after_grad, r1_shadowed_array_read_after_vjp);
-    probe_xy!(r1_shadowed_in_block, r1_shadowed_in_block_grad, r1_shadowed_in_block_vjp);
-    probe_xy!(r1_shadowed_by_scalar, r1_shadowed_by_scalar_grad, r1_shadowed_by_scalar_vjp);
-    probe_xy!(r1_read_in_loop_shadow_in_loop, r1_read_in_loop_shadow_in_loop_grad, r1_read_in_loop_shadow_in_loop_vjp);
-    probe_xy!(r1_self_update_after_read, r1_self_update_after_read_grad, r1_self_update_after_read_vjp);
+    probe_xy!(
+        r1_read_then_loop_writes,
+        r1_read_then_loop_writes_grad,
+        r1_read_then_loop_writes_vjp
+    );
+    probe_xy!(
+        r1_read_then_top_write,
+        r1_read_then_top_write_grad,
+        r1_read_then_top_write_vjp
+    );
+    probe_xy!(
+        r1_read_in_loop_then_write_in_later_loop,
+        r1_read_in_loop_then_write_in_later_loop_grad,
+        r1_read_in_loop_then_write_in_later_loop_vjp
+    );
+    probe_xy!(
+        r1_read_branch_then_write_other,
+        r1_read_branch_then_write_other_grad,
+        r1_read_branch_then_write_other_vjp
+    );
+    probe_xy!(
+        r1_top_branch_read_else_write,
+        r1_top_branch_read_else_write_grad,
+        r1_top_branch_read_else_write_vjp
+    );
+    probe_xy!(
+        r1_else_only_write,
+        r1_else_only_write_grad,
+        r1_else_only_write_vjp
+    );
+    probe_xy!(
+        r1_write_only_in_else_inside_loop,
+        r1_write_only_in_else_inside_loop_grad,
+        r1_write_only_in_else_inside_loop_vjp
+    );
+    probe_xy!(
+        r1_shadowed_array,
+        r1_shadowed_array_grad,
+        r1_shadowed_array_vjp
+    );
+    probe_xy!(
+        r1_shadowed_array_read_after,
+        r1_shadowed_array_read_after_grad,
+        r1_shadowed_array_read_after_vjp
+    );
+    probe_xy!(
+        r1_shadowed_in_block,
+        r1_shadowed_in_block_grad,
+        r1_shadowed_in_block_vjp
+    );
+    probe_xy!(
+        r1_shadowed_by_scalar,
+        r1_shadowed_by_scalar_grad,
+        r1_shadowed_by_scalar_vjp
+    );
+    probe_xy!(
+        r1_read_in_loop_shadow_in_loop,
+        r1_read_in_loop_shadow_in_loop_grad,
+        r1_read_in_loop_shadow_in_loop_vjp
+    );
+    probe_xy!(
+        r1_self_update_after_read,
+        r1_self_update_after_read_grad,
+        r1_self_update_after_read_vjp
+    );
     probe_xy!(r1_match_write, r1_match_write_grad, r1_match_write_vjp);
-    probe_xy!(r1_write_after_read_in_while, r1_write_after_read_in_while_grad, r1_write_after_read_in_while_vjp);
+    probe_xy!(
+        r1_write_after_read_in_while,
+        r1_write_after_read_in_while_grad,
+        r1_write_after_read_in_while_vjp
+    );
 }
 
 #[test]
 fn rule2_nested_readers() {
-    probe_xy!(r2_outer_writes_after_inner, r2_outer_writes_after_inner_grad, r2_outer_writes_after_inner_vjp);
-    probe_xy!(r2_outer_writes_before_inner, r2_outer_writes_before_inner_grad, r2_outer_writes_before_inner_vjp);
-    probe_xy!(r2_read_only_nested, r2_read_only_nested_grad, r2_read_only_nested_vjp);
-    probe_xy!(r2_read_nested_then_written_in_next_outer, r2_read_nested_then_written_in_next_outer_grad, r2_read_nested_then_written_in_next_outer_vjp);
-    probe_xy!(r2_nested_in_branch, r2_nested_in_branch_grad, r2_nested_in_branch_vjp);
-    probe_xy!(r2_nested_while_reader, r2_nested_while_reader_grad, r2_nested_while_reader_vjp);
-    probe_xy!(r2_three_deep_reader, r2_three_deep_reader_grad, r2_three_deep_reader_vjp);
-    probe_xy!(r2_inner_reads_outer_writes_other_array, r2_inner_reads_outer_writes_other_array_grad, r2_inner_reads_outer_writes_other_array_vjp);
+    probe_xy!(
+        r2_outer_writes_after_inner,
+        r2_outer_writes_after_inner_grad,
+        r2_outer_writes_after_inner_vjp
+    );
+    probe_xy!(
+        r2_outer_writes_before_inner,
+        r2_outer_writes_before_inner_grad,
+        r2_outer_writes_before_inner_vjp
+    );
+    probe_xy!(
+        r2_read_only_nested,
+        r2_read_only_nested_grad,
+        r2_read_only_nested_vjp
+    );
+    probe_xy!(
+        r2_read_nested_then_written_in_next_outer,
+        r2_read_nested_then_written_in_next_outer_grad,
+        r2_read_nested_then_written_in_next_outer_vjp
+    );
+    probe_xy!(
+        r2_nested_in_branch,
+        r2_nested_in_branch_grad,
+        r2_nested_in_branch_vjp
+    );
+    probe_xy!(
+        r2_nested_while_reader,
+        r2_nested_while_reader_grad,
+        r2_nested_while_reader_vjp
+    );
+    probe_xy!(
+        r2_three_deep_reader,
+        r2_three_deep_reader_grad,
+        r2_three_deep_reader_vjp
+    );
+    probe_xy!(
+        r2_inner_reads_outer_writes_other_array,
+        r2_inner_reads_outer_writes_other_array_grad,
+        r2_inner_reads_outer_writes_other_array_vjp
+    );
 }
 
 /// GMM-like probes: `p` is x (6 values), mu (2 or 4), l (3 or 6).
@@ -1799,7 +1892,12 @@ fn gmm_like_rewritten_per_point() {
     probe!(p => gmm_while, gmm_while_grad, gmm_while_vjp, [&p[..6], &p[6..8], &p[8..11]], [x, mu, l], pt);
     probe!(p => gmm_loop_break, gmm_loop_break_grad, gmm_loop_break_vjp, [&p[..6], &p[6..8], &p[8..11]], [x, mu, l], pt);
     probe!(p => gmm_early_return, gmm_early_return_grad, gmm_early_return_vjp, [&p[..6], &p[6..8], &p[8..11]], [x, mu, l], pt);
-    let big: Vec<f64> = x.iter().map(|v| v * 5.0).chain(mu[..2].iter().copied()).chain(l[..3].iter().copied()).collect();
+    let big: Vec<f64> = x
+        .iter()
+        .map(|v| v * 5.0)
+        .chain(mu[..2].iter().copied())
+        .chain(l[..3].iter().copied())
+        .collect();
     probe!(p => gmm_early_return, gmm_early_return_grad, gmm_early_return_vjp, [&p[..6], &p[6..8], &p[8..11]], [x, mu, l], big);
     // d = 3 (one point of 3 and the triangle of 6).
     let pt3: Vec<f64> = x.iter().chain(&mu[..3]).chain(&l).copied().collect();
@@ -1812,56 +1910,156 @@ fn gmm_like_rewritten_per_point() {
 #[test]
 fn arrays_of_arrays() {
     probe_xy!(aa_write_read, aa_write_read_grad, aa_write_read_vjp);
-    probe_xy!(aa_row_update_nested_reader, aa_row_update_nested_reader_grad, aa_row_update_nested_reader_vjp);
-    probe_xy!(aa_matmul_inplace, aa_matmul_inplace_grad, aa_matmul_inplace_vjp);
+    probe_xy!(
+        aa_row_update_nested_reader,
+        aa_row_update_nested_reader_grad,
+        aa_row_update_nested_reader_vjp
+    );
+    probe_xy!(
+        aa_matmul_inplace,
+        aa_matmul_inplace_grad,
+        aa_matmul_inplace_vjp
+    );
     probe_xy!(vec_2d, vec_2d_grad, vec_2d_vjp);
 }
 
 #[test]
 fn iterators_and_copies() {
-    probe_xy!(it_sum_after_writes, it_sum_after_writes_grad, it_sum_after_writes_vjp);
+    probe_xy!(
+        it_sum_after_writes,
+        it_sum_after_writes_grad,
+        it_sum_after_writes_vjp
+    );
     probe_xy!(it_for_ref, it_for_ref_grad, it_for_ref_vjp);
     probe_xy!(it_sum_in_loop, it_sum_in_loop_grad, it_sum_in_loop_vjp);
-    probe_xy!(it_iter_in_nested, it_iter_in_nested_grad, it_iter_in_nested_vjp);
-    probe_xy!(copy_then_both_written, copy_then_both_written_grad, copy_then_both_written_vjp);
+    probe_xy!(
+        it_iter_in_nested,
+        it_iter_in_nested_grad,
+        it_iter_in_nested_vjp
+    );
+    probe_xy!(
+        copy_then_both_written,
+        copy_then_both_written_grad,
+        copy_then_both_written_vjp
+    );
     probe_xy!(copy_in_loop, copy_in_loop_grad, copy_in_loop_vjp);
     probe_xy!(copy_vec_clone, copy_vec_clone_grad, copy_vec_clone_vjp);
 }
 
 #[test]
 fn rule3_calls_and_closures() {
-    probe_xy!(call_before_and_after_writes, call_before_and_after_writes_grad, call_before_and_after_writes_vjp);
+    probe_xy!(
+        call_before_and_after_writes,
+        call_before_and_after_writes_grad,
+        call_before_and_after_writes_vjp
+    );
     probe_xy!(call_by_value, call_by_value_grad, call_by_value_vjp);
-    probe_xy!(call_in_loop_then_write, call_in_loop_then_write_grad, call_in_loop_then_write_vjp);
+    probe_xy!(
+        call_in_loop_then_write,
+        call_in_loop_then_write_grad,
+        call_in_loop_then_write_vjp
+    );
     probe_xy!(call_in_branch, call_in_branch_grad, call_in_branch_vjp);
-    probe_xy!(call_slice_helper_vec, call_slice_helper_vec_grad, call_slice_helper_vec_vjp);
-    probe_xy!(call_nested_loop, call_nested_loop_grad, call_nested_loop_vjp);
+    probe_xy!(
+        call_slice_helper_vec,
+        call_slice_helper_vec_grad,
+        call_slice_helper_vec_vjp
+    );
+    probe_xy!(
+        call_nested_loop,
+        call_nested_loop_grad,
+        call_nested_loop_vjp
+    );
     probe_xy!(clo_reads_array, clo_reads_array_grad, clo_reads_array_vjp);
-    probe_xy!(clo_in_loop_after_write, clo_in_loop_after_write_grad, clo_in_loop_after_write_vjp);
-    probe_xy!(clo_move_then_write, clo_move_then_write_grad, clo_move_then_write_vjp);
+    probe_xy!(
+        clo_in_loop_after_write,
+        clo_in_loop_after_write_grad,
+        clo_in_loop_after_write_vjp
+    );
+    probe_xy!(
+        clo_move_then_write,
+        clo_move_then_write_grad,
+        clo_move_then_write_vjp
+    );
 }
 
 #[test]
 fn exits_and_vecs() {
-    probe_xy!(wl_read_then_write, wl_read_then_write_grad, wl_read_then_write_vjp);
-    probe_xy!(lb_read_then_write, lb_read_then_write_grad, lb_read_then_write_vjp);
-    probe_xy!(ret_in_loop_after_write, ret_in_loop_after_write_grad, ret_in_loop_after_write_vjp);
-    probe_xy!(ret_in_nested_loop, ret_in_nested_loop_grad, ret_in_nested_loop_vjp);
-    probe_xy!(ret_before_writes, ret_before_writes_grad, ret_before_writes_vjp);
+    probe_xy!(
+        wl_read_then_write,
+        wl_read_then_write_grad,
+        wl_read_then_write_vjp
+    );
+    probe_xy!(
+        lb_read_then_write,
+        lb_read_then_write_grad,
+        lb_read_then_write_vjp
+    );
+    probe_xy!(
+        ret_in_loop_after_write,
+        ret_in_loop_after_write_grad,
+        ret_in_loop_after_write_vjp
+    );
+    probe_xy!(
+        ret_in_nested_loop,
+        ret_in_nested_loop_grad,
+        ret_in_nested_loop_vjp
+    );
+    probe_xy!(
+        ret_before_writes,
+        ret_before_writes_grad,
+        ret_before_writes_vjp
+    );
     probe_xy!(vec_prefix_sum, vec_prefix_sum_grad, vec_prefix_sum_vjp);
-    probe_xy!(vec_rewritten_per_iter_tail_read, vec_rewritten_per_iter_tail_read_grad, vec_rewritten_per_iter_tail_read_vjp);
-    probe_xy!(vec_sized_by_param, vec_sized_by_param_grad, vec_sized_by_param_vjp);
-    probe_xy!(misc_index_from_loop_var_after, misc_index_from_loop_var_after_grad, misc_index_from_loop_var_after_vjp);
-    probe_xy!(misc_read_before_decl_of_other, misc_read_before_decl_of_other_grad, misc_read_before_decl_of_other_vjp);
-    probe_xy!(misc_top_loop_encloses_read_and_write, misc_top_loop_encloses_read_and_write_grad, misc_top_loop_encloses_read_and_write_vjp);
-    probe_xy!(misc_accumulate_then_reset, misc_accumulate_then_reset_grad, misc_accumulate_then_reset_vjp);
+    probe_xy!(
+        vec_rewritten_per_iter_tail_read,
+        vec_rewritten_per_iter_tail_read_grad,
+        vec_rewritten_per_iter_tail_read_vjp
+    );
+    probe_xy!(
+        vec_sized_by_param,
+        vec_sized_by_param_grad,
+        vec_sized_by_param_vjp
+    );
+    probe_xy!(
+        misc_index_from_loop_var_after,
+        misc_index_from_loop_var_after_grad,
+        misc_index_from_loop_var_after_vjp
+    );
+    probe_xy!(
+        misc_read_before_decl_of_other,
+        misc_read_before_decl_of_other_grad,
+        misc_read_before_decl_of_other_vjp
+    );
+    probe_xy!(
+        misc_top_loop_encloses_read_and_write,
+        misc_top_loop_encloses_read_and_write_grad,
+        misc_top_loop_encloses_read_and_write_vjp
+    );
+    probe_xy!(
+        misc_accumulate_then_reset,
+        misc_accumulate_then_reset_grad,
+        misc_accumulate_then_reset_vjp
+    );
 }
 
 #[test]
 fn moves_maps_rows() {
-    probe_xy!(mv_vec_moved_after_final_read, mv_vec_moved_after_final_read_grad, mv_vec_moved_after_final_read_vjp);
-    probe_xy!(mv_vec_by_value_to_helper, mv_vec_by_value_to_helper_grad, mv_vec_by_value_to_helper_vjp);
-    probe_xy!(row_of_2d_to_helper, row_of_2d_to_helper_grad, row_of_2d_to_helper_vjp);
+    probe_xy!(
+        mv_vec_moved_after_final_read,
+        mv_vec_moved_after_final_read_grad,
+        mv_vec_moved_after_final_read_vjp
+    );
+    probe_xy!(
+        mv_vec_by_value_to_helper,
+        mv_vec_by_value_to_helper_grad,
+        mv_vec_by_value_to_helper_vjp
+    );
+    probe_xy!(
+        row_of_2d_to_helper,
+        row_of_2d_to_helper_grad,
+        row_of_2d_to_helper_vjp
+    );
 }
 
 #[differentiate]
@@ -1882,34 +2080,110 @@ fn map_capturing_a_reassigned_scalar() {
 
 #[test]
 fn round3() {
-    probe_xy!(r3_helper_result_written, r3_helper_result_written_grad, r3_helper_result_written_vjp);
-    probe_xy!(r2_final_copy_in_outer_loop, r2_final_copy_in_outer_loop_grad, r2_final_copy_in_outer_loop_vjp);
-    probe_xy!(r2_inner_break_continue, r2_inner_break_continue_grad, r2_inner_break_continue_vjp);
-    probe_xy!(r2_shadow_scalar_after_nested, r2_shadow_scalar_after_nested_grad, r2_shadow_scalar_after_nested_vjp);
-    probe_xy!(compound_ops_after_reads, compound_ops_after_reads_grad, compound_ops_after_reads_vjp);
+    probe_xy!(
+        r3_helper_result_written,
+        r3_helper_result_written_grad,
+        r3_helper_result_written_vjp
+    );
+    probe_xy!(
+        r2_final_copy_in_outer_loop,
+        r2_final_copy_in_outer_loop_grad,
+        r2_final_copy_in_outer_loop_vjp
+    );
+    probe_xy!(
+        r2_inner_break_continue,
+        r2_inner_break_continue_grad,
+        r2_inner_break_continue_vjp
+    );
+    probe_xy!(
+        r2_shadow_scalar_after_nested,
+        r2_shadow_scalar_after_nested_grad,
+        r2_shadow_scalar_after_nested_vjp
+    );
+    probe_xy!(
+        compound_ops_after_reads,
+        compound_ops_after_reads_grad,
+        compound_ops_after_reads_vjp
+    );
     probe_xy!(row_store, row_store_grad, row_store_vjp);
-    probe_xy!(move_closure_before_writing_loop, move_closure_before_writing_loop_grad, move_closure_before_writing_loop_vjp);
-    probe_xy!(closure_in_reduction, closure_in_reduction_grad, closure_in_reduction_vjp);
-    probe_xy!(two_arrays_alternating, two_arrays_alternating_grad, two_arrays_alternating_vjp);
-    probe_xy!(read_in_if_cond_branch, read_in_if_cond_branch_grad, read_in_if_cond_branch_vjp);
+    probe_xy!(
+        move_closure_before_writing_loop,
+        move_closure_before_writing_loop_grad,
+        move_closure_before_writing_loop_vjp
+    );
+    probe_xy!(
+        closure_in_reduction,
+        closure_in_reduction_grad,
+        closure_in_reduction_vjp
+    );
+    probe_xy!(
+        two_arrays_alternating,
+        two_arrays_alternating_grad,
+        two_arrays_alternating_vjp
+    );
+    probe_xy!(
+        read_in_if_cond_branch,
+        read_in_if_cond_branch_grad,
+        read_in_if_cond_branch_vjp
+    );
 }
 
 #[test]
 fn round4_iteration() {
-    probe_xy!(it_map_sum_then_write, it_map_sum_then_write_grad, it_map_sum_then_write_vjp);
-    probe_xy!(it_for_iter_then_write, it_for_iter_then_write_grad, it_for_iter_then_write_vjp);
-    probe_xy!(it_nested_for_ref_outer_writes, it_nested_for_ref_outer_writes_grad, it_nested_for_ref_outer_writes_vjp);
-    probe_xy!(it_nested_iter_sum_outer_writes, it_nested_iter_sum_outer_writes_grad, it_nested_iter_sum_outer_writes_vjp);
-    probe_xy!(it_for_value_array, it_for_value_array_grad, it_for_value_array_vjp);
-    probe_xy!(it_while_reads_then_writes, it_while_reads_then_writes_grad, it_while_reads_then_writes_vjp);
+    probe_xy!(
+        it_map_sum_then_write,
+        it_map_sum_then_write_grad,
+        it_map_sum_then_write_vjp
+    );
+    probe_xy!(
+        it_for_iter_then_write,
+        it_for_iter_then_write_grad,
+        it_for_iter_then_write_vjp
+    );
+    probe_xy!(
+        it_nested_for_ref_outer_writes,
+        it_nested_for_ref_outer_writes_grad,
+        it_nested_for_ref_outer_writes_vjp
+    );
+    probe_xy!(
+        it_nested_iter_sum_outer_writes,
+        it_nested_iter_sum_outer_writes_grad,
+        it_nested_iter_sum_outer_writes_vjp
+    );
+    probe_xy!(
+        it_for_value_array,
+        it_for_value_array_grad,
+        it_for_value_array_vjp
+    );
+    probe_xy!(
+        it_while_reads_then_writes,
+        it_while_reads_then_writes_grad,
+        it_while_reads_then_writes_vjp
+    );
 }
 
 #[test]
 fn round7() {
-    probe_xy!(final_read_in_top_branch, final_read_in_top_branch_grad, final_read_in_top_branch_vjp);
-    probe_xy!(triangle_2d_local, triangle_2d_local_grad, triangle_2d_local_vjp);
-    probe_xy!(loop_break_nested_reader, loop_break_nested_reader_grad, loop_break_nested_reader_vjp);
-    probe_xy!(helper_on_data_array_in_loop, helper_on_data_array_in_loop_grad, helper_on_data_array_in_loop_vjp);
+    probe_xy!(
+        final_read_in_top_branch,
+        final_read_in_top_branch_grad,
+        final_read_in_top_branch_vjp
+    );
+    probe_xy!(
+        triangle_2d_local,
+        triangle_2d_local_grad,
+        triangle_2d_local_vjp
+    );
+    probe_xy!(
+        loop_break_nested_reader,
+        loop_break_nested_reader_grad,
+        loop_break_nested_reader_vjp
+    );
+    probe_xy!(
+        helper_on_data_array_in_loop,
+        helper_on_data_array_in_loop_grad,
+        helper_on_data_array_in_loop_vjp
+    );
     // f32: the value must match exactly; the gradient is checked loosely by hand.
     let (x, y) = (0.7f32, 0.4f32);
     let (v, g) = f32_memory_grad(x, y);
@@ -1918,12 +2192,20 @@ fn round7() {
     let f = |x: f64, y: f64| f64::from(f32_memory(x as f32, y as f32));
     let dx = (f(0.7 + h, 0.4) - f(0.7 - h, 0.4)) / (2.0 * h);
     let dy = (f(0.7, 0.4 + h) - f(0.7, 0.4 - h)) / (2.0 * h);
-    assert!((f64::from(g.x) - dx).abs() < 1e-2 * dx.abs().max(1.0), "{} vs {dx}", g.x);
-    assert!((f64::from(g.y) - dy).abs() < 1e-2 * dy.abs().max(1.0), "{} vs {dy}", g.y);
+    assert!(
+        (f64::from(g.x) - dx).abs() < 1e-2 * dx.abs().max(1.0),
+        "{} vs {dx}",
+        g.x
+    );
+    assert!(
+        (f64::from(g.y) - dy).abs() < 1e-2 * dy.abs().max(1.0),
+        "{} vs {dy}",
+        g.y
+    );
 }
 
 /// Probes that currently give WRONG gradients.
-mod wrong {
+mod regressions {
     use super::*;
 
     /// `.map(|t| ..)` capturing a local array written in place: the map's pullback reads
@@ -1972,12 +2254,20 @@ mod wrong {
     /// ∂/∂xs0 = 2·xs0·y², got 2·(7y)·y.
     #[test]
     fn nalgebra_vector_read_whole_then_written() {
-        probe_xy!(nv_norm_then_write, nv_norm_then_write_grad, nv_norm_then_write_vjp);
+        probe_xy!(
+            nv_norm_then_write,
+            nv_norm_then_write_grad,
+            nv_norm_then_write_vjp
+        );
     }
 
     #[test]
     fn nalgebra_vector_dot_in_loop_then_written() {
-        probe_xy!(nv_dot_in_loop_then_write, nv_dot_in_loop_then_write_grad, nv_dot_in_loop_then_write_vjp);
+        probe_xy!(
+            nv_dot_in_loop_then_write,
+            nv_dot_in_loop_then_write_grad,
+            nv_dot_in_loop_then_write_vjp
+        );
     }
 
     /// Minimal repro: a read of an array inside a loop, after the array's last *index* write,
@@ -2006,22 +2296,38 @@ mod wrong {
     /// permutation after `perm.swap(0, 3)` and sends the adjoint to the wrong element.
     #[test]
     fn permutation_swapped_after_read() {
-        probe_xy!(perm_swapped_after_read, perm_swapped_after_read_grad, perm_swapped_after_read_vjp);
+        probe_xy!(
+            perm_swapped_after_read,
+            perm_swapped_after_read_grad,
+            perm_swapped_after_read_vjp
+        );
     }
 
     #[test]
     fn swapped_weights() {
-        probe_xy!(weights_swapped_after_read, weights_swapped_after_read_grad, weights_swapped_after_read_vjp);
+        probe_xy!(
+            weights_swapped_after_read,
+            weights_swapped_after_read_grad,
+            weights_swapped_after_read_vjp
+        );
     }
 
     #[test]
     fn filled_weights() {
-        probe_xy!(weights_filled_after_read, weights_filled_after_read_grad, weights_filled_after_read_vjp);
+        probe_xy!(
+            weights_filled_after_read,
+            weights_filled_after_read_grad,
+            weights_filled_after_read_vjp
+        );
     }
 
     #[test]
     fn reversed_weights() {
-        probe_xy!(weights_reversed_after_read, weights_reversed_after_read_grad, weights_reversed_after_read_vjp);
+        probe_xy!(
+            weights_reversed_after_read,
+            weights_reversed_after_read_grad,
+            weights_reversed_after_read_vjp
+        );
     }
 
     /// `w.truncate(1)` after a read that the reverse sweep repeats: the repeated read is
@@ -2044,7 +2350,11 @@ mod wrong {
 
     #[test]
     fn truncated_after_read() {
-        probe_xy!(truncate_after_final_read, truncate_after_final_read_grad, truncate_after_final_read_vjp);
+        probe_xy!(
+            truncate_after_final_read,
+            truncate_after_final_read_grad,
+            truncate_after_final_read_vjp
+        );
     }
 
     /// A store `a[perm[k]] = ..` whose index array is permuted in place afterwards: the
@@ -2069,6 +2379,43 @@ mod wrong {
 
     #[test]
     fn store_index_permuted_later() {
-        probe_xy!(store_through_permuted_index, store_through_permuted_index_grad, store_through_permuted_index_vjp);
+        probe_xy!(
+            store_through_permuted_index,
+            store_through_permuted_index_grad,
+            store_through_permuted_index_vjp
+        );
     }
+}
+
+/// A loop that reads an array in a nested loop and also changes it with a method reads the
+/// array itself, not a copy (this did not compile when the copy was taken).
+#[differentiate]
+fn swapped_in_loop(xs: &[f64], y: f64) -> f64 {
+    let mut w = [0.0; 3];
+    w[0] = 1.0;
+    w[1] = 2.0;
+    w[2] = 3.0;
+    let mut s = 0.0;
+    for _ in 0..3 {
+        for j in 0..3 {
+            s += xs[j] * w[j] * y;
+        }
+        w.swap(0, 2);
+    }
+    s
+}
+
+#[test]
+fn method_on_an_array_read_in_nested_loops() {
+    let xs = [0.3, -0.5, 0.9];
+    let y = 1.7;
+    let (value, grad) = swapped_in_loop_grad(&xs, y);
+    assert_eq!(value, swapped_in_loop(&xs, y));
+    // The weights seen by xs over the three passes: (1,2,3), (3,2,1), (1,2,3).
+    let w_sum = [5.0, 6.0, 7.0];
+    for j in 0..3 {
+        assert!((grad.xs[j] - w_sum[j] * y).abs() < 1e-12, "{:?}", grad.xs);
+    }
+    let dy: f64 = xs.iter().zip(w_sum).map(|(x, w)| x * w).sum();
+    assert!((grad.y - dy).abs() < 1e-12);
 }

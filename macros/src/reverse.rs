@@ -186,6 +186,8 @@ fn final_reads(body: &Body) -> HashSet<VarId> {
         position: usize,
         loops: Vec<BlockId>,
         stores: Vec<(VarId, usize)>,
+        /// Receivers of methods that may change them (`w.swap(0, 1)`): never read again.
+        mutated: HashSet<VarId>,
         reads: Vec<(VarId, Vec<VarId>, usize, Vec<BlockId>)>,
     }
     impl Walk<'_> {
@@ -194,6 +196,14 @@ fn final_reads(body: &Body) -> HashSet<VarId> {
                 self.position += 1;
                 match stmt {
                     Stmt::Let { var, op, .. } => {
+                        if let Op::Foreign {
+                            form: Form::Method { .. },
+                            args,
+                            pure: false,
+                        } = op
+                        {
+                            self.mutated.extend(args[0].value.var());
+                        }
                         let arrays: Vec<VarId> = op
                             .uses()
                             .into_iter()
@@ -205,6 +215,19 @@ fn final_reads(body: &Body) -> HashSet<VarId> {
                         }
                     }
                     Stmt::Store { array, .. } => self.stores.push((*array, self.position)),
+                    // A method without a rule may change its receiver in place
+                    // (`w.swap(0, 1)`): a write.
+                    Stmt::Eval {
+                        op:
+                            Op::Foreign {
+                                form: Form::Method { .. },
+                                args,
+                                pure: false,
+                            },
+                        ..
+                    } => {
+                        self.mutated.extend(args[0].value.var());
+                    }
                     Stmt::If(i) => {
                         self.block(i.then_block);
                         self.block(i.else_block);
@@ -224,6 +247,7 @@ fn final_reads(body: &Body) -> HashSet<VarId> {
         position: 0,
         loops: Vec::new(),
         stores: Vec::new(),
+        mutated: HashSet::new(),
         reads: Vec::new(),
     };
     walk.block(TOP);
@@ -246,7 +270,7 @@ fn final_reads(body: &Body) -> HashSet<VarId> {
             // Only arrays of the top level: one declared in a branch or loop body is out of
             // scope in its reverse, and recomputing its declaration would not replay writes.
             arrays.iter().all(|a| {
-                if body.var(*a).home != TOP {
+                if body.var(*a).home != TOP || walk.mutated.contains(a) {
                     return false;
                 }
                 let later = walk.stores.iter().any(|(s, p)| s == a && p > position);

@@ -550,7 +550,11 @@ proptest! {
         check_rule("dot_vjp_self", |a: &DMatrix<f64>| a.dot(&b), &a, &s, &d0, |d| dot_vjp_self(d, &b, &s));
         check_rule("dot_vjp_rhs", |b: &DMatrix<f64>| a.dot(b), &b, &s, &d0, |d| dot_vjp_rhs(d, &a, &s));
         let y = a.norm();
-        check_rule("norm_vjp", |a: &DMatrix<f64>| a.norm(), &a, &s, &d0, |d| norm_vjp(d, &a, &y, &s));
+        // ‖a‖ has a kink at 0: finite differences only agree away from it (a 1×1 matrix
+        // can land within the stencil's reach of 0).
+        if y > 0.1 {
+            check_rule("norm_vjp", |a: &DMatrix<f64>| a.norm(), &a, &s, &d0, |d| norm_vjp(d, &a, &y, &s));
+        }
         check_rule("norm_squared_vjp", |a: &DMatrix<f64>| a.norm_squared(), &a, &s, &d0, |d| norm_squared_vjp(d, &a, &s));
         check_rule("sum_vjp", |a: &DMatrix<f64>| a.sum(), &a, &s, &d0, |d| sum_vjp(d, &s));
         check_rule("mean_vjp", |a: &DMatrix<f64>| a.mean(), &a, &s, &d0, |d| mean_vjp(d, &s));

@@ -322,6 +322,23 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn value(&mut self, op: Op, kind: Kind, origin: TokenStream) -> Arg {
+        // A rule that reads a whole array written in place (`v.norm_squared()` of a vector
+        // written by index, a `.map` closure's captures) reads a copy of it as it is now:
+        // the reverse sweep reads its arguments after later writes.
+        let op = match op {
+            Op::Rule { rule, form, args }
+                if !matches!(
+                    form,
+                    Form::Index | Form::Copy | Form::Field(_) | Form::FieldClone(_)
+                ) && args
+                    .iter()
+                    .any(|a| a.value.var().is_some_and(|v| self.vars[v.0].memory)) =>
+            {
+                let args = self.snapshot_memory(&args, origin.clone());
+                Op::Rule { rule, form, args }
+            }
+            op => op,
+        };
         let var = self.push_let(op, kind, origin);
         Arg {
             value: Operand::Var(var),
@@ -353,6 +370,11 @@ impl Lowerer<'_> {
                         }],
                     };
                     let copy = self.value(op, Kind::Owned, origin.clone());
+                    // Named after the array (`c_1`): a closure body renamed to it cannot
+                    // collide with its own temporaries (`t0`).
+                    if let Some(c) = copy.value.var() {
+                        self.vars[c.0].source = self.vars[v.0].source.clone();
+                    }
                     Arg {
                         borrowed: arg.borrowed,
                         ..copy

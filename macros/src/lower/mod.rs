@@ -1512,9 +1512,14 @@ impl Lowerer<'_> {
         // reads it again from the copy (kept once per run of the loop) instead of saving
         // every read, of which a nested loop makes many (a triangle loop over a vector of d
         // values reads it d²/2 times).
+        let receivers = syntax::method_receivers_in_block(body);
         let snapshots: Vec<(String, VarId)> = syntax::indexed_in_nested_loops(body)
             .into_iter()
-            .filter(|n| !assigned.indexed.contains(n) && !assigned.names.contains(n))
+            .filter(|n| {
+                !assigned.indexed.contains(n)
+                    && !assigned.names.contains(n)
+                    && !receivers.contains(n)
+            })
             .filter_map(|n| {
                 let v = self.lookup(&n)?;
                 self.vars[v.0].memory.then_some((n, v))

@@ -399,3 +399,30 @@ pub fn indexed_in_nested_loops(block: &syn::Block) -> Vec<String> {
     finder.visit_block(block);
     finder.found
 }
+
+/// The variables a method is called on in `block` (`w` in `w.swap(0, 1)`), except methods
+/// that only read (`len`, `iter`, ...): such a method may change its receiver in place.
+pub fn method_receivers_in_block(block: &syn::Block) -> Vec<String> {
+    const READ_ONLY: &[&str] = &[
+        "len", "is_empty", "iter", "get", "first", "last", "nrows", "ncols", "copied", "cloned",
+        "clone",
+    ];
+    struct Finder(Vec<String>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr(&mut self, expr: &'ast Expr) {
+            if let Expr::MethodCall(call) = expr {
+                if !READ_ONLY.contains(&call.method.to_string().as_str()) {
+                    if let (Some(root), _) = root_of_place(&call.receiver) {
+                        if !self.0.contains(&root) {
+                            self.0.push(root);
+                        }
+                    }
+                }
+            }
+            syn::visit::visit_expr(self, expr);
+        }
+    }
+    let mut finder = Finder(Vec::new());
+    finder.visit_block(block);
+    finder.0
+}
