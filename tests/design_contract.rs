@@ -73,6 +73,7 @@ fn f<T: RealField + Copy>(x: T) -> T {
 fn generic_functions_have_a_generic_gradient_struct() {
     let (value, grad): (f64, FGrad<f64>) = f_grad(2.0);
     assert_eq!(value, 8.0);
+    assert_eq!(value, f(2.0));
     assert_eq!(grad.x, 12.0);
     let (_, grad): (f32, FGrad<f32>) = f_vjp(2.0f32, 0.5);
     assert_eq!(grad.x, 6.0);
