@@ -54,105 +54,11 @@
 )]
 
 use nalgebra::DVector;
-use tapeless::check::central_difference;
 use tapeless::differentiate;
 
-/// Flattens a gradient field (`f64`, `f32`, `Vec<f64>`, arrays of those) into `out`.
-trait Flat {
-    fn flat(&self, out: &mut Vec<f64>);
-}
-
-impl Flat for f64 {
-    fn flat(&self, out: &mut Vec<f64>) {
-        out.push(*self);
-    }
-}
-
-impl Flat for f32 {
-    fn flat(&self, out: &mut Vec<f64>) {
-        out.push(f64::from(*self));
-    }
-}
-
-impl Flat for DVector<f64> {
-    fn flat(&self, out: &mut Vec<f64>) {
-        out.extend(self.iter().copied());
-    }
-}
-
-impl<T: Flat> Flat for Vec<T> {
-    fn flat(&self, out: &mut Vec<f64>) {
-        self.iter().for_each(|t| t.flat(out));
-    }
-}
-
-impl<T: Flat, const N: usize> Flat for [T; N] {
-    fn flat(&self, out: &mut Vec<f64>) {
-        self.iter().for_each(|t| t.flat(out));
-    }
-}
-
-/// Checks the value, the gradient against central differences, and the linearity of the
-/// vector-Jacobian product in its seed, at `x` (the flattened inputs).
-fn check(
-    name: &str,
-    x: &[f64],
-    value: impl Fn(&[f64]) -> f64,
-    grad: impl Fn(&[f64]) -> (f64, Vec<f64>),
-    vjp: impl Fn(&[f64], f64) -> (f64, Vec<f64>),
-) {
-    let v = value(x);
-    let (gv, g) = grad(x);
-    assert_eq!(
-        gv.to_bits(),
-        v.to_bits(),
-        "{name} at {x:?}: value {gv} != {v}"
-    );
-    let fd = central_difference(&value, x);
-    for (i, (a, n)) in g.iter().zip(&fd).enumerate() {
-        let error = (a - n).abs() / a.abs().max(n.abs()).max(1.0);
-        assert!(
-            error < 1e-6,
-            "{name} at {x:?}: ∂/∂x{i} = {a}, finite differences {n} (gradient {g:?})"
-        );
-    }
-    for seed in [2.5, -0.5] {
-        let (sv, sg) = vjp(x, seed);
-        assert_eq!(sv.to_bits(), v.to_bits(), "{name}: vjp value");
-        for (a, b) in sg.iter().zip(&g) {
-            assert!(
-                (a - seed * b).abs() <= 1e-12 * (seed * b).abs().max(1.0),
-                "{name}: vjp with seed {seed} gives {a}, expected {}",
-                seed * b
-            );
-        }
-    }
-}
-
-/// `probe!(p => f, [args using p], [gradient fields], point)`: `p` names the flattened
-/// input inside the argument expressions.
-macro_rules! probe {
-    ($p:ident => $f:ident, $g:ident, $v:ident, [$($a:expr),*], [$($field:ident),*], $x:expr) => {{
-        let x: Vec<f64> = $x.to_vec();
-        check(
-            stringify!($f),
-            &x,
-            |$p: &[f64]| $f($($a),*),
-            |$p: &[f64]| {
-                let (v, g) = $g($($a),*);
-                let mut out = Vec::new();
-                $( Flat::flat(&g.$field, &mut out); )*
-                (v, out)
-            },
-            |$p: &[f64], seed: f64| {
-                let (v, g) = $v($($a,)* seed);
-                let mut out = Vec::new();
-                $( Flat::flat(&g.$field, &mut out); )*
-                (v, out)
-            },
-        )
-    }};
-}
+#[macro_use]
+#[path = "support/probe.rs"]
+mod probe;
 
 /// The common signature `f(xs: &[f64], y: f64)`, checked at several points.
 macro_rules! probe_xy {

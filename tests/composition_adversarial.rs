@@ -41,71 +41,17 @@
     clippy::op_ref
 )]
 
-use nalgebra::{DMatrix, DVector, Vector2, Vector3};
+use nalgebra::{DMatrix, DVector, Vector3};
 use tapeless::check::central_difference;
 use tapeless::{custom_vjp, differentiate};
 
 // ---- the checker --------------------------------------------------------------------------
 
-/// Flattens a gradient (`f64`, `f32`, vectors, arrays, matrices, tuples, structs) into `out`.
-trait Flat {
-    fn flat(&self, out: &mut Vec<f64>);
-}
+#[macro_use]
+#[path = "support/probe.rs"]
+mod probe;
 
-impl Flat for f64 {
-    fn flat(&self, out: &mut Vec<f64>) {
-        out.push(*self);
-    }
-}
-
-impl Flat for f32 {
-    fn flat(&self, out: &mut Vec<f64>) {
-        out.push(f64::from(*self));
-    }
-}
-
-impl<T: Flat> Flat for Vec<T> {
-    fn flat(&self, out: &mut Vec<f64>) {
-        self.iter().for_each(|t| t.flat(out));
-    }
-}
-
-impl<T: Flat, const N: usize> Flat for [T; N] {
-    fn flat(&self, out: &mut Vec<f64>) {
-        self.iter().for_each(|t| t.flat(out));
-    }
-}
-
-impl<A: Flat, B: Flat> Flat for (A, B) {
-    fn flat(&self, out: &mut Vec<f64>) {
-        self.0.flat(out);
-        self.1.flat(out);
-    }
-}
-
-impl Flat for DMatrix<f64> {
-    fn flat(&self, out: &mut Vec<f64>) {
-        out.extend(self.iter());
-    }
-}
-
-impl Flat for DVector<f64> {
-    fn flat(&self, out: &mut Vec<f64>) {
-        out.extend(self.iter());
-    }
-}
-
-impl Flat for Vector2<f64> {
-    fn flat(&self, out: &mut Vec<f64>) {
-        out.extend(self.iter());
-    }
-}
-
-impl Flat for Vector3<f64> {
-    fn flat(&self, out: &mut Vec<f64>) {
-        out.extend(self.iter());
-    }
-}
+use probe::{check, Flat};
 
 fn close(name: &str, x: &[f64], analytic: &[f64], numeric: &[f64], tol: f64) {
     assert_eq!(analytic.len(), numeric.len(), "{name}: gradient length");
@@ -115,37 +61,6 @@ fn close(name: &str, x: &[f64], analytic: &[f64], numeric: &[f64], tol: f64) {
             error < tol,
             "{name} at {x:?}: ∂/∂x{i} = {a}, finite differences {n}\n gradient {analytic:?}\n numeric  {numeric:?}"
         );
-    }
-}
-
-/// Checks the value, the gradient against central differences, and the linearity of the
-/// vector-Jacobian product in its seed, at `x` (the flattened inputs).
-fn check(
-    name: &str,
-    x: &[f64],
-    value: impl Fn(&[f64]) -> f64,
-    grad: impl Fn(&[f64]) -> (f64, Vec<f64>),
-    vjp: impl Fn(&[f64], f64) -> (f64, Vec<f64>),
-) {
-    let v = value(x);
-    let (gv, g) = grad(x);
-    assert_eq!(
-        gv.to_bits(),
-        v.to_bits(),
-        "{name} at {x:?}: value {gv} != {v}"
-    );
-    let fd = central_difference(&value, x);
-    close(name, x, &g, &fd, 1e-6);
-    for seed in [2.5, -0.5] {
-        let (sv, sg) = vjp(x, seed);
-        assert_eq!(sv.to_bits(), v.to_bits(), "{name}: vjp value");
-        for (a, b) in sg.iter().zip(&g) {
-            assert!(
-                (a - seed * b).abs() <= 1e-12 * (seed * b).abs().max(1.0),
-                "{name}: vjp with seed {seed} gives {a}, expected {}",
-                seed * b
-            );
-        }
     }
 }
 
