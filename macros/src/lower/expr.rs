@@ -360,26 +360,10 @@ impl Lowerer<'_> {
     fn snapshot_memory(&mut self, args: &[Arg], origin: TokenStream) -> Vec<Arg> {
         args.iter()
             .map(|arg| match arg.value.var() {
-                Some(v) if self.vars[v.0].memory => {
-                    let op = Op::Rule {
-                        rule: rules::copy(),
-                        form: Form::Copy,
-                        args: vec![Arg {
-                            value: arg.value.clone(),
-                            borrowed: false,
-                        }],
-                    };
-                    let copy = self.value(op, Kind::Owned, origin.clone());
-                    // Named after the array (`c_1`): a closure body renamed to it cannot
-                    // collide with its own temporaries (`t0`).
-                    if let Some(c) = copy.value.var() {
-                        self.vars[c.0].source = self.vars[v.0].source.clone();
-                    }
-                    Arg {
-                        borrowed: arg.borrowed,
-                        ..copy
-                    }
-                }
+                Some(v) if self.vars[v.0].memory => Arg {
+                    value: Operand::Var(self.copy_of_array(v, origin.clone())),
+                    borrowed: arg.borrowed,
+                },
                 _ => arg.clone(),
             })
             .collect()

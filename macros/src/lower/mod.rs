@@ -834,6 +834,24 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `let a_1 = a.clone();` of an array written in place, as it is now: an ordinary value
+    /// the reverse sweep can read again (its adjoint flows back into the array's). Named
+    /// after the array, so a closure body renamed to it cannot collide with the closure's
+    /// own temporaries (`t0`).
+    pub(super) fn copy_of_array(&mut self, array: VarId, origin: TokenStream) -> VarId {
+        let op = Op::Rule {
+            rule: rules::copy(),
+            form: Form::Copy,
+            args: vec![Arg {
+                value: Operand::Var(array),
+                borrowed: false,
+            }],
+        };
+        let copy = self.push_let(op, Kind::Owned, origin);
+        self.vars[copy.0].source = self.vars[array.0].source.clone();
+        copy
+    }
+
     /// `let f = |x| body;`: remembered, to be lowered at each call.
     fn define_closure(&mut self, ident: &Ident, closure: &syn::ExprClosure) {
         let mut params = Vec::new();
@@ -867,15 +885,7 @@ impl Lowerer<'_> {
                 continue;
             };
             if self.vars[v.0].memory && !params.contains(&name) {
-                let op = Op::Rule {
-                    rule: rules::copy(),
-                    form: Form::Copy,
-                    args: vec![Arg {
-                        value: Operand::Var(v),
-                        borrowed: false,
-                    }],
-                };
-                let copy = self.push_let(op, Kind::Owned, closure.to_token_stream());
+                let copy = self.copy_of_array(v, closure.to_token_stream());
                 captured.insert(name.to_string(), copy);
             }
         }
@@ -1526,16 +1536,7 @@ impl Lowerer<'_> {
             })
             .collect();
         for (name, array) in &snapshots {
-            let op = Op::Rule {
-                rule: rules::copy(),
-                form: Form::Copy,
-                args: vec![Arg {
-                    value: Operand::Var(*array),
-                    borrowed: false,
-                }],
-            };
-            let copy = self.push_let(op, Kind::Owned, origin.clone());
-            self.vars[copy.0].source = source_ident(name);
+            let copy = self.copy_of_array(*array, origin.clone());
             self.bind_str(name, copy);
         }
         let saved = self.save();
