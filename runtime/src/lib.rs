@@ -34,6 +34,10 @@
 //! `add_vjp_lhs(d_a, d_y)`. Passing only those means a loop never has to keep a value
 //! that no rule reads.
 //!
+//! The scalar rules also have a forward (JVP) helper, `<op>_jvp(args.., y, tangents..)`,
+//! which returns the output's tangent; both come from one derivative written once in
+//! [`scalar`].
+//!
 //! One function serves every type family an operation has (`mul_vjp_lhs` is the rule of
 //! `a * b` for scalars and for matrices), through traits on the argument types: the macro
 //! emits the same call whatever the types are.

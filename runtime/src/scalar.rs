@@ -1,9 +1,16 @@
-//! VJP rules for scalar operators and the float methods of `f32`/`f64`.
+//! Rules of the float methods of `f32`/`f64` (and of the scalar operators, re-exported).
 //!
-//! Each rule accumulates `ȳ · ∂y/∂arg` into the adjoint of one argument and reads only the
-//! values its derivative needs (the rule table of the macro lists them); the signature
-//! convention is described in the crate documentation. The math is in the doc line of
-//! each rule. Conventions where the derivative is undefined:
+//! Each primitive's derivative is written once, in [`scalar_rules!`], as the linear map
+//! `|d| ..` that multiplies by ∂y/∂arg, one per differentiable argument. For a scalar
+//! function that map is its own transpose, so the one line gives both helpers:
+//!
+//! - the VJP helper of each argument, `{op}_vjp` / `{op}_vjp_{arg}` (the crate's helper
+//!   convention): `d_arg += map(ȳ)`, reading only the values the line lists;
+//! - the JVP helper `{op}_jvp(args.., y, tangents..) -> ẏ` (forward mode): the sum of
+//!   `map(ẋᵢ)` over the arguments. It takes every argument, the output, and the tangent of
+//!   each differentiable argument, by reference.
+//!
+//! Conventions where the derivative is undefined:
 //!
 //! | function | point | convention |
 //! |---|---|---|
@@ -27,161 +34,385 @@ pub use crate::ops::{
     sub_vjp_lhs, sub_vjp_rhs,
 };
 
-/// One-argument rules, grouped by what the derivative reads: the argument `x`, the
-/// output `y`, or nothing. Each accumulates its contribution into `d_x`.
-macro_rules! unary_rules {
-    (reads $v:ident: $($(#[$doc:meta])* $name:ident => |$x:ident, $d:ident| $body:expr;)*) => {$(
+/// The derivative rules of scalar primitives, each written once (see the module docs).
+///
+/// ```text
+/// /// doc of the primitive
+/// op(x => t_x, b => t_b; n: i32) -> y = <primal, for tests>, jvp op_jvp {
+///     /// doc of the helper
+///     op_vjp_self(x, b) => |d| <d·∂y/∂x, reading x and b>;
+///     op_vjp_b(b, y) => |d| <d·∂y/∂b, reading b and y>;
+/// }
+/// ```
+///
+/// One line per differentiable argument, in order; data arguments (`n: i32`) follow the
+/// `;` and carry no derivative. A line names its helper and the values it reads, in the
+/// order of the macro's rule table (`macros/src/rules.rs`). `@elementwise` makes the VJP
+/// helper generic over [`ElementwiseAdjoint`] (scalars and, elementwise, matrices).
+/// Besides the helpers, each rule adds an `f64` entry to [`cases::CASES`] that the tests
+/// check against central differences and with the dot-product identity.
+macro_rules! scalar_rules {
+    (@ty) => { T };
+    (@ty $t:ty) => { $t };
+    (@vjps [] $($(#[$doc:meta])* $vjp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
+        $(scalar_rules!(@vjp ; $(#[$doc])* $vjp($($r $(: $rt)?),*) => |$d| $body);)+
+    };
+    (@vjps [elementwise] $($(#[$doc:meta])* $vjp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
+        $(scalar_rules!(@vjp elementwise; $(#[$doc])* $vjp($($r $(: $rt)?),*) => |$d| $body);)+
+    };
+    (@vjp ; $(#[$doc:meta])* $vjp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr) => {
         $(#[$doc])*
         #[inline(always)]
-        pub fn $name<T: Real>(d_x: &mut T, $x: &T, $d: &T) {
-            let ($x, $d) = (*$x, *$d);
-            *d_x += $body;
-        }
-    )*};
-    (reads nothing: $($(#[$doc:meta])* $name:ident => |$d:ident| $body:expr;)*) => {$(
-        $(#[$doc])*
-        #[inline(always)]
-        pub fn $name<T: Real>(d_x: &mut T, $d: &T) {
-            let $d = *$d;
-            *d_x += $body;
-        }
-    )*};
-}
-
-unary_rules! { reads x:
-    /// y = sin x: x̄ += ȳ·cos x.
-    sin_vjp => |x, d| d * x.cos();
-    /// y = cos x: x̄ −= ȳ·sin x.
-    cos_vjp => |x, d| -(d * x.sin());
-    /// y = asin x: x̄ += ȳ/√(1 − x²).
-    asin_vjp => |x, d| d / (T::one() - x * x).sqrt();
-    /// y = acos x: x̄ −= ȳ/√(1 − x²).
-    acos_vjp => |x, d| -(d / (T::one() - x * x).sqrt());
-    /// y = atan x: x̄ += ȳ/(1 + x²).
-    atan_vjp => |x, d| d / (T::one() + x * x);
-    /// y = sinh x: x̄ += ȳ·cosh x.
-    sinh_vjp => |x, d| d * x.cosh();
-    /// y = cosh x: x̄ += ȳ·sinh x.
-    cosh_vjp => |x, d| d * x.sinh();
-    /// y = asinh x: x̄ += ȳ/√(x² + 1).
-    asinh_vjp => |x, d| d / (x * x + T::one()).sqrt();
-    /// y = acosh x: x̄ += ȳ/√(x² − 1).
-    acosh_vjp => |x, d| d / (x * x - T::one()).sqrt();
-    /// y = atanh x: x̄ += ȳ/(1 − x²).
-    atanh_vjp => |x, d| d / (T::one() - x * x);
-    /// y = ln x: x̄ += ȳ/x.
-    ln_vjp => |x, d| d / x;
-    /// y = ln(1 + x): x̄ += ȳ/(1 + x).
-    ln_1p_vjp => |x, d| d / (T::one() + x);
-    /// y = log₁₀ x: x̄ += ȳ/(x·ln 10).
-    log10_vjp => |x, d| d / (x * T::LN_10());
-    /// y = log₂ x: x̄ += ȳ/(x·ln 2).
-    log2_vjp => |x, d| d / (x * T::LN_2());
-    /// y = |x|: x̄ += ȳ·sign(x), with sign(0) = 0.
-    abs_vjp => |x, d| if x > T::zero() { d } else if x < T::zero() { -d } else { T::zero() };
-}
-
-unary_rules! { reads y:
-    /// y = tan x: x̄ += ȳ·(1 + y²).
-    tan_vjp => |y, d| d * (T::one() + y * y);
-    /// y = eˣ: x̄ += ȳ·y.
-    exp_vjp => |y, d| d * y;
-    /// y = 2ˣ: x̄ += ȳ·y·ln 2.
-    exp2_vjp => |y, d| d * y * T::LN_2();
-    /// y = eˣ − 1: x̄ += ȳ·(y + 1).
-    exp_m1_vjp => |y, d| d * (y + T::one());
-    /// y = √x: x̄ += ȳ/(2y).
-    sqrt_vjp => |y, d| d / (T::two() * y);
-    /// y = ∛x: x̄ += ȳ/(3y²).
-    cbrt_vjp => |y, d| d / (T::constant(3.0) * y * y);
-    /// y = 1/x: x̄ −= ȳ·y².
-    recip_vjp => |y, d| -(d * y * y);
-}
-
-unary_rules! { reads nothing:
-    /// y = x·180/π: x̄ += ȳ·180/π.
-    to_degrees_vjp => |d| d * (T::constant(180.0) / T::PI());
-    /// y = x·π/180: x̄ += ȳ·π/180.
-    to_radians_vjp => |d| d * (T::PI() / T::constant(180.0));
-    /// y = x − trunc x: x̄ += ȳ (almost everywhere).
-    fract_vjp => |d| d;
-    /// y = x (a copy, or `*x` of a reference): x̄ += ȳ.
-    identity_vjp => |d| d;
-    /// y = a % b = a − b·trunc(a/b): ā += ȳ (almost everywhere).
-    rem_vjp_lhs => |d| d;
-    /// y = a·b + c (`a.mul_add(b, c)`): c̄ += ȳ.
-    mul_add_vjp_b => |d| d;
-}
-
-/// Two-argument rules whose derivative reads two values `$a`, `$b` (arguments or the
-/// output, as the rule table says). Each accumulates into `d_arg`.
-macro_rules! binary_rules {
-    ($($(#[$doc:meta])* $name:ident => |$a:ident, $b:ident, $d:ident| $body:expr;)*) => {$(
-        $(#[$doc])*
-        #[inline(always)]
-        pub fn $name<T: Real>(d_arg: &mut T, $a: &T, $b: &T, $d: &T) {
-            let ($a, $b, $d) = (*$a, *$b, *$d);
+        pub fn $vjp<T: Real>(d_arg: &mut T, $($r: &scalar_rules!(@ty $($rt)?),)* d_y: &T) {
+            $(let $r = *$r;)*
+            let $d = *d_y;
             *d_arg += $body;
         }
-    )*};
-}
-
-/// Two-argument rules whose derivative reads one value.
-macro_rules! reads_one {
-    ($($(#[$doc:meta])* $name:ident => |$a:ident, $d:ident| $body:expr;)*) => {$(
+    };
+    (@vjp elementwise; $(#[$doc:meta])* $vjp:ident($r:ident) => |$d:ident| $body:expr) => {
         $(#[$doc])*
+        ///
+        /// Elementwise for matrices too (then `d_x`, the value read and `d_y` are matrices of
+        /// the same type).
         #[inline(always)]
-        pub fn $name<T: Real>(d_arg: &mut T, $a: &T, $d: &T) {
-            let ($a, $d) = (*$a, *$d);
-            *d_arg += $body;
+        pub fn $vjp<G: ElementwiseAdjoint>(d_arg: &mut G, $r: &G, d_y: &G) {
+            #[inline(always)]
+            fn element<T: Real>($r: T, $d: T) -> T {
+                $body
+            }
+            d_arg.accumulate_elementwise($r, d_y, element::<G::Elem>);
         }
-    )*};
+    };
+    ($(
+        $(#[$doc:meta])*
+        $(@$kind:ident)? $op:ident($($x:ident => $t:ident),+ $(; $($n:ident: $nt:ty),+)?)
+            -> $y:ident = $value:expr, jvp $jvp:ident {
+            $( $(#[$vdoc:meta])* $vjp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr; )+
+        }
+    )*) => {
+        $(
+            scalar_rules!(@vjps [$($kind)?] $($(#[$vdoc])* $vjp($($r $(: $rt)?),*) => |$d| $body;)+);
+
+            $(#[$doc])*
+            ///
+            #[doc = concat!("Forward rule of `", stringify!($op), "`: ẏ = Σᵢ ∂y/∂xᵢ·ẋᵢ, from the same derivative as its VJP helpers.")]
+            #[inline(always)]
+            #[allow(unused_variables)]
+            pub fn $jvp<T: Real>($($x: &T,)+ $($($n: &$nt,)+)? $y: &T, $($t: &T),+) -> T {
+                $(let $x = *$x;)+
+                $($(let $n = *$n;)+)?
+                let $y = *$y;
+                let mut tangent = -T::zero();
+                $(tangent += { let $d = *$t; $body };)+
+                tangent
+            }
+        )*
+
+        /// Every rule of this module in `f64`, as uniform function pointers, for tests.
+        #[doc(hidden)]
+        pub mod cases {
+            use super::*;
+            // The float methods of the primals without `std` (inherent ones win with it).
+            #[allow(unused_imports)]
+            use num_traits::Float;
+
+            /// One scalar rule: its primal, its JVP helper and its VJP helpers.
+            #[derive(Debug, Clone, Copy)]
+            pub struct Case {
+                /// The primitive's name.
+                pub name: &'static str,
+                /// How many arguments carry a derivative (they come first).
+                pub differentiable: usize,
+                /// How many arguments in all (data arguments last).
+                pub arity: usize,
+                /// y = f(args) (`NaN` when `args` has the wrong length).
+                pub value: fn(&[f64]) -> f64,
+                /// ẏ = J·tangents.
+                pub jvp: fn(&[f64], &[f64]) -> f64,
+                /// adjoints[i] += ȳ·∂y/∂argᵢ, through the VJP helpers.
+                pub vjp: fn(&[f64], f64, &mut [f64]),
+            }
+
+            /// A data argument, passed as an `f64` by the tests.
+            pub trait CaseArg {
+                /// The value nearest to `v`.
+                fn from_case(v: f64) -> Self;
+            }
+
+            impl CaseArg for i32 {
+                fn from_case(v: f64) -> i32 {
+                    v as i32
+                }
+            }
+
+            /// The rules, in the order they are written.
+            pub static CASES: &[Case] = &[$(
+                Case {
+                    name: stringify!($op),
+                    differentiable: [$(stringify!($x)),+].len(),
+                    arity: [$(stringify!($x)),+ $($(, stringify!($n))+)?].len(),
+                    value: |args| {
+                        let &[$($x,)+ $($($n,)+)?] = args else { return f64::NAN };
+                        $($(let $n = <$nt as CaseArg>::from_case($n);)+)?
+                        $value
+                    },
+                    jvp: |args, tangents| {
+                        let &[$($x,)+ $($($n,)+)?] = args else { return f64::NAN };
+                        $($(let $n = <$nt as CaseArg>::from_case($n);)+)?
+                        let $y: f64 = $value;
+                        let &[$($t,)+] = tangents else { return f64::NAN };
+                        $jvp($(&$x,)+ $($(&$n,)+)? &$y, $(&$t),+)
+                    },
+                    vjp: |args, d_y, adjoints| {
+                        let &[$($x,)+ $($($n,)+)?] = args else { return };
+                        $($(let $n = <$nt as CaseArg>::from_case($n);)+)?
+                        #[allow(unused_variables)]
+                        let $y: f64 = $value;
+                        let [$($t,)+] = adjoints else { return };
+                        $($vjp($t, $(&$r,)* &d_y);)+
+                    },
+                },
+            )*];
+        }
+    };
 }
 
-reads_one! {
-    /// y = a·b + c (`a.mul_add(b, c)`): ā += ȳ·b.
-    mul_add_vjp_self => |b, d| d * b;
-    /// y = a·b + c (`a.mul_add(b, c)`): b̄ += ȳ·a.
-    mul_add_vjp_a => |a, d| d * a;
-}
-
-binary_rules! {
-    /// y = a % b = a − b·trunc(a/b): b̄ −= ȳ·trunc(a/b) (almost everywhere).
-    rem_vjp_rhs => |a, b, d| -(d * (a / b).trunc());
-    /// y = xⁿ: x̄ += ȳ·n·xⁿ⁻¹ (0 for n = 0, where y = 1 is constant, even at x = 0).
-    powf_vjp_self => |x, n, d| if n == T::zero() { T::zero() } else { d * n * x.powf(n - T::one()) };
-    /// y = xⁿ: n̄ += ȳ·y·ln x (0 where y = 0 or x = 0).
-    powf_vjp_n => |x, y, d| if y == T::zero() || x == T::zero() { T::zero() } else { d * y * x.ln() };
-    /// y = log_b x = ln x / ln b: x̄ += ȳ/(x·ln b).
-    log_vjp_self => |x, b, d| d / (x * b.ln());
-    /// y = log_b x = ln x / ln b: b̄ −= ȳ·y/(b·ln b).
-    log_vjp_base => |b, y, d| -(d * y / (b * b.ln()));
-    /// y = atan2(a, b) (a = self, b = other): ā += ȳ·b/(a² + b²).
-    atan2_vjp_self => |a, b, d| d * b / (a * a + b * b);
-    /// y = atan2(a, b) (a = self, b = other): b̄ −= ȳ·a/(a² + b²).
-    atan2_vjp_other => |a, b, d| -(d * a / (a * a + b * b));
-    /// y = √(a² + b²): ā += ȳ·a/y (0 at the origin).
-    hypot_vjp_self => |a, y, d| if y == T::zero() { T::zero() } else { d * a / y };
-    /// y = √(a² + b²): b̄ += ȳ·b/y (0 at the origin).
-    hypot_vjp_other => |b, y, d| if y == T::zero() { T::zero() } else { d * b / y };
-    /// y = max(a, b): ā += ȳ where a > b, ȳ/2 at a tie.
-    max_vjp_self => |a, b, d| extremum_share(a, b, true, d);
-    /// y = max(a, b): b̄ += ȳ where b > a, ȳ/2 at a tie.
-    max_vjp_other => |a, b, d| extremum_share(b, a, true, d);
-    /// y = min(a, b): ā += ȳ where a < b, ȳ/2 at a tie.
-    min_vjp_self => |a, b, d| extremum_share(a, b, false, d);
-    /// y = min(a, b): b̄ += ȳ where b < a, ȳ/2 at a tie.
-    min_vjp_other => |a, b, d| extremum_share(b, a, false, d);
-}
-
-/// y = tanh x: x̄ += ȳ·(1 − y²). Reads `y`. Also elementwise, for
-/// [`nn::tanh`](crate::nn::tanh) of a matrix (then `d_x`, `y`, `d_y` are matrices of the
-/// same type).
-#[inline(always)]
-pub fn tanh_vjp<G: ElementwiseAdjoint>(d_x: &mut G, y: &G, d_y: &G) {
-    d_x.accumulate_elementwise(y, d_y, |y, d| {
-        d * (<G::Elem as num_traits::One>::one() - y * y)
-    });
+scalar_rules! {
+    /// y = sin x.
+    sin(x => t_x) -> y = x.sin(), jvp sin_jvp {
+        /// y = sin x: x̄ += ȳ·cos x.
+        sin_vjp(x) => |d| d * x.cos();
+    }
+    /// y = cos x.
+    cos(x => t_x) -> y = x.cos(), jvp cos_jvp {
+        /// y = cos x: x̄ −= ȳ·sin x.
+        cos_vjp(x) => |d| -(d * x.sin());
+    }
+    /// y = tan x.
+    tan(x => t_x) -> y = x.tan(), jvp tan_jvp {
+        /// y = tan x: x̄ += ȳ·(1 + y²).
+        tan_vjp(y) => |d| d * (T::one() + y * y);
+    }
+    /// y = asin x.
+    asin(x => t_x) -> y = x.asin(), jvp asin_jvp {
+        /// y = asin x: x̄ += ȳ/√(1 − x²).
+        asin_vjp(x) => |d| d / (T::one() - x * x).sqrt();
+    }
+    /// y = acos x.
+    acos(x => t_x) -> y = x.acos(), jvp acos_jvp {
+        /// y = acos x: x̄ −= ȳ/√(1 − x²).
+        acos_vjp(x) => |d| -(d / (T::one() - x * x).sqrt());
+    }
+    /// y = atan x.
+    atan(x => t_x) -> y = x.atan(), jvp atan_jvp {
+        /// y = atan x: x̄ += ȳ/(1 + x²).
+        atan_vjp(x) => |d| d / (T::one() + x * x);
+    }
+    /// y = sinh x.
+    sinh(x => t_x) -> y = x.sinh(), jvp sinh_jvp {
+        /// y = sinh x: x̄ += ȳ·cosh x.
+        sinh_vjp(x) => |d| d * x.cosh();
+    }
+    /// y = cosh x.
+    cosh(x => t_x) -> y = x.cosh(), jvp cosh_jvp {
+        /// y = cosh x: x̄ += ȳ·sinh x.
+        cosh_vjp(x) => |d| d * x.sinh();
+    }
+    /// y = tanh x, also elementwise for [`nn::tanh`](crate::nn::tanh) of a matrix.
+    @elementwise tanh(x => t_x) -> y = x.tanh(), jvp tanh_jvp {
+        /// y = tanh x: x̄ += ȳ·(1 − y²). Reads `y`.
+        tanh_vjp(y) => |d| d * (T::one() - y * y);
+    }
+    /// y = asinh x.
+    asinh(x => t_x) -> y = x.asinh(), jvp asinh_jvp {
+        /// y = asinh x: x̄ += ȳ/√(x² + 1).
+        asinh_vjp(x) => |d| d / (x * x + T::one()).sqrt();
+    }
+    /// y = acosh x.
+    acosh(x => t_x) -> y = x.acosh(), jvp acosh_jvp {
+        /// y = acosh x: x̄ += ȳ/√(x² − 1).
+        acosh_vjp(x) => |d| d / (x * x - T::one()).sqrt();
+    }
+    /// y = atanh x.
+    atanh(x => t_x) -> y = x.atanh(), jvp atanh_jvp {
+        /// y = atanh x: x̄ += ȳ/(1 − x²).
+        atanh_vjp(x) => |d| d / (T::one() - x * x);
+    }
+    /// y = eˣ.
+    exp(x => t_x) -> y = x.exp(), jvp exp_jvp {
+        /// y = eˣ: x̄ += ȳ·y.
+        exp_vjp(y) => |d| d * y;
+    }
+    /// y = 2ˣ.
+    exp2(x => t_x) -> y = x.exp2(), jvp exp2_jvp {
+        /// y = 2ˣ: x̄ += ȳ·y·ln 2.
+        exp2_vjp(y) => |d| d * y * T::LN_2();
+    }
+    /// y = eˣ − 1.
+    exp_m1(x => t_x) -> y = x.exp_m1(), jvp exp_m1_jvp {
+        /// y = eˣ − 1: x̄ += ȳ·(y + 1).
+        exp_m1_vjp(y) => |d| d * (y + T::one());
+    }
+    /// y = ln x.
+    ln(x => t_x) -> y = x.ln(), jvp ln_jvp {
+        /// y = ln x: x̄ += ȳ/x.
+        ln_vjp(x) => |d| d / x;
+    }
+    /// y = ln(1 + x).
+    ln_1p(x => t_x) -> y = x.ln_1p(), jvp ln_1p_jvp {
+        /// y = ln(1 + x): x̄ += ȳ/(1 + x).
+        ln_1p_vjp(x) => |d| d / (T::one() + x);
+    }
+    /// y = log₁₀ x.
+    log10(x => t_x) -> y = x.log10(), jvp log10_jvp {
+        /// y = log₁₀ x: x̄ += ȳ/(x·ln 10).
+        log10_vjp(x) => |d| d / (x * T::LN_10());
+    }
+    /// y = log₂ x.
+    log2(x => t_x) -> y = x.log2(), jvp log2_jvp {
+        /// y = log₂ x: x̄ += ȳ/(x·ln 2).
+        log2_vjp(x) => |d| d / (x * T::LN_2());
+    }
+    /// y = √x.
+    sqrt(x => t_x) -> y = x.sqrt(), jvp sqrt_jvp {
+        /// y = √x: x̄ += ȳ/(2y).
+        sqrt_vjp(y) => |d| d / (T::two() * y);
+    }
+    /// y = ∛x.
+    cbrt(x => t_x) -> y = x.cbrt(), jvp cbrt_jvp {
+        /// y = ∛x: x̄ += ȳ/(3y²).
+        cbrt_vjp(y) => |d| d / (T::constant(3.0) * y * y);
+    }
+    /// y = 1/x.
+    recip(x => t_x) -> y = x.recip(), jvp recip_jvp {
+        /// y = 1/x: x̄ −= ȳ·y².
+        recip_vjp(y) => |d| -(d * y * y);
+    }
+    /// y = |x|.
+    abs(x => t_x) -> y = x.abs(), jvp abs_jvp {
+        /// y = |x|: x̄ += ȳ·sign(x), with sign(0) = 0.
+        abs_vjp(x) => |d| if x > T::zero() { d } else if x < T::zero() { -d } else { T::zero() };
+    }
+    /// y = x·180/π.
+    to_degrees(x => t_x) -> y = x.to_degrees(), jvp to_degrees_jvp {
+        /// y = x·180/π: x̄ += ȳ·180/π.
+        to_degrees_vjp() => |d| d * (T::constant(180.0) / T::PI());
+    }
+    /// y = x·π/180.
+    to_radians(x => t_x) -> y = x.to_radians(), jvp to_radians_jvp {
+        /// y = x·π/180: x̄ += ȳ·π/180.
+        to_radians_vjp() => |d| d * (T::PI() / T::constant(180.0));
+    }
+    /// y = x − trunc x.
+    fract(x => t_x) -> y = x.fract(), jvp fract_jvp {
+        /// y = x − trunc x: x̄ += ȳ (almost everywhere).
+        fract_vjp() => |d| d;
+    }
+    /// y = x (a copy, or `*x` of a reference).
+    identity(x => t_x) -> y = x, jvp identity_jvp {
+        /// y = x (a copy, or `*x` of a reference): x̄ += ȳ.
+        identity_vjp() => |d| d;
+    }
+    /// y = a % b = a − b·trunc(a/b).
+    rem(a => t_a, b => t_b) -> y = a % b, jvp rem_jvp {
+        /// y = a % b = a − b·trunc(a/b): ā += ȳ (almost everywhere).
+        rem_vjp_lhs() => |d| d;
+        /// y = a % b = a − b·trunc(a/b): b̄ −= ȳ·trunc(a/b) (almost everywhere).
+        rem_vjp_rhs(a, b) => |d| -(d * (a / b).trunc());
+    }
+    /// y = a·b + c (`a.mul_add(b, c)`).
+    mul_add(a => t_a, b => t_b, c => t_c) -> y = a.mul_add(b, c), jvp mul_add_jvp {
+        /// y = a·b + c (`a.mul_add(b, c)`): ā += ȳ·b.
+        mul_add_vjp_self(b) => |d| d * b;
+        /// y = a·b + c (`a.mul_add(b, c)`): b̄ += ȳ·a.
+        mul_add_vjp_a(a) => |d| d * a;
+        /// y = a·b + c (`a.mul_add(b, c)`): c̄ += ȳ.
+        mul_add_vjp_b() => |d| d;
+    }
+    /// y = xⁿ with an integer n (n is not differentiable).
+    powi(x => t_x; n: i32) -> y = x.powi(n), jvp powi_jvp {
+        /// y = xⁿ with an integer n: x̄ += ȳ·n·xⁿ⁻¹ (0 for n = 0, where y = 1 is constant,
+        /// and n·xⁿ⁻¹ would be 0·∞ at x = 0).
+        powi_vjp(x, n: i32) => |d| if n == 0 {
+            T::zero()
+        } else {
+            d * T::from(n).unwrap_or_else(T::nan) * x.powi(n.wrapping_sub(1))
+        };
+    }
+    /// y = xⁿ.
+    powf(x => t_x, n => t_n) -> y = x.powf(n), jvp powf_jvp {
+        /// y = xⁿ: x̄ += ȳ·n·xⁿ⁻¹ (0 for n = 0, where y = 1 is constant, even at x = 0).
+        powf_vjp_self(x, n) => |d| if n == T::zero() { T::zero() } else { d * n * x.powf(n - T::one()) };
+        /// y = xⁿ: n̄ += ȳ·y·ln x (0 where y = 0 or x = 0).
+        powf_vjp_n(x, y) => |d| if y == T::zero() || x == T::zero() { T::zero() } else { d * y * x.ln() };
+    }
+    /// y = log_b x = ln x / ln b.
+    log(x => t_x, b => t_b) -> y = x.log(b), jvp log_jvp {
+        /// y = log_b x = ln x / ln b: x̄ += ȳ/(x·ln b).
+        log_vjp_self(x, b) => |d| d / (x * b.ln());
+        /// y = log_b x = ln x / ln b: b̄ −= ȳ·y/(b·ln b).
+        log_vjp_base(b, y) => |d| -(d * y / (b * b.ln()));
+    }
+    /// y = atan2(a, b) (a = self, b = other).
+    atan2(a => t_a, b => t_b) -> y = a.atan2(b), jvp atan2_jvp {
+        /// y = atan2(a, b) (a = self, b = other): ā += ȳ·b/(a² + b²).
+        atan2_vjp_self(a, b) => |d| d * b / (a * a + b * b);
+        /// y = atan2(a, b) (a = self, b = other): b̄ −= ȳ·a/(a² + b²).
+        atan2_vjp_other(a, b) => |d| -(d * a / (a * a + b * b));
+    }
+    /// y = √(a² + b²).
+    hypot(a => t_a, b => t_b) -> y = a.hypot(b), jvp hypot_jvp {
+        /// y = √(a² + b²): ā += ȳ·a/y (0 at the origin).
+        hypot_vjp_self(a, y) => |d| if y == T::zero() { T::zero() } else { d * a / y };
+        /// y = √(a² + b²): b̄ += ȳ·b/y (0 at the origin).
+        hypot_vjp_other(b, y) => |d| if y == T::zero() { T::zero() } else { d * b / y };
+    }
+    /// y = max(a, b).
+    max(a => t_a, b => t_b) -> y = a.max(b), jvp max_jvp {
+        /// y = max(a, b): ā += ȳ where a > b, ȳ/2 at a tie.
+        max_vjp_self(a, b) => |d| extremum_share(a, b, true, d);
+        /// y = max(a, b): b̄ += ȳ where b > a, ȳ/2 at a tie.
+        max_vjp_other(a, b) => |d| extremum_share(b, a, true, d);
+    }
+    /// y = min(a, b).
+    min(a => t_a, b => t_b) -> y = a.min(b), jvp min_jvp {
+        /// y = min(a, b): ā += ȳ where a < b, ȳ/2 at a tie.
+        min_vjp_self(a, b) => |d| extremum_share(a, b, false, d);
+        /// y = min(a, b): b̄ += ȳ where b < a, ȳ/2 at a tie.
+        min_vjp_other(a, b) => |d| extremum_share(b, a, false, d);
+    }
+    /// y = clamp(x, lo, hi).
+    clamp(x => t_x, lo => t_lo, hi => t_hi) -> y = x.clamp(lo, hi), jvp clamp_jvp {
+        /// y = clamp(x, lo, hi): x̄ += ȳ inside (lo, hi); at x = lo or x = hi the adjoint is
+        /// split evenly with the bound it ties.
+        clamp_vjp_self(x, lo, hi) => |d| if x.is_nan() || (x > lo && x < hi) {
+            d
+        } else if x == lo && x == hi {
+            d / T::constant(3.0)
+        } else if x == lo || x == hi {
+            d / T::two()
+        } else {
+            T::zero()
+        };
+        /// y = clamp(x, lo, hi): lō += ȳ where x < lo, ȳ/2 where x = lo (ȳ/3 where
+        /// x = lo = hi).
+        clamp_vjp_min(x, lo, hi) => |d| if x.is_nan() {
+            T::zero() // the result is x (NaN): the derivative follows it
+        } else if x == lo && x == hi {
+            d / T::constant(3.0)
+        } else {
+            extremum_share(lo, x, true, d)
+        };
+        /// y = clamp(x, lo, hi): hī += ȳ where x > hi, ȳ/2 where x = hi (ȳ/3 where
+        /// x = lo = hi).
+        clamp_vjp_max(x, lo, hi) => |d| if x.is_nan() {
+            T::zero()
+        } else if x == lo && x == hi {
+            d / T::constant(3.0)
+        } else {
+            extremum_share(hi, x, false, d)
+        };
+    }
 }
 
 /// The share of `d` owed to `mine` in `max(mine, theirs)` (`larger`) or `min(..)`: all of
@@ -204,57 +435,6 @@ fn extremum_share<T: Real>(mine: T, theirs: T, larger: bool, d: T) -> T {
     } else {
         T::zero()
     }
-}
-
-/// y = xⁿ with an integer n: x̄ += ȳ·n·xⁿ⁻¹ (n is not differentiable).
-#[inline(always)]
-pub fn powi_vjp<T: Real>(d_x: &mut T, x: &T, n: &i32, d_y: &T) {
-    let n = *n;
-    if n == 0 {
-        return; // y = 1 is constant (and n·xⁿ⁻¹ would be 0·∞ at x = 0)
-    }
-    let n_t = T::from(n).unwrap_or_else(T::nan);
-    *d_x += *d_y * n_t * x.powi(n.wrapping_sub(1));
-}
-
-/// y = clamp(x, lo, hi): x̄ += ȳ inside (lo, hi); at x = lo or x = hi the adjoint is split
-/// evenly with the bound it ties.
-#[inline(always)]
-pub fn clamp_vjp_self<T: Real>(d_x: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
-    let (x, lo, hi, d) = (*x, *lo, *hi, *d_y);
-    *d_x += if x.is_nan() || (x > lo && x < hi) {
-        d
-    } else if x == lo && x == hi {
-        d / T::constant(3.0)
-    } else if x == lo || x == hi {
-        d / T::two()
-    } else {
-        T::zero()
-    };
-}
-
-/// y = clamp(x, lo, hi): lō += ȳ where x < lo, ȳ/2 where x = lo (ȳ/3 where x = lo = hi).
-#[inline(always)]
-pub fn clamp_vjp_min<T: Real>(d_lo: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
-    *d_lo += if x.is_nan() {
-        T::zero() // the result is x (NaN): the derivative follows it
-    } else if *x == *lo && *x == *hi {
-        *d_y / T::constant(3.0)
-    } else {
-        extremum_share(*lo, *x, true, *d_y)
-    };
-}
-
-/// y = clamp(x, lo, hi): hī += ȳ where x > hi, ȳ/2 where x = hi (ȳ/3 where x = lo = hi).
-#[inline(always)]
-pub fn clamp_vjp_max<T: Real>(d_hi: &mut T, x: &T, lo: &T, hi: &T, d_y: &T) {
-    *d_hi += if x.is_nan() {
-        T::zero()
-    } else if *x == *lo && *x == *hi {
-        *d_y / T::constant(3.0)
-    } else {
-        extremum_share(*hi, *x, false, *d_y)
-    };
 }
 
 /// y = x as U (a float-to-float conversion, `f32` ↔ `f64`): x̄ += ȳ converted back.

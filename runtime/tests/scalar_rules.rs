@@ -14,6 +14,10 @@
 //! table's order is what makes these tests check the table and the runtime against each
 //! other: a swapped pair of same-typed values fails the finite-difference comparison.
 //!
+//! The JVP helpers (`sin_jvp`, ...) come from the same derivative as the VJP helpers: the
+//! last section checks each against central differences along random tangents, and against
+//! its VJP helpers with the dot-product identity ⟨J v, w⟩ = ⟨v, Jᵀ w⟩.
+//!
 //! The conventions at points where the derivative is undefined (the table at the top of
 //! `scalar.rs`) are checked by deterministic tests at the end, and the `f32` instantiation
 //! of the rules is compared with the `f64` one.
@@ -686,4 +690,140 @@ fn max_and_min_with_a_nan_follow_the_value() {
     assert_eq!(added(|d| scalar::max_vjp_other(d, &nan, &b, &d_y)), d_y);
     assert_eq!(added(|d| scalar::min_vjp_self(d, &b, &nan, &d_y)), d_y);
     assert_eq!(added(|d| scalar::min_vjp_other(d, &b, &nan, &d_y)), 0.0);
+}
+
+// ---------------------------------------------------------------------------------------
+// JVP helpers: every rule written with `scalar_rules!` has one, listed in
+// `scalar::cases::CASES` beside its VJP helpers (all in f64).
+
+/// Points inside the domain of the primitive `name`, away from its kinks (the same domains
+/// as the VJP tests above); `None` for a name without one, which fails
+/// `every_rule_has_a_domain`.
+fn domain(name: &str) -> Option<BoxedStrategy<Vec<f64>>> {
+    fn one(s: impl Strategy<Value = f64> + 'static) -> BoxedStrategy<Vec<f64>> {
+        s.prop_map(|x| vec![x]).boxed()
+    }
+    fn two(s: impl Strategy<Value = (f64, f64)> + 'static) -> BoxedStrategy<Vec<f64>> {
+        s.prop_map(|(a, b)| vec![a, b]).boxed()
+    }
+    Some(match name {
+        "sin" | "cos" | "atan" | "sinh" | "cosh" | "tanh" | "asinh" | "exp" | "exp2" | "exp_m1"
+        | "to_degrees" | "to_radians" | "identity" => one(moderate()),
+        "tan" => one(-1.4..1.4f64),
+        "asin" | "acos" | "atanh" => one(-0.9..0.9f64),
+        "acosh" => one(1.1..5.0f64),
+        "ln" | "log10" | "log2" | "sqrt" => one(0.1..5.0f64),
+        "ln_1p" => one(-0.9..5.0f64),
+        "cbrt" | "recip" => one(away_from_zero(0.1, 5.0)),
+        "abs" => one(away_from_zero(GAP, 5.0)),
+        "fract" => one(off_integer()),
+        "erf" | "erfc" => one(-3.0..3.0f64),
+        "rem" => two(rem_args()),
+        "powf" => two((0.2..3.0f64, -3.0..3.0f64)),
+        "powi" => two((away_from_zero(0.2, 3.0), -3..5i32).prop_map(|(x, n)| (x, f64::from(n)))),
+        "log" => two((0.1..5.0f64, log_base())),
+        "atan2" => two(atan2_args()),
+        "hypot" => two(hypot_args()),
+        "max" | "min" => two(distinct_pair()),
+        "mul_add" => (moderate(), moderate(), moderate())
+            .prop_map(|(a, b, c)| vec![a, b, c])
+            .boxed(),
+        "clamp" => clamp_args().prop_map(|(x, lo, hi)| vec![x, lo, hi]).boxed(),
+        _ => return None,
+    })
+}
+
+/// A rule added to `scalar_rules!` without a domain here would go untested.
+#[test]
+fn every_rule_has_a_domain() {
+    for case in scalar::cases::CASES {
+        assert!(
+            domain(case.name).is_some(),
+            "no test domain for `{}`",
+            case.name
+        );
+    }
+}
+
+/// Runs `check` on random points of every rule's domain, with random tangents and seeds.
+fn for_every_rule(
+    check: impl Fn(&scalar::cases::Case, &[f64], &[f64], f64) -> Result<(), TestCaseError>,
+) {
+    for case in scalar::cases::CASES {
+        let Some(points) = domain(case.name) else {
+            continue; // reported by `every_rule_has_a_domain`
+        };
+        let tangents = proptest::collection::vec(-2.0..2.0f64, case.differentiable);
+        let mut runner = proptest::test_runner::TestRunner::default();
+        if let Err(failure) = runner.run(&(points, tangents, seed()), |(x, v, w)| {
+            check(case, &x, &v, w)
+        }) {
+            panic!("`{}`: {failure}", case.name);
+        }
+    }
+}
+
+/// ẏ from the JVP helper against central differences of y along the tangent.
+#[test]
+fn every_jvp_matches_central_differences() {
+    for_every_rule(|case, x, v, _| {
+        let k = case.differentiable;
+        let along = |p: &[f64]| {
+            let mut args = x.to_vec();
+            args[..k].copy_from_slice(p);
+            (case.value)(&args)
+        };
+        let gradient = central_difference(along, &x[..k]);
+        let numeric: f64 = gradient.iter().zip(v).map(|(g, t)| g * t).sum();
+        let analytic = (case.jvp)(x, v);
+        let error = relative_error(analytic, numeric);
+        prop_assert!(
+            error < TOLERANCE,
+            "at {x:?} along {v:?}: JVP gives {analytic:e}, finite differences {numeric:e}"
+        );
+        Ok(())
+    })
+}
+
+/// The dot-product test ⟨J v, w⟩ = ⟨v, Jᵀ w⟩ between the JVP helper and the VJP helpers
+/// (which start from zero adjoints here: they accumulate).
+#[test]
+fn every_jvp_is_the_transpose_of_its_vjps() {
+    for_every_rule(|case, x, v, w| {
+        let forward = (case.jvp)(x, v) * w;
+        let mut adjoints = vec![0.0; case.differentiable];
+        (case.vjp)(x, w, &mut adjoints);
+        let reverse: f64 = adjoints.iter().zip(v).map(|(a, t)| a * t).sum();
+        prop_assert!(
+            relative_error(forward, reverse) < 1e-12,
+            "at {x:?}, v = {v:?}, w = {w}: ⟨Jv, w⟩ = {forward:e}, ⟨v, Jᵀw⟩ = {reverse:e}"
+        );
+        Ok(())
+    })
+}
+
+/// The uniform entries agree with the named helpers (a spot check of the registry).
+#[test]
+fn the_case_list_calls_the_named_helpers() {
+    let find = |name: &str| {
+        scalar::cases::CASES
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no case `{name}`"))
+    };
+    let (x, t) = (0.7_f64, 1.25_f64);
+    assert_eq!(
+        (find("sin").jvp)(&[x], &[t]),
+        scalar::sin_jvp(&x, &x.sin(), &t)
+    );
+    assert_eq!((find("sin").jvp)(&[x], &[t]), t * x.cos());
+    let (a, b) = (1.5_f64, 0.5_f64);
+    let y = a.log(b);
+    assert_eq!(
+        (find("log").jvp)(&[a, b], &[t, 2.0]),
+        scalar::log_jvp(&a, &b, &y, &t, &2.0)
+    );
+    assert_eq!(scalar::powi_jvp(&2.0_f64, &3, &8.0, &1.0), 12.0);
+    assert_eq!(find("powi").arity, 2);
+    assert_eq!(find("powi").differentiable, 1);
 }
