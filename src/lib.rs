@@ -44,7 +44,7 @@ extern crate self as tapeless;
 
 pub use tapeless_macros::{custom_vjp, differentiate, Differentiable};
 pub use tapeless_runtime as runtime;
-pub use tapeless_runtime::{nn, Accumulate, Differentiable, Parameters, Real};
+pub use tapeless_runtime::{nn, special, Accumulate, Differentiable, Parameters, Real};
 
 /// The finite-difference gradient checker (see [`runtime::check`]).
 #[cfg(feature = "alloc")]
@@ -63,9 +63,12 @@ pub mod __private {
     pub use tapeless_runtime::nn::*;
     pub use tapeless_runtime::ops::{DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Rule};
     pub use tapeless_runtime::scalar::*;
+    #[cfg(feature = "nalgebra")]
+    pub use tapeless_runtime::ComplexField;
     pub use tapeless_runtime::Float;
     pub use tapeless_runtime::{
         accumulate, accumulate_argument, assert_differentiable, one, zero, zero_adjoint,
         zeros_like, NotDifferentiated,
     };
+    pub use tapeless_runtime::{Is, TapelessRule};
 }

@@ -242,7 +242,7 @@ fn foreign_message(form: &Form, sig: &Signature) -> String {
             "recursion is not supported by #[differentiate]: `{}` calls itself; write the recursion as a loop",
             sig.item.sig.ident
         ),
-        Form::Call(path) => {
+        Form::Call(path) | Form::RuleCall { path, .. } => {
             let path = &path.path;
             let name = quote::quote!(#path).to_string().replace(' ', "");
             format!(

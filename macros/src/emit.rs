@@ -501,7 +501,8 @@ impl<'a> Emitter<'a> {
             // call ambiguous.
             Form::Method { name, .. }
                 if !self.sig.float_generics.is_empty()
-                    && FLOAT_METHODS.contains(&name.to_string().as_str()) =>
+                    && crate::rules::method(&name.to_string(), args.len())
+                        .is_some_and(|rule| rule.float_trait) =>
             {
                 let all = args.iter().map(|a| self.call_argument(a));
                 quote!(::tapeless::__private::Float::#name(#(#all),*))
@@ -514,6 +515,16 @@ impl<'a> Emitter<'a> {
             Form::Call(path) => {
                 let all = args.iter().map(|a| self.call_argument(a));
                 quote!(#path(#(#all),*))
+            }
+            // The path as written, which must name the runtime's item (else the user's
+            // function of that name would be taken for the rule: a compile error there).
+            Form::RuleCall { path, item } => {
+                let all = args.iter().map(|a| self.call_argument(a));
+                let span = syn::spanned::Spanned::span(path);
+                let checked = quote::quote_spanned!(span=>
+                    ::tapeless::__private::Is(#path, #item).tapeless_rule()
+                );
+                quote!(#checked(#(#all),*))
             }
             Form::Cast(ty) => {
                 let operand = self.plain_operand(&args[0].value);
@@ -1256,54 +1267,6 @@ fn rename_tokens(tokens: TokenStream, names: &HashMap<String, Ident>) -> TokenSt
         })
         .collect()
 }
-
-/// Methods of `num_traits::Float` that `nalgebra::RealField` has too.
-const FLOAT_METHODS: &[&str] = &[
-    "sin",
-    "cos",
-    "tan",
-    "asin",
-    "acos",
-    "atan",
-    "sinh",
-    "cosh",
-    "tanh",
-    "asinh",
-    "acosh",
-    "atanh",
-    "exp",
-    "exp2",
-    "exp_m1",
-    "ln",
-    "ln_1p",
-    "log10",
-    "log2",
-    "log",
-    "sqrt",
-    "cbrt",
-    "powi",
-    "powf",
-    "recip",
-    "abs",
-    "signum",
-    "max",
-    "min",
-    "atan2",
-    "hypot",
-    "mul_add",
-    "to_degrees",
-    "to_radians",
-    "fract",
-    "floor",
-    "ceil",
-    "round",
-    "trunc",
-    "is_nan",
-    "is_finite",
-    "is_infinite",
-    "is_sign_positive",
-    "is_sign_negative",
-];
 
 fn is_comparison(op: &syn::BinOp) -> bool {
     matches!(

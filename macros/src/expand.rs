@@ -279,16 +279,26 @@ fn where_clause(sig: &Signature) -> TokenStream {
         .as_ref()
         .map(|w| w.predicates.iter().collect::<Vec<_>>())
         .unwrap_or_default();
+    let bounds = crate::rules::generic_bounds();
     let ours = sig.float_generics.iter().map(|t| {
+        // What the rule table's rows need of `T` (operator rules, elementwise rules).
+        let rows = bounds.iter().map(|bound| match bound {
+            crate::rules::Bound::Rule(name, arity) => {
+                let name = quote::format_ident!("{name}");
+                let ts = std::iter::repeat_n(t, *arity);
+                quote!(::tapeless::__private::Rule: ::tapeless::__private::#name<#(#ts),*>)
+            }
+            crate::rules::Bound::Float(name) => {
+                let name = quote::format_ident!("{name}");
+                quote!(#t: ::tapeless::runtime::#name)
+            }
+        });
         quote! {
             #t: ::tapeless::Real
                 + ::tapeless::runtime::FixedZero
                 + ::tapeless::Differentiable<Grad = #t>
                 + ::tapeless::Accumulate,
-            ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<#t, #t, #t>
-                + ::tapeless::__private::MulVjpRhs<#t, #t, #t>
-                + ::tapeless::__private::DivVjpLhs<#t, #t, #t>
-                + ::tapeless::__private::DivVjpRhs<#t, #t, #t, #t>
+            #(#rows),*
         }
     });
     let all: Vec<TokenStream> = existing.iter().map(|p| quote!(#p)).chain(ours).collect();

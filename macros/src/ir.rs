@@ -89,6 +89,13 @@ pub enum Form {
     },
     /// `path(args)`.
     Call(syn::ExprPath),
+    /// `path(args)` of a rule named by a path (`nn::sigmoid`, `f64::sin`), printed with a
+    /// compile-time check that `path` is `item`, the runtime's own function: a user's
+    /// function of the same name must not be taken for the rule.
+    RuleCall {
+        path: syn::ExprPath,
+        item: proc_macro2::TokenStream,
+    },
     /// `args[0] as ty`.
     Cast(Type),
     /// `args[0][args[1]][args[2]]..`.

@@ -130,7 +130,7 @@ pub fn signature<'a>(
                 .path
                 .segments
                 .last()
-                .is_some_and(|s| FLOAT_BOUNDS.iter().any(|f| s.ident == f)),
+                .is_some_and(|s| crate::rules::float_bound(&s.ident.to_string())),
             _ => false,
         });
         if float {
@@ -412,9 +412,6 @@ pub fn needs_check(ty: &Type) -> bool {
         },
     }
 }
-
-/// Bounds that make a type parameter a float.
-const FLOAT_BOUNDS: &[&str] = &["RealField", "ComplexField", "Float", "FloatCore", "Real"];
 
 thread_local! {
     /// The float type parameters of the function being expanded.

@@ -14,9 +14,18 @@
 //! macro needs no types. Listing exactly what a rule reads lets a loop keep only those
 //! values: `s += t` reads nothing, so an accumulator costs no memory per iteration.
 //!
-//! Adding a primitive is adding a row here and its helper (with a property test) in the
-//! runtime.
+//! A row carries everything the macro knows about its primitive: how it is written
+//! ([`Spelling`]: a method, an associated function of a float type, a path into a runtime
+//! module, an operator or a form lowering builds), whether generic code calls it through
+//! `num_traits::Float`, the bounds generic code needs for its helpers, and what its
+//! derivative reads. The derivative itself is the runtime helper's, written once in
+//! `runtime/src/scalar.rs` for scalars (which also gives the JVP helper).
+//!
+//! Adding a primitive is adding a row here and its rule (with its property tests) in the
+//! runtime; see ARCHITECTURE.md.
 
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
 use syn::{BinOp, UnOp};
 
 /// A primal value a VJP reads.
@@ -33,6 +42,41 @@ const B: Need = Need::Arg(1);
 const C: Need = Need::Arg(2);
 const Y: Need = Need::Out;
 
+/// How the source writes a primitive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spelling {
+    /// `x.name(..)`.
+    Method,
+    /// `x.name(..)` and, on a float type, `f64::name(x, ..)` (see [`float_owner`]).
+    FloatMethod,
+    /// `module::name(..)`, a function of the runtime module `tapeless::module` (`nn`,
+    /// `special`); the generated code checks that the path is that function.
+    Path(&'static str),
+    /// Built by lowering: an operator, an index, a tuple, a field, a cast, ...
+    Form,
+}
+
+/// A bound that the generated code of a generic function needs for a row's helpers, for
+/// each float type parameter `T` (beyond `T: Real`, which every rule needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `Rule: Trait<T, .., T>` with this many `T`s: an operator's rule for scalars, which
+    /// the runtime implements for `f32` and `f64` separately.
+    Rule(&'static str, usize),
+    /// `T: ::tapeless::runtime::Trait`.
+    Float(&'static str),
+}
+
+/// What kind of operation a row describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// A primitive with a derivative rule (or a row whose result is never active).
+    Primitive,
+    /// A shape query (`len`): its result is data about a value's shape, never a value of
+    /// it, so it is allowed on differentiated values and evaluated again freely.
+    Shape,
+}
+
 #[derive(Debug)]
 pub struct Rule {
     /// The method or function name (`sin`), or the operator's name (`mul`).
@@ -46,6 +90,15 @@ pub struct Rule {
     pub helper: &'static str,
     /// The result is a scalar whatever the arguments (`dot`, `norm`, `sum`): used by value.
     pub scalar_result: bool,
+    /// How the source writes it.
+    pub spelling: Spelling,
+    /// In a generic function the call is written `Float::name(..)` (`num_traits::Float`,
+    /// which the generated bounds bring): with a `T: RealField` bound as well, `x.name()`
+    /// would be ambiguous (E0034).
+    pub float_trait: bool,
+    /// Bounds a generic function needs for this row's helpers.
+    pub bounds: &'static [Bound],
+    pub class: Class,
 }
 
 impl Rule {
@@ -83,6 +136,68 @@ const fn rule(
         vjp,
         helper: name,
         scalar_result: false,
+        spelling: Spelling::Form,
+        float_trait: false,
+        bounds: &[],
+        class: Class::Primitive,
+    }
+}
+
+/// A float method: `x.name(..)`, `f64::name(x, ..)`, `Float::name(x, ..)` in generic code.
+const fn float(
+    name: &'static str,
+    args: &'static [&'static str],
+    vjp: &'static [Option<&'static [Need]>],
+) -> Rule {
+    Rule {
+        spelling: Spelling::FloatMethod,
+        float_trait: true,
+        ..rule(name, args, vjp)
+    }
+}
+
+/// A method of `f32`/`f64` that `num_traits::Float` lacks (generic code cannot call it).
+const fn inherent(
+    name: &'static str,
+    args: &'static [&'static str],
+    vjp: &'static [Option<&'static [Need]>],
+) -> Rule {
+    Rule {
+        float_trait: false,
+        ..float(name, args, vjp)
+    }
+}
+
+/// A method of other types (nalgebra's matrices).
+const fn by_method(
+    name: &'static str,
+    args: &'static [&'static str],
+    vjp: &'static [Option<&'static [Need]>],
+) -> Rule {
+    Rule {
+        spelling: Spelling::Method,
+        ..rule(name, args, vjp)
+    }
+}
+
+/// A function of the runtime module `module`, called as `module::name(..)`.
+const fn path(
+    module: &'static str,
+    name: &'static str,
+    args: &'static [&'static str],
+    vjp: &'static [Option<&'static [Need]>],
+) -> Rule {
+    Rule {
+        spelling: Spelling::Path(module),
+        ..rule(name, args, vjp)
+    }
+}
+
+/// A shape query method (`x.len()`).
+const fn shape(name: &'static str) -> Rule {
+    Rule {
+        class: Class::Shape,
+        ..by_method(name, UNARY, NONE1)
     }
 }
 
@@ -94,7 +209,7 @@ const fn reduction(
 ) -> Rule {
     Rule {
         scalar_result: true,
-        ..rule(name, args, vjp)
+        ..by_method(name, args, vjp)
     }
 }
 
@@ -106,70 +221,78 @@ const READS_Y: &[Option<&[Need]>] = &[Some(&[Y])];
 const READS_NOTHING: &[Option<&[Need]>] = &[Some(&[])];
 const READ_BOTH: &[Option<&[Need]>] = &[Some(&[A, B]), Some(&[A, B])];
 const NONE1: &[Option<&[Need]>] = &[None];
+/// The bound of a rule whose helper serves scalars and matrices elementwise.
+const ELEMENTWISE: &[Bound] = &[Bound::Float("ElementwiseAdjoint")];
 const NONE2: &[Option<&[Need]>] = &[None, None];
 
-/// Float methods, callable as `x.name(..)` or `f64::name(x, ..)`.
+/// Methods: the float methods (callable as `x.name(..)` or `f64::name(x, ..)`), those of
+/// nalgebra's vectors and matrices, and shape queries.
 static METHODS: &[Rule] = &[
-    rule("sin", UNARY, READS_X),
-    rule("cos", UNARY, READS_X),
-    rule("tan", UNARY, READS_Y),
-    rule("asin", UNARY, READS_X),
-    rule("acos", UNARY, READS_X),
-    rule("atan", UNARY, READS_X),
-    rule("sinh", UNARY, READS_X),
-    rule("cosh", UNARY, READS_X),
-    rule("tanh", UNARY, READS_Y),
-    rule("asinh", UNARY, READS_X),
-    rule("acosh", UNARY, READS_X),
-    rule("atanh", UNARY, READS_X),
-    rule("exp", UNARY, READS_Y),
-    rule("exp2", UNARY, READS_Y),
-    rule("exp_m1", UNARY, READS_Y),
-    rule("ln", UNARY, READS_X),
-    rule("ln_1p", UNARY, READS_X),
-    rule("log10", UNARY, READS_X),
-    rule("log2", UNARY, READS_X),
-    rule("sqrt", UNARY, READS_Y),
-    rule("cbrt", UNARY, READS_Y),
-    rule("recip", UNARY, READS_Y),
-    rule("abs", UNARY, READS_X),
-    rule("to_degrees", UNARY, READS_NOTHING),
-    rule("to_radians", UNARY, READS_NOTHING),
-    rule("fract", UNARY, READS_NOTHING),
-    rule("log", &["self", "base"], &[Some(&[A, B]), Some(&[B, Y])]),
-    rule("powf", &["self", "n"], &[Some(&[A, B]), Some(&[A, Y])]),
-    rule("powi", &["self", "n"], &[Some(&[A, B]), None]),
-    rule("atan2", BINARY, READ_BOTH),
-    rule("hypot", BINARY, &[Some(&[A, Y]), Some(&[B, Y])]),
-    rule("max", BINARY, READ_BOTH),
-    rule("min", BINARY, READ_BOTH),
-    rule(
+    float("sin", UNARY, READS_X),
+    float("cos", UNARY, READS_X),
+    float("tan", UNARY, READS_Y),
+    float("asin", UNARY, READS_X),
+    float("acos", UNARY, READS_X),
+    float("atan", UNARY, READS_X),
+    float("sinh", UNARY, READS_X),
+    float("cosh", UNARY, READS_X),
+    // Its helper is elementwise (it serves `nn::tanh` of matrices too).
+    Rule {
+        bounds: ELEMENTWISE,
+        ..float("tanh", UNARY, READS_Y)
+    },
+    float("asinh", UNARY, READS_X),
+    float("acosh", UNARY, READS_X),
+    float("atanh", UNARY, READS_X),
+    float("exp", UNARY, READS_Y),
+    float("exp2", UNARY, READS_Y),
+    float("exp_m1", UNARY, READS_Y),
+    float("ln", UNARY, READS_X),
+    float("ln_1p", UNARY, READS_X),
+    float("log10", UNARY, READS_X),
+    float("log2", UNARY, READS_X),
+    float("sqrt", UNARY, READS_Y),
+    float("cbrt", UNARY, READS_Y),
+    float("recip", UNARY, READS_Y),
+    float("abs", UNARY, READS_X),
+    float("to_degrees", UNARY, READS_NOTHING),
+    float("to_radians", UNARY, READS_NOTHING),
+    float("fract", UNARY, READS_NOTHING),
+    float("log", &["self", "base"], &[Some(&[A, B]), Some(&[B, Y])]),
+    float("powf", &["self", "n"], &[Some(&[A, B]), Some(&[A, Y])]),
+    float("powi", &["self", "n"], &[Some(&[A, B]), None]),
+    float("atan2", BINARY, READ_BOTH),
+    float("hypot", BINARY, &[Some(&[A, Y]), Some(&[B, Y])]),
+    float("max", BINARY, READ_BOTH),
+    float("min", BINARY, READ_BOTH),
+    float(
         "clamp",
         &["self", "min", "max"],
         &[Some(&[A, B, C]), Some(&[A, B, C]), Some(&[A, B, C])],
     ),
-    rule(
+    float(
         "mul_add",
         &["self", "a", "b"],
         &[Some(&[B]), Some(&[A]), Some(&[])],
     ),
     // Piecewise constant, or not a number: the derivative is zero wherever it exists.
-    rule("signum", UNARY, NONE1),
-    rule("floor", UNARY, NONE1),
-    rule("ceil", UNARY, NONE1),
-    rule("round", UNARY, NONE1),
-    rule("round_ties_even", UNARY, NONE1),
-    rule("trunc", UNARY, NONE1),
-    rule("is_nan", UNARY, NONE1),
-    rule("is_finite", UNARY, NONE1),
-    rule("is_infinite", UNARY, NONE1),
-    rule("is_normal", UNARY, NONE1),
-    rule("is_sign_positive", UNARY, NONE1),
-    rule("is_sign_negative", UNARY, NONE1),
-    rule("total_cmp", BINARY, NONE2),
-    rule("partial_cmp", BINARY, NONE2),
+    // (`round_ties_even`, `total_cmp`, `partial_cmp` are not in `num_traits::Float`.)
+    float("signum", UNARY, NONE1),
+    float("floor", UNARY, NONE1),
+    float("ceil", UNARY, NONE1),
+    float("round", UNARY, NONE1),
+    inherent("round_ties_even", UNARY, NONE1),
+    float("trunc", UNARY, NONE1),
+    float("is_nan", UNARY, NONE1),
+    float("is_finite", UNARY, NONE1),
+    float("is_infinite", UNARY, NONE1),
+    float("is_normal", UNARY, NONE1),
+    float("is_sign_positive", UNARY, NONE1),
+    float("is_sign_negative", UNARY, NONE1),
+    inherent("total_cmp", BINARY, NONE2),
+    inherent("partial_cmp", BINARY, NONE2),
     // nalgebra vectors and matrices (the runtime's `matrix` module).
-    rule("transpose", UNARY, READS_NOTHING),
+    by_method("transpose", UNARY, READS_NOTHING),
     reduction("dot", &["self", "rhs"], &[Some(&[B]), Some(&[A])]),
     reduction("norm", UNARY, &[Some(&[A, Y])]),
     reduction("norm_squared", UNARY, READS_X),
@@ -177,40 +300,175 @@ static METHODS: &[Rule] = &[
     reduction("mean", UNARY, READS_NOTHING),
     reduction("trace", UNARY, READS_NOTHING),
     reduction("determinant", UNARY, &[Some(&[A, Y])]),
-    rule("component_mul", &["self", "rhs"], &[Some(&[B]), Some(&[A])]),
-    rule(
+    by_method("component_mul", &["self", "rhs"], &[Some(&[B]), Some(&[A])]),
+    by_method(
         "component_div",
         &["self", "rhs"],
         &[Some(&[B]), Some(&[B, Y])],
     ),
-    rule("add_scalar", &["self", "rhs"], &[Some(&[]), Some(&[])]),
-    rule("column", &["self", "i"], &[Some(&[B]), None]),
+    by_method("add_scalar", &["self", "rhs"], &[Some(&[]), Some(&[])]),
+    by_method("column", &["self", "i"], &[Some(&[B]), None]),
     Rule {
         helper: "copy",
         ..rule("clone", UNARY, READS_NOTHING)
     },
-    rule("row", &["self", "i"], &[Some(&[B]), None]),
+    by_method("row", &["self", "i"], &[Some(&[B]), None]),
+    // Shape queries.
+    shape("len"),
+    shape("is_empty"),
+    shape("nrows"),
+    shape("ncols"),
+    shape("shape"),
 ];
 
-/// Neural-network functions of `tapeless::nn`, called as `nn::name(..)` (or through a
-/// longer path ending in `nn::name`).
-static NN: &[Rule] = &[
-    rule("sigmoid", &["x"], READS_Y),
-    rule("relu", &["x"], READS_Y),
-    rule("tanh", &["x"], READS_Y),
-    rule("softmax", &["x"], READS_Y),
-    reduction("log_sum_exp", &["x"], &[Some(&[A, Y])]),
-    reduction(
-        "cross_entropy",
-        &["logits", "labels"],
-        &[Some(&[A, B]), None],
-    ),
-    reduction("mse", &["pred", "target"], &[Some(&[A, B]), Some(&[A, B])]),
+/// Functions of the runtime's modules, called by a path ending in `module::name` (`nn::`,
+/// `tapeless::nn::`): neural-network functions and special functions.
+static PATHS: &[Rule] = &[
+    path("special", "erf", &["x"], READS_X),
+    path("special", "erfc", &["x"], READS_X),
+    Rule {
+        bounds: ELEMENTWISE,
+        ..path("nn", "sigmoid", &["x"], READS_Y)
+    },
+    Rule {
+        bounds: ELEMENTWISE,
+        ..path("nn", "relu", &["x"], READS_Y)
+    },
+    Rule {
+        bounds: ELEMENTWISE,
+        ..path("nn", "tanh", &["x"], READS_Y)
+    },
+    path("nn", "softmax", &["x"], READS_Y),
+    Rule {
+        scalar_result: true,
+        ..path("nn", "log_sum_exp", &["x"], &[Some(&[A, Y])])
+    },
+    Rule {
+        scalar_result: true,
+        ..path(
+            "nn",
+            "cross_entropy",
+            &["logits", "labels"],
+            &[Some(&[A, B]), None],
+        )
+    },
+    Rule {
+        scalar_result: true,
+        ..path(
+            "nn",
+            "mse",
+            &["pred", "target"],
+            &[Some(&[A, B]), Some(&[A, B])],
+        )
+    },
 ];
 
-/// The rule for `nn::name(..)` with `argc` arguments.
-pub fn nn(name: &str, argc: usize) -> Option<&'static Rule> {
-    NN.iter().find(|r| r.name == name && r.args.len() == argc)
+/// The rule for a call `path(..)` with `argc` arguments, and the runtime's own item that
+/// `path` must name (the generated code checks it): a path ending in `module::name` for a
+/// function of a runtime module (`nn::sigmoid`), or `Owner::name` for a float method
+/// called through a float type or trait (`f64::sin`, `Float::sin`).
+pub fn call(func: &syn::ExprPath, argc: usize) -> Option<(&'static Rule, TokenStream)> {
+    if func.qself.is_some() {
+        return None;
+    }
+    let mut segments = func.path.segments.iter().rev();
+    let name = segments.next()?.ident.to_string();
+    let owner = segments.next()?.ident.to_string();
+    let runtime = |r: &&Rule| r.name == name && r.args.len() == argc;
+    if let Some(rule) = PATHS
+        .iter()
+        .filter(|r| matches!(r.spelling, Spelling::Path(module) if module == owner))
+        .find(runtime)
+    {
+        let (module, name) = (format_ident!("{owner}"), format_ident!("{name}"));
+        return Some((rule, quote!(::tapeless::runtime::#module::#name)));
+    }
+    let owner = float_owner(&owner)?;
+    let item = owner.item?;
+    let rule = METHODS
+        .iter()
+        .filter(|r| r.spelling == Spelling::FloatMethod)
+        .find(runtime)?;
+    let item: TokenStream = item.parse().ok()?;
+    let name = format_ident!("{name}");
+    Some((rule, quote!(#item::#name)))
+}
+
+/// A float type or float trait the macro knows by name.
+#[derive(Debug)]
+pub struct FloatName {
+    pub name: &'static str,
+    /// A type parameter bounded by it is a scalar float (`T: RealField`).
+    pub marks_generic: bool,
+    /// `Name::method(x)` calls a float method: the runtime item it must name. `None` where
+    /// Rust does not resolve `Name::sin` (a supertrait's method: `RealField::sin`), so such
+    /// a path is the user's own.
+    pub item: Option<&'static str>,
+}
+
+/// The float types and traits known by name.
+static FLOAT_NAMES: &[FloatName] = &[
+    FloatName {
+        name: "f64",
+        marks_generic: false,
+        item: Some("::core::primitive::f64"),
+    },
+    FloatName {
+        name: "f32",
+        marks_generic: false,
+        item: Some("::core::primitive::f32"),
+    },
+    FloatName {
+        name: "Float",
+        marks_generic: true,
+        item: Some("<_ as ::tapeless::__private::Float>"),
+    },
+    FloatName {
+        name: "ComplexField",
+        marks_generic: true,
+        item: Some("<_ as ::tapeless::__private::ComplexField>"),
+    },
+    FloatName {
+        name: "RealField",
+        marks_generic: true,
+        item: None,
+    },
+    FloatName {
+        name: "FloatCore",
+        marks_generic: true,
+        item: None,
+    },
+    FloatName {
+        name: "Real",
+        marks_generic: true,
+        item: None,
+    },
+];
+
+/// The float type or trait named `name`.
+pub fn float_owner(name: &str) -> Option<&'static FloatName> {
+    FLOAT_NAMES.iter().find(|f| f.name == name)
+}
+
+/// Whether a bound named `name` (its last segment) makes a type parameter a float.
+pub fn float_bound(name: &str) -> bool {
+    float_owner(name).is_some_and(|f| f.marks_generic)
+}
+
+/// Every bound a generic function needs for the rows' helpers, each once. All of them,
+/// not only those of the rows a function uses, so that every generated generic function
+/// has the same bounds and one can call another.
+pub fn generic_bounds() -> Vec<Bound> {
+    let mut all = Vec::new();
+    let operators = [&ADD, &SUB, &MUL, &DIV, &REM, &NEG];
+    for rule in METHODS.iter().chain(PATHS).chain(operators) {
+        for bound in rule.bounds {
+            if !all.contains(bound) {
+                all.push(*bound);
+            }
+        }
+    }
+    all
 }
 
 /// `m.map(|v| ..)`: M̄ᵢ += f′(Mᵢ)·Ȳᵢ, with f′ from the closure's own reverse sweep. The
@@ -223,8 +481,14 @@ static SOLVE: Rule = rule("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])])
 
 static ADD: Rule = rule("add", OPERANDS, &[Some(&[]), Some(&[])]);
 static SUB: Rule = rule("sub", OPERANDS, &[Some(&[]), Some(&[])]);
-static MUL: Rule = rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])]);
-static DIV: Rule = rule("div", OPERANDS, &[Some(&[B]), Some(&[B, Y])]);
+static MUL: Rule = Rule {
+    bounds: &[Bound::Rule("MulVjpLhs", 3), Bound::Rule("MulVjpRhs", 3)],
+    ..rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])])
+};
+static DIV: Rule = Rule {
+    bounds: &[Bound::Rule("DivVjpLhs", 3), Bound::Rule("DivVjpRhs", 4)],
+    ..rule("div", OPERANDS, &[Some(&[B]), Some(&[B, Y])])
+};
 static REM: Rule = rule("rem", OPERANDS, &[Some(&[]), Some(&[A, B])]);
 static NEG: Rule = rule("neg", UNARY, READS_NOTHING);
 /// `*x` for a reference to a float: the identity.
@@ -402,6 +666,38 @@ pub fn method_names() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
 
+    /// Every float method row, operator and scalar path row is expanded in a generic
+    /// function by `tests/rule_rows.rs` (or `tests/special_functions.rs`), except the
+    /// methods generic code cannot write.
+    #[test]
+    fn every_scalar_row_is_checked_in_generic_functions() {
+        let compact = |text: &str| text.split_whitespace().collect::<String>();
+        let rows = compact(include_str!("../../tests/rule_rows.rs"));
+        let special = compact(include_str!("../../tests/special_functions.rs"));
+        // Generic code cannot write the float methods `num_traits::Float` lacks
+        // (`round_ties_even`, `total_cmp`, `partial_cmp`).
+        for rule in METHODS.iter().filter(|r| r.float_trait) {
+            assert!(
+                rows.contains(&format!("row!({},", rule.name)),
+                "`{}` has no generic case in tests/rule_rows.rs",
+                rule.name
+            );
+        }
+        for op in ["add", "sub", "mul", "div", "rem", "neg"] {
+            assert!(rows.contains(&format!("row!({op},")), "operator `{op}`");
+        }
+        for rule in PATHS
+            .iter()
+            .filter(|r| r.spelling == Spelling::Path("special"))
+        {
+            assert!(
+                special.contains(&format!("special::{}(", rule.name)),
+                "`special::{}` has no generic case",
+                rule.name
+            );
+        }
+    }
+
     /// Every row's shape is consistent: one entry per argument, needs in range.
     #[test]
     fn rows_are_well_formed() {
@@ -414,7 +710,7 @@ mod tests {
             .chain(operators)
             .chain(INDEX.iter())
             .chain(TUPLE.iter())
-            .chain(NN)
+            .chain(PATHS)
         {
             assert_eq!(rule.args.len(), rule.vjp.len(), "{}", rule.name);
             for needs in rule.vjp.iter().flatten() {

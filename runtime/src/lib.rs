@@ -15,6 +15,7 @@
 //! | [`index`] | reads and writes of elements (`a[i]`, `m[(i, j)]`) |
 //! | `matrix` | the methods of nalgebra matrices (feature `nalgebra`) |
 //! | [`nn`] | `sigmoid`, `relu`, `tanh`, `softmax`, `log_sum_exp`, `cross_entropy`, `mse` |
+//! | [`special`] | `erf`, `erfc` (their rules are in [`scalar`]) |
 //!
 //! # The helper convention
 //!
@@ -58,7 +59,9 @@ pub mod nn;
 pub mod ops;
 mod parameters;
 mod real;
+mod rule_item;
 pub mod scalar;
+pub mod special;
 
 pub use adjoint::{
     accumulate, accumulate_argument, assert_differentiable, one, zero, zero_adjoint, zeros_like,
@@ -70,3 +73,10 @@ pub use elementwise::{Elementwise, ElementwiseAdjoint};
 pub use num_traits::Float;
 pub use parameters::Parameters;
 pub use real::Real;
+#[doc(hidden)]
+pub use rule_item::{Is, TapelessRule};
+
+/// Named by generated code that checks a call `ComplexField::sin(x)`.
+#[cfg(feature = "nalgebra")]
+#[doc(hidden)]
+pub use nalgebra::ComplexField;

@@ -293,6 +293,16 @@ scalar_rules! {
         /// y = |x|: x̄ += ȳ·sign(x), with sign(0) = 0.
         abs_vjp(x) => |d| if x > T::zero() { d } else if x < T::zero() { -d } else { T::zero() };
     }
+    /// y = erf x ([`special::erf`](crate::special::erf)).
+    erf(x => t_x) -> y = crate::special::erf(x), jvp erf_jvp {
+        /// y = erf x: x̄ += ȳ·(2/√π)·e^(−x²).
+        erf_vjp(x) => |d| d * T::FRAC_2_SQRT_PI() * (-(x * x)).exp();
+    }
+    /// y = erfc x = 1 − erf x ([`special::erfc`](crate::special::erfc)).
+    erfc(x => t_x) -> y = crate::special::erfc(x), jvp erfc_jvp {
+        /// y = erfc x: x̄ −= ȳ·(2/√π)·e^(−x²).
+        erfc_vjp(x) => |d| -(d * T::FRAC_2_SQRT_PI() * (-(x * x)).exp());
+    }
     /// y = x·180/π.
     to_degrees(x => t_x) -> y = x.to_degrees(), jvp to_degrees_jvp {
         /// y = x·180/π: x̄ += ȳ·180/π.

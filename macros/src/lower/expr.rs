@@ -116,13 +116,13 @@ impl Lowerer<'_> {
                     turbofish: call.turbofish.clone(),
                 };
                 let op = match rules::method(&call.method.to_string(), all.len()) {
-                    Some(rule) => Op::Rule {
+                    Some(rule) if rule.class == rules::Class::Primitive => Op::Rule {
                         rule,
                         form,
                         args: all.clone(),
                     },
-                    None => Op::Foreign {
-                        pure: PURE_METHODS.contains(&call.method.to_string().as_str()),
+                    known => Op::Foreign {
+                        pure: known.is_some(),
                         form,
                         args: all.clone(),
                     },
@@ -150,13 +150,13 @@ impl Lowerer<'_> {
                 };
                 let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
                 let args: Vec<Arg> = args.into_iter().collect::<Option<_>>()?;
-                let rule = float_function(func)
-                    .and_then(|name| rules::method(&name, args.len()))
-                    .or_else(|| nn_function(func).and_then(|name| rules::nn(&name, args.len())));
-                let op = match rule {
-                    Some(rule) => Op::Rule {
+                let op = match rules::call(func, args.len()) {
+                    Some((rule, item)) => Op::Rule {
                         rule,
-                        form: Form::Call(func.clone()),
+                        form: Form::RuleCall {
+                            path: func.clone(),
+                            item,
+                        },
                         args: args.clone(),
                     },
                     None if function_path(func) && !func.path.is_ident(&self.function) => {
@@ -1031,10 +1031,6 @@ fn without_clone(expr: &Expr) -> &Expr {
     }
 }
 
-/// Shape queries: their result is data about a value's shape, never a value of it, so they
-/// are allowed on differentiated values and evaluated again freely.
-const PURE_METHODS: &[&str] = &["len", "is_empty", "nrows", "ncols", "shape"];
-
 fn constant(expr: Expr) -> Arg {
     Arg {
         value: Operand::Const(expr),
@@ -1139,31 +1135,4 @@ fn float_constructor(func: &syn::ExprPath) -> bool {
             qself: None,
             path: segments[0].ident.clone().into(),
         }))
-}
-
-/// `nn::softmax`, `tapeless::nn::softmax`: the function's name.
-fn nn_function(func: &syn::ExprPath) -> Option<String> {
-    let segments: Vec<String> = func
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    let (name, prefix) = segments.split_last()?;
-    (prefix.last()? == "nn").then(|| name.clone())
-}
-
-/// `f64::sin`, `f32::max`, `Float::sqrt`, ...: the method name when the path names a float
-/// type's (or a float trait's) associated function.
-fn float_function(func: &syn::ExprPath) -> Option<String> {
-    let segments: Vec<String> = func
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    let (name, prefix) = segments.split_last()?;
-    let owner = prefix.last()?;
-    const OWNERS: &[&str] = &["f64", "f32", "Float", "Real", "RealField", "ComplexField"];
-    OWNERS.contains(&owner.as_str()).then(|| name.clone())
 }

@@ -1,0 +1,35 @@
+//! The check that a call the macro takes for a rule calls the runtime's own function.
+//!
+//! `#[differentiate]` finds rules of calls by their path (`nn::sigmoid(z)`, `f64::sin(x)`,
+//! `special::erf(x)`), and cannot see the `use` items that say what the path names. So the
+//! generated code calls the path as written, through
+//! `Is(path, item).tapeless_rule()(args)`, which compiles only when `path` names `item`,
+//! the runtime's function: two functions have two distinct types, and [`TapelessRule`] is
+//! implemented only for equal ones. A user's own `nn::sigmoid` is a compile error at the
+//! call, never a wrong derivative. After inlining, the check costs nothing.
+
+/// A function as the source names it (`F`) and the runtime's function (`R`).
+#[derive(Debug, Clone, Copy)]
+pub struct Is<F, R>(pub F, pub R);
+
+impl<F, R> Is<F, R> {
+    /// The function, once `F` is known to be `R`.
+    #[inline(always)]
+    pub fn tapeless_rule(self) -> F
+    where
+        F: TapelessRule<R>,
+    {
+        self.0
+    }
+}
+
+/// Implemented for `F: TapelessRule<F>` only: the function named is the runtime's.
+#[diagnostic::on_unimplemented(
+    message = "this call names `{Self}`, not the tapeless function whose derivative rule #[differentiate] takes it for: `{R}`",
+    label = "not tapeless's function",
+    note = "#[differentiate] uses tapeless's derivative for a call whose path ends like one of tapeless's functions (`nn::sigmoid`, `special::erf`, `f64::sin`); here the path names another function, which would get a wrong derivative",
+    note = "call tapeless's function by its path (`tapeless::nn::sigmoid`), or rename your function or its module: a function of another name marked #[differentiate] is differentiated through its own `_vjp`"
+)]
+pub trait TapelessRule<R> {}
+
+impl<F> TapelessRule<F> for F {}
