@@ -830,7 +830,7 @@ impl<'a> Emitter<'a> {
                     needs,
                     out,
                 } => {
-                    let mut helper = Ident::new(helper, Span::call_site());
+                    let helper = Ident::new(helper, Span::call_site());
                     let mut d_target = self.adjoint(*target);
                     let mut d_out = self.adjoint(*out);
                     match self.lets.get(out) {
@@ -852,7 +852,6 @@ impl<'a> Emitter<'a> {
                         }) => {
                             let position = syn::Index::from(*arg);
                             d_out = quote!(#d_out.#position);
-                            helper = format_ident!("copy_vjp");
                         }
                         _ => {}
                     }

@@ -99,12 +99,15 @@ pub struct Rule {
     /// Bounds a generic function needs for this row's helpers.
     pub bounds: &'static [Bound],
     pub class: Class,
+    /// Every argument's adjoint comes from the one helper `{helper}_vjp` (a tuple's
+    /// elements: each takes its part of the tuple's adjoint).
+    pub shared_helper: bool,
 }
 
 impl Rule {
     /// The runtime helper that accumulates the adjoint of argument `index`.
     pub fn helper_for(&self, index: usize) -> String {
-        if self.vjp.iter().filter(|v| v.is_some()).count() == 1 {
+        if self.shared_helper || self.vjp.iter().filter(|v| v.is_some()).count() == 1 {
             format!("{}_vjp", self.helper)
         } else {
             format!("{}_vjp_{}", self.helper, self.args[index])
@@ -140,6 +143,7 @@ const fn rule(
         float_trait: false,
         bounds: &[],
         class: Class::Primitive,
+        shared_helper: false,
     }
 }
 
@@ -507,10 +511,12 @@ static FIELD: Rule = Rule {
 static TUPLE: [Rule; MAX_TUPLE - 1] = [
     Rule {
         helper: "copy",
+        shared_helper: true,
         ..rule("tuple", &["0", "1"], &[Some(&[]), Some(&[])])
     },
     Rule {
         helper: "copy",
+        shared_helper: true,
         ..rule(
             "tuple",
             &["0", "1", "2"],
@@ -519,6 +525,7 @@ static TUPLE: [Rule; MAX_TUPLE - 1] = [
     },
     Rule {
         helper: "copy",
+        shared_helper: true,
         ..rule(
             "tuple",
             &["0", "1", "2", "3"],
@@ -527,6 +534,7 @@ static TUPLE: [Rule; MAX_TUPLE - 1] = [
     },
     Rule {
         helper: "copy",
+        shared_helper: true,
         ..rule(
             "tuple",
             &["0", "1", "2", "3", "4"],
@@ -535,6 +543,7 @@ static TUPLE: [Rule; MAX_TUPLE - 1] = [
     },
     Rule {
         helper: "copy",
+        shared_helper: true,
         ..rule(
             "tuple",
             &["0", "1", "2", "3", "4", "5"],
