@@ -7,13 +7,19 @@
 //! Rows that a generic function cannot write are left out: `round_ties_even`,
 //! `total_cmp` and `partial_cmp` are in neither `RealField` nor `num_traits::Float`, and
 //! `to_degrees`, `to_radians` and the `is_*` tests are not in `RealField` (they are
-//! checked under `Float` only). The matrix rows are checked by `matrix_functions.rs`.
+//! checked under `Float` only). The `nn` activations of scalars need the bound their plain
+//! function needs (`T: Elementwise<Output = T>`). The rows of matrices and the `nn` functions
+//! of matrices are checked in `f64`/`f32` by `matrix_functions.rs`: a generic function of
+//! nalgebra values (`v: &DVector<T>`) is not supported yet (its gradient struct needs
+//! bounds the macro does not add).
 //! `macros/src/rules.rs` has a test that every float method row appears here.
 
 use nalgebra::RealField;
 use num_traits::Float;
 use tapeless::check::central_difference;
 use tapeless::differentiate;
+use tapeless::nn;
+use tapeless::runtime::Elementwise;
 
 /// Checks a gradient (computed in `f64` or `f32`, given as `f64`s) against central
 /// differences of the plain function in `f64`.
@@ -182,3 +188,8 @@ row!(mul, [], |a, b| a * b, [0.6, 0.9]);
 row!(div, [], |a, b| a / b, [0.6, 0.9]);
 float_row!(rem, |a, b| a % b, [2.3, 0.9]);
 row!(neg, [], |a| -a, [0.6]);
+
+// Functions of runtime modules, of scalars (`special::erf` in `special_functions.rs`).
+row!(nn_sigmoid, [+ Elementwise<Output = T>], |x| nn::sigmoid(x), [0.7], [-1.5]);
+row!(nn_relu, [+ Elementwise<Output = T>], |x| nn::relu(x), [0.7], [-1.5]);
+row!(nn_tanh, [+ Elementwise<Output = T>], |x| nn::tanh(x), [0.7], [-1.5]);

@@ -695,6 +695,14 @@ mod tests {
         for op in ["add", "sub", "mul", "div", "rem", "neg"] {
             assert!(rows.contains(&format!("row!({op},")), "operator `{op}`");
         }
+        // The activations, which also take scalars.
+        for rule in PATHS.iter().filter(|r| r.bounds == ELEMENTWISE) {
+            assert!(
+                rows.contains(&format!("nn::{}(", rule.name)),
+                "`nn::{}` has no generic case in tests/rule_rows.rs",
+                rule.name
+            );
+        }
         for rule in PATHS
             .iter()
             .filter(|r| r.spelling == Spelling::Path("special"))
