@@ -131,3 +131,48 @@ fn float_traits_as_owners() {
     assert_eq!(value, complex_field_owner(x));
     assert!((g.x - (x.cos() * x + x.sin())).abs() < 1e-14);
 }
+
+/// The functions of the golden expansion `macros/tests/expand/rule_paths.rs`, run.
+mod golden {
+    use nalgebra::RealField;
+    use tapeless::differentiate;
+    use tapeless::{nn, special};
+
+    #[differentiate]
+    pub fn clamped<T: RealField + Copy>(x: T, lo: T, hi: T) -> T {
+        x.clamp(lo, hi) * x.sin()
+    }
+
+    #[differentiate]
+    pub fn activation(x: f64) -> f64 {
+        nn::sigmoid(x) + special::erf(x) * f64::max(x, 0.0)
+    }
+
+    #[test]
+    fn clamped_inside_and_beyond_the_bounds() {
+        let (lo, hi) = (0.2, 0.9);
+        for x in [0.5_f64, 0.1, 1.1] {
+            let (value, g) = clamped_grad(x, lo, hi);
+            assert_eq!(value, clamped(x, lo, hi));
+            let c = x.clamp(lo, hi);
+            let inside = if x > lo && x < hi { 1.0 } else { 0.0 };
+            assert!((g.x - (inside * x.sin() + c * x.cos())).abs() < 1e-15);
+            assert_eq!(g.lo, if x < lo { x.sin() } else { 0.0 });
+            assert_eq!(g.hi, if x > hi { x.sin() } else { 0.0 });
+        }
+    }
+
+    #[test]
+    fn activation_against_its_closed_form() {
+        for x in [-1.2_f64, 0.4, 2.0] {
+            let (value, g) = activation_grad(x);
+            assert_eq!(value, activation(x));
+            let s = 1.0 / (1.0 + (-x).exp());
+            let derf = std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp();
+            let relu = x.max(0.0);
+            let step = if x > 0.0 { 1.0 } else { 0.0 };
+            let expected = s * (1.0 - s) + derf * relu + special::erf(x) * step;
+            assert!((g.x - expected).abs() < 1e-14, "{x}: {} vs {expected}", g.x);
+        }
+    }
+}
