@@ -1,6 +1,6 @@
 //! Rules of the float methods of `f32`/`f64` (and of the scalar operators, re-exported).
 //!
-//! Each primitive's derivative is written once, in [`scalar_rules!`], as the linear map
+//! Each primitive's derivative is written once, in `scalar_rules!`, as the linear map
 //! `|d| ..` that multiplies by ∂y/∂arg, one per differentiable argument. For a scalar
 //! function that map is its own transpose, so the one line gives both helpers:
 //!
@@ -9,6 +9,10 @@
 //! - the JVP helper `{op}_jvp(args.., y, tangents..) -> ẏ` (forward mode): the sum of
 //!   `map(ẋᵢ)` over the arguments. It takes every argument, the output, and the tangent of
 //!   each differentiable argument, by reference.
+//!
+//! The operators (`+ - * /`, in [`ops`](crate::ops)) have VJP helpers only: they serve
+//! matrices as well, through traits, and their tangents are the operators themselves
+//! (ẏ = ȧ·b + a·ḃ for every type family), which forward mode can write inline.
 //!
 //! Conventions where the derivative is undefined:
 //!
