@@ -46,6 +46,12 @@ pub use tapeless_macros::{custom_vjp, differentiate, Differentiable};
 pub use tapeless_runtime as runtime;
 pub use tapeless_runtime::{nn, Accumulate, Differentiable, Parameters, Real};
 
+/// nalgebra 0.35, the version whose matrices tapeless differentiates. Depend on
+/// `nalgebra = "0.35"` or import through this path (`use tapeless::nalgebra::DMatrix;`);
+/// a matrix from another nalgebra version is a different type, rejected at compile time.
+#[cfg(feature = "nalgebra")]
+pub use tapeless_runtime::nalgebra;
+
 /// The finite-difference gradient checker (see [`runtime::check`]).
 #[cfg(feature = "alloc")]
 pub use tapeless_runtime::check;

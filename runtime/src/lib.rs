@@ -66,3 +66,8 @@ pub use elementwise::{Elementwise, ElementwiseAdjoint};
 pub use num_traits::Float;
 pub use parameters::Parameters;
 pub use real::Real;
+
+/// The nalgebra that the matrix rules are written for (0.35): a user's matrices must come
+/// from this version, through `nalgebra = "0.35"` in `Cargo.toml` or this re-export.
+#[cfg(feature = "nalgebra")]
+pub use nalgebra;
