@@ -63,7 +63,9 @@ pub mod __private {
     extern crate alloc;
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
+    pub use tapeless_runtime::__loop_stack as loop_stack;
     pub use tapeless_runtime::index::*;
+    pub use tapeless_runtime::loop_stack::{fixed_capacity, range_len, BoundedStack};
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::matrix::*;
     pub use tapeless_runtime::nn::*;

@@ -42,12 +42,17 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+/// The heap, for `__loop_stack!` in users' crates.
+#[cfg(feature = "alloc")]
+#[doc(hidden)]
+pub extern crate alloc as __alloc;
 
 mod adjoint;
 #[cfg(feature = "alloc")]
 pub mod check;
 pub mod elementwise;
 pub mod index;
+pub mod loop_stack;
 #[cfg(feature = "nalgebra")]
 pub mod matrix;
 pub mod nn;

@@ -218,10 +218,9 @@ fn power_vjp(x: f64, n: usize, seed: f64) -> (f64, PowerGrad) {
     let p = 1.0;
     let mut p_1 = p;
     let mut step: usize = 0;
-    let mut saved_p_1 = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0..n))
-        .0
-    ];
+    let mut saved_p_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..n)).0
+    );
     for i in 0..n {
         step += 1;
         saved_p_1[step - 1] = p_1;
@@ -259,10 +258,9 @@ fn __power_pullback<'__tapeless>(
     let p = 1.0;
     let mut p_1 = p;
     let mut step: usize = 0;
-    let mut saved_p_1 = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0..n))
-        .0
-    ];
+    let mut saved_p_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..n)).0
+    );
     for i in 0..n {
         step += 1;
         saved_p_1[step - 1] = p_1;
@@ -463,14 +461,14 @@ fn spring_vjp(k: f64, c: f64, v0: f64, seed: f64) -> (f64, SpringGrad) {
     let mut v = v0;
     let mut x_1 = x;
     let mut step: usize = 0;
-    let mut saved_v = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0
-        ..1000)).0
-    ];
-    let mut saved_x_1 = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0
-        ..1000)).0
-    ];
+    let mut saved_v = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..1000)).0,
+        ::tapeless::__private::range_len((0) as i128, (1000) as i128, false)
+    );
+    let mut saved_x_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..1000)).0,
+        ::tapeless::__private::range_len((0) as i128, (1000) as i128, false)
+    );
     for i in 0..1000 {
         step += 1;
         saved_v[step - 1] = v;
@@ -562,14 +560,14 @@ fn __spring_pullback<'__tapeless>(
     let mut v = v0;
     let mut x_1 = x;
     let mut step: usize = 0;
-    let mut saved_v = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0
-        ..1000)).0
-    ];
-    let mut saved_x_1 = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0
-        ..1000)).0
-    ];
+    let mut saved_v = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..1000)).0,
+        ::tapeless::__private::range_len((0) as i128, (1000) as i128, false)
+    );
+    let mut saved_x_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..1000)).0,
+        ::tapeless::__private::range_len((0) as i128, (1000) as i128, false)
+    );
     for i in 0..1000 {
         step += 1;
         saved_v[step - 1] = v;
