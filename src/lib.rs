@@ -37,6 +37,7 @@
 //! or `T: Float` get generic gradients. See the README for the supported constructs and
 //! `tests/ui/` for what is rejected, and why.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 // Generated code names the runtime as `::tapeless::...`; this makes that path resolve
 // inside this crate's own doc tests and unit tests too.
@@ -45,6 +46,32 @@ extern crate self as tapeless;
 pub use tapeless_macros::{custom_vjp, differentiate, Differentiable};
 pub use tapeless_runtime as runtime;
 pub use tapeless_runtime::{nn, Accumulate, Differentiable, Parameters, Real};
+
+/// Everything a differentiated function needs in scope, with or without `std`:
+///
+/// ```
+/// use tapeless::prelude::*;
+///
+/// #[differentiate]
+/// fn f(x: f32) -> f32 {
+///     x.exp().sqrt() // through `Float` (libm) without std; the inherent methods with it
+/// }
+///
+/// let (_, grad) = f_grad(1.0);
+/// assert!((grad.x - 0.5 * 0.5_f32.exp()).abs() < 1e-6);
+/// ```
+pub mod prelude {
+    #[cfg(feature = "alloc")]
+    pub use crate::check;
+    pub use crate::{custom_vjp, differentiate, Differentiable, Parameters, Real};
+    /// The float methods of `f32` and `f64` (`x.exp()`, `x.sqrt()`, ...) without `std`,
+    /// through `libm`.
+    pub use tapeless_runtime::Float;
+}
+
+/// The float methods of `f32` and `f64` without `std` (through `libm`); also in
+/// [`prelude`].
+pub use tapeless_runtime::Float;
 
 /// nalgebra 0.35, the version whose matrices tapeless differentiates. Depend on
 /// `nalgebra = "0.35"` or import through this path (`use tapeless::nalgebra::DMatrix;`);

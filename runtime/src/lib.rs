@@ -38,7 +38,7 @@
 //! `a * b` for scalars and for matrices), through traits on the argument types: the macro
 //! emits the same call whatever the types are.
 #![cfg_attr(not(feature = "std"), no_std)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;

@@ -31,6 +31,7 @@ fn rosenbrock_grad(x: &[f64]) -> (f64, RosenbrockGrad) {
 ///The value of [`rosenbrock`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `rosenbrock` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn rosenbrock_vjp(x: &[f64], seed: f64) -> (f64, RosenbrockGrad) {
+    let _ = rosenbrock;
     let s = 0.0;
     let t0 = x.len();
     let t1 = t0 - 1;
@@ -215,6 +216,7 @@ fn power_grad(x: f64, n: usize) -> (f64, PowerGrad) {
 ///The value of [`power`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `power` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn power_vjp(x: f64, n: usize, seed: f64) -> (f64, PowerGrad) {
+    let _ = power;
     let p = 1.0;
     let mut p_1 = p;
     let mut step: usize = 0;
@@ -316,6 +318,7 @@ fn piecewise_grad(x: f64) -> (f64, PiecewiseGrad) {
 ///The value of [`piecewise`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `piecewise` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn piecewise_vjp(x: f64, seed: f64) -> (f64, PiecewiseGrad) {
+    let _ = piecewise;
     let t0 = x < 0.0;
     let t7 = if t0 {
         let t1 = -x;
@@ -456,6 +459,7 @@ fn spring_grad(k: f64, c: f64, v0: f64) -> (f64, SpringGrad) {
 ///The value of [`spring`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `spring` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn spring_vjp(k: f64, c: f64, v0: f64, seed: f64) -> (f64, SpringGrad) {
+    let _ = spring;
     let dt = 0.01;
     let x = 1.0;
     let mut v = v0;
