@@ -97,3 +97,12 @@ pub fn unbounded(x: f64, n: usize) -> f64 {
     }
     p
 }
+
+/// A matrix of nalgebra 0.34, which tapeless does not implement: does not compile (CI
+/// checks the message).
+#[cfg(feature = "nalgebra-mismatch")]
+#[differentiate]
+#[must_use]
+pub fn old_nalgebra(m: &nalgebra034::Matrix2<f64>) -> f64 {
+    m.norm_squared()
+}
