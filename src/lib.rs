@@ -26,7 +26,11 @@
 //! * `fn f_vjp(.., seed: f64) -> (f64, FGrad)`: the value and `seed` times the gradient
 //!   (the vector-Jacobian product).
 //!
-//! `#[differentiate(wrt(x))]` restricts the gradient to the named parameters. A function
+//! `#[differentiate(wrt(x))]` restricts the gradient to the named parameters;
+//! `#[differentiate(max_iterations = N)]` keeps every loop's saved values in arrays of `N`
+//! (no heap; more iterations panic), which loops of run-time trip count need without the
+//! `alloc` feature. `use tapeless::prelude::*;` brings everything a differentiated function
+//! needs, also in `no_std` crates (the float methods through [`Float`]). A function
 //! that returns a vector, matrix, array or tuple has `f_vjp` only, with a seed of that type.
 //!
 //! Composition: a differentiated function can call another (its reverse sweep uses the
