@@ -1,9 +1,9 @@
 //! Turns criterion's results into the markdown table of the README's Benchmarks section.
 //!
 //! ```sh
-//! cargo bench --bench scalar --bench control_flow --bench mlp -- --warm-up-time 2 --measurement-time 5
-//! cargo run --example bench_table              # every workload found
-//! cargo run --example bench_table -- mlp gmm   # only the workloads whose name starts so
+//! cargo bench -p tapeless-benches -- --warm-up-time 2 --measurement-time 5
+//! cargo run -p tapeless-benches --bin bench_table              # every workload found
+//! cargo run -p tapeless-benches --bin bench_table -- mlp gmm   # only the workloads whose name starts so
 //! ```
 //!
 //! Each criterion group is one workload (one row; a group measured at several parameter

@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | trip count a compile-time constant (`for _ in 0..64`, `0..N`) | a `Vec` of the trip count | an array of that length |
 //! | trip count known when it starts | a `Vec` of the trip count | compile error: enable `alloc` or give `max_iterations` |
-//! | trip count unknown (`while`, `break`) | a growing `Vec` | the same compile error |
+//! | trip count unknown (`while`, `break`), or nested in another loop | a growing `Vec` | the same compile error |
 //! | `#[differentiate(max_iterations = N)]` | [`BoundedStack`] / [`fixed_capacity`]: `N` values in place, a panic beyond | the same |
 
 /// The stack of a loop under `#[differentiate(max_iterations = N)]`: at most `N` values, in
@@ -122,7 +122,52 @@ macro_rules! __loop_stack {
     };
     ($($trips:expr)?) => {
         ::core::compile_error!(
-            "tapeless: without the `alloc` feature, this loop needs a bound: its trip count is not a compile-time constant, so the values its reverse sweep restores need a stack that grows; enable tapeless's `alloc` feature, or write `#[differentiate(max_iterations = N)]` on the function (a stack of N values in place; more iterations panic)"
+            "tapeless: without the `alloc` feature, this loop needs a bound: the number of values its reverse sweep restores is not a compile-time constant (its trip count is not a constant, it can stop early, or it is nested in another loop), so they need a stack that grows; enable tapeless's `alloc` feature, or write `#[differentiate(max_iterations = N)]` on the function (a stack of N values in place; more iterations panic)"
         )
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_lengths() {
+        assert_eq!(range_len(0, 64, false), 64);
+        assert_eq!(range_len(1, 5, true), 5);
+        assert_eq!(range_len(-3, 3, false), 6);
+        assert_eq!(range_len(5, 2, false), 0);
+        assert_eq!(range_len(4, 4, false), 0);
+        assert_eq!(range_len(4, 4, true), 1);
+    }
+
+    #[test]
+    fn a_bounded_stack_is_last_in_first_out_up_to_its_capacity() {
+        let mut stack = BoundedStack::<f64, 3>::new();
+        assert_eq!(stack.pop(), None);
+        for v in [1.0, 2.0, 3.0] {
+            stack.push(v);
+        }
+        assert_eq!(stack.pop(), Some(3.0));
+        stack.push(4.0);
+        assert_eq!(
+            [stack.pop(), stack.pop(), stack.pop(), stack.pop()],
+            [Some(4.0), Some(2.0), Some(1.0), None]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "ran more than max_iterations = 2 iterations")]
+    fn a_full_bounded_stack_panics_with_its_bound() {
+        let mut stack = BoundedStack::<u8, 2>::new();
+        for v in 0..3 {
+            stack.push(v);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "ran more than max_iterations = 4 iterations")]
+    fn a_fixed_capacity_shorter_than_the_trip_count_panics() {
+        let _: [f64; 4] = fixed_capacity(5);
+    }
 }
