@@ -47,7 +47,14 @@ pub fn options(attr: TokenStream, errors: &mut Errors) -> Options {
                 return Err(meta.error("`max_iterations` is given twice"));
             }
             let value: syn::Expr = meta.value()?.parse()?;
-            if !matches!(value, syn::Expr::Lit(_) | syn::Expr::Path(_)) {
+            let literal = matches!(
+                &value,
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(_),
+                    ..
+                })
+            );
+            if !literal && !matches!(value, syn::Expr::Path(_)) {
                 return Err(syn::Error::new_spanned(
                     value,
                     "`max_iterations` takes an integer literal or a constant: `max_iterations = 1000`",
