@@ -77,7 +77,7 @@ fn load_threes_and_eights(path: &Path) -> Result<(Vec<f64>, Vec<f64>), Box<dyn E
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/digits.csv.gz");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/digits.csv.gz");
     let (x, y) = load_threes_and_eights(&path)?;
 
     // Every fifth image is held out for testing; the file's order is already mixed.

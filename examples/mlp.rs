@@ -188,7 +188,7 @@ struct EpochStats {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let data_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/digits.csv.gz");
+    let data_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/digits.csv.gz");
     let digits = Digits::load(&data_path)?;
 
     // A fixed random 80/20 split into training and test images.
@@ -252,7 +252,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         test.len()
     );
 
-    let plot_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/mlp_training.svg");
+    let plot_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the examples package sits in the repository")
+        .join("target/mlp_training.svg");
     fs::create_dir_all(plot_path.parent().expect("the path has a directory"))?;
     fs::write(&plot_path, training_curve_svg(&history))?;
     println!("training curve written to {}", plot_path.display());

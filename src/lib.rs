@@ -26,7 +26,11 @@
 //! * `fn f_vjp(.., seed: f64) -> (f64, FGrad)`: the value and `seed` times the gradient
 //!   (the vector-Jacobian product).
 //!
-//! `#[differentiate(wrt(x))]` restricts the gradient to the named parameters. A function
+//! `#[differentiate(wrt(x))]` restricts the gradient to the named parameters;
+//! `#[differentiate(max_iterations = N)]` keeps every loop's saved values in arrays of `N`
+//! (no heap; more iterations panic), which loops of run-time trip count need without the
+//! `alloc` feature. `use tapeless::prelude::*;` brings everything a differentiated function
+//! needs, also in `no_std` crates (the float methods through [`Float`]). A function
 //! that returns a vector, matrix, array or tuple has `f_vjp` only, with a seed of that type.
 //!
 //! Composition: a differentiated function can call another (its reverse sweep uses the
@@ -37,6 +41,7 @@
 //! or `T: Float` get generic gradients. See the README for the supported constructs and
 //! `tests/ui/` for what is rejected, and why.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 
 // Generated code names the runtime as `::tapeless::...`; this makes that path resolve
 // inside this crate's own doc tests and unit tests too.
@@ -45,6 +50,38 @@ extern crate self as tapeless;
 pub use tapeless_macros::{custom_vjp, differentiate, Differentiable};
 pub use tapeless_runtime as runtime;
 pub use tapeless_runtime::{nn, special, Accumulate, Differentiable, Parameters, Real};
+
+/// Everything a differentiated function needs in scope, with or without `std`:
+///
+/// ```
+/// use tapeless::prelude::*;
+///
+/// #[differentiate]
+/// fn f(x: f32) -> f32 {
+///     x.exp().sqrt() // through `Float` (libm) without std; the inherent methods with it
+/// }
+///
+/// let (_, grad) = f_grad(1.0);
+/// assert!((grad.x - 0.5 * 0.5_f32.exp()).abs() < 1e-6);
+/// ```
+pub mod prelude {
+    #[cfg(feature = "alloc")]
+    pub use crate::check;
+    pub use crate::{custom_vjp, differentiate, Differentiable, Parameters, Real};
+    /// The float methods of `f32` and `f64` (`x.exp()`, `x.sqrt()`, ...) without `std`,
+    /// through `libm`.
+    pub use tapeless_runtime::Float;
+}
+
+/// The float methods of `f32` and `f64` without `std` (through `libm`); also in
+/// [`prelude`].
+pub use tapeless_runtime::Float;
+
+/// nalgebra 0.35, the version whose matrices tapeless differentiates. Depend on
+/// `nalgebra = "0.35"` or import through this path (`use tapeless::nalgebra::DMatrix;`);
+/// a matrix from another nalgebra version is a different type, rejected at compile time.
+#[cfg(feature = "nalgebra")]
+pub use tapeless_runtime::nalgebra;
 
 /// The finite-difference gradient checker (see [`runtime::check`]).
 #[cfg(feature = "alloc")]
@@ -57,7 +94,9 @@ pub mod __private {
     extern crate alloc;
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
+    pub use tapeless_runtime::__loop_stack as loop_stack;
     pub use tapeless_runtime::index::*;
+    pub use tapeless_runtime::loop_stack::{fixed_capacity, range_len, BoundedStack};
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::matrix::*;
     pub use tapeless_runtime::nn::*;

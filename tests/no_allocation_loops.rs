@@ -306,3 +306,155 @@ fn arrays_read_after_their_last_write_are_not_saved() {
         );
     }
 }
+
+// ---- loops bounded by `max_iterations`: stacks in place ------------------------------
+
+/// A damped spring integrated by explicit Euler for a number of steps known only at run
+/// time: `x` and `v` are carried and read by products, so each step saves them.
+#[differentiate(max_iterations = 1000)]
+fn bounded_spring(k: f64, c: f64, v0: f64, steps: usize) -> f64 {
+    let dt = 0.01;
+    let mut x = 1.0;
+    let mut v = v0;
+    for _ in 0..steps {
+        let a = -k * x - c * v;
+        x += dt * v;
+        v += dt * a;
+    }
+    x * x + v * v
+}
+
+/// The same spring without a bound: its stacks are vectors.
+#[differentiate]
+fn unbounded_spring(k: f64, c: f64, v0: f64, steps: usize) -> f64 {
+    let dt = 0.01;
+    let mut x = 1.0;
+    let mut v = v0;
+    for _ in 0..steps {
+        let a = -k * x - c * v;
+        x += dt * v;
+        v += dt * a;
+    }
+    x * x + v * v
+}
+
+/// A `while` loop (trip count unknown until it ends) under the same kind of bound.
+#[differentiate(max_iterations = 64)]
+fn bounded_growth(x: f64, limit: f64) -> f64 {
+    let mut p = x;
+    while p < limit {
+        p = p * p + 1.0;
+    }
+    p
+}
+
+#[test]
+fn a_bounded_simulation_loop_allocates_nothing() {
+    for steps in [0, 1, 500, 1000] {
+        let ((value, grad), n) = count_allocations(|| {
+            bounded_spring_grad(
+                black_box(4.0),
+                black_box(0.3),
+                black_box(-0.5),
+                black_box(steps),
+            )
+        });
+        assert_eq!(
+            n, 0,
+            "bounded_spring_grad({steps} steps) allocated {n} times"
+        );
+        assert_eq!(value, bounded_spring(4.0, 0.3, -0.5, steps));
+        // The same gradient as the heap-backed stacks, which allocate.
+        let ((_, heap), heap_allocations) = count_allocations(|| {
+            unbounded_spring_grad(
+                black_box(4.0),
+                black_box(0.3),
+                black_box(-0.5),
+                black_box(steps),
+            )
+        });
+        if steps > 0 {
+            assert!(
+                heap_allocations > 0,
+                "the unbounded spring saved without allocating?"
+            );
+        }
+        assert_eq!((grad.k, grad.c, grad.v0), (heap.k, heap.c, heap.v0));
+        // And central differences.
+        let numeric = tapeless::check::central_difference(
+            |p| bounded_spring(p[0], p[1], p[2], steps),
+            &[4.0, 0.3, -0.5],
+        );
+        for (analytic, numeric) in [grad.k, grad.c, grad.v0].iter().zip(&numeric) {
+            assert!(
+                (analytic - numeric).abs() < 1e-7 * analytic.abs().max(1.0),
+                "{steps} steps: {analytic} vs {numeric}"
+            );
+        }
+    }
+    // A `while` loop: p ← p² + 1 from x = 1.5 until p ≥ 100 runs 3 times
+    // (1.5 → 3.25 → 11.5625 → 134.69...); dp/dx is the product of the 2p's.
+    let ((value, grad), n) = count_allocations(|| bounded_growth_grad(black_box(1.5), 100.0));
+    assert_eq!(n, 0, "bounded_growth_grad allocated {n} times");
+    assert_eq!(value, bounded_growth(1.5, 100.0));
+    let expected = (2.0 * 1.5) * (2.0 * 3.25) * (2.0 * 11.5625);
+    assert!(
+        (grad.x - expected).abs() < 1e-12 * expected,
+        "{} vs {expected}",
+        grad.x
+    );
+}
+
+#[test]
+#[should_panic(expected = "ran more than max_iterations = 1000 iterations")]
+fn exceeding_max_iterations_panics_with_the_bound() {
+    let _ = bounded_spring_grad(4.0, 0.3, -0.5, 1001);
+}
+
+/// A `while` loop whose trip count the reverse sweep learns only by running it.
+#[differentiate(max_iterations = 64)]
+fn bounded_counting(x: f64, n: usize) -> f64 {
+    let mut p = 1.0;
+    let mut i = 0;
+    while i < n {
+        p *= x;
+        i += 1;
+    }
+    p
+}
+
+#[test]
+#[should_panic(expected = "ran more than max_iterations = 64 iterations")]
+fn a_while_loop_beyond_max_iterations_panics_with_the_bound() {
+    let (_, grad) = bounded_counting_grad(1.01, 64);
+    assert!((grad.x - 64.0 * 1.01_f64.powi(63)).abs() < 1e-10);
+    let _ = bounded_counting_grad(1.01, 65);
+}
+
+/// Constant trip counts: with `alloc` the stack is a vector as long as the loop (as for any
+/// loop whose trip count is known when it starts); `tests/no_std_consumer` builds the
+/// same shape without `alloc`, where it is an array.
+const STEPS: usize = 64;
+
+#[differentiate(max_iterations = 64)]
+fn constant_steps(x: f64) -> f64 {
+    let mut p = 1.0;
+    for _ in 0..STEPS {
+        p = p * x + 0.01;
+    }
+    p
+}
+
+#[test]
+fn a_constant_trip_count_loop_under_a_bound_allocates_nothing() {
+    let ((value, grad), n) = count_allocations(|| constant_steps_grad(black_box(0.99)));
+    assert_eq!(n, 0, "constant_steps_grad allocated {n} times");
+    assert_eq!(value, constant_steps(0.99));
+    // p_k = p_{k−1}·x + 0.01, so dp_k/dx = p_{k−1} + x·dp_{k−1}/dx.
+    let (mut p, mut dp) = (1.0, 0.0);
+    for _ in 0..STEPS {
+        (p, dp) = (p * 0.99 + 0.01, p + 0.99 * dp);
+    }
+    assert_eq!(value, p);
+    assert!((grad.x - dp).abs() < 1e-12 * dp, "{} vs {dp}", grad.x);
+}

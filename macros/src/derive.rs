@@ -109,6 +109,9 @@ pub fn expand(input: TokenStream) -> TokenStream {
             fn map_scalars<F: FnMut(&mut #scalar)>(&mut self, f: &mut F) {
                 #(#tapeless::Parameters::map_scalars(&mut self.#members, f);)*
             }
+            fn for_each_scalar<F: FnMut(#scalar)>(&self, f: &mut F) {
+                #(#tapeless::Parameters::for_each_scalar(&self.#members, f);)*
+            }
         }
     }
 }

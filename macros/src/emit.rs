@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, FnArg, Pat};
@@ -126,6 +126,9 @@ pub struct Emitter<'a> {
     fixed: HashMap<BlockId, Ident>,
     /// The fixed loop (by body) that each value saved in one belongs to.
     fixed_stack_of: HashMap<VarId, BlockId>,
+    /// The innermost loop around each block (by its span), where an error about a stack
+    /// of values saved in that block points.
+    loop_spans: HashMap<BlockId, Span>,
     /// The iteration number of a reverse loop that rebuilds its index from its range.
     nth: Ident,
     /// The `let` defining each variable, for recomputation.
@@ -262,6 +265,8 @@ impl<'a> Emitter<'a> {
                 }
             }
         }
+        let mut loop_spans = HashMap::new();
+        collect_loop_spans(body, TOP, None, &mut loop_spans);
         Emitter {
             sig,
             body,
@@ -272,6 +277,7 @@ impl<'a> Emitter<'a> {
             stacks,
             fixed,
             fixed_stack_of,
+            loop_spans,
             nth,
             lets,
             seed,
@@ -678,11 +684,10 @@ impl<'a> Emitter<'a> {
                         .map(|(v, _)| *v)
                         .collect();
                     saved.sort();
+                    let storage = self.fixed_stack(l, &trips);
                     for v in &saved {
                         let stack = &self.stacks[v];
-                        out.extend(quote!(
-                            let mut #stack = ::tapeless::__private::vec![::core::default::Default::default(); #trips];
-                        ));
+                        out.extend(quote!(let mut #stack = #storage;));
                     }
                 }
                 let count = l
@@ -745,6 +750,71 @@ impl<'a> Emitter<'a> {
                 quote!(#assign #exit)
             }
         }
+    }
+
+    /// The storage of a stack of a loop whose trip count `trips` is known when it starts:
+    /// `max_iterations` values in place, or (through the runtime's `loop_stack!`, which
+    /// knows whether `alloc` is enabled) a vector of `trips` values, or without `alloc` an
+    /// array as long as a constant trip count, or an error at the loop.
+    fn fixed_stack(&self, l: &Loop, trips: &TokenStream) -> TokenStream {
+        if let Some(max) = &self.sig.max_iterations {
+            return quote!(::tapeless::__private::fixed_capacity::<_, { #max }>(#trips));
+        }
+        match self.constant_trip_count(&l.header) {
+            Some(len) => quote!(::tapeless::__private::loop_stack!(#trips, #len)),
+            None => quote_spanned!(l.span=> ::tapeless::__private::loop_stack!(#trips)),
+        }
+    }
+
+    /// The storage of a stack that grows with its loop's iterations (see [`Self::fixed_stack`]).
+    fn growing_stack(&self, saved: VarId) -> TokenStream {
+        if let Some(max) = &self.sig.max_iterations {
+            return quote!(::tapeless::__private::BoundedStack::<_, { #max }>::new());
+        }
+        let span = self
+            .loop_spans
+            .get(&self.body.var(saved).home)
+            .copied()
+            .unwrap_or_else(|| self.sig.item.sig.ident.span());
+        quote_spanned!(span=> ::tapeless::__private::loop_stack!())
+    }
+
+    /// The trip count of a range loop as a constant expression, when its bounds are
+    /// constants (`0..64`, `0..N`): the length of an array.
+    fn constant_trip_count(&self, header: &Header) -> Option<TokenStream> {
+        let Header::Range {
+            start: Operand::Const(start),
+            end: Operand::Const(end),
+            inclusive,
+            adaptors,
+            ..
+        } = header
+        else {
+            return None;
+        };
+        if adaptors
+            .iter()
+            .any(|a| matches!(a, crate::ir::Adaptor::StepBy(_)))
+        {
+            return None;
+        }
+        // A const generic parameter may stand alone as an array length, not inside an
+        // expression: `0..N` only.
+        let const_generics: HashSet<String> = self
+            .sig
+            .item
+            .sig
+            .generics
+            .const_params()
+            .map(|p| p.ident.to_string())
+            .collect();
+        let mut mentioned = HashSet::new();
+        collect_idents(quote!(#start #end), &mut mentioned);
+        if mentioned.iter().any(|i| const_generics.contains(i)) {
+            let zero = matches!(start, Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "0");
+            return (zero && !inclusive && matches!(end, Expr::Path(_))).then(|| quote!(#end));
+        }
+        Some(quote!(::tapeless::__private::range_len((#start) as i128, (#end) as i128, #inclusive)))
     }
 
     /// The number of iterations of a range loop, known before it starts.
@@ -1100,7 +1170,8 @@ impl<'a> Emitter<'a> {
             .filter(|v| !self.fixed_stack_of.contains_key(v))
             .map(|v| {
                 let stack = &self.stacks[v];
-                quote!(let mut #stack = ::tapeless::__private::Vec::new();)
+                let storage = self.growing_stack(*v);
+                quote!(let mut #stack = #storage;)
             })
             .collect();
         Sweeps {
@@ -1191,7 +1262,8 @@ impl<'a> Emitter<'a> {
     pub fn closure_vjp_body(&self) -> TokenStream {
         let stacks = self.sweep.saved.iter().map(|v| {
             let stack = &self.stacks[v];
-            quote!(let mut #stack = ::tapeless::__private::Vec::new();)
+            let storage = self.growing_stack(*v);
+            quote!(let mut #stack = #storage;)
         });
         let forward = self.forward_block(TOP, true, None);
         let param_adjoints = self.parameter_adjoints();
@@ -1229,6 +1301,28 @@ struct Sweeps {
     forward: TokenStream,
     param_adjoints: TokenStream,
     reverse: TokenStream,
+}
+
+/// Maps each block to the span of the innermost loop around it (`span`, for `block`).
+fn collect_loop_spans(
+    body: &Body,
+    block: BlockId,
+    span: Option<Span>,
+    out: &mut HashMap<BlockId, Span>,
+) {
+    if let Some(span) = span {
+        out.insert(block, span);
+    }
+    for stmt in &body.block(block).stmts {
+        match stmt {
+            Stmt::Loop(l) => collect_loop_spans(body, l.body, Some(l.span), out),
+            Stmt::If(i) => {
+                collect_loop_spans(body, i.then_block, span, out);
+                collect_loop_spans(body, i.else_block, span, out);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `crate::model::layer` → `crate::model::__layer_pullback`.

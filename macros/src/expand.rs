@@ -162,8 +162,14 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
     let struct_generics = (!generic_params.is_empty()).then(|| quote!(<#(#generic_params),*>));
     let grad_type = grad_type(sig, names);
     // A struct's gradient is the struct, which may not implement these.
+    // `Default` is implemented for arrays of each length, not for `[T; N]` of a const
+    // generic `N`.
+    let default = (!generic_params
+        .iter()
+        .any(|p| matches!(p, syn::GenericParam::Const(_))))
+    .then(|| quote!(Default));
     let derives = (!fields.iter().any(|p| parse::needs_check(&p.ty)))
-        .then(|| quote!(#[derive(Debug, Clone, #copy PartialEq, Default)]));
+        .then(|| quote!(#[derive(Debug, Clone, #copy PartialEq, #default)]));
     let field_tokens = fields.iter().map(|p| {
         let (ident, ty) = (&p.field(), &p.grad_ty);
         let doc = format!("∂{function}/∂{ident}.");
@@ -454,12 +460,26 @@ pub fn functions(
             }
         }
     });
+    // The primal, named once (a zero-sized function item): a function that a crate uses
+    // only through its gradient is then not dead code.
+    let generic_args: Vec<TokenStream> = generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
+            syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let turbofish = (!generic_args.is_empty()).then(|| quote!(::<#(#generic_args),*>));
+    let primal = quote!(let _ = #call_prefix #function #turbofish;);
     quote! {
         #grad_fn
 
         #[doc = #vjp_doc]
         #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
         #vis fn #vjp_fn #generics (#(#params,)* #seed: #ret) -> (#ret, #grad_type) #where_clause {
+            #primal
             #(#checks)*
             #vjp_body
         }

@@ -234,6 +234,8 @@ pub struct Loop {
     /// Counts the iterations, for a loop the reverse sweep cannot replay from its range
     /// alone (`loop`, `while`, or a `for` with `break`).
     pub counter: Option<VarId>,
+    /// The loop's keyword, where an error about its stack points.
+    pub span: proc_macro2::Span,
 }
 
 #[derive(Debug, Clone)]

@@ -8,11 +8,13 @@ use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Token, Type};
 use crate::errors::Errors;
 use crate::ir::Kind;
 
-/// `#[differentiate(wrt(a, b))]`.
+/// `#[differentiate(wrt(a, b), max_iterations = 1000)]`.
 #[derive(Default)]
 pub struct Options {
     /// The parameters to differentiate; `None` means every float parameter.
     pub wrt: Option<Vec<Ident>>,
+    /// A bound on the values each loop's stack holds: stacks in place instead of on the heap.
+    pub max_iterations: Option<syn::Expr>,
     /// For a method: the type of `self` (the `impl` block's type).
     pub self_ty: Option<Type>,
 }
@@ -40,6 +42,26 @@ pub fn options(attr: TokenStream, errors: &mut Errors) -> Options {
             }
             options.wrt = Some(names.into_iter().collect());
             Ok(())
+        } else if meta.path.is_ident("max_iterations") {
+            if options.max_iterations.is_some() {
+                return Err(meta.error("`max_iterations` is given twice"));
+            }
+            let value: syn::Expr = meta.value()?.parse()?;
+            let literal = matches!(
+                &value,
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(_),
+                    ..
+                })
+            );
+            if !literal && !matches!(value, syn::Expr::Path(_)) {
+                return Err(syn::Error::new_spanned(
+                    value,
+                    "`max_iterations` takes an integer literal or a constant: `max_iterations = 1000`",
+                ));
+            }
+            options.max_iterations = Some(value);
+            Ok(())
         } else {
             let path = &meta.path;
             let name = quote::quote!(#path).to_string().replace(' ', "");
@@ -49,7 +71,7 @@ pub fn options(attr: TokenStream, errors: &mut Errors) -> Options {
                 ""
             };
             Err(meta.error(format!(
-                "unknown option `{name}` of #[differentiate]{hint}; the only option is `wrt(param, ...)`, which names the parameters to differentiate"
+                "unknown option `{name}` of #[differentiate]{hint}; the options are `wrt(param, ...)`, which names the parameters to differentiate, and `max_iterations = N`, which bounds loops so that their stacks need no heap"
             )))
         }
     });
@@ -91,6 +113,8 @@ pub struct Signature<'a> {
     pub scalar_ret: bool,
     /// The function's type parameters that are floats (`T: RealField`).
     pub float_generics: Vec<Ident>,
+    /// `max_iterations = N`: every loop stack holds at most `N` values, in place.
+    pub max_iterations: Option<syn::Expr>,
 }
 
 pub fn signature<'a>(
@@ -257,6 +281,7 @@ pub fn signature<'a>(
         scalar_ret: scalar_float(&ret),
         ret,
         float_generics,
+        max_iterations: options.max_iterations.clone(),
     })
 }
 

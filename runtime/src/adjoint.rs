@@ -9,7 +9,8 @@ use crate::Real;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be differentiated",
     label = "a parameter of this type gets a gradient",
-    note = "derive it for a struct of floats, arrays, `Vec`s and nalgebra matrices: `#[derive(tapeless::Differentiable)]`; or, if it is data, leave it out of the gradient with `#[differentiate(wrt(..))]`"
+    note = "derive it for a struct of floats, arrays, `Vec`s and nalgebra matrices: `#[derive(tapeless::Differentiable)]`; or, if it is data, leave it out of the gradient with `#[differentiate(wrt(..))]`",
+    note = "a nalgebra matrix must come from nalgebra 0.35, the version tapeless implements: depend on `nalgebra = \"0.35\"` or use `tapeless::nalgebra`"
 )]
 pub trait Differentiable {
     /// The gradient's type: `Self` for scalars and owned containers, the owned form for

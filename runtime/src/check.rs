@@ -10,8 +10,11 @@
 //! check_gradient(f, &x, &analytic, Tolerance::default()).unwrap();
 //! ```
 
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
+
+use crate::{Parameters, Real};
 
 /// Step of the difference quotient, relative to `max(1, |xᵢ|)`: ε^(1/5) balances the
 /// O(h⁴) truncation error of the five-point stencil against round-off ε/h.
@@ -23,14 +26,22 @@ const RELATIVE_STEP: f64 = 7.4e-4;
 /// Its error is O(h⁴) for smooth `f`: about 1e-11 relative for well-scaled functions,
 /// which is why tests can ask for 1e-6 agreement. Near a kink (`abs`, `max`) or a pole
 /// it is meaningless; check such points by their closed form instead.
-pub fn central_difference<F>(mut f: F, x: &[f64]) -> Vec<f64>
+pub fn central_difference<F>(f: F, x: &[f64]) -> Vec<f64>
+where
+    F: FnMut(&[f64]) -> f64,
+{
+    differences(f, x, RELATIVE_STEP)
+}
+
+/// The five-point stencil of [`central_difference`] with steps `relative_step · max(1, |xᵢ|)`.
+fn differences<F>(mut f: F, x: &[f64], relative_step: f64) -> Vec<f64>
 where
     F: FnMut(&[f64]) -> f64,
 {
     let mut point = x.to_vec();
     (0..x.len())
         .map(|i| {
-            let h = RELATIVE_STEP * x[i].abs().max(1.0);
+            let h = relative_step * x[i].abs().max(1.0);
             let mut at = |offset: f64| {
                 point[i] = x[i] + offset;
                 let value = f(&point);
@@ -114,9 +125,73 @@ where
         x.len()
     );
     let numeric = central_difference(f, x);
+    worst_mismatch(analytic, &numeric, tolerance)
+}
+
+/// Compares the gradient `gradient` of `f` at `at` with finite differences, for parameters
+/// of any float type: an `f32` or `f64`, an array, a `Vec`, a nalgebra matrix, a tuple, or a
+/// struct that derives `tapeless::Differentiable` (flattened through [`Parameters`]).
+///
+/// The step suits `T`'s precision (ε^(1/5)): about 1e-11 relative error in `f64`, 1e-4 in
+/// `f32`, so give `f32` a looser tolerance (`Tolerance { relative: 1e-3 }`).
+///
+/// ```
+/// use tapeless_runtime::check::{check_parameters, Tolerance};
+///
+/// let f = |p: &[f32; 2]| p[0] * p[0] * p[1];
+/// let p = [1.5_f32, -2.0];
+/// let gradient = [2.0 * p[0] * p[1], p[0] * p[0]];
+/// check_parameters(f, &p, &gradient, Tolerance { relative: 1e-3 }).unwrap();
+/// ```
+///
+/// # Panics
+///
+/// If `gradient` has another number of scalars than `at`.
+pub fn check_parameters<T, P, F>(
+    mut f: F,
+    at: &P,
+    gradient: &P,
+    tolerance: Tolerance,
+) -> Result<(), GradientMismatch>
+where
+    T: Real,
+    P: Parameters<T> + Clone,
+    F: FnMut(&P) -> T,
+{
+    let n = at.len();
+    assert_eq!(
+        gradient.len(),
+        n,
+        "the gradient has {} scalars but the parameters have {n}",
+        gradient.len()
+    );
+    let (mut x, mut analytic) = (vec![0.0; n], vec![0.0; n]);
+    at.write_to(&mut x);
+    gradient.write_to(&mut analytic);
+    let relative_step =
+        num_traits::Float::powf(<T as num_traits::Float>::epsilon(), T::constant(0.2));
+    let relative_step = num_traits::ToPrimitive::to_f64(&relative_step).unwrap_or(RELATIVE_STEP);
+    let mut point = at.clone();
+    let numeric = differences(
+        |xs| {
+            point.read_from(xs);
+            num_traits::ToPrimitive::to_f64(&f(&point)).unwrap_or(f64::NAN)
+        },
+        &x,
+        relative_step,
+    );
+    worst_mismatch(&analytic, &numeric, tolerance)
+}
+
+/// The worst coordinate beyond `tolerance`, if any (NaN always is).
+fn worst_mismatch(
+    analytic: &[f64],
+    numeric: &[f64],
+    tolerance: Tolerance,
+) -> Result<(), GradientMismatch> {
     let worst = analytic
         .iter()
-        .zip(&numeric)
+        .zip(numeric)
         .enumerate()
         .map(|(index, (&analytic, &numeric))| GradientMismatch {
             index,

@@ -1,6 +1,6 @@
 //! VJP rules for reading and writing elements of arrays, slices and vectors.
 //!
-//! A read `y = a[i]` has x̄[i] += ȳ. A write `a[i] = v` overwrites the element, so in the
+//! A read `y = a[i]` has `ā[i] += ȳ`. A write `a[i] = v` overwrites the element, so in the
 //! reverse sweep the value written receives the element's adjoint, and the element's
 //! adjoint is cleared: whatever `a[i]` held before the write did not reach the result
 //! through it.
@@ -107,7 +107,7 @@ mod matrices {
     }
 }
 
-/// y = a[i]: ā[i] += ȳ. Reads `i`.
+/// `y = a[i]`: `ā[i] += ȳ`. Reads `i`.
 ///
 /// The index is `usize` for arrays, slices, `Vec`s and (linear, column-major) nalgebra
 /// matrices, `(usize, usize)` for `m[(i, j)]`.
@@ -125,7 +125,7 @@ where
     }
 }
 
-/// y = a[i][j]: ā[i][j] += ȳ. Reads `i` and `j`.
+/// `y = a[i][j]`: `ā[i][j] += ȳ`. Reads `i` and `j`.
 #[inline(always)]
 pub fn index2_vjp<C, I, J, T>(d_a: &mut C, i: &I, j: &J, d_y: &T)
 where
@@ -142,7 +142,7 @@ where
     }
 }
 
-/// y = a[i][j][k]: ā[i][j][k] += ȳ. Reads `i`, `j` and `k`.
+/// `y = a[i][j][k]`: `ā[i][j][k] += ȳ`. Reads `i`, `j` and `k`.
 #[inline(always)]
 pub fn index3_vjp<C, I, J, K, T>(d_a: &mut C, i: &I, j: &J, k: &K, d_y: &T)
 where

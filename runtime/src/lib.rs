@@ -43,16 +43,21 @@
 //! `a * b` for scalars and for matrices), through traits on the argument types: the macro
 //! emits the same call whatever the types are.
 #![cfg_attr(not(feature = "std"), no_std)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+/// The heap, for `__loop_stack!` in users' crates.
+#[cfg(feature = "alloc")]
+#[doc(hidden)]
+pub extern crate alloc as __alloc;
 
 mod adjoint;
 #[cfg(feature = "alloc")]
 pub mod check;
 pub mod elementwise;
 pub mod index;
+pub mod loop_stack;
 #[cfg(feature = "nalgebra")]
 pub mod matrix;
 pub mod nn;
@@ -80,3 +85,8 @@ pub use rule_item::{Is, TapelessRule};
 #[cfg(feature = "nalgebra")]
 #[doc(hidden)]
 pub use nalgebra::ComplexField;
+
+/// The nalgebra that the matrix rules are written for (0.35): a user's matrices must come
+/// from this version, through `nalgebra = "0.35"` in `Cargo.toml` or this re-export.
+#[cfg(feature = "nalgebra")]
+pub use nalgebra;

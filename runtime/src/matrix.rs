@@ -17,8 +17,8 @@
 
 use nalgebra::allocator::Allocator;
 use nalgebra::{
-    DMatrix, DefaultAllocator, Dim, DimMin, Dyn, Matrix, MatrixView, OMatrix, RawStorage,
-    RealField, Storage, ViewStorage, U1,
+    DefaultAllocator, Dim, DimMin, Dyn, Matrix, MatrixView, OMatrix, RawStorage, RealField,
+    Storage, ViewStorage, U1,
 };
 
 use crate::elementwise::ElementwiseAdjoint;
@@ -246,9 +246,9 @@ where
 pub fn determinant_vjp<T, D, S>(d_a: &mut OMatrix<T, D, D>, a: &Matrix<T, D, D, S>, y: &T, d_y: &T)
 where
     T: Real + RealField,
-    D: Dim,
+    D: DimMin<D, Output = D>,
     S: Storage<T, D, D>,
-    DefaultAllocator: Allocator<D, D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
     let n = a.nrows();
     assert!(a.is_square(), "determinant_vjp: the matrix is not square");
@@ -315,32 +315,33 @@ where
     }
 }
 
-/// The cofactor matrix, cof(A)ᵢⱼ = (−1)ⁱ⁺ʲ·det(A without row i and column j), from the
-/// n² minors (each an (n−1)×(n−1) determinant): O(n⁵), used only for nearly singular
-/// matrices, where the minors of a matrix of rank n − 1 are themselves well-conditioned.
-/// (Not from an SVD: nalgebra's `SVD::try_new` can return a decomposition that does not
-/// reconstruct the matrix for nearly singular input.)
-fn cofactors_by_minors<T, D, S>(a: &Matrix<T, D, D, S>) -> DMatrix<T>
+/// The cofactor matrix, cof(A)ᵢⱼ = (−1)ⁱ⁺ʲ·det(A without row i and column j), computed
+/// as det(A with row i replaced by the unit row eⱼ) (the Laplace expansion along row i
+/// leaves exactly that cofactor), in a matrix of A's own type, so that static sizes need
+/// no heap: O(n⁵), used only for nearly singular matrices, where the minors of a matrix of
+/// rank n − 1 are themselves well-conditioned. (Not from an SVD: nalgebra's
+/// `SVD::try_new` can return a decomposition that does not reconstruct the matrix for
+/// nearly singular input.)
+fn cofactors_by_minors<T, D, S>(a: &Matrix<T, D, D, S>) -> OMatrix<T, D, D>
 where
     T: Real + RealField,
-    D: Dim,
+    D: DimMin<D, Output = D>,
     S: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
     let n = a.nrows();
-    let mut minor = DMatrix::from_element(n - 1, n - 1, T::zero());
-    DMatrix::from_fn(n, n, |i, j| {
-        for c in 0..n - 1 {
-            for r in 0..n - 1 {
-                minor[(r, c)] = a[(r + usize::from(r >= i), c + usize::from(c >= j))];
+    let mut cofactors = a.clone_owned();
+    let mut replaced = a.clone_owned();
+    for i in 0..n {
+        for j in 0..n {
+            replaced.copy_from(a);
+            for c in 0..n {
+                replaced[(i, c)] = if c == j { T::one() } else { T::zero() };
             }
+            cofactors[(i, j)] = replaced.determinant();
         }
-        let det = minor.determinant();
-        if (i + j) % 2 == 0 {
-            det
-        } else {
-            -det
-        }
-    })
+    }
+    cofactors
 }
 
 /// Y = A⁻¹ (`a.try_inverse().unwrap()`): Ā −= Yᵀ·Ȳ·Yᵀ. Reads `y`.

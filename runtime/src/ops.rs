@@ -67,7 +67,7 @@ pub enum Rule {}
 /// y = a·b, the rule for `a`: ā += ȳ·∂(a·b)/∂a, reading `b`.
 #[diagnostic::on_unimplemented(
     message = "tapeless: no rule for `a * b` with adjoint `{DA}`, b: `{B}`, output adjoint `{DY}`",
-    note = "products of f32/f64 scalars and nalgebra matrices (feature `nalgebra`) are supported"
+    note = "products of f32/f64 scalars and nalgebra 0.35 matrices (feature `nalgebra`; depend on `nalgebra = \"0.35\"` or use `tapeless::nalgebra`) are supported"
 )]
 pub trait MulVjpLhs<DA, B: ?Sized, DY> {
     /// ā += ȳ·∂(a·b)/∂a.
@@ -77,7 +77,7 @@ pub trait MulVjpLhs<DA, B: ?Sized, DY> {
 /// y = a·b, the rule for `b`: b̄ += ȳ·∂(a·b)/∂b, reading `a`.
 #[diagnostic::on_unimplemented(
     message = "tapeless: no rule for `a * b` with adjoint `{DB}`, a: `{A}`, output adjoint `{DY}`",
-    note = "products of f32/f64 scalars and nalgebra matrices (feature `nalgebra`) are supported"
+    note = "products of f32/f64 scalars and nalgebra 0.35 matrices (feature `nalgebra`; depend on `nalgebra = \"0.35\"` or use `tapeless::nalgebra`) are supported"
 )]
 pub trait MulVjpRhs<DB, A: ?Sized, DY> {
     /// b̄ += ȳ·∂(a·b)/∂b.
@@ -87,7 +87,7 @@ pub trait MulVjpRhs<DB, A: ?Sized, DY> {
 /// y = a/b, the rule for `a`: ā += ȳ/b, reading `b`.
 #[diagnostic::on_unimplemented(
     message = "tapeless: no rule for `a / b` with adjoint `{DA}`, b: `{B}`, output adjoint `{DY}`",
-    note = "a scalar or a nalgebra matrix (feature `nalgebra`) divided by a scalar is supported"
+    note = "a scalar or a nalgebra 0.35 matrix (feature `nalgebra`; depend on `nalgebra = \"0.35\"` or use `tapeless::nalgebra`) divided by a scalar is supported"
 )]
 pub trait DivVjpLhs<DA, B: ?Sized, DY> {
     /// ā += ȳ/b.
@@ -97,7 +97,7 @@ pub trait DivVjpLhs<DA, B: ?Sized, DY> {
 /// y = a/b, the rule for `b`: b̄ −= ⟨ȳ, y⟩/b, reading `b` and the output `y`.
 #[diagnostic::on_unimplemented(
     message = "tapeless: no rule for `a / b` with adjoint `{DB}`, b: `{B}`, y: `{Y}`, output adjoint `{DY}`",
-    note = "a scalar or a nalgebra matrix (feature `nalgebra`) divided by a scalar is supported"
+    note = "a scalar or a nalgebra 0.35 matrix (feature `nalgebra`; depend on `nalgebra = \"0.35\"` or use `tapeless::nalgebra`) divided by a scalar is supported"
 )]
 pub trait DivVjpRhs<DB, B: ?Sized, Y: ?Sized, DY> {
     /// b̄ −= ⟨ȳ, y⟩/b.

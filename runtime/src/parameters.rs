@@ -22,6 +22,69 @@ pub trait Parameters<T: Real> {
 
     /// Calls `f(&mut s)` for each scalar `s` of `self`.
     fn map_scalars<F: FnMut(&mut T)>(&mut self, f: &mut F);
+
+    /// Calls `f(s)` for each scalar `s` of `self`, in the order of [`map_scalars`](Self::map_scalars).
+    fn for_each_scalar<F: FnMut(T)>(&self, f: &mut F);
+
+    /// The number of scalars (the length of the flat vector of [`write_to`](Self::write_to)).
+    fn len(&self) -> usize {
+        let mut n = 0;
+        self.for_each_scalar(&mut |_| n += 1);
+        n
+    }
+
+    /// Whether there are no scalars.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the scalars, in order, to `out` as `f64`: flattens parameters (or a gradient)
+    /// for an optimiser crate or a finite-difference check.
+    ///
+    /// ```
+    /// use tapeless_runtime::Parameters;
+    /// let p = ([1.0_f32, 2.0], 3.0_f32);
+    /// let mut flat = vec![0.0; p.len()];
+    /// p.write_to(&mut flat);
+    /// assert_eq!(flat, [1.0, 2.0, 3.0]);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `out.len() != self.len()`.
+    fn write_to(&self, out: &mut [f64]) {
+        assert_eq!(
+            out.len(),
+            self.len(),
+            "write_to: the slice's length is not the number of scalars"
+        );
+        let mut slots = out.iter_mut();
+        self.for_each_scalar(&mut |s| {
+            if let Some(slot) = slots.next() {
+                *slot = num_traits::ToPrimitive::to_f64(&s).unwrap_or(f64::NAN);
+            }
+        });
+    }
+
+    /// Reads the scalars, in order, from `values` (the inverse of [`write_to`](Self::write_to);
+    /// `f64` values are rounded to `T`).
+    ///
+    /// # Panics
+    ///
+    /// If `values.len() != self.len()`.
+    fn read_from(&mut self, values: &[f64]) {
+        assert_eq!(
+            values.len(),
+            self.len(),
+            "read_from: the slice's length is not the number of scalars"
+        );
+        let mut values = values.iter();
+        self.map_scalars(&mut |s| {
+            if let Some(&v) = values.next() {
+                *s = T::constant(v);
+            }
+        });
+    }
 }
 
 macro_rules! scalar_parameters {
@@ -38,6 +101,10 @@ macro_rules! scalar_parameters {
             #[inline(always)]
             fn map_scalars<F: FnMut(&mut $t)>(&mut self, f: &mut F) {
                 f(self);
+            }
+            #[inline(always)]
+            fn for_each_scalar<F: FnMut($t)>(&self, f: &mut F) {
+                f(*self);
             }
         }
     };
@@ -61,6 +128,11 @@ impl<T: Real, P: Parameters<T>, const N: usize> Parameters<T> for [P; N] {
             a.map_scalars(f);
         }
     }
+    fn for_each_scalar<F: FnMut(T)>(&self, f: &mut F) {
+        for a in self {
+            a.for_each_scalar(f);
+        }
+    }
 }
 
 #[cfg(feature = "alloc")]
@@ -82,6 +154,11 @@ impl<T: Real, P: Parameters<T>> Parameters<T> for alloc::vec::Vec<P> {
             a.map_scalars(f);
         }
     }
+    fn for_each_scalar<F: FnMut(T)>(&self, f: &mut F) {
+        for a in self {
+            a.for_each_scalar(f);
+        }
+    }
 }
 
 #[cfg(feature = "nalgebra")]
@@ -96,6 +173,11 @@ impl<T: Real, R: nalgebra::Dim, C: nalgebra::Dim, S: nalgebra::StorageMut<T, R, 
     }
     fn map_scalars<F: FnMut(&mut T)>(&mut self, f: &mut F) {
         self.apply(|a| f(a));
+    }
+    fn for_each_scalar<F: FnMut(T)>(&self, f: &mut F) {
+        for a in self.iter() {
+            f(*a);
+        }
     }
 }
 
@@ -132,6 +214,9 @@ macro_rules! tuple_impls {
             }
             fn map_scalars<F: FnMut(&mut T)>(&mut self, f: &mut F) {
                 $(self.$index.map_scalars(f);)+
+            }
+            fn for_each_scalar<F: FnMut(T)>(&self, f: &mut F) {
+                $(self.$index.for_each_scalar(f);)+
             }
         }
     };

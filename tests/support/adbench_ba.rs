@@ -65,9 +65,14 @@ pub fn parse(text: &str) -> BaInput {
 
 /// The path of `benches/data/adbench/ba/<name>`.
 pub fn data_path(name: &str) -> PathBuf {
-    [env!("CARGO_MANIFEST_DIR"), "benches/data/adbench/ba", name]
-        .iter()
-        .collect()
+    // This file is compiled into the root package's tests and into the `tapeless-benches`
+    // package, whose manifest is in `benches/`.
+    let root = if env!("CARGO_PKG_NAME") == "tapeless-benches" {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/..")
+    } else {
+        env!("CARGO_MANIFEST_DIR")
+    };
+    [root, "benches/data/adbench/ba", name].iter().collect()
 }
 
 /// Reads and parses `benches/data/adbench/ba/<name>`.

@@ -45,7 +45,18 @@ impl GmmInput {
 
 /// `benches/data/adbench`, the directory of the copied ADBench files.
 pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data/adbench")
+    workspace_root().join("benches/data/adbench")
+}
+
+/// The repository's root: this file is compiled into the root package's tests and into the
+/// `tapeless-benches` package, whose manifest is in `benches/`.
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if env!("CARGO_PKG_NAME") == "tapeless-benches" {
+        manifest.join("..")
+    } else {
+        manifest.to_path_buf()
+    }
 }
 
 /// The path of the 1k-point problem with dimension `d` and `k` components.

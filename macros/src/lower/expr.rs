@@ -537,6 +537,7 @@ impl Lowerer<'_> {
             ret: element,
             scalar_ret: true,
             float_generics: Vec::new(),
+            max_iterations: None,
         };
         let before = self.errors.len();
         let nested = super::lower(&sig, self.errors);

@@ -1555,7 +1555,7 @@ impl Lowerer<'_> {
         body: &syn::Block,
         carried: &[String],
         exits: syntax::Exits,
-        _origin: &TokenStream,
+        origin: &TokenStream,
     ) -> Vec<String> {
         // The reverse sweep replays a range backwards only when it can reverse it exactly
         // (`(a..b).rev()`); a loop that can stop early, or steps (`.step_by(k)`: not
@@ -1622,6 +1622,11 @@ impl Lowerer<'_> {
                 carried: carried_vars,
                 body: body_block,
                 counter,
+                span: origin
+                    .clone()
+                    .into_iter()
+                    .next()
+                    .map_or_else(proc_macro2::Span::call_site, |t| t.span()),
             }));
         }
         changed

@@ -31,6 +31,7 @@ fn rosenbrock_grad(x: &[f64]) -> (f64, RosenbrockGrad) {
 ///The value of [`rosenbrock`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `rosenbrock` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn rosenbrock_vjp(x: &[f64], seed: f64) -> (f64, RosenbrockGrad) {
+    let _ = rosenbrock;
     let s = 0.0;
     let t0 = x.len();
     let t1 = t0 - 1;
@@ -215,13 +216,13 @@ fn power_grad(x: f64, n: usize) -> (f64, PowerGrad) {
 ///The value of [`power`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `power` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn power_vjp(x: f64, n: usize, seed: f64) -> (f64, PowerGrad) {
+    let _ = power;
     let p = 1.0;
     let mut p_1 = p;
     let mut step: usize = 0;
-    let mut saved_p_1 = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0..n))
-        .0
-    ];
+    let mut saved_p_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..n)).0
+    );
     for i in 0..n {
         step += 1;
         saved_p_1[step - 1] = p_1;
@@ -259,10 +260,9 @@ fn __power_pullback<'__tapeless>(
     let p = 1.0;
     let mut p_1 = p;
     let mut step: usize = 0;
-    let mut saved_p_1 = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0..n))
-        .0
-    ];
+    let mut saved_p_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..n)).0
+    );
     for i in 0..n {
         step += 1;
         saved_p_1[step - 1] = p_1;
@@ -318,6 +318,7 @@ fn piecewise_grad(x: f64) -> (f64, PiecewiseGrad) {
 ///The value of [`piecewise`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `piecewise` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn piecewise_vjp(x: f64, seed: f64) -> (f64, PiecewiseGrad) {
+    let _ = piecewise;
     let t0 = x < 0.0;
     let t7 = if t0 {
         let t1 = -x;
@@ -458,19 +459,20 @@ fn spring_grad(k: f64, c: f64, v0: f64) -> (f64, SpringGrad) {
 ///The value of [`spring`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `spring` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn spring_vjp(k: f64, c: f64, v0: f64, seed: f64) -> (f64, SpringGrad) {
+    let _ = spring;
     let dt = 0.01;
     let x = 1.0;
     let mut v = v0;
     let mut x_1 = x;
     let mut step: usize = 0;
-    let mut saved_v = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0
-        ..1000)).0
-    ];
-    let mut saved_x_1 = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0
-        ..1000)).0
-    ];
+    let mut saved_v = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..1000)).0,
+        ::tapeless::__private::range_len((0) as i128, (1000) as i128, false)
+    );
+    let mut saved_x_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..1000)).0,
+        ::tapeless::__private::range_len((0) as i128, (1000) as i128, false)
+    );
     for i in 0..1000 {
         step += 1;
         saved_v[step - 1] = v;
@@ -562,14 +564,14 @@ fn __spring_pullback<'__tapeless>(
     let mut v = v0;
     let mut x_1 = x;
     let mut step: usize = 0;
-    let mut saved_v = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0
-        ..1000)).0
-    ];
-    let mut saved_x_1 = ::tapeless::__private::vec![
-        ::core::default::Default::default(); ::core::iter::Iterator::size_hint(& (0
-        ..1000)).0
-    ];
+    let mut saved_v = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..1000)).0,
+        ::tapeless::__private::range_len((0) as i128, (1000) as i128, false)
+    );
+    let mut saved_x_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..1000)).0,
+        ::tapeless::__private::range_len((0) as i128, (1000) as i128, false)
+    );
     for i in 0..1000 {
         step += 1;
         saved_v[step - 1] = v;

@@ -26,6 +26,7 @@ pub fn f_grad(x: f64) -> (f64, FGrad) {
 ///The value of [`f`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `f` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 pub fn f_vjp(x: f64, seed: f64) -> (f64, FGrad) {
+    let _ = f;
     let t0 = x * x;
     let t1 = x * x;
     let t2 = t1.exp();
@@ -141,6 +142,7 @@ fn versions_grad(x: f64, y: f64) -> (f64, VersionsGrad) {
 ///The value of [`versions`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `versions` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn versions_vjp(x: f64, y: f64, seed: f64) -> (f64, VersionsGrad) {
+    let _ = versions;
     let z = x * y;
     let t0 = x.sin();
     let z_1 = z + t0;

@@ -38,6 +38,7 @@ pub fn neuron_grad(w: f64, b: f64, x: f64, n: usize) -> (f64, NeuronGrad) {
 ///The value of [`neuron`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `neuron` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 pub fn neuron_vjp(w: f64, b: f64, x: f64, n: usize, seed: f64) -> (f64, NeuronGrad) {
+    let _ = neuron;
     let t0 = w * x;
     let z = t0 + b;
     let t1 = z.max(0.0);

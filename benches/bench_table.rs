@@ -1,9 +1,9 @@
 //! Turns criterion's results into the markdown table of the README's Benchmarks section.
 //!
 //! ```sh
-//! cargo bench --bench scalar --bench control_flow --bench mlp -- --warm-up-time 2 --measurement-time 5
-//! cargo run --example bench_table              # every workload found
-//! cargo run --example bench_table -- mlp gmm   # only the workloads whose name starts so
+//! cargo bench -p tapeless-benches -- --warm-up-time 2 --measurement-time 5
+//! cargo run -p tapeless-benches --bin bench_table              # every workload found
+//! cargo run -p tapeless-benches --bin bench_table -- mlp gmm   # only the workloads whose name starts so
 //! ```
 //!
 //! Each criterion group is one workload (one row; a group measured at several parameter
@@ -101,7 +101,7 @@ fn criterion_dir() -> PathBuf {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
     target.join("criterion")
 }
 
