@@ -52,6 +52,7 @@ where
     ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
     ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
 {
+    let _ = clamped::<T>;
     let t0 = ::tapeless::__private::Float::clamp(x, lo, hi);
     let t1 = ::tapeless::__private::Float::sin(x);
     let t2 = t0 * t1;
@@ -162,6 +163,7 @@ pub fn activation_grad(x: f64) -> (f64, ActivationGrad) {
 ///The value of [`activation`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `activation` followed by its reverse sweep.
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 pub fn activation_vjp(x: f64, seed: f64) -> (f64, ActivationGrad) {
+    let _ = activation;
     let t0 = ::tapeless::__private::Is(nn::sigmoid, ::tapeless::runtime::nn::sigmoid)
         .tapeless_rule()(x);
     let t1 = ::tapeless::__private::Is(special::erf, ::tapeless::runtime::special::erf)
