@@ -6,10 +6,11 @@
 // Status: rejected with a clean message
 // Class:  pattern: destructuring `let`
 // Also uses (may block next; not verified, hidden behind the first error): generic numeric code (T: Float)
+// Next blocker, verified by rewriting the first locally (`let x1 = param[0];` etc.): rustc error in generated code: cannot multiply `&T` by `T`
 // Oracle: closed form at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: only `let name = ..` and `let name: Type = ..` are supported by #[differentiate]; destructuring patterns are not supported yet
-//   --> tests/corpus_pending/booth.rs:23:9
+//   --> tests/corpus_pending/booth.rs:24:9
 
 use num_traits::{Float, FromPrimitive};
 use tapeless::differentiate;

@@ -6,10 +6,11 @@
 // Status: rejected with a clean message
 // Class:  pattern: match arm that binds
 // Also uses (may block next; not verified, hidden behind the first error): recursion
+// Next blocker, verified by rewriting the first locally (match → if/else): rejected: recursion
 // Oracle: closed form T_n'(cos θ) = n sin nθ / sin θ at 3 points; value vs cos nθ and plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: `match` patterns that bind variables are not supported by #[differentiate]; match on constants, ranges and variants (`0`, `1..=3`, `Mode::Fast`, `_`)
-//   --> tests/corpus_pending/chebyshev_recursive.rs:22:9
+//   --> tests/corpus_pending/chebyshev_recursive.rs:23:9
 
 use tapeless::differentiate;
 

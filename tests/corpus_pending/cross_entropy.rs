@@ -5,10 +5,11 @@
 // Domain: regression
 // Status: rejected with a clean message
 // Class:  iterator chain: fold (closure or f64::max)
+// Next blocker, verified by rewriting the first locally (fold → `for` loop with `max`): passes
 // Oracle: closed form softmax − one-hot at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: method `iter` has no derivative rule, and it receives a value that depends on a differentiated parameter; rewrite it with operators and float methods that have rules (sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, exp_m1, ln, ln_1p, log10, log2, sqrt, cbrt, recip, abs, to_degrees, to_radians, fract, log, powf, powi, atan2, hypot, max, min, clamp, mul_add, transpose, dot, norm, norm_squared, sum, mean, trace, determinant, component_mul, component_div, add_scalar, column, clone, row)
-//   --> tests/corpus_pending/cross_entropy.rs:18:15
+//   --> tests/corpus_pending/cross_entropy.rs:19:15
 
 use tapeless::differentiate;
 

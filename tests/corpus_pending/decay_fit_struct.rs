@@ -5,10 +5,11 @@
 // Domain: estimation
 // Status: rejected with a clean message
 // Class:  pattern: destructuring `let`
+// Next blocker, verified by rewriting the first locally (`let a = p.a;` etc.): passes
 // Oracle: closed form Σ 2r·(e, −a t e, 1) at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: only `let name = ..` and `let name: Type = ..` are supported by #[differentiate]; destructuring patterns are not supported yet
-//   --> tests/corpus_pending/decay_fit_struct.rs:25:9
+//   --> tests/corpus_pending/decay_fit_struct.rs:26:9
 
 use tapeless::{differentiate, Differentiable};
 

@@ -6,10 +6,11 @@
 // Status: rejected with a clean message
 // Class:  pattern: destructuring `let`
 // Also uses (may block next; not verified, hidden behind the first error): method call on self (self.predict(x)); parameter: self of a struct without Differentiable (self is data here)
+// Next blocker, verified by rewriting the first locally (`let t1 = s[0];` etc.): rejected: `self.kinetic(s)` has no rule
 // Oracle: central differences over the state at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: only `let name = ..` and `let name: Type = ..` are supported by #[differentiate]; destructuring patterns are not supported yet
-//   --> tests/corpus_pending/double_pendulum_methods.rs:29:13
+//   --> tests/corpus_pending/double_pendulum_methods.rs:30:13
 
 use tapeless::check::{check_gradient, Tolerance};
 use tapeless::differentiate;

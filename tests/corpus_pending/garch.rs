@@ -5,10 +5,11 @@
 // Domain: finance
 // Status: rejected with a clean message
 // Class:  iterator chain: zip with an offset copy (skip(1))
+// Next blocker, verified by rewriting the first locally (zip/skip → `for t in 1..returns.len()`): passes
 // Oracle: central differences in (ω, α, β) at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`
-//   --> tests/corpus_pending/garch.rs:21:41
+//   --> tests/corpus_pending/garch.rs:22:41
 
 use tapeless::check::{check_gradient, Tolerance};
 use tapeless::differentiate;

@@ -4,7 +4,7 @@
 //
 // Domain: physics simulation
 // Status: rustc error inside generated code
-// Class:  slice of nalgebra vectors (&[Vector3<f64>], &[DVector<f64>])
+// Class:  differentiated parameter: slice of nalgebra vectors (&[Vector3<f64>])
 // Oracle: closed form Σ_j m_i m_j (r_i − r_j)/|r_i − r_j|³ at 2 configurations; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error[E0308]: mismatched types

@@ -4,8 +4,8 @@
 //
 // Domain: physics simulation
 // Status: rustc error inside generated code
-// Class:  slice of arrays (&[[f64; 3]])
-// Also uses (may block next; not verified, hidden behind the first error): sub-slice (&x[a..b], &x[i+1..])
+// Class:  sub-slice (&x[a..b], &x[i+1..])
+// Next blocker, verified by rewriting the first locally (`for j in (i + 1)..pos.len() { let b = pos[j]; .. }`): passes
 // Oracle: closed-form pair forces and dE/dε = E/ε at 3 configurations; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error[E0277]: the size for values of type `[[f64; 3]]` cannot be known at compilation time

@@ -5,7 +5,7 @@
 // Domain: machine learning
 // Status: rejected with a clean message
 // Class:  iterator chain: fold (closure or f64::max)
-// Also uses (may block next; not verified, hidden behind the first error): generic numeric code (T: Float)
+// Next blocker, verified by rewriting the first locally (fold → `for` loop with `max`): passes (f64 and f32)
 // Oracle: closed form softmax(x) at 3 points (one at 700: overflow-safe), f32 too; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: closures are not supported yet by #[differentiate]; write the computation inline (closures passed to `.map(..)` before `.sum()` are supported)

@@ -4,11 +4,12 @@
 //
 // Domain: regression
 // Status: rustc error inside generated code
-// Class:  slice of Vecs as data (&[Vec<f64>])
+// Class:  iterating a slice of non-Copy elements (for row in xs, xs: &[Vec<f64>] or &[DVector<f64>])
+// Next blocker, verified by rewriting the first locally (index loops `for i in 0..xs.len()`, `xs[i][j]`): passes
 // Oracle: closed form dw = 1/n Σ (p−y) x, db = 1/n Σ (p−y) at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error[E0277]: the trait bound `Vec<f64>: Copy` is not satisfied
-//   --> tests/corpus_pending/logistic_regression.rs:21:1
+//   --> tests/corpus_pending/logistic_regression.rs:22:1
 
 use tapeless::differentiate;
 

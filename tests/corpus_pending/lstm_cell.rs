@@ -6,10 +6,11 @@
 // Status: rejected with a clean message
 // Class:  sub-slice (&x[a..b], &x[i+1..])
 // Also uses (may block next; not verified, hidden behind the first error): closure: let-bound, called inside another closure or passed to nalgebra; iterator chain: map(..).collect() into a Vec; iterator chain: chain()
+// Next blocker, verified by rewriting the first locally (sub-slice → `(0..k).map(|m| w[..] * inputs[m])`): rejected: the closure of `.map(..)` reads a differentiated value
 // Oracle: central differences over 40 weights at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: a `let` binding of a reference is not supported on values that depend on a differentiated parameter; use the value directly (`x`, not `let r = &x`)
-//   --> tests/corpus_pending/lstm_cell.rs:29:19
+//   --> tests/corpus_pending/lstm_cell.rs:30:19
 
 use tapeless::check::{check_gradient, Tolerance};
 use tapeless::differentiate;

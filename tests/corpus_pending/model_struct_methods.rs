@@ -5,11 +5,12 @@
 // Domain: machine learning
 // Status: rejected with a clean message
 // Class:  wrt(self)
-// Also uses (may block next; not verified, hidden behind the first error): method call on self (self.predict(x)); slice of Vecs as data (&[Vec<f64>])
+// Also uses (may block next; not verified, hidden behind the first error): method call on self (self.predict(x)); iterating a slice of non-Copy elements (for row in xs, xs: &[Vec<f64>] or &[DVector<f64>])
+// Next blocker, verified by rewriting the first locally (`wrt(self)` → plain `#[differentiate]`): rejected: `self.predict(x)` has no rule
 // Oracle: central differences over (w, b) at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: expected identifier, found keyword `self`
-//   --> tests/corpus_pending/model_struct_methods.rs:31:25
+//   --> tests/corpus_pending/model_struct_methods.rs:32:25
 
 use tapeless::check::{check_gradient, Tolerance};
 use tapeless::{differentiate, Differentiable};

@@ -5,10 +5,11 @@
 // Domain: regression
 // Status: rejected with a clean message
 // Class:  iterator chain: fold (closure or f64::max)
+// Next blocker, verified by rewriting the first locally (fold → `for &c in coeffs.iter().rev()`): rejected: this iteration is not supported
 // Oracle: closed form Σ 2 r t^k at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: closures are not supported yet by #[differentiate]; write the computation inline (closures passed to `.map(..)` before `.sum()` are supported)
-//   --> tests/corpus_pending/polynomial_horner.rs:21:51
+//   --> tests/corpus_pending/polynomial_horner.rs:22:51
 
 use tapeless::differentiate;
 

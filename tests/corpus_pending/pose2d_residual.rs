@@ -6,10 +6,11 @@
 // Status: rejected with a clean message
 // Class:  pattern: destructuring `let`
 // Also uses (may block next; not verified, hidden behind the first error): tuple-returning float method (sin_cos)
+// Next blocker, verified by rewriting the first locally (`let xa = a[0];` etc.): rejected: `sin_cos` has no rule
 // Oracle: central differences over both poses at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: only `let name = ..` and `let name: Type = ..` are supported by #[differentiate]; destructuring patterns are not supported yet
-//   --> tests/corpus_pending/pose2d_residual.rs:20:9
+//   --> tests/corpus_pending/pose2d_residual.rs:21:9
 
 use tapeless::check::{check_gradient, Tolerance};
 use tapeless::differentiate;

@@ -6,10 +6,11 @@
 // Status: rejected with a clean message
 // Class:  pattern: destructuring `let`
 // Also uses (may block next; not verified, hidden behind the first error): array literal / array.map of active values
+// Next blocker, verified by rewriting the first locally (`let w = q[0] / norm;` etc.): rejected: an array literal of active values
 // Oracle: central differences over q at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: only `let name = ..` and `let name: Type = ..` are supported by #[differentiate]; destructuring patterns are not supported yet
-//   --> tests/corpus_pending/quaternion_residual.rs:22:9
+//   --> tests/corpus_pending/quaternion_residual.rs:23:9
 
 use tapeless::check::{check_gradient, Tolerance};
 use tapeless::differentiate;

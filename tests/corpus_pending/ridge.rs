@@ -5,11 +5,12 @@
 // Domain: regression
 // Status: rejected with a clean message
 // Class:  iterator chain: fold (closure or f64::max)
-// Also uses (may block next; not verified, hidden behind the first error): slice of Vecs as data (&[Vec<f64>])
+// Also uses (may block next; not verified, hidden behind the first error): iterating a slice of non-Copy elements (for row in xs, xs: &[Vec<f64>] or &[DVector<f64>])
+// Next blocker, verified by rewriting the first locally (fold → `.map(|wi| wi * wi).sum()`): rustc error in generated code: `Vec<f64>: Copy` (index::read)
 // Oracle: closed form Xᵀr + λw at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: closures are not supported yet by #[differentiate]; write the computation inline (closures passed to `.map(..)` before `.sum()` are supported)
-//   --> tests/corpus_pending/ridge.rs:27:38
+//   --> tests/corpus_pending/ridge.rs:28:38
 
 use tapeless::differentiate;
 

@@ -5,11 +5,12 @@
 // Domain: machine learning
 // Status: rejected with a clean message
 // Class:  iterator chain: map with a function path
-// Also uses (may block next; not verified, hidden behind the first error): slice of nalgebra vectors (&[Vector3<f64>], &[DVector<f64>])
+// Also uses (may block next; not verified, hidden behind the first error): iterating a slice of non-Copy elements (for row in xs, xs: &[Vec<f64>] or &[DVector<f64>])
+// Next blocker, verified by rewriting the first locally (`map(f64::tanh)` → `map(|z| z.tanh())`): rustc error in generated code: `VecStorage: Copy` for `for x in inputs` over `&[DVector<f64>]`
 // Oracle: central differences over 18 weights at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: `.map(..)` takes a closure here (`|v| ..`), which #[differentiate] differentiates
-//   --> tests/corpus_pending/rnn.rs:29:42
+//   --> tests/corpus_pending/rnn.rs:30:42
 
 use nalgebra::{DMatrix, DVector};
 use tapeless::check::{check_gradient, Tolerance};

@@ -6,10 +6,11 @@
 // Status: rejected with a clean message
 // Class:  iterator chain: zip with an offset copy (skip(1))
 // Also uses (may block next; not verified, hidden behind the first error): generic numeric code (T: Float); call of a generic differentiated function
+// Next blocker, verified by rewriting the first locally (zip/skip → `(0..param.len() - 1).map(|i| ..)`): rejected: a range is not supported on values that depend on a differentiated parameter (the bound is `param.len() - 1`)
 // Oracle: closed form at 3 points, f32 value; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`
-//   --> tests/corpus_pending/rosenbrock.rs:26:14
+//   --> tests/corpus_pending/rosenbrock.rs:27:14
 
 use num_traits::{Float, FromPrimitive};
 use std::iter::Sum;

@@ -5,7 +5,7 @@
 // Domain: regression
 // Status: rustc error inside generated code
 // Class:  generic numeric code (T: Float)
-// Also uses (may block next; not verified, hidden behind the first error): slice of Vecs as data (&[Vec<f64>])
+// Also uses (may block next; not verified, hidden behind the first error): iterating a slice of non-Copy elements (for row in xs, xs: &[Vec<f64>] or &[DVector<f64>])
 // Oracle: closed form Xᵀr + λ w/√(w²+ε) at 3 points, f64 and f32; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error[E0277]: the trait bound `usize: num_traits::Float` is not satisfied

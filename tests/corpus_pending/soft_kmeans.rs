@@ -5,7 +5,7 @@
 // Domain: machine learning
 // Status: rejected with a clean message
 // Class:  iterator chain: map(..).collect() into a Vec
-// Also uses (may block next; not verified, hidden behind the first error): slice of arrays (&[[f64; 3]])
+// Next blocker, verified by rewriting the first locally (collect/fold → `vec![0.0; n]` scratch and `for` loops): passes
 // Oracle: central differences over 6 centroid coordinates at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: method `iter` has no derivative rule, and it receives a value that depends on a differentiated parameter; rewrite it with operators and float methods that have rules (sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, exp_m1, ln, ln_1p, log10, log2, sqrt, cbrt, recip, abs, to_degrees, to_radians, fract, log, powf, powi, atan2, hypot, max, min, clamp, mul_add, transpose, dot, norm, norm_squared, sum, mean, trace, determinant, component_mul, component_div, add_scalar, column, clone, row)

@@ -5,10 +5,11 @@
 // Domain: physics simulation
 // Status: rejected with a clean message
 // Class:  iterator chain: windows/chunks
+// Next blocker, verified by rewriting the first locally (windows → `(0..x.len() - 1).map(|i| ..)`): rejected: a range is not supported on values that depend on a differentiated parameter (the bound is `x.len() - 1`)
 // Oracle: closed-form spring forces, dE/dk = E/k, dE/drest at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: method `windows` has no derivative rule, and it receives a value that depends on a differentiated parameter; rewrite it with operators and float methods that have rules (sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, exp_m1, ln, ln_1p, log10, log2, sqrt, cbrt, recip, abs, to_degrees, to_radians, fract, log, powf, powi, atan2, hypot, max, min, clamp, mul_add, transpose, dot, norm, norm_squared, sum, mean, trace, determinant, component_mul, component_div, add_scalar, column, clone, row)
-//   --> tests/corpus_pending/spring_chain_windows.rs:18:24
+//   --> tests/corpus_pending/spring_chain_windows.rs:19:24
 
 use tapeless::differentiate;
 
