@@ -95,7 +95,18 @@ impl Namer {
     }
 }
 
-fn collect_idents(tokens: TokenStream, out: &mut HashSet<String>) {
+/// `base` if no identifier in `taken` is spelled so, else `base1`, `base2`, ...; claimed.
+pub fn unused_ident(base: &str, taken: &mut HashSet<String>) -> Ident {
+    let mut candidate = base.to_string();
+    let mut n = 1;
+    while !taken.insert(candidate.clone()) {
+        candidate = format!("{base}{n}");
+        n += 1;
+    }
+    Ident::new(&candidate, Span::call_site())
+}
+
+pub fn collect_idents(tokens: TokenStream, out: &mut HashSet<String>) {
     for tree in tokens {
         match tree {
             TokenTree::Ident(ident) => {
@@ -891,8 +902,9 @@ impl<'a> Emitter<'a> {
                         Some(pullback) => quote!(#pullback(#d_out)),
                         None => quote!(#vjp(#(#all,)* #d_out).1),
                     };
-                    // A block of its own: `gradients` cannot shadow anything the arguments read.
-                    let gradients = format_ident!("gradients");
+                    // A block of its own, and a hygienic name: `gradients` cannot shadow
+                    // anything the arguments or adjoints name.
+                    let gradients = Ident::new("gradients", Span::mixed_site());
                     let accumulate = targets.iter().enumerate().filter_map(|(i, target)| {
                         let d = self.adjoint((*target)?);
                         let i = syn::Index::from(i);
