@@ -479,11 +479,8 @@ impl<'a> Emitter<'a> {
                 quote!(#lhs #op #rhs)
             }
             Form::Copy => self.stored_value(&args[0].value),
-            Form::Map {
-                closure, captures, ..
-            } => {
+            Form::Map { closure, .. } => {
                 let receiver = self.receiver(&args[0]);
-                let closure = self.map_closure(closure, captures, args);
                 quote!(#receiver.map(#closure))
             }
             Form::Inverse => {
@@ -862,13 +859,11 @@ impl<'a> Emitter<'a> {
                         Some(Stmt::Let {
                             op:
                                 Op::Rule {
-                                    form: Form::Map { vjp, captures, .. },
-                                    args,
+                                    form: Form::Map { vjp, .. },
                                     ..
                                 },
                             ..
                         }) => {
-                            let vjp = self.map_closure(vjp, captures, args);
                             quote!(, #vjp)
                         }
                         _ => TokenStream::new(),
@@ -1210,18 +1205,6 @@ impl<'a> Emitter<'a> {
             #reverse
             #d_param
         }
-    }
-
-    /// A closure of `Form::Map` with its captured names renamed to their versions here.
-    fn map_closure(&self, closure: &Expr, captures: &[Ident], args: &[Arg]) -> TokenStream {
-        let names: HashMap<String, Ident> = captures
-            .iter()
-            .zip(&args[1..])
-            .filter_map(|(name, arg)| Some((name.to_string(), self.name(arg.value.var()?).clone())))
-            .collect();
-        let mut closure = closure.clone();
-        Rename { names: &names }.visit_expr_mut(&mut closure);
-        closure.to_token_stream()
     }
 }
 

@@ -512,14 +512,16 @@ impl Lowerer<'_> {
             },
             _ => return self.closure_error(closure),
         };
+        // A body that reads variables of the enclosing function is lowered as a loop, so
+        // that their adjoints flow; otherwise the closure is differentiated on its own.
+        let captures = syntax::captures(closure);
+        if captures
+            .iter()
+            .any(|name| self.lookup(&name.to_string()).is_some())
+        {
+            return self.map_loop(call, closure);
+        }
         let receiver = self.place(&call.receiver)?;
-        // Variables of the enclosing function the body reads: data the closure captures.
-        let captures: Vec<(Ident, crate::ir::VarId)> = Mentions::of(&closure.body)
-            .names
-            .into_iter()
-            .filter(|name| *name != param)
-            .filter_map(|name| self.lookup(&name.to_string()).map(|v| (name, v)))
-            .collect();
         let body = &closure.body;
         let element: syn::Type = syn::parse_quote!(__TapelessElement);
         let item: syn::ItemFn = syn::parse_quote!(
@@ -544,38 +546,56 @@ impl Lowerer<'_> {
         if self.errors.len() > before {
             return None;
         }
-        // A captured name declared again inside the body would be renamed wrongly.
-        for (name, _) in &captures {
-            if nested.vars.iter().any(|v| v.source.as_ref() == Some(name))
-                && nested
-                    .params
-                    .iter()
-                    .all(|p| nested.vars[p.0].source.as_ref() != Some(name))
-            {
-                self.errors.at(name, format!("the closure declares `{name}`, which it also reads from the enclosing function; rename one of them"));
-                return None;
-            }
-        }
         let sweep = crate::reverse::reverse(&nested, &activity, &nested.params);
         let emitter = crate::emit::Emitter::new(&sig, &nested, &activity, &sweep);
         let seed = emitter.seed().clone();
         let vjp_body = emitter.closure_vjp_body();
         let vjp: Expr = syn::parse_quote!(|#param, #seed| { #vjp_body });
-        let mut args = vec![receiver];
-        args.extend(captures.iter().map(|(_, v)| Arg {
-            value: Operand::Var(*v),
-            borrowed: false,
-        }));
         let op = Op::Rule {
             rule: rules::map(),
             form: Form::Map {
                 closure: Box::new(Expr::Closure(closure.clone())),
                 vjp: Box::new(vjp),
-                captures: captures.into_iter().map(|(name, _)| name).collect(),
             },
-            args,
+            args: vec![receiver],
         };
         Some(self.value(op, Kind::Owned, call.to_token_stream()))
+    }
+
+    /// `m.map(|v| body)` of a closure that captures variables of the function (which may
+    /// carry derivatives): the loop it means, writing each element of a copy of `m`,
+    /// `{ let mut y = m.clone(); for i in 0..y.len() { y[i] = { let v = m[i]; body }; } y }`.
+    /// The body is lowered in place, so its captures are the enclosing function's values.
+    fn map_loop(&mut self, call: &syn::ExprMethodCall, closure: &syn::ExprClosure) -> Option<Arg> {
+        let n = self.reductions;
+        self.reductions += 1;
+        let name = |stem: &str| Ident::new(&format!("__tapeless_{stem}{n}"), Span::call_site());
+        let (source, mapped, index) = (name("source"), name("mapped"), name("index"));
+        let param = &closure.inputs[0];
+        let body = &closure.body;
+        let receiver = &call.receiver;
+        // A variable or a field of one is read in place; any other receiver is a
+        // temporary, evaluated once, first.
+        let (bind_source, source) = if is_place(receiver) {
+            (TokenStream::new(), receiver.to_token_stream())
+        } else {
+            (
+                quote::quote!(let #source = #receiver;),
+                quote::quote!(#source),
+            )
+        };
+        let block: syn::Block = syn::parse_quote!({
+            #bind_source
+            let mut #mapped = #source.clone();
+            for #index in 0..#mapped.len() {
+                #mapped[#index] = {
+                    let #param = #source[#index];
+                    #body
+                };
+            }
+            #mapped
+        });
+        self.block_value(&block)
     }
 
     fn closure_error(&mut self, closure: &syn::ExprClosure) -> Option<Arg> {
@@ -1053,15 +1073,19 @@ fn split_repeat(tokens: &TokenStream) -> Option<(Expr, Expr)> {
     Some((syn::parse2(value).ok()?, syn::parse2(count).ok()?))
 }
 
-/// `x.sum()` / `x.product()` over an iterator chain (`.iter()` somewhere in it).
+/// `x.sum()` / `x.product()` over an iterator chain: `.iter()` somewhere in it, or a range
+/// mapped to floats (`(0..n).map(|i| ..)`; a range's own sum is an integer).
 fn is_reduction(call: &syn::ExprMethodCall) -> bool {
     if !(call.method == "sum" || call.method == "product") || !call.args.is_empty() {
         return false;
     }
-    let (_, methods) = method_chain(&call.receiver);
-    methods
-        .iter()
-        .any(|m| matches!(m.method.to_string().as_str(), "iter" | "into_iter"))
+    let (base, methods) = method_chain(&call.receiver);
+    let mapped_range = matches!(strip_parens(base), Expr::Range(_))
+        && matches!(&*call.receiver, Expr::MethodCall(m) if m.method == "map");
+    mapped_range
+        || methods
+            .iter()
+            .any(|m| matches!(m.method.to_string().as_str(), "iter" | "into_iter"))
 }
 
 /// `match e { pat => true, _ => false }`.
@@ -1087,6 +1111,15 @@ fn method_chain(expr: &Expr) -> (&Expr, Vec<&syn::ExprMethodCall>) {
     }
     methods.reverse();
     (current, methods)
+}
+
+/// `v`, `p.w`, `self.layer.w`: a variable or a field of one.
+fn is_place(expr: &Expr) -> bool {
+    match strip_parens(expr) {
+        Expr::Path(p) => p.qself.is_none() && p.path.get_ident().is_some(),
+        Expr::Field(f) => is_place(&f.base),
+        _ => false,
+    }
 }
 
 fn strip_parens(expr: &Expr) -> &Expr {

@@ -880,7 +880,7 @@ impl Lowerer<'_> {
         // it; a borrowing one forbids writes while it lives).
         let mut scopes = self.scopes.clone();
         let mut captured = HashMap::new();
-        for name in syntax::Mentions::of(body).names {
+        for name in syntax::captures(closure) {
             let Some(v) = self.lookup(&name.to_string()) else {
                 continue;
             };
@@ -910,14 +910,11 @@ impl Lowerer<'_> {
         let Expr::Path(p) = expr else { return None };
         let var = self.lookup(&p.path.get_ident()?.to_string())?;
         let def = self.closures.get(&var)?.clone();
-        let rebound = syntax::Mentions::of(&def.body)
-            .names
-            .into_iter()
-            .any(|name| {
-                let name = name.to_string();
-                let then = def.scopes.iter().rev().find_map(|s| s.get(&name).copied());
-                !def.params.iter().any(|p| *p == name) && then != self.lookup(&name)
-            });
+        let rebound = syntax::captures(&def.closure).into_iter().any(|name| {
+            let name = name.to_string();
+            let then = def.scopes.iter().rev().find_map(|s| s.get(&name).copied());
+            !def.params.iter().any(|p| *p == name) && then != self.lookup(&name)
+        });
         if rebound {
             self.errors.at(expr, "a name this closure captures was declared again after the closure: write the closure inline here, or rename the later variable");
         }
