@@ -371,6 +371,23 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// `: R` for the function's result, `R` the return type: a literal that only a
+    /// `return` types in the source (`let mut s = 0.0; if c { return s; } s.tanh()`) is
+    /// typed the same way here, where the returned values merge into this one.
+    fn result_type(&self, var: VarId) -> Option<TokenStream> {
+        let ret = &self.sig.ret;
+        (self.body.ret.var() == Some(var) && !matches!(ret, syn::Type::Infer(_)))
+            .then(|| quote!(: #ret))
+    }
+
+    /// Whether [`Self::operator_operand`] passes `arg` by reference.
+    fn borrowed_operand(&self, arg: &Arg) -> bool {
+        match &arg.value {
+            Operand::Var(v) => arg.borrowed || self.body.var(*v).kind != Kind::Copy,
+            Operand::Const(_) => arg.borrowed,
+        }
+    }
+
     /// A receiver of a method call or of indexing.
     fn receiver(&self, arg: &Arg) -> TokenStream {
         match &arg.value {
@@ -445,6 +462,14 @@ impl<'a> Emitter<'a> {
                     .map(|(ident, var)| (ident.to_string(), self.name(*var).clone()))
                     .collect();
                 let mut expr = expr.clone();
+                // `*e` of a value held by value (a loop element, `&f64` in the source) is
+                // the value itself, as for `Form::Unary(Deref)`.
+                let held: HashSet<String> = uses
+                    .iter()
+                    .filter(|(_, var)| self.body.var(*var).kind == Kind::Copy)
+                    .map(|(ident, _)| ident.to_string())
+                    .collect();
+                DerefHeld(&held).visit_expr_mut(&mut expr);
                 Rename { names: &names }.visit_expr_mut(&mut expr);
                 if let Expr::Macro(m) = &mut expr {
                     // `vec![..]` keeps its tokens: rename inside them too.
@@ -469,6 +494,21 @@ impl<'a> Emitter<'a> {
                     _ => self.operator_operand(a),
                 };
                 let (lhs, rhs) = (operand(&args[0]), operand(&args[1]));
+                quote!(#lhs #op #rhs)
+            }
+            // `*` and `/` of two values the macro would borrow: one may be a scalar whose
+            // type it does not know (a call's result), and `&matrix * &scalar` does not
+            // exist; `by_operand` passes a scalar by value and a matrix by reference.
+            Form::Binary(op @ (syn::BinOp::Mul(_) | syn::BinOp::Div(_)))
+                if args.iter().all(|a| self.borrowed_operand(a)) =>
+            {
+                let [lhs, rhs] = [&args[0], &args[1]].map(|a| match (&a.value, a.borrowed) {
+                    (Operand::Var(v), false) => {
+                        let operand = self.helper_argument(&Operand::Var(*v));
+                        quote!(::tapeless::__private::by_operand(#operand))
+                    }
+                    _ => self.operator_operand(a),
+                });
                 quote!(#lhs #op #rhs)
             }
             Form::Binary(op) => {
@@ -599,7 +639,10 @@ impl<'a> Emitter<'a> {
             Stmt::Let { var, ty, op, .. } => {
                 let name = self.name(*var);
                 let value = self.op(op);
-                let ty = ty.as_ref().map(|t| quote!(: #t));
+                let ty = match ty {
+                    Some(t) => Some(quote!(: #t)),
+                    None => self.result_type(*var),
+                };
                 let mutable = self.needs_mut(*var).then(|| quote!(mut));
                 let save = self.save(*var, saving);
                 quote!(let #mutable #name #ty = #value; #save)
@@ -639,17 +682,28 @@ impl<'a> Emitter<'a> {
                     [] => quote!(if #cond { #then_body } else { #else_body }),
                     [m] => {
                         let name = self.name(m.var);
+                        let ty = self.result_type(m.var);
                         let (t, e) = (
                             self.stored_value(&m.then_value),
                             self.stored_value(&m.else_value),
                         );
-                        quote!(let #name = if #cond { #then_body #t } else { #else_body #e }; #saves)
+                        quote!(let #name #ty = if #cond { #then_body #t } else { #else_body #e }; #saves)
                     }
                     merges => {
                         let names = merges.iter().map(|m| self.name(m.var));
+                        let ty = merges
+                            .iter()
+                            .any(|m| self.result_type(m.var).is_some())
+                            .then(|| {
+                                let types = merges.iter().map(|m| match self.result_type(m.var) {
+                                    Some(_) => self.sig.ret.to_token_stream(),
+                                    None => quote!(_),
+                                });
+                                quote!(: (#(#types),*))
+                            });
                         let t = merges.iter().map(|m| self.stored_value(&m.then_value));
                         let e = merges.iter().map(|m| self.stored_value(&m.else_value));
-                        quote!(let (#(#names),*) = if #cond { #then_body (#(#t),*) } else { #else_body (#(#e),*) }; #saves)
+                        quote!(let (#(#names),*) #ty = if #cond { #then_body (#(#t),*) } else { #else_body (#(#e),*) }; #saves)
                     }
                 }
             }
@@ -662,7 +716,8 @@ impl<'a> Emitter<'a> {
                 for c in &l.carried {
                     let name = self.name(c.phi);
                     let init = self.stored_value(&c.init);
-                    out.extend(quote!(let mut #name = #init;));
+                    let ty = self.result_type(c.out);
+                    out.extend(quote!(let mut #name #ty = #init;));
                 }
                 let fixed_step = self.fixed.get(&l.body).filter(|_| saving);
                 if let Some(step) = fixed_step {
@@ -1205,6 +1260,32 @@ impl<'a> Emitter<'a> {
             #reverse
             #d_param
         }
+    }
+}
+
+/// Drops the `*` of `*e` where `e` is a name in the set (see `Op::Verbatim`'s emission).
+struct DerefHeld<'a>(&'a HashSet<String>);
+
+impl VisitMut for DerefHeld<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Deref(_),
+            expr: inner,
+            ..
+        }) = expr
+        {
+            if let Expr::Path(p) = &**inner {
+                if p.qself.is_none()
+                    && p.path
+                        .get_ident()
+                        .is_some_and(|i| self.0.contains(&i.to_string()))
+                {
+                    *expr = (**inner).clone();
+                    return;
+                }
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
     }
 }
 

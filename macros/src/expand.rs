@@ -284,7 +284,8 @@ fn where_clause(sig: &Signature) -> TokenStream {
             #t: ::tapeless::Real
                 + ::tapeless::runtime::FixedZero
                 + ::tapeless::Differentiable<Grad = #t>
-                + ::tapeless::Accumulate,
+                + ::tapeless::Accumulate
+                + for<'o> ::tapeless::__private::Operand<'o, Out = #t>,
             ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<#t, #t, #t>
                 + ::tapeless::__private::MulVjpRhs<#t, #t, #t>
                 + ::tapeless::__private::DivVjpLhs<#t, #t, #t>

@@ -79,7 +79,17 @@ impl Lowerer<'_> {
                     };
                     Some(self.value(op, kind, b.to_token_stream()))
                 }
-                // `&&` and `||` short-circuit: kept whole, as a boolean.
+                // `&&` and `||` short-circuit: kept whole, as a boolean, when that is
+                // sound; an operand that must be lowered itself (a closure's call, a
+                // reduction, a block) makes it the `if` it means, evaluated lazily too.
+                None if self.logical_needs_lowering(expr) => {
+                    let (left, right) = (&b.left, &b.right);
+                    let lazy: Expr = match b.op {
+                        syn::BinOp::And(_) => syn::parse_quote!(if #left { #right } else { false }),
+                        _ => syn::parse_quote!(if #left { true } else { #right }),
+                    };
+                    self.expr(&lazy)
+                }
                 None => self.verbatim(expr, true, "a logical operator", ""),
             },
             Expr::MethodCall(call) if is_reduction(call) => self.reduction(call),
@@ -536,7 +546,8 @@ impl Lowerer<'_> {
                 differentiated: true,
                 kind: Kind::Copy,
             }],
-            ret: element,
+            // Inferred: the element type is the closure's.
+            ret: syn::parse_quote!(_),
             scalar_ret: true,
             float_generics: Vec::new(),
         };
@@ -560,6 +571,17 @@ impl Lowerer<'_> {
             args: vec![receiver],
         };
         Some(self.value(op, Kind::Owned, call.to_token_stream()))
+    }
+
+    /// Whether `a && b` (or `||`) cannot be kept as written: it holds what only lowering
+    /// gives a meaning (closures and their calls, blocks, `if`, `match`, macros).
+    fn logical_needs_lowering(&self, expr: &Expr) -> bool {
+        let mentions = Mentions::of(expr);
+        mentions.unsupported.is_some()
+            || mentions.names.iter().any(|name| {
+                self.lookup(&name.to_string())
+                    .is_some_and(|v| self.closures.contains_key(&v))
+            })
     }
 
     /// `m.map(|v| body)` of a closure that captures variables of the function (which may

@@ -338,7 +338,7 @@ impl Lowerer<'_> {
     fn declare_return_slots(&mut self, sig: &Signature) {
         // A vector or matrix result starts as an empty value of its type, never read.
         let (ret_value, ret_ty, ret_kind) = if sig.scalar_ret && sig.float_generics.is_empty() {
-            (quote::quote!(0.0), None, Kind::Copy)
+            (quote::quote!(0.0), Some(sig.ret.clone()), Kind::Copy)
         } else {
             let ty = &sig.ret;
             (
@@ -1096,6 +1096,26 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `same_type(&a, &b);`: a statement of the forward sweep that gives `b` the type of
+    /// `a` (a literal assigned to a typed variable is typed by it in the source).
+    fn same_type(&mut self, a: VarId, b: VarId, origin: &Expr) {
+        let (first, second) = (
+            Ident::new("__tapeless_first", Span::call_site()),
+            Ident::new("__tapeless_second", Span::call_site()),
+        );
+        let op = Op::Verbatim {
+            expr: syn::parse_quote!(::tapeless::__private::same_type(&#first, &#second)),
+            uses: vec![(first, a), (second, b)],
+            inert: true,
+            what: "a type annotation",
+            advice: "",
+        };
+        self.push(Stmt::Eval {
+            op,
+            origin: origin.to_token_stream(),
+        });
+    }
+
     fn expr_stmt(&mut self, expr: &Expr) {
         match expr {
             Expr::Assign(assign) => {
@@ -1114,8 +1134,14 @@ impl Lowerer<'_> {
                         return;
                     }
                     let previous = self.lookup(&target.to_string());
+                    let literal = matches!(value.value, Operand::Const(_));
                     let var =
                         self.define(&target, None, value, assign.right.to_token_stream(), false);
+                    // `s = 2.0;` gets its type from `s`, a version of its own does not:
+                    // the generated code ties the two.
+                    if let (true, Some(previous)) = (literal, previous) {
+                        self.same_type(previous, var, expr);
+                    }
                     // A `let mut` data variable stays mutable through reassignments.
                     if let Some(previous) = previous {
                         self.vars[var.0].mutable |= self.vars[previous.0].mutable;
@@ -1443,12 +1469,16 @@ impl Lowerer<'_> {
                 other => syn::parse_quote!({ #other }),
             };
             let pat = &arm.pat;
-            let guard = arm.guard.as_ref().map(|(_, g)| quote::quote!(if #g));
+            // The pattern binds nothing, so the guard is a condition of its own, lowered
+            // like any other (`&&` evaluates it only when the pattern matches).
+            let matches: Expr = syn::parse_quote!(match #scrutinee { #pat => true, _ => false });
+            let condition: Expr = match &arm.guard {
+                Some((_, guard)) => syn::parse_quote!(#matches && (#guard)),
+                None => matches,
+            };
             chain = Some(match chain {
                 None => syn::parse_quote!(#body),
-                Some(next) => syn::parse_quote!(
-                    if match #scrutinee { #pat #guard => true, _ => false } #body else { #next }
-                ),
+                Some(next) => syn::parse_quote!(if #condition #body else { #next }),
             });
         }
         let chain = chain?;

@@ -1,0 +1,144 @@
+//! Conditions built from what only lowering gives a meaning: calls of closures, reductions
+//! with closures (`xs.iter().map(..).sum()`), loop elements read through `*e`, inside `&&`,
+//! `||` and `match` guards, in `if`, `while` and `match`. Each is evaluated lazily as in
+//! the source, and each function is checked at points that take every branch: value bit
+//! for bit, gradient against central differences, `f_vjp` linear in its seed.
+#![allow(dead_code, clippy::all)]
+
+use tapeless::differentiate;
+
+#[macro_use]
+#[path = "support/probe.rs"]
+mod probe;
+
+const POINTS: [[f64; 4]; 4] = [
+    [0.7, 0.3, -0.5, 1.2],
+    [-0.6, 0.8, 0.25, -1.1],
+    [1.3, -0.55, -0.9, 0.35],
+    [-1.4, -0.2, 0.6, 0.45],
+];
+
+macro_rules! probe_x_xs {
+    ($f:ident, $g:ident, $v:ident, $n:expr) => {{
+        for pt in POINTS {
+            probe!(p => $f, $g, $v, [p[0], &p[1..4], $n], [x, xs], pt);
+        }
+    }};
+}
+
+/// The fuzzer's repro: a closure called on the right of `||`.
+#[differentiate]
+fn closure_in_or(x: f64) -> f64 {
+    let mut s = x;
+    let c = |q: f64| q * 2.0;
+    if x > 0.0 || c(x) > 1.0 {
+        s += x;
+    }
+    s
+}
+
+#[test]
+fn closure_called_in_or() {
+    assert_eq!(closure_in_or_grad(0.5), (1.0, ClosureInOrGrad { x: 2.0 }));
+    assert_eq!(closure_in_or_grad(-0.5), (-0.5, ClosureInOrGrad { x: 1.0 }));
+}
+
+/// Closures called in `&&`, `||`, in a `while` condition and in a guard; their calls are
+/// lazy (the right of `&&` runs only when the left holds).
+#[differentiate]
+fn closures_in_conditions(x: f64, xs: &[f64], n: i32) -> f64 {
+    let c = |q: f64| q * x;
+    let positive = |q: f64| q > 0.0;
+    let mut s = x;
+    if positive(xs[0]) && c(xs[1]) < 0.5 {
+        s = s * xs[0] + x;
+    }
+    if c(xs[2]) > 0.2 || positive(x) {
+        s += c(xs[2]).sin();
+    }
+    let mut k = 0;
+    while k < 3 && c(s) < 5.0 {
+        s = s * 1.5 + 0.1;
+        k += 1;
+    }
+    match n {
+        1 if c(xs[0]) > 0.0 => s * x,
+        1 => s + x,
+        _ if positive(s) || c(1.0) > 0.3 => s * s,
+        _ => s,
+    }
+}
+
+#[test]
+fn closure_calls_in_and_or_while_and_guards() {
+    for n in [1, 2] {
+        probe_x_xs!(
+            closures_in_conditions,
+            closures_in_conditions_grad,
+            closures_in_conditions_vjp,
+            n
+        );
+    }
+}
+
+/// Reductions with closures in `&&`, `||` and guards.
+#[differentiate]
+fn reductions_in_conditions(x: f64, xs: &[f64], n: i32) -> f64 {
+    let mut s = x;
+    if x > 0.0 && xs.iter().map(|v| v * x).sum::<f64>() > 0.1 {
+        s += x * x;
+    }
+    if x < -1.0 || xs.iter().map(|v| (v * x).sin()).sum::<f64>() < 0.0 {
+        s = s * xs[1];
+    }
+    match n {
+        1 if xs.iter().map(|v| v * s).sum::<f64>() > 0.0 => s * x,
+        _ => s + x,
+    }
+}
+
+#[test]
+fn reductions_in_and_or_and_guards() {
+    for n in [1, 2] {
+        probe_x_xs!(
+            reductions_in_conditions,
+            reductions_in_conditions_grad,
+            reductions_in_conditions_vjp,
+            n
+        );
+    }
+}
+
+/// The fuzzer's repro: `*e` of a loop element in a guard; and in `&&`, `||`.
+#[differentiate]
+fn element_in_guard(x: f64, xs: &[f64], n: i32) -> f64 {
+    let mut s = 0.0;
+    for e in xs.iter() {
+        match n {
+            1 if *e > 0.0 => {
+                s += x * e;
+            }
+            _ => {}
+        }
+        if *e < 0.0 && x > *e || *e > 1.0 {
+            s += e * x * x;
+        }
+    }
+    s
+}
+
+#[test]
+fn loop_element_dereferenced_in_guards_and_logical_operators() {
+    for n in [1, 2] {
+        probe_x_xs!(
+            element_in_guard,
+            element_in_guard_grad,
+            element_in_guard_vjp,
+            n
+        );
+    }
+    // n = 1, x = 2, xs = [1, -1, 2]: s = 2·1 + 2·2 (guards) + (−1)·4 + 2·4 (the `if`).
+    let (value, grad) = element_in_guard_grad(2.0, &[1.0, -1.0, 2.0], 1);
+    assert_eq!(value, 2.0 + 4.0 - 4.0 + 8.0);
+    assert_eq!(grad.x, 1.0 + 2.0 + 2.0 * 2.0 * (-1.0 + 2.0));
+}
