@@ -647,19 +647,7 @@ impl Lowerer<'_> {
             .parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
             .ok()?;
         let elements: Expr = syn::parse_quote!([#list]);
-        let mut finder = Mentions::of(&elements);
-        if let Some(span) = finder.unsupported.take() {
-            self.errors.at_span(
-                span,
-                "`vec!` containing closures, blocks or macros is not supported by #[differentiate]",
-            );
-            return None;
-        }
-        let uses: Vec<(Ident, crate::ir::VarId)> = finder
-            .names
-            .into_iter()
-            .filter_map(|ident| self.lookup(&ident.to_string()).map(|v| (ident, v)))
-            .collect();
+        let uses = self.kept_uses(&elements, "`vec!`")?;
         // Emitted as `vec![..]` again: the brackets become the macro's.
         let op = Op::Verbatim {
             expr: Expr::Macro(syn::ExprMacro {
@@ -689,16 +677,7 @@ impl Lowerer<'_> {
         }
         for arm in &m.arms {
             if let Some((_, guard)) = &arm.guard {
-                let finder = Mentions::of(guard);
-                if let Some(span) = finder.unsupported {
-                    self.errors.at_span(span, "`match` guards containing closures, blocks or macros are not supported by #[differentiate]");
-                    return None;
-                }
-                for ident in finder.names {
-                    if let Some(v) = self.lookup(&ident.to_string()) {
-                        uses.push((ident, v));
-                    }
-                }
+                uses.extend(self.kept_uses(guard, "`match` guards")?);
             }
         }
         let mut rewritten = m.clone();
@@ -724,19 +703,7 @@ impl Lowerer<'_> {
         what: &'static str,
         advice: &'static str,
     ) -> Option<Arg> {
-        let finder = Mentions::of(expr);
-        if let Some(span) = finder.unsupported {
-            self.errors.at_span(
-                span,
-                format!("{what} containing closures, blocks or macros is not supported by #[differentiate]"),
-            );
-            return None;
-        }
-        let uses: Vec<(Ident, crate::ir::VarId)> = finder
-            .names
-            .into_iter()
-            .filter_map(|ident| self.lookup(&ident.to_string()).map(|v| (ident, v)))
-            .collect();
+        let uses = self.kept_uses(expr, what)?;
         let kind = if inert { Kind::Copy } else { Kind::Owned };
         let op = Op::Verbatim {
             expr: expr.clone(),
@@ -746,6 +713,32 @@ impl Lowerer<'_> {
             advice,
         };
         Some(self.value(op, kind, expr.to_token_stream()))
+    }
+
+    /// The variables an expression kept as written reads (renamed in it when emitted), or
+    /// an error when it holds what only lowering gives a meaning: closures, blocks,
+    /// macros, calls of closures bound by `let` (which are not variables of the output).
+    fn kept_uses(&mut self, expr: &Expr, what: &str) -> Option<Vec<(Ident, crate::ir::VarId)>> {
+        let finder = Mentions::of(expr);
+        if let Some(span) = finder.unsupported {
+            self.errors.at_span(
+                span,
+                format!("{what} containing closures, blocks or macros is not supported by #[differentiate]"),
+            );
+            return None;
+        }
+        let mut uses = Vec::new();
+        for ident in finder.names {
+            let Some(var) = self.lookup(&ident.to_string()) else {
+                continue;
+            };
+            if self.closures.contains_key(&var) {
+                self.errors.at(&ident, format!("{what} calling a closure is not supported by #[differentiate]; bind the call's result first (`let y = {ident}(..);`) and use `y` here"));
+                return None;
+            }
+            uses.push((ident, var));
+        }
+        Some(uses)
     }
 
     /// Whether `expr` uses a variable whose definition was already rejected.
