@@ -37,7 +37,11 @@ fn the_overflowing_path_that_does_not_depend_on_it_gives_nan() {
     // cosh(800) = ∞: its derivative sinh(800) = ∞ meets the zero adjoint.
     let (value, grad) = scratch_then_return_grad(800.0, 2);
     assert_eq!(value, 2.0_f64.exp_m1());
-    assert!(grad.x0.is_nan(), "0 · ∞ is NaN by the convention, got {}", grad.x0);
+    assert!(
+        grad.x0.is_nan(),
+        "0 · ∞ is NaN by the convention, got {}",
+        grad.x0
+    );
 }
 
 #[test]

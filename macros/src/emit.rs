@@ -155,6 +155,9 @@ pub struct Emitter<'a> {
     needs: Ident,
     /// Which variables are active, for the `needs` a caller passes to a pullback.
     active: HashSet<VarId>,
+    /// Broken invariants met while printing: reported as internal errors by the caller,
+    /// which then emits stubs instead of the code printed around them.
+    internal: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'a> Emitter<'a> {
@@ -294,7 +297,49 @@ impl<'a> Emitter<'a> {
                 .map(VarId)
                 .filter(|v| activity.is_active(*v))
                 .collect(),
+            internal: std::cell::RefCell::new(sweep.internal.clone()),
         }
+    }
+
+    /// The name `names` gives `var`; a missing one is a broken invariant (reported, and
+    /// printed as nothing).
+    fn named(&self, names: &HashMap<VarId, Ident>, var: VarId, what: &str) -> TokenStream {
+        match names.get(&var) {
+            Some(name) => name.to_token_stream(),
+            None => {
+                self.internal_error(what);
+                TokenStream::new()
+            }
+        }
+    }
+
+    /// The step counter of the fixed loop whose stack keeps `var`, if it has one.
+    fn fixed_step(&self, var: VarId) -> Option<TokenStream> {
+        let body = self.fixed_stack_of.get(&var)?;
+        Some(self.named_block(*body))
+    }
+
+    fn named_block(&self, body: BlockId) -> TokenStream {
+        match self.fixed.get(&body) {
+            Some(step) => step.to_token_stream(),
+            None => {
+                self.internal_error("a fixed loop without its step counter");
+                TokenStream::new()
+            }
+        }
+    }
+
+    /// Records a broken invariant (see `internal`).
+    fn internal_error(&self, what: &str) {
+        let mut internal = self.internal.borrow_mut();
+        if !internal.iter().any(|w| w == what) {
+            internal.push(what.to_string());
+        }
+    }
+
+    /// The broken invariants met so far, from planning the sweep and printing it.
+    pub fn internal_errors(&self) -> Vec<String> {
+        self.internal.borrow().clone()
     }
 
     /// `let mut` is kept for a variable declared `mut` that a method without a rule may
@@ -340,7 +385,10 @@ impl<'a> Emitter<'a> {
     fn adjoint(&self, var: VarId) -> TokenStream {
         match self.adjoints.get(&var) {
             Some(name) => name.to_token_stream(),
-            None => quote!(::core::compile_error!("tapeless: missing adjoint")),
+            None => {
+                self.internal_error("a value without an adjoint receives a contribution");
+                TokenStream::new()
+            }
         }
     }
 
@@ -611,7 +659,7 @@ impl<'a> Emitter<'a> {
         match self.stacks.get(&var) {
             Some(stack) if saving => {
                 let value = self.stored_value(&Operand::Var(var));
-                match self.fixed_stack_of.get(&var).map(|b| &self.fixed[b]) {
+                match self.fixed_step(var) {
                     Some(step) => quote!(#stack[#step - 1] = #value;),
                     None => quote!(#stack.push(#value);),
                 }
@@ -628,7 +676,8 @@ impl<'a> Emitter<'a> {
                 ..
             } if self.split_calls.get() && self.pullbacks.contains_key(var) => {
                 let name = self.name(*var);
-                let pullback = &self.pullbacks[var];
+                let pullback =
+                    self.named(&self.pullbacks, *var, "a split call without its pullback");
                 let path = pullback_path(path);
                 let all = args.iter().map(|a| self.call_argument(a));
                 let needed = args
@@ -731,7 +780,7 @@ impl<'a> Emitter<'a> {
                         .collect();
                     saved.sort();
                     for v in &saved {
-                        let stack = &self.stacks[v];
+                        let stack = self.named(&self.stacks, *v, "a saved value without its stack");
                         out.extend(quote!(
                             let mut #stack = ::tapeless::__private::vec![::core::default::Default::default(); #trips];
                         ));
@@ -775,6 +824,7 @@ impl<'a> Emitter<'a> {
             }
             Stmt::Next { values, exit } => {
                 let Some(l) = within else {
+                    self.internal_error("the end of a loop iteration outside a loop");
                     return TokenStream::new();
                 };
                 let assignments: Vec<(TokenStream, TokenStream)> = l
@@ -842,7 +892,9 @@ impl<'a> Emitter<'a> {
         match source {
             Source::Seed => self.seed.to_token_stream(),
             Source::Adjoint(v) => self.adjoint(v),
-            Source::Carry(phi) => self.carries[&phi].to_token_stream(),
+            Source::Carry(phi) => {
+                self.named(&self.carries, phi, "a carried variable without its adjoint")
+            }
         }
     }
 
@@ -994,15 +1046,18 @@ impl<'a> Emitter<'a> {
                         let ty = ty.as_ref().map(|t| quote!(: #t));
                         quote!(let #name #ty = #value;)
                     }
-                    _ => TokenStream::new(),
+                    _ => {
+                        self.internal_error("a value to recompute has no definition");
+                        TokenStream::new()
+                    }
                 },
                 Adjoint::RecomputeStmt { block, index } => {
                     self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
                 }
                 Adjoint::Restore(v) => {
                     let name = self.name(*v);
-                    let stack = &self.stacks[v];
-                    match self.fixed_stack_of.get(v).map(|b| &self.fixed[b]) {
+                    let stack = self.named(&self.stacks, *v, "a saved value without its stack");
+                    match self.fixed_step(*v) {
                         Some(step) if self.body.var(*v).kind == Kind::Copy => {
                             quote!(let #name = #stack[#step];)
                         }
@@ -1052,7 +1107,11 @@ impl<'a> Emitter<'a> {
         let private = quote!(::tapeless::__private);
         let mut out = TokenStream::new();
         for carry in carries {
-            let next = &self.carries[&carry.phi];
+            let next = self.named(
+                &self.carries,
+                carry.phi,
+                "a carried variable without its adjoint",
+            );
             let start = if carry.from_out {
                 self.adjoint(carry.out)
             } else {
@@ -1062,11 +1121,22 @@ impl<'a> Emitter<'a> {
             out.extend(quote!(let mut #next = #start;));
         }
         let phi_adjoints = carries.iter().filter(|c| c.phi_active).map(|c| {
-            let (d, next) = (self.adjoint(c.phi), &self.carries[&c.phi]);
+            let (d, next) = (
+                self.adjoint(c.phi),
+                self.named(
+                    &self.carries,
+                    c.phi,
+                    "a carried variable without its adjoint",
+                ),
+            );
             quote!(let mut #d = #private::zero_adjoint(&#next);)
         });
         let handoffs = carries.iter().map(|c| {
-            let next = &self.carries[&c.phi];
+            let next = self.named(
+                &self.carries,
+                c.phi,
+                "a carried variable without its adjoint",
+            );
             if c.phi_active {
                 let d = self.adjoint(c.phi);
                 quote!(#next = #d;)
@@ -1096,12 +1166,16 @@ impl<'a> Emitter<'a> {
                     None => quote!(for #index in (#iter).rev() { #inner }),
                 }
             }
-            Header::Forever => {
-                let counter = counter
-                    .map(|c| self.name(c).to_token_stream())
-                    .unwrap_or_else(|| quote!(0));
-                quote!(for _ in 0..#counter { #inner })
-            }
+            Header::Forever => match counter {
+                Some(counter) => {
+                    let counter = self.name(counter);
+                    quote!(for _ in 0..#counter { #inner })
+                }
+                None => {
+                    self.internal_error("a `loop` without an iteration counter");
+                    TokenStream::new()
+                }
+            },
         });
         out
     }
@@ -1151,7 +1225,7 @@ impl<'a> Emitter<'a> {
             .iter()
             .filter(|v| !self.fixed_stack_of.contains_key(v))
             .map(|v| {
-                let stack = &self.stacks[v];
+                let stack = self.named(&self.stacks, *v, "a saved value without its stack");
                 quote!(let mut #stack = ::tapeless::__private::Vec::new();)
             })
             .collect();
@@ -1242,17 +1316,19 @@ impl<'a> Emitter<'a> {
     /// closure of `m.map(|v| ..)`): its forward and reverse sweeps, then `v̄`.
     pub fn closure_vjp_body(&self) -> TokenStream {
         let stacks = self.sweep.saved.iter().map(|v| {
-            let stack = &self.stacks[v];
+            let stack = self.named(&self.stacks, *v, "a saved value without its stack");
             quote!(let mut #stack = ::tapeless::__private::Vec::new();)
         });
         let forward = self.forward_block(TOP, true, None);
         let param_adjoints = self.parameter_adjoints();
         let reverse = self.reverse(&self.sweep.stmts);
-        let d_param = self
-            .differentiated()
-            .map(|(_, var)| self.adjoint(var))
-            .next()
-            .unwrap_or_default();
+        let d_param = match self.differentiated().next() {
+            Some((_, var)) => self.adjoint(var),
+            None => {
+                self.internal_error("a `.map` closure without its parameter");
+                TokenStream::new()
+            }
+        };
         quote! {
             #(#stacks)*
             #forward

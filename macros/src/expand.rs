@@ -134,6 +134,9 @@ fn differentiate_function(
         let pullback_body = emitter.pullback_body(&names, &grad_type(&sig, &names));
         let pullback = pullback_function(&sig, &names, Some(emitter.needs()), pullback_body);
         let functions = functions(&sig, &names, emitter.seed(), vjp_body);
+        for what in emitter.internal_errors() {
+            errors.internal(&what);
+        }
         quote!(#functions #pullback)
     });
     let grad_struct = grad_struct(&sig, &names);

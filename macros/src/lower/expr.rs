@@ -561,6 +561,9 @@ impl Lowerer<'_> {
         let emitter = crate::emit::Emitter::new(&sig, &nested, &activity, &sweep);
         let seed = emitter.seed().clone();
         let vjp_body = emitter.closure_vjp_body();
+        for what in emitter.internal_errors() {
+            self.errors.internal(&what);
+        }
         let vjp: Expr = syn::parse_quote!(|#param, #seed| { #vjp_body });
         let op = Op::Rule {
             rule: rules::map(),

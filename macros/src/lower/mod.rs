@@ -76,13 +76,19 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         }],
         End::Function,
     );
+    // Without a value, lowering has reported why; the errors stop the expansion, so the
+    // placeholder below is never emitted.
+    if ret.is_none() && lowerer.errors.is_empty() {
+        lowerer
+            .errors
+            .internal("the body has no value but no error says why");
+    }
     let mut blocks = lowerer.blocks;
     blocks[TOP.0].stmts.splice(0..0, lowerer.prelude);
     Body {
         vars: lowerer.vars,
         params,
         blocks,
-        // Only read when lowering succeeded (the errors stop the expansion otherwise).
         ret: ret.unwrap_or_else(|| Operand::Const(syn::parse_quote!(0.0))),
     }
 }
@@ -522,15 +528,27 @@ impl Lowerer<'_> {
         }
     }
 
-    fn carried_values(&self) -> Vec<Operand> {
+    /// The values of the carried variables at the end of an iteration. A carried variable
+    /// that is not in scope is a broken invariant: reported, never replaced by a value.
+    fn carried_values(&mut self) -> Vec<Operand> {
         let Some(context) = self.loops.last() else {
             return Vec::new();
         };
-        context
+        let values: Vec<Option<VarId>> = context
             .carried
             .iter()
-            .map(|name| match self.lookup_within(name, context.depth) {
+            .map(|name| self.lookup_within(name, context.depth))
+            .collect();
+        if values.iter().any(Option::is_none) {
+            self.errors.internal(
+                "a variable carried by a loop is not in scope at the end of an iteration",
+            );
+        }
+        values
+            .into_iter()
+            .map(|v| match v {
                 Some(var) => Operand::Var(var),
+                // Never emitted: the error above stops the expansion.
                 None => Operand::Const(syn::parse_quote!(0.0)),
             })
             .collect()
