@@ -114,6 +114,11 @@ fn differentiate_function(
     names: &ItemNames,
     mut errors: Errors,
 ) -> (TokenStream, TokenStream) {
+    reserved_names(
+        function.to_token_stream(),
+        &mut Default::default(),
+        &mut errors,
+    );
     let Some(sig) = parse::signature(function, options, &mut errors) else {
         return (errors.to_compile_errors(), TokenStream::new());
     };
@@ -148,6 +153,30 @@ fn differentiate_function(
             let pullback = pullback_stub(&sig, &names);
             let errors = errors.to_compile_errors();
             (quote!(#errors #stubs #pullback), grad_struct)
+        }
+    }
+}
+
+/// Names starting with `__tapeless` are the generated code's own (placeholders of
+/// lowering, the pullbacks' lifetime): a user's would be confused with them.
+/// Each name is reported once, at its first occurrence.
+fn reserved_names(
+    tokens: TokenStream,
+    reported: &mut std::collections::HashSet<String>,
+    errors: &mut Errors,
+) {
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(ident)
+                if ident.to_string().starts_with("__tapeless")
+                    && reported.insert(ident.to_string()) =>
+            {
+                errors.at(&ident, format!("`{ident}`: names starting with `__tapeless` are reserved for the code #[differentiate] generates; rename it"));
+            }
+            proc_macro2::TokenTree::Group(group) => {
+                reserved_names(group.stream(), reported, errors)
+            }
+            _ => {}
         }
     }
 }
