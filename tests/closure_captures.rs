@@ -265,3 +265,58 @@ fn nalgebra_map_of_a_field_and_of_a_temporary() {
         );
     }
 }
+
+// ---- called directly ------------------------------------------------------------------------
+
+#[differentiate]
+fn called_bodies(s: f64, t: f64, xs: &[f64]) -> f64 {
+    let block = |q: f64| {
+        let a = q * s;
+        a.sin() + t
+    };
+    let branch = |q: f64| if q > t { q * s } else { t * t };
+    let matched = |k: usize| match k {
+        0 => s * xs[0],
+        _ => t + xs[k],
+    };
+    let nested = |q: f64| {
+        let inner = |r: f64| r * t + s;
+        inner(q) * inner(s)
+    };
+    let mut total = 0.0;
+    for k in 0..3 {
+        total += block(xs[k]) + branch(xs[k]) + matched(k) + nested(xs[k]);
+    }
+    total
+}
+
+#[test]
+fn closures_called_directly_capture_active_values() {
+    probe_st!(called_bodies, called_bodies_grad, called_bodies_vjp);
+}
+
+/// A `.map` capturing a differentiated value inside a loop, and one capturing an array
+/// written by index (read as it is at the `.map`).
+#[differentiate]
+fn vector_map_in_a_loop(s: f64, t: f64, v: &DVector<f64>) -> f64 {
+    let mut total = 0.0;
+    let mut a = [0.0; 2];
+    for k in 0..3 {
+        a[k % 2] = s * (k as f64) + t;
+        let w = v.map(|e| {
+            let b = e * a[0] + a[1];
+            b * s
+        });
+        total += w.sum() * t;
+    }
+    total
+}
+
+#[test]
+fn nalgebra_map_in_a_loop_capturing_an_array_written_by_index() {
+    probe_vector!(
+        vector_map_in_a_loop,
+        vector_map_in_a_loop_grad,
+        vector_map_in_a_loop_vjp
+    );
+}

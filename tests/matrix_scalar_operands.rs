@@ -35,7 +35,10 @@ fn from_products_and_branches(x: f64, mx: &DMatrix<f64>) -> f64 {
     let t = h(x) * 2.0;
     let u = if x > 0.0 { h(x) } else { t };
     let scaled = mx * t;
-    (&scaled / u).sum() + (u * &scaled).trace() + (mx * h(x)).sum()
+    let mut compound = mx * 1.0;
+    compound *= u;
+    compound /= h(x);
+    (&scaled / u).sum() + (u * &scaled).trace() + (mx * h(x)).sum() + compound.sum()
 }
 
 /// A statically sized matrix (`Copy`) with the same operands.
