@@ -320,3 +320,28 @@ fn nalgebra_map_in_a_loop_capturing_an_array_written_by_index() {
         vector_map_in_a_loop_vjp
     );
 }
+
+// ---- reductions inside closures, closures inside reductions ----------------------------------
+
+#[differentiate]
+fn reductions_in_closures(s: f64, t: f64, xs: &[f64]) -> f64 {
+    let f = |q: f64| xs.iter().map(|v| v * q).sum::<f64>();
+    let g = |q: f64| f(q) * s + (0..2).map(|i| xs[i] * q * t).sum::<f64>();
+    let nested: f64 = xs
+        .iter()
+        .map(|e| {
+            let inner: f64 = xs.iter().map(|w| w * e * s).sum();
+            inner.sin() + t
+        })
+        .sum();
+    g(s) + f(t) + nested
+}
+
+#[test]
+fn reductions_inside_closures_and_closures_inside_reductions() {
+    probe_st!(
+        reductions_in_closures,
+        reductions_in_closures_grad,
+        reductions_in_closures_vjp
+    );
+}

@@ -3,7 +3,7 @@
 //! `||` and `match` guards, in `if`, `while` and `match`. Each is evaluated lazily as in
 //! the source, and each function is checked at points that take every branch: value bit
 //! for bit, gradient against central differences, `f_vjp` linear in its seed.
-#![allow(dead_code, clippy::all)]
+#![allow(dead_code, unused_assignments, clippy::all)]
 
 use tapeless::differentiate;
 
@@ -141,4 +141,29 @@ fn loop_element_dereferenced_in_guards_and_logical_operators() {
     let (value, grad) = element_in_guard_grad(2.0, &[1.0, -1.0, 2.0], 1);
     assert_eq!(value, 2.0 + 4.0 - 4.0 + 8.0);
     assert_eq!(grad.x, 1.0 + 2.0 + 2.0 * 2.0 * (-1.0 + 2.0));
+}
+
+/// A closure capturing the loop element, called in `&&` and `||`; in `f32`, with a literal
+/// assigned to the result.
+#[differentiate]
+fn element_closure_f32(x: f32, xs: &[f32]) -> f32 {
+    let mut s = 0.0;
+    s = 2.0;
+    for (i, e) in xs.iter().enumerate() {
+        let c = |q: f32| q * e + x;
+        if c(1.0) > 0.0 && i > 0 || *e < -1.0 {
+            s += c(x);
+        }
+    }
+    s.tanh()
+}
+
+#[test]
+fn closure_of_the_loop_element_in_f32() {
+    // x = 0.5, xs = [0.25, -2, 1]: i = 1 (e = −2 < −1), i = 2 (c(1) = 1.5 > 0) add c(x).
+    let (value, grad) = element_closure_f32_grad(0.5, &[0.25, -2.0, 1.0]);
+    let s: f32 = 2.0 + (0.5 * -2.0 + 0.5) + (0.5 * 1.0 + 0.5);
+    assert_eq!(value, s.tanh());
+    let ds = (1.0 - s.tanh().powi(2)) * ((-2.0 + 1.0) + (1.0 + 1.0));
+    assert!((grad.x - ds).abs() < 1e-6, "{} vs {ds}", grad.x);
 }
