@@ -333,7 +333,7 @@ impl Lowerer<'_> {
 
     pub(super) fn value(&mut self, op: Op, kind: Kind, origin: TokenStream) -> Arg {
         // A rule that reads a whole array written in place (`v.norm_squared()` of a vector
-        // written by index, a `.map` closure's captures) reads a copy of it as it is now:
+        // written by index) reads a copy of it as it is now:
         // the reverse sweep reads its arguments after later writes.
         let op = match op {
             Op::Rule { rule, form, args }
