@@ -311,3 +311,40 @@ fn generic<T: tapeless::Real>(seed: T, value: T) -> T {
 fn generic_function_names() {
     probe!(p => generic, generic_grad, generic_vjp, [p[0], p[1]], [seed, value], [0.9, -0.4]);
 }
+
+/// A generic parameter named like the derive's own scalar parameter, and a format string
+/// naming variables whose versions the generated code renames.
+#[derive(Differentiable, Clone, Debug, PartialEq)]
+pub struct Pair<Scalar> {
+    a: Scalar,
+    b: Scalar,
+}
+
+#[differentiate]
+fn pair_loss(pair: &Pair<f64>, seed: f64) -> f64 {
+    let mut t0 = pair.a * seed;
+    t0 = t0 * pair.b;
+    println!("{t0} {seed}");
+    t0 + seed
+}
+
+#[test]
+fn generic_parameter_named_scalar_and_format_captures() {
+    let pair = |p: &[f64]| Pair { a: p[0], b: p[1] };
+    probe::check(
+        "pair_loss",
+        &[0.5, -0.8, 1.3],
+        |p| pair_loss(&pair(p), p[2]),
+        |p| {
+            let (v, g) = pair_loss_grad(&pair(p), p[2]);
+            (v, vec![g.pair.a, g.pair.b, g.seed])
+        },
+        |p, d| {
+            let (v, g) = pair_loss_vjp(&pair(p), p[2], d);
+            (v, vec![g.pair.a, g.pair.b, g.seed])
+        },
+    );
+    let mut w = pair(&[1.0, 2.0]);
+    tapeless::Parameters::add_scaled(&mut w, 2.0, &pair(&[1.0, 1.0]));
+    assert_eq!(w, pair(&[3.0, 4.0]));
+}

@@ -148,7 +148,8 @@ fn differentiate_function(
     match generated {
         Some(functions) if errors.is_empty() => (functions, grad_struct),
         _ => {
-            let seed = syn::Ident::new("seed", proc_macro2::Span::call_site());
+            // Hygienic: a parameter named `seed` stays the user's.
+            let seed = syn::Ident::new("seed", proc_macro2::Span::mixed_site());
             let stubs = functions(&sig, &names, &seed, quote!(::core::unreachable!()));
             let pullback = pullback_stub(&sig, &names);
             let errors = errors.to_compile_errors();
