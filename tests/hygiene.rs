@@ -348,3 +348,18 @@ fn generic_parameter_named_scalar_and_format_captures() {
     tapeless::Parameters::add_scaled(&mut w, 2.0, &pair(&[1.0, 1.0]));
     assert_eq!(w, pair(&[3.0, 4.0]));
 }
+
+/// A generic function with a lifetime named like nothing the generated bounds may use.
+#[differentiate]
+fn generic_with_lifetime<'o, T: tapeless::Real>(xs: &'o [T], seed: T) -> T {
+    let mut t0 = seed;
+    for x in xs.iter() {
+        t0 = t0 * *x + seed.sin();
+    }
+    t0
+}
+
+#[test]
+fn generic_function_with_a_lifetime() {
+    probe!(p => generic_with_lifetime, generic_with_lifetime_grad, generic_with_lifetime_vjp, [&p[..2], p[2]], [xs, seed], [0.5, -0.8, 1.3]);
+}
