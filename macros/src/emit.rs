@@ -428,11 +428,15 @@ impl<'a> Emitter<'a> {
             .then(|| quote!(: #ret))
     }
 
-    /// Whether [`Self::operator_operand`] passes `arg` by reference.
-    fn borrowed_operand(&self, arg: &Arg) -> bool {
-        match &arg.value {
-            Operand::Var(v) => arg.borrowed || self.body.var(*v).kind != Kind::Copy,
-            Operand::Const(_) => arg.borrowed,
+    /// An operand of `+ - * / %` or unary `-`: as [`Self::operator_operand`], but a value
+    /// it would borrow goes through `by_operand` (see `Form::Binary` in [`Self::form`]).
+    fn arithmetic_operand(&self, arg: &Arg) -> TokenStream {
+        match (&arg.value, arg.borrowed) {
+            (Operand::Var(v), false) if self.body.var(*v).kind != Kind::Copy => {
+                let operand = self.helper_argument(&arg.value);
+                quote!(::tapeless::__private::by_operand(#operand))
+            }
+            _ => self.operator_operand(arg),
         }
     }
 
@@ -544,19 +548,15 @@ impl<'a> Emitter<'a> {
                 let (lhs, rhs) = (operand(&args[0]), operand(&args[1]));
                 quote!(#lhs #op #rhs)
             }
-            // `*` and `/` of two values the macro would borrow: one may be a scalar whose
-            // type it does not know (a call's result), and `&matrix * &scalar` does not
-            // exist; `by_operand` passes a scalar by value and a matrix by reference.
-            Form::Binary(op @ (syn::BinOp::Mul(_) | syn::BinOp::Div(_)))
-                if args.iter().all(|a| self.borrowed_operand(a)) =>
-            {
-                let [lhs, rhs] = [&args[0], &args[1]].map(|a| match (&a.value, a.borrowed) {
-                    (Operand::Var(v), false) => {
-                        let operand = self.helper_argument(&Operand::Var(*v));
-                        quote!(::tapeless::__private::by_operand(#operand))
-                    }
-                    _ => self.operator_operand(a),
-                });
+            // Arithmetic on a value the macro would borrow: it may be a scalar whose type
+            // it does not know (a call's result, `*r`), and `&matrix * &scalar`, `T + &T`
+            // (generic `T`) do not exist; `by_operand` passes a scalar by value and a matrix
+            // by reference.
+            Form::Binary(op) if is_arithmetic(op) => {
+                let (lhs, rhs) = (
+                    self.arithmetic_operand(&args[0]),
+                    self.arithmetic_operand(&args[1]),
+                );
                 quote!(#lhs #op #rhs)
             }
             Form::Binary(op) => {
@@ -587,6 +587,10 @@ impl<'a> Emitter<'a> {
                     .is_some_and(|v| self.body.var(v).kind == Kind::Copy) =>
             {
                 self.plain_operand(&args[0].value)
+            }
+            Form::Unary(op @ syn::UnOp::Neg(_)) => {
+                let operand = self.arithmetic_operand(&args[0]);
+                quote!(#op #operand)
             }
             Form::Unary(op) => {
                 let operand = self.operator_operand(&args[0]);
@@ -1456,6 +1460,17 @@ const FLOAT_METHODS: &[&str] = &[
     "is_sign_positive",
     "is_sign_negative",
 ];
+
+fn is_arithmetic(op: &syn::BinOp) -> bool {
+    matches!(
+        op,
+        syn::BinOp::Add(_)
+            | syn::BinOp::Sub(_)
+            | syn::BinOp::Mul(_)
+            | syn::BinOp::Div(_)
+            | syn::BinOp::Rem(_)
+    )
+}
 
 fn is_comparison(op: &syn::BinOp) -> bool {
     matches!(

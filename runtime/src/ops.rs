@@ -335,11 +335,11 @@ mod linalg {
     matrix_cases!(f32, f64);
 }
 
-/// An operand of `*` or `/` whose type the macro does not know (the result of a call, a
-/// `*r`, ...): a scalar by value, a matrix by reference. `&a * &b` exists for two
-/// matrices and for two scalars, but nalgebra has no `&Matrix * &f64` (nor `&f64 *
-/// &Matrix`, `&Matrix / &f64`), so the generated code writes
-/// `by_operand(&a) * by_operand(&b)`, which is `&a * &b`, `&a * b` or `a * &b` by the types.
+/// An operand of an arithmetic operator whose type the macro does not know (the result of
+/// a call, a `*r`, ...): a scalar (or integer) by value, a matrix by reference. nalgebra
+/// has no `&Matrix * &f64` (nor `&f64 * &Matrix`, `&Matrix / &f64`), and a generic `T`
+/// has no `T + &T`, so the generated code writes `by_operand(&a) * by_operand(&b)`, which
+/// is `a * b`, `&a * b` or `&a * &b` by the types.
 pub trait Operand<'a> {
     /// `Self` for a scalar, `&'a Self` for a matrix.
     type Out;
@@ -365,7 +365,8 @@ macro_rules! scalar_operands {
     )*};
 }
 
-scalar_operands!(f32, f64);
+// Integers too: data arithmetic (`n + 1` of an `&usize`) goes through the same path.
+scalar_operands!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
 
 impl<'a, T: Operand<'a> + ?Sized> Operand<'a> for &T {
     type Out = T::Out;

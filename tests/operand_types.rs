@@ -1,12 +1,15 @@
-//! Matrix × scalar, scalar × matrix and matrix ÷ scalar where the macro cannot see that the
-//! scalar is one: the result of a differentiated helper, `*r` of an `&f64` parameter, a
-//! product of such values, a `&f64` used directly, a branch's value. nalgebra has no
-//! `&Matrix * &f64`, so the generated code must pass the scalar by value. Checked against
-//! central differences (value bit for bit, `f_vjp` linear in its seed).
+//! Operands whose type the macro cannot see: the result of a call (a differentiated
+//! helper, `T::from(..).unwrap()`), `*r` of an `&f64` parameter, a product of such values,
+//! a branch's value. nalgebra has no `&Matrix * &f64` and a generic `T` has no `T + &T`, so
+//! the generated code must pass a scalar by value and a matrix by reference: matrix ×
+//! scalar, scalar × matrix, matrix ÷ scalar, `T` arithmetic and negation, integer data
+//! behind references. Checked against central differences (value bit for bit, `f_vjp`
+//! linear in its seed).
 #![cfg(feature = "nalgebra")]
 #![allow(clippy::all)]
 
 use nalgebra::{DMatrix, Matrix2};
+use num_traits::Float;
 use tapeless::differentiate;
 
 #[macro_use]
@@ -85,6 +88,53 @@ fn scalar_with_a_fixed_size_matrix() {
         },
         |p, d| {
             let (v, g) = fixed_size_vjp(p[0], &m(p), d);
+            (v, flat(g.x, &g.m))
+        },
+    );
+}
+
+/// The fuzzer's repros in generic code: `T::from(..).unwrap()` added, divided, negated.
+#[differentiate]
+fn generic_call_results<T: Float>(a: Vec<T>, x1: T, x2: T) -> T {
+    let one = T::from(1.0).unwrap();
+    let mut s = one + x2;
+    if a[1] >= -T::from(0.5).unwrap() {
+        s = s * (a[0] * a[0] + T::from(1.0).unwrap()).powf(x2.sin());
+    }
+    let q = x1 / T::from(4.0).unwrap() - T::from(0.25).unwrap() * x2;
+    s + q + -(one * x1) + T::from(3.0).unwrap() % T::from(2.0).unwrap()
+}
+
+#[test]
+fn generic_arithmetic_on_call_results() {
+    for pt in [[0.7, 0.3, -0.4, 1.1], [-0.2, -0.9, 0.6, -0.5]] {
+        probe!(p => generic_call_results, generic_call_results_grad, generic_call_results_vjp, [p[..2].to_vec(), p[2], p[3]], [a, x1, x2], pt);
+    }
+}
+
+/// A fixed-size matrix by reference, negated and scaled by a call's result, and integer
+/// data behind a reference in arithmetic.
+#[differentiate]
+fn copy_matrix_and_integers(x: f64, m: &Matrix2<f64>, n: &usize) -> f64 {
+    let k = n + 1;
+    let t = h(x);
+    (m * t).sum() + (-m).trace() * (k as f64) + (m / h(x)).determinant()
+}
+
+#[test]
+fn copy_matrix_times_a_call_and_integer_references() {
+    let m = |p: &[f64]| Matrix2::from_column_slice(&p[1..5]);
+    let flat = |dx: f64, dm: &Matrix2<f64>| [&[dx][..], dm.as_slice()].concat();
+    probe::check(
+        "copy_matrix_and_integers",
+        &[0.6, 0.3, -0.8, 1.1, 0.4],
+        |p| copy_matrix_and_integers(p[0], &m(p), &2),
+        |p| {
+            let (v, g) = copy_matrix_and_integers_grad(p[0], &m(p), &2);
+            (v, flat(g.x, &g.m))
+        },
+        |p, d| {
+            let (v, g) = copy_matrix_and_integers_vjp(p[0], &m(p), &2, d);
             (v, flat(g.x, &g.m))
         },
     );
