@@ -318,6 +318,7 @@ fn where_clause(sig: &Signature) -> TokenStream {
                 + ::tapeless::runtime::FixedZero
                 + ::tapeless::Differentiable<Grad = #t>
                 + ::tapeless::Accumulate
+                + ::tapeless::runtime::ElementwiseAdjoint
                 + for<'__tapeless_operand> ::tapeless::__private::Operand<'__tapeless_operand, Out = #t>,
             ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<#t, #t, #t>
                 + ::tapeless::__private::MulVjpRhs<#t, #t, #t>

@@ -1,0 +1,39 @@
+//! What the generated code asks of a generic float type `T` covers every rule it may call:
+//! each float method with its own kind of rule (`tanh` is elementwise, `max` splits ties,
+//! `powf` has two arguments), in a function generic over `num_traits::Float`, checked in
+//! `f64` against central differences.
+#![allow(clippy::all)]
+
+use num_traits::Float;
+use tapeless::differentiate;
+
+#[macro_use]
+#[path = "support/probe.rs"]
+mod probe;
+
+/// The fuzzer's repro: `tanh` in a generic function (its rule is the elementwise one).
+#[differentiate]
+fn generic_tanh<T: Float>(x0: T, x2: T) -> T {
+    let mut x2 = x2;
+    x2 = x2 - x2.tanh() * x0;
+    x2
+}
+
+#[test]
+fn generic_tanh_rule() {
+    probe!(p => generic_tanh, generic_tanh_grad, generic_tanh_vjp, [p[0], p[1]], [x0, x2], [0.7, -0.4]);
+}
+
+#[differentiate]
+fn generic_rules<T: Float>(x: T, y: T) -> T {
+    let a = x.tanh() + x.max(y) * y.min(x).exp();
+    let b = (x * x + y * y).sqrt().powf(y.sin()) + x.atan2(y) + y.abs().ln_1p();
+    a * b + x.sinh().hypot(y.cosh())
+}
+
+#[test]
+fn generic_rules_of_every_kind() {
+    for pt in [[0.7, -0.4], [-0.3, 1.2]] {
+        probe!(p => generic_rules, generic_rules_grad, generic_rules_vjp, [p[0], p[1]], [x, y], pt);
+    }
+}
