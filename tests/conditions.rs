@@ -167,3 +167,32 @@ fn closure_of_the_loop_element_in_f32() {
     let ds = (1.0 - s.tanh().powi(2)) * ((-2.0 + 1.0) + (1.0 + 1.0));
     assert!((grad.x - ds).abs() < 1e-6, "{} vs {ds}", grad.x);
 }
+
+/// findings.md F4: `*e` of a loop element inside `&&`, over an array parameter.
+#[differentiate]
+fn f4_element_in_and(w: &[f64; 4], needs: f64) -> f64 {
+    let mut s0 = 1.0;
+    for e1 in w.iter() {
+        if *e1 <= -0.5 && needs >= -0.5 {
+            s0 += needs;
+        }
+    }
+    s0
+}
+
+#[test]
+fn loop_element_dereferenced_in_and() {
+    // Two elements ≤ −0.5: s0 = 1 + 2·needs.
+    let w = [-1.0, 0.3, -0.6, 2.0];
+    assert_eq!(
+        f4_element_in_and_grad(&w, 0.25),
+        (
+            1.5,
+            F4ElementInAndGrad {
+                w: [0.0; 4],
+                needs: 2.0
+            }
+        )
+    );
+    assert_eq!(f4_element_in_and_grad(&w, -1.0).1.needs, 0.0);
+}

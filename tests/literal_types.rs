@@ -123,3 +123,21 @@ fn vec_typed_by_a_call(x: f64) -> f64 {
 fn vec_typed_by_the_call_it_is_passed_to() {
     probe!(p => vec_typed_by_a_call, vec_typed_by_a_call_grad, vec_typed_by_a_call_vjp, [p[0]], [x], [0.6]);
 }
+
+/// findings.md F3: a literal assigned after an `if` value.
+#[differentiate]
+fn f3_after_branch(x1: f64) -> f64 {
+    let mut v8 = if x1 <= 0.5 { x1.sin() } else { x1.cos() };
+    v8 = 1.1;
+    v8.tanh() + x1
+}
+
+#[test]
+fn literal_assigned_after_a_branch_value() {
+    for x in [0.2, 0.9] {
+        assert_eq!(
+            f3_after_branch_grad(x),
+            (1.1_f64.tanh() + x, F3AfterBranchGrad { x1: 1.0 })
+        );
+    }
+}

@@ -6,7 +6,7 @@
 //! behind references. Checked against central differences (value bit for bit, `f_vjp`
 //! linear in its seed).
 #![cfg(feature = "nalgebra")]
-#![allow(clippy::all)]
+#![allow(dead_code, clippy::all)]
 
 use nalgebra::{DMatrix, Matrix2};
 use num_traits::Float;
@@ -137,5 +137,45 @@ fn copy_matrix_times_a_call_and_integer_references() {
             let (v, g) = copy_matrix_and_integers_vjp(p[0], &m(p), &2, d);
             (v, flat(g.x, &g.m))
         },
+    );
+}
+
+// ---- findings.md F1: `T::from(c).unwrap()` in generic functions --------------------------------
+
+#[differentiate]
+fn f1_product<T: Float>(x: T) -> T {
+    let c = T::from(2.0).unwrap();
+    x * c
+}
+
+#[differentiate]
+fn f1_annotated<T: Float>(x: T) -> T {
+    let mut s: T = T::from(1.0).unwrap();
+    s = s * x;
+    s
+}
+
+#[differentiate]
+fn f1_negated<T: Float>(x: T, y: T) -> T {
+    if x >= -T::from(0.5).unwrap() {
+        return y;
+    }
+    x
+}
+
+#[test]
+fn generic_constants_from_conversions() {
+    assert_eq!(f1_product_grad(1.5_f64), (3.0, F1ProductGrad { x: 2.0 }));
+    assert_eq!(
+        f1_annotated_grad(1.5_f64),
+        (1.5, F1AnnotatedGrad { x: 1.0 })
+    );
+    assert_eq!(
+        f1_negated_grad(0.0_f64, 2.0),
+        (2.0, F1NegatedGrad { x: 0.0, y: 1.0 })
+    );
+    assert_eq!(
+        f1_negated_grad(-1.0_f32, 2.0),
+        (-1.0, F1NegatedGrad { x: 1.0, y: 0.0 })
     );
 }
