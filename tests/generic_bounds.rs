@@ -37,3 +37,24 @@ fn generic_rules_of_every_kind() {
         probe!(p => generic_rules, generic_rules_grad, generic_rules_vjp, [p[0], p[1]], [x, y], pt);
     }
 }
+
+/// `zip` of two slices in a generic function: the iteration count is the shorter length,
+/// a `usize`, never a float `min`.
+#[differentiate]
+fn generic_zip<T: Float>(w: &[T; 4], v: &[T]) -> T {
+    let mut s1: T = T::from(1.0).unwrap();
+    for (a, b) in w.iter().zip(v.iter()) {
+        s1 = s1 * *a + *b;
+    }
+    s1
+}
+
+#[test]
+fn generic_zip_of_slices() {
+    for pt in [
+        [0.7, -0.4, 1.1, 0.3, 0.5, -0.2, 0.9],
+        [-0.3, 1.2, 0.4, -0.8, 0.1, 0.6, -1.0],
+    ] {
+        probe!(p => generic_zip, generic_zip_grad, generic_zip_vjp, [&[p[0], p[1], p[2], p[3]], &p[4..7]], [w, v], pt);
+    }
+}

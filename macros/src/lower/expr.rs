@@ -900,14 +900,13 @@ impl Lowerer<'_> {
             let this = self.value(op, Kind::Copy, base.to_token_stream());
             len = Some(match len {
                 None => this,
+                // `core::cmp::min` of the lengths, not the method `min`: in a generic
+                // function a method of that name is a float method.
                 Some(shorter) => {
-                    let op = Op::Rule {
-                        rule: rules::method("min", 2)?,
-                        form: Form::Method {
-                            name: Ident::new("min", Span::call_site()),
-                            turbofish: None,
-                        },
+                    let op = Op::Foreign {
+                        form: Form::Call(syn::parse_quote!(::core::cmp::min)),
                         args: vec![shorter, this],
+                        pure: true,
                     };
                     self.value(op, Kind::Copy, base.to_token_stream())
                 }
