@@ -196,3 +196,57 @@ fn loop_element_dereferenced_in_and() {
     );
     assert_eq!(f4_element_in_and_grad(&w, -1.0).1.needs, 0.0);
 }
+
+/// findings.md F5: a reduction with a closure on the right of `||`.
+#[differentiate]
+fn f5_reduction_in_or(w: &[f64], x: f64) -> f64 {
+    if x > 0.0 || w.iter().map(|v| v * x).sum::<f64>() > 1.0 {
+        x * 2.0
+    } else {
+        x
+    }
+}
+
+/// findings.md F7: a closure call after `&&` in a guard, and a reduction inside a float
+/// function's call in a guard.
+#[differentiate]
+fn f7_closure_in_guard(s0_next: usize, a: &[f64; 4]) -> f64 {
+    let c1 = |carry: f64| {
+        let t2 = a[0];
+        t2 * carry
+    };
+    let mut s9: f64 = 1.0;
+    let k11 = s0_next % 3;
+    match k11 {
+        0 if a[k11 + 1] <= 0.5 && c1(s9.sin()) > 0.1 => {
+            s9 = s9 * a[2];
+        }
+        1 | 2 if f64::min(a.iter().map(|v3| *v3 / 3.0).sum::<f64>(), s9) < 1.5 => {
+            s9 = s9 + a[3] * a[0];
+        }
+        _ => {}
+    }
+    a[1] * s9
+}
+
+#[test]
+fn reductions_and_closures_in_or_and_guards_from_the_fuzzer() {
+    // x ≤ 0 and Σ w·x ≤ 1: the value is x.
+    assert_eq!(
+        f5_reduction_in_or_grad(&[1.0, 2.0], -0.5),
+        (
+            -0.5,
+            F5ReductionInOrGrad {
+                w: vec![0.0, 0.0],
+                x: 1.0
+            }
+        )
+    );
+    // x ≤ 0 but Σ w·x = −0.5·(−4) = 2 > 1: the value is 2x.
+    assert_eq!(f5_reduction_in_or_grad(&[-1.0, -3.0], -0.5).1.x, 2.0);
+    for n in [0, 1, 5] {
+        for pt in [[0.7, 0.3, -0.4, 1.1], [0.9, 0.2, 0.6, -0.5]] {
+            probe!(p => f7_closure_in_guard, f7_closure_in_guard_grad, f7_closure_in_guard_vjp, [n, &[p[0], p[1], p[2], p[3]]], [a], pt);
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! each float method with its own kind of rule (`tanh` is elementwise, `max` splits ties,
 //! `powf` has two arguments), in a function generic over `num_traits::Float`, checked in
 //! `f64` against central differences.
-#![allow(clippy::all)]
+#![allow(dead_code, clippy::all)]
 
 use num_traits::Float;
 use tapeless::differentiate;
@@ -57,4 +57,17 @@ fn generic_zip_of_slices() {
     ] {
         probe!(p => generic_zip, generic_zip_grad, generic_zip_vjp, [&[p[0], p[1], p[2], p[3]], &p[4..7]], [w, v], pt);
     }
+}
+
+/// findings.md F6: `tanh` of an element of an array of `T`.
+#[differentiate]
+fn f6_array_element<T: Float>(w: [T; 4]) -> T {
+    w[1].tanh()
+}
+
+#[test]
+fn generic_method_on_an_array_element() {
+    let (value, grad) = f6_array_element_grad([0.1, 0.5, -0.3, 2.0]);
+    assert_eq!(value, 0.5_f64.tanh());
+    assert_eq!(grad.w, [0.0, 1.0 - 0.5_f64.tanh().powi(2), 0.0, 0.0]);
 }
