@@ -100,7 +100,9 @@ pub mod __private {
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::matrix::*;
     pub use tapeless_runtime::nn::*;
-    pub use tapeless_runtime::ops::{DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Rule};
+    pub use tapeless_runtime::ops::{
+        by_operand, DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Operand, Rule,
+    };
     pub use tapeless_runtime::scalar::*;
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::ComplexField;
@@ -110,4 +112,9 @@ pub mod __private {
         zeros_like, NotDifferentiated,
     };
     pub use tapeless_runtime::{Is, TapelessRule};
+
+    /// Gives two values one type (a version of a variable assigned a literal, `s = 2.0;`,
+    /// is typed by the variable in the source): compiles to nothing.
+    #[inline(always)]
+    pub fn same_type<T: ?Sized>(_: &T, _: &T) {}
 }

@@ -202,16 +202,6 @@ fn check_operations_without_rules(
             Op::Foreign {
                 form, pure: false, ..
             } if receives_varied => foreign_message(form, sig),
-            Op::Rule {
-                form: form @ Form::Map { .. },
-                args,
-                ..
-            } if args[1..]
-                .iter()
-                .any(|a| a.value.var().is_some_and(|v| activity.varied[v.0])) =>
-            {
-                foreign_message(form, sig)
-            }
             Op::Verbatim {
                 inert: false,
                 what,
@@ -265,8 +255,7 @@ fn foreign_message(form: &Form, sig: &Signature) -> String {
         Form::Field(_) | Form::FieldClone(_) | Form::Tuple => {
             "this operation has no derivative rule here".to_string()
         }
-        Form::Map { .. } => "the closure of `.map(..)` reads a value that depends on a differentiated parameter; only its argument may (pass other differentiated values in with `zip_map` — not supported yet — or restructure)".to_string(),
-        Form::Copy | Form::Inverse | Form::Solve => {
+        Form::Map { .. } | Form::Copy | Form::Inverse | Form::Solve => {
             "this operation has no derivative rule here".to_string()
         }
         Form::VecRepeat => "`vec![value; n]` of a value that depends on a differentiated parameter is not supported; start from `vec![0.0; n]` and write its elements by index".to_string(),

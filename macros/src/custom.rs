@@ -7,8 +7,8 @@
 //! and returns the gradient of the float parameter (a tuple of them, in order, when there
 //! are several; data parameters get none).
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, Path, Type};
 
@@ -53,7 +53,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         return quote!(#function #errors);
     };
 
-    let seed = format_ident!("seed");
+    // The generated locals are hygienic (mixed-site): a parameter named `value`, `rule`
+    // or `seed` stays the user's value.
+    let local = |name: &str| Ident::new(name, Span::mixed_site().located_at(rule.span()));
+    let (seed, rule_fn, value) = (local("seed"), local("rule"), local("value"));
     let ret = &sig.ret;
     let args = parameter_names(&function.sig);
     // Owned values go to `f` as clones: the rule needs them afterwards.
@@ -82,10 +85,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     // The rule's signature is checked on its own first, so that a wrong one is reported at
     // the rule's name with the signature it should have.
     let body = quote_spanned! {rule.span()=>
-        let rule: fn(#(#param_types,)* #ret) -> #gradient_type = #rule;
-        let value = #f(#(#value_args),*);
-        let #gradient_pattern = rule(#(#args,)* #seed);
-        (value, #grad { #(#field_names),* })
+        let #rule_fn: fn(#(#param_types,)* #ret) -> #gradient_type = #rule;
+        let #value = #f(#(#value_args),*);
+        let #gradient_pattern = #rule_fn(#(#args,)* #seed);
+        (#value, #grad { #(#field_names),* })
     };
     // The pullback computes the value now and calls the rule when the caller's reverse
     // sweep gives it the seed.
@@ -94,10 +97,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         Kind::Copy | Kind::Ref => arg.clone(),
     });
     let pullback_body = quote_spanned! {rule.span()=>
-        let rule: fn(#(#param_types_again,)* #ret) -> #gradient_type = #rule;
-        let value = #f(#(#value_args),*);
-        (value, move |#seed: #ret| {
-            let #gradient_pattern = rule(#(#args,)* #seed);
+        let #rule_fn: fn(#(#param_types_again,)* #ret) -> #gradient_type = #rule;
+        let #value = #f(#(#value_args),*);
+        (#value, move |#seed: #ret| {
+            let #gradient_pattern = #rule_fn(#(#args,)* #seed);
             #grad { #(#field_names),* }
         })
     };

@@ -5,7 +5,7 @@
 //! (field by field) and `Parameters` (what an optimiser needs: `p.add_scaled(-lr, &g)`).
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Index, Member};
 
@@ -52,7 +52,12 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let accumulate_bounds = types
         .iter()
         .map(|ty| quote_spanned!(ty.span()=> #ty: #tapeless::Accumulate));
-    let scalar = format_ident!("__TapelessScalar");
+    // Generic parameters are not hygienic: these two are named unlike any identifier of
+    // the struct, so they cannot shadow or clash with one of its own.
+    let mut taken = std::collections::HashSet::new();
+    crate::emit::collect_idents(input.to_token_stream(), &mut taken);
+    let scalar = crate::emit::unused_ident("Scalar", &mut taken);
+    let visit = crate::emit::unused_ident("F", &mut taken);
     let parameters_bounds = types
         .iter()
         .map(|ty| quote_spanned!(ty.span()=> #ty: #tapeless::Parameters<#scalar>));
@@ -103,10 +108,10 @@ pub fn expand(input: TokenStream) -> TokenStream {
             fn add_scaled(&mut self, alpha: #scalar, other: &Self) {
                 #(#tapeless::Parameters::add_scaled(&mut self.#members, alpha, &other.#members);)*
             }
-            fn zip_scalars<F: FnMut(&mut #scalar, #scalar)>(&mut self, other: &Self, f: &mut F) {
+            fn zip_scalars<#visit: FnMut(&mut #scalar, #scalar)>(&mut self, other: &Self, f: &mut #visit) {
                 #(#tapeless::Parameters::zip_scalars(&mut self.#members, &other.#members, f);)*
             }
-            fn map_scalars<F: FnMut(&mut #scalar)>(&mut self, f: &mut F) {
+            fn map_scalars<#visit: FnMut(&mut #scalar)>(&mut self, f: &mut #visit) {
                 #(#tapeless::Parameters::map_scalars(&mut self.#members, f);)*
             }
             fn for_each_scalar<F: FnMut(#scalar)>(&self, f: &mut F) {

@@ -95,7 +95,18 @@ impl Namer {
     }
 }
 
-fn collect_idents(tokens: TokenStream, out: &mut HashSet<String>) {
+/// `base` if no identifier in `taken` is spelled so, else `base1`, `base2`, ...; claimed.
+pub fn unused_ident(base: &str, taken: &mut HashSet<String>) -> Ident {
+    let mut candidate = base.to_string();
+    let mut n = 1;
+    while !taken.insert(candidate.clone()) {
+        candidate = format!("{base}{n}");
+        n += 1;
+    }
+    Ident::new(&candidate, Span::call_site())
+}
+
+pub fn collect_idents(tokens: TokenStream, out: &mut HashSet<String>) {
     for tree in tokens {
         match tree {
             TokenTree::Ident(ident) => {
@@ -147,6 +158,9 @@ pub struct Emitter<'a> {
     needs: Ident,
     /// Which variables are active, for the `needs` a caller passes to a pullback.
     active: HashSet<VarId>,
+    /// Broken invariants met while printing: reported as internal errors by the caller,
+    /// which then emits stubs instead of the code printed around them.
+    internal: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'a> Emitter<'a> {
@@ -289,7 +303,49 @@ impl<'a> Emitter<'a> {
                 .map(VarId)
                 .filter(|v| activity.is_active(*v))
                 .collect(),
+            internal: std::cell::RefCell::new(sweep.internal.clone()),
         }
+    }
+
+    /// The name `names` gives `var`; a missing one is a broken invariant (reported, and
+    /// printed as nothing).
+    fn named(&self, names: &HashMap<VarId, Ident>, var: VarId, what: &str) -> TokenStream {
+        match names.get(&var) {
+            Some(name) => name.to_token_stream(),
+            None => {
+                self.internal_error(what);
+                TokenStream::new()
+            }
+        }
+    }
+
+    /// The step counter of the fixed loop whose stack keeps `var`, if it has one.
+    fn fixed_step(&self, var: VarId) -> Option<TokenStream> {
+        let body = self.fixed_stack_of.get(&var)?;
+        Some(self.named_block(*body))
+    }
+
+    fn named_block(&self, body: BlockId) -> TokenStream {
+        match self.fixed.get(&body) {
+            Some(step) => step.to_token_stream(),
+            None => {
+                self.internal_error("a fixed loop without its step counter");
+                TokenStream::new()
+            }
+        }
+    }
+
+    /// Records a broken invariant (see `internal`).
+    fn internal_error(&self, what: &str) {
+        let mut internal = self.internal.borrow_mut();
+        if !internal.iter().any(|w| w == what) {
+            internal.push(what.to_string());
+        }
+    }
+
+    /// The broken invariants met so far, from planning the sweep and printing it.
+    pub fn internal_errors(&self) -> Vec<String> {
+        self.internal.borrow().clone()
     }
 
     /// `let mut` is kept for a variable declared `mut` that a method without a rule may
@@ -335,7 +391,10 @@ impl<'a> Emitter<'a> {
     fn adjoint(&self, var: VarId) -> TokenStream {
         match self.adjoints.get(&var) {
             Some(name) => name.to_token_stream(),
-            None => quote!(::core::compile_error!("tapeless: missing adjoint")),
+            None => {
+                self.internal_error("a value without an adjoint receives a contribution");
+                TokenStream::new()
+            }
         }
     }
 
@@ -363,6 +422,27 @@ impl<'a> Emitter<'a> {
                     c
                 }
             }
+        }
+    }
+
+    /// `: R` for the function's result, `R` the return type: a literal that only a
+    /// `return` types in the source (`let mut s = 0.0; if c { return s; } s.tanh()`) is
+    /// typed the same way here, where the returned values merge into this one.
+    fn result_type(&self, var: VarId) -> Option<TokenStream> {
+        let ret = &self.sig.ret;
+        (self.body.ret.var() == Some(var) && !matches!(ret, syn::Type::Infer(_)))
+            .then(|| quote!(: #ret))
+    }
+
+    /// An operand of `+ - * / %` or unary `-`: as [`Self::operator_operand`], but a value
+    /// it would borrow goes through `by_operand` (see `Form::Binary` in [`Self::form`]).
+    fn arithmetic_operand(&self, arg: &Arg) -> TokenStream {
+        match (&arg.value, arg.borrowed) {
+            (Operand::Var(v), false) if self.body.var(*v).kind != Kind::Copy => {
+                let operand = self.helper_argument(&arg.value);
+                quote!(::tapeless::__private::by_operand(#operand))
+            }
+            _ => self.operator_operand(arg),
         }
     }
 
@@ -440,6 +520,14 @@ impl<'a> Emitter<'a> {
                     .map(|(ident, var)| (ident.to_string(), self.name(*var).clone()))
                     .collect();
                 let mut expr = expr.clone();
+                // `*e` of a value held by value (a loop element, `&f64` in the source) is
+                // the value itself, as for `Form::Unary(Deref)`.
+                let held: HashSet<String> = uses
+                    .iter()
+                    .filter(|(_, var)| self.body.var(*var).kind == Kind::Copy)
+                    .map(|(ident, _)| ident.to_string())
+                    .collect();
+                DerefHeld(&held).visit_expr_mut(&mut expr);
                 Rename { names: &names }.visit_expr_mut(&mut expr);
                 if let Expr::Macro(m) = &mut expr {
                     // `vec![..]` keeps its tokens: rename inside them too.
@@ -466,6 +554,17 @@ impl<'a> Emitter<'a> {
                 let (lhs, rhs) = (operand(&args[0]), operand(&args[1]));
                 quote!(#lhs #op #rhs)
             }
+            // Arithmetic on a value the macro would borrow: it may be a scalar whose type
+            // it does not know (a call's result, `*r`), and `&matrix * &scalar`, `T + &T`
+            // (generic `T`) do not exist; `by_operand` passes a scalar by value and a matrix
+            // by reference.
+            Form::Binary(op) if is_arithmetic(op) => {
+                let (lhs, rhs) = (
+                    self.arithmetic_operand(&args[0]),
+                    self.arithmetic_operand(&args[1]),
+                );
+                quote!(#lhs #op #rhs)
+            }
             Form::Binary(op) => {
                 let (lhs, rhs) = (
                     self.operator_operand(&args[0]),
@@ -474,11 +573,8 @@ impl<'a> Emitter<'a> {
                 quote!(#lhs #op #rhs)
             }
             Form::Copy => self.stored_value(&args[0].value),
-            Form::Map {
-                closure, captures, ..
-            } => {
+            Form::Map { closure, .. } => {
                 let receiver = self.receiver(&args[0]);
-                let closure = self.map_closure(closure, captures, args);
                 quote!(#receiver.map(#closure))
             }
             Form::Inverse => {
@@ -497,6 +593,10 @@ impl<'a> Emitter<'a> {
                     .is_some_and(|v| self.body.var(v).kind == Kind::Copy) =>
             {
                 self.plain_operand(&args[0].value)
+            }
+            Form::Unary(op @ syn::UnOp::Neg(_)) => {
+                let operand = self.arithmetic_operand(&args[0]);
+                quote!(#op #operand)
             }
             Form::Unary(op) => {
                 let operand = self.operator_operand(&args[0]);
@@ -580,7 +680,7 @@ impl<'a> Emitter<'a> {
         match self.stacks.get(&var) {
             Some(stack) if saving => {
                 let value = self.stored_value(&Operand::Var(var));
-                match self.fixed_stack_of.get(&var).map(|b| &self.fixed[b]) {
+                match self.fixed_step(var) {
                     Some(step) => quote!(#stack[#step - 1] = #value;),
                     None => quote!(#stack.push(#value);),
                 }
@@ -597,7 +697,8 @@ impl<'a> Emitter<'a> {
                 ..
             } if self.split_calls.get() && self.pullbacks.contains_key(var) => {
                 let name = self.name(*var);
-                let pullback = &self.pullbacks[var];
+                let pullback =
+                    self.named(&self.pullbacks, *var, "a split call without its pullback");
                 let path = pullback_path(path);
                 let all = args.iter().map(|a| self.call_argument(a));
                 let needed = args
@@ -608,7 +709,10 @@ impl<'a> Emitter<'a> {
             Stmt::Let { var, ty, op, .. } => {
                 let name = self.name(*var);
                 let value = self.op(op);
-                let ty = ty.as_ref().map(|t| quote!(: #t));
+                let ty = match ty {
+                    Some(t) => Some(quote!(: #t)),
+                    None => self.result_type(*var),
+                };
                 let mutable = self.needs_mut(*var).then(|| quote!(mut));
                 let save = self.save(*var, saving);
                 quote!(let #mutable #name #ty = #value; #save)
@@ -648,17 +752,28 @@ impl<'a> Emitter<'a> {
                     [] => quote!(if #cond { #then_body } else { #else_body }),
                     [m] => {
                         let name = self.name(m.var);
+                        let ty = self.result_type(m.var);
                         let (t, e) = (
                             self.stored_value(&m.then_value),
                             self.stored_value(&m.else_value),
                         );
-                        quote!(let #name = if #cond { #then_body #t } else { #else_body #e }; #saves)
+                        quote!(let #name #ty = if #cond { #then_body #t } else { #else_body #e }; #saves)
                     }
                     merges => {
                         let names = merges.iter().map(|m| self.name(m.var));
+                        let ty = merges
+                            .iter()
+                            .any(|m| self.result_type(m.var).is_some())
+                            .then(|| {
+                                let types = merges.iter().map(|m| match self.result_type(m.var) {
+                                    Some(_) => self.sig.ret.to_token_stream(),
+                                    None => quote!(_),
+                                });
+                                quote!(: (#(#types),*))
+                            });
                         let t = merges.iter().map(|m| self.stored_value(&m.then_value));
                         let e = merges.iter().map(|m| self.stored_value(&m.else_value));
-                        quote!(let (#(#names),*) = if #cond { #then_body (#(#t),*) } else { #else_body (#(#e),*) }; #saves)
+                        quote!(let (#(#names),*) #ty = if #cond { #then_body (#(#t),*) } else { #else_body (#(#e),*) }; #saves)
                     }
                 }
             }
@@ -671,7 +786,8 @@ impl<'a> Emitter<'a> {
                 for c in &l.carried {
                     let name = self.name(c.phi);
                     let init = self.stored_value(&c.init);
-                    out.extend(quote!(let mut #name = #init;));
+                    let ty = self.result_type(c.out);
+                    out.extend(quote!(let mut #name #ty = #init;));
                 }
                 let fixed_step = self.fixed.get(&l.body).filter(|_| saving);
                 if let Some(step) = fixed_step {
@@ -686,7 +802,7 @@ impl<'a> Emitter<'a> {
                     saved.sort();
                     let storage = self.fixed_stack(l, &trips);
                     for v in &saved {
-                        let stack = &self.stacks[v];
+                        let stack = self.named(&self.stacks, *v, "a saved value without its stack");
                         out.extend(quote!(let mut #stack = #storage;));
                     }
                 }
@@ -728,6 +844,7 @@ impl<'a> Emitter<'a> {
             }
             Stmt::Next { values, exit } => {
                 let Some(l) = within else {
+                    self.internal_error("the end of a loop iteration outside a loop");
                     return TokenStream::new();
                 };
                 let assignments: Vec<(TokenStream, TokenStream)> = l
@@ -860,7 +977,9 @@ impl<'a> Emitter<'a> {
         match source {
             Source::Seed => self.seed.to_token_stream(),
             Source::Adjoint(v) => self.adjoint(v),
-            Source::Carry(phi) => self.carries[&phi].to_token_stream(),
+            Source::Carry(phi) => {
+                self.named(&self.carries, phi, "a carried variable without its adjoint")
+            }
         }
     }
 
@@ -931,13 +1050,11 @@ impl<'a> Emitter<'a> {
                         Some(Stmt::Let {
                             op:
                                 Op::Rule {
-                                    form: Form::Map { vjp, captures, .. },
-                                    args,
+                                    form: Form::Map { vjp, .. },
                                     ..
                                 },
                             ..
                         }) => {
-                            let vjp = self.map_closure(vjp, captures, args);
                             quote!(, #vjp)
                         }
                         _ => TokenStream::new(),
@@ -971,8 +1088,9 @@ impl<'a> Emitter<'a> {
                         Some(pullback) => quote!(#pullback(#d_out)),
                         None => quote!(#vjp(#(#all,)* #d_out).1),
                     };
-                    // A block of its own: `gradients` cannot shadow anything the arguments read.
-                    let gradients = format_ident!("gradients");
+                    // A block of its own, and a hygienic name: `gradients` cannot shadow
+                    // anything the arguments or adjoints name.
+                    let gradients = Ident::new("gradients", Span::mixed_site());
                     let accumulate = targets.iter().enumerate().filter_map(|(i, target)| {
                         let d = self.adjoint((*target)?);
                         let i = syn::Index::from(i);
@@ -1012,15 +1130,18 @@ impl<'a> Emitter<'a> {
                         let ty = ty.as_ref().map(|t| quote!(: #t));
                         quote!(let #name #ty = #value;)
                     }
-                    _ => TokenStream::new(),
+                    _ => {
+                        self.internal_error("a value to recompute has no definition");
+                        TokenStream::new()
+                    }
                 },
                 Adjoint::RecomputeStmt { block, index } => {
                     self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
                 }
                 Adjoint::Restore(v) => {
                     let name = self.name(*v);
-                    let stack = &self.stacks[v];
-                    match self.fixed_stack_of.get(v).map(|b| &self.fixed[b]) {
+                    let stack = self.named(&self.stacks, *v, "a saved value without its stack");
+                    match self.fixed_step(*v) {
                         Some(step) if self.body.var(*v).kind == Kind::Copy => {
                             quote!(let #name = #stack[#step];)
                         }
@@ -1070,7 +1191,11 @@ impl<'a> Emitter<'a> {
         let private = quote!(::tapeless::__private);
         let mut out = TokenStream::new();
         for carry in carries {
-            let next = &self.carries[&carry.phi];
+            let next = self.named(
+                &self.carries,
+                carry.phi,
+                "a carried variable without its adjoint",
+            );
             let start = if carry.from_out {
                 self.adjoint(carry.out)
             } else {
@@ -1080,11 +1205,22 @@ impl<'a> Emitter<'a> {
             out.extend(quote!(let mut #next = #start;));
         }
         let phi_adjoints = carries.iter().filter(|c| c.phi_active).map(|c| {
-            let (d, next) = (self.adjoint(c.phi), &self.carries[&c.phi]);
+            let (d, next) = (
+                self.adjoint(c.phi),
+                self.named(
+                    &self.carries,
+                    c.phi,
+                    "a carried variable without its adjoint",
+                ),
+            );
             quote!(let mut #d = #private::zero_adjoint(&#next);)
         });
         let handoffs = carries.iter().map(|c| {
-            let next = &self.carries[&c.phi];
+            let next = self.named(
+                &self.carries,
+                c.phi,
+                "a carried variable without its adjoint",
+            );
             if c.phi_active {
                 let d = self.adjoint(c.phi);
                 quote!(#next = #d;)
@@ -1114,12 +1250,16 @@ impl<'a> Emitter<'a> {
                     None => quote!(for #index in (#iter).rev() { #inner }),
                 }
             }
-            Header::Forever => {
-                let counter = counter
-                    .map(|c| self.name(c).to_token_stream())
-                    .unwrap_or_else(|| quote!(0));
-                quote!(for _ in 0..#counter { #inner })
-            }
+            Header::Forever => match counter {
+                Some(counter) => {
+                    let counter = self.name(counter);
+                    quote!(for _ in 0..#counter { #inner })
+                }
+                None => {
+                    self.internal_error("a `loop` without an iteration counter");
+                    TokenStream::new()
+                }
+            },
         });
         out
     }
@@ -1169,7 +1309,7 @@ impl<'a> Emitter<'a> {
             .iter()
             .filter(|v| !self.fixed_stack_of.contains_key(v))
             .map(|v| {
-                let stack = &self.stacks[v];
+                let stack = self.named(&self.stacks, *v, "a saved value without its stack");
                 let storage = self.growing_stack(*v);
                 quote!(let mut #stack = #storage;)
             })
@@ -1261,18 +1401,20 @@ impl<'a> Emitter<'a> {
     /// closure of `m.map(|v| ..)`): its forward and reverse sweeps, then `v̄`.
     pub fn closure_vjp_body(&self) -> TokenStream {
         let stacks = self.sweep.saved.iter().map(|v| {
-            let stack = &self.stacks[v];
+            let stack = self.named(&self.stacks, *v, "a saved value without its stack");
             let storage = self.growing_stack(*v);
             quote!(let mut #stack = #storage;)
         });
         let forward = self.forward_block(TOP, true, None);
         let param_adjoints = self.parameter_adjoints();
         let reverse = self.reverse(&self.sweep.stmts);
-        let d_param = self
-            .differentiated()
-            .map(|(_, var)| self.adjoint(var))
-            .next()
-            .unwrap_or_default();
+        let d_param = match self.differentiated().next() {
+            Some((_, var)) => self.adjoint(var),
+            None => {
+                self.internal_error("a `.map` closure without its parameter");
+                TokenStream::new()
+            }
+        };
         quote! {
             #(#stacks)*
             #forward
@@ -1281,17 +1423,31 @@ impl<'a> Emitter<'a> {
             #d_param
         }
     }
+}
 
-    /// A closure of `Form::Map` with its captured names renamed to their versions here.
-    fn map_closure(&self, closure: &Expr, captures: &[Ident], args: &[Arg]) -> TokenStream {
-        let names: HashMap<String, Ident> = captures
-            .iter()
-            .zip(&args[1..])
-            .filter_map(|(name, arg)| Some((name.to_string(), self.name(arg.value.var()?).clone())))
-            .collect();
-        let mut closure = closure.clone();
-        Rename { names: &names }.visit_expr_mut(&mut closure);
-        closure.to_token_stream()
+/// Drops the `*` of `*e` where `e` is a name in the set (see `Op::Verbatim`'s emission).
+struct DerefHeld<'a>(&'a HashSet<String>);
+
+impl VisitMut for DerefHeld<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Deref(_),
+            expr: inner,
+            ..
+        }) = expr
+        {
+            if let Expr::Path(p) = &**inner {
+                if p.qself.is_none()
+                    && p.path
+                        .get_ident()
+                        .is_some_and(|i| self.0.contains(&i.to_string()))
+                {
+                    *expr = (**inner).clone();
+                    return;
+                }
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
     }
 }
 
@@ -1359,6 +1515,17 @@ fn rename_tokens(tokens: TokenStream, names: &HashMap<String, Ident>) -> TokenSt
             other => other,
         })
         .collect()
+}
+
+fn is_arithmetic(op: &syn::BinOp) -> bool {
+    matches!(
+        op,
+        syn::BinOp::Add(_)
+            | syn::BinOp::Sub(_)
+            | syn::BinOp::Mul(_)
+            | syn::BinOp::Div(_)
+            | syn::BinOp::Rem(_)
+    )
 }
 
 fn is_comparison(op: &syn::BinOp) -> bool {

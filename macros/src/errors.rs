@@ -21,6 +21,15 @@ impl Errors {
         self.errors.push(syn::Error::new(span, message));
     }
 
+    /// Records a broken invariant of the macro itself (at the attribute): the user can do
+    /// nothing about it but report it.
+    pub fn internal(&mut self, what: &str) {
+        self.at_span(
+            proc_macro2::Span::call_site(),
+            format!("internal error in tapeless: {what}; please report it with this function"),
+        );
+    }
+
     pub fn push(&mut self, error: syn::Error) {
         self.errors.push(error);
     }

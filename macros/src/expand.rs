@@ -114,6 +114,11 @@ fn differentiate_function(
     names: &ItemNames,
     mut errors: Errors,
 ) -> (TokenStream, TokenStream) {
+    reserved_names(
+        function.to_token_stream(),
+        &mut Default::default(),
+        &mut errors,
+    );
     let Some(sig) = parse::signature(function, options, &mut errors) else {
         return (errors.to_compile_errors(), TokenStream::new());
     };
@@ -134,17 +139,45 @@ fn differentiate_function(
         let pullback_body = emitter.pullback_body(&names, &grad_type(&sig, &names));
         let pullback = pullback_function(&sig, &names, Some(emitter.needs()), pullback_body);
         let functions = functions(&sig, &names, emitter.seed(), vjp_body);
+        for what in emitter.internal_errors() {
+            errors.internal(&what);
+        }
         quote!(#functions #pullback)
     });
     let grad_struct = grad_struct(&sig, &names);
     match generated {
         Some(functions) if errors.is_empty() => (functions, grad_struct),
         _ => {
-            let seed = syn::Ident::new("seed", proc_macro2::Span::call_site());
+            // Hygienic: a parameter named `seed` stays the user's.
+            let seed = syn::Ident::new("seed", proc_macro2::Span::mixed_site());
             let stubs = functions(&sig, &names, &seed, quote!(::core::unreachable!()));
             let pullback = pullback_stub(&sig, &names);
             let errors = errors.to_compile_errors();
             (quote!(#errors #stubs #pullback), grad_struct)
+        }
+    }
+}
+
+/// Names starting with `__tapeless` are the generated code's own (placeholders of
+/// lowering, the pullbacks' lifetime): a user's would be confused with them.
+/// Each name is reported once, at its first occurrence.
+fn reserved_names(
+    tokens: TokenStream,
+    reported: &mut std::collections::HashSet<String>,
+    errors: &mut Errors,
+) {
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(ident)
+                if ident.to_string().starts_with("__tapeless")
+                    && reported.insert(ident.to_string()) =>
+            {
+                errors.at(&ident, format!("`{ident}`: names starting with `__tapeless` are reserved for the code #[differentiate] generates; rename it"));
+            }
+            proc_macro2::TokenTree::Group(group) => {
+                reserved_names(group.stream(), reported, errors)
+            }
+            _ => {}
         }
     }
 }
@@ -303,7 +336,9 @@ fn where_clause(sig: &Signature) -> TokenStream {
             #t: ::tapeless::Real
                 + ::tapeless::runtime::FixedZero
                 + ::tapeless::Differentiable<Grad = #t>
-                + ::tapeless::Accumulate,
+                + ::tapeless::Accumulate
+                // Operands of unknown type go through `by_operand` (scalars by value).
+                + for<'__tapeless_operand> ::tapeless::__private::Operand<'__tapeless_operand, Out = #t>,
             #(#rows),*
         }
     });

@@ -204,6 +204,11 @@ pub fn signature<'a>(
                         continue;
                     }
                 };
+                // The gradient struct of a method names the gradient of `self` `self_`.
+                if options.self_ty.is_some() && ident == "self_" {
+                    errors.at(&ident, "a differentiated method's parameter cannot be named `self_`: that is the field of the gradient of `self` in its gradient struct; rename the parameter");
+                    continue;
+                }
                 if let Some(class) = classify(&typed.ty, errors) {
                     params.push(Param {
                         differentiated: class.grad_ty.is_some(),

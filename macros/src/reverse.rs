@@ -108,6 +108,9 @@ pub struct Carry {
 pub struct Sweep {
     pub stmts: Vec<Adjoint>,
     pub saved: BTreeSet<VarId>,
+    /// Broken invariants met while planning (reported as internal errors, never papered
+    /// over: the sweep is not emitted).
+    pub internal: Vec<String>,
 }
 
 /// Where a variable is defined.
@@ -136,6 +139,7 @@ pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Sweep {
         loops: Vec::new(),
         mutable_state: mutable_state(body),
         final_reads: final_reads(body),
+        internal: Vec::new(),
     };
     let mut stmts = Vec::new();
     if let Operand::Var(ret) = body.ret {
@@ -153,6 +157,7 @@ pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Sweep {
     Sweep {
         stmts,
         saved: planner.saved,
+        internal: planner.internal,
     }
 }
 
@@ -339,6 +344,8 @@ struct Planner<'a> {
     /// arrays still hold what they read when the reverse sweep runs, so they can be read
     /// again instead of saved.
     final_reads: HashSet<VarId>,
+    /// See [`Sweep::internal`].
+    internal: Vec<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -500,27 +507,26 @@ impl<'a> Planner<'a> {
             Stmt::If(i) if self.region_is_active(stmt) => {
                 self.hoist(stmt, out);
                 self.need_operand(&i.cond);
-                let mut branches = Vec::new();
-                for (branch, then_side) in [(i.then_block, true), (i.else_block, false)] {
-                    self.declared.push(HashSet::new());
-                    let mut preamble = Vec::new();
-                    for m in &i.merges {
-                        let value = if then_side {
-                            &m.then_value
-                        } else {
-                            &m.else_value
-                        };
-                        if let (true, Some(v)) = (self.active(m.var), self.active_var(value)) {
-                            if self.is_declared(m.var) {
-                                self.flow(v, Source::Adjoint(m.var), &mut preamble);
+                let [then_branch, else_branch] =
+                    [(i.then_block, true), (i.else_block, false)].map(|(branch, then_side)| {
+                        self.declared.push(HashSet::new());
+                        let mut preamble = Vec::new();
+                        for m in &i.merges {
+                            let value = if then_side {
+                                &m.then_value
+                            } else {
+                                &m.else_value
+                            };
+                            if let (true, Some(v)) = (self.active(m.var), self.active_var(value)) {
+                                if self.is_declared(m.var) {
+                                    self.flow(v, Source::Adjoint(m.var), &mut preamble);
+                                }
                             }
                         }
-                    }
-                    branches.push(self.block(branch, preamble));
-                    self.declared.pop();
-                }
-                let else_branch = branches.pop().unwrap_or_default();
-                let then_branch = branches.pop().unwrap_or_default();
+                        let reversed = self.block(branch, preamble);
+                        self.declared.pop();
+                        reversed
+                    });
                 out.push(Adjoint::If {
                     cond: i.cond.clone(),
                     then_branch,
@@ -591,6 +597,8 @@ impl<'a> Planner<'a> {
             }
             Stmt::Next { values, .. } => {
                 let Some(l) = self.loops.last().copied() else {
+                    self.internal
+                        .push("the end of a loop iteration outside a loop".into());
                     return;
                 };
                 for (c, value) in l.carried.iter().zip(values) {

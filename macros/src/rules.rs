@@ -475,8 +475,8 @@ pub fn generic_bounds() -> Vec<Bound> {
     all
 }
 
-/// `m.map(|v| ..)`: M̄ᵢ += f′(Mᵢ)·Ȳᵢ, with f′ from the closure's own reverse sweep. The
-/// arguments after the matrix are the closure's captures: data, never differentiated.
+/// `m.map(|v| ..)`: M̄ᵢ += f′(Mᵢ)·Ȳᵢ, with f′ from the closure's own reverse sweep (a
+/// closure that reads other variables is lowered as a loop instead).
 static MAP: Rule = rule("map", UNARY, READS_X);
 /// `a.try_inverse().unwrap()`: Y = A⁻¹, Ā −= Yᵀ Ȳ Yᵀ.
 static INVERSE: Rule = rule("inverse", UNARY, READS_Y);

@@ -334,3 +334,55 @@ mod linalg {
 
     matrix_cases!(f32, f64);
 }
+
+/// An operand of an arithmetic operator whose type the macro does not know (the result of
+/// a call, a `*r`, ...): a scalar (or integer) by value, a matrix by reference. nalgebra
+/// has no `&Matrix * &f64` (nor `&f64 * &Matrix`, `&Matrix / &f64`), and a generic `T`
+/// has no `T + &T`, so the generated code writes `by_operand(&a) * by_operand(&b)`, which
+/// is `a * b`, `&a * b` or `&a * &b` by the types.
+pub trait Operand<'a> {
+    /// `Self` for a scalar, `&'a Self` for a matrix.
+    type Out;
+    /// The value itself (a scalar) or a reference to it (a matrix).
+    fn by_operand(&'a self) -> Self::Out;
+}
+
+/// See [`Operand`].
+#[inline(always)]
+pub fn by_operand<'a, T: Operand<'a> + ?Sized>(value: &'a T) -> T::Out {
+    value.by_operand()
+}
+
+macro_rules! scalar_operands {
+    ($($t:ty),*) => {$(
+        impl<'a> Operand<'a> for $t {
+            type Out = $t;
+            #[inline(always)]
+            fn by_operand(&'a self) -> $t {
+                *self
+            }
+        }
+    )*};
+}
+
+// Integers too: data arithmetic (`n + 1` of an `&usize`) goes through the same path.
+scalar_operands!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+
+impl<'a, T: Operand<'a> + ?Sized> Operand<'a> for &T {
+    type Out = T::Out;
+    #[inline(always)]
+    fn by_operand(&'a self) -> T::Out {
+        (**self).by_operand()
+    }
+}
+
+#[cfg(feature = "nalgebra")]
+impl<'a, T: 'a, R: nalgebra::Dim + 'a, C: nalgebra::Dim + 'a, S: 'a> Operand<'a>
+    for nalgebra::Matrix<T, R, C, S>
+{
+    type Out = &'a Self;
+    #[inline(always)]
+    fn by_operand(&'a self) -> &'a Self {
+        self
+    }
+}

@@ -79,7 +79,17 @@ impl Lowerer<'_> {
                     };
                     Some(self.value(op, kind, b.to_token_stream()))
                 }
-                // `&&` and `||` short-circuit: kept whole, as a boolean.
+                // `&&` and `||` short-circuit: kept whole, as a boolean, when that is
+                // sound; an operand that must be lowered itself (a closure's call, a
+                // reduction, a block) makes it the `if` it means, evaluated lazily too.
+                None if self.logical_needs_lowering(expr) => {
+                    let (left, right) = (&b.left, &b.right);
+                    let lazy: Expr = match b.op {
+                        syn::BinOp::And(_) => syn::parse_quote!(if #left { #right } else { false }),
+                        _ => syn::parse_quote!(if #left { true } else { #right }),
+                    };
+                    self.expr(&lazy)
+                }
                 None => self.verbatim(expr, true, "a logical operator", ""),
             },
             Expr::MethodCall(call) if is_reduction(call) => self.reduction(call),
@@ -323,7 +333,7 @@ impl Lowerer<'_> {
 
     pub(super) fn value(&mut self, op: Op, kind: Kind, origin: TokenStream) -> Arg {
         // A rule that reads a whole array written in place (`v.norm_squared()` of a vector
-        // written by index, a `.map` closure's captures) reads a copy of it as it is now:
+        // written by index) reads a copy of it as it is now:
         // the reverse sweep reads its arguments after later writes.
         let op = match op {
             Op::Rule { rule, form, args }
@@ -512,14 +522,16 @@ impl Lowerer<'_> {
             },
             _ => return self.closure_error(closure),
         };
+        // A body that reads variables of the enclosing function is lowered as a loop, so
+        // that their adjoints flow; otherwise the closure is differentiated on its own.
+        let captures = syntax::captures(closure);
+        if captures
+            .iter()
+            .any(|name| self.lookup(&name.to_string()).is_some())
+        {
+            return self.map_loop(call, closure);
+        }
         let receiver = self.place(&call.receiver)?;
-        // Variables of the enclosing function the body reads: data the closure captures.
-        let captures: Vec<(Ident, crate::ir::VarId)> = Mentions::of(&closure.body)
-            .names
-            .into_iter()
-            .filter(|name| *name != param)
-            .filter_map(|name| self.lookup(&name.to_string()).map(|v| (name, v)))
-            .collect();
         let body = &closure.body;
         let element: syn::Type = syn::parse_quote!(__TapelessElement);
         let item: syn::ItemFn = syn::parse_quote!(
@@ -534,7 +546,8 @@ impl Lowerer<'_> {
                 differentiated: true,
                 kind: Kind::Copy,
             }],
-            ret: element,
+            // Inferred: the element type is the closure's.
+            ret: syn::parse_quote!(_),
             scalar_ret: true,
             float_generics: Vec::new(),
             max_iterations: None,
@@ -545,38 +558,70 @@ impl Lowerer<'_> {
         if self.errors.len() > before {
             return None;
         }
-        // A captured name declared again inside the body would be renamed wrongly.
-        for (name, _) in &captures {
-            if nested.vars.iter().any(|v| v.source.as_ref() == Some(name))
-                && nested
-                    .params
-                    .iter()
-                    .all(|p| nested.vars[p.0].source.as_ref() != Some(name))
-            {
-                self.errors.at(name, format!("the closure declares `{name}`, which it also reads from the enclosing function; rename one of them"));
-                return None;
-            }
-        }
         let sweep = crate::reverse::reverse(&nested, &activity, &nested.params);
         let emitter = crate::emit::Emitter::new(&sig, &nested, &activity, &sweep);
         let seed = emitter.seed().clone();
         let vjp_body = emitter.closure_vjp_body();
+        for what in emitter.internal_errors() {
+            self.errors.internal(&what);
+        }
         let vjp: Expr = syn::parse_quote!(|#param, #seed| { #vjp_body });
-        let mut args = vec![receiver];
-        args.extend(captures.iter().map(|(_, v)| Arg {
-            value: Operand::Var(*v),
-            borrowed: false,
-        }));
         let op = Op::Rule {
             rule: rules::map(),
             form: Form::Map {
                 closure: Box::new(Expr::Closure(closure.clone())),
                 vjp: Box::new(vjp),
-                captures: captures.into_iter().map(|(name, _)| name).collect(),
             },
-            args,
+            args: vec![receiver],
         };
         Some(self.value(op, Kind::Owned, call.to_token_stream()))
+    }
+
+    /// Whether `a && b` (or `||`) cannot be kept as written: it holds what only lowering
+    /// gives a meaning (closures and their calls, blocks, `if`, `match`, macros).
+    fn logical_needs_lowering(&self, expr: &Expr) -> bool {
+        let mentions = Mentions::of(expr);
+        mentions.unsupported.is_some()
+            || mentions.names.iter().any(|name| {
+                self.lookup(&name.to_string())
+                    .is_some_and(|v| self.closures.contains_key(&v))
+            })
+    }
+
+    /// `m.map(|v| body)` of a closure that captures variables of the function (which may
+    /// carry derivatives): the loop it means, writing each element of a copy of `m`,
+    /// `{ let mut y = m.clone(); for i in 0..y.len() { y[i] = { let v = m[i]; body }; } y }`.
+    /// The body is lowered in place, so its captures are the enclosing function's values.
+    fn map_loop(&mut self, call: &syn::ExprMethodCall, closure: &syn::ExprClosure) -> Option<Arg> {
+        let n = self.reductions;
+        self.reductions += 1;
+        let name = |stem: &str| Ident::new(&format!("__tapeless_{stem}{n}"), Span::call_site());
+        let (source, mapped, index) = (name("source"), name("mapped"), name("index"));
+        let param = &closure.inputs[0];
+        let body = &closure.body;
+        let receiver = &call.receiver;
+        // A variable or a field of one is read in place; any other receiver is a
+        // temporary, evaluated once, first.
+        let (bind_source, source) = if is_place(receiver) {
+            (TokenStream::new(), receiver.to_token_stream())
+        } else {
+            (
+                quote::quote!(let #source = #receiver;),
+                quote::quote!(#source),
+            )
+        };
+        let block: syn::Block = syn::parse_quote!({
+            #bind_source
+            let mut #mapped = #source.clone();
+            for #index in 0..#mapped.len() {
+                #mapped[#index] = {
+                    let #param = #source[#index];
+                    #body
+                };
+            }
+            #mapped
+        });
+        self.block_value(&block)
     }
 
     fn closure_error(&mut self, closure: &syn::ExprClosure) -> Option<Arg> {
@@ -606,19 +651,7 @@ impl Lowerer<'_> {
             .parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
             .ok()?;
         let elements: Expr = syn::parse_quote!([#list]);
-        let mut finder = Mentions::of(&elements);
-        if let Some(span) = finder.unsupported.take() {
-            self.errors.at_span(
-                span,
-                "`vec!` containing closures, blocks or macros is not supported by #[differentiate]",
-            );
-            return None;
-        }
-        let uses: Vec<(Ident, crate::ir::VarId)> = finder
-            .names
-            .into_iter()
-            .filter_map(|ident| self.lookup(&ident.to_string()).map(|v| (ident, v)))
-            .collect();
+        let uses = self.kept_uses(&elements, "`vec!`")?;
         // Emitted as `vec![..]` again: the brackets become the macro's.
         let op = Op::Verbatim {
             expr: Expr::Macro(syn::ExprMacro {
@@ -648,16 +681,7 @@ impl Lowerer<'_> {
         }
         for arm in &m.arms {
             if let Some((_, guard)) = &arm.guard {
-                let finder = Mentions::of(guard);
-                if let Some(span) = finder.unsupported {
-                    self.errors.at_span(span, "`match` guards containing closures, blocks or macros are not supported by #[differentiate]");
-                    return None;
-                }
-                for ident in finder.names {
-                    if let Some(v) = self.lookup(&ident.to_string()) {
-                        uses.push((ident, v));
-                    }
-                }
+                uses.extend(self.kept_uses(guard, "`match` guards")?);
             }
         }
         let mut rewritten = m.clone();
@@ -683,19 +707,7 @@ impl Lowerer<'_> {
         what: &'static str,
         advice: &'static str,
     ) -> Option<Arg> {
-        let finder = Mentions::of(expr);
-        if let Some(span) = finder.unsupported {
-            self.errors.at_span(
-                span,
-                format!("{what} containing closures, blocks or macros is not supported by #[differentiate]"),
-            );
-            return None;
-        }
-        let uses: Vec<(Ident, crate::ir::VarId)> = finder
-            .names
-            .into_iter()
-            .filter_map(|ident| self.lookup(&ident.to_string()).map(|v| (ident, v)))
-            .collect();
+        let uses = self.kept_uses(expr, what)?;
         let kind = if inert { Kind::Copy } else { Kind::Owned };
         let op = Op::Verbatim {
             expr: expr.clone(),
@@ -705,6 +717,32 @@ impl Lowerer<'_> {
             advice,
         };
         Some(self.value(op, kind, expr.to_token_stream()))
+    }
+
+    /// The variables an expression kept as written reads (renamed in it when emitted), or
+    /// an error when it holds what only lowering gives a meaning: closures, blocks,
+    /// macros, calls of closures bound by `let` (which are not variables of the output).
+    fn kept_uses(&mut self, expr: &Expr, what: &str) -> Option<Vec<(Ident, crate::ir::VarId)>> {
+        let finder = Mentions::of(expr);
+        if let Some(span) = finder.unsupported {
+            self.errors.at_span(
+                span,
+                format!("{what} containing closures, blocks or macros is not supported by #[differentiate]"),
+            );
+            return None;
+        }
+        let mut uses = Vec::new();
+        for ident in finder.names {
+            let Some(var) = self.lookup(&ident.to_string()) else {
+                continue;
+            };
+            if self.closures.contains_key(&var) {
+                self.errors.at(&ident, format!("{what} calling a closure is not supported by #[differentiate]; bind the call's result first (`let y = {ident}(..);`) and use `y` here"));
+                return None;
+            }
+            uses.push((ident, var));
+        }
+        Some(uses)
     }
 
     /// Whether `expr` uses a variable whose definition was already rejected.
@@ -863,14 +901,13 @@ impl Lowerer<'_> {
             let this = self.value(op, Kind::Copy, base.to_token_stream());
             len = Some(match len {
                 None => this,
+                // `core::cmp::min` of the lengths, not the method `min`: in a generic
+                // function a method of that name is a float method.
                 Some(shorter) => {
-                    let op = Op::Rule {
-                        rule: rules::method("min", 2)?,
-                        form: Form::Method {
-                            name: Ident::new("min", Span::call_site()),
-                            turbofish: None,
-                        },
+                    let op = Op::Foreign {
+                        form: Form::Call(syn::parse_quote!(::core::cmp::min)),
                         args: vec![shorter, this],
+                        pure: true,
                     };
                     self.value(op, Kind::Copy, base.to_token_stream())
                 }
@@ -1050,15 +1087,19 @@ fn split_repeat(tokens: &TokenStream) -> Option<(Expr, Expr)> {
     Some((syn::parse2(value).ok()?, syn::parse2(count).ok()?))
 }
 
-/// `x.sum()` / `x.product()` over an iterator chain (`.iter()` somewhere in it).
+/// `x.sum()` / `x.product()` over an iterator chain: `.iter()` somewhere in it, or a range
+/// mapped to floats (`(0..n).map(|i| ..)`; a range's own sum is an integer).
 fn is_reduction(call: &syn::ExprMethodCall) -> bool {
     if !(call.method == "sum" || call.method == "product") || !call.args.is_empty() {
         return false;
     }
-    let (_, methods) = method_chain(&call.receiver);
-    methods
-        .iter()
-        .any(|m| matches!(m.method.to_string().as_str(), "iter" | "into_iter"))
+    let (base, methods) = method_chain(&call.receiver);
+    let mapped_range = matches!(strip_parens(base), Expr::Range(_))
+        && matches!(&*call.receiver, Expr::MethodCall(m) if m.method == "map");
+    mapped_range
+        || methods
+            .iter()
+            .any(|m| matches!(m.method.to_string().as_str(), "iter" | "into_iter"))
 }
 
 /// `match e { pat => true, _ => false }`.
@@ -1084,6 +1125,15 @@ fn method_chain(expr: &Expr) -> (&Expr, Vec<&syn::ExprMethodCall>) {
     }
     methods.reverse();
     (current, methods)
+}
+
+/// `v`, `p.w`, `self.layer.w`: a variable or a field of one.
+fn is_place(expr: &Expr) -> bool {
+    match strip_parens(expr) {
+        Expr::Path(p) => p.qself.is_none() && p.path.get_ident().is_some(),
+        Expr::Field(f) => is_place(&f.base),
+        _ => false,
+    }
 }
 
 fn strip_parens(expr: &Expr) -> &Expr {

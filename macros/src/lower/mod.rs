@@ -76,13 +76,19 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         }],
         End::Function,
     );
+    // Without a value, lowering has reported why; the errors stop the expansion, so the
+    // placeholder below is never emitted.
+    if ret.is_none() && lowerer.errors.is_empty() {
+        lowerer
+            .errors
+            .internal("the body has no value but no error says why");
+    }
     let mut blocks = lowerer.blocks;
     blocks[TOP.0].stmts.splice(0..0, lowerer.prelude);
     Body {
         vars: lowerer.vars,
         params,
         blocks,
-        // Only read when lowering succeeded (the errors stop the expansion otherwise).
         ret: ret.unwrap_or_else(|| Operand::Const(syn::parse_quote!(0.0))),
     }
 }
@@ -338,7 +344,7 @@ impl Lowerer<'_> {
     fn declare_return_slots(&mut self, sig: &Signature) {
         // A vector or matrix result starts as an empty value of its type, never read.
         let (ret_value, ret_ty, ret_kind) = if sig.scalar_ret && sig.float_generics.is_empty() {
-            (quote::quote!(0.0), None, Kind::Copy)
+            (quote::quote!(0.0), Some(sig.ret.clone()), Kind::Copy)
         } else {
             let ty = &sig.ret;
             (
@@ -522,15 +528,27 @@ impl Lowerer<'_> {
         }
     }
 
-    fn carried_values(&self) -> Vec<Operand> {
+    /// The values of the carried variables at the end of an iteration. A carried variable
+    /// that is not in scope is a broken invariant: reported, never replaced by a value.
+    fn carried_values(&mut self) -> Vec<Operand> {
         let Some(context) = self.loops.last() else {
             return Vec::new();
         };
-        context
+        let values: Vec<Option<VarId>> = context
             .carried
             .iter()
-            .map(|name| match self.lookup_within(name, context.depth) {
+            .map(|name| self.lookup_within(name, context.depth))
+            .collect();
+        if values.iter().any(Option::is_none) {
+            self.errors.internal(
+                "a variable carried by a loop is not in scope at the end of an iteration",
+            );
+        }
+        values
+            .into_iter()
+            .map(|v| match v {
                 Some(var) => Operand::Var(var),
+                // Never emitted: the error above stops the expansion.
                 None => Operand::Const(syn::parse_quote!(0.0)),
             })
             .collect()
@@ -880,7 +898,7 @@ impl Lowerer<'_> {
         // it; a borrowing one forbids writes while it lives).
         let mut scopes = self.scopes.clone();
         let mut captured = HashMap::new();
-        for name in syntax::Mentions::of(body).names {
+        for name in syntax::captures(closure) {
             let Some(v) = self.lookup(&name.to_string()) else {
                 continue;
             };
@@ -910,14 +928,11 @@ impl Lowerer<'_> {
         let Expr::Path(p) = expr else { return None };
         let var = self.lookup(&p.path.get_ident()?.to_string())?;
         let def = self.closures.get(&var)?.clone();
-        let rebound = syntax::Mentions::of(&def.body)
-            .names
-            .into_iter()
-            .any(|name| {
-                let name = name.to_string();
-                let then = def.scopes.iter().rev().find_map(|s| s.get(&name).copied());
-                !def.params.iter().any(|p| *p == name) && then != self.lookup(&name)
-            });
+        let rebound = syntax::captures(&def.closure).into_iter().any(|name| {
+            let name = name.to_string();
+            let then = def.scopes.iter().rev().find_map(|s| s.get(&name).copied());
+            !def.params.iter().any(|p| *p == name) && then != self.lookup(&name)
+        });
         if rebound {
             self.errors.at(expr, "a name this closure captures was declared again after the closure: write the closure inline here, or rename the later variable");
         }
@@ -1099,6 +1114,26 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `same_type(&a, &b);`: a statement of the forward sweep that gives `b` the type of
+    /// `a` (a literal assigned to a typed variable is typed by it in the source).
+    fn same_type(&mut self, a: VarId, b: VarId, origin: &Expr) {
+        let (first, second) = (
+            Ident::new("__tapeless_first", Span::call_site()),
+            Ident::new("__tapeless_second", Span::call_site()),
+        );
+        let op = Op::Verbatim {
+            expr: syn::parse_quote!(::tapeless::__private::same_type(&#first, &#second)),
+            uses: vec![(first, a), (second, b)],
+            inert: true,
+            what: "a type annotation",
+            advice: "",
+        };
+        self.push(Stmt::Eval {
+            op,
+            origin: origin.to_token_stream(),
+        });
+    }
+
     fn expr_stmt(&mut self, expr: &Expr) {
         match expr {
             Expr::Assign(assign) => {
@@ -1117,8 +1152,14 @@ impl Lowerer<'_> {
                         return;
                     }
                     let previous = self.lookup(&target.to_string());
+                    let literal = matches!(value.value, Operand::Const(_));
                     let var =
                         self.define(&target, None, value, assign.right.to_token_stream(), false);
+                    // `s = 2.0;` gets its type from `s`, a version of its own does not:
+                    // the generated code ties the two.
+                    if let (true, Some(previous)) = (literal, previous) {
+                        self.same_type(previous, var, expr);
+                    }
                     // A `let mut` data variable stays mutable through reassignments.
                     if let Some(previous) = previous {
                         self.vars[var.0].mutable |= self.vars[previous.0].mutable;
@@ -1446,12 +1487,16 @@ impl Lowerer<'_> {
                 other => syn::parse_quote!({ #other }),
             };
             let pat = &arm.pat;
-            let guard = arm.guard.as_ref().map(|(_, g)| quote::quote!(if #g));
+            // The pattern binds nothing, so the guard is a condition of its own, lowered
+            // like any other (`&&` evaluates it only when the pattern matches).
+            let matches: Expr = syn::parse_quote!(match #scrutinee { #pat => true, _ => false });
+            let condition: Expr = match &arm.guard {
+                Some((_, guard)) => syn::parse_quote!(#matches && (#guard)),
+                None => matches,
+            };
             chain = Some(match chain {
                 None => syn::parse_quote!(#body),
-                Some(next) => syn::parse_quote!(
-                    if match #scrutinee { #pat #guard => true, _ => false } #body else { #next }
-                ),
+                Some(next) => syn::parse_quote!(if #condition #body else { #next }),
             });
         }
         let chain = chain?;

@@ -426,3 +426,135 @@ pub fn method_receivers_in_block(block: &syn::Block) -> Vec<String> {
     finder.visit_block(block);
     finder.0
 }
+
+/// The variables a closure reads from where it is defined: every single-identifier path of
+/// its body that no binding inside the closure declares at that point (its parameters, a
+/// `let` of an enclosing block, a `match` arm's or `for` loop's pattern, a nested
+/// closure's parameters). Blocks, `if`, `match`, loops, nested closures and macros' tokens
+/// (with `{name}` captures of format strings) are all looked into; a name a macro mentions
+/// counts as read. In order of first mention, each once.
+pub fn captures(closure: &syn::ExprClosure) -> Vec<Ident> {
+    let mut free = FreeVariables {
+        scopes: vec![closure.inputs.iter().flat_map(bound_names).collect()],
+        names: Vec::new(),
+    };
+    free.visit_expr(&closure.body);
+    free.names
+}
+
+/// The names a pattern binds (`x`, `mut x`, `(a, b)`, `&x`, `x @ ..`; capitalised names are
+/// constants and variants by Rust convention).
+fn bound_names(pat: &syn::Pat) -> Vec<String> {
+    struct Names(Vec<String>);
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            let name = p.ident.to_string();
+            if p.subpat.is_some() || name.starts_with(|c: char| c.is_lowercase() || c == '_') {
+                self.0.push(name);
+            }
+            syn::visit::visit_pat_ident(self, p);
+        }
+        // `Variant { field: x }`: `field` is not bound, `x` is.
+        fn visit_member(&mut self, _: &'ast syn::Member) {}
+        // Paths in patterns (`Some(..)`, constants) bind nothing.
+        fn visit_path(&mut self, _: &'ast syn::Path) {}
+        fn visit_type(&mut self, _: &'ast syn::Type) {}
+        fn visit_expr(&mut self, _: &'ast Expr) {}
+    }
+    let mut names = Names(Vec::new());
+    names.visit_pat(pat);
+    names.0
+}
+
+/// See [`captures`]: a scope per block, arm, loop body and closure.
+struct FreeVariables {
+    scopes: Vec<Vec<String>>,
+    names: Vec<Ident>,
+}
+
+impl FreeVariables {
+    fn read(&mut self, ident: &Ident) {
+        let name = ident.to_string();
+        let bound = self.scopes.iter().any(|s| s.contains(&name));
+        if !bound && !self.names.iter().any(|n| *n == name) {
+            self.names.push(ident.clone());
+        }
+    }
+
+    fn bind(&mut self, pat: &syn::Pat) {
+        let names = bound_names(pat);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.extend(names);
+        }
+    }
+
+    fn scoped(&mut self, pats: &[&syn::Pat], visit: impl FnOnce(&mut Self)) {
+        self.scopes
+            .push(pats.iter().flat_map(|p| bound_names(p)).collect());
+        visit(self);
+        self.scopes.pop();
+    }
+}
+
+impl<'ast> Visit<'ast> for FreeVariables {
+    fn visit_block(&mut self, block: &'ast syn::Block) {
+        self.scoped(&[], |free| {
+            for stmt in &block.stmts {
+                free.visit_stmt(stmt);
+            }
+        });
+    }
+
+    // The value first: `let x = x * 2.0;` reads the outer `x`.
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        if let Some(init) = &local.init {
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+        }
+        self.bind(&local.pat);
+    }
+
+    fn visit_expr_closure(&mut self, closure: &'ast syn::ExprClosure) {
+        let params: Vec<&syn::Pat> = closure.inputs.iter().collect();
+        self.scoped(&params, |free| free.visit_expr(&closure.body));
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.scoped(&[&arm.pat], |free| {
+            if let Some((_, guard)) = &arm.guard {
+                free.visit_expr(guard);
+            }
+            free.visit_expr(&arm.body);
+        });
+    }
+
+    fn visit_expr_for_loop(&mut self, for_loop: &'ast syn::ExprForLoop) {
+        self.visit_expr(&for_loop.expr);
+        self.scoped(&[&for_loop.pat], |free| free.visit_block(&for_loop.body));
+    }
+
+    fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+        if path.qself.is_none() {
+            if let Some(ident) = path.path.get_ident() {
+                self.read(ident);
+            }
+        }
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let mut names = Vec::new();
+        mentioned_names(mac.tokens.clone(), &mut names);
+        for name in names {
+            if let Ok(ident) = syn::parse_str::<Ident>(&name) {
+                self.read(&Ident::new(&ident.to_string(), mac.path.span()));
+            }
+        }
+    }
+
+    // Field names are not variables (`Struct { x }` shorthand is a path expression).
+    fn visit_member(&mut self, _: &'ast syn::Member) {}
+    // Items do not capture.
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}

@@ -35,7 +35,7 @@ fn rosenbrock_vjp(x: &[f64], seed: f64) -> (f64, RosenbrockGrad) {
     let s = 0.0;
     let t0 = x.len();
     let t1 = t0 - 1;
-    let mut s_1 = s;
+    let mut s_1: f64 = s;
     for i in 0..t1 {
         let t2 = i + 1;
         let t3 = x[t2];
@@ -112,7 +112,7 @@ fn __rosenbrock_pullback<'__tapeless>(
     let s = 0.0;
     let t0 = x.len();
     let t1 = t0 - 1;
-    let mut s_1 = s;
+    let mut s_1: f64 = s;
     for i in 0..t1 {
         let t2 = i + 1;
         let t3 = x[t2];
@@ -218,7 +218,7 @@ fn power_grad(x: f64, n: usize) -> (f64, PowerGrad) {
 fn power_vjp(x: f64, n: usize, seed: f64) -> (f64, PowerGrad) {
     let _ = power;
     let p = 1.0;
-    let mut p_1 = p;
+    let mut p_1: f64 = p;
     let mut step: usize = 0;
     let mut saved_p_1 = ::tapeless::__private::loop_stack!(
         ::core::iter::Iterator::size_hint(& (0..n)).0
@@ -258,7 +258,7 @@ fn __power_pullback<'__tapeless>(
     needs: [bool; 2usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> PowerGrad + '__tapeless) {
     let p = 1.0;
-    let mut p_1 = p;
+    let mut p_1: f64 = p;
     let mut step: usize = 0;
     let mut saved_p_1 = ::tapeless::__private::loop_stack!(
         ::core::iter::Iterator::size_hint(& (0..n)).0
@@ -320,7 +320,7 @@ fn piecewise_grad(x: f64) -> (f64, PiecewiseGrad) {
 fn piecewise_vjp(x: f64, seed: f64) -> (f64, PiecewiseGrad) {
     let _ = piecewise;
     let t0 = x < 0.0;
-    let t7 = if t0 {
+    let t7: f64 = if t0 {
         let t1 = -x;
         t1
     } else {
@@ -370,7 +370,7 @@ fn __piecewise_pullback<'__tapeless>(
     needs: [bool; 1usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> PiecewiseGrad + '__tapeless) {
     let t0 = x < 0.0;
-    let t7 = if t0 {
+    let t7: f64 = if t0 {
         let t1 = -x;
         t1
     } else {
@@ -489,7 +489,7 @@ fn spring_vjp(k: f64, c: f64, v0: f64, seed: f64) -> (f64, SpringGrad) {
     }
     let t5 = x_1 - 0.3;
     let t6 = x_1 - 0.3;
-    let t7 = t5 * t6;
+    let t7: f64 = t5 * t6;
     let mut d_k = ::tapeless::__private::zeros_like(&k);
     let mut d_c = ::tapeless::__private::zeros_like(&c);
     let mut d_v0 = ::tapeless::__private::zero_adjoint(&v0);
@@ -588,7 +588,7 @@ fn __spring_pullback<'__tapeless>(
     }
     let t5 = x_1 - 0.3;
     let t6 = x_1 - 0.3;
-    let t7 = t5 * t6;
+    let t7: f64 = t5 * t6;
     let value = ::core::clone::Clone::clone(&t7);
     (
         value,

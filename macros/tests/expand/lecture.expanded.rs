@@ -33,7 +33,7 @@ pub fn f_vjp(x: f64, seed: f64) -> (f64, FGrad) {
     let u = t0 + t2;
     let t3 = u.sqrt();
     let t4 = u.cos();
-    let t5 = t3 + t4;
+    let t5: f64 = t3 + t4;
     let mut d_x = ::tapeless::__private::zero_adjoint(&x);
     let mut d_t5 = seed;
     let mut d_t3 = -0.0;
@@ -74,7 +74,7 @@ pub fn __f_pullback<'__tapeless>(
     let u = t0 + t2;
     let t3 = u.sqrt();
     let t4 = u.cos();
-    let t5 = t3 + t4;
+    let t5: f64 = t3 + t4;
     let value = ::core::clone::Clone::clone(&t5);
     (
         value,
@@ -147,7 +147,7 @@ fn versions_vjp(x: f64, y: f64, seed: f64) -> (f64, VersionsGrad) {
     let t0 = x.sin();
     let z_1 = z + t0;
     let y_1 = z_1 * 2.0;
-    let t1 = y_1 / x;
+    let t1: f64 = y_1 / x;
     let mut d_x = ::tapeless::__private::zero_adjoint(&x);
     let mut d_y = ::tapeless::__private::zero_adjoint(&y);
     let mut d_t1 = seed;
@@ -183,7 +183,7 @@ fn __versions_pullback<'__tapeless>(
     let t0 = x.sin();
     let z_1 = z + t0;
     let y_1 = z_1 * 2.0;
-    let t1 = y_1 / x;
+    let t1: f64 = y_1 / x;
     let value = ::core::clone::Clone::clone(&t1);
     (
         value,

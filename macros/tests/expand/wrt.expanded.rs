@@ -43,7 +43,7 @@ pub fn neuron_vjp(w: f64, b: f64, x: f64, n: usize, seed: f64) -> (f64, NeuronGr
     let z = t0 + b;
     let t1 = z.max(0.0);
     let t2 = n as f64;
-    let t3 = t1 / t2;
+    let t3: f64 = t1 / t2;
     let mut d_w = ::tapeless::__private::zero_adjoint(&w);
     let mut d_t3 = seed;
     let mut d_t1 = -0.0;
@@ -75,7 +75,7 @@ pub fn __neuron_pullback<'__tapeless>(
     let z = t0 + b;
     let t1 = z.max(0.0);
     let t2 = n as f64;
-    let t3 = t1 / t2;
+    let t3: f64 = t1 / t2;
     let value = ::core::clone::Clone::clone(&t3);
     (
         value,

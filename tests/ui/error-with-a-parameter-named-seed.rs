@@ -1,0 +1,11 @@
+// A function with an error and a parameter named `seed`: the stubs emitted beside the error
+// name their own seed hygienically, so the only message is the real one.
+use tapeless::differentiate;
+
+#[differentiate]
+fn f(x: f64, seed: f64) -> f64 {
+    let v = vec![x, seed];
+    v[0]
+}
+
+fn main() {}
