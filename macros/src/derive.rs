@@ -114,7 +114,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
             fn map_scalars<#visit: FnMut(&mut #scalar)>(&mut self, f: &mut #visit) {
                 #(#tapeless::Parameters::map_scalars(&mut self.#members, f);)*
             }
-            fn for_each_scalar<F: FnMut(#scalar)>(&self, f: &mut F) {
+            fn for_each_scalar<#visit: FnMut(#scalar)>(&self, f: &mut #visit) {
                 #(#tapeless::Parameters::for_each_scalar(&self.#members, f);)*
             }
         }

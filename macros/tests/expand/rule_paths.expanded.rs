@@ -26,7 +26,11 @@ impl<T> ClampedGrad<T> {
 pub fn clamped_grad<T: RealField + Copy>(x: T, lo: T, hi: T) -> (T, ClampedGrad<T>)
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
-        + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate,
+        + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + for<'__tapeless_operand> ::tapeless::__private::Operand<
+            '__tapeless_operand,
+            Out = T,
+        >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
     ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
     ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
@@ -45,7 +49,11 @@ pub fn clamped_vjp<T: RealField + Copy>(
 ) -> (T, ClampedGrad<T>)
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
-        + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate,
+        + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + for<'__tapeless_operand> ::tapeless::__private::Operand<
+            '__tapeless_operand,
+            Out = T,
+        >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
     ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
     ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
@@ -55,7 +63,7 @@ where
     let _ = clamped::<T>;
     let t0 = ::tapeless::__private::Float::clamp(x, lo, hi);
     let t1 = ::tapeless::__private::Float::sin(x);
-    let t2 = t0 * t1;
+    let t2: T = t0 * t1;
     let mut d_x = ::tapeless::__private::zero_adjoint(&x);
     let mut d_lo = ::tapeless::__private::zero_adjoint(&lo);
     let mut d_hi = ::tapeless::__private::zero_adjoint(&hi);
@@ -94,7 +102,11 @@ pub fn __clamped_pullback<'__tapeless, T: RealField + Copy>(
 ) -> (T, impl ::core::ops::FnOnce(T) -> ClampedGrad<T> + '__tapeless)
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
-        + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate,
+        + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + for<'__tapeless_operand> ::tapeless::__private::Operand<
+            '__tapeless_operand,
+            Out = T,
+        >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
     ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
     ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
@@ -103,7 +115,7 @@ where
 {
     let t0 = ::tapeless::__private::Float::clamp(x, lo, hi);
     let t1 = ::tapeless::__private::Float::sin(x);
-    let t2 = t0 * t1;
+    let t2: T = t0 * t1;
     let value = ::core::clone::Clone::clone(&t2);
     (
         value,
@@ -171,7 +183,7 @@ pub fn activation_vjp(x: f64, seed: f64) -> (f64, ActivationGrad) {
     let t2 = ::tapeless::__private::Is(f64::max, ::core::primitive::f64::max)
         .tapeless_rule()(x, 0.0);
     let t3 = t1 * t2;
-    let t4 = t0 + t3;
+    let t4: f64 = t0 + t3;
     let mut d_x = ::tapeless::__private::zero_adjoint(&x);
     let mut d_t4 = seed;
     let mut d_t0 = -0.0;
@@ -207,7 +219,7 @@ pub fn __activation_pullback<'__tapeless>(
     let t2 = ::tapeless::__private::Is(f64::max, ::core::primitive::f64::max)
         .tapeless_rule()(x, 0.0);
     let t3 = t1 * t2;
-    let t4 = t0 + t3;
+    let t4: f64 = t0 + t3;
     let value = ::core::clone::Clone::clone(&t4);
     (
         value,
