@@ -611,6 +611,15 @@ impl<'a> Emitter<'a> {
                 let rest = args[1..].iter().map(|a| self.call_argument(a));
                 quote!(#receiver.#name #turbofish(#(#rest),*))
             }
+            // `T::tanh(x)`, `<T as Float>::max(a, b)`, `RealField::max(a, b)` likewise: with
+            // `T: RealField` and the generated `T: Float`, `T::tanh` is ambiguous.
+            Form::Call(path)
+                if !self.sig.float_generics.is_empty() && float_method_path(path).is_some() =>
+            {
+                let name = float_method_path(path);
+                let all = args.iter().map(|a| self.call_argument(a));
+                quote!(::tapeless::__private::Float::#name(#(#all),*))
+            }
             Form::Call(path) => {
                 let all = args.iter().map(|a| self.call_argument(a));
                 quote!(#path(#(#all),*))
@@ -1414,6 +1423,15 @@ fn rename_tokens(tokens: TokenStream, names: &HashMap<String, Ident>) -> TokenSt
 }
 
 /// Methods of `num_traits::Float` that `nalgebra::RealField` has too.
+/// The method a path to a float method names (`T::tanh`, `Float::max`, `<T>::sqrt`), not a
+/// function of `tapeless::nn` (`nn::tanh`).
+fn float_method_path(path: &syn::ExprPath) -> Option<&syn::Ident> {
+    let segments = &path.path.segments;
+    let name = &segments.last()?.ident;
+    let in_nn = segments.len() >= 2 && segments[segments.len() - 2].ident == "nn";
+    (!in_nn && FLOAT_METHODS.contains(&name.to_string().as_str())).then_some(name)
+}
+
 const FLOAT_METHODS: &[&str] = &[
     "sin",
     "cos",

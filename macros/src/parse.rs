@@ -427,6 +427,13 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashSet::new());
 }
 
+/// The float type parameters of the function being expanded, in name order.
+pub fn generic_floats() -> Vec<String> {
+    let mut names: Vec<String> = GENERIC_FLOATS.with(|set| set.borrow().iter().cloned().collect());
+    names.sort();
+    names
+}
+
 /// `f32`, `f64`, or a type parameter bounded as a float.
 pub fn scalar_float(ty: &Type) -> bool {
     let Type::Path(p) = ty else { return false };

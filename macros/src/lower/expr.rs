@@ -982,11 +982,22 @@ impl Lowerer<'_> {
             Span::call_site(),
         );
         self.reductions += 1;
-        let ty = call
-            .turbofish
-            .as_ref()
-            .and_then(|t| t.args.first())
-            .map(|t| quote::quote!(: #t));
+        // The accumulator's type: the turbofish's, else in a generic function its float
+        // type parameter (`0.0` is not a `T`).
+        let generics = crate::parse::generic_floats();
+        let element = match (
+            call.turbofish.as_ref().and_then(|t| t.args.first()),
+            &generics[..],
+        ) {
+            (Some(t), _) => Some(t.to_token_stream()),
+            (None, []) => None,
+            (None, [t]) => Some(Ident::new(t, Span::call_site()).to_token_stream()),
+            (None, _) => {
+                self.errors.at(call, format!("in a function generic over several float types, #[differentiate] needs the type of `.{}()`: write `.{}::<T>()`", call.method, call.method));
+                return None;
+            }
+        };
+        let ty = element.as_ref().map(|t| quote::quote!(: #t));
         let (iterable, pattern, term): (&Expr, TokenStream, TokenStream) = match &*call.receiver {
             Expr::MethodCall(map) if map.method == "map" && map.args.len() == 1 => {
                 let named = self.closure_named(&map.args[0]);
@@ -1018,6 +1029,12 @@ impl Lowerer<'_> {
             (quote::quote!(1.0), quote::quote!(*=))
         } else {
             (quote::quote!(0.0), quote::quote!(+=))
+        };
+        let init = match &element {
+            Some(t) if !generics.is_empty() => {
+                quote::quote!(<#t as ::tapeless::Real>::constant(#init))
+            }
+            _ => init,
         };
         let block: syn::Block = syn::parse_quote!({
             let mut #accumulator #ty = #init;
@@ -1184,8 +1201,11 @@ fn function_path(func: &syn::ExprPath) -> bool {
 /// `T::zero()`, `f64::from(..)`, `T::from_f64(..)`: an associated function of a float type.
 fn float_constructor(func: &syn::ExprPath) -> bool {
     let segments = &func.path.segments;
-    func.qself.is_none()
-        && segments.len() == 2
+    if let Some(qself) = &func.qself {
+        // `<T as Float>::epsilon()`, `<T as Real>::constant(..)`.
+        return scalar_float(&qself.ty);
+    }
+    segments.len() == 2
         && scalar_float(&syn::Type::Path(syn::TypePath {
             qself: None,
             path: segments[0].ident.clone().into(),
@@ -1204,8 +1224,9 @@ fn nn_function(func: &syn::ExprPath) -> Option<String> {
     (prefix.last()? == "nn").then(|| name.clone())
 }
 
-/// `f64::sin`, `f32::max`, `Float::sqrt`, ...: the method name when the path names a float
-/// type's (or a float trait's) associated function.
+/// `f64::sin`, `f32::max`, `Float::sqrt`, `T::tanh` (`T` a float type parameter),
+/// `<T as Float>::sqrt`, ...: the method name when the path names a float type's (or a
+/// float trait's) associated function.
 fn float_function(func: &syn::ExprPath) -> Option<String> {
     let segments: Vec<String> = func
         .path
@@ -1214,7 +1235,16 @@ fn float_function(func: &syn::ExprPath) -> Option<String> {
         .map(|s| s.ident.to_string())
         .collect();
     let (name, prefix) = segments.split_last()?;
+    if let Some(qself) = &func.qself {
+        // `<T>::sqrt`, `<T as Float>::sqrt`: the method of a float type, whichever trait.
+        return scalar_float(&qself.ty).then(|| name.clone());
+    }
     let owner = prefix.last()?;
     const OWNERS: &[&str] = &["f64", "f32", "Float", "Real", "RealField", "ComplexField"];
-    OWNERS.contains(&owner.as_str()).then(|| name.clone())
+    let float_type = prefix.len() == 1
+        && scalar_float(&syn::Type::Path(syn::TypePath {
+            qself: None,
+            path: func.path.segments[0].ident.clone().into(),
+        }));
+    (float_type || OWNERS.contains(&owner.as_str())).then(|| name.clone())
 }
