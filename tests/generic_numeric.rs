@@ -293,3 +293,150 @@ fn product_slice<T: Float + Product>(xs: &[T]) -> T {
 fn product_of_map() {
     both!(p => product_slice, product_slice_grad, [p], [xs], [0.5, -1.5, 2.0]);
 }
+
+// ---- the signatures of argmin-testfunctions (`T: Float + FromPrimitive + Sum`) ----
+// Written with indexing where the crate destructures (`let [x1, x2] = *param;`: patterns
+// are another change); each against its closed-form gradient through central differences.
+
+#[differentiate]
+fn rosenbrock<T: Float + FromPrimitive + Sum>(param: &[T]) -> T {
+    let a = T::from_f64(1.0).unwrap();
+    let b = T::from_f64(100.0).unwrap();
+    (0..param.len() - 1)
+        .map(|i| (a - param[i]).powi(2) + b * (param[i + 1] - param[i].powi(2)).powi(2))
+        .sum()
+}
+
+#[test]
+fn argmin_rosenbrock() {
+    both!(p => rosenbrock, rosenbrock_grad, [p], [param], [-1.2, 1.0, 0.5]);
+    // The closed form at (x, y): (−2(1 − x) − 400x(y − x²), 200(y − x²)).
+    let (x, y) = (0.3, -0.4);
+    let (_, g) = rosenbrock_grad(&[x, y]);
+    let expected = [
+        -2.0 * (1.0 - x) - 400.0 * x * (y - x * x),
+        200.0 * (y - x * x),
+    ];
+    close("rosenbrock closed form", &g.param, &expected, 1e-12);
+}
+
+#[differentiate]
+fn rosenbrock_loop<T: Float + FromPrimitive>(param: &[T]) -> T {
+    let mut s = T::zero();
+    for i in 0..param.len() - 1 {
+        let t = param[i + 1] - param[i] * param[i];
+        s = s + T::from_f64(100.0).unwrap() * t * t + (T::one() - param[i]).powi(2);
+    }
+    s
+}
+
+#[test]
+fn argmin_rosenbrock_loop() {
+    both!(p => rosenbrock_loop, rosenbrock_loop_grad, [p], [param], [-1.2, 1.0, 0.5, 0.9]);
+}
+
+#[differentiate]
+fn rastrigin<T: Float + FromPrimitive + Sum>(param: &[T]) -> T {
+    let a = T::from_f64(10.0).unwrap();
+    let n = T::from_usize(param.len()).unwrap();
+    a * n
+        + param
+            .iter()
+            .map(|&x| x.powi(2) - a * (T::from_f64(2.0 * std::f64::consts::PI).unwrap() * x).cos())
+            .sum()
+}
+
+#[test]
+fn argmin_rastrigin() {
+    both!(p => rastrigin, rastrigin_grad, [p], [param], [0.3, -1.1, 2.4]);
+}
+
+#[differentiate]
+fn ackley<T: Float + FloatConst + FromPrimitive + Sum>(param: &[T]) -> T {
+    let a = T::from_f64(20.0).unwrap();
+    let b = T::from_f64(0.2).unwrap();
+    let c = T::from_f64(2.0 * std::f64::consts::PI).unwrap();
+    let n = T::from_usize(param.len()).unwrap();
+    let squares: T = param.iter().map(|&x| x.powi(2)).sum();
+    let cosines: T = param.iter().map(|&x| (c * x).cos()).sum();
+    -a * (-b * (squares / n).sqrt()).exp() - (cosines / n).exp() + a + T::E()
+}
+
+#[test]
+fn argmin_ackley() {
+    both!(p => ackley, ackley_grad, [p], [param], [0.3, -1.1, 2.4]);
+}
+
+#[differentiate]
+fn sphere<T: Float + Sum>(param: &[T]) -> T {
+    param.iter().map(|x| x.powi(2)).sum()
+}
+
+#[test]
+fn argmin_sphere() {
+    both!(p => sphere, sphere_grad, [p], [param], [0.3, -1.1, 2.4]);
+}
+
+#[differentiate]
+fn beale<T: Float + FromPrimitive>(param: &[T]) -> T {
+    let x1 = param[0];
+    let x2 = param[1];
+    (T::from_f64(1.5).unwrap() - x1 + x1 * x2).powi(2)
+        + (T::from_f64(2.25).unwrap() - x1 + x1 * x2.powi(2)).powi(2)
+        + (T::from_f64(2.625).unwrap() - x1 + x1 * x2.powi(3)).powi(2)
+}
+
+#[test]
+fn argmin_beale() {
+    both!(p => beale, beale_grad, [p], [param], [1.1, 0.4]);
+}
+
+#[differentiate]
+fn booth<T: Float + FromPrimitive>(param: &[T]) -> T {
+    let x1 = param[0];
+    let x2 = param[1];
+    (x1 + T::from_f64(2.0).unwrap() * x2 - T::from_f64(7.0).unwrap()).powi(2)
+        + (T::from_f64(2.0).unwrap() * x1 + x2 - T::from_f64(5.0).unwrap()).powi(2)
+}
+
+#[test]
+fn argmin_booth() {
+    both!(p => booth, booth_grad, [p], [param], [0.5, 2.5]);
+    // Closed form: (10x + 8y − 34, 8x + 10y − 38).
+    let (_, g) = booth_grad(&[0.5, 2.5]);
+    close(
+        "booth closed form",
+        &g.param,
+        &[5.0 + 20.0 - 34.0, 4.0 + 25.0 - 38.0],
+        1e-12,
+    );
+}
+
+#[differentiate]
+fn himmelblau<T: Float + FromPrimitive>(param: &[T]) -> T {
+    let x1 = param[0];
+    let x2 = param[1];
+    (x1.powi(2) + x2 - T::from_f64(11.0).unwrap()).powi(2)
+        + (x1 + x2.powi(2) - T::from_f64(7.0).unwrap()).powi(2)
+}
+
+#[test]
+fn argmin_himmelblau() {
+    both!(p => himmelblau, himmelblau_grad, [p], [param], [1.5, -0.5]);
+}
+
+#[differentiate]
+fn styblinski_tang<T: Float + FromPrimitive + Sum>(param: &[T]) -> T {
+    T::from_f64(0.5).unwrap()
+        * param
+            .iter()
+            .map(|&x| {
+                x.powi(4) - T::from_f64(16.0).unwrap() * x.powi(2) + T::from_f64(5.0).unwrap() * x
+            })
+            .sum()
+}
+
+#[test]
+fn argmin_styblinski_tang() {
+    both!(p => styblinski_tang, styblinski_tang_grad, [p], [param], [0.3, -1.1, 2.4]);
+}

@@ -2,6 +2,8 @@
 //! crate, generic over `T: Float + FromPrimitive + Sum`): programs written as users write them,
 //! each with an independent oracle (a closed form derived by hand, or central differences) and
 //! a check of the value against the untouched function.
+// The oracles index the gradient by coordinate, as the test-function crate's tests do.
+#![allow(clippy::needless_range_loop)]
 
 mod sphere {
     use num_traits::{Float, FromPrimitive};
