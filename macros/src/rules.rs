@@ -227,9 +227,10 @@ static MUL: Rule = rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])]);
 static DIV: Rule = rule("div", OPERANDS, &[Some(&[B]), Some(&[B, Y])]);
 static REM: Rule = rule("rem", OPERANDS, &[Some(&[]), Some(&[A, B])]);
 static NEG: Rule = rule("neg", UNARY, READS_NOTHING);
-/// `*x` for a reference to a float: the identity.
+/// `*x` for a reference to a float, or a matrix field read by value (`p.m * ..`): the
+/// identity, through `copy` (any `Accumulate` adjoint; `identity_vjp` is for scalars).
 static DEREF: Rule = Rule {
-    helper: "identity",
+    helper: "copy",
     ..rule("deref", UNARY, READS_NOTHING)
 };
 /// `let b = a;` of an array written by index: a copy, b̄ flows back to ā.
