@@ -104,13 +104,13 @@ pub mod __private {
         by_operand, DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Operand, Rule,
     };
     pub use tapeless_runtime::scalar::*;
-    #[cfg(feature = "nalgebra")]
-    pub use tapeless_runtime::ComplexField;
     pub use tapeless_runtime::Float;
     pub use tapeless_runtime::{
         accumulate, accumulate_argument, assert_differentiable, one, zero, zero_adjoint,
         zeros_like, NotDifferentiated,
     };
+    #[cfg(feature = "nalgebra")]
+    pub use tapeless_runtime::{ComplexField, RealField};
     pub use tapeless_runtime::{Is, TapelessRule};
 
     /// Gives two values one type (a version of a variable assigned a literal, `s = 2.0;`,

@@ -11,6 +11,8 @@ mod finance;
 mod ml;
 #[path = "corpus/numerics.rs"]
 mod numerics;
+#[path = "corpus/optimisation.rs"]
+mod optimisation;
 #[path = "corpus/physics.rs"]
 mod physics;
 #[path = "corpus/regression.rs"]

@@ -378,10 +378,28 @@ impl<'a> Emitter<'a> {
             && matches!(
                 self.lets.get(&var),
                 Some(Stmt::Let {
-                    op: Op::Rule { form, .. },
+                    op: Op::Rule { form, args, .. },
                     ..
-                }) if !matches!(form, Form::Index | Form::Copy)
+                }) if !matches!(form, Form::Index | Form::Copy) && !self.field_value(form, args)
             )
+    }
+
+    /// `*(&p.m)`: a field read by value, which may be a matrix (`p.m * p.m.transpose()`), so
+    /// its adjoint takes its type from the field's.
+    fn field_value(&self, form: &Form, args: &[Arg]) -> bool {
+        matches!(form, Form::Unary(syn::UnOp::Deref(_)))
+            && args.first().and_then(|a| a.value.var()).is_some_and(|v| {
+                matches!(
+                    self.lets.get(&v),
+                    Some(Stmt::Let {
+                        op: Op::Rule {
+                            form: Form::Field(_),
+                            ..
+                        },
+                        ..
+                    })
+                )
+            })
     }
 
     fn name(&self, var: VarId) -> &Ident {

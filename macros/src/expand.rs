@@ -251,7 +251,7 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
 }
 
 /// The generic parameters of the gradient struct: those of the function that its fields'
-/// types mention (`T` in `FGrad<T>`, `N` for a `[f64; N]` field), without bounds.
+/// types mention (`T` in `FGrad<T>`, `N` for a `[f64; N]` field).
 fn struct_generics(sig: &Signature) -> Vec<syn::GenericParam> {
     let mut mentioned = std::collections::HashSet::new();
     for p in sig.params.iter().filter(|p| p.differentiated) {
@@ -264,9 +264,28 @@ fn struct_generics(sig: &Signature) -> Vec<syn::GenericParam> {
         .params
         .iter()
         .filter_map(|g| match g {
+            // With its bounds (also those of the `where` clause): a field's type may need
+            // them (`P<T>` of a `struct P<T: Float>`).
             syn::GenericParam::Type(t) if mentioned.contains(&t.ident.to_string()) => {
                 let ident = &t.ident;
-                Some(syn::parse_quote!(#ident))
+                let mut bounds: Vec<&syn::TypeParamBound> = t.bounds.iter().collect();
+                if let Some(clause) = &sig.item.sig.generics.where_clause {
+                    for predicate in &clause.predicates {
+                        if let syn::WherePredicate::Type(p) = predicate {
+                            if matches!(&p.bounded_ty, syn::Type::Path(b) if b.path.is_ident(ident))
+                            {
+                                bounds.extend(p.bounds.iter());
+                            }
+                        }
+                    }
+                }
+                // Lifetime bounds name the function's lifetimes, which the struct has not.
+                bounds.retain(|b| !matches!(b, syn::TypeParamBound::Lifetime(_)));
+                if bounds.is_empty() {
+                    Some(syn::parse_quote!(#ident))
+                } else {
+                    Some(syn::parse_quote!(#ident: #(#bounds)+*))
+                }
             }
             syn::GenericParam::Const(c) if mentioned.contains(&c.ident.to_string()) => {
                 let mut c = c.clone();

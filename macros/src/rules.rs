@@ -404,9 +404,9 @@ pub struct FloatName {
     pub name: &'static str,
     /// A type parameter bounded by it is a scalar float (`T: RealField`).
     pub marks_generic: bool,
-    /// `Name::method(x)` calls a float method: the runtime item it must name. `None` where
-    /// Rust does not resolve `Name::sin` (a supertrait's method: `RealField::sin`), so such
-    /// a path is the user's own.
+    /// `Name::method(x)` calls a float method: the runtime item it must name. `None` for a
+    /// name whose methods are not the float methods (`Real`, `FloatCore`), so such a path is
+    /// the user's own.
     pub item: Option<&'static str>,
 }
 
@@ -432,10 +432,12 @@ static FLOAT_NAMES: &[FloatName] = &[
         marks_generic: true,
         item: Some("<_ as ::tapeless::__private::ComplexField>"),
     },
+    // `RealField::max(a, b)`: `max`, `min`, `clamp`, `atan2` are `RealField`'s own methods
+    // (`RealField::sin` is not Rust: `sin` is the supertrait `ComplexField`'s).
     FloatName {
         name: "RealField",
         marks_generic: true,
-        item: None,
+        item: Some("<_ as ::tapeless::__private::RealField>"),
     },
     FloatName {
         name: "FloatCore",
@@ -495,9 +497,10 @@ static DIV: Rule = Rule {
 };
 static REM: Rule = rule("rem", OPERANDS, &[Some(&[]), Some(&[A, B])]);
 static NEG: Rule = rule("neg", UNARY, READS_NOTHING);
-/// `*x` for a reference to a float: the identity.
+/// `*x` for a reference to a float, or a matrix field read by value (`p.m * ..`): the
+/// identity, through `copy` (any `Accumulate` adjoint; `identity_vjp` is for scalars).
 static DEREF: Rule = Rule {
-    helper: "identity",
+    helper: "copy",
     ..rule("deref", UNARY, READS_NOTHING)
 };
 /// `let b = a;` of an array written by index: a copy, b̄ flows back to ā.
@@ -661,6 +664,13 @@ pub fn solve() -> &'static Rule {
 /// The rule for reading an element through `depth` indices (1 to 3).
 pub fn index(depth: usize) -> Option<&'static Rule> {
     INDEX.get(depth.checked_sub(1)?)
+}
+
+/// Whether `name` is a float method (`x.sin()`, `x.floor()`), of any arity.
+pub fn float_method(name: &str) -> bool {
+    METHODS
+        .iter()
+        .any(|r| r.name == name && r.spelling == Spelling::FloatMethod)
 }
 
 /// Names of all float methods with a rule, for error messages.

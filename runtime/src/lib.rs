@@ -81,10 +81,10 @@ pub use real::Real;
 #[doc(hidden)]
 pub use rule_item::{Is, TapelessRule};
 
-/// Named by generated code that checks a call `ComplexField::sin(x)`.
+/// Named by generated code that checks a call `ComplexField::sin(x)` or `RealField::max(a, b)`.
 #[cfg(feature = "nalgebra")]
 #[doc(hidden)]
-pub use nalgebra::ComplexField;
+pub use nalgebra::{ComplexField, RealField};
 
 /// The nalgebra that the matrix rules are written for (0.35): a user's matrices must come
 /// from this version, through `nalgebra = "0.35"` in `Cargo.toml` or this re-export.

@@ -150,6 +150,20 @@ impl Lowerer<'_> {
                 let var = self.closure_callee(call)?;
                 self.call_closure(call, var)
             }
+            // `T::tanh(x)`, `<T as Float>::sqrt(x)`, `<f64>::max(a, b)`: a method of a float
+            // type named through the type is the method call `x.tanh()`. (A float type
+            // parameter's path cannot name a user's function: with its float bound, any other
+            // trait's `tanh` would make the path ambiguous.)
+            Expr::Call(call) if float_type_method(&call.func).is_some() => {
+                let name = float_type_method(&call.func)?;
+                let method: syn::ExprMethodCall = {
+                    let mut args = call.args.iter();
+                    let receiver = args.next()?;
+                    let rest = args.cloned().collect::<Vec<_>>();
+                    syn::parse_quote_spanned!(syn::spanned::Spanned::span(&call.func)=> (#receiver).#name(#(#rest),*))
+                };
+                self.expr(&Expr::MethodCall(method))
+            }
             Expr::Call(call) => {
                 let Expr::Path(func) = &*call.func else {
                     self.errors.at(
@@ -982,11 +996,22 @@ impl Lowerer<'_> {
             Span::call_site(),
         );
         self.reductions += 1;
-        let ty = call
-            .turbofish
-            .as_ref()
-            .and_then(|t| t.args.first())
-            .map(|t| quote::quote!(: #t));
+        // The accumulator's type: the turbofish's, else in a generic function its float
+        // type parameter (`0.0` is not a `T`).
+        let generics = crate::parse::generic_floats();
+        let element = match (
+            call.turbofish.as_ref().and_then(|t| t.args.first()),
+            &generics[..],
+        ) {
+            (Some(t), _) => Some(t.to_token_stream()),
+            (None, []) => None,
+            (None, [t]) => Some(Ident::new(t, Span::call_site()).to_token_stream()),
+            (None, _) => {
+                self.errors.at(call, format!("in a function generic over several float types, #[differentiate] needs the type of `.{}()`: write `.{}::<T>()`", call.method, call.method));
+                return None;
+            }
+        };
+        let ty = element.as_ref().map(|t| quote::quote!(: #t));
         let (iterable, pattern, term): (&Expr, TokenStream, TokenStream) = match &*call.receiver {
             Expr::MethodCall(map) if map.method == "map" && map.args.len() == 1 => {
                 let named = self.closure_named(&map.args[0]);
@@ -1018,6 +1043,12 @@ impl Lowerer<'_> {
             (quote::quote!(1.0), quote::quote!(*=))
         } else {
             (quote::quote!(0.0), quote::quote!(+=))
+        };
+        let init = match &element {
+            Some(t) if !generics.is_empty() => {
+                quote::quote!(<#t as ::tapeless::Real>::constant(#init))
+            }
+            _ => init,
         };
         let block: syn::Block = syn::parse_quote!({
             let mut #accumulator #ty = #init;
@@ -1180,10 +1211,33 @@ fn function_path(func: &syn::ExprPath) -> bool {
 /// `T::zero()`, `f64::from(..)`, `T::from_f64(..)`: an associated function of a float type.
 fn float_constructor(func: &syn::ExprPath) -> bool {
     let segments = &func.path.segments;
-    func.qself.is_none()
-        && segments.len() == 2
+    if let Some(qself) = &func.qself {
+        // `<T as Float>::epsilon()`, `<T as Real>::constant(..)`.
+        return scalar_float(&qself.ty);
+    }
+    segments.len() == 2
         && scalar_float(&syn::Type::Path(syn::TypePath {
             qself: None,
             path: segments[0].ident.clone().into(),
         }))
+}
+
+/// The method named by a path through a float type parameter or a qualified float type
+/// (`T::tanh`, `<T as Float>::sqrt`, `<f64>::max`), when it is a float method of the table.
+fn float_type_method(func: &Expr) -> Option<Ident> {
+    let Expr::Path(func) = func else { return None };
+    let segments = &func.path.segments;
+    let name = &segments.last()?.ident;
+    let owner_is_float = match &func.qself {
+        Some(qself) => scalar_float(&qself.ty),
+        None => {
+            segments.len() == 2
+                && rules::float_owner(&segments[0].ident.to_string()).is_none()
+                && scalar_float(&syn::Type::Path(syn::TypePath {
+                    qself: None,
+                    path: segments[0].ident.clone().into(),
+                }))
+        }
+    };
+    (owner_is_float && rules::float_method(&name.to_string())).then(|| name.clone())
 }

@@ -3,7 +3,7 @@ pub fn clamped<T: RealField + Copy>(x: T, lo: T, hi: T) -> T {
 }
 ///The gradient of [`clamped`]: one field per differentiated parameter, made by [`clamped_grad`] and [`clamped_vjp`].
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct ClampedGrad<T> {
+pub struct ClampedGrad<T: RealField + Copy> {
     ///∂clamped/∂x.
     pub x: T,
     ///∂clamped/∂lo.
@@ -11,7 +11,7 @@ pub struct ClampedGrad<T> {
     ///∂clamped/∂hi.
     pub hi: T,
 }
-impl<T> ClampedGrad<T> {
+impl<T: RealField + Copy> ClampedGrad<T> {
     /// The gradient of each parameter, in order (for differentiated callers).
     #[doc(hidden)]
     #[inline(always)]
