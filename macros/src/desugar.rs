@@ -1,0 +1,354 @@
+//! The desugaring pre-pass: source-level rewrites of the function body into forms that
+//! lowering already supports, so an idiom costs one rewrite here instead of a path
+//! through lowering, analysis and emission. It runs once, after the signature is parsed
+//! and before lowering; the function the user wrote is still emitted untouched (rustc
+//! type-checks the original, so an ill-typed pattern is rustc's error there, not ours).
+//!
+//! - Destructuring `let`s of arrays, structs, tuple structs and nested tuples become one
+//!   `let` per bound name: `let [a, b] = *p;` is `let a = p[0]; let b = p[1];`,
+//!   `let Point { x, y: h } = p;` is `let x = p.x; let h = p.y;`. Flat tuple patterns
+//!   are left to lowering, which destructures them itself.
+//! - `it.fold(init, |acc, x| body)` becomes the loop it means,
+//!   `{ let mut acc = init; for x in it { acc = body; } acc }`, and a function path
+//!   where the closure goes (`fold(f64::NEG_INFINITY, f64::max)`) is called in the loop.
+//! - `.map(f64::exp)` becomes `.map(|x| x.exp())`.
+
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::fold::Fold;
+use syn::spanned::Spanned;
+use syn::{parse_quote_spanned, Block, Expr, Ident, Pat, Stmt, Type};
+
+use crate::errors::Errors;
+
+/// The function's body with the rewrites above applied. `float_types` are the names
+/// whose associated functions are float methods (`f64`, `f32` and the generic types).
+pub fn desugar(block: &Block, float_types: &[Ident], errors: &mut Errors) -> Block {
+    let mut pass = Desugar {
+        errors,
+        float_types,
+        fresh: 0,
+    };
+    pass.fold_block(block.clone())
+}
+
+struct Desugar<'a> {
+    errors: &'a mut Errors,
+    float_types: &'a [Ident],
+    fresh: usize,
+}
+
+impl Fold for Desugar<'_> {
+    fn fold_block(&mut self, block: Block) -> Block {
+        let block = syn::fold::fold_block(self, block);
+        let mut stmts = Vec::with_capacity(block.stmts.len());
+        for stmt in block.stmts {
+            match stmt {
+                Stmt::Local(local) if destructures(&local) => self.local(local, &mut stmts),
+                other => stmts.push(other),
+            }
+        }
+        Block { stmts, ..block }
+    }
+
+    fn fold_expr(&mut self, expr: Expr) -> Expr {
+        match syn::fold::fold_expr(self, expr) {
+            Expr::MethodCall(call) if call.method == "fold" && call.args.len() == 2 => {
+                self.fold_call(call)
+            }
+            Expr::MethodCall(mut call) if call.method == "map" && call.args.len() == 1 => {
+                if let Some(closure) = self.path_closure(&call.args[0]) {
+                    call.args[0] = closure;
+                }
+                Expr::MethodCall(call)
+            }
+            other => other,
+        }
+    }
+
+    /// Items nested in the body are not differentiated: kept as written.
+    fn fold_item(&mut self, item: syn::Item) -> syn::Item {
+        item
+    }
+}
+
+/// A `let` with a value whose pattern lowering cannot bind itself.
+fn destructures(local: &syn::Local) -> bool {
+    let Some(init) = &local.init else {
+        return false;
+    };
+    init.diverge.is_none()
+        && match strip(&local.pat).0 {
+            Pat::Slice(_) | Pat::Struct(_) | Pat::TupleStruct(_) => true,
+            Pat::Tuple(t) => !matches!(local.pat, Pat::Tuple(_)) || t.elems.iter().any(nested),
+            _ => false,
+        }
+}
+
+/// A tuple element lowering cannot bind (anything but a name or `_`).
+fn nested(pat: &Pat) -> bool {
+    !matches!(pat, Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none())
+        && !matches!(pat, Pat::Wild(_))
+}
+
+/// The pattern without parentheses, `&` and a type ascription, and the type if any.
+fn strip(pat: &Pat) -> (&Pat, Option<&Type>) {
+    match pat {
+        Pat::Paren(p) => strip(&p.pat),
+        Pat::Reference(r) if r.mutability.is_none() => strip(&r.pat),
+        Pat::Type(t) => (strip(&t.pat).0, Some(&*t.ty)),
+        other => (other, None),
+    }
+}
+
+impl Desugar<'_> {
+    fn fresh(&mut self, what: &str, span: Span) -> Ident {
+        self.fresh += 1;
+        Ident::new(&format!("__tapeless_{what}{}", self.fresh), span)
+    }
+
+    /// `let PATTERN = init;` as one `let` per bound name, appended to `out`.
+    fn local(&mut self, local: syn::Local, out: &mut Vec<Stmt>) {
+        let Some(init) = local.init else {
+            return;
+        };
+        let (pat, ty) = strip(&local.pat);
+        self.bind(pat, ty.cloned(), *init.expr, out);
+    }
+
+    /// Binds `pat` (of type `ty` when known) to `value`.
+    fn bind(&mut self, pat: &Pat, ty: Option<Type>, value: Expr, out: &mut Vec<Stmt>) {
+        let (pat, inner_ty) = strip(pat);
+        let ty = inner_ty.cloned().or(ty);
+        let span = pat.span();
+        match pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                let stmt = match ty {
+                    Some(ty) => parse_quote_spanned!(span=> let #p: #ty = #value;),
+                    None => parse_quote_spanned!(span=> let #p = #value;),
+                };
+                out.push(stmt);
+            }
+            Pat::Wild(_) => {}
+            Pat::Tuple(tuple) if !tuple.elems.iter().any(nested) => {
+                out.push(parse_quote_spanned!(span=> let #tuple = #value;));
+            }
+            Pat::Tuple(tuple) => {
+                // Names and `_` bound by lowering's tuple destructuring; each nested
+                // pattern through a temporary, destructured after.
+                let mut elems = syn::punctuated::Punctuated::<Pat, syn::Token![,]>::new();
+                let mut later = Vec::new();
+                let types = element_types(ty.as_ref(), tuple.elems.len());
+                for (elem, ty) in tuple.elems.iter().zip(types) {
+                    if nested(elem) {
+                        let temp = self.fresh("pattern", elem.span());
+                        elems.push(parse_quote_spanned!(span=> #temp));
+                        later.push((elem, ty, temp));
+                    } else {
+                        elems.push(elem.clone());
+                    }
+                }
+                out.push(parse_quote_spanned!(span=> let (#elems) = #value;));
+                for (elem, ty, temp) in later {
+                    self.bind(elem, ty, parse_quote_spanned!(span=> #temp), out);
+                }
+            }
+            Pat::Slice(slice) => {
+                let base = self.base(pat, value, out);
+                let count = slice.elems.len();
+                let element_ty = match &ty {
+                    Some(Type::Array(a)) => Some((*a.elem).clone()),
+                    _ => None,
+                };
+                for (i, elem) in slice.elems.iter().enumerate() {
+                    if let Pat::Rest(rest) = elem {
+                        if i + 1 != count {
+                            self.errors.at(rest, "`..` is supported by #[differentiate] only at the end of an array pattern (`let [a, b, ..] = p;`); index the elements after it instead (`let z = p[p.len() - 1];`)");
+                        }
+                        break;
+                    }
+                    let index = syn::Index::from(i);
+                    let index = syn::LitInt::new(&index.index.to_string(), elem.span());
+                    let element = parse_quote_spanned!(elem.span()=> #base[#index]);
+                    self.bind(elem, element_ty.clone(), element, out);
+                }
+            }
+            Pat::Struct(s) => {
+                let base = self.base(pat, value, out);
+                for field in &s.fields {
+                    let member = &field.member;
+                    let element = parse_quote_spanned!(field.span()=> #base.#member);
+                    self.bind(&field.pat, None, element, out);
+                }
+            }
+            Pat::TupleStruct(s) => {
+                let base = self.base(pat, value, out);
+                for (i, elem) in s.elems.iter().enumerate() {
+                    if let Pat::Rest(_) = elem {
+                        break;
+                    }
+                    let member = syn::Member::Unnamed(syn::Index {
+                        index: i as u32,
+                        span: elem.span(),
+                    });
+                    let element = parse_quote_spanned!(elem.span()=> #base.#member);
+                    self.bind(elem, None, element, out);
+                }
+            }
+            Pat::Ident(p) if p.by_ref.is_some() => self.errors.at(
+                pat,
+                "`ref` bindings are not supported by #[differentiate]; bind by value (`let x = ..`), the elements are copied",
+            ),
+            Pat::Ident(_) => self.errors.at(
+                pat,
+                "`name @ pattern` bindings are not supported by #[differentiate]; bind the whole value and destructure it in a second `let`",
+            ),
+            other => self.errors.at(
+                other,
+                "this pattern can fail to match (a literal, range, path or `|` alternative); #[differentiate] destructures irrefutable patterns only: arrays `[a, b]`, tuples `(a, b)`, structs `S { x, y }` and tuple structs `S(a, b)` of names; test the value with `if` instead",
+            ),
+        }
+    }
+
+    /// What the elements of a destructured `value` are read from: the variable itself
+    /// (`p` for `p` and `*p`: indexing and field access dereference), or a temporary
+    /// bound to `value` when it is another expression or a name the pattern rebinds.
+    fn base(&mut self, pat: &Pat, value: Expr, out: &mut Vec<Stmt>) -> Expr {
+        let mut bound = Vec::new();
+        bound_names(pat, &mut bound);
+        let place = match &value {
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => &*u.expr,
+            Expr::Paren(p) => &*p.expr,
+            other => other,
+        };
+        if let Expr::Path(path) = place {
+            if let Some(ident) = path.path.get_ident() {
+                if path.qself.is_none() && !bound.contains(ident) {
+                    return place.clone();
+                }
+            }
+        }
+        let temp = self.fresh("pattern", pat.span());
+        out.push(parse_quote_spanned!(pat.span()=> let #temp = #value;));
+        parse_quote_spanned!(pat.span()=> #temp)
+    }
+
+    /// `it.fold(init, f)` as `{ let mut acc = init; for x in it { acc = f(acc, x); } acc }`;
+    /// left as written (lowering reports it) when `f` is neither a two-argument closure
+    /// nor a function path, or when the rewrite could change what a name means.
+    fn fold_call(&mut self, call: syn::ExprMethodCall) -> Expr {
+        let span = call.method.span();
+        let (iterator, init, function) = (&call.receiver, &call.args[0], &call.args[1]);
+        let (acc, acc_ty, element, body): (Ident, Option<Type>, Pat, Expr) = match function {
+            Expr::Closure(closure) if closure.inputs.len() == 2 => {
+                let (acc_pat, acc_ty) = match &closure.inputs[0] {
+                    Pat::Type(t) => (&*t.pat, Some((*t.ty).clone())),
+                    other => (other, None),
+                };
+                let Pat::Ident(acc) = acc_pat else {
+                    return Expr::MethodCall(call);
+                };
+                if acc.by_ref.is_some() || acc.subpat.is_some() || mentions_return(&closure.body) {
+                    return Expr::MethodCall(call);
+                }
+                let element = match &closure.inputs[1] {
+                    Pat::Type(t) => (*t.pat).clone(),
+                    other => other.clone(),
+                };
+                (acc.ident.clone(), acc_ty, element, (*closure.body).clone())
+            }
+            Expr::Path(path) => {
+                let acc = self.fresh("acc", span);
+                let x = self.fresh("element", span);
+                let body = match self.float_method(path) {
+                    Some(method) => parse_quote_spanned!(span=> #acc.#method(#x)),
+                    None => parse_quote_spanned!(span=> #path(#acc, #x)),
+                };
+                (acc, None, parse_quote_spanned!(span=> #x), body)
+            }
+            _ => return Expr::MethodCall(call),
+        };
+        // `for x in it` binds after `it` is evaluated but inside `acc`'s scope.
+        if mentions(iterator.to_token_stream(), &acc) {
+            return Expr::MethodCall(call);
+        }
+        let declared = match acc_ty {
+            Some(ty) => quote::quote_spanned!(span=> let mut #acc: #ty = #init;),
+            None => quote::quote_spanned!(span=> let mut #acc = #init;),
+        };
+        parse_quote_spanned! {span=>
+            {
+                #declared
+                for #element in #iterator {
+                    #acc = #body;
+                }
+                #acc
+            }
+        }
+    }
+
+    /// `f64::exp` where a one-argument closure goes, as `|x| x.exp()`.
+    fn path_closure(&mut self, function: &Expr) -> Option<Expr> {
+        let Expr::Path(path) = function else {
+            return None;
+        };
+        let method = self.float_method(path)?;
+        let span = function.span();
+        let x = self.fresh("element", span);
+        Some(parse_quote_spanned!(span=> |#x| #x.#method()))
+    }
+
+    /// `max` of `f64::max`, `f32::max` or `T::max` for a generic float `T`: called as a
+    /// method, which is how lowering knows float functions.
+    fn float_method(&self, path: &syn::ExprPath) -> Option<Ident> {
+        let segments = &path.path.segments;
+        if path.qself.is_some() || segments.len() != 2 {
+            return None;
+        }
+        let owner = &segments[0].ident;
+        let float = owner == "f64" || owner == "f32" || self.float_types.contains(owner);
+        float.then(|| segments[1].ident.clone())
+    }
+}
+
+/// The tuple element types of `ty` (`None` each when not a tuple type of that arity).
+fn element_types(ty: Option<&Type>, count: usize) -> Vec<Option<Type>> {
+    match ty {
+        Some(Type::Tuple(t)) if t.elems.len() == count => {
+            t.elems.iter().cloned().map(Some).collect()
+        }
+        _ => vec![None; count],
+    }
+}
+
+fn bound_names(pat: &Pat, out: &mut Vec<Ident>) {
+    struct Names<'a>(&'a mut Vec<Ident>);
+    impl<'ast> syn::visit::Visit<'ast> for Names<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0.push(p.ident.clone());
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    syn::visit::Visit::visit_pat(&mut Names(out), pat);
+}
+
+fn mentions(tokens: proc_macro2::TokenStream, name: &Ident) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => ident == *name,
+        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), name),
+        _ => false,
+    })
+}
+
+/// A `return` in a fold's closure returns from the closure, not from the function: the
+/// loop form would change its meaning.
+fn mentions_return(body: &Expr) -> bool {
+    fn any(tokens: proc_macro2::TokenStream) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => ident == "return",
+            proc_macro2::TokenTree::Group(group) => any(group.stream()),
+            _ => false,
+        })
+    }
+    any(body.to_token_stream())
+}
