@@ -62,6 +62,7 @@ impl Fold for Desugar<'_> {
                 }
                 Expr::MethodCall(call)
             }
+            Expr::ForLoop(for_loop) => self.for_loop(for_loop),
             other => other,
         }
     }
@@ -276,14 +277,147 @@ impl Desugar<'_> {
             Some(ty) => quote::quote_spanned!(span=> let mut #acc: #ty = #init;),
             None => quote::quote_spanned!(span=> let mut #acc = #init;),
         };
+        let for_loop = parse_quote_spanned! {span=>
+            for #element in #iterator {
+                #acc = #body;
+            }
+        };
+        let for_loop = self.for_loop(for_loop);
         parse_quote_spanned! {span=>
             {
                 #declared
-                for #element in #iterator {
-                    #acc = #body;
-                }
+                #for_loop
                 #acc
             }
+        }
+    }
+
+    /// `for` loops over chains lowering does not iterate itself, as loops it does:
+    /// `for p in it.map(f) { .. }` as `for t in it { let p = f(t); .. }`, and
+    /// `for p in xs.iter().rev() { .. }` (also `.copied()`, `.cloned()`, `.enumerate()`)
+    /// as `for i in (0..xs.len()).rev() { let p = xs[i]; .. }`.
+    fn for_loop(&mut self, mut for_loop: syn::ExprForLoop) -> Expr {
+        let Expr::MethodCall(call) = &*for_loop.expr else {
+            return Expr::ForLoop(for_loop);
+        };
+        let span = call.method.span();
+        if let Some((source, function, adaptors)) = map_source(&for_loop.expr) {
+            return self.map_loop(for_loop, source, function, adaptors, span);
+        }
+        if call.method != "rev" || !call.args.is_empty() {
+            return Expr::ForLoop(for_loop);
+        }
+        let mut chain = &*call.receiver;
+        let mut enumerate = false;
+        let base = loop {
+            match chain {
+                Expr::MethodCall(m) if m.args.is_empty() && !enumerate => {
+                    match m.method.to_string().as_str() {
+                        "iter" | "into_iter" | "copied" | "cloned" => {}
+                        "enumerate" => enumerate = true,
+                        _ => return Expr::ForLoop(for_loop),
+                    }
+                    chain = &m.receiver;
+                }
+                Expr::MethodCall(m) if m.args.is_empty() => match m.method.to_string().as_str() {
+                    "iter" | "into_iter" | "copied" | "cloned" => chain = &m.receiver,
+                    _ => return Expr::ForLoop(for_loop),
+                },
+                Expr::Reference(r) => chain = &r.expr,
+                Expr::Path(_) | Expr::Field(_) => break chain.clone(),
+                _ => return Expr::ForLoop(for_loop),
+            }
+        };
+        let index = self.fresh("index", span);
+        let element: Expr = parse_quote_spanned!(span=> #base[#index]);
+        let mut stmts = Vec::new();
+        let pat = match (&*for_loop.pat, enumerate) {
+            (Pat::Tuple(t), true) if t.elems.len() == 2 => {
+                self.bind(
+                    &t.elems[0],
+                    None,
+                    parse_quote_spanned!(span=> #index),
+                    &mut stmts,
+                );
+                &t.elems[1]
+            }
+            (_, true) => return Expr::ForLoop(for_loop),
+            (pat, false) => pat,
+        };
+        let pat = pat.clone();
+        self.bind(&pat, None, element, &mut stmts);
+        stmts.append(&mut for_loop.body.stmts);
+        for_loop.body.stmts = stmts;
+        for_loop.expr = parse_quote_spanned!(span=> (0..#base.len()).rev());
+        for_loop.pat = Box::new(parse_quote_spanned!(span=> #index));
+        Expr::ForLoop(for_loop)
+    }
+
+    /// `for p in it.map(f).adaptors() { .. }` as `for t in it.adaptors() { let p = f(t); .. }`
+    /// (`rev` and `enumerate` do not look at the elements, so they commute with `map`).
+    fn map_loop(
+        &mut self,
+        mut for_loop: syn::ExprForLoop,
+        source: Expr,
+        function: Expr,
+        adaptors: Vec<syn::ExprMethodCall>,
+        span: Span,
+    ) -> Expr {
+        let enumerate = adaptors.iter().any(|a| a.method == "enumerate");
+        let (index, pat) = match (&*for_loop.pat, enumerate) {
+            (Pat::Tuple(t), true) if t.elems.len() == 2 => {
+                (Some(t.elems[0].clone()), t.elems[1].clone())
+            }
+            (_, true) => return Expr::ForLoop(for_loop),
+            (pat, false) => (None, pat.clone()),
+        };
+        let Some((param, value)) = self.map_function(&function) else {
+            return Expr::ForLoop(for_loop);
+        };
+        let element = self.fresh("element", span);
+        // The closure's parameter is visible only in its body, as in the closure.
+        let mut inner = Vec::new();
+        self.bind(
+            &param,
+            None,
+            parse_quote_spanned!(span=> #element),
+            &mut inner,
+        );
+        let mapped = parse_quote_spanned! {span=> { #(#inner)* #value } };
+        let mut stmts = Vec::new();
+        self.bind(&pat, None, mapped, &mut stmts);
+        stmts.append(&mut for_loop.body.stmts);
+        for_loop.body.stmts = stmts;
+        let mut iterator = source;
+        for mut adaptor in adaptors {
+            adaptor.receiver = Box::new(iterator);
+            iterator = Expr::MethodCall(adaptor);
+        }
+        for_loop.expr = Box::new(iterator);
+        for_loop.pat = Box::new(match index {
+            Some(index) => parse_quote_spanned!(span=> (#index, #element)),
+            None => parse_quote_spanned!(span=> #element),
+        });
+        self.for_loop(for_loop)
+    }
+
+    /// A `.map` function as its parameter pattern and body: a one-argument closure
+    /// (without `return`, which would leave the loop) or a float method path.
+    fn map_function(&mut self, function: &Expr) -> Option<(Pat, Expr)> {
+        match function {
+            Expr::Closure(c) if c.inputs.len() == 1 && !mentions_return(&c.body) => {
+                Some((c.inputs[0].clone(), (*c.body).clone()))
+            }
+            Expr::Path(path) => {
+                let method = self.float_method(path)?;
+                let span = function.span();
+                let x = self.fresh("element", span);
+                Some((
+                    parse_quote_spanned!(span=> #x),
+                    parse_quote_spanned!(span=> #x.#method()),
+                ))
+            }
+            _ => None,
         }
     }
 
@@ -308,6 +442,29 @@ impl Desugar<'_> {
         let owner = &segments[0].ident;
         let float = owner == "f64" || owner == "f32" || self.float_types.contains(owner);
         float.then(|| segments[1].ident.clone())
+    }
+}
+
+/// `it.map(f).adaptors()` with only `rev()` and `enumerate()` after the `map`: `it`, `f`
+/// and the adaptors in order.
+fn map_source(expr: &Expr) -> Option<(Expr, Expr, Vec<syn::ExprMethodCall>)> {
+    let mut adaptors = Vec::new();
+    let mut chain = expr;
+    loop {
+        let Expr::MethodCall(call) = chain else {
+            return None;
+        };
+        match call.method.to_string().as_str() {
+            "map" if call.args.len() == 1 => {
+                adaptors.reverse();
+                return Some(((*call.receiver).clone(), call.args[0].clone(), adaptors));
+            }
+            "rev" | "enumerate" if call.args.is_empty() => {
+                adaptors.push(call.clone());
+                chain = &call.receiver;
+            }
+            _ => return None,
+        }
     }
 }
 
