@@ -63,6 +63,8 @@ impl Fold for Desugar<'_> {
                 Expr::MethodCall(call)
             }
             Expr::ForLoop(for_loop) => self.for_loop(for_loop),
+            Expr::Match(m) => self.match_expr(m),
+            Expr::If(i) => self.if_let(i),
             other => other,
         }
     }
@@ -401,6 +403,112 @@ impl Desugar<'_> {
         self.for_loop(for_loop)
     }
 
+    /// `match` arms that bind the scrutinee (`n if n > 0 => ..`, `k @ 1..=3 => ..`) or the
+    /// value of an `Option` (`Some(v) => ..`), as arms that bind nothing, with the name
+    /// bound at the start of the arm (`_ if s > 0 => { let n = s; .. }`) and replaced by
+    /// the scrutinee in the guard (`Some(v)` only when the scrutinee is a variable).
+    /// Lowering takes `match` on data only as a chain of
+    /// conditions, which cannot bind. Other binding arms are left for lowering to report.
+    fn match_expr(&mut self, mut m: syn::ExprMatch) -> Expr {
+        if !m.arms.iter().any(|arm| binds(&arm.pat)) {
+            return Expr::Match(m);
+        }
+        let span = m.match_token.span;
+        let mut out: Vec<Stmt> = Vec::new();
+        let scrutinee: Expr = match &*m.expr {
+            Expr::Path(p) if p.path.get_ident().is_some() && p.qself.is_none() => (*m.expr).clone(),
+            other => {
+                let temp = self.fresh("scrutinee", span);
+                out.push(parse_quote_spanned!(span=> let #temp = #other;));
+                parse_quote_spanned!(span=> #temp)
+            }
+        };
+        let variable = out.is_empty();
+        m.expr = Box::new(scrutinee.clone());
+        for arm in &mut m.arms {
+            let (pattern, name, value): (Pat, &syn::PatIdent, Expr) = match &arm.pat {
+                Pat::Ident(p) if p.by_ref.is_none() && binds(&arm.pat) => {
+                    let pattern = match &p.subpat {
+                        Some((_, sub)) if !binds(sub) => (**sub).clone(),
+                        Some(_) => continue,
+                        None => parse_quote_spanned!(span=> _),
+                    };
+                    (pattern, p, scrutinee.clone())
+                }
+                // Only of a variable: `Some(v)` of a call could be of a differentiated
+                // value (`xs.first()`), which lowering's `if let` message explains better.
+                Pat::TupleStruct(t)
+                    if t.path.is_ident("Some")
+                        && t.elems.len() == 1
+                        && t.qself.is_none()
+                        && variable =>
+                {
+                    let Pat::Ident(p) = &t.elems[0] else {
+                        continue;
+                    };
+                    if p.by_ref.is_some() || p.subpat.is_some() || !binds(&t.elems[0]) {
+                        continue;
+                    }
+                    let value = parse_quote_spanned!(span=> #scrutinee.unwrap());
+                    (parse_quote_spanned!(span=> Some(_)), p, value)
+                }
+                _ => continue,
+            };
+            let (ident, mutability) = (&name.ident, &name.mutability);
+            let body = &arm.body;
+            let body: Expr =
+                parse_quote_spanned!(span=> { let #mutability #ident = #value; #body });
+            if let Some((_, guard)) = &mut arm.guard {
+                let mut replace = Replace {
+                    name: ident.clone(),
+                    value: parse_quote_spanned!(span=> (#value)),
+                };
+                syn::visit_mut::VisitMut::visit_expr_mut(&mut replace, guard);
+            }
+            arm.pat = pattern;
+            arm.body = Box::new(body);
+        }
+        if out.is_empty() {
+            return Expr::Match(m);
+        }
+        parse_quote_spanned!(span=> { #(#out)* #m })
+    }
+
+    /// `if let p = e { a } else { b }` as `match e { p => { a } _ => { b } }` when the
+    /// `match` rewrite above leaves no arm that binds; otherwise left for lowering.
+    fn if_let(&mut self, i: syn::ExprIf) -> Expr {
+        let Expr::Let(l) = &*i.cond else {
+            return Expr::If(i);
+        };
+        let span = i.if_token.span;
+        let (pat, expr, then) = (&l.pat, &l.expr, &i.then_branch);
+        let otherwise: Expr = match &i.else_branch {
+            Some((_, e)) => (**e).clone(),
+            None => parse_quote_spanned!(span=> {}),
+        };
+        let m: syn::ExprMatch = parse_quote_spanned! {span=>
+            match #expr {
+                #pat => #then,
+                _ => #otherwise,
+            }
+        };
+        let fresh = self.fresh;
+        let rewritten = self.match_expr(m);
+        let arms = match &rewritten {
+            Expr::Match(m) => &m.arms,
+            Expr::Block(b) => match b.block.stmts.last() {
+                Some(Stmt::Expr(Expr::Match(m), _)) => &m.arms,
+                _ => return Expr::If(i),
+            },
+            _ => return Expr::If(i),
+        };
+        if arms.iter().any(|arm| binds(&arm.pat)) {
+            self.fresh = fresh;
+            return Expr::If(i);
+        }
+        rewritten
+    }
+
     /// A `.map` function as its parameter pattern and body: a one-argument closure
     /// (without `return`, which would leave the loop) or a float method path.
     fn map_function(&mut self, function: &Expr) -> Option<(Pat, Expr)> {
@@ -442,6 +550,52 @@ impl Desugar<'_> {
         let owner = &segments[0].ident;
         let float = owner == "f64" || owner == "f32" || self.float_types.contains(owner);
         float.then(|| segments[1].ident.clone())
+    }
+}
+
+/// Whether a `match` pattern binds a name (lowercase or `_`-prefixed identifiers, as
+/// lowering reads them; `None` and `MAX` are constants and variants).
+fn binds(pat: &Pat) -> bool {
+    struct Binds(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Binds {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            let name = p.ident.to_string();
+            self.0 |=
+                p.subpat.is_some() || name.starts_with(|c: char| c.is_lowercase() || c == '_');
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    let mut found = Binds(false);
+    syn::visit::Visit::visit_pat(&mut found, pat);
+    found.0
+}
+
+/// Replaces the variable `name` by `value` in an expression (a guard).
+struct Replace {
+    name: Ident,
+    value: Expr,
+}
+
+impl syn::visit_mut::VisitMut for Replace {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Path(p) = expr {
+            if p.qself.is_none() && p.path.is_ident(&self.name) {
+                *expr = self.value.clone();
+                return;
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    /// A closure's parameter of the same name shadows it.
+    fn visit_expr_closure_mut(&mut self, closure: &mut syn::ExprClosure) {
+        let mut names = Vec::new();
+        for input in &closure.inputs {
+            bound_names(input, &mut names);
+        }
+        if !names.contains(&self.name) {
+            syn::visit_mut::visit_expr_closure_mut(self, closure);
+        }
     }
 }
 
