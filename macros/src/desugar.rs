@@ -466,7 +466,7 @@ impl Desugar<'_> {
                 syn::visit_mut::VisitMut::visit_expr_mut(&mut replace, guard);
             }
             arm.pat = pattern;
-            arm.body = Box::new(body);
+            *arm.body = body;
         }
         if out.is_empty() {
             return Expr::Match(m);
