@@ -1,6 +1,7 @@
-//! `fold` with a closure or a function path, and `.map(f64::exp)`-style paths (the
-//! desugaring pre-pass writes them as the loops they mean), in f64 (central differences),
-//! f32 (closed forms) and a generic function.
+//! `fold` with a closure or a function path, `.map(f64::exp)`-style paths, `reduce`,
+//! `min_by`/`max_by` with `partial_cmp`/`total_cmp`, and `count()` (the desugaring
+//! pre-pass writes them as the loops they mean), in f64 (central differences), f32
+//! (closed forms) and generic functions.
 #![allow(clippy::all)]
 
 use num_traits::Float;
@@ -113,4 +114,90 @@ fn fold_generic_closure_and_paths() {
     assert_eq!(v, fold_generic(&xs, 0.25f32));
     // (max − min) x + x + Σeˣⁱ: ∂x = 3 + 1.
     assert_eq!(g.x, 4.0);
+}
+
+#[differentiate]
+fn reduce_closure(xs: &[f64], w: f64) -> f64 {
+    xs.iter()
+        .copied()
+        .reduce(|acc, x| acc * w + x.sin())
+        .unwrap()
+}
+
+#[test]
+fn reduce_with_a_closure_from_the_first_element() {
+    probe!(p => reduce_closure, reduce_closure_grad, reduce_closure_vjp, [&p[..3], p[3]], [xs, w], [0.5, -1.2, 2.0, 0.8]);
+}
+
+#[differentiate]
+fn reduce_path(xs: &[f64; 3]) -> f64 {
+    let m = xs.iter().copied().reduce(f64::max).unwrap();
+    m * m
+}
+
+#[test]
+fn reduce_with_f64_max_path() {
+    probe!(p => reduce_path, reduce_path_grad, reduce_path_vjp, [&[p[0], p[1], p[2]]], [xs], [0.5, -1.2, 2.0]);
+}
+
+#[differentiate]
+fn min_max_by(xs: &[f64]) -> f64 {
+    let lo = xs
+        .iter()
+        .copied()
+        .min_by(|a, b| a.partial_cmp(b).unwrap())
+        .unwrap();
+    let hi = xs.iter().max_by(|a, b| a.total_cmp(b)).unwrap();
+    let lo_again = xs.iter().max_by(|a, b| b.partial_cmp(a).unwrap()).unwrap();
+    (hi - lo) * lo_again.exp()
+}
+
+#[test]
+fn min_by_and_max_by_partial_cmp() {
+    probe!(p => min_max_by, min_max_by_grad, min_max_by_vjp, [&p[..]], [xs], [0.5, -1.2, 2.0, 0.8]);
+}
+
+#[differentiate]
+fn count_mean(xs: &[f64]) -> f64 {
+    let n = xs.iter().count() as f64;
+    xs.iter().sum::<f64>() / n
+}
+
+#[test]
+fn count_of_a_slice_iterator() {
+    probe!(p => count_mean, count_mean_grad, count_mean_vjp, [&p[..]], [xs], [0.5, -1.2, 2.0, 0.8]);
+}
+
+#[differentiate]
+fn reduce_f32(xs: &[f32; 3]) -> f32 {
+    let hi = xs.iter().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+    xs.iter().copied().reduce(|a, b| a * b).unwrap() + hi
+}
+
+#[test]
+fn reduce_and_max_by_f32() {
+    let xs = [0.5f32, 2.0, -1.0];
+    let (v, g) = reduce_f32_grad(&xs);
+    assert_eq!(v, reduce_f32(&xs));
+    // x0 x1 x2 + x1: ∂x0 = x1 x2, ∂x1 = x0 x2 + 1, ∂x2 = x0 x1.
+    assert_eq!(g.xs, [-2.0, 0.5, 1.0]);
+}
+
+#[differentiate]
+fn reduce_generic<T: Float>(xs: &[T]) -> T {
+    let lo = xs.iter().copied().reduce(T::min).unwrap();
+    let hi = xs
+        .iter()
+        .copied()
+        .max_by(|a, b| a.partial_cmp(b).unwrap())
+        .unwrap();
+    hi * hi - lo
+}
+
+#[test]
+fn reduce_and_max_by_generic() {
+    probe!(p => reduce_generic, reduce_generic_grad, reduce_generic_vjp, [&p[..]], [xs], [0.5, -1.2, 2.0]);
+    let (v, g) = reduce_generic_grad(&[0.5f32, -1.0, 2.0]);
+    assert_eq!(v, reduce_generic(&[0.5f32, -1.0, 2.0]));
+    assert_eq!(g.xs, vec![0.0, -1.0, 4.0]);
 }

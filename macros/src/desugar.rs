@@ -62,6 +62,15 @@ impl Fold for Desugar<'_> {
                 }
                 Expr::MethodCall(call)
             }
+            Expr::MethodCall(call) if call.method == "unwrap" && call.args.is_empty() => {
+                self.reduce(call)
+            }
+            Expr::MethodCall(call) if call.method == "count" && call.args.is_empty() => {
+                match slice_base(&call.receiver, true) {
+                    Some(base) => parse_quote_spanned!(call.method.span()=> #base.len()),
+                    None => Expr::MethodCall(call),
+                }
+            }
             Expr::ForLoop(for_loop) => self.for_loop(for_loop),
             Expr::Match(m) => self.match_expr(m),
             Expr::If(i) => self.if_let(i),
@@ -509,6 +518,93 @@ impl Desugar<'_> {
         rewritten
     }
 
+    /// `xs.iter().reduce(f).unwrap()` as the loop from the first element,
+    /// `{ let mut acc = xs[0]; for i in 1..xs.len() { let x = xs[i]; acc = f(acc, x); } acc }`;
+    /// `min_by`/`max_by` with `|a, b| a.partial_cmp(b).unwrap()` (or `total_cmp`) as the
+    /// `reduce` with `min`/`max` (at ties the adjoint is split, not given to the first).
+    fn reduce(&mut self, unwrap: syn::ExprMethodCall) -> Expr {
+        let Expr::MethodCall(call) = &*unwrap.receiver else {
+            return Expr::MethodCall(unwrap);
+        };
+        let span = call.method.span();
+        let Some(base) = slice_base(&call.receiver, false) else {
+            return Expr::MethodCall(unwrap);
+        };
+        let acc = self.fresh("acc", span);
+        let element = self.fresh("element", span);
+        let (acc_pat, element_pat, body): (Pat, Pat, Expr) =
+            match (call.method.to_string().as_str(), call.args.len()) {
+                ("reduce", 1) => match &call.args[0] {
+                    Expr::Closure(closure)
+                        if closure.inputs.len() == 2 && !mentions_return(&closure.body) =>
+                    {
+                        (
+                            closure.inputs[0].clone(),
+                            closure.inputs[1].clone(),
+                            (*closure.body).clone(),
+                        )
+                    }
+                    Expr::Path(path) => {
+                        let Some(method) = self.float_method(path) else {
+                            return Expr::MethodCall(unwrap);
+                        };
+                        let body = parse_quote_spanned!(span=> #acc.#method(#element));
+                        (
+                            parse_quote_spanned!(span=> #acc),
+                            parse_quote_spanned!(span=> #element),
+                            body,
+                        )
+                    }
+                    _ => return Expr::MethodCall(unwrap),
+                },
+                (order @ ("min_by" | "max_by"), 1) => {
+                    let Some(ascending) = float_order(&call.args[0]) else {
+                        return Expr::MethodCall(unwrap);
+                    };
+                    let method = match (order == "min_by") == ascending {
+                        true => Ident::new("min", span),
+                        false => Ident::new("max", span),
+                    };
+                    let body = parse_quote_spanned!(span=> #acc.#method(#element));
+                    (
+                        parse_quote_spanned!(span=> #acc),
+                        parse_quote_spanned!(span=> #element),
+                        body,
+                    )
+                }
+                _ => return Expr::MethodCall(unwrap),
+            };
+        let (acc_pat, _) = strip(&acc_pat);
+        let Pat::Ident(acc_ident) = acc_pat else {
+            return Expr::MethodCall(unwrap);
+        };
+        if acc_ident.by_ref.is_some()
+            || acc_ident.subpat.is_some()
+            || mentions(base.to_token_stream(), &acc_ident.ident)
+        {
+            return Expr::MethodCall(unwrap);
+        }
+        let acc_name = &acc_ident.ident;
+        let index = self.fresh("index", span);
+        let mut stmts = Vec::new();
+        self.bind(
+            &element_pat,
+            None,
+            parse_quote_spanned!(span=> #base[#index]),
+            &mut stmts,
+        );
+        parse_quote_spanned! {span=>
+            {
+                let mut #acc_name = #base[0];
+                for #index in 1..#base.len() {
+                    #(#stmts)*
+                    #acc_name = #body;
+                }
+                #acc_name
+            }
+        }
+    }
+
     /// A `.map` function as its parameter pattern and body: a one-argument closure
     /// (without `return`, which would leave the loop) or a float method path.
     fn map_function(&mut self, function: &Expr) -> Option<(Pat, Expr)> {
@@ -550,6 +646,87 @@ impl Desugar<'_> {
         let owner = &segments[0].ident;
         let float = owner == "f64" || owner == "f32" || self.float_types.contains(owner);
         float.then(|| segments[1].ident.clone())
+    }
+}
+
+/// The slice, array or vector a chain of `iter`, `into_iter`, `copied`, `cloned` (and,
+/// when `any_order`, `rev`, `enumerate`, `map`: for a count) starts from, when it is a
+/// variable or a field (`xs`, `&xs`, `self.xs`).
+fn slice_base(expr: &Expr, any_order: bool) -> Option<Expr> {
+    let mut chain = expr;
+    let mut methods = 0;
+    loop {
+        match chain {
+            Expr::MethodCall(m) => {
+                let plain = matches!(
+                    m.method.to_string().as_str(),
+                    "iter" | "into_iter" | "copied" | "cloned"
+                ) && m.args.is_empty();
+                let order = any_order
+                    && (matches!(m.method.to_string().as_str(), "rev" | "enumerate")
+                        && m.args.is_empty()
+                        || m.method == "map" && m.args.len() == 1);
+                if !(plain || order) {
+                    return None;
+                }
+                methods += 1;
+                chain = &m.receiver;
+            }
+            Expr::Reference(r) => chain = &r.expr,
+            Expr::Paren(p) => chain = &p.expr,
+            Expr::Path(_) | Expr::Field(_) if methods > 0 => return Some(chain.clone()),
+            _ => return None,
+        }
+    }
+}
+
+/// `Some(true)` for `|a, b| a.partial_cmp(b).unwrap()` (or `total_cmp`, `&b`, `expect`),
+/// `Some(false)` for the reverse order `b.partial_cmp(a)`.
+fn float_order(function: &Expr) -> Option<bool> {
+    let Expr::Closure(closure) = function else {
+        return None;
+    };
+    let names: Vec<Ident> = closure
+        .inputs
+        .iter()
+        .filter_map(|p| match strip(p).0 {
+            Pat::Ident(i) if i.subpat.is_none() && i.by_ref.is_none() => Some(i.ident.clone()),
+            _ => None,
+        })
+        .collect();
+    let [a, b] = names.as_slice() else {
+        return None;
+    };
+    let mut body = &*closure.body;
+    if let Expr::MethodCall(m) = body {
+        if m.method == "unwrap" || m.method == "expect" {
+            body = &m.receiver;
+        }
+    }
+    let Expr::MethodCall(cmp) = body else {
+        return None;
+    };
+    if !(cmp.method == "partial_cmp" || cmp.method == "total_cmp") || cmp.args.len() != 1 {
+        return None;
+    }
+    let name = |e: &Expr| -> Option<Ident> {
+        match e {
+            Expr::Reference(r) => match &*r.expr {
+                Expr::Path(p) => p.path.get_ident().cloned(),
+                _ => None,
+            },
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => match &*u.expr {
+                Expr::Path(p) => p.path.get_ident().cloned(),
+                _ => None,
+            },
+            Expr::Path(p) => p.path.get_ident().cloned(),
+            _ => None,
+        }
+    };
+    match (name(&cmp.receiver)?, name(&cmp.args[0])?) {
+        (x, y) if x == *a && y == *b => Some(true),
+        (x, y) if x == *b && y == *a => Some(false),
+        _ => None,
     }
 }
 
