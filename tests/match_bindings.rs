@@ -109,3 +109,21 @@ fn match_binding_generic() {
     let (v, g) = binding_generic_grad(2.0f32, 3);
     assert_eq!((v, g.x), (8.0, 12.0));
 }
+
+#[differentiate]
+fn binding_active(x: f64, y: f64) -> f64 {
+    match x * y {
+        v if v > 0.0 => v * v * 3.0,
+        v => -v.sin() * x,
+    }
+}
+
+#[test]
+fn match_binding_of_a_differentiated_scrutinee_positive() {
+    probe!(p => binding_active, binding_active_grad, binding_active_vjp, [p[0], p[1]], [x, y], [0.5, 1.5]);
+}
+
+#[test]
+fn match_binding_of_a_differentiated_scrutinee_negative() {
+    probe!(p => binding_active, binding_active_grad, binding_active_vjp, [p[0], p[1]], [x, y], [-0.5, 1.5]);
+}

@@ -320,7 +320,12 @@ impl Desugar<'_> {
         }
         let mut chain = &*call.receiver;
         let mut enumerate = false;
+        // At least one method: `r.rev()` of a variable is of an iterator, not a slice.
+        let mut methods = 0;
         let base = loop {
+            if let Expr::MethodCall(_) = chain {
+                methods += 1;
+            }
             match chain {
                 Expr::MethodCall(m) if m.args.is_empty() && !enumerate => {
                     match m.method.to_string().as_str() {
@@ -335,7 +340,7 @@ impl Desugar<'_> {
                     _ => return Expr::ForLoop(for_loop),
                 },
                 Expr::Reference(r) => chain = &r.expr,
-                Expr::Path(_) | Expr::Field(_) => break chain.clone(),
+                Expr::Path(_) | Expr::Field(_) if methods > 0 => break chain.clone(),
                 _ => return Expr::ForLoop(for_loop),
             }
         };
