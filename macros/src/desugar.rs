@@ -193,6 +193,11 @@ impl Desugar<'_> {
                     self.bind(&field.pat, None, element, out);
                 }
             }
+            Pat::TupleStruct(s)
+                if ["Some", "Ok", "Err"].iter().any(|v| s.path.is_ident(v)) =>
+            {
+                self.errors.at(pat, "this pattern can fail to match (a variant of `Option` or `Result`); #[differentiate] destructures irrefutable patterns only; test the value with `match` or `if let` instead");
+            }
             Pat::TupleStruct(s) => {
                 let base = self.base(pat, value, out);
                 for (i, elem) in s.elems.iter().enumerate() {
