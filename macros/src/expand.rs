@@ -12,7 +12,7 @@ use syn::{ItemFn, ItemImpl};
 use crate::emit::{parameter_names, plain_parameters, Emitter, ItemNames};
 use crate::errors::Errors;
 use crate::parse::{self, Signature};
-use crate::{analyse, lower, reverse};
+use crate::{analyse, desugar, lower, reverse};
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     if let Ok(block) = syn::parse2::<ItemImpl>(item.clone()) {
@@ -119,6 +119,15 @@ fn differentiate_function(
         &mut Default::default(),
         &mut errors,
     );
+    let desugared = ItemFn {
+        block: Box::new(desugar::desugar(
+            &function.block,
+            &type_parameters(function),
+            &mut errors,
+        )),
+        ..function.clone()
+    };
+    let function = &desugared;
     let Some(sig) = parse::signature(function, options, &mut errors) else {
         return (errors.to_compile_errors(), TokenStream::new());
     };
@@ -156,6 +165,17 @@ fn differentiate_function(
             (quote!(#errors #stubs #pullback), grad_struct)
         }
     }
+}
+
+/// The names of the function's type parameters (whose associated functions, as in
+/// `T::max`, the pre-pass may call as float methods).
+fn type_parameters(function: &ItemFn) -> Vec<syn::Ident> {
+    function
+        .sig
+        .generics
+        .type_params()
+        .map(|p| p.ident.clone())
+        .collect()
 }
 
 /// Names starting with `__tapeless` are the generated code's own (placeholders of

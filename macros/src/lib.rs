@@ -1,9 +1,10 @@
 //! The `#[differentiate]` attribute of tapeless.
 //!
 //! The expansion is a pipeline of one module per stage, data flowing one way:
-//! `parse` (options and signature) → `lower` (body to SSA) → `analyse` (activity) →
-//! `reverse` (the reverse sweep) → `emit` (tokens). `rules` is the derivative rule
-//! table. Errors are collected in `errors::Errors` and reported together; the macro never
+//! `parse` (options and signature) → `desugar` (source-level rewrites) → `lower` (body to
+//! SSA) → `analyse` (activity) → `reverse` (the reverse sweep) → `emit` (tokens). `rules` is
+//! the derivative rule table. Errors are collected in `errors::Errors` and reported together;
+//! the macro never
 //! panics. See ARCHITECTURE.md.
 #![deny(missing_docs)]
 
@@ -12,6 +13,7 @@ use proc_macro::TokenStream;
 mod analyse;
 mod custom;
 mod derive;
+mod desugar;
 mod emit;
 mod errors;
 mod expand;

@@ -94,3 +94,116 @@ mod standardize {
         }
     }
 }
+
+// Written as a user wrote it (an index loop over three arrays).
+#[allow(clippy::needless_range_loop)]
+mod gmm_scratch {
+    use std::f64::consts::PI;
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    const K: usize = 3;
+
+    /// 1-D Gaussian mixture negative log-likelihood with scratch arrays for the log terms.
+    #[differentiate(wrt(weight_logits, means, log_sigmas))]
+    pub fn gmm_nll(
+        weight_logits: &[f64; K],
+        means: &[f64; K],
+        log_sigmas: &[f64; K],
+        data: &[f64],
+    ) -> f64 {
+        let mut lw = [0.0; K];
+        let m = weight_logits
+            .iter()
+            .cloned()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut z = 0.0;
+        for k in 0..K {
+            z += (weight_logits[k] - m).exp();
+        }
+        for k in 0..K {
+            lw[k] = weight_logits[k] - m - z.ln();
+        }
+        let mut nll = 0.0;
+        let mut scratch = [0.0; K];
+        for &x in data {
+            for k in 0..K {
+                let s = log_sigmas[k].exp();
+                let u = (x - means[k]) / s;
+                scratch[k] = lw[k] - 0.5 * u * u - log_sigmas[k] - 0.5 * (2.0 * PI).ln();
+            }
+            let mx = scratch.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let se: f64 = scratch.iter().map(|v| (v - mx).exp()).sum();
+            nll -= mx + se.ln();
+        }
+        nll
+    }
+
+    #[test]
+    fn gmm_with_scratch_arrays() {
+        let data = [-2.1, -1.7, 0.1, 0.3, 0.2, 2.5, 3.1, 2.9];
+        for s in [0.0, 0.3, -0.4] {
+            let theta = [
+                0.1 + s,
+                -0.2,
+                0.3 - s,
+                -2.0 + s,
+                0.0,
+                3.0,
+                0.1,
+                -0.2 + s,
+                0.3,
+            ];
+            let arr = |t: &[f64], o: usize| [t[o], t[o + 1], t[o + 2]];
+            let f = |t: &[f64]| gmm_nll(&arr(t, 0), &arr(t, 3), &arr(t, 6), &data);
+            let (v, g) = gmm_nll_grad(&arr(&theta, 0), &arr(&theta, 3), &arr(&theta, 6), &data);
+            assert!((v - f(&theta)).abs() < 1e-12);
+            let analytic: Vec<f64> = g
+                .weight_logits
+                .iter()
+                .chain(&g.means)
+                .chain(&g.log_sigmas)
+                .copied()
+                .collect();
+            check_gradient(f, &theta, &analytic, Tolerance::default()).unwrap();
+        }
+    }
+}
+
+mod log_sum_exp_generic {
+    use num_traits::Float;
+    use tapeless::differentiate;
+
+    /// log Σ exp(x_i), generic over the float type.
+    #[differentiate]
+    pub fn log_sum_exp<T: Float>(xs: &[T]) -> T {
+        let m = xs.iter().fold(T::neg_infinity(), |a, &b| a.max(b));
+        let mut s = T::zero();
+        for &x in xs {
+            s = s + (x - m).exp();
+        }
+        m + s.ln()
+    }
+
+    #[test]
+    fn log_sum_exp_generic() {
+        for xs in [
+            vec![1.0, 2.0, 3.0],
+            vec![-100.0, 0.5, 0.25, 2.0],
+            vec![700.0, 699.0],
+        ] {
+            let (v, g) = log_sum_exp_grad(&xs);
+            assert!((v - log_sum_exp(&xs)).abs() < 1e-12);
+            // Closed form: the gradient is softmax(x).
+            let m = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let z: f64 = xs.iter().map(|x| (x - m).exp()).sum();
+            for (k, x) in xs.iter().enumerate() {
+                assert!((g.xs[k] - (x - m).exp() / z).abs() < 1e-12, "{:?}", g.xs);
+            }
+            let xs32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+            let (v32, g32) = log_sum_exp_grad(&xs32);
+            assert!((v32 as f64 - v).abs() < 1e-4 * (1.0 + v.abs()));
+            assert!((g32.xs[0] as f64 - g.xs[0]).abs() < 1e-4);
+        }
+    }
+}

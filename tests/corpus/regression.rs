@@ -127,3 +127,75 @@ mod poisson_regression {
         }
     }
 }
+
+mod cross_entropy {
+    use tapeless::differentiate;
+
+    /// Softmax cross-entropy of logits against a class label, with the max subtracted.
+    #[differentiate]
+    pub fn cross_entropy(logits: &[f64], label: usize) -> f64 {
+        let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let sum_exp: f64 = logits.iter().map(|&z| (z - max).exp()).sum();
+        max + sum_exp.ln() - logits[label]
+    }
+
+    #[test]
+    fn cross_entropy_loss() {
+        for (logits, label) in [
+            (vec![1.0, 2.0, 0.5], 0),
+            (vec![-3.0, 0.0, 3.0, 1.0], 2),
+            (vec![10.0, 10.5], 1),
+        ] {
+            let (v, g) = cross_entropy_grad(&logits, label);
+            assert!((v - cross_entropy(&logits, label)).abs() < 1e-12);
+            // Closed form: softmax − one-hot.
+            let z: f64 = logits.iter().map(|l: &f64| l.exp()).sum();
+            for (k, l) in logits.iter().enumerate() {
+                let expected = l.exp() / z - if k == label { 1.0 } else { 0.0 };
+                assert!((g.logits[k] - expected).abs() < 1e-10, "{:?}", g.logits);
+            }
+        }
+    }
+}
+
+mod polynomial_horner {
+    use tapeless::differentiate;
+
+    /// Squared error of a polynomial fit; the polynomial evaluated by Horner's rule as a fold.
+    #[differentiate(wrt(coeffs))]
+    pub fn poly_fit_loss(coeffs: &[f64], ts: &[f64], ys: &[f64]) -> f64 {
+        ts.iter()
+            .zip(ys)
+            .map(|(&t, &y)| {
+                let p = coeffs.iter().rev().fold(0.0, |acc, &c| acc * t + c);
+                (p - y) * (p - y)
+            })
+            .sum()
+    }
+
+    #[test]
+    fn polynomial_horner() {
+        let ts = [-1.0, -0.3, 0.2, 0.8, 1.5];
+        let ys = [0.5, 1.0, 1.2, 2.0, 4.0];
+        for c in [
+            [1.0, 0.5, -0.2, 0.1],
+            [0.0, 0.0, 0.0, 0.0],
+            [2.0, -1.0, 0.3, 0.7],
+        ] {
+            let (v, g) = poly_fit_loss_grad(&c, &ts, &ys);
+            assert!((v - poly_fit_loss(&c, &ts, &ys)).abs() < 1e-12);
+            // Closed form: d/dc_k = Σ 2 r t^k.
+            for k in 0..4 {
+                let expected: f64 = ts
+                    .iter()
+                    .zip(&ys)
+                    .map(|(t, y)| {
+                        let p = c[0] + c[1] * t + c[2] * t * t + c[3] * t * t * t;
+                        2.0 * (p - y) * t.powi(k as i32)
+                    })
+                    .sum();
+                assert!((g.coeffs[k] - expected).abs() < 1e-10, "{:?}", g.coeffs);
+            }
+        }
+    }
+}

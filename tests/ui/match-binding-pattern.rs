@@ -1,13 +1,15 @@
-// A `match` arm whose pattern binds a variable (`n @ 1..=3`, `other`): a match is lowered to
-// a chain of branches on data, and the bound value would be invisible to it; match on
-// constants and ranges, and use the scrutinee itself in the arm.
+// A `match` arm whose pattern binds inside a tuple or an enum other than `Option`
+// (`(k, 1..=3)`, `Ok(v)`): a match is lowered to a chain of branches on data, and only a
+// name for the whole scrutinee (`n`, `k @ 1..=3`) or `Some(v)` of a variable can be bound at
+// the arm's start; match on constants, ranges and variants, and read the parts in the arm.
 use tapeless::differentiate;
 
 #[differentiate]
 fn f(x: f64, n: u32) -> f64 {
-    match n {
-        0 => 1.0,
-        k @ 1..=3 => x * k as f64,
+    let pair = (n, n % 4);
+    match pair {
+        (0, _) => 1.0,
+        (k, 1..=3) => x * k as f64,
         _ => x * x,
     }
 }

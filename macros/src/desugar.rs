@@ -1,0 +1,852 @@
+//! The desugaring pre-pass: source-level rewrites of the function body into forms that
+//! lowering already supports, so an idiom costs one rewrite here instead of a path
+//! through lowering, analysis and emission. It runs once, after the signature is parsed
+//! and before lowering; the function the user wrote is still emitted untouched (rustc
+//! type-checks the original, so an ill-typed pattern is rustc's error there, not ours).
+//!
+//! - Destructuring `let`s of arrays, structs, tuple structs and nested tuples become one
+//!   `let` per bound name: `let [a, b] = *p;` is `let a = p[0]; let b = p[1];`,
+//!   `let Point { x, y: h } = p;` is `let x = p.x; let h = p.y;`. Flat tuple patterns
+//!   are left to lowering, which destructures them itself.
+//! - `it.fold(init, |acc, x| body)` becomes the loop it means,
+//!   `{ let mut acc = init; for x in it { acc = body; } acc }`, and a function path
+//!   where the closure goes (`fold(f64::NEG_INFINITY, f64::max)`) is called in the loop.
+//! - `.map(f64::exp)` becomes `.map(|x| x.exp())`.
+
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::fold::Fold;
+use syn::spanned::Spanned;
+use syn::{parse_quote_spanned, Block, Expr, Ident, Pat, Stmt, Type};
+
+use crate::errors::Errors;
+
+/// The function's body with the rewrites above applied. `float_types` are the names
+/// whose associated functions are float methods (`f64`, `f32` and the generic types).
+pub fn desugar(block: &Block, float_types: &[Ident], errors: &mut Errors) -> Block {
+    let mut pass = Desugar {
+        errors,
+        float_types,
+        fresh: 0,
+    };
+    pass.fold_block(block.clone())
+}
+
+struct Desugar<'a> {
+    errors: &'a mut Errors,
+    float_types: &'a [Ident],
+    fresh: usize,
+}
+
+impl Fold for Desugar<'_> {
+    fn fold_block(&mut self, block: Block) -> Block {
+        let block = syn::fold::fold_block(self, block);
+        let mut stmts = Vec::with_capacity(block.stmts.len());
+        for stmt in block.stmts {
+            match stmt {
+                Stmt::Local(local) if destructures(&local) => self.local(local, &mut stmts),
+                other => stmts.push(other),
+            }
+        }
+        Block { stmts, ..block }
+    }
+
+    fn fold_expr(&mut self, expr: Expr) -> Expr {
+        match syn::fold::fold_expr(self, expr) {
+            Expr::MethodCall(call) if call.method == "fold" && call.args.len() == 2 => {
+                self.fold_call(call)
+            }
+            Expr::MethodCall(mut call) if call.method == "map" && call.args.len() == 1 => {
+                if let Some(closure) = self.path_closure(&call.args[0]) {
+                    call.args[0] = closure;
+                }
+                Expr::MethodCall(call)
+            }
+            Expr::MethodCall(call) if call.method == "unwrap" && call.args.is_empty() => {
+                self.reduce(call)
+            }
+            Expr::MethodCall(call) if call.method == "count" && call.args.is_empty() => {
+                match slice_base(&call.receiver, true) {
+                    Some(base) => parse_quote_spanned!(call.method.span()=> #base.len()),
+                    None => Expr::MethodCall(call),
+                }
+            }
+            Expr::ForLoop(for_loop) => self.for_loop(for_loop),
+            Expr::Match(m) => self.match_expr(m),
+            Expr::If(i) => self.if_let(i),
+            other => other,
+        }
+    }
+
+    /// Items nested in the body are not differentiated: kept as written.
+    fn fold_item(&mut self, item: syn::Item) -> syn::Item {
+        item
+    }
+}
+
+/// A `let` with a value whose pattern lowering cannot bind itself.
+fn destructures(local: &syn::Local) -> bool {
+    let Some(init) = &local.init else {
+        return false;
+    };
+    init.diverge.is_none()
+        && match strip(&local.pat).0 {
+            Pat::Slice(_) | Pat::Struct(_) | Pat::TupleStruct(_) => true,
+            Pat::Tuple(t) => !matches!(local.pat, Pat::Tuple(_)) || t.elems.iter().any(nested),
+            _ => false,
+        }
+}
+
+/// A tuple element lowering cannot bind (anything but a name or `_`).
+fn nested(pat: &Pat) -> bool {
+    !matches!(pat, Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none())
+        && !matches!(pat, Pat::Wild(_))
+}
+
+/// The pattern without parentheses, `&` and a type ascription, and the type if any.
+fn strip(pat: &Pat) -> (&Pat, Option<&Type>) {
+    match pat {
+        Pat::Paren(p) => strip(&p.pat),
+        Pat::Reference(r) if r.mutability.is_none() => strip(&r.pat),
+        Pat::Type(t) => (strip(&t.pat).0, Some(&*t.ty)),
+        other => (other, None),
+    }
+}
+
+impl Desugar<'_> {
+    fn fresh(&mut self, what: &str, span: Span) -> Ident {
+        self.fresh += 1;
+        Ident::new(&format!("__tapeless_{what}{}", self.fresh), span)
+    }
+
+    /// `let PATTERN = init;` as one `let` per bound name, appended to `out`.
+    fn local(&mut self, local: syn::Local, out: &mut Vec<Stmt>) {
+        let Some(init) = local.init else {
+            return;
+        };
+        let (pat, ty) = strip(&local.pat);
+        self.bind(pat, ty.cloned(), *init.expr, out);
+    }
+
+    /// Binds `pat` (of type `ty` when known) to `value`.
+    fn bind(&mut self, pat: &Pat, ty: Option<Type>, value: Expr, out: &mut Vec<Stmt>) {
+        let (pat, inner_ty) = strip(pat);
+        let ty = inner_ty.cloned().or(ty);
+        let span = pat.span();
+        match pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                let stmt = match ty {
+                    Some(ty) => parse_quote_spanned!(span=> let #p: #ty = #value;),
+                    None => parse_quote_spanned!(span=> let #p = #value;),
+                };
+                out.push(stmt);
+            }
+            Pat::Wild(_) => {}
+            Pat::Tuple(tuple) if !tuple.elems.iter().any(nested) => {
+                out.push(parse_quote_spanned!(span=> let #tuple = #value;));
+            }
+            Pat::Tuple(tuple) => {
+                // Names and `_` bound by lowering's tuple destructuring; each nested
+                // pattern through a temporary, destructured after.
+                let mut elems = syn::punctuated::Punctuated::<Pat, syn::Token![,]>::new();
+                let mut later = Vec::new();
+                let types = element_types(ty.as_ref(), tuple.elems.len());
+                for (elem, ty) in tuple.elems.iter().zip(types) {
+                    if nested(elem) {
+                        let temp = self.fresh("pattern", elem.span());
+                        elems.push(parse_quote_spanned!(span=> #temp));
+                        later.push((elem, ty, temp));
+                    } else {
+                        elems.push(elem.clone());
+                    }
+                }
+                out.push(parse_quote_spanned!(span=> let (#elems) = #value;));
+                for (elem, ty, temp) in later {
+                    self.bind(elem, ty, parse_quote_spanned!(span=> #temp), out);
+                }
+            }
+            Pat::Slice(slice) => {
+                let base = self.base(pat, value, out);
+                let count = slice.elems.len();
+                let element_ty = match &ty {
+                    Some(Type::Array(a)) => Some((*a.elem).clone()),
+                    _ => None,
+                };
+                for (i, elem) in slice.elems.iter().enumerate() {
+                    if let Pat::Rest(rest) = elem {
+                        if i + 1 != count {
+                            self.errors.at(rest, "`..` is supported by #[differentiate] only at the end of an array pattern (`let [a, b, ..] = p;`); index the elements after it instead (`let z = p[p.len() - 1];`)");
+                        }
+                        break;
+                    }
+                    let index = syn::Index::from(i);
+                    let index = syn::LitInt::new(&index.index.to_string(), elem.span());
+                    let element = parse_quote_spanned!(elem.span()=> #base[#index]);
+                    self.bind(elem, element_ty.clone(), element, out);
+                }
+            }
+            Pat::Struct(s) => {
+                let base = self.base(pat, value, out);
+                for field in &s.fields {
+                    let member = &field.member;
+                    let element = parse_quote_spanned!(field.span()=> #base.#member);
+                    self.bind(&field.pat, None, element, out);
+                }
+            }
+            Pat::TupleStruct(s)
+                if ["Some", "Ok", "Err"].iter().any(|v| s.path.is_ident(v)) =>
+            {
+                self.errors.at(pat, "this pattern can fail to match (a variant of `Option` or `Result`); #[differentiate] destructures irrefutable patterns only; test the value with `match` or `if let` instead");
+            }
+            Pat::TupleStruct(s) => {
+                let base = self.base(pat, value, out);
+                for (i, elem) in s.elems.iter().enumerate() {
+                    if let Pat::Rest(_) = elem {
+                        break;
+                    }
+                    let member = syn::Member::Unnamed(syn::Index {
+                        index: i as u32,
+                        span: elem.span(),
+                    });
+                    let element = parse_quote_spanned!(elem.span()=> #base.#member);
+                    self.bind(elem, None, element, out);
+                }
+            }
+            Pat::Ident(p) if p.by_ref.is_some() => self.errors.at(
+                pat,
+                "`ref` bindings are not supported by #[differentiate]; bind by value (`let x = ..`), the elements are copied",
+            ),
+            Pat::Ident(_) => self.errors.at(
+                pat,
+                "`name @ pattern` bindings are not supported by #[differentiate]; bind the whole value and destructure it in a second `let`",
+            ),
+            other => self.errors.at(
+                other,
+                "this pattern can fail to match (a literal, range, path or `|` alternative); #[differentiate] destructures irrefutable patterns only: arrays `[a, b]`, tuples `(a, b)`, structs `S { x, y }` and tuple structs `S(a, b)` of names; test the value with `if` instead",
+            ),
+        }
+    }
+
+    /// What the elements of a destructured `value` are read from: the variable itself
+    /// (`p` for `p` and `*p`: indexing and field access dereference), or a temporary
+    /// bound to `value` when it is another expression or a name the pattern rebinds.
+    fn base(&mut self, pat: &Pat, value: Expr, out: &mut Vec<Stmt>) -> Expr {
+        let mut bound = Vec::new();
+        bound_names(pat, &mut bound);
+        let place = match &value {
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => &*u.expr,
+            Expr::Paren(p) => &*p.expr,
+            other => other,
+        };
+        if let Expr::Path(path) = place {
+            if let Some(ident) = path.path.get_ident() {
+                if path.qself.is_none() && !bound.contains(ident) {
+                    return place.clone();
+                }
+            }
+        }
+        let temp = self.fresh("pattern", pat.span());
+        out.push(parse_quote_spanned!(pat.span()=> let #temp = #value;));
+        parse_quote_spanned!(pat.span()=> #temp)
+    }
+
+    /// `it.fold(init, f)` as `{ let mut acc = init; for x in it { acc = f(acc, x); } acc }`;
+    /// left as written (lowering reports it) when `f` is neither a two-argument closure
+    /// nor a function path, or when the rewrite could change what a name means.
+    fn fold_call(&mut self, call: syn::ExprMethodCall) -> Expr {
+        let span = call.method.span();
+        let (iterator, init, function) = (&call.receiver, &call.args[0], &call.args[1]);
+        let (acc, acc_ty, element, body): (Ident, Option<Type>, Pat, Expr) = match function {
+            Expr::Closure(closure) if closure.inputs.len() == 2 => {
+                let (acc_pat, acc_ty) = match &closure.inputs[0] {
+                    Pat::Type(t) => (&*t.pat, Some((*t.ty).clone())),
+                    other => (other, None),
+                };
+                let Pat::Ident(acc) = acc_pat else {
+                    return Expr::MethodCall(call);
+                };
+                if acc.by_ref.is_some() || acc.subpat.is_some() || mentions_return(&closure.body) {
+                    return Expr::MethodCall(call);
+                }
+                let element = match &closure.inputs[1] {
+                    Pat::Type(t) => (*t.pat).clone(),
+                    other => other.clone(),
+                };
+                (acc.ident.clone(), acc_ty, element, (*closure.body).clone())
+            }
+            Expr::Path(path) => {
+                let acc = self.fresh("acc", span);
+                let x = self.fresh("element", span);
+                let body = match self.float_method(path) {
+                    Some(method) => parse_quote_spanned!(span=> #acc.#method(#x)),
+                    None => parse_quote_spanned!(span=> #path(#acc, #x)),
+                };
+                (acc, None, parse_quote_spanned!(span=> #x), body)
+            }
+            _ => return Expr::MethodCall(call),
+        };
+        // `for x in it` binds after `it` is evaluated but inside `acc`'s scope.
+        if mentions(iterator.to_token_stream(), &acc) {
+            return Expr::MethodCall(call);
+        }
+        let declared = match acc_ty {
+            Some(ty) => quote::quote_spanned!(span=> let mut #acc: #ty = #init;),
+            None => quote::quote_spanned!(span=> let mut #acc = #init;),
+        };
+        let for_loop = parse_quote_spanned! {span=>
+            for #element in #iterator {
+                #acc = #body;
+            }
+        };
+        let for_loop = self.for_loop(for_loop);
+        parse_quote_spanned! {span=>
+            {
+                #declared
+                #for_loop
+                #acc
+            }
+        }
+    }
+
+    /// `for` loops over chains lowering does not iterate itself, as loops it does:
+    /// `for p in it.map(f) { .. }` as `for t in it { let p = f(t); .. }`, and
+    /// `for p in xs.iter().rev() { .. }` (also `.copied()`, `.cloned()`, `.enumerate()`)
+    /// as `for i in (0..xs.len()).rev() { let p = xs[i]; .. }`.
+    fn for_loop(&mut self, mut for_loop: syn::ExprForLoop) -> Expr {
+        let Expr::MethodCall(call) = &*for_loop.expr else {
+            return Expr::ForLoop(for_loop);
+        };
+        let span = call.method.span();
+        if let Some((source, function, adaptors)) = map_source(&for_loop.expr) {
+            return self.map_loop(for_loop, source, function, adaptors, span);
+        }
+        if call.method != "rev" || !call.args.is_empty() {
+            return Expr::ForLoop(for_loop);
+        }
+        let mut chain = &*call.receiver;
+        let mut enumerate = false;
+        // At least one method: `r.rev()` of a variable is of an iterator, not a slice.
+        let mut methods = 0;
+        let base = loop {
+            if let Expr::MethodCall(_) = chain {
+                methods += 1;
+            }
+            match chain {
+                Expr::MethodCall(m) if m.args.is_empty() && !enumerate => {
+                    match m.method.to_string().as_str() {
+                        "iter" | "into_iter" | "copied" | "cloned" => {}
+                        "enumerate" => enumerate = true,
+                        _ => return Expr::ForLoop(for_loop),
+                    }
+                    chain = &m.receiver;
+                }
+                Expr::MethodCall(m) if m.args.is_empty() => match m.method.to_string().as_str() {
+                    "iter" | "into_iter" | "copied" | "cloned" => chain = &m.receiver,
+                    _ => return Expr::ForLoop(for_loop),
+                },
+                Expr::Reference(r) => chain = &r.expr,
+                Expr::Path(_) | Expr::Field(_) if methods > 0 => break chain.clone(),
+                _ => return Expr::ForLoop(for_loop),
+            }
+        };
+        let index = self.fresh("index", span);
+        let element: Expr = parse_quote_spanned!(span=> #base[#index]);
+        let mut stmts = Vec::new();
+        let pat = match (&*for_loop.pat, enumerate) {
+            (Pat::Tuple(t), true) if t.elems.len() == 2 => {
+                self.bind(
+                    &t.elems[0],
+                    None,
+                    parse_quote_spanned!(span=> #index),
+                    &mut stmts,
+                );
+                &t.elems[1]
+            }
+            (_, true) => return Expr::ForLoop(for_loop),
+            (pat, false) => pat,
+        };
+        let pat = pat.clone();
+        self.bind(&pat, None, element, &mut stmts);
+        stmts.append(&mut for_loop.body.stmts);
+        for_loop.body.stmts = stmts;
+        for_loop.expr = parse_quote_spanned!(span=> (0..#base.len()).rev());
+        for_loop.pat = Box::new(parse_quote_spanned!(span=> #index));
+        Expr::ForLoop(for_loop)
+    }
+
+    /// `for p in it.map(f).adaptors() { .. }` as `for t in it.adaptors() { let p = f(t); .. }`
+    /// (`rev` and `enumerate` do not look at the elements, so they commute with `map`).
+    fn map_loop(
+        &mut self,
+        mut for_loop: syn::ExprForLoop,
+        source: Expr,
+        function: Expr,
+        adaptors: Vec<syn::ExprMethodCall>,
+        span: Span,
+    ) -> Expr {
+        let enumerate = adaptors.iter().any(|a| a.method == "enumerate");
+        let (index, pat) = match (&*for_loop.pat, enumerate) {
+            (Pat::Tuple(t), true) if t.elems.len() == 2 => {
+                (Some(t.elems[0].clone()), t.elems[1].clone())
+            }
+            (_, true) => return Expr::ForLoop(for_loop),
+            (pat, false) => (None, pat.clone()),
+        };
+        let Some((param, value)) = self.map_function(&function) else {
+            return Expr::ForLoop(for_loop);
+        };
+        let element = self.fresh("element", span);
+        // The closure's parameter is visible only in its body, as in the closure.
+        let mut inner = Vec::new();
+        self.bind(
+            &param,
+            None,
+            parse_quote_spanned!(span=> #element),
+            &mut inner,
+        );
+        let mapped = parse_quote_spanned! {span=> { #(#inner)* #value } };
+        let mut stmts = Vec::new();
+        self.bind(&pat, None, mapped, &mut stmts);
+        stmts.append(&mut for_loop.body.stmts);
+        for_loop.body.stmts = stmts;
+        let mut iterator = source;
+        for mut adaptor in adaptors {
+            adaptor.receiver = Box::new(iterator);
+            iterator = Expr::MethodCall(adaptor);
+        }
+        for_loop.expr = Box::new(iterator);
+        for_loop.pat = Box::new(match index {
+            Some(index) => parse_quote_spanned!(span=> (#index, #element)),
+            None => parse_quote_spanned!(span=> #element),
+        });
+        self.for_loop(for_loop)
+    }
+
+    /// `match` arms that bind the scrutinee (`n if n > 0 => ..`, `k @ 1..=3 => ..`) or the
+    /// value of an `Option` (`Some(v) => ..`), as arms that bind nothing, with the name
+    /// bound at the start of the arm (`_ if s > 0 => { let n = s; .. }`) and replaced by
+    /// the scrutinee in the guard (`Some(v)` only when the scrutinee is a variable).
+    /// Lowering takes `match` on data only as a chain of
+    /// conditions, which cannot bind. Other binding arms are left for lowering to report.
+    fn match_expr(&mut self, mut m: syn::ExprMatch) -> Expr {
+        if !m.arms.iter().any(|arm| binds(&arm.pat)) {
+            return Expr::Match(m);
+        }
+        let span = m.match_token.span;
+        let mut out: Vec<Stmt> = Vec::new();
+        let scrutinee: Expr = match &*m.expr {
+            Expr::Path(p) if p.path.get_ident().is_some() && p.qself.is_none() => (*m.expr).clone(),
+            other => {
+                let temp = self.fresh("scrutinee", span);
+                out.push(parse_quote_spanned!(span=> let #temp = #other;));
+                parse_quote_spanned!(span=> #temp)
+            }
+        };
+        let variable = out.is_empty();
+        m.expr = Box::new(scrutinee.clone());
+        for arm in &mut m.arms {
+            let (pattern, name, value): (Pat, &syn::PatIdent, Expr) = match &arm.pat {
+                Pat::Ident(p) if p.by_ref.is_none() && binds(&arm.pat) => {
+                    let pattern = match &p.subpat {
+                        Some((_, sub)) if !binds(sub) => (**sub).clone(),
+                        Some(_) => continue,
+                        None => parse_quote_spanned!(span=> _),
+                    };
+                    (pattern, p, scrutinee.clone())
+                }
+                // Only of a variable: `Some(v)` of a call could be of a differentiated
+                // value (`xs.first()`), which lowering's `if let` message explains better.
+                Pat::TupleStruct(t)
+                    if t.path.is_ident("Some")
+                        && t.elems.len() == 1
+                        && t.qself.is_none()
+                        && variable =>
+                {
+                    let Pat::Ident(p) = &t.elems[0] else {
+                        continue;
+                    };
+                    if p.by_ref.is_some() || p.subpat.is_some() || !binds(&t.elems[0]) {
+                        continue;
+                    }
+                    let value = parse_quote_spanned!(span=> #scrutinee.unwrap());
+                    (parse_quote_spanned!(span=> Some(_)), p, value)
+                }
+                _ => continue,
+            };
+            let (ident, mutability) = (&name.ident, &name.mutability);
+            let body = &arm.body;
+            let body: Expr =
+                parse_quote_spanned!(span=> { let #mutability #ident = #value; #body });
+            if let Some((_, guard)) = &mut arm.guard {
+                let mut replace = Replace {
+                    name: ident.clone(),
+                    value: parse_quote_spanned!(span=> (#value)),
+                };
+                syn::visit_mut::VisitMut::visit_expr_mut(&mut replace, guard);
+            }
+            arm.pat = pattern;
+            *arm.body = body;
+        }
+        if out.is_empty() {
+            return Expr::Match(m);
+        }
+        parse_quote_spanned!(span=> { #(#out)* #m })
+    }
+
+    /// `if let p = e { a } else { b }` as `match e { p => { a } _ => { b } }` when the
+    /// `match` rewrite above leaves no arm that binds; otherwise left for lowering.
+    fn if_let(&mut self, i: syn::ExprIf) -> Expr {
+        let Expr::Let(l) = &*i.cond else {
+            return Expr::If(i);
+        };
+        let span = i.if_token.span;
+        let (pat, expr, then) = (&l.pat, &l.expr, &i.then_branch);
+        let otherwise: Expr = match &i.else_branch {
+            Some((_, e)) => (**e).clone(),
+            None => parse_quote_spanned!(span=> {}),
+        };
+        let m: syn::ExprMatch = parse_quote_spanned! {span=>
+            match #expr {
+                #pat => #then,
+                _ => #otherwise,
+            }
+        };
+        let fresh = self.fresh;
+        let rewritten = self.match_expr(m);
+        let arms = match &rewritten {
+            Expr::Match(m) => &m.arms,
+            Expr::Block(b) => match b.block.stmts.last() {
+                Some(Stmt::Expr(Expr::Match(m), _)) => &m.arms,
+                _ => return Expr::If(i),
+            },
+            _ => return Expr::If(i),
+        };
+        if arms.iter().any(|arm| binds(&arm.pat)) {
+            self.fresh = fresh;
+            return Expr::If(i);
+        }
+        rewritten
+    }
+
+    /// `xs.iter().reduce(f).unwrap()` as the loop from the first element,
+    /// `{ let mut acc = xs[0]; for i in 1..xs.len() { let x = xs[i]; acc = f(acc, x); } acc }`;
+    /// `min_by`/`max_by` with `|a, b| a.partial_cmp(b).unwrap()` (or `total_cmp`) as the
+    /// `reduce` with `min`/`max` (at ties the adjoint is split, not given to the first).
+    fn reduce(&mut self, unwrap: syn::ExprMethodCall) -> Expr {
+        let Expr::MethodCall(call) = &*unwrap.receiver else {
+            return Expr::MethodCall(unwrap);
+        };
+        let span = call.method.span();
+        let Some(base) = slice_base(&call.receiver, false) else {
+            return Expr::MethodCall(unwrap);
+        };
+        let acc = self.fresh("acc", span);
+        let element = self.fresh("element", span);
+        let (acc_pat, element_pat, body): (Pat, Pat, Expr) =
+            match (call.method.to_string().as_str(), call.args.len()) {
+                ("reduce", 1) => match &call.args[0] {
+                    Expr::Closure(closure)
+                        if closure.inputs.len() == 2 && !mentions_return(&closure.body) =>
+                    {
+                        (
+                            closure.inputs[0].clone(),
+                            closure.inputs[1].clone(),
+                            (*closure.body).clone(),
+                        )
+                    }
+                    Expr::Path(path) => {
+                        let Some(method) = self.float_method(path) else {
+                            return Expr::MethodCall(unwrap);
+                        };
+                        let body = parse_quote_spanned!(span=> #acc.#method(#element));
+                        (
+                            parse_quote_spanned!(span=> #acc),
+                            parse_quote_spanned!(span=> #element),
+                            body,
+                        )
+                    }
+                    _ => return Expr::MethodCall(unwrap),
+                },
+                (order @ ("min_by" | "max_by"), 1) => {
+                    let Some(ascending) = float_order(&call.args[0]) else {
+                        return Expr::MethodCall(unwrap);
+                    };
+                    let method = match (order == "min_by") == ascending {
+                        true => Ident::new("min", span),
+                        false => Ident::new("max", span),
+                    };
+                    let body = parse_quote_spanned!(span=> #acc.#method(#element));
+                    (
+                        parse_quote_spanned!(span=> #acc),
+                        parse_quote_spanned!(span=> #element),
+                        body,
+                    )
+                }
+                _ => return Expr::MethodCall(unwrap),
+            };
+        let (acc_pat, _) = strip(&acc_pat);
+        let Pat::Ident(acc_ident) = acc_pat else {
+            return Expr::MethodCall(unwrap);
+        };
+        if acc_ident.by_ref.is_some()
+            || acc_ident.subpat.is_some()
+            || mentions(base.to_token_stream(), &acc_ident.ident)
+        {
+            return Expr::MethodCall(unwrap);
+        }
+        let acc_name = &acc_ident.ident;
+        let index = self.fresh("index", span);
+        let mut stmts = Vec::new();
+        self.bind(
+            &element_pat,
+            None,
+            parse_quote_spanned!(span=> #base[#index]),
+            &mut stmts,
+        );
+        parse_quote_spanned! {span=>
+            {
+                let mut #acc_name = #base[0];
+                for #index in 1..#base.len() {
+                    #(#stmts)*
+                    #acc_name = #body;
+                }
+                #acc_name
+            }
+        }
+    }
+
+    /// A `.map` function as its parameter pattern and body: a one-argument closure
+    /// (without `return`, which would leave the loop) or a float method path.
+    fn map_function(&mut self, function: &Expr) -> Option<(Pat, Expr)> {
+        match function {
+            Expr::Closure(c) if c.inputs.len() == 1 && !mentions_return(&c.body) => {
+                Some((c.inputs[0].clone(), (*c.body).clone()))
+            }
+            Expr::Path(path) => {
+                let method = self.float_method(path)?;
+                let span = function.span();
+                let x = self.fresh("element", span);
+                Some((
+                    parse_quote_spanned!(span=> #x),
+                    parse_quote_spanned!(span=> #x.#method()),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// `f64::exp` where a one-argument closure goes, as `|x| x.exp()`.
+    fn path_closure(&mut self, function: &Expr) -> Option<Expr> {
+        let Expr::Path(path) = function else {
+            return None;
+        };
+        let method = self.float_method(path)?;
+        let span = function.span();
+        let x = self.fresh("element", span);
+        Some(parse_quote_spanned!(span=> |#x| #x.#method()))
+    }
+
+    /// `max` of `f64::max`, `f32::max` or `T::max` for a generic float `T`: called as a
+    /// method, which is how lowering knows float functions.
+    fn float_method(&self, path: &syn::ExprPath) -> Option<Ident> {
+        let segments = &path.path.segments;
+        if path.qself.is_some() || segments.len() != 2 {
+            return None;
+        }
+        let owner = &segments[0].ident;
+        let float = owner == "f64" || owner == "f32" || self.float_types.contains(owner);
+        float.then(|| segments[1].ident.clone())
+    }
+}
+
+/// The slice, array or vector a chain of `iter`, `into_iter`, `copied`, `cloned` (and,
+/// when `any_order`, `rev`, `enumerate`, `map`: for a count) starts from, when it is a
+/// variable or a field (`xs`, `&xs`, `self.xs`).
+fn slice_base(expr: &Expr, any_order: bool) -> Option<Expr> {
+    let mut chain = expr;
+    let mut methods = 0;
+    loop {
+        match chain {
+            Expr::MethodCall(m) => {
+                let plain = matches!(
+                    m.method.to_string().as_str(),
+                    "iter" | "into_iter" | "copied" | "cloned"
+                ) && m.args.is_empty();
+                let order = any_order
+                    && (matches!(m.method.to_string().as_str(), "rev" | "enumerate")
+                        && m.args.is_empty()
+                        || m.method == "map" && m.args.len() == 1);
+                if !(plain || order) {
+                    return None;
+                }
+                methods += 1;
+                chain = &m.receiver;
+            }
+            Expr::Reference(r) => chain = &r.expr,
+            Expr::Paren(p) => chain = &p.expr,
+            Expr::Path(_) | Expr::Field(_) if methods > 0 => return Some(chain.clone()),
+            _ => return None,
+        }
+    }
+}
+
+/// `Some(true)` for `|a, b| a.partial_cmp(b).unwrap()` (or `total_cmp`, `&b`, `expect`),
+/// `Some(false)` for the reverse order `b.partial_cmp(a)`.
+fn float_order(function: &Expr) -> Option<bool> {
+    let Expr::Closure(closure) = function else {
+        return None;
+    };
+    let names: Vec<Ident> = closure
+        .inputs
+        .iter()
+        .filter_map(|p| match strip(p).0 {
+            Pat::Ident(i) if i.subpat.is_none() && i.by_ref.is_none() => Some(i.ident.clone()),
+            _ => None,
+        })
+        .collect();
+    let [a, b] = names.as_slice() else {
+        return None;
+    };
+    let mut body = &*closure.body;
+    if let Expr::MethodCall(m) = body {
+        if m.method == "unwrap" || m.method == "expect" {
+            body = &m.receiver;
+        }
+    }
+    let Expr::MethodCall(cmp) = body else {
+        return None;
+    };
+    if !(cmp.method == "partial_cmp" || cmp.method == "total_cmp") || cmp.args.len() != 1 {
+        return None;
+    }
+    let name = |e: &Expr| -> Option<Ident> {
+        match e {
+            Expr::Reference(r) => match &*r.expr {
+                Expr::Path(p) => p.path.get_ident().cloned(),
+                _ => None,
+            },
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => match &*u.expr {
+                Expr::Path(p) => p.path.get_ident().cloned(),
+                _ => None,
+            },
+            Expr::Path(p) => p.path.get_ident().cloned(),
+            _ => None,
+        }
+    };
+    match (name(&cmp.receiver)?, name(&cmp.args[0])?) {
+        (x, y) if x == *a && y == *b => Some(true),
+        (x, y) if x == *b && y == *a => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether a `match` pattern binds a name (lowercase or `_`-prefixed identifiers, as
+/// lowering reads them; `None` and `MAX` are constants and variants).
+fn binds(pat: &Pat) -> bool {
+    struct Binds(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Binds {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            let name = p.ident.to_string();
+            self.0 |=
+                p.subpat.is_some() || name.starts_with(|c: char| c.is_lowercase() || c == '_');
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    let mut found = Binds(false);
+    syn::visit::Visit::visit_pat(&mut found, pat);
+    found.0
+}
+
+/// Replaces the variable `name` by `value` in an expression (a guard).
+struct Replace {
+    name: Ident,
+    value: Expr,
+}
+
+impl syn::visit_mut::VisitMut for Replace {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Path(p) = expr {
+            if p.qself.is_none() && p.path.is_ident(&self.name) {
+                *expr = self.value.clone();
+                return;
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    /// A closure's parameter of the same name shadows it.
+    fn visit_expr_closure_mut(&mut self, closure: &mut syn::ExprClosure) {
+        let mut names = Vec::new();
+        for input in &closure.inputs {
+            bound_names(input, &mut names);
+        }
+        if !names.contains(&self.name) {
+            syn::visit_mut::visit_expr_closure_mut(self, closure);
+        }
+    }
+}
+
+/// `it.map(f).adaptors()` with only `rev()` and `enumerate()` after the `map`: `it`, `f`
+/// and the adaptors in order.
+fn map_source(expr: &Expr) -> Option<(Expr, Expr, Vec<syn::ExprMethodCall>)> {
+    let mut adaptors = Vec::new();
+    let mut chain = expr;
+    loop {
+        let Expr::MethodCall(call) = chain else {
+            return None;
+        };
+        match call.method.to_string().as_str() {
+            "map" if call.args.len() == 1 => {
+                adaptors.reverse();
+                return Some(((*call.receiver).clone(), call.args[0].clone(), adaptors));
+            }
+            "rev" | "enumerate" if call.args.is_empty() => {
+                adaptors.push(call.clone());
+                chain = &call.receiver;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The tuple element types of `ty` (`None` each when not a tuple type of that arity).
+fn element_types(ty: Option<&Type>, count: usize) -> Vec<Option<Type>> {
+    match ty {
+        Some(Type::Tuple(t)) if t.elems.len() == count => {
+            t.elems.iter().cloned().map(Some).collect()
+        }
+        _ => vec![None; count],
+    }
+}
+
+fn bound_names(pat: &Pat, out: &mut Vec<Ident>) {
+    struct Names<'a>(&'a mut Vec<Ident>);
+    impl<'ast> syn::visit::Visit<'ast> for Names<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0.push(p.ident.clone());
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    syn::visit::Visit::visit_pat(&mut Names(out), pat);
+}
+
+fn mentions(tokens: proc_macro2::TokenStream, name: &Ident) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => ident == *name,
+        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), name),
+        _ => false,
+    })
+}
+
+/// A `return` in a fold's closure returns from the closure, not from the function: the
+/// loop form would change its meaning.
+fn mentions_return(body: &Expr) -> bool {
+    fn any(tokens: proc_macro2::TokenStream) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => ident == "return",
+            proc_macro2::TokenTree::Group(group) => any(group.stream()),
+            _ => false,
+        })
+    }
+    any(body.to_token_stream())
+}
