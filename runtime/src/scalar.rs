@@ -133,7 +133,7 @@ macro_rules! scalar_rules {
                 pub value: fn(&[f64]) -> f64,
                 /// ẏ = J·tangents.
                 pub jvp: fn(&[f64], &[f64]) -> f64,
-                /// adjoints[i] += ȳ·∂y/∂argᵢ, through the VJP helpers.
+                /// `adjoints[i] += ȳ·∂y/∂argᵢ`, through the VJP helpers.
                 pub vjp: fn(&[f64], f64, &mut [f64]),
             }
 
