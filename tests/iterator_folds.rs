@@ -201,3 +201,66 @@ fn reduce_and_max_by_generic() {
     assert_eq!(v, reduce_generic(&[0.5f32, -1.0, 2.0]));
     assert_eq!(g.xs, vec![0.0, -1.0, 4.0]);
 }
+
+// `min_by`/`max_by` select exactly what the standard library selects: the first minimum,
+// the last maximum, signed zeros and NaN ordered by the closure (found by the QA pass of the
+// pre-pass: a rewrite into `min`/`max` returned +0.0 for -0.0 and skipped a NaN).
+#[differentiate]
+fn max_by_partial_reciprocal(xs: &[f64]) -> f64 {
+    1.0 / xs
+        .iter()
+        .copied()
+        .max_by(|a, b| a.partial_cmp(b).unwrap())
+        .unwrap()
+}
+
+#[differentiate]
+fn min_by_total_reciprocal(xs: &[f64]) -> f64 {
+    1.0 / xs.iter().copied().min_by(|a, b| a.total_cmp(b)).unwrap()
+}
+
+#[differentiate]
+fn max_by_total(xs: &[f64]) -> f64 {
+    xs.iter().copied().max_by(|a, b| a.total_cmp(b)).unwrap()
+}
+
+#[test]
+fn max_by_keeps_the_last_of_equal_signed_zeros() {
+    let xs = [0.0, -0.0];
+    let (v, g) = max_by_partial_reciprocal_grad(&xs);
+    assert_eq!(v, max_by_partial_reciprocal(&xs));
+    assert_eq!(v, f64::NEG_INFINITY);
+    // d(1/x)/dx at the selected element (the last), nothing to the other.
+    assert_eq!(g.xs[0], 0.0);
+    assert!(g.xs[1].is_infinite());
+}
+
+#[test]
+fn min_by_total_cmp_orders_negative_zero_first() {
+    let xs = [0.0, -0.0];
+    let (v, g) = min_by_total_reciprocal_grad(&xs);
+    assert_eq!(v, min_by_total_reciprocal(&xs));
+    assert_eq!(v, f64::NEG_INFINITY);
+    assert_eq!(g.xs[0], 0.0);
+}
+
+#[test]
+fn max_by_total_cmp_selects_nan() {
+    let xs = [1.0, f64::NAN];
+    let (v, g) = max_by_total_grad(&xs);
+    assert!(v.is_nan() && max_by_total(&xs).is_nan());
+    // The derivative follows the element returned (the NaN), not the 1.0.
+    assert_eq!(g.xs[0], 0.0);
+    assert_eq!(g.xs[1], 1.0);
+}
+
+#[test]
+fn min_by_and_max_by_give_ties_to_the_first_minimum_and_the_last_maximum() {
+    let xs = [2.0, 1.0, 1.0, 2.0];
+    let (v, g) = min_max_by_grad(&xs);
+    assert_eq!(v, min_max_by(&xs));
+    // (hi - lo)·e^{lo_again}: hi is the last 2.0 (total_cmp max_by), lo the first 1.0,
+    // lo_again = max_by of the reversed order = the last minimum, the second 1.0.
+    let e = 1.0f64.exp();
+    assert_eq!(g.xs, vec![0.0, -e, e, e]);
+}

@@ -531,7 +531,8 @@ impl Desugar<'_> {
     /// `xs.iter().reduce(f).unwrap()` as the loop from the first element,
     /// `{ let mut acc = xs[0]; for i in 1..xs.len() { let x = xs[i]; acc = f(acc, x); } acc }`;
     /// `min_by`/`max_by` with `|a, b| a.partial_cmp(b).unwrap()` (or `total_cmp`) as the
-    /// `reduce` with `min`/`max` (at ties the adjoint is split, not given to the first).
+    /// `reduce` that selects what `Iterator::min_by`/`max_by` select (the derivative follows
+    /// the element returned: the first minimum, the last maximum).
     fn reduce(&mut self, unwrap: syn::ExprMethodCall) -> Expr {
         let Expr::MethodCall(call) = &*unwrap.receiver else {
             return Expr::MethodCall(unwrap);
@@ -568,14 +569,29 @@ impl Desugar<'_> {
                     _ => return Expr::MethodCall(unwrap),
                 },
                 (order @ ("min_by" | "max_by"), 1) => {
-                    let Some(ascending) = float_order(&call.args[0]) else {
+                    let Some((ascending, method)) = float_order(&call.args[0]) else {
                         return Expr::MethodCall(unwrap);
                     };
-                    let method = match (order == "min_by") == ascending {
-                        true => Ident::new("min", span),
-                        false => Ident::new("max", span),
+                    // Exactly what `Iterator::min_by`/`max_by` return: `compare(acc, x)`
+                    // decides, and the first minimum and the last maximum win at ties.
+                    // `partial_cmp` is `>` (where it is `None`, at a NaN, the closure's
+                    // `unwrap` panics in the function itself); `total_cmp` orders signed
+                    // zeros and NaN.
+                    let (first, second) = match ascending {
+                        true => (&acc, &element),
+                        false => (&element, &acc),
                     };
-                    let body = parse_quote_spanned!(span=> #acc.#method(#element));
+                    let greater_than: Expr = match method.to_string().as_str() {
+                        "partial_cmp" => parse_quote_spanned!(span=> #first > #second),
+                        _ => parse_quote_spanned!(span=> #first.total_cmp(&#second).is_gt()),
+                    };
+                    let (greater, otherwise) = match order {
+                        "min_by" => (&element, &acc),
+                        _ => (&acc, &element),
+                    };
+                    let body = parse_quote_spanned!(span=>
+                        if #greater_than { #greater } else { #otherwise }
+                    );
                     (
                         parse_quote_spanned!(span=> #acc),
                         parse_quote_spanned!(span=> #element),
@@ -690,9 +706,9 @@ fn slice_base(expr: &Expr, any_order: bool) -> Option<Expr> {
     }
 }
 
-/// `Some(true)` for `|a, b| a.partial_cmp(b).unwrap()` (or `total_cmp`, `&b`, `expect`),
-/// `Some(false)` for the reverse order `b.partial_cmp(a)`.
-fn float_order(function: &Expr) -> Option<bool> {
+/// `Some((true, method))` for `|a, b| a.partial_cmp(b).unwrap()` (or `total_cmp`, `&b`,
+/// `expect`), `Some((false, method))` for the reverse order `b.partial_cmp(a)`.
+fn float_order(function: &Expr) -> Option<(bool, Ident)> {
     let Expr::Closure(closure) = function else {
         return None;
     };
@@ -733,11 +749,12 @@ fn float_order(function: &Expr) -> Option<bool> {
             _ => None,
         }
     };
-    match (name(&cmp.receiver)?, name(&cmp.args[0])?) {
-        (x, y) if x == *a && y == *b => Some(true),
-        (x, y) if x == *b && y == *a => Some(false),
-        _ => None,
-    }
+    let ascending = match (name(&cmp.receiver)?, name(&cmp.args[0])?) {
+        (x, y) if x == *a && y == *b => true,
+        (x, y) if x == *b && y == *a => false,
+        _ => return None,
+    };
+    Some((ascending, cmp.method.clone()))
 }
 
 /// Whether a `match` pattern binds a name (lowercase or `_`-prefixed identifiers, as
