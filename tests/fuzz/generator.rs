@@ -1,57 +1,68 @@
-//! The generator of `generated.rs`: random scalar programs from a small grammar.
+//! The fuzzer's generator: random programs of the supported subset, each printed twice,
+//! as a `#[differentiate]` function and as a copy over the oracle's dual numbers.
 //!
-//! Deterministic (a SplitMix64 generator with a fixed seed, no dependencies), so its output
-//! is committed and a test checks that the committed file is what it prints.
+//! Deterministic (SplitMix64, no dependencies; program k from its own stream of the seed),
+//! so the programs of `cargo test` are committed (`generated.rs`, [`generate`]) and a test
+//! checks that the committed file is what it prints; `examples/fuzz.rs` generates many
+//! more with [`programs`] and shrinks failures with [`Program::variants`].
 //!
 //! # The grammar
 //!
 //! Parameters: 0–4 scalars `x0..x3` (some declared `mut` and assigned in the body) and/or
-//! one array of length 4 (`&[f64; 4]`, `[f64; 4]` or `&[f64]`), at least 2 inputs in all,
-//! in any order; sometimes a data parameter `n: usize`. 2 of every 5 programs are
-//! straight-line, the others have at least one loop.
+//! one array of length 4 (`&[f64; 4]`, `[f64; 4]`, `&[f64]`, `&Vec<f64>`, `Vec<f64>`), in
+//! any order; sometimes a data parameter `n: usize`. With [`Config::collisions`], a quarter
+//! of the parameters and some locals take a name the macro generates ([`COLLISIONS`]:
+//! `seed`, `value`, `rule`, `d_x`, `t0`, `saved_x`, ...). 1 program in 10 is `f32`
+//! (everything printed with `f32`), 1 in 10 (long run only) generic over
+//! `T: num_traits::Float`. 2 of every 5 programs are straight-line, the others have at
+//! least one loop. A quarter of the programs come with 1–2 straight-line helpers, also
+//! `#[differentiate]`, called in expressions (so in loops and branches too).
 //!
 //! Expressions: parameters, array elements (constant or loop-index subscripts: `a[i]`,
 //! `a[i + 1]`, `a[3 - i]`, `a[i % 4]`, `a[(i + j) % 4]`), locals, loop elements (`*e`),
-//! loop indices as floats (`i as f64`), float literals and `PI`/`E`; `+ - * /`, unary `-`;
-//! `sin cos tanh atan abs max min hypot clamp mul_add sinh cosh`, `exp`/`exp_m1` of bounded
-//! arguments, `powi(2 | 3)` of bounded bases, `powf` of a base ≥ 1, `sqrt`, `cbrt`, `ln`,
-//! `ln_1p`, `recip` of quantities bounded away from zero (`(e * e + 1.0).sqrt()`,
-//! `(2.0 + e.sin()).ln()`), `atan2(y, x)` with y > 0, division only by quantities bounded
-//! away from zero (`e / (1.0 + f * f)`, `e / (2.0 + f.cos())`, `e / 4.0`); methods also in
-//! the `f64::sin(e)` form. Every expression carries a bound on its magnitude, and arguments
-//! that could grow large are squashed (`tanh`, `sin`, `cos`, `atan`) first, so values stay
-//! moderate and finite differences stay accurate.
+//! loop indices as floats (`i as f64`), float literals and `PI`/`E`; `+ - * / %`, unary
+//! `-`; every float method the README lists, with arguments kept inside their domains
+//! (`sqrt`, `ln`, `recip` of quantities bounded away from zero, `asin`/`acos`/`atanh` of
+//! `0.9 * e.tanh()`, `acosh` of `1.5 + e * e`, `powf` of a base ≥ 1, `atan2(y, x)` with
+//! y > 0, `log` with base `2 + f * f`, ...), also in the `f64::sin(e)` form; calls of
+//! helpers and of closures; reductions `a.iter().sum::<f64>()`, `.product::<f64>()`,
+//! `a.iter().map(|v| ..).sum::<f64>()` over array parameters and local arrays (the closure
+//! reads the element, locals, loop elements; with [`Config::block_closures`] its body may
+//! be a block). Every expression carries a bound on its magnitude, and arguments that
+//! could grow large are squashed (`tanh`, `sin`, `cos`, `atan`) first, so values stay
+//! finite.
 //!
 //! Statements: `let` (also `let v: f64`, shadowing `let v = v * ..`, and as values: blocks
-//! `{ let t = ..; .. }`, `if`/`else if`/`else`, `match` on a loop index or `n`), `=`
+//! `{ let t = ..; .. }`, `if`/`else if`/`else`, `match` on a loop index or `n`), closures
+//! `let c = |q: f64| ..;` (reading `q` and parameters that are never assigned), `=`
 //! (accumulating `s = s * k + e` or overwriting), `+= -= *= /=`, local arrays `[0.0_f64; 4]`
-//! or of constants with element writes `b[k] = ..`, `b[i] += ..`, `b[i] *= ..`,
-//! `if`/`else if`/`else` statements (an arm may `return`), an early `return` under a
-//! condition. Loops: `for i in 0..K` (K in 1..=5; also `0..=K-1`, `1..K`, `(0..K).rev()`,
-//! `(0..K).step_by(2)`, `0..a.len()`, `0..n`), `for e in a.iter()` (also `a`, `.copied()`,
-//! `.enumerate()`, `.zip(b.iter())`, over parameters or local arrays), `while k < K` (also
-//! `&& s < c`: a data-dependent trip count) and `loop` with an integer counter, breaking
-//! first or last; nested loops (`0..K`, `0..i`, `0..=i`); `continue`, `break` and `return`
-//! under conditions on loop indices, inside branches too. Loop bodies hold everything
-//! statements can be, carried locals are updated in every body, and every local and
-//! parameter is read (no unused code).
+//! or of constants with element writes `b[k] = ..`, `b[i] += ..`, `b[i] *= ..` (also inside
+//! loops, re-read by inner loops), `if`/`else if`/`else` statements (an arm may `return`),
+//! an early `return` under a condition. Loops: `for i in 0..K` (K in 1..=5; also
+//! `0..=K-1`, `1..K`, `(0..K).rev()`, `(0..K).step_by(2)`, `0..a.len()`, `0..n`),
+//! `for e in a.iter()` (also `a`, `.copied()`, `.enumerate()`, `.zip(b.iter())`, over
+//! parameters or local arrays), `while k < K` (also `&& s < c`: a data-dependent trip
+//! count) and `loop` with an integer counter, breaking first or last; nested loops (`0..K`,
+//! `0..i`, `0..=i`); `continue`, `break` and `return` under conditions on loop indices,
+//! inside branches too. Every local and parameter is read (no unused code).
 //!
 //! Conditions compare a parameter (or array-parameter element) with one of the
-//! thresholds -0.5, 0.0, 0.5 (the test samples parameters at least 0.05 away from them,
-//! see [`GAPPED`]), compare loop indices (data), or compare a local with a constant. The
-//! last kind, and `abs`/`max`/`min`/`clamp`/`hypot` of arbitrary expressions, can have a
-//! kink near a sample point; the test detects that (two finite-difference step sizes
-//! disagree) and draws another point.
+//! thresholds -0.5, 0.0, 0.5, compare loop indices (data), or compare a local with a
+//! constant. The oracle follows the same branch as the program, so kinks need no care; the
+//! [`GAPPED`] domain only keeps the finite-difference second opinion meaningful.
 //!
-//! # Left out, because the macro gets them wrong (see the comments at each)
+//! # Left out of the committed programs ([`Config::committed`])
 //!
-//! - `*e` (for `e` from `.iter()`) inside `&&`/`||`: does not compile (E0614).
-//! - `for e in b` over a local array that the body writes: the macro iterates over the
-//!   array as it is being written instead of over a copy (wrong value and gradient).
-//! - Overwriting a scalar (`s = e` without reading `s`) inside a `for` loop that may run zero
-//!   times: the gradient of the value from before the loop is lost.
+//! - Constructs of known bugs ([`Config::known_bugs`]): `*e` (for `e` from `.iter()`)
+//!   inside `&&`/`||`; `for e in b` over a local array that the body writes; overwriting a
+//!   scalar (`s = e` without reading `s`) inside a `for` loop that may run zero times.
+//! - Generic programs ([`Config::generic`]): the macro rejects `T::sin(x)` and its generated
+//!   code fails to compile for arrays of `T` and some helper calls (see the findings).
 //! - `atan2` at the origin (documented as NaN by the runtime; NaN even where the arguments
 //!   are constant zeros, where `hypot` gives 0).
+//!
+//! Not generated yet: parameter structs, nalgebra values, `x as f32` casts of floats,
+//! `match` guards and closures inside `&&`/`||`.
 
 use std::fmt::Write as _;
 
