@@ -13,7 +13,7 @@
 //! `--committed` to generate only the constructs of the committed programs (default: all
 //! of them, also those of known bugs), `--no-shrink`, `--shrink-max M` failures shrunk per
 //! class (default 1), `--report FILE` to append each minimal repro to (default
-//! `D/findings.md`).
+//! `D/findings.md`; kinds already reported there are not shrunk again).
 //!
 //! The generator, oracle and checks are those of `tests/fuzz.rs` (`tests/fuzz/*.rs`,
 //! included by path). A compile failure is attributed to a program by the file of its
@@ -506,7 +506,17 @@ fn main() {
     let start = Instant::now();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut kinds: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    // Kinds already in the report (from earlier runs) are not shrunk again.
     let mut shrunk: BTreeMap<String, usize> = BTreeMap::new();
+    for line in std::fs::read_to_string(&o.report)
+        .unwrap_or_default()
+        .lines()
+    {
+        if let Some(rest) = line.strip_prefix("### ") {
+            let key = rest.split(" (first seen in ").next().unwrap_or(rest);
+            shrunk.insert(key.to_string(), o.shrink_max);
+        }
+    }
     let (mut generated, mut compiled) = (0, 0);
     let mut first = o.first;
     while generated < o.count {

@@ -243,10 +243,12 @@ enum Stmt {
         param: String,
         body: Expr,
     },
-    /// `match scrutinee { pattern => { .. } }` (an arm of one assignment printed inline).
+    /// `match scrutinee { pattern [if guard] => { .. } }` (an arm of one assignment
+    /// printed inline); `guards` has one entry per arm.
     Match {
         scrutinee: String,
         arms: Vec<(String, Vec<Stmt>)>,
+        guards: Vec<Option<Cond>>,
     },
 }
 
@@ -667,9 +669,17 @@ impl Printer<'_> {
                 self.line(indent, &text)
             }
             Stmt::Seq(stmts) => self.stmts(stmts, indent),
-            Stmt::Match { scrutinee, arms } => {
+            Stmt::Match {
+                scrutinee,
+                arms,
+                guards,
+            } => {
                 self.line(indent, &format!("match {} {{", self.style.text(scrutinee)));
-                for (pattern, body) in arms {
+                for ((pattern, body), guard) in arms.iter().zip(guards) {
+                    let pattern = match guard {
+                        Some(c) => format!("{pattern} if {}", self.cond(c)),
+                        None => pattern.clone(),
+                    };
                     match body.as_slice() {
                         [] => self.line(indent + 1, &format!("{pattern} => {{}}")),
                         [Stmt::Assign { place, op, value }] => {
@@ -1459,6 +1469,35 @@ impl Gen<'_> {
         }
     }
 
+    /// `x0 > 0.5 && c(x1) > 0.3` and the like: a parameter condition and a comparison of a
+    /// closure call, a reduction or a helper call, joined by `&&` or `||`.
+    fn compound_call_cond(&mut self) -> Cond {
+        let l = self.param_cond(true);
+        let e = if !self.closures.is_empty() && self.rng.chance(50) {
+            let k = self.rng.below(self.closures.len());
+            self.closure_used[k] = true;
+            let (arg, _) = self.bounded(1, PARAM_BOUND);
+            Expr::Call(self.closures[k].0.clone(), false, vec![arg])
+        } else if !self.helpers.is_empty() && self.rng.chance(50) {
+            let k = self.rng.below(self.helpers.len());
+            self.helper_used[k] = true;
+            let (name, arity) = self.helpers[k].clone();
+            let args = (0..arity).map(|_| self.bounded(1, PARAM_BOUND).0).collect();
+            Expr::Call(name, true, args)
+        } else if self.can_reduce() {
+            self.reduction().0
+        } else {
+            self.bounded(1, MAX_BOUND).0
+        };
+        let op = self.rng.pick(&["&&", "||"]);
+        let r = Cond::Cmp(e, ">", self.literal());
+        if self.rng.chance(50) {
+            Cond::Both(Box::new(l), op, Box::new(r))
+        } else {
+            Cond::Both(Box::new(r), op, Box::new(l))
+        }
+    }
+
     /// The rarer methods, with arguments inside their domains.
     fn rare_method(&mut self, d: u32) -> (Expr, f64) {
         let one = |s: &str| Expr::Atom(s.into());
@@ -1542,6 +1581,9 @@ impl Gen<'_> {
 
     /// A condition; `data_ok` allows conditions on loop indices.
     fn cond(&mut self) -> Cond {
+        if self.cfg.compound_calls && self.rng.chance(15) {
+            return self.compound_call_cond();
+        }
         let has_local = !self.visible(false).is_empty();
         let weights = [
             12,                                          // parameter vs threshold
@@ -1712,12 +1754,17 @@ impl Gen<'_> {
             5 => {
                 // The old value was read: overwrite it, not with a bare name (`s = s` and
                 // `let t = s; s = t;` are clippy errors).
-                let (e, b) = self.bounded(2, max);
-                let e = match e {
-                    Expr::Atom(a) => Self::bin("*", Expr::Atom("0.5".into()), Expr::Atom(a)),
-                    e => e,
-                };
-                ("=", e, b)
+                if self.cfg.literal_assignments && self.rng.chance(25) {
+                    // `s = 2.0;`: a typed local assigned a bare literal.
+                    ("=", self.literal(), 3.0)
+                } else {
+                    let (e, b) = self.bounded(2, max);
+                    let e = match e {
+                        Expr::Atom(a) => Self::bin("*", Expr::Atom("0.5".into()), Expr::Atom(a)),
+                        e => e,
+                    };
+                    ("=", e, b)
+                }
             }
             _ => {
                 // s = s * k + e, |k| <= 1.
@@ -2001,8 +2048,21 @@ impl Gen<'_> {
             };
             arms.push((pattern, body));
         }
+        // Guards on arms other than the last (`_`), with conditions of any kind.
+        let mut guards = vec![None; arms.len()];
+        if self.cfg.guards {
+            for guard in guards.iter_mut().take(arms.len() - 1) {
+                if self.rng.chance(30) {
+                    *guard = Some(self.cond());
+                }
+            }
+        }
         self.after_block(targets);
-        Stmt::Match { scrutinee, arms }
+        Stmt::Match {
+            scrutinee,
+            arms,
+            guards,
+        }
     }
 
     /// Something to `match` on: a loop index or a data parameter, and the arms' patterns.
@@ -2668,6 +2728,12 @@ pub struct Config {
     pub reductions: bool,
     /// `&Vec<f64>` and `Vec<f64>` parameters.
     pub vecs: bool,
+    /// Guards on `match` arms (`0 if x0 > 0.5 => ..`).
+    pub guards: bool,
+    /// Closure, helper and reduction calls inside `&&`/`||` conditions.
+    pub compound_calls: bool,
+    /// Assignments of a bare literal (`s = 2.0;`).
+    pub literal_assignments: bool,
     /// The rarer float methods (`tan asin acos asinh acosh atanh exp2 log log2 log10
     /// to_degrees to_radians fract floor ceil round trunc signum %`).
     pub rare_methods: bool,
@@ -2686,6 +2752,9 @@ impl Config {
             block_closures: true,
             reductions: true,
             vecs: true,
+            guards: true,
+            compound_calls: true,
+            literal_assignments: true,
             rare_methods: true,
         }
     }
@@ -2695,6 +2764,9 @@ impl Config {
         Config {
             known_bugs: false,
             generic: false,
+            guards: false,
+            compound_calls: false,
+            literal_assignments: false,
             ..Config::all()
         }
     }
