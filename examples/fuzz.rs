@@ -474,6 +474,41 @@ fn evaluate(dir: &Path, name: &str, programs: &[Program]) -> (BTreeMap<String, V
     (verdicts, compiled)
 }
 
+/// The names of `programs` whose plain copy (no `#[differentiate]`) compiles: a variant
+/// that does not is no program (rustc may stop at the macro's error before it reports the
+/// plain code's, so this is checked apart).
+fn plain_ok(dir: &Path, programs: &[Program]) -> BTreeSet<String> {
+    let root = dir.join("fuzz_plain");
+    let src = root.join("src");
+    let _ = std::fs::remove_dir_all(&src);
+    std::fs::create_dir_all(&src).expect("create the crate");
+    let manifest = "[package]\nname = \"fuzz_plain\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
+                    publish = false\n\n[dependencies]\nnum-traits = \"0.2\"\n\n[workspace]\n";
+    write_if_changed(&root.join("Cargo.toml"), manifest);
+    let mut main = String::from("#![allow(warnings, clippy::all)]\n");
+    for p in programs {
+        let _ = writeln!(main, "mod {};", p.name);
+        let prelude = if p.style == generator::Style::Generic {
+            "use num_traits::Float;\n"
+        } else {
+            ""
+        };
+        write_if_changed(
+            &src.join(format!("{}.rs", p.name)),
+            &format!("{prelude}{}", p.plain_copy()),
+        );
+    }
+    main.push_str("fn main() {}\n");
+    write_if_changed(&src.join("main.rs"), &main);
+    let (errors, _) = build(&root, &dir.join("target"), &BTreeMap::new());
+    let bad: BTreeSet<String> = errors.into_iter().map(|e| e.program).collect();
+    programs
+        .iter()
+        .map(|p| p.name.clone())
+        .filter(|n| !bad.contains(n))
+        .collect()
+}
+
 /// Shrinks `p`, which fails with `key`, to a program none of whose variants fails so.
 fn shrink(dir: &Path, p: &Program, key: &str) -> Program {
     let mut best = p.renamed("f");
@@ -487,6 +522,12 @@ fn shrink(dir: &Path, p: &Program, key: &str) -> Program {
             .enumerate()
             .map(|(k, v)| v.renamed(&format!("v{k:04}")))
             .collect();
+        let ok = plain_ok(dir, &named);
+        let (named, variants): (Vec<Program>, Vec<Program>) = named
+            .into_iter()
+            .zip(variants)
+            .filter(|(n, _)| ok.contains(&n.name))
+            .unzip();
         let (verdicts, _) = evaluate(dir, "fuzz_shrink", &named);
         let smaller = named
             .iter()
