@@ -1,64 +1,75 @@
-//! The generator of `generated.rs`: random scalar programs from a small grammar.
+//! The fuzzer's generator: random programs of the supported subset, each printed twice,
+//! as a `#[differentiate]` function and as a copy over the oracle's dual numbers.
 //!
-//! Deterministic (a SplitMix64 generator with a fixed seed, no dependencies), so its output
-//! is committed and a test checks that the committed file is what it prints.
+//! Deterministic (SplitMix64, no dependencies; program k from its own stream of the seed),
+//! so the programs of `cargo test` are committed (`generated.rs`, [`generate`]) and a test
+//! checks that the committed file is what it prints; `examples/fuzz.rs` generates many
+//! more with [`programs`] and shrinks failures with [`Program::variants`].
 //!
 //! # The grammar
 //!
 //! Parameters: 0–4 scalars `x0..x3` (some declared `mut` and assigned in the body) and/or
-//! one array of length 4 (`&[f64; 4]`, `[f64; 4]` or `&[f64]`), at least 2 inputs in all,
-//! in any order; sometimes a data parameter `n: usize`. 2 of every 5 programs are
-//! straight-line, the others have at least one loop.
+//! one array of length 4 (`&[f64; 4]`, `[f64; 4]`, `&[f64]`, `&Vec<f64>`, `Vec<f64>`), in
+//! any order; sometimes a data parameter `n: usize`. With [`Config::collisions`], a quarter
+//! of the parameters and some locals take a name the macro generates ([`COLLISIONS`]:
+//! `seed`, `value`, `rule`, `d_x`, `t0`, `saved_x`, ...). 1 program in 10 is `f32`
+//! (everything printed with `f32`), 1 in 10 (long run only) generic over
+//! `T: num_traits::Float`. 2 of every 5 programs are straight-line, the others have at
+//! least one loop. A quarter of the programs come with 1–2 straight-line helpers, also
+//! `#[differentiate]`, called in expressions (so in loops and branches too).
 //!
 //! Expressions: parameters, array elements (constant or loop-index subscripts: `a[i]`,
 //! `a[i + 1]`, `a[3 - i]`, `a[i % 4]`, `a[(i + j) % 4]`), locals, loop elements (`*e`),
-//! loop indices as floats (`i as f64`), float literals and `PI`/`E`; `+ - * /`, unary `-`;
-//! `sin cos tanh atan abs max min hypot clamp mul_add sinh cosh`, `exp`/`exp_m1` of bounded
-//! arguments, `powi(2 | 3)` of bounded bases, `powf` of a base ≥ 1, `sqrt`, `cbrt`, `ln`,
-//! `ln_1p`, `recip` of quantities bounded away from zero (`(e * e + 1.0).sqrt()`,
-//! `(2.0 + e.sin()).ln()`), `atan2(y, x)` with y > 0, division only by quantities bounded
-//! away from zero (`e / (1.0 + f * f)`, `e / (2.0 + f.cos())`, `e / 4.0`); methods also in
-//! the `f64::sin(e)` form. Every expression carries a bound on its magnitude, and arguments
-//! that could grow large are squashed (`tanh`, `sin`, `cos`, `atan`) first, so values stay
-//! moderate and finite differences stay accurate.
+//! loop indices as floats (`i as f64`), float literals and `PI`/`E`; `+ - * / %`, unary
+//! `-`; every float method the README lists, with arguments kept inside their domains
+//! (`sqrt`, `ln`, `recip` of quantities bounded away from zero, `asin`/`acos`/`atanh` of
+//! `0.9 * e.tanh()`, `acosh` of `1.5 + e * e`, `powf` of a base ≥ 1, `atan2(y, x)` with
+//! y > 0, `log` with base `2 + f * f`, ...), also in the `f64::sin(e)` form; calls of
+//! helpers and of closures; reductions `a.iter().sum::<f64>()`, `.product::<f64>()`,
+//! `a.iter().map(|v| ..).sum::<f64>()` over array parameters and local arrays (the closure
+//! reads the element, locals, loop elements; with [`Config::block_closures`] its body may
+//! be a block). Every expression carries a bound on its magnitude, and arguments that
+//! could grow large are squashed (`tanh`, `sin`, `cos`, `atan`) first, so values stay
+//! finite.
 //!
 //! Statements: `let` (also `let v: f64`, shadowing `let v = v * ..`, and as values: blocks
-//! `{ let t = ..; .. }`, `if`/`else if`/`else`, `match` on a loop index or `n`), `=`
+//! `{ let t = ..; .. }`, `if`/`else if`/`else`, `match` on a loop index or `n`), closures
+//! `let c = |q: f64| ..;` (reading `q` and parameters that are never assigned), `=`
 //! (accumulating `s = s * k + e` or overwriting), `+= -= *= /=`, local arrays `[0.0_f64; 4]`
-//! or of constants with element writes `b[k] = ..`, `b[i] += ..`, `b[i] *= ..`,
-//! `if`/`else if`/`else` statements (an arm may `return`), an early `return` under a
-//! condition. Loops: `for i in 0..K` (K in 1..=5; also `0..=K-1`, `1..K`, `(0..K).rev()`,
-//! `(0..K).step_by(2)`, `0..a.len()`, `0..n`), `for e in a.iter()` (also `a`, `.copied()`,
-//! `.enumerate()`, `.zip(b.iter())`, over parameters or local arrays), `while k < K` (also
-//! `&& s < c`: a data-dependent trip count) and `loop` with an integer counter, breaking
-//! first or last; nested loops (`0..K`, `0..i`, `0..=i`); `continue`, `break` and `return`
-//! under conditions on loop indices, inside branches too. Loop bodies hold everything
-//! statements can be, carried locals are updated in every body, and every local and
-//! parameter is read (no unused code).
+//! or of constants with element writes `b[k] = ..`, `b[i] += ..`, `b[i] *= ..` (also inside
+//! loops, re-read by inner loops), `if`/`else if`/`else` statements (an arm may `return`),
+//! an early `return` under a condition. Loops: `for i in 0..K` (K in 1..=5; also
+//! `0..=K-1`, `1..K`, `(0..K).rev()`, `(0..K).step_by(2)`, `0..a.len()`, `0..n`),
+//! `for e in a.iter()` (also `a`, `.copied()`, `.enumerate()`, `.zip(b.iter())`, over
+//! parameters or local arrays), `while k < K` (also `&& s < c`: a data-dependent trip
+//! count) and `loop` with an integer counter, breaking first or last; nested loops (`0..K`,
+//! `0..i`, `0..=i`); `continue`, `break` and `return` under conditions on loop indices,
+//! inside branches too. Every local and parameter is read (no unused code).
 //!
 //! Conditions compare a parameter (or array-parameter element) with one of the
-//! thresholds -0.5, 0.0, 0.5 (the test samples parameters at least 0.05 away from them,
-//! see [`GAPPED`]), compare loop indices (data), or compare a local with a constant. The
-//! last kind, and `abs`/`max`/`min`/`clamp`/`hypot` of arbitrary expressions, can have a
-//! kink near a sample point; the test detects that (two finite-difference step sizes
-//! disagree) and draws another point.
+//! thresholds -0.5, 0.0, 0.5, compare loop indices (data), or compare a local with a
+//! constant. The oracle follows the same branch as the program, so kinks need no care; the
+//! [`GAPPED`] domain only keeps the finite-difference second opinion meaningful.
 //!
-//! # Left out, because the macro gets them wrong (see the comments at each)
+//! # Left out of the committed programs ([`Config::committed`])
 //!
-//! - `*e` (for `e` from `.iter()`) inside `&&`/`||`: does not compile (E0614).
-//! - `for e in b` over a local array that the body writes: the macro iterates over the
-//!   array as it is being written instead of over a copy (wrong value and gradient).
-//! - Overwriting a scalar (`s = e` without reading `s`) inside a `for` loop that may run zero
-//!   times: the gradient of the value from before the loop is lost.
+//! - Constructs of known bugs ([`Config::known_bugs`]): `*e` (for `e` from `.iter()`)
+//!   inside `&&`/`||`; `for e in b` over a local array that the body writes; overwriting a
+//!   scalar (`s = e` without reading `s`) inside a `for` loop that may run zero times.
+//! - Generic programs ([`Config::generic`]): the macro rejects `T::sin(x)` and its generated
+//!   code fails to compile for arrays of `T` and some helper calls (see the findings).
 //! - `atan2` at the origin (documented as NaN by the runtime; NaN even where the arguments
 //!   are constant zeros, where `hypot` gives 0).
+//!
+//! Not generated yet: parameter structs, nalgebra values, `x as f32` casts of floats,
+//! `match` guards and closures inside `&&`/`||`.
 
 use std::fmt::Write as _;
 
 /// The seed of the generator: changing it changes every program.
 pub const SEED: u64 = 0x7A9E_1E55_0000_2024;
 /// How many programs to generate.
-pub const COUNT: usize = 250;
+pub const COUNT: usize = 1000;
 
 /// Thresholds that conditions on parameters compare against; [`GAPPED`] keeps samples
 /// 0.05 away from each.
@@ -163,6 +174,15 @@ enum Expr {
     If(Vec<(Cond, Vec<Stmt>, Expr)>, Vec<Stmt>, Box<Expr>),
     /// `match data { pattern => value, .. }`, arms with statements printed as blocks.
     Match(String, Vec<(String, Vec<Stmt>, Expr)>),
+    /// `name(args)`: a differentiated helper (`true`: the oracle calls `name_dual`) or a
+    /// closure bound by `let`.
+    Call(String, bool, Vec<Expr>),
+    /// `array.iter().sum::<f64>()`, `.product::<f64>()`, or with `.map(|v| body)` first.
+    Reduce {
+        array: String,
+        body: Option<(String, Box<Expr>)>,
+        product: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -217,10 +237,18 @@ enum Stmt {
     Seq(Vec<Stmt>),
     /// `return e;`
     Return(Expr),
-    /// `match scrutinee { pattern => { .. } }` (an arm of one assignment printed inline).
+    /// `let name = |param: f64| body;`
+    LetClosure {
+        name: String,
+        param: String,
+        body: Expr,
+    },
+    /// `match scrutinee { pattern [if guard] => { .. } }` (an arm of one assignment
+    /// printed inline); `guards` has one entry per arm.
     Match {
         scrutinee: String,
         arms: Vec<(String, Vec<Stmt>)>,
+        guards: Vec<Option<Cond>>,
     },
 }
 
@@ -232,10 +260,15 @@ enum Place {
 
 fn precedence(e: &Expr) -> u8 {
     match e {
-        Expr::Atom(_) | Expr::Method(..) | Expr::Path(..) | Expr::Block(..) => 6,
+        Expr::Atom(_)
+        | Expr::Method(..)
+        | Expr::Path(..)
+        | Expr::Block(..)
+        | Expr::Call(..)
+        | Expr::Reduce { .. } => 6,
         Expr::Deref(_) | Expr::Neg(_) => 5,
         Expr::Cast(_) => 4,
-        Expr::Bin("*" | "/", ..) => 3,
+        Expr::Bin("*" | "/" | "%", ..) => 3,
         Expr::Bin(..) => 2,
         Expr::If(..) | Expr::Match(..) => 0,
     }
@@ -244,6 +277,111 @@ fn precedence(e: &Expr) -> u8 {
 struct Printer<'a> {
     locals: &'a [Local],
     out: String,
+    /// What the float type is printed as, and how literals are.
+    style: Style,
+}
+
+/// How a program is printed: as the differentiated function of its flavor, or as the
+/// oracle's copy over dual numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// The program as given, with `f64`.
+    F64,
+    /// With `f32` for `f64` everywhere.
+    F32,
+    /// Generic over `T: num_traits::Float`: literals `T::from(0.5).unwrap()`, no compound
+    /// assignment (`Float` does not imply `AddAssign`).
+    Generic,
+    /// Over the oracle's `Dual` (`Dual32` for `f32` programs): literals `Dual::c(0.5)`.
+    Dual { single: bool },
+}
+
+impl Style {
+    /// The float type's name.
+    pub fn ty(self) -> &'static str {
+        match self {
+            Style::F64 => "f64",
+            Style::F32 => "f32",
+            Style::Generic => "T",
+            Style::Dual { single: false } => "Dual",
+            Style::Dual { single: true } => "Dual32",
+        }
+    }
+
+    fn single(self) -> bool {
+        matches!(self, Style::F32 | Style::Dual { single: true })
+    }
+
+    /// Wraps a float constant's text.
+    fn constant(self, text: &str) -> String {
+        match self {
+            Style::F64 | Style::F32 => text.to_string(),
+            Style::Generic => format!("T::from({text}).unwrap()"),
+            Style::Dual { .. } => format!("{}::c({text})", self.ty()),
+        }
+    }
+
+    /// Rewrites a fragment of program text (a subscript, a literal, a data condition):
+    /// `f64` becomes `f32` for `f32` programs; float literals and `std::f64::consts::X`
+    /// paths are wrapped by [`Style::constant`].
+    pub fn text(self, s: &str) -> String {
+        let s = if self.single() {
+            s.replace("f64", "f32")
+        } else {
+            s.to_string()
+        };
+        if matches!(self, Style::F64 | Style::F32) {
+            return s;
+        }
+        let chars: Vec<char> = s.chars().collect();
+        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let mut out = String::new();
+        let mut k = 0;
+        while k < chars.len() {
+            let c = chars[k];
+            let boundary = k == 0 || !(ident(chars[k - 1]) || chars[k - 1] == '.');
+            let rest: String = chars[k..].iter().collect();
+            if boundary && (rest.starts_with("std::") || rest.starts_with("core::")) {
+                let end = chars[k..]
+                    .iter()
+                    .position(|&c| !(ident(c) || c == ':'))
+                    .map_or(chars.len(), |n| k + n);
+                let path: String = chars[k..end].iter().collect();
+                out.push_str(&self.constant(&path));
+                k = end;
+            } else if boundary && c.is_ascii_digit() {
+                let mut end = k;
+                while end < chars.len() && chars[end].is_ascii_digit() {
+                    end += 1;
+                }
+                let float =
+                    end + 1 < chars.len() && chars[end] == '.' && chars[end + 1].is_ascii_digit();
+                if !float {
+                    out.extend(&chars[k..end]);
+                    k = end;
+                    continue;
+                }
+                end += 1;
+                while end < chars.len() && chars[end].is_ascii_digit() {
+                    end += 1;
+                }
+                let number: String = chars[k..end].iter().collect();
+                for suffix in ["_f64", "_f32", "f64", "f32"] {
+                    let tail: String = chars[end..].iter().take(suffix.len()).collect();
+                    if tail == suffix {
+                        end += suffix.len();
+                        break;
+                    }
+                }
+                out.push_str(&self.constant(&number));
+                k = end;
+            } else {
+                out.push(c);
+                k += 1;
+            }
+        }
+        out
+    }
 }
 
 impl Printer<'_> {
@@ -259,9 +397,16 @@ impl Printer<'_> {
     /// lines of blocks inside it).
     fn expr(&self, e: &Expr, indent: usize) -> String {
         match e {
-            Expr::Atom(s) => s.clone(),
+            Expr::Atom(s) => self.style.text(s),
             Expr::Deref(s) => format!("*{s}"),
-            Expr::Cast(s) => format!("{s} as f64"),
+            Expr::Cast(s) => match self.style {
+                Style::F64 | Style::F32 => format!("{s} as {}", self.style.ty()),
+                Style::Generic => format!("T::from({s}).unwrap()"),
+                Style::Dual { single } => {
+                    let f = if single { "f32" } else { "f64" };
+                    format!("{}::c({s} as {f})", self.style.ty())
+                }
+            },
             Expr::Neg(x) => {
                 // `-(-x)`, not `--x`.
                 let min = if matches!(**x, Expr::Neg(_)) { 6 } else { 5 };
@@ -292,12 +437,37 @@ impl Printer<'_> {
             }
             Expr::Path(name, args) => {
                 let args: Vec<String> = args.iter().map(|a| self.expr(a, indent)).collect();
-                format!("f64::{name}({})", args.join(", "))
+                format!("{}::{name}({})", self.style.ty(), args.join(", "))
+            }
+            Expr::Call(name, helper, args) => {
+                let args: Vec<String> = args.iter().map(|a| self.expr(a, indent)).collect();
+                let suffix = if *helper && matches!(self.style, Style::Dual { .. }) {
+                    "_dual"
+                } else {
+                    ""
+                };
+                format!("{name}{suffix}({})", args.join(", "))
+            }
+            Expr::Reduce {
+                array,
+                body,
+                product,
+            } => {
+                let ty = self.style.ty();
+                let fold = if *product { "product" } else { "sum" };
+                match body {
+                    None => format!("{array}.iter().{fold}::<{ty}>()"),
+                    Some((v, body)) => format!(
+                        "{array}.iter().map(|{v}| {}).{fold}::<{ty}>()",
+                        self.expr(body, indent)
+                    ),
+                }
             }
             Expr::Block(stmts, tail) => {
                 let mut p = Printer {
                     locals: self.locals,
                     out: String::new(),
+                    style: self.style,
                 };
                 p.out.push_str("{\n");
                 p.stmts(stmts, indent + 1);
@@ -310,7 +480,8 @@ impl Printer<'_> {
             Expr::Match(scrutinee, arms) => {
                 let mut p = Printer {
                     locals: self.locals,
-                    out: format!("match {scrutinee} {{\n"),
+                    out: format!("match {} {{\n", self.style.text(scrutinee)),
+                    style: self.style,
                 };
                 for (pattern, stmts, value) in arms {
                     if stmts.is_empty() {
@@ -332,6 +503,7 @@ impl Printer<'_> {
                 let mut p = Printer {
                     locals: self.locals,
                     out: String::new(),
+                    style: self.style,
                 };
                 for (k, (cond, stmts, tail)) in arms.iter().enumerate() {
                     let head = format!("if {} {{", p.cond(cond));
@@ -357,6 +529,8 @@ impl Printer<'_> {
     }
 
     fn operand(&self, e: &Expr, min: u8, indent: usize) -> String {
+        // A block as an operand (`{ .. } * x`) would parse as a statement.
+        let min = if matches!(e, Expr::Block(..)) { 7 } else { min };
         let text = self.expr(e, indent);
         if precedence(e) < min {
             format!("({text})")
@@ -377,9 +551,26 @@ impl Printer<'_> {
                 };
                 format!("{l} {op} {}", self.expr(r, 0))
             }
-            Cond::Data(s) => s.clone(),
+            Cond::Data(s) => self.style.text(s),
             Cond::Both(l, op, r) => format!("{} {op} {}", self.cond(l), self.cond(r)),
         }
+    }
+
+    /// `place op value;`, or `place = place op value;` in the generic style.
+    fn assign(&self, place: &Place, op: &str, value: &Expr, indent: usize) -> String {
+        let target = self.place(place);
+        if self.style == Style::Generic && op != "=" {
+            let op = match op {
+                "+=" => "+",
+                "-=" => "-",
+                "*=" => "*",
+                "/=" => "/",
+                _ => "%",
+            };
+            let e = Gen::bin(op, Expr::Atom(target.clone()), value.clone());
+            return format!("{target} = {};", self.expr(&e, indent));
+        }
+        format!("{target} {op} {};", self.expr(value, indent))
     }
 
     fn place(&self, p: &Place) -> String {
@@ -407,7 +598,11 @@ impl Printer<'_> {
                     "let {}{}{} = {};",
                     if l.mutated { "mut " } else { "" },
                     l.name,
-                    if *annotate { ": f64" } else { "" },
+                    if *annotate {
+                        format!(": {}", self.style.ty())
+                    } else {
+                        String::new()
+                    },
                     self.expr(init, indent)
                 );
                 self.line(indent, &text);
@@ -415,15 +610,16 @@ impl Printer<'_> {
             Stmt::LetArray { local, init } => {
                 let l = &self.locals[*local];
                 let text = format!(
-                    "let {}{} = {init};",
+                    "let {}{} = {};",
                     if l.mutated { "mut " } else { "" },
-                    l.name
+                    l.name,
+                    self.style.text(init)
                 );
                 self.line(indent, &text);
             }
             Stmt::Counter(name) => self.line(indent, &format!("let mut {name} = 0;")),
             Stmt::Assign { place, op, value } => {
-                let text = format!("{} {op} {};", self.place(place), self.expr(value, indent));
+                let text = self.assign(place, op, value, indent);
                 self.line(indent, &text);
             }
             Stmt::If { arms, otherwise } => {
@@ -448,7 +644,7 @@ impl Printer<'_> {
                 self.line(indent, "}");
             }
             Stmt::While { cond, body } => {
-                self.line(indent, &format!("while {cond} {{"));
+                self.line(indent, &format!("while {} {{", self.style.text(cond)));
                 self.stmts(body, indent + 1);
                 self.line(indent, "}");
             }
@@ -468,19 +664,27 @@ impl Printer<'_> {
                 }
                 self.line(indent, "}");
             }
-            Stmt::Raw(text) => self.line(indent, text),
+            Stmt::Raw(text) => {
+                let text = self.style.text(text);
+                self.line(indent, &text)
+            }
             Stmt::Seq(stmts) => self.stmts(stmts, indent),
-            Stmt::Match { scrutinee, arms } => {
-                self.line(indent, &format!("match {scrutinee} {{"));
-                for (pattern, body) in arms {
+            Stmt::Match {
+                scrutinee,
+                arms,
+                guards,
+            } => {
+                self.line(indent, &format!("match {} {{", self.style.text(scrutinee)));
+                for ((pattern, body), guard) in arms.iter().zip(guards) {
+                    let pattern = match guard {
+                        Some(c) => format!("{pattern} if {}", self.cond(c)),
+                        None => pattern.clone(),
+                    };
                     match body.as_slice() {
                         [] => self.line(indent + 1, &format!("{pattern} => {{}}")),
                         [Stmt::Assign { place, op, value }] => {
-                            let text = format!(
-                                "{pattern} => {} {op} {},",
-                                self.place(place),
-                                self.expr(value, indent + 1)
-                            );
+                            let text = self.assign(place, op, value, indent + 1);
+                            let text = format!("{pattern} => {},", text.trim_end_matches(';'));
                             self.line(indent + 1, &text);
                         }
                         _ => {
@@ -494,6 +698,14 @@ impl Printer<'_> {
             }
             Stmt::Return(e) => {
                 let text = format!("return {};", self.expr(e, indent));
+                self.line(indent, &text);
+            }
+            Stmt::LetClosure { name, param, body } => {
+                let text = format!(
+                    "let {name} = |{param}: {}| {};",
+                    self.style.ty(),
+                    self.expr(body, indent)
+                );
                 self.line(indent, &text);
             }
         }
@@ -512,6 +724,10 @@ enum ParamKind {
     Array,
     /// `&[f64]` (called with length 4)
     Slice,
+    /// `&Vec<f64>` (of length 4)
+    VecRef,
+    /// `Vec<f64>` (of length 4)
+    Vec,
     /// `n: usize`, data: called with this value.
     Data(usize),
 }
@@ -520,7 +736,11 @@ impl ParamKind {
     fn is_array(self) -> bool {
         matches!(
             self,
-            ParamKind::ArrayRef | ParamKind::Array | ParamKind::Slice
+            ParamKind::ArrayRef
+                | ParamKind::Array
+                | ParamKind::Slice
+                | ParamKind::VecRef
+                | ParamKind::Vec
         )
     }
 }
@@ -575,6 +795,21 @@ enum LoopKind {
 
 struct Gen<'r> {
     rng: &'r mut Rng,
+    cfg: Config,
+    /// Whether each helper of `helpers` was called.
+    helper_used: Vec<bool>,
+    /// Whether each closure of `closures` was called.
+    closure_used: Vec<bool>,
+    /// Generating the body of a closure bound by `let`: no locals, no assigned parameters.
+    capturing: bool,
+    /// Helpers the program may call: name and number of (scalar) parameters.
+    helpers: Vec<(String, usize)>,
+    /// Closures in scope: name and the bound of their result for arguments within 1.5.
+    closures: Vec<(String, f64)>,
+    /// Every name given so far (parameters and locals), for collision names.
+    taken: Vec<String>,
+    /// The program's style (what is supported differs for generic programs).
+    style: Style,
     params: Vec<Param>,
     locals: Vec<Local>,
     /// Ids of the locals in scope, innermost last (a shadowed local stays in the list).
@@ -605,9 +840,21 @@ const MAX_BOUND: f64 = 40.0;
 
 impl Gen<'_> {
     fn fresh(&mut self, prefix: &str) -> String {
-        let name = format!("{prefix}{}", self.next_name);
-        self.next_name += 1;
-        name
+        if self.cfg.collisions && prefix != "i" && prefix != "j" && self.rng.chance(8) {
+            let name = self.rng.pick(COLLISIONS).to_string();
+            if !self.taken.contains(&name) {
+                self.taken.push(name.clone());
+                return name;
+            }
+        }
+        loop {
+            let name = format!("{prefix}{}", self.next_name);
+            self.next_name += 1;
+            if !self.taken.contains(&name) {
+                self.taken.push(name.clone());
+                return name;
+            }
+        }
     }
 
     fn declare(&mut self, name: String, array: bool, bound: f64) -> usize {
@@ -699,8 +946,9 @@ impl Gen<'_> {
     fn param_value(&mut self) -> Expr {
         // Not a scalar parameter that was assigned or shadowed: its name no longer holds a
         // value from the domain.
+        // A closure bound by `let` captures no parameter that the body may assign later.
         let fresh: Vec<usize> = (0..self.params.len())
-            .filter(|&k| !self.tainted(k))
+            .filter(|&k| !(self.tainted(k) || self.capturing && self.params[k].local.is_some()))
             .collect();
         let scalars: Vec<usize> = self
             .scalar_params()
@@ -719,6 +967,9 @@ impl Gen<'_> {
             self.rng.pick(&arrays)
         } else if !scalars.is_empty() {
             self.rng.pick(&scalars)
+        } else if self.capturing {
+            let q = self.elements[self.elements.len() - 1].name.clone();
+            return Expr::Atom(q);
         } else {
             self.rng.pick(&self.scalar_params())
         };
@@ -748,17 +999,23 @@ impl Gen<'_> {
 
     /// A leaf: never a literal, so that every expression has a type (`2.0.sin()` does not).
     fn leaf(&mut self) -> (Expr, f64) {
-        let scalars = self.visible(false);
-        let arrays = self.visible(true);
+        // A closure bound by `let` reads no locals (they may be assigned while it lives).
+        let (scalars, arrays) = if self.capturing {
+            (Vec::new(), Vec::new())
+        } else {
+            (self.visible(false), self.visible(true))
+        };
         let weights = [
             10,                                           // parameter
             if scalars.is_empty() { 0 } else { 8 },       // local
             if arrays.is_empty() { 0 } else { 3 },        // local array element
             if self.elements.is_empty() { 0 } else { 4 }, // loop element
             if self.indices.is_empty() { 0 } else { 1 },  // loop index
+            if self.can_reduce() { 3 } else { 0 },        // reduction
         ];
         match self.rng.weighted(&weights) {
             0 => (self.param_value(), PARAM_BOUND),
+            5 => self.reduction(),
             1 => {
                 // Prefer locals whose value has not been read yet.
                 let unused: Vec<usize> = scalars
@@ -800,6 +1057,137 @@ impl Gen<'_> {
         }
     }
 
+    fn can_reduce(&self) -> bool {
+        self.cfg.reductions
+            && self.style != Style::Generic
+            && (!self.array_params().is_empty()
+                || (!self.capturing && !self.visible(true).is_empty()))
+    }
+
+    /// `a.iter().sum::<f64>()`, `.product::<f64>()`, `a.iter().map(|v| ..).sum::<f64>()`
+    /// over an array parameter or a local array.
+    fn reduction(&mut self) -> (Expr, f64) {
+        let params = self.array_params();
+        let locals = if self.capturing {
+            Vec::new()
+        } else {
+            self.visible(true)
+        };
+        let (array, bound) = if !params.is_empty() && (locals.is_empty() || self.rng.chance(60)) {
+            let k = self.rng.pick(&params);
+            self.params[k].used = true;
+            (self.params[k].name.clone(), PARAM_BOUND)
+        } else {
+            let id = self.rng.pick(&locals);
+            self.locals[id].used = true;
+            (self.locals[id].name.clone(), self.locals[id].bound)
+        };
+        match self.rng.below(4) {
+            0 => {
+                // The product of 4 elements of magnitude at most `bound`.
+                if bound <= 1.5 {
+                    let e = Expr::Reduce {
+                        array,
+                        body: None,
+                        product: true,
+                    };
+                    return (e, bound.powi(4));
+                }
+                let e = Expr::Reduce {
+                    array,
+                    body: None,
+                    product: false,
+                };
+                (e, LEN as f64 * bound)
+            }
+            1 => {
+                let e = Expr::Reduce {
+                    array,
+                    body: None,
+                    product: false,
+                };
+                (e, LEN as f64 * bound)
+            }
+            _ => {
+                let v = self.fresh("v");
+                self.elements.push(Element {
+                    name: v.clone(),
+                    by_ref: true,
+                    bound,
+                    of_param: false,
+                });
+                let (body, b) = self.closure_body(8.0);
+                self.elements.pop();
+                // The element is read, and not alone (`.map(|v| *v)` is a clippy error).
+                let (body, b) = if self.mentions_expr(&body, &v) && !matches!(body, Expr::Deref(_))
+                {
+                    (body, b)
+                } else {
+                    (Self::bin("+", body, Expr::Deref(v.clone())), b + bound)
+                };
+                let product = b <= 1.2 && self.rng.chance(20);
+                let total = if product { 1.0 } else { LEN as f64 * b };
+                let e = Expr::Reduce {
+                    array,
+                    body: Some((v, Box::new(body))),
+                    product,
+                };
+                (e, total)
+            }
+        }
+    }
+
+    /// The body of a closure whose parameter is the innermost element: an expression, or
+    /// (with `block_closures`) a block `{ let t = ..; .. }`.
+    fn closure_body(&mut self, max: f64) -> (Expr, f64) {
+        if !(self.cfg.block_closures && self.rng.chance(30)) {
+            let (e, b) = self.bounded(1, max);
+            return (e, b);
+        }
+        let mark = self.scope.len();
+        let (init, bi) = self.bounded(1, max);
+        let t = self.fresh("t");
+        let id = self.declare(t, false, bi);
+        let (tail, bt) = self.bounded(1, max);
+        let unused = self.close(mark);
+        let tail = self.read_all(tail, &unused);
+        let stmts = vec![Stmt::Let {
+            local: id,
+            annotate: false,
+            init,
+        }];
+        (Expr::Block(stmts, Box::new(tail)), bt + bi)
+    }
+
+    /// `let c = |q: f64| ..;` reading the parameter `q` and parameters only.
+    fn let_closure(&mut self) -> Stmt {
+        let name = self.fresh("c");
+        let param = self.fresh("q");
+        self.capturing = true;
+        self.elements.push(Element {
+            name: param.clone(),
+            by_ref: false,
+            bound: PARAM_BOUND,
+            of_param: false,
+        });
+        let (body, b) = self.closure_body(8.0);
+        // The parameter is read.
+        let body = if self.mentions_expr(&body, &param) {
+            body
+        } else {
+            Self::bin("*", body, Expr::Atom(param.clone()))
+        };
+        self.elements.pop();
+        self.capturing = false;
+        self.closures.push((name.clone(), b * PARAM_BOUND));
+        self.closure_used.push(false);
+        Stmt::LetClosure { name, param, body }
+    }
+
+    fn mentions_expr(&self, e: &Expr, name: &str) -> bool {
+        self.mentions(&[Stmt::Return(e.clone())], name)
+    }
+
     /// `e`, or `e` passed through a bounded function if its bound exceeds `max`.
     fn squash(&mut self, e: Expr, bound: f64, max: f64) -> (Expr, f64) {
         if bound <= max {
@@ -832,19 +1220,21 @@ impl Gen<'_> {
         }
         let d = depth - 1;
         let (e, b) = match self.rng.weighted(&[
-            14, // + -
-            14, // *
-            8,  // /
-            3,  // unary -
-            18, // sin cos tanh atan
-            6,  // exp
-            5,  // sqrt
-            5,  // powi
-            4,  // abs
-            6,  // max min
-            2,  // ln
-            2,  // hypot
-            6,  // other methods
+            14,                                           // + -
+            14,                                           // *
+            8,                                            // /
+            3,                                            // unary -
+            18,                                           // sin cos tanh atan
+            6,                                            // exp
+            5,                                            // sqrt
+            5,                                            // powi
+            4,                                            // abs
+            6,                                            // max min
+            2,                                            // ln
+            2,                                            // hypot
+            6,                                            // other methods
+            if self.helpers.is_empty() { 0 } else { 5 },  // helper call
+            if self.closures.is_empty() { 0 } else { 4 }, // closure call
         ]) {
             0 => {
                 let op = self.rng.pick(&["+", "-"]);
@@ -987,7 +1377,21 @@ impl Gen<'_> {
                 let (r, br) = self.expr(d);
                 (self.call(l, "hypot", vec![r]), bl + br)
             }
-            _ => self.other_method(d),
+            12 => self.other_method(d),
+            13 => {
+                let k = self.rng.below(self.helpers.len());
+                let (name, arity) = self.helpers[k].clone();
+                self.helper_used[k] = true;
+                let args = (0..arity).map(|_| self.bounded(d, PARAM_BOUND).0).collect();
+                (Expr::Call(name, true, args), MAX_BOUND)
+            }
+            _ => {
+                let k = self.rng.below(self.closures.len());
+                let (name, bound) = self.closures[k].clone();
+                self.closure_used[k] = true;
+                let (arg, _) = self.bounded(d, PARAM_BOUND);
+                (Expr::Call(name, false, vec![arg]), bound)
+            }
         };
         self.squash(e, b, MAX_BOUND)
     }
@@ -996,6 +1400,9 @@ impl Gen<'_> {
     /// the constant `PI`.
     fn other_method(&mut self, d: u32) -> (Expr, f64) {
         let one = |s: &str| Expr::Atom(s.into());
+        if self.cfg.rare_methods && self.rng.chance(40) {
+            return self.rare_method(d);
+        }
         match self.rng.below(10) {
             0 => {
                 let (e, b) = self.bounded(d.min(1), 1.5);
@@ -1062,6 +1469,110 @@ impl Gen<'_> {
         }
     }
 
+    /// `x0 > 0.5 && c(x1) > 0.3` and the like: a parameter condition and a comparison of a
+    /// closure call, a reduction or a helper call, joined by `&&` or `||`.
+    fn compound_call_cond(&mut self) -> Cond {
+        let l = self.param_cond(true);
+        let e = if !self.closures.is_empty() && self.rng.chance(50) {
+            let k = self.rng.below(self.closures.len());
+            self.closure_used[k] = true;
+            let (arg, _) = self.bounded(1, PARAM_BOUND);
+            Expr::Call(self.closures[k].0.clone(), false, vec![arg])
+        } else if !self.helpers.is_empty() && self.rng.chance(50) {
+            let k = self.rng.below(self.helpers.len());
+            self.helper_used[k] = true;
+            let (name, arity) = self.helpers[k].clone();
+            let args = (0..arity).map(|_| self.bounded(1, PARAM_BOUND).0).collect();
+            Expr::Call(name, true, args)
+        } else if self.can_reduce() {
+            self.reduction().0
+        } else {
+            self.bounded(1, MAX_BOUND).0
+        };
+        let op = self.rng.pick(&["&&", "||"]);
+        let r = Cond::Cmp(e, ">", self.literal());
+        if self.rng.chance(50) {
+            Cond::Both(Box::new(l), op, Box::new(r))
+        } else {
+            Cond::Both(Box::new(r), op, Box::new(l))
+        }
+    }
+
+    /// The rarer methods, with arguments inside their domains.
+    fn rare_method(&mut self, d: u32) -> (Expr, f64) {
+        let one = |s: &str| Expr::Atom(s.into());
+        let squashed = |g: &mut Self, e: Expr| {
+            let t = g.call(e, "tanh", vec![]);
+            Self::bin("*", one("0.9"), t)
+        };
+        match self.rng.below(8) {
+            0 => {
+                let (e, _) = self.bounded(d, 1.0);
+                let (e, _) = self.squash(e, 2.0, 1.0);
+                (self.call(e, "tan", vec![]), 1.6)
+            }
+            1 => {
+                let (e, _) = self.expr(d);
+                let arg = squashed(self, e);
+                let name = self.rng.pick(&["asin", "acos", "atanh"]);
+                (self.call(arg, name, vec![]), 3.2)
+            }
+            2 => {
+                let (e, b) = self.bounded(d, 2.0 * ARG_BOUND);
+                if self.rng.chance(50) {
+                    (self.call(e, "asinh", vec![]), b.asinh())
+                } else {
+                    let arg = Self::bin("+", one("1.5"), Self::bin("*", e.clone(), e));
+                    (self.call(arg, "acosh", vec![]), (1.5 + b * b).acosh())
+                }
+            }
+            3 => {
+                let (e, b) = self.bounded(d, 2.0);
+                (self.call(e, "exp2", vec![]), b.exp2())
+            }
+            4 => {
+                let (e, b) = self.bounded(d.min(1), 2.0 * ARG_BOUND);
+                let arg = Self::bin("+", one("1.0"), Self::bin("*", e.clone(), e));
+                match self.rng.below(3) {
+                    0 => (self.call(arg, "log2", vec![]), (1.0 + b * b).log2()),
+                    1 => (self.call(arg, "log10", vec![]), (1.0 + b * b).log10()),
+                    _ => {
+                        let (f, _) = self.bounded(d.min(1), ARG_BOUND);
+                        let base = Self::bin("+", one("2.0"), Self::bin("*", f.clone(), f));
+                        (self.call(arg, "log", vec![base]), (1.0 + b * b).log2())
+                    }
+                }
+            }
+            5 => {
+                if self.rng.chance(50) {
+                    let (e, b) = self.bounded(d, 0.5);
+                    (self.call(e, "to_degrees", vec![]), b.to_degrees())
+                } else {
+                    let (e, b) = self.expr(d);
+                    (self.call(e, "to_radians", vec![]), b.to_radians())
+                }
+            }
+            6 => {
+                let (e, b) = self.expr(d);
+                let name = self
+                    .rng
+                    .pick(&["fract", "floor", "ceil", "round", "trunc", "signum"]);
+                (self.call(e, name, vec![]), b + 1.0)
+            }
+            _ => {
+                let (e, b) = self.expr(d);
+                if self.rng.chance(50) {
+                    let c = self.rng.pick(&["1.5", "0.7", "2.0"]);
+                    (Self::bin("%", e, one(c)), b.min(2.0))
+                } else {
+                    let (f, _) = self.bounded(d.min(1), ARG_BOUND);
+                    let den = Self::bin("+", one("2.0"), self.call(f, "sin", vec![]));
+                    (Self::bin("%", e, den), b.min(3.0))
+                }
+            }
+        }
+    }
+
     /// An expression whose bound is at most `max`.
     fn bounded(&mut self, depth: u32, max: f64) -> (Expr, f64) {
         let (e, b) = self.expr(depth);
@@ -1070,6 +1581,9 @@ impl Gen<'_> {
 
     /// A condition; `data_ok` allows conditions on loop indices.
     fn cond(&mut self) -> Cond {
+        if self.cfg.compound_calls && self.rng.chance(15) {
+            return self.compound_call_cond();
+        }
         let has_local = !self.visible(false).is_empty();
         let weights = [
             12,                                          // parameter vs threshold
@@ -1107,6 +1621,7 @@ impl Gen<'_> {
         let p = Printer {
             locals: &self.locals,
             out: String::new(),
+            style: Style::F64,
         };
         match c {
             Cond::Cmp(l, ..) => p.expr(l, 0),
@@ -1118,11 +1633,7 @@ impl Gen<'_> {
     fn new_cond(&mut self, others: &[String]) -> Cond {
         let mut c = self.cond();
         for _ in 0..5 {
-            let text = Printer {
-                locals: &self.locals,
-                out: String::new(),
-            }
-            .cond(&c);
+            let text = self.cond_text(&c);
             if !others.contains(&text) {
                 break;
             }
@@ -1135,6 +1646,7 @@ impl Gen<'_> {
         Printer {
             locals: &self.locals,
             out: String::new(),
+            style: Style::F64,
         }
         .cond(c)
     }
@@ -1144,7 +1656,7 @@ impl Gen<'_> {
         let param_elements: Vec<Element> = self
             .elements
             .iter()
-            .filter(|e| e.of_param && !(compound && e.by_ref))
+            .filter(|e| e.of_param && !(compound && e.by_ref && !self.cfg.known_bugs))
             .cloned()
             .collect();
         let value = if !param_elements.is_empty() && self.rng.chance(40) {
@@ -1205,7 +1717,7 @@ impl Gen<'_> {
         let name = self.locals[id].name.clone();
         // Not in a `for` loop that may run zero times: the macro then loses the adjoint of
         // the value from before the loop (bug 3 in the report).
-        let overwrite = if self.locals[id].used && self.maybe_empty == 0 {
+        let overwrite = if self.locals[id].used && (self.maybe_empty == 0 || self.cfg.known_bugs) {
             3
         } else {
             0
@@ -1242,12 +1754,17 @@ impl Gen<'_> {
             5 => {
                 // The old value was read: overwrite it, not with a bare name (`s = s` and
                 // `let t = s; s = t;` are clippy errors).
-                let (e, b) = self.bounded(2, max);
-                let e = match e {
-                    Expr::Atom(a) => Self::bin("*", Expr::Atom("0.5".into()), Expr::Atom(a)),
-                    e => e,
-                };
-                ("=", e, b)
+                if self.cfg.literal_assignments && self.rng.chance(25) {
+                    // `s = 2.0;`: a typed local assigned a bare literal.
+                    ("=", self.literal(), 3.0)
+                } else {
+                    let (e, b) = self.bounded(2, max);
+                    let e = match e {
+                        Expr::Atom(a) => Self::bin("*", Expr::Atom("0.5".into()), Expr::Atom(a)),
+                        e => e,
+                    };
+                    ("=", e, b)
+                }
             }
             _ => {
                 // s = s * k + e, |k| <= 1.
@@ -1531,8 +2048,21 @@ impl Gen<'_> {
             };
             arms.push((pattern, body));
         }
+        // Guards on arms other than the last (`_`), with conditions of any kind.
+        let mut guards = vec![None; arms.len()];
+        if self.cfg.guards {
+            for guard in guards.iter_mut().take(arms.len() - 1) {
+                if self.rng.chance(30) {
+                    *guard = Some(self.cond());
+                }
+            }
+        }
         self.after_block(targets);
-        Stmt::Match { scrutinee, arms }
+        Stmt::Match {
+            scrutinee,
+            arms,
+            guards,
+        }
     }
 
     /// Something to `match` on: a loop index or a data parameter, and the arms' patterns.
@@ -1869,8 +2399,17 @@ impl Gen<'_> {
                 // `[f64; 4]` and local arrays. Rust iterates over a copy of a local array,
                 // so the body could write the array; the macro iterates over the array
                 // itself (bug 2 in the report), so the body does not write it.
-                let by_ref = matches!(param, Some(ParamKind::ArrayRef | ParamKind::Slice));
-                (name.clone(), by_ref)
+                if self.cfg.known_bugs {
+                    borrowed.clear();
+                }
+                match param {
+                    // Iterating over an owned `Vec` would move it.
+                    Some(ParamKind::Vec) => (format!("{name}.iter()"), true),
+                    Some(ParamKind::ArrayRef | ParamKind::Slice | ParamKind::VecRef) => {
+                        (name.clone(), true)
+                    }
+                    _ => (name.clone(), false),
+                }
             }
             _ => {
                 let (other, other_bound, other_local, other_param) = source(self);
@@ -1949,6 +2488,7 @@ impl Gen<'_> {
         let mut p = Printer {
             locals: &self.locals,
             out: String::new(),
+            style: Style::F64,
         };
         p.stmts(stmts, 0);
         let text = p.out;
@@ -1995,6 +2535,7 @@ impl Gen<'_> {
             if self.returned || last { 0 } else { 2 }, // early return
             3,                                         // local array
             if allow_loops { 22 } else { 0 },          // loop
+            if self.cfg.closures { 3 } else { 0 },     // closure
         ];
         match self.rng.weighted(&weights) {
             0 => {
@@ -2059,6 +2600,7 @@ impl Gen<'_> {
                     out.push(self.element_write(id));
                 }
             }
+            9 => out.push(self.let_closure()),
             _ => {
                 let targets = self.ensure_targets(out);
                 out.push(self.for_loop(&targets));
@@ -2119,7 +2661,25 @@ impl Gen<'_> {
 
     /// The final expression: reads every local and parameter not read yet.
     fn tail(&mut self) -> Expr {
-        let (e, _) = self.expr(2);
+        let (mut e, _) = self.expr(2);
+        for k in 0..self.helpers.len() {
+            if !self.helper_used[k] {
+                self.helper_used[k] = true;
+                let (name, arity) = self.helpers[k].clone();
+                let args = (0..arity).map(|_| self.bounded(1, PARAM_BOUND).0).collect();
+                let (call, _) = self.squash(Expr::Call(name, true, args), MAX_BOUND, 8.0);
+                e = Self::bin("+", e, call);
+            }
+        }
+        for k in 0..self.closures.len() {
+            if !self.closure_used[k] {
+                let name = self.closures[k].0.clone();
+                let (arg, _) = self.bounded(1, PARAM_BOUND);
+                let call = Expr::Call(name, false, vec![arg]);
+                let (call, _) = self.squash(call, self.closures[k].1, 8.0);
+                e = Self::bin("+", e, call);
+            }
+        }
         let unused = self.close(0);
         let mut e = self.read_all(e, &unused);
         for k in 0..self.params.len() {
@@ -2144,21 +2704,134 @@ impl Gen<'_> {
     }
 }
 
-/// One generated program.
-struct Program {
-    name: String,
+/// What the generator may emit. Each flag is a family of constructs; the committed
+/// programs ([`Config::committed`]) leave out those the macro is known to get wrong, the
+/// long run ([`Config::all`]) emits everything the README lists as supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Constructs of known, open bugs (the generator's own list in the module docs).
+    pub known_bugs: bool,
+    /// Parameter and local names equal to names the macro generates (`seed`, `value`, ..).
+    pub collisions: bool,
+    /// `f32` programs.
+    pub single: bool,
+    /// Programs generic over `T: num_traits::Float` (the macro rejects `T::sin(x)` and
+    /// fails to compile arrays of `T` and helper calls in them: see findings).
+    pub generic: bool,
+    /// Differentiated helper functions, called by the program.
+    pub helpers: bool,
+    /// Closures bound by `let`, called later.
+    pub closures: bool,
+    /// Closures with block bodies (`|q: f64| { let t = ..; .. }`), in `let` and `.map`.
+    pub block_closures: bool,
+    /// `.iter().sum()`, `.iter().map(|v| ..).sum()`, `.product()`.
+    pub reductions: bool,
+    /// `&Vec<f64>` and `Vec<f64>` parameters.
+    pub vecs: bool,
+    /// Guards on `match` arms (`0 if x0 > 0.5 => ..`).
+    pub guards: bool,
+    /// Closure, helper and reduction calls inside `&&`/`||` conditions.
+    pub compound_calls: bool,
+    /// Assignments of a bare literal (`s = 2.0;`).
+    pub literal_assignments: bool,
+    /// The rarer float methods (`tan asin acos asinh acosh atanh exp2 log log2 log10
+    /// to_degrees to_radians fract floor ceil round trunc signum %`).
+    pub rare_methods: bool,
+}
+
+impl Config {
+    /// Everything.
+    pub fn all() -> Self {
+        Config {
+            known_bugs: true,
+            collisions: true,
+            single: true,
+            generic: true,
+            helpers: true,
+            closures: true,
+            block_closures: true,
+            reductions: true,
+            vecs: true,
+            guards: true,
+            compound_calls: true,
+            literal_assignments: true,
+            rare_methods: true,
+        }
+    }
+
+    /// What the committed programs use: everything the macro gets right today.
+    pub fn committed() -> Self {
+        Config {
+            known_bugs: false,
+            generic: false,
+            guards: false,
+            compound_calls: false,
+            literal_assignments: false,
+            ..Config::all()
+        }
+    }
+}
+
+/// Names the macro generates for its own locals, parameters and items (and a few more):
+/// programs use them for parameters and locals to catch hygiene bugs.
+const COLLISIONS: &[&str] = &[
+    "seed",
+    "value",
+    "rule",
+    "needs",
+    "step",
+    "d_x",
+    "t0",
+    "x_1",
+    "saved_x",
+    "grad",
+    "adj",
+    "d_s0",
+    "s0_next",
+    "d_x0_next",
+    "tmp",
+    "out",
+    "result",
+    "primal",
+    "tangent",
+    "stack",
+    "carry",
+    "dx",
+    "d_value",
+    "saved_value",
+    "count",
+    "trip",
+    "index",
+    "len",
+    "vjp",
+    "f",
+];
+
+/// One generated program, with its syntax tree (for shrinking).
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub name: String,
     params: Vec<Param>,
-    text: String,
+    locals: Vec<Local>,
+    stmts: Vec<Stmt>,
+    tail: Expr,
+    /// Differentiated helpers it calls (straight-line programs).
+    helpers: Vec<Program>,
+    /// `Style::F64`, `Style::F32` or `Style::Generic`.
+    pub style: Style,
     gapped: bool,
 }
 
-fn program(rng: &mut Rng, index: usize) -> Program {
-    let name = format!("p{index:03}");
-    // Straight-line for 2 of every 5 programs.
-    let straight = index.is_multiple_of(5) || index % 5 == 3;
-    let n_scalars = rng.below(5);
-    let has_array = n_scalars < 2 || rng.chance(45);
-    let n_scalars = if has_array {
+/// Parameters of a new program: scalars, sometimes an array, slice or `Vec`, sometimes
+/// data; names from `x0..`, `a`, `w`, `n`, or (with `collisions`) the macro's own names.
+fn new_params(rng: &mut Rng, cfg: &Config, straight: bool, helper: bool) -> Vec<Param> {
+    let n_scalars = if helper {
+        rng.between(1, 3)
+    } else {
+        rng.below(5)
+    };
+    let has_array = !helper && (n_scalars < 2 || rng.chance(45));
+    let n_scalars = if has_array || helper {
         n_scalars
     } else {
         n_scalars.max(2)
@@ -2172,9 +2845,12 @@ fn program(rng: &mut Rng, index: usize) -> Program {
         })
         .collect();
     if has_array {
-        let kind = match rng.below(10) {
+        let kind = match rng.below(12) {
             0..=5 => ParamKind::ArrayRef,
             6 | 7 => ParamKind::Array,
+            8 | 9 => ParamKind::Slice,
+            10 if cfg.vecs => ParamKind::VecRef,
+            11 if cfg.vecs => ParamKind::Vec,
             _ => ParamKind::Slice,
         };
         let at = rng.below(n_scalars + 1);
@@ -2189,7 +2865,7 @@ fn program(rng: &mut Rng, index: usize) -> Program {
             },
         );
     }
-    if !straight && rng.chance(20) {
+    if !straight && !helper && rng.chance(20) {
         let at = rng.below(params.len() + 1);
         params.insert(
             at,
@@ -2201,8 +2877,23 @@ fn program(rng: &mut Rng, index: usize) -> Program {
             },
         );
     }
-    let mut g = Gen {
+    if cfg.collisions {
+        for k in 0..params.len() {
+            if params[k].kind != ParamKind::Data(0) && rng.chance(25) {
+                let name = rng.pick(COLLISIONS);
+                if params.iter().all(|p| p.name != name) {
+                    params[k].name = name.to_string();
+                }
+            }
+        }
+    }
+    params
+}
+
+fn new_gen<'r>(rng: &'r mut Rng, cfg: Config, params: Vec<Param>) -> Gen<'r> {
+    Gen {
         rng,
+        cfg,
         params,
         locals: Vec::new(),
         scope: Vec::new(),
@@ -2211,65 +2902,90 @@ fn program(rng: &mut Rng, index: usize) -> Program {
         loops: Vec::new(),
         borrowed: Vec::new(),
         marks: Vec::new(),
+        helpers: Vec::new(),
+        closures: Vec::new(),
         maybe_empty: 0,
         trips: 1.0,
         branches_on_params: false,
         returned: false,
         next_name: 0,
+        taken: Vec::new(),
+        style: Style::F64,
+        capturing: false,
+        closure_used: Vec::new(),
+        helper_used: Vec::new(),
+    }
+}
+
+/// Program number `index`: about 2 in 5 straight-line, the others with loops.
+pub fn program(rng: &mut Rng, index: usize, cfg: &Config) -> Program {
+    let name = format!("p{index:05}");
+    let straight = index.is_multiple_of(5) || index % 5 == 3;
+    let style = match rng.below(10) {
+        0 if cfg.single => Style::F32,
+        1 if cfg.generic => Style::Generic,
+        _ => Style::F64,
     };
-    // Some scalar parameters are also locals: targets of assignments (`mut x0: f64`).
-    for k in 0..g.params.len() {
-        if g.params[k].kind == ParamKind::Scalar && g.rng.chance(15) {
-            let id = g.declare(g.params[k].name.clone(), false, PARAM_BOUND);
-            g.params[k].local = Some(id);
+    // Helpers first: the program's generator must know their names and arities.
+    let mut helpers = Vec::new();
+    if cfg.helpers && rng.chance(25) {
+        for k in 0..rng.between(1, 2) {
+            let params = new_params(rng, cfg, true, true);
+            let mut g = new_gen(rng, *cfg, params);
+            g.style = style;
+            let h = g.finish(format!("{name}_h{k}"), true, style);
+            helpers.push(h);
         }
     }
-    let mut stmts = Vec::new();
-    let n = if straight {
-        g.rng.between(2, 7)
-    } else {
-        g.rng.between(1, 4)
-    };
-    for k in 0..n {
-        g.top_stmt(&mut stmts, !straight, k + 1 == n);
-    }
-    if !straight && !stmts.iter().any(is_loop) {
-        let targets = g.ensure_targets(&mut stmts);
-        let s = g.for_loop(&targets);
-        stmts.push(s);
-    }
-    let tail = g.tail();
-
-    let signature: Vec<String> = g
-        .params
+    let params = new_params(rng, cfg, straight, false);
+    let mut g = new_gen(rng, *cfg, params);
+    g.style = style;
+    g.helpers = helpers
         .iter()
-        .map(|p| {
-            let mutable = p.local.is_some_and(|id| g.locals[id].mutated);
-            let ty = match p.kind {
-                ParamKind::Scalar => "f64",
-                ParamKind::ArrayRef => "&[f64; 4]",
-                ParamKind::Array => "[f64; 4]",
-                ParamKind::Slice => "&[f64]",
-                ParamKind::Data(_) => "usize",
-            };
-            format!("{}{}: {ty}", if mutable { "mut " } else { "" }, p.name)
-        })
+        .map(|h| (h.name.clone(), h.params.len()))
         .collect();
-    let mut p = Printer {
-        locals: &g.locals,
-        out: String::new(),
-    };
-    p.line(0, "#[differentiate]");
-    p.line(0, &format!("fn {name}({}) -> f64 {{", signature.join(", ")));
-    p.stmts(&stmts, 1);
-    let tail = p.expr(&tail, 1);
-    p.line(1, &tail);
-    p.line(0, "}");
-    Program {
-        name,
-        params: g.params.clone(),
-        text: p.out,
-        gapped: g.branches_on_params,
+    g.helper_used = vec![false; helpers.len()];
+    let mut p = g.finish(name, straight, style);
+    p.helpers = helpers;
+    p
+}
+
+impl Gen<'_> {
+    /// Generates the body and returns the program.
+    fn finish(&mut self, name: String, straight: bool, style: Style) -> Program {
+        self.taken = self.params.iter().map(|p| p.name.clone()).collect();
+        // Some scalar parameters are also locals: targets of assignments (`mut x0: f64`).
+        for k in 0..self.params.len() {
+            if self.params[k].kind == ParamKind::Scalar && self.rng.chance(15) {
+                let id = self.declare(self.params[k].name.clone(), false, PARAM_BOUND);
+                self.params[k].local = Some(id);
+            }
+        }
+        let mut stmts = Vec::new();
+        let n = if straight {
+            self.rng.between(2, 7)
+        } else {
+            self.rng.between(1, 5)
+        };
+        for k in 0..n {
+            self.top_stmt(&mut stmts, !straight, k + 1 == n);
+        }
+        if !straight && !stmts.iter().any(is_loop) {
+            let targets = self.ensure_targets(&mut stmts);
+            let s = self.for_loop(&targets);
+            stmts.push(s);
+        }
+        let tail = self.tail();
+        Program {
+            name,
+            params: self.params.clone(),
+            locals: self.locals.clone(),
+            stmts,
+            tail,
+            helpers: Vec::new(),
+            style,
+            gapped: self.branches_on_params,
+        }
     }
 }
 
@@ -2280,65 +2996,449 @@ fn is_loop(s: &Stmt) -> bool {
     )
 }
 
-/// The text of `generated.rs`.
-pub fn generate() -> String {
-    let mut rng = Rng::new(SEED);
-    let programs: Vec<Program> = (0..COUNT).map(|k| program(&mut rng, k)).collect();
-    let mut out = String::new();
-    out.push_str(
-        "// @generated by tests/random_programs/generator.rs: do not edit. To regenerate, run\n\
-         // `TAPELESS_BLESS=1 cargo test --test random_programs generated_file_is_fresh`.\n\
-         //\n\
-         // Included (not a module) by tests/random_programs.rs, so rustfmt leaves it alone.\n\n",
-    );
-    for p in &programs {
-        out.push_str(&p.text);
-        out.push('\n');
+impl Program {
+    /// The number of scalar inputs.
+    pub fn dim(&self) -> usize {
+        self.params
+            .iter()
+            .map(|p| match p.kind {
+                ParamKind::Data(_) => 0,
+                ParamKind::Scalar => 1,
+                _ => LEN,
+            })
+            .sum()
     }
-    out.push_str("static PROGRAMS: &[Program] = &[\n");
-    for p in &programs {
-        let mut args = Vec::new();
-        let mut grads = Vec::new();
-        let mut at = 0;
-        for param in &p.params {
-            match param.kind {
-                ParamKind::Data(value) => args.push(value.to_string()),
-                ParamKind::Scalar => {
-                    args.push(format!("x[{at}]"));
-                    grads.push(format!("g.{}", param.name));
-                    at += 1;
-                }
-                kind => {
-                    let items: Vec<String> = (at..at + LEN).map(|k| format!("x[{k}]")).collect();
-                    let items = format!("[{}]", items.join(", "));
-                    args.push(if kind == ParamKind::Array {
-                        items
-                    } else {
-                        format!("&{items}")
-                    });
-                    for k in 0..LEN {
-                        grads.push(format!("g.{}[{k}]", param.name));
+
+    /// The function's text in `style` (its own, or the oracle's dual style), named `name`.
+    fn function(&self, style: Style, name: &str, public: bool) -> String {
+        let mutated = |p: &Param| p.local.is_some_and(|id| self.locals[id].mutated);
+        let ty = style.ty();
+        let signature: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| {
+                let t = match p.kind {
+                    ParamKind::Scalar => ty.to_string(),
+                    ParamKind::ArrayRef => format!("&[{ty}; 4]"),
+                    ParamKind::Array => format!("[{ty}; 4]"),
+                    ParamKind::Slice => format!("&[{ty}]"),
+                    ParamKind::VecRef => format!("&Vec<{ty}>"),
+                    ParamKind::Vec => format!("Vec<{ty}>"),
+                    ParamKind::Data(_) => "usize".into(),
+                };
+                format!("{}{}: {t}", if mutated(p) { "mut " } else { "" }, p.name)
+            })
+            .collect();
+        let mut p = Printer {
+            locals: &self.locals,
+            out: String::new(),
+            style,
+        };
+        let generics = if style == Style::Generic {
+            "<T: Float>"
+        } else {
+            ""
+        };
+        let vis = if public { "pub " } else { "" };
+        p.line(
+            0,
+            &format!(
+                "{vis}fn {name}{generics}({}) -> {ty} {{",
+                signature.join(", ")
+            ),
+        );
+        p.stmts(&self.stmts, 1);
+        let tail = p.expr(&self.tail, 1);
+        p.line(1, &tail);
+        p.line(0, "}");
+        p.out
+    }
+
+    /// The items of the program's module: helpers, the function, the oracle's copies and
+    /// `pub const PROGRAM: Program` (the harness's adapters).
+    pub fn items(&self) -> String {
+        let single = self.style == Style::F32;
+        let dual = Style::Dual { single };
+        let mut out = String::new();
+        if self.style == Style::Generic {
+            out.push_str("use num_traits::Float;\n\n");
+        }
+        for h in &self.helpers {
+            out.push_str("#[differentiate]\n");
+            out.push_str(&h.function(self.style, &h.name, false));
+            out.push('\n');
+            out.push_str(&h.function(dual, &format!("{}_dual", h.name), false));
+            out.push('\n');
+        }
+        out.push_str("#[differentiate]\n");
+        out.push_str(&self.function(self.style, &self.name, true));
+        out.push('\n');
+        out.push_str(&self.function(dual, &format!("{}_dual", self.name), false));
+        out.push('\n');
+        // Adapters: arguments from the flat input `x` (of f64 or of duals).
+        let cast = |v: String| if single { format!("{v} as f32") } else { v };
+        let args = |as_input: &dyn Fn(String) -> String| {
+            let mut args = Vec::new();
+            let mut at = 0;
+            for param in &self.params {
+                match param.kind {
+                    ParamKind::Data(value) => args.push(value.to_string()),
+                    ParamKind::Scalar => {
+                        args.push(as_input(format!("x[{at}]")));
+                        at += 1;
                     }
-                    at += LEN;
+                    kind => {
+                        let items: Vec<String> = (at..at + LEN)
+                            .map(|k| as_input(format!("x[{k}]")))
+                            .collect();
+                        let items = items.join(", ");
+                        args.push(match kind {
+                            ParamKind::Array => format!("[{items}]"),
+                            ParamKind::VecRef => format!("&vec![{items}]"),
+                            ParamKind::Vec => format!("vec![{items}]"),
+                            _ => format!("&[{items}]"),
+                        });
+                        at += LEN;
+                    }
+                }
+            }
+            args.join(", ")
+        };
+        let widen = |v: String| {
+            if single {
+                format!("f64::from({v})")
+            } else {
+                v
+            }
+        };
+        let mut grads = Vec::new();
+        for param in &self.params {
+            match param.kind {
+                ParamKind::Data(_) => {}
+                ParamKind::Scalar => grads.push(widen(format!("g.{}", param.name))),
+                _ => {
+                    for k in 0..LEN {
+                        grads.push(widen(format!("g.{}[{k}]", param.name)));
+                    }
                 }
             }
         }
-        let args = args.join(", ");
-        let _ = writeln!(out, "    Program {{");
-        let _ = writeln!(out, "        name: \"{}\",", p.name);
-        let _ = writeln!(out, "        dim: {at},");
+        let grads = grads.join(", ");
+        let plain_args = args(&cast);
+        let dual_args = args(&|v| v);
+        let name = &self.name;
+        let domain = if self.gapped { "GAPPED" } else { "FULL" };
+        let (oracle, oracle32) = if single {
+            (
+                "no_oracle".to_string(),
+                format!("|x| {name}_dual({dual_args})"),
+            )
+        } else {
+            (
+                format!("|x| {name}_dual({dual_args})"),
+                "no_oracle32".to_string(),
+            )
+        };
+        let seed = if single { "s as f32" } else { "s" };
+        let _ = writeln!(out, "pub const PROGRAM: Program = Program {{");
+        let _ = writeln!(out, "    name: \"{name}\",");
+        let _ = writeln!(out, "    dim: {},", self.dim());
+        let _ = writeln!(out, "    domain: {domain},");
+        let _ = writeln!(out, "    single: {single},");
         let _ = writeln!(
             out,
-            "        domain: {},",
-            if p.gapped { "GAPPED" } else { "FULL" }
+            "    value: |x| {},",
+            widen(format!("{name}({plain_args})"))
         );
-        let _ = writeln!(out, "        value: |x| {}({args}),", p.name);
-        let _ = writeln!(out, "        grad: |x| {{");
-        let _ = writeln!(out, "            let (v, g) = {}_grad({args});", p.name);
-        let _ = writeln!(out, "            (v, vec![{}])", grads.join(", "));
-        let _ = writeln!(out, "        }},");
+        let _ = writeln!(out, "    grad: |x| {{");
+        let _ = writeln!(out, "        let (v, g) = {name}_grad({plain_args});");
+        let _ = writeln!(out, "        ({}, vec![{grads}])", widen("v".into()));
         let _ = writeln!(out, "    }},");
+        let _ = writeln!(out, "    vjp: |x, s| {{");
+        let _ = writeln!(
+            out,
+            "        let (v, g) = {name}_vjp({plain_args}, {seed});"
+        );
+        let _ = writeln!(out, "        ({}, vec![{grads}])", widen("v".into()));
+        let _ = writeln!(out, "    }},");
+        let _ = writeln!(out, "    oracle: {oracle},");
+        let _ = writeln!(out, "    oracle32: {oracle32},");
+        let _ = writeln!(out, "}};");
+        out
+    }
+
+    /// The program as a module `pub mod pNNNNN { .. }` (not indented: generated text).
+    pub fn module(&self) -> String {
+        format!(
+            "pub mod {} {{\nuse super::*;\n\n{}}}\n",
+            self.name,
+            self.items()
+        )
+    }
+
+    /// A copy of the program (and its helpers) without `#[differentiate]`, each named
+    /// `.._plain`, after a line `// plain copy`: if it fails to compile, the generator is
+    /// at fault, not the macro.
+    pub fn plain_copy(&self) -> String {
+        let mut out = String::from("// plain copy\n");
+        for h in &self.helpers {
+            out.push_str(&h.function(self.style, &format!("{}_plain", h.name), false));
+        }
+        out.push_str(&self.function(self.style, &format!("{}_plain", self.name), false));
+        for h in &self.helpers {
+            out = out.replace(&format!("{}(", h.name), &format!("{}_plain(", h.name));
+        }
+        out.replace("_plain_plain(", "_plain(")
+    }
+
+    /// The plain differentiated function alone (for reports).
+    pub fn source(&self) -> String {
+        let mut out = String::new();
+        for h in &self.helpers {
+            out.push_str("#[differentiate]\n");
+            out.push_str(&h.function(self.style, &h.name, false));
+        }
+        out.push_str("#[differentiate]\n");
+        out.push_str(&self.function(self.style, &self.name, false));
+        out
+    }
+
+    /// A measure of size for shrinking: the length of the source.
+    pub fn size(&self) -> usize {
+        self.source().len()
+    }
+
+    /// Smaller variants of this program, for shrinking: a statement deleted, a compound
+    /// statement replaced by its body, an expression replaced by one of its operands, a
+    /// helper or the extra arms dropped. Not all of them compile; the shrinker keeps those
+    /// that still fail the same way.
+    pub fn variants(&self) -> Vec<Program> {
+        let mut out = Vec::new();
+        for stmts in stmt_list_variants(&self.stmts) {
+            let mut p = self.clone();
+            p.stmts = stmts;
+            out.push(p);
+        }
+        for tail in expr_variants(&self.tail) {
+            let mut p = self.clone();
+            p.tail = tail;
+            out.push(p);
+        }
+        out
+    }
+
+    /// Renamed copy (variants need distinct module names).
+    pub fn renamed(&self, name: &str) -> Program {
+        let mut p = self.clone();
+        for (k, h) in p.helpers.iter_mut().enumerate() {
+            let new = format!("{name}_h{k}");
+            let old = h.name.clone();
+            h.name = new.clone();
+            rename_calls(&mut p.stmts, &mut p.tail, &old, &new);
+        }
+        p.name = name.to_string();
+        p
+    }
+}
+
+fn rename_calls(stmts: &mut [Stmt], tail: &mut Expr, old: &str, new: &str) {
+    fn in_expr(e: &mut Expr, old: &str, new: &str) {
+        if let Expr::Call(name, true, _) = e {
+            if name == old {
+                *name = new.to_string();
+            }
+        }
+        for c in expr_children_mut(e) {
+            in_expr(c, old, new);
+        }
+    }
+    fn in_stmts(stmts: &mut [Stmt], old: &str, new: &str) {
+        for s in stmts {
+            for e in stmt_exprs_mut(s) {
+                in_expr(e, old, new);
+            }
+            for b in stmt_bodies_mut(s) {
+                in_stmts(b, old, new);
+            }
+        }
+    }
+    in_stmts(stmts, old, new);
+    in_expr(tail, old, new);
+}
+
+/// The expressions directly inside an expression (operands, arguments, block tails).
+fn expr_children_mut(e: &mut Expr) -> Vec<&mut Expr> {
+    match e {
+        Expr::Atom(_) | Expr::Deref(_) | Expr::Cast(_) => Vec::new(),
+        Expr::Neg(x) => vec![&mut **x],
+        Expr::Bin(_, l, r) => vec![&mut **l, &mut **r],
+        Expr::Method(r, _, args) => {
+            let mut v = vec![&mut **r];
+            v.extend(args.iter_mut());
+            v
+        }
+        Expr::Path(_, args) | Expr::Call(_, _, args) => args.iter_mut().collect(),
+        Expr::Block(_, t) => vec![&mut **t],
+        Expr::If(arms, _, t) => {
+            let mut v: Vec<&mut Expr> = arms.iter_mut().map(|(_, _, e)| e).collect();
+            v.push(&mut **t);
+            v
+        }
+        Expr::Match(_, arms) => arms.iter_mut().map(|(_, _, e)| e).collect(),
+        Expr::Reduce { body, .. } => body.iter_mut().map(|(_, b)| &mut **b).collect(),
+    }
+}
+
+fn stmt_exprs_mut(s: &mut Stmt) -> Vec<&mut Expr> {
+    match s {
+        Stmt::Let { init, .. } => vec![init],
+        Stmt::Assign { value, .. } => vec![value],
+        Stmt::Exit { value: Some(v), .. } => vec![v],
+        Stmt::Return(e) => vec![e],
+        Stmt::LetClosure { body, .. } => vec![body],
+        _ => Vec::new(),
+    }
+}
+
+fn stmt_bodies_mut(s: &mut Stmt) -> Vec<&mut Vec<Stmt>> {
+    match s {
+        Stmt::If { arms, otherwise } => {
+            let mut v: Vec<&mut Vec<Stmt>> = arms.iter_mut().map(|(_, b)| b).collect();
+            v.extend(otherwise.iter_mut());
+            v
+        }
+        Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop(body) => vec![body],
+        Stmt::Seq(b) => vec![b],
+        Stmt::Match { arms, .. } => arms.iter_mut().map(|(_, b)| b).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Variants of a statement list: each statement deleted, replaced by its body's
+/// statements, or replaced by one of its own variants.
+fn stmt_list_variants(stmts: &[Stmt]) -> Vec<Vec<Stmt>> {
+    let mut out = Vec::new();
+    for k in 0..stmts.len() {
+        let mut v = stmts.to_vec();
+        v.remove(k);
+        out.push(v);
+    }
+    for k in 0..stmts.len() {
+        let mut s = stmts[k].clone();
+        // The body spliced in place of a compound statement.
+        for body in stmt_bodies_mut(&mut s) {
+            let mut v = stmts[..k].to_vec();
+            v.extend(body.iter().cloned());
+            v.extend(stmts[k + 1..].iter().cloned());
+            out.push(v);
+        }
+    }
+    for k in 0..stmts.len() {
+        for s in stmt_variants(&stmts[k]) {
+            let mut v = stmts.to_vec();
+            v[k] = s;
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn stmt_variants(s: &Stmt) -> Vec<Stmt> {
+    let mut out = Vec::new();
+    let mut base = s.clone();
+    let n_bodies = stmt_bodies_mut(&mut base).len();
+    for b in 0..n_bodies {
+        let body = stmt_bodies_mut(&mut base)[b].clone();
+        for new in stmt_list_variants(&body) {
+            let mut t = s.clone();
+            *stmt_bodies_mut(&mut t)[b] = new;
+            out.push(t);
+        }
+    }
+    // Fewer arms.
+    if let Stmt::If { arms, otherwise } = s {
+        if otherwise.is_some() {
+            out.push(Stmt::If {
+                arms: arms.clone(),
+                otherwise: None,
+            });
+        }
+        if arms.len() > 1 {
+            out.push(Stmt::If {
+                arms: arms[..1].to_vec(),
+                otherwise: otherwise.clone(),
+            });
+        }
+    }
+    let n_exprs = stmt_exprs_mut(&mut base).len();
+    for k in 0..n_exprs {
+        let e = stmt_exprs_mut(&mut base)[k].clone();
+        for new in expr_variants(&e) {
+            let mut t = s.clone();
+            *stmt_exprs_mut(&mut t)[k] = new;
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// Variants of an expression: replaced by an operand, or with an operand simplified.
+fn expr_variants(e: &Expr) -> Vec<Expr> {
+    let mut out = Vec::new();
+    let mut base = e.clone();
+    for c in expr_children_mut(&mut base) {
+        if !matches!(c, Expr::Atom(a) if a.parse::<i64>().is_ok()) {
+            out.push(c.clone());
+        }
+    }
+    let n = expr_children_mut(&mut base).len();
+    for k in 0..n {
+        let c = expr_children_mut(&mut base)[k].clone();
+        for new in expr_variants(&c) {
+            let mut t = e.clone();
+            *expr_children_mut(&mut t)[k] = new;
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// `programs` as the text of a Rust file of modules and a table `PROGRAMS`, as
+/// `tests/fuzz/generated.rs` holds them.
+pub fn file(programs: &[Program], header: &str) -> String {
+    let mut out = String::from(header);
+    for p in programs {
+        out.push_str(&p.module());
+        out.push('\n');
+    }
+    out.push_str("static PROGRAMS: &[Program] = &[\n");
+    for p in programs {
+        let _ = writeln!(out, "    {}::PROGRAM,", p.name);
     }
     out.push_str("];\n");
     out
+}
+
+/// `count` programs from `seed`.
+pub fn programs(seed: u64, first: usize, count: usize, cfg: &Config) -> Vec<Program> {
+    (first..first + count)
+        .map(|k| {
+            // Each program from its own stream, so that program k does not depend on the
+            // ones before it (a long run can restart at any index).
+            let mut rng = Rng::new(seed ^ (k as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            program(&mut rng, k, cfg)
+        })
+        .collect()
+}
+
+/// The text of `generated.rs`.
+pub fn generate() -> String {
+    let programs = programs(SEED, 0, COUNT, &Config::committed());
+    file(
+        &programs,
+        "// @generated by tests/fuzz/generator.rs: do not edit. To regenerate, run\n\
+         // `TAPELESS_BLESS=1 cargo test --test fuzz generated_file_is_fresh`.\n\
+         //\n\
+         // Included (not a module) by tests/fuzz.rs, so rustfmt leaves it alone.\n\n",
+    )
 }
