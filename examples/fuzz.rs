@@ -4,7 +4,7 @@
 //! kind of failure to a minimal program, and prints counts and the rate.
 //!
 //! ```sh
-//! cargo run --release --example fuzz -- --count 100000 --seed 1 --batch 1000
+//! cargo run --release -p tapeless-examples --features fuzz --example fuzz -- --count 100000 --seed 1 --batch 500
 //! ```
 //!
 //! Options: `--count N` programs (default 1000), `--seed S` (default 1), `--first K` index
@@ -96,9 +96,10 @@ fn options() -> Options {
     o
 }
 
-/// The path of this repository (the generated crate depends on it).
+/// The path of this repository (the generated crate depends on it): the parent of the
+/// examples package.
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 /// Writes a crate `name` under `dir` holding `programs` (one module file each) and a

@@ -18,7 +18,7 @@
 //! (the test binary includes the old file, so if that no longer compiles, first replace its
 //! contents with `static PROGRAMS: &[Program] = &[];`).
 //!
-//! The long run (`cargo run --release --example fuzz -- --count N`) generates many more
+//! The long run (`cargo run --release -p tapeless-examples --features fuzz --example fuzz -- --count N`) generates many more
 //! programs, with every construct the generator knows (also those of open bugs), into a
 //! temporary crate; see `examples/fuzz.rs`.
 //!
