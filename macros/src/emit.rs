@@ -1002,200 +1002,252 @@ impl<'a> Emitter<'a> {
     }
 
     fn reverse(&self, sweep: &[Adjoint]) -> TokenStream {
+        sweep.iter().map(|step| self.reverse_step(step)).collect()
+    }
+
+    /// One step of the reverse sweep.
+    fn reverse_step(&self, step: &Adjoint) -> TokenStream {
         let private = quote!(::tapeless::__private);
-        sweep
-            .iter()
-            .map(|step| match step {
-                // A scalar result of an arithmetic rule: the literal can only be a float, so
-                // the adjoint's type is never ambiguous (`mul_vjp_lhs` also has matrix cases).
-                Adjoint::Zero(v) if self.scalar_rule_result(*v) && self.sig.float_generics.is_empty() => {
-                    let d = self.adjoint(*v);
-                    quote!(let mut #d = -0.0;)
+        match step {
+            // A scalar result of an arithmetic rule: the literal can only be a float, so
+            // the adjoint's type is never ambiguous (`mul_vjp_lhs` also has matrix cases).
+            Adjoint::Zero(v)
+                if self.scalar_rule_result(*v) && self.sig.float_generics.is_empty() =>
+            {
+                let d = self.adjoint(*v);
+                quote!(let mut #d = -0.0;)
+            }
+            Adjoint::Zero(v) if self.body.var(*v).kind == Kind::Copy => {
+                let d = self.adjoint(*v);
+                quote!(let mut #d = #private::zero();)
+            }
+            Adjoint::Zero(v) => {
+                let d = self.adjoint(*v);
+                let primal = self.helper_argument(&Operand::Var(*v));
+                quote!(let mut #d = #private::zero_adjoint(#primal);)
+            }
+            Adjoint::Flow {
+                target,
+                source,
+                declare,
+            } => {
+                let d = self.adjoint(*target);
+                let source = self.source(*source);
+                if *declare {
+                    quote!(let mut #d = #source;)
+                } else {
+                    quote!(#private::accumulate(&mut #d, &#source);)
                 }
-                Adjoint::Zero(v) if self.body.var(*v).kind == Kind::Copy => {
-                    let d = self.adjoint(*v);
-                    quote!(let mut #d = #private::zero();)
-                }
-                Adjoint::Zero(v) => {
-                    let d = self.adjoint(*v);
-                    let primal = self.helper_argument(&Operand::Var(*v));
-                    quote!(let mut #d = #private::zero_adjoint(#primal);)
-                }
-                Adjoint::Flow { target, source, declare } => {
-                    let d = self.adjoint(*target);
-                    let source = self.source(*source);
-                    if *declare {
-                        quote!(let mut #d = #source;)
-                    } else {
-                        quote!(#private::accumulate(&mut #d, &#source);)
+            }
+            Adjoint::Accumulate {
+                helper,
+                arg,
+                target,
+                needs,
+                out,
+            } => self.accumulate_step(helper, *arg, *target, needs, *out),
+            Adjoint::Call {
+                path,
+                args,
+                targets,
+                out,
+            } => self.call_step(path, args, targets, *out),
+            Adjoint::Recompute(v) => self.recompute_step(*v),
+            Adjoint::RecomputeStmt { block, index } => {
+                self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
+            }
+            Adjoint::Restore(v) => {
+                let name = self.name(*v);
+                let stack = self.named(&self.stacks, *v, "a saved value without its stack");
+                match self.fixed_step(*v) {
+                    Some(step) if self.body.var(*v).kind == Kind::Copy => {
+                        quote!(let #name = #stack[#step];)
                     }
+                    Some(step) => quote!(let #name = ::core::mem::take(&mut #stack[#step]);),
+                    None => quote!(let #name = #stack.pop().unwrap();),
                 }
-                Adjoint::Accumulate {
-                    helper,
-                    arg,
-                    target,
-                    needs,
-                    out,
-                } => {
-                    let helper = Ident::new(helper, Span::call_site());
-                    let mut d_target = self.adjoint(*target);
-                    let mut d_out = self.adjoint(*out);
-                    match self.lets.get(out) {
-                        // A field's adjoint flows into the same field of the base's.
-                        Some(Stmt::Let {
-                            op: Op::Rule { form: Form::Field(members), .. },
-                            ..
-                        }) => d_target = quote!(#d_target #(.#members)*),
-                        Some(Stmt::Let {
-                            op: Op::Rule { form: Form::FieldClone(member), .. },
-                            ..
-                        }) => d_target = quote!(#d_target.#member),
-                        // An element's adjoint is its part of the tuple's.
-                        Some(Stmt::Let {
-                            op: Op::Rule {
-                                form: Form::Tuple, ..
-                            },
-                            ..
-                        }) => {
-                            let position = syn::Index::from(*arg);
-                            d_out = quote!(#d_out.#position);
-                        }
-                        _ => {}
-                    }
-                    let needs = needs.iter().map(|n| self.helper_argument(n));
-                    // `m.map(f)` also hands the runtime the closure's own adjoint.
-                    let closure = match self.lets.get(out) {
-                        Some(Stmt::Let {
-                            op:
-                                Op::Rule {
-                                    form: Form::Map { vjp, .. },
-                                    ..
-                                },
-                            ..
-                        }) => {
-                            quote!(, #vjp)
-                        }
-                        _ => TokenStream::new(),
-                    };
-                    let step =
-                        quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out #closure););
-                    // In a pullback, a contribution straight into a parameter's gradient the
-                    // caller does not use is skipped (`layer(w, x)` with data `x`: no Wᵀ·Ȳ).
-                    match self.body.params.iter().position(|p| p == target) {
-                        Some(i) if !self.split_calls.get() => {
-                            let flags = &self.needs;
-                            quote!(if #flags[#i] { #step })
-                        }
-                        _ => step,
-                    }
+            }
+            Adjoint::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => {
+                let cond = self.plain_operand(cond);
+                let (t, e) = (self.reverse(then_branch), self.reverse(else_branch));
+                if else_branch.is_empty() {
+                    quote!(if #cond { #t })
+                } else {
+                    quote!(if #cond { #t } else { #e })
                 }
-                Adjoint::Call {
-                    path,
-                    args,
-                    targets,
-                    out,
-                } => {
-                    let mut vjp = path.clone();
-                    if let Some(last) = vjp.path.segments.last_mut() {
-                        last.ident = format_ident!("{}_vjp", last.ident, span = last.ident.span());
+            }
+            Adjoint::Loop {
+                header,
+                counter,
+                carries,
+                body,
+                body_block,
+            } => self.reverse_loop(header, *counter, carries, body, Some(*body_block)),
+            Adjoint::Store {
+                array,
+                indices,
+                value,
+            } => {
+                let d_array = self.adjoint(*array);
+                let indices: Vec<TokenStream> =
+                    indices.iter().map(|i| self.plain_operand(i)).collect();
+                match value {
+                    Some(v) => {
+                        let d_value = self.adjoint(*v);
+                        quote!(#private::store_vjp(&mut #d_value, &mut #d_array #([#indices])*);)
                     }
-                    let all = args.iter().map(|a| self.call_argument(a));
-                    let d_out = self.adjoint(*out);
-                    // Split mode: the forward sweep kept the callee's reverse sweep.
-                    let call = match self.pullbacks.get(out).filter(|_| self.split_calls.get()) {
-                        Some(pullback) => quote!(#pullback(#d_out)),
-                        None => quote!(#vjp(#(#all,)* #d_out).1),
-                    };
-                    // A block of its own, and a hygienic name: `gradients` cannot shadow
-                    // anything the arguments or adjoints name.
-                    let gradients = Ident::new("gradients", Span::mixed_site());
-                    let accumulate = targets.iter().enumerate().filter_map(|(i, target)| {
-                        let d = self.adjoint((*target)?);
-                        let i = syn::Index::from(i);
-                        Some(quote!(#private::accumulate_argument(&mut #d, #gradients.#i);))
-                    });
-                    quote! {{
-                        let #gradients = #call.__tapeless_arguments();
-                        #(#accumulate)*
-                    }}
+                    None => quote!(#private::clear(&mut #d_array #([#indices])*);),
                 }
-                Adjoint::Recompute(v) => match self.lets.get(v) {
-                    // A read again in the reverse sweep cannot be out of bounds (the forward
-                    // sweep made it): read without a panic path (see `index::Slot`).
-                    Some(Stmt::Let {
-                        var,
-                        op:
-                            Op::Rule {
-                                form: Form::Index,
-                                args,
-                                ..
-                            },
+            }
+        }
+    }
+
+    /// `helper(&mut d_target, &needs.., &d_out)`, guarded by `needs` in a pullback.
+    fn accumulate_step(
+        &self,
+        helper: &str,
+        arg: usize,
+        target: VarId,
+        needs: &[Operand],
+        out: VarId,
+    ) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        let helper = Ident::new(helper, Span::call_site());
+        let mut d_target = self.adjoint(target);
+        let mut d_out = self.adjoint(out);
+        match self.lets.get(&out) {
+            // A field's adjoint flows into the same field of the base's.
+            Some(Stmt::Let {
+                op:
+                    Op::Rule {
+                        form: Form::Field(members),
                         ..
-                    }) if (2..=3).contains(&args.len()) => {
-                        let name = self.name(*var);
-                        let base = self.helper_argument(&args[0].value);
-                        let indices = args[1..].iter().map(|a| self.plain_operand(&a.value));
-                        let read = if args.len() == 2 {
-                            quote!(read)
-                        } else {
-                            quote!(read2)
-                        };
-                        quote!(let #name = #private::#read(#base, #(#indices),*);)
-                    }
-                    Some(Stmt::Let { var, ty, op, .. }) => {
-                        let name = self.name(*var);
-                        let value = self.op(op);
-                        let ty = ty.as_ref().map(|t| quote!(: #t));
-                        quote!(let #name #ty = #value;)
-                    }
-                    _ => {
-                        self.internal_error("a value to recompute has no definition");
-                        TokenStream::new()
-                    }
+                    },
+                ..
+            }) => d_target = quote!(#d_target #(.#members)*),
+            Some(Stmt::Let {
+                op:
+                    Op::Rule {
+                        form: Form::FieldClone(member),
+                        ..
+                    },
+                ..
+            }) => d_target = quote!(#d_target.#member),
+            // An element's adjoint is its part of the tuple's.
+            Some(Stmt::Let {
+                op: Op::Rule {
+                    form: Form::Tuple, ..
                 },
-                Adjoint::RecomputeStmt { block, index } => {
-                    self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
-                }
-                Adjoint::Restore(v) => {
-                    let name = self.name(*v);
-                    let stack = self.named(&self.stacks, *v, "a saved value without its stack");
-                    match self.fixed_step(*v) {
-                        Some(step) if self.body.var(*v).kind == Kind::Copy => {
-                            quote!(let #name = #stack[#step];)
-                        }
-                        Some(step) => quote!(let #name = ::core::mem::take(&mut #stack[#step]);),
-                        None => quote!(let #name = #stack.pop().unwrap();),
-                    }
-                }
-                Adjoint::If { cond, then_branch, else_branch } => {
-                    let cond = self.plain_operand(cond);
-                    let (t, e) = (self.reverse(then_branch), self.reverse(else_branch));
-                    if else_branch.is_empty() {
-                        quote!(if #cond { #t })
-                    } else {
-                        quote!(if #cond { #t } else { #e })
-                    }
-                }
-                Adjoint::Loop {
-                    header,
-                    counter,
-                    carries,
-                    body,
-                    body_block,
-                } => self.reverse_loop(header, *counter, carries, body, Some(*body_block)),
-                Adjoint::Store { array, indices, value } => {
-                    let d_array = self.adjoint(*array);
-                    let indices: Vec<TokenStream> = indices.iter().map(|i| self.plain_operand(i)).collect();
-                    match value {
-                        Some(v) => {
-                            let d_value = self.adjoint(*v);
-                            quote!(#private::store_vjp(&mut #d_value, &mut #d_array #([#indices])*);)
-                        }
-                        None => quote!(#private::clear(&mut #d_array #([#indices])*);),
-                    }
-                }
-            })
-            .collect()
+                ..
+            }) => {
+                let position = syn::Index::from(arg);
+                d_out = quote!(#d_out.#position);
+            }
+            _ => {}
+        }
+        let needs = needs.iter().map(|n| self.helper_argument(n));
+        // `m.map(f)` also hands the runtime the closure's own adjoint.
+        let closure = match self.lets.get(&out) {
+            Some(Stmt::Let {
+                op:
+                    Op::Rule {
+                        form: Form::Map { vjp, .. },
+                        ..
+                    },
+                ..
+            }) => {
+                quote!(, #vjp)
+            }
+            _ => TokenStream::new(),
+        };
+        let step = quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out #closure););
+        // In a pullback, a contribution straight into a parameter's gradient the
+        // caller does not use is skipped (`layer(w, x)` with data `x`: no Wᵀ·Ȳ).
+        match self.body.params.iter().position(|p| *p == target) {
+            Some(i) if !self.split_calls.get() => {
+                let flags = &self.needs;
+                quote!(if #flags[#i] { #step })
+            }
+            _ => step,
+        }
+    }
+
+    /// The reverse of a call of another differentiated function: its pullback (split
+    /// mode) or its `_vjp` (joint mode), each active argument accumulating its gradient.
+    fn call_step(
+        &self,
+        path: &syn::ExprPath,
+        args: &[Arg],
+        targets: &[Option<VarId>],
+        out: VarId,
+    ) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        let mut vjp = path.clone();
+        if let Some(last) = vjp.path.segments.last_mut() {
+            last.ident = format_ident!("{}_vjp", last.ident, span = last.ident.span());
+        }
+        let all = args.iter().map(|a| self.call_argument(a));
+        let d_out = self.adjoint(out);
+        // Split mode: the forward sweep kept the callee's reverse sweep.
+        let call = match self.pullbacks.get(&out).filter(|_| self.split_calls.get()) {
+            Some(pullback) => quote!(#pullback(#d_out)),
+            None => quote!(#vjp(#(#all,)* #d_out).1),
+        };
+        // A block of its own, and a hygienic name: `gradients` cannot shadow
+        // anything the arguments or adjoints name.
+        let gradients = Ident::new("gradients", Span::mixed_site());
+        let accumulate = targets.iter().enumerate().filter_map(|(i, target)| {
+            let d = self.adjoint((*target)?);
+            let i = syn::Index::from(i);
+            Some(quote!(#private::accumulate_argument(&mut #d, #gradients.#i);))
+        });
+        quote! {{
+            let #gradients = #call.__tapeless_arguments();
+            #(#accumulate)*
+        }}
+    }
+
+    /// A `let` of the forward sweep evaluated again.
+    fn recompute_step(&self, v: VarId) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        match self.lets.get(&v) {
+            // A read again in the reverse sweep cannot be out of bounds (the forward
+            // sweep made it): read without a panic path (see `index::Slot`).
+            Some(Stmt::Let {
+                var,
+                op:
+                    Op::Rule {
+                        form: Form::Index,
+                        args,
+                        ..
+                    },
+                ..
+            }) if (2..=3).contains(&args.len()) => {
+                let name = self.name(*var);
+                let base = self.helper_argument(&args[0].value);
+                let indices = args[1..].iter().map(|a| self.plain_operand(&a.value));
+                let read = if args.len() == 2 {
+                    quote!(read)
+                } else {
+                    quote!(read2)
+                };
+                quote!(let #name = #private::#read(#base, #(#indices),*);)
+            }
+            Some(Stmt::Let { var, ty, op, .. }) => {
+                let name = self.name(*var);
+                let value = self.op(op);
+                let ty = ty.as_ref().map(|t| quote!(: #t));
+                quote!(let #name #ty = #value;)
+            }
+            _ => {
+                self.internal_error("a value to recompute has no definition");
+                TokenStream::new()
+            }
+        }
     }
 
     fn reverse_loop(
