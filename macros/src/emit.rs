@@ -739,116 +739,10 @@ impl<'a> Emitter<'a> {
                 let value = self.op(op);
                 quote!(#value;)
             }
-            Stmt::Macro { mac, rebind } => {
-                let rebinds = rebind.iter().filter_map(|(ident, var)| {
-                    let name = self.name(*var);
-                    if name == ident {
-                        return None;
-                    }
-                    let ident = Ident::new(
-                        &ident.to_string(),
-                        mac.path
-                            .segments
-                            .last()
-                            .map_or(Span::call_site(), |s| s.ident.span()),
-                    );
-                    Some(match self.body.var(*var).kind {
-                        Kind::Copy | Kind::Ref => quote!(let #ident = #name;),
-                        Kind::Owned => quote!(let #ident = ::core::clone::Clone::clone(&#name);),
-                    })
-                });
-                quote!({ #(#rebinds)* #mac; })
-            }
+            Stmt::Macro { mac, rebind } => self.forward_macro(mac, rebind),
             Stmt::Item(item) => item.to_token_stream(),
-            Stmt::If(i) => {
-                let cond = self.plain_operand(&i.cond);
-                let then_body = self.forward_block(i.then_block, saving, within);
-                let else_body = self.forward_block(i.else_block, saving, within);
-                let saves: TokenStream =
-                    i.merges.iter().map(|m| self.save(m.var, saving)).collect();
-                match i.merges.as_slice() {
-                    [] => quote!(if #cond { #then_body } else { #else_body }),
-                    [m] => {
-                        let name = self.name(m.var);
-                        let ty = self.result_type(m.var);
-                        let (t, e) = (
-                            self.stored_value(&m.then_value),
-                            self.stored_value(&m.else_value),
-                        );
-                        quote!(let #name #ty = if #cond { #then_body #t } else { #else_body #e }; #saves)
-                    }
-                    merges => {
-                        let names = merges.iter().map(|m| self.name(m.var));
-                        let ty = merges
-                            .iter()
-                            .any(|m| self.result_type(m.var).is_some())
-                            .then(|| {
-                                let types = merges.iter().map(|m| match self.result_type(m.var) {
-                                    Some(_) => self.sig.ret.to_token_stream(),
-                                    None => quote!(_),
-                                });
-                                quote!(: (#(#types),*))
-                            });
-                        let t = merges.iter().map(|m| self.stored_value(&m.then_value));
-                        let e = merges.iter().map(|m| self.stored_value(&m.else_value));
-                        quote!(let (#(#names),*) #ty = if #cond { #then_body (#(#t),*) } else { #else_body (#(#e),*) }; #saves)
-                    }
-                }
-            }
-            Stmt::Loop(l) => {
-                let mut out = TokenStream::new();
-                if let Some(counter) = l.counter {
-                    let counter = self.name(counter);
-                    out.extend(quote!(let mut #counter: usize = 0;));
-                }
-                for c in &l.carried {
-                    let name = self.name(c.phi);
-                    let init = self.stored_value(&c.init);
-                    let ty = self.result_type(c.out);
-                    out.extend(quote!(let mut #name #ty = #init;));
-                }
-                let fixed_step = self.fixed.get(&l.body).filter(|_| saving);
-                if let Some(step) = fixed_step {
-                    let trips = self.trip_count(&l.header);
-                    out.extend(quote!(let mut #step: usize = 0;));
-                    let mut saved: Vec<VarId> = self
-                        .fixed_stack_of
-                        .iter()
-                        .filter(|(_, b)| **b == l.body)
-                        .map(|(v, _)| *v)
-                        .collect();
-                    saved.sort();
-                    let storage = self.fixed_stack(l, &trips);
-                    for v in &saved {
-                        let stack = self.named(&self.stacks, *v, "a saved value without its stack");
-                        out.extend(quote!(let mut #stack = #storage;));
-                    }
-                }
-                let count = l
-                    .counter
-                    .map(|c| self.name(c))
-                    .or(fixed_step)
-                    .map(|c| quote!(#c += 1;));
-                let phi_saves: TokenStream =
-                    l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
-                let body = self.forward_block(l.body, saving, Some(l));
-                let inner = quote!(#count #phi_saves #body);
-                out.extend(match &l.header {
-                    Header::Range { index, .. } => {
-                        let index = self.name(*index);
-                        let iter = self.range(&l.header);
-                        quote!(for #index in #iter { #inner })
-                    }
-                    Header::Forever => quote!(loop { #inner }),
-                });
-                for c in &l.carried {
-                    out.extend(self.save(c.out, saving));
-                }
-                if let Some(counter) = l.counter {
-                    out.extend(self.save(counter, saving));
-                }
-                out
-            }
+            Stmt::If(i) => self.forward_if(i, saving, within),
+            Stmt::Loop(l) => self.forward_loop(l, saving),
             Stmt::Store {
                 array,
                 indices,
@@ -860,31 +754,147 @@ impl<'a> Emitter<'a> {
                 let value = self.stored_value(value);
                 quote!(#array #([#indices])* = #value;)
             }
-            Stmt::Next { values, exit } => {
-                let Some(l) = within else {
-                    self.internal_error("the end of a loop iteration outside a loop");
-                    return TokenStream::new();
-                };
-                let assignments: Vec<(TokenStream, TokenStream)> = l
-                    .carried
+            Stmt::Next { values, exit } => self.forward_next(values, *exit, within),
+        }
+    }
+
+    /// A macro statement kept as written, after rebinding the names it mentions.
+    fn forward_macro(&self, mac: &syn::Macro, rebind: &[(Ident, VarId)]) -> TokenStream {
+        let rebinds = rebind.iter().filter_map(|(ident, var)| {
+            let name = self.name(*var);
+            if name == ident {
+                return None;
+            }
+            let ident = Ident::new(
+                &ident.to_string(),
+                mac.path
+                    .segments
+                    .last()
+                    .map_or(Span::call_site(), |s| s.ident.span()),
+            );
+            Some(match self.body.var(*var).kind {
+                Kind::Copy | Kind::Ref => quote!(let #ident = #name;),
+                Kind::Owned => quote!(let #ident = ::core::clone::Clone::clone(&#name);),
+            })
+        });
+        quote!({ #(#rebinds)* #mac; })
+    }
+
+    /// An `if`, its merged versions bound by a `let` of the `if`'s value.
+    fn forward_if(&self, i: &crate::ir::If, saving: bool, within: Option<&Loop>) -> TokenStream {
+        let cond = self.plain_operand(&i.cond);
+        let then_body = self.forward_block(i.then_block, saving, within);
+        let else_body = self.forward_block(i.else_block, saving, within);
+        let saves: TokenStream = i.merges.iter().map(|m| self.save(m.var, saving)).collect();
+        match i.merges.as_slice() {
+            [] => quote!(if #cond { #then_body } else { #else_body }),
+            [m] => {
+                let name = self.name(m.var);
+                let ty = self.result_type(m.var);
+                let (t, e) = (
+                    self.stored_value(&m.then_value),
+                    self.stored_value(&m.else_value),
+                );
+                quote!(let #name #ty = if #cond { #then_body #t } else { #else_body #e }; #saves)
+            }
+            merges => {
+                let names = merges.iter().map(|m| self.name(m.var));
+                let ty = merges
                     .iter()
-                    .zip(values)
-                    .filter(|(c, v)| v.var() != Some(c.phi))
-                    .map(|(c, v)| (self.name(c.phi).to_token_stream(), self.stored_value(v)))
-                    .collect();
-                let assign = match assignments.as_slice() {
-                    [] => TokenStream::new(),
-                    [(name, value)] => quote!(#name = #value;),
-                    many => {
-                        let names = many.iter().map(|(n, _)| n);
-                        let values = many.iter().map(|(_, v)| v);
-                        quote!((#(#names),*) = (#(#values),*);)
-                    }
-                };
-                let exit = exit.then(|| quote!(break;));
-                quote!(#assign #exit)
+                    .any(|m| self.result_type(m.var).is_some())
+                    .then(|| {
+                        let types = merges.iter().map(|m| match self.result_type(m.var) {
+                            Some(_) => self.sig.ret.to_token_stream(),
+                            None => quote!(_),
+                        });
+                        quote!(: (#(#types),*))
+                    });
+                let t = merges.iter().map(|m| self.stored_value(&m.then_value));
+                let e = merges.iter().map(|m| self.stored_value(&m.else_value));
+                quote!(let (#(#names),*) #ty = if #cond { #then_body (#(#t),*) } else { #else_body (#(#e),*) }; #saves)
             }
         }
+    }
+
+    /// A loop: its counter, carried variables and fixed stacks, then the loop itself.
+    fn forward_loop(&self, l: &Loop, saving: bool) -> TokenStream {
+        let mut out = TokenStream::new();
+        if let Some(counter) = l.counter {
+            let counter = self.name(counter);
+            out.extend(quote!(let mut #counter: usize = 0;));
+        }
+        for c in &l.carried {
+            let name = self.name(c.phi);
+            let init = self.stored_value(&c.init);
+            let ty = self.result_type(c.out);
+            out.extend(quote!(let mut #name #ty = #init;));
+        }
+        let fixed_step = self.fixed.get(&l.body).filter(|_| saving);
+        if let Some(step) = fixed_step {
+            let trips = self.trip_count(&l.header);
+            out.extend(quote!(let mut #step: usize = 0;));
+            let mut saved: Vec<VarId> = self
+                .fixed_stack_of
+                .iter()
+                .filter(|(_, b)| **b == l.body)
+                .map(|(v, _)| *v)
+                .collect();
+            saved.sort();
+            let storage = self.fixed_stack(l, &trips);
+            for v in &saved {
+                let stack = self.named(&self.stacks, *v, "a saved value without its stack");
+                out.extend(quote!(let mut #stack = #storage;));
+            }
+        }
+        let count = l
+            .counter
+            .map(|c| self.name(c))
+            .or(fixed_step)
+            .map(|c| quote!(#c += 1;));
+        let phi_saves: TokenStream = l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
+        let body = self.forward_block(l.body, saving, Some(l));
+        let inner = quote!(#count #phi_saves #body);
+        out.extend(match &l.header {
+            Header::Range { index, .. } => {
+                let index = self.name(*index);
+                let iter = self.range(&l.header);
+                quote!(for #index in #iter { #inner })
+            }
+            Header::Forever => quote!(loop { #inner }),
+        });
+        for c in &l.carried {
+            out.extend(self.save(c.out, saving));
+        }
+        if let Some(counter) = l.counter {
+            out.extend(self.save(counter, saving));
+        }
+        out
+    }
+
+    /// The end of a loop iteration: the carried variables take their next values.
+    fn forward_next(&self, values: &[Operand], exit: bool, within: Option<&Loop>) -> TokenStream {
+        let Some(l) = within else {
+            self.internal_error("the end of a loop iteration outside a loop");
+            return TokenStream::new();
+        };
+        let assignments: Vec<(TokenStream, TokenStream)> = l
+            .carried
+            .iter()
+            .zip(values)
+            .filter(|(c, v)| v.var() != Some(c.phi))
+            .map(|(c, v)| (self.name(c.phi).to_token_stream(), self.stored_value(v)))
+            .collect();
+        let assign = match assignments.as_slice() {
+            [] => TokenStream::new(),
+            [(name, value)] => quote!(#name = #value;),
+            many => {
+                let names = many.iter().map(|(n, _)| n);
+                let values = many.iter().map(|(_, v)| v);
+                quote!((#(#names),*) = (#(#values),*);)
+            }
+        };
+        let exit = exit.then(|| quote!(break;));
+        quote!(#assign #exit)
     }
 
     /// The storage of a stack of a loop whose trip count `trips` is known when it starts:
