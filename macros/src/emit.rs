@@ -739,116 +739,10 @@ impl<'a> Emitter<'a> {
                 let value = self.op(op);
                 quote!(#value;)
             }
-            Stmt::Macro { mac, rebind } => {
-                let rebinds = rebind.iter().filter_map(|(ident, var)| {
-                    let name = self.name(*var);
-                    if name == ident {
-                        return None;
-                    }
-                    let ident = Ident::new(
-                        &ident.to_string(),
-                        mac.path
-                            .segments
-                            .last()
-                            .map_or(Span::call_site(), |s| s.ident.span()),
-                    );
-                    Some(match self.body.var(*var).kind {
-                        Kind::Copy | Kind::Ref => quote!(let #ident = #name;),
-                        Kind::Owned => quote!(let #ident = ::core::clone::Clone::clone(&#name);),
-                    })
-                });
-                quote!({ #(#rebinds)* #mac; })
-            }
+            Stmt::Macro { mac, rebind } => self.forward_macro(mac, rebind),
             Stmt::Item(item) => item.to_token_stream(),
-            Stmt::If(i) => {
-                let cond = self.plain_operand(&i.cond);
-                let then_body = self.forward_block(i.then_block, saving, within);
-                let else_body = self.forward_block(i.else_block, saving, within);
-                let saves: TokenStream =
-                    i.merges.iter().map(|m| self.save(m.var, saving)).collect();
-                match i.merges.as_slice() {
-                    [] => quote!(if #cond { #then_body } else { #else_body }),
-                    [m] => {
-                        let name = self.name(m.var);
-                        let ty = self.result_type(m.var);
-                        let (t, e) = (
-                            self.stored_value(&m.then_value),
-                            self.stored_value(&m.else_value),
-                        );
-                        quote!(let #name #ty = if #cond { #then_body #t } else { #else_body #e }; #saves)
-                    }
-                    merges => {
-                        let names = merges.iter().map(|m| self.name(m.var));
-                        let ty = merges
-                            .iter()
-                            .any(|m| self.result_type(m.var).is_some())
-                            .then(|| {
-                                let types = merges.iter().map(|m| match self.result_type(m.var) {
-                                    Some(_) => self.sig.ret.to_token_stream(),
-                                    None => quote!(_),
-                                });
-                                quote!(: (#(#types),*))
-                            });
-                        let t = merges.iter().map(|m| self.stored_value(&m.then_value));
-                        let e = merges.iter().map(|m| self.stored_value(&m.else_value));
-                        quote!(let (#(#names),*) #ty = if #cond { #then_body (#(#t),*) } else { #else_body (#(#e),*) }; #saves)
-                    }
-                }
-            }
-            Stmt::Loop(l) => {
-                let mut out = TokenStream::new();
-                if let Some(counter) = l.counter {
-                    let counter = self.name(counter);
-                    out.extend(quote!(let mut #counter: usize = 0;));
-                }
-                for c in &l.carried {
-                    let name = self.name(c.phi);
-                    let init = self.stored_value(&c.init);
-                    let ty = self.result_type(c.out);
-                    out.extend(quote!(let mut #name #ty = #init;));
-                }
-                let fixed_step = self.fixed.get(&l.body).filter(|_| saving);
-                if let Some(step) = fixed_step {
-                    let trips = self.trip_count(&l.header);
-                    out.extend(quote!(let mut #step: usize = 0;));
-                    let mut saved: Vec<VarId> = self
-                        .fixed_stack_of
-                        .iter()
-                        .filter(|(_, b)| **b == l.body)
-                        .map(|(v, _)| *v)
-                        .collect();
-                    saved.sort();
-                    let storage = self.fixed_stack(l, &trips);
-                    for v in &saved {
-                        let stack = self.named(&self.stacks, *v, "a saved value without its stack");
-                        out.extend(quote!(let mut #stack = #storage;));
-                    }
-                }
-                let count = l
-                    .counter
-                    .map(|c| self.name(c))
-                    .or(fixed_step)
-                    .map(|c| quote!(#c += 1;));
-                let phi_saves: TokenStream =
-                    l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
-                let body = self.forward_block(l.body, saving, Some(l));
-                let inner = quote!(#count #phi_saves #body);
-                out.extend(match &l.header {
-                    Header::Range { index, .. } => {
-                        let index = self.name(*index);
-                        let iter = self.range(&l.header);
-                        quote!(for #index in #iter { #inner })
-                    }
-                    Header::Forever => quote!(loop { #inner }),
-                });
-                for c in &l.carried {
-                    out.extend(self.save(c.out, saving));
-                }
-                if let Some(counter) = l.counter {
-                    out.extend(self.save(counter, saving));
-                }
-                out
-            }
+            Stmt::If(i) => self.forward_if(i, saving, within),
+            Stmt::Loop(l) => self.forward_loop(l, saving),
             Stmt::Store {
                 array,
                 indices,
@@ -860,31 +754,147 @@ impl<'a> Emitter<'a> {
                 let value = self.stored_value(value);
                 quote!(#array #([#indices])* = #value;)
             }
-            Stmt::Next { values, exit } => {
-                let Some(l) = within else {
-                    self.internal_error("the end of a loop iteration outside a loop");
-                    return TokenStream::new();
-                };
-                let assignments: Vec<(TokenStream, TokenStream)> = l
-                    .carried
+            Stmt::Next { values, exit } => self.forward_next(values, *exit, within),
+        }
+    }
+
+    /// A macro statement kept as written, after rebinding the names it mentions.
+    fn forward_macro(&self, mac: &syn::Macro, rebind: &[(Ident, VarId)]) -> TokenStream {
+        let rebinds = rebind.iter().filter_map(|(ident, var)| {
+            let name = self.name(*var);
+            if name == ident {
+                return None;
+            }
+            let ident = Ident::new(
+                &ident.to_string(),
+                mac.path
+                    .segments
+                    .last()
+                    .map_or(Span::call_site(), |s| s.ident.span()),
+            );
+            Some(match self.body.var(*var).kind {
+                Kind::Copy | Kind::Ref => quote!(let #ident = #name;),
+                Kind::Owned => quote!(let #ident = ::core::clone::Clone::clone(&#name);),
+            })
+        });
+        quote!({ #(#rebinds)* #mac; })
+    }
+
+    /// An `if`, its merged versions bound by a `let` of the `if`'s value.
+    fn forward_if(&self, i: &crate::ir::If, saving: bool, within: Option<&Loop>) -> TokenStream {
+        let cond = self.plain_operand(&i.cond);
+        let then_body = self.forward_block(i.then_block, saving, within);
+        let else_body = self.forward_block(i.else_block, saving, within);
+        let saves: TokenStream = i.merges.iter().map(|m| self.save(m.var, saving)).collect();
+        match i.merges.as_slice() {
+            [] => quote!(if #cond { #then_body } else { #else_body }),
+            [m] => {
+                let name = self.name(m.var);
+                let ty = self.result_type(m.var);
+                let (t, e) = (
+                    self.stored_value(&m.then_value),
+                    self.stored_value(&m.else_value),
+                );
+                quote!(let #name #ty = if #cond { #then_body #t } else { #else_body #e }; #saves)
+            }
+            merges => {
+                let names = merges.iter().map(|m| self.name(m.var));
+                let ty = merges
                     .iter()
-                    .zip(values)
-                    .filter(|(c, v)| v.var() != Some(c.phi))
-                    .map(|(c, v)| (self.name(c.phi).to_token_stream(), self.stored_value(v)))
-                    .collect();
-                let assign = match assignments.as_slice() {
-                    [] => TokenStream::new(),
-                    [(name, value)] => quote!(#name = #value;),
-                    many => {
-                        let names = many.iter().map(|(n, _)| n);
-                        let values = many.iter().map(|(_, v)| v);
-                        quote!((#(#names),*) = (#(#values),*);)
-                    }
-                };
-                let exit = exit.then(|| quote!(break;));
-                quote!(#assign #exit)
+                    .any(|m| self.result_type(m.var).is_some())
+                    .then(|| {
+                        let types = merges.iter().map(|m| match self.result_type(m.var) {
+                            Some(_) => self.sig.ret.to_token_stream(),
+                            None => quote!(_),
+                        });
+                        quote!(: (#(#types),*))
+                    });
+                let t = merges.iter().map(|m| self.stored_value(&m.then_value));
+                let e = merges.iter().map(|m| self.stored_value(&m.else_value));
+                quote!(let (#(#names),*) #ty = if #cond { #then_body (#(#t),*) } else { #else_body (#(#e),*) }; #saves)
             }
         }
+    }
+
+    /// A loop: its counter, carried variables and fixed stacks, then the loop itself.
+    fn forward_loop(&self, l: &Loop, saving: bool) -> TokenStream {
+        let mut out = TokenStream::new();
+        if let Some(counter) = l.counter {
+            let counter = self.name(counter);
+            out.extend(quote!(let mut #counter: usize = 0;));
+        }
+        for c in &l.carried {
+            let name = self.name(c.phi);
+            let init = self.stored_value(&c.init);
+            let ty = self.result_type(c.out);
+            out.extend(quote!(let mut #name #ty = #init;));
+        }
+        let fixed_step = self.fixed.get(&l.body).filter(|_| saving);
+        if let Some(step) = fixed_step {
+            let trips = self.trip_count(&l.header);
+            out.extend(quote!(let mut #step: usize = 0;));
+            let mut saved: Vec<VarId> = self
+                .fixed_stack_of
+                .iter()
+                .filter(|(_, b)| **b == l.body)
+                .map(|(v, _)| *v)
+                .collect();
+            saved.sort();
+            let storage = self.fixed_stack(l, &trips);
+            for v in &saved {
+                let stack = self.named(&self.stacks, *v, "a saved value without its stack");
+                out.extend(quote!(let mut #stack = #storage;));
+            }
+        }
+        let count = l
+            .counter
+            .map(|c| self.name(c))
+            .or(fixed_step)
+            .map(|c| quote!(#c += 1;));
+        let phi_saves: TokenStream = l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
+        let body = self.forward_block(l.body, saving, Some(l));
+        let inner = quote!(#count #phi_saves #body);
+        out.extend(match &l.header {
+            Header::Range { index, .. } => {
+                let index = self.name(*index);
+                let iter = self.range(&l.header);
+                quote!(for #index in #iter { #inner })
+            }
+            Header::Forever => quote!(loop { #inner }),
+        });
+        for c in &l.carried {
+            out.extend(self.save(c.out, saving));
+        }
+        if let Some(counter) = l.counter {
+            out.extend(self.save(counter, saving));
+        }
+        out
+    }
+
+    /// The end of a loop iteration: the carried variables take their next values.
+    fn forward_next(&self, values: &[Operand], exit: bool, within: Option<&Loop>) -> TokenStream {
+        let Some(l) = within else {
+            self.internal_error("the end of a loop iteration outside a loop");
+            return TokenStream::new();
+        };
+        let assignments: Vec<(TokenStream, TokenStream)> = l
+            .carried
+            .iter()
+            .zip(values)
+            .filter(|(c, v)| v.var() != Some(c.phi))
+            .map(|(c, v)| (self.name(c.phi).to_token_stream(), self.stored_value(v)))
+            .collect();
+        let assign = match assignments.as_slice() {
+            [] => TokenStream::new(),
+            [(name, value)] => quote!(#name = #value;),
+            many => {
+                let names = many.iter().map(|(n, _)| n);
+                let values = many.iter().map(|(_, v)| v);
+                quote!((#(#names),*) = (#(#values),*);)
+            }
+        };
+        let exit = exit.then(|| quote!(break;));
+        quote!(#assign #exit)
     }
 
     /// The storage of a stack of a loop whose trip count `trips` is known when it starts:
@@ -1002,200 +1012,252 @@ impl<'a> Emitter<'a> {
     }
 
     fn reverse(&self, sweep: &[Adjoint]) -> TokenStream {
+        sweep.iter().map(|step| self.reverse_step(step)).collect()
+    }
+
+    /// One step of the reverse sweep.
+    fn reverse_step(&self, step: &Adjoint) -> TokenStream {
         let private = quote!(::tapeless::__private);
-        sweep
-            .iter()
-            .map(|step| match step {
-                // A scalar result of an arithmetic rule: the literal can only be a float, so
-                // the adjoint's type is never ambiguous (`mul_vjp_lhs` also has matrix cases).
-                Adjoint::Zero(v) if self.scalar_rule_result(*v) && self.sig.float_generics.is_empty() => {
-                    let d = self.adjoint(*v);
-                    quote!(let mut #d = -0.0;)
+        match step {
+            // A scalar result of an arithmetic rule: the literal can only be a float, so
+            // the adjoint's type is never ambiguous (`mul_vjp_lhs` also has matrix cases).
+            Adjoint::Zero(v)
+                if self.scalar_rule_result(*v) && self.sig.float_generics.is_empty() =>
+            {
+                let d = self.adjoint(*v);
+                quote!(let mut #d = -0.0;)
+            }
+            Adjoint::Zero(v) if self.body.var(*v).kind == Kind::Copy => {
+                let d = self.adjoint(*v);
+                quote!(let mut #d = #private::zero();)
+            }
+            Adjoint::Zero(v) => {
+                let d = self.adjoint(*v);
+                let primal = self.helper_argument(&Operand::Var(*v));
+                quote!(let mut #d = #private::zero_adjoint(#primal);)
+            }
+            Adjoint::Flow {
+                target,
+                source,
+                declare,
+            } => {
+                let d = self.adjoint(*target);
+                let source = self.source(*source);
+                if *declare {
+                    quote!(let mut #d = #source;)
+                } else {
+                    quote!(#private::accumulate(&mut #d, &#source);)
                 }
-                Adjoint::Zero(v) if self.body.var(*v).kind == Kind::Copy => {
-                    let d = self.adjoint(*v);
-                    quote!(let mut #d = #private::zero();)
-                }
-                Adjoint::Zero(v) => {
-                    let d = self.adjoint(*v);
-                    let primal = self.helper_argument(&Operand::Var(*v));
-                    quote!(let mut #d = #private::zero_adjoint(#primal);)
-                }
-                Adjoint::Flow { target, source, declare } => {
-                    let d = self.adjoint(*target);
-                    let source = self.source(*source);
-                    if *declare {
-                        quote!(let mut #d = #source;)
-                    } else {
-                        quote!(#private::accumulate(&mut #d, &#source);)
+            }
+            Adjoint::Accumulate {
+                helper,
+                arg,
+                target,
+                needs,
+                out,
+            } => self.accumulate_step(helper, *arg, *target, needs, *out),
+            Adjoint::Call {
+                path,
+                args,
+                targets,
+                out,
+            } => self.call_step(path, args, targets, *out),
+            Adjoint::Recompute(v) => self.recompute_step(*v),
+            Adjoint::RecomputeStmt { block, index } => {
+                self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
+            }
+            Adjoint::Restore(v) => {
+                let name = self.name(*v);
+                let stack = self.named(&self.stacks, *v, "a saved value without its stack");
+                match self.fixed_step(*v) {
+                    Some(step) if self.body.var(*v).kind == Kind::Copy => {
+                        quote!(let #name = #stack[#step];)
                     }
+                    Some(step) => quote!(let #name = ::core::mem::take(&mut #stack[#step]);),
+                    None => quote!(let #name = #stack.pop().unwrap();),
                 }
-                Adjoint::Accumulate {
-                    helper,
-                    arg,
-                    target,
-                    needs,
-                    out,
-                } => {
-                    let helper = Ident::new(helper, Span::call_site());
-                    let mut d_target = self.adjoint(*target);
-                    let mut d_out = self.adjoint(*out);
-                    match self.lets.get(out) {
-                        // A field's adjoint flows into the same field of the base's.
-                        Some(Stmt::Let {
-                            op: Op::Rule { form: Form::Field(members), .. },
-                            ..
-                        }) => d_target = quote!(#d_target #(.#members)*),
-                        Some(Stmt::Let {
-                            op: Op::Rule { form: Form::FieldClone(member), .. },
-                            ..
-                        }) => d_target = quote!(#d_target.#member),
-                        // An element's adjoint is its part of the tuple's.
-                        Some(Stmt::Let {
-                            op: Op::Rule {
-                                form: Form::Tuple, ..
-                            },
-                            ..
-                        }) => {
-                            let position = syn::Index::from(*arg);
-                            d_out = quote!(#d_out.#position);
-                        }
-                        _ => {}
-                    }
-                    let needs = needs.iter().map(|n| self.helper_argument(n));
-                    // `m.map(f)` also hands the runtime the closure's own adjoint.
-                    let closure = match self.lets.get(out) {
-                        Some(Stmt::Let {
-                            op:
-                                Op::Rule {
-                                    form: Form::Map { vjp, .. },
-                                    ..
-                                },
-                            ..
-                        }) => {
-                            quote!(, #vjp)
-                        }
-                        _ => TokenStream::new(),
-                    };
-                    let step =
-                        quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out #closure););
-                    // In a pullback, a contribution straight into a parameter's gradient the
-                    // caller does not use is skipped (`layer(w, x)` with data `x`: no Wᵀ·Ȳ).
-                    match self.body.params.iter().position(|p| p == target) {
-                        Some(i) if !self.split_calls.get() => {
-                            let flags = &self.needs;
-                            quote!(if #flags[#i] { #step })
-                        }
-                        _ => step,
-                    }
+            }
+            Adjoint::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => {
+                let cond = self.plain_operand(cond);
+                let (t, e) = (self.reverse(then_branch), self.reverse(else_branch));
+                if else_branch.is_empty() {
+                    quote!(if #cond { #t })
+                } else {
+                    quote!(if #cond { #t } else { #e })
                 }
-                Adjoint::Call {
-                    path,
-                    args,
-                    targets,
-                    out,
-                } => {
-                    let mut vjp = path.clone();
-                    if let Some(last) = vjp.path.segments.last_mut() {
-                        last.ident = format_ident!("{}_vjp", last.ident, span = last.ident.span());
+            }
+            Adjoint::Loop {
+                header,
+                counter,
+                carries,
+                body,
+                body_block,
+            } => self.reverse_loop(header, *counter, carries, body, Some(*body_block)),
+            Adjoint::Store {
+                array,
+                indices,
+                value,
+            } => {
+                let d_array = self.adjoint(*array);
+                let indices: Vec<TokenStream> =
+                    indices.iter().map(|i| self.plain_operand(i)).collect();
+                match value {
+                    Some(v) => {
+                        let d_value = self.adjoint(*v);
+                        quote!(#private::store_vjp(&mut #d_value, &mut #d_array #([#indices])*);)
                     }
-                    let all = args.iter().map(|a| self.call_argument(a));
-                    let d_out = self.adjoint(*out);
-                    // Split mode: the forward sweep kept the callee's reverse sweep.
-                    let call = match self.pullbacks.get(out).filter(|_| self.split_calls.get()) {
-                        Some(pullback) => quote!(#pullback(#d_out)),
-                        None => quote!(#vjp(#(#all,)* #d_out).1),
-                    };
-                    // A block of its own, and a hygienic name: `gradients` cannot shadow
-                    // anything the arguments or adjoints name.
-                    let gradients = Ident::new("gradients", Span::mixed_site());
-                    let accumulate = targets.iter().enumerate().filter_map(|(i, target)| {
-                        let d = self.adjoint((*target)?);
-                        let i = syn::Index::from(i);
-                        Some(quote!(#private::accumulate_argument(&mut #d, #gradients.#i);))
-                    });
-                    quote! {{
-                        let #gradients = #call.__tapeless_arguments();
-                        #(#accumulate)*
-                    }}
+                    None => quote!(#private::clear(&mut #d_array #([#indices])*);),
                 }
-                Adjoint::Recompute(v) => match self.lets.get(v) {
-                    // A read again in the reverse sweep cannot be out of bounds (the forward
-                    // sweep made it): read without a panic path (see `index::Slot`).
-                    Some(Stmt::Let {
-                        var,
-                        op:
-                            Op::Rule {
-                                form: Form::Index,
-                                args,
-                                ..
-                            },
+            }
+        }
+    }
+
+    /// `helper(&mut d_target, &needs.., &d_out)`, guarded by `needs` in a pullback.
+    fn accumulate_step(
+        &self,
+        helper: &str,
+        arg: usize,
+        target: VarId,
+        needs: &[Operand],
+        out: VarId,
+    ) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        let helper = Ident::new(helper, Span::call_site());
+        let mut d_target = self.adjoint(target);
+        let mut d_out = self.adjoint(out);
+        match self.lets.get(&out) {
+            // A field's adjoint flows into the same field of the base's.
+            Some(Stmt::Let {
+                op:
+                    Op::Rule {
+                        form: Form::Field(members),
                         ..
-                    }) if (2..=3).contains(&args.len()) => {
-                        let name = self.name(*var);
-                        let base = self.helper_argument(&args[0].value);
-                        let indices = args[1..].iter().map(|a| self.plain_operand(&a.value));
-                        let read = if args.len() == 2 {
-                            quote!(read)
-                        } else {
-                            quote!(read2)
-                        };
-                        quote!(let #name = #private::#read(#base, #(#indices),*);)
-                    }
-                    Some(Stmt::Let { var, ty, op, .. }) => {
-                        let name = self.name(*var);
-                        let value = self.op(op);
-                        let ty = ty.as_ref().map(|t| quote!(: #t));
-                        quote!(let #name #ty = #value;)
-                    }
-                    _ => {
-                        self.internal_error("a value to recompute has no definition");
-                        TokenStream::new()
-                    }
+                    },
+                ..
+            }) => d_target = quote!(#d_target #(.#members)*),
+            Some(Stmt::Let {
+                op:
+                    Op::Rule {
+                        form: Form::FieldClone(member),
+                        ..
+                    },
+                ..
+            }) => d_target = quote!(#d_target.#member),
+            // An element's adjoint is its part of the tuple's.
+            Some(Stmt::Let {
+                op: Op::Rule {
+                    form: Form::Tuple, ..
                 },
-                Adjoint::RecomputeStmt { block, index } => {
-                    self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
-                }
-                Adjoint::Restore(v) => {
-                    let name = self.name(*v);
-                    let stack = self.named(&self.stacks, *v, "a saved value without its stack");
-                    match self.fixed_step(*v) {
-                        Some(step) if self.body.var(*v).kind == Kind::Copy => {
-                            quote!(let #name = #stack[#step];)
-                        }
-                        Some(step) => quote!(let #name = ::core::mem::take(&mut #stack[#step]);),
-                        None => quote!(let #name = #stack.pop().unwrap();),
-                    }
-                }
-                Adjoint::If { cond, then_branch, else_branch } => {
-                    let cond = self.plain_operand(cond);
-                    let (t, e) = (self.reverse(then_branch), self.reverse(else_branch));
-                    if else_branch.is_empty() {
-                        quote!(if #cond { #t })
-                    } else {
-                        quote!(if #cond { #t } else { #e })
-                    }
-                }
-                Adjoint::Loop {
-                    header,
-                    counter,
-                    carries,
-                    body,
-                    body_block,
-                } => self.reverse_loop(header, *counter, carries, body, Some(*body_block)),
-                Adjoint::Store { array, indices, value } => {
-                    let d_array = self.adjoint(*array);
-                    let indices: Vec<TokenStream> = indices.iter().map(|i| self.plain_operand(i)).collect();
-                    match value {
-                        Some(v) => {
-                            let d_value = self.adjoint(*v);
-                            quote!(#private::store_vjp(&mut #d_value, &mut #d_array #([#indices])*);)
-                        }
-                        None => quote!(#private::clear(&mut #d_array #([#indices])*);),
-                    }
-                }
-            })
-            .collect()
+                ..
+            }) => {
+                let position = syn::Index::from(arg);
+                d_out = quote!(#d_out.#position);
+            }
+            _ => {}
+        }
+        let needs = needs.iter().map(|n| self.helper_argument(n));
+        // `m.map(f)` also hands the runtime the closure's own adjoint.
+        let closure = match self.lets.get(&out) {
+            Some(Stmt::Let {
+                op:
+                    Op::Rule {
+                        form: Form::Map { vjp, .. },
+                        ..
+                    },
+                ..
+            }) => {
+                quote!(, #vjp)
+            }
+            _ => TokenStream::new(),
+        };
+        let step = quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out #closure););
+        // In a pullback, a contribution straight into a parameter's gradient the
+        // caller does not use is skipped (`layer(w, x)` with data `x`: no Wᵀ·Ȳ).
+        match self.body.params.iter().position(|p| *p == target) {
+            Some(i) if !self.split_calls.get() => {
+                let flags = &self.needs;
+                quote!(if #flags[#i] { #step })
+            }
+            _ => step,
+        }
+    }
+
+    /// The reverse of a call of another differentiated function: its pullback (split
+    /// mode) or its `_vjp` (joint mode), each active argument accumulating its gradient.
+    fn call_step(
+        &self,
+        path: &syn::ExprPath,
+        args: &[Arg],
+        targets: &[Option<VarId>],
+        out: VarId,
+    ) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        let mut vjp = path.clone();
+        if let Some(last) = vjp.path.segments.last_mut() {
+            last.ident = format_ident!("{}_vjp", last.ident, span = last.ident.span());
+        }
+        let all = args.iter().map(|a| self.call_argument(a));
+        let d_out = self.adjoint(out);
+        // Split mode: the forward sweep kept the callee's reverse sweep.
+        let call = match self.pullbacks.get(&out).filter(|_| self.split_calls.get()) {
+            Some(pullback) => quote!(#pullback(#d_out)),
+            None => quote!(#vjp(#(#all,)* #d_out).1),
+        };
+        // A block of its own, and a hygienic name: `gradients` cannot shadow
+        // anything the arguments or adjoints name.
+        let gradients = Ident::new("gradients", Span::mixed_site());
+        let accumulate = targets.iter().enumerate().filter_map(|(i, target)| {
+            let d = self.adjoint((*target)?);
+            let i = syn::Index::from(i);
+            Some(quote!(#private::accumulate_argument(&mut #d, #gradients.#i);))
+        });
+        quote! {{
+            let #gradients = #call.__tapeless_arguments();
+            #(#accumulate)*
+        }}
+    }
+
+    /// A `let` of the forward sweep evaluated again.
+    fn recompute_step(&self, v: VarId) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        match self.lets.get(&v) {
+            // A read again in the reverse sweep cannot be out of bounds (the forward
+            // sweep made it): read without a panic path (see `index::Slot`).
+            Some(Stmt::Let {
+                var,
+                op:
+                    Op::Rule {
+                        form: Form::Index,
+                        args,
+                        ..
+                    },
+                ..
+            }) if (2..=3).contains(&args.len()) => {
+                let name = self.name(*var);
+                let base = self.helper_argument(&args[0].value);
+                let indices = args[1..].iter().map(|a| self.plain_operand(&a.value));
+                let read = if args.len() == 2 {
+                    quote!(read)
+                } else {
+                    quote!(read2)
+                };
+                quote!(let #name = #private::#read(#base, #(#indices),*);)
+            }
+            Some(Stmt::Let { var, ty, op, .. }) => {
+                let name = self.name(*var);
+                let value = self.op(op);
+                let ty = ty.as_ref().map(|t| quote!(: #t));
+                quote!(let #name #ty = #value;)
+            }
+            _ => {
+                self.internal_error("a value to recompute has no definition");
+                TokenStream::new()
+            }
+        }
     }
 
     fn reverse_loop(

@@ -1,5 +1,5 @@
-//! Golden tests of the generated code: each `tests/expand/NAME.rs` holds functions marked
-//! `#[differentiate]`; their expansion, pretty-printed, must equal `NAME.expanded.rs`.
+//! Golden tests of the generated code: each `tests/expand/NAME.rs` holds functions (or
+//! `impl` blocks) marked `#[differentiate]`; their expansion, pretty-printed, must equal `NAME.expanded.rs`.
 //! The expansions are reviewed like code: they are what `cargo expand` shows a user.
 //! Run with `TAPELESS_BLESS=1` to rewrite the expected files after an intended change.
 
@@ -27,6 +27,22 @@ fn expand_file(source: &str) -> String {
                     _ => proc_macro2::TokenStream::new(),
                 };
                 let expanded = crate::expand::expand(args, function.to_token_stream());
+                let expanded: syn::File =
+                    syn::parse2(expanded).expect("the expansion is valid Rust syntax");
+                items.extend(expanded.items);
+            }
+            syn::Item::Impl(mut block) => {
+                let Some(index) = block
+                    .attrs
+                    .iter()
+                    .position(|a| a.path().is_ident("differentiate"))
+                else {
+                    items.push(syn::Item::Impl(block));
+                    continue;
+                };
+                block.attrs.remove(index);
+                let expanded =
+                    crate::expand::expand(proc_macro2::TokenStream::new(), block.to_token_stream());
                 let expanded: syn::File =
                     syn::parse2(expanded).expect("the expansion is valid Rust syntax");
                 items.extend(expanded.items);

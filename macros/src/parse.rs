@@ -128,6 +128,32 @@ pub fn signature<'a>(
 ) -> Option<Signature<'a>> {
     let sig = &item.sig;
     let before = errors.len();
+    check_header(sig, errors);
+    let float_generics = float_generics(sig, errors);
+    GENERIC_FLOATS.with(|set| {
+        *set.borrow_mut() = float_generics.iter().map(|i| i.to_string()).collect();
+    });
+
+    let mut params = parameters(sig, options, errors);
+    apply_wrt(sig, options, &mut params, errors);
+
+    let ret = return_type(sig, errors);
+    if errors.len() > before {
+        return None;
+    }
+    let ret = ret?;
+    Some(Signature {
+        item,
+        params,
+        scalar_ret: scalar_float(&ret),
+        ret,
+        float_generics,
+        max_iterations: options.max_iterations.clone(),
+    })
+}
+
+/// `async`, `unsafe`, `extern` and variadic functions cannot be differentiated.
+fn check_header(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(token) = &sig.asyncness {
         errors.at(token, "`async fn` cannot be differentiated: make the computation a plain `fn` and differentiate that");
     }
@@ -140,7 +166,11 @@ pub fn signature<'a>(
     if let Some(variadic) = &sig.variadic {
         errors.at(variadic, "variadic functions cannot be differentiated");
     }
-    // A type parameter bounded as a float (`T: RealField`, `T: Float`) is a scalar float.
+}
+
+/// The type parameters bounded as floats (`T: RealField`, `T: Float`): each is a scalar
+/// float. Any other type parameter is an error.
+fn float_generics(sig: &syn::Signature, errors: &mut Errors) -> Vec<Ident> {
     let mut float_generics = Vec::new();
     for param in sig.generics.type_params() {
         let mut bounds: Vec<&syn::TypeParamBound> = param.bounds.iter().collect();
@@ -173,10 +203,11 @@ pub fn signature<'a>(
             );
         }
     }
-    GENERIC_FLOATS.with(|set| {
-        *set.borrow_mut() = float_generics.iter().map(|i| i.to_string()).collect();
-    });
+    float_generics
+}
 
+/// The parameters, classified; the ones that cannot be differentiated are reported.
+fn parameters(sig: &syn::Signature, options: &Options, errors: &mut Errors) -> Vec<Param> {
     let mut params = Vec::new();
     for input in &sig.inputs {
         match input {
@@ -235,7 +266,12 @@ pub fn signature<'a>(
             }
         }
     }
+    params
+}
 
+/// `wrt(..)`: only the named parameters are differentiated; each must be one with a
+/// derivative.
+fn apply_wrt(sig: &syn::Signature, options: &Options, params: &mut [Param], errors: &mut Errors) {
     if let Some(wrt) = &options.wrt {
         for name in wrt {
             match params.iter().find(|p| p.ident == *name) {
@@ -259,12 +295,15 @@ pub fn signature<'a>(
                 Some(_) => {}
             }
         }
-        for p in &mut params {
+        for p in params.iter_mut() {
             p.differentiated = p.grad_ty.is_some() && wrt.contains(&p.ident);
         }
     }
+}
 
-    let ret = match &sig.output {
+/// The result's type: a float, or an owned array, `Vec` or matrix of floats.
+fn return_type(sig: &syn::Signature, errors: &mut Errors) -> Option<Type> {
+    match &sig.output {
         ReturnType::Default => {
             errors.at_span(
                 sig.paren_token.span.close(),
@@ -289,19 +328,7 @@ pub fn signature<'a>(
             );
             None
         }
-    };
-    if errors.len() > before {
-        return None;
     }
-    let ret = ret?;
-    Some(Signature {
-        item,
-        params,
-        scalar_ret: scalar_float(&ret),
-        ret,
-        float_generics,
-        max_iterations: options.max_iterations.clone(),
-    })
 }
 
 struct Class {

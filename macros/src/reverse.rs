@@ -429,192 +429,224 @@ impl<'a> Planner<'a> {
                 var,
                 op: Op::Rule { rule, args, .. },
                 ..
-            } if self.active(*var) => {
-                if !self.is_declared(*var) {
-                    // No contribution reached it (defensive: activity implies one).
-                    self.touch(*var, out);
-                }
-                for (i, arg) in args.iter().enumerate() {
-                    if !rule.differentiable(i) {
-                        continue;
-                    }
-                    let Some(target) = self.active_var(&arg.value) else {
-                        continue;
-                    };
-                    self.touch(target, out);
-                    let needs: Vec<Operand> = rule
-                        .needs(i)
-                        .iter()
-                        .map(|need| match need {
-                            Need::Arg(j) => args[*j].value.clone(),
-                            Need::Out => Operand::Var(*var),
-                        })
-                        .collect();
-                    for n in &needs {
-                        self.need_operand(n);
-                    }
-                    out.push(Adjoint::Accumulate {
-                        helper: rule.helper_for(i),
-                        arg: i,
-                        target,
-                        needs,
-                        out: *var,
-                    });
-                }
-            }
+            } if self.active(*var) => self.rule_adjoint(*var, rule, args, out),
             Stmt::Let {
                 var,
                 op: Op::Call { path, args },
                 ..
-            } if self.active(*var) => {
-                self.touch(*var, out);
-                let targets: Vec<Option<VarId>> =
-                    args.iter().map(|a| self.active_var(&a.value)).collect();
-                for target in targets.iter().flatten() {
-                    self.touch(*target, out);
-                }
-                // The callee's `_vjp` runs its forward sweep again: it reads every argument.
-                for arg in args {
-                    self.need_operand(&arg.value);
-                }
-                out.push(Adjoint::Call {
-                    path: path.clone(),
-                    args: args.clone(),
-                    targets,
-                    out: *var,
-                });
-            }
+            } if self.active(*var) => self.call_adjoint(*var, path, args, out),
             Stmt::Store {
                 array,
                 indices,
                 value,
                 ..
-            } if self.active(*array) => {
-                self.touch(*array, out);
-                for i in indices {
-                    self.need_operand(i);
-                }
-                let value = self.active_var(value);
-                if let Some(v) = value {
-                    self.touch(v, out);
-                }
-                out.push(Adjoint::Store {
-                    array: *array,
-                    indices: indices.clone(),
-                    value,
-                });
-            }
-            Stmt::If(i) if self.region_is_active(stmt) => {
-                self.hoist(stmt, out);
-                self.need_operand(&i.cond);
-                let [then_branch, else_branch] =
-                    [(i.then_block, true), (i.else_block, false)].map(|(branch, then_side)| {
-                        self.declared.push(HashSet::new());
-                        let mut preamble = Vec::new();
-                        for m in &i.merges {
-                            let value = if then_side {
-                                &m.then_value
-                            } else {
-                                &m.else_value
-                            };
-                            if let (true, Some(v)) = (self.active(m.var), self.active_var(value)) {
-                                if self.is_declared(m.var) {
-                                    self.flow(v, Source::Adjoint(m.var), &mut preamble);
-                                }
-                            }
-                        }
-                        let reversed = self.block(branch, preamble);
-                        self.declared.pop();
-                        reversed
-                    });
-                out.push(Adjoint::If {
-                    cond: i.cond.clone(),
-                    then_branch,
-                    else_branch,
-                });
-            }
-            Stmt::Loop(l) if self.region_is_active(stmt) => {
-                self.hoist(stmt, out);
-                if let Header::Range {
-                    start,
-                    end,
-                    adaptors,
-                    ..
-                } = &l.header
-                {
-                    self.need_operand(start);
-                    self.need_operand(end);
-                    for a in adaptors {
-                        if let crate::ir::Adaptor::StepBy(step) = a {
-                            self.need_operand(step);
-                        }
-                    }
-                }
-                if let Some(counter) = l.counter {
-                    self.need(counter);
-                }
-                let mut carries = Vec::new();
-                for c in &l.carried {
-                    let (phi_active, out_active) = (self.active(c.phi), self.active(c.out));
-                    if !(phi_active || out_active) {
-                        continue;
-                    }
-                    let from_out = out_active && self.is_declared(c.out);
-                    if !from_out {
-                        self.need(c.out);
-                    }
-                    carries.push(Carry {
-                        phi: c.phi,
-                        out: c.out,
-                        from_out,
-                        phi_active,
-                    });
-                }
-                self.loops.push(l);
-                self.declared.push(HashSet::new());
-                for carry in &carries {
-                    if carry.phi_active {
-                        self.declare(carry.phi);
-                    }
-                }
-                let body = self.block(l.body, Vec::new());
-                self.declared.pop();
-                self.loops.pop();
-                out.push(Adjoint::Loop {
-                    header: l.header.clone(),
-                    counter: l.counter,
-                    carries,
-                    body,
-                    body_block: l.body,
-                });
-                // The adjoint left at the start of the first iteration is the initial value's.
-                for c in &l.carried {
-                    let carried = self.active(c.phi) || self.active(c.out);
-                    if let (true, Some(init)) = (carried, self.active_var(&c.init)) {
-                        self.flow(init, Source::Carry(c.phi), out);
-                    }
-                }
-            }
-            Stmt::Next { values, .. } => {
-                let Some(l) = self.loops.last().copied() else {
-                    self.internal
-                        .push("the end of a loop iteration outside a loop".into());
-                    return;
-                };
-                for (c, value) in l.carried.iter().zip(values) {
-                    if !(self.active(c.phi) || self.active(c.out)) {
-                        continue;
-                    }
-                    if let Some(v) = self.active_var(value) {
-                        self.flow(v, Source::Carry(c.phi), out);
-                    }
-                }
-            }
+            } if self.active(*array) => self.store_adjoint(*array, indices, value, out),
+            Stmt::If(i) if self.region_is_active(stmt) => self.if_adjoint(stmt, i, out),
+            Stmt::Loop(l) if self.region_is_active(stmt) => self.loop_adjoint(stmt, l, out),
+            Stmt::Next { values, .. } => self.next_adjoint(values, out),
             _ => {}
         }
     }
 
-    /// Whether the reverse of a branch or loop has anything to do.
+    /// `var = rule(args)`: one accumulation per differentiable active argument.
+    fn rule_adjoint(
+        &mut self,
+        var: VarId,
+        rule: &'static crate::rules::Rule,
+        args: &[crate::ir::Arg],
+        out: &mut Vec<Adjoint>,
+    ) {
+        if !self.is_declared(var) {
+            // No contribution reached it (defensive: activity implies one).
+            self.touch(var, out);
+        }
+        for (i, arg) in args.iter().enumerate() {
+            if !rule.differentiable(i) {
+                continue;
+            }
+            let Some(target) = self.active_var(&arg.value) else {
+                continue;
+            };
+            self.touch(target, out);
+            let needs: Vec<Operand> = rule
+                .needs(i)
+                .iter()
+                .map(|need| match need {
+                    Need::Arg(j) => args[*j].value.clone(),
+                    Need::Out => Operand::Var(var),
+                })
+                .collect();
+            for n in &needs {
+                self.need_operand(n);
+            }
+            out.push(Adjoint::Accumulate {
+                helper: rule.helper_for(i),
+                arg: i,
+                target,
+                needs,
+                out: var,
+            });
+        }
+    }
+
+    /// `var = f(args)` of another differentiated function.
+    fn call_adjoint(
+        &mut self,
+        var: VarId,
+        path: &syn::ExprPath,
+        args: &[crate::ir::Arg],
+        out: &mut Vec<Adjoint>,
+    ) {
+        self.touch(var, out);
+        let targets: Vec<Option<VarId>> = args.iter().map(|a| self.active_var(&a.value)).collect();
+        for target in targets.iter().flatten() {
+            self.touch(*target, out);
+        }
+        // The callee's `_vjp` runs its forward sweep again: it reads every argument.
+        for arg in args {
+            self.need_operand(&arg.value);
+        }
+        out.push(Adjoint::Call {
+            path: path.clone(),
+            args: args.to_vec(),
+            targets,
+            out: var,
+        });
+    }
+
+    /// `array[indices] = value`.
+    fn store_adjoint(
+        &mut self,
+        array: VarId,
+        indices: &[Operand],
+        value: &Operand,
+        out: &mut Vec<Adjoint>,
+    ) {
+        self.touch(array, out);
+        for i in indices {
+            self.need_operand(i);
+        }
+        let value = self.active_var(value);
+        if let Some(v) = value {
+            self.touch(v, out);
+        }
+        out.push(Adjoint::Store {
+            array,
+            indices: indices.to_vec(),
+            value,
+        });
+    }
+
+    fn if_adjoint(&mut self, stmt: &Stmt, i: &'a crate::ir::If, out: &mut Vec<Adjoint>) {
+        self.hoist(stmt, out);
+        self.need_operand(&i.cond);
+        let [then_branch, else_branch] =
+            [(i.then_block, true), (i.else_block, false)].map(|(branch, then_side)| {
+                self.declared.push(HashSet::new());
+                let mut preamble = Vec::new();
+                for m in &i.merges {
+                    let value = if then_side {
+                        &m.then_value
+                    } else {
+                        &m.else_value
+                    };
+                    if let (true, Some(v)) = (self.active(m.var), self.active_var(value)) {
+                        if self.is_declared(m.var) {
+                            self.flow(v, Source::Adjoint(m.var), &mut preamble);
+                        }
+                    }
+                }
+                let reversed = self.block(branch, preamble);
+                self.declared.pop();
+                reversed
+            });
+        out.push(Adjoint::If {
+            cond: i.cond.clone(),
+            then_branch,
+            else_branch,
+        });
+    }
+
+    fn loop_adjoint(&mut self, stmt: &Stmt, l: &'a Loop, out: &mut Vec<Adjoint>) {
+        self.hoist(stmt, out);
+        if let Header::Range {
+            start,
+            end,
+            adaptors,
+            ..
+        } = &l.header
+        {
+            self.need_operand(start);
+            self.need_operand(end);
+            for a in adaptors {
+                if let crate::ir::Adaptor::StepBy(step) = a {
+                    self.need_operand(step);
+                }
+            }
+        }
+        if let Some(counter) = l.counter {
+            self.need(counter);
+        }
+        let mut carries = Vec::new();
+        for c in &l.carried {
+            let (phi_active, out_active) = (self.active(c.phi), self.active(c.out));
+            if !(phi_active || out_active) {
+                continue;
+            }
+            let from_out = out_active && self.is_declared(c.out);
+            if !from_out {
+                self.need(c.out);
+            }
+            carries.push(Carry {
+                phi: c.phi,
+                out: c.out,
+                from_out,
+                phi_active,
+            });
+        }
+        self.loops.push(l);
+        self.declared.push(HashSet::new());
+        for carry in &carries {
+            if carry.phi_active {
+                self.declare(carry.phi);
+            }
+        }
+        let body = self.block(l.body, Vec::new());
+        self.declared.pop();
+        self.loops.pop();
+        out.push(Adjoint::Loop {
+            header: l.header.clone(),
+            counter: l.counter,
+            carries,
+            body,
+            body_block: l.body,
+        });
+        // The adjoint left at the start of the first iteration is the initial value's.
+        for c in &l.carried {
+            let carried = self.active(c.phi) || self.active(c.out);
+            if let (true, Some(init)) = (carried, self.active_var(&c.init)) {
+                self.flow(init, Source::Carry(c.phi), out);
+            }
+        }
+    }
+
+    /// The end of a loop iteration: the carried values' adjoints flow from the carries.
+    fn next_adjoint(&mut self, values: &[Operand], out: &mut Vec<Adjoint>) {
+        let Some(l) = self.loops.last().copied() else {
+            self.internal
+                .push("the end of a loop iteration outside a loop".into());
+            return;
+        };
+        for (c, value) in l.carried.iter().zip(values) {
+            if !(self.active(c.phi) || self.active(c.out)) {
+                continue;
+            }
+            if let Some(v) = self.active_var(value) {
+                self.flow(v, Source::Carry(c.phi), out);
+            }
+        }
+    }
+
     fn region_is_active(&self, stmt: &Stmt) -> bool {
         let mut active = false;
         let mut check = |s: &Stmt| match s {

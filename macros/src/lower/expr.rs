@@ -21,131 +21,16 @@ impl Lowerer<'_> {
         match expr {
             Expr::Paren(p) => self.expr(&p.expr),
             Expr::Group(g) => self.expr(&g.expr),
-            Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
-                Some(var) if self.closures.contains_key(&var) => {
-                    self.errors.at(expr, "a closure can be called (`f(x)`) or passed to `.map(..)` in a differentiated function, not used as a value");
-                    None
-                }
-                Some(var) if p.qself.is_none() => Some(Arg {
-                    value: Operand::Var(var),
-                    borrowed: false,
-                }),
-                _ => Some(constant(expr.clone())),
-            },
-            Expr::Reference(r) => {
-                if r.mutability.is_some() {
-                    self.errors.at(r, "`&mut` borrows are not supported by #[differentiate]: mutation through a reference cannot be differentiated yet");
-                    return None;
-                }
-                // `&p.w` is the reference a field read already is.
-                if let Expr::Field(field) = strip_parens(&r.expr) {
-                    return self.field(field);
-                }
-                let inner = self.expr(&r.expr)?;
-                Some(Arg {
-                    borrowed: true,
-                    ..inner
-                })
-            }
-            Expr::Unary(u) => {
-                let arg = self.expr(&u.expr)?;
-                let rule = rules::unary(&u.op);
-                let kind = self.result_kind(std::slice::from_ref(&arg));
-                let op = Op::Rule {
-                    rule,
-                    form: Form::Unary(u.op),
-                    args: vec![arg],
-                };
-                Some(self.value(op, kind, u.to_token_stream()))
-            }
-            Expr::Binary(b) => match rules::binary(&b.op) {
-                _ if rules::compound_assign(&b.op).is_some() => {
-                    self.errors.at(b, "a compound assignment (`+=`, ...) can only stand as a statement in a differentiated function");
-                    None
-                }
-                Some(rule) => {
-                    let lhs = self.expr(&b.left);
-                    let rhs = self.expr(&b.right);
-                    let args = vec![lhs?, rhs?];
-                    let kind = if rule.has_derivative() {
-                        self.result_kind(&args)
-                    } else {
-                        Kind::Copy
-                    };
-                    let op = Op::Rule {
-                        rule,
-                        form: Form::Binary(b.op),
-                        args,
-                    };
-                    Some(self.value(op, kind, b.to_token_stream()))
-                }
-                // `&&` and `||` short-circuit: kept whole, as a boolean, when that is
-                // sound; an operand that must be lowered itself (a closure's call, a
-                // reduction, a block) makes it the `if` it means, evaluated lazily too.
-                None if self.logical_needs_lowering(expr) => {
-                    let (left, right) = (&b.left, &b.right);
-                    let lazy: Expr = match b.op {
-                        syn::BinOp::And(_) => syn::parse_quote!(if #left { #right } else { false }),
-                        _ => syn::parse_quote!(if #left { true } else { #right }),
-                    };
-                    self.expr(&lazy)
-                }
-                None => self.verbatim(expr, true, "a logical operator", ""),
-            },
+            Expr::Path(p) => self.path_expr(expr, p),
+            Expr::Reference(r) => self.reference_expr(r),
+            Expr::Unary(u) => self.unary_expr(u),
+            Expr::Binary(b) => self.binary_expr(expr, b),
             Expr::MethodCall(call) if is_reduction(call) => self.reduction(call),
             Expr::MethodCall(call) if call.method == "map" && call.args.len() == 1 => {
-                if let Some(closure) = self.closure_named(&call.args[0]) {
-                    return self.map_call(call, &closure);
-                }
-                match &call.args[0] {
-                    Expr::Closure(closure) => self.map_call(call, closure),
-                    other => {
-                        self.errors.at(other, "`.map(..)` takes a closure here (`|v| ..`), which #[differentiate] differentiates");
-                        None
-                    }
-                }
+                self.map_expr(call)
             }
-            Expr::MethodCall(call) if linear_solve(call).is_some() => {
-                let (rule, form, operands) = linear_solve(call)?;
-                let args: Vec<Arg> = operands
-                    .into_iter()
-                    .map(|e| self.expr(e))
-                    .collect::<Option<_>>()?;
-                let op = Op::Rule { rule, form, args };
-                Some(self.value(op, Kind::Owned, call.to_token_stream()))
-            }
-            Expr::MethodCall(call) => {
-                let receiver = self.place(&call.receiver);
-                let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
-                let mut all = vec![receiver?];
-                for a in args {
-                    all.push(a?);
-                }
-                let form = Form::Method {
-                    name: call.method.clone(),
-                    turbofish: call.turbofish.clone(),
-                };
-                let op = match rules::method(&call.method.to_string(), all.len()) {
-                    Some(rule) if rule.class == rules::Class::Primitive => Op::Rule {
-                        rule,
-                        form,
-                        args: all.clone(),
-                    },
-                    known => Op::Foreign {
-                        pure: known.is_some(),
-                        form,
-                        args: all.clone(),
-                    },
-                };
-                let kind = match op {
-                    Op::Foreign { pure: true, .. } => Kind::Copy,
-                    // An unknown method can return anything: borrowed, never moved.
-                    Op::Foreign { .. } => Kind::Owned,
-                    Op::Rule { rule, .. } if rule.scalar_result => Kind::Copy,
-                    _ => self.result_kind(&all),
-                };
-                Some(self.value(op, kind, call.to_token_stream()))
-            }
+            Expr::MethodCall(call) if linear_solve(call).is_some() => self.solve_expr(call),
+            Expr::MethodCall(call) => self.method_expr(call),
             Expr::Call(call) if self.closure_callee(call).is_some() => {
                 let var = self.closure_callee(call)?;
                 self.call_closure(call, var)
@@ -164,48 +49,7 @@ impl Lowerer<'_> {
                 };
                 self.expr(&Expr::MethodCall(method))
             }
-            Expr::Call(call) => {
-                let Expr::Path(func) = &*call.func else {
-                    self.errors.at(
-                        &call.func,
-                        "#[differentiate] only supports calls of named functions",
-                    );
-                    return None;
-                };
-                let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
-                let args: Vec<Arg> = args.into_iter().collect::<Option<_>>()?;
-                let op = match rules::call(func, args.len()) {
-                    Some((rule, item)) => Op::Rule {
-                        rule,
-                        form: Form::RuleCall {
-                            path: func.clone(),
-                            item,
-                        },
-                        args: args.clone(),
-                    },
-                    None if function_path(func) && !func.path.is_ident(&self.function) => {
-                        Op::Call {
-                            path: func.clone(),
-                            args: self.snapshot_memory(&args, call.to_token_stream()),
-                        }
-                    }
-                    None => Op::Foreign {
-                        form: Form::Call(func.clone()),
-                        args: args.clone(),
-                        pure: false,
-                    },
-                };
-                // An unknown function (a constructor, a data helper) can return anything:
-                // borrowed, never moved.
-                let kind = match op {
-                    Op::Rule { rule, .. } if rule.scalar_result => Kind::Copy,
-                    Op::Rule { .. } => self.result_kind(&args),
-                    // `T::zero()`, `f64::from(n)`: a float's constructor makes a float.
-                    _ if float_constructor(func) => Kind::Copy,
-                    _ => Kind::Owned,
-                };
-                Some(self.value(op, kind, call.to_token_stream()))
-            }
+            Expr::Call(call) => self.call_expr(call),
             Expr::Cast(cast) => {
                 let arg = self.expr(&cast.expr)?;
                 let to_float = scalar_float(&cast.ty);
@@ -229,6 +73,229 @@ impl Lowerer<'_> {
                     _ => None,
                 }
             }
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => self.vec_macro(m),
+            Expr::Field(field) => self.field_expr(field),
+            Expr::Tuple(t) if (2..=rules::MAX_TUPLE).contains(&t.elems.len()) => self.tuple_expr(t),
+            _ => self.unsupported_expr(expr),
+        }
+    }
+
+    /// A variable, or a path lowered as a constant.
+    fn path_expr(&mut self, expr: &Expr, p: &syn::ExprPath) -> Option<Arg> {
+        match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+            Some(var) if self.closures.contains_key(&var) => {
+                self.errors.at(expr, "a closure can be called (`f(x)`) or passed to `.map(..)` in a differentiated function, not used as a value");
+                None
+            }
+            Some(var) if p.qself.is_none() => Some(Arg {
+                value: Operand::Var(var),
+                borrowed: false,
+            }),
+            _ => Some(constant(expr.clone())),
+        }
+    }
+
+    fn reference_expr(&mut self, r: &syn::ExprReference) -> Option<Arg> {
+        if r.mutability.is_some() {
+            self.errors.at(r, "`&mut` borrows are not supported by #[differentiate]: mutation through a reference cannot be differentiated yet");
+            return None;
+        }
+        // `&p.w` is the reference a field read already is.
+        if let Expr::Field(field) = strip_parens(&r.expr) {
+            return self.field(field);
+        }
+        let inner = self.expr(&r.expr)?;
+        Some(Arg {
+            borrowed: true,
+            ..inner
+        })
+    }
+
+    fn unary_expr(&mut self, u: &syn::ExprUnary) -> Option<Arg> {
+        let arg = self.expr(&u.expr)?;
+        let rule = rules::unary(&u.op);
+        let kind = self.result_kind(std::slice::from_ref(&arg));
+        let op = Op::Rule {
+            rule,
+            form: Form::Unary(u.op),
+            args: vec![arg],
+        };
+        Some(self.value(op, kind, u.to_token_stream()))
+    }
+
+    fn binary_expr(&mut self, expr: &Expr, b: &syn::ExprBinary) -> Option<Arg> {
+        match rules::binary(&b.op) {
+            _ if rules::compound_assign(&b.op).is_some() => {
+                self.errors.at(b, "a compound assignment (`+=`, ...) can only stand as a statement in a differentiated function");
+                None
+            }
+            Some(rule) => {
+                let lhs = self.expr(&b.left);
+                let rhs = self.expr(&b.right);
+                let args = vec![lhs?, rhs?];
+                let kind = if rule.has_derivative() {
+                    self.result_kind(&args)
+                } else {
+                    Kind::Copy
+                };
+                let op = Op::Rule {
+                    rule,
+                    form: Form::Binary(b.op),
+                    args,
+                };
+                Some(self.value(op, kind, b.to_token_stream()))
+            }
+            // `&&` and `||` short-circuit: kept whole, as a boolean, when that is
+            // sound; an operand that must be lowered itself (a closure's call, a
+            // reduction, a block) makes it the `if` it means, evaluated lazily too.
+            None if self.logical_needs_lowering(expr) => {
+                let (left, right) = (&b.left, &b.right);
+                let lazy: Expr = match b.op {
+                    syn::BinOp::And(_) => syn::parse_quote!(if #left { #right } else { false }),
+                    _ => syn::parse_quote!(if #left { true } else { #right }),
+                };
+                self.expr(&lazy)
+            }
+            None => self.verbatim(expr, true, "a logical operator", ""),
+        }
+    }
+
+    /// `.map(closure)` with one argument: a closure literal or a closure variable.
+    fn map_expr(&mut self, call: &syn::ExprMethodCall) -> Option<Arg> {
+        if let Some(closure) = self.closure_named(&call.args[0]) {
+            return self.map_call(call, &closure);
+        }
+        match &call.args[0] {
+            Expr::Closure(closure) => self.map_call(call, closure),
+            other => {
+                self.errors.at(other, "`.map(..)` takes a closure here (`|v| ..`), which #[differentiate] differentiates");
+                None
+            }
+        }
+    }
+
+    fn solve_expr(&mut self, call: &syn::ExprMethodCall) -> Option<Arg> {
+        let (rule, form, operands) = linear_solve(call)?;
+        let args: Vec<Arg> = operands
+            .into_iter()
+            .map(|e| self.expr(e))
+            .collect::<Option<_>>()?;
+        let op = Op::Rule { rule, form, args };
+        Some(self.value(op, Kind::Owned, call.to_token_stream()))
+    }
+
+    fn method_expr(&mut self, call: &syn::ExprMethodCall) -> Option<Arg> {
+        let receiver = self.place(&call.receiver);
+        let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
+        let mut all = vec![receiver?];
+        for a in args {
+            all.push(a?);
+        }
+        let form = Form::Method {
+            name: call.method.clone(),
+            turbofish: call.turbofish.clone(),
+        };
+        let op = match rules::method(&call.method.to_string(), all.len()) {
+            Some(rule) if rule.class == rules::Class::Primitive => Op::Rule {
+                rule,
+                form,
+                args: all.clone(),
+            },
+            known => Op::Foreign {
+                pure: known.is_some(),
+                form,
+                args: all.clone(),
+            },
+        };
+        let kind = match op {
+            Op::Foreign { pure: true, .. } => Kind::Copy,
+            // An unknown method can return anything: borrowed, never moved.
+            Op::Foreign { .. } => Kind::Owned,
+            Op::Rule { rule, .. } if rule.scalar_result => Kind::Copy,
+            _ => self.result_kind(&all),
+        };
+        Some(self.value(op, kind, call.to_token_stream()))
+    }
+
+    /// A call of a named function: a rule, another differentiated function, or foreign.
+    fn call_expr(&mut self, call: &syn::ExprCall) -> Option<Arg> {
+        let Expr::Path(func) = &*call.func else {
+            self.errors.at(
+                &call.func,
+                "#[differentiate] only supports calls of named functions",
+            );
+            return None;
+        };
+        let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
+        let args: Vec<Arg> = args.into_iter().collect::<Option<_>>()?;
+        let op = match rules::call(func, args.len()) {
+            Some((rule, item)) => Op::Rule {
+                rule,
+                form: Form::RuleCall {
+                    path: func.clone(),
+                    item,
+                },
+                args: args.clone(),
+            },
+            None if function_path(func) && !func.path.is_ident(&self.function) => Op::Call {
+                path: func.clone(),
+                args: self.snapshot_memory(&args, call.to_token_stream()),
+            },
+            None => Op::Foreign {
+                form: Form::Call(func.clone()),
+                args: args.clone(),
+                pure: false,
+            },
+        };
+        // An unknown function (a constructor, a data helper) can return anything:
+        // borrowed, never moved.
+        let kind = match op {
+            Op::Rule { rule, .. } if rule.scalar_result => Kind::Copy,
+            Op::Rule { .. } => self.result_kind(&args),
+            // `T::zero()`, `f64::from(n)`: a float's constructor makes a float.
+            _ if float_constructor(func) => Kind::Copy,
+            _ => Kind::Owned,
+        };
+        Some(self.value(op, kind, call.to_token_stream()))
+    }
+
+    /// A field used as a value (`p.scale * x`): a copy of it, as in the source.
+    fn field_expr(&mut self, field: &syn::ExprField) -> Option<Arg> {
+        let place = self.field(field)?;
+        // A copied field is already a value.
+        if place
+            .value
+            .var()
+            .is_some_and(|v| self.vars[v.0].kind != Kind::Ref)
+        {
+            return Some(place);
+        }
+        let op = Op::Rule {
+            rule: rules::unary(&syn::UnOp::Deref(Default::default())),
+            form: Form::Unary(syn::UnOp::Deref(Default::default())),
+            args: vec![place],
+        };
+        Some(self.value(op, Kind::Copy, field.to_token_stream()))
+    }
+
+    fn tuple_expr(&mut self, t: &syn::ExprTuple) -> Option<Arg> {
+        let args = t
+            .elems
+            .iter()
+            .map(|e| self.expr(e))
+            .collect::<Option<Vec<Arg>>>()?;
+        let op = Op::Rule {
+            rule: rules::tuple(args.len())?,
+            form: Form::Tuple,
+            args,
+        };
+        Some(self.value(op, Kind::Owned, t.to_token_stream()))
+    }
+
+    /// The expressions `expr` does not lower: an error saying what to write instead, or
+    /// (for data that stays inactive) the expression kept verbatim.
+    fn unsupported_expr(&mut self, expr: &Expr) -> Option<Arg> {
+        match expr {
             Expr::Unsafe(u) => {
                 self.errors.at(u.unsafe_token, "`unsafe` blocks are not supported by #[differentiate]: it cannot see through raw pointers or foreign memory; move the unsafe code into a function with its own rule, or out of the differentiated function");
                 None
@@ -257,7 +324,6 @@ impl Lowerer<'_> {
                 self.errors.at(expr, "the `?` operator is not supported by #[differentiate]: a differentiated function returns a float");
                 None
             }
-            Expr::Macro(m) if m.mac.path.is_ident("vec") => self.vec_macro(m),
             Expr::Macro(m) => {
                 let name = m
                     .mac
@@ -275,37 +341,6 @@ impl Lowerer<'_> {
                     "an assignment can only stand as a statement in a differentiated function",
                 );
                 None
-            }
-            // A field used as a value (`p.scale * x`): a copy of it, as in the source.
-            Expr::Field(field) => {
-                let place = self.field(field)?;
-                // A copied field is already a value.
-                if place
-                    .value
-                    .var()
-                    .is_some_and(|v| self.vars[v.0].kind != Kind::Ref)
-                {
-                    return Some(place);
-                }
-                let op = Op::Rule {
-                    rule: rules::unary(&syn::UnOp::Deref(Default::default())),
-                    form: Form::Unary(syn::UnOp::Deref(Default::default())),
-                    args: vec![place],
-                };
-                Some(self.value(op, Kind::Copy, field.to_token_stream()))
-            }
-            Expr::Tuple(t) if (2..=rules::MAX_TUPLE).contains(&t.elems.len()) => {
-                let args = t
-                    .elems
-                    .iter()
-                    .map(|e| self.expr(e))
-                    .collect::<Option<Vec<Arg>>>()?;
-                let op = Op::Rule {
-                    rule: rules::tuple(args.len())?,
-                    form: Form::Tuple,
-                    args,
-                };
-                Some(self.value(op, Kind::Owned, t.to_token_stream()))
             }
             Expr::Tuple(_) => self.verbatim(
                 expr,
