@@ -1,0 +1,385 @@
+//! Adversarial probes of the desugaring pre-pass, generic path forms, operands of unknown
+//! type, hygiene and `max_iterations` loops (value bit for bit, gradient against central
+//! differences, `f_vjp` linear in its seed).
+#![allow(clippy::all)]
+
+use tapeless::differentiate;
+
+#[macro_use]
+#[path = "support/probe.rs"]
+mod probe;
+
+// ---- destructuring lets -------------------------------------------------------------
+
+#[differentiate]
+fn let_shadow_source(p: [f64; 2]) -> f64 {
+    let [p, q] = p;
+    p * q.sin()
+}
+
+#[test]
+fn qa_let_array_shadowing_its_source() {
+    probe!(x => let_shadow_source, let_shadow_source_grad, let_shadow_source_vjp, [[x[0], x[1]]], [p], [0.7, 1.3]);
+}
+
+#[differentiate]
+fn let_swap(a: f64, b: f64) -> f64 {
+    let (a, b) = (b, a);
+    a * a * b
+}
+
+#[test]
+fn qa_let_tuple_swap() {
+    probe!(x => let_swap, let_swap_grad, let_swap_vjp, [x[0], x[1]], [a, b], [0.7, 1.3]);
+}
+
+#[differentiate]
+fn let_array_swap(p: [f64; 2]) -> f64 {
+    let [a, b] = p;
+    let (b, a) = (a * 2.0, b);
+    a * b.exp()
+}
+
+#[test]
+fn qa_let_array_literal_swap() {
+    probe!(x => let_array_swap, let_array_swap_grad, let_array_swap_vjp, [[x[0], x[1]]], [p], [0.7, 1.3]);
+}
+
+#[differentiate]
+fn let_mut_reassigned(p: &[f64; 3]) -> f64 {
+    let [mut a, b, mut c] = *p;
+    for _ in 0..3 {
+        a = a * b + c;
+        c = c.sin();
+    }
+    a + c
+}
+
+#[test]
+fn qa_let_mut_names_reassigned_in_loop() {
+    probe!(x => let_mut_reassigned, let_mut_reassigned_grad, let_mut_reassigned_vjp, [&[x[0], x[1], x[2]]], [p], [0.7, 0.6, 0.4]);
+}
+
+#[derive(Clone, Copy)]
+struct Pt {
+    x: f64,
+    y: f64,
+}
+
+#[differentiate(wrt(s))]
+fn let_nested(s: f64, q: [[f64; 2]; 2], pt: Pt) -> f64 {
+    let ([[a, b], [c, _]], Pt { x: y, y: x }) = (q, pt);
+    (a * s).sin() + b * c * s + x * s * s + y
+}
+
+#[test]
+fn qa_let_nested_renamed_fields_swapped() {
+    probe!(x => let_nested, let_nested_grad, let_nested_vjp, [x[0], [[0.3, 0.5], [0.7, 0.9]], Pt { x: 1.5, y: -2.0 }], [s], [0.7]);
+}
+
+#[differentiate]
+fn let_nested_active(x: f64, y: f64) -> f64 {
+    let (s, (u, v)) = (x.sin(), (y * x, y));
+    let (u, s) = (s, u);
+    s * u + v
+}
+
+#[test]
+fn qa_let_nested_active_then_swap() {
+    probe!(p => let_nested_active, let_nested_active_grad, let_nested_active_vjp, [p[0], p[1]], [x, y], [0.7, 1.3]);
+}
+
+#[differentiate]
+fn let_ref_array(p: &[f64; 4]) -> f64 {
+    let [a, _, c, ..] = p;
+    let [_, d, ..] = *p;
+    a * c + d * d
+}
+
+#[test]
+fn qa_let_ref_array_with_rest() {
+    probe!(x => let_ref_array, let_ref_array_grad, let_ref_array_vjp, [&[x[0], x[1], x[2], x[3]]], [p], [0.7, 1.3, -0.4, 2.0]);
+}
+
+// ---- fold / reduce / min_by / max_by ------------------------------------------------
+
+#[differentiate]
+fn fold_shadow_outer(xs: &[f64], acc: f64) -> f64 {
+    xs.iter().fold(acc, |acc, &x| acc * x + acc)
+}
+
+#[test]
+fn qa_fold_acc_named_like_parameter() {
+    probe!(p => fold_shadow_outer, fold_shadow_outer_grad, fold_shadow_outer_vjp, [&p[..3], p[3]], [xs, acc], [0.5, -1.2, 2.0, 0.8]);
+}
+
+#[differentiate]
+fn fold_element_shadows_capture(xs: &[f64], x: f64) -> f64 {
+    let w = x * 2.0;
+    xs.iter().fold(x, |s, &x| s + x * w)
+}
+
+#[test]
+fn qa_fold_element_shadows_captured_name() {
+    probe!(p => fold_element_shadows_capture, fold_element_shadows_capture_grad, fold_element_shadows_capture_vjp, [&p[..3], p[3]], [xs, x], [0.5, -1.2, 2.0, 0.8]);
+}
+
+#[differentiate]
+fn fold_init_uses_acc_name(xs: &[f64], w: f64) -> f64 {
+    let acc = w.exp();
+    let total = xs.iter().fold(acc * 2.0, |acc, x| acc + x * acc * w);
+    total + acc
+}
+
+#[test]
+fn qa_fold_init_reads_outer_acc() {
+    probe!(p => fold_init_uses_acc_name, fold_init_uses_acc_name_grad, fold_init_uses_acc_name_vjp, [&p[..3], p[3]], [xs, w], [0.5, -1.2, 0.3, 0.4]);
+}
+
+#[differentiate]
+fn fold_nested(m: &[f64; 4], w: f64) -> f64 {
+    (0..2).fold(0.0, |acc, i| {
+        acc + (0..2).fold(w, |acc, j| acc * m[2 * i + j]).sin()
+    })
+}
+
+#[test]
+fn qa_fold_nested_same_acc_name() {
+    probe!(p => fold_nested, fold_nested_grad, fold_nested_vjp, [&[p[0], p[1], p[2], p[3]], p[4]], [m, w], [0.5, -1.2, 0.3, 0.9, 0.4]);
+}
+
+#[differentiate]
+fn fold_in_loop_and_branch(xs: &[f64], w: f64) -> f64 {
+    let mut s = 0.0;
+    for k in 0..3 {
+        if k % 2 == 0 {
+            s += xs.iter().fold(s, |a, &x| a * w + x);
+        } else {
+            s = xs.iter().copied().fold(s, f64::max) * w;
+        }
+    }
+    s
+}
+
+#[test]
+fn qa_fold_in_loop_and_branch() {
+    probe!(p => fold_in_loop_and_branch, fold_in_loop_and_branch_grad, fold_in_loop_and_branch_vjp, [&p[..3], p[3]], [xs, w], [0.5, -1.2, 0.3, 0.4]);
+}
+
+#[differentiate]
+fn fold_empty(xs: &[f64], w: f64) -> f64 {
+    xs.iter().fold(w * w, |a, &x| a + x)
+}
+
+#[test]
+fn qa_fold_over_empty_slice() {
+    probe!(p => fold_empty, fold_empty_grad, fold_empty_vjp, [&p[..0], p[0]], [w], [0.4]);
+}
+
+#[differentiate]
+fn reduce_closure(xs: &[f64]) -> f64 {
+    xs.iter().copied().reduce(|a, b| a * b + b).unwrap()
+}
+
+#[test]
+fn qa_reduce_closure() {
+    probe!(p => reduce_closure, reduce_closure_grad, reduce_closure_vjp, [&p[..]], [xs], [0.5, -1.2, 0.3, 0.4]);
+    probe!(p => reduce_closure, reduce_closure_grad, reduce_closure_vjp, [&p[..]], [xs], [0.5]);
+}
+
+#[differentiate]
+fn reduce_capture_shadow(xs: &[f64], b: f64) -> f64 {
+    let a = b * 3.0;
+    xs.iter().copied().reduce(|a, x| a + x * b).unwrap() * a
+}
+
+#[test]
+fn qa_reduce_acc_shadows_outer_name() {
+    probe!(p => reduce_capture_shadow, reduce_capture_shadow_grad, reduce_capture_shadow_vjp, [&p[..3], p[3]], [xs, b], [0.5, -1.2, 0.3, 0.4]);
+}
+
+#[differentiate]
+fn min_by_partial(xs: &[f64]) -> f64 {
+    let m = xs
+        .iter()
+        .copied()
+        .min_by(|a, b| a.partial_cmp(b).unwrap())
+        .unwrap();
+    1.0 / m
+}
+
+#[test]
+fn qa_min_by_partial_cmp_first_of_signed_zeros() {
+    probe!(p => min_by_partial, min_by_partial_grad, min_by_partial_vjp, [&p[..]], [xs], [0.5, 0.25]);
+    // partial_cmp: -0.0 == 0.0 and min_by keeps the first, 1/m keeps its sign.
+    let xs = [0.0, -0.0, 1.0];
+    assert_eq!(
+        min_by_partial_grad(&xs).0.to_bits(),
+        min_by_partial(&xs).to_bits()
+    );
+    let xs = [-0.0, 0.0, 1.0];
+    assert_eq!(
+        min_by_partial_grad(&xs).0.to_bits(),
+        min_by_partial(&xs).to_bits()
+    );
+}
+
+#[differentiate]
+fn max_by_total(xs: &[f64]) -> f64 {
+    xs.iter().copied().max_by(|a, b| a.total_cmp(b)).unwrap() * 2.0
+}
+
+#[test]
+fn qa_max_by_total_cmp_distinct_values() {
+    // Signed zeros and NaN differ (findings.md F8): only distinct finite values here.
+    probe!(p => max_by_total, max_by_total_grad, max_by_total_vjp, [&p[..]], [xs], [0.5, 0.25, -3.0]);
+}
+
+#[differentiate]
+fn max_by_ref(xs: &[f64]) -> f64 {
+    let m = xs.iter().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+    m * m
+}
+
+#[test]
+fn qa_max_by_over_refs() {
+    probe!(p => max_by_ref, max_by_ref_grad, max_by_ref_vjp, [&p[..]], [xs], [0.5, 1.25, -3.0]);
+}
+
+#[differentiate]
+fn min_by_reversed(xs: &[f64]) -> f64 {
+    xs.iter()
+        .copied()
+        .min_by(|a, b| b.partial_cmp(a).unwrap())
+        .unwrap()
+        .sin()
+}
+
+#[test]
+fn qa_min_by_reversed_order_is_max() {
+    probe!(p => min_by_reversed, min_by_reversed_grad, min_by_reversed_vjp, [&p[..]], [xs], [0.5, 1.25, -3.0]);
+}
+
+// ---- binding match arms, if let -------------------------------------------------------
+
+#[differentiate]
+fn match_active(x: f64, y: f64) -> f64 {
+    match x * y {
+        n if n > 0.5 => n * n,
+        n if n > 0.0 => n.sin() * x,
+        n => -n * y,
+    }
+}
+
+#[test]
+fn qa_match_active_scrutinee_binding_arms() {
+    probe!(p => match_active, match_active_grad, match_active_vjp, [p[0], p[1]], [x, y], [0.7, 1.3]);
+    probe!(p => match_active, match_active_grad, match_active_vjp, [p[0], p[1]], [x, y], [0.7, 0.3]);
+    probe!(p => match_active, match_active_grad, match_active_vjp, [p[0], p[1]], [x, y], [0.7, -0.3]);
+}
+
+#[differentiate]
+fn match_binding_shadows_param(x: f64, n: i32) -> f64 {
+    match n {
+        x @ 1..=3 => (x as f64) * 2.0,
+        _ => x * x,
+    }
+}
+
+#[test]
+fn qa_match_binding_shadows_parameter() {
+    probe!(p => match_binding_shadows_param, match_binding_shadows_param_grad, match_binding_shadows_param_vjp, [p[0], 2], [x], [0.7]);
+    probe!(p => match_binding_shadows_param, match_binding_shadows_param_grad, match_binding_shadows_param_vjp, [p[0], 7], [x], [0.7]);
+}
+
+#[differentiate]
+fn match_active_shadow(x: f64) -> f64 {
+    match x.sin() {
+        x if x > 0.5 => x * x,
+        _ => x,
+    }
+}
+
+#[test]
+fn qa_match_binding_shadows_active_parameter() {
+    probe!(p => match_active_shadow, match_active_shadow_grad, match_active_shadow_vjp, [p[0]], [x], [0.9]);
+    probe!(p => match_active_shadow, match_active_shadow_grad, match_active_shadow_vjp, [p[0]], [x], [0.2]);
+}
+
+#[differentiate(wrt(xs))]
+fn if_let_in_loop(xs: &[f64], pick: Option<usize>) -> f64 {
+    let mut s = 0.0;
+    for k in 0..xs.len() {
+        if let Some(i) = pick {
+            s += xs[i] * xs[k];
+        } else {
+            s += xs[k];
+        }
+    }
+    s
+}
+
+#[test]
+fn qa_if_let_in_loop() {
+    probe!(p => if_let_in_loop, if_let_in_loop_grad, if_let_in_loop_vjp, [&p[..], Some(1)], [xs], [0.5, 1.25, -3.0]);
+    probe!(p => if_let_in_loop, if_let_in_loop_grad, if_let_in_loop_vjp, [&p[..], None], [xs], [0.5, 1.25, -3.0]);
+}
+
+// ---- for over rev / map ----------------------------------------------------------------
+
+#[differentiate]
+fn for_rev_carried(xs: &[f64], t: f64) -> f64 {
+    let mut acc = 0.0;
+    for (i, &c) in xs.iter().enumerate().rev() {
+        acc = acc * t + c * (i as f64 + 1.0);
+    }
+    acc
+}
+
+#[test]
+fn qa_for_rev_enumerate_carried() {
+    probe!(p => for_rev_carried, for_rev_carried_grad, for_rev_carried_vjp, [&p[..3], p[3]], [xs, t], [0.5, -1.2, 2.0, 0.8]);
+}
+
+#[differentiate]
+fn for_map_rev_enum(xs: &[f64], w: f64) -> f64 {
+    let mut s = 1.0;
+    for e in xs.iter().map(|x| (x * w).exp()).rev() {
+        s = s * e + 0.5;
+    }
+    s
+}
+
+#[test]
+fn qa_for_map_capture_rev_enumerate() {
+    probe!(p => for_map_rev_enum, for_map_rev_enum_grad, for_map_rev_enum_vjp, [&p[..3], p[3]], [xs, w], [0.5, -1.2, 0.3, 0.4]);
+}
+
+#[differentiate]
+fn for_map_enum_rev(xs: &[f64], w: f64) -> f64 {
+    let mut s = 0.0;
+    for (i, e) in xs.iter().map(|&x| x * w).enumerate().rev() {
+        s = s * 0.5 + e * (i as f64);
+    }
+    s
+}
+
+#[test]
+fn qa_for_map_enumerate_then_rev() {
+    probe!(p => for_map_enum_rev, for_map_enum_rev_grad, for_map_enum_rev_vjp, [&p[..3], p[3]], [xs, w], [0.5, -1.2, 0.3, 0.4]);
+}
+
+#[differentiate]
+fn for_map_path_shadow(xs: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for x in xs.iter().copied().map(f64::sin).rev() {
+        let xs = x * 2.0;
+        s = s * xs + x;
+    }
+    s
+}
+
+#[test]
+fn qa_for_map_path_body_shadows_source() {
+    probe!(p => for_map_path_shadow, for_map_path_shadow_grad, for_map_path_shadow_vjp, [&p[..]], [xs], [0.5, -1.2, 0.3]);
+}
