@@ -3,6 +3,7 @@
 //! differences, `f_vjp` linear in its seed).
 #![allow(clippy::all)]
 
+use num_traits::Float;
 use tapeless::differentiate;
 
 #[macro_use]
@@ -382,4 +383,226 @@ fn for_map_path_shadow(xs: &[f64]) -> f64 {
 #[test]
 fn qa_for_map_path_body_shadows_source() {
     probe!(p => for_map_path_shadow, for_map_path_shadow_grad, for_map_path_shadow_vjp, [&p[..]], [xs], [0.5, -1.2, 0.3]);
+}
+
+// ---- rule paths and generic path forms -----------------------------------------------
+
+#[differentiate]
+fn paths_generic<T: Float>(x: T, y: T) -> T {
+    let a = T::tanh(x) * <T as Float>::sqrt(y);
+    let b = Float::max(x, y) + <T as Float>::clamp(x * y, T::from(0.1).unwrap(), y);
+    let c = <T as Float>::atan2(y, x) - Float::min(x * x, y);
+    a + b * c + T::sin(T::cos(x)) * Float::powi(y, 3)
+}
+
+#[test]
+fn qa_generic_path_forms() {
+    probe!(p => paths_generic, paths_generic_grad, paths_generic_vjp, [p[0], p[1]], [x, y], [0.7, 1.3]);
+    probe!(p => paths_generic, paths_generic_grad, paths_generic_vjp, [p[0], p[1]], [x, y], [1.7, 0.3]);
+}
+
+#[differentiate]
+fn paths_f64(a: f64, b: f64) -> f64 {
+    <f64>::max(a, b) * f64::sin(a) + <f64 as Float>::exp(b) + f64::mul_add(a, b, a)
+        - <f64>::hypot(a, b)
+}
+
+#[test]
+fn qa_f64_qualified_paths() {
+    probe!(p => paths_f64, paths_f64_grad, paths_f64_vjp, [p[0], p[1]], [a, b], [0.7, 1.3]);
+    probe!(p => paths_f64, paths_f64_grad, paths_f64_vjp, [p[0], p[1]], [a, b], [1.7, -0.3]);
+}
+
+#[differentiate]
+fn paths_realfield<T: nalgebra::RealField + Copy>(a: T, b: T) -> T {
+    nalgebra::RealField::max(a, b) * nalgebra::ComplexField::sin(a)
+        + nalgebra::RealField::min(a * b, b)
+}
+
+#[test]
+fn qa_realfield_paths() {
+    probe!(p => paths_realfield, paths_realfield_grad, paths_realfield_vjp, [p[0], p[1]], [a, b], [0.7, 1.3]);
+    probe!(p => paths_realfield, paths_realfield_grad, paths_realfield_vjp, [p[0], p[1]], [a, b], [1.7, 0.3]);
+}
+
+#[differentiate]
+fn special_path(x: f64) -> f64 {
+    tapeless::special::erf(x * 0.5) * tapeless::special::erfc(x)
+}
+
+#[test]
+fn qa_special_full_path() {
+    probe!(p => special_path, special_path_grad, special_path_vjp, [p[0]], [x], [0.7]);
+}
+
+// ---- operands of unknown type ---------------------------------------------------------
+
+fn scale(n: usize) -> f64 {
+    1.0 / n as f64
+}
+
+#[differentiate(wrt(m))]
+fn matrix_helper_scalar(m: &nalgebra::DMatrix<f64>, n: usize) -> f64 {
+    let a = m * scale(n);
+    let b = scale(n + 1) * m;
+    let c = -(m / scale(n));
+    (a.component_mul(&b) + c).sum()
+}
+
+#[test]
+fn qa_matrix_times_helper_scalar() {
+    let point = [0.5, -1.0, 2.0, 0.25];
+    probe!(p => matrix_helper_scalar, matrix_helper_scalar_grad, matrix_helper_scalar_vjp, [&nalgebra::DMatrix::from_column_slice(2, 2, p), 3], [m], point);
+}
+
+#[differentiate]
+fn ref_params(a: &f64, b: f64) -> f64 {
+    a * b + -a + a % b + b / a - (*a - b) * a + b % a
+}
+
+#[test]
+fn qa_ref_param_operands() {
+    probe!(p => ref_params, ref_params_grad, ref_params_vjp, [&p[0], p[1]], [a, b], [0.7, 1.9]);
+    probe!(p => ref_params, ref_params_grad, ref_params_vjp, [&p[0], p[1]], [a, b], [2.5, -0.9]);
+}
+
+#[differentiate]
+fn generic_constants<T: Float>(x: T, y: T) -> T {
+    let c = T::from(2.5).unwrap();
+    let a = T::from(2.5).unwrap() + x + (x - T::from(0.5).unwrap()) * T::from(3.0).unwrap();
+    let b = T::from(1.5).unwrap() / y - x / T::from(4.0).unwrap() + -T::from(2.0).unwrap() * x;
+    let d = x % T::from(0.75).unwrap() + T::from(7.0).unwrap() % y - -x;
+    let mut e = T::from(1.0).unwrap() - y;
+    e = e * T::from(2.0).unwrap();
+    e = e - c * x;
+    e = e / (T::from(3.0).unwrap() - x);
+    e = e % T::from(5.0).unwrap();
+    a * b + d + e + c
+}
+
+#[test]
+fn qa_generic_constants_in_every_operator_position() {
+    probe!(p => generic_constants, generic_constants_grad, generic_constants_vjp, [p[0], p[1]], [x, y], [0.7, 1.9]);
+    probe!(p => generic_constants, generic_constants_grad, generic_constants_vjp, [p[0], p[1]], [x, y], [1.1, 2.3]);
+}
+
+// ---- hygiene ---------------------------------------------------------------------------
+
+#[differentiate]
+fn hygiene_desugar(acc: &[f64], element: f64, index: f64) -> f64 {
+    let __acc = acc
+        .iter()
+        .fold(element, |element, &index| element * index + index);
+    let m = acc
+        .iter()
+        .copied()
+        .reduce(|index, element| index + element * element)
+        .unwrap();
+    let mut seed = 0.0;
+    for (value, rule) in acc.iter().enumerate().rev() {
+        seed += rule * value as f64 * index;
+    }
+    __acc * m + seed
+}
+
+#[test]
+fn qa_hygiene_desugar_names() {
+    probe!(p => hygiene_desugar, hygiene_desugar_grad, hygiene_desugar_vjp, [&p[..3], p[3], p[4]], [acc, element, index], [0.5, -1.2, 0.3, 0.4, 0.9]);
+}
+
+#[differentiate]
+fn hygiene_generic<Float: num_traits::Float>(x: Float, seed: Float) -> Float {
+    #[allow(non_snake_case)]
+    let T = x * seed;
+    <Float as num_traits::Float>::sin(T) + Float::tanh(seed)
+}
+
+#[test]
+fn qa_hygiene_type_parameter_named_float() {
+    probe!(p => hygiene_generic, hygiene_generic_grad, hygiene_generic_vjp, [p[0], p[1]], [x, seed], [0.5, -1.2]);
+}
+
+#[differentiate]
+fn hygiene_fields(d_x: f64, x_1: f64, saved_x: f64) -> f64 {
+    let (d_x_1, x) = (d_x, x_1);
+    let mut t0 = saved_x;
+    for _ in 0..3 {
+        t0 = t0 * x + d_x_1;
+    }
+    match t0 {
+        d if d > 0.0 => d * saved_x,
+        other => other,
+    }
+}
+
+#[test]
+fn qa_hygiene_gradient_field_names() {
+    probe!(p => hygiene_fields, hygiene_fields_grad, hygiene_fields_vjp, [p[0], p[1], p[2]], [d_x, x_1, saved_x], [0.5, -1.2, 0.3]);
+    probe!(p => hygiene_fields, hygiene_fields_grad, hygiene_fields_vjp, [p[0], p[1], p[2]], [d_x, x_1, saved_x], [0.5, 1.2, 0.3]);
+}
+
+// ---- max_iterations stacks ---------------------------------------------------------------
+
+// The bound is on the inner loop's iterations summed over the outer ones (README).
+#[differentiate(max_iterations = 9)]
+fn bounded_nested(x: f64, n: usize) -> f64 {
+    let mut p = x;
+    for i in 0..n {
+        for _ in 0..n {
+            p = p * x * 0.5 + i as f64 * 0.1;
+        }
+    }
+    p
+}
+
+#[test]
+fn qa_max_iterations_nested_exactly_n() {
+    for n in [0, 1, 3] {
+        probe!(p => bounded_nested, bounded_nested_grad, bounded_nested_vjp, [p[0], n], [x], [0.9]);
+    }
+}
+
+const TRIPS: usize = 4;
+
+#[differentiate(max_iterations = TRIPS)]
+fn bounded_break(x: f64, stop: f64) -> f64 {
+    let mut p = x;
+    for k in 0..TRIPS {
+        if p > stop {
+            break;
+        }
+        if k == 1 {
+            continue;
+        }
+        p = p * p + 0.25;
+    }
+    let mut q = p;
+    while q < 10.0 {
+        q = q * q + 1.0;
+        if q > 5.0 {
+            return q * x;
+        }
+    }
+    q
+}
+
+#[test]
+fn qa_max_iterations_break_continue_return() {
+    probe!(p => bounded_break, bounded_break_grad, bounded_break_vjp, [p[0], p[1]], [x, stop], [0.5, 100.0]);
+    probe!(p => bounded_break, bounded_break_grad, bounded_break_vjp, [p[0], p[1]], [x, stop], [0.9, 0.95]);
+    probe!(p => bounded_break, bounded_break_grad, bounded_break_vjp, [p[0], p[1]], [x, stop], [1.5, 0.2]);
+}
+
+#[differentiate(max_iterations = TRIPS)]
+fn bounded_const_range(x: f64) -> f64 {
+    let mut p = x;
+    for _ in 0..TRIPS {
+        p = p * p.sin() + 0.1;
+    }
+    p
+}
+
+#[test]
+fn qa_max_iterations_equal_to_const_trip_count() {
+    probe!(p => bounded_const_range, bounded_const_range_grad, bounded_const_range_vjp, [p[0]], [x], [0.9]);
 }
