@@ -606,3 +606,22 @@ fn bounded_const_range(x: f64) -> f64 {
 fn qa_max_iterations_equal_to_const_trip_count() {
     probe!(p => bounded_const_range, bounded_const_range_grad, bounded_const_range_vjp, [p[0]], [x], [0.9]);
 }
+
+// A qualified path through a float trait of the table keeps its rule (a qualified path
+// through another trait is the user's method: ui case user-trait-method-named-like-a-float-method).
+#[differentiate]
+fn qualified_float_traits<T: nalgebra::RealField + Copy>(x: T, y: T) -> T {
+    <T as nalgebra::ComplexField>::sin(x) * <T as nalgebra::RealField>::max(x, y) + <T>::exp(y)
+}
+
+#[differentiate]
+fn qualified_num_traits<T: Float>(x: T) -> T {
+    <T as num_traits::Float>::cos(x)
+        + T::from(<f64 as Float>::sin(2.0)).unwrap() * <T as Float>::sqrt(x)
+}
+
+#[test]
+fn qa_qualified_paths_through_float_traits() {
+    probe!(p => qualified_float_traits, qualified_float_traits_grad, qualified_float_traits_vjp, [p[0], p[1]], [x, y], [0.7, 1.3]);
+    probe!(p => qualified_num_traits, qualified_num_traits_grad, qualified_num_traits_vjp, [p[0]], [x], [0.7]);
+}
