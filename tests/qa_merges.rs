@@ -625,3 +625,102 @@ fn qa_qualified_paths_through_float_traits() {
     probe!(p => qualified_float_traits, qualified_float_traits_grad, qualified_float_traits_vjp, [p[0], p[1]], [x, y], [0.7, 1.3]);
     probe!(p => qualified_num_traits, qualified_num_traits_grad, qualified_num_traits_vjp, [p[0]], [x], [0.7]);
 }
+
+// ---- more pre-pass shapes --------------------------------------------------------------
+
+#[differentiate]
+fn reduce_refs(xs: &[f64], w: f64) -> f64 {
+    let m = *xs.iter().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+    let s = xs
+        .iter()
+        .copied()
+        .reduce(|a, b| {
+            let a = a * w;
+            a + b
+        })
+        .unwrap();
+    m * w + s
+}
+
+#[test]
+fn qa_reduce_deref_and_block_shadowing_acc() {
+    probe!(p => reduce_refs, reduce_refs_grad, reduce_refs_vjp, [&p[..3], p[3]], [xs, w], [0.5, -1.2, 0.3, 0.4]);
+}
+
+#[differentiate]
+fn reduce_in_loop(xs: &[f64], w: f64) -> f64 {
+    let mut s = w;
+    for _ in 0..3 {
+        s = s * xs.iter().copied().reduce(|a, b| a.max(b * s)).unwrap();
+    }
+    s
+}
+
+#[test]
+fn qa_reduce_capturing_carried_value_in_loop() {
+    probe!(p => reduce_in_loop, reduce_in_loop_grad, reduce_in_loop_vjp, [&p[..3], p[3]], [xs, w], [0.5, -1.2, 0.3, 0.9]);
+}
+
+#[differentiate(wrt(x))]
+fn if_let_value(x: f64, opt: Option<f64>) -> f64 {
+    let mut y = x.sin();
+    if let Some(v) = opt {
+        y = y * v + x * v * v;
+    }
+    let z = match opt {
+        Some(x) if x > 1.0 => x * y,
+        Some(v) => v + y * y,
+        None => y,
+    };
+    z * x
+}
+
+#[test]
+fn qa_if_let_and_match_option_of_f64_shadowing() {
+    probe!(p => if_let_value, if_let_value_grad, if_let_value_vjp, [p[0], Some(0.5)], [x], [0.7]);
+    probe!(p => if_let_value, if_let_value_grad, if_let_value_vjp, [p[0], Some(1.5)], [x], [0.7]);
+    probe!(p => if_let_value, if_let_value_grad, if_let_value_vjp, [p[0], None], [x], [0.7]);
+}
+
+#[differentiate]
+fn fold_map_source(xs: &[f64], w: f64) -> f64 {
+    (0..xs.len())
+        .map(|i| xs[i] * w)
+        .fold(1.0, |acc, v| acc * v.cos() + v)
+}
+
+#[test]
+fn qa_fold_over_map_of_range() {
+    probe!(p => fold_map_source, fold_map_source_grad, fold_map_source_vjp, [&p[..3], p[3]], [xs, w], [0.5, -1.2, 0.3, 0.9]);
+}
+
+#[differentiate]
+fn fold_carry_in_loop(xs: &[f64], w: f64) -> f64 {
+    let mut s = w;
+    for k in 0..2 {
+        let acc = s * 0.5;
+        s = xs.iter().fold(acc, |acc, &x| acc * s + x * k as f64);
+    }
+    s
+}
+
+#[test]
+fn qa_fold_reading_carried_value_and_outer_acc() {
+    probe!(p => fold_carry_in_loop, fold_carry_in_loop_grad, fold_carry_in_loop_vjp, [&p[..3], p[3]], [xs, w], [0.5, -1.2, 0.3, 0.9]);
+}
+
+#[differentiate]
+fn let_mut_array_then_index(p: [f64; 3]) -> f64 {
+    let [mut a, b, c] = p;
+    a *= b;
+    let mut q = [0.0; 2];
+    q[0] = a;
+    q[1] = c;
+    let [u, v] = q;
+    u * v + a
+}
+
+#[test]
+fn qa_let_mut_compound_then_destructure_local_array() {
+    probe!(x => let_mut_array_then_index, let_mut_array_then_index_grad, let_mut_array_then_index_vjp, [[x[0], x[1], x[2]]], [p], [0.5, -1.2, 0.3]);
+}
