@@ -724,3 +724,37 @@ fn let_mut_array_then_index(p: [f64; 3]) -> f64 {
 fn qa_let_mut_compound_then_destructure_local_array() {
     probe!(x => let_mut_array_then_index, let_mut_array_then_index_grad, let_mut_array_then_index_vjp, [[x[0], x[1], x[2]]], [p], [0.5, -1.2, 0.3]);
 }
+
+// A binding arm's name in its guard is the scrutinee, except where the guard binds the
+// same name again (a `let` in a block, a match arm): there it is the guard's own.
+#[differentiate(wrt(xs))]
+fn guard_shadowing(xs: &[f64], n: i32) -> f64 {
+    match n {
+        k if {
+            let k = 5;
+            k
+        } > n + 3 =>
+        {
+            xs[0] * k as f64
+        }
+        k if match n + 1 {
+            k if k > 3 => k,
+            _ => 0,
+        } > 3 =>
+        {
+            xs[1] * xs[0] * k as f64
+        }
+        _ => xs[1],
+    }
+}
+
+#[test]
+fn qa_guard_rebinding_the_arm_name() {
+    // n = 1: the first guard is 5 > 4 (true; the scrutinee 1 > 4 would be false).
+    probe!(p => guard_shadowing, guard_shadowing_grad, guard_shadowing_vjp, [&p[..], 1], [xs], [0.5, 2.0]);
+    // n = 3: the first guard is 5 > 6 (false); the second is 4 > 3 (true).
+    probe!(p => guard_shadowing, guard_shadowing_grad, guard_shadowing_vjp, [&p[..], 3], [xs], [0.5, 2.0]);
+    let xs = [0.5, 2.0];
+    assert_eq!(guard_shadowing_grad(&xs, 1).0, 0.5);
+    assert_eq!(guard_shadowing_grad(&xs, 3).0, 3.0);
+}
