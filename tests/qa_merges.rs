@@ -758,3 +758,51 @@ fn qa_guard_rebinding_the_arm_name() {
     assert_eq!(guard_shadowing_grad(&xs, 1).0, 0.5);
     assert_eq!(guard_shadowing_grad(&xs, 3).0, 3.0);
 }
+
+#[differentiate(max_iterations = 4)]
+fn bounded_loop_exact(x: f64, limit: usize) -> f64 {
+    let mut p = x;
+    let mut k = 0;
+    loop {
+        if k == limit {
+            break;
+        }
+        p = p * x + 0.5;
+        k += 1;
+    }
+    for i in 0..2 {
+        for j in 0..2 {
+            if i + j == 1 && p > 0.3 {
+                return p * x;
+            }
+            p = (p * 0.1).sin() * x;
+        }
+    }
+    p
+}
+
+#[test]
+fn qa_max_iterations_loop_exactly_n_and_return_from_nested() {
+    // limit = 4 (exactly max_iterations) panics: findings.md F11.
+    for limit in [0, 2, 3] {
+        probe!(p => bounded_loop_exact, bounded_loop_exact_grad, bounded_loop_exact_vjp, [p[0], limit], [x], [0.9]);
+    }
+    probe!(p => bounded_loop_exact, bounded_loop_exact_grad, bounded_loop_exact_vjp, [p[0], 3], [x], [2.0]);
+}
+
+#[allow(non_snake_case)]
+#[differentiate]
+fn hygiene_core_names(core: f64, ordering: f64, tapeless: &[f64; 2]) -> f64 {
+    let m = tapeless
+        .iter()
+        .copied()
+        .max_by(|a, b| a.partial_cmp(b).unwrap())
+        .unwrap();
+    let [first, ..] = *tapeless;
+    m * core + ordering * first
+}
+
+#[test]
+fn qa_hygiene_names_of_paths_the_pre_pass_writes() {
+    probe!(p => hygiene_core_names, hygiene_core_names_grad, hygiene_core_names_vjp, [p[0], p[1], &[p[2], p[3]]], [core, ordering, tapeless], [0.5, -1.2, 0.3, 0.9]);
+}
