@@ -791,6 +791,45 @@ impl syn::visit_mut::VisitMut for Replace {
         syn::visit_mut::visit_expr_mut(self, expr);
     }
 
+    /// A `let` of the same name shadows it in the statements after it.
+    fn visit_block_mut(&mut self, block: &mut Block) {
+        for stmt in &mut block.stmts {
+            if let Stmt::Local(local) = stmt {
+                if let Some(init) = &mut local.init {
+                    self.visit_expr_mut(&mut init.expr);
+                    if let Some((_, diverge)) = &mut init.diverge {
+                        self.visit_expr_mut(diverge);
+                    }
+                }
+                let mut names = Vec::new();
+                bound_names(&local.pat, &mut names);
+                if names.contains(&self.name) {
+                    return;
+                }
+                continue;
+            }
+            self.visit_stmt_mut(stmt);
+        }
+    }
+
+    /// A match arm's or a `for` loop's binding of the same name shadows it.
+    fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+        let mut names = Vec::new();
+        bound_names(&arm.pat, &mut names);
+        if !names.contains(&self.name) {
+            syn::visit_mut::visit_arm_mut(self, arm);
+        }
+    }
+
+    fn visit_expr_for_loop_mut(&mut self, for_loop: &mut syn::ExprForLoop) {
+        self.visit_expr_mut(&mut for_loop.expr);
+        let mut names = Vec::new();
+        bound_names(&for_loop.pat, &mut names);
+        if !names.contains(&self.name) {
+            self.visit_block_mut(&mut for_loop.body);
+        }
+    }
+
     /// A closure's parameter of the same name shadows it.
     fn visit_expr_closure_mut(&mut self, closure: &mut syn::ExprClosure) {
         let mut names = Vec::new();

@@ -1264,7 +1264,16 @@ fn float_type_method(func: &Expr) -> Option<Ident> {
     let segments = &func.path.segments;
     let name = &segments.last()?.ident;
     let owner_is_float = match &func.qself {
-        Some(qself) => scalar_float(&qself.ty),
+        // `<f64 as Twice>::sin` names the user's trait's method, not the float method:
+        // only a float trait of the rule table may name the trait (`<T as Float>::sqrt`).
+        Some(qself) => {
+            scalar_float(&qself.ty)
+                && (qself.position == 0
+                    || segments.iter().nth(qself.position - 1).is_some_and(|t| {
+                        rules::float_owner(&t.ident.to_string())
+                            .is_some_and(|f| f.item.is_some() && f.marks_generic)
+                    }))
+        }
         None => {
             segments.len() == 2
                 && rules::float_owner(&segments[0].ident.to_string()).is_none()
