@@ -458,3 +458,39 @@ fn a_constant_trip_count_loop_under_a_bound_allocates_nothing() {
     assert_eq!(value, p);
     assert!((grad.x - dp).abs() < 1e-12 * dp, "{} vs {dp}", grad.x);
 }
+
+/// A `while` loop that runs exactly `max_iterations` times tests its condition once more:
+/// that test's saved values have their slot (found by the QA pass: it panicked at 4 of 4).
+#[differentiate(max_iterations = 4)]
+fn while_to_the_bound(x: f64, limit: usize) -> f64 {
+    let mut p = x;
+    let mut k = 0;
+    while k < limit {
+        p = p * x + 0.5;
+        k += 1;
+    }
+    p
+}
+
+#[test]
+fn a_while_loop_may_run_exactly_max_iterations_times() {
+    // p₀ = x, pₖ₊₁ = pₖ·x + 0.5: pₖ' = pₖ₋₁' x + pₖ₋₁, by the recurrence itself.
+    let x = 0.9;
+    let (mut p, mut dp) = (x, 1.0);
+    for _ in 0..4 {
+        (p, dp) = (p * x + 0.5, dp * x + p);
+    }
+    let (v, g) = while_to_the_bound_grad(x, 4);
+    assert_eq!(v, while_to_the_bound(x, 4));
+    assert!(
+        (v - p).abs() < 1e-14 && (g.x - dp).abs() < 1e-12,
+        "{v} {p} {} {dp}",
+        g.x
+    );
+}
+
+#[test]
+#[should_panic(expected = "ran more than max_iterations = 4 iterations")]
+fn a_while_loop_one_past_max_iterations_panics() {
+    let _ = while_to_the_bound_grad(0.9, 5);
+}

@@ -913,8 +913,10 @@ impl<'a> Emitter<'a> {
 
     /// The storage of a stack that grows with its loop's iterations (see [`Self::fixed_stack`]).
     fn growing_stack(&self, saved: VarId) -> TokenStream {
+        // One slot more than the bound: a loop that tests its exit at the top (`while`)
+        // saves its carried values once more, at the test that ends it.
         if let Some(max) = &self.sig.max_iterations {
-            return quote!(::tapeless::__private::BoundedStack::<_, { #max }>::new());
+            return quote!(::tapeless::__private::BoundedStack::<_, { #max + 1 }>::new());
         }
         let span = self
             .loop_spans

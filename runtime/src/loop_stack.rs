@@ -11,14 +11,15 @@
 //! | trip count unknown (`while`, `break`), or nested in another loop | a growing `Vec` | the same compile error |
 //! | `#[differentiate(max_iterations = N)]` | [`BoundedStack`] / [`fixed_capacity`]: `N` values in place, a panic beyond | the same |
 
-/// The stack of a loop under `#[differentiate(max_iterations = N)]`: at most `N` values, in
-/// place (no heap).
+/// The stack of a loop under `#[differentiate(max_iterations = M)]`, whose length does not
+/// depend on a trip count known at its start: `N = M + 1` values in place (no heap), one per
+/// iteration and one for the exit test of a `while` loop.
 ///
 /// # Panics
 ///
 /// [`push`](Self::push) panics when the loop saves more than `N` values (the loop ran more
 /// than `max_iterations` times, or, for a loop nested in another, its iterations over all the
-/// outer iterations did).
+/// outer iterations did); the message names `M`.
 pub struct BoundedStack<T, const N: usize> {
     items: [Option<T>; N],
     len: usize,
@@ -42,7 +43,7 @@ impl<T, const N: usize> BoundedStack<T, N> {
     #[inline(always)]
     pub fn push(&mut self, value: T) {
         if self.len == N {
-            exceeded(N);
+            exceeded(N.saturating_sub(1));
         }
         self.items[self.len] = Some(value);
         self.len += 1;
