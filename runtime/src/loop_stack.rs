@@ -160,10 +160,24 @@ mod tests {
     #[test]
     #[should_panic(expected = "ran more than max_iterations = 2 iterations")]
     fn a_full_bounded_stack_panics_with_its_bound() {
-        let mut stack = BoundedStack::<u8, 2>::new();
+        // max_iterations = 2: three slots (two iterations and the exit test).
+        let mut stack = BoundedStack::<u8, 3>::new();
+        for v in 0..4 {
+            stack.push(v);
+        }
+    }
+
+    #[test]
+    fn a_bounded_stack_holds_its_bound_and_the_exit_test() {
+        let mut stack = BoundedStack::<u8, 3>::new();
         for v in 0..3 {
             stack.push(v);
         }
+        assert_eq!(
+            [stack.pop(), stack.pop(), stack.pop()],
+            [Some(2), Some(1), Some(0)]
+        );
+        assert_eq!(stack.pop(), None);
     }
 
     #[test]
