@@ -153,3 +153,98 @@ fn closure_inside_guard_compiles() {
     assert_eq!(closure_in_guard_grad(0, &a).1.a, [0.0, 0.0, 0.0, 1.0]);
     assert_eq!(closure_in_guard_grad(1, &a).1.a, [0.0, 0.0, 0.0, -1.0]);
 }
+
+// F12 (long run, seed 5, p32601): a literal assigned to a variable inside a loop body, then a
+// float method on it: E0689 ("can't call method `hypot` on ambiguous numeric type
+// `{float}`") inside generated code, because the reverse sweep evaluated the literal again
+// without the statement that types it. Without `num_traits::Float` in scope, as in the
+// fuzzer's programs (the trait's methods would resolve the ambiguity).
+mod literal_in_loop {
+    use tapeless::differentiate;
+
+    #[differentiate]
+    fn carried(dx: usize, x1: f64, a: &[f64; 4]) -> f64 {
+        let mut v2 = x1;
+        let mut s3: f64 = 1.0;
+        for i4 in 0..dx {
+            s3 += a[i4];
+        }
+        for _i8 in 0..4 {
+            v2 = 1.1;
+            let v12 = v2.hypot(s3);
+            v2 = v12;
+        }
+        v2
+    }
+
+    #[test]
+    fn carried_variable() {
+        let a = [0.5, -0.25, 0.75, 1.0];
+        let (value, grad) = carried_grad(3, 0.3, &a);
+        assert_eq!(value, carried(3, 0.3, &a));
+        // v2 ends as hypot(1.1, s3), s3 = 1 + a0 + a1 + a2: independent of x1 and a3.
+        let s3 = 1.0_f64 + 0.5 - 0.25 + 0.75;
+        let h = 1.1_f64.hypot(s3);
+        assert_eq!(grad.x1, 0.0);
+        for (k, &d) in grad.a.iter().enumerate() {
+            let expected = if k < 3 { s3 / h } else { 0.0 };
+            assert!((d - expected).abs() < 1e-12, "a[{k}]: {d} vs {expected}");
+        }
+    }
+
+    #[differentiate]
+    fn local(x: &[f64], c: f32) -> f64 {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            let mut w = x[i] * 2.0;
+            w = 1.1;
+            let mut k = c * 2.0;
+            if x[i] > 0.0 {
+                k = 0.5;
+            }
+            s += w.tanh() * x[i] + f64::from(k.exp()) * x[i];
+        }
+        s
+    }
+
+    #[test]
+    fn local_variable_and_branch() {
+        let x = [0.4, -0.7, 1.3];
+        let c = 0.25_f32;
+        let (value, grad) = local_grad(&x, c);
+        assert_eq!(value, local(&x, c));
+        for (i, &xi) in x.iter().enumerate() {
+            let k = if xi > 0.0 { 0.5_f32 } else { c * 2.0 };
+            let expected = 1.1_f64.tanh() + f64::from(k.exp());
+            assert!((grad.x[i] - expected).abs() < 1e-12);
+        }
+    }
+}
+
+// F13 (lead, writing the F12 test): `f64::from(k)` was taken for a call of a differentiated
+// function `from` (E0599 "no function `from_vjp`" inside generated code).
+mod float_from {
+    use tapeless::differentiate;
+
+    #[differentiate]
+    fn widen(x: f64, c: f32, n: i32, on: bool) -> f64 {
+        let k = c * 2.0;
+        x * f64::from(k.exp()) + f64::from(n) * f64::from(on) + f64::from(c * c)
+    }
+
+    #[test]
+    fn conversion_is_differentiated_like_a_cast() {
+        let (x, c) = (0.7, 0.3_f32);
+        let (value, grad) = widen_grad(x, c, 3, true);
+        assert_eq!(value, widen(x, c, 3, true));
+        let k = f64::from(c * 2.0);
+        assert!((grad.x - k.exp()).abs() < 1e-6);
+        // ∂/∂c (x·e^{2c} + c²) = 2x·e^{2c} + 2c, in f32.
+        let expected = 2.0 * x * k.exp() + 2.0 * f64::from(c);
+        assert!(
+            (f64::from(grad.c) - expected).abs() < 1e-5,
+            "{} vs {expected}",
+            grad.c
+        );
+    }
+}

@@ -139,6 +139,7 @@ pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Sweep {
         loops: Vec::new(),
         mutable_state: mutable_state(body),
         final_reads: final_reads(body),
+        tied: tied_literals(body),
         internal: Vec::new(),
     };
     let mut stmts = Vec::new();
@@ -289,6 +290,23 @@ fn final_reads(body: &Body) -> HashSet<VarId> {
         .collect()
 }
 
+/// The literals that lowering typed with a `same_type(&previous, &literal)` statement.
+fn tied_literals(body: &Body) -> HashSet<VarId> {
+    let mut tied = HashSet::new();
+    body.walk(TOP, &mut |stmt| {
+        if let Stmt::Eval {
+            op: Op::Verbatim { what, uses, .. },
+            ..
+        } = stmt
+        {
+            if *what == crate::lower::TYPE_TIE {
+                tied.extend(uses.get(1).map(|(_, v)| *v));
+            }
+        }
+    });
+    tied
+}
+
 fn definitions(body: &Body) -> HashMap<VarId, Def> {
     let mut defs = HashMap::new();
     for param in &body.params {
@@ -344,6 +362,10 @@ struct Planner<'a> {
     /// arrays still hold what they read when the reverse sweep runs, so they can be read
     /// again instead of saved.
     final_reads: HashSet<VarId>,
+    /// Literals typed only by a `same_type` tie with an earlier version (`v = 1.1;`):
+    /// evaluated again, such a literal would be an untyped `{float}` (E0689 on a method),
+    /// so in a loop body it is restored like a value that cannot be recomputed.
+    tied: HashSet<VarId>,
     /// See [`Sweep::internal`].
     internal: Vec<String>,
 }
@@ -753,7 +775,9 @@ impl<'a> Planner<'a> {
                     let Stmt::Let { op, .. } = &stmts[index] else {
                         continue;
                     };
-                    if self.recomputable(op) || self.final_reads.contains(&var) {
+                    if (self.recomputable(op) && !self.tied.contains(&var))
+                        || self.final_reads.contains(&var)
+                    {
                         for used in op.uses() {
                             if self.body.var(used).home == block {
                                 work.push(used);

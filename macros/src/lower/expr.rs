@@ -49,6 +49,20 @@ impl Lowerer<'_> {
                 };
                 self.expr(&Expr::MethodCall(method))
             }
+            // `f64::from(k)`: a lossless conversion, differentiated like `k as f64` (and
+            // printed as written: `bool as f64` would not compile).
+            Expr::Call(call) if float_conversion(call) => {
+                let Expr::Path(func) = &*call.func else {
+                    return None;
+                };
+                let arg = self.expr(call.args.first()?)?;
+                let op = Op::Rule {
+                    rule: rules::cast(true),
+                    form: Form::Call(func.clone()),
+                    args: vec![arg],
+                };
+                Some(self.value(op, Kind::Copy, call.to_token_stream()))
+            }
             Expr::Call(call) => self.call_expr(call),
             Expr::Cast(cast) => {
                 let arg = self.expr(&cast.expr)?;
@@ -1259,6 +1273,20 @@ fn float_constructor(func: &syn::ExprPath) -> bool {
 
 /// The method named by a path through a float type parameter or a qualified float type
 /// (`T::tanh`, `<T as Float>::sqrt`, `<f64>::max`), when it is a float method of the table.
+/// `f64::from(x)` or `f32::from(x)`.
+fn float_conversion(call: &syn::ExprCall) -> bool {
+    let Expr::Path(func) = &*call.func else {
+        return false;
+    };
+    let segments = &func.path.segments;
+    func.qself.is_none()
+        && segments.len() == 2
+        && (segments[0].ident == "f64" || segments[0].ident == "f32")
+        && segments[1].ident == "from"
+        && segments[1].arguments.is_none()
+        && call.args.len() == 1
+}
+
 fn float_type_method(func: &Expr) -> Option<Ident> {
     let Expr::Path(func) = func else { return None };
     let segments = &func.path.segments;

@@ -111,6 +111,9 @@ const PASSTHROUGH_MACROS: &[&str] = &[
 /// the code after each enclosing loop can return it. They cannot collide with a user's
 /// names (they are not identifiers).
 const RETURNED: &str = "#returned";
+/// The `what` of the `same_type` statement that types a literal by an earlier version of
+/// its variable (the reverse planner must not evaluate such a literal again on its own).
+pub const TYPE_TIE: &str = "a type annotation";
 const RETURN_VALUE: &str = "#return";
 
 /// Statements to lower: they run at scope depth `depth` (the scopes above it belong to
@@ -1125,7 +1128,7 @@ impl Lowerer<'_> {
             expr: syn::parse_quote!(::tapeless::__private::same_type(&#first, &#second)),
             uses: vec![(first, a), (second, b)],
             inert: true,
-            what: "a type annotation",
+            what: TYPE_TIE,
             advice: "",
         };
         self.push(Stmt::Eval {
