@@ -6,7 +6,7 @@ use syn::{Expr, Ident, Pat};
 
 use super::syntax::{self, Mentions};
 use super::{End, Iteration, Lowerer};
-use crate::ir::{Adaptor, Arg, Form, Kind, Op, Operand};
+use crate::ir::{Adaptor, Arg, Form, Kind, Op, Operand, Stmt};
 use crate::parse::scalar_float;
 use crate::rules;
 
@@ -41,6 +41,20 @@ impl Lowerer<'_> {
             // trait's `tanh` would make the path ambiguous.)
             Expr::Call(call) if float_type_method(&call.func).is_some() => {
                 let name = float_type_method(&call.func)?;
+                // `<F as Float>::sin` names the trait's method only if `Float` is the float
+                // trait and not a user's trait of that name: checked at compile time.
+                if let Some(check) = trait_method_check(&call.func, &name) {
+                    self.push(Stmt::Eval {
+                        op: Op::Verbatim {
+                            expr: check,
+                            uses: Vec::new(),
+                            inert: true,
+                            what: "the check of a trait method's path",
+                            advice: "",
+                        },
+                        origin: call.func.to_token_stream(),
+                    });
+                }
                 let method: syn::ExprMethodCall = {
                     let mut args = call.args.iter();
                     let receiver = args.next()?;
@@ -1285,6 +1299,29 @@ fn float_conversion(call: &syn::ExprCall) -> bool {
         && segments[1].ident == "from"
         && segments[1].arguments.is_none()
         && call.args.len() == 1
+}
+
+/// For `<F as Trait>::name`: `Is(<F as Trait>::name, <F as runtime's Trait>::name)`, which
+/// compiles only when `Trait` is the float trait of the rule table (see `rule_item.rs`).
+fn trait_method_check(func: &Expr, name: &Ident) -> Option<Expr> {
+    let Expr::Path(path) = func else { return None };
+    let qself = path.qself.as_ref().filter(|q| q.position > 0)?;
+    let trait_name = path.path.segments.iter().nth(qself.position - 1)?;
+    let item = rules::float_owner(&trait_name.ident.to_string())?.item?;
+    let item: TokenStream = item.parse().ok()?;
+    // The runtime item is written `<_ as Trait>`: the source's type takes the `_`.
+    let ty = &qself.ty;
+    let item: TokenStream = item
+        .into_iter()
+        .map(|t| match &t {
+            proc_macro2::TokenTree::Ident(i) if i == "_" => quote::quote!(#ty),
+            _ => t.into_token_stream(),
+        })
+        .collect();
+    let span = syn::spanned::Spanned::span(func);
+    Some(
+        syn::parse_quote_spanned!(span=> ::tapeless::__private::Is(#func, #item::#name).tapeless_rule()),
+    )
 }
 
 fn float_type_method(func: &Expr) -> Option<Ident> {
