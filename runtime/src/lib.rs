@@ -69,8 +69,8 @@ pub mod scalar;
 pub mod special;
 
 pub use adjoint::{
-    accumulate, accumulate_argument, assert_differentiable, one, zero, zero_adjoint, zeros_like,
-    Accumulate, ArgumentGradient, Differentiable, FixedZero, NotDifferentiated,
+    accumulate, accumulate_argument, add_tangents, assert_differentiable, one, zero, zero_adjoint,
+    zeros_like, Accumulate, ArgumentGradient, Differentiable, FixedZero, NotDifferentiated,
 };
 pub use elementwise::{Elementwise, ElementwiseAdjoint};
 /// The float trait the rules are written against; generated code for generic functions
