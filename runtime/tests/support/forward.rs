@@ -98,3 +98,22 @@ pub fn check_transpose<G: Flat, Y: Flat>(
          error {error:e}"
     );
 }
+
+/// Both checks of the forward helper of argument `x`: `tangent` (what it returned for the
+/// tangent `t_x`) against central differences of `f`, and against the VJP helper of the
+/// same argument, run by `vjp` on a zero adjoint shaped like `x`, with the seed `w`.
+#[track_caller]
+pub fn check_forward<X: Flat, Y: Flat>(
+    name: &str,
+    f: impl Fn(&X) -> Y,
+    x: &X,
+    t_x: &X,
+    tangent: &Y,
+    w: &Y,
+    vjp: impl FnOnce(&mut X),
+) {
+    check_jvp(name, f, x, t_x, tangent);
+    let mut zero = x.clone();
+    zero.set_flat(&vec![0.0; x.flat().len()]);
+    check_transpose(name, t_x, tangent, w, &zero, vjp);
+}
