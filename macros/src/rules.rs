@@ -755,6 +755,48 @@ mod tests {
         assert_eq!(dot.jvp_needs(1), &[A]);
     }
 
+    /// Every row whose VJP helpers live in the runtime's `index.rs`, `matrix.rs` or `nn.rs`
+    /// has, next to each, the forward helper of the same argument (`_vjp` → `_jvp`; the
+    /// helpers of `scalar.rs` and `ops.rs` come from their own generators).
+    #[test]
+    fn every_runtime_vjp_helper_has_its_forward_helper() {
+        let files = [
+            include_str!("../../runtime/src/index.rs"),
+            include_str!("../../runtime/src/matrix.rs"),
+            include_str!("../../runtime/src/nn.rs"),
+        ];
+        let defines = |file: &str, name: &str| {
+            file.contains(&format!("pub fn {name}<")) || file.contains(&format!("pub fn {name}("))
+        };
+        let forms = [&DEREF, &CAST, &COPY, &FIELD, &MAP, &INVERSE, &SOLVE];
+        let mut checked = Vec::new();
+        for rule in METHODS
+            .iter()
+            .chain(PATHS)
+            .chain(forms)
+            .chain(INDEX.iter())
+            .chain(TUPLE.iter())
+        {
+            for index in (0..rule.args.len()).filter(|&i| rule.differentiable(i)) {
+                let vjp = rule.helper_for(index);
+                let jvp = vjp.replacen("_vjp", "_jvp", 1);
+                for file in files.iter().filter(|file| defines(file, &vjp)) {
+                    assert!(
+                        defines(file, &jvp),
+                        "`{}` (row `{}`) has no forward helper `{jvp}`",
+                        vjp,
+                        rule.name
+                    );
+                    checked.push(jvp.clone());
+                }
+            }
+        }
+        checked.sort();
+        checked.dedup();
+        // The helpers of every matrix method, nn function, index and copy row.
+        assert_eq!(checked.len(), 32, "{checked:?}");
+    }
+
     /// Every row's shape is consistent: one entry per argument, needs in range.
     #[test]
     fn rows_are_well_formed() {
