@@ -164,7 +164,7 @@ where
     }
 }
 
-/// `y = a[i]`: ẏ = ȧ[i]. Reads `i`.
+/// `y = a[i]`: `ẏ = ȧ[i]`. Reads `i`.
 ///
 /// # Panics
 ///
@@ -183,7 +183,7 @@ where
     }
 }
 
-/// `y = a[i][j]`: ẏ = ȧ[i][j]. Reads `i` and `j`.
+/// `y = a[i][j]`: `ẏ = ȧ[i][j]`. Reads `i` and `j`.
 ///
 /// # Panics
 ///
@@ -203,7 +203,7 @@ where
     }
 }
 
-/// `y = a[i][j][k]`: ẏ = ȧ[i][j][k]. Reads `i`, `j` and `k`.
+/// `y = a[i][j][k]`: `ẏ = ȧ[i][j][k]`. Reads `i`, `j` and `k`.
 ///
 /// # Panics
 ///
