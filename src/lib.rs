@@ -49,6 +49,9 @@ extern crate self as tapeless;
 
 pub use tapeless_macros::{custom_vjp, differentiate, Differentiable};
 pub use tapeless_runtime as runtime;
+/// The outputs that `f_jacobian` exists for (see [`runtime::jacobian`]).
+#[cfg(feature = "alloc")]
+pub use tapeless_runtime::JacobianOutput;
 pub use tapeless_runtime::{nn, special, Accumulate, Differentiable, Parameters, Real};
 
 /// Everything a differentiated function needs in scope, with or without `std`:
@@ -96,6 +99,8 @@ pub mod __private {
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::__loop_stack as loop_stack;
     pub use tapeless_runtime::index::*;
+    #[cfg(feature = "alloc")]
+    pub use tapeless_runtime::jacobian::{jacobian, reverse_rows};
     pub use tapeless_runtime::loop_stack::{fixed_capacity, range_len, BoundedStack};
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::matrix::*;

@@ -154,15 +154,19 @@ fn differentiate_function(
         quote!(#functions #pullback)
     });
     let grad_struct = grad_struct(&sig, &names);
+    // `f_jacobian` and the gradient struct's `Parameters`, also beside errors (stubs).
+    let jacobian = crate::jacobian::jacobian_function(&sig, &names);
+    let parameters = crate::jacobian::parameters_impl(&sig, &names);
+    let grad_struct = quote!(#grad_struct #parameters);
     match generated {
-        Some(functions) if errors.is_empty() => (functions, grad_struct),
+        Some(functions) if errors.is_empty() => (quote!(#functions #jacobian), grad_struct),
         _ => {
             // Hygienic: a parameter named `seed` stays the user's.
             let seed = syn::Ident::new("seed", proc_macro2::Span::mixed_site());
             let stubs = functions(&sig, &names, &seed, quote!(::core::unreachable!()));
             let pullback = pullback_stub(&sig, &names);
             let errors = errors.to_compile_errors();
-            (quote!(#errors #stubs #pullback), grad_struct)
+            (quote!(#errors #stubs #pullback #jacobian), grad_struct)
         }
     }
 }
@@ -272,7 +276,7 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
 
 /// The generic parameters of the gradient struct: those of the function that its fields'
 /// types mention (`T` in `FGrad<T>`, `N` for a `[f64; N]` field).
-fn struct_generics(sig: &Signature) -> Vec<syn::GenericParam> {
+pub fn struct_generics(sig: &Signature) -> Vec<syn::GenericParam> {
     let mut mentioned = std::collections::HashSet::new();
     for p in sig.params.iter().filter(|p| p.differentiated) {
         let ty = &p.grad_ty;
@@ -331,7 +335,7 @@ fn collect_idents(tokens: TokenStream, out: &mut std::collections::HashSet<Strin
 }
 
 /// `FGrad`, or `FGrad<T, N>` for a generic function.
-fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
+pub fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
     let grad_struct = &names.grad_struct;
     let args = struct_generics(sig).into_iter().map(|g| match g {
         syn::GenericParam::Type(t) => t.ident.to_token_stream(),
@@ -348,7 +352,7 @@ fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
 
 /// The function's `where` clause, plus, for each float type parameter `T`, what the rules
 /// need of it (all of which `f32` and `f64` have).
-fn where_clause(sig: &Signature) -> TokenStream {
+pub fn where_clause(sig: &Signature) -> TokenStream {
     let existing = sig
         .item
         .sig

@@ -22,6 +22,7 @@ mod expand;
 #[cfg(test)]
 mod golden_tests;
 mod ir;
+mod jacobian;
 mod lower;
 mod parse;
 mod reverse;

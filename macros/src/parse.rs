@@ -620,3 +620,37 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     row[b.len()]
 }
+
+/// What `f_jacobian` is for an output type, decided from its syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JacobianOutput {
+    /// A scalar or a tuple: no `f_jacobian`.
+    None,
+    /// A `Vec`, an array or a nalgebra vector or matrix of floats.
+    Vector,
+    /// Another type (an alias, a struct): `f_jacobian` exists if the type implements the
+    /// runtime's `JacobianOutput` (a bound, so that it is an error only where it is called).
+    Bounded,
+}
+
+pub fn jacobian_output(ty: &Type) -> JacobianOutput {
+    match ty {
+        Type::Paren(p) => jacobian_output(&p.elem),
+        Type::Group(g) => jacobian_output(&g.elem),
+        _ if scalar_float(ty) => JacobianOutput::None,
+        Type::Tuple(_) => JacobianOutput::None,
+        Type::Array(a) if scalar_float(&a.elem) => JacobianOutput::Vector,
+        _ => match last_ident(ty) {
+            Some(ident) if ident == "Vec" && single_type_argument(ty).is_some_and(scalar_float) => {
+                JacobianOutput::Vector
+            }
+            Some(ident)
+                if nalgebra_matrix(&ident.to_string())
+                    && first_type_argument(ty).is_some_and(scalar_float) =>
+            {
+                JacobianOutput::Vector
+            }
+            _ => JacobianOutput::Bounded,
+        },
+    }
+}

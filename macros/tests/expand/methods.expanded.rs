@@ -73,3 +73,25 @@ impl SpringEnergyGrad {
         (self.self_, self.x)
     }
 }
+impl<Scalar: ::tapeless::Real> ::tapeless::Parameters<Scalar> for SpringEnergyGrad
+where
+    Spring: ::tapeless::Parameters<Scalar>,
+    f64: ::tapeless::Parameters<Scalar>,
+{
+    fn add_scaled(&mut self, alpha: Scalar, other: &Self) {
+        ::tapeless::Parameters::add_scaled(&mut self.self_, alpha, &other.self_);
+        ::tapeless::Parameters::add_scaled(&mut self.x, alpha, &other.x);
+    }
+    fn zip_scalars<F: FnMut(&mut Scalar, Scalar)>(&mut self, other: &Self, f: &mut F) {
+        ::tapeless::Parameters::zip_scalars(&mut self.self_, &other.self_, f);
+        ::tapeless::Parameters::zip_scalars(&mut self.x, &other.x, f);
+    }
+    fn map_scalars<F: FnMut(&mut Scalar)>(&mut self, f: &mut F) {
+        ::tapeless::Parameters::map_scalars(&mut self.self_, f);
+        ::tapeless::Parameters::map_scalars(&mut self.x, f);
+    }
+    fn for_each_scalar<F: FnMut(Scalar)>(&self, f: &mut F) {
+        ::tapeless::Parameters::for_each_scalar(&self.self_, f);
+        ::tapeless::Parameters::for_each_scalar(&self.x, f);
+    }
+}
