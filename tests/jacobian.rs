@@ -412,3 +412,48 @@ fn gradient_structs_implement_parameters() {
     assert_eq!(read.b.as_slice(), &[5.0, 6.0]);
     assert_eq!(read.x.as_slice(), &[7.0, 8.0]);
 }
+
+// ---------------------------------------------------------------- nested outputs
+
+#[differentiate]
+fn corners(center: &Vector3<f64>, half: f64) -> [[f64; 3]; 2] {
+    let mut out = [[0.0; 3]; 2];
+    for k in 0..3 {
+        out[0][k] = center[k] - half * half;
+        out[1][k] = center[k] * half;
+    }
+    out
+}
+
+#[differentiate]
+fn points(x: &[f64]) -> Vec<Vector3<f64>> {
+    let mut out = vec![Vector3::zeros(); x.len()];
+    for i in 0..x.len() {
+        out[i] = Vector3::new(1.0, 2.0, 3.0) * x[i].sin();
+    }
+    out
+}
+
+#[test]
+fn arrays_of_arrays_have_rows_element_by_element() {
+    let center = Vector3::new(0.5, -1.0, 2.0);
+    let (value, rows) = corners_jacobian(&center, 0.75);
+    assert_eq!(value, corners(&center, 0.75));
+    assert_eq!(rows.len(), 6);
+    let mut point = flat(&center);
+    point.push(0.75);
+    check_rows(&rows, &point, |p| {
+        let out = corners(&Vector3::from_column_slice(&p[..3]), p[3]);
+        out.iter().flatten().copied().collect()
+    });
+}
+
+#[test]
+fn vecs_of_static_vectors_have_rows_element_by_element() {
+    let x = [0.3, -1.1];
+    let (value, rows) = points_jacobian(&x);
+    assert_eq!(value, points(&x));
+    check_rows(&rows, &x, |p| {
+        points(p).iter().flat_map(|v| v.iter().copied()).collect()
+    });
+}

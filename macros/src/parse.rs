@@ -626,7 +626,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 pub enum JacobianOutput {
     /// A scalar or a tuple: no `f_jacobian`.
     None,
-    /// A `Vec`, an array or a nalgebra vector or matrix of floats.
+    /// A `Vec` or an array of floats or of such values, or a nalgebra vector or matrix of
+    /// floats.
     Vector,
     /// Another type (an alias, a struct): `f_jacobian` exists if the type implements the
     /// runtime's `JacobianOutput` (a bound, so that it is an error only where it is called).
@@ -639,9 +640,11 @@ pub fn jacobian_output(ty: &Type) -> JacobianOutput {
         Type::Group(g) => jacobian_output(&g.elem),
         _ if scalar_float(ty) => JacobianOutput::None,
         Type::Tuple(_) => JacobianOutput::None,
-        Type::Array(a) if scalar_float(&a.elem) => JacobianOutput::Vector,
+        Type::Array(a) if vector_element(&a.elem) => JacobianOutput::Vector,
         _ => match last_ident(ty) {
-            Some(ident) if ident == "Vec" && single_type_argument(ty).is_some_and(scalar_float) => {
+            Some(ident)
+                if ident == "Vec" && single_type_argument(ty).is_some_and(vector_element) =>
+            {
                 JacobianOutput::Vector
             }
             Some(ident)
@@ -653,4 +656,9 @@ pub fn jacobian_output(ty: &Type) -> JacobianOutput {
             _ => JacobianOutput::Bounded,
         },
     }
+}
+
+/// An element of an array or `Vec` output with Jacobian rows: a float or a vector-like value.
+fn vector_element(ty: &Type) -> bool {
+    scalar_float(ty) || jacobian_output(ty) == JacobianOutput::Vector
 }
