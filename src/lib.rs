@@ -31,7 +31,27 @@
 //! (no heap; more iterations panic), which loops of run-time trip count need without the
 //! `alloc` feature. `use tapeless::prelude::*;` brings everything a differentiated function
 //! needs, also in `no_std` crates (the float methods through [`Float`]). A function
-//! that returns a vector, matrix, array or tuple has `f_vjp` only, with a seed of that type.
+//! that returns a vector, matrix, array or tuple has `f_vjp` with a seed of that type
+//! instead of `f_grad`; one with a vector-like output (a `Vec`, an array or a nalgebra
+//! vector or matrix of floats) also has `f_jacobian(..) -> (Out, Vec<FGrad>)`: the value
+//! and one gradient per output component (feature `alloc`).
+//!
+//! ```
+//! use tapeless::differentiate;
+//!
+//! #[differentiate]
+//! fn polar(r: f64, theta: f64) -> [f64; 2] {
+//!     let mut out = [0.0; 2];
+//!     out[0] = r * theta.cos();
+//!     out[1] = r * theta.sin();
+//!     out
+//! }
+//!
+//! let (value, rows) = polar_jacobian(2.0, 0.5);
+//! assert_eq!(value, polar(2.0, 0.5));
+//! assert!((rows[1].r - 0.5_f64.sin()).abs() < 1e-15); // ∂y/∂r = sin θ
+//! assert!((rows[0].theta + 2.0 * 0.5_f64.sin()).abs() < 1e-15); // ∂x/∂θ = −r sin θ
+//! ```
 //!
 //! Composition: a differentiated function can call another (its reverse sweep uses the
 //! callee's pullback or `_vjp`); [`custom_vjp`] gives a function a hand-written rule;

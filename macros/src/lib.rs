@@ -28,8 +28,9 @@ mod parse;
 mod reverse;
 mod rules;
 
-/// Differentiates a function: emits `{name}_grad`, `{name}_vjp` and the `{Name}Grad`
-/// struct beside it. See the `tapeless` crate documentation.
+/// Differentiates a function: emits `{name}_grad`, `{name}_vjp`, `{name}_jacobian` (for a
+/// vector-like output) and the `{Name}Grad` struct beside it. See the `tapeless` crate
+/// documentation.
 #[proc_macro_attribute]
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr.into(), item.into()).into()
