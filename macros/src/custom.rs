@@ -107,7 +107,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let grad_struct = grad_struct(&sig, &names);
     let functions = functions(&sig, &names, &seed, body);
     let pullback = pullback_function(&sig, &names, None, pullback_body);
-    let jacobian = crate::jacobian::jacobian_function(&sig, &names);
+    let jacobian = crate::jacobian::jacobian_function(&sig, &names, false);
     let parameters = crate::jacobian::parameters_impl(&sig, &names);
     quote! {
         #function

@@ -155,7 +155,7 @@ fn differentiate_function(
     });
     let grad_struct = grad_struct(&sig, &names);
     // `f_jacobian` and the gradient struct's `Parameters`, also beside errors (stubs).
-    let jacobian = crate::jacobian::jacobian_function(&sig, &names);
+    let jacobian = crate::jacobian::jacobian_function(&sig, &names, false);
     let parameters = crate::jacobian::parameters_impl(&sig, &names);
     let grad_struct = quote!(#grad_struct #parameters);
     match generated {

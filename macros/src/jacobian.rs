@@ -52,8 +52,10 @@ pub fn parameters_impl(sig: &Signature, names: &ItemNames) -> TokenStream {
 }
 
 /// `f_jacobian(args..) -> (Out, Vec<FGrad>)` for a vector-like output; nothing for a scalar
-/// or tuple output, or without the `alloc` feature.
-pub fn jacobian_function(sig: &Signature, names: &ItemNames) -> TokenStream {
+/// or tuple output, or without the `alloc` feature. With `forward` (the function has a
+/// forward sweep, `f_jvp`), the rows come from forward or reverse sweeps, whichever are
+/// fewer at run time; without, from reverse sweeps.
+pub fn jacobian_function(sig: &Signature, names: &ItemNames, forward: bool) -> TokenStream {
     let output = parse::jacobian_output(&sig.ret);
     if !cfg!(feature = "alloc") || output == JacobianOutput::None {
         return TokenStream::new();
@@ -67,21 +69,13 @@ pub fn jacobian_function(sig: &Signature, names: &ItemNames) -> TokenStream {
     let ret = &sig.ret;
     let jacobian_fn = quote::format_ident!("{}_jacobian", function);
     let vjp_fn = &names.vjp_fn;
+    let jvp_fn = quote::format_ident!("{}_jvp", function);
     let call_prefix = sig
         .params
         .first()
         .filter(|p| p.ident == "self")
         .map(|_| quote!(Self::));
-    let generic_args: Vec<TokenStream> = generics
-        .params
-        .iter()
-        .filter_map(|p| match p {
-            syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
-            syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
-            syn::GenericParam::Lifetime(_) => None,
-        })
-        .collect();
-    let turbofish = (!generic_args.is_empty()).then(|| quote!(::<#(#generic_args),*>));
+    let turbofish = turbofish(generics);
     // Each sweep takes the arguments again: owned values as clones.
     let args: Vec<TokenStream> = sig
         .params
@@ -92,11 +86,73 @@ pub fn jacobian_function(sig: &Signature, names: &ItemNames) -> TokenStream {
             Kind::Copy | Kind::Ref => arg,
         })
         .collect();
+    let mut bounds = call_bounds(sig, output);
+    if forward {
+        bounds.extend(parameters_bound(sig, &grad_type, output));
+    }
+    let where_clause = extend_where(where_clause(sig), &bounds);
 
-    // Bounds that make `f_jacobian` uncallable, rather than an error where it is defined,
-    // when they do not hold: higher-ranked, so that rustc checks them at the call.
-    let mut bounds: Vec<TokenStream> = Vec::new();
+    let local = |name: &str| Ident::new(name, Span::mixed_site());
+    let (value, rows, seed, tangent) = (
+        local("value"),
+        local("rows"),
+        local("seed"),
+        local("tangent"),
+    );
+    let grad_struct = &names.grad_struct;
+    let primal = quote!(#call_prefix #function #turbofish (#(#args),*));
+    let vjp = quote!(|#seed| #call_prefix #vjp_fn #turbofish (#(#args,)* #seed).1);
+    let (body, how) = if forward {
+        let zero = zero_gradient(sig, names);
+        let jvp = quote!(|#tangent| #call_prefix #jvp_fn #turbofish (#(#args,)* #tangent).1);
+        (
+            quote!(::tapeless::__private::jacobian(#primal, || #zero, #vjp, #jvp)),
+            format!("by one forward sweep (`{jvp_fn}`) per input scalar when the inputs have fewer scalars than the value has components, else by one reverse sweep (`{vjp_fn}`) per component"),
+        )
+    } else {
+        (
+            quote! {
+                let #value = #primal;
+                let #rows = ::tapeless::__private::reverse_rows(&#value, #vjp);
+                (#value, #rows)
+            },
+            format!("by one reverse sweep (`{vjp_fn}`) per component"),
+        )
+    };
+    let doc = format!(
+        "The value of [`{function}`] and its Jacobian: one row per component of the value (in storage order, column-major for a matrix), row `i` the gradient of component `i` (see [`{grad_struct}`]), computed {how}."
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(clippy::all)]
+        #vis fn #jacobian_fn #generics (#(#params),*) -> (#ret, ::tapeless::__private::Vec<#grad_type>) #where_clause {
+            #body
+        }
+    }
+}
+
+/// `::<T, N>` naming the function's type and const parameters, if it has any.
+fn turbofish(generics: &syn::Generics) -> Option<TokenStream> {
+    let args: Vec<TokenStream> = generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
+            syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    (!args.is_empty()).then(|| quote!(::<#(#args),*>))
+}
+
+/// Bounds that make `f_jacobian` uncallable, rather than an error where it is defined,
+/// when they do not hold: higher-ranked, so that rustc checks them at a call only. An
+/// output the macro cannot classify must be vector-like; an owned struct argument, which
+/// each sweep takes again, must be `Clone`.
+fn call_bounds(sig: &Signature, output: JacobianOutput) -> Vec<TokenStream> {
+    let mut bounds = Vec::new();
     if output == JacobianOutput::Bounded {
+        let ret = &sig.ret;
         bounds.push(quote!(for<'__tapeless> #ret: ::tapeless::JacobianOutput));
     }
     for p in &sig.params {
@@ -105,23 +161,50 @@ pub fn jacobian_function(sig: &Signature, names: &ItemNames) -> TokenStream {
             bounds.push(quote!(for<'__tapeless> #ty: ::core::clone::Clone));
         }
     }
-    let where_clause = extend_where(where_clause(sig), &bounds);
+    bounds
+}
 
-    let local = |name: &str| Ident::new(name, Span::mixed_site());
-    let (value, rows, seed) = (local("value"), local("rows"), local("seed"));
-    let grad_struct = &names.grad_struct;
-    let doc = format!(
-        "The value of [`{function}`] and its Jacobian: one row per component of the value (in storage order, column-major for a matrix), row `i` the gradient of component `i` (see [`{grad_struct}`]), computed by one reverse sweep per component."
-    );
-    quote! {
-        #[doc = #doc]
-        #[allow(clippy::all)]
-        #vis fn #jacobian_fn #generics (#(#params),*) -> (#ret, ::tapeless::__private::Vec<#grad_type>) #where_clause {
-            let #value = #call_prefix #function #turbofish (#(#args),*);
-            let #rows = ::tapeless::__private::reverse_rows(&#value, |#seed| #call_prefix #vjp_fn #turbofish (#(#args,)* #seed).1);
-            (#value, #rows)
-        }
+/// Forward sweeps set the scalars of a gradient struct to those of the output's float
+/// type: `FGrad: Parameters<f64>` for `-> Vec<f64>`. It holds when every float the
+/// signature names is that one; otherwise (a type parameter, a struct parameter, an
+/// alias, `f32` beside `f64`) it is a bound, checked at the call.
+fn parameters_bound(
+    sig: &Signature,
+    grad_type: &TokenStream,
+    output: JacobianOutput,
+) -> Option<TokenStream> {
+    let fields: Vec<_> = sig.params.iter().filter(|p| p.differentiated).collect();
+    let mut floats = std::collections::HashSet::new();
+    let ret = &sig.ret;
+    crate::emit::collect_idents(quote!(#ret), &mut floats);
+    for p in &fields {
+        let ty = &p.grad_ty;
+        crate::emit::collect_idents(quote!(#ty), &mut floats);
     }
+    let mixed = floats.contains("f32") && floats.contains("f64");
+    let needed = mixed
+        || output == JacobianOutput::Bounded
+        || !sig.float_generics.is_empty()
+        || fields.iter().any(|p| parse::needs_check(&p.ty));
+    if !needed {
+        return None;
+    }
+    let scalar = match parse::jacobian_scalar(ret) {
+        Some(scalar) => quote!(#scalar),
+        None => quote!(<#ret as ::tapeless::JacobianOutput>::Scalar),
+    };
+    Some(quote!(for<'__tapeless> #grad_type: ::tapeless::Parameters<#scalar>))
+}
+
+/// `FGrad { x: zeros_like(&x), .. }`: a gradient struct shaped like the arguments, the
+/// forward sweeps' tangents.
+fn zero_gradient(sig: &Signature, names: &ItemNames) -> TokenStream {
+    let grad_struct = &names.grad_struct;
+    let fields = sig.params.iter().filter(|p| p.differentiated).map(|p| {
+        let (field, ident) = (p.field(), &p.ident);
+        quote!(#field: ::tapeless::__private::zeros_like(&#ident))
+    });
+    quote!(#grad_struct { #(#fields),* })
 }
 
 /// `where_clause` (tokens `where ..`, or none) with `bounds` added.

@@ -662,3 +662,21 @@ pub fn jacobian_output(ty: &Type) -> JacobianOutput {
 fn vector_element(ty: &Type) -> bool {
     scalar_float(ty) || jacobian_output(ty) == JacobianOutput::Vector
 }
+
+/// The float type of a vector-like output's components (`f64` for `[[f64; 3]; 2]` or
+/// `DVector<f64>`), read from its tokens.
+pub fn jacobian_scalar(ty: &Type) -> Option<Type> {
+    match ty {
+        Type::Paren(p) => jacobian_scalar(&p.elem),
+        Type::Group(g) => jacobian_scalar(&g.elem),
+        _ if scalar_float(ty) => Some(ty.clone()),
+        Type::Array(a) => jacobian_scalar(&a.elem),
+        _ => match last_ident(ty) {
+            Some(ident) if ident == "Vec" => single_type_argument(ty).and_then(jacobian_scalar),
+            Some(ident) if nalgebra_matrix(&ident.to_string()) => {
+                first_type_argument(ty).filter(|t| scalar_float(t)).cloned()
+            }
+            _ => None,
+        },
+    }
+}

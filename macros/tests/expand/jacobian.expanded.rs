@@ -131,7 +131,7 @@ pub fn __polar_pullback<'__tapeless>(
         },
     )
 }
-///The value of [`polar`] and its Jacobian: one row per component of the value (in storage order, column-major for a matrix), row `i` the gradient of component `i` (see [`PolarGrad`]), computed by one reverse sweep per component.
+///The value of [`polar`] and its Jacobian: one row per component of the value (in storage order, column-major for a matrix), row `i` the gradient of component `i` (see [`PolarGrad`]), computed by one reverse sweep (`polar_vjp`) per component.
 #[allow(clippy::all)]
 pub fn polar_jacobian(
     r: f64,
