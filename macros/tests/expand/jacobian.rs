@@ -7,3 +7,13 @@ pub fn polar(r: f64, theta: f64) -> [f64; 2] {
     out[1] = r * theta.sin();
     out
 }
+
+// Generic, with a loop: the rows are `SquaresGrad<T>`.
+#[differentiate]
+pub fn squares<T: Float>(x: &[T]) -> Vec<T> {
+    let mut out = vec![T::zero(); x.len()];
+    for i in 0..x.len() {
+        out[i] = x[i] * x[i];
+    }
+    out
+}
