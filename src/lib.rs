@@ -95,13 +95,17 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::__loop_stack as loop_stack;
+    pub use tapeless_runtime::forward::{
+        tangent_dot, ArgumentTangent, ForwardMode, ForwardModeUnsupported, NoTangent, Tangent,
+    };
     pub use tapeless_runtime::index::*;
     pub use tapeless_runtime::loop_stack::{fixed_capacity, range_len, BoundedStack};
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::matrix::*;
     pub use tapeless_runtime::nn::*;
     pub use tapeless_runtime::ops::{
-        by_operand, DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Operand, Rule,
+        by_operand, DivJvpLhs, DivJvpRhs, DivVjpLhs, DivVjpRhs, MulJvpLhs, MulJvpRhs, MulVjpLhs,
+        MulVjpRhs, Operand, Rule,
     };
     pub use tapeless_runtime::scalar::*;
     pub use tapeless_runtime::Float;

@@ -148,10 +148,12 @@ fn differentiate_function(
         let pullback_body = emitter.pullback_body(&names, &grad_type(&sig, &names));
         let pullback = pullback_function(&sig, &names, Some(emitter.needs()), pullback_body);
         let functions = functions(&sig, &names, emitter.seed(), vjp_body);
+        let jvp = crate::forward::jvp(&emitter);
+        let jvp = crate::forward::items(&sig, &names, jvp, Some(&emitter.tangent_param));
         for what in emitter.internal_errors() {
             errors.internal(&what);
         }
-        quote!(#functions #pullback)
+        quote!(#functions #jvp #pullback)
     });
     let grad_struct = grad_struct(&sig, &names);
     match generated {
@@ -161,8 +163,9 @@ fn differentiate_function(
             let seed = syn::Ident::new("seed", proc_macro2::Span::mixed_site());
             let stubs = functions(&sig, &names, &seed, quote!(::core::unreachable!()));
             let pullback = pullback_stub(&sig, &names);
+            let jvp = crate::forward::items(&sig, &names, crate::forward::Jvp::Stub, None);
             let errors = errors.to_compile_errors();
-            (quote!(#errors #stubs #pullback), grad_struct)
+            (quote!(#errors #stubs #jvp #pullback), grad_struct)
         }
     }
 }
@@ -331,7 +334,7 @@ fn collect_idents(tokens: TokenStream, out: &mut std::collections::HashSet<Strin
 }
 
 /// `FGrad`, or `FGrad<T, N>` for a generic function.
-fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
+pub fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
     let grad_struct = &names.grad_struct;
     let args = struct_generics(sig).into_iter().map(|g| match g {
         syn::GenericParam::Type(t) => t.ident.to_token_stream(),
@@ -348,7 +351,7 @@ fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
 
 /// The function's `where` clause, plus, for each float type parameter `T`, what the rules
 /// need of it (all of which `f32` and `f64` have).
-fn where_clause(sig: &Signature) -> TokenStream {
+pub fn where_clause(sig: &Signature) -> TokenStream {
     let existing = sig
         .item
         .sig
