@@ -34,7 +34,8 @@
 //! that returns a vector, matrix, array or tuple has `f_vjp` with a seed of that type
 //! instead of `f_grad`; one with a vector-like output (a `Vec`, an array or a nalgebra
 //! vector or matrix of floats) also has `f_jacobian(..) -> (Out, Vec<FGrad>)`: the value
-//! and one gradient per output component (feature `alloc`).
+//! and one gradient per output component, by forward or reverse sweeps, whichever are
+//! fewer (feature `alloc`).
 //!
 //! ```
 //! use tapeless::differentiate;
@@ -118,6 +119,9 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::__loop_stack as loop_stack;
+    pub use tapeless_runtime::forward::{
+        tangent_dot, ArgumentTangent, ForwardMode, ForwardModeUnsupported, NoTangent, Tangent,
+    };
     pub use tapeless_runtime::index::*;
     #[cfg(feature = "alloc")]
     pub use tapeless_runtime::jacobian::{jacobian, reverse_rows};
@@ -126,7 +130,8 @@ pub mod __private {
     pub use tapeless_runtime::matrix::*;
     pub use tapeless_runtime::nn::*;
     pub use tapeless_runtime::ops::{
-        by_operand, DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Operand, Rule,
+        by_operand, DivJvpLhs, DivJvpRhs, DivVjpLhs, DivVjpRhs, MulJvpLhs, MulJvpRhs, MulVjpLhs,
+        MulVjpRhs, Operand, Rule,
     };
     pub use tapeless_runtime::scalar::*;
     pub use tapeless_runtime::Float;

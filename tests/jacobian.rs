@@ -5,7 +5,8 @@
 
 use nalgebra::{DMatrix, DVector, RealField, SVector, Vector3};
 use tapeless::check::{check_gradient, Tolerance};
-use tapeless::{differentiate, Differentiable, Parameters};
+use tapeless::runtime::jacobian::{forward_rows, reverse_rows};
+use tapeless::{differentiate, Differentiable, JacobianOutput, Parameters};
 
 /// Checks each row of a Jacobian against central differences of `f` at `x`: `f` maps the
 /// inputs flattened in the gradient struct's order (fields in declaration order, each in
@@ -456,4 +457,247 @@ fn vecs_of_static_vectors_have_rows_element_by_element() {
     check_rows(&rows, &x, |p| {
         points(p).iter().flat_map(|v| v.iter().copied()).collect()
     });
+}
+
+// ---------------------------------------------------------------- forward rows = reverse rows
+
+#[differentiate]
+fn affine3(a: &Vector3<f64>, b: SVector<f64, 3>, s: f64) -> SVector<f64, 3> {
+    a * s + b * (s * s)
+}
+
+#[differentiate]
+fn scaled_matrix(m: &DMatrix<f64>, s: f64) -> DMatrix<f64> {
+    m * (s * s) - m * s
+}
+
+/// The rows by forward sweeps (one `f_jvp` per input scalar) and by reverse sweeps (one
+/// `f_vjp` per output component) agree within `tolerance`, relative to
+/// max(1, |entry|); `f_jacobian`'s rows are, bit for bit, those of the path with fewer
+/// sweeps: forward when the inputs have fewer scalars than the output has components.
+fn assert_forward_equals_reverse<S, O, G>(
+    value: &O,
+    mut zero: impl FnMut() -> G,
+    vjp: impl FnMut(O) -> G,
+    jvp: impl FnMut(&G) -> O,
+    jacobian_rows: &[G],
+    tolerance: f64,
+) where
+    S: tapeless::Real,
+    O: JacobianOutput<Scalar = S>,
+    G: Parameters<S>,
+{
+    let forward = forward_rows(value, &mut zero, jvp);
+    let reverse = reverse_rows(value, vjp);
+    assert_eq!(forward.len(), value.components());
+    assert_eq!(reverse.len(), value.components());
+    let flat_rows = |rows: &[G]| -> Vec<Vec<f64>> {
+        rows.iter()
+            .map(|row| {
+                let mut out = vec![0.0; row.len()];
+                row.write_to(&mut out);
+                out
+            })
+            .collect()
+    };
+    let (forward, reverse) = (flat_rows(&forward), flat_rows(&reverse));
+    for (i, (f, r)) in forward.iter().zip(&reverse).enumerate() {
+        assert_eq!(f.len(), r.len());
+        for (k, (a, b)) in f.iter().zip(r).enumerate() {
+            assert!(
+                (a - b).abs() <= tolerance * a.abs().max(b.abs()).max(1.0),
+                "entry ({i}, {k}): forward {a:e}, reverse {b:e}"
+            );
+        }
+    }
+    let n = zero().len();
+    let chosen = if n < value.components() {
+        &forward
+    } else {
+        &reverse
+    };
+    assert_eq!(&flat_rows(jacobian_rows), chosen, "n = {n}");
+}
+
+#[test]
+fn forward_rows_equal_reverse_rows_for_every_output_family() {
+    // Array, n = 2 = m.
+    let (value, rows) = polar_jacobian(1.7, 0.6);
+    assert_forward_equals_reverse(
+        &value,
+        || PolarGrad { r: 0.0, theta: 0.0 },
+        |seed| polar_vjp(1.7, 0.6, seed).1,
+        |tangent| polar_jvp(1.7, 0.6, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // Vec with a loop.
+    let x = [0.5, -1.25, 2.0, 0.75];
+    let (value, rows) = cumulative_sum_jacobian(&x);
+    assert_forward_equals_reverse(
+        &value,
+        || CumulativeSumGrad { x: vec![0.0; 4] },
+        |seed| cumulative_sum_vjp(&x, seed).1,
+        |tangent| cumulative_sum_jvp(&x, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // DVector, n = 11 > m = 3.
+    let w = DMatrix::from_row_slice(3, 2, &[0.3, -0.8, 1.1, 0.4, -0.5, 0.9]);
+    let b = DVector::from_vec(vec![0.1, -0.2, 0.05]);
+    let xv = DVector::from_vec(vec![0.7, -1.3]);
+    let (value, rows) = layer_jacobian(&w, &b, &xv);
+    assert_forward_equals_reverse(
+        &value,
+        || LayerGrad {
+            w: DMatrix::zeros(3, 2),
+            b: DVector::zeros(3),
+            x: DVector::zeros(2),
+        },
+        |seed| layer_vjp(&w, &b, &xv, seed).1,
+        |tangent| layer_jvp(&w, &b, &xv, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // SVector by value (operators only: `component_mul` has no forward rule yet).
+    let a = Vector3::new(0.5, -1.5, 2.0);
+    let bs = SVector::<f64, 3>::new(1.25, 0.75, -0.5);
+    let (value, rows) = affine3_jacobian(&a, bs, 1.5);
+    assert_eq!(value, affine3(&a, bs, 1.5));
+    assert_forward_equals_reverse(
+        &value,
+        || Affine3Grad {
+            a: Vector3::zeros(),
+            b: SVector::zeros(),
+            s: 0.0,
+        },
+        |seed| affine3_vjp(&a, bs, 1.5, seed).1,
+        |tangent| affine3_jvp(&a, bs, 1.5, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // DMatrix, column-major.
+    let m = DMatrix::from_row_slice(2, 3, &[0.5, -1.0, 2.0, 0.25, 1.5, -0.75]);
+    let (value, rows) = scaled_matrix_jacobian(&m, 0.8);
+    assert_eq!(value, scaled_matrix(&m, 0.8));
+    let mut point = flat(&m);
+    point.push(0.8);
+    check_rows(&rows, &point, |p| {
+        let m = DMatrix::from_column_slice(2, 3, &p[..6]);
+        scaled_matrix(&m, p[6]).as_slice().to_vec()
+    });
+    assert_forward_equals_reverse(
+        &value,
+        || ScaledMatrixGrad {
+            m: DMatrix::zeros(2, 3),
+            s: 0.0,
+        },
+        |seed| scaled_matrix_vjp(&m, 0.8, seed).1,
+        |tangent| scaled_matrix_jvp(&m, 0.8, tangent).1,
+        &rows,
+        1e-12,
+    );
+}
+
+#[test]
+fn forward_rows_equal_reverse_rows_for_f32_generics_methods_wrt_and_structs() {
+    // f32.
+    let (value, rows) = rotate32_jacobian([0.8, -0.3], 0.4);
+    assert_forward_equals_reverse(
+        &value,
+        || Rotate32Grad {
+            x: [0.0; 2],
+            angle: 0.0,
+        },
+        |seed| rotate32_vjp([0.8, -0.3], 0.4, seed).1,
+        |tangent| rotate32_jvp([0.8, -0.3], 0.4, tangent).1,
+        &rows,
+        1e-6,
+    );
+    // Generic, n = 3 < m = 4: forward.
+    let x = [1.5, -0.5, 2.0];
+    let (value, rows) = squares_and_product_jacobian(&x);
+    assert_forward_equals_reverse(
+        &value,
+        || SquaresAndProductGrad { x: vec![0.0; 3] },
+        |seed| squares_and_product_vjp(&x, seed).1,
+        |tangent| squares_and_product_jvp(&x, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // A method.
+    let p = Projectile {
+        speed: 12.0,
+        angle: 0.7,
+    };
+    let (value, rows) = p.position_jacobian(0.9);
+    assert_forward_equals_reverse(
+        &value,
+        || ProjectilePositionGrad {
+            self_: Projectile {
+                speed: 0.0,
+                angle: 0.0,
+            },
+            t: 0.0,
+        },
+        |seed| p.position_vjp(0.9, seed).1,
+        |tangent| p.position_jvp(0.9, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // wrt(x) with data.
+    let x = [0.5, 1.5];
+    let (value, rows) = scaled_powers_jacobian(&x, 2.0, 3);
+    assert_forward_equals_reverse(
+        &value,
+        || ScaledPowersGrad { x: vec![0.0; 2] },
+        |seed| scaled_powers_vjp(&x, 2.0, 3, seed).1,
+        |tangent| scaled_powers_jvp(&x, 2.0, 3, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // A parameter struct.
+    let q = Affine {
+        w: [0.4, -0.3],
+        b: 0.2,
+    };
+    let (value, rows) = affine_features_jacobian(&q, 1.3);
+    assert_forward_equals_reverse(
+        &value,
+        || AffineFeaturesGrad {
+            p: Affine {
+                w: [0.0; 2],
+                b: 0.0,
+            },
+            x: 0.0,
+        },
+        |seed| affine_features_vjp(&q, 1.3, seed).1,
+        |tangent| affine_features_jvp(&q, 1.3, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // An alias, n = 1 < m = 2: forward.
+    let (value, rows) = on_circle_jacobian(0.3);
+    assert_forward_equals_reverse(
+        &value,
+        || OnCircleGrad { theta: 0.0 },
+        |seed| on_circle_vjp(0.3, seed).1,
+        |tangent| on_circle_jvp(0.3, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // Nested outputs, forward.
+    let center = Vector3::new(0.5, -1.0, 2.0);
+    let (value, rows) = corners_jacobian(&center, 0.75);
+    assert_forward_equals_reverse(
+        &value,
+        || CornersGrad {
+            center: Vector3::zeros(),
+            half: 0.0,
+        },
+        |seed| corners_vjp(&center, 0.75, seed).1,
+        |tangent| corners_jvp(&center, 0.75, tangent).1,
+        &rows,
+        1e-12,
+    );
 }

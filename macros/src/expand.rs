@@ -148,25 +148,31 @@ fn differentiate_function(
         let pullback_body = emitter.pullback_body(&names, &grad_type(&sig, &names));
         let pullback = pullback_function(&sig, &names, Some(emitter.needs()), pullback_body);
         let functions = functions(&sig, &names, emitter.seed(), vjp_body);
+        let jvp = crate::forward::jvp(&emitter);
+        // `f_jacobian` uses forward sweeps when `f_jvp` has a forward sweep.
+        let forward = matches!(jvp, crate::forward::Jvp::Forward(_));
+        let jacobian = crate::jacobian::jacobian_function(&sig, &names, forward);
+        let jvp = crate::forward::items(&sig, &names, jvp, Some(&emitter.tangent_param));
         for what in emitter.internal_errors() {
             errors.internal(&what);
         }
-        quote!(#functions #pullback)
+        quote!(#functions #jvp #pullback #jacobian)
     });
     let grad_struct = grad_struct(&sig, &names);
-    // `f_jacobian` and the gradient struct's `Parameters`, also beside errors (stubs).
-    let jacobian = crate::jacobian::jacobian_function(&sig, &names, false);
+    // The gradient struct's `Parameters`; `f_jacobian` beside errors (stubs) too.
     let parameters = crate::jacobian::parameters_impl(&sig, &names);
     let grad_struct = quote!(#grad_struct #parameters);
     match generated {
-        Some(functions) if errors.is_empty() => (quote!(#functions #jacobian), grad_struct),
+        Some(functions) if errors.is_empty() => (functions, grad_struct),
         _ => {
             // Hygienic: a parameter named `seed` stays the user's.
             let seed = syn::Ident::new("seed", proc_macro2::Span::mixed_site());
             let stubs = functions(&sig, &names, &seed, quote!(::core::unreachable!()));
             let pullback = pullback_stub(&sig, &names);
+            let jvp = crate::forward::items(&sig, &names, crate::forward::Jvp::Stub, None);
             let errors = errors.to_compile_errors();
-            (quote!(#errors #stubs #pullback #jacobian), grad_struct)
+            let jacobian = crate::jacobian::jacobian_function(&sig, &names, false);
+            (quote!(#errors #stubs #jvp #pullback #jacobian), grad_struct)
         }
     }
 }

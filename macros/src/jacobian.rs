@@ -86,9 +86,14 @@ pub fn jacobian_function(sig: &Signature, names: &ItemNames, forward: bool) -> T
             Kind::Copy | Kind::Ref => arg,
         })
         .collect();
+    // An output the macro cannot classify gets reverse sweeps only: the bound forward
+    // sweeps need would name its float type through a trait it may not implement, and
+    // repeat the error of a call.
+    let forward =
+        forward && output == JacobianOutput::Vector && parse::jacobian_scalar(&sig.ret).is_some();
     let mut bounds = call_bounds(sig, output);
     if forward {
-        bounds.extend(parameters_bound(sig, &grad_type, output));
+        bounds.extend(parameters_bound(sig, &grad_type));
     }
     let where_clause = extend_where(where_clause(sig), &bounds);
 
@@ -166,13 +171,9 @@ fn call_bounds(sig: &Signature, output: JacobianOutput) -> Vec<TokenStream> {
 
 /// Forward sweeps set the scalars of a gradient struct to those of the output's float
 /// type: `FGrad: Parameters<f64>` for `-> Vec<f64>`. It holds when every float the
-/// signature names is that one; otherwise (a type parameter, a struct parameter, an
-/// alias, `f32` beside `f64`) it is a bound, checked at the call.
-fn parameters_bound(
-    sig: &Signature,
-    grad_type: &TokenStream,
-    output: JacobianOutput,
-) -> Option<TokenStream> {
+/// signature names is that one; otherwise (a type parameter, a struct parameter, `f32`
+/// beside `f64`) it is a bound, checked at the call.
+fn parameters_bound(sig: &Signature, grad_type: &TokenStream) -> Option<TokenStream> {
     let fields: Vec<_> = sig.params.iter().filter(|p| p.differentiated).collect();
     let mut floats = std::collections::HashSet::new();
     let ret = &sig.ret;
@@ -182,17 +183,12 @@ fn parameters_bound(
         crate::emit::collect_idents(quote!(#ty), &mut floats);
     }
     let mixed = floats.contains("f32") && floats.contains("f64");
-    let needed = mixed
-        || output == JacobianOutput::Bounded
-        || !sig.float_generics.is_empty()
-        || fields.iter().any(|p| parse::needs_check(&p.ty));
+    let needed =
+        mixed || !sig.float_generics.is_empty() || fields.iter().any(|p| parse::needs_check(&p.ty));
     if !needed {
         return None;
     }
-    let scalar = match parse::jacobian_scalar(ret) {
-        Some(scalar) => quote!(#scalar),
-        None => quote!(<#ret as ::tapeless::JacobianOutput>::Scalar),
-    };
+    let scalar = parse::jacobian_scalar(ret)?;
     Some(quote!(for<'__tapeless> #grad_type: ::tapeless::Parameters<#scalar>))
 }
 

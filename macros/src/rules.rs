@@ -488,11 +488,21 @@ static SOLVE: Rule = rule("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])])
 static ADD: Rule = rule("add", OPERANDS, &[Some(&[]), Some(&[])]);
 static SUB: Rule = rule("sub", OPERANDS, &[Some(&[]), Some(&[])]);
 static MUL: Rule = Rule {
-    bounds: &[Bound::Rule("MulVjpLhs", 3), Bound::Rule("MulVjpRhs", 3)],
+    bounds: &[
+        Bound::Rule("MulVjpLhs", 3),
+        Bound::Rule("MulVjpRhs", 3),
+        Bound::Rule("MulJvpLhs", 3),
+        Bound::Rule("MulJvpRhs", 3),
+    ],
     ..rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])])
 };
 static DIV: Rule = Rule {
-    bounds: &[Bound::Rule("DivVjpLhs", 3), Bound::Rule("DivVjpRhs", 4)],
+    bounds: &[
+        Bound::Rule("DivVjpLhs", 3),
+        Bound::Rule("DivVjpRhs", 4),
+        Bound::Rule("DivJvpLhs", 3),
+        Bound::Rule("DivJvpRhs", 4),
+    ],
     ..rule("div", OPERANDS, &[Some(&[B]), Some(&[B, Y])])
 };
 static REM: Rule = rule("rem", OPERANDS, &[Some(&[]), Some(&[A, B])]);

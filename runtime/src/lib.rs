@@ -36,9 +36,10 @@
 //! `add_vjp_lhs(d_a, d_y)`. Passing only those means a loop never has to keep a value
 //! that no rule reads.
 //!
-//! The scalar rules also have a forward (JVP) helper, `<op>_jvp(args.., y, tangents..)`,
-//! which returns the output's tangent; both come from one derivative written once in
-//! [`scalar`].
+//! Beside each VJP helper is its forward helper, `<op>_jvp[_<arg>](needed.., t_arg) -> ẏ_arg`:
+//! the same reads, then the argument's tangent; it returns that argument's contribution to
+//! the output's tangent (forward mode sums them). For the scalar rules both come from one
+//! derivative written once in [`scalar`].
 //!
 //! One function serves every type family an operation has (`mul_vjp_lhs` is the rule of
 //! `a * b` for scalars and for matrices), through traits on the argument types: the macro
@@ -57,6 +58,7 @@ mod adjoint;
 #[cfg(feature = "alloc")]
 pub mod check;
 pub mod elementwise;
+pub mod forward;
 pub mod index;
 #[cfg(feature = "alloc")]
 pub mod jacobian;

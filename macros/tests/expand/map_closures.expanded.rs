@@ -63,6 +63,38 @@ pub fn mapped_vjp(v: &DVector<f64>, seed: f64) -> (f64, MappedGrad) {
     );
     (t1, MappedGrad { v: d_v })
 }
+///The value of [`mapped`] and its directional derivative along `tangent`: ⟨∇mapped, tangent⟩ through one reverse sweep (`mapped_vjp`), because forward mode does not handle `sum` (its forward helper is not in the runtime yet) yet.
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn mapped_jvp(v: &DVector<f64>, tangent: &MappedGrad) -> (f64, f64) {
+    let (value, gradient) = mapped_vjp(v, ::tapeless::__private::one());
+    let mut derivative: f64 = ::tapeless::__private::zero();
+    derivative = derivative
+        + ::tapeless::__private::tangent_dot::<_, _, f64>(gradient.v, &tangent.v);
+    (value, derivative)
+}
+#[doc(hidden)]
+#[inline]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __mapped_jvp_arguments(
+    v: &DVector<f64>,
+    tangents: (impl ::tapeless::__private::ArgumentTangent<DVector<f64>>,),
+) -> (f64, f64) {
+    let tangent = MappedGrad {
+        v: ::tapeless::__private::ArgumentTangent::tangent(
+            tangents.0,
+            || ::tapeless::__private::zeros_like(&v),
+        ),
+    };
+    mapped_jvp(v, &tangent)
+}
 #[doc(hidden)]
 #[allow(
     unused_variables,
@@ -193,6 +225,52 @@ pub fn mapped_capture_vjp(
             s: d_s,
         },
     )
+}
+///The value of [`mapped_capture`] and its directional derivative along `tangent`: ⟨∇mapped_capture, tangent⟩ through one reverse sweep (`mapped_capture_vjp`), because forward mode does not handle `sum` (its forward helper is not in the runtime yet) yet.
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn mapped_capture_jvp(
+    v: &DVector<f64>,
+    s: f64,
+    tangent: &MappedCaptureGrad,
+) -> (f64, f64) {
+    let (value, gradient) = mapped_capture_vjp(v, s, ::tapeless::__private::one());
+    let mut derivative: f64 = ::tapeless::__private::zero();
+    derivative = derivative
+        + ::tapeless::__private::tangent_dot::<_, _, f64>(gradient.v, &tangent.v);
+    derivative = derivative
+        + ::tapeless::__private::tangent_dot::<_, _, f64>(gradient.s, &tangent.s);
+    (value, derivative)
+}
+#[doc(hidden)]
+#[inline]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __mapped_capture_jvp_arguments(
+    v: &DVector<f64>,
+    s: f64,
+    tangents: (
+        impl ::tapeless::__private::ArgumentTangent<DVector<f64>>,
+        impl ::tapeless::__private::ArgumentTangent<f64>,
+    ),
+) -> (f64, f64) {
+    let tangent = MappedCaptureGrad {
+        v: ::tapeless::__private::ArgumentTangent::tangent(
+            tangents.0,
+            || ::tapeless::__private::zeros_like(&v),
+        ),
+        s: ::tapeless::__private::ArgumentTangent::tangent(
+            tangents.1,
+            || ::tapeless::__private::zeros_like(&s),
+        ),
+    };
+    mapped_capture_jvp(v, s, &tangent)
 }
 #[doc(hidden)]
 #[allow(
