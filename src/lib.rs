@@ -31,7 +31,28 @@
 //! (no heap; more iterations panic), which loops of run-time trip count need without the
 //! `alloc` feature. `use tapeless::prelude::*;` brings everything a differentiated function
 //! needs, also in `no_std` crates (the float methods through [`Float`]). A function
-//! that returns a vector, matrix, array or tuple has `f_vjp` only, with a seed of that type.
+//! that returns a vector, matrix, array or tuple has `f_vjp` with a seed of that type
+//! instead of `f_grad`; one with a vector-like output (a `Vec`, an array or a nalgebra
+//! vector or matrix of floats) also has `f_jacobian(..) -> (Out, Vec<FGrad>)`: the value
+//! and one gradient per output component, by forward or reverse sweeps, whichever are
+//! fewer (feature `alloc`).
+//!
+//! ```
+//! use tapeless::differentiate;
+//!
+//! #[differentiate]
+//! fn polar(r: f64, theta: f64) -> [f64; 2] {
+//!     let mut out = [0.0; 2];
+//!     out[0] = r * theta.cos();
+//!     out[1] = r * theta.sin();
+//!     out
+//! }
+//!
+//! let (value, rows) = polar_jacobian(2.0, 0.5);
+//! assert_eq!(value, polar(2.0, 0.5));
+//! assert!((rows[1].r - 0.5_f64.sin()).abs() < 1e-15); // ∂y/∂r = sin θ
+//! assert!((rows[0].theta + 2.0 * 0.5_f64.sin()).abs() < 1e-15); // ∂x/∂θ = −r sin θ
+//! ```
 //!
 //! Composition: a differentiated function can call another (its reverse sweep uses the
 //! callee's pullback or `_vjp`); [`custom_vjp`] gives a function a hand-written rule;
@@ -49,6 +70,9 @@ extern crate self as tapeless;
 
 pub use tapeless_macros::{custom_vjp, differentiate, Differentiable};
 pub use tapeless_runtime as runtime;
+/// The outputs that `f_jacobian` exists for (see [`runtime::jacobian`]).
+#[cfg(feature = "alloc")]
+pub use tapeless_runtime::JacobianOutput;
 pub use tapeless_runtime::{nn, special, Accumulate, Differentiable, Parameters, Real};
 
 /// Everything a differentiated function needs in scope, with or without `std`:
@@ -95,13 +119,19 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::__loop_stack as loop_stack;
+    pub use tapeless_runtime::forward::{
+        tangent_dot, ArgumentTangent, ForwardMode, ForwardModeUnsupported, NoTangent, Tangent,
+    };
     pub use tapeless_runtime::index::*;
+    #[cfg(feature = "alloc")]
+    pub use tapeless_runtime::jacobian::{jacobian, reverse_rows};
     pub use tapeless_runtime::loop_stack::{fixed_capacity, range_len, BoundedStack};
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::matrix::*;
     pub use tapeless_runtime::nn::*;
     pub use tapeless_runtime::ops::{
-        by_operand, DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Operand, Rule,
+        by_operand, DivJvpLhs, DivJvpRhs, DivVjpLhs, DivVjpRhs, MulJvpLhs, MulJvpRhs, MulVjpLhs,
+        MulVjpRhs, Operand, Rule,
     };
     pub use tapeless_runtime::scalar::*;
     pub use tapeless_runtime::Float;

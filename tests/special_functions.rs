@@ -108,12 +108,11 @@ fn generic_functions_match_central_differences() {
 fn erf_has_a_vjp_and_a_jvp_helper() {
     use tapeless::runtime::scalar;
     let (x, seed, tangent) = (0.6_f64, 1.5, -0.25);
-    let y = special::erf(x);
     let mut d_x = 0.5;
     scalar::erf_vjp(&mut d_x, &x, &seed);
     assert!((d_x - 0.5 - seed * erf_derivative(x)).abs() < 1e-15);
-    let dy = scalar::erf_jvp(&x, &y, &tangent);
+    let dy = scalar::erf_jvp(&x, &tangent);
     assert!((dy - tangent * erf_derivative(x)).abs() < 1e-15);
-    let dy = scalar::erfc_jvp(&x, &special::erfc(x), &tangent);
+    let dy = scalar::erfc_jvp(&x, &tangent);
     assert!((dy + tangent * erf_derivative(x)).abs() < 1e-15);
 }

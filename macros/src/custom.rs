@@ -107,10 +107,24 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let grad_struct = grad_struct(&sig, &names);
     let functions = functions(&sig, &names, &seed, body);
     let pullback = pullback_function(&sig, &names, None, pullback_body);
+    // Forward mode from the rule: ⟨∇f, ẋ⟩ = Σᵢ rule(x, 1)ᵢ·ẋᵢ for a scalar output (one
+    // call of the rule); a rule gives no forward mode for other outputs.
+    let jvp = if sig.scalar_ret {
+        crate::forward::Jvp::Fallback(vec!["a `#[custom_vjp]` function".to_string()])
+    } else {
+        crate::forward::Jvp::Unsupported(vec!["a `#[custom_vjp]` function".to_string()])
+    };
+    let jvp = crate::forward::items(&sig, &names, jvp, None);
+    // Reverse sweeps only: the rule gives no forward sweep for a non-scalar output.
+    let jacobian = crate::jacobian::jacobian_function(&sig, &names, false);
+    let parameters = crate::jacobian::parameters_impl(&sig, &names);
     quote! {
         #function
         #grad_struct
+        #parameters
         #functions
+        #jvp
         #pullback
+        #jacobian
     }
 }

@@ -120,8 +120,8 @@ pub fn collect_idents(tokens: TokenStream, out: &mut HashSet<String>) {
 
 /// Everything needed to print one differentiated function.
 pub struct Emitter<'a> {
-    sig: &'a Signature<'a>,
-    body: &'a Body,
+    pub(crate) sig: &'a Signature<'a>,
+    pub(crate) body: &'a Body,
     sweep: &'a Sweep,
     /// The emitted name of each variable.
     names: Vec<Ident>,
@@ -143,7 +143,7 @@ pub struct Emitter<'a> {
     /// The iteration number of a reverse loop that rebuilds its index from its range.
     nth: Ident,
     /// The `let` defining each variable, for recomputation.
-    lets: HashMap<VarId, &'a Stmt>,
+    pub(crate) lets: HashMap<VarId, &'a Stmt>,
     seed: Ident,
     /// Calls at the top level whose result is active: the forward sweep calls the
     /// callee's pullback (split mode), keeping its reverse sweep as a closure named here.
@@ -157,7 +157,14 @@ pub struct Emitter<'a> {
     /// (`needs[i]`); contributions straight into an unneeded one are skipped.
     needs: Ident,
     /// Which variables are active, for the `needs` a caller passes to a pullback.
-    active: HashSet<VarId>,
+    pub(crate) active: HashSet<VarId>,
+    /// The name of each tangent (forward mode: `x_dot` is ẋ), for active variables and
+    /// differentiated parameters; a loop's value after it shares its carried tangent.
+    pub(crate) tangents: HashMap<VarId, Ident>,
+    /// The forward mode's own names (`tangent`, the parameter of `f_jvp`).
+    pub(crate) tangent_param: Ident,
+    /// Printing `f_jvp`: the forward sweep carries tangents (see `forward.rs`).
+    pub(crate) forward: crate::forward::State,
     /// Broken invariants met while printing: reported as internal errors by the caller,
     /// which then emits stubs instead of the code printed around them.
     internal: std::cell::RefCell<Vec<String>>,
@@ -244,6 +251,9 @@ impl<'a> Emitter<'a> {
         let nth = namer.claim("k");
         let value = namer.claim("value");
         let needs = namer.claim("needs");
+        // Claimed after every other name, so the reverse mode's names do not depend on them.
+        let tangent_param = namer.claim("tangent");
+        let tangents = claim_tangents(&mut namer, body, activity, &names, &storage_of);
         let mut pullbacks = HashMap::new();
         for stmt in &body.block(TOP).stmts {
             if let Stmt::Let {
@@ -304,6 +314,9 @@ impl<'a> Emitter<'a> {
                 .filter(|v| activity.is_active(*v))
                 .collect(),
             internal: std::cell::RefCell::new(sweep.internal.clone()),
+            tangents,
+            tangent_param,
+            forward: Default::default(),
         }
     }
 
@@ -336,7 +349,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// Records a broken invariant (see `internal`).
-    fn internal_error(&self, what: &str) {
+    pub(crate) fn internal_error(&self, what: &str) {
         let mut internal = self.internal.borrow_mut();
         if !internal.iter().any(|w| w == what) {
             internal.push(what.to_string());
@@ -350,7 +363,7 @@ impl<'a> Emitter<'a> {
 
     /// `let mut` is kept for a variable declared `mut` that a method without a rule may
     /// change in place (`v.push(1.0)`), and for arrays written by index.
-    fn needs_mut(&self, var: VarId) -> bool {
+    pub(crate) fn needs_mut(&self, var: VarId) -> bool {
         let info = self.body.var(var);
         if info.memory {
             return true;
@@ -373,7 +386,7 @@ impl<'a> Emitter<'a> {
 
     /// A `Copy` value made by a rule other than an element read or a copy (those can be
     /// arrays): a scalar.
-    fn scalar_rule_result(&self, var: VarId) -> bool {
+    pub(crate) fn scalar_rule_result(&self, var: VarId) -> bool {
         self.body.var(var).kind == Kind::Copy
             && matches!(
                 self.lets.get(&var),
@@ -402,7 +415,7 @@ impl<'a> Emitter<'a> {
             })
     }
 
-    fn name(&self, var: VarId) -> &Ident {
+    pub(crate) fn name(&self, var: VarId) -> &Ident {
         &self.names[var.0]
     }
 
@@ -446,7 +459,7 @@ impl<'a> Emitter<'a> {
     /// `: R` for the function's result, `R` the return type: a literal that only a
     /// `return` types in the source (`let mut s = 0.0; if c { return s; } s.tanh()`) is
     /// typed the same way here, where the returned values merge into this one.
-    fn result_type(&self, var: VarId) -> Option<TokenStream> {
+    pub(crate) fn result_type(&self, var: VarId) -> Option<TokenStream> {
         let ret = &self.sig.ret;
         (self.body.ret.var() == Some(var) && !matches!(ret, syn::Type::Infer(_)))
             .then(|| quote!(: #ret))
@@ -465,7 +478,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// A receiver of a method call or of indexing.
-    fn receiver(&self, arg: &Arg) -> TokenStream {
+    pub(crate) fn receiver(&self, arg: &Arg) -> TokenStream {
         match &arg.value {
             Operand::Var(v) => {
                 let name = self.name(*v);
@@ -481,7 +494,7 @@ impl<'a> Emitter<'a> {
 
     /// An argument of a call: as written, but an owned value is cloned instead of moved,
     /// because the reverse sweep may still need it.
-    fn call_argument(&self, arg: &Arg) -> TokenStream {
+    pub(crate) fn call_argument(&self, arg: &Arg) -> TokenStream {
         match (&arg.value, arg.borrowed) {
             (Operand::Var(v), false) if self.body.var(*v).kind == Kind::Owned => {
                 let name = self.name(*v);
@@ -492,7 +505,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// A value stored somewhere (a merge, a carried variable): owned values are cloned.
-    fn stored_value(&self, operand: &Operand) -> TokenStream {
+    pub(crate) fn stored_value(&self, operand: &Operand) -> TokenStream {
         self.call_argument(&Arg {
             value: operand.clone(),
             borrowed: false,
@@ -500,7 +513,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// An argument of a runtime helper: always a reference.
-    fn helper_argument(&self, operand: &Operand) -> TokenStream {
+    pub(crate) fn helper_argument(&self, operand: &Operand) -> TokenStream {
         match operand {
             Operand::Var(v) => {
                 let name = self.name(*v);
@@ -516,7 +529,7 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn plain_operand(&self, operand: &Operand) -> TokenStream {
+    pub(crate) fn plain_operand(&self, operand: &Operand) -> TokenStream {
         match operand {
             Operand::Var(v) => self.name(*v).to_token_stream(),
             Operand::Const(c) => parenthesized(c),
@@ -525,7 +538,7 @@ impl<'a> Emitter<'a> {
 
     // ---- forward sweep -------------------------------------------------------------
 
-    fn op(&self, op: &Op) -> TokenStream {
+    pub(crate) fn op(&self, op: &Op) -> TokenStream {
         match op {
             Op::Rule { form, args, .. } | Op::Foreign { form, args, .. } => self.form(form, args),
             Op::Call { path, args } => {
@@ -683,7 +696,12 @@ impl<'a> Emitter<'a> {
 
     /// The forward code of `block`; `within` is the innermost loop around it, whose
     /// carried variables its `Next` statements assign.
-    fn forward_block(&self, block: BlockId, saving: bool, within: Option<&Loop>) -> TokenStream {
+    pub(crate) fn forward_block(
+        &self,
+        block: BlockId,
+        saving: bool,
+        within: Option<&Loop>,
+    ) -> TokenStream {
         self.body
             .block(block)
             .stmts
@@ -709,6 +727,14 @@ impl<'a> Emitter<'a> {
 
     fn forward_stmt(&self, stmt: &Stmt, saving: bool, within: Option<&Loop>) -> TokenStream {
         match stmt {
+            // Forward mode: a call of a differentiated function gives its tangent too.
+            Stmt::Let {
+                var,
+                op: Op::Call { path, args },
+                ..
+            } if self.forward.on() && self.active.contains(var) => {
+                crate::forward::call(self, *var, path, args)
+            }
             Stmt::Let {
                 var,
                 op: Op::Call { path, args },
@@ -733,7 +759,11 @@ impl<'a> Emitter<'a> {
                 };
                 let mutable = self.needs_mut(*var).then(|| quote!(mut));
                 let save = self.save(*var, saving);
-                quote!(let #mutable #name #ty = #value; #save)
+                let tangent = self
+                    .forward
+                    .on()
+                    .then(|| crate::forward::tangent_of_let(self, *var, op));
+                quote!(let #mutable #name #ty = #value; #save #tangent)
             }
             Stmt::Eval { op, .. } => {
                 let value = self.op(op);
@@ -749,10 +779,14 @@ impl<'a> Emitter<'a> {
                 value,
                 ..
             } => {
+                let tangent = self
+                    .forward
+                    .on()
+                    .then(|| crate::forward::store(self, *array, indices, value));
                 let array = self.name(*array);
                 let indices = indices.iter().map(|i| self.plain_operand(i));
                 let value = self.stored_value(value);
-                quote!(#array #([#indices])* = #value;)
+                quote!(#array #([#indices])* = #value; #tangent)
             }
             Stmt::Next { values, exit } => self.forward_next(values, *exit, within),
         }
@@ -780,37 +814,51 @@ impl<'a> Emitter<'a> {
         quote!({ #(#rebinds)* #mac; })
     }
 
-    /// An `if`, its merged versions bound by a `let` of the `if`'s value.
+    /// An `if`, its merged versions bound by a `let` of the `if`'s value (in forward mode,
+    /// their tangents too).
     fn forward_if(&self, i: &crate::ir::If, saving: bool, within: Option<&Loop>) -> TokenStream {
         let cond = self.plain_operand(&i.cond);
         let then_body = self.forward_block(i.then_block, saving, within);
         let else_body = self.forward_block(i.else_block, saving, within);
         let saves: TokenStream = i.merges.iter().map(|m| self.save(m.var, saving)).collect();
-        match i.merges.as_slice() {
-            [] => quote!(if #cond { #then_body } else { #else_body }),
-            [m] => {
-                let name = self.name(m.var);
-                let ty = self.result_type(m.var);
-                let (t, e) = (
+        // Per merged value: its name, type (if the source gives one) and branch values.
+        let mut joined: Vec<(TokenStream, Option<TokenStream>, TokenStream, TokenStream)> = i
+            .merges
+            .iter()
+            .map(|m| {
+                (
+                    self.name(m.var).to_token_stream(),
+                    self.result_type(m.var)
+                        .map(|_| self.sig.ret.to_token_stream()),
                     self.stored_value(&m.then_value),
                     self.stored_value(&m.else_value),
-                );
+                )
+            })
+            .collect();
+        if self.forward.on() {
+            joined.extend(
+                crate::forward::merges(self, &i.merges)
+                    .into_iter()
+                    .map(|(n, t, e)| (n, None, t, e)),
+            );
+        }
+        match joined.as_slice() {
+            [] => quote!(if #cond { #then_body } else { #else_body }),
+            [(name, ty, t, e)] => {
+                let ty = ty.as_ref().map(|ty| quote!(: #ty));
                 quote!(let #name #ty = if #cond { #then_body #t } else { #else_body #e }; #saves)
             }
             merges => {
-                let names = merges.iter().map(|m| self.name(m.var));
-                let ty = merges
-                    .iter()
-                    .any(|m| self.result_type(m.var).is_some())
-                    .then(|| {
-                        let types = merges.iter().map(|m| match self.result_type(m.var) {
-                            Some(_) => self.sig.ret.to_token_stream(),
-                            None => quote!(_),
-                        });
-                        quote!(: (#(#types),*))
+                let names = merges.iter().map(|m| &m.0);
+                let ty = merges.iter().any(|m| m.1.is_some()).then(|| {
+                    let types = merges.iter().map(|m| match &m.1 {
+                        Some(ty) => ty.clone(),
+                        None => quote!(_),
                     });
-                let t = merges.iter().map(|m| self.stored_value(&m.then_value));
-                let e = merges.iter().map(|m| self.stored_value(&m.else_value));
+                    quote!(: (#(#types),*))
+                });
+                let t = merges.iter().map(|m| &m.2);
+                let e = merges.iter().map(|m| &m.3);
                 quote!(let (#(#names),*) #ty = if #cond { #then_body (#(#t),*) } else { #else_body (#(#e),*) }; #saves)
             }
         }
@@ -828,6 +876,9 @@ impl<'a> Emitter<'a> {
             let init = self.stored_value(&c.init);
             let ty = self.result_type(c.out);
             out.extend(quote!(let mut #name #ty = #init;));
+        }
+        if self.forward.on() {
+            out.extend(crate::forward::carried(self, &l.carried));
         }
         let fixed_step = self.fixed.get(&l.body).filter(|_| saving);
         if let Some(step) = fixed_step {
@@ -884,6 +935,10 @@ impl<'a> Emitter<'a> {
             .filter(|(c, v)| v.var() != Some(c.phi))
             .map(|(c, v)| (self.name(c.phi).to_token_stream(), self.stored_value(v)))
             .collect();
+        let mut assignments = assignments;
+        if self.forward.on() {
+            assignments.extend(crate::forward::next(self, &l.carried, values));
+        }
         let assign = match assignments.as_slice() {
             [] => TokenStream::new(),
             [(name, value)] => quote!(#name = #value;),
@@ -1505,6 +1560,39 @@ impl<'a> Emitter<'a> {
             #d_param
         }
     }
+}
+
+/// The name of each tangent (forward mode): `{name}_dot` for each active variable and
+/// differentiated parameter; a loop's value after it shares its carried tangent.
+fn claim_tangents(
+    namer: &mut Namer,
+    body: &Body,
+    activity: &Activity,
+    names: &[Ident],
+    storage_of: &HashMap<VarId, VarId>,
+) -> HashMap<VarId, Ident> {
+    let mut tangents: HashMap<VarId, Ident> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let id = VarId(i);
+        let is_out = storage_of.contains_key(&id);
+        if !is_out && (activity.is_active(id) || body.params.contains(&id)) {
+            tangents.insert(id, namer.claim(&format!("{}_dot", name.unraw())));
+        }
+    }
+    let mut carried: Vec<(VarId, VarId)> = storage_of.iter().map(|(o, p)| (*o, *p)).collect();
+    carried.sort();
+    for (out, phi) in &carried {
+        if !activity.is_active(*out) && !activity.is_active(*phi) {
+            continue;
+        }
+        let name = match tangents.get(phi) {
+            Some(name) => name.clone(),
+            None => namer.claim(&format!("{}_dot", names[phi.0].unraw())),
+        };
+        tangents.insert(*phi, name.clone());
+        tangents.insert(*out, name);
+    }
+    tangents
 }
 
 /// Drops the `*` of `*e` where `e` is a name in the set (see `Op::Verbatim`'s emission).

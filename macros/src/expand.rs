@@ -148,12 +148,20 @@ fn differentiate_function(
         let pullback_body = emitter.pullback_body(&names, &grad_type(&sig, &names));
         let pullback = pullback_function(&sig, &names, Some(emitter.needs()), pullback_body);
         let functions = functions(&sig, &names, emitter.seed(), vjp_body);
+        let jvp = crate::forward::jvp(&emitter);
+        // `f_jacobian` uses forward sweeps when `f_jvp` has a forward sweep.
+        let forward = matches!(jvp, crate::forward::Jvp::Forward(_));
+        let jacobian = crate::jacobian::jacobian_function(&sig, &names, forward);
+        let jvp = crate::forward::items(&sig, &names, jvp, Some(&emitter.tangent_param));
         for what in emitter.internal_errors() {
             errors.internal(&what);
         }
-        quote!(#functions #pullback)
+        quote!(#functions #jvp #pullback #jacobian)
     });
     let grad_struct = grad_struct(&sig, &names);
+    // The gradient struct's `Parameters`; `f_jacobian` beside errors (stubs) too.
+    let parameters = crate::jacobian::parameters_impl(&sig, &names);
+    let grad_struct = quote!(#grad_struct #parameters);
     match generated {
         Some(functions) if errors.is_empty() => (functions, grad_struct),
         _ => {
@@ -161,8 +169,10 @@ fn differentiate_function(
             let seed = syn::Ident::new("seed", proc_macro2::Span::mixed_site());
             let stubs = functions(&sig, &names, &seed, quote!(::core::unreachable!()));
             let pullback = pullback_stub(&sig, &names);
+            let jvp = crate::forward::items(&sig, &names, crate::forward::Jvp::Stub, None);
             let errors = errors.to_compile_errors();
-            (quote!(#errors #stubs #pullback), grad_struct)
+            let jacobian = crate::jacobian::jacobian_function(&sig, &names, false);
+            (quote!(#errors #stubs #jvp #pullback #jacobian), grad_struct)
         }
     }
 }
@@ -272,7 +282,7 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
 
 /// The generic parameters of the gradient struct: those of the function that its fields'
 /// types mention (`T` in `FGrad<T>`, `N` for a `[f64; N]` field).
-fn struct_generics(sig: &Signature) -> Vec<syn::GenericParam> {
+pub fn struct_generics(sig: &Signature) -> Vec<syn::GenericParam> {
     let mut mentioned = std::collections::HashSet::new();
     for p in sig.params.iter().filter(|p| p.differentiated) {
         let ty = &p.grad_ty;
@@ -331,7 +341,7 @@ fn collect_idents(tokens: TokenStream, out: &mut std::collections::HashSet<Strin
 }
 
 /// `FGrad`, or `FGrad<T, N>` for a generic function.
-fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
+pub fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
     let grad_struct = &names.grad_struct;
     let args = struct_generics(sig).into_iter().map(|g| match g {
         syn::GenericParam::Type(t) => t.ident.to_token_stream(),
@@ -348,7 +358,7 @@ fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
 
 /// The function's `where` clause, plus, for each float type parameter `T`, what the rules
 /// need of it (all of which `f32` and `f64` have).
-fn where_clause(sig: &Signature) -> TokenStream {
+pub fn where_clause(sig: &Signature) -> TokenStream {
     let existing = sig
         .item
         .sig

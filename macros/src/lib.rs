@@ -2,7 +2,8 @@
 //!
 //! The expansion is a pipeline of one module per stage, data flowing one way:
 //! `parse` (options and signature) → `desugar` (source-level rewrites) → `lower` (body to
-//! SSA) → `analyse` (activity) → `reverse` (the reverse sweep) → `emit` (tokens). `rules` is
+//! SSA) → `analyse` (activity) → `reverse` (the reverse sweep) → `emit` (tokens), and
+//! `forward` (forward mode, `f_jvp`, printed by the same emitter). `rules` is
 //! the derivative rule table. Errors are collected in `errors::Errors` and reported together;
 //! the macro never
 //! panics. See ARCHITECTURE.md.
@@ -19,16 +20,19 @@ mod desugar;
 mod emit;
 mod errors;
 mod expand;
+mod forward;
 #[cfg(test)]
 mod golden_tests;
 mod ir;
+mod jacobian;
 mod lower;
 mod parse;
 mod reverse;
 mod rules;
 
-/// Differentiates a function: emits `{name}_grad`, `{name}_vjp` and the `{Name}Grad`
-/// struct beside it. See the `tapeless` crate documentation.
+/// Differentiates a function: emits `{name}_grad`, `{name}_vjp`, `{name}_jacobian` (for a
+/// vector-like output) and the `{Name}Grad` struct beside it. See the `tapeless` crate
+/// documentation.
 #[proc_macro_attribute]
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr.into(), item.into()).into()

@@ -620,3 +620,63 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     row[b.len()]
 }
+
+/// What `f_jacobian` is for an output type, decided from its syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JacobianOutput {
+    /// A scalar or a tuple: no `f_jacobian`.
+    None,
+    /// A `Vec` or an array of floats or of such values, or a nalgebra vector or matrix of
+    /// floats.
+    Vector,
+    /// Another type (an alias, a struct): `f_jacobian` exists if the type implements the
+    /// runtime's `JacobianOutput` (a bound, so that it is an error only where it is called).
+    Bounded,
+}
+
+pub fn jacobian_output(ty: &Type) -> JacobianOutput {
+    match ty {
+        Type::Paren(p) => jacobian_output(&p.elem),
+        Type::Group(g) => jacobian_output(&g.elem),
+        _ if scalar_float(ty) => JacobianOutput::None,
+        Type::Tuple(_) => JacobianOutput::None,
+        Type::Array(a) if vector_element(&a.elem) => JacobianOutput::Vector,
+        _ => match last_ident(ty) {
+            Some(ident)
+                if ident == "Vec" && single_type_argument(ty).is_some_and(vector_element) =>
+            {
+                JacobianOutput::Vector
+            }
+            Some(ident)
+                if nalgebra_matrix(&ident.to_string())
+                    && first_type_argument(ty).is_some_and(scalar_float) =>
+            {
+                JacobianOutput::Vector
+            }
+            _ => JacobianOutput::Bounded,
+        },
+    }
+}
+
+/// An element of an array or `Vec` output with Jacobian rows: a float or a vector-like value.
+fn vector_element(ty: &Type) -> bool {
+    scalar_float(ty) || jacobian_output(ty) == JacobianOutput::Vector
+}
+
+/// The float type of a vector-like output's components (`f64` for `[[f64; 3]; 2]` or
+/// `DVector<f64>`), read from its tokens.
+pub fn jacobian_scalar(ty: &Type) -> Option<Type> {
+    match ty {
+        Type::Paren(p) => jacobian_scalar(&p.elem),
+        Type::Group(g) => jacobian_scalar(&g.elem),
+        _ if scalar_float(ty) => Some(ty.clone()),
+        Type::Array(a) => jacobian_scalar(&a.elem),
+        _ => match last_ident(ty) {
+            Some(ident) if ident == "Vec" => single_type_argument(ty).and_then(jacobian_scalar),
+            Some(ident) if nalgebra_matrix(&ident.to_string()) => {
+                first_type_argument(ty).filter(|t| scalar_float(t)).cloned()
+            }
+            _ => None,
+        },
+    }
+}

@@ -133,7 +133,6 @@ impl Rule {
 
     /// The values the forward (JVP) helper of argument `index` reads: those of its VJP
     /// unless the row says otherwise.
-    #[allow(dead_code)] // for forward mode's emitter (the helper convention of FORWARD.md)
     pub fn jvp_needs(&self, index: usize) -> &'static [Need] {
         match self.jvp {
             Some(jvp) => jvp.get(index).copied().flatten().unwrap_or(&[]),
@@ -507,11 +506,21 @@ static SOLVE: Rule = rule("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])])
 static ADD: Rule = rule("add", OPERANDS, &[Some(&[]), Some(&[])]);
 static SUB: Rule = rule("sub", OPERANDS, &[Some(&[]), Some(&[])]);
 static MUL: Rule = Rule {
-    bounds: &[Bound::Rule("MulVjpLhs", 3), Bound::Rule("MulVjpRhs", 3)],
+    bounds: &[
+        Bound::Rule("MulVjpLhs", 3),
+        Bound::Rule("MulVjpRhs", 3),
+        Bound::Rule("MulJvpLhs", 3),
+        Bound::Rule("MulJvpRhs", 3),
+    ],
     ..rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])])
 };
 static DIV: Rule = Rule {
-    bounds: &[Bound::Rule("DivVjpLhs", 3), Bound::Rule("DivVjpRhs", 4)],
+    bounds: &[
+        Bound::Rule("DivVjpLhs", 3),
+        Bound::Rule("DivVjpRhs", 4),
+        Bound::Rule("DivJvpLhs", 3),
+        Bound::Rule("DivJvpRhs", 4),
+    ],
     ..rule("div", OPERANDS, &[Some(&[B]), Some(&[B, Y])])
 };
 static REM: Rule = rule("rem", OPERANDS, &[Some(&[]), Some(&[A, B])]);

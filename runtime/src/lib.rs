@@ -14,6 +14,7 @@
 //! | [`ops`] | `+`, `-`, `*`, `/` and unary `-`, of scalars and matrices (re-exported by [`scalar`]) |
 //! | [`scalar`] | the float methods of `f32`/`f64` |
 //! | [`index`] | reads and writes of elements (`a[i]`, `m[(i, j)]`) |
+//! | `jacobian` | the rows of `f_jacobian`, by forward or reverse sweeps (feature `alloc`) |
 //! | `matrix` | the methods of nalgebra matrices (feature `nalgebra`) |
 //! | [`nn`] | `sigmoid`, `relu`, `tanh`, `softmax`, `log_sum_exp`, `cross_entropy`, `mse` |
 //! | [`special`] | `erf`, `erfc` (their rules are in [`scalar`]) |
@@ -70,7 +71,10 @@ mod adjoint;
 #[cfg(feature = "alloc")]
 pub mod check;
 pub mod elementwise;
+pub mod forward;
 pub mod index;
+#[cfg(feature = "alloc")]
+pub mod jacobian;
 pub mod loop_stack;
 #[cfg(feature = "nalgebra")]
 pub mod matrix;
@@ -87,6 +91,8 @@ pub use adjoint::{
     zeros_like, Accumulate, ArgumentGradient, Differentiable, FixedZero, NotDifferentiated,
 };
 pub use elementwise::{Elementwise, ElementwiseAdjoint};
+#[cfg(feature = "alloc")]
+pub use jacobian::JacobianOutput;
 /// The float trait the rules are written against; generated code for generic functions
 /// names float methods through it.
 pub use num_traits::Float;

@@ -1,5 +1,7 @@
 //! VJP rules of the arithmetic operators `+`, `-` (binary and unary), `*` and `/`, for
-//! scalars and (feature `nalgebra`) matrices, one function per operator argument.
+//! scalars and (feature `nalgebra`) matrices, one function per operator argument, and
+//! beside each its forward helper (`mul_jvp_lhs(b, t_a) -> ȧ·b`: that argument's
+//! contribution to ẏ, the same linear map as the VJP helper, transposed).
 //!
 //! The macro emits the same call for `a * b` whatever `a` and `b` are, so each function
 //! serves every combination of types the operator has:
@@ -57,6 +59,45 @@ pub fn sub_vjp_rhs<G: Accumulate>(d_b: &mut G, d_y: &G) {
 #[inline(always)]
 pub fn neg_vjp<G: Accumulate>(d_x: &mut G, d_y: &G) {
     d_x.subtract(d_y);
+}
+
+/// y = a + b: a's contribution to ẏ is ȧ.
+#[inline(always)]
+pub fn add_jvp_lhs<G: Clone>(t_a: &G) -> G {
+    t_a.clone()
+}
+
+/// y = a + b: b's contribution to ẏ is ḃ.
+#[inline(always)]
+pub fn add_jvp_rhs<G: Clone>(t_b: &G) -> G {
+    t_b.clone()
+}
+
+/// y = a − b: a's contribution to ẏ is ȧ.
+#[inline(always)]
+pub fn sub_jvp_lhs<G: Clone>(t_a: &G) -> G {
+    t_a.clone()
+}
+
+/// y = a − b: b's contribution to ẏ is −ḃ.
+#[inline(always)]
+pub fn sub_jvp_rhs<G: Clone + Accumulate>(t_b: &G) -> G {
+    negated(t_b)
+}
+
+/// y = −x: ẏ = −ẋ.
+#[inline(always)]
+pub fn neg_jvp<G: Clone + Accumulate>(t_x: &G) -> G {
+    negated(t_x)
+}
+
+/// −t, for every adjoint type (0 − t, through [`Accumulate`]).
+#[inline(always)]
+fn negated<G: Clone + Accumulate>(t: &G) -> G {
+    let mut negative = t.clone();
+    negative.set_zero();
+    negative.subtract(t);
+    negative
 }
 
 /// The marker type the rules of `*` and `/` are implemented for: `Rule: MulVjpLhs<DA, B, DY>`
@@ -143,6 +184,82 @@ where
     Rule::div_vjp_rhs(d_b, b, y, d_y);
 }
 
+/// y = a·b, a's contribution to ẏ: `mul_jvp_lhs(b, t_a)` = ȧ·b, reading `b`.
+#[diagnostic::on_unimplemented(
+    message = "tapeless: no forward rule for `a * b` with tangent `{TA}`, b: `{B}`, output tangent `{TY}`",
+    note = "products of f32/f64 scalars and nalgebra 0.35 matrices (feature `nalgebra`) are supported"
+)]
+pub trait MulJvpLhs<TA, B: ?Sized, TY> {
+    /// ȧ·b.
+    fn mul_jvp_lhs(b: &B, t_a: &TA) -> TY;
+}
+
+/// y = a·b, b's contribution to ẏ: `mul_jvp_rhs(a, t_b)` = a·ḃ, reading `a`.
+#[diagnostic::on_unimplemented(
+    message = "tapeless: no forward rule for `a * b` with tangent `{TB}`, a: `{A}`, output tangent `{TY}`",
+    note = "products of f32/f64 scalars and nalgebra 0.35 matrices (feature `nalgebra`) are supported"
+)]
+pub trait MulJvpRhs<TB, A: ?Sized, TY> {
+    /// a·ḃ.
+    fn mul_jvp_rhs(a: &A, t_b: &TB) -> TY;
+}
+
+/// y = a/b, a's contribution to ẏ: ȧ/b, reading `b`.
+#[diagnostic::on_unimplemented(
+    message = "tapeless: no forward rule for `a / b` with tangent `{TA}`, b: `{B}`, output tangent `{TY}`",
+    note = "a scalar or a nalgebra 0.35 matrix (feature `nalgebra`) divided by a scalar is supported"
+)]
+pub trait DivJvpLhs<TA, B: ?Sized, TY> {
+    /// ȧ/b.
+    fn div_jvp_lhs(b: &B, t_a: &TA) -> TY;
+}
+
+/// y = a/b, b's contribution to ẏ: −y·ḃ/b, reading `b` and the output `y`.
+#[diagnostic::on_unimplemented(
+    message = "tapeless: no forward rule for `a / b` with tangent `{TB}`, b: `{B}`, y: `{Y}`, output tangent `{TY}`",
+    note = "a scalar or a nalgebra 0.35 matrix (feature `nalgebra`) divided by a scalar is supported"
+)]
+pub trait DivJvpRhs<TB, B: ?Sized, Y: ?Sized, TY> {
+    /// −y·ḃ/b.
+    fn div_jvp_rhs(b: &B, y: &Y, t_b: &TB) -> TY;
+}
+
+/// y = a·b, a's contribution to ẏ: ȧ·b (scalars, matrices, scalar·matrix, matrix·scalar).
+#[inline(always)]
+pub fn mul_jvp_lhs<TA, B: ?Sized, TY>(b: &B, t_a: &TA) -> TY
+where
+    Rule: MulJvpLhs<TA, B, TY>,
+{
+    Rule::mul_jvp_lhs(b, t_a)
+}
+
+/// y = a·b, b's contribution to ẏ: a·ḃ.
+#[inline(always)]
+pub fn mul_jvp_rhs<TB, A: ?Sized, TY>(a: &A, t_b: &TB) -> TY
+where
+    Rule: MulJvpRhs<TB, A, TY>,
+{
+    Rule::mul_jvp_rhs(a, t_b)
+}
+
+/// y = a/b, a's contribution to ẏ: ȧ/b.
+#[inline(always)]
+pub fn div_jvp_lhs<TA, B: ?Sized, TY>(b: &B, t_a: &TA) -> TY
+where
+    Rule: DivJvpLhs<TA, B, TY>,
+{
+    Rule::div_jvp_lhs(b, t_a)
+}
+
+/// y = a/b, b's contribution to ẏ: −y·ḃ/b.
+#[inline(always)]
+pub fn div_jvp_rhs<TB, B: ?Sized, Y: ?Sized, TY>(b: &B, y: &Y, t_b: &TB) -> TY
+where
+    Rule: DivJvpRhs<TB, B, Y, TY>,
+{
+    Rule::div_jvp_rhs(b, y, t_b)
+}
+
 macro_rules! scalar_cases {
     ($($t:ty),*) => {$(
         impl MulVjpLhs<$t, $t, $t> for Rule {
@@ -166,6 +283,34 @@ macro_rules! scalar_cases {
             }
         }
 
+        impl MulJvpLhs<$t, $t, $t> for Rule {
+            #[inline(always)]
+            fn mul_jvp_lhs(b: &$t, t_a: &$t) -> $t {
+                *t_a * *b
+            }
+        }
+
+        impl MulJvpRhs<$t, $t, $t> for Rule {
+            #[inline(always)]
+            fn mul_jvp_rhs(a: &$t, t_b: &$t) -> $t {
+                *t_b * *a
+            }
+        }
+
+        impl DivJvpLhs<$t, $t, $t> for Rule {
+            #[inline(always)]
+            fn div_jvp_lhs(b: &$t, t_a: &$t) -> $t {
+                *t_a / *b
+            }
+        }
+
+        impl DivJvpRhs<$t, $t, $t, $t> for Rule {
+            #[inline(always)]
+            fn div_jvp_rhs(b: &$t, y: &$t, t_b: &$t) -> $t {
+                -(*t_b / *b * *y)
+            }
+        }
+
         impl DivVjpRhs<$t, $t, $t, $t> for Rule {
             #[inline(always)]
             fn div_vjp_rhs(d_b: &mut $t, b: &$t, y: &$t, d_y: &$t) {
@@ -185,7 +330,12 @@ mod linalg {
     use nalgebra::constraint::{SameNumberOfColumns, SameNumberOfRows, ShapeConstraint};
     use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, Storage};
 
-    use super::{DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Rule};
+    use nalgebra::constraint::AreMultipliable;
+
+    use super::{
+        DivJvpLhs, DivJvpRhs, DivVjpLhs, DivVjpRhs, MulJvpLhs, MulJvpRhs, MulVjpLhs, MulVjpRhs,
+        Rule,
+    };
     use crate::matrix::transposed;
 
     macro_rules! matrix_cases {
@@ -308,6 +458,129 @@ mod linalg {
                 fn div_vjp_lhs(d_a: &mut OMatrix<$t, R, C>, b: &$t, d_y: &OMatrix<$t, R, C>) {
                     let b = *b;
                     d_a.zip_apply(d_y, |d, c| *d += c / b);
+                }
+            }
+
+            /// C = A·B: Ȧ·B.
+            impl<R1, C1, R2, C2, SB> MulJvpLhs<OMatrix<$t, R1, C1>, Matrix<$t, R2, C2, SB>, OMatrix<$t, R1, C2>>
+                for Rule
+            where
+                R1: Dim,
+                C1: Dim,
+                R2: Dim,
+                C2: Dim,
+                SB: Storage<$t, R2, C2>,
+                DefaultAllocator: Allocator<R1, C1> + Allocator<R1, C2>,
+                ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
+            {
+                #[inline(always)]
+                fn mul_jvp_lhs(b: &Matrix<$t, R2, C2, SB>, t_a: &OMatrix<$t, R1, C1>) -> OMatrix<$t, R1, C2> {
+                    t_a * b
+                }
+            }
+
+            /// C = A·B: A·Ḃ.
+            impl<R1, C1, R2, C2, SA> MulJvpRhs<OMatrix<$t, R2, C2>, Matrix<$t, R1, C1, SA>, OMatrix<$t, R1, C2>>
+                for Rule
+            where
+                R1: Dim,
+                C1: Dim,
+                R2: Dim,
+                C2: Dim,
+                SA: Storage<$t, R1, C1>,
+                DefaultAllocator: Allocator<R2, C2> + Allocator<R1, C2>,
+                ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
+            {
+                #[inline(always)]
+                fn mul_jvp_rhs(a: &Matrix<$t, R1, C1, SA>, t_b: &OMatrix<$t, R2, C2>) -> OMatrix<$t, R1, C2> {
+                    a * t_b
+                }
+            }
+
+            /// C = a·B (a scalar): ȧ·B.
+            impl<R, C, SB> MulJvpLhs<$t, Matrix<$t, R, C, SB>, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                SB: Storage<$t, R, C>,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn mul_jvp_lhs(b: &Matrix<$t, R, C, SB>, t_a: &$t) -> OMatrix<$t, R, C> {
+                    let t_a = *t_a;
+                    b.map(|v| t_a * v)
+                }
+            }
+
+            /// C = a·B (a scalar): a·Ḃ.
+            impl<R, C> MulJvpRhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn mul_jvp_rhs(a: &$t, t_b: &OMatrix<$t, R, C>) -> OMatrix<$t, R, C> {
+                    let a = *a;
+                    t_b.map(|v| a * v)
+                }
+            }
+
+            /// C = A·b (b scalar): Ȧ·b.
+            impl<R, C> MulJvpLhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn mul_jvp_lhs(b: &$t, t_a: &OMatrix<$t, R, C>) -> OMatrix<$t, R, C> {
+                    let b = *b;
+                    t_a.map(|v| v * b)
+                }
+            }
+
+            /// C = A·b (b scalar): A·ḃ.
+            impl<R, C, SA> MulJvpRhs<$t, Matrix<$t, R, C, SA>, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                SA: Storage<$t, R, C>,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn mul_jvp_rhs(a: &Matrix<$t, R, C, SA>, t_b: &$t) -> OMatrix<$t, R, C> {
+                    let t_b = *t_b;
+                    a.map(|v| v * t_b)
+                }
+            }
+
+            /// Y = A/b (b scalar): Ȧ/b.
+            impl<R, C> DivJvpLhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn div_jvp_lhs(b: &$t, t_a: &OMatrix<$t, R, C>) -> OMatrix<$t, R, C> {
+                    let b = *b;
+                    t_a.map(|v| v / b)
+                }
+            }
+
+            /// Y = A/b (b scalar): −Y·ḃ/b.
+            impl<R, C, SY> DivJvpRhs<$t, $t, Matrix<$t, R, C, SY>, OMatrix<$t, R, C>> for Rule
+            where
+                R: Dim,
+                C: Dim,
+                SY: Storage<$t, R, C>,
+                DefaultAllocator: Allocator<R, C>,
+            {
+                #[inline(always)]
+                fn div_jvp_rhs(b: &$t, y: &Matrix<$t, R, C, SY>, t_b: &$t) -> OMatrix<$t, R, C> {
+                    let scale = *t_b / *b;
+                    y.map(|v| -(scale * v))
                 }
             }
 

@@ -2,17 +2,17 @@
 //!
 //! Each primitive's derivative is written once, in `scalar_rules!`, as the linear map
 //! `|d| ..` that multiplies by ∂y/∂arg, one per differentiable argument. For a scalar
-//! function that map is its own transpose, so the one line gives both helpers:
+//! function that map is its own transpose, so the one line gives both helpers of the
+//! argument (the crate's helper convention):
 //!
-//! - the VJP helper of each argument, `{op}_vjp` / `{op}_vjp_{arg}` (the crate's helper
-//!   convention): `d_arg += map(ȳ)`, reading only the values the line lists;
-//! - the JVP helper `{op}_jvp(args.., y, tangents..) -> ẏ` (forward mode): the sum of
-//!   `map(ẋᵢ)` over the arguments. It takes every argument, the output, and the tangent of
-//!   each differentiable argument, by reference.
+//! - the VJP helper `{op}_vjp` / `{op}_vjp_{arg}`: `d_arg += map(ȳ)`;
+//! - the forward helper `{op}_jvp` / `{op}_jvp_{arg}`, with the same reads followed by the
+//!   argument's tangent: returns `map(ȧrg)`, that argument's contribution to ẏ. Forward
+//!   mode (`f_jvp`) sums the contributions of the active arguments.
 //!
-//! The operators (`+ - * /`, in [`ops`](crate::ops)) have VJP helpers only: they serve
-//! matrices as well, through traits, and their tangents are the operators themselves
-//! (ẏ = ȧ·b + a·ḃ for every type family), which forward mode can write inline.
+//! Both read exactly the values the line lists, so ⟨jvp(ṫ), w⟩ = ⟨ṫ, vjp(w)⟩ holds by
+//! construction (the tests check it per helper). The operators (`+ - * /`, in
+//! [`ops`](crate::ops)) have both kinds of helper there: they serve matrices as well.
 //!
 //! Conventions where the derivative is undefined:
 //!
@@ -34,37 +34,40 @@ use crate::Real;
 // The operator rules serve scalars and matrices alike; they live in `ops` and are
 // re-exported here, where generated code has always found them.
 pub use crate::ops::{
-    add_vjp_lhs, add_vjp_rhs, div_vjp_lhs, div_vjp_rhs, mul_vjp_lhs, mul_vjp_rhs, neg_vjp,
-    sub_vjp_lhs, sub_vjp_rhs,
+    add_jvp_lhs, add_jvp_rhs, add_vjp_lhs, add_vjp_rhs, div_jvp_lhs, div_jvp_rhs, div_vjp_lhs,
+    div_vjp_rhs, mul_jvp_lhs, mul_jvp_rhs, mul_vjp_lhs, mul_vjp_rhs, neg_jvp, neg_vjp, sub_jvp_lhs,
+    sub_jvp_rhs, sub_vjp_lhs, sub_vjp_rhs,
 };
 
 /// The derivative rules of scalar primitives, each written once (see the module docs).
 ///
 /// ```text
 /// /// doc of the primitive
-/// op(x => t_x, b => t_b; n: i32) -> y = <primal, for tests>, jvp op_jvp {
-///     /// doc of the helper
-///     op_vjp_self(x, b) => |d| <d·∂y/∂x, reading x and b>;
-///     op_vjp_b(b, y) => |d| <d·∂y/∂b, reading b and y>;
+/// op(x, b; n: i32) -> y = <primal, for tests> => {
+///     /// doc of the helpers
+///     op_vjp_self / op_jvp_self(x, b) => |d| <d·∂y/∂x, reading x and b>;
+///     op_vjp_b / op_jvp_b(b, y) => |d| <d·∂y/∂b, reading b and y>;
 /// }
 /// ```
 ///
 /// One line per differentiable argument, in order; data arguments (`n: i32`) follow the
-/// `;` and carry no derivative. A line names its helper and the values it reads, in the
-/// order of the macro's rule table (`macros/src/rules.rs`). `@elementwise` makes the VJP
-/// helper generic over [`ElementwiseAdjoint`] (scalars and, elementwise, matrices).
+/// `;` and carry no derivative. A line names its two helpers and the values they read, in
+/// the order of the macro's rule table (`macros/src/rules.rs`): the VJP helper
+/// `op_vjp_b(d_b: &mut T, reads.., d_y: &T)` adds `map(ȳ)` to `d_b`, the forward helper
+/// `op_jvp_b(reads.., t_b: &T) -> T` returns `map(ḃ)`, b's contribution to ẏ. `@elementwise`
+/// makes both generic over [`ElementwiseAdjoint`] (scalars and, elementwise, matrices).
 /// Besides the helpers, each rule adds an `f64` entry to [`cases::CASES`] that the tests
 /// check against central differences and with the dot-product identity.
 macro_rules! scalar_rules {
     (@ty) => { T };
     (@ty $t:ty) => { $t };
-    (@vjps [] $($(#[$doc:meta])* $vjp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
-        $(scalar_rules!(@vjp ; $(#[$doc])* $vjp($($r $(: $rt)?),*) => |$d| $body);)+
+    (@helpers [] $($(#[$doc:meta])* $vjp:ident / $jvp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
+        $(scalar_rules!(@helper ; $(#[$doc])* $vjp / $jvp($($r $(: $rt)?),*) => |$d| $body);)+
     };
-    (@vjps [elementwise] $($(#[$doc:meta])* $vjp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
-        $(scalar_rules!(@vjp elementwise; $(#[$doc])* $vjp($($r $(: $rt)?),*) => |$d| $body);)+
+    (@helpers [elementwise] $($(#[$doc:meta])* $vjp:ident / $jvp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
+        $(scalar_rules!(@helper elementwise; $(#[$doc])* $vjp / $jvp($($r $(: $rt)?),*) => |$d| $body);)+
     };
-    (@vjp ; $(#[$doc:meta])* $vjp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr) => {
+    (@helper ; $(#[$doc:meta])* $vjp:ident / $jvp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr) => {
         $(#[$doc])*
         #[inline(always)]
         pub fn $vjp<T: Real>(d_arg: &mut T, $($r: &scalar_rules!(@ty $($rt)?),)* d_y: &T) {
@@ -72,8 +75,19 @@ macro_rules! scalar_rules {
             let $d = *d_y;
             *d_arg += $body;
         }
+
+        $(#[$doc])*
+        ///
+        /// Forward mode: returns this argument's contribution to ẏ, the same linear map
+        /// applied to its tangent.
+        #[inline(always)]
+        pub fn $jvp<T: Real>($($r: &scalar_rules!(@ty $($rt)?),)* t_arg: &T) -> T {
+            $(let $r = *$r;)*
+            let $d = *t_arg;
+            $body
+        }
     };
-    (@vjp elementwise; $(#[$doc:meta])* $vjp:ident($r:ident) => |$d:ident| $body:expr) => {
+    (@helper elementwise; $(#[$doc:meta])* $vjp:ident / $jvp:ident($r:ident) => |$d:ident| $body:expr) => {
         $(#[$doc])*
         ///
         /// Elementwise for matrices too (then `d_x`, the value read and `d_y` are matrices of
@@ -86,30 +100,30 @@ macro_rules! scalar_rules {
             }
             d_arg.accumulate_elementwise($r, d_y, element::<G::Elem>);
         }
+
+        $(#[$doc])*
+        ///
+        /// Forward mode: returns x's contribution to ẏ, elementwise for matrices too.
+        #[inline(always)]
+        pub fn $jvp<G: ElementwiseAdjoint + Clone>($r: &G, t_arg: &G) -> G {
+            #[inline(always)]
+            fn element<T: Real>($r: T, $d: T) -> T {
+                $body
+            }
+            let mut tangent = t_arg.clone();
+            tangent.set_zero();
+            tangent.accumulate_elementwise($r, t_arg, element::<G::Elem>);
+            tangent
+        }
     };
     ($(
         $(#[$doc:meta])*
-        $(@$kind:ident)? $op:ident($($x:ident => $t:ident),+ $(; $($n:ident: $nt:ty),+)?)
-            -> $y:ident = $value:expr, jvp $jvp:ident {
-            $( $(#[$vdoc:meta])* $vjp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr; )+
+        $(@$kind:ident)? $op:ident($($x:ident),+ $(; $($n:ident: $nt:ty),+)?) -> $y:ident = $value:expr => {
+            $( $(#[$vdoc:meta])* $vjp:ident / $jvp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr; )+
         }
     )*) => {
         $(
-            scalar_rules!(@vjps [$($kind)?] $($(#[$vdoc])* $vjp($($r $(: $rt)?),*) => |$d| $body;)+);
-
-            $(#[$doc])*
-            ///
-            #[doc = concat!("Forward rule of `", stringify!($op), "`: ẏ = Σᵢ ∂y/∂xᵢ·ẋᵢ, from the same derivative as its VJP helpers.")]
-            #[inline(always)]
-            #[allow(unused_variables)]
-            pub fn $jvp<T: Real>($($x: &T,)+ $($($n: &$nt,)+)? $y: &T, $($t: &T),+) -> T {
-                $(let $x = *$x;)+
-                $($(let $n = *$n;)+)?
-                let $y = *$y;
-                let mut tangent = -T::zero();
-                $(tangent += { let $d = *$t; $body };)+
-                tangent
-            }
+            scalar_rules!(@helpers [$($kind)?] $($(#[$vdoc])* $vjp / $jvp($($r $(: $rt)?),*) => |$d| $body;)+);
         )*
 
         /// Every rule of this module in `f64`, as uniform function pointers, for tests.
@@ -120,7 +134,7 @@ macro_rules! scalar_rules {
             #[allow(unused_imports)]
             use num_traits::Float;
 
-            /// One scalar rule: its primal, its JVP helper and its VJP helpers.
+            /// One scalar rule: its primal, its forward helpers and its VJP helpers.
             #[derive(Debug, Clone, Copy)]
             pub struct Case {
                 /// The primitive's name.
@@ -131,8 +145,9 @@ macro_rules! scalar_rules {
                 pub arity: usize,
                 /// y = f(args) (`NaN` when `args` has the wrong length).
                 pub value: fn(&[f64]) -> f64,
-                /// ẏ = J·tangents.
-                pub jvp: fn(&[f64], &[f64]) -> f64,
+                /// `jvp(args, i, ṫ)`: argument `i`'s contribution ∂y/∂argᵢ·ṫ, through its
+                /// forward helper (`NaN` for a bad `i`).
+                pub jvp: fn(&[f64], usize, f64) -> f64,
                 /// `adjoints[i] += ȳ·∂y/∂argᵢ`, through the VJP helpers.
                 pub vjp: fn(&[f64], f64, &mut [f64]),
             }
@@ -160,20 +175,23 @@ macro_rules! scalar_rules {
                         $($(let $n = <$nt as CaseArg>::from_case($n);)+)?
                         $value
                     },
-                    jvp: |args, tangents| {
+                    jvp: |args, i, tangent| {
                         let &[$($x,)+ $($($n,)+)?] = args else { return f64::NAN };
                         $($(let $n = <$nt as CaseArg>::from_case($n);)+)?
+                        #[allow(unused_variables)]
                         let $y: f64 = $value;
-                        let &[$($t,)+] = tangents else { return f64::NAN };
-                        $jvp($(&$x,)+ $($(&$n,)+)? &$y, $(&$t),+)
+                        let helpers: &[&dyn Fn(f64) -> f64] = &[$(&|t| $jvp($(&$r,)* &t)),+];
+                        helpers.get(i).map_or(f64::NAN, |helper| helper(tangent))
                     },
                     vjp: |args, d_y, adjoints| {
                         let &[$($x,)+ $($($n,)+)?] = args else { return };
                         $($(let $n = <$nt as CaseArg>::from_case($n);)+)?
                         #[allow(unused_variables)]
                         let $y: f64 = $value;
-                        let [$($t,)+] = adjoints else { return };
-                        $($vjp($t, $(&$r,)* &d_y);)+
+                        let mut slots = adjoints.iter_mut();
+                        $(if let Some(slot) = slots.next() {
+                            $vjp(slot, $(&$r,)* &d_y);
+                        })+
                     },
                 },
             )*];
@@ -183,223 +201,223 @@ macro_rules! scalar_rules {
 
 scalar_rules! {
     /// y = sin x.
-    sin(x => t_x) -> y = x.sin(), jvp sin_jvp {
+    sin(x) -> y = x.sin() => {
         /// y = sin x: x̄ += ȳ·cos x.
-        sin_vjp(x) => |d| d * x.cos();
+        sin_vjp / sin_jvp(x) => |d| d * x.cos();
     }
     /// y = cos x.
-    cos(x => t_x) -> y = x.cos(), jvp cos_jvp {
+    cos(x) -> y = x.cos() => {
         /// y = cos x: x̄ −= ȳ·sin x.
-        cos_vjp(x) => |d| -(d * x.sin());
+        cos_vjp / cos_jvp(x) => |d| -(d * x.sin());
     }
     /// y = tan x.
-    tan(x => t_x) -> y = x.tan(), jvp tan_jvp {
+    tan(x) -> y = x.tan() => {
         /// y = tan x: x̄ += ȳ·(1 + y²).
-        tan_vjp(y) => |d| d * (T::one() + y * y);
+        tan_vjp / tan_jvp(y) => |d| d * (T::one() + y * y);
     }
     /// y = asin x.
-    asin(x => t_x) -> y = x.asin(), jvp asin_jvp {
+    asin(x) -> y = x.asin() => {
         /// y = asin x: x̄ += ȳ/√(1 − x²).
-        asin_vjp(x) => |d| d / (T::one() - x * x).sqrt();
+        asin_vjp / asin_jvp(x) => |d| d / (T::one() - x * x).sqrt();
     }
     /// y = acos x.
-    acos(x => t_x) -> y = x.acos(), jvp acos_jvp {
+    acos(x) -> y = x.acos() => {
         /// y = acos x: x̄ −= ȳ/√(1 − x²).
-        acos_vjp(x) => |d| -(d / (T::one() - x * x).sqrt());
+        acos_vjp / acos_jvp(x) => |d| -(d / (T::one() - x * x).sqrt());
     }
     /// y = atan x.
-    atan(x => t_x) -> y = x.atan(), jvp atan_jvp {
+    atan(x) -> y = x.atan() => {
         /// y = atan x: x̄ += ȳ/(1 + x²).
-        atan_vjp(x) => |d| d / (T::one() + x * x);
+        atan_vjp / atan_jvp(x) => |d| d / (T::one() + x * x);
     }
     /// y = sinh x.
-    sinh(x => t_x) -> y = x.sinh(), jvp sinh_jvp {
+    sinh(x) -> y = x.sinh() => {
         /// y = sinh x: x̄ += ȳ·cosh x.
-        sinh_vjp(x) => |d| d * x.cosh();
+        sinh_vjp / sinh_jvp(x) => |d| d * x.cosh();
     }
     /// y = cosh x.
-    cosh(x => t_x) -> y = x.cosh(), jvp cosh_jvp {
+    cosh(x) -> y = x.cosh() => {
         /// y = cosh x: x̄ += ȳ·sinh x.
-        cosh_vjp(x) => |d| d * x.sinh();
+        cosh_vjp / cosh_jvp(x) => |d| d * x.sinh();
     }
     /// y = tanh x, also elementwise for [`nn::tanh`](crate::nn::tanh) of a matrix.
-    @elementwise tanh(x => t_x) -> y = x.tanh(), jvp tanh_jvp {
+    @elementwise tanh(x) -> y = x.tanh() => {
         /// y = tanh x: x̄ += ȳ·(1 − y²). Reads `y`.
-        tanh_vjp(y) => |d| d * (T::one() - y * y);
+        tanh_vjp / tanh_jvp(y) => |d| d * (T::one() - y * y);
     }
     /// y = asinh x.
-    asinh(x => t_x) -> y = x.asinh(), jvp asinh_jvp {
+    asinh(x) -> y = x.asinh() => {
         /// y = asinh x: x̄ += ȳ/√(x² + 1).
-        asinh_vjp(x) => |d| d / (x * x + T::one()).sqrt();
+        asinh_vjp / asinh_jvp(x) => |d| d / (x * x + T::one()).sqrt();
     }
     /// y = acosh x.
-    acosh(x => t_x) -> y = x.acosh(), jvp acosh_jvp {
+    acosh(x) -> y = x.acosh() => {
         /// y = acosh x: x̄ += ȳ/√(x² − 1).
-        acosh_vjp(x) => |d| d / (x * x - T::one()).sqrt();
+        acosh_vjp / acosh_jvp(x) => |d| d / (x * x - T::one()).sqrt();
     }
     /// y = atanh x.
-    atanh(x => t_x) -> y = x.atanh(), jvp atanh_jvp {
+    atanh(x) -> y = x.atanh() => {
         /// y = atanh x: x̄ += ȳ/(1 − x²).
-        atanh_vjp(x) => |d| d / (T::one() - x * x);
+        atanh_vjp / atanh_jvp(x) => |d| d / (T::one() - x * x);
     }
     /// y = eˣ.
-    exp(x => t_x) -> y = x.exp(), jvp exp_jvp {
+    exp(x) -> y = x.exp() => {
         /// y = eˣ: x̄ += ȳ·y.
-        exp_vjp(y) => |d| d * y;
+        exp_vjp / exp_jvp(y) => |d| d * y;
     }
     /// y = 2ˣ.
-    exp2(x => t_x) -> y = x.exp2(), jvp exp2_jvp {
+    exp2(x) -> y = x.exp2() => {
         /// y = 2ˣ: x̄ += ȳ·y·ln 2.
-        exp2_vjp(y) => |d| d * y * T::LN_2();
+        exp2_vjp / exp2_jvp(y) => |d| d * y * T::LN_2();
     }
     /// y = eˣ − 1.
-    exp_m1(x => t_x) -> y = x.exp_m1(), jvp exp_m1_jvp {
+    exp_m1(x) -> y = x.exp_m1() => {
         /// y = eˣ − 1: x̄ += ȳ·(y + 1).
-        exp_m1_vjp(y) => |d| d * (y + T::one());
+        exp_m1_vjp / exp_m1_jvp(y) => |d| d * (y + T::one());
     }
     /// y = ln x.
-    ln(x => t_x) -> y = x.ln(), jvp ln_jvp {
+    ln(x) -> y = x.ln() => {
         /// y = ln x: x̄ += ȳ/x.
-        ln_vjp(x) => |d| d / x;
+        ln_vjp / ln_jvp(x) => |d| d / x;
     }
     /// y = ln(1 + x).
-    ln_1p(x => t_x) -> y = x.ln_1p(), jvp ln_1p_jvp {
+    ln_1p(x) -> y = x.ln_1p() => {
         /// y = ln(1 + x): x̄ += ȳ/(1 + x).
-        ln_1p_vjp(x) => |d| d / (T::one() + x);
+        ln_1p_vjp / ln_1p_jvp(x) => |d| d / (T::one() + x);
     }
     /// y = log₁₀ x.
-    log10(x => t_x) -> y = x.log10(), jvp log10_jvp {
+    log10(x) -> y = x.log10() => {
         /// y = log₁₀ x: x̄ += ȳ/(x·ln 10).
-        log10_vjp(x) => |d| d / (x * T::LN_10());
+        log10_vjp / log10_jvp(x) => |d| d / (x * T::LN_10());
     }
     /// y = log₂ x.
-    log2(x => t_x) -> y = x.log2(), jvp log2_jvp {
+    log2(x) -> y = x.log2() => {
         /// y = log₂ x: x̄ += ȳ/(x·ln 2).
-        log2_vjp(x) => |d| d / (x * T::LN_2());
+        log2_vjp / log2_jvp(x) => |d| d / (x * T::LN_2());
     }
     /// y = √x.
-    sqrt(x => t_x) -> y = x.sqrt(), jvp sqrt_jvp {
+    sqrt(x) -> y = x.sqrt() => {
         /// y = √x: x̄ += ȳ/(2y).
-        sqrt_vjp(y) => |d| d / (T::two() * y);
+        sqrt_vjp / sqrt_jvp(y) => |d| d / (T::two() * y);
     }
     /// y = ∛x.
-    cbrt(x => t_x) -> y = x.cbrt(), jvp cbrt_jvp {
+    cbrt(x) -> y = x.cbrt() => {
         /// y = ∛x: x̄ += ȳ/(3y²).
-        cbrt_vjp(y) => |d| d / (T::constant(3.0) * y * y);
+        cbrt_vjp / cbrt_jvp(y) => |d| d / (T::constant(3.0) * y * y);
     }
     /// y = 1/x.
-    recip(x => t_x) -> y = x.recip(), jvp recip_jvp {
+    recip(x) -> y = x.recip() => {
         /// y = 1/x: x̄ −= ȳ·y².
-        recip_vjp(y) => |d| -(d * y * y);
+        recip_vjp / recip_jvp(y) => |d| -(d * y * y);
     }
     /// y = |x|.
-    abs(x => t_x) -> y = x.abs(), jvp abs_jvp {
+    abs(x) -> y = x.abs() => {
         /// y = |x|: x̄ += ȳ·sign(x), with sign(0) = 0.
-        abs_vjp(x) => |d| if x > T::zero() { d } else if x < T::zero() { -d } else { T::zero() };
+        abs_vjp / abs_jvp(x) => |d| if x > T::zero() { d } else if x < T::zero() { -d } else { T::zero() };
     }
     /// y = erf x ([`special::erf`](crate::special::erf)).
-    erf(x => t_x) -> y = crate::special::erf(x), jvp erf_jvp {
+    erf(x) -> y = crate::special::erf(x) => {
         /// y = erf x: x̄ += ȳ·(2/√π)·e^(−x²).
-        erf_vjp(x) => |d| d * T::FRAC_2_SQRT_PI() * (-(x * x)).exp();
+        erf_vjp / erf_jvp(x) => |d| d * T::FRAC_2_SQRT_PI() * (-(x * x)).exp();
     }
     /// y = erfc x = 1 − erf x ([`special::erfc`](crate::special::erfc)).
-    erfc(x => t_x) -> y = crate::special::erfc(x), jvp erfc_jvp {
+    erfc(x) -> y = crate::special::erfc(x) => {
         /// y = erfc x: x̄ −= ȳ·(2/√π)·e^(−x²).
-        erfc_vjp(x) => |d| -(d * T::FRAC_2_SQRT_PI() * (-(x * x)).exp());
+        erfc_vjp / erfc_jvp(x) => |d| -(d * T::FRAC_2_SQRT_PI() * (-(x * x)).exp());
     }
     /// y = x·180/π.
-    to_degrees(x => t_x) -> y = x.to_degrees(), jvp to_degrees_jvp {
+    to_degrees(x) -> y = x.to_degrees() => {
         /// y = x·180/π: x̄ += ȳ·180/π.
-        to_degrees_vjp() => |d| d * (T::constant(180.0) / T::PI());
+        to_degrees_vjp / to_degrees_jvp() => |d| d * (T::constant(180.0) / T::PI());
     }
     /// y = x·π/180.
-    to_radians(x => t_x) -> y = x.to_radians(), jvp to_radians_jvp {
+    to_radians(x) -> y = x.to_radians() => {
         /// y = x·π/180: x̄ += ȳ·π/180.
-        to_radians_vjp() => |d| d * (T::PI() / T::constant(180.0));
+        to_radians_vjp / to_radians_jvp() => |d| d * (T::PI() / T::constant(180.0));
     }
     /// y = x − trunc x.
-    fract(x => t_x) -> y = x.fract(), jvp fract_jvp {
+    fract(x) -> y = x.fract() => {
         /// y = x − trunc x: x̄ += ȳ (almost everywhere).
-        fract_vjp() => |d| d;
+        fract_vjp / fract_jvp() => |d| d;
     }
     /// y = x (a copy, or `*x` of a reference).
-    identity(x => t_x) -> y = x, jvp identity_jvp {
+    identity(x) -> y = x => {
         /// y = x (a copy, or `*x` of a reference): x̄ += ȳ.
-        identity_vjp() => |d| d;
+        identity_vjp / identity_jvp() => |d| d;
     }
     /// y = a % b = a − b·trunc(a/b).
-    rem(a => t_a, b => t_b) -> y = a % b, jvp rem_jvp {
+    rem(a, b) -> y = a % b => {
         /// y = a % b = a − b·trunc(a/b): ā += ȳ (almost everywhere).
-        rem_vjp_lhs() => |d| d;
+        rem_vjp_lhs / rem_jvp_lhs() => |d| d;
         /// y = a % b = a − b·trunc(a/b): b̄ −= ȳ·trunc(a/b) (almost everywhere).
-        rem_vjp_rhs(a, b) => |d| -(d * (a / b).trunc());
+        rem_vjp_rhs / rem_jvp_rhs(a, b) => |d| -(d * (a / b).trunc());
     }
     /// y = a·b + c (`a.mul_add(b, c)`).
-    mul_add(a => t_a, b => t_b, c => t_c) -> y = a.mul_add(b, c), jvp mul_add_jvp {
+    mul_add(a, b, c) -> y = a.mul_add(b, c) => {
         /// y = a·b + c (`a.mul_add(b, c)`): ā += ȳ·b.
-        mul_add_vjp_self(b) => |d| d * b;
+        mul_add_vjp_self / mul_add_jvp_self(b) => |d| d * b;
         /// y = a·b + c (`a.mul_add(b, c)`): b̄ += ȳ·a.
-        mul_add_vjp_a(a) => |d| d * a;
+        mul_add_vjp_a / mul_add_jvp_a(a) => |d| d * a;
         /// y = a·b + c (`a.mul_add(b, c)`): c̄ += ȳ.
-        mul_add_vjp_b() => |d| d;
+        mul_add_vjp_b / mul_add_jvp_b() => |d| d;
     }
     /// y = xⁿ with an integer n (n is not differentiable).
-    powi(x => t_x; n: i32) -> y = x.powi(n), jvp powi_jvp {
+    powi(x; n: i32) -> y = x.powi(n) => {
         /// y = xⁿ with an integer n: x̄ += ȳ·n·xⁿ⁻¹ (0 for n = 0, where y = 1 is constant,
         /// and n·xⁿ⁻¹ would be 0·∞ at x = 0).
-        powi_vjp(x, n: i32) => |d| if n == 0 {
+        powi_vjp / powi_jvp(x, n: i32) => |d| if n == 0 {
             T::zero()
         } else {
             d * T::from(n).unwrap_or_else(T::nan) * x.powi(n.wrapping_sub(1))
         };
     }
     /// y = xⁿ.
-    powf(x => t_x, n => t_n) -> y = x.powf(n), jvp powf_jvp {
+    powf(x, n) -> y = x.powf(n) => {
         /// y = xⁿ: x̄ += ȳ·n·xⁿ⁻¹ (0 for n = 0, where y = 1 is constant, even at x = 0).
-        powf_vjp_self(x, n) => |d| if n == T::zero() { T::zero() } else { d * n * x.powf(n - T::one()) };
+        powf_vjp_self / powf_jvp_self(x, n) => |d| if n == T::zero() { T::zero() } else { d * n * x.powf(n - T::one()) };
         /// y = xⁿ: n̄ += ȳ·y·ln x (0 where y = 0 or x = 0).
-        powf_vjp_n(x, y) => |d| if y == T::zero() || x == T::zero() { T::zero() } else { d * y * x.ln() };
+        powf_vjp_n / powf_jvp_n(x, y) => |d| if y == T::zero() || x == T::zero() { T::zero() } else { d * y * x.ln() };
     }
     /// y = log_b x = ln x / ln b.
-    log(x => t_x, b => t_b) -> y = x.log(b), jvp log_jvp {
+    log(x, b) -> y = x.log(b) => {
         /// y = log_b x = ln x / ln b: x̄ += ȳ/(x·ln b).
-        log_vjp_self(x, b) => |d| d / (x * b.ln());
+        log_vjp_self / log_jvp_self(x, b) => |d| d / (x * b.ln());
         /// y = log_b x = ln x / ln b: b̄ −= ȳ·y/(b·ln b).
-        log_vjp_base(b, y) => |d| -(d * y / (b * b.ln()));
+        log_vjp_base / log_jvp_base(b, y) => |d| -(d * y / (b * b.ln()));
     }
     /// y = atan2(a, b) (a = self, b = other).
-    atan2(a => t_a, b => t_b) -> y = a.atan2(b), jvp atan2_jvp {
+    atan2(a, b) -> y = a.atan2(b) => {
         /// y = atan2(a, b) (a = self, b = other): ā += ȳ·b/(a² + b²).
-        atan2_vjp_self(a, b) => |d| d * b / (a * a + b * b);
+        atan2_vjp_self / atan2_jvp_self(a, b) => |d| d * b / (a * a + b * b);
         /// y = atan2(a, b) (a = self, b = other): b̄ −= ȳ·a/(a² + b²).
-        atan2_vjp_other(a, b) => |d| -(d * a / (a * a + b * b));
+        atan2_vjp_other / atan2_jvp_other(a, b) => |d| -(d * a / (a * a + b * b));
     }
     /// y = √(a² + b²).
-    hypot(a => t_a, b => t_b) -> y = a.hypot(b), jvp hypot_jvp {
+    hypot(a, b) -> y = a.hypot(b) => {
         /// y = √(a² + b²): ā += ȳ·a/y (0 at the origin).
-        hypot_vjp_self(a, y) => |d| if y == T::zero() { T::zero() } else { d * a / y };
+        hypot_vjp_self / hypot_jvp_self(a, y) => |d| if y == T::zero() { T::zero() } else { d * a / y };
         /// y = √(a² + b²): b̄ += ȳ·b/y (0 at the origin).
-        hypot_vjp_other(b, y) => |d| if y == T::zero() { T::zero() } else { d * b / y };
+        hypot_vjp_other / hypot_jvp_other(b, y) => |d| if y == T::zero() { T::zero() } else { d * b / y };
     }
     /// y = max(a, b).
-    max(a => t_a, b => t_b) -> y = a.max(b), jvp max_jvp {
+    max(a, b) -> y = a.max(b) => {
         /// y = max(a, b): ā += ȳ where a > b, ȳ/2 at a tie.
-        max_vjp_self(a, b) => |d| extremum_share(a, b, true, d);
+        max_vjp_self / max_jvp_self(a, b) => |d| extremum_share(a, b, true, d);
         /// y = max(a, b): b̄ += ȳ where b > a, ȳ/2 at a tie.
-        max_vjp_other(a, b) => |d| extremum_share(b, a, true, d);
+        max_vjp_other / max_jvp_other(a, b) => |d| extremum_share(b, a, true, d);
     }
     /// y = min(a, b).
-    min(a => t_a, b => t_b) -> y = a.min(b), jvp min_jvp {
+    min(a, b) -> y = a.min(b) => {
         /// y = min(a, b): ā += ȳ where a < b, ȳ/2 at a tie.
-        min_vjp_self(a, b) => |d| extremum_share(a, b, false, d);
+        min_vjp_self / min_jvp_self(a, b) => |d| extremum_share(a, b, false, d);
         /// y = min(a, b): b̄ += ȳ where b < a, ȳ/2 at a tie.
-        min_vjp_other(a, b) => |d| extremum_share(b, a, false, d);
+        min_vjp_other / min_jvp_other(a, b) => |d| extremum_share(b, a, false, d);
     }
     /// y = clamp(x, lo, hi).
-    clamp(x => t_x, lo => t_lo, hi => t_hi) -> y = x.clamp(lo, hi), jvp clamp_jvp {
+    clamp(x, lo, hi) -> y = x.clamp(lo, hi) => {
         /// y = clamp(x, lo, hi): x̄ += ȳ inside (lo, hi); at x = lo or x = hi the adjoint is
         /// split evenly with the bound it ties.
-        clamp_vjp_self(x, lo, hi) => |d| if x.is_nan() || (x > lo && x < hi) {
+        clamp_vjp_self / clamp_jvp_self(x, lo, hi) => |d| if x.is_nan() || (x > lo && x < hi) {
             d
         } else if x == lo && x == hi {
             d / T::constant(3.0)
@@ -410,7 +428,7 @@ scalar_rules! {
         };
         /// y = clamp(x, lo, hi): lō += ȳ where x < lo, ȳ/2 where x = lo (ȳ/3 where
         /// x = lo = hi).
-        clamp_vjp_min(x, lo, hi) => |d| if x.is_nan() {
+        clamp_vjp_min / clamp_jvp_min(x, lo, hi) => |d| if x.is_nan() {
             T::zero() // the result is x (NaN): the derivative follows it
         } else if x == lo && x == hi {
             d / T::constant(3.0)
@@ -419,7 +437,7 @@ scalar_rules! {
         };
         /// y = clamp(x, lo, hi): hī += ȳ where x > hi, ȳ/2 where x = hi (ȳ/3 where
         /// x = lo = hi).
-        clamp_vjp_max(x, lo, hi) => |d| if x.is_nan() {
+        clamp_vjp_max / clamp_jvp_max(x, lo, hi) => |d| if x.is_nan() {
             T::zero()
         } else if x == lo && x == hi {
             d / T::constant(3.0)

@@ -85,6 +85,18 @@ pub fn quadratic(a: &Matrix2<f64>, x: &Vector2<f64>) -> f64 {
     (a * x).dot(x) + a.determinant()
 }
 
+/// A vector output: `rotate_vjp` takes an array seed; without `alloc` there is no
+/// `rotate_jacobian` (it returns a `Vec`), and none is needed to compile.
+#[differentiate]
+#[must_use]
+pub fn rotate(x: &[f64; 2], angle: f64) -> [f64; 2] {
+    let (c, s) = (angle.cos(), angle.sin());
+    let mut out = [0.0; 2];
+    out[0] = c * x[0] - s * x[1];
+    out[1] = s * x[0] + c * x[1];
+    out
+}
+
 /// Without `alloc` and without `max_iterations`, this does not compile (CI checks the
 /// message).
 #[cfg(feature = "unbounded-loop")]

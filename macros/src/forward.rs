@@ -1,0 +1,547 @@
+//! Stage 4b: forward mode, `f_jvp`.
+//!
+//! A second transformation over the same lowered [`Body`](crate::ir::Body) and activity as
+//! the reverse mode: one forward sweep that carries, beside each active value `x`, its
+//! tangent `x_dot` (ẋ). The primal statements are printed by the emitter's forward sweep
+//! exactly as `f` computes them (so `f_jvp`'s value is `f`'s, bit for bit); with the
+//! emitter's `forward` state on, it calls the functions of this module after each active
+//! statement to print the tangent's:
+//!
+//! - a rule `y = op(a, b)`: ẏ is the sum, over the active arguments, of the forward helper
+//!   of the argument's row (`{helper}_jvp[_{arg}](reads.., &ȧ)`, the VJP helper's name with
+//!   `_vjp` → `_jvp`: the same linear map, reading the same values); structural forms (a
+//!   copy, a field, an element, a tuple, a cast) are written inline;
+//! - a call of a differentiated function: its `__f_jvp_arguments`, which builds the callee's
+//!   tangent struct from the arguments' tangents (an inactive argument's is zero);
+//! - `if`: the merged values' tangents are merged with them; loops: a carried value's
+//!   tangent is carried with it (set before the loop, updated at every `Next`); an array
+//!   written in place has a tangent array written in place (an inactive value stored into
+//!   it zeroes that element's tangent).
+//!
+//! No tape, no stacks, and no allocation beyond the primal's for scalar and fixed-size code.
+//! What this module cannot print yet marks the sweep unsupported; `f_jvp` then goes through
+//! one reverse sweep for a scalar output (⟨∇f, tangent⟩) or, for other outputs, is a function
+//! whose call is a compile error naming forward mode (see [`items`]).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use syn::ext::IdentExt;
+
+use crate::emit::{parameter_names, plain_parameters, Emitter, ItemNames};
+use crate::ir::{Arg, Carried, Form, Kind, Merge, Op, Operand, Stmt, VarId, TOP};
+use crate::parse::Signature;
+use crate::rules::{Need, Rule};
+
+/// The forward mode's state while the emitter prints `f_jvp`.
+#[derive(Default)]
+pub struct State {
+    on: Cell<bool>,
+    /// Tangents bound as references (`let x_dot = &tangent.x;`, `&p_dot.w`).
+    refs: RefCell<HashSet<VarId>>,
+    /// The constructs met that forward mode does not print yet.
+    unsupported: RefCell<Vec<String>>,
+}
+
+impl State {
+    pub fn on(&self) -> bool {
+        self.on.get()
+    }
+}
+
+/// How `f_jvp` is computed.
+pub enum Jvp {
+    /// One forward sweep carrying tangents: the body.
+    Forward(TokenStream),
+    /// ⟨∇f, tangent⟩ through `f_vjp` (a scalar output): what forward mode does not handle.
+    Fallback(Vec<String>),
+    /// A non-scalar output that forward mode does not handle: calling `f_jvp` is an error.
+    Unsupported(Vec<String>),
+    /// Beside other errors: a stub of the right signature.
+    Stub,
+}
+
+fn private() -> TokenStream {
+    quote!(::tapeless::__private)
+}
+
+/// Records a construct forward mode does not print yet.
+fn unsupported(e: &Emitter, what: &str) -> TokenStream {
+    let mut list = e.forward.unsupported.borrow_mut();
+    if !list.iter().any(|w| w == what) {
+        list.push(what.to_string());
+    }
+    TokenStream::new()
+}
+
+fn has_tangent(e: &Emitter, var: VarId) -> bool {
+    e.active.contains(&var) && e.tangents.contains_key(&var)
+}
+
+fn tangent_name(e: &Emitter, var: VarId) -> TokenStream {
+    match e.tangents.get(&var) {
+        Some(name) => name.to_token_stream(),
+        None => unsupported(e, "a value without a tangent"),
+    }
+}
+
+/// `&x_dot` (or `x_dot` when it is a reference already).
+fn tangent_ref(e: &Emitter, var: VarId) -> TokenStream {
+    let name = tangent_name(e, var);
+    if e.forward.refs.borrow().contains(&var) {
+        name
+    } else {
+        quote!(&#name)
+    }
+}
+
+/// ẋ as an owned value (copied or cloned).
+fn tangent_owned(e: &Emitter, var: VarId) -> TokenStream {
+    let name = tangent_name(e, var);
+    if e.forward.refs.borrow().contains(&var) {
+        quote!(::core::clone::Clone::clone(#name))
+    } else if e.body.var(var).kind == Kind::Copy {
+        name
+    } else {
+        quote!(::core::clone::Clone::clone(&#name))
+    }
+}
+
+/// The tangent of an operand, owned: zero for a constant or an inactive value.
+fn operand_tangent(e: &Emitter, operand: &Operand) -> TokenStream {
+    let private = private();
+    match operand {
+        Operand::Var(v) if has_tangent(e, *v) => tangent_owned(e, *v),
+        Operand::Var(_) => {
+            let value = e.helper_argument(operand);
+            quote!(#private::zeros_like(#value))
+        }
+        Operand::Const(_) => quote!(#private::zero()),
+    }
+}
+
+/// Whether a tuple's value leaves the straight line (merged, carried, returned, passed):
+/// then its tangent must have the tuple's gradient type, which a `()` for an inactive
+/// element is not.
+fn escapes(e: &Emitter, var: VarId) -> bool {
+    let mut found = e.body.ret.var() == Some(var);
+    let is = |o: &Operand| o.var() == Some(var);
+    e.body.walk(TOP, &mut |stmt| match stmt {
+        Stmt::If(i) => {
+            found |= i
+                .merges
+                .iter()
+                .any(|m| is(&m.then_value) || is(&m.else_value))
+        }
+        Stmt::Loop(l) => found |= l.carried.iter().any(|c| is(&c.init)),
+        Stmt::Next { values, .. } => found |= values.iter().any(is),
+        Stmt::Let {
+            op: Op::Call { args, .. },
+            ..
+        } => found |= args.iter().any(|a| is(&a.value)),
+        _ => {}
+    });
+    found
+}
+
+/// Rows whose forward helper exists in the runtime: every row with a derivative (each VJP
+/// helper has its `_jvp` beside it; `rules.rs` tests that for index.rs, matrix.rs and nn.rs).
+fn has_forward_helper(rule: &Rule) -> bool {
+    rule.has_derivative()
+}
+
+/// The tangent statements of `let var = op;` (printed after it).
+pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
+    if !has_tangent(e, var) {
+        return TokenStream::new();
+    }
+    let private = private();
+    let name = tangent_name(e, var);
+    let mutable = e.body.var(var).memory.then(|| quote!(mut));
+    let Op::Rule { rule, form, args } = op else {
+        return match op.uses().iter().any(|u| has_tangent(e, *u)) {
+            false => constant(e, var),
+            true => unsupported(e, "an operation without a rule on an active value"),
+        };
+    };
+    let active: Vec<usize> = (0..args.len())
+        .filter(|i| rule.differentiable(*i))
+        .filter(|i| args[*i].value.var().is_some_and(|v| has_tangent(e, v)))
+        .collect();
+    let Some(&first) = active.first() else {
+        return constant(e, var);
+    };
+    let arg = |i: usize| args[i].value.var().unwrap_or(var);
+    match form {
+        Form::Field(members) => {
+            let base = tangent_name(e, arg(0));
+            e.forward.refs.borrow_mut().insert(var);
+            quote!(let #name = &#base #(.#members)*;)
+        }
+        Form::FieldClone(member) => {
+            let base = tangent_name(e, arg(0));
+            quote!(let #mutable #name = ::core::clone::Clone::clone(&#base.#member);)
+        }
+        Form::Tuple => {
+            let all_active = active.len() == args.len();
+            if !all_active && escapes(e, var) {
+                return unsupported(
+                    e,
+                    "a tuple with an inactive element that is merged, carried, returned or passed",
+                );
+            }
+            let elements = args.iter().map(|a| match a.value.var() {
+                Some(v) if has_tangent(e, v) => tangent_owned(e, v),
+                _ => quote!(()),
+            });
+            quote!(let #mutable #name = (#(#elements,)*);)
+        }
+        Form::Index => {
+            let base = tangent_name(e, arg(0));
+            let indices = args[1..].iter().map(|a| e.plain_operand(&a.value));
+            let element = quote!(#base #([#indices])*);
+            if e.body.var(var).kind == Kind::Copy {
+                quote!(let #mutable #name = #element;)
+            } else {
+                quote!(let #mutable #name = ::core::clone::Clone::clone(&#element);)
+            }
+        }
+        Form::Copy | Form::Unary(syn::UnOp::Deref(_)) => {
+            let value = tangent_owned(e, arg(0));
+            quote!(let #mutable #name = #value;)
+        }
+        Form::Method { .. } if rule.helper == "copy" => {
+            let value = tangent_owned(e, arg(0));
+            quote!(let #mutable #name = #value;)
+        }
+        Form::Cast(ty) => {
+            let value = tangent_owned(e, arg(0));
+            quote!(let #name = #value as #ty;)
+        }
+        // ẏᵢ = f′(mᵢ)·ṁᵢ, and the closure's adjoint `|v, ȳ| f′(v)·ȳ` is that map.
+        Form::Map { vjp, .. } => {
+            let receiver = e.receiver(&args[0]);
+            let tangent = tangent_ref(e, arg(0));
+            quote!(let #name = #receiver.zip_map(#tangent, #vjp);)
+        }
+        _ if !has_forward_helper(rule) => unsupported(
+            e,
+            &format!(
+                "`{}` (its forward helper is not in the runtime yet)",
+                rule.name
+            ),
+        ),
+        _ => {
+            let contribution = |i: usize| {
+                let helper = rule.helper_for(i).replacen("_vjp", "_jvp", 1);
+                let helper = Ident::new(&helper, Span::call_site());
+                let needs = rule.jvp_needs(i).iter().map(|need| match need {
+                    Need::Arg(j) => e.helper_argument(&args[*j].value),
+                    Need::Out => e.helper_argument(&Operand::Var(var)),
+                });
+                let tangent = tangent_ref(e, arg(i));
+                quote!(#private::#helper(#(#needs,)* #tangent))
+            };
+            let first = contribution(first);
+            let rest: Vec<TokenStream> = active[1..].iter().map(|i| contribution(*i)).collect();
+            if rest.is_empty() {
+                quote!(let #mutable #name = #first;)
+            } else if e.scalar_rule_result(var) {
+                quote!(let #name = #first #(+ #rest)*;)
+            } else {
+                quote!(let mut #name = #first; #(#private::accumulate(&mut #name, &#rest);)*)
+            }
+        }
+    }
+}
+
+/// The tangent of an active value computed from no active argument (an array that is
+/// written later, `let mut a = [0.0; 3];`): zero, shaped like the value.
+fn constant(e: &Emitter, var: VarId) -> TokenStream {
+    let private = private();
+    let name = tangent_name(e, var);
+    let value = e.helper_argument(&Operand::Var(var));
+    quote!(let mut #name = #private::zeros_like(#value);)
+}
+
+/// `let (y, y_dot) = __g_jvp_arguments(args.., (tangents..));` for `let y = g(args..);`.
+pub fn call(e: &Emitter, var: VarId, path: &syn::ExprPath, args: &[Arg]) -> TokenStream {
+    let private = private();
+    let name = e.name(var);
+    let mutable = e.needs_mut(var).then(|| quote!(mut));
+    let tangent = tangent_name(e, var);
+    let path = arguments_path(path);
+    let all = args.iter().map(|a| e.call_argument(a));
+    let tangents = args.iter().map(|a| match a.value.var() {
+        Some(v) if has_tangent(e, v) => {
+            let t = tangent_owned(e, v);
+            quote!(#private::Tangent(#t))
+        }
+        _ => quote!(#private::NoTangent),
+    });
+    quote!(let (#mutable #name, #tangent) = #path(#(#all,)* (#(#tangents,)*));)
+}
+
+/// Tangent statements of `array[indices] = value;` (printed after it).
+pub fn store(e: &Emitter, array: VarId, indices: &[Operand], value: &Operand) -> TokenStream {
+    if !has_tangent(e, array) {
+        return TokenStream::new();
+    }
+    let private = private();
+    let name = tangent_name(e, array);
+    let indices: Vec<TokenStream> = indices.iter().map(|i| e.plain_operand(i)).collect();
+    let value = match value {
+        Operand::Var(v) if has_tangent(e, *v) => tangent_owned(e, *v),
+        _ => {
+            let primal = e.name(array);
+            quote!(#private::zeros_like(&#primal #([#indices])*))
+        }
+    };
+    quote!(#name #([#indices])* = #value;)
+}
+
+/// The tangents an `if` merges: (name, then value, else value).
+pub fn merges(e: &Emitter, merges: &[Merge]) -> Vec<(TokenStream, TokenStream, TokenStream)> {
+    merges
+        .iter()
+        .filter(|m| has_tangent(e, m.var))
+        .map(|m| {
+            (
+                tangent_name(e, m.var),
+                operand_tangent(e, &m.then_value),
+                operand_tangent(e, &m.else_value),
+            )
+        })
+        .collect()
+}
+
+fn carries_tangent(e: &Emitter, c: &Carried) -> bool {
+    has_tangent(e, c.phi) || has_tangent(e, c.out)
+}
+
+/// `let mut x_dot = ẋ_init;` for each carried value with a tangent, before its loop.
+pub fn carried(e: &Emitter, carried: &[Carried]) -> TokenStream {
+    carried
+        .iter()
+        .filter(|c| carries_tangent(e, c))
+        .map(|c| {
+            let name = tangent_name(e, c.phi);
+            let init = operand_tangent(e, &c.init);
+            quote!(let mut #name = #init;)
+        })
+        .collect()
+}
+
+/// The tangents' assignments at the end of an iteration (beside the carried values').
+pub fn next(
+    e: &Emitter,
+    carried: &[Carried],
+    values: &[Operand],
+) -> Vec<(TokenStream, TokenStream)> {
+    carried
+        .iter()
+        .zip(values)
+        .filter(|(c, v)| carries_tangent(e, c) && v.var() != Some(c.phi))
+        .map(|(c, v)| (tangent_name(e, c.phi), operand_tangent(e, v)))
+        .collect()
+}
+
+/// The body of `f_jvp`, or why forward mode cannot print it.
+pub fn jvp(e: &Emitter) -> Jvp {
+    e.forward.on.set(true);
+    let tangent = &e.tangent_param;
+    let mut preamble = TokenStream::new();
+    for (param, var) in e.sig.params.iter().zip(e.body.params.iter().copied()) {
+        if !param.differentiated || !has_tangent(e, var) {
+            continue;
+        }
+        let (name, field) = (tangent_name(e, var), param.field());
+        preamble.extend(if e.body.var(var).memory {
+            quote!(let mut #name = ::core::clone::Clone::clone(&#tangent.#field);)
+        } else if e.body.var(var).kind == Kind::Copy {
+            quote!(let #name = #tangent.#field;)
+        } else {
+            e.forward.refs.borrow_mut().insert(var);
+            quote!(let #name = &#tangent.#field;)
+        });
+    }
+    let sweep = e.forward_block(TOP, false, None);
+    let ret = &e.sig.ret;
+    let out = quote::format_ident!("{}", "value_dot", span = Span::mixed_site());
+    let finish = match &e.body.ret {
+        Operand::Var(v) if has_tangent(e, *v) && !e.forward.refs.borrow().contains(v) => {
+            let (value, derivative) = (e.name(*v), tangent_name(e, *v));
+            quote!((#value, #derivative))
+        }
+        Operand::Var(v) => {
+            let value = e.name(*v);
+            let derivative = operand_tangent(e, &e.body.ret);
+            quote!(let #out: #ret = #derivative; (#value, #out))
+        }
+        Operand::Const(c) => {
+            let private = private();
+            quote!((#c, #private::zeros_like::<#ret>(&#c)))
+        }
+    };
+    e.forward.on.set(false);
+    let missing = e.forward.unsupported.borrow().clone();
+    if !missing.is_empty() {
+        return if e.sig.scalar_ret {
+            Jvp::Fallback(missing)
+        } else {
+            Jvp::Unsupported(missing)
+        };
+    }
+    Jvp::Forward(quote! {
+        #preamble
+        #sweep
+        #finish
+    })
+}
+
+/// `f_jvp`, and for a free function the hidden `__f_jvp_arguments` that differentiated
+/// callers call with one tangent per argument.
+pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Ident>) -> TokenStream {
+    let item = sig.item;
+    let function = &item.sig.ident;
+    let vis = &item.vis;
+    let generics = &item.sig.generics;
+    let where_clause = crate::expand::where_clause(sig);
+    let grad_type = crate::expand::grad_type(sig, names);
+    let ret = &sig.ret;
+    let private = private();
+    let hygienic = Ident::new("tangent", Span::mixed_site());
+    let tangent = tangent.unwrap_or(&hygienic);
+    let jvp_fn = format_ident!("{}_jvp", function);
+    let args = parameter_names(&item.sig);
+    let is_method = sig.params.first().is_some_and(|p| p.ident == "self");
+    let call_prefix = is_method.then(|| quote!(Self::));
+    let vjp_fn = &names.vjp_fn;
+    let (params, body, doc, bound) = match jvp {
+        Jvp::Forward(body) => (
+            plain_parameters(&item.sig, true),
+            body,
+            format!("The value of [`{function}`] and its directional derivative along `{tangent}` (the Jacobian-vector product), computed by one forward sweep that carries a tangent beside each value (forward mode, generated by `#[differentiate]`)."),
+            TokenStream::new(),
+        ),
+        Jvp::Fallback(missing) => {
+            let value = Ident::new("value", Span::mixed_site());
+            let gradient = Ident::new("gradient", Span::mixed_site());
+            let derivative = Ident::new("derivative", Span::mixed_site());
+            let fields = sig.params.iter().filter(|p| p.differentiated).map(|p| p.field());
+            (
+                plain_parameters(&item.sig, false),
+                quote! {
+                    let (#value, #gradient) = #call_prefix #vjp_fn(#(#args,)* #private::one());
+                    let mut #derivative: #ret = #private::zero();
+                    #(#derivative = #derivative + #private::tangent_dot::<_, _, #ret>(#gradient.#fields, &#tangent.#fields);)*
+                    (#value, #derivative)
+                },
+                format!("The value of [`{function}`] and its directional derivative along `{tangent}`: ⟨∇{function}, {tangent}⟩ through one reverse sweep (`{vjp_fn}`), because forward mode does not handle {} yet.", missing.join(", ")),
+                // ⟨g, t⟩ runs over the scalars of each parameter.
+                {
+                    let generics = &sig.float_generics;
+                    quote!(#(#generics: ::tapeless::Parameters<#generics>),*)
+                },
+            )
+        }
+        Jvp::Unsupported(missing) => (
+            plain_parameters(&item.sig, false),
+            quote!(::core::unreachable!()),
+            format!("Not available yet: forward mode does not handle {}, and the output is not a scalar (calling it is a compile error; use `{vjp_fn}`).", missing.join(", ")),
+            quote!(for<'__tapeless_unsupported> #private::ForwardModeUnsupported<'__tapeless_unsupported>: #private::ForwardMode),
+        ),
+        Jvp::Stub => (
+            plain_parameters(&item.sig, false),
+            quote!(::core::unreachable!()),
+            String::new(),
+            TokenStream::new(),
+        ),
+    };
+    let where_clause = match (where_clause.is_empty(), bound.is_empty()) {
+        (_, true) => where_clause,
+        (true, false) => quote!(where #bound),
+        (false, false) => quote!(#where_clause, #bound),
+    };
+    let hidden = (!is_method).then(|| arguments_function(sig, names, &jvp_fn, &where_clause));
+    quote! {
+        #[doc = #doc]
+        // Generated beside `f` whether or not the crate uses it.
+        #[allow(dead_code, unused_variables, unused_mut, unused_parens, unused_braces, unreachable_code, clippy::all)]
+        #vis fn #jvp_fn #generics (#(#params,)* #tangent: &#grad_type) -> (#ret, #ret) #where_clause {
+            #body
+        }
+
+        #hidden
+    }
+}
+
+/// `__f_jvp_arguments(args.., (tangents..))`: `f_jvp` with the tangent struct built from
+/// one tangent per argument, by position (`Tangent(ẋ)`, or `NoTangent` for zero), for
+/// differentiated callers, which know their arguments but not `f`'s parameter names.
+fn arguments_function(
+    sig: &Signature,
+    names: &ItemNames,
+    jvp_fn: &Ident,
+    where_clause: &TokenStream,
+) -> TokenStream {
+    let item = sig.item;
+    let private = private();
+    let vis = &item.vis;
+    let generics = &item.sig.generics;
+    let ret = &sig.ret;
+    let name = arguments_ident(&item.sig.ident);
+    let params = plain_parameters(&item.sig, false);
+    let args = parameter_names(&item.sig);
+    let tangents = Ident::new("tangents", Span::mixed_site());
+    let tangent = Ident::new("tangent", Span::mixed_site());
+    let types = sig
+        .params
+        .iter()
+        .map(|p| match (&p.grad_ty, p.differentiated) {
+            (Some(ty), true) => quote!(impl #private::ArgumentTangent<#ty>),
+            (Some(_), false) => quote!(impl #private::ArgumentTangent<#private::NotDifferentiated>),
+            (None, _) => quote!(#private::NoTangent),
+        });
+    let fields = sig
+        .params
+        .iter()
+        .zip(&args)
+        .enumerate()
+        .filter(|(_, (p, _))| p.differentiated)
+        .map(|(i, (p, arg))| {
+            let field = p.field();
+            let i = syn::Index::from(i);
+            quote!(#field: #private::ArgumentTangent::tangent(#tangents.#i, || #private::zeros_like(&#arg)))
+        });
+    let grad_struct = &names.grad_struct;
+    quote! {
+        #[doc(hidden)]
+        #[inline]
+        #[allow(dead_code, unused_variables, clippy::all)]
+        #vis fn #name #generics (#(#params,)* #tangents: (#(#types,)*)) -> (#ret, #ret) #where_clause {
+            let #tangent = #grad_struct { #(#fields),* };
+            #jvp_fn(#(#args,)* &#tangent)
+        }
+    }
+}
+
+/// `layer` → `__layer_jvp_arguments`, spanned like `layer`.
+fn arguments_ident(function: &Ident) -> Ident {
+    format_ident!(
+        "__{}_jvp_arguments",
+        function.unraw(),
+        span = function.span()
+    )
+}
+
+/// `crate::model::layer` → `crate::model::__layer_jvp_arguments`.
+fn arguments_path(path: &syn::ExprPath) -> syn::ExprPath {
+    let mut path = path.clone();
+    if let Some(last) = path.path.segments.last_mut() {
+        last.ident = arguments_ident(&last.ident);
+    }
+    path
+}

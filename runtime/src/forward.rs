@@ -1,0 +1,78 @@
+//! What forward mode (`f_jvp`) needs beyond the forward helpers, which sit beside the VJP
+//! helpers of each rule: the tangents a differentiated caller hands to a called function
+//! (one per argument, by position), and the fallback ⟨∇f, ṫ⟩ for the functions that forward
+//! mode does not handle yet.
+
+use crate::{NotDifferentiated, Parameters, Real};
+
+/// The tangent of a caller's argument that depends on its differentiated parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Tangent<G>(pub G);
+
+/// The argument does not depend on the caller's differentiated parameters: its tangent is
+/// zero.
+#[derive(Debug, Clone, Copy)]
+pub struct NoTangent;
+
+/// An argument's tangent, converted to the tangent `G` of the called function's parameter.
+#[diagnostic::on_unimplemented(
+    message = "a tangent of type `{Self}` cannot flow into a parameter whose tangent is `{G}`",
+    label = "the tangent of this argument",
+    note = "`NotDifferentiated` means the called function leaves this parameter out of its `#[differentiate(wrt(..))]`: add it there, since the argument depends on a differentiated parameter"
+)]
+pub trait ArgumentTangent<G> {
+    /// The tangent, or `zero()` when there is none.
+    fn tangent(self, zero: impl FnOnce() -> G) -> G;
+}
+
+impl<G> ArgumentTangent<G> for Tangent<G> {
+    #[inline(always)]
+    fn tangent(self, _: impl FnOnce() -> G) -> G {
+        self.0
+    }
+}
+
+impl<G> ArgumentTangent<G> for NoTangent {
+    #[inline(always)]
+    fn tangent(self, zero: impl FnOnce() -> G) -> G {
+        zero()
+    }
+}
+
+/// An array passed to a slice parameter (`f(&a)` for `fn f(x: &[f64])`).
+#[cfg(feature = "alloc")]
+impl<T, const N: usize> ArgumentTangent<alloc::vec::Vec<T>> for Tangent<[T; N]> {
+    #[inline(always)]
+    fn tangent(self, _: impl FnOnce() -> alloc::vec::Vec<T>) -> alloc::vec::Vec<T> {
+        self.0.into()
+    }
+}
+
+// A parameter left out by `wrt` takes no tangent: `Tangent<G>` has no conversion to it.
+const _: fn() = || {
+    fn accepts<A: ArgumentTangent<NotDifferentiated>>() {}
+    accepts::<NoTangent>();
+};
+
+/// ⟨gradient, tangent⟩ over every scalar of a parameter (a float, array, `Vec`, matrix or
+/// parameter struct), in the result's float type: the directional derivative that `f_jvp`
+/// computes from `f_vjp`'s gradient where forward mode does not handle the function.
+#[inline]
+pub fn tangent_dot<T: Real, G: Parameters<T>, R: Real>(mut gradient: G, tangent: &G) -> R {
+    let mut sum = T::zero();
+    gradient.zip_scalars(tangent, &mut |g, t| sum += *g * t);
+    R::from(sum).unwrap_or_else(R::nan)
+}
+
+/// Calling `f_jvp` of a function whose forward mode is not supported yet and whose output
+/// is not a scalar: a compile error at the call, and only there.
+#[diagnostic::on_unimplemented(
+    message = "tapeless: forward mode (`f_jvp`) does not support this function yet",
+    label = "its body uses a construct that forward mode does not handle, and its output is not a scalar",
+    note = "the documentation of this `f_jvp` names the construct; use `f_vjp` (reverse mode) meanwhile"
+)]
+pub trait ForwardMode {}
+
+/// See [`ForwardMode`] (which it does not implement).
+#[derive(Debug)]
+pub struct ForwardModeUnsupported<'a>(core::marker::PhantomData<&'a ()>);

@@ -1,0 +1,300 @@
+//! Jacobians of functions with a vector-like output, one row per output component.
+//!
+//! `#[differentiate]` emits `f_jacobian` for a function whose output is a `Vec`, an array or
+//! a nalgebra vector or matrix of floats. Row `i` is the gradient of output component `i`
+//! (components in the output's storage order: column-major for matrices), a value of the
+//! function's gradient struct. It comes from one of two sweeps:
+//!
+//! - reverse ([`reverse_rows`]): one `f_vjp` per output component, seeded with the unit
+//!   vector of that component: the sweep gives a row;
+//! - forward ([`forward_rows`]): one `f_jvp` per input scalar, with the unit tangent of
+//!   that scalar: the sweep gives a column.
+//!
+//! [`jacobian`] picks the one with fewer sweeps for the sizes at hand: forward when the
+//! function has fewer input scalars than output components, reverse otherwise.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::{Parameters, Real};
+
+/// An output whose Jacobian has one row per component: its components, and the unit
+/// seed of each (a value shaped like the output, zero but for a one at that component).
+///
+/// Implemented for floats (one component), arrays and `Vec`s of outputs (the components
+/// of each element in turn: `[[f64; 3]; 4]` has 12) and nalgebra vectors and matrices of
+/// static or dynamic size (column-major order).
+///
+/// ```
+/// use tapeless_runtime::JacobianOutput;
+/// let y = vec![3.0, 4.0, 5.0];
+/// assert_eq!(y.components(), 3);
+/// assert_eq!(y.unit(1), [0.0, 1.0, 0.0]);
+/// assert_eq!(y.component(2), 5.0);
+/// let nested = [[1.0, 2.0], [3.0, 4.0]];
+/// assert_eq!(nested.unit(2), [[0.0, 0.0], [1.0, 0.0]]);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a vector-like output, so it has no Jacobian rows",
+    label = "`f_jacobian` needs this output to be a vector of floats",
+    note = "`f_jacobian` exists for outputs that are floats, a `Vec` or an array of them, or a nalgebra vector or matrix of `f64`, `f32` or a generic float; for another output, call `f_vjp` with one seed per component"
+)]
+pub trait JacobianOutput: Sized {
+    /// The float type of the components.
+    type Scalar: Real;
+
+    /// The number of components (the number of rows of the Jacobian).
+    fn components(&self) -> usize;
+
+    /// A value shaped like `self` with every component zero.
+    fn zero(&self) -> Self;
+
+    /// A value shaped like `self`, zero but for a one at component `i` (the seed whose
+    /// vector-Jacobian product is row `i`).
+    fn unit(&self, i: usize) -> Self;
+
+    /// Component `i`, in storage order.
+    fn component(&self, i: usize) -> Self::Scalar;
+}
+
+impl<T: Real> JacobianOutput for T {
+    type Scalar = T;
+    #[inline]
+    fn components(&self) -> usize {
+        1
+    }
+    #[inline]
+    fn zero(&self) -> T {
+        T::zero()
+    }
+    #[inline]
+    fn unit(&self, _: usize) -> T {
+        T::one()
+    }
+    #[inline]
+    fn component(&self, _: usize) -> T {
+        *self
+    }
+}
+
+/// The element of `elements` that holds component `i`, and the component's index in it.
+fn locate<P: JacobianOutput>(elements: &[P], mut i: usize) -> Option<(usize, usize)> {
+    for (k, element) in elements.iter().enumerate() {
+        let n = element.components();
+        if i < n {
+            return Some((k, i));
+        }
+        i -= n;
+    }
+    None
+}
+
+impl<P: JacobianOutput, const N: usize> JacobianOutput for [P; N] {
+    type Scalar = P::Scalar;
+    fn components(&self) -> usize {
+        self.iter().map(P::components).sum()
+    }
+    fn zero(&self) -> Self {
+        core::array::from_fn(|k| self[k].zero())
+    }
+    fn unit(&self, i: usize) -> Self {
+        let at = locate(self, i);
+        core::array::from_fn(|k| match at {
+            Some((element, j)) if element == k => self[k].unit(j),
+            _ => self[k].zero(),
+        })
+    }
+    /// # Panics
+    ///
+    /// If `i` is not less than the number of components.
+    fn component(&self, i: usize) -> P::Scalar {
+        let (k, j) = locate(self, i).expect("component index out of range");
+        self[k].component(j)
+    }
+}
+
+impl<P: JacobianOutput> JacobianOutput for Vec<P> {
+    type Scalar = P::Scalar;
+    fn components(&self) -> usize {
+        self.iter().map(P::components).sum()
+    }
+    fn zero(&self) -> Self {
+        self.iter().map(P::zero).collect()
+    }
+    fn unit(&self, i: usize) -> Self {
+        let at = locate(self, i);
+        (0..self.len())
+            .map(|k| match at {
+                Some((element, j)) if element == k => self[k].unit(j),
+                _ => self[k].zero(),
+            })
+            .collect()
+    }
+    /// # Panics
+    ///
+    /// If `i` is not less than the number of components.
+    fn component(&self, i: usize) -> P::Scalar {
+        let (k, j) = locate(self, i).expect("component index out of range");
+        self[k].component(j)
+    }
+}
+
+#[cfg(feature = "nalgebra")]
+impl<T: Real, R: nalgebra::Dim, C: nalgebra::Dim> JacobianOutput for nalgebra::OMatrix<T, R, C>
+where
+    nalgebra::DefaultAllocator: nalgebra::allocator::Allocator<R, C>,
+{
+    type Scalar = T;
+    #[inline]
+    fn components(&self) -> usize {
+        self.len()
+    }
+    fn zero(&self) -> Self {
+        let (rows, cols) = self.shape_generic();
+        Self::from_element_generic(rows, cols, T::zero())
+    }
+    fn unit(&self, i: usize) -> Self {
+        let mut unit = self.zero();
+        unit[i] = T::one();
+        unit
+    }
+    /// Column-major: component `i` is entry `(i % nrows, i / nrows)`.
+    #[inline]
+    fn component(&self, i: usize) -> T {
+        self[i]
+    }
+}
+
+/// The Jacobian's rows by reverse mode: for each output component `i`, `vjp(unit seed i)`,
+/// the gradient of component `i`.
+pub fn reverse_rows<O: JacobianOutput, G>(value: &O, mut vjp: impl FnMut(O) -> G) -> Vec<G> {
+    (0..value.components())
+        .map(|i| vjp(value.unit(i)))
+        .collect()
+}
+
+/// The Jacobian's rows by forward mode: for each scalar `k` of the inputs (in the order of
+/// [`Parameters::for_each_scalar`] on the gradient struct), `jvp(unit tangent k)` is column
+/// `k`; the rows are assembled from the columns. `zero` makes a gradient struct shaped
+/// like the inputs (its values are overwritten).
+///
+/// # Panics
+///
+/// If a tangent returned by `jvp` does not have as many components as `value`.
+pub fn forward_rows<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
+    value: &O,
+    mut zero: impl FnMut() -> G,
+    mut jvp: impl FnMut(&G) -> O,
+) -> Vec<G> {
+    let m = value.components();
+    let mut tangent = zero();
+    let n = tangent.len();
+    // Row-major m × n: entry (i, k) is ∂ output_i / ∂ input_k.
+    let mut entries = vec![S::zero(); m * n];
+    for k in 0..n {
+        let mut j = 0;
+        tangent.map_scalars(&mut |s| {
+            *s = if j == k { S::one() } else { S::zero() };
+            j += 1;
+        });
+        let column = jvp(&tangent);
+        assert_eq!(
+            column.components(),
+            m,
+            "forward_rows: a tangent has a different number of components than the value"
+        );
+        for i in 0..m {
+            entries[i * n + k] = column.component(i);
+        }
+    }
+    (0..m)
+        .map(|i| {
+            let mut row = entries[i * n..(i + 1) * n].iter();
+            let mut gradient = zero();
+            gradient.map_scalars(&mut |s| {
+                if let Some(&v) = row.next() {
+                    *s = v;
+                }
+            });
+            gradient
+        })
+        .collect()
+}
+
+/// The value and its Jacobian's rows (what `f_jacobian` returns), by forward sweeps when
+/// the inputs have fewer scalars than the value has components, by reverse sweeps
+/// otherwise: `zero` makes a gradient struct shaped like the inputs, `vjp` maps a seed to
+/// a gradient (`f_vjp`), `jvp` a tangent of the inputs to the value's tangent (`f_jvp`).
+pub fn jacobian<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
+    value: O,
+    mut zero: impl FnMut() -> G,
+    vjp: impl FnMut(O) -> G,
+    jvp: impl FnMut(&G) -> O,
+) -> (O, Vec<G>) {
+    let n = zero().len();
+    let rows = if n < value.components() {
+        forward_rows(&value, zero, jvp)
+    } else {
+        reverse_rows(&value, vjp)
+    };
+    (value, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // f(x, y) = [x·y, x + y, sin x], written with its hand-derived VJP and JVP.
+    fn f(p: [f64; 2]) -> Vec<f64> {
+        vec![p[0] * p[1], p[0] + p[1], p[0].sin()]
+    }
+    fn vjp(p: [f64; 2], w: Vec<f64>) -> [f64; 2] {
+        [w[0] * p[1] + w[1] + w[2] * p[0].cos(), w[0] * p[0] + w[1]]
+    }
+    fn jvp(p: [f64; 2], t: &[f64; 2]) -> Vec<f64> {
+        vec![t[0] * p[1] + p[0] * t[1], t[0] + t[1], p[0].cos() * t[0]]
+    }
+
+    #[test]
+    fn forward_and_reverse_rows_are_the_jacobian() {
+        let p = [0.7, -1.3];
+        let value = f(p);
+        let expected = [[p[1], p[0]], [1.0, 1.0], [p[0].cos(), 0.0]];
+        let reverse = reverse_rows(&value, |w| vjp(p, w));
+        let forward = forward_rows(&value, || [f64::NAN; 2], |t| jvp(p, t));
+        assert_eq!(reverse, expected);
+        assert_eq!(forward, expected);
+        // Three components, two inputs: forward sweeps.
+        let (same, rows) = jacobian(value.clone(), || [0.0; 2], |_| [f64::NAN; 2], |t| jvp(p, t));
+        assert_eq!(same, value);
+        assert_eq!(rows, expected);
+    }
+
+    #[test]
+    fn reverse_sweeps_when_the_output_has_fewer_components() {
+        let value = vec![2.0];
+        let (_, rows) = jacobian(
+            value,
+            || [0.0; 3],
+            |w| [w[0], 2.0 * w[0], 3.0 * w[0]],
+            |_| vec![f64::NAN],
+        );
+        assert_eq!(rows, [[1.0, 2.0, 3.0]]);
+    }
+
+    #[test]
+    fn unit_seeds_of_matrices_are_column_major() {
+        #[cfg(feature = "nalgebra")]
+        {
+            let m = nalgebra::DMatrix::<f64>::zeros(2, 3);
+            assert_eq!(m.components(), 6);
+            let unit = m.unit(3);
+            assert_eq!(unit[(1, 1)], 1.0);
+            assert_eq!(unit.sum(), 1.0);
+        }
+        let v = vec![[1.0_f32, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        assert_eq!(v.components(), 6);
+        assert_eq!(v.component(3), 4.0);
+        assert_eq!(v.unit(4), [[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]]);
+    }
+}
