@@ -16,6 +16,7 @@
 //! | `matrix` | the methods of nalgebra matrices (feature `nalgebra`) |
 //! | [`nn`] | `sigmoid`, `relu`, `tanh`, `softmax`, `log_sum_exp`, `cross_entropy`, `mse` |
 //! | [`special`] | `erf`, `erfc` (their rules are in [`scalar`]) |
+//! | [`dual`] | [`Dual`], the dual number that `#[differentiate(hessian)]` runs reverse sweeps over |
 //!
 //! # The helper convention
 //!
@@ -55,6 +56,7 @@ pub extern crate alloc as __alloc;
 mod adjoint;
 #[cfg(feature = "alloc")]
 pub mod check;
+pub mod dual;
 pub mod elementwise;
 pub mod index;
 pub mod loop_stack;
@@ -72,6 +74,7 @@ pub use adjoint::{
     accumulate, accumulate_argument, assert_differentiable, one, zero, zero_adjoint, zeros_like,
     Accumulate, ArgumentGradient, Differentiable, FixedZero, NotDifferentiated,
 };
+pub use dual::Dual;
 pub use elementwise::{Elementwise, ElementwiseAdjoint};
 /// The float trait the rules are written against; generated code for generic functions
 /// names float methods through it.
