@@ -49,7 +49,7 @@ extern crate self as tapeless;
 
 pub use tapeless_macros::{custom_vjp, differentiate, Differentiable};
 pub use tapeless_runtime as runtime;
-pub use tapeless_runtime::{nn, special, Accumulate, Differentiable, Parameters, Real};
+pub use tapeless_runtime::{nn, special, Accumulate, Differentiable, Dual, Parameters, Real};
 
 /// Everything a differentiated function needs in scope, with or without `std`:
 ///
@@ -95,6 +95,7 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::__loop_stack as loop_stack;
+    pub use tapeless_runtime::dual::{lift, lift_constant, split};
     pub use tapeless_runtime::index::*;
     pub use tapeless_runtime::loop_stack::{fixed_capacity, range_len, BoundedStack};
     #[cfg(feature = "nalgebra")]
@@ -103,6 +104,7 @@ pub mod __private {
     pub use tapeless_runtime::ops::{
         by_operand, DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Operand, Rule,
     };
+    pub use tapeless_runtime::parameters::{add_scaled, scalar_count, set_unit};
     pub use tapeless_runtime::scalar::*;
     pub use tapeless_runtime::Float;
     pub use tapeless_runtime::{

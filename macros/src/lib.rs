@@ -21,6 +21,7 @@ mod errors;
 mod expand;
 #[cfg(test)]
 mod golden_tests;
+mod hessian;
 mod ir;
 mod lower;
 mod parse;

@@ -645,3 +645,55 @@ pub fn lift_constant<L: Lift + ?Sized>(x: &L) -> L::Lifted {
 pub fn split<S: Split>(x: S) -> (S::Plain, S::Plain) {
     x.split()
 }
+
+// ---- arithmetic with references, as `f64` has it (`v - m` of a `for v in xs`) ----
+
+macro_rules! reference_ops {
+    ($($trait:ident $method:ident $assign:ident $assign_method:ident),*) => {$(
+        impl<'a, T: Real> $trait<&'a Dual<T>> for Dual<T> {
+            type Output = Dual<T>;
+            #[inline(always)]
+            fn $method(self, b: &'a Dual<T>) -> Dual<T> {
+                $trait::$method(self, *b)
+            }
+        }
+
+        impl<'a, T: Real> $trait<Dual<T>> for &'a Dual<T> {
+            type Output = Dual<T>;
+            #[inline(always)]
+            fn $method(self, b: Dual<T>) -> Dual<T> {
+                $trait::$method(*self, b)
+            }
+        }
+
+        impl<'a, 'b, T: Real> $trait<&'b Dual<T>> for &'a Dual<T> {
+            type Output = Dual<T>;
+            #[inline(always)]
+            fn $method(self, b: &'b Dual<T>) -> Dual<T> {
+                $trait::$method(*self, *b)
+            }
+        }
+
+        impl<'a, T: Real> $assign<&'a Dual<T>> for Dual<T> {
+            #[inline(always)]
+            fn $assign_method(&mut self, b: &'a Dual<T>) {
+                *self = $trait::$method(*self, *b);
+            }
+        }
+    )*};
+}
+reference_ops!(
+    Add add AddAssign add_assign,
+    Sub sub SubAssign sub_assign,
+    Mul mul MulAssign mul_assign,
+    Div div DivAssign div_assign,
+    Rem rem RemAssign rem_assign
+);
+
+impl<T: Real> Neg for &Dual<T> {
+    type Output = Dual<T>;
+    #[inline(always)]
+    fn neg(self) -> Dual<T> {
+        -*self
+    }
+}

@@ -64,7 +64,8 @@ pub mod loop_stack;
 pub mod matrix;
 pub mod nn;
 pub mod ops;
-mod parameters;
+#[doc(hidden)]
+pub mod parameters;
 mod real;
 mod rule_item;
 pub mod scalar;
