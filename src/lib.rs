@@ -104,7 +104,7 @@ pub mod __private {
     pub use tapeless_runtime::ops::{
         by_operand, DivVjpLhs, DivVjpRhs, MulVjpLhs, MulVjpRhs, Operand, Rule,
     };
-    pub use tapeless_runtime::parameters::{add_scaled, scalar_count, set_unit};
+    pub use tapeless_runtime::parameters::{add_scaled, scalar_count, scalar_dot, set_unit};
     pub use tapeless_runtime::scalar::*;
     pub use tapeless_runtime::Float;
     pub use tapeless_runtime::{

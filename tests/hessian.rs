@@ -444,3 +444,27 @@ fn grad_vjp_is_seed_times_gradient_plus_hessian_times_seed() {
         assert_close("s₀∇f + H·s₁", product.q[i], expected, 1e-12);
     }
 }
+
+#[test]
+fn grad_jvp_is_the_directional_derivative_of_the_gradient() {
+    let q = [0.4, 0.9, -0.6];
+    let v = PotentialGrad {
+        q: vec![0.5, -1.5, 2.0],
+    };
+    let ((value, gradient), (slope, product)) = potential_grad_jvp(&q, &v);
+    assert_eq!(value, potential(&q));
+    let along = |e: f64| -> Vec<f64> {
+        let p: Vec<f64> = q.iter().zip(&v.q).map(|(a, b)| a + e * b).collect();
+        let (value, grad) = potential_grad(&p);
+        let mut out = grad.q;
+        out.push(value);
+        out
+    };
+    for i in 0..4 {
+        let fd = central_difference(|e: &[f64]| along(e[0])[i], &[0.0])[0];
+        let computed = if i < 3 { product.q[i] } else { slope };
+        assert_close("d/dε (∇f, f)(q + εv)", computed, fd, 1e-6);
+    }
+    let dot: f64 = gradient.q.iter().zip(&v.q).map(|(a, b)| a * b).sum();
+    assert_close("⟨∇f, v⟩", slope, dot, 1e-14);
+}

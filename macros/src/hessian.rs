@@ -177,7 +177,9 @@ pub fn generic_copy(function: &ItemFn, float: &'static str) -> ItemFn {
             + for<'b> ::core::ops::MulAssign<&'b #param>
             + for<'b> ::core::ops::DivAssign<&'b #param>
             + ::core::iter::Sum + for<'b> ::core::iter::Sum<&'b #param>
-            + ::core::iter::Product + for<'b> ::core::iter::Product<&'b #param>),
+            + ::core::iter::Product + for<'b> ::core::iter::Product<&'b #param>
+            // `nn::sigmoid(x)` of a scalar.
+            + ::tapeless::runtime::Elementwise<Elem = #param, Output = #param>),
         syn::parse_quote!(for<'a, 'b> &'a #param: #ops + ::core::ops::Neg<Output = #param>),
     ];
     copy.sig
@@ -262,6 +264,36 @@ impl GenericCopy<'_> {
             && crate::rules::call(path, argc).is_none()
     }
 
+    /// Float literals become constants of the type parameter, `f64` the parameter.
+    fn tokens(&self, tokens: TokenStream) -> TokenStream {
+        tokens
+            .into_iter()
+            .map(|tree| match tree {
+                proc_macro2::TokenTree::Literal(literal) => {
+                    let tree = proc_macro2::TokenTree::Literal(literal.clone());
+                    match syn::parse2::<syn::LitFloat>(tree.clone().into()) {
+                        Ok(f) => {
+                            let digits = syn::LitFloat::new(f.base10_digits(), f.span());
+                            let constant = self.constant(quote!(#digits));
+                            quote!((#constant))
+                        }
+                        Err(_) => tree.into(),
+                    }
+                }
+                proc_macro2::TokenTree::Ident(ident) if self.is_float(&ident) => {
+                    Ident::new(&self.param.to_string(), ident.span()).into_token_stream()
+                }
+                proc_macro2::TokenTree::Group(group) => {
+                    let mut inner =
+                        proc_macro2::Group::new(group.delimiter(), self.tokens(group.stream()));
+                    inner.set_span(group.span());
+                    proc_macro2::TokenTree::Group(inner).into()
+                }
+                other => other.into(),
+            })
+            .collect()
+    }
+
     fn is_float(&self, ident: &Ident) -> bool {
         ident == self.float
     }
@@ -343,6 +375,11 @@ impl VisitMut for GenericCopy<'_> {
 
     // Nested items keep their own types.
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+
+    // `vec![0.0; n]`, `assert!(x > 0.0)`: the same rewrite, token by token.
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        mac.tokens = self.tokens(std::mem::take(&mut mac.tokens));
+    }
 }
 
 fn is_float_from(func: &Expr, float: &str) -> bool {
@@ -559,6 +596,7 @@ fn grad_vjp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
         f = item.sig.ident
     );
     let pullback = pullback(sig, names, float);
+    let jvp = grad_jvp(sig, names, float);
     quote! {
         #[doc = #doc]
         #[allow(clippy::all)]
@@ -569,6 +607,42 @@ fn grad_vjp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
         }
 
         #pullback
+        #jvp
+    }
+}
+
+/// `f_grad_jvp(args.., tangent: &FGrad)`: `f_grad`'s value and its tangent along
+/// `tangent`, (⟨∇f, v⟩, H·v), from one `f_hvp` (forward mode's convention: `(Out, Out)`).
+fn grad_jvp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
+    let private = quote!(::tapeless::__private);
+    let item = sig.item;
+    let vis = &item.vis;
+    let params = plain_parameters(&item.sig, false);
+    let args = parameter_names(&item.sig);
+    let Names {
+        grad_struct,
+        grad_fn,
+        hvp,
+        ..
+    } = names;
+    let name = format_ident!("{}_jvp", grad_fn);
+    let [tangent, value, gradient, product, slope] =
+        ["tangent", "value", "gradient", "product", "slope"]
+            .map(|n| Ident::new(n, Span::mixed_site()));
+    let fields = differentiated(sig).into_iter().map(|p| p.field());
+    let doc = format!(
+        "[`{grad_fn}`] and its directional derivative along `tangent`: (⟨∇{f}, v⟩, H·v), from one [`{hvp}`] (forward mode through a nested `{grad_fn}`).",
+        f = item.sig.ident
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(clippy::all)]
+        #vis fn #name(#(#params,)* #tangent: &#grad_struct) -> ((#float, #grad_struct), (#float, #grad_struct)) {
+            let (#value, #gradient, #product) = #hvp(#(#args,)* #tangent);
+            let mut #slope: #float = 0.0;
+            #(#slope += #private::scalar_dot::<#float, _>(&#gradient.#fields, &#tangent.#fields);)*
+            ((#value, #gradient), (#slope, #product))
+        }
     }
 }
 

@@ -252,3 +252,12 @@ pub fn set_unit<T: Real, P: Parameters<T>>(p: &mut P, k: usize) {
 pub fn add_scaled<T: Real, P: Parameters<T>>(p: &mut P, alpha: T, other: &P) {
     p.add_scaled(alpha, other);
 }
+
+/// ⟨a, b⟩: the sum of the products of the scalars at the same places (the directional
+/// derivative ⟨∇f, v⟩ of `f_grad_jvp`).
+#[inline(always)]
+pub fn scalar_dot<T: Real, P: Parameters<T> + Clone>(a: &P, b: &P) -> T {
+    let mut sum = T::zero();
+    a.clone().zip_scalars(b, &mut |x, y| sum += *x * y);
+    sum
+}

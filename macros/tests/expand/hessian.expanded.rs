@@ -145,7 +145,11 @@ where
         + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
         + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
         + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
-        + for<'b> ::core::iter::Product<&'b __TapelessFloat>,
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
     for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
             __TapelessFloat,
             Output = __TapelessFloat,
@@ -176,7 +180,11 @@ pub struct TapelessHessianStretchGrad<
         + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
         + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
         + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
-        + for<'b> ::core::iter::Product<&'b __TapelessFloat>,
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
 > {
     ///∂__tapeless_hessian_stretch/∂x.
     pub x: ::tapeless::__private::Vec<__TapelessFloat>,
@@ -194,7 +202,11 @@ impl<
         + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
         + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
         + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
-        + for<'b> ::core::iter::Product<&'b __TapelessFloat>,
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
 > TapelessHessianStretchGrad<__TapelessFloat> {
     /// The gradient of each parameter, in order (for differentiated callers).
     #[doc(hidden)]
@@ -227,7 +239,11 @@ where
         + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
         + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
         + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
-        + for<'b> ::core::iter::Product<&'b __TapelessFloat>,
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
     for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
             __TapelessFloat,
             Output = __TapelessFloat,
@@ -291,7 +307,11 @@ where
         + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
         + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
         + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
-        + for<'b> ::core::iter::Product<&'b __TapelessFloat>,
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
     for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
             __TapelessFloat,
             Output = __TapelessFloat,
@@ -414,7 +434,11 @@ where
         + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
         + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
         + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
-        + for<'b> ::core::iter::Product<&'b __TapelessFloat>,
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
     for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
             __TapelessFloat,
             Output = __TapelessFloat,
@@ -618,6 +642,19 @@ pub fn __stretch_grad_pullback<'__tapeless>(
         ::core::clone::Clone::clone(&k),
     );
     (::core::clone::Clone::clone(&value), move |seed| stretch_grad_vjp(x, k, seed).1)
+}
+///[`stretch_grad`] and its directional derivative along `tangent`: (⟨∇stretch, v⟩, H·v), from one [`stretch_hvp`] (forward mode through a nested `stretch_grad`).
+#[allow(clippy::all)]
+pub fn stretch_grad_jvp(
+    x: &[f64],
+    k: f64,
+    tangent: &StretchGrad,
+) -> ((f64, StretchGrad), (f64, StretchGrad)) {
+    let (value, gradient, product) = stretch_hvp(x, k, tangent);
+    let mut slope: f64 = 0.0;
+    slope += ::tapeless::__private::scalar_dot::<f64, _>(&gradient.x, &tangent.x);
+    slope += ::tapeless::__private::scalar_dot::<f64, _>(&gradient.k, &tangent.k);
+    ((value, gradient), (slope, product))
 }
 impl ::tapeless::Differentiable for StretchGrad {
     type Grad = Self;
