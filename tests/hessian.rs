@@ -468,3 +468,79 @@ fn grad_jvp_is_the_directional_derivative_of_the_gradient() {
     let dot: f64 = gradient.q.iter().zip(&v.q).map(|(a, b)| a * b).sum();
     assert_close("⟨∇f, v⟩", slope, dot, 1e-14);
 }
+
+// ---- generic functions: their own f_vjp runs over Dual<T> ----
+
+#[differentiate(hessian)]
+fn generic_rosenbrock<T>(x: &[T]) -> T
+where
+    T: num_traits::Float + num_traits::FromPrimitive,
+{
+    let mut s = T::zero();
+    let hundred = T::from_f64(100.0).unwrap();
+    for i in 0..x.len() - 1 {
+        let a = T::one() - x[i];
+        let b = x[i + 1] - x[i] * x[i];
+        s = s + a * a + hundred * b * b;
+    }
+    s
+}
+
+#[test]
+fn generic_function_in_f64_and_f32() {
+    let x = [0.3, -0.4, 1.2];
+    let (value, _, rows) = generic_rosenbrock_hessian(&x);
+    assert_eq!(value, generic_rosenbrock(&x));
+    let computed = dense(&rows, |r| r.x.clone());
+    let fd = hessian_by_differences(|p| generic_rosenbrock_grad(p).1.x, &x);
+    assert_matrices_close("generic rosenbrock", &computed, &fd, 1e-6);
+    // Closed form of the first row: ∂²/∂x₀² = 2 − 400(x₁ − x₀²) + 800x₀², ∂²/∂x₀∂x₁ = −400x₀.
+    assert_close(
+        "H00",
+        rows[0].x[0],
+        2.0 - 400.0 * (x[1] - x[0] * x[0]) + 800.0 * x[0] * x[0],
+        1e-12,
+    );
+    assert_close("H01", rows[0].x[1], -400.0 * x[0], 1e-12);
+    let x32 = [0.3f32, -0.4, 1.2];
+    let (_, _, rows32) = generic_rosenbrock_hessian(&x32);
+    for i in 0..3 {
+        for j in 0..3 {
+            let (a, b) = (f64::from(rows32[i].x[j]), computed[i][j]);
+            assert!(
+                (a - b).abs() < 1e-3 * (1.0 + b.abs()),
+                "f32 H[{i}][{j}] {a} vs {b}"
+            );
+        }
+    }
+    let v = GenericRosenbrockGrad {
+        x: vec![1.0, 0.5, -2.0],
+    };
+    let (_, _, hv) = generic_rosenbrock_hvp(&x, &v);
+    for i in 0..3 {
+        let expected: f64 = (0..3).map(|j| computed[i][j] * v.x[j]).sum();
+        assert_close("generic H·v", hv.x[i], expected, 1e-12);
+    }
+}
+
+#[differentiate]
+fn generic_step_loss(x: &[f64], lr: f64) -> f64 {
+    let (_, g) = generic_rosenbrock_grad(x);
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let moved = x[i] - lr * g.x[i];
+        s += moved * moved * (i as f64 + 1.0);
+    }
+    s
+}
+
+#[test]
+fn nested_gradient_of_a_generic_hessian_function() {
+    let x = [0.3, -0.4, 1.2];
+    let (value, grad) = generic_step_loss_grad(&x, 0.01);
+    assert_eq!(value, generic_step_loss(&x, 0.01));
+    let fd = central_difference(|p: &[f64]| generic_step_loss(p, 0.01), &x);
+    for i in 0..3 {
+        assert_close("∂/∂x", grad.x[i], fd[i], 1e-6);
+    }
+}

@@ -51,6 +51,15 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// The generic copy of a `hessian` function, its reverse sweep, and `f_hvp`, `f_hessian`,
 /// `f_grad_vjp` (see `hessian.rs`).
 fn hessian_items(function: &ItemFn, options: &parse::Options, names: &ItemNames) -> TokenStream {
+    // A function generic over its float type is its own generic copy: its `f_vjp` runs
+    // over dual numbers as it is.
+    if let Some(float) = function.sig.generics.type_params().next() {
+        let Some(sig) = parse::signature(function, options, &mut Errors::default()) else {
+            return TokenStream::new();
+        };
+        let float = float.ident.to_token_stream();
+        return crate::hessian::functions(&sig, names, &float);
+    }
     let mut errors = Errors::default();
     let float = crate::hessian::float_type(function, &mut errors);
     if !errors.is_empty() {
@@ -68,7 +77,8 @@ fn hessian_items(function: &ItemFn, options: &parse::Options, names: &ItemNames)
     let Some(sig) = parse::signature(function, options, &mut Errors::default()) else {
         return TokenStream::new();
     };
-    let functions = crate::hessian::functions(&sig, names, float);
+    let float = syn::Ident::new(float, proc_macro2::Span::call_site()).to_token_stream();
+    let functions = crate::hessian::functions(&sig, names, &float);
     crate::hessian::hidden(
         quote! {
             #copy
@@ -325,7 +335,7 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
 
 /// The generic parameters of the gradient struct: those of the function that its fields'
 /// types mention (`T` in `FGrad<T>`, `N` for a `[f64; N]` field).
-fn struct_generics(sig: &Signature) -> Vec<syn::GenericParam> {
+pub fn struct_generics(sig: &Signature) -> Vec<syn::GenericParam> {
     let mut mentioned = std::collections::HashSet::new();
     for p in sig.params.iter().filter(|p| p.differentiated) {
         let ty = &p.grad_ty;
@@ -384,7 +394,7 @@ fn collect_idents(tokens: TokenStream, out: &mut std::collections::HashSet<Strin
 }
 
 /// `FGrad`, or `FGrad<T, N>` for a generic function.
-fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
+pub fn grad_type(sig: &Signature, names: &ItemNames) -> TokenStream {
     let grad_struct = &names.grad_struct;
     let args = struct_generics(sig).into_iter().map(|g| match g {
         syn::GenericParam::Type(t) => t.ident.to_token_stream(),

@@ -74,8 +74,8 @@ pub fn check(function: &ItemFn, options: &parse::Options, errors: &mut Errors) {
         errors.at_span(span, "`hessian` is not supported on methods yet; write the computation as a free function `fn f(s: &[f64], ..) -> f64` and mark that `#[differentiate(hessian)]`");
         return;
     }
-    if let Some(param) = function.sig.generics.params.first() {
-        errors.at(param, "`hessian` is not supported on generic functions yet (the Hessian runs a generic copy of the function over dual numbers); write the function for `f64` or `f32`");
+    if !function.sig.generics.params.is_empty() {
+        check_generics(&function.sig.generics, errors);
         return;
     }
     match &function.sig.output {
@@ -98,6 +98,77 @@ pub fn check(function: &ItemFn, options: &parse::Options, errors: &mut Errors) {
                 ),
             );
         }
+    }
+}
+
+/// Bounds of a float type parameter that `Dual<T>` meets (it is `num_traits::Float`, not
+/// nalgebra's `RealField`).
+const DUAL_BOUNDS: &[&str] = &[
+    "Float",
+    "FloatConst",
+    "Real",
+    "Num",
+    "NumCast",
+    "FromPrimitive",
+    "ToPrimitive",
+    "Zero",
+    "One",
+    "Signed",
+    "Copy",
+    "Clone",
+    "Debug",
+    "Display",
+    "Default",
+    "PartialEq",
+    "PartialOrd",
+    "Sum",
+    "Product",
+    "Send",
+    "Sync",
+];
+
+/// A generic `hessian` function runs its own `f_vjp` over `Dual<T>`: one float type
+/// parameter, bounded by traits `Dual<T>` implements.
+fn check_generics(generics: &syn::Generics, errors: &mut Errors) {
+    let mut types = 0;
+    for param in &generics.params {
+        let syn::GenericParam::Type(t) = param else {
+            continue;
+        };
+        types += 1;
+        let mut bounds: Vec<&syn::TypeParamBound> = t.bounds.iter().collect();
+        if let Some(clause) = &generics.where_clause {
+            for predicate in &clause.predicates {
+                if let syn::WherePredicate::Type(p) = predicate {
+                    if matches!(&p.bounded_ty, Type::Path(b) if b.path.is_ident(&t.ident)) {
+                        bounds.extend(p.bounds.iter());
+                    }
+                }
+            }
+        }
+        for bound in bounds {
+            let syn::TypeParamBound::Trait(trait_bound) = bound else {
+                continue;
+            };
+            let name = trait_bound
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            if !DUAL_BOUNDS.contains(&name.as_str()) {
+                errors.at(
+                    trait_bound,
+                    format!("`hessian` runs this function over dual numbers (`tapeless::Dual<{}>`), which implement `num_traits::Float` but not `{name}`; bound `{}` by `num_traits::Float` (and `FloatConst`, `FromPrimitive`, `Sum`, ...), or write the function for `f64`", t.ident, t.ident),
+                );
+            }
+        }
+    }
+    if types > 1 {
+        errors.at(
+            &generics.params,
+            "`hessian` supports a function generic over one float type; write it for one type parameter",
+        );
     }
 }
 
@@ -391,34 +462,64 @@ fn is_float_from(func: &Expr, float: &str) -> bool {
         && segments[1].ident == "from"
 }
 
-/// The names of the functions a `hessian` function adds.
+/// The names of the functions a `hessian` function adds, and what their signatures share.
 struct Names {
     grad_struct: Ident,
+    /// `FGrad`, or `FGrad<T>` for a generic function.
+    grad_type: TokenStream,
     grad_fn: Ident,
     hvp: Ident,
     hessian: Ident,
     grad_vjp: Ident,
-    /// The generic copy's `_vjp`.
+    /// The `_vjp` run over dual numbers: the generic copy's, or a generic function's own.
     copy_vjp: Ident,
+    /// The function's generic parameters (`<T: Float>`) and the `where` clause the added
+    /// functions need of the float type.
+    generics: TokenStream,
+    bounds: TokenStream,
 }
 
 /// `f_hvp`, `f_hessian`, `f_grad_vjp` and `__f_grad_pullback`, and the gradient struct's
 /// `Differentiable`/`Accumulate` (a nested `f_grad` returns one, whose adjoint it needs).
-pub fn functions(sig: &Signature, names: &ItemNames, float: &'static str) -> TokenStream {
+/// `float` is `f64`, `f32`, or the type parameter of a generic function.
+pub fn functions(sig: &Signature, names: &ItemNames, float: &TokenStream) -> TokenStream {
     let function = &sig.item.sig.ident;
+    let generic = !sig.item.sig.generics.params.is_empty();
+    let tapeless = quote!(::tapeless);
+    let item_generics = &sig.item.sig.generics;
+    let existing = item_generics.where_clause.as_ref().map(|w| {
+        w.predicates
+            .iter()
+            .map(|p| quote!(#p,))
+            .collect::<TokenStream>()
+    });
+    let bounds = if generic {
+        quote! {
+            where #existing #float: #tapeless::Real + #tapeless::Differentiable<Grad = #float>
+                + #tapeless::Accumulate + #tapeless::Parameters<#float>
+        }
+    } else {
+        TokenStream::new()
+    };
     let names = Names {
         grad_struct: names.grad_struct.clone(),
+        grad_type: crate::expand::grad_type(sig, names),
         grad_fn: names.grad_fn.clone(),
         hvp: format_ident!("{}_hvp", function),
         hessian: format_ident!("{}_hessian", function),
         grad_vjp: format_ident!("{}_vjp", names.grad_fn),
-        copy_vjp: ItemNames::new(&copy_ident(function)).vjp_fn,
+        copy_vjp: if generic {
+            names.vjp_fn.clone()
+        } else {
+            ItemNames::new(&copy_ident(function)).vjp_fn
+        },
+        generics: quote!(#item_generics),
+        bounds,
     };
-    let float = Ident::new(float, Span::call_site());
-    let hvp = hvp(sig, &names, &float);
-    let hessian = hessian(sig, &names, &float);
-    let grad_vjp = grad_vjp(sig, &names, &float);
-    let traits = grad_traits(sig, &names);
+    let hvp = hvp(sig, &names, float);
+    let hessian = hessian(sig, &names, float);
+    let grad_vjp = grad_vjp(sig, &names, float);
+    let traits = grad_traits(sig, &names, float);
     quote!(#hvp #hessian #grad_vjp #traits)
 }
 
@@ -435,7 +536,7 @@ fn by_reference(p: &parse::Param) -> TokenStream {
     }
 }
 
-fn hvp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
+fn hvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
     let private = quote!(::tapeless::__private);
     let item = sig.item;
     let vis = &item.vis;
@@ -443,8 +544,11 @@ fn hvp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
     let direction = Ident::new("v", Span::mixed_site());
     let Names {
         grad_struct,
+        grad_type,
         hvp,
         copy_vjp,
+        generics,
+        bounds,
         ..
     } = names;
     // Each argument of the copy: floats lifted to dual numbers (tangent: the direction's
@@ -481,7 +585,7 @@ fn hvp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[allow(clippy::all)]
-        #vis fn #hvp(#(#params,)* #direction: &#grad_struct) -> (#float, #grad_struct, #grad_struct) {
+        #vis fn #hvp #generics (#(#params,)* #direction: &#grad_type) -> (#float, #grad_type, #grad_type) #bounds {
             let (#value, #gradient) = #copy_vjp(#(#lifted,)* #private::one());
             #(let #parts = #private::split(#gradient.#fields);)*
             (
@@ -512,15 +616,18 @@ fn zero_struct(sig: &Signature, names: &Names) -> TokenStream {
     quote!(#grad_struct { #(#fields,)* })
 }
 
-fn hessian(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
+fn hessian(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
     let private = quote!(::tapeless::__private);
     let item = sig.item;
     let vis = &item.vis;
     let params = plain_parameters(&item.sig, false);
     let Names {
         grad_struct,
+        grad_type,
         hvp,
         hessian,
+        generics,
+        bounds,
         ..
     } = names;
     let [zero, rows, first, direction, k, value, gradient, row] = [
@@ -555,7 +662,7 @@ fn hessian(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[allow(clippy::all)]
-        #vis fn #hessian(#(#params),*) -> (#float, #grad_struct, #private::Vec<#grad_struct>) {
+        #vis fn #hessian #generics (#(#params),*) -> (#float, #grad_type, #private::Vec<#grad_type>) #bounds {
             let #zero = #zero_value;
             let mut #rows = #private::Vec::new();
             let mut #first = ::core::option::Option::None;
@@ -575,17 +682,19 @@ fn hessian(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
 /// `f_grad_vjp(args.., seed: (value seed, gradient seed))`: the VJP of `f_grad`, which is
 /// s₀·∇f + H·s₁ (H is symmetric), from one `f_hvp`; and its split form
 /// `__f_grad_pullback`, for callers that keep the reverse sweep.
-fn grad_vjp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
+fn grad_vjp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
     let private = quote!(::tapeless::__private);
     let item = sig.item;
     let vis = &item.vis;
     let params = plain_parameters(&item.sig, true);
     let args = parameter_names(&item.sig);
     let Names {
-        grad_struct,
+        grad_type,
         grad_fn,
         hvp,
         grad_vjp,
+        generics,
+        bounds,
         ..
     } = names;
     let [seed, value, gradient, product] =
@@ -600,7 +709,7 @@ fn grad_vjp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[allow(clippy::all)]
-        #vis fn #grad_vjp(#(#params,)* #seed: (#float, #grad_struct)) -> ((#float, #grad_struct), #grad_struct) {
+        #vis fn #grad_vjp #generics (#(#params,)* #seed: (#float, #grad_type)) -> ((#float, #grad_type), #grad_type) #bounds {
             let (#value, #gradient, mut #product) = #hvp(#(#args,)* &#seed.1);
             #(#private::add_scaled::<#float, _>(&mut #product.#fields, #seed.0, &#gradient.#fields);)*
             ((#value, #gradient), #product)
@@ -613,19 +722,26 @@ fn grad_vjp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
 
 /// `f_grad_jvp(args.., tangent: &FGrad)`: `f_grad`'s value and its tangent along
 /// `tangent`, (⟨∇f, v⟩, H·v), from one `f_hvp` (forward mode's convention: `(Out, Out)`).
-fn grad_jvp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
+fn grad_jvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
     let private = quote!(::tapeless::__private);
     let item = sig.item;
     let vis = &item.vis;
     let params = plain_parameters(&item.sig, false);
     let args = parameter_names(&item.sig);
     let Names {
-        grad_struct,
+        grad_type,
         grad_fn,
         hvp,
+        generics,
+        bounds,
         ..
     } = names;
     let name = format_ident!("{}_jvp", grad_fn);
+    let zero = if generics.is_empty() {
+        quote!(0.0)
+    } else {
+        quote!(<#float as ::tapeless::Real>::constant(0.0))
+    };
     let [tangent, value, gradient, product, slope] =
         ["tangent", "value", "gradient", "product", "slope"]
             .map(|n| Ident::new(n, Span::mixed_site()));
@@ -637,9 +753,9 @@ fn grad_jvp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[allow(clippy::all)]
-        #vis fn #name(#(#params,)* #tangent: &#grad_struct) -> ((#float, #grad_struct), (#float, #grad_struct)) {
+        #vis fn #name #generics (#(#params,)* #tangent: &#grad_type) -> ((#float, #grad_type), (#float, #grad_type)) #bounds {
             let (#value, #gradient, #product) = #hvp(#(#args,)* #tangent);
-            let mut #slope: #float = 0.0;
+            let mut #slope: #float = #zero;
             #(#slope += #private::scalar_dot::<#float, _>(&#gradient.#fields, &#tangent.#fields);)*
             ((#value, #gradient), (#slope, #product))
         }
@@ -648,11 +764,16 @@ fn grad_jvp(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
 
 /// `__f_grad_pullback`: `f_grad`'s value and its reverse sweep as a closure (callers in
 /// split mode); the closure runs `f_grad_vjp`.
-fn pullback(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
+fn pullback(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
     let mut item = sig.item.clone();
     let grad_struct = &names.grad_struct;
+    let grad_type = &names.grad_type;
     item.sig.ident = names.grad_fn.clone();
-    item.sig.output = syn::parse_quote!(-> (#float, #grad_struct));
+    item.sig.output = syn::parse_quote!(-> (#float, #grad_type));
+    // What `f_grad_vjp` needs of the float type, for the closure that calls it.
+    if let Ok(clause) = syn::parse2::<syn::WhereClause>(names.bounds.clone()) {
+        item.sig.generics.where_clause = Some(clause);
+    }
     let options = parse::Options::default();
     let mut errors = Errors::default();
     let Some(mut grad_sig) = parse::signature(&item, &options, &mut errors) else {
@@ -680,12 +801,22 @@ fn pullback(sig: &Signature, names: &Names, float: &Ident) -> TokenStream {
 
 /// `Differentiable` and `Accumulate` of the gradient struct: a nested `f_grad` returns it,
 /// and the caller's reverse sweep gives it an adjoint of the same type.
-fn grad_traits(sig: &Signature, names: &Names) -> TokenStream {
+fn grad_traits(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
     let grad_struct = &names.grad_struct;
+    let grad_type = &names.grad_type;
+    let params = crate::expand::struct_generics(sig);
+    let (generics, bounds) = if params.is_empty() {
+        (TokenStream::new(), TokenStream::new())
+    } else {
+        (
+            quote!(<#(#params),*>),
+            quote!(where #float: ::tapeless::Differentiable<Grad = #float> + ::tapeless::Accumulate),
+        )
+    };
     let fields: Vec<Ident> = differentiated(sig).iter().map(|p| p.field()).collect();
     let tapeless = quote!(::tapeless);
     quote! {
-        impl #tapeless::Differentiable for #grad_struct {
+        impl #generics #tapeless::Differentiable for #grad_type #bounds {
             type Grad = Self;
             fn zeros_like(&self) -> Self {
                 #grad_struct { #(#fields: #tapeless::Differentiable::zeros_like(&self.#fields),)* }
@@ -695,7 +826,7 @@ fn grad_traits(sig: &Signature, names: &Names) -> TokenStream {
             }
         }
 
-        impl #tapeless::Accumulate for #grad_struct {
+        impl #generics #tapeless::Accumulate for #grad_type #bounds {
             fn accumulate(&mut self, other: &Self) {
                 #(#tapeless::Accumulate::accumulate(&mut self.#fields, &other.#fields);)*
             }

@@ -241,6 +241,19 @@ impl<T: Real> ToPrimitive for Dual<T> {
 }
 
 /// A conversion from a number is a constant.
+impl<T: Real> num_traits::FromPrimitive for Dual<T> {
+    fn from_i64(n: i64) -> Option<Self> {
+        <T as NumCast>::from(n).map(Dual::constant)
+    }
+    fn from_u64(n: u64) -> Option<Self> {
+        <T as NumCast>::from(n).map(Dual::constant)
+    }
+    fn from_f64(n: f64) -> Option<Self> {
+        <T as NumCast>::from(n).map(Dual::constant)
+    }
+}
+
+/// A conversion from a number is a constant.
 impl<T: Real> NumCast for Dual<T> {
     fn from<N: ToPrimitive>(n: N) -> Option<Self> {
         <T as NumCast>::from(n).map(Dual::constant)
@@ -538,23 +551,18 @@ pub trait Split {
     fn split(self) -> (Self::Plain, Self::Plain);
 }
 
-macro_rules! scalar_lift {
-    ($($t:ty),*) => {$(
-        impl Lift for $t {
-            type Lifted = Dual<$t>;
-            type Tangent = $t;
-            #[inline(always)]
-            fn lift(&self, tangent: &$t) -> Dual<$t> {
-                Dual::new(*self, *tangent)
-            }
-            #[inline(always)]
-            fn lift_constant(&self) -> Dual<$t> {
-                Dual::constant(*self)
-            }
-        }
-    )*};
+impl<T: Real> Lift for T {
+    type Lifted = Dual<T>;
+    type Tangent = T;
+    #[inline(always)]
+    fn lift(&self, tangent: &T) -> Dual<T> {
+        Dual::new(*self, *tangent)
+    }
+    #[inline(always)]
+    fn lift_constant(&self) -> Dual<T> {
+        Dual::constant(*self)
+    }
 }
-scalar_lift!(f32, f64);
 
 impl<T: Real> Split for Dual<T> {
     type Plain = T;
