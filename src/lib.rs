@@ -73,7 +73,7 @@ pub use tapeless_runtime as runtime;
 /// The outputs that `f_jacobian` exists for (see [`runtime::jacobian`]).
 #[cfg(feature = "alloc")]
 pub use tapeless_runtime::JacobianOutput;
-pub use tapeless_runtime::{nn, special, Accumulate, Differentiable, Parameters, Real};
+pub use tapeless_runtime::{nn, special, Accumulate, Differentiable, Dual, Parameters, Real};
 
 /// Everything a differentiated function needs in scope, with or without `std`:
 ///
@@ -119,6 +119,7 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::__loop_stack as loop_stack;
+    pub use tapeless_runtime::dual::{lift, lift_constant, split};
     pub use tapeless_runtime::forward::{
         tangent_dot, ArgumentTangent, ForwardMode, ForwardModeUnsupported, NoTangent, Tangent,
     };
@@ -133,6 +134,7 @@ pub mod __private {
         by_operand, DivJvpLhs, DivJvpRhs, DivVjpLhs, DivVjpRhs, MulJvpLhs, MulJvpRhs, MulVjpLhs,
         MulVjpRhs, Operand, Rule,
     };
+    pub use tapeless_runtime::parameters::{add_scaled, scalar_count, scalar_dot, set_unit};
     pub use tapeless_runtime::scalar::*;
     pub use tapeless_runtime::Float;
     pub use tapeless_runtime::{

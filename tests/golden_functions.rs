@@ -171,3 +171,27 @@ fn generic_float_loop() {
     let (_, g32) = generics::power_sum_grad(&xs32, 2.5_f32);
     assert!((f64::from(g32.p) - expected_p).abs() < 1e-4);
 }
+
+mod hessian {
+    use tapeless::differentiate;
+    include!("../macros/tests/expand/hessian.rs");
+}
+
+#[test]
+fn hessian_of_a_slice_function() {
+    let (x, k) = ([0.4, 1.3], 2.5);
+    let (value, g, rows) = hessian::stretch_hessian(&x, k);
+    assert_eq!(value, hessian::stretch(&x, k));
+    // f = k·d²/2 + sin x₀ with d = x₁ − x₀.
+    let d = x[1] - x[0];
+    assert!(close(g.x[0], -k * d + x[0].cos(), 1e-14));
+    assert!(close(g.x[1], k * d, 1e-14));
+    assert!(close(g.k, d * d / 2.0, 1e-14));
+    let expected = [[k - x[0].sin(), -k, -d], [-k, k, d], [-d, d, 0.0]];
+    for (row, e) in rows.iter().zip(expected) {
+        let flat = [row.x[0], row.x[1], row.k];
+        for (a, b) in flat.iter().zip(e) {
+            assert!(close(*a, b, 1e-14), "{flat:?} vs {e:?}");
+        }
+    }
+}

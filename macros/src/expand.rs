@@ -32,12 +32,61 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let options = parse::options(attr, &mut errors);
     let names = ItemNames::new(&function.sig.ident);
-    let (items, grad_struct) = differentiate_function(&function, &options, &names, errors);
+    if options.hessian.is_some() {
+        crate::hessian::check(&function, &options, &mut errors);
+    }
+    let (items, grad_struct, ok) = differentiate_function(&function, &options, &names, errors);
+    // The Hessian's functions only beside a function that differentiates: its errors are
+    // reported once, by the first pipeline.
+    let hessian =
+        (ok && options.hessian.is_some()).then(|| hessian_items(&function, &options, &names));
     quote! {
         #function
         #grad_struct
         #items
+        #hessian
     }
+}
+
+/// The generic copy of a `hessian` function, its reverse sweep, and `f_hvp`, `f_hessian`,
+/// `f_grad_vjp` (see `hessian.rs`).
+fn hessian_items(function: &ItemFn, options: &parse::Options, names: &ItemNames) -> TokenStream {
+    // A function generic over its float type is its own generic copy: its `f_vjp` runs
+    // over dual numbers as it is.
+    if let Some(float) = function.sig.generics.type_params().next() {
+        let Some(sig) = parse::signature(function, options, &mut Errors::default()) else {
+            return TokenStream::new();
+        };
+        let float = float.ident.to_token_stream();
+        return crate::hessian::functions(&sig, names, &float);
+    }
+    let mut errors = Errors::default();
+    let float = crate::hessian::float_type(function, &mut errors);
+    if !errors.is_empty() {
+        return errors.to_compile_errors();
+    }
+    let copy = crate::hessian::generic_copy(function, float);
+    let copy_options = parse::Options {
+        wrt: options.wrt.clone(),
+        max_iterations: options.max_iterations.clone(),
+        ..Default::default()
+    };
+    let copy_names = ItemNames::new(&copy.sig.ident);
+    let (copy_items, copy_struct, _) =
+        differentiate_checked(&copy, &copy_options, &copy_names, errors);
+    let Some(sig) = parse::signature(function, options, &mut Errors::default()) else {
+        return TokenStream::new();
+    };
+    let float = syn::Ident::new(float, proc_macro2::Span::call_site()).to_token_stream();
+    let functions = crate::hessian::functions(&sig, names, &float);
+    crate::hessian::hidden(
+        quote! {
+            #copy
+            #copy_struct
+            #copy_items
+        },
+        functions,
+    )
 }
 
 /// `#[differentiate] impl Type { #[differentiate] fn f(&self, ..) .. }`: each marked
@@ -87,7 +136,10 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
             block: Box::new(method.block.clone()),
         };
         let names = ItemNames::for_method(&type_name, &function.sig.ident);
-        let (items, grad_struct) = differentiate_function(&function, &options, &names, errors);
+        if options.hessian.is_some() {
+            crate::hessian::check(&function, &options, &mut errors);
+        }
+        let (items, grad_struct, _) = differentiate_function(&function, &options, &names, errors);
         generated.push(items);
         outside.push(grad_struct);
     }
@@ -107,18 +159,29 @@ fn is_differentiate(attr: &syn::Attribute) -> bool {
         .is_some_and(|s| s.ident == "differentiate")
 }
 
-/// The generated functions (or errors and stubs) and the gradient struct of `function`.
+/// The generated functions (or errors and stubs) and the gradient struct of `function`,
+/// and whether it differentiated without errors.
 fn differentiate_function(
     function: &ItemFn,
     options: &parse::Options,
     names: &ItemNames,
     mut errors: Errors,
-) -> (TokenStream, TokenStream) {
+) -> (TokenStream, TokenStream, bool) {
     reserved_names(
         function.to_token_stream(),
         &mut Default::default(),
         &mut errors,
     );
+    differentiate_checked(function, options, names, errors)
+}
+
+/// [`differentiate_function`] of a function whose names are checked (or generated).
+fn differentiate_checked(
+    function: &ItemFn,
+    options: &parse::Options,
+    names: &ItemNames,
+    mut errors: Errors,
+) -> (TokenStream, TokenStream, bool) {
     let desugared = ItemFn {
         block: Box::new(desugar::desugar(
             &function.block,
@@ -129,7 +192,7 @@ fn differentiate_function(
     };
     let function = &desugared;
     let Some(sig) = parse::signature(function, options, &mut errors) else {
-        return (errors.to_compile_errors(), TokenStream::new());
+        return (errors.to_compile_errors(), TokenStream::new(), false);
     };
     let names = names.clone();
     let body = lower::lower(&sig, &mut errors);
@@ -163,7 +226,7 @@ fn differentiate_function(
     let parameters = crate::jacobian::parameters_impl(&sig, &names);
     let grad_struct = quote!(#grad_struct #parameters);
     match generated {
-        Some(functions) if errors.is_empty() => (functions, grad_struct),
+        Some(functions) if errors.is_empty() => (functions, grad_struct, true),
         _ => {
             // Hygienic: a parameter named `seed` stays the user's.
             let seed = syn::Ident::new("seed", proc_macro2::Span::mixed_site());
@@ -172,7 +235,11 @@ fn differentiate_function(
             let jvp = crate::forward::items(&sig, &names, crate::forward::Jvp::Stub, None);
             let errors = errors.to_compile_errors();
             let jacobian = crate::jacobian::jacobian_function(&sig, &names, false);
-            (quote!(#errors #stubs #jvp #pullback #jacobian), grad_struct)
+            (
+                quote!(#errors #stubs #jvp #pullback #jacobian),
+                grad_struct,
+                false,
+            )
         }
     }
 }

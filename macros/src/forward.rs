@@ -481,7 +481,7 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
 /// `__f_jvp_arguments(args.., (tangents..))`: `f_jvp` with the tangent struct built from
 /// one tangent per argument, by position (`Tangent(ẋ)`, or `NoTangent` for zero), for
 /// differentiated callers, which know their arguments but not `f`'s parameter names.
-fn arguments_function(
+pub fn arguments_function(
     sig: &Signature,
     names: &ItemNames,
     jvp_fn: &Ident,

@@ -23,6 +23,7 @@ mod expand;
 mod forward;
 #[cfg(test)]
 mod golden_tests;
+mod hessian;
 mod ir;
 mod jacobian;
 mod lower;

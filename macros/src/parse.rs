@@ -17,6 +17,8 @@ pub struct Options {
     pub max_iterations: Option<syn::Expr>,
     /// For a method: the type of `self` (the `impl` block's type).
     pub self_ty: Option<Type>,
+    /// `hessian`: also emit `f_hvp` and `f_hessian` (forward over reverse); its span.
+    pub hessian: Option<proc_macro2::Span>,
 }
 
 pub fn options(attr: TokenStream, errors: &mut Errors) -> Options {
@@ -45,6 +47,12 @@ pub fn options(attr: TokenStream, errors: &mut Errors) -> Options {
                 ));
             }
             options.wrt = Some(names.into_iter().collect());
+            Ok(())
+        } else if meta.path.is_ident("hessian") {
+            if options.hessian.is_some() {
+                return Err(meta.error("`hessian` is given twice"));
+            }
+            options.hessian = Some(syn::spanned::Spanned::span(&meta.path));
             Ok(())
         } else if meta.path.is_ident("max_iterations") {
             if options.max_iterations.is_some() {
@@ -75,7 +83,7 @@ pub fn options(attr: TokenStream, errors: &mut Errors) -> Options {
                 ""
             };
             Err(meta.error(format!(
-                "unknown option `{name}` of #[differentiate]{hint}; the options are `wrt(param, ...)`, which names the parameters to differentiate, and `max_iterations = N`, which bounds loops so that their stacks need no heap"
+                "unknown option `{name}` of #[differentiate]{hint}; the options are `wrt(param, ...)`, which names the parameters to differentiate, `max_iterations = N`, which bounds loops so that their stacks need no heap, and `hessian`, which adds `f_hvp` and `f_hessian`"
             )))
         }
     });

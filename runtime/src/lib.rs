@@ -18,6 +18,7 @@
 //! | `matrix` | the methods of nalgebra matrices (feature `nalgebra`) |
 //! | [`nn`] | `sigmoid`, `relu`, `tanh`, `softmax`, `log_sum_exp`, `cross_entropy`, `mse` |
 //! | [`special`] | `erf`, `erfc` (their rules are in [`scalar`]) |
+//! | [`dual`] | [`Dual`], the dual number that `#[differentiate(hessian)]` runs reverse sweeps over |
 //!
 //! # The helper convention
 //!
@@ -70,6 +71,7 @@ pub extern crate alloc as __alloc;
 mod adjoint;
 #[cfg(feature = "alloc")]
 pub mod check;
+pub mod dual;
 pub mod elementwise;
 pub mod forward;
 pub mod index;
@@ -80,7 +82,8 @@ pub mod loop_stack;
 pub mod matrix;
 pub mod nn;
 pub mod ops;
-mod parameters;
+#[doc(hidden)]
+pub mod parameters;
 mod real;
 mod rule_item;
 pub mod scalar;
@@ -90,6 +93,7 @@ pub use adjoint::{
     accumulate, accumulate_argument, add_tangents, assert_differentiable, one, zero, zero_adjoint,
     zeros_like, Accumulate, ArgumentGradient, Differentiable, FixedZero, NotDifferentiated,
 };
+pub use dual::Dual;
 pub use elementwise::{Elementwise, ElementwiseAdjoint};
 #[cfg(feature = "alloc")]
 pub use jacobian::JacobianOutput;

@@ -227,3 +227,37 @@ tuple_impls!(A 0, B 1, C 2);
 tuple_impls!(A 0, B 1, C 2, D 3);
 tuple_impls!(A 0, B 1, C 2, D 3, E 4);
 tuple_impls!(A 0, B 1, C 2, D 3, E 4, G 5);
+
+/// How many scalars `p` holds (`f_hessian` makes one row per scalar).
+#[inline(always)]
+pub fn scalar_count<T: Real, P: Parameters<T>>(p: &P) -> usize {
+    p.len()
+}
+
+/// Sets the `k`-th scalar of `p` (in the order of [`Parameters::map_scalars`]) to one:
+/// a unit direction of `f_hessian`.
+#[inline(always)]
+pub fn set_unit<T: Real, P: Parameters<T>>(p: &mut P, k: usize) {
+    let mut i = 0;
+    p.map_scalars(&mut |s| {
+        if i == k {
+            *s = T::one();
+        }
+        i += 1;
+    });
+}
+
+/// `p += alpha·other` (the VJP of a nested `f_grad`: s₀·∇f + H·s₁).
+#[inline(always)]
+pub fn add_scaled<T: Real, P: Parameters<T>>(p: &mut P, alpha: T, other: &P) {
+    p.add_scaled(alpha, other);
+}
+
+/// ⟨a, b⟩: the sum of the products of the scalars at the same places (the directional
+/// derivative ⟨∇f, v⟩ of `f_grad_jvp`).
+#[inline(always)]
+pub fn scalar_dot<T: Real, P: Parameters<T> + Clone>(a: &P, b: &P) -> T {
+    let mut sum = T::zero();
+    a.clone().zip_scalars(b, &mut |x, y| sum += *x * y);
+    sum
+}

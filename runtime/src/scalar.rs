@@ -64,8 +64,8 @@ macro_rules! scalar_rules {
     (@helpers [] $($(#[$doc:meta])* $vjp:ident / $jvp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
         $(scalar_rules!(@helper ; $(#[$doc])* $vjp / $jvp($($r $(: $rt)?),*) => |$d| $body);)+
     };
-    (@helpers [elementwise] $($(#[$doc:meta])* $vjp:ident / $jvp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
-        $(scalar_rules!(@helper elementwise; $(#[$doc])* $vjp / $jvp($($r $(: $rt)?),*) => |$d| $body);)+
+    (@helpers [elementwise] $($(#[$doc:meta])* $vjp:ident / $jvp:ident / $scalar:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
+        $(scalar_rules!(@helper elementwise; $(#[$doc])* $vjp / $jvp / $scalar($($r $(: $rt)?),*) => |$d| $body);)+
     };
     (@helper ; $(#[$doc:meta])* $vjp:ident / $jvp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr) => {
         $(#[$doc])*
@@ -87,7 +87,18 @@ macro_rules! scalar_rules {
             $body
         }
     };
-    (@helper elementwise; $(#[$doc:meta])* $vjp:ident / $jvp:ident($r:ident) => |$d:ident| $body:expr) => {
+    (@helper elementwise; $(#[$doc:meta])* $vjp:ident / $jvp:ident / $scalar:ident($r:ident) => |$d:ident| $body:expr) => {
+        $(#[$doc])*
+        ///
+        /// Forward mode on one scalar of any [`Real`] type (the elementwise helper needs
+        /// [`ElementwiseAdjoint`], which a generic `T: Real` does not promise).
+        #[inline(always)]
+        pub fn $scalar<T: Real>($r: &T, t_arg: &T) -> T {
+            let $r = *$r;
+            let $d = *t_arg;
+            $body
+        }
+
         $(#[$doc])*
         ///
         /// Elementwise for matrices too (then `d_x`, the value read and `d_y` are matrices of
@@ -119,11 +130,11 @@ macro_rules! scalar_rules {
     ($(
         $(#[$doc:meta])*
         $(@$kind:ident)? $op:ident($($x:ident),+ $(; $($n:ident: $nt:ty),+)?) -> $y:ident = $value:expr => {
-            $( $(#[$vdoc:meta])* $vjp:ident / $jvp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr; )+
+            $( $(#[$vdoc:meta])* $vjp:ident / $jvp:ident $(/ $scalar:ident)? ($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr; )+
         }
     )*) => {
         $(
-            scalar_rules!(@helpers [$($kind)?] $($(#[$vdoc])* $vjp / $jvp($($r $(: $rt)?),*) => |$d| $body;)+);
+            scalar_rules!(@helpers [$($kind)?] $($(#[$vdoc])* $vjp / $jvp $(/ $scalar)? ($($r $(: $rt)?),*) => |$d| $body;)+);
         )*
 
         /// Every rule of this module in `f64`, as uniform function pointers, for tests.
@@ -243,7 +254,7 @@ scalar_rules! {
     /// y = tanh x, also elementwise for [`nn::tanh`](crate::nn::tanh) of a matrix.
     @elementwise tanh(x) -> y = x.tanh() => {
         /// y = tanh x: x̄ += ȳ·(1 − y²). Reads `y`.
-        tanh_vjp / tanh_jvp(y) => |d| d * (T::one() - y * y);
+        tanh_vjp / tanh_jvp / tanh_jvp_scalar(y) => |d| d * (T::one() - y * y);
     }
     /// y = asinh x.
     asinh(x) -> y = x.asinh() => {

@@ -865,6 +865,14 @@ impl Lowerer<'_> {
                     && self.is_constant(&b.right)
             }
             Expr::Cast(c) => self.is_constant(&c.expr),
+            // `<T as ::tapeless::Real>::constant(2.0)`: a literal of a float type parameter
+            // (how the generic copy of a `hessian` function writes its literals).
+            Expr::Call(c) => {
+                matches!(&*c.func, Expr::Path(p) if float_constructor(p)
+                    && p.qself.is_some()
+                    && p.path.segments.last().is_some_and(|s| s.ident == "constant"))
+                    && c.args.iter().all(|a| self.is_constant(a))
+            }
             _ => false,
         }
     }

@@ -1,0 +1,149 @@
+//! The constructs of ordinary differentiated code inside `#[differentiate(hessian)]`
+//! functions (the generic copy must take each): `vec![0.0; n]`, arrays written in place,
+//! `.map(..).sum()` and `.fold`, closures, `match`, `f64::max`, `while`, `nn::sigmoid`,
+//! `len() as f64`, tuples, an early `return`, a parameter named `v` (like `f_hvp`'s
+//! direction). Each Hessian is checked against central differences of the gradient.
+#![allow(clippy::all)]
+
+use tapeless::check::central_difference;
+use tapeless::differentiate;
+
+fn check(name: &str, rows: Vec<Vec<f64>>, grad: impl Fn(&[f64]) -> Vec<f64>, x: &[f64]) {
+    for i in 0..x.len() {
+        let fd = central_difference(|p: &[f64]| grad(p)[i], x);
+        for j in 0..x.len() {
+            let (a, b) = (rows[i][j], fd[j]);
+            assert!(
+                (a - b).abs() < 1e-6 * (1.0 + b.abs()),
+                "{name}: H[{i}][{j}] {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[differentiate(hessian)]
+fn p_vec_macro(x: &[f64]) -> f64 {
+    let mut w = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        w[i] = x[i] * x[i];
+    }
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        s += w[i] * x[i];
+    }
+    s
+}
+
+#[differentiate(hessian)]
+fn p_array_in_place(x: [f64; 3]) -> f64 {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        a[i] = x[i].exp() * 2.0;
+    }
+    a[0] * a[1] + a[2] * x[0]
+}
+
+#[differentiate(hessian)]
+fn p_map_sum(x: &[f64]) -> f64 {
+    x.iter().map(|v| v * v * v).sum::<f64>() + x.iter().fold(0.0, |acc, v| acc + v.sin())
+}
+
+#[differentiate(hessian)]
+fn p_closure_match(x: f64, n: i32, v: f64) -> f64 {
+    let sq = |t: f64| t * t;
+    let k = match n {
+        0 => 1.0,
+        1 => 2.0,
+        _ => 3.0,
+    };
+    sq(x) * k + f64::max(x, v) * v
+}
+
+#[differentiate(hessian)]
+fn p_while(x: f64) -> f64 {
+    let mut s = x;
+    let mut i = 0;
+    while i < 4 {
+        s = s * x + 0.5;
+        i += 1;
+    }
+    s
+}
+
+#[differentiate(hessian)]
+fn p_nn(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += tapeless::nn::sigmoid(x[i]) * (x.len() as f64);
+    }
+    s
+}
+
+#[differentiate(hessian)]
+fn p_early_return(x: f64, y: f64) -> f64 {
+    if x > 10.0 {
+        return x;
+    }
+    let (a, b) = (x * y, y.exp());
+    a * b
+}
+
+#[test]
+fn hessians_of_common_constructs_match_differences_of_the_gradient() {
+    let x = [0.3, -0.5, 0.8];
+    let (_, _, r) = p_vec_macro_hessian(&x);
+    check(
+        "vec",
+        r.iter().map(|r| r.x.clone()).collect(),
+        |p| p_vec_macro_grad(p).1.x,
+        &x,
+    );
+    let (_, _, r) = p_array_in_place_hessian(x);
+    check(
+        "array",
+        r.iter().map(|r| r.x.to_vec()).collect(),
+        |p| p_array_in_place_grad([p[0], p[1], p[2]]).1.x.to_vec(),
+        &x,
+    );
+    let (_, _, r) = p_map_sum_hessian(&x);
+    check(
+        "map_sum",
+        r.iter().map(|r| r.x.clone()).collect(),
+        |p| p_map_sum_grad(p).1.x,
+        &x,
+    );
+    let (_, _, r) = p_closure_match_hessian(0.7, 2, 0.2);
+    check(
+        "closure",
+        r.iter().map(|r| vec![r.x, r.v]).collect(),
+        |p| {
+            let g = p_closure_match_grad(p[0], 2, p[1]).1;
+            vec![g.x, g.v]
+        },
+        &[0.7, 0.2],
+    );
+    let (_, _, r) = p_while_hessian(0.9);
+    check(
+        "while",
+        r.iter().map(|r| vec![r.x]).collect(),
+        |p| vec![p_while_grad(p[0]).1.x],
+        &[0.9],
+    );
+    let (_, _, r) = p_nn_hessian(&x);
+    check(
+        "nn",
+        r.iter().map(|r| r.x.clone()).collect(),
+        |p| p_nn_grad(p).1.x,
+        &x,
+    );
+    let (_, _, r) = p_early_return_hessian(0.4, 0.6);
+    check(
+        "early",
+        r.iter().map(|r| vec![r.x, r.y]).collect(),
+        |p| {
+            let g = p_early_return_grad(p[0], p[1]).1;
+            vec![g.x, g.y]
+        },
+        &[0.4, 0.6],
+    );
+}
