@@ -220,6 +220,11 @@ pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
             let value = tangent_owned(e, arg(0));
             quote!(let #name = #value as #ty;)
         }
+        // `f64::from(k)`: the conversion is linear, so the tangent is converted alike.
+        Form::Call(path) if rule.helper == "cast" => {
+            let value = tangent_owned(e, arg(0));
+            quote!(let #name = #path(#value);)
+        }
         // ẏᵢ = f′(mᵢ)·ṁᵢ, and the closure's adjoint `|v, ȳ| f′(v)·ȳ` is that map.
         Form::Map { vjp, .. } => {
             let receiver = e.receiver(&args[0]);

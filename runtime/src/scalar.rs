@@ -485,3 +485,9 @@ fn extremum_share<T: Real>(mine: T, theirs: T, larger: bool, d: T) -> T {
 pub fn cast_vjp<T: Real, U: Real>(d_x: &mut T, d_y: &U) {
     *d_x += T::from(*d_y).unwrap_or_else(T::nan);
 }
+
+/// y = x as U, forward mode: ẏ = ẋ converted (`f64::from(x)` is differentiated as this rule).
+#[inline(always)]
+pub fn cast_jvp<T: Real, U: Real>(t_x: &T) -> U {
+    U::from(*t_x).unwrap_or_else(U::nan)
+}

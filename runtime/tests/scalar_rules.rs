@@ -327,6 +327,19 @@ proptest! {
         prop_assert_eq!(exact, f64::from(d_y));
     }
 
+    /// The forward helper of the conversion f32 → f64 is the transpose of its VJP helper:
+    /// ⟨jvp(ẋ), w⟩ = ⟨ẋ, vjp(w)⟩, and it is the derivative 1 (exact in f64).
+    #[test]
+    fn cast_jvp_is_the_transposed_vjp(t_x in -3.0..3.0f32, w in -3.0..3.0f64) {
+        let forward: f64 = scalar::cast_jvp::<f32, f64>(&t_x);
+        prop_assert_eq!(forward, f64::from(t_x));
+        let mut back = 0.0_f32;
+        scalar::cast_vjp::<f32, f64>(&mut back, &w);
+        let lhs = forward * w;
+        let rhs = f64::from(t_x) * f64::from(back);
+        prop_assert!((lhs - rhs).abs() <= 1e-6 * (1.0 + lhs.abs()), "{lhs} vs {rhs}");
+    }
+
     /// y = x as f64 for an f32 x: the adjoint goes back to f32.
     #[test]
     fn cast_vjp_f32_to_f64(
