@@ -1,0 +1,14 @@
+//! The evals this tool implements, by GradBench module name.
+
+use crate::protocol::Eval;
+
+/// The entry point of module `name`, if the tool implements it. ba, ht, kmeans, particle
+/// and saddle (Jacobians, Hessians, nested AD) are not implemented yet.
+pub fn module(name: &str) -> Option<Eval> {
+    Some(match name {
+        "hello" => crate::hello::run,
+        "llsq" => crate::llsq::run,
+        "lse" => crate::lse::run,
+        _ => return None,
+    })
+}
