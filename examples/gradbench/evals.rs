@@ -2,13 +2,16 @@
 
 use crate::protocol::Eval;
 
-/// The entry point of module `name`, if the tool implements it. ba, ht, kmeans, particle
-/// and saddle (Jacobians, Hessians, nested AD) are not implemented yet.
+/// The entry point of module `name`, if the tool implements it. det, ba, ht, kmeans,
+/// particle and saddle (Jacobians, Hessians, nested AD) are not implemented yet.
 pub fn module(name: &str) -> Option<Eval> {
     Some(match name {
         "hello" => crate::hello::run,
         "llsq" => crate::llsq::run,
         "lse" => crate::lse::run,
+        "ode" => crate::ode::run,
+        "gmm" => crate::gmm::run,
+        "lstm" => crate::lstm::run,
         _ => return None,
     })
 }

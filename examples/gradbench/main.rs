@@ -9,9 +9,12 @@
 //! `#[differentiate]`, and takes every derivative from the generated code.
 
 mod evals;
+mod gmm;
 mod hello;
 mod llsq;
 mod lse;
+mod lstm;
+mod ode;
 mod protocol;
 
 fn main() -> std::io::Result<()> {

@@ -146,7 +146,6 @@ pub fn numbers(value: &Value) -> Result<Vec<f64>, String> {
 
 /// A JSON array of `rows` arrays of numbers, flattened row by row; also returns the
 /// length of the rows (all equal).
-#[allow(dead_code)] // for the evals of nested arrays, next
 pub fn matrix(value: &Value) -> Result<(Vec<f64>, usize, usize), String> {
     let rows = value
         .as_array()
@@ -166,7 +165,6 @@ pub fn matrix(value: &Value) -> Result<(Vec<f64>, usize, usize), String> {
 }
 
 /// `flat` (row-major) as a JSON array of `count` rows of `width` numbers.
-#[allow(dead_code)] // for the evals of nested arrays, next
 pub fn rows(flat: &[f64], count: usize, width: usize) -> Value {
     Value::Array(
         (0..count)
