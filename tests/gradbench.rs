@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+#[path = "../examples/gradbench/det.rs"]
+mod det;
 #[path = "../examples/gradbench/evals.rs"]
 mod evals;
 #[path = "../examples/gradbench/gmm.rs"]
@@ -228,6 +230,11 @@ fn gmm_replays() {
 #[test]
 fn lstm_replays() {
     assert_eq!(replay("lstm"), 2);
+}
+
+#[test]
+fn det_replays() {
+    assert_eq!(replay("det"), 10);
 }
 
 // ---- the protocol ---------------------------------------------------------------------------

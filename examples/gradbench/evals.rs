@@ -2,8 +2,8 @@
 
 use crate::protocol::Eval;
 
-/// The entry point of module `name`, if the tool implements it. det, ba, ht, kmeans,
-/// particle and saddle (Jacobians, Hessians, nested AD) are not implemented yet.
+/// The entry point of module `name`, if the tool implements it. ba, ht, kmeans, particle
+/// and saddle (Jacobians, Hessians, nested AD) are not implemented yet.
 pub fn module(name: &str) -> Option<Eval> {
     Some(match name {
         "hello" => crate::hello::run,
@@ -12,6 +12,7 @@ pub fn module(name: &str) -> Option<Eval> {
         "ode" => crate::ode::run,
         "gmm" => crate::gmm::run,
         "lstm" => crate::lstm::run,
+        "det" => crate::det::run,
         _ => return None,
     })
 }

@@ -8,6 +8,7 @@
 //! One module per eval; each writes the eval's primal once, as ordinary Rust marked
 //! `#[differentiate]`, and takes every derivative from the generated code.
 
+mod det;
 mod evals;
 mod gmm;
 mod hello;
