@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+#[path = "../examples/gradbench/check.rs"]
+mod check;
 #[path = "../examples/gradbench/det.rs"]
 mod det;
 #[path = "../examples/gradbench/evals.rs"]
@@ -23,59 +25,10 @@ mod ode;
 #[path = "../examples/gradbench/protocol.rs"]
 mod protocol;
 
+use check::{deviation, isclose, mismatches};
 use serde_json::{json, Value};
 
 // ---- GradBench's acceptance rule ---------------------------------------------------------
-
-/// GradBench's comparison (`python/gradbench/gradbench/comparison.py`): the paths where the
-/// actual value `a` does not match the expected `e`. Integers and floats are
-/// interchangeable; objects need the same keys, arrays the same length; two numbers match
-/// when |a − e| / max(|a| + |e|, 1) ≤ 1e-4; anything else must be equal.
-fn mismatches(path: &str, a: &Value, e: &Value, out: &mut Vec<String>) {
-    match (a, e) {
-        (Value::Number(x), Value::Number(y)) => {
-            let both_integers = (x.is_i64() || x.is_u64()) && (y.is_i64() || y.is_u64());
-            if both_integers {
-                if x != y {
-                    out.push(format!("{path}: {x} != {y}"));
-                }
-                return;
-            }
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            // Written as GradBench writes it: a NaN difference is not flagged.
-            if (x - y).abs() / (x.abs() + y.abs()).max(1.0) > 1e-4 {
-                out.push(format!("{path}: {x} != {y}"));
-            }
-        }
-        (Value::Array(xs), Value::Array(ys)) => {
-            if xs.len() != ys.len() {
-                out.push(format!("{path}: length {} != {}", xs.len(), ys.len()));
-                return;
-            }
-            for (i, (x, y)) in xs.iter().zip(ys).enumerate() {
-                mismatches(&format!("{path}[{i}]"), x, y, out);
-            }
-        }
-        (Value::Object(xs), Value::Object(ys)) => {
-            let mut xk: Vec<_> = xs.keys().collect();
-            let mut yk: Vec<_> = ys.keys().collect();
-            xk.sort();
-            yk.sort();
-            if xk != yk {
-                out.push(format!("{path}: keys {xk:?} != {yk:?}"));
-                return;
-            }
-            for (k, x) in xs {
-                mismatches(&format!("{path}.{k}"), x, &ys[k], out);
-            }
-        }
-        _ => {
-            if a != e {
-                out.push(format!("{path}: {a} != {e}"));
-            }
-        }
-    }
-}
 
 /// Our own check beyond GradBench's: every number within this relative distance of the
 /// golden C++ value. GradBench's rule is an absolute 1e-4 below 1, which every lse gradient
@@ -84,62 +37,30 @@ fn mismatches(path: &str, a: &Value, e: &Value, out: &mut Vec<String>) {
 /// at most 1e-12).
 const STRICT: f64 = 1e-9;
 
-/// The largest |a − e| / (|a| + |e|) over the numbers of two trees of one shape (0 where
-/// both are 0).
-fn deviation(a: &Value, e: &Value) -> f64 {
-    match (a, e) {
-        (Value::Array(xs), Value::Array(ys)) => xs
-            .iter()
-            .zip(ys)
-            .map(|(x, y)| deviation(x, y))
-            .fold(0.0, f64::max),
-        (Value::Object(xs), Value::Object(ys)) => xs
-            .iter()
-            .map(|(k, x)| deviation(x, &ys[k]))
-            .fold(0.0, f64::max),
-        _ => {
-            let (x, y) = (a.as_f64().unwrap(), e.as_f64().unwrap());
-            if x == y {
-                0.0
-            } else {
-                (x - y).abs() / (x.abs() + y.abs())
-            }
-        }
-    }
-}
-
-/// hello's check: numpy's `isclose(a, e)`, |a − e| ≤ 1e-8 + 1e-5·|e|.
-fn isclose(a: &Value, e: &Value) -> bool {
-    match (a.as_f64(), e.as_f64()) {
-        (Some(a), Some(e)) => (a - e).abs() <= 1e-8 + 1e-5 * e.abs(),
-        _ => false,
-    }
-}
-
 #[test]
 fn the_acceptance_rule_flags_what_gradbench_flags() {
-    let check = |a: Value, e: Value| {
+    let count = |a: Value, e: Value| {
         let mut out = Vec::new();
         mismatches("", &a, &e, &mut out);
         out.len()
     };
     // Absolute 1e-4 below 1, relative about 2e-4 above.
-    assert_eq!(check(json!(0.5), json!(0.50009)), 0);
-    assert_eq!(check(json!(0.5), json!(0.50011)), 1);
-    assert_eq!(check(json!(1000.0), json!(1000.19)), 0);
-    assert_eq!(check(json!(1000.0), json!(1000.21)), 1);
+    assert_eq!(count(json!(0.5), json!(0.50009)), 0);
+    assert_eq!(count(json!(0.5), json!(0.50011)), 1);
+    assert_eq!(count(json!(1000.0), json!(1000.19)), 0);
+    assert_eq!(count(json!(1000.0), json!(1000.21)), 1);
     // Integers against floats, integers exactly.
-    assert_eq!(check(json!(3), json!(3.00001)), 0);
-    assert_eq!(check(json!(3), json!(4)), 1);
+    assert_eq!(count(json!(3), json!(3.00001)), 0);
+    assert_eq!(count(json!(3), json!(4)), 1);
     // Shapes: lengths, keys, types; mismatches counted per element.
-    assert_eq!(check(json!([1.0, 2.0]), json!([1.0])), 1);
-    assert_eq!(check(json!([1.0, 2.0, 3.0]), json!([1.5, 2.0, 3.5])), 2);
-    assert_eq!(check(json!({"a": 1.0}), json!({"a": 1.0, "b": 2.0})), 1);
+    assert_eq!(count(json!([1.0, 2.0]), json!([1.0])), 1);
+    assert_eq!(count(json!([1.0, 2.0, 3.0]), json!([1.5, 2.0, 3.5])), 2);
+    assert_eq!(count(json!({"a": 1.0}), json!({"a": 1.0, "b": 2.0})), 1);
     assert_eq!(
-        check(json!({"a": [1.0], "b": 2.0}), json!({"b": 2.0, "a": [1.0]})),
+        count(json!({"a": [1.0], "b": 2.0}), json!({"b": 2.0, "a": [1.0]})),
         0
     );
-    assert_eq!(check(json!([1.0]), json!(1.0)), 1);
+    assert_eq!(count(json!([1.0]), json!(1.0)), 1);
     assert!(isclose(&json!(16384.0), &json!(16384.1)));
     assert!(!isclose(&json!(16384.0), &json!(16384.2)));
 }

@@ -33,6 +33,15 @@ impl Runs {
         }
     }
 
+    /// Exactly `runs` runs (the `--replay` mode).
+    pub fn repeat(runs: usize) -> Runs {
+        Runs {
+            min_runs: runs.max(1),
+            min_seconds: 0.0,
+            timings: Vec::new(),
+        }
+    }
+
     /// The `min_runs` and `min_seconds` of an input (hello's bare number has neither: once).
     pub fn of(input: &Value) -> Runs {
         let min_runs = input.get("min_runs").and_then(Value::as_u64).unwrap_or(1);
