@@ -52,7 +52,11 @@ pub fn objective(
 ) -> f64 {
     let l_sz = d * (d - 1) / 2;
 
-    // Σ_j q_cj: the log-determinant of each Q_c.
+    // The diagonals exp(q) of the Q_c, and Σ_j q_cj: the log-determinant of each Q_c.
+    let mut qdiags = vec![0.0; k * d];
+    for i in 0..k * d {
+        qdiags[i] = q[i].exp();
+    }
     let mut sum_qs = vec![0.0; k];
     for c in 0..k {
         for j in 0..d {
@@ -67,7 +71,7 @@ pub fn objective(
         for c in 0..k {
             let mut sqnorm = 0.0;
             for row in 0..d {
-                let mut y = q[c * d + row].exp() * (x[i * d + row] - mu[c * d + row]);
+                let mut y = qdiags[c * d + row] * (x[i * d + row] - mu[c * d + row]);
                 for col in 0..row {
                     // L[row][col], stored column by column.
                     let li = c * l_sz + col * (2 * d - col - 1) / 2 + (row - col - 1);
@@ -104,8 +108,7 @@ pub fn objective(
     for c in 0..k {
         let mut frobenius = 0.0;
         for j in 0..d {
-            let diagonal = q[c * d + j].exp();
-            frobenius += diagonal * diagonal;
+            frobenius += qdiags[c * d + j] * qdiags[c * d + j];
         }
         for j in 0..l_sz {
             frobenius += l[c * l_sz + j] * l[c * l_sz + j];
