@@ -1,4 +1,8 @@
-//! The evals this tool implements, by GradBench module name.
+//! The evals this tool implements, by GradBench module name. An eval is a module with
+//! `run(function, input, runs)`: it parses the input, times the function with
+//! `runs.time(..)` and returns the output as JSON. Adding one is a `mod` line in `main.rs`
+//! and in `tests/gradbench.rs`, a line here, and its smaller recorded workloads in
+//! `tests/gradbench/`.
 
 use crate::protocol::Eval;
 
