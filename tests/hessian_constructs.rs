@@ -147,3 +147,32 @@ fn hessians_of_common_constructs_match_differences_of_the_gradient() {
         &[0.4, 0.6],
     );
 }
+
+#[differentiate(hessian, max_iterations = 8)]
+fn p_references(a: &[f64; 2], b: &Vec<f64>, scale: f64) -> f64 {
+    let mut s = a[0] * a[1];
+    for i in 0..b.len() {
+        s = s * 0.5 + (b[i] * scale).tanh();
+    }
+    s * scale
+}
+
+#[test]
+fn references_to_arrays_and_vecs_with_bounded_loops() {
+    let (a, b, scale) = ([0.6, -0.2], vec![0.3, 1.1, -0.7], 0.8);
+    let (value, _, rows) = p_references_hessian(&a, &b, scale);
+    assert_eq!(value, p_references(&a, &b, scale));
+    let flat = |r: &PReferencesGrad| {
+        let mut out = r.a.to_vec();
+        out.extend(&r.b);
+        out.push(r.scale);
+        out
+    };
+    let x = [a[0], a[1], b[0], b[1], b[2], scale];
+    check(
+        "references",
+        rows.iter().map(flat).collect(),
+        |p| flat(&p_references_grad(&[p[0], p[1]], &p[2..5].to_vec(), p[5]).1),
+        &x,
+    );
+}
