@@ -164,6 +164,14 @@ where
     }
 }
 
+/// `&a[i]`: an element that is not a `Copy` scalar (a row of `&[Vec<f64>]`, a vector of
+/// `&[DVector<f64>]`), read by reference, as `for row in xs.iter()` binds it. Its adjoint
+/// is `index_vjp`'s, like a scalar element's.
+#[inline(always)]
+pub fn element<C: core::ops::Index<I> + ?Sized, I>(a: &C, i: I) -> &C::Output {
+    &a[i]
+}
+
 /// `a[i]` read again by the reverse sweep (see [`Slot`]): the forward sweep read it, so it
 /// is in bounds.
 #[inline(always)]

@@ -207,3 +207,60 @@ mod log_sum_exp_generic {
         }
     }
 }
+
+mod rnn {
+    use nalgebra::{DMatrix, DVector};
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// An Elman RNN run over a sequence; squared error of the last hidden state.
+    #[differentiate(wrt(w_h, w_x, b))]
+    pub fn rnn_loss(
+        w_h: &DMatrix<f64>,
+        w_x: &DMatrix<f64>,
+        b: &DVector<f64>,
+        inputs: &[DVector<f64>],
+        target: &DVector<f64>,
+    ) -> f64 {
+        let mut h = DVector::zeros(b.len());
+        for x in inputs {
+            h = (w_h * &h + w_x * x + b).map(f64::tanh);
+        }
+        (h - target).norm_squared()
+    }
+
+    #[test]
+    fn rnn_cell_over_a_sequence() {
+        let inputs = vec![
+            DVector::from_vec(vec![1.0, 0.0]),
+            DVector::from_vec(vec![0.5, -0.5]),
+            DVector::from_vec(vec![-1.0, 0.25]),
+        ];
+        let target = DVector::from_vec(vec![0.1, -0.2, 0.3]);
+        let unpack = |t: &[f64]| {
+            (
+                DMatrix::from_column_slice(3, 3, &t[0..9]),
+                DMatrix::from_column_slice(3, 2, &t[9..15]),
+                DVector::from_column_slice(&t[15..18]),
+            )
+        };
+        for s in [0.3, -0.4, 0.6] {
+            let theta: Vec<f64> = (0..18).map(|i| s * (i as f64 * 0.9).sin()).collect();
+            let f = |t: &[f64]| {
+                let (wh, wx, b) = unpack(t);
+                rnn_loss(&wh, &wx, &b, &inputs, &target)
+            };
+            let (wh, wx, b) = unpack(&theta);
+            let (v, g) = rnn_loss_grad(&wh, &wx, &b, &inputs, &target);
+            assert!((v - f(&theta)).abs() < 1e-12);
+            let analytic: Vec<f64> = g
+                .w_h
+                .iter()
+                .chain(g.w_x.iter())
+                .chain(g.b.iter())
+                .copied()
+                .collect();
+            check_gradient(f, &theta, &analytic, Tolerance::default()).unwrap();
+        }
+    }
+}

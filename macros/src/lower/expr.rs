@@ -105,6 +105,10 @@ impl Lowerer<'_> {
             return self.field(field);
         }
         let inner = self.expr(&r.expr)?;
+        // `&xs[i]` is the reference an element read by reference already is.
+        if matches!(strip_parens(&r.expr), Expr::Index(_)) && self.kind_of(&inner) == Kind::Ref {
+            return Some(inner);
+        }
         Some(Arg {
             borrowed: true,
             ..inner
@@ -437,6 +441,43 @@ impl Lowerer<'_> {
         self.closures.contains_key(&var).then_some(var)
     }
 
+    /// The read of element `index` of `container`: `xs[i]`, a `Copy` value, or `&xs[i]`
+    /// when the container's elements are not `Copy` scalars (`xs: &[Vec<f64>]`), which
+    /// `xs[i]` would move. Its adjoint is the element's either way (`index_vjp`).
+    pub(super) fn element_read(&self, container: Arg, index: Arg) -> Option<(Op, Kind)> {
+        let rule = rules::index(1)?;
+        let by_reference = container
+            .value
+            .var()
+            .filter(|v| self.elements_by_reference.contains(v) && !self.vars[v.0].memory);
+        Some(match by_reference {
+            Some(v) => {
+                // `element(xs, i)` of a slice reference, `element(&xs, i)` of a `Vec`.
+                let borrowed = self.vars[v.0].kind != Kind::Ref;
+                let op = Op::Rule {
+                    rule,
+                    form: Form::Call(syn::parse_quote!(::tapeless::__private::element)),
+                    args: vec![
+                        Arg {
+                            borrowed,
+                            ..container
+                        },
+                        index,
+                    ],
+                };
+                (op, Kind::Ref)
+            }
+            None => {
+                let op = Op::Rule {
+                    rule,
+                    form: Form::Index,
+                    args: vec![container, index],
+                };
+                (op, Kind::Copy)
+            }
+        })
+    }
+
     /// An expression where Rust takes a place rather than a value: a method's receiver,
     /// an indexed base. A field there is read by reference, not copied.
     fn place(&mut self, expr: &Expr) -> Option<Arg> {
@@ -548,12 +589,18 @@ impl Lowerer<'_> {
                 borrowed: false,
             });
         }
-        let op = Op::Rule {
-            rule,
-            form: Form::Index,
-            args,
+        let (op, kind) = match args.as_slice() {
+            [container, i] => self.element_read(container.clone(), i.clone())?,
+            _ => (
+                Op::Rule {
+                    rule,
+                    form: Form::Index,
+                    args,
+                },
+                Kind::Copy,
+            ),
         };
-        let value = self.value(op, Kind::Copy, index.to_token_stream());
+        let value = self.value(op, kind, index.to_token_stream());
         if let Some(var) = value.value.var() {
             self.statement_reads.insert(key, var);
         }

@@ -53,6 +53,7 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         prelude: Vec::new(),
         statement_reads: HashMap::new(),
         closures: HashMap::new(),
+        elements_by_reference: HashSet::new(),
         errors,
     };
     let params = sig
@@ -65,6 +66,11 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         })
         .collect::<Vec<VarId>>();
     lowerer.param_vars = params.iter().copied().collect();
+    for (p, var) in sig.params.iter().zip(&params) {
+        if crate::parse::elements_by_reference(&p.ty) {
+            lowerer.elements_by_reference.insert(*var);
+        }
+    }
     if syntax::exits_of_block(block).ret {
         lowerer.declare_return_slots(sig);
     }
@@ -170,6 +176,9 @@ struct Lowerer<'e> {
     /// Closures bound by `let f = |x| ..;`, by the placeholder variable `f` is bound to:
     /// a call `f(a)` is lowered as the body with `x = a`, in the scopes of the definition.
     closures: HashMap<VarId, ClosureDef>,
+    /// Containers whose elements are read by reference (`&xs[i]`), by their type
+    /// (`xs: &[Vec<f64>]`: see `parse::elements_by_reference`).
+    elements_by_reference: HashSet<VarId>,
     errors: &'e mut Errors,
 }
 
@@ -1692,18 +1701,12 @@ impl Lowerer<'_> {
                     None => self.new_temp("i", Kind::Copy),
                 };
                 for (pattern, container) in &iteration.elements {
-                    let read = Op::Rule {
-                        rule: rules::index(1)?,
-                        form: Form::Index,
-                        args: vec![
-                            container.clone(),
-                            Arg {
-                                value: Operand::Var(index),
-                                borrowed: false,
-                            },
-                        ],
+                    let index = Arg {
+                        value: Operand::Var(index),
+                        borrowed: false,
                     };
-                    let var = self.push_let(read, Kind::Copy, pattern.to_token_stream());
+                    let (read, kind) = self.element_read(container.clone(), index)?;
+                    let var = self.push_let(read, kind, pattern.to_token_stream());
                     self.vars[var.0].source = Some(pattern.clone());
                     self.bind(pattern, var);
                 }
