@@ -180,3 +180,115 @@ fn slice_of_vecs_generic() {
         }
     }
 }
+
+// ---- sub-slices ------------------------------------------------------------------------
+
+/// `&x[a..b]`, `&x[1..]`, `x[..n - 1].iter()`, `&x[a..=b]`, a sub-slice bound by `let`.
+#[differentiate]
+fn sub_slices(x: &[f64], t: f64) -> f64 {
+    let n = x.len();
+    let middle = &x[1..n - 1];
+    let mut s = 0.0;
+    for v in middle {
+        s += v * v * t;
+    }
+    for (a, b) in x[..n - 1].iter().zip(&x[1..]) {
+        s += (b - a).powi(2);
+    }
+    let head: f64 = x[..=1].iter().map(|v| v.sin()).sum();
+    s + head * x[2..][0]
+}
+
+#[test]
+fn sub_slices_of_a_slice() {
+    probe!(p => sub_slices, sub_slices_grad, sub_slices_vjp, [&p[..5], p[5]], [x, t],
+        [0.5, -1.0, 1.5, 0.3, -0.7, 1.2]);
+}
+
+#[differentiate]
+fn weighted_dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        s += x * y;
+    }
+    s
+}
+
+/// Sub-slices passed to a differentiated function, and of a slice of vectors.
+#[differentiate]
+fn sub_slice_arguments(x: &[f64], rows: &[Vec<f64>]) -> f64 {
+    let mut s = weighted_dot(&x[..2], &x[1..]) + weighted_dot(&x[2..4], &rows[0]);
+    for row in &rows[1..] {
+        s += row[0] * row[1].exp();
+    }
+    s
+}
+
+#[test]
+fn sub_slices_passed_to_calls() {
+    probe!(p => sub_slice_arguments, sub_slice_arguments_grad, sub_slice_arguments_vjp,
+        [&p[..4], &[vec![p[4], p[5]], vec![p[6], p[7]], vec![p[8], p[9]]]], [x, rows],
+        [0.5, -1.0, 1.5, 0.3, -0.7, 1.2, 0.4, -0.2, 0.9, 0.1]);
+}
+
+/// `.first()` and `.last()` (by reference, copied, dereferenced) and `split_at`.
+#[differentiate]
+fn ends_and_halves(x: &[f64], k: usize) -> f64 {
+    let first = *x.first().unwrap();
+    let last = x.last().copied().unwrap();
+    let (head, tail) = x.split_at(k + 1);
+    let mut s = first * last + x.first().unwrap() * x.last().expect("not empty");
+    for v in head {
+        s += v.sin();
+    }
+    for v in tail.iter() {
+        s += v * v;
+    }
+    s
+}
+
+#[test]
+fn first_last_and_split_at() {
+    probe!(p => ends_and_halves, ends_and_halves_grad, ends_and_halves_vjp, [&p[..5], 1], [x],
+        [0.5, -1.0, 1.5, 0.3, -0.7]);
+}
+
+/// f32: Σ_{i ≥ 1} x_{i-1} x_i through `&x[1..]`, closed form ∂/∂x_i = x_{i-1} + x_{i+1}.
+#[differentiate]
+fn neighbours_f32(x: &[f32]) -> f32 {
+    let mut s = 0.0;
+    for (a, b) in x.iter().zip(&x[1..]) {
+        s += a * b;
+    }
+    s
+}
+
+#[test]
+fn sub_slice_f32() {
+    let x = [1.0f32, -2.0, 0.5, 3.0];
+    let (v, g) = neighbours_f32_grad(&x);
+    assert_eq!(v, neighbours_f32(&x));
+    assert_eq!(g.x, vec![-2.0, 1.5, 1.0, 0.5]);
+}
+
+/// Generic: a windowed sum through sub-slices, f64 against central differences, f32 closed form.
+#[differentiate]
+fn tail_generic<T: Float>(x: &[T], c: T) -> T {
+    let (head, tail) = x.split_at(1);
+    let mut s = head[0] * c;
+    for &v in &tail[..tail.len() - 1] {
+        s = s + v * v;
+    }
+    s + *x.last().unwrap()
+}
+
+#[test]
+fn sub_slices_generic() {
+    probe!(p => tail_generic, tail_generic_grad, tail_generic_vjp, [&p[..4], p[4]], [x, c],
+        [0.5, -1.0, 1.5, 0.3, -0.7]);
+    let x = [0.5f32, -1.0, 1.5, 0.25];
+    let (v, g) = tail_generic_grad(&x, 2.0);
+    assert_eq!(v, tail_generic(&x, 2.0));
+    assert_eq!(g.x, vec![2.0, -2.0, 3.0, 1.0]);
+    assert_eq!(g.c, 0.5);
+}

@@ -44,6 +44,9 @@ impl Fold for Desugar<'_> {
         let mut stmts = Vec::with_capacity(block.stmts.len());
         for stmt in block.stmts {
             match stmt {
+                Stmt::Local(local) if split_at(&local).is_some() => {
+                    self.split_at(local, &mut stmts)
+                }
                 Stmt::Local(local) if destructures(&local) => self.local(local, &mut stmts),
                 other => stmts.push(other),
             }
@@ -62,9 +65,28 @@ impl Fold for Desugar<'_> {
                 }
                 Expr::MethodCall(call)
             }
-            Expr::MethodCall(call) if call.method == "unwrap" && call.args.is_empty() => {
-                self.reduce(call)
+            Expr::MethodCall(call)
+                if (call.method == "unwrap" && call.args.is_empty())
+                    || (call.method == "expect" && call.args.len() == 1) =>
+            {
+                match end_element(&call) {
+                    Some(element) => element,
+                    None if call.method == "unwrap" => self.reduce(call),
+                    None => Expr::MethodCall(call),
+                }
             }
+            // `*&x[i]` (of `*x.first().unwrap()` rewritten) is `x[i]`.
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => match *u.expr {
+                Expr::Reference(r)
+                    if r.mutability.is_none() && matches!(*r.expr, Expr::Index(_)) =>
+                {
+                    *r.expr
+                }
+                expr => Expr::Unary(syn::ExprUnary {
+                    expr: Box::new(expr),
+                    ..u
+                }),
+            },
             Expr::MethodCall(call) if call.method == "count" && call.args.is_empty() => {
                 match slice_base(&call.receiver, true) {
                     Some(base) => parse_quote_spanned!(call.method.span()=> #base.len()),
@@ -97,6 +119,79 @@ fn destructures(local: &syn::Local) -> bool {
         }
 }
 
+/// `let (a, b) = x.split_at(k);` of a variable or field `x`: `x`, `k` and the two patterns.
+fn split_at(local: &syn::Local) -> Option<(&Expr, &Expr, &Pat, &Pat)> {
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let Expr::MethodCall(call) = &*init.expr else {
+        return None;
+    };
+    let Pat::Tuple(tuple) = &local.pat else {
+        return None;
+    };
+    let simple = |p: &Pat| !nested(p);
+    if call.method != "split_at"
+        || call.args.len() != 1
+        || !place(&call.receiver)
+        || tuple.elems.len() != 2
+        || !tuple.elems.iter().all(simple)
+    {
+        return None;
+    }
+    // `let (x, rest) = x.split_at(k);`: the second slice would be of the first.
+    let mut first = Vec::new();
+    bound_names(&tuple.elems[0], &mut first);
+    let (x, k) = (&call.receiver, &call.args[0]);
+    if first
+        .iter()
+        .any(|name| mentions(x.to_token_stream(), name) || mentions(k.to_token_stream(), name))
+    {
+        return None;
+    }
+    Some((x, k, &tuple.elems[0], &tuple.elems[1]))
+}
+
+/// A variable or a field of one (`x`, `self.x`, `p.w.b`): evaluating it again reads the same.
+fn place(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(p) => p.qself.is_none() && p.path.get_ident().is_some(),
+        Expr::Field(f) => place(&f.base),
+        Expr::Paren(p) => place(&p.expr),
+        _ => false,
+    }
+}
+
+/// `x.first().unwrap()` as `&x[0]` and `x.last().unwrap()` as `&x[x.len() - 1]` (also with
+/// `.expect(..)`, and `.copied()`/`.cloned()` before it: then the element itself), for a
+/// variable or field `x`: an element read lowering differentiates. An empty `x` panics at
+/// the index as it panics at the `unwrap`.
+fn end_element(call: &syn::ExprMethodCall) -> Option<Expr> {
+    let mut receiver = &*call.receiver;
+    let mut by_value = false;
+    if let Expr::MethodCall(m) = receiver {
+        if (m.method == "copied" || m.method == "cloned") && m.args.is_empty() {
+            by_value = true;
+            receiver = &m.receiver;
+        }
+    }
+    let Expr::MethodCall(end) = receiver else {
+        return None;
+    };
+    if !end.args.is_empty() || !place(&end.receiver) {
+        return None;
+    }
+    let x = &end.receiver;
+    let span = end.method.span();
+    let element: Expr = match end.method.to_string().as_str() {
+        "first" => parse_quote_spanned!(span=> #x[0]),
+        "last" => parse_quote_spanned!(span=> #x[#x.len() - 1]),
+        _ => return None,
+    };
+    Some(match by_value {
+        true => element,
+        false => parse_quote_spanned!(span=> &#element),
+    })
+}
+
 /// A tuple element lowering cannot bind (anything but a name or `_`).
 fn nested(pat: &Pat) -> bool {
     !matches!(pat, Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none())
@@ -117,6 +212,26 @@ impl Desugar<'_> {
     fn fresh(&mut self, what: &str, span: Span) -> Ident {
         self.fresh += 1;
         Ident::new(&format!("__tapeless_{what}{}", self.fresh), span)
+    }
+
+    /// `let (a, b) = x.split_at(k);` as `let a = &x[..k]; let b = &x[k..];` (`k` through a
+    /// temporary unless it is a literal or a variable), appended to `out`.
+    fn split_at(&mut self, local: syn::Local, out: &mut Vec<Stmt>) {
+        let Some((x, k, a, b)) = split_at(&local) else {
+            return;
+        };
+        let span = local.let_token.span;
+        let k = match k {
+            Expr::Lit(_) => k.clone(),
+            Expr::Path(p) if p.path.get_ident().is_some() => k.clone(),
+            other => {
+                let temp = self.fresh("middle", span);
+                out.push(parse_quote_spanned!(span=> let #temp = #other;));
+                parse_quote_spanned!(span=> #temp)
+            }
+        };
+        out.push(parse_quote_spanned!(span=> let #a = &#x[..#k];));
+        out.push(parse_quote_spanned!(span=> let #b = &#x[#k..];));
     }
 
     /// `let PATTERN = init;` as one `let` per bound name, appended to `out`.

@@ -575,6 +575,12 @@ static INDEX: [Rule; 3] = [
         &[Some(&[B, C, Need::Arg(3)]), None, None, None],
     ),
 ];
+/// `&x[start..end]` (also `&x[a..]`, `&x[..b]`, a window, a chunk): x̄[start + k] += ȳ[k].
+static SUB_SLICE: Rule = rule(
+    "sub_slice",
+    &["self", "start", "end"],
+    &[Some(&[B]), None, None],
+);
 /// Comparisons, bit operations, `!`, casts to integers: no derivative.
 static NO_DERIVATIVE_UNARY: Rule = rule("no derivative", UNARY, NONE1);
 static NO_DERIVATIVE_BINARY: Rule = rule("no derivative", OPERANDS, NONE2);
@@ -666,6 +672,11 @@ pub fn index(depth: usize) -> Option<&'static Rule> {
     INDEX.get(depth.checked_sub(1)?)
 }
 
+/// The rule for a sub-slice `&x[a..b]`.
+pub fn sub_slice() -> &'static Rule {
+    &SUB_SLICE
+}
+
 /// Whether `name` is a float method (`x.sin()`, `x.floor()`), of any arity.
 pub fn float_method(name: &str) -> bool {
     METHODS
@@ -730,7 +741,7 @@ mod tests {
     fn rows_are_well_formed() {
         let operators = [
             &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY, &INVERSE, &SOLVE, &MAP,
-            &FIELD,
+            &FIELD, &SUB_SLICE,
         ];
         for rule in METHODS
             .iter()

@@ -172,6 +172,28 @@ pub fn element<C: core::ops::Index<I> + ?Sized, I>(a: &C, i: I) -> &C::Output {
     &a[i]
 }
 
+/// `&x[start..end]`: a sub-slice (`&x[1..]`, `&x[..n - 1]`, a window, a chunk).
+#[inline(always)]
+pub fn sub_slice<T>(x: &[T], start: usize, end: usize) -> &[T] {
+    &x[start..end]
+}
+
+/// `y = &x[start..end]`: `x̄[start + k] += ȳ[k]`. Reads `start`.
+#[inline(always)]
+pub fn sub_slice_vjp<C, G>(d_x: &mut C, start: &usize, d_y: &[G])
+where
+    C: Slot<usize, Element = G> + ?Sized,
+    G: Accumulate,
+{
+    for (k, d) in d_y.iter().enumerate() {
+        let slot = d_x.slot_mut(start + k);
+        debug_assert!(slot.is_some(), "tapeless: adjoint index out of bounds");
+        if let Some(slot) = slot {
+            slot.accumulate(d);
+        }
+    }
+}
+
 /// `a[i]` read again by the reverse sweep (see [`Slot`]): the forward sweep read it, so it
 /// is in bounds.
 #[inline(always)]

@@ -441,6 +441,55 @@ impl Lowerer<'_> {
         self.closures.contains_key(&var).then_some(var)
     }
 
+    /// `x[a..b]`, `x[a..]`, `x[..b]`, `x[a..=b]`: a reference to the elements (a slice),
+    /// whose adjoint flows into `x̄[a..b]`.
+    fn sub_slice(
+        &mut self,
+        index: &syn::ExprIndex,
+        base: &Expr,
+        range: &syn::ExprRange,
+    ) -> Option<Arg> {
+        // `x.len()` is evaluated again for `x[a..]`: only of a variable or a field.
+        if range.end.is_none() && !is_place(base) {
+            self.errors.at(index, "#[differentiate] takes a sub-slice `&x[a..]` of a variable or a field; bind the value to a variable first");
+            return None;
+        }
+        let container = self.place(base)?;
+        let start = match &range.start {
+            Some(start) => self.expr(start)?,
+            None => constant(syn::parse_quote!(0usize)),
+        };
+        let end = match (&range.end, &range.limits) {
+            (Some(end), syn::RangeLimits::Closed(_)) => {
+                self.expr(&syn::parse_quote!((#end) + 1))?
+            }
+            (Some(end), _) => self.expr(end)?,
+            (None, _) => self.expr(&syn::parse_quote!(#base.len()))?,
+        };
+        let by_reference = container
+            .value
+            .var()
+            .is_some_and(|v| self.elements_by_reference.contains(&v));
+        let borrowed = self.kind_of(&container) != Kind::Ref;
+        let op = Op::Rule {
+            rule: rules::sub_slice(),
+            form: Form::Call(syn::parse_quote!(::tapeless::__private::sub_slice)),
+            args: vec![
+                Arg {
+                    borrowed,
+                    ..container
+                },
+                start,
+                end,
+            ],
+        };
+        let value = self.value(op, Kind::Ref, index.to_token_stream());
+        if let (true, Some(v)) = (by_reference, value.value.var()) {
+            self.elements_by_reference.insert(v);
+        }
+        Some(value)
+    }
+
     /// The read of element `index` of `container`: `xs[i]`, a `Copy` value, or `&xs[i]`
     /// when the container's elements are not `Copy` scalars (`xs: &[Vec<f64>]`), which
     /// `xs[i]` would move. Its adjoint is the element's either way (`index_vjp`).
@@ -555,6 +604,16 @@ impl Lowerer<'_> {
         while let Expr::Index(inner) = base {
             indices_rev.push(&*inner.index);
             base = &inner.expr;
+        }
+        if let [Expr::Range(range)] = indices_rev.as_slice() {
+            return self.sub_slice(index, base, range);
+        }
+        // `x[1..][i]`: an element of the sub-slice.
+        if indices_rev[1..].iter().any(|i| matches!(i, Expr::Range(_))) {
+            let container = self.place(&index.expr)?;
+            let i = self.expr(&index.index)?;
+            let (op, kind) = self.element_read(container, i)?;
+            return Some(self.value(op, kind, index.to_token_stream()));
         }
         let Some(rule) = rules::index(indices_rev.len()) else {
             self.errors.at(
