@@ -292,3 +292,101 @@ fn sub_slices_generic() {
     assert_eq!(g.x, vec![2.0, -2.0, 3.0, 1.0]);
     assert_eq!(g.c, 0.5);
 }
+
+// ---- offsets, windows and chunks -------------------------------------------------------
+
+/// `zip(x.iter().skip(1))`, `.skip(k)`/`.take(k)` of pairs, and `0..x.len() - 1`.
+#[differentiate]
+fn offsets(x: &[f64], y: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (a, b) in x.iter().zip(x.iter().skip(1)) {
+        s += a * b.sin();
+    }
+    for (a, b) in x.iter().zip(y.iter().take(2)).skip(1) {
+        s += a * b;
+    }
+    for i in 0..x.len() - 1 {
+        s += (x[i + 1] - x[i]).powi(2);
+    }
+    s + x.iter().skip(10).map(|v| v * v).sum::<f64>()
+}
+
+#[test]
+fn zip_with_an_offset_copy_skip_and_take() {
+    probe!(p => offsets, offsets_grad, offsets_vjp, [&p[..4], &p[4..7]], [x, y],
+        [0.5, -1.0, 1.5, 0.3, -0.7, 1.2, 0.4]);
+}
+
+/// `windows(k)` (also longer than the slice: no window) and `chunks(k)` with a shorter last chunk.
+#[differentiate]
+fn windows_and_chunks(x: &[f64], w: &[f64]) -> f64 {
+    let mut s: f64 = x.windows(2).map(|p| (p[1] - p[0]).powi(2)).sum();
+    for window in x.windows(3) {
+        s += window[0] * window[1] * window[2];
+    }
+    for window in x.windows(9) {
+        s += window[0];
+    }
+    for (i, chunk) in x.chunks(2).enumerate() {
+        let mut c = 0.0;
+        for (v, wi) in chunk.iter().zip(w) {
+            c += v * wi;
+        }
+        s += (i as f64 + 1.0) * c.tanh();
+    }
+    s
+}
+
+#[test]
+fn windows_and_chunks_of_a_slice() {
+    probe!(p => windows_and_chunks, windows_and_chunks_grad, windows_and_chunks_vjp,
+        [&p[..5], &p[5..7]], [x, w],
+        [0.5, -1.0, 1.5, 0.3, -0.7, 1.2, 0.4]);
+}
+
+/// f32: Σ (x_{i+1} − x_i)² by windows, closed form.
+#[differentiate]
+fn differences_f32(x: &[f32]) -> f32 {
+    let mut s = 0.0;
+    for w in x.windows(2) {
+        s += (w[1] - w[0]) * (w[1] - w[0]);
+    }
+    s
+}
+
+#[test]
+fn windows_f32() {
+    let x = [1.0f32, 3.0, 2.0];
+    let (v, g) = differences_f32_grad(&x);
+    assert_eq!(v, differences_f32(&x));
+    // ∂/∂x0 = −2(x1 − x0), ∂/∂x1 = 2(x1 − x0) − 2(x2 − x1), ∂/∂x2 = 2(x2 − x1).
+    assert_eq!(g.x, vec![-4.0, 6.0, -2.0]);
+}
+
+/// Generic: chunk sums and a lagged product, f64 against central differences and f32.
+#[differentiate]
+fn chunks_generic<T: Float>(x: &[T]) -> T {
+    let mut s = T::zero();
+    for chunk in x.chunks(2) {
+        let mut c = T::zero();
+        for &v in chunk {
+            c = c + v;
+        }
+        s = s + c * c;
+    }
+    for (&a, &b) in x.iter().zip(x.iter().skip(2)) {
+        s = s + a * b;
+    }
+    s
+}
+
+#[test]
+fn chunks_generic_f64_f32() {
+    probe!(p => chunks_generic, chunks_generic_grad, chunks_generic_vjp, [&p[..5]], [x],
+        [0.5, -1.0, 1.5, 0.3, -0.7]);
+    let x = [1.0f32, 2.0, 3.0];
+    let (v, g) = chunks_generic_grad(&x);
+    assert_eq!(v, chunks_generic(&x));
+    // (x0 + x1)² + x2² + x0 x2.
+    assert_eq!(g.x, vec![2.0 * 3.0 + 3.0, 2.0 * 3.0, 2.0 * 3.0 + 1.0]);
+}

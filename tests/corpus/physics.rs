@@ -225,3 +225,46 @@ mod lennard_jones {
         }
     }
 }
+
+mod spring_chain_windows {
+    use tapeless::differentiate;
+
+    /// Energy of a chain of springs anchored at the origin.
+    #[differentiate]
+    pub fn chain_energy(x: &[f64], k: f64, rest: f64) -> f64 {
+        let springs: f64 = x
+            .windows(2)
+            .map(|w| 0.5 * k * (w[1] - w[0] - rest).powi(2))
+            .sum();
+        let anchor = 0.5 * k * x[0] * x[0];
+        springs + anchor
+    }
+
+    #[test]
+    fn spring_chain() {
+        let (k, rest) = (3.0, 1.0);
+        for x in [
+            vec![0.1, 1.2, 1.9, 3.3],
+            vec![-0.5, 0.0, 1.0, 2.5, 3.0],
+            vec![0.0, 2.0],
+        ] {
+            let (v, g) = chain_energy_grad(&x, k, rest);
+            assert!((v - chain_energy(&x, k, rest)).abs() < 1e-12);
+            // Closed form: force on node i from its left and right springs and the anchor.
+            let n = x.len();
+            for i in 0..n {
+                let mut expected = if i == 0 { k * x[0] } else { 0.0 };
+                if i > 0 {
+                    expected += k * (x[i] - x[i - 1] - rest);
+                }
+                if i + 1 < n {
+                    expected -= k * (x[i + 1] - x[i] - rest);
+                }
+                assert!((g.x[i] - expected).abs() < 1e-10, "{:?}", g.x);
+            }
+            let dk = v / k;
+            let drest: f64 = x.windows(2).map(|w| -k * (w[1] - w[0] - rest)).sum();
+            assert!((g.k - dk).abs() < 1e-10 && (g.rest - drest).abs() < 1e-10);
+        }
+    }
+}

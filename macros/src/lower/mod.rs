@@ -1700,13 +1700,29 @@ impl Lowerer<'_> {
                     }
                     None => self.new_temp("i", Kind::Copy),
                 };
-                for (pattern, container) in &iteration.elements {
+                for (pattern, container, access) in &iteration.elements {
                     let index = Arg {
                         value: Operand::Var(index),
                         borrowed: false,
                     };
-                    let (read, kind) = self.element_read(container.clone(), index)?;
-                    let var = self.push_let(read, kind, pattern.to_token_stream());
+                    let origin = pattern.to_token_stream();
+                    let (read, kind) = match access {
+                        Access::Element => self.element_read(container.clone(), index)?,
+                        // `&xs[i..i + k]`.
+                        Access::Window(k) => {
+                            let end = self.data_op(quote::quote!(+), index.clone(), k.clone());
+                            self.sub_slice_op(container.clone(), index, end)
+                        }
+                        // `&xs[i * k..min(i * k + k, len)]`.
+                        Access::Chunk(k) => {
+                            let start = self.data_op(quote::quote!(*), index, k.clone());
+                            let end = self.data_op(quote::quote!(+), start.clone(), k.clone());
+                            let len = self.len_of(container.clone());
+                            let end = self.data_call(syn::parse_quote!(::core::cmp::min), end, len);
+                            self.sub_slice_op(container.clone(), start, end)
+                        }
+                    };
+                    let var = self.push_let(read, kind, origin);
                     self.vars[var.0].source = Some(pattern.clone());
                     self.bind(pattern, var);
                 }
@@ -1788,6 +1804,17 @@ struct Iteration {
     adaptors: Vec<crate::ir::Adaptor>,
     /// The index variable, when the pattern names it (`for i in ..`, `.enumerate()`).
     index: Option<Ident>,
-    /// `for x in xs.iter()`: `x` is `xs[index]`.
-    elements: Vec<(Ident, Arg)>,
+    /// `for x in xs.iter()`: `x` is `xs[index]` (or a window or chunk of `xs`).
+    elements: Vec<(Ident, Arg, Access)>,
+}
+
+/// How a `for` loop's element is read from its container at the loop's index `i`.
+#[derive(Clone)]
+enum Access {
+    /// `xs[i]`.
+    Element,
+    /// `xs.windows(k)`: `&xs[i..i + k]`.
+    Window(Arg),
+    /// `xs.chunks(k)`: `&xs[i * k..min(i * k + k, len)]`.
+    Chunk(Arg),
 }
