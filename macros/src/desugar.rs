@@ -42,8 +42,23 @@ impl Fold for Desugar<'_> {
     fn fold_block(&mut self, block: Block) -> Block {
         let block = syn::fold::fold_block(self, block);
         let mut stmts = Vec::with_capacity(block.stmts.len());
-        for stmt in block.stmts {
+        let count = block.stmts.len();
+        for (position, stmt) in block.stmts.into_iter().enumerate() {
             match stmt {
+                Stmt::Local(local) if collected(&local).is_some() => {
+                    self.collect(local, &mut stmts)
+                }
+                // The block's value: collected into a temporary, which is the value.
+                Stmt::Expr(expr, None)
+                    if position + 1 == count && collect_chain(&expr).is_some() =>
+                {
+                    let span = expr.span();
+                    let temp = self.fresh("collected", span);
+                    if let Stmt::Local(local) = parse_quote_spanned!(span=> let #temp = #expr;) {
+                        self.collect(local, &mut stmts);
+                    }
+                    stmts.push(Stmt::Expr(parse_quote_spanned!(span=> #temp), None));
+                }
                 Stmt::Local(local) if split_at(&local).is_some() => {
                     self.split_at(local, &mut stmts)
                 }
@@ -117,6 +132,88 @@ fn destructures(local: &syn::Local) -> bool {
             Pat::Tuple(t) => !matches!(local.pat, Pat::Tuple(_)) || t.elems.iter().any(nested),
             _ => false,
         }
+}
+
+/// `let v = chain.collect();` (or `let v: Vec<T> = ..`, `.collect::<Vec<_>>()`) of an
+/// iterator chain whose length is known (see [`trip_count`]): the chain and the name.
+fn collected(local: &syn::Local) -> Option<(&Expr, &syn::PatIdent)> {
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let (pat, ty) = strip(&local.pat);
+    let Pat::Ident(name) = pat else {
+        return None;
+    };
+    if name.by_ref.is_some() || name.subpat.is_some() || ty.is_some_and(|t| !is_vec(t)) {
+        return None;
+    }
+    let chain = collect_chain(&init.expr)?;
+    (!mentions(chain.to_token_stream(), &name.ident)).then_some((chain, name))
+}
+
+/// The chain of `chain.collect()` / `chain.collect::<Vec<..>>()` when its length is known.
+fn collect_chain(expr: &Expr) -> Option<&Expr> {
+    let Expr::MethodCall(call) = expr else {
+        return None;
+    };
+    let into_vec = match &call.turbofish {
+        None => true,
+        Some(t) => {
+            matches!(t.args.first(), Some(syn::GenericArgument::Type(ty)) if t.args.len() == 1 && is_vec(ty))
+        }
+    };
+    (call.method == "collect" && call.args.is_empty() && into_vec)
+        .then_some(&*call.receiver)
+        .filter(|chain| trip_count(chain).is_some())
+}
+
+/// `Vec<..>`.
+fn is_vec(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec"))
+}
+
+/// The number of elements an iterator chain yields, as an expression, when its syntax tells:
+/// slices, arrays and `Vec`s (`xs.iter()`, `&xs`, `&xs[a..b]`), bounded ranges, and the
+/// adaptors `map`, `enumerate`, `rev`, `copied`, `cloned`, `zip`, `skip`, `take`, `step_by`,
+/// `windows` and `chunks`. The expressions it repeats are variables, fields and data.
+fn trip_count(chain: &Expr) -> Option<Expr> {
+    let span = chain.span();
+    match chain {
+        Expr::Paren(p) => trip_count(&p.expr),
+        Expr::Reference(r) if r.mutability.is_none() => trip_count(&r.expr),
+        Expr::Range(r) => {
+            let (start, end) = (r.start.as_ref()?, r.end.as_ref()?);
+            let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
+            Some(parse_quote_spanned!(span=>
+                ::tapeless::__private::range_len((#start) as i128, (#end) as i128, #inclusive)
+            ))
+        }
+        _ if place(chain) => Some(parse_quote_spanned!(span=> #chain.len())),
+        Expr::Index(i) if place(&i.expr) && matches!(&*i.index, Expr::Range(_)) => {
+            Some(parse_quote_spanned!(span=> #chain.len()))
+        }
+        Expr::MethodCall(m) => {
+            let inner = || trip_count(&m.receiver);
+            match (m.method.to_string().as_str(), m.args.len()) {
+                ("iter" | "into_iter" | "copied" | "cloned" | "enumerate" | "rev", 0) => inner(),
+                ("map", 1) => inner(),
+                ("zip", 1) => {
+                    let (a, b) = (inner()?, trip_count(&m.args[0])?);
+                    Some(parse_quote_spanned!(span=> ::core::cmp::min(#a, #b)))
+                }
+                (method, 1) => {
+                    let (n, k) = (inner()?, &m.args[0]);
+                    Some(match method {
+                        "skip" => parse_quote_spanned!(span=> (#n).saturating_sub(#k)),
+                        "take" => parse_quote_spanned!(span=> ::core::cmp::min(#n, #k)),
+                        "windows" => parse_quote_spanned!(span=> (#n + 1).saturating_sub(#k)),
+                        "chunks" | "step_by" => parse_quote_spanned!(span=> (#n + #k - 1) / (#k)),
+                        _ => return None,
+                    })
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// `let (a, b) = x.split_at(k);` of a variable or field `x`: `x`, `k` and the two patterns.
@@ -212,6 +309,35 @@ impl Desugar<'_> {
     fn fresh(&mut self, what: &str, span: Span) -> Ident {
         self.fresh += 1;
         Ident::new(&format!("__tapeless_{what}{}", self.fresh), span)
+    }
+
+    /// `let v = chain.collect();` as a vector written by index, which lowering
+    /// differentiates: `let mut v = vec![Default::default(); n]; let mut k = 0;
+    /// for e in chain { v[k] = e; k += 1; }`, `n` the chain's length (see [`trip_count`]).
+    fn collect(&mut self, local: syn::Local, out: &mut Vec<Stmt>) {
+        let Some((chain, name)) = collected(&local) else {
+            return;
+        };
+        let Some(count) = trip_count(chain) else {
+            return;
+        };
+        let span = local.let_token.span;
+        let ident = &name.ident;
+        let ty = strip(&local.pat)
+            .1
+            .map(|t| quote::quote_spanned!(span=> : #t));
+        let (index, element) = (self.fresh("index", span), self.fresh("element", span));
+        out.push(parse_quote_spanned!(span=>
+            let mut #ident #ty = vec![::core::default::Default::default(); #count];
+        ));
+        out.push(parse_quote_spanned!(span=> let mut #index: usize = 0;));
+        let for_loop: syn::ExprForLoop = parse_quote_spanned!(span=>
+            for #element in #chain {
+                #ident[#index] = #element;
+                #index += 1;
+            }
+        );
+        out.push(Stmt::Expr(self.for_loop(for_loop), None));
     }
 
     /// `let (a, b) = x.split_at(k);` as `let a = &x[..k]; let b = &x[k..];` (`k` through a
@@ -510,15 +636,38 @@ impl Desugar<'_> {
         let Some((param, value)) = self.map_function(&function) else {
             return Expr::ForLoop(for_loop);
         };
-        let element = self.fresh("element", span);
         // The closure's parameter is visible only in its body, as in the closure.
         let mut inner = Vec::new();
-        self.bind(
-            &param,
-            None,
-            parse_quote_spanned!(span=> #element),
-            &mut inner,
-        );
+        // `.zip(..).map(|(a, b)| ..)`: the loop binds the pair's elements, as lowering
+        // iterates zipped slices (and enumerations) only with a pattern per element.
+        let pairs =
+            matches!(&source, Expr::MethodCall(m) if m.method == "zip" || m.method == "enumerate");
+        let element: Pat = match strip(&param).0 {
+            Pat::Tuple(t)
+                if pairs && t.elems.iter().all(|e| {
+                    matches!(strip(e).0, Pat::Ident(i) if i.by_ref.is_none() && i.subpat.is_none())
+                        || matches!(e, Pat::Wild(_))
+                }) =>
+            {
+                let mut names = Vec::new();
+                for elem in &t.elems {
+                    let name = self.fresh("element", span);
+                    self.bind(elem, None, parse_quote_spanned!(span=> #name), &mut inner);
+                    names.push(name);
+                }
+                parse_quote_spanned!(span=> (#(#names),*))
+            }
+            _ => {
+                let element = self.fresh("element", span);
+                self.bind(
+                    &param,
+                    None,
+                    parse_quote_spanned!(span=> #element),
+                    &mut inner,
+                );
+                parse_quote_spanned!(span=> #element)
+            }
+        };
         let mapped = parse_quote_spanned! {span=> { #(#inner)* #value } };
         let mut stmts = Vec::new();
         self.bind(&pat, None, mapped, &mut stmts);

@@ -316,3 +316,125 @@ mod lstm_cell {
         }
     }
 }
+
+mod soft_kmeans {
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// Soft k-means cost: Σ_points softmin_T over centroids of the squared distance.
+    #[differentiate(wrt(centroids))]
+    pub fn soft_kmeans_cost(centroids: &[[f64; 2]], points: &[[f64; 2]], temperature: f64) -> f64 {
+        let mut cost = 0.0;
+        for p in points {
+            let d: Vec<f64> = centroids
+                .iter()
+                .map(|c| {
+                    let dx = p[0] - c[0];
+                    let dy = p[1] - c[1];
+                    dx * dx + dy * dy
+                })
+                .collect();
+            let m = d.iter().cloned().fold(f64::INFINITY, f64::min);
+            let s: f64 = d.iter().map(|di| (-(di - m) / temperature).exp()).sum();
+            cost += m - temperature * s.ln();
+        }
+        cost
+    }
+
+    #[test]
+    fn soft_kmeans() {
+        let points = [[0.0, 0.0], [1.0, 0.5], [3.0, 3.0], [2.5, 3.5], [-1.0, 0.2]];
+        let t = 0.5;
+        for c in [
+            [0.1, 0.2, 2.0, 2.5, 5.0, -1.0],
+            [1.0, 1.0, 3.0, 3.0, -1.0, 0.0],
+            [0.5, 0.0, 0.7, 0.1, 2.0, 2.0],
+        ] {
+            let unpack = |v: &[f64]| vec![[v[0], v[1]], [v[2], v[3]], [v[4], v[5]]];
+            let f = |v: &[f64]| soft_kmeans_cost(&unpack(v), &points, t);
+            let (v, g) = soft_kmeans_cost_grad(&unpack(&c), &points, t);
+            assert!((v - f(&c)).abs() < 1e-12);
+            let analytic: Vec<f64> = g.centroids.iter().flatten().copied().collect();
+            check_gradient(f, &c, &analytic, Tolerance::default()).unwrap();
+        }
+    }
+}
+
+mod softmax {
+    use tapeless::differentiate;
+
+    /// Numerically stable softmax.
+    #[differentiate]
+    pub fn softmax(x: &[f64]) -> Vec<f64> {
+        let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = x.iter().map(|v| (v - m).exp()).collect();
+        let z: f64 = e.iter().sum();
+        e.iter().map(|v| v / z).collect()
+    }
+
+    #[test]
+    fn softmax_vjp_matches_closed_form() {
+        let seed = vec![0.3, -1.0, 2.0, 0.5];
+        for x in [
+            vec![1.0, 2.0, 3.0, 4.0],
+            vec![-0.5, 0.0, 0.5, 10.0],
+            vec![0.0; 4],
+        ] {
+            let (p, g) = softmax_vjp(&x, seed.clone());
+            assert_eq!(p, softmax(&x));
+            // Closed form: x̄ = p ⊙ (s − ⟨s, p⟩).
+            let sp: f64 = seed.iter().zip(&p).map(|(s, p)| s * p).sum();
+            for k in 0..4 {
+                let expected = p[k] * (seed[k] - sp);
+                assert!((g.x[k] - expected).abs() < 1e-12, "{:?}", g.x);
+            }
+        }
+    }
+}
+
+mod mlp_slices {
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// One hidden tanh layer on flat slices (row-major weights), squared error.
+    #[differentiate(wrt(w1, b1, w2, b2))]
+    pub fn mlp_loss(w1: &[f64], b1: &[f64], w2: &[f64], b2: f64, x: &[f64], target: f64) -> f64 {
+        let hidden: Vec<f64> = w1
+            .chunks(x.len())
+            .zip(b1)
+            .map(|(row, b)| {
+                let z: f64 = row.iter().zip(x).map(|(w, xi)| w * xi).sum::<f64>() + b;
+                z.tanh()
+            })
+            .collect();
+        let out: f64 = hidden.iter().zip(w2).map(|(h, w)| h * w).sum::<f64>() + b2;
+        0.5 * (out - target).powi(2)
+    }
+
+    #[test]
+    fn mlp_on_slices() {
+        let x = [0.5, -1.0, 2.0];
+        let target = 0.7;
+        for s in [0.1, -0.3, 0.45] {
+            // 4 hidden units: w1 12, b1 4, w2 4, b2 1.
+            let theta: Vec<f64> = (0..21)
+                .map(|i| s * ((i as f64 * 1.3).sin() + 0.1 * i as f64))
+                .collect();
+            let f = |t: &[f64]| mlp_loss(&t[0..12], &t[12..16], &t[16..20], t[20], &x, target);
+            let (v, g) = mlp_loss_grad(
+                &theta[0..12],
+                &theta[12..16],
+                &theta[16..20],
+                theta[20],
+                &x,
+                target,
+            );
+            assert!((v - f(&theta)).abs() < 1e-12);
+            let mut analytic = g.w1.clone();
+            analytic.extend(&g.b1);
+            analytic.extend(&g.w2);
+            analytic.push(g.b2);
+            check_gradient(f, &theta, &analytic, Tolerance::default()).unwrap();
+        }
+    }
+}
