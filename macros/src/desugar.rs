@@ -48,6 +48,9 @@ impl Fold for Desugar<'_> {
                 Stmt::Local(local) if collected(&local).is_some() => {
                     self.collect(local, &mut stmts)
                 }
+                Stmt::Local(local) if array_literal(&local).is_some() => {
+                    array_stores(local, &mut stmts)
+                }
                 // The block's value: collected into a temporary, which is the value.
                 Stmt::Expr(expr, None)
                     if position + 1 == count && collect_chain(&expr).is_some() =>
@@ -106,6 +109,17 @@ impl Fold for Desugar<'_> {
                 match slice_base(&call.receiver, true) {
                     Some(base) => parse_quote_spanned!(call.method.span()=> #base.len()),
                     None => Expr::MethodCall(call),
+                }
+            }
+            // `x.sin_cos()` is `(x.sin(), x.cos())`, which is how std computes it.
+            Expr::MethodCall(call) if call.method == "sin_cos" && call.args.is_empty() => {
+                let span = call.method.span();
+                let x = &call.receiver;
+                if place(x) || matches!(**x, Expr::Lit(_)) {
+                    parse_quote_spanned!(span=> (#x.sin(), #x.cos()))
+                } else {
+                    let temp = self.fresh("angle", span);
+                    parse_quote_spanned!(span=> { let #temp = #x; (#temp.sin(), #temp.cos()) })
                 }
             }
             Expr::ForLoop(for_loop) => self.for_loop(for_loop),
@@ -213,6 +227,101 @@ fn trip_count(chain: &Expr) -> Option<Expr> {
             }
         }
         _ => None,
+    }
+}
+
+/// `let a = [x, 2.0 * y];` (also nested, `[[a, b], [c, d]]`, up to two levels) with an
+/// element that is not a literal: the name and the literal's shape (lengths, outermost
+/// first). Not when an element mentions the name (`let r = [r[1], r[0]];`).
+fn array_literal(local: &syn::Local) -> Option<(&syn::PatIdent, Vec<usize>)> {
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let Pat::Ident(name) = strip(&local.pat).0 else {
+        return None;
+    };
+    if name.by_ref.is_some() || name.subpat.is_some() {
+        return None;
+    }
+    let mut shape = Vec::new();
+    let mut level = &*init.expr;
+    while let Expr::Array(a) = level {
+        shape.push(a.elems.len());
+        level = a.elems.first()?;
+    }
+    let mut leaves = Vec::new();
+    let rectangular =
+        !shape.is_empty() && shape.len() <= 2 && leaves_of(&init.expr, &shape, &mut leaves);
+    let constant = |e: &Expr| match e {
+        Expr::Lit(_) => true,
+        Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && matches!(*u.expr, Expr::Lit(_)),
+        _ => false,
+    };
+    // A struct or a constructor (`Point { .. }`, `Vector3::new(..)`) may have no `Default`:
+    // left for lowering to report.
+    let constructed = |e: &Expr| match e {
+        Expr::Struct(_) => true,
+        Expr::Call(c) => {
+            matches!(&*c.func, Expr::Path(p) if p.path.segments.iter().any(|s| s.ident.to_string().starts_with(char::is_uppercase)))
+        }
+        _ => false,
+    };
+    (rectangular
+        && !leaves.iter().all(|e| constant(e))
+        && !leaves.iter().any(|e| constructed(e))
+        && !mentions(init.expr.to_token_stream(), &name.ident))
+    .then_some((name, shape))
+}
+
+/// The elements of an array literal of exactly `shape`, in order.
+fn leaves_of<'e>(expr: &'e Expr, shape: &[usize], out: &mut Vec<&'e Expr>) -> bool {
+    match (expr, shape) {
+        (Expr::Array(a), [len, rest @ ..]) => {
+            a.elems.len() == *len && a.elems.iter().all(|e| leaves_of(e, rest, out))
+        }
+        (Expr::Array(_), []) => false,
+        (_, []) => {
+            out.push(expr);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// `let a = [x, 2.0 * y];` as an array written by index, which lowering differentiates:
+/// `let mut a: [_; 2] = Default::default(); a[0] = x; a[1] = 2.0 * y;`.
+fn array_stores(local: syn::Local, out: &mut Vec<Stmt>) {
+    let Some((name, shape)) = array_literal(&local) else {
+        return;
+    };
+    let Some(init) = &local.init else {
+        return;
+    };
+    let span = local.let_token.span;
+    let ident = &name.ident;
+    let ty: Type = match strip(&local.pat).1 {
+        Some(ty) => ty.clone(),
+        None => shape
+            .iter()
+            .rev()
+            .fold(parse_quote_spanned!(span=> _), |inner: Type, len| {
+                let len = syn::LitInt::new(&len.to_string(), span);
+                parse_quote_spanned!(span=> [#inner; #len])
+            }),
+    };
+    out.push(parse_quote_spanned!(span=>
+        let mut #ident: #ty = ::core::default::Default::default();
+    ));
+    let mut leaves = Vec::new();
+    leaves_of(&init.expr, &shape, &mut leaves);
+    for (k, leaf) in leaves.into_iter().enumerate() {
+        // The leaf's position, outermost index first.
+        let mut indices = Vec::new();
+        let mut rest = k;
+        for len in shape.iter().rev() {
+            indices.push(syn::LitInt::new(&(rest % len).to_string(), leaf.span()));
+            rest /= len;
+        }
+        indices.reverse();
+        out.push(parse_quote_spanned!(leaf.span()=> #ident #([#indices])* = #leaf;));
     }
 }
 

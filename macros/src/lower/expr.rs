@@ -205,6 +205,15 @@ impl Lowerer<'_> {
                 form,
                 args: all.clone(),
             },
+            // `self.predict(x)` in a differentiated method: a call of another method of the
+            // block, `Self::predict(self, x)`, differentiated through `Self::predict_vjp`.
+            None if is_self(&call.receiver) && call.method != self.function => {
+                let method = &call.method;
+                Op::Call {
+                    path: syn::parse_quote!(Self::#method),
+                    args: self.snapshot_memory(&all, call.to_token_stream()),
+                }
+            }
             known => Op::Foreign {
                 pure: known.is_some(),
                 form,
@@ -1196,7 +1205,8 @@ impl Lowerer<'_> {
     /// `for e in a` iterates over a copy of `a` in Rust, so writes in the body must not
     /// show through.
     fn iterated(&mut self, container: &Expr) -> Option<Arg> {
-        let arg = self.expr(container)?;
+        // A field (`self.w`) is iterated in place, by reference, not copied.
+        let arg = self.place(container)?;
         match arg.value {
             Operand::Var(v) if self.vars[v.0].memory => {
                 let kind = self.vars[v.0].kind;
@@ -1390,6 +1400,11 @@ fn method_chain(expr: &Expr) -> (&Expr, Vec<&syn::ExprMethodCall>) {
     }
     methods.reverse();
     (current, methods)
+}
+
+/// `self`.
+fn is_self(expr: &Expr) -> bool {
+    matches!(strip_parens(expr), Expr::Path(p) if p.qself.is_none() && p.path.is_ident("self"))
 }
 
 /// `v`, `p.w`, `self.layer.w`: a variable or a field of one.
