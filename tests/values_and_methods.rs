@@ -177,3 +177,51 @@ fn closure_call_in_an_array_literal() {
     // 2x² + 2.
     assert_eq!(g.x, 6.0);
 }
+
+// ---- iterating a field of a parameter struct -------------------------------------------
+
+#[derive(Clone, Debug, Differentiable)]
+pub struct Series {
+    pub xs: Vec<f64>,
+    pub scale: f64,
+}
+
+#[differentiate]
+fn series_energy(p: &Series, t: f64) -> f64 {
+    let mut s = 0.0;
+    for (i, v) in p.xs.iter().enumerate() {
+        s += (v * t).sin() * p.scale + i as f64 * v;
+    }
+    for w in p.xs.windows(2) {
+        s += w[0] * w[1];
+    }
+    s
+}
+
+#[test]
+fn iterating_a_field_of_a_parameter_struct() {
+    let p = Series {
+        xs: vec![0.5, -1.0, 1.5],
+        scale: 0.7,
+    };
+    let t = 1.3;
+    let (v, g) = series_energy_grad(&p, t);
+    assert_eq!(v, series_energy(&p, t));
+    let f = |q: &[f64]| {
+        series_energy(
+            &Series {
+                xs: q[..3].to_vec(),
+                scale: q[3],
+            },
+            q[4],
+        )
+    };
+    let analytic = [g.p.xs[0], g.p.xs[1], g.p.xs[2], g.p.scale, g.t];
+    tapeless::check::check_gradient(
+        f,
+        &[0.5, -1.0, 1.5, 0.7, 1.3],
+        &analytic,
+        Default::default(),
+    )
+    .unwrap();
+}

@@ -238,7 +238,9 @@ fn array_literal(local: &syn::Local) -> Option<(&syn::PatIdent, Vec<usize>)> {
     let Pat::Ident(name) = strip(&local.pat).0 else {
         return None;
     };
-    if name.by_ref.is_some() || name.subpat.is_some() {
+    // `let mut a = [i, j];` may be reassigned whole (`a = [j, i];`), which an array written
+    // by index cannot be: kept as written.
+    if name.by_ref.is_some() || name.subpat.is_some() || name.mutability.is_some() {
         return None;
     }
     let mut shape = Vec::new();
