@@ -42,8 +42,29 @@ impl Fold for Desugar<'_> {
     fn fold_block(&mut self, block: Block) -> Block {
         let block = syn::fold::fold_block(self, block);
         let mut stmts = Vec::with_capacity(block.stmts.len());
-        for stmt in block.stmts {
+        let count = block.stmts.len();
+        for (position, stmt) in block.stmts.into_iter().enumerate() {
             match stmt {
+                Stmt::Local(local) if collected(&local).is_some() => {
+                    self.collect(local, &mut stmts)
+                }
+                Stmt::Local(local) if array_literal(&local).is_some() => {
+                    array_stores(local, &mut stmts)
+                }
+                // The block's value: collected into a temporary, which is the value.
+                Stmt::Expr(expr, None)
+                    if position + 1 == count && collect_chain(&expr).is_some() =>
+                {
+                    let span = expr.span();
+                    let temp = self.fresh("collected", span);
+                    if let Stmt::Local(local) = parse_quote_spanned!(span=> let #temp = #expr;) {
+                        self.collect(local, &mut stmts);
+                    }
+                    stmts.push(Stmt::Expr(parse_quote_spanned!(span=> #temp), None));
+                }
+                Stmt::Local(local) if split_at(&local).is_some() => {
+                    self.split_at(local, &mut stmts)
+                }
                 Stmt::Local(local) if destructures(&local) => self.local(local, &mut stmts),
                 other => stmts.push(other),
             }
@@ -62,13 +83,43 @@ impl Fold for Desugar<'_> {
                 }
                 Expr::MethodCall(call)
             }
-            Expr::MethodCall(call) if call.method == "unwrap" && call.args.is_empty() => {
-                self.reduce(call)
+            Expr::MethodCall(call)
+                if (call.method == "unwrap" && call.args.is_empty())
+                    || (call.method == "expect" && call.args.len() == 1) =>
+            {
+                match end_element(&call) {
+                    Some(element) => element,
+                    None if call.method == "unwrap" => self.reduce(call),
+                    None => Expr::MethodCall(call),
+                }
             }
+            // `*&x[i]` (of `*x.first().unwrap()` rewritten) is `x[i]`.
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => match *u.expr {
+                Expr::Reference(r)
+                    if r.mutability.is_none() && matches!(*r.expr, Expr::Index(_)) =>
+                {
+                    *r.expr
+                }
+                expr => Expr::Unary(syn::ExprUnary {
+                    expr: Box::new(expr),
+                    ..u
+                }),
+            },
             Expr::MethodCall(call) if call.method == "count" && call.args.is_empty() => {
                 match slice_base(&call.receiver, true) {
                     Some(base) => parse_quote_spanned!(call.method.span()=> #base.len()),
                     None => Expr::MethodCall(call),
+                }
+            }
+            // `x.sin_cos()` is `(x.sin(), x.cos())`, which is how std computes it.
+            Expr::MethodCall(call) if call.method == "sin_cos" && call.args.is_empty() => {
+                let span = call.method.span();
+                let x = &call.receiver;
+                if place(x) || matches!(**x, Expr::Lit(_)) {
+                    parse_quote_spanned!(span=> (#x.sin(), #x.cos()))
+                } else {
+                    let temp = self.fresh("angle", span);
+                    parse_quote_spanned!(span=> { let #temp = #x; (#temp.sin(), #temp.cos()) })
                 }
             }
             Expr::ForLoop(for_loop) => self.for_loop(for_loop),
@@ -97,6 +148,258 @@ fn destructures(local: &syn::Local) -> bool {
         }
 }
 
+/// `let v = chain.collect();` (or `let v: Vec<T> = ..`, `.collect::<Vec<_>>()`) of an
+/// iterator chain whose length is known (see [`trip_count`]): the chain and the name.
+fn collected(local: &syn::Local) -> Option<(&Expr, &syn::PatIdent)> {
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let (pat, ty) = strip(&local.pat);
+    let Pat::Ident(name) = pat else {
+        return None;
+    };
+    if name.by_ref.is_some() || name.subpat.is_some() || ty.is_some_and(|t| !is_vec(t)) {
+        return None;
+    }
+    let chain = collect_chain(&init.expr)?;
+    (!mentions(chain.to_token_stream(), &name.ident)).then_some((chain, name))
+}
+
+/// The chain of `chain.collect()` / `chain.collect::<Vec<..>>()` when its length is known.
+fn collect_chain(expr: &Expr) -> Option<&Expr> {
+    let Expr::MethodCall(call) = expr else {
+        return None;
+    };
+    let into_vec = match &call.turbofish {
+        None => true,
+        Some(t) => {
+            matches!(t.args.first(), Some(syn::GenericArgument::Type(ty)) if t.args.len() == 1 && is_vec(ty))
+        }
+    };
+    (call.method == "collect" && call.args.is_empty() && into_vec)
+        .then_some(&*call.receiver)
+        .filter(|chain| trip_count(chain).is_some())
+}
+
+/// `Vec<..>`.
+fn is_vec(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec"))
+}
+
+/// The number of elements an iterator chain yields, as an expression, when its syntax tells:
+/// slices, arrays and `Vec`s (`xs.iter()`, `&xs`, `&xs[a..b]`), bounded ranges, and the
+/// adaptors `map`, `enumerate`, `rev`, `copied`, `cloned`, `zip`, `skip`, `take`, `step_by`,
+/// `windows` and `chunks`. The expressions it repeats are variables, fields and data.
+fn trip_count(chain: &Expr) -> Option<Expr> {
+    let span = chain.span();
+    match chain {
+        Expr::Paren(p) => trip_count(&p.expr),
+        Expr::Reference(r) if r.mutability.is_none() => trip_count(&r.expr),
+        Expr::Range(r) => {
+            let (start, end) = (r.start.as_ref()?, r.end.as_ref()?);
+            let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
+            Some(parse_quote_spanned!(span=>
+                ::tapeless::__private::range_len((#start) as i128, (#end) as i128, #inclusive)
+            ))
+        }
+        _ if place(chain) => Some(parse_quote_spanned!(span=> #chain.len())),
+        Expr::Index(i) if place(&i.expr) && matches!(&*i.index, Expr::Range(_)) => {
+            Some(parse_quote_spanned!(span=> #chain.len()))
+        }
+        Expr::MethodCall(m) => {
+            let inner = || trip_count(&m.receiver);
+            match (m.method.to_string().as_str(), m.args.len()) {
+                ("iter" | "into_iter" | "copied" | "cloned" | "enumerate" | "rev", 0) => inner(),
+                ("map", 1) => inner(),
+                ("zip", 1) => {
+                    let (a, b) = (inner()?, trip_count(&m.args[0])?);
+                    Some(parse_quote_spanned!(span=> ::core::cmp::min(#a, #b)))
+                }
+                (method, 1) => {
+                    let (n, k) = (inner()?, &m.args[0]);
+                    Some(match method {
+                        "skip" => parse_quote_spanned!(span=> (#n).saturating_sub(#k)),
+                        "take" => parse_quote_spanned!(span=> ::core::cmp::min(#n, #k)),
+                        "windows" => parse_quote_spanned!(span=> (#n + 1).saturating_sub(#k)),
+                        "chunks" | "step_by" => parse_quote_spanned!(span=> (#n + #k - 1) / (#k)),
+                        _ => return None,
+                    })
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `let a = [x, 2.0 * y];` (also nested, `[[a, b], [c, d]]`, up to two levels) with an
+/// element that is not a literal: the name and the literal's shape (lengths, outermost
+/// first). Not when an element mentions the name (`let r = [r[1], r[0]];`).
+fn array_literal(local: &syn::Local) -> Option<(&syn::PatIdent, Vec<usize>)> {
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let Pat::Ident(name) = strip(&local.pat).0 else {
+        return None;
+    };
+    // `let mut a = [i, j];` may be reassigned whole (`a = [j, i];`), which an array written
+    // by index cannot be: kept as written.
+    if name.by_ref.is_some() || name.subpat.is_some() || name.mutability.is_some() {
+        return None;
+    }
+    let mut shape = Vec::new();
+    let mut level = &*init.expr;
+    while let Expr::Array(a) = level {
+        shape.push(a.elems.len());
+        level = a.elems.first()?;
+    }
+    let mut leaves = Vec::new();
+    let rectangular =
+        !shape.is_empty() && shape.len() <= 2 && leaves_of(&init.expr, &shape, &mut leaves);
+    let constant = |e: &Expr| match e {
+        Expr::Lit(_) => true,
+        Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && matches!(*u.expr, Expr::Lit(_)),
+        _ => false,
+    };
+    // A struct or a constructor (`Point { .. }`, `Vector3::new(..)`) may have no `Default`:
+    // left for lowering to report.
+    let constructed = |e: &Expr| match e {
+        Expr::Struct(_) => true,
+        Expr::Call(c) => {
+            matches!(&*c.func, Expr::Path(p) if p.path.segments.iter().any(|s| s.ident.to_string().starts_with(char::is_uppercase)))
+        }
+        _ => false,
+    };
+    (rectangular
+        && !leaves.iter().all(|e| constant(e))
+        && !leaves.iter().any(|e| constructed(e))
+        && !mentions(init.expr.to_token_stream(), &name.ident))
+    .then_some((name, shape))
+}
+
+/// The elements of an array literal of exactly `shape`, in order.
+fn leaves_of<'e>(expr: &'e Expr, shape: &[usize], out: &mut Vec<&'e Expr>) -> bool {
+    match (expr, shape) {
+        (Expr::Array(a), [len, rest @ ..]) => {
+            a.elems.len() == *len && a.elems.iter().all(|e| leaves_of(e, rest, out))
+        }
+        (Expr::Array(_), []) => false,
+        (_, []) => {
+            out.push(expr);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// `let a = [x, 2.0 * y];` as an array written by index, which lowering differentiates:
+/// `let mut a: [_; 2] = Default::default(); a[0] = x; a[1] = 2.0 * y;`.
+fn array_stores(local: syn::Local, out: &mut Vec<Stmt>) {
+    let Some((name, shape)) = array_literal(&local) else {
+        return;
+    };
+    let Some(init) = &local.init else {
+        return;
+    };
+    let span = local.let_token.span;
+    let ident = &name.ident;
+    let ty: Type = match strip(&local.pat).1 {
+        Some(ty) => ty.clone(),
+        None => shape
+            .iter()
+            .rev()
+            .fold(parse_quote_spanned!(span=> _), |inner: Type, len| {
+                let len = syn::LitInt::new(&len.to_string(), span);
+                parse_quote_spanned!(span=> [#inner; #len])
+            }),
+    };
+    out.push(parse_quote_spanned!(span=>
+        let mut #ident: #ty = ::core::default::Default::default();
+    ));
+    let mut leaves = Vec::new();
+    leaves_of(&init.expr, &shape, &mut leaves);
+    for (k, leaf) in leaves.into_iter().enumerate() {
+        // The leaf's position, outermost index first.
+        let mut indices = Vec::new();
+        let mut rest = k;
+        for len in shape.iter().rev() {
+            indices.push(syn::LitInt::new(&(rest % len).to_string(), leaf.span()));
+            rest /= len;
+        }
+        indices.reverse();
+        out.push(parse_quote_spanned!(leaf.span()=> #ident #([#indices])* = #leaf;));
+    }
+}
+
+/// `let (a, b) = x.split_at(k);` of a variable or field `x`: `x`, `k` and the two patterns.
+fn split_at(local: &syn::Local) -> Option<(&Expr, &Expr, &Pat, &Pat)> {
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let Expr::MethodCall(call) = &*init.expr else {
+        return None;
+    };
+    let Pat::Tuple(tuple) = &local.pat else {
+        return None;
+    };
+    let simple = |p: &Pat| !nested(p);
+    if call.method != "split_at"
+        || call.args.len() != 1
+        || !place(&call.receiver)
+        || tuple.elems.len() != 2
+        || !tuple.elems.iter().all(simple)
+    {
+        return None;
+    }
+    // `let (x, rest) = x.split_at(k);`: the second slice would be of the first.
+    let mut first = Vec::new();
+    bound_names(&tuple.elems[0], &mut first);
+    let (x, k) = (&call.receiver, &call.args[0]);
+    if first
+        .iter()
+        .any(|name| mentions(x.to_token_stream(), name) || mentions(k.to_token_stream(), name))
+    {
+        return None;
+    }
+    Some((x, k, &tuple.elems[0], &tuple.elems[1]))
+}
+
+/// A variable or a field of one (`x`, `self.x`, `p.w.b`): evaluating it again reads the same.
+fn place(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(p) => p.qself.is_none() && p.path.get_ident().is_some(),
+        Expr::Field(f) => place(&f.base),
+        Expr::Paren(p) => place(&p.expr),
+        _ => false,
+    }
+}
+
+/// `x.first().unwrap()` as `&x[0]` and `x.last().unwrap()` as `&x[x.len() - 1]` (also with
+/// `.expect(..)`, and `.copied()`/`.cloned()` before it: then the element itself), for a
+/// variable or field `x`: an element read lowering differentiates. An empty `x` panics at
+/// the index as it panics at the `unwrap`.
+fn end_element(call: &syn::ExprMethodCall) -> Option<Expr> {
+    let mut receiver = &*call.receiver;
+    let mut by_value = false;
+    if let Expr::MethodCall(m) = receiver {
+        if (m.method == "copied" || m.method == "cloned") && m.args.is_empty() {
+            by_value = true;
+            receiver = &m.receiver;
+        }
+    }
+    let Expr::MethodCall(end) = receiver else {
+        return None;
+    };
+    if !end.args.is_empty() || !place(&end.receiver) {
+        return None;
+    }
+    let x = &end.receiver;
+    let span = end.method.span();
+    let element: Expr = match end.method.to_string().as_str() {
+        "first" => parse_quote_spanned!(span=> #x[0]),
+        "last" => parse_quote_spanned!(span=> #x[#x.len() - 1]),
+        _ => return None,
+    };
+    Some(match by_value {
+        true => element,
+        false => parse_quote_spanned!(span=> &#element),
+    })
+}
+
 /// A tuple element lowering cannot bind (anything but a name or `_`).
 fn nested(pat: &Pat) -> bool {
     !matches!(pat, Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none())
@@ -117,6 +420,55 @@ impl Desugar<'_> {
     fn fresh(&mut self, what: &str, span: Span) -> Ident {
         self.fresh += 1;
         Ident::new(&format!("__tapeless_{what}{}", self.fresh), span)
+    }
+
+    /// `let v = chain.collect();` as a vector written by index, which lowering
+    /// differentiates: `let mut v = vec![Default::default(); n]; let mut k = 0;
+    /// for e in chain { v[k] = e; k += 1; }`, `n` the chain's length (see [`trip_count`]).
+    fn collect(&mut self, local: syn::Local, out: &mut Vec<Stmt>) {
+        let Some((chain, name)) = collected(&local) else {
+            return;
+        };
+        let Some(count) = trip_count(chain) else {
+            return;
+        };
+        let span = local.let_token.span;
+        let ident = &name.ident;
+        let ty = strip(&local.pat)
+            .1
+            .map(|t| quote::quote_spanned!(span=> : #t));
+        let (index, element) = (self.fresh("index", span), self.fresh("element", span));
+        out.push(parse_quote_spanned!(span=>
+            let mut #ident #ty = vec![::core::default::Default::default(); #count];
+        ));
+        out.push(parse_quote_spanned!(span=> let mut #index: usize = 0;));
+        let for_loop: syn::ExprForLoop = parse_quote_spanned!(span=>
+            for #element in #chain {
+                #ident[#index] = #element;
+                #index += 1;
+            }
+        );
+        out.push(Stmt::Expr(self.for_loop(for_loop), None));
+    }
+
+    /// `let (a, b) = x.split_at(k);` as `let a = &x[..k]; let b = &x[k..];` (`k` through a
+    /// temporary unless it is a literal or a variable), appended to `out`.
+    fn split_at(&mut self, local: syn::Local, out: &mut Vec<Stmt>) {
+        let Some((x, k, a, b)) = split_at(&local) else {
+            return;
+        };
+        let span = local.let_token.span;
+        let k = match k {
+            Expr::Lit(_) => k.clone(),
+            Expr::Path(p) if p.path.get_ident().is_some() => k.clone(),
+            other => {
+                let temp = self.fresh("middle", span);
+                out.push(parse_quote_spanned!(span=> let #temp = #other;));
+                parse_quote_spanned!(span=> #temp)
+            }
+        };
+        out.push(parse_quote_spanned!(span=> let #a = &#x[..#k];));
+        out.push(parse_quote_spanned!(span=> let #b = &#x[#k..];));
     }
 
     /// `let PATTERN = init;` as one `let` per bound name, appended to `out`.
@@ -395,15 +747,38 @@ impl Desugar<'_> {
         let Some((param, value)) = self.map_function(&function) else {
             return Expr::ForLoop(for_loop);
         };
-        let element = self.fresh("element", span);
         // The closure's parameter is visible only in its body, as in the closure.
         let mut inner = Vec::new();
-        self.bind(
-            &param,
-            None,
-            parse_quote_spanned!(span=> #element),
-            &mut inner,
-        );
+        // `.zip(..).map(|(a, b)| ..)`: the loop binds the pair's elements, as lowering
+        // iterates zipped slices (and enumerations) only with a pattern per element.
+        let pairs =
+            matches!(&source, Expr::MethodCall(m) if m.method == "zip" || m.method == "enumerate");
+        let element: Pat = match strip(&param).0 {
+            Pat::Tuple(t)
+                if pairs && t.elems.iter().all(|e| {
+                    matches!(strip(e).0, Pat::Ident(i) if i.by_ref.is_none() && i.subpat.is_none())
+                        || matches!(e, Pat::Wild(_))
+                }) =>
+            {
+                let mut names = Vec::new();
+                for elem in &t.elems {
+                    let name = self.fresh("element", span);
+                    self.bind(elem, None, parse_quote_spanned!(span=> #name), &mut inner);
+                    names.push(name);
+                }
+                parse_quote_spanned!(span=> (#(#names),*))
+            }
+            _ => {
+                let element = self.fresh("element", span);
+                self.bind(
+                    &param,
+                    None,
+                    parse_quote_spanned!(span=> #element),
+                    &mut inner,
+                );
+                parse_quote_spanned!(span=> #element)
+            }
+        };
         let mapped = parse_quote_spanned! {span=> { #(#inner)* #value } };
         let mut stmts = Vec::new();
         self.bind(&pat, None, mapped, &mut stmts);

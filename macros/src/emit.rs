@@ -258,11 +258,17 @@ impl<'a> Emitter<'a> {
         for stmt in &body.block(TOP).stmts {
             if let Stmt::Let {
                 var,
-                op: Op::Call { .. },
+                op: Op::Call { path, .. },
                 ..
             } = stmt
             {
-                if activity.is_active(*var) {
+                // A method of the same block (`self.predict(x)`) has no pullback: joint mode.
+                let method = path
+                    .path
+                    .segments
+                    .first()
+                    .is_some_and(|s| s.ident == "Self");
+                if activity.is_active(*var) && !method {
                     let name = namer.claim(&format!("{}_pullback", names[var.0].unraw()));
                     pullbacks.insert(*var, name);
                 }

@@ -516,6 +516,36 @@ pub fn scalar_float(ty: &Type) -> bool {
                 .is_some_and(|i| GENERIC_FLOATS.with(|set| set.borrow().contains(&i.to_string()))))
 }
 
+/// Whether the elements of a container of type `ty` (a slice, array or `Vec`, or a
+/// reference to one) are read by reference (`&xs[i]`): any element but a `Copy` scalar, or
+/// an array or tuple of them. `xs[i]` would move a `Vec<f64>` or a `DVector<f64>`, and the
+/// generated code must not take a `Vector3<f64>` or a struct for a scalar.
+pub fn elements_by_reference(ty: &Type) -> bool {
+    let element = match ty {
+        Type::Reference(r) => return elements_by_reference(&r.elem),
+        Type::Paren(p) => return elements_by_reference(&p.elem),
+        Type::Group(g) => return elements_by_reference(&g.elem),
+        Type::Slice(s) => &*s.elem,
+        Type::Array(a) => &*a.elem,
+        _ => match last_ident(ty) {
+            Some(ident) if ident == "Vec" => match single_type_argument(ty) {
+                Some(element) => element,
+                None => return false,
+            },
+            _ => return false,
+        },
+    };
+    fn copy_value(ty: &Type) -> bool {
+        match ty {
+            Type::Paren(p) => copy_value(&p.elem),
+            Type::Array(a) => copy_value(&a.elem),
+            Type::Tuple(t) => t.elems.iter().all(copy_value),
+            _ => scalar_float(ty) || copy_primitive(ty),
+        }
+    }
+    !copy_value(element)
+}
+
 const COPY_PRIMITIVES: &[&str] = &[
     "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "bool",
     "char",

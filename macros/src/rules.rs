@@ -603,6 +603,16 @@ static INDEX: [Rule; 3] = [
         &[Some(&[B, C, Need::Arg(3)]), None, None, None],
     ),
 ];
+/// `&x[start..end]` (also `&x[a..]`, `&x[..b]`, a window, a chunk): x̄[start + k] += ȳ[k].
+// The forward helper also reads `end`: the tangent slice's length.
+static SUB_SLICE: Rule = Rule {
+    jvp: Some(&[Some(&[B, C]), None, None]),
+    ..rule(
+        "sub_slice",
+        &["self", "start", "end"],
+        &[Some(&[B]), None, None],
+    )
+};
 /// Comparisons, bit operations, `!`, casts to integers: no derivative.
 static NO_DERIVATIVE_UNARY: Rule = rule("no derivative", UNARY, NONE1);
 static NO_DERIVATIVE_BINARY: Rule = rule("no derivative", OPERANDS, NONE2);
@@ -692,6 +702,11 @@ pub fn solve() -> &'static Rule {
 /// The rule for reading an element through `depth` indices (1 to 3).
 pub fn index(depth: usize) -> Option<&'static Rule> {
     INDEX.get(depth.checked_sub(1)?)
+}
+
+/// The rule for a sub-slice `&x[a..b]`.
+pub fn sub_slice() -> &'static Rule {
+    &SUB_SLICE
 }
 
 /// Whether `name` is a float method (`x.sin()`, `x.floor()`), of any arity.
@@ -811,7 +826,7 @@ mod tests {
     fn rows_are_well_formed() {
         let operators = [
             &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY, &INVERSE, &SOLVE, &MAP,
-            &FIELD,
+            &FIELD, &SUB_SLICE,
         ];
         for rule in METHODS
             .iter()

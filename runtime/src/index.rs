@@ -238,6 +238,56 @@ fn tangent_too_short() -> ! {
     panic!("tapeless: the tangent has fewer elements than the value it is the tangent of")
 }
 
+/// `&a[i]`: an element that is not a `Copy` scalar (a row of `&[Vec<f64>]`, a vector of
+/// `&[DVector<f64>]`), read by reference, as `for row in xs.iter()` binds it. Its adjoint
+/// is `index_vjp`'s, like a scalar element's.
+#[inline(always)]
+pub fn element<C: core::ops::Index<I> + ?Sized, I>(a: &C, i: I) -> &C::Output {
+    &a[i]
+}
+
+/// `&x[start..end]`: a sub-slice (`&x[1..]`, `&x[..n - 1]`, a window, a chunk).
+#[inline(always)]
+pub fn sub_slice<T>(x: &[T], start: usize, end: usize) -> &[T] {
+    &x[start..end]
+}
+
+/// `y = &x[start..end]`: `x̄[start + k] += ȳ[k]`. Reads `start`.
+#[inline(always)]
+pub fn sub_slice_vjp<C, G>(d_x: &mut C, start: &usize, d_y: &[G])
+where
+    C: Slot<usize, Element = G> + ?Sized,
+    G: Accumulate,
+{
+    for (k, d) in d_y.iter().enumerate() {
+        let slot = d_x.slot_mut(start + k);
+        debug_assert!(slot.is_some(), "tapeless: adjoint index out of bounds");
+        if let Some(slot) = slot {
+            slot.accumulate(d);
+        }
+    }
+}
+
+/// `y = &x[start..end]`: `ẏ = ẋ[start..end]`, owned. Reads `start` and `end`.
+///
+/// # Panics
+///
+/// If the tangent is shorter than the value it is the tangent of.
+#[cfg(feature = "alloc")]
+#[inline(always)]
+pub fn sub_slice_jvp<C, G>(start: &usize, end: &usize, t_x: &C) -> alloc::vec::Vec<G>
+where
+    C: Slot<usize, Element = G> + ?Sized,
+    G: Clone,
+{
+    (*start..*end)
+        .map(|k| match t_x.slot(k) {
+            Some(t) => t.clone(),
+            None => tangent_too_short(),
+        })
+        .collect()
+}
+
 /// `a[i]` read again by the reverse sweep (see [`Slot`]): the forward sweep read it, so it
 /// is in bounds.
 #[inline(always)]

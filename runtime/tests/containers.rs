@@ -10,6 +10,8 @@
 //! - `accumulate` adds elementwise and `set_zero` zeroes, both keeping the shape;
 //! - `y = a[i]` (`index_vjp`, `index2_vjp`, `index3_vjp`) adds ȳ into slot `i` and nothing
 //!   else;
+//! - `y = &a[s..e]` (`sub_slice_vjp`) adds ȳ[k] into slot `s + k` and nothing else, and
+//!   `element(a, i)` is `&a[i]`;
 //! - `a[i] = v` (`store_vjp`) moves the slot's adjoint into `v̄` and clears the slot, and
 //!   `a[i] = constant` (`clear`) clears it.
 //!
@@ -21,7 +23,9 @@ use std::hint::black_box;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use tapeless_runtime::check::{check_gradient, Tolerance};
-use tapeless_runtime::index::{clear, index2_vjp, index3_vjp, index_vjp, store_vjp};
+use tapeless_runtime::index::{
+    clear, element, index2_vjp, index3_vjp, index_vjp, store_vjp, sub_slice, sub_slice_vjp,
+};
 use tapeless_runtime::{accumulate, scalar, zero_adjoint, zeros_like, Accumulate};
 
 // ---------------------------------------------------------------------------------------
@@ -618,4 +622,43 @@ proptest! {
         let checked = check_gradient(f, &a, &d_a, Tolerance::default());
         prop_assert!(checked.is_ok(), "i = {}: {}", i, checked.unwrap_err());
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sub-slices: `sub_slice`, `sub_slice_vjp`, and `element`.
+
+proptest! {
+    /// y = &a[s..e]: ā[s + k] += ȳ[k] for k < e − s, every other slot unchanged.
+    #[test]
+    fn sub_slice_vjp_accumulates_into_its_range_only(
+        before in vec(value(), 1..12), start in 0usize..12, len in 0usize..12, seed in value(),
+    ) {
+        let start = start.min(before.len());
+        let end = (start + len).min(before.len());
+        let d_y: Vec<f64> = (start..end).map(|k| seed * (k as f64 + 1.0)).collect();
+        prop_assert_eq!(sub_slice(&before, start, end).len(), end - start);
+        let mut d = before.clone();
+        sub_slice_vjp(&mut d, &start, &d_y);
+        for (k, (b, a)) in before.iter().zip(&d).enumerate() {
+            let expected = if (start..end).contains(&k) { b + d_y[k - start] } else { *b };
+            prop_assert_eq!(a.to_bits(), expected.to_bits());
+        }
+        let mut array = [0.5_f64; 12];
+        sub_slice_vjp(&mut array, &start, &d_y);
+        for (k, a) in array.iter().enumerate() {
+            let expected = if (start..end).contains(&k) { 0.5 + d_y[k - start] } else { 0.5 };
+            prop_assert_eq!(a.to_bits(), expected.to_bits());
+        }
+    }
+}
+
+/// A sub-slice of rows (`&[Vec<f64>]`) accumulates whole rows, and `element` reads by reference.
+#[test]
+fn sub_slice_of_rows_and_element() {
+    let rows = vec![vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]];
+    assert_eq!(sub_slice(&rows, 1, 3), &rows[1..]);
+    assert!(std::ptr::eq(element(&rows[..], 2), &rows[2]));
+    let mut d = zeros_like(&rows[..]);
+    sub_slice_vjp(&mut d, &1, &[vec![0.5, -0.5], vec![1.0, 2.0]]);
+    assert_eq!(d, vec![vec![0.0, 0.0], vec![0.5, -0.5], vec![1.0, 2.0]]);
 }

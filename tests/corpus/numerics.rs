@@ -70,3 +70,27 @@ mod linear_interp_table {
         }
     }
 }
+
+mod trapezoid_closure {
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// ∫₀¹ a·exp(−b t²) dt by the trapezoid rule on a uniform grid, the integrand a closure.
+    #[differentiate]
+    pub fn integral(a: f64, b: f64, n: usize) -> f64 {
+        let f = |t: f64| a * (-b * t * t).exp();
+        let h = 1.0 / n as f64;
+        let ys: Vec<f64> = (0..=n).map(|i| f(i as f64 * h)).collect();
+        ys.windows(2).map(|w| 0.5 * h * (w[0] + w[1])).sum()
+    }
+
+    #[test]
+    fn trapezoid_with_closure() {
+        for t in [[1.0, 0.5], [2.0, 2.0], [-0.5, 0.1]] {
+            let f = |t: &[f64]| integral(t[0], t[1], 64);
+            let (v, g) = integral_grad(t[0], t[1], 64);
+            assert!((v - f(&t)).abs() < 1e-12);
+            check_gradient(f, &t, &[g.a, g.b], Tolerance::default()).unwrap();
+        }
+    }
+}

@@ -444,3 +444,107 @@ mod three_hump_camel {
         }
     }
 }
+
+mod levy {
+    use num_traits::{Float, FloatConst, FromPrimitive};
+    use std::iter::Sum;
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// Lévy function.
+    #[differentiate]
+    pub fn levy<T>(param: &[T]) -> T
+    where
+        T: Float + FromPrimitive + Sum + FloatConst,
+    {
+        let plen = param.len();
+        let n1 = T::from_f64(1.0).unwrap();
+        let n2 = T::from_f64(2.0).unwrap();
+        let n4 = T::from_f64(4.0).unwrap();
+        let n10 = T::from_f64(10.0).unwrap();
+        let pi = T::PI();
+        let w = |x: T| n1 + (x - n1) / n4;
+        let w1 = w(param[0]);
+        let wd = w(param[plen - 1]);
+        (pi * w1).sin().powi(2)
+            + param[1..plen - 1]
+                .iter()
+                .map(|&x| {
+                    let wi = w(x);
+                    (wi - n1).powi(2) * (n1 + n10 * (pi * wi + n1).sin().powi(2))
+                })
+                .sum()
+            + (wd - n1).powi(2) * (n1 + (n2 * pi * wd).sin().powi(2))
+    }
+
+    #[test]
+    fn levy_gradient() {
+        for x in [
+            vec![0.5, -1.0, 2.0],
+            vec![1.5, 0.3, -0.4, 3.0],
+            vec![-2.0, 0.7, 1.1],
+        ] {
+            let (v, g) = levy_grad(&x);
+            assert!((v - levy(&x)).abs() < 1e-12);
+            check_gradient(|x: &[f64]| levy(x), &x, &g.param, Tolerance::default()).unwrap();
+        }
+    }
+}
+
+mod rosenbrock {
+    use num_traits::{Float, FromPrimitive};
+    use std::iter::Sum;
+    use tapeless::differentiate;
+
+    /// Multidimensional Rosenbrock function with parameters a and b.
+    #[differentiate(wrt(param))]
+    pub fn rosenbrock_ab<T>(param: &[T], a: T, b: T) -> T
+    where
+        T: Float + FromPrimitive + Sum,
+    {
+        param
+            .iter()
+            .zip(param.iter().skip(1))
+            .map(|(&xi, &xi1)| (a - xi).powi(2) + b * (xi1 - xi.powi(2)).powi(2))
+            .sum()
+    }
+
+    /// Rosenbrock with the usual a = 1, b = 100.
+    #[differentiate]
+    pub fn rosenbrock<T>(param: &[T]) -> T
+    where
+        T: Float + FromPrimitive + Sum,
+    {
+        rosenbrock_ab(
+            param,
+            T::from_f64(1.0).unwrap(),
+            T::from_f64(100.0).unwrap(),
+        )
+    }
+
+    #[test]
+    fn rosenbrock_gradient() {
+        for x in [
+            vec![-1.2, 1.0],
+            vec![0.5, 0.3, -0.7],
+            vec![1.0, 1.0, 1.0, 1.0],
+        ] {
+            let (v, g) = rosenbrock_grad(&x);
+            assert!((v - rosenbrock(&x)).abs() < 1e-12);
+            let n = x.len();
+            for i in 0..n {
+                let mut e = 0.0;
+                if i + 1 < n {
+                    e += -2.0 * (1.0 - x[i]) - 400.0 * x[i] * (x[i + 1] - x[i] * x[i]);
+                }
+                if i > 0 {
+                    e += 200.0 * (x[i] - x[i - 1] * x[i - 1]);
+                }
+                assert!((g.param[i] - e).abs() < 1e-10, "{:?}", g.param);
+            }
+            let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            let (v32, _) = rosenbrock_grad(&x32);
+            assert!((v32 as f64 - v).abs() < 1e-4 * (1.0 + v.abs()));
+        }
+    }
+}

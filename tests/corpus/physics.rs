@@ -109,3 +109,162 @@ mod projectile_generic {
         }
     }
 }
+
+mod gravity_nalgebra {
+    use nalgebra::Vector3;
+    use tapeless::differentiate;
+
+    /// Newtonian potential energy of point masses (G = 1).
+    #[differentiate(wrt(positions))]
+    pub fn gravitational_potential(positions: &[Vector3<f64>], masses: &[f64]) -> f64 {
+        let mut u = 0.0;
+        for i in 0..positions.len() {
+            for j in 0..i {
+                u -= masses[i] * masses[j] / (positions[i] - positions[j]).norm();
+            }
+        }
+        u
+    }
+
+    #[test]
+    fn gravity_over_nalgebra_vectors() {
+        let masses = [1.0, 2.0, 0.5];
+        let sets = [
+            vec![
+                Vector3::new(0.0, 0.0, 0.0),
+                Vector3::new(1.0, 0.0, 0.0),
+                Vector3::new(0.0, 2.0, 0.5),
+            ],
+            vec![
+                Vector3::new(0.3, -0.2, 0.1),
+                Vector3::new(-1.0, 0.5, 0.0),
+                Vector3::new(0.5, 0.5, 1.5),
+            ],
+        ];
+        for positions in sets {
+            let (v, g) = gravitational_potential_grad(&positions, &masses);
+            assert!((v - gravitational_potential(&positions, &masses)).abs() < 1e-12);
+            // Closed form: ∂U/∂r_i = Σ_j m_i m_j (r_i − r_j)/|r_i − r_j|³.
+            for i in 0..3 {
+                let mut expected = Vector3::zeros();
+                for j in 0..3 {
+                    if i != j {
+                        let d = positions[i] - positions[j];
+                        expected += masses[i] * masses[j] * d / d.norm().powi(3);
+                    }
+                }
+                assert!(
+                    (g.positions[i] - expected).norm() < 1e-10,
+                    "{} vs {}",
+                    g.positions[i],
+                    expected
+                );
+            }
+        }
+    }
+}
+
+mod lennard_jones {
+    use tapeless::differentiate;
+
+    /// Lennard-Jones energy of a cluster, summed over unordered pairs.
+    #[differentiate]
+    pub fn lj_energy(pos: &[[f64; 3]], epsilon: f64, sigma: f64) -> f64 {
+        let mut e = 0.0;
+        for (i, a) in pos.iter().enumerate() {
+            for b in &pos[i + 1..] {
+                let r2: f64 = a.iter().zip(b).map(|(p, q)| (p - q).powi(2)).sum();
+                let s6 = (sigma * sigma / r2).powi(3);
+                e += 4.0 * epsilon * (s6 * s6 - s6);
+            }
+        }
+        e
+    }
+
+    #[test]
+    fn lennard_jones_pairs() {
+        let configs = [
+            vec![
+                [0.0, 0.0, 0.0],
+                [1.1, 0.0, 0.0],
+                [0.5, 1.0, 0.1],
+                [0.4, 0.3, 1.0],
+            ],
+            vec![[0.0, 0.0, 0.0], [1.5, 0.2, -0.1], [-0.3, 1.2, 0.4]],
+            vec![[0.1, -0.2, 0.3], [1.0, 1.0, 1.0]],
+        ];
+        let (epsilon, sigma) = (1.0, 1.0);
+        for pos in configs {
+            let (v, g) = lj_energy_grad(&pos, epsilon, sigma);
+            assert!((v - lj_energy(&pos, epsilon, sigma)).abs() < 1e-12);
+            // Closed form: dE/dr_i = Σ_j 4ε(−12 s¹² + 6 s⁶)/r² · (r_i − r_j); dE/dε = E/ε.
+            for i in 0..pos.len() {
+                let mut force = [0.0; 3];
+                for j in 0..pos.len() {
+                    if i == j {
+                        continue;
+                    }
+                    let d: Vec<f64> = (0..3).map(|k| pos[i][k] - pos[j][k]).collect();
+                    let r2: f64 = d.iter().map(|x| x * x).sum();
+                    let s6 = (sigma * sigma / r2).powi(3);
+                    let coef = 4.0 * epsilon * (-12.0 * s6 * s6 + 6.0 * s6) / r2;
+                    for k in 0..3 {
+                        force[k] += coef * d[k];
+                    }
+                }
+                for k in 0..3 {
+                    assert!(
+                        (g.pos[i][k] - force[k]).abs() < 1e-9 * (1.0 + force[k].abs()),
+                        "{:?} vs {:?}",
+                        g.pos[i],
+                        force
+                    );
+                }
+            }
+            assert!((g.epsilon - v / epsilon).abs() < 1e-10);
+        }
+    }
+}
+
+mod spring_chain_windows {
+    use tapeless::differentiate;
+
+    /// Energy of a chain of springs anchored at the origin.
+    #[differentiate]
+    pub fn chain_energy(x: &[f64], k: f64, rest: f64) -> f64 {
+        let springs: f64 = x
+            .windows(2)
+            .map(|w| 0.5 * k * (w[1] - w[0] - rest).powi(2))
+            .sum();
+        let anchor = 0.5 * k * x[0] * x[0];
+        springs + anchor
+    }
+
+    #[test]
+    fn spring_chain() {
+        let (k, rest) = (3.0, 1.0);
+        for x in [
+            vec![0.1, 1.2, 1.9, 3.3],
+            vec![-0.5, 0.0, 1.0, 2.5, 3.0],
+            vec![0.0, 2.0],
+        ] {
+            let (v, g) = chain_energy_grad(&x, k, rest);
+            assert!((v - chain_energy(&x, k, rest)).abs() < 1e-12);
+            // Closed form: force on node i from its left and right springs and the anchor.
+            let n = x.len();
+            for i in 0..n {
+                let mut expected = if i == 0 { k * x[0] } else { 0.0 };
+                if i > 0 {
+                    expected += k * (x[i] - x[i - 1] - rest);
+                }
+                if i + 1 < n {
+                    expected -= k * (x[i + 1] - x[i] - rest);
+                }
+                assert!((g.x[i] - expected).abs() < 1e-10, "{:?}", g.x);
+            }
+            let dk = v / k;
+            let drest: f64 = x.windows(2).map(|w| -k * (w[1] - w[0] - rest)).sum();
+            assert!((g.k - dk).abs() < 1e-10 && (g.rest - drest).abs() < 1e-10);
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Corpus of issue 12, regression losses: programs written as users write them, each with an
 //! independent oracle (a closed form derived by hand, or central differences) and a check
 //! of the value against the untouched function.
+#![allow(clippy::needless_range_loop)]
 
 mod huber {
     use tapeless::differentiate;
@@ -195,6 +196,177 @@ mod polynomial_horner {
                     })
                     .sum();
                 assert!((g.coeffs[k] - expected).abs() < 1e-10, "{:?}", g.coeffs);
+            }
+        }
+    }
+}
+
+mod logistic_regression {
+    use tapeless::differentiate;
+
+    #[differentiate]
+    fn sigmoid(z: f64) -> f64 {
+        1.0 / (1.0 + (-z).exp())
+    }
+
+    /// Mean negative log-likelihood of a logistic model.
+    #[differentiate(wrt(w, bias))]
+    pub fn logistic_nll(w: &[f64], bias: f64, xs: &[Vec<f64>], ys: &[f64]) -> f64 {
+        let mut total = 0.0;
+        for (x, &y) in xs.iter().zip(ys.iter()) {
+            let z: f64 = w.iter().zip(x).map(|(wi, xi)| wi * xi).sum::<f64>() + bias;
+            let p = sigmoid(z);
+            total -= y * p.ln() + (1.0 - y) * (1.0 - p).ln();
+        }
+        total / xs.len() as f64
+    }
+
+    #[test]
+    fn logistic_regression() {
+        let xs = vec![
+            vec![0.5, -1.0],
+            vec![1.5, 0.3],
+            vec![-0.7, 2.0],
+            vec![0.1, 0.1],
+        ];
+        let ys = [1.0, 0.0, 1.0, 0.0];
+        for (w, bias) in [
+            (vec![0.2, -0.4], 0.1),
+            (vec![-1.0, 0.5], -0.3),
+            (vec![0.0, 0.0], 0.0),
+        ] {
+            let (v, g) = logistic_nll_grad(&w, bias, &xs, &ys);
+            assert!((v - logistic_nll(&w, bias, &xs, &ys)).abs() < 1e-12);
+            // Closed form: dw = 1/n Σ (p − y) x, db = 1/n Σ (p − y).
+            let n = xs.len() as f64;
+            let mut dw = vec![0.0; 2];
+            let mut db = 0.0;
+            for (x, y) in xs.iter().zip(&ys) {
+                let z = w[0] * x[0] + w[1] * x[1] + bias;
+                let p = 1.0 / (1.0 + (-z).exp());
+                dw[0] += (p - y) * x[0] / n;
+                dw[1] += (p - y) * x[1] / n;
+                db += (p - y) / n;
+            }
+            for k in 0..2 {
+                assert!((g.w[k] - dw[k]).abs() < 1e-10, "{:?} vs {:?}", g.w, dw);
+            }
+            assert!((g.bias - db).abs() < 1e-10);
+        }
+    }
+}
+
+mod smooth_lasso_generic {
+    use num_traits::Float;
+    use tapeless::differentiate;
+
+    /// Least squares with a smoothed L1 penalty Σ sqrt(w² + ε), generic over the float type.
+    #[differentiate(wrt(w))]
+    pub fn smooth_lasso<T: Float>(w: &[T], x: &[Vec<T>], y: &[T], lambda: T) -> T {
+        let eps = T::from(1e-3).unwrap();
+        let half = T::from(0.5).unwrap();
+        let mut loss = T::zero();
+        for (row, &yi) in x.iter().zip(y) {
+            let mut pred = T::zero();
+            for (&a, &b) in row.iter().zip(w) {
+                pred = pred + a * b;
+            }
+            let r = pred - yi;
+            loss = loss + half * r * r;
+        }
+        for &wi in w {
+            loss = loss + lambda * (wi * wi + eps).sqrt();
+        }
+        loss
+    }
+
+    #[test]
+    fn smooth_lasso_generic() {
+        let x = vec![vec![1.0, 2.0], vec![0.3, -1.0], vec![2.0, 0.5]];
+        let y = [1.0, -0.5, 2.0];
+        let lambda = 0.3;
+        for w in [[0.1, -0.2], [1.0, 0.5], [0.0, 0.02]] {
+            let (v, g) = smooth_lasso_grad(&w, &x, &y, lambda);
+            assert!((v - smooth_lasso(&w, &x, &y, lambda)).abs() < 1e-12);
+            // Closed form: Xᵀ r + λ w / sqrt(w² + ε).
+            let mut expected = [0.0; 2];
+            for (row, yi) in x.iter().zip(&y) {
+                let r = row[0] * w[0] + row[1] * w[1] - yi;
+                for k in 0..2 {
+                    expected[k] += r * row[k];
+                }
+            }
+            for k in 0..2 {
+                expected[k] += lambda * w[k] / (w[k] * w[k] + 1e-3).sqrt();
+                assert!(
+                    (g.w[k] - expected[k]).abs() < 1e-10,
+                    "{:?} vs {:?}",
+                    g.w,
+                    expected
+                );
+            }
+            // The same code in f32.
+            let w32 = [w[0] as f32, w[1] as f32];
+            let x32: Vec<Vec<f32>> = x
+                .iter()
+                .map(|r| r.iter().map(|&v| v as f32).collect())
+                .collect();
+            let y32 = [1.0f32, -0.5, 2.0];
+            let (v32, g32) = smooth_lasso_grad(&w32, &x32, &y32, lambda as f32);
+            assert!((v32 as f64 - v).abs() < 1e-4 * (1.0 + v.abs()));
+            for k in 0..2 {
+                assert!((g32.w[k] as f64 - expected[k]).abs() < 1e-3 * (1.0 + expected[k].abs()));
+            }
+        }
+    }
+}
+
+mod ridge {
+    use tapeless::differentiate;
+
+    /// Least squares with an L2 penalty.
+    #[differentiate(wrt(w))]
+    pub fn ridge_loss(w: &[f64], x: &[Vec<f64>], y: &[f64], lambda: f64) -> f64 {
+        let data: f64 = x
+            .iter()
+            .zip(y)
+            .map(|(row, yi)| {
+                let pred: f64 = row.iter().zip(w).map(|(a, b)| a * b).sum();
+                (pred - yi).powi(2)
+            })
+            .sum();
+        let penalty = w.iter().fold(0.0, |acc, wi| acc + wi * wi);
+        0.5 * data + 0.5 * lambda * penalty
+    }
+
+    #[test]
+    fn ridge() {
+        let x = vec![
+            vec![1.0, 2.0, 0.5],
+            vec![0.3, -1.0, 1.5],
+            vec![2.0, 0.0, -0.5],
+            vec![-1.0, 1.0, 1.0],
+        ];
+        let y = [1.0, -0.5, 2.0, 0.3];
+        let lambda = 0.7;
+        for w in [[0.1, 0.2, 0.3], [-1.0, 0.5, 2.0], [0.0, 0.0, 0.0]] {
+            let (v, g) = ridge_loss_grad(&w, &x, &y, lambda);
+            assert!((v - ridge_loss(&w, &x, &y, lambda)).abs() < 1e-12);
+            // Closed form: Xᵀ r + λ w.
+            let mut expected = [lambda * w[0], lambda * w[1], lambda * w[2]];
+            for (row, yi) in x.iter().zip(&y) {
+                let r = row[0] * w[0] + row[1] * w[1] + row[2] * w[2] - yi;
+                for k in 0..3 {
+                    expected[k] += r * row[k];
+                }
+            }
+            for k in 0..3 {
+                assert!(
+                    (g.w[k] - expected[k]).abs() < 1e-10,
+                    "{:?} vs {:?}",
+                    g.w,
+                    expected
+                );
             }
         }
     }

@@ -38,3 +38,89 @@ mod planar_arm {
         }
     }
 }
+
+mod pose2d_residual {
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// Pose-graph odometry residual between 2-D poses [x, y, θ], with the angle wrapped.
+    #[differentiate(wrt(a, b))]
+    pub fn odometry_residual(a: [f64; 3], b: [f64; 3], measured: [f64; 3]) -> f64 {
+        let [xa, ya, ta] = a;
+        let [xb, yb, tb] = b;
+        let (s, c) = ta.sin_cos();
+        let dx = c * (xb - xa) + s * (yb - ya);
+        let dy = -s * (xb - xa) + c * (yb - ya);
+        let e = tb - ta - measured[2];
+        let dt = e.sin().atan2(e.cos());
+        (dx - measured[0]).powi(2) + (dy - measured[1]).powi(2) + dt * dt
+    }
+
+    #[test]
+    fn pose2d_residual() {
+        let measured = [1.0, 0.1, 0.2];
+        for t in [
+            [0.0, 0.0, 0.1, 1.1, 0.3, 0.4],
+            [0.5, -0.2, 2.0, 0.0, 1.0, 2.5],
+            [1.0, 1.0, -1.0, 2.0, 0.5, 2.9],
+        ] {
+            let f = |t: &[f64]| odometry_residual([t[0], t[1], t[2]], [t[3], t[4], t[5]], measured);
+            let (v, g) = odometry_residual_grad([t[0], t[1], t[2]], [t[3], t[4], t[5]], measured);
+            assert!((v - f(&t)).abs() < 1e-12);
+            let analytic = [g.a[0], g.a[1], g.a[2], g.b[0], g.b[1], g.b[2]];
+            check_gradient(f, &t, &analytic, Tolerance::default()).unwrap();
+        }
+    }
+}
+
+mod quaternion_residual {
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// Residual of rotating `v` by the normalised quaternion `q` = [w, x, y, z] against an
+    /// observation.
+    #[differentiate(wrt(q))]
+    pub fn rotation_residual(q: [f64; 4], v: [f64; 3], observed: [f64; 3]) -> f64 {
+        let norm = q.iter().map(|c| c * c).sum::<f64>().sqrt();
+        let [w, x, y, z] = q.map(|c| c / norm);
+        let r = [
+            [
+                1.0 - 2.0 * (y * y + z * z),
+                2.0 * (x * y - w * z),
+                2.0 * (x * z + w * y),
+            ],
+            [
+                2.0 * (x * y + w * z),
+                1.0 - 2.0 * (x * x + z * z),
+                2.0 * (y * z - w * x),
+            ],
+            [
+                2.0 * (x * z - w * y),
+                2.0 * (y * z + w * x),
+                1.0 - 2.0 * (x * x + y * y),
+            ],
+        ];
+        let mut res = 0.0;
+        for i in 0..3 {
+            let p: f64 = (0..3).map(|j| r[i][j] * v[j]).sum();
+            res += (p - observed[i]).powi(2);
+        }
+        res
+    }
+
+    #[test]
+    fn quaternion_residual() {
+        let v = [1.0, 0.5, -0.3];
+        let observed = [0.2, 1.0, 0.1];
+        for q in [
+            [1.0, 0.1, 0.2, 0.3],
+            [0.5, -0.5, 0.5, 0.2],
+            [0.9, 0.0, -0.3, 0.4],
+        ] {
+            let f = |q: &[f64]| rotation_residual([q[0], q[1], q[2], q[3]], v, observed);
+            let (val, g) = rotation_residual_grad(q, v, observed);
+            assert!((val - f(&q)).abs() < 1e-12);
+            check_gradient(f, &q, &g.q, Tolerance::default()).unwrap();
+        }
+    }
+}

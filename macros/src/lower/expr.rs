@@ -5,7 +5,7 @@ use quote::ToTokens;
 use syn::{Expr, Ident, Pat};
 
 use super::syntax::{self, Mentions};
-use super::{End, Iteration, Lowerer};
+use super::{Access, End, Iteration, Lowerer};
 use crate::ir::{Adaptor, Arg, Form, Kind, Op, Operand, Stmt};
 use crate::parse::scalar_float;
 use crate::rules;
@@ -133,6 +133,10 @@ impl Lowerer<'_> {
             return self.field(field);
         }
         let inner = self.expr(&r.expr)?;
+        // `&xs[i]` is the reference an element read by reference already is.
+        if matches!(strip_parens(&r.expr), Expr::Index(_)) && self.kind_of(&inner) == Kind::Ref {
+            return Some(inner);
+        }
         Some(Arg {
             borrowed: true,
             ..inner
@@ -229,6 +233,15 @@ impl Lowerer<'_> {
                 form,
                 args: all.clone(),
             },
+            // `self.predict(x)` in a differentiated method: a call of another method of the
+            // block, `Self::predict(self, x)`, differentiated through `Self::predict_vjp`.
+            None if is_self(&call.receiver) && call.method != self.function => {
+                let method = &call.method;
+                Op::Call {
+                    path: syn::parse_quote!(Self::#method),
+                    args: self.snapshot_memory(&all, call.to_token_stream()),
+                }
+            }
             known => Op::Foreign {
                 pure: known.is_some(),
                 form,
@@ -465,6 +478,104 @@ impl Lowerer<'_> {
         self.closures.contains_key(&var).then_some(var)
     }
 
+    /// `x[a..b]`, `x[a..]`, `x[..b]`, `x[a..=b]`: a reference to the elements (a slice),
+    /// whose adjoint flows into `x̄[a..b]`.
+    fn sub_slice(
+        &mut self,
+        index: &syn::ExprIndex,
+        base: &Expr,
+        range: &syn::ExprRange,
+    ) -> Option<Arg> {
+        // `x.len()` is evaluated again for `x[a..]`: only of a variable or a field.
+        if range.end.is_none() && !is_place(base) {
+            self.errors.at(index, "#[differentiate] takes a sub-slice `&x[a..]` of a variable or a field; bind the value to a variable first");
+            return None;
+        }
+        let container = self.place(base)?;
+        let start = match &range.start {
+            Some(start) => self.expr(start)?,
+            None => constant(syn::parse_quote!(0usize)),
+        };
+        let end = match (&range.end, &range.limits) {
+            (Some(end), syn::RangeLimits::Closed(_)) => {
+                self.expr(&syn::parse_quote!((#end) + 1))?
+            }
+            (Some(end), _) => self.expr(end)?,
+            (None, _) => self.expr(&syn::parse_quote!(#base.len()))?,
+        };
+        Some(self.sub_slice_of(container, start, end, index.to_token_stream()))
+    }
+
+    /// `&container[start..end]`.
+    fn sub_slice_of(&mut self, container: Arg, start: Arg, end: Arg, origin: TokenStream) -> Arg {
+        let by_reference = container
+            .value
+            .var()
+            .is_some_and(|v| self.elements_by_reference.contains(&v));
+        let (op, kind) = self.sub_slice_op(container, start, end);
+        let value = self.value(op, kind, origin);
+        if let (true, Some(v)) = (by_reference, value.value.var()) {
+            self.elements_by_reference.insert(v);
+        }
+        value
+    }
+
+    /// The operation `&container[start..end]`: a slice, whose adjoint flows into
+    /// `container`'s elements `start..end`.
+    pub(super) fn sub_slice_op(&self, container: Arg, start: Arg, end: Arg) -> (Op, Kind) {
+        let borrowed = self.kind_of(&container) != Kind::Ref;
+        let op = Op::Rule {
+            rule: rules::sub_slice(),
+            form: Form::Call(syn::parse_quote!(::tapeless::__private::sub_slice)),
+            args: vec![
+                Arg {
+                    borrowed,
+                    ..container
+                },
+                start,
+                end,
+            ],
+        };
+        (op, Kind::Ref)
+    }
+
+    /// The read of element `index` of `container`: `xs[i]`, a `Copy` value, or `&xs[i]`
+    /// when the container's elements are not `Copy` scalars (`xs: &[Vec<f64>]`), which
+    /// `xs[i]` would move. Its adjoint is the element's either way (`index_vjp`).
+    pub(super) fn element_read(&self, container: Arg, index: Arg) -> Option<(Op, Kind)> {
+        let rule = rules::index(1)?;
+        let by_reference = container
+            .value
+            .var()
+            .filter(|v| self.elements_by_reference.contains(v) && !self.vars[v.0].memory);
+        Some(match by_reference {
+            Some(v) => {
+                // `element(xs, i)` of a slice reference, `element(&xs, i)` of a `Vec`.
+                let borrowed = self.vars[v.0].kind != Kind::Ref;
+                let op = Op::Rule {
+                    rule,
+                    form: Form::Call(syn::parse_quote!(::tapeless::__private::element)),
+                    args: vec![
+                        Arg {
+                            borrowed,
+                            ..container
+                        },
+                        index,
+                    ],
+                };
+                (op, Kind::Ref)
+            }
+            None => {
+                let op = Op::Rule {
+                    rule,
+                    form: Form::Index,
+                    args: vec![container, index],
+                };
+                (op, Kind::Copy)
+            }
+        })
+    }
+
     /// An expression where Rust takes a place rather than a value: a method's receiver,
     /// an indexed base. A field there is read by reference, not copied.
     fn place(&mut self, expr: &Expr) -> Option<Arg> {
@@ -543,6 +654,16 @@ impl Lowerer<'_> {
             indices_rev.push(&*inner.index);
             base = &inner.expr;
         }
+        if let [Expr::Range(range)] = indices_rev.as_slice() {
+            return self.sub_slice(index, base, range);
+        }
+        // `x[1..][i]`: an element of the sub-slice.
+        if indices_rev[1..].iter().any(|i| matches!(i, Expr::Range(_))) {
+            let container = self.place(&index.expr)?;
+            let i = self.expr(&index.index)?;
+            let (op, kind) = self.element_read(container, i)?;
+            return Some(self.value(op, kind, index.to_token_stream()));
+        }
         let Some(rule) = rules::index(indices_rev.len()) else {
             self.errors.at(
                 index,
@@ -576,12 +697,18 @@ impl Lowerer<'_> {
                 borrowed: false,
             });
         }
-        let op = Op::Rule {
-            rule,
-            form: Form::Index,
-            args,
+        let (op, kind) = match args.as_slice() {
+            [container, i] => self.element_read(container.clone(), i.clone())?,
+            _ => (
+                Op::Rule {
+                    rule,
+                    form: Form::Index,
+                    args,
+                },
+                Kind::Copy,
+            ),
         };
-        let value = self.value(op, Kind::Copy, index.to_token_stream());
+        let value = self.value(op, kind, index.to_token_stream());
         if let Some(var) = value.value.var() {
             self.statement_reads.insert(key, var);
         }
@@ -945,25 +1072,49 @@ impl Lowerer<'_> {
         pat: &Pat,
     ) -> Option<Iteration> {
         let unsupported = |s: &mut Self, at: &dyn ToTokens| {
-            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`");
+            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`");
             None
         };
-        let mut containers = vec![self.iterated(strip_reference(base))?];
+        let mut containers = vec![(self.iterated(strip_reference(base))?, Access::Element)];
         let mut enumerate = false;
-        for call in methods {
+        for (position, call) in methods.iter().enumerate() {
             match (call.method.to_string().as_str(), call.args.len()) {
                 ("iter" | "into_iter" | "copied" | "cloned", 0) if !enumerate => {}
+                // Windows and chunks of the container itself (`xs.windows(2)`).
+                (name @ ("windows" | "chunks"), 1) if position == 0 => {
+                    let k = self.expr(&call.args[0])?;
+                    containers[0].1 = match name {
+                        "windows" => Access::Window(k),
+                        _ => Access::Chunk(k),
+                    };
+                }
                 ("zip", 1) if !enumerate => {
                     let (other, other_methods) = method_chain(&call.args[0]);
-                    if other_methods.iter().any(|m| {
-                        !matches!(
-                            m.method.to_string().as_str(),
-                            "iter" | "into_iter" | "copied" | "cloned"
-                        )
-                    }) {
-                        return unsupported(self, &call.args[0]);
+                    let mut container = self.iterated(strip_reference(other))?;
+                    for m in other_methods {
+                        match (m.method.to_string().as_str(), m.args.len()) {
+                            ("iter" | "into_iter" | "copied" | "cloned", 0) => {}
+                            (name @ ("skip" | "take"), 1) => {
+                                container = self.skip_take(container, name, &m.args[0])?;
+                            }
+                            _ => return unsupported(self, &call.args[0]),
+                        }
                     }
-                    containers.push(self.iterated(strip_reference(other))?);
+                    containers.push((container, Access::Element));
+                }
+                // Skipping or taking pairs skips or takes in each container.
+                (name @ ("skip" | "take"), 1) if !enumerate => {
+                    if containers
+                        .iter()
+                        .any(|(_, a)| !matches!(a, Access::Element))
+                    {
+                        return unsupported(self, &call.method);
+                    }
+                    let mut taken = Vec::new();
+                    for (container, access) in containers {
+                        taken.push((self.skip_take(container, name, &call.args[0])?, access));
+                    }
+                    containers = taken;
                 }
                 ("enumerate", 0) if !enumerate => enumerate = true,
                 _ => return unsupported(self, &call.method),
@@ -971,31 +1122,32 @@ impl Lowerer<'_> {
         }
         // The number of iterations: the shortest container.
         let mut len = None;
-        for container in &containers {
-            let op = Op::Foreign {
-                form: Form::Method {
-                    name: Ident::new("len", Span::call_site()),
-                    turbofish: None,
-                },
-                args: vec![Arg {
-                    borrowed: false,
-                    ..container.clone()
-                }],
-                pure: true,
-            };
-            let this = self.value(op, Kind::Copy, base.to_token_stream());
+        for (container, access) in &containers {
+            let mut this = self.len_of(container.clone());
+            let one = || constant(syn::parse_quote!(1));
+            match access {
+                Access::Element => {}
+                // `len + 1 - k` windows (none when `k > len`).
+                Access::Window(k) => {
+                    let longer = self.data_op(quote::quote!(+), this, one());
+                    this = self.data_call(
+                        syn::parse_quote!(::core::primitive::usize::saturating_sub),
+                        longer,
+                        k.clone(),
+                    );
+                }
+                // `(len + k - 1) / k` chunks, the last one shorter.
+                Access::Chunk(k) => {
+                    let longer = self.data_op(quote::quote!(+), this, k.clone());
+                    let longer = self.data_op(quote::quote!(-), longer, one());
+                    this = self.data_op(quote::quote!(/), longer, k.clone());
+                }
+            }
             len = Some(match len {
                 None => this,
                 // `core::cmp::min` of the lengths, not the method `min`: in a generic
                 // function a method of that name is a float method.
-                Some(shorter) => {
-                    let op = Op::Foreign {
-                        form: Form::Call(syn::parse_quote!(::core::cmp::min)),
-                        args: vec![shorter, this],
-                        pure: true,
-                    };
-                    self.value(op, Kind::Copy, base.to_token_stream())
-                }
+                Some(shorter) => self.data_call(syn::parse_quote!(::core::cmp::min), shorter, this),
             });
         }
         // Patterns: `x`, `&x`, `(i, x)`, `(a, b)`, `(i, (a, b))`.
@@ -1015,9 +1167,9 @@ impl Lowerer<'_> {
             _ => return unsupported(self, pat),
         };
         let mut elements = Vec::new();
-        for (p, container) in element_pats.into_iter().zip(containers) {
+        for (p, (container, access)) in element_pats.into_iter().zip(containers) {
             match pattern_ident(p) {
-                Ok(Some(ident)) => elements.push((ident, container)),
+                Ok(Some(ident)) => elements.push((ident, container, access)),
                 Ok(None) => {}
                 Err(()) => return unsupported(self, p),
             }
@@ -1032,11 +1184,65 @@ impl Lowerer<'_> {
         })
     }
 
+    /// `container.len()`: data.
+    pub(super) fn len_of(&mut self, container: Arg) -> Arg {
+        let origin = quote::quote!(len);
+        let op = Op::Foreign {
+            form: Form::Method {
+                name: Ident::new("len", Span::call_site()),
+                turbofish: None,
+            },
+            args: vec![Arg {
+                borrowed: false,
+                ..container
+            }],
+            pure: true,
+        };
+        self.value(op, Kind::Copy, origin)
+    }
+
+    /// `a op b` of data (indices, lengths).
+    pub(super) fn data_op(&mut self, op: TokenStream, a: Arg, b: Arg) -> Arg {
+        let op: syn::BinOp = syn::parse_quote!(#op);
+        let origin = op.to_token_stream();
+        let op = Op::Foreign {
+            form: Form::Binary(op),
+            args: vec![a, b],
+            pure: true,
+        };
+        self.value(op, Kind::Copy, origin)
+    }
+
+    /// `f(a, b)` of data (`min`, `saturating_sub`).
+    pub(super) fn data_call(&mut self, f: syn::ExprPath, a: Arg, b: Arg) -> Arg {
+        let origin = f.to_token_stream();
+        let op = Op::Foreign {
+            form: Form::Call(f),
+            args: vec![a, b],
+            pure: true,
+        };
+        self.value(op, Kind::Copy, origin)
+    }
+
+    /// The elements `xs.iter().skip(k)` or `.take(k)` visits, as a sub-slice of `xs`:
+    /// `&xs[min(k, len)..]` or `&xs[..min(k, len)]`.
+    fn skip_take(&mut self, container: Arg, method: &str, k: &Expr) -> Option<Arg> {
+        let k = self.expr(k)?;
+        let len = self.len_of(container.clone());
+        let bound = self.data_call(syn::parse_quote!(::core::cmp::min), k, len.clone());
+        let (start, end) = match method {
+            "skip" => (bound, len),
+            _ => (constant(syn::parse_quote!(0usize)), bound),
+        };
+        Some(self.sub_slice_of(container, start, end, quote::quote!(#method)))
+    }
+
     /// The container a `for` loop iterates. An array written in place is copied first:
     /// `for e in a` iterates over a copy of `a` in Rust, so writes in the body must not
     /// show through.
     fn iterated(&mut self, container: &Expr) -> Option<Arg> {
-        let arg = self.expr(container)?;
+        // A field (`self.w`) is iterated in place, by reference, not copied.
+        let arg = self.place(container)?;
         match arg.value {
             Operand::Var(v) if self.vars[v.0].memory => {
                 let kind = self.vars[v.0].kind;
@@ -1199,9 +1405,12 @@ fn is_reduction(call: &syn::ExprMethodCall) -> bool {
     let mapped_range = matches!(strip_parens(base), Expr::Range(_))
         && matches!(&*call.receiver, Expr::MethodCall(m) if m.method == "map");
     mapped_range
-        || methods
-            .iter()
-            .any(|m| matches!(m.method.to_string().as_str(), "iter" | "into_iter"))
+        || methods.iter().any(|m| {
+            matches!(
+                m.method.to_string().as_str(),
+                "iter" | "into_iter" | "windows" | "chunks"
+            )
+        })
 }
 
 /// `match e { pat => true, _ => false }`.
@@ -1227,6 +1436,11 @@ fn method_chain(expr: &Expr) -> (&Expr, Vec<&syn::ExprMethodCall>) {
     }
     methods.reverse();
     (current, methods)
+}
+
+/// `self`.
+fn is_self(expr: &Expr) -> bool {
+    matches!(strip_parens(expr), Expr::Path(p) if p.qself.is_none() && p.path.is_ident("self"))
 }
 
 /// `v`, `p.w`, `self.layer.w`: a variable or a field of one.

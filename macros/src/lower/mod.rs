@@ -53,6 +53,7 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         prelude: Vec::new(),
         statement_reads: HashMap::new(),
         closures: HashMap::new(),
+        elements_by_reference: HashSet::new(),
         errors,
     };
     let params = sig
@@ -65,6 +66,11 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         })
         .collect::<Vec<VarId>>();
     lowerer.param_vars = params.iter().copied().collect();
+    for (p, var) in sig.params.iter().zip(&params) {
+        if crate::parse::elements_by_reference(&p.ty) {
+            lowerer.elements_by_reference.insert(*var);
+        }
+    }
     if syntax::exits_of_block(block).ret {
         lowerer.declare_return_slots(sig);
     }
@@ -173,6 +179,9 @@ struct Lowerer<'e> {
     /// Closures bound by `let f = |x| ..;`, by the placeholder variable `f` is bound to:
     /// a call `f(a)` is lowered as the body with `x = a`, in the scopes of the definition.
     closures: HashMap<VarId, ClosureDef>,
+    /// Containers whose elements are read by reference (`&xs[i]`), by their type
+    /// (`xs: &[Vec<f64>]`: see `parse::elements_by_reference`).
+    elements_by_reference: HashSet<VarId>,
     errors: &'e mut Errors,
 }
 
@@ -1694,19 +1703,29 @@ impl Lowerer<'_> {
                     }
                     None => self.new_temp("i", Kind::Copy),
                 };
-                for (pattern, container) in &iteration.elements {
-                    let read = Op::Rule {
-                        rule: rules::index(1)?,
-                        form: Form::Index,
-                        args: vec![
-                            container.clone(),
-                            Arg {
-                                value: Operand::Var(index),
-                                borrowed: false,
-                            },
-                        ],
+                for (pattern, container, access) in &iteration.elements {
+                    let index = Arg {
+                        value: Operand::Var(index),
+                        borrowed: false,
                     };
-                    let var = self.push_let(read, Kind::Copy, pattern.to_token_stream());
+                    let origin = pattern.to_token_stream();
+                    let (read, kind) = match access {
+                        Access::Element => self.element_read(container.clone(), index)?,
+                        // `&xs[i..i + k]`.
+                        Access::Window(k) => {
+                            let end = self.data_op(quote::quote!(+), index.clone(), k.clone());
+                            self.sub_slice_op(container.clone(), index, end)
+                        }
+                        // `&xs[i * k..min(i * k + k, len)]`.
+                        Access::Chunk(k) => {
+                            let start = self.data_op(quote::quote!(*), index, k.clone());
+                            let end = self.data_op(quote::quote!(+), start.clone(), k.clone());
+                            let len = self.len_of(container.clone());
+                            let end = self.data_call(syn::parse_quote!(::core::cmp::min), end, len);
+                            self.sub_slice_op(container.clone(), start, end)
+                        }
+                    };
+                    let var = self.push_let(read, kind, origin);
                     self.vars[var.0].source = Some(pattern.clone());
                     self.bind(pattern, var);
                 }
@@ -1788,6 +1807,17 @@ struct Iteration {
     adaptors: Vec<crate::ir::Adaptor>,
     /// The index variable, when the pattern names it (`for i in ..`, `.enumerate()`).
     index: Option<Ident>,
-    /// `for x in xs.iter()`: `x` is `xs[index]`.
-    elements: Vec<(Ident, Arg)>,
+    /// `for x in xs.iter()`: `x` is `xs[index]` (or a window or chunk of `xs`).
+    elements: Vec<(Ident, Arg, Access)>,
+}
+
+/// How a `for` loop's element is read from its container at the loop's index `i`.
+#[derive(Clone)]
+enum Access {
+    /// `xs[i]`.
+    Element,
+    /// `xs.windows(k)`: `&xs[i..i + k]`.
+    Window(Arg),
+    /// `xs.chunks(k)`: `&xs[i * k..min(i * k + k, len)]`.
+    Chunk(Arg),
 }
