@@ -374,3 +374,31 @@ fn vector_outputs() {
         },
     );
 }
+
+/// Parameters named like the forward sweep's own names (`tangent`, `x_dot`, `value_dot`).
+#[differentiate]
+fn named_like_ours(tangent: f64, x_dot: f64, value_dot: f64) -> f64 {
+    let tangent_dot = tangent * x_dot;
+    tangent_dot + value_dot.sin()
+}
+
+#[test]
+fn hygiene() {
+    check_scalar(
+        "named_like_ours",
+        &points(3, 5),
+        |x| named_like_ours(x[0], x[1], x[2]),
+        |x, v| {
+            let t = NamedLikeOursGrad {
+                tangent: v[0],
+                x_dot: v[1],
+                value_dot: v[2],
+            };
+            named_like_ours_jvp(x[0], x[1], x[2], &t)
+        },
+        |x| {
+            let (_, g) = named_like_ours_grad(x[0], x[1], x[2]);
+            vec![g.tangent, g.x_dot, g.value_dot]
+        },
+    );
+}

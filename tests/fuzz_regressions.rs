@@ -162,6 +162,8 @@ fn closure_inside_guard_compiles() {
 mod literal_in_loop {
     use tapeless::differentiate;
 
+    // The loops are the fuzzer's (index loops over arrays), kept as it wrote them.
+    #[allow(clippy::needless_range_loop)]
     #[differentiate]
     fn carried(dx: usize, x1: f64, a: &[f64; 4]) -> f64 {
         let mut v2 = x1;
@@ -192,6 +194,7 @@ mod literal_in_loop {
         }
     }
 
+    #[allow(clippy::needless_range_loop)]
     #[differentiate]
     fn local(x: &[f64], c: f32) -> f64 {
         let mut s = 0.0;

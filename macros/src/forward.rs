@@ -33,7 +33,7 @@ use syn::ext::IdentExt;
 use crate::emit::{parameter_names, plain_parameters, Emitter, ItemNames};
 use crate::ir::{Arg, Carried, Form, Kind, Merge, Op, Operand, Stmt, VarId, TOP};
 use crate::parse::Signature;
-use crate::rules::{Need, Rule};
+use crate::rules::Need;
 
 /// The forward mode's state while the emitter prints `f_jvp`.
 #[derive(Default)]
@@ -146,12 +146,6 @@ fn escapes(e: &Emitter, var: VarId) -> bool {
     found
 }
 
-/// Rows whose forward helper exists in the runtime: every row with a derivative (each VJP
-/// helper has its `_jvp` beside it; `rules.rs` tests that for index.rs, matrix.rs and nn.rs).
-fn has_forward_helper(rule: &Rule) -> bool {
-    rule.has_derivative()
-}
-
 /// The tangent statements of `let var = op;` (printed after it).
 pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
     if !has_tangent(e, var) {
@@ -225,19 +219,6 @@ pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
             let value = tangent_owned(e, arg(0));
             quote!(let #name = #path(#value);)
         }
-        // ẏᵢ = f′(mᵢ)·ṁᵢ, and the closure's adjoint `|v, ȳ| f′(v)·ȳ` is that map.
-        Form::Map { vjp, .. } => {
-            let receiver = e.receiver(&args[0]);
-            let tangent = tangent_ref(e, arg(0));
-            quote!(let #name = #receiver.zip_map(#tangent, #vjp);)
-        }
-        _ if !has_forward_helper(rule) => unsupported(
-            e,
-            &format!(
-                "`{}` (its forward helper is not in the runtime yet)",
-                rule.name
-            ),
-        ),
         _ => {
             let contribution = |i: usize| {
                 let helper = rule.helper_for(i).replacen("_vjp", "_jvp", 1);
@@ -247,7 +228,13 @@ pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
                     Need::Out => e.helper_argument(&Operand::Var(var)),
                 });
                 let tangent = tangent_ref(e, arg(i));
-                quote!(#private::#helper(#(#needs,)* #tangent))
+                // `m.map(f)`: ẏᵢ = f′(mᵢ)·ṁᵢ, and the closure's own adjoint `|v, ȳ| f′(v)·ȳ`
+                // is that map.
+                let closure = match form {
+                    Form::Map { vjp, .. } => quote!(, #vjp),
+                    _ => TokenStream::new(),
+                };
+                quote!(#private::#helper(#(#needs,)* #tangent #closure))
             };
             let first = contribution(first);
             let rest: Vec<TokenStream> = active[1..].iter().map(|i| contribution(*i)).collect();
@@ -256,7 +243,10 @@ pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
             } else if e.scalar_rule_result(var) {
                 quote!(let #name = #first #(+ #rest)*;)
             } else {
-                quote!(let mut #name = #first; #(#private::accumulate(&mut #name, &#rest);)*)
+                let sum = rest
+                    .iter()
+                    .fold(first, |sum, c| quote!(#private::add_tangents(#sum, #c)));
+                quote!(let #name = #sum;)
             }
         }
     }
@@ -273,6 +263,15 @@ fn constant(e: &Emitter, var: VarId) -> TokenStream {
 
 /// `let (y, y_dot) = __g_jvp_arguments(args.., (tangents..));` for `let y = g(args..);`.
 pub fn call(e: &Emitter, var: VarId, path: &syn::ExprPath, args: &[Arg]) -> TokenStream {
+    // A method has no `__m_jvp_arguments` yet: `self.m(..)` falls back.
+    if path
+        .path
+        .segments
+        .first()
+        .is_some_and(|s| s.ident == "Self")
+    {
+        return unsupported(e, "a call of another method (`self.m(..)`)");
+    }
     let private = private();
     let name = e.name(var);
     let mutable = e.needs_mut(var).then(|| quote!(mut));

@@ -63,6 +63,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00000_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.s0_next, g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00000_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00000Grad { x0: t[0], x1: t[1], s0_next: t[2], w: [t[3], t[4], t[5], t[6]] });
+        (v, d)
+    },
     oracle: |x| p00000_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
 };
@@ -158,6 +162,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00001_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.d_x, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00001_jvp(x[0], x[1], x[2], x[3], &P00001Grad { d_x: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00001_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -204,6 +212,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00002_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.x1, g.grad[0], g.grad[1], g.grad[2], g.grad[3], g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00002_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], &P00002Grad { x0: t[0], x1: t[1], grad: [t[2], t[3], t[4], t[5]], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00002_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
@@ -321,6 +333,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00003_vjp(x[0], x[1], x[2], s);
         (v, vec![g.carry, g.x1, g.x_1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00003_jvp(x[0], x[1], x[2], &P00003Grad { carry: t[0], x1: t[1], x_1: t[2] });
+        (v, d)
     },
     oracle: |x| p00003_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -474,6 +490,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00004_vjp(x[0], 3, x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00004_jvp(x[0], 3, x[1], &P00004Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00004_dual(x[0], 3, x[1]),
     oracle32: no_oracle32,
@@ -642,6 +662,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00005_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, x[6] as f32, x[7] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.value), f64::from(g.x1), f64::from(g.x2), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00005_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, x[6] as f32, x[7] as f32, &P00005Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], value: t[4] as f32, x1: t[5] as f32, x2: t[6] as f32, x3: t[7] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00005_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
 };
@@ -777,6 +801,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00006_vjp(x[0] as f32, 2, x[1] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00006_jvp(x[0] as f32, 2, x[1] as f32, &P00006Grad { x0: t[0] as f32, x1: t[1] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00006_dual(x[0], 2, x[1]),
 };
@@ -822,6 +850,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00007_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.index[0], g.index[1], g.index[2], g.index[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00007_jvp(vec![x[0], x[1], x[2], x[3]], &P00007Grad { index: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00007_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -862,6 +894,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00008_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.seed, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00008_jvp(x[0], x[1], x[2], &P00008Grad { x0: t[0], seed: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00008_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -943,6 +979,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00009_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.saved_x, g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00009_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00009Grad { saved_x: t[0], w: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00009_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -979,6 +1019,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00010_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x_1, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00010_jvp(x[0], x[1], x[2], x[3], &P00010Grad { x0: t[0], x1: t[1], x_1: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00010_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -1090,6 +1134,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00011_vjp(x[0], x[1], x[2], 3, &[x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.x0, g.x1, g.x2, g.len[0], g.len[1], g.len[2], g.len[3], g.d_value])
     },
+    jvp: |x, t| {
+        let (v, d) = p00011_jvp(x[0], x[1], x[2], 3, &[x[3], x[4], x[5], x[6]], x[7], &P00011Grad { x0: t[0], x1: t[1], x2: t[2], len: [t[3], t[4], t[5], t[6]], d_value: t[7] });
+        (v, d)
+    },
     oracle: |x| p00011_dual(x[0], x[1], x[2], 3, &[x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
 };
@@ -1131,6 +1179,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00012_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00012_jvp(x[0], x[1], &P00012Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00012_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -1167,6 +1219,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00013_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00013_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00013Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00013_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
@@ -1293,6 +1349,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00014_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00014_jvp(&[x[0], x[1], x[2], x[3]], &P00014Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00014_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -1358,6 +1418,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00015_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00015_jvp(x[0], x[1], &P00015Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00015_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -1406,6 +1470,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00016_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.saved_x, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00016_jvp(x[0], x[1], x[2], x[3], &P00016Grad { x0: t[0], x1: t[1], saved_x: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00016_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -1473,6 +1541,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00017_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00017_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00017Grad { x0: t[0], x1: t[1], w: [t[2], t[3], t[4], t[5]] });
+        (v, d)
     },
     oracle: |x| p00017_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
@@ -1562,6 +1634,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00018_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00018_jvp(&[x[0], x[1], x[2], x[3]], &P00018Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00018_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -1702,6 +1778,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00019_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00019_jvp([x[0], x[1], x[2], x[3]], x[4], &P00019Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00019_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -1760,6 +1840,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00020_vjp(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], s);
         (v, vec![g.carry, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00020_jvp(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], &P00020Grad { carry: t[0], x1: t[1], x2: t[2], a: [t[3], t[4], t[5], t[6]] });
+        (v, d)
     },
     oracle: |x| p00020_dual(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
@@ -1853,6 +1937,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00021_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3]), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00021_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, &P00021Grad { x0: t[0] as f32, w: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32], x1: t[5] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00021_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
 };
@@ -1932,6 +2020,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00022_vjp(x[0], x[1], 4, x[2], x[3], s);
         (v, vec![g.adj, g.saved_x, g.stack, g.result])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00022_jvp(x[0], x[1], 4, x[2], x[3], &P00022Grad { adj: t[0], saved_x: t[1], stack: t[2], result: t[3] });
+        (v, d)
     },
     oracle: |x| p00022_dual(x[0], x[1], 4, x[2], x[3]),
     oracle32: no_oracle32,
@@ -2027,6 +2119,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00023_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00023_jvp([x[0], x[1], x[2], x[3]], x[4], &P00023Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00023_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -2117,6 +2213,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00024_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.value])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00024_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00024Grad { a: [t[0], t[1], t[2], t[3]], value: t[4] });
+        (v, d)
     },
     oracle: |x| p00024_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -2244,6 +2344,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00025_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.t0[0], g.t0[1], g.t0[2], g.t0[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00025_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00025Grad { x0: t[0], t0: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00025_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -2322,6 +2426,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00026_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00026_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00026Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00026_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -2426,6 +2534,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00027_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00027_jvp(&[x[0], x[1], x[2], x[3]], &P00027Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00027_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -2508,6 +2620,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00028_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.tangent])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00028_jvp(x[0], x[1], x[2], x[3], &P00028Grad { x0: t[0], x1: t[1], x2: t[2], tangent: t[3] });
+        (v, d)
     },
     oracle: |x| p00028_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -2647,6 +2763,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00029_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.count[0], g.count[1], g.count[2], g.count[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00029_jvp(&[x[0], x[1], x[2], x[3]], &P00029Grad { count: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00029_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -2704,6 +2824,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00030_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00030_jvp(&[x[0], x[1], x[2], x[3]], &P00030Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00030_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -2756,6 +2880,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00031_vjp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.out), f64::from(g.x2), f64::from(g.x3)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00031_jvp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &P00031Grad { x0: t[0] as f32, out: t[1] as f32, x2: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00031_dual(x[0], x[1], x[2], x[3]),
@@ -2924,6 +3052,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00032_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00032_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00032Grad { x0: t[0], x1: t[1], a: vec![t[2], t[3], t[4], t[5]] });
+        (v, d)
+    },
     oracle: |x| p00032_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
 };
@@ -2999,6 +3131,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00033_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00033_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00033Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00033_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -3089,6 +3225,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00034_vjp(&vec![x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.stack])
     },
+    jvp: |x, t| {
+        let (v, d) = p00034_jvp(&vec![x[0], x[1], x[2], x[3]], x[4], &P00034Grad { a: vec![t[0], t[1], t[2], t[3]], stack: t[4] });
+        (v, d)
+    },
     oracle: |x| p00034_dual(&vec![x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -3157,6 +3297,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00035_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00035_jvp(&[x[0], x[1], x[2], x[3]], &P00035Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00035_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -3230,6 +3374,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00036_vjp(x[0], x[1], 3, &[x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3], g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00036_jvp(x[0], x[1], 3, &[x[2], x[3], x[4], x[5]], x[6], &P00036Grad { x0: t[0], x1: t[1], w: [t[2], t[3], t[4], t[5]], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00036_dual(x[0], x[1], 3, &[x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
@@ -3306,6 +3454,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00037_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.rule])
     },
+    jvp: |x, t| {
+        let (v, d) = p00037_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00037Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], rule: t[7] });
+        (v, d)
+    },
     oracle: |x| p00037_dual(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -3348,6 +3500,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00038_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.vjp[0], g.vjp[1], g.vjp[2], g.vjp[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00038_jvp(&[x[0], x[1], x[2], x[3]], &P00038Grad { vjp: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00038_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -3407,6 +3563,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00039_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.index, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00039_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00039Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]], index: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00039_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -3495,6 +3655,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00040_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00040_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00040Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00040_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -3632,6 +3796,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00041_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.x0, g.x1, g.x2, g.w[0], g.w[1], g.w[2], g.w[3], g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00041_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], &P00041Grad { x0: t[0], x1: t[1], x2: t[2], w: [t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00041_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
 };
@@ -3733,6 +3901,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00042_vjp(x[0] as f32, x[1] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00042_jvp(x[0] as f32, x[1] as f32, &P00042Grad { x0: t[0] as f32, x1: t[1] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00042_dual(x[0], x[1]),
 };
@@ -3798,6 +3970,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00043_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00043_jvp(x[0], x[1], &P00043Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00043_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -3862,6 +4038,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00044_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.d_s0[0], g.d_s0[1], g.d_s0[2], g.d_s0[3], g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00044_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00044Grad { x0: t[0], d_s0: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00044_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -3906,6 +4086,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00045_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.rule[0]), f64::from(g.rule[1]), f64::from(g.rule[2]), f64::from(g.rule[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00045_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00045Grad { rule: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00045_dual(&[x[0], x[1], x[2], x[3]]),
@@ -4003,6 +4187,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00046_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.vjp, g.rule])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00046_jvp(x[0], x[1], x[2], x[3], &P00046Grad { x0: t[0], x1: t[1], vjp: t[2], rule: t[3] });
+        (v, d)
     },
     oracle: |x| p00046_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -4169,6 +4357,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00047_vjp(&[x[0], x[1], x[2], x[3]], 2, s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00047_jvp(&[x[0], x[1], x[2], x[3]], 2, &P00047Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00047_dual(&[x[0], x[1], x[2], x[3]], 2),
     oracle32: no_oracle32,
 };
@@ -4259,6 +4451,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00048_vjp(x[0], x[1], x[2], s);
         (v, vec![g.d_x0_next, g.x1, g.saved_x])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00048_jvp(x[0], x[1], x[2], &P00048Grad { d_x0_next: t[0], x1: t[1], saved_x: t[2] });
+        (v, d)
     },
     oracle: |x| p00048_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -4369,6 +4565,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00049_vjp(x[0] as f32, x[1] as f32, x[2] as f32, &[x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], x[7] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x_1), f64::from(g.x1), f64::from(g.x2), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00049_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &[x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], x[7] as f32, &P00049Grad { x_1: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32, a: vec![t[3] as f32, t[4] as f32, t[5] as f32, t[6] as f32], x3: t[7] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00049_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
 };
@@ -4409,6 +4609,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00050_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.rule[0], g.rule[1], g.rule[2], g.rule[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00050_jvp([x[0], x[1], x[2], x[3]], x[4], &P00050Grad { rule: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00050_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -4524,6 +4728,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00051_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], 3, x[6], x[7], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.d_value, g.result, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00051_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], 3, x[6], x[7], &P00051Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]], d_value: t[5], result: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00051_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], 3, x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -4605,6 +4813,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00052_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], 2, s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00052_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], 2, &P00052Grad { x0: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00052_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], 2),
     oracle32: no_oracle32,
 };
@@ -4651,6 +4863,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00053_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00053_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00053Grad { x0: t[0], x1: t[1], x2: t[2], a: vec![t[3], t[4], t[5], t[6]] });
+        (v, d)
     },
     oracle: |x| p00053_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
@@ -4700,6 +4916,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00054_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.f[0], g.f[1], g.f[2], g.f[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00054_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00054Grad { x0: t[0], f: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00054_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -4768,6 +4988,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00055_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00055_jvp(&[x[0], x[1], x[2], x[3]], &P00055Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00055_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -4804,6 +5028,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00056_vjp(x[0], x[1], x[2], x[3], vec![x[4], x[5], x[6], x[7]], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00056_jvp(x[0], x[1], x[2], x[3], vec![x[4], x[5], x[6], x[7]], &P00056Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3], a: vec![t[4], t[5], t[6], t[7]] });
+        (v, d)
     },
     oracle: |x| p00056_dual(x[0], x[1], x[2], x[3], vec![x[4], x[5], x[6], x[7]]),
     oracle32: no_oracle32,
@@ -4943,6 +5171,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00057_vjp([x[0], x[1], x[2], x[3]], x[4], 4, x[5], x[6], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.stack, g.vjp])
     },
+    jvp: |x, t| {
+        let (v, d) = p00057_jvp([x[0], x[1], x[2], x[3]], x[4], 4, x[5], x[6], &P00057Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], stack: t[5], vjp: t[6] });
+        (v, d)
+    },
     oracle: |x| p00057_dual([x[0], x[1], x[2], x[3]], x[4], 4, x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -5027,6 +5259,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00058_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00058_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00058Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00058_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -5094,6 +5330,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00059_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 4, x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x0)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00059_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 4, x[4] as f32, &P00059Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00059_dual(&[x[0], x[1], x[2], x[3]], 4, x[4]),
 };
@@ -5157,6 +5397,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00060_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00060_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00060Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00060_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -5201,6 +5445,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00061_vjp(x[0], 4, x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00061_jvp(x[0], 4, x[1], &P00061Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00061_dual(x[0], 4, x[1]),
     oracle32: no_oracle32,
@@ -5305,6 +5553,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00062_vjp(3, x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.carry[0], g.carry[1], g.carry[2], g.carry[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00062_jvp(3, x[0], &[x[1], x[2], x[3], x[4]], &P00062Grad { x0: t[0], carry: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00062_dual(3, x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -5359,6 +5611,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00063_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.saved_value, g.d_value, g.adj, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00063_jvp(x[0], x[1], x[2], x[3], &P00063Grad { saved_value: t[0], d_value: t[1], adj: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00063_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -5427,6 +5683,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00064_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.t0[0], g.t0[1], g.t0[2], g.t0[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00064_jvp(vec![x[0], x[1], x[2], x[3]], &P00064Grad { t0: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00064_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -5487,6 +5747,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00065_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.out, g.a[0], g.a[1], g.a[2], g.a[3], g.value, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00065_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00065Grad { out: t[0], a: [t[1], t[2], t[3], t[4]], value: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00065_dual(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -5560,6 +5824,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00066_vjp(4, &[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00066_jvp(4, &[x[0], x[1], x[2], x[3]], &P00066Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00066_dual(4, &[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -5659,6 +5927,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00067_vjp(x[0], 3, x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00067_jvp(x[0], 3, x[1], &P00067Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00067_dual(x[0], 3, x[1]),
     oracle32: no_oracle32,
 };
@@ -5705,6 +5977,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00068_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00068_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00068Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00068_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -5778,6 +6054,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00069_vjp(4, x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00069_jvp(4, x[0], &[x[1], x[2], x[3], x[4]], &P00069Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00069_dual(4, x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -5912,6 +6192,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00070_vjp(x[0], x[1], s);
         (v, vec![g.saved_value, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00070_jvp(x[0], x[1], &P00070Grad { saved_value: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00070_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -6024,6 +6308,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00071_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00071_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00071Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00071_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
 };
@@ -6099,6 +6387,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00072_vjp(&vec![x[0], x[1], x[2], x[3]], 4, x[4], x[5], x[6], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.t0, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00072_jvp(&vec![x[0], x[1], x[2], x[3]], 4, x[4], x[5], x[6], &P00072Grad { w: vec![t[0], t[1], t[2], t[3]], x0: t[4], t0: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00072_dual(&vec![x[0], x[1], x[2], x[3]], 4, x[4], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -6159,6 +6451,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00073_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.dx[0], g.dx[1], g.dx[2], g.dx[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00073_jvp([x[0], x[1], x[2], x[3]], &P00073Grad { dx: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00073_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -6285,6 +6581,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00074_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.seed[0], g.seed[1], g.seed[2], g.seed[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00074_jvp(&[x[0], x[1], x[2], x[3]], &P00074Grad { seed: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00074_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -6385,6 +6685,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00075_vjp(x[0] as f32, x[1] as f32, x[2] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.adj), f64::from(g.x2)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00075_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &P00075Grad { x0: t[0] as f32, adj: t[1] as f32, x2: t[2] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00075_dual(x[0], x[1], x[2]),
 };
@@ -6437,6 +6741,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00076_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x_1, g.saved_value, g.grad])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00076_jvp(x[0], x[1], x[2], &P00076Grad { x_1: t[0], saved_value: t[1], grad: t[2] });
+        (v, d)
     },
     oracle: |x| p00076_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -6595,6 +6903,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00077_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.tmp, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00077_jvp(x[0], x[1], x[2], &P00077Grad { x0: t[0], tmp: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00077_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -6641,6 +6953,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00078_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00078_jvp(&[x[0], x[1], x[2], x[3]], &P00078Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00078_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -6698,6 +7014,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00079_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00079_jvp(x[0], x[1], x[2], x[3], &P00079Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00079_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -6829,6 +7149,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00080_vjp(x[0] as f32, x[1] as f32, x[2] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.len), f64::from(g.value), f64::from(g.x2)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00080_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &P00080Grad { len: t[0] as f32, value: t[1] as f32, x2: t[2] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00080_dual(x[0], x[1], x[2]),
 };
@@ -6877,6 +7201,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00081_vjp(x[0], x[1], x[2], s);
         (v, vec![g.vjp, g.f, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00081_jvp(x[0], x[1], x[2], &P00081Grad { vjp: t[0], f: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00081_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -7029,6 +7357,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00082_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.seed])
     },
+    jvp: |x, t| {
+        let (v, d) = p00082_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00082Grad { a: [t[0], t[1], t[2], t[3]], seed: t[4] });
+        (v, d)
+    },
     oracle: |x| p00082_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -7156,6 +7488,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00083_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00083_jvp(&vec![x[0], x[1], x[2], x[3]], &P00083Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00083_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -7243,6 +7579,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00084_vjp(3, &[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00084_jvp(3, &[x[0], x[1], x[2], x[3]], &P00084Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00084_dual(3, &[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -7324,6 +7664,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00085_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00085_jvp(x[0], x[1], &P00085Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00085_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -7543,6 +7887,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00086_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.needs[0], g.needs[1], g.needs[2], g.needs[3], g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00086_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], &P00086Grad { x0: t[0], needs: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00086_dual(x[0], [x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
 };
@@ -7652,6 +8000,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00087_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.vjp[0], g.vjp[1], g.vjp[2], g.vjp[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00087_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00087Grad { x0: t[0], vjp: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00087_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -7696,6 +8048,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00088_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00088_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00088Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00088_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -7784,6 +8140,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00089_vjp(&[x[0], x[1], x[2], x[3]], 2, s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00089_jvp(&[x[0], x[1], x[2], x[3]], 2, &P00089Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00089_dual(&[x[0], x[1], x[2], x[3]], 2),
     oracle32: no_oracle32,
 };
@@ -7865,6 +8225,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00090_vjp(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.d_x0_next, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3], g.count])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00090_jvp(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7], &P00090Grad { d_x0_next: t[0], x1: t[1], x2: t[2], a: [t[3], t[4], t[5], t[6]], count: t[7] });
+        (v, d)
     },
     oracle: |x| p00090_dual(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
@@ -7973,6 +8337,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00091_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00091_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00091Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00091_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -8033,6 +8401,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00092_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.out, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.trip, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00092_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00092Grad { out: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], trip: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00092_dual(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -8111,6 +8483,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00093_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.result[0], g.result[1], g.result[2], g.result[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00093_jvp(&[x[0], x[1], x[2], x[3]], &P00093Grad { result: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00093_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -8199,6 +8575,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00094_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.dx, g.adj[0], g.adj[1], g.adj[2], g.adj[3], g.needs, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00094_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], &P00094Grad { dx: t[0], adj: [t[1], t[2], t[3], t[4]], needs: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00094_dual(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -8278,6 +8658,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00095_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00095_jvp(x[0], x[1], x[2], x[3], &P00095Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00095_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -8336,6 +8720,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00096_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00096_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00096Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00096_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -8409,6 +8797,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00097_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00097_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00097Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00097_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -8539,6 +8931,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00098_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x_1, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00098_jvp(x[0], x[1], x[2], x[3], &P00098Grad { x0: t[0], x1: t[1], x_1: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00098_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -8619,6 +9015,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00099_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00099_jvp([x[0], x[1], x[2], x[3]], &P00099Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00099_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -8721,6 +9121,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00100_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.grad, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00100_jvp(x[0], x[1], x[2], x[3], &P00100Grad { grad: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00100_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -8803,6 +9207,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00101_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.result, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00101_jvp(x[0], x[1], x[2], x[3], &P00101Grad { x0: t[0], result: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00101_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -8863,6 +9271,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00102_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.tmp, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00102_jvp(x[0], x[1], x[2], x[3], &P00102Grad { tmp: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00102_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -9002,6 +9414,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00103_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.primal[0]), f64::from(g.primal[1]), f64::from(g.primal[2]), f64::from(g.primal[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00103_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00103Grad { primal: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00103_dual(&[x[0], x[1], x[2], x[3]]),
@@ -9146,6 +9562,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00104_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.d_value, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00104_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00104Grad { d_value: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00104_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -9225,6 +9645,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00105_vjp(x[0], &vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00105_jvp(x[0], &vec![x[1], x[2], x[3], x[4]], &P00105Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00105_dual(x[0], &vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -9326,6 +9750,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00106_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00106_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00106Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00106_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -9426,6 +9854,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00107_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.d_value, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00107_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00107Grad { d_value: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00107_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -9544,6 +9976,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00108_vjp(x[0], vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00108_jvp(x[0], vec![x[1], x[2], x[3], x[4]], &P00108Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00108_dual(x[0], vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -9618,6 +10054,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00109_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00109_jvp(&[x[0], x[1], x[2], x[3]], &P00109Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00109_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -9714,6 +10154,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00110_vjp(x[0], &vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.x_1[0], g.x_1[1], g.x_1[2], g.x_1[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00110_jvp(x[0], &vec![x[1], x[2], x[3], x[4]], &P00110Grad { x0: t[0], x_1: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00110_dual(x[0], &vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -9789,6 +10233,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00111_vjp(x[0] as f32, x[1] as f32, x[2] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.s0_next)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00111_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &P00111Grad { x0: t[0] as f32, x1: t[1] as f32, s0_next: t[2] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00111_dual(x[0], x[1], x[2]),
 };
@@ -9848,6 +10296,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00112_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00112_jvp(&[x[0], x[1], x[2], x[3]], &P00112Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00112_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -9896,6 +10348,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00113_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.value])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00113_jvp(x[0], x[1], x[2], &P00113Grad { x0: t[0], x1: t[1], value: t[2] });
+        (v, d)
     },
     oracle: |x| p00113_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -9956,6 +10412,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00114_vjp(&vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, 2, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x0)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00114_jvp(&vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, 2, &P00114Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00114_dual(&vec![x[0], x[1], x[2], x[3]], x[4], 2),
 };
@@ -9992,6 +10452,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00115_vjp(x[0], vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.d_s0, g.stack[0], g.stack[1], g.stack[2], g.stack[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00115_jvp(x[0], vec![x[1], x[2], x[3], x[4]], &P00115Grad { d_s0: t[0], stack: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00115_dual(x[0], vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -10162,6 +10626,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00116_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.rule, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00116_jvp(x[0], x[1], x[2], x[3], &P00116Grad { x0: t[0], x1: t[1], rule: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00116_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -10216,6 +10684,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00117_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00117_jvp(x[0], x[1], &P00117Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00117_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -10352,6 +10824,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00118_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00118_jvp(&vec![x[0], x[1], x[2], x[3]], &P00118Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00118_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -10400,6 +10876,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00119_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00119_jvp(&[x[0], x[1], x[2], x[3]], &P00119Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00119_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -10459,6 +10939,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00120_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00120_jvp(x[0], x[1], &P00120Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00120_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -10579,6 +11063,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00121_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.result, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00121_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00121Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], result: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00121_dual(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -10660,6 +11148,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00122_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.d_s0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00122_jvp(x[0], x[1], x[2], x[3], &P00122Grad { d_s0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00122_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -10738,6 +11230,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00123_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.primal, g.saved_value, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00123_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00123Grad { primal: t[0], saved_value: t[1], a: [t[2], t[3], t[4], t[5]], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00123_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
@@ -10966,6 +11462,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00124_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.index[0], g.index[1], g.index[2], g.index[3], g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00124_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00124Grad { x0: t[0], index: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00124_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -11032,6 +11532,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00125_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00125_jvp(&[x[0], x[1], x[2], x[3]], &P00125Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00125_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -11107,6 +11611,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00126_vjp(2, [x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00126_jvp(2, [x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00126Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00126_dual(2, [x[0], x[1], x[2], x[3]]),
@@ -11468,6 +11976,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00127_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00127_jvp(x[0], x[1], &P00127Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00127_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -11567,6 +12079,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00128_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00128_jvp([x[0], x[1], x[2], x[3]], &P00128Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00128_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -11685,6 +12201,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00129_vjp(&[x[0], x[1], x[2], x[3]], 3, s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00129_jvp(&[x[0], x[1], x[2], x[3]], 3, &P00129Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00129_dual(&[x[0], x[1], x[2], x[3]], 3),
     oracle32: no_oracle32,
 };
@@ -11735,6 +12255,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00130_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.carry])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00130_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00130Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], carry: t[7] });
+        (v, d)
     },
     oracle: |x| p00130_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -11945,6 +12469,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00131_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00131_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00131Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00131_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -11991,6 +12519,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00132_vjp(x[0] as f32, x[1] as f32, &vec![x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00132_jvp(x[0] as f32, x[1] as f32, &vec![x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], &P00132Grad { x0: t[0] as f32, x1: t[1] as f32, a: vec![t[2] as f32, t[3] as f32, t[4] as f32, t[5] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00132_dual(x[0], x[1], &vec![x[2], x[3], x[4], x[5]]),
@@ -12046,6 +12578,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00133_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.needs])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00133_jvp(x[0], x[1], &P00133Grad { x0: t[0], needs: t[1] });
+        (v, d)
     },
     oracle: |x| p00133_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -12142,6 +12678,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00134_vjp(x[0], x[1], 3, x[2], x[3], s);
         (v, vec![g.primal, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00134_jvp(x[0], x[1], 3, x[2], x[3], &P00134Grad { primal: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00134_dual(x[0], x[1], 3, x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -12176,6 +12716,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00135_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00135_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00135Grad { w: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00135_dual(&[x[0], x[1], x[2], x[3]]),
@@ -12346,6 +12890,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00136_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.vjp[0], g.vjp[1], g.vjp[2], g.vjp[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00136_jvp(&[x[0], x[1], x[2], x[3]], &P00136Grad { vjp: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00136_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -12425,6 +12973,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00137_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00137_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00137Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00137_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -12503,6 +13055,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00138_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.needs, g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3], g.rule, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00138_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00138Grad { needs: t[0], d_x0_next: vec![t[1], t[2], t[3], t[4]], rule: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00138_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -12629,6 +13185,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00139_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00139_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00139Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00139_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -12697,6 +13257,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00140_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.len, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00140_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00140Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], len: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00140_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -12847,6 +13411,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00141_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00141_jvp(x[0], x[1], x[2], &P00141Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00141_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -12952,6 +13520,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00142_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00142_jvp([x[0], x[1], x[2], x[3]], x[4], &P00142Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00142_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -13041,6 +13613,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00143_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x0)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00143_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00143Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00143_dual(&[x[0], x[1], x[2], x[3]], x[4]),
 };
@@ -13100,6 +13676,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00144_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.adj])
     },
+    jvp: |x, t| {
+        let (v, d) = p00144_jvp(x[0], x[1], x[2], &P00144Grad { x0: t[0], x1: t[1], adj: t[2] });
+        (v, d)
+    },
     oracle: |x| p00144_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -13148,6 +13728,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00145_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00145_jvp(x[0], x[1], &P00145Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00145_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -13224,6 +13808,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00146_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.vjp])
     },
+    jvp: |x, t| {
+        let (v, d) = p00146_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00146Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4], vjp: t[5] });
+        (v, d)
+    },
     oracle: |x| p00146_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
 };
@@ -13288,6 +13876,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00147_vjp(&[x[0], x[1], x[2], x[3]], 3, x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00147_jvp(&[x[0], x[1], x[2], x[3]], 3, x[4], &P00147Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00147_dual(&[x[0], x[1], x[2], x[3]], 3, x[4]),
     oracle32: no_oracle32,
@@ -13406,6 +13998,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00148_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00148_jvp(&[x[0], x[1], x[2], x[3]], &P00148Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00148_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -13509,6 +14105,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00149_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00149_jvp(x[0], x[1], &P00149Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00149_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -13554,6 +14154,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00150_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.tangent[0], g.tangent[1], g.tangent[2], g.tangent[3], g.x1, g.primal])
     },
+    jvp: |x, t| {
+        let (v, d) = p00150_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], &P00150Grad { x0: t[0], tangent: [t[1], t[2], t[3], t[4]], x1: t[5], primal: t[6] });
+        (v, d)
+    },
     oracle: |x| p00150_dual(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -13598,6 +14202,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00151_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00151_jvp(&[x[0], x[1], x[2], x[3]], &P00151Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00151_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -13651,6 +14259,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00152_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.seed[0], g.seed[1], g.seed[2], g.seed[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00152_jvp(&[x[0], x[1], x[2], x[3]], &P00152Grad { seed: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00152_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -13714,6 +14326,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00153_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.saved_x])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00153_jvp(x[0], x[1], x[2], &P00153Grad { x0: t[0], x1: t[1], saved_x: t[2] });
+        (v, d)
     },
     oracle: |x| p00153_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -13793,6 +14409,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00154_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.dx[0], g.dx[1], g.dx[2], g.dx[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00154_jvp(&[x[0], x[1], x[2], x[3]], &P00154Grad { dx: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00154_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -13919,6 +14539,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00155_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00155_jvp(x[0], x[1], x[2], &P00155Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00155_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -13987,6 +14611,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00156_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00156_jvp(x[0], x[1], x[2], &P00156Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00156_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -14135,6 +14763,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00157_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.tmp])
     },
+    jvp: |x, t| {
+        let (v, d) = p00157_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00157Grad { a: [t[0], t[1], t[2], t[3]], tmp: t[4] });
+        (v, d)
+    },
     oracle: |x| p00157_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -14278,6 +14910,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00158_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00158_jvp(&[x[0], x[1], x[2], x[3]], &P00158Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00158_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -14338,6 +14974,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00159_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.s0_next, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00159_jvp(x[0], x[1], x[2], x[3], &P00159Grad { x0: t[0], x1: t[1], s0_next: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00159_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -14405,6 +15045,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00160_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00160_jvp([x[0], x[1], x[2], x[3]], &P00160Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00160_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -14459,6 +15103,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00161_vjp(x[0], 4, &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.saved_value[0], g.saved_value[1], g.saved_value[2], g.saved_value[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00161_jvp(x[0], 4, &[x[1], x[2], x[3], x[4]], &P00161Grad { x0: t[0], saved_value: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00161_dual(x[0], 4, &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -14640,6 +15288,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00162_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.carry, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00162_jvp(x[0], x[1], x[2], x[3], &P00162Grad { carry: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00162_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -14688,6 +15340,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00163_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00163_jvp([x[0], x[1], x[2], x[3]], &P00163Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00163_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -14803,6 +15459,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00164_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00164_jvp(&[x[0], x[1], x[2], x[3]], &P00164Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00164_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -14901,6 +15561,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00165_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.result])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00165_jvp(x[0], x[1], &P00165Grad { x0: t[0], result: t[1] });
+        (v, d)
     },
     oracle: |x| p00165_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -15036,6 +15700,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00166_vjp(x[0], x[1], x[2], s);
         (v, vec![g.d_s0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00166_jvp(x[0], x[1], x[2], &P00166Grad { d_s0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00166_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -15159,6 +15827,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00167_vjp(vec![x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00167_jvp(vec![x[0], x[1], x[2], x[3]], x[4], &P00167Grad { w: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00167_dual(vec![x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -15205,6 +15877,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00168_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.primal[0], g.primal[1], g.primal[2], g.primal[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00168_jvp(&[x[0], x[1], x[2], x[3]], &P00168Grad { primal: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00168_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -15292,6 +15968,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00169_vjp(x[0], vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.count, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00169_jvp(x[0], vec![x[1], x[2], x[3], x[4]], &P00169Grad { count: t[0], a: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00169_dual(x[0], vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -15344,6 +16024,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00170_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00170_jvp(&[x[0], x[1], x[2], x[3]], &P00170Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00170_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -15402,6 +16086,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00171_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.value[0], g.value[1], g.value[2], g.value[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00171_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00171Grad { x0: t[0], value: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00171_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -15440,6 +16128,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00172_vjp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, x[6] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.tangent), f64::from(g.step[0]), f64::from(g.step[1]), f64::from(g.step[2]), f64::from(g.step[3]), f64::from(g.x1), f64::from(g.x2)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00172_jvp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, x[6] as f32, &P00172Grad { tangent: t[0] as f32, step: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32], x1: t[5] as f32, x2: t[6] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00172_dual(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6]),
@@ -15515,6 +16207,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00173_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00173_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00173Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00173_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
@@ -15707,6 +16403,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00174_vjp(4, x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.primal), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00174_jvp(4, x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &P00174Grad { x0: t[0] as f32, x1: t[1] as f32, primal: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00174_dual(4, x[0], x[1], x[2], x[3]),
 };
@@ -15856,6 +16556,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00175_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00175_jvp(&vec![x[0], x[1], x[2], x[3]], &P00175Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00175_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -15944,6 +16648,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00176_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00176_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00176Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00176_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -16048,6 +16756,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00177_vjp(x[0], vec![x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00177_jvp(x[0], vec![x[1], x[2], x[3], x[4]], x[5], &P00177Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00177_dual(x[0], vec![x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
 };
@@ -16130,6 +16842,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00178_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00178_jvp([x[0], x[1], x[2], x[3]], x[4], &P00178Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00178_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -16249,6 +16965,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00179_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00179_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00179Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00179_dual(&[x[0], x[1], x[2], x[3]]),
 };
@@ -16331,6 +17051,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00180_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00180_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00180Grad { x0: t[0], x1: t[1], w: [t[2], t[3], t[4], t[5]] });
+        (v, d)
     },
     oracle: |x| p00180_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
@@ -16435,6 +17159,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00181_vjp(&[x[0], x[1], x[2], x[3]], x[4], 3, x[5], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00181_jvp(&[x[0], x[1], x[2], x[3]], x[4], 3, x[5], &P00181Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00181_dual(&[x[0], x[1], x[2], x[3]], x[4], 3, x[5]),
     oracle32: no_oracle32,
 };
@@ -16497,6 +17225,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00182_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], 3, x[6], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00182_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], 3, x[6], &P00182Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00182_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], 3, x[6]),
     oracle32: no_oracle32,
@@ -16572,6 +17304,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00183_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00183_jvp(&vec![x[0], x[1], x[2], x[3]], &P00183Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00183_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -16702,6 +17438,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00184_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.index])
     },
+    jvp: |x, t| {
+        let (v, d) = p00184_jvp(x[0], x[1], x[2], &P00184Grad { x0: t[0], x1: t[1], index: t[2] });
+        (v, d)
+    },
     oracle: |x| p00184_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -16757,6 +17497,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00185_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.seed])
     },
+    jvp: |x, t| {
+        let (v, d) = p00185_jvp(x[0], x[1], &P00185Grad { x0: t[0], seed: t[1] });
+        (v, d)
+    },
     oracle: |x| p00185_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -16797,6 +17541,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00186_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00186_jvp(x[0], x[1], &P00186Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00186_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -16890,6 +17638,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00187_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00187_jvp(x[0], x[1], x[2], x[3], &P00187Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00187_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -16936,6 +17688,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00188_vjp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &[x[4] as f32, x[5] as f32, x[6] as f32, x[7] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2), f64::from(g.x3), f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00188_jvp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &[x[4] as f32, x[5] as f32, x[6] as f32, x[7] as f32], &P00188Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32, x3: t[3] as f32, w: [t[4] as f32, t[5] as f32, t[6] as f32, t[7] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00188_dual(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]),
@@ -17002,6 +17758,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00189_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00189_jvp([x[0], x[1], x[2], x[3]], &P00189Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00189_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -17089,6 +17849,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00190_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00190_jvp(&[x[0], x[1], x[2], x[3]], &P00190Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00190_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -17237,6 +18001,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00191_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.value, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00191_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00191Grad { value: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]] });
+        (v, d)
+    },
     oracle: |x| p00191_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
 };
@@ -17287,6 +18055,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00192_vjp(3, x[0], x[1], x[2], s);
         (v, vec![g.x0, g.adj, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00192_jvp(3, x[0], x[1], x[2], &P00192Grad { x0: t[0], adj: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00192_dual(3, x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -17364,6 +18136,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00193_vjp(vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.rule[0]), f64::from(g.rule[1]), f64::from(g.rule[2]), f64::from(g.rule[3]), f64::from(g.x0), f64::from(g.x_1)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00193_jvp(vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, &P00193Grad { rule: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32, x_1: t[5] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00193_dual(vec![x[0], x[1], x[2], x[3]], x[4], x[5]),
@@ -17600,6 +18376,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00194_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00194_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00194Grad { x0: t[0], x1: t[1], x2: t[2], a: vec![t[3], t[4], t[5], t[6]] });
+        (v, d)
+    },
     oracle: |x| p00194_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
 };
@@ -17785,6 +18565,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00195_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.value[0], g.value[1], g.value[2], g.value[3], g.x0, g.out, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00195_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00195Grad { value: [t[0], t[1], t[2], t[3]], x0: t[4], out: t[5], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00195_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -17886,6 +18670,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00196_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.s0_next, g.rule[0], g.rule[1], g.rule[2], g.rule[3], g.x1, g.out])
     },
+    jvp: |x, t| {
+        let (v, d) = p00196_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00196Grad { s0_next: t[0], rule: vec![t[1], t[2], t[3], t[4]], x1: t[5], out: t[6] });
+        (v, d)
+    },
     oracle: |x| p00196_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -17985,6 +18773,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00197_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.vjp[0], g.vjp[1], g.vjp[2], g.vjp[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00197_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00197Grad { x0: t[0], vjp: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00197_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -18025,6 +18817,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00198_vjp(x[0] as f32, x[1] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00198_jvp(x[0] as f32, x[1] as f32, &P00198Grad { x0: t[0] as f32, x1: t[1] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00198_dual(x[0], x[1]),
@@ -18155,6 +18951,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00199_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.s0_next, g.x1, g.x2, g.out])
     },
+    jvp: |x, t| {
+        let (v, d) = p00199_jvp(x[0], x[1], x[2], x[3], &P00199Grad { s0_next: t[0], x1: t[1], x2: t[2], out: t[3] });
+        (v, d)
+    },
     oracle: |x| p00199_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -18265,6 +19065,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00200_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.d_s0, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00200_jvp(x[0], x[1], x[2], x[3], &P00200Grad { x0: t[0], x1: t[1], d_s0: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00200_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -18433,6 +19237,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00201_vjp(x[0], &vec![x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.primal[0], g.primal[1], g.primal[2], g.primal[3], g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00201_jvp(x[0], &vec![x[1], x[2], x[3], x[4]], x[5], x[6], &P00201Grad { x0: t[0], primal: vec![t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00201_dual(x[0], &vec![x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -18548,6 +19356,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00202_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.index, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00202_jvp(x[0], x[1], x[2], &P00202Grad { x0: t[0], index: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00202_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -18604,6 +19416,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00203_vjp(x[0] as f32, x[1] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00203_jvp(x[0] as f32, x[1] as f32, &P00203Grad { x0: t[0] as f32, x1: t[1] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00203_dual(x[0], x[1]),
@@ -18737,6 +19553,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00204_vjp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.value[0], g.value[1], g.value[2], g.value[3], g.x0, g.x1, g.tmp, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00204_jvp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00204Grad { value: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], tmp: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00204_dual(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -18789,6 +19609,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00205_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.step)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00205_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00205Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], step: t[4] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00205_dual(&[x[0], x[1], x[2], x[3]], x[4]),
@@ -18848,6 +19672,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00206_vjp(4, &[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00206_jvp(4, &[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00206Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00206_dual(4, &[x[0], x[1], x[2], x[3]]),
@@ -18930,6 +19758,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00207_vjp(x[0], x[1], x[2], s);
         (v, vec![g.tangent, g.seed, g.d_value])
     },
+    jvp: |x, t| {
+        let (v, d) = p00207_jvp(x[0], x[1], x[2], &P00207Grad { tangent: t[0], seed: t[1], d_value: t[2] });
+        (v, d)
+    },
     oracle: |x| p00207_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -18972,6 +19804,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00208_vjp(x[0], x[1], s);
         (v, vec![g.step, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00208_jvp(x[0], x[1], &P00208Grad { step: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00208_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -19088,6 +19924,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00209_vjp(&vec![x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00209_jvp(&vec![x[0], x[1], x[2], x[3]], x[4], &P00209Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00209_dual(&vec![x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -19141,6 +19981,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00210_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00210_jvp(x[0], x[1], x[2], &P00210Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00210_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -19191,6 +20035,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00211_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.count, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00211_jvp(x[0], x[1], x[2], x[3], &P00211Grad { x0: t[0], x1: t[1], count: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00211_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -19268,6 +20116,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00212_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00212_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00212Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00212_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -19381,6 +20233,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00213_vjp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.result), f64::from(g.x1), f64::from(g.step), f64::from(g.x3)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00213_jvp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &P00213Grad { result: t[0] as f32, x1: t[1] as f32, step: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00213_dual(x[0], x[1], x[2], x[3]),
@@ -19524,6 +20380,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00214_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.count, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00214_jvp(x[0], x[1], x[2], &P00214Grad { x0: t[0], count: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00214_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -19575,6 +20435,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00215_vjp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.dx[0], g.dx[1], g.dx[2], g.dx[3], g.x0, g.carry])
     },
+    jvp: |x, t| {
+        let (v, d) = p00215_jvp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], &P00215Grad { dx: vec![t[0], t[1], t[2], t[3]], x0: t[4], carry: t[5] });
+        (v, d)
+    },
     oracle: |x| p00215_dual(vec![x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
 };
@@ -19613,6 +20477,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00216_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.d_x[0], g.d_x[1], g.d_x[2], g.d_x[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00216_jvp([x[0], x[1], x[2], x[3]], &P00216Grad { d_x: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00216_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -19733,6 +20601,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00217_vjp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.step), f64::from(g.x1), f64::from(g.saved_value), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00217_jvp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &P00217Grad { step: t[0] as f32, x1: t[1] as f32, saved_value: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00217_dual(x[0], x[1], x[2], x[3]),
 };
@@ -19783,6 +20655,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00218_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.trip, g.x1, g.t0, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00218_jvp(x[0], x[1], x[2], x[3], &P00218Grad { trip: t[0], x1: t[1], t0: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00218_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -19842,6 +20718,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00219_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00219_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00219Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00219_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -19958,6 +20838,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00220_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00220_jvp(&[x[0], x[1], x[2], x[3]], &P00220Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00220_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -20062,6 +20946,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00221_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00221_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00221Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00221_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -20196,6 +21084,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00222_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00222_jvp([x[0], x[1], x[2], x[3]], &P00222Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00222_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -20266,6 +21158,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00223_vjp(x[0], x[1], x[2], &vec![x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.x0, g.x1, g.x2, g.saved_x[0], g.saved_x[1], g.saved_x[2], g.saved_x[3], g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00223_jvp(x[0], x[1], x[2], &vec![x[3], x[4], x[5], x[6]], x[7], &P00223Grad { x0: t[0], x1: t[1], x2: t[2], saved_x: vec![t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00223_dual(x[0], x[1], x[2], &vec![x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
@@ -20417,6 +21313,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00224_vjp(4, &[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.dx[0], g.dx[1], g.dx[2], g.dx[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00224_jvp(4, &[x[0], x[1], x[2], x[3]], &P00224Grad { dx: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00224_dual(4, &[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -20501,6 +21401,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00225_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00225_jvp([x[0], x[1], x[2], x[3]], x[4], &P00225Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00225_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -20604,6 +21508,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00226_vjp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 3, x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x0)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00226_jvp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 3, x[4] as f32, &P00226Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00226_dual([x[0], x[1], x[2], x[3]], 3, x[4]),
@@ -20725,6 +21633,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00227_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.step[0], g.step[1], g.step[2], g.step[3], g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00227_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00227Grad { x0: t[0], step: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00227_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
@@ -20889,6 +21801,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00228_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.step[0], g.step[1], g.step[2], g.step[3], g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00228_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00228Grad { x0: t[0], step: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00228_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -21042,6 +21958,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00229_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00229_jvp(&[x[0], x[1], x[2], x[3]], &P00229Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00229_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -21116,6 +22036,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00230_vjp(x[0], x[1], x[2], s);
         (v, vec![g.s0_next, g.d_x, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00230_jvp(x[0], x[1], x[2], &P00230Grad { s0_next: t[0], d_x: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00230_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -21290,6 +22214,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00231_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.out[0]), f64::from(g.out[1]), f64::from(g.out[2]), f64::from(g.out[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00231_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00231Grad { out: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00231_dual(&[x[0], x[1], x[2], x[3]]),
 };
@@ -21341,6 +22269,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00232_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00232_jvp(&[x[0], x[1], x[2], x[3]], &P00232Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00232_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -21381,6 +22313,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00233_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.seed, g.t0, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00233_jvp(x[0], x[1], x[2], x[3], &P00233Grad { x0: t[0], seed: t[1], t0: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00233_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -21485,6 +22421,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00234_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00234_jvp(x[0], x[1], &P00234Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00234_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -21519,6 +22459,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00235_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00235_jvp(&vec![x[0], x[1], x[2], x[3]], &P00235Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00235_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -21613,6 +22557,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00236_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00236_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00236Grad { x0: t[0] as f32, w: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00236_dual(x[0], &[x[1], x[2], x[3], x[4]]),
 };
@@ -21653,6 +22601,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00237_vjp(x[0], x[1], [x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00237_jvp(x[0], x[1], [x[2], x[3], x[4], x[5]], &P00237Grad { x0: t[0], x1: t[1], w: [t[2], t[3], t[4], t[5]] });
+        (v, d)
     },
     oracle: |x| p00237_dual(x[0], x[1], [x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
@@ -21768,6 +22720,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00238_vjp(x[0] as f32, x[1] as f32, x[2] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.f), f64::from(g.x1), f64::from(g.x2)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00238_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &P00238Grad { f: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00238_dual(x[0], x[1], x[2]),
 };
@@ -21816,6 +22772,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00239_vjp(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.t0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3], g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00239_jvp(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7], &P00239Grad { t0: t[0], x1: t[1], x2: t[2], a: [t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00239_dual(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
@@ -21905,6 +22865,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00240_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00240_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00240Grad { x0: t[0] as f32, a: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00240_dual(x[0], &[x[1], x[2], x[3], x[4]]),
 };
@@ -21959,6 +22923,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00241_vjp(x[0], x[1], 2, s);
         (v, vec![g.x0, g.d_s0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00241_jvp(x[0], x[1], 2, &P00241Grad { x0: t[0], d_s0: t[1] });
+        (v, d)
     },
     oracle: |x| p00241_dual(x[0], x[1], 2),
     oracle32: no_oracle32,
@@ -22065,6 +23033,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00242_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.seed, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00242_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00242Grad { w: [t[0], t[1], t[2], t[3]], seed: t[4], x1: t[5], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00242_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -22127,6 +23099,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00243_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00243_jvp(&[x[0], x[1], x[2], x[3]], &P00243Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00243_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -22192,6 +23168,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00244_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.len, g.a[0], g.a[1], g.a[2], g.a[3], g.t0, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00244_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00244Grad { len: t[0], a: [t[1], t[2], t[3], t[4]], t0: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00244_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
@@ -22277,6 +23257,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00245_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.count, g.stack])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00245_jvp(x[0], x[1], x[2], &P00245Grad { x0: t[0], count: t[1], stack: t[2] });
+        (v, d)
     },
     oracle: |x| p00245_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -22383,6 +23367,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00246_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00246_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00246Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00246_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -22437,6 +23425,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00247_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00247_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00247Grad { w: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00247_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -22517,6 +23509,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00248_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00248_jvp(&[x[0], x[1], x[2], x[3]], &P00248Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00248_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -22583,6 +23579,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00249_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00249_jvp(&[x[0], x[1], x[2], x[3]], &P00249Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00249_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -22757,6 +23757,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00250_vjp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00250_jvp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00250Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00250_dual([x[0], x[1], x[2], x[3]]),
 };
@@ -22805,6 +23809,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00251_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.s0_next, g.x1, g.f[0], g.f[1], g.f[2], g.f[3], g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00251_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00251Grad { s0_next: t[0], x1: t[1], f: [t[2], t[3], t[4], t[5]], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00251_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
@@ -22890,6 +23898,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00252_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00252_jvp([x[0], x[1], x[2], x[3]], x[4], &P00252Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00252_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -22986,6 +23998,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00253_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.tangent, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00253_jvp(x[0], x[1], x[2], x[3], &P00253Grad { x0: t[0], tangent: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00253_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -23051,6 +24067,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00254_vjp(x[0], x[1], s);
         (v, vec![g.trip, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00254_jvp(x[0], x[1], &P00254Grad { trip: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00254_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -23095,6 +24115,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00255_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00255_jvp(x[0], x[1], &P00255Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00255_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -23156,6 +24180,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00256_vjp(x[0], 4, vec![x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.tmp])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00256_jvp(x[0], 4, vec![x[1], x[2], x[3], x[4]], x[5], x[6], &P00256Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]], x1: t[5], tmp: t[6] });
+        (v, d)
     },
     oracle: |x| p00256_dual(x[0], 4, vec![x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
@@ -23304,6 +24332,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00257_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.primal, g.f, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00257_jvp(x[0], x[1], x[2], x[3], &P00257Grad { x0: t[0], primal: t[1], f: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00257_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -23354,6 +24386,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00258_vjp(x[0] as f32, x[1] as f32, x[2] as f32, &[x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.primal), f64::from(g.x1), f64::from(g.x2), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00258_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &[x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], &P00258Grad { primal: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32, a: [t[3] as f32, t[4] as f32, t[5] as f32, t[6] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00258_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
@@ -23510,6 +24546,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00259_vjp(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.x1, g.len[0], g.len[1], g.len[2], g.len[3], g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00259_jvp(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], x[7], &P00259Grad { x0: t[0], x1: t[1], len: [t[2], t[3], t[4], t[5]], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00259_dual(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -23660,6 +24700,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00260_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00260_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00260Grad { x0: t[0], x1: t[1], x2: t[2], a: vec![t[3], t[4], t[5], t[6]] });
+        (v, d)
     },
     oracle: |x| p00260_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
@@ -23888,6 +24932,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00261_vjp(x[0] as f32, x[1] as f32, [x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], x[6] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x2)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00261_jvp(x[0] as f32, x[1] as f32, [x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], x[6] as f32, &P00261Grad { x0: t[0] as f32, x1: t[1] as f32, a: [t[2] as f32, t[3] as f32, t[4] as f32, t[5] as f32], x2: t[6] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00261_dual(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6]),
 };
@@ -23942,6 +24990,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00262_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00262_jvp(x[0], x[1], &P00262Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00262_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -24025,6 +25077,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00263_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00263_jvp(&[x[0], x[1], x[2], x[3]], &P00263Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00263_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -24111,6 +25167,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00264_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00264_jvp(x[0], x[1], x[2], x[3], &P00264Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00264_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -24183,6 +25243,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00265_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.x0, g.d_s0, g.x2, g.a[0], g.a[1], g.a[2], g.a[3], g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00265_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], &P00265Grad { x0: t[0], d_s0: t[1], x2: t[2], a: vec![t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00265_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
@@ -24284,6 +25348,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00266_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.saved_x[0], g.saved_x[1], g.saved_x[2], g.saved_x[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00266_jvp(&vec![x[0], x[1], x[2], x[3]], &P00266Grad { saved_x: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00266_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -24373,6 +25441,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00267_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00267_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00267Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00267_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -24443,6 +25515,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00268_vjp(x[0] as f32, x[1] as f32, x[2] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00268_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &P00268Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00268_dual(x[0], x[1], x[2]),
@@ -24617,6 +25693,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00269_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], 3, x[7], s);
         (v, vec![g.x0, g.step[0], g.step[1], g.step[2], g.step[3], g.t0, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00269_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], 3, x[7], &P00269Grad { x0: t[0], step: vec![t[1], t[2], t[3], t[4]], t0: t[5], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00269_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], 3, x[7]),
     oracle32: no_oracle32,
 };
@@ -24669,6 +25749,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00270_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00270_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00270Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00270_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -24738,6 +25822,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00271_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.dx[0], g.dx[1], g.dx[2], g.dx[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00271_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00271Grad { dx: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00271_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -24819,6 +25907,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00272_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.step, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00272_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00272Grad { step: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00272_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -24898,6 +25990,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00273_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00273_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00273Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00273_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -24969,6 +26065,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00274_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.d_value])
     },
+    jvp: |x, t| {
+        let (v, d) = p00274_jvp(x[0], x[1], x[2], x[3], &P00274Grad { x0: t[0], x1: t[1], x2: t[2], d_value: t[3] });
+        (v, d)
+    },
     oracle: |x| p00274_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -25025,6 +26125,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00275_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00275_jvp(x[0], x[1], x[2], x[3], &P00275Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00275_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -25160,6 +26264,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00276_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.result[0], g.result[1], g.result[2], g.result[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00276_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00276Grad { result: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00276_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -25241,6 +26349,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00277_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00277_jvp(&[x[0], x[1], x[2], x[3]], &P00277Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00277_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -25308,6 +26420,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00278_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.x_1, g.t0[0], g.t0[1], g.t0[2], g.t0[3], g.d_s0, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00278_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00278Grad { x0: t[0], x_1: t[1], t0: [t[2], t[3], t[4], t[5]], d_s0: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00278_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -25366,6 +26482,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00279_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.d_s0[0], g.d_s0[1], g.d_s0[2], g.d_s0[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00279_jvp(&[x[0], x[1], x[2], x[3]], &P00279Grad { d_s0: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00279_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -25492,6 +26612,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00280_vjp(x[0], x[1], x[2], x[3], vec![x[4], x[5], x[6], x[7]], s);
         (v, vec![g.x0, g.x1, g.value, g.x3, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00280_jvp(x[0], x[1], x[2], x[3], vec![x[4], x[5], x[6], x[7]], &P00280Grad { x0: t[0], x1: t[1], value: t[2], x3: t[3], a: vec![t[4], t[5], t[6], t[7]] });
+        (v, d)
+    },
     oracle: |x| p00280_dual(x[0], x[1], x[2], x[3], vec![x[4], x[5], x[6], x[7]]),
     oracle32: no_oracle32,
 };
@@ -25591,6 +26715,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00281_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00281_jvp(x[0], x[1], x[2], &P00281Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00281_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -25633,6 +26761,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00282_vjp(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.vjp, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00282_jvp(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00282Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4], vjp: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00282_dual(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -25702,6 +26834,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00283_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.saved_value[0], g.saved_value[1], g.saved_value[2], g.saved_value[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00283_jvp(&[x[0], x[1], x[2], x[3]], &P00283Grad { saved_value: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00283_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -25793,6 +26929,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00284_vjp(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]], s);
         (v, vec![g.x0, g.saved_value, g.x2, g.x3, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00284_jvp(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]], &P00284Grad { x0: t[0], saved_value: t[1], x2: t[2], x3: t[3], a: [t[4], t[5], t[6], t[7]] });
+        (v, d)
     },
     oracle: |x| p00284_dual(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]),
     oracle32: no_oracle32,
@@ -25931,6 +27071,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00285_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.tmp[0], g.tmp[1], g.tmp[2], g.tmp[3], g.d_x0_next])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00285_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00285Grad { tmp: [t[0], t[1], t[2], t[3]], d_x0_next: t[4] });
+        (v, d)
     },
     oracle: |x| p00285_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -26143,6 +27287,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00286_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x_1, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00286_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00286Grad { x_1: t[0], w: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00286_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -26206,6 +27354,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00287_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.dx, g.stack])
     },
+    jvp: |x, t| {
+        let (v, d) = p00287_jvp(x[0], x[1], x[2], &P00287Grad { x0: t[0], dx: t[1], stack: t[2] });
+        (v, d)
+    },
     oracle: |x| p00287_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -26240,6 +27392,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00288_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.f[0], g.f[1], g.f[2], g.f[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00288_jvp([x[0], x[1], x[2], x[3]], &P00288Grad { f: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00288_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -26316,6 +27472,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00289_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.d_value, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00289_jvp(x[0], x[1], x[2], &P00289Grad { x0: t[0], d_value: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00289_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -26376,6 +27536,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00290_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00290_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00290Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00290_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -26461,6 +27625,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00291_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00291_jvp(x[0], x[1], x[2], x[3], &P00291Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00291_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -26575,6 +27743,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00292_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00292_jvp(&[x[0], x[1], x[2], x[3]], &P00292Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00292_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -26631,6 +27803,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00293_vjp(x[0], x[1], s);
         (v, vec![g.d_x, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00293_jvp(x[0], x[1], &P00293Grad { d_x: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00293_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -26704,6 +27880,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00294_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.rule])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00294_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00294Grad { a: vec![t[0], t[1], t[2], t[3]], rule: t[4] });
+        (v, d)
     },
     oracle: |x| p00294_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -26797,6 +27977,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00295_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00295_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00295Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00295_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -26915,6 +28099,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00296_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00296_jvp(x[0], x[1], &P00296Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00296_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -27010,6 +28198,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00297_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00297_jvp(x[0], x[1], x[2], &P00297Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00297_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -27074,6 +28266,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00298_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.dx[0], g.dx[1], g.dx[2], g.dx[3], g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00298_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00298Grad { x0: t[0], dx: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00298_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
@@ -27201,6 +28397,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00299_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.primal[0], g.primal[1], g.primal[2], g.primal[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00299_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00299Grad { x0: t[0], primal: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00299_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -27255,6 +28455,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00300_vjp(x[0], x[1], s);
         (v, vec![g.out, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00300_jvp(x[0], x[1], &P00300Grad { out: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00300_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -27420,6 +28624,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00301_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.grad[0], g.grad[1], g.grad[2], g.grad[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00301_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00301Grad { grad: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00301_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -27632,6 +28840,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00302_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00302_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00302Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00302_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -27694,6 +28906,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00303_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00303_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00303Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00303_dual(&[x[0], x[1], x[2], x[3]]),
@@ -27918,6 +29134,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00304_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.d_s0, g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00304_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00304Grad { d_s0: t[0], w: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00304_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -27968,6 +29188,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00305_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00305_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00305Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00305_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -28021,6 +29245,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00306_vjp(&[x[0], x[1], x[2], x[3]], x[4], 4, s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00306_jvp(&[x[0], x[1], x[2], x[3]], x[4], 4, &P00306Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00306_dual(&[x[0], x[1], x[2], x[3]], x[4], 4),
     oracle32: no_oracle32,
@@ -28092,6 +29320,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00307_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00307_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], &P00307Grad { x0: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00307_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
@@ -28174,6 +29406,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00308_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.count[0], g.count[1], g.count[2], g.count[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00308_jvp(&[x[0], x[1], x[2], x[3]], &P00308Grad { count: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00308_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -28262,6 +29498,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00309_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.out])
     },
+    jvp: |x, t| {
+        let (v, d) = p00309_jvp(x[0], x[1], &P00309Grad { x0: t[0], out: t[1] });
+        (v, d)
+    },
     oracle: |x| p00309_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -28320,6 +29560,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00310_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.primal, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00310_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00310Grad { primal: t[0], x1: t[1], x2: t[2], a: [t[3], t[4], t[5], t[6]] });
+        (v, d)
     },
     oracle: |x| p00310_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
@@ -28480,6 +29724,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00311_vjp(x[0], x[1], x[2], s);
         (v, vec![g.saved_x, g.x1, g.d_x0_next])
     },
+    jvp: |x, t| {
+        let (v, d) = p00311_jvp(x[0], x[1], x[2], &P00311Grad { saved_x: t[0], x1: t[1], d_x0_next: t[2] });
+        (v, d)
+    },
     oracle: |x| p00311_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -28547,6 +29795,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00312_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00312_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00312Grad { x0: t[0] as f32, a: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00312_dual(x[0], &[x[1], x[2], x[3], x[4]]),
 };
@@ -28597,6 +29849,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00313_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.saved_x), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00313_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00313Grad { saved_x: t[0] as f32, a: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00313_dual(x[0], &[x[1], x[2], x[3], x[4]]),
@@ -28661,6 +29917,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00314_vjp(x[0], 3, &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.saved_x[0], g.saved_x[1], g.saved_x[2], g.saved_x[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00314_jvp(x[0], 3, &[x[1], x[2], x[3], x[4]], &P00314Grad { x0: t[0], saved_x: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00314_dual(x[0], 3, &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -28718,6 +29978,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00315_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.d_value[0], g.d_value[1], g.d_value[2], g.d_value[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00315_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00315Grad { d_value: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00315_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -28772,6 +30036,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00316_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.result, g.a[0], g.a[1], g.a[2], g.a[3], g.d_x, g.value])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00316_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00316Grad { x0: t[0], result: t[1], a: vec![t[2], t[3], t[4], t[5]], d_x: t[6], value: t[7] });
+        (v, d)
     },
     oracle: |x| p00316_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
@@ -29036,6 +30304,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00317_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00317_jvp(x[0], x[1], &P00317Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00317_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -29113,6 +30385,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00318_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.needs, g.w[0], g.w[1], g.w[2], g.w[3], g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00318_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], &P00318Grad { x0: t[0], needs: t[1], w: [t[2], t[3], t[4], t[5]], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00318_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
 };
@@ -29163,6 +30439,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00319_vjp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00319_jvp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00319Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00319_dual(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
@@ -29230,6 +30510,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00320_vjp(&vec![x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00320_jvp(&vec![x[0], x[1], x[2], x[3]], x[4], &P00320Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00320_dual(&vec![x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -29303,6 +30587,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00321_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 3, s as f32);
         (f64::from(v), vec![f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00321_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 3, &P00321Grad { w: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00321_dual(&[x[0], x[1], x[2], x[3]], 3),
@@ -29386,6 +30674,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00322_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.stack, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00322_jvp(x[0], x[1], x[2], x[3], &P00322Grad { x0: t[0], x1: t[1], stack: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00322_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -29480,6 +30772,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00323_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00323_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00323Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00323_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -29522,6 +30818,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00324_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00324_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00324Grad { x0: t[0], x1: t[1], x2: t[2], a: [t[3], t[4], t[5], t[6]] });
+        (v, d)
     },
     oracle: |x| p00324_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
@@ -29569,6 +30869,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00325_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00325_jvp(&[x[0], x[1], x[2], x[3]], &P00325Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00325_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -29635,6 +30939,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00326_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x_1, g.x1, g.result, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00326_jvp(x[0], x[1], x[2], x[3], &P00326Grad { x_1: t[0], x1: t[1], result: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00326_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -29692,6 +31000,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00327_vjp(2, x[0], x[1], x[2], s);
         (v, vec![g.count, g.x1, g.value])
     },
+    jvp: |x, t| {
+        let (v, d) = p00327_jvp(2, x[0], x[1], x[2], &P00327Grad { count: t[0], x1: t[1], value: t[2] });
+        (v, d)
+    },
     oracle: |x| p00327_dual(2, x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -29736,6 +31048,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00328_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.s0_next])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00328_jvp(x[0], x[1], &P00328Grad { x0: t[0], s0_next: t[1] });
+        (v, d)
     },
     oracle: |x| p00328_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -29954,6 +31270,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00329_vjp(x[0], x[1], 4, s);
         (v, vec![g.x0, g.tmp])
     },
+    jvp: |x, t| {
+        let (v, d) = p00329_jvp(x[0], x[1], 4, &P00329Grad { x0: t[0], tmp: t[1] });
+        (v, d)
+    },
     oracle: |x| p00329_dual(x[0], x[1], 4),
     oracle32: no_oracle32,
 };
@@ -29988,6 +31308,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00330_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.len, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00330_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00330Grad { len: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00330_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -30212,6 +31536,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00331_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x_1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00331_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00331Grad { a: [t[0], t[1], t[2], t[3]], x_1: t[4] });
+        (v, d)
+    },
     oracle: |x| p00331_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -30266,6 +31594,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00332_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00332_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00332Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00332_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -30369,6 +31701,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00333_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.count[0], g.count[1], g.count[2], g.count[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00333_jvp(&[x[0], x[1], x[2], x[3]], &P00333Grad { count: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00333_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -30477,6 +31813,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00334_vjp(x[0] as f32, 2, &vec![x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, x[6] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x1), f64::from(g.saved_value)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00334_jvp(x[0] as f32, 2, &vec![x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, x[6] as f32, &P00334Grad { x0: t[0] as f32, a: vec![t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32], x1: t[5] as f32, saved_value: t[6] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00334_dual(x[0], 2, &vec![x[1], x[2], x[3], x[4]], x[5], x[6]),
 };
@@ -30566,6 +31906,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00335_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.needs, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00335_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00335Grad { needs: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00335_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -30645,6 +31989,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00336_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.seed[0], g.seed[1], g.seed[2], g.seed[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00336_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00336Grad { seed: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00336_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -30685,6 +32033,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00337_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], 2, s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.d_value, g.rule])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00337_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], 2, &P00337Grad { a: [t[0], t[1], t[2], t[3]], d_value: t[4], rule: t[5] });
+        (v, d)
     },
     oracle: |x| p00337_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], 2),
     oracle32: no_oracle32,
@@ -30758,6 +32110,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00338_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.tangent, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00338_jvp(x[0], x[1], x[2], x[3], &P00338Grad { x0: t[0], tangent: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00338_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -30836,6 +32192,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00339_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.adj[0], g.adj[1], g.adj[2], g.adj[3], g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00339_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], &P00339Grad { x0: t[0], adj: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00339_dual(x[0], [x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
 };
@@ -30872,6 +32232,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00340_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.count])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00340_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00340Grad { a: [t[0], t[1], t[2], t[3]], count: t[4] });
+        (v, d)
     },
     oracle: |x| p00340_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -30925,6 +32289,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00341_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00341_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00341Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00341_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -31009,6 +32377,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00342_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00342_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00342Grad { x0: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]] });
+        (v, d)
+    },
     oracle: |x| p00342_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
 };
@@ -31047,6 +32419,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00343_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00343_jvp(x[0], x[1], &P00343Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00343_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -31109,6 +32485,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00344_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00344_jvp([x[0], x[1], x[2], x[3]], x[4], &P00344Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00344_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -31155,6 +32535,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00345_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.f, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00345_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00345Grad { f: t[0], a: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00345_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -31268,6 +32652,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00346_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00346_jvp([x[0], x[1], x[2], x[3]], &P00346Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00346_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -31389,6 +32777,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00347_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00347_jvp(x[0], x[1], x[2], &P00347Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00347_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -31516,6 +32908,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00348_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.result[0], g.result[1], g.result[2], g.result[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00348_jvp([x[0], x[1], x[2], x[3]], &P00348Grad { result: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00348_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -31555,6 +32951,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00349_vjp(&[x[0], x[1], x[2], x[3]], x[4], 4, x[5], x[6], s);
         (v, vec![g.out[0], g.out[1], g.out[2], g.out[3], g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00349_jvp(&[x[0], x[1], x[2], x[3]], x[4], 4, x[5], x[6], &P00349Grad { out: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00349_dual(&[x[0], x[1], x[2], x[3]], x[4], 4, x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -31591,6 +32991,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00350_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00350_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00350Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00350_dual(&[x[0], x[1], x[2], x[3]]),
@@ -31663,6 +33067,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00351_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00351_jvp(x[0], x[1], &P00351Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00351_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -31721,6 +33129,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00352_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00352_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00352Grad { x0: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00352_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
@@ -31791,6 +33203,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00353_vjp(x[0], x[1], &vec![x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.dx, g.d_value[0], g.d_value[1], g.d_value[2], g.d_value[3], g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00353_jvp(x[0], x[1], &vec![x[2], x[3], x[4], x[5]], x[6], &P00353Grad { x0: t[0], dx: t[1], d_value: vec![t[2], t[3], t[4], t[5]], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00353_dual(x[0], x[1], &vec![x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
 };
@@ -31850,6 +33266,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00354_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.dx])
     },
+    jvp: |x, t| {
+        let (v, d) = p00354_jvp([x[0], x[1], x[2], x[3]], x[4], &P00354Grad { a: [t[0], t[1], t[2], t[3]], dx: t[4] });
+        (v, d)
+    },
     oracle: |x| p00354_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -31890,6 +33310,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00355_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00355_jvp(&[x[0], x[1], x[2], x[3]], &P00355Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00355_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -32064,6 +33488,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00356_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.saved_x[0], g.saved_x[1], g.saved_x[2], g.saved_x[3], g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00356_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00356Grad { x0: t[0], saved_x: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00356_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
 };
@@ -32159,6 +33587,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00357_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00357_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00357Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00357_dual(&[x[0], x[1], x[2], x[3]]),
 };
@@ -32215,6 +33647,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00358_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.f, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00358_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00358Grad { a: [t[0], t[1], t[2], t[3]], f: t[4], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00358_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -32467,6 +33903,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00359_vjp(x[0], vec![x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.d_x, g.grad])
     },
+    jvp: |x, t| {
+        let (v, d) = p00359_jvp(x[0], vec![x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00359Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]], x1: t[5], d_x: t[6], grad: t[7] });
+        (v, d)
+    },
     oracle: |x| p00359_dual(x[0], vec![x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -32672,6 +34112,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00360_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00360_jvp(x[0], x[1], x[2], &P00360Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00360_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -32754,6 +34198,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00361_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00361_jvp(x[0], x[1], x[2], x[3], &P00361Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00361_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -32892,6 +34340,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00362_vjp(x[0], x[1], s);
         (v, vec![g.f, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00362_jvp(x[0], x[1], &P00362Grad { f: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00362_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -32938,6 +34390,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00363_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.tangent[0]), f64::from(g.tangent[1]), f64::from(g.tangent[2]), f64::from(g.tangent[3]), f64::from(g.x0)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00363_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00363Grad { tangent: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00363_dual(&[x[0], x[1], x[2], x[3]], x[4]),
@@ -33040,6 +34496,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00364_vjp(4, vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00364_jvp(4, vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00364Grad { w: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00364_dual(4, vec![x[0], x[1], x[2], x[3]]),
 };
@@ -33129,6 +34589,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00365_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.d_s0, g.w[0], g.w[1], g.w[2], g.w[3], g.stack])
     },
+    jvp: |x, t| {
+        let (v, d) = p00365_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], &P00365Grad { d_s0: t[0], w: [t[1], t[2], t[3], t[4]], stack: t[5] });
+        (v, d)
+    },
     oracle: |x| p00365_dual(x[0], [x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
 };
@@ -33169,6 +34633,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00366_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.len])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00366_jvp(x[0], x[1], x[2], &P00366Grad { x0: t[0], x1: t[1], len: t[2] });
+        (v, d)
     },
     oracle: |x| p00366_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -33236,6 +34704,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00367_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00367_jvp(&[x[0], x[1], x[2], x[3]], &P00367Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00367_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -33307,6 +34779,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00368_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00368_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00368Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00368_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -33593,6 +35069,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00369_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00369_jvp(&[x[0], x[1], x[2], x[3]], &P00369Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00369_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -33660,6 +35140,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00370_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00370_jvp(x[0], x[1], &P00370Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00370_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -33716,6 +35200,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00371_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00371_jvp([x[0], x[1], x[2], x[3]], x[4], &P00371Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00371_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -33829,6 +35317,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00372_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00372_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00372Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00372_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -33893,6 +35385,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00373_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00373_jvp(vec![x[0], x[1], x[2], x[3]], &P00373Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00373_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -33972,6 +35468,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00374_vjp(vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00374_jvp(vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00374Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00374_dual(vec![x[0], x[1], x[2], x[3]]),
@@ -34090,6 +35590,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00375_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.count, g.tangent, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00375_jvp(x[0], x[1], x[2], x[3], &P00375Grad { count: t[0], tangent: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00375_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -34142,6 +35646,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00376_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00376_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00376Grad { x0: t[0], d_x0_next: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00376_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -34199,6 +35707,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00377_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.index[0], g.index[1], g.index[2], g.index[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00377_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00377Grad { x0: t[0], index: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00377_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -34266,6 +35778,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00378_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00378_jvp(&[x[0], x[1], x[2], x[3]], &P00378Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00378_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -34411,6 +35927,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00379_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.dx[0], g.dx[1], g.dx[2], g.dx[3], g.stack])
     },
+    jvp: |x, t| {
+        let (v, d) = p00379_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00379Grad { dx: [t[0], t[1], t[2], t[3]], stack: t[4] });
+        (v, d)
+    },
     oracle: |x| p00379_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -34453,6 +35973,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00380_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00380_jvp(x[0], x[1], x[2], &P00380Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00380_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -34545,6 +36069,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00381_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.saved_x, g.carry])
     },
+    jvp: |x, t| {
+        let (v, d) = p00381_jvp(x[0], x[1], x[2], &P00381Grad { x0: t[0], saved_x: t[1], carry: t[2] });
+        (v, d)
+    },
     oracle: |x| p00381_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -34595,6 +36123,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00382_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.f])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00382_jvp([x[0], x[1], x[2], x[3]], x[4], &P00382Grad { a: [t[0], t[1], t[2], t[3]], f: t[4] });
+        (v, d)
     },
     oracle: |x| p00382_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -34648,6 +36180,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00383_vjp(x[0], x[1], x[2], s);
         (v, vec![g.seed, g.x1, g.vjp])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00383_jvp(x[0], x[1], x[2], &P00383Grad { seed: t[0], x1: t[1], vjp: t[2] });
+        (v, d)
     },
     oracle: |x| p00383_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -34753,6 +36289,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00384_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], 4, s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00384_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], 4, &P00384Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00384_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], 4),
     oracle32: no_oracle32,
 };
@@ -34799,6 +36339,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00385_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00385_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00385Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00385_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -34917,6 +36461,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00386_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], 4, x[6], x[7], s);
         (v, vec![g.value, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.needs])
     },
+    jvp: |x, t| {
+        let (v, d) = p00386_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], 4, x[6], x[7], &P00386Grad { value: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], needs: t[7] });
+        (v, d)
+    },
     oracle: |x| p00386_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], 4, x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -35012,6 +36560,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00387_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00387_jvp(&[x[0], x[1], x[2], x[3]], &P00387Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00387_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -35087,6 +36639,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00388_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.d_value, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00388_jvp(x[0], x[1], x[2], x[3], &P00388Grad { d_value: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00388_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -35157,6 +36713,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00389_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00389_jvp(vec![x[0], x[1], x[2], x[3]], &P00389Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00389_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -35230,6 +36790,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00390_vjp(x[0] as f32, x[1] as f32, &vec![x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], x[6] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.value[0]), f64::from(g.value[1]), f64::from(g.value[2]), f64::from(g.value[3]), f64::from(g.tangent)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00390_jvp(x[0] as f32, x[1] as f32, &vec![x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], x[6] as f32, &P00390Grad { x0: t[0] as f32, x1: t[1] as f32, value: vec![t[2] as f32, t[3] as f32, t[4] as f32, t[5] as f32], tangent: t[6] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00390_dual(x[0], x[1], &vec![x[2], x[3], x[4], x[5]], x[6]),
@@ -35394,6 +36958,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00391_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00391_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00391Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00391_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -35508,6 +37076,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00392_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.saved_value, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00392_jvp(x[0], x[1], x[2], &P00392Grad { x0: t[0], saved_value: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00392_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -35560,6 +37132,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00393_vjp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.result, g.x_1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00393_jvp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], &P00393Grad { w: vec![t[0], t[1], t[2], t[3]], result: t[4], x_1: t[5] });
+        (v, d)
     },
     oracle: |x| p00393_dual(vec![x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -35628,6 +37204,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00394_vjp(x[0], 4, x[1], s);
         (v, vec![g.x0, g.step])
     },
+    jvp: |x, t| {
+        let (v, d) = p00394_jvp(x[0], 4, x[1], &P00394Grad { x0: t[0], step: t[1] });
+        (v, d)
+    },
     oracle: |x| p00394_dual(x[0], 4, x[1]),
     oracle32: no_oracle32,
 };
@@ -35684,6 +37264,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00395_vjp(x[0] as f32, x[1] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00395_jvp(x[0] as f32, x[1] as f32, &P00395Grad { x0: t[0] as f32, x1: t[1] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00395_dual(x[0], x[1]),
@@ -35768,6 +37352,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00396_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.d_value[0], g.d_value[1], g.d_value[2], g.d_value[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00396_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00396Grad { d_value: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00396_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -35834,6 +37422,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00397_vjp(x[0], x[1], x[2], 2, x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00397_jvp(x[0], x[1], x[2], 2, x[3], &P00397Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00397_dual(x[0], x[1], x[2], 2, x[3]),
     oracle32: no_oracle32,
@@ -35946,6 +37538,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00398_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00398_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00398Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00398_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -36053,6 +37649,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00399_vjp(3, &[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.d_x0_next])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00399_jvp(3, &[x[0], x[1], x[2], x[3]], x[4], &P00399Grad { a: [t[0], t[1], t[2], t[3]], d_x0_next: t[4] });
+        (v, d)
     },
     oracle: |x| p00399_dual(3, &[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -36164,6 +37764,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00400_vjp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x0), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00400_jvp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, &P00400Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32, x1: t[5] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00400_dual([x[0], x[1], x[2], x[3]], x[4], x[5]),
 };
@@ -36202,6 +37806,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00401_vjp(x[0], x[1], 4, x[2], s);
         (v, vec![g.x0, g.x1, g.seed])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00401_jvp(x[0], x[1], 4, x[2], &P00401Grad { x0: t[0], x1: t[1], seed: t[2] });
+        (v, d)
     },
     oracle: |x| p00401_dual(x[0], x[1], 4, x[2]),
     oracle32: no_oracle32,
@@ -36440,6 +38048,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00402_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.adj, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00402_jvp(x[0], x[1], x[2], x[3], &P00402Grad { x0: t[0], x1: t[1], adj: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00402_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -36595,6 +38207,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00403_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.d_value, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00403_jvp(x[0], x[1], x[2], x[3], &P00403Grad { x0: t[0], x1: t[1], d_value: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00403_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -36653,6 +38269,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00404_vjp(x[0], x[1], 2, s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00404_jvp(x[0], x[1], 2, &P00404Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00404_dual(x[0], x[1], 2),
     oracle32: no_oracle32,
@@ -36767,6 +38387,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00405_vjp(x[0] as f32, x[1] as f32, [x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], x[6] as f32, x[7] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x2), f64::from(g.x3)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00405_jvp(x[0] as f32, x[1] as f32, [x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], x[6] as f32, x[7] as f32, &P00405Grad { x0: t[0] as f32, x1: t[1] as f32, a: [t[2] as f32, t[3] as f32, t[4] as f32, t[5] as f32], x2: t[6] as f32, x3: t[7] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00405_dual(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], x[7]),
@@ -36899,6 +38523,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00406_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00406_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00406Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00406_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -36959,6 +38587,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00407_vjp(x[0] as f32, 2, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00407_jvp(x[0] as f32, 2, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00407Grad { x0: t[0] as f32, a: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00407_dual(x[0], 2, &[x[1], x[2], x[3], x[4]]),
@@ -37059,6 +38691,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00408_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00408_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00408Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00408_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -37115,6 +38751,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00409_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00409_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00409Grad { x0: t[0], x1: t[1], w: [t[2], t[3], t[4], t[5]] });
+        (v, d)
     },
     oracle: |x| p00409_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
@@ -37277,6 +38917,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00410_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.d_s0, g.x_1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00410_jvp(x[0], x[1], x[2], x[3], &P00410Grad { x0: t[0], x1: t[1], d_s0: t[2], x_1: t[3] });
+        (v, d)
+    },
     oracle: |x| p00410_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -37434,6 +39078,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00411_vjp(x[0], 4, x[1], s);
         (v, vec![g.x0, g.d_s0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00411_jvp(x[0], 4, x[1], &P00411Grad { x0: t[0], d_s0: t[1] });
+        (v, d)
+    },
     oracle: |x| p00411_dual(x[0], 4, x[1]),
     oracle32: no_oracle32,
 };
@@ -37494,6 +39142,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00412_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.tangent[0]), f64::from(g.tangent[1]), f64::from(g.tangent[2]), f64::from(g.tangent[3]), f64::from(g.x0)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00412_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00412Grad { tangent: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00412_dual(&[x[0], x[1], x[2], x[3]], x[4]),
@@ -37559,6 +39211,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00413_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.saved_x[0]), f64::from(g.saved_x[1]), f64::from(g.saved_x[2]), f64::from(g.saved_x[3]), f64::from(g.stack)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00413_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00413Grad { saved_x: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], stack: t[4] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00413_dual(&[x[0], x[1], x[2], x[3]], x[4]),
@@ -37633,6 +39289,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00414_vjp(x[0] as f32, x[1] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00414_jvp(x[0] as f32, x[1] as f32, &P00414Grad { x0: t[0] as f32, x1: t[1] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00414_dual(x[0], x[1]),
 };
@@ -37677,6 +39337,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00415_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.trip])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00415_jvp(x[0], x[1], &P00415Grad { x0: t[0], trip: t[1] });
+        (v, d)
     },
     oracle: |x| p00415_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -37799,6 +39463,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00416_vjp(&[x[0], x[1], x[2], x[3]], 4, x[4], s);
         (v, vec![g.step[0], g.step[1], g.step[2], g.step[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00416_jvp(&[x[0], x[1], x[2], x[3]], 4, x[4], &P00416Grad { step: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00416_dual(&[x[0], x[1], x[2], x[3]], 4, x[4]),
     oracle32: no_oracle32,
 };
@@ -37882,6 +39550,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00417_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.s0_next])
     },
+    jvp: |x, t| {
+        let (v, d) = p00417_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00417Grad { a: [t[0], t[1], t[2], t[3]], s0_next: t[4] });
+        (v, d)
+    },
     oracle: |x| p00417_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -37932,6 +39604,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00418_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00418_jvp(x[0], x[1], x[2], &P00418Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00418_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -37992,6 +39668,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00419_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.saved_value, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00419_jvp(x[0], x[1], x[2], &P00419Grad { x0: t[0], saved_value: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00419_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -38032,6 +39712,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00420_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.vjp, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00420_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00420Grad { vjp: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00420_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -38105,6 +39789,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00421_vjp(x[0], x[1], 3, s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00421_jvp(x[0], x[1], 3, &P00421Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00421_dual(x[0], x[1], 3),
     oracle32: no_oracle32,
@@ -38193,6 +39881,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00422_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.grad])
     },
+    jvp: |x, t| {
+        let (v, d) = p00422_jvp(x[0], x[1], &P00422Grad { x0: t[0], grad: t[1] });
+        (v, d)
+    },
     oracle: |x| p00422_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -38245,6 +39937,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00423_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.x1, g.vjp[0], g.vjp[1], g.vjp[2], g.vjp[3], g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00423_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00423Grad { x0: t[0], x1: t[1], vjp: [t[2], t[3], t[4], t[5]], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00423_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
@@ -38477,6 +40173,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00424_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.s0_next[0], g.s0_next[1], g.s0_next[2], g.s0_next[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00424_jvp(&[x[0], x[1], x[2], x[3]], &P00424Grad { s0_next: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00424_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -38563,6 +40263,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00425_vjp(x[0], x[1], s);
         (v, vec![g.len, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00425_jvp(x[0], x[1], &P00425Grad { len: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00425_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -38711,6 +40415,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00426_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00426_jvp(x[0], x[1], &P00426Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00426_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -38797,6 +40505,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00427_vjp(&vec![x[0], x[1], x[2], x[3]], 2, x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.d_x0_next])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00427_jvp(&vec![x[0], x[1], x[2], x[3]], 2, x[4], &P00427Grad { a: vec![t[0], t[1], t[2], t[3]], d_x0_next: t[4] });
+        (v, d)
     },
     oracle: |x| p00427_dual(&vec![x[0], x[1], x[2], x[3]], 2, x[4]),
     oracle32: no_oracle32,
@@ -38904,6 +40616,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00428_vjp(x[0], x[1], s);
         (v, vec![g.primal, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00428_jvp(x[0], x[1], &P00428Grad { primal: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00428_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -38964,6 +40680,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00429_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00429_jvp(&vec![x[0], x[1], x[2], x[3]], &P00429Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00429_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -39098,6 +40818,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00430_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00430_jvp(x[0], x[1], &P00430Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00430_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -39194,6 +40918,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00431_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00431_jvp(x[0], x[1], x[2], x[3], &P00431Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00431_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -39298,6 +41026,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00432_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00432_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00432Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00432_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -39348,6 +41080,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00433_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.len, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00433_jvp(x[0], x[1], x[2], x[3], &P00433Grad { x0: t[0], x1: t[1], len: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00433_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -39490,6 +41226,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00434_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00434_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], &P00434Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00434_dual(x[0], [x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
 };
@@ -39620,6 +41360,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00435_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.grad[0], g.grad[1], g.grad[2], g.grad[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00435_jvp(&[x[0], x[1], x[2], x[3]], &P00435Grad { grad: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00435_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -39755,6 +41499,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00436_vjp(x[0] as f32, x[1] as f32, x[2] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.t0), f64::from(g.x1), f64::from(g.x2)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00436_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &P00436Grad { t0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00436_dual(x[0], x[1], x[2]),
@@ -40027,6 +41775,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00437_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00437_jvp(&[x[0], x[1], x[2], x[3]], &P00437Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00437_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -40089,6 +41841,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00438_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00438_jvp(x[0], x[1], &P00438Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00438_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -40193,6 +41949,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00439_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.d_s0, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00439_jvp(x[0], x[1], x[2], &P00439Grad { x0: t[0], d_s0: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00439_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -40285,6 +42045,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00440_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00440_jvp(x[0], x[1], x[2], x[3], &P00440Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00440_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -40475,6 +42239,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00441_vjp(x[0] as f32, x[1] as f32, x[2] as f32, 4, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00441_jvp(x[0] as f32, x[1] as f32, x[2] as f32, 4, x[3] as f32, &P00441Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00441_dual(x[0], x[1], x[2], 4, x[3]),
 };
@@ -40644,6 +42412,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00442_vjp(&vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00442_jvp(&vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00442Grad { w: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00442_dual(&vec![x[0], x[1], x[2], x[3]]),
 };
@@ -40738,6 +42510,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00443_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.d_x[0], g.d_x[1], g.d_x[2], g.d_x[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00443_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00443Grad { d_x: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00443_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -40883,6 +42659,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00444_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00444_jvp(x[0], x[1], x[2], &P00444Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00444_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -40942,6 +42722,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00445_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.adj, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00445_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00445Grad { adj: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00445_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -41064,6 +42848,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00446_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.stack, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00446_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00446Grad { stack: t[0], w: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00446_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -41305,6 +43093,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00447_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00447_jvp(&[x[0], x[1], x[2], x[3]], &P00447Grad { d_x0_next: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00447_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -41371,6 +43163,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00448_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.value])
     },
+    jvp: |x, t| {
+        let (v, d) = p00448_jvp(x[0], x[1], x[2], &P00448Grad { x0: t[0], x1: t[1], value: t[2] });
+        (v, d)
+    },
     oracle: |x| p00448_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -41411,6 +43207,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00449_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.d_value, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00449_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00449Grad { d_value: t[0], x1: t[1], x2: t[2], a: [t[3], t[4], t[5], t[6]] });
+        (v, d)
     },
     oracle: |x| p00449_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
@@ -41539,6 +43339,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00450_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.index[0], g.index[1], g.index[2], g.index[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00450_jvp(&[x[0], x[1], x[2], x[3]], &P00450Grad { index: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00450_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -41662,6 +43466,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00451_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.carry[0], g.carry[1], g.carry[2], g.carry[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00451_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00451Grad { carry: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00451_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -41788,6 +43596,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00452_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.dx[0], g.dx[1], g.dx[2], g.dx[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00452_jvp([x[0], x[1], x[2], x[3]], x[4], &P00452Grad { dx: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00452_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -41856,6 +43668,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00453_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.d_x[0], g.d_x[1], g.d_x[2], g.d_x[3], g.seed, g.index])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00453_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00453Grad { d_x: [t[0], t[1], t[2], t[3]], seed: t[4], index: t[5] });
+        (v, d)
     },
     oracle: |x| p00453_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -41974,6 +43790,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00454_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00454_jvp(x[0], x[1], x[2], &P00454Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00454_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -42012,6 +43832,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00455_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.carry])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00455_jvp(x[0], x[1], x[2], x[3], &P00455Grad { x0: t[0], x1: t[1], x2: t[2], carry: t[3] });
+        (v, d)
     },
     oracle: |x| p00455_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -42115,6 +43939,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00456_vjp(x[0], x[1], x[2], 3, x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.grad])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00456_jvp(x[0], x[1], x[2], 3, x[3], &P00456Grad { x0: t[0], x1: t[1], x2: t[2], grad: t[3] });
+        (v, d)
     },
     oracle: |x| p00456_dual(x[0], x[1], x[2], 3, x[3]),
     oracle32: no_oracle32,
@@ -42287,6 +44115,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00457_vjp(x[0], x[1], 2, &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00457_jvp(x[0], x[1], 2, &[x[2], x[3], x[4], x[5]], &P00457Grad { x0: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]] });
+        (v, d)
+    },
     oracle: |x| p00457_dual(x[0], x[1], 2, &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
 };
@@ -42333,6 +44165,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00458_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00458_jvp(&vec![x[0], x[1], x[2], x[3]], &P00458Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00458_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -42466,6 +44302,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00459_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.out])
     },
+    jvp: |x, t| {
+        let (v, d) = p00459_jvp(x[0], x[1], &P00459Grad { x0: t[0], out: t[1] });
+        (v, d)
+    },
     oracle: |x| p00459_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -42514,6 +44354,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00460_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00460_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00460Grad { w: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00460_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -42607,6 +44451,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00461_vjp(x[0], 3, [x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00461_jvp(x[0], 3, [x[1], x[2], x[3], x[4]], x[5], x[6], &P00461Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00461_dual(x[0], 3, [x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
@@ -42707,6 +44555,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00462_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.out[0], g.out[1], g.out[2], g.out[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00462_jvp(&[x[0], x[1], x[2], x[3]], &P00462Grad { out: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00462_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -42764,6 +44616,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00463_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00463_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00463Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00463_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -42812,6 +44668,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00464_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00464_jvp(&[x[0], x[1], x[2], x[3]], &P00464Grad { d_x0_next: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00464_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -42938,6 +44798,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00465_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00465_jvp([x[0], x[1], x[2], x[3]], &P00465Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00465_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -43022,6 +44886,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00466_vjp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00466_jvp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00466Grad { x0: t[0] as f32, a: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00466_dual(x[0], [x[1], x[2], x[3], x[4]]),
@@ -43116,6 +44984,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00467_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00467_jvp(&[x[0], x[1], x[2], x[3]], &P00467Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00467_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -43160,6 +45032,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00468_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.saved_x[0], g.saved_x[1], g.saved_x[2], g.saved_x[3], g.d_s0, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00468_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00468Grad { x0: t[0], saved_x: [t[1], t[2], t[3], t[4]], d_s0: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00468_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
@@ -43250,6 +45126,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00469_vjp(3, &[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00469_jvp(3, &[x[0], x[1], x[2], x[3]], &P00469Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00469_dual(3, &[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -43310,6 +45190,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00470_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00470_jvp(x[0], x[1], &P00470Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00470_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -43376,6 +45260,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00471_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00471_jvp(x[0], x[1], x[2], x[3], &P00471Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00471_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -43436,6 +45324,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00472_vjp(vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 4, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00472_jvp(vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 4, &P00472Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00472_dual(vec![x[0], x[1], x[2], x[3]], 4),
@@ -43524,6 +45416,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00473_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.x1, g.count[0], g.count[1], g.count[2], g.count[3], g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00473_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], &P00473Grad { x0: t[0], x1: t[1], count: [t[2], t[3], t[4], t[5]], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00473_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
 };
@@ -43581,6 +45477,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00474_vjp(x[0], x[1], x[2], 2, [x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.x2, g.dx[0], g.dx[1], g.dx[2], g.dx[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00474_jvp(x[0], x[1], x[2], 2, [x[3], x[4], x[5], x[6]], &P00474Grad { x0: t[0], x1: t[1], x2: t[2], dx: [t[3], t[4], t[5], t[6]] });
+        (v, d)
+    },
     oracle: |x| p00474_dual(x[0], x[1], x[2], 2, [x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
 };
@@ -43637,6 +45537,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00475_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.dx, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00475_jvp(x[0], x[1], x[2], x[3], &P00475Grad { x0: t[0], x1: t[1], dx: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00475_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -43697,6 +45601,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00476_vjp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3]), f64::from(g.x0), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00476_jvp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, &P00476Grad { w: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32, x1: t[5] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00476_dual([x[0], x[1], x[2], x[3]], x[4], x[5]),
 };
@@ -43749,6 +45657,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00477_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00477_jvp(&[x[0], x[1], x[2], x[3]], &P00477Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00477_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -43844,6 +45756,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00478_vjp(x[0], x[1], &vec![x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.stack, g.a[0], g.a[1], g.a[2], g.a[3], g.count])
     },
+    jvp: |x, t| {
+        let (v, d) = p00478_jvp(x[0], x[1], &vec![x[2], x[3], x[4], x[5]], x[6], &P00478Grad { x0: t[0], stack: t[1], a: vec![t[2], t[3], t[4], t[5]], count: t[6] });
+        (v, d)
+    },
     oracle: |x| p00478_dual(x[0], x[1], &vec![x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
 };
@@ -43909,6 +45825,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00479_vjp(x[0], x[1], s);
         (v, vec![g.out, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00479_jvp(x[0], x[1], &P00479Grad { out: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00479_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -43955,6 +45875,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00480_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.value])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00480_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00480Grad { a: [t[0], t[1], t[2], t[3]], value: t[4] });
+        (v, d)
     },
     oracle: |x| p00480_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -44052,6 +45976,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00481_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00481_jvp(&vec![x[0], x[1], x[2], x[3]], &P00481Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00481_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -44204,6 +46132,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00482_vjp(3, &vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.result[0], g.result[1], g.result[2], g.result[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00482_jvp(3, &vec![x[0], x[1], x[2], x[3]], &P00482Grad { result: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00482_dual(3, &vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -44242,6 +46174,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00483_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.s0_next[0], g.s0_next[1], g.s0_next[2], g.s0_next[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00483_jvp(&[x[0], x[1], x[2], x[3]], &P00483Grad { s0_next: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00483_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -44346,6 +46282,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00484_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.needs, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00484_jvp(x[0], x[1], x[2], x[3], &P00484Grad { needs: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00484_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -44410,6 +46350,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00485_vjp(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.carry, g.count, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00485_jvp(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00485Grad { a: vec![t[0], t[1], t[2], t[3]], carry: t[4], count: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00485_dual(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -44564,6 +46508,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00486_vjp(&[x[0], x[1], x[2], x[3]], 2, x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00486_jvp(&[x[0], x[1], x[2], x[3]], 2, x[4], &P00486Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00486_dual(&[x[0], x[1], x[2], x[3]], 2, x[4]),
     oracle32: no_oracle32,
 };
@@ -44666,6 +46614,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00487_vjp(2, &[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.f[0], g.f[1], g.f[2], g.f[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00487_jvp(2, &[x[0], x[1], x[2], x[3]], &P00487Grad { f: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00487_dual(2, &[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -44816,6 +46768,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00488_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.primal, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00488_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00488Grad { a: vec![t[0], t[1], t[2], t[3]], primal: t[4], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00488_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
 };
@@ -44907,6 +46863,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00489_vjp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00489_jvp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &P00489Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00489_dual(x[0], x[1], x[2], x[3]),
 };
@@ -44973,6 +46933,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00490_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00490_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00490Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00490_dual(&[x[0], x[1], x[2], x[3]]),
@@ -45148,6 +47112,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00491_vjp(x[0] as f32, x[1] as f32, 3, x[2] as f32, &[x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.dx), f64::from(g.x2), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00491_jvp(x[0] as f32, x[1] as f32, 3, x[2] as f32, &[x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], &P00491Grad { x0: t[0] as f32, dx: t[1] as f32, x2: t[2] as f32, a: [t[3] as f32, t[4] as f32, t[5] as f32, t[6] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00491_dual(x[0], x[1], 3, x[2], &[x[3], x[4], x[5], x[6]]),
@@ -45334,6 +47302,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00492_vjp(x[0], x[1], x[2], 3, x[3], s);
         (v, vec![g.x0, g.x1, g.t0, g.f])
     },
+    jvp: |x, t| {
+        let (v, d) = p00492_jvp(x[0], x[1], x[2], 3, x[3], &P00492Grad { x0: t[0], x1: t[1], t0: t[2], f: t[3] });
+        (v, d)
+    },
     oracle: |x| p00492_dual(x[0], x[1], x[2], 3, x[3]),
     oracle32: no_oracle32,
 };
@@ -45440,6 +47412,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00493_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.adj, g.d_s0[0], g.d_s0[1], g.d_s0[2], g.d_s0[3], g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00493_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00493Grad { x0: t[0], adj: t[1], d_s0: vec![t[2], t[3], t[4], t[5]], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00493_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -45505,6 +47481,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00494_vjp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, x[6] as f32, x[7] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.rule[0]), f64::from(g.rule[1]), f64::from(g.rule[2]), f64::from(g.rule[3]), f64::from(g.x1), f64::from(g.x2), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00494_jvp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, x[6] as f32, x[7] as f32, &P00494Grad { x0: t[0] as f32, rule: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32], x1: t[5] as f32, x2: t[6] as f32, x3: t[7] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00494_dual(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
 };
@@ -45557,6 +47537,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00495_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00495_jvp(vec![x[0], x[1], x[2], x[3]], &P00495Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00495_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -45612,6 +47596,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00496_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00496_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00496Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00496_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
@@ -45730,6 +47718,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00497_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.saved_value, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00497_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], &P00497Grad { x0: t[0], saved_value: t[1], a: vec![t[2], t[3], t[4], t[5]], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00497_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
 };
@@ -45798,6 +47790,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00498_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00498_jvp([x[0], x[1], x[2], x[3]], &P00498Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00498_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -46052,6 +48048,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00499_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.carry, g.w[0], g.w[1], g.w[2], g.w[3], g.x2, g.saved_x])
     },
+    jvp: |x, t| {
+        let (v, d) = p00499_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00499Grad { x0: t[0], carry: t[1], w: [t[2], t[3], t[4], t[5]], x2: t[6], saved_x: t[7] });
+        (v, d)
+    },
     oracle: |x| p00499_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -46120,6 +48120,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00500_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00500_jvp(&[x[0], x[1], x[2], x[3]], &P00500Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00500_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -46271,6 +48275,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00501_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.x0, g.d_s0, g.x2, g.t0[0], g.t0[1], g.t0[2], g.t0[3], g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00501_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], &P00501Grad { x0: t[0], d_s0: t[1], x2: t[2], t0: [t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00501_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
@@ -46475,6 +48483,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00502_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00502_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00502Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00502_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -46569,6 +48581,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00503_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00503_jvp(x[0], x[1], x[2], &P00503Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00503_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -46617,6 +48633,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00504_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00504_jvp(&[x[0], x[1], x[2], x[3]], &P00504Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00504_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -46727,6 +48747,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00505_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.step, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00505_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00505Grad { step: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00505_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -46821,6 +48845,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00506_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00506_jvp(&[x[0], x[1], x[2], x[3]], &P00506Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00506_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -46995,6 +49023,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00507_vjp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.tmp, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00507_jvp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00507Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4], tmp: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00507_dual(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -47048,6 +49080,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00508_vjp(x[0], x[1], x[2], s);
         (v, vec![g.step, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00508_jvp(x[0], x[1], x[2], &P00508Grad { step: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00508_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -47091,6 +49127,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00509_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00509_jvp(&[x[0], x[1], x[2], x[3]], &P00509Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00509_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -47133,6 +49173,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00510_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.index[0], g.index[1], g.index[2], g.index[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00510_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00510Grad { x0: t[0], index: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00510_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -47198,6 +49242,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00511_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00511_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00511Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00511_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -47382,6 +49430,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00512_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00512_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00512Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00512_dual(&[x[0], x[1], x[2], x[3]]),
 };
@@ -47452,6 +49504,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00513_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00513_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00513Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00513_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -47638,6 +49694,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00514_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.primal[0], g.primal[1], g.primal[2], g.primal[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00514_jvp(&[x[0], x[1], x[2], x[3]], &P00514Grad { primal: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00514_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -47678,6 +49738,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00515_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3], g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00515_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], &P00515Grad { x0: t[0], x1: t[1], x2: t[2], a: [t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00515_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
@@ -47817,6 +49881,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00516_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00516_jvp(x[0], x[1], x[2], &P00516Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00516_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -47861,6 +49929,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00517_vjp(4, x[0], x[1], x[2], s);
         (v, vec![g.vjp, g.out, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00517_jvp(4, x[0], x[1], x[2], &P00517Grad { vjp: t[0], out: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00517_dual(4, x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -47949,6 +50021,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00518_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00518_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00518Grad { x0: t[0], x1: t[1], x2: t[2], a: [t[3], t[4], t[5], t[6]] });
+        (v, d)
+    },
     oracle: |x| p00518_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
 };
@@ -48018,6 +50094,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00519_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00519_jvp(&[x[0], x[1], x[2], x[3]], &P00519Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00519_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -48078,6 +50158,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00520_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.vjp])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00520_jvp(x[0], x[1], x[2], x[3], &P00520Grad { x0: t[0], x1: t[1], x2: t[2], vjp: t[3] });
+        (v, d)
     },
     oracle: |x| p00520_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -48151,6 +50235,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00521_vjp([x[0], x[1], x[2], x[3]], 3, s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00521_jvp([x[0], x[1], x[2], x[3]], 3, &P00521Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00521_dual([x[0], x[1], x[2], x[3]], 3),
     oracle32: no_oracle32,
@@ -48257,6 +50345,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00522_vjp(x[0], x[1], x[2], 3, s);
         (v, vec![g.len, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00522_jvp(x[0], x[1], x[2], 3, &P00522Grad { len: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00522_dual(x[0], x[1], x[2], 3),
     oracle32: no_oracle32,
 };
@@ -48313,6 +50405,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00523_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00523_jvp(&[x[0], x[1], x[2], x[3]], &P00523Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00523_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -48415,6 +50511,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00524_vjp(2, x[0], x[1], s);
         (v, vec![g.tangent, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00524_jvp(2, x[0], x[1], &P00524Grad { tangent: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00524_dual(2, x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -48473,6 +50573,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00525_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.saved_value, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00525_jvp(x[0], x[1], x[2], x[3], &P00525Grad { x0: t[0], x1: t[1], saved_value: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00525_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -48560,6 +50664,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00526_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.f[0], g.f[1], g.f[2], g.f[3], g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00526_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00526Grad { f: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00526_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
@@ -48687,6 +50795,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00527_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.needs[0], g.needs[1], g.needs[2], g.needs[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00527_jvp(vec![x[0], x[1], x[2], x[3]], &P00527Grad { needs: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00527_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -48822,6 +50934,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00528_vjp(x[0], &vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00528_jvp(x[0], &vec![x[1], x[2], x[3], x[4]], &P00528Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00528_dual(x[0], &vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -48922,6 +51038,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00529_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.t0, g.needs[0], g.needs[1], g.needs[2], g.needs[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00529_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00529Grad { t0: t[0], needs: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00529_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -48980,6 +51100,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00530_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00530_jvp([x[0], x[1], x[2], x[3]], x[4], &P00530Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00530_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -49092,6 +51216,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00531_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.t0, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00531_jvp(x[0], x[1], x[2], &P00531Grad { x0: t[0], t0: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00531_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -49173,6 +51301,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00532_vjp(3, x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00532_jvp(3, x[0], &[x[1], x[2], x[3], x[4]], &P00532Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00532_dual(3, x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -49347,6 +51479,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00533_vjp(x[0], vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.s0_next, g.f[0], g.f[1], g.f[2], g.f[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00533_jvp(x[0], vec![x[1], x[2], x[3], x[4]], &P00533Grad { s0_next: t[0], f: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00533_dual(x[0], vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -49417,6 +51553,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00534_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00534_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00534Grad { x0: t[0], d_x0_next: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00534_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -49509,6 +51649,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00535_vjp(&vec![x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00535_jvp(&vec![x[0], x[1], x[2], x[3]], x[4], &P00535Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00535_dual(&vec![x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -49588,6 +51732,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00536_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00536_jvp(&[x[0], x[1], x[2], x[3]], &P00536Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00536_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -49748,6 +51896,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00537_vjp(x[0], x[1], x[2], 4, x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.count])
     },
+    jvp: |x, t| {
+        let (v, d) = p00537_jvp(x[0], x[1], x[2], 4, x[3], &P00537Grad { x0: t[0], x1: t[1], x2: t[2], count: t[3] });
+        (v, d)
+    },
     oracle: |x| p00537_dual(x[0], x[1], x[2], 4, x[3]),
     oracle32: no_oracle32,
 };
@@ -49857,6 +52009,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00538_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00538_jvp([x[0], x[1], x[2], x[3]], &P00538Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00538_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -49911,6 +52067,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00539_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.vjp[0], g.vjp[1], g.vjp[2], g.vjp[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00539_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00539Grad { x0: t[0], vjp: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00539_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -50029,6 +52189,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00540_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00540_jvp(x[0], x[1], x[2], &P00540Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00540_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -50191,6 +52355,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00541_vjp(x[0], x[1], x[2], x[3], vec![x[4], x[5], x[6], x[7]], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3, g.trip[0], g.trip[1], g.trip[2], g.trip[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00541_jvp(x[0], x[1], x[2], x[3], vec![x[4], x[5], x[6], x[7]], &P00541Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3], trip: vec![t[4], t[5], t[6], t[7]] });
+        (v, d)
+    },
     oracle: |x| p00541_dual(x[0], x[1], x[2], x[3], vec![x[4], x[5], x[6], x[7]]),
     oracle32: no_oracle32,
 };
@@ -50276,6 +52444,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00542_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00542_jvp([x[0], x[1], x[2], x[3]], x[4], &P00542Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00542_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -50358,6 +52530,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00543_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00543_jvp([x[0], x[1], x[2], x[3]], &P00543Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00543_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -50524,6 +52700,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00544_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00544_jvp([x[0], x[1], x[2], x[3]], x[4], &P00544Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00544_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -50591,6 +52771,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00545_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00545_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00545Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00545_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -50643,6 +52827,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00546_vjp(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00546_jvp(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]], &P00546Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3], a: [t[4], t[5], t[6], t[7]] });
+        (v, d)
     },
     oracle: |x| p00546_dual(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]),
     oracle32: no_oracle32,
@@ -50719,6 +52907,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00547_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00547_jvp([x[0], x[1], x[2], x[3]], &P00547Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00547_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -50793,6 +52985,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00548_vjp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3]), f64::from(g.x0)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00548_jvp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00548Grad { w: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00548_dual([x[0], x[1], x[2], x[3]], x[4]),
@@ -50962,6 +53158,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00549_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00549_jvp(x[0], x[1], x[2], &P00549Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00549_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -51018,6 +53218,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00550_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.result, g.x1, g.w[0], g.w[1], g.w[2], g.w[3], g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00550_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00550Grad { result: t[0], x1: t[1], w: [t[2], t[3], t[4], t[5]], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00550_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
@@ -51172,6 +53376,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00551_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3], g.x0, g.t0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00551_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00551Grad { d_x0_next: [t[0], t[1], t[2], t[3]], x0: t[4], t0: t[5] });
+        (v, d)
+    },
     oracle: |x| p00551_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
 };
@@ -51216,6 +53424,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00552_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00552_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00552Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00552_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -51273,6 +53485,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00553_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.value, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00553_jvp(x[0], x[1], x[2], x[3], &P00553Grad { x0: t[0], value: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00553_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -51334,6 +53550,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00554_vjp(x[0] as f32, x[1] as f32, x[2] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00554_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &P00554Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00554_dual(x[0], x[1], x[2]),
@@ -51442,6 +53662,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00555_vjp(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.grad, g.a[0], g.a[1], g.a[2], g.a[3], g.t0, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00555_jvp(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], x[7], &P00555Grad { x0: t[0], grad: t[1], a: [t[2], t[3], t[4], t[5]], t0: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00555_dual(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -51509,6 +53733,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00556_vjp(x[0] as f32, x[1] as f32, x[2] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00556_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &P00556Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00556_dual(x[0], x[1], x[2]),
 };
@@ -51553,6 +53781,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00557_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.out])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00557_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00557Grad { x0: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]], x2: t[6], out: t[7] });
+        (v, d)
     },
     oracle: |x| p00557_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
@@ -51613,6 +53845,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00558_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00558_jvp(&[x[0], x[1], x[2], x[3]], &P00558Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00558_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -51671,6 +53907,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00559_vjp(x[0] as f32, x[1] as f32, x[2] as f32, 2, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2), f64::from(g.x3)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00559_jvp(x[0] as f32, x[1] as f32, x[2] as f32, 2, x[3] as f32, &P00559Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00559_dual(x[0], x[1], x[2], 2, x[3]),
@@ -51755,6 +53995,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00560_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.x_1[0], g.x_1[1], g.x_1[2], g.x_1[3], g.index, g.t0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00560_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00560Grad { x_1: [t[0], t[1], t[2], t[3]], index: t[4], t0: t[5] });
+        (v, d)
+    },
     oracle: |x| p00560_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
 };
@@ -51803,6 +54047,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00561_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00561_jvp(vec![x[0], x[1], x[2], x[3]], &P00561Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00561_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -51979,6 +54227,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00562_vjp(2, x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00562_jvp(2, x[0], x[1], &P00562Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00562_dual(2, x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -52029,6 +54281,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00563_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.primal, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00563_jvp(x[0], x[1], x[2], x[3], &P00563Grad { x0: t[0], primal: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00563_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -52102,6 +54358,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00564_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00564_jvp(&[x[0], x[1], x[2], x[3]], &P00564Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00564_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -52229,6 +54489,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00565_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00565_jvp(&[x[0], x[1], x[2], x[3]], &P00565Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00565_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -52366,6 +54630,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00566_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.d_value, g.primal, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00566_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00566Grad { d_value: t[0], primal: t[1], a: vec![t[2], t[3], t[4], t[5]], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00566_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -52486,6 +54754,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00567_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, x[6] as f32, x[7] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x0), f64::from(g.x1), f64::from(g.x2), f64::from(g.x3)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00567_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, x[6] as f32, x[7] as f32, &P00567Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32, x1: t[5] as f32, x2: t[6] as f32, x3: t[7] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00567_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
@@ -52620,6 +54892,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00568_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.tangent, g.vjp, g.rule])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00568_jvp(x[0], x[1], x[2], x[3], &P00568Grad { x0: t[0], tangent: t[1], vjp: t[2], rule: t[3] });
+        (v, d)
     },
     oracle: |x| p00568_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -52784,6 +55060,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00569_vjp(x[0] as f32, x[1] as f32, x[2] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.d_value), f64::from(g.x2)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00569_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &P00569Grad { x0: t[0] as f32, d_value: t[1] as f32, x2: t[2] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00569_dual(x[0], x[1], x[2]),
 };
@@ -52869,6 +55149,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00570_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00570_jvp([x[0], x[1], x[2], x[3]], &P00570Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00570_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -52933,6 +55217,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00571_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.saved_x])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00571_jvp(x[0], x[1], x[2], &P00571Grad { x0: t[0], x1: t[1], saved_x: t[2] });
+        (v, d)
     },
     oracle: |x| p00571_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -53015,6 +55303,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00572_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.d_x[0], g.d_x[1], g.d_x[2], g.d_x[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00572_jvp(&vec![x[0], x[1], x[2], x[3]], &P00572Grad { d_x: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00572_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -53079,6 +55371,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00573_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.dx[0], g.dx[1], g.dx[2], g.dx[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00573_jvp(&vec![x[0], x[1], x[2], x[3]], &P00573Grad { dx: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00573_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -53213,6 +55509,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00574_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.x1, g.t0[0], g.t0[1], g.t0[2], g.t0[3], g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00574_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], &P00574Grad { x0: t[0], x1: t[1], t0: [t[2], t[3], t[4], t[5]], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00574_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
 };
@@ -53261,6 +55561,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00575_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00575_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00575Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00575_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
@@ -53339,6 +55643,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00576_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.trip])
     },
+    jvp: |x, t| {
+        let (v, d) = p00576_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00576Grad { a: vec![t[0], t[1], t[2], t[3]], trip: t[4] });
+        (v, d)
+    },
     oracle: |x| p00576_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -53409,6 +55717,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00577_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.seed[0], g.seed[1], g.seed[2], g.seed[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00577_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00577Grad { x0: t[0], seed: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00577_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -53490,6 +55802,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00578_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.t0[0], g.t0[1], g.t0[2], g.t0[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00578_jvp(&[x[0], x[1], x[2], x[3]], &P00578Grad { t0: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00578_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -53594,6 +55910,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00579_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.carry, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00579_jvp(x[0], x[1], x[2], x[3], &P00579Grad { x0: t[0], carry: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00579_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -53695,6 +56015,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00580_vjp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00580_jvp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00580Grad { x0: t[0] as f32, a: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00580_dual(x[0], [x[1], x[2], x[3], x[4]]),
@@ -53849,6 +56173,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00581_vjp(3, x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00581_jvp(3, x[0], x[1], &P00581Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00581_dual(3, x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -53996,6 +56324,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00582_vjp(x[0] as f32, x[1] as f32, &[x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], x[6] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3]), f64::from(g.x2)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00582_jvp(x[0] as f32, x[1] as f32, &[x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], x[6] as f32, &P00582Grad { x0: t[0] as f32, x1: t[1] as f32, w: [t[2] as f32, t[3] as f32, t[4] as f32, t[5] as f32], x2: t[6] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00582_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
 };
@@ -54050,6 +56382,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00583_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00583_jvp(x[0], x[1], x[2], &P00583Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00583_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -54212,6 +56548,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00584_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00584_jvp(&vec![x[0], x[1], x[2], x[3]], &P00584Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00584_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -54268,6 +56608,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00585_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00585_jvp(&[x[0], x[1], x[2], x[3]], &P00585Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00585_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -54395,6 +56739,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00586_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.s0_next])
     },
+    jvp: |x, t| {
+        let (v, d) = p00586_jvp(x[0], x[1], x[2], x[3], &P00586Grad { x0: t[0], x1: t[1], x2: t[2], s0_next: t[3] });
+        (v, d)
+    },
     oracle: |x| p00586_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -54450,6 +56798,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00587_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.adj, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00587_jvp(x[0], x[1], x[2], x[3], &P00587Grad { x0: t[0], adj: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00587_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -54504,6 +56856,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00588_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00588_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00588Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00588_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -54690,6 +57046,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00589_vjp(2, &[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.count[0], g.count[1], g.count[2], g.count[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00589_jvp(2, &[x[0], x[1], x[2], x[3]], x[4], &P00589Grad { count: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00589_dual(2, &[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -54742,6 +57102,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00590_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00590_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00590Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00590_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -54841,6 +57205,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00591_vjp(&vec![x[0], x[1], x[2], x[3]], 4, x[4], x[5], s);
         (v, vec![g.count[0], g.count[1], g.count[2], g.count[3], g.x0, g.dx])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00591_jvp(&vec![x[0], x[1], x[2], x[3]], 4, x[4], x[5], &P00591Grad { count: vec![t[0], t[1], t[2], t[3]], x0: t[4], dx: t[5] });
+        (v, d)
     },
     oracle: |x| p00591_dual(&vec![x[0], x[1], x[2], x[3]], 4, x[4], x[5]),
     oracle32: no_oracle32,
@@ -54979,6 +57347,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00592_vjp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.d_x), f64::from(g.x1), f64::from(g.x_1), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00592_jvp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &P00592Grad { d_x: t[0] as f32, x1: t[1] as f32, x_1: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00592_dual(x[0], x[1], x[2], x[3]),
 };
@@ -55021,6 +57393,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00593_vjp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.s0_next[0]), f64::from(g.s0_next[1]), f64::from(g.s0_next[2]), f64::from(g.s0_next[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00593_jvp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00593Grad { s0_next: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00593_dual([x[0], x[1], x[2], x[3]]),
@@ -55145,6 +57521,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00594_vjp(2, x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00594_jvp(2, x[0], &[x[1], x[2], x[3], x[4]], &P00594Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00594_dual(2, x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -55194,6 +57574,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00595_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.rule, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00595_jvp(x[0], x[1], x[2], x[3], &P00595Grad { x0: t[0], rule: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00595_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -55236,6 +57620,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00596_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00596_jvp(&[x[0], x[1], x[2], x[3]], &P00596Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00596_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -55306,6 +57694,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00597_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00597_jvp(&vec![x[0], x[1], x[2], x[3]], &P00597Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00597_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -55340,6 +57732,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00598_vjp(x[0], x[1], x[2], s);
         (v, vec![g.vjp, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00598_jvp(x[0], x[1], x[2], &P00598Grad { vjp: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00598_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -55383,6 +57779,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00599_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00599_jvp(x[0], x[1], x[2], &P00599Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00599_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -55452,6 +57852,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00600_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00600_jvp(x[0], x[1], x[2], x[3], &P00600Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00600_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -55557,6 +57961,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00601_vjp(x[0] as f32, x[1] as f32, &[x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.t0), f64::from(g.x1), f64::from(g.d_value[0]), f64::from(g.d_value[1]), f64::from(g.d_value[2]), f64::from(g.d_value[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00601_jvp(x[0] as f32, x[1] as f32, &[x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], &P00601Grad { t0: t[0] as f32, x1: t[1] as f32, d_value: [t[2] as f32, t[3] as f32, t[4] as f32, t[5] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00601_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
@@ -55691,6 +58099,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00602_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00602_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00602Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00602_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -55778,6 +58190,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00603_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.tmp[0], g.tmp[1], g.tmp[2], g.tmp[3], g.f])
     },
+    jvp: |x, t| {
+        let (v, d) = p00603_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00603Grad { tmp: [t[0], t[1], t[2], t[3]], f: t[4] });
+        (v, d)
+    },
     oracle: |x| p00603_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -55822,6 +58238,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00604_vjp(x[0], 2, x[1], vec![x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.t0, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00604_jvp(x[0], 2, x[1], vec![x[2], x[3], x[4], x[5]], &P00604Grad { x0: t[0], t0: t[1], w: vec![t[2], t[3], t[4], t[5]] });
+        (v, d)
     },
     oracle: |x| p00604_dual(x[0], 2, x[1], vec![x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
@@ -55908,6 +58328,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00605_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.f, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00605_jvp(x[0], x[1], x[2], &P00605Grad { x0: t[0], f: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00605_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -56092,6 +58516,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00606_vjp(x[0], 4, &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00606_jvp(x[0], 4, &[x[1], x[2], x[3], x[4]], &P00606Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00606_dual(x[0], 4, &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -56227,6 +58655,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00607_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.t0[0]), f64::from(g.t0[1]), f64::from(g.t0[2]), f64::from(g.t0[3]), f64::from(g.x0)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00607_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00607Grad { t0: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00607_dual(&[x[0], x[1], x[2], x[3]], x[4]),
 };
@@ -56265,6 +58697,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00608_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.stack[0], g.stack[1], g.stack[2], g.stack[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00608_jvp(&[x[0], x[1], x[2], x[3]], &P00608Grad { stack: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00608_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -56326,6 +58762,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00609_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00609_jvp(x[0], x[1], x[2], &P00609Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00609_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -56484,6 +58924,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00610_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00610_jvp([x[0], x[1], x[2], x[3]], x[4], &P00610Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00610_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -56599,6 +59043,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00611_vjp(x[0], x[1], s);
         (v, vec![g.step, g.d_s0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00611_jvp(x[0], x[1], &P00611Grad { step: t[0], d_s0: t[1] });
+        (v, d)
+    },
     oracle: |x| p00611_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -56670,6 +59118,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00612_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.count, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00612_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00612Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], count: t[5], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00612_dual(x[0], [x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -56732,6 +59184,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00613_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00613_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00613Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00613_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -56868,6 +59324,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00614_vjp(x[0], x[1], x[2], s);
         (v, vec![g.count, g.f, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00614_jvp(x[0], x[1], x[2], &P00614Grad { count: t[0], f: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00614_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -56920,6 +59380,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00615_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00615_jvp(&[x[0], x[1], x[2], x[3]], &P00615Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00615_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -56981,6 +59445,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00616_vjp(4, [x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.d_value[0]), f64::from(g.d_value[1]), f64::from(g.d_value[2]), f64::from(g.d_value[3]), f64::from(g.x0)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00616_jvp(4, [x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00616Grad { d_value: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00616_dual(4, [x[0], x[1], x[2], x[3]], x[4]),
@@ -57181,6 +59649,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00617_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00617_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00617Grad { x0: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]] });
+        (v, d)
+    },
     oracle: |x| p00617_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
 };
@@ -57257,6 +59729,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00618_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00618_jvp(x[0], x[1], x[2], &P00618Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00618_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -57365,6 +59841,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00619_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.result[0], g.result[1], g.result[2], g.result[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00619_jvp(&[x[0], x[1], x[2], x[3]], &P00619Grad { result: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00619_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -57427,6 +59907,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00620_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00620_jvp(x[0], x[1], x[2], &P00620Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00620_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -57609,6 +60093,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00621_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00621_jvp(vec![x[0], x[1], x[2], x[3]], &P00621Grad { w: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00621_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -57789,6 +60277,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00622_vjp(x[0], x[1], vec![x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.d_value])
     },
+    jvp: |x, t| {
+        let (v, d) = p00622_jvp(x[0], x[1], vec![x[2], x[3], x[4], x[5]], x[6], x[7], &P00622Grad { x0: t[0], x1: t[1], a: vec![t[2], t[3], t[4], t[5]], x2: t[6], d_value: t[7] });
+        (v, d)
+    },
     oracle: |x| p00622_dual(x[0], x[1], vec![x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -57890,6 +60382,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00623_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00623_jvp(x[0], x[1], x[2], &P00623Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00623_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -58046,6 +60542,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00624_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00624_jvp([x[0], x[1], x[2], x[3]], &P00624Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00624_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -58175,6 +60675,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00625_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.x0, g.x1, g.tmp, g.w[0], g.w[1], g.w[2], g.w[3], g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00625_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], &P00625Grad { x0: t[0], x1: t[1], tmp: t[2], w: [t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00625_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
 };
@@ -58234,6 +60738,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00626_vjp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.index), f64::from(g.x2), f64::from(g.grad)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00626_jvp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &P00626Grad { x0: t[0] as f32, index: t[1] as f32, x2: t[2] as f32, grad: t[3] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00626_dual(x[0], x[1], x[2], x[3]),
 };
@@ -58288,6 +60796,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00627_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.rule[0], g.rule[1], g.rule[2], g.rule[3], g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00627_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00627Grad { x0: t[0], rule: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00627_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
@@ -58360,6 +60872,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00628_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00628_jvp(&[x[0], x[1], x[2], x[3]], &P00628Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00628_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -58419,6 +60935,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00629_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00629_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00629Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00629_dual(&[x[0], x[1], x[2], x[3]]),
 };
@@ -58455,6 +60975,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00630_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00630_jvp([x[0], x[1], x[2], x[3]], &P00630Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00630_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -58538,6 +61062,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00631_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00631_jvp(x[0], x[1], x[2], x[3], &P00631Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00631_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -58626,6 +61154,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00632_vjp(x[0], x[1], x[2], &vec![x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00632_jvp(x[0], x[1], x[2], &vec![x[3], x[4], x[5], x[6]], &P00632Grad { x0: t[0], x1: t[1], x2: t[2], a: vec![t[3], t[4], t[5], t[6]] });
+        (v, d)
+    },
     oracle: |x| p00632_dual(x[0], x[1], x[2], &vec![x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
 };
@@ -58676,6 +61208,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00633_vjp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00633_jvp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], &P00633Grad { w: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00633_dual(vec![x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -58747,6 +61283,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00634_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.trip, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00634_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00634Grad { w: [t[0], t[1], t[2], t[3]], trip: t[4], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00634_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -58891,6 +61431,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00635_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.d_value[0], g.d_value[1], g.d_value[2], g.d_value[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00635_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00635Grad { x0: t[0], d_value: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00635_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -59000,6 +61544,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00636_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.stack[0], g.stack[1], g.stack[2], g.stack[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00636_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00636Grad { stack: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00636_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -59079,6 +61627,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00637_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], 3, s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00637_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], 3, &P00637Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00637_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], 3),
     oracle32: no_oracle32,
 };
@@ -59115,6 +61667,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00638_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00638_jvp(&[x[0], x[1], x[2], x[3]], &P00638Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00638_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -59158,6 +61714,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00639_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00639_jvp(x[0], x[1], x[2], &P00639Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00639_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -59316,6 +61876,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00640_vjp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.primal), f64::from(g.x2), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00640_jvp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &P00640Grad { x0: t[0] as f32, primal: t[1] as f32, x2: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00640_dual(x[0], x[1], x[2], x[3]),
 };
@@ -59425,6 +61989,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00641_vjp(x[0], vec![x[1], x[2], x[3], x[4]], x[5], 4, s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00641_jvp(x[0], vec![x[1], x[2], x[3], x[4]], x[5], 4, &P00641Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00641_dual(x[0], vec![x[1], x[2], x[3], x[4]], x[5], 4),
     oracle32: no_oracle32,
 };
@@ -59480,6 +62048,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00642_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00642_jvp(&[x[0], x[1], x[2], x[3]], &P00642Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00642_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -59528,6 +62100,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00643_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.d_s0[0], g.d_s0[1], g.d_s0[2], g.d_s0[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00643_jvp(&[x[0], x[1], x[2], x[3]], &P00643Grad { d_s0: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00643_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -59602,6 +62178,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00644_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.value[0]), f64::from(g.value[1]), f64::from(g.value[2]), f64::from(g.value[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00644_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00644Grad { value: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00644_dual(&[x[0], x[1], x[2], x[3]]),
 };
@@ -59665,6 +62245,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00645_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00645_jvp(x[0], x[1], &P00645Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00645_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -59717,6 +62301,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00646_vjp(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00646_jvp(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00646Grad { w: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00646_dual(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
@@ -59772,6 +62360,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00647_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.len, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00647_jvp(x[0], x[1], x[2], x[3], &P00647Grad { x0: t[0], len: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00647_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -59834,6 +62426,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00648_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00648_jvp(&[x[0], x[1], x[2], x[3]], &P00648Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00648_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -59969,6 +62565,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00649_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.trip[0], g.trip[1], g.trip[2], g.trip[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00649_jvp(&[x[0], x[1], x[2], x[3]], &P00649Grad { trip: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00649_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -60100,6 +62700,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00650_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00650_jvp(x[0], x[1], &P00650Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00650_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -60183,6 +62787,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00651_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00651_jvp(&[x[0], x[1], x[2], x[3]], &P00651Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00651_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -60255,6 +62863,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00652_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00652_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00652Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00652_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
@@ -60336,6 +62948,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00653_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00653_jvp(x[0], x[1], x[2], x[3], &P00653Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00653_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -60494,6 +63110,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00654_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.seed, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00654_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00654Grad { x0: t[0], seed: t[1], a: [t[2], t[3], t[4], t[5]] });
+        (v, d)
     },
     oracle: |x| p00654_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
@@ -60674,6 +63294,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00655_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.d_x), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00655_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00655Grad { d_x: t[0] as f32, a: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00655_dual(x[0], &[x[1], x[2], x[3], x[4]]),
 };
@@ -60740,6 +63364,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00656_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.s0_next[0]), f64::from(g.s0_next[1]), f64::from(g.s0_next[2]), f64::from(g.s0_next[3]), f64::from(g.x1)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00656_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, &P00656Grad { x0: t[0] as f32, s0_next: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32], x1: t[5] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00656_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
@@ -60827,6 +63455,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00657_vjp(x[0], &vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00657_jvp(x[0], &vec![x[1], x[2], x[3], x[4]], &P00657Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00657_dual(x[0], &vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -60894,6 +63526,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00658_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00658_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00658Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00658_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -60947,6 +63583,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00659_vjp(x[0], 2, x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00659_jvp(x[0], 2, x[1], &P00659Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00659_dual(x[0], 2, x[1]),
     oracle32: no_oracle32,
 };
@@ -60999,6 +63639,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00660_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.primal])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00660_jvp(x[0], x[1], x[2], &P00660Grad { x0: t[0], x1: t[1], primal: t[2] });
+        (v, d)
     },
     oracle: |x| p00660_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -61081,6 +63725,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00661_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.result, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00661_jvp(x[0], x[1], x[2], x[3], &P00661Grad { x0: t[0], result: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00661_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -61143,6 +63791,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00662_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.adj, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00662_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00662Grad { x0: t[0], x1: t[1], adj: t[2], w: vec![t[3], t[4], t[5], t[6]] });
+        (v, d)
     },
     oracle: |x| p00662_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
@@ -61232,6 +63884,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00663_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.d_s0, g.x1, g.vjp[0], g.vjp[1], g.vjp[2], g.vjp[3], g.tangent])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00663_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], &P00663Grad { d_s0: t[0], x1: t[1], vjp: vec![t[2], t[3], t[4], t[5]], tangent: t[6] });
+        (v, d)
     },
     oracle: |x| p00663_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
@@ -61352,6 +64008,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00664_vjp(x[0], x[1], s);
         (v, vec![g.d_x0_next, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00664_jvp(x[0], x[1], &P00664Grad { d_x0_next: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00664_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -61461,6 +64121,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00665_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00665_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00665Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00665_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -61548,6 +64212,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00666_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 4, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00666_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 4, &P00666Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00666_dual(&[x[0], x[1], x[2], x[3]], 4),
 };
@@ -61614,6 +64282,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00667_vjp(x[0], 4, x[1], x[2], x[3], s);
         (v, vec![g.x0, g.value, g.saved_value, g.dx])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00667_jvp(x[0], 4, x[1], x[2], x[3], &P00667Grad { x0: t[0], value: t[1], saved_value: t[2], dx: t[3] });
+        (v, d)
     },
     oracle: |x| p00667_dual(x[0], 4, x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -61682,6 +64354,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00668_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00668_jvp(x[0], x[1], x[2], x[3], &P00668Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00668_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -61739,6 +64415,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00669_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.f[0], g.f[1], g.f[2], g.f[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00669_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00669Grad { x0: t[0], f: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00669_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -61779,6 +64459,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00670_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.out])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00670_jvp([x[0], x[1], x[2], x[3]], x[4], &P00670Grad { a: [t[0], t[1], t[2], t[3]], out: t[4] });
+        (v, d)
     },
     oracle: |x| p00670_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -61937,6 +64621,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00671_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00671_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00671Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00671_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -62010,6 +64698,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00672_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.saved_value[0]), f64::from(g.saved_value[1]), f64::from(g.saved_value[2]), f64::from(g.saved_value[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00672_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00672Grad { x0: t[0] as f32, saved_value: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00672_dual(x[0], &[x[1], x[2], x[3], x[4]]),
@@ -62093,6 +64785,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00673_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.vjp, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00673_jvp(x[0], x[1], x[2], x[3], &P00673Grad { x0: t[0], x1: t[1], vjp: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00673_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -62225,6 +64921,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00674_vjp(3, &[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00674_jvp(3, &[x[0], x[1], x[2], x[3]], &P00674Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00674_dual(3, &[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -62341,6 +65041,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00675_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x0), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00675_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, &P00675Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32, x1: t[5] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00675_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
 };
@@ -62389,6 +65093,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00676_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00676_jvp(&[x[0], x[1], x[2], x[3]], &P00676Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00676_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -62455,6 +65163,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00677_vjp(x[0] as f32, &vec![x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00677_jvp(x[0] as f32, &vec![x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00677Grad { x0: t[0] as f32, w: vec![t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00677_dual(x[0], &vec![x[1], x[2], x[3], x[4]]),
 };
@@ -62495,6 +65207,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00678_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3]), f64::from(g.x0)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00678_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00678Grad { w: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00678_dual(&[x[0], x[1], x[2], x[3]], x[4]),
@@ -62673,6 +65389,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00679_vjp(&[x[0], x[1], x[2], x[3]], 4, s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00679_jvp(&[x[0], x[1], x[2], x[3]], 4, &P00679Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00679_dual(&[x[0], x[1], x[2], x[3]], 4),
     oracle32: no_oracle32,
 };
@@ -62735,6 +65455,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00680_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.seed[0], g.seed[1], g.seed[2], g.seed[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00680_jvp(vec![x[0], x[1], x[2], x[3]], &P00680Grad { seed: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00680_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -62863,6 +65587,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00681_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.trip])
     },
+    jvp: |x, t| {
+        let (v, d) = p00681_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00681Grad { w: [t[0], t[1], t[2], t[3]], trip: t[4] });
+        (v, d)
+    },
     oracle: |x| p00681_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -62921,6 +65649,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00682_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00682_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00682Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00682_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -63015,6 +65747,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00683_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.len, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00683_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00683Grad { len: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00683_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -63157,6 +65893,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00684_vjp(2, &[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00684_jvp(2, &[x[0], x[1], x[2], x[3]], &P00684Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00684_dual(2, &[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -63260,6 +66000,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00685_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00685_jvp(&[x[0], x[1], x[2], x[3]], &P00685Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00685_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -63349,6 +66093,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00686_vjp(x[0], x[1], x[2], x[3], 2, &[x[4], x[5], x[6], x[7]], s);
         (v, vec![g.x0, g.x1, g.vjp, g.d_s0, g.seed[0], g.seed[1], g.seed[2], g.seed[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00686_jvp(x[0], x[1], x[2], x[3], 2, &[x[4], x[5], x[6], x[7]], &P00686Grad { x0: t[0], x1: t[1], vjp: t[2], d_s0: t[3], seed: [t[4], t[5], t[6], t[7]] });
+        (v, d)
+    },
     oracle: |x| p00686_dual(x[0], x[1], x[2], x[3], 2, &[x[4], x[5], x[6], x[7]]),
     oracle32: no_oracle32,
 };
@@ -63415,6 +66163,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00687_vjp(x[0], x[1], s);
         (v, vec![g.saved_value, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00687_jvp(x[0], x[1], &P00687Grad { saved_value: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00687_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -63486,6 +66238,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00688_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00688_jvp(&[x[0], x[1], x[2], x[3]], &P00688Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00688_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -63573,6 +66329,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00689_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.saved_x[0], g.saved_x[1], g.saved_x[2], g.saved_x[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00689_jvp(&[x[0], x[1], x[2], x[3]], &P00689Grad { saved_x: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00689_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -63641,6 +66401,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00690_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00690_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00690Grad { x0: t[0], w: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00690_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -63725,6 +66489,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00691_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00691_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00691Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00691_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -63777,6 +66545,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00692_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.vjp[0], g.vjp[1], g.vjp[2], g.vjp[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00692_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00692Grad { vjp: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00692_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -63890,6 +66662,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00693_vjp(x[0], &vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00693_jvp(x[0], &vec![x[1], x[2], x[3], x[4]], &P00693Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00693_dual(x[0], &vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -64069,6 +66845,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00694_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.index, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00694_jvp(x[0], x[1], x[2], x[3], &P00694Grad { x0: t[0], index: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00694_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -64136,6 +66916,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00695_vjp(x[0], x[1], s);
         (v, vec![g.vjp, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00695_jvp(x[0], x[1], &P00695Grad { vjp: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00695_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -64194,6 +66978,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00696_vjp(x[0], x[1], x[2], x[3], 2, s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00696_jvp(x[0], x[1], x[2], x[3], 2, &P00696Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00696_dual(x[0], x[1], x[2], x[3], 2),
     oracle32: no_oracle32,
@@ -64316,6 +67104,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00697_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.carry, g.result, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00697_jvp(x[0], x[1], x[2], x[3], &P00697Grad { x0: t[0], carry: t[1], result: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00697_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -64370,6 +67162,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00698_vjp(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]], s);
         (v, vec![g.x0, g.carry, g.x2, g.x3, g.count[0], g.count[1], g.count[2], g.count[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00698_jvp(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]], &P00698Grad { x0: t[0], carry: t[1], x2: t[2], x3: t[3], count: [t[4], t[5], t[6], t[7]] });
+        (v, d)
     },
     oracle: |x| p00698_dual(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]),
     oracle32: no_oracle32,
@@ -64439,6 +67235,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00699_vjp(x[0], &[x[1], x[2], x[3], x[4]], 2, s);
         (v, vec![g.s0_next, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00699_jvp(x[0], &[x[1], x[2], x[3], x[4]], 2, &P00699Grad { s0_next: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00699_dual(x[0], &[x[1], x[2], x[3], x[4]], 2),
     oracle32: no_oracle32,
@@ -64515,6 +67315,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00700_vjp([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.stack, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00700_jvp([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00700Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], stack: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00700_dual([x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
@@ -64615,6 +67419,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00701_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00701_jvp(x[0], x[1], &P00701Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00701_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -64679,6 +67487,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00702_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.saved_x])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00702_jvp([x[0], x[1], x[2], x[3]], x[4], &P00702Grad { a: [t[0], t[1], t[2], t[3]], saved_x: t[4] });
+        (v, d)
     },
     oracle: |x| p00702_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -64758,6 +67570,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00703_vjp(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.vjp, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00703_jvp(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], &P00703Grad { w: vec![t[0], t[1], t[2], t[3]], vjp: t[4], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00703_dual(&vec![x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
 };
@@ -64817,6 +67633,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00704_vjp(&[x[0], x[1], x[2], x[3]], x[4], 2, x[5], x[6], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00704_jvp(&[x[0], x[1], x[2], x[3]], x[4], 2, x[5], x[6], &P00704Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00704_dual(&[x[0], x[1], x[2], x[3]], x[4], 2, x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -64863,6 +67683,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00705_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00705_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00705Grad { w: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00705_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -65035,6 +67859,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00706_vjp(x[0], x[1], 3, s);
         (v, vec![g.x_1, g.seed])
     },
+    jvp: |x, t| {
+        let (v, d) = p00706_jvp(x[0], x[1], 3, &P00706Grad { x_1: t[0], seed: t[1] });
+        (v, d)
+    },
     oracle: |x| p00706_dual(x[0], x[1], 3),
     oracle32: no_oracle32,
 };
@@ -65109,6 +67937,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00707_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.saved_x[0], g.saved_x[1], g.saved_x[2], g.saved_x[3], g.index, g.x2, g.rule])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00707_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00707Grad { x0: t[0], saved_x: [t[1], t[2], t[3], t[4]], index: t[5], x2: t[6], rule: t[7] });
+        (v, d)
     },
     oracle: |x| p00707_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -65201,6 +68033,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00708_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.seed, g.primal])
     },
+    jvp: |x, t| {
+        let (v, d) = p00708_jvp(x[0], x[1], x[2], x[3], &P00708Grad { x0: t[0], x1: t[1], seed: t[2], primal: t[3] });
+        (v, d)
+    },
     oracle: |x| p00708_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -65250,6 +68086,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00709_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.value])
     },
+    jvp: |x, t| {
+        let (v, d) = p00709_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00709Grad { a: [t[0], t[1], t[2], t[3]], value: t[4] });
+        (v, d)
+    },
     oracle: |x| p00709_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -65290,6 +68130,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00710_vjp(x[0], vec![x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00710_jvp(x[0], vec![x[1], x[2], x[3], x[4]], x[5], &P00710Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00710_dual(x[0], vec![x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
@@ -65335,6 +68179,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00711_vjp(x[0], &[x[1], x[2], x[3], x[4]], 3, s);
         (v, vec![g.d_x0_next, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00711_jvp(x[0], &[x[1], x[2], x[3], x[4]], 3, &P00711Grad { d_x0_next: t[0], w: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00711_dual(x[0], &[x[1], x[2], x[3], x[4]], 3),
     oracle32: no_oracle32,
@@ -65505,6 +68353,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00712_vjp(x[0], x[1], x[2], &vec![x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00712_jvp(x[0], x[1], x[2], &vec![x[3], x[4], x[5], x[6]], &P00712Grad { x0: t[0], x1: t[1], x2: t[2], a: vec![t[3], t[4], t[5], t[6]] });
+        (v, d)
+    },
     oracle: |x| p00712_dual(x[0], x[1], x[2], &vec![x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
 };
@@ -65577,6 +68429,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00713_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.len, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00713_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00713Grad { len: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00713_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -65668,6 +68524,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00714_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00714_jvp(x[0], x[1], &P00714Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00714_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -65720,6 +68580,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00715_vjp(&vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x0)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00715_jvp(&vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00715Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00715_dual(&vec![x[0], x[1], x[2], x[3]], x[4]),
@@ -65902,6 +68766,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00716_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00716_jvp(x[0], x[1], x[2], x[3], &P00716Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00716_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -65958,6 +68826,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00717_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00717_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00717Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00717_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
@@ -66043,6 +68915,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00718_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00718_jvp(x[0], x[1], x[2], &P00718Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00718_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -66097,6 +68973,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00719_vjp(x[0], x[1], x[2], s);
         (v, vec![g.tmp, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00719_jvp(x[0], x[1], x[2], &P00719Grad { tmp: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00719_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -66303,6 +69183,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00720_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x_1, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00720_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00720Grad { x_1: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00720_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -66400,6 +69284,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00721_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.trip[0], g.trip[1], g.trip[2], g.trip[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00721_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00721Grad { trip: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00721_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -66464,6 +69352,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00722_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00722_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00722Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00722_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -66562,6 +69454,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00723_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00723_jvp(&[x[0], x[1], x[2], x[3]], &P00723Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00723_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -66632,6 +69528,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00724_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00724_jvp(x[0], x[1], x[2], x[3], &P00724Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00724_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -66736,6 +69636,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00725_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.d_x0_next])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00725_jvp(x[0], x[1], x[2], &P00725Grad { x0: t[0], x1: t[1], d_x0_next: t[2] });
+        (v, d)
     },
     oracle: |x| p00725_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -66848,6 +69752,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00726_vjp(x[0], 4, &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.saved_x[0], g.saved_x[1], g.saved_x[2], g.saved_x[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00726_jvp(x[0], 4, &[x[1], x[2], x[3], x[4]], &P00726Grad { x0: t[0], saved_x: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00726_dual(x[0], 4, &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -66894,6 +69802,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00727_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.stack, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00727_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00727Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], stack: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00727_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -66955,6 +69867,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00728_vjp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.f)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00728_jvp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00728Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], f: t[4] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00728_dual([x[0], x[1], x[2], x[3]], x[4]),
@@ -67081,6 +69997,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00729_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00729_jvp(vec![x[0], x[1], x[2], x[3]], &P00729Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00729_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -67127,6 +70047,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00730_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.primal, g.step, g.w[0], g.w[1], g.w[2], g.w[3], g.index, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00730_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00730Grad { primal: t[0], step: t[1], w: [t[2], t[3], t[4], t[5]], index: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00730_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
@@ -67371,6 +70295,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00731_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00731_jvp(&[x[0], x[1], x[2], x[3]], &P00731Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00731_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -67489,6 +70417,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00732_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.tmp, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00732_jvp(x[0], x[1], x[2], x[3], &P00732Grad { x0: t[0], tmp: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00732_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -67546,6 +70478,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00733_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00733_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00733Grad { w: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00733_dual(&[x[0], x[1], x[2], x[3]]),
 };
@@ -67591,6 +70527,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00734_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00734_jvp(&[x[0], x[1], x[2], x[3]], &P00734Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00734_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -67631,6 +70571,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00735_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00735_jvp(x[0], x[1], x[2], &P00735Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00735_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -67813,6 +70757,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00736_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00736_jvp(&[x[0], x[1], x[2], x[3]], &P00736Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00736_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -67903,6 +70851,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00737_vjp([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.d_x0_next, g.d_s0, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00737_jvp([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00737Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], d_x0_next: t[5], d_s0: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00737_dual([x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -68005,6 +70957,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00738_vjp(x[0], x[1], [x[2], x[3], x[4], x[5]], s);
         (v, vec![g.saved_value, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00738_jvp(x[0], x[1], [x[2], x[3], x[4], x[5]], &P00738Grad { saved_value: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]] });
+        (v, d)
+    },
     oracle: |x| p00738_dual(x[0], x[1], [x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
 };
@@ -68072,6 +71028,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00739_vjp(x[0], 3, x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00739_jvp(x[0], 3, x[1], x[2], x[3], &P00739Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00739_dual(x[0], 3, x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -68136,6 +71096,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00740_vjp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.index), f64::from(g.x1), f64::from(g.x2), f64::from(g.x3)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00740_jvp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &P00740Grad { index: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00740_dual(x[0], x[1], x[2], x[3]),
@@ -68292,6 +71256,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00741_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3]), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00741_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, &P00741Grad { x0: t[0] as f32, w: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32], x1: t[5] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00741_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
 };
@@ -68346,6 +71314,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00742_vjp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], 2, x[5] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.grad), f64::from(g.d_value[0]), f64::from(g.d_value[1]), f64::from(g.d_value[2]), f64::from(g.d_value[3]), f64::from(g.x1)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00742_jvp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], 2, x[5] as f32, &P00742Grad { grad: t[0] as f32, d_value: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32], x1: t[5] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00742_dual(x[0], [x[1], x[2], x[3], x[4]], 2, x[5]),
@@ -68409,6 +71381,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00743_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00743_jvp(x[0], x[1], x[2], x[3], &P00743Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00743_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -68517,6 +71493,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00744_vjp(x[0] as f32, x[1] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00744_jvp(x[0] as f32, x[1] as f32, &P00744Grad { x0: t[0] as f32, x1: t[1] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00744_dual(x[0], x[1]),
 };
@@ -68574,6 +71554,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00745_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00745_jvp(x[0], x[1], x[2], &P00745Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00745_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -68630,6 +71614,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00746_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], 2, s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.d_x0_next, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00746_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], 2, &P00746Grad { a: [t[0], t[1], t[2], t[3]], d_x0_next: t[4], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00746_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], 2),
     oracle32: no_oracle32,
@@ -68717,6 +71705,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00747_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.d_s0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00747_jvp([x[0], x[1], x[2], x[3]], x[4], &P00747Grad { a: [t[0], t[1], t[2], t[3]], d_s0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00747_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -68757,6 +71749,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00748_vjp(&vec![x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00748_jvp(&vec![x[0], x[1], x[2], x[3]], x[4], &P00748Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00748_dual(&vec![x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -68947,6 +71943,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00749_vjp(x[0], x[1], 3, &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.x0, g.x1, g.w[0], g.w[1], g.w[2], g.w[3], g.dx, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00749_jvp(x[0], x[1], 3, &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00749Grad { x0: t[0], x1: t[1], w: vec![t[2], t[3], t[4], t[5]], dx: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00749_dual(x[0], x[1], 3, &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -69124,6 +72124,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00750_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00750_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00750Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00750_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -69166,6 +72170,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00751_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00751_jvp([x[0], x[1], x[2], x[3]], &P00751Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00751_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -69262,6 +72270,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00752_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.x1, g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00752_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00752Grad { x0: t[0], x1: t[1], d_x0_next: [t[2], t[3], t[4], t[5]] });
+        (v, d)
+    },
     oracle: |x| p00752_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
 };
@@ -69339,6 +72351,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00753_vjp(x[0], x[1], x[2], s);
         (v, vec![g.primal, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00753_jvp(x[0], x[1], x[2], &P00753Grad { primal: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00753_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -69410,6 +72426,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00754_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.primal, g.x1, g.x2, g.a[0], g.a[1], g.a[2], g.a[3], g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00754_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], &P00754Grad { primal: t[0], x1: t[1], x2: t[2], a: [t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00754_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
 };
@@ -69468,6 +72488,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00755_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.s0_next])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00755_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00755Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], s0_next: t[6] });
+        (v, d)
     },
     oracle: |x| p00755_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
@@ -69558,6 +72582,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00756_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.d_value[0], g.d_value[1], g.d_value[2], g.d_value[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00756_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00756Grad { d_value: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00756_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -69616,6 +72644,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00757_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00757_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00757Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00757_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -69687,6 +72719,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00758_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.dx, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00758_jvp(x[0], x[1], x[2], x[3], &P00758Grad { x0: t[0], x1: t[1], dx: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00758_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -69811,6 +72847,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00759_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.d_s0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00759_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00759Grad { d_s0: t[0], w: vec![t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00759_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -69876,6 +72916,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00760_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00760_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00760Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00760_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -69934,6 +72978,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00761_vjp(x[0], x[1], s);
         (v, vec![g.t0, g.adj])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00761_jvp(x[0], x[1], &P00761Grad { t0: t[0], adj: t[1] });
+        (v, d)
     },
     oracle: |x| p00761_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -70009,6 +73057,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00762_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.vjp])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00762_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00762Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], vjp: t[7] });
+        (v, d)
     },
     oracle: |x| p00762_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -70105,6 +73157,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00763_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.grad, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00763_jvp(x[0], x[1], x[2], x[3], &P00763Grad { x0: t[0], x1: t[1], grad: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00763_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -70233,6 +73289,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00764_vjp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3]), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00764_jvp(x[0] as f32, [x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, &P00764Grad { x0: t[0] as f32, w: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32], x1: t[5] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00764_dual(x[0], [x[1], x[2], x[3], x[4]], x[5]),
 };
@@ -70322,6 +73382,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00765_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.tangent[0], g.tangent[1], g.tangent[2], g.tangent[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00765_jvp(&[x[0], x[1], x[2], x[3]], &P00765Grad { tangent: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00765_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -70396,6 +73460,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00766_vjp(x[0] as f32, x[1] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.s0_next), f64::from(g.tangent)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00766_jvp(x[0] as f32, x[1] as f32, &P00766Grad { s0_next: t[0] as f32, tangent: t[1] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00766_dual(x[0], x[1]),
@@ -70522,6 +73590,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00767_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00767_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00767Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00767_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -70564,6 +73636,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00768_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.seed[0], g.seed[1], g.seed[2], g.seed[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00768_jvp([x[0], x[1], x[2], x[3]], &P00768Grad { seed: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00768_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -70612,6 +73688,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00769_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00769_jvp(&vec![x[0], x[1], x[2], x[3]], &P00769Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00769_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -70656,6 +73736,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00770_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00770_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00770Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00770_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -71056,6 +74140,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00771_vjp(x[0], x[1], x[2], s);
         (v, vec![g.saved_x, g.x1, g.tangent])
     },
+    jvp: |x, t| {
+        let (v, d) = p00771_jvp(x[0], x[1], x[2], &P00771Grad { saved_x: t[0], x1: t[1], tangent: t[2] });
+        (v, d)
+    },
     oracle: |x| p00771_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -71128,6 +74216,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00772_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.s0_next])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00772_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00772Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], s0_next: t[5] });
+        (v, d)
     },
     oracle: |x| p00772_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -71259,6 +74351,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00773_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.index[0], g.index[1], g.index[2], g.index[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00773_jvp([x[0], x[1], x[2], x[3]], x[4], &P00773Grad { index: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00773_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -71366,6 +74462,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00774_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00774_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00774Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00774_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
 };
@@ -71420,6 +74520,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00775_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.result, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00775_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00775Grad { result: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00775_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -71494,6 +74598,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00776_vjp(4, x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00776_jvp(4, x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00776Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00776_dual(4, x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
 };
@@ -71542,6 +74650,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00777_vjp(x[0], x[1], x[2], s);
         (v, vec![g.t0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00777_jvp(x[0], x[1], x[2], &P00777Grad { t0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00777_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -71610,6 +74722,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00778_vjp(x[0] as f32, x[1] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.seed), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00778_jvp(x[0] as f32, x[1] as f32, &P00778Grad { seed: t[0] as f32, x1: t[1] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00778_dual(x[0], x[1]),
 };
@@ -71658,6 +74774,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00779_vjp(3, vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00779_jvp(3, vec![x[0], x[1], x[2], x[3]], &P00779Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00779_dual(3, vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -71760,6 +74880,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00780_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00780_jvp(&[x[0], x[1], x[2], x[3]], &P00780Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00780_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -71898,6 +75022,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00781_vjp(x[0] as f32, x[1] as f32, 4, s as f32);
         (f64::from(v), vec![f64::from(g.t0), f64::from(g.index)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00781_jvp(x[0] as f32, x[1] as f32, 4, &P00781Grad { t0: t[0] as f32, index: t[1] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00781_dual(x[0], x[1], 4),
 };
@@ -72001,6 +75129,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00782_vjp(x[0], x[1], x[2], s);
         (v, vec![g.saved_value, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00782_jvp(x[0], x[1], x[2], &P00782Grad { saved_value: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00782_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -72057,6 +75189,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00783_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.step[0], g.step[1], g.step[2], g.step[3], g.d_x0_next])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00783_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00783Grad { step: [t[0], t[1], t[2], t[3]], d_x0_next: t[4] });
+        (v, d)
     },
     oracle: |x| p00783_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -72185,6 +75321,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00784_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.len, g.a[0], g.a[1], g.a[2], g.a[3], g.out])
     },
+    jvp: |x, t| {
+        let (v, d) = p00784_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], &P00784Grad { x0: t[0], len: t[1], a: vec![t[2], t[3], t[4], t[5]], out: t[6] });
+        (v, d)
+    },
     oracle: |x| p00784_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
 };
@@ -72270,6 +75410,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00785_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00785_jvp(&[x[0], x[1], x[2], x[3]], &P00785Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00785_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -72452,6 +75596,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00786_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00786_jvp(x[0], x[1], &P00786Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00786_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -72519,6 +75667,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00787_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00787_jvp([x[0], x[1], x[2], x[3]], &P00787Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00787_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -72583,6 +75735,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00788_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00788_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], &P00788Grad { x0: t[0] as f32, w: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00788_dual(x[0], &[x[1], x[2], x[3], x[4]]),
@@ -72723,6 +75879,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00789_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00789_jvp(x[0], x[1], x[2], x[3], &P00789Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00789_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -72804,6 +75964,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00790_vjp(x[0], [x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.len, g.w[0], g.w[1], g.w[2], g.w[3], g.adj])
     },
+    jvp: |x, t| {
+        let (v, d) = p00790_jvp(x[0], [x[1], x[2], x[3], x[4]], x[5], &P00790Grad { len: t[0], w: [t[1], t[2], t[3], t[4]], adj: t[5] });
+        (v, d)
+    },
     oracle: |x| p00790_dual(x[0], [x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
 };
@@ -72854,6 +76018,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00791_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.t0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00791_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00791Grad { a: vec![t[0], t[1], t[2], t[3]], t0: t[4] });
+        (v, d)
     },
     oracle: |x| p00791_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -72951,6 +76119,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00792_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00792_jvp([x[0], x[1], x[2], x[3]], x[4], &P00792Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00792_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -73051,6 +76223,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00793_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.stack, g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00793_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00793Grad { stack: t[0], w: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00793_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -73103,6 +76279,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00794_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.x1, g.vjp, g.d_value])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00794_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00794Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], vjp: t[6], d_value: t[7] });
+        (v, d)
     },
     oracle: |x| p00794_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -73170,6 +76350,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00795_vjp(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.f, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00795_jvp(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], &P00795Grad { a: vec![t[0], t[1], t[2], t[3]], f: t[4], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00795_dual(&vec![x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -73282,6 +76466,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00796_vjp(x[0], x[1], x[2], s);
         (v, vec![g.rule, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00796_jvp(x[0], x[1], x[2], &P00796Grad { rule: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00796_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -73338,6 +76526,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00797_vjp(2, x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.vjp, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00797_jvp(2, x[0], &[x[1], x[2], x[3], x[4]], &P00797Grad { vjp: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00797_dual(2, x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -73410,6 +76602,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00798_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.s0_next])
     },
+    jvp: |x, t| {
+        let (v, d) = p00798_jvp(x[0], x[1], x[2], &P00798Grad { x0: t[0], x1: t[1], s0_next: t[2] });
+        (v, d)
+    },
     oracle: |x| p00798_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -73462,6 +76658,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00799_vjp(4, &[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.dx, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00799_jvp(4, &[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7], &P00799Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], dx: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00799_dual(4, &[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -73531,6 +76731,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00800_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.rule[0], g.rule[1], g.rule[2], g.rule[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00800_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00800Grad { x0: t[0], rule: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00800_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -73725,6 +76929,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00801_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.d_s0, g.primal, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00801_jvp(x[0], x[1], x[2], x[3], &P00801Grad { d_s0: t[0], primal: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00801_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -73790,6 +76998,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00802_vjp(x[0], x[1], s);
         (v, vec![g.rule, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00802_jvp(x[0], x[1], &P00802Grad { rule: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00802_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -73844,6 +77056,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00803_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.d_s0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00803_jvp(x[0], x[1], x[2], &P00803Grad { x0: t[0], x1: t[1], d_s0: t[2] });
+        (v, d)
     },
     oracle: |x| p00803_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -74056,6 +77272,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00804_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00804_jvp(x[0], x[1], x[2], &P00804Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00804_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -74176,6 +77396,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00805_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.index, g.tangent])
     },
+    jvp: |x, t| {
+        let (v, d) = p00805_jvp(x[0], x[1], x[2], x[3], &P00805Grad { x0: t[0], x1: t[1], index: t[2], tangent: t[3] });
+        (v, d)
+    },
     oracle: |x| p00805_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -74234,6 +77458,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00806_vjp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.index[0]), f64::from(g.index[1]), f64::from(g.index[2]), f64::from(g.index[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00806_jvp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00806Grad { index: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00806_dual([x[0], x[1], x[2], x[3]]),
@@ -74367,6 +77595,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00807_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.d_x0_next, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00807_jvp(x[0], x[1], x[2], x[3], &P00807Grad { x0: t[0], x1: t[1], d_x0_next: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00807_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -74481,6 +77713,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00808_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.rule[0]), f64::from(g.rule[1]), f64::from(g.rule[2]), f64::from(g.rule[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00808_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00808Grad { rule: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00808_dual(&[x[0], x[1], x[2], x[3]]),
@@ -74644,6 +77880,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00809_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00809_jvp(x[0], x[1], x[2], &P00809Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00809_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -74692,6 +77932,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00810_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00810_jvp(x[0], x[1], x[2], &P00810Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00810_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -74782,6 +78026,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00811_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.result[0], g.result[1], g.result[2], g.result[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00811_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00811Grad { result: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00811_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -74869,6 +78117,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00812_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00812_jvp(x[0], x[1], &P00812Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00812_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -74954,6 +78206,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00813_vjp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.saved_value[0], g.saved_value[1], g.saved_value[2], g.saved_value[3], g.t0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00813_jvp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00813Grad { saved_value: vec![t[0], t[1], t[2], t[3]], t0: t[4], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00813_dual(vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -75029,6 +78285,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00814_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.seed])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00814_jvp(x[0], x[1], &P00814Grad { x0: t[0], seed: t[1] });
+        (v, d)
     },
     oracle: |x| p00814_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -75179,6 +78439,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00815_vjp(x[0] as f32, x[1] as f32, x[2] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00815_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &P00815Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00815_dual(x[0], x[1], x[2]),
 };
@@ -75299,6 +78563,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00816_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00816_jvp(x[0], x[1], &P00816Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00816_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -75345,6 +78613,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00817_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.carry[0], g.carry[1], g.carry[2], g.carry[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00817_jvp(&[x[0], x[1], x[2], x[3]], &P00817Grad { carry: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00817_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -75396,6 +78668,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00818_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00818_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00818Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00818_dual(&[x[0], x[1], x[2], x[3]]),
@@ -75578,6 +78854,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00819_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00819_jvp(&[x[0], x[1], x[2], x[3]], &P00819Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00819_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -75630,6 +78910,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00820_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.out[0], g.out[1], g.out[2], g.out[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00820_jvp(&[x[0], x[1], x[2], x[3]], &P00820Grad { out: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00820_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -75734,6 +79018,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00821_vjp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x0), f64::from(g.x1)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00821_jvp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, &P00821Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32, x1: t[5] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00821_dual([x[0], x[1], x[2], x[3]], x[4], x[5]),
 };
@@ -75817,6 +79105,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00822_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.d_x0_next, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00822_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00822Grad { x0: t[0], d_x0_next: t[1], a: [t[2], t[3], t[4], t[5]] });
+        (v, d)
+    },
     oracle: |x| p00822_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
 };
@@ -75855,6 +79147,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00823_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00823_jvp(x[0], x[1], x[2], x[3], &P00823Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00823_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -76045,6 +79341,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00824_vjp(x[0], x[1], 4, x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00824_jvp(x[0], x[1], 4, x[2], &P00824Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00824_dual(x[0], x[1], 4, x[2]),
     oracle32: no_oracle32,
 };
@@ -76108,6 +79408,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00825_vjp(x[0], x[1], x[2], s);
         (v, vec![g.trip, g.grad, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00825_jvp(x[0], x[1], x[2], &P00825Grad { trip: t[0], grad: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00825_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -76169,6 +79473,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00826_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00826_jvp(&[x[0], x[1], x[2], x[3]], &P00826Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00826_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -76223,6 +79531,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00827_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00827_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00827Grad { x0: t[0], d_x0_next: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00827_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -76334,6 +79646,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00828_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.trip[0], g.trip[1], g.trip[2], g.trip[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00828_jvp(vec![x[0], x[1], x[2], x[3]], &P00828Grad { trip: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00828_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -76401,6 +79717,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00829_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00829_jvp(&[x[0], x[1], x[2], x[3]], &P00829Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00829_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -76435,6 +79755,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00830_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00830_jvp([x[0], x[1], x[2], x[3]], &P00830Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00830_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -76474,6 +79798,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00831_vjp(2, x[0], x[1], s);
         (v, vec![g.rule, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00831_jvp(2, x[0], x[1], &P00831Grad { rule: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00831_dual(2, x[0], x[1]),
     oracle32: no_oracle32,
@@ -76517,6 +79845,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00832_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.len, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00832_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], &P00832Grad { x0: t[0], len: t[1], a: [t[2], t[3], t[4], t[5]], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00832_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
@@ -76592,6 +79924,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00833_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00833_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00833Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00833_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -76722,6 +80058,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00834_vjp(vec![x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00834_jvp(vec![x[0], x[1], x[2], x[3]], x[4], &P00834Grad { d_x0_next: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00834_dual(vec![x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -76770,6 +80110,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00835_vjp(&vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, x[6] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x0), f64::from(g.x1), f64::from(g.x2)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00835_jvp(&vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, x[5] as f32, x[6] as f32, &P00835Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], x0: t[4] as f32, x1: t[5] as f32, x2: t[6] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00835_dual(&vec![x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
@@ -76891,6 +80235,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00836_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.d_x, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00836_jvp(x[0], x[1], x[2], x[3], &P00836Grad { d_x: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00836_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -76977,6 +80325,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00837_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 4, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00837_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 4, &P00837Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00837_dual(&[x[0], x[1], x[2], x[3]], 4),
@@ -77139,6 +80491,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00838_vjp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, x[6] as f32, x[7] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3]), f64::from(g.x1), f64::from(g.x2), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00838_jvp(x[0] as f32, &[x[1] as f32, x[2] as f32, x[3] as f32, x[4] as f32], x[5] as f32, x[6] as f32, x[7] as f32, &P00838Grad { x0: t[0] as f32, w: [t[1] as f32, t[2] as f32, t[3] as f32, t[4] as f32], x1: t[5] as f32, x2: t[6] as f32, x3: t[7] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00838_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
 };
@@ -77191,6 +80547,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00839_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.primal])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00839_jvp(x[0], x[1], x[2], x[3], &P00839Grad { x0: t[0], x1: t[1], x2: t[2], primal: t[3] });
+        (v, d)
     },
     oracle: |x| p00839_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -77272,6 +80632,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00840_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00840_jvp(&[x[0], x[1], x[2], x[3]], &P00840Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00840_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -77406,6 +80770,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00841_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 2, s as f32);
         (f64::from(v), vec![f64::from(g.w[0]), f64::from(g.w[1]), f64::from(g.w[2]), f64::from(g.w[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00841_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], 2, &P00841Grad { w: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00841_dual(&[x[0], x[1], x[2], x[3]], 2),
 };
@@ -77519,6 +80887,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00842_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.count[0], g.count[1], g.count[2], g.count[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00842_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00842Grad { x0: t[0], count: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00842_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -77569,6 +80941,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00843_vjp(x[0], &vec![x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00843_jvp(x[0], &vec![x[1], x[2], x[3], x[4]], x[5], x[6], &P00843Grad { x0: t[0], a: vec![t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00843_dual(x[0], &vec![x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
@@ -77714,6 +81090,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00844_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00844_jvp(&[x[0], x[1], x[2], x[3]], &P00844Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00844_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -77768,6 +81148,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00845_vjp(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.x0, g.grad, g.d_x0_next, g.a[0], g.a[1], g.a[2], g.a[3], g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00845_jvp(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7], &P00845Grad { x0: t[0], grad: t[1], d_x0_next: t[2], a: [t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00845_dual(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
@@ -77956,6 +81340,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00846_vjp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.rule)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00846_jvp([x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], x[4] as f32, &P00846Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32], rule: t[4] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00846_dual([x[0], x[1], x[2], x[3]], x[4]),
 };
@@ -78100,6 +81488,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00847_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00847_jvp(x[0], x[1], x[2], &P00847Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00847_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -78146,6 +81538,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00848_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.needs, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00848_jvp(x[0], x[1], x[2], x[3], &P00848Grad { x0: t[0], x1: t[1], needs: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00848_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -78263,6 +81659,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00849_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.t0[0], g.t0[1], g.t0[2], g.t0[3], g.x0, g.x1, g.tmp])
     },
+    jvp: |x, t| {
+        let (v, d) = p00849_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00849Grad { t0: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], tmp: t[6] });
+        (v, d)
+    },
     oracle: |x| p00849_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -78327,6 +81727,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00850_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00850_jvp(x[0], x[1], x[2], x[3], &P00850Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00850_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -78399,6 +81803,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00851_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00851_jvp(x[0], x[1], x[2], &P00851Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00851_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -78445,6 +81853,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00852_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00852_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00852Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00852_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -78522,6 +81934,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00853_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00853_jvp(x[0], x[1], x[2], &P00853Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00853_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -78646,6 +82062,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00854_vjp(x[0], x[1], 4, x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00854_jvp(x[0], x[1], 4, x[2], &P00854Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00854_dual(x[0], x[1], 4, x[2]),
     oracle32: no_oracle32,
 };
@@ -78690,6 +82110,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00855_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00855_jvp(&[x[0], x[1], x[2], x[3]], &P00855Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00855_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -78755,6 +82179,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00856_vjp(x[0] as f32, 3, x[1] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.d_s0), f64::from(g.step)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00856_jvp(x[0] as f32, 3, x[1] as f32, &P00856Grad { d_s0: t[0] as f32, step: t[1] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00856_dual(x[0], 3, x[1]),
@@ -78862,6 +82290,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00857_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00857_jvp(x[0], x[1], &P00857Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00857_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -78939,6 +82371,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00858_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00858_jvp(x[0], x[1], &P00858Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00858_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -78977,6 +82413,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00859_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00859_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00859Grad { x0: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]] });
+        (v, d)
     },
     oracle: |x| p00859_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
@@ -79038,6 +82478,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00860_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00860_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00860Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00860_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -79151,6 +82595,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00861_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00861_jvp(&[x[0], x[1], x[2], x[3]], &P00861Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00861_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -79287,6 +82735,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00862_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00862_jvp([x[0], x[1], x[2], x[3]], &P00862Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00862_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -79346,6 +82798,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00863_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.t0, g.adj, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00863_jvp(x[0], x[1], x[2], x[3], &P00863Grad { t0: t[0], adj: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00863_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -79429,6 +82885,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00864_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00864_jvp(x[0], x[1], x[2], x[3], &P00864Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00864_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -79571,6 +83031,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00865_vjp(x[0], x[1], x[2], s);
         (v, vec![g.seed, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00865_jvp(x[0], x[1], x[2], &P00865Grad { seed: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00865_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -79609,6 +83073,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00866_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00866_jvp(&[x[0], x[1], x[2], x[3]], &P00866Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00866_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -79847,6 +83315,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00867_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.adj, g.count[0], g.count[1], g.count[2], g.count[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00867_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00867Grad { adj: t[0], count: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00867_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -79919,6 +83391,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00868_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00868_jvp(x[0], x[1], &P00868Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00868_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -80135,6 +83611,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00869_vjp(x[0], x[1], x[2], s);
         (v, vec![g.tmp, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00869_jvp(x[0], x[1], x[2], &P00869Grad { tmp: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00869_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -80193,6 +83673,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00870_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00870_jvp([x[0], x[1], x[2], x[3]], x[4], &P00870Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00870_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -80291,6 +83775,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00871_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.index, g.x1, g.x2, g.w[0], g.w[1], g.w[2], g.w[3], g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00871_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7], &P00871Grad { index: t[0], x1: t[1], x2: t[2], w: [t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00871_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
 };
@@ -80382,6 +83870,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00872_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00872_jvp(x[0], x[1], x[2], x[3], &P00872Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00872_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -80465,6 +83957,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00873_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.t0[0], g.t0[1], g.t0[2], g.t0[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00873_jvp(&[x[0], x[1], x[2], x[3]], &P00873Grad { t0: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00873_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -80544,6 +84040,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00874_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00874_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00874Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00874_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -80605,6 +84105,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00875_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.len, g.x1, g.count[0], g.count[1], g.count[2], g.count[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00875_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00875Grad { len: t[0], x1: t[1], count: vec![t[2], t[3], t[4], t[5]] });
+        (v, d)
     },
     oracle: |x| p00875_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
@@ -80747,6 +84251,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00876_vjp([x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.trip, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00876_jvp([x[0], x[1], x[2], x[3]], x[4], x[5], &P00876Grad { w: [t[0], t[1], t[2], t[3]], trip: t[4], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00876_dual([x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
 };
@@ -80837,6 +84345,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00877_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00877_jvp([x[0], x[1], x[2], x[3]], &P00877Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00877_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -80954,6 +84466,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00878_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.index])
     },
+    jvp: |x, t| {
+        let (v, d) = p00878_jvp(x[0], x[1], x[2], &P00878Grad { x0: t[0], x1: t[1], index: t[2] });
+        (v, d)
+    },
     oracle: |x| p00878_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -81053,6 +84569,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00879_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00879_jvp(x[0], x[1], x[2], &P00879Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00879_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -81105,6 +84625,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00880_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], s);
         (v, vec![g.step[0], g.step[1], g.step[2], g.step[3], g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00880_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6], &P00880Grad { step: vec![t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00880_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5], x[6]),
     oracle32: no_oracle32,
@@ -81178,6 +84702,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00881_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00881_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00881Grad { w: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00881_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -81262,6 +84790,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00882_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00882_jvp(&vec![x[0], x[1], x[2], x[3]], &P00882Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00882_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -81344,6 +84876,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00883_vjp(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3, g.vjp[0], g.vjp[1], g.vjp[2], g.vjp[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00883_jvp(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]], &P00883Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3], vjp: [t[4], t[5], t[6], t[7]] });
+        (v, d)
     },
     oracle: |x| p00883_dual(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]),
     oracle32: no_oracle32,
@@ -81436,6 +84972,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00884_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00884_jvp(&[x[0], x[1], x[2], x[3]], &P00884Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00884_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -81488,6 +85028,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00885_vjp(x[0] as f32, x[1] as f32, x[2] as f32, [x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], x[7] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x3)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00885_jvp(x[0] as f32, x[1] as f32, x[2] as f32, [x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], x[7] as f32, &P00885Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32, a: [t[3] as f32, t[4] as f32, t[5] as f32, t[6] as f32], x3: t[7] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00885_dual(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7]),
@@ -81630,6 +85174,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00886_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00886_jvp(x[0], x[1], x[2], &P00886Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00886_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -81781,6 +85329,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00887_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.d_x0_next, g.trip, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00887_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00887Grad { x0: t[0], d_x0_next: t[1], trip: t[2], a: [t[3], t[4], t[5], t[6]] });
+        (v, d)
+    },
     oracle: |x| p00887_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
 };
@@ -81882,6 +85434,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00888_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.saved_value[0], g.saved_value[1], g.saved_value[2], g.saved_value[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00888_jvp(&[x[0], x[1], x[2], x[3]], &P00888Grad { saved_value: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00888_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -81972,6 +85528,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00889_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.d_value, g.s0_next, g.x2, g.count])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00889_jvp(x[0], x[1], x[2], x[3], &P00889Grad { d_value: t[0], s0_next: t[1], x2: t[2], count: t[3] });
+        (v, d)
     },
     oracle: |x| p00889_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -82078,6 +85638,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00890_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.adj[0], g.adj[1], g.adj[2], g.adj[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00890_jvp(&[x[0], x[1], x[2], x[3]], &P00890Grad { adj: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00890_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -82153,6 +85717,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00891_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.adj, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00891_jvp(x[0], x[1], x[2], &P00891Grad { x0: t[0], adj: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00891_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -82223,6 +85791,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00892_vjp(2, &[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.x_1[0], g.x_1[1], g.x_1[2], g.x_1[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00892_jvp(2, &[x[0], x[1], x[2], x[3]], &P00892Grad { x_1: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00892_dual(2, &[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -82363,6 +85935,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00893_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00893_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00893Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00893_dual(&[x[0], x[1], x[2], x[3]]),
 };
@@ -82468,6 +86044,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00894_vjp(x[0], 2, x[1], s);
         (v, vec![g.f, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00894_jvp(x[0], 2, x[1], &P00894Grad { f: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00894_dual(x[0], 2, x[1]),
     oracle32: no_oracle32,
 };
@@ -82522,6 +86102,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00895_vjp(x[0], x[1], x[2], s);
         (v, vec![g.len, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00895_jvp(x[0], x[1], x[2], &P00895Grad { len: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00895_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -82600,6 +86184,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00896_vjp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.d_s0), f64::from(g.x2), f64::from(g.x3)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00896_jvp(x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32, &P00896Grad { x0: t[0] as f32, d_s0: t[1] as f32, x2: t[2] as f32, x3: t[3] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00896_dual(x[0], x[1], x[2], x[3]),
 };
@@ -82656,6 +86244,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00897_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00897_jvp(&[x[0], x[1], x[2], x[3]], &P00897Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00897_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -82714,6 +86306,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00898_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.trip])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00898_jvp(x[0], x[1], x[2], &P00898Grad { x0: t[0], x1: t[1], trip: t[2] });
+        (v, d)
     },
     oracle: |x| p00898_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -82804,6 +86400,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00899_vjp(vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00899_jvp(vec![x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00899Grad { a: vec![t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00899_dual(vec![x[0], x[1], x[2], x[3]]),
 };
@@ -82856,6 +86456,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00900_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00900_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00900Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00900_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -82960,6 +86564,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00901_vjp(&[x[0], x[1], x[2], x[3]], 3, x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00901_jvp(&[x[0], x[1], x[2], x[3]], 3, x[4], &P00901Grad { a: vec![t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00901_dual(&[x[0], x[1], x[2], x[3]], 3, x[4]),
     oracle32: no_oracle32,
@@ -83182,6 +86790,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00902_vjp(x[0], x[1], 2, s);
         (v, vec![g.step, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00902_jvp(x[0], x[1], 2, &P00902Grad { step: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00902_dual(x[0], x[1], 2),
     oracle32: no_oracle32,
 };
@@ -83220,6 +86832,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00903_vjp(x[0], x[1], x[2], s);
         (v, vec![g.s0_next, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00903_jvp(x[0], x[1], x[2], &P00903Grad { s0_next: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00903_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -83414,6 +87030,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00904_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.step, g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00904_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00904Grad { step: t[0], w: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00904_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -83528,6 +87148,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00905_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00905_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00905Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00905_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -83626,6 +87250,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00906_vjp(x[0], [x[1], x[2], x[3], x[4]], 3, s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00906_jvp(x[0], [x[1], x[2], x[3], x[4]], 3, &P00906Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00906_dual(x[0], [x[1], x[2], x[3], x[4]], 3),
     oracle32: no_oracle32,
 };
@@ -83710,6 +87338,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00907_vjp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.seed, g.out])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00907_jvp(vec![x[0], x[1], x[2], x[3]], x[4], x[5], &P00907Grad { a: vec![t[0], t[1], t[2], t[3]], seed: t[4], out: t[5] });
+        (v, d)
     },
     oracle: |x| p00907_dual(vec![x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -83812,6 +87444,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00908_vjp(x[0], x[1], x[2], s);
         (v, vec![g.tangent, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00908_jvp(x[0], x[1], x[2], &P00908Grad { tangent: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00908_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -83911,6 +87547,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00909_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00909_jvp(&[x[0], x[1], x[2], x[3]], &P00909Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00909_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -83988,6 +87628,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00910_vjp(x[0], x[1], x[2], s);
         (v, vec![g.rule, g.saved_value, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00910_jvp(x[0], x[1], x[2], &P00910Grad { rule: t[0], saved_value: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00910_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -84036,6 +87680,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00911_vjp(&[x[0], x[1], x[2], x[3]], 2, x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00911_jvp(&[x[0], x[1], x[2], x[3]], 2, x[4], &P00911Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00911_dual(&[x[0], x[1], x[2], x[3]], 2, x[4]),
     oracle32: no_oracle32,
@@ -84180,6 +87828,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00912_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.carry])
     },
+    jvp: |x, t| {
+        let (v, d) = p00912_jvp(x[0], x[1], x[2], &P00912Grad { x0: t[0], x1: t[1], carry: t[2] });
+        (v, d)
+    },
     oracle: |x| p00912_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -84287,6 +87939,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00913_vjp(x[0], x[1], x[2], s);
         (v, vec![g.stack, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00913_jvp(x[0], x[1], x[2], &P00913Grad { stack: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00913_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -84335,6 +87991,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00914_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.len[0], g.len[1], g.len[2], g.len[3], g.out])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00914_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00914Grad { len: [t[0], t[1], t[2], t[3]], out: t[4] });
+        (v, d)
     },
     oracle: |x| p00914_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -84431,6 +88091,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00915_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
     },
+    jvp: |x, t| {
+        let (v, d) = p00915_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00915Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00915_dual(&[x[0], x[1], x[2], x[3]]),
 };
@@ -84477,6 +88141,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00916_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.t0, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00916_jvp(x[0], x[1], x[2], x[3], &P00916Grad { x0: t[0], x1: t[1], t0: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00916_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -84550,6 +88218,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00917_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00917_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00917Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00917_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -84645,6 +88317,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00918_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.saved_x])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00918_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00918Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], saved_x: t[5] });
+        (v, d)
     },
     oracle: |x| p00918_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
@@ -84743,6 +88419,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00919_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.vjp, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00919_jvp(x[0], x[1], x[2], x[3], &P00919Grad { x0: t[0], x1: t[1], vjp: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00919_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -84826,6 +88506,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00920_vjp(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]], s);
         (v, vec![g.index, g.x1, g.x2, g.x3, g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00920_jvp(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]], &P00920Grad { index: t[0], x1: t[1], x2: t[2], x3: t[3], w: [t[4], t[5], t[6], t[7]] });
+        (v, d)
+    },
     oracle: |x| p00920_dual(x[0], x[1], x[2], x[3], &[x[4], x[5], x[6], x[7]]),
     oracle32: no_oracle32,
 };
@@ -84878,6 +88562,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00921_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.d_s0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00921_jvp(x[0], x[1], &P00921Grad { x0: t[0], d_s0: t[1] });
+        (v, d)
     },
     oracle: |x| p00921_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -84979,6 +88667,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00922_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], s);
         (v, vec![g.saved_value, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00922_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7], &P00922Grad { saved_value: t[0], x1: t[1], a: vec![t[2], t[3], t[4], t[5]], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00922_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -85013,6 +88705,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00923_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00923_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00923Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00923_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -85054,6 +88750,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00924_vjp(&[x[0], x[1], x[2], x[3]], 2, x[4], x[5], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3], g.x0, g.out])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00924_jvp(&[x[0], x[1], x[2], x[3]], 2, x[4], x[5], &P00924Grad { w: [t[0], t[1], t[2], t[3]], x0: t[4], out: t[5] });
+        (v, d)
     },
     oracle: |x| p00924_dual(&[x[0], x[1], x[2], x[3]], 2, x[4], x[5]),
     oracle32: no_oracle32,
@@ -85186,6 +88886,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00925_vjp(x[0], &vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00925_jvp(x[0], &vec![x[1], x[2], x[3], x[4]], &P00925Grad { x0: t[0], d_x0_next: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00925_dual(x[0], &vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -85301,6 +89005,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00926_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.index[0], g.index[1], g.index[2], g.index[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00926_jvp(&[x[0], x[1], x[2], x[3]], &P00926Grad { index: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00926_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -85359,6 +89067,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00927_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x_1, g.d_x, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00927_jvp(x[0], x[1], x[2], &P00927Grad { x_1: t[0], d_x: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00927_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -85468,6 +89180,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00928_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00928_jvp(x[0], x[1], x[2], x[3], &P00928Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00928_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -85510,6 +89226,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00929_vjp(x[0], x[1], x[2], s);
         (v, vec![g.saved_x, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00929_jvp(x[0], x[1], x[2], &P00929Grad { saved_x: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00929_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -85555,6 +89275,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00930_vjp(x[0], [x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00930_jvp(x[0], [x[1], x[2], x[3], x[4]], &P00930Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00930_dual(x[0], [x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -85701,6 +89425,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00931_vjp(3, &vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00931_jvp(3, &vec![x[0], x[1], x[2], x[3]], &P00931Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00931_dual(3, &vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -85761,6 +89489,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00932_vjp(x[0], x[1], s);
         (v, vec![g.saved_x, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00932_jvp(x[0], x[1], &P00932Grad { saved_x: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00932_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -85874,6 +89606,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00933_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00933_jvp(x[0], x[1], x[2], &P00933Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
+    },
     oracle: |x| p00933_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -85946,6 +89682,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00934_vjp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], s as f32);
         (f64::from(v), vec![f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3])])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00934_jvp(&[x[0] as f32, x[1] as f32, x[2] as f32, x[3] as f32], &P00934Grad { a: [t[0] as f32, t[1] as f32, t[2] as f32, t[3] as f32] });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00934_dual(&[x[0], x[1], x[2], x[3]]),
@@ -86085,6 +89825,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00935_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], s);
         (v, vec![g.x0, g.a[0], g.a[1], g.a[2], g.a[3], g.x1, g.x2])
     },
+    jvp: |x, t| {
+        let (v, d) = p00935_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], &P00935Grad { x0: t[0], a: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6] });
+        (v, d)
+    },
     oracle: |x| p00935_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6]),
     oracle32: no_oracle32,
 };
@@ -86136,6 +89880,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00936_vjp(x[0], 3, &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.needs[0], g.needs[1], g.needs[2], g.needs[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00936_jvp(x[0], 3, &[x[1], x[2], x[3], x[4]], &P00936Grad { x0: t[0], needs: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00936_dual(x[0], 3, &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -86176,6 +89924,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00937_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.saved_value[0], g.saved_value[1], g.saved_value[2], g.saved_value[3], g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00937_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00937Grad { saved_value: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00937_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
@@ -86239,6 +89991,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00938_vjp(x[0], x[1], x[2], s);
         (v, vec![g.t0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00938_jvp(x[0], x[1], x[2], &P00938Grad { t0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00938_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -86359,6 +90115,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00939_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.d_x0_next[0], g.d_x0_next[1], g.d_x0_next[2], g.d_x0_next[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00939_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00939Grad { d_x0_next: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00939_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -86415,6 +90175,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00940_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.needs])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00940_jvp(x[0], x[1], x[2], &P00940Grad { x0: t[0], x1: t[1], needs: t[2] });
+        (v, d)
     },
     oracle: |x| p00940_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -86570,6 +90334,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00941_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00941_jvp(&[x[0], x[1], x[2], x[3]], &P00941Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00941_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -86740,6 +90508,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00942_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00942_jvp(x[0], x[1], &P00942Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00942_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -86780,6 +90552,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00943_vjp(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], s);
         (v, vec![g.x0, g.x1, g.a[0], g.a[1], g.a[2], g.a[3], g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00943_jvp(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6], &P00943Grad { x0: t[0], x1: t[1], a: [t[2], t[3], t[4], t[5]], x2: t[6] });
+        (v, d)
     },
     oracle: |x| p00943_dual(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6]),
     oracle32: no_oracle32,
@@ -86869,6 +90645,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00944_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00944_jvp(&[x[0], x[1], x[2], x[3]], &P00944Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00944_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -86921,6 +90701,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00945_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00945_jvp(&[x[0], x[1], x[2], x[3]], &P00945Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00945_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -87004,6 +90788,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00946_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.carry, g.stack[0], g.stack[1], g.stack[2], g.stack[3], g.x1, g.x2, g.vjp])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00946_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00946Grad { carry: t[0], stack: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], vjp: t[7] });
+        (v, d)
     },
     oracle: |x| p00946_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -87125,6 +90913,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00947_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.out[0], g.out[1], g.out[2], g.out[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00947_jvp(&[x[0], x[1], x[2], x[3]], &P00947Grad { out: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00947_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -87281,6 +91073,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00948_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00948_jvp(&[x[0], x[1], x[2], x[3]], &P00948Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00948_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -87321,6 +91117,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00949_vjp(x[0] as f32, x[1] as f32, x[2] as f32, [x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], x[7] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.count), f64::from(g.saved_value), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.x3)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00949_jvp(x[0] as f32, x[1] as f32, x[2] as f32, [x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], x[7] as f32, &P00949Grad { x0: t[0] as f32, count: t[1] as f32, saved_value: t[2] as f32, a: [t[3] as f32, t[4] as f32, t[5] as f32, t[6] as f32], x3: t[7] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00949_dual(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7]),
@@ -87464,6 +91264,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00950_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.tmp])
     },
+    jvp: |x, t| {
+        let (v, d) = p00950_jvp(x[0], x[1], x[2], &P00950Grad { x0: t[0], x1: t[1], tmp: t[2] });
+        (v, d)
+    },
     oracle: |x| p00950_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -87564,6 +91368,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00951_vjp(4, &[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00951_jvp(4, &[x[0], x[1], x[2], x[3]], &P00951Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00951_dual(4, &[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -87682,6 +91490,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00952_vjp(3, &[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00952_jvp(3, &[x[0], x[1], x[2], x[3]], &P00952Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00952_dual(3, &[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -87734,6 +91546,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00953_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00953_jvp(&[x[0], x[1], x[2], x[3]], &P00953Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00953_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -87830,6 +91646,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00954_vjp(2, x[0], x[1], s);
         (v, vec![g.x0, g.index])
     },
+    jvp: |x, t| {
+        let (v, d) = p00954_jvp(2, x[0], x[1], &P00954Grad { x0: t[0], index: t[1] });
+        (v, d)
+    },
     oracle: |x| p00954_dual(2, x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -87902,6 +91722,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00955_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.s0_next, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00955_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00955Grad { s0_next: t[0], w: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00955_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -88058,6 +91882,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00956_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.s0_next[0], g.s0_next[1], g.s0_next[2], g.s0_next[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00956_jvp([x[0], x[1], x[2], x[3]], &P00956Grad { s0_next: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00956_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -88209,6 +92037,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00957_vjp(&vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00957_jvp(&vec![x[0], x[1], x[2], x[3]], &P00957Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00957_dual(&vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -88316,6 +92148,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00958_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.w[0], g.w[1], g.w[2], g.w[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00958_jvp(&[x[0], x[1], x[2], x[3]], &P00958Grad { w: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00958_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -88409,6 +92245,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00959_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00959_jvp(x[0], x[1], &P00959Grad { x0: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00959_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -88484,6 +92324,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00960_vjp(x[0], x[1], &[x[2], x[3], x[4], x[5]], s);
         (v, vec![g.d_x0_next, g.x1, g.x_1[0], g.x_1[1], g.x_1[2], g.x_1[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00960_jvp(x[0], x[1], &[x[2], x[3], x[4], x[5]], &P00960Grad { d_x0_next: t[0], x1: t[1], x_1: vec![t[2], t[3], t[4], t[5]] });
+        (v, d)
+    },
     oracle: |x| p00960_dual(x[0], x[1], &[x[2], x[3], x[4], x[5]]),
     oracle32: no_oracle32,
 };
@@ -88530,6 +92374,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00961_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.d_x0_next, g.x2, g.f])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00961_jvp(x[0], x[1], x[2], x[3], &P00961Grad { x0: t[0], d_x0_next: t[1], x2: t[2], f: t[3] });
+        (v, d)
     },
     oracle: |x| p00961_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -88616,6 +92464,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00962_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.needs[0], g.needs[1], g.needs[2], g.needs[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00962_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00962Grad { x0: t[0], needs: [t[1], t[2], t[3], t[4]] });
+        (v, d)
+    },
     oracle: |x| p00962_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
 };
@@ -88685,6 +92537,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00963_vjp(x[0], x[1], x[2], s);
         (v, vec![g.x0, g.step, g.tangent])
     },
+    jvp: |x, t| {
+        let (v, d) = p00963_jvp(x[0], x[1], x[2], &P00963Grad { x0: t[0], step: t[1], tangent: t[2] });
+        (v, d)
+    },
     oracle: |x| p00963_dual(x[0], x[1], x[2]),
     oracle32: no_oracle32,
 };
@@ -88735,6 +92591,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00964_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3], g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00964_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00964Grad { x0: t[0], w: [t[1], t[2], t[3], t[4]], x1: t[5] });
+        (v, d)
     },
     oracle: |x| p00964_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
@@ -88814,6 +92674,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00965_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.len, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00965_jvp(x[0], x[1], x[2], x[3], &P00965Grad { len: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00965_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -89072,6 +92936,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00966_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0])
     },
+    jvp: |x, t| {
+        let (v, d) = p00966_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00966Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
+    },
     oracle: |x| p00966_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -89202,6 +93070,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00967_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00967_jvp(x[0], x[1], x[2], x[3], &P00967Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00967_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -89238,6 +93110,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00968_vjp(x[0], &[x[1], x[2], x[3], x[4]], s);
         (v, vec![g.carry, g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00968_jvp(x[0], &[x[1], x[2], x[3], x[4]], &P00968Grad { carry: t[0], a: [t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00968_dual(x[0], &[x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -89318,6 +93194,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00969_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.d_s0[0], g.d_s0[1], g.d_s0[2], g.d_s0[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00969_jvp(&[x[0], x[1], x[2], x[3]], &P00969Grad { d_s0: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00969_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -89394,6 +93274,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00970_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00970_jvp(x[0], x[1], &P00970Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00970_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -89550,6 +93434,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00971_vjp(x[0] as f32, x[1] as f32, x[2] as f32, 4, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00971_jvp(x[0] as f32, x[1] as f32, x[2] as f32, 4, &P00971Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00971_dual(x[0], x[1], x[2], 4),
 };
@@ -89651,6 +93539,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00972_vjp(x[0] as f32, x[1] as f32, x[2] as f32, &[x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], x[7] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.x1), f64::from(g.x2), f64::from(g.a[0]), f64::from(g.a[1]), f64::from(g.a[2]), f64::from(g.a[3]), f64::from(g.f)])
     },
+    jvp: |x, t| {
+        let (v, d) = p00972_jvp(x[0] as f32, x[1] as f32, x[2] as f32, &[x[3] as f32, x[4] as f32, x[5] as f32, x[6] as f32], x[7] as f32, &P00972Grad { x0: t[0] as f32, x1: t[1] as f32, x2: t[2] as f32, a: vec![t[3] as f32, t[4] as f32, t[5] as f32, t[6] as f32], f: t[7] as f32 });
+        (f64::from(v), f64::from(d))
+    },
     oracle: no_oracle,
     oracle32: |x| p00972_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], x[7]),
 };
@@ -89734,6 +93626,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00973_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00973_jvp(&[x[0], x[1], x[2], x[3]], &P00973Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00973_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -89824,6 +93720,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00974_vjp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], s);
         (v, vec![g.x0, g.x1, g.x2, g.len[0], g.len[1], g.len[2], g.len[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00974_jvp(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]], &P00974Grad { x0: t[0], x1: t[1], x2: t[2], len: [t[3], t[4], t[5], t[6]] });
+        (v, d)
+    },
     oracle: |x| p00974_dual(x[0], x[1], x[2], &[x[3], x[4], x[5], x[6]]),
     oracle32: no_oracle32,
 };
@@ -89892,6 +93792,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00975_vjp(&[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.primal[0], g.primal[1], g.primal[2], g.primal[3], g.t0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00975_jvp(&[x[0], x[1], x[2], x[3]], x[4], &P00975Grad { primal: [t[0], t[1], t[2], t[3]], t0: t[4] });
+        (v, d)
     },
     oracle: |x| p00975_dual(&[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -90013,6 +93917,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00976_vjp(x[0] as f32, x[1] as f32, [x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], x[6] as f32, s as f32);
         (f64::from(v), vec![f64::from(g.x0), f64::from(g.len), f64::from(g.trip[0]), f64::from(g.trip[1]), f64::from(g.trip[2]), f64::from(g.trip[3]), f64::from(g.x2)])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00976_jvp(x[0] as f32, x[1] as f32, [x[2] as f32, x[3] as f32, x[4] as f32, x[5] as f32], x[6] as f32, &P00976Grad { x0: t[0] as f32, len: t[1] as f32, trip: [t[2] as f32, t[3] as f32, t[4] as f32, t[5] as f32], x2: t[6] as f32 });
+        (f64::from(v), f64::from(d))
     },
     oracle: no_oracle,
     oracle32: |x| p00976_dual(x[0], x[1], [x[2], x[3], x[4], x[5]], x[6]),
@@ -90142,6 +94050,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00977_vjp(x[0], x[1], s);
         (v, vec![g.x0, g.x1])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00977_jvp(x[0], x[1], &P00977Grad { x0: t[0], x1: t[1] });
+        (v, d)
     },
     oracle: |x| p00977_dual(x[0], x[1]),
     oracle32: no_oracle32,
@@ -90294,6 +94206,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00978_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00978_jvp([x[0], x[1], x[2], x[3]], &P00978Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00978_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -90428,6 +94344,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00979_vjp([x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.saved_value])
     },
+    jvp: |x, t| {
+        let (v, d) = p00979_jvp([x[0], x[1], x[2], x[3]], x[4], &P00979Grad { a: [t[0], t[1], t[2], t[3]], saved_value: t[4] });
+        (v, d)
+    },
     oracle: |x| p00979_dual([x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
 };
@@ -90527,6 +94447,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00980_vjp(&[x[0], x[1], x[2], x[3]], x[4], x[5], s);
         (v, vec![g.count[0], g.count[1], g.count[2], g.count[3], g.s0_next, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00980_jvp(&[x[0], x[1], x[2], x[3]], x[4], x[5], &P00980Grad { count: [t[0], t[1], t[2], t[3]], s0_next: t[4], x1: t[5] });
+        (v, d)
+    },
     oracle: |x| p00980_dual(&[x[0], x[1], x[2], x[3]], x[4], x[5]),
     oracle32: no_oracle32,
 };
@@ -90574,6 +94498,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00981_vjp(vec![x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00981_jvp(vec![x[0], x[1], x[2], x[3]], &P00981Grad { a: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00981_dual(vec![x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -90620,6 +94548,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00982_vjp(4, x[0], x[1], x[2], s);
         (v, vec![g.x0, g.x1, g.x2])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00982_jvp(4, x[0], x[1], x[2], &P00982Grad { x0: t[0], x1: t[1], x2: t[2] });
+        (v, d)
     },
     oracle: |x| p00982_dual(4, x[0], x[1], x[2]),
     oracle32: no_oracle32,
@@ -90688,6 +94620,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00983_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00983_jvp(x[0], x[1], x[2], x[3], &P00983Grad { x0: t[0], x1: t[1], x2: t[2], x3: t[3] });
+        (v, d)
     },
     oracle: |x| p00983_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
@@ -90792,6 +94728,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00984_vjp(&[x[0], x[1], x[2], x[3]], 2, x[4], x[5], x[6], x[7], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.x0, g.x1, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00984_jvp(&[x[0], x[1], x[2], x[3]], 2, x[4], x[5], x[6], x[7], &P00984Grad { a: [t[0], t[1], t[2], t[3]], x0: t[4], x1: t[5], x2: t[6], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00984_dual(&[x[0], x[1], x[2], x[3]], 2, x[4], x[5], x[6], x[7]),
     oracle32: no_oracle32,
 };
@@ -90846,6 +94786,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00985_vjp(vec![x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3], g.stack])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00985_jvp(vec![x[0], x[1], x[2], x[3]], x[4], &P00985Grad { a: vec![t[0], t[1], t[2], t[3]], stack: t[4] });
+        (v, d)
     },
     oracle: |x| p00985_dual(vec![x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -90934,6 +94878,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00986_vjp(x[0], x[1], s);
         (v, vec![g.out, g.x1])
     },
+    jvp: |x, t| {
+        let (v, d) = p00986_jvp(x[0], x[1], &P00986Grad { out: t[0], x1: t[1] });
+        (v, d)
+    },
     oracle: |x| p00986_dual(x[0], x[1]),
     oracle32: no_oracle32,
 };
@@ -91020,6 +94968,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00987_vjp(3, &[x[0], x[1], x[2], x[3]], x[4], s);
         (v, vec![g.d_s0[0], g.d_s0[1], g.d_s0[2], g.d_s0[3], g.x0])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00987_jvp(3, &[x[0], x[1], x[2], x[3]], x[4], &P00987Grad { d_s0: [t[0], t[1], t[2], t[3]], x0: t[4] });
+        (v, d)
     },
     oracle: |x| p00987_dual(3, &[x[0], x[1], x[2], x[3]], x[4]),
     oracle32: no_oracle32,
@@ -91128,6 +95080,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00988_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.adj[0], g.adj[1], g.adj[2], g.adj[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00988_jvp(&[x[0], x[1], x[2], x[3]], &P00988Grad { adj: vec![t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00988_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -91272,6 +95228,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00989_vjp(2, [x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00989_jvp(2, [x[0], x[1], x[2], x[3]], &P00989Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00989_dual(2, [x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -91331,6 +95291,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00990_vjp(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7], s);
         (v, vec![g.x0, g.x1, g.x2, g.index[0], g.index[1], g.index[2], g.index[3], g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00990_jvp(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7], &P00990Grad { x0: t[0], x1: t[1], x2: t[2], index: [t[3], t[4], t[5], t[6]], x3: t[7] });
+        (v, d)
+    },
     oracle: |x| p00990_dual(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], x[7]),
     oracle32: no_oracle32,
 };
@@ -91375,6 +95339,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00991_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], s);
         (v, vec![g.tangent, g.w[0], g.w[1], g.w[2], g.w[3], g.d_x])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00991_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], &P00991Grad { tangent: t[0], w: [t[1], t[2], t[3], t[4]], d_x: t[5] });
+        (v, d)
     },
     oracle: |x| p00991_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5]),
     oracle32: no_oracle32,
@@ -91456,6 +95424,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00992_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00992_jvp(&[x[0], x[1], x[2], x[3]], &P00992Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00992_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -91520,6 +95492,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00993_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00993_jvp([x[0], x[1], x[2], x[3]], &P00993Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00993_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
@@ -91706,6 +95682,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00994_vjp(x[0], x[1], x[2], x[3], s);
         (v, vec![g.t0, g.len, g.x2, g.x3])
     },
+    jvp: |x, t| {
+        let (v, d) = p00994_jvp(x[0], x[1], x[2], x[3], &P00994Grad { t0: t[0], len: t[1], x2: t[2], x3: t[3] });
+        (v, d)
+    },
     oracle: |x| p00994_dual(x[0], x[1], x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -91794,6 +95774,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00995_vjp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], s);
         (v, vec![g.x0, g.rule[0], g.rule[1], g.rule[2], g.rule[3], g.x1, g.x2, g.x3])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00995_jvp(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7], &P00995Grad { x0: t[0], rule: [t[1], t[2], t[3], t[4]], x1: t[5], x2: t[6], x3: t[7] });
+        (v, d)
     },
     oracle: |x| p00995_dual(x[0], &[x[1], x[2], x[3], x[4]], x[5], x[6], x[7]),
     oracle32: no_oracle32,
@@ -91915,6 +95899,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00996_vjp([x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
     },
+    jvp: |x, t| {
+        let (v, d) = p00996_jvp([x[0], x[1], x[2], x[3]], &P00996Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
+    },
     oracle: |x| p00996_dual([x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,
 };
@@ -91968,6 +95956,10 @@ pub const PROGRAM: Program = Program {
         let (v, g) = p00997_vjp(x[0], x[1], 2, x[2], x[3], s);
         (v, vec![g.x0, g.x1, g.x2, g.seed])
     },
+    jvp: |x, t| {
+        let (v, d) = p00997_jvp(x[0], x[1], 2, x[2], x[3], &P00997Grad { x0: t[0], x1: t[1], x2: t[2], seed: t[3] });
+        (v, d)
+    },
     oracle: |x| p00997_dual(x[0], x[1], 2, x[2], x[3]),
     oracle32: no_oracle32,
 };
@@ -92008,6 +96000,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00998_vjp(x[0], vec![x[1], x[2], x[3], x[4]], s);
         (v, vec![g.x0, g.w[0], g.w[1], g.w[2], g.w[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00998_jvp(x[0], vec![x[1], x[2], x[3], x[4]], &P00998Grad { x0: t[0], w: vec![t[1], t[2], t[3], t[4]] });
+        (v, d)
     },
     oracle: |x| p00998_dual(x[0], vec![x[1], x[2], x[3], x[4]]),
     oracle32: no_oracle32,
@@ -92200,6 +96196,10 @@ pub const PROGRAM: Program = Program {
     vjp: |x, s| {
         let (v, g) = p00999_vjp(&[x[0], x[1], x[2], x[3]], s);
         (v, vec![g.a[0], g.a[1], g.a[2], g.a[3]])
+    },
+    jvp: |x, t| {
+        let (v, d) = p00999_jvp(&[x[0], x[1], x[2], x[3]], &P00999Grad { a: [t[0], t[1], t[2], t[3]] });
+        (v, d)
     },
     oracle: |x| p00999_dual(&[x[0], x[1], x[2], x[3]]),
     oracle32: no_oracle32,

@@ -3097,6 +3097,45 @@ impl Program {
             }
             args.join(", ")
         };
+        // The tangent struct of `f_jvp`, from the flat tangent `t` (laid out like `x`).
+        let tangent = {
+            let mut fields = Vec::new();
+            let mut at = 0;
+            for param in &self.params {
+                match param.kind {
+                    ParamKind::Data(_) => {}
+                    ParamKind::Scalar => {
+                        fields.push(format!("{}: {}", param.name, cast(format!("t[{at}]"))));
+                        at += 1;
+                    }
+                    kind => {
+                        let items: Vec<String> =
+                            (at..at + LEN).map(|k| cast(format!("t[{k}]"))).collect();
+                        let items = items.join(", ");
+                        fields.push(match kind {
+                            ParamKind::Array | ParamKind::ArrayRef => {
+                                format!("{}: [{items}]", param.name)
+                            }
+                            _ => format!("{}: vec![{items}]", param.name),
+                        });
+                        at += LEN;
+                    }
+                }
+            }
+            let camel: String = self
+                .name
+                .split('_')
+                .filter(|part| !part.is_empty())
+                .map(|part| {
+                    let mut chars = part.chars();
+                    chars
+                        .next()
+                        .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                        .unwrap_or_default()
+                })
+                .collect();
+            format!("&{camel}Grad {{ {} }}", fields.join(", "))
+        };
         let widen = |v: String| {
             if single {
                 format!("f64::from({v})")
@@ -3153,6 +3192,18 @@ impl Program {
             "        let (v, g) = {name}_vjp({plain_args}, {seed});"
         );
         let _ = writeln!(out, "        ({}, vec![{grads}])", widen("v".into()));
+        let _ = writeln!(out, "    }},");
+        let _ = writeln!(out, "    jvp: |x, t| {{");
+        let _ = writeln!(
+            out,
+            "        let (v, d) = {name}_jvp({plain_args}, {tangent});"
+        );
+        let _ = writeln!(
+            out,
+            "        ({}, {})",
+            widen("v".into()),
+            widen("d".into())
+        );
         let _ = writeln!(out, "    }},");
         let _ = writeln!(out, "    oracle: {oracle},");
         let _ = writeln!(out, "    oracle32: {oracle32},");

@@ -13,7 +13,10 @@
 //!   where they disagree, central differences give a second opinion that goes into the
 //!   report (the verdict stays "wrong gradient": the oracle is exact on the path taken);
 //! - `f_vjp` is linear in the seed: seed 2 gives exactly twice the gradient (scaling by a
-//!   power of two is exact), seed −0.375 gives −0.375 × the gradient to [`TOLERANCE`].
+//!   power of two is exact), seed −0.375 gives −0.375 × the gradient to [`TOLERANCE`];
+//! - forward mode: `f_jvp`'s value is bit-for-bit the plain function's, and along a tangent
+//!   `v` drawn like the points its tangent is ⟨∇f, v⟩ of `f_grad` to [`TOLERANCE`] (the
+//!   dot-product test ⟨J·v, 1⟩ = ⟨v, Jᵀ·1⟩ between forward and reverse mode).
 
 use super::dual::{Dual, Dual32};
 
@@ -33,6 +36,8 @@ pub struct Program {
     pub grad: fn(&[f64]) -> (f64, Vec<f64>),
     /// `f_vjp` with the given seed.
     pub vjp: fn(&[f64], f64) -> (f64, Vec<f64>),
+    /// `f_jvp` with the given tangent (flattened like the inputs): the value and ⟨∇f, v⟩.
+    pub jvp: fn(&[f64], &[f64]) -> (f64, f64),
     /// The same program over dual numbers (`f64` programs).
     pub oracle: fn(&[Dual]) -> Dual,
     /// The same program over `f32` dual numbers (`f32` programs).
@@ -63,6 +68,8 @@ pub enum Failure {
     WrongGradient(String),
     /// `f_vjp` is not linear in the seed.
     NotLinear(String),
+    /// `f_jvp`'s tangent is not ⟨∇f, v⟩ (forward and reverse mode disagree).
+    WrongTangent(String),
     /// `f_grad` or `f_vjp` panics where the plain function does not.
     Panic(String),
     /// The plain function panics or is not finite: a generator bug.
@@ -78,6 +85,7 @@ impl Failure {
             Failure::WrongValue(_) => "wrong value",
             Failure::WrongGradient(_) => "wrong gradient",
             Failure::NotLinear(_) => "vjp not linear",
+            Failure::WrongTangent(_) => "jvp disagrees with vjp",
             Failure::Panic(_) => "panic",
             Failure::BadProgram(_) => "generator bug",
             Failure::BadOracle(_) => "oracle bug",
@@ -89,6 +97,7 @@ impl Failure {
             Failure::WrongValue(s)
             | Failure::WrongGradient(s)
             | Failure::NotLinear(s)
+            | Failure::WrongTangent(s)
             | Failure::Panic(s)
             | Failure::BadProgram(s)
             | Failure::BadOracle(s) => s,
@@ -250,6 +259,23 @@ pub fn check(p: &Program, rng: &mut Points, points: usize) -> Result<(), Failure
                     g3[k]
                 )));
             }
+        }
+        let v: Vec<f64> = (0..p.dim).map(|_| rng.point_in(&[(-1.0, 1.0)])).collect();
+        let (v4, tangent) = guarded(|| (p.jvp)(&x, &v))
+            .map_err(|m| Failure::Panic(format!("{}: _jvp panics: {m}", at())))?;
+        if !same(v4, value) {
+            return Err(Failure::WrongValue(format!(
+                "{}: _jvp returns the value {v4:e}, the function {value:e}",
+                at()
+            )));
+        }
+        let reverse: f64 = grad.iter().zip(&v).map(|(g, v)| g * v).sum();
+        let scale: f64 = grad.iter().zip(&v).map(|(g, v)| (g * v).abs()).sum();
+        if !(tangent == reverse || (tangent - reverse).abs() <= tol * scale.max(1.0)) {
+            return Err(Failure::WrongTangent(format!(
+                "{}: along {v:?}, _jvp gives {tangent:e}, ⟨∇f, v⟩ of _grad {reverse:e}",
+                at()
+            )));
         }
     }
     Ok(())

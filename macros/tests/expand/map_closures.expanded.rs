@@ -76,17 +76,17 @@ pub fn mapped_vjp(v: &DVector<f64>, seed: f64) -> (f64, MappedGrad) {
 pub fn mapped_jvp(v: &DVector<f64>, tangent: &MappedGrad) -> (f64, f64) {
     let v_dot = &tangent.v;
     let t0 = v.map(|e| e.tanh());
-    let t0_dot = v
-        .zip_map(
-            v_dot,
-            |e, seed| {
-                let t0 = e.tanh();
-                let mut d_e = ::tapeless::__private::zero_adjoint(&e);
-                let mut d_t0 = seed;
-                ::tapeless::__private::tanh_vjp(&mut d_e, &t0, &d_t0);
-                d_e
-            },
-        );
+    let t0_dot = ::tapeless::__private::map_jvp(
+        v,
+        v_dot,
+        |e, seed| {
+            let t0 = e.tanh();
+            let mut d_e = ::tapeless::__private::zero_adjoint(&e);
+            let mut d_t0 = seed;
+            ::tapeless::__private::tanh_vjp(&mut d_e, &t0, &d_t0);
+            d_e
+        },
+    );
     let t1: f64 = t0.sum();
     let t1_dot = ::tapeless::__private::sum_jvp(&t0_dot);
     (t1, t1_dot)
