@@ -701,3 +701,57 @@ fn forward_rows_equal_reverse_rows_for_f32_generics_methods_wrt_and_structs() {
         1e-12,
     );
 }
+
+// ---------------------------------------------------------------- hygiene and owned `self`
+
+/// Parameters named like the generated code's locals and closures' parameters.
+#[differentiate]
+fn named_like_locals(seed: f64, tangent: &[f64], value: f64, rows: usize) -> Vec<f64> {
+    let mut out = vec![0.0; tangent.len()];
+    for i in 0..tangent.len() {
+        out[i] = seed * tangent[i] + value * (rows as f64);
+    }
+    out
+}
+
+#[test]
+fn parameters_named_like_the_generated_locals_stay_the_users() {
+    let tangent = [0.5, -2.0, 1.5];
+    let (value, rows) = named_like_locals_jacobian(1.25, &tangent, -0.5, 3);
+    assert_eq!(value, named_like_locals(1.25, &tangent, -0.5, 3));
+    // n = 5 ≥ m = 3: reverse sweeps; ∂out_i/∂seed = tangent_i, ∂/∂value = rows.
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.seed, tangent[i]);
+        assert_eq!(row.value, 3.0);
+    }
+    check_rows(&rows, &[1.25, 0.5, -2.0, 1.5, -0.5], |p| {
+        named_like_locals(p[0], &p[1..4], p[4], 3)
+    });
+}
+
+#[derive(Differentiable, Clone, Debug, PartialEq)]
+pub struct Arm {
+    length: f64,
+}
+
+#[differentiate]
+impl Arm {
+    /// `self` by value: each sweep takes a clone.
+    #[differentiate]
+    fn tip(self, angle: f64) -> [f64; 2] {
+        let mut out = [0.0; 2];
+        out[0] = self.length * angle.cos();
+        out[1] = self.length * angle.sin();
+        out
+    }
+}
+
+#[test]
+fn a_method_taking_self_by_value() {
+    let arm = Arm { length: 2.5 };
+    let (value, rows) = arm.clone().tip_jacobian(0.4);
+    assert_eq!(value, arm.clone().tip(0.4));
+    check_rows(&rows, &[2.5, 0.4], |p| {
+        Arm { length: p[0] }.tip(p[1]).to_vec()
+    });
+}
