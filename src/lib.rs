@@ -142,6 +142,8 @@ pub mod __private {
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::{ComplexField, RealField};
     pub use tapeless_runtime::{Is, TapelessRule};
+    // Forward mode: the sum of two tangent contributions.
+    pub use tapeless_runtime::add_tangents;
 
     /// Gives two values one type (a version of a variable assigned a literal, `s = 2.0;`,
     /// is typed by the variable in the source): compiles to nothing.

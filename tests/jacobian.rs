@@ -559,7 +559,7 @@ fn forward_rows_equal_reverse_rows_for_every_output_family() {
         &rows,
         1e-12,
     );
-    // SVector by value (operators only: `component_mul` has no forward rule yet).
+    // SVector by value.
     let a = Vector3::new(0.5, -1.5, 2.0);
     let bs = SVector::<f64, 3>::new(1.25, 0.75, -0.5);
     let (value, rows) = affine3_jacobian(&a, bs, 1.5);
@@ -573,6 +573,34 @@ fn forward_rows_equal_reverse_rows_for_every_output_family() {
         },
         |seed| affine3_vjp(&a, bs, 1.5, seed).1,
         |tangent| affine3_jvp(&a, bs, 1.5, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // component_mul, and a transpose: n = 5 < m = 6 takes the forward path.
+    let (value, rows) = weighted_jacobian(&a, bs, 1.5);
+    assert_forward_equals_reverse(
+        &value,
+        || WeightedGrad {
+            a: Vector3::zeros(),
+            b: SVector::zeros(),
+            s: 0.0,
+        },
+        |seed| weighted_vjp(&a, bs, 1.5, seed).1,
+        |tangent| weighted_jvp(&a, bs, 1.5, tangent).1,
+        &rows,
+        1e-12,
+    );
+    let u = DVector::from_vec(vec![1.5, -0.5]);
+    let v = DVector::from_vec(vec![2.0, 0.25, -1.0]);
+    let (value, rows) = outer_jacobian(&u, &v);
+    assert_forward_equals_reverse(
+        &value,
+        || OuterGrad {
+            u: DVector::zeros(2),
+            v: DVector::zeros(3),
+        },
+        |seed| outer_vjp(&u, &v, seed).1,
+        |tangent| outer_jvp(&u, &v, tangent).1,
         &rows,
         1e-12,
     );

@@ -867,7 +867,9 @@ impl<'a> Emitter<'a> {
     /// A loop: its counter, carried variables and fixed stacks, then the loop itself.
     fn forward_loop(&self, l: &Loop, saving: bool) -> TokenStream {
         let mut out = TokenStream::new();
-        if let Some(counter) = l.counter {
+        // The iteration counter is for the reverse sweep: forward mode has none.
+        let counter = l.counter.filter(|_| !self.forward.on());
+        if let Some(counter) = counter {
             let counter = self.name(counter);
             out.extend(quote!(let mut #counter: usize = 0;));
         }
@@ -897,8 +899,7 @@ impl<'a> Emitter<'a> {
                 out.extend(quote!(let mut #stack = #storage;));
             }
         }
-        let count = l
-            .counter
+        let count = counter
             .map(|c| self.name(c))
             .or(fixed_step)
             .map(|c| quote!(#c += 1;));

@@ -33,7 +33,7 @@ use syn::ext::IdentExt;
 use crate::emit::{parameter_names, plain_parameters, Emitter, ItemNames};
 use crate::ir::{Arg, Carried, Form, Kind, Merge, Op, Operand, Stmt, VarId, TOP};
 use crate::parse::Signature;
-use crate::rules::{Need, Rule, Spelling};
+use crate::rules::Need;
 
 /// The forward mode's state while the emitter prints `f_jvp`.
 #[derive(Default)]
@@ -146,19 +146,6 @@ fn escapes(e: &Emitter, var: VarId) -> bool {
     found
 }
 
-/// Rows whose forward helper exists in the runtime.
-fn has_forward_helper(rule: &Rule) -> bool {
-    match rule.spelling {
-        // `runtime/src/scalar.rs`: every float method, `special::erf`/`erfc`, and `tanh`
-        // (its helper is elementwise, `nn::tanh` of a matrix included).
-        Spelling::FloatMethod | Spelling::Path("special") => true,
-        Spelling::Path("nn") => rule.name == "tanh",
-        // `runtime/src/ops.rs` and `rem` (scalar.rs).
-        Spelling::Form => ["add", "sub", "mul", "div", "rem", "neg"].contains(&rule.name),
-        _ => false,
-    }
-}
-
 /// The tangent statements of `let var = op;` (printed after it).
 pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
     if !has_tangent(e, var) {
@@ -227,29 +214,22 @@ pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
             let value = tangent_owned(e, arg(0));
             quote!(let #name = #value as #ty;)
         }
-        // ẏᵢ = f′(mᵢ)·ṁᵢ, and the closure's adjoint `|v, ȳ| f′(v)·ȳ` is that map.
-        Form::Map { vjp, .. } => {
-            let receiver = e.receiver(&args[0]);
-            let tangent = tangent_ref(e, arg(0));
-            quote!(let #name = #receiver.zip_map(#tangent, #vjp);)
-        }
-        _ if !has_forward_helper(rule) => unsupported(
-            e,
-            &format!(
-                "`{}` (its forward helper is not in the runtime yet)",
-                rule.name
-            ),
-        ),
         _ => {
             let contribution = |i: usize| {
                 let helper = rule.helper_for(i).replacen("_vjp", "_jvp", 1);
                 let helper = Ident::new(&helper, Span::call_site());
-                let needs = rule.needs(i).iter().map(|need| match need {
+                let needs = rule.jvp_needs(i).iter().map(|need| match need {
                     Need::Arg(j) => e.helper_argument(&args[*j].value),
                     Need::Out => e.helper_argument(&Operand::Var(var)),
                 });
                 let tangent = tangent_ref(e, arg(i));
-                quote!(#private::#helper(#(#needs,)* #tangent))
+                // `m.map(f)`: ẏᵢ = f′(mᵢ)·ṁᵢ, and the closure's own adjoint `|v, ȳ| f′(v)·ȳ`
+                // is that map.
+                let closure = match form {
+                    Form::Map { vjp, .. } => quote!(, #vjp),
+                    _ => TokenStream::new(),
+                };
+                quote!(#private::#helper(#(#needs,)* #tangent #closure))
             };
             let first = contribution(first);
             let rest: Vec<TokenStream> = active[1..].iter().map(|i| contribution(*i)).collect();
@@ -258,7 +238,10 @@ pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
             } else if e.scalar_rule_result(var) {
                 quote!(let #name = #first #(+ #rest)*;)
             } else {
-                quote!(let mut #name = #first; #(#private::accumulate(&mut #name, &#rest);)*)
+                let sum = rest
+                    .iter()
+                    .fold(first, |sum, c| quote!(#private::add_tangents(#sum, #c)));
+                quote!(let #name = #sum;)
             }
         }
     }

@@ -102,6 +102,10 @@ pub struct Rule {
     /// Every argument's adjoint comes from the one helper `{helper}_vjp` (a tuple's
     /// elements: each takes its part of the tuple's adjoint).
     pub shared_helper: bool,
+    /// Per argument, the values its forward (JVP) helper reads when they differ from what
+    /// its VJP reads (`None`: the same). A scalar argument of a matrix result needs the
+    /// result's shape, which a VJP takes from the output's adjoint: `add_scalar`.
+    pub jvp: Option<&'static [Option<&'static [Need]>]>,
 }
 
 impl Rule {
@@ -126,6 +130,15 @@ impl Rule {
     pub fn needs(&self, index: usize) -> &'static [Need] {
         self.vjp.get(index).copied().flatten().unwrap_or(&[])
     }
+
+    /// The values the forward (JVP) helper of argument `index` reads: those of its VJP
+    /// unless the row says otherwise.
+    pub fn jvp_needs(&self, index: usize) -> &'static [Need] {
+        match self.jvp {
+            Some(jvp) => jvp.get(index).copied().flatten().unwrap_or(&[]),
+            None => self.needs(index),
+        }
+    }
 }
 
 const fn rule(
@@ -144,6 +157,7 @@ const fn rule(
         bounds: &[],
         class: Class::Primitive,
         shared_helper: false,
+        jvp: None,
     }
 }
 
@@ -310,7 +324,11 @@ static METHODS: &[Rule] = &[
         &["self", "rhs"],
         &[Some(&[B]), Some(&[B, Y])],
     ),
-    by_method("add_scalar", &["self", "rhs"], &[Some(&[]), Some(&[])]),
+    // ṡ's contribution fills a matrix shaped like `self`.
+    Rule {
+        jvp: Some(&[Some(&[]), Some(&[A])]),
+        ..by_method("add_scalar", &["self", "rhs"], &[Some(&[]), Some(&[])])
+    },
     by_method("column", &["self", "i"], &[Some(&[B]), None]),
     Rule {
         helper: "copy",
@@ -735,6 +753,59 @@ mod tests {
         }
     }
 
+    /// A forward helper reads what its VJP reads, except where the row says otherwise.
+    #[test]
+    fn jvp_needs_follow_the_vjp_unless_overridden() {
+        let add_scalar = method("add_scalar", 2).expect("the add_scalar row");
+        assert_eq!(add_scalar.jvp_needs(0), &[] as &[Need]);
+        assert_eq!(add_scalar.jvp_needs(1), &[A]);
+        let dot = method("dot", 2).expect("the dot row");
+        assert_eq!(dot.jvp_needs(0), dot.needs(0));
+        assert_eq!(dot.jvp_needs(1), &[A]);
+    }
+
+    /// Every row whose VJP helpers live in the runtime's `index.rs`, `matrix.rs` or `nn.rs`
+    /// has, next to each, the forward helper of the same argument (`_vjp` → `_jvp`; the
+    /// helpers of `scalar.rs` and `ops.rs` come from their own generators).
+    #[test]
+    fn every_runtime_vjp_helper_has_its_forward_helper() {
+        let files = [
+            include_str!("../../runtime/src/index.rs"),
+            include_str!("../../runtime/src/matrix.rs"),
+            include_str!("../../runtime/src/nn.rs"),
+        ];
+        let defines = |file: &str, name: &str| {
+            file.contains(&format!("pub fn {name}<")) || file.contains(&format!("pub fn {name}("))
+        };
+        let forms = [&DEREF, &CAST, &COPY, &FIELD, &MAP, &INVERSE, &SOLVE];
+        let mut checked = Vec::new();
+        for rule in METHODS
+            .iter()
+            .chain(PATHS)
+            .chain(forms)
+            .chain(INDEX.iter())
+            .chain(TUPLE.iter())
+        {
+            for index in (0..rule.args.len()).filter(|&i| rule.differentiable(i)) {
+                let vjp = rule.helper_for(index);
+                let jvp = vjp.replacen("_vjp", "_jvp", 1);
+                for file in files.iter().filter(|file| defines(file, &vjp)) {
+                    assert!(
+                        defines(file, &jvp),
+                        "`{}` (row `{}`) has no forward helper `{jvp}`",
+                        vjp,
+                        rule.name
+                    );
+                    checked.push(jvp.clone());
+                }
+            }
+        }
+        checked.sort();
+        checked.dedup();
+        // The helpers of every matrix method, nn function, index and copy row.
+        assert_eq!(checked.len(), 32, "{checked:?}");
+    }
+
     /// Every row's shape is consistent: one entry per argument, needs in range.
     #[test]
     fn rows_are_well_formed() {
@@ -750,7 +821,14 @@ mod tests {
             .chain(PATHS)
         {
             assert_eq!(rule.args.len(), rule.vjp.len(), "{}", rule.name);
-            for needs in rule.vjp.iter().flatten() {
+            if let Some(jvp) = rule.jvp {
+                assert_eq!(rule.args.len(), jvp.len(), "{}", rule.name);
+                // The same arguments carry a derivative in both modes.
+                for (v, j) in rule.vjp.iter().zip(jvp) {
+                    assert_eq!(v.is_some(), j.is_some(), "{}", rule.name);
+                }
+            }
+            for needs in rule.vjp.iter().chain(rule.jvp.unwrap_or(&[])).flatten() {
                 for need in *needs {
                     if let Need::Arg(i) = need {
                         assert!(*i < rule.args.len(), "{}", rule.name);

@@ -161,6 +161,15 @@ pub fn accumulate<G: Accumulate>(adjoint: &mut G, contribution: &G) {
     adjoint.accumulate(contribution);
 }
 
+/// `a + b` of two tangent contributions to one value (forward mode sums the contributions
+/// of a result's active arguments), in place in `a`: nothing is allocated beyond `a`.
+#[doc(hidden)]
+#[inline(always)]
+pub fn add_tangents<G: Accumulate>(mut a: G, b: G) -> G {
+    a.accumulate(&b);
+    a
+}
+
 /// The seed of a scalar gradient: ∂L/∂L = 1.
 #[inline(always)]
 pub fn one<T: Real>() -> T {

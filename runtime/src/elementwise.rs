@@ -5,6 +5,8 @@
 //! x̄ᵢ += g(xᵢ or yᵢ, ȳᵢ). [`Elementwise`] applies such a function to a value and
 //! [`ElementwiseAdjoint`] accumulates such a contribution into an adjoint, so one helper
 //! serves `f32`, `f64` and (with the `nalgebra` feature) every `nalgebra` matrix.
+//! [`elementwise_tangent`] builds the forward-mode counterpart, ẏᵢ = g(xᵢ or yᵢ, ẋᵢ),
+//! through the same trait (a scalar map is its own transpose, so `g` is the same).
 
 use crate::{Accumulate, Real};
 
@@ -34,6 +36,25 @@ pub trait ElementwiseAdjoint<X: ?Sized = Self>: Accumulate {
     fn accumulate_elementwise<F>(&mut self, x: &X, d_y: &Self, f: F)
     where
         F: FnMut(Self::Elem, Self::Elem) -> Self::Elem;
+}
+
+/// The tangent `outᵢ = f(xᵢ, tᵢ)` for every element `i`, shaped like `t` (an elementwise
+/// rule's forward helper: `x` is the value its VJP reads, `t` the argument's tangent).
+///
+/// Built as a clone of `t` set to zero (−0.0, the exact additive identity) into which
+/// [`ElementwiseAdjoint::accumulate_elementwise`] adds `f`: for scalars this folds to
+/// `f(x, t)`; for a fixed-size matrix nothing is allocated.
+#[inline(always)]
+pub fn elementwise_tangent<G, X, F>(x: &X, t: &G, f: F) -> G
+where
+    G: ElementwiseAdjoint<X> + Clone,
+    X: ?Sized,
+    F: FnMut(G::Elem, G::Elem) -> G::Elem,
+{
+    let mut out = t.clone();
+    out.set_zero();
+    out.accumulate_elementwise(x, t, f);
+    out
 }
 
 macro_rules! scalar_elementwise {

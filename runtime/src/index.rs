@@ -1,9 +1,9 @@
-//! VJP rules for reading and writing elements of arrays, slices and vectors.
+//! VJP and JVP rules for reading and writing elements of arrays, slices and vectors.
 //!
-//! A read `y = a[i]` has `ā[i] += ȳ`. A write `a[i] = v` overwrites the element, so in the
-//! reverse sweep the value written receives the element's adjoint, and the element's
-//! adjoint is cleared: whatever `a[i]` held before the write did not reach the result
-//! through it.
+//! A read `y = a[i]` has `ā[i] += ȳ` (reverse) and `ẏ = ȧ[i]` (forward). A write
+//! `a[i] = v` overwrites the element, so in the reverse sweep the value written receives
+//! the element's adjoint, and the element's adjoint is cleared: whatever `a[i]` held before
+//! the write did not reach the result through it.
 
 use crate::Accumulate;
 
@@ -164,6 +164,80 @@ where
     }
 }
 
+/// `y = a[i]`: `ẏ = ȧ[i]`. Reads `i`.
+///
+/// # Panics
+///
+/// If `i` is out of bounds of the tangent: a tangent shorter than the value it is the
+/// tangent of.
+#[inline(always)]
+pub fn index_jvp<C, I, T>(i: &I, t_a: &C) -> T
+where
+    C: Slot<I, Element = T> + ?Sized,
+    I: Copy,
+    T: Clone,
+{
+    match t_a.slot(*i) {
+        Some(t) => t.clone(),
+        None => tangent_too_short(),
+    }
+}
+
+/// `y = a[i][j]`: `ẏ = ȧ[i][j]`. Reads `i` and `j`.
+///
+/// # Panics
+///
+/// If an index is out of bounds of the tangent.
+#[inline(always)]
+pub fn index2_jvp<C, I, J, T>(i: &I, j: &J, t_a: &C) -> T
+where
+    C: Slot<I> + ?Sized,
+    C::Element: Slot<J, Element = T>,
+    I: Copy,
+    J: Copy,
+    T: Clone,
+{
+    match t_a.slot(*i).and_then(|row| row.slot(*j)) {
+        Some(t) => t.clone(),
+        None => tangent_too_short(),
+    }
+}
+
+/// `y = a[i][j][k]`: `ẏ = ȧ[i][j][k]`. Reads `i`, `j` and `k`.
+///
+/// # Panics
+///
+/// If an index is out of bounds of the tangent.
+#[inline(always)]
+pub fn index3_jvp<C, I, J, K, T>(i: &I, j: &J, k: &K, t_a: &C) -> T
+where
+    C: Slot<I> + ?Sized,
+    C::Element: Slot<J>,
+    <C::Element as Slot<J>>::Element: Slot<K, Element = T>,
+    I: Copy,
+    J: Copy,
+    K: Copy,
+    T: Clone,
+{
+    let slot = t_a
+        .slot(*i)
+        .and_then(|a| a.slot(*j))
+        .and_then(|a| a.slot(*k));
+    match slot {
+        Some(t) => t.clone(),
+        None => tangent_too_short(),
+    }
+}
+
+/// The forward sweep read the element of the value, so only a tangent of another shape
+/// than its value (a user's tangent of the wrong length) lacks it.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn tangent_too_short() -> ! {
+    panic!("tapeless: the tangent has fewer elements than the value it is the tangent of")
+}
+
 /// `a[i]` read again by the reverse sweep (see [`Slot`]): the forward sweep read it, so it
 /// is in bounds.
 #[inline(always)]
@@ -194,6 +268,12 @@ where
 #[inline(always)]
 pub fn copy_vjp<T: Accumulate>(d_a: &mut T, d_b: &T) {
     d_a.accumulate(d_b);
+}
+
+/// b = a (a copy, a field read `&p.w`, a tuple's element, `x.clone()`, `*x`): ḃ = ȧ.
+#[inline(always)]
+pub fn copy_jvp<T: Clone>(t_a: &T) -> T {
+    t_a.clone()
 }
 
 /// a[..] = v: v̄ += ā[..], then ā[..] = 0.

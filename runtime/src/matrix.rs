@@ -1,10 +1,14 @@
-//! VJP rules for the methods of `nalgebra` matrices and vectors (feature `nalgebra`).
+//! VJP and JVP rules for the methods of `nalgebra` matrices and vectors (feature
+//! `nalgebra`).
 //!
 //! Primal arguments may have any storage (owned, static, dynamic, views:
-//! `&Matrix<T, R, C, S>`); adjoints are owned (`OMatrix<T, R, C>`, the
-//! [`Differentiable::Grad`](crate::Differentiable::Grad) of every matrix). Every rule
+//! `&Matrix<T, R, C, S>`); adjoints and tangents are owned (`OMatrix<T, R, C>`, the
+//! [`Differentiable::Grad`](crate::Differentiable::Grad) of every matrix). Every VJP rule
 //! accumulates into the adjoint it is given, reads only the values its doc line names
-//! (in that order), and never forms a Jacobian: the rules of products are products.
+//! (in that order), and never forms a Jacobian: the rules of products are products. Each
+//! has a forward rule next to it, `_vjp` → `_jvp`, reading the same values and the
+//! argument's tangent and returning its contribution to the result's tangent (only
+//! `add_scalar_jvp_rhs` reads more: the matrix, for the shape of ṡ's contribution).
 //! Element reads `m[i]` and `m[(i, j)]` use [`index_vjp`](crate::index::index_vjp); the
 //! operators (`a * b`, `a + b`, ...) are in [`ops`](crate::ops).
 //!
@@ -21,7 +25,7 @@ use nalgebra::{
     Storage, ViewStorage, U1,
 };
 
-use crate::elementwise::ElementwiseAdjoint;
+use crate::elementwise::{elementwise_tangent, ElementwiseAdjoint};
 use crate::{Accumulate, Real};
 
 /// `m` transposed, as a view of the same elements (no copy): its entry (j, i) is `m`'s
@@ -42,6 +46,18 @@ pub(crate) fn transposed<T, R: Dim, C: Dim, S: RawStorage<T, R, C>>(
             (Dyn(col_stride), Dyn(row_stride)),
         ))
     }
+}
+
+/// ⟨a, b⟩ = Σᵢ aᵢbᵢ over the entries of two matrices of one shape (checked).
+#[inline(always)]
+fn inner<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>, SB: RawStorage<T, R, C>>(
+    a: &Matrix<T, R, C, SA>,
+    b: &Matrix<T, R, C, SB>,
+) -> T {
+    assert_eq!(a.shape(), b.shape(), "forward rule: shapes differ");
+    a.iter()
+        .zip(b.iter())
+        .fold(T::zero(), |sum, (&a, &b)| sum + a * b)
 }
 
 /// `*d += g` for every pair of entries (shapes checked).
@@ -65,6 +81,15 @@ where
     d_x.zip_apply(&transposed(d_y), |d, g| *d += g);
 }
 
+/// Y = Xᵀ: Ẏ = Ẋᵀ. Reads nothing.
+#[inline(always)]
+pub fn transpose_jvp<T: Real, R: Dim, C: Dim>(t_x: &OMatrix<T, R, C>) -> OMatrix<T, C, R>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<C, R>,
+{
+    t_x.transpose()
+}
+
 /// y = a·b (`a.dot(&b)`, a scalar): ā += ȳ·b. Reads `b`.
 #[inline(always)]
 pub fn dot_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
@@ -77,6 +102,18 @@ pub fn dot_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
     add_entries(d_a, b, *d_y);
 }
 
+/// y = a·b: ẏ = ȧ·b. Reads `b`.
+#[inline(always)]
+pub fn dot_jvp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
+    b: &Matrix<T, R, C, SB>,
+    t_a: &OMatrix<T, R, C>,
+) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    inner(t_a, b)
+}
+
 /// y = a·b (`a.dot(&b)`, a scalar): b̄ += ȳ·a. Reads `a`.
 #[inline(always)]
 pub fn dot_vjp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
@@ -87,6 +124,18 @@ pub fn dot_vjp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
     DefaultAllocator: Allocator<R, C>,
 {
     add_entries(d_b, a, *d_y);
+}
+
+/// y = a·b: ẏ = a·ḃ. Reads `a`.
+#[inline(always)]
+pub fn dot_jvp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
+    a: &Matrix<T, R, C, SA>,
+    t_b: &OMatrix<T, R, C>,
+) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    inner(a, t_b)
 }
 
 /// y = ‖x‖ (`x.norm()`, Frobenius for a matrix): x̄ += ȳ·x/y, nothing when y = 0. Reads `x`
@@ -106,6 +155,22 @@ pub fn norm_vjp<T: Real, R: Dim, C: Dim, SX: RawStorage<T, R, C>>(
     add_entries(d_x, x, *d_y / *y);
 }
 
+/// y = ‖x‖: ẏ = x·ẋ/y, 0 when y = 0. Reads `x` and `y`.
+#[inline(always)]
+pub fn norm_jvp<T: Real, R: Dim, C: Dim, SX: RawStorage<T, R, C>>(
+    x: &Matrix<T, R, C, SX>,
+    y: &T,
+    t_x: &OMatrix<T, R, C>,
+) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    if *y == T::zero() {
+        return T::zero(); // the minimum-norm subgradient at the kink
+    }
+    inner(x, t_x) / *y
+}
+
 /// y = ‖x‖² (`x.norm_squared()`): x̄ += 2ȳ·x. Reads `x`.
 #[inline(always)]
 pub fn norm_squared_vjp<T: Real, R: Dim, C: Dim, SX: RawStorage<T, R, C>>(
@@ -118,6 +183,18 @@ pub fn norm_squared_vjp<T: Real, R: Dim, C: Dim, SX: RawStorage<T, R, C>>(
     add_entries(d_x, x, T::two() * *d_y);
 }
 
+/// y = ‖x‖²: ẏ = 2x·ẋ. Reads `x`.
+#[inline(always)]
+pub fn norm_squared_jvp<T: Real, R: Dim, C: Dim, SX: RawStorage<T, R, C>>(
+    x: &Matrix<T, R, C, SX>,
+    t_x: &OMatrix<T, R, C>,
+) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    T::two() * inner(x, t_x)
+}
+
 /// y = Σᵢ xᵢ (`x.sum()`): x̄ᵢ += ȳ for every element. Reads nothing.
 #[inline(always)]
 pub fn sum_vjp<T: Real, R: Dim, C: Dim>(d_x: &mut OMatrix<T, R, C>, d_y: &T)
@@ -126,6 +203,15 @@ where
 {
     let d = *d_y;
     d_x.iter_mut().for_each(|e| *e += d);
+}
+
+/// y = Σᵢ xᵢ: ẏ = Σᵢ ẋᵢ. Reads nothing.
+#[inline(always)]
+pub fn sum_jvp<T: Real, R: Dim, C: Dim>(t_x: &OMatrix<T, R, C>) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    t_x.iter().fold(T::zero(), |sum, &t| sum + t)
 }
 
 /// y = Σᵢ xᵢ / n (`x.mean()`): x̄ᵢ += ȳ/n for every element (nothing when n = 0). Reads
@@ -143,6 +229,19 @@ where
     d_x.iter_mut().for_each(|e| *e += d);
 }
 
+/// y = Σᵢ xᵢ / n: ẏ = Σᵢ ẋᵢ / n (0 when n = 0). Reads nothing.
+#[inline(always)]
+pub fn mean_jvp<T: Real, R: Dim, C: Dim>(t_x: &OMatrix<T, R, C>) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let n = t_x.len();
+    if n == 0 {
+        return T::zero();
+    }
+    sum_jvp(t_x) / T::from(n).unwrap_or_else(T::nan)
+}
+
 /// Y = A∘B (`a.component_mul(&b)`): Ā += Ȳ∘B. Reads `b`.
 #[inline(always)]
 pub fn component_mul_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
@@ -153,6 +252,18 @@ pub fn component_mul_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
     DefaultAllocator: Allocator<R, C>,
 {
     d_a.accumulate_elementwise(b, d_y, |b, d| d * b);
+}
+
+/// Y = A∘B: Ẏ = Ȧ∘B. Reads `b`.
+#[inline(always)]
+pub fn component_mul_jvp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
+    b: &Matrix<T, R, C, SB>,
+    t_a: &OMatrix<T, R, C>,
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    t_a.zip_map(b, |t, b| t * b)
 }
 
 /// Y = A∘B (`a.component_mul(&b)`): B̄ += Ȳ∘A. Reads `a`.
@@ -167,6 +278,18 @@ pub fn component_mul_vjp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
     d_b.accumulate_elementwise(a, d_y, |a, d| d * a);
 }
 
+/// Y = A∘B: Ẏ = A∘Ḃ. Reads `a`.
+#[inline(always)]
+pub fn component_mul_jvp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
+    a: &Matrix<T, R, C, SA>,
+    t_b: &OMatrix<T, R, C>,
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    t_b.zip_map(a, |t, a| t * a)
+}
+
 /// Y = A/B entrywise (`a.component_div(&b)`): Ā += Ȳ/B. Reads `b`.
 #[inline(always)]
 pub fn component_div_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
@@ -177,6 +300,18 @@ pub fn component_div_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
     DefaultAllocator: Allocator<R, C>,
 {
     d_a.accumulate_elementwise(b, d_y, |b, d| d / b);
+}
+
+/// Y = A/B entrywise: Ẏ = Ȧ/B. Reads `b`.
+#[inline(always)]
+pub fn component_div_jvp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
+    b: &Matrix<T, R, C, SB>,
+    t_a: &OMatrix<T, R, C>,
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    t_a.zip_map(b, |t, b| t / b)
 }
 
 /// Y = A/B entrywise (`a.component_div(&b)`): B̄ −= Ȳ∘Y/B (= Ȳ∘A/B²). Reads `b` and `y`.
@@ -205,6 +340,33 @@ pub fn component_div_vjp_rhs<T, R, C, SB, SY>(
     }
 }
 
+/// Y = A/B entrywise: Ẏ = −Ḃ∘Y/B. Reads `b` and `y`.
+#[inline(always)]
+pub fn component_div_jvp_rhs<T, R, C, SB, SY>(
+    b: &Matrix<T, R, C, SB>,
+    y: &Matrix<T, R, C, SY>,
+    t_b: &OMatrix<T, R, C>,
+) -> OMatrix<T, R, C>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    SB: RawStorage<T, R, C>,
+    SY: RawStorage<T, R, C>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let shape = t_b.shape();
+    assert!(
+        b.shape() == shape && y.shape() == shape,
+        "component_div_jvp_rhs: shapes differ"
+    );
+    let mut out = t_b.clone_owned();
+    for (t, (&b, &y)) in out.iter_mut().zip(b.iter().zip(y.iter())) {
+        *t = -(*t * y / b);
+    }
+    out
+}
+
 /// Y = M + s (`m.add_scalar(s)`, s added to every entry): M̄ += Ȳ. Reads nothing.
 #[inline(always)]
 pub fn add_scalar_vjp_self<T: Real, R: Dim, C: Dim>(
@@ -216,6 +378,15 @@ pub fn add_scalar_vjp_self<T: Real, R: Dim, C: Dim>(
     d_m.accumulate(d_y);
 }
 
+/// Y = M + s: Ẏ = Ṁ. Reads nothing.
+#[inline(always)]
+pub fn add_scalar_jvp_self<T: Real, R: Dim, C: Dim>(t_m: &OMatrix<T, R, C>) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    t_m.clone_owned()
+}
+
 /// Y = M + s (`m.add_scalar(s)`): s̄ += Σ Ȳ. Reads nothing.
 #[inline(always)]
 pub fn add_scalar_vjp_rhs<T: Real, R: Dim, C: Dim>(d_s: &mut T, d_y: &OMatrix<T, R, C>)
@@ -223,6 +394,19 @@ where
     DefaultAllocator: Allocator<R, C>,
 {
     *d_s += d_y.iter().fold(T::zero(), |sum, &d| sum + d);
+}
+
+/// Y = M + s: Ẏ = ṡ in every entry. Reads `m` (only its shape; the VJP takes it from Ȳ).
+#[inline(always)]
+pub fn add_scalar_jvp_rhs<T: Real, R: Dim, C: Dim, S: RawStorage<T, R, C>>(
+    m: &Matrix<T, R, C, S>,
+    t_s: &T,
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (rows, cols) = m.shape_generic();
+    OMatrix::from_element_generic(rows, cols, *t_s)
 }
 
 /// y = tr X = Σᵢ Xᵢᵢ (`x.trace()`): X̄ᵢᵢ += ȳ on the diagonal. Reads nothing.
@@ -235,6 +419,16 @@ where
     for i in 0..rows.min(cols) {
         d_x[(i, i)] += *d_y;
     }
+}
+
+/// y = tr X: ẏ = tr Ẋ. Reads nothing.
+#[inline(always)]
+pub fn trace_jvp<T: Real, R: Dim, C: Dim>(t_x: &OMatrix<T, R, C>) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (rows, cols) = t_x.shape();
+    (0..rows.min(cols)).fold(T::zero(), |sum, i| sum + t_x[(i, i)])
 }
 
 /// y = det A (`a.determinant()`): Ā += ȳ·cof(A) = ȳ·det(A)·A⁻ᵀ. Reads `a` and `y`.
@@ -287,6 +481,21 @@ where
             }
         }
     }
+}
+
+/// y = det A: ẏ = ⟨cof(A), Ȧ⟩ (Jacobi's formula), with the cofactors of
+/// [`determinant_vjp`] (also where A is nearly singular). Reads `a` and `y`.
+pub fn determinant_jvp<T, D, S>(a: &Matrix<T, D, D, S>, y: &T, t_a: &OMatrix<T, D, D>) -> T
+where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    S: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    let (rows, cols) = a.shape_generic();
+    let mut cofactors = OMatrix::from_element_generic(rows, cols, -T::zero());
+    determinant_vjp(&mut cofactors, a, y, &T::one());
+    inner(&cofactors, t_a)
 }
 
 /// A⁻¹ when det(A)·A⁻ᵀ computed from it is accurate: |det A| is not tiny next to
@@ -356,6 +565,35 @@ pub fn inverse_vjp<T: Real, D: Dim, SY: Storage<T, D, D>>(
     d_a.gemm(-T::one(), &yt_dy, &transposed(y), T::one());
 }
 
+/// Y = A⁻¹: Ẏ = −Y·Ȧ·Y. Reads `y`.
+pub fn inverse_jvp<T: Real, D: Dim, SY: Storage<T, D, D>>(
+    y: &Matrix<T, D, D, SY>,
+    t_a: &OMatrix<T, D, D>,
+) -> OMatrix<T, D, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    let y_ta = y * t_a;
+    let mut out = t_a.clone_owned();
+    out.gemm(-T::one(), &y_ta, y, T::zero());
+    out
+}
+
+/// A⁻¹·b by LU (NaN when A is singular), for the forward rules of `solve`.
+fn solve_by_lu<T, D, K, SA>(a: &Matrix<T, D, D, SA>, b: &OMatrix<T, D, K>) -> OMatrix<T, D, K>
+where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, K>,
+{
+    a.clone_owned()
+        .lu()
+        .solve(b)
+        .unwrap_or_else(|| b.map(|_| <T as num_traits::Float>::nan()))
+}
+
 /// z = A⁻ᵀ·x̄, the adjoint both rules of `solve` need (NaN when A is singular).
 fn solve_transposed<T, D, K, SA>(
     a: &Matrix<T, D, D, SA>,
@@ -394,6 +632,23 @@ pub fn solve_vjp_self<T, D, K, SA, SX>(
     d_a.gemm(-T::one(), &z, &transposed(x), T::one());
 }
 
+/// x = A⁻¹·b: ẋ = −A⁻¹·(Ȧ·x). Reads `a` and `x`.
+pub fn solve_jvp_self<T, D, K, SA, SX>(
+    a: &Matrix<T, D, D, SA>,
+    x: &Matrix<T, D, K, SX>,
+    t_a: &OMatrix<T, D, D>,
+) -> OMatrix<T, D, K>
+where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    SX: Storage<T, D, K>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, K>,
+{
+    -solve_by_lu(a, &(t_a * x))
+}
+
 /// x = A⁻¹·b (`a.lu().solve(&b).unwrap()`; b and x vectors or matrices): b̄ += A⁻ᵀ·x̄.
 /// Reads `a`.
 pub fn solve_vjp_b<T, D, K, SA>(
@@ -411,6 +666,18 @@ pub fn solve_vjp_b<T, D, K, SA>(
     d_b.accumulate(&z);
 }
 
+/// x = A⁻¹·b: ẋ = A⁻¹·ḃ. Reads `a`.
+pub fn solve_jvp_b<T, D, K, SA>(a: &Matrix<T, D, D, SA>, t_b: &OMatrix<T, D, K>) -> OMatrix<T, D, K>
+where
+    T: Real + RealField,
+    D: DimMin<D, Output = D>,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D> + Allocator<D, K>,
+{
+    solve_by_lu(a, t_b)
+}
+
 /// y = M[:, j] (`m.column(j)`): M̄[:, j] += ȳ. Reads `j`.
 #[inline(always)]
 pub fn column_vjp<T: Real, R: Dim, C: Dim>(
@@ -421,6 +688,15 @@ pub fn column_vjp<T: Real, R: Dim, C: Dim>(
     DefaultAllocator: Allocator<R, C> + Allocator<R, U1>,
 {
     d_m.column_mut(*j).zip_apply(d_y, |d, g| *d += g);
+}
+
+/// y = M[:, j]: ẏ = Ṁ[:, j]. Reads `j`.
+#[inline(always)]
+pub fn column_jvp<T: Real, R: Dim, C: Dim>(j: &usize, t_m: &OMatrix<T, R, C>) -> OMatrix<T, R, U1>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<R, U1>,
+{
+    t_m.column(*j).clone_owned()
 }
 
 /// y = M[i, :] (`m.row(i)`): M̄[i, :] += ȳ. Reads `i`.
@@ -435,6 +711,15 @@ pub fn row_vjp<T: Real, R: Dim, C: Dim>(
     d_m.row_mut(*i).zip_apply(d_y, |d, g| *d += g);
 }
 
+/// y = M[i, :]: ẏ = Ṁ[i, :]. Reads `i`.
+#[inline(always)]
+pub fn row_jvp<T: Real, R: Dim, C: Dim>(i: &usize, t_m: &OMatrix<T, R, C>) -> OMatrix<T, U1, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
+{
+    t_m.row(*i).clone_owned()
+}
+
 /// Y = X.map(g) (`x.map(|v| ..)`), elementwise: X̄ᵢ += f(Xᵢ, Ȳᵢ), where `f(x, ȳ)` is the
 /// scalar rule of `g` (ȳ·g′(x)), which the macro derives from the closure. Reads `x`.
 ///
@@ -447,4 +732,16 @@ where
     F: FnMut(G::Elem, G::Elem) -> G::Elem,
 {
     d_x.accumulate_elementwise(x, d_y, f);
+}
+
+/// Y = X.map(g), elementwise: Ẏᵢ = f(Xᵢ, Ẋᵢ), with the same `f` as [`map_vjp`] (ȳ·g′(x) is
+/// linear in ȳ and scalar, so it is its own transpose). Reads `x`.
+#[inline(always)]
+pub fn map_jvp<G, X, F>(x: &X, t_x: &G, f: F) -> G
+where
+    G: ElementwiseAdjoint<X> + Clone,
+    X: ?Sized,
+    F: FnMut(G::Elem, G::Elem) -> G::Elem,
+{
+    elementwise_tangent(x, t_x, f)
 }

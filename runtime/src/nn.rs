@@ -31,7 +31,10 @@
 //!
 //! Each function `f` has its rule `f_vjp` (or `f_vjp_<arg>` for each differentiable
 //! argument), with the helper convention of the crate: it accumulates ȳ·∂y/∂arg into the
-//! adjoint it is given and reads only the values its doc line names, in that order.
+//! adjoint it is given and reads only the values its doc line names, in that order. Its
+//! forward rule `f_jvp` (`f_jvp_<arg>`) reads the same values and the argument's tangent
+//! ẋ, and returns the contribution ∂y/∂arg·ẋ to the result's tangent (`tanh`'s rules are
+//! `x.tanh()`'s, in [`scalar`](crate::scalar)).
 //!
 //! | function | point | convention |
 //! |---|---|---|
@@ -43,6 +46,7 @@
 
 use num_traits::Float;
 
+use crate::elementwise::elementwise_tangent;
 pub use crate::scalar::tanh_vjp;
 use crate::{Elementwise, ElementwiseAdjoint, Real};
 
@@ -72,6 +76,14 @@ pub fn sigmoid_vjp<G: ElementwiseAdjoint>(d_x: &mut G, y: &G, d_y: &G) {
     });
 }
 
+/// y = σ(x) (elementwise): ẏ = ẋ·y(1−y). Reads `y`.
+#[inline(always)]
+pub fn sigmoid_jvp<G: ElementwiseAdjoint + Clone>(y: &G, t_x: &G) -> G {
+    elementwise_tangent(y, t_x, |y, t| {
+        t * y * (<G::Elem as num_traits::One>::one() - y)
+    })
+}
+
 /// The rectifier max(x, 0), of a scalar or elementwise of a matrix (NaN stays NaN).
 #[inline(always)]
 pub fn relu<X: Elementwise>(x: X) -> X::Output {
@@ -95,6 +107,18 @@ pub fn relu_vjp<G: ElementwiseAdjoint>(d_x: &mut G, y: &G, d_y: &G) {
             num_traits::Zero::zero()
         }
     });
+}
+
+/// y = max(x, 0) (elementwise): ẏ = ẋ where y > 0, 0 where y = 0. Reads `y`.
+#[inline(always)]
+pub fn relu_jvp<G: ElementwiseAdjoint + Clone>(y: &G, t_x: &G) -> G {
+    elementwise_tangent(y, t_x, |y, t| {
+        if y > num_traits::Zero::zero() {
+            t
+        } else {
+            num_traits::Zero::zero()
+        }
+    })
 }
 
 /// The hyperbolic tangent, of a scalar or elementwise of a matrix. Its rule is
@@ -193,6 +217,31 @@ mod linalg {
         }
     }
 
+    /// Y = softmax(X) column-wise: Ẏⱼ = Yⱼ∘(Ẋⱼ − ⟨Ẋⱼ, Yⱼ⟩) for each column j (the Jacobian
+    /// diag(y) − y·yᵀ is symmetric: the same map as the VJP). Reads `y`.
+    pub fn softmax_jvp<T, R, C, SY>(
+        y: &Matrix<T, R, C, SY>,
+        t_x: &OMatrix<T, R, C>,
+    ) -> OMatrix<T, R, C>
+    where
+        T: Real,
+        R: Dim,
+        C: Dim,
+        SY: RawStorage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        let shape = t_x.shape();
+        assert!(y.shape() == shape, "softmax_jvp: shapes differ");
+        let mut out = t_x.clone_owned();
+        for j in 0..shape.1 {
+            let inner = (0..shape.0).fold(T::zero(), |s, i| s + t_x[(i, j)] * y[(i, j)]);
+            for i in 0..shape.0 {
+                out[(i, j)] = y[(i, j)] * (t_x[(i, j)] - inner);
+            }
+        }
+        out
+    }
+
     /// log Σᵢ exp(xᵢ) over every element (of a vector, typically), computed stably as
     /// m + log Σᵢ exp(xᵢ − m) with m the maximum. −∞ for no elements.
     pub fn log_sum_exp<T, R, C, S>(x: &Matrix<T, R, C, S>) -> T
@@ -220,6 +269,22 @@ mod linalg {
     {
         let (y, d) = (*y, *d_y);
         d_x.zip_apply(x, |g, x| *g += d * (x - y).exp());
+    }
+
+    /// y = log Σᵢ exp(xᵢ): ẏ = Σᵢ exp(xᵢ − y)·ẋᵢ (= ⟨softmax(x), ẋ⟩). Reads `x` and `y`.
+    pub fn log_sum_exp_jvp<T, R, C, SX>(x: &Matrix<T, R, C, SX>, y: &T, t_x: &OMatrix<T, R, C>) -> T
+    where
+        T: Real,
+        R: Dim,
+        C: Dim,
+        SX: RawStorage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        assert_eq!(x.shape(), t_x.shape(), "log_sum_exp_jvp: shapes differ");
+        let y = *y;
+        x.iter()
+            .zip(t_x.iter())
+            .fold(T::zero(), |s, (&x, &t)| s + (x - y).exp() * t)
     }
 
     /// The mean cross-entropy of a batch: each column j of `logits` (X) is one sample's
@@ -295,6 +360,46 @@ mod linalg {
         }
     }
 
+    /// y = cross_entropy(X, ℓ): ẏ = (1/N) Σⱼ (⟨softmax(Xⱼ), Ẋⱼ⟩ − Ẋ_ℓⱼⱼ) (the labels carry no
+    /// derivative). Reads `logits` and `labels`.
+    pub fn cross_entropy_jvp<T, R, C, S>(
+        logits: &Matrix<T, R, C, S>,
+        labels: &[usize],
+        t_logits: &OMatrix<T, R, C>,
+    ) -> T
+    where
+        T: Real,
+        R: Dim,
+        C: Dim,
+        S: RawStorage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        let (rows, samples) = logits.shape();
+        assert_eq!(
+            t_logits.shape(),
+            (rows, samples),
+            "cross_entropy_jvp: shapes differ"
+        );
+        assert_eq!(
+            labels.len(),
+            samples,
+            "cross_entropy_jvp: one label per column (sample) is needed"
+        );
+        if samples == 0 {
+            return T::zero();
+        }
+        let mut total = T::zero();
+        for (j, &label) in labels.iter().enumerate() {
+            let column = logits.column(j);
+            let lse = stable_log_sum_exp(&column);
+            for i in 0..rows {
+                total += (column[i] - lse).exp() * t_logits[(i, j)];
+            }
+            total -= t_logits[(label, j)];
+        }
+        total / count(samples)
+    }
+
     /// The mean squared error (1/n) Σᵢ (predᵢ − targetᵢ)² over every element (0 for none).
     pub fn mse<T, R, C, SP, ST>(pred: &Matrix<T, R, C, SP>, target: &Matrix<T, R, C, ST>) -> T
     where
@@ -316,6 +421,37 @@ mod linalg {
                 let e = p - t;
                 s + e * e
             });
+        sum / count(n)
+    }
+
+    /// Σᵢ (pᵢ − tᵢ)·vᵢ / n over every element (0 for none).
+    fn differences_along<T, R, C, SP, ST>(
+        pred: &Matrix<T, R, C, SP>,
+        target: &Matrix<T, R, C, ST>,
+        v: &OMatrix<T, R, C>,
+    ) -> T
+    where
+        T: Real,
+        R: Dim,
+        C: Dim,
+        SP: RawStorage<T, R, C>,
+        ST: RawStorage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        let shape = v.shape();
+        assert!(
+            pred.shape() == shape && target.shape() == shape,
+            "mse_jvp: shapes differ"
+        );
+        let n = pred.len();
+        if n == 0 {
+            return T::zero();
+        }
+        let sum = pred
+            .iter()
+            .zip(target.iter())
+            .zip(v.iter())
+            .fold(T::zero(), |s, ((&p, &t), &v)| s + (p - t) * v);
         sum / count(n)
     }
 
@@ -363,6 +499,23 @@ mod linalg {
         }
     }
 
+    /// y = mse(P, T): ẏ = 2·Σᵢ (Pᵢ − Tᵢ)·Ṗᵢ / n (0 for no elements). Reads `pred` and `target`.
+    pub fn mse_jvp_pred<T, R, C, SP, ST>(
+        pred: &Matrix<T, R, C, SP>,
+        target: &Matrix<T, R, C, ST>,
+        t_pred: &OMatrix<T, R, C>,
+    ) -> T
+    where
+        T: Real,
+        R: Dim,
+        C: Dim,
+        SP: RawStorage<T, R, C>,
+        ST: RawStorage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        T::two() * differences_along(pred, target, t_pred)
+    }
+
     /// y = mse(P, T) = (1/n) Σᵢ (Pᵢ − Tᵢ)²: T̄ᵢ −= 2ȳ·(Pᵢ − Tᵢ)/n. Reads `pred` and `target`.
     pub fn mse_vjp_target<T, R, C, SP, ST>(
         d_target: &mut OMatrix<T, R, C>,
@@ -381,5 +534,23 @@ mod linalg {
         if n != 0 {
             add_differences(d_target, pred, target, -(T::two() * *d_y / count(n)));
         }
+    }
+
+    /// y = mse(P, T): ẏ = −2·Σᵢ (Pᵢ − Tᵢ)·Ṫᵢ / n (0 for no elements). Reads `pred` and
+    /// `target`.
+    pub fn mse_jvp_target<T, R, C, SP, ST>(
+        pred: &Matrix<T, R, C, SP>,
+        target: &Matrix<T, R, C, ST>,
+        t_target: &OMatrix<T, R, C>,
+    ) -> T
+    where
+        T: Real,
+        R: Dim,
+        C: Dim,
+        SP: RawStorage<T, R, C>,
+        ST: RawStorage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        -(T::two() * differences_along(pred, target, t_target))
     }
 }

@@ -202,10 +202,9 @@ pub fn split_call_jvp(x: f64, y: f64, tangent: &SplitCallGrad) -> (f64, f64) {
         (::tapeless::__private::Tangent(t0_dot),),
     );
     let t2: f64 = ::tapeless::__private::by_operand(&t1) + y;
-    let mut t2_dot = ::tapeless::__private::add_jvp_lhs(&t1_dot);
-    ::tapeless::__private::accumulate(
-        &mut t2_dot,
-        &::tapeless::__private::add_jvp_rhs(&y_dot),
+    let t2_dot = ::tapeless::__private::add_tangents(
+        ::tapeless::__private::add_jvp_lhs(&t1_dot),
+        ::tapeless::__private::add_jvp_rhs(&y_dot),
     );
     (t2, t2_dot)
 }
@@ -409,10 +408,9 @@ pub fn joint_calls_jvp(xs: &[f64], c: f64, tangent: &JointCallsGrad) -> (f64, f6
             (::tapeless::__private::Tangent(t2_dot),),
         );
         let total_2 = total_1 + ::tapeless::__private::by_operand(&t3);
-        let mut total_2_dot = ::tapeless::__private::add_jvp_lhs(&total_1_dot);
-        ::tapeless::__private::accumulate(
-            &mut total_2_dot,
-            &::tapeless::__private::add_jvp_rhs(&t3_dot),
+        let total_2_dot = ::tapeless::__private::add_tangents(
+            ::tapeless::__private::add_jvp_lhs(&total_1_dot),
+            ::tapeless::__private::add_jvp_rhs(&t3_dot),
         );
         (total_1, total_1_dot) = (
             ::core::clone::Clone::clone(&total_2),

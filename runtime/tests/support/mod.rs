@@ -11,6 +11,8 @@
 
 use tapeless_runtime::check::{central_difference, relative_error};
 
+pub mod forward;
+
 /// Largest accepted `|analytic − numeric| / max(1, |analytic|, |numeric|)`.
 pub const TOLERANCE: f64 = 1e-6;
 
