@@ -559,7 +559,7 @@ fn forward_rows_equal_reverse_rows_for_every_output_family() {
         &rows,
         1e-12,
     );
-    // SVector by value (operators only: `component_mul` has no forward rule yet).
+    // SVector by value.
     let a = Vector3::new(0.5, -1.5, 2.0);
     let bs = SVector::<f64, 3>::new(1.25, 0.75, -0.5);
     let (value, rows) = affine3_jacobian(&a, bs, 1.5);
@@ -573,6 +573,34 @@ fn forward_rows_equal_reverse_rows_for_every_output_family() {
         },
         |seed| affine3_vjp(&a, bs, 1.5, seed).1,
         |tangent| affine3_jvp(&a, bs, 1.5, tangent).1,
+        &rows,
+        1e-12,
+    );
+    // component_mul, and a transpose: n = 5 < m = 6 takes the forward path.
+    let (value, rows) = weighted_jacobian(&a, bs, 1.5);
+    assert_forward_equals_reverse(
+        &value,
+        || WeightedGrad {
+            a: Vector3::zeros(),
+            b: SVector::zeros(),
+            s: 0.0,
+        },
+        |seed| weighted_vjp(&a, bs, 1.5, seed).1,
+        |tangent| weighted_jvp(&a, bs, 1.5, tangent).1,
+        &rows,
+        1e-12,
+    );
+    let u = DVector::from_vec(vec![1.5, -0.5]);
+    let v = DVector::from_vec(vec![2.0, 0.25, -1.0]);
+    let (value, rows) = outer_jacobian(&u, &v);
+    assert_forward_equals_reverse(
+        &value,
+        || OuterGrad {
+            u: DVector::zeros(2),
+            v: DVector::zeros(3),
+        },
+        |seed| outer_vjp(&u, &v, seed).1,
+        |tangent| outer_jvp(&u, &v, tangent).1,
         &rows,
         1e-12,
     );
@@ -700,4 +728,58 @@ fn forward_rows_equal_reverse_rows_for_f32_generics_methods_wrt_and_structs() {
         &rows,
         1e-12,
     );
+}
+
+// ---------------------------------------------------------------- hygiene and owned `self`
+
+/// Parameters named like the generated code's locals and closures' parameters.
+#[differentiate]
+fn named_like_locals(seed: f64, tangent: &[f64], value: f64, rows: usize) -> Vec<f64> {
+    let mut out = vec![0.0; tangent.len()];
+    for i in 0..tangent.len() {
+        out[i] = seed * tangent[i] + value * (rows as f64);
+    }
+    out
+}
+
+#[test]
+fn parameters_named_like_the_generated_locals_stay_the_users() {
+    let tangent = [0.5, -2.0, 1.5];
+    let (value, rows) = named_like_locals_jacobian(1.25, &tangent, -0.5, 3);
+    assert_eq!(value, named_like_locals(1.25, &tangent, -0.5, 3));
+    // n = 5 ≥ m = 3: reverse sweeps; ∂out_i/∂seed = tangent_i, ∂/∂value = rows.
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.seed, tangent[i]);
+        assert_eq!(row.value, 3.0);
+    }
+    check_rows(&rows, &[1.25, 0.5, -2.0, 1.5, -0.5], |p| {
+        named_like_locals(p[0], &p[1..4], p[4], 3)
+    });
+}
+
+#[derive(Differentiable, Clone, Debug, PartialEq)]
+pub struct Arm {
+    length: f64,
+}
+
+#[differentiate]
+impl Arm {
+    /// `self` by value: each sweep takes a clone.
+    #[differentiate]
+    fn tip(self, angle: f64) -> [f64; 2] {
+        let mut out = [0.0; 2];
+        out[0] = self.length * angle.cos();
+        out[1] = self.length * angle.sin();
+        out
+    }
+}
+
+#[test]
+fn a_method_taking_self_by_value() {
+    let arm = Arm { length: 2.5 };
+    let (value, rows) = arm.clone().tip_jacobian(0.4);
+    assert_eq!(value, arm.clone().tip(0.4));
+    check_rows(&rows, &[2.5, 0.4], |p| {
+        Arm { length: p[0] }.tip(p[1]).to_vec()
+    });
 }
