@@ -464,12 +464,25 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
             TokenStream::new(),
         ),
     };
+    let plain_where = where_clause.clone();
+    let unsupported_reason = match &bound.is_empty() {
+        false if doc.starts_with("Not available yet") => Some(format!(
+            "tapeless: forward mode does not support `{function}` yet: {doc}"
+        )),
+        _ => None,
+    };
     let where_clause = match (where_clause.is_empty(), bound.is_empty()) {
         (_, true) => where_clause,
         (true, false) => quote!(where #bound),
         (false, false) => quote!(#where_clause, #bound),
     };
-    let hidden = (!is_method).then(|| arguments_function(sig, names, &jvp_fn, &where_clause));
+    // A caller's `f_jvp` calls `__f_jvp_arguments` unconditionally: the unsupported case
+    // must still compile there (else the caller, `f_grad` included, would not build), so it
+    // stops at run time with the reason instead of carrying the unsatisfiable bound.
+    let hidden = (!is_method).then(|| match &unsupported_reason {
+        Some(reason) => unsupported_arguments_function(sig, &plain_where, reason),
+        None => arguments_function(sig, names, &jvp_fn, &where_clause),
+    });
     quote! {
         #[doc = #doc]
         // Generated beside `f` whether or not the crate uses it.
@@ -479,6 +492,32 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
         }
 
         #hidden
+    }
+}
+
+/// `__f_jvp_arguments` of a function whose `f_jvp` is not available: it takes any
+/// tangents and panics with `reason` (only a caller's `f_jvp` can reach it).
+fn unsupported_arguments_function(
+    sig: &Signature,
+    where_clause: &TokenStream,
+    reason: &str,
+) -> TokenStream {
+    let item = sig.item;
+    let vis = &item.vis;
+    let generics = &item.sig.generics;
+    let ret = &sig.ret;
+    let name = arguments_ident(&item.sig.ident);
+    let params = plain_parameters(&item.sig, false);
+    let tangents = Ident::new("tangents", Span::mixed_site());
+    let generic = Ident::new("__TapelessTangents", Span::mixed_site());
+    let mut generics = generics.clone();
+    generics.params.push(syn::parse_quote!(#generic));
+    quote! {
+        #[doc(hidden)]
+        #[allow(dead_code, unused_variables, clippy::all)]
+        #vis fn #name #generics (#(#params,)* #tangents: #generic) -> (#ret, #ret) #where_clause {
+            ::core::panic!(#reason)
+        }
     }
 }
 
