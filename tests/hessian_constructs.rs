@@ -176,3 +176,19 @@ fn references_to_arrays_and_vecs_with_bounded_loops() {
         &x,
     );
 }
+
+// QA F9 (2026-12-06): `2f64` (an integer literal with a float suffix) in a hessian function.
+#[differentiate(hessian)]
+fn integer_spelled_float(x: f64, y: f64) -> f64 {
+    2f64 * y * x * x + 3f64 * y
+}
+
+#[test]
+fn integer_spelled_float_literals() {
+    let (value, grad, rows) = integer_spelled_float_hessian(0.5, -1.5);
+    assert_eq!(value, integer_spelled_float(0.5, -1.5));
+    // f = 2yx² + 3y: ∇f = (4xy, 2x² + 3); H = [[4y, 4x], [4x, 0]].
+    assert_eq!((grad.x, grad.y), (4.0 * 0.5 * -1.5, 2.0 * 0.25 + 3.0));
+    assert_eq!((rows[0].x, rows[0].y), (4.0 * -1.5, 4.0 * 0.5));
+    assert_eq!((rows[1].x, rows[1].y), (4.0 * 0.5, 0.0));
+}

@@ -401,10 +401,19 @@ impl VisitMut for GenericCopy<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
             Expr::Lit(lit) => {
-                if let Lit::Float(f) = &lit.lit {
-                    // The digits without a suffix: `2.5f64` is `2.5`.
-                    let digits = syn::LitFloat::new(f.base10_digits(), f.span());
-                    *expr = self.constant(quote!(#digits));
+                match &lit.lit {
+                    Lit::Float(f) => {
+                        // The digits without a suffix: `2.5f64` is `2.5`.
+                        let digits = syn::LitFloat::new(f.base10_digits(), f.span());
+                        *expr = self.constant(quote!(#digits));
+                    }
+                    // `2f64` is an integer literal with a float suffix: the float `2.0`.
+                    Lit::Int(i) if matches!(i.suffix(), "f64" | "f32") => {
+                        let digits =
+                            syn::LitFloat::new(&format!("{}.0", i.base10_digits()), i.span());
+                        *expr = self.constant(quote!(#digits));
+                    }
+                    _ => {}
                 }
             }
             Expr::Cast(cast) if parse::scalar_float(&cast.ty) => {
