@@ -11,8 +11,8 @@
 //!
 //! `Dual<T>` is a [`Real`], so it also satisfies every bound the generated code of a
 //! generic function puts on its float type: the rule traits of `*` and `/`
-//! ([`MulVjpLhs`](crate::ops::MulVjpLhs), ...), [`Accumulate`], [`Differentiable`],
-//! [`FixedZero`], [`ElementwiseAdjoint`] and [`Operand`](crate::ops::Operand).
+//! ([`MulVjpLhs`], ...), [`Accumulate`], [`Differentiable`],
+//! [`FixedZero`], [`ElementwiseAdjoint`] and [`Operand`].
 
 use core::cmp::Ordering;
 use core::fmt;
