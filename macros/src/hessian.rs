@@ -425,7 +425,10 @@ impl VisitMut for GenericCopy<'_> {
             Expr::Path(path) if self.float_constant(path) => {
                 *expr = self.constant(quote!(#path as f64));
             }
-            Expr::Call(call) if is_float_from(&call.func, self.float) => {
+            Expr::Call(call)
+                if crate::lower::syntax::float_from(&call.func)
+                    .is_some_and(|f| f == self.float) =>
+            {
                 // `f64::from(k)`: a conversion of data.
                 *expr = self.constant(quote!(#call as f64));
             }
@@ -460,15 +463,6 @@ impl VisitMut for GenericCopy<'_> {
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
         mac.tokens = self.tokens(std::mem::take(&mut mac.tokens));
     }
-}
-
-fn is_float_from(func: &Expr, float: &str) -> bool {
-    let Expr::Path(p) = func else { return false };
-    let segments = &p.path.segments;
-    p.qself.is_none()
-        && segments.len() == 2
-        && segments[0].ident == float
-        && segments[1].ident == "from"
 }
 
 /// The names of the functions a `hessian` function adds, and what their signatures share.

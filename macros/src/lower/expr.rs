@@ -65,7 +65,9 @@ impl Lowerer<'_> {
             }
             // `f64::from(k)`: a lossless conversion, differentiated like `k as f64` (and
             // printed as written: `bool as f64` would not compile).
-            Expr::Call(call) if float_conversion(call) => {
+            Expr::Call(call)
+                if syntax::float_from(&call.func).is_some() && call.args.len() == 1 =>
+            {
                 let Expr::Path(func) = &*call.func else {
                     return None;
                 };
@@ -1509,20 +1511,6 @@ fn float_constructor(func: &syn::ExprPath) -> bool {
 
 /// The method named by a path through a float type parameter or a qualified float type
 /// (`T::tanh`, `<T as Float>::sqrt`, `<f64>::max`), when it is a float method of the table.
-/// `f64::from(x)` or `f32::from(x)`.
-fn float_conversion(call: &syn::ExprCall) -> bool {
-    let Expr::Path(func) = &*call.func else {
-        return false;
-    };
-    let segments = &func.path.segments;
-    func.qself.is_none()
-        && segments.len() == 2
-        && (segments[0].ident == "f64" || segments[0].ident == "f32")
-        && segments[1].ident == "from"
-        && segments[1].arguments.is_none()
-        && call.args.len() == 1
-}
-
 /// For `<F as Trait>::name`: `Is(<F as Trait>::name, <F as runtime's Trait>::name)`, which
 /// compiles only when `Trait` is the float trait of the rule table (see `rule_item.rs`).
 fn trait_method_check(func: &Expr, name: &Ident) -> Option<Expr> {

@@ -17,7 +17,7 @@
 //! them are reported together.
 
 mod expr;
-mod syntax;
+pub mod syntax;
 
 use std::collections::{HashMap, HashSet};
 

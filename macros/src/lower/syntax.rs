@@ -45,6 +45,19 @@ impl<'ast> Visit<'ast> for Assigned {
 }
 
 /// The variable at the root of a place expression, and whether the place is indexed.
+/// `f64::from` or `f32::from` (a lossless conversion to a float type): the float type.
+pub fn float_from(func: &Expr) -> Option<&syn::Ident> {
+    let Expr::Path(func) = func else { return None };
+    let segments = &func.path.segments;
+    let owner = &segments.first()?.ident;
+    (func.qself.is_none()
+        && segments.len() == 2
+        && (owner == "f64" || owner == "f32")
+        && segments[1].ident == "from"
+        && segments[1].arguments.is_none())
+    .then_some(owner)
+}
+
 pub fn root_of_place(place: &Expr) -> (Option<String>, bool) {
     match place {
         Expr::Path(p) => (p.path.get_ident().map(ToString::to_string), false),
