@@ -543,8 +543,9 @@ impl Printer<'_> {
         match c {
             Cond::Cmp(l, op, r) => {
                 let l = self.expr(l, 0);
-                // `x - i as f64 < c` would parse `f64<` as the start of generic arguments.
-                let l = if l.ends_with(" as f64") && *op == "<" {
+                // `x - i as f64 < c` (or `as f32`) would parse `f64<` as the start of
+                // generic arguments.
+                let l = if (l.ends_with(" as f64") || l.ends_with(" as f32")) && *op == "<" {
                     format!("({l})")
                 } else {
                     l
