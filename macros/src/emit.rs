@@ -1519,12 +1519,27 @@ impl<'a> Emitter<'a> {
         });
         let seed = &self.seed;
         let ret = &self.sig.ret;
+        // The closure moves the forward sweep's values; a view borrows one of them, so it
+        // is taken again inside (cheap: no copy) rather than moved beside its owner.
+        let views = self.body.blocks[TOP.0]
+            .stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Let {
+                    var,
+                    op: Op::Rule { rule, .. },
+                    ..
+                } if rule.view => Some(self.recompute_step(*var)),
+                _ => None,
+            });
+        let views: Vec<TokenStream> = views.collect();
         self.split_calls.set(true);
         quote! {
             #stacks
             #forward
             let #value = #copy;
             (#value, move |#seed: #ret| -> #grad_type {
+                #(#views)*
                 #param_adjoints
                 #reverse
                 #grad_struct { #(#fields),* }

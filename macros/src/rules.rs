@@ -106,6 +106,10 @@ pub struct Rule {
     /// its VJP reads (`None`: the same). A scalar argument of a matrix result needs the
     /// result's shape, which a VJP takes from the output's adjoint: `add_scalar`.
     pub jvp: Option<&'static [Option<&'static [Need]>]>,
+    /// The result borrows its first argument (`m.column(j)`, `&x[a..b]`): a pullback's
+    /// closure takes the view again from its own copy of the argument instead of moving a
+    /// borrow of it.
+    pub view: bool,
 }
 
 impl Rule {
@@ -158,6 +162,7 @@ const fn rule(
         class: Class::Primitive,
         shared_helper: false,
         jvp: None,
+        view: false,
     }
 }
 
@@ -329,12 +334,18 @@ static METHODS: &[Rule] = &[
         jvp: Some(&[Some(&[]), Some(&[A])]),
         ..by_method("add_scalar", &["self", "rhs"], &[Some(&[]), Some(&[])])
     },
-    by_method("column", &["self", "i"], &[Some(&[B]), None]),
+    Rule {
+        view: true,
+        ..by_method("column", &["self", "i"], &[Some(&[B]), None])
+    },
     Rule {
         helper: "copy",
         ..rule("clone", UNARY, READS_NOTHING)
     },
-    by_method("row", &["self", "i"], &[Some(&[B]), None]),
+    Rule {
+        view: true,
+        ..by_method("row", &["self", "i"], &[Some(&[B]), None])
+    },
     // Shape queries.
     shape("len"),
     shape("is_empty"),
@@ -607,6 +618,7 @@ static INDEX: [Rule; 3] = [
 // The forward helper also reads `end`: the tangent slice's length.
 static SUB_SLICE: Rule = Rule {
     jvp: Some(&[Some(&[B, C]), None, None]),
+    view: true,
     ..rule(
         "sub_slice",
         &["self", "start", "end"],
