@@ -1,4 +1,5 @@
-//! `#[custom_vjp(rule)]`: a hand-written derivative for a function.
+//! `#[custom_vjp(rule)]`, optionally with `jvp = forward_rule`: hand-written derivatives
+//! for a function.
 //!
 //! The function's body is not read. The attribute emits the same items as
 //! `#[differentiate]` (`{Name}Grad`, `f_vjp`, `f_grad` for a scalar result), with `f_vjp`
@@ -8,7 +9,7 @@
 //! are several; data parameters get none).
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{ItemFn, Path, Type};
 
@@ -30,22 +31,36 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#error #item);
         }
     };
-    let rule: Path = match syn::parse2(attr.clone()) {
-        Ok(rule) => rule,
-        Err(_) => {
-            let span = if attr.is_empty() {
-                function.sig.fn_token.span()
+    let (rule, jvp_rule) = match syn::parse2::<Rules>(attr.clone()) {
+        Ok(rules) => (rules.vjp, rules.jvp),
+        Err(error) => {
+            let error = if attr.is_empty() {
+                syn::Error::new(
+                    function.sig.fn_token.span(),
+                    "name the hand-written rule: `#[custom_vjp(my_rule)]`, where `fn my_rule(<the parameters>, seed) -> <the gradient>`",
+                )
             } else {
-                attr.span()
+                error
             };
-            let error = syn::Error::new(
-                span,
-                "name the hand-written rule: `#[custom_vjp(my_rule)]`, where `fn my_rule(<the parameters>, seed) -> <the gradient>`",
+            let error = error.to_compile_error();
+            return quote!(#error #function);
+        }
+    };
+    // A rule named like an item the attribute emits would be defined twice.
+    let f = &function.sig.ident;
+    for rule in std::iter::once(&rule).chain(&jvp_rule) {
+        let taken = ["grad", "vjp", "jvp", "jacobian"]
+            .iter()
+            .any(|suffix| rule.is_ident(&format!("{f}_{suffix}")));
+        if taken {
+            let error = syn::Error::new_spanned(
+                rule,
+                format!("`{}` is the name of a function `#[custom_vjp]` generates for `{f}`: give the hand-written rule another name (`{f}_rule`, `{f}_forward`)", rule.to_token_stream()),
             )
             .to_compile_error();
             return quote!(#error #function);
         }
-    };
+    }
     let mut errors = Errors::default();
     let names = ItemNames::new(&function.sig.ident);
     let Some(sig) = parse::signature(&function, &Options::default(), &mut errors) else {
@@ -80,7 +95,6 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         [single] => quote!(#single),
         several => quote!((#(#several),*)),
     };
-    let f = &function.sig.ident;
     let grad = &names.grad_struct;
     // The rule's signature is checked on its own first, so that a wrong one is reported at
     // the rule's name with the signature it should have.
@@ -107,16 +121,45 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let grad_struct = grad_struct(&sig, &names);
     let functions = functions(&sig, &names, &seed, body);
     let pullback = pullback_function(&sig, &names, None, pullback_body);
-    // Forward mode from the rule: ⟨∇f, ẋ⟩ = Σᵢ rule(x, 1)ᵢ·ẋᵢ for a scalar output (one
-    // call of the rule); a rule gives no forward mode for other outputs.
-    let jvp = if sig.scalar_ret {
-        crate::forward::Jvp::Fallback(vec!["a `#[custom_vjp]` function".to_string()])
-    } else {
-        crate::forward::Jvp::Unsupported(vec!["a `#[custom_vjp]` function".to_string()])
+    // Forward mode from the forward rule when one is given; else from the reverse rule:
+    // ⟨∇f, ẋ⟩ = Σᵢ rule(x, 1)ᵢ·ẋᵢ for a scalar output (one call of the rule). A reverse rule
+    // gives no forward mode for other outputs.
+    let jvp = match &jvp_rule {
+        Some(jvp_rule) => {
+            let tangent = Ident::new("tangent", Span::mixed_site());
+            let value_args = sig.params.iter().zip(&args).map(|(p, arg)| match p.kind {
+                Kind::Owned => quote!(::core::clone::Clone::clone(&#arg)),
+                Kind::Copy | Kind::Ref => arg.clone(),
+            });
+            // Each tangent is passed as its parameter is: by value, by reference, or
+            // cloned for an owned parameter.
+            let tangents = differentiated.iter().map(|p| {
+                let field = p.field();
+                match p.kind {
+                    Kind::Copy => quote!(#tangent.#field),
+                    Kind::Ref => quote!(&#tangent.#field),
+                    Kind::Owned => quote!(::core::clone::Clone::clone(&#tangent.#field)),
+                }
+            });
+            let tangent_types = differentiated.iter().map(|p| &p.ty);
+            let param_types = sig.params.iter().map(|p| &p.ty);
+            crate::forward::Jvp::Custom(quote_spanned! {jvp_rule.span()=>
+                let #rule_fn: fn(#(#param_types,)* #(#tangent_types),*) -> #ret = #jvp_rule;
+                let #value = #f(#(#value_args),*);
+                (#value, #rule_fn(#(#args,)* #(#tangents),*))
+            })
+        }
+        None if sig.scalar_ret => {
+            crate::forward::Jvp::Fallback(vec!["a `#[custom_vjp]` function".to_string()])
+        }
+        None => crate::forward::Jvp::Unsupported(vec![
+            "a `#[custom_vjp]` function without a forward rule (`jvp = ..`)".to_string(),
+        ]),
     };
+    // Forward sweeps for the Jacobian only with a forward rule.
+    let forward = matches!(jvp, crate::forward::Jvp::Custom(_));
     let jvp = crate::forward::items(&sig, &names, jvp, None);
-    // Reverse sweeps only: the rule gives no forward sweep for a non-scalar output.
-    let jacobian = crate::jacobian::jacobian_function(&sig, &names, false);
+    let jacobian = crate::jacobian::jacobian_function(&sig, &names, forward);
     let parameters = crate::jacobian::parameters_impl(&sig, &names);
     quote! {
         #function
@@ -126,5 +169,36 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         #jvp
         #pullback
         #jacobian
+    }
+}
+
+/// The attribute's arguments: `rule`, or `rule, jvp = rule_jvp`.
+struct Rules {
+    vjp: Path,
+    jvp: Option<Path>,
+}
+
+impl syn::parse::Parse for Rules {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let vjp: Path = input.parse()?;
+        let mut jvp = None;
+        if input.parse::<Option<syn::Token![,]>>()?.is_some() && !input.is_empty() {
+            let key: Ident = input.parse()?;
+            if key != "jvp" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "unknown option: write `#[custom_vjp(rule, jvp = forward_rule)]`, where `fn forward_rule(<the parameters>, <one tangent per float parameter, typed as the parameter>) -> <the output's tangent>`",
+                ));
+            }
+            input.parse::<syn::Token![=]>()?;
+            jvp = Some(input.parse()?);
+            input.parse::<Option<syn::Token![,]>>()?;
+        }
+        if !input.is_empty() {
+            return Err(input.error(
+                "expected `#[custom_vjp(rule)]` or `#[custom_vjp(rule, jvp = forward_rule)]`",
+            ));
+        }
+        Ok(Rules { vjp, jvp })
     }
 }

@@ -50,6 +50,8 @@ pub fn derive_differentiable(item: TokenStream) -> TokenStream {
 /// Gives a function a hand-written derivative: `#[custom_vjp(rule)]` on `fn f(x: f64) ->
 /// f64` emits the same items as `#[differentiate]`, with the gradient computed by
 /// `fn rule(x: f64, seed: f64) -> f64`, and every differentiated caller of `f` uses it.
+/// `#[custom_vjp(rule, jvp = forward_rule)]` adds a forward rule,
+/// `fn forward_rule(x: f64, dx: f64) -> f64`, which `f_jvp` and callers' forward sweeps use.
 /// See the `tapeless` crate documentation.
 #[proc_macro_attribute]
 pub fn custom_vjp(attr: TokenStream, item: TokenStream) -> TokenStream {
