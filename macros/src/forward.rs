@@ -265,15 +265,6 @@ fn constant(e: &Emitter, var: VarId) -> TokenStream {
 
 /// `let (y, y_dot) = __g_jvp_arguments(args.., (tangents..));` for `let y = g(args..);`.
 pub fn call(e: &Emitter, var: VarId, path: &syn::ExprPath, args: &[Arg]) -> TokenStream {
-    // A method has no `__m_jvp_arguments` yet: `self.m(..)` falls back.
-    if path
-        .path
-        .segments
-        .first()
-        .is_some_and(|s| s.ident == "Self")
-    {
-        return unsupported(e, "a call of another method (`self.m(..)`)");
-    }
     let private = private();
     let name = e.name(var);
     let mutable = e.needs_mut(var).then(|| quote!(mut));
@@ -487,10 +478,10 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
     // A caller's `f_jvp` calls `__f_jvp_arguments` unconditionally: the unsupported case
     // must still compile there (else the caller, `f_grad` included, would not build), so it
     // stops at run time with the reason instead of carrying the unsatisfiable bound.
-    let hidden = (!is_method).then(|| match &unsupported_reason {
+    let hidden = match &unsupported_reason {
         Some(reason) => unsupported_arguments_function(sig, &plain_where, reason),
         None => arguments_function(sig, names, &jvp_fn, &where_clause),
-    });
+    };
     quote! {
         #[doc = #doc]
         // Generated beside `f` whether or not the crate uses it.
@@ -568,13 +559,18 @@ pub fn arguments_function(
             quote!(#field: #private::ArgumentTangent::tangent(#tangents.#i, || #private::zeros_like(&#arg)))
         });
     let grad_struct = &names.grad_struct;
+    // A method's is an associated function of its `impl` block, called as `Self::..`.
+    let call_prefix = args
+        .first()
+        .is_some_and(|a| a.to_string() == "self")
+        .then(|| quote!(Self::));
     quote! {
         #[doc(hidden)]
         #[inline]
         #[allow(dead_code, unused_variables, clippy::all)]
         #vis fn #name #generics (#(#params,)* #tangents: (#(#types,)*)) -> (#ret, #ret) #where_clause {
             let #tangent = #grad_struct { #(#fields),* };
-            #jvp_fn(#(#args,)* &#tangent)
+            #call_prefix #jvp_fn(#(#args,)* &#tangent)
         }
     }
 }

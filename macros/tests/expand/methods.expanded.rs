@@ -90,6 +90,29 @@ impl Spring {
             + ::tapeless::__private::mul_jvp_rhs(&t5, &stretch_dot);
         (t6, t6_dot)
     }
+    #[doc(hidden)]
+    #[inline]
+    #[allow(dead_code, unused_variables, clippy::all)]
+    pub fn __energy_jvp_arguments(
+        &self,
+        x: f64,
+        tangents: (
+            impl ::tapeless::__private::ArgumentTangent<Spring>,
+            impl ::tapeless::__private::ArgumentTangent<f64>,
+        ),
+    ) -> (f64, f64) {
+        let tangent = SpringEnergyGrad {
+            self_: ::tapeless::__private::ArgumentTangent::tangent(
+                tangents.0,
+                || ::tapeless::__private::zeros_like(&self),
+            ),
+            x: ::tapeless::__private::ArgumentTangent::tangent(
+                tangents.1,
+                || ::tapeless::__private::zeros_like(&x),
+            ),
+        };
+        Self::energy_jvp(self, x, &tangent)
+    }
 }
 ///The gradient of [`energy`]: one field per differentiated parameter, made by [`energy_grad`] and [`energy_vjp`].
 pub struct SpringEnergyGrad {
