@@ -62,6 +62,20 @@ impl Fold for Desugar<'_> {
                     }
                     stmts.push(Stmt::Expr(parse_quote_spanned!(span=> #temp), None));
                 }
+                // The block's value an array literal (`[self.f(x), 2.0 * x]`): bound to a
+                // temporary, written by index as a `let` of one is.
+                Stmt::Expr(Expr::Array(array), None) if position + 1 == count => {
+                    let span = array.span();
+                    let temp = self.fresh("array", span);
+                    let local: Stmt = parse_quote_spanned!(span=> let #temp = #array;);
+                    match local {
+                        Stmt::Local(local) if array_literal(&local).is_some() => {
+                            array_stores(local, &mut stmts);
+                            stmts.push(Stmt::Expr(parse_quote_spanned!(span=> #temp), None));
+                        }
+                        _ => stmts.push(Stmt::Expr(Expr::Array(array), None)),
+                    }
+                }
                 Stmt::Local(local) if split_at(&local).is_some() => {
                     self.split_at(local, &mut stmts)
                 }
