@@ -522,8 +522,9 @@ pub fn functions(sig: &Signature, names: &ItemNames, float: &TokenStream) -> Tok
     let hvp = hvp(sig, &names, float);
     let hessian = hessian(sig, &names, float);
     let grad_vjp = grad_vjp(sig, &names, float);
+    let jvp_callee = jvp_callee(sig, &names, float);
     let traits = grad_traits(sig, &names, float);
-    quote!(#hvp #hessian #grad_vjp #traits)
+    quote!(#hvp #hessian #grad_vjp #jvp_callee #traits)
 }
 
 fn differentiated<'a>(sig: &'a Signature<'a>) -> Vec<&'a parse::Param> {
@@ -805,6 +806,113 @@ fn pullback(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream 
     let arguments =
         crate::forward::arguments_function(&grad_sig, &names_of_grad, &jvp, &names.bounds);
     quote!(#pullback #arguments)
+}
+
+/// `f_jvp` as a differentiated callee (an inner forward-mode derivative inside an outer
+/// differentiated function), from one `f_hvp` each:
+/// - `FJvpGrad` and `f_jvp_vjp`: the VJP of (f, ⟨∇f, t⟩) with seed (s₀, s₁) is
+///   s₀·∇f + s₁·H·t for the arguments and s₁·∇f for the tangent; `__f_jvp_pullback`;
+/// - `f_jvp_jvp` and `__f_jvp_jvp_arguments`: along (ẋ, ṫ), the tangent is
+///   (⟨∇f, ẋ⟩, ⟨H·t, ẋ⟩ + ⟨∇f, ṫ⟩).
+fn jvp_callee(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
+    let private = quote!(::tapeless::__private);
+    let function = &sig.item.sig.ident;
+    let grad_type = &names.grad_type;
+    let hvp = &names.hvp;
+    // The tangent's field in `FJvpGrad`, unless a parameter has its name.
+    let tangent = match sig.params.iter().any(|p| p.ident == "tangent") {
+        true => format_ident!("tangent_"),
+        false => format_ident!("tangent"),
+    };
+    let mut item = sig.item.clone();
+    item.sig.ident = format_ident!("{}_jvp", function);
+    item.sig
+        .inputs
+        .push(syn::parse_quote!(#tangent: &#grad_type));
+    item.sig.output = syn::parse_quote!(-> (#float, #float));
+    if let Ok(clause) = syn::parse2::<syn::WhereClause>(names.bounds.clone()) {
+        item.sig.generics.where_clause = Some(clause);
+    }
+    let mut errors = Errors::default();
+    let Some(mut jvp_sig) = parse::signature(&item, &parse::Options::default(), &mut errors) else {
+        return TokenStream::new();
+    };
+    for (p, original) in jvp_sig.params.iter_mut().zip(&sig.params) {
+        p.differentiated = original.differentiated;
+    }
+    let jvp_names = ItemNames::new(&item.sig.ident);
+    let jvp_fn = &item.sig.ident;
+    let jvp_struct = &jvp_names.grad_struct;
+    let jvp_type = crate::expand::grad_type(&jvp_sig, &jvp_names);
+    // `f_hvp` takes owned arguments (a `Vec`) by value: clones, as the reverse needs them.
+    let args = cloned_arguments(sig);
+    let all_args = parameter_names(&item.sig);
+    let fields: Vec<Ident> = differentiated(sig).iter().map(|p| p.field()).collect();
+    let zero = zero_struct(sig, names);
+    let zero_float = if names.generics.is_empty() {
+        quote!(0.0)
+    } else {
+        quote!(<#float as ::tapeless::Real>::constant(0.0))
+    };
+    let [seed, value, gradient, product, slope, d_args, d_tangent, direction, along, curvature] = [
+        "seed",
+        "value",
+        "gradient",
+        "product",
+        "slope",
+        "d_args",
+        "d_tangent",
+        "direction",
+        "along",
+        "curvature",
+    ]
+    .map(|n| Ident::new(n, Span::mixed_site()));
+    let vjp_body = quote! {
+        let (#value, #gradient, #product) = #hvp(#(#args,)* #tangent);
+        let mut #slope: #float = #zero_float;
+        #(#slope += #private::scalar_dot::<#float, _>(&#gradient.#fields, &#tangent.#fields);)*
+        let mut #d_args = #zero;
+        #(#private::add_scaled::<#float, _>(&mut #d_args.#fields, #seed.0, &#gradient.#fields);)*
+        #(#private::add_scaled::<#float, _>(&mut #d_args.#fields, #seed.1, &#product.#fields);)*
+        let mut #d_tangent = #zero;
+        #(#private::add_scaled::<#float, _>(&mut #d_tangent.#fields, #seed.1, &#gradient.#fields);)*
+        ((#value, #slope), #jvp_struct { #(#fields: #d_args.#fields,)* #tangent: #d_tangent })
+    };
+    let grad_struct_item = crate::expand::grad_struct(&jvp_sig, &jvp_names);
+    let functions = crate::expand::functions(&jvp_sig, &jvp_names, &seed, vjp_body);
+    let cloned = cloned_arguments(&jvp_sig);
+    let vjp_fn = &jvp_names.vjp_fn;
+    let pullback_body = quote! {
+        let #value = #jvp_fn(#(#cloned),*);
+        (::core::clone::Clone::clone(&#value), move |#seed| #vjp_fn(#(#all_args,)* #seed).1)
+    };
+    let pullback = crate::expand::pullback_function(&jvp_sig, &jvp_names, None, pullback_body);
+    // Forward over forward.
+    let jvp_jvp = format_ident!("{}_jvp", jvp_fn);
+    let vis = &sig.item.vis;
+    let generics = &names.generics;
+    let bounds = &names.bounds;
+    let params = plain_parameters(&item.sig, false);
+    let doc = format!("[`{jvp_fn}`] and its directional derivative along `{direction}` (forward mode through a nested `{jvp_fn}`), from one [`{hvp}`].");
+    let jvp_jvp_fn = quote! {
+        #[doc = #doc]
+        #[allow(clippy::all)]
+        #vis fn #jvp_jvp #generics (#(#params,)* #direction: &#jvp_type) -> ((#float, #float), (#float, #float)) #bounds {
+            let (#value, #gradient, #product) = #hvp(#(#args,)* #tangent);
+            let mut #slope: #float = #zero_float;
+            let mut #along: #float = #zero_float;
+            let mut #curvature: #float = #zero_float;
+            #(
+                #slope += #private::scalar_dot::<#float, _>(&#gradient.#fields, &#tangent.#fields);
+                #along += #private::scalar_dot::<#float, _>(&#gradient.#fields, &#direction.#fields);
+                #curvature += #private::scalar_dot::<#float, _>(&#product.#fields, &#direction.#fields)
+                    + #private::scalar_dot::<#float, _>(&#gradient.#fields, &#direction.#tangent.#fields);
+            )*
+            ((#value, #slope), (#along, #curvature))
+        }
+    };
+    let arguments = crate::forward::arguments_function(&jvp_sig, &jvp_names, &jvp_jvp, bounds);
+    quote!(#grad_struct_item #functions #pullback #jvp_jvp_fn #arguments)
 }
 
 /// `Differentiable` and `Accumulate` of the gradient struct: a nested `f_grad` returns it,

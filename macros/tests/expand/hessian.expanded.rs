@@ -1092,6 +1092,155 @@ pub fn stretch_grad_jvp(
     slope += ::tapeless::__private::scalar_dot::<f64, _>(&gradient.k, &tangent.k);
     ((value, gradient), (slope, product))
 }
+///The gradient of [`stretch_jvp`]: one field per differentiated parameter, made by [`stretch_jvp_grad`] and [`stretch_jvp_vjp`].
+pub struct StretchJvpGrad {
+    ///∂stretch_jvp/∂x.
+    pub x: ::tapeless::__private::Vec<f64>,
+    ///∂stretch_jvp/∂k.
+    pub k: f64,
+    ///∂stretch_jvp/∂tangent.
+    pub tangent: StretchGrad,
+}
+impl StretchJvpGrad {
+    /// The gradient of each parameter, in order (for differentiated callers).
+    #[doc(hidden)]
+    #[inline(always)]
+    #[allow(clippy::unused_unit)]
+    pub fn __tapeless_arguments(
+        self,
+    ) -> (::tapeless::__private::Vec<f64>, f64, StretchGrad) {
+        (self.x, self.k, self.tangent)
+    }
+}
+///The value of [`stretch_jvp`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `stretch_jvp` followed by its reverse sweep.
+#[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
+pub fn stretch_jvp_vjp(
+    x: &[f64],
+    k: f64,
+    tangent: &StretchGrad,
+    seed: (f64, f64),
+) -> ((f64, f64), StretchJvpGrad) {
+    let _ = stretch_jvp;
+    ::tapeless::__private::assert_differentiable::<StretchGrad>();
+    let (value, gradient, product) = stretch_hvp(
+        ::core::clone::Clone::clone(&x),
+        ::core::clone::Clone::clone(&k),
+        tangent,
+    );
+    let mut slope: f64 = 0.0;
+    slope += ::tapeless::__private::scalar_dot::<f64, _>(&gradient.x, &tangent.x);
+    slope += ::tapeless::__private::scalar_dot::<f64, _>(&gradient.k, &tangent.k);
+    let mut d_args = StretchGrad {
+        x: ::tapeless::__private::zeros_like(x),
+        k: ::tapeless::__private::zeros_like(&k),
+    };
+    ::tapeless::__private::add_scaled::<f64, _>(&mut d_args.x, seed.0, &gradient.x);
+    ::tapeless::__private::add_scaled::<f64, _>(&mut d_args.k, seed.0, &gradient.k);
+    ::tapeless::__private::add_scaled::<f64, _>(&mut d_args.x, seed.1, &product.x);
+    ::tapeless::__private::add_scaled::<f64, _>(&mut d_args.k, seed.1, &product.k);
+    let mut d_tangent = StretchGrad {
+        x: ::tapeless::__private::zeros_like(x),
+        k: ::tapeless::__private::zeros_like(&k),
+    };
+    ::tapeless::__private::add_scaled::<f64, _>(&mut d_tangent.x, seed.1, &gradient.x);
+    ::tapeless::__private::add_scaled::<f64, _>(&mut d_tangent.k, seed.1, &gradient.k);
+    (
+        (value, slope),
+        StretchJvpGrad {
+            x: d_args.x,
+            k: d_args.k,
+            tangent: d_tangent,
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __stretch_jvp_pullback<'__tapeless>(
+    x: &'__tapeless [f64],
+    k: f64,
+    tangent: &'__tapeless StretchGrad,
+    _: [bool; 3usize],
+) -> ((f64, f64), impl ::core::ops::FnOnce((f64, f64)) -> StretchJvpGrad + '__tapeless) {
+    let value = stretch_jvp(
+        ::core::clone::Clone::clone(&x),
+        ::core::clone::Clone::clone(&k),
+        ::core::clone::Clone::clone(&tangent),
+    );
+    (
+        ::core::clone::Clone::clone(&value),
+        move |seed| stretch_jvp_vjp(x, k, tangent, seed).1,
+    )
+}
+///[`stretch_jvp`] and its directional derivative along `direction` (forward mode through a nested `stretch_jvp`), from one [`stretch_hvp`].
+#[allow(clippy::all)]
+pub fn stretch_jvp_jvp(
+    x: &[f64],
+    k: f64,
+    tangent: &StretchGrad,
+    direction: &StretchJvpGrad,
+) -> ((f64, f64), (f64, f64)) {
+    let (value, gradient, product) = stretch_hvp(
+        ::core::clone::Clone::clone(&x),
+        ::core::clone::Clone::clone(&k),
+        tangent,
+    );
+    let mut slope: f64 = 0.0;
+    let mut along: f64 = 0.0;
+    let mut curvature: f64 = 0.0;
+    slope += ::tapeless::__private::scalar_dot::<f64, _>(&gradient.x, &tangent.x);
+    along += ::tapeless::__private::scalar_dot::<f64, _>(&gradient.x, &direction.x);
+    curvature
+        += ::tapeless::__private::scalar_dot::<f64, _>(&product.x, &direction.x)
+            + ::tapeless::__private::scalar_dot::<
+                f64,
+                _,
+            >(&gradient.x, &direction.tangent.x);
+    slope += ::tapeless::__private::scalar_dot::<f64, _>(&gradient.k, &tangent.k);
+    along += ::tapeless::__private::scalar_dot::<f64, _>(&gradient.k, &direction.k);
+    curvature
+        += ::tapeless::__private::scalar_dot::<f64, _>(&product.k, &direction.k)
+            + ::tapeless::__private::scalar_dot::<
+                f64,
+                _,
+            >(&gradient.k, &direction.tangent.k);
+    ((value, slope), (along, curvature))
+}
+#[doc(hidden)]
+#[inline]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __stretch_jvp_jvp_arguments(
+    x: &[f64],
+    k: f64,
+    tangent: &StretchGrad,
+    tangents: (
+        impl ::tapeless::__private::ArgumentTangent<::tapeless::__private::Vec<f64>>,
+        impl ::tapeless::__private::ArgumentTangent<f64>,
+        impl ::tapeless::__private::ArgumentTangent<StretchGrad>,
+    ),
+) -> ((f64, f64), (f64, f64)) {
+    let tangent = StretchJvpGrad {
+        x: ::tapeless::__private::ArgumentTangent::tangent(
+            tangents.0,
+            || ::tapeless::__private::zeros_like(&x),
+        ),
+        k: ::tapeless::__private::ArgumentTangent::tangent(
+            tangents.1,
+            || ::tapeless::__private::zeros_like(&k),
+        ),
+        tangent: ::tapeless::__private::ArgumentTangent::tangent(
+            tangents.2,
+            || ::tapeless::__private::zeros_like(&tangent),
+        ),
+    };
+    stretch_jvp_jvp(x, k, tangent, &tangent)
+}
 impl ::tapeless::Differentiable for StretchGrad {
     type Grad = Self;
     fn zeros_like(&self) -> Self {
