@@ -218,12 +218,14 @@ pub fn generic_copy(function: &ItemFn, float: &'static str) -> ItemFn {
     let mut closures = std::collections::HashSet::new();
     syn::visit::Visit::visit_block(&mut LocalClosures(&mut closures), &function.block);
     closures.insert(function.sig.ident.to_string());
-    GenericCopy {
+    let mut visitor = GenericCopy {
         float,
         param: &param,
         not_callees: closures,
-    }
-    .visit_item_fn_mut(&mut copy);
+        integer_casts: Vec::new(),
+    };
+    visitor.visit_item_fn_mut(&mut copy);
+    let integer_casts = visitor.integer_casts;
     copy.sig
         .generics
         .params
@@ -258,7 +260,23 @@ pub fn generic_copy(function: &ItemFn, float: &'static str) -> ItemFn {
         .make_where_clause()
         .predicates
         .extend(predicates);
+    // `x as usize` of a float: the type parameter converts itself.
+    for ty in integer_casts {
+        copy.sig
+            .generics
+            .make_where_clause()
+            .predicates
+            .push(syn::parse_quote!(#param: ::tapeless::__private::AsPrimitive<#ty>));
+    }
     copy
+}
+
+/// `usize`, `i32`, ...: the integer types `as` converts a float to.
+fn integer_type(ty: &Type) -> bool {
+    const INTEGERS: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+    ];
+    matches!(ty, Type::Path(p) if p.qself.is_none() && INTEGERS.iter().any(|n| p.path.is_ident(n)))
 }
 
 /// The names of closures the body binds (`let f = |x| ..`): calls of them are not calls of
@@ -281,6 +299,8 @@ struct GenericCopy<'a> {
     param: &'a Ident,
     /// Names called that are not differentiated functions: the function itself, closures.
     not_callees: std::collections::HashSet<String>,
+    /// The integer types of `as` casts, each once: the type parameter must convert to them.
+    integer_casts: Vec<Type>,
 }
 
 /// Float constants that code names without their type (`use std::f64::consts::PI`).
@@ -415,6 +435,22 @@ impl VisitMut for GenericCopy<'_> {
                     }
                     _ => {}
                 }
+            }
+            Expr::Cast(cast) if integer_type(&cast.ty) => {
+                // `x as usize`: the operand may be a float, which is now the type
+                // parameter (data converts the same way).
+                self.visit_expr_mut(&mut cast.expr);
+                let ty = &cast.ty;
+                // `(t * 2.0) as i32`: the parentheses are the call's own.
+                let mut inner = &*cast.expr;
+                while let Expr::Paren(p) = inner {
+                    inner = &p.expr;
+                }
+                if !self.integer_casts.contains(ty) {
+                    self.integer_casts.push((**ty).clone());
+                }
+                *expr = syn::parse_quote_spanned!(syn::spanned::Spanned::span(&*cast)=>
+                    ::tapeless::__private::AsPrimitive::<#ty>::as_(#inner));
             }
             Expr::Cast(cast) if parse::scalar_float(&cast.ty) => {
                 // `n as f64`: data converted to the float type.

@@ -448,6 +448,16 @@ impl<T: Real> Float for Dual<T> {
 
 impl<T: Real> Real for Dual<T> {}
 
+/// `x as usize` of a dual number: the value's cast (an integer carries no tangent).
+impl<T: Real + num_traits::AsPrimitive<I>, I: Copy + 'static> num_traits::AsPrimitive<I>
+    for Dual<T>
+{
+    #[inline(always)]
+    fn as_(self) -> I {
+        self.value.as_()
+    }
+}
+
 // ---- what generated code needs of a float type ----
 
 impl<T: Real> FixedZero for Dual<T> {
