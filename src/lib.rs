@@ -136,11 +136,11 @@ pub mod __private {
     };
     pub use tapeless_runtime::parameters::{add_scaled, scalar_count, scalar_dot, set_unit};
     pub use tapeless_runtime::scalar::*;
-    pub use tapeless_runtime::Float;
     pub use tapeless_runtime::{
         accumulate, accumulate_argument, assert_differentiable, one, zero, zero_adjoint,
         zeros_like, NotDifferentiated,
     };
+    pub use tapeless_runtime::{AsPrimitive, Float};
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::{ComplexField, RealField};
     pub use tapeless_runtime::{Is, TapelessRule};

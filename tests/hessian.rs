@@ -544,3 +544,129 @@ fn nested_gradient_of_a_generic_hessian_function() {
         assert_close("∂/∂x", grad.x[i], fd[i], 1e-6);
     }
 }
+
+// ---- Hessians of functions that contain a nested gradient (third derivatives) ----
+
+#[differentiate(hessian)]
+fn cubes(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * x[i] * x[i];
+    }
+    s
+}
+
+/// QA Q7 (2026-12-06): the loss after one gradient step, itself `hessian`: its Hessian
+/// differentiates `cubes_grad` twice (dual numbers of dual numbers).
+#[differentiate(hessian)]
+fn cubes_step_loss(x: &[f64], lr: f64) -> f64 {
+    let (_, g) = cubes_grad(x);
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let m = x[i] - lr * g.x[i];
+        s += m * m;
+    }
+    s
+}
+
+#[test]
+fn hessian_of_a_function_with_a_nested_gradient() {
+    let (x, lr) = ([0.4, -0.7, 1.1], 0.2);
+    let (value, grad, rows) = cubes_step_loss_hessian(&x, lr);
+    assert_eq!(value, cubes_step_loss(&x, lr));
+    // m_i = x_i − 3·lr·x_i²: closed forms of the gradient and the Hessian.
+    let m: Vec<f64> = x.iter().map(|x| x - 3.0 * lr * x * x).collect();
+    let dm: Vec<f64> = x.iter().map(|x| 1.0 - 6.0 * lr * x).collect();
+    for i in 0..3 {
+        assert_close("∂/∂x", grad.x[i], 2.0 * m[i] * dm[i], 1e-12);
+        for j in 0..3 {
+            let expected = if i == j {
+                2.0 * dm[i] * dm[i] - 12.0 * lr * m[i]
+            } else {
+                0.0
+            };
+            assert_close("∂²/∂x∂x", rows[i].x[j], expected, 1e-12);
+        }
+        let mixed = -6.0 * x[i] * x[i] * dm[i] - 12.0 * m[i] * x[i];
+        assert_close("∂²/∂x∂lr", rows[i].lr, mixed, 1e-12);
+        assert_close("∂²/∂lr∂x", rows[3].x[i], mixed, 1e-12);
+    }
+    let d_lr: f64 = (0..3).map(|i| -6.0 * m[i] * x[i] * x[i]).sum();
+    assert_close("∂/∂lr", grad.lr, d_lr, 1e-12);
+    let d_lr_lr: f64 = x.iter().map(|x| 18.0 * x.powi(4)).sum();
+    assert_close("∂²/∂lr²", rows[3].lr, d_lr_lr, 1e-12);
+    // And against central differences of the gradient.
+    let mut p = x.to_vec();
+    p.push(lr);
+    let flat = |r: &CubesStepLossGrad| {
+        let mut out = r.x.clone();
+        out.push(r.lr);
+        out
+    };
+    let computed = dense(&rows, flat);
+    let fd = hessian_by_differences(|p| flat(&cubes_step_loss_grad(&p[..3], p[3]).1), &p);
+    assert_matrices_close("cubes_step_loss", &computed, &fd, 1e-6);
+    assert_symmetric(&computed);
+}
+
+#[test]
+fn a_nested_gradient_step_in_forward_mode() {
+    // `loss_after_step` (above) through f_jvp: the nested `potential_grad` runs forward
+    // as `potential_grad_jvp` (an HVP); the same directional derivative as f_grad's.
+    let q = [0.7, -1.2, 0.1];
+    let lr = 0.3;
+    let tangent = LossAfterStepGrad {
+        q: vec![0.5, 1.0, -2.0],
+        lr: 0.7,
+    };
+    let (value, slope) = loss_after_step_jvp(&q, lr, &tangent);
+    assert_eq!(value, loss_after_step(&q, lr));
+    let (_, grad) = loss_after_step_grad(&q, lr);
+    let dot: f64 = (0..3).map(|i| grad.q[i] * tangent.q[i]).sum::<f64>() + grad.lr * tangent.lr;
+    assert_close("⟨∇f, v⟩", slope, dot, 1e-12);
+    let along = |e: f64| {
+        let p: Vec<f64> = (0..3).map(|i| q[i] + e * tangent.q[i]).collect();
+        loss_after_step(&p, lr + e * tangent.lr)
+    };
+    let fd = central_difference(|e: &[f64]| along(e[0]), &[0.0])[0];
+    assert_close("d/dε f(q + εv)", slope, fd, 1e-6);
+}
+
+/// QA Q4 (2026-12-06): a nested gradient of a generic `hessian` function inside a generic
+/// function (which gets the bounds `generic_rosenbrock_grad` asks of `T`).
+#[allow(clippy::assign_op_pattern)] // `s += ..` needs more of `T` than `Float`
+#[differentiate]
+fn generic_caller_step_loss<T>(x: &[T], lr: T) -> T
+where
+    T: num_traits::Float + num_traits::FromPrimitive,
+{
+    let (_, g) = generic_rosenbrock_grad(x);
+    let mut s = T::zero();
+    for i in 0..x.len() {
+        let moved = x[i] - lr * g.x[i];
+        s = s + moved * moved;
+    }
+    s
+}
+
+#[test]
+fn nested_gradient_inside_a_generic_function() {
+    let x = [0.3, -0.4, 1.2];
+    let lr = 0.01;
+    let (value, grad) = generic_caller_step_loss_grad(&x, lr);
+    assert_eq!(value, generic_caller_step_loss(&x, lr));
+    let mut p = x.to_vec();
+    p.push(lr);
+    let fd = central_difference(|p: &[f64]| generic_caller_step_loss(&p[..3], p[3]), &p);
+    for i in 0..3 {
+        assert_close("∂/∂x", grad.x[i], fd[i], 1e-6);
+    }
+    assert_close("∂/∂lr", grad.lr, fd[3], 1e-6);
+    // The same function in f32.
+    let x32 = [0.3f32, -0.4, 1.2];
+    let (_, grad32) = generic_caller_step_loss_grad(&x32, 0.01f32);
+    for i in 0..3 {
+        let (a, b) = (f64::from(grad32.x[i]), grad.x[i]);
+        assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "f32 ∂/∂x[{i}]");
+    }
+}

@@ -192,3 +192,76 @@ fn integer_spelled_float_literals() {
     assert_eq!((rows[0].x, rows[0].y), (4.0 * -1.5, 4.0 * 0.5));
     assert_eq!((rows[1].x, rows[1].y), (4.0 * 0.5, 0.0));
 }
+
+// QA Q2 (2026-12-06): integer methods (`n.min(x.len())`, `n.max(1)`, `k.abs()`) and integer
+// arithmetic in a hessian function (the generic copy named them through `Float`).
+#[differentiate(hessian)]
+fn integer_methods(x: &[f64], n: usize, k: i32) -> f64 {
+    let m = n.min(x.len());
+    let j = n.max(1) - 1;
+    let a = k.abs();
+    let mut s = 0.0;
+    for i in 0..m {
+        let w = (i.min(j) + 1) as f64;
+        s += x[i] * x[i] * x[i] * (a as f64) + w * x[i] * x[0];
+    }
+    s
+}
+
+#[test]
+fn integer_methods_in_a_hessian_function() {
+    let x = [0.5, -1.0, 2.0];
+    // n = 2, k = -3: m = 2, j = 1, a = 3; s = 3(x0³ + x1³) + 1·x0·x0 + 2·x1·x0.
+    let (value, grad, rows) = integer_methods_hessian(&x, 2, -3);
+    assert_eq!(value, integer_methods(&x, 2, -3));
+    let (x0, x1) = (x[0], x[1]);
+    let expected_grad = [
+        9.0 * x0 * x0 + 2.0 * x0 + 2.0 * x1,
+        9.0 * x1 * x1 + 2.0 * x0,
+        0.0,
+    ];
+    let expected = [
+        [18.0 * x0 + 2.0, 2.0, 0.0],
+        [2.0, 18.0 * x1, 0.0],
+        [0.0, 0.0, 0.0],
+    ];
+    for i in 0..3 {
+        assert!((grad.x[i] - expected_grad[i]).abs() < 1e-12, "∇[{i}]");
+        for j in 0..3 {
+            assert!((rows[i].x[j] - expected[i][j]).abs() < 1e-12, "H[{i}][{j}]");
+        }
+    }
+    check(
+        "integer methods",
+        rows.iter().map(|r| r.x.clone()).collect(),
+        |p| integer_methods_grad(p, 2, -3).1.x,
+        &x,
+    );
+}
+
+// QA Q8 (2026-12-06): `t as usize` of a float parameter in a hessian function (a type
+// parameter has no `as`): the value's cast, which carries no derivative.
+#[differentiate(hessian)]
+fn float_as_index(x: &[f64], t: f64) -> f64 {
+    let i = t as usize;
+    let k = (t * 2.0) as i32;
+    x[i] * x[i] * t + (k as f64) * x[0] * t * t
+}
+
+#[test]
+fn float_cast_to_an_integer_in_a_hessian_function() {
+    let x = [0.5, -1.0, 2.0];
+    let t = 1.3; // i = 1, k = 2: f = x1²·t + 2·x0·t².
+    let (value, grad, rows) = float_as_index_hessian(&x, t);
+    assert_eq!(value, float_as_index(&x, t));
+    assert!((grad.t - (x[1] * x[1] + 4.0 * x[0] * t)).abs() < 1e-12);
+    assert!((grad.x[1] - 2.0 * x[1] * t).abs() < 1e-12);
+    assert!((grad.x[0] - 2.0 * t * t).abs() < 1e-12);
+    // Rows: x0, x1, x2, then t.
+    assert!((rows[0].t - 4.0 * t).abs() < 1e-12, "∂²/∂x0∂t");
+    assert!((rows[1].x[1] - 2.0 * t).abs() < 1e-12, "∂²/∂x1²");
+    assert!((rows[1].t - 2.0 * x[1]).abs() < 1e-12, "∂²/∂x1∂t");
+    assert!((rows[3].t - 4.0 * x[0]).abs() < 1e-12, "∂²/∂t²");
+    assert!((rows[3].x[0] - 4.0 * t).abs() < 1e-12, "∂²/∂t∂x0");
+    assert_eq!(rows[2].x, vec![0.0; 3]);
+}

@@ -261,3 +261,116 @@ fn foreign_message(form: &Form, sig: &Signature) -> String {
         Form::VecRepeat => "`vec![value; n]` of a value that depends on a differentiated parameter is not supported; start from `vec![0.0; n]` and write its elements by index".to_string(),
     }
 }
+
+/// The variables that hold integers, as far as the syntax shows: integer parameters and
+/// annotations, lengths and index arithmetic, casts to integer types, range indices, and
+/// what `min`, `max`, `abs`, ... and arithmetic make of those. A generic function names a
+/// float method through `Float` (`Float::min(a, b)`); on an integer it keeps the method.
+pub fn integers(body: &Body, sig: &Signature) -> Vec<bool> {
+    let mut integer = vec![false; body.vars.len()];
+    for (param, var) in sig.params.iter().zip(&body.params) {
+        integer[var.0] = integer_type(&param.ty);
+    }
+    while integer_pass(body, TOP, &mut integer) {}
+    integer
+}
+
+/// An integer type (`usize`, `i32`, `&u8`, ...).
+fn integer_type(ty: &syn::Type) -> bool {
+    const INTEGERS: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+    ];
+    match ty {
+        syn::Type::Reference(r) => integer_type(&r.elem),
+        syn::Type::Paren(p) => integer_type(&p.elem),
+        syn::Type::Path(p) => p.qself.is_none() && INTEGERS.iter().any(|n| p.path.is_ident(n)),
+        _ => false,
+    }
+}
+
+/// An integer variable or an integer literal (`2`, `3usize`).
+pub fn integer_operand(integer: &[bool], operand: &Operand) -> bool {
+    match operand {
+        Operand::Var(v) => integer[v.0],
+        Operand::Const(syn::Expr::Lit(lit)) => {
+            matches!(&lit.lit, syn::Lit::Int(i) if !matches!(i.suffix(), "f32" | "f64"))
+        }
+        Operand::Const(_) => false,
+    }
+}
+
+fn integer_op(integer: &[bool], op: &Op, ty: Option<&syn::Type>) -> bool {
+    if ty.is_some_and(integer_type) {
+        return true;
+    }
+    let all = |args: &[crate::ir::Arg]| {
+        !args.is_empty() && args.iter().all(|a| integer_operand(integer, &a.value))
+    };
+    match op {
+        // Lengths, index arithmetic, `min` of data.
+        Op::Foreign { pure: true, .. } => true,
+        Op::Rule { form, args, .. } | Op::Foreign { form, args, .. } => match form {
+            Form::Cast(ty) => integer_type(ty),
+            Form::Call(path) => crate::lower::syntax::integer_cast(&syn::Expr::Path(path.clone()))
+                .is_some_and(integer_type),
+            Form::Method { .. } => args
+                .first()
+                .is_some_and(|a| integer_operand(integer, &a.value)),
+            Form::Binary(op) => {
+                !matches!(
+                    op,
+                    syn::BinOp::Eq(_)
+                        | syn::BinOp::Ne(_)
+                        | syn::BinOp::Lt(_)
+                        | syn::BinOp::Le(_)
+                        | syn::BinOp::Gt(_)
+                        | syn::BinOp::Ge(_)
+                        | syn::BinOp::And(_)
+                        | syn::BinOp::Or(_)
+                ) && all(args)
+            }
+            Form::Unary(_) | Form::Copy => all(args),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// One pass of the integer fixpoint; whether anything changed.
+fn integer_pass(body: &Body, block: BlockId, integer: &mut [bool]) -> bool {
+    let mut changed = false;
+    for stmt in &body.block(block).stmts {
+        match stmt {
+            Stmt::Let { var, ty, op, .. } => {
+                let value = integer_op(integer, op, ty.as_ref());
+                changed |= raise(integer, *var, value);
+            }
+            Stmt::If(i) => {
+                changed |= integer_pass(body, i.then_block, integer);
+                changed |= integer_pass(body, i.else_block, integer);
+                for m in &i.merges {
+                    let value = integer_operand(integer, &m.then_value)
+                        && integer_operand(integer, &m.else_value);
+                    changed |= raise(integer, m.var, value);
+                }
+            }
+            Stmt::Loop(l) => {
+                if let crate::ir::Header::Range { index, .. } = &l.header {
+                    changed |= raise(integer, *index, true);
+                }
+                for c in &l.carried {
+                    let value = integer_operand(integer, &c.init);
+                    changed |= raise(integer, c.phi, value);
+                    changed |= raise(integer, c.out, value);
+                }
+                changed |= integer_pass(body, l.body, integer);
+            }
+            Stmt::Eval { .. }
+            | Stmt::Macro { .. }
+            | Stmt::Item(_)
+            | Stmt::Next { .. }
+            | Stmt::Store { .. } => {}
+        }
+    }
+    changed
+}

@@ -168,6 +168,8 @@ pub struct Emitter<'a> {
     /// Broken invariants met while printing: reported as internal errors by the caller,
     /// which then emits stubs instead of the code printed around them.
     internal: std::cell::RefCell<Vec<String>>,
+    /// Which variables hold integers (`n.min(k)` stays a method call in generic code).
+    integers: Vec<bool>,
 }
 
 impl<'a> Emitter<'a> {
@@ -320,6 +322,7 @@ impl<'a> Emitter<'a> {
                 .filter(|v| activity.is_active(*v))
                 .collect(),
             internal: std::cell::RefCell::new(sweep.internal.clone()),
+            integers: crate::analyse::integers(body, sig),
             tangents,
             tangent_param,
             forward: Default::default(),
@@ -641,9 +644,10 @@ impl<'a> Emitter<'a> {
             }
             // In a generic function, `x.sin()` is named through `num_traits::Float`: the
             // generated code bounds `T` by it, and a `T: RealField` would make the method
-            // call ambiguous.
+            // call ambiguous. An integer's `n.min(k)` is its own method.
             Form::Method { name, .. }
                 if !self.sig.float_generics.is_empty()
+                    && !crate::analyse::integer_operand(&self.integers, &args[0].value)
                     && crate::rules::method(&name.to_string(), args.len())
                         .is_some_and(|rule| rule.float_trait) =>
             {

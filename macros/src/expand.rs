@@ -35,7 +35,13 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     if options.hessian.is_some() {
         crate::hessian::check(&function, &options, &mut errors);
     }
-    let (items, grad_struct, ok) = differentiate_function(&function, &options, &names, errors);
+    reserved_names(
+        function.to_token_stream(),
+        &mut Default::default(),
+        &mut errors,
+    );
+    let function = bound_nested_gradients(function);
+    let (items, grad_struct, ok) = differentiate_checked(&function, &options, &names, errors);
     // The Hessian's functions only beside a function that differentiates: its errors are
     // reported once, by the first pipeline.
     let hessian =
@@ -46,6 +52,50 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         #items
         #hessian
     }
+}
+
+/// A function generic over its float type `T` that calls a nested `g_grad(..)`: `g_grad`
+/// asks of `T` what generated code asks (`T: Real + FixedZero + ..`, and `Parameters<T>`
+/// for its VJP), so the function says so too (`f32`, `f64` and dual numbers have them all).
+fn bound_nested_gradients(mut function: ItemFn) -> ItemFn {
+    let mut types = function.sig.generics.type_params();
+    let (Some(t), None) = (types.next(), types.next()) else {
+        return function;
+    };
+    let t = t.ident.clone();
+    if !calls_a_gradient(function.block.to_token_stream()) {
+        return function;
+    }
+    let bounds = crate::hessian::nested_gradient_bounds(&t);
+    function
+        .sig
+        .generics
+        .make_where_clause()
+        .predicates
+        .extend(bounds);
+    function
+}
+
+/// Whether `tokens` call a function named `*_grad`.
+fn calls_a_gradient(tokens: TokenStream) -> bool {
+    let mut previous: Option<proc_macro2::Ident> = None;
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Group(g) => {
+                let call = g.delimiter() == proc_macro2::Delimiter::Parenthesis
+                    && previous
+                        .as_ref()
+                        .is_some_and(|i| i.to_string().ends_with("_grad"));
+                if call || calls_a_gradient(g.stream()) {
+                    return true;
+                }
+                previous = None;
+            }
+            proc_macro2::TokenTree::Ident(i) => previous = Some(i),
+            _ => previous = None,
+        }
+    }
+    false
 }
 
 /// The generic copy of a `hessian` function, its reverse sweep, and `f_hvp`, `f_hessian`,
@@ -79,11 +129,25 @@ fn hessian_items(function: &ItemFn, options: &parse::Options, names: &ItemNames)
     };
     let float = syn::Ident::new(float, proc_macro2::Span::call_site()).to_token_stream();
     let functions = crate::hessian::functions(&sig, names, &float);
+    // The copy's own `f_hvp` and `f_grad_vjp` (over dual numbers of dual numbers): another
+    // `hessian` function's copy may call its `f_grad` (a nested gradient in a Hessian).
+    let copy_functions =
+        parse::signature(&copy, &copy_options, &mut Errors::default()).and_then(|copy_sig| {
+            let param = copy
+                .sig
+                .generics
+                .type_params()
+                .next()?
+                .ident
+                .to_token_stream();
+            Some(crate::hessian::functions(&copy_sig, &copy_names, &param))
+        });
     crate::hessian::hidden(
         quote! {
             #copy
             #copy_struct
             #copy_items
+            #copy_functions
         },
         functions,
     )
@@ -434,35 +498,38 @@ pub fn where_clause(sig: &Signature) -> TokenStream {
         .as_ref()
         .map(|w| w.predicates.iter().collect::<Vec<_>>())
         .unwrap_or_default();
-    let bounds = crate::rules::generic_bounds();
-    let ours = sig.float_generics.iter().map(|t| {
-        // What the rule table's rows need of `T` (operator rules, elementwise rules).
-        let rows = bounds.iter().map(|bound| match bound {
-            crate::rules::Bound::Rule(name, arity) => {
-                let name = quote::format_ident!("{name}");
-                let ts = std::iter::repeat_n(t, *arity);
-                quote!(::tapeless::__private::Rule: ::tapeless::__private::#name<#(#ts),*>)
-            }
-            crate::rules::Bound::Float(name) => {
-                let name = quote::format_ident!("{name}");
-                quote!(#t: ::tapeless::runtime::#name)
-            }
-        });
-        quote! {
-            #t: ::tapeless::Real
-                + ::tapeless::runtime::FixedZero
-                + ::tapeless::Differentiable<Grad = #t>
-                + ::tapeless::Accumulate
-                // Operands of unknown type go through `by_operand` (scalars by value).
-                + for<'__tapeless_operand> ::tapeless::__private::Operand<'__tapeless_operand, Out = #t>,
-            #(#rows),*
-        }
-    });
+    let ours = sig.float_generics.iter().map(float_bounds);
     let all: Vec<TokenStream> = existing.iter().map(|p| quote!(#p)).chain(ours).collect();
     if all.is_empty() {
         TokenStream::new()
     } else {
         quote!(where #(#all),*)
+    }
+}
+
+/// What the generated code asks of a float type parameter `t`: what the rule table's rows
+/// need of it (operator rules, elementwise rules), and the traits of adjoints.
+pub fn float_bounds(t: &syn::Ident) -> TokenStream {
+    let bounds = crate::rules::generic_bounds();
+    let rows = bounds.iter().map(|bound| match bound {
+        crate::rules::Bound::Rule(name, arity) => {
+            let name = quote::format_ident!("{name}");
+            let ts = std::iter::repeat_n(t, *arity);
+            quote!(::tapeless::__private::Rule: ::tapeless::__private::#name<#(#ts),*>)
+        }
+        crate::rules::Bound::Float(name) => {
+            let name = quote::format_ident!("{name}");
+            quote!(#t: ::tapeless::runtime::#name)
+        }
+    });
+    quote! {
+        #t: ::tapeless::Real
+            + ::tapeless::runtime::FixedZero
+            + ::tapeless::Differentiable<Grad = #t>
+            + ::tapeless::Accumulate
+            // Operands of unknown type go through `by_operand` (scalars by value).
+            + for<'__tapeless_operand> ::tapeless::__private::Operand<'__tapeless_operand, Out = #t>,
+        #(#rows),*
     }
 }
 

@@ -89,7 +89,14 @@ pub fn check(function: &ItemFn, options: &parse::Options, errors: &mut Errors) {
         let syn::FnArg::Typed(typed) = input else {
             continue;
         };
-        if !liftable(&typed.ty) {
+        if let Some(name) = named_struct(&typed.ty) {
+            errors.at(
+                &typed.ty,
+                format!(
+                    "`hessian` does not support parameter structs (`{name}`) yet: the Hessian runs the function over dual numbers, and a struct's fields are `f64`s; pass the values as `f64`, `&[f64]`, `[f64; N]` or `Vec<f64>` (or integer data), or drop `hessian`"
+                ),
+            );
+        } else if !liftable(&typed.ty) {
             errors.at(
                 &typed.ty,
                 format!(
@@ -172,6 +179,22 @@ fn check_generics(generics: &syn::Generics, errors: &mut Errors) {
     }
 }
 
+/// The name of a struct type (`Line`, `&Line`, `&[Line]`): not a float and not known data.
+fn named_struct(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Reference(r) => named_struct(&r.elem),
+        Type::Paren(p) => named_struct(&p.elem),
+        Type::Slice(s) => named_struct(&s.elem),
+        Type::Array(a) => named_struct(&a.elem),
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            (last.arguments.is_none() && !parse::scalar_float(ty) && !parse::inactive(ty))
+                .then(|| last.ident.to_string())
+        }
+        _ => None,
+    }
+}
+
 /// Floats, slices, arrays and `Vec`s of them (by value or reference), and data types,
 /// which the runtime's `Lift` moves into dual numbers.
 fn liftable(ty: &Type) -> bool {
@@ -218,12 +241,15 @@ pub fn generic_copy(function: &ItemFn, float: &'static str) -> ItemFn {
     let mut closures = std::collections::HashSet::new();
     syn::visit::Visit::visit_block(&mut LocalClosures(&mut closures), &function.block);
     closures.insert(function.sig.ident.to_string());
-    GenericCopy {
+    let mut visitor = GenericCopy {
         float,
         param: &param,
         not_callees: closures,
-    }
-    .visit_item_fn_mut(&mut copy);
+        integer_casts: Vec::new(),
+        nested_gradient: false,
+    };
+    visitor.visit_item_fn_mut(&mut copy);
+    let (integer_casts, nested_gradient) = (visitor.integer_casts, visitor.nested_gradient);
     copy.sig
         .generics
         .params
@@ -258,7 +284,39 @@ pub fn generic_copy(function: &ItemFn, float: &'static str) -> ItemFn {
         .make_where_clause()
         .predicates
         .extend(predicates);
+    let clause = copy.sig.generics.make_where_clause();
+    // `x as usize` of a float: the type parameter converts itself.
+    for ty in integer_casts {
+        clause
+            .predicates
+            .push(syn::parse_quote!(#param: ::tapeless::__private::AsPrimitive<#ty>));
+    }
+    // A nested `g_grad(..)` calls the callee's copy's `g_grad`, which asks of the float
+    // type what generated code asks (third derivatives: the copy runs over dual numbers).
+    if nested_gradient {
+        clause.predicates.extend(nested_gradient_bounds(&param));
+    }
     copy
+}
+
+/// What a function generic over `t` needs of it to call a nested `g_grad` of a function
+/// generic alike: what generated code asks of `t`, and `Parameters<t>` (`g_grad_vjp`).
+pub fn nested_gradient_bounds(t: &Ident) -> Vec<syn::WherePredicate> {
+    let bounds = crate::expand::float_bounds(t);
+    let mut predicates: Vec<syn::WherePredicate> =
+        syn::parse2::<syn::WhereClause>(quote!(where #bounds))
+            .map(|clause| clause.predicates.into_iter().collect())
+            .unwrap_or_default();
+    predicates.push(syn::parse_quote!(#t: ::tapeless::Parameters<#t>));
+    predicates
+}
+
+/// `usize`, `i32`, ...: the integer types `as` converts a float to.
+fn integer_type(ty: &Type) -> bool {
+    const INTEGERS: &[&str] = &[
+        "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
+    ];
+    matches!(ty, Type::Path(p) if p.qself.is_none() && INTEGERS.iter().any(|n| p.path.is_ident(n)))
 }
 
 /// The names of closures the body binds (`let f = |x| ..`): calls of them are not calls of
@@ -281,6 +339,10 @@ struct GenericCopy<'a> {
     param: &'a Ident,
     /// Names called that are not differentiated functions: the function itself, closures.
     not_callees: std::collections::HashSet<String>,
+    /// The integer types of `as` casts, each once: the type parameter must convert to them.
+    integer_casts: Vec<Type>,
+    /// Whether the body calls a `g_grad` (a nested gradient).
+    nested_gradient: bool,
 }
 
 /// Float constants that code names without their type (`use std::f64::consts::PI`).
@@ -416,6 +478,22 @@ impl VisitMut for GenericCopy<'_> {
                     _ => {}
                 }
             }
+            Expr::Cast(cast) if integer_type(&cast.ty) => {
+                // `x as usize`: the operand may be a float, which is now the type
+                // parameter (data converts the same way).
+                self.visit_expr_mut(&mut cast.expr);
+                let ty = &cast.ty;
+                // `(t * 2.0) as i32`: the parentheses are the call's own.
+                let mut inner = &*cast.expr;
+                while let Expr::Paren(p) = inner {
+                    inner = &p.expr;
+                }
+                if !self.integer_casts.contains(ty) {
+                    self.integer_casts.push((**ty).clone());
+                }
+                *expr = syn::parse_quote_spanned!(syn::spanned::Spanned::span(&*cast)=>
+                    ::tapeless::__private::AsPrimitive::<#ty>::as_(#inner));
+            }
             Expr::Cast(cast) if parse::scalar_float(&cast.ty) => {
                 // `n as f64`: data converted to the float type.
                 self.visit_expr_mut(&mut cast.expr);
@@ -437,6 +515,7 @@ impl VisitMut for GenericCopy<'_> {
                 if let Expr::Path(path) = &mut *call.func {
                     if self.callee(path, call.args.len()) {
                         if let Some(last) = path.path.segments.last_mut() {
+                            self.nested_gradient |= last.ident.to_string().ends_with("_grad");
                             last.ident = copy_ident(&last.ident);
                         }
                     }
@@ -576,6 +655,12 @@ fn hvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
         })
         .collect();
     let fields: Vec<Ident> = differentiated(sig).iter().map(|p| p.field()).collect();
+    // A generic function's `_vjp` runs over dual numbers of its float type: named, because
+    // the `where` clause would otherwise lead inference to the float type itself.
+    let turbofish = match sig.item.sig.generics.params.len() {
+        1 if !generics.is_empty() => quote!(::<::tapeless::Dual<#float>>),
+        _ => TokenStream::new(),
+    };
     let gradient = Ident::new("gradient", Span::mixed_site());
     let value = Ident::new("value", Span::mixed_site());
     let parts: Vec<Ident> = fields
@@ -590,7 +675,7 @@ fn hvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
         #[doc = #doc]
         #[allow(clippy::all)]
         #vis fn #hvp #generics (#(#params,)* #direction: &#grad_type) -> (#float, #grad_type, #grad_type) #bounds {
-            let (#value, #gradient) = #copy_vjp(#(#lifted,)* #private::one());
+            let (#value, #gradient) = #copy_vjp #turbofish(#(#lifted,)* #private::one());
             #(let #parts = #private::split(#gradient.#fields);)*
             (
                 #value.value,

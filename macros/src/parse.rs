@@ -557,7 +557,7 @@ fn copy_primitive(ty: &Type) -> bool {
 
 /// Types that carry no derivative: integers, `bool`, `char`, strings, and slices, arrays
 /// or `Vec`s of those.
-fn inactive(ty: &Type) -> bool {
+pub fn inactive(ty: &Type) -> bool {
     match ty {
         Type::Slice(s) => inactive(&s.elem),
         Type::Array(a) => inactive(&a.elem),

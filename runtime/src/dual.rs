@@ -448,6 +448,37 @@ impl<T: Real> Float for Dual<T> {
 
 impl<T: Real> Real for Dual<T> {}
 
+/// A dual number is a scalar parameter (the float type of a generic `hessian` function's
+/// own `f_hvp`, for Hessians of functions that contain a nested gradient).
+impl<T: Real> crate::Parameters<Dual<T>> for Dual<T> {
+    #[inline(always)]
+    fn add_scaled(&mut self, alpha: Dual<T>, other: &Dual<T>) {
+        *self += alpha * *other;
+    }
+    #[inline(always)]
+    fn zip_scalars<F: FnMut(&mut Dual<T>, Dual<T>)>(&mut self, other: &Dual<T>, f: &mut F) {
+        f(self, *other);
+    }
+    #[inline(always)]
+    fn map_scalars<F: FnMut(&mut Dual<T>)>(&mut self, f: &mut F) {
+        f(self);
+    }
+    #[inline(always)]
+    fn for_each_scalar<F: FnMut(Dual<T>)>(&self, f: &mut F) {
+        f(*self);
+    }
+}
+
+/// `x as usize` of a dual number: the value's cast (an integer carries no tangent).
+impl<T: Real + num_traits::AsPrimitive<I>, I: Copy + 'static> num_traits::AsPrimitive<I>
+    for Dual<T>
+{
+    #[inline(always)]
+    fn as_(self) -> I {
+        self.value.as_()
+    }
+}
+
 // ---- what generated code needs of a float type ----
 
 impl<T: Real> FixedZero for Dual<T> {

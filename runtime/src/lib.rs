@@ -97,6 +97,8 @@ pub use dual::Dual;
 pub use elementwise::{Elementwise, ElementwiseAdjoint};
 #[cfg(feature = "alloc")]
 pub use jacobian::JacobianOutput;
+#[doc(hidden)]
+pub use num_traits::AsPrimitive;
 /// The float trait the rules are written against; generated code for generic functions
 /// names float methods through it.
 pub use num_traits::Float;

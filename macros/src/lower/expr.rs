@@ -79,6 +79,21 @@ impl Lowerer<'_> {
                 };
                 Some(self.value(op, Kind::Copy, call.to_token_stream()))
             }
+            // A generic copy's `x as usize`: a conversion to data, as `as usize` is.
+            Expr::Call(call)
+                if syntax::integer_cast(&call.func).is_some() && call.args.len() == 1 =>
+            {
+                let Expr::Path(func) = &*call.func else {
+                    return None;
+                };
+                let arg = self.expr(call.args.first()?)?;
+                let op = Op::Rule {
+                    rule: rules::cast(false),
+                    form: Form::Call(func.clone()),
+                    args: vec![arg],
+                };
+                Some(self.value(op, Kind::Copy, call.to_token_stream()))
+            }
             Expr::Call(call) => self.call_expr(call),
             Expr::Cast(cast) => {
                 let arg = self.expr(&cast.expr)?;

@@ -58,6 +58,30 @@ pub fn float_from(func: &Expr) -> Option<&syn::Ident> {
     .then_some(owner)
 }
 
+/// `::tapeless::__private::AsPrimitive::<usize>::as_`, which a `hessian` function's generic
+/// copy writes for `x as usize` (a type parameter has no `as`): its integer type.
+pub fn integer_cast(func: &Expr) -> Option<&syn::Type> {
+    let Expr::Path(func) = func else { return None };
+    let segments: Vec<&syn::PathSegment> = func.path.segments.iter().collect();
+    let [.., owner, method] = segments.as_slice() else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &owner.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(ty))
+            if func.qself.is_none()
+                && owner.ident == "AsPrimitive"
+                && method.ident == "as_"
+                && args.args.len() == 1 =>
+        {
+            Some(ty)
+        }
+        _ => None,
+    }
+}
+
 pub fn root_of_place(place: &Expr) -> (Option<String>, bool) {
     match place {
         Expr::Path(p) => (p.path.get_ident().map(ToString::to_string), false),

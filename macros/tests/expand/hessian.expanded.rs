@@ -948,6 +948,519 @@ where
         },
     )
 }
+///The value of [`__tapeless_hessian_stretch`], its gradient and the Hessian times `v` (forward over reverse: the reverse sweep of `__tapeless_hessian_stretch` run over dual numbers).
+#[allow(clippy::all)]
+#[doc(hidden)]
+#[allow(dead_code, clippy::all)]
+pub fn __tapeless_hessian_stretch_hvp<__TapelessFloat: ::tapeless::Real>(
+    x: &[__TapelessFloat],
+    k: __TapelessFloat,
+    v: &TapelessHessianStretchGrad<__TapelessFloat>,
+) -> (
+    __TapelessFloat,
+    TapelessHessianStretchGrad<__TapelessFloat>,
+    TapelessHessianStretchGrad<__TapelessFloat>,
+)
+where
+    __TapelessFloat: for<'b> ::core::ops::Add<
+            &'b __TapelessFloat,
+            Output = __TapelessFloat,
+        > + for<'b> ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::AddAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::SubAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
+        + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
+    for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
+            __TapelessFloat,
+            Output = __TapelessFloat,
+        > + ::core::ops::Sub<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Add<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Neg<Output = __TapelessFloat>,
+    __TapelessFloat: ::tapeless::Real
+        + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>,
+{
+    let (value, gradient) = __tapeless_hessian_stretch_vjp::<
+        ::tapeless::Dual<__TapelessFloat>,
+    >(
+        &::tapeless::__private::lift(x, &v.x),
+        ::tapeless::__private::lift(&k, &v.k),
+        ::tapeless::__private::one(),
+    );
+    let part_x = ::tapeless::__private::split(gradient.x);
+    let part_k = ::tapeless::__private::split(gradient.k);
+    (
+        value.value,
+        TapelessHessianStretchGrad {
+            x: part_x.0,
+            k: part_k.0,
+        },
+        TapelessHessianStretchGrad {
+            x: part_x.1,
+            k: part_k.1,
+        },
+    )
+}
+///The value of [`__tapeless_hessian_stretch`], its gradient and its Hessian: one row (a [`TapelessHessianStretchGrad`]) per scalar of the differentiated parameters, in declaration order, each computed by [`__tapeless_hessian_stretch_hvp`].
+#[allow(clippy::all)]
+#[doc(hidden)]
+#[allow(dead_code, clippy::all)]
+pub fn __tapeless_hessian_stretch_hessian<__TapelessFloat: ::tapeless::Real>(
+    x: &[__TapelessFloat],
+    k: __TapelessFloat,
+) -> (
+    __TapelessFloat,
+    TapelessHessianStretchGrad<__TapelessFloat>,
+    ::tapeless::__private::Vec<TapelessHessianStretchGrad<__TapelessFloat>>,
+)
+where
+    __TapelessFloat: for<'b> ::core::ops::Add<
+            &'b __TapelessFloat,
+            Output = __TapelessFloat,
+        > + for<'b> ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::AddAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::SubAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
+        + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
+    for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
+            __TapelessFloat,
+            Output = __TapelessFloat,
+        > + ::core::ops::Sub<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Add<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Neg<Output = __TapelessFloat>,
+    __TapelessFloat: ::tapeless::Real
+        + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>,
+{
+    let zero = TapelessHessianStretchGrad {
+        x: ::tapeless::__private::zeros_like(x),
+        k: ::tapeless::__private::zeros_like(&k),
+    };
+    let mut rows = ::tapeless::__private::Vec::new();
+    let mut first = ::core::option::Option::None;
+    for k in 0..::tapeless::__private::scalar_count::<__TapelessFloat, _>(&zero.x) {
+        let mut direction = ::core::clone::Clone::clone(&zero);
+        ::tapeless::__private::set_unit::<__TapelessFloat, _>(&mut direction.x, k);
+        let (value, gradient, row) = __tapeless_hessian_stretch_hvp(
+            ::core::clone::Clone::clone(&x),
+            ::core::clone::Clone::clone(&k),
+            &direction,
+        );
+        first.get_or_insert((value, gradient));
+        rows.push(row);
+    }
+    for k in 0..::tapeless::__private::scalar_count::<__TapelessFloat, _>(&zero.k) {
+        let mut direction = ::core::clone::Clone::clone(&zero);
+        ::tapeless::__private::set_unit::<__TapelessFloat, _>(&mut direction.k, k);
+        let (value, gradient, row) = __tapeless_hessian_stretch_hvp(
+            ::core::clone::Clone::clone(&x),
+            ::core::clone::Clone::clone(&k),
+            &direction,
+        );
+        first.get_or_insert((value, gradient));
+        rows.push(row);
+    }
+    let (value, gradient) = match first {
+        ::core::option::Option::Some(first) => first,
+        ::core::option::Option::None => {
+            let (value, gradient, _) = __tapeless_hessian_stretch_hvp(
+                ::core::clone::Clone::clone(&x),
+                ::core::clone::Clone::clone(&k),
+                &zero,
+            );
+            (value, gradient)
+        }
+    };
+    (value, gradient, rows)
+}
+///The vector-Jacobian product of [`__tapeless_hessian_stretch_grad`]: its value and `seed.0`·∇__tapeless_hessian_stretch + H·`seed.1` (one [`__tapeless_hessian_stretch_hvp`]), so that a differentiated function may call `__tapeless_hessian_stretch_grad`.
+#[allow(clippy::all)]
+#[doc(hidden)]
+#[allow(dead_code, clippy::all)]
+pub fn __tapeless_hessian_stretch_grad_vjp<__TapelessFloat: ::tapeless::Real>(
+    x: &[__TapelessFloat],
+    k: __TapelessFloat,
+    seed: (__TapelessFloat, TapelessHessianStretchGrad<__TapelessFloat>),
+) -> (
+    (__TapelessFloat, TapelessHessianStretchGrad<__TapelessFloat>),
+    TapelessHessianStretchGrad<__TapelessFloat>,
+)
+where
+    __TapelessFloat: for<'b> ::core::ops::Add<
+            &'b __TapelessFloat,
+            Output = __TapelessFloat,
+        > + for<'b> ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::AddAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::SubAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
+        + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
+    for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
+            __TapelessFloat,
+            Output = __TapelessFloat,
+        > + ::core::ops::Sub<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Add<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Neg<Output = __TapelessFloat>,
+    __TapelessFloat: ::tapeless::Real
+        + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>,
+{
+    let (value, gradient, mut product) = __tapeless_hessian_stretch_hvp(x, k, &seed.1);
+    ::tapeless::__private::add_scaled::<
+        __TapelessFloat,
+        _,
+    >(&mut product.x, seed.0, &gradient.x);
+    ::tapeless::__private::add_scaled::<
+        __TapelessFloat,
+        _,
+    >(&mut product.k, seed.0, &gradient.k);
+    ((value, gradient), product)
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+#[doc(hidden)]
+#[allow(dead_code, clippy::all)]
+pub fn ____tapeless_hessian_stretch_grad_pullback<
+    '__tapeless,
+    __TapelessFloat: ::tapeless::Real,
+>(
+    x: &'__tapeless [__TapelessFloat],
+    k: __TapelessFloat,
+    _: [bool; 2usize],
+) -> (
+    (__TapelessFloat, TapelessHessianStretchGrad<__TapelessFloat>),
+    impl ::core::ops::FnOnce(
+        (__TapelessFloat, TapelessHessianStretchGrad<__TapelessFloat>),
+    ) -> TapelessHessianStretchGrad<__TapelessFloat> + '__tapeless,
+)
+where
+    __TapelessFloat: for<'b> ::core::ops::Add<
+            &'b __TapelessFloat,
+            Output = __TapelessFloat,
+        > + for<'b> ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::AddAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::SubAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
+        + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
+    for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
+            __TapelessFloat,
+            Output = __TapelessFloat,
+        > + ::core::ops::Sub<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Add<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Neg<Output = __TapelessFloat>,
+    __TapelessFloat: ::tapeless::Real
+        + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>,
+    __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
+        + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + for<'__tapeless_operand> ::tapeless::__private::Operand<
+            '__tapeless_operand,
+            Out = __TapelessFloat,
+        >,
+    __TapelessFloat: ::tapeless::runtime::ElementwiseAdjoint,
+    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<
+        __TapelessFloat,
+        __TapelessFloat,
+        __TapelessFloat,
+    >,
+    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<
+        __TapelessFloat,
+        __TapelessFloat,
+        __TapelessFloat,
+    >,
+    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<
+        __TapelessFloat,
+        __TapelessFloat,
+        __TapelessFloat,
+    >,
+    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<
+        __TapelessFloat,
+        __TapelessFloat,
+        __TapelessFloat,
+    >,
+    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<
+        __TapelessFloat,
+        __TapelessFloat,
+        __TapelessFloat,
+    >,
+    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<
+        __TapelessFloat,
+        __TapelessFloat,
+        __TapelessFloat,
+        __TapelessFloat,
+    >,
+    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<
+        __TapelessFloat,
+        __TapelessFloat,
+        __TapelessFloat,
+    >,
+    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<
+        __TapelessFloat,
+        __TapelessFloat,
+        __TapelessFloat,
+        __TapelessFloat,
+    >,
+{
+    let value = __tapeless_hessian_stretch_grad(
+        ::core::clone::Clone::clone(&x),
+        ::core::clone::Clone::clone(&k),
+    );
+    (
+        ::core::clone::Clone::clone(&value),
+        move |seed| __tapeless_hessian_stretch_grad_vjp(x, k, seed).1,
+    )
+}
+#[doc(hidden)]
+#[inline]
+#[allow(dead_code, unused_variables, clippy::all)]
+#[doc(hidden)]
+#[allow(dead_code, clippy::all)]
+pub fn ____tapeless_hessian_stretch_grad_jvp_arguments<
+    __TapelessFloat: ::tapeless::Real,
+>(
+    x: &[__TapelessFloat],
+    k: __TapelessFloat,
+    tangents: (
+        impl ::tapeless::__private::ArgumentTangent<
+            ::tapeless::__private::Vec<__TapelessFloat>,
+        >,
+        impl ::tapeless::__private::ArgumentTangent<__TapelessFloat>,
+    ),
+) -> (
+    (__TapelessFloat, TapelessHessianStretchGrad<__TapelessFloat>),
+    (__TapelessFloat, TapelessHessianStretchGrad<__TapelessFloat>),
+)
+where
+    __TapelessFloat: for<'b> ::core::ops::Add<
+            &'b __TapelessFloat,
+            Output = __TapelessFloat,
+        > + for<'b> ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::AddAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::SubAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
+        + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
+    for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
+            __TapelessFloat,
+            Output = __TapelessFloat,
+        > + ::core::ops::Sub<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Add<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Neg<Output = __TapelessFloat>,
+    __TapelessFloat: ::tapeless::Real
+        + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>,
+{
+    let tangent = TapelessHessianStretchGrad {
+        x: ::tapeless::__private::ArgumentTangent::tangent(
+            tangents.0,
+            || ::tapeless::__private::zeros_like(&x),
+        ),
+        k: ::tapeless::__private::ArgumentTangent::tangent(
+            tangents.1,
+            || ::tapeless::__private::zeros_like(&k),
+        ),
+    };
+    __tapeless_hessian_stretch_grad_jvp(x, k, &tangent)
+}
+///[`__tapeless_hessian_stretch_grad`] and its directional derivative along `tangent`: (⟨∇__tapeless_hessian_stretch, v⟩, H·v), from one [`__tapeless_hessian_stretch_hvp`] (forward mode through a nested `__tapeless_hessian_stretch_grad`).
+#[allow(clippy::all)]
+#[doc(hidden)]
+#[allow(dead_code, clippy::all)]
+pub fn __tapeless_hessian_stretch_grad_jvp<__TapelessFloat: ::tapeless::Real>(
+    x: &[__TapelessFloat],
+    k: __TapelessFloat,
+    tangent: &TapelessHessianStretchGrad<__TapelessFloat>,
+) -> (
+    (__TapelessFloat, TapelessHessianStretchGrad<__TapelessFloat>),
+    (__TapelessFloat, TapelessHessianStretchGrad<__TapelessFloat>),
+)
+where
+    __TapelessFloat: for<'b> ::core::ops::Add<
+            &'b __TapelessFloat,
+            Output = __TapelessFloat,
+        > + for<'b> ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::AddAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::SubAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
+        + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
+    for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
+            __TapelessFloat,
+            Output = __TapelessFloat,
+        > + ::core::ops::Sub<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Add<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Neg<Output = __TapelessFloat>,
+    __TapelessFloat: ::tapeless::Real
+        + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>,
+{
+    let (value, gradient, product) = __tapeless_hessian_stretch_hvp(x, k, tangent);
+    let mut slope: __TapelessFloat = <__TapelessFloat as ::tapeless::Real>::constant(
+        0.0,
+    );
+    slope
+        += ::tapeless::__private::scalar_dot::<
+            __TapelessFloat,
+            _,
+        >(&gradient.x, &tangent.x);
+    slope
+        += ::tapeless::__private::scalar_dot::<
+            __TapelessFloat,
+            _,
+        >(&gradient.k, &tangent.k);
+    ((value, gradient), (slope, product))
+}
+impl<
+    __TapelessFloat: ::tapeless::Real
+        + for<'b> ::core::ops::Add<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::AddAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::SubAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
+        + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
+> ::tapeless::Differentiable for TapelessHessianStretchGrad<__TapelessFloat>
+where
+    __TapelessFloat: ::tapeless::Differentiable<Grad = __TapelessFloat>
+        + ::tapeless::Accumulate,
+{
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        TapelessHessianStretchGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+            k: ::tapeless::Differentiable::zeros_like(&self.k),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        TapelessHessianStretchGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+            k: ::tapeless::Differentiable::zero_adjoint(&self.k),
+        }
+    }
+}
+impl<
+    __TapelessFloat: ::tapeless::Real
+        + for<'b> ::core::ops::Add<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::AddAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::SubAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
+        + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
+> ::tapeless::Accumulate for TapelessHessianStretchGrad<__TapelessFloat>
+where
+    __TapelessFloat: ::tapeless::Differentiable<Grad = __TapelessFloat>
+        + ::tapeless::Accumulate,
+{
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+        ::tapeless::Accumulate::accumulate(&mut self.k, &other.k);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+        ::tapeless::Accumulate::subtract(&mut self.k, &other.k);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+        ::tapeless::Accumulate::set_zero(&mut self.k);
+    }
+}
 ///The value of [`stretch`], its gradient and the Hessian times `v` (forward over reverse: the reverse sweep of `stretch` run over dual numbers).
 #[allow(clippy::all)]
 pub fn stretch_hvp(
