@@ -4,6 +4,7 @@
 //!
 //! - `chain_rosenbrock` (n = 1000, a batch of 8 inputs): `x.iter().zip(&x[1..]).map(..).sum()`
 //!   against `for i in 0..x.len() - 1` reading `x[i]`, `x[i + 1]`.
+//!   `tapeless-windows` is the same chain over `x.windows(2)`.
 //! - `chain_least_squares` (1000 data points, gradient with respect to the scalars w and b,
 //!   a batch of 16 (w, b) pairs): `xs.iter().zip(ys).map(|(&x, &y)| ..).sum::<f64>()` against
 //!   an index loop.
@@ -53,6 +54,18 @@ fn rosenbrock_chain(x: &[f64]) -> f64 {
         .map(|(&xi, &next)| {
             let a = next - xi * xi;
             let b = 1.0 - xi;
+            100.0 * a * a + b * b
+        })
+        .sum()
+}
+
+/// The same chain over `windows(2)`, which reads both elements from `x` itself.
+#[differentiate]
+fn rosenbrock_windows(x: &[f64]) -> f64 {
+    x.windows(2)
+        .map(|p| {
+            let a = p[1] - p[0] * p[0];
+            let b = 1.0 - p[0];
             100.0 * a * a + b * b
         })
         .sum()
@@ -114,7 +127,13 @@ fn check(rosenbrocks: &[Vec<f64>], fits: &[(f64, f64)], xs: &[f64], ys: &[f64]) 
     for x in rosenbrocks {
         let (loop_value, loop_grad) = rosenbrock_loop_grad(x);
         let (chain_value, chain_grad) = rosenbrock_chain_grad(x);
+        let (windows_value, windows_grad) = rosenbrock_windows_grad(x);
         let (hand_value, hand_grad) = rosenbrock_hand::gradient(x);
+        assert_eq!(windows_value, rosenbrock_windows(x));
+        assert_close("rosenbrock windows", windows_value, hand_value);
+        for (&w, &h) in windows_grad.x.iter().zip(&hand_grad) {
+            assert_close("∇ windows", w, h);
+        }
         assert_eq!(loop_value, rosenbrock_loop(x));
         assert_eq!(chain_value, rosenbrock_chain(x));
         assert_close("rosenbrock loop", loop_value, hand_value);
@@ -177,6 +196,15 @@ fn bench_rosenbrock(c: &mut Criterion, inputs: &[Vec<f64>]) {
         b.iter(|| {
             for (out, x) in grads.iter_mut().zip(black_box(inputs)) {
                 let (value, grad) = rosenbrock_chain_grad(x);
+                *out = (value, grad.x);
+            }
+            black_box(&mut grads);
+        })
+    });
+    group.bench_function("tapeless-windows", |b| {
+        b.iter(|| {
+            for (out, x) in grads.iter_mut().zip(black_box(inputs)) {
+                let (value, grad) = rosenbrock_windows_grad(x);
                 *out = (value, grad.x);
             }
             black_box(&mut grads);
