@@ -8,6 +8,9 @@
 //!   (`reproj_err` once per component, `w_err`);
 //! - `tapeless`: the CSR Jacobian (and the residuals) from the generated code: two
 //!   `reproj_err_vjp` calls per observation (one per row, seed 1) and one `w_err_grad`;
+//! - `tapeless-jacobian`: the same Jacobian through `f_jacobian` of `reproj_errs`, the
+//!   residual with both components as an `[f64; 2]` output: one call per observation (with
+//!   15 inputs and 2 outputs, `f_jacobian` takes two reverse sweeps, like `tapeless`);
 //! - `hand-written`: the same Jacobian from `ba_hand::reproj_block`, which derives both rows
 //!   of an observation from one forward pass with the rotation's derivative in closed form.
 //!
@@ -80,6 +83,15 @@ fn check(name: &str, input: &BaInput) {
         );
     }
     assert_eq!(generated_err, primal, "{name}: tapeless residuals");
+    let (mut rows, mut rows_err) = (SparseJacobian::new(input), Vec::new());
+    ba_objective::jacobian_tapeless_rows(input, &mut rows, &mut rows_err);
+    assert_eq!(rows.rows, hand.rows, "{name}: f_jacobian row pointers");
+    assert_eq!(rows.cols, hand.cols, "{name}: f_jacobian columns");
+    assert_eq!(
+        rows.vals, generated.vals,
+        "{name}: f_jacobian against the VJP rows"
+    );
+    assert_eq!(rows_err, primal, "{name}: f_jacobian residuals");
     assert_eq!(hand_err, primal, "{name}: hand-written residuals");
 }
 
@@ -98,6 +110,12 @@ fn bench_problem(c: &mut Criterion, name: &str, input: &BaInput) {
     group.bench_function("tapeless", |b| {
         b.iter(|| {
             ba_objective::jacobian_tapeless(black_box(input), &mut jacobian, &mut err);
+            black_box((&mut jacobian, &mut err));
+        })
+    });
+    group.bench_function("tapeless-jacobian", |b| {
+        b.iter(|| {
+            ba_objective::jacobian_tapeless_rows(black_box(input), &mut jacobian, &mut err);
             black_box((&mut jacobian, &mut err));
         })
     });

@@ -42,6 +42,26 @@ const WORKLOADS: &[(&str, &str)] = &[
         "mlp",
         "MLP 64→32→10, batch 64, sigmoid, softmax + cross-entropy (2,410 parameters)",
     ),
+    (
+        "jvp_lecture_f",
+        "`f_jvp` of f(x) = √(x²+e^{x²}) + cos(x²+e^{x²}), 1024 points",
+    ),
+    ("jvp_g_xy", "`f_jvp` of g(x, y) = 3x²(2y+7), 1024 points"),
+    ("jvp_spring", "`f_jvp` of the damped spring, 1,000 steps"),
+    ("jvp_rosenbrock", "`f_jvp` of Rosenbrock, n = 1000"),
+    ("hvp_rosenbrock", "`f_hvp` of Rosenbrock, n ="),
+    (
+        "hessian_rosenbrock",
+        "`f_hessian` of Rosenbrock (dense), n =",
+    ),
+    (
+        "chain_rosenbrock",
+        "Rosenbrock, n = 1000: loop (`tapeless`) vs chains",
+    ),
+    (
+        "chain_least_squares",
+        "least squares, 1,000 points, ∂/∂(w, b): loop (`tapeless`) vs chain",
+    ),
 ];
 
 /// The columns every table has, in this order.
@@ -292,6 +312,8 @@ fn label(workload: &Workload) -> String {
         .find(|(group, _)| *group == workload.group)
         .map_or_else(|| format!("`{}`", workload.group), |(_, l)| l.to_string());
     match &workload.value {
+        // A label ending in `=` reads the value as its right-hand side (`n = 10`).
+        Some(value) if name.ends_with('=') => format!("{name} {value}"),
         Some(value) => format!("{name} ({value})"),
         None => name,
     }

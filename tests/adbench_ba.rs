@@ -18,7 +18,9 @@ mod ba_objective;
 
 use adbench_ba::{load, BaInput, SparseJacobian, CAM_PARAMS, REPROJ_ROW_NNZ};
 use ba_hand::{jacobian_hand, reproj_block};
-use ba_objective::{jacobian_tapeless, reproj_err, reproj_row, residuals, w_err, w_err_grad};
+use ba_objective::{
+    jacobian_tapeless, jacobian_tapeless_rows, reproj_err, reproj_row, residuals, w_err, w_err_grad,
+};
 use tapeless::check::{central_difference, relative_error};
 
 /// ADBench's correctness measure (FORMATS.md §5).
@@ -261,6 +263,32 @@ fn generated_jacobian_equals_hand_written_on_ba1() {
         [0.10133583791446145, -0.06896776592448106],
         0.826092651516,
     );
+}
+
+#[test]
+fn jacobian_through_f_jacobian_equals_the_vjp_rows_and_hand_written() {
+    for file in ["test.txt", "ba1_n49_m7776_p31843.txt"] {
+        let input = load(file);
+        let (mut rows, mut vjps) = (SparseJacobian::new(&input), SparseJacobian::new(&input));
+        let mut hand = SparseJacobian::new(&input);
+        let (mut rows_err, mut vjps_err, mut hand_err) = (Vec::new(), Vec::new(), Vec::new());
+        jacobian_tapeless_rows(&input, &mut rows, &mut rows_err);
+        jacobian_tapeless(&input, &mut vjps, &mut vjps_err);
+        jacobian_hand(&input, &mut hand, &mut hand_err);
+        assert_layout(&input, &rows);
+        assert_eq!(rows.rows, hand.rows, "{file}");
+        assert_eq!(rows.cols, hand.cols, "{file}");
+        // The same reverse sweeps as the VJP rows: the same numbers.
+        assert_eq!(rows.vals, vjps.vals, "{file}");
+        for (k, (&g, &h)) in rows.vals.iter().zip(&hand.vals).enumerate() {
+            assert!(
+                relative_error(g, h) <= 1e-12,
+                "{file}: non-zero {k}: f_jacobian {g:e}, hand-written {h:e}"
+            );
+        }
+        // `reproj_errs` repeats `reproj_err`'s operations: the residuals are identical.
+        assert_eq!(rows_err, vjps_err, "{file}");
+    }
 }
 
 // ---- the Jacobian rows against central differences ----------------------------------

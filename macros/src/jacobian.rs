@@ -109,9 +109,12 @@ pub fn jacobian_function(sig: &Signature, names: &ItemNames, forward: bool) -> T
     let vjp = quote!(|#seed| #call_prefix #vjp_fn #turbofish (#(#args,)* #seed).1);
     let (body, how) = if forward {
         let zero = zero_gradient(sig, names);
-        let jvp = quote!(|#tangent| #call_prefix #jvp_fn #turbofish (#(#args,)* #tangent).1);
+        // The sweeps return the value too: for an output whose type fixes its shape the
+        // value is the first sweep's, and the primal is not run.
+        let vjp = quote!(|#seed| #call_prefix #vjp_fn #turbofish (#(#args,)* #seed));
+        let jvp = quote!(|#tangent| #call_prefix #jvp_fn #turbofish (#(#args,)* #tangent));
         (
-            quote!(::tapeless::__private::jacobian(#primal, || #zero, #vjp, #jvp)),
+            quote!(::tapeless::__private::jacobian(|| #primal, || #zero, #vjp, #jvp)),
             format!("by one forward sweep (`{jvp_fn}`) per input scalar when the inputs have fewer scalars than the value has components, else by one reverse sweep (`{vjp_fn}`) per component"),
         )
     } else {

@@ -55,6 +55,15 @@ pub trait JacobianOutput: Sized {
 
     /// Component `i`, in storage order.
     fn component(&self, i: usize) -> Self::Scalar;
+
+    /// A zero value of this type, when the type alone fixes the shape (floats, arrays of
+    /// them, statically sized matrices): then `f_jacobian` knows the number of components
+    /// and the unit seeds before any sweep, and takes the value from its first sweep
+    /// instead of running the function once more. `None` (the default) for a shape known
+    /// only from a value (`Vec`, `DVector`).
+    fn fixed_zero() -> Option<Self> {
+        None
+    }
 }
 
 impl<T: Real> JacobianOutput for T {
@@ -74,6 +83,10 @@ impl<T: Real> JacobianOutput for T {
     #[inline]
     fn component(&self, _: usize) -> T {
         *self
+    }
+    #[inline]
+    fn fixed_zero() -> Option<T> {
+        Some(T::zero())
     }
 }
 
@@ -110,6 +123,10 @@ impl<P: JacobianOutput, const N: usize> JacobianOutput for [P; N] {
     fn component(&self, i: usize) -> P::Scalar {
         let (k, j) = locate(self, i).expect("component index out of range");
         self[k].component(j)
+    }
+    fn fixed_zero() -> Option<Self> {
+        let element = P::fixed_zero()?;
+        Some(core::array::from_fn(|_| element.zero()))
     }
 }
 
@@ -162,6 +179,15 @@ where
     #[inline]
     fn component(&self, i: usize) -> T {
         self[i]
+    }
+    fn fixed_zero() -> Option<Self> {
+        let rows = R::try_to_usize()?;
+        let cols = C::try_to_usize()?;
+        Some(Self::from_element_generic(
+            R::from_usize(rows),
+            C::from_usize(cols),
+            T::zero(),
+        ))
     }
 }
 
@@ -223,21 +249,45 @@ pub fn forward_rows<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
 
 /// The value and its Jacobian's rows (what `f_jacobian` returns), by forward sweeps when
 /// the inputs have fewer scalars than the value has components, by reverse sweeps
-/// otherwise: `zero` makes a gradient struct shaped like the inputs, `vjp` maps a seed to
-/// a gradient (`f_vjp`), `jvp` a tangent of the inputs to the value's tangent (`f_jvp`).
+/// otherwise: `primal` computes the value, `zero` makes a gradient struct shaped like the
+/// inputs, `vjp` maps a seed to the value and a gradient (`f_vjp`), `jvp` a tangent of the
+/// inputs to the value and its tangent (`f_jvp`).
+///
+/// When the output's type fixes its shape ([`JacobianOutput::fixed_zero`]: `[f64; 2]`,
+/// `SVector`), the seeds are known before any sweep and the value is the first sweep's,
+/// so `primal` is not called (unless there are no sweeps); otherwise `primal` runs first to
+/// give the shape.
 pub fn jacobian<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
-    value: O,
+    primal: impl FnOnce() -> O,
     mut zero: impl FnMut() -> G,
-    vjp: impl FnMut(O) -> G,
-    jvp: impl FnMut(&G) -> O,
+    mut vjp: impl FnMut(O) -> (O, G),
+    mut jvp: impl FnMut(&G) -> (O, O),
 ) -> (O, Vec<G>) {
     let n = zero().len();
-    let rows = if n < value.components() {
-        forward_rows(&value, zero, jvp)
-    } else {
-        reverse_rows(&value, vjp)
+    let Some(shape) = O::fixed_zero() else {
+        let value = primal();
+        let rows = if n < value.components() {
+            forward_rows(&value, zero, |t| jvp(t).1)
+        } else {
+            reverse_rows(&value, |seed| vjp(seed).1)
+        };
+        return (value, rows);
     };
-    (value, rows)
+    let mut value = None;
+    let rows = if n < shape.components() {
+        forward_rows(&shape, zero, |t| {
+            let (v, tangent) = jvp(t);
+            value.get_or_insert(v);
+            tangent
+        })
+    } else {
+        reverse_rows(&shape, |seed| {
+            let (v, gradient) = vjp(seed);
+            value.get_or_insert(v);
+            gradient
+        })
+    };
+    (value.unwrap_or_else(primal), rows)
 }
 
 #[cfg(test)]
@@ -265,19 +315,62 @@ mod tests {
         assert_eq!(reverse, expected);
         assert_eq!(forward, expected);
         // Three components, two inputs: forward sweeps.
-        let (same, rows) = jacobian(value.clone(), || [0.0; 2], |_| [f64::NAN; 2], |t| jvp(p, t));
+        let (same, rows) = jacobian(
+            || f(p),
+            || [0.0; 2],
+            |_| (vec![f64::NAN; 3], [f64::NAN; 2]),
+            |t| (f(p), jvp(p, t)),
+        );
         assert_eq!(same, value);
         assert_eq!(rows, expected);
     }
 
+    // The same function with a fixed-size output: the value comes from the sweeps.
+    fn f_array(p: [f64; 2]) -> [f64; 3] {
+        [p[0] * p[1], p[0] + p[1], p[0].sin()]
+    }
+
+    #[test]
+    fn a_fixed_size_output_takes_its_value_from_the_sweeps() {
+        let p: [f64; 2] = [0.7, -1.3];
+        let expected = [[p[1], p[0]], [1.0, 1.0], [p[0].cos(), 0.0]];
+        let mut sweeps = 0;
+        let (value, rows) = jacobian(
+            || panic!("the primal is not needed for a fixed-size output"),
+            || [0.0; 2],
+            |_| (f_array([f64::NAN; 2]), [f64::NAN; 2]),
+            |t| {
+                sweeps += 1;
+                let column = jvp(p, t);
+                (f_array(p), [column[0], column[1], column[2]])
+            },
+        );
+        assert_eq!(value, f_array(p));
+        assert_eq!(rows, expected);
+        assert_eq!(sweeps, 2, "one forward sweep per input scalar");
+        // Reverse sweeps: two components, three inputs.
+        let g = |q: [f64; 3]| [q[0] * q[1], q[2]];
+        let q = [2.0, 3.0, 5.0];
+        let (value, rows) = jacobian(
+            || panic!("the primal is not needed for a fixed-size output"),
+            || [0.0; 3],
+            |w: [f64; 2]| (g(q), [w[0] * q[1], w[0] * q[0], w[1]]),
+            |_| ([f64::NAN; 2], [f64::NAN; 2]),
+        );
+        assert_eq!(value, g(q));
+        assert_eq!(rows, [[3.0, 2.0, 0.0], [0.0, 0.0, 1.0]]);
+        assert!(<[[f64; 2]; 3]>::fixed_zero().is_some());
+        assert!(Vec::<f64>::fixed_zero().is_none());
+        assert!(<[Vec<f64>; 2]>::fixed_zero().is_none());
+    }
+
     #[test]
     fn reverse_sweeps_when_the_output_has_fewer_components() {
-        let value = vec![2.0];
         let (_, rows) = jacobian(
-            value,
+            || vec![2.0],
             || [0.0; 3],
-            |w| [w[0], 2.0 * w[0], 3.0 * w[0]],
-            |_| vec![f64::NAN],
+            |w| (vec![2.0], [w[0], 2.0 * w[0], 3.0 * w[0]]),
+            |_| (vec![2.0], vec![f64::NAN]),
         );
         assert_eq!(rows, [[1.0, 2.0, 3.0]]);
     }
@@ -291,6 +384,9 @@ mod tests {
             let unit = m.unit(3);
             assert_eq!(unit[(1, 1)], 1.0);
             assert_eq!(unit.sum(), 1.0);
+            assert!(nalgebra::DMatrix::<f64>::fixed_zero().is_none());
+            let fixed = nalgebra::Matrix2x3::<f64>::fixed_zero().expect("a static shape");
+            assert_eq!((fixed.nrows(), fixed.ncols(), fixed.sum()), (2, 3, 0.0));
         }
         let v = vec![[1.0_f32, 2.0], [3.0, 4.0], [5.0, 6.0]];
         assert_eq!(v.components(), 6);

@@ -132,3 +132,74 @@ pub fn jacobian_tapeless(input: &BaInput, jacobian: &mut SparseJacobian, err: &m
         jacobian.insert_w_err_block(i, grad.w);
     }
 }
+
+/// Both components of the reprojection error of one observation, `[x, y]`, with the same
+/// operations as [`reproj_err`] (so the same values, bit for bit): a vector output, whose
+/// Jacobian `reproj_errs_jacobian` gives directly.
+#[differentiate(wrt(cam, x, w))]
+#[allow(unused_assignments)]
+pub fn reproj_errs(cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64; 2]) -> [f64; 2] {
+    let xo0 = x[0] - cam[3];
+    let xo1 = x[1] - cam[4];
+    let xo2 = x[2] - cam[5];
+
+    let sqtheta = cam[0] * cam[0] + cam[1] * cam[1] + cam[2] * cam[2];
+    let mut xc0 = 0.0;
+    let mut xc1 = 0.0;
+    let mut xc2 = 0.0;
+    if sqtheta != 0.0 {
+        let theta = sqtheta.sqrt();
+        let costheta = theta.cos();
+        let sintheta = theta.sin();
+        let theta_inverse = 1.0 / theta;
+        let v0 = cam[0] * theta_inverse;
+        let v1 = cam[1] * theta_inverse;
+        let v2 = cam[2] * theta_inverse;
+        let tmp = (v0 * xo0 + v1 * xo1 + v2 * xo2) * (1.0 - costheta);
+        xc0 = xo0 * costheta + (v1 * xo2 - v2 * xo1) * sintheta + v0 * tmp;
+        xc1 = xo1 * costheta + (v2 * xo0 - v0 * xo2) * sintheta + v1 * tmp;
+        xc2 = xo2 * costheta + (v0 * xo1 - v1 * xo0) * sintheta + v2 * tmp;
+    } else {
+        xc0 = xo0 + (cam[1] * xo2 - cam[2] * xo1);
+        xc1 = xo1 + (cam[2] * xo0 - cam[0] * xo2);
+        xc2 = xo2 + (cam[0] * xo1 - cam[1] * xo0);
+    }
+
+    let p0 = xc0 / xc2;
+    let p1 = xc1 / xc2;
+    let rsq = p0 * p0 + p1 * p1;
+    let l = 1.0 + cam[9] * rsq + cam[10] * rsq * rsq;
+    let proj0 = p0 * l * cam[6] + cam[7];
+    let proj1 = p1 * l * cam[6] + cam[8];
+    let mut e = [0.0; 2];
+    e[0] = w * (proj0 - feat[0]);
+    e[1] = w * (proj1 - feat[1]);
+    e
+}
+
+/// [`jacobian_tapeless`] through `f_jacobian`: one `reproj_errs_jacobian` call per
+/// observation gives both rows (with 15 inputs and 2 outputs it takes two reverse sweeps).
+pub fn jacobian_tapeless_rows(input: &BaInput, jacobian: &mut SparseJacobian, err: &mut Vec<f64>) {
+    jacobian.clear();
+    err.clear();
+    err.resize(3 * input.p, 0.0);
+    let (reproj, weight) = err.split_at_mut(2 * input.p);
+    for (i, (&[cam, pt], e)) in input.obs.iter().zip(reproj.chunks_exact_mut(2)).enumerate() {
+        let (c, x) = (&input.cams[cam], &input.x[pt]);
+        let (w, feat) = (input.w[i], &input.feats[i]);
+        let (value, rows) = reproj_errs_jacobian(c, x, w, feat);
+        e.copy_from_slice(&value);
+        let mut block = [[0.0; REPROJ_ROW_NNZ]; 2];
+        for (row, grad) in block.iter_mut().zip(&rows) {
+            row[..CAM_PARAMS].copy_from_slice(&grad.cam);
+            row[CAM_PARAMS..CAM_PARAMS + 3].copy_from_slice(&grad.x);
+            row[CAM_PARAMS + 3] = grad.w;
+        }
+        jacobian.insert_reproj_err_block(i, cam, pt, &block);
+    }
+    for (i, (&w, e)) in input.w.iter().zip(weight).enumerate() {
+        let (value, grad) = w_err_grad(w);
+        *e = value;
+        jacobian.insert_w_err_block(i, grad.w);
+    }
+}

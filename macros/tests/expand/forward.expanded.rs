@@ -705,13 +705,13 @@ fn affine_tanh_jacobian(
     x: &DVector<f64>,
 ) -> (DVector<f64>, ::tapeless::__private::Vec<AffineTanhGrad>) {
     ::tapeless::__private::jacobian(
-        affine_tanh(w, b, x),
+        || affine_tanh(w, b, x),
         || AffineTanhGrad {
             w: ::tapeless::__private::zeros_like(&w),
             b: ::tapeless::__private::zeros_like(&b),
             x: ::tapeless::__private::zeros_like(&x),
         },
-        |seed| affine_tanh_vjp(w, b, x, seed).1,
-        |tangent| affine_tanh_jvp(w, b, x, tangent).1,
+        |seed| affine_tanh_vjp(w, b, x, seed),
+        |tangent| affine_tanh_jvp(w, b, x, tangent),
     )
 }

@@ -192,13 +192,13 @@ pub fn polar_jacobian(
     theta: f64,
 ) -> ([f64; 2], ::tapeless::__private::Vec<PolarGrad>) {
     ::tapeless::__private::jacobian(
-        polar(r, theta),
+        || polar(r, theta),
         || PolarGrad {
             r: ::tapeless::__private::zeros_like(&r),
             theta: ::tapeless::__private::zeros_like(&theta),
         },
-        |seed| polar_vjp(r, theta, seed).1,
-        |tangent| polar_jvp(r, theta, tangent).1,
+        |seed| polar_vjp(r, theta, seed),
+        |tangent| polar_jvp(r, theta, tangent),
     )
 }
 pub fn squares<T: Float>(x: &[T]) -> Vec<T> {
@@ -447,11 +447,11 @@ where
     for<'__tapeless> SquaresGrad<T>: ::tapeless::Parameters<T>,
 {
     ::tapeless::__private::jacobian(
-        squares::<T>(x),
+        || squares::<T>(x),
         || SquaresGrad {
             x: ::tapeless::__private::zeros_like(&x),
         },
-        |seed| squares_vjp::<T>(x, seed).1,
-        |tangent| squares_jvp::<T>(x, tangent).1,
+        |seed| squares_vjp::<T>(x, seed),
+        |tangent| squares_jvp::<T>(x, tangent),
     )
 }
