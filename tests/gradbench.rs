@@ -14,6 +14,8 @@ mod evals;
 mod gmm;
 #[path = "../examples/gradbench/hello.rs"]
 mod hello;
+#[path = "../examples/gradbench/kmeans.rs"]
+mod kmeans;
 #[path = "../examples/gradbench/llsq.rs"]
 mod llsq;
 #[path = "../examples/gradbench/lse.rs"]
@@ -156,6 +158,11 @@ fn lstm_replays() {
 #[test]
 fn det_replays() {
     assert_eq!(replay("det"), 10);
+}
+
+#[test]
+fn kmeans_replays() {
+    assert_eq!(replay("kmeans"), 2);
 }
 
 // ---- the protocol ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ pub fn module(name: &str) -> Option<Eval> {
         "gmm" => crate::gmm::run,
         "lstm" => crate::lstm::run,
         "det" => crate::det::run,
+        "kmeans" => crate::kmeans::run,
         _ => return None,
     })
 }

@@ -17,6 +17,7 @@ mod det;
 mod evals;
 mod gmm;
 mod hello;
+mod kmeans;
 mod llsq;
 mod lse;
 mod lstm;
