@@ -24,8 +24,12 @@ mod lse;
 mod lstm;
 #[path = "../examples/gradbench/ode.rs"]
 mod ode;
+#[path = "../examples/gradbench/particle.rs"]
+mod particle;
 #[path = "../examples/gradbench/protocol.rs"]
 mod protocol;
+#[path = "../examples/gradbench/saddle.rs"]
+mod saddle;
 
 use check::{deviation, isclose, mismatches};
 use serde_json::{json, Value};
@@ -163,6 +167,16 @@ fn det_replays() {
 #[test]
 fn kmeans_replays() {
     assert_eq!(replay("kmeans"), 2);
+}
+
+#[test]
+fn particle_replays() {
+    assert_eq!(replay("particle"), 4);
+}
+
+#[test]
+fn saddle_replays() {
+    assert_eq!(replay("saddle"), 4);
 }
 
 // ---- the protocol ---------------------------------------------------------------------------

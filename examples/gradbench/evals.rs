@@ -18,6 +18,8 @@ pub fn module(name: &str) -> Option<Eval> {
         "lstm" => crate::lstm::run,
         "det" => crate::det::run,
         "kmeans" => crate::kmeans::run,
+        "particle" => crate::particle::run,
+        "saddle" => crate::saddle::run,
         _ => return None,
     })
 }

@@ -22,8 +22,10 @@ mod llsq;
 mod lse;
 mod lstm;
 mod ode;
+mod particle;
 mod protocol;
 mod replay;
+mod saddle;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
