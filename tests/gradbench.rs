@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+#[path = "../examples/gradbench/ba.rs"]
+mod ba;
 #[path = "../examples/gradbench/check.rs"]
 mod check;
 #[path = "../examples/gradbench/det.rs"]
@@ -162,6 +164,11 @@ fn lstm_replays() {
 #[test]
 fn det_replays() {
     assert_eq!(replay("det"), 10);
+}
+
+#[test]
+fn ba_replays() {
+    assert_eq!(replay("ba"), 2);
 }
 
 #[test]

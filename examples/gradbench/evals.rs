@@ -17,6 +17,7 @@ pub fn module(name: &str) -> Option<Eval> {
         "gmm" => crate::gmm::run,
         "lstm" => crate::lstm::run,
         "det" => crate::det::run,
+        "ba" => crate::ba::run,
         "kmeans" => crate::kmeans::run,
         "particle" => crate::particle::run,
         "saddle" => crate::saddle::run,

@@ -12,6 +12,7 @@
 //! One module per eval; each writes the eval's primal once, as ordinary Rust marked
 //! `#[differentiate]`, and takes every derivative from the generated code.
 
+mod ba;
 mod check;
 mod det;
 mod evals;
