@@ -16,6 +16,8 @@ mod evals;
 mod gmm;
 #[path = "../examples/gradbench/hello.rs"]
 mod hello;
+#[path = "../examples/gradbench/ht.rs"]
+mod ht;
 #[path = "../examples/gradbench/kmeans.rs"]
 mod kmeans;
 #[path = "../examples/gradbench/llsq.rs"]
@@ -169,6 +171,11 @@ fn det_replays() {
 #[test]
 fn ba_replays() {
     assert_eq!(replay("ba"), 2);
+}
+
+#[test]
+fn ht_replays() {
+    assert_eq!(replay("ht"), 2);
 }
 
 #[test]

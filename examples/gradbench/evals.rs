@@ -18,6 +18,7 @@ pub fn module(name: &str) -> Option<Eval> {
         "lstm" => crate::lstm::run,
         "det" => crate::det::run,
         "ba" => crate::ba::run,
+        "ht" => crate::ht::run,
         "kmeans" => crate::kmeans::run,
         "particle" => crate::particle::run,
         "saddle" => crate::saddle::run,

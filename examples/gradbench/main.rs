@@ -18,6 +18,7 @@ mod det;
 mod evals;
 mod gmm;
 mod hello;
+mod ht;
 mod kmeans;
 mod llsq;
 mod lse;
