@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+#[path = "../examples/gradbench/ba.rs"]
+mod ba;
 #[path = "../examples/gradbench/check.rs"]
 mod check;
 #[path = "../examples/gradbench/det.rs"]
@@ -14,6 +16,10 @@ mod evals;
 mod gmm;
 #[path = "../examples/gradbench/hello.rs"]
 mod hello;
+#[path = "../examples/gradbench/ht.rs"]
+mod ht;
+#[path = "../examples/gradbench/kmeans.rs"]
+mod kmeans;
 #[path = "../examples/gradbench/llsq.rs"]
 mod llsq;
 #[path = "../examples/gradbench/lse.rs"]
@@ -22,8 +28,12 @@ mod lse;
 mod lstm;
 #[path = "../examples/gradbench/ode.rs"]
 mod ode;
+#[path = "../examples/gradbench/particle.rs"]
+mod particle;
 #[path = "../examples/gradbench/protocol.rs"]
 mod protocol;
+#[path = "../examples/gradbench/saddle.rs"]
+mod saddle;
 
 use check::{deviation, isclose, mismatches};
 use serde_json::{json, Value};
@@ -156,6 +166,31 @@ fn lstm_replays() {
 #[test]
 fn det_replays() {
     assert_eq!(replay("det"), 10);
+}
+
+#[test]
+fn ba_replays() {
+    assert_eq!(replay("ba"), 2);
+}
+
+#[test]
+fn ht_replays() {
+    assert_eq!(replay("ht"), 2);
+}
+
+#[test]
+fn kmeans_replays() {
+    assert_eq!(replay("kmeans"), 2);
+}
+
+#[test]
+fn particle_replays() {
+    assert_eq!(replay("particle"), 4);
+}
+
+#[test]
+fn saddle_replays() {
+    assert_eq!(replay("saddle"), 4);
 }
 
 // ---- the protocol ---------------------------------------------------------------------------

@@ -6,8 +6,8 @@
 
 use crate::protocol::Eval;
 
-/// The entry point of module `name`, if the tool implements it. ba, ht, kmeans, particle
-/// and saddle (Jacobians, Hessians, nested AD) are not implemented yet.
+/// The entry point of module `name`, if the tool implements it (all twelve of GradBench's
+/// evals).
 pub fn module(name: &str) -> Option<Eval> {
     Some(match name {
         "hello" => crate::hello::run,
@@ -17,6 +17,11 @@ pub fn module(name: &str) -> Option<Eval> {
         "gmm" => crate::gmm::run,
         "lstm" => crate::lstm::run,
         "det" => crate::det::run,
+        "ba" => crate::ba::run,
+        "ht" => crate::ht::run,
+        "kmeans" => crate::kmeans::run,
+        "particle" => crate::particle::run,
+        "saddle" => crate::saddle::run,
         _ => return None,
     })
 }

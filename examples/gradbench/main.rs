@@ -12,17 +12,22 @@
 //! One module per eval; each writes the eval's primal once, as ordinary Rust marked
 //! `#[differentiate]`, and takes every derivative from the generated code.
 
+mod ba;
 mod check;
 mod det;
 mod evals;
 mod gmm;
 mod hello;
+mod ht;
+mod kmeans;
 mod llsq;
 mod lse;
 mod lstm;
 mod ode;
+mod particle;
 mod protocol;
 mod replay;
+mod saddle;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
