@@ -46,11 +46,30 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#error #function);
         }
     };
-    let mut errors = Errors::default();
     let names = ItemNames::new(&function.sig.ident);
-    let Some(sig) = parse::signature(&function, &Options::default(), &mut errors) else {
-        let errors = errors.to_compile_errors();
-        return quote!(#function #errors);
+    match items(&rule, &function, &Options::default(), &names) {
+        Ok((functions, grad_struct)) => quote! {
+            #function
+            #grad_struct
+            #functions
+        },
+        Err(errors) => quote!(#function #errors),
+    }
+}
+
+/// The items of `#[custom_vjp(rule)]` on `function` (a free function, or a method when
+/// `options.self_ty` is set): the functions (`f_grad`, `f_vjp`, `f_jvp`, the pullback,
+/// `f_jacobian`; methods of the block for a method) and, to go beside them (outside the
+/// block for a method), the gradient struct with its `Parameters`. Errors as tokens.
+pub fn items(
+    rule: &Path,
+    function: &ItemFn,
+    options: &Options,
+    names: &ItemNames,
+) -> Result<(TokenStream, TokenStream), TokenStream> {
+    let mut errors = Errors::default();
+    let Some(sig) = parse::signature(function, options, &mut errors) else {
+        return Err(errors.to_compile_errors());
     };
 
     // The generated locals are hygienic (mixed-site): a parameter named `value`, `rule`
@@ -81,6 +100,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         several => quote!((#(#several),*)),
     };
     let f = &function.sig.ident;
+    // A method's value is `Self::f(self, ..)`.
+    let f = match options.self_ty {
+        Some(_) => quote!(Self::#f),
+        None => quote!(#f),
+    };
     let grad = &names.grad_struct;
     // The rule's signature is checked on its own first, so that a wrong one is reported at
     // the rule's name with the signature it should have.
@@ -104,9 +128,9 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             #grad { #(#field_names),* }
         })
     };
-    let grad_struct = grad_struct(&sig, &names);
-    let functions = functions(&sig, &names, &seed, body);
-    let pullback = pullback_function(&sig, &names, None, pullback_body);
+    let grad_struct = grad_struct(&sig, names);
+    let functions = functions(&sig, names, &seed, body);
+    let pullback = pullback_function(&sig, names, None, pullback_body);
     // Forward mode from the rule: ⟨∇f, ẋ⟩ = Σᵢ rule(x, 1)ᵢ·ẋᵢ for a scalar output (one
     // call of the rule); a rule gives no forward mode for other outputs.
     let jvp = if sig.scalar_ret {
@@ -114,17 +138,17 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     } else {
         crate::forward::Jvp::Unsupported(vec!["a `#[custom_vjp]` function".to_string()])
     };
-    let jvp = crate::forward::items(&sig, &names, jvp, None);
+    let jvp = crate::forward::items(&sig, names, jvp, None);
     // Reverse sweeps only: the rule gives no forward sweep for a non-scalar output.
-    let jacobian = crate::jacobian::jacobian_function(&sig, &names, false);
-    let parameters = crate::jacobian::parameters_impl(&sig, &names);
-    quote! {
-        #function
-        #grad_struct
-        #parameters
-        #functions
-        #jvp
-        #pullback
-        #jacobian
-    }
+    let jacobian = crate::jacobian::jacobian_function(&sig, names, false);
+    let parameters = crate::jacobian::parameters_impl(&sig, names);
+    Ok((
+        quote! {
+            #functions
+            #jvp
+            #pullback
+            #jacobian
+        },
+        quote!(#grad_struct #parameters),
+    ))
 }

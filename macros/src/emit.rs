@@ -262,13 +262,16 @@ impl<'a> Emitter<'a> {
                 ..
             } = stmt
             {
-                // A method of the same block (`self.predict(x)`) has no pullback: joint mode.
-                let method = path
+                // A method of the same block (`self.predict(x)`) has no pullback, and
+                // neither has the function itself (recursion: its pullback's type would
+                // contain itself): joint mode, the reverse sweep calls `f_vjp`.
+                let joint = path
                     .path
                     .segments
                     .first()
-                    .is_some_and(|s| s.ident == "Self");
-                if activity.is_active(*var) && !method {
+                    .is_some_and(|s| s.ident == "Self")
+                    || path.path.is_ident(&sig.item.sig.ident);
+                if activity.is_active(*var) && !joint {
                     let name = namer.claim(&format!("{}_pullback", names[var.0].unraw()));
                     pullbacks.insert(*var, name);
                 }

@@ -235,9 +235,10 @@ impl Lowerer<'_> {
                 form,
                 args: all.clone(),
             },
-            // `self.predict(x)` in a differentiated method: a call of another method of the
-            // block, `Self::predict(self, x)`, differentiated through `Self::predict_vjp`.
-            None if is_self(&call.receiver) && call.method != self.function => {
+            // `self.predict(x)` in a differentiated method: a call of a method of the block
+            // (this one too: recursion), `Self::predict(self, x)`, differentiated through
+            // `Self::predict_vjp`.
+            None if is_self(&call.receiver) => {
                 let method = &call.method;
                 Op::Call {
                     path: syn::parse_quote!(Self::#method),
@@ -280,7 +281,9 @@ impl Lowerer<'_> {
                 },
                 args: args.clone(),
             },
-            None if function_path(func) && !func.path.is_ident(&self.function) => Op::Call {
+            // A call of the function itself (recursion) too: its reverse sweep calls
+            // `f_vjp` (joint mode, see `emit`).
+            None if function_path(func) => Op::Call {
                 path: func.clone(),
                 args: self.snapshot_memory(&args, call.to_token_stream()),
             },

@@ -47,7 +47,6 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         loops: Vec::new(),
         failed: HashSet::new(),
         reductions: 0,
-        function: sig.item.sig.ident.clone(),
         param_vars: HashSet::new(),
         field_reads: HashMap::new(),
         prelude: Vec::new(),
@@ -162,9 +161,6 @@ struct Lowerer<'e> {
     failed: HashSet<String>,
     /// Counts desugared reductions (`.sum()`), to name their accumulators.
     reductions: usize,
-    /// The function being differentiated: a call of it is recursion, not a call of a
-    /// differentiated function.
-    function: Ident,
     /// The parameters' variables: fields read from them are hoisted to the top.
     param_vars: HashSet<VarId>,
     /// Field reads of parameters (`p.w1`), read once at the top of the function so their
