@@ -219,7 +219,7 @@ fn foreign_message(form: &Form) -> String {
         Form::Method { name, .. } => {
             let known: Vec<&str> = rules::method_names().collect();
             format!(
-                "method `{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; rewrite it with operators and float methods that have rules ({}); a method of your own marked #[differentiate] is differentiated when called on `self` or on a field (`self.{name}(..)`, `p.layer.{name}(..)`)",
+                "method `{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; rewrite it with operators and float methods that have rules ({}); a method marked #[differentiate] in its own `impl` block is differentiated when called on `self` or on a field (`p.layer.forward(x)`)",
                 known.join(", ")
             )
         }

@@ -12,6 +12,9 @@
 //!   `{ let mut acc = init; for x in it { acc = body; } acc }`, and a function path
 //!   where the closure goes (`fold(f64::NEG_INFINITY, f64::max)`) is called in the loop.
 //! - `.map(f64::exp)` becomes `.map(|x| x.exp())`.
+//! - `for p in it.filter(|q| cond) { .. }` becomes `for p in it { if { let q = p; cond }
+//!   { .. } }`, and `it.filter(..).map(..).sum()` (`product`, `count`) the loop it means.
+//! - `let v = vec![x, 2.0 * y];` becomes the `Vec` written by index, as array literals do.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
