@@ -1,8 +1,10 @@
 //! What forward mode does not print yet falls back, never breaking `f_grad`/`f_vjp`: for a
 //! scalar output, `f_jvp` is (the value, ⟨∇f, tangent⟩) through one reverse sweep; for other
 //! outputs, only a call of `f_jvp` is an error (`tests/ui/forward-mode-unsupported-output.rs`).
-//! The construct here: a tuple with a constant element that an `if` merges (its tangent
-//! would need a zero of the constant's type).
+//! The construct here, a tuple with a float literal that an `if` merges, used to fall back
+//! (its tangent needs a zero of the literal's type); it now has forward code, and these
+//! checks hold for either path. What still falls back: `tests/forward_callees.rs` and a
+//! method call, `tests/ui/forward-mode-unsupported-output.rs`.
 
 // Loops written as users write numeric code.
 #![allow(clippy::needless_range_loop, clippy::assign_op_pattern)]

@@ -402,3 +402,37 @@ fn hygiene() {
         },
     );
 }
+
+/// A tuple with a float literal among its elements (`(x * 3.0, 2.0)`, also merged by an
+/// `if`): the literal's tangent is a zero of its type. It was a compile error inside
+/// `f_jvp` (`no forward rule for a * b with tangent ()`).
+#[tapeless::differentiate]
+fn tuple_with_a_literal(x: f64) -> f64 {
+    let p = (x * 3.0, 2.0);
+    let q = if x > 0.0 { (x, 1.0) } else { (2.0 * x, 3.0) };
+    p.0 * p.1 + q.0 * q.1
+}
+
+#[tapeless::differentiate]
+fn tuple_with_literals_f32(x: f32) -> f32 {
+    let c = |t: f32| t * x;
+    let p = (c(1.0), 2.0, -1.5);
+    p.0 * p.1 + p.2 * x
+}
+
+#[test]
+fn tuples_with_float_literals() {
+    // d/dx (6x + x) = 7 for x > 0; 6x + 6x → 12 for x < 0.
+    for (x, expected) in [(0.7, 7.0), (-0.7, 12.0)] {
+        let (_, g) = tuple_with_a_literal_grad(x);
+        assert_eq!(g.x, expected);
+        let (v, d) = tuple_with_a_literal_jvp(x, &TupleWithALiteralGrad { x: 2.0 });
+        assert_eq!(v, tuple_with_a_literal(x));
+        assert_eq!(d, 2.0 * expected);
+    }
+    // 2x − 1.5x = 0.5x.
+    let (_, g) = tuple_with_literals_f32_grad(0.7);
+    assert_eq!(g.x, 0.5);
+    let (_, d) = tuple_with_literals_f32_jvp(0.7, &TupleWithLiteralsF32Grad { x: 1.0 });
+    assert_eq!(d, 0.5);
+}

@@ -127,3 +127,31 @@ fn match_binding_of_a_differentiated_scrutinee_positive() {
 fn match_binding_of_a_differentiated_scrutinee_negative() {
     probe!(p => binding_active, binding_active_grad, binding_active_vjp, [p[0], p[1]], [x, y], [-0.5, 1.5]);
 }
+
+/// An `Option` of data (`Option<usize>`, `Option<(usize, bool)>`) is a data parameter: no
+/// gradient field, and `if let Some(i) = o` binds data.
+#[differentiate]
+fn pick(x: &[f64], o: Option<usize>, pair: Option<(usize, bool)>) -> f64 {
+    let mut s = x[0] * x[0];
+    if let Some(i) = o {
+        s += x[i].sin();
+    }
+    if let Some(p) = pair {
+        if p.1 {
+            s += x[p.0] * 3.0;
+        }
+    }
+    s
+}
+
+#[test]
+fn option_of_data_parameters() {
+    let x = [0.5, 1.5, -0.3];
+    let (value, grad) = pick_grad(&x, Some(2), Some((1, true)));
+    assert_eq!(value, pick(&x, Some(2), Some((1, true))));
+    // Only `x` has a field.
+    let PickGrad { x: gx } = grad;
+    assert_eq!(gx, vec![1.0, 3.0, (-0.3f64).cos()]);
+    let (_, grad) = pick_grad(&x, None, None);
+    assert_eq!(grad.x, vec![1.0, 0.0, 0.0]);
+}

@@ -96,6 +96,59 @@ fn array_literal_generic() {
     assert_eq!((g.x, g.y), (4.0, -27.0));
 }
 
+// ---- vec! literals of differentiated values --------------------------------------------
+
+#[differentiate]
+fn weighted_sum(v: &[f64]) -> f64 {
+    v.iter().map(|a| a.sin()).sum()
+}
+
+/// `vec![x, 2.0 * y, 1.0]` (a constant among them), a typed one, iterated, indexed and
+/// passed to a differentiated function.
+#[differentiate]
+fn vecs(x: f64, y: f64, t: f64) -> f64 {
+    let v = vec![x, 2.0 * y, 1.0];
+    let w: Vec<f64> = vec![t * v[0], v[1] - t];
+    let mut s = 0.0;
+    for e in &v {
+        s += e * e;
+    }
+    s * w[1] + weighted_sum(&w)
+}
+
+#[test]
+fn vec_literals_of_differentiated_values() {
+    probe!(p => vecs, vecs_grad, vecs_vjp, [p[0], p[1], p[2]], [x, y, t],
+        [0.5, -1.0, 0.7]);
+}
+
+/// f32: |vec![x, x y]|² = x² + x² y², closed form.
+#[differentiate]
+fn vec_pair_f32(x: f32, y: f32) -> f32 {
+    let v = vec![x, x * y];
+    v[0] * v[0] + v[1] * v[1]
+}
+
+#[test]
+fn vec_literal_f32() {
+    let (v, g) = vec_pair_f32_grad(2.0, 3.0);
+    assert_eq!(v, vec_pair_f32(2.0, 3.0));
+    assert_eq!((g.x, g.y), (2.0 * 2.0 + 2.0 * 2.0 * 9.0, 2.0 * 4.0 * 3.0));
+}
+
+/// Generic: vec![x, y²], x·y² in f64 (central differences) and f32 (closed form).
+#[differentiate]
+fn vec_generic<T: Float>(x: T, y: T) -> T {
+    let v = vec![x, y * y];
+    v[0] * v[1]
+}
+
+#[test]
+fn vec_literal_generic_f64_f32() {
+    probe!(p => vec_generic, vec_generic_grad, vec_generic_vjp, [p[0], p[1]], [x, y], [0.4, -1.3]);
+    let (_, g) = vec_generic_grad(2.0f32, 3.0f32);
+    assert_eq!((g.x, g.y), (9.0, 12.0));
+}
 // ---- self.method(..) inside a differentiated method ------------------------------------
 
 #[derive(Clone, Debug, Differentiable)]

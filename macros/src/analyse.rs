@@ -67,7 +67,7 @@ pub fn analyse(body: &Body, sig: &Signature, errors: &mut Errors) -> Activity {
     while backward(body, TOP, &mut useful) {}
 
     let activity = Activity { varied, useful };
-    check_operations_without_rules(body, sig, &activity, errors);
+    check_operations_without_rules(body, &activity, errors);
     activity
 }
 
@@ -175,12 +175,7 @@ fn backward(body: &Body, block: BlockId, useful: &mut [bool]) -> bool {
 /// derivative silently, even when its result is dropped: the callee may store the value
 /// (`cell.set(x)`). That is an error naming the operation and what to do. A value made by
 /// a rejected operation is "poisoned", so its later uses are not reported again.
-fn check_operations_without_rules(
-    body: &Body,
-    sig: &Signature,
-    activity: &Activity,
-    errors: &mut Errors,
-) {
+fn check_operations_without_rules(body: &Body, activity: &Activity, errors: &mut Errors) {
     let mut poisoned = vec![false; body.vars.len()];
     body.walk(TOP, &mut |stmt| {
         let (op, origin, result) = match stmt {
@@ -201,7 +196,7 @@ fn check_operations_without_rules(
         let message = match op {
             Op::Foreign {
                 form, pure: false, ..
-            } if receives_varied => foreign_message(form, sig),
+            } if receives_varied => foreign_message(form),
             Op::Verbatim {
                 inert: false,
                 what,
@@ -219,19 +214,15 @@ fn check_operations_without_rules(
     });
 }
 
-fn foreign_message(form: &Form, sig: &Signature) -> String {
+fn foreign_message(form: &Form) -> String {
     match form {
         Form::Method { name, .. } => {
             let known: Vec<&str> = rules::method_names().collect();
             format!(
-                "method `{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; rewrite it with operators and float methods that have rules ({})",
+                "method `{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; rewrite it with operators and float methods that have rules ({}); a method marked #[differentiate] in its own `impl` block is differentiated when called on `self` or on a field (`p.layer.forward(x)`)",
                 known.join(", ")
             )
         }
-        Form::Call(path) if path.path.is_ident(&sig.item.sig.ident) => format!(
-            "recursion is not supported by #[differentiate]: `{}` calls itself; write the recursion as a loop",
-            sig.item.sig.ident
-        ),
         Form::Call(path) | Form::RuleCall { path, .. } => {
             let path = &path.path;
             let name = quote::quote!(#path).to_string().replace(' ', "");

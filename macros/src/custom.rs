@@ -31,8 +31,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#error #item);
         }
     };
-    let (rule, jvp_rule) = match syn::parse2::<Rules>(attr.clone()) {
-        Ok(rules) => (rules.vjp, rules.jvp),
+    let rules = match syn::parse2::<Rules>(attr.clone()) {
+        Ok(rules) => rules,
         Err(error) => {
             let error = if attr.is_empty() {
                 syn::Error::new(
@@ -46,9 +46,31 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#error #function);
         }
     };
+    let names = ItemNames::new(&function.sig.ident);
+    match items(&rules, &function, &Options::default(), &names) {
+        Ok((functions, grad_struct)) => quote! {
+            #function
+            #grad_struct
+            #functions
+        },
+        Err(errors) => quote!(#function #errors),
+    }
+}
+
+/// The items of `#[custom_vjp(rule)]` (or `(rule, jvp = forward_rule)`) on `function` (a free function, or a method when
+/// `options.self_ty` is set): the functions (`f_grad`, `f_vjp`, `f_jvp`, the pullback,
+/// `f_jacobian`; methods of the block for a method) and, to go beside them (outside the
+/// block for a method), the gradient struct with its `Parameters`. Errors as tokens.
+pub fn items(
+    rules: &Rules,
+    function: &ItemFn,
+    options: &Options,
+    names: &ItemNames,
+) -> Result<(TokenStream, TokenStream), TokenStream> {
+    let (rule, jvp_rule) = (&rules.vjp, &rules.jvp);
     // A rule named like an item the attribute emits would be defined twice.
     let f = &function.sig.ident;
-    for rule in std::iter::once(&rule).chain(&jvp_rule) {
+    for rule in std::iter::once(rule).chain(jvp_rule) {
         let taken = ["grad", "vjp", "jvp", "jacobian"]
             .iter()
             .any(|suffix| rule.is_ident(&format!("{f}_{suffix}")));
@@ -56,16 +78,13 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             let error = syn::Error::new_spanned(
                 rule,
                 format!("`{}` is the name of a function `#[custom_vjp]` generates for `{f}`: give the hand-written rule another name (`{f}_rule`, `{f}_forward`)", rule.to_token_stream()),
-            )
-            .to_compile_error();
-            return quote!(#error #function);
+            );
+            return Err(error.to_compile_error());
         }
     }
     let mut errors = Errors::default();
-    let names = ItemNames::new(&function.sig.ident);
-    let Some(sig) = parse::signature(&function, &Options::default(), &mut errors) else {
-        let errors = errors.to_compile_errors();
-        return quote!(#function #errors);
+    let Some(sig) = parse::signature(function, options, &mut errors) else {
+        return Err(errors.to_compile_errors());
     };
 
     // The generated locals are hygienic (mixed-site): a parameter named `value`, `rule`
@@ -95,6 +114,12 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         [single] => quote!(#single),
         several => quote!((#(#several),*)),
     };
+    let f = &function.sig.ident;
+    // A method's value is `Self::f(self, ..)`.
+    let f = match options.self_ty {
+        Some(_) => quote!(Self::#f),
+        None => quote!(#f),
+    };
     let grad = &names.grad_struct;
     // The rule's signature is checked on its own first, so that a wrong one is reported at
     // the rule's name with the signature it should have.
@@ -118,13 +143,13 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             #grad { #(#field_names),* }
         })
     };
-    let grad_struct = grad_struct(&sig, &names);
-    let functions = functions(&sig, &names, &seed, body);
-    let pullback = pullback_function(&sig, &names, None, pullback_body);
+    let grad_struct = grad_struct(&sig, names);
+    let functions = functions(&sig, names, &seed, body);
+    let pullback = pullback_function(&sig, names, None, pullback_body);
     // Forward mode from the forward rule when one is given; else from the reverse rule:
     // ⟨∇f, ẋ⟩ = Σᵢ rule(x, 1)ᵢ·ẋᵢ for a scalar output (one call of the rule). A reverse rule
     // gives no forward mode for other outputs.
-    let jvp = match &jvp_rule {
+    let jvp = match jvp_rule {
         Some(jvp_rule) => {
             let tangent = Ident::new("tangent", Span::mixed_site());
             let value_args = sig.params.iter().zip(&args).map(|(p, arg)| match p.kind {
@@ -158,24 +183,24 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     // Forward sweeps for the Jacobian only with a forward rule.
     let forward = matches!(jvp, crate::forward::Jvp::Custom(_));
-    let jvp = crate::forward::items(&sig, &names, jvp, None);
-    let jacobian = crate::jacobian::jacobian_function(&sig, &names, forward);
-    let parameters = crate::jacobian::parameters_impl(&sig, &names);
-    quote! {
-        #function
-        #grad_struct
-        #parameters
-        #functions
-        #jvp
-        #pullback
-        #jacobian
-    }
+    let jvp = crate::forward::items(&sig, names, jvp, None);
+    let jacobian = crate::jacobian::jacobian_function(&sig, names, forward);
+    let parameters = crate::jacobian::parameters_impl(&sig, names);
+    Ok((
+        quote! {
+            #functions
+            #jvp
+            #pullback
+            #jacobian
+        },
+        quote!(#grad_struct #parameters),
+    ))
 }
 
-/// The attribute's arguments: `rule`, or `rule, jvp = rule_jvp`.
-struct Rules {
-    vjp: Path,
-    jvp: Option<Path>,
+/// The attribute's arguments: `rule`, or `rule, jvp = forward_rule`.
+pub struct Rules {
+    pub vjp: Path,
+    pub jvp: Option<Path>,
 }
 
 impl syn::parse::Parse for Rules {

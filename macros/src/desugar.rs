@@ -12,8 +12,11 @@
 //!   `{ let mut acc = init; for x in it { acc = body; } acc }`, and a function path
 //!   where the closure goes (`fold(f64::NEG_INFINITY, f64::max)`) is called in the loop.
 //! - `.map(f64::exp)` becomes `.map(|x| x.exp())`.
+//! - `for p in it.filter(|q| cond) { .. }` becomes `for p in it { if { let q = p; cond }
+//!   { .. } }`, and `it.filter(..).map(..).sum()` (`product`, `count`) the loop it means.
+//! - `let v = vec![x, 2.0 * y];` becomes the `Vec` written by index, as array literals do.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::fold::Fold;
 use syn::spanned::Spanned;
@@ -49,7 +52,12 @@ impl Fold for Desugar<'_> {
                     self.collect(local, &mut stmts)
                 }
                 Stmt::Local(local) if array_literal(&local).is_some() => {
-                    array_stores(local, &mut stmts)
+                    array_stores(local, &mut stmts, false)
+                }
+                Stmt::Local(local) if vec_literal(&local).is_some() => {
+                    if let Some(local) = vec_literal(&local) {
+                        array_stores(local, &mut stmts, true)
+                    }
                 }
                 // The block's value: collected into a temporary, which is the value.
                 Stmt::Expr(expr, None)
@@ -118,6 +126,10 @@ impl Fold for Desugar<'_> {
                     expr: Box::new(expr),
                     ..u
                 }),
+            },
+            Expr::MethodCall(call) if filtered(&call) => match self.filtered_reduction(&call) {
+                Some(expr) => expr,
+                None => Expr::MethodCall(call),
             },
             Expr::MethodCall(call) if call.method == "count" && call.args.is_empty() => {
                 match slice_base(&call.receiver, true) {
@@ -302,9 +314,39 @@ fn leaves_of<'e>(expr: &'e Expr, shape: &[usize], out: &mut Vec<&'e Expr>) -> bo
     }
 }
 
+/// `let v = vec![x, 2.0 * y];` of differentiated values, as `let v = [x, 2.0 * y];` (one
+/// level: `vec![vec![..]]` is not), for [`array_stores`] to write as a `Vec`.
+fn vec_literal(local: &syn::Local) -> Option<syn::Local> {
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let Expr::Macro(m) = &*init.expr else {
+        return None;
+    };
+    if !m.mac.path.is_ident("vec") {
+        return None;
+    }
+    let elems = m
+        .mac
+        .parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+        .ok()?;
+    if elems.is_empty() || elems.iter().any(|e| matches!(e, Expr::Array(_))) {
+        return None;
+    }
+    let array = Expr::Array(syn::ExprArray {
+        attrs: Vec::new(),
+        bracket_token: Default::default(),
+        elems,
+    });
+    let mut local = local.clone();
+    if let Some(init) = &mut local.init {
+        *init.expr = array;
+    }
+    array_literal(&local).is_some().then_some(local)
+}
+
 /// `let a = [x, 2.0 * y];` as an array written by index, which lowering differentiates:
-/// `let mut a: [_; 2] = Default::default(); a[0] = x; a[1] = 2.0 * y;`.
-fn array_stores(local: syn::Local, out: &mut Vec<Stmt>) {
+/// `let mut a: [_; 2] = Default::default(); a[0] = x; a[1] = 2.0 * y;`; for a `Vec`
+/// (`vec![x, 2.0 * y]`), `let mut a: Vec<_> = vec![Default::default(); 2];` first.
+fn array_stores(local: syn::Local, out: &mut Vec<Stmt>, vec: bool) {
     let Some((name, shape)) = array_literal(&local) else {
         return;
     };
@@ -323,9 +365,20 @@ fn array_stores(local: syn::Local, out: &mut Vec<Stmt>) {
                 parse_quote_spanned!(span=> [#inner; #len])
             }),
     };
-    out.push(parse_quote_spanned!(span=>
-        let mut #ident: #ty = ::core::default::Default::default();
-    ));
+    if vec {
+        let ty: Type = match strip(&local.pat).1 {
+            Some(ty) => ty.clone(),
+            None => parse_quote_spanned!(span=> Vec<_>),
+        };
+        let len = syn::LitInt::new(&shape[0].to_string(), span);
+        out.push(parse_quote_spanned!(span=>
+            let mut #ident: #ty = vec![::core::default::Default::default(); #len];
+        ));
+    } else {
+        out.push(parse_quote_spanned!(span=>
+            let mut #ident: #ty = ::core::default::Default::default();
+        ));
+    }
     let mut leaves = Vec::new();
     leaves_of(&init.expr, &shape, &mut leaves);
     for (k, leaf) in leaves.into_iter().enumerate() {
@@ -682,6 +735,9 @@ impl Desugar<'_> {
         let Expr::MethodCall(call) = &*for_loop.expr else {
             return Expr::ForLoop(for_loop);
         };
+        if call.method == "filter" {
+            return self.filter_loop(for_loop);
+        }
         let span = call.method.span();
         if let Some((source, function, adaptors)) = map_source(&for_loop.expr) {
             return self.map_loop(for_loop, source, function, adaptors, span);
@@ -738,6 +794,154 @@ impl Desugar<'_> {
         for_loop.expr = parse_quote_spanned!(span=> (0..#base.len()).rev());
         for_loop.pat = Box::new(parse_quote_spanned!(span=> #index));
         Expr::ForLoop(for_loop)
+    }
+
+    /// `for p in it.filter(|q| cond) { .. }` as `for p in it { if { let q = p; cond } { .. } }`
+    /// (the predicate sees the element by reference, `&p`: its `&` patterns and `*`s are
+    /// of values the loop holds by value). Left as written (lowering reports it) when the
+    /// predicate is not a one-argument closure or the loop's pattern has a `_`.
+    fn filter_loop(&mut self, mut for_loop: syn::ExprForLoop) -> Expr {
+        let Expr::MethodCall(call) = &*for_loop.expr else {
+            return Expr::ForLoop(for_loop);
+        };
+        let closure = match call.args.first() {
+            Some(Expr::Closure(c)) if call.args.len() == 1 && c.inputs.len() == 1 => c.clone(),
+            _ => return Expr::ForLoop(for_loop),
+        };
+        if mentions_return(&closure.body) {
+            return Expr::ForLoop(for_loop);
+        }
+        let span = call.method.span();
+        let receiver = (*call.receiver).clone();
+        // A `_` of the pattern gets a name: the predicate may read that element.
+        for_loop.pat = Box::new(self.name_wildcards(&for_loop.pat));
+        let Some(element) = element_of(&for_loop.pat) else {
+            return Expr::ForLoop(for_loop);
+        };
+        let mut test = Vec::new();
+        let param = unref(strip(&closure.inputs[0]).0);
+        self.bind(&param, None, element, &mut test);
+        // `**v` of a name the predicate binds is `v`: the loop holds it by value.
+        let mut names = Vec::new();
+        bound_names(&param, &mut names);
+        let mut condition = (*closure.body).clone();
+        syn::visit_mut::VisitMut::visit_expr_mut(&mut Unref(&names), &mut condition);
+        let body = std::mem::take(&mut for_loop.body.stmts);
+        for_loop.body.stmts = vec![Stmt::Expr(
+            parse_quote_spanned! {span=> if { #(#test)* #condition } { #(#body)* } },
+            None,
+        )];
+        for_loop.expr = Box::new(receiver);
+        self.for_loop(for_loop)
+    }
+
+    /// `pat` with each `_` (in tuples) replaced by a fresh name.
+    fn name_wildcards(&mut self, pat: &Pat) -> Pat {
+        match pat {
+            Pat::Wild(w) => {
+                let name = self.fresh("unused", w.span());
+                parse_quote_spanned!(w.span()=> #name)
+            }
+            Pat::Tuple(t) => {
+                let mut t = t.clone();
+                for elem in t.elems.iter_mut() {
+                    *elem = self.name_wildcards(elem);
+                }
+                Pat::Tuple(t)
+            }
+            Pat::Reference(r) => {
+                let mut r = r.clone();
+                r.pat = Box::new(self.name_wildcards(&r.pat));
+                Pat::Reference(r)
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// `chain.filter(p)[.map(f)].sum()` (also `product`, `count`): the loop it means, whose
+    /// `for` the pre-pass rewrites with [`Self::filter_loop`]. `zero` is the accumulator's
+    /// start (`0.0`, or `T`'s zero in generic code); `None` when it is not such a chain.
+    fn filtered_reduction(&mut self, call: &syn::ExprMethodCall) -> Option<Expr> {
+        let span = call.method.span();
+        let method = call.method.to_string();
+        if !call.args.is_empty() || !["sum", "product", "count"].contains(&method.as_str()) {
+            return None;
+        }
+        let (source, pattern, term): (Expr, Pat, Expr) = match &*call.receiver {
+            Expr::MethodCall(map)
+                if map.method == "map" && map.args.len() == 1 && method != "count" =>
+            {
+                let Expr::Closure(closure) = &map.args[0] else {
+                    return None;
+                };
+                if closure.inputs.len() != 1 || mentions_return(&closure.body) {
+                    return None;
+                }
+                let pattern = strip(&closure.inputs[0]).0.clone();
+                ((*map.receiver).clone(), pattern, (*closure.body).clone())
+            }
+            other => {
+                let element = self.fresh("element", span);
+                (
+                    other.clone(),
+                    parse_quote_spanned!(span=> #element),
+                    parse_quote_spanned!(span=> #element),
+                )
+            }
+        };
+        if !matches!(&source, Expr::MethodCall(m) if m.method == "filter") {
+            return None;
+        }
+        let acc = self.fresh("acc", span);
+        let turbofish = call.turbofish.as_ref().and_then(|t| t.args.first());
+        let (start, step): (Expr, Stmt) = match method.as_str() {
+            "count" => (
+                parse_quote_spanned!(span=> 0usize),
+                parse_quote_spanned!(span=> #acc += 1;),
+            ),
+            "sum" => (
+                self.float_constant(turbofish, "0.0", span)?,
+                parse_quote_spanned!(span=> #acc += #term;),
+            ),
+            _ => (
+                self.float_constant(turbofish, "1.0", span)?,
+                parse_quote_spanned!(span=> #acc *= #term;),
+            ),
+        };
+        let for_loop: syn::ExprForLoop = parse_quote_spanned! {span=>
+            for #pattern in #source { #step }
+        };
+        let for_loop = self.for_loop(for_loop);
+        Some(parse_quote_spanned! {span=>
+            {
+                let mut #acc = #start;
+                #for_loop
+                #acc
+            }
+        })
+    }
+
+    /// The float constant `value` of the type of a reduction: `value` as written (`0.0`,
+    /// whose type the accumulation decides), or, for a turbofish or in a function generic
+    /// over one float type `T`, `<T as Real>::constant(value)`. `None` (left as written)
+    /// in a function generic over several float types without a turbofish.
+    fn float_constant(
+        &self,
+        turbofish: Option<&syn::GenericArgument>,
+        value: &str,
+        span: Span,
+    ) -> Option<Expr> {
+        let value = syn::LitFloat::new(value, span);
+        let ty: Option<TokenStream> = match (turbofish, self.float_types) {
+            (Some(t), _) => Some(t.to_token_stream()),
+            (None, []) => None,
+            (None, [t]) => Some(t.to_token_stream()),
+            (None, _) => return None,
+        };
+        Some(match ty {
+            Some(ty) => parse_quote_spanned!(span=> <#ty as ::tapeless::Real>::constant(#value)),
+            None => parse_quote_spanned!(span=> #value),
+        })
     }
 
     /// `for p in it.map(f).adaptors() { .. }` as `for t in it.adaptors() { let p = f(t); .. }`
@@ -1294,4 +1498,79 @@ fn mentions_return(body: &Expr) -> bool {
         })
     }
     any(body.to_token_stream())
+}
+
+/// `chain.filter(p).sum()`, `.map(f).sum()`, `.product()`, `.count()` after a `filter`.
+fn filtered(call: &syn::ExprMethodCall) -> bool {
+    let is_filter = |e: &Expr| matches!(e, Expr::MethodCall(m) if m.method == "filter");
+    ["sum", "product", "count"].iter().any(|m| call.method == m)
+        && call.args.is_empty()
+        && match &*call.receiver {
+            Expr::MethodCall(map) if map.method == "map" => is_filter(&map.receiver),
+            other => is_filter(other),
+        }
+}
+
+/// The value a `for` pattern binds, as an expression (`v` for `v` and `&v`, `(i, v)` for
+/// `(i, &v)`): what a `filter` predicate receives. `None` for patterns with a `_` or others.
+fn element_of(pat: &Pat) -> Option<Expr> {
+    match pat {
+        Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+            let ident = &p.ident;
+            Some(syn::parse_quote!(#ident))
+        }
+        Pat::Reference(r) => element_of(&r.pat),
+        Pat::Paren(p) => element_of(&p.pat),
+        Pat::Type(t) => element_of(&t.pat),
+        Pat::Tuple(t) => {
+            let elems: Vec<Expr> = t.elems.iter().map(element_of).collect::<Option<_>>()?;
+            Some(syn::parse_quote!((#(#elems,)*)))
+        }
+        _ => None,
+    }
+}
+
+/// `pat` without its `&` patterns: a loop holds its elements by value.
+fn unref(pat: &Pat) -> Pat {
+    match pat {
+        Pat::Reference(r) => unref(&r.pat),
+        Pat::Paren(p) => unref(&p.pat),
+        Pat::Tuple(t) => {
+            let mut t = t.clone();
+            for elem in t.elems.iter_mut() {
+                *elem = unref(elem);
+            }
+            Pat::Tuple(t)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Strips the `*`s applied to the given names (see [`Desugar::filter_loop`]).
+struct Unref<'n>(&'n [Ident]);
+
+impl syn::visit_mut::VisitMut for Unref<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Unary(u) = expr {
+            if matches!(u.op, syn::UnOp::Deref(_)) {
+                let mut inner = &*u.expr;
+                while let Expr::Unary(syn::ExprUnary {
+                    op: syn::UnOp::Deref(_),
+                    expr,
+                    ..
+                })
+                | Expr::Paren(syn::ExprParen { expr, .. }) = inner
+                {
+                    inner = expr;
+                }
+                if let Expr::Path(p) = inner {
+                    if p.path.get_ident().is_some_and(|i| self.0.contains(i)) {
+                        *expr = inner.clone();
+                        return;
+                    }
+                }
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
 }

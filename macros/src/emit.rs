@@ -264,13 +264,17 @@ impl<'a> Emitter<'a> {
                 ..
             } = stmt
             {
-                // A method of the same block (`self.predict(x)`) has no pullback: joint mode.
-                let method = path
+                // A method of the same block (`self.predict(x)`) has no pullback, and
+                // neither has the function itself (recursion: its pullback's type would
+                // contain itself): joint mode, the reverse sweep calls `f_vjp`.
+                let joint = path
                     .path
                     .segments
                     .first()
-                    .is_some_and(|s| s.ident == "Self");
-                if activity.is_active(*var) && !method {
+                    .is_some_and(|s| s.ident == "Self")
+                    || path.path.is_ident(&sig.item.sig.ident)
+                    || crate::ir::called_method(path).is_some();
+                if activity.is_active(*var) && !joint {
                     let name = namer.claim(&format!("{}_pullback", names[var.0].unraw()));
                     pullbacks.insert(*var, name);
                 }
@@ -550,10 +554,17 @@ impl<'a> Emitter<'a> {
     pub(crate) fn op(&self, op: &Op) -> TokenStream {
         match op {
             Op::Rule { form, args, .. } | Op::Foreign { form, args, .. } => self.form(form, args),
-            Op::Call { path, args } => {
-                let all = args.iter().map(|a| self.call_argument(a));
-                quote!(#path(#(#all),*))
-            }
+            Op::Call { path, args } => match crate::ir::called_method(path) {
+                Some(method) => {
+                    let receiver = self.receiver(&args[0]);
+                    let rest = args[1..].iter().map(|a| self.call_argument(a));
+                    quote!(#receiver.#method(#(#rest),*))
+                }
+                None => {
+                    let all = args.iter().map(|a| self.call_argument(a));
+                    quote!(#path(#(#all),*))
+                }
+            },
             Op::Verbatim { expr, uses, .. } => {
                 let names: HashMap<String, Ident> = uses
                     .iter()
@@ -1273,7 +1284,17 @@ impl<'a> Emitter<'a> {
         // Split mode: the forward sweep kept the callee's reverse sweep.
         let call = match self.pullbacks.get(&out).filter(|_| self.split_calls.get()) {
             Some(pullback) => quote!(#pullback(#d_out)),
-            None => quote!(#vjp(#(#all,)* #d_out).1),
+            None => match crate::ir::called_method(path) {
+                // `p.layer.forward(x)`: `p.layer.forward_vjp(x, seed)`, whose gradient
+                // struct's first field is the receiver's.
+                Some(method) => {
+                    let method = format_ident!("{}_vjp", method, span = method.span());
+                    let receiver = self.receiver(&args[0]);
+                    let rest = args[1..].iter().map(|a| self.call_argument(a));
+                    quote!(#receiver.#method(#(#rest,)* #d_out).1)
+                }
+                None => quote!(#vjp(#(#all,)* #d_out).1),
+            },
         };
         // A block of its own, and a hygienic name: `gradients` cannot shadow
         // anything the arguments or adjoints name.

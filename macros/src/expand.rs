@@ -166,11 +166,19 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
         outside.push(error.to_compile_error());
     }
     if let Some(param) = block.generics.params.first() {
+        // Nothing is generated for the block: the methods stay as written, unmarked, so
+        // the one error is this one (not one per generated item that cannot name `T`).
         let error = syn::Error::new_spanned(
             param,
-            "generic `impl` blocks are not supported yet by #[differentiate]; differentiate methods of a concrete type",
+            "generic `impl` blocks are not supported yet by #[differentiate]; write the block for the concrete type (`impl Model<f64>`), or write the method as a generic free function `fn f<T: Float>(m: &Model<T>, ..)`",
         );
-        outside.push(error.to_compile_error());
+        for item in &mut block.items {
+            if let syn::ImplItem::Fn(method) = item {
+                method.attrs.retain(|a| !is_differentiate(a));
+            }
+        }
+        let error = error.to_compile_error();
+        return quote!(#error #block #(#outside)*);
     }
     let self_ty = (*block.self_ty).clone();
     let type_name = match &self_ty {
@@ -183,6 +191,13 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
         let syn::ImplItem::Fn(method) = item else {
             continue;
         };
+        if let Some(position) = method.attrs.iter().position(is_custom_vjp) {
+            let attr = method.attrs.remove(position);
+            let (items, beside) = custom_method(attr, method, &self_ty, &type_name);
+            generated.push(items);
+            outside.push(beside);
+            continue;
+        }
         let Some(position) = method.attrs.iter().position(is_differentiate) else {
             continue;
         };
@@ -214,6 +229,50 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
         #block
         #(#outside)*
     }
+}
+
+/// `#[custom_vjp(rule)]` on a method of a marked block: its `f_vjp` (a method of the
+/// block, which `self.f(..)` in a differentiated method calls) and its gradient struct
+/// (to go beside the block), or the errors.
+fn custom_method(
+    attr: syn::Attribute,
+    method: &syn::ImplItemFn,
+    self_ty: &syn::Type,
+    type_name: &str,
+) -> (TokenStream, TokenStream) {
+    let rule = match &attr.meta {
+        syn::Meta::List(list) => syn::parse2::<crate::custom::Rules>(list.tokens.clone()).ok(),
+        _ => None,
+    };
+    let Some(rule) = rule else {
+        let error = syn::Error::new_spanned(
+            &attr,
+            "name the hand-written rule: `#[custom_vjp(my_rule)]`, where `fn my_rule(&Self, <the other parameters>, seed) -> (Self, <the other gradients>)`",
+        );
+        return (TokenStream::new(), error.to_compile_error());
+    };
+    let function = ItemFn {
+        attrs: method.attrs.clone(),
+        vis: method.vis.clone(),
+        sig: method.sig.clone(),
+        block: Box::new(method.block.clone()),
+    };
+    let options = parse::Options {
+        self_ty: Some(self_ty.clone()),
+        ..Default::default()
+    };
+    let names = ItemNames::for_method(type_name, &function.sig.ident);
+    match crate::custom::items(&rule, &function, &options, &names) {
+        Ok(items) => items,
+        Err(errors) => (TokenStream::new(), errors),
+    }
+}
+
+fn is_custom_vjp(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "custom_vjp")
 }
 
 fn is_differentiate(attr: &syn::Attribute) -> bool {

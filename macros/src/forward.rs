@@ -181,15 +181,28 @@ pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
             quote!(let #mutable #name = ::core::clone::Clone::clone(&#base.#member);)
         }
         Form::Tuple => {
-            let all_active = active.len() == args.len();
+            // A float literal's tangent is a zero of the element's type (read from the
+            // tuple: `2.0` may be an `f32`); another inactive element (data, a constant of
+            // unknown type) has none, `()`.
+            let float_literal =
+                |a: &crate::ir::Arg| matches!(&a.value, Operand::Const(c) if float_literal(c));
+            let all_active = args
+                .iter()
+                .enumerate()
+                .all(|(i, a)| active.contains(&i) || float_literal(a));
             if !all_active && escapes(e, var) {
                 return unsupported(
                     e,
                     "a tuple with an inactive element that is merged, carried, returned or passed",
                 );
             }
-            let elements = args.iter().map(|a| match a.value.var() {
+            let primal = e.name(var);
+            let elements = args.iter().enumerate().map(|(i, a)| match a.value.var() {
                 Some(v) if has_tangent(e, v) => tangent_owned(e, v),
+                _ if float_literal(a) => {
+                    let i = syn::Index::from(i);
+                    quote!(#private::zeros_like(&#primal.#i))
+                }
                 _ => quote!(()),
             });
             quote!(let #mutable #name = (#(#elements,)*);)
@@ -265,6 +278,11 @@ fn constant(e: &Emitter, var: VarId) -> TokenStream {
 
 /// `let (y, y_dot) = __g_jvp_arguments(args.., (tangents..));` for `let y = g(args..);`.
 pub fn call(e: &Emitter, var: VarId, path: &syn::ExprPath, args: &[Arg]) -> TokenStream {
+    // A method of a field's type (`p.layer.m(..)`) is called through its `_vjp` only:
+    // forward mode falls back. (`self.m(..)` calls `Self::__m_jvp_arguments`.)
+    if crate::ir::called_method(path).is_some() {
+        return unsupported(e, "a call of a method of a field (`p.layer.m(..)`)");
+    }
     let private = private();
     let name = e.name(var);
     let mutable = e.needs_mut(var).then(|| quote!(mut));
@@ -591,4 +609,18 @@ fn arguments_path(path: &syn::ExprPath) -> syn::ExprPath {
         last.ident = arguments_ident(&last.ident);
     }
     path
+}
+
+/// `2.0`, `-1.5e3`, `2f64`: a float literal.
+fn float_literal(expr: &syn::Expr) -> bool {
+    match expr {
+        syn::Expr::Lit(l) => match &l.lit {
+            syn::Lit::Float(_) => true,
+            syn::Lit::Int(i) => matches!(i.suffix(), "f32" | "f64"),
+            _ => false,
+        },
+        syn::Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && float_literal(&u.expr),
+        syn::Expr::Paren(p) => float_literal(&p.expr),
+        _ => false,
+    }
 }

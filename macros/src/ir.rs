@@ -136,7 +136,8 @@ pub enum Op {
         pure: bool,
     },
     /// A call of a function differentiated elsewhere (`#[differentiate]` or
-    /// `#[custom_vjp]`): on active arguments, the reverse sweep calls its `_vjp`.
+    /// `#[custom_vjp]`): on active arguments, the reverse sweep calls its `_vjp`. A path
+    /// `__tapeless_method::m` (see [`called_method`]) is a method call `args[0].m(..)`.
     Call { path: syn::ExprPath, args: Vec<Arg> },
     /// Any other expression, emitted as written with its variables renamed to their SSA
     /// names (`uses`). `inert` results (booleans) carry no derivative; a non-inert one on
@@ -347,5 +348,18 @@ impl Body {
             block = self.block(b).parent;
         }
         false
+    }
+}
+
+/// The first segment of the path of an [`Op::Call`] of a method on a field
+/// (`p.layer.forward(x)`), whose receiver's type the macro cannot name.
+pub const METHOD_CALL: &str = "__tapeless_method";
+
+/// The method an [`Op::Call`] calls on its first argument (`forward` in
+/// `p.layer.forward(x)`), or `None` for a call of a function or of `Self::m`.
+pub fn called_method(path: &syn::ExprPath) -> Option<&Ident> {
+    match path.path.segments.iter().collect::<Vec<_>>().as_slice() {
+        [marker, method] if marker.ident == METHOD_CALL => Some(&method.ident),
+        _ => None,
     }
 }

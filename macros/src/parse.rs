@@ -555,18 +555,21 @@ fn copy_primitive(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && COPY_PRIMITIVES.iter().any(|n| p.path.is_ident(n)))
 }
 
-/// Types that carry no derivative: integers, `bool`, `char`, strings, and slices, arrays
-/// or `Vec`s of those.
+/// Types that carry no derivative: integers, `bool`, `char`, strings, and slices, arrays,
+/// tuples, `Option`s or `Vec`s of those.
 pub fn inactive(ty: &Type) -> bool {
     match ty {
         Type::Slice(s) => inactive(&s.elem),
+        Type::Tuple(t) => t.elems.iter().all(inactive),
         Type::Array(a) => inactive(&a.elem),
         Type::Reference(r) => r.mutability.is_none() && inactive(&r.elem),
         Type::Paren(p) => inactive(&p.elem),
         _ if copy_primitive(ty) => true,
         _ => match last_ident(ty) {
             Some(ident) if ident == "str" || ident == "String" => true,
-            Some(ident) if ident == "Vec" => single_type_argument(ty).is_some_and(inactive),
+            Some(ident) if ident == "Vec" || ident == "Option" => {
+                single_type_argument(ty).is_some_and(inactive)
+            }
             _ => false,
         },
     }

@@ -94,3 +94,67 @@ mod trapezoid_closure {
         }
     }
 }
+
+mod chebyshev_recursive {
+    use tapeless::differentiate;
+
+    /// Chebyshev polynomial T_n(x) by its three-term recursion, written recursively.
+    #[differentiate]
+    pub fn chebyshev(n: u32, x: f64) -> f64 {
+        match n {
+            0 => 1.0,
+            1 => x,
+            n => 2.0 * x * chebyshev(n - 1, x) - chebyshev(n - 2, x),
+        }
+    }
+
+    #[test]
+    fn chebyshev_recursion() {
+        // Closed form on [−1, 1]: T_n(cos θ) = cos nθ, so T_n′(x) = n sin(nθ)/sin θ.
+        for (n, x) in [(3u32, 0.3), (5, -0.7), (6, 0.55)] {
+            let (v, g) = chebyshev_grad(n, x);
+            assert!((v - chebyshev(n, x)).abs() < 1e-12);
+            let th = f64::acos(x);
+            assert!((v - (n as f64 * th).cos()).abs() < 1e-12);
+            let expected = n as f64 * (n as f64 * th).sin() / th.sin();
+            assert!((g.x - expected).abs() < 1e-10, "{} vs {}", g.x, expected);
+        }
+    }
+}
+
+mod horner_recursive_slice {
+    use tapeless::differentiate;
+
+    /// p(x) = c0 + x (c1 + x (c2 + ...)) by recursion on the tail slice.
+    #[differentiate]
+    pub fn horner(coeffs: &[f64], x: f64) -> f64 {
+        if coeffs.is_empty() {
+            0.0
+        } else {
+            coeffs[0] + x * horner(&coeffs[1..], x)
+        }
+    }
+
+    #[test]
+    fn horner_recursive_on_sub_slices() {
+        for (c, x) in [
+            (vec![1.0, -2.0, 0.5, 3.0], 0.7),
+            (vec![0.3, 0.0, 1.0], -1.5),
+            (vec![2.0], 4.0),
+        ] {
+            let (v, g) = horner_grad(&c, x);
+            assert!((v - horner(&c, x)).abs() < 1e-12);
+            // Closed form: ∂p/∂c_k = x^k, ∂p/∂x = Σ k c_k x^(k−1).
+            let dx: f64 = c
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(k, ck)| k as f64 * ck * x.powi(k as i32 - 1))
+                .sum();
+            assert!((g.x - dx).abs() < 1e-10);
+            for k in 0..c.len() {
+                assert!((g.coeffs[k] - x.powi(k as i32)).abs() < 1e-10);
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@ use tapeless::differentiate;
 
 #[differentiate]
 fn f(x: f64, seed: f64) -> f64 {
-    let v = vec![x, seed];
+    let v = [x, seed].to_vec();
     v[0]
 }
 

@@ -1,12 +1,16 @@
-// `vec![x, 2.0 * x]`: a vector literal of differentiated values. `vec!` is a macro, whose
-// expansion #[differentiate] cannot see; only `vec![0.0; n]` followed by index writes is
-// supported. (Other macros, such as `dbg!`, are in several-errors-at-once.rs.)
+// `vec![x, 2.0 * x]` as an argument: a vector literal of differentiated values is
+// differentiated when it is bound by `let` (`let v = vec![x, 2.0 * x];`), not inside an
+// expression. (Other macros, such as `dbg!`, are in several-errors-at-once.rs.)
 use tapeless::differentiate;
 
 #[differentiate]
-fn f(x: f64) -> f64 {
-    let v = vec![x, 2.0 * x];
+fn total(v: &[f64]) -> f64 {
     v[0] + v[1]
+}
+
+#[differentiate]
+fn f(x: f64) -> f64 {
+    total(&vec![x, 2.0 * x])
 }
 
 fn main() {}

@@ -250,12 +250,23 @@ impl Lowerer<'_> {
                 form,
                 args: all.clone(),
             },
-            // `self.predict(x)` in a differentiated method: a call of another method of the
-            // block, `Self::predict(self, x)`, differentiated through `Self::predict_vjp`.
-            None if is_self(&call.receiver) && call.method != self.function => {
+            // `self.predict(x)` in a differentiated method: a call of a method of the block
+            // (this one too: recursion), `Self::predict(self, x)`, differentiated through
+            // `Self::predict_vjp`.
+            None if is_self(&call.receiver) => {
                 let method = &call.method;
                 Op::Call {
                     path: syn::parse_quote!(Self::#method),
+                    args: self.snapshot_memory(&all, call.to_token_stream()),
+                }
+            }
+            // `p.layer.forward(x)`: a method of a field's type, differentiated in its own
+            // marked `impl` block, called through its `_vjp` method (joint mode).
+            None if is_field(&call.receiver) && call.turbofish.is_none() => {
+                let method = &call.method;
+                let marker = Ident::new(crate::ir::METHOD_CALL, Span::call_site());
+                Op::Call {
+                    path: syn::parse_quote!(#marker::#method),
                     args: self.snapshot_memory(&all, call.to_token_stream()),
                 }
             }
@@ -295,7 +306,9 @@ impl Lowerer<'_> {
                 },
                 args: args.clone(),
             },
-            None if function_path(func) && !func.path.is_ident(&self.function) => Op::Call {
+            // A call of the function itself (recursion) too: its reverse sweep calls
+            // `f_vjp` (joint mode, see `emit`).
+            None if function_path(func) => Op::Call {
                 path: func.clone(),
                 args: self.snapshot_memory(&args, call.to_token_stream()),
             },
@@ -410,13 +423,13 @@ impl Lowerer<'_> {
                 expr,
                 false,
                 "an array literal",
-                "start from an array of constants (`[0.0; N]`) and write its elements by index",
+                "bind it with `let` first (`let a = [x, 2.0 * y];`), which is the array written by index",
             ),
             Expr::Struct(_) => self.verbatim(
                 expr,
                 false,
                 "a struct literal",
-                "use separate float variables",
+                "use separate float variables, or a tuple; to pass a struct of parameters, build it outside and pass it in (a struct deriving `tapeless::Differentiable`)",
             ),
             // A range of floats carries its ends: on active values it is an error too.
             Expr::Range(_) => self.verbatim(
@@ -887,7 +900,7 @@ impl Lowerer<'_> {
             uses,
             inert: false,
             what: "`vec![..]` of values that are differentiated",
-            advice: "start from `vec![0.0; n]` and write its elements by index",
+            advice: "bind it with `let` first (`let v = vec![x, 2.0 * y];`), which is the vector written by index",
         };
         Some(self.value(op, Kind::Owned, m.to_token_stream()))
     }
@@ -1089,7 +1102,7 @@ impl Lowerer<'_> {
         pat: &Pat,
     ) -> Option<Iteration> {
         let unsupported = |s: &mut Self, at: &dyn ToTokens| {
-            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`");
+            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, then `.map(f)` or `.filter(p)` last (`.filter(p).enumerate()` counts the kept elements: enumerate first); a step over a slice, `xs.iter().step_by(k)`, is written `(0..xs.len()).step_by(k)` with `xs[i]`; `a.iter().chain(b.iter())` as two loops");
             None
         };
         let mut containers = vec![(self.iterated(strip_reference(base))?, Access::Element)];
@@ -1458,6 +1471,12 @@ fn method_chain(expr: &Expr) -> (&Expr, Vec<&syn::ExprMethodCall>) {
 /// `self`.
 fn is_self(expr: &Expr) -> bool {
     matches!(strip_parens(expr), Expr::Path(p) if p.qself.is_none() && p.path.is_ident("self"))
+}
+
+/// `p.layer`, `self.layer.inner`: a named field of a variable (not `t.0`, which may be a
+/// float).
+fn is_field(expr: &Expr) -> bool {
+    matches!(strip_parens(expr), Expr::Field(f) if matches!(f.member, syn::Member::Named(_)) && is_place(&f.base))
 }
 
 /// `v`, `p.w`, `self.layer.w`: a variable or a field of one.

@@ -47,7 +47,6 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         loops: Vec::new(),
         failed: HashSet::new(),
         reductions: 0,
-        function: sig.item.sig.ident.clone(),
         param_vars: HashSet::new(),
         field_reads: HashMap::new(),
         prelude: Vec::new(),
@@ -162,9 +161,6 @@ struct Lowerer<'e> {
     failed: HashSet<String>,
     /// Counts desugared reductions (`.sum()`), to name their accumulators.
     reductions: usize,
-    /// The function being differentiated: a call of it is recursion, not a call of a
-    /// differentiated function.
-    function: Ident,
     /// The parameters' variables: fields read from them are hoisted to the top.
     param_vars: HashSet<VarId>,
     /// Field reads of parameters (`p.w1`), read once at the top of the function so their
@@ -808,6 +804,18 @@ impl Lowerer<'_> {
     }
 
     /// `let` (a `memory` array is written by index later in its block).
+    /// Whether `value` is the result of a call of a differentiated function, just made.
+    fn defined_by_call(&self, value: &Arg) -> bool {
+        let Some(v) = value.value.var() else {
+            return false;
+        };
+        self.blocks[self.current.0]
+            .stmts
+            .iter()
+            .rev()
+            .any(|stmt| matches!(stmt, Stmt::Let { var, op: Op::Call { .. }, .. } if *var == v))
+    }
+
     fn local(&mut self, local: &syn::Local, memory: bool) {
         if let (Pat::Ident(p), Some(init)) = (&local.pat, &local.init) {
             if let Expr::Closure(closure) = &*init.expr {
@@ -849,6 +857,15 @@ impl Lowerer<'_> {
             return;
         }
         match self.expr(&init.expr) {
+            // The result of a differentiated call, written by index later: its value is
+            // the callee's (held by its pullback), not an array of this function's.
+            Some(value) if memory && self.defined_by_call(&value) => {
+                self.errors.at(
+                    &init.expr,
+                    format!("writing by index into the result of a call is not supported by #[differentiate]; copy it into a local first (`let mut {ident} = vec![0.0; n]; for i in 0..n {{ {ident}[i] = r[i]; }}`)"),
+                );
+                self.failed.insert(ident.to_string());
+            }
             Some(value) => {
                 let var = self.define(ident, ty, value, init.expr.to_token_stream(), memory);
                 self.vars[var.0].mutable |= mutable;
