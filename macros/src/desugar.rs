@@ -78,7 +78,7 @@ impl Fold for Desugar<'_> {
                     let local: Stmt = parse_quote_spanned!(span=> let #temp = #array;);
                     match local {
                         Stmt::Local(local) if array_literal(&local).is_some() => {
-                            array_stores(local, &mut stmts);
+                            array_stores(local, &mut stmts, false);
                             stmts.push(Stmt::Expr(parse_quote_spanned!(span=> #temp), None));
                         }
                         _ => stmts.push(Stmt::Expr(Expr::Array(array), None)),
