@@ -601,7 +601,10 @@ pub fn functions(sig: &Signature, names: &ItemNames, float: &TokenStream) -> Tok
     let hvp = hvp(sig, &names, float);
     let hessian = hessian(sig, &names, float);
     let grad_vjp = grad_vjp(sig, &names, float);
-    let jvp_callee = jvp_callee(sig, &names, float);
+    // Not for a hidden copy: a nested `h_jvp` inside a `hessian` function (third order)
+    // is left out, to keep every `hessian` function's expansion small.
+    let is_copy = function.to_string().starts_with("__tapeless_hessian_");
+    let jvp_callee = (!is_copy).then(|| jvp_callee(sig, &names, float));
     let traits = grad_traits(sig, &names, float);
     quote!(#hvp #hessian #grad_vjp #jvp_callee #traits)
 }
