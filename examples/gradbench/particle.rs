@@ -50,17 +50,65 @@ pub fn naive_euler_r(w: f64) -> f64 {
     }
 }
 
+/// The tangents along x and y: the force's two forward sweeps.
+const ALONG_X: AccelGrad = AccelGrad {
+    c0x: 0.0,
+    c0y: 0.0,
+    c1x: 0.0,
+    c1y: 0.0,
+    x: 1.0,
+    y: 0.0,
+};
+const ALONG_Y: AccelGrad = AccelGrad {
+    c0x: 0.0,
+    c0y: 0.0,
+    c1x: 0.0,
+    c1y: 0.0,
+    x: 0.0,
+    y: 1.0,
+};
+
+/// The squared miss x² where the particle crosses y = 0, the force −∇accel by forward
+/// mode (two nested `accel_jvp`, along x and y).
+#[differentiate]
+pub fn naive_euler_f(w: f64) -> f64 {
+    let (c0x, c0y, c1x, c1y) = (10.0, 10.0 - w, 10.0, 0.0);
+    let mut x = 0.0;
+    let mut y = 8.0;
+    let mut xdot = 0.75;
+    let mut ydot = 0.0;
+    let delta_t = 1e-1;
+    loop {
+        let (_, dx) = accel_jvp(c0x, c0y, c1x, c1y, x, y, &ALONG_X);
+        let (_, dy) = accel_jvp(c0x, c0y, c1x, c1y, x, y, &ALONG_Y);
+        let xddot = -dx;
+        let yddot = -dy;
+        x += delta_t * xdot;
+        y += delta_t * ydot;
+        if y <= 0.0 {
+            let delta_t_f = -y / ydot;
+            let x_t_f = x + delta_t_f * xdot;
+            return x_t_f * x_t_f;
+        }
+        xdot += delta_t * xddot;
+        ydot += delta_t * yddot;
+    }
+}
+
 /// w* for the modes `outer` and `inner` (`b'r'` or `b'f'`), from `w0`.
 pub fn particle(outer: u8, inner: u8, w0: f64) -> f64 {
-    // Without a forward inner derivative inside a differentiated function (see the README's
-    // GradBench section), the simulation the outer derivative runs through is naive_euler_r.
-    let _ = inner;
-    let objective = |w: [f64; 2]| naive_euler_r(w[0]);
+    // The simulation the outer derivative runs through computes the force in the inner
+    // mode; the outer derivative is a reverse or a forward sweep over it.
+    let objective = |w: [f64; 2]| match inner {
+        b'r' => naive_euler_r(w[0]),
+        _ => naive_euler_f(w[0]),
+    };
     let gradient = |w: [f64; 2]| {
-        let dw = if outer == b'r' {
-            naive_euler_r_grad(w[0]).1.w
-        } else {
-            naive_euler_r_jvp(w[0], &NaiveEulerRGrad { w: 1.0 }).1
+        let dw = match (outer, inner) {
+            (b'r', b'r') => naive_euler_r_grad(w[0]).1.w,
+            (b'r', _) => naive_euler_f_grad(w[0]).1.w,
+            (_, b'r') => naive_euler_r_jvp(w[0], &NaiveEulerRGrad { w: 1.0 }).1,
+            _ => naive_euler_f_jvp(w[0], &NaiveEulerFGrad { w: 1.0 }).1,
         };
         [dw, 0.0]
     };

@@ -60,6 +60,65 @@ pub fn max_primal_r(p1x: f64, p1y: f64, start_x: f64, start_y: f64) -> f64 {
     f(p1x, p1y, x0, x1)
 }
 
+/// The tangents along x₂ and y₂: the inner gradient's two forward sweeps.
+const ALONG_X2: FGrad = FGrad {
+    x1: 0.0,
+    y1: 0.0,
+    x2: 1.0,
+    y2: 0.0,
+};
+const ALONG_Y2: FGrad = FGrad {
+    x1: 0.0,
+    y1: 0.0,
+    x2: 0.0,
+    y2: 1.0,
+};
+
+/// max_{p₂} f(p₁, p₂) by `gd.hpp`'s descent on −f from `start`, its gradient ∇_{p₂} f by
+/// forward mode (two nested `f_jvp`, along x₂ and y₂); differentiated with respect to p₁ through the descent.
+#[differentiate(wrt(p1x, p1y))]
+pub fn max_primal_f(p1x: f64, p1y: f64, start_x: f64, start_y: f64) -> f64 {
+    let mut x0 = start_x;
+    let mut x1 = start_y;
+    let mut fx = -f(p1x, p1y, x0, x1);
+    let (_, d0) = f_jvp(p1x, p1y, x0, x1, &ALONG_X2);
+    let (_, d1) = f_jvp(p1x, p1y, x0, x1, &ALONG_Y2);
+    let mut g0 = -d0;
+    let mut g1 = -d1;
+    let mut i = 0;
+    let mut eta = 1e-5;
+    loop {
+        if (g0 * g0 + g1 * g1).sqrt() <= 1e-5 {
+            break;
+        }
+        if i == 10 {
+            eta *= 2.0;
+            i = 0;
+        } else {
+            let xp0 = x0 - eta * g0;
+            let xp1 = x1 - eta * g1;
+            if ((x0 - xp0) * (x0 - xp0) + (x1 - xp1) * (x1 - xp1)).sqrt() <= 1e-5 {
+                break;
+            }
+            let fxp = -f(p1x, p1y, xp0, xp1);
+            if fxp < fx {
+                x0 = xp0;
+                x1 = xp1;
+                fx = fxp;
+                let (_, d0) = f_jvp(p1x, p1y, x0, x1, &ALONG_X2);
+                let (_, d1) = f_jvp(p1x, p1y, x0, x1, &ALONG_Y2);
+                g0 = -d0;
+                g1 = -d1;
+                i += 1;
+            } else {
+                eta /= 2.0;
+                i = 0;
+            }
+        }
+    }
+    f(p1x, p1y, x0, x1)
+}
+
 /// `gd.hpp`'s `multivariate_argmin` of a function of two variables, from `start`.
 pub fn argmin(
     objective: impl Fn([f64; 2]) -> f64,
@@ -117,18 +176,32 @@ fn inner_gradient(mode: u8, p1: [f64; 2], p2: [f64; 2]) -> [f64; 2] {
 
 /// The saddle point for the modes `outer` and `inner` (`b'r'` or `b'f'`).
 pub fn saddle(outer: u8, inner: u8, start: [f64; 2]) -> [f64; 4] {
-    // Without a forward inner gradient inside a differentiated function (see the README's
-    // GradBench section), the inner descent the outer one differentiates is max_primal_r.
-    let _ = inner;
-    let objective = |p1: [f64; 2]| max_primal_r(p1[0], p1[1], start[0], start[1]);
-    let gradient = |p1: [f64; 2]| {
-        if outer == b'r' {
+    // The inner descent the outer derivative runs through computes ∇_{p₂} f in the inner
+    // mode; the outer derivative is a reverse sweep or two forward sweeps over it.
+    let objective = |p1: [f64; 2]| match inner {
+        b'r' => max_primal_r(p1[0], p1[1], start[0], start[1]),
+        _ => max_primal_f(p1[0], p1[1], start[0], start[1]),
+    };
+    let gradient = |p1: [f64; 2]| match (outer, inner) {
+        (b'r', b'r') => {
             let (_, g) = max_primal_r_grad(p1[0], p1[1], start[0], start[1]);
             [g.p1x, g.p1y]
-        } else {
+        }
+        (b'r', _) => {
+            let (_, g) = max_primal_f_grad(p1[0], p1[1], start[0], start[1]);
+            [g.p1x, g.p1y]
+        }
+        (_, b'r') => {
             let along = |p1x, p1y| {
                 let tangent = MaxPrimalRGrad { p1x, p1y };
                 max_primal_r_jvp(p1[0], p1[1], start[0], start[1], &tangent).1
+            };
+            [along(1.0, 0.0), along(0.0, 1.0)]
+        }
+        _ => {
+            let along = |p1x, p1y| {
+                let tangent = MaxPrimalFGrad { p1x, p1y };
+                max_primal_f_jvp(p1[0], p1[1], start[0], start[1], &tangent).1
             };
             [along(1.0, 0.0), along(0.0, 1.0)]
         }
