@@ -1,4 +1,4 @@
-//! A caller of a function whose `f_jvp` is not available (a non-scalar `#[custom_vjp]`, a
+//! A caller of a function whose `f_jvp` is not available (a non-scalar `#[custom_vjp]`, once
 //! tuple output with an inactive element) still builds, `f_grad` and all (QA finding F1 of
 //! 2026-12-06: the whole crate failed to build); its scalar `f_jvp` is then the caller's
 //! own forward sweep up to that call, which panics with the reason.
@@ -52,7 +52,16 @@ fn a_caller_of_a_tuple_with_an_inactive_element_builds_and_differentiates() {
 }
 
 #[test]
-#[should_panic(expected = "forward mode does not support `tup_inactive` yet")]
+#[should_panic(expected = "forward mode does not support `sq` yet")]
 fn the_callers_forward_sweep_stops_with_the_reason() {
-    let _ = caller_jvp(0.75, &CallerGrad { x: 1.0 });
+    let _ = uses_sq_jvp(&[0.5, -1.5], &UsesSqGrad { x: vec![1.0, 0.0] });
+}
+
+/// A tuple with a float literal merged by an `if` has forward code now (its tangent is a
+/// zero of the literal's type), so its callers' `f_jvp` runs through.
+#[test]
+fn a_caller_of_a_tuple_with_a_float_literal_has_forward_mode() {
+    let (value, derivative) = caller_jvp(0.75, &CallerGrad { x: 1.0 });
+    assert_eq!(value, caller(0.75));
+    assert_eq!(derivative, 4.0);
 }
