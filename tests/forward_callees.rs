@@ -1,5 +1,5 @@
-//! A caller of a function whose `f_jvp` is not available (a non-scalar `#[custom_vjp]`, once
-//! tuple output with an inactive element) still builds, `f_grad` and all (QA finding F1 of
+//! A caller of a function whose `f_jvp` is not available (a non-scalar `#[custom_vjp]`; once
+//! also a tuple output with a float literal, which has forward code now) still builds, `f_grad` and all (QA finding F1 of
 //! 2026-12-06: the whole crate failed to build); its scalar `f_jvp` is then the caller's
 //! own forward sweep up to that call, which panics with the reason.
 
