@@ -1,5 +1,6 @@
 //! A caller of a function whose `f_jvp` is not available (a non-scalar `#[custom_vjp]`
-//! without a forward rule; once also a tuple output with an inactive element) still builds, `f_grad` and all (QA finding F1 of
+//! without a forward rule; once
+//! also a tuple output with a float literal, which has forward code now) still builds, `f_grad` and all (QA finding F1 of
 //! 2026-12-06: the whole crate failed to build); its scalar `f_jvp` is then the caller's
 //! own forward sweep up to that call, which panics with the reason.
 
@@ -57,10 +58,10 @@ fn the_callers_forward_sweep_stops_with_the_reason() {
     let _ = uses_sq_jvp(&[0.5, -1.5], &UsesSqGrad { x: vec![1.0, 0.0] });
 }
 
+/// A tuple with a float literal merged by an `if` has forward code now (its tangent is a
+/// zero of the literal's type), so its callers' `f_jvp` runs through.
 #[test]
-fn a_tuple_with_a_float_literal_has_forward_code() {
-    // Once without forward code (the tuple's literal had no tangent); now its callers'
-    // forward sweeps go through it: f = 4x, f' = 4.
+fn a_caller_of_a_tuple_with_a_float_literal_has_forward_mode() {
     let (value, derivative) = caller_jvp(0.75, &CallerGrad { x: 1.0 });
     assert_eq!(value, caller(0.75));
     assert_eq!(derivative, 4.0);

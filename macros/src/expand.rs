@@ -34,6 +34,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let names = ItemNames::new(&function.sig.ident);
     if options.hessian.is_some() {
         crate::hessian::check(&function, &options, &mut errors);
+        recursion_in_hessian(&function, &mut errors);
     }
     reserved_names(
         function.to_token_stream(),
@@ -265,6 +266,30 @@ fn custom_method(
     match crate::custom::items(&rule, &function, &options, &names) {
         Ok(items) => items,
         Err(errors) => (TokenStream::new(), errors),
+    }
+}
+
+/// `hessian` on a function that calls itself: its generic copy (over dual numbers) would
+/// call the `f64` function, so the recursion is reported here instead of by rustc.
+fn recursion_in_hessian(function: &ItemFn, errors: &mut Errors) {
+    struct Calls<'a>(&'a syn::Ident, Option<proc_macro2::Span>);
+    impl<'ast> syn::visit::Visit<'ast> for Calls<'_> {
+        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*call.func {
+                if p.path.is_ident(self.0) && self.1.is_none() {
+                    self.1 = Some(syn::spanned::Spanned::span(&call.func));
+                }
+            }
+            syn::visit::visit_expr_call(self, call);
+        }
+    }
+    let mut calls = Calls(&function.sig.ident, None);
+    syn::visit::Visit::visit_block(&mut calls, &function.block);
+    if let Some(span) = calls.1 {
+        errors.at_span(
+            span,
+            "`hessian` on a recursive function is not supported yet; remove `hessian` (f_grad and f_jvp support recursion), or write the recursion as a loop",
+        );
     }
 }
 
