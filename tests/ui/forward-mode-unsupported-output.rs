@@ -1,12 +1,17 @@
-// Forward mode does not handle this function yet (a call of a method, `self.scale(x)`: methods
-// have no forward entry point for callers), and its output is not a scalar, so `f_jvp` has no
-// reverse-sweep fallback: the function still builds and has `f_grad`/`f_vjp`, and only
-// calling `f_jvp` is an error.
+// Forward mode does not handle this function yet (a call of a method of a field,
+// `self.spring.scale(x)`, goes through its `_vjp` only), and its output is not a scalar, so
+// `f_jvp` has no reverse-sweep fallback: the function still builds and has `f_grad`/`f_vjp`,
+// and only calling `f_jvp` is an error.
 use tapeless::differentiate;
 
 #[derive(tapeless::Differentiable, Clone)]
 struct Spring {
     k: f64,
+}
+
+#[derive(tapeless::Differentiable, Clone)]
+struct Model {
+    spring: Spring,
 }
 
 #[differentiate]
@@ -15,10 +20,13 @@ impl Spring {
     fn scale(&self, x: f64) -> f64 {
         self.k * x
     }
+}
 
+#[differentiate]
+impl Model {
     #[differentiate]
     fn pair(&self, x: f64) -> Vec<f64> {
-        let a = self.scale(x);
+        let a = self.spring.scale(x);
         let mut out = vec![0.0; 2];
         out[0] = a;
         out[1] = x;
@@ -27,7 +35,8 @@ impl Spring {
 }
 
 fn main() {
-    let s = Spring { k: 2.0 };
-    let _ = s.pair_vjp(0.5, vec![1.0, 0.0]);
-    let _ = s.pair_jvp(0.5, &SpringPairGrad { self_: Spring { k: 1.0 }, x: 0.0 });
+    let m = Model { spring: Spring { k: 2.0 } };
+    let _ = m.pair_vjp(0.5, vec![1.0, 0.0]);
+    let t = ModelPairGrad { self_: Model { spring: Spring { k: 1.0 } }, x: 0.0 };
+    let _ = m.pair_jvp(0.5, &t);
 }
