@@ -121,7 +121,8 @@ pub mod __private {
     pub use tapeless_runtime::__loop_stack as loop_stack;
     pub use tapeless_runtime::dual::{lift, lift_constant, split};
     pub use tapeless_runtime::forward::{
-        tangent_dot, ArgumentTangent, ForwardMode, ForwardModeUnsupported, NoTangent, Tangent,
+        tangent_dot, ArgumentTangent, ForwardMode, ForwardModeUnsupported,
+        NestedGradientNeedsHessian, NoTangent, Tangent,
     };
     pub use tapeless_runtime::index::*;
     #[cfg(feature = "alloc")]

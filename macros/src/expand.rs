@@ -45,8 +45,12 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let (items, grad_struct, ok) = differentiate_checked(&function, &options, &names, errors);
     // The Hessian's functions only beside a function that differentiates: its errors are
     // reported once, by the first pipeline.
-    let hessian =
-        (ok && options.hessian.is_some()).then(|| hessian_items(&function, &options, &names));
+    let hessian = match (ok, options.hessian.is_some()) {
+        (true, true) => Some(hessian_items(&function, &options, &names)),
+        (true, false) => parse::signature(&function, &options, &mut Errors::default())
+            .map(|sig| crate::hessian::without_hessian(&sig, &names)),
+        (false, _) => None,
+    };
     quote! {
         #function
         #grad_struct

@@ -565,6 +565,81 @@ struct Names {
 /// `Differentiable`/`Accumulate` (a nested `f_grad` returns one, whose adjoint it needs).
 /// `float` is `f64`, `f32`, or the type parameter of a generic function.
 pub fn functions(sig: &Signature, names: &ItemNames, float: &TokenStream) -> TokenStream {
+    let names = names_of(sig, names, float);
+    let hvp = hvp(sig, &names, float);
+    let hessian = hessian(sig, &names, float);
+    let grad_vjp = grad_vjp(sig, &names, float);
+    // Not for a hidden copy: a nested `h_jvp` inside a `hessian` function (third order)
+    // is left out, to keep every `hessian` function's expansion small.
+    let is_copy = sig
+        .item
+        .sig
+        .ident
+        .to_string()
+        .starts_with("__tapeless_hessian_");
+    let jvp_callee = (!is_copy).then(|| jvp_callee(sig, &names, float));
+    let traits = grad_traits(sig, &names, float);
+    quote!(#hvp #hessian #grad_vjp #jvp_callee #traits)
+}
+
+/// Beside a function *without* `hessian` (one float result, parameters `hessian` would
+/// take): `f_grad_vjp`, `__f_grad_pullback` and `__f_grad_jvp_arguments` stubs that no
+/// caller can call, so that a nested `f_grad(..)` in a differentiated function is
+/// reported as needing `hessian` on `f` (the caller cannot see whether `f` has it); and
+/// the gradient struct's `Differentiable`, which the caller's adjoint of it asks first.
+pub fn without_hessian(sig: &Signature, names: &ItemNames) -> TokenStream {
+    let item = &sig.item.sig;
+    let plain = item.generics.params.is_empty()
+        && sig.scalar_ret
+        && sig
+            .params
+            .iter()
+            .all(|p| p.ident != "self" && named_struct(&p.ty).is_none() && liftable(&p.ty));
+    if !plain {
+        return TokenStream::new();
+    }
+    let float = &sig.ret;
+    let float = quote!(#float);
+    let names = names_of(sig, names, &float);
+    let traits = grad_traits(sig, &names, &float);
+    let private = quote!(::tapeless::__private);
+    let vis = &sig.item.vis;
+    let params = plain_parameters(item, false);
+    let grad_type = &names.grad_type;
+    let vjp = &names.grad_vjp;
+    let pullback = crate::emit::pullback_ident(&names.grad_fn);
+    let arguments = format_ident!("__{}_jvp_arguments", names.grad_fn);
+    let caller = Ident::new("caller", Span::mixed_site());
+    let marker = quote!(__TapelessNested: #private::NestedGradientNeedsHessian<#grad_type>);
+    let never = quote!(#private::NestedGradientNeedsHessian::unreachable(#caller));
+    quote! {
+        #[doc(hidden)]
+        #[allow(dead_code, unused_variables, clippy::all)]
+        #vis fn #vjp<#marker>(#(#params,)* #caller: __TapelessNested) -> ((#float, #grad_type), #grad_type) {
+            #never
+        }
+
+        #[doc(hidden)]
+        #[allow(dead_code, unused_variables, clippy::all)]
+        #vis fn #pullback<#marker>(#(#params,)* #caller: __TapelessNested)
+            -> ((#float, #grad_type), impl ::core::ops::FnOnce((#float, #grad_type)) -> #grad_type)
+        {
+            (#never, |_| ::core::unreachable!())
+        }
+
+        #[doc(hidden)]
+        #[allow(dead_code, unused_variables, clippy::all)]
+        #vis fn #arguments<#marker>(#(#params,)* #caller: __TapelessNested)
+            -> ((#float, #grad_type), (#float, #grad_type))
+        {
+            #never
+        }
+
+        #traits
+    }
+}
+
+fn names_of(sig: &Signature, names: &ItemNames, float: &TokenStream) -> Names {
     let function = &sig.item.sig.ident;
     let generic = !sig.item.sig.generics.params.is_empty();
     let tapeless = quote!(::tapeless);
@@ -583,7 +658,7 @@ pub fn functions(sig: &Signature, names: &ItemNames, float: &TokenStream) -> Tok
     } else {
         TokenStream::new()
     };
-    let names = Names {
+    Names {
         grad_struct: names.grad_struct.clone(),
         grad_type: crate::expand::grad_type(sig, names),
         grad_fn: names.grad_fn.clone(),
@@ -597,16 +672,7 @@ pub fn functions(sig: &Signature, names: &ItemNames, float: &TokenStream) -> Tok
         },
         generics: quote!(#item_generics),
         bounds,
-    };
-    let hvp = hvp(sig, &names, float);
-    let hessian = hessian(sig, &names, float);
-    let grad_vjp = grad_vjp(sig, &names, float);
-    // Not for a hidden copy: a nested `h_jvp` inside a `hessian` function (third order)
-    // is left out, to keep every `hessian` function's expansion small.
-    let is_copy = function.to_string().starts_with("__tapeless_hessian_");
-    let jvp_callee = (!is_copy).then(|| jvp_callee(sig, &names, float));
-    let traits = grad_traits(sig, &names, float);
-    quote!(#hvp #hessian #grad_vjp #jvp_callee #traits)
+    }
 }
 
 fn differentiated<'a>(sig: &'a Signature<'a>) -> Vec<&'a parse::Param> {

@@ -76,3 +76,16 @@ pub trait ForwardMode {}
 /// See [`ForwardMode`] (which it does not implement).
 #[derive(Debug)]
 pub struct ForwardModeUnsupported<'a>(core::marker::PhantomData<&'a ()>);
+
+/// What a differentiated caller passes to a nested `g_grad`'s VJP, JVP or pullback. Only
+/// `#[differentiate(hessian)]` functions have those; the others have stubs taking this
+/// trait, which no type implements, so that the call is reported with its reason.
+#[diagnostic::on_unimplemented(
+    message = "a gradient inside a differentiated function needs its function marked `#[differentiate(hessian)]`",
+    label = "a nested gradient (of type `{G}`) of a function without `hessian`",
+    note = "differentiating through `g_grad(..)` takes the Hessian of `g`: write `#[differentiate(hessian)]` on `g` (its result must be one float)"
+)]
+pub trait NestedGradientNeedsHessian<G> {
+    /// Never called: no type implements the trait.
+    fn unreachable<R>(self) -> R;
+}

@@ -1,7 +1,7 @@
 // A differentiated function calls `g_grad` of a function not marked `hessian`: only a
 // `hessian` function's gradient can be differentiated (its VJP is a Hessian-vector
-// product); mark `g` `#[differentiate(hessian)]`. (rustc's messages: `g_grad_vjp` and the
-// `Differentiable` gradient struct are what `hessian` adds.)
+// product); mark `g` `#[differentiate(hessian)]`. (`g` has stubs of `g_grad_vjp`, its
+// pullback and its forward entry that no caller can satisfy: each call says so.)
 use tapeless::differentiate;
 
 #[differentiate]

@@ -273,3 +273,77 @@ pub fn __squares_then_weights_pullback<'__tapeless>(
         },
     )
 }
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn squares_then_weights_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<
+            SquaresThenWeightsGrad,
+        >,
+>(
+    xs: &[f64],
+    y: f64,
+    caller: __TapelessNested,
+) -> ((f64, SquaresThenWeightsGrad), SquaresThenWeightsGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __squares_then_weights_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<
+            SquaresThenWeightsGrad,
+        >,
+>(
+    xs: &[f64],
+    y: f64,
+    caller: __TapelessNested,
+) -> (
+    (f64, SquaresThenWeightsGrad),
+    impl ::core::ops::FnOnce((f64, SquaresThenWeightsGrad)) -> SquaresThenWeightsGrad,
+) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __squares_then_weights_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<
+            SquaresThenWeightsGrad,
+        >,
+>(
+    xs: &[f64],
+    y: f64,
+    caller: __TapelessNested,
+) -> ((f64, SquaresThenWeightsGrad), (f64, SquaresThenWeightsGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for SquaresThenWeightsGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        SquaresThenWeightsGrad {
+            xs: ::tapeless::Differentiable::zeros_like(&self.xs),
+            y: ::tapeless::Differentiable::zeros_like(&self.y),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        SquaresThenWeightsGrad {
+            xs: ::tapeless::Differentiable::zero_adjoint(&self.xs),
+            y: ::tapeless::Differentiable::zero_adjoint(&self.y),
+        }
+    }
+}
+impl ::tapeless::Accumulate for SquaresThenWeightsGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.xs, &other.xs);
+        ::tapeless::Accumulate::accumulate(&mut self.y, &other.y);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.xs, &other.xs);
+        ::tapeless::Accumulate::subtract(&mut self.y, &other.y);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.xs);
+        ::tapeless::Accumulate::set_zero(&mut self.y);
+    }
+}

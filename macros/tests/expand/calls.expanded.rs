@@ -112,6 +112,57 @@ pub fn __square_pullback<'__tapeless>(
         },
     )
 }
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn square_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SquareGrad>,
+>(x: f64, caller: __TapelessNested) -> ((f64, SquareGrad), SquareGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __square_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SquareGrad>,
+>(
+    x: f64,
+    caller: __TapelessNested,
+) -> ((f64, SquareGrad), impl ::core::ops::FnOnce((f64, SquareGrad)) -> SquareGrad) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __square_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SquareGrad>,
+>(x: f64, caller: __TapelessNested) -> ((f64, SquareGrad), (f64, SquareGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for SquareGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        SquareGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        SquareGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+        }
+    }
+}
+impl ::tapeless::Accumulate for SquareGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+    }
+}
 pub fn split_call(x: f64, y: f64) -> f64 {
     square(x * y) + y
 }
@@ -274,6 +325,70 @@ pub fn __split_call_pullback<'__tapeless>(
             SplitCallGrad { x: d_x, y: d_y }
         },
     )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn split_call_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SplitCallGrad>,
+>(x: f64, y: f64, caller: __TapelessNested) -> ((f64, SplitCallGrad), SplitCallGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __split_call_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SplitCallGrad>,
+>(
+    x: f64,
+    y: f64,
+    caller: __TapelessNested,
+) -> (
+    (f64, SplitCallGrad),
+    impl ::core::ops::FnOnce((f64, SplitCallGrad)) -> SplitCallGrad,
+) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __split_call_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SplitCallGrad>,
+>(
+    x: f64,
+    y: f64,
+    caller: __TapelessNested,
+) -> ((f64, SplitCallGrad), (f64, SplitCallGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for SplitCallGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        SplitCallGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+            y: ::tapeless::Differentiable::zeros_like(&self.y),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        SplitCallGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+            y: ::tapeless::Differentiable::zero_adjoint(&self.y),
+        }
+    }
+}
+impl ::tapeless::Accumulate for SplitCallGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+        ::tapeless::Accumulate::accumulate(&mut self.y, &other.y);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+        ::tapeless::Accumulate::subtract(&mut self.y, &other.y);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+        ::tapeless::Accumulate::set_zero(&mut self.y);
+    }
 }
 pub fn joint_calls(xs: &[f64], c: f64) -> f64 {
     let mut total = 0.0;
@@ -512,4 +627,72 @@ pub fn __joint_calls_pullback<'__tapeless>(
             JointCallsGrad { xs: d_xs, c: d_c }
         },
     )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn joint_calls_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<JointCallsGrad>,
+>(
+    xs: &[f64],
+    c: f64,
+    caller: __TapelessNested,
+) -> ((f64, JointCallsGrad), JointCallsGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __joint_calls_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<JointCallsGrad>,
+>(
+    xs: &[f64],
+    c: f64,
+    caller: __TapelessNested,
+) -> (
+    (f64, JointCallsGrad),
+    impl ::core::ops::FnOnce((f64, JointCallsGrad)) -> JointCallsGrad,
+) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __joint_calls_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<JointCallsGrad>,
+>(
+    xs: &[f64],
+    c: f64,
+    caller: __TapelessNested,
+) -> ((f64, JointCallsGrad), (f64, JointCallsGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for JointCallsGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        JointCallsGrad {
+            xs: ::tapeless::Differentiable::zeros_like(&self.xs),
+            c: ::tapeless::Differentiable::zeros_like(&self.c),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        JointCallsGrad {
+            xs: ::tapeless::Differentiable::zero_adjoint(&self.xs),
+            c: ::tapeless::Differentiable::zero_adjoint(&self.c),
+        }
+    }
+}
+impl ::tapeless::Accumulate for JointCallsGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.xs, &other.xs);
+        ::tapeless::Accumulate::accumulate(&mut self.c, &other.c);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.xs, &other.xs);
+        ::tapeless::Accumulate::subtract(&mut self.c, &other.c);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.xs);
+        ::tapeless::Accumulate::set_zero(&mut self.c);
+    }
 }

@@ -270,6 +270,63 @@ fn __rosenbrock_pullback<'__tapeless>(
         },
     )
 }
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn rosenbrock_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<RosenbrockGrad>,
+>(x: &[f64], caller: __TapelessNested) -> ((f64, RosenbrockGrad), RosenbrockGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __rosenbrock_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<RosenbrockGrad>,
+>(
+    x: &[f64],
+    caller: __TapelessNested,
+) -> (
+    (f64, RosenbrockGrad),
+    impl ::core::ops::FnOnce((f64, RosenbrockGrad)) -> RosenbrockGrad,
+) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __rosenbrock_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<RosenbrockGrad>,
+>(
+    x: &[f64],
+    caller: __TapelessNested,
+) -> ((f64, RosenbrockGrad), (f64, RosenbrockGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for RosenbrockGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        RosenbrockGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        RosenbrockGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+        }
+    }
+}
+impl ::tapeless::Accumulate for RosenbrockGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+    }
+}
 fn power(x: f64, n: usize) -> f64 {
     let mut p = 1.0;
     for _ in 0..n {
@@ -434,6 +491,58 @@ fn __power_pullback<'__tapeless>(
             PowerGrad { x: d_x }
         },
     )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn power_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<PowerGrad>,
+>(x: f64, n: usize, caller: __TapelessNested) -> ((f64, PowerGrad), PowerGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __power_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<PowerGrad>,
+>(
+    x: f64,
+    n: usize,
+    caller: __TapelessNested,
+) -> ((f64, PowerGrad), impl ::core::ops::FnOnce((f64, PowerGrad)) -> PowerGrad) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __power_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<PowerGrad>,
+>(x: f64, n: usize, caller: __TapelessNested) -> ((f64, PowerGrad), (f64, PowerGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for PowerGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        PowerGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        PowerGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+        }
+    }
+}
+impl ::tapeless::Accumulate for PowerGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+    }
 }
 fn piecewise(x: f64) -> f64 {
     if x < 0.0 { -x } else if x < 1.0 { x * x } else { 2.0 * x - 1.0 }
@@ -630,6 +739,60 @@ fn __piecewise_pullback<'__tapeless>(
             PiecewiseGrad { x: d_x }
         },
     )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn piecewise_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<PiecewiseGrad>,
+>(x: f64, caller: __TapelessNested) -> ((f64, PiecewiseGrad), PiecewiseGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __piecewise_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<PiecewiseGrad>,
+>(
+    x: f64,
+    caller: __TapelessNested,
+) -> (
+    (f64, PiecewiseGrad),
+    impl ::core::ops::FnOnce((f64, PiecewiseGrad)) -> PiecewiseGrad,
+) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __piecewise_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<PiecewiseGrad>,
+>(x: f64, caller: __TapelessNested) -> ((f64, PiecewiseGrad), (f64, PiecewiseGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for PiecewiseGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        PiecewiseGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        PiecewiseGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+        }
+    }
+}
+impl ::tapeless::Accumulate for PiecewiseGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+    }
 }
 fn spring(k: f64, c: f64, v0: f64) -> f64 {
     let dt = 0.01;
@@ -967,4 +1130,72 @@ fn __spring_pullback<'__tapeless>(
             }
         },
     )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn spring_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SpringGrad>,
+>(k: f64, c: f64, v0: f64, caller: __TapelessNested) -> ((f64, SpringGrad), SpringGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __spring_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SpringGrad>,
+>(
+    k: f64,
+    c: f64,
+    v0: f64,
+    caller: __TapelessNested,
+) -> ((f64, SpringGrad), impl ::core::ops::FnOnce((f64, SpringGrad)) -> SpringGrad) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __spring_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SpringGrad>,
+>(
+    k: f64,
+    c: f64,
+    v0: f64,
+    caller: __TapelessNested,
+) -> ((f64, SpringGrad), (f64, SpringGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for SpringGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        SpringGrad {
+            k: ::tapeless::Differentiable::zeros_like(&self.k),
+            c: ::tapeless::Differentiable::zeros_like(&self.c),
+            v0: ::tapeless::Differentiable::zeros_like(&self.v0),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        SpringGrad {
+            k: ::tapeless::Differentiable::zero_adjoint(&self.k),
+            c: ::tapeless::Differentiable::zero_adjoint(&self.c),
+            v0: ::tapeless::Differentiable::zero_adjoint(&self.v0),
+        }
+    }
+}
+impl ::tapeless::Accumulate for SpringGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.k, &other.k);
+        ::tapeless::Accumulate::accumulate(&mut self.c, &other.c);
+        ::tapeless::Accumulate::accumulate(&mut self.v0, &other.v0);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.k, &other.k);
+        ::tapeless::Accumulate::subtract(&mut self.c, &other.c);
+        ::tapeless::Accumulate::subtract(&mut self.v0, &other.v0);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.k);
+        ::tapeless::Accumulate::set_zero(&mut self.c);
+        ::tapeless::Accumulate::set_zero(&mut self.v0);
+    }
 }

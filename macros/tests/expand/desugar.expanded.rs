@@ -226,3 +226,71 @@ pub fn __affine_total_pullback<'__tapeless>(
         },
     )
 }
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn affine_total_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<AffineTotalGrad>,
+>(
+    p: &[f64; 2],
+    xs: &[f64],
+    caller: __TapelessNested,
+) -> ((f64, AffineTotalGrad), AffineTotalGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __affine_total_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<AffineTotalGrad>,
+>(
+    p: &[f64; 2],
+    xs: &[f64],
+    caller: __TapelessNested,
+) -> (
+    (f64, AffineTotalGrad),
+    impl ::core::ops::FnOnce((f64, AffineTotalGrad)) -> AffineTotalGrad,
+) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __affine_total_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<AffineTotalGrad>,
+>(
+    p: &[f64; 2],
+    xs: &[f64],
+    caller: __TapelessNested,
+) -> ((f64, AffineTotalGrad), (f64, AffineTotalGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for AffineTotalGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        AffineTotalGrad {
+            p: ::tapeless::Differentiable::zeros_like(&self.p),
+            xs: ::tapeless::Differentiable::zeros_like(&self.xs),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        AffineTotalGrad {
+            p: ::tapeless::Differentiable::zero_adjoint(&self.p),
+            xs: ::tapeless::Differentiable::zero_adjoint(&self.xs),
+        }
+    }
+}
+impl ::tapeless::Accumulate for AffineTotalGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.p, &other.p);
+        ::tapeless::Accumulate::accumulate(&mut self.xs, &other.xs);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.p, &other.p);
+        ::tapeless::Accumulate::subtract(&mut self.xs, &other.xs);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.p);
+        ::tapeless::Accumulate::set_zero(&mut self.xs);
+    }
+}

@@ -151,6 +151,63 @@ fn __bump_pullback<'__tapeless>(
         },
     )
 }
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn bump_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<BumpGrad>,
+>(x: f64, y: f64, caller: __TapelessNested) -> ((f64, BumpGrad), BumpGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __bump_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<BumpGrad>,
+>(
+    x: f64,
+    y: f64,
+    caller: __TapelessNested,
+) -> ((f64, BumpGrad), impl ::core::ops::FnOnce((f64, BumpGrad)) -> BumpGrad) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __bump_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<BumpGrad>,
+>(x: f64, y: f64, caller: __TapelessNested) -> ((f64, BumpGrad), (f64, BumpGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for BumpGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        BumpGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+            y: ::tapeless::Differentiable::zeros_like(&self.y),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        BumpGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+            y: ::tapeless::Differentiable::zero_adjoint(&self.y),
+        }
+    }
+}
+impl ::tapeless::Accumulate for BumpGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+        ::tapeless::Accumulate::accumulate(&mut self.y, &other.y);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+        ::tapeless::Accumulate::subtract(&mut self.y, &other.y);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+        ::tapeless::Accumulate::set_zero(&mut self.y);
+    }
+}
 fn sweep(x: &[f64], y: f64) -> f64 {
     let mut a = [0.0; 3];
     let mut s = 0.0;
@@ -488,6 +545,63 @@ fn __sweep_pullback<'__tapeless>(
             SweepGrad { x: d_x, y: d_y }
         },
     )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn sweep_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SweepGrad>,
+>(x: &[f64], y: f64, caller: __TapelessNested) -> ((f64, SweepGrad), SweepGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __sweep_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SweepGrad>,
+>(
+    x: &[f64],
+    y: f64,
+    caller: __TapelessNested,
+) -> ((f64, SweepGrad), impl ::core::ops::FnOnce((f64, SweepGrad)) -> SweepGrad) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __sweep_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<SweepGrad>,
+>(x: &[f64], y: f64, caller: __TapelessNested) -> ((f64, SweepGrad), (f64, SweepGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for SweepGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        SweepGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+            y: ::tapeless::Differentiable::zeros_like(&self.y),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        SweepGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+            y: ::tapeless::Differentiable::zero_adjoint(&self.y),
+        }
+    }
+}
+impl ::tapeless::Accumulate for SweepGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+        ::tapeless::Accumulate::accumulate(&mut self.y, &other.y);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+        ::tapeless::Accumulate::subtract(&mut self.y, &other.y);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+        ::tapeless::Accumulate::set_zero(&mut self.y);
+    }
 }
 fn affine_tanh(w: &DMatrix<f64>, b: &DVector<f64>, x: &DVector<f64>) -> DVector<f64> {
     let z = w * x + b;

@@ -174,6 +174,57 @@ pub fn __f_pullback<'__tapeless>(
         },
     )
 }
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn f_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<FGrad>,
+>(x: f64, caller: __TapelessNested) -> ((f64, FGrad), FGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __f_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<FGrad>,
+>(
+    x: f64,
+    caller: __TapelessNested,
+) -> ((f64, FGrad), impl ::core::ops::FnOnce((f64, FGrad)) -> FGrad) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __f_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<FGrad>,
+>(x: f64, caller: __TapelessNested) -> ((f64, FGrad), (f64, FGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for FGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        FGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        FGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+        }
+    }
+}
+impl ::tapeless::Accumulate for FGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+    }
+}
 fn versions(x: f64, y: f64) -> f64 {
     let mut z = x * y;
     z += x.sin();
@@ -350,4 +401,68 @@ fn __versions_pullback<'__tapeless>(
             VersionsGrad { x: d_x, y: d_y }
         },
     )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn versions_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<VersionsGrad>,
+>(x: f64, y: f64, caller: __TapelessNested) -> ((f64, VersionsGrad), VersionsGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __versions_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<VersionsGrad>,
+>(
+    x: f64,
+    y: f64,
+    caller: __TapelessNested,
+) -> (
+    (f64, VersionsGrad),
+    impl ::core::ops::FnOnce((f64, VersionsGrad)) -> VersionsGrad,
+) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+fn __versions_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<VersionsGrad>,
+>(
+    x: f64,
+    y: f64,
+    caller: __TapelessNested,
+) -> ((f64, VersionsGrad), (f64, VersionsGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for VersionsGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        VersionsGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+            y: ::tapeless::Differentiable::zeros_like(&self.y),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        VersionsGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+            y: ::tapeless::Differentiable::zero_adjoint(&self.y),
+        }
+    }
+}
+impl ::tapeless::Accumulate for VersionsGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+        ::tapeless::Accumulate::accumulate(&mut self.y, &other.y);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+        ::tapeless::Accumulate::subtract(&mut self.y, &other.y);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+        ::tapeless::Accumulate::set_zero(&mut self.y);
+    }
 }

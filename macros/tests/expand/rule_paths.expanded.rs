@@ -439,3 +439,57 @@ pub fn __activation_pullback<'__tapeless>(
         },
     )
 }
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn activation_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<ActivationGrad>,
+>(x: f64, caller: __TapelessNested) -> ((f64, ActivationGrad), ActivationGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __activation_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<ActivationGrad>,
+>(
+    x: f64,
+    caller: __TapelessNested,
+) -> (
+    (f64, ActivationGrad),
+    impl ::core::ops::FnOnce((f64, ActivationGrad)) -> ActivationGrad,
+) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __activation_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<ActivationGrad>,
+>(x: f64, caller: __TapelessNested) -> ((f64, ActivationGrad), (f64, ActivationGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for ActivationGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        ActivationGrad {
+            x: ::tapeless::Differentiable::zeros_like(&self.x),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        ActivationGrad {
+            x: ::tapeless::Differentiable::zero_adjoint(&self.x),
+        }
+    }
+}
+impl ::tapeless::Accumulate for ActivationGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.x, &other.x);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.x);
+    }
+}

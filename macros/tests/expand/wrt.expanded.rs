@@ -162,3 +162,69 @@ pub fn __neuron_pullback<'__tapeless>(
         },
     )
 }
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn neuron_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<NeuronGrad>,
+>(
+    w: f64,
+    b: f64,
+    x: f64,
+    n: usize,
+    caller: __TapelessNested,
+) -> ((f64, NeuronGrad), NeuronGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __neuron_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<NeuronGrad>,
+>(
+    w: f64,
+    b: f64,
+    x: f64,
+    n: usize,
+    caller: __TapelessNested,
+) -> ((f64, NeuronGrad), impl ::core::ops::FnOnce((f64, NeuronGrad)) -> NeuronGrad) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __neuron_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<NeuronGrad>,
+>(
+    w: f64,
+    b: f64,
+    x: f64,
+    n: usize,
+    caller: __TapelessNested,
+) -> ((f64, NeuronGrad), (f64, NeuronGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for NeuronGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        NeuronGrad {
+            w: ::tapeless::Differentiable::zeros_like(&self.w),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        NeuronGrad {
+            w: ::tapeless::Differentiable::zero_adjoint(&self.w),
+        }
+    }
+}
+impl ::tapeless::Accumulate for NeuronGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.w, &other.w);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.w, &other.w);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.w);
+    }
+}
