@@ -144,3 +144,50 @@ fn many_calls_do_not_allocate() {
 fn x_squared_loss(x: f64) -> f64 {
     (x - 2.0).powi(2) + 1.0
 }
+
+/// Arrays written in a branch and read after it (BA's Rodrigues rotation): the reverse
+/// sweep restores the branch's values from one slot each, in place (they were kept on the
+/// heap, in a stack per value, though a branch runs at most once).
+#[differentiate]
+fn rotate_in_a_branch(r: [f64; 3], x: [f64; 3]) -> f64 {
+    let sq = r[0] * r[0] + r[1] * r[1] + r[2] * r[2];
+    let mut y = [0.0; 3];
+    if sq != 0.0 {
+        let theta = sq.sqrt();
+        let n = [r[0] / theta, r[1] / theta, r[2] / theta];
+        let (c, s) = (theta.cos(), theta.sin());
+        let dot = (n[0] * x[0] + n[1] * x[1] + n[2] * x[2]) * (1.0 - c);
+        y[0] = x[0] * c + (n[1] * x[2] - n[2] * x[1]) * s + n[0] * dot;
+        y[1] = x[1] * c + (n[2] * x[0] - n[0] * x[2]) * s + n[1] * dot;
+        y[2] = x[2] * c + (n[0] * x[1] - n[1] * x[0]) * s + n[2] * dot;
+    } else {
+        y[0] = x[0] + r[1] * x[2] - r[2] * x[1];
+        y[1] = x[1] + r[2] * x[0] - r[0] * x[2];
+        y[2] = x[2] + r[0] * x[1] - r[1] * x[0];
+    }
+    y[0] / y[2] + y[1] * y[1]
+}
+
+#[test]
+fn values_saved_in_a_branch_stay_in_place() {
+    for (r, x) in [
+        ([0.3, -0.2, 0.5], [1.0, 2.0, 4.0]),
+        ([0.0, 0.0, 0.0], [0.5, -1.0, 3.0]),
+    ] {
+        let ((value, grad), n) = count_allocations(|| rotate_in_a_branch_grad(black_box(r), x));
+        assert_eq!(n, 0, "rotate_in_a_branch_grad allocated {n} times");
+        assert_eq!(value, rotate_in_a_branch(r, x));
+        let point = [r[0], r[1], r[2], x[0], x[1], x[2]];
+        let numeric = tapeless::check::central_difference(
+            |p| rotate_in_a_branch([p[0], p[1], p[2]], [p[3], p[4], p[5]]),
+            &point,
+        );
+        let analytic = [grad.r[0], grad.r[1], grad.r[2], grad.x[0], grad.x[1], grad.x[2]];
+        for (i, (a, b)) in analytic.iter().zip(&numeric).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-6 * 1f64.max(a.abs()).max(b.abs()),
+                "coordinate {i} at r = {r:?}: {a} vs {b}"
+            );
+        }
+    }
+}

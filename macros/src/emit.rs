@@ -995,11 +995,11 @@ impl<'a> Emitter<'a> {
         if let Some(max) = &self.sig.max_iterations {
             return quote!(::tapeless::__private::BoundedStack::<_, { #max + 1 }>::new());
         }
-        let span = self
-            .loop_spans
-            .get(&self.body.var(saved).home)
-            .copied()
-            .unwrap_or_else(|| self.sig.item.sig.ident.span());
+        // A value saved outside every loop (in a branch) is saved at most once: one slot
+        // in place, no heap (and no need for `alloc`).
+        let Some(span) = self.loop_spans.get(&self.body.var(saved).home).copied() else {
+            return quote!(::tapeless::__private::BoundedStack::<_, 1>::new());
+        };
         quote_spanned!(span=> ::tapeless::__private::loop_stack!())
     }
 
