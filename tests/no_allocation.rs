@@ -182,7 +182,9 @@ fn values_saved_in_a_branch_stay_in_place() {
             |p| rotate_in_a_branch([p[0], p[1], p[2]], [p[3], p[4], p[5]]),
             &point,
         );
-        let analytic = [grad.r[0], grad.r[1], grad.r[2], grad.x[0], grad.x[1], grad.x[2]];
+        let analytic = [
+            grad.r[0], grad.r[1], grad.r[2], grad.x[0], grad.x[1], grad.x[2],
+        ];
         for (i, (a, b)) in analytic.iter().zip(&numeric).enumerate() {
             assert!(
                 (a - b).abs() <= 1e-6 * 1f64.max(a.abs()).max(b.abs()),
