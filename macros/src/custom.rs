@@ -94,18 +94,22 @@ pub fn items(
     let ret = &sig.ret;
     let args = parameter_names(&function.sig);
     // Owned values go to `f` as clones: the rule needs them afterwards.
-    let value_args = sig.params.iter().zip(&args).map(|(p, arg)| match p.kind {
-        Kind::Owned => quote!(::core::clone::Clone::clone(&#arg)),
-        Kind::Copy | Kind::Ref => arg.clone(),
-    });
+    let value_args: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .zip(&args)
+        .map(|(p, arg)| match p.kind {
+            Kind::Owned => quote!(::core::clone::Clone::clone(&#arg)),
+            Kind::Copy | Kind::Ref => arg.clone(),
+        })
+        .collect();
     let differentiated: Vec<_> = sig.params.iter().filter(|p| p.differentiated).collect();
     let field_names: Vec<_> = differentiated.iter().map(|p| p.field()).collect();
     let grad_types: Vec<&Type> = differentiated
         .iter()
         .filter_map(|p| p.grad_ty.as_ref())
         .collect();
-    let param_types = sig.params.iter().map(|p| &p.ty);
-    let param_types_again = param_types.clone();
+    let param_types: Vec<&Type> = sig.params.iter().map(|p| &p.ty).collect();
     let gradient_type = match grad_types.as_slice() {
         [single] => quote!(#single),
         several => quote!((#(#several),*)),
@@ -131,12 +135,8 @@ pub fn items(
     };
     // The pullback computes the value now and calls the rule when the caller's reverse
     // sweep gives it the seed.
-    let value_args = sig.params.iter().zip(&args).map(|(p, arg)| match p.kind {
-        Kind::Owned => quote!(::core::clone::Clone::clone(&#arg)),
-        Kind::Copy | Kind::Ref => arg.clone(),
-    });
     let pullback_body = quote_spanned! {rule.span()=>
-        let #rule_fn: fn(#(#param_types_again,)* #ret) -> #gradient_type = #rule;
+        let #rule_fn: fn(#(#param_types,)* #ret) -> #gradient_type = #rule;
         let #value = #f(#(#value_args),*);
         (#value, move |#seed: #ret| {
             let #gradient_pattern = #rule_fn(#(#args,)* #seed);
@@ -152,10 +152,6 @@ pub fn items(
     let jvp = match jvp_rule {
         Some(jvp_rule) => {
             let tangent = Ident::new("tangent", Span::mixed_site());
-            let value_args = sig.params.iter().zip(&args).map(|(p, arg)| match p.kind {
-                Kind::Owned => quote!(::core::clone::Clone::clone(&#arg)),
-                Kind::Copy | Kind::Ref => arg.clone(),
-            });
             // Each tangent is passed as its parameter is: by value, by reference, or
             // cloned for an owned parameter.
             let tangents = differentiated.iter().map(|p| {
@@ -167,7 +163,6 @@ pub fn items(
                 }
             });
             let tangent_types = differentiated.iter().map(|p| &p.ty);
-            let param_types = sig.params.iter().map(|p| &p.ty);
             crate::forward::Jvp::Custom(quote_spanned! {jvp_rule.span()=>
                 let #rule_fn: fn(#(#param_types,)* #(#tangent_types),*) -> #ret = #jvp_rule;
                 let #value = #f(#(#value_args),*);

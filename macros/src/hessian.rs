@@ -920,6 +920,25 @@ fn grad_jvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream 
     }
 }
 
+/// Gives `item` (a companion of the function: `f_grad`, `f_jvp`) the where clause the added
+/// functions need of the float type.
+fn bound_float(item: &mut ItemFn, names: &Names) {
+    if let Ok(clause) = syn::parse2::<syn::WhereClause>(names.bounds.clone()) {
+        item.sig.generics.where_clause = Some(clause);
+    }
+}
+
+/// The signature of a companion `item` of the function of `sig`, whose parameters begin
+/// with the function's: those are differentiated as the function's are (its `wrt`), the
+/// ones after them (a tangent) as their types say.
+fn companion_signature<'a>(item: &'a ItemFn, sig: &Signature) -> Option<Signature<'a>> {
+    let mut companion = parse::signature(item, &parse::Options::default(), &mut Errors::default())?;
+    for (p, original) in companion.params.iter_mut().zip(&sig.params) {
+        p.differentiated = original.differentiated;
+    }
+    Some(companion)
+}
+
 /// `__f_grad_pullback`: `f_grad`'s value and its reverse sweep as a closure (callers in
 /// split mode); the closure runs `f_grad_vjp`.
 fn pullback(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
@@ -929,17 +948,10 @@ fn pullback(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream 
     item.sig.ident = names.grad_fn.clone();
     item.sig.output = syn::parse_quote!(-> (#float, #grad_type));
     // What `f_grad_vjp` needs of the float type, for the closure that calls it.
-    if let Ok(clause) = syn::parse2::<syn::WhereClause>(names.bounds.clone()) {
-        item.sig.generics.where_clause = Some(clause);
-    }
-    let options = parse::Options::default();
-    let mut errors = Errors::default();
-    let Some(mut grad_sig) = parse::signature(&item, &options, &mut errors) else {
+    bound_float(&mut item, names);
+    let Some(grad_sig) = companion_signature(&item, sig) else {
         return TokenStream::new();
     };
-    for (p, original) in grad_sig.params.iter_mut().zip(&sig.params) {
-        p.differentiated = original.differentiated;
-    }
     let names_of_grad = ItemNames {
         grad_struct: grad_struct.clone(),
         ..ItemNames::new(&names.grad_fn)
@@ -984,16 +996,10 @@ fn jvp_callee(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStrea
         .inputs
         .push(syn::parse_quote!(#tangent: &#grad_type));
     item.sig.output = syn::parse_quote!(-> (#float, #float));
-    if let Ok(clause) = syn::parse2::<syn::WhereClause>(names.bounds.clone()) {
-        item.sig.generics.where_clause = Some(clause);
-    }
-    let mut errors = Errors::default();
-    let Some(mut jvp_sig) = parse::signature(&item, &parse::Options::default(), &mut errors) else {
+    bound_float(&mut item, names);
+    let Some(jvp_sig) = companion_signature(&item, sig) else {
         return TokenStream::new();
     };
-    for (p, original) in jvp_sig.params.iter_mut().zip(&sig.params) {
-        p.differentiated = original.differentiated;
-    }
     let jvp_names = ItemNames::new(&item.sig.ident);
     let jvp_fn = &item.sig.ident;
     let jvp_struct = &jvp_names.grad_struct;
