@@ -600,11 +600,6 @@ pub fn where_clause(sig: &Signature) -> TokenStream {
 pub fn float_bounds(t: &syn::Ident) -> TokenStream {
     let bounds = crate::rules::generic_bounds();
     let rows = bounds.iter().map(|bound| match bound {
-        crate::rules::Bound::Rule(name, arity) => {
-            let name = quote::format_ident!("{name}");
-            let ts = std::iter::repeat_n(t, *arity);
-            quote!(::tapeless::__private::Rule: ::tapeless::__private::#name<#(#ts),*>)
-        }
         crate::rules::Bound::Float(name) => {
             let name = quote::format_ident!("{name}");
             quote!(#t: ::tapeless::runtime::#name)

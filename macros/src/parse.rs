@@ -252,16 +252,6 @@ fn parameters(sig: &syn::Signature, options: &Options, errors: &mut Errors) -> V
                     errors.at(&ident, "a differentiated method's parameter cannot be named `self_`: that is the field of the gradient of `self` in its gradient struct; rename the parameter");
                     continue;
                 }
-                if let Some(matrix) = generic_matrix(&typed.ty) {
-                    errors.at(
-                        matrix,
-                        format!(
-                            "`{}`: nalgebra vectors and matrices are not supported yet in a function generic over its float type (their derivative rules exist for `f64` and `f32` only); write the function for `f64` (or `f32`), or take the values as a slice `&[T]`",
-                            quote::quote!(#matrix).to_string().replace(' ', "")
-                        ),
-                    );
-                    continue;
-                }
                 if let Some(class) = classify(&typed.ty, errors) {
                     params.push(Param {
                         differentiated: class.grad_ty.is_some(),
@@ -599,28 +589,6 @@ fn nalgebra_matrix(name: &str) -> bool {
                 && (stem.starts_with(['D', 'S', 'O', 'R']) || !rest.is_empty())
         })
     })
-}
-
-/// A nalgebra vector or matrix of a float type parameter (`DVector<T>`) inside `ty`.
-fn generic_matrix(ty: &Type) -> Option<&Type> {
-    let generic_float = |t: &Type| {
-        scalar_float(t)
-            && !matches!(t, Type::Path(p) if p.path.is_ident("f64") || p.path.is_ident("f32"))
-    };
-    match ty {
-        Type::Reference(r) => generic_matrix(&r.elem),
-        Type::Paren(p) => generic_matrix(&p.elem),
-        Type::Array(a) => generic_matrix(&a.elem),
-        Type::Slice(s) => generic_matrix(&s.elem),
-        Type::Tuple(t) => t.elems.iter().find_map(generic_matrix),
-        _ => match last_ident(ty) {
-            Some(ident) if ident == "Vec" => single_type_argument(ty).and_then(generic_matrix),
-            Some(ident) if nalgebra_matrix(&ident.to_string()) => first_type_argument(ty)
-                .is_some_and(generic_float)
-                .then_some(ty),
-            _ => None,
-        },
-    }
 }
 
 /// The first generic type argument of a path type (`f64` in `DMatrix<f64>`).

@@ -60,9 +60,6 @@ pub enum Spelling {
 /// each float type parameter `T` (beyond `T: Real`, which every rule needs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bound {
-    /// `Rule: Trait<T, .., T>` with this many `T`s: an operator's rule for scalars, which
-    /// the runtime implements for `f32` and `f64` separately.
-    Rule(&'static str, usize),
     /// `T: ::tapeless::runtime::Trait`.
     Float(&'static str),
 }
@@ -516,24 +513,10 @@ static SOLVE: Rule = rule("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])])
 
 static ADD: Rule = rule("add", OPERANDS, &[Some(&[]), Some(&[])]);
 static SUB: Rule = rule("sub", OPERANDS, &[Some(&[]), Some(&[])]);
-static MUL: Rule = Rule {
-    bounds: &[
-        Bound::Rule("MulVjpLhs", 3),
-        Bound::Rule("MulVjpRhs", 3),
-        Bound::Rule("MulJvpLhs", 3),
-        Bound::Rule("MulJvpRhs", 3),
-    ],
-    ..rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])])
-};
-static DIV: Rule = Rule {
-    bounds: &[
-        Bound::Rule("DivVjpLhs", 3),
-        Bound::Rule("DivVjpRhs", 4),
-        Bound::Rule("DivJvpLhs", 3),
-        Bound::Rule("DivJvpRhs", 4),
-    ],
-    ..rule("div", OPERANDS, &[Some(&[B]), Some(&[B, Y])])
-};
+// `*` and `/` dispatch on their operands' types through the runtime's `Rule` traits,
+// implemented for every `T: Real` (scalars) and nalgebra matrices of it: no bound.
+static MUL: Rule = rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])]);
+static DIV: Rule = rule("div", OPERANDS, &[Some(&[B]), Some(&[B, Y])]);
 static REM: Rule = rule("rem", OPERANDS, &[Some(&[]), Some(&[A, B])]);
 static NEG: Rule = rule("neg", UNARY, READS_NOTHING);
 /// `*x` for a reference to a float, or a matrix field read by value (`p.m * ..`): the

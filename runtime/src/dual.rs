@@ -25,10 +25,7 @@ use core::ops::{
 use num_traits::{Float, FloatConst, Num, NumCast, One, ToPrimitive, Zero};
 
 use crate::elementwise::{Elementwise, ElementwiseAdjoint};
-use crate::ops::{
-    DivJvpLhs, DivJvpRhs, DivVjpLhs, DivVjpRhs, MulJvpLhs, MulJvpRhs, MulVjpLhs, MulVjpRhs,
-    Operand, Rule,
-};
+use crate::ops::Operand;
 use crate::scalar as s;
 use crate::{Accumulate, Differentiable, FixedZero, Real};
 
@@ -448,6 +445,30 @@ impl<T: Real> Float for Dual<T> {
 
 impl<T: Real> Real for Dual<T> {}
 
+/// `num_traits::Signed` (a bound of nalgebra's `RealField`), through the `Float` methods.
+impl<T: Real> num_traits::Signed for Dual<T> {
+    #[inline(always)]
+    fn abs(&self) -> Self {
+        Float::abs(*self)
+    }
+    #[inline(always)]
+    fn abs_sub(&self, other: &Self) -> Self {
+        Float::max(*self - *other, Self::zero())
+    }
+    #[inline(always)]
+    fn signum(&self) -> Self {
+        Float::signum(*self)
+    }
+    #[inline(always)]
+    fn is_positive(&self) -> bool {
+        self.value > T::zero()
+    }
+    #[inline(always)]
+    fn is_negative(&self) -> bool {
+        self.value < T::zero()
+    }
+}
+
 /// A dual number is a scalar parameter (the float type of a generic `hessian` function's
 /// own `f_hvp`, for Hessians of functions that contain a nested gradient).
 impl<T: Real> crate::Parameters<Dual<T>> for Dual<T> {
@@ -520,62 +541,6 @@ impl<'a, T: Real> Operand<'a> for Dual<T> {
     #[inline(always)]
     fn by_operand(&'a self) -> Self {
         *self
-    }
-}
-
-impl<T: Real> MulVjpLhs<Dual<T>, Dual<T>, Dual<T>> for Rule {
-    #[inline(always)]
-    fn mul_vjp_lhs(d_a: &mut Dual<T>, b: &Dual<T>, d_y: &Dual<T>) {
-        *d_a += *d_y * *b;
-    }
-}
-
-impl<T: Real> MulVjpRhs<Dual<T>, Dual<T>, Dual<T>> for Rule {
-    #[inline(always)]
-    fn mul_vjp_rhs(d_b: &mut Dual<T>, a: &Dual<T>, d_y: &Dual<T>) {
-        *d_b += *d_y * *a;
-    }
-}
-
-impl<T: Real> DivVjpLhs<Dual<T>, Dual<T>, Dual<T>> for Rule {
-    #[inline(always)]
-    fn div_vjp_lhs(d_a: &mut Dual<T>, b: &Dual<T>, d_y: &Dual<T>) {
-        *d_a += *d_y / *b;
-    }
-}
-
-impl<T: Real> DivVjpRhs<Dual<T>, Dual<T>, Dual<T>, Dual<T>> for Rule {
-    #[inline(always)]
-    fn div_vjp_rhs(d_b: &mut Dual<T>, b: &Dual<T>, y: &Dual<T>, d_y: &Dual<T>) {
-        *d_b += -(*d_y / *b * *y);
-    }
-}
-
-impl<T: Real> MulJvpLhs<Dual<T>, Dual<T>, Dual<T>> for Rule {
-    #[inline(always)]
-    fn mul_jvp_lhs(b: &Dual<T>, t_a: &Dual<T>) -> Dual<T> {
-        *t_a * *b
-    }
-}
-
-impl<T: Real> MulJvpRhs<Dual<T>, Dual<T>, Dual<T>> for Rule {
-    #[inline(always)]
-    fn mul_jvp_rhs(a: &Dual<T>, t_b: &Dual<T>) -> Dual<T> {
-        *t_b * *a
-    }
-}
-
-impl<T: Real> DivJvpLhs<Dual<T>, Dual<T>, Dual<T>> for Rule {
-    #[inline(always)]
-    fn div_jvp_lhs(b: &Dual<T>, t_a: &Dual<T>) -> Dual<T> {
-        *t_a / *b
-    }
-}
-
-impl<T: Real> DivJvpRhs<Dual<T>, Dual<T>, Dual<T>, Dual<T>> for Rule {
-    #[inline(always)]
-    fn div_jvp_rhs(b: &Dual<T>, y: &Dual<T>, t_b: &Dual<T>) -> Dual<T> {
-        -(*t_b / *b * *y)
     }
 }
 

@@ -72,6 +72,8 @@ mod adjoint;
 #[cfg(feature = "alloc")]
 pub mod check;
 pub mod dual;
+#[cfg(feature = "nalgebra")]
+mod dual_nalgebra;
 pub mod elementwise;
 pub mod forward;
 pub mod index;

@@ -29,7 +29,7 @@
 //! `Ā += C̄·Bᵀ` and `B̄ += Aᵀ·C̄`, two matrix products accumulated into the adjoint itself
 //! by nalgebra's `gemm` (with a transposed *view* of B) and `gemm_tr`: no temporary.
 
-use crate::Accumulate;
+use crate::{Accumulate, Real};
 
 /// y = a + b: ā += ȳ.
 #[inline(always)]
@@ -260,69 +260,65 @@ where
     Rule::div_jvp_rhs(b, y, t_b)
 }
 
-macro_rules! scalar_cases {
-    ($($t:ty),*) => {$(
-        impl MulVjpLhs<$t, $t, $t> for Rule {
-            #[inline(always)]
-            fn mul_vjp_lhs(d_a: &mut $t, b: &$t, d_y: &$t) {
-                *d_a += *d_y * *b;
-            }
-        }
-
-        impl MulVjpRhs<$t, $t, $t> for Rule {
-            #[inline(always)]
-            fn mul_vjp_rhs(d_b: &mut $t, a: &$t, d_y: &$t) {
-                *d_b += *d_y * *a;
-            }
-        }
-
-        impl DivVjpLhs<$t, $t, $t> for Rule {
-            #[inline(always)]
-            fn div_vjp_lhs(d_a: &mut $t, b: &$t, d_y: &$t) {
-                *d_a += *d_y / *b;
-            }
-        }
-
-        impl MulJvpLhs<$t, $t, $t> for Rule {
-            #[inline(always)]
-            fn mul_jvp_lhs(b: &$t, t_a: &$t) -> $t {
-                *t_a * *b
-            }
-        }
-
-        impl MulJvpRhs<$t, $t, $t> for Rule {
-            #[inline(always)]
-            fn mul_jvp_rhs(a: &$t, t_b: &$t) -> $t {
-                *t_b * *a
-            }
-        }
-
-        impl DivJvpLhs<$t, $t, $t> for Rule {
-            #[inline(always)]
-            fn div_jvp_lhs(b: &$t, t_a: &$t) -> $t {
-                *t_a / *b
-            }
-        }
-
-        impl DivJvpRhs<$t, $t, $t, $t> for Rule {
-            #[inline(always)]
-            fn div_jvp_rhs(b: &$t, y: &$t, t_b: &$t) -> $t {
-                -(*t_b / *b * *y)
-            }
-        }
-
-        impl DivVjpRhs<$t, $t, $t, $t> for Rule {
-            #[inline(always)]
-            fn div_vjp_rhs(d_b: &mut $t, b: &$t, y: &$t, d_y: &$t) {
-                // ȳ/b is the numerator's rule too: written the same way, the two share one
-                // division once inlined.
-                *d_b += -(*d_y / *b * *y);
-            }
-        }
-    )*};
+// One case per operator for every scalar float type (`f32`, `f64`, dual numbers), so
+// generic code needs no `Rule` bound: the impls themselves say which types go together.
+impl<T: Real> MulVjpLhs<T, T, T> for Rule {
+    #[inline(always)]
+    fn mul_vjp_lhs(d_a: &mut T, b: &T, d_y: &T) {
+        *d_a += *d_y * *b;
+    }
 }
 
-scalar_cases!(f32, f64);
+impl<T: Real> MulVjpRhs<T, T, T> for Rule {
+    #[inline(always)]
+    fn mul_vjp_rhs(d_b: &mut T, a: &T, d_y: &T) {
+        *d_b += *d_y * *a;
+    }
+}
+
+impl<T: Real> DivVjpLhs<T, T, T> for Rule {
+    #[inline(always)]
+    fn div_vjp_lhs(d_a: &mut T, b: &T, d_y: &T) {
+        *d_a += *d_y / *b;
+    }
+}
+
+impl<T: Real> MulJvpLhs<T, T, T> for Rule {
+    #[inline(always)]
+    fn mul_jvp_lhs(b: &T, t_a: &T) -> T {
+        *t_a * *b
+    }
+}
+
+impl<T: Real> MulJvpRhs<T, T, T> for Rule {
+    #[inline(always)]
+    fn mul_jvp_rhs(a: &T, t_b: &T) -> T {
+        *t_b * *a
+    }
+}
+
+impl<T: Real> DivJvpLhs<T, T, T> for Rule {
+    #[inline(always)]
+    fn div_jvp_lhs(b: &T, t_a: &T) -> T {
+        *t_a / *b
+    }
+}
+
+impl<T: Real> DivJvpRhs<T, T, T, T> for Rule {
+    #[inline(always)]
+    fn div_jvp_rhs(b: &T, y: &T, t_b: &T) -> T {
+        -(*t_b / *b * *y)
+    }
+}
+
+impl<T: Real> DivVjpRhs<T, T, T, T> for Rule {
+    #[inline(always)]
+    fn div_vjp_rhs(d_b: &mut T, b: &T, y: &T, d_y: &T) {
+        // ȳ/b is the numerator's rule too: written the same way, the two share one
+        // division once inlined.
+        *d_b += -(*d_y / *b * *y);
+    }
+}
 
 #[cfg(feature = "nalgebra")]
 mod linalg {
@@ -337,275 +333,265 @@ mod linalg {
         Rule,
     };
     use crate::matrix::transposed;
+    use crate::Real;
 
-    macro_rules! matrix_cases {
-        ($($t:ty),*) => {$(
-            /// C = A·B (A: R1×C1, B: R2×C2 with C1 = R2): Ā += C̄·Bᵀ, by `gemm` with a
-            /// transposed view of B as the right factor (no copy; for large dynamic
-            /// matrices nalgebra hands the strides to `matrixmultiply`).
-            impl<R1, C1, R2, C2, SB> MulVjpLhs<OMatrix<$t, R1, C1>, Matrix<$t, R2, C2, SB>, OMatrix<$t, R1, C2>>
-                for Rule
-            where
-                R1: Dim,
-                C1: Dim,
-                R2: Dim,
-                C2: Dim,
-                SB: Storage<$t, R2, C2>,
-                DefaultAllocator: Allocator<R1, C1> + Allocator<R1, C2>,
-                ShapeConstraint: SameNumberOfColumns<C1, R2>,
-            {
-                #[inline(always)]
-                fn mul_vjp_lhs(
-                    d_a: &mut OMatrix<$t, R1, C1>,
-                    b: &Matrix<$t, R2, C2, SB>,
-                    d_y: &OMatrix<$t, R1, C2>,
-                ) {
-                    d_a.gemm(1.0, d_y, &transposed(b), 1.0);
-                }
-            }
-
-            /// C = A·B (A: R1×C1, B: R2×C2 with C1 = R2): B̄ += Aᵀ·C̄, by `gemm_tr`
-            /// (dot products of A's columns with C̄'s, whatever A's strides).
-            ///
-            /// Not `gemm` with a transposed view of A: nalgebra's `gemm`/`gemv` (0.34)
-            /// index out of bounds when the *left* factor's columns are not contiguous
-            /// (`axcpy_uninit` takes the length of the strided slice for the vector's).
-            impl<R1, C1, R2, C2, SA> MulVjpRhs<OMatrix<$t, R2, C2>, Matrix<$t, R1, C1, SA>, OMatrix<$t, R1, C2>>
-                for Rule
-            where
-                R1: Dim,
-                C1: Dim,
-                R2: Dim,
-                C2: Dim,
-                SA: Storage<$t, R1, C1>,
-                DefaultAllocator: Allocator<R2, C2> + Allocator<R1, C2>,
-                ShapeConstraint: SameNumberOfRows<R2, C1>,
-            {
-                #[inline(always)]
-                fn mul_vjp_rhs(
-                    d_b: &mut OMatrix<$t, R2, C2>,
-                    a: &Matrix<$t, R1, C1, SA>,
-                    d_y: &OMatrix<$t, R1, C2>,
-                ) {
-                    d_b.gemm_tr(1.0, a, d_y, 1.0);
-                }
-            }
-
-            /// C = a·B (a scalar): ā += ⟨C̄, B⟩.
-            impl<R, C, SB> MulVjpLhs<$t, Matrix<$t, R, C, SB>, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                SB: Storage<$t, R, C>,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn mul_vjp_lhs(d_a: &mut $t, b: &Matrix<$t, R, C, SB>, d_y: &OMatrix<$t, R, C>) {
-                    *d_a += d_y.dot(b);
-                }
-            }
-
-            /// C = a·B (a scalar): B̄ += a·C̄.
-            impl<R, C> MulVjpRhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn mul_vjp_rhs(d_b: &mut OMatrix<$t, R, C>, a: &$t, d_y: &OMatrix<$t, R, C>) {
-                    let a = *a;
-                    d_b.zip_apply(d_y, |d, c| *d += c * a);
-                }
-            }
-
-            /// C = A·b (b scalar): Ā += C̄·b.
-            impl<R, C> MulVjpLhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn mul_vjp_lhs(d_a: &mut OMatrix<$t, R, C>, b: &$t, d_y: &OMatrix<$t, R, C>) {
-                    let b = *b;
-                    d_a.zip_apply(d_y, |d, c| *d += c * b);
-                }
-            }
-
-            /// C = A·b (b scalar): b̄ += ⟨C̄, A⟩.
-            impl<R, C, SA> MulVjpRhs<$t, Matrix<$t, R, C, SA>, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                SA: Storage<$t, R, C>,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn mul_vjp_rhs(d_b: &mut $t, a: &Matrix<$t, R, C, SA>, d_y: &OMatrix<$t, R, C>) {
-                    *d_b += d_y.dot(a);
-                }
-            }
-
-            /// Y = A/b (b scalar): Ā += Ȳ/b.
-            impl<R, C> DivVjpLhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn div_vjp_lhs(d_a: &mut OMatrix<$t, R, C>, b: &$t, d_y: &OMatrix<$t, R, C>) {
-                    let b = *b;
-                    d_a.zip_apply(d_y, |d, c| *d += c / b);
-                }
-            }
-
-            /// C = A·B: Ȧ·B.
-            impl<R1, C1, R2, C2, SB> MulJvpLhs<OMatrix<$t, R1, C1>, Matrix<$t, R2, C2, SB>, OMatrix<$t, R1, C2>>
-                for Rule
-            where
-                R1: Dim,
-                C1: Dim,
-                R2: Dim,
-                C2: Dim,
-                SB: Storage<$t, R2, C2>,
-                DefaultAllocator: Allocator<R1, C1> + Allocator<R1, C2>,
-                ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
-            {
-                #[inline(always)]
-                fn mul_jvp_lhs(b: &Matrix<$t, R2, C2, SB>, t_a: &OMatrix<$t, R1, C1>) -> OMatrix<$t, R1, C2> {
-                    t_a * b
-                }
-            }
-
-            /// C = A·B: A·Ḃ.
-            impl<R1, C1, R2, C2, SA> MulJvpRhs<OMatrix<$t, R2, C2>, Matrix<$t, R1, C1, SA>, OMatrix<$t, R1, C2>>
-                for Rule
-            where
-                R1: Dim,
-                C1: Dim,
-                R2: Dim,
-                C2: Dim,
-                SA: Storage<$t, R1, C1>,
-                DefaultAllocator: Allocator<R2, C2> + Allocator<R1, C2>,
-                ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
-            {
-                #[inline(always)]
-                fn mul_jvp_rhs(a: &Matrix<$t, R1, C1, SA>, t_b: &OMatrix<$t, R2, C2>) -> OMatrix<$t, R1, C2> {
-                    a * t_b
-                }
-            }
-
-            /// C = a·B (a scalar): ȧ·B.
-            impl<R, C, SB> MulJvpLhs<$t, Matrix<$t, R, C, SB>, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                SB: Storage<$t, R, C>,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn mul_jvp_lhs(b: &Matrix<$t, R, C, SB>, t_a: &$t) -> OMatrix<$t, R, C> {
-                    let t_a = *t_a;
-                    b.map(|v| t_a * v)
-                }
-            }
-
-            /// C = a·B (a scalar): a·Ḃ.
-            impl<R, C> MulJvpRhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn mul_jvp_rhs(a: &$t, t_b: &OMatrix<$t, R, C>) -> OMatrix<$t, R, C> {
-                    let a = *a;
-                    t_b.map(|v| a * v)
-                }
-            }
-
-            /// C = A·b (b scalar): Ȧ·b.
-            impl<R, C> MulJvpLhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn mul_jvp_lhs(b: &$t, t_a: &OMatrix<$t, R, C>) -> OMatrix<$t, R, C> {
-                    let b = *b;
-                    t_a.map(|v| v * b)
-                }
-            }
-
-            /// C = A·b (b scalar): A·ḃ.
-            impl<R, C, SA> MulJvpRhs<$t, Matrix<$t, R, C, SA>, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                SA: Storage<$t, R, C>,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn mul_jvp_rhs(a: &Matrix<$t, R, C, SA>, t_b: &$t) -> OMatrix<$t, R, C> {
-                    let t_b = *t_b;
-                    a.map(|v| v * t_b)
-                }
-            }
-
-            /// Y = A/b (b scalar): Ȧ/b.
-            impl<R, C> DivJvpLhs<OMatrix<$t, R, C>, $t, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn div_jvp_lhs(b: &$t, t_a: &OMatrix<$t, R, C>) -> OMatrix<$t, R, C> {
-                    let b = *b;
-                    t_a.map(|v| v / b)
-                }
-            }
-
-            /// Y = A/b (b scalar): −Y·ḃ/b.
-            impl<R, C, SY> DivJvpRhs<$t, $t, Matrix<$t, R, C, SY>, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                SY: Storage<$t, R, C>,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn div_jvp_rhs(b: &$t, y: &Matrix<$t, R, C, SY>, t_b: &$t) -> OMatrix<$t, R, C> {
-                    let scale = *t_b / *b;
-                    y.map(|v| -(scale * v))
-                }
-            }
-
-            /// Y = A/b (b scalar): b̄ −= ⟨Ȳ, Y⟩/b.
-            impl<R, C, SY> DivVjpRhs<$t, $t, Matrix<$t, R, C, SY>, OMatrix<$t, R, C>> for Rule
-            where
-                R: Dim,
-                C: Dim,
-                SY: Storage<$t, R, C>,
-                DefaultAllocator: Allocator<R, C>,
-            {
-                #[inline(always)]
-                fn div_vjp_rhs(
-                    d_b: &mut $t,
-                    b: &$t,
-                    y: &Matrix<$t, R, C, SY>,
-                    d_y: &OMatrix<$t, R, C>,
-                ) {
-                    *d_b += -(d_y.dot(y) / *b);
-                }
-            }
-        )*};
+    /// C = A·B (A: R1×C1, B: R2×C2 with C1 = R2): Ā += C̄·Bᵀ, by `gemm` with a
+    /// transposed view of B as the right factor (no copy; for large dynamic
+    /// matrices nalgebra hands the strides to `matrixmultiply`).
+    impl<T: Real, R1, C1, R2, C2, SB>
+        MulVjpLhs<OMatrix<T, R1, C1>, Matrix<T, R2, C2, SB>, OMatrix<T, R1, C2>> for Rule
+    where
+        R1: Dim,
+        C1: Dim,
+        R2: Dim,
+        C2: Dim,
+        SB: Storage<T, R2, C2>,
+        DefaultAllocator: Allocator<R1, C1> + Allocator<R1, C2>,
+        ShapeConstraint: SameNumberOfColumns<C1, R2>,
+    {
+        #[inline(always)]
+        fn mul_vjp_lhs(
+            d_a: &mut OMatrix<T, R1, C1>,
+            b: &Matrix<T, R2, C2, SB>,
+            d_y: &OMatrix<T, R1, C2>,
+        ) {
+            d_a.gemm(T::one(), d_y, &transposed(b), T::one());
+        }
     }
 
-    matrix_cases!(f32, f64);
+    /// C = A·B (A: R1×C1, B: R2×C2 with C1 = R2): B̄ += Aᵀ·C̄, by `gemm_tr`
+    /// (dot products of A's columns with C̄'s, whatever A's strides).
+    ///
+    /// Not `gemm` with a transposed view of A: nalgebra's `gemm`/`gemv` (0.34)
+    /// index out of bounds when the *left* factor's columns are not contiguous
+    /// (`axcpy_uninit` takes the length of the strided slice for the vector's).
+    impl<T: Real, R1, C1, R2, C2, SA>
+        MulVjpRhs<OMatrix<T, R2, C2>, Matrix<T, R1, C1, SA>, OMatrix<T, R1, C2>> for Rule
+    where
+        R1: Dim,
+        C1: Dim,
+        R2: Dim,
+        C2: Dim,
+        SA: Storage<T, R1, C1>,
+        DefaultAllocator: Allocator<R2, C2> + Allocator<R1, C2>,
+        ShapeConstraint: SameNumberOfRows<R2, C1>,
+    {
+        #[inline(always)]
+        fn mul_vjp_rhs(
+            d_b: &mut OMatrix<T, R2, C2>,
+            a: &Matrix<T, R1, C1, SA>,
+            d_y: &OMatrix<T, R1, C2>,
+        ) {
+            d_b.gemm_tr(T::one(), a, d_y, T::one());
+        }
+    }
+
+    /// C = a·B (a scalar): ā += ⟨C̄, B⟩.
+    impl<T: Real, R, C, SB> MulVjpLhs<T, Matrix<T, R, C, SB>, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        SB: Storage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn mul_vjp_lhs(d_a: &mut T, b: &Matrix<T, R, C, SB>, d_y: &OMatrix<T, R, C>) {
+            *d_a += d_y.dot(b);
+        }
+    }
+
+    /// C = a·B (a scalar): B̄ += a·C̄.
+    impl<T: Real, R, C> MulVjpRhs<OMatrix<T, R, C>, T, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn mul_vjp_rhs(d_b: &mut OMatrix<T, R, C>, a: &T, d_y: &OMatrix<T, R, C>) {
+            let a = *a;
+            d_b.zip_apply(d_y, |d, c| *d += c * a);
+        }
+    }
+
+    /// C = A·b (b scalar): Ā += C̄·b.
+    impl<T: Real, R, C> MulVjpLhs<OMatrix<T, R, C>, T, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn mul_vjp_lhs(d_a: &mut OMatrix<T, R, C>, b: &T, d_y: &OMatrix<T, R, C>) {
+            let b = *b;
+            d_a.zip_apply(d_y, |d, c| *d += c * b);
+        }
+    }
+
+    /// C = A·b (b scalar): b̄ += ⟨C̄, A⟩.
+    impl<T: Real, R, C, SA> MulVjpRhs<T, Matrix<T, R, C, SA>, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        SA: Storage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn mul_vjp_rhs(d_b: &mut T, a: &Matrix<T, R, C, SA>, d_y: &OMatrix<T, R, C>) {
+            *d_b += d_y.dot(a);
+        }
+    }
+
+    /// Y = A/b (b scalar): Ā += Ȳ/b.
+    impl<T: Real, R, C> DivVjpLhs<OMatrix<T, R, C>, T, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn div_vjp_lhs(d_a: &mut OMatrix<T, R, C>, b: &T, d_y: &OMatrix<T, R, C>) {
+            let b = *b;
+            d_a.zip_apply(d_y, |d, c| *d += c / b);
+        }
+    }
+
+    /// C = A·B: Ȧ·B.
+    impl<T: Real, R1, C1, R2, C2, SB>
+        MulJvpLhs<OMatrix<T, R1, C1>, Matrix<T, R2, C2, SB>, OMatrix<T, R1, C2>> for Rule
+    where
+        R1: Dim,
+        C1: Dim,
+        R2: Dim,
+        C2: Dim,
+        SB: Storage<T, R2, C2>,
+        DefaultAllocator: Allocator<R1, C1> + Allocator<R1, C2>,
+        ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
+    {
+        #[inline(always)]
+        fn mul_jvp_lhs(b: &Matrix<T, R2, C2, SB>, t_a: &OMatrix<T, R1, C1>) -> OMatrix<T, R1, C2> {
+            t_a * b
+        }
+    }
+
+    /// C = A·B: A·Ḃ.
+    impl<T: Real, R1, C1, R2, C2, SA>
+        MulJvpRhs<OMatrix<T, R2, C2>, Matrix<T, R1, C1, SA>, OMatrix<T, R1, C2>> for Rule
+    where
+        R1: Dim,
+        C1: Dim,
+        R2: Dim,
+        C2: Dim,
+        SA: Storage<T, R1, C1>,
+        DefaultAllocator: Allocator<R2, C2> + Allocator<R1, C2>,
+        ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
+    {
+        #[inline(always)]
+        fn mul_jvp_rhs(a: &Matrix<T, R1, C1, SA>, t_b: &OMatrix<T, R2, C2>) -> OMatrix<T, R1, C2> {
+            a * t_b
+        }
+    }
+
+    /// C = a·B (a scalar): ȧ·B.
+    impl<T: Real, R, C, SB> MulJvpLhs<T, Matrix<T, R, C, SB>, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        SB: Storage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn mul_jvp_lhs(b: &Matrix<T, R, C, SB>, t_a: &T) -> OMatrix<T, R, C> {
+            let t_a = *t_a;
+            b.map(|v| t_a * v)
+        }
+    }
+
+    /// C = a·B (a scalar): a·Ḃ.
+    impl<T: Real, R, C> MulJvpRhs<OMatrix<T, R, C>, T, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn mul_jvp_rhs(a: &T, t_b: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
+            let a = *a;
+            t_b.map(|v| a * v)
+        }
+    }
+
+    /// C = A·b (b scalar): Ȧ·b.
+    impl<T: Real, R, C> MulJvpLhs<OMatrix<T, R, C>, T, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn mul_jvp_lhs(b: &T, t_a: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
+            let b = *b;
+            t_a.map(|v| v * b)
+        }
+    }
+
+    /// C = A·b (b scalar): A·ḃ.
+    impl<T: Real, R, C, SA> MulJvpRhs<T, Matrix<T, R, C, SA>, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        SA: Storage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn mul_jvp_rhs(a: &Matrix<T, R, C, SA>, t_b: &T) -> OMatrix<T, R, C> {
+            let t_b = *t_b;
+            a.map(|v| v * t_b)
+        }
+    }
+
+    /// Y = A/b (b scalar): Ȧ/b.
+    impl<T: Real, R, C> DivJvpLhs<OMatrix<T, R, C>, T, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn div_jvp_lhs(b: &T, t_a: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
+            let b = *b;
+            t_a.map(|v| v / b)
+        }
+    }
+
+    /// Y = A/b (b scalar): −Y·ḃ/b.
+    impl<T: Real, R, C, SY> DivJvpRhs<T, T, Matrix<T, R, C, SY>, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        SY: Storage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn div_jvp_rhs(b: &T, y: &Matrix<T, R, C, SY>, t_b: &T) -> OMatrix<T, R, C> {
+            let scale = *t_b / *b;
+            y.map(|v| -(scale * v))
+        }
+    }
+
+    /// Y = A/b (b scalar): b̄ −= ⟨Ȳ, Y⟩/b.
+    impl<T: Real, R, C, SY> DivVjpRhs<T, T, Matrix<T, R, C, SY>, OMatrix<T, R, C>> for Rule
+    where
+        R: Dim,
+        C: Dim,
+        SY: Storage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        #[inline(always)]
+        fn div_vjp_rhs(d_b: &mut T, b: &T, y: &Matrix<T, R, C, SY>, d_y: &OMatrix<T, R, C>) {
+            *d_b += -(d_y.dot(y) / *b);
+        }
+    }
 }
 
 /// An operand of an arithmetic operator whose type the macro does not know (the result of

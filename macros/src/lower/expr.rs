@@ -758,10 +758,14 @@ impl Lowerer<'_> {
         };
         // A body that reads variables of the enclosing function is lowered as a loop, so
         // that their adjoints flow; otherwise the closure is differentiated on its own.
+        // In a function generic over its float type, too: the loop's statements name float
+        // methods through the float trait (`v.tanh()` is ambiguous for `T: RealField`, which
+        // has `ComplexField::tanh` as well).
         let captures = syntax::captures(closure);
-        if captures
-            .iter()
-            .any(|name| self.lookup(&name.to_string()).is_some())
+        if !crate::parse::generic_floats().is_empty()
+            || captures
+                .iter()
+                .any(|name| self.lookup(&name.to_string()).is_some())
         {
             return self.map_loop(call, closure);
         }

@@ -57,14 +57,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     power_sum_vjp(xs, p, ::tapeless::__private::one())
 }
@@ -79,14 +71,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let _ = power_sum::<T>;
     let total = T::zero();
@@ -141,14 +125,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let xs_dot = &tangent.xs;
     let p_dot = tangent.p;
@@ -190,14 +166,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let tangent = PowerSumGrad {
         xs: ::tapeless::__private::ArgumentTangent::tangent(
@@ -233,14 +201,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let total = T::zero();
     let t0 = xs.len();

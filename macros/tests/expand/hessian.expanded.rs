@@ -383,48 +383,6 @@ where
             Out = __TapelessFloat,
         >,
     __TapelessFloat: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
 {
     __tapeless_hessian_stretch_vjp(x, k, ::tapeless::__private::one())
 }
@@ -472,48 +430,6 @@ where
             Out = __TapelessFloat,
         >,
     __TapelessFloat: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
 {
     let _ = __tapeless_hessian_stretch::<__TapelessFloat>;
     let t0 = x[1];
@@ -613,48 +529,6 @@ where
             Out = __TapelessFloat,
         >,
     __TapelessFloat: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
 {
     let x_dot = &tangent.x;
     let k_dot = tangent.k;
@@ -735,48 +609,6 @@ where
             Out = __TapelessFloat,
         >,
     __TapelessFloat: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
 {
     let tangent = TapelessHessianStretchGrad {
         x: ::tapeless::__private::ArgumentTangent::tangent(
@@ -849,48 +681,6 @@ where
             Out = __TapelessFloat,
         >,
     __TapelessFloat: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
 {
     let t0 = x[1];
     let t1 = x[0];
@@ -1216,48 +1006,6 @@ where
             Out = __TapelessFloat,
         >,
     __TapelessFloat: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-        __TapelessFloat,
-    >,
 {
     let value = __tapeless_hessian_stretch_grad(
         ::core::clone::Clone::clone(&x),

@@ -252,14 +252,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let _ = squares::<T>;
     let t0 = T::zero();
@@ -303,14 +295,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let x_dot = &tangent.x;
     let t0 = T::zero();
@@ -346,14 +330,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let tangent = SquaresGrad {
         x: ::tapeless::__private::ArgumentTangent::tangent(
@@ -384,14 +360,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let t0 = T::zero();
     let t1 = x.len();
@@ -436,14 +404,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
     for<'__tapeless> SquaresGrad<T>: ::tapeless::Parameters<T>,
 {
     ::tapeless::__private::jacobian(

@@ -58,14 +58,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     clamped_vjp(x, lo, hi, ::tapeless::__private::one())
 }
@@ -85,14 +77,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let _ = clamped::<T>;
     let t0 = ::tapeless::__private::Float::clamp(x, lo, hi);
@@ -143,14 +127,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let x_dot = tangent.x;
     let lo_dot = tangent.lo;
@@ -187,14 +163,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let tangent = ClampedGrad {
         x: ::tapeless::__private::ArgumentTangent::tangent(
@@ -235,14 +203,6 @@ where
             Out = T,
         >,
     T: ::tapeless::runtime::ElementwiseAdjoint,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulVjpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::MulJvpRhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivVjpRhs<T, T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpLhs<T, T, T>,
-    ::tapeless::__private::Rule: ::tapeless::__private::DivJvpRhs<T, T, T, T>,
 {
     let t0 = ::tapeless::__private::Float::clamp(x, lo, hi);
     let t1 = ::tapeless::__private::Float::sin(x);
