@@ -108,10 +108,12 @@ pub fn check(function: &ItemFn, options: &parse::Options, errors: &mut Errors) {
     }
 }
 
-/// Bounds of a float type parameter that `Dual<T>` meets (it is `num_traits::Float`, not
+/// Bounds of a float type parameter that `Dual<T>` meets (`num_traits::Float`, and
 /// nalgebra's `RealField`).
 const DUAL_BOUNDS: &[&str] = &[
     "Float",
+    "RealField",
+    "ComplexField",
     "FloatConst",
     "Real",
     "Num",
@@ -217,12 +219,33 @@ fn liftable(ty: &Type) -> bool {
                         _ => false,
                     })
                 }
+                // nalgebra's vectors and matrices of floats (`SVector<f64, 3>`): matrices of
+                // dual numbers (`Dual` is a `RealField`).
+                syn::PathArguments::AngleBracketed(args)
+                    if parse::nalgebra_matrix(&last.ident.to_string()) =>
+                {
+                    args.args.iter().all(|a| match a {
+                        syn::GenericArgument::Type(t) => {
+                            parse::scalar_float(t) || !mentions_float(&t.to_token_stream())
+                        }
+                        _ => true,
+                    })
+                }
                 // Other generic types: data when they hold no float (`Option<usize>`).
                 _ => !mentions_float(&ty.to_token_stream()),
             }
         }
         _ => !mentions_float(&ty.to_token_stream()),
     }
+}
+
+/// Whether the tokens name a nalgebra vector or matrix type (`DVector`, `Matrix3`, ...).
+fn mentions_matrix(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => parse::nalgebra_matrix(&ident.to_string()),
+        proc_macro2::TokenTree::Group(group) => mentions_matrix(&group.stream()),
+        _ => false,
+    })
 }
 
 fn mentions_float(tokens: &TokenStream) -> bool {
@@ -247,13 +270,16 @@ pub fn generic_copy(function: &ItemFn, float: &'static str) -> ItemFn {
         not_callees: closures,
         integer_casts: Vec::new(),
         nested_gradient: false,
+        matrices: mentions_matrix(&function.to_token_stream()),
     };
     visitor.visit_item_fn_mut(&mut copy);
     let (integer_casts, nested_gradient) = (visitor.integer_casts, visitor.nested_gradient);
-    copy.sig
-        .generics
-        .params
-        .push(syn::parse_quote!(#param: ::tapeless::Real));
+    // nalgebra's matrices of the float type need it as their scalar (`v.norm()`).
+    copy.sig.generics.params.push(if visitor.matrices {
+        syn::parse_quote!(#param: ::tapeless::Real + ::tapeless::__private::RealField)
+    } else {
+        syn::parse_quote!(#param: ::tapeless::Real)
+    });
     // What `f64` has and a type parameter lacks unless bounded: arithmetic with
     // references (`v - m` of a `for v in xs`), sums of references, `+=` of a reference.
     let ops = quote! {
@@ -343,6 +369,10 @@ struct GenericCopy<'a> {
     integer_casts: Vec<Type>,
     /// Whether the body calls a `g_grad` (a nested gradient).
     nested_gradient: bool,
+    /// Whether the float type is nalgebra's `RealField` as well: float methods are then
+    /// named through `num_traits::Float` (`x.exp()` would be ambiguous with
+    /// `ComplexField::exp`).
+    matrices: bool,
 }
 
 /// Float constants that code names without their type (`use std::f64::consts::PI`).
@@ -530,6 +560,17 @@ impl VisitMut for GenericCopy<'_> {
                     }
                 }
                 syn::visit_mut::visit_expr_path_mut(self, path);
+            }
+            Expr::MethodCall(call)
+                if self.matrices
+                    && crate::rules::method(&call.method.to_string(), call.args.len() + 1)
+                        .is_some_and(|rule| rule.float_trait) =>
+            {
+                syn::visit_mut::visit_expr_method_call_mut(self, call);
+                let (method, receiver, args) = (&call.method, &call.receiver, &call.args);
+                let args = args.iter();
+                *expr = syn::parse_quote_spanned!(method.span()=>
+                    ::tapeless::__private::Float::#method(#receiver #(, #args)*));
             }
             _ => syn::visit_mut::visit_expr_mut(self, expr),
         }
@@ -1086,7 +1127,7 @@ fn grad_traits(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStre
     } else {
         (
             quote!(<#(#params),*>),
-            quote!(where #float: ::tapeless::Differentiable<Grad = #float> + ::tapeless::Accumulate),
+            quote!(where #float: ::tapeless::Real + ::tapeless::Differentiable<Grad = #float> + ::tapeless::Accumulate),
         )
     };
     let fields: Vec<Ident> = differentiated(sig).iter().map(|p| p.field()).collect();

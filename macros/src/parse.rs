@@ -567,7 +567,7 @@ pub fn inactive(ty: &Type) -> bool {
 
 /// nalgebra's matrix and vector types and aliases: `DMatrix`, `DVector`, `RowDVector`,
 /// `SMatrix`, `SVector`, `OMatrix`, `Matrix3`, `Vector3`, `Matrix2x3`, `RowVector4`, ...
-fn nalgebra_matrix(name: &str) -> bool {
+pub fn nalgebra_matrix(name: &str) -> bool {
     const STEMS: &[&str] = &[
         "DMatrix",
         "DVector",

@@ -1158,8 +1158,8 @@ impl<
         >,
 > ::tapeless::Differentiable for TapelessHessianStretchGrad<__TapelessFloat>
 where
-    __TapelessFloat: ::tapeless::Differentiable<Grad = __TapelessFloat>
-        + ::tapeless::Accumulate,
+    __TapelessFloat: ::tapeless::Real
+        + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate,
 {
     type Grad = Self;
     fn zeros_like(&self) -> Self {
@@ -1193,8 +1193,8 @@ impl<
         >,
 > ::tapeless::Accumulate for TapelessHessianStretchGrad<__TapelessFloat>
 where
-    __TapelessFloat: ::tapeless::Differentiable<Grad = __TapelessFloat>
-        + ::tapeless::Accumulate,
+    __TapelessFloat: ::tapeless::Real
+        + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate,
 {
     fn accumulate(&mut self, other: &Self) {
         ::tapeless::Accumulate::accumulate(&mut self.x, &other.x);

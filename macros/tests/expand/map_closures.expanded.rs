@@ -147,6 +147,57 @@ pub fn __mapped_pullback<'__tapeless>(
         },
     )
 }
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn mapped_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<MappedGrad>,
+>(v: &DVector<f64>, caller: __TapelessNested) -> ((f64, MappedGrad), MappedGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __mapped_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<MappedGrad>,
+>(
+    v: &DVector<f64>,
+    caller: __TapelessNested,
+) -> ((f64, MappedGrad), impl ::core::ops::FnOnce((f64, MappedGrad)) -> MappedGrad) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __mapped_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<MappedGrad>,
+>(v: &DVector<f64>, caller: __TapelessNested) -> ((f64, MappedGrad), (f64, MappedGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for MappedGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        MappedGrad {
+            v: ::tapeless::Differentiable::zeros_like(&self.v),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        MappedGrad {
+            v: ::tapeless::Differentiable::zero_adjoint(&self.v),
+        }
+    }
+}
+impl ::tapeless::Accumulate for MappedGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.v, &other.v);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.v, &other.v);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.v);
+    }
+}
 pub fn mapped_capture(v: &DVector<f64>, s: f64) -> f64 {
     v.map(|e| e * s).sum()
 }
@@ -351,4 +402,78 @@ pub fn __mapped_capture_pullback<'__tapeless>(
             }
         },
     )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn mapped_capture_grad_vjp<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<
+            MappedCaptureGrad,
+        >,
+>(
+    v: &DVector<f64>,
+    s: f64,
+    caller: __TapelessNested,
+) -> ((f64, MappedCaptureGrad), MappedCaptureGrad) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __mapped_capture_grad_pullback<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<
+            MappedCaptureGrad,
+        >,
+>(
+    v: &DVector<f64>,
+    s: f64,
+    caller: __TapelessNested,
+) -> (
+    (f64, MappedCaptureGrad),
+    impl ::core::ops::FnOnce((f64, MappedCaptureGrad)) -> MappedCaptureGrad,
+) {
+    (
+        ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller),
+        |_| ::core::unreachable!(),
+    )
+}
+#[doc(hidden)]
+#[allow(dead_code, unused_variables, clippy::all)]
+pub fn __mapped_capture_grad_jvp_arguments<
+    __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<
+            MappedCaptureGrad,
+        >,
+>(
+    v: &DVector<f64>,
+    s: f64,
+    caller: __TapelessNested,
+) -> ((f64, MappedCaptureGrad), (f64, MappedCaptureGrad)) {
+    ::tapeless::__private::NestedGradientNeedsHessian::unreachable(caller)
+}
+impl ::tapeless::Differentiable for MappedCaptureGrad {
+    type Grad = Self;
+    fn zeros_like(&self) -> Self {
+        MappedCaptureGrad {
+            v: ::tapeless::Differentiable::zeros_like(&self.v),
+            s: ::tapeless::Differentiable::zeros_like(&self.s),
+        }
+    }
+    fn zero_adjoint(&self) -> Self {
+        MappedCaptureGrad {
+            v: ::tapeless::Differentiable::zero_adjoint(&self.v),
+            s: ::tapeless::Differentiable::zero_adjoint(&self.s),
+        }
+    }
+}
+impl ::tapeless::Accumulate for MappedCaptureGrad {
+    fn accumulate(&mut self, other: &Self) {
+        ::tapeless::Accumulate::accumulate(&mut self.v, &other.v);
+        ::tapeless::Accumulate::accumulate(&mut self.s, &other.s);
+    }
+    fn subtract(&mut self, other: &Self) {
+        ::tapeless::Accumulate::subtract(&mut self.v, &other.v);
+        ::tapeless::Accumulate::subtract(&mut self.s, &other.s);
+    }
+    fn set_zero(&mut self) {
+        ::tapeless::Accumulate::set_zero(&mut self.v);
+        ::tapeless::Accumulate::set_zero(&mut self.s);
+    }
 }
