@@ -110,8 +110,8 @@ fn custom_vjp_on_a_method() {
 }
 
 /// `p.layer.forward(x)` and `self.layer.forward(x)`: a differentiated method of a field's
-/// type, called through its `forward_vjp` method (joint mode); its `f_jvp` falls back to a
-/// reverse sweep (methods have no forward entry point for callers yet).
+/// type, called through its `forward_vjp` method (joint mode) in reverse mode and through
+/// its forward entry point `__forward_jvp_arguments` in forward mode.
 #[derive(tapeless::Differentiable, Clone)]
 pub struct Dense {
     w: f64,
@@ -183,7 +183,7 @@ fn methods_of_fields() {
         let fd = |p: &[f64]| net(&q).predict(p[0]);
         check_gradient(fd, &[x], &[grad.x], Tolerance::default()).unwrap();
     }
-    // f_jvp (the reverse-sweep fallback) agrees with ⟨∇f, v⟩.
+    // f_jvp (one forward sweep through the fields' methods) agrees with ⟨∇f, v⟩.
     let v = NetLossGrad {
         p: net(&[1.0, 0.5, -0.3, 2.0]),
         x: 0.7,
@@ -198,4 +198,38 @@ fn methods_of_fields() {
         .sum::<f64>()
         + grad.x * 0.7;
     assert!((d - expected).abs() < 1e-12);
+}
+
+/// A vector result through methods of fields: its `f_jvp` exists only as a forward sweep
+/// (a non-scalar output has no reverse-sweep fallback). Dot-product test against `f_vjp`.
+#[differentiate]
+fn net_pair(p: &Net, x: f64) -> [f64; 2] {
+    let h = p.hidden.forward(x);
+    [p.out.forward(h), h * x]
+}
+
+#[test]
+fn methods_of_fields_in_forward_mode_of_a_vector_result() {
+    let q = [0.7, -0.2, 1.3, 0.1];
+    let x = 0.4;
+    let v = NetPairGrad {
+        p: net(&[1.0, 0.5, -0.3, 2.0]),
+        x: 0.7,
+    };
+    let (value, jv) = net_pair_jvp(&net(&q), x, &v);
+    assert_eq!(value, net_pair(&net(&q), x));
+    let w = [0.9, -1.7];
+    let (_, g) = net_pair_vjp(&net(&q), x, w);
+    let flat = |g: &Net| [g.hidden.w, g.hidden.b, g.out.w, g.out.b];
+    let lhs = jv[0] * w[0] + jv[1] * w[1];
+    let rhs = flat(&g.p)
+        .iter()
+        .zip(flat(&v.p))
+        .map(|(a, b)| a * b)
+        .sum::<f64>()
+        + g.x * v.x;
+    assert!(
+        (lhs - rhs).abs() < 1e-12,
+        "⟨Jv, w⟩ = {lhs}, ⟨v, Jᵀw⟩ = {rhs}"
+    );
 }

@@ -278,17 +278,10 @@ fn constant(e: &Emitter, var: VarId) -> TokenStream {
 
 /// `let (y, y_dot) = __g_jvp_arguments(args.., (tangents..));` for `let y = g(args..);`.
 pub fn call(e: &Emitter, var: VarId, path: &syn::ExprPath, args: &[Arg]) -> TokenStream {
-    // A method of a field's type (`p.layer.m(..)`) is called through its `_vjp` only:
-    // forward mode falls back. (`self.m(..)` calls `Self::__m_jvp_arguments`.)
-    if crate::ir::called_method(path).is_some() {
-        return unsupported(e, "a call of a method of a field (`p.layer.m(..)`)");
-    }
     let private = private();
     let name = e.name(var);
     let mutable = e.needs_mut(var).then(|| quote!(mut));
     let tangent = tangent_name(e, var);
-    let path = arguments_path(path);
-    let all = args.iter().map(|a| e.call_argument(a));
     let tangents = args.iter().map(|a| match a.value.var() {
         Some(v) if has_tangent(e, v) => {
             let t = tangent_owned(e, v);
@@ -296,6 +289,16 @@ pub fn call(e: &Emitter, var: VarId, path: &syn::ExprPath, args: &[Arg]) -> Toke
         }
         _ => quote!(#private::NoTangent),
     });
+    // A method of a field's type (`p.layer.m(x)`): `p.layer.__m_jvp_arguments(x, (ṗ.layer,
+    // ẋ))`, the receiver's tangent first, as `Self::__m_jvp_arguments` takes it.
+    if let Some(method) = crate::ir::called_method(path) {
+        let method = arguments_ident(method);
+        let receiver = e.receiver(&args[0]);
+        let rest = args[1..].iter().map(|a| e.call_argument(a));
+        return quote!(let (#mutable #name, #tangent) = #receiver.#method(#(#rest,)* (#(#tangents,)*)););
+    }
+    let path = arguments_path(path);
+    let all = args.iter().map(|a| e.call_argument(a));
     quote!(let (#mutable #name, #tangent) = #path(#(#all,)* (#(#tangents,)*));)
 }
 

@@ -567,8 +567,12 @@ impl VisitMut for GenericCopy<'_> {
                         .is_some_and(|rule| rule.float_trait) =>
             {
                 syn::visit_mut::visit_expr_method_call_mut(self, call);
-                let (method, receiver, args) = (&call.method, &call.receiver, &call.args);
-                let args = args.iter();
+                let (method, args) = (&call.method, call.args.iter());
+                // `(v * 0.5).exp()`: the parentheses are the call's own.
+                let mut receiver = &*call.receiver;
+                while let Expr::Paren(p) = receiver {
+                    receiver = &p.expr;
+                }
                 *expr = syn::parse_quote_spanned!(method.span()=>
                     ::tapeless::__private::Float::#method(#receiver #(, #args)*));
             }

@@ -1,42 +1,21 @@
-// Forward mode does not handle this function yet (a call of a method of a field,
-// `self.spring.scale(x)`, goes through its `_vjp` only), and its output is not a scalar, so
-// `f_jvp` has no reverse-sweep fallback: the function still builds and has `f_grad`/`f_vjp`,
-// and only calling `f_jvp` is an error.
-use tapeless::differentiate;
+// A `#[custom_vjp]` function with a non-scalar output and no forward rule: its rule gives
+// reverse mode only, and a non-scalar output has no reverse-sweep fallback for `f_jvp`, so
+// the function still builds and has `f_grad`/`f_vjp`, and only calling `f_jvp` is an
+// error (add `jvp = forward_rule` to the attribute).
+use tapeless::custom_vjp;
 
-#[derive(tapeless::Differentiable, Clone)]
-struct Spring {
-    k: f64,
+#[custom_vjp(squares_rule)]
+fn squares(x: &[f64]) -> Vec<f64> {
+    x.iter().map(|v| v * v).collect()
 }
 
-#[derive(tapeless::Differentiable, Clone)]
-struct Model {
-    spring: Spring,
-}
-
-#[differentiate]
-impl Spring {
-    #[differentiate]
-    fn scale(&self, x: f64) -> f64 {
-        self.k * x
-    }
-}
-
-#[differentiate]
-impl Model {
-    #[differentiate]
-    fn pair(&self, x: f64) -> Vec<f64> {
-        let a = self.spring.scale(x);
-        let mut out = vec![0.0; 2];
-        out[0] = a;
-        out[1] = x;
-        out
-    }
+fn squares_rule(x: &[f64], seed: Vec<f64>) -> Vec<f64> {
+    x.iter().zip(&seed).map(|(v, s)| 2.0 * v * s).collect()
 }
 
 fn main() {
-    let m = Model { spring: Spring { k: 2.0 } };
-    let _ = m.pair_vjp(0.5, vec![1.0, 0.0]);
-    let t = ModelPairGrad { self_: Model { spring: Spring { k: 1.0 } }, x: 0.0 };
-    let _ = m.pair_jvp(0.5, &t);
+    let x = [0.5, -1.5];
+    let _ = squares_vjp(&x, vec![1.0, 0.0]);
+    let t = SquaresGrad { x: vec![1.0, 0.0] };
+    let _ = squares_jvp(&x, &t);
 }
