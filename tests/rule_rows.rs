@@ -1,8 +1,10 @@
 //! One call per row of the macro's rule table (`macros/src/rules.rs`), in generic
-//! functions (`T: RealField + Copy` and `T: num_traits::Float`), differentiated and run in
-//! `f64` and `f32` against central differences of the plain function in `f64`. A row whose
-//! runtime helper, generic bounds or generic spelling drifted fails to compile here, and a
-//! helper whose math drifted fails its check.
+//! functions (`T: RealField + Copy` and `T: num_traits::Float`), differentiated in both
+//! modes and run in `f64` and `f32`: the gradient (`f_grad`) against central differences of
+//! the plain function in `f64`, the forward mode (`f_jvp`) in one direction against the
+//! directional central difference, and the two modes against each other by the dot-product
+//! identity ⟨ẏ, 1⟩ = ⟨v, ∇f⟩. A row whose runtime helpers, generic bounds or generic
+//! spelling drifted fails to compile here, and a helper whose math drifted fails its check.
 //!
 //! Rows that a generic function cannot write are left out: `round_ties_even`,
 //! `total_cmp` and `partial_cmp` are in neither `RealField` nor `num_traits::Float`, and
@@ -42,26 +44,71 @@ fn check(
     }
 }
 
-/// The test `$test` of one generic function `$f` (with its `$grad`) at the given points.
+/// Checks a forward-mode tangent `dy` (in `f64` or `f32`, given as `f64`) of the direction
+/// `v` against the directional central difference ⟨∇f, v⟩ of the plain function in `f64`,
+/// and against the gradient of the same precision, `gradient`: ⟨ẏ, 1⟩ = ⟨v, ∇f⟩.
+fn check_forward(
+    row: &str,
+    variant: &str,
+    point: &[f64],
+    plain: impl Fn(&[f64]) -> f64,
+    (dy, v, gradient): (f64, &[f64], Vec<f64>),
+    tolerance: f64,
+) {
+    let numeric = central_difference(&plain, point);
+    let directional: f64 = numeric.iter().zip(v).map(|(n, v)| n * v).sum();
+    let error = (dy - directional).abs() / directional.abs().max(1.0);
+    assert!(
+        error < tolerance,
+        "{row} ({variant}) at {point:?} in direction {v:?}: ẏ is {dy}, central differences give {directional}"
+    );
+    let adjoint: f64 = gradient.iter().zip(v).map(|(g, v)| g * v).sum();
+    let error = (dy - adjoint).abs() / adjoint.abs().max(1.0);
+    assert!(
+        error < tolerance,
+        "{row} ({variant}) at {point:?} in direction {v:?}: ẏ is {dy}, ⟨v, ∇f⟩ is {adjoint}"
+    );
+}
+
+/// The direction of the forward-mode checks: a different weight per argument, so that a
+/// tangent given to the wrong argument shows.
+const DIRECTION: [f64; 3] = [0.7, -1.3, 0.45];
+
+/// The test `$test` of one generic function `$f` (with its `$grad`, its `$jvp` and its
+/// gradient struct `$Grad`) at the given points, in both modes.
 macro_rules! tests_of {
-    ($test:ident, $f:ident, $grad:ident, $x:tt, $($point:tt),+) => {
+    ($test:ident, $f:ident, $grad:ident, $jvp:ident, $Grad:ident, $x:tt, $($point:tt),+) => {
         #[test]
         fn $test() {
-            $(tests_of!(@at $f, $grad, $x, $point);)+
+            $(tests_of!(@at $f, $grad, $jvp, $Grad, $x, $point);)+
         }
     };
-    (@at $f:ident, $grad:ident, [$($x:ident),+], [$($v:expr),+]) => {
+    (@at $f:ident, $grad:ident, $jvp:ident, $Grad:ident, [$($x:ident),+], [$($v:expr),+]) => {
         let point: &[f64] = &[$($v),+];
         let plain = |p: &[f64]| {
             let &[$($x),+] = p else { return f64::NAN };
             $f::<f64>($($x),+)
         };
         let &[$($x),+] = point else { return };
+        let row = module_path!();
         let (value, g) = $grad::<f64>($($x),+);
-        assert_eq!(value, $f::<f64>($($x),+), "value of {}", module_path!());
-        check(module_path!(), "f64", point, plain, vec![$(g.$x),+], 1e-6);
+        assert_eq!(value, $f::<f64>($($x),+), "value of {row}");
+        let gradient = vec![$(g.$x),+];
+        check(row, "f64", point, &plain, gradient.clone(), 1e-6);
+        let v = &DIRECTION[..point.len()];
+        let mut weights = v.iter().copied();
+        let tangent = $Grad::<f64> { $($x: weights.next().unwrap_or(0.0)),+ };
+        let (value, dy) = $jvp::<f64>($($x,)+ &tangent);
+        assert_eq!(value, $f::<f64>($($x),+), "value of {row}'s f_jvp");
+        check_forward(row, "f64 forward", point, &plain, (dy, v, gradient), 1e-6);
+
         let (_, g) = $grad::<f32>($($x as f32),+);
-        check(module_path!(), "f32", point, plain, vec![$(f64::from(g.$x)),+], 1e-4);
+        let gradient = vec![$(f64::from(g.$x)),+];
+        check(row, "f32", point, &plain, gradient.clone(), 1e-4);
+        let mut weights = v.iter().map(|w| *w as f32);
+        let tangent = $Grad::<f32> { $($x: weights.next().unwrap_or(0.0)),+ };
+        let (_, dy) = $jvp::<f32>($($x as f32,)+ &tangent);
+        check_forward(row, "f32 forward", point, &plain, (f64::from(dy), v, gradient), 1e-4);
     };
 }
 
@@ -82,8 +129,8 @@ macro_rules! row {
                 $body
             }
 
-            tests_of!(in_real_field, real, real_grad, [$($x),+], $($point),+);
-            tests_of!(in_float, float, float_grad, [$($x),+], $($point),+);
+            tests_of!(in_real_field, real, real_grad, real_jvp, RealGrad, [$($x),+], $($point),+);
+            tests_of!(in_float, float, float_grad, float_jvp, FloatGrad, [$($x),+], $($point),+);
         }
     };
 }
@@ -99,7 +146,7 @@ macro_rules! float_row {
                 $body
             }
 
-            tests_of!(in_float, float, float_grad, [$($x),+], $($point),+);
+            tests_of!(in_float, float, float_grad, float_jvp, FloatGrad, [$($x),+], $($point),+);
         }
     };
 }
