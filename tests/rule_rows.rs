@@ -121,9 +121,30 @@ macro_rules! tests_of {
     };
 }
 
-/// A row in both generic forms.
+/// A row in both generic forms. A row that is one method call `x.name(args..)` is also
+/// written by path, as `T::name(x, args..)` under `RealField` and `<T as Float>::name(x,
+/// args..)` under `Float`.
 macro_rules! row {
+    ($name:ident, [$($extra:tt)*], |$($x:ident),+| $recv:ident . $method:ident ( $($arg:expr),* ), $($point:tt),+) => {
+        row!(@module $name, [$($extra)*], |$($x),+| $recv.$method($($arg),*), [
+            #[differentiate]
+            pub fn real_path<T: RealField + Copy $($extra)*>($($x: T),+) -> T {
+                T::$method($recv $(, $arg)*)
+            }
+
+            #[differentiate]
+            pub fn float_path<T: Float $($extra)*>($($x: T),+) -> T {
+                <T as Float>::$method($recv $(, $arg)*)
+            }
+
+            tests_of!(in_real_field_by_path, real_path, real_path_grad, real_path_jvp, RealPathGrad, [$($x),+], $($point),+);
+            tests_of!(in_float_by_path, float_path, float_path_grad, float_path_jvp, FloatPathGrad, [$($x),+], $($point),+);
+        ], $($point),+);
+    };
     ($name:ident, [$($extra:tt)*], |$($x:ident),+| $body:expr, $($point:tt),+) => {
+        row!(@module $name, [$($extra)*], |$($x),+| $body, [], $($point),+);
+    };
+    (@module $name:ident, [$($extra:tt)*], |$($x:ident),+| $body:expr, [$($by_path:tt)*], $($point:tt),+) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -140,6 +161,8 @@ macro_rules! row {
 
             tests_of!(in_real_field, real, real_grad, real_jvp, RealGrad, [$($x),+], $($point),+);
             tests_of!(in_float, float, float_grad, float_jvp, FloatGrad, [$($x),+], $($point),+);
+
+            $($by_path)*
         }
     };
 }
@@ -183,7 +206,9 @@ row!(log2, [], |x| x.log2(), [1.3], [0.2]);
 row!(sqrt, [], |x| x.sqrt(), [1.3], [0.2]);
 row!(cbrt, [], |x| x.cbrt(), [1.3], [-0.4]);
 row!(recip, [], |x| x.recip(), [1.3], [-0.4]);
-row!(abs, [], |x| x.abs(), [1.3], [-0.4]);
+// Not by path: `T::abs` is ambiguous under `RealField` (`ComplexField::abs` and
+// `Signed::abs`) in Rust itself.
+row!(abs, [], |x| (x.abs()), [1.3], [-0.4]);
 row!(fract, [], |x| x.fract(), [1.3], [-0.4]);
 float_row!(to_degrees, |x| x.to_degrees(), [1.3]);
 float_row!(to_radians, |x| x.to_radians(), [1.3]);
