@@ -276,6 +276,7 @@ row!(nn_relu, [+ Elementwise<Output = T>], |x| nn::relu(x), [0.7], [-1.5]);
 row!(nn_tanh, [+ Elementwise<Output = T>], |x| nn::tanh(x), [0.7], [-1.5]);
 row!(special_erf, [+ Real], |x| special::erf(x), [0.7], [-1.5]);
 row!(special_erfc, [+ Real], |x| special::erfc(x) * x, [0.7], [-1.5]);
+row!(special_sinc, [+ Real], |x| special::sinc(x), [0.7], [-1.5], [0.2], [0.0]);
 
 /// The test `$test` of one generic function `$f` of a slice `$xs` (with its `$grad`, its
 /// `$jvp` and its gradient struct `$Grad`) at the given points, in both modes.

@@ -359,6 +359,7 @@ static METHODS: &[Rule] = &[
 static PATHS: &[Rule] = &[
     path("special", "erf", &["x"], READS_X),
     path("special", "erfc", &["x"], READS_X),
+    path("special", "sinc", &["x"], READS_X),
     Rule {
         bounds: ELEMENTWISE,
         ..path("nn", "sigmoid", &["x"], READS_Y)
