@@ -438,7 +438,7 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
     let fields: Vec<_> = sig.params.iter().filter(|p| p.differentiated).collect();
     let all_scalar = fields
         .iter()
-        .all(|p| p.grad_ty.as_ref().is_some_and(parse::scalar_float));
+        .all(|p| p.grad_ty.as_ref().is_some_and(|t| sig.floats().scalar(t)));
     let copy = all_scalar.then(|| quote!(Copy,));
     let generic_params = struct_generics(sig);
     let struct_generics = (!generic_params.is_empty()).then(|| quote!(<#(#generic_params),*>));
@@ -450,7 +450,7 @@ pub fn grad_struct(sig: &Signature, names: &ItemNames) -> TokenStream {
         .iter()
         .any(|p| matches!(p, syn::GenericParam::Const(_))))
     .then(|| quote!(Default));
-    let derives = (!fields.iter().any(|p| parse::needs_check(&p.ty)))
+    let derives = (!fields.iter().any(|p| sig.floats().needs_check(&p.ty)))
         .then(|| quote!(#[derive(Debug, Clone, #copy PartialEq, #default)]));
     let field_tokens = fields.iter().map(|p| {
         let (ident, ty) = (&p.field(), &p.grad_ty);
@@ -730,7 +730,7 @@ pub fn functions(
     let checks = sig
         .params
         .iter()
-        .filter(|p| p.differentiated && parse::needs_check(&p.ty))
+        .filter(|p| p.differentiated && sig.floats().needs_check(&p.ty))
         .map(|p| {
             let ty = match &p.ty {
                 syn::Type::Reference(r) => &*r.elem,

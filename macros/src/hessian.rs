@@ -79,7 +79,7 @@ pub fn check(function: &ItemFn, options: &parse::Options, errors: &mut Errors) {
         return;
     }
     match &function.sig.output {
-        syn::ReturnType::Type(_, ty) if !parse::scalar_float(ty) => errors.at(
+        syn::ReturnType::Type(_, ty) if !parse::Floats::CONCRETE.scalar(ty) => errors.at(
             ty,
             "`hessian` needs a function with one float result (`-> f64`): the Hessian is that of a scalar function; differentiate each component separately",
         ),
@@ -190,8 +190,10 @@ fn named_struct(ty: &Type) -> Option<String> {
         Type::Array(a) => named_struct(&a.elem),
         Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last()?;
-            (last.arguments.is_none() && !parse::scalar_float(ty) && !parse::inactive(ty))
-                .then(|| last.ident.to_string())
+            (last.arguments.is_none()
+                && !parse::Floats::CONCRETE.scalar(ty)
+                && !parse::inactive(ty))
+            .then(|| last.ident.to_string())
         }
         _ => None,
     }
@@ -211,7 +213,7 @@ fn liftable(ty: &Type) -> bool {
             };
             match &last.arguments {
                 syn::PathArguments::None => {
-                    parse::scalar_float(ty) || !mentions_float(&ty.to_token_stream())
+                    parse::Floats::CONCRETE.scalar(ty) || !mentions_float(&ty.to_token_stream())
                 }
                 syn::PathArguments::AngleBracketed(args) if last.ident == "Vec" => {
                     args.args.iter().all(|a| match a {
@@ -226,7 +228,7 @@ fn liftable(ty: &Type) -> bool {
                 {
                     args.args.iter().all(|a| match a {
                         syn::GenericArgument::Type(t) => {
-                            parse::scalar_float(t) || !mentions_float(&t.to_token_stream())
+                            parse::Floats::CONCRETE.scalar(t) || !mentions_float(&t.to_token_stream())
                         }
                         _ => true,
                     })
@@ -524,7 +526,7 @@ impl VisitMut for GenericCopy<'_> {
                 *expr = syn::parse_quote_spanned!(syn::spanned::Spanned::span(&*cast)=>
                     ::tapeless::__private::AsPrimitive::<#ty>::as_(#inner));
             }
-            Expr::Cast(cast) if parse::scalar_float(&cast.ty) => {
+            Expr::Cast(cast) if parse::Floats::CONCRETE.scalar(&cast.ty) => {
                 // `n as f64`: data converted to the float type.
                 self.visit_expr_mut(&mut cast.expr);
                 let inner = &cast.expr;

@@ -10,7 +10,7 @@ use quote::{quote, ToTokens};
 use crate::emit::{parameter_names, plain_parameters, ItemNames};
 use crate::expand::{grad_type, struct_generics, where_clause};
 use crate::ir::Kind;
-use crate::parse::{self, JacobianOutput, Signature};
+use crate::parse::{JacobianOutput, Signature};
 
 /// `impl Parameters<Scalar> for FGrad`, field by field: the struct is as much a set of
 /// parameters as its fields are.
@@ -56,7 +56,7 @@ pub fn parameters_impl(sig: &Signature, names: &ItemNames) -> TokenStream {
 /// forward sweep, `f_jvp`), the rows come from forward or reverse sweeps, whichever are
 /// fewer at run time; without, from reverse sweeps.
 pub fn jacobian_function(sig: &Signature, names: &ItemNames, forward: bool) -> TokenStream {
-    let output = parse::jacobian_output(&sig.ret);
+    let output = sig.floats().jacobian_output(&sig.ret);
     if !cfg!(feature = "alloc") || output == JacobianOutput::None {
         return TokenStream::new();
     }
@@ -89,8 +89,9 @@ pub fn jacobian_function(sig: &Signature, names: &ItemNames, forward: bool) -> T
     // An output the macro cannot classify gets reverse sweeps only: the bound forward
     // sweeps need would name its float type through a trait it may not implement, and
     // repeat the error of a call.
-    let forward =
-        forward && output == JacobianOutput::Vector && parse::jacobian_scalar(&sig.ret).is_some();
+    let forward = forward
+        && output == JacobianOutput::Vector
+        && sig.floats().jacobian_scalar(&sig.ret).is_some();
     let mut bounds = call_bounds(sig, output);
     if forward {
         bounds.extend(parameters_bound(sig, &grad_type));
@@ -164,7 +165,7 @@ fn call_bounds(sig: &Signature, output: JacobianOutput) -> Vec<TokenStream> {
         bounds.push(quote!(for<'__tapeless> #ret: ::tapeless::JacobianOutput));
     }
     for p in &sig.params {
-        if p.kind == Kind::Owned && parse::needs_check(&p.ty) {
+        if p.kind == Kind::Owned && sig.floats().needs_check(&p.ty) {
             let ty = &p.ty;
             bounds.push(quote!(for<'__tapeless> #ty: ::core::clone::Clone));
         }
@@ -186,12 +187,13 @@ fn parameters_bound(sig: &Signature, grad_type: &TokenStream) -> Option<TokenStr
         crate::emit::collect_idents(quote!(#ty), &mut floats);
     }
     let mixed = floats.contains("f32") && floats.contains("f64");
-    let needed =
-        mixed || !sig.float_generics.is_empty() || fields.iter().any(|p| parse::needs_check(&p.ty));
+    let needed = mixed
+        || !sig.float_generics.is_empty()
+        || fields.iter().any(|p| sig.floats().needs_check(&p.ty));
     if !needed {
         return None;
     }
-    let scalar = parse::jacobian_scalar(ret)?;
+    let scalar = sig.floats().jacobian_scalar(ret)?;
     Some(quote!(for<'__tapeless> #grad_type: ::tapeless::Parameters<#scalar>))
 }
 

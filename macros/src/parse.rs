@@ -138,14 +138,12 @@ pub fn signature<'a>(
     let before = errors.len();
     check_header(sig, errors);
     let float_generics = float_generics(sig, errors);
-    GENERIC_FLOATS.with(|set| {
-        *set.borrow_mut() = float_generics.iter().map(|i| i.to_string()).collect();
-    });
+    let floats = Floats::of(&float_generics);
 
-    let mut params = parameters(sig, options, errors);
+    let mut params = parameters(sig, options, floats, errors);
     apply_wrt(sig, options, &mut params, errors);
 
-    let ret = return_type(sig, errors);
+    let ret = return_type(sig, floats, errors);
     if errors.len() > before {
         return None;
     }
@@ -153,11 +151,41 @@ pub fn signature<'a>(
     Some(Signature {
         item,
         params,
-        scalar_ret: scalar_float(&ret),
+        scalar_ret: floats.scalar(&ret),
         ret,
         float_generics,
         max_iterations: options.max_iterations.clone(),
     })
+}
+
+impl Signature<'_> {
+    /// The float types of this function, to ask type questions of.
+    pub fn floats(&self) -> Floats<'_> {
+        Floats::of(&self.float_generics)
+    }
+}
+
+/// The float types of one function: `f32`, `f64` and its float type parameters (`T` in
+/// `fn f<T: Float>`). Whether a type is a float, and so what its gradient is, depends on
+/// them, so every type question that involves a float is asked of this value, which
+/// `Signature::floats` gives each stage.
+#[derive(Clone, Copy)]
+pub struct Floats<'a> {
+    generics: &'a [Ident],
+}
+
+impl<'a> Floats<'a> {
+    /// Only `f32` and `f64` (a function without float type parameters).
+    pub const CONCRETE: Floats<'static> = Floats { generics: &[] };
+
+    pub fn of(generics: &'a [Ident]) -> Self {
+        Floats { generics }
+    }
+
+    /// The float type parameters, in the order the function declares them.
+    pub fn generics(self) -> &'a [Ident] {
+        self.generics
+    }
 }
 
 /// `async`, `unsafe`, `extern` and variadic functions cannot be differentiated.
@@ -215,7 +243,12 @@ fn float_generics(sig: &syn::Signature, errors: &mut Errors) -> Vec<Ident> {
 }
 
 /// The parameters, classified; the ones that cannot be differentiated are reported.
-fn parameters(sig: &syn::Signature, options: &Options, errors: &mut Errors) -> Vec<Param> {
+fn parameters(
+    sig: &syn::Signature,
+    options: &Options,
+    floats: Floats,
+    errors: &mut Errors,
+) -> Vec<Param> {
     let mut params = Vec::new();
     for input in &sig.inputs {
         match input {
@@ -252,7 +285,7 @@ fn parameters(sig: &syn::Signature, options: &Options, errors: &mut Errors) -> V
                     errors.at(&ident, "a differentiated method's parameter cannot be named `self_`: that is the field of the gradient of `self` in its gradient struct; rename the parameter");
                     continue;
                 }
-                if let Some(class) = classify(&typed.ty, errors) {
+                if let Some(class) = floats.classify(&typed.ty, errors) {
                     params.push(Param {
                         differentiated: class.grad_ty.is_some(),
                         ident,
@@ -300,7 +333,7 @@ fn apply_wrt(sig: &syn::Signature, options: &Options, params: &mut [Param], erro
 }
 
 /// The result's type: a float, or an owned array, `Vec` or matrix of floats.
-fn return_type(sig: &syn::Signature, errors: &mut Errors) -> Option<Type> {
+fn return_type(sig: &syn::Signature, floats: Floats, errors: &mut Errors) -> Option<Type> {
     match &sig.output {
         ReturnType::Default => {
             errors.at_span(
@@ -309,10 +342,10 @@ fn return_type(sig: &syn::Signature, errors: &mut Errors) -> Option<Type> {
             );
             None
         }
-        ReturnType::Type(_, ty) if scalar_float(ty) => Some((**ty).clone()),
+        ReturnType::Type(_, ty) if floats.scalar(ty) => Some((**ty).clone()),
         // A vector or matrix value: `f_vjp` takes its adjoint as the seed.
         ReturnType::Type(_, ty)
-            if !matches!(**ty, Type::Reference(_)) && float_gradient(ty).is_some() =>
+            if !matches!(**ty, Type::Reference(_)) && floats.gradient(ty).is_some() =>
         {
             Some((**ty).clone())
         }
@@ -334,54 +367,210 @@ struct Class {
     kind: Kind,
 }
 
-/// What a parameter's type means for differentiation, or an error for types not supported.
-fn classify(ty: &Type, errors: &mut Errors) -> Option<Class> {
-    match ty {
-        Type::Paren(inner) => classify(&inner.elem, errors),
-        Type::Group(inner) => classify(&inner.elem, errors),
-        Type::Reference(r) if r.mutability.is_some() => {
-            errors.at(
-                r,
-                "`&mut` parameters are not supported: mutation through a reference cannot be differentiated yet; take the value (or `&`) and return the result instead",
-            );
-            None
-        }
-        Type::Reference(r) => {
-            if let Some(grad_ty) = float_gradient(&r.elem) {
-                Some(Class {
-                    grad_ty: Some(grad_ty),
-                    kind: Kind::Ref,
-                })
-            } else if inactive(&r.elem) {
-                Some(Class {
-                    grad_ty: None,
-                    kind: Kind::Ref,
-                })
-            } else {
-                unsupported_param(ty, errors)
+impl Floats<'_> {
+    /// `f32`, `f64`, or a type parameter bounded as a float.
+    pub fn scalar(self, ty: &Type) -> bool {
+        let Type::Path(p) = ty else { return false };
+        p.qself.is_none()
+            && (p.path.is_ident("f64")
+                || p.path.is_ident("f32")
+                || p.path
+                    .get_ident()
+                    .is_some_and(|i| self.generics.contains(i)))
+    }
+
+    /// The owned gradient type of a float-valued type: `f64` for `f64`, `Vec<f64>` for `[f64]`
+    /// and `Vec<f64>`, `[f64; N]` for `[f64; N]`, nested arrays alike.
+    pub fn gradient(self, ty: &Type) -> Option<Type> {
+        match ty {
+            _ if self.scalar(ty) => Some(ty.clone()),
+            Type::Paren(p) => self.gradient(&p.elem),
+            Type::Array(a) => {
+                let mut array = a.clone();
+                array.elem = Box::new(self.gradient(&a.elem)?);
+                Some(Type::Array(array))
             }
-        }
-        _ if scalar_float(ty) => Some(Class {
-            grad_ty: Some(ty.clone()),
-            kind: Kind::Copy,
-        }),
-        Type::Array(_) if float_gradient(ty).is_some() => Some(Class {
-            grad_ty: float_gradient(ty),
-            kind: Kind::Copy,
-        }),
-        _ if float_gradient(ty).is_some() => Some(Class {
-            grad_ty: float_gradient(ty),
-            kind: Kind::Owned,
-        }),
-        _ if inactive(ty) => Some(Class {
-            grad_ty: None,
-            kind: if copy_primitive(ty) {
-                Kind::Copy
-            } else {
-                Kind::Owned
+            Type::Slice(s) => {
+                let elem = self.gradient(&s.elem)?;
+                Some(syn::parse_quote!(::tapeless::__private::Vec<#elem>))
+            }
+            Type::Tuple(t) if !t.elems.is_empty() => {
+                let elems = t
+                    .elems
+                    .iter()
+                    .map(|t| self.gradient(t))
+                    .collect::<Option<Vec<Type>>>()?;
+                Some(syn::parse_quote!((#(#elems,)*)))
+            }
+            _ => match last_ident(ty) {
+                Some(ident) if ident == "Vec" => {
+                    let elem = self.gradient(single_type_argument(ty)?)?;
+                    Some(syn::parse_quote!(::tapeless::__private::Vec<#elem>))
+                }
+                // nalgebra's vectors and matrices of floats: the gradient is the owned matrix.
+                Some(ident) if nalgebra_matrix(&ident.to_string()) => {
+                    let element = first_type_argument(ty)?;
+                    self.scalar(element).then(|| ty.clone())
+                }
+                // Any other named type is taken for a struct deriving `Differentiable`: its
+                // gradient is a value of the same type (the generated code checks the trait).
+                Some(_) if !inactive(ty) => Some(ty.clone()),
+                _ => None,
             },
-        }),
-        _ => unsupported_param(ty, errors),
+        }
+    }
+
+    /// What a parameter's type means for differentiation, or an error for types not supported.
+    fn classify(self, ty: &Type, errors: &mut Errors) -> Option<Class> {
+        match ty {
+            Type::Paren(inner) => self.classify(&inner.elem, errors),
+            Type::Group(inner) => self.classify(&inner.elem, errors),
+            Type::Reference(r) if r.mutability.is_some() => {
+                errors.at(
+                    r,
+                    "`&mut` parameters are not supported: mutation through a reference cannot be differentiated yet; take the value (or `&`) and return the result instead",
+                );
+                None
+            }
+            Type::Reference(r) => {
+                if let Some(grad_ty) = self.gradient(&r.elem) {
+                    Some(Class {
+                        grad_ty: Some(grad_ty),
+                        kind: Kind::Ref,
+                    })
+                } else if inactive(&r.elem) {
+                    Some(Class {
+                        grad_ty: None,
+                        kind: Kind::Ref,
+                    })
+                } else {
+                    unsupported_param(ty, errors)
+                }
+            }
+            _ if self.scalar(ty) => Some(Class {
+                grad_ty: Some(ty.clone()),
+                kind: Kind::Copy,
+            }),
+            Type::Array(_) if self.gradient(ty).is_some() => Some(Class {
+                grad_ty: self.gradient(ty),
+                kind: Kind::Copy,
+            }),
+            _ if self.gradient(ty).is_some() => Some(Class {
+                grad_ty: self.gradient(ty),
+                kind: Kind::Owned,
+            }),
+            _ if inactive(ty) => Some(Class {
+                grad_ty: None,
+                kind: if copy_primitive(ty) {
+                    Kind::Copy
+                } else {
+                    Kind::Owned
+                },
+            }),
+            _ => unsupported_param(ty, errors),
+        }
+    }
+
+    /// A parameter type whose differentiability the generated code must check: one that is
+    /// not a float, a container of floats or a nalgebra type (a struct, or a tuple of them).
+    pub fn needs_check(self, ty: &Type) -> bool {
+        match ty {
+            Type::Reference(r) => self.needs_check(&r.elem),
+            Type::Paren(p) => self.needs_check(&p.elem),
+            Type::Array(a) => self.needs_check(&a.elem),
+            Type::Slice(s) => self.needs_check(&s.elem),
+            Type::Tuple(t) => t.elems.iter().any(|t| self.needs_check(t)),
+            _ if self.scalar(ty) => false,
+            _ => match last_ident(ty) {
+                Some(ident) if ident == "Vec" => {
+                    single_type_argument(ty).is_some_and(|t| self.needs_check(t))
+                }
+                Some(ident) => !nalgebra_matrix(&ident.to_string()),
+                None => false,
+            },
+        }
+    }
+
+    /// Whether the elements of a container of type `ty` (a slice, array or `Vec`, or a
+    /// reference to one) are read by reference (`&xs[i]`): any element but a `Copy` scalar, or
+    /// an array or tuple of them. `xs[i]` would move a `Vec<f64>` or a `DVector<f64>`, and the
+    /// generated code must not take a `Vector3<f64>` or a struct for a scalar.
+    pub fn elements_by_reference(self, ty: &Type) -> bool {
+        let element = match ty {
+            Type::Reference(r) => return self.elements_by_reference(&r.elem),
+            Type::Paren(p) => return self.elements_by_reference(&p.elem),
+            Type::Group(g) => return self.elements_by_reference(&g.elem),
+            Type::Slice(s) => &*s.elem,
+            Type::Array(a) => &*a.elem,
+            _ => match last_ident(ty) {
+                Some(ident) if ident == "Vec" => match single_type_argument(ty) {
+                    Some(element) => element,
+                    None => return false,
+                },
+                _ => return false,
+            },
+        };
+        !self.copy_value(element)
+    }
+
+    /// A `Copy` scalar, or an array or tuple of them.
+    fn copy_value(self, ty: &Type) -> bool {
+        match ty {
+            Type::Paren(p) => self.copy_value(&p.elem),
+            Type::Array(a) => self.copy_value(&a.elem),
+            Type::Tuple(t) => t.elems.iter().all(|t| self.copy_value(t)),
+            _ => self.scalar(ty) || copy_primitive(ty),
+        }
+    }
+
+    pub fn jacobian_output(self, ty: &Type) -> JacobianOutput {
+        match ty {
+            Type::Paren(p) => self.jacobian_output(&p.elem),
+            Type::Group(g) => self.jacobian_output(&g.elem),
+            _ if self.scalar(ty) => JacobianOutput::None,
+            Type::Tuple(_) => JacobianOutput::None,
+            Type::Array(a) if self.vector_element(&a.elem) => JacobianOutput::Vector,
+            _ => match last_ident(ty) {
+                Some(ident)
+                    if ident == "Vec"
+                        && single_type_argument(ty).is_some_and(|t| self.vector_element(t)) =>
+                {
+                    JacobianOutput::Vector
+                }
+                Some(ident)
+                    if nalgebra_matrix(&ident.to_string())
+                        && first_type_argument(ty).is_some_and(|t| self.scalar(t)) =>
+                {
+                    JacobianOutput::Vector
+                }
+                _ => JacobianOutput::Bounded,
+            },
+        }
+    }
+
+    /// An element of an array or `Vec` output with Jacobian rows: a float or a vector-like value.
+    fn vector_element(self, ty: &Type) -> bool {
+        self.scalar(ty) || self.jacobian_output(ty) == JacobianOutput::Vector
+    }
+
+    /// The float type of a vector-like output's components (`f64` for `[[f64; 3]; 2]` or
+    /// `DVector<f64>`), read from its tokens.
+    pub fn jacobian_scalar(self, ty: &Type) -> Option<Type> {
+        match ty {
+            Type::Paren(p) => self.jacobian_scalar(&p.elem),
+            Type::Group(g) => self.jacobian_scalar(&g.elem),
+            _ if self.scalar(ty) => Some(ty.clone()),
+            Type::Array(a) => self.jacobian_scalar(&a.elem),
+            _ => match last_ident(ty) {
+                Some(ident) if ident == "Vec" => {
+                    single_type_argument(ty).and_then(|t| self.jacobian_scalar(t))
+                }
+                Some(ident) if nalgebra_matrix(&ident.to_string()) => {
+                    first_type_argument(ty).filter(|t| self.scalar(t)).cloned()
+                }
+                _ => None,
+            },
+        }
     }
 }
 
@@ -421,119 +610,6 @@ fn last_ident(ty: &Type) -> Option<&Ident> {
         Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| &s.ident),
         _ => None,
     }
-}
-
-/// The owned gradient type of a float-valued type: `f64` for `f64`, `Vec<f64>` for `[f64]`
-/// and `Vec<f64>`, `[f64; N]` for `[f64; N]`, nested arrays alike.
-fn float_gradient(ty: &Type) -> Option<Type> {
-    match ty {
-        _ if scalar_float(ty) => Some(ty.clone()),
-        Type::Paren(p) => float_gradient(&p.elem),
-        Type::Array(a) => {
-            let mut array = a.clone();
-            array.elem = Box::new(float_gradient(&a.elem)?);
-            Some(Type::Array(array))
-        }
-        Type::Slice(s) => {
-            let elem = float_gradient(&s.elem)?;
-            Some(syn::parse_quote!(::tapeless::__private::Vec<#elem>))
-        }
-        Type::Tuple(t) if !t.elems.is_empty() => {
-            let elems = t
-                .elems
-                .iter()
-                .map(float_gradient)
-                .collect::<Option<Vec<Type>>>()?;
-            Some(syn::parse_quote!((#(#elems,)*)))
-        }
-        _ => match last_ident(ty) {
-            Some(ident) if ident == "Vec" => {
-                let elem = float_gradient(single_type_argument(ty)?)?;
-                Some(syn::parse_quote!(::tapeless::__private::Vec<#elem>))
-            }
-            // nalgebra's vectors and matrices of floats: the gradient is the owned matrix.
-            Some(ident) if nalgebra_matrix(&ident.to_string()) => {
-                let element = first_type_argument(ty)?;
-                scalar_float(element).then(|| ty.clone())
-            }
-            // Any other named type is taken for a struct deriving `Differentiable`: its
-            // gradient is a value of the same type (the generated code checks the trait).
-            Some(_) if !inactive(ty) => Some(ty.clone()),
-            _ => None,
-        },
-    }
-}
-
-/// A parameter type whose differentiability the generated code must check: one that is
-/// not a float, a container of floats or a nalgebra type (a struct, or a tuple of them).
-pub fn needs_check(ty: &Type) -> bool {
-    match ty {
-        Type::Reference(r) => needs_check(&r.elem),
-        Type::Paren(p) => needs_check(&p.elem),
-        Type::Array(a) => needs_check(&a.elem),
-        Type::Slice(s) => needs_check(&s.elem),
-        Type::Tuple(t) => t.elems.iter().any(needs_check),
-        _ if scalar_float(ty) => false,
-        _ => match last_ident(ty) {
-            Some(ident) if ident == "Vec" => single_type_argument(ty).is_some_and(needs_check),
-            Some(ident) => !nalgebra_matrix(&ident.to_string()),
-            None => false,
-        },
-    }
-}
-
-thread_local! {
-    /// The float type parameters of the function being expanded.
-    static GENERIC_FLOATS: std::cell::RefCell<std::collections::HashSet<String>> =
-        std::cell::RefCell::new(std::collections::HashSet::new());
-}
-
-/// The float type parameters of the function being expanded, in name order.
-pub fn generic_floats() -> Vec<String> {
-    let mut names: Vec<String> = GENERIC_FLOATS.with(|set| set.borrow().iter().cloned().collect());
-    names.sort();
-    names
-}
-
-/// `f32`, `f64`, or a type parameter bounded as a float.
-pub fn scalar_float(ty: &Type) -> bool {
-    let Type::Path(p) = ty else { return false };
-    p.qself.is_none()
-        && (p.path.is_ident("f64")
-            || p.path.is_ident("f32")
-            || p.path
-                .get_ident()
-                .is_some_and(|i| GENERIC_FLOATS.with(|set| set.borrow().contains(&i.to_string()))))
-}
-
-/// Whether the elements of a container of type `ty` (a slice, array or `Vec`, or a
-/// reference to one) are read by reference (`&xs[i]`): any element but a `Copy` scalar, or
-/// an array or tuple of them. `xs[i]` would move a `Vec<f64>` or a `DVector<f64>`, and the
-/// generated code must not take a `Vector3<f64>` or a struct for a scalar.
-pub fn elements_by_reference(ty: &Type) -> bool {
-    let element = match ty {
-        Type::Reference(r) => return elements_by_reference(&r.elem),
-        Type::Paren(p) => return elements_by_reference(&p.elem),
-        Type::Group(g) => return elements_by_reference(&g.elem),
-        Type::Slice(s) => &*s.elem,
-        Type::Array(a) => &*a.elem,
-        _ => match last_ident(ty) {
-            Some(ident) if ident == "Vec" => match single_type_argument(ty) {
-                Some(element) => element,
-                None => return false,
-            },
-            _ => return false,
-        },
-    };
-    fn copy_value(ty: &Type) -> bool {
-        match ty {
-            Type::Paren(p) => copy_value(&p.elem),
-            Type::Array(a) => copy_value(&a.elem),
-            Type::Tuple(t) => t.elems.iter().all(copy_value),
-            _ => scalar_float(ty) || copy_primitive(ty),
-        }
-    }
-    !copy_value(element)
 }
 
 const COPY_PRIMITIVES: &[&str] = &[
@@ -641,51 +717,4 @@ pub enum JacobianOutput {
     /// Another type (an alias, a struct): `f_jacobian` exists if the type implements the
     /// runtime's `JacobianOutput` (a bound, so that it is an error only where it is called).
     Bounded,
-}
-
-pub fn jacobian_output(ty: &Type) -> JacobianOutput {
-    match ty {
-        Type::Paren(p) => jacobian_output(&p.elem),
-        Type::Group(g) => jacobian_output(&g.elem),
-        _ if scalar_float(ty) => JacobianOutput::None,
-        Type::Tuple(_) => JacobianOutput::None,
-        Type::Array(a) if vector_element(&a.elem) => JacobianOutput::Vector,
-        _ => match last_ident(ty) {
-            Some(ident)
-                if ident == "Vec" && single_type_argument(ty).is_some_and(vector_element) =>
-            {
-                JacobianOutput::Vector
-            }
-            Some(ident)
-                if nalgebra_matrix(&ident.to_string())
-                    && first_type_argument(ty).is_some_and(scalar_float) =>
-            {
-                JacobianOutput::Vector
-            }
-            _ => JacobianOutput::Bounded,
-        },
-    }
-}
-
-/// An element of an array or `Vec` output with Jacobian rows: a float or a vector-like value.
-fn vector_element(ty: &Type) -> bool {
-    scalar_float(ty) || jacobian_output(ty) == JacobianOutput::Vector
-}
-
-/// The float type of a vector-like output's components (`f64` for `[[f64; 3]; 2]` or
-/// `DVector<f64>`), read from its tokens.
-pub fn jacobian_scalar(ty: &Type) -> Option<Type> {
-    match ty {
-        Type::Paren(p) => jacobian_scalar(&p.elem),
-        Type::Group(g) => jacobian_scalar(&g.elem),
-        _ if scalar_float(ty) => Some(ty.clone()),
-        Type::Array(a) => jacobian_scalar(&a.elem),
-        _ => match last_ident(ty) {
-            Some(ident) if ident == "Vec" => single_type_argument(ty).and_then(jacobian_scalar),
-            Some(ident) if nalgebra_matrix(&ident.to_string()) => {
-                first_type_argument(ty).filter(|t| scalar_float(t)).cloned()
-            }
-            _ => None,
-        },
-    }
 }

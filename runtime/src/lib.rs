@@ -17,7 +17,7 @@
 //! | `jacobian` | the rows of `f_jacobian`, by forward or reverse sweeps (feature `alloc`) |
 //! | `matrix` | the methods of nalgebra matrices (feature `nalgebra`) |
 //! | [`nn`] | `sigmoid`, `relu`, `tanh`, `softmax`, `log_sum_exp`, `cross_entropy`, `mse` |
-//! | [`special`] | `erf`, `erfc` (their rules are in [`scalar`]) |
+//! | [`special`] | `erf`, `erfc`, `sinc` (their rules are in [`scalar`]) |
 //! | [`dual`] | [`Dual`], the dual number that `#[differentiate(hessian)]` runs reverse sweeps over |
 //!
 //! # The helper convention

@@ -336,6 +336,11 @@ scalar_rules! {
         /// y = erfc x: x̄ −= ȳ·(2/√π)·e^(−x²).
         erfc_vjp / erfc_jvp(x) => |d| -(d * T::FRAC_2_SQRT_PI() * (-(x * x)).exp());
     }
+    /// y = sinc x = sin x / x, 1 at 0 ([`special::sinc`](crate::special::sinc)).
+    sinc(x) -> y = crate::special::sinc(x) => {
+        /// y = sinc x: x̄ += ȳ·(x cos x − sin x)/x² (0 at x = 0).
+        sinc_vjp / sinc_jvp(x) => |d| d * crate::special::sinc_derivative(x);
+    }
     /// y = x·180/π.
     to_degrees(x) -> y = x.to_degrees() => {
         /// y = x·180/π: x̄ += ȳ·180/π.

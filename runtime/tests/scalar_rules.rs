@@ -732,6 +732,8 @@ fn domain(name: &str) -> Option<BoxedStrategy<Vec<f64>>> {
         "abs" => one(away_from_zero(GAP, 5.0)),
         "fract" => one(off_integer()),
         "erf" | "erfc" => one(-3.0..3.0f64),
+        // Both sides of the series' threshold (|x| = ½) and 0 itself.
+        "sinc" => one(prop_oneof![-8.0..8.0f64, -0.6..0.6f64, Just(0.0)]),
         "rem" => two(rem_args()),
         "powf" => two((0.2..3.0f64, -3.0..3.0f64)),
         "powi" => two((away_from_zero(0.2, 3.0), -3..5i32).prop_map(|(x, n)| (x, f64::from(n)))),

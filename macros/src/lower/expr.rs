@@ -7,7 +7,7 @@ use syn::{Expr, Ident, Pat};
 use super::syntax::{self, Mentions};
 use super::{Access, End, Iteration, Lowerer};
 use crate::ir::{Adaptor, Arg, Form, Kind, Op, Operand, Stmt};
-use crate::parse::scalar_float;
+use crate::parse::Floats;
 use crate::rules;
 
 impl Lowerer<'_> {
@@ -39,8 +39,8 @@ impl Lowerer<'_> {
             // type named through the type is the method call `x.tanh()`. (A float type
             // parameter's path cannot name a user's function: with its float bound, any other
             // trait's `tanh` would make the path ambiguous.)
-            Expr::Call(call) if float_type_method(&call.func).is_some() => {
-                let name = float_type_method(&call.func)?;
+            Expr::Call(call) if float_type_method(&call.func, self.floats).is_some() => {
+                let name = float_type_method(&call.func, self.floats)?;
                 // `<F as Float>::sin` names the trait's method only if `Float` is the float
                 // trait and not a user's trait of that name: checked at compile time.
                 if let Some(check) = trait_method_check(&call.func, &name) {
@@ -97,7 +97,7 @@ impl Lowerer<'_> {
             Expr::Call(call) => self.call_expr(call),
             Expr::Cast(cast) => {
                 let arg = self.expr(&cast.expr)?;
-                let to_float = scalar_float(&cast.ty);
+                let to_float = self.floats.scalar(&cast.ty);
                 let op = Op::Rule {
                     rule: rules::cast(to_float),
                     form: Form::Cast((*cast.ty).clone()),
@@ -324,7 +324,7 @@ impl Lowerer<'_> {
             Op::Rule { rule, .. } if rule.scalar_result => Kind::Copy,
             Op::Rule { .. } => self.result_kind(&args),
             // `T::zero()`, `f64::from(n)`: a float's constructor makes a float.
-            _ if float_constructor(func) => Kind::Copy,
+            _ if float_constructor(func, self.floats) => Kind::Copy,
             _ => Kind::Owned,
         };
         Some(self.value(op, kind, call.to_token_stream()))
@@ -762,7 +762,7 @@ impl Lowerer<'_> {
         // methods through the float trait (`v.tanh()` is ambiguous for `T: RealField`, which
         // has `ComplexField::tanh` as well).
         let captures = syntax::captures(closure);
-        if !crate::parse::generic_floats().is_empty()
+        if !self.floats.generics().is_empty()
             || captures
                 .iter()
                 .any(|name| self.lookup(&name.to_string()).is_some())
@@ -1029,7 +1029,7 @@ impl Lowerer<'_> {
             // `<T as ::tapeless::Real>::constant(2.0)`: a literal of a float type parameter
             // (how the generic copy of a `hessian` function writes its literals).
             Expr::Call(c) => {
-                matches!(&*c.func, Expr::Path(p) if float_constructor(p)
+                matches!(&*c.func, Expr::Path(p) if float_constructor(p, self.floats)
                     && p.qself.is_some()
                     && p.path.segments.last().is_some_and(|s| s.ident == "constant"))
                     && c.args.iter().all(|a| self.is_constant(a))
@@ -1309,14 +1309,13 @@ impl Lowerer<'_> {
         self.reductions += 1;
         // The accumulator's type: the turbofish's, else in a generic function its float
         // type parameter (`0.0` is not a `T`).
-        let generics = crate::parse::generic_floats();
         let element = match (
             call.turbofish.as_ref().and_then(|t| t.args.first()),
-            &generics[..],
+            self.floats.generics(),
         ) {
             (Some(t), _) => Some(t.to_token_stream()),
             (None, []) => None,
-            (None, [t]) => Some(Ident::new(t, Span::call_site()).to_token_stream()),
+            (None, [t]) => Some(t.to_token_stream()),
             (None, _) => {
                 self.errors.at(call, format!("in a function generic over several float types, #[differentiate] needs the type of `.{}()`: write `.{}::<T>()`", call.method, call.method));
                 return None;
@@ -1356,7 +1355,7 @@ impl Lowerer<'_> {
             (quote::quote!(0.0), quote::quote!(+=))
         };
         let init = match &element {
-            Some(t) if !generics.is_empty() => {
+            Some(t) if !self.floats.generics().is_empty() => {
                 quote::quote!(<#t as ::tapeless::Real>::constant(#init))
             }
             _ => init,
@@ -1534,14 +1533,14 @@ fn function_path(func: &syn::ExprPath) -> bool {
 }
 
 /// `T::zero()`, `f64::from(..)`, `T::from_f64(..)`: an associated function of a float type.
-fn float_constructor(func: &syn::ExprPath) -> bool {
+fn float_constructor(func: &syn::ExprPath, floats: Floats) -> bool {
     let segments = &func.path.segments;
     if let Some(qself) = &func.qself {
         // `<T as Float>::epsilon()`, `<T as Real>::constant(..)`.
-        return scalar_float(&qself.ty);
+        return floats.scalar(&qself.ty);
     }
     segments.len() == 2
-        && scalar_float(&syn::Type::Path(syn::TypePath {
+        && floats.scalar(&syn::Type::Path(syn::TypePath {
             qself: None,
             path: segments[0].ident.clone().into(),
         }))
@@ -1572,7 +1571,7 @@ fn trait_method_check(func: &Expr, name: &Ident) -> Option<Expr> {
     )
 }
 
-fn float_type_method(func: &Expr) -> Option<Ident> {
+fn float_type_method(func: &Expr, floats: Floats) -> Option<Ident> {
     let Expr::Path(func) = func else { return None };
     let segments = &func.path.segments;
     let name = &segments.last()?.ident;
@@ -1580,7 +1579,7 @@ fn float_type_method(func: &Expr) -> Option<Ident> {
         // `<f64 as Twice>::sin` names the user's trait's method, not the float method:
         // only a float trait of the rule table may name the trait (`<T as Float>::sqrt`).
         Some(qself) => {
-            scalar_float(&qself.ty)
+            floats.scalar(&qself.ty)
                 && (qself.position == 0
                     || segments.iter().nth(qself.position - 1).is_some_and(|t| {
                         rules::float_owner(&t.ident.to_string())
@@ -1590,7 +1589,7 @@ fn float_type_method(func: &Expr) -> Option<Ident> {
         None => {
             segments.len() == 2
                 && rules::float_owner(&segments[0].ident.to_string()).is_none()
-                && scalar_float(&syn::Type::Path(syn::TypePath {
+                && floats.scalar(&syn::Type::Path(syn::TypePath {
                     qself: None,
                     path: segments[0].ident.clone().into(),
                 }))

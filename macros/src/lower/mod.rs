@@ -30,14 +30,14 @@ use crate::ir::{
     Arg, Block, BlockId, Body, Carried, Form, Header, If, Kind, Loop, Merge, Op, Operand, Stmt,
     Var, VarId, TOP,
 };
-use crate::parse::Signature;
+use crate::parse::{Floats, Signature};
 use crate::rules;
 
 pub use syntax::Rename;
 
 /// Lowers the body. Constructs that cannot be lowered are reported and left out, and the
 /// rest is still returned, so that `analyse` can report its own errors beside them.
-pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
+pub fn lower<'e>(sig: &'e Signature, errors: &'e mut Errors) -> Body {
     let block = &sig.item.block;
     let mut lowerer = Lowerer {
         vars: Vec::new(),
@@ -53,6 +53,7 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         statement_reads: HashMap::new(),
         closures: HashMap::new(),
         elements_by_reference: HashSet::new(),
+        floats: sig.floats(),
         errors,
     };
     let params = sig
@@ -66,7 +67,7 @@ pub fn lower(sig: &Signature, errors: &mut Errors) -> Body {
         .collect::<Vec<VarId>>();
     lowerer.param_vars = params.iter().copied().collect();
     for (p, var) in sig.params.iter().zip(&params) {
-        if crate::parse::elements_by_reference(&p.ty) {
+        if sig.floats().elements_by_reference(&p.ty) {
             lowerer.elements_by_reference.insert(*var);
         }
     }
@@ -176,8 +177,10 @@ struct Lowerer<'e> {
     /// a call `f(a)` is lowered as the body with `x = a`, in the scopes of the definition.
     closures: HashMap<VarId, ClosureDef>,
     /// Containers whose elements are read by reference (`&xs[i]`), by their type
-    /// (`xs: &[Vec<f64>]`: see `parse::elements_by_reference`).
+    /// (`xs: &[Vec<f64>]`: see `Floats::elements_by_reference`).
     elements_by_reference: HashSet<VarId>,
+    /// The function's float types (`T` in `fn f<T: Float>`).
+    floats: Floats<'e>,
     errors: &'e mut Errors,
 }
 
