@@ -1,8 +1,8 @@
-//! A caller of a function whose `f_jvp` is not available (a non-scalar `#[custom_vjp]`
-//! without a forward rule; once
-//! also a tuple output with a float literal, which has forward code now) still builds, `f_grad` and all (QA finding F1 of
-//! 2026-12-06: the whole crate failed to build); its scalar `f_jvp` is then the caller's
-//! own forward sweep up to that call, which panics with the reason.
+//! A caller of a function without a forward sweep of its own (a non-scalar `#[custom_vjp]`
+//! without a forward rule, a method calling a method of a field) builds, `f_grad` and all
+//! (QA finding F1 of 2026-12-06: the whole crate failed to build), and its `f_jvp` is right:
+//! such a function's `f_jvp` is ẏ = Σᵢ eᵢ·⟨∇yᵢ, ẋ⟩, one reverse sweep per component of its
+//! vector-like value (it panicked in the caller's forward sweep before).
 
 use tapeless::{custom_vjp, differentiate};
 
@@ -53,9 +53,84 @@ fn a_caller_of_a_tuple_with_an_inactive_element_builds_and_differentiates() {
 }
 
 #[test]
-#[should_panic(expected = "forward mode does not support `sq` yet")]
-fn the_callers_forward_sweep_stops_with_the_reason() {
-    let _ = uses_sq_jvp(&[0.5, -1.5], &UsesSqGrad { x: vec![1.0, 0.0] });
+fn the_callers_forward_sweep_uses_the_reverse_rule_per_component() {
+    let x = [0.5, -1.5];
+    let (value, derivative) = uses_sq_jvp(&x, &UsesSqGrad { x: vec![1.0, 2.0] });
+    assert_eq!(value, uses_sq(&x));
+    // ⟨(2 x0, 6 x1), (1, 2)⟩ = 1 − 18.
+    assert_eq!(derivative, -17.0);
+    // The callee's own: ẏ = (2 x0 ẋ0, 2 x1 ẋ1).
+    let (value, tangent) = sq_jvp(&x, &SqGrad { x: vec![1.0, 2.0] });
+    assert_eq!(value, vec![0.25, 2.25]);
+    assert_eq!(tangent, vec![1.0, -6.0]);
+}
+
+#[differentiate]
+fn uses_sq_twice(x: &[f64]) -> Vec<f64> {
+    let t = sq(x);
+    let mut out = vec![0.0; 2];
+    out[0] = t[0] * t[1];
+    out[1] = x[0] + t[1];
+    out
+}
+
+#[test]
+fn a_vector_caller_of_a_vector_custom_rule_has_forward_mode_and_a_jacobian() {
+    let x = [0.5, -1.5];
+    // (x0² x1², x0 + x1²): J = [[2 x0 x1², 2 x0² x1], [1, 2 x1]] = [[2.25, -0.75], [1, -3]].
+    let (value, tangent) = uses_sq_twice_jvp(&x, &UsesSqTwiceGrad { x: vec![1.0, 2.0] });
+    assert_eq!(value, uses_sq_twice(&x));
+    assert_eq!(tangent, vec![2.25 - 1.5, 1.0 - 6.0]);
+    let (_, rows) = uses_sq_twice_jacobian(&x);
+    assert_eq!(rows[0].x, vec![2.25, -0.75]);
+    assert_eq!(rows[1].x, vec![1.0, -3.0]);
+}
+
+#[derive(tapeless::Differentiable, Clone)]
+struct Spring {
+    k: f64,
+}
+
+#[derive(tapeless::Differentiable, Clone)]
+struct Model {
+    spring: Spring,
+}
+
+#[differentiate]
+impl Spring {
+    #[differentiate]
+    fn scale(&self, x: f64) -> f64 {
+        self.k * x
+    }
+}
+
+#[differentiate]
+impl Model {
+    #[differentiate]
+    fn pair(&self, x: f64) -> Vec<f64> {
+        let a = self.spring.scale(x);
+        let mut out = vec![0.0; 2];
+        out[0] = a * x;
+        out[1] = x;
+        out
+    }
+}
+
+#[test]
+fn a_vector_method_calling_a_method_of_a_field_has_forward_mode() {
+    let m = Model {
+        spring: Spring { k: 2.0 },
+    };
+    // (k x², x): along (k̇, ẋ) = (0.5, 1), ẏ = (x² k̇ + 2 k x ẋ, ẋ) at k = 2, x = 0.5.
+    let t = ModelPairGrad {
+        self_: Model {
+            spring: Spring { k: 0.5 },
+        },
+        x: 1.0,
+    };
+    let (value, tangent) = m.pair_jvp(0.5, &t);
+    assert_eq!(value, m.pair(0.5));
+    assert_eq!(tangent, vec![0.25 * 0.5 + 2.0, 1.0]);
 }
 
 /// A tuple with a float literal merged by an `if` has forward code now (its tangent is a

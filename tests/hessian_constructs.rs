@@ -265,3 +265,43 @@ fn float_cast_to_an_integer_in_a_hessian_function() {
     assert!((rows[3].x[0] - 4.0 * t).abs() < 1e-12, "∂²/∂t∂x0");
     assert_eq!(rows[2].x, vec![0.0; 3]);
 }
+
+/// Data: it derives nothing.
+struct Curve {
+    slope: f64,
+    intercept: f64,
+    degree: i32,
+}
+
+/// A struct parameter left out by `wrt(..)` is data (QA, h-hess2): its floats are constants.
+#[differentiate(hessian, wrt(xs))]
+fn fit(curve: &Curve, xs: &[f64], n: usize) -> f64 {
+    let mut total = 0.0;
+    for i in 0..n {
+        let r = curve.slope * xs[i].powi(curve.degree) + curve.intercept;
+        total += r * r;
+    }
+    total
+}
+
+#[test]
+fn a_data_struct_parameter() {
+    let curve = Curve {
+        slope: 0.5,
+        intercept: -0.25,
+        degree: 2,
+    };
+    let xs = [1.5, -0.5];
+    let (value, grad, rows) = fit_hessian(&curve, &xs, 2);
+    assert_eq!(value, fit(&curve, &xs, 2));
+    // f = Σ rᵢ², rᵢ = a xᵢ² + b: ∂f/∂xᵢ = 4a xᵢ rᵢ, ∂²f/∂xᵢ² = 4a rᵢ + 8a² xᵢ².
+    let (a, b) = (0.5, -0.25);
+    for i in 0..2 {
+        let (x, r) = (xs[i], a * xs[i] * xs[i] + b);
+        assert!((grad.xs[i] - 4.0 * a * x * r).abs() < 1e-12);
+        assert!((rows[i].xs[i] - (4.0 * a * r + 8.0 * a * a * x * x)).abs() < 1e-12);
+        assert_eq!(rows[i].xs[1 - i], 0.0);
+    }
+    let rows: Vec<Vec<f64>> = rows.into_iter().map(|r| r.xs).collect();
+    check("fit", rows, |p: &[f64]| fit_grad(&curve, p, 2).1.xs, &xs);
+}

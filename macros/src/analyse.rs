@@ -58,7 +58,9 @@ pub fn analyse(body: &Body, sig: &Signature, errors: &mut Errors) -> Activity {
     for (param, var) in sig.params.iter().zip(&body.params) {
         varied[var.0] = param.differentiated;
     }
-    while forward(body, TOP, &mut varied) {}
+    // An integer carries no derivative, wherever it comes from (`p.1` of `(x * 3.0, n)`).
+    let integer = integers(body, sig);
+    while forward(body, TOP, &mut varied, &integer) {}
 
     let mut useful = vec![false; n];
     if let Some(ret) = body.ret.var() {
@@ -71,9 +73,12 @@ pub fn analyse(body: &Body, sig: &Signature, errors: &mut Errors) -> Activity {
     activity
 }
 
-/// One forward pass of the varied fixpoint; whether anything changed.
-fn forward(body: &Body, block: BlockId, varied: &mut [bool]) -> bool {
+/// One forward pass of the varied fixpoint; whether anything changed. `integer` values
+/// are never varied.
+fn forward(body: &Body, block: BlockId, varied: &mut [bool], integer: &[bool]) -> bool {
     let mut changed = false;
+    let raise =
+        |flags: &mut [bool], var: VarId, value: bool| raise(flags, var, value && !integer[var.0]);
     for stmt in &body.block(block).stmts {
         match stmt {
             Stmt::Let { var, op, .. } => {
@@ -81,8 +86,8 @@ fn forward(body: &Body, block: BlockId, varied: &mut [bool]) -> bool {
                 changed |= raise(varied, *var, value);
             }
             Stmt::If(i) => {
-                changed |= forward(body, i.then_block, varied);
-                changed |= forward(body, i.else_block, varied);
+                changed |= forward(body, i.then_block, varied, integer);
+                changed |= forward(body, i.else_block, varied, integer);
                 for m in &i.merges {
                     let value = flag(varied, &m.then_value) || flag(varied, &m.else_value);
                     changed |= raise(varied, m.var, value);
@@ -92,7 +97,7 @@ fn forward(body: &Body, block: BlockId, varied: &mut [bool]) -> bool {
                 for c in &l.carried {
                     changed |= raise(varied, c.phi, flag(varied, &c.init));
                 }
-                changed |= forward(body, l.body, varied);
+                changed |= forward(body, l.body, varied, integer);
                 for (values, _) in body.nexts(l.body) {
                     for (c, value) in l.carried.iter().zip(values) {
                         let value = flag(varied, value);
@@ -262,8 +267,114 @@ pub fn integers(body: &Body, sig: &Signature) -> Vec<bool> {
     for (param, var) in sig.params.iter().zip(&body.params) {
         integer[var.0] = integer_type(&param.ty);
     }
-    while integer_pass(body, TOP, &mut integer) {}
+    let values = Values::of(body);
+    while integer_pass(body, TOP, &mut integer, &values) {}
     integer
+}
+
+/// Where each value comes from, to find the type of a tuple's element (`p.1` of
+/// `let p = (x, n);`, also through `if` merges and loops, which keep a value's type).
+struct Values<'a> {
+    ops: std::collections::HashMap<VarId, &'a Op>,
+    /// The values a merged or carried variable takes: all of one type.
+    alternatives: std::collections::HashMap<VarId, Vec<&'a Operand>>,
+}
+
+impl<'a> Values<'a> {
+    fn of(body: &'a Body) -> Self {
+        let mut values = Values {
+            ops: Default::default(),
+            alternatives: Default::default(),
+        };
+        values.collect(body, TOP);
+        values
+    }
+
+    fn collect(&mut self, body: &'a Body, block: BlockId) {
+        for stmt in &body.block(block).stmts {
+            match stmt {
+                Stmt::Let { var, op, .. } => {
+                    self.ops.insert(*var, op);
+                }
+                Stmt::If(i) => {
+                    for m in &i.merges {
+                        let entry = self.alternatives.entry(m.var).or_default();
+                        entry.extend([&m.then_value, &m.else_value]);
+                    }
+                    self.collect(body, i.then_block);
+                    self.collect(body, i.else_block);
+                }
+                Stmt::Loop(l) => {
+                    for (k, c) in l.carried.iter().enumerate() {
+                        let mut all = vec![&c.init];
+                        all.extend(
+                            body.nexts(l.body)
+                                .iter()
+                                .filter_map(|(next, _)| next.get(k)),
+                        );
+                        self.alternatives.insert(c.phi, all.clone());
+                        self.alternatives.insert(c.out, all);
+                    }
+                    self.collect(body, l.body);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether the element at `path` (`.1`, `.0.1`) of `operand` is an integer; `seen`
+    /// stops at a cycle through a loop.
+    fn element_integer(
+        &self,
+        integer: &[bool],
+        operand: &Operand,
+        path: &[syn::Member],
+        seen: &mut Vec<VarId>,
+    ) -> bool {
+        let Some((first, rest)) = path.split_first() else {
+            return integer_operand(integer, operand);
+        };
+        let Some(var) = operand.var() else {
+            return false;
+        };
+        if seen.contains(&var) {
+            return false;
+        }
+        seen.push(var);
+        let found = match self.ops.get(&var) {
+            Some(Op::Rule {
+                form: Form::Tuple,
+                args,
+                ..
+            }) => match first {
+                syn::Member::Unnamed(i) => args
+                    .get(i.index as usize)
+                    .is_some_and(|a| self.element_integer(integer, &a.value, rest, seen)),
+                syn::Member::Named(_) => false,
+            },
+            Some(Op::Rule {
+                form: Form::FieldClone(member),
+                args,
+                ..
+            }) => {
+                let path: Vec<syn::Member> = std::iter::once(member.clone())
+                    .chain(path.iter().cloned())
+                    .collect();
+                self.element_integer(integer, &args[0].value, &path, seen)
+            }
+            Some(Op::Rule {
+                form: Form::Copy,
+                args,
+                ..
+            }) => self.element_integer(integer, &args[0].value, path, seen),
+            _ => self.alternatives.get(&var).is_some_and(|all| {
+                all.iter()
+                    .any(|a| self.element_integer(integer, a, path, seen))
+            }),
+        };
+        seen.pop();
+        found
+    }
 }
 
 /// An integer type (`usize`, `i32`, `&u8`, ...).
@@ -290,9 +401,18 @@ pub fn integer_operand(integer: &[bool], operand: &Operand) -> bool {
     }
 }
 
-fn integer_op(integer: &[bool], op: &Op, ty: Option<&syn::Type>) -> bool {
+fn integer_op(integer: &[bool], op: &Op, ty: Option<&syn::Type>, values: &Values) -> bool {
     if ty.is_some_and(integer_type) {
         return true;
+    }
+    if let Op::Rule {
+        form: Form::FieldClone(member),
+        args,
+        ..
+    } = op
+    {
+        let path = [member.clone()];
+        return values.element_integer(integer, &args[0].value, &path, &mut Vec::new());
     }
     let all = |args: &[crate::ir::Arg]| {
         !args.is_empty() && args.iter().all(|a| integer_operand(integer, &a.value))
@@ -307,6 +427,15 @@ fn integer_op(integer: &[bool], op: &Op, ty: Option<&syn::Type>) -> bool {
             Form::Method { .. } => args
                 .first()
                 .is_some_and(|a| integer_operand(integer, &a.value)),
+            // Arithmetic on an integer is integer arithmetic: Rust converts nothing
+            // implicitly, so `k * 2` and `k + n` are integers whatever `k` is.
+            Form::Binary(
+                syn::BinOp::Add(_)
+                | syn::BinOp::Sub(_)
+                | syn::BinOp::Mul(_)
+                | syn::BinOp::Div(_)
+                | syn::BinOp::Rem(_),
+            ) => args.iter().any(|a| integer_operand(integer, &a.value)),
             Form::Binary(op) => {
                 !matches!(
                     op,
@@ -328,20 +457,21 @@ fn integer_op(integer: &[bool], op: &Op, ty: Option<&syn::Type>) -> bool {
 }
 
 /// One pass of the integer fixpoint; whether anything changed.
-fn integer_pass(body: &Body, block: BlockId, integer: &mut [bool]) -> bool {
+fn integer_pass(body: &Body, block: BlockId, integer: &mut [bool], values: &Values) -> bool {
     let mut changed = false;
     for stmt in &body.block(block).stmts {
         match stmt {
             Stmt::Let { var, ty, op, .. } => {
-                let value = integer_op(integer, op, ty.as_ref());
+                let value = integer_op(integer, op, ty.as_ref(), values);
                 changed |= raise(integer, *var, value);
             }
             Stmt::If(i) => {
-                changed |= integer_pass(body, i.then_block, integer);
-                changed |= integer_pass(body, i.else_block, integer);
+                changed |= integer_pass(body, i.then_block, integer, values);
+                changed |= integer_pass(body, i.else_block, integer, values);
+                // Both branches give one type: an integer in either makes both integers.
                 for m in &i.merges {
                     let value = integer_operand(integer, &m.then_value)
-                        && integer_operand(integer, &m.else_value);
+                        || integer_operand(integer, &m.else_value);
                     changed |= raise(integer, m.var, value);
                 }
             }
@@ -354,7 +484,14 @@ fn integer_pass(body: &Body, block: BlockId, integer: &mut [bool]) -> bool {
                     changed |= raise(integer, c.phi, value);
                     changed |= raise(integer, c.out, value);
                 }
-                changed |= integer_pass(body, l.body, integer);
+                changed |= integer_pass(body, l.body, integer, values);
+                for (next, _) in body.nexts(l.body) {
+                    for (c, value) in l.carried.iter().zip(next) {
+                        let value = integer_operand(integer, value);
+                        changed |= raise(integer, c.phi, value);
+                        changed |= raise(integer, c.out, value);
+                    }
+                }
             }
             Stmt::Eval { .. }
             | Stmt::Macro { .. }

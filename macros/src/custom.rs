@@ -91,7 +91,7 @@ pub fn items(
     // or `seed` stays the user's value.
     let local = |name: &str| Ident::new(name, Span::mixed_site().located_at(rule.span()));
     let (seed, rule_fn, value) = (local("seed"), local("rule"), local("value"));
-    let ret = &sig.ret;
+    let seed_type = &sig.seed;
     let args = parameter_names(&function.sig);
     // Owned values go to `f` as clones: the rule needs them afterwards.
     let value_args: Vec<TokenStream> = sig
@@ -128,7 +128,7 @@ pub fn items(
     // The rule's signature is checked on its own first, so that a wrong one is reported at
     // the rule's name with the signature it should have.
     let body = quote_spanned! {rule.span()=>
-        let #rule_fn: fn(#(#param_types,)* #ret) -> #gradient_type = #rule;
+        let #rule_fn: fn(#(#param_types,)* #seed_type) -> #gradient_type = #rule;
         let #value = #f(#(#value_args),*);
         let #gradient_pattern = #rule_fn(#(#args,)* #seed);
         (#value, #grad { #(#field_names),* })
@@ -136,9 +136,9 @@ pub fn items(
     // The pullback computes the value now and calls the rule when the caller's reverse
     // sweep gives it the seed.
     let pullback_body = quote_spanned! {rule.span()=>
-        let #rule_fn: fn(#(#param_types,)* #ret) -> #gradient_type = #rule;
+        let #rule_fn: fn(#(#param_types,)* #seed_type) -> #gradient_type = #rule;
         let #value = #f(#(#value_args),*);
-        (#value, move |#seed: #ret| {
+        (#value, move |#seed: #seed_type| {
             let #gradient_pattern = #rule_fn(#(#args,)* #seed);
             #grad { #(#field_names),* }
         })
@@ -147,8 +147,8 @@ pub fn items(
     let functions = functions(&sig, names, &seed, body);
     let pullback = pullback_function(&sig, names, None, pullback_body);
     // Forward mode from the forward rule when one is given; else from the reverse rule:
-    // ⟨∇f, ẋ⟩ = Σᵢ rule(x, 1)ᵢ·ẋᵢ for a scalar output (one call of the rule). A reverse rule
-    // gives no forward mode for other outputs.
+    // ⟨∇f, ẋ⟩ = Σᵢ rule(x, 1)ᵢ·ẋᵢ for a scalar output (one call of the rule), and one call
+    // per component for a vector-like output (see `forward::fallback`).
     let jvp = match jvp_rule {
         Some(jvp_rule) => {
             let tangent = Ident::new("tangent", Span::mixed_site());
@@ -164,17 +164,15 @@ pub fn items(
             });
             let tangent_types = differentiated.iter().map(|p| &p.ty);
             crate::forward::Jvp::Custom(quote_spanned! {jvp_rule.span()=>
-                let #rule_fn: fn(#(#param_types,)* #(#tangent_types),*) -> #ret = #jvp_rule;
+                let #rule_fn: fn(#(#param_types,)* #(#tangent_types),*) -> #seed_type = #jvp_rule;
                 let #value = #f(#(#value_args),*);
                 (#value, #rule_fn(#(#args,)* #(#tangents),*))
             })
         }
-        None if sig.scalar_ret => {
-            crate::forward::Jvp::Fallback(vec!["a `#[custom_vjp]` function".to_string()])
-        }
-        None => crate::forward::Jvp::Unsupported(vec![
-            "a `#[custom_vjp]` function without a forward rule (`jvp = ..`)".to_string(),
-        ]),
+        None => crate::forward::fallback(
+            &sig,
+            vec!["a `#[custom_vjp]` function without a forward rule (`jvp = ..`)".to_string()],
+        ),
     };
     // Forward sweeps for the Jacobian only with a forward rule.
     let forward = matches!(jvp, crate::forward::Jvp::Custom(_));

@@ -88,6 +88,20 @@ impl Fold for Desugar<'_> {
                     self.split_at(local, &mut stmts)
                 }
                 Stmt::Local(local) if destructures(&local) => self.local(local, &mut stmts),
+                // `return [x, y];`, `inner(x, [y, x])`: the array literal bound to a
+                // temporary first, as the block's value is.
+                Stmt::Expr(mut expr, semi) => {
+                    self.hoist_arrays(&mut expr, &mut stmts);
+                    stmts.push(Stmt::Expr(expr, semi));
+                }
+                Stmt::Local(mut local) => {
+                    if let Some(init) = &mut local.init {
+                        if init.diverge.is_none() {
+                            self.hoist_arrays(&mut init.expr, &mut stmts);
+                        }
+                    }
+                    stmts.push(Stmt::Local(local));
+                }
                 other => stmts.push(other),
             }
         }
@@ -484,6 +498,68 @@ fn strip(pat: &Pat) -> (&Pat, Option<&Type>) {
 }
 
 impl Desugar<'_> {
+    /// Binds the array literals that `expr` returns or passes to a call it makes
+    /// (`return [x, y]`, `inner(x, [y, x])`, `s += g(x) * inner([x, y])`) to temporaries
+    /// written by index, pushed onto `out` before the statement. Only where the statement
+    /// evaluates them unconditionally: not under `&&`, in a closure or a branch.
+    fn hoist_arrays(&mut self, expr: &mut Expr, out: &mut Vec<Stmt>) {
+        match expr {
+            Expr::Return(r) => {
+                if let Some(value) = &mut r.expr {
+                    self.hoist_arrays(value, out);
+                    self.hoist_array(value, out);
+                }
+            }
+            Expr::Assign(a) => self.hoist_arrays(&mut a.right, out),
+            // `a && b` evaluates `b` only sometimes.
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) => {
+                self.hoist_arrays(&mut b.left, out)
+            }
+            Expr::Binary(b) => {
+                self.hoist_arrays(&mut b.left, out);
+                self.hoist_arrays(&mut b.right, out);
+            }
+            Expr::Unary(u) => self.hoist_arrays(&mut u.expr, out),
+            Expr::Paren(p) => self.hoist_arrays(&mut p.expr, out),
+            Expr::Cast(c) => self.hoist_arrays(&mut c.expr, out),
+            Expr::Call(c) => {
+                for arg in &mut c.args {
+                    self.hoist_arrays(arg, out);
+                    self.hoist_array(arg, out);
+                }
+            }
+            Expr::MethodCall(c) => {
+                self.hoist_arrays(&mut c.receiver, out);
+                for arg in &mut c.args {
+                    self.hoist_arrays(arg, out);
+                    self.hoist_array(arg, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `[x, y]` (or `&[x, y]`) becomes a temporary written by index, when it is an array
+    /// literal that a `let` would write so (see [`array_literal`]).
+    fn hoist_array(&mut self, expr: &mut Expr, out: &mut Vec<Stmt>) {
+        let array = match expr {
+            Expr::Reference(r) if r.mutability.is_none() => &mut *r.expr,
+            other => other,
+        };
+        if !matches!(array, Expr::Array(_)) {
+            return;
+        }
+        let span = array.span();
+        let temp = self.fresh("array", span);
+        let Stmt::Local(local) = parse_quote_spanned!(span=> let #temp = #array;) else {
+            return;
+        };
+        if array_literal(&local).is_some() {
+            array_stores(local, out, false);
+            *array = parse_quote_spanned!(span=> #temp);
+        }
+    }
+
     fn fresh(&mut self, what: &str, span: Span) -> Ident {
         self.fresh += 1;
         Ident::new(&format!("__tapeless_{what}{}", self.fresh), span)

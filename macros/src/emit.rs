@@ -1543,7 +1543,7 @@ impl<'a> Emitter<'a> {
             quote!(#field: #d)
         });
         let seed = &self.seed;
-        let ret = &self.sig.ret;
+        let seed_type = &self.sig.seed;
         // The closure moves the forward sweep's values; a view borrows one of them, so it
         // is taken again inside (cheap: no copy) rather than moved beside its owner.
         let views = self.body.blocks[TOP.0]
@@ -1563,7 +1563,7 @@ impl<'a> Emitter<'a> {
             #stacks
             #forward
             let #value = #copy;
-            (#value, move |#seed: #ret| -> #grad_type {
+            (#value, move |#seed: #seed_type| -> #grad_type {
                 #(#views)*
                 #param_adjoints
                 #reverse

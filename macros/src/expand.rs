@@ -120,7 +120,8 @@ fn hessian_items(function: &ItemFn, options: &parse::Options, names: &ItemNames)
     if !errors.is_empty() {
         return errors.to_compile_errors();
     }
-    let copy = crate::hessian::generic_copy(function, float);
+    let data = crate::hessian::data_structs(function, options);
+    let copy = crate::hessian::generic_copy(function, float, data);
     let copy_options = parse::Options {
         wrt: options.wrt.clone(),
         max_iterations: options.max_iterations.clone(),
@@ -652,7 +653,7 @@ pub fn pullback_function(
         Some(needs) => quote!(#needs: [bool; #count]),
         None => quote!(_: [bool; #count]),
     };
-    let ret = &sig.ret;
+    let (ret, seed) = (&sig.ret, &sig.seed);
     let grad_type = grad_type(sig, names);
     let name = crate::emit::pullback_ident(&item.sig.ident);
     let vis = &item.vis;
@@ -666,7 +667,7 @@ pub fn pullback_function(
         #[doc(hidden)]
         #[allow(unused_variables, unused_mut, unused_parens, unused_braces, unreachable_code, clippy::all)]
         #vis fn #name #generics (#(#params,)* #needs)
-            -> (#ret, impl ::core::ops::FnOnce(#ret) -> #grad_type + #lifetime)
+            -> (#ret, impl ::core::ops::FnOnce(#seed) -> #grad_type + #lifetime)
             #where_clause
         {
             #body
@@ -718,7 +719,7 @@ pub fn functions(
     let grad_params = plain_parameters(&item.sig, false);
     let params = plain_parameters(&item.sig, true);
     let args = parameter_names(&item.sig);
-    let ret = &sig.ret;
+    let (ret, seed_type) = (&sig.ret, &sig.seed);
     // A method's `f_grad` calls `f_vjp` as an associated function.
     let call_prefix = sig
         .params
@@ -779,7 +780,7 @@ pub fn functions(
 
         #[doc = #vjp_doc]
         #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
-        #vis fn #vjp_fn #generics (#(#params,)* #seed: #ret) -> (#ret, #grad_type) #where_clause {
+        #vis fn #vjp_fn #generics (#(#params,)* #seed: #seed_type) -> (#ret, #grad_type) #where_clause {
             #primal
             #(#checks)*
             #vjp_body

@@ -31,7 +31,7 @@ use quote::{format_ident, quote, ToTokens};
 use syn::ext::IdentExt;
 
 use crate::emit::{parameter_names, plain_parameters, Emitter, ItemNames};
-use crate::ir::{Arg, Carried, Form, Kind, Merge, Op, Operand, Stmt, VarId, TOP};
+use crate::ir::{Arg, Carried, Form, Kind, Merge, Op, Operand, VarId, TOP};
 use crate::parse::Signature;
 use crate::rules::Need;
 
@@ -57,7 +57,10 @@ pub enum Jvp {
     Forward(TokenStream),
     /// ⟨∇f, tangent⟩ through `f_vjp` (a scalar output): what forward mode does not handle.
     Fallback(Vec<String>),
-    /// A non-scalar output that forward mode does not handle: calling `f_jvp` is an error.
+    /// A vector-like output that forward mode does not handle: ẏ = Σᵢ eᵢ·⟨∇yᵢ, tangent⟩
+    /// through one `f_vjp` per component (with `alloc`).
+    Rows(Vec<String>),
+    /// Another output that forward mode does not handle: calling `f_jvp` is an error.
     Unsupported(Vec<String>),
     /// A `#[custom_vjp(rule, jvp = forward_rule)]` function: the body calls the forward rule.
     Custom(TokenStream),
@@ -124,30 +127,6 @@ fn operand_tangent(e: &Emitter, operand: &Operand) -> TokenStream {
     }
 }
 
-/// Whether a tuple's value leaves the straight line (merged, carried, returned, passed):
-/// then its tangent must have the tuple's gradient type, which a `()` for an inactive
-/// element is not.
-fn escapes(e: &Emitter, var: VarId) -> bool {
-    let mut found = e.body.ret.var() == Some(var);
-    let is = |o: &Operand| o.var() == Some(var);
-    e.body.walk(TOP, &mut |stmt| match stmt {
-        Stmt::If(i) => {
-            found |= i
-                .merges
-                .iter()
-                .any(|m| is(&m.then_value) || is(&m.else_value))
-        }
-        Stmt::Loop(l) => found |= l.carried.iter().any(|c| is(&c.init)),
-        Stmt::Next { values, .. } => found |= values.iter().any(is),
-        Stmt::Let {
-            op: Op::Call { args, .. },
-            ..
-        } => found |= args.iter().any(|a| is(&a.value)),
-        _ => {}
-    });
-    found
-}
-
 /// The tangent statements of `let var = op;` (printed after it).
 pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
     if !has_tangent(e, var) {
@@ -181,29 +160,16 @@ pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
             quote!(let #mutable #name = ::core::clone::Clone::clone(&#base.#member);)
         }
         Form::Tuple => {
-            // A float literal's tangent is a zero of the element's type (read from the
-            // tuple: `2.0` may be an `f32`); another inactive element (data, a constant of
-            // unknown type) has none, `()`.
-            let float_literal =
-                |a: &crate::ir::Arg| matches!(&a.value, Operand::Const(c) if float_literal(c));
-            let all_active = args
-                .iter()
-                .enumerate()
-                .all(|(i, a)| active.contains(&i) || float_literal(a));
-            if !all_active && escapes(e, var) {
-                return unsupported(
-                    e,
-                    "a tuple with an inactive element that is merged, carried, returned or passed",
-                );
-            }
+            // An inactive element's tangent is a zero of its type, read from the tuple (`2.0`
+            // may be an `f32`; an integer's or a boolean's is `()`), so the tangent has the
+            // tuple's gradient type wherever it goes (merged, carried, returned, passed).
             let primal = e.name(var);
             let elements = args.iter().enumerate().map(|(i, a)| match a.value.var() {
                 Some(v) if has_tangent(e, v) => tangent_owned(e, v),
-                _ if float_literal(a) => {
+                _ => {
                     let i = syn::Index::from(i);
                     quote!(#private::zeros_like(&#primal.#i))
                 }
-                _ => quote!(()),
             });
             quote!(let #mutable #name = (#(#elements,)*);)
         }
@@ -225,14 +191,17 @@ pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
             let value = tangent_owned(e, arg(0));
             quote!(let #mutable #name = #value;)
         }
+        // The conversion is linear, so the tangent is converted alike (an integer's, `()`,
+        // gives zero).
         Form::Cast(ty) => {
-            let value = tangent_owned(e, arg(0));
-            quote!(let #name = #value as #ty;)
+            let value = tangent_ref(e, arg(0));
+            quote!(let #name: #ty = #private::cast_jvp(#value);)
         }
-        // `f64::from(k)`: the conversion is linear, so the tangent is converted alike.
-        Form::Call(path) if rule.helper == "cast" => {
-            let value = tangent_owned(e, arg(0));
-            quote!(let #name = #path(#value);)
+        // `f64::from(k)`: typed by the primal result.
+        Form::Call(_) if rule.helper == "cast" => {
+            let value = tangent_ref(e, arg(0));
+            let primal = e.name(var);
+            quote!(let #name = #private::cast_jvp_like(#value, &#primal);)
         }
         _ => {
             let contribution = |i: usize| {
@@ -386,7 +355,7 @@ pub fn jvp(e: &Emitter) -> Jvp {
         });
     }
     let sweep = e.forward_block(TOP, false, None);
-    let ret = &e.sig.ret;
+    let (ret, seed) = (&e.sig.ret, &e.sig.seed);
     let out = quote::format_ident!("{}", "value_dot", span = Span::mixed_site());
     let finish = match &e.body.ret {
         Operand::Var(v) if has_tangent(e, *v) && !e.forward.refs.borrow().contains(v) => {
@@ -396,7 +365,7 @@ pub fn jvp(e: &Emitter) -> Jvp {
         Operand::Var(v) => {
             let value = e.name(*v);
             let derivative = operand_tangent(e, &e.body.ret);
-            quote!(let #out: #ret = #derivative; (#value, #out))
+            quote!(let #out: #seed = #derivative; (#value, #out))
         }
         Operand::Const(c) => {
             let private = private();
@@ -406,17 +375,28 @@ pub fn jvp(e: &Emitter) -> Jvp {
     e.forward.on.set(false);
     let missing = e.forward.unsupported.borrow().clone();
     if !missing.is_empty() {
-        return if e.sig.scalar_ret {
-            Jvp::Fallback(missing)
-        } else {
-            Jvp::Unsupported(missing)
-        };
+        return fallback(e.sig, missing);
     }
     Jvp::Forward(quote! {
         #preamble
         #sweep
         #finish
     })
+}
+
+/// `f_jvp` through reverse sweeps, for a function whose forward sweep cannot be printed
+/// (`missing` says why): one sweep for a scalar output, one per component for a vector-like
+/// one; for another output (a tuple, or without `alloc`) calling `f_jvp` is an error.
+pub fn fallback(sig: &Signature, missing: Vec<String>) -> Jvp {
+    if sig.scalar_ret {
+        Jvp::Fallback(missing)
+    } else if cfg!(feature = "alloc")
+        && sig.floats().jacobian_output(&sig.ret) != crate::parse::JacobianOutput::None
+    {
+        Jvp::Rows(missing)
+    } else {
+        Jvp::Unsupported(missing)
+    }
 }
 
 /// `f_jvp`, and for a free function the hidden `__f_jvp_arguments` that differentiated
@@ -428,7 +408,7 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
     let generics = &item.sig.generics;
     let where_clause = crate::expand::where_clause(sig);
     let grad_type = crate::expand::grad_type(sig, names);
-    let ret = &sig.ret;
+    let (ret, seed) = (&sig.ret, &sig.seed);
     let private = private();
     let hygienic = Ident::new("tangent", Span::mixed_site());
     let tangent = tangent.unwrap_or(&hygienic);
@@ -471,6 +451,42 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
                 },
             )
         }
+        Jvp::Rows(missing) => {
+            let value = Ident::new("value", Span::mixed_site());
+            let seed = Ident::new("seed", Span::mixed_site());
+            let gradient = Ident::new("gradient", Span::mixed_site());
+            let derivative = Ident::new("derivative", Span::mixed_site());
+            let fields: Vec<Ident> = sig.params.iter().filter(|p| p.differentiated).map(|p| p.field()).collect();
+            let scalar = quote!(<#ret as ::tapeless::JacobianOutput>::Scalar);
+            // Each sweep takes the arguments again: owned values as clones.
+            let cloned: Vec<TokenStream> = sig
+                .params
+                .iter()
+                .zip(&args)
+                .map(|(p, arg)| match p.kind {
+                    Kind::Owned => quote!(::core::clone::Clone::clone(&#arg)),
+                    Kind::Copy | Kind::Ref => arg.clone(),
+                })
+                .collect();
+            (
+                plain_parameters(&item.sig, false),
+                quote! {
+                    let #value = #call_prefix #function(#(#cloned),*);
+                    let #derivative = #private::tangent_by_rows(&#value, |#seed| {
+                        let (_, #gradient) = #call_prefix #vjp_fn(#(#cloned,)* #seed);
+                        let mut #derivative: #scalar = #private::zero();
+                        #(#derivative = #derivative + #private::tangent_dot::<_, _, #scalar>(#gradient.#fields, &#tangent.#fields);)*
+                        #derivative
+                    });
+                    (#value, #derivative)
+                },
+                format!("The value of [`{function}`] and its directional derivative along `{tangent}`: Σᵢ eᵢ·⟨∇{function}ᵢ, {tangent}⟩ through one reverse sweep (`{vjp_fn}`) per component of the value, because forward mode does not handle {} yet.", missing.join(", ")),
+                {
+                    let generics = &sig.float_generics;
+                    quote!(#(#generics: ::tapeless::Parameters<#generics>),*)
+                },
+            )
+        }
         Jvp::Unsupported(missing) => (
             plain_parameters(&item.sig, false),
             quote!(::core::unreachable!()),
@@ -507,7 +523,7 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
         #[doc = #doc]
         // Generated beside `f` whether or not the crate uses it.
         #[allow(dead_code, unused_variables, unused_mut, unused_parens, unused_braces, unreachable_code, clippy::all)]
-        #vis fn #jvp_fn #generics (#(#params,)* #tangent: &#grad_type) -> (#ret, #ret) #where_clause {
+        #vis fn #jvp_fn #generics (#(#params,)* #tangent: &#grad_type) -> (#ret, #seed) #where_clause {
             #body
         }
 
@@ -525,7 +541,7 @@ fn unsupported_arguments_function(
     let item = sig.item;
     let vis = &item.vis;
     let generics = &item.sig.generics;
-    let ret = &sig.ret;
+    let (ret, seed) = (&sig.ret, &sig.seed);
     let name = arguments_ident(&item.sig.ident);
     let params = plain_parameters(&item.sig, false);
     let tangents = Ident::new("tangents", Span::mixed_site());
@@ -535,7 +551,7 @@ fn unsupported_arguments_function(
     quote! {
         #[doc(hidden)]
         #[allow(dead_code, unused_variables, clippy::all)]
-        #vis fn #name #generics (#(#params,)* #tangents: #generic) -> (#ret, #ret) #where_clause {
+        #vis fn #name #generics (#(#params,)* #tangents: #generic) -> (#ret, #seed) #where_clause {
             ::core::panic!(#reason)
         }
     }
@@ -554,7 +570,7 @@ pub fn arguments_function(
     let private = private();
     let vis = &item.vis;
     let generics = &item.sig.generics;
-    let ret = &sig.ret;
+    let (ret, seed) = (&sig.ret, &sig.seed);
     let name = arguments_ident(&item.sig.ident);
     let params = plain_parameters(&item.sig, false);
     let args = parameter_names(&item.sig);
@@ -589,7 +605,7 @@ pub fn arguments_function(
         #[doc(hidden)]
         #[inline]
         #[allow(dead_code, unused_variables, clippy::all)]
-        #vis fn #name #generics (#(#params,)* #tangents: (#(#types,)*)) -> (#ret, #ret) #where_clause {
+        #vis fn #name #generics (#(#params,)* #tangents: (#(#types,)*)) -> (#ret, #seed) #where_clause {
             let #tangent = #grad_struct { #(#fields),* };
             #call_prefix #jvp_fn(#(#args,)* &#tangent)
         }
@@ -612,18 +628,4 @@ fn arguments_path(path: &syn::ExprPath) -> syn::ExprPath {
         last.ident = arguments_ident(&last.ident);
     }
     path
-}
-
-/// `2.0`, `-1.5e3`, `2f64`: a float literal.
-fn float_literal(expr: &syn::Expr) -> bool {
-    match expr {
-        syn::Expr::Lit(l) => match &l.lit {
-            syn::Lit::Float(_) => true,
-            syn::Lit::Int(i) => matches!(i.suffix(), "f32" | "f64"),
-            _ => false,
-        },
-        syn::Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && float_literal(&u.expr),
-        syn::Expr::Paren(p) => float_literal(&p.expr),
-        _ => false,
-    }
 }

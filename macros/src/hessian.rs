@@ -89,7 +89,8 @@ pub fn check(function: &ItemFn, options: &parse::Options, errors: &mut Errors) {
         let syn::FnArg::Typed(typed) = input else {
             continue;
         };
-        if let Some(name) = named_struct(&typed.ty) {
+        // A struct left out by `wrt(..)` is data: its floats are constants of the copy.
+        if let Some(name) = named_struct(&typed.ty).filter(|_| !data_struct(typed, options)) {
             errors.at(
                 &typed.ty,
                 format!(
@@ -181,6 +182,39 @@ fn check_generics(generics: &syn::Generics, errors: &mut Errors) {
     }
 }
 
+/// A parameter of a struct type (`cfg: &Config`) that `wrt(..)` leaves out: data.
+fn data_struct(typed: &syn::PatType, options: &parse::Options) -> bool {
+    let syn::Pat::Ident(p) = &*typed.pat else {
+        return false;
+    };
+    let by_value_or_reference = match &*typed.ty {
+        Type::Reference(r) => matches!(&*r.elem, Type::Path(_)),
+        ty => matches!(ty, Type::Path(_)),
+    };
+    by_value_or_reference
+        && named_struct(&typed.ty).is_some()
+        && options
+            .wrt
+            .as_ref()
+            .is_some_and(|wrt| !wrt.contains(&p.ident))
+}
+
+/// The names of the struct parameters that `wrt(..)` leaves out (see [`data_struct`]).
+pub fn data_structs(function: &ItemFn, options: &parse::Options) -> Vec<String> {
+    function
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            syn::FnArg::Typed(typed) if data_struct(typed, options) => match &*typed.pat {
+                syn::Pat::Ident(p) => Some(p.ident.to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 /// The name of a struct type (`Line`, `&Line`, `&[Line]`): not a float and not known data.
 fn named_struct(ty: &Type) -> Option<String> {
     match ty {
@@ -228,7 +262,8 @@ fn liftable(ty: &Type) -> bool {
                 {
                     args.args.iter().all(|a| match a {
                         syn::GenericArgument::Type(t) => {
-                            parse::Floats::CONCRETE.scalar(t) || !mentions_float(&t.to_token_stream())
+                            parse::Floats::CONCRETE.scalar(t)
+                                || !mentions_float(&t.to_token_stream())
                         }
                         _ => true,
                     })
@@ -258,7 +293,7 @@ fn mentions_float(tokens: &TokenStream) -> bool {
 
 /// The hidden generic copy of `function`: its float type is the type parameter
 /// `__TapelessFloat` (see the module docs).
-pub fn generic_copy(function: &ItemFn, float: &'static str) -> ItemFn {
+pub fn generic_copy(function: &ItemFn, float: &'static str, data: Vec<String>) -> ItemFn {
     let param = Ident::new("__TapelessFloat", Span::call_site());
     let mut copy = function.clone();
     copy.sig.ident = copy_ident(&function.sig.ident);
@@ -273,6 +308,7 @@ pub fn generic_copy(function: &ItemFn, float: &'static str) -> ItemFn {
         integer_casts: Vec::new(),
         nested_gradient: false,
         matrices: mentions_matrix(&function.to_token_stream()),
+        data,
     };
     visitor.visit_item_fn_mut(&mut copy);
     let (integer_casts, nested_gradient) = (visitor.integer_casts, visitor.nested_gradient);
@@ -375,6 +411,8 @@ struct GenericCopy<'a> {
     /// named through `num_traits::Float` (`x.exp()` would be ambiguous with
     /// `ComplexField::exp`).
     matrices: bool,
+    /// The struct parameters that are data (left out by `wrt`): their fields stay `f64`.
+    data: Vec<String>,
 }
 
 /// Float constants that code names without their type (`use std::f64::consts::PI`).
@@ -463,6 +501,26 @@ impl GenericCopy<'_> {
         ident == self.float
     }
 
+    /// `cfg.scale`, `cfg.inner.n`: a field of a data struct parameter.
+    fn data_field(&self, expr: &Expr) -> bool {
+        let mut base = expr;
+        let mut field = false;
+        while let Expr::Field(f) = base {
+            base = &f.base;
+            field = true;
+        }
+        field
+            && matches!(base, Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.data.contains(&i.to_string())))
+    }
+
+    /// A value read from a data struct, in the copy's float type when it is a float
+    /// (`DataField`: integers stay integers).
+    fn data_value(&self, expr: &Expr) -> Expr {
+        let param = self.param;
+        syn::parse_quote_spanned!(syn::spanned::Spanned::span(expr)=>
+            ::tapeless::__private::DataField::<#param>::data_value(#expr))
+    }
+
     /// A path naming a float constant: `f64::EPSILON`, `std::f64::consts::PI`, `PI`.
     fn float_constant(&self, path: &syn::ExprPath) -> bool {
         let segments = &path.path.segments;
@@ -494,6 +552,20 @@ impl VisitMut for GenericCopy<'_> {
 
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
+            // A float field of a data struct is a constant of the float type; a field read
+            // by reference, as a receiver or indexed is left as it is (`cfg.xs.len()`),
+            // and an element read from it (`cfg.xs[i]`) is converted.
+            Expr::Field(_) if self.data_field(expr) => *expr = self.data_value(expr),
+            Expr::Reference(r) if self.data_field(&r.expr) => {}
+            Expr::MethodCall(call) if self.data_field(&call.receiver) => {
+                for arg in &mut call.args {
+                    self.visit_expr_mut(arg);
+                }
+            }
+            Expr::Index(index) if self.data_field(&index.expr) => {
+                self.visit_expr_mut(&mut index.index);
+                *expr = self.data_value(expr);
+            }
             Expr::Lit(lit) => {
                 match &lit.lit {
                     Lit::Float(f) => {
@@ -760,6 +832,8 @@ fn hvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
             let field = p.field();
             let value = by_reference(p);
             let lifted = match (&p.grad_ty, p.differentiated) {
+                // A struct left out by `wrt`: data (its floats are the copy's constants).
+                (Some(_), false) if named_struct(&p.ty).is_some() => return quote!(#ident),
                 (Some(_), true) => quote!(#private::lift(#value, &#direction.#field)),
                 (Some(_), false) => quote!(#private::lift_constant(#value)),
                 (None, _) => return quote!(#ident),

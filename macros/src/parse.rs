@@ -119,8 +119,11 @@ impl Param {
 pub struct Signature<'a> {
     pub item: &'a ItemFn,
     pub params: Vec<Param>,
-    /// The return type: the type of the value and of `seed`.
+    /// The return type: the type of the value.
     pub ret: Type,
+    /// The type of `seed` and of the value's tangent: the return type, but `()` for the
+    /// data elements of a tuple (`(f64, ())` for `-> (f64, usize)`).
+    pub seed: Type,
     /// Whether the result is a scalar float, so that `f_grad` (seed one) exists.
     pub scalar_ret: bool,
     /// The function's type parameters that are floats (`T: RealField`).
@@ -152,6 +155,7 @@ pub fn signature<'a>(
         item,
         params,
         scalar_ret: floats.scalar(&ret),
+        seed: result_gradient(floats, &ret).unwrap_or_else(|| ret.clone()),
         ret,
         float_generics,
         max_iterations: options.max_iterations.clone(),
@@ -349,6 +353,8 @@ fn return_type(sig: &syn::Signature, floats: Floats, errors: &mut Errors) -> Opt
         {
             Some((**ty).clone())
         }
+        // A tuple with data elements (`(f64, usize)`): its seed has `()` for them.
+        ReturnType::Type(_, ty) if result_gradient(floats, ty).is_some() => Some((**ty).clone()),
         ReturnType::Type(_, ty) => {
             errors.at(
                 ty,
@@ -359,6 +365,36 @@ fn return_type(sig: &syn::Signature, floats: Floats, errors: &mut Errors) -> Opt
             );
             None
         }
+    }
+}
+
+/// The seed's type for a tuple result that holds data (`(f64, usize)` gives `(f64, ())`):
+/// `None` when the result is not such a tuple (of floats, float containers, data, and
+/// tuples of those, with at least one float).
+fn result_gradient(floats: Floats, ty: &Type) -> Option<Type> {
+    /// The element's seed type, whether it holds data, whether it holds a float.
+    fn element(floats: Floats, ty: &Type) -> Option<(Type, bool, bool)> {
+        match ty {
+            Type::Paren(p) => element(floats, &p.elem),
+            Type::Tuple(t) if !t.elems.is_empty() => {
+                let elems: Vec<_> = t
+                    .elems
+                    .iter()
+                    .map(|t| element(floats, t))
+                    .collect::<Option<_>>()?;
+                let data = elems.iter().any(|e| e.1);
+                let float = elems.iter().any(|e| e.2);
+                let types = elems.into_iter().map(|e| e.0);
+                Some((syn::parse_quote!((#(#types,)*)), data, float))
+            }
+            Type::Reference(_) => None,
+            _ if copy_primitive(ty) => Some((syn::parse_quote!(()), true, false)),
+            _ => floats.gradient(ty).map(|_| (ty.clone(), false, true)),
+        }
+    }
+    match element(floats, ty)? {
+        (seed, true, true) if matches!(ty, Type::Tuple(_)) => Some(seed),
+        _ => None,
     }
 }
 

@@ -131,6 +131,47 @@ impl Accumulate for f64 {
     }
 }
 
+/// Integers and booleans carry no derivative; their "gradient" is `()`. The generated code
+/// cannot see types, so an integer inside a value it differentiates (the `n` of a tuple
+/// `(x * 3.0, n)`, the `k` of `let (a, k) = h(x);`) gets an adjoint like any other element,
+/// and this one is free: nothing to store, nothing to add.
+macro_rules! no_derivative {
+    ($($ty:ty),*) => {$(
+        impl Differentiable for $ty {
+            type Grad = ();
+            #[inline(always)]
+            fn zeros_like(&self) {}
+        }
+    )*};
+}
+// `()` too: the adjoint of an adjoint (a carried value's is shaped like the last one).
+no_derivative!(
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    bool,
+    ()
+);
+
+/// The adjoint of an integer or a boolean: nothing to add.
+impl Accumulate for () {
+    #[inline(always)]
+    fn accumulate(&mut self, _: &()) {}
+    #[inline(always)]
+    fn subtract(&mut self, _: &()) {}
+    #[inline(always)]
+    fn set_zero(&mut self) {}
+}
+
 impl<T: Differentiable + ?Sized> Differentiable for &T {
     type Grad = T::Grad;
     #[inline(always)]

@@ -679,6 +679,45 @@ pub fn lift<L: Lift + ?Sized>(x: &L, t: &L::Tangent) -> L::Lifted {
     x.lift(t)
 }
 
+/// A value read from a data struct (a parameter left out by `wrt(..)`) in the generic copy
+/// of a `hessian` function: a float becomes a constant of the copy's float type `P`;
+/// integers and booleans stay what they are.
+pub trait DataField<P> {
+    /// `P` for a float, `Self` otherwise.
+    type Value;
+    /// The value in the copy.
+    fn data_value(self) -> Self::Value;
+}
+
+impl<P: Real> DataField<P> for f64 {
+    type Value = P;
+    #[inline(always)]
+    fn data_value(self) -> P {
+        P::constant(self)
+    }
+}
+
+impl<P: Real> DataField<P> for f32 {
+    type Value = P;
+    #[inline(always)]
+    fn data_value(self) -> P {
+        P::constant(<f64 as From<f32>>::from(self))
+    }
+}
+
+macro_rules! data_stays {
+    ($($ty:ty),*) => {$(
+        impl<P> DataField<P> for $ty {
+            type Value = $ty;
+            #[inline(always)]
+            fn data_value(self) -> $ty {
+                self
+            }
+        }
+    )*};
+}
+data_stays!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool);
+
 /// `x` lifted as a constant (see [`Lift`]).
 #[inline(always)]
 pub fn lift_constant<L: Lift + ?Sized>(x: &L) -> L::Lifted {

@@ -290,6 +290,22 @@ pub fn jacobian<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
     (value.unwrap_or_else(primal), rows)
 }
 
+/// The tangent of a vector-like value from reverse sweeps, for a function whose forward
+/// mode is not available (a `#[custom_vjp]` rule without a forward rule): ẏ = Σᵢ eᵢ·⟨∇yᵢ, ẋ⟩,
+/// where `dot` maps the unit seed eᵢ to ⟨∇yᵢ, ẋ⟩ (one `f_vjp` each).
+pub fn tangent_by_rows<O>(value: &O, mut dot: impl FnMut(O) -> O::Scalar) -> O
+where
+    O: JacobianOutput + Parameters<<O as JacobianOutput>::Scalar> + Clone,
+{
+    let mut tangent = value.zero();
+    for i in 0..value.components() {
+        let unit = value.unit(i);
+        let derivative = dot(unit.clone());
+        tangent.add_scaled(derivative, &unit);
+    }
+    tangent
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

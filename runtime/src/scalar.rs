@@ -485,14 +485,52 @@ fn extremum_share<T: Real>(mine: T, theirs: T, larger: bool, d: T) -> T {
     }
 }
 
-/// y = x as U (a float-to-float conversion, `f32` ↔ `f64`): x̄ += ȳ converted back.
-#[inline(always)]
-pub fn cast_vjp<T: Real, U: Real>(d_x: &mut T, d_y: &U) {
-    *d_x += T::from(*d_y).unwrap_or_else(T::nan);
+/// The adjoint (or tangent) of the `x` of `x as U`: a float's converts, an integer's (`()`,
+/// see [`Differentiable`](crate::Differentiable)) is nothing, since `k as f64` has no
+/// derivative with respect to the integer `k`.
+pub trait CastAdjoint<U>: Sized {
+    /// `self += ȳ` converted back.
+    fn accumulate_cast(&mut self, d_y: &U);
+    /// ẏ: `self` converted.
+    fn cast_tangent(&self) -> U;
 }
 
-/// y = x as U, forward mode: ẏ = ẋ converted (`f64::from(x)` is differentiated as this rule).
+impl<T: Real, U: Real> CastAdjoint<U> for T {
+    #[inline(always)]
+    fn accumulate_cast(&mut self, d_y: &U) {
+        *self += T::from(*d_y).unwrap_or_else(T::nan);
+    }
+    #[inline(always)]
+    fn cast_tangent(&self) -> U {
+        U::from(*self).unwrap_or_else(U::nan)
+    }
+}
+
+impl<U: Real> CastAdjoint<U> for () {
+    #[inline(always)]
+    fn accumulate_cast(&mut self, _: &U) {}
+    #[inline(always)]
+    fn cast_tangent(&self) -> U {
+        U::zero()
+    }
+}
+
+/// y = x as U (a float-to-float conversion, `f32` ↔ `f64`): x̄ += ȳ converted back; an
+/// integer `x` gets nothing.
 #[inline(always)]
-pub fn cast_jvp<T: Real, U: Real>(t_x: &T) -> U {
-    U::from(*t_x).unwrap_or_else(U::nan)
+pub fn cast_vjp<T: CastAdjoint<U>, U: Real>(d_x: &mut T, d_y: &U) {
+    d_x.accumulate_cast(d_y);
+}
+
+/// y = x as U, forward mode: ẏ = ẋ converted, zero for an integer `x` (`f64::from(x)` is
+/// differentiated as this rule).
+#[inline(always)]
+pub fn cast_jvp<T: CastAdjoint<U>, U: Real>(t_x: &T) -> U {
+    t_x.cast_tangent()
+}
+
+/// [`cast_jvp`] typed by the result `y` (`f64::from(k)`, whose type the macro does not write).
+#[inline(always)]
+pub fn cast_jvp_like<T: CastAdjoint<U>, U: Real>(t_x: &T, _y: &U) -> U {
+    t_x.cast_tangent()
 }

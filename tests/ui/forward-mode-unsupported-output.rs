@@ -1,21 +1,20 @@
-// A `#[custom_vjp]` function with a non-scalar output and no forward rule: its rule gives
-// reverse mode only, and a non-scalar output has no reverse-sweep fallback for `f_jvp`, so
-// the function still builds and has `f_grad`/`f_vjp`, and only calling `f_jvp` is an
-// error (add `jvp = forward_rule` to the attribute).
+// A `#[custom_vjp]` function with a tuple result and no forward rule: its rule gives
+// reverse mode only, and a tuple (neither a scalar nor vector-like) has no reverse-sweep
+// fallback for `f_jvp`, so the function still builds and has `f_vjp`, and only calling
+// `f_jvp` is an error (add `jvp = forward_rule` to the attribute).
 use tapeless::custom_vjp;
 
-#[custom_vjp(squares_rule)]
-fn squares(x: &[f64]) -> Vec<f64> {
-    x.iter().map(|v| v * v).collect()
+#[custom_vjp(pair_rule)]
+fn pair(x: f64) -> (f64, f64) {
+    (x * x, x)
 }
 
-fn squares_rule(x: &[f64], seed: Vec<f64>) -> Vec<f64> {
-    x.iter().zip(&seed).map(|(v, s)| 2.0 * v * s).collect()
+fn pair_rule(x: f64, seed: (f64, f64)) -> f64 {
+    2.0 * x * seed.0 + seed.1
 }
 
 fn main() {
-    let x = [0.5, -1.5];
-    let _ = squares_vjp(&x, vec![1.0, 0.0]);
-    let t = SquaresGrad { x: vec![1.0, 0.0] };
-    let _ = squares_jvp(&x, &t);
+    let _ = pair_vjp(0.5, (1.0, 0.0));
+    let t = PairGrad { x: 1.0 };
+    let _ = pair_jvp(0.5, &t);
 }

@@ -786,6 +786,7 @@ impl Lowerer<'_> {
             }],
             // Inferred: the element type is the closure's.
             ret: syn::parse_quote!(_),
+            seed: syn::parse_quote!(_),
             scalar_ret: true,
             float_generics: Vec::new(),
             max_iterations: None,
