@@ -221,6 +221,7 @@ fn check_operations_without_rules(body: &Body, activity: &Activity, errors: &mut
 
 fn foreign_message(form: &Form) -> String {
     match form {
+        Form::Method { name, .. } if name == "push" => "`push` of a value that depends on a differentiated parameter is supported as one `push` per iteration of the `for` loop that first uses the vector after its `let mut v = Vec::new();` (or `Vec::with_capacity(n)`, `vec![]`), over a range, slice or iterator chain whose length its syntax tells, with no `break`, `continue` or `return` in the body and no other use of `v` there than `v[i]`; otherwise allocate the vector with its length and write by index (`let mut v = vec![0.0; n]; v[i] = ..;`)".to_string(),
         Form::Method { name, .. } => {
             let known: Vec<&str> = rules::method_names().collect();
             format!(

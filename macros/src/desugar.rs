@@ -15,6 +15,10 @@
 //! - `for p in it.filter(|q| cond) { .. }` becomes `for p in it { if { let q = p; cond }
 //!   { .. } }`, and `it.filter(..).map(..).sum()` (`product`, `count`) the loop it means.
 //! - `let v = vec![x, 2.0 * y];` becomes the `Vec` written by index, as array literals do.
+//! - `let mut v = Vec::new();` filled by one `push` per iteration of a `for` loop becomes
+//!   the `Vec` of the loop's length written by index at a counter.
+//! - `for p in a.chain(b)` becomes two loops; `for p in xs.iter().step_by(k)` the loop over
+//!   `(0..xs.len()).step_by(k)`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
@@ -43,8 +47,9 @@ struct Desugar<'a> {
 
 impl Fold for Desugar<'_> {
     fn fold_block(&mut self, block: Block) -> Block {
-        let block = syn::fold::fold_block(self, block);
+        let mut block = syn::fold::fold_block(self, block);
         let mut stmts = Vec::with_capacity(block.stmts.len());
+        self.pushes(&mut block.stmts);
         let count = block.stmts.len();
         for (position, stmt) in block.stmts.into_iter().enumerate() {
             match stmt {
@@ -217,6 +222,157 @@ fn collect_chain(expr: &Expr) -> Option<&Expr> {
     (call.method == "collect" && call.args.is_empty() && into_vec)
         .then_some(&*call.receiver)
         .filter(|chain| trip_count(chain).is_some())
+}
+
+/// `let mut v = Vec::new();` (`Vec::with_capacity(n)`, `Vec::<T>::new()`, `vec![]`,
+/// `let mut v: Vec<T> = ..`): the name and the type if written.
+fn new_vec(local: &syn::Local) -> Option<(Ident, Option<Type>)> {
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let (pat, ty) = strip(&local.pat);
+    let Pat::Ident(name) = pat else {
+        return None;
+    };
+    if name.by_ref.is_some() || name.subpat.is_some() || name.mutability.is_none() {
+        return None;
+    }
+    if ty.is_some_and(|t| !is_vec(t)) {
+        return None;
+    }
+    let empty = match &*init.expr {
+        Expr::Call(call) => match &*call.func {
+            Expr::Path(p) => {
+                let segments: Vec<_> = p.path.segments.iter().collect();
+                matches!(segments.as_slice(), [.., v, f] if v.ident == "Vec"
+                    && ((f.ident == "new" && call.args.is_empty())
+                        || (f.ident == "with_capacity" && call.args.len() == 1)))
+            }
+            _ => false,
+        },
+        Expr::Macro(m) => m.mac.path.is_ident("vec") && m.mac.tokens.is_empty(),
+        _ => false,
+    };
+    empty.then(|| (name.ident.clone(), ty.cloned()))
+}
+
+/// The position of `name.push(e);` among the statements of `for_loop`'s body, and the
+/// loop's trip count, when the body pushes exactly once per iteration: one such statement,
+/// no exit that could skip it (`break`, `continue`, `return`, `?`), and no other mention of
+/// `name` than element reads and writes (`name[k - 1]`), which mean the same on the vector
+/// written by index.
+fn filled_by_push(for_loop: &syn::ExprForLoop, name: &Ident) -> Option<(usize, Expr)> {
+    let count = trip_count(&for_loop.expr)?;
+    if mentions(for_loop.expr.to_token_stream(), name) || for_loop.label.is_some() {
+        return None;
+    }
+    let mut position = None;
+    for (k, stmt) in for_loop.body.stmts.iter().enumerate() {
+        match stmt {
+            Stmt::Expr(Expr::MethodCall(m), Some(_))
+                if m.method == "push"
+                    && m.args.len() == 1
+                    && matches!(&*m.receiver, Expr::Path(p) if p.path.is_ident(name)) =>
+            {
+                if position.replace(k).is_some() || !only_indexed(&m.args[0], name) {
+                    return None;
+                }
+            }
+            other => {
+                let mut visit = OnlyIndexed {
+                    name,
+                    ok: true,
+                    exits: false,
+                };
+                syn::visit::Visit::visit_stmt(&mut visit, other);
+                if !visit.ok || visit.exits {
+                    return None;
+                }
+            }
+        }
+    }
+    let mut exits = OnlyIndexed {
+        name,
+        ok: true,
+        exits: false,
+    };
+    if let Some(Stmt::Expr(Expr::MethodCall(m), _)) = position.map(|k| &for_loop.body.stmts[k]) {
+        syn::visit::Visit::visit_expr(&mut exits, &m.args[0]);
+    }
+    (!exits.exits).then_some(())?;
+    Some((position?, count))
+}
+
+fn only_indexed(expr: &Expr, name: &Ident) -> bool {
+    let mut visit = OnlyIndexed {
+        name,
+        ok: true,
+        exits: false,
+    };
+    syn::visit::Visit::visit_expr(&mut visit, expr);
+    visit.ok
+}
+
+/// Whether `name` is mentioned only as the base of an index (`name[i]`), and whether an exit
+/// (`break`, `continue` outside a nested loop, `return`, `?`) occurs outside closures.
+struct OnlyIndexed<'a> {
+    name: &'a Ident,
+    ok: bool,
+    exits: bool,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for OnlyIndexed<'_> {
+    fn visit_expr_index(&mut self, e: &'ast syn::ExprIndex) {
+        match &*e.expr {
+            Expr::Path(p) if p.path.is_ident(self.name) => self.visit_expr(&e.index),
+            _ => syn::visit::visit_expr_index(self, e),
+        }
+    }
+    fn visit_ident(&mut self, ident: &'ast Ident) {
+        if ident == self.name {
+            self.ok = false;
+        }
+    }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if mentions(m.tokens.clone(), self.name) {
+            self.ok = false;
+        }
+    }
+    fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
+        self.exits = true;
+    }
+    fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+        self.exits = true;
+    }
+    fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+        self.exits = true;
+    }
+    fn visit_expr_try(&mut self, _: &'ast syn::ExprTry) {
+        self.exits = true;
+    }
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        // Exits inside a closure leave the closure; the name may still be read there.
+        let exits = self.exits;
+        syn::visit::visit_expr_closure(self, c);
+        self.exits = exits;
+    }
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Whether a loop body has a `break` of its own loop (not of a nested loop or a closure).
+struct Breaks(bool);
+
+impl<'ast> syn::visit::Visit<'ast> for Breaks {
+    fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
+        self.0 = true;
+    }
+    fn visit_expr_for_loop(&mut self, l: &'ast syn::ExprForLoop) {
+        self.visit_expr(&l.expr);
+    }
+    fn visit_expr_while(&mut self, l: &'ast syn::ExprWhile) {
+        self.visit_expr(&l.cond);
+    }
+    fn visit_expr_loop(&mut self, _: &'ast syn::ExprLoop) {}
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
 /// `Vec<..>`.
@@ -594,6 +750,65 @@ impl Desugar<'_> {
         out.push(Stmt::Expr(self.for_loop(for_loop), None));
     }
 
+    /// `let mut v = Vec::new();` (or `Vec::with_capacity(n)`, `vec![]`) filled by one `push`
+    /// per iteration of the `for` loop that next mentions `v`, as the vector written by index
+    /// it means: `let mut v = vec![Default::default(); n]; let mut k = 0; for .. { ..;
+    /// v[k] = e; k += 1; .. }`, `n` the loop's trip count (see [`trip_count`]), declared where
+    /// the loop starts. Left as written (lowering reports the `push`) when the loop's length
+    /// is not known from its syntax, the `push` is not a statement of the loop's body, the
+    /// body may leave an iteration early, or mentions `v` other than by index (`v.len()`).
+    fn pushes(&mut self, stmts: &mut Vec<Stmt>) {
+        let mut i = 0;
+        while i < stmts.len() {
+            let Some((name, ty)) = (match &stmts[i] {
+                Stmt::Local(local) => new_vec(local),
+                _ => None,
+            }) else {
+                i += 1;
+                continue;
+            };
+            let Some(j) =
+                (i + 1..stmts.len()).find(|&j| mentions(stmts[j].to_token_stream(), &name))
+            else {
+                i += 1;
+                continue;
+            };
+            let Stmt::Expr(Expr::ForLoop(for_loop), semi) = &stmts[j] else {
+                i += 1;
+                continue;
+            };
+            let Some((position, count)) = filled_by_push(for_loop, &name) else {
+                i += 1;
+                continue;
+            };
+            let span = name.span();
+            let index = self.fresh("index", span);
+            let mut for_loop = for_loop.clone();
+            let semi = *semi;
+            let Stmt::Expr(Expr::MethodCall(push), _) = for_loop.body.stmts.remove(position) else {
+                i += 1;
+                continue;
+            };
+            let value = &push.args[0];
+            let write: Vec<Stmt> = vec![
+                parse_quote_spanned!(span=> #name[#index] = #value;),
+                parse_quote_spanned!(span=> #index += 1;),
+            ];
+            for_loop.body.stmts.splice(position..position, write);
+            let ty = ty.map(|t| quote::quote_spanned!(span=> : #t));
+            let declare: [Stmt; 2] = [
+                parse_quote_spanned!(span=>
+                    let mut #name #ty = vec![::core::default::Default::default(); #count];
+                ),
+                parse_quote_spanned!(span=> let mut #index: usize = 0;),
+            ];
+            stmts[j] = Stmt::Expr(Expr::ForLoop(for_loop), semi);
+            stmts.splice(j..j, declare);
+            stmts.remove(i);
+            i = j + 2;
+        }
+    }
+
     /// `let (a, b) = x.split_at(k);` as `let a = &x[..k]; let b = &x[k..];` (`k` through a
     /// temporary unless it is a literal or a variable), appended to `out`.
     fn split_at(&mut self, local: syn::Local, out: &mut Vec<Stmt>) {
@@ -806,7 +1021,8 @@ impl Desugar<'_> {
     /// `for` loops over chains lowering does not iterate itself, as loops it does:
     /// `for p in it.map(f) { .. }` as `for t in it { let p = f(t); .. }`, and
     /// `for p in xs.iter().rev() { .. }` (also `.copied()`, `.cloned()`, `.enumerate()`)
-    /// as `for i in (0..xs.len()).rev() { let p = xs[i]; .. }`.
+    /// as `for i in (0..xs.len()).rev() { let p = xs[i]; .. }` (`.step_by(k)` as
+    /// `(0..xs.len()).step_by(k)`), and `for p in a.chain(b)` as two loops.
     fn for_loop(&mut self, mut for_loop: syn::ExprForLoop) -> Expr {
         let Expr::MethodCall(call) = &*for_loop.expr else {
             return Expr::ForLoop(for_loop);
@@ -818,9 +1034,15 @@ impl Desugar<'_> {
         if let Some((source, function, adaptors)) = map_source(&for_loop.expr) {
             return self.map_loop(for_loop, source, function, adaptors, span);
         }
-        if call.method != "rev" || !call.args.is_empty() {
-            return Expr::ForLoop(for_loop);
+        if call.method == "chain" && call.args.len() == 1 {
+            return self.chain_loop(for_loop);
         }
+        // `rev()`, or `step_by(k)` (over a slice: a step over the indices).
+        let step = match (call.method.to_string().as_str(), call.args.len()) {
+            ("rev", 0) => None,
+            ("step_by", 1) => Some(call.args[0].clone()),
+            _ => return Expr::ForLoop(for_loop),
+        };
         let mut chain = &*call.receiver;
         let mut enumerate = false;
         // At least one method: `r.rev()` of a variable is of an iterator, not a slice.
@@ -867,9 +1089,38 @@ impl Desugar<'_> {
         self.bind(&pat, None, element, &mut stmts);
         stmts.append(&mut for_loop.body.stmts);
         for_loop.body.stmts = stmts;
-        for_loop.expr = parse_quote_spanned!(span=> (0..#base.len()).rev());
+        for_loop.expr = match step {
+            None => parse_quote_spanned!(span=> (0..#base.len()).rev()),
+            Some(k) => parse_quote_spanned!(span=> (0..#base.len()).step_by(#k)),
+        };
         for_loop.pat = Box::new(parse_quote_spanned!(span=> #index));
         Expr::ForLoop(for_loop)
+    }
+
+    /// `for p in a.chain(b) { body }` as the two loops it means, `for p in a { body }` then
+    /// `for p in b { body }` (each desugared in turn). Left as written (lowering reports it)
+    /// when the body may `break` out of the loop (which would leave only the first) or the
+    /// loop has a label.
+    fn chain_loop(&mut self, for_loop: syn::ExprForLoop) -> Expr {
+        let Expr::MethodCall(call) = &*for_loop.expr else {
+            return Expr::ForLoop(for_loop);
+        };
+        let mut breaks = Breaks(false);
+        syn::visit::Visit::visit_block(&mut breaks, &for_loop.body);
+        if breaks.0 || for_loop.label.is_some() {
+            return Expr::ForLoop(for_loop);
+        }
+        let span = call.method.span();
+        let (first, second) = ((*call.receiver).clone(), call.args[0].clone());
+        let loops: Vec<Expr> = [first, second]
+            .into_iter()
+            .map(|source| {
+                let mut part = for_loop.clone();
+                part.expr = Box::new(source);
+                self.for_loop(part)
+            })
+            .collect();
+        parse_quote_spanned!(span=> { #(#loops)* })
     }
 
     /// `for p in it.filter(|q| cond) { .. }` as `for p in it { if { let q = p; cond } { .. } }`

@@ -12,7 +12,7 @@ use syn::{ItemFn, ItemImpl};
 use crate::emit::{parameter_names, plain_parameters, Emitter, ItemNames};
 use crate::errors::Errors;
 use crate::parse::{self, Signature};
-use crate::{analyse, desugar, lower, reverse};
+use crate::{analyse, desugar, lower, reverse, unmarked};
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     if let Ok(block) = syn::parse2::<ItemImpl>(item.clone()) {
@@ -360,11 +360,21 @@ fn differentiate_checked(
             .collect();
         let sweep = reverse::reverse(&body, &activity, &declared);
         let emitter = Emitter::new(&sig, &body, &activity, &sweep);
-        let vjp_body = emitter.vjp_body(&names);
-        let pullback_body = emitter.pullback_body(&names, &grad_type(&sig, &names));
+        // Calls of functions that may not be marked: fallbacks that say so at the call.
+        let callees = unmarked::callees(&body, &function.sig.ident);
+        let vjp_body = unmarked::guard(emitter.vjp_body(&names), &callees);
+        let pullback_body = unmarked::guard(
+            emitter.pullback_body(&names, &grad_type(&sig, &names)),
+            &callees,
+        );
         let pullback = pullback_function(&sig, &names, Some(emitter.needs()), pullback_body);
         let functions = functions(&sig, &names, emitter.seed(), vjp_body);
-        let jvp = crate::forward::jvp(&emitter);
+        let jvp = match crate::forward::jvp(&emitter) {
+            crate::forward::Jvp::Forward(body) => {
+                crate::forward::Jvp::Forward(unmarked::guard(body, &callees))
+            }
+            other => other,
+        };
         // `f_jacobian` uses forward sweeps when `f_jvp` has a forward sweep.
         let forward = matches!(jvp, crate::forward::Jvp::Forward(_));
         let jacobian = crate::jacobian::jacobian_function(&sig, &names, forward);

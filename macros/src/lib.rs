@@ -30,6 +30,7 @@ mod lower;
 mod parse;
 mod reverse;
 mod rules;
+mod unmarked;
 
 /// Differentiates a function: emits `{name}_grad`, `{name}_vjp`, `{name}_jacobian` (for a
 /// vector-like output) and the `{Name}Grad` struct beside it. See the `tapeless` crate

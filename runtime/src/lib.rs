@@ -107,7 +107,7 @@ pub use num_traits::Float;
 pub use parameters::Parameters;
 pub use real::Real;
 #[doc(hidden)]
-pub use rule_item::{Is, TapelessRule};
+pub use rule_item::{Is, Marked, TapelessRule};
 
 /// Named by generated code that checks a call `ComplexField::sin(x)` or `RealField::max(a, b)`.
 #[cfg(feature = "nalgebra")]

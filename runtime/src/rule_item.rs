@@ -33,3 +33,17 @@ impl<F, R> Is<F, R> {
 pub trait TapelessRule<R> {}
 
 impl<F> TapelessRule<F> for F {}
+
+/// A call of a function that is neither `#[differentiate]` nor `#[custom_vjp]` on a
+/// differentiated value. The caller's generated code calls the callee's `g_vjp` (and
+/// `__g_pullback`, `__g_jvp_arguments`), found in the caller's module when `g` is marked;
+/// otherwise it finds fallbacks of those names, declared in an enclosing block of the
+/// generated function, whose last argument's type must implement `Marked<g>` (`g` a local
+/// type named like the function), and nothing does: a compile error at the call.
+#[diagnostic::on_unimplemented(
+    message = "this function has no derivative: mark it with #[differentiate] or #[custom_vjp(rule)]",
+    label = "called on a value that depends on a differentiated parameter, but neither #[differentiate] nor #[custom_vjp]",
+    note = "a call of a function on a differentiated value is differentiated through the `_vjp` that #[differentiate] or #[custom_vjp(rule)] on the function generates",
+    note = "a marked function defined inside another function's body is not seen by its callers: define it at the module's top level"
+)]
+pub trait Marked<F> {}

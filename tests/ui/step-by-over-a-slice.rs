@@ -1,5 +1,6 @@
-// `xs.iter().step_by(2)`: a step over a slice's elements; iterate the indices instead,
-// `for i in (0..xs.len()).step_by(2)` with `xs[i]`.
+// `xs.iter().step_by(2)` consumed by a reduction (`.map(..).sum()`): a `for` loop or a
+// `fold` over it is a step over the indices (`tests/iterator_chain_step.rs`), a reduction
+// not yet; write `(0..xs.len()).step_by(2).map(|i| xs[i] * xs[i]).sum()`, or the loop.
 use tapeless::differentiate;
 
 #[differentiate]

@@ -214,8 +214,24 @@ pub fn split_call_grad(x: f64, y: f64) -> (f64, SplitCallGrad) {
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 pub fn split_call_vjp(x: f64, y: f64, seed: f64) -> (f64, SplitCallGrad) {
     let _ = split_call;
+    #[allow(non_camel_case_types, dead_code)]
+    struct square {}
+    #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
+    fn __square_pullback<__TapelessA0, __TapelessA1, __TapelessR>(
+        _: __TapelessA0,
+        _: __TapelessA1,
+    ) -> __TapelessR
+    where
+        __TapelessA1: ::tapeless::__private::Marked<square>,
+    {
+        loop {}
+    }
     let t0 = x * y;
-    let (t1, t1_pullback) = __square_pullback(t0, [true]);
+    let (t1, t1_pullback) = ({
+        #[allow(unused_imports)]
+        use self::*;
+        __square_pullback
+    })(t0, [true]);
     let t2: f64 = ::tapeless::__private::by_operand(&t1) + y;
     let mut d_x = ::tapeless::__private::zero_adjoint(&x);
     let mut d_y = ::tapeless::__private::zero_adjoint(&y);
@@ -243,15 +259,28 @@ pub fn split_call_vjp(x: f64, y: f64, seed: f64) -> (f64, SplitCallGrad) {
     clippy::all
 )]
 pub fn split_call_jvp(x: f64, y: f64, tangent: &SplitCallGrad) -> (f64, f64) {
+    #[allow(non_camel_case_types, dead_code)]
+    struct square {}
+    #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
+    fn __square_jvp_arguments<__TapelessA0, __TapelessA1, __TapelessR>(
+        _: __TapelessA0,
+        _: __TapelessA1,
+    ) -> __TapelessR
+    where
+        __TapelessA1: ::tapeless::__private::Marked<square>,
+    {
+        loop {}
+    }
     let x_dot = tangent.x;
     let y_dot = tangent.y;
     let t0 = x * y;
     let t0_dot = ::tapeless::__private::mul_jvp_lhs(&y, &x_dot)
         + ::tapeless::__private::mul_jvp_rhs(&x, &y_dot);
-    let (t1, t1_dot) = __square_jvp_arguments(
-        t0,
-        (::tapeless::__private::Tangent(t0_dot),),
-    );
+    let (t1, t1_dot) = ({
+        #[allow(unused_imports)]
+        use self::*;
+        __square_jvp_arguments
+    })(t0, (::tapeless::__private::Tangent(t0_dot),));
     let t2: f64 = ::tapeless::__private::by_operand(&t1) + y;
     let t2_dot = ::tapeless::__private::add_tangents(
         ::tapeless::__private::add_jvp_lhs(&t1_dot),
@@ -296,6 +325,18 @@ pub fn __split_call_pullback<'__tapeless>(
     y: f64,
     needs: [bool; 2usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> SplitCallGrad + '__tapeless) {
+    #[allow(non_camel_case_types, dead_code)]
+    struct square {}
+    #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
+    fn square_vjp<__TapelessA0, __TapelessA1, __TapelessR>(
+        _: __TapelessA0,
+        _: __TapelessA1,
+    ) -> __TapelessR
+    where
+        __TapelessA1: ::tapeless::__private::Marked<square>,
+    {
+        loop {}
+    }
     let t0 = x * y;
     let t1 = square(t0);
     let t2: f64 = ::tapeless::__private::by_operand(&t1) + y;
@@ -313,7 +354,13 @@ pub fn __split_call_pullback<'__tapeless>(
             }
             let mut d_t0 = -0.0;
             {
-                let gradients = square_vjp(t0, d_t1).1.__tapeless_arguments();
+                let gradients = ({
+                    #[allow(unused_imports)]
+                    use self::*;
+                    square_vjp
+                })(t0, d_t1)
+                    .1
+                    .__tapeless_arguments();
                 ::tapeless::__private::accumulate_argument(&mut d_t0, gradients.0);
             }
             if needs[0usize] {
@@ -446,6 +493,18 @@ pub fn joint_calls_grad(xs: &[f64], c: f64) -> (f64, JointCallsGrad) {
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
     let _ = joint_calls;
+    #[allow(non_camel_case_types, dead_code)]
+    struct square {}
+    #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
+    fn square_vjp<__TapelessA0, __TapelessA1, __TapelessR>(
+        _: __TapelessA0,
+        _: __TapelessA1,
+    ) -> __TapelessR
+    where
+        __TapelessA1: ::tapeless::__private::Marked<square>,
+    {
+        loop {}
+    }
     let total = 0.0;
     let t0 = xs.len();
     let mut total_1: f64 = total;
@@ -480,7 +539,13 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
         ::tapeless::__private::add_vjp_rhs(&mut d_t3, &d_total_2);
         let mut d_t2 = -0.0;
         {
-            let gradients = square_vjp(t2, d_t3).1.__tapeless_arguments();
+            let gradients = ({
+                #[allow(unused_imports)]
+                use self::*;
+                square_vjp
+            })(t2, d_t3)
+                .1
+                .__tapeless_arguments();
             ::tapeless::__private::accumulate_argument(&mut d_t2, gradients.0);
         }
         let mut d_t1 = -0.0;
@@ -504,6 +569,18 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
     clippy::all
 )]
 pub fn joint_calls_jvp(xs: &[f64], c: f64, tangent: &JointCallsGrad) -> (f64, f64) {
+    #[allow(non_camel_case_types, dead_code)]
+    struct square {}
+    #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
+    fn __square_jvp_arguments<__TapelessA0, __TapelessA1, __TapelessR>(
+        _: __TapelessA0,
+        _: __TapelessA1,
+    ) -> __TapelessR
+    where
+        __TapelessA1: ::tapeless::__private::Marked<square>,
+    {
+        loop {}
+    }
     let xs_dot = &tangent.xs;
     let c_dot = tangent.c;
     let total = 0.0;
@@ -518,10 +595,11 @@ pub fn joint_calls_jvp(xs: &[f64], c: f64, tangent: &JointCallsGrad) -> (f64, f6
         let t2 = t1 - c;
         let t2_dot = ::tapeless::__private::sub_jvp_lhs(&t1_dot)
             + ::tapeless::__private::sub_jvp_rhs(&c_dot);
-        let (t3, t3_dot) = __square_jvp_arguments(
-            t2,
-            (::tapeless::__private::Tangent(t2_dot),),
-        );
+        let (t3, t3_dot) = ({
+            #[allow(unused_imports)]
+            use self::*;
+            __square_jvp_arguments
+        })(t2, (::tapeless::__private::Tangent(t2_dot),));
         let total_2 = total_1 + ::tapeless::__private::by_operand(&t3);
         let total_2_dot = ::tapeless::__private::add_tangents(
             ::tapeless::__private::add_jvp_lhs(&total_1_dot),
@@ -571,6 +649,18 @@ pub fn __joint_calls_pullback<'__tapeless>(
     c: f64,
     needs: [bool; 2usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> JointCallsGrad + '__tapeless) {
+    #[allow(non_camel_case_types, dead_code)]
+    struct square {}
+    #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
+    fn square_vjp<__TapelessA0, __TapelessA1, __TapelessR>(
+        _: __TapelessA0,
+        _: __TapelessA1,
+    ) -> __TapelessR
+    where
+        __TapelessA1: ::tapeless::__private::Marked<square>,
+    {
+        loop {}
+    }
     let total = 0.0;
     let t0 = xs.len();
     let mut total_1: f64 = total;
@@ -609,7 +699,13 @@ pub fn __joint_calls_pullback<'__tapeless>(
                 ::tapeless::__private::add_vjp_rhs(&mut d_t3, &d_total_2);
                 let mut d_t2 = -0.0;
                 {
-                    let gradients = square_vjp(t2, d_t3).1.__tapeless_arguments();
+                    let gradients = ({
+                        #[allow(unused_imports)]
+                        use self::*;
+                        square_vjp
+                    })(t2, d_t3)
+                        .1
+                        .__tapeless_arguments();
                     ::tapeless::__private::accumulate_argument(&mut d_t2, gradients.0);
                 }
                 let mut d_t1 = -0.0;

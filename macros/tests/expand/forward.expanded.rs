@@ -270,6 +270,19 @@ fn sweep_grad(x: &[f64], y: f64) -> (f64, SweepGrad) {
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
     let _ = sweep;
+    #[allow(non_camel_case_types, dead_code)]
+    struct bump {}
+    #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
+    fn bump_vjp<__TapelessA0, __TapelessA1, __TapelessA2, __TapelessR>(
+        _: __TapelessA0,
+        _: __TapelessA1,
+        _: __TapelessA2,
+    ) -> __TapelessR
+    where
+        __TapelessA2: ::tapeless::__private::Marked<bump>,
+    {
+        loop {}
+    }
     let mut saved_s_1 = ::tapeless::__private::loop_stack!();
     let mut saved_t3 = ::tapeless::__private::loop_stack!();
     let mut a = [0.0; 3];
@@ -338,7 +351,13 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
             ::tapeless::__private::add_vjp_rhs(&mut d_t3, &d_s_2);
             let mut d_t2 = ::tapeless::__private::zero();
             {
-                let gradients = bump_vjp(t2, y, d_t3).1.__tapeless_arguments();
+                let gradients = ({
+                    #[allow(unused_imports)]
+                    use self::*;
+                    bump_vjp
+                })(t2, y, d_t3)
+                    .1
+                    .__tapeless_arguments();
                 ::tapeless::__private::accumulate_argument(&mut d_t2, gradients.0);
                 ::tapeless::__private::accumulate_argument(&mut d_y, gradients.1);
             }
@@ -359,6 +378,19 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
     clippy::all
 )]
 fn sweep_jvp(x: &[f64], y: f64, tangent: &SweepGrad) -> (f64, f64) {
+    #[allow(non_camel_case_types, dead_code)]
+    struct bump {}
+    #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
+    fn __bump_jvp_arguments<__TapelessA0, __TapelessA1, __TapelessA2, __TapelessR>(
+        _: __TapelessA0,
+        _: __TapelessA1,
+        _: __TapelessA2,
+    ) -> __TapelessR
+    where
+        __TapelessA2: ::tapeless::__private::Marked<bump>,
+    {
+        loop {}
+    }
     let x_dot = &tangent.x;
     let y_dot = tangent.y;
     let mut a = [0.0; 3];
@@ -374,7 +406,11 @@ fn sweep_jvp(x: &[f64], y: f64, tangent: &SweepGrad) -> (f64, f64) {
         } else {
             let t2 = x[i];
             let t2_dot = x_dot[i];
-            let (t3, t3_dot) = __bump_jvp_arguments(
+            let (t3, t3_dot) = ({
+                #[allow(unused_imports)]
+                use self::*;
+                __bump_jvp_arguments
+            })(
                 t2,
                 y,
                 (
@@ -452,6 +488,19 @@ fn __sweep_pullback<'__tapeless>(
     y: f64,
     needs: [bool; 2usize],
 ) -> (f64, impl ::core::ops::FnOnce(f64) -> SweepGrad + '__tapeless) {
+    #[allow(non_camel_case_types, dead_code)]
+    struct bump {}
+    #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
+    fn bump_vjp<__TapelessA0, __TapelessA1, __TapelessA2, __TapelessR>(
+        _: __TapelessA0,
+        _: __TapelessA1,
+        _: __TapelessA2,
+    ) -> __TapelessR
+    where
+        __TapelessA2: ::tapeless::__private::Marked<bump>,
+    {
+        loop {}
+    }
     let mut saved_s_1 = ::tapeless::__private::loop_stack!();
     let mut saved_t3 = ::tapeless::__private::loop_stack!();
     let mut a = [0.0; 3];
@@ -526,7 +575,13 @@ fn __sweep_pullback<'__tapeless>(
                     ::tapeless::__private::add_vjp_rhs(&mut d_t3, &d_s_2);
                     let mut d_t2 = ::tapeless::__private::zero();
                     {
-                        let gradients = bump_vjp(t2, y, d_t3).1.__tapeless_arguments();
+                        let gradients = ({
+                            #[allow(unused_imports)]
+                            use self::*;
+                            bump_vjp
+                        })(t2, y, d_t3)
+                            .1
+                            .__tapeless_arguments();
                         ::tapeless::__private::accumulate_argument(
                             &mut d_t2,
                             gradients.0,
