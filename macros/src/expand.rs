@@ -357,7 +357,8 @@ fn differentiate_checked(
             .filter(|(p, _)| p.differentiated)
             .map(|(_, v)| *v)
             .collect();
-        let sweep = reverse::reverse(&body, &activity, &declared);
+        let integers = analyse::integers(&body, &sig);
+        let sweep = reverse::reverse(&body, &activity, &declared, &integers);
         let emitter = Emitter::new(&sig, &body, &activity, &sweep);
         let vjp_body = emitter.vjp_body(&names);
         let pullback_body = emitter.pullback_body(&names, &grad_type(&sig, &names));
