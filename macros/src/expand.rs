@@ -347,7 +347,8 @@ fn differentiate_checked(
         return (errors.to_compile_errors(), TokenStream::new(), false);
     };
     let names = names.clone();
-    let body = lower::lower(&sig, &mut errors);
+    let mut body = lower::lower(&sig, &mut errors);
+    crate::replay::dissolve_copies(&mut body);
     let activity = analyse::analyse(&body, &sig, &mut errors);
     let generated = errors.is_empty().then(|| {
         let declared: Vec<_> = sig

@@ -204,6 +204,147 @@ pub fn plan(body: &Body, final_reads: &HashSet<VarId>) -> Replays {
     Replays { bodies, reads }
 }
 
+/// Lowering reads an array that a loop reads in nested loops from a copy taken before it
+/// (`z_1 = z.clone()`: one saved copy instead of a saved value per read). In a replayed
+/// body, where the reverse reads the array itself again, that copy is only a cost (an
+/// allocation per iteration, in the forward sweep and in the replay): its reads read the
+/// array, when no store to it follows in the iteration (nor in a loop inside the body around
+/// the copy), so the array still holds what the copy would.
+pub fn dissolve_copies(body: &mut Body) {
+    let replays = plan(body, &crate::reverse::final_reads(body));
+    let mut facts = Facts {
+        body,
+        position: 0,
+        enclosing: Vec::new(),
+        stores: Vec::new(),
+        reads: Vec::new(),
+        loops: Vec::new(),
+        receivers: HashSet::new(),
+    };
+    facts.block(TOP);
+    let spans: HashMap<BlockId, (usize, usize)> = facts
+        .loops
+        .iter()
+        .map(|(l, _, start, end)| (l.body, (*start, *end)))
+        .collect();
+    let stored_in = |array: VarId, (start, end): (usize, usize)| {
+        facts
+            .stores
+            .iter()
+            .any(|(a, p)| *a == array && *p > start && *p <= end)
+    };
+    let mut copies: HashMap<VarId, VarId> = HashMap::new();
+    for (var, arrays, position, around) in &facts.reads {
+        let Some(replayed) = around.iter().find(|b| replays.bodies.contains(b)) else {
+            continue;
+        };
+        let copy = matches!(
+            body.blocks
+                .iter()
+                .flat_map(|b| &b.stmts)
+                .find(|s| matches!(s, Stmt::Let { var: v, .. } if v == var)),
+            Some(Stmt::Let {
+                op: Op::Rule {
+                    form: Form::Copy,
+                    ..
+                },
+                ..
+            })
+        );
+        let [array] = arrays.as_slice() else {
+            continue;
+        };
+        let home = body.var(*array).home;
+        let end = spans[replayed].1;
+        let kept = (home == *replayed || home == TOP)
+            && !facts.receivers.contains(array)
+            && !stored_in(*array, (*position, end))
+            && !around
+                .iter()
+                .filter(|b| *b != replayed && body.is_within(**b, *replayed))
+                .any(|b| stored_in(*array, spans[b]));
+        if copy && kept {
+            copies.insert(*var, *array);
+        }
+    }
+    if copies.is_empty() {
+        return;
+    }
+    for block in &mut body.blocks {
+        block
+            .stmts
+            .retain(|s| !matches!(s, Stmt::Let { var, .. } if copies.contains_key(var)));
+        for stmt in &mut block.stmts {
+            substitute(stmt, &copies);
+        }
+    }
+}
+
+/// Renames the variables one statement names itself (see [`stmt_vars`]).
+fn substitute(stmt: &mut Stmt, to: &HashMap<VarId, VarId>) {
+    let rename = |o: &mut Operand| {
+        if let Operand::Var(v) = o {
+            if let Some(new) = to.get(v) {
+                *v = *new;
+            }
+        }
+    };
+    match stmt {
+        Stmt::Let { op, .. } | Stmt::Eval { op, .. } => match op {
+            Op::Rule { args, .. } | Op::Foreign { args, .. } | Op::Call { args, .. } => {
+                args.iter_mut().for_each(|a| rename(&mut a.value));
+            }
+            Op::Verbatim { uses, .. } => {
+                for (_, v) in uses {
+                    if let Some(new) = to.get(v) {
+                        *v = *new;
+                    }
+                }
+            }
+        },
+        Stmt::Macro { rebind, .. } => {
+            for (_, v) in rebind {
+                if let Some(new) = to.get(v) {
+                    *v = *new;
+                }
+            }
+        }
+        Stmt::Item(_) => {}
+        Stmt::If(i) => {
+            rename(&mut i.cond);
+            for m in &mut i.merges {
+                rename(&mut m.then_value);
+                rename(&mut m.else_value);
+            }
+        }
+        Stmt::Loop(l) => {
+            if let Header::Range {
+                start,
+                end,
+                adaptors,
+                ..
+            } = &mut l.header
+            {
+                rename(start);
+                rename(end);
+                for a in adaptors {
+                    if let crate::ir::Adaptor::StepBy(step) = a {
+                        rename(step);
+                    }
+                }
+            }
+            for c in &mut l.carried {
+                rename(&mut c.init);
+            }
+        }
+        Stmt::Store { indices, value, .. } => {
+            indices.iter_mut().for_each(rename);
+            rename(value);
+        }
+        Stmt::Next { values, .. } => values.iter_mut().for_each(rename),
+    }
+}
+
 /// Whether running `block` again only computes: no macro or item, no call of a
 /// differentiated function, no method without a rule that may change its receiver.
 fn without_effects(body: &Body, block: BlockId) -> bool {

@@ -303,7 +303,7 @@ fn mutable_state(body: &Body) -> HashSet<VarId> {
 /// The `let`s that read arrays written in place (`memory`) where no write to those arrays
 /// comes later: none after it in program order, and none in a loop around it (a later
 /// iteration would write).
-fn final_reads(body: &Body) -> HashSet<VarId> {
+pub fn final_reads(body: &Body) -> HashSet<VarId> {
     // Statements in forward order, each with its position and the loops around it.
     struct Walk<'b> {
         body: &'b Body,

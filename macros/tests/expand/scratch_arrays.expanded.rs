@@ -105,14 +105,13 @@ pub fn scratch_vjp(
             let t8 = t6 * t7;
             y[j_1] = t8;
         }
-        let z_1 = ::core::clone::Clone::clone(&z);
         let mut l = d;
         for col in 0..d {
             let t9 = col + 1;
             let mut l_1 = l;
             for row in t9..d {
                 let t10 = w[l_1];
-                let t11 = z_1[col];
+                let t11 = z[col];
                 let t12 = t10 * t11;
                 let t13 = y[row];
                 let t14 = t13 + t12;
@@ -156,14 +155,13 @@ pub fn scratch_vjp(
             let t8 = t6 * t7;
             y[j_1] = t8;
         }
-        let z_1 = ::core::clone::Clone::clone(&z);
         let mut l = d;
         for col in 0..d {
             let t9 = col + 1;
             let mut l_1 = l;
             for row in t9..d {
                 let t10 = w[l_1];
-                let t11 = z_1[col];
+                let t11 = z[col];
                 let t12 = t10 * t11;
                 let t13 = y[row];
                 let t14 = t13 + t12;
@@ -197,7 +195,6 @@ pub fn scratch_vjp(
             d_total_2_next = d_total_2;
         }
         ::tapeless::__private::accumulate(&mut d_total_1, &d_total_2_next);
-        let mut d_z_1 = ::tapeless::__private::zero_adjoint(&z_1);
         for col in (0..d).rev() {
             let t9 = col + 1;
             let l_1 = saved_l_1.pop().unwrap();
@@ -206,7 +203,7 @@ pub fn scratch_vjp(
                 l_1_back = l_1_back - 1;
                 let l_1 = l_1_back;
                 let t10 = ::tapeless::__private::read(w, l_1);
-                let t11 = ::tapeless::__private::read(&z_1, col);
+                let t11 = ::tapeless::__private::read(&z, col);
                 let mut d_t14 = -0.0;
                 ::tapeless::__private::store_vjp(&mut d_t14, &mut d_y[row]);
                 let mut d_t13 = ::tapeless::__private::zero();
@@ -218,11 +215,10 @@ pub fn scratch_vjp(
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t10, &t11, &d_t12);
                 let mut d_t11 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_rhs(&mut d_t11, &t10, &d_t12);
-                ::tapeless::__private::index_vjp(&mut d_z_1, &col, &d_t11);
+                ::tapeless::__private::index_vjp(&mut d_z, &col, &d_t11);
                 ::tapeless::__private::index_vjp(&mut d_w, &l_1, &d_t10);
             }
         }
-        ::tapeless::__private::copy_vjp(&mut d_z, &d_z_1);
         for j_1 in (0..d).rev() {
             let t6 = saved_t6.pop().unwrap();
             let t7 = ::tapeless::__private::read(&z, j_1);
@@ -298,8 +294,6 @@ pub fn scratch_jvp(
             y[j_1] = t8;
             y_dot[j_1] = t8_dot;
         }
-        let z_1 = ::core::clone::Clone::clone(&z);
-        let z_1_dot = ::core::clone::Clone::clone(&z_dot);
         let mut l = d;
         for col in 0..d {
             let t9 = col + 1;
@@ -307,8 +301,8 @@ pub fn scratch_jvp(
             for row in t9..d {
                 let t10 = w[l_1];
                 let t10_dot = w_dot[l_1];
-                let t11 = z_1[col];
-                let t11_dot = z_1_dot[col];
+                let t11 = z[col];
+                let t11_dot = z_dot[col];
                 let t12 = t10 * t11;
                 let t12_dot = ::tapeless::__private::mul_jvp_lhs(&t11, &t10_dot)
                     + ::tapeless::__private::mul_jvp_rhs(&t10, &t11_dot);
@@ -410,14 +404,13 @@ pub fn __scratch_pullback<'__tapeless>(
             let t8 = t6 * t7;
             y[j_1] = t8;
         }
-        let z_1 = ::core::clone::Clone::clone(&z);
         let mut l = d;
         for col in 0..d {
             let t9 = col + 1;
             let mut l_1 = l;
             for row in t9..d {
                 let t10 = w[l_1];
-                let t11 = z_1[col];
+                let t11 = z[col];
                 let t12 = t10 * t11;
                 let t13 = y[row];
                 let t14 = t13 + t12;
@@ -465,14 +458,13 @@ pub fn __scratch_pullback<'__tapeless>(
                     let t8 = t6 * t7;
                     y[j_1] = t8;
                 }
-                let z_1 = ::core::clone::Clone::clone(&z);
                 let mut l = d;
                 for col in 0..d {
                     let t9 = col + 1;
                     let mut l_1 = l;
                     for row in t9..d {
                         let t10 = w[l_1];
-                        let t11 = z_1[col];
+                        let t11 = z[col];
                         let t12 = t10 * t11;
                         let t13 = y[row];
                         let t14 = t13 + t12;
@@ -508,7 +500,6 @@ pub fn __scratch_pullback<'__tapeless>(
                     d_total_2_next = d_total_2;
                 }
                 ::tapeless::__private::accumulate(&mut d_total_1, &d_total_2_next);
-                let mut d_z_1 = ::tapeless::__private::zero_adjoint(&z_1);
                 for col in (0..d).rev() {
                     let t9 = col + 1;
                     let l_1 = saved_l_1.pop().unwrap();
@@ -517,7 +508,7 @@ pub fn __scratch_pullback<'__tapeless>(
                         l_1_back = l_1_back - 1;
                         let l_1 = l_1_back;
                         let t10 = ::tapeless::__private::read(w, l_1);
-                        let t11 = ::tapeless::__private::read(&z_1, col);
+                        let t11 = ::tapeless::__private::read(&z, col);
                         let mut d_t14 = -0.0;
                         ::tapeless::__private::store_vjp(&mut d_t14, &mut d_y[row]);
                         let mut d_t13 = ::tapeless::__private::zero();
@@ -529,13 +520,12 @@ pub fn __scratch_pullback<'__tapeless>(
                         ::tapeless::__private::mul_vjp_lhs(&mut d_t10, &t11, &d_t12);
                         let mut d_t11 = ::tapeless::__private::zero();
                         ::tapeless::__private::mul_vjp_rhs(&mut d_t11, &t10, &d_t12);
-                        ::tapeless::__private::index_vjp(&mut d_z_1, &col, &d_t11);
+                        ::tapeless::__private::index_vjp(&mut d_z, &col, &d_t11);
                         if needs[0usize] {
                             ::tapeless::__private::index_vjp(&mut d_w, &l_1, &d_t10);
                         }
                     }
                 }
-                ::tapeless::__private::copy_vjp(&mut d_z, &d_z_1);
                 for j_1 in (0..d).rev() {
                     let t6 = saved_t6.pop().unwrap();
                     let t7 = ::tapeless::__private::read(&z, j_1);
