@@ -17,7 +17,10 @@
 //! (constants, values of enclosing blocks, the loop index, other recomputed values), or
 //! *restore* it from a stack that the forward sweep pushed it onto (a loop's carried value
 //! at the start of an iteration, a read from an array written in place, a call that may
-//! have effects). Only values some rule reads are kept this way.
+//! have effects). Only values some rule reads are kept this way. A loop whose body rewrites
+//! scratch arrays is instead *replayed* (see `replay.rs`): each reverse iteration runs the
+//! forward iteration again, so only its carried values are saved; and an integer counter
+//! stepped by a literal is rebuilt backwards instead of saved ([`Counter`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
