@@ -13,6 +13,12 @@ mod arrays {
     include!("../macros/tests/expand/arrays.rs");
 }
 
+mod scratch_arrays {
+    #![allow(clippy::needless_range_loop)]
+    use tapeless::differentiate;
+    include!("../macros/tests/expand/scratch_arrays.rs");
+}
+
 mod calls {
     use tapeless::differentiate;
     include!("../macros/tests/expand/calls.rs");
@@ -38,6 +44,20 @@ mod generics {
     use num_traits::Float;
     use tapeless::differentiate;
     include!("../macros/tests/expand/generics.rs");
+}
+
+#[test]
+fn scratch_arrays_rewritten_per_point() {
+    // d = 3: the diagonal's 3 logs, then the strict lower triangle's 3 entries.
+    let w = [0.2, -0.4, 0.1, 0.7, -0.3, 0.5];
+    let x = [0.3, 1.1, -0.6, -0.8, 0.4, 0.9];
+    let f = |w: &[f64]| scratch_arrays::scratch(w, &x, 3, 2);
+    let (value, g) = scratch_arrays::scratch_grad(&w, &x, 3, 2);
+    assert_eq!(value, f(&w));
+    let numeric = central_difference(f, &w);
+    for (a, b) in g.w.iter().zip(&numeric) {
+        assert!(close(*a, *b, 1e-6), "{:?} vs {numeric:?}", g.w);
+    }
 }
 
 #[test]

@@ -131,6 +131,8 @@ pub struct Emitter<'a> {
     carries: HashMap<VarId, Ident>,
     /// The stack of each value the forward sweep saves for the reverse sweep.
     stacks: HashMap<VarId, Ident>,
+    /// The running value of each rebuilt counter in the reverse sweep (`l_back`), by phi.
+    backs: HashMap<VarId, Ident>,
     /// Loops whose trip count is known when they start (a top-level range loop that runs
     /// to its end): their stacks are allocated once and written by a step counter, so the
     /// loop makes no call that could grow a vector. By body block: the counter's name.
@@ -170,6 +172,8 @@ pub struct Emitter<'a> {
     internal: std::cell::RefCell<Vec<String>>,
     /// Which variables hold integers (`n.min(k)` stays a method call in generic code).
     integers: Vec<bool>,
+    /// Printing the replay of a loop body (`Adjoint::Replay`): its iteration ends print nothing.
+    replaying: std::cell::Cell<bool>,
 }
 
 impl<'a> Emitter<'a> {
@@ -250,6 +254,7 @@ impl<'a> Emitter<'a> {
             .iter()
             .map(|v| (*v, namer.claim(&format!("saved_{}", names[v.0].unraw()))))
             .collect();
+        let backs = claim_backs(&mut namer, sweep, &names);
         let nth = namer.claim("k");
         let value = namer.claim("value");
         let needs = namer.claim("needs");
@@ -311,6 +316,7 @@ impl<'a> Emitter<'a> {
             adjoints,
             carries,
             stacks,
+            backs,
             fixed,
             fixed_stack_of,
             loop_spans,
@@ -327,6 +333,7 @@ impl<'a> Emitter<'a> {
                 .collect(),
             internal: std::cell::RefCell::new(sweep.internal.clone()),
             integers: crate::analyse::integers(body, sig),
+            replaying: std::cell::Cell::new(false),
             tangents,
             tangent_param,
             forward: Default::default(),
@@ -925,7 +932,9 @@ impl<'a> Emitter<'a> {
             .or(fixed_step)
             .map(|c| quote!(#c += 1;));
         let phi_saves: TokenStream = l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
-        let body = self.forward_block(l.body, saving, Some(l));
+        // A replayed body saves in its replay, not here.
+        let replayed = self.sweep.replayed.contains(&l.body);
+        let body = self.forward_block(l.body, saving && !replayed, Some(l));
         let inner = quote!(#count #phi_saves #body);
         out.extend(match &l.header {
             Header::Range { index, .. } => {
@@ -947,6 +956,9 @@ impl<'a> Emitter<'a> {
     /// The end of a loop iteration: the carried variables take their next values.
     fn forward_next(&self, values: &[Operand], exit: bool, within: Option<&Loop>) -> TokenStream {
         let Some(l) = within else {
+            if self.replaying.get() {
+                return TokenStream::new();
+            }
             self.internal_error("the end of a loop iteration outside a loop");
             return TokenStream::new();
         };
@@ -1142,6 +1154,13 @@ impl<'a> Emitter<'a> {
                 out,
             } => self.call_step(path, args, targets, *out),
             Adjoint::Recompute(v) => self.recompute_step(*v),
+            // The iteration's end is not replayed: the reverse loop goes on by itself.
+            Adjoint::Replay(block) => {
+                self.replaying.set(true);
+                let code = self.forward_block(*block, true, None);
+                self.replaying.set(false);
+                code
+            }
             Adjoint::RecomputeStmt { block, index } => {
                 self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
             }
@@ -1173,9 +1192,42 @@ impl<'a> Emitter<'a> {
                 header,
                 counter,
                 carries,
+                rebuilt,
                 body,
                 body_block,
-            } => self.reverse_loop(header, *counter, carries, body, Some(*body_block)),
+            } => {
+                // Each rebuilt counter starts from its value after the loop.
+                let starts = rebuilt.iter().map(|phi| {
+                    let back = self.named(&self.backs, *phi, "a rebuilt counter without its name");
+                    let out = match self.sweep.counters.get(phi) {
+                        Some(counter) => self.name(counter.out).to_token_stream(),
+                        None => {
+                            self.internal_error("a rebuilt counter without its steps");
+                            TokenStream::new()
+                        }
+                    };
+                    quote!(let mut #back = #out;)
+                });
+                let starts: TokenStream = starts.collect();
+                let reversed =
+                    self.reverse_loop(header, *counter, carries, body, Some(*body_block));
+                quote!(#starts #reversed)
+            }
+            Adjoint::Rebuild(phi) => {
+                let back = self.named(&self.backs, *phi, "a rebuilt counter without its name");
+                let name = self.name(*phi);
+                match self.sweep.counters.get(phi) {
+                    Some(counter) => {
+                        let step = parenthesized(&counter.step);
+                        let back_op = if counter.adds { quote!(-) } else { quote!(+) };
+                        quote!(#back = #back #back_op #step; let #name = #back;)
+                    }
+                    None => {
+                        self.internal_error("a rebuilt counter without its steps");
+                        TokenStream::new()
+                    }
+                }
+            }
             Adjoint::Store {
                 array,
                 indices,
@@ -1640,6 +1692,16 @@ fn claim_tangents(
         tangents.insert(*out, name);
     }
     tangents
+}
+
+/// The running value of each rebuilt counter in the reverse sweep: `l_back` for `l`.
+fn claim_backs(namer: &mut Namer, sweep: &Sweep, names: &[Ident]) -> HashMap<VarId, Ident> {
+    let mut rebuilt: Vec<VarId> = sweep.counters.keys().copied().collect();
+    rebuilt.sort();
+    rebuilt
+        .into_iter()
+        .map(|v| (v, namer.claim(&format!("{}_back", names[v.0].unraw()))))
+        .collect()
 }
 
 /// Drops the `*` of `*e` where `e` is a name in the set (see `Op::Verbatim`'s emission).

@@ -348,7 +348,8 @@ fn differentiate_checked(
         return (errors.to_compile_errors(), TokenStream::new(), false);
     };
     let names = names.clone();
-    let body = lower::lower(&sig, &mut errors);
+    let mut body = lower::lower(&sig, &mut errors);
+    crate::replay::dissolve_copies(&mut body);
     let activity = analyse::analyse(&body, &sig, &mut errors);
     let generated = errors.is_empty().then(|| {
         let declared: Vec<_> = sig
@@ -358,7 +359,8 @@ fn differentiate_checked(
             .filter(|(p, _)| p.differentiated)
             .map(|(_, v)| *v)
             .collect();
-        let sweep = reverse::reverse(&body, &activity, &declared);
+        let integers = analyse::integers(&body, &sig);
+        let sweep = reverse::reverse(&body, &activity, &declared, &integers);
         let emitter = Emitter::new(&sig, &body, &activity, &sweep);
         // Calls of functions that may not be marked: fallbacks that say so at the call.
         let callees = unmarked::callees(&body, &function.sig.ident);

@@ -28,6 +28,7 @@ mod ir;
 mod jacobian;
 mod lower;
 mod parse;
+mod replay;
 mod reverse;
 mod rules;
 mod unmarked;

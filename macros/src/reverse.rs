@@ -17,7 +17,10 @@
 //! (constants, values of enclosing blocks, the loop index, other recomputed values), or
 //! *restore* it from a stack that the forward sweep pushed it onto (a loop's carried value
 //! at the start of an iteration, a read from an array written in place, a call that may
-//! have effects). Only values some rule reads are kept this way.
+//! have effects). Only values some rule reads are kept this way. A loop whose body rewrites
+//! scratch arrays is instead *replayed* (see `replay.rs`): each reverse iteration runs the
+//! forward iteration again, so only its carried values are saved; and an integer counter
+//! stepped by a literal is rebuilt backwards instead of saved ([`Counter`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -73,6 +76,14 @@ pub enum Adjoint {
     RecomputeStmt { block: BlockId, index: usize },
     /// `let v = saved_v.pop().unwrap();`
     Restore(VarId),
+    /// `back = back - step; let phi = back;`: an integer counter that every iteration
+    /// steps by a constant, rebuilt backwards from its value after the loop (see
+    /// [`Counter`]) instead of saved per iteration.
+    Rebuild(VarId),
+    /// The forward code of a replayed loop's body (see `replay.rs`), run again at the start
+    /// of its reverse iteration: it defines the body's values and pushes what the nested
+    /// reverse needs.
+    Replay(BlockId),
     If {
         cond: Operand,
         then_branch: Vec<Adjoint>,
@@ -82,6 +93,8 @@ pub enum Adjoint {
         header: Header,
         counter: Option<VarId>,
         carries: Vec<Carry>,
+        /// The counters its body rebuilds (phis): each starts from its value after the loop.
+        rebuilt: Vec<VarId>,
         body: Vec<Adjoint>,
         body_block: BlockId,
     },
@@ -92,6 +105,19 @@ pub enum Adjoint {
         indices: Vec<Operand>,
         value: Option<VarId>,
     },
+}
+
+/// A carried integer that every iteration steps by the same constant (`l += 1`): at the
+/// start of an iteration it is its value after the loop minus the steps of the iterations
+/// after it, so the reverse loop, which runs them last to first, rebuilds it by stepping
+/// back (integers only, where that is exact).
+#[derive(Debug, Clone)]
+pub struct Counter {
+    /// Its value after the loop, where stepping back starts.
+    pub out: VarId,
+    pub step: syn::Expr,
+    /// Whether each iteration adds `step` (else subtracts it).
+    pub adds: bool,
 }
 
 /// The adjoint of a loop's carried variable across reverse iterations.
@@ -108,6 +134,11 @@ pub struct Carry {
 pub struct Sweep {
     pub stmts: Vec<Adjoint>,
     pub saved: BTreeSet<VarId>,
+    /// The bodies of the loops whose reverse iterations replay them (see `replay.rs`): their
+    /// forward iterations save nothing but the carried values.
+    pub replayed: HashSet<BlockId>,
+    /// The loops' integer counters rebuilt instead of saved, by phi.
+    pub counters: HashMap<VarId, Counter>,
     /// Broken invariants met while planning (reported as internal errors, never papered
     /// over: the sweep is not emitted).
     pub internal: Vec<String>,
@@ -128,7 +159,9 @@ enum Def {
     Index,
 }
 
-pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Sweep {
+pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId], integers: &[bool]) -> Sweep {
+    let final_reads = final_reads(body);
+    let replays = crate::replay::plan(body, &final_reads);
     let mut planner = Planner {
         body,
         activity,
@@ -138,8 +171,10 @@ pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Sweep {
         defs: definitions(body),
         loops: Vec::new(),
         mutable_state: mutable_state(body),
-        final_reads: final_reads(body),
+        final_reads,
         tied: tied_literals(body),
+        replays,
+        counters: counters(body, integers),
         internal: Vec::new(),
     };
     let mut stmts = Vec::new();
@@ -158,8 +193,94 @@ pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId]) -> Sweep {
     Sweep {
         stmts,
         saved: planner.saved,
+        replayed: planner.replays.bodies,
+        counters: planner.counters,
         internal: planner.internal,
     }
+}
+
+/// The variables the statements of `block` read, nested blocks included, except the
+/// values that the ends of iterations of its own loop hand on (`own`: `block` is the loop's
+/// body or a branch in it, whose `Next` the replay skips).
+fn collect_replayed_uses(body: &Body, block: BlockId, own: bool, out: &mut Vec<VarId>) {
+    for stmt in &body.block(block).stmts {
+        if own && matches!(stmt, Stmt::Next { .. }) {
+            continue;
+        }
+        out.extend(crate::replay::stmt_vars(stmt));
+        match stmt {
+            Stmt::If(i) => {
+                collect_replayed_uses(body, i.then_block, own, out);
+                collect_replayed_uses(body, i.else_block, own, out);
+            }
+            Stmt::Loop(l) => collect_replayed_uses(body, l.body, false, out),
+            _ => {}
+        }
+    }
+}
+
+/// The carried integers that every iteration of their loop steps by one integer literal
+/// (`l += 1`, `k -= 2`): every end of an iteration hands on `phi ± literal`.
+fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
+    let mut lets = HashMap::new();
+    body.walk(TOP, &mut |stmt| {
+        if let Stmt::Let { var, op, .. } = stmt {
+            lets.insert(*var, op.clone());
+        }
+    });
+    let step_of = |phi: VarId, value: &Operand| -> Option<(syn::Expr, bool)> {
+        let (Op::Rule { form, args, .. } | Op::Foreign { form, args, .. }) =
+            lets.get(&value.var()?)?
+        else {
+            return None;
+        };
+        let adds = match form {
+            Form::Binary(syn::BinOp::Add(_)) => true,
+            Form::Binary(syn::BinOp::Sub(_)) => false,
+            _ => return None,
+        };
+        match (&args[0].value, &args[1].value) {
+            (Operand::Var(v), Operand::Const(step @ syn::Expr::Lit(lit)))
+                if *v == phi && matches!(&lit.lit, syn::Lit::Int(_)) =>
+            {
+                Some((step.clone(), adds))
+            }
+            _ => None,
+        }
+    };
+    let mut counters = HashMap::new();
+    body.walk(TOP, &mut |stmt| {
+        let Stmt::Loop(l) = stmt else { return };
+        let nexts = body.nexts(l.body);
+        for (k, c) in l.carried.iter().enumerate() {
+            if !integers[c.phi.0] {
+                continue;
+            }
+            let steps: Vec<Option<(syn::Expr, bool)>> = nexts
+                .iter()
+                .map(|(values, _)| step_of(c.phi, values.get(k)?))
+                .collect();
+            let Some(Some((step, adds))) = steps.first().cloned() else {
+                continue;
+            };
+            let same = |s: &Option<(syn::Expr, bool)>| {
+                s.as_ref().is_some_and(|(e, a)| {
+                    *a == adds && quote::quote!(#e).to_string() == quote::quote!(#step).to_string()
+                })
+            };
+            if steps.iter().all(same) {
+                counters.insert(
+                    c.phi,
+                    Counter {
+                        out: c.out,
+                        step,
+                        adds,
+                    },
+                );
+            }
+        }
+    });
+    counters
 }
 
 fn mutable_state(body: &Body) -> HashSet<VarId> {
@@ -185,7 +306,7 @@ fn mutable_state(body: &Body) -> HashSet<VarId> {
 /// The `let`s that read arrays written in place (`memory`) where no write to those arrays
 /// comes later: none after it in program order, and none in a loop around it (a later
 /// iteration would write).
-fn final_reads(body: &Body) -> HashSet<VarId> {
+pub fn final_reads(body: &Body) -> HashSet<VarId> {
     // Statements in forward order, each with its position and the loops around it.
     struct Walk<'b> {
         body: &'b Body,
@@ -366,6 +487,10 @@ struct Planner<'a> {
     /// evaluated again, such a literal would be an untyped `{float}` (E0689 on a method),
     /// so in a loop body it is restored like a value that cannot be recomputed.
     tied: HashSet<VarId>,
+    /// The loops replayed in the reverse sweep, and the reads it reads again there.
+    replays: crate::replay::Replays,
+    /// See [`Sweep::counters`].
+    counters: HashMap<VarId, Counter>,
     /// See [`Sweep::internal`].
     internal: Vec<String>,
 }
@@ -633,13 +758,32 @@ impl<'a> Planner<'a> {
                 self.declare(carry.phi);
             }
         }
-        let body = self.block(l.body, Vec::new());
+        let mut preamble = Vec::new();
+        if self.replays.bodies.contains(&l.body) {
+            self.need_for_replay(l);
+            preamble.push(Adjoint::Replay(l.body));
+        }
+        let body = self.block(l.body, preamble);
         self.declared.pop();
         self.loops.pop();
+        // A rebuilt counter steps back from its value after the loop.
+        let rebuilt: Vec<VarId> = l
+            .carried
+            .iter()
+            .map(|c| c.phi)
+            .filter(|phi| {
+                body.iter()
+                    .any(|s| matches!(s, Adjoint::Rebuild(v) if v == phi))
+            })
+            .collect();
+        for c in l.carried.iter().filter(|c| rebuilt.contains(&c.phi)) {
+            self.need(c.out);
+        }
         out.push(Adjoint::Loop {
             header: l.header.clone(),
             counter: l.counter,
             carries,
+            rebuilt,
             body,
             body_block: l.body,
         });
@@ -648,6 +792,22 @@ impl<'a> Planner<'a> {
             let carried = self.active(c.phi) || self.active(c.out);
             if let (true, Some(init)) = (carried, self.active_var(&c.init)) {
                 self.flow(init, Source::Carry(c.phi), out);
+            }
+        }
+    }
+
+    /// What the replay of `l`'s body reads: the values of enclosing blocks, and the carried
+    /// values at the start of the iteration (restored; the replay skips the iteration's end,
+    /// so the values it hands on are not read).
+    fn need_for_replay(&mut self, l: &Loop) {
+        let mut used = Vec::new();
+        collect_replayed_uses(self.body, l.body, true, &mut used);
+        for var in used {
+            let home = self.body.var(var).home;
+            if !self.body.is_within(home, l.body) {
+                self.need(var);
+            } else if l.carried.iter().any(|c| c.phi == var) {
+                self.pending.entry(l.body).or_default().insert(var);
             }
         }
     }
@@ -758,6 +918,10 @@ impl<'a> Planner<'a> {
             .into_iter()
             .collect();
         let mut done: HashSet<VarId> = HashSet::new();
+        // A replayed body defines its values again: only the carried ones are restored.
+        if self.replays.bodies.contains(&block) {
+            work.retain(|v| matches!(self.defs.get(v), Some(Def::Phi)));
+        }
         // Ordered by position of the definition; phis (position 0) before the rest.
         let mut actions: BTreeMap<(usize, usize), Adjoint> = BTreeMap::new();
         let stmts = &self.body.block(block).stmts;
@@ -767,6 +931,9 @@ impl<'a> Planner<'a> {
             }
             match self.defs.get(&var).copied() {
                 Some(Def::Index) | Some(Def::Param) | None => {}
+                Some(Def::Phi) if self.counters.contains_key(&var) => {
+                    actions.insert((0, var.0), Adjoint::Rebuild(var));
+                }
                 Some(Def::Phi) => {
                     self.saved.insert(var);
                     actions.insert((0, var.0), Adjoint::Restore(var));
@@ -775,8 +942,14 @@ impl<'a> Planner<'a> {
                     let Stmt::Let { op, .. } = &stmts[index] else {
                         continue;
                     };
-                    if (self.recomputable(op) && !self.tied.contains(&var))
+                    // In a replayed loop, a transcendental result is kept on a stack that
+                    // holds one iteration's values: cheaper than computing it again.
+                    let kept = matches!(op, Op::Rule { rule, .. } if rule.expensive())
+                        && self.in_replay(block);
+                    if ((self.recomputable(op) && !self.tied.contains(&var))
                         || self.final_reads.contains(&var)
+                        || self.replays.reads.contains(&var))
+                        && !kept
                     {
                         for used in op.uses() {
                             if self.body.var(used).home == block {
@@ -813,6 +986,15 @@ impl<'a> Planner<'a> {
             }
         }
         actions.into_values().collect()
+    }
+
+    /// Whether `block` is nested in a replayed loop's body (not the body itself, whose
+    /// values the replay defines).
+    fn in_replay(&self, block: BlockId) -> bool {
+        self.replays
+            .bodies
+            .iter()
+            .any(|b| *b != block && self.body.is_within(block, *b))
     }
 
     fn recomputable(&self, op: &Op) -> bool {

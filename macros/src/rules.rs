@@ -119,6 +119,19 @@ impl Rule {
         }
     }
 
+    /// A transcendental function (tens of cycles, where arithmetic costs one): where the
+    /// reverse sweep has a cheap stack at hand (in a replayed loop) it keeps the result
+    /// instead of computing it again.
+    pub fn expensive(&self) -> bool {
+        const EXPENSIVE: &[&str] = &[
+            "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
+            "atanh", "exp", "exp2", "exp_m1", "ln", "ln_1p", "log10", "log2", "sqrt", "cbrt",
+            "log", "powf", "atan2", "hypot", "erf", "erfc", "sigmoid",
+        ];
+        matches!(self.spelling, Spelling::FloatMethod | Spelling::Path(_))
+            && EXPENSIVE.contains(&self.name)
+    }
+
     pub fn differentiable(&self, index: usize) -> bool {
         self.vjp.get(index).is_some_and(Option::is_some)
     }

@@ -797,7 +797,8 @@ impl Lowerer<'_> {
         if self.errors.len() > before {
             return None;
         }
-        let sweep = crate::reverse::reverse(&nested, &activity, &nested.params);
+        let integers = crate::analyse::integers(&nested, &sig);
+        let sweep = crate::reverse::reverse(&nested, &activity, &nested.params, &integers);
         let emitter = crate::emit::Emitter::new(&sig, &nested, &activity, &sweep);
         let seed = emitter.seed().clone();
         let vjp_body = emitter.closure_vjp_body();
