@@ -130,6 +130,8 @@ pub fn plan(body: &Body, final_reads: &HashSet<VarId>) -> Replays {
         .iter()
         .map(|(l, _, start, end)| (l.body, (*start, *end)))
         .collect();
+    // Every loop body has a span; none is an empty one.
+    let span = |b: &BlockId| spans.get(b).copied().unwrap_or((0, 0));
     let stored_in = |array: VarId, (start, end): (usize, usize)| {
         facts
             .stores
@@ -156,7 +158,7 @@ pub fn plan(body: &Body, final_reads: &HashSet<VarId>) -> Replays {
                         return killed(body, l.body, *v, &definitions);
                     }
                     let later = facts.stores.iter().any(|(a, p)| a == v && p > end);
-                    let around = around.iter().any(|b| stored_in(*v, spans[b]));
+                    let around = around.iter().any(|b| stored_in(*v, span(b)));
                     !later && !around
                 });
             let reads = facts
@@ -187,7 +189,7 @@ pub fn plan(body: &Body, final_reads: &HashSet<VarId>) -> Replays {
             let Some(replayed) = around.iter().find(|b| bodies.contains(b)) else {
                 return false;
             };
-            let end = spans[replayed].1;
+            let end = span(replayed).1;
             arrays.iter().all(|a| {
                 let home = body.var(*a).home;
                 (home == *replayed || home == TOP)
@@ -196,7 +198,7 @@ pub fn plan(body: &Body, final_reads: &HashSet<VarId>) -> Replays {
                     && !around
                         .iter()
                         .filter(|b| *b != replayed && body.is_within(**b, *replayed))
-                        .any(|b| stored_in(*a, spans[b]))
+                        .any(|b| stored_in(*a, span(b)))
             })
         })
         .map(|(var, ..)| *var)
@@ -227,6 +229,8 @@ pub fn dissolve_copies(body: &mut Body) {
         .iter()
         .map(|(l, _, start, end)| (l.body, (*start, *end)))
         .collect();
+    // Every loop body has a span; none is an empty one.
+    let span = |b: &BlockId| spans.get(b).copied().unwrap_or((0, 0));
     let stored_in = |array: VarId, (start, end): (usize, usize)| {
         facts
             .stores
@@ -255,14 +259,14 @@ pub fn dissolve_copies(body: &mut Body) {
             continue;
         };
         let home = body.var(*array).home;
-        let end = spans[replayed].1;
+        let end = span(replayed).1;
         let kept = (home == *replayed || home == TOP)
             && !facts.receivers.contains(array)
             && !stored_in(*array, (*position, end))
             && !around
                 .iter()
                 .filter(|b| *b != replayed && body.is_within(**b, *replayed))
-                .any(|b| stored_in(*array, spans[b]));
+                .any(|b| stored_in(*array, span(b)));
         if copy && kept {
             copies.insert(*var, *array);
         }
@@ -467,7 +471,10 @@ fn writes_all(body: &Body, l: &Loop, array: VarId, definitions: &HashMap<VarId, 
             form: Form::VecRepeat,
             args,
             ..
-        }) => &args[1].value,
+        }) => match args.get(1) {
+            Some(count) => &count.value,
+            None => return false,
+        },
         _ => return false,
     };
     let same_length = match (length, end) {

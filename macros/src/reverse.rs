@@ -239,8 +239,8 @@ fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
             Form::Binary(syn::BinOp::Sub(_)) => false,
             _ => return None,
         };
-        match (&args[0].value, &args[1].value) {
-            (Operand::Var(v), Operand::Const(step @ syn::Expr::Lit(lit)))
+        match args.iter().map(|a| &a.value).collect::<Vec<_>>().as_slice() {
+            [Operand::Var(v), Operand::Const(step @ syn::Expr::Lit(lit))]
                 if *v == phi && matches!(&lit.lit, syn::Lit::Int(_)) =>
             {
                 Some((step.clone(), adds))
