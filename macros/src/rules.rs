@@ -329,6 +329,8 @@ static METHODS: &[Rule] = &[
     reduction("dot", &["self", "rhs"], &[Some(&[B]), Some(&[A])]),
     reduction("norm", UNARY, &[Some(&[A, Y])]),
     reduction("norm_squared", UNARY, READS_X),
+    by_method("normalize", UNARY, &[Some(&[A, Y])]),
+    by_method("cross", &["self", "rhs"], &[Some(&[B]), Some(&[A])]),
     reduction("sum", UNARY, READS_NOTHING),
     reduction("mean", UNARY, READS_NOTHING),
     reduction("trace", UNARY, READS_NOTHING),
@@ -830,7 +832,7 @@ mod tests {
         checked.sort();
         checked.dedup();
         // The helpers of every matrix method, nn function, index and copy row.
-        assert_eq!(checked.len(), 32, "{checked:?}");
+        assert_eq!(checked.len(), 35, "{checked:?}");
     }
 
     /// Every row's shape is consistent: one entry per argument, needs in range.

@@ -171,6 +171,120 @@ where
     inner(x, t_x) / *y
 }
 
+/// y = x/‖x‖ (`x.normalize()`): x̄ += (ȳ − y⟨y, ȳ⟩)/‖x‖ (the projection of ȳ orthogonal to
+/// y, scaled); at x = 0, where y is NaN, so is x̄. Reads `x` and `y`.
+#[inline(always)]
+pub fn normalize_vjp<T: Real, R: Dim, C: Dim, SX: RawStorage<T, R, C>, SY: RawStorage<T, R, C>>(
+    d_x: &mut OMatrix<T, R, C>,
+    x: &Matrix<T, R, C, SX>,
+    y: &Matrix<T, R, C, SY>,
+    d_y: &OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let n = inner(x, x).sqrt();
+    let along = inner(y, d_y);
+    add_entries(d_x, d_y, T::one() / n);
+    add_entries(d_x, y, -along / n);
+}
+
+/// y = x/‖x‖: ẏ = (ẋ − y⟨y, ẋ⟩)/‖x‖. Reads `x` and `y`.
+#[inline(always)]
+pub fn normalize_jvp<T: Real, R: Dim, C: Dim, SX: RawStorage<T, R, C>, SY: RawStorage<T, R, C>>(
+    x: &Matrix<T, R, C, SX>,
+    y: &Matrix<T, R, C, SY>,
+    t_x: &OMatrix<T, R, C>,
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let n = inner(x, x).sqrt();
+    let along = inner(y, t_x);
+    t_x.zip_map(y, |t, y| (t - y * along) / n)
+}
+
+/// The cross product of two vectors of 3 entries (any shape: nalgebra's `cross` takes
+/// column and row vectors), by linear index.
+#[inline(always)]
+fn cross3<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>, SB: RawStorage<T, R, C>>(
+    a: &Matrix<T, R, C, SA>,
+    b: &Matrix<T, R, C, SB>,
+) -> [T; 3] {
+    assert!(
+        a.len() == 3 && b.len() == 3,
+        "cross product: vectors of 3 entries"
+    );
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+/// c = a × b (`a.cross(&b)`): ā += b × c̄ (c̄·(a × b) = a·(b × c̄)). Reads `b`.
+#[inline(always)]
+pub fn cross_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
+    d_a: &mut OMatrix<T, R, C>,
+    b: &Matrix<T, R, C, SB>,
+    d_y: &OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let g = cross3(b, d_y);
+    for (i, g) in g.into_iter().enumerate() {
+        d_a[i] += g;
+    }
+}
+
+/// c = a × b: ċ = ȧ × b. Reads `b`.
+#[inline(always)]
+pub fn cross_jvp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
+    b: &Matrix<T, R, C, SB>,
+    t_a: &OMatrix<T, R, C>,
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let c = cross3(t_a, b);
+    let mut out = t_a.clone();
+    for (i, c) in c.into_iter().enumerate() {
+        out[i] = c;
+    }
+    out
+}
+
+/// c = a × b (`a.cross(&b)`): b̄ += c̄ × a (c̄·(a × b) = b·(c̄ × a)). Reads `a`.
+#[inline(always)]
+pub fn cross_vjp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
+    d_b: &mut OMatrix<T, R, C>,
+    a: &Matrix<T, R, C, SA>,
+    d_y: &OMatrix<T, R, C>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let g = cross3(d_y, a);
+    for (i, g) in g.into_iter().enumerate() {
+        d_b[i] += g;
+    }
+}
+
+/// c = a × b: ċ = a × ḃ. Reads `a`.
+#[inline(always)]
+pub fn cross_jvp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
+    a: &Matrix<T, R, C, SA>,
+    t_b: &OMatrix<T, R, C>,
+) -> OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let c = cross3(a, t_b);
+    let mut out = t_b.clone();
+    for (i, c) in c.into_iter().enumerate() {
+        out[i] = c;
+    }
+    out
+}
+
 /// y = ‖x‖² (`x.norm_squared()`): x̄ += 2ȳ·x. Reads `x`.
 #[inline(always)]
 pub fn norm_squared_vjp<T: Real, R: Dim, C: Dim, SX: RawStorage<T, R, C>>(
