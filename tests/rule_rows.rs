@@ -15,9 +15,8 @@
 //! checked under `Float` only); `x as T` is not Rust, so the cast row is not either. The
 //! `nn` activations of scalars need the bound their plain function needs
 //! (`T: Elementwise<Output = T>`), the `special` functions `T: Real`. The rows of matrices
-//! and the `nn` functions of matrices are checked in `f64`/`f32` by `matrix_functions.rs`
-//! and `forward_rows.rs`: a generic function of nalgebra values (`v: &DVector<T>`) is not
-//! supported yet (its gradient struct needs bounds the macro does not add).
+//! and the `nn` functions of matrices are checked the same way in generic functions of
+//! nalgebra values by `generic_matrix_rows.rs`.
 //! `macros/src/rules.rs` has a test that every row appears here or is one of these.
 
 // Each case is written as the row it tests: `x.clone()` of a `Copy` float is the clone row,

@@ -739,12 +739,14 @@ pub fn method_names() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
 
-    /// Every row is expanded in a generic function by `tests/rule_rows.rs` (in both modes),
-    /// except the rows generic code cannot write, each listed here with the reason.
+    /// Every row is expanded in a generic function by `tests/rule_rows.rs` (scalars, slices,
+    /// structs) or `tests/generic_matrix_rows.rs` (nalgebra values), in both modes, except
+    /// the rows generic code cannot write, each listed here with the reason.
     #[test]
     fn every_row_is_checked_in_generic_functions() {
         let compact = |text: &str| text.split_whitespace().collect::<String>();
         let rows = compact(include_str!("../../tests/rule_rows.rs"));
+        let matrix_rows = compact(include_str!("../../tests/generic_matrix_rows.rs"));
         let forms = [
             &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &COPY, &FIELD, &SUB_SLICE, &CAST, &MAP,
             &INVERSE, &SOLVE,
@@ -759,16 +761,20 @@ mod tests {
             let checked = match rule.spelling {
                 // `round_ties_even`, `total_cmp`, `partial_cmp`: not in `num_traits::Float`.
                 Spelling::FloatMethod if !rule.float_trait => continue,
-                // nalgebra's methods: a generic function of `DVector<T>` is rejected at its
-                // signature (`nalgebra-matrix-in-generic-function`).
-                Spelling::Method if !matches!(rule.name, "len" | "is_empty") => continue,
-                // The `nn` functions of vectors (`softmax`, `mse`, ...): nalgebra values too.
-                Spelling::Path("nn") if rule.bounds != ELEMENTWISE => continue,
-                Spelling::Path(module) => rows.contains(&format!("{module}::{}(", rule.name)),
-                // `x as T` is not Rust; `m.map(f)`, inverse and solve are of nalgebra values.
-                Spelling::Form if matches!(rule.name, "cast" | "map" | "inverse" | "solve") => {
-                    continue
+                // nalgebra's methods, and the `nn` functions of vectors (`softmax`, `mse`).
+                Spelling::Method if !matches!(rule.name, "len" | "is_empty") => {
+                    matrix_rows.contains(&format!("row!({},", rule.name))
                 }
+                Spelling::Path("nn") if rule.bounds != ELEMENTWISE => {
+                    matrix_rows.contains(&format!("nn::{}(", rule.name))
+                }
+                Spelling::Path(module) => rows.contains(&format!("{module}::{}(", rule.name)),
+                // `m.map(f)`, inverse and solve are of nalgebra values.
+                Spelling::Form if matches!(rule.name, "map" | "inverse" | "solve") => {
+                    matrix_rows.contains(&format!("row!({},", rule.name))
+                }
+                // `x as T` is not Rust.
+                Spelling::Form if rule.name == "cast" => continue,
                 Spelling::Form if rule.name == "field" => rows.contains("modfield{"),
                 // A tuple of each length goes through the one helper `copy_vjp`.
                 Spelling::Form if rule.name == "tuple" && rule.args.len() > 2 => continue,
@@ -776,7 +782,7 @@ mod tests {
             };
             assert!(
                 checked,
-                "row `{}` has no generic case in tests/rule_rows.rs",
+                "row `{}` has no generic case in tests/rule_rows.rs or tests/generic_matrix_rows.rs",
                 rule.name
             );
         }
