@@ -27,6 +27,25 @@ pub fn expand(input: TokenStream) -> TokenStream {
             .to_compile_error();
         }
     };
+    // Integers and booleans are `Differentiable` (gradient `()`, for the tuples of generated
+    // code), but a struct's gradient is the struct, whose integer field would then hold a
+    // "gradient": such a field is data that belongs outside the struct.
+    let data: Vec<syn::Error> = fields
+        .iter()
+        .filter(|f| crate::parse::inactive(&f.ty))
+        .map(|f| {
+            syn::Error::new_spanned(
+                &f.ty,
+                format!(
+                    "a field of type `{}` cannot be differentiated: a struct deriving `Differentiable` is its own gradient, so every field holds floats (a float, an array, a `Vec` or a nalgebra matrix of them); pass data such as counts and flags as separate parameters",
+                    f.ty.to_token_stream().to_string().replace(' ', "")
+                ),
+            )
+        })
+        .collect();
+    if !data.is_empty() {
+        return data.iter().map(syn::Error::to_compile_error).collect();
+    }
     let members: Vec<Member> = match fields {
         Fields::Named(named) => named
             .named
