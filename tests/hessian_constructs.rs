@@ -305,3 +305,19 @@ fn a_data_struct_parameter() {
     let rows: Vec<Vec<f64>> = rows.into_iter().map(|r| r.xs).collect();
     check("fit", rows, |p: &[f64]| fit_grad(&curve, p, 2).1.xs, &xs);
 }
+
+/// A generic function with a float parameter left out by `wrt`: the parameter is the
+/// function's type `T`, not a data struct (a merge of two branches once took it for one).
+#[tapeless::differentiate(hessian, wrt(x))]
+fn generic_with_a_constant<T: num_traits::Float>(x: T, y: T) -> T {
+    x * x * y + x.sin()
+}
+
+#[test]
+fn generic_function_with_a_parameter_left_out() {
+    let (x, y) = (0.8_f64, 1.5_f64);
+    let (_, g, rows) = generic_with_a_constant_hessian(x, y);
+    assert!((g.x - (2.0 * x * y + x.cos())).abs() < 1e-14);
+    assert_eq!(rows.len(), 1);
+    assert!((rows[0].x - (2.0 * y - x.sin())).abs() < 1e-14);
+}

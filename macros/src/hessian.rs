@@ -90,7 +90,10 @@ pub fn check(function: &ItemFn, options: &parse::Options, errors: &mut Errors) {
             continue;
         };
         // A struct left out by `wrt(..)` is data: its floats are constants of the copy.
-        if let Some(name) = named_struct(&typed.ty).filter(|_| !data_struct(typed, options)) {
+        let generics = &function.sig.generics;
+        if let Some(name) =
+            named_struct(&typed.ty, generics).filter(|_| !data_struct(typed, options, generics))
+        {
             errors.at(
                 &typed.ty,
                 format!(
@@ -183,7 +186,7 @@ fn check_generics(generics: &syn::Generics, errors: &mut Errors) {
 }
 
 /// A parameter of a struct type (`cfg: &Config`) that `wrt(..)` leaves out: data.
-fn data_struct(typed: &syn::PatType, options: &parse::Options) -> bool {
+fn data_struct(typed: &syn::PatType, options: &parse::Options, generics: &syn::Generics) -> bool {
     let syn::Pat::Ident(p) = &*typed.pat else {
         return false;
     };
@@ -192,7 +195,7 @@ fn data_struct(typed: &syn::PatType, options: &parse::Options) -> bool {
         ty => matches!(ty, Type::Path(_)),
     };
     by_value_or_reference
-        && named_struct(&typed.ty).is_some()
+        && named_struct(&typed.ty, generics).is_some()
         && options
             .wrt
             .as_ref()
@@ -206,25 +209,30 @@ pub fn data_structs(function: &ItemFn, options: &parse::Options) -> Vec<String> 
         .inputs
         .iter()
         .filter_map(|input| match input {
-            syn::FnArg::Typed(typed) if data_struct(typed, options) => match &*typed.pat {
-                syn::Pat::Ident(p) => Some(p.ident.to_string()),
-                _ => None,
-            },
+            syn::FnArg::Typed(typed) if data_struct(typed, options, &function.sig.generics) => {
+                match &*typed.pat {
+                    syn::Pat::Ident(p) => Some(p.ident.to_string()),
+                    _ => None,
+                }
+            }
             _ => None,
         })
         .collect()
 }
 
-/// The name of a struct type (`Line`, `&Line`, `&[Line]`): not a float and not known data.
-fn named_struct(ty: &Type) -> Option<String> {
+/// The name of a struct type (`Line`, `&Line`, `&[Line]`): not a float, not one of the
+/// function's type parameters (`T`, the copy's `__TapelessFloat`) and not known data.
+fn named_struct(ty: &Type, generics: &syn::Generics) -> Option<String> {
     match ty {
-        Type::Reference(r) => named_struct(&r.elem),
-        Type::Paren(p) => named_struct(&p.elem),
-        Type::Slice(s) => named_struct(&s.elem),
-        Type::Array(a) => named_struct(&a.elem),
+        Type::Reference(r) => named_struct(&r.elem, generics),
+        Type::Paren(p) => named_struct(&p.elem, generics),
+        Type::Slice(s) => named_struct(&s.elem, generics),
+        Type::Array(a) => named_struct(&a.elem, generics),
         Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last()?;
+            let parameter = generics.type_params().any(|t| p.path.is_ident(&t.ident));
             (last.arguments.is_none()
+                && !parameter
                 && !parse::Floats::CONCRETE.scalar(ty)
                 && !parse::inactive(ty))
             .then(|| last.ident.to_string())
@@ -710,10 +718,9 @@ pub fn without_hessian(sig: &Signature, names: &ItemNames) -> TokenStream {
     let item = &sig.item.sig;
     let plain = item.generics.params.is_empty()
         && sig.scalar_ret
-        && sig
-            .params
-            .iter()
-            .all(|p| p.ident != "self" && named_struct(&p.ty).is_none() && liftable(&p.ty));
+        && sig.params.iter().all(|p| {
+            p.ident != "self" && named_struct(&p.ty, &item.generics).is_none() && liftable(&p.ty)
+        });
     if !plain {
         return TokenStream::new();
     }
@@ -833,7 +840,9 @@ fn hvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
             let value = by_reference(p);
             let lifted = match (&p.grad_ty, p.differentiated) {
                 // A struct left out by `wrt`: data (its floats are the copy's constants).
-                (Some(_), false) if named_struct(&p.ty).is_some() => return quote!(#ident),
+                (Some(_), false) if named_struct(&p.ty, &item.sig.generics).is_some() => {
+                    return quote!(#ident)
+                }
                 (Some(_), true) => quote!(#private::lift(#value, &#direction.#field)),
                 (Some(_), false) => quote!(#private::lift_constant(#value)),
                 (None, _) => return quote!(#ident),
