@@ -93,7 +93,7 @@ row!(
     r_norm_squared_grad,
     r_norm_squared_jvp,
     RNormSquaredGrad,
-    |a, v| { v.norm_squared() + a.norm_squared() * v[1] }
+    |a, v| v.norm_squared() + a.norm_squared() * v[1]
 );
 row!(
     normalize,
@@ -137,7 +137,7 @@ row!(
     r_determinant_grad,
     r_determinant_jvp,
     RDeterminantGrad,
-    |a, v| { a.determinant() + v[0] }
+    |a, v| a.determinant() + v[0]
 );
 row!(
     component_mul,
@@ -145,7 +145,7 @@ row!(
     r_component_mul_grad,
     r_component_mul_jvp,
     RComponentMulGrad,
-    |a, v| { v.component_mul(v).sum() + a.component_mul(a).sum() }
+    |a, v| v.component_mul(v).sum() + a.component_mul(a).sum()
 );
 row!(
     component_div,
@@ -164,7 +164,7 @@ row!(
     r_add_scalar_grad,
     r_add_scalar_jvp,
     RAddScalarGrad,
-    |a, v| { v.add_scalar(a[(1, 1)]).norm_squared() }
+    |a, v| v.add_scalar(a[(1, 1)]).norm_squared()
 );
 row!(
     column,
@@ -172,7 +172,7 @@ row!(
     r_column_grad,
     r_column_jvp,
     RColumnGrad,
-    |a, v| { a.column(1).dot(&a.column(0)) + v[1] }
+    |a, v| a.column(1).dot(&a.column(0)) + v[1]
 );
 row!(row, r_row, r_row_grad, r_row_jvp, RRowGrad, |a, v| a
     .row(0)
@@ -210,7 +210,7 @@ row!(
     r_inverse_grad,
     r_inverse_jvp,
     RInverseGrad,
-    |a, v| { a.clone().try_inverse().unwrap().sum() * v[0] }
+    |a, v| a.clone().try_inverse().unwrap().sum() * v[0]
 );
 row!(
     solve,
@@ -218,7 +218,7 @@ row!(
     r_solve_grad,
     r_solve_jvp,
     RSolveGrad,
-    |a, v| { a.clone().lu().solve(&a.column(1)).unwrap().sum() * v[1] }
+    |a, v| a.clone().lu().solve(&a.column(1)).unwrap().sum() * v[1]
 );
 row!(
     softmax,
@@ -227,7 +227,7 @@ row!(
     r_softmax_jvp,
     RSoftmaxGrad,
     [RealField + Copy + tapeless::Real],
-    |a, v| { nn::softmax(v)[1] + a[(0, 0)] }
+    |a, v| nn::softmax(v)[1] + a[(0, 0)]
 );
 row!(
     log_sum_exp,
@@ -236,7 +236,7 @@ row!(
     r_log_sum_exp_jvp,
     RLogSumExpGrad,
     [RealField + Copy + tapeless::Real],
-    |a, v| { nn::log_sum_exp(v) * a[(1, 0)] }
+    |a, v| nn::log_sum_exp(v) * a[(1, 0)]
 );
 row!(
     mse,
@@ -254,7 +254,7 @@ row!(
     r_cross_entropy_jvp,
     RCrossEntropyGrad,
     [RealField + Copy + tapeless::Real],
-    |a, v| { nn::cross_entropy(a, &[1, 0]) + v[0] }
+    |a, v| nn::cross_entropy(a, &[1, 0]) + v[0]
 );
 // Shape queries: data read from a differentiated value.
 row!(
