@@ -11,8 +11,9 @@
 //!
 //! `Dual<T>` is a [`Real`], so it also satisfies every bound the generated code of a
 //! generic function puts on its float type: the rule traits of `*` and `/`
-//! ([`MulVjpLhs`], ...), [`Accumulate`], [`Differentiable`],
-//! [`FixedZero`], [`ElementwiseAdjoint`] and [`Operand`].
+//! ([`MulVjpLhs`](crate::ops::MulVjpLhs), ..., implemented for every `T: Real`),
+//! [`Accumulate`], [`Differentiable`], [`FixedZero`], [`ElementwiseAdjoint`] and
+//! [`Operand`]; with the `nalgebra` feature it is nalgebra's `RealField` too.
 
 use core::cmp::Ordering;
 use core::fmt;
