@@ -9,8 +9,10 @@
 //!   problem, and against the hand-written gradient (`tests/support/gmm_hand.rs`, itself
 //!   checked against the golden values and central differences) on real 1k-point problems.
 //!
-//! Both formulations of the objective are checked: `gmm_objective` (as ADBench's C++ writes
-//! it, with local arrays per point) and `gmm_objective_by_rows` (without them).
+//! All three formulations of the objective are checked: `gmm_objective` (as ADBench's C++
+//! writes it, with local arrays per point), `gmm_objective_by_rows` (without them) and
+//! `gmm_objective_batched` (nalgebra matrix operations over all points at once, as JAX and
+//! PyTorch write it).
 //!
 //! Errors are measured with ADBench's ρ(x, y) = |x − y| / max(1, |x| + |y|) (FORMATS.md §5).
 
@@ -24,8 +26,8 @@ mod gmm_objective;
 use adbench_gmm::{data_dir, gmm_1k_path, parse_gmm, read_gmm, GmmInput};
 use gmm_hand::gmm_objective_hand;
 use gmm_objective::{
-    gmm_objective, gmm_objective_by_rows, gmm_objective_by_rows_grad, gmm_objective_grad,
-    ln_gamma_half,
+    batched_inputs, gmm_objective, gmm_objective_batched, gmm_objective_batched_grad,
+    gmm_objective_by_rows, gmm_objective_by_rows_grad, gmm_objective_grad, ln_gamma_half,
 };
 use tapeless::check::{check_gradient, Tolerance};
 
@@ -109,6 +111,29 @@ fn objective_by_rows(p: &GmmInput) -> f64 {
         p.wishart_gamma,
         p.wishart_m,
     )
+}
+
+/// The batched formulation's objective (on the problem's data as matrices).
+fn objective_batched(p: &GmmInput) -> f64 {
+    let (alphas, means, icf, x) = batched_inputs(&p.alphas, &p.means, &p.icf, &p.x, p.d, p.k, p.n);
+    gmm_objective_batched(&alphas, &means, &icf, &x, p.wishart_gamma, p.wishart_m)
+}
+
+/// The batched formulation's generated value and gradient, in the same order (the
+/// gradient matrices' column-major storage is ADBench's layout).
+fn generated_batched(p: &GmmInput) -> (f64, Vec<f64>) {
+    let (alphas, means, icf, x) = batched_inputs(&p.alphas, &p.means, &p.icf, &p.x, p.d, p.k, p.n);
+    let (value, grad) =
+        gmm_objective_batched_grad(&alphas, &means, &icf, &x, p.wishart_gamma, p.wishart_m);
+    assert_eq!(grad.means.shape(), (p.d, p.k));
+    assert_eq!(grad.icf.shape(), (p.icf_len(), p.k));
+    let gradient = [
+        grad.alphas.as_slice(),
+        grad.means.as_slice(),
+        grad.icf.as_slice(),
+    ]
+    .concat();
+    (value, gradient)
 }
 
 /// The hand-written value and gradient, in the same order.
@@ -399,5 +424,92 @@ fn generated_gradient_matches_hand_written_on_1k_problems() {
             &hand_gradient,
             1e-10,
         );
+    }
+}
+
+// ---- the batched formulation ----------------------------------------------------------
+
+#[test]
+fn batched_formulation_matches_adbench_golden_values() {
+    let p = test_problem();
+    let (value, gradient) = generated_batched(&p);
+    assert_eq!(value, objective_batched(&p), "batched: value");
+    assert!(rho(value, TEST_OBJECTIVE) <= 1e-14);
+    assert_all_close("batched gradient", &gradient, &TEST_GRADIENT, 1e-14);
+}
+
+/// The batched formulation against central differences of itself, on problems with
+/// several points, components and off-diagonal entries.
+#[test]
+fn batched_gradient_matches_central_differences() {
+    let source = read_gmm(&gmm_1k_path(10, 5));
+    let (d, k, n) = (3, 4, 6);
+    let t = d * (d + 1) / 2;
+    let (alphas, means, icf, x) = batched_inputs(
+        &source.alphas[..k],
+        &(0..k * d)
+            .map(|i| source.means[i] - 0.5)
+            .collect::<Vec<_>>(),
+        &(0..k * t).map(|i| 0.5 * source.icf[i]).collect::<Vec<_>>(),
+        &(0..n * d).map(|i| 0.5 * source.x[i]).collect::<Vec<_>>(),
+        d,
+        k,
+        n,
+    );
+    let (value, grad) = gmm_objective_batched_grad(&alphas, &means, &icf, &x, 1.3, 2);
+    assert_eq!(
+        value,
+        gmm_objective_batched(&alphas, &means, &icf, &x, 1.3, 2)
+    );
+    let params = [alphas.as_slice(), means.as_slice(), icf.as_slice()].concat();
+    let gradient = [
+        grad.alphas.as_slice(),
+        grad.means.as_slice(),
+        grad.icf.as_slice(),
+    ]
+    .concat();
+    let at = |q: &[f64]| {
+        let (alphas, means, icf, _) = batched_inputs(
+            &q[..k],
+            &q[k..k + k * d],
+            &q[k + k * d..],
+            x.as_slice(),
+            d,
+            k,
+            n,
+        );
+        gmm_objective_batched(&alphas, &means, &icf, &x, 1.3, 2)
+    };
+    if let Err(mismatch) = check_gradient(at, &params, &gradient, Tolerance::default()) {
+        panic!("{mismatch}");
+    }
+}
+
+/// On real problems the batched formulation's value and generated gradient equal the other
+/// formulations' (the loop formulation's generated gradient and the hand-written one) to
+/// 1e-9, relative in ADBench's ρ.
+#[test]
+fn batched_formulation_matches_the_others_on_1k_problems() {
+    for (d, k) in [(2, 5), (10, 5), (20, 5)] {
+        let p = read_gmm(&gmm_1k_path(d, k));
+        let (value, gradient) = generated_batched(&p);
+        assert_eq!(value, objective_batched(&p), "gmm_d{d}_K{k}: batched value");
+        let (loop_value, loop_gradient) = generated(&p);
+        let (hand_value, hand_gradient) = hand_written(&p);
+        for (what, other_value, other_gradient) in [
+            ("loops", loop_value, &loop_gradient),
+            ("hand-written", hand_value, &hand_gradient),
+        ] {
+            assert!(
+                rho(value, other_value) <= 1e-9,
+                "gmm_d{d}_K{k}: batched F = {value:e} vs {what} {other_value:e}"
+            );
+            assert_all_close(
+                &format!("gmm_d{d}_K{k}: batched gradient vs {what}"),
+                &gradient,
+                other_gradient,
+                1e-9,
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@
 // with index loops, the way its formula is stated.
 #![allow(dead_code, clippy::needless_range_loop, clippy::too_many_arguments)]
 
+use nalgebra::{DMatrix, DVector, RowDVector};
 use tapeless::differentiate;
 
 /// ADBench's value of π (`PI` in its C++ sources): 12 digits, not full precision. It enters
@@ -219,4 +220,96 @@ pub fn gmm_objective_by_rows(
 
     let constant = -((n * d) as f64) * 0.5 * (2.0 * ADBENCH_PI).ln();
     constant + slse - n as f64 * lse_alphas + prior
+}
+
+/// The same objective written as JAX and PyTorch write it, with nalgebra matrix operations
+/// batched over the points: `x` is the d × n matrix of the points (one per column), `means`
+/// the d × K matrix of the means, `icf` the t × K matrix of the inverse-covariance factors
+/// (column c is component c's, in [`gmm_objective`]'s order), so that the flat vectors of
+/// an ADBench file are these matrices' column-major storage. Per component, Q_c is built
+/// from its column of `icf`, Q_c (X − μ_c 1ᵀ) is one matrix product, the squared column
+/// norms are 1ᵀ ((Q_c X̃) ∘ (Q_c X̃)), and they fill row c of the K × n matrix of the
+/// main terms, whose columns' log-sum-exps are summed.
+#[differentiate(wrt(alphas, means, icf))]
+pub fn gmm_objective_batched(
+    alphas: &DVector<f64>,
+    means: &DMatrix<f64>,
+    icf: &DMatrix<f64>,
+    x: &DMatrix<f64>,
+    wishart_gamma: f64,
+    wishart_m: usize,
+) -> f64 {
+    let d = x.nrows();
+    let n = x.ncols();
+    let k = alphas.len();
+    let t = d * (d + 1) / 2;
+    let ones_n = RowDVector::from_element(n, 1.0);
+    let ones_d = RowDVector::from_element(d, 1.0);
+
+    let mut main_term = DMatrix::zeros(k, n);
+    for c in 0..k {
+        // Q_c: the exp'd diagonal, then the lower triangle column by column.
+        let mut q = DMatrix::zeros(d, d);
+        let mut sum_q = 0.0;
+        for j in 0..d {
+            q[(j, j)] = icf[(j, c)].exp();
+            sum_q += icf[(j, c)];
+        }
+        let mut l = d;
+        for col in 0..d {
+            for row in col + 1..d {
+                q[(row, col)] = icf[(l, c)];
+                l += 1;
+            }
+        }
+        let qx = &q * (x - means.column(c) * &ones_n);
+        let sqnorm = &ones_d * qx.component_mul(&qx);
+        for i in 0..n {
+            main_term[(c, i)] = alphas[c] + sum_q - 0.5 * sqnorm[i];
+        }
+    }
+    let mut slse = 0.0;
+    for i in 0..n {
+        slse += tapeless::nn::log_sum_exp(&main_term.column(i));
+    }
+    let lse_alphas = tapeless::nn::log_sum_exp(alphas);
+
+    let mut frobenius = 0.0;
+    let mut sum_q = 0.0;
+    for c in 0..k {
+        for j in 0..d {
+            let diagonal = icf[(j, c)].exp();
+            frobenius += diagonal * diagonal;
+            sum_q += icf[(j, c)];
+        }
+        for l in d..t {
+            frobenius += icf[(l, c)] * icf[(l, c)];
+        }
+    }
+    let prior = 0.5 * wishart_gamma * wishart_gamma * frobenius
+        - wishart_m as f64 * sum_q
+        - k as f64 * wishart_constant(d, wishart_gamma, wishart_m);
+
+    let constant = -((n * d) as f64) * 0.5 * (2.0 * ADBENCH_PI).ln();
+    constant + slse - n as f64 * lse_alphas + prior
+}
+
+/// The matrices of [`gmm_objective_batched`] from an ADBench problem's flat vectors (their
+/// column-major storage): `(alphas, means, icf, x)`.
+pub fn batched_inputs(
+    alphas: &[f64],
+    means: &[f64],
+    icf: &[f64],
+    x: &[f64],
+    d: usize,
+    k: usize,
+    n: usize,
+) -> (DVector<f64>, DMatrix<f64>, DMatrix<f64>, DMatrix<f64>) {
+    let t = d * (d + 1) / 2;
+    (
+        DVector::from_column_slice(alphas),
+        DMatrix::from_column_slice(d, k, means),
+        DMatrix::from_column_slice(t, k, icf),
+        DMatrix::from_column_slice(d, n, x),
+    )
 }
