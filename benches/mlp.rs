@@ -41,14 +41,9 @@ use nalgebra::{Const, DMatrix, DVector, RowDVector, U1};
 use num_dual::{Derivative, DualNum, DualSVec64};
 use tapeless::differentiate;
 
-/// Samples per batch (columns of `x`).
-const BATCH: usize = 64;
-/// Inputs per sample.
-const INPUTS: usize = 64;
-/// Hidden (sigmoid) units.
-const HIDDEN: usize = 32;
-/// Classes (logits).
-const CLASSES: usize = 10;
+mod mlp_problem;
+use mlp_problem::{inputs, mlp_loss, mlp_loss_grad, Params, BATCH, CLASSES, HIDDEN, INPUTS};
+
 /// Parameters: `w1`, `b1`, `w2`, `b2`.
 const PARAMETERS: usize = HIDDEN * INPUTS + HIDDEN + CLASSES * HIDDEN + CLASSES;
 /// Parameters seeded per forward-mode pass of `num-dual`: the fastest of the sizes tried
@@ -60,30 +55,6 @@ const PASSES: usize = PARAMETERS.div_ceil(CHUNK);
 
 /// The relative tolerance within which every gradient must match the hand-written one.
 const TOLERANCE: f64 = 1e-10;
-
-/// The loss: mean cross-entropy of softmax(w2·σ(w1·x + b1) + b2) against `labels`.
-#[differentiate(wrt(w1, b1, w2, b2))]
-fn mlp_loss(
-    w1: &DMatrix<f64>,
-    b1: &DVector<f64>,
-    w2: &DMatrix<f64>,
-    b2: &DVector<f64>,
-    x: &DMatrix<f64>,
-    labels: &[usize],
-) -> f64 {
-    let ones = RowDVector::from_element(x.ncols(), 1.0);
-    let h = tapeless::nn::sigmoid(&(w1 * x + b1 * &ones));
-    let logits = w2 * h + b2 * &ones;
-    tapeless::nn::cross_entropy(&logits, labels)
-}
-
-/// The parameters of the network.
-struct Params {
-    w1: DMatrix<f64>,
-    b1: DVector<f64>,
-    w2: DMatrix<f64>,
-    b2: DVector<f64>,
-}
 
 // ---- the same network as `examples/mlp.rs` writes it: a parameter struct, a layer helper ----
 
@@ -394,31 +365,6 @@ mod candle_peer {
 use candle_peer::{candle_flat, Candle};
 
 // ---- inputs and checks ----
-
-/// Deterministic inputs: weights scaled by 1/√fan-in (so that neither the sigmoid nor the
-/// softmax saturates), inputs in [−1, 1], labels spread over the classes (a xorshift
-/// generator, so that no two elements are alike and nothing folds).
-fn inputs() -> (Params, DMatrix<f64>, Vec<usize>) {
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut uniform = move || (next() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
-    let s1 = 1.0 / (INPUTS as f64).sqrt();
-    let s2 = 1.0 / (HIDDEN as f64).sqrt();
-    let params = Params {
-        w1: DMatrix::from_fn(HIDDEN, INPUTS, |_, _| 2.0 * s1 * uniform()),
-        b1: DVector::from_fn(HIDDEN, |_, _| 0.5 * uniform()),
-        w2: DMatrix::from_fn(CLASSES, HIDDEN, |_, _| 2.0 * s2 * uniform()),
-        b2: DVector::from_fn(CLASSES, |_, _| 0.5 * uniform()),
-    };
-    let x = DMatrix::from_fn(INPUTS, BATCH, |_, _| uniform());
-    let labels = (0..BATCH).map(|j| (j * 7 + j / 3) % CLASSES).collect();
-    (params, x, labels)
-}
 
 /// Panics unless `got` matches `reference` element by element to `TOLERANCE`, relative to
 /// the larger of the two or, for elements near zero, to 1e-6 of the largest reference
