@@ -148,7 +148,7 @@ fn rosenbrock_chunked<const K: usize>(x: &[f64]) -> (f64, Vec<f64>) {
 /// A damped spring x″ = −k x − c x′, x(0) = 1, x′(0) = v0, integrated by explicit Euler
 /// for 1000 steps of 0.01; the loss is the squared distance of the end point from 0.3.
 #[differentiate]
-fn spring(k: f64, c: f64, v0: f64) -> f64 {
+pub(crate) fn spring(k: f64, c: f64, v0: f64) -> f64 {
     let dt = 0.01;
     let mut x = 1.0;
     let mut v = v0;
@@ -186,7 +186,7 @@ fn spring_forward(k: f64, c: f64, v0: f64, trajectory: &mut [(f64, f64); STEPS])
 /// being factored out of the sums. Per step that is a critical path of one multiply and
 /// one add per state adjoint instead of the five dependent operations of the literal
 /// adjoint ([`spring_hand_literal`]).
-fn spring_hand(k: f64, c: f64, v0: f64) -> (f64, [f64; 3]) {
+pub(crate) fn spring_hand(k: f64, c: f64, v0: f64) -> (f64, [f64; 3]) {
     let mut trajectory = [(0.0, 0.0); STEPS];
     let x = spring_forward(k, c, v0, &mut trajectory);
     let e = x - 0.3;
