@@ -12,7 +12,11 @@
 //! - `hand-written`: `gmm_objective_hand`, value and gradient by a hand-written adjoint;
 //! - `primal-by-rows` and `tapeless-by-rows`: the same for `gmm_objective_by_rows`, the
 //!   objective with the quadratic form written row by row without local arrays, which
-//!   `#[differentiate]` handles with far fewer saved values.
+//!   `#[differentiate]` handles with far fewer saved values;
+//! - `primal-batched` and `tapeless-batched`: the same for `gmm_objective_batched`, the
+//!   objective written with nalgebra matrix operations over all points at once, as JAX and
+//!   PyTorch write it (per component one matrix product Q_c (X − μ_c 1ᵀ), column norms,
+//!   log-sum-exp over the components per point).
 //!
 //! Before anything is timed, every problem's generated gradients are checked against the
 //! hand-written one (ρ below 1e-8, ADBench's acceptance test, FORMATS.md §5).
@@ -33,8 +37,35 @@ use adbench_gmm::{gmm_1k_path, read_gmm, GmmInput};
 use criterion::{black_box, Criterion, SamplingMode};
 use gmm_hand::{gmm_objective_hand, GmmHandGrad};
 use gmm_objective::{
-    gmm_objective, gmm_objective_by_rows, gmm_objective_by_rows_grad, gmm_objective_grad,
+    batched_inputs, gmm_objective, gmm_objective_batched, gmm_objective_batched_grad,
+    gmm_objective_by_rows, gmm_objective_by_rows_grad, gmm_objective_grad,
 };
+use nalgebra::{DMatrix, DVector};
+
+/// A problem's data as the matrices of `gmm_objective_batched`.
+struct Batched {
+    alphas: DVector<f64>,
+    means: DMatrix<f64>,
+    icf: DMatrix<f64>,
+    x: DMatrix<f64>,
+    wishart_gamma: f64,
+    wishart_m: usize,
+}
+
+impl Batched {
+    fn new(p: &GmmInput) -> Self {
+        let (alphas, means, icf, x) =
+            batched_inputs(&p.alphas, &p.means, &p.icf, &p.x, p.d, p.k, p.n);
+        Batched {
+            alphas,
+            means,
+            icf,
+            x,
+            wishart_gamma: p.wishart_gamma,
+            wishart_m: p.wishart_m,
+        }
+    }
+}
 
 /// The benchmarked problems, (d, K).
 const SIZES: [(usize, usize); 12] = [
@@ -72,9 +103,17 @@ fn check(name: &str, p: &GmmInput) {
         primal_by_rows(p),
         "{name}: gmm_objective_by_rows_grad returns F"
     );
+    let batched = Batched::new(p);
+    let (value_batched, by_batches) = grad_batched(&batched);
+    assert_eq!(
+        value_batched,
+        primal_batched(&batched),
+        "{name}: gmm_objective_batched_grad returns F"
+    );
     for (what, value, grad) in [
         ("tapeless", value, generated),
         ("tapeless-by-rows", value_by_rows, by_rows),
+        ("tapeless-batched", value_batched, by_batches),
     ] {
         assert!(
             rho(value, hand_value) <= TOLERANCE,
@@ -169,6 +208,38 @@ fn grad_by_rows(p: &GmmInput) -> (f64, GmmHandGrad) {
     )
 }
 
+fn primal_batched(b: &Batched) -> f64 {
+    gmm_objective_batched(
+        &b.alphas,
+        &b.means,
+        &b.icf,
+        &b.x,
+        b.wishart_gamma,
+        b.wishart_m,
+    )
+}
+
+/// The batched formulation's gradient, its matrices' column-major storage being ADBench's
+/// layout.
+fn grad_batched(b: &Batched) -> (f64, GmmHandGrad) {
+    let (value, g) = gmm_objective_batched_grad(
+        &b.alphas,
+        &b.means,
+        &b.icf,
+        &b.x,
+        b.wishart_gamma,
+        b.wishart_m,
+    );
+    (
+        value,
+        GmmHandGrad {
+            alphas: g.alphas.data.into(),
+            means: g.means.data.into(),
+            icf: g.icf.data.into(),
+        },
+    )
+}
+
 fn hand(p: &GmmInput) -> (f64, GmmHandGrad) {
     gmm_objective_hand(
         &p.alphas,
@@ -198,6 +269,13 @@ fn bench_problem(c: &mut Criterion, name: &str, p: &GmmInput) {
     });
     group.bench_function("tapeless-by-rows", |b| {
         b.iter(|| grad_by_rows(black_box(p)))
+    });
+    let batched = Batched::new(p);
+    group.bench_function("primal-batched", |b| {
+        b.iter(|| primal_batched(black_box(&batched)))
+    });
+    group.bench_function("tapeless-batched", |b| {
+        b.iter(|| grad_batched(black_box(&batched)))
     });
     group.finish();
 }
