@@ -268,9 +268,20 @@ pub fn gmm_objective_batched(
             main_term[(c, i)] = alphas[c] + sum_q - 0.5 * sqnorm[i];
         }
     }
+    // Log-sum-exp over the components, per point. Not `nn::log_sum_exp(&main_term.column(i))`:
+    // `column(i)` of a matrix variable is lowered to a copy of the whole matrix, and its
+    // adjoint to a K × n matrix of zeros added into `main_term`'s, per point (K·n² work).
     let mut slse = 0.0;
     for i in 0..n {
-        slse += tapeless::nn::log_sum_exp(&main_term.column(i));
+        let mut max = main_term[(0, i)];
+        for c in 1..k {
+            max = max.max(main_term[(c, i)]);
+        }
+        let mut sum_exp = 0.0;
+        for c in 0..k {
+            sum_exp += (main_term[(c, i)] - max).exp();
+        }
+        slse += max + sum_exp.ln();
     }
     let lse_alphas = tapeless::nn::log_sum_exp(alphas);
 
