@@ -11,8 +11,9 @@
 //! cargo bench -p tapeless-benches --bench jax_reference -- /tmp/tapeless-reference.json
 //! ```
 //!
-//! Without a path (as under `cargo test --benches`, in a debug build) it computes the
-//! smaller problems only and writes nothing.
+//! Without a path ending in `.json` (as under `cargo test --benches`, in a debug build, or
+//! in a `cargo bench` of every bench) it computes the smaller problems only and writes
+//! nothing.
 
 #[allow(dead_code)]
 #[path = "../tests/support/adbench_ba.rs"]
@@ -117,8 +118,9 @@ fn mlp() -> Value {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench` before the arguments after `--`.
-    let path = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    // The output is the argument ending in `.json`: `cargo bench` passes `--bench` and, when
+    // every bench runs at once, criterion's options (`--warm-up-time 2`) too.
+    let path = std::env::args().skip(1).find(|a| a.ends_with(".json"));
     let full = path.is_some();
     let gmm: Vec<Value> = GMM_SIZES
         .iter()

@@ -15,7 +15,6 @@
 //!
 //! Under `cargo test --benches` (a debug build) the GMM problem is d = 2, K = 5 instead.
 
-#[allow(dead_code)]
 #[path = "../tests/support/adbench_gmm.rs"]
 mod adbench_gmm;
 // The spring and its hand-written gradient, as benches/control_flow.rs times them (its
