@@ -290,6 +290,23 @@ pub fn jacobian<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
     (value.unwrap_or_else(primal), rows)
 }
 
+/// The Jacobian's rows for a function whose forward sweep has run once, giving `value`:
+/// by forward sweeps (`jvp`, one per input scalar) when the inputs have fewer scalars than
+/// `value` has components, else by `reverse` (the reverse sweep reading that forward
+/// sweep's values, applied to each unit seed).
+pub fn shared_rows<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
+    value: &O,
+    mut zero: impl FnMut() -> G,
+    reverse: impl FnMut(O) -> G,
+    mut jvp: impl FnMut(&G) -> (O, O),
+) -> Vec<G> {
+    if zero().len() < value.components() {
+        forward_rows(value, zero, |t| jvp(t).1)
+    } else {
+        reverse_rows(value, reverse)
+    }
+}
+
 /// The tangent of a vector-like value from reverse sweeps, for a function whose forward
 /// mode is not available (a `#[custom_vjp]` rule without a forward rule): ẏ = Σᵢ eᵢ·⟨∇yᵢ, ẋ⟩,
 /// where `dot` maps the unit seed eᵢ to ⟨∇yᵢ, ẋ⟩ (one `f_vjp` each).

@@ -783,14 +783,11 @@ where
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
         + ::tapeless::Parameters<__TapelessFloat>,
 {
+    let lifted_x = ::tapeless::__private::lift(x, &v.x);
     let (value, gradient) = __tapeless_hessian_stretch_vjp::<
         ::tapeless::Dual<__TapelessFloat>,
-    >(
-        &::tapeless::__private::lift(x, &v.x),
-        ::tapeless::__private::lift(&k, &v.k),
-        ::tapeless::__private::one(),
-    );
-    let part_x = ::tapeless::__private::split(gradient.x);
+    >(&lifted_x, ::tapeless::__private::lift(&k, &v.k), ::tapeless::__private::one());
+    let part_x = ::tapeless::__private::split_reusing(gradient.x, lifted_x);
     let part_k = ::tapeless::__private::split(gradient.k);
     (
         value.value,
@@ -1216,12 +1213,13 @@ pub fn stretch_hvp(
     k: f64,
     v: &StretchGrad,
 ) -> (f64, StretchGrad, StretchGrad) {
+    let lifted_x = ::tapeless::__private::lift(x, &v.x);
     let (value, gradient) = __tapeless_hessian_stretch_vjp(
-        &::tapeless::__private::lift(x, &v.x),
+        &lifted_x,
         ::tapeless::__private::lift(&k, &v.k),
         ::tapeless::__private::one(),
     );
-    let part_x = ::tapeless::__private::split(gradient.x);
+    let part_x = ::tapeless::__private::split_reusing(gradient.x, lifted_x);
     let part_k = ::tapeless::__private::split(gradient.k);
     (
         value.value,
