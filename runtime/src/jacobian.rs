@@ -156,6 +156,69 @@ impl<P: JacobianOutput> JacobianOutput for Vec<P> {
     }
 }
 
+/// `p.unit(k)` if component `*at` is in `p` (then `*at` is spent), else `p.zero()`; `*at`
+/// counts down the components of a tuple's elements taken in turn.
+fn unit_within<P: JacobianOutput>(p: &P, at: &mut Option<usize>) -> P {
+    let n = p.components();
+    match *at {
+        Some(k) if k < n => {
+            *at = None;
+            p.unit(k)
+        }
+        Some(k) => {
+            *at = Some(k - n);
+            p.zero()
+        }
+        None => p.zero(),
+    }
+}
+
+/// Tuples of outputs of one float type: the components of each element in turn (a tuple
+/// result's `f_jvp` through reverse sweeps needs its unit seeds).
+macro_rules! tuple_outputs {
+    ($first:ident $(, $name:ident $index:tt)*) => {
+        impl<$first: JacobianOutput $(, $name: JacobianOutput<Scalar = $first::Scalar>)*>
+            JacobianOutput for ($first, $($name,)*)
+        {
+            type Scalar = $first::Scalar;
+            fn components(&self) -> usize {
+                self.0.components() $(+ self.$index.components())*
+            }
+            fn zero(&self) -> Self {
+                (self.0.zero(), $(self.$index.zero(),)*)
+            }
+            fn unit(&self, i: usize) -> Self {
+                let mut at = Some(i);
+                (unit_within(&self.0, &mut at), $(unit_within(&self.$index, &mut at),)*)
+            }
+            /// # Panics
+            ///
+            /// If `i` is not less than the number of components.
+            #[allow(unused_mut, unused_assignments)]
+            fn component(&self, mut i: usize) -> Self::Scalar {
+                if i < self.0.components() {
+                    return self.0.component(i);
+                }
+                i -= self.0.components();
+                $(
+                    if i < self.$index.components() {
+                        return self.$index.component(i);
+                    }
+                    i -= self.$index.components();
+                )*
+                panic!("component index out of range")
+            }
+            fn fixed_zero() -> Option<Self> {
+                Some(($first::fixed_zero()?, $($name::fixed_zero()?,)*))
+            }
+        }
+    };
+}
+tuple_outputs!(A);
+tuple_outputs!(A, B 1);
+tuple_outputs!(A, B 1, C 2);
+tuple_outputs!(A, B 1, C 2, D 3);
+
 #[cfg(feature = "nalgebra")]
 impl<T: Real, R: nalgebra::Dim, C: nalgebra::Dim> JacobianOutput for nalgebra::OMatrix<T, R, C>
 where
@@ -336,6 +399,19 @@ mod tests {
     }
     fn jvp(p: [f64; 2], t: &[f64; 2]) -> Vec<f64> {
         vec![t[0] * p[1] + p[0] * t[1], t[0] + t[1], p[0].cos() * t[0]]
+    }
+
+    #[test]
+    fn a_tuple_has_the_components_of_its_elements_in_turn() {
+        let value = (2.0, [3.0, 4.0], vec![5.0]);
+        assert_eq!(value.components(), 4);
+        assert_eq!(value.unit(0), (1.0, [0.0, 0.0], vec![0.0]));
+        assert_eq!(value.unit(2), (0.0, [0.0, 1.0], vec![0.0]));
+        assert_eq!(value.unit(3), (0.0, [0.0, 0.0], vec![1.0]));
+        assert_eq!(value.component(1), 3.0);
+        assert_eq!(value.component(3), 5.0);
+        assert_eq!(<(f64, [f64; 2])>::fixed_zero(), Some((0.0, [0.0; 2])));
+        assert_eq!(<(f64, Vec<f64>)>::fixed_zero(), None);
     }
 
     #[test]
