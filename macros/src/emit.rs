@@ -1672,7 +1672,8 @@ impl<'a> Emitter<'a> {
         Some((
             quote!(#forward let #needs = [true; #count];),
             self.value.clone(),
-            closure,
+            // Inlined at its one call (in a loop over the seeds), beside the forward sweep.
+            quote!(#[inline(always)] #closure),
         ))
     }
 

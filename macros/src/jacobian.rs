@@ -115,6 +115,9 @@ pub fn jacobian_function(
     let grad_struct = &names.grad_struct;
     let primal = quote!(#call_prefix #function #turbofish (#(#args),*));
     let vjp = quote!(|#seed| #call_prefix #vjp_fn #turbofish (#(#args,)* #seed).1);
+    // With forward sweeps, `f_jvp` takes the arguments again after the shared forward
+    // sweep, which may have moved an owned one: those keep whole sweeps.
+    let shared = shared.filter(|_| !forward || sig.params.iter().all(|p| p.kind != Kind::Owned));
     let (body, how) = if let Some((sweep, value, reverse)) = shared {
         let private = quote!(::tapeless::__private);
         // The primal, named once: a function used only through its Jacobian is not dead.
