@@ -1672,8 +1672,7 @@ impl<'a> Emitter<'a> {
         Some((
             quote!(#forward let #needs = [true; #count];),
             self.value.clone(),
-            // Inlined at its one call (in a loop over the seeds), beside the forward sweep.
-            quote!(#[inline(always)] #closure),
+            closure,
         ))
     }
 

@@ -898,7 +898,6 @@ fn affine_tanh_jacobian(
             b: ::tapeless::__private::zeros_like(&b),
             x: ::tapeless::__private::zeros_like(&x),
         },
-        #[inline(always)]
         |seed: DVector<f64>| -> AffineTanhGrad {
             let mut d_w = ::tapeless::__private::zero_adjoint(w);
             let mut d_b = ::tapeless::__private::zero_adjoint(b);

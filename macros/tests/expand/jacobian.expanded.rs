@@ -214,7 +214,6 @@ pub fn polar_jacobian(
             r: ::tapeless::__private::zeros_like(&r),
             theta: ::tapeless::__private::zeros_like(&theta),
         },
-        #[inline(always)]
         |seed: [f64; 2]| -> PolarGrad {
             let mut d_r = ::tapeless::__private::zero_adjoint(&r);
             let mut d_theta = ::tapeless::__private::zero_adjoint(&theta);
