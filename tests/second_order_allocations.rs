@@ -80,3 +80,16 @@ fn jacobian_of_straight_line_code_allocates_only_its_rows() {
     assert_eq!(rows.len(), 2);
     assert!((rows[1].theta - 1.5 * 0.25_f64.cos()).abs() < 1e-15);
 }
+
+#[test]
+fn hessian_rows_hold_no_spare_capacity() {
+    let x = [0.5, -1.25, 2.0];
+    let (_, _, rows) = rosenbrock_hessian(&x);
+    assert_eq!(rows.len(), 3);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.x.capacity(), row.x.len(), "row {i}");
+    }
+    // H₀₁ = −400 x₀, symmetric.
+    assert!((rows[0].x[1] + 400.0 * x[0]).abs() < 1e-9);
+    assert_eq!(rows[0].x[1], rows[1].x[0]);
+}

@@ -982,13 +982,25 @@ fn hessian(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
     .map(|n| Ident::new(n, Span::mixed_site()));
     let args = cloned_arguments(sig);
     let zero_value = zero_struct(sig, names);
+    // A row `f_hvp` wrote into a reused buffer (`split_reusing`) has twice its length in
+    // capacity: a dense Hessian keeps n of them, so they are shrunk.
+    let shrink: Vec<TokenStream> = differentiated(sig)
+        .into_iter()
+        .filter(|p| float_vector_reference(sig, &p.ty))
+        .map(|p| {
+            let field = p.field();
+            quote!(#private::Vec::shrink_to_fit(&mut #row.#field);)
+        })
+        .collect();
+    let mutable = (!shrink.is_empty()).then(|| quote!(mut));
     let fields = differentiated(sig).into_iter().map(|p| p.field());
     let per_field = fields.map(|field| {
         quote! {
             for #k in 0..#private::scalar_count::<#float, _>(&#zero.#field) {
                 let mut #direction = ::core::clone::Clone::clone(&#zero);
                 #private::set_unit::<#float, _>(&mut #direction.#field, #k);
-                let (#value, #gradient, #row) = #hvp(#(#args,)* &#direction);
+                let (#value, #gradient, #mutable #row) = #hvp(#(#args,)* &#direction);
+                #(#shrink)*
                 #first.get_or_insert((#value, #gradient));
                 #rows.push(#row);
             }

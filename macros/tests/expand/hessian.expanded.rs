@@ -854,22 +854,24 @@ where
     for k in 0..::tapeless::__private::scalar_count::<__TapelessFloat, _>(&zero.x) {
         let mut direction = ::core::clone::Clone::clone(&zero);
         ::tapeless::__private::set_unit::<__TapelessFloat, _>(&mut direction.x, k);
-        let (value, gradient, row) = __tapeless_hessian_stretch_hvp(
+        let (value, gradient, mut row) = __tapeless_hessian_stretch_hvp(
             ::core::clone::Clone::clone(&x),
             ::core::clone::Clone::clone(&k),
             &direction,
         );
+        ::tapeless::__private::Vec::shrink_to_fit(&mut row.x);
         first.get_or_insert((value, gradient));
         rows.push(row);
     }
     for k in 0..::tapeless::__private::scalar_count::<__TapelessFloat, _>(&zero.k) {
         let mut direction = ::core::clone::Clone::clone(&zero);
         ::tapeless::__private::set_unit::<__TapelessFloat, _>(&mut direction.k, k);
-        let (value, gradient, row) = __tapeless_hessian_stretch_hvp(
+        let (value, gradient, mut row) = __tapeless_hessian_stretch_hvp(
             ::core::clone::Clone::clone(&x),
             ::core::clone::Clone::clone(&k),
             &direction,
         );
+        ::tapeless::__private::Vec::shrink_to_fit(&mut row.x);
         first.get_or_insert((value, gradient));
         rows.push(row);
     }
@@ -1248,22 +1250,24 @@ pub fn stretch_hessian(
     for k in 0..::tapeless::__private::scalar_count::<f64, _>(&zero.x) {
         let mut direction = ::core::clone::Clone::clone(&zero);
         ::tapeless::__private::set_unit::<f64, _>(&mut direction.x, k);
-        let (value, gradient, row) = stretch_hvp(
+        let (value, gradient, mut row) = stretch_hvp(
             ::core::clone::Clone::clone(&x),
             ::core::clone::Clone::clone(&k),
             &direction,
         );
+        ::tapeless::__private::Vec::shrink_to_fit(&mut row.x);
         first.get_or_insert((value, gradient));
         rows.push(row);
     }
     for k in 0..::tapeless::__private::scalar_count::<f64, _>(&zero.k) {
         let mut direction = ::core::clone::Clone::clone(&zero);
         ::tapeless::__private::set_unit::<f64, _>(&mut direction.k, k);
-        let (value, gradient, row) = stretch_hvp(
+        let (value, gradient, mut row) = stretch_hvp(
             ::core::clone::Clone::clone(&x),
             ::core::clone::Clone::clone(&k),
             &direction,
         );
+        ::tapeless::__private::Vec::shrink_to_fit(&mut row.x);
         first.get_or_insert((value, gradient));
         rows.push(row);
     }
