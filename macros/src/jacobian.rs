@@ -137,7 +137,7 @@ pub fn jacobian_function(
             (
                 quote! {
                     #sweep
-                    let #rows = #private::reverse_rows(&#value, #reverse);
+                    let #rows = #private::shared_reverse_rows(&#value, #reverse);
                     (#value, #rows)
                 },
                 "by one forward sweep shared by one reverse sweep per component".to_string(),

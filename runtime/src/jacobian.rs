@@ -356,11 +356,12 @@ pub fn jacobian<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
 /// The Jacobian's rows for a function whose forward sweep has run once, giving `value`:
 /// by forward sweeps (`jvp`, one per input scalar) when the inputs have fewer scalars than
 /// `value` has components, else by `reverse` (the reverse sweep reading that forward
-/// sweep's values, applied to each unit seed).
+/// sweep's values, applied to each unit seed). `reverse` is `Fn`: a sweep that changed
+/// the forward sweep's values would give the next row wrong ones, so it does not build.
 pub fn shared_rows<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
     value: &O,
     mut zero: impl FnMut() -> G,
-    reverse: impl FnMut(O) -> G,
+    reverse: impl Fn(O) -> G,
     mut jvp: impl FnMut(&G) -> (O, O),
 ) -> Vec<G> {
     if zero().len() < value.components() {
@@ -368,6 +369,12 @@ pub fn shared_rows<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
     } else {
         reverse_rows(value, reverse)
     }
+}
+
+/// [`reverse_rows`] of a reverse sweep that reads one forward sweep's values (see
+/// [`shared_rows`]): `Fn`, so that no row changes what the next one reads.
+pub fn shared_reverse_rows<O: JacobianOutput, G>(value: &O, reverse: impl Fn(O) -> G) -> Vec<G> {
+    reverse_rows(value, reverse)
 }
 
 /// The tangent of a vector-like value from reverse sweeps, for a function whose forward
