@@ -127,7 +127,7 @@ pub mod __private {
     pub use tapeless_runtime::index::*;
     #[cfg(feature = "alloc")]
     pub use tapeless_runtime::jacobian::{
-        jacobian, reverse_rows, shared_reverse_rows, shared_rows, tangent_by_rows,
+        jacobian, reverse_rows, shared_reverse_rows, shared_rows, tangent_by_rows, Seeds,
     };
     pub use tapeless_runtime::loop_stack::{fixed_capacity, range_len, BoundedStack};
     #[cfg(feature = "nalgebra")]

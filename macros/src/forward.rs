@@ -479,7 +479,7 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
             let gradient = Ident::new("gradient", Span::mixed_site());
             let derivative = Ident::new("derivative", Span::mixed_site());
             let fields: Vec<Ident> = sig.params.iter().filter(|p| p.differentiated).map(|p| p.field()).collect();
-            let scalar = quote!(<#ret as ::tapeless::JacobianOutput>::Scalar);
+            let scalar = quote!(<#ret as #private::Seeds>::Scalar);
             // Each sweep takes the arguments again: owned values as clones.
             let cloned: Vec<TokenStream> = sig
                 .params

@@ -156,6 +156,35 @@ impl<P: JacobianOutput> JacobianOutput for Vec<P> {
     }
 }
 
+/// The unit seeds of a result whose `f_jvp` goes through reverse sweeps (ẏ = Σᵢ eᵢ·⟨∇yᵢ,
+/// ẋ⟩, [`tangent_by_rows`]): every [`JacobianOutput`], and tuples of them of one float type,
+/// whose components are their elements' in turn. A tuple is not a `JacobianOutput` (it has
+/// no `f_jacobian`, DESIGN), so this is a trait of its own.
+#[doc(hidden)]
+pub trait Seeds: Sized {
+    /// The float type of the components.
+    type Scalar: Real;
+    /// The number of components.
+    fn seed_count(&self) -> usize;
+    /// A value shaped like `self` with every component zero.
+    fn zero_seed(&self) -> Self;
+    /// A value shaped like `self`, zero but for a one at component `i`.
+    fn unit_seed(&self, i: usize) -> Self;
+}
+
+impl<O: JacobianOutput> Seeds for O {
+    type Scalar = O::Scalar;
+    fn seed_count(&self) -> usize {
+        self.components()
+    }
+    fn zero_seed(&self) -> Self {
+        self.zero()
+    }
+    fn unit_seed(&self, i: usize) -> Self {
+        self.unit(i)
+    }
+}
+
 /// `p.unit(k)` if component `*at` is in `p` (then `*at` is spent), else `p.zero()`; `*at`
 /// counts down the components of a tuple's elements taken in turn.
 fn unit_within<P: JacobianOutput>(p: &P, at: &mut Option<usize>) -> P {
@@ -173,51 +202,29 @@ fn unit_within<P: JacobianOutput>(p: &P, at: &mut Option<usize>) -> P {
     }
 }
 
-/// Tuples of outputs of one float type: the components of each element in turn (a tuple
-/// result's `f_jvp` through reverse sweeps needs its unit seeds).
-macro_rules! tuple_outputs {
+macro_rules! tuple_seeds {
     ($first:ident $(, $name:ident $index:tt)*) => {
         impl<$first: JacobianOutput $(, $name: JacobianOutput<Scalar = $first::Scalar>)*>
-            JacobianOutput for ($first, $($name,)*)
+            Seeds for ($first, $($name,)*)
         {
             type Scalar = $first::Scalar;
-            fn components(&self) -> usize {
+            fn seed_count(&self) -> usize {
                 self.0.components() $(+ self.$index.components())*
             }
-            fn zero(&self) -> Self {
+            fn zero_seed(&self) -> Self {
                 (self.0.zero(), $(self.$index.zero(),)*)
             }
-            fn unit(&self, i: usize) -> Self {
+            fn unit_seed(&self, i: usize) -> Self {
                 let mut at = Some(i);
                 (unit_within(&self.0, &mut at), $(unit_within(&self.$index, &mut at),)*)
-            }
-            /// # Panics
-            ///
-            /// If `i` is not less than the number of components.
-            #[allow(unused_mut, unused_assignments)]
-            fn component(&self, mut i: usize) -> Self::Scalar {
-                if i < self.0.components() {
-                    return self.0.component(i);
-                }
-                i -= self.0.components();
-                $(
-                    if i < self.$index.components() {
-                        return self.$index.component(i);
-                    }
-                    i -= self.$index.components();
-                )*
-                panic!("component index out of range")
-            }
-            fn fixed_zero() -> Option<Self> {
-                Some(($first::fixed_zero()?, $($name::fixed_zero()?,)*))
             }
         }
     };
 }
-tuple_outputs!(A);
-tuple_outputs!(A, B 1);
-tuple_outputs!(A, B 1, C 2);
-tuple_outputs!(A, B 1, C 2, D 3);
+tuple_seeds!(A);
+tuple_seeds!(A, B 1);
+tuple_seeds!(A, B 1, C 2);
+tuple_seeds!(A, B 1, C 2, D 3);
 
 #[cfg(feature = "nalgebra")]
 impl<T: Real, R: nalgebra::Dim, C: nalgebra::Dim> JacobianOutput for nalgebra::OMatrix<T, R, C>
@@ -382,11 +389,11 @@ pub fn shared_reverse_rows<O: JacobianOutput, G>(value: &O, reverse: impl Fn(O) 
 /// where `dot` maps the unit seed eᵢ to ⟨∇yᵢ, ẋ⟩ (one `f_vjp` each).
 pub fn tangent_by_rows<O>(value: &O, mut dot: impl FnMut(O) -> O::Scalar) -> O
 where
-    O: JacobianOutput + Parameters<<O as JacobianOutput>::Scalar> + Clone,
+    O: Seeds + Parameters<<O as Seeds>::Scalar> + Clone,
 {
-    let mut tangent = value.zero();
-    for i in 0..value.components() {
-        let unit = value.unit(i);
+    let mut tangent = value.zero_seed();
+    for i in 0..value.seed_count() {
+        let unit = value.unit_seed(i);
         let derivative = dot(unit.clone());
         tangent.add_scaled(derivative, &unit);
     }
@@ -409,16 +416,14 @@ mod tests {
     }
 
     #[test]
-    fn a_tuple_has_the_components_of_its_elements_in_turn() {
+    fn a_tuple_has_the_seeds_of_its_elements_in_turn() {
         let value = (2.0, [3.0, 4.0], vec![5.0]);
-        assert_eq!(value.components(), 4);
-        assert_eq!(value.unit(0), (1.0, [0.0, 0.0], vec![0.0]));
-        assert_eq!(value.unit(2), (0.0, [0.0, 1.0], vec![0.0]));
-        assert_eq!(value.unit(3), (0.0, [0.0, 0.0], vec![1.0]));
-        assert_eq!(value.component(1), 3.0);
-        assert_eq!(value.component(3), 5.0);
-        assert_eq!(<(f64, [f64; 2])>::fixed_zero(), Some((0.0, [0.0; 2])));
-        assert_eq!(<(f64, Vec<f64>)>::fixed_zero(), None);
+        assert_eq!(value.seed_count(), 4);
+        assert_eq!(value.unit_seed(0), (1.0, [0.0, 0.0], vec![0.0]));
+        assert_eq!(value.unit_seed(2), (0.0, [0.0, 1.0], vec![0.0]));
+        assert_eq!(value.unit_seed(3), (0.0, [0.0, 0.0], vec![1.0]));
+        assert_eq!(value.zero_seed(), (0.0, [0.0, 0.0], vec![0.0]));
+        assert_eq!([1.0, 2.0].unit_seed(1), [0.0, 1.0]);
     }
 
     #[test]
