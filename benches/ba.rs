@@ -10,7 +10,8 @@
 //!   `reproj_err_vjp` calls per observation (one per row, seed 1) and one `w_err_grad`;
 //! - `tapeless-jacobian`: the same Jacobian through `f_jacobian` of `reproj_errs`, the
 //!   residual with both components as an `[f64; 2]` output: one call per observation (with
-//!   15 inputs and 2 outputs, `f_jacobian` takes two reverse sweeps, like `tapeless`);
+//!   15 inputs and 2 outputs, `f_jacobian` takes one forward sweep, then a reverse sweep
+//!   per component from it);
 //! - `hand-written`: the same Jacobian from `ba_hand::reproj_block`, which derives both rows
 //!   of an observation from one forward pass with the rotation's derivative in closed form.
 //!

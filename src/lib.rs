@@ -119,14 +119,16 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::__loop_stack as loop_stack;
-    pub use tapeless_runtime::dual::{lift, lift_constant, split, DataField};
+    pub use tapeless_runtime::dual::{lift, lift_constant, split, split_reusing, DataField};
     pub use tapeless_runtime::forward::{
         tangent_dot, ArgumentTangent, ForwardMode, ForwardModeUnsupported,
         NestedGradientNeedsHessian, NoTangent, Tangent,
     };
     pub use tapeless_runtime::index::*;
     #[cfg(feature = "alloc")]
-    pub use tapeless_runtime::jacobian::{jacobian, reverse_rows, tangent_by_rows};
+    pub use tapeless_runtime::jacobian::{
+        jacobian, reverse_rows, shared_reverse_rows, shared_rows, tangent_by_rows, Seeds,
+    };
     pub use tapeless_runtime::loop_stack::{fixed_capacity, range_len, BoundedStack};
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::matrix::*;

@@ -141,3 +141,62 @@ fn a_caller_of_a_tuple_with_a_float_literal_has_forward_mode() {
     assert_eq!(value, caller(0.75));
     assert_eq!(derivative, 4.0);
 }
+
+/// A tuple result of a `#[custom_vjp]` without a forward rule: its `f_jvp` (and its
+/// callers') is ẏ = Σᵢ eᵢ·⟨∇yᵢ, ẋ⟩ over the tuple's components in turn, one reverse sweep
+/// each (it panicked at run time in a caller's `f_jvp` before).
+#[custom_vjp(polar_pair_rule)]
+fn polar_pair(r: f64, theta: f64) -> (f64, [f64; 2]) {
+    (r * r, [r * theta.cos(), r * theta.sin()])
+}
+
+fn polar_pair_rule(r: f64, theta: f64, seed: (f64, [f64; 2])) -> (f64, f64) {
+    let (s, [a, b]) = seed;
+    let (c, sn) = (theta.cos(), theta.sin());
+    (2.0 * r * s + a * c + b * sn, -a * r * sn + b * r * c)
+}
+
+#[differentiate]
+fn uses_polar_pair(r: f64, theta: f64) -> f64 {
+    let (sq, xy) = polar_pair(r, theta);
+    sq * xy[0] + xy[1]
+}
+
+#[test]
+fn a_tuple_custom_rule_without_a_forward_rule_has_forward_mode_through_rows() {
+    let (r, theta) = (1.5, 0.4);
+    let (value, tangent) = polar_pair_jvp(r, theta, &PolarPairGrad { r: 1.0, theta: 0.5 });
+    assert_eq!(value, polar_pair(r, theta));
+    // (r², r cos θ, r sin θ) along (ṙ, θ̇) = (1, 0.5).
+    let expected = (
+        2.0 * r,
+        [
+            theta.cos() - 0.5 * r * theta.sin(),
+            theta.sin() + 0.5 * r * theta.cos(),
+        ],
+    );
+    assert!((tangent.0 - expected.0).abs() < 1e-15);
+    for (t, e) in tangent.1.iter().zip(expected.1) {
+        assert!((t - e).abs() < 1e-15, "{t} vs {e}");
+    }
+    // The caller: f = r³ cos θ + r sin θ; its f_jvp against its f_grad and central
+    // differences.
+    let v = UsesPolarPairGrad {
+        r: -0.75,
+        theta: 1.25,
+    };
+    let (value, derivative) = uses_polar_pair_jvp(r, theta, &v);
+    assert_eq!(value, uses_polar_pair(r, theta));
+    let (_, g) = uses_polar_pair_grad(r, theta);
+    let dot = g.r * v.r + g.theta * v.theta;
+    assert!((derivative - dot).abs() < 1e-12, "{derivative} vs {dot}");
+    let closed = |r: f64, t: f64| r * r * r * t.cos() + r * t.sin();
+    let h = 1e-6;
+    let central = (closed(r + h * v.r, theta + h * v.theta)
+        - closed(r - h * v.r, theta - h * v.theta))
+        / (2.0 * h);
+    assert!(
+        (derivative - central).abs() < 1e-7,
+        "{derivative} vs {central}"
+    );
+}

@@ -783,3 +783,91 @@ fn a_method_taking_self_by_value() {
         Arm { length: p[0] }.tip(p[1]).to_vec()
     });
 }
+
+// ------------------------------------- one forward sweep shared by the rows' reverse sweeps
+
+/// Straight-line code with a branch: `f_jacobian` runs the forward sweep once and the
+/// reverse sweep once per component (each from zero adjoints).
+#[differentiate]
+#[allow(unused_assignments)]
+fn branchy(x: &[f64; 3], s: f64) -> [f64; 3] {
+    let r2 = x[0] * x[0] + x[1] * x[1];
+    let mut a = 0.0;
+    if r2 > 1.0 {
+        let r = r2.sqrt();
+        a = x[2] * r.sin() / r;
+    } else {
+        a = x[2] * (1.0 - r2 / 6.0);
+    }
+    let mut out = [0.0; 3];
+    out[0] = a * s;
+    out[1] = x[0] / x[2] + a;
+    out[2] = s * s * x[1];
+    out
+}
+
+/// A `Vec` output (shape known only from the value) of straight-line code.
+#[differentiate]
+#[allow(clippy::let_and_return)]
+fn pair_vec(a: f64, b: f64) -> Vec<f64> {
+    let v = vec![a * b.exp(), a / b, b * b];
+    v
+}
+
+#[test]
+fn shared_forward_sweep_rows_are_the_vjps_of_the_unit_seeds() {
+    for (x, s) in [([1.5, -0.5, 2.0], 0.75), ([0.25, 0.5, -1.25], -2.0)] {
+        let (value, rows) = branchy_jacobian(&x, s);
+        assert_eq!(value, branchy(&x, s));
+        for (i, row) in rows.iter().enumerate() {
+            let mut seed = [0.0; 3];
+            seed[i] = 1.0;
+            assert_eq!(*row, branchy_vjp(&x, s, seed).1, "row {i}");
+        }
+        check_rows(&rows, &[x[0], x[1], x[2], s], |p| {
+            branchy(&[p[0], p[1], p[2]], p[3]).to_vec()
+        });
+        // ⟨J v, w⟩ = ⟨v, Jᵀ w⟩ between f_jvp and the rows.
+        let v = BranchyGrad {
+            x: [0.3, -1.1, 0.7],
+            s: 0.9,
+        };
+        let w = [1.25, -0.5, 2.0];
+        let (_, jv) = branchy_jvp(&x, s, &v);
+        let left: f64 = jv.iter().zip(&w).map(|(a, b)| a * b).sum();
+        let right: f64 = rows
+            .iter()
+            .zip(&w)
+            .map(|(row, wi)| {
+                wi * flat(row)
+                    .iter()
+                    .zip(flat(&v))
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+            })
+            .sum();
+        assert!(
+            (left - right).abs() < 1e-12 * left.abs().max(1.0),
+            "{left} vs {right}"
+        );
+    }
+}
+
+#[test]
+fn shared_forward_sweep_with_a_vec_output() {
+    let (a, b) = (1.5, 0.5);
+    let (value, rows) = pair_vec_jacobian(a, b);
+    assert_eq!(value, pair_vec(a, b));
+    // ∂/∂(a, b): [e^b, a e^b], [1/b, −a/b²], [0, 2b].
+    let expected = [
+        [b.exp(), a * b.exp()],
+        [1.0 / b, -a / (b * b)],
+        [0.0, 2.0 * b],
+    ];
+    assert_eq!(rows.len(), 3);
+    for (row, expected) in rows.iter().zip(expected) {
+        assert!((row.a - expected[0]).abs() < 1e-14, "{row:?}");
+        assert!((row.b - expected[1]).abs() < 1e-14, "{row:?}");
+    }
+    check_rows(&rows, &[a, b], |p| pair_vec(p[0], p[1]));
+}

@@ -177,7 +177,7 @@ pub fn items(
     // Forward sweeps for the Jacobian only with a forward rule.
     let forward = matches!(jvp, crate::forward::Jvp::Custom(_));
     let jvp = crate::forward::items(&sig, names, jvp, None);
-    let jacobian = crate::jacobian::jacobian_function(&sig, names, forward);
+    let jacobian = crate::jacobian::jacobian_function(&sig, names, forward, None);
     let parameters = crate::jacobian::parameters_impl(&sig, names);
     Ok((
         quote! {

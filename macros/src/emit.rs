@@ -1573,6 +1573,21 @@ impl<'a> Emitter<'a> {
     /// The body of `__f_pullback`: the forward sweep, then the value and the reverse sweep
     /// as a closure of the seed (what a caller keeps between its forward and reverse sweeps).
     pub fn pullback_body(&self, names: &ItemNames, grad_type: &TokenStream) -> TokenStream {
+        let (forward, closure) = self.pullback_parts(names, grad_type);
+        let value = &self.value;
+        quote! {
+            #forward
+            (#value, move #closure)
+        }
+    }
+
+    /// The forward sweep ending in `let value = ..;`, and the reverse sweep as a closure
+    /// of the seed (without `move`): the parts of a pullback.
+    fn pullback_parts(
+        &self,
+        names: &ItemNames,
+        grad_type: &TokenStream,
+    ) -> (TokenStream, TokenStream) {
         self.split_calls.set(false);
         let Sweeps {
             stacks,
@@ -1611,17 +1626,54 @@ impl<'a> Emitter<'a> {
             });
         let views: Vec<TokenStream> = views.collect();
         self.split_calls.set(true);
-        quote! {
-            #stacks
-            #forward
-            let #value = #copy;
-            (#value, move |#seed: #seed_type| -> #grad_type {
-                #(#views)*
-                #param_adjoints
-                #reverse
-                #grad_struct { #(#fields),* }
-            })
+        (
+            quote! {
+                #stacks
+                #forward
+                let #value = #copy;
+            },
+            quote! {
+                |#seed: #seed_type| -> #grad_type {
+                    #(#views)*
+                    #param_adjoints
+                    #reverse
+                    #grad_struct { #(#fields),* }
+                }
+            },
+        )
+    }
+
+    /// `f_jacobian`'s reverse rows from one forward sweep: the forward sweep (ending in
+    /// `let value = ..;`), `value`'s name, and the reverse sweep as a closure of the seed that borrows the
+    /// forward's values, so it runs once per output component without the forward sweep
+    /// running again (the pullback's body, callable repeatedly). `None` where a second run
+    /// would not see what the first saw or could not borrow: values saved on stacks (the
+    /// first run pops them), loops, calls of differentiated functions (their reverse
+    /// sweeps take arguments by value).
+    pub fn shared_reverse(
+        &self,
+        names: &ItemNames,
+        grad_type: &TokenStream,
+    ) -> Option<(TokenStream, Ident, TokenStream)> {
+        let simple = self.sweep.saved.is_empty()
+            && self.body.blocks.iter().all(|block| {
+                block.stmts.iter().all(|s| match s {
+                    Stmt::Loop(_) => false,
+                    Stmt::Let { op, .. } | Stmt::Eval { op, .. } => !matches!(op, Op::Call { .. }),
+                    _ => true,
+                })
+            });
+        if !simple {
+            return None;
         }
+        let (forward, closure) = self.pullback_parts(names, grad_type);
+        let needs = &self.needs;
+        let count = self.sig.params.len();
+        Some((
+            quote!(#forward let #needs = [true; #count];),
+            self.value.clone(),
+            closure,
+        ))
     }
 
     /// The name of a pullback's `needs` parameter.

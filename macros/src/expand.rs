@@ -379,7 +379,9 @@ fn differentiate_checked(
         };
         // `f_jacobian` uses forward sweeps when `f_jvp` has a forward sweep.
         let forward = matches!(jvp, crate::forward::Jvp::Forward(_));
-        let jacobian = crate::jacobian::jacobian_function(&sig, &names, forward);
+        // Without calls (see `shared_reverse`), so no unmarked callee to guard.
+        let shared = emitter.shared_reverse(&names, &grad_type(&sig, &names));
+        let jacobian = crate::jacobian::jacobian_function(&sig, &names, forward, shared);
         let jvp = crate::forward::items(&sig, &names, jvp, Some(&emitter.tangent_param));
         for what in emitter.internal_errors() {
             errors.internal(&what);
@@ -399,7 +401,7 @@ fn differentiate_checked(
             let pullback = pullback_stub(&sig, &names);
             let jvp = crate::forward::items(&sig, &names, crate::forward::Jvp::Stub, None);
             let errors = errors.to_compile_errors();
-            let jacobian = crate::jacobian::jacobian_function(&sig, &names, false);
+            let jacobian = crate::jacobian::jacobian_function(&sig, &names, false, None);
             (
                 quote!(#errors #stubs #jvp #pullback #jacobian),
                 grad_struct,

@@ -391,12 +391,34 @@ pub fn fallback(sig: &Signature, missing: Vec<String>) -> Jvp {
     if sig.scalar_ret {
         Jvp::Fallback(missing)
     } else if cfg!(feature = "alloc")
-        && sig.floats().jacobian_output(&sig.ret) != crate::parse::JacobianOutput::None
+        && (sig.floats().jacobian_output(&sig.ret) != crate::parse::JacobianOutput::None
+            || float_tuple(sig, &sig.ret))
     {
         Jvp::Rows(missing)
     } else {
         Jvp::Unsupported(missing)
     }
+}
+
+/// A tuple of floats and vector-like values of one float type (`(f64, [f64; 2])`): the
+/// runtime's `JacobianOutput` gives its unit seeds, the components of each element in turn.
+fn float_tuple(sig: &Signature, ty: &syn::Type) -> bool {
+    let syn::Type::Tuple(tuple) = ty else {
+        return false;
+    };
+    let floats = sig.floats();
+    let mut scalars = tuple.elems.iter().map(|t| {
+        let vector_like =
+            floats.scalar(t) || floats.jacobian_output(t) == crate::parse::JacobianOutput::Vector;
+        vector_like
+            .then(|| floats.jacobian_scalar(t))
+            .flatten()
+            .map(|s| s.to_token_stream().to_string())
+    });
+    let Some(Some(first)) = scalars.next() else {
+        return false;
+    };
+    (1..=4).contains(&tuple.elems.len()) && scalars.all(|s| s.as_ref() == Some(&first))
 }
 
 /// `f_jvp`, and for a free function the hidden `__f_jvp_arguments` that differentiated
@@ -457,7 +479,7 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
             let gradient = Ident::new("gradient", Span::mixed_site());
             let derivative = Ident::new("derivative", Span::mixed_site());
             let fields: Vec<Ident> = sig.params.iter().filter(|p| p.differentiated).map(|p| p.field()).collect();
-            let scalar = quote!(<#ret as ::tapeless::JacobianOutput>::Scalar);
+            let scalar = quote!(<#ret as #private::Seeds>::Scalar);
             // Each sweep takes the arguments again: owned values as clones.
             let cloned: Vec<TokenStream> = sig
                 .params

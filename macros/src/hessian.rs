@@ -805,6 +805,26 @@ fn differentiated<'a>(sig: &'a Signature<'a>) -> Vec<&'a parse::Param> {
     sig.params.iter().filter(|p| p.differentiated).collect()
 }
 
+/// `&[F]` or `&Vec<F>` of the function's float type `F`: lifted to a `Vec` of dual numbers
+/// that the caller owns.
+fn float_vector_reference(sig: &Signature, ty: &Type) -> bool {
+    let Type::Reference(r) = ty else {
+        return false;
+    };
+    match &*r.elem {
+        Type::Slice(s) => sig.floats().scalar(&s.elem),
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().is_some_and(|last| {
+            match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) if last.ident == "Vec" => {
+                    matches!(args.args.first(), Some(syn::GenericArgument::Type(t)) if args.args.len() == 1 && sig.floats().scalar(t))
+                }
+                _ => false,
+            }
+        }),
+        _ => false,
+    }
+}
+
 /// `x` for a reference parameter, `&x` otherwise: the argument of `lift`.
 fn by_reference(p: &parse::Param) -> TokenStream {
     let ident = &p.ident;
@@ -831,10 +851,28 @@ fn hvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
     } = names;
     // Each argument of the copy: floats lifted to dual numbers (tangent: the direction's
     // field, or zero), data as it is.
-    let lifted: Vec<TokenStream> = sig
+    // A differentiated `&[f64]` or `&Vec<f64>` is lifted into a `Vec` bound here, whose
+    // buffer then takes H·v (`split_reusing`): `f_hvp` allocates two `Vec`s, not four.
+    let reused: Vec<Option<Ident>> = sig
         .params
         .iter()
         .map(|p| {
+            (p.differentiated && float_vector_reference(sig, &p.ty))
+                .then(|| Ident::new(&format!("lifted_{}", p.field()), Span::mixed_site()))
+        })
+        .collect();
+    let lifts = sig.params.iter().zip(&reused).filter_map(|(p, reused)| {
+        let (reused, ident, field) = (reused.as_ref()?, &p.ident, p.field());
+        Some(quote!(let #reused = #private::lift(#ident, &#direction.#field);))
+    });
+    let lifted: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .zip(&reused)
+        .map(|(p, reused)| {
+            if let Some(reused) = reused {
+                return quote!(&#reused);
+            }
             let ident = &p.ident;
             let field = p.field();
             let value = by_reference(p);
@@ -853,15 +891,27 @@ fn hvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
             }
         })
         .collect();
+    let gradient = Ident::new("gradient", Span::mixed_site());
+    let value = Ident::new("value", Span::mixed_site());
     let fields: Vec<Ident> = differentiated(sig).iter().map(|p| p.field()).collect();
+    let splits: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .zip(&reused)
+        .filter(|(p, _)| p.differentiated)
+        .map(|(p, reused)| (p.field(), reused))
+        .map(|(field, reused)| match reused {
+            Some(reused) => quote!(#private::split_reusing(#gradient.#field, #reused)),
+            None => quote!(#private::split(#gradient.#field)),
+        })
+        .collect();
     // A generic function's `_vjp` runs over dual numbers of its float type: named, because
     // the `where` clause would otherwise lead inference to the float type itself.
     let turbofish = match sig.item.sig.generics.params.len() {
         1 if !generics.is_empty() => quote!(::<::tapeless::Dual<#float>>),
         _ => TokenStream::new(),
     };
-    let gradient = Ident::new("gradient", Span::mixed_site());
-    let value = Ident::new("value", Span::mixed_site());
+
     let parts: Vec<Ident> = fields
         .iter()
         .map(|f| Ident::new(&format!("part_{f}"), Span::mixed_site()))
@@ -874,8 +924,9 @@ fn hvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
         #[doc = #doc]
         #[allow(clippy::all)]
         #vis fn #hvp #generics (#(#params,)* #direction: &#grad_type) -> (#float, #grad_type, #grad_type) #bounds {
+            #(#lifts)*
             let (#value, #gradient) = #copy_vjp #turbofish(#(#lifted,)* #private::one());
-            #(let #parts = #private::split(#gradient.#fields);)*
+            #(let #parts = #splits;)*
             (
                 #value.value,
                 #grad_struct { #(#fields: #parts.0,)* },
@@ -931,13 +982,25 @@ fn hessian(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream {
     .map(|n| Ident::new(n, Span::mixed_site()));
     let args = cloned_arguments(sig);
     let zero_value = zero_struct(sig, names);
+    // A row `f_hvp` wrote into a reused buffer (`split_reusing`) has twice its length in
+    // capacity: a dense Hessian keeps n of them, so they are shrunk.
+    let shrink: Vec<TokenStream> = differentiated(sig)
+        .into_iter()
+        .filter(|p| float_vector_reference(sig, &p.ty))
+        .map(|p| {
+            let field = p.field();
+            quote!(#private::Vec::shrink_to_fit(&mut #row.#field);)
+        })
+        .collect();
+    let mutable = (!shrink.is_empty()).then(|| quote!(mut));
     let fields = differentiated(sig).into_iter().map(|p| p.field());
     let per_field = fields.map(|field| {
         quote! {
             for #k in 0..#private::scalar_count::<#float, _>(&#zero.#field) {
                 let mut #direction = ::core::clone::Clone::clone(&#zero);
                 #private::set_unit::<#float, _>(&mut #direction.#field, #k);
-                let (#value, #gradient, #row) = #hvp(#(#args,)* &#direction);
+                let (#value, #gradient, #mutable #row) = #hvp(#(#args,)* &#direction);
+                #(#shrink)*
                 #first.get_or_insert((#value, #gradient));
                 #rows.push(#row);
             }

@@ -54,8 +54,15 @@ pub fn parameters_impl(sig: &Signature, names: &ItemNames) -> TokenStream {
 /// `f_jacobian(args..) -> (Out, Vec<FGrad>)` for a vector-like output; nothing for a scalar
 /// or tuple output, or without the `alloc` feature. With `forward` (the function has a
 /// forward sweep, `f_jvp`), the rows come from forward or reverse sweeps, whichever are
-/// fewer at run time; without, from reverse sweeps.
-pub fn jacobian_function(sig: &Signature, names: &ItemNames, forward: bool) -> TokenStream {
+/// fewer at run time; without, from reverse sweeps. With `shared` (the emitter's
+/// [`shared_reverse`](crate::emit::Emitter::shared_reverse): forward sweep, value, reverse
+/// closure), the forward sweep runs once and the reverse sweeps all read it.
+pub fn jacobian_function(
+    sig: &Signature,
+    names: &ItemNames,
+    forward: bool,
+    shared: Option<(TokenStream, Ident, TokenStream)>,
+) -> TokenStream {
     let output = sig.floats().jacobian_output(&sig.ret);
     if !cfg!(feature = "alloc") || output == JacobianOutput::None {
         return TokenStream::new();
@@ -108,7 +115,35 @@ pub fn jacobian_function(sig: &Signature, names: &ItemNames, forward: bool) -> T
     let grad_struct = &names.grad_struct;
     let primal = quote!(#call_prefix #function #turbofish (#(#args),*));
     let vjp = quote!(|#seed| #call_prefix #vjp_fn #turbofish (#(#args,)* #seed).1);
-    let (body, how) = if forward {
+    // With forward sweeps, `f_jvp` takes the arguments again after the shared forward
+    // sweep, which may have moved an owned one: those keep whole sweeps.
+    let shared = shared.filter(|_| !forward || sig.params.iter().all(|p| p.kind != Kind::Owned));
+    let (body, how) = if let Some((sweep, value, reverse)) = shared {
+        let private = quote!(::tapeless::__private);
+        // The primal, named once: a function used only through its Jacobian is not dead.
+        let sweep = quote!(let _ = #call_prefix #function #turbofish; #sweep);
+        if forward {
+            let zero = zero_gradient(sig, names);
+            let jvp = quote!(|#tangent| #call_prefix #jvp_fn #turbofish (#(#args,)* #tangent));
+            (
+                quote! {
+                    #sweep
+                    let #rows = #private::shared_rows(&#value, || #zero, #reverse, #jvp);
+                    (#value, #rows)
+                },
+                format!("by one forward sweep (`{jvp_fn}`) per input scalar when the inputs have fewer scalars than the value has components, else by one forward sweep shared by one reverse sweep per component"),
+            )
+        } else {
+            (
+                quote! {
+                    #sweep
+                    let #rows = #private::shared_reverse_rows(&#value, #reverse);
+                    (#value, #rows)
+                },
+                "by one forward sweep shared by one reverse sweep per component".to_string(),
+            )
+        }
+    } else if forward {
         let zero = zero_gradient(sig, names);
         // The sweeps return the value too: for an output whose type fixes its shape the
         // value is the first sweep's, and the primal is not run.
@@ -133,7 +168,7 @@ pub fn jacobian_function(sig: &Signature, names: &ItemNames, forward: bool) -> T
     );
     quote! {
         #[doc = #doc]
-        #[allow(clippy::all)]
+        #[allow(unused_variables, unused_mut, unused_parens, unused_braces, unreachable_code, clippy::all)]
         #vis fn #jacobian_fn #generics (#(#params),*) -> (#ret, ::tapeless::__private::Vec<#grad_type>) #where_clause {
             #body
         }

@@ -674,6 +674,24 @@ mod heap {
     }
 }
 
+/// `(values, tangents)` of a gradient of dual numbers, as [`split`] gives them, written
+/// into the buffers of `gradient` and of `lifted` (the argument the gradient is of, no
+/// longer needed): `Vec`'s in-place `collect` reuses an allocation whose element is at
+/// least as large, so nothing is allocated. Their capacity is twice their length.
+#[cfg(feature = "alloc")]
+pub fn split_reusing<T: Real>(
+    gradient: alloc::vec::Vec<Dual<T>>,
+    lifted: alloc::vec::Vec<Dual<T>>,
+) -> (alloc::vec::Vec<T>, alloc::vec::Vec<T>) {
+    let tangents = lifted
+        .into_iter()
+        .zip(&gradient)
+        .map(|(_, g)| g.tangent)
+        .collect();
+    let values = gradient.into_iter().map(|g| g.value).collect();
+    (values, tangents)
+}
+
 /// `x` lifted with tangent `t` (see [`Lift`]).
 #[inline(always)]
 pub fn lift<L: Lift + ?Sized>(x: &L, t: &L::Tangent) -> L::Lifted {

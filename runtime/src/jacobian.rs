@@ -156,6 +156,76 @@ impl<P: JacobianOutput> JacobianOutput for Vec<P> {
     }
 }
 
+/// The unit seeds of a result whose `f_jvp` goes through reverse sweeps (ẏ = Σᵢ eᵢ·⟨∇yᵢ,
+/// ẋ⟩, [`tangent_by_rows`]): every [`JacobianOutput`], and tuples of them of one float type,
+/// whose components are their elements' in turn. A tuple is not a `JacobianOutput` (it has
+/// no `f_jacobian`, DESIGN), so this is a trait of its own.
+#[doc(hidden)]
+pub trait Seeds: Sized {
+    /// The float type of the components.
+    type Scalar: Real;
+    /// The number of components.
+    fn seed_count(&self) -> usize;
+    /// A value shaped like `self` with every component zero.
+    fn zero_seed(&self) -> Self;
+    /// A value shaped like `self`, zero but for a one at component `i`.
+    fn unit_seed(&self, i: usize) -> Self;
+}
+
+impl<O: JacobianOutput> Seeds for O {
+    type Scalar = O::Scalar;
+    fn seed_count(&self) -> usize {
+        self.components()
+    }
+    fn zero_seed(&self) -> Self {
+        self.zero()
+    }
+    fn unit_seed(&self, i: usize) -> Self {
+        self.unit(i)
+    }
+}
+
+/// `p.unit(k)` if component `*at` is in `p` (then `*at` is spent), else `p.zero()`; `*at`
+/// counts down the components of a tuple's elements taken in turn.
+fn unit_within<P: JacobianOutput>(p: &P, at: &mut Option<usize>) -> P {
+    let n = p.components();
+    match *at {
+        Some(k) if k < n => {
+            *at = None;
+            p.unit(k)
+        }
+        Some(k) => {
+            *at = Some(k - n);
+            p.zero()
+        }
+        None => p.zero(),
+    }
+}
+
+macro_rules! tuple_seeds {
+    ($first:ident $(, $name:ident $index:tt)*) => {
+        impl<$first: JacobianOutput $(, $name: JacobianOutput<Scalar = $first::Scalar>)*>
+            Seeds for ($first, $($name,)*)
+        {
+            type Scalar = $first::Scalar;
+            fn seed_count(&self) -> usize {
+                self.0.components() $(+ self.$index.components())*
+            }
+            fn zero_seed(&self) -> Self {
+                (self.0.zero(), $(self.$index.zero(),)*)
+            }
+            fn unit_seed(&self, i: usize) -> Self {
+                let mut at = Some(i);
+                (unit_within(&self.0, &mut at), $(unit_within(&self.$index, &mut at),)*)
+            }
+        }
+    };
+}
+tuple_seeds!(A);
+tuple_seeds!(A, B 1);
+tuple_seeds!(A, B 1, C 2);
+tuple_seeds!(A, B 1, C 2, D 3);
+
 #[cfg(feature = "nalgebra")]
 impl<T: Real, R: nalgebra::Dim, C: nalgebra::Dim> JacobianOutput for nalgebra::OMatrix<T, R, C>
 where
@@ -290,16 +360,40 @@ pub fn jacobian<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
     (value.unwrap_or_else(primal), rows)
 }
 
+/// The Jacobian's rows for a function whose forward sweep has run once, giving `value`:
+/// by forward sweeps (`jvp`, one per input scalar) when the inputs have fewer scalars than
+/// `value` has components, else by `reverse` (the reverse sweep reading that forward
+/// sweep's values, applied to each unit seed). `reverse` is `Fn`: a sweep that changed
+/// the forward sweep's values would give the next row wrong ones, so it does not build.
+pub fn shared_rows<S: Real, O: JacobianOutput<Scalar = S>, G: Parameters<S>>(
+    value: &O,
+    mut zero: impl FnMut() -> G,
+    reverse: impl Fn(O) -> G,
+    mut jvp: impl FnMut(&G) -> (O, O),
+) -> Vec<G> {
+    if zero().len() < value.components() {
+        forward_rows(value, zero, |t| jvp(t).1)
+    } else {
+        reverse_rows(value, reverse)
+    }
+}
+
+/// [`reverse_rows`] of a reverse sweep that reads one forward sweep's values (see
+/// [`shared_rows`]): `Fn`, so that no row changes what the next one reads.
+pub fn shared_reverse_rows<O: JacobianOutput, G>(value: &O, reverse: impl Fn(O) -> G) -> Vec<G> {
+    reverse_rows(value, reverse)
+}
+
 /// The tangent of a vector-like value from reverse sweeps, for a function whose forward
 /// mode is not available (a `#[custom_vjp]` rule without a forward rule): ẏ = Σᵢ eᵢ·⟨∇yᵢ, ẋ⟩,
 /// where `dot` maps the unit seed eᵢ to ⟨∇yᵢ, ẋ⟩ (one `f_vjp` each).
 pub fn tangent_by_rows<O>(value: &O, mut dot: impl FnMut(O) -> O::Scalar) -> O
 where
-    O: JacobianOutput + Parameters<<O as JacobianOutput>::Scalar> + Clone,
+    O: Seeds + Parameters<<O as Seeds>::Scalar> + Clone,
 {
-    let mut tangent = value.zero();
-    for i in 0..value.components() {
-        let unit = value.unit(i);
+    let mut tangent = value.zero_seed();
+    for i in 0..value.seed_count() {
+        let unit = value.unit_seed(i);
         let derivative = dot(unit.clone());
         tangent.add_scaled(derivative, &unit);
     }
@@ -319,6 +413,17 @@ mod tests {
     }
     fn jvp(p: [f64; 2], t: &[f64; 2]) -> Vec<f64> {
         vec![t[0] * p[1] + p[0] * t[1], t[0] + t[1], p[0].cos() * t[0]]
+    }
+
+    #[test]
+    fn a_tuple_has_the_seeds_of_its_elements_in_turn() {
+        let value = (2.0, [3.0, 4.0], vec![5.0]);
+        assert_eq!(value.seed_count(), 4);
+        assert_eq!(value.unit_seed(0), (1.0, [0.0, 0.0], vec![0.0]));
+        assert_eq!(value.unit_seed(2), (0.0, [0.0, 1.0], vec![0.0]));
+        assert_eq!(value.unit_seed(3), (0.0, [0.0, 0.0], vec![1.0]));
+        assert_eq!(value.zero_seed(), (0.0, [0.0, 0.0], vec![0.0]));
+        assert_eq!([1.0, 2.0].unit_seed(1), [0.0, 1.0]);
     }
 
     #[test]

@@ -178,7 +178,8 @@ pub fn reproj_errs(cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64; 2]) -> [f
 }
 
 /// [`jacobian_tapeless`] through `f_jacobian`: one `reproj_errs_jacobian` call per
-/// observation gives both rows (with 15 inputs and 2 outputs it takes two reverse sweeps).
+/// observation gives both rows (with 15 inputs and 2 outputs: one forward sweep, then one
+/// reverse sweep per row from it).
 pub fn jacobian_tapeless_rows(input: &BaInput, jacobian: &mut SparseJacobian, err: &mut Vec<f64>) {
     jacobian.clear();
     err.clear();

@@ -866,21 +866,63 @@ fn __affine_tanh_pullback<'__tapeless>(
         },
     )
 }
-///The value of [`affine_tanh`] and its Jacobian: one row per component of the value (in storage order, column-major for a matrix), row `i` the gradient of component `i` (see [`AffineTanhGrad`]), computed by one forward sweep (`affine_tanh_jvp`) per input scalar when the inputs have fewer scalars than the value has components, else by one reverse sweep (`affine_tanh_vjp`) per component.
-#[allow(clippy::all)]
+///The value of [`affine_tanh`] and its Jacobian: one row per component of the value (in storage order, column-major for a matrix), row `i` the gradient of component `i` (see [`AffineTanhGrad`]), computed by one forward sweep (`affine_tanh_jvp`) per input scalar when the inputs have fewer scalars than the value has components, else by one forward sweep shared by one reverse sweep per component.
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
 fn affine_tanh_jacobian(
     w: &DMatrix<f64>,
     b: &DVector<f64>,
     x: &DVector<f64>,
 ) -> (DVector<f64>, ::tapeless::__private::Vec<AffineTanhGrad>) {
-    ::tapeless::__private::jacobian(
-        || affine_tanh(w, b, x),
+    let _ = affine_tanh;
+    let t0 = ::tapeless::__private::by_operand(w) * ::tapeless::__private::by_operand(x);
+    let z = ::tapeless::__private::by_operand(&t0)
+        + ::tapeless::__private::by_operand(b);
+    let t1: DVector<f64> = ::tapeless::__private::Is(
+            nn::tanh,
+            ::tapeless::runtime::nn::tanh,
+        )
+        .tapeless_rule()(&z);
+    let value = ::core::clone::Clone::clone(&t1);
+    let needs = [true; 3usize];
+    let rows = ::tapeless::__private::shared_rows(
+        &value,
         || AffineTanhGrad {
             w: ::tapeless::__private::zeros_like(&w),
             b: ::tapeless::__private::zeros_like(&b),
             x: ::tapeless::__private::zeros_like(&x),
         },
-        |seed| affine_tanh_vjp(w, b, x, seed),
+        |seed: DVector<f64>| -> AffineTanhGrad {
+            let mut d_w = ::tapeless::__private::zero_adjoint(w);
+            let mut d_b = ::tapeless::__private::zero_adjoint(b);
+            let mut d_x = ::tapeless::__private::zero_adjoint(x);
+            let mut d_t1 = seed;
+            let mut d_z = ::tapeless::__private::zero_adjoint(&z);
+            ::tapeless::__private::tanh_vjp(&mut d_z, &t1, &d_t1);
+            let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
+            ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_z);
+            if needs[1usize] {
+                ::tapeless::__private::add_vjp_rhs(&mut d_b, &d_z);
+            }
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_w, x, &d_t0);
+            }
+            if needs[2usize] {
+                ::tapeless::__private::mul_vjp_rhs(&mut d_x, w, &d_t0);
+            }
+            AffineTanhGrad {
+                w: d_w,
+                b: d_b,
+                x: d_x,
+            }
+        },
         |tangent| affine_tanh_jvp(w, b, x, tangent),
-    )
+    );
+    (value, rows)
 }

@@ -783,14 +783,11 @@ where
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
         + ::tapeless::Parameters<__TapelessFloat>,
 {
+    let lifted_x = ::tapeless::__private::lift(x, &v.x);
     let (value, gradient) = __tapeless_hessian_stretch_vjp::<
         ::tapeless::Dual<__TapelessFloat>,
-    >(
-        &::tapeless::__private::lift(x, &v.x),
-        ::tapeless::__private::lift(&k, &v.k),
-        ::tapeless::__private::one(),
-    );
-    let part_x = ::tapeless::__private::split(gradient.x);
+    >(&lifted_x, ::tapeless::__private::lift(&k, &v.k), ::tapeless::__private::one());
+    let part_x = ::tapeless::__private::split_reusing(gradient.x, lifted_x);
     let part_k = ::tapeless::__private::split(gradient.k);
     (
         value.value,
@@ -857,22 +854,24 @@ where
     for k in 0..::tapeless::__private::scalar_count::<__TapelessFloat, _>(&zero.x) {
         let mut direction = ::core::clone::Clone::clone(&zero);
         ::tapeless::__private::set_unit::<__TapelessFloat, _>(&mut direction.x, k);
-        let (value, gradient, row) = __tapeless_hessian_stretch_hvp(
+        let (value, gradient, mut row) = __tapeless_hessian_stretch_hvp(
             ::core::clone::Clone::clone(&x),
             ::core::clone::Clone::clone(&k),
             &direction,
         );
+        ::tapeless::__private::Vec::shrink_to_fit(&mut row.x);
         first.get_or_insert((value, gradient));
         rows.push(row);
     }
     for k in 0..::tapeless::__private::scalar_count::<__TapelessFloat, _>(&zero.k) {
         let mut direction = ::core::clone::Clone::clone(&zero);
         ::tapeless::__private::set_unit::<__TapelessFloat, _>(&mut direction.k, k);
-        let (value, gradient, row) = __tapeless_hessian_stretch_hvp(
+        let (value, gradient, mut row) = __tapeless_hessian_stretch_hvp(
             ::core::clone::Clone::clone(&x),
             ::core::clone::Clone::clone(&k),
             &direction,
         );
+        ::tapeless::__private::Vec::shrink_to_fit(&mut row.x);
         first.get_or_insert((value, gradient));
         rows.push(row);
     }
@@ -1216,12 +1215,13 @@ pub fn stretch_hvp(
     k: f64,
     v: &StretchGrad,
 ) -> (f64, StretchGrad, StretchGrad) {
+    let lifted_x = ::tapeless::__private::lift(x, &v.x);
     let (value, gradient) = __tapeless_hessian_stretch_vjp(
-        &::tapeless::__private::lift(x, &v.x),
+        &lifted_x,
         ::tapeless::__private::lift(&k, &v.k),
         ::tapeless::__private::one(),
     );
-    let part_x = ::tapeless::__private::split(gradient.x);
+    let part_x = ::tapeless::__private::split_reusing(gradient.x, lifted_x);
     let part_k = ::tapeless::__private::split(gradient.k);
     (
         value.value,
@@ -1250,22 +1250,24 @@ pub fn stretch_hessian(
     for k in 0..::tapeless::__private::scalar_count::<f64, _>(&zero.x) {
         let mut direction = ::core::clone::Clone::clone(&zero);
         ::tapeless::__private::set_unit::<f64, _>(&mut direction.x, k);
-        let (value, gradient, row) = stretch_hvp(
+        let (value, gradient, mut row) = stretch_hvp(
             ::core::clone::Clone::clone(&x),
             ::core::clone::Clone::clone(&k),
             &direction,
         );
+        ::tapeless::__private::Vec::shrink_to_fit(&mut row.x);
         first.get_or_insert((value, gradient));
         rows.push(row);
     }
     for k in 0..::tapeless::__private::scalar_count::<f64, _>(&zero.k) {
         let mut direction = ::core::clone::Clone::clone(&zero);
         ::tapeless::__private::set_unit::<f64, _>(&mut direction.k, k);
-        let (value, gradient, row) = stretch_hvp(
+        let (value, gradient, mut row) = stretch_hvp(
             ::core::clone::Clone::clone(&x),
             ::core::clone::Clone::clone(&k),
             &direction,
         );
+        ::tapeless::__private::Vec::shrink_to_fit(&mut row.x);
         first.get_or_insert((value, gradient));
         rows.push(row);
     }

@@ -185,21 +185,67 @@ pub fn __polar_pullback<'__tapeless>(
         },
     )
 }
-///The value of [`polar`] and its Jacobian: one row per component of the value (in storage order, column-major for a matrix), row `i` the gradient of component `i` (see [`PolarGrad`]), computed by one forward sweep (`polar_jvp`) per input scalar when the inputs have fewer scalars than the value has components, else by one reverse sweep (`polar_vjp`) per component.
-#[allow(clippy::all)]
+///The value of [`polar`] and its Jacobian: one row per component of the value (in storage order, column-major for a matrix), row `i` the gradient of component `i` (see [`PolarGrad`]), computed by one forward sweep (`polar_jvp`) per input scalar when the inputs have fewer scalars than the value has components, else by one forward sweep shared by one reverse sweep per component.
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
 pub fn polar_jacobian(
     r: f64,
     theta: f64,
 ) -> ([f64; 2], ::tapeless::__private::Vec<PolarGrad>) {
-    ::tapeless::__private::jacobian(
-        || polar(r, theta),
+    let _ = polar;
+    let mut out: [f64; 2] = [0.0; 2];
+    let t0 = theta.cos();
+    let t1 = r * t0;
+    out[0] = t1;
+    let t2 = theta.sin();
+    let t3 = r * t2;
+    out[1] = t3;
+    let value = ::core::clone::Clone::clone(&out);
+    let needs = [true; 2usize];
+    let rows = ::tapeless::__private::shared_rows(
+        &value,
         || PolarGrad {
             r: ::tapeless::__private::zeros_like(&r),
             theta: ::tapeless::__private::zeros_like(&theta),
         },
-        |seed| polar_vjp(r, theta, seed),
+        |seed: [f64; 2]| -> PolarGrad {
+            let mut d_r = ::tapeless::__private::zero_adjoint(&r);
+            let mut d_theta = ::tapeless::__private::zero_adjoint(&theta);
+            let mut d_out = seed;
+            let mut d_t3 = -0.0;
+            ::tapeless::__private::store_vjp(&mut d_t3, &mut d_out[1]);
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t2, &d_t3);
+            }
+            let mut d_t2 = -0.0;
+            ::tapeless::__private::mul_vjp_rhs(&mut d_t2, &r, &d_t3);
+            if needs[1usize] {
+                ::tapeless::__private::sin_vjp(&mut d_theta, &theta, &d_t2);
+            }
+            let mut d_t1 = -0.0;
+            ::tapeless::__private::store_vjp(&mut d_t1, &mut d_out[0]);
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t0, &d_t1);
+            }
+            let mut d_t0 = -0.0;
+            ::tapeless::__private::mul_vjp_rhs(&mut d_t0, &r, &d_t1);
+            if needs[1usize] {
+                ::tapeless::__private::cos_vjp(&mut d_theta, &theta, &d_t0);
+            }
+            PolarGrad {
+                r: d_r,
+                theta: d_theta,
+            }
+        },
         |tangent| polar_jvp(r, theta, tangent),
-    )
+    );
+    (value, rows)
 }
 pub fn squares<T: Float>(x: &[T]) -> Vec<T> {
     let mut out = vec![T::zero(); x.len()];
@@ -392,7 +438,14 @@ where
     )
 }
 ///The value of [`squares`] and its Jacobian: one row per component of the value (in storage order, column-major for a matrix), row `i` the gradient of component `i` (see [`SquaresGrad`]), computed by one forward sweep (`squares_jvp`) per input scalar when the inputs have fewer scalars than the value has components, else by one reverse sweep (`squares_vjp`) per component.
-#[allow(clippy::all)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
 pub fn squares_jacobian<T: Float>(
     x: &[T],
 ) -> (Vec<T>, ::tapeless::__private::Vec<SquaresGrad<T>>)
