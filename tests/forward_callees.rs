@@ -200,3 +200,50 @@ fn a_tuple_custom_rule_without_a_forward_rule_has_forward_mode_through_rows() {
         "{derivative} vs {central}"
     );
 }
+
+/// A tuple result with a data element (`usize`) from a `#[custom_vjp]` without a forward
+/// rule: the data element has no components (its tangent and seed are `()`), the floats
+/// go through reverse sweeps as above (it panicked at run time in a caller's `f_jvp`).
+#[custom_vjp(scaled_count_rule)]
+fn scaled_count(x: f64, y: f64) -> (usize, f64, [f64; 2]) {
+    (2, x * y, [x.sin(), y * y])
+}
+
+fn scaled_count_rule(x: f64, y: f64, seed: ((), f64, [f64; 2])) -> (f64, f64) {
+    let ((), s, [a, b]) = seed;
+    (s * y + a * x.cos(), s * x + 2.0 * b * y)
+}
+
+#[differentiate]
+fn uses_scaled_count(x: f64, y: f64) -> f64 {
+    let (n, p, v) = scaled_count(x, y);
+    p * n as f64 + v[0] * v[1]
+}
+
+#[test]
+fn a_tuple_custom_rule_with_a_data_element_has_forward_mode_through_rows() {
+    let (x, y) = (0.7, -1.3);
+    let t = ScaledCountGrad { x: 1.0, y: 0.5 };
+    let (value, tangent) = scaled_count_jvp(x, y, &t);
+    assert_eq!(value, scaled_count(x, y));
+    // (x y, sin x, y²) along (1, 0.5).
+    let expected = [y + 0.5 * x, x.cos(), 2.0 * y * 0.5];
+    let ((), dp, [da, db]) = tangent;
+    for (got, e) in [dp, da, db].into_iter().zip(expected) {
+        assert!((got - e).abs() < 1e-15, "{got} vs {e}");
+    }
+    // The caller: f = 2xy + y² sin x, against its f_grad and central differences.
+    let v = UsesScaledCountGrad { x: 0.25, y: -1.5 };
+    let (value, derivative) = uses_scaled_count_jvp(x, y, &v);
+    assert_eq!(value, uses_scaled_count(x, y));
+    let (_, g) = uses_scaled_count_grad(x, y);
+    let dot = g.x * v.x + g.y * v.y;
+    assert!((derivative - dot).abs() < 1e-12, "{derivative} vs {dot}");
+    let closed = |x: f64, y: f64| 2.0 * x * y + y * y * x.sin();
+    let h = 1e-6;
+    let central = (closed(x + h * v.x, y + h * v.y) - closed(x - h * v.x, y - h * v.y)) / (2.0 * h);
+    assert!(
+        (derivative - central).abs() < 1e-7,
+        "{derivative} vs {central}"
+    );
+}

@@ -390,35 +390,38 @@ pub fn jvp(e: &Emitter) -> Jvp {
 pub fn fallback(sig: &Signature, missing: Vec<String>) -> Jvp {
     if sig.scalar_ret {
         Jvp::Fallback(missing)
-    } else if cfg!(feature = "alloc")
-        && (sig.floats().jacobian_output(&sig.ret) != crate::parse::JacobianOutput::None
-            || float_tuple(sig, &sig.ret))
-    {
+    } else if cfg!(feature = "alloc") && rows_scalar(sig).is_some() {
         Jvp::Rows(missing)
     } else {
         Jvp::Unsupported(missing)
     }
 }
 
-/// A tuple of floats and vector-like values of one float type (`(f64, [f64; 2])`): the
-/// runtime's `JacobianOutput` gives its unit seeds, the components of each element in turn.
-fn float_tuple(sig: &Signature, ty: &syn::Type) -> bool {
-    let syn::Type::Tuple(tuple) = ty else {
-        return false;
-    };
+/// The float type of a result whose unit seeds the runtime's `Seeds` gives, for `f_jvp`
+/// through reverse sweeps: a vector-like value, or a tuple of floats and vector-like values
+/// of one float type with data beside them (`(f64, [f64; 2], usize)`), whose components are
+/// those of each element in turn.
+fn rows_scalar(sig: &Signature) -> Option<syn::Type> {
     let floats = sig.floats();
-    let mut scalars = tuple.elems.iter().map(|t| {
+    if floats.jacobian_output(&sig.ret) != crate::parse::JacobianOutput::None {
+        return floats.jacobian_scalar(&sig.ret);
+    }
+    let syn::Type::Tuple(tuple) = &sig.ret else {
+        return None;
+    };
+    let mut scalars = Vec::new();
+    for t in &tuple.elems {
+        if crate::parse::copy_primitive(t) {
+            continue;
+        }
         let vector_like =
             floats.scalar(t) || floats.jacobian_output(t) == crate::parse::JacobianOutput::Vector;
-        vector_like
-            .then(|| floats.jacobian_scalar(t))
-            .flatten()
-            .map(|s| s.to_token_stream().to_string())
-    });
-    let Some(Some(first)) = scalars.next() else {
-        return false;
-    };
-    (1..=4).contains(&tuple.elems.len()) && scalars.all(|s| s.as_ref() == Some(&first))
+        scalars.push(vector_like.then(|| floats.jacobian_scalar(t)).flatten()?);
+    }
+    let first = scalars.first()?.clone();
+    let key = |t: &syn::Type| t.to_token_stream().to_string();
+    ((1..=4).contains(&tuple.elems.len()) && scalars.iter().all(|s| key(s) == key(&first)))
+        .then_some(first)
 }
 
 /// `f_jvp`, and for a free function the hidden `__f_jvp_arguments` that differentiated
@@ -479,7 +482,7 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
             let gradient = Ident::new("gradient", Span::mixed_site());
             let derivative = Ident::new("derivative", Span::mixed_site());
             let fields: Vec<Ident> = sig.params.iter().filter(|p| p.differentiated).map(|p| p.field()).collect();
-            let scalar = quote!(<#ret as #private::Seeds>::Scalar);
+            let scalar = rows_scalar(sig).map_or_else(|| quote!(_), |s| s.to_token_stream());
             // Each sweep takes the arguments again: owned values as clones.
             let cloned: Vec<TokenStream> = sig
                 .params
@@ -494,7 +497,7 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
                 plain_parameters(&item.sig, false),
                 quote! {
                     let #value = #call_prefix #function(#(#cloned),*);
-                    let #derivative = #private::tangent_by_rows(&#value, |#seed| {
+                    let #derivative = #private::tangent_by_rows::<#scalar, _>(&#value, |#seed| {
                         let (_, #gradient) = #call_prefix #vjp_fn(#(#cloned,)* #seed);
                         let mut #derivative: #scalar = #private::zero();
                         #(#derivative = #derivative + #private::tangent_dot::<_, _, #scalar>(#gradient.#fields, &#tangent.#fields);)*

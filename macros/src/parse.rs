@@ -653,7 +653,7 @@ const COPY_PRIMITIVES: &[&str] = &[
     "char",
 ];
 
-fn copy_primitive(ty: &Type) -> bool {
+pub fn copy_primitive(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && COPY_PRIMITIVES.iter().any(|n| p.path.is_ident(n)))
 }
 

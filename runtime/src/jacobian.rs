@@ -157,74 +157,102 @@ impl<P: JacobianOutput> JacobianOutput for Vec<P> {
 }
 
 /// The unit seeds of a result whose `f_jvp` goes through reverse sweeps (ẏ = Σᵢ eᵢ·⟨∇yᵢ,
-/// ẋ⟩, [`tangent_by_rows`]): every [`JacobianOutput`], and tuples of them of one float type,
-/// whose components are their elements' in turn. A tuple is not a `JacobianOutput` (it has
-/// no `f_jacobian`, DESIGN), so this is a trait of its own.
+/// ẋ⟩, [`tangent_by_rows`]): every [`JacobianOutput`], and tuples of them of one float type
+/// `T`, whose components are their elements' in turn, with data elements (`usize`, `bool`,
+/// ...: no components, seed `()`) beside them. A tuple is not a `JacobianOutput` (it has no
+/// `f_jacobian`, DESIGN), so this is a trait of its own.
 #[doc(hidden)]
-pub trait Seeds: Sized {
-    /// The float type of the components.
-    type Scalar: Real;
+pub trait Seeds<T: Real>: Sized {
+    /// The type of a seed and of a tangent: `Self`, but `()` for data elements.
+    type Seed;
     /// The number of components.
     fn seed_count(&self) -> usize;
-    /// A value shaped like `self` with every component zero.
-    fn zero_seed(&self) -> Self;
-    /// A value shaped like `self`, zero but for a one at component `i`.
-    fn unit_seed(&self, i: usize) -> Self;
+    /// A seed shaped like `self` with every component zero.
+    fn zero_seed(&self) -> Self::Seed;
+    /// A seed shaped like `self`, zero but for a one at component `i`.
+    fn unit_seed(&self, i: usize) -> Self::Seed;
 }
 
-impl<O: JacobianOutput> Seeds for O {
-    type Scalar = O::Scalar;
+impl<O: JacobianOutput> Seeds<O::Scalar> for O {
+    type Seed = O;
     fn seed_count(&self) -> usize {
         self.components()
     }
-    fn zero_seed(&self) -> Self {
+    fn zero_seed(&self) -> O {
         self.zero()
     }
-    fn unit_seed(&self, i: usize) -> Self {
+    fn unit_seed(&self, i: usize) -> O {
         self.unit(i)
     }
 }
 
-/// `p.unit(k)` if component `*at` is in `p` (then `*at` is spent), else `p.zero()`; `*at`
-/// counts down the components of a tuple's elements taken in turn.
-fn unit_within<P: JacobianOutput>(p: &P, at: &mut Option<usize>) -> P {
-    let n = p.components();
-    match *at {
-        Some(k) if k < n => {
-            *at = None;
-            p.unit(k)
+/// An element of a tuple result: a [`JacobianOutput`] of floats `T`, or data.
+#[doc(hidden)]
+pub trait SeedElement<T: Real> {
+    /// The element's seed: itself, or `()` for data.
+    type Seed;
+    /// The number of components.
+    fn element_components(&self) -> usize;
+    /// `self.unit(k)` if component `*at` is in `self` (then `*at` is spent), else zero;
+    /// `*at` counts down the components of a tuple's elements taken in turn.
+    fn unit_within(&self, at: &mut Option<usize>) -> Self::Seed;
+}
+
+impl<O: JacobianOutput> SeedElement<O::Scalar> for O {
+    type Seed = O;
+    fn element_components(&self) -> usize {
+        self.components()
+    }
+    fn unit_within(&self, at: &mut Option<usize>) -> O {
+        let n = self.components();
+        match *at {
+            Some(k) if k < n => {
+                *at = None;
+                self.unit(k)
+            }
+            Some(k) => {
+                *at = Some(k - n);
+                self.zero()
+            }
+            None => self.zero(),
         }
-        Some(k) => {
-            *at = Some(k - n);
-            p.zero()
-        }
-        None => p.zero(),
     }
 }
 
+macro_rules! data_seed_elements {
+    ($($data:ty),*) => {$(
+        impl<T: Real> SeedElement<T> for $data {
+            type Seed = ();
+            fn element_components(&self) -> usize {
+                0
+            }
+            fn unit_within(&self, _: &mut Option<usize>) {}
+        }
+    )*};
+}
+data_seed_elements!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool, char);
+
 macro_rules! tuple_seeds {
-    ($first:ident $(, $name:ident $index:tt)*) => {
-        impl<$first: JacobianOutput $(, $name: JacobianOutput<Scalar = $first::Scalar>)*>
-            Seeds for ($first, $($name,)*)
-        {
-            type Scalar = $first::Scalar;
+    ($($name:ident $index:tt),+) => {
+        impl<T: Real, $($name: SeedElement<T>),+> Seeds<T> for ($($name,)+) {
+            type Seed = ($($name::Seed,)+);
             fn seed_count(&self) -> usize {
-                self.0.components() $(+ self.$index.components())*
+                0 $(+ self.$index.element_components())+
             }
-            fn zero_seed(&self) -> Self {
-                (self.0.zero(), $(self.$index.zero(),)*)
+            fn zero_seed(&self) -> Self::Seed {
+                ($(self.$index.unit_within(&mut None),)+)
             }
-            fn unit_seed(&self, i: usize) -> Self {
+            fn unit_seed(&self, i: usize) -> Self::Seed {
                 let mut at = Some(i);
-                (unit_within(&self.0, &mut at), $(unit_within(&self.$index, &mut at),)*)
+                ($(self.$index.unit_within(&mut at),)+)
             }
         }
     };
 }
-tuple_seeds!(A);
-tuple_seeds!(A, B 1);
-tuple_seeds!(A, B 1, C 2);
-tuple_seeds!(A, B 1, C 2, D 3);
+tuple_seeds!(A 0);
+tuple_seeds!(A 0, B 1);
+tuple_seeds!(A 0, B 1, C 2);
+tuple_seeds!(A 0, B 1, C 2, D 3);
 
 #[cfg(feature = "nalgebra")]
 impl<T: Real, R: nalgebra::Dim, C: nalgebra::Dim> JacobianOutput for nalgebra::OMatrix<T, R, C>
@@ -387,9 +415,12 @@ pub fn shared_reverse_rows<O: JacobianOutput, G>(value: &O, reverse: impl Fn(O) 
 /// The tangent of a vector-like value from reverse sweeps, for a function whose forward
 /// mode is not available (a `#[custom_vjp]` rule without a forward rule): ẏ = Σᵢ eᵢ·⟨∇yᵢ, ẋ⟩,
 /// where `dot` maps the unit seed eᵢ to ⟨∇yᵢ, ẋ⟩ (one `f_vjp` each).
-pub fn tangent_by_rows<O>(value: &O, mut dot: impl FnMut(O) -> O::Scalar) -> O
+pub fn tangent_by_rows<T: Real, O: Seeds<T>>(
+    value: &O,
+    mut dot: impl FnMut(O::Seed) -> T,
+) -> O::Seed
 where
-    O: Seeds + Parameters<<O as Seeds>::Scalar> + Clone,
+    O::Seed: Parameters<T> + Clone,
 {
     let mut tangent = value.zero_seed();
     for i in 0..value.seed_count() {
@@ -424,6 +455,12 @@ mod tests {
         assert_eq!(value.unit_seed(3), (0.0, [0.0, 0.0], vec![1.0]));
         assert_eq!(value.zero_seed(), (0.0, [0.0, 0.0], vec![0.0]));
         assert_eq!([1.0, 2.0].unit_seed(1), [0.0, 1.0]);
+        // Data elements have no components and the seed `()`.
+        let value = (3_usize, 2.0_f32, true, [1.0_f32, 4.0]);
+        assert_eq!(value.seed_count(), 3);
+        assert_eq!(value.unit_seed(0), ((), 1.0, (), [0.0, 0.0]));
+        assert_eq!(value.unit_seed(2), ((), 0.0, (), [0.0, 1.0]));
+        assert_eq!(value.zero_seed(), ((), 0.0, (), [0.0, 0.0]));
     }
 
     #[test]

@@ -228,6 +228,14 @@ tuple_impls!(A 0, B 1, C 2, D 3);
 tuple_impls!(A 0, B 1, C 2, D 3, E 4);
 tuple_impls!(A 0, B 1, C 2, D 3, E 4, G 5);
 
+/// The gradient of a data element (`usize`, `bool`, ... beside floats in a tuple): no scalars.
+impl<T: Real> Parameters<T> for () {
+    fn add_scaled(&mut self, _: T, _: &Self) {}
+    fn zip_scalars<F: FnMut(&mut T, T)>(&mut self, _: &Self, _: &mut F) {}
+    fn map_scalars<F: FnMut(&mut T)>(&mut self, _: &mut F) {}
+    fn for_each_scalar<F: FnMut(T)>(&self, _: &mut F) {}
+}
+
 /// How many scalars `p` holds (`f_hessian` makes one row per scalar).
 #[inline(always)]
 pub fn scalar_count<T: Real, P: Parameters<T>>(p: &P) -> usize {
