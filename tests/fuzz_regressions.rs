@@ -251,3 +251,54 @@ mod float_from {
         );
     }
 }
+
+// Long run seed 12, p78500 (wrong value, sign of zero): a desugared `.sum()` started from
+// +0.0 where `Iterator::sum` of floats starts from −0.0, so a sum of −0.0s was +0.0 in
+// `f_grad` and −0.0 in the function (then `0.0 * sum` kept the sign).
+mod sum_of_negative_zeros {
+    use tapeless::differentiate;
+
+    #[differentiate]
+    fn f(x0: f32, d_value: f32, x2: f32) -> f32 {
+        let mut b0 = [0.0_f32; 4];
+        b0[2] *= b0.iter().map(|v1| -*v1).sum::<f32>();
+        let v2 = b0[2];
+        v2 + 0.0 * (x0 + d_value + x2)
+    }
+
+    #[differentiate]
+    fn filtered(xs: &[f64], w: f64) -> f64 {
+        let s: f64 = xs.iter().filter(|v| **v < 1.0).map(|v| -v * 0.0).sum();
+        let t: f64 = xs.iter().map(|v| v * w).sum();
+        s * 0.0 + t
+    }
+
+    #[differentiate]
+    fn generic<T: num_traits::Float + core::iter::Sum>(xs: &[T], w: T) -> T {
+        let s: T = xs.iter().map(|v| -*v * T::zero()).sum();
+        s * w
+    }
+
+    #[test]
+    fn sums_keep_the_sign_of_zero() {
+        let (value, g) = f_grad(-1.3951085, -0.601437, -0.41535899);
+        assert_eq!(
+            value.to_bits(),
+            f(-1.3951085, -0.601437, -0.41535899).to_bits()
+        );
+        assert_eq!((g.x0, g.d_value, g.x2), (0.0, 0.0, 0.0));
+
+        let xs = [0.5, 2.0, 0.25];
+        let (value, g) = filtered_grad(&xs, 1.5);
+        assert_eq!(value.to_bits(), filtered(&xs, 1.5).to_bits());
+        assert_eq!(g.w, 2.75);
+        let (value, g) = filtered_grad(&[], 1.5);
+        assert_eq!(value.to_bits(), filtered(&[], 1.5).to_bits());
+        assert_eq!(g.w, 0.0);
+
+        let (value, g) = generic_grad(&xs, 2.0);
+        assert_eq!(value.to_bits(), generic(&xs, 2.0).to_bits());
+        assert_eq!(value.to_bits(), (-0.0_f64).to_bits());
+        assert_eq!(g.w.to_bits(), (-0.0_f64).to_bits());
+    }
+}

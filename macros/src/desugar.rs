@@ -1226,8 +1226,9 @@ impl Desugar<'_> {
                 parse_quote_spanned!(span=> 0usize),
                 parse_quote_spanned!(span=> #acc += 1;),
             ),
+            // `Iterator::sum` of floats starts from −0.0 (the sum of −0.0s is −0.0).
             "sum" => (
-                self.float_constant(turbofish, "0.0", span)?,
+                self.float_constant(turbofish, "-0.0", span)?,
                 parse_quote_spanned!(span=> #acc += #term;),
             ),
             _ => (
@@ -1258,7 +1259,16 @@ impl Desugar<'_> {
         value: &str,
         span: Span,
     ) -> Option<Expr> {
+        let (negative, value) = match value.strip_prefix('-') {
+            Some(magnitude) => (true, magnitude),
+            None => (false, value),
+        };
         let value = syn::LitFloat::new(value, span);
+        let value: Expr = if negative {
+            parse_quote_spanned!(span=> -#value)
+        } else {
+            parse_quote_spanned!(span=> #value)
+        };
         let ty: Option<TokenStream> = match (turbofish, self.float_types) {
             (Some(t), _) => Some(t.to_token_stream()),
             (None, []) => None,

@@ -1351,10 +1351,11 @@ impl Lowerer<'_> {
                 (other, element.to_token_stream(), element.to_token_stream())
             }
         };
+        // `Iterator::sum` of floats starts from −0.0 (the sum of −0.0s is −0.0), as here.
         let (init, op): (TokenStream, TokenStream) = if product {
             (quote::quote!(1.0), quote::quote!(*=))
         } else {
-            (quote::quote!(0.0), quote::quote!(+=))
+            (quote::quote!(-0.0), quote::quote!(+=))
         };
         let init = match &element {
             Some(t) if !self.floats.generics().is_empty() => {
