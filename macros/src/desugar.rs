@@ -17,6 +17,9 @@
 //! - `let v = vec![x, 2.0 * y];` becomes the `Vec` written by index, as array literals do.
 //! - `let mut v = Vec::new();` filled by one `push` per iteration of a `for` loop becomes
 //!   the `Vec` of the loop's length written by index at a counter.
+//! - `a.zip_map(&b, |p, q| ..)` and `DMatrix::from_fn(r, c, |i, j| ..)` (any owner) become
+//!   the loops writing each element they mean, so their closures may read differentiated
+//!   values.
 //! - `for p in a.chain(b)` becomes two loops; `for p in xs.iter().step_by(k)` the loop over
 //!   `(0..xs.len()).step_by(k)`.
 
@@ -167,6 +170,10 @@ impl Fold for Desugar<'_> {
                     parse_quote_spanned!(span=> { let #temp = #x; (#temp.sin(), #temp.cos()) })
                 }
             }
+            Expr::MethodCall(call) if call.method == "zip_map" && call.args.len() == 2 => {
+                self.zip_map(call)
+            }
+            Expr::Call(call) if from_fn(&call).is_some() => self.constructor_loop(call),
             Expr::ForLoop(for_loop) => self.for_loop(for_loop),
             Expr::Match(m) => self.match_expr(m),
             Expr::If(i) => self.if_let(i),
@@ -635,6 +642,30 @@ fn end_element(call: &syn::ExprMethodCall) -> Option<Expr> {
         true => element,
         false => parse_quote_spanned!(span=> &#element),
     })
+}
+
+/// `Owner::from_fn(sizes.., |i, j| ..)` (nalgebra's constructor, any owner: `DMatrix`,
+/// `DVector`, `Matrix3`, `SVector::<f64, 3>`): the owner's path and the closure.
+fn from_fn(call: &syn::ExprCall) -> Option<(syn::Path, &syn::ExprClosure)> {
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments = &func.path.segments;
+    if func.qself.is_some() || segments.len() < 2 || segments.last()?.ident != "from_fn" {
+        return None;
+    }
+    let Some(Expr::Closure(closure)) = call.args.last() else {
+        return None;
+    };
+    if closure.inputs.len() != 2 || mentions_return(&closure.body) {
+        return None;
+    }
+    let mut owner = func.path.clone();
+    owner.segments.pop();
+    // The separator left after the owner's last segment.
+    let last = owner.segments.pop()?.into_value();
+    owner.segments.push(last);
+    Some((owner, closure))
 }
 
 /// A tuple element lowering cannot bind (anything but a name or `_`).
@@ -1160,6 +1191,117 @@ impl Desugar<'_> {
         )];
         for_loop.expr = Box::new(receiver);
         self.for_loop(for_loop)
+    }
+
+    /// `expr` as something that can be indexed again and again: a variable or a field of
+    /// one as written (without a leading `&`), anything else bound to a temporary first.
+    fn operand(&mut self, expr: &Expr, out: &mut Vec<Stmt>) -> Expr {
+        let inner = match expr {
+            Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
+            other => other,
+        };
+        if place(inner) {
+            return inner.clone();
+        }
+        let span = expr.span();
+        let temp = self.fresh("operand", span);
+        out.push(parse_quote_spanned!(span=> let #temp = #expr;));
+        parse_quote_spanned!(span=> #temp)
+    }
+
+    /// `a.zip_map(&b, |p, q| body)` as the loop writing each element it means,
+    /// `{ let mut z = a.clone(); for k in 0..z.len() { z[k] = { let p = a[k]; let q = b[k];
+    /// body }; } z }` (as lowering writes a `.map` whose closure reads other variables), so
+    /// the closure may read differentiated values; a function path (`f64::max`, `g`) is
+    /// called there. Left as written for any other function.
+    fn zip_map(&mut self, call: syn::ExprMethodCall) -> Expr {
+        let span = call.method.span();
+        let (first, second, body): (Pat, Pat, Expr) = match &call.args[1] {
+            Expr::Closure(c) if c.inputs.len() == 2 && !mentions_return(&c.body) => {
+                (c.inputs[0].clone(), c.inputs[1].clone(), (*c.body).clone())
+            }
+            // `a.zip_map(&b, f64::max)`, `a.zip_map(&b, g)`: the function called in the loop.
+            Expr::Path(path) => {
+                let (p, q) = (self.fresh("element", span), self.fresh("element", span));
+                let body = match self.float_method(path) {
+                    Some(method) => parse_quote_spanned!(span=> #p.#method(#q)),
+                    None => parse_quote_spanned!(span=> #path(#p, #q)),
+                };
+                (
+                    parse_quote_spanned!(span=> #p),
+                    parse_quote_spanned!(span=> #q),
+                    body,
+                )
+            }
+            _ => return Expr::MethodCall(call),
+        };
+        let mut stmts = Vec::new();
+        let a = self.operand(&call.receiver, &mut stmts);
+        let b = self.operand(&call.args[0], &mut stmts);
+        let (out, k) = (self.fresh("zipped", span), self.fresh("index", span));
+        let mut inner = Vec::new();
+        self.bind(
+            &first,
+            None,
+            parse_quote_spanned!(span=> #a[#k]),
+            &mut inner,
+        );
+        self.bind(
+            &second,
+            None,
+            parse_quote_spanned!(span=> #b[#k]),
+            &mut inner,
+        );
+        parse_quote_spanned! {span=>
+            {
+                #(#stmts)*
+                let mut #out = #a.clone();
+                for #k in 0..#out.len() {
+                    #out[#k] = { #(#inner)* #body };
+                }
+                #out
+            }
+        }
+    }
+
+    /// `Owner::from_fn(sizes.., |i, j| body)` as the matrix written by index it means,
+    /// `{ let mut m = Owner::zeros(sizes..); for c in 0..m.ncols() { for r in 0..m.nrows() {
+    /// m[(r, c)] = { let i = r; let j = c; body }; } } m }` (column by column, the order in
+    /// which nalgebra calls the closure), so the closure may read differentiated values.
+    fn constructor_loop(&mut self, call: syn::ExprCall) -> Expr {
+        let Some((owner, closure)) = from_fn(&call) else {
+            return Expr::Call(call);
+        };
+        let closure = closure.clone();
+        let span = call.func.span();
+        let sizes: Vec<&Expr> = call.args.iter().take(call.args.len() - 1).collect();
+        let out = self.fresh("matrix", span);
+        let (row, col) = (self.fresh("row", span), self.fresh("column", span));
+        let mut inner = Vec::new();
+        self.bind(
+            &closure.inputs[0],
+            None,
+            parse_quote_spanned!(span=> #row),
+            &mut inner,
+        );
+        self.bind(
+            &closure.inputs[1],
+            None,
+            parse_quote_spanned!(span=> #col),
+            &mut inner,
+        );
+        let body = &closure.body;
+        parse_quote_spanned! {span=>
+            {
+                let mut #out = #owner::zeros(#(#sizes),*);
+                for #col in 0..#out.ncols() {
+                    for #row in 0..#out.nrows() {
+                        #out[(#row, #col)] = { #(#inner)* #body };
+                    }
+                }
+                #out
+            }
+        }
     }
 
     /// `pat` with each `_` (in tuples) replaced by a fresh name.

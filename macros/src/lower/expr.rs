@@ -383,7 +383,7 @@ impl Lowerer<'_> {
                 None
             }
             Expr::Closure(_) => {
-                self.errors.at(expr, "closures are not supported yet by #[differentiate]; write the computation inline (closures passed to `.map(..)` before `.sum()` are supported)");
+                self.errors.at(expr, "a closure passed here is not supported by #[differentiate]; closures are supported bound by `let` and called, in iterator chains (`.map(..)`, `.filter(..)`, `.fold(..)`, ...) and in nalgebra's `m.map(..)`, `a.zip_map(&b, ..)` and `from_fn(..)`: write the computation as a loop");
                 None
             }
             Expr::Async(_) | Expr::Await(_) => {
