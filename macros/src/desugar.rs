@@ -170,6 +170,15 @@ impl Fold for Desugar<'_> {
                     parse_quote_spanned!(span=> { let #temp = #x; (#temp.sin(), #temp.cos()) })
                 }
             }
+            // `(a..b).skip(k)` is `(a + k)..b`, `(a..b).take(k)` is `a..(a + k).min(b)`: a
+            // range, which loops and reductions iterate as they are.
+            Expr::MethodCall(call)
+                if (call.method == "skip" || call.method == "take")
+                    && call.args.len() == 1
+                    && bounded_range(&call.receiver).is_some() =>
+            {
+                self.range_adaptor(call)
+            }
             Expr::MethodCall(call) if call.method == "zip_map" && call.args.len() == 2 => {
                 self.zip_map(call)
             }
@@ -415,6 +424,10 @@ fn trip_count(chain: &Expr) -> Option<Expr> {
                 ("zip", 1) => {
                     let (a, b) = (inner()?, trip_count(&m.args[0])?);
                     Some(parse_quote_spanned!(span=> ::core::cmp::min(#a, #b)))
+                }
+                ("chain", 1) => {
+                    let (a, b) = (inner()?, trip_count(&m.args[0])?);
+                    Some(parse_quote_spanned!(span=> #a + #b))
                 }
                 (method, 1) => {
                     let (n, k) = (inner()?, &m.args[0]);
@@ -1068,6 +1081,21 @@ impl Desugar<'_> {
         if call.method == "chain" && call.args.len() == 1 {
             return self.chain_loop(for_loop);
         }
+        // `for x in a.iter().chain(b).copied()`: `for &x in a.iter().chain(b)`.
+        if (call.method == "copied" || call.method == "cloned")
+            && call.args.is_empty()
+            && loop_only(&call.receiver)
+            && matches!(&*for_loop.pat, Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none())
+        {
+            let pat = &for_loop.pat;
+            let by_value: Pat = parse_quote_spanned!(span=> &#pat);
+            for_loop.pat = Box::new(by_value);
+            for_loop.expr = call.receiver.clone();
+            return self.for_loop(for_loop);
+        }
+        if call.method == "enumerate" && call.args.is_empty() && loop_only(&call.receiver) {
+            return self.enumerate_loop(for_loop);
+        }
         // `rev()`, or `step_by(k)` (over a slice: a step over the indices).
         let step = match (call.method.to_string().as_str(), call.args.len()) {
             ("rev", 0) => None,
@@ -1075,6 +1103,15 @@ impl Desugar<'_> {
             _ => return Expr::ForLoop(for_loop),
         };
         let mut chain = &*call.receiver;
+        // `xs.iter().skip(j).step_by(k)`: the step starts at `j` (the indices stay those of
+        // `xs`, as an `.enumerate()` before the `skip` counts them).
+        let mut offset: Option<Expr> = None;
+        if let (Some(_), Expr::MethodCall(skip)) = (&step, chain) {
+            if skip.method == "skip" && skip.args.len() == 1 {
+                offset = Some(skip.args[0].clone());
+                chain = &skip.receiver;
+            }
+        }
         let mut enumerate = false;
         // At least one method: `r.rev()` of a variable is of an iterator, not a slice.
         let mut methods = 0;
@@ -1122,7 +1159,10 @@ impl Desugar<'_> {
         for_loop.body.stmts = stmts;
         for_loop.expr = match step {
             None => parse_quote_spanned!(span=> (0..#base.len()).rev()),
-            Some(k) => parse_quote_spanned!(span=> (0..#base.len()).step_by(#k)),
+            Some(k) => match offset {
+                Some(j) => parse_quote_spanned!(span=> (#j..#base.len()).step_by(#k)),
+                None => parse_quote_spanned!(span=> (0..#base.len()).step_by(#k)),
+            },
         };
         for_loop.pat = Box::new(parse_quote_spanned!(span=> #index));
         Expr::ForLoop(for_loop)
@@ -1136,22 +1176,112 @@ impl Desugar<'_> {
         let Expr::MethodCall(call) = &*for_loop.expr else {
             return Expr::ForLoop(for_loop);
         };
-        let mut breaks = Breaks(false);
-        syn::visit::Visit::visit_block(&mut breaks, &for_loop.body);
-        if breaks.0 || for_loop.label.is_some() {
+        if for_loop.label.is_some() {
             return Expr::ForLoop(for_loop);
         }
         let span = call.method.span();
         let (first, second) = ((*call.receiver).clone(), call.args[0].clone());
-        let loops: Vec<Expr> = [first, second]
-            .into_iter()
-            .map(|source| {
-                let mut part = for_loop.clone();
-                part.expr = Box::new(source);
-                self.for_loop(part)
-            })
-            .collect();
-        parse_quote_spanned!(span=> { #(#loops)* })
+        let mut breaks = Breaks(false);
+        syn::visit::Visit::visit_block(&mut breaks, &for_loop.body);
+        if !breaks.0 {
+            let loops: Vec<Expr> = [first, second]
+                .into_iter()
+                .map(|source| {
+                    let mut part = for_loop.clone();
+                    part.expr = Box::new(source);
+                    self.for_loop(part)
+                })
+                .collect();
+            return parse_quote_spanned!(span=> { #(#loops)* });
+        }
+        // A `break` stops both loops: it sets a flag that skips the second.
+        let stopped = self.fresh("stopped", span);
+        let mut marker = StopFlag {
+            flag: &stopped,
+            labelled: false,
+        };
+        let mut body = for_loop.body.clone();
+        syn::visit_mut::VisitMut::visit_block_mut(&mut marker, &mut body);
+        if marker.labelled {
+            return Expr::ForLoop(for_loop);
+        }
+        let mut loops = Vec::new();
+        for source in [first, second] {
+            let mut part = for_loop.clone();
+            part.expr = Box::new(source);
+            part.body = body.clone();
+            loops.push(self.for_loop(part));
+        }
+        let (first, second) = (&loops[0], &loops[1]);
+        parse_quote_spanned! {span=>
+            {
+                let mut #stopped = false;
+                #first
+                if !#stopped {
+                    #second
+                }
+            }
+        }
+    }
+
+    /// `for (i, p) in it.enumerate() { body }` of a chain that is iterated only after a
+    /// rewrite (a `chain`, a `filter`, a `step_by` of a slice), with a counter of the elements
+    /// that come out: `{ let mut c = 0; for p in it { let i = c; c += 1; body } }` (counted
+    /// before the body, so a `continue` counts too).
+    fn enumerate_loop(&mut self, mut for_loop: syn::ExprForLoop) -> Expr {
+        let (Expr::MethodCall(call), Pat::Tuple(pair)) = (&*for_loop.expr, &*for_loop.pat) else {
+            return Expr::ForLoop(for_loop);
+        };
+        if pair.elems.len() != 2 {
+            return Expr::ForLoop(for_loop);
+        }
+        let span = call.method.span();
+        let count = self.fresh("count", span);
+        let mut stmts = Vec::new();
+        self.bind(
+            &pair.elems[0],
+            None,
+            parse_quote_spanned!(span=> #count),
+            &mut stmts,
+        );
+        stmts.push(parse_quote_spanned!(span=> #count += 1;));
+        let element = pair.elems[1].clone();
+        for_loop.expr = call.receiver.clone();
+        for_loop.pat = Box::new(element);
+        stmts.append(&mut for_loop.body.stmts);
+        for_loop.body.stmts = stmts;
+        let inner = self.for_loop(for_loop);
+        parse_quote_spanned! {span=>
+            {
+                let mut #count: usize = 0;
+                #inner
+            }
+        }
+    }
+
+    /// `(a..b).skip(k)` as `(a + k)..b` (also `..=`), `(a..b).take(k)` as `a..(a + k).min(b)`
+    /// (for a start that is a literal or a variable, evaluated twice). Left as written
+    /// otherwise.
+    fn range_adaptor(&mut self, call: syn::ExprMethodCall) -> Expr {
+        let Some(range) = bounded_range(&call.receiver) else {
+            return Expr::MethodCall(call);
+        };
+        let span = call.method.span();
+        let (Some(start), Some(end)) = (&range.start, &range.end) else {
+            return Expr::MethodCall(call);
+        };
+        let k = &call.args[0];
+        let limits = &range.limits;
+        if call.method == "skip" {
+            return parse_quote_spanned!(span=> ((#start + #k) #limits #end));
+        }
+        let simple = place(start) || matches!(**start, Expr::Lit(_));
+        match limits {
+            syn::RangeLimits::HalfOpen(_) if simple => {
+                parse_quote_spanned!(span=> (#start..(#start + #k).min(#end)))
+            }
+            _ => Expr::MethodCall(call),
+        }
     }
 
     /// `for p in it.filter(|q| cond) { .. }` as `for p in it { if { let q = p; cond } { .. } }`
@@ -1358,7 +1488,7 @@ impl Desugar<'_> {
                 )
             }
         };
-        if !matches!(&source, Expr::MethodCall(m) if m.method == "filter") {
+        if !loop_only(&source) {
             return None;
         }
         let acc = self.fresh("acc", span);
@@ -1600,9 +1730,10 @@ impl Desugar<'_> {
             return Expr::MethodCall(unwrap);
         };
         let span = call.method.span();
-        let Some(base) = slice_base(&call.receiver, false) else {
+        let base = slice_base(&call.receiver, false);
+        if base.is_none() && !loop_only(&call.receiver) {
             return Expr::MethodCall(unwrap);
-        };
+        }
         let acc = self.fresh("acc", span);
         let element = self.fresh("element", span);
         let (acc_pat, element_pat, body): (Pat, Pat, Expr) =
@@ -1668,11 +1799,16 @@ impl Desugar<'_> {
         };
         if acc_ident.by_ref.is_some()
             || acc_ident.subpat.is_some()
-            || mentions(base.to_token_stream(), &acc_ident.ident)
+            || mentions(call.receiver.to_token_stream(), &acc_ident.ident)
         {
             return Expr::MethodCall(unwrap);
         }
         let acc_name = &acc_ident.ident;
+        let Some(base) = base else {
+            return self
+                .reduce_loop(&call.receiver, acc_name, &element_pat, &body, span)
+                .unwrap_or(Expr::MethodCall(unwrap));
+        };
         let index = self.fresh("index", span);
         let mut stmts = Vec::new();
         self.bind(
@@ -1691,6 +1827,70 @@ impl Desugar<'_> {
                 #acc_name
             }
         }
+    }
+
+    /// `it.reduce(..).unwrap()` of a chain iterated only after a rewrite (a `chain`, a
+    /// `filter`, a `step_by` of a slice): the loop over it that takes its first element and
+    /// reduces the others, `{ let mut first = true; let mut acc = 0.0; for x in it { if first
+    /// { acc = x; first = false; } else { acc = body; } } assert!(!first); acc }` (the
+    /// assertion is the `unwrap` of an empty chain). The elements are values after `copied`,
+    /// `cloned` or `map`, else references (`for &x in ..`).
+    fn reduce_loop(
+        &mut self,
+        source: &Expr,
+        acc: &Ident,
+        element: &Pat,
+        body: &Expr,
+        span: Span,
+    ) -> Option<Expr> {
+        let zero = self.float_constant(None, "0.0", span)?;
+        let first = self.fresh("first", span);
+        let item = self.fresh("element", span);
+        let mut current = source;
+        let by_value = loop {
+            match current {
+                Expr::MethodCall(m) => match m.method.to_string().as_str() {
+                    "copied" | "cloned" | "map" => break true,
+                    "filter" | "chain" | "step_by" | "skip" | "take" | "rev" => {
+                        current = &m.receiver
+                    }
+                    _ => break false,
+                },
+                _ => break false,
+            }
+        };
+        let pattern: Pat = match by_value {
+            true => parse_quote_spanned!(span=> #item),
+            false => parse_quote_spanned!(span=> &#item),
+        };
+        let mut stmts = Vec::new();
+        self.bind(
+            element,
+            None,
+            parse_quote_spanned!(span=> #item),
+            &mut stmts,
+        );
+        let for_loop: syn::ExprForLoop = parse_quote_spanned! {span=>
+            for #pattern in #source {
+                if #first {
+                    #acc = #item;
+                    #first = false;
+                } else {
+                    #(#stmts)*
+                    #acc = #body;
+                }
+            }
+        };
+        let for_loop = self.for_loop(for_loop);
+        Some(parse_quote_spanned! {span=>
+            {
+                let mut #first = true;
+                let mut #acc = #zero;
+                #for_loop
+                assert!(!#first, "called `Option::unwrap()` on a `None` value");
+                #acc
+            }
+        })
     }
 
     /// A `.map` function as its parameter pattern and body: a one-argument closure
@@ -1971,13 +2171,70 @@ fn mentions_return(body: &Expr) -> bool {
 
 /// `chain.filter(p).sum()`, `.map(f).sum()`, `.product()`, `.count()` after a `filter`.
 fn filtered(call: &syn::ExprMethodCall) -> bool {
-    let is_filter = |e: &Expr| matches!(e, Expr::MethodCall(m) if m.method == "filter");
     ["sum", "product", "count"].iter().any(|m| call.method == m)
         && call.args.is_empty()
         && match &*call.receiver {
-            Expr::MethodCall(map) if map.method == "map" => is_filter(&map.receiver),
-            other => is_filter(other),
+            Expr::MethodCall(map) if map.method == "map" => loop_only(&map.receiver),
+            other => loop_only(other),
         }
+}
+
+/// Whether a chain is iterated only once the pre-pass has rewritten its `for` loop: it has a
+/// `.filter(..)`, a `.chain(..)`, or a `.step_by(k)` of a slice (not of a range) in it.
+fn loop_only(chain: &Expr) -> bool {
+    let mut current = chain;
+    let mut found = false;
+    loop {
+        match current {
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                if name == "filter" || name == "chain" {
+                    return true;
+                }
+                found |= name == "step_by";
+                current = &m.receiver;
+            }
+            Expr::Paren(p) => current = &p.expr,
+            Expr::Reference(r) => current = &r.expr,
+            Expr::Range(_) => return false,
+            _ => return found,
+        }
+    }
+}
+
+/// The range `a..b` (or `a..=b`, in parentheses) with both bounds.
+fn bounded_range(expr: &Expr) -> Option<&syn::ExprRange> {
+    match expr {
+        Expr::Paren(p) => bounded_range(&p.expr),
+        Expr::Range(r) if r.start.is_some() && r.end.is_some() => Some(r),
+        _ => None,
+    }
+}
+
+/// Replaces each `break` of a loop's own body (not of a nested loop or a closure) by
+/// `{ flag = true; break; }`; `labelled` is set when there is a labelled `break` or one with
+/// a value, which the rewrite leaves alone.
+struct StopFlag<'a> {
+    flag: &'a Ident,
+    labelled: bool,
+}
+
+impl syn::visit_mut::VisitMut for StopFlag<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            Expr::Break(b) if b.label.is_none() && b.expr.is_none() => {
+                let flag = self.flag;
+                *expr = parse_quote_spanned!(b.break_token.span=> { #flag = true; break; });
+            }
+            Expr::Break(_) => self.labelled = true,
+            // The `break`s of nested loops are theirs; a closure's cannot leave the loop.
+            Expr::ForLoop(l) => self.visit_expr_mut(&mut l.expr),
+            Expr::While(l) => self.visit_expr_mut(&mut l.cond),
+            Expr::Loop(_) | Expr::Closure(_) => {}
+            other => syn::visit_mut::visit_expr_mut(self, other),
+        }
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
 
 /// The value a `for` pattern binds, as an expression (`v` for `v` and `&v`, `(i, v)` for
