@@ -1086,7 +1086,7 @@ impl Lowerer<'_> {
                 }
                 ("into_iter", 0) => {}
                 _ => {
-                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()`, `.step_by(k)`, `.skip(k)` and, on `a..b`, `.take(k)`: write the bounds (`a..=k.min(b)`)", call.method));
+                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()`, `.step_by(k)`, `.skip(k)` and, on `a..b`, `.take(k)`: write the bounds (`a..(a + k).min(b + 1)`)", call.method));
                     return None;
                 }
             }
