@@ -19,7 +19,8 @@
 //!   the `Vec` of the loop's length written by index at a counter.
 //! - `a.zip_map(&b, |p, q| ..)` and `DMatrix::from_fn(r, c, |i, j| ..)` (any owner) become
 //!   the loops writing each element they mean, so their closures may read differentiated
-//!   values.
+//!   values; `Vector3::new(x, y, z)`, `Matrix2::new(a, b, c, d)` (fixed-size constructors)
+//!   the matrix written by index.
 //! - `for p in a.chain(b)` becomes two loops; `for p in xs.iter().step_by(k)` the loop over
 //!   `(0..xs.len()).step_by(k)`.
 
@@ -183,6 +184,7 @@ impl Fold for Desugar<'_> {
                 self.zip_map(call)
             }
             Expr::Call(call) if from_fn(&call).is_some() => self.constructor_loop(call),
+            Expr::Call(call) if fixed_new(&call).is_some() => self.fixed_new(call),
             Expr::ForLoop(for_loop) => self.for_loop(for_loop),
             Expr::Match(m) => self.match_expr(m),
             Expr::If(i) => self.if_let(i),
@@ -679,6 +681,49 @@ fn from_fn(call: &syn::ExprCall) -> Option<(syn::Path, &syn::ExprClosure)> {
     let last = owner.segments.pop()?.into_value();
     owner.segments.push(last);
     Some((owner, closure))
+}
+
+/// `Vector3::new(x, y, z)`, `Matrix2::new(a, b, c, d)`, `Matrix2x3::new(..)`,
+/// `RowVector2::new(..)` (nalgebra's fixed-size constructors, arguments row by row) with an
+/// argument that is not a literal: the owner's path and the shape (rows, columns).
+fn fixed_new(call: &syn::ExprCall) -> Option<(syn::Path, usize, usize)> {
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments = &func.path.segments;
+    if func.qself.is_some() || segments.len() < 2 || segments.last()?.ident != "new" {
+        return None;
+    }
+    let owner = segments[segments.len() - 2].ident.to_string();
+    let size = |digits: &str| -> Option<usize> {
+        let n: usize = digits.parse().ok()?;
+        (1..=6).contains(&n).then_some(n)
+    };
+    let (rows, cols) = if let Some(n) = owner.strip_prefix("RowVector") {
+        (1, size(n)?)
+    } else if let Some(n) = owner.strip_prefix("Vector") {
+        (size(n)?, 1)
+    } else if let Some(shape) = owner.strip_prefix("Matrix") {
+        match shape.split_once('x') {
+            Some((r, c)) => (size(r)?, size(c)?),
+            None => (size(shape)?, size(shape)?),
+        }
+    } else {
+        return None;
+    };
+    let constant = |e: &Expr| match e {
+        Expr::Lit(_) => true,
+        Expr::Unary(u) => matches!(&*u.expr, Expr::Lit(_)),
+        _ => false,
+    };
+    if call.args.len() != rows * cols || call.args.iter().all(constant) {
+        return None;
+    }
+    let mut owner = func.path.clone();
+    owner.segments.pop();
+    let last = owner.segments.pop()?.into_value();
+    owner.segments.push(last);
+    Some((owner, rows, cols))
 }
 
 /// A tuple element lowering cannot bind (anything but a name or `_`).
@@ -1429,6 +1474,32 @@ impl Desugar<'_> {
                         #out[(#row, #col)] = { #(#inner)* #body };
                     }
                 }
+                #out
+            }
+        }
+    }
+
+    /// `Matrix2::new(a, b, c, d)` as the matrix written by index it means,
+    /// `{ let mut m = Matrix2::zeros(); m[(0, 0)] = a; m[(0, 1)] = b; .. m }` (the arguments
+    /// row by row, evaluated in order), so its entries may be differentiated values.
+    fn fixed_new(&mut self, call: syn::ExprCall) -> Expr {
+        let Some((owner, _, cols)) = fixed_new(&call) else {
+            return Expr::Call(call);
+        };
+        let span = call.func.span();
+        let out = self.fresh("matrix", span);
+        let writes = call.args.iter().enumerate().map(|(k, value)| {
+            let (i, j) = (k / cols, k % cols);
+            let (i, j) = (
+                syn::LitInt::new(&format!("{i}usize"), span),
+                syn::LitInt::new(&format!("{j}usize"), span),
+            );
+            quote::quote_spanned!(span=> #out[(#i, #j)] = #value;)
+        });
+        parse_quote_spanned! {span=>
+            {
+                let mut #out = #owner::zeros();
+                #(#writes)*
                 #out
             }
         }
