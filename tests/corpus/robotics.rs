@@ -142,7 +142,7 @@ mod planar_arm_homogeneous {
     pub fn tip_error(q: &[f64], lengths: &[f64], target: &Vector2<f64>) -> f64 {
         let mut pose = Matrix3::identity();
         for i in 0..q.len() {
-            pose = pose * link(q[i], lengths[i]);
+            pose *= link(q[i], lengths[i]);
         }
         let tip = pose.fixed_view::<2, 1>(0, 2);
         (tip - target).norm_squared()
