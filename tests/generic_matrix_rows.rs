@@ -219,6 +219,25 @@ row!(view, r_view, r_view_grad, r_view_jvp, RViewGrad, |a, v| a
     .norm_squared()
     * v.view((1, 0), (2, 1)).sum());
 row!(
+    into_owned,
+    r_into_owned,
+    r_into_owned_grad,
+    r_into_owned_jvp,
+    RIntoOwnedGrad,
+    |a, v| {
+        let top = a.rows(0, 1).into_owned();
+        (top * v.rows(0, 2)).sum() * a[(1, 1)]
+    }
+);
+row!(
+    clone_owned,
+    r_clone_owned,
+    r_clone_owned_grad,
+    r_clone_owned_jvp,
+    RCloneOwnedGrad,
+    |a, v| a.column(1).clone_owned().norm_squared() + v.clone_owned().sum()
+);
+row!(
     clone,
     r_clone,
     r_clone_grad,

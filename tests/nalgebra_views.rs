@@ -60,7 +60,7 @@ fn transform_residual(m: &Matrix3<f64>, p: &Vector2<f64>, q: &Vector2<f64>) -> f
 #[differentiate]
 fn state_energy(state: &SVector<f64, 6>, mass: f64, g: f64) -> f64 {
     let position = state.fixed_rows::<3>(0);
-    let velocity = state.fixed_rows::<3>(3);
+    let velocity = state.fixed_rows::<3>(3).into_owned();
     0.5 * mass * velocity.norm_squared() + mass * g * position[2]
 }
 

@@ -401,6 +401,15 @@ static METHODS: &[Rule] = &[
             &[Some(&[B]), None, None],
         )
     },
+    // An owned copy of a view (`m.rows(0, 2).into_owned()`): the identity.
+    Rule {
+        helper: "copy",
+        ..by_method("into_owned", UNARY, READS_NOTHING)
+    },
+    Rule {
+        helper: "copy",
+        ..by_method("clone_owned", UNARY, READS_NOTHING)
+    },
     // Shape queries.
     shape("len"),
     shape("is_empty"),
