@@ -1126,6 +1126,9 @@ impl Desugar<'_> {
         if call.method == "chain" && call.args.len() == 1 {
             return self.chain_loop(for_loop);
         }
+        if let Some(rewritten) = self.windows_loop(&for_loop) {
+            return rewritten;
+        }
         // `for x in a.iter().chain(b).copied()`: `for &x in a.iter().chain(b)`.
         if (call.method == "copied" || call.method == "cloned")
             && call.args.is_empty()
@@ -1267,6 +1270,61 @@ impl Desugar<'_> {
                 }
             }
         }
+    }
+
+    /// `for w in xs.windows(k) { body }` (also `for (i, w) in xs.windows(k).enumerate()`)
+    /// whose body reads the window only by index, as the index loop
+    /// `for s in 0..(xs.len() + 1).saturating_sub(k) { body }` with `w[e]` read as
+    /// `xs[s + (e)]`: element reads, where a window is a sub-slice with an adjoint of its own
+    /// (a `Vec` per iteration). `None` for other loops.
+    fn windows_loop(&mut self, for_loop: &syn::ExprForLoop) -> Option<Expr> {
+        let (windows, index_pat, window_pat) = match (&*for_loop.expr, &*for_loop.pat) {
+            (Expr::MethodCall(e), Pat::Tuple(t))
+                if e.method == "enumerate" && e.args.is_empty() && t.elems.len() == 2 =>
+            {
+                (&*e.receiver, Some(&t.elems[0]), &t.elems[1])
+            }
+            (expr, pat) => (expr, None, pat),
+        };
+        let (base, k) = windows_of(windows)?;
+        let Pat::Ident(window) = window_pat else {
+            return None;
+        };
+        if window.by_ref.is_some() || window.subpat.is_some() {
+            return None;
+        }
+        let window = &window.ident;
+        let body = Expr::Block(syn::ExprBlock {
+            attrs: Vec::new(),
+            label: None,
+            block: for_loop.body.clone(),
+        });
+        if !only_indexed(&body, window) {
+            return None;
+        }
+        let span = for_loop.for_token.span;
+        let start = self.fresh("start", span);
+        let element = |e: &Expr| -> Expr { parse_quote_spanned!(span=> #base[#start + (#e)]) };
+        let mut body = for_loop.body.clone();
+        syn::visit_mut::VisitMut::visit_block_mut(
+            &mut WindowReads {
+                window,
+                element: &element,
+            },
+            &mut body,
+        );
+        let mut stmts = Vec::new();
+        if let Some(index) = index_pat {
+            self.bind(index, None, parse_quote_spanned!(span=> #start), &mut stmts);
+        }
+        stmts.append(&mut body.stmts);
+        body.stmts = stmts;
+        let mut rewritten = for_loop.clone();
+        rewritten.pat = Box::new(parse_quote_spanned!(span=> #start));
+        rewritten.expr =
+            Box::new(parse_quote_spanned!(span=> 0..(#base.len() + 1).saturating_sub(#k)));
+        rewritten.body = body;
+        Some(Expr::ForLoop(rewritten))
     }
 
     /// `for (i, p) in it.enumerate() { body }` of a chain that is iterated only after a
@@ -1559,7 +1617,7 @@ impl Desugar<'_> {
                 )
             }
         };
-        if !loop_only(&source) {
+        if !loop_only(&source) && windows_of(&source).is_none() {
             return None;
         }
         let acc = self.fresh("acc", span);
@@ -2245,9 +2303,44 @@ fn filtered(call: &syn::ExprMethodCall) -> bool {
     ["sum", "product", "count"].iter().any(|m| call.method == m)
         && call.args.is_empty()
         && match &*call.receiver {
-            Expr::MethodCall(map) if map.method == "map" => loop_only(&map.receiver),
+            Expr::MethodCall(map) if map.method == "map" => {
+                loop_only(&map.receiver) || windows_of(&map.receiver).is_some()
+            }
             other => loop_only(other),
         }
+}
+
+/// `xs.windows(k)` of a variable or field `xs` (also `&xs`): `xs` and `k`.
+fn windows_of(expr: &Expr) -> Option<(Expr, Expr)> {
+    let Expr::MethodCall(m) = expr else {
+        return None;
+    };
+    if m.method != "windows" || m.args.len() != 1 {
+        return None;
+    }
+    let base = match &*m.receiver {
+        Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
+        other => other,
+    };
+    place(base).then(|| (base.clone(), m.args[0].clone()))
+}
+
+/// Replaces `w[e]` of the window `w` by `xs[start + (e)]`.
+struct WindowReads<'a> {
+    window: &'a Ident,
+    element: &'a dyn Fn(&Expr) -> Expr,
+}
+
+impl syn::visit_mut::VisitMut for WindowReads<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let Expr::Index(index) = expr {
+            if matches!(&*index.expr, Expr::Path(p) if p.path.is_ident(self.window)) {
+                *expr = (self.element)(&index.index);
+            }
+        }
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
 
 /// Whether a chain is iterated only once the pre-pass has rewritten its `for` loop: it has a
