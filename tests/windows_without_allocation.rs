@@ -94,3 +94,83 @@ fn windows_of_a_slice_in_f64_and_f32() {
     let (_, g) = total_variation_grad(&x32);
     assert_eq!(g.x, vec![1.0, -2.0, 2.0, 0.0, -1.0]);
 }
+
+/// Neighbouring pairs by `zip` with a `skip`, in a loop and a reduction.
+#[differentiate]
+fn neighbours(x: &[f64; 6], y: &[f64; 6]) -> f64 {
+    let mut s = 0.0;
+    for (a, b) in x.iter().zip(x.iter().skip(1)) {
+        s += (b - a).powi(2);
+    }
+    for (&p, &q) in y.iter().skip(2).zip(x.iter()) {
+        s += p * q.cos();
+    }
+    s + x
+        .iter()
+        .copied()
+        .zip(y.iter().copied().skip(1))
+        .map(|(a, b)| a * b)
+        .sum::<f64>()
+}
+
+#[test]
+fn zips_with_an_offset_are_element_reads() {
+    let x = [0.3, -0.4, 1.2, 0.8, -0.1, 0.5];
+    let y = [0.9, -0.7, 0.2, 0.6, -0.3, 1.1];
+    let ((value, g), n) = count_allocations(|| neighbours_grad(black_box(&x), black_box(&y)));
+    assert_eq!(n, 0, "the gradient through offset zips allocated {n} times");
+    assert_eq!(value, neighbours(&x, &y));
+    let point: Vec<f64> = x.iter().chain(&y).copied().collect();
+    let numeric = central_difference(
+        |p: &[f64]| neighbours(&p[..6].try_into().unwrap(), &p[6..].try_into().unwrap()),
+        &point,
+    );
+    let analytic: Vec<f64> = g.x.iter().chain(&g.y).copied().collect();
+    for (a, n) in analytic.iter().zip(&numeric) {
+        assert!(
+            (a - n).abs() < 1e-6 * (1.0 + n.abs()),
+            "{analytic:?} vs {numeric:?}"
+        );
+    }
+    let (_, dy) = neighbours_jvp(
+        &x,
+        &y,
+        &NeighboursGrad {
+            x: [1.0; 6],
+            y: [0.5; 6],
+        },
+    );
+    let expected: f64 = g.x.iter().sum::<f64>() + 0.5 * g.y.iter().sum::<f64>();
+    assert!((dy - expected).abs() < 1e-10 * (1.0 + expected.abs()));
+}
+
+/// Offset zips of the rows of a `&[Vec<f64>]` (elements read by reference).
+#[differentiate]
+#[allow(clippy::needless_range_loop)]
+fn row_steps(rows: &[Vec<f64>]) -> f64 {
+    let mut s = 0.0;
+    for (prev, next) in rows.iter().zip(rows.iter().skip(1)) {
+        for j in 0..prev.len() {
+            s += (next[j] - prev[j]).powi(2);
+        }
+    }
+    s
+}
+
+#[test]
+fn offset_zips_of_rows() {
+    let rows = vec![vec![0.1, 0.5], vec![0.7, -0.2], vec![1.0, 0.3]];
+    let (value, g) = row_steps_grad(&rows);
+    assert_eq!(value, row_steps(&rows));
+    // Closed form: 2(r₁ − r₀) against r₀, and so on.
+    let expected = [
+        vec![-1.2, 1.4],
+        vec![2.0 * 0.6 - 2.0 * 0.3, 2.0 * -0.7 - 2.0 * 0.5],
+        vec![0.6, 1.0],
+    ];
+    for (g, e) in g.rows.iter().zip(&expected) {
+        for (a, b) in g.iter().zip(e) {
+            assert!((a - b).abs() < 1e-12, "{:?} vs {expected:?}", g);
+        }
+    }
+}

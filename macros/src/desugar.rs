@@ -1129,6 +1129,9 @@ impl Desugar<'_> {
         if let Some(rewritten) = self.windows_loop(&for_loop) {
             return rewritten;
         }
+        if let Some(rewritten) = self.offset_zip_loop(&for_loop) {
+            return rewritten;
+        }
         // `for x in a.iter().chain(b).copied()`: `for &x in a.iter().chain(b)`.
         if (call.method == "copied" || call.method == "cloned")
             && call.args.is_empty()
@@ -1325,6 +1328,54 @@ impl Desugar<'_> {
             Box::new(parse_quote_spanned!(span=> 0..(#base.len() + 1).saturating_sub(#k)));
         rewritten.body = body;
         Some(Expr::ForLoop(rewritten))
+    }
+
+    /// `for (p, q) in a.iter().zip(b.iter().skip(k)) { body }` (either side with a
+    /// `.skip(..)`, `.copied()`) as the index loop
+    /// `for s in 0..min(a.len() - ka, b.len() - kb) { let p = a[s + ka]; let q = b[s + kb]; body }`
+    /// (lengths saturating): element reads, where the skipped side would be a sub-slice with
+    /// an adjoint `Vec` of its own. `None` for other loops.
+    fn offset_zip_loop(&mut self, for_loop: &syn::ExprForLoop) -> Option<Expr> {
+        let (a, b) = offset_zip(&for_loop.expr)?;
+        let Pat::Tuple(pair) = &*for_loop.pat else {
+            return None;
+        };
+        if pair.elems.len() != 2 {
+            return None;
+        }
+        let span = for_loop.for_token.span;
+        let index = self.fresh("index", span);
+        let mut stmts = Vec::new();
+        let mut lengths = Vec::new();
+        for (side, pat) in [(&a, &pair.elems[0]), (&b, &pair.elems[1])] {
+            let base = &side.base;
+            let at: Expr = match &side.skip {
+                Some(k) => {
+                    lengths.push(quote::quote_spanned!(span=> #base.len().saturating_sub(#k)));
+                    parse_quote_spanned!(span=> #index + (#k))
+                }
+                None => {
+                    lengths.push(quote::quote_spanned!(span=> #base.len()));
+                    parse_quote_spanned!(span=> #index)
+                }
+            };
+            // The element itself (`&p` patterns and `*p` are of it: lowering reads elements
+            // that are not scalars by reference, as it does `xs[i]`).
+            self.bind(
+                pat,
+                None,
+                parse_quote_spanned!(span=> #base[#at]),
+                &mut stmts,
+            );
+        }
+        let (first, second) = (&lengths[0], &lengths[1]);
+        let mut rewritten = for_loop.clone();
+        stmts.append(&mut rewritten.body.stmts);
+        rewritten.body.stmts = stmts;
+        rewritten.pat = Box::new(parse_quote_spanned!(span=> #index));
+        rewritten.expr =
+            Box::new(parse_quote_spanned!(span=> 0..::core::cmp::min(#first, #second)));
+        Some(self.for_loop(rewritten))
     }
 
     /// `for (i, p) in it.enumerate() { body }` of a chain that is iterated only after a
@@ -1617,7 +1668,7 @@ impl Desugar<'_> {
                 )
             }
         };
-        if !loop_only(&source) && windows_of(&source).is_none() {
+        if !loop_only(&source) && windows_of(&source).is_none() && offset_zip(&source).is_none() {
             return None;
         }
         let acc = self.fresh("acc", span);
@@ -2304,10 +2355,72 @@ fn filtered(call: &syn::ExprMethodCall) -> bool {
         && call.args.is_empty()
         && match &*call.receiver {
             Expr::MethodCall(map) if map.method == "map" => {
-                loop_only(&map.receiver) || windows_of(&map.receiver).is_some()
+                loop_only(&map.receiver)
+                    || windows_of(&map.receiver).is_some()
+                    || offset_zip(&map.receiver).is_some()
             }
             other => loop_only(other),
         }
+}
+
+/// One side of a zip the pre-pass reads by index: `xs`, `&xs`, `xs.iter()`, optionally
+/// `.copied()`/`.cloned()` and `.skip(k)`, of a variable or field `xs`.
+struct Offset {
+    base: Expr,
+    skip: Option<Expr>,
+}
+
+fn offset_side(expr: &Expr) -> Option<Offset> {
+    let mut current = expr;
+    let mut skip = None;
+    let mut by_value = false;
+    if let Expr::MethodCall(m) = current {
+        if m.method == "skip" && m.args.len() == 1 {
+            skip = Some(m.args[0].clone());
+            current = &m.receiver;
+        }
+    }
+    if let Expr::MethodCall(m) = current {
+        if (m.method == "copied" || m.method == "cloned") && m.args.is_empty() {
+            by_value = true;
+            current = &m.receiver;
+        }
+    }
+    let mut methods = 0;
+    if let Expr::MethodCall(m) = current {
+        if m.method != "iter" || !m.args.is_empty() {
+            return None;
+        }
+        methods += 1;
+        current = &m.receiver;
+    }
+    if let Expr::Reference(r) = current {
+        if r.mutability.is_some() {
+            return None;
+        }
+        current = &r.expr;
+    }
+    // `xs.skip(1)` of a slice is not Rust: a method before the skip or copy.
+    if methods == 0 && (skip.is_some() || by_value) {
+        return None;
+    }
+    place(current).then(|| Offset {
+        base: current.clone(),
+        skip,
+    })
+}
+
+/// `a.zip(b)` of two sides read by index with a `.skip(k)` in one of them
+/// (`x.iter().zip(x.iter().skip(1))`): a zip lowering would iterate with a sub-slice.
+fn offset_zip(expr: &Expr) -> Option<(Offset, Offset)> {
+    let Expr::MethodCall(m) = expr else {
+        return None;
+    };
+    if m.method != "zip" || m.args.len() != 1 {
+        return None;
+    }
+    let (a, b) = (offset_side(&m.receiver)?, offset_side(&m.args[0])?);
+    (a.skip.is_some() || b.skip.is_some()).then_some((a, b))
 }
 
 /// `xs.windows(k)` of a variable or field `xs` (also `&xs`): `xs` and `k`.
