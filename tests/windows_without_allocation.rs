@@ -105,6 +105,14 @@ fn neighbours(x: &[f64; 6], y: &[f64; 6]) -> f64 {
     for (&p, &q) in y.iter().skip(2).zip(x.iter()) {
         s += p * q.cos();
     }
+    for (a, b) in x.iter().zip(&y[1..]) {
+        s += a * b * b;
+    }
+    s += x[2..]
+        .iter()
+        .zip(y.iter())
+        .map(|(a, b)| (a - b).exp())
+        .sum::<f64>();
     s + x
         .iter()
         .copied()

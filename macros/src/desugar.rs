@@ -2364,7 +2364,8 @@ fn filtered(call: &syn::ExprMethodCall) -> bool {
 }
 
 /// One side of a zip the pre-pass reads by index: `xs`, `&xs`, `xs.iter()`, optionally
-/// `.copied()`/`.cloned()` and `.skip(k)`, of a variable or field `xs`.
+/// `.copied()`/`.cloned()` and `.skip(k)`, of a variable or field `xs` or of its tail
+/// `xs[a..]`.
 struct Offset {
     base: Expr,
     skip: Option<Expr>,
@@ -2403,6 +2404,18 @@ fn offset_side(expr: &Expr) -> Option<Offset> {
     // `xs.skip(1)` of a slice is not Rust: a method before the skip or copy.
     if methods == 0 && (skip.is_some() || by_value) {
         return None;
+    }
+    // `&xs[a..]`, `xs[a..].iter()`: the side starts at `a` (and a `skip(k)` after it).
+    if let Expr::Index(index) = current {
+        if let Expr::Range(range) = &*index.index {
+            if let (Some(start), None) = (&range.start, &range.end) {
+                skip = Some(match skip {
+                    Some(k) => parse_quote_spanned!(start.span()=> (#start) + (#k)),
+                    None => (**start).clone(),
+                });
+                current = &index.expr;
+            }
+        }
     }
     place(current).then(|| Offset {
         base: current.clone(),
