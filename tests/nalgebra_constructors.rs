@@ -111,3 +111,39 @@ fn generic_constructors_in_f64_and_f32() {
         2e-3,
     );
 }
+
+/// Views, constructors and a step over a slice in a function with a Hessian (forward over
+/// reverse, on dual numbers).
+#[differentiate(hessian)]
+fn curvature(x: &nalgebra::DVector<f64>) -> f64 {
+    let head = x.rows(0, 2);
+    let m = nalgebra::Matrix3::new(x[0], x[1], 0.0, 0.0, x[2], x[0], 1.0, 0.0, x[1]);
+    let v = Vector3::new(x[2], x[0] * x[1], 1.0);
+    head.norm_squared() * x[2] + (m * v).sum() + x.iter().step_by(2).map(|a| a * a * a).sum::<f64>()
+}
+
+#[test]
+fn hessian_through_views_and_constructors() {
+    use nalgebra::DVector;
+    let x = DVector::from_vec(vec![0.3, -0.5, 0.8]);
+    let (value, g, rows) = curvature_hessian(&x);
+    assert_eq!(value, curvature(&x));
+    let (_, g2) = curvature_grad(&x);
+    assert_eq!(g.x, g2.x);
+    // Each row against central differences of the gradient.
+    let h = 1e-5;
+    for (j, row) in rows.iter().enumerate() {
+        let (mut up, mut down) = (x.clone(), x.clone());
+        up[j] += h;
+        down[j] -= h;
+        let (gu, gd) = (curvature_grad(&up).1.x, curvature_grad(&down).1.x);
+        for i in 0..3 {
+            let numeric = (gu[i] - gd[i]) / (2.0 * h);
+            assert!(
+                (row.x[i] - numeric).abs() < 1e-6 * (1.0 + numeric.abs()),
+                "H[{j}][{i}] = {} vs {numeric}",
+                row.x[i]
+            );
+        }
+    }
+}
