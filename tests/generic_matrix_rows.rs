@@ -178,6 +178,65 @@ row!(row, r_row, r_row_grad, r_row_jvp, RRowGrad, |a, v| a
     .row(0)
     .sum()
     * v[0]);
+row!(rows, r_rows, r_rows_grad, r_rows_jvp, RRowsGrad, |a, v| a
+    .rows(1, 1)
+    .sum()
+    * v.rows(1, 2).norm_squared());
+row!(
+    fixed_rows,
+    r_fixed_rows,
+    r_fixed_rows_grad,
+    r_fixed_rows_jvp,
+    RFixedRowsGrad,
+    |a, v| a.fixed_rows::<1>(0).dot(&a.fixed_rows::<1>(1)) * v.fixed_rows::<2>(1).sum()
+);
+row!(
+    columns,
+    r_columns,
+    r_columns_grad,
+    r_columns_jvp,
+    RColumnsGrad,
+    |a, v| (a.columns(1, 1) * a.columns(0, 1).transpose()).sum() + v[0]
+);
+row!(
+    fixed_columns,
+    r_fixed_columns,
+    r_fixed_columns_grad,
+    r_fixed_columns_jvp,
+    RFixedColumnsGrad,
+    |a, v| a.fixed_columns::<1>(1).norm() * v[2]
+);
+row!(
+    fixed_view,
+    r_fixed_view,
+    r_fixed_view_grad,
+    r_fixed_view_jvp,
+    RFixedViewGrad,
+    |a, v| a.fixed_view::<1, 2>(1, 0).sum() * v.fixed_view::<2, 1>(0, 0).norm()
+);
+row!(view, r_view, r_view_grad, r_view_jvp, RViewGrad, |a, v| a
+    .view((0, 1), (2, 1))
+    .norm_squared()
+    * v.view((1, 0), (2, 1)).sum());
+row!(
+    into_owned,
+    r_into_owned,
+    r_into_owned_grad,
+    r_into_owned_jvp,
+    RIntoOwnedGrad,
+    |a, v| {
+        let top = a.rows(0, 1).into_owned();
+        (top * v.rows(0, 2)).sum() * a[(1, 1)]
+    }
+);
+row!(
+    clone_owned,
+    r_clone_owned,
+    r_clone_owned_grad,
+    r_clone_owned_jvp,
+    RCloneOwnedGrad,
+    |a, v| a.column(1).clone_owned().norm_squared() + v.clone_owned().sum()
+);
 row!(
     clone,
     r_clone,

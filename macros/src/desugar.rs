@@ -17,6 +17,10 @@
 //! - `let v = vec![x, 2.0 * y];` becomes the `Vec` written by index, as array literals do.
 //! - `let mut v = Vec::new();` filled by one `push` per iteration of a `for` loop becomes
 //!   the `Vec` of the loop's length written by index at a counter.
+//! - `a.zip_map(&b, |p, q| ..)` and `DMatrix::from_fn(r, c, |i, j| ..)` (any owner) become
+//!   the loops writing each element they mean, so their closures may read differentiated
+//!   values; `Vector3::new(x, y, z)`, `Matrix2::new(a, b, c, d)` (fixed-size constructors)
+//!   the matrix written by index.
 //! - `for p in a.chain(b)` becomes two loops; `for p in xs.iter().step_by(k)` the loop over
 //!   `(0..xs.len()).step_by(k)`.
 
@@ -167,6 +171,20 @@ impl Fold for Desugar<'_> {
                     parse_quote_spanned!(span=> { let #temp = #x; (#temp.sin(), #temp.cos()) })
                 }
             }
+            // `(a..b).skip(k)` is `(a + k)..b`, `(a..b).take(k)` is `a..(a + k).min(b)`: a
+            // range, which loops and reductions iterate as they are.
+            Expr::MethodCall(call)
+                if (call.method == "skip" || call.method == "take")
+                    && call.args.len() == 1
+                    && bounded_range(&call.receiver).is_some() =>
+            {
+                self.range_adaptor(call)
+            }
+            Expr::MethodCall(call) if call.method == "zip_map" && call.args.len() == 2 => {
+                self.zip_map(call)
+            }
+            Expr::Call(call) if from_fn(&call).is_some() => self.constructor_loop(call),
+            Expr::Call(call) if fixed_new(&call).is_some() => self.fixed_new(call),
             Expr::ForLoop(for_loop) => self.for_loop(for_loop),
             Expr::Match(m) => self.match_expr(m),
             Expr::If(i) => self.if_let(i),
@@ -409,6 +427,10 @@ fn trip_count(chain: &Expr) -> Option<Expr> {
                     let (a, b) = (inner()?, trip_count(&m.args[0])?);
                     Some(parse_quote_spanned!(span=> ::core::cmp::min(#a, #b)))
                 }
+                ("chain", 1) => {
+                    let (a, b) = (inner()?, trip_count(&m.args[0])?);
+                    Some(parse_quote_spanned!(span=> #a + #b))
+                }
                 (method, 1) => {
                     let (n, k) = (inner()?, &m.args[0]);
                     Some(match method {
@@ -635,6 +657,73 @@ fn end_element(call: &syn::ExprMethodCall) -> Option<Expr> {
         true => element,
         false => parse_quote_spanned!(span=> &#element),
     })
+}
+
+/// `Owner::from_fn(sizes.., |i, j| ..)` (nalgebra's constructor, any owner: `DMatrix`,
+/// `DVector`, `Matrix3`, `SVector::<f64, 3>`): the owner's path and the closure.
+fn from_fn(call: &syn::ExprCall) -> Option<(syn::Path, &syn::ExprClosure)> {
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments = &func.path.segments;
+    if func.qself.is_some() || segments.len() < 2 || segments.last()?.ident != "from_fn" {
+        return None;
+    }
+    let Some(Expr::Closure(closure)) = call.args.last() else {
+        return None;
+    };
+    if closure.inputs.len() != 2 || mentions_return(&closure.body) {
+        return None;
+    }
+    let mut owner = func.path.clone();
+    owner.segments.pop();
+    // The separator left after the owner's last segment.
+    let last = owner.segments.pop()?.into_value();
+    owner.segments.push(last);
+    Some((owner, closure))
+}
+
+/// `Vector3::new(x, y, z)`, `Matrix2::new(a, b, c, d)`, `Matrix2x3::new(..)`,
+/// `RowVector2::new(..)` (nalgebra's fixed-size constructors, arguments row by row) with an
+/// argument that is not a literal: the owner's path and the shape (rows, columns).
+fn fixed_new(call: &syn::ExprCall) -> Option<(syn::Path, usize, usize)> {
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments = &func.path.segments;
+    if func.qself.is_some() || segments.len() < 2 || segments.last()?.ident != "new" {
+        return None;
+    }
+    let owner = segments[segments.len() - 2].ident.to_string();
+    let size = |digits: &str| -> Option<usize> {
+        let n: usize = digits.parse().ok()?;
+        (1..=6).contains(&n).then_some(n)
+    };
+    let (rows, cols) = if let Some(n) = owner.strip_prefix("RowVector") {
+        (1, size(n)?)
+    } else if let Some(n) = owner.strip_prefix("Vector") {
+        (size(n)?, 1)
+    } else if let Some(shape) = owner.strip_prefix("Matrix") {
+        match shape.split_once('x') {
+            Some((r, c)) => (size(r)?, size(c)?),
+            None => (size(shape)?, size(shape)?),
+        }
+    } else {
+        return None;
+    };
+    let constant = |e: &Expr| match e {
+        Expr::Lit(_) => true,
+        Expr::Unary(u) => matches!(&*u.expr, Expr::Lit(_)),
+        _ => false,
+    };
+    if call.args.len() != rows * cols || call.args.iter().all(constant) {
+        return None;
+    }
+    let mut owner = func.path.clone();
+    owner.segments.pop();
+    let last = owner.segments.pop()?.into_value();
+    owner.segments.push(last);
+    Some((owner, rows, cols))
 }
 
 /// A tuple element lowering cannot bind (anything but a name or `_`).
@@ -1037,6 +1126,27 @@ impl Desugar<'_> {
         if call.method == "chain" && call.args.len() == 1 {
             return self.chain_loop(for_loop);
         }
+        if let Some(rewritten) = self.windows_loop(&for_loop) {
+            return rewritten;
+        }
+        if let Some(rewritten) = self.offset_zip_loop(&for_loop) {
+            return rewritten;
+        }
+        // `for x in a.iter().chain(b).copied()`: `for &x in a.iter().chain(b)`.
+        if (call.method == "copied" || call.method == "cloned")
+            && call.args.is_empty()
+            && loop_only(&call.receiver)
+            && matches!(&*for_loop.pat, Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none())
+        {
+            let pat = &for_loop.pat;
+            let by_value: Pat = parse_quote_spanned!(span=> &#pat);
+            for_loop.pat = Box::new(by_value);
+            for_loop.expr = call.receiver.clone();
+            return self.for_loop(for_loop);
+        }
+        if call.method == "enumerate" && call.args.is_empty() && loop_only(&call.receiver) {
+            return self.enumerate_loop(for_loop);
+        }
         // `rev()`, or `step_by(k)` (over a slice: a step over the indices).
         let step = match (call.method.to_string().as_str(), call.args.len()) {
             ("rev", 0) => None,
@@ -1044,6 +1154,15 @@ impl Desugar<'_> {
             _ => return Expr::ForLoop(for_loop),
         };
         let mut chain = &*call.receiver;
+        // `xs.iter().skip(j).step_by(k)`: the step starts at `j` (the indices stay those of
+        // `xs`, as an `.enumerate()` before the `skip` counts them).
+        let mut offset: Option<Expr> = None;
+        if let (Some(_), Expr::MethodCall(skip)) = (&step, chain) {
+            if skip.method == "skip" && skip.args.len() == 1 {
+                offset = Some(skip.args[0].clone());
+                chain = &skip.receiver;
+            }
+        }
         let mut enumerate = false;
         // At least one method: `r.rev()` of a variable is of an iterator, not a slice.
         let mut methods = 0;
@@ -1091,7 +1210,10 @@ impl Desugar<'_> {
         for_loop.body.stmts = stmts;
         for_loop.expr = match step {
             None => parse_quote_spanned!(span=> (0..#base.len()).rev()),
-            Some(k) => parse_quote_spanned!(span=> (0..#base.len()).step_by(#k)),
+            Some(k) => match offset {
+                Some(j) => parse_quote_spanned!(span=> (#j..#base.len()).step_by(#k)),
+                None => parse_quote_spanned!(span=> (0..#base.len()).step_by(#k)),
+            },
         };
         for_loop.pat = Box::new(parse_quote_spanned!(span=> #index));
         Expr::ForLoop(for_loop)
@@ -1105,22 +1227,215 @@ impl Desugar<'_> {
         let Expr::MethodCall(call) = &*for_loop.expr else {
             return Expr::ForLoop(for_loop);
         };
-        let mut breaks = Breaks(false);
-        syn::visit::Visit::visit_block(&mut breaks, &for_loop.body);
-        if breaks.0 || for_loop.label.is_some() {
+        if for_loop.label.is_some() {
             return Expr::ForLoop(for_loop);
         }
         let span = call.method.span();
         let (first, second) = ((*call.receiver).clone(), call.args[0].clone());
-        let loops: Vec<Expr> = [first, second]
-            .into_iter()
-            .map(|source| {
-                let mut part = for_loop.clone();
-                part.expr = Box::new(source);
-                self.for_loop(part)
-            })
-            .collect();
-        parse_quote_spanned!(span=> { #(#loops)* })
+        let mut breaks = Breaks(false);
+        syn::visit::Visit::visit_block(&mut breaks, &for_loop.body);
+        if !breaks.0 {
+            let loops: Vec<Expr> = [first, second]
+                .into_iter()
+                .map(|source| {
+                    let mut part = for_loop.clone();
+                    part.expr = Box::new(source);
+                    self.for_loop(part)
+                })
+                .collect();
+            return parse_quote_spanned!(span=> { #(#loops)* });
+        }
+        // A `break` stops both loops: it sets a flag that skips the second.
+        let stopped = self.fresh("stopped", span);
+        let mut marker = StopFlag {
+            flag: &stopped,
+            labelled: false,
+        };
+        let mut body = for_loop.body.clone();
+        syn::visit_mut::VisitMut::visit_block_mut(&mut marker, &mut body);
+        if marker.labelled {
+            return Expr::ForLoop(for_loop);
+        }
+        let mut loops = Vec::new();
+        for source in [first, second] {
+            let mut part = for_loop.clone();
+            part.expr = Box::new(source);
+            part.body = body.clone();
+            loops.push(self.for_loop(part));
+        }
+        let (first, second) = (&loops[0], &loops[1]);
+        parse_quote_spanned! {span=>
+            {
+                let mut #stopped = false;
+                #first
+                if !#stopped {
+                    #second
+                }
+            }
+        }
+    }
+
+    /// `for w in xs.windows(k) { body }` (also `for (i, w) in xs.windows(k).enumerate()`)
+    /// whose body reads the window only by index, as the index loop
+    /// `for s in 0..(xs.len() + 1).saturating_sub(k) { body }` with `w[e]` read as
+    /// `xs[s + (e)]`: element reads, where a window is a sub-slice with an adjoint of its own
+    /// (a `Vec` per iteration). `None` for other loops.
+    fn windows_loop(&mut self, for_loop: &syn::ExprForLoop) -> Option<Expr> {
+        let (windows, index_pat, window_pat) = match (&*for_loop.expr, &*for_loop.pat) {
+            (Expr::MethodCall(e), Pat::Tuple(t))
+                if e.method == "enumerate" && e.args.is_empty() && t.elems.len() == 2 =>
+            {
+                (&*e.receiver, Some(&t.elems[0]), &t.elems[1])
+            }
+            (expr, pat) => (expr, None, pat),
+        };
+        let (base, k) = windows_of(windows)?;
+        let Pat::Ident(window) = window_pat else {
+            return None;
+        };
+        if window.by_ref.is_some() || window.subpat.is_some() {
+            return None;
+        }
+        let window = &window.ident;
+        let body = Expr::Block(syn::ExprBlock {
+            attrs: Vec::new(),
+            label: None,
+            block: for_loop.body.clone(),
+        });
+        if !only_indexed(&body, window) {
+            return None;
+        }
+        let span = for_loop.for_token.span;
+        let start = self.fresh("start", span);
+        let element = |e: &Expr| -> Expr { parse_quote_spanned!(span=> #base[#start + (#e)]) };
+        let mut body = for_loop.body.clone();
+        syn::visit_mut::VisitMut::visit_block_mut(
+            &mut WindowReads {
+                window,
+                element: &element,
+            },
+            &mut body,
+        );
+        let mut stmts = Vec::new();
+        if let Some(index) = index_pat {
+            self.bind(index, None, parse_quote_spanned!(span=> #start), &mut stmts);
+        }
+        stmts.append(&mut body.stmts);
+        body.stmts = stmts;
+        let mut rewritten = for_loop.clone();
+        rewritten.pat = Box::new(parse_quote_spanned!(span=> #start));
+        rewritten.expr =
+            Box::new(parse_quote_spanned!(span=> 0..(#base.len() + 1).saturating_sub(#k)));
+        rewritten.body = body;
+        Some(Expr::ForLoop(rewritten))
+    }
+
+    /// `for (p, q) in a.iter().zip(b.iter().skip(k)) { body }` (either side with a
+    /// `.skip(..)`, `.copied()`) as the index loop
+    /// `for s in 0..min(a.len() - ka, b.len() - kb) { let p = a[s + ka]; let q = b[s + kb]; body }`
+    /// (lengths saturating): element reads, where the skipped side would be a sub-slice with
+    /// an adjoint `Vec` of its own. `None` for other loops.
+    fn offset_zip_loop(&mut self, for_loop: &syn::ExprForLoop) -> Option<Expr> {
+        let (a, b) = offset_zip(&for_loop.expr)?;
+        let Pat::Tuple(pair) = &*for_loop.pat else {
+            return None;
+        };
+        if pair.elems.len() != 2 {
+            return None;
+        }
+        let span = for_loop.for_token.span;
+        let index = self.fresh("index", span);
+        let mut stmts = Vec::new();
+        let mut lengths = Vec::new();
+        for (side, pat) in [(&a, &pair.elems[0]), (&b, &pair.elems[1])] {
+            let base = &side.base;
+            let at: Expr = match &side.skip {
+                Some(k) => {
+                    lengths.push(quote::quote_spanned!(span=> #base.len().saturating_sub(#k)));
+                    parse_quote_spanned!(span=> #index + (#k))
+                }
+                None => {
+                    lengths.push(quote::quote_spanned!(span=> #base.len()));
+                    parse_quote_spanned!(span=> #index)
+                }
+            };
+            // The element itself (`&p` patterns and `*p` are of it: lowering reads elements
+            // that are not scalars by reference, as it does `xs[i]`).
+            self.bind(
+                pat,
+                None,
+                parse_quote_spanned!(span=> #base[#at]),
+                &mut stmts,
+            );
+        }
+        let (first, second) = (&lengths[0], &lengths[1]);
+        let mut rewritten = for_loop.clone();
+        stmts.append(&mut rewritten.body.stmts);
+        rewritten.body.stmts = stmts;
+        rewritten.pat = Box::new(parse_quote_spanned!(span=> #index));
+        rewritten.expr =
+            Box::new(parse_quote_spanned!(span=> 0..::core::cmp::min(#first, #second)));
+        Some(self.for_loop(rewritten))
+    }
+
+    /// `for (i, p) in it.enumerate() { body }` of a chain that is iterated only after a
+    /// rewrite (a `chain`, a `filter`, a `step_by` of a slice), with a counter of the elements
+    /// that come out: `{ let mut c = 0; for p in it { let i = c; c += 1; body } }` (counted
+    /// before the body, so a `continue` counts too).
+    fn enumerate_loop(&mut self, mut for_loop: syn::ExprForLoop) -> Expr {
+        let (Expr::MethodCall(call), Pat::Tuple(pair)) = (&*for_loop.expr, &*for_loop.pat) else {
+            return Expr::ForLoop(for_loop);
+        };
+        if pair.elems.len() != 2 {
+            return Expr::ForLoop(for_loop);
+        }
+        let span = call.method.span();
+        let count = self.fresh("count", span);
+        let mut stmts = Vec::new();
+        self.bind(
+            &pair.elems[0],
+            None,
+            parse_quote_spanned!(span=> #count),
+            &mut stmts,
+        );
+        stmts.push(parse_quote_spanned!(span=> #count += 1;));
+        let element = pair.elems[1].clone();
+        for_loop.expr = call.receiver.clone();
+        for_loop.pat = Box::new(element);
+        stmts.append(&mut for_loop.body.stmts);
+        for_loop.body.stmts = stmts;
+        let inner = self.for_loop(for_loop);
+        parse_quote_spanned! {span=>
+            {
+                let mut #count: usize = 0;
+                #inner
+            }
+        }
+    }
+
+    /// `(a..b).skip(k)` as `(a + k)..b` (also `..=`), `(a..b).take(k)` as `a..(a + k).min(b)`
+    /// (for a start that is a literal or a variable, evaluated twice). Left as written
+    /// otherwise.
+    fn range_adaptor(&mut self, call: syn::ExprMethodCall) -> Expr {
+        let Some(range) = bounded_range(&call.receiver) else {
+            return Expr::MethodCall(call);
+        };
+        let span = call.method.span();
+        let (Some(start), Some(end)) = (&range.start, &range.end) else {
+            return Expr::MethodCall(call);
+        };
+        let k = &call.args[0];
+        let limits = &range.limits;
+        if call.method == "skip" {
+            return parse_quote_spanned!(span=> ((#start + #k) #limits #end));
+        }
+        let simple = place(start) || matches!(**start, Expr::Lit(_));
+        match limits {
+            syn::RangeLimits::HalfOpen(_) if simple => {
+                parse_quote_spanned!(span=> (#start..(#start + #k).min(#end)))
+            }
+            _ => Expr::MethodCall(call),
+        }
     }
 
     /// `for p in it.filter(|q| cond) { .. }` as `for p in it { if { let q = p; cond } { .. } }`
@@ -1160,6 +1475,143 @@ impl Desugar<'_> {
         )];
         for_loop.expr = Box::new(receiver);
         self.for_loop(for_loop)
+    }
+
+    /// `expr` as something that can be indexed again and again: a variable or a field of
+    /// one as written (without a leading `&`), anything else bound to a temporary first.
+    fn operand(&mut self, expr: &Expr, out: &mut Vec<Stmt>) -> Expr {
+        let inner = match expr {
+            Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
+            other => other,
+        };
+        if place(inner) {
+            return inner.clone();
+        }
+        let span = expr.span();
+        let temp = self.fresh("operand", span);
+        out.push(parse_quote_spanned!(span=> let #temp = #expr;));
+        parse_quote_spanned!(span=> #temp)
+    }
+
+    /// `a.zip_map(&b, |p, q| body)` as the loop writing each element it means,
+    /// `{ let mut z = a.clone(); for k in 0..z.len() { z[k] = { let p = a[k]; let q = b[k];
+    /// body }; } z }` (as lowering writes a `.map` whose closure reads other variables), so
+    /// the closure may read differentiated values; a function path (`f64::max`, `g`) is
+    /// called there. Left as written for any other function.
+    fn zip_map(&mut self, call: syn::ExprMethodCall) -> Expr {
+        let span = call.method.span();
+        let (first, second, body): (Pat, Pat, Expr) = match &call.args[1] {
+            Expr::Closure(c) if c.inputs.len() == 2 && !mentions_return(&c.body) => {
+                (c.inputs[0].clone(), c.inputs[1].clone(), (*c.body).clone())
+            }
+            // `a.zip_map(&b, f64::max)`, `a.zip_map(&b, g)`: the function called in the loop.
+            Expr::Path(path) => {
+                let (p, q) = (self.fresh("element", span), self.fresh("element", span));
+                let body = match self.float_method(path) {
+                    Some(method) => parse_quote_spanned!(span=> #p.#method(#q)),
+                    None => parse_quote_spanned!(span=> #path(#p, #q)),
+                };
+                (
+                    parse_quote_spanned!(span=> #p),
+                    parse_quote_spanned!(span=> #q),
+                    body,
+                )
+            }
+            _ => return Expr::MethodCall(call),
+        };
+        let mut stmts = Vec::new();
+        let a = self.operand(&call.receiver, &mut stmts);
+        let b = self.operand(&call.args[0], &mut stmts);
+        let (out, k) = (self.fresh("zipped", span), self.fresh("index", span));
+        let mut inner = Vec::new();
+        self.bind(
+            &first,
+            None,
+            parse_quote_spanned!(span=> #a[#k]),
+            &mut inner,
+        );
+        self.bind(
+            &second,
+            None,
+            parse_quote_spanned!(span=> #b[#k]),
+            &mut inner,
+        );
+        parse_quote_spanned! {span=>
+            {
+                #(#stmts)*
+                let mut #out = #a.clone();
+                for #k in 0..#out.len() {
+                    #out[#k] = { #(#inner)* #body };
+                }
+                #out
+            }
+        }
+    }
+
+    /// `Owner::from_fn(sizes.., |i, j| body)` as the matrix written by index it means,
+    /// `{ let mut m = Owner::zeros(sizes..); for c in 0..m.ncols() { for r in 0..m.nrows() {
+    /// m[(r, c)] = { let i = r; let j = c; body }; } } m }` (column by column, the order in
+    /// which nalgebra calls the closure), so the closure may read differentiated values.
+    fn constructor_loop(&mut self, call: syn::ExprCall) -> Expr {
+        let Some((owner, closure)) = from_fn(&call) else {
+            return Expr::Call(call);
+        };
+        let closure = closure.clone();
+        let span = call.func.span();
+        let sizes: Vec<&Expr> = call.args.iter().take(call.args.len() - 1).collect();
+        let out = self.fresh("matrix", span);
+        let (row, col) = (self.fresh("row", span), self.fresh("column", span));
+        let mut inner = Vec::new();
+        self.bind(
+            &closure.inputs[0],
+            None,
+            parse_quote_spanned!(span=> #row),
+            &mut inner,
+        );
+        self.bind(
+            &closure.inputs[1],
+            None,
+            parse_quote_spanned!(span=> #col),
+            &mut inner,
+        );
+        let body = &closure.body;
+        parse_quote_spanned! {span=>
+            {
+                let mut #out = #owner::zeros(#(#sizes),*);
+                for #col in 0..#out.ncols() {
+                    for #row in 0..#out.nrows() {
+                        #out[(#row, #col)] = { #(#inner)* #body };
+                    }
+                }
+                #out
+            }
+        }
+    }
+
+    /// `Matrix2::new(a, b, c, d)` as the matrix written by index it means,
+    /// `{ let mut m = Matrix2::zeros(); m[(0, 0)] = a; m[(0, 1)] = b; .. m }` (the arguments
+    /// row by row, evaluated in order), so its entries may be differentiated values.
+    fn fixed_new(&mut self, call: syn::ExprCall) -> Expr {
+        let Some((owner, _, cols)) = fixed_new(&call) else {
+            return Expr::Call(call);
+        };
+        let span = call.func.span();
+        let out = self.fresh("matrix", span);
+        let writes = call.args.iter().enumerate().map(|(k, value)| {
+            let (i, j) = (k / cols, k % cols);
+            let (i, j) = (
+                syn::LitInt::new(&format!("{i}usize"), span),
+                syn::LitInt::new(&format!("{j}usize"), span),
+            );
+            quote::quote_spanned!(span=> #out[(#i, #j)] = #value;)
+        });
+        parse_quote_spanned! {span=>
+            {
+                let mut #out = #owner::zeros();
+                #(#writes)*
+                #out
+            }
+        }
     }
 
     /// `pat` with each `_` (in tuples) replaced by a fresh name.
@@ -1216,7 +1668,7 @@ impl Desugar<'_> {
                 )
             }
         };
-        if !matches!(&source, Expr::MethodCall(m) if m.method == "filter") {
+        if !loop_only(&source) && windows_of(&source).is_none() && offset_zip(&source).is_none() {
             return None;
         }
         let acc = self.fresh("acc", span);
@@ -1468,9 +1920,10 @@ impl Desugar<'_> {
             return Expr::MethodCall(unwrap);
         };
         let span = call.method.span();
-        let Some(base) = slice_base(&call.receiver, false) else {
+        let base = slice_base(&call.receiver, false);
+        if base.is_none() && !loop_only(&call.receiver) {
             return Expr::MethodCall(unwrap);
-        };
+        }
         let acc = self.fresh("acc", span);
         let element = self.fresh("element", span);
         let (acc_pat, element_pat, body): (Pat, Pat, Expr) =
@@ -1536,11 +1989,16 @@ impl Desugar<'_> {
         };
         if acc_ident.by_ref.is_some()
             || acc_ident.subpat.is_some()
-            || mentions(base.to_token_stream(), &acc_ident.ident)
+            || mentions(call.receiver.to_token_stream(), &acc_ident.ident)
         {
             return Expr::MethodCall(unwrap);
         }
         let acc_name = &acc_ident.ident;
+        let Some(base) = base else {
+            return self
+                .reduce_loop(&call.receiver, acc_name, &element_pat, &body, span)
+                .unwrap_or(Expr::MethodCall(unwrap));
+        };
         let index = self.fresh("index", span);
         let mut stmts = Vec::new();
         self.bind(
@@ -1559,6 +2017,70 @@ impl Desugar<'_> {
                 #acc_name
             }
         }
+    }
+
+    /// `it.reduce(..).unwrap()` of a chain iterated only after a rewrite (a `chain`, a
+    /// `filter`, a `step_by` of a slice): the loop over it that takes its first element and
+    /// reduces the others, `{ let mut first = true; let mut acc = 0.0; for x in it { if first
+    /// { acc = x; first = false; } else { acc = body; } } assert!(!first); acc }` (the
+    /// assertion is the `unwrap` of an empty chain). The elements are values after `copied`,
+    /// `cloned` or `map`, else references (`for &x in ..`).
+    fn reduce_loop(
+        &mut self,
+        source: &Expr,
+        acc: &Ident,
+        element: &Pat,
+        body: &Expr,
+        span: Span,
+    ) -> Option<Expr> {
+        let zero = self.float_constant(None, "0.0", span)?;
+        let first = self.fresh("first", span);
+        let item = self.fresh("element", span);
+        let mut current = source;
+        let by_value = loop {
+            match current {
+                Expr::MethodCall(m) => match m.method.to_string().as_str() {
+                    "copied" | "cloned" | "map" => break true,
+                    "filter" | "chain" | "step_by" | "skip" | "take" | "rev" => {
+                        current = &m.receiver
+                    }
+                    _ => break false,
+                },
+                _ => break false,
+            }
+        };
+        let pattern: Pat = match by_value {
+            true => parse_quote_spanned!(span=> #item),
+            false => parse_quote_spanned!(span=> &#item),
+        };
+        let mut stmts = Vec::new();
+        self.bind(
+            element,
+            None,
+            parse_quote_spanned!(span=> #item),
+            &mut stmts,
+        );
+        let for_loop: syn::ExprForLoop = parse_quote_spanned! {span=>
+            for #pattern in #source {
+                if #first {
+                    #acc = #item;
+                    #first = false;
+                } else {
+                    #(#stmts)*
+                    #acc = #body;
+                }
+            }
+        };
+        let for_loop = self.for_loop(for_loop);
+        Some(parse_quote_spanned! {span=>
+            {
+                let mut #first = true;
+                let mut #acc = #zero;
+                #for_loop
+                assert!(!#first, "called `Option::unwrap()` on a `None` value");
+                #acc
+            }
+        })
     }
 
     /// A `.map` function as its parameter pattern and body: a one-argument closure
@@ -1839,13 +2361,180 @@ fn mentions_return(body: &Expr) -> bool {
 
 /// `chain.filter(p).sum()`, `.map(f).sum()`, `.product()`, `.count()` after a `filter`.
 fn filtered(call: &syn::ExprMethodCall) -> bool {
-    let is_filter = |e: &Expr| matches!(e, Expr::MethodCall(m) if m.method == "filter");
     ["sum", "product", "count"].iter().any(|m| call.method == m)
         && call.args.is_empty()
         && match &*call.receiver {
-            Expr::MethodCall(map) if map.method == "map" => is_filter(&map.receiver),
-            other => is_filter(other),
+            Expr::MethodCall(map) if map.method == "map" => {
+                loop_only(&map.receiver)
+                    || windows_of(&map.receiver).is_some()
+                    || offset_zip(&map.receiver).is_some()
+            }
+            other => loop_only(other),
         }
+}
+
+/// One side of a zip the pre-pass reads by index: `xs`, `&xs`, `xs.iter()`, optionally
+/// `.copied()`/`.cloned()` and `.skip(k)`, of a variable or field `xs` or of its tail
+/// `xs[a..]`.
+struct Offset {
+    base: Expr,
+    skip: Option<Expr>,
+}
+
+fn offset_side(expr: &Expr) -> Option<Offset> {
+    let mut current = expr;
+    let mut skip = None;
+    let mut by_value = false;
+    if let Expr::MethodCall(m) = current {
+        if m.method == "skip" && m.args.len() == 1 {
+            skip = Some(m.args[0].clone());
+            current = &m.receiver;
+        }
+    }
+    if let Expr::MethodCall(m) = current {
+        if (m.method == "copied" || m.method == "cloned") && m.args.is_empty() {
+            by_value = true;
+            current = &m.receiver;
+        }
+    }
+    let mut methods = 0;
+    if let Expr::MethodCall(m) = current {
+        if m.method != "iter" || !m.args.is_empty() {
+            return None;
+        }
+        methods += 1;
+        current = &m.receiver;
+    }
+    if let Expr::Reference(r) = current {
+        if r.mutability.is_some() {
+            return None;
+        }
+        current = &r.expr;
+    }
+    // `xs.skip(1)` of a slice is not Rust: a method before the skip or copy.
+    if methods == 0 && (skip.is_some() || by_value) {
+        return None;
+    }
+    // `&xs[a..]`, `xs[a..].iter()`: the side starts at `a` (and a `skip(k)` after it).
+    if let Expr::Index(index) = current {
+        if let Expr::Range(range) = &*index.index {
+            if let (Some(start), None) = (&range.start, &range.end) {
+                skip = Some(match skip {
+                    Some(k) => parse_quote_spanned!(start.span()=> (#start) + (#k)),
+                    None => (**start).clone(),
+                });
+                current = &index.expr;
+            }
+        }
+    }
+    place(current).then(|| Offset {
+        base: current.clone(),
+        skip,
+    })
+}
+
+/// `a.zip(b)` of two sides read by index with a `.skip(k)` in one of them
+/// (`x.iter().zip(x.iter().skip(1))`): a zip lowering would iterate with a sub-slice.
+fn offset_zip(expr: &Expr) -> Option<(Offset, Offset)> {
+    let Expr::MethodCall(m) = expr else {
+        return None;
+    };
+    if m.method != "zip" || m.args.len() != 1 {
+        return None;
+    }
+    let (a, b) = (offset_side(&m.receiver)?, offset_side(&m.args[0])?);
+    (a.skip.is_some() || b.skip.is_some()).then_some((a, b))
+}
+
+/// `xs.windows(k)` of a variable or field `xs` (also `&xs`): `xs` and `k`.
+fn windows_of(expr: &Expr) -> Option<(Expr, Expr)> {
+    let Expr::MethodCall(m) = expr else {
+        return None;
+    };
+    if m.method != "windows" || m.args.len() != 1 {
+        return None;
+    }
+    let base = match &*m.receiver {
+        Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
+        other => other,
+    };
+    place(base).then(|| (base.clone(), m.args[0].clone()))
+}
+
+/// Replaces `w[e]` of the window `w` by `xs[start + (e)]`.
+struct WindowReads<'a> {
+    window: &'a Ident,
+    element: &'a dyn Fn(&Expr) -> Expr,
+}
+
+impl syn::visit_mut::VisitMut for WindowReads<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let Expr::Index(index) = expr {
+            if matches!(&*index.expr, Expr::Path(p) if p.path.is_ident(self.window)) {
+                *expr = (self.element)(&index.index);
+            }
+        }
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// Whether a chain is iterated only once the pre-pass has rewritten its `for` loop: it has a
+/// `.filter(..)`, a `.chain(..)`, or a `.step_by(k)` of a slice (not of a range) in it.
+fn loop_only(chain: &Expr) -> bool {
+    let mut current = chain;
+    let mut found = false;
+    loop {
+        match current {
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                if name == "filter" || name == "chain" {
+                    return true;
+                }
+                found |= name == "step_by";
+                current = &m.receiver;
+            }
+            Expr::Paren(p) => current = &p.expr,
+            Expr::Reference(r) => current = &r.expr,
+            Expr::Range(_) => return false,
+            _ => return found,
+        }
+    }
+}
+
+/// The range `a..b` (or `a..=b`, in parentheses) with both bounds.
+fn bounded_range(expr: &Expr) -> Option<&syn::ExprRange> {
+    match expr {
+        Expr::Paren(p) => bounded_range(&p.expr),
+        Expr::Range(r) if r.start.is_some() && r.end.is_some() => Some(r),
+        _ => None,
+    }
+}
+
+/// Replaces each `break` of a loop's own body (not of a nested loop or a closure) by
+/// `{ flag = true; break; }`; `labelled` is set when there is a labelled `break` or one with
+/// a value, which the rewrite leaves alone.
+struct StopFlag<'a> {
+    flag: &'a Ident,
+    labelled: bool,
+}
+
+impl syn::visit_mut::VisitMut for StopFlag<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            Expr::Break(b) if b.label.is_none() && b.expr.is_none() => {
+                let flag = self.flag;
+                *expr = parse_quote_spanned!(b.break_token.span=> { #flag = true; break; });
+            }
+            Expr::Break(_) => self.labelled = true,
+            // The `break`s of nested loops are theirs; a closure's cannot leave the loop.
+            Expr::ForLoop(l) => self.visit_expr_mut(&mut l.expr),
+            Expr::While(l) => self.visit_expr_mut(&mut l.cond),
+            Expr::Loop(_) | Expr::Closure(_) => {}
+            other => syn::visit_mut::visit_expr_mut(self, other),
+        }
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
 
 /// The value a `for` pattern binds, as an expression (`v` for `v` and `&v`, `(i, v)` for

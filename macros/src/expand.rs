@@ -171,12 +171,17 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
         );
         outside.push(error.to_compile_error());
     }
-    if let Some(param) = block.generics.params.first() {
+    if let Some(param) = block.generics.params.iter().find(|p| {
+        matches!(
+            p,
+            syn::GenericParam::Lifetime(_) | syn::GenericParam::Const(_)
+        )
+    }) {
         // Nothing is generated for the block: the methods stay as written, unmarked, so
-        // the one error is this one (not one per generated item that cannot name `T`).
+        // the one error is this one (not one per generated item that cannot name it).
         let error = syn::Error::new_spanned(
             param,
-            "generic `impl` blocks are not supported yet by #[differentiate]; write the block for the concrete type (`impl Model<f64>`), or write the method as a generic free function `fn f<T: Float>(m: &Model<T>, ..)`",
+            "lifetime and const parameters of an `impl` block are not supported by #[differentiate]; write the block for the concrete type, or the method as a free function `fn f<'a>(m: &Model<'a>, ..)`",
         );
         for item in &mut block.items {
             if let syn::ImplItem::Fn(method) = item {
@@ -186,6 +191,7 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
         let error = error.to_compile_error();
         return quote!(#error #block #(#outside)*);
     }
+    let impl_generics = block.generics.clone();
     let self_ty = (*block.self_ty).clone();
     let type_name = match &self_ty {
         syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
@@ -199,8 +205,8 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
         };
         if let Some(position) = method.attrs.iter().position(is_custom_vjp) {
             let attr = method.attrs.remove(position);
-            let (items, beside) = custom_method(attr, method, &self_ty, &type_name);
-            generated.push(items);
+            let (items, beside) = custom_method(attr, method, &self_ty, &type_name, &impl_generics);
+            generated.push(without_impl_generics(items, &impl_generics));
             outside.push(beside);
             continue;
         }
@@ -217,7 +223,7 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
         let function = ItemFn {
             attrs: method.attrs.clone(),
             vis: method.vis.clone(),
-            sig: method.sig.clone(),
+            sig: with_impl_generics(&method.sig, &impl_generics),
             block: Box::new(method.block.clone()),
         };
         let names = ItemNames::for_method(&type_name, &function.sig.ident);
@@ -225,7 +231,7 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
             crate::hessian::check(&function, &options, &mut errors);
         }
         let (items, grad_struct, _) = differentiate_function(&function, &options, &names, errors);
-        generated.push(items);
+        generated.push(without_impl_generics(items, &impl_generics));
         outside.push(grad_struct);
     }
     block
@@ -237,6 +243,105 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
     }
 }
 
+/// A method's signature with the type parameters of its generic `impl` block (`T` of
+/// `impl<T: Float> Spring<T>`) prepended, bounds and `where` clause included: the method
+/// seen as the generic function it is, whose gradient struct (`SpringEnergyGrad<T>`, beside
+/// the block) needs them.
+fn with_impl_generics(sig: &syn::Signature, impl_generics: &syn::Generics) -> syn::Signature {
+    let mut sig = sig.clone();
+    if impl_generics.params.is_empty() {
+        return sig;
+    }
+    let mut params: syn::punctuated::Punctuated<syn::GenericParam, syn::Token![,]> =
+        impl_generics.params.iter().cloned().collect();
+    params.extend(sig.generics.params.iter().cloned());
+    sig.generics.params = params;
+    sig.generics.lt_token.get_or_insert_with(Default::default);
+    sig.generics.gt_token.get_or_insert_with(Default::default);
+    if let Some(clause) = &impl_generics.where_clause {
+        let own = sig.generics.make_where_clause();
+        let mut predicates = clause.predicates.clone();
+        predicates.extend(own.predicates.iter().cloned());
+        own.predicates = predicates;
+    }
+    sig
+}
+
+/// The generated methods of a generic `impl` block without the block's own type parameters
+/// in their generic lists (they are the block's, in scope; a method may not declare them
+/// again): the bounds the generated code adds to them stay in the `where` clauses.
+fn without_impl_generics(items: TokenStream, impl_generics: &syn::Generics) -> TokenStream {
+    let names: Vec<&syn::Ident> = impl_generics.type_params().map(|t| &t.ident).collect();
+    if names.is_empty() {
+        return items;
+    }
+    let Ok(mut block) = syn::parse2::<ItemImpl>(quote!(impl __TapelessBlock { #items })) else {
+        return items;
+    };
+    for item in &mut block.items {
+        if let syn::ImplItem::Fn(method) = item {
+            let generics = &mut method.sig.generics;
+            generics.params = generics
+                .params
+                .iter()
+                .filter(|p| !matches!(p, syn::GenericParam::Type(t) if names.contains(&&t.ident)))
+                .cloned()
+                .collect();
+            if generics.params.is_empty() {
+                generics.lt_token = None;
+                generics.gt_token = None;
+            }
+            // `Self::f::<T>` and `self.f::<T>(..)` of the generated code name them too.
+            BlockArguments(&names).visit_block_mut(&mut method.block);
+        }
+    }
+    let items = &block.items;
+    quote!(#(#items)*)
+}
+
+/// Drops the block's type parameters from the generic arguments of calls of the block's
+/// methods (`Self::f::<T>`, `self.f::<T>(..)`).
+struct BlockArguments<'a>(&'a [&'a syn::Ident]);
+
+impl BlockArguments<'_> {
+    fn filter(&self, args: &mut syn::AngleBracketedGenericArguments) {
+        args.args = args
+            .args
+            .iter()
+            .filter(|a| {
+                !matches!(a, syn::GenericArgument::Type(syn::Type::Path(p))
+                    if p.qself.is_none() && self.0.iter().any(|n| p.path.is_ident(*n)))
+            })
+            .cloned()
+            .collect();
+    }
+}
+
+impl syn::visit_mut::VisitMut for BlockArguments<'_> {
+    fn visit_expr_path_mut(&mut self, e: &mut syn::ExprPath) {
+        let segments = &mut e.path.segments;
+        if segments.len() == 2 && segments[0].ident == "Self" {
+            if let syn::PathArguments::AngleBracketed(args) = &mut segments[1].arguments {
+                self.filter(args);
+                if args.args.is_empty() {
+                    segments[1].arguments = syn::PathArguments::None;
+                }
+            }
+        }
+        syn::visit_mut::visit_expr_path_mut(self, e);
+    }
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        let on_self = matches!(&*call.receiver, syn::Expr::Path(p) if p.path.is_ident("self"));
+        if let (true, Some(args)) = (on_self, &mut call.turbofish) {
+            self.filter(args);
+            if args.args.is_empty() {
+                call.turbofish = None;
+            }
+        }
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+    }
+}
+
 /// `#[custom_vjp(rule)]` on a method of a marked block: its `f_vjp` (a method of the
 /// block, which `self.f(..)` in a differentiated method calls) and its gradient struct
 /// (to go beside the block), or the errors.
@@ -245,6 +350,7 @@ fn custom_method(
     method: &syn::ImplItemFn,
     self_ty: &syn::Type,
     type_name: &str,
+    impl_generics: &syn::Generics,
 ) -> (TokenStream, TokenStream) {
     let rule = match &attr.meta {
         syn::Meta::List(list) => syn::parse2::<crate::custom::Rules>(list.tokens.clone()).ok(),
@@ -260,7 +366,7 @@ fn custom_method(
     let function = ItemFn {
         attrs: method.attrs.clone(),
         vis: method.vis.clone(),
-        sig: method.sig.clone(),
+        sig: with_impl_generics(&method.sig, impl_generics),
         block: Box::new(method.block.clone()),
     };
     let options = parse::Options {
@@ -625,6 +731,8 @@ pub fn float_bounds(t: &syn::Ident) -> TokenStream {
             + ::tapeless::runtime::FixedZero
             + ::tapeless::Differentiable<Grad = #t>
             + ::tapeless::Accumulate
+            // The forward mode of a `#[custom_vjp]` callee goes through its gradient.
+            + ::tapeless::Parameters<#t>
             // Operands of unknown type go through `by_operand` (scalars by value).
             + for<'__tapeless_operand> ::tapeless::__private::Operand<'__tapeless_operand, Out = #t>,
         #(#rows),*

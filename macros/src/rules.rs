@@ -358,6 +358,58 @@ static METHODS: &[Rule] = &[
         view: true,
         ..by_method("row", &["self", "i"], &[Some(&[B]), None])
     },
+    // Views read as values (`m.rows(i, n)`, `m.fixed_view::<2, 2>(i, j)`): the adjoint is
+    // added into the block of M̄ the view covers; the forward helper reads the view for its
+    // shape (a `fixed_` view's size is in its type).
+    Rule {
+        view: true,
+        jvp: Some(&[Some(&[B, Y]), None, None]),
+        ..by_method("rows", &["self", "i", "n"], &[Some(&[B]), None, None])
+    },
+    Rule {
+        view: true,
+        helper: "rows",
+        jvp: Some(&[Some(&[B, Y]), None]),
+        ..by_method("fixed_rows", &["self", "i"], &[Some(&[B]), None])
+    },
+    Rule {
+        view: true,
+        jvp: Some(&[Some(&[B, Y]), None, None]),
+        ..by_method("columns", &["self", "j", "n"], &[Some(&[B]), None, None])
+    },
+    Rule {
+        view: true,
+        helper: "columns",
+        jvp: Some(&[Some(&[B, Y]), None]),
+        ..by_method("fixed_columns", &["self", "j"], &[Some(&[B]), None])
+    },
+    Rule {
+        view: true,
+        jvp: Some(&[Some(&[B, C, Y]), None, None]),
+        ..by_method(
+            "fixed_view",
+            &["self", "i", "j"],
+            &[Some(&[B, C]), None, None],
+        )
+    },
+    Rule {
+        view: true,
+        jvp: Some(&[Some(&[B, Y]), None, None]),
+        ..by_method(
+            "view",
+            &["self", "start", "shape"],
+            &[Some(&[B]), None, None],
+        )
+    },
+    // An owned copy of a view (`m.rows(0, 2).into_owned()`): the identity.
+    Rule {
+        helper: "copy",
+        ..by_method("into_owned", UNARY, READS_NOTHING)
+    },
+    Rule {
+        helper: "copy",
+        ..by_method("clone_owned", UNARY, READS_NOTHING)
+    },
     // Shape queries.
     shape("len"),
     shape("is_empty"),
@@ -838,7 +890,7 @@ mod tests {
         checked.sort();
         checked.dedup();
         // The helpers of every matrix method, nn function, index and copy row.
-        assert_eq!(checked.len(), 35, "{checked:?}");
+        assert_eq!(checked.len(), 39, "{checked:?}");
     }
 
     /// Every row's shape is consistent: one entry per argument, needs in range.

@@ -834,6 +834,142 @@ where
     t_m.row(*i).clone_owned()
 }
 
+/// Ȳ added into the block of M̄ that starts at (`row`, `col`) and has Ȳ's shape: the adjoint
+/// of a view read as a value.
+#[inline(always)]
+fn add_into_block<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim>(
+    d_m: &mut OMatrix<T, R, C>,
+    start: (usize, usize),
+    d_y: &OMatrix<T, R2, C2>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R2, C2>,
+{
+    let (rows, cols) = d_y.shape();
+    for c in 0..cols {
+        for r in 0..rows {
+            d_m[(start.0 + r, start.1 + c)] += d_y[(r, c)];
+        }
+    }
+}
+
+/// Ṁ's block that starts at (`row`, `col`), shaped (and typed) like the view `y`.
+#[inline(always)]
+fn block_tangent<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim, S: RawStorage<T, R2, C2>>(
+    start: (usize, usize),
+    y: &Matrix<T, R2, C2, S>,
+    t_m: &OMatrix<T, R, C>,
+) -> OMatrix<T, R2, C2>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<R2, C2>,
+{
+    t_m.generic_view(start, y.shape_generic()).clone_owned()
+}
+
+/// Y = M[i..i + n, :] (`m.rows(i, n)`, `m.fixed_rows::<N>(i)`): M̄[i.., :] += Ȳ. Reads `i`.
+#[inline(always)]
+pub fn rows_vjp<T: Real, R: Dim, C: Dim, R2: Dim>(
+    d_m: &mut OMatrix<T, R, C>,
+    i: &usize,
+    d_y: &OMatrix<T, R2, C>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R2, C>,
+{
+    add_into_block(d_m, (*i, 0), d_y);
+}
+
+/// Y = M[i..i + n, :]: Ẏ = Ṁ[i..i + n, :]. Reads `i` and `y` (its shape).
+#[inline(always)]
+pub fn rows_jvp<T: Real, R: Dim, C: Dim, R2: Dim, S: RawStorage<T, R2, C>>(
+    i: &usize,
+    y: &Matrix<T, R2, C, S>,
+    t_m: &OMatrix<T, R, C>,
+) -> OMatrix<T, R2, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<R2, C>,
+{
+    block_tangent((*i, 0), y, t_m)
+}
+
+/// Y = M[:, j..j + n] (`m.columns(j, n)`, `m.fixed_columns::<N>(j)`): M̄[:, j..] += Ȳ.
+/// Reads `j`.
+#[inline(always)]
+pub fn columns_vjp<T: Real, R: Dim, C: Dim, C2: Dim>(
+    d_m: &mut OMatrix<T, R, C>,
+    j: &usize,
+    d_y: &OMatrix<T, R, C2>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R, C2>,
+{
+    add_into_block(d_m, (0, *j), d_y);
+}
+
+/// Y = M[:, j..j + n]: Ẏ = Ṁ[:, j..j + n]. Reads `j` and `y` (its shape).
+#[inline(always)]
+pub fn columns_jvp<T: Real, R: Dim, C: Dim, C2: Dim, S: RawStorage<T, R, C2>>(
+    j: &usize,
+    y: &Matrix<T, R, C2, S>,
+    t_m: &OMatrix<T, R, C>,
+) -> OMatrix<T, R, C2>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<R, C2>,
+{
+    block_tangent((0, *j), y, t_m)
+}
+
+/// Y = M[i.., j..] of R×C entries (`m.fixed_view::<R, C>(i, j)`): M̄[i.., j..] += Ȳ.
+/// Reads `i`, `j`.
+#[inline(always)]
+pub fn fixed_view_vjp<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim>(
+    d_m: &mut OMatrix<T, R, C>,
+    i: &usize,
+    j: &usize,
+    d_y: &OMatrix<T, R2, C2>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R2, C2>,
+{
+    add_into_block(d_m, (*i, *j), d_y);
+}
+
+/// Y = M[i.., j..]: Ẏ = Ṁ[i.., j..]. Reads `i`, `j` and `y` (its shape).
+#[inline(always)]
+pub fn fixed_view_jvp<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim, S: RawStorage<T, R2, C2>>(
+    i: &usize,
+    j: &usize,
+    y: &Matrix<T, R2, C2, S>,
+    t_m: &OMatrix<T, R, C>,
+) -> OMatrix<T, R2, C2>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<R2, C2>,
+{
+    block_tangent((*i, *j), y, t_m)
+}
+
+/// Y = M[i.., j..] of r×c entries (`m.view((i, j), (r, c))`): M̄[i.., j..] += Ȳ. Reads
+/// `(i, j)`.
+#[inline(always)]
+pub fn view_vjp<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim>(
+    d_m: &mut OMatrix<T, R, C>,
+    start: &(usize, usize),
+    d_y: &OMatrix<T, R2, C2>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R2, C2>,
+{
+    add_into_block(d_m, *start, d_y);
+}
+
+/// Y = M[i.., j..]: Ẏ = Ṁ[i.., j..]. Reads `(i, j)` and `y` (its shape).
+#[inline(always)]
+pub fn view_jvp<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim, S: RawStorage<T, R2, C2>>(
+    start: &(usize, usize),
+    y: &Matrix<T, R2, C2, S>,
+    t_m: &OMatrix<T, R, C>,
+) -> OMatrix<T, R2, C2>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<R2, C2>,
+{
+    block_tangent(*start, y, t_m)
+}
+
 /// Y = X.map(g) (`x.map(|v| ..)`), elementwise: X̄ᵢ += f(Xᵢ, Ȳᵢ), where `f(x, ȳ)` is the
 /// scalar rule of `g` (ȳ·g′(x)), which the macro derives from the closure. Reads `x`.
 ///

@@ -57,3 +57,44 @@ mod garch {
         }
     }
 }
+
+mod asset_class_risk {
+    use nalgebra::{DMatrix, DVector};
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// Risk of a portfolio whose first `k` weights are equities and the rest bonds, each
+    /// class with its own covariance block, plus a penalty on the equity share.
+    #[differentiate(wrt(w))]
+    pub fn class_risk(w: &DVector<f64>, cov: &DMatrix<f64>, k: usize) -> f64 {
+        let n = w.len();
+        let equities = w.rows(0, k);
+        let bonds = w.rows(k, n - k);
+        let ce = cov.view((0, 0), (k, k));
+        let cb = cov.view((k, k), (n - k, n - k));
+        let equity_risk = (equities.transpose() * ce * equities)[(0, 0)];
+        let bond_risk = (bonds.transpose() * cb * bonds)[(0, 0)];
+        equity_risk + bond_risk + 0.1 * (equities.sum() - 0.6).powi(2)
+    }
+
+    #[test]
+    fn asset_class_risk() {
+        let cov = DMatrix::from_fn(4, 4, |i, j| {
+            if i == j {
+                0.04 + 0.01 * i as f64
+            } else {
+                0.005
+            }
+        });
+        for w in [
+            [0.3, 0.3, 0.2, 0.2],
+            [0.5, 0.1, 0.1, 0.3],
+            [0.1, 0.4, 0.4, 0.1],
+        ] {
+            let f = |w: &[f64]| class_risk(&DVector::from_column_slice(w), &cov, 2);
+            let (v, g) = class_risk_grad(&DVector::from_column_slice(&w), &cov, 2);
+            assert!((v - f(&w)).abs() < 1e-12);
+            check_gradient(f, &w, g.w.as_slice(), Tolerance::default()).unwrap();
+        }
+    }
+}

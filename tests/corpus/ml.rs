@@ -521,3 +521,48 @@ mod conv1d {
         }
     }
 }
+
+mod signal_features {
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// Features of a two-channel signal: a stride-2 downsample, the peak over both channels,
+    /// and the strong samples of the second channel weighted in the order they come.
+    #[differentiate]
+    pub fn features(signal: &[f64], extra: &[f64], w: &[f64]) -> f64 {
+        let downsampled: f64 = signal.iter().step_by(2).map(|x| x.tanh()).sum();
+        let peak = signal
+            .iter()
+            .chain(extra)
+            .cloned()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut ranked = 0.0;
+        for (rank, v) in extra.iter().filter(|v| v.abs() > 0.1).enumerate() {
+            ranked += v * w[rank % w.len()];
+        }
+        downsampled + peak * peak + ranked
+    }
+
+    #[test]
+    fn signal_features() {
+        let w = [0.5, -1.0, 2.0];
+        for (s, e) in [
+            ([0.3, -0.2, 0.8, 0.1, -0.5], [0.05, 0.9, -0.4, 0.2]),
+            ([1.2, 0.4, -0.9, 0.6, 0.0], [0.7, -0.02, 0.3, 1.5]),
+            ([-0.1, 0.2, -0.3, 0.4, -0.5], [-0.6, 0.15, 0.25, -0.35]),
+        ] {
+            let x: Vec<f64> = s.iter().chain(&e).chain(&w).copied().collect();
+            let f = |x: &[f64]| features(&x[..5], &x[5..9], &x[9..]);
+            let (v, g) = features_grad(&s, &e, &w);
+            assert!((v - f(&x)).abs() < 1e-12);
+            let analytic: Vec<f64> = g
+                .signal
+                .iter()
+                .chain(&g.extra)
+                .chain(&g.w)
+                .copied()
+                .collect();
+            check_gradient(f, &x, &analytic, Tolerance::default()).unwrap();
+        }
+    }
+}

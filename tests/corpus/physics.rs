@@ -268,3 +268,64 @@ mod spring_chain_windows {
         }
     }
 }
+
+mod spring_chain_generic_impl {
+    use num_traits::Float;
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    #[derive(tapeless::Differentiable, Clone, Debug)]
+    pub struct SpringChain<T> {
+        pub k: T,
+        pub rest: T,
+    }
+
+    #[differentiate]
+    impl<T: Float> SpringChain<T> {
+        /// Elastic energy of masses at positions `xs` joined by identical springs.
+        #[differentiate]
+        pub fn energy(&self, xs: &[T]) -> T {
+            let half = T::from(0.5).unwrap();
+            let mut e = T::zero();
+            for i in 1..xs.len() {
+                let stretch = xs[i] - xs[i - 1] - self.rest;
+                e = e + half * self.k * stretch * stretch;
+            }
+            e
+        }
+    }
+
+    #[test]
+    fn spring_chain_generic_impl() {
+        for xs in [
+            [0.0, 1.1, 1.9, 3.2],
+            [0.5, 0.9, 2.0, 2.4],
+            [-1.0, 0.2, 1.0, 2.5],
+        ] {
+            let chain = SpringChain { k: 3.0, rest: 1.0 };
+            let (v, g) = chain.energy_grad(&xs);
+            assert!((v - chain.energy(&xs)).abs() < 1e-12);
+            let point: Vec<f64> = [3.0, 1.0].iter().chain(&xs).copied().collect();
+            let f = |p: &[f64]| {
+                SpringChain {
+                    k: p[0],
+                    rest: p[1],
+                }
+                .energy(&p[2..])
+            };
+            let analytic: Vec<f64> = [g.self_.k, g.self_.rest]
+                .iter()
+                .chain(&g.xs)
+                .copied()
+                .collect();
+            check_gradient(f, &point, &analytic, Tolerance::default()).unwrap();
+            let chain32 = SpringChain {
+                k: 3.0f32,
+                rest: 1.0,
+            };
+            let xs32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+            let (_, g32) = chain32.energy_grad(&xs32);
+            assert!((f64::from(g32.self_.k) - g.self_.k).abs() < 1e-4);
+        }
+    }
+}

@@ -124,3 +124,39 @@ mod quaternion_residual {
         }
     }
 }
+
+mod planar_arm_homogeneous {
+    use nalgebra::{Matrix3, Vector2};
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// The homogeneous transform of one link: rotate by `theta`, then move along the link.
+    #[differentiate]
+    pub fn link(theta: f64, length: f64) -> Matrix3<f64> {
+        let (s, c) = theta.sin_cos();
+        Matrix3::new(c, -s, length * c, s, c, length * s, 0.0, 0.0, 1.0)
+    }
+
+    /// Squared distance from the arm's tip to a target.
+    #[differentiate(wrt(q))]
+    pub fn tip_error(q: &[f64], lengths: &[f64], target: &Vector2<f64>) -> f64 {
+        let mut pose = Matrix3::identity();
+        for i in 0..q.len() {
+            pose *= link(q[i], lengths[i]);
+        }
+        let tip = pose.fixed_view::<2, 1>(0, 2);
+        (tip - target).norm_squared()
+    }
+
+    #[test]
+    fn planar_arm_homogeneous() {
+        let lengths = [1.0, 0.7, 0.4];
+        let target = Vector2::new(0.8, 1.2);
+        for q in [[0.3, 0.5, -0.2], [1.0, -0.4, 0.9], [-0.6, 1.2, 0.1]] {
+            let f = |q: &[f64]| tip_error(q, &lengths, &target);
+            let (v, g) = tip_error_grad(&q, &lengths, &target);
+            assert!((v - f(&q)).abs() < 1e-12);
+            check_gradient(f, &q, &g.q, Tolerance::default()).unwrap();
+        }
+    }
+}

@@ -6,6 +6,8 @@
 // Status: rejected with a clean message
 // Class:  closure: let-bound, called inside another closure or passed to nalgebra
 // Also uses (may block next; not verified, hidden behind the first error): nalgebra op (from_fn, cholesky/solve/l(), Rotation3::from_euler_angles)
+// Update (h-idioms4): `from_fn` with this closure is supported now; the first error is
+// `k.cholesky()` (method `cholesky` has no derivative rule), at line 28 of the file as a test.
 // Oracle: central differences in (log ℓ, log σ_f) at 3 points; value vs plain
 // What fails (cargo test on h-corpus at 30cd077, this file mod-ed into a test crate):
 // first error: error: closures are not supported yet by #[differentiate]; write the computation inline (closures passed to `.map(..)` before `.sum()` are supported)

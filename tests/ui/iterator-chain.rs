@@ -1,12 +1,16 @@
-// `a.iter().chain(b.iter())` consumed by a reduction (`.map(..).sum()`): a `for` loop or a
-// `fold` over a chain is two loops (`tests/iterator_chain_step.rs`), a reduction of one is
-// not yet. Write two sums, `a.iter().map(f).sum::<f64>() + b.iter().map(f).sum::<f64>()`,
-// or the `for` loop.
+// An adaptor after `.chain(..)` that the two loops a chain becomes cannot express: `.rev()`
+// (the second part first, backwards), `.skip(k)`, `.take(k)` (counted across both parts).
+// Reductions, `.map`, `.filter`, `.enumerate()` and `.copied()` after a chain are supported;
+// write the loops over each part (`for x in b.iter().rev() { .. } for x in a.iter().rev() { .. }`).
 use tapeless::differentiate;
 
 #[differentiate]
 fn f(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().chain(b.iter()).map(|x| x * x).sum()
+    let mut s = 0.0;
+    for x in a.iter().chain(b.iter()).rev() {
+        s = 0.5 * s + x;
+    }
+    s
 }
 
 fn main() {}

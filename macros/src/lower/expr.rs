@@ -383,7 +383,7 @@ impl Lowerer<'_> {
                 None
             }
             Expr::Closure(_) => {
-                self.errors.at(expr, "closures are not supported yet by #[differentiate]; write the computation inline (closures passed to `.map(..)` before `.sum()` are supported)");
+                self.errors.at(expr, "a closure passed here is not supported by #[differentiate]; closures are supported bound by `let` and called, in iterator chains (`.map(..)`, `.filter(..)`, `.fold(..)`, ...) and in nalgebra's `m.map(..)`, `a.zip_map(&b, ..)` and `from_fn(..)`: write the computation as a loop");
                 None
             }
             Expr::Async(_) | Expr::Await(_) => {
@@ -1086,7 +1086,7 @@ impl Lowerer<'_> {
                 }
                 ("into_iter", 0) => {}
                 _ => {
-                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()` and `.step_by(k)`", call.method));
+                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()`, `.step_by(k)`, `.skip(k)` and, on `a..b`, `.take(k)`: write the bounds (`a..(a + k).min(b + 1)`)", call.method));
                     return None;
                 }
             }
@@ -1108,7 +1108,7 @@ impl Lowerer<'_> {
         pat: &Pat,
     ) -> Option<Iteration> {
         let unsupported = |s: &mut Self, at: &dyn ToTokens| {
-            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, then `.map(f)` or `.filter(p)` last (`.filter(p).enumerate()` counts the kept elements: enumerate first); a step over a slice, `xs.iter().step_by(k)`, is written `(0..xs.len()).step_by(k)` with `xs[i]`; `a.iter().chain(b.iter())` as two loops");
+            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()` or `.enumerate()`; write other adaptors after `.chain(..)` (`.rev()`, `.skip(k)`) as the loops over each part");
             None
         };
         let mut containers = vec![(self.iterated(strip_reference(base))?, Access::Element)];

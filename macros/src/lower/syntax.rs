@@ -366,15 +366,45 @@ pub fn describe(expr: &Expr) -> &'static str {
     }
 }
 
-/// Whether `expr` assigns anything (`x = ..`, `x op= ..`) or uses `?`: a closure that does
-/// is not a pure function of its arguments and captures.
+/// Whether `expr` assigns to anything it did not declare itself (`x = ..`, `x op= ..`,
+/// `x[i] = ..` of a captured `x`) or uses `?`: a closure that does is not a pure function
+/// of its arguments and captures. (Writes into its own locals, such as the matrix that the
+/// pre-pass builds for `Matrix2::new(c, -s, s, c)`, are; the body is lowered as a block.)
 pub fn assigns_or_tries(expr: &Expr) -> bool {
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
+    struct Locals(Vec<Ident>);
+    impl<'ast> Visit<'ast> for Locals {
+        fn visit_local(&mut self, local: &'ast syn::Local) {
+            let mut pat = &local.pat;
+            if let syn::Pat::Type(t) = pat {
+                pat = &t.pat;
+            }
+            if let syn::Pat::Ident(p) = pat {
+                self.0.push(p.ident.clone());
+            }
+            syn::visit::visit_local(self, local);
+        }
+    }
+    fn root(target: &Expr) -> Option<&Ident> {
+        match target {
+            Expr::Path(p) => p.path.get_ident(),
+            Expr::Index(i) => root(&i.expr),
+            Expr::Field(f) => root(&f.base),
+            Expr::Paren(p) => root(&p.expr),
+            _ => None,
+        }
+    }
+    struct Finder<'l>(bool, &'l [Ident]);
+    impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_expr(&mut self, expr: &'ast Expr) {
-            if matches!(expr, Expr::Assign(_) | Expr::Try(_))
-                || matches!(expr, Expr::Binary(b) if is_compound_assign(&b.op))
-            {
+            let target = match expr {
+                Expr::Assign(a) => Some(&*a.left),
+                Expr::Binary(b) if is_compound_assign(&b.op) => Some(&*b.left),
+                _ => None,
+            };
+            let own = target
+                .and_then(root)
+                .is_some_and(|name| self.1.contains(name));
+            if matches!(expr, Expr::Try(_)) || (target.is_some() && !own) {
                 self.0 = true;
             }
             syn::visit::visit_expr(self, expr);
@@ -396,7 +426,9 @@ pub fn assigns_or_tries(expr: &Expr) -> bool {
                 | ShrAssign(_)
         )
     }
-    let mut finder = Finder(false);
+    let mut locals = Locals(Vec::new());
+    locals.visit_expr(expr);
+    let mut finder = Finder(false, &locals.0);
     finder.visit_expr(expr);
     finder.0
 }

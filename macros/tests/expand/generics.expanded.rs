@@ -52,6 +52,7 @@ pub fn power_sum_grad<T: Float>(xs: &[T], p: T) -> (T, PowerSumGrad<T>)
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -66,6 +67,7 @@ pub fn power_sum_vjp<T: Float>(xs: &[T], p: T, seed: T) -> (T, PowerSumGrad<T>)
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -120,6 +122,7 @@ pub fn power_sum_jvp<T: Float>(xs: &[T], p: T, tangent: &PowerSumGrad<T>) -> (T,
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -161,6 +164,7 @@ pub fn __power_sum_jvp_arguments<T: Float>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -196,6 +200,7 @@ pub fn __power_sum_pullback<'__tapeless, T: Float>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,

@@ -378,6 +378,7 @@ where
         + ::core::ops::Neg<Output = __TapelessFloat>,
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,
@@ -425,6 +426,7 @@ where
         + ::core::ops::Neg<Output = __TapelessFloat>,
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,
@@ -524,6 +526,7 @@ where
         + ::core::ops::Neg<Output = __TapelessFloat>,
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,
@@ -604,6 +607,7 @@ where
         + ::core::ops::Neg<Output = __TapelessFloat>,
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,
@@ -676,6 +680,7 @@ where
         + ::core::ops::Neg<Output = __TapelessFloat>,
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,
@@ -1000,6 +1005,7 @@ where
         + ::tapeless::Parameters<__TapelessFloat>,
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,

@@ -293,6 +293,7 @@ pub fn squares_vjp<T: Float>(x: &[T], seed: Vec<T>) -> (Vec<T>, SquaresGrad<T>)
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -336,6 +337,7 @@ pub fn squares_jvp<T: Float>(x: &[T], tangent: &SquaresGrad<T>) -> (Vec<T>, Vec<
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -371,6 +373,7 @@ pub fn __squares_jvp_arguments<T: Float>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -401,6 +404,7 @@ pub fn __squares_pullback<'__tapeless, T: Float>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -452,6 +456,7 @@ pub fn squares_jacobian<T: Float>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
