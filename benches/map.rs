@@ -79,7 +79,9 @@ fn main() {
     let mut group = c.benchmark_group("map_sin_mul");
     group.bench_function("primal", |b| b.iter(|| map_sin_mul(black_box(&v))));
     group.bench_function("tapeless", |b| b.iter(|| map_sin_mul_grad(black_box(&v))));
-    group.bench_function("hand-written", |b| b.iter(|| map_sin_mul_hand(black_box(&v))));
+    group.bench_function("hand-written", |b| {
+        b.iter(|| map_sin_mul_hand(black_box(&v)))
+    });
     group.finish();
     c.final_summary();
 }

@@ -361,7 +361,8 @@ fn differentiate_checked(
             .collect();
         let integers = analyse::integers(&body, &sig);
         let sweep = reverse::reverse(&body, &activity, &declared, &integers);
-        let emitter = Emitter::new(&sig, &body, &activity, &sweep);
+        let strategy = crate::strategy::plan(&sig, &body, &activity, &sweep);
+        let emitter = Emitter::new(&sig, &body, &activity, &sweep, &strategy);
         // Calls of functions that may not be marked: fallbacks that say so at the call.
         let callees = unmarked::callees(&body, &function.sig.ident);
         let vjp_body = unmarked::guard(emitter.vjp_body(&names), &callees);
