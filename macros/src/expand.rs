@@ -360,7 +360,8 @@ fn differentiate_checked(
             .map(|(_, v)| *v)
             .collect();
         let integers = analyse::integers(&body, &sig);
-        let sweep = reverse::reverse(&body, &activity, &declared, &integers);
+        let loops = crate::strategy::loops(&body, &integers);
+        let sweep = reverse::reverse(&body, &activity, &declared, &loops);
         let strategy = crate::strategy::plan(&sig, &body, &activity, &sweep);
         let emitter = Emitter::new(&sig, &body, &activity, &sweep, &strategy);
         // Calls of functions that may not be marked: fallbacks that say so at the call.

@@ -159,9 +159,13 @@ enum Def {
     Index,
 }
 
-pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId], integers: &[bool]) -> Sweep {
+pub fn reverse(
+    body: &Body,
+    activity: &Activity,
+    declared: &[VarId],
+    loops: &crate::strategy::Loops,
+) -> Sweep {
     let final_reads = final_reads(body);
-    let replays = crate::replay::plan(body, &final_reads);
     let mut planner = Planner {
         body,
         activity,
@@ -173,8 +177,8 @@ pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId], integers: &
         mutable_state: mutable_state(body),
         final_reads,
         tied: tied_literals(body),
-        replays,
-        counters: counters(body, integers),
+        replays: loops.replays.clone(),
+        counters: loops.counters.clone(),
         internal: Vec::new(),
     };
     let mut stmts = Vec::new();
@@ -217,70 +221,6 @@ fn collect_replayed_uses(body: &Body, block: BlockId, own: bool, out: &mut Vec<V
             _ => {}
         }
     }
-}
-
-/// The carried integers that every iteration of their loop steps by one integer literal
-/// (`l += 1`, `k -= 2`): every end of an iteration hands on `phi ± literal`.
-fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
-    let mut lets = HashMap::new();
-    body.walk(TOP, &mut |stmt| {
-        if let Stmt::Let { var, op, .. } = stmt {
-            lets.insert(*var, op.clone());
-        }
-    });
-    let step_of = |phi: VarId, value: &Operand| -> Option<(syn::Expr, bool)> {
-        let (Op::Rule { form, args, .. } | Op::Foreign { form, args, .. }) =
-            lets.get(&value.var()?)?
-        else {
-            return None;
-        };
-        let adds = match form {
-            Form::Binary(syn::BinOp::Add(_)) => true,
-            Form::Binary(syn::BinOp::Sub(_)) => false,
-            _ => return None,
-        };
-        match args.iter().map(|a| &a.value).collect::<Vec<_>>().as_slice() {
-            [Operand::Var(v), Operand::Const(step @ syn::Expr::Lit(lit))]
-                if *v == phi && matches!(&lit.lit, syn::Lit::Int(_)) =>
-            {
-                Some((step.clone(), adds))
-            }
-            _ => None,
-        }
-    };
-    let mut counters = HashMap::new();
-    body.walk(TOP, &mut |stmt| {
-        let Stmt::Loop(l) = stmt else { return };
-        let nexts = body.nexts(l.body);
-        for (k, c) in l.carried.iter().enumerate() {
-            if !integers[c.phi.0] {
-                continue;
-            }
-            let steps: Vec<Option<(syn::Expr, bool)>> = nexts
-                .iter()
-                .map(|(values, _)| step_of(c.phi, values.get(k)?))
-                .collect();
-            let Some(Some((step, adds))) = steps.first().cloned() else {
-                continue;
-            };
-            let same = |s: &Option<(syn::Expr, bool)>| {
-                s.as_ref().is_some_and(|(e, a)| {
-                    *a == adds && quote::quote!(#e).to_string() == quote::quote!(#step).to_string()
-                })
-            };
-            if steps.iter().all(same) {
-                counters.insert(
-                    c.phi,
-                    Counter {
-                        out: c.out,
-                        step,
-                        adds,
-                    },
-                );
-            }
-        }
-    });
-    counters
 }
 
 fn mutable_state(body: &Body) -> HashSet<VarId> {

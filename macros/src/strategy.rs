@@ -12,9 +12,11 @@
 //! - per structural `let` (a field, a tuple): where a rule's contribution goes;
 //! - per intermediate adjoint: how it starts (a literal, `zero()`, `zero_adjoint(&x)`).
 //!
-//! Whether a loop keeps an iteration counter or is replayed is decided before, by lowering
-//! (`Loop::counter`: `loop`/`while` and loops that may stop early count their iterations)
-//! and by the reverse planner (`replay::plan`), whose choices this stage reads.
+//! Two loop decisions change the steps of the reverse sweep itself, so `loops` takes them
+//! before the reverse transformation runs: which loops are replayed (`replay::plan`) and
+//! which carried integers are rebuilt backwards instead of saved. Whether a loop keeps an
+//! iteration counter is part of the IR (`Loop::counter`: lowering gives one to `loop`,
+//! `while` and loops that may stop early).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -25,7 +27,25 @@ use syn::Expr;
 use crate::analyse::Activity;
 use crate::ir::{Adaptor, BlockId, Body, Form, Header, Kind, Op, Operand, Stmt, VarId, TOP};
 use crate::parse::Signature;
-use crate::reverse::{Adjoint, Sweep};
+use crate::replay::Replays;
+use crate::reverse::{Adjoint, Counter, Sweep};
+
+/// The loop decisions the reverse transformation reads.
+pub struct Loops {
+    /// The loops whose reverse iterations replay their forward iterations.
+    pub replays: Replays,
+    /// The loops' integer counters rebuilt instead of saved, by phi.
+    pub counters: HashMap<VarId, Counter>,
+}
+
+/// Decides, before the reverse transformation, which loops it replays and which carried
+/// integers it rebuilds (`integers`: `analyse::integers`).
+pub fn loops(body: &Body, integers: &[bool]) -> Loops {
+    Loops {
+        replays: crate::replay::plan(body, &crate::reverse::final_reads(body)),
+        counters: counters(body, integers),
+    }
+}
 
 /// The decisions emit prints.
 pub struct Strategy {
@@ -140,6 +160,70 @@ pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) ->
         starts: parameter_starts(sig, body, sweep),
         routes: routes(body),
     }
+}
+
+/// The carried integers that every iteration of their loop steps by one integer literal
+/// (`l += 1`, `k -= 2`): every end of an iteration hands on `phi ± literal`.
+fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
+    let mut lets = HashMap::new();
+    body.walk(TOP, &mut |stmt| {
+        if let Stmt::Let { var, op, .. } = stmt {
+            lets.insert(*var, op.clone());
+        }
+    });
+    let step_of = |phi: VarId, value: &Operand| -> Option<(syn::Expr, bool)> {
+        let (Op::Rule { form, args, .. } | Op::Foreign { form, args, .. }) =
+            lets.get(&value.var()?)?
+        else {
+            return None;
+        };
+        let adds = match form {
+            Form::Binary(syn::BinOp::Add(_)) => true,
+            Form::Binary(syn::BinOp::Sub(_)) => false,
+            _ => return None,
+        };
+        match args.iter().map(|a| &a.value).collect::<Vec<_>>().as_slice() {
+            [Operand::Var(v), Operand::Const(step @ syn::Expr::Lit(lit))]
+                if *v == phi && matches!(&lit.lit, syn::Lit::Int(_)) =>
+            {
+                Some((step.clone(), adds))
+            }
+            _ => None,
+        }
+    };
+    let mut counters = HashMap::new();
+    body.walk(TOP, &mut |stmt| {
+        let Stmt::Loop(l) = stmt else { return };
+        let nexts = body.nexts(l.body);
+        for (k, c) in l.carried.iter().enumerate() {
+            if !integers[c.phi.0] {
+                continue;
+            }
+            let steps: Vec<Option<(syn::Expr, bool)>> = nexts
+                .iter()
+                .map(|(values, _)| step_of(c.phi, values.get(k)?))
+                .collect();
+            let Some(Some((step, adds))) = steps.first().cloned() else {
+                continue;
+            };
+            let same = |s: &Option<(syn::Expr, bool)>| {
+                s.as_ref().is_some_and(|(e, a)| {
+                    *a == adds && quote::quote!(#e).to_string() == quote::quote!(#step).to_string()
+                })
+            };
+            if steps.iter().all(same) {
+                counters.insert(
+                    c.phi,
+                    Counter {
+                        out: c.out,
+                        step,
+                        adds,
+                    },
+                );
+            }
+        }
+    });
+    counters
 }
 
 /// The calls run in split mode. A method of the same block (`self.predict(x)`) has no
