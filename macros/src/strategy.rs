@@ -1,6 +1,6 @@
-//! The strategy stage: every choice of how the adjoint is computed, taken once after the
-//! analyses and the reverse planner, and read by emit as data. Emit prints; it decides
-//! nothing of what follows.
+//! The strategy stage: the choices of how the adjoint is computed, taken once and read by
+//! the later stages as data. `plan` runs after the reverse transformation and decides what
+//! emit prints (emit decides nothing of what follows):
 //!
 //! - per call: split mode (the forward sweep keeps the callee's pullback) or joint mode
 //!   (the reverse sweep calls the callee's `_vjp`, which runs its forward sweep again);
@@ -121,6 +121,8 @@ pub enum Route {
     TupleElement,
 }
 
+/// The decisions emit prints, from the signature, the body, its activity and the reverse
+/// sweep (which values it saves, which steps it takes at the top level).
 pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) -> Strategy {
     let (fixed, fixed_stack_of) = fixed_loops(body, sweep);
     let mut loop_spans = HashMap::new();
