@@ -1039,6 +1039,12 @@ impl<'a> Emitter<'a> {
                 out,
             } => self.call_step(path, args, targets, *out),
             Adjoint::Recompute(v) => self.recompute_step(*v),
+            Adjoint::Reload { var, array, index } => {
+                let name = self.name(*var);
+                let array = self.helper_argument(&Operand::Var(*array));
+                let index = self.name(*index);
+                quote!(let #name = #private::read(#array, #index);)
+            }
             // The iteration's end is not replayed: the reverse loop goes on by itself.
             Adjoint::Replay(block) => {
                 self.replaying.set(true);

@@ -76,6 +76,13 @@ pub enum Adjoint {
     RecomputeStmt { block: BlockId, index: usize },
     /// `let v = saved_v.pop().unwrap();`
     Restore(VarId),
+    /// `let v = read(&array, index);`: a value its loop stored at the loop's index of an
+    /// array nothing else writes, read back (see `strategy::Loops::reloads`).
+    Reload {
+        var: VarId,
+        array: VarId,
+        index: VarId,
+    },
     /// `back = back - step; let phi = back;`: an integer counter that every iteration
     /// steps by a constant, rebuilt backwards from its value after the loop (see
     /// [`Counter`]) instead of saved per iteration.
@@ -179,6 +186,7 @@ pub fn reverse(
         tied: tied_literals(body),
         replays: loops.replays.clone(),
         counters: loops.counters.clone(),
+        reloads: loops.reloads.clone(),
         internal: Vec::new(),
     };
     let mut stmts = Vec::new();
@@ -429,6 +437,8 @@ struct Planner<'a> {
     tied: HashSet<VarId>,
     /// The loops replayed in the reverse sweep, and the reads it reads again there.
     replays: crate::replay::Replays,
+    /// Values read back from the array their loop stored them in (`strategy::Loops`).
+    reloads: HashMap<VarId, (VarId, VarId)>,
     /// See [`Sweep::counters`].
     counters: HashMap<VarId, Counter>,
     /// See [`Sweep::internal`].
@@ -882,6 +892,18 @@ impl<'a> Planner<'a> {
                     let Stmt::Let { op, .. } = &stmts[index] else {
                         continue;
                     };
+                    if let Some(&(array, loop_index)) = self.reloads.get(&var) {
+                        self.need(array);
+                        actions.insert(
+                            (index + 1, var.0),
+                            Adjoint::Reload {
+                                var,
+                                array,
+                                index: loop_index,
+                            },
+                        );
+                        continue;
+                    }
                     // In a replayed loop, a transcendental result is kept on a stack that
                     // holds one iteration's values: cheaper than computing it again.
                     let kept = matches!(op, Op::Rule { rule, .. } if rule.expensive())

@@ -36,6 +36,12 @@ pub struct Loops {
     pub replays: Replays,
     /// The loops' integer counters rebuilt instead of saved, by phi.
     pub counters: HashMap<VarId, Counter>,
+    /// Expensive values (`Rule::expensive`: `tanh`, `exp`, ...) that a top-level loop
+    /// stores at its own index (`a[i] = t`, once per iteration) into an array nothing else
+    /// writes: after the loop `a[i]` still holds `t`, so the reverse iteration reads it
+    /// back instead of computing it again (the loop of `m.map(|v| v.tanh())`). By value:
+    /// the array and the loop's index.
+    pub reloads: HashMap<VarId, (VarId, VarId)>,
 }
 
 /// Decides, before the reverse transformation, which loops it replays and which carried
@@ -44,7 +50,66 @@ pub fn loops(body: &Body, integers: &[bool]) -> Loops {
     Loops {
         replays: crate::replay::plan(body, &crate::reverse::final_reads(body)),
         counters: counters(body, integers),
+        reloads: reloads(body),
     }
+}
+
+/// See `Loops::reloads`. The indices of a range loop are distinct, and a statement of the
+/// loop's body itself (not of a branch in it) runs on every iteration that reaches the
+/// statements after it; the array, defined outside every loop, is written only there.
+fn reloads(body: &Body) -> HashMap<VarId, (VarId, VarId)> {
+    let mut writes: HashMap<VarId, usize> = HashMap::new();
+    let mut expensive: HashSet<VarId> = HashSet::new();
+    body.walk(TOP, &mut |stmt| match stmt {
+        Stmt::Store { array, .. } => *writes.entry(*array).or_default() += 1,
+        Stmt::Let { op, .. } | Stmt::Eval { op, .. } => {
+            if let (Stmt::Let { var, .. }, Op::Rule { rule, .. }) = (stmt, op) {
+                if rule.expensive() {
+                    expensive.insert(*var);
+                }
+            }
+            // A method without a rule may change its receiver in place.
+            if let Op::Foreign {
+                form: Form::Method { .. },
+                args,
+                pure: false,
+            } = op
+            {
+                if let Some(receiver) = args[0].value.var() {
+                    *writes.entry(receiver).or_default() += 2;
+                }
+            }
+        }
+        _ => {}
+    });
+    let mut reloads = HashMap::new();
+    for stmt in &body.block(TOP).stmts {
+        let Stmt::Loop(l) = stmt else { continue };
+        let Header::Range { index, .. } = &l.header else {
+            continue;
+        };
+        for stmt in &body.block(l.body).stmts {
+            let Stmt::Store {
+                array,
+                indices,
+                value: Operand::Var(value),
+            } = stmt
+            else {
+                continue;
+            };
+            let at_index = matches!(indices.as_slice(), [Operand::Var(i)] if i == index);
+            if at_index
+                && expensive.contains(value)
+                && writes.get(array) == Some(&1)
+                && body.var(*array).home == TOP
+                && body.var(*value).home == l.body
+                && body.var(*value).kind == Kind::Copy
+            {
+                reloads.insert(*value, (*array, *index));
+            }
+        }
+    }
+    reloads
 }
 
 /// The decisions emit prints.

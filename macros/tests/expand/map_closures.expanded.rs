@@ -59,8 +59,7 @@ pub fn mapped_vjp(v: &DVector<f64>, seed: f64) -> (f64, MappedGrad) {
     let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
     ::tapeless::__private::copy_vjp(&mut d_mapped_1, &d_mapped_2);
     for index in (0..t0).rev() {
-        let e = ::tapeless::__private::read(v, index);
-        let t1 = e.tanh();
+        let t1 = ::tapeless::__private::read(&mapped_1, index);
         let mut d_t1 = -0.0;
         ::tapeless::__private::store_vjp(&mut d_t1, &mut d_mapped_1[index]);
         let mut d_e = ::tapeless::__private::zero();
@@ -147,8 +146,7 @@ pub fn __mapped_pullback<'__tapeless>(
             let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
             ::tapeless::__private::copy_vjp(&mut d_mapped_1, &d_mapped_2);
             for index in (0..t0).rev() {
-                let e = ::tapeless::__private::read(v, index);
-                let t1 = e.tanh();
+                let t1 = ::tapeless::__private::read(&mapped_1, index);
                 let mut d_t1 = -0.0;
                 ::tapeless::__private::store_vjp(&mut d_t1, &mut d_mapped_1[index]);
                 let mut d_e = ::tapeless::__private::zero();
