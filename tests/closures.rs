@@ -61,3 +61,103 @@ fn closures_passed_to_map() {
         assert!((g - expected).abs() < 1e-12);
     }
 }
+
+// `.map` closures are lowered as the loop writing each element: adversarial bodies.
+
+/// The closure's parameter named like the receiver, a body with a block, an inner loop
+/// that may `break` and an `if`, and a mapped value mapped again and used twice.
+#[differentiate]
+fn map_bodies(v: &DVector<f64>, s: f64) -> f64 {
+    let w = v.map(|v| v * v + s);
+    let z = w.map(|e| {
+        let mut acc = 0.0;
+        for k in 0..4 {
+            if acc > 2.0 {
+                break;
+            }
+            acc += e * (k as f64 + 1.0);
+        }
+        if acc > 1.0 {
+            acc.sin()
+        } else {
+            acc * acc
+        }
+    });
+    z.sum() * w.sum()
+}
+
+/// A closure bound by `let` without captures, and an array's `map`.
+#[differentiate]
+fn map_named_and_array(v: &DVector<f64>, x: [f64; 3]) -> f64 {
+    let f = |t: f64| t.cos() * t;
+    let y = x.map(|t| (0.5 * t).exp());
+    v.map(f).sum() + y[0] * y[1] - y[2]
+}
+
+/// Central differences of `f` along each coordinate of `v`.
+fn central(v: &DVector<f64>, f: impl Fn(&DVector<f64>) -> f64) -> DVector<f64> {
+    let h = 1e-6;
+    DVector::from_fn(v.len(), |i, _| {
+        let (mut up, mut down) = (v.clone(), v.clone());
+        up[i] += h;
+        down[i] -= h;
+        (f(&up) - f(&down)) / (2.0 * h)
+    })
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * (1.0 + a.abs().max(b.abs()))
+}
+
+#[test]
+fn map_closures_with_loops_branches_and_shadowed_names() {
+    // Elements on both sides of each branch: acc > 2 breaks early, acc ≤ 1 squares.
+    for v in [
+        vec![0.1, -0.3, 0.25],
+        vec![0.9, 0.05, -0.6],
+        vec![0.4, 0.2, 0.3],
+    ] {
+        let v = DVector::from_vec(v);
+        let s = 0.15;
+        let (value, grad) = map_bodies_grad(&v, s);
+        assert_eq!(value, map_bodies(&v, s));
+        let expected = central(&v, |v| map_bodies(v, s));
+        for i in 0..3 {
+            assert!(
+                close(grad.v[i], expected[i]),
+                "{} vs {}",
+                grad.v[i],
+                expected[i]
+            );
+        }
+        let h = 1e-6;
+        let ds = (map_bodies(&v, s + h) - map_bodies(&v, s - h)) / (2.0 * h);
+        assert!(close(grad.s, ds), "{} vs {ds}", grad.s);
+        // Forward mode along (v̇, ṡ) gives ⟨∇f, (v̇, ṡ)⟩.
+        let tangent = MapBodiesGrad {
+            v: DVector::from_vec(vec![0.5, -1.0, 2.0]),
+            s: 0.3,
+        };
+        let (jvp_value, derivative) = map_bodies_jvp(&v, s, &tangent);
+        assert_eq!(jvp_value, value);
+        let expected = grad.v.dot(&tangent.v) + grad.s * tangent.s;
+        assert!(close(derivative, expected), "{derivative} vs {expected}");
+    }
+}
+
+#[test]
+fn map_of_a_named_closure_and_of_an_array() {
+    let v = DVector::from_vec(vec![0.3, -1.2, 2.0]);
+    let x = [0.4, -0.7, 1.1];
+    let (value, grad) = map_named_and_array_grad(&v, x);
+    assert_eq!(value, map_named_and_array(&v, x));
+    for i in 0..3 {
+        let expected = v[i].cos() - v[i] * v[i].sin();
+        assert!(close(grad.v[i], expected), "{} vs {expected}", grad.v[i]);
+    }
+    let y = x.map(|t| (0.5 * t).exp());
+    let expected = [0.5 * y[0] * y[1], 0.5 * y[0] * y[1], -0.5 * y[2]];
+    for (g, e) in grad.x.iter().zip(expected) {
+        assert!(close(*g, e), "{g} vs {e}");
+    }
+}

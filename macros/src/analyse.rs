@@ -252,7 +252,7 @@ fn foreign_message(form: &Form) -> String {
         Form::Field(_) | Form::FieldClone(_) | Form::Tuple => {
             "this operation has no derivative rule here".to_string()
         }
-        Form::Map { .. } | Form::Copy | Form::Inverse | Form::Solve => {
+        Form::Copy | Form::Inverse | Form::Solve => {
             "this operation has no derivative rule here".to_string()
         }
         Form::VecRepeat => "`vec![value; n]` of a value that depends on a differentiated parameter is not supported; start from `vec![0.0; n]` and write its elements by index".to_string(),

@@ -19,6 +19,7 @@ use crate::ir::{Arg, BlockId, Body, Form, Header, Kind, Loop, Op, Operand, Stmt,
 use crate::lower::Rename;
 use crate::parse::Signature;
 use crate::reverse::{Adjoint, Carry, Source, Sweep};
+use crate::strategy::{Route, Stack, Start, Strategy, Zero};
 
 /// The names of the generated items for a function `f`.
 #[derive(Clone)]
@@ -123,6 +124,8 @@ pub struct Emitter<'a> {
     pub(crate) sig: &'a Signature<'a>,
     pub(crate) body: &'a Body,
     sweep: &'a Sweep,
+    /// The decisions this stage prints (split calls, stacks, adjoints' starts, routes).
+    strategy: &'a Strategy,
     /// The emitted name of each variable.
     names: Vec<Ident>,
     /// The emitted name of each adjoint.
@@ -133,22 +136,15 @@ pub struct Emitter<'a> {
     stacks: HashMap<VarId, Ident>,
     /// The running value of each rebuilt counter in the reverse sweep (`l_back`), by phi.
     backs: HashMap<VarId, Ident>,
-    /// Loops whose trip count is known when they start (a top-level range loop that runs
-    /// to its end): their stacks are allocated once and written by a step counter, so the
-    /// loop makes no call that could grow a vector. By body block: the counter's name.
+    /// The step counter of each fixed loop (`Strategy::fixed`), by body block.
     fixed: HashMap<BlockId, Ident>,
-    /// The fixed loop (by body) that each value saved in one belongs to.
-    fixed_stack_of: HashMap<VarId, BlockId>,
-    /// The innermost loop around each block (by its span), where an error about a stack
-    /// of values saved in that block points.
-    loop_spans: HashMap<BlockId, Span>,
     /// The iteration number of a reverse loop that rebuilds its index from its range.
     nth: Ident,
     /// The `let` defining each variable, for recomputation.
     pub(crate) lets: HashMap<VarId, &'a Stmt>,
     seed: Ident,
-    /// Calls at the top level whose result is active: the forward sweep calls the
-    /// callee's pullback (split mode), keeping its reverse sweep as a closure named here.
+    /// The split calls (`Strategy::split`): the forward sweep calls the callee's pullback,
+    /// keeping its reverse sweep as a closure named here.
     pullbacks: HashMap<VarId, Ident>,
     /// The result, copied out of a pullback's forward sweep.
     value: Ident,
@@ -182,6 +178,7 @@ impl<'a> Emitter<'a> {
         body: &'a Body,
         activity: &Activity,
         sweep: &'a Sweep,
+        strategy: &'a Strategy,
     ) -> Self {
         let mut namer = Namer::new(sig.item);
         let seed = namer.claim("seed");
@@ -261,65 +258,32 @@ impl<'a> Emitter<'a> {
         // Claimed after every other name, so the reverse mode's names do not depend on them.
         let tangent_param = namer.claim("tangent");
         let tangents = claim_tangents(&mut namer, body, activity, &names, &storage_of);
-        let mut pullbacks = HashMap::new();
-        for stmt in &body.block(TOP).stmts {
-            if let Stmt::Let {
-                var,
-                op: Op::Call { path, .. },
-                ..
-            } = stmt
-            {
-                // A method of the same block (`self.predict(x)`) has no pullback, and
-                // neither has the function itself (recursion: its pullback's type would
-                // contain itself): joint mode, the reverse sweep calls `f_vjp`.
-                let joint = path
-                    .path
-                    .segments
-                    .first()
-                    .is_some_and(|s| s.ident == "Self")
-                    || path.path.is_ident(&sig.item.sig.ident)
-                    || crate::ir::called_method(path).is_some();
-                if activity.is_active(*var) && !joint {
-                    let name = namer.claim(&format!("{}_pullback", names[var.0].unraw()));
-                    pullbacks.insert(*var, name);
-                }
-            }
-        }
-        let mut fixed = HashMap::new();
-        let mut fixed_stack_of = HashMap::new();
-        for stmt in &body.block(TOP).stmts {
-            if let Stmt::Loop(l) = stmt {
-                let in_body: Vec<VarId> = sweep
-                    .saved
-                    .iter()
-                    .copied()
-                    .filter(|v| body.var(*v).home == l.body)
-                    .collect();
-                if matches!(l.header, Header::Range { .. })
-                    && l.counter.is_none()
-                    && !in_body.is_empty()
-                {
-                    fixed.insert(l.body, namer.claim("step"));
-                    for v in in_body {
-                        fixed_stack_of.insert(v, l.body);
-                    }
-                }
-            }
-        }
-        let mut loop_spans = HashMap::new();
-        collect_loop_spans(body, TOP, None, &mut loop_spans);
+        let pullbacks = strategy
+            .split
+            .iter()
+            .map(|var| {
+                (
+                    *var,
+                    namer.claim(&format!("{}_pullback", names[var.0].unraw())),
+                )
+            })
+            .collect();
+        let fixed = strategy
+            .fixed
+            .keys()
+            .map(|block| (*block, namer.claim("step")))
+            .collect();
         Emitter {
             sig,
             body,
             sweep,
+            strategy,
             names,
             adjoints,
             carries,
             stacks,
             backs,
             fixed,
-            fixed_stack_of,
-            loop_spans,
             nth,
             lets,
             seed,
@@ -354,7 +318,7 @@ impl<'a> Emitter<'a> {
 
     /// The step counter of the fixed loop whose stack keeps `var`, if it has one.
     fn fixed_step(&self, var: VarId) -> Option<TokenStream> {
-        let body = self.fixed_stack_of.get(&var)?;
+        let body = self.strategy.fixed_stack_of.get(&var)?;
         Some(self.named_block(*body))
     }
 
@@ -404,35 +368,9 @@ impl<'a> Emitter<'a> {
         info.mutable && mutated
     }
 
-    /// A `Copy` value made by a rule other than an element read or a copy (those can be
-    /// arrays): a scalar.
+    /// A scalar result of a rule (`Strategy::scalar_results`).
     pub(crate) fn scalar_rule_result(&self, var: VarId) -> bool {
-        self.body.var(var).kind == Kind::Copy
-            && matches!(
-                self.lets.get(&var),
-                Some(Stmt::Let {
-                    op: Op::Rule { form, args, .. },
-                    ..
-                }) if !matches!(form, Form::Index | Form::Copy) && !self.field_value(form, args)
-            )
-    }
-
-    /// `*(&p.m)`: a field read by value, which may be a matrix (`p.m * p.m.transpose()`), so
-    /// its adjoint takes its type from the field's.
-    fn field_value(&self, form: &Form, args: &[Arg]) -> bool {
-        matches!(form, Form::Unary(syn::UnOp::Deref(_)))
-            && args.first().and_then(|a| a.value.var()).is_some_and(|v| {
-                matches!(
-                    self.lets.get(&v),
-                    Some(Stmt::Let {
-                        op: Op::Rule {
-                            form: Form::Field(_),
-                            ..
-                        },
-                        ..
-                    })
-                )
-            })
+        self.strategy.scalar_results.contains(&var)
     }
 
     pub(crate) fn name(&self, var: VarId) -> &Ident {
@@ -631,10 +569,6 @@ impl<'a> Emitter<'a> {
                 quote!(#lhs #op #rhs)
             }
             Form::Copy => self.stored_value(&args[0].value),
-            Form::Map { closure, .. } => {
-                let receiver = self.receiver(&args[0]);
-                quote!(#receiver.map(#closure))
-            }
             Form::Inverse => {
                 let a = self.receiver(&args[0]);
                 quote!(#a.clone().try_inverse().unwrap())
@@ -914,16 +848,10 @@ impl<'a> Emitter<'a> {
         if let Some(step) = fixed_step {
             let trips = self.trip_count(&l.header);
             out.extend(quote!(let mut #step: usize = 0;));
-            let mut saved: Vec<VarId> = self
-                .fixed_stack_of
-                .iter()
-                .filter(|(_, b)| **b == l.body)
-                .map(|(v, _)| *v)
-                .collect();
-            saved.sort();
-            let storage = self.fixed_stack(l, &trips);
-            for v in &saved {
+            let saved = self.strategy.fixed.get(&l.body).into_iter().flatten();
+            for v in saved {
                 let stack = self.named(&self.stacks, *v, "a saved value without its stack");
+                let storage = self.stack_storage(*v, &trips);
                 out.extend(quote!(let mut #stack = #storage;));
             }
         }
@@ -986,71 +914,32 @@ impl<'a> Emitter<'a> {
         quote!(#assign #exit)
     }
 
-    /// The storage of a stack of a loop whose trip count `trips` is known when it starts:
-    /// `max_iterations` values in place, or (through the runtime's `loop_stack!`, which
-    /// knows whether `alloc` is enabled) a vector of `trips` values, or without `alloc` an
-    /// array as long as a constant trip count, or an error at the loop.
-    fn fixed_stack(&self, l: &Loop, trips: &TokenStream) -> TokenStream {
-        if let Some(max) = &self.sig.max_iterations {
-            return quote!(::tapeless::__private::fixed_capacity::<_, { #max }>(#trips));
+    /// The storage `Strategy::stacks` chose for the stack of `saved` (`trips`: a fixed
+    /// loop's trip count, known when it starts).
+    fn stack_storage(&self, saved: VarId, trips: &TokenStream) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        match self.strategy.stacks.get(&saved) {
+            Some(Stack::FixedBounded(max)) => {
+                quote!(#private::fixed_capacity::<_, { #max }>(#trips))
+            }
+            Some(Stack::FixedLoop { len: Some(len), .. }) => {
+                quote!(#private::loop_stack!(#trips, #len))
+            }
+            Some(Stack::FixedLoop { len: None, span }) => {
+                quote_spanned!(*span=> ::tapeless::__private::loop_stack!(#trips))
+            }
+            Some(Stack::GrowingBounded(max)) => {
+                quote!(#private::BoundedStack::<_, { #max + 1 }>::new())
+            }
+            Some(Stack::Single) => quote!(#private::BoundedStack::<_, 1>::new()),
+            Some(Stack::GrowingLoop(span)) => {
+                quote_spanned!(*span=> ::tapeless::__private::loop_stack!())
+            }
+            None => {
+                self.internal_error("a saved value without its storage");
+                TokenStream::new()
+            }
         }
-        match self.constant_trip_count(&l.header) {
-            Some(len) => quote!(::tapeless::__private::loop_stack!(#trips, #len)),
-            None => quote_spanned!(l.span=> ::tapeless::__private::loop_stack!(#trips)),
-        }
-    }
-
-    /// The storage of a stack that grows with its loop's iterations (see [`Self::fixed_stack`]).
-    fn growing_stack(&self, saved: VarId) -> TokenStream {
-        // One slot more than the bound: a loop that tests its exit at the top (`while`)
-        // saves its carried values once more, at the test that ends it.
-        if let Some(max) = &self.sig.max_iterations {
-            return quote!(::tapeless::__private::BoundedStack::<_, { #max + 1 }>::new());
-        }
-        // A value saved outside every loop (in a branch) is saved at most once: one slot
-        // in place, no heap (and no need for `alloc`).
-        let Some(span) = self.loop_spans.get(&self.body.var(saved).home).copied() else {
-            return quote!(::tapeless::__private::BoundedStack::<_, 1>::new());
-        };
-        quote_spanned!(span=> ::tapeless::__private::loop_stack!())
-    }
-
-    /// The trip count of a range loop as a constant expression, when its bounds are
-    /// constants (`0..64`, `0..N`): the length of an array.
-    fn constant_trip_count(&self, header: &Header) -> Option<TokenStream> {
-        let Header::Range {
-            start: Operand::Const(start),
-            end: Operand::Const(end),
-            inclusive,
-            adaptors,
-            ..
-        } = header
-        else {
-            return None;
-        };
-        if adaptors
-            .iter()
-            .any(|a| matches!(a, crate::ir::Adaptor::StepBy(_)))
-        {
-            return None;
-        }
-        // A const generic parameter may stand alone as an array length, not inside an
-        // expression: `0..N` only.
-        let const_generics: HashSet<String> = self
-            .sig
-            .item
-            .sig
-            .generics
-            .const_params()
-            .map(|p| p.ident.to_string())
-            .collect();
-        let mut mentioned = HashSet::new();
-        collect_idents(quote!(#start #end), &mut mentioned);
-        if mentioned.iter().any(|i| const_generics.contains(i)) {
-            let zero = matches!(start, Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "0");
-            return (zero && !inclusive && matches!(end, Expr::Path(_))).then(|| quote!(#end));
-        }
-        Some(quote!(::tapeless::__private::range_len((#start) as i128, (#end) as i128, #inclusive)))
     }
 
     /// The number of iterations of a range loop, known before it starts.
@@ -1112,20 +1001,16 @@ impl<'a> Emitter<'a> {
         match step {
             // A scalar result of an arithmetic rule: the literal can only be a float, so
             // the adjoint's type is never ambiguous (`mul_vjp_lhs` also has matrix cases).
-            Adjoint::Zero(v)
-                if self.scalar_rule_result(*v) && self.sig.float_generics.is_empty() =>
-            {
-                let d = self.adjoint(*v);
-                quote!(let mut #d = -0.0;)
-            }
-            Adjoint::Zero(v) if self.body.var(*v).kind == Kind::Copy => {
-                let d = self.adjoint(*v);
-                quote!(let mut #d = #private::zero();)
-            }
             Adjoint::Zero(v) => {
                 let d = self.adjoint(*v);
-                let primal = self.helper_argument(&Operand::Var(*v));
-                quote!(let mut #d = #private::zero_adjoint(#primal);)
+                match self.strategy.zeros.get(v) {
+                    Some(Zero::Literal) => quote!(let mut #d = -0.0;),
+                    Some(Zero::Scalar) => quote!(let mut #d = #private::zero();),
+                    _ => {
+                        let primal = self.helper_argument(&Operand::Var(*v));
+                        quote!(let mut #d = #private::zero_adjoint(#primal);)
+                    }
+                }
             }
             Adjoint::Flow {
                 target,
@@ -1154,6 +1039,12 @@ impl<'a> Emitter<'a> {
                 out,
             } => self.call_step(path, args, targets, *out),
             Adjoint::Recompute(v) => self.recompute_step(*v),
+            Adjoint::Reload { var, array, index } => {
+                let name = self.name(*var);
+                let array = self.helper_argument(&Operand::Var(*array));
+                let index = self.name(*index);
+                quote!(let #name = #private::read(#array, #index);)
+            }
             // The iteration's end is not replayed: the reverse loop goes on by itself.
             Adjoint::Replay(block) => {
                 self.replaying.set(true);
@@ -1260,52 +1151,16 @@ impl<'a> Emitter<'a> {
         let helper = Ident::new(helper, Span::call_site());
         let mut d_target = self.adjoint(target);
         let mut d_out = self.adjoint(out);
-        match self.lets.get(&out) {
-            // A field's adjoint flows into the same field of the base's.
-            Some(Stmt::Let {
-                op:
-                    Op::Rule {
-                        form: Form::Field(members),
-                        ..
-                    },
-                ..
-            }) => d_target = quote!(#d_target #(.#members)*),
-            Some(Stmt::Let {
-                op:
-                    Op::Rule {
-                        form: Form::FieldClone(member),
-                        ..
-                    },
-                ..
-            }) => d_target = quote!(#d_target.#member),
-            // An element's adjoint is its part of the tuple's.
-            Some(Stmt::Let {
-                op: Op::Rule {
-                    form: Form::Tuple, ..
-                },
-                ..
-            }) => {
+        match self.strategy.routes.get(&out) {
+            Some(Route::Field(members)) => d_target = quote!(#d_target #(.#members)*),
+            Some(Route::TupleElement) => {
                 let position = syn::Index::from(arg);
                 d_out = quote!(#d_out.#position);
             }
-            _ => {}
+            None => {}
         }
         let needs = needs.iter().map(|n| self.helper_argument(n));
-        // `m.map(f)` also hands the runtime the closure's own adjoint.
-        let closure = match self.lets.get(&out) {
-            Some(Stmt::Let {
-                op:
-                    Op::Rule {
-                        form: Form::Map { vjp, .. },
-                        ..
-                    },
-                ..
-            }) => {
-                quote!(, #vjp)
-            }
-            _ => TokenStream::new(),
-        };
-        let step = quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out #closure););
+        let step = quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out););
         // In a pullback, a contribution straight into a parameter's gradient the
         // caller does not use is skipped (`layer(w, x)` with data `x`: no Wᵀ·Ȳ).
         match self.body.params.iter().position(|p| *p == target) {
@@ -1485,29 +1340,18 @@ impl<'a> Emitter<'a> {
         out
     }
 
-    /// `let mut d_x = ..;` for each differentiated parameter. One that receives a
-    /// contribution on every path starts at `zero_adjoint` (−0.0, which the first addition
-    /// folds away); others start at `zeros_like` (+0.0), so an unused one reports +0.0.
+    /// `let mut d_x = ..;` for each differentiated parameter, from the start
+    /// `Strategy::starts` chose.
     fn parameter_adjoints(&self) -> TokenStream {
-        let always: HashSet<VarId> = self
-            .sweep
-            .stmts
-            .iter()
-            .filter_map(|step| match step {
-                Adjoint::Accumulate { target, .. } => Some(*target),
-                Adjoint::Flow { target, .. } => Some(*target),
-                Adjoint::Store { value, .. } => *value,
-                _ => None,
-            })
-            .collect();
         self.differentiated()
             .map(|(_, var)| {
                 let d = self.adjoint(var);
                 let primal = self.helper_argument(&Operand::Var(var));
-                if always.contains(&var) {
-                    quote!(let mut #d = ::tapeless::__private::zero_adjoint(#primal);)
-                } else {
-                    quote!(let mut #d = ::tapeless::__private::zeros_like(#primal);)
+                match self.strategy.starts.get(&var) {
+                    Some(Start::ZeroAdjoint) => {
+                        quote!(let mut #d = ::tapeless::__private::zero_adjoint(#primal);)
+                    }
+                    _ => quote!(let mut #d = ::tapeless::__private::zeros_like(#primal);),
                 }
             })
             .collect()
@@ -1528,10 +1372,10 @@ impl<'a> Emitter<'a> {
             .sweep
             .saved
             .iter()
-            .filter(|v| !self.fixed_stack_of.contains_key(v))
+            .filter(|v| !self.strategy.fixed_stack_of.contains_key(v))
             .map(|v| {
                 let stack = self.named(&self.stacks, *v, "a saved value without its stack");
-                let storage = self.growing_stack(*v);
+                let storage = self.stack_storage(*v, &TokenStream::new());
                 quote!(let mut #stack = #storage;)
             })
             .collect();
@@ -1684,33 +1528,6 @@ impl<'a> Emitter<'a> {
     pub fn seed(&self) -> &Ident {
         &self.seed
     }
-
-    /// The body of the adjoint closure `|v, seed| v̄` of a one-parameter function (the
-    /// closure of `m.map(|v| ..)`): its forward and reverse sweeps, then `v̄`.
-    pub fn closure_vjp_body(&self) -> TokenStream {
-        let stacks = self.sweep.saved.iter().map(|v| {
-            let stack = self.named(&self.stacks, *v, "a saved value without its stack");
-            let storage = self.growing_stack(*v);
-            quote!(let mut #stack = #storage;)
-        });
-        let forward = self.forward_block(TOP, true, None);
-        let param_adjoints = self.parameter_adjoints();
-        let reverse = self.reverse(&self.sweep.stmts);
-        let d_param = match self.differentiated().next() {
-            Some((_, var)) => self.adjoint(var),
-            None => {
-                self.internal_error("a `.map` closure without its parameter");
-                TokenStream::new()
-            }
-        };
-        quote! {
-            #(#stacks)*
-            #forward
-            #param_adjoints
-            #reverse
-            #d_param
-        }
-    }
 }
 
 /// The name of each tangent (forward mode): `{name}_dot` for each active variable and
@@ -1788,28 +1605,6 @@ struct Sweeps {
     forward: TokenStream,
     param_adjoints: TokenStream,
     reverse: TokenStream,
-}
-
-/// Maps each block to the span of the innermost loop around it (`span`, for `block`).
-fn collect_loop_spans(
-    body: &Body,
-    block: BlockId,
-    span: Option<Span>,
-    out: &mut HashMap<BlockId, Span>,
-) {
-    if let Some(span) = span {
-        out.insert(block, span);
-    }
-    for stmt in &body.block(block).stmts {
-        match stmt {
-            Stmt::Loop(l) => collect_loop_spans(body, l.body, Some(l.span), out),
-            Stmt::If(i) => {
-                collect_loop_spans(body, i.then_block, span, out);
-                collect_loop_spans(body, i.else_block, span, out);
-            }
-            _ => {}
-        }
-    }
 }
 
 /// `crate::model::layer` → `crate::model::__layer_pullback`.

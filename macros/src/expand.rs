@@ -466,8 +466,10 @@ fn differentiate_checked(
             .map(|(_, v)| *v)
             .collect();
         let integers = analyse::integers(&body, &sig);
-        let sweep = reverse::reverse(&body, &activity, &declared, &integers);
-        let emitter = Emitter::new(&sig, &body, &activity, &sweep);
+        let loops = crate::strategy::loops(&body, &integers);
+        let sweep = reverse::reverse(&body, &activity, &declared, &loops);
+        let strategy = crate::strategy::plan(&sig, &body, &activity, &sweep);
+        let emitter = Emitter::new(&sig, &body, &activity, &sweep, &strategy);
         // Calls of functions that may not be marked: fallbacks that say so at the call.
         let callees = unmarked::callees(&body, &function.sig.ident);
         let vjp_body = unmarked::guard(emitter.vjp_body(&names), &callees);

@@ -212,13 +212,7 @@ pub fn tangent_of_let(e: &Emitter, var: VarId, op: &Op) -> TokenStream {
                     Need::Out => e.helper_argument(&Operand::Var(var)),
                 });
                 let tangent = tangent_ref(e, arg(i));
-                // `m.map(f)`: ẏᵢ = f′(mᵢ)·ṁᵢ, and the closure's own adjoint `|v, ȳ| f′(v)·ȳ`
-                // is that map.
-                let closure = match form {
-                    Form::Map { vjp, .. } => quote!(, #vjp),
-                    _ => TokenStream::new(),
-                };
-                quote!(#private::#helper(#(#needs,)* #tangent #closure))
+                quote!(#private::#helper(#(#needs,)* #tangent))
             };
             let first = contribution(first);
             let rest: Vec<TokenStream> = active[1..].iter().map(|i| contribution(*i)).collect();

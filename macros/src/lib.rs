@@ -31,6 +31,7 @@ mod parse;
 mod replay;
 mod reverse;
 mod rules;
+mod strategy;
 mod unmarked;
 
 /// Differentiates a function: emits `{name}_grad`, `{name}_vjp`, `{name}_jacobian` (for a

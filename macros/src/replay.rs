@@ -31,6 +31,7 @@ use std::collections::{HashMap, HashSet};
 use crate::ir::{BlockId, Body, Form, Header, Loop, Op, Operand, Stmt, VarId, TOP};
 
 /// The loops to replay, and the reads their reverse reads again from the arrays.
+#[derive(Clone)]
 pub struct Replays {
     /// The bodies of the replayed loops.
     pub bodies: HashSet<BlockId>,

@@ -76,6 +76,13 @@ pub enum Adjoint {
     RecomputeStmt { block: BlockId, index: usize },
     /// `let v = saved_v.pop().unwrap();`
     Restore(VarId),
+    /// `let v = read(&array, index);`: a value its loop stored at the loop's index of an
+    /// array nothing else writes, read back (see `strategy::Loops::reloads`).
+    Reload {
+        var: VarId,
+        array: VarId,
+        index: VarId,
+    },
     /// `back = back - step; let phi = back;`: an integer counter that every iteration
     /// steps by a constant, rebuilt backwards from its value after the loop (see
     /// [`Counter`]) instead of saved per iteration.
@@ -159,9 +166,13 @@ enum Def {
     Index,
 }
 
-pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId], integers: &[bool]) -> Sweep {
+pub fn reverse(
+    body: &Body,
+    activity: &Activity,
+    declared: &[VarId],
+    loops: &crate::strategy::Loops,
+) -> Sweep {
     let final_reads = final_reads(body);
-    let replays = crate::replay::plan(body, &final_reads);
     let mut planner = Planner {
         body,
         activity,
@@ -173,8 +184,9 @@ pub fn reverse(body: &Body, activity: &Activity, declared: &[VarId], integers: &
         mutable_state: mutable_state(body),
         final_reads,
         tied: tied_literals(body),
-        replays,
-        counters: counters(body, integers),
+        replays: loops.replays.clone(),
+        counters: loops.counters.clone(),
+        reloads: loops.reloads.clone(),
         internal: Vec::new(),
     };
     let mut stmts = Vec::new();
@@ -217,70 +229,6 @@ fn collect_replayed_uses(body: &Body, block: BlockId, own: bool, out: &mut Vec<V
             _ => {}
         }
     }
-}
-
-/// The carried integers that every iteration of their loop steps by one integer literal
-/// (`l += 1`, `k -= 2`): every end of an iteration hands on `phi ± literal`.
-fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
-    let mut lets = HashMap::new();
-    body.walk(TOP, &mut |stmt| {
-        if let Stmt::Let { var, op, .. } = stmt {
-            lets.insert(*var, op.clone());
-        }
-    });
-    let step_of = |phi: VarId, value: &Operand| -> Option<(syn::Expr, bool)> {
-        let (Op::Rule { form, args, .. } | Op::Foreign { form, args, .. }) =
-            lets.get(&value.var()?)?
-        else {
-            return None;
-        };
-        let adds = match form {
-            Form::Binary(syn::BinOp::Add(_)) => true,
-            Form::Binary(syn::BinOp::Sub(_)) => false,
-            _ => return None,
-        };
-        match args.iter().map(|a| &a.value).collect::<Vec<_>>().as_slice() {
-            [Operand::Var(v), Operand::Const(step @ syn::Expr::Lit(lit))]
-                if *v == phi && matches!(&lit.lit, syn::Lit::Int(_)) =>
-            {
-                Some((step.clone(), adds))
-            }
-            _ => None,
-        }
-    };
-    let mut counters = HashMap::new();
-    body.walk(TOP, &mut |stmt| {
-        let Stmt::Loop(l) = stmt else { return };
-        let nexts = body.nexts(l.body);
-        for (k, c) in l.carried.iter().enumerate() {
-            if !integers[c.phi.0] {
-                continue;
-            }
-            let steps: Vec<Option<(syn::Expr, bool)>> = nexts
-                .iter()
-                .map(|(values, _)| step_of(c.phi, values.get(k)?))
-                .collect();
-            let Some(Some((step, adds))) = steps.first().cloned() else {
-                continue;
-            };
-            let same = |s: &Option<(syn::Expr, bool)>| {
-                s.as_ref().is_some_and(|(e, a)| {
-                    *a == adds && quote::quote!(#e).to_string() == quote::quote!(#step).to_string()
-                })
-            };
-            if steps.iter().all(same) {
-                counters.insert(
-                    c.phi,
-                    Counter {
-                        out: c.out,
-                        step,
-                        adds,
-                    },
-                );
-            }
-        }
-    });
-    counters
 }
 
 fn mutable_state(body: &Body) -> HashSet<VarId> {
@@ -489,6 +437,8 @@ struct Planner<'a> {
     tied: HashSet<VarId>,
     /// The loops replayed in the reverse sweep, and the reads it reads again there.
     replays: crate::replay::Replays,
+    /// Values read back from the array their loop stored them in (`strategy::Loops`).
+    reloads: HashMap<VarId, (VarId, VarId)>,
     /// See [`Sweep::counters`].
     counters: HashMap<VarId, Counter>,
     /// See [`Sweep::internal`].
@@ -942,6 +892,18 @@ impl<'a> Planner<'a> {
                     let Stmt::Let { op, .. } = &stmts[index] else {
                         continue;
                     };
+                    if let Some(&(array, loop_index)) = self.reloads.get(&var) {
+                        self.need(array);
+                        actions.insert(
+                            (index + 1, var.0),
+                            Adjoint::Reload {
+                                var,
+                                array,
+                                index: loop_index,
+                            },
+                        );
+                        continue;
+                    }
                     // In a replayed loop, a transcendental result is kept on a stack that
                     // holds one iteration's values: cheaper than computing it again.
                     let kept = matches!(op, Op::Rule { rule, .. } if rule.expensive())

@@ -571,9 +571,6 @@ pub fn generic_bounds() -> Vec<Bound> {
     all
 }
 
-/// `m.map(|v| ..)`: M̄ᵢ += f′(Mᵢ)·Ȳᵢ, with f′ from the closure's own reverse sweep (a
-/// closure that reads other variables is lowered as a loop instead).
-static MAP: Rule = rule("map", UNARY, READS_X);
 /// `a.try_inverse().unwrap()`: Y = A⁻¹, Ā −= Yᵀ Ȳ Yᵀ.
 static INVERSE: Rule = rule("inverse", UNARY, READS_Y);
 /// `a.lu().solve(&b).unwrap()`: x = A⁻¹b, b̄ += A⁻ᵀx̄, Ā −= (A⁻ᵀx̄)xᵀ.
@@ -747,11 +744,6 @@ pub fn field() -> &'static Rule {
     &FIELD
 }
 
-/// `m.map(|v| ..)`.
-pub fn map() -> &'static Rule {
-    &MAP
-}
-
 /// `a.try_inverse().unwrap()`.
 pub fn inverse() -> &'static Rule {
     &INVERSE
@@ -800,8 +792,8 @@ mod tests {
         let rows = compact(include_str!("../../tests/rule_rows.rs"));
         let matrix_rows = compact(include_str!("../../tests/generic_matrix_rows.rs"));
         let forms = [
-            &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &COPY, &FIELD, &SUB_SLICE, &CAST, &MAP,
-            &INVERSE, &SOLVE,
+            &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &COPY, &FIELD, &SUB_SLICE, &CAST, &INVERSE,
+            &SOLVE,
         ];
         let all = METHODS
             .iter()
@@ -864,7 +856,7 @@ mod tests {
         let defines = |file: &str, name: &str| {
             file.contains(&format!("pub fn {name}<")) || file.contains(&format!("pub fn {name}("))
         };
-        let forms = [&DEREF, &CAST, &COPY, &FIELD, &MAP, &INVERSE, &SOLVE];
+        let forms = [&DEREF, &CAST, &COPY, &FIELD, &INVERSE, &SOLVE];
         let mut checked = Vec::new();
         for rule in METHODS
             .iter()
@@ -890,15 +882,15 @@ mod tests {
         checked.sort();
         checked.dedup();
         // The helpers of every matrix method, nn function, index and copy row.
-        assert_eq!(checked.len(), 39, "{checked:?}");
+        assert_eq!(checked.len(), 38, "{checked:?}");
     }
 
     /// Every row's shape is consistent: one entry per argument, needs in range.
     #[test]
     fn rows_are_well_formed() {
         let operators = [
-            &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY, &INVERSE, &SOLVE, &MAP,
-            &FIELD, &SUB_SLICE,
+            &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY, &INVERSE, &SOLVE, &FIELD,
+            &SUB_SLICE,
         ];
         for rule in METHODS
             .iter()

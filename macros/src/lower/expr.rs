@@ -745,76 +745,21 @@ impl Lowerer<'_> {
         Some(value)
     }
 
-    /// `m.map(|v| body)`: the closure body is differentiated like a one-parameter function,
-    /// giving the closure `|v, ȳ| v̄` that the runtime's `map_vjp` applies elementwise.
+    /// `m.map(|v| body)`: the loop it means (`map_loop`), so the closure's body is lowered
+    /// into the function's IR like any other statement and its captures' adjoints flow.
     fn map_call(&mut self, call: &syn::ExprMethodCall, closure: &syn::ExprClosure) -> Option<Arg> {
-        let param = match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
-            [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
-            [Pat::Type(t)] => match &*t.pat {
-                Pat::Ident(p) => p.ident.clone(),
-                _ => return self.closure_error(closure),
-            },
+        match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
+            [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => {}
+            [Pat::Type(t)] if matches!(&*t.pat, Pat::Ident(_)) => {}
             _ => return self.closure_error(closure),
-        };
-        // A body that reads variables of the enclosing function is lowered as a loop, so
-        // that their adjoints flow; otherwise the closure is differentiated on its own.
-        // In a function generic over its float type, too: the loop's statements name float
-        // methods through the float trait (`v.tanh()` is ambiguous for `T: RealField`, which
-        // has `ComplexField::tanh` as well).
-        let captures = syntax::captures(closure);
-        if !self.floats.generics().is_empty()
-            || captures
-                .iter()
-                .any(|name| self.lookup(&name.to_string()).is_some())
-        {
-            return self.map_loop(call, closure);
         }
-        let receiver = self.place(&call.receiver)?;
-        let body = &closure.body;
-        let element: syn::Type = syn::parse_quote!(__TapelessElement);
-        let item: syn::ItemFn = syn::parse_quote!(
-            fn __tapeless_map(#param: #element) -> #element { #body }
-        );
-        let sig = crate::parse::Signature {
-            item: &item,
-            params: vec![crate::parse::Param {
-                ident: param.clone(),
-                ty: element.clone(),
-                grad_ty: Some(element.clone()),
-                differentiated: true,
-                kind: Kind::Copy,
-            }],
-            // Inferred: the element type is the closure's.
-            ret: syn::parse_quote!(_),
-            seed: syn::parse_quote!(_),
-            scalar_ret: true,
-            float_generics: Vec::new(),
-            max_iterations: None,
-        };
-        let before = self.errors.len();
-        let nested = super::lower(&sig, self.errors);
-        let activity = crate::analyse::analyse(&nested, &sig, self.errors);
-        if self.errors.len() > before {
+        // Lowered in place, a `return` would leave the function, not the closure.
+        let body = syn::Stmt::Expr((*closure.body).clone(), None);
+        if syntax::exits_of_stmt(&body).ret {
+            self.errors.at(closure, "a `return` in the closure of `.map(..)` is not supported by #[differentiate]; make the value the closure's last expression (`|v| if v > 0.0 { v } else { 0.0 }`)");
             return None;
         }
-        let integers = crate::analyse::integers(&nested, &sig);
-        let sweep = crate::reverse::reverse(&nested, &activity, &nested.params, &integers);
-        let emitter = crate::emit::Emitter::new(&sig, &nested, &activity, &sweep);
-        let seed = emitter.seed().clone();
-        let vjp_body = emitter.closure_vjp_body();
-        for what in emitter.internal_errors() {
-            self.errors.internal(&what);
-        }
-        let vjp: Expr = syn::parse_quote!(|#param, #seed| { #vjp_body });
-        let op = Op::Rule {
-            rule: rules::map(),
-            form: Form::Map {
-                closure: Box::new(Expr::Closure(closure.clone())),
-                vjp: Box::new(vjp),
-            },
-            args: vec![receiver],
-        };
-        Some(self.value(op, Kind::Owned, call.to_token_stream()))
+        self.map_loop(call, closure)
     }
 
     /// Whether `a && b` (or `||`) cannot be kept as written: it holds what only lowering

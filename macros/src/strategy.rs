@@ -1,0 +1,524 @@
+//! The strategy stage: the choices of how the adjoint is computed, taken once and read by
+//! the later stages as data. `plan` runs after the reverse transformation and decides what
+//! emit prints (emit decides nothing of what follows):
+//!
+//! - per call: split mode (the forward sweep keeps the callee's pullback) or joint mode
+//!   (the reverse sweep calls the callee's `_vjp`, which runs its forward sweep again);
+//! - per loop: whether its saved values go to stacks allocated once, written by a step
+//!   counter (its trip count is known when it starts), or to stacks that grow;
+//! - per saved value: its storage (a bounded buffer in place, one slot, a vector or an
+//!   array of compile-time size);
+//! - per parameter: the initial value of its adjoint;
+//! - per structural `let` (a field, a tuple): where a rule's contribution goes;
+//! - per intermediate adjoint: how it starts (a literal, `zero()`, `zero_adjoint(&x)`).
+//!
+//! Two loop decisions change the steps of the reverse sweep itself, so `loops` takes them
+//! before the reverse transformation runs: which loops are replayed (`replay::plan`) and
+//! which carried integers are rebuilt backwards instead of saved. Whether a loop keeps an
+//! iteration counter is part of the IR (`Loop::counter`: lowering gives one to `loop`,
+//! `while` and loops that may stop early).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::Expr;
+
+use crate::analyse::Activity;
+use crate::ir::{Adaptor, BlockId, Body, Form, Header, Kind, Op, Operand, Stmt, VarId, TOP};
+use crate::parse::Signature;
+use crate::replay::Replays;
+use crate::reverse::{Adjoint, Counter, Sweep};
+
+/// The loop decisions the reverse transformation reads.
+pub struct Loops {
+    /// The loops whose reverse iterations replay their forward iterations.
+    pub replays: Replays,
+    /// The loops' integer counters rebuilt instead of saved, by phi.
+    pub counters: HashMap<VarId, Counter>,
+    /// Expensive values (`Rule::expensive`: `tanh`, `exp`, ...) that a top-level loop
+    /// stores at its own index (`a[i] = t`, once per iteration) into an array nothing else
+    /// writes: after the loop `a[i]` still holds `t`, so the reverse iteration reads it
+    /// back instead of computing it again (the loop of `m.map(|v| v.tanh())`). By value:
+    /// the array and the loop's index.
+    pub reloads: HashMap<VarId, (VarId, VarId)>,
+}
+
+/// Decides, before the reverse transformation, which loops it replays and which carried
+/// integers it rebuilds (`integers`: `analyse::integers`).
+pub fn loops(body: &Body, integers: &[bool]) -> Loops {
+    Loops {
+        replays: crate::replay::plan(body, &crate::reverse::final_reads(body)),
+        counters: counters(body, integers),
+        reloads: reloads(body),
+    }
+}
+
+/// See `Loops::reloads`. The indices of a range loop are distinct, and a statement of the
+/// loop's body itself (not of a branch in it) runs on every iteration that reaches the
+/// statements after it; the array, defined outside every loop, is written only there.
+fn reloads(body: &Body) -> HashMap<VarId, (VarId, VarId)> {
+    let mut writes: HashMap<VarId, usize> = HashMap::new();
+    let mut expensive: HashSet<VarId> = HashSet::new();
+    body.walk(TOP, &mut |stmt| match stmt {
+        Stmt::Store { array, .. } => *writes.entry(*array).or_default() += 1,
+        Stmt::Let { op, .. } | Stmt::Eval { op, .. } => {
+            if let (Stmt::Let { var, .. }, Op::Rule { rule, .. }) = (stmt, op) {
+                if rule.expensive() {
+                    expensive.insert(*var);
+                }
+            }
+            // A method without a rule may change its receiver in place.
+            if let Op::Foreign {
+                form: Form::Method { .. },
+                args,
+                pure: false,
+            } = op
+            {
+                if let Some(receiver) = args[0].value.var() {
+                    *writes.entry(receiver).or_default() += 2;
+                }
+            }
+        }
+        _ => {}
+    });
+    let mut reloads = HashMap::new();
+    for stmt in &body.block(TOP).stmts {
+        let Stmt::Loop(l) = stmt else { continue };
+        let Header::Range { index, .. } = &l.header else {
+            continue;
+        };
+        for stmt in &body.block(l.body).stmts {
+            let Stmt::Store {
+                array,
+                indices,
+                value: Operand::Var(value),
+            } = stmt
+            else {
+                continue;
+            };
+            let at_index = matches!(indices.as_slice(), [Operand::Var(i)] if i == index);
+            if at_index
+                && expensive.contains(value)
+                && writes.get(array) == Some(&1)
+                && body.var(*array).home == TOP
+                && body.var(*value).home == l.body
+                && body.var(*value).kind == Kind::Copy
+            {
+                reloads.insert(*value, (*array, *index));
+            }
+        }
+    }
+    reloads
+}
+
+/// The decisions emit prints.
+pub struct Strategy {
+    /// Top-level calls with an active result that run in split mode: the forward sweep
+    /// calls the callee's pullback and keeps its reverse sweep as a closure. Every other
+    /// call is joint.
+    pub split: Vec<VarId>,
+    /// Loops whose stacks are allocated once (a top-level range loop that runs to its end
+    /// and saves values), by body block: the values they save, in order.
+    pub fixed: BTreeMap<BlockId, Vec<VarId>>,
+    /// The fixed loop (by body) that each value saved in one belongs to.
+    pub fixed_stack_of: HashMap<VarId, BlockId>,
+    /// The storage of each saved value's stack.
+    pub stacks: HashMap<VarId, Stack>,
+    /// The initial value of each differentiated parameter's adjoint.
+    pub starts: HashMap<VarId, Start>,
+    /// Where the contributions of a structural `let`'s rule go, by the `let`'s variable.
+    pub routes: HashMap<VarId, Route>,
+    /// How each variable's adjoint starts when the reverse sweep declares it before its
+    /// first contribution (`Adjoint::Zero`).
+    pub zeros: HashMap<VarId, Zero>,
+    /// The `Copy` values made by a rule other than an element read or a copy (those can be
+    /// arrays), or a field read by value (which may be a matrix): scalars.
+    pub scalar_results: HashSet<VarId>,
+}
+
+/// The start of an intermediate adjoint.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Zero {
+    /// The literal `-0.0`: a scalar result of a rule in a function with concrete floats,
+    /// whose adjoint's type the literal cannot make ambiguous.
+    Literal,
+    /// `zero()`: another `Copy` value.
+    Scalar,
+    /// `zero_adjoint(&x)`: shaped like the primal value.
+    LikePrimal,
+}
+
+/// The storage of a stack of saved values.
+pub enum Stack {
+    /// In a fixed loop, with `max_iterations`: that many values in place.
+    FixedBounded(Expr),
+    /// In a fixed loop: a vector of the trip count (with `alloc`), else an array of the
+    /// constant trip count `len` when the bounds are constants, else an error at `span`.
+    FixedLoop {
+        len: Option<TokenStream>,
+        span: Span,
+    },
+    /// Growing, with `max_iterations`: that many values plus one in place (a loop that tests
+    /// its exit at the top, `while`, saves its carried values once more, at the last test).
+    GrowingBounded(Expr),
+    /// Saved outside every loop (in a branch): at most once, one slot in place.
+    Single,
+    /// Growing with its loop (at `span`): a vector.
+    GrowingLoop(Span),
+}
+
+/// The initial value of a parameter's adjoint.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// `zero_adjoint` (−0.0, which the first addition folds away): the parameter receives
+    /// a contribution on every path.
+    ZeroAdjoint,
+    /// `zeros_like` (+0.0): it may receive none, and then reports +0.0.
+    ZerosLike,
+}
+
+/// Where a structural rule's contribution goes.
+pub enum Route {
+    /// A field's adjoint flows into the same field of the base's (`d_p.w`).
+    Field(Vec<syn::Member>),
+    /// An element of a tuple receives its part of the tuple's adjoint (`d_t.1`).
+    TupleElement,
+}
+
+/// The decisions emit prints, from the signature, the body, its activity and the reverse
+/// sweep (which values it saves, which steps it takes at the top level).
+pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) -> Strategy {
+    let (fixed, fixed_stack_of) = fixed_loops(body, sweep);
+    let mut loop_spans = HashMap::new();
+    collect_loop_spans(body, TOP, None, &mut loop_spans);
+    let stacks = sweep
+        .saved
+        .iter()
+        .map(|v| {
+            let stack = match fixed_stack_of.get(v) {
+                Some(block) => fixed_stack(sig, body, *block),
+                None => growing_stack(sig, loop_spans.get(&body.var(*v).home).copied()),
+            };
+            (*v, stack)
+        })
+        .collect();
+    let scalar_results = scalar_results(body);
+    let zeros = (0..body.vars.len())
+        .map(VarId)
+        .map(|v| {
+            let zero = if scalar_results.contains(&v) && sig.float_generics.is_empty() {
+                Zero::Literal
+            } else if body.var(v).kind == Kind::Copy {
+                Zero::Scalar
+            } else {
+                Zero::LikePrimal
+            };
+            (v, zero)
+        })
+        .collect();
+    Strategy {
+        zeros,
+        scalar_results,
+        split: split_calls(sig, body, activity),
+        fixed,
+        fixed_stack_of,
+        stacks,
+        starts: parameter_starts(sig, body, sweep),
+        routes: routes(body),
+    }
+}
+
+/// The carried integers that every iteration of their loop steps by one integer literal
+/// (`l += 1`, `k -= 2`): every end of an iteration hands on `phi ± literal`.
+fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
+    let mut lets = HashMap::new();
+    body.walk(TOP, &mut |stmt| {
+        if let Stmt::Let { var, op, .. } = stmt {
+            lets.insert(*var, op.clone());
+        }
+    });
+    let step_of = |phi: VarId, value: &Operand| -> Option<(syn::Expr, bool)> {
+        let (Op::Rule { form, args, .. } | Op::Foreign { form, args, .. }) =
+            lets.get(&value.var()?)?
+        else {
+            return None;
+        };
+        let adds = match form {
+            Form::Binary(syn::BinOp::Add(_)) => true,
+            Form::Binary(syn::BinOp::Sub(_)) => false,
+            _ => return None,
+        };
+        match args.iter().map(|a| &a.value).collect::<Vec<_>>().as_slice() {
+            [Operand::Var(v), Operand::Const(step @ syn::Expr::Lit(lit))]
+                if *v == phi && matches!(&lit.lit, syn::Lit::Int(_)) =>
+            {
+                Some((step.clone(), adds))
+            }
+            _ => None,
+        }
+    };
+    let mut counters = HashMap::new();
+    body.walk(TOP, &mut |stmt| {
+        let Stmt::Loop(l) = stmt else { return };
+        let nexts = body.nexts(l.body);
+        for (k, c) in l.carried.iter().enumerate() {
+            if !integers[c.phi.0] {
+                continue;
+            }
+            let steps: Vec<Option<(syn::Expr, bool)>> = nexts
+                .iter()
+                .map(|(values, _)| step_of(c.phi, values.get(k)?))
+                .collect();
+            let Some(Some((step, adds))) = steps.first().cloned() else {
+                continue;
+            };
+            let same = |s: &Option<(syn::Expr, bool)>| {
+                s.as_ref().is_some_and(|(e, a)| {
+                    *a == adds && quote::quote!(#e).to_string() == quote::quote!(#step).to_string()
+                })
+            };
+            if steps.iter().all(same) {
+                counters.insert(
+                    c.phi,
+                    Counter {
+                        out: c.out,
+                        step,
+                        adds,
+                    },
+                );
+            }
+        }
+    });
+    counters
+}
+
+/// The calls run in split mode. A method of the same block (`self.predict(x)`) has no
+/// pullback, and neither has the function itself (recursion: its pullback's type would
+/// contain itself), nor a method called on a field (its receiver's type cannot be named):
+/// those are joint, as is every call inside a branch or loop.
+fn split_calls(sig: &Signature, body: &Body, activity: &Activity) -> Vec<VarId> {
+    body.block(TOP)
+        .stmts
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::Let {
+                var,
+                op: Op::Call { path, .. },
+                ..
+            } => {
+                let joint = path
+                    .path
+                    .segments
+                    .first()
+                    .is_some_and(|s| s.ident == "Self")
+                    || path.path.is_ident(&sig.item.sig.ident)
+                    || crate::ir::called_method(path).is_some();
+                (activity.is_active(*var) && !joint).then_some(*var)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The loops whose trip count is known when they start (a top-level range loop without an
+/// iteration counter, which runs to its end) and that save values: their stacks are
+/// allocated once and written by a step counter, so the loop makes no call that could
+/// grow a vector.
+#[allow(clippy::type_complexity)]
+fn fixed_loops(
+    body: &Body,
+    sweep: &Sweep,
+) -> (BTreeMap<BlockId, Vec<VarId>>, HashMap<VarId, BlockId>) {
+    let mut fixed = BTreeMap::new();
+    let mut fixed_stack_of = HashMap::new();
+    for stmt in &body.block(TOP).stmts {
+        let Stmt::Loop(l) = stmt else { continue };
+        let in_body: Vec<VarId> = sweep
+            .saved
+            .iter()
+            .copied()
+            .filter(|v| body.var(*v).home == l.body)
+            .collect();
+        if matches!(l.header, Header::Range { .. }) && l.counter.is_none() && !in_body.is_empty() {
+            for v in &in_body {
+                fixed_stack_of.insert(*v, l.body);
+            }
+            fixed.insert(l.body, in_body);
+        }
+    }
+    (fixed, fixed_stack_of)
+}
+
+/// The storage of a fixed loop's stacks.
+fn fixed_stack(sig: &Signature, body: &Body, block: BlockId) -> Stack {
+    if let Some(max) = &sig.max_iterations {
+        return Stack::FixedBounded(max.clone());
+    }
+    let l = body.block(TOP).stmts.iter().find_map(|s| match s {
+        Stmt::Loop(l) if l.body == block => Some(l),
+        _ => None,
+    });
+    match l {
+        Some(l) => Stack::FixedLoop {
+            len: constant_trip_count(sig, &l.header),
+            span: l.span,
+        },
+        None => Stack::GrowingLoop(Span::call_site()),
+    }
+}
+
+/// The storage of a stack that grows with its loop's iterations (`loop_span`: the
+/// innermost loop around the saved value, none when it is saved outside every loop).
+fn growing_stack(sig: &Signature, loop_span: Option<Span>) -> Stack {
+    if let Some(max) = &sig.max_iterations {
+        return Stack::GrowingBounded(max.clone());
+    }
+    match loop_span {
+        Some(span) => Stack::GrowingLoop(span),
+        None => Stack::Single,
+    }
+}
+
+/// The trip count of a range loop as a constant expression, when its bounds are
+/// constants (`0..64`, `0..N`): the length of an array.
+fn constant_trip_count(sig: &Signature, header: &Header) -> Option<TokenStream> {
+    let Header::Range {
+        start: Operand::Const(start),
+        end: Operand::Const(end),
+        inclusive,
+        adaptors,
+        ..
+    } = header
+    else {
+        return None;
+    };
+    if adaptors.iter().any(|a| matches!(a, Adaptor::StepBy(_))) {
+        return None;
+    }
+    // A const generic parameter may stand alone as an array length, not inside an
+    // expression: `0..N` only.
+    let const_generics: HashSet<String> = sig
+        .item
+        .sig
+        .generics
+        .const_params()
+        .map(|p| p.ident.to_string())
+        .collect();
+    let mut mentioned = HashSet::new();
+    crate::emit::collect_idents(quote!(#start #end), &mut mentioned);
+    if mentioned.iter().any(|i| const_generics.contains(i)) {
+        let zero = matches!(start, Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_digits() == "0");
+        return (zero && !inclusive && matches!(end, Expr::Path(_))).then(|| quote!(#end));
+    }
+    Some(quote!(::tapeless::__private::range_len((#start) as i128, (#end) as i128, #inclusive)))
+}
+
+/// A parameter that receives a contribution on every path (a step of the reverse sweep's
+/// top level adds to it) starts at `zero_adjoint`; the others at `zeros_like`.
+fn parameter_starts(sig: &Signature, body: &Body, sweep: &Sweep) -> HashMap<VarId, Start> {
+    let always: HashSet<VarId> = sweep
+        .stmts
+        .iter()
+        .filter_map(|step| match step {
+            Adjoint::Accumulate { target, .. } => Some(*target),
+            Adjoint::Flow { target, .. } => Some(*target),
+            Adjoint::Store { value, .. } => *value,
+            _ => None,
+        })
+        .collect();
+    sig.params
+        .iter()
+        .zip(&body.params)
+        .filter(|(p, _)| p.differentiated)
+        .map(|(_, v)| {
+            let start = if always.contains(v) {
+                Start::ZeroAdjoint
+            } else {
+                Start::ZerosLike
+            };
+            (*v, start)
+        })
+        .collect()
+}
+
+/// The scalar results of rules (see `Strategy::scalar_results`).
+fn scalar_results(body: &Body) -> HashSet<VarId> {
+    let mut lets: HashMap<VarId, &Op> = HashMap::new();
+    for block in &body.blocks {
+        for stmt in &block.stmts {
+            if let Stmt::Let { var, op, .. } = stmt {
+                lets.insert(*var, op);
+            }
+        }
+    }
+    // `*(&p.m)`: a field read by value, which may be a matrix (`p.m * p.m.transpose()`).
+    let field_value = |form: &Form, args: &[crate::ir::Arg]| {
+        matches!(form, Form::Unary(syn::UnOp::Deref(_)))
+            && args.first().and_then(|a| a.value.var()).is_some_and(|v| {
+                matches!(
+                    lets.get(&v),
+                    Some(Op::Rule {
+                        form: Form::Field(_),
+                        ..
+                    })
+                )
+            })
+    };
+    lets.iter()
+        .filter(|(var, op)| {
+            body.var(**var).kind == Kind::Copy
+                && matches!(op, Op::Rule { form, args, .. }
+                    if !matches!(form, Form::Index | Form::Copy) && !field_value(form, args))
+        })
+        .map(|(var, _)| *var)
+        .collect()
+}
+
+/// The routes of the structural `let`s: fields and tuples.
+fn routes(body: &Body) -> HashMap<VarId, Route> {
+    let mut routes = HashMap::new();
+    for block in &body.blocks {
+        for stmt in &block.stmts {
+            let Stmt::Let {
+                var,
+                op: Op::Rule { form, .. },
+                ..
+            } = stmt
+            else {
+                continue;
+            };
+            let route = match form {
+                Form::Field(members) => Route::Field(members.clone()),
+                Form::FieldClone(member) => Route::Field(vec![member.clone()]),
+                Form::Tuple => Route::TupleElement,
+                _ => continue,
+            };
+            routes.insert(*var, route);
+        }
+    }
+    routes
+}
+
+/// The innermost loop around each block (by its span), where an error about a stack of
+/// values saved in that block points.
+fn collect_loop_spans(
+    body: &Body,
+    block: BlockId,
+    within: Option<Span>,
+    out: &mut HashMap<BlockId, Span>,
+) {
+    if let Some(span) = within {
+        out.insert(block, span);
+    }
+    for stmt in &body.block(block).stmts {
+        match stmt {
+            Stmt::If(i) => {
+                collect_loop_spans(body, i.then_block, within, out);
+                collect_loop_spans(body, i.else_block, within, out);
+            }
+            Stmt::Loop(l) => collect_loop_spans(body, l.body, Some(l.span), out),
+            _ => {}
+        }
+    }
+}
