@@ -119,7 +119,9 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::__loop_stack as loop_stack;
-    pub use tapeless_runtime::dual::{lift, lift_constant, split, split_reusing, DataField};
+    #[cfg(feature = "alloc")]
+    pub use tapeless_runtime::dual::split_reusing;
+    pub use tapeless_runtime::dual::{lift, lift_constant, split, DataField};
     pub use tapeless_runtime::forward::{
         tangent_dot, ArgumentTangent, ForwardMode, ForwardModeUnsupported,
         NestedGradientNeedsHessian, NoTangent, Tangent,

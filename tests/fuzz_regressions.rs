@@ -281,10 +281,10 @@ mod sum_of_negative_zeros {
 
     #[test]
     fn sums_keep_the_sign_of_zero() {
-        let (value, g) = f_grad(-1.3951085, -0.601437, -0.41535899);
+        let (value, g) = f_grad(-1.395_108_5, -0.601_437, -0.415_359);
         assert_eq!(
             value.to_bits(),
-            f(-1.3951085, -0.601437, -0.41535899).to_bits()
+            f(-1.395_108_5, -0.601_437, -0.415_359).to_bits()
         );
         assert_eq!((g.x0, g.d_value, g.x2), (0.0, 0.0, 0.0));
 
