@@ -1,0 +1,1368 @@
+//! h-qa5: adversarial probes of the 2026-12-06 merges (map closures as loops, `Adjoint::Reload`,
+//! nalgebra views as values, reductions over chain/filter/step_by, windows and zip with an
+//! offset, generic impl blocks, `f_jacobian`, the `-0.0` start of a desugared `.sum()`).
+//! Each probe: the value bit for bit against the plain function, the gradient against
+//! central differences, `f_vjp` linear in its seed and `f_jvp` against ⟨v, ∇f⟩.
+#![allow(clippy::all)]
+
+use nalgebra::{DMatrix, DVector, Matrix2, Matrix3, RealField, Vector2, Vector3};
+use num_traits::Float;
+use tapeless::check::central_difference;
+use tapeless::differentiate;
+
+#[macro_use]
+#[path = "support/probe.rs"]
+mod probe;
+
+fn direction(n: usize) -> Vec<f64> {
+    (0..n).map(|i| (i as f64 * 1.3 + 0.4).sin()).collect()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
+fn assert_jvp(what: &str, dy: f64, g: &[f64], dir: &[f64]) {
+    let e = dot(g, dir);
+    assert!(
+        (dy - e).abs() <= 1e-10 * (1.0 + e.abs()),
+        "{what}: jvp {dy} vs <g, v> {e}"
+    );
+}
+
+/// `slice!(f, f_grad, f_vjp, f_jvp, FGrad, point)` for `fn f(a: &[f64]) -> f64`: the probe
+/// checks and `f_jvp` in one direction.
+macro_rules! slice {
+    ($f:ident, $g:ident, $v:ident, $j:ident, $G:ident, $x:expr) => {{
+        let x: Vec<f64> = $x.to_vec();
+        probe!(p => $f, $g, $v, [p], [a], x);
+        let dir = direction(x.len());
+        let (value, dy) = $j(&x, &$G { a: dir.clone() });
+        assert_eq!(value.to_bits(), $f(&x).to_bits(), "{}: jvp value", stringify!($f));
+        let (_, g) = $g(&x);
+        assert_jvp(stringify!($f), dy, &g.a, &dir);
+    }};
+}
+
+/// `dvec!(f, f_grad, f_vjp, f_jvp, FGrad, point)` for `fn f(a: &DVector<f64>) -> f64`.
+macro_rules! dvec {
+    ($f:ident, $g:ident, $v:ident, $j:ident, $G:ident, $x:expr) => {{
+        let x: Vec<f64> = $x.to_vec();
+        probe!(p => $f, $g, $v, [&DVector::from_column_slice(p)], [a], x);
+        let dir = direction(x.len());
+        let a = DVector::from_column_slice(&x);
+        let (value, dy) = $j(&a, &$G { a: DVector::from_column_slice(&dir) });
+        assert_eq!(value.to_bits(), $f(&a).to_bits(), "{}: jvp value", stringify!($f));
+        let (_, g) = $g(&a);
+        assert_jvp(stringify!($f), dy, g.a.as_slice(), &dir);
+    }};
+}
+
+// ---- Adjoint::Reload: an expensive value stored at the loop's index -----------------
+
+#[differentiate]
+fn reload_plain(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let t = (a[i] * 0.7).exp();
+        e[i] = t;
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        s += e[i] * a[i];
+    }
+    s
+}
+
+#[test]
+fn qa5_reload_plain() {
+    slice!(
+        reload_plain,
+        reload_plain_grad,
+        reload_plain_vjp,
+        reload_plain_jvp,
+        ReloadPlainGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+/// The Vec is moved after the loop (into_iter consumes it).
+#[differentiate]
+fn reload_then_moved(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let t = a[i].tanh();
+        e[i] = t * 1.0;
+        e[i] = t;
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        let t = (a[i] * 2.0).exp();
+        e[i] = t;
+        s += t * t;
+    }
+    s + e.iter().sum::<f64>()
+}
+
+#[test]
+fn qa5_reload_overwritten_by_a_second_loop() {
+    slice!(
+        reload_then_moved,
+        reload_then_moved_grad,
+        reload_then_moved_vjp,
+        reload_then_moved_jvp,
+        ReloadThenMovedGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn reload_into_iter(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let t = a[i].exp();
+        e[i] = t;
+    }
+    let moved = e;
+    moved.into_iter().map(|v| v * v).sum::<f64>()
+}
+
+#[test]
+fn qa5_reload_vec_moved() {
+    slice!(
+        reload_into_iter,
+        reload_into_iter_grad,
+        reload_into_iter_vjp,
+        reload_into_iter_jvp,
+        ReloadIntoIterGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn reload_rev(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    let mut s = 1.0;
+    for i in (0..n).rev() {
+        let t = (a[i] * s).sin();
+        e[i] = t;
+        s = s + t;
+    }
+    s * e[0]
+}
+
+#[test]
+fn qa5_reload_reversed_range() {
+    slice!(
+        reload_rev,
+        reload_rev_grad,
+        reload_rev_vjp,
+        reload_rev_jvp,
+        ReloadRevGrad,
+        [0.3, -0.5, 1.1, 0.8]
+    );
+}
+
+#[differentiate]
+fn reload_step(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    let mut s = 0.5;
+    for i in (0..n).step_by(2) {
+        let t = (a[i] + s).exp();
+        e[i] = t;
+        s = s * 0.5 + t * 0.1;
+    }
+    s + e[0] * e[2]
+}
+
+#[test]
+fn qa5_reload_step_by() {
+    slice!(
+        reload_step,
+        reload_step_grad,
+        reload_step_vjp,
+        reload_step_jvp,
+        ReloadStepGrad,
+        [0.3, -0.5, 1.1, 0.8, -0.2]
+    );
+}
+
+/// The loop reads earlier slots of the array it fills (a prefix recurrence), and stops early.
+#[differentiate]
+fn reload_prefix(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    let mut acc = 0.0;
+    for i in 0..n {
+        let mut inner = 0.0;
+        for j in 0..i {
+            inner += e[j] * a[i];
+        }
+        let t = (0.3 * a[i] + 0.1 * inner).exp();
+        e[i] = t;
+        acc += t;
+        if acc > 4.0 {
+            break;
+        }
+    }
+    acc * e[1]
+}
+
+#[test]
+fn qa5_reload_prefix_recurrence_with_break() {
+    slice!(
+        reload_prefix,
+        reload_prefix_grad,
+        reload_prefix_vjp,
+        reload_prefix_jvp,
+        ReloadPrefixGrad,
+        [0.3, -0.5, 1.1, 0.8]
+    );
+    slice!(
+        reload_prefix,
+        reload_prefix_grad,
+        reload_prefix_vjp,
+        reload_prefix_jvp,
+        ReloadPrefixGrad,
+        [1.3, 1.5, 1.1, 0.8]
+    );
+}
+
+/// The stored value is stored in two arrays, and one array is written at index i and at
+/// index i + 1.
+#[differentiate]
+fn reload_two_arrays(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n + 1];
+    let mut f = vec![0.0; n];
+    for i in 0..n {
+        let t = a[i].exp();
+        f[i] = t;
+        e[i + 1] = t * 2.0;
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        s += f[i] * e[i] + e[i + 1];
+    }
+    s
+}
+
+#[test]
+fn qa5_reload_two_arrays() {
+    slice!(
+        reload_two_arrays,
+        reload_two_arrays_grad,
+        reload_two_arrays_vjp,
+        reload_two_arrays_jvp,
+        ReloadTwoArraysGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+/// The slot is written in a branch after the loop.
+#[differentiate]
+fn reload_branch_overwrite(a: &[f64]) -> f64 {
+    let mut e = [0.0; 3];
+    for i in 0..3 {
+        let t = a[i].sin();
+        e[i] = t;
+    }
+    let mut s = e[0] + e[1] + e[2];
+    if a[0] > 0.0 {
+        for k in 0..3 {
+            e[k] = e[k] * a[k];
+        }
+    }
+    s += e[0] * e[1] * e[2];
+    s
+}
+
+#[test]
+fn qa5_reload_branch_overwrite() {
+    slice!(
+        reload_branch_overwrite,
+        reload_branch_overwrite_grad,
+        reload_branch_overwrite_vjp,
+        reload_branch_overwrite_jvp,
+        ReloadBranchOverwriteGrad,
+        [0.3, -0.5, 1.1]
+    );
+    slice!(
+        reload_branch_overwrite,
+        reload_branch_overwrite_grad,
+        reload_branch_overwrite_vjp,
+        reload_branch_overwrite_jvp,
+        ReloadBranchOverwriteGrad,
+        [-0.3, -0.5, 1.1]
+    );
+}
+
+/// The index is shadowed inside the body: the store is not at the loop's index.
+#[differentiate]
+fn reload_shadowed_index(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let i = n - 1 - i;
+        let t = (a[i] * 1.5).exp();
+        e[i] = t;
+    }
+    e[0] * 2.0 + e[n - 1] * a[0]
+}
+
+#[test]
+fn qa5_reload_shadowed_index() {
+    slice!(
+        reload_shadowed_index,
+        reload_shadowed_index_grad,
+        reload_shadowed_index_vjp,
+        reload_shadowed_index_jvp,
+        ReloadShadowedIndexGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+/// The array is a copy of a parameter and reads its own slot before the store.
+#[differentiate]
+fn reload_in_place(a: &[f64; 3]) -> f64 {
+    let mut e = *a;
+    for i in 0..3 {
+        let t = (e[i] * e[i]).exp();
+        e[i] = t;
+    }
+    e[0] * e[1] + e[2]
+}
+
+#[test]
+fn qa5_reload_in_place() {
+    probe!(p => reload_in_place, reload_in_place_grad, reload_in_place_vjp, [&[p[0], p[1], p[2]]], [a], [0.3, -0.5, 0.6]);
+}
+
+/// The iteration's value is stored, then the loop's own later iteration reads the slot a
+/// second array copies.
+#[differentiate]
+fn reload_copied_array(a: &[f64]) -> f64 {
+    let mut e = [0.0; 3];
+    let mut copies = [[0.0; 3]; 3];
+    for i in 0..3 {
+        let t = a[i].exp();
+        e[i] = t;
+        copies[i] = e;
+    }
+    copies[0][0] + copies[1][0] * copies[2][1] + copies[2][2] * copies[1][2]
+}
+
+#[test]
+fn qa5_reload_copied_array() {
+    slice!(
+        reload_copied_array,
+        reload_copied_array_grad,
+        reload_copied_array_vjp,
+        reload_copied_array_jvp,
+        ReloadCopiedArrayGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn reload_f32(a: &[f32]) -> f32 {
+    let n = a.len();
+    let mut e = vec![0.0f32; n];
+    for i in 0..n {
+        let t = a[i].ln_1p();
+        e[i] = t;
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        s += e[i] * e[i];
+    }
+    s
+}
+
+#[test]
+fn qa5_reload_f32() {
+    let a = [0.3f32, 0.5, 1.1];
+    let (v, g) = reload_f32_grad(&a);
+    assert_eq!(v.to_bits(), reload_f32(&a).to_bits());
+    for i in 0..3 {
+        let l = (1.0 + a[i]).ln();
+        let expected = 2.0 * l / (1.0 + a[i]);
+        assert!((g.a[i] - expected).abs() < 1e-5, "{:?}", g.a);
+    }
+}
+
+#[differentiate]
+fn reload_generic<T: Float>(a: &[T]) -> T {
+    let n = a.len();
+    let mut e = vec![T::zero(); n];
+    for i in 0..n {
+        let t = a[i].exp();
+        e[i] = t;
+    }
+    for i in 0..2 {
+        e[1 - i] = e[1 - i] * a[i];
+    }
+    e[0] * a[2] + e[1]
+}
+
+#[test]
+fn qa5_reload_generic_overwritten_by_a_second_loop() {
+    let a = [0.3f64, -0.5, 1.1];
+    let (v, g) = reload_generic_grad(&a);
+    assert_eq!(v.to_bits(), reload_generic(&a).to_bits());
+    // e[1] = exp(a1)·a0, then e[0] = exp(a0)·a1: f = exp(a0)·a1·a2 + exp(a1)·a0.
+    let expected = [
+        a[0].exp() * a[1] * a[2] + a[1].exp(),
+        a[0].exp() * a[2] + a[1].exp() * a[0],
+        a[0].exp() * a[1],
+    ];
+    for i in 0..3 {
+        assert!(
+            (g.a[i] - expected[i]).abs() < 1e-12,
+            "{:?} vs {expected:?}",
+            g.a
+        );
+    }
+}
+
+// ---- nalgebra map closures lowered as loops -----------------------------------------
+
+#[differentiate]
+fn map_branch(a: &DVector<f64>) -> f64 {
+    let m = a.map(|v| if v > 0.0 { v.exp() } else { 0.5 * v * v });
+    m.dot(a)
+}
+
+#[test]
+fn qa5_map_branch() {
+    dvec!(
+        map_branch,
+        map_branch_grad,
+        map_branch_vjp,
+        map_branch_jvp,
+        MapBranchGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_capture(a: &DVector<f64>) -> f64 {
+    let s = a[0] * 2.0;
+    let t = a[1].exp();
+    let m = a.map(|v| v * s + t);
+    m.norm_squared()
+}
+
+#[test]
+fn qa5_map_captures_active_values() {
+    dvec!(
+        map_capture,
+        map_capture_grad,
+        map_capture_vjp,
+        map_capture_jvp,
+        MapCaptureGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_ignores_param(a: &DVector<f64>) -> f64 {
+    let y = a[1] * a[2];
+    let m = a.map(|_v| y);
+    m.sum() + a.map(|v| v).sum()
+}
+
+#[test]
+fn qa5_map_closure_ignoring_its_parameter() {
+    dvec!(
+        map_ignores_param,
+        map_ignores_param_grad,
+        map_ignores_param_vjp,
+        map_ignores_param_jvp,
+        MapIgnoresParamGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_shadowing(a: &DVector<f64>) -> f64 {
+    let v = a[0];
+    let y = a[1];
+    let m = a.map(|v| {
+        let y = v * y;
+        y.sin()
+    });
+    m.sum() + v * y
+}
+
+#[test]
+fn qa5_map_parameter_and_let_shadow_outer_names() {
+    dvec!(
+        map_shadowing,
+        map_shadowing_grad,
+        map_shadowing_vjp,
+        map_shadowing_jvp,
+        MapShadowingGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_nested(a: &DVector<f64>) -> f64 {
+    let b = a.map(|v| a.map(|w| v * w.sin()).sum());
+    b.norm()
+}
+
+#[test]
+fn qa5_map_nested_closures() {
+    dvec!(
+        map_nested,
+        map_nested_grad,
+        map_nested_vjp,
+        map_nested_jvp,
+        MapNestedGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_in_loop(a: &DVector<f64>) -> f64 {
+    let mut z = a.clone();
+    for k in 0..3 {
+        let c = k as f64 * 0.5;
+        z = z.map(|v| (v + c).sin());
+    }
+    z.sum()
+}
+
+#[test]
+fn qa5_map_in_loop() {
+    dvec!(
+        map_in_loop,
+        map_in_loop_grad,
+        map_in_loop_vjp,
+        map_in_loop_jvp,
+        MapInLoopGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_relu_matrix(m: &Matrix2<f64>, x: &Vector2<f64>) -> f64 {
+    let z = (m * x).map(|v| v.max(0.0));
+    let w = m.map(|v| v.tanh());
+    z.dot(&(w * x))
+}
+
+#[test]
+fn qa5_map_on_matrix_and_product() {
+    probe!(p => map_relu_matrix, map_relu_matrix_grad, map_relu_matrix_vjp,
+        [&Matrix2::from_column_slice(&p[..4]), &Vector2::new(p[4], p[5])], [m, x],
+        [0.5, -0.3, 0.8, 0.1, 0.7, 0.9]);
+    let m = Matrix2::new(0.5, -0.3, 0.8, 0.1);
+    let x = Vector2::new(0.7, 0.9);
+    let f = |p: &[f64]| map_relu_matrix(&Matrix2::new(p[0], p[2], p[1], p[3]), &x);
+    let (_, g) = map_relu_matrix_grad(&m, &x);
+    let fd = central_difference(f, &[0.5, 0.8, -0.3, 0.1]);
+    for (a, n) in g.m.iter().zip(&fd) {
+        assert!((a - n).abs() < 1e-6, "{:?} vs {fd:?}", g.m);
+    }
+}
+
+#[differentiate]
+fn map_sign_of_zero(a: &DVector<f64>) -> f64 {
+    a.map(|v| v * 0.0).sum()
+}
+
+#[test]
+fn qa5_map_sum_sign_of_zero() {
+    let a = DVector::from_vec(vec![-1.0, -2.0]);
+    let (v, g) = map_sign_of_zero_grad(&a);
+    assert_eq!(
+        v.to_bits(),
+        map_sign_of_zero(&a).to_bits(),
+        "{v} vs {}",
+        map_sign_of_zero(&a)
+    );
+    assert_eq!(g.a.as_slice(), &[0.0, 0.0]);
+}
+
+#[differentiate]
+fn map_f32(a: &DVector<f32>) -> f32 {
+    a.map(|v| if v > 0.0 { v.sqrt() } else { -v }).sum()
+}
+
+#[test]
+fn qa5_map_f32() {
+    let a = DVector::from_vec(vec![0.25f32, -0.5, 4.0]);
+    let (v, g) = map_f32_grad(&a);
+    assert_eq!(v.to_bits(), map_f32(&a).to_bits());
+    assert_eq!(g.a.as_slice(), &[1.0, -1.0, 0.25]);
+}
+
+#[differentiate]
+fn map_generic<T: RealField + Copy>(a: &DVector<T>, s: T) -> T {
+    let m = a.map(|v| if v > s { (v - s).sin() } else { v * s });
+    m.dot(a)
+}
+
+#[test]
+fn qa5_map_generic_realfield() {
+    probe!(p => map_generic, map_generic_grad, map_generic_vjp, [&DVector::from_column_slice(&p[..3]), p[3]], [a, s], [0.3, -0.5, 1.1, 0.2]);
+}
+
+#[differentiate]
+fn zip_map_branch(a: &DVector<f64>) -> f64 {
+    let b = a.map(|v| v.cos());
+    let c = a.zip_map(&b, |p, q| if p > q { p * q } else { q.exp() - p });
+    c.sum()
+}
+
+#[test]
+fn qa5_zip_map_branch() {
+    dvec!(
+        zip_map_branch,
+        zip_map_branch_grad,
+        zip_map_branch_vjp,
+        zip_map_branch_jvp,
+        ZipMapBranchGrad,
+        [0.3, -0.5, 1.1, 1.4]
+    );
+}
+
+#[differentiate]
+fn from_fn_reads(a: &DVector<f64>) -> f64 {
+    let n = a.len();
+    let m = DMatrix::from_fn(n, n, |i, j| a[i] * a[j] + if i == j { 1.0 } else { 0.0 });
+    let v = DVector::from_fn(n, |i, _| a[n - 1 - i] * (i as f64 + 1.0));
+    (m * v).norm_squared()
+}
+
+#[test]
+fn qa5_from_fn_reads_reversed() {
+    dvec!(
+        from_fn_reads,
+        from_fn_reads_grad,
+        from_fn_reads_vjp,
+        from_fn_reads_jvp,
+        FromFnReadsGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn vector3_new_repeated(x: f64, y: f64) -> f64 {
+    let a = Vector3::new(x, x, y * x);
+    let b = Vector3::new(y, 1.0, x.sin());
+    a.cross(&b).norm_squared() + a.dot(&b)
+}
+
+#[test]
+fn qa5_vector3_new_repeated_values() {
+    probe!(p => vector3_new_repeated, vector3_new_repeated_grad, vector3_new_repeated_vjp, [p[0], p[1]], [x, y], [0.3, -0.5]);
+    let (_, dy) = vector3_new_repeated_jvp(0.3, -0.5, &Vector3NewRepeatedGrad { x: 0.7, y: -0.2 });
+    let (_, g) = vector3_new_repeated_grad(0.3, -0.5);
+    assert_jvp("vector3_new_repeated", dy, &[g.x, g.y], &[0.7, -0.2]);
+}
+
+// ---- views as values -----------------------------------------------------------------
+
+#[differentiate]
+fn overlapping_rows(a: &DVector<f64>) -> f64 {
+    let p = a.rows(0, 3);
+    let q = a.rows(1, 3);
+    p.dot(&q) + p.component_mul(&q).sum()
+}
+
+#[test]
+fn qa5_overlapping_row_views() {
+    dvec!(
+        overlapping_rows,
+        overlapping_rows_grad,
+        overlapping_rows_vjp,
+        overlapping_rows_jvp,
+        OverlappingRowsGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+}
+
+#[differentiate]
+fn view_of_view(a: &DVector<f64>) -> f64 {
+    let p = a.rows(1, 3);
+    let q = p.rows(1, 2);
+    q[0] * q[1] + p[0]
+}
+
+#[test]
+fn qa5_view_of_a_view() {
+    dvec!(
+        view_of_view,
+        view_of_view_grad,
+        view_of_view_vjp,
+        view_of_view_jvp,
+        ViewOfViewGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+}
+
+#[differentiate]
+fn empty_view_sum(a: &DVector<f64>) -> f64 {
+    let e = a.rows(0, 0);
+    e.sum() * a[0]
+}
+
+#[test]
+fn qa5_empty_view_sum() {
+    let a = DVector::from_vec(vec![-1.0, 2.0]);
+    let (v, g) = empty_view_sum_grad(&a);
+    assert_eq!(
+        v.to_bits(),
+        empty_view_sum(&a).to_bits(),
+        "{v} vs {}",
+        empty_view_sum(&a)
+    );
+    assert_eq!(g.a.as_slice(), &[0.0, 0.0]);
+}
+
+#[test]
+#[should_panic]
+fn qa5_view_out_of_range_panics_like_nalgebra() {
+    let a = DVector::from_vec(vec![0.3, -0.5, 1.1]);
+    let _ = view_of_view_grad(&a);
+}
+
+#[differentiate]
+fn matrix_blocks(m: &DMatrix<f64>) -> f64 {
+    let c = m.columns(1, 2);
+    let r = m.rows(0, 2);
+    let b = m.view((1, 0), (2, 2));
+    let f = m.fixed_view::<2, 2>(0, 1);
+    c.sum() * r.norm() + b.determinant() + (f * b).sum()
+}
+
+#[test]
+fn qa5_overlapping_matrix_blocks() {
+    let x: Vec<f64> = (0..9).map(|i| ((i * 4 % 7) as f64 - 3.0) * 0.3).collect();
+    probe!(p => matrix_blocks, matrix_blocks_grad, matrix_blocks_vjp, [&DMatrix::from_column_slice(3, 3, p)], [m], x);
+}
+
+#[differentiate]
+fn generic_views<T: RealField + Copy>(m: &Matrix3<T>) -> T {
+    let r = m.fixed_view::<2, 2>(1, 1);
+    let c = m.fixed_columns::<1>(0);
+    r.determinant() * c.norm_squared() + m.rows(1, 1).sum()
+}
+
+#[test]
+fn qa5_generic_views() {
+    let x: Vec<f64> = (0..9).map(|i| ((i * 5 % 7) as f64 - 3.0) * 0.3).collect();
+    probe!(p => generic_views, generic_views_grad, generic_views_vjp, [&Matrix3::from_column_slice(p)], [m], x);
+}
+
+impl probe::Flat for Matrix2<f64> {
+    fn flat(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().copied());
+    }
+}
+
+impl probe::Flat for Matrix3<f64> {
+    fn flat(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().copied());
+    }
+}
+
+// ---- reductions over chain / filter / step_by ---------------------------------------
+
+#[differentiate]
+fn chain_step(a: &[f64]) -> f64 {
+    let h = a.len() / 2;
+    let s: f64 = a[..h].iter().chain(&a[h..]).map(|v| v * v).sum();
+    let t: f64 = a
+        .iter()
+        .skip(1)
+        .chain(a.iter().skip(2).step_by(2))
+        .map(|v| v.sin())
+        .sum();
+    s * t
+}
+
+#[test]
+fn qa5_chain_of_stepped_and_skipped_parts() {
+    slice!(
+        chain_step,
+        chain_step_grad,
+        chain_step_vjp,
+        chain_step_jvp,
+        ChainStepGrad,
+        [0.3, -0.5, 1.1, 0.7, -0.9]
+    );
+}
+
+#[differentiate]
+fn filter_enumerate(a: &[f64]) -> f64 {
+    let s: f64 = a
+        .iter()
+        .filter(|v| **v > 0.0)
+        .enumerate()
+        .map(|(i, v)| (i as f64 + 1.0) * v * v)
+        .sum();
+    let c = a.iter().chain(a).filter(|&&v| v < 0.5).count() as f64;
+    s * c
+}
+
+#[test]
+fn qa5_filter_enumerate_and_count() {
+    slice!(
+        filter_enumerate,
+        filter_enumerate_grad,
+        filter_enumerate_vjp,
+        filter_enumerate_jvp,
+        FilterEnumerateGrad,
+        [0.3, -0.5, 1.1, 0.7, -0.9]
+    );
+}
+
+#[differentiate]
+fn chain_three_reduce(a: &[f64]) -> f64 {
+    let p = a
+        .iter()
+        .copied()
+        .chain(a.iter().copied())
+        .chain(a.iter().map(|v| v * 0.5))
+        .reduce(|x, y| x * 0.9 + y * y)
+        .unwrap();
+    p
+}
+
+#[test]
+fn qa5_chain_of_three_reduce() {
+    slice!(
+        chain_three_reduce,
+        chain_three_reduce_grad,
+        chain_three_reduce_vjp,
+        chain_three_reduce_jvp,
+        ChainThreeReduceGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn chain_min_max(a: &[f64]) -> f64 {
+    let hi = a
+        .iter()
+        .chain(a.iter().skip(1))
+        .copied()
+        .max_by(|x, y| x.partial_cmp(y).unwrap())
+        .unwrap();
+    let lo = a
+        .iter()
+        .copied()
+        .filter(|v| *v != hi)
+        .min_by(|x, y| x.partial_cmp(y).unwrap())
+        .unwrap();
+    hi * lo.exp()
+}
+
+#[test]
+fn qa5_chain_min_by_max_by() {
+    slice!(
+        chain_min_max,
+        chain_min_max_grad,
+        chain_min_max_vjp,
+        chain_min_max_jvp,
+        ChainMinMaxGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+}
+
+#[differentiate]
+fn min_max_zero_sign(a: &[f64]) -> f64 {
+    let hi = a
+        .iter()
+        .copied()
+        .max_by(|x, y| x.partial_cmp(y).unwrap())
+        .unwrap();
+    let lo = a
+        .iter()
+        .copied()
+        .min_by(|x, y| x.partial_cmp(y).unwrap())
+        .unwrap();
+    let t = a.iter().copied().max_by(|x, y| x.total_cmp(y)).unwrap();
+    1.0 / hi + 2.0 / lo + 4.0 / t
+}
+
+#[test]
+fn qa5_min_by_max_by_ties_pick_like_std() {
+    for a in [[0.0, -0.0], [-0.0, 0.0]] {
+        let (v, _) = min_max_zero_sign_grad(&a);
+        let plain = min_max_zero_sign(&a);
+        assert!(
+            v == plain || (v.is_nan() && plain.is_nan()),
+            "{a:?}: {v} vs {plain}"
+        );
+    }
+}
+
+#[differentiate]
+fn collect_chain(a: &[f64]) -> f64 {
+    let v: Vec<f64> = a.iter().chain(a.iter().skip(1)).map(|x| x.sin()).collect();
+    v[1] * v[v.len() - 1] + v[a.len()]
+}
+
+#[test]
+fn qa5_collect_chain_with_skip() {
+    slice!(
+        collect_chain,
+        collect_chain_grad,
+        collect_chain_vjp,
+        collect_chain_jvp,
+        CollectChainGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn chain_break_continue(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut k = 0.0;
+    for &x in a.iter().chain(a.iter().step_by(2)) {
+        k += 1.0;
+        if x < 0.0 {
+            continue;
+        }
+        s += k * x * x;
+        if s > 3.0 {
+            break;
+        }
+    }
+    s
+}
+
+#[test]
+fn qa5_chain_loop_break_continue() {
+    slice!(
+        chain_break_continue,
+        chain_break_continue_grad,
+        chain_break_continue_vjp,
+        chain_break_continue_jvp,
+        ChainBreakContinueGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+    slice!(
+        chain_break_continue,
+        chain_break_continue_grad,
+        chain_break_continue_vjp,
+        chain_break_continue_jvp,
+        ChainBreakContinueGrad,
+        [0.3, -0.5, 0.1, 0.2]
+    );
+}
+
+#[differentiate]
+fn skip_take_range(a: &[f64], k: usize) -> f64 {
+    let n = a.len();
+    let s: f64 = (1..n).skip(k).map(|i| a[i] * a[i - 1]).sum();
+    let t: f64 = (0..n).take(k + 1).map(|i| a[i].exp()).sum();
+    let mut u = 0.0;
+    for i in k.min(n)..(k + 2).min(n) {
+        u += a[i].cos();
+    }
+    s + t * u
+}
+
+#[test]
+fn qa5_skip_take_ranges() {
+    for k in [0, 1, 3, 9] {
+        probe!(p => skip_take_range, skip_take_range_grad, skip_take_range_vjp, [p, k], [a], [0.3, -0.5, 1.1, 0.7]);
+    }
+}
+
+#[differentiate]
+fn empty_reductions(a: &[f64]) -> f64 {
+    let s: f64 = a.iter().filter(|&&v| v > 10.0).sum();
+    let t: f64 = (0..a.len()).skip(10).map(|i| a[i]).sum();
+    let u: f64 = a[..0].iter().chain(&a[a.len()..]).sum();
+    let p: f64 = a.iter().filter(|&&v| v > 10.0).product();
+    s + t + u + p * 0.0 * a[0]
+}
+
+#[test]
+fn qa5_empty_reductions_sign_of_zero() {
+    for a in [[-1.0, -2.0], [1.0, 2.0]] {
+        let (v, g) = empty_reductions_grad(&a);
+        let plain = empty_reductions(&a);
+        assert_eq!(v.to_bits(), plain.to_bits(), "{a:?}: {v} vs {plain}");
+        assert_eq!(g.a, vec![0.0, 0.0]);
+    }
+}
+
+#[differentiate]
+fn negative_zero_sums(a: &[f64]) -> f64 {
+    let s: f64 = a.iter().map(|v| v * 0.0).sum();
+    let f = a.iter().fold(0.0, |acc, v| acc + v * 0.0);
+    let mut l = 0.0;
+    for v in a {
+        l += v * 0.0;
+    }
+    // Signs: -0.0, +0.0, +0.0 for negative inputs; 1/x shows them.
+    1.0 / s + 2.0 / f + 4.0 / l
+}
+
+#[test]
+fn qa5_sum_fold_loop_signs_of_zero() {
+    let a = [-1.0, -2.0];
+    let (v, _) = negative_zero_sums_grad(&a);
+    let plain = negative_zero_sums(&a);
+    assert_eq!(v.to_bits(), plain.to_bits(), "{v} vs {plain}");
+}
+
+#[differentiate]
+fn sum_f32_chain(a: &[f32]) -> f32 {
+    let s: f32 = a.iter().chain(a.iter().skip(1)).map(|v| v * v).sum();
+    s.sqrt()
+}
+
+#[test]
+fn qa5_chain_sum_f32() {
+    let a = [0.5f32, -1.5, 2.0];
+    let (v, g) = sum_f32_chain_grad(&a);
+    assert_eq!(v.to_bits(), sum_f32_chain(&a).to_bits());
+    let s = 0.25f64 + 2.0 * 2.25 + 2.0 * 4.0;
+    let expected = [0.5 / s.sqrt(), 2.0 * -1.5 / s.sqrt(), 2.0 * 2.0 / s.sqrt()];
+    for i in 0..3 {
+        assert!((f64::from(g.a[i]) - expected[i]).abs() < 1e-5, "{:?}", g.a);
+    }
+}
+
+// ---- windows and zip with an offset --------------------------------------------------
+
+#[differentiate]
+fn windows_and_offsets(a: &[f64]) -> f64 {
+    let d: f64 = a.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
+    let z: f64 = a.iter().zip(&a[1..]).map(|(p, q)| p * q).sum();
+    let y: f64 = a.iter().zip(a.iter().skip(2)).map(|(p, q)| p - q * q).sum();
+    let c: f64 = a.windows(3).map(|w| w[0] * w[2] - w[1]).sum();
+    d + z * y + c
+}
+
+#[test]
+fn qa5_windows_and_zip_offsets() {
+    slice!(
+        windows_and_offsets,
+        windows_and_offsets_grad,
+        windows_and_offsets_vjp,
+        windows_and_offsets_jvp,
+        WindowsAndOffsetsGrad,
+        [0.3, -0.5, 1.1, 0.7, -0.9]
+    );
+}
+
+#[differentiate]
+fn windows_loop_break(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (i, w) in a.windows(2).enumerate() {
+        if w[0] > w[1] {
+            continue;
+        }
+        s += (i as f64 + 1.0) * w[0] * w[1].exp();
+        if s > 5.0 {
+            break;
+        }
+    }
+    s
+}
+
+#[test]
+fn qa5_windows_enumerate_break_continue() {
+    slice!(
+        windows_loop_break,
+        windows_loop_break_grad,
+        windows_loop_break_vjp,
+        windows_loop_break_jvp,
+        WindowsLoopBreakGrad,
+        [0.3, -0.5, 1.1, 0.7, 1.9]
+    );
+}
+
+#[differentiate]
+fn windows_too_long(a: &[f64]) -> f64 {
+    let s: f64 = a.windows(5).map(|w| w[0] * w[4]).sum();
+    s + a[0]
+}
+
+#[test]
+fn qa5_windows_longer_than_the_slice() {
+    slice!(
+        windows_too_long,
+        windows_too_long_grad,
+        windows_too_long_vjp,
+        windows_too_long_jvp,
+        WindowsTooLongGrad,
+        [0.3, -0.5, 1.1]
+    );
+    let (v, _) = windows_too_long_grad(&[-0.0, 1.0]);
+    assert_eq!(v.to_bits(), windows_too_long(&[-0.0, 1.0]).to_bits());
+}
+
+#[differentiate]
+fn windows_f32(a: &[f32]) -> f32 {
+    a.windows(2).map(|w| w[0] * w[1]).sum::<f32>()
+}
+
+#[test]
+fn qa5_windows_f32() {
+    let a = [0.5f32, -1.5, 2.0];
+    let (v, g) = windows_f32_grad(&a);
+    assert_eq!(v.to_bits(), windows_f32(&a).to_bits());
+    assert_eq!(g.a, vec![-1.5, 2.5, -1.5]);
+}
+
+// ---- generic impl blocks -------------------------------------------------------------
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Fixed<T, const N: usize> {
+    pub c: [T; N],
+}
+
+#[differentiate]
+impl<T: Float> Fixed<T, 3> {
+    #[differentiate]
+    pub fn eval(&self, x: T) -> T {
+        let mut s = T::zero();
+        for i in 0..3 {
+            s = s * x + self.c[i];
+        }
+        s
+    }
+
+    #[differentiate]
+    pub fn energy(&self, xs: &[T]) -> T {
+        let mut e = T::zero();
+        for &x in xs {
+            let v = self.eval(x);
+            e = e + v * v;
+        }
+        e
+    }
+}
+
+#[test]
+fn qa5_generic_block_of_a_struct_with_a_const_parameter() {
+    let p = Fixed {
+        c: [0.5f64, -1.0, 2.0],
+    };
+    let (v, g) = p.eval_grad(0.7);
+    assert_eq!(v.to_bits(), p.eval(0.7).to_bits());
+    assert_eq!(g.self_.c, [0.7 * 0.7, 0.7, 1.0]);
+    assert!((g.x - (2.0 * 0.5 * 0.7 - 1.0)).abs() < 1e-15);
+    let xs = [0.1, -0.4, 0.9];
+    let point = [0.5, -1.0, 2.0, 0.1, -0.4, 0.9];
+    let f = |q: &[f64]| {
+        Fixed {
+            c: [q[0], q[1], q[2]],
+        }
+        .energy(&q[3..])
+    };
+    let (v, g) = p.energy_grad(&xs);
+    assert_eq!(v.to_bits(), f(&point).to_bits());
+    let fd = central_difference(f, &point);
+    let analytic: Vec<f64> = g.self_.c.iter().chain(&g.xs).copied().collect();
+    for (a, n) in analytic.iter().zip(&fd) {
+        assert!((a - n).abs() < 1e-6, "{analytic:?} vs {fd:?}");
+    }
+    let p32 = Fixed {
+        c: [0.5f32, -1.0, 3.0],
+    };
+    let (_, g) = p32.eval_grad(0.25);
+    assert_eq!(g.self_.c, [0.0625, 0.25, 1.0]);
+}
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Mixed<T, U> {
+    pub w: T,
+    pub scale: U,
+}
+
+#[differentiate]
+impl<T, U> Mixed<T, U>
+where
+    T: Float,
+    U: Float,
+{
+    #[differentiate]
+    pub fn apply(&self, x: T) -> T {
+        (self.w * x).tanh() + x
+    }
+}
+
+#[test]
+fn qa5_generic_block_with_two_type_parameters() {
+    let m = Mixed {
+        w: 0.8f64,
+        scale: 2.0f32,
+    };
+    let (v, g) = m.apply_grad(0.6);
+    assert_eq!(v.to_bits(), m.apply(0.6).to_bits());
+    let sech2 = 1.0 - (0.48f64).tanh().powi(2);
+    assert!((g.self_.w - 0.6 * sech2).abs() < 1e-15);
+    assert!((g.x - (0.8 * sech2 + 1.0)).abs() < 1e-15);
+}
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Gauss<T> {
+    pub mu: T,
+    pub sigma: T,
+}
+
+fn gauss_rule<T: Float>(g: &Gauss<T>, x: T, seed: T) -> (Gauss<T>, T) {
+    let z = (x - g.mu) / g.sigma;
+    let d = seed * z / g.sigma;
+    (
+        Gauss {
+            mu: -d,
+            sigma: -seed * z * z / g.sigma,
+        },
+        d,
+    )
+}
+
+#[differentiate]
+impl<T: Float> Gauss<T> {
+    /// ½·((x − μ)/σ)², with a hand-written rule.
+    #[tapeless::custom_vjp(gauss_rule)]
+    pub fn nll(&self, x: T) -> T {
+        let z = (x - self.mu) / self.sigma;
+        z * z * T::from(0.5).unwrap()
+    }
+
+    #[differentiate]
+    pub fn total(&self, xs: &[T]) -> T {
+        let mut s = T::zero();
+        for &x in xs.iter().chain(xs.iter().step_by(2)) {
+            s = s + self.nll(x);
+        }
+        s
+    }
+}
+
+#[test]
+fn qa5_generic_block_custom_vjp_over_a_chain() {
+    let g0 = Gauss {
+        mu: 0.3f64,
+        sigma: 1.4,
+    };
+    let xs = [0.1, -0.4, 0.9];
+    let point = [0.3, 1.4, 0.1, -0.4, 0.9];
+    let f = |q: &[f64]| {
+        Gauss {
+            mu: q[0],
+            sigma: q[1],
+        }
+        .total(&q[2..])
+    };
+    let (v, g) = g0.total_grad(&xs);
+    assert_eq!(v.to_bits(), f(&point).to_bits());
+    let fd = central_difference(f, &point);
+    let analytic: Vec<f64> = [g.self_.mu, g.self_.sigma]
+        .iter()
+        .chain(&g.xs)
+        .copied()
+        .collect();
+    for (a, n) in analytic.iter().zip(&fd) {
+        assert!((a - n).abs() < 1e-6, "{analytic:?} vs {fd:?}");
+    }
+    let dir = direction(5);
+    let (_, dy) = g0.total_jvp(
+        &xs,
+        &GaussTotalGrad {
+            self_: Gauss {
+                mu: dir[0],
+                sigma: dir[1],
+            },
+            xs: dir[2..].to_vec(),
+        },
+    );
+    assert_jvp("Gauss::total", dy, &analytic, &dir);
+}
+
+// ---- f_jacobian of straight-line code -------------------------------------------------
+
+#[differentiate]
+fn shared_rows(x: f64, y: f64) -> [f64; 3] {
+    let e = (x * y).exp();
+    let s = e + x;
+    let mut out = [0.0; 3];
+    out[0] = s * s;
+    out[2] = e * y;
+    out[1] = s - out[0];
+    out[0] = out[0] + out[2];
+    out
+}
+
+#[test]
+fn qa5_jacobian_rows_overwritten_and_read() {
+    let (x, y) = (0.4, -0.7);
+    let (value, rows) = shared_rows_jacobian(x, y);
+    assert_eq!(value, shared_rows(x, y));
+    for k in 0..3 {
+        let fd = central_difference(|p: &[f64]| shared_rows(p[0], p[1])[k], &[x, y]);
+        assert!(
+            (rows[k].x - fd[0]).abs() < 1e-6 && (rows[k].y - fd[1]).abs() < 1e-6,
+            "row {k}: {:?} vs {fd:?}",
+            (rows[k].x, rows[k].y)
+        );
+    }
+}
+
+#[differentiate]
+fn shared_vec(a: &[f64]) -> Vec<f64> {
+    let s: f64 = a.iter().map(|v| v * v).sum();
+    let n = s.sqrt();
+    let out = vec![a[0] / n, a[1] / n, n, a[0] * a[1] * n];
+    out
+}
+
+#[test]
+fn qa5_jacobian_vec_literal() {
+    let a = [0.4, -0.7];
+    let (value, rows) = shared_vec_jacobian(&a);
+    assert_eq!(value, shared_vec(&a));
+    assert_eq!(rows.len(), 4);
+    for k in 0..4 {
+        let fd = central_difference(|p: &[f64]| shared_vec(p)[k], &a);
+        for i in 0..2 {
+            assert!(
+                (rows[k].a[i] - fd[i]).abs() < 1e-6,
+                "row {k}: {:?} vs {fd:?}",
+                rows[k].a
+            );
+        }
+    }
+}
+
+#[differentiate]
+fn shared_vector3(x: f64, y: f64) -> Vector3<f64> {
+    let c = x.cos();
+    let v = Vector3::new(c * y, c, y * y);
+    v * x.sin() + Vector3::new(x, x, x)
+}
+
+#[test]
+fn qa5_jacobian_vector3() {
+    let (x, y) = (0.4, -0.7);
+    let (value, rows) = shared_vector3_jacobian(x, y);
+    assert_eq!(value, shared_vector3(x, y));
+    for k in 0..3 {
+        let fd = central_difference(|p: &[f64]| shared_vector3(p[0], p[1])[k], &[x, y]);
+        assert!(
+            (rows[k].x - fd[0]).abs() < 1e-6 && (rows[k].y - fd[1]).abs() < 1e-6,
+            "row {k}: {:?} vs {fd:?}",
+            (rows[k].x, rows[k].y)
+        );
+    }
+}
