@@ -1366,3 +1366,635 @@ fn qa5_jacobian_vector3() {
         );
     }
 }
+
+// ---- batch 2: in-place updates after a reloadable store, map closures on views ----------
+
+/// A map closure's loop stores exp at each index, then the matrix is scaled in place.
+#[differentiate]
+fn map_then_scaled_in_place(a: &DVector<f64>) -> f64 {
+    let mut z = a.map(|v| v.exp());
+    z *= 2.0;
+    z.dot(a)
+}
+
+#[test]
+fn qa5_map_then_scaled_in_place() {
+    dvec!(
+        map_then_scaled_in_place,
+        map_then_scaled_in_place_grad,
+        map_then_scaled_in_place_vjp,
+        map_then_scaled_in_place_jvp,
+        MapThenScaledInPlaceGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_then_add_assign(a: &DVector<f64>) -> f64 {
+    let mut z = a.map(|v| v.tanh());
+    z += a;
+    z -= a * 0.5;
+    z.norm_squared()
+}
+
+#[test]
+fn qa5_map_then_add_assign() {
+    dvec!(
+        map_then_add_assign,
+        map_then_add_assign_grad,
+        map_then_add_assign_vjp,
+        map_then_add_assign_jvp,
+        MapThenAddAssignGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_then_index_write(a: &DVector<f64>) -> f64 {
+    let mut z = a.map(|v| v.exp());
+    z[1] = a[0] * 3.0;
+    z.dot(a)
+}
+
+#[test]
+fn qa5_map_then_index_write() {
+    dvec!(
+        map_then_index_write,
+        map_then_index_write_grad,
+        map_then_index_write_vjp,
+        map_then_index_write_jvp,
+        MapThenIndexWriteGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn store_then_compound(a: &[f64]) -> f64 {
+    let mut e = vec![0.0; a.len()];
+    for i in 0..a.len() {
+        let t = (a[i] * 0.5).exp();
+        e[i] = t;
+    }
+    e[0] *= a[1];
+    e[2] += e[0];
+    e.iter().map(|v| v * v).sum::<f64>()
+}
+
+#[test]
+fn qa5_store_then_compound_assignments() {
+    slice!(
+        store_then_compound,
+        store_then_compound_grad,
+        store_then_compound_vjp,
+        store_then_compound_jvp,
+        StoreThenCompoundGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+/// Each iteration reads the previous iteration's slot (a recurrence through the array).
+#[differentiate]
+fn store_recurrence(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let prev = if i == 0 { a[0] } else { e[i - 1] };
+        let t = (0.5 * prev + a[i]).exp();
+        e[i] = t;
+    }
+    e[n - 1] + e[1]
+}
+
+#[test]
+fn qa5_store_recurrence() {
+    slice!(
+        store_recurrence,
+        store_recurrence_grad,
+        store_recurrence_vjp,
+        store_recurrence_jvp,
+        StoreRecurrenceGrad,
+        [0.3, -0.5, 0.4, 0.2]
+    );
+}
+
+/// A `continue` before the store skips it in some iterations.
+#[differentiate]
+fn store_after_continue(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![1.0; n];
+    let mut s = 0.0;
+    for i in 0..n {
+        if a[i] < 0.0 {
+            continue;
+        }
+        let t = a[i].tanh();
+        e[i] = t;
+        s += t;
+    }
+    s * e.iter().product::<f64>()
+}
+
+#[test]
+fn qa5_store_after_continue() {
+    slice!(
+        store_after_continue,
+        store_after_continue_grad,
+        store_after_continue_vjp,
+        store_after_continue_jvp,
+        StoreAfterContinueGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+}
+
+/// The store is inside a nested block, and the loop breaks right after it.
+#[differentiate]
+fn store_in_block_then_break(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.5; n];
+    for i in 0..n {
+        let t = (a[i] * a[i]).exp();
+        {
+            e[i] = t;
+        }
+        if t > 2.0 {
+            break;
+        }
+    }
+    e.iter().sum::<f64>() * e[0]
+}
+
+#[test]
+fn qa5_store_in_block_then_break() {
+    slice!(
+        store_in_block_then_break,
+        store_in_block_then_break_grad,
+        store_in_block_then_break_vjp,
+        store_in_block_then_break_jvp,
+        StoreInBlockThenBreakGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+}
+
+/// A store at the index in a nested loop (the outer loop writes every slot three times).
+#[differentiate]
+fn store_nested_rewrites(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    let mut s = 0.0;
+    for k in 0..3 {
+        for i in 0..n {
+            let t = (a[i] * (k as f64 + 1.0) + s * 0.1).exp();
+            e[i] = t;
+        }
+        s += e[0] * e[n - 1];
+    }
+    s
+}
+
+#[test]
+fn qa5_store_nested_rewrites() {
+    slice!(
+        store_nested_rewrites,
+        store_nested_rewrites_grad,
+        store_nested_rewrites_vjp,
+        store_nested_rewrites_jvp,
+        StoreNestedRewritesGrad,
+        [0.3, -0.5, 0.4]
+    );
+}
+
+#[differentiate]
+fn map_match(a: &DVector<f64>, k: usize) -> f64 {
+    let m = a.map(|v| match k {
+        0 => v.sin(),
+        1 => v * v,
+        _ => {
+            let w = v.exp();
+            w / (1.0 + w)
+        }
+    });
+    m.sum()
+}
+
+#[test]
+fn qa5_map_match_on_data() {
+    for k in 0..3 {
+        probe!(p => map_match, map_match_grad, map_match_vjp, [&DVector::from_column_slice(p), k], [a], [0.3, -0.5, 1.1]);
+    }
+}
+
+#[differentiate]
+fn helper_square(x: f64) -> f64 {
+    x * x.sin()
+}
+
+#[differentiate]
+fn map_calls_differentiated(a: &DVector<f64>) -> f64 {
+    let s = a[2];
+    a.map(|v| helper_square(v * s)).sum()
+}
+
+#[test]
+fn qa5_map_closure_calls_a_differentiated_function() {
+    dvec!(
+        map_calls_differentiated,
+        map_calls_differentiated_grad,
+        map_calls_differentiated_vjp,
+        map_calls_differentiated_jvp,
+        MapCallsDifferentiatedGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn chained_maps(a: &DVector<f64>) -> f64 {
+    a.map(|v| v * v + 1.0)
+        .map(|v| v.sqrt())
+        .map(|v| v.ln())
+        .sum()
+}
+
+#[test]
+fn qa5_chained_maps() {
+    dvec!(
+        chained_maps,
+        chained_maps_grad,
+        chained_maps_vjp,
+        chained_maps_jvp,
+        ChainedMapsGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_in_loop_with_carried(a: &DVector<f64>) -> f64 {
+    let mut z = a.clone();
+    let mut s = 0.1;
+    for _ in 0..3 {
+        s = s * 0.5 + z.sum() * 0.1;
+        z = z.map(|v| (v * s).exp());
+    }
+    z.sum() + s
+}
+
+#[test]
+fn qa5_map_in_loop_reads_a_carried_scalar() {
+    dvec!(
+        map_in_loop_with_carried,
+        map_in_loop_with_carried_grad,
+        map_in_loop_with_carried_vjp,
+        map_in_loop_with_carried_jvp,
+        MapInLoopWithCarriedGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_matrix_generic<T: RealField + Copy>(m: &Matrix3<T>, s: T) -> T {
+    let e = m.map(|v| (v * s).exp());
+    let f = e.fixed_view::<2, 2>(1, 0).into_owned().map(|v| v.ln() + s);
+    f.determinant() + e.trace()
+}
+
+#[test]
+fn qa5_generic_map_on_matrix_and_view() {
+    let x: Vec<f64> = (0..10).map(|i| ((i * 3 % 7) as f64 - 3.0) * 0.2).collect();
+    probe!(p => map_matrix_generic, map_matrix_generic_grad, map_matrix_generic_vjp, [&Matrix3::from_column_slice(&p[..9]), p[9]], [m, s], x);
+}
+
+// ---- batch 2: views in branches and loops ------------------------------------------------
+
+#[differentiate]
+fn view_in_branch(a: &DVector<f64>, flag: bool) -> f64 {
+    let v = if flag { a.rows(0, 2) } else { a.rows(1, 2) };
+    v.norm_squared() * a[1]
+}
+
+#[test]
+fn qa5_view_chosen_in_a_branch() {
+    for flag in [true, false] {
+        probe!(p => view_in_branch, view_in_branch_grad, view_in_branch_vjp, [&DVector::from_column_slice(p), flag], [a], [0.3, -0.5, 1.1]);
+    }
+}
+
+#[differentiate]
+fn views_in_loop_blocks(m: &DMatrix<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..m.nrows() - 1 {
+        let b = m.view((i, i), (2, 2));
+        s += b.determinant() * b.norm();
+    }
+    s
+}
+
+#[test]
+fn qa5_views_at_the_loop_index_overlapping() {
+    let x: Vec<f64> = (0..9)
+        .map(|i| ((i * 4 % 7) as f64 - 3.0) * 0.3 + 0.05)
+        .collect();
+    probe!(p => views_in_loop_blocks, views_in_loop_blocks_grad, views_in_loop_blocks_vjp, [&DMatrix::from_column_slice(3, 3, p)], [m], x);
+}
+
+#[differentiate]
+fn view_chain_transpose(m: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+    let r = m.rows(1, 2);
+    let b = r.columns(0, 2);
+    let t = b.transpose();
+    (t * x).dot(&(b * x)) + m.column(2).rows(0, 2).dot(x)
+}
+
+#[test]
+fn qa5_view_of_view_transposed() {
+    let mut x: Vec<f64> = (0..9).map(|i| ((i * 4 % 7) as f64 - 3.0) * 0.3).collect();
+    x.extend([0.4, -0.9]);
+    probe!(p => view_chain_transpose, view_chain_transpose_grad, view_chain_transpose_vjp, [&DMatrix::from_column_slice(3, 3, &p[..9]), &DVector::from_column_slice(&p[9..])], [m, x], x);
+}
+
+#[differentiate]
+fn view_in_loop_norm(a: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() - 1 {
+        let w = a.rows(i, 2);
+        s += w.norm_squared() * w.sum();
+    }
+    s
+}
+
+#[test]
+fn qa5_sliding_views_without_indexing() {
+    dvec!(
+        view_in_loop_norm,
+        view_in_loop_norm_grad,
+        view_in_loop_norm_vjp,
+        view_in_loop_norm_jvp,
+        ViewInLoopNormGrad,
+        [0.3, -0.5, 1.1, 0.8]
+    );
+}
+
+// ---- batch 2: chains, filters, windows ----------------------------------------------------
+
+#[differentiate]
+fn filter_mean(a: &[f64]) -> f64 {
+    let n = a
+        .iter()
+        .chain(a.iter().skip(1))
+        .filter(|v| **v > 0.0)
+        .count() as f64;
+    let s: f64 = a
+        .iter()
+        .chain(a.iter().skip(1))
+        .filter(|v| **v > 0.0)
+        .map(|v| v.ln())
+        .sum();
+    s / n
+}
+
+#[test]
+fn qa5_filter_mean_of_logs() {
+    slice!(
+        filter_mean,
+        filter_mean_grad,
+        filter_mean_vjp,
+        filter_mean_jvp,
+        FilterMeanGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+}
+
+#[differentiate]
+fn filter_then_chain(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (i, &v) in a.iter().filter(|v| **v < 1.0).chain(a).enumerate() {
+        if i == 4 {
+            continue;
+        }
+        s += v * (i as f64 + 0.5);
+        if s > 6.0 {
+            break;
+        }
+    }
+    s
+}
+
+#[test]
+fn qa5_filter_then_chain_enumerate_loop() {
+    slice!(
+        filter_then_chain,
+        filter_then_chain_grad,
+        filter_then_chain_vjp,
+        filter_then_chain_jvp,
+        FilterThenChainGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+}
+
+#[differentiate]
+fn chain_reduce_max(a: &[f64]) -> f64 {
+    let m = a
+        .iter()
+        .copied()
+        .chain(a.iter().map(|v| -v))
+        .reduce(|p, q| if p > q { p } else { q })
+        .unwrap();
+    let p: f64 = a.iter().filter(|v| **v > 0.0).product();
+    let lo = a.iter().copied().min_by(|x, y| x.total_cmp(y)).unwrap();
+    m * p + lo
+}
+
+#[test]
+fn qa5_chain_reduce_max_filter_product_total_cmp() {
+    slice!(
+        chain_reduce_max,
+        chain_reduce_max_grad,
+        chain_reduce_max_vjp,
+        chain_reduce_max_jvp,
+        ChainReduceMaxGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+    slice!(
+        chain_reduce_max,
+        chain_reduce_max_grad,
+        chain_reduce_max_vjp,
+        chain_reduce_max_jvp,
+        ChainReduceMaxGrad,
+        [0.3, -1.5, 1.1, 0.7]
+    );
+}
+
+#[differentiate]
+fn ranges_skip_step(a: &[f64], k: usize) -> f64 {
+    let n = a.len();
+    let mut s = 0.0;
+    for i in (1..n).skip(k).step_by(2) {
+        s += a[i] * a[i - 1];
+    }
+    for i in (0..n.saturating_sub(k)).rev() {
+        s = s * 0.9 + a[i].sin();
+    }
+    s + (k..n).take(2).map(|i| a[i].exp()).sum::<f64>()
+}
+
+#[test]
+fn qa5_ranges_skip_step_rev_take() {
+    for k in [0, 1, 2, 7] {
+        probe!(p => ranges_skip_step, ranges_skip_step_grad, ranges_skip_step_vjp, [p, k], [a], [0.3, -0.5, 1.1, 0.7, 0.2]);
+    }
+}
+
+#[differentiate]
+fn windows_of_computed(a: &[f64]) -> f64 {
+    let v: Vec<f64> = a.iter().map(|x| x.exp()).collect();
+    let d: f64 = v.windows(2).map(|w| w[1] / w[0]).sum();
+    let e: f64 = a[1..].windows(2).map(|w| w[0] * w[1]).sum();
+    let z: f64 = v.iter().zip(&a[2..]).map(|(p, q)| p * q).sum();
+    let c: f64 = a.chunks(2).map(|c| c[0] * c[c.len() - 1]).sum();
+    d + e + z + c
+}
+
+#[test]
+fn qa5_windows_of_a_computed_vec_subslice_chunks() {
+    slice!(
+        windows_of_computed,
+        windows_of_computed_grad,
+        windows_of_computed_vjp,
+        windows_of_computed_jvp,
+        WindowsOfComputedGrad,
+        [0.3, -0.5, 1.1, 0.7, 0.2]
+    );
+}
+
+#[differentiate]
+fn windows_in_loop(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut b = vec![0.0; a.len()];
+    for k in 0..3 {
+        for (i, w) in a.windows(2).enumerate() {
+            b[i] = w[0] * (k as f64) + w[1] + s * 0.01;
+        }
+        s += b
+            .iter()
+            .zip(b.iter().skip(1))
+            .map(|(p, q)| p * q)
+            .sum::<f64>();
+    }
+    s
+}
+
+#[test]
+fn qa5_windows_in_a_nested_loop() {
+    slice!(
+        windows_in_loop,
+        windows_in_loop_grad,
+        windows_in_loop_vjp,
+        windows_in_loop_jvp,
+        WindowsInLoopGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+}
+
+#[differentiate]
+fn windows_generic<T: Float>(a: &[T]) -> T {
+    let mut s = T::zero();
+    for w in a.windows(3) {
+        s = s + (w[2] - w[1] * w[0]).powi(2);
+    }
+    for (p, q) in a.iter().zip(&a[1..]) {
+        s = s + *p * *q;
+    }
+    s
+}
+
+#[test]
+fn qa5_windows_generic() {
+    probe!(p => windows_generic, windows_generic_grad, windows_generic_vjp, [p], [a], [0.3, -0.5, 1.1, 0.7]);
+    let (_, g) = windows_generic_grad(&[0.5f32, 1.0, 2.0]);
+    // s = (2 − 0.5)² + 0.5 + 2: ∂/∂a0 = −2·1.5·1 + 1, ∂/∂a1 = −2·1.5·0.5 + 0.5 + 2, ∂/∂a2 = 3 + 1.
+    assert_eq!(g.a, vec![-2.0, 1.0, 4.0]);
+}
+
+// ---- batch 2: Jacobians and Hessians --------------------------------------------------
+
+#[differentiate]
+fn jac_array_reads(a: &[f64; 3]) -> [f64; 3] {
+    let e = a[0].exp();
+    let mut out = *a;
+    out[1] = out[0] * e;
+    out[0] = out[1] - a[2];
+    out[2] = out[2] * out[0] + e;
+    out
+}
+
+#[test]
+fn qa5_jacobian_of_an_array_updated_in_place() {
+    let a = [0.4, -0.7, 1.3];
+    let (value, rows) = jac_array_reads_jacobian(&a);
+    assert_eq!(value, jac_array_reads(&a));
+    for k in 0..3 {
+        let fd = central_difference(|p: &[f64]| jac_array_reads(&[p[0], p[1], p[2]])[k], &a);
+        for i in 0..3 {
+            assert!(
+                (rows[k].a[i] - fd[i]).abs() < 1e-6,
+                "row {k}: {:?} vs {fd:?}",
+                rows[k].a
+            );
+        }
+    }
+}
+
+#[differentiate]
+fn jac_branch(x: f64, y: f64) -> [f64; 2] {
+    let mut out = [0.0; 2];
+    if x > y {
+        out[0] = x.sin() * y;
+        out[1] = out[0] * out[0];
+    } else {
+        out[1] = y.exp();
+        out[0] = out[1] - x;
+    }
+    out
+}
+
+#[test]
+fn qa5_jacobian_with_a_branch() {
+    for (x, y) in [(0.4, -0.7), (-0.4, 0.7)] {
+        let (value, rows) = jac_branch_jacobian(x, y);
+        assert_eq!(value, jac_branch(x, y));
+        for k in 0..2 {
+            let fd = central_difference(|p: &[f64]| jac_branch(p[0], p[1])[k], &[x, y]);
+            assert!(
+                (rows[k].x - fd[0]).abs() < 1e-6 && (rows[k].y - fd[1]).abs() < 1e-6,
+                "row {k}"
+            );
+        }
+    }
+}
+
+#[differentiate(hessian)]
+fn hess_map(a: &[f64]) -> f64 {
+    let s: f64 = a.iter().chain(a.iter().skip(1)).map(|v| v.sin()).sum();
+    let w: f64 = a.windows(2).map(|w| w[0] * w[1]).sum();
+    s * w
+}
+
+#[test]
+fn qa5_hvp_over_chain_and_windows() {
+    let a = [0.4, -0.7, 1.3];
+    let v = [0.3, 0.2, -0.5];
+    let (value, g, hv) = hess_map_hvp(&a, &HessMapGrad { a: v.to_vec() });
+    assert_eq!(value.to_bits(), hess_map(&a).to_bits());
+    let (_, g0) = hess_map_grad(&a);
+    for i in 0..3 {
+        assert!((g.a[i] - g0.a[i]).abs() < 1e-12);
+    }
+    // H·v by central differences of the gradient along v.
+    let h = 1e-5;
+    let plus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x + h * d).collect();
+    let minus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x - h * d).collect();
+    let (_, gp) = hess_map_grad(&plus);
+    let (_, gm) = hess_map_grad(&minus);
+    for i in 0..3 {
+        let fd = (gp.a[i] - gm.a[i]) / (2.0 * h);
+        assert!((hv.a[i] - fd).abs() < 1e-6, "{:?} vs {fd}", hv.a);
+    }
+}
