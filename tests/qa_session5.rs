@@ -1998,3 +1998,291 @@ fn qa5_hvp_over_chain_and_windows() {
         assert!((hv.a[i] - fd).abs() < 1e-6, "{:?} vs {fd}", hv.a);
     }
 }
+
+// ---- batch 3: signs of zero of generic sums, captures named like loop indices ------------
+
+#[differentiate]
+fn generic_empty_sum<T: Float + std::iter::Sum>(a: &[T]) -> T {
+    let s: T = a
+        .iter()
+        .filter(|v| **v > T::from(10.0).unwrap())
+        .copied()
+        .sum();
+    let t: T = a[..0].iter().copied().sum();
+    let u: T = a.iter().map(|v| *v * T::zero()).sum();
+    T::one() / s + T::one() / t + T::one() / u
+}
+
+#[test]
+fn qa5_generic_empty_sums_start_from_negative_zero() {
+    for a in [[-1.0f64, -2.0], [1.0, 2.0]] {
+        let (v, _) = generic_empty_sum_grad(&a);
+        let plain = generic_empty_sum(&a);
+        assert_eq!(v.to_bits(), plain.to_bits(), "{a:?}: {v} vs {plain}");
+    }
+    let a = [-1.0f32, -2.0];
+    let (v, _) = generic_empty_sum_grad(&a);
+    assert_eq!(v.to_bits(), generic_empty_sum(&a).to_bits());
+}
+
+#[differentiate]
+fn realfield_sum<T: RealField + Copy + std::iter::Sum>(a: &[T], b: &DVector<T>) -> T {
+    let s: T = a.iter().map(|v| *v * T::zero()).sum();
+    let t = b.map(|v| v * T::zero()).sum();
+    T::one() / s + T::one() / t + b.rows(0, 0).sum()
+}
+
+#[test]
+fn qa5_realfield_sums_signs_of_zero() {
+    let a = [-1.0f64, -2.0];
+    let b = DVector::from_vec(vec![-1.0f64, -3.0]);
+    let (v, _) = realfield_sum_grad(&a, &b);
+    let plain = realfield_sum(&a, &b);
+    assert_eq!(v.to_bits(), plain.to_bits(), "{v} vs {plain}");
+}
+
+#[differentiate]
+fn captures_like_indices(a: &DVector<f64>) -> f64 {
+    let i = a[0];
+    let j = 2.0;
+    let n = a[1];
+    let m = a.map(|v| v * i + j * n);
+    let z = a.zip_map(&m, |i, j| i * j + n);
+    z.sum() + DVector::from_fn(3, |r, c| a[r] * (c as f64 + i)).sum()
+}
+
+#[test]
+fn qa5_closure_captures_named_like_loop_indices() {
+    dvec!(
+        captures_like_indices,
+        captures_like_indices_grad,
+        captures_like_indices_vjp,
+        captures_like_indices_jvp,
+        CapturesLikeIndicesGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_inside_from_fn(a: &DVector<f64>) -> f64 {
+    let n = a.len();
+    let v = DVector::from_fn(n, |k, _| a.map(|x| (x * a[k]).sin()).sum());
+    v.norm_squared()
+}
+
+#[test]
+fn qa5_map_inside_from_fn() {
+    dvec!(
+        map_inside_from_fn,
+        map_inside_from_fn_grad,
+        map_inside_from_fn_vjp,
+        map_inside_from_fn_jvp,
+        MapInsideFromFnGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_reads_own_matrix(m: &DMatrix<f64>) -> f64 {
+    let c = m.map(|v| v * m[(0, 0)] + m[(1, 1)].exp());
+    (c.transpose() * m).trace()
+}
+
+#[test]
+fn qa5_map_closure_reads_the_mapped_matrix() {
+    let x: Vec<f64> = (0..4).map(|i| ((i * 3 % 5) as f64 - 2.0) * 0.3).collect();
+    probe!(p => map_reads_own_matrix, map_reads_own_matrix_grad, map_reads_own_matrix_vjp, [&DMatrix::from_column_slice(2, 2, p)], [m], x);
+}
+
+// ---- batch 3: custom_vjp tuples through f_jvp -----------------------------------------------
+
+#[tapeless::custom_vjp(split_rule)]
+fn split_pair(x: f64, y: f64) -> (f64, f64) {
+    (x * y, x.exp() + y)
+}
+
+fn split_rule(x: f64, y: f64, seed: (f64, f64)) -> (f64, f64) {
+    (seed.0 * y + seed.1 * x.exp(), seed.0 * x + seed.1)
+}
+
+#[differentiate]
+fn split_in_loop(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for w in a.windows(2) {
+        let (p, q) = split_pair(w[0], w[1] + s * 0.1);
+        s += p * q;
+    }
+    s
+}
+
+#[test]
+fn qa5_tuple_custom_vjp_in_a_loop_forward_and_reverse() {
+    slice!(
+        split_in_loop,
+        split_in_loop_grad,
+        split_in_loop_vjp,
+        split_in_loop_jvp,
+        SplitInLoopGrad,
+        [0.3, -0.5, 1.1, 0.4]
+    );
+}
+
+#[tapeless::custom_vjp(argmax_rule)]
+fn argmax_value(a: &[f64]) -> (usize, f64) {
+    let mut k = 0;
+    for i in 1..a.len() {
+        if a[i] > a[k] {
+            k = i;
+        }
+    }
+    (k, a[k] * a[k])
+}
+
+fn argmax_rule(a: &[f64], seed: ((), f64)) -> Vec<f64> {
+    let (k, _) = argmax_value(a);
+    let mut g = vec![0.0; a.len()];
+    g[k] = 2.0 * a[k] * seed.1;
+    g
+}
+
+#[differentiate]
+fn uses_argmax(a: &[f64]) -> f64 {
+    let (k, v) = argmax_value(a);
+    let (k2, v2) = argmax_value(a);
+    v * a[(k + 1) % a.len()] + v2 * k2 as f64
+}
+
+#[test]
+fn qa5_tuple_custom_vjp_with_a_leading_index() {
+    slice!(
+        uses_argmax,
+        uses_argmax_grad,
+        uses_argmax_vjp,
+        uses_argmax_jvp,
+        UsesArgmaxGrad,
+        [0.3, -0.5, 1.1, 0.4]
+    );
+}
+
+// ---- batch 3: generic impl blocks with several parameters ----------------------------------
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Affine<T: RealField + Copy, S> {
+    pub w: Matrix2<T>,
+    pub b: Vector2<T>,
+    pub tag: S,
+}
+
+#[differentiate]
+impl<T, S> Affine<T, S>
+where
+    T: RealField + Copy,
+    S: RealField + Copy,
+{
+    #[differentiate]
+    pub fn act(&self, x: &Vector2<T>) -> T {
+        let z = self.w * x + self.b;
+        let h = z.map(|v| {
+            if v > T::zero() {
+                v
+            } else {
+                v * T::from_subset(&0.1)
+            }
+        });
+        h.dot(&z.map(|v| v.tanh())) + self.w.fixed_view::<1, 2>(1, 0).sum()
+    }
+
+    #[differentiate]
+    pub fn batch(&self, xs: &[Vector2<T>], s: T) -> T {
+        let mut total = T::zero();
+        for x in xs {
+            total += self.act(x) * s;
+        }
+        total
+    }
+}
+
+#[test]
+fn qa5_generic_block_two_params_map_branch_view() {
+    let net = Affine {
+        w: Matrix2::new(0.5, -0.3, 0.8, 0.1),
+        b: Vector2::new(0.2, -0.4),
+        tag: 7.0f32,
+    };
+    let xs = vec![Vector2::new(0.7, -0.2), Vector2::new(-1.1, 0.5)];
+    let f = |p: &[f64]| {
+        let n = Affine {
+            w: Matrix2::from_column_slice(&p[..4]),
+            b: Vector2::new(p[4], p[5]),
+            tag: 7.0f32,
+        };
+        n.batch(&xs, p[6])
+    };
+    let point: Vec<f64> = net
+        .w
+        .iter()
+        .chain(net.b.iter())
+        .copied()
+        .chain([1.5])
+        .collect();
+    let (v, g) = net.batch_grad(&xs, 1.5);
+    assert_eq!(v.to_bits(), f(&point).to_bits());
+    let analytic: Vec<f64> = g
+        .self_
+        .w
+        .iter()
+        .chain(g.self_.b.iter())
+        .copied()
+        .chain([g.s])
+        .collect();
+    let fd = central_difference(f, &point);
+    for (a, n) in analytic.iter().zip(&fd) {
+        assert!(
+            (a - n).abs() < 1e-6 * (1.0 + n.abs()),
+            "{analytic:?} vs {fd:?}"
+        );
+    }
+}
+
+// ---- batch 3: Reload under the Hessian ----------------------------------------------------
+
+#[differentiate(hessian)]
+fn hess_reload(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let t = (a[i] * a[(i + 1) % n]).exp();
+        e[i] = t;
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        s += e[i] * a[i];
+    }
+    s
+}
+
+#[test]
+fn qa5_hvp_of_a_reloaded_loop() {
+    let a = [0.4, -0.7, 0.3];
+    for v in [[1.0, 0.0, 0.0], [0.3, 0.2, -0.5]] {
+        let (value, _, hv) = hess_reload_hvp(&a, &HessReloadGrad { a: v.to_vec() });
+        assert_eq!(value.to_bits(), hess_reload(&a).to_bits());
+        let h = 1e-5;
+        let plus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x + h * d).collect();
+        let minus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x - h * d).collect();
+        let (_, gp) = hess_reload_grad(&plus);
+        let (_, gm) = hess_reload_grad(&minus);
+        for i in 0..3 {
+            let fd = (gp.a[i] - gm.a[i]) / (2.0 * h);
+            assert!((hv.a[i] - fd).abs() < 1e-6, "{:?} vs {fd}", hv.a);
+        }
+    }
+    slice!(
+        hess_reload,
+        hess_reload_grad,
+        hess_reload_vjp,
+        hess_reload_jvp,
+        HessReloadGrad,
+        a
+    );
+}
