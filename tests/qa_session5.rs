@@ -2286,3 +2286,171 @@ fn qa5_hvp_of_a_reloaded_loop() {
         a
     );
 }
+
+// ---- batch 4: comparators, products through zero, aliasing --------------------------------
+
+#[differentiate]
+fn product_through_zero(a: &[f64]) -> f64 {
+    let p: f64 = a.iter().chain(a.iter().skip(2)).product();
+    let q: f64 = a.iter().map(|v| v + 1.0).product();
+    let r = a.iter().fold(1.0, |acc, v| acc * v);
+    p + q + r
+}
+
+#[test]
+fn qa5_products_with_an_exact_zero() {
+    let a = [0.5, 0.0, -1.5, 2.0];
+    let (v, g) = product_through_zero_grad(&a);
+    assert_eq!(v.to_bits(), product_through_zero(&a).to_bits());
+    assert!(g.a.iter().all(|x| x.is_finite()), "{:?}", g.a);
+    // p = a0·a1·a2·a3·a2·a3 has ∂p/∂a1 = a0·a2²·a3² (the others 0); q = Π(aᵢ + 1) has
+    // ∂q/∂aᵢ = q/(aᵢ + 1); r = a0·a1·a2·a3 has ∂r/∂a1 = a0·a2·a3.
+    let q: f64 = a.iter().map(|v| v + 1.0).product();
+    let expected = [
+        q / 1.5,
+        0.5 * 2.25 * 4.0 + q / 1.0 + 0.5 * -1.5 * 2.0,
+        q / -0.5,
+        q / 3.0,
+    ];
+    for i in 0..4 {
+        assert!(
+            (g.a[i] - expected[i]).abs() < 1e-12,
+            "{:?} vs {expected:?}",
+            g.a
+        );
+    }
+    slice!(
+        product_through_zero,
+        product_through_zero_grad,
+        product_through_zero_vjp,
+        product_through_zero_jvp,
+        ProductThroughZeroGrad,
+        a
+    );
+}
+
+#[differentiate]
+fn zip_map_self(a: &DVector<f64>) -> f64 {
+    let s = a.zip_map(a, |p, q| p * q.sin());
+    let t = a.map(|v| v * 2.0);
+    s.dot(&t.zip_map(&t, |p, q| p - q * q))
+}
+
+#[test]
+fn qa5_zip_map_of_a_vector_with_itself() {
+    dvec!(
+        zip_map_self,
+        zip_map_self_grad,
+        zip_map_self_vjp,
+        zip_map_self_jvp,
+        ZipMapSelfGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn vec_moved_then_written(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let t = a[i].exp();
+        e[i] = t;
+    }
+    let mut f = e;
+    f[0] = a[1] * 4.0;
+    let mut s = 0.0;
+    for i in 0..n {
+        s += f[i] * a[i];
+    }
+    s
+}
+
+#[test]
+fn qa5_vec_moved_then_written() {
+    slice!(
+        vec_moved_then_written,
+        vec_moved_then_written_grad,
+        vec_moved_then_written_vjp,
+        vec_moved_then_written_jvp,
+        VecMovedThenWrittenGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn array_copied_then_written(a: &[f64]) -> f64 {
+    let mut e = [0.0; 3];
+    for i in 0..3 {
+        let t = a[i].exp();
+        e[i] = t;
+    }
+    let mut f = e;
+    f[0] = a[1] * 4.0;
+    f[0] * e[0] + f[1] * e[2] + f[2]
+}
+
+#[test]
+fn qa5_array_copied_then_written() {
+    slice!(
+        array_copied_then_written,
+        array_copied_then_written_grad,
+        array_copied_then_written_vjp,
+        array_copied_then_written_jvp,
+        ArrayCopiedThenWrittenGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn take_then_chain(a: &[f64], b: &[f64]) -> f64 {
+    let s: f64 = a
+        .iter()
+        .take(2)
+        .chain(b.iter().skip(1))
+        .map(|v| v * v)
+        .sum();
+    let t: f64 = a.iter().skip(9).sum();
+    let mut u = 0.0;
+    for (i, v) in b.iter().take(9).chain(a.iter().take(1)).enumerate() {
+        u += v * (i as f64);
+    }
+    s + t + u
+}
+
+#[test]
+fn qa5_take_then_chain() {
+    probe!(p => take_then_chain, take_then_chain_grad, take_then_chain_vjp, [&p[..3], &p[3..]], [a, b], [0.3, -0.5, 1.1, 0.7, -0.2]);
+}
+
+#[differentiate]
+fn view_at_data_index(a: &DVector<f64>) -> f64 {
+    let mut k = 0;
+    for i in 1..a.len() {
+        if a[i] > a[k] {
+            k = i;
+        }
+    }
+    let start = k.min(a.len() - 2);
+    let w = a.rows(start, 2);
+    w.norm_squared() * a[0]
+}
+
+#[test]
+fn qa5_view_at_a_data_dependent_index() {
+    dvec!(
+        view_at_data_index,
+        view_at_data_index_grad,
+        view_at_data_index_vjp,
+        view_at_data_index_jvp,
+        ViewAtDataIndexGrad,
+        [0.3, -0.5, 1.1, 0.4]
+    );
+    dvec!(
+        view_at_data_index,
+        view_at_data_index_grad,
+        view_at_data_index_vjp,
+        view_at_data_index_jvp,
+        ViewAtDataIndexGrad,
+        [0.3, -0.5, 0.1, 1.4]
+    );
+}
