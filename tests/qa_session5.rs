@@ -2454,3 +2454,170 @@ fn qa5_view_at_a_data_dependent_index() {
         [0.3, -0.5, 0.1, 1.4]
     );
 }
+
+// ---- batch 5: shadowed arrays after a stored loop, zips of unequal lengths -----------------
+
+#[differentiate]
+fn reversed_comparator(a: &[f64]) -> f64 {
+    let lo = a
+        .iter()
+        .copied()
+        .max_by(|x, y| y.partial_cmp(x).unwrap())
+        .unwrap();
+    lo * 3.0 + lo.sin()
+}
+
+#[test]
+fn qa5_max_by_with_a_reversed_comparator_is_a_min() {
+    slice!(
+        reversed_comparator,
+        reversed_comparator_grad,
+        reversed_comparator_vjp,
+        reversed_comparator_jvp,
+        ReversedComparatorGrad,
+        [0.3, -1.5, 1.1, 0.6]
+    );
+    let (_, g) = reversed_comparator_grad(&[0.3, -1.5, 1.1, 0.6]);
+    assert_eq!(g.a, vec![0.0, 3.0 + (-1.5f64).cos(), 0.0, 0.0]);
+}
+
+#[differentiate]
+fn shadowed_after_store(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let t = (a[i] * 1.3).exp();
+        e[i] = t;
+    }
+    let s = e[0] * e[n - 1];
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        e[i] = a[i] * 7.0;
+    }
+    s + e[1]
+}
+
+#[test]
+fn qa5_array_shadowed_after_a_stored_loop() {
+    slice!(
+        shadowed_after_store,
+        shadowed_after_store_grad,
+        shadowed_after_store_vjp,
+        shadowed_after_store_jvp,
+        ShadowedAfterStoreGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn shadowed_in_block(a: &[f64]) -> f64 {
+    let mut e = [0.0; 3];
+    for i in 0..3 {
+        let t = a[i].tanh();
+        e[i] = t;
+    }
+    let r = {
+        let mut e = [1.0; 3];
+        e[1] = a[0] * 5.0;
+        e[1] + e[2]
+    };
+    let mut s = r;
+    for i in 0..3 {
+        s += e[i] * e[i];
+    }
+    s
+}
+
+#[test]
+fn qa5_array_shadowed_in_a_block() {
+    slice!(
+        shadowed_in_block,
+        shadowed_in_block_grad,
+        shadowed_in_block_vjp,
+        shadowed_in_block_jvp,
+        ShadowedInBlockGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_shadowed(a: &DVector<f64>) -> f64 {
+    let z = a.map(|v| v.exp());
+    let s = z.dot(a);
+    let z = a.map(|v| v * 3.0);
+    let z = z * 2.0 + a;
+    s * z.sum()
+}
+
+#[test]
+fn qa5_map_result_shadowed() {
+    dvec!(
+        map_shadowed,
+        map_shadowed_grad,
+        map_shadowed_vjp,
+        map_shadowed_jvp,
+        MapShadowedGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn stored_loop_twice(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut s = 0.0;
+    for _round in 0..2 {
+        let mut e = vec![0.0; n];
+        for i in 0..n {
+            let t = (a[i] + s).exp();
+            e[i] = t;
+        }
+        s = e.iter().sum::<f64>() * 0.1;
+    }
+    s
+}
+
+#[test]
+fn qa5_array_declared_inside_an_outer_loop() {
+    slice!(
+        stored_loop_twice,
+        stored_loop_twice_grad,
+        stored_loop_twice_vjp,
+        stored_loop_twice_jvp,
+        StoredLoopTwiceGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn unequal_zips(a: &[f64], b: &[f64]) -> f64 {
+    let s: f64 = a.iter().skip(1).zip(b).map(|(p, q)| p * q.exp()).sum();
+    let t: f64 = b.iter().zip(&a[2..]).map(|(p, q)| p - q * q).sum();
+    let u: f64 = a.iter().zip(&a[9.min(a.len())..]).map(|(p, q)| p * q).sum();
+    let mut w = 0.0;
+    for (i, (p, q)) in a.iter().zip(b).enumerate() {
+        w += p * q * a[i + 1];
+    }
+    let v: f64 = a[..a.len() - 1].windows(2).map(|x| x[0] * x[1].sin()).sum();
+    s + t + u + w + v
+}
+
+#[test]
+fn qa5_zips_of_unequal_lengths_and_offsets() {
+    probe!(p => unequal_zips, unequal_zips_grad, unequal_zips_vjp, [&p[..5], &p[5..]], [a, b], [0.3, -0.5, 1.1, 0.7, -0.2, 0.4, 0.9]);
+}
+
+#[differentiate]
+fn windows_runtime_width(a: &[f64], k: usize) -> f64 {
+    let mut s = 0.0;
+    for w in a.windows(k) {
+        s += w[0] * w[k - 1] + w[k / 2];
+    }
+    s
+}
+
+#[test]
+fn qa5_windows_of_a_runtime_width() {
+    for k in [1, 2, 3, 5, 6] {
+        probe!(p => windows_runtime_width, windows_runtime_width_grad, windows_runtime_width_vjp, [p, k], [a], [0.3, -0.5, 1.1, 0.7, -0.2]);
+    }
+}
