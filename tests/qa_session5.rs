@@ -2621,3 +2621,53 @@ fn qa5_windows_of_a_runtime_width() {
         probe!(p => windows_runtime_width, windows_runtime_width_grad, windows_runtime_width_vjp, [p, k], [a], [0.3, -0.5, 1.1, 0.7, -0.2]);
     }
 }
+
+// ---- batch 6: user names equal to the lowering's locals ------------------------------------
+
+#[differentiate]
+fn lowering_names(a: &DVector<f64>, row: usize, column: usize) -> f64 {
+    let index = a[row];
+    let mapped = a[column] * 2.0;
+    let matrix = a[0] + 0.5;
+    let zipped = index * mapped;
+    let m = a.map(|v| v * index + mapped * a[row]);
+    let z = a.zip_map(&m, |p, q| p * q * zipped + a[column]);
+    let f = DVector::from_fn(a.len(), |i, j| a[i] * matrix + (row + j) as f64 + index);
+    let g = DMatrix::from_fn(2, 2, |r, c| a[r + column] * a[c] + mapped);
+    m.sum() + z.sum() + f.sum() + g.determinant() + zipped
+}
+
+#[test]
+fn qa5_user_names_equal_to_the_map_lowering_locals() {
+    for (row, column) in [(0, 1), (2, 0), (1, 1)] {
+        probe!(p => lowering_names, lowering_names_grad, lowering_names_vjp, [&DVector::from_column_slice(p), row, column], [a], [0.3, -0.5, 1.1]);
+    }
+}
+
+#[differentiate]
+fn reduction_names(a: &[f64], start: usize) -> f64 {
+    let acc = a[start];
+    let count = a[0] * 3.0;
+    let element = a[1];
+    let step = 0.5;
+    let index = start;
+    let s: f64 = a
+        .iter()
+        .chain(a)
+        .filter(|v| **v > acc)
+        .enumerate()
+        .map(|(i, v)| v * count + (i + index) as f64)
+        .sum();
+    let w: f64 = a.windows(2).map(|w| w[0] * element + w[1] * acc).sum();
+    let z: f64 = a.iter().zip(&a[start..]).map(|(p, q)| p * q * step).sum();
+    let m = a.iter().copied().max_by(|x, y| x.total_cmp(y)).unwrap() * acc;
+    let r = a.iter().copied().reduce(|x, y| x * element + y).unwrap();
+    s + w + z + m + r + count + element
+}
+
+#[test]
+fn qa5_user_names_equal_to_the_reduction_locals() {
+    for start in [0, 1, 2] {
+        probe!(p => reduction_names, reduction_names_grad, reduction_names_vjp, [p, start], [a], [0.3, -0.5, 1.1, 0.7]);
+    }
+}
