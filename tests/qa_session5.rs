@@ -2671,3 +2671,217 @@ fn qa5_user_names_equal_to_the_reduction_locals() {
         probe!(p => reduction_names, reduction_names_grad, reduction_names_vjp, [p, start], [a], [0.3, -0.5, 1.1, 0.7]);
     }
 }
+
+// ---- batch 7: Hessians of map closures, views and chains; generic methods ------------------
+
+/// H·v against central differences of `f_grad` along v, for `fn f(a: &DVector<f64>) -> f64`.
+macro_rules! hvp_dvec {
+    ($f:ident, $g:ident, $h:ident, $G:ident, $x:expr, $v:expr) => {{
+        let a = DVector::from_column_slice(&$x);
+        let v = DVector::from_column_slice(&$v);
+        let (value, g, hv) = $h(&a, &$G { a: v.clone() });
+        assert_eq!(
+            value.to_bits(),
+            $f(&a).to_bits(),
+            "{}: value",
+            stringify!($f)
+        );
+        let (_, g0) = $g(&a);
+        let step = 1e-5;
+        let (_, gp) = $g(&(&a + &v * step));
+        let (_, gm) = $g(&(&a - &v * step));
+        for i in 0..a.len() {
+            assert!(
+                (g.a[i] - g0.a[i]).abs() < 1e-12,
+                "{}: gradient",
+                stringify!($f)
+            );
+            let fd = (gp.a[i] - gm.a[i]) / (2.0 * step);
+            assert!(
+                (hv.a[i] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                "{}: H·v {:?} vs {fd} at {i}",
+                stringify!($f),
+                hv.a
+            );
+        }
+    }};
+}
+
+#[differentiate(hessian)]
+fn hess_map_branch(a: &DVector<f64>) -> f64 {
+    let s = a[0];
+    let m = a.map(|v| if v > 0.0 { (v * s).exp() } else { v * v * s });
+    m.dot(a)
+}
+
+#[test]
+fn qa5_hvp_of_a_map_closure_with_a_branch() {
+    hvp_dvec!(
+        hess_map_branch,
+        hess_map_branch_grad,
+        hess_map_branch_hvp,
+        HessMapBranchGrad,
+        [0.3, -0.5, 1.1],
+        [0.2, -0.7, 0.4]
+    );
+    hvp_dvec!(
+        hess_map_branch,
+        hess_map_branch_grad,
+        hess_map_branch_hvp,
+        HessMapBranchGrad,
+        [-0.3, 0.5, 1.1],
+        [1.0, 0.0, 0.0]
+    );
+}
+
+#[differentiate(hessian)]
+fn hess_views(a: &DVector<f64>) -> f64 {
+    let p = a.rows(0, 2);
+    let q = a.rows(1, 2);
+    let r = a.fixed_rows::<2>(1);
+    p.dot(&q) * r.norm() + p.norm_squared()
+}
+
+#[test]
+fn qa5_hvp_of_overlapping_views() {
+    hvp_dvec!(
+        hess_views,
+        hess_views_grad,
+        hess_views_hvp,
+        HessViewsGrad,
+        [0.3, -0.5, 1.1],
+        [0.2, -0.7, 0.4]
+    );
+}
+
+#[differentiate(hessian)]
+fn hess_zip_from_fn(a: &DVector<f64>) -> f64 {
+    let n = a.len();
+    let f = DVector::from_fn(n, |i, _| a[(i + 1) % n] * a[i]);
+    let z = a.zip_map(&f, |p, q| (p - q).tanh());
+    z.norm_squared()
+}
+
+#[test]
+fn qa5_hvp_of_zip_map_and_from_fn() {
+    hvp_dvec!(
+        hess_zip_from_fn,
+        hess_zip_from_fn_grad,
+        hess_zip_from_fn_hvp,
+        HessZipFromFnGrad,
+        [0.3, -0.5, 1.1],
+        [0.2, -0.7, 0.4]
+    );
+}
+
+#[differentiate(hessian)]
+fn hess_chain_max(a: &[f64]) -> f64 {
+    let m = a
+        .iter()
+        .copied()
+        .max_by(|x, y| x.partial_cmp(y).unwrap())
+        .unwrap();
+    let s: f64 = a
+        .iter()
+        .chain(a.iter().skip(1))
+        .filter(|v| **v < m)
+        .map(|v| v * v * m)
+        .sum();
+    let w: f64 = a.iter().zip(&a[1..]).map(|(p, q)| (p * q).sin()).sum();
+    s + w + m * m
+}
+
+#[test]
+fn qa5_hvp_of_chain_filter_max_and_zip() {
+    let a = [0.4, -0.7, 1.3, 0.2];
+    let v = [0.3, 0.2, -0.5, 0.1];
+    let (value, _, hv) = hess_chain_max_hvp(&a, &HessChainMaxGrad { a: v.to_vec() });
+    assert_eq!(value.to_bits(), hess_chain_max(&a).to_bits());
+    let h = 1e-5;
+    let plus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x + h * d).collect();
+    let minus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x - h * d).collect();
+    let (_, gp) = hess_chain_max_grad(&plus);
+    let (_, gm) = hess_chain_max_grad(&minus);
+    for i in 0..4 {
+        let fd = (gp.a[i] - gm.a[i]) / (2.0 * h);
+        assert!(
+            (hv.a[i] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+            "{:?} vs {fd}",
+            hv.a
+        );
+    }
+    slice!(
+        hess_chain_max,
+        hess_chain_max_grad,
+        hess_chain_max_vjp,
+        hess_chain_max_jvp,
+        HessChainMaxGrad,
+        a
+    );
+}
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Smoother<T> {
+    pub alpha: T,
+}
+
+#[differentiate]
+impl<T: Float> Smoother<T> {
+    /// Exponential smoothing over the series, then the squared differences of neighbours.
+    #[differentiate]
+    pub fn roughness(&self, xs: &[T]) -> T {
+        let n = xs.len();
+        let mut smooth = vec![T::zero(); n];
+        let mut level = xs[0];
+        for i in 0..n {
+            level = self.alpha * xs[i] + (T::one() - self.alpha) * level;
+            let e = level.exp();
+            smooth[i] = e;
+        }
+        let mut r = T::zero();
+        for w in smooth.windows(2) {
+            r = r + (w[1] - w[0]).powi(2);
+        }
+        r + smooth
+            .iter()
+            .chain(xs)
+            .copied()
+            .fold(T::zero(), |a, b| a + b * b)
+    }
+}
+
+#[test]
+fn qa5_generic_method_with_a_stored_loop_windows_and_chain() {
+    let s = Smoother { alpha: 0.35f64 };
+    let xs = [0.3, -0.5, 1.1, 0.7];
+    let f = |p: &[f64]| Smoother { alpha: p[0] }.roughness(&p[1..]);
+    let point = [0.35, 0.3, -0.5, 1.1, 0.7];
+    let (v, g) = s.roughness_grad(&xs);
+    assert_eq!(v.to_bits(), f(&point).to_bits());
+    let analytic: Vec<f64> = [g.self_.alpha].iter().chain(&g.xs).copied().collect();
+    let fd = central_difference(f, &point);
+    for (a, n) in analytic.iter().zip(&fd) {
+        assert!(
+            (a - n).abs() < 1e-6 * (1.0 + n.abs()),
+            "{analytic:?} vs {fd:?}"
+        );
+    }
+    let dir = direction(5);
+    let (_, dy) = s.roughness_jvp(
+        &xs,
+        &SmootherRoughnessGrad {
+            self_: Smoother { alpha: dir[0] },
+            xs: dir[1..].to_vec(),
+        },
+    );
+    assert_jvp("Smoother::roughness", dy, &analytic, &dir);
+    let s32 = Smoother { alpha: 0.35f32 };
+    let (v32, g32) = s32.roughness_grad(&[0.3f32, -0.5, 1.1, 0.7]);
+    assert_eq!(
+        v32.to_bits(),
+        s32.roughness(&[0.3f32, -0.5, 1.1, 0.7]).to_bits()
+    );
+    assert!(
+        (f64::from(g32.self_.alpha) - g.self_.alpha).abs() < 1e-3 * (1.0 + g.self_.alpha.abs())
+    );
+}
