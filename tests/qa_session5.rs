@@ -2885,3 +2885,116 @@ fn qa5_generic_method_with_a_stored_loop_windows_and_chain() {
         (f64::from(g32.self_.alpha) - g.self_.alpha).abs() < 1e-3 * (1.0 + g.self_.alpha.abs())
     );
 }
+
+// ---- batch 8: Jacobians of map closures, views and zip_map outputs -------------------------
+
+/// Checks every row of `f_jacobian` against central differences of one output component.
+fn check_jacobian_rows(rows: &[Vec<f64>], point: &[f64], f: impl Fn(&[f64]) -> Vec<f64>) {
+    let outputs = f(point).len();
+    assert_eq!(rows.len(), outputs);
+    for k in 0..outputs {
+        let fd = central_difference(|p: &[f64]| f(p)[k], point);
+        for (i, (a, n)) in rows[k].iter().zip(&fd).enumerate() {
+            assert!(
+                (a - n).abs() < 1e-6 * (1.0 + n.abs()),
+                "row {k}, column {i}: {a} vs {n}"
+            );
+        }
+    }
+}
+
+#[differentiate]
+fn jac_map_view(a: &DVector<f64>) -> DVector<f64> {
+    let s = a[0];
+    let top = a.rows(0, 2).into_owned();
+    let m = a.map(|v| if v > s { (v - s).exp() } else { v * s });
+    let z = m.zip_map(a, |p, q| p * q);
+    let mut out = z.clone();
+    out[0] = top.dot(&a.rows(1, 2)) + out[2];
+    out
+}
+
+#[test]
+fn qa5_jacobian_of_map_zip_map_and_views() {
+    let x = [0.3, -0.5, 1.1];
+    let a = DVector::from_column_slice(&x);
+    let (value, rows) = jac_map_view_jacobian(&a);
+    assert_eq!(value, jac_map_view(&a));
+    let rows: Vec<Vec<f64>> = rows.iter().map(|r| r.a.iter().copied().collect()).collect();
+    check_jacobian_rows(&rows, &x, |p| {
+        jac_map_view(&DVector::from_column_slice(p))
+            .iter()
+            .copied()
+            .collect()
+    });
+}
+
+#[differentiate]
+fn jac_matrix_map(m: &Matrix2<f64>) -> Matrix2<f64> {
+    let s = m.map(|v| v.sin());
+    s * m + m.transpose().map(|v| v * v)
+}
+
+#[test]
+fn qa5_jacobian_of_a_matrix_map_product() {
+    let x = [0.3, -0.5, 1.1, 0.8];
+    let m = Matrix2::from_column_slice(&x);
+    let (value, rows) = jac_matrix_map_jacobian(&m);
+    assert_eq!(value, jac_matrix_map(&m));
+    let rows: Vec<Vec<f64>> = rows.iter().map(|r| r.m.iter().copied().collect()).collect();
+    check_jacobian_rows(&rows, &x, |p| {
+        jac_matrix_map(&Matrix2::from_column_slice(p))
+            .iter()
+            .copied()
+            .collect()
+    });
+}
+
+#[differentiate]
+fn jac_chain_sums(a: &[f64]) -> [f64; 3] {
+    let s: f64 = a.iter().chain(a.iter().skip(1)).map(|v| v * v).sum();
+    let w: f64 = a.windows(2).map(|w| w[0] * w[1]).sum();
+    let m = a
+        .iter()
+        .copied()
+        .max_by(|x, y| x.partial_cmp(y).unwrap())
+        .unwrap();
+    let mut out = [0.0; 3];
+    out[0] = s;
+    out[1] = w * s;
+    out[2] = m + out[1];
+    out
+}
+
+#[test]
+fn qa5_jacobian_of_chain_windows_max() {
+    let x = [0.3, -0.5, 1.1, 0.7];
+    let (value, rows) = jac_chain_sums_jacobian(&x);
+    assert_eq!(value, jac_chain_sums(&x));
+    let rows: Vec<Vec<f64>> = rows.iter().map(|r| r.a.clone()).collect();
+    check_jacobian_rows(&rows, &x, |p| jac_chain_sums(p).to_vec());
+}
+
+#[differentiate]
+fn jac_stored_loop(a: &[f64]) -> Vec<f64> {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let t = (a[i] * a[(i + 1) % n]).exp();
+        e[i] = t;
+    }
+    let mut out = vec![0.0; n];
+    for i in 0..n {
+        out[i] = e[i] * a[i] + e[(i + 1) % n];
+    }
+    out
+}
+
+#[test]
+fn qa5_jacobian_of_a_reloaded_loop() {
+    let x = [0.3, -0.5, 1.1];
+    let (value, rows) = jac_stored_loop_jacobian(&x);
+    assert_eq!(value, jac_stored_loop(&x));
+    let rows: Vec<Vec<f64>> = rows.iter().map(|r| r.a.clone()).collect();
+    check_jacobian_rows(&rows, &x, |p| jac_stored_loop(p));
+}
