@@ -2998,3 +2998,102 @@ fn qa5_jacobian_of_a_reloaded_loop() {
     let rows: Vec<Vec<f64>> = rows.iter().map(|r| r.a.clone()).collect();
     check_jacobian_rows(&rows, &x, |p| jac_stored_loop(p));
 }
+
+// ---- batch 9: early exits from loops over chains, FnMut captures ----------------------------
+
+#[differentiate]
+fn chain_return(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for &x in a.iter().chain(b) {
+        if x > 1.0 {
+            return s * x;
+        }
+        s += x * x + s * 0.1;
+    }
+    s
+}
+
+#[test]
+fn qa5_return_from_either_part_of_a_chain() {
+    for point in [
+        [0.3, 1.5, -0.2, 0.4, 0.6],
+        [0.3, -0.5, -0.2, 1.4, 0.6],
+        [0.3, -0.5, -0.2, 0.4, 0.6],
+    ] {
+        probe!(p => chain_return, chain_return_grad, chain_return_vjp, [&p[..2], &p[2..]], [a, b], point);
+    }
+}
+
+#[differentiate]
+fn chain_break_second_part(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut last = 0.0;
+    for &x in a.iter().chain(b.iter().skip(1)) {
+        last = x;
+        if s > 1.0 {
+            break;
+        }
+        s += x.exp() * 0.3;
+    }
+    s * last
+}
+
+#[test]
+fn qa5_break_in_the_second_part_of_a_chain() {
+    for point in [
+        [0.3, 0.2, 0.1, 0.4, 0.6, 0.9],
+        [0.3, 0.2, 0.1, -3.4, -3.6, -2.9],
+        [2.3, 0.2, 0.1, 0.4, 0.6, 0.9],
+    ] {
+        probe!(p => chain_break_second_part, chain_break_second_part_grad, chain_break_second_part_vjp, [&p[..2], &p[2..]], [a, b], point);
+    }
+}
+
+#[differentiate]
+fn fnmut_capture(a: &DVector<f64>) -> f64 {
+    let mut c = 0.0;
+    let m = a.map(|v| {
+        c += v;
+        c * v
+    });
+    m.sum() + c * c
+}
+
+#[test]
+fn qa5_map_closure_mutating_a_capture() {
+    dvec!(
+        fnmut_capture,
+        fnmut_capture_grad,
+        fnmut_capture_vjp,
+        fnmut_capture_jvp,
+        FnmutCaptureGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn fnmut_zip_from_fn(a: &DVector<f64>) -> f64 {
+    let mut k = 1.0;
+    let z = a.zip_map(a, |p, q| {
+        k = k * 0.5 + p;
+        k * q
+    });
+    let mut r = 0.0;
+    let f = DVector::from_fn(a.len(), |i, _| {
+        r += a[i];
+        r * r
+    });
+    z.sum() + f.sum() * k + r
+}
+
+#[test]
+fn qa5_zip_map_and_from_fn_mutating_captures() {
+    dvec!(
+        fnmut_zip_from_fn,
+        fnmut_zip_from_fn_grad,
+        fnmut_zip_from_fn_vjp,
+        fnmut_zip_from_fn_jvp,
+        FnmutZipFromFnGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
