@@ -3097,3 +3097,62 @@ fn qa5_zip_map_and_from_fn_mutating_captures() {
         [0.3, -0.5, 1.1]
     );
 }
+
+// ---- batch 10: full Hessians and Jacobians with repeated / constant outputs -----------------
+
+#[differentiate(hessian)]
+fn hess_full(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let t = (a[i] * a[(i + 1) % n]).sin();
+        e[i] = t;
+    }
+    let s: f64 = e.iter().chain(a).map(|v| v * v).sum();
+    let w: f64 = e.windows(2).map(|w| w[0] * w[1]).sum();
+    s * w + a.iter().copied().fold(0.0, |acc, v| acc + v.exp())
+}
+
+#[test]
+fn qa5_full_hessian_rows_against_differences_of_the_gradient() {
+    let a = [0.4, -0.7, 1.3];
+    let (value, grad, rows) = hess_full_hessian(&a);
+    assert_eq!(value.to_bits(), hess_full(&a).to_bits());
+    let (_, g0) = hess_full_grad(&a);
+    assert_eq!(rows.len(), 3);
+    for i in 0..3 {
+        assert!((grad.a[i] - g0.a[i]).abs() < 1e-12);
+        let h = 1e-5;
+        let mut plus = a;
+        plus[i] += h;
+        let mut minus = a;
+        minus[i] -= h;
+        let (_, gp) = hess_full_grad(&plus);
+        let (_, gm) = hess_full_grad(&minus);
+        for j in 0..3 {
+            let fd = (gp.a[j] - gm.a[j]) / (2.0 * h);
+            assert!(
+                (rows[i].a[j] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                "H[{i}][{j}] = {} vs {fd}",
+                rows[i].a[j]
+            );
+        }
+    }
+}
+
+#[differentiate]
+fn jac_repeated(x: f64, y: f64) -> [f64; 4] {
+    let p = x * y;
+    let out = [x, p, 2.0, x];
+    out
+}
+
+#[test]
+fn qa5_jacobian_with_repeated_and_constant_outputs() {
+    let (value, rows) = jac_repeated_jacobian(0.4, -0.7);
+    assert_eq!(value, jac_repeated(0.4, -0.7));
+    let expected = [[1.0, 0.0], [-0.7, 0.4], [0.0, 0.0], [1.0, 0.0]];
+    for k in 0..4 {
+        assert_eq!([rows[k].x, rows[k].y], expected[k], "row {k}");
+    }
+}
