@@ -3156,3 +3156,108 @@ fn qa5_jacobian_with_repeated_and_constant_outputs() {
         assert_eq!([rows[k].x, rows[k].y], expected[k], "row {k}");
     }
 }
+
+// ---- batch 11: reads of slots the same loop writes later --------------------------------
+
+#[differentiate]
+fn reads_ahead(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n + 1];
+    for i in 0..n {
+        let ahead = e[i + 1] + 0.5;
+        let t = (ahead * a[i]).exp();
+        e[i] = t;
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        s += e[i] * e[i + 1];
+    }
+    s + e[0]
+}
+
+#[test]
+fn qa5_a_loop_reads_the_slot_it_writes_next() {
+    slice!(
+        reads_ahead,
+        reads_ahead_grad,
+        reads_ahead_vjp,
+        reads_ahead_jvp,
+        ReadsAheadGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn reads_ahead_nested(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let mut inner = 0.0;
+        for j in 0..n {
+            inner += (e[j] * a[i] + j as f64 * 0.1).sin();
+        }
+        let t = (inner * 0.5 + a[i]).exp();
+        e[i] = t;
+    }
+    e.iter().map(|v| v * v).sum::<f64>()
+}
+
+#[test]
+fn qa5_a_nested_loop_reads_every_slot_while_the_outer_loop_fills_them() {
+    slice!(
+        reads_ahead_nested,
+        reads_ahead_nested_grad,
+        reads_ahead_nested_vjp,
+        reads_ahead_nested_jvp,
+        ReadsAheadNestedGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn reads_ahead_rev(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.0; n];
+    for i in (0..n).rev() {
+        let before = if i > 0 { e[i - 1] } else { 1.0 };
+        let t = (before + a[i]).tanh();
+        e[i] = t;
+    }
+    e[0] * e[n - 1] + e[1]
+}
+
+#[test]
+fn qa5_a_reversed_loop_reads_the_slot_below() {
+    slice!(
+        reads_ahead_rev,
+        reads_ahead_rev_grad,
+        reads_ahead_rev_vjp,
+        reads_ahead_rev_jvp,
+        ReadsAheadRevGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn map_reads_later(a: &DVector<f64>) -> f64 {
+    let n = a.len();
+    let mut e = DVector::<f64>::zeros(n);
+    for i in 0..n {
+        let t = (e[(i + 1) % n] + a[i]).exp();
+        e[i] = t;
+    }
+    let m = e.map(|v| v.ln() * v);
+    m.sum() + e.sum()
+}
+
+#[test]
+fn qa5_a_dvector_filled_in_a_loop_reading_the_next_slot() {
+    dvec!(
+        map_reads_later,
+        map_reads_later_grad,
+        map_reads_later_vjp,
+        map_reads_later_jvp,
+        MapReadsLaterGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
