@@ -3261,3 +3261,90 @@ fn qa5_a_dvector_filled_in_a_loop_reading_the_next_slot() {
         [0.3, -0.5, 1.1]
     );
 }
+
+// ---- batch 12: fixed-size constructors in loops, generic and f32 forward mode -------------
+
+#[differentiate]
+fn rotate_in_loop(x: f64, y: f64) -> f64 {
+    let mut v = Vector3::new(x, y, x * y);
+    for k in 0..4 {
+        let w = Vector3::new(v[1], v[2], v[0] * x + k as f64 * 0.1);
+        v = w.cross(&Vector3::new(0.2, y, 1.0)) + w;
+    }
+    v.norm() + v[2]
+}
+
+#[test]
+fn qa5_vector3_new_in_a_loop() {
+    probe!(p => rotate_in_loop, rotate_in_loop_grad, rotate_in_loop_vjp, [p[0], p[1]], [x, y], [0.3, -0.5]);
+    let (_, g) = rotate_in_loop_grad(0.3, -0.5);
+    let (_, dy) = rotate_in_loop_jvp(0.3, -0.5, &RotateInLoopGrad { x: 0.7, y: -0.2 });
+    assert_jvp("rotate_in_loop", dy, &[g.x, g.y], &[0.7, -0.2]);
+}
+
+#[differentiate]
+fn generic_constructors<T: RealField + Copy>(x: T, y: T) -> T {
+    let a = Vector3::new(x, y * y, x * y);
+    let b = Vector2::new(a.dot(&a), x.sin());
+    let m = Matrix2::new(x, y, b[0], b[1]);
+    m.determinant() + a.map(|v| v.exp()).sum() + b.norm()
+}
+
+#[test]
+fn qa5_generic_fixed_size_constructors() {
+    probe!(p => generic_constructors, generic_constructors_grad, generic_constructors_vjp, [p[0], p[1]], [x, y], [0.3, -0.5]);
+    let (v32, g32) = generic_constructors_grad(0.3f32, -0.5f32);
+    assert_eq!(
+        v32.to_bits(),
+        generic_constructors(0.3f32, -0.5f32).to_bits()
+    );
+    let (_, g) = generic_constructors_grad(0.3f64, -0.5f64);
+    assert!((f64::from(g32.x) - g.x).abs() < 1e-4 * (1.0 + g.x.abs()));
+    assert!((f64::from(g32.y) - g.y).abs() < 1e-4 * (1.0 + g.y.abs()));
+    let (_, dy) = generic_constructors_jvp(0.3, -0.5, &GenericConstructorsGrad { x: 0.7, y: -0.2 });
+    assert_jvp("generic_constructors", dy, &[g.x, g.y], &[0.7, -0.2]);
+}
+
+#[differentiate]
+fn views_f32(m: &DMatrix<f32>) -> f32 {
+    let top = m.rows(0, 2);
+    let col = m.fixed_columns::<1>(1);
+    let b = m.view((1, 1), (2, 2));
+    top.norm() * col.sum() + b.determinant() + m.map(|v| v.tanh()).sum()
+}
+
+#[test]
+fn qa5_views_and_map_in_f32_both_modes() {
+    let x: Vec<f32> = (0..9).map(|i| ((i * 4 % 7) as f32 - 3.0) * 0.3).collect();
+    let m = DMatrix::from_column_slice(3, 3, &x);
+    let (v, g) = views_f32_grad(&m);
+    assert_eq!(v.to_bits(), views_f32(&m).to_bits());
+    let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    let f = |p: &[f64]| {
+        let p: Vec<f32> = p.iter().map(|&v| v as f32).collect();
+        f64::from(views_f32(&DMatrix::from_column_slice(3, 3, &p)))
+    };
+    // Central differences in f32 arithmetic: a loose tolerance.
+    let h = 1e-2;
+    for i in 0..9 {
+        let mut plus = x64.clone();
+        plus[i] += h;
+        let mut minus = x64.clone();
+        minus[i] -= h;
+        let fd = (f(&plus) - f(&minus)) / (2.0 * h);
+        assert!(
+            (f64::from(g.m[i]) - fd).abs() < 2e-2 * (1.0 + fd.abs()),
+            "{i}: {} vs {fd}",
+            g.m[i]
+        );
+    }
+    let dir: Vec<f32> = direction(9).iter().map(|&v| v as f32).collect();
+    let (_, dy) = views_f32_jvp(
+        &m,
+        &ViewsF32Grad {
+            m: DMatrix::from_column_slice(3, 3, &dir),
+        },
+    );
+    let e: f32 = g.m.iter().zip(&dir).map(|(a, b)| a * b).sum();
+    assert!((dy - e).abs() < 1e-4 * (1.0 + e.abs()), "{dy} vs {e}");
+}
