@@ -3348,3 +3348,43 @@ fn qa5_views_and_map_in_f32_both_modes() {
     let e: f32 = g.m.iter().zip(&dir).map(|(a, b)| a * b).sum();
     assert!((dy - e).abs() < 1e-4 * (1.0 + e.abs()), "{dy} vs {e}");
 }
+
+// ---- batch 13: map closures calling reductions of the captured matrix ---------------------
+
+#[differentiate]
+fn map_normalizes(a: &DVector<f64>) -> f64 {
+    let n = a.len();
+    let m = a.map(|v| v / a.norm() + a.sum() * v);
+    let k = a.map(|v| {
+        let (p, q) = (v * 2.0, v.exp());
+        let j = ((v.abs() * 10.0) as usize) % n;
+        p * q + a[j]
+    });
+    m.dot(&k)
+}
+
+#[test]
+fn qa5_map_closure_reduces_the_captured_vector() {
+    dvec!(
+        map_normalizes,
+        map_normalizes_grad,
+        map_normalizes_vjp,
+        map_normalizes_jvp,
+        MapNormalizesGrad,
+        [0.33, -0.52, 1.14]
+    );
+}
+
+#[differentiate]
+fn from_fn_transpose(m: &DMatrix<f64>) -> f64 {
+    let (r, c) = m.shape();
+    let t = DMatrix::from_fn(c, r, |i, j| m[(j, i)] * (i + 2 * j) as f64);
+    let s = DMatrix::from_fn(r, r, |i, j| if i == j { m[(i, 0)].exp() } else { 0.0 });
+    (&t * &s).norm_squared() + (m - t.transpose()).sum()
+}
+
+#[test]
+fn qa5_from_fn_transpose_and_diagonal() {
+    let x: Vec<f64> = (0..6).map(|i| ((i * 4 % 7) as f64 - 3.0) * 0.3).collect();
+    probe!(p => from_fn_transpose, from_fn_transpose_grad, from_fn_transpose_vjp, [&DMatrix::from_column_slice(3, 2, p)], [m], x);
+}
