@@ -3388,3 +3388,52 @@ fn qa5_from_fn_transpose_and_diagonal() {
     let x: Vec<f64> = (0..6).map(|i| ((i * 4 % 7) as f64 - 3.0) * 0.3).collect();
     probe!(p => from_fn_transpose, from_fn_transpose_grad, from_fn_transpose_vjp, [&DMatrix::from_column_slice(3, 2, p)], [m], x);
 }
+
+// ---- batch 14: a type parameter named `Scalar` (the name the generated impls use) ----------
+
+#[differentiate]
+fn scalar_named<Scalar: Float>(x: Scalar, a: &[Scalar]) -> Scalar {
+    let s = a
+        .iter()
+        .chain(a)
+        .fold(Scalar::zero(), |acc, v| acc + *v * x);
+    s * x.sin()
+}
+
+#[differentiate]
+fn scalar_named_rf<Scalar: RealField + Copy>(a: &DVector<Scalar>) -> Scalar {
+    a.map(|v| v.exp())
+        .rows(0, 2)
+        .dot(&a.rows(1, 2).into_owned().map(|v| v * v))
+}
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Holder<Scalar> {
+    pub w: Scalar,
+}
+
+#[differentiate]
+impl<Scalar: Float> Holder<Scalar> {
+    #[differentiate]
+    pub fn apply(&self, x: Scalar) -> Scalar {
+        self.w * x.exp()
+    }
+}
+
+#[test]
+fn qa5_type_parameter_named_scalar() {
+    probe!(p => scalar_named, scalar_named_grad, scalar_named_vjp, [p[0], &p[1..]], [x, a], [0.7, 0.3, -0.5, 1.1]);
+    dvec!(
+        scalar_named_rf,
+        scalar_named_rf_grad,
+        scalar_named_rf_vjp,
+        scalar_named_rf_jvp,
+        ScalarNamedRfGrad,
+        [0.3, -0.5, 1.1]
+    );
+    let h = Holder { w: 2.0f64 };
+    let (v, g) = h.apply_grad(0.5);
+    assert_eq!(v.to_bits(), h.apply(0.5).to_bits());
+    assert!((g.x - 2.0 * 0.5f64.exp()).abs() < 1e-12);
+    assert!((g.self_.w - 0.5f64.exp()).abs() < 1e-12);
+}
