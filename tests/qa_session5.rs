@@ -3437,3 +3437,36 @@ fn qa5_type_parameter_named_scalar() {
     assert!((g.x - 2.0 * 0.5f64.exp()).abs() < 1e-12);
     assert!((g.self_.w - 0.5f64.exp()).abs() < 1e-12);
 }
+
+// ---- batch 15: collected differences in a loop that reassigns the vector ------------------
+
+#[differentiate]
+fn repeated_differences(x: &[f64]) -> f64 {
+    let v0: Vec<f64> = x.iter().map(|t| t.sin()).collect();
+    let v1: Vec<f64> = v0
+        .iter()
+        .zip(v0.iter().skip(1))
+        .map(|(p, q)| q * q - p)
+        .collect();
+    let v: Vec<f64> = v1.iter().zip(&v1[1..]).map(|(p, q)| q * q - p).collect();
+    let w: Vec<f64> = v
+        .iter()
+        .chain(x.iter().step_by(2))
+        .map(|t| t * 2.0)
+        .collect();
+    w.windows(2).map(|p| p[0] * p[1]).sum::<f64>() + v.len() as f64
+}
+
+#[test]
+fn qa5_collected_differences_of_collected_vectors() {
+    slice_probe_only(&[0.3, -0.5, 1.1, 0.7, 0.2]);
+}
+
+fn slice_probe_only(x: &[f64]) {
+    probe!(p => repeated_differences, repeated_differences_grad, repeated_differences_vjp, [p], [x], x);
+    let dir = direction(x.len());
+    let (value, dy) = repeated_differences_jvp(x, &RepeatedDifferencesGrad { x: dir.clone() });
+    assert_eq!(value.to_bits(), repeated_differences(x).to_bits());
+    let (_, g) = repeated_differences_grad(x);
+    assert_jvp("repeated_differences", dy, &g.x, &dir);
+}
