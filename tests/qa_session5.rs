@@ -3470,3 +3470,57 @@ fn slice_probe_only(x: &[f64]) {
     let (_, g) = repeated_differences_grad(x);
     assert_jvp("repeated_differences", dy, &g.x, &dir);
 }
+
+// ---- batch 16: tuple custom rules inside map closures and generic callers ------------------
+
+#[differentiate]
+fn split_in_map(a: &DVector<f64>) -> f64 {
+    let y = a[1];
+    let m = a.map(|v| {
+        let (p, q) = split_pair(v, y);
+        p * q
+    });
+    let z = a.zip_map(&m, |u, w| split_pair(u, w).1);
+    m.sum() + z.norm_squared()
+}
+
+#[test]
+fn qa5_tuple_custom_vjp_inside_map_closures() {
+    dvec!(
+        split_in_map,
+        split_in_map_grad,
+        split_in_map_vjp,
+        split_in_map_jvp,
+        SplitInMapGrad,
+        [0.3, -0.5, 1.1]
+    );
+}
+
+#[differentiate]
+fn argmax_in_chain(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (i, &x) in a.iter().chain(b).enumerate() {
+        let (k, v) = argmax_value(b);
+        s += x * v * (k + i) as f64;
+    }
+    s
+}
+
+#[test]
+fn qa5_index_valued_custom_vjp_in_a_loop_over_a_chain() {
+    probe!(p => argmax_in_chain, argmax_in_chain_grad, argmax_in_chain_vjp, [&p[..2], &p[2..]], [a, b], [0.3, -0.5, 1.1, 0.4, -0.2]);
+    let (a, b) = ([0.3, -0.5], [1.1, 0.4, -0.2]);
+    let (_, g) = argmax_in_chain_grad(&a, &b);
+    let dir = direction(5);
+    let (value, dy) = argmax_in_chain_jvp(
+        &a,
+        &b,
+        &ArgmaxInChainGrad {
+            a: dir[..2].to_vec(),
+            b: dir[2..].to_vec(),
+        },
+    );
+    assert_eq!(value.to_bits(), argmax_in_chain(&a, &b).to_bits());
+    let analytic: Vec<f64> = g.a.iter().chain(&g.b).copied().collect();
+    assert_jvp("argmax_in_chain", dy, &analytic, &dir);
+}
