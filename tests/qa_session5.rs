@@ -3524,3 +3524,60 @@ fn qa5_index_valued_custom_vjp_in_a_loop_over_a_chain() {
     let analytic: Vec<f64> = g.a.iter().chain(&g.b).copied().collect();
     assert_jvp("argmax_in_chain", dy, &analytic, &dir);
 }
+
+// ---- batch 17: Hessians of fixed-size constructors and views in loops ----------------------
+
+#[differentiate(hessian)]
+fn hess_vec3c(x: f64, y: f64) -> f64 {
+    let a = Vector3::new(x, y * y, x * y);
+    let b = Vector3::new(y, 1.0, x.sin());
+    a.cross(&b).norm_squared() + a.map(|v| v.exp()).sum()
+}
+
+#[differentiate(hessian)]
+fn hess_view_loopc(a: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() - 1 {
+        let w = a.rows(i, 2);
+        s += w.norm_squared() * w.sum();
+    }
+    s
+}
+
+#[test]
+fn qa5_hessians_of_vector3_constructors_and_sliding_views() {
+    let (v, grad, rows) = hess_vec3c_hessian(0.3, -0.5);
+    assert_eq!(v, hess_vec3c(0.3, -0.5));
+    let (_, g0) = hess_vec3c_grad(0.3, -0.5);
+    assert!((grad.x - g0.x).abs() < 1e-12 && (grad.y - g0.y).abs() < 1e-12);
+    let h = 1e-5;
+    for (i, (dx, dy)) in [(h, 0.0), (0.0, h)].into_iter().enumerate() {
+        let (_, gp) = hess_vec3c_grad(0.3 + dx, -0.5 + dy);
+        let (_, gm) = hess_vec3c_grad(0.3 - dx, -0.5 - dy);
+        let fd = [(gp.x - gm.x) / (2.0 * h), (gp.y - gm.y) / (2.0 * h)];
+        assert!(
+            (rows[i].x - fd[0]).abs() < 1e-5 && (rows[i].y - fd[1]).abs() < 1e-5,
+            "{i}: {:?} vs {fd:?}",
+            (rows[i].x, rows[i].y)
+        );
+    }
+    let a = DVector::from_vec(vec![0.3, -0.5, 1.1]);
+    let (v, _, rows) = hess_view_loopc_hessian(&a);
+    assert_eq!(v, hess_view_loopc(&a));
+    for i in 0..3 {
+        let mut p = a.clone();
+        p[i] += h;
+        let mut m = a.clone();
+        m[i] -= h;
+        let (_, gp) = hess_view_loopc_grad(&p);
+        let (_, gm) = hess_view_loopc_grad(&m);
+        for j in 0..3 {
+            let fd = (gp.a[j] - gm.a[j]) / (2.0 * h);
+            assert!(
+                (rows[i].a[j] - fd).abs() < 1e-5,
+                "H[{i}][{j}] {} vs {fd}",
+                rows[i].a[j]
+            );
+        }
+    }
+}
