@@ -3581,3 +3581,59 @@ fn qa5_hessians_of_vector3_constructors_and_sliding_views() {
         }
     }
 }
+
+// ---- batch 18: straight-line Jacobians with matrix parameters (one shared forward sweep) -------
+
+#[differentiate]
+fn jac_straight_matrix(w: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
+    let z = w * x;
+    let top = w.rows(0, 1);
+    let s = top.sum() + w.norm();
+    z.component_mul(&z) + x * s
+}
+
+#[test]
+fn qa5_straight_line_jacobian_with_matrix_parameters() {
+    let wx: Vec<f64> = (0..4).map(|i| ((i * 3 % 5) as f64 - 2.0) * 0.4).collect();
+    let xx = [0.7, -0.3];
+    let w = DMatrix::from_column_slice(2, 2, &wx);
+    let x = DVector::from_column_slice(&xx);
+    let (value, rows) = jac_straight_matrix_jacobian(&w, &x);
+    assert_eq!(value, jac_straight_matrix(&w, &x));
+    let rows: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.w.iter().chain(r.x.iter()).copied().collect())
+        .collect();
+    let point: Vec<f64> = wx.iter().chain(&xx).copied().collect();
+    check_jacobian_rows(&rows, &point, |p| {
+        jac_straight_matrix(
+            &DMatrix::from_column_slice(2, 2, &p[..4]),
+            &DVector::from_column_slice(&p[4..]),
+        )
+        .iter()
+        .copied()
+        .collect()
+    });
+}
+
+#[differentiate]
+fn jac_straight_scalars(x: f64, y: f64, z: f64) -> Vector3<f64> {
+    let r = (x * x + y * y + z * z).sqrt();
+    let t = (z / r).acos();
+    let p = y.atan2(x);
+    Vector3::new(r, t * r, p - t)
+}
+
+#[test]
+fn qa5_straight_line_jacobian_of_spherical_coordinates() {
+    let point = [0.4, -0.7, 0.5];
+    let (value, rows) = jac_straight_scalars_jacobian(0.4, -0.7, 0.5);
+    assert_eq!(value, jac_straight_scalars(0.4, -0.7, 0.5));
+    let rows: Vec<Vec<f64>> = rows.iter().map(|r| vec![r.x, r.y, r.z]).collect();
+    check_jacobian_rows(&rows, &point, |p| {
+        jac_straight_scalars(p[0], p[1], p[2])
+            .iter()
+            .copied()
+            .collect()
+    });
+}
