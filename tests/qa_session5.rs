@@ -3637,3 +3637,52 @@ fn qa5_straight_line_jacobian_of_spherical_coordinates() {
             .collect()
     });
 }
+
+// ---- batch 19: loops inside map closures ------------------------------------------------------
+
+#[differentiate]
+fn loops_in_map(a: &DVector<f64>) -> f64 {
+    let m = a.map(|v| {
+        let mut s = v;
+        for _ in 0..3 {
+            s = s.sin() + v;
+        }
+        let mut k = 0;
+        while s < 2.0 && k < 5 {
+            s = s * 1.5 + 0.1;
+            k += 1;
+        }
+        s
+    });
+    let z = a.zip_map(&m, |p, q| {
+        let mut t = 0.0;
+        for i in 0..4 {
+            if t > 1.0 {
+                break;
+            }
+            t += p * q * i as f64;
+        }
+        t
+    });
+    m.sum() + z.sum()
+}
+
+#[test]
+fn qa5_loops_with_break_and_while_inside_map_closures() {
+    dvec!(
+        loops_in_map,
+        loops_in_map_grad,
+        loops_in_map_vjp,
+        loops_in_map_jvp,
+        LoopsInMapGrad,
+        [0.3, -0.5, 1.1]
+    );
+    dvec!(
+        loops_in_map,
+        loops_in_map_grad,
+        loops_in_map_vjp,
+        loops_in_map_jvp,
+        LoopsInMapGrad,
+        [0.13, 0.25, -0.4]
+    );
+}
