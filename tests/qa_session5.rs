@@ -3686,3 +3686,49 @@ fn qa5_loops_with_break_and_while_inside_map_closures() {
         [0.13, 0.25, -0.4]
     );
 }
+
+// ---- batch 20: index semantics of enumerate around filter / skip / step_by / chain ------------
+
+#[differentiate]
+fn enumerate_orders(a: &[f64], b: &[f64]) -> f64 {
+    let s1: f64 = a
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .enumerate()
+        .map(|(i, v)| v * (i as f64 + 1.0))
+        .sum();
+    let s2: f64 = a
+        .iter()
+        .enumerate()
+        .skip(1)
+        .step_by(2)
+        .map(|(i, v)| v * (i as f64 + 1.0))
+        .sum();
+    let s3: f64 = a
+        .iter()
+        .filter(|v| **v > -0.6)
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(i, v)| v * v * (i as f64 + 0.5))
+        .sum();
+    let s4: f64 = a
+        .iter()
+        .enumerate()
+        .chain(b.iter().enumerate())
+        .map(|(i, v)| v.sin() * (i as f64 + 1.0))
+        .sum();
+    let s5: f64 = a
+        .iter()
+        .zip(b)
+        .filter(|(p, q)| p > q)
+        .map(|(p, q)| p * q)
+        .sum();
+    let c = a.iter().filter(|p| **p < 0.5).count() as f64;
+    s1 + 2.0 * s2 + 3.0 * s3 + 5.0 * s4 + 7.0 * s5 * c
+}
+
+#[test]
+fn qa5_enumerate_before_and_after_filter_skip_step_chain() {
+    probe!(p => enumerate_orders, enumerate_orders_grad, enumerate_orders_vjp, [&p[..5], &p[5..]], [a, b], [0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.4, -1.3]);
+}
