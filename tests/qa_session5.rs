@@ -3732,3 +3732,50 @@ fn enumerate_orders(a: &[f64], b: &[f64]) -> f64 {
 fn qa5_enumerate_before_and_after_filter_skip_step_chain() {
     probe!(p => enumerate_orders, enumerate_orders_grad, enumerate_orders_vjp, [&p[..5], &p[5..]], [a, b], [0.3, -0.5, 1.1, 0.7, -0.9, 0.2, 0.4, -1.3]);
 }
+
+// ---- batch 21: tuple custom rules with a Vec element, elements ignored ----------------------
+
+#[tapeless::custom_vjp(scaled_vec_rule)]
+fn scaled_vec(a: &[f64], s: f64) -> (Vec<f64>, f64) {
+    let v: Vec<f64> = a.iter().map(|x| x * s).collect();
+    let n = a.iter().map(|x| x * x).sum::<f64>();
+    (v, n)
+}
+
+fn scaled_vec_rule(a: &[f64], s: f64, seed: (Vec<f64>, f64)) -> (Vec<f64>, f64) {
+    let (dv, dn) = seed;
+    let da: Vec<f64> = a
+        .iter()
+        .zip(&dv)
+        .map(|(x, d)| d * s + 2.0 * x * dn)
+        .collect();
+    let ds: f64 = a.iter().zip(&dv).map(|(x, d)| d * x).sum();
+    (da, ds)
+}
+
+#[differentiate]
+fn uses_scaled_vec(a: &[f64], s: f64) -> f64 {
+    let (v, n) = scaled_vec(a, s);
+    let (_, m) = scaled_vec(&v, n);
+    let (w, _) = scaled_vec(a, m);
+    v[0] * w[1] + n * m
+}
+
+#[test]
+fn qa5_tuple_custom_vjp_with_a_vec_element_and_ignored_elements() {
+    probe!(p => uses_scaled_vec, uses_scaled_vec_grad, uses_scaled_vec_vjp, [&p[..3], p[3]], [a, s], [0.3, -0.5, 1.1, 0.7]);
+    let (a, s) = ([0.3, -0.5, 1.1], 0.7);
+    let (_, g) = uses_scaled_vec_grad(&a, s);
+    let dir = direction(4);
+    let (value, dy) = uses_scaled_vec_jvp(
+        &a,
+        s,
+        &UsesScaledVecGrad {
+            a: dir[..3].to_vec(),
+            s: dir[3],
+        },
+    );
+    assert_eq!(value.to_bits(), uses_scaled_vec(&a, s).to_bits());
+    let analytic: Vec<f64> = g.a.iter().copied().chain([g.s]).collect();
+    assert_jvp("uses_scaled_vec", dy, &analytic, &dir);
+}
