@@ -3779,3 +3779,29 @@ fn qa5_tuple_custom_vjp_with_a_vec_element_and_ignored_elements() {
     let analytic: Vec<f64> = g.a.iter().copied().chain([g.s]).collect();
     assert_jvp("uses_scaled_vec", dy, &analytic, &dir);
 }
+
+// ---- batch 23: `.map` of a Rust array (not nalgebra) --------------------------------------
+
+#[differentiate]
+fn array_map(a: [f64; 3], y: f64) -> f64 {
+    let b = a.map(|v| if v > 0.0 { (v * y).exp() } else { v * y });
+    let c = b.map(|v| v * v);
+    b[0] + b[1] * b[2] + c.iter().sum::<f64>()
+}
+
+#[test]
+fn qa5_map_of_a_rust_array() {
+    probe!(p => array_map, array_map_grad, array_map_vjp, [[p[0], p[1], p[2]], p[3]], [a, y], [0.3, -0.5, 1.1, 0.7]);
+    let (_, g) = array_map_grad([0.3, -0.5, 1.1], 0.7);
+    let dir = direction(4);
+    let (value, dy) = array_map_jvp(
+        [0.3, -0.5, 1.1],
+        0.7,
+        &ArrayMapGrad {
+            a: [dir[0], dir[1], dir[2]],
+            y: dir[3],
+        },
+    );
+    assert_eq!(value.to_bits(), array_map([0.3, -0.5, 1.1], 0.7).to_bits());
+    assert_jvp("array_map", dy, &[g.a[0], g.a[1], g.a[2], g.y], &dir);
+}
