@@ -3805,3 +3805,47 @@ fn qa5_map_of_a_rust_array() {
     assert_eq!(value.to_bits(), array_map([0.3, -0.5, 1.1], 0.7).to_bits());
     assert_jvp("array_map", dy, &[g.a[0], g.a[1], g.a[2], g.y], &dir);
 }
+
+// ---- batch 24: map closures and views on struct fields and call results ------------------
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Net {
+    pub w: DMatrix<f64>,
+    pub b: DVector<f64>,
+}
+
+#[differentiate]
+fn layer_out(p: &Net, x: &DVector<f64>) -> DVector<f64> {
+    &p.w * x + &p.b
+}
+
+#[differentiate]
+fn net_loss(p: &Net, x: &DVector<f64>) -> f64 {
+    let act = p.w.map(|v| v.tanh());
+    let head = p.b.rows(0, 2);
+    let z = layer_out(p, x).map(|v| v.max(0.0) + 0.1 * v);
+    (act * x).dot(&z) + head.norm_squared() + p.w.column(1).sum()
+}
+
+#[test]
+fn qa5_map_and_views_of_struct_fields_and_call_results() {
+    let wx: Vec<f64> = (0..6).map(|i| ((i * 3 % 7) as f64 - 3.0) * 0.3).collect();
+    let bx = [0.2, -0.4, 0.1];
+    let x = DVector::from_vec(vec![0.7, -0.9]);
+    let point: Vec<f64> = wx.iter().chain(&bx).copied().collect();
+    let make = |p: &[f64]| Net {
+        w: DMatrix::from_column_slice(3, 2, &p[..6]),
+        b: DVector::from_column_slice(&p[6..]),
+    };
+    let f = |p: &[f64]| net_loss(&make(p), &x);
+    let (v, g) = net_loss_grad(&make(&point), &x);
+    assert_eq!(v.to_bits(), f(&point).to_bits());
+    let analytic: Vec<f64> = g.p.w.iter().chain(g.p.b.iter()).copied().collect();
+    let fd = central_difference(f, &point);
+    for (a, n) in analytic.iter().zip(&fd) {
+        assert!(
+            (a - n).abs() < 1e-6 * (1.0 + n.abs()),
+            "{analytic:?} vs {fd:?}"
+        );
+    }
+}
