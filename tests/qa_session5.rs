@@ -3849,3 +3849,62 @@ fn qa5_map_and_views_of_struct_fields_and_call_results() {
         );
     }
 }
+
+// ---- batch 25: vector outputs: f_vjp with a seed vector and f_jvp's tangent vector ----------
+
+#[test]
+fn qa5_vector_output_vjp_and_jvp_of_map_and_views() {
+    let x = [0.3, -0.5, 1.1];
+    let a = DVector::from_column_slice(&x);
+    let (value, rows) = jac_map_view_jacobian(&a);
+    let seed = DVector::from_vec(vec![0.5, -1.5, 2.0]);
+    let (v, g) = jac_map_view_vjp(&a, seed.clone());
+    assert_eq!(v, value);
+    for i in 0..3 {
+        let e: f64 = (0..3).map(|k| seed[k] * rows[k].a[i]).sum();
+        assert!(
+            (g.a[i] - e).abs() < 1e-12 * (1.0 + e.abs()),
+            "vjp {i}: {} vs {e}",
+            g.a[i]
+        );
+    }
+    let dir = DVector::from_column_slice(&direction(3));
+    let (v, t) = jac_map_view_jvp(&a, &JacMapViewGrad { a: dir.clone() });
+    assert_eq!(v, value);
+    for k in 0..3 {
+        let e = rows[k].a.dot(&dir);
+        assert!(
+            (t[k] - e).abs() < 1e-12 * (1.0 + e.abs()),
+            "jvp {k}: {} vs {e}",
+            t[k]
+        );
+    }
+}
+
+#[test]
+fn qa5_vector_output_vjp_and_jvp_of_a_reloaded_loop() {
+    let x = [0.3, -0.5, 1.1];
+    let (value, rows) = jac_stored_loop_jacobian(&x);
+    let seed = vec![0.5, -1.5, 2.0];
+    let (v, g) = jac_stored_loop_vjp(&x, seed.clone());
+    assert_eq!(v, value);
+    for i in 0..3 {
+        let e: f64 = (0..3).map(|k| seed[k] * rows[k].a[i]).sum();
+        assert!(
+            (g.a[i] - e).abs() < 1e-12 * (1.0 + e.abs()),
+            "vjp {i}: {} vs {e}",
+            g.a[i]
+        );
+    }
+    let dir = direction(3);
+    let (v, t) = jac_stored_loop_jvp(&x, &JacStoredLoopGrad { a: dir.clone() });
+    assert_eq!(v, value);
+    for k in 0..3 {
+        let e = dot(&rows[k].a, &dir);
+        assert!(
+            (t[k] - e).abs() < 1e-12 * (1.0 + e.abs()),
+            "jvp {k}: {} vs {e}",
+            t[k]
+        );
+    }
+}
