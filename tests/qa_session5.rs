@@ -3908,3 +3908,102 @@ fn qa5_vector_output_vjp_and_jvp_of_a_reloaded_loop() {
         );
     }
 }
+
+// ---- batch 26: an early exit between the expensive value and its store ---------------------
+
+#[differentiate]
+fn break_before_store(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.25; n];
+    let mut s = 0.0;
+    for i in 0..n {
+        let t = a[i].exp();
+        s += t * a[i];
+        if s > 2.0 {
+            break;
+        }
+        e[i] = t;
+    }
+    s + e.iter().map(|v| v * v).sum::<f64>()
+}
+
+#[test]
+fn qa5_break_between_the_value_and_its_store() {
+    for x in [
+        [0.3, -0.5, 1.1, 0.7],
+        [0.3, 0.5, 1.1, 0.7],
+        [1.3, 0.5, 1.1, 0.7],
+        [0.1, 0.2, 0.1, 0.3],
+    ] {
+        slice!(
+            break_before_store,
+            break_before_store_grad,
+            break_before_store_vjp,
+            break_before_store_jvp,
+            BreakBeforeStoreGrad,
+            x
+        );
+    }
+}
+
+#[differentiate]
+fn continue_before_store(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.25; n];
+    let mut s = 0.0;
+    for i in 0..n {
+        let t = (a[i] * 1.5).exp();
+        s += t;
+        if a[i] < 0.0 {
+            continue;
+        }
+        e[i] = t;
+    }
+    s * e.iter().sum::<f64>()
+}
+
+#[test]
+fn qa5_continue_between_the_value_and_its_store() {
+    slice!(
+        continue_before_store,
+        continue_before_store_grad,
+        continue_before_store_vjp,
+        continue_before_store_jvp,
+        ContinueBeforeStoreGrad,
+        [0.3, -0.5, 1.1, -0.7]
+    );
+}
+
+#[differentiate]
+fn return_before_store(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut e = vec![0.25; n];
+    let mut s = 0.0;
+    for i in 0..n {
+        let t = a[i].tanh();
+        s += t * t;
+        if s > 0.5 {
+            return s * e[0] + t;
+        }
+        e[i] = t;
+    }
+    s + e[n - 1]
+}
+
+#[test]
+fn qa5_return_between_the_value_and_its_store() {
+    for x in [
+        [0.3, -0.5, 1.1, 0.7],
+        [0.1, 0.2, 0.1, 0.3],
+        [0.9, 0.2, 0.1, 0.3],
+    ] {
+        slice!(
+            return_before_store,
+            return_before_store_grad,
+            return_before_store_vjp,
+            return_before_store_jvp,
+            ReturnBeforeStoreGrad,
+            x
+        );
+    }
+}
