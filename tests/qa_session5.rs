@@ -4007,3 +4007,33 @@ fn qa5_return_between_the_value_and_its_store() {
         );
     }
 }
+
+// ---- batch 27: calls of differentiated functions on map results and owned views -------------
+
+#[differentiate]
+fn soft_norm(a: &DVector<f64>) -> f64 {
+    (a.norm_squared() + 1.0).ln()
+}
+
+#[differentiate]
+fn calls_on_maps(a: &DVector<f64>) -> f64 {
+    let mut s = soft_norm(&a.map(|v| v * 2.0));
+    for i in 0..a.len() - 1 {
+        let w = a.rows(i, 2).into_owned();
+        s += soft_norm(&w) * soft_norm(&w.map(|v| v.exp()));
+    }
+    let top = soft_norm(&a.rows(0, 2).into_owned());
+    s * top
+}
+
+#[test]
+fn qa5_calls_on_map_results_and_owned_views_in_a_loop() {
+    dvec!(
+        calls_on_maps,
+        calls_on_maps_grad,
+        calls_on_maps_vjp,
+        calls_on_maps_jvp,
+        CallsOnMapsGrad,
+        [0.3, -0.5, 1.1, 0.7]
+    );
+}
