@@ -4037,3 +4037,42 @@ fn qa5_calls_on_map_results_and_owned_views_in_a_loop() {
         [0.3, -0.5, 1.1, 0.7]
     );
 }
+
+// ---- batch 28: collect after filter / step_by / chain+enumerate ----------------------------
+
+#[differentiate]
+fn collect_filtered(a: &[f64]) -> f64 {
+    let pos: Vec<f64> = a.iter().map(|v| (v.abs() + 0.5).ln()).collect();
+    let odd: Vec<f64> = a.iter().skip(1).step_by(2).map(|v| v * v).collect();
+    let weighted: Vec<f64> = a
+        .iter()
+        .chain(&pos)
+        .enumerate()
+        .map(|(i, v)| v * i as f64)
+        .collect();
+    let mut s = 0.0;
+    for i in 0..pos.len() {
+        s += pos[i] * odd[i % odd.len()];
+    }
+    s + weighted[weighted.len() - 1] + weighted.iter().sum::<f64>() + pos.len() as f64
+}
+
+#[test]
+fn qa5_collect_after_filter_step_by_chain_enumerate() {
+    slice!(
+        collect_filtered,
+        collect_filtered_grad,
+        collect_filtered_vjp,
+        collect_filtered_jvp,
+        CollectFilteredGrad,
+        [0.3, -0.5, 1.1, 0.7, -0.2]
+    );
+    slice!(
+        collect_filtered,
+        collect_filtered_grad,
+        collect_filtered_vjp,
+        collect_filtered_jvp,
+        CollectFilteredGrad,
+        [0.3, 0.5, 1.1, 0.7, 0.2]
+    );
+}
