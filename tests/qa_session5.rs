@@ -4076,3 +4076,22 @@ fn qa5_collect_after_filter_step_by_chain_enumerate() {
         [0.3, 0.5, 1.1, 0.7, 0.2]
     );
 }
+
+// ---- batch 29: other fixed-size constructors of differentiated values -----------------------
+
+#[differentiate]
+fn constructors_mix(x: f64, y: f64) -> f64 {
+    let m = Matrix3::new(x, y, 1.0, y * x, x.sin(), 0.5, 2.0, y, x * x);
+    let r = nalgebra::RowVector2::new(x, y.exp());
+    let v4 = nalgebra::Vector4::new(x, y, x - y, 1.0);
+    let m23 = nalgebra::Matrix2x3::new(x, 0.0, y, 1.0, x * y, y);
+    m.determinant() + (r * Matrix2::new(x, 1.0, y, x)).sum() + v4.norm() + (m23 * m).norm_squared()
+}
+
+#[test]
+fn qa5_matrix3_rowvector_vector4_matrix2x3_constructors() {
+    probe!(p => constructors_mix, constructors_mix_grad, constructors_mix_vjp, [p[0], p[1]], [x, y], [0.3, -0.5]);
+    let (_, g) = constructors_mix_grad(0.3, -0.5);
+    let (_, dy) = constructors_mix_jvp(0.3, -0.5, &ConstructorsMixGrad { x: 0.7, y: -0.2 });
+    assert_jvp("constructors_mix", dy, &[g.x, g.y], &[0.7, -0.2]);
+}
