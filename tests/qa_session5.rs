@@ -2677,8 +2677,10 @@ fn qa5_user_names_equal_to_the_reduction_locals() {
 /// H·v against central differences of `f_grad` along v, for `fn f(a: &DVector<f64>) -> f64`.
 macro_rules! hvp_dvec {
     ($f:ident, $g:ident, $h:ident, $G:ident, $x:expr, $v:expr) => {{
-        let a = DVector::from_column_slice(&$x);
-        let v = DVector::from_column_slice(&$v);
+        let xs: Vec<f64> = $x.to_vec();
+        let vs: Vec<f64> = $v.to_vec();
+        let a = DVector::from_column_slice(&xs);
+        let v = DVector::from_column_slice(&vs);
         let (value, g, hv) = $h(&a, &$G { a: v.clone() });
         assert_eq!(
             value.to_bits(),
@@ -4094,4 +4096,34 @@ fn qa5_matrix3_rowvector_vector4_matrix2x3_constructors() {
     let (_, g) = constructors_mix_grad(0.3, -0.5);
     let (_, dy) = constructors_mix_jvp(0.3, -0.5, &ConstructorsMixGrad { x: 0.7, y: -0.2 });
     assert_jvp("constructors_mix", dy, &[g.x, g.y], &[0.7, -0.2]);
+}
+
+// ---- batch 30: a generic RealField Hessian with constructors, map and views ------------------
+
+#[differentiate(hessian)]
+fn hess_generic_rf<T: RealField + Copy>(a: &DVector<T>) -> T {
+    let v = Vector3::new(a[0], a[1] * a[2], a[2]);
+    let m = a.map(|x| (x * a[0]).sin());
+    let w = a.rows(1, 2);
+    v.norm_squared() * m.sum() + w.dot(&m.rows(0, 2))
+}
+
+#[test]
+fn qa5_hvp_of_a_generic_realfield_function() {
+    hvp_dvec!(
+        hess_generic_rf,
+        hess_generic_rf_grad,
+        hess_generic_rf_hvp,
+        HessGenericRfGrad,
+        [0.3, -0.5, 1.1],
+        [0.2, -0.7, 0.4]
+    );
+    dvec!(
+        hess_generic_rf,
+        hess_generic_rf_grad,
+        hess_generic_rf_vjp,
+        hess_generic_rf_jvp,
+        HessGenericRfGrad,
+        [0.3, -0.5, 1.1]
+    );
 }
