@@ -4127,3 +4127,59 @@ fn qa5_hvp_of_a_generic_realfield_function() {
         [0.3, -0.5, 1.1]
     );
 }
+
+// ---- batch 31: chains and windows over struct fields; a stored loop in a method ---------------
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Series {
+    pub xs: Vec<f64>,
+    pub scale: f64,
+}
+
+#[differentiate]
+fn series_loss(p: &Series, extra: &[f64]) -> f64 {
+    let s: f64 = p.xs.iter().chain(extra).map(|v| v * p.scale).sum();
+    let d: f64 = p.xs.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
+    let z: f64 = p.xs.iter().zip(&p.xs[1..]).map(|(a, b)| a * b).sum();
+    let n = p.xs.len();
+    let mut e = vec![0.0; n];
+    for i in 0..n {
+        let t = (p.xs[i] * p.scale).exp();
+        e[i] = t;
+    }
+    s * d + z + e.iter().sum::<f64>()
+}
+
+#[test]
+fn qa5_chains_windows_and_a_stored_loop_over_struct_fields() {
+    let extra = [0.4, -0.1];
+    let point = [0.3, -0.5, 1.1, 0.7, 0.6];
+    let make = |p: &[f64]| Series {
+        xs: p[..4].to_vec(),
+        scale: p[4],
+    };
+    let f = |p: &[f64]| series_loss(&make(p), &extra);
+    let (v, g) = series_loss_grad(&make(&point), &extra);
+    assert_eq!(v.to_bits(), f(&point).to_bits());
+    let analytic: Vec<f64> = g.p.xs.iter().copied().chain([g.p.scale]).collect();
+    let fd = central_difference(f, &point);
+    for (a, n) in analytic.iter().zip(&fd) {
+        assert!(
+            (a - n).abs() < 1e-6 * (1.0 + n.abs()),
+            "{analytic:?} vs {fd:?}"
+        );
+    }
+    let dir = direction(7);
+    let (value, dy) = series_loss_jvp(
+        &make(&point),
+        &extra,
+        &SeriesLossGrad {
+            p: make(&dir[..5]),
+            extra: dir[5..].to_vec(),
+        },
+    );
+    assert_eq!(value.to_bits(), v.to_bits());
+    let mut full = analytic.clone();
+    full.extend(g.extra.iter());
+    assert_jvp("series_loss", dy, &full, &dir);
+}
