@@ -4183,3 +4183,39 @@ fn qa5_chains_windows_and_a_stored_loop_over_struct_fields() {
     full.extend(g.extra.iter());
     assert_jvp("series_loss", dy, &full, &dir);
 }
+
+// ---- batch 32: the Jacobian of a method of a generic block ---------------------------------
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Orbit<T: RealField + Copy> {
+    pub r: T,
+    pub w: T,
+}
+
+#[differentiate]
+impl<T: RealField + Copy> Orbit<T> {
+    #[differentiate]
+    pub fn position(&self, t: T) -> Vector2<T> {
+        let a = self.w * t;
+        let v = Vector2::new(a.cos(), a.sin());
+        v.map(|c| c * self.r)
+    }
+}
+
+#[test]
+fn qa5_jacobian_of_a_generic_method() {
+    let o = Orbit { r: 1.5f64, w: 0.8 };
+    let (value, rows) = o.position_jacobian(0.6);
+    assert_eq!(value, o.position(0.6));
+    let rows: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|g| vec![g.self_.r, g.self_.w, g.t])
+        .collect();
+    check_jacobian_rows(&rows, &[1.5, 0.8, 0.6], |p| {
+        Orbit { r: p[0], w: p[1] }
+            .position(p[2])
+            .iter()
+            .copied()
+            .collect()
+    });
+}
