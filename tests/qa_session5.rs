@@ -4219,3 +4219,29 @@ fn qa5_jacobian_of_a_generic_method() {
             .collect()
     });
 }
+
+// ---- batch 33: iterator chains over nalgebra vectors and matrices ------------------------
+
+#[differentiate]
+fn nalgebra_iters(a: &DVector<f64>, m: &DMatrix<f64>) -> f64 {
+    let s: f64 = a.iter().map(|v| v * v).sum();
+    let z: f64 = a.iter().zip(m.iter()).map(|(p, q)| p * q).sum();
+    let e: f64 = m.iter().enumerate().map(|(i, v)| v * i as f64).sum();
+    let c: f64 = a
+        .iter()
+        .chain(m.iter())
+        .filter(|v| **v > 0.0)
+        .map(|v| v.sqrt())
+        .sum();
+    let mut w = 0.0;
+    for (i, v) in a.iter().enumerate() {
+        w += v * m[(i % 2, i / 2 % 2)];
+    }
+    s * z + e + c + w
+}
+
+#[test]
+fn qa5_iterator_chains_over_nalgebra_values() {
+    let point = [0.3, -0.5, 1.1, 0.7, 0.2, -0.4, 0.9];
+    probe!(p => nalgebra_iters, nalgebra_iters_grad, nalgebra_iters_vjp, [&DVector::from_column_slice(&p[..3]), &DMatrix::from_column_slice(2, 2, &p[3..])], [a, m], point);
+}
