@@ -4245,3 +4245,101 @@ fn qa5_iterator_chains_over_nalgebra_values() {
     let point = [0.3, -0.5, 1.1, 0.7, 0.2, -0.4, 0.9];
     probe!(p => nalgebra_iters, nalgebra_iters_grad, nalgebra_iters_vjp, [&DVector::from_column_slice(&p[..3]), &DMatrix::from_column_slice(2, 2, &p[3..])], [a, m], point);
 }
+
+// ---- batch 34: user-sized programs combining today's idioms --------------------------------
+
+/// A stable log-softmax cross entropy: max_by, map closures, a view of the logits.
+#[differentiate]
+fn softmax_xent(logits: &DVector<f64>, target: usize) -> f64 {
+    let m = logits
+        .iter()
+        .copied()
+        .max_by(|x, y| x.partial_cmp(y).unwrap())
+        .unwrap();
+    let shifted = logits.map(|v| v - m);
+    let lse = shifted.map(|v| v.exp()).sum().ln();
+    let head = logits.rows(0, 2);
+    lse - shifted[target] + 0.01 * head.norm_squared()
+}
+
+#[test]
+fn qa5_program_softmax_cross_entropy() {
+    for target in [0, 2] {
+        probe!(p => softmax_xent, softmax_xent_grad, softmax_xent_vjp, [&DVector::from_column_slice(p), target], [logits], [0.3, -0.5, 1.1, 0.7]);
+    }
+}
+
+/// A tiny recurrent cell over a sequence: the state as a fixed-size vector built by
+/// `Vector2::new`, the inputs read by windows, the outputs' squares summed over a chain.
+#[differentiate]
+fn rnn(w: &Matrix2<f64>, xs: &[f64], h0: f64) -> f64 {
+    let mut h = Vector2::new(h0, 0.0);
+    let n = xs.len() - 1;
+    let mut outs = vec![0.0; n];
+    for (i, pair) in xs.windows(2).enumerate() {
+        let x = Vector2::new(pair[0], pair[1]);
+        h = (w * h + x).map(|v| v.tanh());
+        let o = (h[0] * h[1]).exp();
+        outs[i] = o;
+    }
+    outs.iter()
+        .chain(outs.iter().skip(1))
+        .map(|o| o * o)
+        .sum::<f64>()
+        + h.norm()
+}
+
+#[test]
+fn qa5_program_recurrent_cell() {
+    let point = [0.5, -0.3, 0.8, 0.1, 0.3, -0.5, 1.1, 0.7, 0.2];
+    probe!(p => rnn, rnn_grad, rnn_vjp, [&Matrix2::from_column_slice(&p[..4]), &p[4..8], p[8]], [w, xs, h0], point);
+    let w = Matrix2::from_column_slice(&point[..4]);
+    let (_, g) = rnn_grad(&w, &point[4..8], point[8]);
+    let dir = direction(9);
+    let (value, dy) = rnn_jvp(
+        &w,
+        &point[4..8],
+        point[8],
+        &RnnGrad {
+            w: Matrix2::from_column_slice(&dir[..4]),
+            xs: dir[4..8].to_vec(),
+            h0: dir[8],
+        },
+    );
+    assert_eq!(value.to_bits(), rnn(&w, &point[4..8], point[8]).to_bits());
+    let analytic: Vec<f64> = g.w.iter().chain(&g.xs).copied().chain([g.h0]).collect();
+    assert_jvp("rnn", dy, &analytic, &dir);
+}
+
+/// Smoothing splines' roughness with a generic float: zip with an offset, a reversed range,
+/// a filtered count and a reduce.
+#[differentiate]
+fn spline_penalty<T: Float>(y: &[T], lambda: T) -> T {
+    let n = y.len();
+    let mut rough = T::zero();
+    for i in (1..n - 1).rev() {
+        let d2 = y[i + 1] - y[i] - y[i] + y[i - 1];
+        rough = rough + d2 * d2;
+    }
+    let fit = y
+        .iter()
+        .zip(&y[1..])
+        .map(|(a, b)| (*a - *b) * (*a - *b))
+        .fold(T::zero(), |s, v| s + v);
+    let peak = y
+        .iter()
+        .copied()
+        .reduce(|a, b| if a > b { a } else { b })
+        .unwrap();
+    fit + lambda * rough + peak
+}
+
+#[test]
+fn qa5_program_generic_spline_penalty() {
+    probe!(p => spline_penalty, spline_penalty_grad, spline_penalty_vjp, [&p[..5], p[5]], [y, lambda], [0.3, -0.5, 1.1, 0.7, 0.2, 0.8]);
+    let (v, _) = spline_penalty_grad(&[0.3f32, -0.5, 1.1, 0.7, 0.2], 0.8);
+    assert_eq!(
+        v.to_bits(),
+        spline_penalty(&[0.3f32, -0.5, 1.1, 0.7, 0.2], 0.8).to_bits()
+    );
+}
