@@ -4343,3 +4343,54 @@ fn qa5_program_generic_spline_penalty() {
         spline_penalty(&[0.3f32, -0.5, 1.1, 0.7, 0.2], 0.8).to_bits()
     );
 }
+
+// ---- batch 35: the recurrent cell under the Hessian -------------------------------------------
+
+#[differentiate(hessian)]
+fn rnn_h(xs: &[f64], h0: f64) -> f64 {
+    let w = Matrix2::new(0.5, -0.3, 0.8, 0.1);
+    let mut h = Vector2::new(h0, 0.0);
+    let n = xs.len() - 1;
+    let mut outs = vec![0.0; n];
+    for (i, pair) in xs.windows(2).enumerate() {
+        let x = Vector2::new(pair[0], pair[1]);
+        h = (w * h + x).map(|v| v.tanh());
+        let o = (h[0] * h[1]).exp();
+        outs[i] = o;
+    }
+    outs.iter()
+        .chain(outs.iter().skip(1))
+        .map(|o| o * o)
+        .sum::<f64>()
+        + h.norm()
+}
+
+#[test]
+fn qa5_hessian_of_the_recurrent_cell() {
+    let xs = [0.3, -0.5, 1.1, 0.7];
+    let h0 = 0.2;
+    let (value, grad, rows) = rnn_h_hessian(&xs, h0);
+    assert_eq!(value.to_bits(), rnn_h(&xs, h0).to_bits());
+    let (_, g0) = rnn_h_grad(&xs, h0);
+    assert!((grad.h0 - g0.h0).abs() < 1e-12);
+    let flat = |g: &RnnHGrad| -> Vec<f64> { g.xs.iter().copied().chain([g.h0]).collect() };
+    let point: Vec<f64> = xs.iter().copied().chain([h0]).collect();
+    let h = 1e-5;
+    for i in 0..5 {
+        let mut plus = point.clone();
+        plus[i] += h;
+        let mut minus = point.clone();
+        minus[i] -= h;
+        let (_, gp) = rnn_h_grad(&plus[..4], plus[4]);
+        let (_, gm) = rnn_h_grad(&minus[..4], minus[4]);
+        let (fp, fm, row) = (flat(&gp), flat(&gm), flat(&rows[i]));
+        for j in 0..5 {
+            let fd = (fp[j] - fm[j]) / (2.0 * h);
+            assert!(
+                (row[j] - fd).abs() < 1e-5 * (1.0 + fd.abs()),
+                "H[{i}][{j}] = {} vs {fd}",
+                row[j]
+            );
+        }
+    }
+}
