@@ -4394,3 +4394,54 @@ fn qa5_hessian_of_the_recurrent_cell() {
         }
     }
 }
+
+// ---- batch 36: integer casts of enumerate indices and counts under the Hessian ---------------
+
+#[differentiate(hessian)]
+fn hess_enumerate_casts(a: &[f64]) -> f64 {
+    let s: f64 = a
+        .iter()
+        .chain(a)
+        .enumerate()
+        .map(|(i, v)| v * v * i as f64)
+        .sum();
+    let c = a.iter().filter(|v| **v > 0.0).count() as f64;
+    let w: f64 = a
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| w[0] * w[1] * (i + 1) as f64)
+        .sum();
+    s * c + w * w
+}
+
+#[test]
+fn qa5_hessian_with_enumerate_index_and_count_casts() {
+    let a = [0.3, -0.5, 1.1];
+    let (value, _, rows) = hess_enumerate_casts_hessian(&a);
+    assert_eq!(value.to_bits(), hess_enumerate_casts(&a).to_bits());
+    let h = 1e-5;
+    for i in 0..3 {
+        let mut plus = a;
+        plus[i] += h;
+        let mut minus = a;
+        minus[i] -= h;
+        let (_, gp) = hess_enumerate_casts_grad(&plus);
+        let (_, gm) = hess_enumerate_casts_grad(&minus);
+        for j in 0..3 {
+            let fd = (gp.a[j] - gm.a[j]) / (2.0 * h);
+            assert!(
+                (rows[i].a[j] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                "H[{i}][{j}] = {} vs {fd}",
+                rows[i].a[j]
+            );
+        }
+    }
+    slice!(
+        hess_enumerate_casts,
+        hess_enumerate_casts_grad,
+        hess_enumerate_casts_vjp,
+        hess_enumerate_casts_jvp,
+        HessEnumerateCastsGrad,
+        a
+    );
+}
