@@ -13,7 +13,7 @@
 //! last column gives chain / loop), `primal` and `primal-chain` the two plain functions, and
 //! `hand-written` a hand-written gradient of the same function.
 //!
-//! Recursion against a loop is not measured: `#[differentiate]` rejects recursion.
+//! Recursion and method calls against the loop they replace are in `benches/calls.rs`.
 //!
 //! Run with `nice cargo bench -p tapeless-benches --bench chains -- --warm-up-time 1
 //! --measurement-time 3`. `cargo test --benches` runs each benchmark once, as a smoke test.

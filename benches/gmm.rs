@@ -33,7 +33,7 @@ mod gmm_hand;
 #[path = "../tests/support/gmm_objective.rs"]
 mod gmm_objective;
 
-use adbench_gmm::{gmm_1k_path, read_gmm, GmmInput};
+use adbench_gmm::{gmm_1k_path, read_gmm, GmmInput, SIZES};
 use criterion::{black_box, Criterion, SamplingMode};
 use gmm_hand::{gmm_objective_hand, GmmHandGrad};
 use gmm_objective::{
@@ -66,22 +66,6 @@ impl Batched {
         }
     }
 }
-
-/// The benchmarked problems, (d, K).
-const SIZES: [(usize, usize); 12] = [
-    (2, 5),
-    (2, 25),
-    (2, 50),
-    (10, 5),
-    (10, 25),
-    (10, 50),
-    (20, 5),
-    (20, 25),
-    (20, 50),
-    (64, 5),
-    (64, 25),
-    (64, 50),
-];
 
 /// ADBench's acceptance threshold for a gradient (FORMATS.md §5).
 const TOLERANCE: f64 = 1e-8;

@@ -28,25 +28,9 @@ mod gmm_objective;
 mod mlp_problem;
 
 use adbench_ba::{load, SparseJacobian};
-use adbench_gmm::{gmm_1k_path, read_gmm};
+use adbench_gmm::{gmm_1k_path, read_gmm, SIZES as GMM_SIZES};
 use gmm_objective::gmm_objective_grad;
 use serde_json::{json, Value};
-
-/// The GMM problems of `benches/gmm.rs`, (d, K).
-const GMM_SIZES: [(usize, usize); 12] = [
-    (2, 5),
-    (2, 25),
-    (2, 50),
-    (10, 5),
-    (10, 25),
-    (10, 50),
-    (20, 5),
-    (20, 25),
-    (20, 50),
-    (64, 5),
-    (64, 25),
-    (64, 50),
-];
 
 /// The BA problems of `benches/ba.rs`.
 const BA_PROBLEMS: [&str; 2] = ["ba1_n49_m7776_p31843", "ba2_n21_m11315_p36455"];

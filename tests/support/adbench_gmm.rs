@@ -12,6 +12,22 @@
 use std::path::{Path, PathBuf};
 use std::str::SplitAsciiWhitespace;
 
+/// The problems of `benches/gmm.rs` (and the JAX peer's), (d, K): ADBench's 1k-point files.
+pub const SIZES: [(usize, usize); 12] = [
+    (2, 5),
+    (2, 25),
+    (2, 50),
+    (10, 5),
+    (10, 25),
+    (10, 50),
+    (20, 5),
+    (20, 25),
+    (20, 50),
+    (64, 5),
+    (64, 25),
+    (64, 50),
+];
+
 /// One GMM problem, as stored in the file (flat, row-major vectors).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GmmInput {

@@ -1,0 +1,234 @@
+//! Calls against the loop they replace (issue 12: "recursion and method calls cost no more
+//! than the equivalent loop or free function"). Each function is written twice or three
+//! times, all differentiated by `#[differentiate]`, so the ratios between them are the cost
+//! of the call strategy alone.
+//!
+//! - `call_horner_d8`, `call_horner_d64`: Horner's scheme p(x) = c₀ + x(c₁ + x(c₂ + ..)),
+//!   gradient with respect to the coefficients and x. `tapeless` is the loop,
+//!   `tapeless-recursive` the same scheme as `c[0] + x * horner(&c[1..], x)`. A recursive
+//!   call is differentiated in joint mode (README, Recursion): its reverse sweep calls the
+//!   callee's `f_vjp`, which evaluates the levels below again, so a recursion d deep costs
+//!   O(d²) where the loop costs O(d); the two sizes show the growth.
+//! - `call_method`: a least-squares loss over 256 points of a two-parameter model.
+//!   `tapeless` is a free function with the model inline, `tapeless-free-call` a free
+//!   function calling a differentiated free `predict`, `tapeless-method` the model as a
+//!   struct whose `loss(&self, ..)` calls `self.predict(x)`.
+//!
+//! Run with `nice cargo bench -p tapeless-benches --bench calls -- --warm-up-time 1
+//! --measurement-time 3`. `cargo test --benches` runs each benchmark once, as a smoke test.
+
+use criterion::{black_box, Criterion};
+use tapeless::differentiate;
+
+/// Relative agreement required before timing.
+const TOLERANCE: f64 = 1e-12;
+
+/// Points of the least-squares loss.
+const POINTS: usize = 256;
+
+#[differentiate]
+fn horner_loop(c: &[f64], x: f64) -> f64 {
+    let mut p = 0.0;
+    for i in (0..c.len()).rev() {
+        p = c[i] + x * p;
+    }
+    p
+}
+
+#[differentiate]
+fn horner_recursive(c: &[f64], x: f64) -> f64 {
+    if c.is_empty() {
+        0.0
+    } else {
+        c[0] + x * horner_recursive(&c[1..], x)
+    }
+}
+
+/// Horner's scheme and its gradient by hand: ∂p/∂cᵢ = xⁱ, ∂p/∂x = p'(x).
+fn horner_hand(c: &[f64], x: f64) -> (f64, Vec<f64>, f64) {
+    let (mut p, mut dp) = (0.0, 0.0);
+    for &ci in c.iter().rev() {
+        dp = p + x * dp;
+        p = ci + x * p;
+    }
+    let mut dc = Vec::with_capacity(c.len());
+    let mut power = 1.0;
+    for _ in c {
+        dc.push(power);
+        power *= x;
+    }
+    (p, dc, dp)
+}
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Line {
+    pub w: f64,
+    pub b: f64,
+}
+
+#[differentiate]
+impl Line {
+    #[differentiate]
+    pub fn predict(&self, x: f64) -> f64 {
+        (self.w * x + self.b).tanh()
+    }
+
+    #[differentiate(wrt(self))]
+    pub fn loss(&self, xs: &[f64], ys: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..xs.len() {
+            let r = self.predict(xs[i]) - ys[i];
+            s += r * r;
+        }
+        s
+    }
+}
+
+#[differentiate]
+fn predict(w: f64, b: f64, x: f64) -> f64 {
+    (w * x + b).tanh()
+}
+
+#[differentiate(wrt(w, b))]
+fn loss_free_call(w: f64, b: f64, xs: &[f64], ys: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        let r = predict(w, b, xs[i]) - ys[i];
+        s += r * r;
+    }
+    s
+}
+
+#[differentiate(wrt(w, b))]
+fn loss_inline(w: f64, b: f64, xs: &[f64], ys: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        let r = (w * xs[i] + b).tanh() - ys[i];
+        s += r * r;
+    }
+    s
+}
+
+/// The loss and its gradient by hand: r = tanh(w x + b) − y, ∂/∂(w, b) = Σ 2 r (1 − t²)(x, 1).
+fn loss_hand(w: f64, b: f64, xs: &[f64], ys: &[f64]) -> (f64, f64, f64) {
+    let (mut s, mut dw, mut db) = (0.0, 0.0, 0.0);
+    for (&x, &y) in xs.iter().zip(ys) {
+        let t = (w * x + b).tanh();
+        let r = t - y;
+        s += r * r;
+        let dz = 2.0 * r * (1.0 - t * t);
+        dw += dz * x;
+        db += dz;
+    }
+    (s, dw, db)
+}
+
+/// Deterministic values in [−1, 1] (xorshift).
+fn uniform(n: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn assert_close(what: &str, a: f64, b: f64) {
+    let scale = a.abs().max(b.abs()).max(1.0);
+    assert!((a - b).abs() <= TOLERANCE * scale, "{what}: {a:e} vs {b:e}");
+}
+
+/// Every form and the hand-written gradient must agree before anything is timed.
+fn check_horner(c: &[f64], x: f64) {
+    let (lv, lg) = horner_loop_grad(c, x);
+    let (rv, rg) = horner_recursive_grad(c, x);
+    let (hv, hc, hx) = horner_hand(c, x);
+    assert_eq!(lv, horner_loop(c, x));
+    assert_eq!(rv, horner_recursive(c, x));
+    assert_close("horner loop", lv, hv);
+    assert_close("horner recursive", rv, hv);
+    assert_close("∂x loop", lg.x, hx);
+    assert_close("∂x recursive", rg.x, hx);
+    for ((&l, &r), &h) in lg.c.iter().zip(&rg.c).zip(&hc) {
+        assert_close("∂c loop", l, h);
+        assert_close("∂c recursive", r, h);
+    }
+}
+
+fn check_loss(line: &Line, xs: &[f64], ys: &[f64]) {
+    let (iv, ig) = loss_inline_grad(line.w, line.b, xs, ys);
+    let (fv, fg) = loss_free_call_grad(line.w, line.b, xs, ys);
+    let (mv, mg) = line.loss_grad(xs, ys);
+    let (hv, hw, hb) = loss_hand(line.w, line.b, xs, ys);
+    assert_eq!(iv, loss_inline(line.w, line.b, xs, ys));
+    assert_eq!(mv, line.loss(xs, ys));
+    for (what, a, h) in [
+        ("loss inline", iv, hv),
+        ("loss free call", fv, hv),
+        ("loss method", mv, hv),
+        ("∂w inline", ig.w, hw),
+        ("∂w free call", fg.w, hw),
+        ("∂w method", mg.self_.w, hw),
+        ("∂b inline", ig.b, hb),
+        ("∂b free call", fg.b, hb),
+        ("∂b method", mg.self_.b, hb),
+    ] {
+        assert_close(what, a, h);
+    }
+}
+
+fn bench_horner(c: &mut Criterion, d: usize) {
+    let coefficients = uniform(d, 7 + d as u64);
+    let x = 0.9;
+    check_horner(&coefficients, x);
+    let mut group = c.benchmark_group(format!("call_horner_d{d}"));
+    group.bench_function("primal", |b| {
+        b.iter(|| horner_loop(black_box(&coefficients), black_box(x)))
+    });
+    group.bench_function("tapeless", |b| {
+        b.iter(|| horner_loop_grad(black_box(&coefficients), black_box(x)))
+    });
+    group.bench_function("tapeless-recursive", |b| {
+        b.iter(|| horner_recursive_grad(black_box(&coefficients), black_box(x)))
+    });
+    group.bench_function("hand-written", |b| {
+        b.iter(|| horner_hand(black_box(&coefficients), black_box(x)))
+    });
+    group.finish();
+}
+
+fn bench_method(c: &mut Criterion) {
+    let xs = uniform(POINTS, 11);
+    let ys = uniform(POINTS, 13);
+    let line = Line { w: 0.7, b: -0.2 };
+    check_loss(&line, &xs, &ys);
+    let mut group = c.benchmark_group("call_method");
+    group.bench_function("primal", |b| {
+        b.iter(|| loss_inline(black_box(line.w), black_box(line.b), &xs, &ys))
+    });
+    group.bench_function("tapeless", |b| {
+        b.iter(|| loss_inline_grad(black_box(line.w), black_box(line.b), &xs, &ys))
+    });
+    group.bench_function("tapeless-free-call", |b| {
+        b.iter(|| loss_free_call_grad(black_box(line.w), black_box(line.b), &xs, &ys))
+    });
+    group.bench_function("tapeless-method", |b| {
+        b.iter(|| black_box(&line).loss_grad(&xs, &ys))
+    });
+    group.bench_function("hand-written", |b| {
+        b.iter(|| loss_hand(black_box(line.w), black_box(line.b), &xs, &ys))
+    });
+    group.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    for d in [8, 64] {
+        bench_horner(&mut c, d);
+    }
+    bench_method(&mut c);
+    c.final_summary();
+}
