@@ -13,11 +13,12 @@
 //!
 //! Inside a branch or a loop body, the reverse code needs primal values that the forward
 //! block computed and that are out of scope by then. For each such value this stage
-//! decides: *recompute* it, when its operation is pure and its inputs are available
-//! (constants, values of enclosing blocks, the loop index, other recomputed values), or
-//! *restore* it from a stack that the forward sweep pushed it onto (a loop's carried value
-//! at the start of an iteration, a read from an array written in place, a call that may
-//! have effects). Only values some rule reads are kept this way. A loop whose body rewrites
+//! decides: *recompute* it, when its operation is cheap and pure and its inputs are
+//! available (constants, values of enclosing blocks, the loop index, other recomputed
+//! values), or *restore* it from a stack that the forward sweep pushed it onto (a loop's
+//! carried value at the start of an iteration, a read from an array written in place, a
+//! call that may have effects, and with `alloc` a transcendental result: `exp`, `tanh`,
+//! ... cost tens of cycles where a push and a pop cost two). Only values some rule reads are kept this way. A loop whose body rewrites
 //! scratch arrays is instead *replayed* (see `replay.rs`): each reverse iteration runs the
 //! forward iteration again, so only its carried values are saved; and an integer counter
 //! stepped by a literal is rebuilt backwards instead of saved ([`Counter`]).
@@ -904,10 +905,12 @@ impl<'a> Planner<'a> {
                         );
                         continue;
                     }
-                    // In a replayed loop, a transcendental result is kept on a stack that
-                    // holds one iteration's values: cheaper than computing it again.
+                    // A transcendental result is kept (in a slot, or on a stack of one value
+                    // per iteration) rather than computed again: tens of cycles against a
+                    // push and a pop. Without the heap a loop's stack may not exist, so there
+                    // it is kept only in a replayed loop (whose stacks hold one iteration).
                     let kept = matches!(op, Op::Rule { rule, .. } if rule.expensive())
-                        && self.in_replay(block);
+                        && (cfg!(feature = "alloc") || self.in_replay(block));
                     if ((self.recomputable(op) && !self.tied.contains(&var))
                         || self.final_reads.contains(&var)
                         || self.replays.reads.contains(&var))

@@ -119,9 +119,8 @@ impl Rule {
         }
     }
 
-    /// A transcendental function (tens of cycles, where arithmetic costs one): where the
-    /// reverse sweep has a cheap stack at hand (in a replayed loop) it keeps the result
-    /// instead of computing it again.
+    /// A transcendental function (tens of cycles, where arithmetic costs one): the reverse
+    /// sweep of a branch or loop keeps its result instead of computing it again.
     pub fn expensive(&self) -> bool {
         const EXPENSIVE: &[&str] = &[
             "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",

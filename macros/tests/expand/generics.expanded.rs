@@ -78,10 +78,16 @@ where
     let total = T::zero();
     let t0 = xs.len();
     let mut total_1: T = total;
+    let mut step: usize = 0;
+    let mut saved_t2 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..t0)).0
+    );
     for i in 0..t0 {
+        step += 1;
         let x = xs[i];
         let t1 = ::tapeless::__private::Float::abs(x);
         let t2 = ::tapeless::__private::Float::powf(t1, p);
+        saved_t2[step - 1] = t2;
         let total_2 = total_1 + t2;
         total_1 = total_2;
     }
@@ -90,10 +96,11 @@ where
     let mut d_total_1_1 = seed;
     let mut d_total_1_next = d_total_1_1;
     for i in (0..t0).rev() {
+        step -= 1;
         let mut d_total_1 = ::tapeless::__private::zero_adjoint(&d_total_1_next);
         let x = ::tapeless::__private::read(xs, i);
         let t1 = ::tapeless::__private::Float::abs(x);
-        let t2 = ::tapeless::__private::Float::powf(t1, p);
+        let t2 = saved_t2[step];
         let mut d_total_2 = d_total_1_next;
         ::tapeless::__private::add_vjp_lhs(&mut d_total_1, &d_total_2);
         let mut d_t2 = ::tapeless::__private::zero();
@@ -210,10 +217,16 @@ where
     let total = T::zero();
     let t0 = xs.len();
     let mut total_1: T = total;
+    let mut step: usize = 0;
+    let mut saved_t2 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..t0)).0
+    );
     for i in 0..t0 {
+        step += 1;
         let x = xs[i];
         let t1 = ::tapeless::__private::Float::abs(x);
         let t2 = ::tapeless::__private::Float::powf(t1, p);
+        saved_t2[step - 1] = t2;
         let total_2 = total_1 + t2;
         total_1 = total_2;
     }
@@ -226,10 +239,11 @@ where
             let mut d_total_1_1 = seed;
             let mut d_total_1_next = d_total_1_1;
             for i in (0..t0).rev() {
+                step -= 1;
                 let mut d_total_1 = ::tapeless::__private::zero_adjoint(&d_total_1_next);
                 let x = ::tapeless::__private::read(xs, i);
                 let t1 = ::tapeless::__private::Float::abs(x);
-                let t2 = ::tapeless::__private::Float::powf(t1, p);
+                let t2 = saved_t2[step];
                 let mut d_total_2 = d_total_1_next;
                 ::tapeless::__private::add_vjp_lhs(&mut d_total_1, &d_total_2);
                 let mut d_t2 = ::tapeless::__private::zero();
