@@ -62,6 +62,30 @@ const WORKLOADS: &[(&str, &str)] = &[
         "chain_least_squares",
         "least squares, 1,000 points, ∂/∂(w, b): loop (`tapeless`) vs chain",
     ),
+    (
+        "call_horner_d8",
+        "Horner, 8 coefficients: loop (`tapeless`) vs recursion",
+    ),
+    (
+        "call_horner_d64",
+        "Horner, 64 coefficients: loop (`tapeless`) vs recursion",
+    ),
+    (
+        "call_method",
+        "tanh least squares, 256 points: inline (`tapeless`) vs a free call vs a method",
+    ),
+    (
+        "unseen_logistic",
+        "logistic loss, 512 × 16, loops over `&[f64]`",
+    ),
+    (
+        "unseen_tanh_net",
+        "tanh network 16→32→1 on nalgebra, batch 128",
+    ),
+    (
+        "unseen_mixture",
+        "1-D mixture of 8 Gaussians, 1,000 points, scratch array per point",
+    ),
 ];
 
 /// The columns every table has, in this order.
