@@ -573,9 +573,13 @@ impl<'a> Emitter<'a> {
                 let a = self.receiver(&args[0]);
                 quote!(#a.clone().try_inverse().unwrap())
             }
-            Form::Solve => {
+            Form::Solve(decomposition) => {
                 let (a, b) = (self.receiver(&args[0]), self.operator_operand(&args[1]));
-                quote!(#a.clone().lu().solve(#b).unwrap())
+                quote!(#a.clone().#decomposition().solve(#b).unwrap())
+            }
+            Form::Cholesky => {
+                let a = self.receiver(&args[0]);
+                quote!(#a.clone().cholesky().unwrap())
             }
             // `*x` of a value already held by value (a loop element) is the value itself.
             Form::Unary(syn::UnOp::Deref(_))

@@ -112,8 +112,10 @@ pub enum Form {
     Copy,
     /// `args[0].try_inverse().unwrap()`.
     Inverse,
-    /// `args[0].lu().solve(args[1]).unwrap()`.
-    Solve,
+    /// `args[0].lu().solve(args[1]).unwrap()`, or `.qr()`: the decomposition named.
+    Solve(Ident),
+    /// `args[0].cholesky().unwrap()`.
+    Cholesky,
 }
 
 #[derive(Debug, Clone)]

@@ -410,6 +410,22 @@ static METHODS: &[Rule] = &[
         helper: "copy",
         ..by_method("clone_owned", UNARY, READS_NOTHING)
     },
+    // y = diag(M) of a square M (an owned vector).
+    by_method("diagonal", UNARY, READS_NOTHING),
+    // Methods of a Cholesky decomposition `c` (the runtime's `cholesky` module): the
+    // decomposition is one value, with its factor L's adjoint and tangent.
+    Rule {
+        helper: "cholesky_l",
+        ..by_method("l", UNARY, READS_NOTHING)
+    },
+    Rule {
+        helper: "cholesky_solve",
+        ..by_method("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])])
+    },
+    Rule {
+        helper: "cholesky_ln_determinant",
+        ..reduction("ln_determinant", UNARY, READS_X)
+    },
     // Shape queries.
     shape("len"),
     shape("is_empty"),
@@ -573,8 +589,13 @@ pub fn generic_bounds() -> Vec<Bound> {
 
 /// `a.try_inverse().unwrap()`: Y = A⁻¹, Ā −= Yᵀ Ȳ Yᵀ.
 static INVERSE: Rule = rule("inverse", UNARY, READS_Y);
-/// `a.lu().solve(&b).unwrap()`: x = A⁻¹b, b̄ += A⁻ᵀx̄, Ā −= (A⁻ᵀx̄)xᵀ.
+/// `a.lu().solve(&b).unwrap()`, `a.qr().solve(&b).unwrap()`: x = A⁻¹b, b̄ += A⁻ᵀx̄,
+/// Ā −= (A⁻ᵀx̄)xᵀ.
 static SOLVE: Rule = rule("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])]);
+
+/// `a.clone().cholesky().unwrap()`: the decomposition, whose derivative is its factor L's;
+/// Ā from L̄ by two triangular solves (reads the decomposition).
+static CHOLESKY: Rule = rule("cholesky", UNARY, READS_Y);
 
 static ADD: Rule = rule("add", OPERANDS, &[Some(&[]), Some(&[])]);
 static SUB: Rule = rule("sub", OPERANDS, &[Some(&[]), Some(&[])]);
@@ -749,9 +770,14 @@ pub fn inverse() -> &'static Rule {
     &INVERSE
 }
 
-/// `a.lu().solve(&b).unwrap()`.
+/// `a.lu().solve(&b).unwrap()`, `a.qr().solve(&b).unwrap()`.
 pub fn solve() -> &'static Rule {
     &SOLVE
+}
+
+/// `a.clone().cholesky().unwrap()`.
+pub fn cholesky() -> &'static Rule {
+    &CHOLESKY
 }
 
 /// The rule for reading an element through `depth` indices (1 to 3).
@@ -793,7 +819,7 @@ mod tests {
         let matrix_rows = compact(include_str!("../../tests/generic_matrix_rows.rs"));
         let forms = [
             &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &COPY, &FIELD, &SUB_SLICE, &CAST, &INVERSE,
-            &SOLVE,
+            &SOLVE, &CHOLESKY,
         ];
         let all = METHODS
             .iter()
@@ -814,7 +840,7 @@ mod tests {
                 }
                 Spelling::Path(module) => rows.contains(&format!("{module}::{}(", rule.name)),
                 // `m.map(f)`, inverse and solve are of nalgebra values.
-                Spelling::Form if matches!(rule.name, "map" | "inverse" | "solve") => {
+                Spelling::Form if matches!(rule.name, "map" | "inverse" | "solve" | "cholesky") => {
                     matrix_rows.contains(&format!("row!({},", rule.name))
                 }
                 // `x as T` is not Rust.
@@ -852,11 +878,12 @@ mod tests {
             include_str!("../../runtime/src/index.rs"),
             include_str!("../../runtime/src/matrix.rs"),
             include_str!("../../runtime/src/nn.rs"),
+            include_str!("../../runtime/src/cholesky.rs"),
         ];
         let defines = |file: &str, name: &str| {
             file.contains(&format!("pub fn {name}<")) || file.contains(&format!("pub fn {name}("))
         };
-        let forms = [&DEREF, &CAST, &COPY, &FIELD, &INVERSE, &SOLVE];
+        let forms = [&DEREF, &CAST, &COPY, &FIELD, &INVERSE, &SOLVE, &CHOLESKY];
         let mut checked = Vec::new();
         for rule in METHODS
             .iter()
@@ -881,8 +908,8 @@ mod tests {
         }
         checked.sort();
         checked.dedup();
-        // The helpers of every matrix method, nn function, index and copy row.
-        assert_eq!(checked.len(), 38, "{checked:?}");
+        // The helpers of every matrix method, nn function, index, copy and Cholesky row.
+        assert_eq!(checked.len(), 44, "{checked:?}");
     }
 
     /// Every row's shape is consistent: one entry per argument, needs in range.
@@ -890,7 +917,7 @@ mod tests {
     fn rows_are_well_formed() {
         let operators = [
             &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY, &INVERSE, &SOLVE, &FIELD,
-            &SUB_SLICE,
+            &SUB_SLICE, &CHOLESKY,
         ];
         for rule in METHODS
             .iter()

@@ -545,6 +545,26 @@ where
     (0..rows.min(cols)).fold(T::zero(), |sum, i| sum + t_x[(i, i)])
 }
 
+/// y = diag(M) (`m.diagonal()`, M square): M̄ᵢᵢ += ȳᵢ. Reads nothing.
+#[inline(always)]
+pub fn diagonal_vjp<T: Real, D: Dim>(d_m: &mut OMatrix<T, D, D>, d_y: &OMatrix<T, D, U1>)
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    for (i, &g) in d_y.iter().enumerate() {
+        d_m[(i, i)] += g;
+    }
+}
+
+/// y = diag(M): ẏ = diag(Ṁ). Reads nothing.
+#[inline(always)]
+pub fn diagonal_jvp<T: Real, D: Dim>(t_m: &OMatrix<T, D, D>) -> OMatrix<T, D, U1>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    t_m.diagonal()
+}
+
 /// y = det A (`a.determinant()`): Ā += ȳ·cof(A) = ȳ·det(A)·A⁻ᵀ. Reads `a` and `y`.
 ///
 /// The cofactor matrix cof(A) is computed directly for n ≤ 3; for larger matrices as

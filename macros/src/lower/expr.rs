@@ -990,9 +990,21 @@ impl Lowerer<'_> {
     /// What `for pat in expr` iterates: a range (`0..n`, `(a..=b).rev()`, `.step_by(k)`)
     /// or the elements of slices and arrays (`xs.iter()`, `.enumerate()`, `.zip(..)`).
     pub(super) fn iteration(&mut self, expr: &Expr, pat: &Pat) -> Option<Iteration> {
-        let (base, methods) = method_chain(expr);
+        let (mut base, mut methods) = method_chain(expr);
         if let Expr::Range(range) = strip_parens(base) {
             return self.range_iteration(range, &methods, pat);
+        }
+        // `m.diagonal().iter()`: the methods before the iterator's start make the container,
+        // a value like any other.
+        let start = methods.iter().position(|m| {
+            matches!(
+                m.method.to_string().as_str(),
+                "iter" | "into_iter" | "windows" | "chunks"
+            )
+        });
+        if let Some(k @ 1..) = start {
+            base = strip_parens(&methods[k].receiver);
+            methods.drain(..k);
         }
         self.element_iteration(base, &methods, pat)
     }
@@ -1320,8 +1332,9 @@ impl Lowerer<'_> {
     }
 }
 
-/// `a.try_inverse().unwrap()` and `a.lu().solve(&b).unwrap()`: the rule, its form and its
-/// operands (the `unwrap` panics where the user's code would).
+/// `a.try_inverse().unwrap()`, `a.lu().solve(&b).unwrap()` (or `qr()`) and
+/// `a.cholesky().unwrap()`: the rule, its form and its operands (the `unwrap` panics where
+/// the user's code would).
 fn linear_solve(
     call: &syn::ExprMethodCall,
 ) -> Option<(&'static crate::rules::Rule, Form, Vec<&Expr>)> {
@@ -1338,18 +1351,26 @@ fn linear_solve(
             vec![without_clone(&inner.receiver)],
         ));
     }
+    if inner.method == "cholesky" && inner.args.is_empty() {
+        return Some((
+            rules::cholesky(),
+            Form::Cholesky,
+            vec![without_clone(&inner.receiver)],
+        ));
+    }
     if inner.method == "solve" && inner.args.len() == 1 {
         if let Expr::MethodCall(lu) = strip_parens(&inner.receiver) {
-            if lu.method == "lu" && lu.args.is_empty() {
+            if (lu.method == "lu" || lu.method == "qr") && lu.args.is_empty() {
                 let a = without_clone(&lu.receiver);
-                return Some((rules::solve(), Form::Solve, vec![a, &inner.args[0]]));
+                let form = Form::Solve(lu.method.clone());
+                return Some((rules::solve(), form, vec![a, &inner.args[0]]));
             }
         }
     }
     None
 }
 
-/// `a.clone()` → `a`: `lu()` and `try_inverse()` consume their matrix, so users clone it;
+/// `a.clone()` → `a`: `lu()`, `qr()`, `cholesky()` and `try_inverse()` consume their matrix, so users clone it;
 /// the generated code clones it itself.
 fn without_clone(expr: &Expr) -> &Expr {
     match strip_parens(expr) {
