@@ -133,7 +133,7 @@ fn factor_entries(a: &DMatrix<f64>, w: f64) -> f64 {
     let c = scaled.cholesky().unwrap();
     let l = c.l();
     let log_det: f64 = l.diagonal().iter().map(|d| d.ln()).sum();
-    l[(2, 0)] * l[(1, 1)] + 2.0 * log_det + c.ln_determinant() * 0.5
+    l[(2, 0)] * l[(1, 1)] + 2.0 * log_det + c.ln_determinant() * 0.5 + c.determinant().sqrt()
 }
 
 #[test]

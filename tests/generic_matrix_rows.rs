@@ -323,6 +323,14 @@ row!(
     |a, v| a.clone().cholesky().unwrap().ln_determinant() * v[2]
 );
 row!(
+    cholesky_determinant,
+    r_cholesky_determinant,
+    r_cholesky_determinant_grad,
+    r_cholesky_determinant_jvp,
+    RCholeskyDeterminantGrad,
+    |a, v| a.clone().cholesky().unwrap().determinant() * v[2]
+);
+row!(
     diagonal,
     r_diagonal,
     r_diagonal_grad,

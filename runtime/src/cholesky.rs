@@ -25,7 +25,7 @@ use nalgebra::allocator::Allocator;
 use nalgebra::linalg::Cholesky;
 use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RealField, Storage};
 
-use crate::matrix::transposed;
+use crate::matrix::{transposed, Determinant};
 use crate::{Differentiable, Real};
 
 /// A decomposition's derivative is its factor's: a matrix shaped like A.
@@ -221,4 +221,23 @@ where
     let l = c.l_dirty();
     let sum = (0..l.nrows()).fold(T::zero(), |s, i| s + t_c[(i, i)] / l[(i, i)]);
     <T as Real>::constant(2.0) * sum
+}
+
+/// y = det(L·Lᵀ) = Πᵢ Lᵢᵢ² (`c.determinant()`): L̄ᵢᵢ += 2ȳ·y/Lᵢᵢ; ẏ = 2y·Σᵢ L̇ᵢᵢ/Lᵢᵢ.
+impl<T: Real + RealField, D: Dim> Determinant<T, D> for Cholesky<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    fn add_determinant_adjoint(&self, d_c: &mut OMatrix<T, D, D>, y: &T, d_y: &T) {
+        let (l, scale) = (self.l_dirty(), <T as Real>::constant(2.0) * *d_y * *y);
+        for i in 0..l.nrows() {
+            d_c[(i, i)] += scale / l[(i, i)];
+        }
+    }
+
+    fn determinant_tangent(&self, y: &T, t_c: &OMatrix<T, D, D>) -> T {
+        let l = self.l_dirty();
+        let sum = (0..l.nrows()).fold(T::zero(), |s, i| s + t_c[(i, i)] / l[(i, i)]);
+        <T as Real>::constant(2.0) * *y * sum
+    }
 }

@@ -565,71 +565,126 @@ where
     t_m.diagonal()
 }
 
-/// y = det A (`a.determinant()`): Ā += ȳ·cof(A) = ȳ·det(A)·A⁻ᵀ. Reads `a` and `y`.
+/// A value with a determinant rule: a square matrix (`a.determinant()`), or a Cholesky
+/// decomposition (`c.determinant()`, whose adjoint is its factor's, `runtime::cholesky`).
+/// [`determinant_vjp`] and [`determinant_jvp`] dispatch on it, so the macro emits the same
+/// call for both.
+pub trait Determinant<T: Real, D: Dim>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    /// Adds ȳ·∂y/∂self into `d` (y = det, the value `self.determinant()` returned).
+    fn add_determinant_adjoint(&self, d: &mut OMatrix<T, D, D>, y: &T, d_y: &T);
+    /// ∂y/∂self·ṫ.
+    fn determinant_tangent(&self, y: &T, t: &OMatrix<T, D, D>) -> T;
+}
+
+impl<T, D, A> Determinant<T, D> for &A
+where
+    T: Real,
+    D: Dim,
+    A: Determinant<T, D> + ?Sized,
+    DefaultAllocator: Allocator<D, D>,
+{
+    #[inline(always)]
+    fn add_determinant_adjoint(&self, d: &mut OMatrix<T, D, D>, y: &T, d_y: &T) {
+        (**self).add_determinant_adjoint(d, y, d_y);
+    }
+    #[inline(always)]
+    fn determinant_tangent(&self, y: &T, t: &OMatrix<T, D, D>) -> T {
+        (**self).determinant_tangent(y, t)
+    }
+}
+
+/// y = det A (`a.determinant()`): Ā += ȳ·cof(A) = ȳ·det(A)·A⁻ᵀ.
 ///
 /// The cofactor matrix cof(A) is computed directly for n ≤ 3; for larger matrices as
 /// y·A⁻ᵀ when A is well-conditioned, and from the minors when A is (nearly) singular,
 /// where the gradient is still defined (a matrix of rank n − 1 has a nonzero one) and
 /// y·A⁻ᵀ would lose its digits.
-pub fn determinant_vjp<T, D, S>(d_a: &mut OMatrix<T, D, D>, a: &Matrix<T, D, D, S>, y: &T, d_y: &T)
+impl<T, D, S> Determinant<T, D> for Matrix<T, D, D, S>
 where
     T: Real + RealField,
     D: DimMin<D, Output = D>,
     S: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
-    let n = a.nrows();
-    assert!(a.is_square(), "determinant_vjp: the matrix is not square");
-    assert_eq!(d_a.shape(), a.shape(), "determinant_vjp: shapes differ");
-    let d = *d_y;
-    match n {
-        0 => {}
-        1 => d_a[(0, 0)] += d,
-        2 => {
-            d_a[(0, 0)] += d * a[(1, 1)];
-            d_a[(0, 1)] += -(d * a[(1, 0)]);
-            d_a[(1, 0)] += -(d * a[(0, 1)]);
-            d_a[(1, 1)] += d * a[(0, 0)];
-        }
-        3 => {
-            // cof(A)ᵢⱼ = A₍ᵢ₊₁₎₍ⱼ₊₁₎·A₍ᵢ₊₂₎₍ⱼ₊₂₎ − A₍ᵢ₊₁₎₍ⱼ₊₂₎·A₍ᵢ₊₂₎₍ⱼ₊₁₎, indices mod 3.
-            for i in 0..3 {
-                let (i1, i2) = ((i + 1) % 3, (i + 2) % 3);
-                for j in 0..3 {
-                    let (j1, j2) = ((j + 1) % 3, (j + 2) % 3);
-                    let cofactor = a[(i1, j1)] * a[(i2, j2)] - a[(i1, j2)] * a[(i2, j1)];
-                    d_a[(i, j)] += d * cofactor;
+    fn add_determinant_adjoint(&self, d_a: &mut OMatrix<T, D, D>, y: &T, d_y: &T) {
+        let a = self;
+        let n = a.nrows();
+        assert!(a.is_square(), "determinant_vjp: the matrix is not square");
+        assert_eq!(d_a.shape(), a.shape(), "determinant_vjp: shapes differ");
+        let d = *d_y;
+        match n {
+            0 => {}
+            1 => d_a[(0, 0)] += d,
+            2 => {
+                d_a[(0, 0)] += d * a[(1, 1)];
+                d_a[(0, 1)] += -(d * a[(1, 0)]);
+                d_a[(1, 0)] += -(d * a[(0, 1)]);
+                d_a[(1, 1)] += d * a[(0, 0)];
+            }
+            3 => {
+                // cof(A)ᵢⱼ = A₍ᵢ₊₁₎₍ⱼ₊₁₎·A₍ᵢ₊₂₎₍ⱼ₊₂₎ − A₍ᵢ₊₁₎₍ⱼ₊₂₎·A₍ᵢ₊₂₎₍ⱼ₊₁₎, indices mod 3.
+                for i in 0..3 {
+                    let (i1, i2) = ((i + 1) % 3, (i + 2) % 3);
+                    for j in 0..3 {
+                        let (j1, j2) = ((j + 1) % 3, (j + 2) % 3);
+                        let cofactor = a[(i1, j1)] * a[(i2, j2)] - a[(i1, j2)] * a[(i2, j1)];
+                        d_a[(i, j)] += d * cofactor;
+                    }
                 }
             }
-        }
-        _ => {
-            if let Some(inverse) = well_conditioned_inverse(a, *y) {
-                add_entries(d_a, &transposed(&inverse), d * *y);
-            } else {
-                let cofactors = cofactors_by_minors(a);
-                for j in 0..n {
-                    for i in 0..n {
-                        d_a[(i, j)] += d * cofactors[(i, j)];
+            _ => {
+                if let Some(inverse) = well_conditioned_inverse(a, *y) {
+                    add_entries(d_a, &transposed(&inverse), d * *y);
+                } else {
+                    let cofactors = cofactors_by_minors(a);
+                    for j in 0..n {
+                        for i in 0..n {
+                            d_a[(i, j)] += d * cofactors[(i, j)];
+                        }
                     }
                 }
             }
         }
     }
+
+    /// ẏ = ⟨cof(A), Ȧ⟩ (Jacobi's formula), with the cofactors above (also where A is
+    /// nearly singular).
+    fn determinant_tangent(&self, y: &T, t_a: &OMatrix<T, D, D>) -> T {
+        let (rows, cols) = self.shape_generic();
+        let mut cofactors = OMatrix::from_element_generic(rows, cols, -T::zero());
+        self.add_determinant_adjoint(&mut cofactors, y, &T::one());
+        inner(&cofactors, t_a)
+    }
 }
 
-/// y = det A: ẏ = ⟨cof(A), Ȧ⟩ (Jacobi's formula), with the cofactors of
-/// [`determinant_vjp`] (also where A is nearly singular). Reads `a` and `y`.
-pub fn determinant_jvp<T, D, S>(a: &Matrix<T, D, D, S>, y: &T, t_a: &OMatrix<T, D, D>) -> T
-where
-    T: Real + RealField,
-    D: DimMin<D, Output = D>,
-    S: Storage<T, D, D>,
-    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+/// y = det A (`a.determinant()`, `c.determinant()` of a Cholesky decomposition): Ā += ȳ·∂y/∂A
+/// (see [`Determinant`]). Reads `a` and `y`.
+#[inline(always)]
+pub fn determinant_vjp<T: Real, D: Dim, A: Determinant<T, D>>(
+    d_a: &mut OMatrix<T, D, D>,
+    a: &A,
+    y: &T,
+    d_y: &T,
+) where
+    DefaultAllocator: Allocator<D, D>,
 {
-    let (rows, cols) = a.shape_generic();
-    let mut cofactors = OMatrix::from_element_generic(rows, cols, -T::zero());
-    determinant_vjp(&mut cofactors, a, y, &T::one());
-    inner(&cofactors, t_a)
+    a.add_determinant_adjoint(d_a, y, d_y);
+}
+
+/// y = det A: ẏ = ∂y/∂A·Ȧ (Jacobi's formula for a matrix). Reads `a` and `y`.
+#[inline(always)]
+pub fn determinant_jvp<T: Real, D: Dim, A: Determinant<T, D>>(
+    a: &A,
+    y: &T,
+    t_a: &OMatrix<T, D, D>,
+) -> T
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    a.determinant_tangent(y, t_a)
 }
 
 /// A⁻¹ when det(A)·A⁻ᵀ computed from it is accurate: |det A| is not tiny next to

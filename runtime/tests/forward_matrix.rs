@@ -445,6 +445,9 @@ proptest! {
         let s = rng.value();
         let tangent = cholesky_ln_determinant_jvp(&c, &t_l);
         check_forward("cholesky_ln_determinant_jvp", |l: &DMatrix<f64>| of(l).ln_determinant(), &l, &t_l, &tangent, &s, |d| cholesky_ln_determinant_vjp(d, &c, &s));
+        let y = c.determinant();
+        let tangent = determinant_jvp(&c, &y, &t_l);
+        check_forward("determinant_jvp (Cholesky)", |l: &DMatrix<f64>| of(l).determinant(), &l, &t_l, &tangent, &s, |d| determinant_vjp(d, &c, &y, &s));
 
         let (b, t_b) = (random(&mut rng, n, k), random(&mut rng, n, k));
         let x = c.solve(&b);

@@ -943,6 +943,8 @@ proptest! {
         check_rule("cholesky_l_vjp", |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).l(), &l, &w, &dl0, |d| cholesky_l_vjp(d, &w));
         let s = rng.value();
         check_rule("cholesky_ln_determinant_vjp", |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).ln_determinant(), &l, &s, &dl0, |d| cholesky_ln_determinant_vjp(d, &c, &s));
+        let y = c.determinant();
+        check_rule("determinant_vjp (Cholesky)", |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).determinant(), &l, &s, &dl0, |d| determinant_vjp(d, &c, &y, &s));
 
         let b = DVector::from_fn(n, |_, _| rng.value());
         let x = c.solve(&b);
