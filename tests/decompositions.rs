@@ -445,3 +445,89 @@ fn gaussian_process_hessian_matches_differences_of_the_gradient() {
         }
     }
 }
+
+// ---- a vector result (f_jacobian), a decomposition in a loop and in a branch ----
+
+#[differentiate]
+fn whiten(a: &DMatrix<f64>, b: &DVector<f64>) -> DVector<f64> {
+    let c = a.clone().cholesky().unwrap();
+    c.solve(b) * c.l()[(0, 0)]
+}
+
+#[test]
+fn jacobian_of_a_cholesky_solve_matches_central_differences() {
+    let n = 3;
+    let (a, b) = (spd_with_junk(n, 0.5), dvector(n, 0.3));
+    let (value, rows) = whiten_jacobian(&a, &b);
+    assert_eq!(value, whiten(&a, &b));
+    assert_eq!(rows.len(), n);
+    for (i, row) in rows.iter().enumerate() {
+        let numeric = central_difference(
+            |p: &[f64]| {
+                let (a, b) = unflat(p, n);
+                whiten(&a, &b)[i]
+            },
+            &flat(&a, &b),
+        );
+        assert_close(&flat(&row.a, &row.b), &numeric, 1e-6);
+    }
+}
+
+/// Σₖ ln det(A + k·s·I) over a loop (each decomposition kept for the reverse sweep), and a
+/// branch choosing which decomposition to solve with.
+#[differentiate]
+fn looped(a: &DMatrix<f64>, b: &DVector<f64>, s: f64) -> f64 {
+    let n = a.nrows();
+    let mut total = 0.0;
+    for k in 0..3 {
+        let shifted = a + DMatrix::identity(n, n) * (s * k as f64);
+        let c = shifted.cholesky().unwrap();
+        total += c.ln_determinant() + c.solve(b).dot(b);
+    }
+    if s > 0.0 {
+        let c = a.clone().cholesky().unwrap();
+        total += c.solve(b).sum();
+    } else {
+        total += a.clone().qr().solve(b).unwrap().sum();
+    }
+    total
+}
+
+#[test]
+fn cholesky_in_loops_and_branches_matches_central_differences() {
+    let n = 3;
+    let (a, b) = (spd_with_junk(n, 0.9), dvector(n, 0.4));
+    for s in [0.7, -0.1] {
+        let (value, grad) = looped_grad(&a, &b, s);
+        assert_eq!(value, looped(&a, &b, s));
+        let mut point = flat(&a, &b);
+        point.push(s);
+        let numeric = central_difference(
+            |p: &[f64]| {
+                let (a, b) = unflat(&p[..p.len() - 1], n);
+                looped(&a, &b, p[p.len() - 1])
+            },
+            &point,
+        );
+        let mut analytic = flat(&grad.a, &grad.b);
+        analytic.push(grad.s);
+        assert_close(&analytic, &numeric, 1e-6);
+        let (ta, tb, ts) = (
+            DMatrix::from_fn(n, n, |i, j| (i as f64 - j as f64) * 0.2 + 0.1),
+            dvector(n, 1.9),
+            0.3,
+        );
+        let (_, tangent) = looped_jvp(
+            &a,
+            &b,
+            s,
+            &LoopedGrad {
+                a: ta.clone(),
+                b: tb.clone(),
+                s: ts,
+            },
+        );
+        let expect = grad.a.dot(&ta) + grad.b.dot(&tb) + grad.s * ts;
+        assert!((tangent - expect).abs() < 1e-10 * (1.0 + expect.abs()));
+    }
+}
