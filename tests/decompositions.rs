@@ -531,3 +531,58 @@ fn cholesky_in_loops_and_branches_matches_central_differences() {
         assert!((tangent - expect).abs() < 1e-10 * (1.0 + expect.abs()));
     }
 }
+
+// ---- a user's own methods named like a decomposition's stay the user's ----
+
+#[derive(tapeless::Differentiable, Clone, Debug, PartialEq)]
+pub struct Damper {
+    c: f64,
+}
+
+#[derive(tapeless::Differentiable, Clone, Debug, PartialEq)]
+pub struct System {
+    damper: Damper,
+    k: f64,
+}
+
+#[differentiate]
+impl Damper {
+    /// A method named `solve`, called on a field: the user's, not the Cholesky rule.
+    #[differentiate]
+    pub fn solve(&self, x: f64) -> f64 {
+        self.c * x * x
+    }
+
+    /// `l` and `ln_determinant` on `self`.
+    #[differentiate]
+    pub fn l(&self) -> f64 {
+        self.c.exp()
+    }
+
+    #[differentiate]
+    pub fn ln_determinant(&self) -> f64 {
+        self.l() + self.solve(2.0)
+    }
+}
+
+#[differentiate]
+impl System {
+    #[differentiate]
+    pub fn energy(&self, x: f64) -> f64 {
+        self.damper.solve(x) + self.k * self.damper.ln_determinant()
+    }
+}
+
+#[test]
+fn methods_named_like_a_decompositions_are_the_users() {
+    let s = System {
+        damper: Damper { c: 0.3 },
+        k: 1.5,
+    };
+    let (value, grad) = s.energy_grad(0.7);
+    assert_eq!(value, s.energy(0.7));
+    // E = c x² + k (eᶜ + 4c).
+    assert!((grad.x - 2.0 * 0.3 * 0.7).abs() < 1e-12);
+    assert!((grad.self_.k - (0.3f64.exp() + 1.2)).abs() < 1e-12);
+    assert!((grad.self_.damper.c - (0.49 + 1.5 * (0.3f64.exp() + 4.0))).abs() < 1e-12);
+}

@@ -107,6 +107,9 @@ pub struct Rule {
     /// closure takes the view again from its own copy of the argument instead of moving a
     /// borrow of it.
     pub view: bool,
+    /// A method of a decomposition (`c.solve(&b)` of `c = a.clone().cholesky().unwrap()`):
+    /// never of `self` or of a field, whose methods of these names are the user's own.
+    pub decomposition: bool,
 }
 
 impl Rule {
@@ -173,6 +176,7 @@ const fn rule(
         shared_helper: false,
         jvp: None,
         view: false,
+        decomposition: false,
     }
 }
 
@@ -416,14 +420,18 @@ static METHODS: &[Rule] = &[
     // decomposition is one value, with its factor L's adjoint and tangent.
     Rule {
         helper: "cholesky_l",
-        ..by_method("l", UNARY, READS_NOTHING)
+        decomposition: true,
+        // Reads `c` for its type: a decomposition, checked by the helper's bound.
+        ..by_method("l", UNARY, READS_X)
     },
     Rule {
         helper: "cholesky_solve",
+        decomposition: true,
         ..by_method("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])])
     },
     Rule {
         helper: "cholesky_ln_determinant",
+        decomposition: true,
         ..reduction("ln_determinant", UNARY, READS_X)
     },
     // Shape queries.

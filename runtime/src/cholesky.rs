@@ -108,41 +108,75 @@ where
     l * z
 }
 
-/// L of `c.l()`: C̄ += tril(Ȳ) (the decomposition's adjoint is L's). Reads nothing.
-pub fn cholesky_l_vjp<T, D>(d_c: &mut OMatrix<T, D, D>, d_y: &OMatrix<T, D, D>)
+/// The value the rules of a decomposition's methods read: a nalgebra `Cholesky`. The macro
+/// takes `x.solve(&b)`, `x.l()` and `x.ln_determinant()` of a local value for its methods
+/// (it sees no types), so this bound is where another type with methods of those names is
+/// reported.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a nalgebra `Cholesky` decomposition, whose `solve`, `l` and `ln_determinant` #[differentiate] differentiates",
+    label = "this method call of a value that depends on a differentiated parameter is taken for the decomposition's",
+    note = "a decomposition is differentiated as `let c = a.clone().cholesky().unwrap();`; a method of your own type is differentiated when marked #[differentiate] in its `impl` block and called on `self` or on a field (`p.model.solve(x)`)"
+)]
+pub trait CholeskyFactor<T: Real + RealField, D: Dim>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    /// The decomposition.
+    fn factor(&self) -> &Cholesky<T, D>;
+}
+
+impl<T: Real + RealField, D: Dim> CholeskyFactor<T, D> for Cholesky<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    #[inline(always)]
+    fn factor(&self) -> &Cholesky<T, D> {
+        self
+    }
+}
+
+/// L of `c.l()`: C̄ += tril(Ȳ) (the decomposition's adjoint is L's). Reads `c` (only its
+/// type, checked to be a decomposition).
+pub fn cholesky_l_vjp<T, D, C>(d_c: &mut OMatrix<T, D, D>, c: &C, d_y: &OMatrix<T, D, D>)
 where
     T: Real + RealField,
     D: Dim,
+    C: CholeskyFactor<T, D>,
     DefaultAllocator: Allocator<D, D>,
 {
+    let _ = c.factor();
     *d_c += lower(d_y);
 }
 
-/// L of `c.l()`: Ẏ = tril(Ċ). Reads nothing.
-pub fn cholesky_l_jvp<T, D>(t_c: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
+/// L of `c.l()`: Ẏ = tril(Ċ). Reads `c` (its type).
+pub fn cholesky_l_jvp<T, D, C>(c: &C, t_c: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
 where
     T: Real + RealField,
     D: Dim,
+    C: CholeskyFactor<T, D>,
     DefaultAllocator: Allocator<D, D>,
 {
+    let _ = c.factor();
     lower(t_c)
 }
 
 /// x = (L·Lᵀ)⁻¹·b (`c.solve(&b)`; b and x vectors or matrices): with z = (L·Lᵀ)⁻¹·x̄ (the
 /// b̄ of [`cholesky_solve_vjp_b`]), Ā = −z·xᵀ as if A = L·Lᵀ were free, so
 /// L̄ += tril((Ā + Āᵀ)·L) = −tril(z·(Lᵀx)ᵀ + x·(Lᵀz)ᵀ). Reads `c` and `x`.
-pub fn cholesky_solve_vjp_self<T, D, K, SX>(
+pub fn cholesky_solve_vjp_self<T, D, K, C, SX>(
     d_c: &mut OMatrix<T, D, D>,
-    c: &Cholesky<T, D>,
+    c: &C,
     x: &Matrix<T, D, K, SX>,
     d_x: &OMatrix<T, D, K>,
 ) where
     T: Real + RealField,
     D: Dim,
     K: Dim,
+    C: CholeskyFactor<T, D>,
     SX: Storage<T, D, K>,
     DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
 {
+    let c = c.factor();
     let l = c.l();
     let z = c.solve(d_x);
     let (lt_x, lt_z) = (l.tr_mul(x), l.tr_mul(&z));
@@ -154,8 +188,8 @@ pub fn cholesky_solve_vjp_self<T, D, K, SX>(
 }
 
 /// x = (L·Lᵀ)⁻¹·b: ẋ = −(L·Lᵀ)⁻¹·(L̇·Lᵀ + L·L̇ᵀ)·x with L̇ = tril(Ċ). Reads `c` and `x`.
-pub fn cholesky_solve_jvp_self<T, D, K, SX>(
-    c: &Cholesky<T, D>,
+pub fn cholesky_solve_jvp_self<T, D, K, C, SX>(
+    c: &C,
     x: &Matrix<T, D, K, SX>,
     t_c: &OMatrix<T, D, D>,
 ) -> OMatrix<T, D, K>
@@ -163,9 +197,11 @@ where
     T: Real + RealField,
     D: Dim,
     K: Dim,
+    C: CholeskyFactor<T, D>,
     SX: Storage<T, D, K>,
     DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
 {
+    let c = c.factor();
     let l = c.l();
     let t_l = lower(t_c);
     let mut t_a_x = &t_l * l.tr_mul(x);
@@ -174,51 +210,52 @@ where
 }
 
 /// x = (L·Lᵀ)⁻¹·b (`c.solve(&b)`): b̄ += (L·Lᵀ)⁻¹·x̄ (A is symmetric). Reads `c`.
-pub fn cholesky_solve_vjp_b<T, D, K>(
-    d_b: &mut OMatrix<T, D, K>,
-    c: &Cholesky<T, D>,
-    d_x: &OMatrix<T, D, K>,
-) where
+pub fn cholesky_solve_vjp_b<T, D, K, C>(d_b: &mut OMatrix<T, D, K>, c: &C, d_x: &OMatrix<T, D, K>)
+where
     T: Real + RealField,
     D: Dim,
     K: Dim,
+    C: CholeskyFactor<T, D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
 {
-    *d_b += c.solve(d_x);
+    *d_b += c.factor().solve(d_x);
 }
 
 /// x = (L·Lᵀ)⁻¹·b: ẋ = (L·Lᵀ)⁻¹·ḃ. Reads `c`.
-pub fn cholesky_solve_jvp_b<T, D, K>(c: &Cholesky<T, D>, t_b: &OMatrix<T, D, K>) -> OMatrix<T, D, K>
+pub fn cholesky_solve_jvp_b<T, D, K, C>(c: &C, t_b: &OMatrix<T, D, K>) -> OMatrix<T, D, K>
 where
     T: Real + RealField,
     D: Dim,
     K: Dim,
+    C: CholeskyFactor<T, D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
 {
-    c.solve(t_b)
+    c.factor().solve(t_b)
 }
 
 /// y = ln det(L·Lᵀ) = 2·Σᵢ ln Lᵢᵢ (`c.ln_determinant()`): L̄ᵢᵢ += 2ȳ/Lᵢᵢ. Reads `c`.
-pub fn cholesky_ln_determinant_vjp<T, D>(d_c: &mut OMatrix<T, D, D>, c: &Cholesky<T, D>, d_y: &T)
+pub fn cholesky_ln_determinant_vjp<T, D, C>(d_c: &mut OMatrix<T, D, D>, c: &C, d_y: &T)
 where
     T: Real + RealField,
     D: Dim,
+    C: CholeskyFactor<T, D>,
     DefaultAllocator: Allocator<D, D>,
 {
-    let (l, two) = (c.l_dirty(), <T as Real>::constant(2.0));
+    let (l, two) = (c.factor().l_dirty(), <T as Real>::constant(2.0));
     for i in 0..l.nrows() {
         d_c[(i, i)] += two * *d_y / l[(i, i)];
     }
 }
 
 /// y = 2·Σᵢ ln Lᵢᵢ: ẏ = 2·Σᵢ L̇ᵢᵢ/Lᵢᵢ. Reads `c`.
-pub fn cholesky_ln_determinant_jvp<T, D>(c: &Cholesky<T, D>, t_c: &OMatrix<T, D, D>) -> T
+pub fn cholesky_ln_determinant_jvp<T, D, C>(c: &C, t_c: &OMatrix<T, D, D>) -> T
 where
     T: Real + RealField,
     D: Dim,
+    C: CholeskyFactor<T, D>,
     DefaultAllocator: Allocator<D, D>,
 {
-    let l = c.l_dirty();
+    let l = c.factor().l_dirty();
     let sum = (0..l.nrows()).fold(T::zero(), |s, i| s + t_c[(i, i)] / l[(i, i)]);
     <T as Real>::constant(2.0) * sum
 }

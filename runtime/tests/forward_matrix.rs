@@ -440,8 +440,8 @@ proptest! {
         let c = Cholesky::pack_dirty(l.clone());
         let of = |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone());
         let t_l = random(&mut rng, n, n);
-        let tangent = cholesky_l_jvp(&t_l);
-        check_forward("cholesky_l_jvp", |l: &DMatrix<f64>| of(l).l(), &l, &t_l, &tangent, &w, |d| cholesky_l_vjp(d, &w));
+        let tangent = cholesky_l_jvp(&c, &t_l);
+        check_forward("cholesky_l_jvp", |l: &DMatrix<f64>| of(l).l(), &l, &t_l, &tangent, &w, |d| cholesky_l_vjp(d, &c, &w));
         let s = rng.value();
         let tangent = cholesky_ln_determinant_jvp(&c, &t_l);
         check_forward("cholesky_ln_determinant_jvp", |l: &DMatrix<f64>| of(l).ln_determinant(), &l, &t_l, &tangent, &s, |d| cholesky_ln_determinant_vjp(d, &c, &s));

@@ -940,7 +940,7 @@ proptest! {
         let c = Cholesky::pack_dirty(l.clone());
         let dl0 = start(&mut rng, &l);
         let w = random(&mut rng, n, n);
-        check_rule("cholesky_l_vjp", |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).l(), &l, &w, &dl0, |d| cholesky_l_vjp(d, &w));
+        check_rule("cholesky_l_vjp", |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).l(), &l, &w, &dl0, |d| cholesky_l_vjp(d, &c, &w));
         let s = rng.value();
         check_rule("cholesky_ln_determinant_vjp", |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).ln_determinant(), &l, &s, &dl0, |d| cholesky_ln_determinant_vjp(d, &c, &s));
         let y = c.determinant();

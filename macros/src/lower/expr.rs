@@ -244,7 +244,11 @@ impl Lowerer<'_> {
             name: call.method.clone(),
             turbofish: call.turbofish.clone(),
         };
-        let op = match rules::method(&call.method.to_string(), all.len()) {
+        // A decomposition is a local value: `self.solve(x)`, `p.model.l()` are the user's.
+        let user_method = is_self(&call.receiver) || is_field(&call.receiver);
+        let row = rules::method(&call.method.to_string(), all.len())
+            .filter(|rule| !(rule.decomposition && user_method));
+        let op = match row {
             Some(rule) if rule.class == rules::Class::Primitive => Op::Rule {
                 rule,
                 form,

@@ -105,7 +105,7 @@ pub fn quadratic_and_log_det_vjp(
     let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
     ::tapeless::__private::diagonal_vjp(&mut d_t0, &d_source);
     let mut d_c = ::tapeless::__private::zero_adjoint(&c);
-    ::tapeless::__private::cholesky_l_vjp(&mut d_c, &d_t0);
+    ::tapeless::__private::cholesky_l_vjp(&mut d_c, &c, &d_t0);
     ::tapeless::__private::cholesky_solve_vjp_self(&mut d_c, &c, &x, &d_x);
     ::tapeless::__private::cholesky_solve_vjp_b(&mut d_b, &c, &d_x);
     ::tapeless::__private::cholesky_vjp(&mut d_a, &c, &d_c);
@@ -142,7 +142,7 @@ pub fn quadratic_and_log_det_jvp(
         ::tapeless::__private::cholesky_solve_jvp_b(&c, b_dot),
     );
     let t0 = c.l();
-    let t0_dot = ::tapeless::__private::cholesky_l_jvp(&c_dot);
+    let t0_dot = ::tapeless::__private::cholesky_l_jvp(&c, &c_dot);
     let source = t0.diagonal();
     let source_dot = ::tapeless::__private::diagonal_jvp(&t0_dot);
     let mut mapped = source.clone();
@@ -258,7 +258,7 @@ pub fn __quadratic_and_log_det_pullback<'__tapeless>(
             let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
             ::tapeless::__private::diagonal_vjp(&mut d_t0, &d_source);
             let mut d_c = ::tapeless::__private::zero_adjoint(&c);
-            ::tapeless::__private::cholesky_l_vjp(&mut d_c, &d_t0);
+            ::tapeless::__private::cholesky_l_vjp(&mut d_c, &c, &d_t0);
             ::tapeless::__private::cholesky_solve_vjp_self(&mut d_c, &c, &x, &d_x);
             if needs[1usize] {
                 ::tapeless::__private::cholesky_solve_vjp_b(&mut d_b, &c, &d_x);
