@@ -569,6 +569,11 @@ where
 /// decomposition (`c.determinant()`, whose adjoint is its factor's, `runtime::cholesky`).
 /// [`determinant_vjp`] and [`determinant_jvp`] dispatch on it, so the macro emits the same
 /// call for both.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is neither a square nalgebra matrix nor a Cholesky decomposition, whose `determinant` #[differentiate] differentiates",
+    label = "this `determinant()` of a value that depends on a differentiated parameter is taken for nalgebra's",
+    note = "#[differentiate] sees no types, so a method of your own type named `determinant` is taken for nalgebra's: rename it"
+)]
 pub trait Determinant<T: Real, D: Dim>
 where
     DefaultAllocator: Allocator<D, D>,
