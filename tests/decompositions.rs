@@ -532,6 +532,84 @@ fn cholesky_in_loops_and_branches_matches_central_differences() {
     }
 }
 
+// ---- the likelihood as written with the factor and triangular solves ----
+
+/// ½‖L⁻¹y‖² + Σ ln Lᵢᵢ, and α = L⁻ᵀ(L⁻¹y) (the GP textbook's algorithm 2.1).
+#[differentiate(wrt(log_lengthscale, log_variance, log_noise))]
+fn gp_nll_triangular(
+    log_lengthscale: f64,
+    log_variance: f64,
+    log_noise: f64,
+    x: &[f64],
+    y: &DVector<f64>,
+) -> f64 {
+    let n = x.len();
+    let (lengthscale, variance) = (log_lengthscale.exp(), log_variance.exp());
+    let mut k = DMatrix::from_fn(n, n, |i, j| {
+        let d = (x[i] - x[j]) / lengthscale;
+        variance * (-0.5 * d * d).exp()
+    });
+    k += DMatrix::identity(n, n) * log_noise.exp();
+    let l = k.cholesky().unwrap().l();
+    let v = l.solve_lower_triangular(y).unwrap();
+    let alpha = l.tr_solve_lower_triangular(&v).unwrap();
+    let log_det: f64 = l.diagonal().iter().map(|d| d.ln()).sum();
+    0.25 * v.norm_squared() + 0.25 * y.dot(&alpha) + log_det
+}
+
+#[test]
+fn gaussian_process_likelihood_through_triangular_solves() {
+    let n = 40;
+    let (x, y) = gp_data(n);
+    let theta = [0.5f64.ln(), 1.3f64.ln(), 0.05f64.ln()];
+    let (value, grad) = gp_nll_triangular_grad(theta[0], theta[1], theta[2], &x, &y);
+    assert_eq!(
+        value,
+        gp_nll_triangular(theta[0], theta[1], theta[2], &x, &y)
+    );
+    // The same function as `gp_nll` up to its constant: ½yᵀK⁻¹y + ½ ln det K.
+    let (_, reference) = gp_nll_grad(theta[0], theta[1], theta[2], &x, &y);
+    let analytic = [grad.log_lengthscale, grad.log_variance, grad.log_noise];
+    let expect = [
+        reference.log_lengthscale,
+        reference.log_variance,
+        reference.log_noise,
+    ];
+    assert_close(&analytic, &expect, 1e-9);
+    let numeric = central_difference(
+        |t: &[f64]| gp_nll_triangular(t[0], t[1], t[2], &x, &y),
+        &theta,
+    );
+    assert_close(&analytic, &numeric, 1e-6);
+}
+
+#[differentiate]
+fn upper_solve(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let u = a.transpose();
+    u.solve_upper_triangular(b).unwrap().dot(b)
+}
+
+#[test]
+fn upper_triangular_solve_reads_one_triangle() {
+    let n = 4;
+    let (a, b) = (spd_with_junk(n, 0.2), dvector(n, 0.8));
+    let (value, grad) = upper_solve_grad(&a, &b);
+    assert_eq!(value, upper_solve(&a, &b));
+    let numeric = central_difference(
+        |p: &[f64]| {
+            let (a, b) = unflat(p, n);
+            upper_solve(&a, &b)
+        },
+        &flat(&a, &b),
+    );
+    assert_close(&flat(&grad.a, &grad.b), &numeric, 1e-6);
+    for j in 1..n {
+        for i in 0..j {
+            assert_eq!(grad.a[(i, j)], 0.0, "({i}, {j}) is not read");
+        }
+    }
+}
+
 // ---- a user's own methods named like a decomposition's stay the user's ----
 
 #[derive(tapeless::Differentiable, Clone, Debug, PartialEq)]

@@ -330,6 +330,31 @@ row!(
     RCholeskyDeterminantGrad,
     |a, v| a.clone().cholesky().unwrap().determinant() * v[2]
 );
+// Each triangular solve reads one triangle of `a` (the other has derivative 0).
+row!(
+    solve_lower_triangular,
+    r_solve_lower_triangular,
+    r_solve_lower_triangular_grad,
+    r_solve_lower_triangular_jvp,
+    RSolveLowerTriangularGrad,
+    |a, v| a.solve_lower_triangular(&a.column(1)).unwrap().sum() * v[1]
+);
+row!(
+    solve_upper_triangular,
+    r_solve_upper_triangular,
+    r_solve_upper_triangular_grad,
+    r_solve_upper_triangular_jvp,
+    RSolveUpperTriangularGrad,
+    |a, v| a.solve_upper_triangular(&a.column(0)).unwrap().sum() * v[1]
+);
+row!(
+    tr_solve_lower_triangular,
+    r_tr_solve_lower_triangular,
+    r_tr_solve_lower_triangular_grad,
+    r_tr_solve_lower_triangular_jvp,
+    RTrSolveLowerTriangularGrad,
+    |a, v| a.tr_solve_lower_triangular(&a.column(1)).unwrap().sum() * v[2]
+);
 row!(
     diagonal,
     r_diagonal,

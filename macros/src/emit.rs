@@ -577,6 +577,10 @@ impl<'a> Emitter<'a> {
                 let (a, b) = (self.receiver(&args[0]), self.operator_operand(&args[1]));
                 quote!(#a.clone().#decomposition().solve(#b).unwrap())
             }
+            Form::TriangularSolve(name) => {
+                let (a, b) = (self.receiver(&args[0]), self.operator_operand(&args[1]));
+                quote!(#a.#name(#b).unwrap())
+            }
             Form::Cholesky => {
                 let a = self.receiver(&args[0]);
                 quote!(#a.clone().cholesky().unwrap())

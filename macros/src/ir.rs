@@ -116,6 +116,8 @@ pub enum Form {
     Solve(Ident),
     /// `args[0].cholesky().unwrap()`.
     Cholesky,
+    /// `args[0].name(args[1]).unwrap()`: a triangular solve (`solve_lower_triangular`).
+    TriangularSolve(Ident),
 }
 
 #[derive(Debug, Clone)]

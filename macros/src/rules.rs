@@ -605,6 +605,27 @@ static SOLVE: Rule = rule("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])])
 /// Ā from L̄ by two triangular solves (reads the decomposition).
 static CHOLESKY: Rule = rule("cholesky", UNARY, READS_Y);
 
+/// `a.solve_lower_triangular(&b).unwrap()`, `solve_upper_triangular`,
+/// `tr_solve_lower_triangular`: x = M⁻¹b for the triangle M of A each reads (transposed for
+/// `tr_`), b̄ += M⁻ᵀx̄, Ā −= the triangle's part of (M⁻ᵀx̄)xᵀ.
+static TRIANGULAR_SOLVES: [Rule; 3] = [
+    rule(
+        "solve_lower_triangular",
+        &["self", "b"],
+        &[Some(&[A, Y]), Some(&[A])],
+    ),
+    rule(
+        "solve_upper_triangular",
+        &["self", "b"],
+        &[Some(&[A, Y]), Some(&[A])],
+    ),
+    rule(
+        "tr_solve_lower_triangular",
+        &["self", "b"],
+        &[Some(&[A, Y]), Some(&[A])],
+    ),
+];
+
 static ADD: Rule = rule("add", OPERANDS, &[Some(&[]), Some(&[])]);
 static SUB: Rule = rule("sub", OPERANDS, &[Some(&[]), Some(&[])]);
 // `*` and `/` dispatch on their operands' types through the runtime's `Rule` traits,
@@ -788,6 +809,11 @@ pub fn cholesky() -> &'static Rule {
     &CHOLESKY
 }
 
+/// `a.solve_lower_triangular(&b).unwrap()` and the other triangular solves, by name.
+pub fn triangular_solve(name: &str) -> Option<&'static Rule> {
+    TRIANGULAR_SOLVES.iter().find(|r| r.name == name)
+}
+
 /// The rule for reading an element through `depth` indices (1 to 3).
 pub fn index(depth: usize) -> Option<&'static Rule> {
     INDEX.get(depth.checked_sub(1)?)
@@ -833,6 +859,7 @@ mod tests {
             .iter()
             .chain(PATHS)
             .chain(forms)
+            .chain(TRIANGULAR_SOLVES.iter())
             .chain(INDEX.iter())
             .chain(TUPLE.iter());
         for rule in all {
@@ -848,7 +875,10 @@ mod tests {
                 }
                 Spelling::Path(module) => rows.contains(&format!("{module}::{}(", rule.name)),
                 // `m.map(f)`, inverse and solve are of nalgebra values.
-                Spelling::Form if matches!(rule.name, "map" | "inverse" | "solve" | "cholesky") => {
+                Spelling::Form
+                    if matches!(rule.name, "map" | "inverse" | "solve" | "cholesky")
+                        || rule.name.contains("_triangular") =>
+                {
                     matrix_rows.contains(&format!("row!({},", rule.name))
                 }
                 // `x as T` is not Rust.
@@ -897,6 +927,7 @@ mod tests {
             .iter()
             .chain(PATHS)
             .chain(forms)
+            .chain(TRIANGULAR_SOLVES.iter())
             .chain(INDEX.iter())
             .chain(TUPLE.iter())
         {
@@ -930,6 +961,7 @@ mod tests {
         for rule in METHODS
             .iter()
             .chain(operators)
+            .chain(TRIANGULAR_SOLVES.iter())
             .chain(INDEX.iter())
             .chain(TUPLE.iter())
             .chain(PATHS)

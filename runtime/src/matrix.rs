@@ -872,6 +872,199 @@ where
     solve_by_lu(a, t_b)
 }
 
+/// The triangle a triangular solve reads (nalgebra reads only it, diagonal included), and
+/// whether it solves with the matrix or its transpose.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Triangle {
+    /// `solve_lower_triangular`: M = tril(A).
+    Lower,
+    /// `solve_upper_triangular`: M = triu(A).
+    Upper,
+    /// `tr_solve_lower_triangular`: M = tril(A)ᵀ.
+    LowerTransposed,
+}
+
+/// M⁻¹·b (`transpose`: M⁻ᵀ·b) for the M of `triangle`, in place.
+fn triangular_solve<T, D, K, SA>(
+    triangle: Triangle,
+    transpose: bool,
+    a: &Matrix<T, D, D, SA>,
+    b: &mut OMatrix<T, D, K>,
+) where
+    T: Real + RealField,
+    D: Dim,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, K>,
+{
+    match (triangle, transpose) {
+        (Triangle::Lower, false) | (Triangle::LowerTransposed, true) => {
+            a.solve_lower_triangular_unchecked_mut(b)
+        }
+        (Triangle::Lower, true) | (Triangle::LowerTransposed, false) => {
+            a.tr_solve_lower_triangular_unchecked_mut(b)
+        }
+        (Triangle::Upper, false) => a.solve_upper_triangular_unchecked_mut(b),
+        (Triangle::Upper, true) => a.tr_solve_upper_triangular_unchecked_mut(b),
+    }
+}
+
+/// Keeps the triangle of A that `triangle` reads (the rest set to 0), in place.
+fn keep_triangle<T: Real + RealField, D: Dim>(triangle: Triangle, g: &mut OMatrix<T, D, D>)
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    match triangle {
+        Triangle::Lower | Triangle::LowerTransposed => g.fill_upper_triangle(T::zero(), 1),
+        Triangle::Upper => g.fill_lower_triangle(T::zero(), 1),
+    }
+}
+
+/// x = M⁻¹·b: Ā += the part of −(M⁻ᵀ·x̄)·xᵀ (of −x·(M⁻ᵀ·x̄)ᵀ when M = Aᵀ) in the triangle.
+fn triangular_vjp_self<T, D, K, SA, SX>(
+    triangle: Triangle,
+    d_a: &mut OMatrix<T, D, D>,
+    a: &Matrix<T, D, D, SA>,
+    x: &Matrix<T, D, K, SX>,
+    d_x: &OMatrix<T, D, K>,
+) where
+    T: Real + RealField,
+    D: Dim,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    SX: Storage<T, D, K>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+{
+    let mut z = d_x.clone_owned();
+    triangular_solve(triangle, true, a, &mut z);
+    let (rows, cols) = a.shape_generic();
+    let mut g = OMatrix::from_element_generic(rows, cols, T::zero());
+    if triangle == Triangle::LowerTransposed {
+        g.gemm(T::one(), x, &transposed(&z), T::zero());
+    } else {
+        g.gemm(T::one(), &z, &transposed(x), T::zero());
+    }
+    keep_triangle(triangle, &mut g);
+    *d_a -= g;
+}
+
+/// x = M⁻¹·b: ẋ = −M⁻¹·(Ṁ·x), Ṁ the triangle of Ȧ (transposed when M = Aᵀ).
+fn triangular_jvp_self<T, D, K, SA, SX>(
+    triangle: Triangle,
+    a: &Matrix<T, D, D, SA>,
+    x: &Matrix<T, D, K, SX>,
+    t_a: &OMatrix<T, D, D>,
+) -> OMatrix<T, D, K>
+where
+    T: Real + RealField,
+    D: Dim,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    SX: Storage<T, D, K>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+{
+    let mut t_m = t_a.clone_owned();
+    keep_triangle(triangle, &mut t_m);
+    let mut out = if triangle == Triangle::LowerTransposed {
+        -t_m.tr_mul(x)
+    } else {
+        -(t_m * x)
+    };
+    triangular_solve(triangle, false, a, &mut out);
+    out
+}
+
+macro_rules! triangular_rules {
+    ($triangle:ident, $name:literal, $vjp_self:ident, $jvp_self:ident, $vjp_b:ident, $jvp_b:ident) => {
+        #[doc = concat!("x = M⁻¹·b (`a.", $name, "(&b).unwrap()`, M the triangle of A it reads; b and x vectors or matrices): Ā −= the triangle's part of (M⁻ᵀ·x̄)·xᵀ (of x·(M⁻ᵀ·x̄)ᵀ for `tr_`). Reads `a` and `x`.")]
+        pub fn $vjp_self<T, D, K, SA, SX>(
+            d_a: &mut OMatrix<T, D, D>,
+            a: &Matrix<T, D, D, SA>,
+            x: &Matrix<T, D, K, SX>,
+            d_x: &OMatrix<T, D, K>,
+        ) where
+            T: Real + RealField,
+            D: Dim,
+            K: Dim,
+            SA: Storage<T, D, D>,
+            SX: Storage<T, D, K>,
+            DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+        {
+            triangular_vjp_self(Triangle::$triangle, d_a, a, x, d_x);
+        }
+
+        #[doc = concat!("x = M⁻¹·b (`a.", $name, "(&b).unwrap()`): ẋ = −M⁻¹·(Ṁ·x). Reads `a` and `x`.")]
+        pub fn $jvp_self<T, D, K, SA, SX>(
+            a: &Matrix<T, D, D, SA>,
+            x: &Matrix<T, D, K, SX>,
+            t_a: &OMatrix<T, D, D>,
+        ) -> OMatrix<T, D, K>
+        where
+            T: Real + RealField,
+            D: Dim,
+            K: Dim,
+            SA: Storage<T, D, D>,
+            SX: Storage<T, D, K>,
+            DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+        {
+            triangular_jvp_self(Triangle::$triangle, a, x, t_a)
+        }
+
+        #[doc = concat!("x = M⁻¹·b (`a.", $name, "(&b).unwrap()`): b̄ += M⁻ᵀ·x̄. Reads `a`.")]
+        pub fn $vjp_b<T, D, K, SA>(d_b: &mut OMatrix<T, D, K>, a: &Matrix<T, D, D, SA>, d_x: &OMatrix<T, D, K>)
+        where
+            T: Real + RealField,
+            D: Dim,
+            K: Dim,
+            SA: Storage<T, D, D>,
+            DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+        {
+            let mut z = d_x.clone_owned();
+            triangular_solve(Triangle::$triangle, true, a, &mut z);
+            *d_b += z;
+        }
+
+        #[doc = concat!("x = M⁻¹·b (`a.", $name, "(&b).unwrap()`): ẋ = M⁻¹·ḃ. Reads `a`.")]
+        pub fn $jvp_b<T, D, K, SA>(a: &Matrix<T, D, D, SA>, t_b: &OMatrix<T, D, K>) -> OMatrix<T, D, K>
+        where
+            T: Real + RealField,
+            D: Dim,
+            K: Dim,
+            SA: Storage<T, D, D>,
+            DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+        {
+            let mut out = t_b.clone_owned();
+            triangular_solve(Triangle::$triangle, false, a, &mut out);
+            out
+        }
+    };
+}
+
+triangular_rules!(
+    Lower,
+    "solve_lower_triangular",
+    solve_lower_triangular_vjp_self,
+    solve_lower_triangular_jvp_self,
+    solve_lower_triangular_vjp_b,
+    solve_lower_triangular_jvp_b
+);
+triangular_rules!(
+    Upper,
+    "solve_upper_triangular",
+    solve_upper_triangular_vjp_self,
+    solve_upper_triangular_jvp_self,
+    solve_upper_triangular_vjp_b,
+    solve_upper_triangular_jvp_b
+);
+triangular_rules!(
+    LowerTransposed,
+    "tr_solve_lower_triangular",
+    tr_solve_lower_triangular_vjp_self,
+    tr_solve_lower_triangular_jvp_self,
+    tr_solve_lower_triangular_vjp_b,
+    tr_solve_lower_triangular_jvp_b
+);
+
 /// y = M[:, j] (`m.column(j)`): M̄[:, j] += ȳ. Reads `j`.
 #[inline(always)]
 pub fn column_vjp<T: Real, R: Dim, C: Dim>(

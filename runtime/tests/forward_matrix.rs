@@ -467,3 +467,28 @@ proptest! {
         check_forward("diagonal_jvp", |m: &DMatrix<f64>| m.diagonal(), &m, &t_m, &tangent, &w, |d| diagonal_vjp(d, &w));
     }
 }
+
+proptest! {
+    #![proptest_config(cases())]
+
+    /// The triangular solves: their JVPs against central differences and their VJPs.
+    #[test]
+    fn triangular_solves(n in 1..5usize, k in 1..4usize, seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let a = DMatrix::from_fn(n, n, |i, j| if i == j { 2.0 + rng.value().abs() } else { rng.value() });
+        macro_rules! check {
+            ($name:ident, $vjp_self:ident, $jvp_self:ident, $vjp_b:ident, $jvp_b:ident) => {
+                let (b, t_b, t_a) = (random(&mut rng, n, k), random(&mut rng, n, k), random(&mut rng, n, n));
+                let x = a.$name(&b).unwrap();
+                let w = random(&mut rng, n, k);
+                let tangent = $jvp_self(&a, &x, &t_a);
+                check_forward(stringify!($jvp_self), |a: &DMatrix<f64>| a.$name(&b).unwrap(), &a, &t_a, &tangent, &w, |d| $vjp_self(d, &a, &x, &w));
+                let tangent = $jvp_b(&a, &t_b);
+                check_forward(stringify!($jvp_b), |b: &DMatrix<f64>| a.$name(b).unwrap(), &b, &t_b, &tangent, &w, |d| $vjp_b(d, &a, &w));
+            };
+        }
+        check!(solve_lower_triangular, solve_lower_triangular_vjp_self, solve_lower_triangular_jvp_self, solve_lower_triangular_vjp_b, solve_lower_triangular_jvp_b);
+        check!(solve_upper_triangular, solve_upper_triangular_vjp_self, solve_upper_triangular_jvp_self, solve_upper_triangular_vjp_b, solve_upper_triangular_jvp_b);
+        check!(tr_solve_lower_triangular, tr_solve_lower_triangular_vjp_self, tr_solve_lower_triangular_jvp_self, tr_solve_lower_triangular_vjp_b, tr_solve_lower_triangular_jvp_b);
+    }
+}

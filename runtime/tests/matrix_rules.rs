@@ -988,3 +988,32 @@ fn cholesky_static() {
         |d| cholesky_vjp(d, &c, &w),
     );
 }
+
+proptest! {
+    #![proptest_config(cases())]
+
+    /// x = M⁻¹·b for the triangle M of `a` that each solve reads (the other entries are
+    /// junk the derivative must ignore), for a vector and a matrix b.
+    #[test]
+    fn triangular_solves(n in 1..5usize, k in 1..4usize, seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let a = DMatrix::from_fn(n, n, |i, j| if i == j { 2.0 + rng.value().abs() } else { rng.value() });
+        let da0 = start(&mut rng, &a);
+        macro_rules! check {
+            ($name:ident, $vjp_self:ident, $vjp_b:ident) => {
+                let b = random(&mut rng, n, k);
+                let x = a.$name(&b).unwrap();
+                let (w, db0) = (random(&mut rng, n, k), start(&mut rng, &b));
+                check_rule(stringify!($vjp_self), |a: &DMatrix<f64>| a.$name(&b).unwrap(), &a, &w, &da0, |d| $vjp_self(d, &a, &x, &w));
+                check_rule(stringify!($vjp_b), |b: &DMatrix<f64>| a.$name(b).unwrap(), &b, &w, &db0, |d| $vjp_b(d, &a, &w));
+                let b = DVector::from_fn(n, |_, _| rng.value());
+                let x = a.$name(&b).unwrap();
+                let w = DVector::from_fn(n, |_, _| rng.value());
+                check_rule(stringify!($vjp_self), |a: &DMatrix<f64>| a.$name(&b).unwrap(), &a, &w, &da0, |d| $vjp_self(d, &a, &x, &w));
+            };
+        }
+        check!(solve_lower_triangular, solve_lower_triangular_vjp_self, solve_lower_triangular_vjp_b);
+        check!(solve_upper_triangular, solve_upper_triangular_vjp_self, solve_upper_triangular_vjp_b);
+        check!(tr_solve_lower_triangular, tr_solve_lower_triangular_vjp_self, tr_solve_lower_triangular_vjp_b);
+    }
+}

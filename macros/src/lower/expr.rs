@@ -1336,8 +1336,9 @@ impl Lowerer<'_> {
     }
 }
 
-/// `a.try_inverse().unwrap()`, `a.lu().solve(&b).unwrap()` (or `qr()`) and
-/// `a.cholesky().unwrap()`: the rule, its form and its operands (the `unwrap` panics where
+/// `a.try_inverse().unwrap()`, `a.lu().solve(&b).unwrap()` (or `qr()`),
+/// `a.cholesky().unwrap()` and `l.solve_lower_triangular(&b).unwrap()` (and the other
+/// triangular solves): the rule, its form and its operands (the `unwrap` panics where
 /// the user's code would).
 fn linear_solve(
     call: &syn::ExprMethodCall,
@@ -1354,6 +1355,12 @@ fn linear_solve(
             Form::Inverse,
             vec![without_clone(&inner.receiver)],
         ));
+    }
+    if let Some(rule) = rules::triangular_solve(&inner.method.to_string()) {
+        if inner.args.len() == 1 {
+            let form = Form::TriangularSolve(inner.method.clone());
+            return Some((rule, form, vec![&inner.receiver, &inner.args[0]]));
+        }
     }
     if inner.method == "cholesky" && inner.args.is_empty() {
         return Some((
