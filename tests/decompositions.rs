@@ -425,7 +425,11 @@ fn gaussian_process_hessian_matches_differences_of_the_gradient() {
     let (value, grad, rows) = gp_nll_small_hessian(&theta, &x, &y);
     assert_eq!(value, gp_nll_small(&theta, &x, &y));
     // Products over dual numbers sum in another order than nalgebra's f64 kernel.
-    assert_close(&grad.theta, &gp_nll_small_grad(&theta, &x, &y).1.theta, 1e-12);
+    assert_close(
+        &grad.theta,
+        &gp_nll_small_grad(&theta, &x, &y).1.theta,
+        1e-12,
+    );
     for (j, row) in rows.iter().enumerate() {
         for (i, other) in rows.iter().enumerate() {
             assert!((row.theta[i] - other.theta[j]).abs() < 1e-10, "symmetry");
@@ -609,6 +613,43 @@ fn upper_triangular_solve_reads_one_triangle() {
             assert_eq!(grad.a[(i, j)], 0.0, "({i}, {j}) is not read");
         }
     }
+}
+
+// ---- `.expect("..")` where users write it instead of `.unwrap()` ----
+
+#[differentiate]
+fn with_expect(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let c = a.clone().cholesky().expect("a is positive definite");
+    let x = a.clone().lu().solve(b).expect("a is invertible");
+    let inverse = a.clone().try_inverse().expect("a is invertible");
+    let l = c.l();
+    let y = l.solve_lower_triangular(b).expect("a nonzero diagonal");
+    c.solve(&x).dot(&y) + inverse.trace()
+}
+
+#[test]
+fn expect_is_unwrap_with_the_users_message() {
+    let n = 3;
+    let (a, b) = (spd_with_junk(n, 1.4), dvector(n, 0.6));
+    let (value, grad) = with_expect_grad(&a, &b);
+    assert_eq!(value, with_expect(&a, &b));
+    let numeric = central_difference(
+        |p: &[f64]| {
+            let (a, b) = unflat(p, n);
+            with_expect(&a, &b)
+        },
+        &flat(&a, &b),
+    );
+    assert_close(&flat(&grad.a, &grad.b), &numeric, 1e-6);
+    // The forward sweep panics with the user's message where the function does.
+    let singular = DMatrix::from_element(n, n, 1.0);
+    let panic = std::panic::catch_unwind(|| with_expect_grad(&singular, &b))
+        .expect_err("not positive definite");
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied());
+    assert_eq!(message, Some("a is positive definite"));
 }
 
 // ---- a user's own methods named like a decomposition's stay the user's ----

@@ -256,10 +256,10 @@ fn foreign_message(form: &Form) -> String {
             "this operation has no derivative rule here".to_string()
         }
         Form::Copy
-        | Form::Inverse
-        | Form::Solve(_)
-        | Form::Cholesky
-        | Form::TriangularSolve(_) => {
+        | Form::Inverse(_)
+        | Form::Solve(..)
+        | Form::Cholesky(_)
+        | Form::TriangularSolve(..) => {
             "this operation has no derivative rule here".to_string()
         }
         Form::VecRepeat => "`vec![value; n]` of a value that depends on a differentiated parameter is not supported; start from `vec![0.0; n]` and write its elements by index".to_string(),

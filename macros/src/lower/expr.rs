@@ -6,7 +6,7 @@ use syn::{Expr, Ident, Pat};
 
 use super::syntax::{self, Mentions};
 use super::{Access, End, Iteration, Lowerer};
-use crate::ir::{Adaptor, Arg, Form, Kind, Op, Operand, Stmt};
+use crate::ir::{Adaptor, Arg, Form, Kind, Op, Operand, Stmt, Unwrap};
 use crate::parse::Floats;
 use crate::rules;
 
@@ -1338,34 +1338,42 @@ impl Lowerer<'_> {
 
 /// `a.try_inverse().unwrap()`, `a.lu().solve(&b).unwrap()` (or `qr()`),
 /// `a.cholesky().unwrap()` and `l.solve_lower_triangular(&b).unwrap()` (and the other
-/// triangular solves): the rule, its form and its operands (the `unwrap` panics where
-/// the user's code would).
+/// triangular solves): the rule, its form and its operands (the `unwrap`, or an
+/// `expect("message")`, panics where the user's code would).
 fn linear_solve(
     call: &syn::ExprMethodCall,
 ) -> Option<(&'static crate::rules::Rule, Form, Vec<&Expr>)> {
-    if call.method != "unwrap" || !call.args.is_empty() {
-        return None;
-    }
+    let unwrap = match (call.method.to_string().as_str(), call.args.first()) {
+        ("unwrap", None) => Unwrap(quote::quote!(.unwrap())),
+        (
+            "expect",
+            Some(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(message),
+                ..
+            })),
+        ) if call.args.len() == 1 => Unwrap(quote::quote!(.expect(#message))),
+        _ => return None,
+    };
     let Expr::MethodCall(inner) = strip_parens(&call.receiver) else {
         return None;
     };
     if inner.method == "try_inverse" && inner.args.is_empty() {
         return Some((
             rules::inverse(),
-            Form::Inverse,
+            Form::Inverse(unwrap),
             vec![without_clone(&inner.receiver)],
         ));
     }
     if let Some(rule) = rules::triangular_solve(&inner.method.to_string()) {
         if inner.args.len() == 1 {
-            let form = Form::TriangularSolve(inner.method.clone());
+            let form = Form::TriangularSolve(inner.method.clone(), unwrap);
             return Some((rule, form, vec![&inner.receiver, &inner.args[0]]));
         }
     }
     if inner.method == "cholesky" && inner.args.is_empty() {
         return Some((
             rules::cholesky(),
-            Form::Cholesky,
+            Form::Cholesky(unwrap),
             vec![without_clone(&inner.receiver)],
         ));
     }
@@ -1373,7 +1381,7 @@ fn linear_solve(
         if let Expr::MethodCall(lu) = strip_parens(&inner.receiver) {
             if (lu.method == "lu" || lu.method == "qr") && lu.args.is_empty() {
                 let a = without_clone(&lu.receiver);
-                let form = Form::Solve(lu.method.clone());
+                let form = Form::Solve(lu.method.clone(), unwrap);
                 return Some((rules::solve(), form, vec![a, &inner.args[0]]));
             }
         }
