@@ -280,6 +280,90 @@ row!(
     |a, v| a.clone().lu().solve(&a.column(1)).unwrap().sum() * v[1]
 );
 row!(
+    qr_solve,
+    r_qr_solve,
+    r_qr_solve_grad,
+    r_qr_solve_jvp,
+    RQrSolveGrad,
+    |a, v| a.clone().qr().solve(&a.column(1)).unwrap().sum() * v[1]
+);
+// `cholesky` reads the lower triangle of `a` (SPD there): a[(0, 1)] has derivative 0.
+row!(
+    cholesky,
+    r_cholesky,
+    r_cholesky_grad,
+    r_cholesky_jvp,
+    RCholeskyGrad,
+    |a, v| {
+        let c = a.clone().cholesky().unwrap();
+        c.l()[(1, 0)] * v[0] + c.l()[(1, 1)]
+    }
+);
+row!(l, r_l, r_l_grad, r_l_jvp, RLGrad, |a, v| a
+    .clone()
+    .cholesky()
+    .unwrap()
+    .l()
+    .sum()
+    * v[1]);
+row!(
+    cholesky_solve,
+    r_cholesky_solve,
+    r_cholesky_solve_grad,
+    r_cholesky_solve_jvp,
+    RCholeskySolveGrad,
+    |a, v| a.clone().cholesky().unwrap().solve(&a.column(1)).sum() * v[1]
+);
+row!(
+    ln_determinant,
+    r_ln_determinant,
+    r_ln_determinant_grad,
+    r_ln_determinant_jvp,
+    RLnDeterminantGrad,
+    |a, v| a.clone().cholesky().unwrap().ln_determinant() * v[2]
+);
+row!(
+    cholesky_determinant,
+    r_cholesky_determinant,
+    r_cholesky_determinant_grad,
+    r_cholesky_determinant_jvp,
+    RCholeskyDeterminantGrad,
+    |a, v| a.clone().cholesky().unwrap().determinant() * v[2]
+);
+// Each triangular solve reads one triangle of `a` (the other has derivative 0).
+row!(
+    solve_lower_triangular,
+    r_solve_lower_triangular,
+    r_solve_lower_triangular_grad,
+    r_solve_lower_triangular_jvp,
+    RSolveLowerTriangularGrad,
+    |a, v| a.solve_lower_triangular(&a.column(1)).unwrap().sum() * v[1]
+);
+row!(
+    solve_upper_triangular,
+    r_solve_upper_triangular,
+    r_solve_upper_triangular_grad,
+    r_solve_upper_triangular_jvp,
+    RSolveUpperTriangularGrad,
+    |a, v| a.solve_upper_triangular(&a.column(0)).unwrap().sum() * v[1]
+);
+row!(
+    tr_solve_lower_triangular,
+    r_tr_solve_lower_triangular,
+    r_tr_solve_lower_triangular_grad,
+    r_tr_solve_lower_triangular_jvp,
+    RTrSolveLowerTriangularGrad,
+    |a, v| a.tr_solve_lower_triangular(&a.column(1)).unwrap().sum() * v[2]
+);
+row!(
+    diagonal,
+    r_diagonal,
+    r_diagonal_grad,
+    r_diagonal_jvp,
+    RDiagonalGrad,
+    |a, v| a.diagonal().map(|d| d * d).sum() * v[0]
+);
+row!(
     softmax,
     r_softmax,
     r_softmax_grad,

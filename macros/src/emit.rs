@@ -15,7 +15,9 @@ use syn::visit_mut::VisitMut;
 use syn::{Expr, FnArg, Pat};
 
 use crate::analyse::Activity;
-use crate::ir::{Arg, BlockId, Body, Form, Header, Kind, Loop, Op, Operand, Stmt, VarId, TOP};
+use crate::ir::{
+    Arg, BlockId, Body, Form, Header, Kind, Loop, Op, Operand, Stmt, Unwrap, VarId, TOP,
+};
 use crate::lower::Rename;
 use crate::parse::Signature;
 use crate::reverse::{Adjoint, Carry, Source, Sweep};
@@ -569,13 +571,21 @@ impl<'a> Emitter<'a> {
                 quote!(#lhs #op #rhs)
             }
             Form::Copy => self.stored_value(&args[0].value),
-            Form::Inverse => {
+            Form::Inverse(Unwrap(unwrap)) => {
                 let a = self.receiver(&args[0]);
-                quote!(#a.clone().try_inverse().unwrap())
+                quote!(#a.clone().try_inverse() #unwrap)
             }
-            Form::Solve => {
+            Form::Solve(decomposition, Unwrap(unwrap)) => {
                 let (a, b) = (self.receiver(&args[0]), self.operator_operand(&args[1]));
-                quote!(#a.clone().lu().solve(#b).unwrap())
+                quote!(#a.clone().#decomposition().solve(#b) #unwrap)
+            }
+            Form::TriangularSolve(name, Unwrap(unwrap)) => {
+                let (a, b) = (self.receiver(&args[0]), self.operator_operand(&args[1]));
+                quote!(#a.#name(#b) #unwrap)
+            }
+            Form::Cholesky(Unwrap(unwrap)) => {
+                let a = self.receiver(&args[0]);
+                quote!(#a.clone().cholesky() #unwrap)
             }
             // `*x` of a value already held by value (a loop element) is the value itself.
             Form::Unary(syn::UnOp::Deref(_))

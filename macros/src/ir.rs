@@ -111,10 +111,19 @@ pub enum Form {
     /// `args[0]`, copied (cloned when owned).
     Copy,
     /// `args[0].try_inverse().unwrap()`.
-    Inverse,
-    /// `args[0].lu().solve(args[1]).unwrap()`.
-    Solve,
+    Inverse(Unwrap),
+    /// `args[0].lu().solve(args[1]).unwrap()`, or `.qr()`: the decomposition named.
+    Solve(Ident, Unwrap),
+    /// `args[0].cholesky().unwrap()`.
+    Cholesky(Unwrap),
+    /// `args[0].name(args[1]).unwrap()`: a triangular solve (`solve_lower_triangular`).
+    TriangularSolve(Ident, Unwrap),
 }
+
+/// How the user unwraps the `Option` of a solve or decomposition: `.unwrap()` or
+/// `.expect("message")` (a string literal), printed as written, so the panic is the user's.
+#[derive(Debug, Clone)]
+pub struct Unwrap(pub proc_macro2::TokenStream);
 
 #[derive(Debug, Clone)]
 pub enum Op {

@@ -107,6 +107,9 @@ pub struct Rule {
     /// closure takes the view again from its own copy of the argument instead of moving a
     /// borrow of it.
     pub view: bool,
+    /// A method of a decomposition (`c.solve(&b)` of `c = a.clone().cholesky().unwrap()`):
+    /// never of `self` or of a field, whose methods of these names are the user's own.
+    pub decomposition: bool,
 }
 
 impl Rule {
@@ -172,6 +175,7 @@ const fn rule(
         shared_helper: false,
         jvp: None,
         view: false,
+        decomposition: false,
     }
 }
 
@@ -409,6 +413,26 @@ static METHODS: &[Rule] = &[
         helper: "copy",
         ..by_method("clone_owned", UNARY, READS_NOTHING)
     },
+    // y = diag(M) of a square M (an owned vector).
+    by_method("diagonal", UNARY, READS_NOTHING),
+    // Methods of a Cholesky decomposition `c` (the runtime's `cholesky` module): the
+    // decomposition is one value, with its factor L's adjoint and tangent.
+    Rule {
+        helper: "cholesky_l",
+        decomposition: true,
+        // Reads `c` for its type: a decomposition, checked by the helper's bound.
+        ..by_method("l", UNARY, READS_X)
+    },
+    Rule {
+        helper: "cholesky_solve",
+        decomposition: true,
+        ..by_method("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])])
+    },
+    Rule {
+        helper: "cholesky_ln_determinant",
+        decomposition: true,
+        ..reduction("ln_determinant", UNARY, READS_X)
+    },
     // Shape queries.
     shape("len"),
     shape("is_empty"),
@@ -572,8 +596,34 @@ pub fn generic_bounds() -> Vec<Bound> {
 
 /// `a.try_inverse().unwrap()`: Y = A⁻¹, Ā −= Yᵀ Ȳ Yᵀ.
 static INVERSE: Rule = rule("inverse", UNARY, READS_Y);
-/// `a.lu().solve(&b).unwrap()`: x = A⁻¹b, b̄ += A⁻ᵀx̄, Ā −= (A⁻ᵀx̄)xᵀ.
+/// `a.lu().solve(&b).unwrap()`, `a.qr().solve(&b).unwrap()`: x = A⁻¹b, b̄ += A⁻ᵀx̄,
+/// Ā −= (A⁻ᵀx̄)xᵀ.
 static SOLVE: Rule = rule("solve", &["self", "b"], &[Some(&[A, Y]), Some(&[A])]);
+
+/// `a.clone().cholesky().unwrap()`: the decomposition, whose derivative is its factor L's;
+/// Ā from L̄ by two triangular solves (reads the decomposition).
+static CHOLESKY: Rule = rule("cholesky", UNARY, READS_Y);
+
+/// `a.solve_lower_triangular(&b).unwrap()`, `solve_upper_triangular`,
+/// `tr_solve_lower_triangular`: x = M⁻¹b for the triangle M of A each reads (transposed for
+/// `tr_`), b̄ += M⁻ᵀx̄, Ā −= the triangle's part of (M⁻ᵀx̄)xᵀ.
+static TRIANGULAR_SOLVES: [Rule; 3] = [
+    rule(
+        "solve_lower_triangular",
+        &["self", "b"],
+        &[Some(&[A, Y]), Some(&[A])],
+    ),
+    rule(
+        "solve_upper_triangular",
+        &["self", "b"],
+        &[Some(&[A, Y]), Some(&[A])],
+    ),
+    rule(
+        "tr_solve_lower_triangular",
+        &["self", "b"],
+        &[Some(&[A, Y]), Some(&[A])],
+    ),
+];
 
 static ADD: Rule = rule("add", OPERANDS, &[Some(&[]), Some(&[])]);
 static SUB: Rule = rule("sub", OPERANDS, &[Some(&[]), Some(&[])]);
@@ -748,9 +798,19 @@ pub fn inverse() -> &'static Rule {
     &INVERSE
 }
 
-/// `a.lu().solve(&b).unwrap()`.
+/// `a.lu().solve(&b).unwrap()`, `a.qr().solve(&b).unwrap()`.
 pub fn solve() -> &'static Rule {
     &SOLVE
+}
+
+/// `a.clone().cholesky().unwrap()`.
+pub fn cholesky() -> &'static Rule {
+    &CHOLESKY
+}
+
+/// `a.solve_lower_triangular(&b).unwrap()` and the other triangular solves, by name.
+pub fn triangular_solve(name: &str) -> Option<&'static Rule> {
+    TRIANGULAR_SOLVES.iter().find(|r| r.name == name)
 }
 
 /// The rule for reading an element through `depth` indices (1 to 3).
@@ -792,12 +852,13 @@ mod tests {
         let matrix_rows = compact(include_str!("../../tests/generic_matrix_rows.rs"));
         let forms = [
             &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &COPY, &FIELD, &SUB_SLICE, &CAST, &INVERSE,
-            &SOLVE,
+            &SOLVE, &CHOLESKY,
         ];
         let all = METHODS
             .iter()
             .chain(PATHS)
             .chain(forms)
+            .chain(TRIANGULAR_SOLVES.iter())
             .chain(INDEX.iter())
             .chain(TUPLE.iter());
         for rule in all {
@@ -813,7 +874,10 @@ mod tests {
                 }
                 Spelling::Path(module) => rows.contains(&format!("{module}::{}(", rule.name)),
                 // `m.map(f)`, inverse and solve are of nalgebra values.
-                Spelling::Form if matches!(rule.name, "map" | "inverse" | "solve") => {
+                Spelling::Form
+                    if matches!(rule.name, "map" | "inverse" | "solve" | "cholesky")
+                        || rule.name.contains("_triangular") =>
+                {
                     matrix_rows.contains(&format!("row!({},", rule.name))
                 }
                 // `x as T` is not Rust.
@@ -851,16 +915,18 @@ mod tests {
             include_str!("../../runtime/src/index.rs"),
             include_str!("../../runtime/src/matrix.rs"),
             include_str!("../../runtime/src/nn.rs"),
+            include_str!("../../runtime/src/cholesky.rs"),
         ];
         let defines = |file: &str, name: &str| {
             file.contains(&format!("pub fn {name}<")) || file.contains(&format!("pub fn {name}("))
         };
-        let forms = [&DEREF, &CAST, &COPY, &FIELD, &INVERSE, &SOLVE];
+        let forms = [&DEREF, &CAST, &COPY, &FIELD, &INVERSE, &SOLVE, &CHOLESKY];
         let mut checked = Vec::new();
         for rule in METHODS
             .iter()
             .chain(PATHS)
             .chain(forms)
+            .chain(TRIANGULAR_SOLVES.iter())
             .chain(INDEX.iter())
             .chain(TUPLE.iter())
         {
@@ -880,8 +946,8 @@ mod tests {
         }
         checked.sort();
         checked.dedup();
-        // The helpers of every matrix method, nn function, index and copy row.
-        assert_eq!(checked.len(), 38, "{checked:?}");
+        // The helpers of every matrix method, nn function, index, copy and Cholesky row.
+        assert_eq!(checked.len(), 44, "{checked:?}");
     }
 
     /// Every row's shape is consistent: one entry per argument, needs in range.
@@ -889,11 +955,12 @@ mod tests {
     fn rows_are_well_formed() {
         let operators = [
             &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY, &INVERSE, &SOLVE, &FIELD,
-            &SUB_SLICE,
+            &SUB_SLICE, &CHOLESKY,
         ];
         for rule in METHODS
             .iter()
             .chain(operators)
+            .chain(TRIANGULAR_SOLVES.iter())
             .chain(INDEX.iter())
             .chain(TUPLE.iter())
             .chain(PATHS)

@@ -16,6 +16,7 @@
 //! | [`index`] | reads and writes of elements (`a[i]`, `m[(i, j)]`) |
 //! | `jacobian` | the rows of `f_jacobian`, by forward or reverse sweeps (feature `alloc`) |
 //! | `matrix` | the methods of nalgebra matrices (feature `nalgebra`) |
+//! | `cholesky` | `cholesky()`, its `l()`, `solve` and `ln_determinant` (feature `nalgebra`) |
 //! | [`nn`] | `sigmoid`, `relu`, `tanh`, `softmax`, `log_sum_exp`, `cross_entropy`, `mse` |
 //! | [`special`] | `erf`, `erfc`, `sinc` (their rules are in [`scalar`]) |
 //! | [`dual`] | [`Dual`], the dual number that `#[differentiate(hessian)]` runs reverse sweeps over |
@@ -71,6 +72,8 @@ pub extern crate alloc as __alloc;
 mod adjoint;
 #[cfg(feature = "alloc")]
 pub mod check;
+#[cfg(feature = "nalgebra")]
+pub mod cholesky;
 pub mod dual;
 #[cfg(feature = "nalgebra")]
 mod dual_nalgebra;

@@ -545,71 +545,151 @@ where
     (0..rows.min(cols)).fold(T::zero(), |sum, i| sum + t_x[(i, i)])
 }
 
-/// y = det A (`a.determinant()`): Ā += ȳ·cof(A) = ȳ·det(A)·A⁻ᵀ. Reads `a` and `y`.
+/// y = diag(M) (`m.diagonal()`, M square): M̄ᵢᵢ += ȳᵢ. Reads nothing.
+#[inline(always)]
+pub fn diagonal_vjp<T: Real, D: Dim>(d_m: &mut OMatrix<T, D, D>, d_y: &OMatrix<T, D, U1>)
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    for (i, &g) in d_y.iter().enumerate() {
+        d_m[(i, i)] += g;
+    }
+}
+
+/// y = diag(M): ẏ = diag(Ṁ). Reads nothing.
+#[inline(always)]
+pub fn diagonal_jvp<T: Real, D: Dim>(t_m: &OMatrix<T, D, D>) -> OMatrix<T, D, U1>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    t_m.diagonal()
+}
+
+/// A value with a determinant rule: a square matrix (`a.determinant()`), or a Cholesky
+/// decomposition (`c.determinant()`, whose adjoint is its factor's, `runtime::cholesky`).
+/// [`determinant_vjp`] and [`determinant_jvp`] dispatch on it, so the macro emits the same
+/// call for both.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is neither a square nalgebra matrix nor a Cholesky decomposition, whose `determinant` #[differentiate] differentiates",
+    label = "this `determinant()` of a value that depends on a differentiated parameter is taken for nalgebra's",
+    note = "#[differentiate] sees no types, so a method of your own type named `determinant` is taken for nalgebra's: rename it"
+)]
+pub trait Determinant<T: Real, D: Dim>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    /// Adds ȳ·∂y/∂self into `d` (y = det, the value `self.determinant()` returned).
+    fn add_determinant_adjoint(&self, d: &mut OMatrix<T, D, D>, y: &T, d_y: &T);
+    /// ∂y/∂self·ṫ.
+    fn determinant_tangent(&self, y: &T, t: &OMatrix<T, D, D>) -> T;
+}
+
+impl<T, D, A> Determinant<T, D> for &A
+where
+    T: Real,
+    D: Dim,
+    A: Determinant<T, D> + ?Sized,
+    DefaultAllocator: Allocator<D, D>,
+{
+    #[inline(always)]
+    fn add_determinant_adjoint(&self, d: &mut OMatrix<T, D, D>, y: &T, d_y: &T) {
+        (**self).add_determinant_adjoint(d, y, d_y);
+    }
+    #[inline(always)]
+    fn determinant_tangent(&self, y: &T, t: &OMatrix<T, D, D>) -> T {
+        (**self).determinant_tangent(y, t)
+    }
+}
+
+/// y = det A (`a.determinant()`): Ā += ȳ·cof(A) = ȳ·det(A)·A⁻ᵀ.
 ///
 /// The cofactor matrix cof(A) is computed directly for n ≤ 3; for larger matrices as
 /// y·A⁻ᵀ when A is well-conditioned, and from the minors when A is (nearly) singular,
 /// where the gradient is still defined (a matrix of rank n − 1 has a nonzero one) and
 /// y·A⁻ᵀ would lose its digits.
-pub fn determinant_vjp<T, D, S>(d_a: &mut OMatrix<T, D, D>, a: &Matrix<T, D, D, S>, y: &T, d_y: &T)
+impl<T, D, S> Determinant<T, D> for Matrix<T, D, D, S>
 where
     T: Real + RealField,
     D: DimMin<D, Output = D>,
     S: Storage<T, D, D>,
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
-    let n = a.nrows();
-    assert!(a.is_square(), "determinant_vjp: the matrix is not square");
-    assert_eq!(d_a.shape(), a.shape(), "determinant_vjp: shapes differ");
-    let d = *d_y;
-    match n {
-        0 => {}
-        1 => d_a[(0, 0)] += d,
-        2 => {
-            d_a[(0, 0)] += d * a[(1, 1)];
-            d_a[(0, 1)] += -(d * a[(1, 0)]);
-            d_a[(1, 0)] += -(d * a[(0, 1)]);
-            d_a[(1, 1)] += d * a[(0, 0)];
-        }
-        3 => {
-            // cof(A)ᵢⱼ = A₍ᵢ₊₁₎₍ⱼ₊₁₎·A₍ᵢ₊₂₎₍ⱼ₊₂₎ − A₍ᵢ₊₁₎₍ⱼ₊₂₎·A₍ᵢ₊₂₎₍ⱼ₊₁₎, indices mod 3.
-            for i in 0..3 {
-                let (i1, i2) = ((i + 1) % 3, (i + 2) % 3);
-                for j in 0..3 {
-                    let (j1, j2) = ((j + 1) % 3, (j + 2) % 3);
-                    let cofactor = a[(i1, j1)] * a[(i2, j2)] - a[(i1, j2)] * a[(i2, j1)];
-                    d_a[(i, j)] += d * cofactor;
+    fn add_determinant_adjoint(&self, d_a: &mut OMatrix<T, D, D>, y: &T, d_y: &T) {
+        let a = self;
+        let n = a.nrows();
+        assert!(a.is_square(), "determinant_vjp: the matrix is not square");
+        assert_eq!(d_a.shape(), a.shape(), "determinant_vjp: shapes differ");
+        let d = *d_y;
+        match n {
+            0 => {}
+            1 => d_a[(0, 0)] += d,
+            2 => {
+                d_a[(0, 0)] += d * a[(1, 1)];
+                d_a[(0, 1)] += -(d * a[(1, 0)]);
+                d_a[(1, 0)] += -(d * a[(0, 1)]);
+                d_a[(1, 1)] += d * a[(0, 0)];
+            }
+            3 => {
+                // cof(A)ᵢⱼ = A₍ᵢ₊₁₎₍ⱼ₊₁₎·A₍ᵢ₊₂₎₍ⱼ₊₂₎ − A₍ᵢ₊₁₎₍ⱼ₊₂₎·A₍ᵢ₊₂₎₍ⱼ₊₁₎, indices mod 3.
+                for i in 0..3 {
+                    let (i1, i2) = ((i + 1) % 3, (i + 2) % 3);
+                    for j in 0..3 {
+                        let (j1, j2) = ((j + 1) % 3, (j + 2) % 3);
+                        let cofactor = a[(i1, j1)] * a[(i2, j2)] - a[(i1, j2)] * a[(i2, j1)];
+                        d_a[(i, j)] += d * cofactor;
+                    }
                 }
             }
-        }
-        _ => {
-            if let Some(inverse) = well_conditioned_inverse(a, *y) {
-                add_entries(d_a, &transposed(&inverse), d * *y);
-            } else {
-                let cofactors = cofactors_by_minors(a);
-                for j in 0..n {
-                    for i in 0..n {
-                        d_a[(i, j)] += d * cofactors[(i, j)];
+            _ => {
+                if let Some(inverse) = well_conditioned_inverse(a, *y) {
+                    add_entries(d_a, &transposed(&inverse), d * *y);
+                } else {
+                    let cofactors = cofactors_by_minors(a);
+                    for j in 0..n {
+                        for i in 0..n {
+                            d_a[(i, j)] += d * cofactors[(i, j)];
+                        }
                     }
                 }
             }
         }
     }
+
+    /// ẏ = ⟨cof(A), Ȧ⟩ (Jacobi's formula), with the cofactors above (also where A is
+    /// nearly singular).
+    fn determinant_tangent(&self, y: &T, t_a: &OMatrix<T, D, D>) -> T {
+        let (rows, cols) = self.shape_generic();
+        let mut cofactors = OMatrix::from_element_generic(rows, cols, -T::zero());
+        self.add_determinant_adjoint(&mut cofactors, y, &T::one());
+        inner(&cofactors, t_a)
+    }
 }
 
-/// y = det A: ẏ = ⟨cof(A), Ȧ⟩ (Jacobi's formula), with the cofactors of
-/// [`determinant_vjp`] (also where A is nearly singular). Reads `a` and `y`.
-pub fn determinant_jvp<T, D, S>(a: &Matrix<T, D, D, S>, y: &T, t_a: &OMatrix<T, D, D>) -> T
-where
-    T: Real + RealField,
-    D: DimMin<D, Output = D>,
-    S: Storage<T, D, D>,
-    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+/// y = det A (`a.determinant()`, `c.determinant()` of a Cholesky decomposition): Ā += ȳ·∂y/∂A
+/// (see [`Determinant`]). Reads `a` and `y`.
+#[inline(always)]
+pub fn determinant_vjp<T: Real, D: Dim, A: Determinant<T, D>>(
+    d_a: &mut OMatrix<T, D, D>,
+    a: &A,
+    y: &T,
+    d_y: &T,
+) where
+    DefaultAllocator: Allocator<D, D>,
 {
-    let (rows, cols) = a.shape_generic();
-    let mut cofactors = OMatrix::from_element_generic(rows, cols, -T::zero());
-    determinant_vjp(&mut cofactors, a, y, &T::one());
-    inner(&cofactors, t_a)
+    a.add_determinant_adjoint(d_a, y, d_y);
+}
+
+/// y = det A: ẏ = ∂y/∂A·Ȧ (Jacobi's formula for a matrix). Reads `a` and `y`.
+#[inline(always)]
+pub fn determinant_jvp<T: Real, D: Dim, A: Determinant<T, D>>(
+    a: &A,
+    y: &T,
+    t_a: &OMatrix<T, D, D>,
+) -> T
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    a.determinant_tangent(y, t_a)
 }
 
 /// A⁻¹ when det(A)·A⁻ᵀ computed from it is accurate: |det A| is not tiny next to
@@ -791,6 +871,199 @@ where
 {
     solve_by_lu(a, t_b)
 }
+
+/// The triangle a triangular solve reads (nalgebra reads only it, diagonal included), and
+/// whether it solves with the matrix or its transpose.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Triangle {
+    /// `solve_lower_triangular`: M = tril(A).
+    Lower,
+    /// `solve_upper_triangular`: M = triu(A).
+    Upper,
+    /// `tr_solve_lower_triangular`: M = tril(A)ᵀ.
+    LowerTransposed,
+}
+
+/// M⁻¹·b (`transpose`: M⁻ᵀ·b) for the M of `triangle`, in place.
+fn triangular_solve<T, D, K, SA>(
+    triangle: Triangle,
+    transpose: bool,
+    a: &Matrix<T, D, D, SA>,
+    b: &mut OMatrix<T, D, K>,
+) where
+    T: Real + RealField,
+    D: Dim,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    DefaultAllocator: Allocator<D, K>,
+{
+    match (triangle, transpose) {
+        (Triangle::Lower, false) | (Triangle::LowerTransposed, true) => {
+            a.solve_lower_triangular_unchecked_mut(b)
+        }
+        (Triangle::Lower, true) | (Triangle::LowerTransposed, false) => {
+            a.tr_solve_lower_triangular_unchecked_mut(b)
+        }
+        (Triangle::Upper, false) => a.solve_upper_triangular_unchecked_mut(b),
+        (Triangle::Upper, true) => a.tr_solve_upper_triangular_unchecked_mut(b),
+    }
+}
+
+/// Keeps the triangle of A that `triangle` reads (the rest set to 0), in place.
+fn keep_triangle<T: Real + RealField, D: Dim>(triangle: Triangle, g: &mut OMatrix<T, D, D>)
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    match triangle {
+        Triangle::Lower | Triangle::LowerTransposed => g.fill_upper_triangle(T::zero(), 1),
+        Triangle::Upper => g.fill_lower_triangle(T::zero(), 1),
+    }
+}
+
+/// x = M⁻¹·b: Ā += the part of −(M⁻ᵀ·x̄)·xᵀ (of −x·(M⁻ᵀ·x̄)ᵀ when M = Aᵀ) in the triangle.
+fn triangular_vjp_self<T, D, K, SA, SX>(
+    triangle: Triangle,
+    d_a: &mut OMatrix<T, D, D>,
+    a: &Matrix<T, D, D, SA>,
+    x: &Matrix<T, D, K, SX>,
+    d_x: &OMatrix<T, D, K>,
+) where
+    T: Real + RealField,
+    D: Dim,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    SX: Storage<T, D, K>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+{
+    let mut z = d_x.clone_owned();
+    triangular_solve(triangle, true, a, &mut z);
+    let (rows, cols) = a.shape_generic();
+    let mut g = OMatrix::from_element_generic(rows, cols, T::zero());
+    if triangle == Triangle::LowerTransposed {
+        g.gemm(T::one(), x, &transposed(&z), T::zero());
+    } else {
+        g.gemm(T::one(), &z, &transposed(x), T::zero());
+    }
+    keep_triangle(triangle, &mut g);
+    *d_a -= g;
+}
+
+/// x = M⁻¹·b: ẋ = −M⁻¹·(Ṁ·x), Ṁ the triangle of Ȧ (transposed when M = Aᵀ).
+fn triangular_jvp_self<T, D, K, SA, SX>(
+    triangle: Triangle,
+    a: &Matrix<T, D, D, SA>,
+    x: &Matrix<T, D, K, SX>,
+    t_a: &OMatrix<T, D, D>,
+) -> OMatrix<T, D, K>
+where
+    T: Real + RealField,
+    D: Dim,
+    K: Dim,
+    SA: Storage<T, D, D>,
+    SX: Storage<T, D, K>,
+    DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+{
+    let mut t_m = t_a.clone_owned();
+    keep_triangle(triangle, &mut t_m);
+    let mut out = if triangle == Triangle::LowerTransposed {
+        -t_m.tr_mul(x)
+    } else {
+        -(t_m * x)
+    };
+    triangular_solve(triangle, false, a, &mut out);
+    out
+}
+
+macro_rules! triangular_rules {
+    ($triangle:ident, $name:literal, $vjp_self:ident, $jvp_self:ident, $vjp_b:ident, $jvp_b:ident) => {
+        #[doc = concat!("x = M⁻¹·b (`a.", $name, "(&b).unwrap()`, M the triangle of A it reads; b and x vectors or matrices): Ā −= the triangle's part of (M⁻ᵀ·x̄)·xᵀ (of x·(M⁻ᵀ·x̄)ᵀ for `tr_`). Reads `a` and `x`.")]
+        pub fn $vjp_self<T, D, K, SA, SX>(
+            d_a: &mut OMatrix<T, D, D>,
+            a: &Matrix<T, D, D, SA>,
+            x: &Matrix<T, D, K, SX>,
+            d_x: &OMatrix<T, D, K>,
+        ) where
+            T: Real + RealField,
+            D: Dim,
+            K: Dim,
+            SA: Storage<T, D, D>,
+            SX: Storage<T, D, K>,
+            DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+        {
+            triangular_vjp_self(Triangle::$triangle, d_a, a, x, d_x);
+        }
+
+        #[doc = concat!("x = M⁻¹·b (`a.", $name, "(&b).unwrap()`): ẋ = −M⁻¹·(Ṁ·x). Reads `a` and `x`.")]
+        pub fn $jvp_self<T, D, K, SA, SX>(
+            a: &Matrix<T, D, D, SA>,
+            x: &Matrix<T, D, K, SX>,
+            t_a: &OMatrix<T, D, D>,
+        ) -> OMatrix<T, D, K>
+        where
+            T: Real + RealField,
+            D: Dim,
+            K: Dim,
+            SA: Storage<T, D, D>,
+            SX: Storage<T, D, K>,
+            DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+        {
+            triangular_jvp_self(Triangle::$triangle, a, x, t_a)
+        }
+
+        #[doc = concat!("x = M⁻¹·b (`a.", $name, "(&b).unwrap()`): b̄ += M⁻ᵀ·x̄. Reads `a`.")]
+        pub fn $vjp_b<T, D, K, SA>(d_b: &mut OMatrix<T, D, K>, a: &Matrix<T, D, D, SA>, d_x: &OMatrix<T, D, K>)
+        where
+            T: Real + RealField,
+            D: Dim,
+            K: Dim,
+            SA: Storage<T, D, D>,
+            DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+        {
+            let mut z = d_x.clone_owned();
+            triangular_solve(Triangle::$triangle, true, a, &mut z);
+            *d_b += z;
+        }
+
+        #[doc = concat!("x = M⁻¹·b (`a.", $name, "(&b).unwrap()`): ẋ = M⁻¹·ḃ. Reads `a`.")]
+        pub fn $jvp_b<T, D, K, SA>(a: &Matrix<T, D, D, SA>, t_b: &OMatrix<T, D, K>) -> OMatrix<T, D, K>
+        where
+            T: Real + RealField,
+            D: Dim,
+            K: Dim,
+            SA: Storage<T, D, D>,
+            DefaultAllocator: Allocator<D, D> + Allocator<D, K>,
+        {
+            let mut out = t_b.clone_owned();
+            triangular_solve(Triangle::$triangle, false, a, &mut out);
+            out
+        }
+    };
+}
+
+triangular_rules!(
+    Lower,
+    "solve_lower_triangular",
+    solve_lower_triangular_vjp_self,
+    solve_lower_triangular_jvp_self,
+    solve_lower_triangular_vjp_b,
+    solve_lower_triangular_jvp_b
+);
+triangular_rules!(
+    Upper,
+    "solve_upper_triangular",
+    solve_upper_triangular_vjp_self,
+    solve_upper_triangular_jvp_self,
+    solve_upper_triangular_vjp_b,
+    solve_upper_triangular_jvp_b
+);
+triangular_rules!(
+    LowerTransposed,
+    "tr_solve_lower_triangular",
+    tr_solve_lower_triangular_vjp_self,
+    tr_solve_lower_triangular_jvp_self,
+    tr_solve_lower_triangular_vjp_b,
+    tr_solve_lower_triangular_jvp_b
+);
 
 /// y = M[:, j] (`m.column(j)`): M̄[:, j] += ȳ. Reads `j`.
 #[inline(always)]

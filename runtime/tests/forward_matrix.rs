@@ -406,3 +406,89 @@ fn add_tangents_of_matrices() {
     );
     assert_eq!(add_tangents(a.clone(), b.clone()), a + b);
 }
+
+/// A symmetric positive definite n×n matrix with junk above the diagonal (which
+/// `cholesky` does not read).
+fn lower_spd(rng: &mut Rng, n: usize) -> DMatrix<f64> {
+    let b = random(rng, n, n);
+    let mut a = &b * b.transpose() + DMatrix::identity(n, n) * (n as f64);
+    for j in 1..n {
+        for i in 0..j {
+            a[(i, j)] = rng.value();
+        }
+    }
+    a
+}
+
+proptest! {
+    #![proptest_config(cases())]
+
+    /// The Cholesky rules: the factor of A, then `l()`, `solve` and `ln_determinant` of
+    /// the factor (`Cholesky::pack_dirty`, junk above the diagonal included).
+    #[test]
+    fn cholesky(n in 1..6usize, k in 1..4usize, seed in any::<u64>()) {
+        use nalgebra::linalg::Cholesky;
+        use tapeless_runtime::cholesky::*;
+        let mut rng = Rng::new(seed);
+        let a = lower_spd(&mut rng, n);
+        let c = a.clone().cholesky().unwrap();
+        let (t_a, w) = (random(&mut rng, n, n), random(&mut rng, n, n));
+        let tangent = cholesky_jvp(&c, &t_a);
+        check_forward("cholesky_jvp", |a: &DMatrix<f64>| a.clone().cholesky().unwrap().l(), &a, &t_a, &tangent, &w, |d| cholesky_vjp(d, &c, &w));
+
+        let l = c.l() + DMatrix::from_fn(n, n, |i, j| if i < j { rng.value() } else { 0.0 });
+        let c = Cholesky::pack_dirty(l.clone());
+        let of = |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone());
+        let t_l = random(&mut rng, n, n);
+        let tangent = cholesky_l_jvp(&c, &t_l);
+        check_forward("cholesky_l_jvp", |l: &DMatrix<f64>| of(l).l(), &l, &t_l, &tangent, &w, |d| cholesky_l_vjp(d, &c, &w));
+        let s = rng.value();
+        let tangent = cholesky_ln_determinant_jvp(&c, &t_l);
+        check_forward("cholesky_ln_determinant_jvp", |l: &DMatrix<f64>| of(l).ln_determinant(), &l, &t_l, &tangent, &s, |d| cholesky_ln_determinant_vjp(d, &c, &s));
+        let y = c.determinant();
+        let tangent = determinant_jvp(&c, &y, &t_l);
+        check_forward("determinant_jvp (Cholesky)", |l: &DMatrix<f64>| of(l).determinant(), &l, &t_l, &tangent, &s, |d| determinant_vjp(d, &c, &y, &s));
+
+        let (b, t_b) = (random(&mut rng, n, k), random(&mut rng, n, k));
+        let x = c.solve(&b);
+        let w = random(&mut rng, n, k);
+        let tangent = cholesky_solve_jvp_self(&c, &x, &t_l);
+        check_forward("cholesky_solve_jvp_self", |l: &DMatrix<f64>| of(l).solve(&b), &l, &t_l, &tangent, &w, |d| cholesky_solve_vjp_self(d, &c, &x, &w));
+        let tangent = cholesky_solve_jvp_b(&c, &t_b);
+        check_forward("cholesky_solve_jvp_b", |b: &DMatrix<f64>| c.solve(b), &b, &t_b, &tangent, &w, |d| cholesky_solve_vjp_b(d, &c, &w));
+    }
+
+    #[test]
+    fn diagonal(n in 1..5usize, seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let (m, t_m) = (random(&mut rng, n, n), random(&mut rng, n, n));
+        let w = DVector::from_fn(n, |_, _| rng.value());
+        let tangent = diagonal_jvp(&t_m);
+        check_forward("diagonal_jvp", |m: &DMatrix<f64>| m.diagonal(), &m, &t_m, &tangent, &w, |d| diagonal_vjp(d, &w));
+    }
+}
+
+proptest! {
+    #![proptest_config(cases())]
+
+    /// The triangular solves: their JVPs against central differences and their VJPs.
+    #[test]
+    fn triangular_solves(n in 1..5usize, k in 1..4usize, seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let a = DMatrix::from_fn(n, n, |i, j| if i == j { 2.0 + rng.value().abs() } else { rng.value() });
+        macro_rules! check {
+            ($name:ident, $vjp_self:ident, $jvp_self:ident, $vjp_b:ident, $jvp_b:ident) => {
+                let (b, t_b, t_a) = (random(&mut rng, n, k), random(&mut rng, n, k), random(&mut rng, n, n));
+                let x = a.$name(&b).unwrap();
+                let w = random(&mut rng, n, k);
+                let tangent = $jvp_self(&a, &x, &t_a);
+                check_forward(stringify!($jvp_self), |a: &DMatrix<f64>| a.$name(&b).unwrap(), &a, &t_a, &tangent, &w, |d| $vjp_self(d, &a, &x, &w));
+                let tangent = $jvp_b(&a, &t_b);
+                check_forward(stringify!($jvp_b), |b: &DMatrix<f64>| a.$name(b).unwrap(), &b, &t_b, &tangent, &w, |d| $vjp_b(d, &a, &w));
+            };
+        }
+        check!(solve_lower_triangular, solve_lower_triangular_vjp_self, solve_lower_triangular_jvp_self, solve_lower_triangular_vjp_b, solve_lower_triangular_jvp_b);
+        check!(solve_upper_triangular, solve_upper_triangular_vjp_self, solve_upper_triangular_jvp_self, solve_upper_triangular_vjp_b, solve_upper_triangular_jvp_b);
+        check!(tr_solve_lower_triangular, tr_solve_lower_triangular_vjp_self, tr_solve_lower_triangular_jvp_self, tr_solve_lower_triangular_vjp_b, tr_solve_lower_triangular_jvp_b);
+    }
+}

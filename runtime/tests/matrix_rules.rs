@@ -877,3 +877,143 @@ fn singular_inverse_and_solve_give_nan() {
     assert!(d_b.iter().all(|v| v.is_nan()));
     assert!(d_a.iter().all(|v| v.is_nan()));
 }
+
+// ---------------------------------------------------------------------------------------
+// The Cholesky decomposition (`tapeless_runtime::cholesky`) and `diagonal`.
+
+/// A symmetric positive definite n×n matrix whose strict upper triangle is then overwritten
+/// with junk: nalgebra's `cholesky` reads only the lower triangle, so the derivative with
+/// respect to each junk entry must be 0 and each lower entry stands for its mirror too.
+fn lower_spd(rng: &mut Rng, n: usize) -> DMatrix<f64> {
+    let b = random(rng, n, n);
+    let mut a = &b * b.transpose() + DMatrix::identity(n, n) * (n as f64);
+    for j in 1..n {
+        for i in 0..j {
+            a[(i, j)] = rng.value();
+        }
+    }
+    a
+}
+
+/// A lower-triangular factor with a positive diagonal and junk above it (a decomposition
+/// reads only its lower triangle).
+fn factor(rng: &mut Rng, n: usize) -> DMatrix<f64> {
+    DMatrix::from_fn(n, n, |i, j| match i.cmp(&j) {
+        std::cmp::Ordering::Equal => 1.0 + rng.value().abs(),
+        _ => rng.value(),
+    })
+}
+
+proptest! {
+    #![proptest_config(cases())]
+
+    /// L = chol(A) of an unsymmetrised A: the adjoint of every entry, junk above the
+    /// diagonal included (0 there).
+    #[test]
+    fn cholesky(n in 1..6usize, seed in any::<u64>()) {
+        use tapeless_runtime::cholesky::cholesky_vjp;
+        let mut rng = Rng::new(seed);
+        let a = lower_spd(&mut rng, n);
+        let c = a.clone().cholesky().unwrap();
+        let l_of = |a: &DMatrix<f64>| a.clone().cholesky().unwrap().l();
+        let (w, da0) = (random(&mut rng, n, n), start(&mut rng, &a));
+        check_rule("cholesky_vjp", l_of, &a, &w, &da0, |d| cholesky_vjp(d, &c, &w));
+        let mut zero = DMatrix::zeros(n, n);
+        cholesky_vjp(&mut zero, &c, &w);
+        for j in 1..n {
+            for i in 0..j {
+                prop_assert_eq!(zero[(i, j)], 0.0, "Ā above the diagonal");
+            }
+        }
+        let va = random(&mut rng, n, n);
+        check_dot_product("cholesky_vjp", l_of, &a, &va, &w, &DMatrix::zeros(n, n), |d| cholesky_vjp(d, &c, &w));
+    }
+
+    /// `c.l()`, `c.solve(&b)` (vector and matrix b), `c.ln_determinant()` as functions of
+    /// the factor (`Cholesky::pack_dirty`), junk above the diagonal included.
+    #[test]
+    fn cholesky_methods(n in 1..6usize, k in 1..4usize, seed in any::<u64>()) {
+        use nalgebra::linalg::Cholesky;
+        use tapeless_runtime::cholesky::*;
+        let mut rng = Rng::new(seed);
+        let l = factor(&mut rng, n);
+        let c = Cholesky::pack_dirty(l.clone());
+        let dl0 = start(&mut rng, &l);
+        let w = random(&mut rng, n, n);
+        check_rule("cholesky_l_vjp", |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).l(), &l, &w, &dl0, |d| cholesky_l_vjp(d, &c, &w));
+        let s = rng.value();
+        check_rule("cholesky_ln_determinant_vjp", |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).ln_determinant(), &l, &s, &dl0, |d| cholesky_ln_determinant_vjp(d, &c, &s));
+        let y = c.determinant();
+        check_rule("determinant_vjp (Cholesky)", |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).determinant(), &l, &s, &dl0, |d| determinant_vjp(d, &c, &y, &s));
+
+        let b = DVector::from_fn(n, |_, _| rng.value());
+        let x = c.solve(&b);
+        let (w, db0) = (DVector::from_fn(n, |_, _| rng.value()), start(&mut rng, &b));
+        let solve = |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).solve(&b);
+        check_rule("cholesky_solve_vjp_self (vector)", solve, &l, &w, &dl0, |d| cholesky_solve_vjp_self(d, &c, &x, &w));
+        check_rule("cholesky_solve_vjp_b (vector)", |b: &DVector<f64>| c.solve(b), &b, &w, &db0, |d| cholesky_solve_vjp_b(d, &c, &w));
+
+        let b = random(&mut rng, n, k);
+        let x = c.solve(&b);
+        let (w, db0) = (random(&mut rng, n, k), start(&mut rng, &b));
+        let solve = |l: &DMatrix<f64>| Cholesky::pack_dirty(l.clone()).solve(&b);
+        check_rule("cholesky_solve_vjp_self (matrix)", solve, &l, &w, &dl0, |d| cholesky_solve_vjp_self(d, &c, &x, &w));
+        check_rule("cholesky_solve_vjp_b (matrix)", |b: &DMatrix<f64>| c.solve(b), &b, &w, &db0, |d| cholesky_solve_vjp_b(d, &c, &w));
+        let vl = random(&mut rng, n, n);
+        check_dot_product("cholesky_solve_vjp_self", solve, &l, &vl, &w, &DMatrix::zeros(n, n), |d| cholesky_solve_vjp_self(d, &c, &x, &w));
+    }
+
+    #[test]
+    fn diagonal(n in 1..5usize, seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let m = random(&mut rng, n, n);
+        let (w, dm0) = (DVector::from_fn(n, |_, _| rng.value()), start(&mut rng, &m));
+        check_rule("diagonal_vjp", |m: &DMatrix<f64>| m.diagonal(), &m, &w, &dm0, |d| diagonal_vjp(d, &w));
+    }
+}
+
+/// The Cholesky rules on a static size (no heap).
+#[test]
+fn cholesky_static() {
+    use tapeless_runtime::cholesky::cholesky_vjp;
+    let a = Matrix3::new(4.0, 9.0, -7.0, 1.0, 3.0, 5.0, 0.5, -0.2, 2.5);
+    let c = a.cholesky().unwrap();
+    let w = Matrix3::new(0.3, -0.1, 0.2, 0.7, 0.4, -0.6, 0.25, 0.1, -0.3);
+    check_rule(
+        "cholesky_vjp (static)",
+        |a: &Matrix3<f64>| a.cholesky().unwrap().l(),
+        &a,
+        &w,
+        &Matrix3::zeros(),
+        |d| cholesky_vjp(d, &c, &w),
+    );
+}
+
+proptest! {
+    #![proptest_config(cases())]
+
+    /// x = M⁻¹·b for the triangle M of `a` that each solve reads (the other entries are
+    /// junk the derivative must ignore), for a vector and a matrix b.
+    #[test]
+    fn triangular_solves(n in 1..5usize, k in 1..4usize, seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let a = DMatrix::from_fn(n, n, |i, j| if i == j { 2.0 + rng.value().abs() } else { rng.value() });
+        let da0 = start(&mut rng, &a);
+        macro_rules! check {
+            ($name:ident, $vjp_self:ident, $vjp_b:ident) => {
+                let b = random(&mut rng, n, k);
+                let x = a.$name(&b).unwrap();
+                let (w, db0) = (random(&mut rng, n, k), start(&mut rng, &b));
+                check_rule(stringify!($vjp_self), |a: &DMatrix<f64>| a.$name(&b).unwrap(), &a, &w, &da0, |d| $vjp_self(d, &a, &x, &w));
+                check_rule(stringify!($vjp_b), |b: &DMatrix<f64>| a.$name(b).unwrap(), &b, &w, &db0, |d| $vjp_b(d, &a, &w));
+                let b = DVector::from_fn(n, |_, _| rng.value());
+                let x = a.$name(&b).unwrap();
+                let w = DVector::from_fn(n, |_, _| rng.value());
+                check_rule(stringify!($vjp_self), |a: &DMatrix<f64>| a.$name(&b).unwrap(), &a, &w, &da0, |d| $vjp_self(d, &a, &x, &w));
+            };
+        }
+        check!(solve_lower_triangular, solve_lower_triangular_vjp_self, solve_lower_triangular_vjp_b);
+        check!(solve_upper_triangular, solve_upper_triangular_vjp_self, solve_upper_triangular_vjp_b);
+        check!(tr_solve_lower_triangular, tr_solve_lower_triangular_vjp_self, tr_solve_lower_triangular_vjp_b);
+    }
+}

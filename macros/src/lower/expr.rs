@@ -6,7 +6,7 @@ use syn::{Expr, Ident, Pat};
 
 use super::syntax::{self, Mentions};
 use super::{Access, End, Iteration, Lowerer};
-use crate::ir::{Adaptor, Arg, Form, Kind, Op, Operand, Stmt};
+use crate::ir::{Adaptor, Arg, Form, Kind, Op, Operand, Stmt, Unwrap};
 use crate::parse::Floats;
 use crate::rules;
 
@@ -244,7 +244,11 @@ impl Lowerer<'_> {
             name: call.method.clone(),
             turbofish: call.turbofish.clone(),
         };
-        let op = match rules::method(&call.method.to_string(), all.len()) {
+        // A decomposition is a local value: `self.solve(x)`, `p.model.l()` are the user's.
+        let user_method = is_self(&call.receiver) || is_field(&call.receiver);
+        let row = rules::method(&call.method.to_string(), all.len())
+            .filter(|rule| !(rule.decomposition && user_method));
+        let op = match row {
             Some(rule) if rule.class == rules::Class::Primitive => Op::Rule {
                 rule,
                 form,
@@ -990,9 +994,21 @@ impl Lowerer<'_> {
     /// What `for pat in expr` iterates: a range (`0..n`, `(a..=b).rev()`, `.step_by(k)`)
     /// or the elements of slices and arrays (`xs.iter()`, `.enumerate()`, `.zip(..)`).
     pub(super) fn iteration(&mut self, expr: &Expr, pat: &Pat) -> Option<Iteration> {
-        let (base, methods) = method_chain(expr);
+        let (mut base, mut methods) = method_chain(expr);
         if let Expr::Range(range) = strip_parens(base) {
             return self.range_iteration(range, &methods, pat);
+        }
+        // `m.diagonal().iter()`: the methods before the iterator's start make the container,
+        // a value like any other.
+        let start = methods.iter().position(|m| {
+            matches!(
+                m.method.to_string().as_str(),
+                "iter" | "into_iter" | "windows" | "chunks"
+            )
+        });
+        if let Some(k @ 1..) = start {
+            base = strip_parens(&methods[k].receiver);
+            methods.drain(..k);
         }
         self.element_iteration(base, &methods, pat)
     }
@@ -1320,36 +1336,60 @@ impl Lowerer<'_> {
     }
 }
 
-/// `a.try_inverse().unwrap()` and `a.lu().solve(&b).unwrap()`: the rule, its form and its
-/// operands (the `unwrap` panics where the user's code would).
+/// `a.try_inverse().unwrap()`, `a.lu().solve(&b).unwrap()` (or `qr()`),
+/// `a.cholesky().unwrap()` and `l.solve_lower_triangular(&b).unwrap()` (and the other
+/// triangular solves): the rule, its form and its operands (the `unwrap`, or an
+/// `expect("message")`, panics where the user's code would).
 fn linear_solve(
     call: &syn::ExprMethodCall,
 ) -> Option<(&'static crate::rules::Rule, Form, Vec<&Expr>)> {
-    if call.method != "unwrap" || !call.args.is_empty() {
-        return None;
-    }
+    let unwrap = match (call.method.to_string().as_str(), call.args.first()) {
+        ("unwrap", None) => Unwrap(quote::quote!(.unwrap())),
+        (
+            "expect",
+            Some(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(message),
+                ..
+            })),
+        ) if call.args.len() == 1 => Unwrap(quote::quote!(.expect(#message))),
+        _ => return None,
+    };
     let Expr::MethodCall(inner) = strip_parens(&call.receiver) else {
         return None;
     };
     if inner.method == "try_inverse" && inner.args.is_empty() {
         return Some((
             rules::inverse(),
-            Form::Inverse,
+            Form::Inverse(unwrap),
+            vec![without_clone(&inner.receiver)],
+        ));
+    }
+    if let Some(rule) = rules::triangular_solve(&inner.method.to_string()) {
+        if inner.args.len() == 1 {
+            let form = Form::TriangularSolve(inner.method.clone(), unwrap);
+            return Some((rule, form, vec![&inner.receiver, &inner.args[0]]));
+        }
+    }
+    if inner.method == "cholesky" && inner.args.is_empty() {
+        return Some((
+            rules::cholesky(),
+            Form::Cholesky(unwrap),
             vec![without_clone(&inner.receiver)],
         ));
     }
     if inner.method == "solve" && inner.args.len() == 1 {
         if let Expr::MethodCall(lu) = strip_parens(&inner.receiver) {
-            if lu.method == "lu" && lu.args.is_empty() {
+            if (lu.method == "lu" || lu.method == "qr") && lu.args.is_empty() {
                 let a = without_clone(&lu.receiver);
-                return Some((rules::solve(), Form::Solve, vec![a, &inner.args[0]]));
+                let form = Form::Solve(lu.method.clone(), unwrap);
+                return Some((rules::solve(), form, vec![a, &inner.args[0]]));
             }
         }
     }
     None
 }
 
-/// `a.clone()` → `a`: `lu()` and `try_inverse()` consume their matrix, so users clone it;
+/// `a.clone()` → `a`: `lu()`, `qr()`, `cholesky()` and `try_inverse()` consume their matrix, so users clone it;
 /// the generated code clones it itself.
 fn without_clone(expr: &Expr) -> &Expr {
     match strip_parens(expr) {
