@@ -795,9 +795,15 @@ impl Lowerer<'_> {
                 quote::quote!(#source),
             )
         };
+        // A view's `.clone()` is the view again, which cannot be written.
+        let copy = if self.is_view(receiver) {
+            quote::quote!(into_owned)
+        } else {
+            quote::quote!(clone)
+        };
         let block: syn::Block = syn::parse_quote!({
             #bind_source
-            let mut #mapped = #source.clone();
+            let mut #mapped = #source.#copy();
             for #index in 0..#mapped.len() {
                 #mapped[#index] = {
                     let #param = #source[#index];
@@ -807,6 +813,25 @@ impl Lowerer<'_> {
             #mapped
         });
         self.block_value(&block)
+    }
+
+    /// Whether `expr` is a nalgebra view: a view method's call (`a.rows(i, 2)`) or a
+    /// variable bound to one.
+    fn is_view(&self, expr: &Expr) -> bool {
+        match strip_parens(expr) {
+            Expr::MethodCall(c) => rules::method(&c.method.to_string(), c.args.len() + 1)
+                .is_some_and(|rule| rule.view),
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|name| self.lookup(&name.to_string()))
+                .is_some_and(|var| {
+                    self.blocks.iter().flat_map(|b| &b.stmts).any(|s| {
+                        matches!(s, Stmt::Let { var: v, op: Op::Rule { rule, .. }, .. } if *v == var && rule.view)
+                    })
+                }),
+            _ => false,
+        }
     }
 
     fn closure_error(&mut self, closure: &syn::ExprClosure) -> Option<Arg> {

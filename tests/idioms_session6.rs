@@ -1,0 +1,185 @@
+//! h-idioms5 (issue 12): the QA findings E1–E6 and R1–R14 of 2026-12-06, each a program that
+//! now builds, checked against central differences (and `f_jvp` where forward mode applies).
+#![allow(clippy::all)]
+
+use nalgebra::{DMatrix, DVector, Matrix3, RealField};
+use tapeless::differentiate;
+
+#[macro_use]
+#[path = "support/probe.rs"]
+mod probe;
+
+fn direction(n: usize) -> Vec<f64> {
+    (0..n).map(|i| (i as f64 * 1.3 + 0.4).sin()).collect()
+}
+
+/// `f_jvp`'s tangent in direction `dir` against ⟨∇f, dir⟩ of the checked gradient.
+fn assert_jvp(what: &str, dy: f64, g: &[f64], dir: &[f64]) {
+    let e: f64 = g.iter().zip(dir).map(|(a, b)| a * b).sum();
+    assert!(
+        (dy - e).abs() <= 1e-10 * (1.0 + e.abs()),
+        "{what}: jvp {dy} vs <g, v> {e}"
+    );
+}
+
+/// An `f32` gradient against central differences of the `f32` function (step 1e-2: f32
+/// resolution), relative tolerance 1e-3.
+fn check_f32(what: &str, x: &[f32], f: impl Fn(&[f32]) -> f32, g: &[f32]) {
+    assert_eq!(x.len(), g.len(), "{what}: gradient length");
+    for i in 0..x.len() {
+        let h = 1e-2 * x[i].abs().max(1.0);
+        let (mut up, mut down) = (x.to_vec(), x.to_vec());
+        up[i] += h;
+        down[i] -= h;
+        let fd = (f(&up) - f(&down)) / (2.0 * h);
+        assert!(
+            (g[i] - fd).abs() <= 1e-3 * g[i].abs().max(fd.abs()).max(1.0),
+            "{what}: ∂/∂x{i} = {}, finite differences {fd}",
+            g[i]
+        );
+    }
+}
+
+/// `dvec!(f, f_grad, f_vjp, f_jvp, FGrad, point)` for `fn f(a: &DVector<f64>) -> f64`: the
+/// probe checks, and `f_jvp` in one direction.
+macro_rules! dvec {
+    ($f:ident, $g:ident, $v:ident, $j:ident, $G:ident, $x:expr) => {{
+        let x: Vec<f64> = $x.to_vec();
+        probe!(p => $f, $g, $v, [&DVector::from_column_slice(p)], [a], x);
+        let dir = direction(x.len());
+        let a = DVector::from_column_slice(&x);
+        let (value, dy) = $j(&a, &$G { a: DVector::from_column_slice(&dir) });
+        assert_eq!(value.to_bits(), $f(&a).to_bits(), "{}: jvp value", stringify!($f));
+        let (_, g) = $g(&a);
+        assert_jvp(stringify!($f), dy, g.a.as_slice(), &dir);
+    }};
+}
+
+/// `slice!(f, f_grad, f_vjp, f_jvp, FGrad, point)` for `fn f(a: &[f64]) -> f64`.
+#[allow(unused_macros)]
+macro_rules! slice {
+    ($f:ident, $g:ident, $v:ident, $j:ident, $G:ident, $x:expr) => {{
+        let x: Vec<f64> = $x.to_vec();
+        probe!(p => $f, $g, $v, [p], [a], x);
+        let dir = direction(x.len());
+        let (value, dy) = $j(&x, &$G { a: dir.clone() });
+        assert_eq!(value.to_bits(), $f(&x).to_bits(), "{}: jvp value", stringify!($f));
+        let (_, g) = $g(&x);
+        assert_jvp(stringify!($f), dy, &g.a, &dir);
+    }};
+}
+
+const POINT: [f64; 5] = [0.3, -0.7, 1.1, 0.45, -1.3];
+
+// ---- E1: reading nalgebra views in a loop / `.map` on a view ----
+#[differentiate]
+fn e1_rows_loop(a: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() - 1 {
+        let w = a.rows(i, 2);
+        s += w[1] * w[0];
+    }
+    s
+}
+
+#[differentiate]
+fn e1_fixed_rows_loop(a: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() - 1 {
+        let w = a.fixed_rows::<2>(i);
+        s += w[1] * w[0];
+    }
+    s
+}
+
+#[differentiate]
+fn e1_map_view(a: &DVector<f64>) -> f64 {
+    a.rows(1, 2).map(|v| v.exp()).sum()
+}
+
+#[differentiate]
+fn e1_columns(m: &DMatrix<f64>) -> f64 {
+    let mut s = 0.0;
+    for j in 0..m.ncols() {
+        let c = m.column(j);
+        s += c[0] * c[1];
+    }
+    s
+}
+
+#[differentiate]
+fn e1_generic_fixed_view<T: RealField + Copy>(m: &Matrix3<T>) -> T {
+    m.fixed_view::<2, 2>(1, 0).map(|v| v * v.sin()).sum()
+}
+
+#[differentiate]
+fn e1_generic_rows_map<T: RealField + Copy>(a: &DVector<T>) -> T {
+    let mut s = T::zero();
+    for i in 0..a.len() - 1 {
+        let w = a.rows(i, 2);
+        s += w.map(|v| v * v).sum() * w[0];
+    }
+    s
+}
+
+#[differentiate]
+fn e1_map_view_f32(a: &DVector<f32>) -> f32 {
+    let w = a.fixed_rows::<3>(1);
+    w.map(|v| v.exp() * v).sum() + w[2] * a[0]
+}
+
+#[test]
+fn e1_views_read_in_loops_and_mapped() {
+    dvec!(
+        e1_rows_loop,
+        e1_rows_loop_grad,
+        e1_rows_loop_vjp,
+        e1_rows_loop_jvp,
+        E1RowsLoopGrad,
+        POINT
+    );
+    dvec!(
+        e1_fixed_rows_loop,
+        e1_fixed_rows_loop_grad,
+        e1_fixed_rows_loop_vjp,
+        e1_fixed_rows_loop_jvp,
+        E1FixedRowsLoopGrad,
+        POINT
+    );
+    dvec!(
+        e1_map_view,
+        e1_map_view_grad,
+        e1_map_view_vjp,
+        e1_map_view_jvp,
+        E1MapViewGrad,
+        POINT
+    );
+    probe!(p => e1_columns, e1_columns_grad, e1_columns_vjp, [&DMatrix::from_column_slice(2, 3, p)], [m], [0.3, -0.7, 1.1, 0.45, -1.3, 0.8]);
+    probe!(p => e1_generic_rows_map, e1_generic_rows_map_grad, e1_generic_rows_map_vjp, [&DVector::from_column_slice(p)], [a], POINT);
+    let m = [0.3, -0.7, 1.1, 0.45, -1.3, 0.8, 0.25, 0.6, -0.9];
+    probe::check(
+        "e1_generic_fixed_view",
+        &m,
+        |p| e1_generic_fixed_view(&Matrix3::from_column_slice(p)),
+        |p| {
+            let (v, g) = e1_generic_fixed_view_grad(&Matrix3::from_column_slice(p));
+            (v, g.m.as_slice().to_vec())
+        },
+        |p, seed| {
+            let (v, g) = e1_generic_fixed_view_vjp(&Matrix3::from_column_slice(p), seed);
+            (v, g.m.as_slice().to_vec())
+        },
+    );
+    let x = [0.3f32, -0.7, 1.1, 0.45, -1.3];
+    let (v, g) = e1_map_view_f32_grad(&DVector::from_column_slice(&x));
+    assert_eq!(
+        v.to_bits(),
+        e1_map_view_f32(&DVector::from_column_slice(&x)).to_bits()
+    );
+    check_f32(
+        "e1_map_view_f32",
+        &x,
+        |p| e1_map_view_f32(&DVector::from_column_slice(p)),
+        g.a.as_slice(),
+    );
+}
