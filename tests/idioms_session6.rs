@@ -2,7 +2,7 @@
 //! now builds, checked against central differences (and `f_jvp` where forward mode applies).
 #![allow(clippy::all)]
 
-use nalgebra::{DMatrix, DVector, Matrix3, RealField};
+use nalgebra::{DMatrix, DVector, Matrix3, RealField, Vector2};
 use tapeless::differentiate;
 
 #[macro_use]
@@ -182,4 +182,72 @@ fn e1_views_read_in_loops_and_mapped() {
         |p| e1_map_view_f32(&DVector::from_column_slice(p)),
         g.a.as_slice(),
     );
+}
+
+// ---- E2: `dot` of vectors whose row dimensions differ in kind (Dyn and Const) ----
+#[differentiate]
+fn e2_views(a: &DVector<f64>) -> f64 {
+    let t = a.rows(0, 2);
+    let u = a.fixed_rows::<2>(2);
+    t.dot(&u)
+}
+
+#[differentiate]
+fn e2_dyn_const(a: &DVector<f64>, b: &Vector2<f64>) -> f64 {
+    a.dot(b) + b.dot(a) * a[1]
+}
+
+#[differentiate]
+fn e2_generic<T: RealField + Copy>(a: &DVector<T>, b: &Vector2<T>) -> T {
+    let u = a.fixed_rows::<2>(1);
+    a.rows(0, 2).dot(&u) * b.dot(&a.rows(1, 2))
+}
+
+#[differentiate]
+fn e2_f32(a: &DVector<f32>, b: &Vector2<f32>) -> f32 {
+    a.dot(b) * b.dot(&a.rows(0, 2))
+}
+
+#[test]
+fn e2_dot_of_dyn_and_const_vectors() {
+    dvec!(
+        e2_views,
+        e2_views_grad,
+        e2_views_vjp,
+        e2_views_jvp,
+        E2ViewsGrad,
+        POINT
+    );
+    probe!(p => e2_dyn_const, e2_dyn_const_grad, e2_dyn_const_vjp, [&DVector::from_column_slice(&p[..2]), &Vector2::new(p[2], p[3])], [a, b], [0.3, -0.7, 1.1, 0.45]);
+    let x = [0.3, -0.7, 1.1, 0.45];
+    let dir = direction(4);
+    let (a, b) = (
+        DVector::from_column_slice(&x[..2]),
+        Vector2::new(x[2], x[3]),
+    );
+    let (value, dy) = e2_dyn_const_jvp(
+        &a,
+        &b,
+        &E2DynConstGrad {
+            a: DVector::from_column_slice(&dir[..2]),
+            b: Vector2::new(dir[2], dir[3]),
+        },
+    );
+    assert_eq!(value.to_bits(), e2_dyn_const(&a, &b).to_bits());
+    let (_, g) = e2_dyn_const_grad(&a, &b);
+    assert_jvp("e2_dyn_const", dy, &[g.a[0], g.a[1], g.b[0], g.b[1]], &dir);
+    probe!(p => e2_generic, e2_generic_grad, e2_generic_vjp, [&DVector::from_column_slice(&p[..3]), &Vector2::new(p[3], p[4])], [a, b], POINT);
+    let x = [0.3f32, -0.7, 1.1, 0.45];
+    let f = |p: &[f32]| {
+        e2_f32(
+            &DVector::from_column_slice(&p[..2]),
+            &Vector2::new(p[2], p[3]),
+        )
+    };
+    let (v, g) = e2_f32_grad(
+        &DVector::from_column_slice(&x[..2]),
+        &Vector2::new(x[2], x[3]),
+    );
+    assert_eq!(v.to_bits(), f(&x).to_bits());
+    check_f32("e2_f32", &x, f, &[g.a[0], g.a[1], g.b[0], g.b[1]]);
 }
