@@ -251,3 +251,118 @@ fn e2_dot_of_dyn_and_const_vectors() {
     assert_eq!(v.to_bits(), f(&x).to_bits());
     check_f32("e2_f32", &x, f, &[g.a[0], g.a[1], g.b[0], g.b[1]]);
 }
+
+// ---- E3: method calls in the closure of `.reduce(..)` after `.chain(..)` ----
+#[differentiate]
+fn e3_chain_reduce(a: &[f64]) -> f64 {
+    a.iter()
+        .copied()
+        .chain(a.iter().copied())
+        .reduce(|p, q| p.max(q))
+        .unwrap()
+}
+
+#[differentiate]
+fn e3_chain_map_path(a: &[f64]) -> f64 {
+    a.iter()
+        .copied()
+        .chain(a.iter().map(|v| -v * 0.5))
+        .reduce(f64::max)
+        .unwrap()
+}
+
+#[differentiate]
+fn e3_chain_max_by(a: &[f64], b: &[f64]) -> f64 {
+    let m = a
+        .iter()
+        .chain(b)
+        .copied()
+        .max_by(|x, y| x.total_cmp(y))
+        .unwrap();
+    m * a[0]
+}
+
+#[differentiate]
+fn e3_chain_reduce_f32(a: &[f32]) -> f32 {
+    a.iter()
+        .copied()
+        .chain(a.iter().map(|v| v.sin()))
+        .reduce(|p, q| p.min(q) + 0.1 * q)
+        .unwrap()
+}
+
+#[differentiate]
+fn e3_chain_reduce_generic<T: num_traits::Float>(a: &[T]) -> T {
+    a.iter()
+        .copied()
+        .chain(a.iter().map(|v| v.cos()))
+        .reduce(|p, q| p.max(q) * q.exp())
+        .unwrap()
+}
+
+/// With both `num_traits::Float` and `nalgebra::RealField` in scope, `{float}.max` is
+/// ambiguous (E0034) rather than unknown.
+mod both_traits_in_scope {
+    #[allow(unused_imports)]
+    use nalgebra::RealField;
+    #[allow(unused_imports)]
+    use num_traits::Float;
+    use tapeless::differentiate;
+
+    #[differentiate]
+    pub fn e3_both(a: &[f64]) -> f64 {
+        a.iter()
+            .copied()
+            .chain(a.iter().map(|v| -v))
+            .reduce(f64::max)
+            .unwrap()
+    }
+
+    #[differentiate]
+    pub fn e3_both_closure(a: &[f64]) -> f64 {
+        a.iter()
+            .copied()
+            .chain(a.iter().copied())
+            .reduce(|p, q| p.max(q).sin())
+            .unwrap()
+    }
+}
+use both_traits_in_scope::*;
+
+#[test]
+fn e3_reduce_after_chain() {
+    let x = [0.3, -0.7, 1.1, 0.45, -1.3];
+    slice!(
+        e3_chain_reduce,
+        e3_chain_reduce_grad,
+        e3_chain_reduce_vjp,
+        e3_chain_reduce_jvp,
+        E3ChainReduceGrad,
+        x
+    );
+    slice!(
+        e3_chain_map_path,
+        e3_chain_map_path_grad,
+        e3_chain_map_path_vjp,
+        e3_chain_map_path_jvp,
+        E3ChainMapPathGrad,
+        x
+    );
+    // The negated half wins when all are negative.
+    slice!(
+        e3_chain_map_path,
+        e3_chain_map_path_grad,
+        e3_chain_map_path_vjp,
+        e3_chain_map_path_jvp,
+        E3ChainMapPathGrad,
+        [-0.3, -0.7, -1.1]
+    );
+    probe!(p => e3_chain_max_by, e3_chain_max_by_grad, e3_chain_max_by_vjp, [&p[..2], &p[2..]], [a, b], x);
+    probe!(p => e3_chain_reduce_generic, e3_chain_reduce_generic_grad, e3_chain_reduce_generic_vjp, [p], [a], x);
+    probe!(p => e3_both, e3_both_grad, e3_both_vjp, [p], [a], x);
+    probe!(p => e3_both_closure, e3_both_closure_grad, e3_both_closure_vjp, [p], [a], x);
+    let x = [0.3f32, -0.7, 1.1, 0.45];
+    let (v, g) = e3_chain_reduce_f32_grad(&x);
+    assert_eq!(v.to_bits(), e3_chain_reduce_f32(&x).to_bits());
+    check_f32("e3_chain_reduce_f32", &x, e3_chain_reduce_f32, &g.a);
+}

@@ -32,6 +32,10 @@ use syn::{parse_quote_spanned, Block, Expr, Ident, Pat, Stmt, Type};
 
 use crate::errors::Errors;
 
+/// `__tapeless_same_type(&a, &b);`, written by a rewrite: lowering's `same_type` tie, which
+/// gives `b` the type of `a` in the generated code.
+pub const TYPE_TIE: &str = "__tapeless_same_type";
+
 /// The function's body with the rewrites above applied. `float_types` are the names
 /// whose associated functions are float methods (`f64`, `f32` and the generic types).
 pub fn desugar(block: &Block, float_types: &[Ident], errors: &mut Errors) -> Block {
@@ -2060,8 +2064,12 @@ impl Desugar<'_> {
             parse_quote_spanned!(span=> #item),
             &mut stmts,
         );
+        // The accumulator starts as an untyped literal; the element gives it its type
+        // before a method is called on it (`acc.max(x)` on a `{float}` is E0689).
+        let tie = Ident::new(TYPE_TIE, span);
         let for_loop: syn::ExprForLoop = parse_quote_spanned! {span=>
             for #pattern in #source {
+                #tie(&#item, &#acc);
                 if #first {
                     #acc = #item;
                     #first = false;
