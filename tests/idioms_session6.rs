@@ -366,3 +366,102 @@ fn e3_reduce_after_chain() {
     assert_eq!(v.to_bits(), e3_chain_reduce_f32(&x).to_bits());
     check_f32("e3_chain_reduce_f32", &x, e3_chain_reduce_f32, &g.a);
 }
+
+// ---- E4: `total_cmp` in `#[differentiate(hessian)]` functions ----
+#[differentiate(hessian)]
+fn e4_max_by(a: &[f64]) -> f64 {
+    let m = a.iter().copied().max_by(|x, y| x.total_cmp(y)).unwrap();
+    m * m * a[0]
+}
+
+#[differentiate(hessian)]
+fn e4_branch(x: f64, y: f64) -> f64 {
+    if x.total_cmp(&y).is_gt() {
+        x * y * y
+    } else {
+        y.sin() * x
+    }
+}
+
+#[differentiate(hessian)]
+fn e4_f32(a: &[f32]) -> f32 {
+    let m = a.iter().copied().min_by(|x, y| x.total_cmp(y)).unwrap();
+    m * a[1] * a[1]
+}
+
+/// The Hessian of `f` at `x` by central differences of its `f64` gradient `g`.
+fn fd_hessian(x: &[f64], g: impl Fn(&[f64]) -> Vec<f64>) -> Vec<Vec<f64>> {
+    let h = 1e-5;
+    (0..x.len())
+        .map(|j| {
+            let (mut up, mut down) = (x.to_vec(), x.to_vec());
+            up[j] += h;
+            down[j] -= h;
+            let (gu, gd) = (g(&up), g(&down));
+            gu.iter()
+                .zip(&gd)
+                .map(|(u, d)| (u - d) / (2.0 * h))
+                .collect()
+        })
+        .collect()
+}
+
+fn assert_hessian(what: &str, h: &[Vec<f64>], fd: &[Vec<f64>]) {
+    for (i, (row, fd_row)) in h.iter().zip(fd).enumerate() {
+        for (j, (a, b)) in row.iter().zip(fd_row).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1.0),
+                "{what}: H[{i}][{j}] = {a}, finite differences {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn e4_total_cmp_in_hessian_functions() {
+    let x = [0.3, -0.7, 1.1, 0.45];
+    slice!(
+        e4_max_by,
+        e4_max_by_grad,
+        e4_max_by_vjp,
+        e4_max_by_jvp,
+        E4MaxByGrad,
+        x
+    );
+    let fd = fd_hessian(&x, |p| e4_max_by_grad(p).1.a);
+    let h: Vec<Vec<f64>> = (0..4)
+        .map(|j| {
+            let mut v = vec![0.0; 4];
+            v[j] = 1.0;
+            e4_max_by_hvp(&x, &E4MaxByGrad { a: v }).2.a
+        })
+        .collect();
+    assert_hessian("e4_max_by", &h, &fd);
+    for (x, y) in [(0.8, 0.3), (0.3, 0.8)] {
+        probe!(p => e4_branch, e4_branch_grad, e4_branch_vjp, [p[0], p[1]], [x, y], [x, y]);
+        let fd = fd_hessian(&[x, y], |p| {
+            let g = e4_branch_grad(p[0], p[1]).1;
+            vec![g.x, g.y]
+        });
+        let h: Vec<Vec<f64>> = [(1.0, 0.0), (0.0, 1.0)]
+            .iter()
+            .map(|&(vx, vy)| {
+                let g = e4_branch_hvp(x, y, &E4BranchGrad { x: vx, y: vy }).2;
+                vec![g.x, g.y]
+            })
+            .collect();
+        assert_hessian("e4_branch", &h, &fd);
+    }
+    let x = [0.3f32, -0.7, 1.1];
+    let (v, g) = e4_f32_grad(&x);
+    assert_eq!(v.to_bits(), e4_f32(&x).to_bits());
+    check_f32("e4_f32", &x, e4_f32, &g.a);
+    // min at a[1] = -0.7: f = a[1]³, H[1][1] = 6·a[1].
+    let (_, _, hv) = e4_f32_hvp(
+        &x,
+        &E4F32Grad {
+            a: vec![0.0, 1.0, 0.0],
+        },
+    );
+    assert!((hv.a[1] - 6.0 * -0.7).abs() < 1e-5, "{:?}", hv.a);
+}
