@@ -465,3 +465,91 @@ fn e4_total_cmp_in_hessian_functions() {
     );
     assert!((hv.a[1] - 6.0 * -0.7).abs() < 1e-5, "{:?}", hv.a);
 }
+
+// ---- E5 and R9: sums and products of integers stay integers ----
+#[differentiate]
+fn e5_let_typed(a: &[f64], k: &[usize]) -> f64 {
+    let c: usize = k.iter().sum();
+    a[0] * c as f64
+}
+
+#[differentiate]
+fn e5_turbofish(a: &[f64], k: &[usize]) -> f64 {
+    a[0] * k.iter().sum::<usize>() as f64 + a[1]
+}
+
+#[differentiate]
+fn e5_product(a: &[f64], k: &[i64]) -> f64 {
+    let p = k.iter().map(|v| v * 2).product::<i64>();
+    a[1] * p as f64
+}
+
+#[differentiate]
+fn e5_count(a: &[f64]) -> f64 {
+    let c = a.iter().filter(|v| **v > 0.0).map(|_v| 1).sum::<usize>();
+    a[0] * c as f64
+}
+
+#[differentiate]
+fn e5_range_sums(a: &[f64]) -> f64 {
+    let n = a.len();
+    let s = (0..n).sum::<usize>();
+    let t = (0..a.len()).sum::<usize>();
+    let p = (1..a.len()).product::<usize>();
+    a[0] * (s + t + p) as f64
+}
+
+#[differentiate]
+fn e5_f32(a: &[f32], k: &[u32]) -> f32 {
+    let c: u32 = k.iter().map(|v| v + 1).sum();
+    let d: i32 = k.iter().map(|&v| v as i32 - 3).product();
+    a[0] * c as f32 + a[1] * d as f32
+}
+
+#[differentiate]
+fn e5_generic<T: num_traits::Float>(a: &[T], k: &[usize]) -> T {
+    let c: usize = k.iter().sum();
+    let m = a
+        .iter()
+        .filter(|v| **v > T::zero())
+        .map(|_v| 1)
+        .sum::<usize>();
+    a[0] * T::from(c + m).unwrap() + a[1] * a[2]
+}
+
+#[test]
+fn e5_integer_reductions() {
+    let x = [0.3, -0.7, 1.1, 0.45];
+    let k = [2usize, 5, 7];
+    probe!(p => e5_let_typed, e5_let_typed_grad, e5_let_typed_vjp, [p, &k], [a], x);
+    assert_eq!(e5_let_typed_grad(&x, &k).1.a, vec![14.0, 0.0, 0.0, 0.0]);
+    probe!(p => e5_turbofish, e5_turbofish_grad, e5_turbofish_vjp, [p, &k], [a], x);
+    let ki = [2i64, -3, 4];
+    probe!(p => e5_product, e5_product_grad, e5_product_vjp, [p, &ki], [a], x);
+    assert_eq!(e5_product_grad(&x, &ki).1.a, vec![0.0, -192.0, 0.0, 0.0]);
+    slice!(
+        e5_count,
+        e5_count_grad,
+        e5_count_vjp,
+        e5_count_jvp,
+        E5CountGrad,
+        x
+    );
+    assert_eq!(e5_count_grad(&x).1.a[0], 3.0);
+    slice!(
+        e5_range_sums,
+        e5_range_sums_grad,
+        e5_range_sums_vjp,
+        e5_range_sums_jvp,
+        E5RangeSumsGrad,
+        x
+    );
+    // s = t = 0 + 1 + 2 + 3, p = 1·2·3.
+    assert_eq!(e5_range_sums_grad(&x).1.a[0], 18.0);
+    probe!(p => e5_generic, e5_generic_grad, e5_generic_vjp, [p, &k], [a], x);
+    let (x, k) = ([0.3f32, -0.7], [1u32, 4]);
+    let (v, g) = e5_f32_grad(&x, &k);
+    assert_eq!(v.to_bits(), e5_f32(&x, &k).to_bits());
+    check_f32("e5_f32", &x, |p| e5_f32(p, &k), &g.a);
+    assert_eq!(g.a, vec![7.0, -2.0]); // c = 2 + 5, d = (1 - 3)·(4 - 3)
+}

@@ -196,10 +196,40 @@ impl Fold for Desugar<'_> {
         }
     }
 
+    /// `let c: usize = k.iter().sum();`: the sum's type is the `let`'s, given to the sum as
+    /// its turbofish (`sum::<usize>()`), so that it starts from the integer identity.
+    fn fold_local(&mut self, mut local: syn::Local) -> syn::Local {
+        if let (Pat::Type(typed), Some(init)) = (&local.pat, &mut local.init) {
+            if let Expr::MethodCall(call) = &mut *init.expr {
+                let reduction = call.method == "sum" || call.method == "product";
+                if reduction
+                    && call.turbofish.is_none()
+                    && integer_literal(&typed.ty, "0").is_some()
+                {
+                    let ty = &typed.ty;
+                    call.turbofish = Some(parse_quote_spanned!(call.method.span()=> ::<#ty>));
+                }
+            }
+        }
+        syn::fold::fold_local(self, local)
+    }
+
     /// Items nested in the body are not differentiated: kept as written.
     fn fold_item(&mut self, item: syn::Item) -> syn::Item {
         item
     }
+}
+
+/// `value` as a literal of `ty` (`0usize`) when `ty` is an integer type (`usize`, `i64`).
+pub fn integer_literal(ty: &syn::Type, value: &str) -> Option<Expr> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let name = path.path.get_ident()?;
+    crate::analyse::integer_type(ty).then(|| {
+        let literal = syn::LitInt::new(&format!("{value}{name}"), name.span());
+        parse_quote_spanned!(name.span()=> #literal)
+    })
 }
 
 /// A `let` with a value whose pattern lowering cannot bind itself.
@@ -1677,6 +1707,11 @@ impl Desugar<'_> {
         }
         let acc = self.fresh("acc", span);
         let turbofish = call.turbofish.as_ref().and_then(|t| t.args.first());
+        // A sum of integers (`sum::<usize>()`) starts from the integer identity.
+        let integer = |value| match turbofish {
+            Some(syn::GenericArgument::Type(ty)) => integer_literal(ty, value),
+            _ => None,
+        };
         let (start, step): (Expr, Stmt) = match method.as_str() {
             "count" => (
                 parse_quote_spanned!(span=> 0usize),
@@ -1684,11 +1719,17 @@ impl Desugar<'_> {
             ),
             // `Iterator::sum` of floats starts from −0.0 (the sum of −0.0s is −0.0).
             "sum" => (
-                self.float_constant(turbofish, "-0.0", span)?,
+                match integer("0") {
+                    Some(zero) => zero,
+                    None => self.float_constant(turbofish, "-0.0", span)?,
+                },
                 parse_quote_spanned!(span=> #acc += #term;),
             ),
             _ => (
-                self.float_constant(turbofish, "1.0", span)?,
+                match integer("1") {
+                    Some(one) => one,
+                    None => self.float_constant(turbofish, "1.0", span)?,
+                },
                 parse_quote_spanned!(span=> #acc *= #term;),
             ),
         };

@@ -431,13 +431,7 @@ impl Lowerer<'_> {
                 "a struct literal",
                 "use separate float variables, or a tuple; to pass a struct of parameters, build it outside and pass it in (a struct deriving `tapeless::Differentiable`)",
             ),
-            // A range of floats carries its ends: on active values it is an error too.
-            Expr::Range(_) => self.verbatim(
-                expr,
-                false,
-                "a range",
-                "use the ends as separate float variables",
-            ),
+            Expr::Range(range) => self.range(range),
             _ => {
                 self.errors.at(
                     expr,
@@ -929,6 +923,45 @@ impl Lowerer<'_> {
         Some(self.value(op, kind, expr.to_token_stream()))
     }
 
+    /// `a..b` (`a..=b`, `..b`, `a..`): the ends are lowered (so `0..a.len()` reads `a`'s
+    /// length, data), and the range is kept as written over them. A range of floats carries
+    /// its ends: on active values it is an error.
+    fn range(&mut self, range: &syn::ExprRange) -> Option<Arg> {
+        let mut uses = Vec::new();
+        let mut ends = Vec::new();
+        for (end, name) in [
+            (&range.start, "__tapeless_start"),
+            (&range.end, "__tapeless_end"),
+        ] {
+            let Some(end) = end else {
+                ends.push(None);
+                continue;
+            };
+            let lowered = match self.expr(end)?.value {
+                Operand::Const(c) => c,
+                Operand::Var(v) => {
+                    let placeholder = Ident::new(name, Span::call_site());
+                    uses.push((placeholder.clone(), v));
+                    syn::parse_quote!(#placeholder)
+                }
+            };
+            ends.push(Some(Box::new(lowered)));
+        }
+        let [start, end] = [ends[0].take(), ends[1].take()];
+        let op = Op::Verbatim {
+            expr: Expr::Range(syn::ExprRange {
+                start,
+                end,
+                ..range.clone()
+            }),
+            uses,
+            inert: false,
+            what: "a range",
+            advice: "use the ends as separate float variables",
+        };
+        Some(self.value(op, Kind::Owned, range.to_token_stream()))
+    }
+
     /// The variables an expression kept as written reads (renamed in it when emitted), or
     /// an error when it holds what only lowering gives a meaning: closures, blocks,
     /// macros, calls of closures bound by `let` (which are not variables of the output).
@@ -1327,7 +1360,15 @@ impl Lowerer<'_> {
         } else {
             (quote::quote!(-0.0), quote::quote!(+=))
         };
+        let integer = match call.turbofish.as_ref().and_then(|t| t.args.first()) {
+            Some(syn::GenericArgument::Type(ty)) => {
+                crate::desugar::integer_literal(ty, if product { "1" } else { "0" })
+            }
+            _ => None,
+        };
         let init = match &element {
+            // A sum of integers (`sum::<usize>()`) starts from the integer identity.
+            _ if integer.is_some() => integer.to_token_stream(),
             Some(t) if !self.floats.generics().is_empty() => {
                 quote::quote!(<#t as ::tapeless::Real>::constant(#init))
             }
