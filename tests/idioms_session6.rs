@@ -553,3 +553,106 @@ fn e5_integer_reductions() {
     check_f32("e5_f32", &x, |p| e5_f32(p, &k), &g.a);
     assert_eq!(g.a, vec![7.0, -2.0]); // c = 2 + 5, d = (1 - 3)·(4 - 3)
 }
+
+// ---- E6: `#[custom_vjp]` methods whose `self` holds two float types ----
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Pair<T, S> {
+    pub t: T,
+    pub s: S,
+}
+
+/// d(t·x)/dt = x, d/dx = t; `s` does not enter.
+fn pair_rule<T: num_traits::Float, S: num_traits::Float>(
+    p: &Pair<T, S>,
+    x: T,
+    seed: T,
+) -> (Pair<T, S>, T) {
+    (
+        Pair {
+            t: seed * x,
+            s: S::zero(),
+        },
+        seed * p.t,
+    )
+}
+
+#[differentiate]
+impl<T: num_traits::Float, S: num_traits::Float> Pair<T, S> {
+    #[tapeless::custom_vjp(pair_rule)]
+    pub fn scaled(&self, x: T) -> T {
+        self.t * x
+    }
+}
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Mix {
+    pub t: f64,
+    pub s: f32,
+}
+
+/// d(t·x + s)/dt = x, d/ds = 1, d/dx = t.
+fn mix_rule(m: &Mix, x: f64, seed: f64) -> (Mix, f64) {
+    (
+        Mix {
+            t: seed * x,
+            s: seed as f32,
+        },
+        seed * m.t,
+    )
+}
+
+#[differentiate]
+impl Mix {
+    #[tapeless::custom_vjp(mix_rule)]
+    pub fn value(&self, x: f64) -> f64 {
+        self.t * x + self.s as f64
+    }
+}
+
+#[test]
+fn e6_custom_vjp_methods_over_two_float_types() {
+    let p = Pair {
+        t: 1.5f64,
+        s: 0.25f32,
+    };
+    let (v, g) = p.scaled_grad(-0.4);
+    assert_eq!(v.to_bits(), p.scaled(-0.4).to_bits());
+    assert_eq!((g.self_.t, g.self_.s, g.x), (-0.4, 0.0, 1.5));
+    // ⟨∇, v⟩ along (ṫ, ṡ, ẋ) = (0.3, 2.0, -1.0): x·ṫ + t·ẋ.
+    let (value, dy) = p.scaled_jvp(
+        -0.4,
+        &PairScaledGrad {
+            self_: Pair { t: 0.3, s: 2.0 },
+            x: -1.0,
+        },
+    );
+    assert_eq!(value.to_bits(), v.to_bits());
+    assert!((dy - (-0.4 * 0.3 + 1.5 * -1.0)).abs() < 1e-12, "{dy}");
+    let m = Mix { t: 0.7, s: -1.25 };
+    let f = |q: &[f64]| {
+        Mix {
+            t: q[0],
+            s: q[1] as f32,
+        }
+        .value(q[2])
+    };
+    let (v, g) = m.value_grad(2.0);
+    assert_eq!(v.to_bits(), m.value(2.0).to_bits());
+    let fd = tapeless::check::central_difference(&f, &[0.7, -1.25, 2.0]);
+    // The `f32` field's difference quotient carries its rounding: a looser tolerance.
+    for ((a, b), tol) in [g.self_.t, f64::from(g.self_.s), g.x]
+        .iter()
+        .zip(&fd)
+        .zip([1e-6, 1e-3, 1e-6])
+    {
+        assert!((a - b).abs() < tol, "{a} vs {b}");
+    }
+    let (_, dy) = m.value_jvp(
+        2.0,
+        &MixValueGrad {
+            self_: Mix { t: 0.5, s: 3.0 },
+            x: -2.0,
+        },
+    );
+    assert!((dy - (2.0 * 0.5 + 3.0 + 0.7 * -2.0)).abs() < 1e-12, "{dy}");
+}

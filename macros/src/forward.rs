@@ -418,6 +418,18 @@ fn rows_scalar(sig: &Signature) -> Option<syn::Type> {
         .then_some(first)
 }
 
+/// `T: TangentDot<S>` for every pair of float type parameters: a parameter's gradient may
+/// hold several of them (`Pair<T, S>`), and ⟨g, t⟩ is taken in the result's.
+fn tangent_dot_bounds(sig: &Signature) -> TokenStream {
+    let generics = &sig.float_generics;
+    let pairs = generics.iter().flat_map(|t| {
+        generics
+            .iter()
+            .map(move |r| quote!(#t: ::tapeless::__private::TangentDot<#r>))
+    });
+    quote!(#(#pairs),*)
+}
+
 /// `f_jvp`, and for a free function the hidden `__f_jvp_arguments` that differentiated
 /// callers call with one tangent per argument.
 pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Ident>) -> TokenStream {
@@ -459,15 +471,12 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
                 quote! {
                     let (#value, #gradient) = #call_prefix #vjp_fn(#(#args,)* #private::one());
                     let mut #derivative: #ret = #private::zero();
-                    #(#derivative = #derivative + #private::tangent_dot::<_, _, #ret>(#gradient.#fields, &#tangent.#fields);)*
+                    #(#derivative = #derivative + #private::tangent_dot::<_, #ret>(&#gradient.#fields, &#tangent.#fields);)*
                     (#value, #derivative)
                 },
                 format!("The value of [`{function}`] and its directional derivative along `{tangent}`: ⟨∇{function}, {tangent}⟩ through one reverse sweep (`{vjp_fn}`), because forward mode does not handle {} yet.", missing.join(", ")),
-                // ⟨g, t⟩ runs over the scalars of each parameter.
-                {
-                    let generics = &sig.float_generics;
-                    quote!(#(#generics: ::tapeless::Parameters<#generics>),*)
-                },
+                // ⟨g, t⟩ runs over the scalars of each parameter, of any float type.
+                tangent_dot_bounds(sig),
             )
         }
         Jvp::Rows(missing) => {
@@ -494,16 +503,13 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
                     let #derivative = #private::tangent_by_rows::<#scalar, _>(&#value, |#seed| {
                         let (_, #gradient) = #call_prefix #vjp_fn(#(#cloned,)* #seed);
                         let mut #derivative: #scalar = #private::zero();
-                        #(#derivative = #derivative + #private::tangent_dot::<_, _, #scalar>(#gradient.#fields, &#tangent.#fields);)*
+                        #(#derivative = #derivative + #private::tangent_dot::<_, #scalar>(&#gradient.#fields, &#tangent.#fields);)*
                         #derivative
                     });
                     (#value, #derivative)
                 },
                 format!("The value of [`{function}`] and its directional derivative along `{tangent}`: Σᵢ eᵢ·⟨∇{function}ᵢ, {tangent}⟩ through one reverse sweep (`{vjp_fn}`) per component of the value, because forward mode does not handle {} yet.", missing.join(", ")),
-                {
-                    let generics = &sig.float_generics;
-                    quote!(#(#generics: ::tapeless::Parameters<#generics>),*)
-                },
+                tangent_dot_bounds(sig),
             )
         }
         Jvp::Unsupported(missing) => (
