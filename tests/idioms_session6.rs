@@ -656,3 +656,237 @@ fn e6_custom_vjp_methods_over_two_float_types() {
     );
     assert!((dy - (2.0 * 0.5 + 3.0 + 0.7 * -2.0)).abs() < 1e-12, "{dy}");
 }
+
+// ---- R2: `.skip(k)` / `.take(k)` on ranges, also after `.rev()` and `.skip(j)` ----
+#[differentiate]
+fn r2_take_of_computed_start(a: &[f64], k: usize) -> f64 {
+    let n = a.len();
+    let mut s = 0.0;
+    for i in (k.min(n)..n).take(2) {
+        s += a[i] * a[i];
+    }
+    s
+}
+
+#[differentiate]
+fn r2_rev_skip(a: &[f64], k: usize) -> f64 {
+    let n = a.len();
+    let mut s = 0.0;
+    for i in (0..n).rev().skip(k) {
+        s = s * 0.5 + a[i].sin();
+    }
+    s
+}
+
+#[differentiate]
+fn r2_rev_take(a: &[f64], k: usize) -> f64 {
+    let mut s = 1.0;
+    for i in (1..a.len()).rev().take(k) {
+        s = s * a[i] + a[i - 1];
+    }
+    s
+}
+
+#[differentiate]
+fn r2_skip_take(a: &[f64], k: usize) -> f64 {
+    let n = a.len();
+    let mut s = 0.0;
+    for i in (0..n).skip(k).take(2) {
+        s += a[i].exp();
+    }
+    s
+}
+
+#[differentiate]
+fn r2_generic<T: num_traits::Float>(a: &[T], k: usize) -> T {
+    let mut s = T::zero();
+    for i in (0..a.len()).rev().skip(k).take(2) {
+        s = s + a[i] * a[i];
+    }
+    s
+}
+
+#[differentiate]
+fn r2_f32(a: &[f32], k: usize) -> f32 {
+    let mut s = 0.0;
+    for i in (0..a.len()).skip(k).take(3) {
+        s += a[i] * a[i] * a[i];
+    }
+    s
+}
+
+/// The plain loops the adaptors mean, to compare the iterations against.
+fn r2_expected(a: &[f64], indices: impl Iterator<Item = usize>) -> Vec<f64> {
+    let mut g = vec![0.0; a.len()];
+    for i in indices {
+        g[i] += 2.0 * a[i];
+    }
+    g
+}
+
+#[test]
+fn r2_range_adaptors() {
+    let x = [0.3, -0.7, 1.1, 0.45, -1.3];
+    for k in [0, 1, 3, 4, 5, 7] {
+        probe!(p => r2_take_of_computed_start, r2_take_of_computed_start_grad, r2_take_of_computed_start_vjp, [p, k], [a], x);
+        let n = x.len();
+        assert_eq!(
+            r2_take_of_computed_start_grad(&x, k).1.a,
+            r2_expected(&x, (k.min(n)..n).take(2)),
+            "k = {k}"
+        );
+        probe!(p => r2_rev_skip, r2_rev_skip_grad, r2_rev_skip_vjp, [p, k], [a], x);
+        probe!(p => r2_rev_take, r2_rev_take_grad, r2_rev_take_vjp, [p, k], [a], x);
+        probe!(p => r2_skip_take, r2_skip_take_grad, r2_skip_take_vjp, [p, k], [a], x);
+        probe!(p => r2_generic, r2_generic_grad, r2_generic_vjp, [p, k], [a], x);
+        assert_eq!(
+            r2_generic_grad(&x, k).1.a,
+            r2_expected(&x, (0..n).rev().skip(k).take(2)),
+            "k = {k}"
+        );
+        let y = [0.3f32, -0.7, 1.1, 0.45];
+        let (v, g) = r2_f32_grad(&y, k);
+        assert_eq!(v.to_bits(), r2_f32(&y, k).to_bits());
+        check_f32("r2_f32", &y, |p| r2_f32(p, k), &g.a);
+    }
+}
+
+// ---- R3: `|_| y` and `|v: f64| ..` map closures ----
+#[differentiate]
+fn r3_wildcard(x: &DVector<f64>, y: f64) -> f64 {
+    x.map(|_| y * y).sum() + x.map(|v: f64| v * y).sum()
+}
+
+#[differentiate]
+fn r3_generic<T: RealField + Copy>(x: &DVector<T>, y: T) -> T {
+    x.map(|_: T| y.sin()).dot(&x.map(|v: T| v * y))
+}
+
+#[differentiate]
+fn r3_f32(x: &DVector<f32>, y: f32) -> f32 {
+    x.map(|_| y).component_mul(x).sum()
+}
+
+#[test]
+fn r3_map_closure_patterns() {
+    let x = [0.3, -0.7, 1.1, 0.45];
+    probe!(p => r3_wildcard, r3_wildcard_grad, r3_wildcard_vjp, [&DVector::from_column_slice(&p[..3]), p[3]], [x, y], x);
+    probe!(p => r3_generic, r3_generic_grad, r3_generic_vjp, [&DVector::from_column_slice(&p[..3]), p[3]], [x, y], x);
+    let z = [0.3f32, -0.7, 1.1, 0.45];
+    let f = |p: &[f32]| r3_f32(&DVector::from_column_slice(&p[..3]), p[3]);
+    let (v, g) = r3_f32_grad(&DVector::from_column_slice(&z[..3]), z[3]);
+    assert_eq!(v.to_bits(), f(&z).to_bits());
+    check_f32("r3_f32", &z, f, &[g.x[0], g.x[1], g.x[2], g.y]);
+}
+
+// ---- R5: `vec![..]` of active values as the block's value ----
+#[differentiate]
+fn r5_vec_value(a: &[f64]) -> Vec<f64> {
+    let n = a[1] * 2.0;
+    vec![a[0] / n, n, a[0].sin()]
+}
+
+#[differentiate]
+fn r5_generic<T: num_traits::Float>(a: &[T]) -> Vec<T> {
+    vec![a[0] * a[1], a[1].exp()]
+}
+
+#[differentiate]
+fn r5_f32(a: &[f32]) -> Vec<f32> {
+    vec![a[0] * a[1], a[1] / a[0]]
+}
+
+#[test]
+fn r5_vec_literal_as_the_value() {
+    let x = [0.3, -0.7];
+    let w = [0.6, -1.5, 2.0];
+    let (value, g) = r5_vec_value_vjp(&x, w.to_vec());
+    assert_eq!(value, r5_vec_value(&x));
+    // ⟨w, f⟩ has the gradient Jᵀw.
+    let fd = tapeless::check::central_difference(
+        |p: &[f64]| r5_vec_value(p).iter().zip(&w).map(|(a, b)| a * b).sum(),
+        &x,
+    );
+    for (a, b) in g.a.iter().zip(&fd) {
+        assert!((a - b).abs() < 1e-7, "{a} vs {b}");
+    }
+    let (value, g) = r5_generic_vjp(&x, vec![0.5, 2.0]);
+    assert_eq!(value, r5_generic(&x));
+    assert_eq!(g.a, vec![0.5 * -0.7, 0.5 * 0.3 + 2.0 * (-0.7f64).exp()]);
+    let y = [0.5f32, 2.0];
+    let (value, g) = r5_f32_vjp(&y, vec![1.0, 1.0]);
+    assert_eq!(value, r5_f32(&y));
+    check_f32("r5_f32", &y, |p| r5_f32(p).iter().sum(), &g.a);
+}
+
+// ---- R11, R12: a collected vector reassigned whole; a `let` shadowing its chain's source ----
+#[differentiate]
+fn r11_reassign(x: &[f64]) -> f64 {
+    let mut v: Vec<f64> = x.iter().map(|t| t.sin()).collect();
+    let d: Vec<f64> = v.iter().map(|q| q * 2.0).collect();
+    v = d;
+    v[0] * v[1]
+}
+
+#[differentiate]
+fn r12_shadow(x: &[f64]) -> f64 {
+    let x: Vec<f64> = x.iter().map(|q| q * q).collect();
+    x[0] * x[1] + x[2]
+}
+
+#[differentiate]
+fn r12_shadow_pairs(v: &[f64]) -> f64 {
+    let v: Vec<f64> = v.iter().zip(v.iter().skip(1)).map(|(p, q)| q - p).collect();
+    v[0] * v[1]
+}
+
+#[differentiate]
+fn r12_generic<T: num_traits::Float>(x: &[T]) -> T {
+    let x: Vec<T> = x.iter().map(|q| q.exp()).collect();
+    let mut y: Vec<T> = x.iter().map(|q| *q * *q).collect();
+    let z = y[1];
+    y = x;
+    y[0] * y[2] + z
+}
+
+#[differentiate]
+fn r12_f32(x: &[f32]) -> f32 {
+    let x: Vec<f32> = x.iter().map(|q| q * 3.0).collect();
+    x[0] * x[1]
+}
+
+#[test]
+fn r11_r12_collected_vectors_rebound() {
+    let x = [0.3, -0.7, 1.1, 0.45];
+    probe!(p => r11_reassign, r11_reassign_grad, r11_reassign_vjp, [p], [x], x);
+    probe!(p => r12_shadow, r12_shadow_grad, r12_shadow_vjp, [p], [x], x);
+    probe!(p => r12_shadow_pairs, r12_shadow_pairs_grad, r12_shadow_pairs_vjp, [p], [v], x);
+    probe!(p => r12_generic, r12_generic_grad, r12_generic_vjp, [p], [x], x);
+    let y = [0.3f32, -0.7];
+    let (v, g) = r12_f32_grad(&y);
+    assert_eq!(v.to_bits(), r12_f32(&y).to_bits());
+    check_f32("r12_f32", &y, r12_f32, &g.x);
+}
+
+// ---- R13: counting a filtered zip ----
+#[differentiate]
+fn r13_zip_count(a: &[f64], b: &[f64]) -> f64 {
+    let c = a.iter().zip(b).filter(|(p, q)| **p < **q).count();
+    a[0] * c as f64 + b[1]
+}
+
+#[differentiate]
+fn r13_generic<T: num_traits::Float>(a: &[T], b: &[T]) -> T {
+    let c = a.iter().zip(b.iter()).filter(|&(p, q)| *p > *q).count();
+    a[1] * T::from(c).unwrap()
+}
+
+#[test]
+fn r13_filtered_zip_count() {
+    let x = [0.3, -0.7, 1.1, 0.45, 0.2, 0.0];
+    probe!(p => r13_zip_count, r13_zip_count_grad, r13_zip_count_vjp, [&p[..3], &p[3..]], [a, b], x);
+    // 0.3 < 0.45 and -0.7 < 0.2, not 1.1 < 0.0: two pairs.
+    assert_eq!(r13_zip_count_grad(&x[..3], &x[3..]).1.a[0], 2.0);
+    probe!(p => r13_generic, r13_generic_grad, r13_generic_vjp, [&p[..3], &p[3..]], [a, b], x);
+    assert_eq!(r13_generic_grad(&x[..3], &x[3..]).1.a[1], 1.0);
+}

@@ -25,6 +25,7 @@ impl Lowerer<'_> {
             Expr::Reference(r) => self.reference_expr(r),
             Expr::Unary(u) => self.unary_expr(u),
             Expr::Binary(b) => self.binary_expr(expr, b),
+            Expr::MethodCall(call) if self.unsupported_chain(call) => None,
             Expr::MethodCall(call) if is_reduction(call) => self.reduction(call),
             Expr::MethodCall(call) if call.method == "map" && call.args.len() == 1 => {
                 self.map_expr(call)
@@ -234,6 +235,11 @@ impl Lowerer<'_> {
     }
 
     fn method_expr(&mut self, call: &syn::ExprMethodCall) -> Option<Arg> {
+        // A closure passed to a method no rewrite took is reported, and nothing else: the
+        // receiver (`xs.iter()`) is not lowered, so it is not reported as a method too.
+        if let Some(closure) = call.args.iter().find(|a| matches!(a, Expr::Closure(_))) {
+            return self.expr(closure);
+        }
         let receiver = self.place(&call.receiver);
         let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
         let mut all = vec![receiver?];
@@ -744,7 +750,8 @@ impl Lowerer<'_> {
     fn map_call(&mut self, call: &syn::ExprMethodCall, closure: &syn::ExprClosure) -> Option<Arg> {
         match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
             [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => {}
-            [Pat::Type(t)] if matches!(&*t.pat, Pat::Ident(_)) => {}
+            [Pat::Type(t)] if matches!(&*t.pat, Pat::Ident(_) | Pat::Wild(_)) => {}
+            [Pat::Wild(_)] => {}
             _ => return self.closure_error(closure),
         }
         // Lowered in place, a `return` would leave the function, not the closure.
@@ -754,6 +761,24 @@ impl Lowerer<'_> {
             return None;
         }
         self.map_loop(call, closure)
+    }
+
+    /// An iterator chain that no rewrite took, reported once at what stops it, before its
+    /// receiver is lowered (which would report `xs.iter()` as a method without a rule).
+    fn unsupported_chain(&mut self, call: &syn::ExprMethodCall) -> bool {
+        let (_, methods) = method_chain(&call.receiver);
+        if call.method == "collect" {
+            if let Some(filter) = methods.iter().find(|m| m.method == "filter") {
+                self.errors.at(&filter.method, "`.collect()` of a chain with `.filter(..)` is not supported by #[differentiate]: the length after the filter is unknown; reduce the chain directly (`.sum()`, `.count()`, `.fold(..)`), or write into a vector of the full length at a counter (`let mut v = vec![0.0; xs.len()]; let mut m = 0; for &x in xs { if x > 0.0 { v[m] = x.ln(); m += 1; } }`)");
+                return true;
+            }
+        }
+        let comparator = call.method == "max_by" || call.method == "min_by";
+        if comparator && call.args.len() == 1 {
+            self.errors.at(&call.args[0], format!("#[differentiate] supports `.{0}(..)` as `.{0}(|a, b| a.partial_cmp(b).unwrap()).unwrap()` (or `a.total_cmp(b)`), which selects an element by its value; for another order (`|a, b| a.abs().partial_cmp(&b.abs())`) or another unwrap (`.unwrap_or(..)`), write the loop that keeps the selected element (`let mut m = xs[0]; for &x in &xs[1..] {{ if x.abs() > m.abs() {{ m = x; }} }}`)", call.method));
+            return true;
+        }
+        false
     }
 
     /// Whether `a && b` (or `||`) cannot be kept as written: it holds what only lowering
@@ -776,7 +801,16 @@ impl Lowerer<'_> {
         self.reductions += 1;
         let name = |stem: &str| Ident::new(&format!("__tapeless_{stem}{n}"), Span::call_site());
         let (source, mapped, index) = (name("source"), name("mapped"), name("index"));
-        let param = &closure.inputs[0];
+        // `|_| y`: the element gets a name, which the body does not read.
+        let unused = name("unused");
+        let param = match &closure.inputs[0] {
+            Pat::Wild(_) => quote::quote!(#unused),
+            Pat::Type(t) if matches!(&*t.pat, Pat::Wild(_)) => {
+                let ty = &t.ty;
+                quote::quote!(#unused: #ty)
+            }
+            other => other.to_token_stream(),
+        };
         let body = &closure.body;
         let receiver = &call.receiver;
         // A variable or a field of one is read in place; any other receiver is a
@@ -831,7 +865,7 @@ impl Lowerer<'_> {
     fn closure_error(&mut self, closure: &syn::ExprClosure) -> Option<Arg> {
         self.errors.at(
             closure,
-            "the closure of `.map(..)` takes one argument named by a plain pattern (`|v| ..`)",
+            "the closure of `.map(..)` takes one argument named by a plain pattern (`|v| ..`, `|v: f64| ..`, `|_| ..`)",
         );
         None
     }
@@ -1089,7 +1123,7 @@ impl Lowerer<'_> {
                 }
                 ("into_iter", 0) => {}
                 _ => {
-                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()`, `.step_by(k)`, `.skip(k)` and, on `a..b`, `.take(k)`: write the bounds (`a..(a + k).min(b + 1)`)", call.method));
+                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()`, `.step_by(k)`, and `.skip(k)` or `.take(k)` on `a..b` or `(a..b).rev()` (`.take(k)` when `a` is a name, a literal or arithmetic on them); write the bounds (`a..(a + k).min(b)`)", call.method));
                     return None;
                 }
             }
