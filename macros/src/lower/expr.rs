@@ -1123,7 +1123,7 @@ impl Lowerer<'_> {
                 }
                 ("into_iter", 0) => {}
                 _ => {
-                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()`, `.step_by(k)`, and `.skip(k)` or `.take(k)` on `a..b` or `(a..b).rev()` (`.take(k)` when `a` is a name, a literal or arithmetic on them); write the bounds (`a..(a + k).min(b)`)", call.method));
+                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()`, `.step_by(k)`, and `.skip(k)` or `.take(k)` on `a..b` or `(a..b).rev()` (`.take(k)` when `a` is a name, a literal or arithmetic on them); write the bounds (`a..(a + k).min(b)`, or `.min(b + 1)` for `a..=b`)", call.method));
                     return None;
                 }
             }
