@@ -890,3 +890,59 @@ fn r13_filtered_zip_count() {
     probe!(p => r13_generic, r13_generic_grad, r13_generic_vjp, [&p[..3], &p[3..]], [a, b], x);
     assert_eq!(r13_generic_grad(&x[..3], &x[3..]).1.a[1], 1.0);
 }
+
+// ---- README: closures that assign to a capture, where they are lowered in place ----
+#[differentiate]
+fn closure_assigns_in_map(x: &DVector<f64>, y: f64) -> f64 {
+    let mut c = y;
+    let m = x.map(|v| {
+        c += v;
+        c * v
+    });
+    m.sum() + c
+}
+
+#[differentiate]
+fn closure_assigns_in_chain(x: &[f64], y: f64) -> f64 {
+    let mut c = y;
+    let s: f64 = x
+        .iter()
+        .map(|v| {
+            c += v;
+            c * v
+        })
+        .sum();
+    s + c
+}
+
+#[differentiate]
+fn closure_assigns_in_fold<T: num_traits::Float>(x: &[T], y: T) -> T {
+    let mut c = y;
+    let half = T::from(0.5).unwrap();
+    let s = x.iter().fold(T::zero(), |acc, v| {
+        c = c * half;
+        acc + c * *v
+    });
+    s + c
+}
+
+#[test]
+fn closures_assigning_captures_in_map_chain_and_fold() {
+    let x = [0.3, -0.7, 1.1, 0.45];
+    probe!(p => closure_assigns_in_map, closure_assigns_in_map_grad, closure_assigns_in_map_vjp, [&DVector::from_column_slice(&p[..3]), p[3]], [x, y], x);
+    probe!(p => closure_assigns_in_chain, closure_assigns_in_chain_grad, closure_assigns_in_chain_vjp, [&p[..3], p[3]], [x, y], x);
+    probe!(p => closure_assigns_in_fold, closure_assigns_in_fold_grad, closure_assigns_in_fold_vjp, [&p[..3], p[3]], [x, y], x);
+}
+
+/// The workaround the README gives for element-wise operators of mixed dimension kinds.
+#[differentiate]
+fn e2_same_kinds(a: &DVector<f64>, b: &Vector2<f64>) -> f64 {
+    let s = a.fixed_rows::<2>(0) + b;
+    let d = b - a.fixed_rows::<2>(1);
+    s.component_mul(&d).sum()
+}
+
+#[test]
+fn e2_elementwise_of_fixed_views() {
+    probe!(p => e2_same_kinds, e2_same_kinds_grad, e2_same_kinds_vjp, [&DVector::from_column_slice(&p[..3]), &Vector2::new(p[3], p[4])], [a, b], POINT);
+}

@@ -418,18 +418,6 @@ fn rows_scalar(sig: &Signature) -> Option<syn::Type> {
         .then_some(first)
 }
 
-/// `T: TangentDot<S>` for every pair of float type parameters: a parameter's gradient may
-/// hold several of them (`Pair<T, S>`), and ⟨g, t⟩ is taken in the result's.
-fn tangent_dot_bounds(sig: &Signature) -> TokenStream {
-    let generics = &sig.float_generics;
-    let pairs = generics.iter().flat_map(|t| {
-        generics
-            .iter()
-            .map(move |r| quote!(#t: ::tapeless::__private::TangentDot<#r>))
-    });
-    quote!(#(#pairs),*)
-}
-
 /// `f_jvp`, and for a free function the hidden `__f_jvp_arguments` that differentiated
 /// callers call with one tangent per argument.
 pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Ident>) -> TokenStream {
@@ -475,8 +463,9 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
                     (#value, #derivative)
                 },
                 format!("The value of [`{function}`] and its directional derivative along `{tangent}`: ⟨∇{function}, {tangent}⟩ through one reverse sweep (`{vjp_fn}`), because forward mode does not handle {} yet.", missing.join(", ")),
-                // ⟨g, t⟩ runs over the scalars of each parameter, of any float type.
-                tangent_dot_bounds(sig),
+                // ⟨g, t⟩ runs over the scalars of each parameter, of any float type (the
+                // bounds are in `where_clause`).
+                TokenStream::new(),
             )
         }
         Jvp::Rows(missing) => {
@@ -509,7 +498,7 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
                     (#value, #derivative)
                 },
                 format!("The value of [`{function}`] and its directional derivative along `{tangent}`: Σᵢ eᵢ·⟨∇{function}ᵢ, {tangent}⟩ through one reverse sweep (`{vjp_fn}`) per component of the value, because forward mode does not handle {} yet.", missing.join(", ")),
-                tangent_dot_bounds(sig),
+                TokenStream::new(),
             )
         }
         Jvp::Unsupported(missing) => (
