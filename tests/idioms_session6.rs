@@ -946,3 +946,100 @@ fn e2_same_kinds(a: &DVector<f64>, b: &Vector2<f64>) -> f64 {
 fn e2_elementwise_of_fixed_views() {
     probe!(p => e2_same_kinds, e2_same_kinds_grad, e2_same_kinds_vjp, [&DVector::from_column_slice(&p[..3]), &Vector2::new(p[3], p[4])], [a, b], POINT);
 }
+
+// ---- R1: `.step_by(k)` after `.chain(..)`, counted across both parts ----
+#[differentiate]
+fn r1_chain_step_sum(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().chain(b).step_by(2).sum()
+}
+
+#[differentiate]
+fn r1_chain_step_loop(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 1.0;
+    for &x in a.iter().chain(b.iter()).step_by(3) {
+        if x < -1.0 {
+            continue;
+        }
+        s = s * x + 0.5;
+    }
+    s
+}
+
+#[differentiate]
+fn r1_generic<T: num_traits::Float>(a: &[T], b: &[T]) -> T {
+    let mut s = T::zero();
+    for (i, x) in a.iter().chain(b).step_by(2).enumerate() {
+        s = s + *x * *x * T::from(i + 1).unwrap();
+    }
+    s
+}
+
+#[differentiate]
+fn r1_f32(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .copied()
+        .chain(b.iter().map(|v| v.sin()))
+        .step_by(2)
+        .product()
+}
+
+#[test]
+fn r1_step_by_after_chain() {
+    let x = [0.3, -0.7, 1.1, 0.45, -1.3, 0.8, 0.25];
+    for split in [0, 1, 2, 3, 4, 7] {
+        probe!(p => r1_chain_step_sum, r1_chain_step_sum_grad, r1_chain_step_sum_vjp, [&p[..split], &p[split..]], [a, b], x);
+        probe!(p => r1_chain_step_loop, r1_chain_step_loop_grad, r1_chain_step_loop_vjp, [&p[..split], &p[split..]], [a, b], x);
+        probe!(p => r1_generic, r1_generic_grad, r1_generic_vjp, [&p[..split], &p[split..]], [a, b], x);
+        let y = [0.3f32, -0.7, 1.1, 0.45, 1.3];
+        let s = split.min(y.len());
+        let (v, g) = r1_f32_grad(&y[..s], &y[s..]);
+        assert_eq!(v.to_bits(), r1_f32(&y[..s], &y[s..]).to_bits());
+        let mut flat = g.a.clone();
+        flat.extend(&g.b);
+        check_f32("r1_f32", &y, |p| r1_f32(&p[..s], &p[s..]), &flat);
+    }
+    // Every other element of the chain: a[0], a[2], b[1], b[3] for a split at 3.
+    let (_, g) = r1_chain_step_sum_grad(&x[..3], &x[3..]);
+    assert_eq!(
+        (g.a.clone(), g.b.clone()),
+        (vec![1.0, 0.0, 1.0], vec![0.0, 1.0, 0.0, 1.0])
+    );
+}
+
+#[differentiate]
+fn r1_chain_take_sum(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().chain(b).take(3).map(|v| v * v).sum()
+}
+
+#[differentiate]
+fn r1_chain_skip_loop(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for x in a.iter().chain(b.iter()).skip(2) {
+        s = s * 0.5 + x.sin();
+    }
+    s
+}
+
+#[differentiate]
+fn r1_filter_take<T: num_traits::Float>(a: &[T]) -> T {
+    let mut p = T::one();
+    for &x in a.iter().filter(|v| **v > T::zero()).take(2) {
+        p = p * x;
+    }
+    p
+}
+
+#[test]
+fn r1_skip_and_take_after_chain_and_filter() {
+    let x = [0.3, -0.7, 1.1, 0.45, -1.3, 0.8, 0.25];
+    for split in [0, 1, 2, 3, 4, 7] {
+        probe!(p => r1_chain_take_sum, r1_chain_take_sum_grad, r1_chain_take_sum_vjp, [&p[..split], &p[split..]], [a, b], x);
+        probe!(p => r1_chain_skip_loop, r1_chain_skip_loop_grad, r1_chain_skip_loop_vjp, [&p[..split], &p[split..]], [a, b], x);
+    }
+    probe!(p => r1_filter_take, r1_filter_take_grad, r1_filter_take_vjp, [p], [a], x);
+    // The first two positive elements, 0.3 and 1.1.
+    assert_eq!(
+        r1_filter_take_grad(&x).1.a,
+        vec![1.1, 0.0, 0.3, 0.0, 0.0, 0.0, 0.0]
+    );
+}

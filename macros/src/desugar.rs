@@ -1264,6 +1264,10 @@ impl Desugar<'_> {
         if call.method == "enumerate" && call.args.is_empty() && loop_only(&call.receiver) {
             return self.enumerate_loop(for_loop);
         }
+        let counted = ["step_by", "skip", "take"].iter().any(|m| call.method == m);
+        if counted && call.args.len() == 1 && loop_only(&call.receiver) {
+            return self.counted_loop(for_loop);
+        }
         // `rev()`, or `step_by(k)` (over a slice: a step over the indices).
         let step = match (call.method.to_string().as_str(), call.args.len()) {
             ("rev", 0) => None,
@@ -1524,6 +1528,49 @@ impl Desugar<'_> {
         let inner = self.for_loop(for_loop);
         parse_quote_spanned! {span=>
             {
+                let mut #count: usize = 0;
+                #inner
+            }
+        }
+    }
+
+    /// `for x in it.step_by(k)` (`.skip(k)`, `.take(k)`) of a chain iterated only after a
+    /// rewrite (`a.iter().chain(b)`, a `filter`): the elements counted across the whole
+    /// chain, `{ let k = ..; let mut count = 0; for x in it { let keep = count % k == 0;
+    /// count += 1; if keep { .. } } }` (`count >= k` for `skip`; `take` leaves the loop at
+    /// `count == k`, before the body). Counted before the body, so a `continue` in it counts too.
+    fn counted_loop(&mut self, mut for_loop: syn::ExprForLoop) -> Expr {
+        let Expr::MethodCall(call) = &*for_loop.expr else {
+            return Expr::ForLoop(for_loop);
+        };
+        let span = call.method.span();
+        let (k, count, keep) = (
+            self.fresh("k", span),
+            self.fresh("count", span),
+            self.fresh("keep", span),
+        );
+        let argument = call.args[0].clone();
+        let body = std::mem::take(&mut for_loop.body.stmts);
+        let keep_stmt: Stmt = match call.method.to_string().as_str() {
+            "step_by" => parse_quote_spanned!(span=> let #keep = #count % #k == 0;),
+            "skip" => parse_quote_spanned!(span=> let #keep = #count >= #k;),
+            _ => parse_quote_spanned!(span=> if #count >= #k { break; }),
+        };
+        let mut stmts = vec![keep_stmt, parse_quote_spanned!(span=> #count += 1;)];
+        if call.method == "take" {
+            stmts.extend(body);
+        } else {
+            stmts.push(Stmt::Expr(
+                parse_quote_spanned!(span=> if #keep { #(#body)* }),
+                None,
+            ));
+        }
+        for_loop.body.stmts = stmts;
+        for_loop.expr = call.receiver.clone();
+        let inner = self.for_loop(for_loop);
+        parse_quote_spanned! {span=>
+            {
+                let #k: usize = #argument;
                 let mut #count: usize = 0;
                 #inner
             }
@@ -2661,7 +2708,6 @@ fn loop_only(chain: &Expr) -> bool {
     }
 }
 
-/// The range `a..b` (or `a..=b`, in parentheses) with both bounds.
 /// `(a..b).rev()`: its ends.
 fn reversed_range(expr: &Expr) -> Option<(&Expr, &Expr)> {
     let Expr::MethodCall(rev) = expr else {
@@ -2729,6 +2775,7 @@ fn duplicable(expr: &Expr) -> bool {
     }
 }
 
+/// The range `a..b` (or `a..=b`, in parentheses) with both bounds.
 fn bounded_range(expr: &Expr) -> Option<&syn::ExprRange> {
     match expr {
         Expr::Paren(p) => bounded_range(&p.expr),

@@ -1145,7 +1145,7 @@ impl Lowerer<'_> {
         pat: &Pat,
     ) -> Option<Iteration> {
         let unsupported = |s: &mut Self, at: &dyn ToTokens| {
-            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()` or `.enumerate()`; write other adaptors after `.chain(..)` (`.rev()`, `.skip(k)`) as the loops over each part");
+            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()`, `.enumerate()`, or `.step_by(k)`, `.skip(k)`, `.take(k)` counted across them; write other adaptors after `.chain(..)` (`.rev()`) as the loops over each part");
             None
         };
         let mut containers = vec![(self.iterated(strip_reference(base))?, Access::Element)];
