@@ -1043,3 +1043,98 @@ fn r1_skip_and_take_after_chain_and_filter() {
         vec![1.1, 0.0, 0.3, 0.0, 0.0, 0.0, 0.0]
     );
 }
+
+// ---- the same idioms under `hessian` (the generic copy run over dual numbers) ----
+#[differentiate(hessian)]
+fn hess_chain_reduce(a: &[f64]) -> f64 {
+    let m = a
+        .iter()
+        .copied()
+        .chain(a.iter().map(|v| v * v))
+        .reduce(|p, q| p.max(q).sin() + q)
+        .unwrap();
+    m * a[0]
+}
+
+#[differentiate(hessian)]
+fn hess_integer_sums(a: &[f64], k: &[usize]) -> f64 {
+    let c: usize = k.iter().sum();
+    let m = a
+        .iter()
+        .zip(a.iter().skip(1))
+        .filter(|(p, q)| **p < **q)
+        .count();
+    let mut s = 0.0;
+    for i in (0..a.len()).rev().skip(1) {
+        s = s * a[i] + (c + m) as f64;
+    }
+    for &x in a.iter().chain(a.iter()).step_by(3) {
+        s += x * x * x;
+    }
+    s
+}
+
+#[differentiate(hessian)]
+fn hess_view_rows(a: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() - 1 {
+        let w = a.rows(i, 2);
+        s += w[1] * w[0] * w[0];
+    }
+    s + a.rows(0, 2).map(|v| v.exp()).sum()
+}
+
+#[test]
+fn hessians_of_this_sessions_idioms() {
+    let x = [0.3, -0.7, 1.1, 0.45];
+    let hv = |j: usize| {
+        let mut v = vec![0.0; 4];
+        v[j] = 1.0;
+        v
+    };
+    let h: Vec<Vec<f64>> = (0..4)
+        .map(|j| {
+            hess_chain_reduce_hvp(&x, &HessChainReduceGrad { a: hv(j) })
+                .2
+                .a
+        })
+        .collect();
+    assert_hessian(
+        "hess_chain_reduce",
+        &h,
+        &fd_hessian(&x, |p| hess_chain_reduce_grad(p).1.a),
+    );
+    let k = [2usize, 3];
+    probe!(p => hess_integer_sums, hess_integer_sums_grad, hess_integer_sums_vjp, [p, &k], [a], x);
+    let h: Vec<Vec<f64>> = (0..4)
+        .map(|j| {
+            hess_integer_sums_hvp(&x, &k, &HessIntegerSumsGrad { a: hv(j) })
+                .2
+                .a
+        })
+        .collect();
+    assert_hessian(
+        "hess_integer_sums",
+        &h,
+        &fd_hessian(&x, |p| hess_integer_sums_grad(p, &k).1.a),
+    );
+    let a = DVector::from_column_slice(&x);
+    let h: Vec<Vec<f64>> = (0..4)
+        .map(|j| {
+            let v = DVector::from_column_slice(&hv(j));
+            hess_view_rows_hvp(&a, &HessViewRowsGrad { a: v })
+                .2
+                .a
+                .as_slice()
+                .to_vec()
+        })
+        .collect();
+    let fd = fd_hessian(&x, |p| {
+        hess_view_rows_grad(&DVector::from_column_slice(p))
+            .1
+            .a
+            .as_slice()
+            .to_vec()
+    });
+    assert_hessian("hess_view_rows", &h, &fd);
+}
