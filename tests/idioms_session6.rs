@@ -1138,3 +1138,31 @@ fn hessians_of_this_sessions_idioms() {
     });
     assert_hessian("hess_view_rows", &h, &fd);
 }
+
+// Compositions of the counted adaptors with `enumerate`, `filter` and `break`: the value is
+// checked bit for bit against the function as written, so a miscounted element shows.
+#[differentiate]
+fn r1_compositions(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (i, x) in a.iter().chain(b).take(5).enumerate() {
+        s += x * (i as f64 + 1.0);
+    }
+    for (i, x) in a.iter().chain(b).enumerate().skip(1) {
+        s += x.sin() * i as f64;
+    }
+    for &x in a.iter().chain(b).filter(|v| **v > 0.0).step_by(2).skip(1) {
+        if x > 1.0 {
+            break;
+        }
+        s = s * x;
+    }
+    s
+}
+
+#[test]
+fn r1_counted_adaptor_compositions() {
+    let x = [0.3, -0.7, 1.1, 0.45, -1.3, 0.8, 0.25, 0.6];
+    for split in [0, 2, 3, 5, 8] {
+        probe!(p => r1_compositions, r1_compositions_grad, r1_compositions_vjp, [&p[..split], &p[split..]], [a, b], x);
+    }
+}
