@@ -1166,3 +1166,31 @@ fn r1_counted_adaptor_compositions() {
         probe!(p => r1_compositions, r1_compositions_grad, r1_compositions_vjp, [&p[..split], &p[split..]], [a, b], x);
     }
 }
+
+// Users' names like the rewrites' temporaries (`unused`, `count`, `keep`, `k`, `acc`,
+// `element`, `collected`, `first`).
+#[differentiate]
+fn hygiene_names(x: &DVector<f64>, a: &[f64], unused: f64) -> f64 {
+    let count = 2usize;
+    let keep = unused * 0.5;
+    let k = 1usize;
+    let m = x.map(|_| unused * keep);
+    let mut s = m.sum();
+    for (i, &element) in a.iter().chain(a.iter()).step_by(count).skip(k).enumerate() {
+        s += element * keep * (i + count) as f64;
+    }
+    let acc = a
+        .iter()
+        .copied()
+        .chain(a.iter().copied())
+        .reduce(|first, q| first.max(q) * keep)
+        .unwrap();
+    let collected: Vec<f64> = a.iter().map(|collected| collected * unused).collect();
+    s + acc + collected[1]
+}
+
+#[test]
+fn hygiene_of_the_new_rewrites() {
+    let x = [0.3, -0.7, 1.1, 0.45, -1.3, 0.8];
+    probe!(p => hygiene_names, hygiene_names_grad, hygiene_names_vjp, [&DVector::from_column_slice(&p[..2]), &p[2..5], p[5]], [x, a, unused], x);
+}
