@@ -1194,3 +1194,75 @@ fn hygiene_of_the_new_rewrites() {
     let x = [0.3, -0.7, 1.1, 0.45, -1.3, 0.8];
     probe!(p => hygiene_names, hygiene_names_grad, hygiene_names_vjp, [&DVector::from_column_slice(&p[..2]), &p[2..5], p[5]], [x, a, unused], x);
 }
+
+// ---- E1: iterating a view (`m.column(j).iter()`) ----
+#[differentiate]
+fn e1_iterate_columns(m: &DMatrix<f64>) -> f64 {
+    let mut s = 0.0;
+    for j in 0..m.ncols() {
+        for &v in m.column(j).iter() {
+            s += v * v * (j as f64 + 1.0);
+        }
+        s += m.column(j).iter().map(|v| v.sin()).sum::<f64>();
+    }
+    s
+}
+
+#[differentiate]
+fn e1_iterate_rows_generic<T: RealField + Copy>(a: &DVector<T>) -> T {
+    let mut s = T::zero();
+    for i in 0..a.len() - 1 {
+        for (k, v) in a.rows(i, 2).iter().enumerate() {
+            s += *v * a[i + 1 - k];
+        }
+    }
+    s
+}
+
+#[differentiate]
+fn e1_iterate_f32(m: &DMatrix<f32>) -> f32 {
+    let mut s = 0.0;
+    for j in 0..m.ncols() {
+        for v in m.column(j).iter().skip(1) {
+            s += v.exp();
+        }
+    }
+    s
+}
+
+#[test]
+fn e1_views_iterated() {
+    let x = [0.3, -0.7, 1.1, 0.45, -1.3, 0.8];
+    probe!(p => e1_iterate_columns, e1_iterate_columns_grad, e1_iterate_columns_vjp, [&DMatrix::from_column_slice(2, 3, p)], [m], x);
+    probe!(p => e1_iterate_rows_generic, e1_iterate_rows_generic_grad, e1_iterate_rows_generic_vjp, [&DVector::from_column_slice(p)], [a], x);
+    let y = [0.3f32, -0.7, 1.1, 0.45, -1.3, 0.8];
+    let f = |p: &[f32]| e1_iterate_f32(&DMatrix::from_column_slice(3, 2, p));
+    let (v, g) = e1_iterate_f32_grad(&DMatrix::from_column_slice(3, 2, &y));
+    assert_eq!(v.to_bits(), f(&y).to_bits());
+    check_f32("e1_iterate_f32", &y, f, g.m.as_slice());
+}
+
+/// `.skip(k)` of a `DVector`'s elements: a sub-slice of its contiguous storage.
+#[differentiate]
+fn e1_dvector_skip(a: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    for (v, w) in a.iter().zip(a.iter().skip(1)) {
+        s += v * w;
+    }
+    for v in a.iter().skip(2) {
+        s += v.exp();
+    }
+    s
+}
+
+#[test]
+fn e1_dvector_elements_skipped() {
+    dvec!(
+        e1_dvector_skip,
+        e1_dvector_skip_grad,
+        e1_dvector_skip_vjp,
+        e1_dvector_skip_jvp,
+        E1DvectorSkipGrad,
+        POINT
+    );
+}

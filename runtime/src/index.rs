@@ -272,10 +272,62 @@ pub fn element<C: core::ops::Index<I> + ?Sized, I>(a: &C, i: I) -> &C::Output {
     &a[i]
 }
 
-/// `&x[start..end]`: a sub-slice (`&x[1..]`, `&x[..n - 1]`, a window, a chunk).
+/// A container whose elements are one contiguous slice: slices, arrays, `Vec`s, and
+/// nalgebra vectors, matrices and views with contiguous storage (`a.iter().skip(1)` of a
+/// `DVector`, `m.column(j).iter().skip(1)`).
+pub trait Elements<T> {
+    /// The elements, in order (column-major for a matrix).
+    fn elements(&self) -> &[T];
+}
+
+impl<T> Elements<T> for [T] {
+    #[inline(always)]
+    fn elements(&self) -> &[T] {
+        self
+    }
+}
+
+impl<T, const N: usize> Elements<T> for [T; N] {
+    #[inline(always)]
+    fn elements(&self) -> &[T] {
+        self
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> Elements<T> for alloc::vec::Vec<T> {
+    #[inline(always)]
+    fn elements(&self) -> &[T] {
+        self
+    }
+}
+
+impl<T, C: Elements<T> + ?Sized> Elements<T> for &C {
+    #[inline(always)]
+    fn elements(&self) -> &[T] {
+        (**self).elements()
+    }
+}
+
+#[cfg(feature = "nalgebra")]
+impl<T, R, C, S> Elements<T> for nalgebra::Matrix<T, R, C, S>
+where
+    T: nalgebra::Scalar,
+    R: nalgebra::Dim,
+    C: nalgebra::Dim,
+    S: nalgebra::RawStorage<T, R, C> + nalgebra::IsContiguous,
+{
+    #[inline(always)]
+    fn elements(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+/// `&x[start..end]`: a sub-slice (`&x[1..]`, `&x[..n - 1]`, a window, a chunk, the elements
+/// of `.skip(k)`).
 #[inline(always)]
-pub fn sub_slice<T>(x: &[T], start: usize, end: usize) -> &[T] {
-    &x[start..end]
+pub fn sub_slice<C: Elements<T> + ?Sized, T>(x: &C, start: usize, end: usize) -> &[T] {
+    &x.elements()[start..end]
 }
 
 /// `y = &x[start..end]`: `x̄[start + k] += ȳ[k]`. Reads `start`.

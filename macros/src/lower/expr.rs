@@ -1148,7 +1148,17 @@ impl Lowerer<'_> {
             s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()`, `.enumerate()`, or `.step_by(k)`, `.skip(k)`, `.take(k)` counted across them; write other adaptors after `.chain(..)` (`.rev()`) as the loops over each part");
             None
         };
-        let mut containers = vec![(self.iterated(strip_reference(base))?, Access::Element)];
+        // A view's elements (`m.column(j).iter()`): the view is the container.
+        let (base, methods): (Expr, &[&syn::ExprMethodCall]) = match methods.split_first() {
+            Some((first, rest))
+                if rules::method(&first.method.to_string(), first.args.len() + 1)
+                    .is_some_and(|rule| rule.view) =>
+            {
+                (Expr::MethodCall((*first).clone()), rest)
+            }
+            _ => (base.clone(), methods),
+        };
+        let mut containers = vec![(self.iterated(strip_reference(&base))?, Access::Element)];
         let mut enumerate = false;
         for (position, call) in methods.iter().enumerate() {
             match (call.method.to_string().as_str(), call.args.len()) {
