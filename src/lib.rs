@@ -126,7 +126,7 @@ pub mod __private {
     pub use tapeless_runtime::dual::{lift, lift_constant, split, DataField};
     pub use tapeless_runtime::forward::{
         tangent_dot, ArgumentTangent, ForwardMode, ForwardModeUnsupported,
-        NestedGradientNeedsHessian, NoTangent, Tangent,
+        NestedGradientNeedsHessian, NoTangent, Tangent, TangentDot,
     };
     pub use tapeless_runtime::index::*;
     #[cfg(feature = "alloc")]

@@ -386,7 +386,7 @@ impl<'a> Values<'a> {
 }
 
 /// An integer type (`usize`, `i32`, `&u8`, ...).
-fn integer_type(ty: &syn::Type) -> bool {
+pub fn integer_type(ty: &syn::Type) -> bool {
     const INTEGERS: &[&str] = &[
         "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
     ];

@@ -85,6 +85,9 @@ pub fn expand(input: TokenStream) -> TokenStream {
         .params
         .push(syn::parse_quote!(#scalar: #tapeless::Real));
     let (parameters_impl_generics, _, _) = parameters_generics.split_for_impl();
+    let tangent_dot_bounds = types
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> #ty: #tapeless::__private::TangentDot<#scalar>));
 
     let build = |method: TokenStream| {
         let values = members
@@ -135,6 +138,17 @@ pub fn expand(input: TokenStream) -> TokenStream {
             }
             fn for_each_scalar<#visit: FnMut(#scalar)>(&self, f: &mut #visit) {
                 #(#tapeless::Parameters::for_each_scalar(&self.#members, f);)*
+            }
+        }
+
+        // ⟨g, t⟩ for `f_jvp` through the gradient, also of fields of several float types.
+        impl #parameters_impl_generics #tapeless::__private::TangentDot<#scalar> for #name #ty_generics
+        where #(#tangent_dot_bounds,)* #predicates
+        {
+            fn tangent_dot(&self, other: &Self) -> #scalar {
+                let sum = <#scalar as #tapeless::Real>::constant(0.0);
+                #(let sum = sum + #tapeless::__private::TangentDot::<#scalar>::tangent_dot(&self.#members, &other.#members);)*
+                sum
             }
         }
     }

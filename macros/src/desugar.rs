@@ -32,6 +32,10 @@ use syn::{parse_quote_spanned, Block, Expr, Ident, Pat, Stmt, Type};
 
 use crate::errors::Errors;
 
+/// `__tapeless_same_type(&a, &b);`, written by a rewrite: lowering's `same_type` tie, which
+/// gives `b` the type of `a` in the generated code.
+pub const TYPE_TIE: &str = "__tapeless_same_type";
+
 /// The function's body with the rewrites above applied. `float_types` are the names
 /// whose associated functions are float methods (`f64`, `f32` and the generic types).
 pub fn desugar(block: &Block, float_types: &[Ident], errors: &mut Errors) -> Block {
@@ -55,10 +59,40 @@ impl Fold for Desugar<'_> {
         let mut stmts = Vec::with_capacity(block.stmts.len());
         self.pushes(&mut block.stmts);
         let count = block.stmts.len();
+        // The names bound to collected vectors in this block.
+        let mut collected_names: Vec<Ident> = Vec::new();
         for (position, stmt) in block.stmts.into_iter().enumerate() {
             match stmt {
                 Stmt::Local(local) if collected(&local).is_some() => {
+                    if let Some((_, name)) = collected(&local) {
+                        collected_names.push(name.ident.clone());
+                    }
                     self.collect(local, &mut stmts)
+                }
+                // `let x: Vec<f64> = x.iter().map(..).collect();` shadows the source of its
+                // own chain: collected into a temporary first, then bound to the name.
+                Stmt::Local(local) if shadowing_collect(&local).is_some() => {
+                    let span = local.let_token.span;
+                    let temp = self.fresh("collected", span);
+                    let mut temporary = local.clone();
+                    if let Some(name) = shadowing_collect(&local) {
+                        collected_names.push(name);
+                    }
+                    rename_binding(&mut temporary.pat, &temp);
+                    self.collect(temporary, &mut stmts);
+                    let pat = &local.pat;
+                    stmts.push(parse_quote_spanned!(span=> let #pat = #temp;));
+                }
+                // `v = w;` of a vector collected in this block, at the block's level: the
+                // binding it means (`let mut v = w;`), since the collected `v` is written
+                // by index and cannot be reassigned whole.
+                Stmt::Expr(Expr::Assign(assign), Some(semi))
+                    if assigned_name(&assign).is_some_and(|n| collected_names.contains(n)) =>
+                {
+                    let span = assign.eq_token.span;
+                    let (left, right) = (&assign.left, &assign.right);
+                    let _ = semi;
+                    stmts.push(parse_quote_spanned!(span=> let mut #left = #right;));
                 }
                 Stmt::Local(local) if array_literal(&local).is_some() => {
                     array_stores(local, &mut stmts, false)
@@ -91,6 +125,22 @@ impl Fold for Desugar<'_> {
                             stmts.push(Stmt::Expr(parse_quote_spanned!(span=> #temp), None));
                         }
                         _ => stmts.push(Stmt::Expr(Expr::Array(array), None)),
+                    }
+                }
+                // The block's value a `vec![..]` of differentiated values: bound to a
+                // temporary, the vector written by index, as a `let` of one is.
+                Stmt::Expr(Expr::Macro(m), None) if position + 1 == count => {
+                    let span = m.span();
+                    let temp = self.fresh("vec", span);
+                    let local: Stmt = parse_quote_spanned!(span=> let #temp = #m;);
+                    match local {
+                        Stmt::Local(local) if vec_literal(&local).is_some() => {
+                            if let Some(local) = vec_literal(&local) {
+                                array_stores(local, &mut stmts, true);
+                            }
+                            stmts.push(Stmt::Expr(parse_quote_spanned!(span=> #temp), None));
+                        }
+                        _ => stmts.push(Stmt::Expr(Expr::Macro(m), None)),
                     }
                 }
                 Stmt::Local(local) if split_at(&local).is_some() => {
@@ -171,12 +221,14 @@ impl Fold for Desugar<'_> {
                     parse_quote_spanned!(span=> { let #temp = #x; (#temp.sin(), #temp.cos()) })
                 }
             }
-            // `(a..b).skip(k)` is `(a + k)..b`, `(a..b).take(k)` is `a..(a + k).min(b)`: a
-            // range, which loops and reductions iterate as they are.
+            // `(a..b).skip(k)` is `(a + k)..b`, `(a..b).take(k)` is `a..min(a + k, b)` (also
+            // after `.rev()`, see `range_adaptor`): a range, which loops and reductions
+            // iterate as they are.
             Expr::MethodCall(call)
                 if (call.method == "skip" || call.method == "take")
                     && call.args.len() == 1
-                    && bounded_range(&call.receiver).is_some() =>
+                    && (bounded_range(&call.receiver).is_some()
+                        || reversed_range(&call.receiver).is_some()) =>
             {
                 self.range_adaptor(call)
             }
@@ -192,10 +244,40 @@ impl Fold for Desugar<'_> {
         }
     }
 
+    /// `let c: usize = k.iter().sum();`: the sum's type is the `let`'s, given to the sum as
+    /// its turbofish (`sum::<usize>()`), so that it starts from the integer identity.
+    fn fold_local(&mut self, mut local: syn::Local) -> syn::Local {
+        if let (Pat::Type(typed), Some(init)) = (&local.pat, &mut local.init) {
+            if let Expr::MethodCall(call) = &mut *init.expr {
+                let reduction = call.method == "sum" || call.method == "product";
+                if reduction
+                    && call.turbofish.is_none()
+                    && integer_literal(&typed.ty, "0").is_some()
+                {
+                    let ty = &typed.ty;
+                    call.turbofish = Some(parse_quote_spanned!(call.method.span()=> ::<#ty>));
+                }
+            }
+        }
+        syn::fold::fold_local(self, local)
+    }
+
     /// Items nested in the body are not differentiated: kept as written.
     fn fold_item(&mut self, item: syn::Item) -> syn::Item {
         item
     }
+}
+
+/// `value` as a literal of `ty` (`0usize`) when `ty` is an integer type (`usize`, `i64`).
+pub fn integer_literal(ty: &syn::Type, value: &str) -> Option<Expr> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let name = path.path.get_ident()?;
+    crate::analyse::integer_type(ty).then(|| {
+        let literal = syn::LitInt::new(&format!("{value}{name}"), name.span());
+        parse_quote_spanned!(name.span()=> #literal)
+    })
 }
 
 /// A `let` with a value whose pattern lowering cannot bind itself.
@@ -224,6 +306,41 @@ fn collected(local: &syn::Local) -> Option<(&Expr, &syn::PatIdent)> {
     }
     let chain = collect_chain(&init.expr)?;
     (!mentions(chain.to_token_stream(), &name.ident)).then_some((chain, name))
+}
+
+/// `let x = x.iter()...collect();`: a `let` that [`collected`] would take but for its
+/// name, which the chain mentions. The name.
+fn shadowing_collect(local: &syn::Local) -> Option<Ident> {
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let (pat, ty) = strip(&local.pat);
+    let Pat::Ident(name) = pat else {
+        return None;
+    };
+    if name.by_ref.is_some() || name.subpat.is_some() || ty.is_some_and(|t| !is_vec(t)) {
+        return None;
+    }
+    let chain = collect_chain(&init.expr)?;
+    mentions(chain.to_token_stream(), &name.ident).then(|| name.ident.clone())
+}
+
+/// Renames the name a `let` pattern (`x`, `mut x: Vec<f64>`) binds, dropping its `mut`.
+fn rename_binding(pat: &mut Pat, name: &Ident) {
+    match pat {
+        Pat::Ident(p) => {
+            p.ident = name.clone();
+            p.mutability = None;
+        }
+        Pat::Type(t) => rename_binding(&mut t.pat, name),
+        _ => {}
+    }
+}
+
+/// `v = ..;` of a plain name: the name.
+fn assigned_name(assign: &syn::ExprAssign) -> Option<&Ident> {
+    match &*assign.left {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+        _ => None,
+    }
 }
 
 /// The chain of `chain.collect()` / `chain.collect::<Vec<..>>()` when its length is known.
@@ -1147,6 +1264,10 @@ impl Desugar<'_> {
         if call.method == "enumerate" && call.args.is_empty() && loop_only(&call.receiver) {
             return self.enumerate_loop(for_loop);
         }
+        let counted = ["step_by", "skip", "take"].iter().any(|m| call.method == m);
+        if counted && call.args.len() == 1 && loop_only(&call.receiver) {
+            return self.counted_loop(for_loop);
+        }
         // `rev()`, or `step_by(k)` (over a slice: a step over the indices).
         let step = match (call.method.to_string().as_str(), call.args.len()) {
             ("rev", 0) => None,
@@ -1413,26 +1534,85 @@ impl Desugar<'_> {
         }
     }
 
-    /// `(a..b).skip(k)` as `(a + k)..b` (also `..=`), `(a..b).take(k)` as `a..(a + k).min(b)`
-    /// (for a start that is a literal or a variable, evaluated twice). Left as written
-    /// otherwise.
+    /// `for x in it.step_by(k)` (`.skip(k)`, `.take(k)`) of a chain iterated only after a
+    /// rewrite (`a.iter().chain(b)`, a `filter`): the elements counted across the whole
+    /// chain, `{ let k = ..; let mut count = 0; for x in it { let keep = count % k == 0;
+    /// count += 1; if keep { .. } } }` (`count >= k` for `skip`; `take` leaves the loop at
+    /// `count == k`, before the body). Counted before the body, so a `continue` in it counts too.
+    fn counted_loop(&mut self, mut for_loop: syn::ExprForLoop) -> Expr {
+        let Expr::MethodCall(call) = &*for_loop.expr else {
+            return Expr::ForLoop(for_loop);
+        };
+        let span = call.method.span();
+        let (k, count, keep) = (
+            self.fresh("k", span),
+            self.fresh("count", span),
+            self.fresh("keep", span),
+        );
+        let argument = call.args[0].clone();
+        let body = std::mem::take(&mut for_loop.body.stmts);
+        let keep_stmt: Stmt = match call.method.to_string().as_str() {
+            "step_by" => parse_quote_spanned!(span=> let #keep = #count % #k == 0;),
+            "skip" => parse_quote_spanned!(span=> let #keep = #count >= #k;),
+            _ => parse_quote_spanned!(span=> if #count >= #k { break; }),
+        };
+        let mut stmts = vec![keep_stmt, parse_quote_spanned!(span=> #count += 1;)];
+        if call.method == "take" {
+            stmts.extend(body);
+        } else {
+            stmts.push(Stmt::Expr(
+                parse_quote_spanned!(span=> if #keep { #(#body)* }),
+                None,
+            ));
+        }
+        for_loop.body.stmts = stmts;
+        for_loop.expr = call.receiver.clone();
+        let inner = self.for_loop(for_loop);
+        parse_quote_spanned! {span=>
+            {
+                let #k: usize = #argument;
+                let mut #count: usize = 0;
+                #inner
+            }
+        }
+    }
+
+    /// `(a..b).skip(k)` as `(a + k)..b` (also `..=`), `(a..b).take(k)` as `a..min(a + k, b)`
+    /// (for a start without effects, see [`duplicable`], evaluated twice), and the same after
+    /// `.rev()` (see below). Left as written otherwise.
     fn range_adaptor(&mut self, call: syn::ExprMethodCall) -> Expr {
+        let span = call.method.span();
+        let k = &call.args[0];
+        let (min, max) = (
+            quote::quote_spanned!(span=> ::core::cmp::min),
+            quote::quote_spanned!(span=> ::core::cmp::max),
+        );
+        // `(a..b).rev().skip(k)` is `(a..b - min(k, b)).rev()`, `.rev().take(k)` is
+        // `(max(a, b - min(k, b))..b).rev()`: the range keeps its top or loses it.
+        if let Some((start, end)) = reversed_range(&call.receiver) {
+            if !duplicable(end) {
+                return Expr::MethodCall(call);
+            }
+            return match call.method == "skip" {
+                true => parse_quote_spanned!(span=> (#start..#end - #min(#k, #end)).rev()),
+                false => {
+                    parse_quote_spanned!(span=> (#max(#start, #end - #min(#k, #end))..#end).rev())
+                }
+            };
+        }
         let Some(range) = bounded_range(&call.receiver) else {
             return Expr::MethodCall(call);
         };
-        let span = call.method.span();
         let (Some(start), Some(end)) = (&range.start, &range.end) else {
             return Expr::MethodCall(call);
         };
-        let k = &call.args[0];
         let limits = &range.limits;
         if call.method == "skip" {
             return parse_quote_spanned!(span=> ((#start + #k) #limits #end));
         }
-        let simple = place(start) || matches!(**start, Expr::Lit(_));
         match limits {
-            syn::RangeLimits::HalfOpen(_) if simple => {
-                parse_quote_spanned!(span=> (#start..(#start + #k).min(#end)))
+            syn::RangeLimits::HalfOpen(_) if duplicable(start) => {
+                parse_quote_spanned!(span=> (#start..#min(#start + #k, #end)))
             }
             _ => Expr::MethodCall(call),
         }
@@ -1659,6 +1839,17 @@ impl Desugar<'_> {
                 let pattern = strip(&closure.inputs[0]).0.clone();
                 ((*map.receiver).clone(), pattern, (*closure.body).clone())
             }
+            // `zip(..).filter(|(p, q)| ..).count()`: the loop binds the pair's elements,
+            // as a zip loop does.
+            other if method == "count" && filtered_tuple(other).is_some() => {
+                let arity = filtered_tuple(other).unwrap_or_default();
+                let names: Vec<Ident> = (0..arity).map(|_| self.fresh("element", span)).collect();
+                (
+                    other.clone(),
+                    parse_quote_spanned!(span=> (#(#names),*)),
+                    parse_quote_spanned!(span=> 1),
+                )
+            }
             other => {
                 let element = self.fresh("element", span);
                 (
@@ -1673,6 +1864,11 @@ impl Desugar<'_> {
         }
         let acc = self.fresh("acc", span);
         let turbofish = call.turbofish.as_ref().and_then(|t| t.args.first());
+        // A sum of integers (`sum::<usize>()`) starts from the integer identity.
+        let integer = |value| match turbofish {
+            Some(syn::GenericArgument::Type(ty)) => integer_literal(ty, value),
+            _ => None,
+        };
         let (start, step): (Expr, Stmt) = match method.as_str() {
             "count" => (
                 parse_quote_spanned!(span=> 0usize),
@@ -1680,11 +1876,17 @@ impl Desugar<'_> {
             ),
             // `Iterator::sum` of floats starts from −0.0 (the sum of −0.0s is −0.0).
             "sum" => (
-                self.float_constant(turbofish, "-0.0", span)?,
+                match integer("0") {
+                    Some(zero) => zero,
+                    None => self.float_constant(turbofish, "-0.0", span)?,
+                },
                 parse_quote_spanned!(span=> #acc += #term;),
             ),
             _ => (
-                self.float_constant(turbofish, "1.0", span)?,
+                match integer("1") {
+                    Some(one) => one,
+                    None => self.float_constant(turbofish, "1.0", span)?,
+                },
                 parse_quote_spanned!(span=> #acc *= #term;),
             ),
         };
@@ -2060,8 +2262,12 @@ impl Desugar<'_> {
             parse_quote_spanned!(span=> #item),
             &mut stmts,
         );
+        // The accumulator starts as an untyped literal; the element gives it its type
+        // before a method is called on it (`acc.max(x)` on a `{float}` is E0689).
+        let tie = Ident::new(TYPE_TIE, span);
         let for_loop: syn::ExprForLoop = parse_quote_spanned! {span=>
             for #pattern in #source {
+                #tie(&#item, &#acc);
                 if #first {
                     #acc = #item;
                     #first = false;
@@ -2502,6 +2708,73 @@ fn loop_only(chain: &Expr) -> bool {
     }
 }
 
+/// `(a..b).rev()`: its ends.
+fn reversed_range(expr: &Expr) -> Option<(&Expr, &Expr)> {
+    let Expr::MethodCall(rev) = expr else {
+        return None;
+    };
+    if rev.method != "rev" || !rev.args.is_empty() {
+        return None;
+    }
+    let range = bounded_range(&rev.receiver)?;
+    match (&range.start, &range.end, &range.limits) {
+        (Some(start), Some(end), syn::RangeLimits::HalfOpen(_)) => Some((start, end)),
+        _ => None,
+    }
+}
+
+/// An expression a rewrite may evaluate twice with the same value and no effect: names,
+/// literals, fields, arithmetic, casts and the integer methods `min`, `max`, `len`, ...
+fn duplicable(expr: &Expr) -> bool {
+    const PURE: &[&str] = &[
+        "min",
+        "max",
+        "len",
+        "nrows",
+        "ncols",
+        "saturating_sub",
+        "saturating_add",
+        "abs",
+        "pow",
+    ];
+    match expr {
+        Expr::Lit(_) => true,
+        Expr::Path(p) => p.qself.is_none(),
+        Expr::Field(f) => duplicable(&f.base),
+        Expr::Paren(p) => duplicable(&p.expr),
+        Expr::Group(g) => duplicable(&g.expr),
+        Expr::Cast(c) => duplicable(&c.expr),
+        Expr::Unary(u) => !matches!(u.op, syn::UnOp::Deref(_)) && duplicable(&u.expr),
+        Expr::Binary(b) => {
+            matches!(
+                b.op,
+                syn::BinOp::Add(_)
+                    | syn::BinOp::Sub(_)
+                    | syn::BinOp::Mul(_)
+                    | syn::BinOp::Div(_)
+                    | syn::BinOp::Rem(_)
+            ) && duplicable(&b.left)
+                && duplicable(&b.right)
+        }
+        // `::core::cmp::min(a, b)`, which the rewrites themselves write.
+        Expr::Call(c) => {
+            let Expr::Path(f) = &*c.func else {
+                return false;
+            };
+            let path = f.path.to_token_stream().to_string().replace(' ', "");
+            (path == "::core::cmp::min" || path == "::core::cmp::max")
+                && c.args.iter().all(duplicable)
+        }
+        Expr::MethodCall(m) => {
+            PURE.iter().any(|p| m.method == p)
+                && m.turbofish.is_none()
+                && duplicable(&m.receiver)
+                && m.args.iter().all(duplicable)
+        }
+        _ => false,
+    }
+}
+
 /// The range `a..b` (or `a..=b`, in parentheses) with both bounds.
 fn bounded_range(expr: &Expr) -> Option<&syn::ExprRange> {
     match expr {
@@ -2539,6 +2812,22 @@ impl syn::visit_mut::VisitMut for StopFlag<'_> {
 
 /// The value a `for` pattern binds, as an expression (`v` for `v` and `&v`, `(i, v)` for
 /// `(i, &v)`): what a `filter` predicate receives. `None` for patterns with a `_` or others.
+/// `it.filter(|(p, q)| ..)`: the number of elements of the predicate's tuple pattern.
+fn filtered_tuple(expr: &Expr) -> Option<usize> {
+    let Expr::MethodCall(call) = expr else {
+        return None;
+    };
+    match call.args.first() {
+        Some(Expr::Closure(c)) if call.method == "filter" && c.inputs.len() == 1 => {
+            match unref(strip(&c.inputs[0]).0) {
+                Pat::Tuple(t) => Some(t.elems.len()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 fn element_of(pat: &Pat) -> Option<Expr> {
     match pat {
         Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {

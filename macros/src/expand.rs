@@ -710,7 +710,21 @@ pub fn where_clause(sig: &Signature) -> TokenStream {
         .map(|w| w.predicates.iter().collect::<Vec<_>>())
         .unwrap_or_default();
     let ours = sig.float_generics.iter().map(float_bounds);
-    let all: Vec<TokenStream> = existing.iter().map(|p| quote!(#p)).chain(ours).collect();
+    // `f_jvp` through the gradient takes ⟨g, t⟩ of a parameter that may hold several of
+    // the float types (`Pair<T, S>`) in the result's: each converts to each.
+    let generics = &sig.float_generics;
+    let across = generics.iter().flat_map(|t| {
+        generics
+            .iter()
+            .filter(move |u| *u != t)
+            .map(move |u| quote!(#t: ::tapeless::__private::TangentDot<#u>))
+    });
+    let all: Vec<TokenStream> = existing
+        .iter()
+        .map(|p| quote!(#p))
+        .chain(ours)
+        .chain(across)
+        .collect();
     if all.is_empty() {
         TokenStream::new()
     } else {
@@ -735,6 +749,7 @@ pub fn float_bounds(t: &syn::Ident) -> TokenStream {
             + ::tapeless::Accumulate
             // The forward mode of a `#[custom_vjp]` callee goes through its gradient.
             + ::tapeless::Parameters<#t>
+            + ::tapeless::__private::TangentDot<#t>
             // Operands of unknown type go through `by_operand` (scalars by value).
             + for<'__tapeless_operand> ::tapeless::__private::Operand<'__tapeless_operand, Out = #t>,
         #(#rows),*

@@ -459,15 +459,13 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
                 quote! {
                     let (#value, #gradient) = #call_prefix #vjp_fn(#(#args,)* #private::one());
                     let mut #derivative: #ret = #private::zero();
-                    #(#derivative = #derivative + #private::tangent_dot::<_, _, #ret>(#gradient.#fields, &#tangent.#fields);)*
+                    #(#derivative = #derivative + #private::tangent_dot::<_, #ret>(&#gradient.#fields, &#tangent.#fields);)*
                     (#value, #derivative)
                 },
                 format!("The value of [`{function}`] and its directional derivative along `{tangent}`: ⟨∇{function}, {tangent}⟩ through one reverse sweep (`{vjp_fn}`), because forward mode does not handle {} yet.", missing.join(", ")),
-                // ⟨g, t⟩ runs over the scalars of each parameter.
-                {
-                    let generics = &sig.float_generics;
-                    quote!(#(#generics: ::tapeless::Parameters<#generics>),*)
-                },
+                // ⟨g, t⟩ runs over the scalars of each parameter, of any float type (the
+                // bounds are in `where_clause`).
+                TokenStream::new(),
             )
         }
         Jvp::Rows(missing) => {
@@ -494,16 +492,13 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
                     let #derivative = #private::tangent_by_rows::<#scalar, _>(&#value, |#seed| {
                         let (_, #gradient) = #call_prefix #vjp_fn(#(#cloned,)* #seed);
                         let mut #derivative: #scalar = #private::zero();
-                        #(#derivative = #derivative + #private::tangent_dot::<_, _, #scalar>(#gradient.#fields, &#tangent.#fields);)*
+                        #(#derivative = #derivative + #private::tangent_dot::<_, #scalar>(&#gradient.#fields, &#tangent.#fields);)*
                         #derivative
                     });
                     (#value, #derivative)
                 },
                 format!("The value of [`{function}`] and its directional derivative along `{tangent}`: Σᵢ eᵢ·⟨∇{function}ᵢ, {tangent}⟩ through one reverse sweep (`{vjp_fn}`) per component of the value, because forward mode does not handle {} yet.", missing.join(", ")),
-                {
-                    let generics = &sig.float_generics;
-                    quote!(#(#generics: ::tapeless::Parameters<#generics>),*)
-                },
+                TokenStream::new(),
             )
         }
         Jvp::Unsupported(missing) => (

@@ -444,7 +444,13 @@ impl<T: Real> Float for Dual<T> {
     }
 }
 
-impl<T: Real> Real for Dual<T> {}
+/// Ordered by value, as `partial_cmp` is: a branch takes the path the values take.
+impl<T: Real> Real for Dual<T> {
+    #[inline(always)]
+    fn total_cmp(&self, other: &Self) -> Ordering {
+        self.value.total_cmp(&other.value)
+    }
+}
 
 /// `num_traits::Signed` (a bound of nalgebra's `RealField`), through the `Float` methods.
 impl<T: Real> num_traits::Signed for Dual<T> {

@@ -3,7 +3,7 @@
 //! (one per argument, by position), and the fallback ⟨∇f, ṫ⟩ for the functions that forward
 //! mode does not handle yet.
 
-use crate::{NotDifferentiated, Parameters, Real};
+use crate::{NotDifferentiated, Real};
 
 /// The tangent of a caller's argument that depends on its differentiated parameters.
 #[derive(Debug, Clone, Copy)]
@@ -54,15 +54,97 @@ const _: fn() = || {
     accepts::<NoTangent>();
 };
 
-/// ⟨gradient, tangent⟩ over every scalar of a parameter (a float, array, `Vec`, matrix or
-/// parameter struct), in the result's float type: the directional derivative that `f_jvp`
-/// computes from `f_vjp`'s gradient where forward mode does not handle the function.
+/// ⟨gradient, tangent⟩ over every scalar of a parameter (a float, array, `Vec`, matrix,
+/// tuple or parameter struct), in the result's float type: the directional derivative that
+/// `f_jvp` computes from `f_vjp`'s gradient where forward mode does not handle the function.
 #[inline]
-pub fn tangent_dot<T: Real, G: Parameters<T>, R: Real>(mut gradient: G, tangent: &G) -> R {
-    let mut sum = T::zero();
-    gradient.zip_scalars(tangent, &mut |g, t| sum += *g * t);
-    R::from(sum).unwrap_or_else(R::nan)
+pub fn tangent_dot<G: TangentDot<R>, R: Real>(gradient: &G, tangent: &G) -> R {
+    gradient.tangent_dot(tangent)
 }
+
+/// ⟨self, other⟩ over every scalar, each product converted to `R`: a parameter struct may
+/// hold floats of several types (`struct Mix { t: f64, s: f32 }`), which no one
+/// [`Parameters<T>`](crate::Parameters) covers. `#[derive(Differentiable)]` implements it.
+pub trait TangentDot<R: Real> {
+    /// Σ selfᵢ·otherᵢ in `R`.
+    fn tangent_dot(&self, other: &Self) -> R;
+}
+
+macro_rules! scalar_tangent_dot {
+    ($t:ty) => {
+        impl<R: Real> TangentDot<R> for $t {
+            #[inline(always)]
+            fn tangent_dot(&self, other: &$t) -> R {
+                R::from(*self * *other).unwrap_or_else(R::nan)
+            }
+        }
+    };
+}
+scalar_tangent_dot!(f32);
+scalar_tangent_dot!(f64);
+
+impl<T: Real> TangentDot<crate::Dual<T>> for crate::Dual<T> {
+    #[inline(always)]
+    fn tangent_dot(&self, other: &Self) -> crate::Dual<T> {
+        *self * *other
+    }
+}
+
+impl<R: Real, P: TangentDot<R>, const N: usize> TangentDot<R> for [P; N] {
+    fn tangent_dot(&self, other: &Self) -> R {
+        self.iter()
+            .zip(other)
+            .fold(R::zero(), |sum, (a, b)| sum + a.tangent_dot(b))
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<R: Real, P: TangentDot<R>> TangentDot<R> for alloc::vec::Vec<P> {
+    fn tangent_dot(&self, other: &Self) -> R {
+        self.iter()
+            .zip(other)
+            .fold(R::zero(), |sum, (a, b)| sum + a.tangent_dot(b))
+    }
+}
+
+#[cfg(feature = "nalgebra")]
+impl<R, T, Rows, C, S> TangentDot<R> for nalgebra::Matrix<T, Rows, C, S>
+where
+    R: Real,
+    T: nalgebra::Scalar + TangentDot<R>,
+    Rows: nalgebra::Dim,
+    C: nalgebra::Dim,
+    S: nalgebra::RawStorage<T, Rows, C>,
+{
+    fn tangent_dot(&self, other: &Self) -> R {
+        self.iter()
+            .zip(other.iter())
+            .fold(R::zero(), |sum, (a, b)| sum + a.tangent_dot(b))
+    }
+}
+
+/// The gradient of data (`usize`, `bool`): no scalars.
+impl<R: Real> TangentDot<R> for () {
+    fn tangent_dot(&self, _: &Self) -> R {
+        R::zero()
+    }
+}
+
+macro_rules! tuple_tangent_dot {
+    ($($name:ident $index:tt),+) => {
+        impl<R: Real, $($name: TangentDot<R>),+> TangentDot<R> for ($($name,)+) {
+            fn tangent_dot(&self, other: &Self) -> R {
+                R::zero() $(+ self.$index.tangent_dot(&other.$index))+
+            }
+        }
+    };
+}
+tuple_tangent_dot!(A 0);
+tuple_tangent_dot!(A 0, B 1);
+tuple_tangent_dot!(A 0, B 1, C 2);
+tuple_tangent_dot!(A 0, B 1, C 2, D 3);
+tuple_tangent_dot!(A 0, B 1, C 2, D 3, E 4);
+tuple_tangent_dot!(A 0, B 1, C 2, D 3, E 4, G 5);
 
 /// Calling `f_jvp` of a function whose forward mode is not supported yet and whose output
 /// is not a scalar: a compile error at the call, and only there.

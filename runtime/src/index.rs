@@ -14,11 +14,18 @@ use crate::Accumulate;
 /// still keep a bounds check and its panic edge in the loop, which stops the optimiser from
 /// keeping an adjoint element in a register across iterations (Rosenbrock's `x̄[i + 1]`);
 /// `get` cannot panic, and a `debug_assert!` keeps the claim checked in debug builds.
+///
+/// Reading needs no mutable storage, so a nalgebra view (`a.rows(i, 2)`, `m.column(j)`)
+/// is a `Slot`; only adjoints, which are owned, are [`SlotMut`].
 pub trait Slot<I> {
     /// The element type.
     type Element: ?Sized;
     /// The element at `i`, if in bounds.
     fn slot(&self, i: I) -> Option<&Self::Element>;
+}
+
+/// A [`Slot`] whose elements can be written: an adjoint.
+pub trait SlotMut<I>: Slot<I> {
     /// The element at `i`, mutably, if in bounds.
     fn slot_mut(&mut self, i: I) -> Option<&mut Self::Element>;
 }
@@ -29,6 +36,9 @@ impl<T> Slot<usize> for [T] {
     fn slot(&self, i: usize) -> Option<&T> {
         self.get(i)
     }
+}
+
+impl<T> SlotMut<usize> for [T] {
     #[inline(always)]
     fn slot_mut(&mut self, i: usize) -> Option<&mut T> {
         self.get_mut(i)
@@ -41,6 +51,9 @@ impl<T, const N: usize> Slot<usize> for [T; N] {
     fn slot(&self, i: usize) -> Option<&T> {
         self.get(i)
     }
+}
+
+impl<T, const N: usize> SlotMut<usize> for [T; N] {
     #[inline(always)]
     fn slot_mut(&mut self, i: usize) -> Option<&mut T> {
         self.get_mut(i)
@@ -54,6 +67,10 @@ impl<T> Slot<usize> for alloc::vec::Vec<T> {
     fn slot(&self, i: usize) -> Option<&T> {
         self.get(i)
     }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> SlotMut<usize> for alloc::vec::Vec<T> {
     #[inline(always)]
     fn slot_mut(&mut self, i: usize) -> Option<&mut T> {
         self.get_mut(i)
@@ -66,6 +83,9 @@ impl<C: Slot<I> + ?Sized, I> Slot<I> for &C {
     fn slot(&self, i: I) -> Option<&C::Element> {
         (**self).slot(i)
     }
+}
+
+impl<C: Slot<I> + ?Sized, I> SlotMut<I> for &C {
     fn slot_mut(&mut self, _: I) -> Option<&mut C::Element> {
         None // a shared reference is never an adjoint
     }
@@ -73,18 +93,19 @@ impl<C: Slot<I> + ?Sized, I> Slot<I> for &C {
 
 #[cfg(feature = "nalgebra")]
 mod matrices {
-    use super::Slot;
+    use super::{Slot, SlotMut};
     use nalgebra::{Dim, Matrix, RawStorage, RawStorageMut, Scalar};
 
-    /// `v[i]`: linear, column-major.
-    impl<T: Scalar, R: Dim, C: Dim, S: RawStorage<T, R, C> + RawStorageMut<T, R, C>> Slot<usize>
-        for Matrix<T, R, C, S>
-    {
+    /// `v[i]`: linear, column-major; also of a view.
+    impl<T: Scalar, R: Dim, C: Dim, S: RawStorage<T, R, C>> Slot<usize> for Matrix<T, R, C, S> {
         type Element = T;
         #[inline(always)]
         fn slot(&self, i: usize) -> Option<&T> {
             self.get(i)
         }
+    }
+
+    impl<T: Scalar, R: Dim, C: Dim, S: RawStorageMut<T, R, C>> SlotMut<usize> for Matrix<T, R, C, S> {
         #[inline(always)]
         fn slot_mut(&mut self, i: usize) -> Option<&mut T> {
             self.get_mut(i)
@@ -92,14 +113,19 @@ mod matrices {
     }
 
     /// `m[(i, j)]`.
-    impl<T: Scalar, R: Dim, C: Dim, S: RawStorage<T, R, C> + RawStorageMut<T, R, C>>
-        Slot<(usize, usize)> for Matrix<T, R, C, S>
+    impl<T: Scalar, R: Dim, C: Dim, S: RawStorage<T, R, C>> Slot<(usize, usize)>
+        for Matrix<T, R, C, S>
     {
         type Element = T;
         #[inline(always)]
         fn slot(&self, i: (usize, usize)) -> Option<&T> {
             self.get(i)
         }
+    }
+
+    impl<T: Scalar, R: Dim, C: Dim, S: RawStorageMut<T, R, C>> SlotMut<(usize, usize)>
+        for Matrix<T, R, C, S>
+    {
         #[inline(always)]
         fn slot_mut(&mut self, i: (usize, usize)) -> Option<&mut T> {
             self.get_mut(i)
@@ -114,7 +140,7 @@ mod matrices {
 #[inline(always)]
 pub fn index_vjp<C, I, T>(d_a: &mut C, i: &I, d_y: &T)
 where
-    C: Slot<I, Element = T> + ?Sized,
+    C: SlotMut<I, Element = T> + ?Sized,
     I: Copy,
     T: Accumulate,
 {
@@ -129,8 +155,8 @@ where
 #[inline(always)]
 pub fn index2_vjp<C, I, J, T>(d_a: &mut C, i: &I, j: &J, d_y: &T)
 where
-    C: Slot<I> + ?Sized,
-    C::Element: Slot<J, Element = T>,
+    C: SlotMut<I> + ?Sized,
+    C::Element: SlotMut<J, Element = T>,
     I: Copy,
     J: Copy,
     T: Accumulate,
@@ -146,9 +172,9 @@ where
 #[inline(always)]
 pub fn index3_vjp<C, I, J, K, T>(d_a: &mut C, i: &I, j: &J, k: &K, d_y: &T)
 where
-    C: Slot<I> + ?Sized,
-    C::Element: Slot<J>,
-    <C::Element as Slot<J>>::Element: Slot<K, Element = T>,
+    C: SlotMut<I> + ?Sized,
+    C::Element: SlotMut<J>,
+    <C::Element as Slot<J>>::Element: SlotMut<K, Element = T>,
     I: Copy,
     J: Copy,
     K: Copy,
@@ -246,17 +272,69 @@ pub fn element<C: core::ops::Index<I> + ?Sized, I>(a: &C, i: I) -> &C::Output {
     &a[i]
 }
 
-/// `&x[start..end]`: a sub-slice (`&x[1..]`, `&x[..n - 1]`, a window, a chunk).
+/// A container whose elements are one contiguous slice: slices, arrays, `Vec`s, and
+/// nalgebra vectors, matrices and views with contiguous storage (`a.iter().skip(1)` of a
+/// `DVector`, `m.column(j).iter().skip(1)`).
+pub trait Elements<T> {
+    /// The elements, in order (column-major for a matrix).
+    fn elements(&self) -> &[T];
+}
+
+impl<T> Elements<T> for [T] {
+    #[inline(always)]
+    fn elements(&self) -> &[T] {
+        self
+    }
+}
+
+impl<T, const N: usize> Elements<T> for [T; N] {
+    #[inline(always)]
+    fn elements(&self) -> &[T] {
+        self
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> Elements<T> for alloc::vec::Vec<T> {
+    #[inline(always)]
+    fn elements(&self) -> &[T] {
+        self
+    }
+}
+
+impl<T, C: Elements<T> + ?Sized> Elements<T> for &C {
+    #[inline(always)]
+    fn elements(&self) -> &[T] {
+        (**self).elements()
+    }
+}
+
+#[cfg(feature = "nalgebra")]
+impl<T, R, C, S> Elements<T> for nalgebra::Matrix<T, R, C, S>
+where
+    T: nalgebra::Scalar,
+    R: nalgebra::Dim,
+    C: nalgebra::Dim,
+    S: nalgebra::RawStorage<T, R, C> + nalgebra::IsContiguous,
+{
+    #[inline(always)]
+    fn elements(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+/// `&x[start..end]`: a sub-slice (`&x[1..]`, `&x[..n - 1]`, a window, a chunk, the elements
+/// of `.skip(k)`).
 #[inline(always)]
-pub fn sub_slice<T>(x: &[T], start: usize, end: usize) -> &[T] {
-    &x[start..end]
+pub fn sub_slice<C: Elements<T> + ?Sized, T>(x: &C, start: usize, end: usize) -> &[T] {
+    &x.elements()[start..end]
 }
 
 /// `y = &x[start..end]`: `x̄[start + k] += ȳ[k]`. Reads `start`.
 #[inline(always)]
 pub fn sub_slice_vjp<C, G>(d_x: &mut C, start: &usize, d_y: &[G])
 where
-    C: Slot<usize, Element = G> + ?Sized,
+    C: SlotMut<usize, Element = G> + ?Sized,
     G: Accumulate,
 {
     for (k, d) in d_y.iter().enumerate() {

@@ -48,12 +48,17 @@ pub(crate) fn transposed<T, R: Dim, C: Dim, S: RawStorage<T, R, C>>(
     }
 }
 
-/// ⟨a, b⟩ = Σᵢ aᵢbᵢ over the entries of two matrices of one shape (checked).
+/// ⟨a, b⟩ = Σᵢ aᵢbᵢ over the entries of two matrices of one shape (checked), whose
+/// dimensions may differ in kind (`Dyn` and `Const<2>`), as nalgebra's `dot` allows.
 #[inline(always)]
-fn inner<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>, SB: RawStorage<T, R, C>>(
+fn inner<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim, SA, SB>(
     a: &Matrix<T, R, C, SA>,
-    b: &Matrix<T, R, C, SB>,
-) -> T {
+    b: &Matrix<T, R2, C2, SB>,
+) -> T
+where
+    SA: RawStorage<T, R, C>,
+    SB: RawStorage<T, R2, C2>,
+{
     assert_eq!(a.shape(), b.shape(), "forward rule: shapes differ");
     a.iter()
         .zip(b.iter())
@@ -70,6 +75,22 @@ fn add_entries<T: Real, R: Dim, C: Dim, S: RawStorage<T, R, C>>(
     DefaultAllocator: Allocator<R, C>,
 {
     d.zip_apply(g, |d, g| *d += g * scale);
+}
+
+/// `*d += g·scale` entry by entry, of a `g` whose dimensions may differ in kind from `d`'s
+/// (shapes checked; both are read column-major).
+#[inline(always)]
+fn add_entries_of<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim, S: RawStorage<T, R2, C2>>(
+    d: &mut OMatrix<T, R, C>,
+    g: &Matrix<T, R2, C2, S>,
+    scale: T,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    assert_eq!(d.shape(), g.shape(), "reverse rule: shapes differ");
+    for (d, &g) in d.iter_mut().zip(g.iter()) {
+        *d += g * scale;
+    }
 }
 
 /// Y = Xᵀ (`x.transpose()`): X̄ += Ȳᵀ. Reads nothing.
@@ -90,22 +111,23 @@ where
     t_x.transpose()
 }
 
-/// y = a·b (`a.dot(&b)`, a scalar): ā += ȳ·b. Reads `b`.
+/// y = a·b (`a.dot(&b)`, a scalar): ā += ȳ·b. Reads `b`. The dimensions of `a` and `b`
+/// may differ in kind (`Dyn` and `Const<2>`), as nalgebra's `dot` allows.
 #[inline(always)]
-pub fn dot_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
+pub fn dot_vjp_self<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim, SB: RawStorage<T, R2, C2>>(
     d_a: &mut OMatrix<T, R, C>,
-    b: &Matrix<T, R, C, SB>,
+    b: &Matrix<T, R2, C2, SB>,
     d_y: &T,
 ) where
     DefaultAllocator: Allocator<R, C>,
 {
-    add_entries(d_a, b, *d_y);
+    add_entries_of(d_a, b, *d_y);
 }
 
 /// y = a·b: ẏ = ȧ·b. Reads `b`.
 #[inline(always)]
-pub fn dot_jvp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
-    b: &Matrix<T, R, C, SB>,
+pub fn dot_jvp_self<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim, SB: RawStorage<T, R2, C2>>(
+    b: &Matrix<T, R2, C2, SB>,
     t_a: &OMatrix<T, R, C>,
 ) -> T
 where
@@ -116,20 +138,20 @@ where
 
 /// y = a·b (`a.dot(&b)`, a scalar): b̄ += ȳ·a. Reads `a`.
 #[inline(always)]
-pub fn dot_vjp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
+pub fn dot_vjp_rhs<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim, SA: RawStorage<T, R2, C2>>(
     d_b: &mut OMatrix<T, R, C>,
-    a: &Matrix<T, R, C, SA>,
+    a: &Matrix<T, R2, C2, SA>,
     d_y: &T,
 ) where
     DefaultAllocator: Allocator<R, C>,
 {
-    add_entries(d_b, a, *d_y);
+    add_entries_of(d_b, a, *d_y);
 }
 
 /// y = a·b: ẏ = a·ḃ. Reads `a`.
 #[inline(always)]
-pub fn dot_jvp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
-    a: &Matrix<T, R, C, SA>,
+pub fn dot_jvp_rhs<T: Real, R: Dim, C: Dim, R2: Dim, C2: Dim, SA: RawStorage<T, R2, C2>>(
+    a: &Matrix<T, R2, C2, SA>,
     t_b: &OMatrix<T, R, C>,
 ) -> T
 where

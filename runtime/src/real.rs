@@ -1,3 +1,4 @@
+use core::cmp::Ordering;
 use core::fmt::{Debug, Display};
 use core::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
@@ -33,7 +34,23 @@ pub trait Real:
     fn constant(value: f64) -> Self {
         <Self as NumCast>::from(value).unwrap_or_else(Self::nan)
     }
+
+    /// The IEEE 754 total order of the values (`f64::total_cmp`), which
+    /// `num_traits::Float` lacks: the generic copy of a `hessian` function that calls
+    /// `x.total_cmp(&y)` (or whose `max_by` does) calls this one.
+    fn total_cmp(&self, other: &Self) -> Ordering;
 }
 
-impl Real for f32 {}
-impl Real for f64 {}
+impl Real for f32 {
+    #[inline(always)]
+    fn total_cmp(&self, other: &Self) -> Ordering {
+        f32::total_cmp(self, other)
+    }
+}
+
+impl Real for f64 {
+    #[inline(always)]
+    fn total_cmp(&self, other: &Self) -> Ordering {
+        f64::total_cmp(self, other)
+    }
+}

@@ -1,6 +1,7 @@
 // An adaptor after `.chain(..)` that the two loops a chain becomes cannot express: `.rev()`
-// (the second part first, backwards), `.skip(k)`, `.take(k)` (counted across both parts).
-// Reductions, `.map`, `.filter`, `.enumerate()` and `.copied()` after a chain are supported;
+// (the second part first, backwards). Reductions, `.map`, `.filter`, `.enumerate()`,
+// `.copied()`, and `.step_by(k)`, `.skip(k)`, `.take(k)` (counted across both parts) after a
+// chain are supported;
 // write the loops over each part (`for x in b.iter().rev() { .. } for x in a.iter().rev() { .. }`).
 use tapeless::differentiate;
 

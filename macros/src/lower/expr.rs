@@ -25,6 +25,7 @@ impl Lowerer<'_> {
             Expr::Reference(r) => self.reference_expr(r),
             Expr::Unary(u) => self.unary_expr(u),
             Expr::Binary(b) => self.binary_expr(expr, b),
+            Expr::MethodCall(call) if self.unsupported_chain(call) => None,
             Expr::MethodCall(call) if is_reduction(call) => self.reduction(call),
             Expr::MethodCall(call) if call.method == "map" && call.args.len() == 1 => {
                 self.map_expr(call)
@@ -234,6 +235,11 @@ impl Lowerer<'_> {
     }
 
     fn method_expr(&mut self, call: &syn::ExprMethodCall) -> Option<Arg> {
+        // A closure passed to a method no rewrite took is reported, and nothing else: the
+        // receiver (`xs.iter()`) is not lowered, so it is not reported as a method too.
+        if let Some(closure) = call.args.iter().find(|a| matches!(a, Expr::Closure(_))) {
+            return self.expr(closure);
+        }
         let receiver = self.place(&call.receiver);
         let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
         let mut all = vec![receiver?];
@@ -435,13 +441,7 @@ impl Lowerer<'_> {
                 "a struct literal",
                 "use separate float variables, or a tuple; to pass a struct of parameters, build it outside and pass it in (a struct deriving `tapeless::Differentiable`)",
             ),
-            // A range of floats carries its ends: on active values it is an error too.
-            Expr::Range(_) => self.verbatim(
-                expr,
-                false,
-                "a range",
-                "use the ends as separate float variables",
-            ),
+            Expr::Range(range) => self.range(range),
             _ => {
                 self.errors.at(
                     expr,
@@ -754,7 +754,8 @@ impl Lowerer<'_> {
     fn map_call(&mut self, call: &syn::ExprMethodCall, closure: &syn::ExprClosure) -> Option<Arg> {
         match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
             [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => {}
-            [Pat::Type(t)] if matches!(&*t.pat, Pat::Ident(_)) => {}
+            [Pat::Type(t)] if matches!(&*t.pat, Pat::Ident(_) | Pat::Wild(_)) => {}
+            [Pat::Wild(_)] => {}
             _ => return self.closure_error(closure),
         }
         // Lowered in place, a `return` would leave the function, not the closure.
@@ -764,6 +765,24 @@ impl Lowerer<'_> {
             return None;
         }
         self.map_loop(call, closure)
+    }
+
+    /// An iterator chain that no rewrite took, reported once at what stops it, before its
+    /// receiver is lowered (which would report `xs.iter()` as a method without a rule).
+    fn unsupported_chain(&mut self, call: &syn::ExprMethodCall) -> bool {
+        let (_, methods) = method_chain(&call.receiver);
+        if call.method == "collect" {
+            if let Some(filter) = methods.iter().find(|m| m.method == "filter") {
+                self.errors.at(&filter.method, "`.collect()` of a chain with `.filter(..)` is not supported by #[differentiate]: the length after the filter is unknown; reduce the chain directly (`.sum()`, `.count()`, `.fold(..)`), or write into a vector of the full length at a counter (`let mut v = vec![0.0; xs.len()]; let mut m = 0; for &x in xs { if x > 0.0 { v[m] = x.ln(); m += 1; } }`)");
+                return true;
+            }
+        }
+        let comparator = call.method == "max_by" || call.method == "min_by";
+        if comparator && call.args.len() == 1 {
+            self.errors.at(&call.args[0], format!("#[differentiate] supports `.{0}(..)` as `.{0}(|a, b| a.partial_cmp(b).unwrap()).unwrap()` (or `a.total_cmp(b)`), which selects an element by its value; for another order (`|a, b| a.abs().partial_cmp(&b.abs())`) or another unwrap (`.unwrap_or(..)`), write the loop that keeps the selected element (`let mut m = xs[0]; for &x in &xs[1..] {{ if x.abs() > m.abs() {{ m = x; }} }}`)", call.method));
+            return true;
+        }
+        false
     }
 
     /// Whether `a && b` (or `||`) cannot be kept as written: it holds what only lowering
@@ -786,7 +805,16 @@ impl Lowerer<'_> {
         self.reductions += 1;
         let name = |stem: &str| Ident::new(&format!("__tapeless_{stem}{n}"), Span::call_site());
         let (source, mapped, index) = (name("source"), name("mapped"), name("index"));
-        let param = &closure.inputs[0];
+        // `|_| y`: the element gets a name, which the body does not read.
+        let unused = name("unused");
+        let param = match &closure.inputs[0] {
+            Pat::Wild(_) => quote::quote!(#unused),
+            Pat::Type(t) if matches!(&*t.pat, Pat::Wild(_)) => {
+                let ty = &t.ty;
+                quote::quote!(#unused: #ty)
+            }
+            other => other.to_token_stream(),
+        };
         let body = &closure.body;
         let receiver = &call.receiver;
         // A variable or a field of one is read in place; any other receiver is a
@@ -799,9 +827,15 @@ impl Lowerer<'_> {
                 quote::quote!(#source),
             )
         };
+        // A view's `.clone()` is the view again, which cannot be written.
+        let copy = if self.is_view(receiver) {
+            quote::quote!(into_owned)
+        } else {
+            quote::quote!(clone)
+        };
         let block: syn::Block = syn::parse_quote!({
             #bind_source
-            let mut #mapped = #source.clone();
+            let mut #mapped = #source.#copy();
             for #index in 0..#mapped.len() {
                 #mapped[#index] = {
                     let #param = #source[#index];
@@ -813,10 +847,29 @@ impl Lowerer<'_> {
         self.block_value(&block)
     }
 
+    /// Whether `expr` is a nalgebra view: a view method's call (`a.rows(i, 2)`) or a
+    /// variable bound to one.
+    fn is_view(&self, expr: &Expr) -> bool {
+        match strip_parens(expr) {
+            Expr::MethodCall(c) => rules::method(&c.method.to_string(), c.args.len() + 1)
+                .is_some_and(|rule| rule.view),
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|name| self.lookup(&name.to_string()))
+                .is_some_and(|var| {
+                    self.blocks.iter().flat_map(|b| &b.stmts).any(|s| {
+                        matches!(s, Stmt::Let { var: v, op: Op::Rule { rule, .. }, .. } if *v == var && rule.view)
+                    })
+                }),
+            _ => false,
+        }
+    }
+
     fn closure_error(&mut self, closure: &syn::ExprClosure) -> Option<Arg> {
         self.errors.at(
             closure,
-            "the closure of `.map(..)` takes one argument named by a plain pattern (`|v| ..`)",
+            "the closure of `.map(..)` takes one argument named by a plain pattern (`|v| ..`, `|v: f64| ..`, `|_| ..`)",
         );
         None
     }
@@ -906,6 +959,45 @@ impl Lowerer<'_> {
             advice,
         };
         Some(self.value(op, kind, expr.to_token_stream()))
+    }
+
+    /// `a..b` (`a..=b`, `..b`, `a..`): the ends are lowered (so `0..a.len()` reads `a`'s
+    /// length, data), and the range is kept as written over them. A range of floats carries
+    /// its ends: on active values it is an error.
+    fn range(&mut self, range: &syn::ExprRange) -> Option<Arg> {
+        let mut uses = Vec::new();
+        let mut ends = Vec::new();
+        for (end, name) in [
+            (&range.start, "__tapeless_start"),
+            (&range.end, "__tapeless_end"),
+        ] {
+            let Some(end) = end else {
+                ends.push(None);
+                continue;
+            };
+            let lowered = match self.expr(end)?.value {
+                Operand::Const(c) => c,
+                Operand::Var(v) => {
+                    let placeholder = Ident::new(name, Span::call_site());
+                    uses.push((placeholder.clone(), v));
+                    syn::parse_quote!(#placeholder)
+                }
+            };
+            ends.push(Some(Box::new(lowered)));
+        }
+        let [start, end] = [ends[0].take(), ends[1].take()];
+        let op = Op::Verbatim {
+            expr: Expr::Range(syn::ExprRange {
+                start,
+                end,
+                ..range.clone()
+            }),
+            uses,
+            inert: false,
+            what: "a range",
+            advice: "use the ends as separate float variables",
+        };
+        Some(self.value(op, Kind::Owned, range.to_token_stream()))
     }
 
     /// The variables an expression kept as written reads (renamed in it when emitted), or
@@ -1047,7 +1139,7 @@ impl Lowerer<'_> {
                 }
                 ("into_iter", 0) => {}
                 _ => {
-                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()`, `.step_by(k)`, `.skip(k)` and, on `a..b`, `.take(k)`: write the bounds (`a..(a + k).min(b + 1)`)", call.method));
+                    self.errors.at(&call.method, format!("`.{}(..)` on a range loop is not supported by #[differentiate]; the supported forms are `.rev()`, `.step_by(k)`, and `.skip(k)` or `.take(k)` on `a..b` or `(a..b).rev()` (`.take(k)` when `a` is a name, a literal or arithmetic on them); write the bounds (`a..(a + k).min(b)`, or `.min(b + 1)` for `a..=b`)", call.method));
                     return None;
                 }
             }
@@ -1069,10 +1161,20 @@ impl Lowerer<'_> {
         pat: &Pat,
     ) -> Option<Iteration> {
         let unsupported = |s: &mut Self, at: &dyn ToTokens| {
-            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()` or `.enumerate()`; write other adaptors after `.chain(..)` (`.rev()`, `.skip(k)`) as the loops over each part");
+            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()`, `.enumerate()`, or `.step_by(k)`, `.skip(k)`, `.take(k)` counted across them; write other adaptors after `.chain(..)` (`.rev()`) as the loops over each part");
             None
         };
-        let mut containers = vec![(self.iterated(strip_reference(base))?, Access::Element)];
+        // A view's elements (`m.column(j).iter()`): the view is the container.
+        let (base, methods): (Expr, &[&syn::ExprMethodCall]) = match methods.split_first() {
+            Some((first, rest))
+                if rules::method(&first.method.to_string(), first.args.len() + 1)
+                    .is_some_and(|rule| rule.view) =>
+            {
+                (Expr::MethodCall((*first).clone()), rest)
+            }
+            _ => (base.clone(), methods),
+        };
+        let mut containers = vec![(self.iterated(strip_reference(&base))?, Access::Element)];
         let mut enumerate = false;
         for (position, call) in methods.iter().enumerate() {
             match (call.method.to_string().as_str(), call.args.len()) {
@@ -1318,7 +1420,15 @@ impl Lowerer<'_> {
         } else {
             (quote::quote!(-0.0), quote::quote!(+=))
         };
+        let integer = match call.turbofish.as_ref().and_then(|t| t.args.first()) {
+            Some(syn::GenericArgument::Type(ty)) => {
+                crate::desugar::integer_literal(ty, if product { "1" } else { "0" })
+            }
+            _ => None,
+        };
         let init = match &element {
+            // A sum of integers (`sum::<usize>()`) starts from the integer identity.
+            _ if integer.is_some() => integer.to_token_stream(),
             Some(t) if !self.floats.generics().is_empty() => {
                 quote::quote!(<#t as ::tapeless::Real>::constant(#init))
             }

@@ -1168,6 +1168,23 @@ impl Lowerer<'_> {
 
     fn expr_stmt(&mut self, expr: &Expr) {
         match expr {
+            Expr::Call(call) if is_type_tie(call) => {
+                let vars: Vec<VarId> = call
+                    .args
+                    .iter()
+                    .filter_map(|a| match a {
+                        Expr::Reference(r) => match &*r.expr {
+                            Expr::Path(p) => p.path.get_ident(),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .filter_map(|name| self.lookup(&name.to_string()))
+                    .collect();
+                if let [a, b] = vars[..] {
+                    self.same_type(a, b, expr);
+                }
+            }
             Expr::Assign(assign) => {
                 if let Expr::Index(place) = &*assign.left {
                     return self.store(place, None, &assign.right, expr);
@@ -1840,4 +1857,10 @@ enum Access {
     Window(Arg),
     /// `xs.chunks(k)`: `&xs[i * k..min(i * k + k, len)]`.
     Chunk(Arg),
+}
+
+/// `__tapeless_same_type(&a, &b)`, a tie written by `desugar` (see [`crate::desugar::TYPE_TIE`]).
+fn is_type_tie(call: &syn::ExprCall) -> bool {
+    matches!(&*call.func, Expr::Path(p) if p.path.is_ident(crate::desugar::TYPE_TIE))
+        && call.args.len() == 2
 }

@@ -52,7 +52,7 @@ pub fn power_sum_grad<T: Float>(xs: &[T], p: T) -> (T, PowerSumGrad<T>)
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -67,7 +67,7 @@ pub fn power_sum_vjp<T: Float>(xs: &[T], p: T, seed: T) -> (T, PowerSumGrad<T>)
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -129,7 +129,7 @@ pub fn power_sum_jvp<T: Float>(xs: &[T], p: T, tangent: &PowerSumGrad<T>) -> (T,
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -171,7 +171,7 @@ pub fn __power_sum_jvp_arguments<T: Float>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -207,7 +207,7 @@ pub fn __power_sum_pullback<'__tapeless, T: Float>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,

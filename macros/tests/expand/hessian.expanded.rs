@@ -379,6 +379,7 @@ where
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
         + ::tapeless::Parameters<__TapelessFloat>
+        + ::tapeless::__private::TangentDot<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,
@@ -427,6 +428,7 @@ where
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
         + ::tapeless::Parameters<__TapelessFloat>
+        + ::tapeless::__private::TangentDot<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,
@@ -527,6 +529,7 @@ where
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
         + ::tapeless::Parameters<__TapelessFloat>
+        + ::tapeless::__private::TangentDot<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,
@@ -608,6 +611,7 @@ where
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
         + ::tapeless::Parameters<__TapelessFloat>
+        + ::tapeless::__private::TangentDot<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,
@@ -681,6 +685,7 @@ where
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
         + ::tapeless::Parameters<__TapelessFloat>
+        + ::tapeless::__private::TangentDot<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,
@@ -1006,6 +1011,7 @@ where
     __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
         + ::tapeless::Parameters<__TapelessFloat>
+        + ::tapeless::__private::TangentDot<__TapelessFloat>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = __TapelessFloat,

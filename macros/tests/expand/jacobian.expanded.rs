@@ -293,7 +293,7 @@ pub fn squares_vjp<T: Float>(x: &[T], seed: Vec<T>) -> (Vec<T>, SquaresGrad<T>)
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -337,7 +337,7 @@ pub fn squares_jvp<T: Float>(x: &[T], tangent: &SquaresGrad<T>) -> (Vec<T>, Vec<
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -373,7 +373,7 @@ pub fn __squares_jvp_arguments<T: Float>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -404,7 +404,7 @@ pub fn __squares_pullback<'__tapeless, T: Float>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -456,7 +456,7 @@ pub fn squares_jacobian<T: Float>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,

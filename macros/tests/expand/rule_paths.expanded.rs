@@ -53,7 +53,7 @@ pub fn clamped_grad<T: RealField + Copy>(x: T, lo: T, hi: T) -> (T, ClampedGrad<
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -73,7 +73,7 @@ pub fn clamped_vjp<T: RealField + Copy>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -124,7 +124,7 @@ pub fn clamped_jvp<T: RealField + Copy>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -161,7 +161,7 @@ pub fn __clamped_jvp_arguments<T: RealField + Copy>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
@@ -202,7 +202,7 @@ pub fn __clamped_pullback<'__tapeless, T: RealField + Copy>(
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
         + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
-        + ::tapeless::Parameters<T>
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
         + for<'__tapeless_operand> ::tapeless::__private::Operand<
             '__tapeless_operand,
             Out = T,
