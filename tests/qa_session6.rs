@@ -1,0 +1,841 @@
+//! h-qa6: adversarial probes of the 2026-12-06 afternoon merges: transcendental results kept
+//! (in a branch slot or on a loop stack) instead of computed again in the reverse sweep, and
+//! the decompositions (Cholesky, LU/QR solves, triangular solves, `diagonal()`, `.expect`).
+//! Oracles: the plain function (values bit for bit), central differences (gradients, and
+//! Hessian-vector products as differences of the gradient), ⟨∇f, v⟩ for `f_jvp`, closed forms.
+#![allow(clippy::all)]
+
+use nalgebra::{DVector, RealField};
+use num_traits::Float;
+use tapeless::check::central_difference;
+use tapeless::differentiate;
+
+#[macro_use]
+#[path = "support/probe.rs"]
+mod probe;
+
+fn direction(n: usize) -> Vec<f64> {
+    (0..n).map(|i| (i as f64 * 1.3 + 0.4).sin()).collect()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
+#[track_caller]
+fn assert_jvp(what: &str, dy: f64, g: &[f64], dir: &[f64]) {
+    let e = dot(g, dir);
+    assert!(
+        (dy - e).abs() <= 1e-10 * (1.0 + e.abs()),
+        "{what}: jvp {dy} vs <g, v> {e}"
+    );
+}
+
+#[track_caller]
+fn assert_close(what: &str, analytic: &[f64], numeric: &[f64], tolerance: f64) {
+    assert_eq!(analytic.len(), numeric.len(), "{what}: lengths");
+    for (i, (a, n)) in analytic.iter().zip(numeric).enumerate() {
+        let scale = 1f64.max(a.abs()).max(n.abs());
+        assert!(
+            (a - n).abs() <= tolerance * scale,
+            "{what}: coordinate {i}: {a} vs {n}\n{analytic:?}\n{numeric:?}"
+        );
+    }
+}
+
+/// `slice!(f, f_grad, f_vjp, f_jvp, FGrad, point)` for `fn f(a: &[f64]) -> f64`: the probe
+/// checks and `f_jvp` in one direction.
+macro_rules! slice {
+    ($f:ident, $g:ident, $v:ident, $j:ident, $G:ident, $x:expr) => {{
+        let x: Vec<f64> = $x.to_vec();
+        probe!(p => $f, $g, $v, [p], [a], x);
+        let dir = direction(x.len());
+        let (value, dy) = $j(&x, &$G { a: dir.clone() });
+        assert_eq!(value.to_bits(), $f(&x).to_bits(), "{}: jvp value", stringify!($f));
+        let (_, g) = $g(&x);
+        assert_jvp(stringify!($f), dy, &g.a, &dir);
+    }};
+}
+
+/// `two!(f, f_grad, f_vjp, f_jvp, FGrad, [x, y])` for `fn f(x: f64, y: f64) -> f64`.
+macro_rules! two {
+    ($f:ident, $g:ident, $v:ident, $j:ident, $G:ident, $x:expr) => {{
+        let x: Vec<f64> = $x.to_vec();
+        probe!(p => $f, $g, $v, [p[0], p[1]], [x, y], x);
+        let dir = direction(2);
+        let (value, dy) = $j(x[0], x[1], &$G { x: dir[0], y: dir[1] });
+        assert_eq!(value.to_bits(), $f(x[0], x[1]).to_bits(), "{}: jvp value", stringify!($f));
+        let (_, g) = $g(x[0], x[1]);
+        assert_jvp(stringify!($f), dy, &[g.x, g.y], &dir);
+    }};
+}
+
+/// `hvp!(f, f_grad, f_hvp, f_hessian, FGrad, point)` for `fn f(a: &[f64]) -> f64` marked
+/// `hessian`: H·v against central differences of the gradient, and the Hessian's rows
+/// against H·eᵢ.
+macro_rules! hvp {
+    ($f:ident, $g:ident, $hv:ident, $hs:ident, $G:ident, $x:expr) => {{
+        let a: Vec<f64> = $x.to_vec();
+        let n = a.len();
+        let v = direction(n);
+        let (value, g, hv) = $hv(&a, &$G { a: v.clone() });
+        assert_eq!(
+            value.to_bits(),
+            $f(&a).to_bits(),
+            "{}: hvp value",
+            stringify!($f)
+        );
+        let (_, g0) = $g(&a);
+        assert_close(stringify!($f), &g.a, &g0.a, 1e-12);
+        let h = 1e-5;
+        let plus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x + h * d).collect();
+        let minus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x - h * d).collect();
+        let (_, gp) = $g(&plus);
+        let (_, gm) = $g(&minus);
+        let fd: Vec<f64> = (0..n).map(|i| (gp.a[i] - gm.a[i]) / (2.0 * h)).collect();
+        assert_close(stringify!($f), &hv.a, &fd, 1e-6);
+        let (hvalue, _, rows) = $hs(&a);
+        assert_eq!(hvalue.to_bits(), $f(&a).to_bits());
+        for i in 0..n {
+            let mut e = vec![0.0; n];
+            e[i] = 1.0;
+            let (_, _, col) = $hv(&a, &$G { a: e });
+            assert_close(stringify!($f), &rows[i].a, &col.a, 1e-10);
+        }
+    }};
+}
+
+// ---- kept transcendental results in loops ---------------------------------------------
+
+/// A `while` loop whose carried value passes through `exp`.
+#[differentiate]
+fn kept_while(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut x = a[0];
+    let mut i = 0;
+    while i < n {
+        let t = (x * a[i]).exp();
+        x = x + 0.1 * t * a[i];
+        i += 1;
+    }
+    x
+}
+
+#[test]
+fn qa6_kept_in_while() {
+    slice!(
+        kept_while,
+        kept_while_grad,
+        kept_while_vjp,
+        kept_while_jvp,
+        KeptWhileGrad,
+        [0.3, -0.5, 0.8, 0.2]
+    );
+}
+
+/// `loop` with a `break` after the kept value is computed.
+#[differentiate]
+fn kept_loop_break(x: f64, y: f64) -> f64 {
+    let mut s = x;
+    let mut k = 0;
+    loop {
+        let t = (s * y).tanh();
+        if k >= 4 {
+            s = s + t;
+            break;
+        }
+        s = s * 0.9 + t * t;
+        k += 1;
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_in_loop_with_break() {
+    two!(
+        kept_loop_break,
+        kept_loop_break_grad,
+        kept_loop_break_vjp,
+        kept_loop_break_jvp,
+        KeptLoopBreakGrad,
+        [0.7, 1.3]
+    );
+}
+
+/// A `break` that depends on the kept value itself.
+#[differentiate]
+fn kept_break_on_value(x: f64, y: f64) -> f64 {
+    let mut s = x;
+    loop {
+        let t = (s * y).exp();
+        if t > 5.0 {
+            break;
+        }
+        s = s + t * 0.2;
+    }
+    s * y
+}
+
+#[test]
+fn qa6_kept_break_on_value() {
+    two!(
+        kept_break_on_value,
+        kept_break_on_value_grad,
+        kept_break_on_value_vjp,
+        kept_break_on_value_jvp,
+        KeptBreakOnValueGrad,
+        [0.2, 1.1]
+    );
+}
+
+/// `continue` before and after the kept value's definition.
+#[differentiate]
+fn kept_continue(a: &[f64]) -> f64 {
+    let mut s = 1.0;
+    for i in 0..a.len() {
+        if a[i] < -0.6 {
+            continue;
+        }
+        let t = a[i].sin();
+        if t < 0.0 {
+            s = s + t;
+            continue;
+        }
+        let u = (t * s).sqrt();
+        s = s * u + t;
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_with_continue() {
+    slice!(
+        kept_continue,
+        kept_continue_grad,
+        kept_continue_vjp,
+        kept_continue_jvp,
+        KeptContinueGrad,
+        [0.3, -0.9, -0.2, 1.1, 0.5]
+    );
+}
+
+/// Early `return` from inside a loop right after a kept value.
+#[differentiate]
+fn kept_return(a: &[f64]) -> f64 {
+    let mut s = 0.5;
+    for i in 0..a.len() {
+        let t = (a[i] + s).exp();
+        if t > 4.0 {
+            return s * t;
+        }
+        s = s + t * a[i];
+    }
+    s.ln()
+}
+
+#[test]
+fn qa6_kept_with_early_return() {
+    for x in [[0.1, 0.2, 0.3], [0.1, 0.9, 0.3], [0.2, 0.1, 1.5]] {
+        slice!(
+            kept_return,
+            kept_return_grad,
+            kept_return_vjp,
+            kept_return_jvp,
+            KeptReturnGrad,
+            x
+        );
+    }
+}
+
+/// An inner loop with a kept value inside an outer loop.
+#[differentiate]
+fn kept_nested(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut s = 0.0;
+    for i in 0..n {
+        let c = (a[i] * 0.5).cos();
+        for j in 0..n {
+            let t = (a[j] * c + s * 0.1).sin();
+            s = s + t * a[i];
+        }
+        s = s * c;
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_in_nested_loops() {
+    slice!(
+        kept_nested,
+        kept_nested_grad,
+        kept_nested_vjp,
+        kept_nested_jvp,
+        KeptNestedGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
+
+/// A replayed loop (it rewrites a scratch array) around an inner loop with kept values.
+#[differentiate]
+fn kept_in_replay(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut w = vec![0.0; n];
+    let mut s = 0.0;
+    for k in 0..3 {
+        for i in 0..n {
+            let t = (a[i] * (k as f64 + 1.0) + s * 0.1).tanh();
+            w[i] = t * w[i] + t;
+        }
+        for i in 0..n {
+            s = s + (w[i] * 0.5).exp();
+        }
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_inside_a_replayed_loop() {
+    slice!(
+        kept_in_replay,
+        kept_in_replay_grad,
+        kept_in_replay_vjp,
+        kept_in_replay_jvp,
+        KeptInReplayGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
+
+/// Branches inside a loop, each defining kept values.
+#[differentiate]
+fn kept_branch_in_loop(a: &[f64]) -> f64 {
+    let mut s = 0.3;
+    for i in 0..a.len() {
+        if a[i] > 0.0 {
+            let t = a[i].sqrt();
+            s = s * t + t;
+        } else {
+            let u = (-a[i]).ln_1p();
+            let v = u.atan();
+            s = s - u * v * s;
+        }
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_in_branches_inside_a_loop() {
+    slice!(
+        kept_branch_in_loop,
+        kept_branch_in_loop_grad,
+        kept_branch_in_loop_vjp,
+        kept_branch_in_loop_jvp,
+        KeptBranchInLoopGrad,
+        [0.3, -0.5, 0.8, -1.2]
+    );
+}
+
+/// A kept value shadowed and reassigned inside the loop.
+#[differentiate]
+fn kept_shadowed(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        let t = a[i].exp();
+        let t = (t * 0.3).sin();
+        let mut u = t.cosh();
+        u = (u * a[i]).tanh();
+        s = s + t * u;
+        u = u.exp();
+        s = s * u;
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_shadowed_and_reassigned() {
+    slice!(
+        kept_shadowed,
+        kept_shadowed_grad,
+        kept_shadowed_vjp,
+        kept_shadowed_jvp,
+        KeptShadowedGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
+
+/// A kept value defined in a loop, read after the loop through a variable.
+#[differentiate]
+fn kept_escapes(a: &[f64]) -> f64 {
+    let mut last = 0.0;
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        let t = (a[i] * 1.5).exp();
+        last = t;
+        s = s + t * last;
+    }
+    s * last + last.ln()
+}
+
+#[test]
+fn qa6_kept_value_escapes_the_loop() {
+    slice!(
+        kept_escapes,
+        kept_escapes_grad,
+        kept_escapes_vjp,
+        kept_escapes_jvp,
+        KeptEscapesGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
+
+/// Two-argument transcendentals kept: powf, atan2, hypot, log.
+#[differentiate]
+fn kept_binary(a: &[f64]) -> f64 {
+    let mut s = 1.0;
+    for i in 1..a.len() {
+        let p = a[i].powf(a[i - 1]);
+        let q = a[i].atan2(s);
+        let r = a[i - 1].hypot(q);
+        let l = p.log(2.5 + s * s);
+        s = s * 0.5 + p * q + r * l;
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_binary_transcendentals() {
+    slice!(
+        kept_binary,
+        kept_binary_grad,
+        kept_binary_vjp,
+        kept_binary_jvp,
+        KeptBinaryGrad,
+        [0.3, 0.5, 0.8, 1.4]
+    );
+}
+
+/// Function-path spellings `f64::exp(x)`.
+#[differentiate]
+fn kept_paths(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        let t = f64::exp(a[i] * s);
+        let u = f64::sin(t);
+        s = s + u * t;
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_function_paths() {
+    slice!(
+        kept_paths,
+        kept_paths_grad,
+        kept_paths_vjp,
+        kept_paths_jvp,
+        KeptPathsGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
+
+/// A loop that runs zero times around kept values.
+#[differentiate]
+fn kept_empty_loop(a: &[f64], x: f64) -> f64 {
+    let mut s = x;
+    for i in 0..a.len() {
+        let t = (a[i] * s).exp();
+        s = s * t;
+    }
+    s.sin()
+}
+
+#[test]
+fn qa6_kept_in_a_loop_that_does_not_run() {
+    let (v, g) = kept_empty_loop_grad(&[], 0.4);
+    assert_eq!(v.to_bits(), kept_empty_loop(&[], 0.4).to_bits());
+    assert!((g.x - 0.4f64.cos()).abs() < 1e-15);
+    probe!(p => kept_empty_loop, kept_empty_loop_grad, kept_empty_loop_vjp, [&p[1..], p[0]], [x, a], [0.4, 0.2, -0.3]);
+}
+
+/// Branch slots at the top level: a kept value in a branch not taken, and in nested
+/// branches.
+#[differentiate]
+fn kept_branch_slots(x: f64, y: f64) -> f64 {
+    let mut s = x;
+    if x > 0.0 {
+        let t = (x * y).exp();
+        if y > 0.5 {
+            let u = t.ln_1p();
+            s = s * u;
+        } else {
+            s = s + t;
+        }
+        s = s * t;
+    } else {
+        let c = y.cos();
+        s = s * c * c;
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_in_branch_slots() {
+    for p in [[0.4, 0.9], [0.4, 0.2], [-0.4, 0.3]] {
+        two!(
+            kept_branch_slots,
+            kept_branch_slots_grad,
+            kept_branch_slots_vjp,
+            kept_branch_slots_jvp,
+            KeptBranchSlotsGrad,
+            p
+        );
+    }
+}
+
+/// `max_iterations` (array stacks) with kept values in a `while`.
+#[differentiate(max_iterations = 64)]
+fn kept_bounded(x: f64, y: f64) -> f64 {
+    let mut s = x;
+    let mut k = 0;
+    while k < 10 {
+        let t = (s * y).sin();
+        let e = (t * 0.5).exp();
+        s = s + e * 0.1;
+        k += 1;
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_with_max_iterations() {
+    two!(
+        kept_bounded,
+        kept_bounded_grad,
+        kept_bounded_vjp,
+        kept_bounded_jvp,
+        KeptBoundedGrad,
+        [0.3, 1.7]
+    );
+}
+
+/// `max_iterations` with nested loops and a kept value in each.
+#[differentiate(max_iterations = 8)]
+fn kept_bounded_nested(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        let c = a[i].exp();
+        for j in 0..i {
+            let t = (a[j] * c).tanh();
+            s = s + t * c;
+        }
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_bounded_nested() {
+    slice!(
+        kept_bounded_nested,
+        kept_bounded_nested_grad,
+        kept_bounded_nested_vjp,
+        kept_bounded_nested_jvp,
+        KeptBoundedNestedGrad,
+        [0.3, -0.5, 0.8, 0.1]
+    );
+}
+
+/// Hessian of a loop with kept values.
+#[differentiate(hessian)]
+fn kept_hessian(a: &[f64]) -> f64 {
+    let mut s = 0.2;
+    for i in 0..a.len() {
+        let t = (a[i] * s).exp();
+        let u = t.sin();
+        if u > 0.5 {
+            s = s + u * a[i];
+        } else {
+            s = s * t;
+        }
+    }
+    s
+}
+
+#[test]
+fn qa6_hessian_of_kept_values() {
+    hvp!(
+        kept_hessian,
+        kept_hessian_grad,
+        kept_hessian_hvp,
+        kept_hessian_hessian,
+        KeptHessianGrad,
+        [0.3, -0.5, 0.8]
+    );
+    hvp!(
+        kept_hessian,
+        kept_hessian_grad,
+        kept_hessian_hvp,
+        kept_hessian_hessian,
+        KeptHessianGrad,
+        [1.3, 0.5, 0.8]
+    );
+}
+
+/// Hessian of a while loop with a break on a kept value.
+#[differentiate(hessian)]
+fn kept_hessian_while(a: &[f64]) -> f64 {
+    let mut s = a[0];
+    let mut i = 1;
+    while i < a.len() {
+        let t = (s * a[i]).tanh();
+        if t > 0.95 {
+            break;
+        }
+        s = s + t.sqrt() * a[i];
+        i += 1;
+    }
+    s * s
+}
+
+#[test]
+fn qa6_hessian_while_break() {
+    hvp!(
+        kept_hessian_while,
+        kept_hessian_while_grad,
+        kept_hessian_while_hvp,
+        kept_hessian_while_hessian,
+        KeptHessianWhileGrad,
+        [0.3, 0.5, 0.8, 0.7]
+    );
+}
+
+/// f_jacobian of a loop with kept values.
+#[differentiate]
+fn kept_jac(a: &[f64]) -> Vec<f64> {
+    let n = a.len();
+    let mut out = vec![0.0; n];
+    let mut s = 0.1;
+    for i in 0..n {
+        let t = (a[i] + s).exp();
+        s = s + t.ln_1p();
+        out[i] = s * t;
+    }
+    out
+}
+
+#[test]
+fn qa6_jacobian_of_kept_values() {
+    let a = [0.3, -0.5, 0.8];
+    let (value, rows) = kept_jac_jacobian(&a);
+    assert_eq!(value, kept_jac(&a));
+    for k in 0..3 {
+        let fd = central_difference(|p: &[f64]| kept_jac(p)[k], &a);
+        assert_close("kept_jac", &rows[k].a, &fd, 1e-6);
+    }
+}
+
+// ---- calls, closures, windows, methods ------------------------------------------------
+
+#[differentiate]
+fn inner_kept(x: f64, y: f64) -> f64 {
+    let mut s = x;
+    for _ in 0..3 {
+        s = (s * y).sin() + s.exp() * 0.1;
+    }
+    s
+}
+
+#[differentiate]
+fn kept_calls(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        let t = a[i].exp();
+        s = s + inner_kept(t * 0.2, s + 0.5) * t;
+    }
+    s
+}
+
+#[test]
+fn qa6_calls_in_loops_with_kept_values() {
+    slice!(
+        kept_calls,
+        kept_calls_grad,
+        kept_calls_vjp,
+        kept_calls_jvp,
+        KeptCallsGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
+
+#[differentiate]
+fn kept_map(a: &[f64], x: f64) -> f64 {
+    let s: f64 = a.iter().map(|v| (v * x).exp() * (v * x).sin()).sum();
+    let t: Vec<f64> = a.iter().map(|v| (v + x).tanh()).collect();
+    s + t.iter().map(|u| u.sqrt() * u).sum::<f64>()
+}
+
+#[test]
+fn qa6_kept_in_map_closures() {
+    probe!(p => kept_map, kept_map_grad, kept_map_vjp, [&p[1..], p[0]], [x, a], [0.4, 0.2, 0.3, 1.1]);
+}
+
+#[differentiate]
+fn kept_windows(a: &[f64]) -> f64 {
+    let s: f64 = a
+        .windows(2)
+        .map(|w| (w[0] * w[1]).tanh() * w[0].exp())
+        .sum();
+    let c: f64 = a
+        .iter()
+        .chain(a.iter().skip(1))
+        .map(|v| v.sin() * v.cos())
+        .sum();
+    let f = a.iter().fold(0.0, |acc, v| acc * v.cos() + v.exp());
+    s + c + f
+}
+
+#[test]
+fn qa6_kept_in_windows_chains_folds() {
+    slice!(
+        kept_windows,
+        kept_windows_grad,
+        kept_windows_vjp,
+        kept_windows_jvp,
+        KeptWindowsGrad,
+        [0.3, -0.5, 0.8, 1.2]
+    );
+}
+
+#[derive(tapeless::Differentiable, Clone, Debug, PartialEq)]
+struct Net {
+    w: Vec<f64>,
+    b: f64,
+}
+
+#[differentiate]
+impl Net {
+    #[differentiate]
+    fn forward(&self, x: &[f64]) -> f64 {
+        let mut h = self.b;
+        for i in 0..x.len() {
+            let z = (self.w[i] * x[i] + h).tanh();
+            h = h * 0.5 + z * z.exp();
+        }
+        h
+    }
+}
+
+#[test]
+fn qa6_kept_in_methods() {
+    let x = [0.3, -0.7, 1.1];
+    let p = [0.2, 0.5, -0.4, 0.9];
+    let net = |p: &[f64]| Net {
+        w: p[..3].to_vec(),
+        b: p[3],
+    };
+    let (v, g) = net(&p).forward_grad(&x);
+    assert_eq!(v.to_bits(), net(&p).forward(&x).to_bits());
+    let fd = central_difference(|q: &[f64]| net(q).forward(&x), &p);
+    let mut flat = g.self_.w.clone();
+    flat.push(g.self_.b);
+    assert_close("Net::forward", &flat, &fd, 1e-6);
+}
+
+// ---- f32 and generic ----------------------------------------------------------------
+
+#[differentiate]
+fn kept_f32(a: &[f32]) -> f32 {
+    let mut s = 0.5f32;
+    for i in 0..a.len() {
+        let t = (a[i] * s).exp();
+        if t > 1.0 {
+            s = s + t.ln() * a[i];
+        } else {
+            s = s * t.sqrt();
+        }
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_f32() {
+    let a = [0.3f32, -0.5, 0.8];
+    let (v, g) = kept_f32_grad(&a);
+    assert_eq!(v.to_bits(), kept_f32(&a).to_bits());
+    let a64: Vec<f64> = a.iter().map(|v| f64::from(*v)).collect();
+    let fd = central_difference(
+        |p: &[f64]| {
+            let q: Vec<f32> = p.iter().map(|v| *v as f32).collect();
+            f64::from(kept_f32(&q))
+        },
+        &a64,
+    );
+    let g64: Vec<f64> = g.a.iter().map(|v| f64::from(*v)).collect();
+    // f32 central differences at f64 steps are rounded: a loose tolerance.
+    assert_close("kept_f32", &g64, &fd, 2e-2);
+}
+
+#[differentiate]
+fn kept_generic<T: Float>(a: &[T]) -> T {
+    let mut s = T::one();
+    let mut i = 0;
+    while i < a.len() {
+        let t = (a[i] * s).tanh();
+        if t > T::zero() {
+            s = s + t.exp();
+        } else {
+            s = s * t.cos();
+        }
+        i += 1;
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_generic_float() {
+    slice!(
+        kept_generic,
+        kept_generic_grad,
+        kept_generic_vjp,
+        kept_generic_jvp,
+        KeptGenericGrad,
+        [0.3, -0.5, 0.8]
+    );
+    let (v, _) = kept_generic_grad(&[0.3f32, -0.5, 0.8]);
+    assert_eq!(v.to_bits(), kept_generic(&[0.3f32, -0.5, 0.8]).to_bits());
+}
+
+#[differentiate]
+fn kept_realfield<T: RealField + Copy>(a: &DVector<T>) -> T {
+    let mut s = T::one();
+    for i in 0..a.len() {
+        let t = (a[i] * s).exp();
+        s = s * T::from_f64(0.5).unwrap() + t.sin();
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_realfield() {
+    probe!(p => kept_realfield, kept_realfield_grad, kept_realfield_vjp, [&DVector::from_column_slice(p)], [a], [0.3, -0.5, 0.8]);
+}
+
+#[differentiate(hessian)]
+fn kept_generic_hessian<T: Float>(a: &[T]) -> T {
+    let mut s = T::zero();
+    for i in 0..a.len() {
+        let t = a[i].exp();
+        s = s + (t * s + a[i]).sin();
+    }
+    s
+}
+
+#[test]
+fn qa6_kept_generic_hessian() {
+    hvp!(
+        kept_generic_hessian,
+        kept_generic_hessian_grad,
+        kept_generic_hessian_hvp,
+        kept_generic_hessian_hessian,
+        KeptGenericHessianGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
