@@ -5,7 +5,7 @@
 //! Hessian-vector products as differences of the gradient), ⟨∇f, v⟩ for `f_jvp`, closed forms.
 #![allow(clippy::all)]
 
-use nalgebra::{DVector, RealField};
+use nalgebra::{DMatrix, DVector, Matrix2, Matrix3, RealField, Vector2, Vector3};
 use num_traits::Float;
 use tapeless::check::central_difference;
 use tapeless::differentiate;
@@ -838,4 +838,480 @@ fn qa6_kept_generic_hessian() {
         KeptGenericHessianGrad,
         [0.3, -0.5, 0.8]
     );
+}
+
+// ---- decompositions: Cholesky, LU/QR solves, triangular solves, diagonal() -------------
+
+impl probe::Flat for Matrix3<f64> {
+    fn flat(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().copied());
+    }
+}
+impl probe::Flat for Matrix2<f64> {
+    fn flat(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().copied());
+    }
+}
+
+/// SPD n×n with junk above the diagonal (cholesky reads the lower triangle only).
+fn spd_junk(n: usize, seed: f64) -> Vec<f64> {
+    let b = DMatrix::from_fn(n, n, |i, j| ((i * 7 + j * 3) as f64 * 0.37 + seed).sin());
+    let mut a = &b * b.transpose() + DMatrix::identity(n, n) * n as f64;
+    for j in 1..n {
+        for i in 0..j {
+            a[(i, j)] = (i as f64 - 2.0 * j as f64) * 0.3 + seed;
+        }
+    }
+    a.as_slice().to_vec()
+}
+fn cat(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().chain(b).copied().collect()
+}
+
+/// `mb!(f, f_grad, f_vjp, f_jvp, FGrad, n, m, point)`: f(a: &DMatrix n×n, b: &DVector m).
+macro_rules! mb {
+    ($f:ident, $g:ident, $v:ident, $j:ident, $G:ident, $n:expr, $x:expr) => {{
+        let n: usize = $n;
+        let x: Vec<f64> = $x.to_vec();
+        probe!(p => $f, $g, $v, [&DMatrix::from_column_slice(n, n, &p[..n * n]), &DVector::from_column_slice(&p[n * n..])], [a, b], x);
+        let dir = direction(x.len());
+        let a = DMatrix::from_column_slice(n, n, &x[..n * n]);
+        let b = DVector::from_column_slice(&x[n * n..]);
+        let t = $G { a: DMatrix::from_column_slice(n, n, &dir[..n * n]), b: DVector::from_column_slice(&dir[n * n..]) };
+        let (value, dy) = $j(&a, &b, &t);
+        assert_eq!(value.to_bits(), $f(&a, &b).to_bits(), "{}: jvp value", stringify!($f));
+        let (_, g) = $g(&a, &b);
+        let mut flat = Vec::new();
+        probe::Flat::flat(&g.a, &mut flat);
+        probe::Flat::flat(&g.b, &mut flat);
+        assert_jvp(stringify!($f), dy, &flat, &dir);
+    }};
+}
+
+// D1: 1×1
+#[differentiate]
+fn chol_1x1(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let c = a.clone().cholesky().unwrap();
+    c.l()[(0, 0)] * b[0] + c.solve(b)[0] + c.ln_determinant() + c.determinant()
+}
+#[test]
+fn d_chol_1x1() {
+    mb!(
+        chol_1x1,
+        chol_1x1_grad,
+        chol_1x1_vjp,
+        chol_1x1_jvp,
+        Chol1x1Grad,
+        1,
+        [2.3, 0.7]
+    );
+}
+
+// D2: static with junk, determinant and ln_determinant
+#[differentiate]
+fn chol_static(a: &Matrix3<f64>, w: f64) -> f64 {
+    let c = a.cholesky().unwrap();
+    let l = c.l();
+    c.determinant() * w + c.ln_determinant() + l[(2, 0)] * l[(1, 1)] + l.diagonal().sum() * w * w
+}
+#[test]
+fn d_chol_static() {
+    let mut x = spd_junk(3, 0.4);
+    x.push(0.6);
+    probe!(p => chol_static, chol_static_grad, chol_static_vjp, [&Matrix3::from_column_slice(&p[..9]), p[9]], [a, w], x);
+}
+
+// Matrix2 lower-triangular solve with junk above
+#[differentiate]
+fn tri_static(a: &Matrix2<f64>, b: &Vector2<f64>) -> f64 {
+    let x = a.solve_lower_triangular(b).unwrap();
+    let y = a.solve_upper_triangular(b).expect("upper");
+    let z = a.tr_solve_lower_triangular(b).unwrap();
+    x.dot(&y) + z.norm_squared()
+}
+#[test]
+fn d_tri_static() {
+    probe!(p => tri_static, tri_static_grad, tri_static_vjp, [&Matrix2::from_column_slice(&p[..4]), &Vector2::new(p[4], p[5])], [a, b], [2.0, 0.3, -0.7, 1.5, 0.4, -0.9]);
+}
+
+// Solve with a matrix right-hand side; cholesky of an owned product
+#[differentiate]
+fn chol_matrix_rhs(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let n = b.len();
+    let m = a.transpose() * a + DMatrix::identity(n, n);
+    let c = m.cholesky().unwrap();
+    let rhs = b * b.transpose() + DMatrix::identity(n, n) * 0.5;
+    let x = c.solve(&rhs);
+    let lu = a.clone().lu().solve(&rhs).expect("invertible");
+    let qr = a.clone().qr().solve(&rhs).unwrap();
+    x.trace() + lu.sum() + qr[(0, 1)] * 2.0
+}
+#[test]
+fn d_chol_matrix_rhs() {
+    let a = [1.5, 0.2, -0.3, 0.4, 2.0, 0.1, -0.2, 0.5, 1.7];
+    mb!(
+        chol_matrix_rhs,
+        chol_matrix_rhs_grad,
+        chol_matrix_rhs_vjp,
+        chol_matrix_rhs_jvp,
+        CholMatrixRhsGrad,
+        3,
+        cat(&a, &[0.3, -0.6, 0.9])
+    );
+}
+
+// Triangular solves with junk in the other triangle, matrix rhs, tr_solve
+#[differentiate]
+fn tri_junk(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let n = b.len();
+    let rhs = DMatrix::from_fn(n, 2, |i, j| b[i] * (j as f64 + 1.0));
+    let x = a.solve_lower_triangular(&rhs).unwrap();
+    let y = a.tr_solve_lower_triangular(b).expect("diag");
+    let z = a.solve_upper_triangular(&rhs).unwrap();
+    x.sum() + y.dot(b) + z[(0, 1)] * z[(1, 0)]
+}
+#[test]
+fn d_tri_junk() {
+    let a = [1.5, 0.2, -0.3, 0.4, 2.0, 0.1, -0.2, 0.5, 1.7];
+    mb!(
+        tri_junk,
+        tri_junk_grad,
+        tri_junk_vjp,
+        tri_junk_jvp,
+        TriJunkGrad,
+        3,
+        cat(&a, &[0.3, -0.6, 0.9])
+    );
+}
+
+// diagonal() of a general matrix
+#[differentiate]
+fn diag_general(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let d = a.diagonal();
+    let e = (a * a).diagonal();
+    let s: f64 = d.iter().map(|v| v.exp()).sum();
+    d.dot(b) + e.map(|v| v.sin()).sum() + s
+}
+#[test]
+fn d_diag_general() {
+    let a = [1.5, 0.2, -0.3, 0.4, 2.0, 0.1, -0.2, 0.5, 1.7];
+    mb!(
+        diag_general,
+        diag_general_grad,
+        diag_general_vjp,
+        diag_general_jvp,
+        DiagGeneralGrad,
+        3,
+        cat(&a, &[0.3, -0.6, 0.9])
+    );
+}
+
+// cholesky in a loop with kept values, and a branch
+#[differentiate]
+fn chol_loop(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let n = b.len();
+    let mut s = 0.1f64;
+    for k in 0..3 {
+        let m = a.clone() + DMatrix::identity(n, n) * (s * s).exp();
+        let c = m.cholesky().unwrap();
+        let q = c.solve(b).dot(b).sqrt();
+        if q > 0.5 {
+            s = s + q * (k as f64 + 1.0).ln_1p();
+        } else {
+            let l = c.l();
+            s = s * l.diagonal().map(|d| d.ln()).sum();
+        }
+    }
+    s
+}
+#[test]
+fn d_chol_loop() {
+    mb!(
+        chol_loop,
+        chol_loop_grad,
+        chol_loop_vjp,
+        chol_loop_jvp,
+        CholLoopGrad,
+        3,
+        cat(&spd_junk(3, 0.2), &[0.3, -0.6, 0.9])
+    );
+    mb!(
+        chol_loop,
+        chol_loop_grad,
+        chol_loop_vjp,
+        chol_loop_jvp,
+        CholLoopGrad,
+        3,
+        cat(&spd_junk(3, 0.2), &[0.03, -0.06, 0.09])
+    );
+}
+
+// L·Lᵀ reconstructs the lower triangle; chain of solves
+#[differentiate]
+fn chol_reconstruct(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let c = a.clone().cholesky().unwrap();
+    let l = c.l();
+    let r = &l * l.transpose();
+    let x = c.solve(b);
+    let y = c.solve(&x);
+    let u = l.transpose().solve_upper_triangular(&y).unwrap();
+    r[(2, 0)] + r[(0, 2)] * 0.5 + y.dot(b) + u.sum()
+}
+#[test]
+fn d_chol_reconstruct() {
+    mb!(
+        chol_reconstruct,
+        chol_reconstruct_grad,
+        chol_reconstruct_vjp,
+        chol_reconstruct_jvp,
+        CholReconstructGrad,
+        3,
+        cat(&spd_junk(3, 0.9), &[0.3, -0.6, 0.9])
+    );
+}
+
+// Closed form: d/dA ln det A = A^{-T} for the symmetric lower-triangle read: check ln_determinant on
+// a symmetric input against the inverse.
+#[differentiate]
+fn logdet_only(a: &DMatrix<f64>) -> f64 {
+    a.clone().cholesky().unwrap().ln_determinant()
+}
+#[test]
+fn d_logdet_closed_form() {
+    let a = DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0]);
+    let (v, g) = logdet_only_grad(&a);
+    assert_eq!(v.to_bits(), logdet_only(&a).to_bits());
+    let inv = a.clone().try_inverse().unwrap();
+    // Lower triangle read: below-diagonal entry stands for both => 2 inv_ij, diagonal inv_ii, above 0.
+    for i in 0..3 {
+        for j in 0..3 {
+            let e = if i == j {
+                inv[(i, i)]
+            } else if i > j {
+                2.0 * inv[(i, j)]
+            } else {
+                0.0
+            };
+            assert!(
+                (g.a[(i, j)] - e).abs() < 1e-12,
+                "{i},{j}: {} vs {e}",
+                g.a[(i, j)]
+            );
+        }
+    }
+}
+
+// Near singular but valid SPD
+#[test]
+fn d_near_singular() {
+    let eps = 1e-4;
+    let a = DMatrix::from_row_slice(2, 2, &[1.0, 1.0 - eps, 1.0 - eps, 1.0]);
+    let (v, g) = logdet_only_grad(&a);
+    assert_eq!(v.to_bits(), logdet_only(&a).to_bits());
+    let inv = a.clone().try_inverse().unwrap();
+    let e = [inv[(0, 0)], 2.0 * inv[(1, 0)], 0.0, inv[(1, 1)]];
+    assert_close("near singular", g.a.as_slice(), &e, 1e-7);
+}
+
+// GP with parameters in the matrix: input locations differentiated too
+#[differentiate(hessian)]
+fn gp_points(x: &[f64], ell: f64) -> f64 {
+    let n = x.len();
+    let k = DMatrix::from_fn(n, n, |i, j| {
+        let d = (x[i] - x[j]) / ell;
+        (-0.5 * d * d).exp()
+    }) + DMatrix::identity(n, n) * 0.1;
+    let y = DVector::from_fn(n, |i, _| (i as f64 * 0.7).sin());
+    let c = k.cholesky().expect("spd");
+    let alpha = c.solve(&y);
+    let ld: f64 = c.l().diagonal().map(|d| d.ln()).sum();
+    0.5 * y.dot(&alpha) + ld
+}
+#[test]
+fn d_gp_points() {
+    probe!(p => gp_points, gp_points_grad, gp_points_vjp, [&p[1..], p[0]], [ell, x], [0.8, 0.1, 0.5, 1.3, 1.7]);
+    let x = [0.1, 0.5, 1.3, 1.7];
+    let v = [0.3, -0.2, 0.5, 0.1];
+    let (value, g, hv) = gp_points_hvp(
+        &x,
+        0.8,
+        &GpPointsGrad {
+            x: v.to_vec(),
+            ell: 0.4,
+        },
+    );
+    assert_eq!(value.to_bits(), gp_points(&x, 0.8).to_bits());
+    let h = 1e-5;
+    let xp: Vec<f64> = x.iter().zip(&v).map(|(a, d)| a + h * d).collect();
+    let xm: Vec<f64> = x.iter().zip(&v).map(|(a, d)| a - h * d).collect();
+    let (_, gp) = gp_points_grad(&xp, 0.8 + h * 0.4);
+    let (_, gm) = gp_points_grad(&xm, 0.8 - h * 0.4);
+    let (_, g0) = gp_points_grad(&x, 0.8);
+    assert_close("gp g", &g.x, &g0.x, 1e-12);
+    let fd: Vec<f64> = (0..4)
+        .map(|i| (gp.x[i] - gm.x[i]) / (2.0 * h))
+        .chain([(gp.ell - gm.ell) / (2.0 * h)])
+        .collect();
+    let mut an = hv.x.clone();
+    an.push(hv.ell);
+    assert_close("gp hvp", &an, &fd, 1e-6);
+}
+
+// f32 and generic
+#[differentiate]
+fn chol_generic<T: RealField + Copy>(a: &Matrix3<T>, b: &Vector3<T>) -> T {
+    let c = a.cholesky().unwrap();
+    let x = c.solve(b);
+    let t = a.solve_lower_triangular(b).unwrap();
+    let d = a.diagonal();
+    x.dot(b) + c.ln_determinant() + t.norm() + d.sum() + a.lu().solve(b).unwrap().sum()
+}
+#[test]
+fn d_chol_generic() {
+    let a = spd_junk(3, 0.3);
+    let x = cat(&a, &[0.3, -0.6, 0.9]);
+    probe!(p => chol_generic, chol_generic_grad, chol_generic_vjp, [&Matrix3::from_column_slice(&p[..9]), &Vector3::new(p[9], p[10], p[11])], [a, b], x);
+    let af: Vec<f32> = a.iter().map(|v| *v as f32).collect();
+    let am = Matrix3::from_column_slice(&af);
+    let bm = Vector3::new(0.3f32, -0.6, 0.9);
+    let (v, g) = chol_generic_grad(&am, &bm);
+    assert_eq!(v.to_bits(), chol_generic(&am, &bm).to_bits());
+    let (_, g64) = chol_generic_grad(
+        &Matrix3::from_column_slice(&a),
+        &Vector3::new(0.3, -0.6, 0.9),
+    );
+    for i in 0..9 {
+        assert!(
+            (f64::from(g.a[i]) - g64.a[i]).abs() < 1e-3 * (1.0 + g64.a[i].abs()),
+            "{i}"
+        );
+    }
+}
+
+#[differentiate]
+fn chol_f32(a: &DMatrix<f32>, b: &DVector<f32>) -> f32 {
+    let c = a.clone().cholesky().unwrap();
+    c.solve(b).dot(b) + 2.0 * c.l().diagonal().map(|d| d.ln()).sum()
+}
+#[test]
+fn d_chol_f32() {
+    let a64 = spd_junk(3, 0.5);
+    let a = DMatrix::from_iterator(3, 3, a64.iter().map(|v| *v as f32));
+    let b = DVector::from_vec(vec![0.3f32, -0.6, 0.9]);
+    let (v, g) = chol_f32_grad(&a, &b);
+    assert_eq!(v.to_bits(), chol_f32(&a, &b).to_bits());
+    let fd = central_difference(
+        |p: &[f64]| {
+            let q: Vec<f32> = p.iter().map(|v| *v as f32).collect();
+            f64::from(chol_f32(
+                &DMatrix::from_column_slice(3, 3, &q[..9]),
+                &DVector::from_column_slice(&q[9..]),
+            ))
+        },
+        &cat(
+            &a64.iter().map(|v| f64::from(*v as f32)).collect::<Vec<_>>(),
+            &[0.3f32 as f64, -0.6f32 as f64, 0.9f32 as f64],
+        ),
+    );
+    let an: Vec<f64> =
+        g.a.iter()
+            .chain(g.b.iter())
+            .map(|v| f64::from(*v))
+            .collect();
+    assert_close("chol f32", &an, &fd, 2e-2);
+}
+
+// Jacobian of a triangular solve output
+#[differentiate]
+fn tri_out(a: &DMatrix<f64>, b: &DVector<f64>) -> DVector<f64> {
+    let c = a.clone().cholesky().unwrap();
+    let x = c.l().solve_lower_triangular(b).unwrap();
+    a.clone().qr().solve(&x).unwrap()
+}
+#[test]
+fn d_tri_jacobian() {
+    let x = cat(&spd_junk(3, 0.7), &[0.3, -0.6, 0.9]);
+    let a = DMatrix::from_column_slice(3, 3, &x[..9]);
+    let b = DVector::from_column_slice(&x[9..]);
+    let (value, rows) = tri_out_jacobian(&a, &b);
+    assert_eq!(value, tri_out(&a, &b));
+    for k in 0..3 {
+        let fd = central_difference(
+            |p: &[f64]| {
+                tri_out(
+                    &DMatrix::from_column_slice(3, 3, &p[..9]),
+                    &DVector::from_column_slice(&p[9..]),
+                )[k]
+            },
+            &x,
+        );
+        let mut an = rows[k].a.as_slice().to_vec();
+        an.extend(rows[k].b.iter());
+        assert_close("tri jac", &an, &fd, 1e-6);
+    }
+}
+
+// User types with fields/methods named l, diagonal, solve
+#[derive(tapeless::Differentiable, Clone, Debug, PartialEq)]
+pub struct Lens {
+    l: f64,
+    diagonal: f64,
+}
+#[differentiate]
+fn solve(x: f64) -> f64 {
+    x * 2.0
+}
+#[differentiate]
+fn user_named(p: &Lens, a: &DMatrix<f64>) -> f64 {
+    let c = a.clone().cholesky().unwrap();
+    let q = p.l * p.diagonal + solve(p.l);
+    q * c.l()[(1, 0)] + c.ln_determinant() * p.diagonal
+}
+#[test]
+fn d_user_named() {
+    let a = spd_junk(2, 0.3);
+    let x = cat(&[0.7, -0.4], &a);
+    probe!(p => user_named, user_named_grad, user_named_vjp, [&Lens { l: p[0], diagonal: p[1] }, &DMatrix::from_column_slice(2, 2, &p[2..])], [p, a], x);
+}
+impl probe::Flat for Lens {
+    fn flat(&self, out: &mut Vec<f64>) {
+        out.push(self.l);
+        out.push(self.diagonal);
+    }
+}
+
+// hessian of lu/qr/tri solves over duals
+#[differentiate(hessian)]
+fn solves_h(a: &[f64]) -> f64 {
+    let m = DMatrix::from_fn(3, 3, |i, j| {
+        if i == j {
+            3.0 + a[i] * a[i]
+        } else {
+            a[(i + j) % 3] * 0.3
+        }
+    });
+    let b = DVector::from_fn(3, |i, _| a[i].sin());
+    let x = m.clone().lu().solve(&b).unwrap();
+    let y = m.clone().qr().solve(&b).expect("qr");
+    let z = m.solve_upper_triangular(&b).unwrap();
+    let w = m.clone().cholesky().unwrap().solve(&b);
+    x.dot(&y) + z.sum() * w.sum() + m.determinant().ln()
+}
+#[test]
+fn d_solves_hessian() {
+    let a = [0.3, -0.5, 0.8];
+    let n = 3;
+    let v = direction(n);
+    let (value, g, hv) = solves_h_hvp(&a, &SolvesHGrad { a: v.clone() });
+    assert_eq!(value.to_bits(), solves_h(&a).to_bits());
+    probe!(p => solves_h, solves_h_grad, solves_h_vjp, [p], [a], a);
+    let (_, g0) = solves_h_grad(&a);
+    assert_close("solves_h g", &g.a, &g0.a, 1e-12);
+    let h = 1e-5;
+    let plus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x + h * d).collect();
+    let minus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x - h * d).collect();
+    let (_, gp) = solves_h_grad(&plus);
+    let (_, gm) = solves_h_grad(&minus);
+    let fd: Vec<f64> = (0..n).map(|i| (gp.a[i] - gm.a[i]) / (2.0 * h)).collect();
+    assert_close("solves_h hvp", &hv.a, &fd, 1e-6);
 }
