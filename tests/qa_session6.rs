@@ -1315,3 +1315,370 @@ fn d_solves_hessian() {
     let fd: Vec<f64> = (0..n).map(|i| (gp.a[i] - gm.a[i]) / (2.0 * h)).collect();
     assert_close("solves_h hvp", &hv.a, &fd, 1e-6);
 }
+
+// ---- kept values: more control flow, bounds, recursion, nested AD ------------------
+
+/// A `break` between two kept values: the last iteration keeps one, the others two.
+#[differentiate]
+fn k_break_middle(a: &[f64]) -> f64 {
+    let mut s = 0.2;
+    let mut i = 0;
+    while i < a.len() {
+        let t = (a[i] * s + 0.1).exp();
+        if t > 3.0 {
+            s = s * t;
+            break;
+        }
+        let u = (t * a[i]).sin();
+        s = s + u * t;
+        i += 1;
+    }
+    s
+}
+#[test]
+fn qa6_k_break_middle() {
+    for x in [
+        [0.3, 0.5, 0.8, 0.2],
+        [0.3, 0.5, 2.8, 0.2],
+        [1.5, 0.5, 2.8, 0.2],
+    ] {
+        slice!(
+            k_break_middle,
+            k_break_middle_grad,
+            k_break_middle_vjp,
+            k_break_middle_jvp,
+            KBreakMiddleGrad,
+            x
+        );
+    }
+}
+
+/// max_iterations with nested loops whose total inner iterations exceed the bound.
+#[differentiate(max_iterations = 16)]
+fn k_bounded_total(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        let c = a[i].exp();
+        for j in 0..a.len() {
+            if a[j] > 0.0 {
+                let t = (a[j] * c).tanh();
+                s = s + t * c;
+            } else {
+                s = s * (a[j] * c).cos();
+            }
+        }
+    }
+    s
+}
+#[test]
+fn qa6_k_bounded_total() {
+    slice!(
+        k_bounded_total,
+        k_bounded_total_grad,
+        k_bounded_total_vjp,
+        k_bounded_total_jvp,
+        KBoundedTotalGrad,
+        [0.3, -0.5, 0.8, 0.1]
+    );
+}
+
+/// Hessian with max_iterations.
+#[differentiate(hessian, max_iterations = 6)]
+fn k_bounded_h(a: &[f64]) -> f64 {
+    let mut s = 0.1;
+    for i in 0..a.len() {
+        let t = (a[i] + s).sin();
+        if t > 0.0 {
+            s = s + t.exp();
+        } else {
+            s = s * t.cosh();
+        }
+    }
+    s
+}
+#[test]
+fn qa6_k_bounded_h() {
+    hvp!(
+        k_bounded_h,
+        k_bounded_h_grad,
+        k_bounded_h_hvp,
+        k_bounded_h_hessian,
+        KBoundedHGrad,
+        [0.3, -1.5, 0.8, 0.1]
+    );
+}
+
+/// Inactive kept values (from the loop index) read by a rule.
+#[differentiate]
+fn k_inactive(a: &[f64]) -> f64 {
+    let mut s = 1.0;
+    for i in 0..a.len() {
+        let c = ((i + 1) as f64).sqrt();
+        let d = (i as f64 * 0.3).exp();
+        s = s * c + a[i] * d;
+        s = (s * 0.1).tanh() * c;
+    }
+    s
+}
+#[test]
+fn qa6_k_inactive() {
+    slice!(
+        k_inactive,
+        k_inactive_grad,
+        k_inactive_vjp,
+        k_inactive_jvp,
+        KInactiveGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
+
+/// Recursion with kept values.
+#[differentiate]
+fn k_rec(x: f64, n: usize) -> f64 {
+    if n == 0 {
+        x.exp()
+    } else {
+        let t = x.sin();
+        k_rec(t * 1.1, n - 1) * t.exp()
+    }
+}
+#[test]
+fn qa6_k_rec() {
+    probe!(p => k_rec, k_rec_grad, k_rec_vjp, [p[0], 3], [x], [0.7]);
+}
+
+/// A let-bound closure with transcendentals called in a loop; match arms in a loop.
+#[differentiate]
+fn k_closure_match(a: &[f64]) -> f64 {
+    let f = |v: f64| v.exp() * v.sin();
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        match i % 3 {
+            0 => {
+                let t = f(a[i] + s * 0.1);
+                s = s + t;
+            }
+            1 => {
+                let u = (a[i] * s).atan();
+                s = s - u * u;
+            }
+            _ => s = s * a[i].cos(),
+        }
+    }
+    s
+}
+#[test]
+fn qa6_k_closure_match() {
+    slice!(
+        k_closure_match,
+        k_closure_match_grad,
+        k_closure_match_vjp,
+        k_closure_match_jvp,
+        KClosureMatchGrad,
+        [0.3, -0.5, 0.8, 0.2, 0.9]
+    );
+}
+
+/// Enumerate with a pattern, filter chain, max_by over transcendentals.
+#[differentiate]
+fn k_iterators(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (i, &v) in a.iter().enumerate() {
+        let t = (v * (i as f64 + 1.0)).exp();
+        s = s + t * v.sin();
+    }
+    let p: f64 = a
+        .iter()
+        .filter(|v| **v > 0.0)
+        .map(|v| v.ln() * v.sqrt())
+        .sum();
+    let m = a.iter().map(|v| v.tanh()).fold(f64::NEG_INFINITY, f64::max);
+    s + p + m
+}
+#[test]
+fn qa6_k_iterators() {
+    slice!(
+        k_iterators,
+        k_iterators_grad,
+        k_iterators_vjp,
+        k_iterators_jvp,
+        KIteratorsGrad,
+        [0.3, -0.5, 0.8, 0.2]
+    );
+}
+
+/// A replayed loop (scratch rewritten each iteration) with a branch holding kept values.
+#[differentiate]
+fn k_replay_branch(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut w = vec![0.0; n];
+    let mut s = 0.0;
+    for k in 0..3 {
+        for i in 0..n {
+            w[i] = a[i] * (k as f64 + 1.0) + s;
+        }
+        for i in 0..n {
+            if w[i] > 0.5 {
+                let t = w[i].ln();
+                s = s + t * w[i];
+            } else {
+                let u = (w[i] * 0.5).exp();
+                s = s * 0.5 + u;
+            }
+        }
+    }
+    s
+}
+#[test]
+fn qa6_k_replay_branch() {
+    slice!(
+        k_replay_branch,
+        k_replay_branch_grad,
+        k_replay_branch_vjp,
+        k_replay_branch_jvp,
+        KReplayBranchGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
+
+/// DVector map inside a loop, kept values around it.
+#[differentiate]
+fn k_dvec_map(a: &DVector<f64>) -> f64 {
+    let mut v = a.clone();
+    let mut s = 0.0;
+    for _ in 0..3 {
+        v = v.map(|x| (x * 0.8).tanh() + 0.1);
+        let e = v.norm().exp();
+        s = s + e * v[0];
+    }
+    s
+}
+#[test]
+fn qa6_k_dvec_map() {
+    probe!(p => k_dvec_map, k_dvec_map_grad, k_dvec_map_vjp, [&DVector::from_column_slice(p)], [a], [0.3, -0.5, 0.8]);
+}
+
+/// A loop running many iterations (stack growth), kept values each.
+#[differentiate]
+fn k_long(x: f64, n: usize) -> f64 {
+    let mut s = x;
+    for i in 0..n {
+        let t = (s + i as f64 * 1e-3).sin();
+        s = s + 1e-3 * t.exp();
+    }
+    s
+}
+#[test]
+fn qa6_k_long() {
+    probe!(p => k_long, k_long_grad, k_long_vjp, [p[0], 5000], [x], [0.3]);
+}
+
+/// The same variable assigned a kept value in a loop and an `if` as a value.
+#[differentiate]
+fn k_if_value(a: &[f64]) -> f64 {
+    let mut s = 0.4;
+    for i in 0..a.len() {
+        let t = if a[i] > 0.0 {
+            (a[i] * s).exp()
+        } else {
+            (a[i] * s).sin()
+        };
+        let u = if t > 1.0 {
+            t.ln()
+        } else {
+            (t * t + 0.1).sqrt()
+        };
+        s = s + t * u;
+    }
+    s
+}
+#[test]
+fn qa6_k_if_value() {
+    slice!(
+        k_if_value,
+        k_if_value_grad,
+        k_if_value_vjp,
+        k_if_value_jvp,
+        KIfValueGrad,
+        [0.3, -0.5, 0.8, 1.2]
+    );
+}
+
+/// Early return inside a branch of a nested loop.
+#[differentiate]
+fn k_nested_return(a: &[f64]) -> f64 {
+    let mut s = 0.1;
+    for i in 0..a.len() {
+        let c = a[i].exp();
+        for j in 0..i {
+            let t = (a[j] * c + s).sin();
+            if t < -0.9 {
+                return s * t.exp();
+            }
+            s = s + t * c * 0.1;
+        }
+    }
+    s
+}
+#[test]
+fn qa6_k_nested_return() {
+    for x in [[0.3, -0.5, 0.8, 0.2], [0.3, -2.0, 1.5, -1.2]] {
+        slice!(
+            k_nested_return,
+            k_nested_return_grad,
+            k_nested_return_vjp,
+            k_nested_return_jvp,
+            KNestedReturnGrad,
+            x
+        );
+    }
+}
+
+/// `loop` whose `break` is at the top, kept values after it, and a counter.
+#[differentiate]
+fn k_loop_top(x: f64, y: f64) -> f64 {
+    let mut s = x;
+    let mut k = 0;
+    loop {
+        if k == 4 {
+            break;
+        }
+        k += 1;
+        let t = (s * y).cos();
+        let e = t.exp();
+        if e > 2.0 {
+            continue;
+        }
+        s = s + e * t;
+    }
+    s
+}
+#[test]
+fn qa6_k_loop_top() {
+    probe!(p => k_loop_top, k_loop_top_grad, k_loop_top_vjp, [p[0], p[1]], [x, y], [0.3, 1.4]);
+    probe!(p => k_loop_top, k_loop_top_grad, k_loop_top_vjp, [p[0], p[1]], [x, y], [0.0, 0.2]);
+}
+
+/// The nested-AD call: an inner `_grad` of a hessian function with kept values in a loop.
+#[differentiate(hessian)]
+fn k_energy(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let t = (x[i] * 0.7).exp();
+        s = s + t * x[i].sin();
+    }
+    s
+}
+#[differentiate]
+fn k_step(a: &[f64]) -> f64 {
+    let (e, g) = k_energy_grad(a);
+    let mut s = e;
+    for i in 0..a.len() {
+        s = s + (a[i] - 0.1 * g.x[i]).tanh();
+    }
+    s
+}
+#[test]
+fn qa6_k_step() {
+    probe!(p => k_step, k_step_grad, k_step_vjp, [p], [a], [0.3, -0.5, 0.8]);
+}
