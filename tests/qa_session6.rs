@@ -1682,3 +1682,301 @@ fn k_step(a: &[f64]) -> f64 {
 fn qa6_k_step() {
     probe!(p => k_step, k_step_grad, k_step_vjp, [p], [a], [0.3, -0.5, 0.8]);
 }
+
+// ---- kept values: Jacobians by shared reverse sweeps, arrays written in place, counters --
+
+/// Jacobian with fewer outputs than inputs (reverse sweeps sharing one forward sweep), loops
+/// with kept values.
+#[differentiate]
+fn j_wide(a: &[f64]) -> Vec<f64> {
+    let mut s = 0.1;
+    let mut p = 1.0;
+    let mut i = 0;
+    while i < a.len() {
+        let t = (a[i] + s).exp();
+        if t > 1.5 {
+            s = s + t.ln_1p();
+        } else {
+            p = p * t.sin();
+        }
+        for j in 0..i {
+            let u = (a[j] * t).tanh();
+            s = s + u * 0.1;
+        }
+        i += 1;
+    }
+    let out = vec![s, p];
+    out
+}
+#[test]
+fn qa6_j_wide() {
+    let a = [0.3, -0.5, 0.8, 0.2, -1.1, 0.6];
+    let (value, rows) = j_wide_jacobian(&a);
+    assert_eq!(value, j_wide(&a));
+    assert_eq!(rows.len(), 2);
+    for k in 0..2 {
+        let fd = central_difference(|p: &[f64]| j_wide(p)[k], &a);
+        assert_close("j_wide", &rows[k].a, &fd, 1e-6);
+    }
+    // f_vjp linear in its seed and equal to seed-weighted rows.
+    let (v, g) = j_wide_vjp(&a, vec![2.0, -0.5]);
+    assert_eq!(v, value);
+    let expected: Vec<f64> = (0..a.len())
+        .map(|i| 2.0 * rows[0].a[i] - 0.5 * rows[1].a[i])
+        .collect();
+    assert_close("j_wide vjp", &g.a, &expected, 1e-12);
+}
+
+/// A Vector2 output with a DVector input, loop with kept values, and a `return` inside.
+#[differentiate]
+fn j_vec2(a: &DVector<f64>) -> Vector2<f64> {
+    let mut s = 0.0;
+    let mut q = 0.5;
+    for i in 0..a.len() {
+        let t = (a[i] * q).sin();
+        if t < -0.95 {
+            return Vector2::new(s, q);
+        }
+        s = s + t.exp();
+        q = q * (t * t + 1.0).sqrt();
+    }
+    Vector2::new(s, q)
+}
+#[test]
+fn qa6_j_vec2() {
+    let a = [0.3, -0.5, 0.8, 0.2, -1.1];
+    let (value, rows) = j_vec2_jacobian(&DVector::from_column_slice(&a));
+    assert_eq!(value, j_vec2(&DVector::from_column_slice(&a)));
+    for k in 0..2 {
+        let fd = central_difference(|p: &[f64]| j_vec2(&DVector::from_column_slice(p))[k], &a);
+        assert_close("j_vec2", rows[k].a.as_slice(), &fd, 1e-6);
+    }
+}
+
+/// Transcendentals of array elements written in place (final reads, replays).
+#[differentiate]
+fn arr_final(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut w = vec![0.0; n];
+    for i in 0..n {
+        w[i] = a[i] * 2.0;
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        let e = w[i].exp();
+        s = s + e * w[i];
+    }
+    for i in 0..n {
+        let l = (w[i] * w[i] + 1.0).ln();
+        s = s * 0.9 + l.sqrt();
+    }
+    s
+}
+#[test]
+fn qa6_arr_final() {
+    slice!(
+        arr_final,
+        arr_final_grad,
+        arr_final_vjp,
+        arr_final_jvp,
+        ArrFinalGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
+
+/// An array read through a transcendental, then written again in the same iteration.
+#[differentiate]
+fn arr_rewrite(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut w = vec![0.0; n];
+    for i in 0..n {
+        w[i] = a[i];
+    }
+    let mut s = 0.0;
+    for k in 0..3 {
+        for i in 0..n {
+            let e = (w[i] * 0.5).exp();
+            w[i] = e * w[i] + (k as f64) * 0.1;
+            let c = w[i].cos();
+            s = s + c * e;
+        }
+        for i in 1..n {
+            w[i] = w[i] + w[i - 1].sin();
+        }
+    }
+    s + w[0]
+}
+#[test]
+fn qa6_arr_rewrite() {
+    slice!(
+        arr_rewrite,
+        arr_rewrite_grad,
+        arr_rewrite_vjp,
+        arr_rewrite_jvp,
+        ArrRewriteGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
+
+/// An element read through exp, the array written later at another index (in place).
+#[differentiate]
+fn arr_scan(a: &[f64]) -> f64 {
+    let n = a.len();
+    let mut w = vec![0.0; n];
+    w[0] = a[0];
+    for i in 1..n {
+        let e = w[i - 1].tanh();
+        w[i] = e * a[i] + e.exp();
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        s = s + w[i].sin();
+    }
+    s
+}
+#[test]
+fn qa6_arr_scan() {
+    slice!(
+        arr_scan,
+        arr_scan_grad,
+        arr_scan_vjp,
+        arr_scan_jvp,
+        ArrScanGrad,
+        [0.3, -0.5, 0.8, 1.1]
+    );
+}
+
+/// `return` in a loop before the kept value; kept at the top level after the loop.
+#[differentiate]
+fn ret_before(a: &[f64]) -> f64 {
+    let mut s = 0.3;
+    for i in 0..a.len() {
+        if a[i] < -1.0 {
+            return s.exp();
+        }
+        let t = (a[i] * s).exp();
+        s = s + t;
+    }
+    let u = s.sqrt();
+    u * s
+}
+#[test]
+fn qa6_ret_before() {
+    for x in [[0.3, -0.5, 0.8], [0.3, -1.5, 0.8], [-1.3, 0.5, 0.8]] {
+        slice!(
+            ret_before,
+            ret_before_grad,
+            ret_before_vjp,
+            ret_before_jvp,
+            RetBeforeGrad,
+            x
+        );
+    }
+}
+
+/// A top-level branch with an early return after a kept value.
+#[differentiate]
+fn top_branch_return(x: f64, y: f64) -> f64 {
+    let mut s = y;
+    if x > 0.0 {
+        let t = x.exp();
+        if t > 2.0 {
+            return t * y;
+        }
+        s = t * s;
+    } else {
+        let c = (x * y).cos();
+        s = s * c;
+    }
+    let e = (s * 0.5).exp();
+    e * x
+}
+#[test]
+fn qa6_top_branch_return() {
+    for p in [[0.4, 0.9], [1.4, 0.2], [-0.4, 0.3]] {
+        probe!(q => top_branch_return, top_branch_return_grad, top_branch_return_vjp, [q[0], q[1]], [x, y], p);
+    }
+}
+
+/// f32 and generic under max_iterations (array stacks of kept values).
+#[differentiate(max_iterations = 10)]
+fn bounded_generic<T: Float>(a: &[T]) -> T {
+    let mut s = T::one();
+    for i in 0..a.len() {
+        let t = (a[i] * s).exp();
+        if t > T::one() {
+            s = s + t.ln_1p();
+        } else {
+            s = s * t.sqrt();
+        }
+    }
+    s
+}
+#[test]
+fn qa6_bounded_generic() {
+    slice!(
+        bounded_generic,
+        bounded_generic_grad,
+        bounded_generic_vjp,
+        bounded_generic_jvp,
+        BoundedGenericGrad,
+        [0.3, -0.5, 0.8]
+    );
+    let a = [0.3f32, -0.5, 0.8];
+    let (v, g) = bounded_generic_grad(&a);
+    assert_eq!(v.to_bits(), bounded_generic(&a).to_bits());
+    let (_, g64) = bounded_generic_grad(&[0.3f32 as f64, -0.5f32 as f64, 0.8f32 as f64]);
+    for i in 0..3 {
+        assert!((f64::from(g.a[i]) - g64.a[i]).abs() < 1e-5 * (1.0 + g64.a[i].abs()));
+    }
+}
+
+/// Step by 2 counter (rebuilt backwards) with kept values.
+#[differentiate]
+fn step2(a: &[f64]) -> f64 {
+    let mut s = 0.2;
+    let mut i = 0;
+    while i + 1 < a.len() {
+        let t = (a[i] * a[i + 1] + s).sin();
+        s = s + t.exp() * a[i];
+        i += 2;
+    }
+    s
+}
+#[test]
+fn qa6_step2() {
+    slice!(
+        step2,
+        step2_grad,
+        step2_vjp,
+        step2_jvp,
+        Step2Grad,
+        [0.3, -0.5, 0.8, 1.1, 0.4]
+    );
+}
+
+/// A kept value defined before an inner loop, read after it.
+#[differentiate]
+fn across_inner(a: &[f64]) -> f64 {
+    let mut s = 0.1;
+    for i in 0..a.len() {
+        let t = (0.3 * (a[i] + s)).exp();
+        let mut q = s;
+        for j in 0..a.len() {
+            q = q * 0.5 + (a[j] * q).cos();
+        }
+        s = 0.2 * q * t + t.sin();
+    }
+    s
+}
+#[test]
+fn qa6_across_inner() {
+    slice!(
+        across_inner,
+        across_inner_grad,
+        across_inner_vjp,
+        across_inner_jvp,
+        AcrossInnerGrad,
+        [0.3, -0.5, 0.8]
+    );
+}
