@@ -1980,3 +1980,255 @@ fn qa6_across_inner() {
         [0.3, -0.5, 0.8]
     );
 }
+
+// ---- decompositions: carried and indexed matrices, while loops, closed forms, branches ----
+
+/// A matrix carried by a loop, factored each iteration.
+#[differentiate]
+fn chol_carried(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let n = b.len();
+    let mut k = a.clone();
+    let mut s = 0.0;
+    for _ in 0..3 {
+        let c = k.clone().cholesky().unwrap();
+        let x = c.solve(b);
+        s = s + x.dot(b) + c.ln_determinant();
+        k = k * 0.7 + &x * x.transpose() + DMatrix::identity(n, n) * 0.5;
+    }
+    s
+}
+#[test]
+fn qa6_chol_carried() {
+    mb!(
+        chol_carried,
+        chol_carried_grad,
+        chol_carried_vjp,
+        chol_carried_jvp,
+        CholCarriedGrad,
+        3,
+        cat(&spd_junk(3, 0.2), &[0.3, -0.6, 0.9])
+    );
+}
+
+/// A matrix written by index (from parameters), then factored.
+#[differentiate]
+fn chol_indexed(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let n = b.len();
+    let mut k = DMatrix::zeros(n, n);
+    for i in 0..n {
+        for j in 0..n {
+            k[(i, j)] = a[(i, j)] + a[(j, i)];
+        }
+        k[(i, i)] = k[(i, i)] + b[i] * b[i] + 1.0;
+    }
+    let c = k.cholesky().unwrap();
+    c.solve(b).sum() + c.determinant().ln()
+}
+#[test]
+fn qa6_chol_indexed() {
+    mb!(
+        chol_indexed,
+        chol_indexed_grad,
+        chol_indexed_vjp,
+        chol_indexed_jvp,
+        CholIndexedGrad,
+        3,
+        cat(&spd_junk(3, 0.6), &[0.3, -0.6, 0.9])
+    );
+}
+
+/// In a while loop with a break decided by the solve.
+#[differentiate]
+fn chol_while(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let n = b.len();
+    let mut lambda = 0.1;
+    let mut k = 0;
+    while k < 6 {
+        let m = a.clone() + DMatrix::identity(n, n) * lambda;
+        let c = m.cholesky().unwrap();
+        let r = c.solve(b).norm();
+        if r < 0.2 {
+            break;
+        }
+        lambda = lambda + r.exp() * 0.3;
+        k += 1;
+    }
+    lambda
+}
+#[test]
+fn qa6_chol_while() {
+    mb!(
+        chol_while,
+        chol_while_grad,
+        chol_while_vjp,
+        chol_while_jvp,
+        CholWhileGrad,
+        3,
+        cat(&spd_junk(3, 0.2), &[0.3, -0.6, 0.9])
+    );
+}
+
+/// Closed forms: d ln det / dA (through determinant) and d(bᵀA⁻¹b)/dA = −A⁻ᵀbbᵀA⁻ᵀ for LU/QR
+/// of a non-symmetric A.
+#[differentiate]
+fn lu_quad(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let x = a.clone().lu().solve(b).expect("invertible");
+    let y = a.clone().qr().solve(b).expect("invertible");
+    x.dot(b) + 2.0 * y.dot(b)
+}
+#[test]
+fn qa6_lu_quad_closed_form() {
+    let a = DMatrix::from_row_slice(3, 3, &[2.0, 0.5, -0.3, 0.1, 1.5, 0.7, -0.4, 0.2, 1.8]);
+    let b = DVector::from_vec(vec![0.3, -0.6, 0.9]);
+    let (v, g) = lu_quad_grad(&a, &b);
+    assert_eq!(v.to_bits(), lu_quad(&a, &b).to_bits());
+    let inv = a.clone().try_inverse().unwrap();
+    let w = inv.transpose() * &b;
+    let x = &inv * &b;
+    let da = -(&w * x.transpose()) * 3.0;
+    let db = (&x + &w) * 3.0;
+    assert_close("lu_quad a", g.a.as_slice(), da.as_slice(), 1e-12);
+    assert_close("lu_quad b", g.b.as_slice(), db.as_slice(), 1e-12);
+}
+
+#[differentiate]
+fn chol_det(a: &DMatrix<f64>) -> f64 {
+    let c = a.clone().cholesky().unwrap();
+    c.determinant()
+}
+#[test]
+fn qa6_chol_det_closed_form() {
+    let a = DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0]);
+    let (v, g) = chol_det_grad(&a);
+    assert_eq!(v.to_bits(), chol_det(&a).to_bits());
+    let det = a.determinant();
+    assert!((v - det).abs() < 1e-12 * det);
+    let inv = a.clone().try_inverse().unwrap();
+    for i in 0..3 {
+        for j in 0..3 {
+            let e = det
+                * if i == j {
+                    inv[(i, i)]
+                } else if i > j {
+                    2.0 * inv[(i, j)]
+                } else {
+                    0.0
+                };
+            assert!(
+                (g.a[(i, j)] - e).abs() < 1e-11 * det,
+                "{i},{j}: {} vs {e}",
+                g.a[(i, j)]
+            );
+        }
+    }
+}
+
+/// Static sizes: diagonal iterated in a for loop, a Matrix3 right-hand side.
+#[differentiate]
+fn static_diag(a: &Matrix3<f64>, b: &Vector3<f64>) -> f64 {
+    let c = a.cholesky().expect("spd");
+    let mut s = 0.0;
+    for d in c.l().diagonal().iter() {
+        s = s + d.ln();
+    }
+    let m = c.solve(&(b * b.transpose()));
+    let t = a.solve_upper_triangular(&m).unwrap();
+    s + m.trace() + t[(0, 2)] + a.diagonal().map(|v| v.sqrt()).sum()
+}
+#[test]
+fn qa6_static_diag() {
+    let x = cat(&spd_junk(3, 0.4), &[0.3, -0.6, 0.9]);
+    probe!(p => static_diag, static_diag_grad, static_diag_vjp, [&Matrix3::from_column_slice(&p[..9]), &Vector3::new(p[9], p[10], p[11])], [a, b], x);
+}
+
+/// A branch choosing which decomposition solves.
+#[differentiate]
+fn branch_solve(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let x = if b[0] > 0.0 {
+        a.clone().cholesky().unwrap().solve(b)
+    } else {
+        a.clone().lu().solve(b).unwrap()
+    };
+    let inv = a.clone().try_inverse().expect("invertible");
+    x.dot(&(inv * b))
+}
+#[test]
+fn qa6_branch_solve() {
+    mb!(
+        branch_solve,
+        branch_solve_grad,
+        branch_solve_vjp,
+        branch_solve_jvp,
+        BranchSolveGrad,
+        3,
+        cat(&spd_junk(3, 0.2), &[0.3, -0.6, 0.9])
+    );
+    mb!(
+        branch_solve,
+        branch_solve_grad,
+        branch_solve_vjp,
+        branch_solve_jvp,
+        BranchSolveGrad,
+        3,
+        cat(&spd_junk(3, 0.2), &[-0.3, -0.6, 0.9])
+    );
+}
+
+/// Generic Hessian of a Cholesky solve over a matrix built from parameters.
+#[differentiate(hessian)]
+fn gen_h<T: RealField + Copy>(p: &[T]) -> T {
+    let n = p.len();
+    let k = DMatrix::from_fn(n, n, |i, j| {
+        if i == j {
+            p[i] * p[i] + T::one()
+        } else {
+            p[i] * p[j] * T::from_f64(0.3).unwrap()
+        }
+    });
+    let y = DVector::from_fn(n, |i, _| T::from_f64(i as f64 + 1.0).unwrap());
+    let c = k.cholesky().unwrap();
+    c.solve(&y).dot(&y) + c.ln_determinant()
+}
+#[test]
+fn qa6_gen_h() {
+    let a = [0.3, -0.5, 0.8];
+    probe!(q => gen_h, gen_h_grad, gen_h_vjp, [q], [p], a);
+    let v = direction(3);
+    let (value, g, hv) = gen_h_hvp(&a, &GenHGrad { p: v.clone() });
+    assert_eq!(value.to_bits(), gen_h(&a).to_bits());
+    let (_, g0) = gen_h_grad(&a);
+    assert_close("gen_h g", &g.p, &g0.p, 1e-12);
+    let h = 1e-5;
+    let plus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x + h * d).collect();
+    let minus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x - h * d).collect();
+    let fd: Vec<f64> = (0..3)
+        .map(|i| (gen_h_grad(&plus).1.p[i] - gen_h_grad(&minus).1.p[i]) / (2.0 * h))
+        .collect();
+    assert_close("gen_h hvp", &hv.p, &fd, 1e-6);
+}
+
+/// Two factorizations of matrices sharing parameters; symmetric input a + aᵀ.
+#[differentiate]
+fn two_chol(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let n = b.len();
+    let s = a + a.transpose();
+    let c1 = s.clone().cholesky().unwrap();
+    let c2 = (a * a.transpose() + DMatrix::identity(n, n))
+        .cholesky()
+        .unwrap();
+    let l1 = c1.l();
+    let l2 = c2.l();
+    (l1 * l2.transpose()).sum() + c1.solve(&c2.solve(b)).dot(b)
+}
+#[test]
+fn qa6_two_chol() {
+    mb!(
+        two_chol,
+        two_chol_grad,
+        two_chol_vjp,
+        two_chol_jvp,
+        TwoCholGrad,
+        3,
+        cat(&spd_junk(3, 0.8), &[0.3, -0.6, 0.9])
+    );
+}
