@@ -2232,3 +2232,150 @@ fn qa6_two_chol() {
         cat(&spd_junk(3, 0.8), &[0.3, -0.6, 0.9])
     );
 }
+
+// ---- kept values in branch slots of generic functions, Hessians and methods ----------
+
+/// Branch slots (kept outside loops) in generic functions.
+#[differentiate]
+fn slot_float<T: Float>(x: T, y: T) -> T {
+    let mut s = y;
+    if x > T::zero() {
+        let t = (x * y).exp();
+        let u = t.ln_1p();
+        s = s * u + t;
+    } else {
+        let c = x.atan2(y);
+        s = s * c;
+    }
+    s
+}
+#[test]
+fn qa6_slot_float() {
+    for p in [[0.4, 0.9], [-0.4, 0.3]] {
+        probe!(q => slot_float, slot_float_grad, slot_float_vjp, [q[0], q[1]], [x, y], p);
+    }
+    let (v, g) = slot_float_grad(0.4f32, 0.9f32);
+    assert_eq!(v.to_bits(), slot_float(0.4f32, 0.9f32).to_bits());
+    let (_, g64) = slot_float_grad(0.4f32 as f64, 0.9f32 as f64);
+    assert!((f64::from(g.x) - g64.x).abs() < 1e-5 * (1.0 + g64.x.abs()));
+}
+
+#[differentiate]
+fn slot_real<T: RealField + Copy>(v: &Vector3<T>) -> T {
+    let mut s = v[0];
+    if v[1] > T::zero() {
+        let t = (v[1] * v[2]).sin();
+        s = s * t.exp();
+    }
+    if v[2] > T::zero() {
+        let w = v.norm().sqrt();
+        s = s + w * v[0];
+    }
+    s
+}
+impl probe::Flat for Vector3<f32> {
+    fn flat(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().map(|v| f64::from(*v)));
+    }
+}
+#[test]
+fn qa6_slot_real() {
+    for p in [[0.4, 0.9, 0.3], [0.4, -0.9, 0.3], [0.4, 0.9, -0.3]] {
+        probe!(q => slot_real, slot_real_grad, slot_real_vjp, [&Vector3::new(q[0], q[1], q[2])], [v], p);
+    }
+}
+
+/// Hessian with a top-level slot and a kept value inside a loop inside a branch.
+#[differentiate(hessian)]
+fn slot_hess(a: &[f64]) -> f64 {
+    let mut s = a[0];
+    if a[0] > 0.0 {
+        let t = (a[0] * a[1]).exp();
+        s = s * t;
+        for i in 1..a.len() {
+            let u = (a[i] * s).sin();
+            s = s + u * t;
+        }
+    } else {
+        let c = a[1].cosh();
+        s = s * c;
+    }
+    s
+}
+#[test]
+fn qa6_slot_hess() {
+    for a in [[0.4, 0.3, -0.2], [-0.4, 0.3, -0.2]] {
+        let n = 3;
+        probe!(p => slot_hess, slot_hess_grad, slot_hess_vjp, [p], [a], a);
+        let (_, _, rows) = slot_hess_hessian(&a);
+        let h = 1e-5;
+        for i in 0..n {
+            let mut p = a.to_vec();
+            p[i] += h;
+            let mut m = a.to_vec();
+            m[i] -= h;
+            let (_, gp) = slot_hess_grad(&p);
+            let (_, gm) = slot_hess_grad(&m);
+            let fd: Vec<f64> = (0..n).map(|j| (gp.a[j] - gm.a[j]) / (2.0 * h)).collect();
+            assert_close("slot_hess", &rows[i].a, &fd, 1e-6);
+        }
+    }
+}
+
+/// A generic DVector<T> with kept values inside a map closure in a loop, and `T::exp` paths.
+#[differentiate]
+fn gen_map<T: RealField + Copy>(a: &DVector<T>) -> T {
+    let mut v = a.clone();
+    let mut s = T::zero();
+    for _ in 0..2 {
+        v = v.map(|x| T::tanh(x) + x.exp() * T::from_f64(0.1).unwrap());
+        s = s + T::ln(v.norm_squared() + T::one());
+    }
+    s
+}
+#[test]
+fn qa6_gen_map() {
+    probe!(p => gen_map, gen_map_grad, gen_map_vjp, [&DVector::from_column_slice(p)], [a], [0.3, -0.5, 0.8]);
+}
+
+/// A method of a parameter struct with a branch slot and a loop stack of kept values.
+#[derive(tapeless::Differentiable, Clone, Debug, PartialEq)]
+pub struct Cell {
+    w: f64,
+    u: f64,
+}
+#[differentiate]
+impl Cell {
+    #[differentiate]
+    pub fn run(&self, xs: &[f64]) -> f64 {
+        let mut h = 0.0;
+        for i in 0..xs.len() {
+            let z = (self.w * xs[i] + self.u * h).tanh();
+            if z > 0.0 {
+                h = z.exp() * 0.5;
+            } else {
+                h = h * z.cos();
+            }
+        }
+        if h > 0.2 {
+            let q = h.sqrt();
+            h = q * self.w;
+        }
+        h
+    }
+}
+#[test]
+fn qa6_cell() {
+    let xs = [0.3, -0.7, 1.1, 0.4];
+    let p = [0.8, 0.5];
+    let f = |p: &[f64]| Cell { w: p[0], u: p[1] }.run(&xs);
+    let (v, g) = Cell { w: p[0], u: p[1] }.run_grad(&xs);
+    assert_eq!(v.to_bits(), f(&p).to_bits());
+    let fd = central_difference(f, &p);
+    let mut an = vec![g.self_.w, g.self_.u];
+    an.extend(g.xs.iter());
+    let fdx = central_difference(|q: &[f64]| Cell { w: p[0], u: p[1] }.run(q), &xs);
+    let mut num = fd.clone();
+    num.extend(fdx);
+    assert_close("cell", &an, &num, 1e-6);
+}
