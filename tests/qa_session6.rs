@@ -2379,3 +2379,200 @@ fn qa6_cell() {
     num.extend(fdx);
     assert_close("cell", &an, &num, 1e-6);
 }
+
+// ---- kept values on stacks sized from each loop source --------------------------------
+
+/// Fixed loop stacks sized from the loop's source: every top-level source spelling with a
+/// kept value in its body.
+#[differentiate]
+fn src_zip(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b.iter()) {
+        let t = (x * y).exp();
+        s = s + t * x;
+    }
+    s
+}
+#[test]
+fn qa6_src_zip() {
+    // Unequal lengths: the zip stops at the shorter.
+    probe!(p => src_zip, src_zip_grad, src_zip_vjp, [&p[..4], &p[4..]], [a, b], [0.3, -0.5, 0.8, 0.9, 0.2, 0.4]);
+    probe!(p => src_zip, src_zip_grad, src_zip_vjp, [&p[..2], &p[2..]], [a, b], [0.3, -0.5, 0.8, 0.9, 0.2, 0.4]);
+}
+
+#[differentiate]
+fn src_ranges(a: &[f64], k: usize) -> f64 {
+    let n = a.len();
+    let mut s = 0.0;
+    for i in (0..n).rev() {
+        let t = (a[i] + s).sin();
+        s = s + t.exp();
+    }
+    for i in (1..n).step_by(2) {
+        let t = (a[i] * s).tanh();
+        s = s * 0.5 + t.sqrt().abs();
+    }
+    for i in k..n {
+        let t = a[i].exp();
+        s = s + t * s.cos();
+    }
+    for i in 0..=k {
+        let t = (a[i] * 0.5).cosh();
+        s = s * t;
+    }
+    for (i, x) in a.iter().skip(1).enumerate() {
+        let t = (x * i as f64).atan();
+        s = s + t * x.exp();
+    }
+    for x in a.iter().take(2) {
+        let t = x.exp();
+        s = s + t * t;
+    }
+    for w in a.windows(2) {
+        let t = (w[0] - w[1]).exp();
+        s = s + t * w[0];
+    }
+    for x in a.iter().chain(a[1..].iter()) {
+        let t = (x * 0.3).sin();
+        s = s + t * x;
+    }
+    s
+}
+#[test]
+fn qa6_src_ranges() {
+    for k in [0, 2, 3] {
+        probe!(p => src_ranges, src_ranges_grad, src_ranges_vjp, [p, k], [a], [0.3, 0.5, 0.8, 0.2]);
+    }
+    // k beyond n: the `k..n` loop is empty.
+    probe!(p => src_ranges, src_ranges_grad, src_ranges_vjp, [p, 5], [a], [0.3, 0.5, 0.8, 0.2, 0.1, 0.6, -0.2]);
+}
+
+/// A filter loop (lower bound of its size hint 0) with kept values.
+#[differentiate]
+fn src_filter(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for x in a.iter().filter(|v| **v > 0.0) {
+        let t = x.ln();
+        s = s + t * x;
+    }
+    for (i, &x) in a.iter().enumerate().filter(|(_, v)| **v < 0.5) {
+        let t = (x * i as f64).exp();
+        s = s + t;
+    }
+    s
+}
+#[test]
+fn qa6_src_filter() {
+    probe!(p => src_filter, src_filter_grad, src_filter_vjp, [p], [a], [0.3, -0.5, 0.8, 0.2]);
+}
+
+/// The range's end changed inside the loop (Rust evaluates it once).
+#[differentiate]
+fn src_end_changes(a: &[f64]) -> f64 {
+    let mut n = a.len();
+    let mut s = 0.0;
+    for i in 0..n {
+        let t = (a[i] * 2.0).exp();
+        s = s + t;
+        n = 1;
+    }
+    s * n as f64
+}
+#[test]
+fn qa6_src_end_changes() {
+    probe!(p => src_end_changes, src_end_changes_grad, src_end_changes_vjp, [p], [a], [0.3, -0.5, 0.8]);
+}
+
+/// Vec filled by push, then a loop with kept values over it; iteration over a Vec by value.
+#[differentiate]
+fn src_push(a: &[f64]) -> f64 {
+    let mut v = Vec::new();
+    for i in 0..a.len() {
+        v.push((a[i] * 0.5).exp());
+    }
+    let mut s = 0.0;
+    for x in v.iter() {
+        let t = x.ln_1p();
+        s = s + t * x;
+    }
+    s
+}
+#[test]
+fn qa6_src_push() {
+    probe!(p => src_push, src_push_grad, src_push_vjp, [p], [a], [0.3, -0.5, 0.8]);
+}
+
+// ---- decompositions: view right-hand sides, a factor used in a later loop, f32 solves ---
+
+/// Right-hand sides that are views (columns, rows of a parameter).
+#[differentiate]
+fn view_rhs(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let c = a.clone().cholesky().unwrap();
+    let x = c.solve(&a.column(1).into_owned());
+    let l = c.l();
+    let y = l.solve_lower_triangular(&b).unwrap();
+    let z = a.clone().lu().solve(&(b * 2.0)).unwrap();
+    x.dot(b) + y.sum() + z[0]
+}
+#[test]
+fn qa6_view_rhs() {
+    probe!(p => view_rhs, view_rhs_grad, view_rhs_vjp, [&DMatrix::from_column_slice(3, 3, &p[..9]), &DVector::from_column_slice(&p[9..])], [a, b], cat(&spd_junk(3, 0.3), &[0.3, -0.6, 0.9]));
+}
+
+/// A decomposition used inside a later loop; shadowing of the name.
+#[differentiate]
+fn chol_used_in_loop(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let c = b[0] * 2.0;
+    let mut s = c * 0.25;
+    let c = a.clone().cholesky().expect("spd");
+    let mut r = b.clone();
+    for k in 0..3 {
+        r = c.solve(&r) * (k as f64 + 1.0);
+        s = s + r.norm().ln();
+    }
+    let l = c.l();
+    s + l.determinant() + l.clone().try_inverse().unwrap().sum()
+}
+#[test]
+fn qa6_chol_used_in_loop() {
+    probe!(p => chol_used_in_loop, chol_used_in_loop_grad, chol_used_in_loop_vjp, [&DMatrix::from_column_slice(3, 3, &p[..9]), &DVector::from_column_slice(&p[9..])], [a, b], cat(&spd_junk(3, 0.3), &[0.3, -0.6, 0.9]));
+}
+
+/// f32 LU/QR/triangular solves.
+#[differentiate]
+fn solves_f32(a: &DMatrix<f32>, b: &DVector<f32>) -> f32 {
+    let x = a.clone().lu().solve(b).unwrap();
+    let y = a.tr_solve_lower_triangular(b).unwrap();
+    let z = a.clone().qr().solve(&x).expect("qr");
+    x.dot(&y) + z.sum()
+}
+#[test]
+fn qa6_solves_f32() {
+    let a64 = spd_junk(3, 0.5);
+    let af: Vec<f32> = a64.iter().map(|v| *v as f32).collect();
+    let a = DMatrix::from_column_slice(3, 3, &af);
+    let b = DVector::from_vec(vec![0.3f32, -0.6, 0.9]);
+    let (v, g) = solves_f32_grad(&a, &b);
+    assert_eq!(v.to_bits(), solves_f32(&a, &b).to_bits());
+    // Against the same function in f64 (the rules are the same): close to f32 precision.
+    let x = cat(
+        &af.iter().map(|v| f64::from(*v)).collect::<Vec<_>>(),
+        &b.iter().map(|v| f64::from(*v)).collect::<Vec<_>>(),
+    );
+    let fd = central_difference(
+        |p: &[f64]| {
+            let q: Vec<f32> = p.iter().map(|v| *v as f32).collect();
+            f64::from(solves_f32(
+                &DMatrix::from_column_slice(3, 3, &q[..9]),
+                &DVector::from_column_slice(&q[9..]),
+            ))
+        },
+        &x,
+    );
+    for (i, (an, n)) in g.a.iter().chain(g.b.iter()).zip(&fd).enumerate() {
+        assert!(
+            (f64::from(*an) - n).abs() < 3e-2 * (1.0 + n.abs()),
+            "{i}: {an} vs {n}"
+        );
+    }
+}
