@@ -2576,3 +2576,120 @@ fn qa6_solves_f32() {
         );
     }
 }
+
+// ---- decompositions: spellings --------------------------------------------------------
+
+#[differentiate]
+fn sp2(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let l = a.clone().cholesky().unwrap().l();
+    l.sum() + b[0]
+}
+#[differentiate]
+fn sp3(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    a.clone().cholesky().unwrap().solve(b).dot(b)
+}
+#[differentiate]
+fn sp4(a: &Matrix3<f64>, b: &Vector3<f64>) -> f64 {
+    let x = a.lu().solve(b).unwrap();
+    let d = a.diagonal();
+    x.dot(&d)
+}
+#[differentiate]
+fn sp5(a: &DMatrix<f64>) -> f64 {
+    let c = a.clone().cholesky().unwrap();
+    let l = c.l();
+    let mut s = 0.0;
+    for i in 0..l.nrows() {
+        s = s + l[(i, i)].ln();
+    }
+    s
+}
+#[differentiate]
+fn sp6(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let c = a.clone().cholesky().unwrap();
+    let x: DVector<f64> = c.solve(b);
+    let l: DMatrix<f64> = c.l();
+    x.sum() + l.sum()
+}
+#[differentiate]
+fn sp7(a: &DMatrix<f64>, b: &DVector<f64>) -> DVector<f64> {
+    let c = a.clone().cholesky().unwrap();
+    c.solve(b)
+}
+#[differentiate]
+fn sp8(a: &DMatrix<f64>) -> DMatrix<f64> {
+    let c = a.clone().cholesky().unwrap();
+    c.l()
+}
+/// Spellings: the factor of an unwrapped temporary, a solve of a temporary, a static LU solve
+/// with a diagonal, the factor's diagonal read by index, annotated lets, the solve and the
+/// factor as the function's value (their Jacobians).
+#[test]
+fn qa6_decomposition_spellings() {
+    let a = DMatrix::from_row_slice(2, 2, &[4.0, 9.0, 1.0, 3.0]);
+    let b = DVector::from_vec(vec![0.5, -1.0]);
+    let fd = |f: &dyn Fn(&DMatrix<f64>) -> f64| {
+        let mut g = vec![0.0; 4];
+        for k in 0..4 {
+            let h = 1e-6;
+            let mut p = a.clone();
+            p[k] += h;
+            let mut m = a.clone();
+            m[k] -= h;
+            g[k] = (f(&p) - f(&m)) / (2.0 * h);
+        }
+        g
+    };
+    let (_, g2) = sp2_grad(&a, &b);
+    let n2 = fd(&|m| sp2(m, &b));
+    let (_, g3) = sp3_grad(&a, &b);
+    let n3 = fd(&|m| sp3(m, &b));
+    let (_, g5) = sp5_grad(&a);
+    let n5 = fd(&|m| sp5(m));
+    let (_, g6) = sp6_grad(&a, &b);
+    let n6 = fd(&|m| sp6(m, &b));
+    for (g, n) in [(g2.a, n2), (g3.a, n3), (g5.a, n5), (g6.a, n6)] {
+        for k in 0..4 {
+            assert!(
+                (g[k] - n[k]).abs() < 1e-6 * (1.0 + n[k].abs()),
+                "{k}: {} vs {}",
+                g[k],
+                n[k]
+            );
+        }
+    }
+    let (v7, rows7) = sp7_jacobian(&a, &b);
+    assert_eq!(v7, sp7(&a, &b));
+    let (v8, rows8) = sp8_jacobian(&a);
+    assert_eq!(v8, sp8(&a));
+    for k in 0..2 {
+        let n = fd(&|m| sp7(m, &b)[k]);
+        for q in 0..4 {
+            assert!((rows7[k].a[q] - n[q]).abs() < 1e-6, "p7 {k} {q}");
+        }
+    }
+    for k in 0..4 {
+        let n = fd(&|m| sp8(m)[k]);
+        for q in 0..4 {
+            assert!(
+                (rows8[k].a[q] - n[q]).abs() < 1e-6,
+                "p8 {k} {q}: {} vs {}",
+                rows8[k].a[q],
+                n[q]
+            );
+        }
+    }
+    let am = Matrix3::new(2.0, 0.3, 0.1, -0.2, 1.5, 0.4, 0.3, 0.2, 1.8);
+    let bm = Vector3::new(0.3, -0.6, 0.9);
+    let (v4, g4) = sp4_grad(&am, &bm);
+    assert_eq!(v4, sp4(&am, &bm));
+    for k in 0..9 {
+        let h = 1e-6;
+        let mut p = am;
+        p[k] += h;
+        let mut m = am;
+        m[k] -= h;
+        let n = (sp4(&p, &bm) - sp4(&m, &bm)) / (2.0 * h);
+        assert!((g4.a[k] - n).abs() < 1e-6 * (1.0 + n.abs()), "p4 {k}");
+    }
+}
