@@ -2693,3 +2693,74 @@ fn qa6_decomposition_spellings() {
         assert!((g4.a[k] - n).abs() < 1e-6 * (1.0 + n.abs()), "p4 {k}");
     }
 }
+
+// ---- decompositions: second order ---------------------------------------------------
+
+/// Hessian with respect to a matrix parameter (rows flattened column-major).
+#[differentiate(hessian)]
+fn mat_h(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let c = a.clone().cholesky().unwrap();
+    let x = c.solve(b);
+    let y = a.clone().lu().solve(b).unwrap();
+    let t = a.solve_lower_triangular(b).unwrap();
+    x.dot(b) + c.ln_determinant() + y.norm_squared() + t.sum() * a.diagonal().sum()
+}
+#[test]
+fn qa6_mat_h() {
+    let n = 3;
+    let a = DMatrix::from_column_slice(n, n, &spd_junk(n, 0.4));
+    let b = DVector::from_vec(vec![0.3, -0.6, 0.9]);
+    let (value, g, rows) = mat_h_hessian(&a, &b);
+    assert_eq!(value.to_bits(), mat_h(&a, &b).to_bits());
+    assert_eq!(rows.len(), n * n + n);
+    let h = 1e-5;
+    for k in 0..n * n + n {
+        let bump = |d: f64| {
+            let mut a2 = a.clone();
+            let mut b2 = b.clone();
+            if k < n * n {
+                a2[k] += d
+            } else {
+                b2[k - n * n] += d
+            }
+            let (_, g) = mat_h_grad(&a2, &b2);
+            let mut f = g.a.as_slice().to_vec();
+            f.extend(g.b.iter());
+            f
+        };
+        let (p, m) = (bump(h), bump(-h));
+        let fd: Vec<f64> = p.iter().zip(&m).map(|(p, m)| (p - m) / (2.0 * h)).collect();
+        let mut an = rows[k].a.as_slice().to_vec();
+        an.extend(rows[k].b.iter());
+        assert_close(&format!("mat_h row {k}"), &an, &fd, 1e-6);
+    }
+    let (_, g0) = mat_h_grad(&a, &b);
+    assert_close("mat_h g", g.a.as_slice(), g0.a.as_slice(), 1e-12);
+}
+
+/// Nested AD: the gradient of a hessian function that factors, inside a differentiated
+/// function (its VJP is a Hessian-vector product through the Cholesky rules over duals).
+#[differentiate(hessian)]
+fn nll(theta: &[f64]) -> f64 {
+    let n = 4;
+    let k = DMatrix::from_fn(n, n, |i, j| {
+        let d = (i as f64 - j as f64) / theta[0].exp();
+        theta[1].exp() * (-0.5 * d * d).exp()
+    }) + DMatrix::identity(n, n) * 0.1;
+    let y = DVector::from_fn(n, |i, _| (i as f64 * 0.9).cos());
+    let c = k.cholesky().unwrap();
+    0.5 * c.solve(&y).dot(&y) + 0.5 * c.ln_determinant()
+}
+#[differentiate]
+fn newton_like(theta: &[f64]) -> f64 {
+    let (v, g) = nll_grad(theta);
+    let mut s = v;
+    for i in 0..theta.len() {
+        s = s + 0.5 * g.theta[i] * g.theta[i];
+    }
+    s
+}
+#[test]
+fn qa6_nested() {
+    probe!(p => newton_like, newton_like_grad, newton_like_vjp, [p], [theta], [0.2, -0.3]);
+}
