@@ -2764,3 +2764,167 @@ fn newton_like(theta: &[f64]) -> f64 {
 fn qa6_nested() {
     probe!(p => newton_like, newton_like_grad, newton_like_vjp, [p], [theta], [0.2, -0.3]);
 }
+
+// ---- kept values: while conditions, carried kept values, every expensive rule ----------
+
+/// A transcendental in a `while` condition and in the body, with a bound.
+#[differentiate(max_iterations = 50)]
+fn cond_exp(x: f64, y: f64) -> f64 {
+    let mut s = x;
+    while (s * y).exp() < 4.0 {
+        s = s + 0.1 * (s * y).exp() + 0.05;
+    }
+    s * y
+}
+#[test]
+fn qa6_cond_exp() {
+    probe!(p => cond_exp, cond_exp_grad, cond_exp_vjp, [p[0], p[1]], [x, y], [0.2, 0.7]);
+}
+
+#[differentiate]
+fn cond_exp_heap(x: f64, y: f64) -> f64 {
+    let mut s = x;
+    while (s * y).tanh() < 0.8 {
+        let e = (s * y).tanh();
+        s = s + 0.2 * e.exp() + 0.05;
+    }
+    s * y
+}
+#[test]
+fn qa6_cond_exp_heap() {
+    probe!(p => cond_exp_heap, cond_exp_heap_grad, cond_exp_heap_vjp, [p[0], p[1]], [x, y], [0.2, 0.7]);
+}
+
+/// A carried value that is itself a kept transcendental; compound assignments.
+#[differentiate]
+fn carried_kept(a: &[f64]) -> f64 {
+    let mut x = a[0];
+    let mut s = 1.0;
+    for i in 0..a.len() {
+        x = (x + a[i]).sin();
+        s *= x.exp();
+        s += (x * x + 1.0).ln();
+        s -= x.tanh() * 0.5;
+        s /= 1.0 + x.cosh();
+    }
+    s + x
+}
+#[test]
+fn qa6_carried_kept() {
+    probe!(p => carried_kept, carried_kept_grad, carried_kept_vjp, [p], [a], [0.3, -0.5, 0.8, 0.1]);
+}
+
+/// Every expensive rule, kept in one loop, each read by a rule.
+#[differentiate]
+fn every_rule(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        let x = 0.3 + 0.1 * a[i] * a[i];
+        let v = [
+            x.sin(),
+            x.cos(),
+            x.tan(),
+            x.asin(),
+            x.acos(),
+            x.atan(),
+            x.sinh(),
+            x.cosh(),
+            x.tanh(),
+            x.asinh(),
+            (x + 1.0).acosh(),
+            x.atanh(),
+            x.exp(),
+            x.exp2(),
+            x.exp_m1(),
+            x.ln(),
+            x.ln_1p(),
+            x.log10(),
+            x.log2(),
+            x.sqrt(),
+            x.cbrt(),
+            x.log(3.0),
+            x.powf(a[i]),
+            x.atan2(a[i]),
+            x.hypot(a[i]),
+        ];
+        for k in 0..v.len() {
+            s = s + v[k] * v[k] * (k as f64 + 1.0) * a[i];
+        }
+    }
+    s
+}
+#[test]
+fn qa6_every_rule() {
+    probe!(p => every_rule, every_rule_grad, every_rule_vjp, [p], [a], [0.3, -0.5, 0.8]);
+}
+
+/// The same expensive rules, scalars bound by `let`, read by products, in a branch in a loop.
+#[differentiate]
+fn every_rule_let(a: &[f64]) -> f64 {
+    let mut s = 0.1;
+    for i in 0..a.len() {
+        let x = 0.3 + 0.1 * a[i] * a[i];
+        if a[i] > 0.0 {
+            let p = x.sin() * x.cos() * x.tan() * x.asin() * x.acos() * x.atan();
+            let q = x.sinh() * x.cosh() * x.tanh() * x.asinh() * (x + 1.0).acosh() * x.atanh();
+            s = s + p * q * s;
+        } else {
+            let p = x.exp() * x.exp2() * x.exp_m1() * x.ln() * x.ln_1p() * x.log10() * x.log2();
+            let q = x.sqrt() * x.cbrt() * x.log(3.0) * x.powf(s) * x.atan2(s) * x.hypot(s);
+            s = s + p * q;
+        }
+    }
+    s
+}
+#[test]
+fn qa6_every_rule_let() {
+    probe!(p => every_rule_let, every_rule_let_grad, every_rule_let_vjp, [p], [a], [0.3, -0.5, 0.8, -0.2]);
+}
+
+/// Cheap rules on kept values (powi, mul_add, max, clamp, abs, recip) and sin_cos.
+#[differentiate]
+fn cheap_on_kept(a: &[f64]) -> f64 {
+    let mut s = 0.2;
+    for i in 0..a.len() {
+        let t = (0.3 * (a[i] + s)).exp();
+        let (sn, cs) = (a[i] * t).sin_cos();
+        s = t.powi(2).mul_add(0.1, sn * cs)
+            + t.max(s).recip()
+            + (t * cs).clamp(-0.5, 0.5)
+            + sn.abs();
+    }
+    s
+}
+#[test]
+fn qa6_cheap_on_kept() {
+    probe!(p => cheap_on_kept, cheap_on_kept_grad, cheap_on_kept_vjp, [p], [a], [0.3, -0.5, 0.8]);
+}
+
+/// A flag breaking out of a nested loop with kept values in both.
+#[differentiate]
+fn flag_break(a: &[f64]) -> f64 {
+    let mut s = 0.1;
+    let mut done = false;
+    for i in 0..a.len() {
+        if done {
+            break;
+        }
+        let c = (a[i] * s).cos();
+        for j in 0..a.len() {
+            let t = (a[j] * c).exp();
+            if t > 2.0 {
+                done = true;
+                break;
+            }
+            s = s + t * 0.1;
+        }
+        s = s * c;
+    }
+    s
+}
+#[test]
+fn qa6_flag_break() {
+    for x in [[0.3, -0.5, 0.4], [0.3, 1.5, 0.4], [2.0, -0.5, 0.4]] {
+        probe!(p => flag_break, flag_break_grad, flag_break_vjp, [p], [a], x);
+    }
+}
