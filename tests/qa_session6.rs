@@ -2928,3 +2928,55 @@ fn qa6_flag_break() {
         probe!(p => flag_break, flag_break_grad, flag_break_vjp, [p], [a], x);
     }
 }
+
+// ---- decompositions: messages ------------------------------------------------------
+
+/// `.expect("..")` of each decomposition panics with the user's message in every mode.
+#[differentiate(hessian)]
+fn msgs(a: &DMatrix<f64>, b: &DVector<f64>, k: usize) -> f64 {
+    if k == 0 {
+        a.clone().cholesky().expect("not spd").solve(b).sum()
+    } else if k == 1 {
+        a.clone().lu().solve(b).expect("lu singular").sum()
+    } else if k == 2 {
+        a.clone().qr().solve(b).expect("qr singular").sum()
+    } else if k == 3 {
+        a.solve_lower_triangular(b).expect("lower singular").sum()
+    } else {
+        a.clone().try_inverse().expect("no inverse").sum()
+    }
+}
+
+fn message(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn qa6_expect_messages_in_every_mode() {
+    let a = DMatrix::from_element(2, 2, 0.0);
+    let b = DVector::from_vec(vec![1.0, 2.0]);
+    let expected = [
+        "not spd",
+        "lu singular",
+        "qr singular",
+        "lower singular",
+        "no inverse",
+    ];
+    for k in 0..5 {
+        let plain = message(std::panic::catch_unwind(|| msgs(&a, &b, k)).expect_err("plain"));
+        assert_eq!(plain, expected[k]);
+        let grad = message(std::panic::catch_unwind(|| msgs_grad(&a, &b, k)).expect_err("grad"));
+        assert_eq!(grad, expected[k], "grad {k}");
+        let t = MsgsGrad {
+            a: a.clone(),
+            b: b.clone(),
+        };
+        let jvp = message(std::panic::catch_unwind(|| msgs_jvp(&a, &b, k, &t)).expect_err("jvp"));
+        assert_eq!(jvp, expected[k], "jvp {k}");
+        let hvp = message(std::panic::catch_unwind(|| msgs_hvp(&a, &b, k, &t)).expect_err("hvp"));
+        assert_eq!(hvp, expected[k], "hvp {k}");
+    }
+}
