@@ -2980,3 +2980,62 @@ fn qa6_expect_messages_in_every_mode() {
         assert_eq!(hvp, expected[k], "hvp {k}");
     }
 }
+
+// ---- a user's methods named like the decomposition rows ------------------------------
+
+#[derive(tapeless::Differentiable, Clone, Debug, PartialEq)]
+pub struct Grid {
+    d: f64,
+    e: f64,
+}
+
+#[derive(tapeless::Differentiable, Clone, Debug, PartialEq)]
+pub struct Model {
+    grid: Grid,
+    k: f64,
+}
+
+#[differentiate]
+impl Grid {
+    #[differentiate]
+    pub fn cholesky(&self, x: f64) -> f64 {
+        self.d * x.sqrt()
+    }
+
+    #[differentiate]
+    pub fn solve_lower_triangular(&self, x: f64) -> f64 {
+        x / self.e
+    }
+
+    #[differentiate]
+    pub fn tr_solve_lower_triangular(&self, x: f64) -> f64 {
+        x * self.e.exp()
+    }
+}
+
+#[differentiate]
+impl Model {
+    #[differentiate]
+    pub fn energy(&self, x: f64) -> f64 {
+        self.grid.cholesky(x) * self.k
+            + self.grid.solve_lower_triangular(x)
+            + self.grid.tr_solve_lower_triangular(self.k)
+    }
+}
+
+#[test]
+fn qa6_user_methods_named_like_decomposition_rows() {
+    let m = Model {
+        grid: Grid { d: 0.7, e: 0.4 },
+        k: 1.3,
+    };
+    let x = 2.0;
+    let (v, g) = m.energy_grad(x);
+    assert_eq!(v.to_bits(), m.energy(x).to_bits());
+    // E = d √x k + x / e + k eᵉ.
+    let (d, e, k) = (0.7f64, 0.4f64, 1.3f64);
+    assert!((g.x - (d * k * 0.5 / x.sqrt() + 1.0 / e)).abs() < 1e-12);
+    assert!((g.self_.k - (d * x.sqrt() + e.exp())).abs() < 1e-12);
+    assert!((g.self_.grid.d - x.sqrt() * k).abs() < 1e-12);
+    assert!((g.self_.grid.e - (-x / (e * e) + k * e.exp())).abs() < 1e-12);
+}
