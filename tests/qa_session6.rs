@@ -3039,3 +3039,59 @@ fn qa6_user_methods_named_like_decomposition_rows() {
     assert!((g.self_.grid.d - x.sqrt() * k).abs() < 1e-12);
     assert!((g.self_.grid.e - (-x / (e * e) + k * e.exp())).abs() < 1e-12);
 }
+
+// ---- kept values spelled as paths ---------------------------------------------------
+
+/// Path spellings of the expensive rules, kept in loops: `Float::exp(x)`, `T::powf(x, y)`,
+/// `f64::atan2(y, x)`, `<f64>::hypot`, `f64::log(x, b)`.
+#[differentiate]
+fn paths_generic<T: Float>(a: &[T]) -> T {
+    let mut s = T::one();
+    for i in 0..a.len() {
+        let t = Float::exp(a[i] * s);
+        let u = T::powf(t, a[i]);
+        let w = num_traits::Float::sqrt(u + T::one());
+        if w > T::one() {
+            s = s + T::atan2(w, s) * t;
+        } else {
+            s = s * T::hypot(u, w);
+        }
+    }
+    s
+}
+#[test]
+fn qa6_paths_generic() {
+    probe!(p => paths_generic, paths_generic_grad, paths_generic_vjp, [p], [a], [0.3, -0.5, 0.8]);
+}
+
+#[differentiate]
+fn paths_f64(a: &[f64]) -> f64 {
+    let mut s = 0.5;
+    for i in 0..a.len() {
+        let t = f64::atan2(a[i], s);
+        let u = <f64>::hypot(t, s);
+        let l = f64::log(u + 1.0, 3.0);
+        s = s + l * t * f64::ln_1p(u);
+    }
+    s
+}
+#[test]
+fn qa6_paths_f64() {
+    probe!(p => paths_f64, paths_f64_grad, paths_f64_vjp, [p], [a], [0.3, -0.5, 0.8]);
+}
+
+#[differentiate]
+fn paths_real<T: RealField + Copy>(a: &DVector<T>) -> T {
+    let mut s = T::one();
+    for i in 0..a.len() {
+        let t = T::sin(a[i] * s);
+        let u = nalgebra::ComplexField::exp(t);
+        let w = T::atan2(u, s);
+        s = s + w * u + T::sqrt(s);
+    }
+    s
+}
+#[test]
+fn qa6_paths_real() {
+    probe!(p => paths_real, paths_real_grad, paths_real_vjp, [&DVector::from_column_slice(p)], [a], [0.3, -0.5, 0.8]);
+}
