@@ -3095,3 +3095,33 @@ fn paths_real<T: RealField + Copy>(a: &DVector<T>) -> T {
 fn qa6_paths_real() {
     probe!(p => paths_real, paths_real_grad, paths_real_vjp, [&DVector::from_column_slice(p)], [a], [0.3, -0.5, 0.8]);
 }
+
+// ---- expect and unwrap of ordinary options --------------------------------------------
+
+/// `.expect` on `first()`/`last()` beside `.unwrap()` of reduce and max_by.
+#[differentiate]
+fn expects(a: &[f64]) -> f64 {
+    let f = *a.first().expect("nonempty");
+    let l = a.last().copied().expect("nonempty");
+    let m = a.iter().copied().reduce(f64::max).unwrap();
+    let k = a.iter().max_by(|x, y| x.partial_cmp(y).unwrap()).unwrap();
+    f * l + m * k
+}
+#[test]
+fn qa6_expects() {
+    probe!(p => expects, expects_grad, expects_vjp, [p], [a], [0.3, -0.5, 0.8, 0.2]);
+}
+
+/// A message that is a constant, not a literal.
+#[differentiate]
+fn const_message(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let c = a.clone().cholesky().expect("spd");
+    c.solve(b).sum()
+}
+#[test]
+fn qa6_const_message() {
+    let a = DMatrix::from_row_slice(2, 2, &[4.0, 1.0, 1.0, 3.0]);
+    let b = DVector::from_vec(vec![0.5, -1.0]);
+    let (v, _) = const_message_grad(&a, &b);
+    assert_eq!(v, const_message(&a, &b));
+}
