@@ -3125,3 +3125,57 @@ fn qa6_const_message() {
     let (v, _) = const_message_grad(&a, &b);
     assert_eq!(v, const_message(&a, &b));
 }
+
+// ---- decompositions: which triangle is read --------------------------------------------
+
+/// ln det of [[a, junk], [b, c]] through the Cholesky factor: only the lower triangle is
+/// read, so d/da = c/D, d/db = −2b/D, d/dc = a/D with D = ac − b², and the junk has none.
+#[differentiate]
+fn logdet2(a: f64, b: f64, c: f64, junk: f64) -> f64 {
+    let m = Matrix2::new(a, junk * 10.0, b, c);
+    let ch = m.cholesky().unwrap();
+    ch.ln_determinant() + 0.0 * junk
+}
+#[test]
+fn qa6_logdet2_closed_form() {
+    let (a, b, c, junk) = (2.0, 0.7, 1.5, 0.3);
+    let (v, g) = logdet2_grad(a, b, c, junk);
+    let d = a * c - b * b;
+    assert!((v - d.ln()).abs() < 1e-14);
+    assert_eq!(v.to_bits(), logdet2(a, b, c, junk).to_bits());
+    assert!((g.a - c / d).abs() < 1e-14);
+    assert!((g.b + 2.0 * b / d).abs() < 1e-14);
+    assert!((g.c - a / d).abs() < 1e-14);
+    assert_eq!(g.junk, 0.0);
+}
+
+/// The factor of a transposed matrix reads the upper triangle of the original.
+#[differentiate]
+fn chol_transposed(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let c = a.transpose().cholesky().unwrap();
+    let d = (a * 2.0).cholesky().unwrap();
+    c.solve(b).dot(b) + c.ln_determinant() + d.l()[(1, 0)] + a.sum()
+}
+#[test]
+fn qa6_chol_transposed() {
+    // Symmetric positive definite plus junk below the diagonal (read by `d` only).
+    let mut a = DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0]);
+    a[(2, 0)] = 0.9;
+    let x: Vec<f64> = a.iter().copied().chain([0.3, -0.6, 0.9]).collect();
+    probe!(p => chol_transposed, chol_transposed_grad, chol_transposed_vjp, [&DMatrix::from_column_slice(3, 3, &p[..9]), &DVector::from_column_slice(&p[9..])], [a, b], x);
+}
+
+/// A copy of the parameter written above and below its diagonal, then factored.
+#[differentiate]
+fn chol_written(a: &DMatrix<f64>, x: f64) -> f64 {
+    let mut m = a.clone();
+    m[(0, 1)] = 100.0 * x;
+    m[(1, 0)] = x;
+    let c = m.cholesky().unwrap();
+    c.ln_determinant() + c.l()[(1, 0)] * x
+}
+#[test]
+fn qa6_chol_written() {
+    let a = [4.0, 1.0, 1.0, 3.0];
+    probe!(p => chol_written, chol_written_grad, chol_written_vjp, [&DMatrix::from_column_slice(2, 2, &p[1..]), p[0]], [x, a], [0.4, a[0], a[1], a[2], a[3]]);
+}
