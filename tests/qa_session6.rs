@@ -3179,3 +3179,63 @@ fn qa6_chol_written() {
     let a = [4.0, 1.0, 1.0, 3.0];
     probe!(p => chol_written, chol_written_grad, chol_written_vjp, [&DMatrix::from_column_slice(2, 2, &p[1..]), p[0]], [x, a], [0.4, a[0], a[1], a[2], a[3]]);
 }
+
+// ---- kept values in callees (split-mode pullbacks) -----------------------------------
+
+/// A callee with a branch slot and a loop stack of kept values, called in a loop (its
+/// pullback kept per iteration) and twice with different lengths.
+#[differentiate]
+fn callee(x: f64, w: &[f64]) -> f64 {
+    let mut s = x;
+    if x > 0.0 {
+        let t = x.sqrt();
+        s = s * t;
+    } else {
+        let e = x.exp();
+        s = s + e * e;
+    }
+    for i in 0..w.len() {
+        let u = (w[i] * s).tanh();
+        s = s + u * w[i];
+    }
+    s
+}
+#[differentiate]
+fn caller(a: &[f64], w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        let t = (a[i] + s * 0.1).sin();
+        s = s + callee(t, w) * t.exp();
+    }
+    s + callee(s * 0.1, &w[1..]) + callee(-s * 0.1, &w[..1])
+}
+#[test]
+fn qa6_caller() {
+    probe!(p => caller, caller_grad, caller_vjp, [&p[..3], &p[3..]], [a, w], [0.3, -0.9, 0.8, 0.5, -0.4, 0.7]);
+}
+
+/// A callee with kept values over a DVector, called with a temporary and in a branch.
+#[differentiate]
+fn vcallee(v: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..v.len() {
+        let e = v[i].exp();
+        s = s + e * v[i].sin();
+    }
+    s
+}
+#[differentiate]
+fn vcaller(v: &DVector<f64>, x: f64) -> f64 {
+    let w = v * x;
+    let mut s = vcallee(&w);
+    if s > 1.0 {
+        s = s * vcallee(&(v * s.ln()));
+    }
+    s
+}
+#[test]
+fn qa6_vcaller() {
+    for x in [0.5, 2.0] {
+        probe!(p => vcaller, vcaller_grad, vcaller_vjp, [&DVector::from_column_slice(&p[1..]), p[0]], [x, v], [x, 0.3, -0.5, 0.8]);
+    }
+}
