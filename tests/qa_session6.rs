@@ -3239,3 +3239,45 @@ fn qa6_vcaller() {
         probe!(p => vcaller, vcaller_grad, vcaller_vjp, [&DVector::from_column_slice(&p[1..]), p[0]], [x, v], [x, 0.3, -0.5, 0.8]);
     }
 }
+
+// ---- Hessians over a nalgebra vector's `.iter()` (the spellings that build; see E1) ------
+
+#[differentiate(hessian)]
+fn hess_iter_copied(a: &DVector<f64>) -> f64 {
+    a.iter().copied().map(|d| d.exp()).sum()
+}
+
+#[differentiate(hessian)]
+fn hess_iter_deref(a: &DVector<f64>) -> f64 {
+    a.iter().map(|d| (*d).exp()).sum()
+}
+
+#[differentiate(hessian)]
+fn hess_iter_pattern(a: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    for &d in a.iter() {
+        s += d.exp() * d;
+    }
+    s
+}
+
+#[test]
+fn qa6_hessians_over_dvector_iter() {
+    let a = DVector::from_vec(vec![0.1, -0.4, 0.7]);
+    let v = DVector::from_vec(vec![0.3, 0.5, -0.2]);
+    // Σ exp(aᵢ): ∇ = exp(a), H = diag(exp(a)).
+    let (x1, g1, h1) = hess_iter_copied_hvp(&a, &HessIterCopiedGrad { a: v.clone() });
+    let (x2, g2, h2) = hess_iter_deref_hvp(&a, &HessIterDerefGrad { a: v.clone() });
+    assert_eq!(x1.to_bits(), hess_iter_copied(&a).to_bits());
+    assert_eq!(x2.to_bits(), hess_iter_deref(&a).to_bits());
+    // Σ aᵢ exp(aᵢ): ∇ = (1 + a) exp(a), H = diag((2 + a) exp(a)).
+    let (x3, g3, h3) = hess_iter_pattern_hvp(&a, &HessIterPatternGrad { a: v.clone() });
+    assert_eq!(x3.to_bits(), hess_iter_pattern(&a).to_bits());
+    for i in 0..3 {
+        let e = a[i].exp();
+        assert!((g1.a[i] - e).abs() < 1e-15 && (g2.a[i] - e).abs() < 1e-15);
+        assert!((h1.a[i] - e * v[i]).abs() < 1e-15 && (h2.a[i] - e * v[i]).abs() < 1e-15);
+        assert!((g3.a[i] - (1.0 + a[i]) * e).abs() < 1e-14);
+        assert!((h3.a[i] - (2.0 + a[i]) * e * v[i]).abs() < 1e-14);
+    }
+}
