@@ -3281,3 +3281,52 @@ fn qa6_hessians_over_dvector_iter() {
         assert!((h3.a[i] - (2.0 + a[i]) * e * v[i]).abs() < 1e-14);
     }
 }
+
+// ---- kept and reloaded values in arrays written again ---------------------------------
+
+/// Expensive values stored at the loop's index, the array then written again elsewhere (no
+/// reload may read it back): by index after the loop, by a second map, in a branch.
+#[differentiate]
+fn stored_then_written(a: &DVector<f64>) -> f64 {
+    let mut m = a.map(|v| v.tanh());
+    m[0] = m[1] * 3.0;
+    let mut e = vec![0.0; a.len()];
+    for i in 0..a.len() {
+        let t = (a[i] * 0.5).exp();
+        e[i] = t;
+    }
+    if e[0] > 1.0 {
+        e[1] = e[0] * 2.0;
+    }
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        s = s + m[i] * e[i] * a[i];
+    }
+    s
+}
+#[test]
+fn qa6_stored_then_written() {
+    for x in [[0.3, -0.5, 0.8], [-0.3, -0.5, 0.8]] {
+        probe!(p => stored_then_written, stored_then_written_grad, stored_then_written_vjp, [&DVector::from_column_slice(p)], [a], x);
+    }
+}
+
+/// A kernel by from_fn with exp, then its diagonal written (noise) and factored.
+#[differentiate]
+fn kernel_written(x: &[f64], ell: f64) -> f64 {
+    let n = x.len();
+    let mut k = DMatrix::from_fn(n, n, |i, j| {
+        let d = (x[i] - x[j]) / ell;
+        (-0.5 * d * d).exp()
+    });
+    for i in 0..n {
+        k[(i, i)] = k[(i, i)] + 0.1 + (x[i] * 0.3).exp() * 0.01;
+    }
+    let y = DVector::from_fn(n, |i, _| (i as f64 * 0.5).cos());
+    let c = k.cholesky().unwrap();
+    c.solve(&y).dot(&y) + c.ln_determinant()
+}
+#[test]
+fn qa6_kernel_written() {
+    probe!(p => kernel_written, kernel_written_grad, kernel_written_vjp, [&p[1..], p[0]], [ell, x], [0.7, 0.1, 0.5, 1.2, 1.4]);
+}
