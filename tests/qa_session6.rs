@@ -3330,3 +3330,45 @@ fn kernel_written(x: &[f64], ell: f64) -> f64 {
 fn qa6_kernel_written() {
     probe!(p => kernel_written, kernel_written_grad, kernel_written_vjp, [&p[1..], p[0]], [ell, x], [0.7, 0.1, 0.5, 1.2, 1.4]);
 }
+
+// ---- kept values on in-place stacks of a generic Hessian ------------------------------
+
+#[differentiate(hessian, max_iterations = 8)]
+fn bounded_generic_hessian<T: RealField + Copy>(a: &[T]) -> T {
+    let mut s = T::one();
+    let mut i = 0;
+    while i < a.len() {
+        let t = (a[i] * s).sin();
+        if t > T::zero() {
+            s = s + t.exp() * a[i];
+        } else {
+            s = s * t.cos();
+        }
+        i += 1;
+    }
+    s
+}
+
+#[test]
+fn qa6_bounded_generic_hessian() {
+    let a = [0.3, -0.9, 0.8, 0.2];
+    probe!(p => bounded_generic_hessian, bounded_generic_hessian_grad, bounded_generic_hessian_vjp, [p], [a], a);
+    let v = direction(4);
+    let (value, g, hv) =
+        bounded_generic_hessian_hvp(&a, &BoundedGenericHessianGrad { a: v.clone() });
+    assert_eq!(value.to_bits(), bounded_generic_hessian(&a).to_bits());
+    let (_, g0) = bounded_generic_hessian_grad(&a);
+    assert_close("bounded_generic_hessian", &g.a, &g0.a, 1e-12);
+    let h = 1e-5;
+    let plus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x + h * d).collect();
+    let minus: Vec<f64> = a.iter().zip(&v).map(|(x, d)| x - h * d).collect();
+    let (gp, gm) = (
+        bounded_generic_hessian_grad(&plus).1.a,
+        bounded_generic_hessian_grad(&minus).1.a,
+    );
+    let fd: Vec<f64> = (0..4).map(|i| (gp[i] - gm[i]) / (2.0 * h)).collect();
+    assert_close("bounded_generic_hessian hvp", &hv.a, &fd, 1e-6);
+    let af = [0.3f32, -0.9, 0.8, 0.2];
+    let (vf, _) = bounded_generic_hessian_grad(&af);
+    assert_eq!(vf.to_bits(), bounded_generic_hessian(&af).to_bits());
+}
