@@ -895,7 +895,7 @@ fn chol_1x1(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
     c.l()[(0, 0)] * b[0] + c.solve(b)[0] + c.ln_determinant() + c.determinant()
 }
 #[test]
-fn d_chol_1x1() {
+fn qa6_d_chol_1x1() {
     mb!(
         chol_1x1,
         chol_1x1_grad,
@@ -915,7 +915,7 @@ fn chol_static(a: &Matrix3<f64>, w: f64) -> f64 {
     c.determinant() * w + c.ln_determinant() + l[(2, 0)] * l[(1, 1)] + l.diagonal().sum() * w * w
 }
 #[test]
-fn d_chol_static() {
+fn qa6_d_chol_static() {
     let mut x = spd_junk(3, 0.4);
     x.push(0.6);
     probe!(p => chol_static, chol_static_grad, chol_static_vjp, [&Matrix3::from_column_slice(&p[..9]), p[9]], [a, w], x);
@@ -930,7 +930,7 @@ fn tri_static(a: &Matrix2<f64>, b: &Vector2<f64>) -> f64 {
     x.dot(&y) + z.norm_squared()
 }
 #[test]
-fn d_tri_static() {
+fn qa6_d_tri_static() {
     probe!(p => tri_static, tri_static_grad, tri_static_vjp, [&Matrix2::from_column_slice(&p[..4]), &Vector2::new(p[4], p[5])], [a, b], [2.0, 0.3, -0.7, 1.5, 0.4, -0.9]);
 }
 
@@ -947,7 +947,7 @@ fn chol_matrix_rhs(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
     x.trace() + lu.sum() + qr[(0, 1)] * 2.0
 }
 #[test]
-fn d_chol_matrix_rhs() {
+fn qa6_d_chol_matrix_rhs() {
     let a = [1.5, 0.2, -0.3, 0.4, 2.0, 0.1, -0.2, 0.5, 1.7];
     mb!(
         chol_matrix_rhs,
@@ -971,7 +971,7 @@ fn tri_junk(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
     x.sum() + y.dot(b) + z[(0, 1)] * z[(1, 0)]
 }
 #[test]
-fn d_tri_junk() {
+fn qa6_d_tri_junk() {
     let a = [1.5, 0.2, -0.3, 0.4, 2.0, 0.1, -0.2, 0.5, 1.7];
     mb!(
         tri_junk,
@@ -993,7 +993,7 @@ fn diag_general(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
     d.dot(b) + e.map(|v| v.sin()).sum() + s
 }
 #[test]
-fn d_diag_general() {
+fn qa6_d_diag_general() {
     let a = [1.5, 0.2, -0.3, 0.4, 2.0, 0.1, -0.2, 0.5, 1.7];
     mb!(
         diag_general,
@@ -1025,7 +1025,7 @@ fn chol_loop(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
     s
 }
 #[test]
-fn d_chol_loop() {
+fn qa6_d_chol_loop() {
     mb!(
         chol_loop,
         chol_loop_grad,
@@ -1058,7 +1058,7 @@ fn chol_reconstruct(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
     r[(2, 0)] + r[(0, 2)] * 0.5 + y.dot(b) + u.sum()
 }
 #[test]
-fn d_chol_reconstruct() {
+fn qa6_d_chol_reconstruct() {
     mb!(
         chol_reconstruct,
         chol_reconstruct_grad,
@@ -1077,7 +1077,7 @@ fn logdet_only(a: &DMatrix<f64>) -> f64 {
     a.clone().cholesky().unwrap().ln_determinant()
 }
 #[test]
-fn d_logdet_closed_form() {
+fn qa6_d_logdet_closed_form() {
     let a = DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0]);
     let (v, g) = logdet_only_grad(&a);
     assert_eq!(v.to_bits(), logdet_only(&a).to_bits());
@@ -1103,7 +1103,7 @@ fn d_logdet_closed_form() {
 
 // Near singular but valid SPD
 #[test]
-fn d_near_singular() {
+fn qa6_d_near_singular() {
     let eps = 1e-4;
     let a = DMatrix::from_row_slice(2, 2, &[1.0, 1.0 - eps, 1.0 - eps, 1.0]);
     let (v, g) = logdet_only_grad(&a);
@@ -1128,7 +1128,7 @@ fn gp_points(x: &[f64], ell: f64) -> f64 {
     0.5 * y.dot(&alpha) + ld
 }
 #[test]
-fn d_gp_points() {
+fn qa6_d_gp_points() {
     probe!(p => gp_points, gp_points_grad, gp_points_vjp, [&p[1..], p[0]], [ell, x], [0.8, 0.1, 0.5, 1.3, 1.7]);
     let x = [0.1, 0.5, 1.3, 1.7];
     let v = [0.3, -0.2, 0.5, 0.1];
@@ -1167,7 +1167,7 @@ fn chol_generic<T: RealField + Copy>(a: &Matrix3<T>, b: &Vector3<T>) -> T {
     x.dot(b) + c.ln_determinant() + t.norm() + d.sum() + a.lu().solve(b).unwrap().sum()
 }
 #[test]
-fn d_chol_generic() {
+fn qa6_d_chol_generic() {
     let a = spd_junk(3, 0.3);
     let x = cat(&a, &[0.3, -0.6, 0.9]);
     probe!(p => chol_generic, chol_generic_grad, chol_generic_vjp, [&Matrix3::from_column_slice(&p[..9]), &Vector3::new(p[9], p[10], p[11])], [a, b], x);
@@ -1194,7 +1194,7 @@ fn chol_f32(a: &DMatrix<f32>, b: &DVector<f32>) -> f32 {
     c.solve(b).dot(b) + 2.0 * c.l().diagonal().map(|d| d.ln()).sum()
 }
 #[test]
-fn d_chol_f32() {
+fn qa6_d_chol_f32() {
     let a64 = spd_junk(3, 0.5);
     let a = DMatrix::from_iterator(3, 3, a64.iter().map(|v| *v as f32));
     let b = DVector::from_vec(vec![0.3f32, -0.6, 0.9]);
@@ -1229,7 +1229,7 @@ fn tri_out(a: &DMatrix<f64>, b: &DVector<f64>) -> DVector<f64> {
     a.clone().qr().solve(&x).unwrap()
 }
 #[test]
-fn d_tri_jacobian() {
+fn qa6_d_tri_jacobian() {
     let x = cat(&spd_junk(3, 0.7), &[0.3, -0.6, 0.9]);
     let a = DMatrix::from_column_slice(3, 3, &x[..9]);
     let b = DVector::from_column_slice(&x[9..]);
@@ -1268,7 +1268,7 @@ fn user_named(p: &Lens, a: &DMatrix<f64>) -> f64 {
     q * c.l()[(1, 0)] + c.ln_determinant() * p.diagonal
 }
 #[test]
-fn d_user_named() {
+fn qa6_d_user_named() {
     let a = spd_junk(2, 0.3);
     let x = cat(&[0.7, -0.4], &a);
     probe!(p => user_named, user_named_grad, user_named_vjp, [&Lens { l: p[0], diagonal: p[1] }, &DMatrix::from_column_slice(2, 2, &p[2..])], [p, a], x);
@@ -1298,7 +1298,7 @@ fn solves_h(a: &[f64]) -> f64 {
     x.dot(&y) + z.sum() * w.sum() + m.determinant().ln()
 }
 #[test]
-fn d_solves_hessian() {
+fn qa6_d_solves_hessian() {
     let a = [0.3, -0.5, 0.8];
     let n = 3;
     let v = direction(n);
