@@ -3372,3 +3372,33 @@ fn qa6_bounded_generic_hessian() {
     let (vf, _) = bounded_generic_hessian_grad(&af);
     assert_eq!(vf.to_bits(), bounded_generic_hessian(&af).to_bits());
 }
+
+// ---- decompositions of a matrix that is not differentiated -------------------------
+
+/// Decompositions of a matrix that is not differentiated (wrt the right-hand side only).
+#[differentiate(wrt(b))]
+fn inactive_matrix(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let c = a.clone().cholesky().unwrap();
+    let x = c.solve(b);
+    let y = a.clone().lu().solve(b).expect("lu");
+    let z = c.l().solve_lower_triangular(b).unwrap();
+    let w = a.clone().qr().solve(&x).unwrap();
+    x.dot(b) + y.norm() + z.sum() * c.ln_determinant() + w[0] + a.diagonal().dot(b)
+}
+#[test]
+fn qa6_inactive_matrix() {
+    let a = DMatrix::from_row_slice(3, 3, &[4.0, 9.0, 9.0, 1.0, 3.0, 9.0, 0.5, 0.2, 2.0]);
+    let b = DVector::from_vec(vec![0.3, -0.6, 0.9]);
+    probe!(p => inactive_matrix, inactive_matrix_grad, inactive_matrix_vjp, [&a, &DVector::from_column_slice(p)], [b], b.as_slice());
+    let (v, dy) = inactive_matrix_jvp(
+        &a,
+        &b,
+        &InactiveMatrixGrad {
+            b: DVector::from_vec(vec![1.0, 0.5, -0.2]),
+        },
+    );
+    assert_eq!(v.to_bits(), inactive_matrix(&a, &b).to_bits());
+    let (_, g) = inactive_matrix_grad(&a, &b);
+    let e = g.b[0] + 0.5 * g.b[1] - 0.2 * g.b[2];
+    assert!((dy - e).abs() < 1e-12 * (1.0 + e.abs()));
+}
