@@ -3402,3 +3402,92 @@ fn qa6_inactive_matrix() {
     let e = g.b[0] + 0.5 * g.b[1] - 0.2 * g.b[2];
     assert!((dy - e).abs() < 1e-12 * (1.0 + e.abs()));
 }
+
+// Fixed findings of this pass (findings.md "h-qa6"): regression tests.
+
+/// P1: under `max_iterations`, stacks are in place and bound every loop's saves (an inner
+/// loop's summed over the outer iterations), so expensive values are computed again there,
+/// as before, rather than kept: this ran before the change that keeps them, and must still.
+#[differentiate(max_iterations = 5)]
+fn p1_kept_under_a_bound(a: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len() {
+        let c = a[i] * 2.0;
+        for j in 0..a.len() {
+            let t = (a[j] * c).tanh();
+            s = s + t * c;
+        }
+    }
+    s
+}
+
+#[test]
+fn qa6_p1_expensive_values_under_max_iterations_are_computed_again() {
+    probe!(p => p1_kept_under_a_bound, p1_kept_under_a_bound_grad, p1_kept_under_a_bound_vjp,
+        [p], [a], [0.3, -0.5, 0.8, 0.1]);
+}
+
+/// P1 with the GP kernel of the README under a bound: `from_fn`'s loop over n² entries.
+#[differentiate(max_iterations = 100, wrt(log_lengthscale))]
+fn p1_kernel_sum(log_lengthscale: f64, x: &[f64]) -> f64 {
+    let lengthscale = log_lengthscale.exp();
+    let n = x.len();
+    let k = DMatrix::from_fn(n, n, |i, j| {
+        let d = (x[i] - x[j]) / lengthscale;
+        (-0.5 * d * d).exp()
+    });
+    k.sum()
+}
+
+#[test]
+fn qa6_p1_a_kernel_under_max_iterations() {
+    let x: Vec<f64> = (0..20).map(|i| (i as f64 * 0.37).sin()).collect();
+    let l = 0.2;
+    let (value, g) = p1_kernel_sum_grad(l, &x);
+    assert_eq!(value.to_bits(), p1_kernel_sum(l, &x).to_bits());
+    let fd = central_difference(|p: &[f64]| p1_kernel_sum(p[0], &x), &[l]);
+    assert_close("∂/∂ log ℓ", &[g.log_lengthscale], &fd, 1e-6);
+}
+
+/// E2 on `self`: a user's own method named like nalgebra's `diagonal()`/`determinant()`,
+/// called on `self`, is the user's (`self` is never a matrix).
+#[derive(tapeless::Differentiable, Clone, Debug, PartialEq)]
+pub struct OwnGrid {
+    d: f64,
+    e: f64,
+}
+
+#[differentiate]
+impl OwnGrid {
+    #[differentiate]
+    pub fn diagonal(&self) -> f64 {
+        self.d * self.e.exp()
+    }
+
+    #[differentiate]
+    pub fn determinant(&self) -> f64 {
+        self.d * self.d - self.e
+    }
+
+    #[differentiate]
+    pub fn twice(&self) -> f64 {
+        self.diagonal() * 2.0 + self.determinant()
+    }
+}
+
+#[test]
+fn qa6_e2_own_methods_named_like_nalgebra_on_self() {
+    let g = OwnGrid { d: 0.7, e: -0.3 };
+    let (value, grad) = g.twice_grad();
+    assert_eq!(value.to_bits(), g.twice().to_bits());
+    let fd = central_difference(|p: &[f64]| OwnGrid { d: p[0], e: p[1] }.twice(), &[g.d, g.e]);
+    assert_close("∂ twice", &[grad.self_.d, grad.self_.e], &fd, 1e-6);
+    // Closed form: ∂/∂d = 2e^e + 2d, ∂/∂e = 2d e^e − 1.
+    let closed = [2.0 * g.e.exp() + 2.0 * g.d, 2.0 * g.d * g.e.exp() - 1.0];
+    assert_close(
+        "∂ twice, closed form",
+        &[grad.self_.d, grad.self_.e],
+        &closed,
+        1e-12,
+    );
+}

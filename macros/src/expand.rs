@@ -466,7 +466,7 @@ fn differentiate_checked(
             .map(|(_, v)| *v)
             .collect();
         let integers = analyse::integers(&body, &sig);
-        let loops = crate::strategy::loops(&body, &integers);
+        let loops = crate::strategy::loops(&sig, &body, &integers);
         let sweep = reverse::reverse(&body, &activity, &declared, &loops);
         let strategy = crate::strategy::plan(&sig, &body, &activity, &sweep);
         let emitter = Emitter::new(&sig, &body, &activity, &sweep, &strategy);

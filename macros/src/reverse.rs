@@ -188,6 +188,7 @@ pub fn reverse(
         replays: loops.replays.clone(),
         counters: loops.counters.clone(),
         reloads: loops.reloads.clone(),
+        keep_expensive: loops.keep_expensive,
         internal: Vec::new(),
     };
     let mut stmts = Vec::new();
@@ -440,6 +441,8 @@ struct Planner<'a> {
     replays: crate::replay::Replays,
     /// Values read back from the array their loop stored them in (`strategy::Loops`).
     reloads: HashMap<VarId, (VarId, VarId)>,
+    /// Whether expensive values are kept rather than computed again (`strategy::Loops`).
+    keep_expensive: bool,
     /// See [`Sweep::counters`].
     counters: HashMap<VarId, Counter>,
     /// See [`Sweep::internal`].
@@ -907,10 +910,10 @@ impl<'a> Planner<'a> {
                     }
                     // A transcendental result is kept (in a slot, or on a stack of one value
                     // per iteration) rather than computed again: tens of cycles against a
-                    // push and a pop. Without the heap a loop's stack may not exist, so there
-                    // it is kept only in a replayed loop (whose stacks hold one iteration).
+                    // push and a pop. Where stacks do not grow on the heap, only in a
+                    // replayed loop (whose stacks hold one iteration): `Loops::keep_expensive`.
                     let kept = matches!(op, Op::Rule { rule, .. } if rule.expensive())
-                        && (cfg!(feature = "alloc") || self.in_replay(block));
+                        && (self.keep_expensive || self.in_replay(block));
                     if ((self.recomputable(op) && !self.tied.contains(&var))
                         || self.final_reads.contains(&var)
                         || self.replays.reads.contains(&var))

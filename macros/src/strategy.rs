@@ -42,15 +42,21 @@ pub struct Loops {
     /// back instead of computing it again (the loop of `m.map(|v| v.tanh())`). By value:
     /// the array and the loop's index.
     pub reloads: HashMap<VarId, (VarId, VarId)>,
+    /// Whether a branch or loop keeps its expensive values (`Rule::expensive`) for its
+    /// reverse instead of computing them again: only where stacks grow on the heap (with
+    /// `alloc` and without `max_iterations`, whose in-place stacks bound every loop's saves,
+    /// an inner loop's summed over the outer iterations). A replayed loop keeps them anyway.
+    pub keep_expensive: bool,
 }
 
 /// Decides, before the reverse transformation, which loops it replays and which carried
 /// integers it rebuilds (`integers`: `analyse::integers`).
-pub fn loops(body: &Body, integers: &[bool]) -> Loops {
+pub fn loops(sig: &Signature, body: &Body, integers: &[bool]) -> Loops {
     Loops {
         replays: crate::replay::plan(body, &crate::reverse::final_reads(body)),
         counters: counters(body, integers),
         reloads: reloads(body),
+        keep_expensive: cfg!(feature = "alloc") && sig.max_iterations.is_none(),
     }
 }
 

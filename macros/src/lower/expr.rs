@@ -251,9 +251,13 @@ impl Lowerer<'_> {
             turbofish: call.turbofish.clone(),
         };
         // A decomposition is a local value: `self.solve(x)`, `p.model.l()` are the user's.
+        // `self` is the user's own type, never a float or a matrix: `self.diagonal()` and
+        // `self.determinant()` are its own methods (only `clone` applies to any type).
         let user_method = is_self(&call.receiver) || is_field(&call.receiver);
-        let row = rules::method(&call.method.to_string(), all.len())
-            .filter(|rule| !(rule.decomposition && user_method));
+        let row = rules::method(&call.method.to_string(), all.len()).filter(|rule| {
+            !(rule.decomposition && user_method)
+                && !(is_self(&call.receiver) && rule.name != "clone")
+        });
         let op = match row {
             Some(rule) if rule.class == rules::Class::Primitive => Op::Rule {
                 rule,
