@@ -3480,7 +3480,10 @@ fn qa6_e2_own_methods_named_like_nalgebra_on_self() {
     let g = OwnGrid { d: 0.7, e: -0.3 };
     let (value, grad) = g.twice_grad();
     assert_eq!(value.to_bits(), g.twice().to_bits());
-    let fd = central_difference(|p: &[f64]| OwnGrid { d: p[0], e: p[1] }.twice(), &[g.d, g.e]);
+    let fd = central_difference(
+        |p: &[f64]| OwnGrid { d: p[0], e: p[1] }.twice(),
+        &[g.d, g.e],
+    );
     assert_close("∂ twice", &[grad.self_.d, grad.self_.e], &fd, 1e-6);
     // Closed form: ∂/∂d = 2e^e + 2d, ∂/∂e = 2d e^e − 1.
     let closed = [2.0 * g.e.exp() + 2.0 * g.d, 2.0 * g.d * g.e.exp() - 1.0];
