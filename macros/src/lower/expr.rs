@@ -255,8 +255,9 @@ impl Lowerer<'_> {
         // `self.determinant()` are its own methods (only `clone` applies to any type).
         let user_method = is_self(&call.receiver) || is_field(&call.receiver);
         let row = rules::method(&call.method.to_string(), all.len()).filter(|rule| {
-            !(rule.decomposition && user_method)
-                && !(is_self(&call.receiver) && rule.name != "clone")
+            let users_own = (rule.decomposition && user_method)
+                || (is_self(&call.receiver) && rule.name != "clone");
+            !users_own
         });
         let op = match row {
             Some(rule) if rule.class == rules::Class::Primitive => Op::Rule {
