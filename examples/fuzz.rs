@@ -148,7 +148,7 @@ fn write_crate(dir: &Path, name: &str, programs: &[Program]) -> PathBuf {
          \x20       if skip.iter().any(|s| s == p.name) { continue; }\n\
          \x20       eprintln!(\"START {}\", p.name);\n\
          \x20       match harness::check(p, &mut rng, 4) {\n\
-         \x20           Ok(()) => println!(\"OK\\t{}\", p.name),\n\
+         \x20           Ok(n) => println!(\"OK\\t{}\\t{}\", p.name, n),\n\
          \x20           Err(f) => println!(\"FAIL\\t{}\\t{}\\t{}\", p.name, f.class(), f.detail()),\n\
          \x20       }\n\
          \x20   }\n\
@@ -361,7 +361,14 @@ fn run(root: &Path, target: &Path, name: &str) -> BTreeMap<String, Option<(Strin
         for line in out.lines() {
             let parts: Vec<&str> = line.splitn(4, '\t').collect();
             match parts.as_slice() {
-                ["OK", p] => {
+                ["OK", p, n] => {
+                    let n: usize = n.parse().unwrap_or(0);
+                    if n > 0 && name == "fuzz_batch" {
+                        let mut c = CONVENTION.lock().unwrap_or_else(|e| e.into_inner());
+                        c.0 += n;
+                        c.1 += 1;
+                        c.2.get_or_insert_with(|| p.to_string());
+                    }
                     results.insert(p.to_string(), None);
                 }
                 ["FAIL", p, class, detail] => {
@@ -606,6 +613,12 @@ fn is_compile(class: &str) -> bool {
     )
 }
 
+/// Points whose gradient was NaN by the README's overflow convention (0 · ∞ in reverse
+/// mode where an intermediate overflowed on a path the result does not depend on; see
+/// `tests/fuzz/harness.rs`): points, programs, the first program.
+static CONVENTION: std::sync::Mutex<(usize, usize, Option<String>)> =
+    std::sync::Mutex::new((0, 0, None));
+
 fn summary(
     generated: usize,
     compiled: usize,
@@ -617,6 +630,16 @@ fn summary(
     for (class, n) in counts {
         println!("  {class}: {n}");
     }
+    let c = CONVENTION.lock().unwrap_or_else(|e| e.into_inner());
+    if c.0 > 0 {
+        println!(
+            "  NaN by the overflow convention (not failures): {} points in {} programs, first {}",
+            c.0,
+            c.1,
+            c.2.as_deref().unwrap_or("")
+        );
+    }
+    drop(c);
     println!("  kinds (count, first program):");
     for (key, (n, first)) in kinds {
         let key: String = key.chars().take(160).collect();

@@ -50,3 +50,40 @@ fn the_other_path_is_differentiated_as_usual() {
         probe!(p => scratch_then_return, scratch_then_return_grad, scratch_then_return_vjp, [p[0], 3], [x0], [x]);
     }
 }
+
+/// The fuzzer's p41521 (seed 13), shrunk by hand: `z` overflows in the loop, and `min`
+/// picks `y`, so the result does not depend on `z`. Reverse mode gives NaN by the
+/// convention (the zero adjoint meets `powi`'s infinite derivative); forward mode selects
+/// the tangent of `y` without multiplying, so `f_jvp` gives the true 0.
+#[differentiate]
+fn overflow_behind_min(x: f64, y: f64) -> f64 {
+    let mut z = x;
+    for _ in 0..4 {
+        z = 0.5 * (z + (z.exp().powi(2) + 1.0).sqrt());
+    }
+    y.min(z.tanh())
+}
+
+#[test]
+fn min_of_a_value_that_did_not_overflow_gives_zero() {
+    // z = 15.2 after the loop: tanh(z) < 1 is finite, min picks y.
+    let (value, grad) = overflow_behind_min_grad(0.1, 0.3);
+    assert_eq!(value, 0.3);
+    assert_eq!((grad.x, grad.y), (0.0, 1.0));
+}
+
+#[test]
+fn min_of_a_value_that_overflowed_gives_nan_in_reverse_and_zero_in_forward() {
+    // z = ∞ after the fourth iteration (exp(21402.5) overflows).
+    let (value, grad) = overflow_behind_min_grad(1.449, 0.3);
+    assert_eq!(value, 0.3);
+    assert!(
+        grad.x.is_nan(),
+        "0 · ∞ is NaN by the convention, got {}",
+        grad.x
+    );
+    assert_eq!(grad.y, 1.0);
+    let (_, tangent) =
+        overflow_behind_min_jvp(1.449, 0.3, &OverflowBehindMinGrad { x: 1.0, y: 0.0 });
+    assert_eq!(tangent, 0.0);
+}

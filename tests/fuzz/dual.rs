@@ -11,6 +11,33 @@
 //! so that a disagreement is a bug and not a convention.
 //!
 //! `Dual` is over `f64`, `Dual32` over `f32` (for the `f32` programs), both from one macro.
+//!
+//! Every operation also records whether a value or a local derivative it computed is not
+//! finite (an overflow, `exp(800)`; [`take_nonfinite`]). Reverse mode multiplies such a
+//! local derivative by the adjoint, which may be an exact zero on the path taken: IEEE
+//! gives 0 · ∞ = NaN where this oracle, which never forms that product, gives 0. That is
+//! the convention the README documents, and the harness tells it apart from a bug by
+//! this record.
+
+use std::cell::Cell;
+
+thread_local! {
+    static NONFINITE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether an operation on this thread computed a value or local derivative that is not
+/// finite since the last call; clears the record.
+pub fn take_nonfinite() -> bool {
+    NONFINITE.with(|c| c.replace(false))
+}
+
+/// `x`, recording whether it is finite.
+fn note<F: Into<f64> + Copy>(x: F) -> F {
+    if !x.into().is_finite() {
+        NONFINITE.with(|c| c.set(true));
+    }
+    x
+}
 
 macro_rules! dual_type {
     ($name:ident, $f:ident) => {
@@ -30,12 +57,15 @@ macro_rules! dual_type {
 
             /// A variable with tangent `d`.
             pub fn var(v: $f, d: $f) -> Self {
-                $name { v, d }
+                $name { v: note(v), d }
             }
 
             /// `f(v)` with derivative `df` at `v`.
             fn chain(self, v: $f, df: $f) -> Self {
-                $name { v, d: df * self.d }
+                $name {
+                    v: note(note(v)),
+                    d: note(df) * self.d,
+                }
             }
 
             pub fn sin(self) -> Self {
@@ -103,7 +133,7 @@ macro_rules! dual_type {
             pub fn log(self, b: Self) -> Self {
                 let (lx, lb) = (self.v.ln(), b.v.ln());
                 $name {
-                    v: self.v.log(b.v),
+                    v: note(self.v.log(b.v)),
                     d: self.d / (self.v * lb) - b.d * lx / (b.v * lb * lb),
                 }
             }
@@ -125,16 +155,16 @@ macro_rules! dual_type {
             }
             pub fn powf(self, e: Self) -> Self {
                 let p = self.v.powf(e.v);
-                let de = if p == 0.0 { 0.0 } else { p * self.v.ln() };
+                let de = if p == 0.0 { 0.0 } else { note(p * self.v.ln()) };
                 let dx = if e.d == 0.0 && self.d == 0.0 {
                     0.0
                 } else {
-                    e.v * self.v.powf(e.v - 1.0)
+                    note(e.v * self.v.powf(e.v - 1.0))
                 };
                 // A zero tangent contributes nothing, even where its factor is not finite.
                 let term = |t: $f, f: $f| if t == 0.0 { 0.0 } else { t * f };
                 $name {
-                    v: p,
+                    v: note(p),
                     d: term(self.d, dx) + term(e.d, de),
                 }
             }
@@ -184,7 +214,7 @@ macro_rules! dual_type {
                 } else {
                     0.5 * (self.d + o.d)
                 };
-                $name { v, d }
+                $name { v: note(v), d }
             }
             pub fn min(self, o: Self) -> Self {
                 let v = self.v.min(o.v);
@@ -195,15 +225,15 @@ macro_rules! dual_type {
                 } else {
                     0.5 * (self.d + o.d)
                 };
-                $name { v, d }
+                $name { v: note(v), d }
             }
             pub fn clamp(self, lo: Self, hi: Self) -> Self {
                 self.max(lo).min(hi)
             }
             pub fn atan2(self, x: Self) -> Self {
-                let r = self.v * self.v + x.v * x.v;
+                let r = note(self.v * self.v + x.v * x.v);
                 $name {
-                    v: self.v.atan2(x.v),
+                    v: note(self.v.atan2(x.v)),
                     d: (x.v * self.d - self.v * x.d) / r,
                 }
             }
@@ -214,11 +244,11 @@ macro_rules! dual_type {
                 } else {
                     (self.v * self.d + o.v * o.d) / h
                 };
-                $name { v: h, d }
+                $name { v: note(h), d }
             }
             pub fn mul_add(self, a: Self, b: Self) -> Self {
                 $name {
-                    v: self.v.mul_add(a.v, b.v),
+                    v: note(self.v.mul_add(a.v, b.v)),
                     d: self.d * a.v + self.v * a.d + b.d,
                 }
             }
@@ -240,7 +270,7 @@ macro_rules! dual_type {
             type Output = Self;
             fn neg(self) -> Self {
                 $name {
-                    v: -self.v,
+                    v: note(-self.v),
                     d: -self.d,
                 }
             }
@@ -250,7 +280,7 @@ macro_rules! dual_type {
             type Output = Self;
             fn add(self, o: Self) -> Self {
                 $name {
-                    v: self.v + o.v,
+                    v: note(self.v + o.v),
                     d: self.d + o.d,
                 }
             }
@@ -260,7 +290,7 @@ macro_rules! dual_type {
             type Output = Self;
             fn sub(self, o: Self) -> Self {
                 $name {
-                    v: self.v - o.v,
+                    v: note(self.v - o.v),
                     d: self.d - o.d,
                 }
             }
@@ -270,7 +300,7 @@ macro_rules! dual_type {
             type Output = Self;
             fn mul(self, o: Self) -> Self {
                 $name {
-                    v: self.v * o.v,
+                    v: note(self.v * o.v),
                     d: self.d * o.v + self.v * o.d,
                 }
             }
@@ -280,8 +310,8 @@ macro_rules! dual_type {
             type Output = Self;
             fn div(self, o: Self) -> Self {
                 $name {
-                    v: self.v / o.v,
-                    d: (self.d * o.v - self.v * o.d) / (o.v * o.v),
+                    v: note(self.v / o.v),
+                    d: (self.d * o.v - self.v * o.d) / note(o.v * o.v),
                 }
             }
         }
@@ -291,7 +321,7 @@ macro_rules! dual_type {
             /// x % y = x − trunc(x / y)·y: derivative 1 in x, −trunc(x / y) in y.
             fn rem(self, o: Self) -> Self {
                 $name {
-                    v: self.v % o.v,
+                    v: note(self.v % o.v),
                     d: self.d - (self.v / o.v).trunc() * o.d,
                 }
             }
