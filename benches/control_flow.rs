@@ -34,6 +34,10 @@
 //! --measurement-time 3` for a quicker run). `cargo test --benches` runs each benchmark
 //! once, as a smoke test.
 
+#[path = "inputs.rs"]
+mod inputs;
+use inputs::uniform;
+
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};
 use nalgebra::{Const, U1};
 use num_dual::{Derivative, DualNum, DualSVec64};
@@ -237,15 +241,9 @@ fn spring_hand_literal(k: f64, c: f64, v0: f64) -> (f64, [f64; 3]) {
 /// `ROSENBROCK_BATCH` deterministic inputs of length `N`, spread over [−2, 2] (a
 /// xorshift generator, so that no two elements are alike and nothing folds).
 fn rosenbrock_inputs() -> Vec<Vec<f64>> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    };
-    (0..ROSENBROCK_BATCH)
-        .map(|_| (0..N).map(|_| next()).collect())
+    uniform(ROSENBROCK_BATCH * N, 0x9E37_79B9_7F4A_7C15, 2.0)
+        .chunks(N)
+        .map(<[f64]>::to_vec)
         .collect()
 }
 

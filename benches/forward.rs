@@ -28,6 +28,10 @@
 #[path = "../tests/support/rosenbrock_hand.rs"]
 mod rosenbrock_hand;
 
+#[path = "inputs.rs"]
+mod inputs;
+use inputs::uniform;
+
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};
 use nalgebra::{Const, DVector, SVector, U1};
 use num_dual::{Derivative, Dual64, DualNum, HyperDualVec64};
@@ -234,19 +238,6 @@ fn linspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     (0..n).map(|i| lo + step * i as f64).collect()
 }
 
-/// Deterministic values in [−2, 2] (xorshift), none alike.
-fn uniform(n: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-        })
-        .collect()
-}
-
 fn spring_inputs() -> Vec<(f64, f64, f64)> {
     (0..SPRING_BATCH)
         .map(|i| {
@@ -325,7 +316,7 @@ fn check(xs: &[f64], ys: &[f64], springs: &[(f64, f64, f64)], rosenbrocks: &[Vec
     }
     let mut buffer = Vec::new();
     for x in rosenbrocks {
-        let v = uniform(x.len(), 0x1234_5678);
+        let v = uniform(x.len(), 0x1234_5678, 2.0);
         let (value, d) = rosenbrock_jvp(x, &RosenbrockGrad { x: v.clone() });
         assert_eq!(
             value,
@@ -340,7 +331,7 @@ fn check(xs: &[f64], ys: &[f64], springs: &[(f64, f64, f64)], rosenbrocks: &[Vec
         assert_close("⟨∇f, v⟩", "num-dual", nd_d, hand_d);
     }
     for n in [10, 100] {
-        let (x, v) = (uniform(n, 0xDEAD_BEEF), uniform(n, 0xFEED_F00D));
+        let (x, v) = (uniform(n, 0xDEAD_BEEF, 2.0), uniform(n, 0xFEED_F00D, 2.0));
         let (value, grad, hv) = rosenbrock_hvp(&x, &RosenbrockGrad { x: v.clone() });
         let (hand_value, hand_grad, hand_hv) = rosenbrock_hand::hvp(&x, &v);
         assert_close("value", "tapeless", value, hand_value);
@@ -498,7 +489,7 @@ fn bench_rosenbrock_jvp(c: &mut Criterion, inputs: &[Vec<f64>]) {
     let mut group = c.benchmark_group("jvp_rosenbrock");
     group.throughput(Throughput::Elements(ROSENBROCK_BATCH as u64));
     let tangent = RosenbrockGrad {
-        x: uniform(N, 0x1234_5678),
+        x: uniform(N, 0x1234_5678, 2.0),
     };
     let mut values = vec![0.0; ROSENBROCK_BATCH];
     let mut pairs = vec![(0.0, 0.0); ROSENBROCK_BATCH];
@@ -540,9 +531,9 @@ fn bench_rosenbrock_jvp(c: &mut Criterion, inputs: &[Vec<f64>]) {
 
 fn bench_second_order(c: &mut Criterion) {
     for n in [10, 100] {
-        let x = uniform(n, 0xDEAD_BEEF);
+        let x = uniform(n, 0xDEAD_BEEF, 2.0);
         let v = RosenbrockGrad {
-            x: uniform(n, 0xFEED_F00D),
+            x: uniform(n, 0xFEED_F00D, 2.0),
         };
 
         let mut group = c.benchmark_group("hvp_rosenbrock");
@@ -588,7 +579,7 @@ fn main() {
     let ys = linspace(-4.0, 2.0, BATCH);
     let springs = spring_inputs();
     let rosenbrocks: Vec<Vec<f64>> = (0..ROSENBROCK_BATCH as u64)
-        .map(|seed| uniform(N, 0x9E37_79B9_7F4A_7C15 ^ (seed + 1)))
+        .map(|seed| uniform(N, 0x9E37_79B9_7F4A_7C15 ^ (seed + 1), 2.0))
         .collect();
     check(&xs, &ys, &springs, &rosenbrocks);
 

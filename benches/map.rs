@@ -10,6 +10,10 @@
 //! Run with `nice cargo bench -p tapeless-benches --bench map -- --warm-up-time 1
 //! --measurement-time 3`. `cargo test --benches` runs each benchmark once, as a smoke test.
 
+#[path = "inputs.rs"]
+mod inputs;
+use inputs::uniform;
+
 use criterion::{black_box, Criterion};
 use nalgebra::DVector;
 use tapeless::differentiate;
@@ -91,15 +95,6 @@ fn map_sin_mul_hand(v: &DVector<f64>) -> (f64, DVector<f64>) {
     (value, grad)
 }
 
-fn uniform(n: usize, mut state: u64) -> DVector<f64> {
-    DVector::from_fn(n, |_, _| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
-
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= TOLERANCE * (1.0 + a.abs().max(b.abs()))
 }
@@ -118,7 +113,7 @@ fn check(v: &DVector<f64>) {
 }
 
 fn main() {
-    let v = uniform(N, 0x9E37_79B9_7F4A_7C15);
+    let v = DVector::from_vec(uniform(N, 0x9E37_79B9_7F4A_7C15, 2.0));
     check(&v);
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group("map_tanh");

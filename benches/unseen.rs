@@ -15,6 +15,10 @@
 //! --measurement-time 3`, then `cargo run -p tapeless-benches --bin bench_table`.
 //! `cargo test --benches` runs each benchmark once, as a smoke test.
 
+#[path = "inputs.rs"]
+mod inputs;
+use inputs::{assert_close, uniform};
+
 use criterion::{black_box, Criterion};
 use nalgebra::{DMatrix, DVector, RowDVector};
 use tapeless::differentiate;
@@ -179,48 +183,30 @@ fn mixture_hand(a: &[f64], mu: &[f64], s: &[f64], xs: &[f64]) -> (f64, [Vec<f64>
     (total, [da, dmu, ds])
 }
 
-/// Deterministic values in [−1, 1] (xorshift).
-fn uniform(n: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        })
-        .collect()
-}
-
-fn assert_close(what: &str, a: f64, b: f64) {
-    let scale = a.abs().max(b.abs()).max(1.0);
-    assert!((a - b).abs() <= TOLERANCE * scale, "{what}: {a:e} vs {b:e}");
-}
-
 fn assert_all_close<'a>(
     what: &str,
     a: impl IntoIterator<Item = &'a f64>,
     b: impl IntoIterator<Item = &'a f64>,
 ) {
     for (a, b) in a.into_iter().zip(b) {
-        assert_close(what, *a, *b);
+        assert_close(what, *a, *b, TOLERANCE);
     }
 }
 
 fn bench_logistic(c: &mut Criterion) {
-    let w: Vec<f64> = uniform(FEATURES, 3).iter().map(|v| 0.5 * v).collect();
+    let w: Vec<f64> = uniform(FEATURES, 3, 1.0).iter().map(|v| 0.5 * v).collect();
     let b = 0.1;
-    let xs = uniform(SAMPLES * FEATURES, 5);
-    let ys: Vec<f64> = uniform(SAMPLES, 7)
+    let xs = uniform(SAMPLES * FEATURES, 5, 1.0);
+    let ys: Vec<f64> = uniform(SAMPLES, 7, 1.0)
         .iter()
         .map(|v| if *v > 0.0 { 1.0 } else { -1.0 })
         .collect();
     let (value, g) = logistic_grad(&w, b, &xs, &ys);
     let (hand, dw, db) = logistic_hand(&w, b, &xs, &ys);
     assert_eq!(value, logistic(&w, b, &xs, &ys));
-    assert_close("logistic loss", value, hand);
+    assert_close("logistic loss", value, hand, TOLERANCE);
     assert_all_close("∂w", &g.w, &dw);
-    assert_close("∂b", g.b, db);
+    assert_close("∂b", g.b, db, TOLERANCE);
 
     let mut group = c.benchmark_group("unseen_logistic");
     group.bench_function("primal", |bch| {
@@ -241,18 +227,22 @@ fn bench_tanh_net(c: &mut Criterion) {
     let w1 = DMatrix::from_iterator(
         NET_HIDDEN,
         NET_INPUTS,
-        uniform(NET_HIDDEN * NET_INPUTS, 11)
+        uniform(NET_HIDDEN * NET_INPUTS, 11, 1.0)
             .iter()
             .map(|v| scale1 * v),
     );
-    let b1 = DVector::from_vec(uniform(NET_HIDDEN, 13)).scale(0.2);
-    let w2 = RowDVector::from_vec(uniform(NET_HIDDEN, 17)).scale(scale2);
-    let x = DMatrix::from_vec(NET_INPUTS, NET_BATCH, uniform(NET_INPUTS * NET_BATCH, 19));
-    let y = RowDVector::from_vec(uniform(NET_BATCH, 23));
+    let b1 = DVector::from_vec(uniform(NET_HIDDEN, 13, 1.0)).scale(0.2);
+    let w2 = RowDVector::from_vec(uniform(NET_HIDDEN, 17, 1.0)).scale(scale2);
+    let x = DMatrix::from_vec(
+        NET_INPUTS,
+        NET_BATCH,
+        uniform(NET_INPUTS * NET_BATCH, 19, 1.0),
+    );
+    let y = RowDVector::from_vec(uniform(NET_BATCH, 23, 1.0));
     let (value, g) = tanh_net_grad(&w1, &b1, &w2, &x, &y);
     let (hand, dw1, db1, dw2) = tanh_net_hand(&w1, &b1, &w2, &x, &y);
     assert_eq!(value, tanh_net(&w1, &b1, &w2, &x, &y));
-    assert_close("tanh net loss", value, hand);
+    assert_close("tanh net loss", value, hand, TOLERANCE);
     assert_all_close("∂w1", g.w1.iter(), dw1.iter());
     assert_all_close("∂b1", g.b1.iter(), db1.iter());
     assert_all_close("∂w2", g.w2.iter(), dw2.iter());
@@ -271,14 +261,20 @@ fn bench_tanh_net(c: &mut Criterion) {
 }
 
 fn bench_mixture(c: &mut Criterion) {
-    let a = uniform(COMPONENTS, 29);
-    let mu: Vec<f64> = uniform(COMPONENTS, 31).iter().map(|v| 3.0 * v).collect();
-    let s: Vec<f64> = uniform(COMPONENTS, 37).iter().map(|v| 0.3 * v).collect();
-    let xs: Vec<f64> = uniform(POINTS, 41).iter().map(|v| 4.0 * v).collect();
+    let a = uniform(COMPONENTS, 29, 1.0);
+    let mu: Vec<f64> = uniform(COMPONENTS, 31, 1.0)
+        .iter()
+        .map(|v| 3.0 * v)
+        .collect();
+    let s: Vec<f64> = uniform(COMPONENTS, 37, 1.0)
+        .iter()
+        .map(|v| 0.3 * v)
+        .collect();
+    let xs: Vec<f64> = uniform(POINTS, 41, 1.0).iter().map(|v| 4.0 * v).collect();
     let (value, g) = mixture_grad(&a, &mu, &s, &xs);
     let (hand, [da, dmu, ds]) = mixture_hand(&a, &mu, &s, &xs);
     assert_eq!(value, mixture(&a, &mu, &s, &xs));
-    assert_close("mixture NLL", value, hand);
+    assert_close("mixture NLL", value, hand, TOLERANCE);
     assert_all_close("∂a", &g.a, &da);
     assert_all_close("∂μ", &g.mu, &dmu);
     assert_all_close("∂s", &g.s, &ds);
