@@ -185,6 +185,72 @@ mod convention {
     }
 }
 
+/// The linearity check of `f_vjp` in the seed: to the tolerance, so that an adjoint rounded
+/// to the subnormal grid passes (seed 1 gives −0 where seed 2 gives −1 subnormal: p57639 of
+/// seed 14), while a seed that enters squared fails.
+mod linearity {
+    use super::dual::Dual;
+    use super::harness::{check, no_oracle32, Failure, Points, Program};
+
+    fn value(x: &[f64]) -> f64 {
+        x[0]
+    }
+    /// −0.4 of the smallest `f32` subnormal times the seed, rounded to `f32`: −0 for seed 1,
+    /// −1 subnormal for seed 2.
+    fn subnormal_vjp(x: &[f64], s: f64) -> (f64, Vec<f64>) {
+        let tiny = f32::from_bits(1) * (-0.4 * s as f32);
+        (x[0], vec![1.0 * s, f64::from(tiny)])
+    }
+    fn subnormal_grad(x: &[f64]) -> (f64, Vec<f64>) {
+        subnormal_vjp(x, 1.0)
+    }
+    fn squared_vjp(x: &[f64], s: f64) -> (f64, Vec<f64>) {
+        (x[0], vec![s * s, 0.0])
+    }
+    fn squared_grad(x: &[f64]) -> (f64, Vec<f64>) {
+        squared_vjp(x, 1.0)
+    }
+    fn jvp(x: &[f64], v: &[f64]) -> (f64, f64) {
+        (x[0], v[0])
+    }
+    fn oracle(x: &[Dual]) -> Dual {
+        x[0] + x[1] * Dual::c(0.0)
+    }
+    fn program(
+        grad: fn(&[f64]) -> (f64, Vec<f64>),
+        vjp: fn(&[f64], f64) -> (f64, Vec<f64>),
+    ) -> Program {
+        Program {
+            name: "linearity",
+            dim: 2,
+            domain: &[(0.5, 1.0)],
+            single: false,
+            value,
+            grad,
+            vjp,
+            jvp,
+            oracle,
+            oracle32: no_oracle32,
+        }
+    }
+
+    #[test]
+    fn subnormal_rounding_passes_and_a_squared_seed_fails() {
+        assert_eq!(
+            subnormal_grad(&[1.0, 1.0]).1[1].to_bits(),
+            (-0.0_f64).to_bits()
+        );
+        assert!(subnormal_vjp(&[1.0, 1.0], 2.0).1[1] < 0.0);
+        let mut rng = Points::new(2);
+        assert_eq!(
+            check(&program(subnormal_grad, subnormal_vjp), &mut rng, 3),
+            Ok(0)
+        );
+        let verdict = check(&program(squared_grad, squared_vjp), &mut rng, 3);
+        assert!(matches!(verdict, Err(Failure::NotLinear(_))), "{verdict:?}");
+    }
+}
+
 /// The programs exercise every production of the grammar, so that a change to the generator
 /// cannot silently drop one. Counts are of programs whose text contains the construct.
 #[test]

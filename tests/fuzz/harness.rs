@@ -16,8 +16,11 @@
 //!   oracle's is finite, at a point where the oracle computed a value or local derivative
 //!   that is not finite (reverse mode's 0 · ∞ = NaN), is counted, not failed, and the
 //!   point's remaining checks are skipped ([`check`] returns the count);
-//! - `f_vjp` is linear in the seed: seed 2 gives exactly twice the gradient (scaling by a
-//!   power of two is exact), seed −0.375 gives −0.375 × the gradient to [`TOLERANCE`];
+//! - `f_vjp` is linear in the seed: seeds 2 and −0.375 give 2 and −0.375 × the gradient to
+//!   [`TOLERANCE`] (not bit for bit even for 2, though scaling by a power of two is exact:
+//!   an adjoint that underflows is rounded to the subnormal grid, where 0.4 of the smallest
+//!   subnormal rounds to 0 and 0.8 of it to 1, so seed 1 may give −0 where seed 2 gives +0
+//!   or a last subnormal digit more; the fuzzer's p57639, seed 14);
 //! - forward mode: `f_jvp`'s value is bit-for-bit the plain function's, and along a tangent
 //!   `v` drawn like the points its tangent is ⟨∇f, v⟩ of `f_grad` to [`TOLERANCE`] (the
 //!   dot-product test ⟨J·v, 1⟩ = ⟨v, Jᵀ·1⟩ between forward and reverse mode).
@@ -265,7 +268,7 @@ pub fn check(p: &Program, rng: &mut Points, points: usize) -> Result<usize, Fail
         let (_, g3) = guarded(|| (p.vjp)(&x, -0.375))
             .map_err(|m| Failure::Panic(format!("{}: _vjp panics: {m}", at())))?;
         for k in 0..p.dim {
-            if !same(g2[k], 2.0 * grad[k]) || !close(g3[k], -0.375 * grad[k], tol) {
+            if !close(g2[k], 2.0 * grad[k], tol) || !close(g3[k], -0.375 * grad[k], tol) {
                 return Err(Failure::NotLinear(format!(
                     "{}: d/dx[{k}]: gradient {:e}, vjp(2) {:e}, vjp(-0.375) {:e}",
                     at(),
