@@ -62,11 +62,17 @@ pub fn callees(body: &Body, function: &Ident) -> Vec<Callee> {
         let ident = &last.ident;
         let name = ident.unraw().to_string();
         let nested = ["_grad", "_jvp"].iter().any(|s| name.ends_with(s));
+        // `f64::clamp(..)` names a primitive type's method, not a module's function.
+        const PRIMITIVES: &[&str] = &[
+            "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64",
+            "u128", "usize", "bool", "char", "str",
+        ];
         let plain = path.qself.is_none()
             && path.path.leading_colon.is_none()
             && segments
                 .iter()
-                .all(|s| s.arguments.is_none() && s.ident != "Self");
+                .all(|s| s.arguments.is_none() && s.ident != "Self")
+            && !(segments.len() > 1 && PRIMITIVES.iter().any(|p| segments[0].ident == p));
         if (segments.len() == 1 && ident == function)
             || name.starts_with("__tapeless")
             || nested
