@@ -493,3 +493,36 @@ fn i5_r15_forms() {
         &g.a,
     );
 }
+
+// ---- 1 in `hessian` functions: the same operators over dual numbers ----
+#[differentiate(hessian)]
+fn i1_hessian(a: &DVector<f64>, b: &Vector2<f64>) -> f64 {
+    let s = a.rows(0, 2) + b;
+    let u = b - a.rows(1, 2);
+    s.component_mul(&u).sum() + b.component_div(&a.rows(0, 2)).norm_squared()
+}
+
+#[test]
+fn i1_hessian_across_dimension_kinds() {
+    let x = [0.3, -0.7, 1.1, 0.45, -1.3];
+    let args = |p: &[f64]| {
+        (
+            DVector::from_column_slice(&p[..3]),
+            Vector2::new(p[3], p[4]),
+        )
+    };
+    let (a, b) = args(&x);
+    probe!(p => i1_hessian, i1_hessian_grad, i1_hessian_vjp, [&args(p).0, &args(p).1], [a, b], x);
+    let (value, _, rows) = i1_hessian_hessian(&a, &b);
+    assert_eq!(value.to_bits(), i1_hessian(&a, &b).to_bits());
+    let h: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.a.iter().chain(r.b.iter()).copied().collect())
+        .collect();
+    let fd = fd_hessian(&x, |p| {
+        let (a, b) = args(p);
+        let g = i1_hessian_grad(&a, &b).1;
+        g.a.iter().chain(g.b.iter()).copied().collect()
+    });
+    assert_hessian("i1_hessian", &h, &fd);
+}
