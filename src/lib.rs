@@ -154,6 +154,14 @@ pub mod __private {
     // Forward mode: the sum of two tangent contributions.
     pub use tapeless_runtime::add_tangents;
 
+    /// A float given by value or by reference (`d` of `a.iter()`), by value: the generic
+    /// copy of a `hessian` function names float methods `Float::exp(x)`, which does not
+    /// dereference as `d.exp()` does.
+    #[inline(always)]
+    pub fn by_value<T: Copy, B: ::core::borrow::Borrow<T>>(x: B) -> T {
+        *x.borrow()
+    }
+
     /// Gives two values one type (a version of a variable assigned a literal, `s = 2.0;`,
     /// is typed by the variable in the source): compiles to nothing.
     #[inline(always)]

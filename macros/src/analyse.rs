@@ -223,7 +223,7 @@ fn foreign_message(form: &Form) -> String {
     match form {
         Form::Method { name, .. } if name == "push" => "`push` of a value that depends on a differentiated parameter is supported as one `push` per iteration of the `for` loop that first uses the vector after its `let mut v = Vec::new();` (or `Vec::with_capacity(n)`, `vec![]`), over a range, slice or iterator chain whose length its syntax tells, with no `break`, `continue` or `return` in the body and no other use of `v` there than `v[i]`; otherwise allocate the vector with its length and write by index (`let mut v = vec![0.0; n]; v[i] = ..;`)".to_string(),
         Form::Method { name, .. } if matches!(name.to_string().as_str(), "cholesky" | "lu" | "qr") => format!(
-            "`{name}()` of a value that depends on a differentiated parameter is differentiated only where the decomposition is computed and used at once: `let c = a.clone().cholesky().unwrap();` (then `c.l()`, `c.solve(&b)`, `c.ln_determinant()`), `a.clone().lu().solve(&b).unwrap()`, `a.clone().qr().solve(&b).unwrap()`"
+            "`{name}()` of a value that depends on a differentiated parameter is differentiated only where the decomposition is computed and used at once: `let c = a.clone().cholesky().unwrap();` (then `c.l()`, `c.solve(&b)`, `c.ln_determinant()`), `a.clone().lu().solve(&b).unwrap()`, `a.clone().qr().solve(&b).unwrap()`, each ending in `.unwrap()` or `.expect(message)` with a string literal or a constant as the message"
         ),
         Form::Method { name, .. } => {
             let known: Vec<&str> = rules::method_names().collect();

@@ -184,8 +184,7 @@ impl Fold for Desugar<'_> {
             {
                 match end_element(&call) {
                     Some(element) => element,
-                    None if call.method == "unwrap" => self.reduce(call),
-                    None => Expr::MethodCall(call),
+                    None => self.reduce(call),
                 }
             }
             // `*&x[i]` (of `*x.first().unwrap()` rewritten) is `x[i]`.
@@ -237,6 +236,17 @@ impl Fold for Desugar<'_> {
             }
             Expr::Call(call) if from_fn(&call).is_some() => self.constructor_loop(call),
             Expr::Call(call) if fixed_new(&call).is_some() => self.fixed_new(call),
+            // `Cholesky::new(a)` is `a.cholesky()` (nalgebra's method calls it), and so
+            // are `LU::new(a)`, `QR::new(a)`: the forms whose derivatives are known.
+            Expr::Call(call) if decomposition_new(&call).is_some() => {
+                let Some(method) = decomposition_new(&call) else {
+                    return Expr::Call(call);
+                };
+                let span = call.func.span();
+                let method = Ident::new(method, span);
+                let a = &call.args[0];
+                parse_quote_spanned!(span=> (#a).#method())
+            }
             Expr::ForLoop(for_loop) => self.for_loop(for_loop),
             Expr::Match(m) => self.match_expr(m),
             Expr::If(i) => self.if_let(i),
@@ -803,6 +813,27 @@ fn from_fn(call: &syn::ExprCall) -> Option<(syn::Path, &syn::ExprClosure)> {
 /// `Vector3::new(x, y, z)`, `Matrix2::new(a, b, c, d)`, `Matrix2x3::new(..)`,
 /// `RowVector2::new(..)` (nalgebra's fixed-size constructors, arguments row by row) with an
 /// argument that is not a literal: the owner's path and the shape (rows, columns).
+/// `Cholesky::new(a)`, `LU::new(a)`, `QR::new(a)` (any path to nalgebra's type): the
+/// method that computes the same decomposition (`cholesky`, `lu`, `qr`).
+fn decomposition_new(call: &syn::ExprCall) -> Option<&'static str> {
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments = &func.path.segments;
+    if func.qself.is_some() || segments.len() < 2 || segments.last()?.ident != "new" {
+        return None;
+    }
+    if call.args.len() != 1 {
+        return None;
+    }
+    match segments[segments.len() - 2].ident.to_string().as_str() {
+        "Cholesky" => Some("cholesky"),
+        "LU" => Some("lu"),
+        "QR" => Some("qr"),
+        _ => None,
+    }
+}
+
 fn fixed_new(call: &syn::ExprCall) -> Option<(syn::Path, usize, usize)> {
     let Expr::Path(func) = &*call.func else {
         return None;
@@ -2196,11 +2227,27 @@ impl Desugar<'_> {
             return Expr::MethodCall(unwrap);
         }
         let acc_name = &acc_ident.ident;
+        // `.expect(message)` panics with its message on no element, as `Option::expect`;
+        // `.unwrap()` with `Option::unwrap`'s (the index `base[0]` of an empty slice).
+        let message: Option<Expr> = unwrap.args.first().cloned();
         let Some(base) = base else {
+            let message = message.unwrap_or_else(
+                || parse_quote_spanned!(span=> "called `Option::unwrap()` on a `None` value"),
+            );
             return self
-                .reduce_loop(&call.receiver, acc_name, &element_pat, &body, span)
+                .reduce_loop(
+                    &call.receiver,
+                    acc_name,
+                    &element_pat,
+                    &body,
+                    &message,
+                    span,
+                )
                 .unwrap_or(Expr::MethodCall(unwrap));
         };
+        let check: Option<syn::Stmt> = message.map(
+            |message| parse_quote_spanned!(span=> assert!(!(#base).is_empty(), "{}", #message);),
+        );
         let index = self.fresh("index", span);
         let mut stmts = Vec::new();
         self.bind(
@@ -2211,6 +2258,7 @@ impl Desugar<'_> {
         );
         parse_quote_spanned! {span=>
             {
+                #check
                 let mut #acc_name = #base[0];
                 for #index in 1..#base.len() {
                     #(#stmts)*
@@ -2233,6 +2281,7 @@ impl Desugar<'_> {
         acc: &Ident,
         element: &Pat,
         body: &Expr,
+        message: &Expr,
         span: Span,
     ) -> Option<Expr> {
         let zero = self.float_constant(None, "0.0", span)?;
@@ -2283,7 +2332,7 @@ impl Desugar<'_> {
                 let mut #first = true;
                 let mut #acc = #zero;
                 #for_loop
-                assert!(!#first, "called `Option::unwrap()` on a `None` value");
+                assert!(!#first, "{}", #message);
                 #acc
             }
         })

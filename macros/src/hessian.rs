@@ -655,6 +655,15 @@ impl VisitMut for GenericCopy<'_> {
                 while let Expr::Paren(p) = receiver {
                     receiver = &p.expr;
                 }
+                // A variable may be a reference (`d` of `a.iter()`), which the method call
+                // dereferenced: `by_value` reads either by value.
+                let receiver = match receiver {
+                    Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
+                        let param = self.param;
+                        quote!(::tapeless::__private::by_value::<#param, _>(#receiver))
+                    }
+                    _ => quote!(#receiver),
+                };
                 *expr = syn::parse_quote_spanned!(method.span()=>
                     ::tapeless::__private::Float::#method(#receiver #(, #args)*));
             }

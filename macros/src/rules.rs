@@ -338,12 +338,20 @@ static METHODS: &[Rule] = &[
     reduction("mean", UNARY, READS_NOTHING),
     reduction("trace", UNARY, READS_NOTHING),
     reduction("determinant", UNARY, &[Some(&[A, Y])]),
-    by_method("component_mul", &["self", "rhs"], &[Some(&[B]), Some(&[A])]),
-    by_method(
-        "component_div",
-        &["self", "rhs"],
-        &[Some(&[B]), Some(&[B, Y])],
-    ),
+    // The forward helpers read `y` for the tangent's type (the operands' dimensions may
+    // differ in kind, as for `+`).
+    Rule {
+        jvp: Some(&[Some(&[B, Y]), Some(&[A, Y])]),
+        ..by_method("component_mul", &["self", "rhs"], &[Some(&[B]), Some(&[A])])
+    },
+    Rule {
+        jvp: Some(&[Some(&[B, Y]), Some(&[B, Y])]),
+        ..by_method(
+            "component_div",
+            &["self", "rhs"],
+            &[Some(&[B]), Some(&[B, Y])],
+        )
+    },
     // ṡ's contribution fills a matrix shaped like `self`.
     Rule {
         jvp: Some(&[Some(&[]), Some(&[A])]),
@@ -625,8 +633,17 @@ static TRIANGULAR_SOLVES: [Rule; 3] = [
     ),
 ];
 
-static ADD: Rule = rule("add", OPERANDS, &[Some(&[]), Some(&[])]);
-static SUB: Rule = rule("sub", OPERANDS, &[Some(&[]), Some(&[])]);
+// A tangent of `a + b` has the result's type, which differs from an operand's when matrix
+// dimensions differ in kind (`a.rows(0, 2) + b` of `b: Vector2` is a `Vector2`): the
+// forward helpers read `y` for its type and shape.
+static ADD: Rule = Rule {
+    jvp: Some(&[Some(&[Y]), Some(&[Y])]),
+    ..rule("add", OPERANDS, &[Some(&[]), Some(&[])])
+};
+static SUB: Rule = Rule {
+    jvp: Some(&[Some(&[Y]), Some(&[Y])]),
+    ..rule("sub", OPERANDS, &[Some(&[]), Some(&[])])
+};
 // `*` and `/` dispatch on their operands' types through the runtime's `Rule` traits,
 // implemented for every `T: Real` (scalars) and nalgebra matrices of it: no bound.
 static MUL: Rule = rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])]);

@@ -16,10 +16,14 @@
 //!
 //! The glob, in a scope inside the body's, finds the module's `g_vjp` first when it
 //! exists; otherwise the fallback, whose bound no type meets: rustc reports it at the call
-//! of `g` as "this function has no derivative: mark it with #[differentiate] or
-//! #[custom_vjp(rule)]". A marked `g` defined inside a function body is not in the module,
-//! so calling it on a differentiated value reports the same (the message says to define it
-//! at the top level).
+//! of `g` as "no derivative of this function is visible here: mark it with #[differentiate]
+//! or #[custom_vjp(rule)]". A marked `g` defined inside a function body is not in the
+//! module, so calling it on a differentiated value reports the same (the message says to
+//! define it at the module's top level: a glob of a function body's items cannot be written).
+//!
+//! A call through a module path (`model::g(x)`, `crate::m::g(x)`) is guarded alike: its
+//! companion `model::g_vjp` is named as `({ use model::*; g_vjp })`, beside the same
+//! fallback `g_vjp` in the body.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
@@ -28,11 +32,21 @@ use syn::Ident;
 
 use crate::ir::{Body, Op, Stmt, TOP};
 
-/// The functions called by a one-segment path (`g(..)`), each once with its number of
-/// arguments: not the function itself (recursion calls its own `f_vjp`), nor methods,
-/// paths (`model::g`, `Self::m`), the macro's own names or nested derivatives (`h_grad`).
-pub fn callees(body: &Body, function: &Ident) -> Vec<(Ident, usize)> {
-    let mut found: Vec<(Ident, usize)> = Vec::new();
+/// A function called on differentiated values whose companions may not exist.
+pub struct Callee {
+    /// The modules of its path (`model` of `model::g`), empty for `g`.
+    modules: Vec<Ident>,
+    name: Ident,
+    arity: usize,
+}
+
+/// The functions called by a path of lowercase segments (`g(..)`, `model::g(..)`), each
+/// once with its number of arguments: not the function itself (recursion calls its own
+/// `f_vjp`), nor methods, `Self::m`, paths with generic arguments or a leading `::`, the
+/// macro's own names or nested derivatives (`h_grad`). Of two callees of one name
+/// (`g` and `model::g`) the first is guarded (their fallbacks would share the name).
+pub fn callees(body: &Body, function: &Ident) -> Vec<Callee> {
+    let mut found: Vec<Callee> = Vec::new();
     body.walk(TOP, &mut |stmt| {
         let op = match stmt {
             Stmt::Let { op, .. } | Stmt::Eval { op, .. } => op,
@@ -41,27 +55,48 @@ pub fn callees(body: &Body, function: &Ident) -> Vec<(Ident, usize)> {
         let Op::Call { path, args } = op else {
             return;
         };
-        let Some(ident) = path.path.get_ident() else {
+        let segments = &path.path.segments;
+        let Some(last) = segments.last() else {
             return;
         };
+        let ident = &last.ident;
         let name = ident.unraw().to_string();
         let nested = ["_grad", "_jvp"].iter().any(|s| name.ends_with(s));
-        if ident == function
+        // `f64::clamp(..)` names a primitive type's method, not a module's function.
+        const PRIMITIVES: &[&str] = &[
+            "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64",
+            "u128", "usize", "bool", "char", "str",
+        ];
+        let plain = path.qself.is_none()
+            && path.path.leading_colon.is_none()
+            && segments
+                .iter()
+                .all(|s| s.arguments.is_none() && s.ident != "Self")
+            && !(segments.len() > 1 && PRIMITIVES.iter().any(|p| segments[0].ident == p));
+        if (segments.len() == 1 && ident == function)
             || name.starts_with("__tapeless")
             || nested
-            || path.qself.is_some()
-            || found.iter().any(|(f, _)| f == ident)
+            || !plain
+            || found.iter().any(|c| c.name == *ident)
         {
             return;
         }
-        found.push((ident.clone(), args.len()));
+        found.push(Callee {
+            modules: segments
+                .iter()
+                .take(segments.len() - 1)
+                .map(|s| s.ident.clone())
+                .collect(),
+            name: ident.clone(),
+            arity: args.len(),
+        });
     });
     found
 }
 
 /// `body` (the statements of a generated function's body) inside the fallbacks of
 /// `callees`' companions, as the module comment describes.
-pub fn guard(body: TokenStream, callees: &[(Ident, usize)]) -> TokenStream {
+pub fn guard(body: TokenStream, callees: &[Callee]) -> TokenStream {
     if callees.is_empty() {
         return body;
     }
@@ -70,7 +105,12 @@ pub fn guard(body: TokenStream, callees: &[(Ident, usize)]) -> TokenStream {
     let mut companions = Vec::new();
     let mut used = std::collections::HashSet::new();
     idents(body.clone(), &mut used);
-    for (callee, arity) in callees {
+    for Callee {
+        modules,
+        name: callee,
+        arity,
+    } in callees
+    {
         let span = callee.span();
         let names: Vec<Ident> = [
             format_ident!("{}_vjp", callee.unraw(), span = span),
@@ -83,7 +123,16 @@ pub fn guard(body: TokenStream, callees: &[(Ident, usize)]) -> TokenStream {
         if names.is_empty() {
             continue;
         }
-        let marker = format_ident!("{}", callee.unraw(), span = span);
+        // Named after the callee (`g`), whose name rustc shows in the error's `Marked<g>`;
+        // through a path, after the whole path (`model_g`): a type named `g` in the body
+        // would shadow a module `g` of the path (`index::index(y)`).
+        let marker = modules
+            .iter()
+            .map(|m| m.unraw().to_string())
+            .chain([callee.unraw().to_string()])
+            .collect::<Vec<_>>()
+            .join("_");
+        let marker = format_ident!("{}", marker, span = span);
         markers.push(quote!(struct #marker {}));
         let params: Vec<Ident> = (0..=*arity)
             .map(|i| format_ident!("__TapelessA{}", i))
@@ -99,7 +148,11 @@ pub fn guard(body: TokenStream, callees: &[(Ident, usize)]) -> TokenStream {
                     loop {}
                 }
             });
-            companions.push((name.to_string(), span));
+            companions.push(Companion {
+                name: name.to_string(),
+                modules: modules.clone(),
+                span,
+            });
         }
     }
     if companions.is_empty() {
@@ -116,12 +169,20 @@ pub fn guard(body: TokenStream, callees: &[(Ident, usize)]) -> TokenStream {
     }
 }
 
-/// Each call `g_vjp(.., last)` of a companion as `({ use self::*; g_vjp })(.., last)`: the
-/// module's `g_vjp` when it exists, else the fallback of the enclosing body. Only the name
-/// is looked up under the glob (arguments and parameters keep their meaning), and the last
-/// argument is located at the callee's name, where a fallback's unmet bound is reported
-/// (`located_at` keeps each token's name resolution, so only the place of the error moves).
-fn wrap_calls(body: TokenStream, companions: &[(String, Span)]) -> TokenStream {
+/// A companion name the generated body calls (`g_vjp`), through `modules` (`model::g_vjp`).
+struct Companion {
+    name: String,
+    modules: Vec<Ident>,
+    span: Span,
+}
+
+/// Each call `g_vjp(.., last)` of a companion as `({ use self::*; g_vjp })(.., last)` (of
+/// `model::g_vjp(..)`: `({ use model::*; g_vjp })(..)`): the module's `g_vjp` when it
+/// exists, else the fallback of the enclosing body. Only the name is looked up under the
+/// glob (arguments and parameters keep their meaning), and the last argument is located at
+/// the callee's name, where a fallback's unmet bound is reported (`located_at` keeps each
+/// token's name resolution, so only the place of the error moves).
+fn wrap_calls(body: TokenStream, companions: &[Companion]) -> TokenStream {
     let trees: Vec<TokenTree> = body.into_iter().collect();
     let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
     let mut i = 0;
@@ -130,20 +191,36 @@ fn wrap_calls(body: TokenStream, companions: &[(String, Span)]) -> TokenStream {
             i >= 1 && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
         let callee = match (&trees[i], trees.get(i + 1)) {
             (TokenTree::Ident(name), Some(TokenTree::Group(args)))
-                if !after_path && args.delimiter() == Delimiter::Parenthesis =>
+                if args.delimiter() == Delimiter::Parenthesis =>
             {
                 companions
                     .iter()
-                    .find(|(c, _)| name == c)
-                    .map(|(_, span)| (name.clone(), args.clone(), *span))
+                    .find(|c| {
+                        name == &c.name
+                            && match after_path {
+                                false => c.modules.is_empty(),
+                                true => ends_with_modules(&out, &c.modules),
+                            }
+                    })
+                    .map(|c| (name.clone(), args.clone(), c))
             }
             _ => None,
         };
-        if let Some((name, args, span)) = callee {
+        if let Some((name, args, companion)) = callee {
+            let span = companion.span;
+            // The path's modules, written already, go into the glob.
+            out.truncate(out.len() - 3 * companion.modules.len());
+            let modules = match companion.modules.is_empty() {
+                true => quote!(self),
+                false => {
+                    let modules = &companion.modules;
+                    quote!(#(#modules)::*)
+                }
+            };
             let wrapped = quote_spanned! {span=>
                 ({
                     #[allow(unused_imports)]
-                    use self::*;
+                    use #modules::*;
                     #name
                 })
             };
@@ -166,6 +243,25 @@ fn wrap_calls(body: TokenStream, companions: &[(String, Span)]) -> TokenStream {
         i += 1;
     }
     out.into_iter().collect()
+}
+
+/// Whether `out` ends with `m1 :: m2 :: .. ::` of `modules` (and no `::` before them).
+fn ends_with_modules(out: &[TokenTree], modules: &[Ident]) -> bool {
+    let n = 3 * modules.len();
+    if modules.is_empty() || out.len() < n {
+        return false;
+    }
+    let start = out.len() - n;
+    let colon = |t: &TokenTree| matches!(t, TokenTree::Punct(p) if p.as_char() == ':');
+    if start >= 1 && colon(&out[start - 1]) {
+        return false;
+    }
+    modules.iter().enumerate().all(|(k, module)| {
+        let at = start + 3 * k;
+        matches!(&out[at], TokenTree::Ident(i) if i == module)
+            && colon(&out[at + 1])
+            && colon(&out[at + 2])
+    })
 }
 
 /// The tokens after the last top-level comma (a trailing one aside), located at `span`.

@@ -77,6 +77,29 @@ pub trait Accumulate {
     fn set_zero(&mut self);
 }
 
+/// Adding an adjoint of type `D` into one of type `Self`: the rules of `a + b` and `a - b`,
+/// whose operands may be matrices whose dimensions differ in kind (`Dyn` and `Const<2>`,
+/// as nalgebra allows: `a.rows(0, 2) + b` with `b: Vector2`). Same types go through
+/// [`Accumulate`]; with the `nalgebra` feature, matrices of one shape whose dimensions
+/// differ in kind add entry by entry (column-major, shapes checked).
+pub trait AccumulateFrom<D: ?Sized> {
+    /// `self += other`.
+    fn accumulate_from(&mut self, other: &D);
+    /// `self -= other`.
+    fn subtract_from(&mut self, other: &D);
+}
+
+impl<G: Accumulate> AccumulateFrom<G> for G {
+    #[inline(always)]
+    fn accumulate_from(&mut self, other: &G) {
+        self.accumulate(other);
+    }
+    #[inline(always)]
+    fn subtract_from(&mut self, other: &G) {
+        self.subtract(other);
+    }
+}
+
 impl Differentiable for f32 {
     type Grad = f32;
     #[inline(always)]
@@ -309,10 +332,10 @@ mod heap {
 mod linalg {
     use nalgebra::allocator::Allocator;
     use nalgebra::{
-        ArrayStorage, Const, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, StorageMut,
+        ArrayStorage, Const, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RawStorage, StorageMut,
     };
 
-    use super::{Accumulate, Differentiable, FixedZero};
+    use super::{Accumulate, AccumulateFrom, Differentiable, FixedZero};
     use crate::Real;
 
     /// A matrix or vector of any storage (owned, static, dynamic, a view) has an owned
@@ -354,6 +377,59 @@ mod linalg {
         fn set_zero(&mut self) {
             self.fill(-T::zero());
         }
+    }
+
+    /// `self ±= other` for matrices of one shape whose dimensions differ in kind (checked;
+    /// both read column-major).
+    #[inline(always)]
+    fn add_entries<T, R, C, R2, C2, S, S2>(
+        d: &mut Matrix<T, R, C, S>,
+        other: &Matrix<T, R2, C2, S2>,
+        sign: T,
+    ) where
+        T: Real,
+        R: Dim,
+        C: Dim,
+        R2: Dim,
+        C2: Dim,
+        S: StorageMut<T, R, C>,
+        S2: RawStorage<T, R2, C2>,
+    {
+        assert_eq!(d.shape(), other.shape(), "reverse rule: shapes differ");
+        for (d, &o) in d.iter_mut().zip(other.iter()) {
+            *d += sign * o;
+        }
+    }
+
+    /// One `AccumulateFrom` impl per pattern of dimensions that differ in kind: each
+    /// pattern differs from the others (and from the same-type impl) in some dimension's
+    /// kind, so none overlap.
+    macro_rules! accumulate_across_kinds {
+        ($([$($g:tt)*] ($r:ty, $c:ty) <- ($r2:ty, $c2:ty);)*) => {$(
+            impl<T: Real, $($g)* S: StorageMut<T, $r, $c>, S2: RawStorage<T, $r2, $c2>>
+                AccumulateFrom<Matrix<T, $r2, $c2, S2>> for Matrix<T, $r, $c, S>
+            {
+                #[inline(always)]
+                fn accumulate_from(&mut self, other: &Matrix<T, $r2, $c2, S2>) {
+                    add_entries(self, other, T::one());
+                }
+                #[inline(always)]
+                fn subtract_from(&mut self, other: &Matrix<T, $r2, $c2, S2>) {
+                    add_entries(self, other, -T::one());
+                }
+            }
+        )*};
+    }
+
+    accumulate_across_kinds! {
+        [C: Dim, const N: usize,] (Dyn, C) <- (Const<N>, C);
+        [C: Dim, const N: usize,] (Const<N>, C) <- (Dyn, C);
+        [R: Dim, const M: usize,] (R, Dyn) <- (R, Const<M>);
+        [R: Dim, const M: usize,] (R, Const<M>) <- (R, Dyn);
+        [const N: usize, const M: usize,] (Dyn, Dyn) <- (Const<N>, Const<M>);
+        [const N: usize, const M: usize,] (Const<N>, Const<M>) <- (Dyn, Dyn);
+        [const N: usize, const M: usize,] (Dyn, Const<M>) <- (Const<N>, Dyn);
+        [const N: usize, const M: usize,] (Const<N>, Dyn) <- (Dyn, Const<M>);
     }
 
     /// Statically sized matrices (`Matrix3<f64>`, `Vector3<f32>`, ...) have a zero adjoint

@@ -96,7 +96,8 @@ pub mod special;
 
 pub use adjoint::{
     accumulate, accumulate_argument, add_tangents, assert_differentiable, one, zero, zero_adjoint,
-    zeros_like, Accumulate, ArgumentGradient, Differentiable, FixedZero, NotDifferentiated,
+    zeros_like, Accumulate, AccumulateFrom, ArgumentGradient, Differentiable, FixedZero,
+    NotDifferentiated,
 };
 pub use dual::Dual;
 pub use elementwise::{Elementwise, ElementwiseAdjoint};

@@ -26,7 +26,7 @@ use nalgebra::{
 };
 
 use crate::elementwise::{elementwise_tangent, ElementwiseAdjoint};
-use crate::{Accumulate, Real};
+use crate::{Accumulate, Differentiable, Real};
 
 /// `m` transposed, as a view of the same elements (no copy): its entry (j, i) is `m`'s
 /// entry (i, j).
@@ -378,92 +378,207 @@ where
     sum_jvp(t_x) / T::from(n).unwrap_or_else(T::nan)
 }
 
-/// Y = A∘B (`a.component_mul(&b)`): Ā += Ȳ∘B. Reads `b`.
+/// `dᵢ += f(xᵢ, gᵢ)` for every entry, of matrices of one shape whose dimensions may differ
+/// in kind (`a.rows(0, 2).component_mul(&b)` of `b: Vector2`; shapes checked, all read
+/// column-major).
 #[inline(always)]
-pub fn component_mul_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
-    d_a: &mut OMatrix<T, R, C>,
-    b: &Matrix<T, R, C, SB>,
-    d_y: &OMatrix<T, R, C>,
-) where
-    DefaultAllocator: Allocator<R, C>,
-{
-    d_a.accumulate_elementwise(b, d_y, |b, d| d * b);
-}
-
-/// Y = A∘B: Ẏ = Ȧ∘B. Reads `b`.
-#[inline(always)]
-pub fn component_mul_jvp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
-    b: &Matrix<T, R, C, SB>,
-    t_a: &OMatrix<T, R, C>,
-) -> OMatrix<T, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    t_a.zip_map(b, |t, b| t * b)
-}
-
-/// Y = A∘B (`a.component_mul(&b)`): B̄ += Ȳ∘A. Reads `a`.
-#[inline(always)]
-pub fn component_mul_vjp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
-    d_b: &mut OMatrix<T, R, C>,
-    a: &Matrix<T, R, C, SA>,
-    d_y: &OMatrix<T, R, C>,
-) where
-    DefaultAllocator: Allocator<R, C>,
-{
-    d_b.accumulate_elementwise(a, d_y, |a, d| d * a);
-}
-
-/// Y = A∘B: Ẏ = A∘Ḃ. Reads `a`.
-#[inline(always)]
-pub fn component_mul_jvp_rhs<T: Real, R: Dim, C: Dim, SA: RawStorage<T, R, C>>(
-    a: &Matrix<T, R, C, SA>,
-    t_b: &OMatrix<T, R, C>,
-) -> OMatrix<T, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    t_b.zip_map(a, |t, a| t * a)
-}
-
-/// Y = A/B entrywise (`a.component_div(&b)`): Ā += Ȳ/B. Reads `b`.
-#[inline(always)]
-pub fn component_div_vjp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
-    d_a: &mut OMatrix<T, R, C>,
-    b: &Matrix<T, R, C, SB>,
-    d_y: &OMatrix<T, R, C>,
-) where
-    DefaultAllocator: Allocator<R, C>,
-{
-    d_a.accumulate_elementwise(b, d_y, |b, d| d / b);
-}
-
-/// Y = A/B entrywise: Ẏ = Ȧ/B. Reads `b`.
-#[inline(always)]
-pub fn component_div_jvp_self<T: Real, R: Dim, C: Dim, SB: RawStorage<T, R, C>>(
-    b: &Matrix<T, R, C, SB>,
-    t_a: &OMatrix<T, R, C>,
-) -> OMatrix<T, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    t_a.zip_map(b, |t, b| t / b)
-}
-
-/// Y = A/B entrywise (`a.component_div(&b)`): B̄ −= Ȳ∘Y/B (= Ȳ∘A/B²). Reads `b` and `y`.
-#[inline(always)]
-pub fn component_div_vjp_rhs<T, R, C, SB, SY>(
-    d_b: &mut OMatrix<T, R, C>,
-    b: &Matrix<T, R, C, SB>,
-    y: &Matrix<T, R, C, SY>,
-    d_y: &OMatrix<T, R, C>,
+fn accumulate_entries<T, R, C, R2, C2, R3, C3, SX, SG>(
+    d: &mut OMatrix<T, R, C>,
+    x: &Matrix<T, R2, C2, SX>,
+    g: &Matrix<T, R3, C3, SG>,
+    f: impl Fn(T, T) -> T,
 ) where
     T: Real,
     R: Dim,
     C: Dim,
-    SB: RawStorage<T, R, C>,
-    SY: RawStorage<T, R, C>,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SX: RawStorage<T, R2, C2>,
+    SG: RawStorage<T, R3, C3>,
     DefaultAllocator: Allocator<R, C>,
+{
+    let shape = d.shape();
+    assert!(
+        x.shape() == shape && g.shape() == shape,
+        "elementwise rule: shapes differ"
+    );
+    for (d, (&x, &g)) in d.iter_mut().zip(x.iter().zip(g.iter())) {
+        *d += f(x, g);
+    }
+}
+
+/// The tangent `f(xᵢ, tᵢ)` for every entry, of `y`'s type (the result's dimensions may
+/// differ in kind from the argument's).
+#[inline(always)]
+fn tangent_entries<T, R, C, R2, C2, R3, C3, SX, SY>(
+    x: &Matrix<T, R2, C2, SX>,
+    y: &Matrix<T, R, C, SY>,
+    t: &OMatrix<T, R3, C3>,
+    f: impl Fn(T, T) -> T,
+) -> OMatrix<T, R, C>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SX: RawStorage<T, R2, C2>,
+    SY: RawStorage<T, R, C>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
+{
+    let mut out = y.zero_adjoint();
+    accumulate_entries(&mut out, x, t, f);
+    out
+}
+
+/// Y = A∘B (`a.component_mul(&b)`): Ā += Ȳ∘B. Reads `b`.
+#[inline(always)]
+pub fn component_mul_vjp_self<T, R, C, R2, C2, R3, C3, SB>(
+    d_a: &mut OMatrix<T, R, C>,
+    b: &Matrix<T, R2, C2, SB>,
+    d_y: &OMatrix<T, R3, C3>,
+) where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SB: RawStorage<T, R2, C2>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
+{
+    accumulate_entries(d_a, b, d_y, |b, d| d * b);
+}
+
+/// Y = A∘B: Ẏ = Ȧ∘B. Reads `b` and `y` (for the tangent's type).
+#[inline(always)]
+pub fn component_mul_jvp_self<T, R, C, R2, C2, R3, C3, SB, SY>(
+    b: &Matrix<T, R2, C2, SB>,
+    y: &Matrix<T, R, C, SY>,
+    t_a: &OMatrix<T, R3, C3>,
+) -> OMatrix<T, R, C>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SB: RawStorage<T, R2, C2>,
+    SY: RawStorage<T, R, C>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
+{
+    tangent_entries(b, y, t_a, |b, t| t * b)
+}
+
+/// Y = A∘B (`a.component_mul(&b)`): B̄ += Ȳ∘A. Reads `a`.
+#[inline(always)]
+pub fn component_mul_vjp_rhs<T, R, C, R2, C2, R3, C3, SA>(
+    d_b: &mut OMatrix<T, R, C>,
+    a: &Matrix<T, R2, C2, SA>,
+    d_y: &OMatrix<T, R3, C3>,
+) where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SA: RawStorage<T, R2, C2>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
+{
+    accumulate_entries(d_b, a, d_y, |a, d| d * a);
+}
+
+/// Y = A∘B: Ẏ = A∘Ḃ. Reads `a` and `y` (for the tangent's type).
+#[inline(always)]
+pub fn component_mul_jvp_rhs<T, R, C, R2, C2, R3, C3, SA, SY>(
+    a: &Matrix<T, R2, C2, SA>,
+    y: &Matrix<T, R, C, SY>,
+    t_b: &OMatrix<T, R3, C3>,
+) -> OMatrix<T, R, C>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SA: RawStorage<T, R2, C2>,
+    SY: RawStorage<T, R, C>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
+{
+    tangent_entries(a, y, t_b, |a, t| t * a)
+}
+
+/// Y = A/B entrywise (`a.component_div(&b)`): Ā += Ȳ/B. Reads `b`.
+#[inline(always)]
+pub fn component_div_vjp_self<T, R, C, R2, C2, R3, C3, SB>(
+    d_a: &mut OMatrix<T, R, C>,
+    b: &Matrix<T, R2, C2, SB>,
+    d_y: &OMatrix<T, R3, C3>,
+) where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SB: RawStorage<T, R2, C2>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
+{
+    accumulate_entries(d_a, b, d_y, |b, d| d / b);
+}
+
+/// Y = A/B entrywise: Ẏ = Ȧ/B. Reads `b` and `y` (for the tangent's type).
+#[inline(always)]
+pub fn component_div_jvp_self<T, R, C, R2, C2, R3, C3, SB, SY>(
+    b: &Matrix<T, R2, C2, SB>,
+    y: &Matrix<T, R, C, SY>,
+    t_a: &OMatrix<T, R3, C3>,
+) -> OMatrix<T, R, C>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SB: RawStorage<T, R2, C2>,
+    SY: RawStorage<T, R, C>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
+{
+    tangent_entries(b, y, t_a, |b, t| t / b)
+}
+
+/// Y = A/B entrywise (`a.component_div(&b)`): B̄ −= Ȳ∘Y/B (= Ȳ∘A/B²). Reads `b` and `y`.
+#[inline(always)]
+pub fn component_div_vjp_rhs<T, R, C, R2, C2, R3, C3, SB, SY>(
+    d_b: &mut OMatrix<T, R, C>,
+    b: &Matrix<T, R2, C2, SB>,
+    y: &Matrix<T, R3, C3, SY>,
+    d_y: &OMatrix<T, R3, C3>,
+) where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SB: RawStorage<T, R2, C2>,
+    SY: RawStorage<T, R3, C3>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
 {
     let shape = d_b.shape();
     assert!(
@@ -478,27 +593,32 @@ pub fn component_div_vjp_rhs<T, R, C, SB, SY>(
 
 /// Y = A/B entrywise: Ẏ = −Ḃ∘Y/B. Reads `b` and `y`.
 #[inline(always)]
-pub fn component_div_jvp_rhs<T, R, C, SB, SY>(
-    b: &Matrix<T, R, C, SB>,
+pub fn component_div_jvp_rhs<T, R, C, R2, C2, R3, C3, SB, SY>(
+    b: &Matrix<T, R2, C2, SB>,
     y: &Matrix<T, R, C, SY>,
-    t_b: &OMatrix<T, R, C>,
+    t_b: &OMatrix<T, R3, C3>,
 ) -> OMatrix<T, R, C>
 where
     T: Real,
     R: Dim,
     C: Dim,
-    SB: RawStorage<T, R, C>,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SB: RawStorage<T, R2, C2>,
     SY: RawStorage<T, R, C>,
-    DefaultAllocator: Allocator<R, C>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
 {
-    let shape = t_b.shape();
+    let shape = y.shape();
     assert!(
-        b.shape() == shape && y.shape() == shape,
+        b.shape() == shape && t_b.shape() == shape,
         "component_div_jvp_rhs: shapes differ"
     );
-    let mut out = t_b.clone_owned();
-    for (t, (&b, &y)) in out.iter_mut().zip(b.iter().zip(y.iter())) {
-        *t = -(*t * y / b);
+    let mut out = y.zero_adjoint();
+    let values = b.iter().zip(y.iter()).zip(t_b.iter());
+    for (o, ((&b, &y), &t)) in out.iter_mut().zip(values) {
+        *o = -(t * y / b);
     }
     out
 }

@@ -29,30 +29,31 @@
 //! `Ā += C̄·Bᵀ` and `B̄ += Aᵀ·C̄`, two matrix products accumulated into the adjoint itself
 //! by nalgebra's `gemm` (with a transposed *view* of B) and `gemm_tr`: no temporary.
 
-use crate::{Accumulate, Real};
+use crate::{Accumulate, AccumulateFrom, Differentiable, Real};
 
-/// y = a + b: ā += ȳ.
+/// y = a + b: ā += ȳ. The adjoints' types differ when `a` and `b` are matrices whose
+/// dimensions differ in kind (`y` then has the static one): see [`AccumulateFrom`].
 #[inline(always)]
-pub fn add_vjp_lhs<G: Accumulate>(d_a: &mut G, d_y: &G) {
-    d_a.accumulate(d_y);
+pub fn add_vjp_lhs<G: AccumulateFrom<D>, D>(d_a: &mut G, d_y: &D) {
+    d_a.accumulate_from(d_y);
 }
 
 /// y = a + b: b̄ += ȳ.
 #[inline(always)]
-pub fn add_vjp_rhs<G: Accumulate>(d_b: &mut G, d_y: &G) {
-    d_b.accumulate(d_y);
+pub fn add_vjp_rhs<G: AccumulateFrom<D>, D>(d_b: &mut G, d_y: &D) {
+    d_b.accumulate_from(d_y);
 }
 
 /// y = a − b: ā += ȳ.
 #[inline(always)]
-pub fn sub_vjp_lhs<G: Accumulate>(d_a: &mut G, d_y: &G) {
-    d_a.accumulate(d_y);
+pub fn sub_vjp_lhs<G: AccumulateFrom<D>, D>(d_a: &mut G, d_y: &D) {
+    d_a.accumulate_from(d_y);
 }
 
 /// y = a − b: b̄ −= ȳ.
 #[inline(always)]
-pub fn sub_vjp_rhs<G: Accumulate>(d_b: &mut G, d_y: &G) {
-    d_b.subtract(d_y);
+pub fn sub_vjp_rhs<G: AccumulateFrom<D>, D>(d_b: &mut G, d_y: &D) {
+    d_b.subtract_from(d_y);
 }
 
 /// y = −x: x̄ −= ȳ.
@@ -61,28 +62,45 @@ pub fn neg_vjp<G: Accumulate>(d_x: &mut G, d_y: &G) {
     d_x.subtract(d_y);
 }
 
-/// y = a + b: a's contribution to ẏ is ȧ.
+/// y = a + b: a's contribution to ẏ is ȧ, as a tangent of `y`'s type (reads `y`: the
+/// types differ when the operands' dimensions differ in kind).
 #[inline(always)]
-pub fn add_jvp_lhs<G: Clone>(t_a: &G) -> G {
-    t_a.clone()
+pub fn add_jvp_lhs<Y: Differentiable, G>(y: &Y, t_a: &G) -> Y::Grad
+where
+    Y::Grad: AccumulateFrom<G>,
+{
+    let mut t = y.zero_adjoint();
+    t.accumulate_from(t_a);
+    t
 }
 
-/// y = a + b: b's contribution to ẏ is ḃ.
+/// y = a + b: b's contribution to ẏ is ḃ (a tangent of `y`'s type).
 #[inline(always)]
-pub fn add_jvp_rhs<G: Clone>(t_b: &G) -> G {
-    t_b.clone()
+pub fn add_jvp_rhs<Y: Differentiable, G>(y: &Y, t_b: &G) -> Y::Grad
+where
+    Y::Grad: AccumulateFrom<G>,
+{
+    add_jvp_lhs(y, t_b)
 }
 
-/// y = a − b: a's contribution to ẏ is ȧ.
+/// y = a − b: a's contribution to ẏ is ȧ (a tangent of `y`'s type).
 #[inline(always)]
-pub fn sub_jvp_lhs<G: Clone>(t_a: &G) -> G {
-    t_a.clone()
+pub fn sub_jvp_lhs<Y: Differentiable, G>(y: &Y, t_a: &G) -> Y::Grad
+where
+    Y::Grad: AccumulateFrom<G>,
+{
+    add_jvp_lhs(y, t_a)
 }
 
-/// y = a − b: b's contribution to ẏ is −ḃ.
+/// y = a − b: b's contribution to ẏ is −ḃ (a tangent of `y`'s type).
 #[inline(always)]
-pub fn sub_jvp_rhs<G: Clone + Accumulate>(t_b: &G) -> G {
-    negated(t_b)
+pub fn sub_jvp_rhs<Y: Differentiable, G>(y: &Y, t_b: &G) -> Y::Grad
+where
+    Y::Grad: AccumulateFrom<G>,
+{
+    let mut t = y.zero_adjoint();
+    t.subtract_from(t_b);
+    t
 }
 
 /// y = −x: ẏ = −ẋ.

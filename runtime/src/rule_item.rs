@@ -41,9 +41,9 @@ impl<F> TapelessRule<F> for F {}
 /// generated function, whose last argument's type must implement `Marked<g>` (`g` a local
 /// type named like the function), and nothing does: a compile error at the call.
 #[diagnostic::on_unimplemented(
-    message = "this function has no derivative: mark it with #[differentiate] or #[custom_vjp(rule)]",
-    label = "called on a value that depends on a differentiated parameter, but neither #[differentiate] nor #[custom_vjp]",
-    note = "a call of a function on a differentiated value is differentiated through the `_vjp` that #[differentiate] or #[custom_vjp(rule)] on the function generates",
-    note = "a marked function defined inside another function's body is not seen by its callers: define it at the module's top level"
+    message = "no derivative of this function is visible here: mark it with #[differentiate] or #[custom_vjp(rule)] at a module's top level",
+    label = "called on a value that depends on a differentiated parameter, but no `_vjp` of it is in scope",
+    note = "a call of a function on a differentiated value is differentiated through the `_vjp` that #[differentiate] or #[custom_vjp(rule)] on the function generates, looked up in the module that names it (`g_vjp` for `g`, `model::g_vjp` for `model::g`)",
+    note = "a marked function defined inside another function's body is not seen by its callers (a function body's items cannot be looked up from generated code): define it at the module's top level"
 )]
 pub trait Marked<F> {}

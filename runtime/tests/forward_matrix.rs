@@ -76,12 +76,12 @@ proptest! {
         let a = random(&mut rng, r, c);
         let b = DMatrix::from_fn(r, c, |_, _| rng.nonzero());
         let (t_a, t_b, w) = (random(&mut rng, r, c), random(&mut rng, r, c), random(&mut rng, r, c));
-        let tangent = component_mul_jvp_self(&b, &t_a);
+        let tangent = component_mul_jvp_self(&b, &a, &t_a);
         check_forward("component_mul_jvp_self", |a: &DMatrix<f64>| a.component_mul(&b), &a, &t_a, &tangent, &w, |d| component_mul_vjp_self(d, &b, &w));
-        let tangent = component_mul_jvp_rhs(&a, &t_b);
+        let tangent = component_mul_jvp_rhs(&a, &a, &t_b);
         check_forward("component_mul_jvp_rhs", |b: &DMatrix<f64>| a.component_mul(b), &b, &t_b, &tangent, &w, |d| component_mul_vjp_rhs(d, &a, &w));
         let y = a.component_div(&b);
-        let tangent = component_div_jvp_self(&b, &t_a);
+        let tangent = component_div_jvp_self(&b, &y, &t_a);
         check_forward("component_div_jvp_self", |a: &DMatrix<f64>| a.component_div(&b), &a, &t_a, &tangent, &w, |d| component_div_vjp_self(d, &b, &w));
         let tangent = component_div_jvp_rhs(&b, &y, &t_b);
         check_forward("component_div_jvp_rhs", |b: &DMatrix<f64>| a.component_div(b), &b, &t_b, &tangent, &w, |d| component_div_vjp_rhs(d, &b, &y, &w));
@@ -186,7 +186,7 @@ proptest! {
         let owned = strided.clone_owned();
         let t = random(&mut rng, r, c);
         prop_assert_eq!(dot_jvp_self(&strided, &t), dot_jvp_self(&owned, &t));
-        prop_assert_eq!(component_mul_jvp_self(&strided, &t), component_mul_jvp_self(&owned, &t));
+        prop_assert_eq!(component_mul_jvp_self(&strided, &owned, &t), component_mul_jvp_self(&owned, &owned, &t));
         let y = owned.norm();
         prop_assert_eq!(norm_jvp(&strided, &y, &t), norm_jvp(&owned, &y, &t));
         let quotient = owned.component_div(&owned);
@@ -218,7 +218,7 @@ fn static_matrix_methods() {
 
     let b: Matrix2x3<f64> = like(&mut rng, &x);
     let w = like(&mut rng, &x);
-    let tangent: Matrix2x3<f64> = component_mul_jvp_self(&b, &t_x);
+    let tangent: Matrix2x3<f64> = component_mul_jvp_self(&b, &b, &t_x);
     check_forward(
         "component_mul_jvp_self (static)",
         |a: &Matrix2x3<f64>| a.component_mul(&b),

@@ -55,8 +55,9 @@ fn fixed_size_forward_helpers_allocate_nothing() {
         s += sum_jvp(&t_m) + mean_jvp(&t_m) + trace_jvp(&t);
         s += determinant_jvp(&a, &a.determinant(), &t);
         s += determinant_jvp(&big, &big.determinant(), &t_big);
-        s += component_mul_jvp_self(&m, &t_m)[0] + component_mul_jvp_rhs(&m, &t_m)[1];
-        s += component_div_jvp_self(&t_m, &m)[2] + component_div_jvp_rhs(&t_m, &quotient, &m)[3];
+        s += component_mul_jvp_self(&m, &m, &t_m)[0] + component_mul_jvp_rhs(&m, &m, &t_m)[1];
+        s +=
+            component_div_jvp_self(&t_m, &m, &m)[2] + component_div_jvp_rhs(&t_m, &quotient, &m)[3];
         s += add_scalar_jvp_self(&t_m)[4] + add_scalar_jvp_rhs(&m, &0.5)[5];
         s += column_jvp(&1, &t_m)[0] + row_jvp(&1, &t_m)[2];
         s += inverse_jvp(&y, &t)[(1, 2)];

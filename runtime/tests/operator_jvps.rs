@@ -56,16 +56,16 @@ fn scalar_operator_jvps() {
             (
                 "add",
                 |a, b| a + b,
-                add_jvp_lhs(&t),
-                add_jvp_rhs(&t),
+                add_jvp_lhs(&0.0f64, &t),
+                add_jvp_rhs(&0.0f64, &t),
                 vjp(&|d| add_vjp_lhs(d, &w)),
                 vjp(&|d| add_vjp_rhs(d, &w)),
             ),
             (
                 "sub",
                 |a, b| a - b,
-                sub_jvp_lhs(&t),
-                sub_jvp_rhs(&t),
+                sub_jvp_lhs(&0.0f64, &t),
+                sub_jvp_rhs(&0.0f64, &t),
                 vjp(&|d| sub_vjp_lhs(d, &w)),
                 vjp(&|d| sub_vjp_rhs(d, &w)),
             ),
@@ -163,8 +163,8 @@ fn matrix_operator_jvps() {
         assert!(close(inner(&quotient, &w_b), inner(&t_b, &d_b), 1e-12));
         assert!(close(inner(&divisor, &w_b), t_s * d_s, 1e-12));
         // + − and unary −.
-        let sum: DMatrix<f64> = add_jvp_lhs(&t_a);
-        let difference: DMatrix<f64> = sub_jvp_rhs(&t_a);
+        let sum: DMatrix<f64> = add_jvp_lhs(&t_a, &t_a);
+        let difference: DMatrix<f64> = sub_jvp_rhs(&t_a, &t_a);
         assert_eq!(sum, t_a);
         assert_eq!(difference, -&t_a);
         assert_eq!(neg_jvp(&t_a), -&t_a);

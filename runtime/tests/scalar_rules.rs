@@ -678,12 +678,12 @@ fn rules_that_read_nothing_add_exactly_the_seed() {
         for (name, rule, sign) in [
             (
                 "add_vjp_lhs",
-                scalar::add_vjp_lhs::<f64> as fn(&mut f64, &f64),
+                scalar::add_vjp_lhs::<f64, f64> as fn(&mut f64, &f64),
                 1.0,
             ),
-            ("add_vjp_rhs", scalar::add_vjp_rhs::<f64>, 1.0),
-            ("sub_vjp_lhs", scalar::sub_vjp_lhs::<f64>, 1.0),
-            ("sub_vjp_rhs", scalar::sub_vjp_rhs::<f64>, -1.0),
+            ("add_vjp_rhs", scalar::add_vjp_rhs::<f64, f64>, 1.0),
+            ("sub_vjp_lhs", scalar::sub_vjp_lhs::<f64, f64>, 1.0),
+            ("sub_vjp_rhs", scalar::sub_vjp_rhs::<f64, f64>, -1.0),
             ("rem_vjp_lhs", scalar::rem_vjp_lhs::<f64>, 1.0),
             ("mul_add_vjp_b", scalar::mul_add_vjp_b::<f64>, 1.0),
             ("neg_vjp", scalar::neg_vjp::<f64>, -1.0),

@@ -310,6 +310,11 @@ impl Lowerer<'_> {
             );
             return None;
         };
+        // `by_value(d)` of a `hessian` function's generic copy (its `d` may be a reference
+        // there): lowered, `d` is a value already.
+        if by_value(func) && call.args.len() == 1 {
+            return self.expr(&call.args[0]);
+        }
         let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
         let args: Vec<Arg> = args.into_iter().collect::<Option<_>>()?;
         let op = match rules::call(func, args.len()) {
@@ -1181,6 +1186,8 @@ impl Lowerer<'_> {
         };
         let mut containers = vec![(self.iterated(strip_reference(&base))?, Access::Element)];
         let mut enumerate = false;
+        // `.skip(k)`, `.take(k)` after `.enumerate()`: the indices keep counting from 0.
+        let mut counted = Vec::new();
         for (position, call) in methods.iter().enumerate() {
             match (call.method.to_string().as_str(), call.args.len()) {
                 ("iter" | "into_iter" | "copied" | "cloned", 0) if !enumerate => {}
@@ -1221,6 +1228,9 @@ impl Lowerer<'_> {
                     containers = taken;
                 }
                 ("enumerate", 0) if !enumerate => enumerate = true,
+                (name @ ("skip" | "take"), 1) => {
+                    counted.push((name == "skip", self.expr(&call.args[0])?));
+                }
                 _ => return unsupported(self, &call.method),
             }
         }
@@ -1270,6 +1280,20 @@ impl Lowerer<'_> {
             (n, Pat::Tuple(t)) if t.elems.len() == n => t.elems.iter().collect(),
             _ => return unsupported(self, pat),
         };
+        // The indices `start..end` of the enumerated elements that `.skip(k)` and `.take(k)`
+        // leave: `skip` moves the start, `take` bounds the end (an empty range when the
+        // start passes the end).
+        let mut start = constant(syn::parse_quote!(0));
+        let mut end = len?;
+        for (skip, k) in counted {
+            match skip {
+                true => start = self.data_op(quote::quote!(+), start, k),
+                false => {
+                    let bound = self.data_op(quote::quote!(+), start.clone(), k);
+                    end = self.data_call(syn::parse_quote!(::core::cmp::min), end, bound);
+                }
+            }
+        }
         let mut elements = Vec::new();
         for (p, (container, access)) in element_pats.into_iter().zip(containers) {
             match pattern_ident(p) {
@@ -1279,8 +1303,8 @@ impl Lowerer<'_> {
             }
         }
         Some(Iteration {
-            start: Operand::Const(syn::parse_quote!(0)),
-            end: len?.value,
+            start: start.value,
+            end: end.value,
             inclusive: false,
             adaptors: Vec::new(),
             index,
@@ -1460,13 +1484,11 @@ fn linear_solve(
 ) -> Option<(&'static crate::rules::Rule, Form, Vec<&Expr>)> {
     let unwrap = match (call.method.to_string().as_str(), call.args.first()) {
         ("unwrap", None) => Unwrap(quote::quote!(.unwrap())),
-        (
-            "expect",
-            Some(Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(message),
-                ..
-            })),
-        ) if call.args.len() == 1 => Unwrap(quote::quote!(.expect(#message))),
+        // A message that is a literal or a constant (`expect(MESSAGE)`, `expect(m::MESSAGE)`):
+        // written again where the generated code unwraps.
+        ("expect", Some(message)) if call.args.len() == 1 && constant_message(message) => {
+            Unwrap(quote::quote!(.expect(#message)))
+        }
         _ => return None,
     };
     let Expr::MethodCall(inner) = strip_parens(&call.receiver) else {
@@ -1506,6 +1528,35 @@ fn linear_solve(
 
 /// `a.clone()` → `a`: `lu()`, `qr()`, `cholesky()` and `try_inverse()` consume their matrix, so users clone it;
 /// the generated code clones it itself.
+/// `::tapeless::__private::by_value` (see `hessian`).
+fn by_value(func: &syn::ExprPath) -> bool {
+    let names: Vec<String> = func
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    func.path.leading_colon.is_some() && names == ["tapeless", "__private", "by_value"]
+}
+
+/// A string literal, or a path that names a constant (upper case, or through a module).
+fn constant_message(expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(_),
+            ..
+        }) => true,
+        Expr::Path(p) if p.qself.is_none() => match p.path.get_ident() {
+            Some(ident) => ident
+                .to_string()
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+            None => true,
+        },
+        _ => false,
+    }
+}
+
 fn without_clone(expr: &Expr) -> &Expr {
     match strip_parens(expr) {
         Expr::MethodCall(c) if c.method == "clone" && c.args.is_empty() => &c.receiver,

@@ -163,8 +163,8 @@ pub fn squares_then_weights_jvp(
         let t5_dot = ::tapeless::__private::mul_jvp_lhs(&y, &t4_dot)
             + ::tapeless::__private::mul_jvp_rhs(&t4, &y_dot);
         let total_2 = total_1 + t5;
-        let total_2_dot = ::tapeless::__private::add_jvp_lhs(&total_1_dot)
-            + ::tapeless::__private::add_jvp_rhs(&t5_dot);
+        let total_2_dot = ::tapeless::__private::add_jvp_lhs(&total_2, &total_1_dot)
+            + ::tapeless::__private::add_jvp_rhs(&total_2, &t5_dot);
         (total_1, total_1_dot) = (total_2, total_2_dot);
     }
     (total_1, total_1_dot)

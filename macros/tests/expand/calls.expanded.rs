@@ -283,8 +283,8 @@ pub fn split_call_jvp(x: f64, y: f64, tangent: &SplitCallGrad) -> (f64, f64) {
     })(t0, (::tapeless::__private::Tangent(t0_dot),));
     let t2: f64 = ::tapeless::__private::by_operand(&t1) + y;
     let t2_dot = ::tapeless::__private::add_tangents(
-        ::tapeless::__private::add_jvp_lhs(&t1_dot),
-        ::tapeless::__private::add_jvp_rhs(&y_dot),
+        ::tapeless::__private::add_jvp_lhs(&t2, &t1_dot),
+        ::tapeless::__private::add_jvp_rhs(&t2, &y_dot),
     );
     (t2, t2_dot)
 }
@@ -593,8 +593,8 @@ pub fn joint_calls_jvp(xs: &[f64], c: f64, tangent: &JointCallsGrad) -> (f64, f6
         let t1 = x;
         let t1_dot = x_dot;
         let t2 = t1 - c;
-        let t2_dot = ::tapeless::__private::sub_jvp_lhs(&t1_dot)
-            + ::tapeless::__private::sub_jvp_rhs(&c_dot);
+        let t2_dot = ::tapeless::__private::sub_jvp_lhs(&t2, &t1_dot)
+            + ::tapeless::__private::sub_jvp_rhs(&t2, &c_dot);
         let (t3, t3_dot) = ({
             #[allow(unused_imports)]
             use self::*;
@@ -602,8 +602,8 @@ pub fn joint_calls_jvp(xs: &[f64], c: f64, tangent: &JointCallsGrad) -> (f64, f6
         })(t2, (::tapeless::__private::Tangent(t2_dot),));
         let total_2 = total_1 + ::tapeless::__private::by_operand(&t3);
         let total_2_dot = ::tapeless::__private::add_tangents(
-            ::tapeless::__private::add_jvp_lhs(&total_1_dot),
-            ::tapeless::__private::add_jvp_rhs(&t3_dot),
+            ::tapeless::__private::add_jvp_lhs(&total_2, &total_1_dot),
+            ::tapeless::__private::add_jvp_rhs(&total_2, &t3_dot),
         );
         (total_1, total_1_dot) = (
             ::core::clone::Clone::clone(&total_2),

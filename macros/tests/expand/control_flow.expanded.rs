@@ -140,12 +140,12 @@ fn rosenbrock_jvp(x: &[f64], tangent: &RosenbrockGrad) -> (f64, f64) {
         let t5_dot = ::tapeless::__private::mul_jvp_lhs(&t4, &t4_dot)
             + ::tapeless::__private::mul_jvp_rhs(&t4, &t4_dot);
         let a = t3 - t5;
-        let a_dot = ::tapeless::__private::sub_jvp_lhs(&t3_dot)
-            + ::tapeless::__private::sub_jvp_rhs(&t5_dot);
+        let a_dot = ::tapeless::__private::sub_jvp_lhs(&a, &t3_dot)
+            + ::tapeless::__private::sub_jvp_rhs(&a, &t5_dot);
         let t6 = x[i];
         let t6_dot = x_dot[i];
         let b = 1.0 - t6;
-        let b_dot = ::tapeless::__private::sub_jvp_rhs(&t6_dot);
+        let b_dot = ::tapeless::__private::sub_jvp_rhs(&b, &t6_dot);
         let t7 = 100.0 * a;
         let t7_dot = ::tapeless::__private::mul_jvp_rhs(&100.0, &a_dot);
         let t8 = t7 * a;
@@ -155,11 +155,11 @@ fn rosenbrock_jvp(x: &[f64], tangent: &RosenbrockGrad) -> (f64, f64) {
         let t9_dot = ::tapeless::__private::mul_jvp_lhs(&b, &b_dot)
             + ::tapeless::__private::mul_jvp_rhs(&b, &b_dot);
         let t10 = t8 + t9;
-        let t10_dot = ::tapeless::__private::add_jvp_lhs(&t8_dot)
-            + ::tapeless::__private::add_jvp_rhs(&t9_dot);
+        let t10_dot = ::tapeless::__private::add_jvp_lhs(&t10, &t8_dot)
+            + ::tapeless::__private::add_jvp_rhs(&t10, &t9_dot);
         let s_2 = s_1 + t10;
-        let s_2_dot = ::tapeless::__private::add_jvp_lhs(&s_1_dot)
-            + ::tapeless::__private::add_jvp_rhs(&t10_dot);
+        let s_2_dot = ::tapeless::__private::add_jvp_lhs(&s_2, &s_1_dot)
+            + ::tapeless::__private::add_jvp_rhs(&s_2, &t10_dot);
         (s_1, s_1_dot) = (s_2, s_2_dot);
     }
     (s_1, s_1_dot)
@@ -654,7 +654,7 @@ fn piecewise_jvp(x: f64, tangent: &PiecewiseGrad) -> (f64, f64) {
             let t4 = 2.0 * x;
             let t4_dot = ::tapeless::__private::mul_jvp_rhs(&2.0, &x_dot);
             let t5 = t4 - 1.0;
-            let t5_dot = ::tapeless::__private::sub_jvp_lhs(&t4_dot);
+            let t5_dot = ::tapeless::__private::sub_jvp_lhs(&t5, &t4_dot);
             (t5, t5_dot)
         };
         (t6, t6_dot)
@@ -973,24 +973,24 @@ fn spring_jvp(k: f64, c: f64, v0: f64, tangent: &SpringGrad) -> (f64, f64) {
         let t2_dot = ::tapeless::__private::mul_jvp_lhs(&v, &c_dot)
             + ::tapeless::__private::mul_jvp_rhs(&c, &v_dot);
         let a = t1 - t2;
-        let a_dot = ::tapeless::__private::sub_jvp_lhs(&t1_dot)
-            + ::tapeless::__private::sub_jvp_rhs(&t2_dot);
+        let a_dot = ::tapeless::__private::sub_jvp_lhs(&a, &t1_dot)
+            + ::tapeless::__private::sub_jvp_rhs(&a, &t2_dot);
         let t3 = dt * a;
         let t3_dot = ::tapeless::__private::mul_jvp_rhs(&dt, &a_dot);
         let v_1 = v + t3;
-        let v_1_dot = ::tapeless::__private::add_jvp_lhs(&v_dot)
-            + ::tapeless::__private::add_jvp_rhs(&t3_dot);
+        let v_1_dot = ::tapeless::__private::add_jvp_lhs(&v_1, &v_dot)
+            + ::tapeless::__private::add_jvp_rhs(&v_1, &t3_dot);
         let t4 = dt * v_1;
         let t4_dot = ::tapeless::__private::mul_jvp_rhs(&dt, &v_1_dot);
         let x_2 = x_1 + t4;
-        let x_2_dot = ::tapeless::__private::add_jvp_lhs(&x_1_dot)
-            + ::tapeless::__private::add_jvp_rhs(&t4_dot);
+        let x_2_dot = ::tapeless::__private::add_jvp_lhs(&x_2, &x_1_dot)
+            + ::tapeless::__private::add_jvp_rhs(&x_2, &t4_dot);
         (v, x_1, v_dot, x_1_dot) = (v_1, x_2, v_1_dot, x_2_dot);
     }
     let t5 = x_1 - 0.3;
-    let t5_dot = ::tapeless::__private::sub_jvp_lhs(&x_1_dot);
+    let t5_dot = ::tapeless::__private::sub_jvp_lhs(&t5, &x_1_dot);
     let t6 = x_1 - 0.3;
-    let t6_dot = ::tapeless::__private::sub_jvp_lhs(&x_1_dot);
+    let t6_dot = ::tapeless::__private::sub_jvp_lhs(&t6, &x_1_dot);
     let t7: f64 = t5 * t6;
     let t7_dot = ::tapeless::__private::mul_jvp_lhs(&t6, &t5_dot)
         + ::tapeless::__private::mul_jvp_rhs(&t5, &t6_dot);

@@ -166,8 +166,8 @@ pub fn quadratic_and_log_det_jvp(
     let t4_dot = ::tapeless::__private::dot_jvp_self(b, &x_dot)
         + ::tapeless::__private::dot_jvp_rhs(&x, b_dot);
     let t5: f64 = t4 + log_det;
-    let t5_dot = ::tapeless::__private::add_jvp_lhs(&t4_dot)
-        + ::tapeless::__private::add_jvp_rhs(&log_det_dot);
+    let t5_dot = ::tapeless::__private::add_jvp_lhs(&t5, &t4_dot)
+        + ::tapeless::__private::add_jvp_rhs(&t5, &log_det_dot);
     (t5, t5_dot)
 }
 #[doc(hidden)]

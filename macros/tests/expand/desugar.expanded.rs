@@ -127,11 +127,11 @@ pub fn affine_total_jvp(
         let t1_dot = ::tapeless::__private::mul_jvp_lhs(&x, &a_dot)
             + ::tapeless::__private::mul_jvp_rhs(&a, &x_dot);
         let t2 = acc_1 + t1;
-        let t2_dot = ::tapeless::__private::add_jvp_lhs(&acc_1_dot)
-            + ::tapeless::__private::add_jvp_rhs(&t1_dot);
+        let t2_dot = ::tapeless::__private::add_jvp_lhs(&t2, &acc_1_dot)
+            + ::tapeless::__private::add_jvp_rhs(&t2, &t1_dot);
         let acc_2 = t2 + b;
-        let acc_2_dot = ::tapeless::__private::add_jvp_lhs(&t2_dot)
-            + ::tapeless::__private::add_jvp_rhs(&b_dot);
+        let acc_2_dot = ::tapeless::__private::add_jvp_lhs(&acc_2, &t2_dot)
+            + ::tapeless::__private::add_jvp_rhs(&acc_2, &b_dot);
         (acc_1, acc_1_dot) = (acc_2, acc_2_dot);
     }
     (acc_1, acc_1_dot)

@@ -83,8 +83,8 @@ fn bump_jvp(x: f64, y: f64, tangent: &BumpGrad) -> (f64, f64) {
     let t1 = t0.sin();
     let t1_dot = ::tapeless::__private::sin_jvp(&t0, &t0_dot);
     let t2: f64 = t1 + x;
-    let t2_dot = ::tapeless::__private::add_jvp_lhs(&t1_dot)
-        + ::tapeless::__private::add_jvp_rhs(&x_dot);
+    let t2_dot = ::tapeless::__private::add_jvp_lhs(&t2, &t1_dot)
+        + ::tapeless::__private::add_jvp_rhs(&t2, &x_dot);
     (t2, t2_dot)
 }
 #[doc(hidden)]
@@ -420,8 +420,8 @@ fn sweep_jvp(x: &[f64], y: f64, tangent: &SweepGrad) -> (f64, f64) {
             );
             let s_2 = s_1 + ::tapeless::__private::by_operand(&t3);
             let s_2_dot = ::tapeless::__private::add_tangents(
-                ::tapeless::__private::add_jvp_lhs(&s_1_dot),
-                ::tapeless::__private::add_jvp_rhs(&t3_dot),
+                ::tapeless::__private::add_jvp_lhs(&s_2, &s_1_dot),
+                ::tapeless::__private::add_jvp_rhs(&s_2, &t3_dot),
             );
             let t4 = i % 3;
             let t5 = ::tapeless::__private::by_operand(&s_2) * y;
@@ -447,8 +447,8 @@ fn sweep_jvp(x: &[f64], y: f64, tangent: &SweepGrad) -> (f64, f64) {
     let t8_dot = ::tapeless::__private::mul_jvp_lhs(&t7, &t6_dot)
         + ::tapeless::__private::mul_jvp_rhs(&t6, &t7_dot);
     let t9: f64 = s_1 + t8;
-    let t9_dot = ::tapeless::__private::add_jvp_lhs(&s_1_dot)
-        + ::tapeless::__private::add_jvp_rhs(&t8_dot);
+    let t9_dot = ::tapeless::__private::add_jvp_lhs(&t9, &s_1_dot)
+        + ::tapeless::__private::add_jvp_rhs(&t9, &t8_dot);
     (t9, t9_dot)
 }
 #[doc(hidden)]
@@ -771,8 +771,8 @@ fn affine_tanh_jvp(
     let z = ::tapeless::__private::by_operand(&t0)
         + ::tapeless::__private::by_operand(b);
     let z_dot = ::tapeless::__private::add_tangents(
-        ::tapeless::__private::add_jvp_lhs(&t0_dot),
-        ::tapeless::__private::add_jvp_rhs(b_dot),
+        ::tapeless::__private::add_jvp_lhs(&z, &t0_dot),
+        ::tapeless::__private::add_jvp_rhs(&z, b_dot),
     );
     let t1: DVector<f64> = ::tapeless::__private::Is(
             nn::tanh,

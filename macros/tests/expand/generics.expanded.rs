@@ -151,8 +151,8 @@ where
         let t2_dot = ::tapeless::__private::powf_jvp_self(&t1, &p, &t1_dot)
             + ::tapeless::__private::powf_jvp_n(&t1, &t2, &p_dot);
         let total_2 = total_1 + t2;
-        let total_2_dot = ::tapeless::__private::add_jvp_lhs(&total_1_dot)
-            + ::tapeless::__private::add_jvp_rhs(&t2_dot);
+        let total_2_dot = ::tapeless::__private::add_jvp_lhs(&total_2, &total_1_dot)
+            + ::tapeless::__private::add_jvp_rhs(&total_2, &t2_dot);
         (total_1, total_1_dot) = (total_2, total_2_dot);
     }
     (total_1, total_1_dot)

@@ -104,8 +104,8 @@ pub fn stretch_jvp(x: &[f64], k: f64, tangent: &StretchGrad) -> (f64, f64) {
     let t1 = x[0];
     let t1_dot = x_dot[0];
     let d = t0 - t1;
-    let d_dot = ::tapeless::__private::sub_jvp_lhs(&t0_dot)
-        + ::tapeless::__private::sub_jvp_rhs(&t1_dot);
+    let d_dot = ::tapeless::__private::sub_jvp_lhs(&d, &t0_dot)
+        + ::tapeless::__private::sub_jvp_rhs(&d, &t1_dot);
     let t2 = 0.5 * k;
     let t2_dot = ::tapeless::__private::mul_jvp_rhs(&0.5, &k_dot);
     let t3 = t2 * d;
@@ -119,8 +119,8 @@ pub fn stretch_jvp(x: &[f64], k: f64, tangent: &StretchGrad) -> (f64, f64) {
     let t6 = t5.sin();
     let t6_dot = ::tapeless::__private::sin_jvp(&t5, &t5_dot);
     let t7: f64 = t4 + t6;
-    let t7_dot = ::tapeless::__private::add_jvp_lhs(&t4_dot)
-        + ::tapeless::__private::add_jvp_rhs(&t6_dot);
+    let t7_dot = ::tapeless::__private::add_jvp_lhs(&t7, &t4_dot)
+        + ::tapeless::__private::add_jvp_rhs(&t7, &t6_dot);
     (t7, t7_dot)
 }
 #[doc(hidden)]
@@ -543,8 +543,8 @@ where
     let t1 = x[0];
     let t1_dot = x_dot[0];
     let d = t0 - t1;
-    let d_dot = ::tapeless::__private::sub_jvp_lhs(&t0_dot)
-        + ::tapeless::__private::sub_jvp_rhs(&t1_dot);
+    let d_dot = ::tapeless::__private::sub_jvp_lhs(&d, &t0_dot)
+        + ::tapeless::__private::sub_jvp_rhs(&d, &t1_dot);
     let t2 = (<__TapelessFloat as ::tapeless::Real>::constant(0.5)) * k;
     let t2_dot = ::tapeless::__private::mul_jvp_rhs(
         &(<__TapelessFloat as ::tapeless::Real>::constant(0.5)),
@@ -561,8 +561,8 @@ where
     let t6 = ::tapeless::__private::Float::sin(t5);
     let t6_dot = ::tapeless::__private::sin_jvp(&t5, &t5_dot);
     let t7: __TapelessFloat = t4 + t6;
-    let t7_dot = ::tapeless::__private::add_jvp_lhs(&t4_dot)
-        + ::tapeless::__private::add_jvp_rhs(&t6_dot);
+    let t7_dot = ::tapeless::__private::add_jvp_lhs(&t7, &t4_dot)
+        + ::tapeless::__private::add_jvp_rhs(&t7, &t6_dot);
     (t7, t7_dot)
 }
 #[doc(hidden)]

@@ -93,15 +93,15 @@ pub fn f_jvp(x: f64, tangent: &FGrad) -> (f64, f64) {
     let t2 = t1.exp();
     let t2_dot = ::tapeless::__private::exp_jvp(&t2, &t1_dot);
     let u = t0 + t2;
-    let u_dot = ::tapeless::__private::add_jvp_lhs(&t0_dot)
-        + ::tapeless::__private::add_jvp_rhs(&t2_dot);
+    let u_dot = ::tapeless::__private::add_jvp_lhs(&u, &t0_dot)
+        + ::tapeless::__private::add_jvp_rhs(&u, &t2_dot);
     let t3 = u.sqrt();
     let t3_dot = ::tapeless::__private::sqrt_jvp(&t3, &u_dot);
     let t4 = u.cos();
     let t4_dot = ::tapeless::__private::cos_jvp(&u, &u_dot);
     let t5: f64 = t3 + t4;
-    let t5_dot = ::tapeless::__private::add_jvp_lhs(&t3_dot)
-        + ::tapeless::__private::add_jvp_rhs(&t4_dot);
+    let t5_dot = ::tapeless::__private::add_jvp_lhs(&t5, &t3_dot)
+        + ::tapeless::__private::add_jvp_rhs(&t5, &t4_dot);
     (t5, t5_dot)
 }
 #[doc(hidden)]
@@ -320,8 +320,8 @@ fn versions_jvp(x: f64, y: f64, tangent: &VersionsGrad) -> (f64, f64) {
     let t0 = x.sin();
     let t0_dot = ::tapeless::__private::sin_jvp(&x, &x_dot);
     let z_1 = z + t0;
-    let z_1_dot = ::tapeless::__private::add_jvp_lhs(&z_dot)
-        + ::tapeless::__private::add_jvp_rhs(&t0_dot);
+    let z_1_dot = ::tapeless::__private::add_jvp_lhs(&z_1, &z_dot)
+        + ::tapeless::__private::add_jvp_rhs(&z_1, &t0_dot);
     let y_1 = z_1 * 2.0;
     let y_1_dot = ::tapeless::__private::mul_jvp_lhs(&2.0, &z_1_dot);
     let t1: f64 = y_1 / x;

@@ -76,8 +76,8 @@ impl Spring {
         let t1 = *t0;
         let t1_dot = ::core::clone::Clone::clone(t0_dot);
         let stretch = x - t1;
-        let stretch_dot = ::tapeless::__private::sub_jvp_lhs(&x_dot)
-            + ::tapeless::__private::sub_jvp_rhs(&t1_dot);
+        let stretch_dot = ::tapeless::__private::sub_jvp_lhs(&stretch, &x_dot)
+            + ::tapeless::__private::sub_jvp_rhs(&stretch, &t1_dot);
         let t3 = *t2;
         let t3_dot = ::core::clone::Clone::clone(t2_dot);
         let t4 = 0.5 * t3;

@@ -133,11 +133,11 @@ pub fn line_error_jvp(
     let t4 = *t3;
     let t4_dot = ::core::clone::Clone::clone(t3_dot);
     let t5 = t2 + t4;
-    let t5_dot = ::tapeless::__private::add_jvp_lhs(&t2_dot)
-        + ::tapeless::__private::add_jvp_rhs(&t4_dot);
+    let t5_dot = ::tapeless::__private::add_jvp_lhs(&t5, &t2_dot)
+        + ::tapeless::__private::add_jvp_rhs(&t5, &t4_dot);
     let r = t5 - y;
-    let r_dot = ::tapeless::__private::sub_jvp_lhs(&t5_dot)
-        + ::tapeless::__private::sub_jvp_rhs(&y_dot);
+    let r_dot = ::tapeless::__private::sub_jvp_lhs(&r, &t5_dot)
+        + ::tapeless::__private::sub_jvp_rhs(&r, &y_dot);
     let t6: f64 = r * r;
     let t6_dot = ::tapeless::__private::mul_jvp_lhs(&r, &r_dot)
         + ::tapeless::__private::mul_jvp_rhs(&r, &r_dot);

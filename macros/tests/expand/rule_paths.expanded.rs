@@ -337,8 +337,8 @@ pub fn activation_jvp(x: f64, tangent: &ActivationGrad) -> (f64, f64) {
     let t3_dot = ::tapeless::__private::mul_jvp_lhs(&t2, &t1_dot)
         + ::tapeless::__private::mul_jvp_rhs(&t1, &t2_dot);
     let t4: f64 = t0 + t3;
-    let t4_dot = ::tapeless::__private::add_jvp_lhs(&t0_dot)
-        + ::tapeless::__private::add_jvp_rhs(&t3_dot);
+    let t4_dot = ::tapeless::__private::add_jvp_lhs(&t4, &t0_dot)
+        + ::tapeless::__private::add_jvp_rhs(&t4, &t3_dot);
     (t4, t4_dot)
 }
 #[doc(hidden)]

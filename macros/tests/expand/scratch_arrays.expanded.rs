@@ -277,7 +277,7 @@ pub fn scratch_jvp(
             let t3 = w[j];
             let t3_dot = w_dot[j];
             let t4 = t2 - t3;
-            let t4_dot = ::tapeless::__private::sub_jvp_rhs(&t3_dot);
+            let t4_dot = ::tapeless::__private::sub_jvp_rhs(&t4, &t3_dot);
             z[j] = t4;
             z_dot[j] = t4_dot;
         }
@@ -309,8 +309,8 @@ pub fn scratch_jvp(
                 let t13 = y[row];
                 let t13_dot = y_dot[row];
                 let t14 = t13 + t12;
-                let t14_dot = ::tapeless::__private::add_jvp_lhs(&t13_dot)
-                    + ::tapeless::__private::add_jvp_rhs(&t12_dot);
+                let t14_dot = ::tapeless::__private::add_jvp_lhs(&t14, &t13_dot)
+                    + ::tapeless::__private::add_jvp_rhs(&t14, &t12_dot);
                 y[row] = t14;
                 y_dot[row] = t14_dot;
                 let l_2 = l_1 + 1;
@@ -327,8 +327,8 @@ pub fn scratch_jvp(
             let t16_dot = ::tapeless::__private::mul_jvp_lhs(&t15, &t15_dot)
                 + ::tapeless::__private::mul_jvp_rhs(&t15, &t15_dot);
             let total_3 = total_2 + t16;
-            let total_3_dot = ::tapeless::__private::add_jvp_lhs(&total_2_dot)
-                + ::tapeless::__private::add_jvp_rhs(&t16_dot);
+            let total_3_dot = ::tapeless::__private::add_jvp_lhs(&total_3, &total_2_dot)
+                + ::tapeless::__private::add_jvp_rhs(&total_3, &t16_dot);
             (total_2, total_2_dot) = (total_3, total_3_dot);
         }
         (total_1, total_1_dot) = (total_2, total_2_dot);

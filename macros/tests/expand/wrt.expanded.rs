@@ -87,7 +87,7 @@ pub fn neuron_jvp(w: f64, b: f64, x: f64, n: usize, tangent: &NeuronGrad) -> (f6
     let t0 = w * x;
     let t0_dot = ::tapeless::__private::mul_jvp_lhs(&x, &w_dot);
     let z = t0 + b;
-    let z_dot = ::tapeless::__private::add_jvp_lhs(&t0_dot);
+    let z_dot = ::tapeless::__private::add_jvp_lhs(&z, &t0_dot);
     let t1 = z.max(0.0);
     let t1_dot = ::tapeless::__private::max_jvp_self(&z, &0.0, &z_dot);
     let t2 = n as f64;
