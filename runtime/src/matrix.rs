@@ -3,7 +3,7 @@
 //!
 //! Primal arguments may have any storage (owned, static, dynamic, views:
 //! `&Matrix<T, R, C, S>`); adjoints and tangents are owned (`OMatrix<T, R, C>`, the
-//! [`Differentiable::Grad`](crate::Differentiable::Grad) of every matrix). Every VJP rule
+//! [`Differentiable::Grad`] of every matrix). Every VJP rule
 //! accumulates into the adjoint it is given, reads only the values its doc line names
 //! (in that order), and never forms a Jacobian: the rules of products are products. Each
 //! has a forward rule next to it, `_vjp` → `_jvp`, reading the same values and the
