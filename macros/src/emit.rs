@@ -1022,6 +1022,12 @@ impl<'a> Emitter<'a> {
                     }
                 }
             }
+            Adjoint::Adopt { target, out } => {
+                let d = self.adjoint(*target);
+                let primal = self.helper_argument(&Operand::Var(*target));
+                let d_out = self.adjoint(*out);
+                quote!(let mut #d = #private::adopt(#primal, #d_out);)
+            }
             Adjoint::Flow {
                 target,
                 source,

@@ -48,6 +48,10 @@ pub enum Source {
 pub enum Adjoint {
     /// `let mut d_v = zero_adjoint(&v);`
     Zero(VarId),
+    /// `let mut d_target = adopt(&target, d_out);`: `target`'s only use is an operand of
+    /// `out = a + b` (or the `a` of `a - b`), so its adjoint *is* `d_out`, which nothing
+    /// reads afterwards: taken over instead of a zero matrix that `d_out` is added into.
+    Adopt { target: VarId, out: VarId },
     /// `let mut d_target = d_source;` (first contribution) or
     /// `accumulate(&mut d_target, &d_source);`.
     Flow {
@@ -189,6 +193,7 @@ pub fn reverse(
         counters: loops.counters.clone(),
         reloads: loops.reloads.clone(),
         keep_expensive: loops.keep_expensive,
+        single_use: single_use(body),
         internal: Vec::new(),
     };
     let mut stmts = Vec::new();
@@ -231,6 +236,23 @@ fn collect_replayed_uses(body: &Body, block: BlockId, own: bool, out: &mut Vec<V
             _ => {}
         }
     }
+}
+
+/// The variables that the body mentions exactly once.
+fn single_use(body: &Body) -> HashSet<VarId> {
+    let mut count: HashMap<VarId, usize> = HashMap::new();
+    body.walk(TOP, &mut |stmt| {
+        for v in crate::replay::stmt_vars(stmt) {
+            *count.entry(v).or_default() += 1;
+        }
+    });
+    if let Some(v) = body.ret.var() {
+        *count.entry(v).or_default() += 1;
+    }
+    count
+        .into_iter()
+        .filter_map(|(v, n)| (n == 1).then_some(v))
+        .collect()
 }
 
 fn mutable_state(body: &Body) -> HashSet<VarId> {
@@ -445,6 +467,8 @@ struct Planner<'a> {
     keep_expensive: bool,
     /// See [`Sweep::counters`].
     counters: HashMap<VarId, Counter>,
+    /// The variables mentioned once (see [`Adjoint::Adopt`]).
+    single_use: HashSet<VarId>,
     /// See [`Sweep::internal`].
     internal: Vec<String>,
 }
@@ -561,8 +585,9 @@ impl<'a> Planner<'a> {
             // No contribution reached it (defensive: activity implies one).
             self.touch(var, out);
         }
+        let adopted = self.adoptable(var, rule, args);
         for (i, arg) in args.iter().enumerate() {
-            if !rule.differentiable(i) {
+            if !rule.differentiable(i) || adopted == Some(i) {
                 continue;
             }
             let Some(target) = self.active_var(&arg.value) else {
@@ -588,6 +613,47 @@ impl<'a> Planner<'a> {
                 out: var,
             });
         }
+        // Last: it moves `d_var`, which the other operand's accumulation reads.
+        if let Some(target) = adopted.and_then(|i| args.get(i)?.value.var()) {
+            self.need(target);
+            self.declare(target);
+            out.push(Adjoint::Adopt { target, out: var });
+        }
+    }
+
+    /// The operand of `var = a + b` (or the `a` of `a - b`) whose adjoint can be `d_var`
+    /// itself ([`Adjoint::Adopt`]): an owned value (a matrix: for scalars the optimiser
+    /// folds `-0.0 + d` already) defined by a `let` of the same block whose only use this
+    /// is, so that nothing else contributes to its adjoint; and `d_var` belongs to this
+    /// block's reverse (declared in its scope), so that moving it moves nothing a later
+    /// iteration reads. The right operand when both qualify.
+    fn adoptable(
+        &self,
+        var: VarId,
+        rule: &crate::rules::Rule,
+        args: &[crate::ir::Arg],
+    ) -> Option<usize> {
+        let operands = match rule.name {
+            "add" => &[1, 0][..],
+            "sub" => &[0][..],
+            _ => return None,
+        };
+        if !self.declared.last().is_some_and(|scope| scope.contains(&var)) {
+            return None;
+        }
+        let home = self.body.var(var).home;
+        operands.iter().copied().find(|&i| {
+            args.get(i).and_then(|a| self.active_var(&a.value)).is_some_and(|t| {
+                let v = self.body.var(t);
+                v.kind == crate::ir::Kind::Owned
+                    && v.home == home
+                    && !v.memory
+                    && !self.mutable_state.contains(&t)
+                    && self.single_use.contains(&t)
+                    && !self.is_declared(t)
+                    && matches!(self.defs.get(&t), Some(Def::Let(_)))
+            })
+        })
     }
 
     /// `var = f(args)` of another differentiated function.

@@ -87,12 +87,28 @@ pub trait AccumulateFrom<D: ?Sized> {
     fn accumulate_from(&mut self, other: &D);
     /// `self -= other`.
     fn subtract_from(&mut self, other: &D);
+    /// `zero + other`, where `zero` is the zero adjoint `other` would be added into: for
+    /// the same type, `other` itself (moved, nothing computed).
+    #[inline(always)]
+    fn adopt(other: D, zero: impl FnOnce() -> Self) -> Self
+    where
+        D: Sized,
+        Self: Sized,
+    {
+        let mut adjoint = zero();
+        adjoint.accumulate_from(&other);
+        adjoint
+    }
 }
 
 impl<G: Accumulate> AccumulateFrom<G> for G {
     #[inline(always)]
     fn accumulate_from(&mut self, other: &G) {
         self.accumulate(other);
+    }
+    #[inline(always)]
+    fn adopt(other: G, _zero: impl FnOnce() -> G) -> G {
+        other
     }
     #[inline(always)]
     fn subtract_from(&mut self, other: &G) {
@@ -217,6 +233,18 @@ pub fn zeros_like<T: Differentiable + ?Sized>(value: &T) -> T::Grad {
 #[inline(always)]
 pub fn zero_adjoint<T: Differentiable + ?Sized>(value: &T) -> T::Grad {
     value.zero_adjoint()
+}
+
+/// The adjoint of `value` when its one use is an operand of `y = a + b` (or the `a` of
+/// `a - b`) and `ȳ` is read by nothing else: `ȳ` itself, taken over, instead of a zero
+/// adjoint that `ȳ` is then added into (a matrix allocated, zeroed and added for nothing).
+#[inline(always)]
+pub fn adopt<T, D>(value: &T, d_y: D) -> T::Grad
+where
+    T: Differentiable + ?Sized,
+    T::Grad: AccumulateFrom<D>,
+{
+    <T::Grad as AccumulateFrom<D>>::adopt(d_y, || value.zero_adjoint())
 }
 
 /// `*adjoint += contribution`.

@@ -95,7 +95,7 @@ pub mod scalar;
 pub mod special;
 
 pub use adjoint::{
-    accumulate, accumulate_argument, add_tangents, assert_differentiable, one, zero, zero_adjoint,
+    accumulate, accumulate_argument, add_tangents, adopt, assert_differentiable, one, zero, zero_adjoint,
     zeros_like, Accumulate, AccumulateFrom, ArgumentGradient, Differentiable, FixedZero,
     NotDifferentiated,
 };

@@ -352,11 +352,25 @@ mod linalg {
         let scale = *d_y / count(samples);
         for (j, &label) in labels.iter().enumerate() {
             let column = logits.column(j);
-            let lse = stable_log_sum_exp(&column);
-            for i in 0..rows {
-                d_logits[(i, j)] += scale * (column[i] - lse).exp();
+            let mut d_column = d_logits.column_mut(j);
+            let m = maximum(column.iter());
+            if m.is_finite() && d_column.iter().all(|d| d.is_zero()) {
+                // The usual case, a fresh adjoint: its column holds exp(x − m) while their
+                // sum is formed, so each element costs one `exp`, not two.
+                let mut sum = T::zero();
+                for (d, &x) in d_column.iter_mut().zip(column.iter()) {
+                    *d = (x - m).exp();
+                    sum += *d;
+                }
+                let factor = scale / sum;
+                d_column.iter_mut().for_each(|d| *d *= factor);
+            } else {
+                let lse = stable_log_sum_exp(&column);
+                for (d, &x) in d_column.iter_mut().zip(column.iter()) {
+                    *d += scale * (x - lse).exp();
+                }
             }
-            d_logits[(label, j)] -= scale;
+            d_column[label] -= scale;
         }
     }
 

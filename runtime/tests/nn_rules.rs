@@ -319,6 +319,36 @@ mod matrices {
         }
     }
 
+    /// cross_entropy_vjp writes a still-zero column directly (one `exp` per element) and
+    /// adds into any other: both give the same contribution, also for logits whose
+    /// exponentials would overflow or underflow unshifted.
+    #[test]
+    fn cross_entropy_vjp_into_fresh_and_accumulated_columns() {
+        let logits =
+            DMatrix::<f64>::from_row_slice(3, 3, &[800.0, -1.0, 0.25, 799.0, 0.5, -900.0, -5.0, 2.0, -901.0]);
+        let labels = vec![2, 0, 1];
+        let mut fresh = DMatrix::zeros(3, 3);
+        nn::cross_entropy_vjp(&mut fresh, &logits, &labels, &-1.5);
+        // Each column by the formula: −1.5/3 · (softmax − one-hot), softmax shifted by hand.
+        for j in 0..3 {
+            let column = logits.column(j);
+            let m = column.max();
+            let sum: f64 = column.iter().map(|v| (v - m).exp()).sum();
+            for i in 0..3 {
+                let one_hot = if i == labels[j] { 1.0 } else { 0.0 };
+                let expected = -0.5 * ((column[i] - m).exp() / sum - one_hot);
+                assert!((fresh[(i, j)] - expected).abs() < 1e-15, "({i}, {j})");
+            }
+        }
+        // Column 1 starts non-zero (accumulates), columns 0 and 2 start at zero.
+        let mut mixed = DMatrix::zeros(3, 3);
+        mixed[(1, 1)] = 0.125;
+        nn::cross_entropy_vjp(&mut mixed, &logits, &labels, &-1.5);
+        mixed[(1, 1)] -= 0.125;
+        assert!((&mixed - &fresh).amax() < 1e-15);
+        assert!(mixed.iter().all(|v| v.is_finite()));
+    }
+
     #[test]
     fn empty_batches_and_label_checks() {
         let none = DMatrix::<f64>::zeros(3, 0);

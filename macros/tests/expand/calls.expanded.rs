@@ -236,9 +236,8 @@ pub fn split_call_vjp(x: f64, y: f64, seed: f64) -> (f64, SplitCallGrad) {
     let mut d_x = ::tapeless::__private::zero_adjoint(&x);
     let mut d_y = ::tapeless::__private::zero_adjoint(&y);
     let mut d_t2 = seed;
-    let mut d_t1 = ::tapeless::__private::zero_adjoint(&t1);
-    ::tapeless::__private::add_vjp_lhs(&mut d_t1, &d_t2);
     ::tapeless::__private::add_vjp_rhs(&mut d_y, &d_t2);
+    let mut d_t1 = ::tapeless::__private::adopt(&t1, d_t2);
     let mut d_t0 = -0.0;
     {
         let gradients = t1_pullback(d_t1).__tapeless_arguments();
@@ -347,11 +346,10 @@ pub fn __split_call_pullback<'__tapeless>(
             let mut d_x = ::tapeless::__private::zero_adjoint(&x);
             let mut d_y = ::tapeless::__private::zero_adjoint(&y);
             let mut d_t2 = seed;
-            let mut d_t1 = ::tapeless::__private::zero_adjoint(&t1);
-            ::tapeless::__private::add_vjp_lhs(&mut d_t1, &d_t2);
             if needs[1usize] {
                 ::tapeless::__private::add_vjp_rhs(&mut d_y, &d_t2);
             }
+            let mut d_t1 = ::tapeless::__private::adopt(&t1, d_t2);
             let mut d_t0 = -0.0;
             {
                 let gradients = ({
@@ -535,8 +533,7 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
         let t3 = ::core::mem::take(&mut saved_t3[step]);
         let mut d_total_2 = d_total_1_next;
         ::tapeless::__private::add_vjp_lhs(&mut d_total_1, &d_total_2);
-        let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
-        ::tapeless::__private::add_vjp_rhs(&mut d_t3, &d_total_2);
+        let mut d_t3 = ::tapeless::__private::adopt(&t3, d_total_2);
         let mut d_t2 = -0.0;
         {
             let gradients = ({
@@ -695,8 +692,7 @@ pub fn __joint_calls_pullback<'__tapeless>(
                 let t3 = ::core::mem::take(&mut saved_t3[step]);
                 let mut d_total_2 = d_total_1_next;
                 ::tapeless::__private::add_vjp_lhs(&mut d_total_1, &d_total_2);
-                let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
-                ::tapeless::__private::add_vjp_rhs(&mut d_t3, &d_total_2);
+                let mut d_t3 = ::tapeless::__private::adopt(&t3, d_total_2);
                 let mut d_t2 = -0.0;
                 {
                     let gradients = ({

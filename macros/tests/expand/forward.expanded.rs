@@ -347,8 +347,7 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
             ::tapeless::__private::mul_vjp_lhs(&mut d_s_2, &y, &d_t5);
             ::tapeless::__private::mul_vjp_rhs(&mut d_y, &s_2, &d_t5);
             ::tapeless::__private::add_vjp_lhs(&mut d_s_1, &d_s_2);
-            let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
-            ::tapeless::__private::add_vjp_rhs(&mut d_t3, &d_s_2);
+            let mut d_t3 = ::tapeless::__private::adopt(&t3, d_s_2);
             let mut d_t2 = ::tapeless::__private::zero();
             {
                 let gradients = ({
@@ -571,8 +570,7 @@ fn __sweep_pullback<'__tapeless>(
                         ::tapeless::__private::mul_vjp_rhs(&mut d_y, &s_2, &d_t5);
                     }
                     ::tapeless::__private::add_vjp_lhs(&mut d_s_1, &d_s_2);
-                    let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
-                    ::tapeless::__private::add_vjp_rhs(&mut d_t3, &d_s_2);
+                    let mut d_t3 = ::tapeless::__private::adopt(&t3, d_s_2);
                     let mut d_t2 = ::tapeless::__private::zero();
                     {
                         let gradients = ({
@@ -730,9 +728,8 @@ fn affine_tanh_vjp(
     let mut d_t1 = seed;
     let mut d_z = ::tapeless::__private::zero_adjoint(&z);
     ::tapeless::__private::tanh_vjp(&mut d_z, &t1, &d_t1);
-    let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
-    ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_z);
     ::tapeless::__private::add_vjp_rhs(&mut d_b, &d_z);
+    let mut d_t0 = ::tapeless::__private::adopt(&t0, d_z);
     ::tapeless::__private::mul_vjp_lhs(&mut d_w, x, &d_t0);
     ::tapeless::__private::mul_vjp_rhs(&mut d_x, w, &d_t0);
     (
@@ -847,11 +844,10 @@ fn __affine_tanh_pullback<'__tapeless>(
             let mut d_t1 = seed;
             let mut d_z = ::tapeless::__private::zero_adjoint(&z);
             ::tapeless::__private::tanh_vjp(&mut d_z, &t1, &d_t1);
-            let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
-            ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_z);
             if needs[1usize] {
                 ::tapeless::__private::add_vjp_rhs(&mut d_b, &d_z);
             }
+            let mut d_t0 = ::tapeless::__private::adopt(&t0, d_z);
             if needs[0usize] {
                 ::tapeless::__private::mul_vjp_lhs(&mut d_w, x, &d_t0);
             }
@@ -905,11 +901,10 @@ fn affine_tanh_jacobian(
             let mut d_t1 = seed;
             let mut d_z = ::tapeless::__private::zero_adjoint(&z);
             ::tapeless::__private::tanh_vjp(&mut d_z, &t1, &d_t1);
-            let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
-            ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_z);
             if needs[1usize] {
                 ::tapeless::__private::add_vjp_rhs(&mut d_b, &d_z);
             }
+            let mut d_t0 = ::tapeless::__private::adopt(&t0, d_z);
             if needs[0usize] {
                 ::tapeless::__private::mul_vjp_lhs(&mut d_w, x, &d_t0);
             }
