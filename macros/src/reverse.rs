@@ -48,9 +48,9 @@ pub enum Source {
 pub enum Adjoint {
     /// `let mut d_v = zero_adjoint(&v);`
     Zero(VarId),
-    /// `let mut d_target = adopt(&target, d_out);`: `target`'s only use is an operand of
-    /// `out = a + b` (or the `a` of `a - b`), so its adjoint *is* `d_out`, which nothing
-    /// reads afterwards: taken over instead of a zero matrix that `d_out` is added into.
+    /// `let mut d_target = adopt(&target, d_out);`: the first contribution to `d_target`
+    /// is `d_out` itself (`out = target + b`, `target - b`, a copy of `target`), and nothing
+    /// reads `d_out` afterwards: taken over instead of a zero matrix `d_out` is added into.
     Adopt { target: VarId, out: VarId },
     /// `let mut d_target = d_source;` (first contribution) or
     /// `accumulate(&mut d_target, &d_source);`.
@@ -193,7 +193,6 @@ pub fn reverse(
         counters: loops.counters.clone(),
         reloads: loops.reloads.clone(),
         keep_expensive: loops.keep_expensive,
-        single_use: single_use(body),
         internal: Vec::new(),
     };
     let mut stmts = Vec::new();
@@ -236,23 +235,6 @@ fn collect_replayed_uses(body: &Body, block: BlockId, own: bool, out: &mut Vec<V
             _ => {}
         }
     }
-}
-
-/// The variables that the body mentions exactly once.
-fn single_use(body: &Body) -> HashSet<VarId> {
-    let mut count: HashMap<VarId, usize> = HashMap::new();
-    body.walk(TOP, &mut |stmt| {
-        for v in crate::replay::stmt_vars(stmt) {
-            *count.entry(v).or_default() += 1;
-        }
-    });
-    if let Some(v) = body.ret.var() {
-        *count.entry(v).or_default() += 1;
-    }
-    count
-        .into_iter()
-        .filter_map(|(v, n)| (n == 1).then_some(v))
-        .collect()
 }
 
 fn mutable_state(body: &Body) -> HashSet<VarId> {
@@ -467,8 +449,6 @@ struct Planner<'a> {
     keep_expensive: bool,
     /// See [`Sweep::counters`].
     counters: HashMap<VarId, Counter>,
-    /// The variables mentioned once (see [`Adjoint::Adopt`]).
-    single_use: HashSet<VarId>,
     /// See [`Sweep::internal`].
     internal: Vec<String>,
 }
@@ -621,12 +601,15 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The operand of `var = a + b` (or the `a` of `a - b`) whose adjoint can be `d_var`
-    /// itself ([`Adjoint::Adopt`]): an owned value (a matrix: for scalars the optimiser
-    /// folds `-0.0 + d` already) defined by a `let` of the same block whose only use this
-    /// is, so that nothing else contributes to its adjoint; and `d_var` belongs to this
-    /// block's reverse (declared in its scope), so that moving it moves nothing a later
-    /// iteration reads. The right operand when both qualify.
+    /// The argument of `var = a + b` (either operand), `var = a - b` (the `a`) or a copy
+    /// (`a.clone()`, `let b = a;` of an array, `into_owned`) whose adjoint can start as
+    /// `d_var` itself ([`Adjoint::Adopt`]): its adjoint is not declared yet (this is the
+    /// first contribution the reverse sweep meets, so it would start at zero), it is an
+    /// owned value (a matrix or vector: for scalars the optimiser folds `-0.0 + d`
+    /// already) of the same block, and `d_var` belongs to this block's reverse (declared
+    /// in its scope), so that moving it moves nothing a later step or iteration reads; and
+    /// it is no other argument of the same operation. Contributions met later add to it
+    /// as before. The right operand when both qualify.
     fn adoptable(
         &self,
         var: VarId,
@@ -635,24 +618,33 @@ impl<'a> Planner<'a> {
     ) -> Option<usize> {
         let operands = match rule.name {
             "add" => &[1, 0][..],
-            "sub" => &[0][..],
+            "sub" | "copy" | "clone" | "into_owned" | "clone_owned" => &[0][..],
             _ => return None,
         };
-        if !self.declared.last().is_some_and(|scope| scope.contains(&var)) {
+        if !self
+            .declared
+            .last()
+            .is_some_and(|scope| scope.contains(&var))
+        {
             return None;
         }
         let home = self.body.var(var).home;
         operands.iter().copied().find(|&i| {
-            args.get(i).and_then(|a| self.active_var(&a.value)).is_some_and(|t| {
-                let v = self.body.var(t);
-                v.kind == crate::ir::Kind::Owned
+            args.get(i)
+                .and_then(|a| self.active_var(&a.value))
+                .is_some_and(|t| {
+                    let v = self.body.var(t);
+                    v.kind == crate::ir::Kind::Owned
                     && v.home == home
-                    && !v.memory
-                    && !self.mutable_state.contains(&t)
-                    && self.single_use.contains(&t)
                     && !self.is_declared(t)
                     && matches!(self.defs.get(&t), Some(Def::Let(_)))
-            })
+                    // `v - v`: the other operand's contribution, emitted first, would be
+                    // declared into the adjoint that the adoption then replaces.
+                    && args
+                        .iter()
+                        .enumerate()
+                        .all(|(j, a)| j == i || a.value.var() != Some(t))
+                })
         })
     }
 

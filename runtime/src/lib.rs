@@ -95,9 +95,9 @@ pub mod scalar;
 pub mod special;
 
 pub use adjoint::{
-    accumulate, accumulate_argument, add_tangents, adopt, assert_differentiable, one, zero, zero_adjoint,
-    zeros_like, Accumulate, AccumulateFrom, ArgumentGradient, Differentiable, FixedZero,
-    NotDifferentiated,
+    accumulate, accumulate_argument, add_tangents, adopt, assert_differentiable, one, zero,
+    zero_adjoint, zeros_like, Accumulate, AccumulateFrom, ArgumentGradient, Differentiable,
+    FixedZero, NotDifferentiated,
 };
 pub use dual::Dual;
 pub use elementwise::{Elementwise, ElementwiseAdjoint};

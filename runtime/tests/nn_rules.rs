@@ -324,8 +324,11 @@ mod matrices {
     /// exponentials would overflow or underflow unshifted.
     #[test]
     fn cross_entropy_vjp_into_fresh_and_accumulated_columns() {
-        let logits =
-            DMatrix::<f64>::from_row_slice(3, 3, &[800.0, -1.0, 0.25, 799.0, 0.5, -900.0, -5.0, 2.0, -901.0]);
+        let logits = DMatrix::<f64>::from_row_slice(
+            3,
+            3,
+            &[800.0, -1.0, 0.25, 799.0, 0.5, -900.0, -5.0, 2.0, -901.0],
+        );
         let labels = vec![2, 0, 1];
         let mut fresh = DMatrix::zeros(3, 3);
         nn::cross_entropy_vjp(&mut fresh, &logits, &labels, &-1.5);

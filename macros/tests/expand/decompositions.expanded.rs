@@ -90,8 +90,7 @@ pub fn quadratic_and_log_det_vjp(
     ::tapeless::__private::mul_vjp_rhs(&mut d_t3, &2.0, &d_log_det);
     let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
     ::tapeless::__private::sum_vjp(&mut d_mapped_1, &d_t3);
-    let mut d_mapped = ::tapeless::__private::zero_adjoint(&mapped);
-    ::tapeless::__private::copy_vjp(&mut d_mapped, &d_mapped_1);
+    let mut d_mapped = ::tapeless::__private::adopt(&mapped, d_mapped_1);
     let mut d_source = ::tapeless::__private::zero_adjoint(&source);
     for index in (0..t1).rev() {
         let d = ::tapeless::__private::read(&source, index);
@@ -243,8 +242,7 @@ pub fn __quadratic_and_log_det_pullback<'__tapeless>(
             ::tapeless::__private::mul_vjp_rhs(&mut d_t3, &2.0, &d_log_det);
             let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
             ::tapeless::__private::sum_vjp(&mut d_mapped_1, &d_t3);
-            let mut d_mapped = ::tapeless::__private::zero_adjoint(&mapped);
-            ::tapeless::__private::copy_vjp(&mut d_mapped, &d_mapped_1);
+            let mut d_mapped = ::tapeless::__private::adopt(&mapped, d_mapped_1);
             let mut d_source = ::tapeless::__private::zero_adjoint(&source);
             for index in (0..t1).rev() {
                 let d = ::tapeless::__private::read(&source, index);

@@ -56,8 +56,7 @@ pub fn mapped_vjp(v: &DVector<f64>, seed: f64) -> (f64, MappedGrad) {
     let mut d_t2 = seed;
     let mut d_mapped_2 = ::tapeless::__private::zero_adjoint(&mapped_2);
     ::tapeless::__private::sum_vjp(&mut d_mapped_2, &d_t2);
-    let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
-    ::tapeless::__private::copy_vjp(&mut d_mapped_1, &d_mapped_2);
+    let mut d_mapped_1 = ::tapeless::__private::adopt(&mapped_1, d_mapped_2);
     for index in (0..t0).rev() {
         let t1 = ::tapeless::__private::read(&mapped_1, index);
         let mut d_t1 = -0.0;
@@ -143,8 +142,7 @@ pub fn __mapped_pullback<'__tapeless>(
             let mut d_t2 = seed;
             let mut d_mapped_2 = ::tapeless::__private::zero_adjoint(&mapped_2);
             ::tapeless::__private::sum_vjp(&mut d_mapped_2, &d_t2);
-            let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
-            ::tapeless::__private::copy_vjp(&mut d_mapped_1, &d_mapped_2);
+            let mut d_mapped_1 = ::tapeless::__private::adopt(&mapped_1, d_mapped_2);
             for index in (0..t0).rev() {
                 let t1 = ::tapeless::__private::read(&mapped_1, index);
                 let mut d_t1 = -0.0;
@@ -283,8 +281,7 @@ pub fn mapped_capture_vjp(
     let mut d_t2 = seed;
     let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
     ::tapeless::__private::sum_vjp(&mut d_mapped_1, &d_t2);
-    let mut d_mapped = ::tapeless::__private::zero_adjoint(&mapped);
-    ::tapeless::__private::copy_vjp(&mut d_mapped, &d_mapped_1);
+    let mut d_mapped = ::tapeless::__private::adopt(&mapped, d_mapped_1);
     for index in (0..t0).rev() {
         let e = ::tapeless::__private::read(v, index);
         let mut d_t1 = -0.0;
@@ -393,8 +390,7 @@ pub fn __mapped_capture_pullback<'__tapeless>(
             let mut d_t2 = seed;
             let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
             ::tapeless::__private::sum_vjp(&mut d_mapped_1, &d_t2);
-            let mut d_mapped = ::tapeless::__private::zero_adjoint(&mapped);
-            ::tapeless::__private::copy_vjp(&mut d_mapped, &d_mapped_1);
+            let mut d_mapped = ::tapeless::__private::adopt(&mapped, d_mapped_1);
             for index in (0..t0).rev() {
                 let e = ::tapeless::__private::read(v, index);
                 let mut d_t1 = -0.0;
