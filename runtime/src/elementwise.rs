@@ -137,19 +137,7 @@ mod linalg {
                 d_y.shape(),
                 "elementwise rule: adjoint shapes differ"
             );
-            if self.data.is_contiguous() && x.data.is_contiguous() && d_y.data.is_contiguous() {
-                // SAFETY: contiguous storage holds exactly its matrix's elements, in
-                // column-major order, and the three shapes are equal (checked above), so
-                // the slices have one length and pair the same entries. `self` is borrowed
-                // mutably, so no other slice aliases its own. The loop over three slices
-                // vectorises where nalgebra's strided iterators do not.
-                let (a, x, d) = unsafe {
-                    (
-                        self.data.as_mut_slice_unchecked(),
-                        x.data.as_slice_unchecked(),
-                        d_y.data.as_slice_unchecked(),
-                    )
-                };
+            if let Some((a, x, d)) = crate::matrix::contiguous3(self, x, d_y) {
                 for ((a, &x), &d) in a.iter_mut().zip(x).zip(d) {
                     *a += f(x, d);
                 }

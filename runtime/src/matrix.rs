@@ -21,8 +21,8 @@
 
 use nalgebra::allocator::Allocator;
 use nalgebra::{
-    DefaultAllocator, Dim, DimMin, Dyn, Matrix, MatrixView, OMatrix, RawStorage, RealField,
-    Storage, ViewStorage, U1,
+    DefaultAllocator, Dim, DimMin, Dyn, Matrix, MatrixView, OMatrix, RawStorage, RawStorageMut,
+    RealField, Storage, ViewStorage, U1,
 };
 
 use crate::elementwise::{elementwise_tangent, ElementwiseAdjoint};
@@ -63,6 +63,47 @@ where
     a.iter()
         .zip(b.iter())
         .fold(T::zero(), |sum, (&a, &b)| sum + a * b)
+}
+
+/// The entries of three matrices of one shape as slices in column-major order, when all
+/// three are stored contiguously (owned matrices, column vectors, views of whole columns):
+/// a loop over slices vectorises where nalgebra's strided iterators do not. `None` when the
+/// shapes differ or one is strided.
+#[inline(always)]
+pub(crate) fn contiguous3<'a, T, R, C, R2, C2, R3, C3, SD, SX, SG>(
+    d: &'a mut Matrix<T, R, C, SD>,
+    x: &'a Matrix<T, R2, C2, SX>,
+    g: &'a Matrix<T, R3, C3, SG>,
+) -> Option<(&'a mut [T], &'a [T], &'a [T])>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SD: RawStorageMut<T, R, C>,
+    SX: RawStorage<T, R2, C2>,
+    SG: RawStorage<T, R3, C3>,
+{
+    let shape = d.shape();
+    if x.shape() != shape
+        || g.shape() != shape
+        || !(d.data.is_contiguous() && x.data.is_contiguous() && g.data.is_contiguous())
+    {
+        return None;
+    }
+    // SAFETY: contiguous storage holds exactly its matrix's entries, column-major, so the
+    // three slices have the shape's length and pair the same entries. `d` is borrowed
+    // mutably for `'a`, so neither other slice aliases its own.
+    unsafe {
+        Some((
+            d.data.as_mut_slice_unchecked(),
+            x.data.as_slice_unchecked(),
+            g.data.as_slice_unchecked(),
+        ))
+    }
 }
 
 /// `*d += g` for every pair of entries (shapes checked).
@@ -404,6 +445,12 @@ fn accumulate_entries<T, R, C, R2, C2, R3, C3, SX, SG>(
         x.shape() == shape && g.shape() == shape,
         "elementwise rule: shapes differ"
     );
+    if let Some((d, x, g)) = contiguous3(d, x, g) {
+        for (d, (&x, &g)) in d.iter_mut().zip(x.iter().zip(g)) {
+            *d += f(x, g);
+        }
+        return;
+    }
     for (d, (&x, &g)) in d.iter_mut().zip(x.iter().zip(g.iter())) {
         *d += f(x, g);
     }

@@ -377,12 +377,15 @@ mod linalg {
         }
     }
 
-    /// C = A·B (A: R1×C1, B: R2×C2 with C1 = R2): B̄ += Aᵀ·C̄, by `gemm_tr`
-    /// (dot products of A's columns with C̄'s, whatever A's strides).
+    /// C = A·B (A: R1×C1, B: R2×C2 with C1 = R2): B̄ += Aᵀ·C̄, by `gemm` with an owned
+    /// copy of Aᵀ as the left factor (R1·C1 entries copied for R1·C1·C2 multiplications).
     ///
-    /// Not `gemm` with a transposed view of A: nalgebra's `gemm`/`gemv` (0.34)
-    /// index out of bounds when the *left* factor's columns are not contiguous
-    /// (`axcpy_uninit` takes the length of the strided slice for the vector's).
+    /// Not `gemm_tr`: it forms each entry as a dot product of length R1, which for the
+    /// thin factors of a broadcast (`b * ones`, R1 = 1) or a small layer costs far more
+    /// than the product (the MLP's `w2ᵀ·dz`, GMM's `1ᵀ(Y∘Y)`). Not `gemm` with a transposed
+    /// *view* of A: nalgebra's `gemm`/`gemv` (0.34) index out of bounds when the left
+    /// factor's columns are not contiguous (`axcpy_uninit` takes the length of the strided
+    /// slice for the vector's).
     impl<T: Real, R1, C1, R2, C2, SA>
         MulVjpRhs<OMatrix<T, R2, C2>, Matrix<T, R1, C1, SA>, OMatrix<T, R1, C2>> for Rule
     where
@@ -391,7 +394,7 @@ mod linalg {
         R2: Dim,
         C2: Dim,
         SA: Storage<T, R1, C1>,
-        DefaultAllocator: Allocator<R2, C2> + Allocator<R1, C2>,
+        DefaultAllocator: Allocator<R2, C2> + Allocator<R1, C2> + Allocator<C1, R1>,
         ShapeConstraint: SameNumberOfRows<R2, C1>,
     {
         #[inline(always)]
@@ -400,7 +403,7 @@ mod linalg {
             a: &Matrix<T, R1, C1, SA>,
             d_y: &OMatrix<T, R1, C2>,
         ) {
-            d_b.gemm_tr(T::one(), a, d_y, T::one());
+            d_b.gemm(T::one(), &a.transpose(), d_y, T::one());
         }
     }
 
