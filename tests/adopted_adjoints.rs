@@ -123,3 +123,59 @@ fn f32_same_operand() {
         assert!((f64::from(*a) - b).abs() < 1e-4 * b.abs().max(1.0));
     }
 }
+
+/// Forward over reverse: the adopted adjoints are dual numbers (a generic scalar read from
+/// a `Vec<T>`) and vectors of them. f = 2·s₁·s₀·sin s₁ once `v - v` cancels.
+#[differentiate(hessian)]
+fn same_operand_twice<T: Float>(s: Vec<T>) -> T {
+    let v = { s[0] / T::from(4.0).unwrap() };
+    let v = v - v;
+    let u = { s[1].sin() * s[0] };
+    let twice = u + u;
+    v + twice * s[1]
+}
+
+/// f = 2 Σᵢ pᵢ sin pᵢ once `&a - &a` cancels: a diagonal Hessian 2(2 cos pᵢ − pᵢ sin pᵢ).
+#[differentiate(hessian, wrt(p))]
+fn same_vector_twice(p: &DVector<f64>) -> f64 {
+    let a = p.map(|v| v.exp());
+    let zero = &a - &a;
+    let b = p.map(|v| v.sin());
+    let twice = &b + &b;
+    zero.sum() + twice.dot(p)
+}
+
+#[test]
+fn hessians_through_adopted_adjoints() {
+    let (s0, s1) = (0.8_f64, -1.3_f64);
+    let (value, grad, rows) = same_operand_twice_hessian(vec![s0, s1]);
+    assert!((value - 2.0 * s1 * s0 * s1.sin()).abs() < 1e-14);
+    let g = [2.0 * s1 * s1.sin(), 2.0 * s0 * (s1.sin() + s1 * s1.cos())];
+    let h = [
+        [0.0, 2.0 * (s1.sin() + s1 * s1.cos())],
+        [
+            2.0 * (s1.sin() + s1 * s1.cos()),
+            2.0 * s0 * (2.0 * s1.cos() - s1 * s1.sin()),
+        ],
+    ];
+    for i in 0..2 {
+        assert!((grad.s[i] - g[i]).abs() < 1e-12, "∂f/∂s{i}");
+        for j in 0..2 {
+            assert!((rows[i].s[j] - h[i][j]).abs() < 1e-12, "H[{i}][{j}]");
+        }
+    }
+    let p = vector(&P);
+    let (_, grad, rows) = same_vector_twice_hessian(&p);
+    for i in 0..3 {
+        let x = P[i];
+        assert!((grad.p[i] - 2.0 * (x.sin() + x * x.cos())).abs() < 1e-12);
+        for j in 0..3 {
+            let expected = if i == j {
+                2.0 * (2.0 * x.cos() - x * x.sin())
+            } else {
+                0.0
+            };
+            assert!((rows[i].p[j] - expected).abs() < 1e-12, "H[{i}][{j}]");
+        }
+    }
+}
