@@ -149,6 +149,7 @@ fn same_vector_twice(p: &DVector<f64>) -> f64 {
 fn hessians_through_adopted_adjoints() {
     let (s0, s1) = (0.8_f64, -1.3_f64);
     let (value, grad, rows) = same_operand_twice_hessian(vec![s0, s1]);
+    assert_eq!(value, same_operand_twice(vec![s0, s1]));
     assert!((value - 2.0 * s1 * s0 * s1.sin()).abs() < 1e-14);
     let g = [2.0 * s1 * s1.sin(), 2.0 * s0 * (s1.sin() + s1 * s1.cos())];
     let h = [
@@ -165,7 +166,8 @@ fn hessians_through_adopted_adjoints() {
         }
     }
     let p = vector(&P);
-    let (_, grad, rows) = same_vector_twice_hessian(&p);
+    let (value, grad, rows) = same_vector_twice_hessian(&p);
+    assert_eq!(value, same_vector_twice(&p));
     for i in 0..3 {
         let x = P[i];
         assert!((grad.p[i] - 2.0 * (x.sin() + x * x.cos())).abs() < 1e-12);
