@@ -122,32 +122,11 @@ mod linalg {
     {
         type Elem = T;
         #[inline(always)]
-        fn accumulate_elementwise<F>(&mut self, x: &Matrix<T, R, C, SX>, d_y: &Self, mut f: F)
+        fn accumulate_elementwise<F>(&mut self, x: &Matrix<T, R, C, SX>, d_y: &Self, f: F)
         where
             F: FnMut(T, T) -> T,
         {
-            let shape = self.shape();
-            assert_eq!(
-                shape,
-                x.shape(),
-                "elementwise rule: adjoint and value shapes differ"
-            );
-            assert_eq!(
-                shape,
-                d_y.shape(),
-                "elementwise rule: adjoint shapes differ"
-            );
-            if let Some((a, x, d)) = crate::matrix::contiguous3(self, x, d_y) {
-                for ((a, &x), &d) in a.iter_mut().zip(x).zip(d) {
-                    *a += f(x, d);
-                }
-                return;
-            }
-            // Both iterate in column-major order, whatever the strides.
-            let d_y = d_y.iter().copied();
-            for ((a, &x), d) in self.iter_mut().zip(x.iter()).zip(d_y) {
-                *a += f(x, d);
-            }
+            crate::matrix::accumulate_entries(self, x, d_y, f);
         }
     }
 }

@@ -22,7 +22,7 @@
 use nalgebra::allocator::Allocator;
 use nalgebra::{
     DefaultAllocator, Dim, DimMin, Dyn, Matrix, MatrixView, OMatrix, RawStorage, RawStorageMut,
-    RealField, Storage, ViewStorage, U1,
+    RealField, Storage, StorageMut, ViewStorage, U1,
 };
 
 use crate::elementwise::{elementwise_tangent, ElementwiseAdjoint};
@@ -422,12 +422,13 @@ where
 /// `dᵢ += f(xᵢ, gᵢ)` for every entry, of matrices of one shape whose dimensions may differ
 /// in kind (`a.rows(0, 2).component_mul(&b)` of `b: Vector2`; shapes checked, all read
 /// column-major).
+/// Also the matrix case of [`ElementwiseAdjoint`](crate::ElementwiseAdjoint).
 #[inline(always)]
-fn accumulate_entries<T, R, C, R2, C2, R3, C3, SX, SG>(
-    d: &mut OMatrix<T, R, C>,
+pub(crate) fn accumulate_entries<T, R, C, R2, C2, R3, C3, SD, SX, SG>(
+    d: &mut Matrix<T, R, C, SD>,
     x: &Matrix<T, R2, C2, SX>,
     g: &Matrix<T, R3, C3, SG>,
-    f: impl Fn(T, T) -> T,
+    mut f: impl FnMut(T, T) -> T,
 ) where
     T: Real,
     R: Dim,
@@ -436,9 +437,9 @@ fn accumulate_entries<T, R, C, R2, C2, R3, C3, SX, SG>(
     C2: Dim,
     R3: Dim,
     C3: Dim,
+    SD: StorageMut<T, R, C>,
     SX: RawStorage<T, R2, C2>,
     SG: RawStorage<T, R3, C3>,
-    DefaultAllocator: Allocator<R, C>,
 {
     let shape = d.shape();
     assert!(
