@@ -1,5 +1,6 @@
-//! Adversarial probes of composition: calls between differentiated functions (split mode at
-//! the top level, joint mode in loops and branches), custom rules, parameter structs,
+//! Adversarial probes of composition: calls between differentiated functions (split mode,
+//! in loops and branches through stacks of pullbacks; joint where those do not apply),
+//! custom rules, parameter structs,
 //! methods, generics, closures and vector results, in combinations. Each probe checks the
 //! value (bit-exact against the original function), the gradient against central
 //! differences, and, where cheap, that `f_vjp` is linear in its seed. Points are chosen

@@ -148,6 +148,8 @@ pub struct Emitter<'a> {
     /// The split calls (`Strategy::split`): the forward sweep calls the callee's pullback,
     /// keeping its reverse sweep as a closure named here.
     pullbacks: HashMap<VarId, Ident>,
+    /// The stack of each split call inside a branch or loop (`Strategy::stacked`).
+    pullback_stacks: HashMap<VarId, Ident>,
     /// The result, copied out of a pullback's forward sweep.
     value: Ident,
     /// Whether calls use the pullbacks: not inside a pullback's own closure, which would
@@ -270,6 +272,17 @@ impl<'a> Emitter<'a> {
                 )
             })
             .collect();
+        let pullback_stacks = strategy
+            .split
+            .iter()
+            .filter(|var| strategy.stacked.contains(var))
+            .map(|var| {
+                (
+                    *var,
+                    namer.claim(&format!("{}_pullbacks", names[var.0].unraw())),
+                )
+            })
+            .collect();
         let fixed = strategy
             .fixed
             .keys()
@@ -290,6 +303,7 @@ impl<'a> Emitter<'a> {
             lets,
             seed,
             pullbacks,
+            pullback_stacks,
             value,
             split_calls: std::cell::Cell::new(true),
             needs,
@@ -678,8 +692,73 @@ impl<'a> Emitter<'a> {
             .block(block)
             .stmts
             .iter()
-            .map(|s| self.forward_stmt(s, saving, within))
+            .map(|s| {
+                let stmt = self.forward_stmt(s, saving, within);
+                if block == TOP && saving {
+                    let stacks = self.pullback_stacks_in(s);
+                    quote!(#stacks #stmt)
+                } else {
+                    stmt
+                }
+            })
             .collect()
+    }
+
+    /// The pullback stacks of the split calls nested in a top-level statement, declared
+    /// just before it: after every value of the top level their pullbacks may borrow, so
+    /// that those outlive the stacks.
+    fn pullback_stacks_in(&self, stmt: &Stmt) -> TokenStream {
+        if !self.split_calls.get() || self.forward.on() || self.pullback_stacks.is_empty() {
+            return TokenStream::new();
+        }
+        let mut stacks = TokenStream::new();
+        self.declare_pullback_stacks(stmt, None, true, &mut stacks);
+        stacks
+    }
+
+    /// See `pullback_stacks_in`: `trips` is the capacity for the outermost loop around
+    /// `stmt` (`None` outside loops, where a call runs at most once: one slot in place);
+    /// `top`, whether `stmt` is the top-level statement, before which a range loop's trip
+    /// count can be read (a loop in a branch may count to a value the branch defines).
+    fn declare_pullback_stacks(
+        &self,
+        stmt: &Stmt,
+        trips: Option<&TokenStream>,
+        top: bool,
+        out: &mut TokenStream,
+    ) {
+        let private = quote!(::tapeless::__private);
+        match stmt {
+            Stmt::Let { var, .. } => {
+                if let Some(stack) = self.pullback_stacks.get(var) {
+                    out.extend(match trips {
+                        Some(trips) => {
+                            quote!(let mut #stack = #private::Vec::with_capacity(#trips);)
+                        }
+                        None => quote!(let mut #stack = #private::BoundedStack::<_, 1>::new();),
+                    });
+                }
+            }
+            Stmt::If(i) => {
+                for block in [i.then_block, i.else_block] {
+                    for s in &self.body.block(block).stmts {
+                        self.declare_pullback_stacks(s, trips, false, out);
+                    }
+                }
+            }
+            Stmt::Loop(l) => {
+                // A range loop's trip count is known here: one pullback per iteration, at least.
+                let own = match (&l.header, trips) {
+                    (_, Some(trips)) => trips.clone(),
+                    (Header::Range { .. }, None) if top => self.trip_count(&l.header),
+                    _ => quote!(0),
+                };
+                for s in &self.body.block(l.body).stmts {
+                    self.declare_pullback_stacks(s, Some(&own), false, out);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// `stack.push(v);` (or `stack[step - 1] = v;` in a loop of known trip count) when the
@@ -711,7 +790,12 @@ impl<'a> Emitter<'a> {
                 var,
                 op: Op::Call { path, args },
                 ..
-            } if self.split_calls.get() && self.pullbacks.contains_key(var) => {
+            } if self.split_calls.get()
+                && self.pullbacks.contains_key(var)
+                // Evaluated again in the reverse sweep (an `if` whose merges it needs):
+                // the plain call, since its pullback is on the stack already.
+                && (saving || !self.pullback_stacks.contains_key(var)) =>
+            {
                 let name = self.name(*var);
                 let pullback =
                     self.named(&self.pullbacks, *var, "a split call without its pullback");
@@ -720,7 +804,14 @@ impl<'a> Emitter<'a> {
                 let needed = args
                     .iter()
                     .map(|a| a.value.var().is_some_and(|v| self.active.contains(&v)));
-                quote!(let (#name, #pullback) = #path(#(#all,)* [#(#needed),*]);)
+                let call = quote!(let (#name, #pullback) = #path(#(#all,)* [#(#needed),*]););
+                match self.pullback_stacks.get(var) {
+                    Some(stack) => {
+                        let save = self.save(*var, saving);
+                        quote!(#call #save #stack.push(#pullback);)
+                    }
+                    None => call,
+                }
             }
             Stmt::Let { var, ty, op, .. } => {
                 let name = self.name(*var);
@@ -1206,7 +1297,10 @@ impl<'a> Emitter<'a> {
         let d_out = self.adjoint(out);
         // Split mode: the forward sweep kept the callee's reverse sweep.
         let call = match self.pullbacks.get(&out).filter(|_| self.split_calls.get()) {
-            Some(pullback) => quote!(#pullback(#d_out)),
+            Some(pullback) => match self.pullback_stacks.get(&out) {
+                Some(stack) => quote!(#stack.pop().unwrap()(#d_out)),
+                None => quote!(#pullback(#d_out)),
+            },
             None => match crate::ir::called_method(path) {
                 // `p.layer.forward(x)`: `p.layer.forward_vjp(x, seed)`, whose gradient
                 // struct's first field is the receiver's.

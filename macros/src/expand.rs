@@ -756,7 +756,7 @@ pub fn float_bounds(t: &syn::Ident) -> TokenStream {
     }
 }
 
-/// `__f_pullback`, for free functions: `f`'s parameters with every elided lifetime named
+/// `__f_pullback`: `f`'s parameters (a method's receiver too) with every elided lifetime named
 /// `'__tapeless`, returning the value and the reverse sweep as a closure of the seed
 /// (callers keep it between their forward and reverse sweeps: split mode).
 pub fn pullback_function(
@@ -766,9 +766,6 @@ pub fn pullback_function(
     body: TokenStream,
 ) -> TokenStream {
     let item = sig.item;
-    if sig.params.first().is_some_and(|p| p.ident == "self") {
-        return TokenStream::new(); // methods are not called from differentiated code
-    }
     let lifetime: syn::Lifetime = syn::parse_quote!('__tapeless);
     let mut signature = item.sig.clone();
     NameLifetimes(&lifetime).visit_signature_mut(&mut signature);
@@ -828,6 +825,12 @@ impl syn::visit_mut::VisitMut for NameLifetimes<'_> {
         if l.ident == "_" {
             *l = self.0.clone();
         }
+    }
+    fn visit_receiver_mut(&mut self, r: &mut syn::Receiver) {
+        if let Some((_, lifetime @ None)) = &mut r.reference {
+            *lifetime = Some(self.0.clone());
+        }
+        syn::visit_mut::visit_receiver_mut(self, r);
     }
     fn visit_block_mut(&mut self, _: &mut syn::Block) {}
 }

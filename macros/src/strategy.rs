@@ -25,7 +25,7 @@ use quote::quote;
 use syn::Expr;
 
 use crate::analyse::Activity;
-use crate::ir::{Adaptor, BlockId, Body, Form, Header, Kind, Op, Operand, Stmt, VarId, TOP};
+use crate::ir::{Adaptor, Arg, BlockId, Body, Form, Header, Kind, Op, Operand, Stmt, VarId, TOP};
 use crate::parse::Signature;
 use crate::replay::Replays;
 use crate::reverse::{Adjoint, Counter, Sweep};
@@ -120,10 +120,13 @@ fn reloads(body: &Body) -> HashMap<VarId, (VarId, VarId)> {
 
 /// The decisions emit prints.
 pub struct Strategy {
-    /// Top-level calls with an active result that run in split mode: the forward sweep
-    /// calls the callee's pullback and keeps its reverse sweep as a closure. Every other
-    /// call is joint.
+    /// Calls with an active result that run in split mode: the forward sweep calls the
+    /// callee's pullback and keeps its reverse sweep as a closure. Every other call is
+    /// joint.
     pub split: Vec<VarId>,
+    /// The split calls inside a branch or loop: their pullbacks go on a stack, pushed by
+    /// the forward sweep and popped by the reverse.
+    pub stacked: HashSet<VarId>,
     /// Loops whose stacks are allocated once (a top-level range loop that runs to its end
     /// and saves values), by body block: the values they save, in order.
     pub fixed: BTreeMap<BlockId, Vec<VarId>>,
@@ -223,10 +226,12 @@ pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) ->
             (v, zero)
         })
         .collect();
+    let split = split_calls(sig, body, activity, sweep);
     Strategy {
         zeros,
         scalar_results,
-        split: split_calls(sig, body, activity),
+        split: split.calls,
+        stacked: split.stacked,
         fixed,
         fixed_stack_of,
         stacks,
@@ -299,32 +304,95 @@ fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
     counters
 }
 
-/// The calls run in split mode. A method of the same block (`self.predict(x)`) has no
-/// pullback, and neither has the function itself (recursion: its pullback's type would
-/// contain itself), nor a method called on a field (its receiver's type cannot be named):
-/// those are joint, as is every call inside a branch or loop.
-fn split_calls(sig: &Signature, body: &Body, activity: &Activity) -> Vec<VarId> {
-    body.block(TOP)
-        .stmts
-        .iter()
-        .filter_map(|stmt| match stmt {
-            Stmt::Let {
-                var,
-                op: Op::Call { path, .. },
-                ..
-            } => {
-                let joint = path
-                    .path
-                    .segments
-                    .first()
-                    .is_some_and(|s| s.ident == "Self")
-                    || path.path.is_ident(&sig.item.sig.ident)
-                    || crate::ir::called_method(path).is_some();
-                (activity.is_active(*var) && !joint).then_some(*var)
+/// The calls run in split mode: of other functions and of other methods of the same block
+/// (`self.predict(x)`). The function itself has no pullback (recursion: its pullback's type
+/// would contain itself), nor has a method called on a field (its receiver's type cannot
+/// be named): those are joint.
+///
+/// A call inside a branch or loop is split too: its pullbacks go on a stack of their own,
+/// one per execution, which the reverse sweep pops in reverse order ([`Strategy::stacked`]);
+/// joint mode would run the callee's forward code twice per execution (the call, then its
+/// `_vjp`). In a loop only where stacks grow on the heap (with `alloc`, without
+/// `max_iterations`); in branches outside loops one slot in place suffices. Not in a
+/// replayed loop (its reverse runs the forward code again, which would push again), and
+/// only when every argument outlives the stack: passed by value (a scalar, a clone of an
+/// owned value, a constant) or a borrow of a value of the top level that nothing writes.
+fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) -> Split {
+    let mut split = Split::default();
+    let stacks_grow = cfg!(feature = "alloc") && sig.max_iterations.is_none();
+    let lasting = |arg: &Arg| match &arg.value {
+        Operand::Const(_) => true,
+        Operand::Var(v) => {
+            let var = body.var(*v);
+            match (var.kind, arg.borrowed) {
+                (Kind::Copy | Kind::Owned, false) => true,
+                _ => {
+                    var.home == TOP
+                        && !var.mutable
+                        && !var.memory
+                        && (var.kind != Kind::Ref || body.params.contains(v))
+                }
             }
-            _ => None,
-        })
-        .collect()
+        }
+    };
+    let mut visit = |stmt: &Stmt, block: BlockId, in_loop: bool, in_replay: bool| {
+        let Stmt::Let {
+            var,
+            op: Op::Call { path, args },
+            ..
+        } = stmt
+        else {
+            return;
+        };
+        let own = &sig.item.sig.ident;
+        let segments = &path.path.segments;
+        let joint = path.path.is_ident(own)
+            || (segments.len() == 2 && segments[0].ident == "Self" && segments[1].ident == *own)
+            || crate::ir::called_method(path).is_some();
+        if !activity.is_active(*var) || joint {
+            return;
+        }
+        if block == TOP {
+            split.calls.push(*var);
+        } else if (stacks_grow || !in_loop) && !in_replay && args.iter().all(lasting) {
+            split.calls.push(*var);
+            split.stacked.insert(*var);
+        }
+    };
+    walk_blocks(body, TOP, (false, false), &sweep.replayed, &mut visit);
+    split
+}
+
+/// Visits every statement with its block, whether it runs in a loop, and whether in a
+/// replayed one.
+fn walk_blocks(
+    body: &Body,
+    block: BlockId,
+    (in_loop, in_replay): (bool, bool),
+    replayed: &HashSet<BlockId>,
+    visit: &mut impl FnMut(&Stmt, BlockId, bool, bool),
+) {
+    for stmt in &body.block(block).stmts {
+        visit(stmt, block, in_loop, in_replay);
+        match stmt {
+            Stmt::If(i) => {
+                walk_blocks(body, i.then_block, (in_loop, in_replay), replayed, visit);
+                walk_blocks(body, i.else_block, (in_loop, in_replay), replayed, visit);
+            }
+            Stmt::Loop(l) => {
+                let replay = in_replay || replayed.contains(&l.body);
+                walk_blocks(body, l.body, (true, replay), replayed, visit);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The calls run in split mode (see [`split_calls`]).
+#[derive(Default)]
+struct Split {
+    calls: Vec<VarId>,
+    stacked: HashSet<VarId>,
 }
 
 /// The loops whose trip count is known when they start (a top-level range loop without an
