@@ -61,7 +61,12 @@ impl Fold for Desugar<'_> {
         let count = block.stmts.len();
         // The names bound to collected vectors in this block.
         let mut collected_names: Vec<Ident> = Vec::new();
+        let changed_whole = ChangedWhole::of(&block.stmts);
         for (position, stmt) in block.stmts.into_iter().enumerate() {
+            let stmt = match stmt {
+                Stmt::Local(local) => Stmt::Local(changed_whole.written_by_index(local)),
+                other => other,
+            };
             match stmt {
                 Stmt::Local(local) if collected(&local).is_some() => {
                     if let Some((_, name)) = collected(&local) {
@@ -572,6 +577,77 @@ fn trip_count(chain: &Expr) -> Option<Expr> {
             }
         }
         _ => None,
+    }
+}
+
+/// The names a block (nested blocks included) changes other than by writing an element:
+/// reassigned whole (`a = [y, x];`, `a += ..`), borrowed mutably (`&mut a`), or the
+/// receiver of a method that is not one of the reads below (`v.push(z)`, `a.swap(0, 1)`).
+#[derive(Default)]
+struct ChangedWhole {
+    names: Vec<String>,
+}
+
+impl ChangedWhole {
+    fn of(stmts: &[Stmt]) -> Self {
+        let mut assigned = crate::lower::syntax::Assigned::default();
+        let mut changed = ChangedWhole::default();
+        for stmt in stmts {
+            syn::visit::Visit::visit_stmt(&mut assigned, stmt);
+            syn::visit::Visit::visit_stmt(&mut changed, stmt);
+        }
+        changed.names.extend(assigned.names);
+        changed
+    }
+
+    /// `let mut a = [x, 2.0 * y];` (or `vec![..]`) whose name this block only writes by
+    /// index: without the `mut`, so that it is the array written by index that an
+    /// immutable one is (`array_stores`), which lowering differentiates; the stores that
+    /// follow write the same array.
+    fn written_by_index(&self, local: syn::Local) -> syn::Local {
+        let mut immutable = local.clone();
+        let pat = match &mut immutable.pat {
+            Pat::Type(t) => &mut *t.pat,
+            other => other,
+        };
+        let Pat::Ident(name) = pat else {
+            return local;
+        };
+        if name.mutability.is_none() || self.names.contains(&name.ident.to_string()) {
+            return local;
+        }
+        name.mutability = None;
+        // Only a literal that `array_stores` writes by index (not one of constants).
+        if array_literal(&immutable).is_some() || vec_literal(&immutable).is_some() {
+            immutable
+        } else {
+            local
+        }
+    }
+}
+
+impl<'ast> syn::visit::Visit<'ast> for ChangedWhole {
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        const READS: &[&str] = &[
+            "iter", "len", "is_empty", "first", "last", "get", "into_iter", "windows",
+            "chunks", "clone", "to_vec", "as_slice", "split_at", "contains", "sum", "product",
+        ];
+        if let Expr::Path(p) = &*call.receiver {
+            if let Some(name) = p.path.get_ident() {
+                if !READS.contains(&call.method.to_string().as_str()) {
+                    self.names.push(name.to_string());
+                }
+            }
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
+    fn visit_expr_reference(&mut self, r: &'ast syn::ExprReference) {
+        if let (Some(_), Expr::Path(p)) = (r.mutability, &*r.expr) {
+            if let Some(name) = p.path.get_ident() {
+                self.names.push(name.to_string());
+            }
+        }
+        syn::visit::visit_expr_reference(self, r);
     }
 }
 

@@ -443,7 +443,7 @@ impl Lowerer<'_> {
                 expr,
                 false,
                 "an array literal",
-                "bind it with `let` first (`let a = [x, 2.0 * y];`), which is the array written by index",
+                "bind it with `let` first (`let a = [x, 2.0 * y];`), which is the array written by index (also `let mut a`, written by index later, but not reassigned whole or changed by a method such as `swap`)",
             ),
             Expr::Struct(_) => self.verbatim(
                 expr,
@@ -918,7 +918,7 @@ impl Lowerer<'_> {
             uses,
             inert: false,
             what: "`vec![..]` of values that are differentiated",
-            advice: "bind it with `let` first (`let v = vec![x, 2.0 * y];`), which is the vector written by index",
+            advice: "bind it with `let` first (`let v = vec![x, 2.0 * y];`), which is the vector written by index (also `let mut v`, written by index later, but not reassigned whole or changed by a method such as `push`)",
         };
         Some(self.value(op, Kind::Owned, m.to_token_stream()))
     }
