@@ -1,6 +1,5 @@
-//! Adversarial probes of composition: calls between differentiated functions (split mode,
-//! in loops and branches through stacks of pullbacks; joint where those do not apply),
-//! custom rules, parameter structs,
+//! Adversarial probes of composition: calls between differentiated functions (split mode at
+//! the top level and in branches, joint mode in loops), custom rules, parameter structs,
 //! methods, generics, closures and vector results, in combinations. Each probe checks the
 //! value (bit-exact against the original function), the gradient against central
 //! differences, and, where cheap, that `f_vjp` is linear in its seed. Points are chosen

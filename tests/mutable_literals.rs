@@ -3,7 +3,7 @@
 //! index that the immutable literal is. (Reassigned whole, `a = [y, x];`, it is rejected:
 //! `tests/ui/mutable-array-literal-reassigned-whole.rs`.) Each against a closed form and
 //! central differences, in f64, f32 and generic code.
-#![allow(clippy::needless_range_loop)]
+#![allow(clippy::needless_range_loop, clippy::useless_vec)]
 
 use tapeless::check::central_difference;
 use tapeless::{differentiate, Float};
@@ -56,7 +56,10 @@ fn updated_generic<T: Float>(x: T, y: T) -> T {
 
 fn close(what: &str, a: &[f64], b: &[f64]) {
     for (x, y) in a.iter().zip(b) {
-        assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{what}: {a:?} against {b:?}");
+        assert!(
+            (x - y).abs() <= 1e-6 * x.abs().max(1.0),
+            "{what}: {a:?} against {b:?}"
+        );
     }
 }
 
@@ -77,7 +80,11 @@ fn an_array_literal_updated_by_index() {
     close("updated_array", &[g.x, g.y], &[2.0 * y + 2.0 * x, 2.0 * x]);
     let (v32, g32) = updated_array_f32_grad(2.0, 5.0);
     assert_eq!(v32, 24.0);
-    close("updated_array_f32", &[g32.x as f64, g32.y as f64], &[14.0, 4.0]);
+    close(
+        "updated_array_f32",
+        &[g32.x as f64, g32.y as f64],
+        &[14.0, 4.0],
+    );
     let (vg, gg) = updated_generic_grad(x, y);
     assert_eq!(vg, value);
     close("updated_generic", &[gg.x, gg.y], &[g.x, g.y]);

@@ -1,25 +1,17 @@
-//! Calls inside loops and branches in split mode: the forward sweep calls the callee's
-//! pullback and keeps it on a stack, the reverse sweep pops it (README, Composition). Each
-//! function is written twice from one body: once plain (split, with `alloc`) and once with
-//! `max_iterations`, whose calls in loops stay joint (the reverse sweep calls the callee's
-//! `_vjp`), so the two gradients are an independent check of each other.
-//! Both are also checked against central differences, the value against the function.
+//! Calls inside branches in split mode: the forward sweep calls the callee's pullback and
+//! keeps it in a slot of its own, which the reverse of the branch takes (README,
+//! Composition); methods of the same block (`self.predict(x)`) are split like free
+//! functions. Each function is checked against the same function with the helper inlined
+//! by hand (an independent computation of the same derivative) and against central
+//! differences, its value against the plain function; in f64, f32, generic code and
+//! through a Hessian. Calls inside loops stay joint (why: `strategy::split_calls`); they
+//! are checked here too, next to split ones.
 #![cfg(feature = "nalgebra")]
 #![allow(clippy::needless_range_loop)]
 
 use nalgebra::{DMatrix, DVector};
 use tapeless::check::central_difference;
 use tapeless::{differentiate, Float};
-
-/// `twins!(split, joint, fn(params) -> ret { body })`: the function in both modes.
-macro_rules! twins {
-    ($split:ident, $joint:ident, fn($($params:tt)*) -> $ret:ident $body:block) => {
-        #[differentiate]
-        fn $split($($params)*) -> $ret $body
-        #[differentiate(max_iterations = 64)]
-        fn $joint($($params)*) -> $ret $body
-    };
-}
 
 fn assert_close(what: &str, a: &[f64], b: &[f64], tolerance: f64) {
     assert_eq!(a.len(), b.len(), "{what}: lengths");
@@ -32,16 +24,11 @@ fn assert_close(what: &str, a: &[f64], b: &[f64], tolerance: f64) {
     }
 }
 
-/// The split gradient against the joint one (to rounding) and against central differences.
-fn check(what: &str, x: &[f64], f: impl Fn(&[f64]) -> f64, split: &[f64], joint: &[f64]) {
-    assert_close(&format!("{what}: split against joint"), split, joint, 1e-13);
+/// The gradient against the inlined function's (to rounding) and central differences.
+fn check(what: &str, x: &[f64], f: impl Fn(&[f64]) -> f64, split: &[f64], inlined: &[f64]) {
+    assert_close(&format!("{what}: against inlined"), split, inlined, 1e-13);
     let fd = central_difference(&f, x);
-    assert_close(
-        &format!("{what}: split against differences"),
-        split,
-        &fd,
-        1e-6,
-    );
+    assert_close(&format!("{what}: against differences"), split, &fd, 1e-6);
 }
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -57,11 +44,6 @@ fn sq(x: f64) -> f64 {
 }
 
 #[differentiate]
-fn damp(t: f64, x: f64) -> f64 {
-    t * (1.0 + 0.1 * x.sin()) + 0.2
-}
-
-#[differentiate]
 fn polar(r: f64, theta: f64) -> (f64, f64) {
     (r * theta.cos(), r * theta.sin())
 }
@@ -72,263 +54,229 @@ fn affine(w: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
 }
 
 #[differentiate]
-fn scaled(v: DVector<f64>, c: f64) -> DVector<f64> {
-    v * c.exp()
-}
-
-#[differentiate]
-fn weighted(xs: &[f64], c: f64) -> f64 {
-    let mut s = 0.0;
-    for i in 0..xs.len() {
-        s += (xs[i] * c).sin();
-    }
-    s
-}
-
-#[differentiate]
 fn gsq<T: Float>(x: T) -> T {
     x * x.exp()
 }
 
-// ---- functions calling them ---------------------------------------------------------------
+// ---- branches -----------------------------------------------------------------------------
 
-twins!(loop_call, loop_call_joint, fn(w: f64, b: f64, xs: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for i in 0..xs.len() {
-        let r = predict(w, b, xs[i]) - 0.5;
-        s += r * r;
-    }
-    s
-});
-
-#[test]
-fn a_call_in_a_loop() {
-    let xs = [0.3, -1.2, 0.7, 2.0, -0.4];
-    let (w, b) = (0.8, -0.3);
-    let (v, g) = loop_call_grad(w, b, &xs);
-    let (_, j) = loop_call_joint_grad(w, b, &xs);
-    assert_eq!(v, loop_call(w, b, &xs));
-    check(
-        "loop_call",
-        &[w, b],
-        |p| loop_call(p[0], p[1], &xs),
-        &[g.w, g.b],
-        &[j.w, j.b],
-    );
-}
-
-twins!(nested_call, nested_call_joint, fn(x: f64, y: f64, n: usize) -> f64 {
-    let mut s = 0.0;
-    for i in 0..n {
-        for j in 0..i {
-            s += sq(x * j as f64 + y) * 0.1;
-        }
-        s = predict(x, s, 0.5 + i as f64);
-    }
-    s
-});
-
-#[test]
-fn calls_in_nested_loops() {
-    let (x, y) = (0.4, -0.2);
-    let (v, g) = nested_call_grad(x, y, 5);
-    let (_, j) = nested_call_joint_grad(x, y, 5);
-    assert_eq!(v, nested_call(x, y, 5));
-    check(
-        "nested_call",
-        &[x, y],
-        |p| nested_call(p[0], p[1], 5),
-        &[g.x, g.y],
-        &[j.x, j.y],
-    );
-}
-
-twins!(while_call, while_call_joint, fn(x: f64) -> f64 {
-    let mut t = x;
-    let mut k = 0;
-    while k < 20 {
-        t = damp(t, x);
-        if t > 3.0 {
-            break;
-        }
-        k += 1;
-    }
-    t * sq(t)
-});
-
-#[test]
-fn calls_in_a_while_loop_that_breaks() {
-    for x in [0.3, 1.1, 2.9] {
-        let (v, g) = while_call_grad(x);
-        let (_, j) = while_call_joint_grad(x);
-        assert_eq!(v, while_call(x));
-        check("while_call", &[x], |p| while_call(p[0]), &[g.x], &[j.x]);
-    }
-}
-
-twins!(branch_call, branch_call_joint, fn(x: f64, y: f64) -> f64 {
-    let mut s = 0.0;
-    for i in 0..7 {
-        if i % 3 == 0 {
-            s += predict(x, y, i as f64 * 0.3);
-        } else if s > 0.2 {
-            s -= sq(s * y) * 0.1;
-        } else {
-            s += sq(x - i as f64 * 0.1);
-        }
-    }
+#[differentiate]
+fn branch_call(x: f64, y: f64) -> f64 {
     let a = if x > 0.0 { sq(y) } else { predict(y, x, 1.0) };
-    s * a
-});
+    let b = if y > 0.5 {
+        if x > 0.3 {
+            predict(x, y, 2.0) * a
+        } else {
+            sq(x * a)
+        }
+    } else {
+        a
+    };
+    a * b + predict(b, a, 0.5)
+}
+
+#[differentiate]
+fn branch_inlined(x: f64, y: f64) -> f64 {
+    let a = if x > 0.0 { y * y } else { (y * 1.0 + x).tanh() };
+    let b = if y > 0.5 {
+        if x > 0.3 {
+            (x * 2.0 + y).tanh() * a
+        } else {
+            (x * a) * (x * a)
+        }
+    } else {
+        a
+    };
+    a * b + (b * 0.5 + a).tanh()
+}
 
 #[test]
 fn calls_in_branches() {
-    for (x, y) in [(0.5, 0.7), (-0.4, 0.3), (0.9, -1.3)] {
+    for (x, y) in [
+        (0.5, 0.7),
+        (-0.4, 0.3),
+        (0.2, 0.9),
+        (-0.9, 1.3),
+        (0.9, -1.3),
+    ] {
         let (v, g) = branch_call_grad(x, y);
-        let (_, j) = branch_call_joint_grad(x, y);
+        let (_, i) = branch_inlined_grad(x, y);
         assert_eq!(v, branch_call(x, y));
-        check(
-            "branch_call",
-            &[x, y],
-            |p| branch_call(p[0], p[1]),
-            &[g.x, g.y],
-            &[j.x, j.y],
-        );
+        let f = |p: &[f64]| branch_call(p[0], p[1]);
+        check("branch_call", &[x, y], f, &[g.x, g.y], &[i.x, i.y]);
     }
 }
 
-twins!(early_return_call, early_return_call_joint, fn(x: f64, limit: f64) -> f64 {
-    let mut s = 0.0;
-    for i in 0..10 {
-        let v = sq(x + i as f64 * 0.5);
-        if v > limit {
-            return v + s;
-        }
-        s += v * 0.5;
-    }
-    s
-});
+#[differentiate]
+fn tuple_branch(r: f64, theta: f64) -> f64 {
+    let (a, b) = if r > 0.0 { polar(r, theta) } else { (r, theta) };
+    a * b + sq(a)
+}
+
+#[differentiate]
+fn tuple_branch_inlined(r: f64, theta: f64) -> f64 {
+    let (a, b) = if r > 0.0 {
+        (r * theta.cos(), r * theta.sin())
+    } else {
+        (r, theta)
+    };
+    a * b + a * a
+}
 
 #[test]
-fn calls_in_a_loop_left_by_return() {
-    for (x, limit) in [(0.3, 4.0), (0.3, 100.0), (-2.2, 1.5)] {
-        let (v, g) = early_return_call_grad(x, limit);
-        let (_, j) = early_return_call_joint_grad(x, limit);
-        assert_eq!(v, early_return_call(x, limit));
-        let f = |p: &[f64]| early_return_call(p[0], p[1]);
+fn tuple_results_in_a_branch() {
+    for (r, theta) in [(0.7, 1.3), (-0.4, 0.8)] {
+        let (v, g) = tuple_branch_grad(r, theta);
+        let (_, i) = tuple_branch_inlined_grad(r, theta);
+        assert_eq!(v, tuple_branch(r, theta));
+        let f = |p: &[f64]| tuple_branch(p[0], p[1]);
         check(
-            "early_return_call",
-            &[x, limit],
+            "tuple_branch",
+            &[r, theta],
             f,
-            &[g.x, g.limit],
-            &[j.x, j.limit],
+            &[g.r, g.theta],
+            &[i.r, i.theta],
         );
     }
 }
 
-twins!(tuple_call, tuple_call_joint, fn(r: f64, theta: f64) -> f64 {
-    let mut s = 0.0;
-    for i in 1..5 {
-        let (a, b) = polar(r * i as f64, theta / i as f64);
-        s += a * b + sq(a);
-    }
-    s
-});
-
-#[test]
-fn tuple_results_in_a_loop() {
-    let (r, theta) = (0.7, 1.3);
-    let (v, g) = tuple_call_grad(r, theta);
-    let (_, j) = tuple_call_joint_grad(r, theta);
-    assert_eq!(v, tuple_call(r, theta));
-    let f = |p: &[f64]| tuple_call(p[0], p[1]);
-    check(
-        "tuple_call",
-        &[r, theta],
-        f,
-        &[g.r, g.theta],
-        &[j.r, j.theta],
-    );
+#[differentiate]
+fn matrix_branch(w: &DMatrix<f64>, x: &DVector<f64>, c: f64) -> f64 {
+    let h = x * c;
+    let y = if c > 0.0 { affine(w, &h) } else { h.clone() };
+    y.sum() + affine(w, x).norm_squared()
 }
 
-twins!(slice_call, slice_call_joint, fn(xs: &[f64], c: f64) -> f64 {
-    let mut s = 0.0;
-    for i in 0..xs.len() {
-        s += weighted(xs, c * xs[i]) * xs[i];
-    }
-    s
-});
-
-#[test]
-fn a_borrowed_parameter_in_a_loop() {
-    let xs = [0.3, -0.9, 1.4];
-    let c = 0.6;
-    let (v, g) = slice_call_grad(&xs, c);
-    let (_, j) = slice_call_joint_grad(&xs, c);
-    assert_eq!(v, slice_call(&xs, c));
-    let split: Vec<f64> = g.xs.iter().copied().chain([g.c]).collect();
-    let joint: Vec<f64> = j.xs.iter().copied().chain([j.c]).collect();
-    let f = |p: &[f64]| slice_call(&p[..3], p[3]);
-    check("slice_call", &[0.3, -0.9, 1.4, 0.6], f, &split, &joint);
+#[differentiate]
+fn matrix_branch_inlined(w: &DMatrix<f64>, x: &DVector<f64>, c: f64) -> f64 {
+    let h = x * c;
+    let y = if c > 0.0 {
+        (w * &h).map(|v| v.tanh())
+    } else {
+        h.clone()
+    };
+    y.sum() + (w * x).map(|v| v.tanh()).norm_squared()
 }
 
-twins!(matrix_call, matrix_call_joint, fn(w: &DMatrix<f64>, x: &DVector<f64>, c: f64) -> f64 {
-    let mut s = 0.0;
-    let mut h = x.clone();
-    for i in 0..3 {
-        let y = affine(w, x);
-        h = scaled(h.clone() + y, c * i as f64);
-        s += h.sum();
-    }
-    s
-});
-
 #[test]
-fn matrix_results_in_a_loop() {
+fn matrix_results_in_a_branch() {
     let w = DMatrix::from_fn(3, 3, |i, j| 0.3 * (i as f64) - 0.2 * (j as f64) + 0.1);
     let x = DVector::from_vec(vec![0.5, -0.4, 0.9]);
-    let c = 0.2;
-    let (v, g) = matrix_call_grad(&w, &x, c);
-    let (_, j) = matrix_call_joint_grad(&w, &x, c);
-    assert_eq!(v, matrix_call(&w, &x, c));
     let flat = |w: &DMatrix<f64>, x: &DVector<f64>, c: f64| -> Vec<f64> {
         w.iter().chain(x.iter()).copied().chain([c]).collect()
     };
-    let point = flat(&w, &x, c);
-    let f = |p: &[f64]| {
-        let w = DMatrix::from_column_slice(3, 3, &p[..9]);
-        let x = DVector::from_column_slice(&p[9..12]);
-        matrix_call(&w, &x, p[12])
-    };
-    check(
-        "matrix_call",
-        &point,
-        f,
-        &flat(&g.w, &g.x, g.c),
-        &flat(&j.w, &j.x, j.c),
-    );
+    for c in [0.7, -0.3] {
+        let (v, g) = matrix_branch_grad(&w, &x, c);
+        let (_, i) = matrix_branch_inlined_grad(&w, &x, c);
+        assert_eq!(v, matrix_branch(&w, &x, c));
+        let f = |p: &[f64]| {
+            let w = DMatrix::from_column_slice(3, 3, &p[..9]);
+            let x = DVector::from_column_slice(&p[9..12]);
+            matrix_branch(&w, &x, p[12])
+        };
+        let (split, inlined) = (flat(&g.w, &g.x, g.c), flat(&i.w, &i.x, i.c));
+        check("matrix_branch", &flat(&w, &x, c), f, &split, &inlined);
+    }
 }
 
 /// Generic over the float, called at f32 and f64.
 #[differentiate]
-fn generic_call<T: Float>(x: T, n: usize) -> T {
-    let mut s = T::zero();
-    for i in 0..n {
-        s = s + gsq(x * T::from(i).unwrap() * T::from(0.1).unwrap());
+fn generic_branch<T: Float>(x: T) -> T {
+    if x > T::zero() {
+        gsq(x) * x
+    } else {
+        x - gsq(x * x)
+    }
+}
+
+#[test]
+fn generic_calls_in_a_branch() {
+    for x in [0.7, -0.6] {
+        let (v, g) = generic_branch_grad(x);
+        assert_eq!(v, generic_branch(x));
+        // d/dx (x² eˣ) = (2x + x²) eˣ; d/dx (x − x² e^{x²}) = 1 − (2x + 2x³) e^{x²}.
+        let expected = if x > 0.0 {
+            (2.0 * x + x * x) * x.exp()
+        } else {
+            1.0 - (2.0 * x + 2.0 * x * x * x) * (x * x).exp()
+        };
+        assert_close("generic_branch f64", &[g.x], &[expected], 1e-13);
+        let (v32, g32) = generic_branch_grad(x as f32);
+        assert_eq!(v32, generic_branch(x as f32));
+        assert_close("generic_branch f32", &[g32.x as f64], &[expected], 1e-5);
+    }
+}
+
+// ---- methods of the same block --------------------------------------------------------------
+
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Line {
+    pub w: f64,
+    pub b: f64,
+}
+
+#[differentiate]
+impl Line {
+    #[differentiate]
+    pub fn predict(&self, x: f64) -> f64 {
+        (self.w * x + self.b).tanh()
+    }
+
+    /// A top-level call, a call in a branch and calls in a loop (joint).
+    #[differentiate(wrt(self))]
+    pub fn loss(&self, xs: &[f64], y: f64) -> f64 {
+        let first = self.predict(xs[0]) - y;
+        let edge = if first > 0.0 {
+            self.predict(xs[1])
+        } else {
+            -self.predict(xs[2])
+        };
+        let mut s = first * first + edge;
+        for i in 0..xs.len() {
+            let r = self.predict(xs[i]) - y;
+            s += r * r;
+        }
+        s
+    }
+}
+
+/// [`Line::loss`] with the model inlined.
+#[differentiate]
+fn line_loss_inlined(w: f64, b: f64, xs: &[f64], y: f64) -> f64 {
+    let first = (w * xs[0] + b).tanh() - y;
+    let edge = if first > 0.0 {
+        (w * xs[1] + b).tanh()
+    } else {
+        -(w * xs[2] + b).tanh()
+    };
+    let mut s = first * first + edge;
+    for i in 0..xs.len() {
+        let r = (w * xs[i] + b).tanh() - y;
+        s += r * r;
     }
     s
 }
 
 #[test]
-fn generic_calls_in_a_loop() {
-    let (v, g) = generic_call_grad(0.7_f64, 6);
-    assert_eq!(v, generic_call(0.7_f64, 6));
-    let fd = central_difference(|p: &[f64]| generic_call(p[0], 6), &[0.7]);
-    assert_close("generic_call f64", &[g.x], &fd, 1e-6);
-    let (v32, g32) = generic_call_grad(0.7_f32, 6);
-    assert_eq!(v32, generic_call(0.7_f32, 6));
-    assert_close("generic_call f32", &[g32.x as f64], &[g.x], 1e-5);
+fn methods_of_the_same_block() {
+    let xs = [0.3, -1.2, 0.7, 2.0];
+    for (w, b, y) in [(0.8, -0.3, 0.1), (0.8, -0.3, 0.9), (-0.5, 0.4, -0.2)] {
+        let line = Line { w, b };
+        let (v, g) = line.loss_grad(&xs, y);
+        let (_, i) = line_loss_inlined_grad(w, b, &xs, y);
+        assert_eq!(v, line.loss(&xs, y));
+        let f = |p: &[f64]| Line { w: p[0], b: p[1] }.loss(&xs, y);
+        check(
+            "Line::loss",
+            &[w, b],
+            f,
+            &[g.self_.w, g.self_.b],
+            &[i.w, i.b],
+        );
+    }
 }
+
+// ---- through a Hessian --------------------------------------------------------------------
 
 #[differentiate(hessian)]
 fn hsq(x: f64) -> f64 {
@@ -340,65 +288,31 @@ fn hpredict(w: f64, b: f64, x: f64) -> f64 {
     (w * x + b).tanh()
 }
 
-/// A Hessian (forward over reverse) through calls in a loop.
+/// A Hessian (forward over reverse) through calls at the top level and in branches.
 #[differentiate(hessian)]
 fn hessian_call(x: f64, y: f64) -> f64 {
-    let mut s = 0.0;
-    for i in 0..4 {
-        s += hsq(x * y + i as f64 * 0.3) + hpredict(x, y, i as f64);
-    }
-    s
-}
-
-#[test]
-fn hessians_through_calls_in_a_loop() {
-    let p = [0.4, -0.7];
-    let (_, _, h) = hessian_call_hessian(p[0], p[1]);
-    // Each row of the Hessian is the gradient of a component of the gradient.
-    let grad = |k: usize| {
-        move |q: &[f64]| {
-            let (_, g) = hessian_call_grad(q[0], q[1]);
-            [g.x, g.y][k]
-        }
-    };
-    for k in 0..2 {
-        let fd = central_difference(grad(k), &p);
-        assert_close("hessian_call", &[h[k].x, h[k].y], &fd, 1e-6);
-    }
-}
-
-// A loop inside a branch whose trip count the branch computes: its pullback stack is
-// declared before the branch, where that count does not exist yet (found by the fuzzer's
-// committed programs, p00148, in the first version of this change).
-twins!(branch_loop_call, branch_loop_call_joint, fn(x: f64, xs: &[f64]) -> f64 {
-    if x > 0.0 {
-        let n = xs.len() - 1;
-        let mut s = 0.0;
-        for i in 0..n {
-            s += sq(xs[i] * x) + predict(x, s, xs[i + 1]);
-        }
-        s
+    let a = if x > 0.0 {
+        hsq(x * y)
     } else {
-        sq(x)
-    }
-});
+        hpredict(x, y, 2.0)
+    };
+    a * hpredict(y, x, 0.5) + hsq(a)
+}
 
 #[test]
-fn calls_in_a_loop_inside_a_branch() {
-    let xs = [0.4, -0.3, 1.2, 0.8];
-    for x in [0.6, -0.7] {
-        let (v, g) = branch_loop_call_grad(x, &xs);
-        let (_, j) = branch_loop_call_joint_grad(x, &xs);
-        assert_eq!(v, branch_loop_call(x, &xs));
-        let split: Vec<f64> = [g.x].into_iter().chain(g.xs.iter().copied()).collect();
-        let joint: Vec<f64> = [j.x].into_iter().chain(j.xs.iter().copied()).collect();
-        let f = |p: &[f64]| branch_loop_call(p[0], &p[1..]);
-        check(
-            "branch_loop_call",
-            &[x, 0.4, -0.3, 1.2, 0.8],
-            f,
-            &split,
-            &joint,
-        );
+fn hessians_through_calls_in_branches() {
+    for p in [[0.4, -0.7], [-0.3, 0.6]] {
+        let (_, _, h) = hessian_call_hessian(p[0], p[1]);
+        // Each row of the Hessian is the gradient of a component of the gradient.
+        let grad = |k: usize| {
+            move |q: &[f64]| {
+                let (_, g) = hessian_call_grad(q[0], q[1]);
+                [g.x, g.y][k]
+            }
+        };
+        for (k, row) in h.iter().enumerate() {
+            let fd = central_difference(grad(k), &p);
+            assert_close("hessian_call", &[row.x, row.y], &fd, 1e-6);
+        }
     }
 }

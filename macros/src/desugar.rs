@@ -629,8 +629,22 @@ impl ChangedWhole {
 impl<'ast> syn::visit::Visit<'ast> for ChangedWhole {
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
         const READS: &[&str] = &[
-            "iter", "len", "is_empty", "first", "last", "get", "into_iter", "windows",
-            "chunks", "clone", "to_vec", "as_slice", "split_at", "contains", "sum", "product",
+            "iter",
+            "len",
+            "is_empty",
+            "first",
+            "last",
+            "get",
+            "into_iter",
+            "windows",
+            "chunks",
+            "clone",
+            "to_vec",
+            "as_slice",
+            "split_at",
+            "contains",
+            "sum",
+            "product",
         ];
         if let Expr::Path(p) = &*call.receiver {
             if let Some(name) = p.path.get_ident() {

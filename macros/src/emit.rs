@@ -148,7 +148,7 @@ pub struct Emitter<'a> {
     /// The split calls (`Strategy::split`): the forward sweep calls the callee's pullback,
     /// keeping its reverse sweep as a closure named here.
     pullbacks: HashMap<VarId, Ident>,
-    /// The stack of each split call inside a branch or loop (`Strategy::stacked`).
+    /// The slot of each split call inside a branch (`Strategy::stacked`).
     pullback_stacks: HashMap<VarId, Ident>,
     /// The result, copied out of a pullback's forward sweep.
     value: Ident,
@@ -704,61 +704,29 @@ impl<'a> Emitter<'a> {
             .collect()
     }
 
-    /// The pullback stacks of the split calls nested in a top-level statement, declared
-    /// just before it: after every value of the top level their pullbacks may borrow, so
-    /// that those outlive the stacks.
+    /// The pullback slots of the split calls in the branches of a top-level `if` (one slot
+    /// in place each: a call outside loops runs at most once), declared just before it:
+    /// after every value of the top level their pullbacks may borrow, so that those
+    /// outlive the slots.
     fn pullback_stacks_in(&self, stmt: &Stmt) -> TokenStream {
         if !self.split_calls.get() || self.forward.on() || self.pullback_stacks.is_empty() {
             return TokenStream::new();
         }
         let mut stacks = TokenStream::new();
-        self.declare_pullback_stacks(stmt, None, true, &mut stacks);
-        stacks
-    }
-
-    /// See `pullback_stacks_in`: `trips` is the capacity for the outermost loop around
-    /// `stmt` (`None` outside loops, where a call runs at most once: one slot in place);
-    /// `top`, whether `stmt` is the top-level statement, before which a range loop's trip
-    /// count can be read (a loop in a branch may count to a value the branch defines).
-    fn declare_pullback_stacks(
-        &self,
-        stmt: &Stmt,
-        trips: Option<&TokenStream>,
-        top: bool,
-        out: &mut TokenStream,
-    ) {
-        let private = quote!(::tapeless::__private);
-        match stmt {
-            Stmt::Let { var, .. } => {
+        let mut visit = |s: &Stmt| {
+            if let Stmt::Let { var, .. } = s {
                 if let Some(stack) = self.pullback_stacks.get(var) {
-                    out.extend(match trips {
-                        Some(trips) => {
-                            quote!(let mut #stack = #private::Vec::with_capacity(#trips);)
-                        }
-                        None => quote!(let mut #stack = #private::BoundedStack::<_, 1>::new();),
-                    });
+                    stacks.extend(
+                        quote!(let mut #stack = ::tapeless::__private::BoundedStack::<_, 1>::new();),
+                    );
                 }
             }
-            Stmt::If(i) => {
-                for block in [i.then_block, i.else_block] {
-                    for s in &self.body.block(block).stmts {
-                        self.declare_pullback_stacks(s, trips, false, out);
-                    }
-                }
-            }
-            Stmt::Loop(l) => {
-                // A range loop's trip count is known here: one pullback per iteration, at least.
-                let own = match (&l.header, trips) {
-                    (_, Some(trips)) => trips.clone(),
-                    (Header::Range { .. }, None) if top => self.trip_count(&l.header),
-                    _ => quote!(0),
-                };
-                for s in &self.body.block(l.body).stmts {
-                    self.declare_pullback_stacks(s, Some(&own), false, out);
-                }
-            }
-            _ => {}
+        };
+        if let Stmt::If(i) = stmt {
+            self.body.walk(i.then_block, &mut visit);
+            self.body.walk(i.else_block, &mut visit);
         }
+        stacks
     }
 
     /// `stack.push(v);` (or `stack[step - 1] = v;` in a loop of known trip count) when the

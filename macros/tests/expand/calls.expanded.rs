@@ -494,7 +494,7 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
     #[allow(non_camel_case_types, dead_code)]
     struct square {}
     #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
-    fn __square_pullback<__TapelessA0, __TapelessA1, __TapelessR>(
+    fn square_vjp<__TapelessA0, __TapelessA1, __TapelessR>(
         _: __TapelessA0,
         _: __TapelessA1,
     ) -> __TapelessR
@@ -505,9 +505,6 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
     }
     let total = 0.0;
     let t0 = xs.len();
-    let mut t3_pullbacks = ::tapeless::__private::Vec::with_capacity(
-        ::core::iter::Iterator::size_hint(&(0..t0)).0,
-    );
     let mut total_1: f64 = total;
     let mut step: usize = 0;
     let mut saved_t3 = ::tapeless::__private::loop_stack!(
@@ -518,13 +515,8 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
         let x = xs[i];
         let t1 = x;
         let t2 = t1 - c;
-        let (t3, t3_pullback) = ({
-            #[allow(unused_imports)]
-            use self::*;
-            __square_pullback
-        })(t2, [true]);
+        let t3 = square(t2);
         saved_t3[step - 1] = ::core::clone::Clone::clone(&t3);
-        t3_pullbacks.push(t3_pullback);
         let total_2 = total_1 + ::tapeless::__private::by_operand(&t3);
         total_1 = ::core::clone::Clone::clone(&total_2);
     }
@@ -544,7 +536,13 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
         let mut d_t3 = ::tapeless::__private::adopt(&t3, d_total_2);
         let mut d_t2 = -0.0;
         {
-            let gradients = t3_pullbacks.pop().unwrap()(d_t3).__tapeless_arguments();
+            let gradients = ({
+                #[allow(unused_imports)]
+                use self::*;
+                square_vjp
+            })(t2, d_t3)
+                .1
+                .__tapeless_arguments();
             ::tapeless::__private::accumulate_argument(&mut d_t2, gradients.0);
         }
         let mut d_t1 = -0.0;

@@ -273,7 +273,7 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
     #[allow(non_camel_case_types, dead_code)]
     struct bump {}
     #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
-    fn __bump_pullback<__TapelessA0, __TapelessA1, __TapelessA2, __TapelessR>(
+    fn bump_vjp<__TapelessA0, __TapelessA1, __TapelessA2, __TapelessR>(
         _: __TapelessA0,
         _: __TapelessA1,
         _: __TapelessA2,
@@ -288,9 +288,6 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
     let mut a = [0.0; 3];
     let s = 0.0;
     let t0 = x.len();
-    let mut t3_pullbacks = ::tapeless::__private::Vec::with_capacity(
-        ::core::iter::Iterator::size_hint(&(0..t0)).0,
-    );
     let mut iterations: usize = 0;
     let mut s_1 = s;
     for i in 0..t0 {
@@ -301,13 +298,8 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
             break;
         } else {
             let t2 = x[i];
-            let (t3, t3_pullback) = ({
-                #[allow(unused_imports)]
-                use self::*;
-                __bump_pullback
-            })(t2, y, [true, true]);
+            let t3 = bump(t2, y);
             saved_t3.push(::core::clone::Clone::clone(&t3));
-            t3_pullbacks.push(t3_pullback);
             let s_2 = s_1 + ::tapeless::__private::by_operand(&t3);
             let t4 = i % 3;
             let t5 = ::tapeless::__private::by_operand(&s_2) * y;
@@ -358,7 +350,13 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
             let mut d_t3 = ::tapeless::__private::adopt(&t3, d_s_2);
             let mut d_t2 = ::tapeless::__private::zero();
             {
-                let gradients = t3_pullbacks.pop().unwrap()(d_t3).__tapeless_arguments();
+                let gradients = ({
+                    #[allow(unused_imports)]
+                    use self::*;
+                    bump_vjp
+                })(t2, y, d_t3)
+                    .1
+                    .__tapeless_arguments();
                 ::tapeless::__private::accumulate_argument(&mut d_t2, gradients.0);
                 ::tapeless::__private::accumulate_argument(&mut d_y, gradients.1);
             }
