@@ -10,8 +10,9 @@
 
 use crate::{Accumulate, Real};
 
-/// A value whose elements a function can be applied to: `f32`, `f64`, references to
-/// them and (feature `nalgebra`) matrices of any storage, whose result is owned.
+/// A value whose elements a function can be applied to: `f32`, `f64`, arrays of floats,
+/// references to them and (feature `nalgebra`) matrices of any storage, whose result is
+/// owned.
 pub trait Elementwise {
     /// The element type (`f64` for `DMatrix<f64>`).
     type Elem: Real;
@@ -26,9 +27,9 @@ pub trait Elementwise {
 /// adjoint (of the same type as `self`):
 /// `selfᵢ += f(xᵢ, ȳᵢ)` for every element `i`.
 ///
-/// Implemented for `f32`, `f64` (with `X` the same scalar) and (feature `nalgebra`) for
-/// matrices with `X` a matrix of the same dimensions and any storage (a shape mismatch
-/// of dynamic dimensions panics).
+/// Implemented for `f32`, `f64` (with `X` the same scalar), arrays of floats and (feature
+/// `nalgebra`) for matrices with `X` a matrix of the same dimensions and any storage (a
+/// shape mismatch of dynamic dimensions panics).
 pub trait ElementwiseAdjoint<X: ?Sized = Self>: Accumulate {
     /// The element type.
     type Elem: Real;
@@ -82,6 +83,32 @@ macro_rules! scalar_elementwise {
 }
 
 scalar_elementwise!(f32, f64);
+
+/// An array of floats (`[x, y].map(|v| v.tanh())`), elementwise.
+impl<T: Real, const N: usize> Elementwise for [T; N] {
+    type Elem = T;
+    type Output = [T; N];
+    #[inline(always)]
+    fn map_elements<F: FnMut(T) -> T>(&self, f: F) -> [T; N] {
+        self.map(f)
+    }
+}
+
+impl<T: Real, const N: usize> ElementwiseAdjoint for [T; N]
+where
+    [T; N]: Accumulate,
+{
+    type Elem = T;
+    #[inline(always)]
+    fn accumulate_elementwise<F>(&mut self, x: &[T; N], d_y: &[T; N], mut f: F)
+    where
+        F: FnMut(T, T) -> T,
+    {
+        for ((a, &x), &d) in self.iter_mut().zip(x).zip(d_y) {
+            *a += f(x, d);
+        }
+    }
+}
 
 impl<X: Elementwise + ?Sized> Elementwise for &X {
     type Elem = X::Elem;

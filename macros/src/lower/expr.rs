@@ -768,6 +768,19 @@ impl Lowerer<'_> {
             [Pat::Wild(_)] => {}
             _ => return self.closure_error(closure),
         }
+        // `m.map(|v| v.tanh())`: the elementwise rule of `nn::tanh`, one pass each way whose
+        // adjoint reads the output (x̄ += ȳ·(1 − y²)), instead of the loop below (which
+        // copies its input and output and walks the elements one at a time in reverse).
+        // Same values: `nn::tanh` maps each element through the same `tanh`.
+        if let [Pat::Ident(p)] = closure.inputs.iter().collect::<Vec<_>>().as_slice() {
+            if elementwise_tanh(&closure.body, &p.ident, self.floats) {
+                let receiver = &call.receiver;
+                let span = call.method.span();
+                let rule: Expr =
+                    syn::parse_quote_spanned!(span=> ::tapeless::nn::tanh(&(#receiver)));
+                return self.expr(&rule);
+            }
+        }
         // Lowered in place, a `return` would leave the function, not the closure.
         let body = syn::Stmt::Expr((*closure.body).clone(), None);
         if syntax::exits_of_stmt(&body).ret {
@@ -1750,4 +1763,19 @@ fn float_type_method(func: &Expr, floats: Floats) -> Option<Ident> {
         }
     };
     (owner_is_float && rules::float_method(&name.to_string())).then(|| name.clone())
+}
+
+/// Whether a closure's body is `v.tanh()` of its parameter `v` (also `T::tanh(v)`,
+/// `f64::tanh(v)`, parenthesised).
+fn elementwise_tanh(body: &Expr, param: &Ident, floats: Floats) -> bool {
+    let is_param = |e: &Expr| matches!(strip_parens(e), Expr::Path(p) if p.path.is_ident(param));
+    match strip_parens(body) {
+        Expr::MethodCall(m) => m.method == "tanh" && m.args.is_empty() && is_param(&m.receiver),
+        Expr::Call(c) => {
+            c.args.len() == 1
+                && is_param(&c.args[0])
+                && float_type_method(&c.func, floats).is_some_and(|name| name == "tanh")
+        }
+        _ => false,
+    }
 }

@@ -1,4 +1,6 @@
-// `.map` closures over an nalgebra vector, without and with a captured parameter. Run by
+// `.map` closures over an nalgebra vector: `|e| e.tanh()` is the elementwise rule of
+// `nn::tanh` (one pass each way, the adjoint reading the output); another closure (here one
+// capturing a parameter) is the loop writing each element. Run by
 // `tests/golden_functions.rs`.
 #[differentiate]
 pub fn mapped(v: &DVector<f64>) -> f64 {
