@@ -151,3 +151,50 @@ fn hessian_through_the_rule() {
         }
     }
 }
+
+/// Of a vector written by index and written again after the map (the rule reads the
+/// vector as it was), and of a value carried by a loop.
+#[differentiate]
+fn written_then_mapped(x: f64, y: f64) -> f64 {
+    let mut m = DVector::zeros(3);
+    m[0] = x;
+    m[1] = x * y;
+    m[2] = y;
+    let h = m.map(|x| x.tanh());
+    m[1] = 2.0;
+    h.sum() * m.sum()
+}
+
+#[differentiate]
+fn mapped_in_a_loop(x: &DVector<f64>) -> f64 {
+    let mut s = 0.0;
+    let mut h = x.clone();
+    for _ in 0..3 {
+        h = (&h * 1.5).map(|v| v.tanh());
+        s += h.sum();
+    }
+    s
+}
+
+#[test]
+fn arrays_written_by_index_and_loops() {
+    let (value, g) = written_then_mapped_grad(0.3, -0.8);
+    assert_eq!(value, written_then_mapped(0.3, -0.8));
+    let f = |p: &[f64]| written_then_mapped(p[0], p[1]);
+    close(
+        "written_then_mapped",
+        &[g.x, g.y],
+        &central_difference(f, &[0.3, -0.8]),
+        1e-7,
+    );
+    let x = DVector::from_vec(vec![0.2, -0.5, 0.9]);
+    let (value, g) = mapped_in_a_loop_grad(&x);
+    assert_eq!(value, mapped_in_a_loop(&x));
+    let f = |p: &[f64]| mapped_in_a_loop(&DVector::from_column_slice(p));
+    close(
+        "mapped_in_a_loop",
+        g.x.as_slice(),
+        &central_difference(f, x.as_slice()),
+        1e-7,
+    );
+}
