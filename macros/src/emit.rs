@@ -758,12 +758,7 @@ impl<'a> Emitter<'a> {
                 var,
                 op: Op::Call { path, args },
                 ..
-            } if self.split_calls.get()
-                && self.pullbacks.contains_key(var)
-                // Evaluated again in the reverse sweep (an `if` whose merges it needs):
-                // the plain call, since its pullback is on the stack already.
-                && (saving || !self.pullback_stacks.contains_key(var)) =>
-            {
+            } if self.split_calls.get() && self.pullbacks.contains_key(var) => {
                 let name = self.name(*var);
                 let pullback =
                     self.named(&self.pullbacks, *var, "a split call without its pullback");
@@ -772,14 +767,13 @@ impl<'a> Emitter<'a> {
                 let needed = args
                     .iter()
                     .map(|a| a.value.var().is_some_and(|v| self.active.contains(&v)));
-                let call = quote!(let (#name, #pullback) = #path(#(#all,)* [#(#needed),*]););
-                match self.pullback_stacks.get(var) {
-                    Some(stack) => {
-                        let save = self.save(*var, saving);
-                        quote!(#call #save #stack.push(#pullback);)
-                    }
-                    None => call,
-                }
+                // A call in a branch: its value saved like any, its pullback in its slot.
+                let save = self.save(*var, saving);
+                let keep = self
+                    .pullback_stacks
+                    .get(var)
+                    .map(|stack| quote!(#stack.push(#pullback);));
+                quote!(let (#name, #pullback) = #path(#(#all,)* [#(#needed),*]); #save #keep)
             }
             Stmt::Let { var, ty, op, .. } => {
                 let name = self.name(*var);
