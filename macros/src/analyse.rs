@@ -232,6 +232,15 @@ fn foreign_message(form: &Form) -> String {
                 known.join(", ")
             )
         }
+        // `Self::helper(x)`: a function of the method's own block, not marked.
+        Form::Call(path)
+            if path.path.segments.len() == 2 && path.path.segments[0].ident == "Self" =>
+        {
+            let name = &path.path.segments[1].ident;
+            format!(
+                "function `Self::{name}` has no derivative, and it receives a value that depends on a differentiated parameter; mark `{name}` #[differentiate] (or #[custom_vjp(rule)]) in its `impl` block"
+            )
+        }
         Form::Call(path) | Form::RuleCall { path, .. } => {
             let path = &path.path;
             let name = quote::quote!(#path).to_string().replace(' ', "");

@@ -15,7 +15,9 @@ use syn::{ItemFn, Path, Type};
 
 use crate::emit::{parameter_names, ItemNames};
 use crate::errors::Errors;
-use crate::expand::{functions, grad_struct, pullback_function};
+use crate::expand::{
+    functions, grad_struct, loop_pullback_function, loop_pullback_params, pullback_function,
+};
 use crate::ir::Kind;
 use crate::parse::{self, Options};
 
@@ -143,9 +145,22 @@ pub fn items(
             #grad { #(#field_names),* }
         })
     };
+    // The loop pullback's closure takes the arguments again: it captures nothing (the rule
+    // is named again inside, not captured as a function pointer).
+    let given = loop_pullback_params(&sig);
+    let loop_pullback_body = quote_spanned! {rule.span()=>
+        let #rule_fn: fn(#(#param_types,)* #seed_type) -> #gradient_type = #rule;
+        let #value = #f(#(#value_args),*);
+        (#value, move |#(#given,)* #seed: #seed_type| {
+            let #rule_fn: fn(#(#param_types,)* #seed_type) -> #gradient_type = #rule;
+            let #gradient_pattern = #rule_fn(#(#args,)* #seed);
+            #grad { #(#field_names),* }
+        })
+    };
     let grad_struct = grad_struct(&sig, names);
     let functions = functions(&sig, names, &seed, body);
     let pullback = pullback_function(&sig, names, None, pullback_body);
+    let loop_pullback = loop_pullback_function(&sig, names, None, loop_pullback_body);
     // Forward mode from the forward rule when one is given; else from the reverse rule:
     // ⟨∇f, ẋ⟩ = Σᵢ rule(x, 1)ᵢ·ẋᵢ for a scalar output (one call of the rule), and one call
     // per component for a vector-like output (see `forward::fallback`).
@@ -184,6 +199,7 @@ pub fn items(
             #functions
             #jvp
             #pullback
+            #loop_pullback
             #jacobian
         },
         quote!(#grad_struct #parameters),

@@ -148,7 +148,7 @@ pub struct Emitter<'a> {
     /// The split calls (`Strategy::split`): the forward sweep calls the callee's pullback,
     /// keeping its reverse sweep as a closure named here.
     pullbacks: HashMap<VarId, Ident>,
-    /// The slot of each split call inside a branch (`Strategy::stacked`).
+    /// The stack of each split call inside a branch or loop (`Strategy::stacked`).
     pullback_stacks: HashMap<VarId, Ident>,
     /// The result, copied out of a pullback's forward sweep.
     value: Ident,
@@ -704,29 +704,61 @@ impl<'a> Emitter<'a> {
             .collect()
     }
 
-    /// The pullback slots of the split calls in the branches of a top-level `if` (one slot
-    /// in place each: a call outside loops runs at most once), declared just before it:
-    /// after every value of the top level their pullbacks may borrow, so that those
-    /// outlive the slots.
+    /// The pullback stacks of the split calls nested in a top-level statement, declared
+    /// just before it: after every value of the top level their pullbacks may borrow, so
+    /// that those outlive the stacks.
     fn pullback_stacks_in(&self, stmt: &Stmt) -> TokenStream {
         if !self.split_calls.get() || self.forward.on() || self.pullback_stacks.is_empty() {
             return TokenStream::new();
         }
         let mut stacks = TokenStream::new();
-        let mut visit = |s: &Stmt| {
-            if let Stmt::Let { var, .. } = s {
+        self.declare_pullback_stacks(stmt, None, true, &mut stacks);
+        stacks
+    }
+
+    /// See `pullback_stacks_in`: `trips` is the capacity for the outermost loop around
+    /// `stmt` (`None` outside loops, where a call runs at most once: one slot in place);
+    /// `top`, whether `stmt` is the top-level statement, before which a range loop's trip
+    /// count can be read (a loop in a branch may count to a value the branch defines).
+    fn declare_pullback_stacks(
+        &self,
+        stmt: &Stmt,
+        trips: Option<&TokenStream>,
+        top: bool,
+        out: &mut TokenStream,
+    ) {
+        let private = quote!(::tapeless::__private);
+        match stmt {
+            Stmt::Let { var, .. } => {
                 if let Some(stack) = self.pullback_stacks.get(var) {
-                    stacks.extend(
-                        quote!(let mut #stack = ::tapeless::__private::BoundedStack::<_, 1>::new();),
-                    );
+                    out.extend(match trips {
+                        Some(trips) => {
+                            quote!(let mut #stack = #private::Vec::with_capacity(#trips);)
+                        }
+                        None => quote!(let mut #stack = #private::BoundedStack::<_, 1>::new();),
+                    });
                 }
             }
-        };
-        if let Stmt::If(i) = stmt {
-            self.body.walk(i.then_block, &mut visit);
-            self.body.walk(i.else_block, &mut visit);
+            Stmt::If(i) => {
+                for block in [i.then_block, i.else_block] {
+                    for s in &self.body.block(block).stmts {
+                        self.declare_pullback_stacks(s, trips, false, out);
+                    }
+                }
+            }
+            Stmt::Loop(l) => {
+                // A range loop's trip count is known here: one pullback per iteration, at least.
+                let own = match (&l.header, trips) {
+                    (_, Some(trips)) => trips.clone(),
+                    (Header::Range { .. }, None) if top => self.trip_count(&l.header),
+                    _ => quote!(0),
+                };
+                for s in &self.body.block(l.body).stmts {
+                    self.declare_pullback_stacks(s, Some(&own), false, out);
+                }
+            }
+            _ => {}
         }
-        stacks
     }
 
     /// `stack.push(v);` (or `stack[step - 1] = v;` in a loop of known trip count) when the
@@ -762,7 +794,10 @@ impl<'a> Emitter<'a> {
                 let name = self.name(*var);
                 let pullback =
                     self.named(&self.pullbacks, *var, "a split call without its pullback");
-                let path = pullback_path(path);
+                let path = match self.strategy.looped.contains(var) {
+                    true => loop_pullback_path(path),
+                    false => pullback_path(path),
+                };
                 let all = args.iter().map(|a| self.call_argument(a));
                 let needed = args
                     .iter()
@@ -1232,8 +1267,15 @@ impl<'a> Emitter<'a> {
         let step = quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out););
         // In a pullback, a contribution straight into a parameter's gradient the
         // caller does not use is skipped (`layer(w, x)` with data `x`: no Wᵀ·Ȳ).
+        // Not for a scalar parameter: its contribution costs less than the test, and the
+        // flags would be one more value for a pullback's closure to hold per call.
+        let scalar = |i: usize| {
+            self.sig.params.get(i).is_some_and(|p| {
+                p.kind == crate::ir::Kind::Copy && matches!(p.ty, syn::Type::Path(_))
+            })
+        };
         match self.body.params.iter().position(|p| *p == target) {
-            Some(i) if !self.split_calls.get() => {
+            Some(i) if !self.split_calls.get() && !scalar(i) => {
                 let flags = &self.needs;
                 quote!(if #flags[#i] { #step })
             }
@@ -1259,6 +1301,23 @@ impl<'a> Emitter<'a> {
         let d_out = self.adjoint(out);
         // Split mode: the forward sweep kept the callee's reverse sweep.
         let call = match self.pullbacks.get(&out).filter(|_| self.split_calls.get()) {
+            // A loop pullback takes the arguments again, the receiver aside.
+            Some(_) if self.strategy.looped.contains(&out) => {
+                let stack = self.named(
+                    &self.pullback_stacks,
+                    out,
+                    "a looped call without its stack",
+                );
+                let method = path
+                    .path
+                    .segments
+                    .first()
+                    .is_some_and(|s| s.ident == "Self");
+                let given = args[usize::from(method)..]
+                    .iter()
+                    .map(|a| self.call_argument(a));
+                quote!(#stack.pop().unwrap()(#(#given,)* #d_out))
+            }
             Some(pullback) => match self.pullback_stacks.get(&out) {
                 Some(stack) => quote!(#stack.pop().unwrap()(#d_out)),
                 None => quote!(#pullback(#d_out)),
@@ -1416,10 +1475,16 @@ impl<'a> Emitter<'a> {
     /// `Strategy::starts` chose.
     fn parameter_adjoints(&self) -> TokenStream {
         self.differentiated()
-            .map(|(_, var)| {
+            .map(|(param, var)| {
                 let d = self.adjoint(var);
                 let primal = self.helper_argument(&Operand::Var(var));
+                // A float's zero is a literal: a pullback's closure then does not capture
+                // the parameter for its shape.
+                let float = matches!(&param.ty, syn::Type::Path(p)
+                    if p.qself.is_none() && (p.path.is_ident("f64") || p.path.is_ident("f32")));
                 match self.strategy.starts.get(&var) {
+                    Some(Start::ZeroAdjoint) if float => quote!(let mut #d = -0.0;),
+                    _ if float => quote!(let mut #d = 0.0;),
                     Some(Start::ZeroAdjoint) => {
                         quote!(let mut #d = ::tapeless::__private::zero_adjoint(#primal);)
                     }
@@ -1489,7 +1554,26 @@ impl<'a> Emitter<'a> {
     /// The body of `__f_pullback`: the forward sweep, then the value and the reverse sweep
     /// as a closure of the seed (what a caller keeps between its forward and reverse sweeps).
     pub fn pullback_body(&self, names: &ItemNames, grad_type: &TokenStream) -> TokenStream {
-        let (forward, closure) = self.pullback_parts(names, grad_type);
+        let (forward, closure) = self.pullback_parts(names, grad_type, None);
+        let value = &self.value;
+        quote! {
+            #forward
+            (#value, move #closure)
+        }
+    }
+
+    /// The body of `__f_pullback_in_loop`: as `pullback_body`, but the closure takes the
+    /// arguments again before the seed (`params`: `x: f64, ..`, all but the receiver), as
+    /// a caller's loop passes them to `f_vjp` in joint mode, so it holds none of them and
+    /// computes again what is cheap to compute from them (`Sweep::rebuilt_in_loop_pullback`):
+    /// a caller keeps one closure per iteration.
+    pub fn loop_pullback_body(
+        &self,
+        names: &ItemNames,
+        grad_type: &TokenStream,
+        params: &[TokenStream],
+    ) -> TokenStream {
+        let (forward, closure) = self.pullback_parts(names, grad_type, Some(params));
         let value = &self.value;
         quote! {
             #forward
@@ -1503,6 +1587,7 @@ impl<'a> Emitter<'a> {
         &self,
         names: &ItemNames,
         grad_type: &TokenStream,
+        given: Option<&[TokenStream]>,
     ) -> (TokenStream, TokenStream) {
         self.split_calls.set(false);
         let Sweeps {
@@ -1528,7 +1613,15 @@ impl<'a> Emitter<'a> {
         let seed = &self.seed;
         let seed_type = &self.sig.seed;
         // The closure moves the forward sweep's values; a view borrows one of them, so it
-        // is taken again inside (cheap: no copy) rather than moved beside its owner.
+        // is taken again inside (cheap: no copy) rather than moved beside its owner. Scalar
+        // arithmetic on values it holds anyway is computed again rather than captured
+        // (`Sweep::rebuilt_in_pullback`).
+        let rebuilt = match given {
+            Some(_) => &self.sweep.rebuilt_in_loop_pullback,
+            None => &self.sweep.rebuilt_in_pullback,
+        };
+        let rebuilt: HashSet<VarId> = rebuilt.iter().copied().collect();
+        let given = given.unwrap_or_default();
         let views = self.body.blocks[TOP.0]
             .stmts
             .iter()
@@ -1537,7 +1630,7 @@ impl<'a> Emitter<'a> {
                     var,
                     op: Op::Rule { rule, .. },
                     ..
-                } if rule.view => Some(self.recompute_step(*var)),
+                } if rule.view || rebuilt.contains(var) => Some(self.recompute_step(*var)),
                 _ => None,
             });
         let views: Vec<TokenStream> = views.collect();
@@ -1549,7 +1642,7 @@ impl<'a> Emitter<'a> {
                 let #value = #copy;
             },
             quote! {
-                |#seed: #seed_type| -> #grad_type {
+                |#(#given,)* #seed: #seed_type| -> #grad_type {
                     #(#views)*
                     #param_adjoints
                     #reverse
@@ -1582,7 +1675,7 @@ impl<'a> Emitter<'a> {
         if !simple {
             return None;
         }
-        let (forward, closure) = self.pullback_parts(names, grad_type);
+        let (forward, closure) = self.pullback_parts(names, grad_type, None);
         let needs = &self.needs;
         let count = self.sig.params.len();
         Some((
@@ -1691,6 +1784,24 @@ pub fn pullback_path(path: &syn::ExprPath) -> syn::ExprPath {
 /// `layer` → `__layer_pullback`, spanned like `layer`.
 pub fn pullback_ident(function: &Ident) -> Ident {
     format_ident!("__{}_pullback", function.unraw(), span = function.span())
+}
+
+/// `crate::model::layer` → `crate::model::__layer_pullback_in_loop`.
+pub fn loop_pullback_path(path: &syn::ExprPath) -> syn::ExprPath {
+    let mut path = path.clone();
+    if let Some(last) = path.path.segments.last_mut() {
+        last.ident = loop_pullback_ident(&last.ident);
+    }
+    path
+}
+
+/// `layer` → `__layer_pullback_in_loop`, spanned like `layer`.
+pub fn loop_pullback_ident(function: &Ident) -> Ident {
+    format_ident!(
+        "__{}_pullback_in_loop",
+        function.unraw(),
+        span = function.span()
+    )
 }
 
 /// Renames identifiers in a macro's tokens (`vec![x; n]`).

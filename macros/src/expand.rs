@@ -199,6 +199,22 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
     }
     .unwrap_or_default();
     let mut generated = Vec::new();
+    // Calls of these (`self.helper(x)`, `Self::helper(x)`) have no derivative.
+    let unmarked: Vec<String> = block
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::ImplItem::Fn(f)
+                if !f
+                    .attrs
+                    .iter()
+                    .any(|a| is_differentiate(a) || is_custom_vjp(a)) =>
+            {
+                Some(f.sig.ident.to_string())
+            }
+            _ => None,
+        })
+        .collect();
     for item in &mut block.items {
         let syn::ImplItem::Fn(method) = item else {
             continue;
@@ -220,6 +236,7 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
             _ => parse::Options::default(),
         };
         options.self_ty = Some(self_ty.clone());
+        options.unmarked = unmarked.clone();
         let function = ItemFn {
             attrs: method.attrs.clone(),
             vis: method.vis.clone(),
@@ -478,6 +495,18 @@ fn differentiate_checked(
             &callees,
         );
         let pullback = pullback_function(&sig, &names, Some(emitter.needs()), pullback_body);
+        // With calls of functions that may be unmarked, a second copy of the body would
+        // report each such call once more: the loop pullback keeps the pullback's closure.
+        let loop_pullback_body = match callees.is_empty() {
+            true => emitter.loop_pullback_body(
+                &names,
+                &grad_type(&sig, &names),
+                &loop_pullback_params(&sig),
+            ),
+            false => loop_pullback_of_pullback(&sig, emitter.needs()),
+        };
+        let loop_pullback =
+            loop_pullback_function(&sig, &names, Some(emitter.needs()), loop_pullback_body);
         let functions = functions(&sig, &names, emitter.seed(), vjp_body);
         let jvp = match crate::forward::jvp(&emitter) {
             crate::forward::Jvp::Forward(body) => {
@@ -494,7 +523,7 @@ fn differentiate_checked(
         for what in emitter.internal_errors() {
             errors.internal(&what);
         }
-        quote!(#functions #jvp #pullback #jacobian)
+        quote!(#functions #jvp #pullback #loop_pullback #jacobian)
     });
     let grad_struct = grad_struct(&sig, &names);
     // The gradient struct's `Parameters`; `f_jacobian` beside errors (stubs) too.
@@ -765,10 +794,87 @@ pub fn pullback_function(
     needs: Option<&syn::Ident>,
     body: TokenStream,
 ) -> TokenStream {
+    pullback_item(sig, names, needs, body, false)
+}
+
+/// `__f_pullback_in_loop`: as `__f_pullback`, but its closure takes the arguments again
+/// before the seed (all but the receiver; see `Emitter::loop_pullback_body`): what a
+/// caller's loop keeps per iteration.
+pub fn loop_pullback_function(
+    sig: &Signature,
+    names: &ItemNames,
+    needs: Option<&syn::Ident>,
+    body: TokenStream,
+) -> TokenStream {
+    pullback_item(sig, names, needs, body, true)
+}
+
+/// A loop pullback that keeps the pullback's closure (and ignores the arguments handed
+/// back): `let (value, pullback) = __f_pullback(x, needs); (value, move |_, seed| pullback(seed))`.
+fn loop_pullback_of_pullback(sig: &Signature, needs: &syn::Ident) -> TokenStream {
+    let function = crate::emit::pullback_ident(&sig.item.sig.ident);
+    let mut method = false;
+    let args: Vec<TokenStream> = sig
+        .item
+        .sig
+        .inputs
+        .iter()
+        .map(|input| match input {
+            syn::FnArg::Typed(t) => match &*t.pat {
+                syn::Pat::Ident(i) => i.ident.to_token_stream(),
+                other => other.to_token_stream(),
+            },
+            syn::FnArg::Receiver(_) => {
+                method = true;
+                quote!(self)
+            }
+        })
+        .collect();
+    let path = match sig.in_impl {
+        true => quote!(Self::#function),
+        false => quote!(#function),
+    };
+    let ignored = args.iter().skip(usize::from(method)).map(|_| quote!(_));
+    let seed = syn::Ident::new("seed", proc_macro2::Span::mixed_site());
+    let value = syn::Ident::new("value", proc_macro2::Span::mixed_site());
+    let pullback = syn::Ident::new("pullback", proc_macro2::Span::mixed_site());
+    quote! {
+        let (#value, #pullback) = #path(#(#args,)* #needs);
+        (#value, move |#(#ignored,)* #seed| #pullback(#seed))
+    }
+}
+
+/// The parameters of a loop pullback's closure, `x: f64, ys: &'__tapeless [f64]`: the
+/// function's own, the receiver aside, with the lifetimes its pullback names.
+pub fn loop_pullback_params(sig: &Signature) -> Vec<TokenStream> {
+    named_signature(sig)
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            syn::FnArg::Typed(t) => Some(t.to_token_stream()),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+/// The function's signature with every elided lifetime named `'__tapeless`.
+fn named_signature(sig: &Signature) -> syn::Signature {
+    let lifetime: syn::Lifetime = syn::parse_quote!('__tapeless);
+    let mut signature = sig.item.sig.clone();
+    NameLifetimes(&lifetime).visit_signature_mut(&mut signature);
+    signature
+}
+
+fn pullback_item(
+    sig: &Signature,
+    names: &ItemNames,
+    needs: Option<&syn::Ident>,
+    body: TokenStream,
+    given: bool,
+) -> TokenStream {
     let item = sig.item;
     let lifetime: syn::Lifetime = syn::parse_quote!('__tapeless);
-    let mut signature = item.sig.clone();
-    NameLifetimes(&lifetime).visit_signature_mut(&mut signature);
+    let mut signature = named_signature(sig);
     let outlives: Vec<TokenStream> = signature
         .generics
         .lifetimes()
@@ -791,7 +897,17 @@ pub fn pullback_function(
     };
     let (ret, seed) = (&sig.ret, &sig.seed);
     let grad_type = grad_type(sig, names);
-    let name = crate::emit::pullback_ident(&item.sig.ident);
+    let (name, given) = match given {
+        true => {
+            let types = signature.inputs.iter().filter_map(|input| match input {
+                syn::FnArg::Typed(t) => Some(&t.ty),
+                syn::FnArg::Receiver(_) => None,
+            });
+            let types: Vec<TokenStream> = types.map(|t| quote!(#t,)).collect();
+            (crate::emit::loop_pullback_ident(&item.sig.ident), types)
+        }
+        false => (crate::emit::pullback_ident(&item.sig.ident), Vec::new()),
+    };
     let vis = &item.vis;
     let where_clause = where_clause(sig);
     let where_clause = match (where_clause.is_empty(), outlives.is_empty()) {
@@ -803,7 +919,7 @@ pub fn pullback_function(
         #[doc(hidden)]
         #[allow(unused_variables, unused_mut, unused_parens, unused_braces, unreachable_code, clippy::all)]
         #vis fn #name #generics (#(#params,)* #needs)
-            -> (#ret, impl ::core::ops::FnOnce(#seed) -> #grad_type + #lifetime)
+            -> (#ret, impl ::core::ops::FnOnce(#(#given)* #seed) -> #grad_type + #lifetime)
             #where_clause
         {
             #body
@@ -835,15 +951,23 @@ impl syn::visit_mut::VisitMut for NameLifetimes<'_> {
     fn visit_block_mut(&mut self, _: &mut syn::Block) {}
 }
 
-/// The stub of `__f_pullback` emitted beside errors.
+/// The stubs of `__f_pullback` and `__f_pullback_in_loop` emitted beside errors.
 pub fn pullback_stub(sig: &Signature, names: &ItemNames) -> TokenStream {
     let grad_type = grad_type(sig, names);
-    pullback_function(
+    let pullback = pullback_function(
         sig,
         names,
         None,
         quote!((::core::unreachable!(), move |_| -> #grad_type { ::core::unreachable!() })),
-    )
+    );
+    let given = loop_pullback_params(sig);
+    let loop_pullback = loop_pullback_function(
+        sig,
+        names,
+        None,
+        quote!((::core::unreachable!(), move |#(#given,)* _| -> #grad_type { ::core::unreachable!() })),
+    );
+    quote!(#pullback #loop_pullback)
 }
 
 pub fn functions(
@@ -863,11 +987,7 @@ pub fn functions(
     let args = parameter_names(&item.sig);
     let (ret, seed_type) = (&sig.ret, &sig.seed);
     // A method's `f_grad` calls `f_vjp` as an associated function.
-    let call_prefix = sig
-        .params
-        .first()
-        .filter(|p| p.ident == "self")
-        .map(|_| quote!(Self::));
+    let call_prefix = sig.in_impl.then(|| quote!(Self::));
     // A parameter of a struct type is differentiated when the struct derives
     // `Differentiable`; checked here, so that the error points at the parameter's type.
     let checks = sig

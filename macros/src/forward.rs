@@ -433,8 +433,7 @@ pub fn items(sig: &Signature, names: &ItemNames, jvp: Jvp, tangent: Option<&Iden
     let tangent = tangent.unwrap_or(&hygienic);
     let jvp_fn = format_ident!("{}_jvp", function);
     let args = parameter_names(&item.sig);
-    let is_method = sig.params.first().is_some_and(|p| p.ident == "self");
-    let call_prefix = is_method.then(|| quote!(Self::));
+    let call_prefix = sig.in_impl.then(|| quote!(Self::));
     let vjp_fn = &names.vjp_fn;
     let (params, body, doc, bound) = match jvp {
         Jvp::Forward(body) => (
@@ -611,10 +610,7 @@ pub fn arguments_function(
         });
     let grad_struct = &names.grad_struct;
     // A method's is an associated function of its `impl` block, called as `Self::..`.
-    let call_prefix = args
-        .first()
-        .is_some_and(|a| a.to_string() == "self")
-        .then(|| quote!(Self::));
+    let call_prefix = sig.in_impl.then(|| quote!(Self::));
     quote! {
         #[doc(hidden)]
         #[inline]

@@ -77,11 +77,7 @@ pub fn jacobian_function(
     let jacobian_fn = quote::format_ident!("{}_jacobian", function);
     let vjp_fn = &names.vjp_fn;
     let jvp_fn = quote::format_ident!("{}_jvp", function);
-    let call_prefix = sig
-        .params
-        .first()
-        .filter(|p| p.ident == "self")
-        .map(|_| quote!(Self::));
+    let call_prefix = sig.in_impl.then(|| quote!(Self::));
     let turbofish = turbofish(generics);
     // Each sweep takes the arguments again: owned values as clones.
     let args: Vec<TokenStream> = sig

@@ -19,6 +19,8 @@ pub struct Options {
     pub self_ty: Option<Type>,
     /// `hessian`: also emit `f_hvp` and `f_hessian` (forward over reverse); its span.
     pub hessian: Option<proc_macro2::Span>,
+    /// For a method: the functions of its `impl` block that are not marked (no derivative).
+    pub unmarked: Vec<String>,
 }
 
 pub fn options(attr: TokenStream, errors: &mut Errors) -> Options {
@@ -130,6 +132,11 @@ pub struct Signature<'a> {
     pub float_generics: Vec<Ident>,
     /// `max_iterations = N`: every loop stack holds at most `N` values, in place.
     pub max_iterations: Option<syn::Expr>,
+    /// Whether it is a function of an `impl` block (with or without a receiver): generated
+    /// code names it and its companions `Self::..`.
+    pub in_impl: bool,
+    /// The functions of its `impl` block without a derivative (`Options::unmarked`).
+    pub unmarked: Vec<String>,
 }
 
 pub fn signature<'a>(
@@ -159,6 +166,8 @@ pub fn signature<'a>(
         ret,
         float_generics,
         max_iterations: options.max_iterations.clone(),
+        in_impl: options.self_ty.is_some(),
+        unmarked: options.unmarked.clone(),
     })
 }
 

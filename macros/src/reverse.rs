@@ -145,6 +145,11 @@ pub struct Carry {
 /// The reverse sweep, and the values the forward sweep must push for it.
 pub struct Sweep {
     pub stmts: Vec<Adjoint>,
+    /// The top-level values a pullback's closure computes again instead of capturing, in
+    /// program order (see [`Planner::rebuilt_in_pullback`]).
+    pub rebuilt_in_pullback: Vec<VarId>,
+    /// The same for a loop pullback's closure, which the caller hands the arguments again.
+    pub rebuilt_in_loop_pullback: Vec<VarId>,
     pub saved: BTreeSet<VarId>,
     /// The bodies of the loops whose reverse iterations replay them (see `replay.rs`): their
     /// forward iterations save nothing but the carried values.
@@ -194,6 +199,7 @@ pub fn reverse(
         reloads: loops.reloads.clone(),
         keep_expensive: loops.keep_expensive,
         internal: Vec::new(),
+        top_needs: BTreeSet::new(),
     };
     let mut stmts = Vec::new();
     if let Operand::Var(ret) = body.ret {
@@ -208,8 +214,12 @@ pub fn reverse(
         }
     }
     stmts.extend(planner.block(TOP, Vec::new()));
+    let rebuilt_in_pullback = planner.rebuilt_in_pullback(false);
+    let rebuilt_in_loop_pullback = planner.rebuilt_in_pullback(true);
     Sweep {
         stmts,
+        rebuilt_in_pullback,
+        rebuilt_in_loop_pullback,
         saved: planner.saved,
         replayed: planner.replays.bodies,
         counters: planner.counters,
@@ -451,6 +461,8 @@ struct Planner<'a> {
     counters: HashMap<VarId, Counter>,
     /// See [`Sweep::internal`].
     internal: Vec<String>,
+    /// The values of the top level that reverse code reads.
+    top_needs: BTreeSet<VarId>,
 }
 
 impl<'a> Planner<'a> {
@@ -478,6 +490,8 @@ impl<'a> Planner<'a> {
         let home = self.body.var(var).home;
         if home != TOP {
             self.pending.entry(home).or_default().insert(var);
+        } else {
+            self.top_needs.insert(var);
         }
     }
 
@@ -1033,6 +1047,38 @@ impl<'a> Planner<'a> {
             // A call runs the callee's whole forward sweep: restored, not run again.
             Op::Call { .. } => false,
         }
+    }
+
+    /// The top-level values that a pullback's closure (the reverse sweep a caller keeps
+    /// between its sweeps, one per call on a stack when the call is in a loop) computes
+    /// again rather than capturing: scalar arithmetic (not `Rule::expensive`) that the
+    /// reverse reads, whose operands the closure holds anyway (read by the reverse too,
+    /// computed again themselves, or, in a loop pullback (`given`), the parameters, which
+    /// the caller hands the closure again). Capturing costs 8 bytes a value per call, kept
+    /// until the reverse sweep; the arithmetic costs a cycle. `sigmoid`'s loop pullback
+    /// keeps its `exp` alone; `x * x + y * y`'s keeps nothing.
+    fn rebuilt_in_pullback(&self, given: bool) -> Vec<VarId> {
+        let mut held = self.top_needs.clone();
+        if given {
+            held.extend(self.body.params.iter().copied());
+        }
+        let mut rebuilt = Vec::new();
+        for stmt in &self.body.block(TOP).stmts {
+            let Stmt::Let { var, op, .. } = stmt else {
+                continue;
+            };
+            let cheap = matches!(op, Op::Rule { rule, .. } if !rule.expensive() && !rule.view);
+            if cheap
+                && self.top_needs.contains(var)
+                && self.body.var(*var).kind == crate::ir::Kind::Copy
+                && !self.tied.contains(var)
+                && self.recomputable(op)
+                && op.uses().iter().all(|u| u != var && held.contains(u))
+            {
+                rebuilt.push(*var);
+            }
+        }
+        rebuilt
     }
 
     /// An `if` is evaluated again when everything in it is.

@@ -124,9 +124,12 @@ pub struct Strategy {
     /// callee's pullback and keeps its reverse sweep as a closure. Every other call is
     /// joint.
     pub split: Vec<VarId>,
-    /// The split calls inside a branch: their pullbacks go in a slot of their own, filled
-    /// by the forward sweep and taken by the reverse.
+    /// The split calls inside a branch or loop: their pullbacks go on a stack, pushed by
+    /// the forward sweep and popped by the reverse.
     pub stacked: HashSet<VarId>,
+    /// The stacked calls inside a loop: they keep the callee's loop pullback
+    /// (`__g_pullback_in_loop`), whose closure the reverse sweep hands the arguments again.
+    pub looped: HashSet<VarId>,
     /// Loops whose stacks are allocated once (a top-level range loop that runs to its end
     /// and saves values), by body block: the values they save, in order.
     pub fixed: BTreeMap<BlockId, Vec<VarId>>,
@@ -226,12 +229,13 @@ pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) ->
             (v, zero)
         })
         .collect();
-    let split = split_calls(sig, body, activity);
+    let split = split_calls(sig, body, activity, sweep);
     Strategy {
         zeros,
         scalar_results,
         split: split.calls,
         stacked: split.stacked,
+        looped: split.looped,
         fixed,
         fixed_stack_of,
         stacks,
@@ -309,20 +313,32 @@ fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
 /// would contain itself), nor has a method called on a field (its receiver's type cannot
 /// be named): those are joint.
 ///
-/// A call inside a branch (outside loops) is split too: its pullback goes in a slot of its
-/// own, in place ([`Strategy::stacked`]), which the reverse of the branch takes; joint mode
-/// would run the callee's forward code twice (the call, then its `_vjp`). Only when every
-/// argument outlives the slot: passed by value (a scalar, a clone of an owned value, a
-/// constant) or a borrow of a value of the top level that nothing writes.
+/// A call inside a branch or loop is split too: its pullbacks go on a stack of their own,
+/// one per execution, which the reverse sweep pops in reverse order ([`Strategy::stacked`]);
+/// joint mode would run the callee's forward code twice per execution (the call, then its
+/// `_vjp`). In a loop only where stacks grow on the heap (with `alloc`, without
+/// `max_iterations`); in branches outside loops one slot in place suffices. Not in a
+/// replayed loop (its reverse runs the forward code again, which would push again), and
+/// only when every argument outlives the stack: passed by value (a scalar, a clone of an
+/// owned value, a constant) or a borrow of a value of the top level that nothing writes.
 ///
-/// A call inside a loop stays joint. Split there, with a stack of pullbacks per call, it was
-/// measured both ways: a `tanh` helper in a loop of 256 went from 2.04× to 1.21–1.26× the
-/// inlined loop, but GradBench's LSTM (three `sigmoid` calls per cell, nested loops) from
-/// 6.2 to 8.1 ms: a pullback holds the callee's intermediates (40 bytes for `sigmoid`),
-/// where joint mode keeps its argument and computes one `exp` again, and over a million
-/// calls the memory traffic costs more than the recomputation.
-fn split_calls(sig: &Signature, body: &Body, activity: &Activity) -> Split {
+/// What a stack of pullbacks costs per call is the size of the callee's closure, which the
+/// callee's expansion keeps small: its reverse sweep's reads, minus the scalar arithmetic
+/// it computes again from them (`reverse::Planner::rebuilt_in_pullback`; `sigmoid` keeps
+/// its `exp`, 8 bytes). Measured both ways: with closures holding every intermediate (40
+/// bytes for `sigmoid`) GradBench's LSTM was slower split (6.2 → 8.1 ms) than joint; with
+/// the small closures it is faster (4.3–4.4 → 3.8–4.1 ms), and a `tanh` helper in a loop
+/// costs 1.1–1.3× the inlined loop where joint it costs 1.9–2.0× (README, "Calls,
+/// recursion, and functions from outside the benches").
+fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) -> Split {
     let mut split = Split::default();
+    let stacks_grow = cfg!(feature = "alloc") && sig.max_iterations.is_none();
+    // The caller's own receiver, when it is a method.
+    let receiver = sig
+        .params
+        .iter()
+        .position(|p| p.ident == "self")
+        .map(|i| body.params[i]);
     let lasting = |arg: &Arg| match &arg.value {
         Operand::Const(_) => true,
         Operand::Var(v) => {
@@ -338,7 +354,7 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity) -> Split {
             }
         }
     };
-    let mut visit = |stmt: &Stmt, block: BlockId, in_loop: bool| {
+    let mut visit = |stmt: &Stmt, block: BlockId, in_loop: bool, in_replay: bool| {
         let Stmt::Let {
             var,
             op: Op::Call { path, args },
@@ -355,32 +371,57 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity) -> Split {
         if !activity.is_active(*var) || joint {
             return;
         }
+        // In a loop, through the callee's loop pullback, which a function has (not a
+        // nested derivative, `g_grad(..)`), and a method of the block called on `self`
+        // (whose closure takes the arguments after the receiver).
+        let has_loop_pullback = || {
+            let name = segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            let nested = ["_grad", "_jvp", "_hvp", "_vjp"]
+                .iter()
+                .any(|s| name.ends_with(s));
+            let on_self = segments.len() != 2
+                || segments[0].ident != "Self"
+                || args.first().and_then(|a| a.value.var()) == receiver;
+            !nested && on_self
+        };
         if block == TOP {
             split.calls.push(*var);
         } else if !in_loop && args.iter().all(lasting) {
             split.calls.push(*var);
             split.stacked.insert(*var);
+        } else if stacks_grow && !in_replay && args.iter().all(lasting) && has_loop_pullback() {
+            split.calls.push(*var);
+            split.stacked.insert(*var);
+            split.looped.insert(*var);
         }
     };
-    walk_blocks(body, TOP, false, &mut visit);
+    walk_blocks(body, TOP, (false, false), &sweep.replayed, &mut visit);
     split
 }
 
-/// Visits every statement with its block and whether it runs in a loop.
+/// Visits every statement with its block, whether it runs in a loop, and whether in a
+/// replayed one.
 fn walk_blocks(
     body: &Body,
     block: BlockId,
-    in_loop: bool,
-    visit: &mut impl FnMut(&Stmt, BlockId, bool),
+    (in_loop, in_replay): (bool, bool),
+    replayed: &HashSet<BlockId>,
+    visit: &mut impl FnMut(&Stmt, BlockId, bool, bool),
 ) {
     for stmt in &body.block(block).stmts {
-        visit(stmt, block, in_loop);
+        visit(stmt, block, in_loop, in_replay);
         match stmt {
             Stmt::If(i) => {
-                walk_blocks(body, i.then_block, in_loop, visit);
-                walk_blocks(body, i.else_block, in_loop, visit);
+                walk_blocks(body, i.then_block, (in_loop, in_replay), replayed, visit);
+                walk_blocks(body, i.else_block, (in_loop, in_replay), replayed, visit);
             }
-            Stmt::Loop(l) => walk_blocks(body, l.body, true, visit),
+            Stmt::Loop(l) => {
+                let replay = in_replay || replayed.contains(&l.body);
+                walk_blocks(body, l.body, (true, replay), replayed, visit);
+            }
             _ => {}
         }
     }
@@ -391,6 +432,7 @@ fn walk_blocks(
 struct Split {
     calls: Vec<VarId>,
     stacked: HashSet<VarId>,
+    looped: HashSet<VarId>,
 }
 
 /// The loops whose trip count is known when they start (a top-level range loop without an

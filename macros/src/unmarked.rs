@@ -115,6 +115,7 @@ pub fn guard(body: TokenStream, callees: &[Callee]) -> TokenStream {
         let names: Vec<Ident> = [
             format_ident!("{}_vjp", callee.unraw(), span = span),
             format_ident!("__{}_pullback", callee.unraw(), span = span),
+            format_ident!("__{}_pullback_in_loop", callee.unraw(), span = span),
             format_ident!("__{}_jvp_arguments", callee.unraw(), span = span),
         ]
         .into_iter()

@@ -268,7 +268,9 @@ impl Lowerer<'_> {
             // `self.predict(x)` in a differentiated method: a call of a method of the block
             // (this one too: recursion), `Self::predict(self, x)`, differentiated through
             // `Self::predict_vjp`.
-            None if is_self(&call.receiver) => {
+            None if is_self(&call.receiver)
+                && !self.unmarked.contains(&call.method.to_string()) =>
+            {
                 let method = &call.method;
                 Op::Call {
                     path: syn::parse_quote!(Self::#method),
@@ -328,7 +330,7 @@ impl Lowerer<'_> {
             },
             // A call of the function itself (recursion) too: its reverse sweep calls
             // `f_vjp` (joint mode, see `emit`).
-            None if function_path(func) => Op::Call {
+            None if function_path(func) && !self.unmarked_in_block(func) => Op::Call {
                 path: func.clone(),
                 args: self.snapshot_memory(&args, call.to_token_stream()),
             },
@@ -1684,18 +1686,29 @@ fn pattern_ident(pat: &Pat) -> Result<Option<Ident>, ()> {
     }
 }
 
+impl Lowerer<'_> {
+    /// `Self::helper` of a function of the method's `impl` block that is not marked.
+    fn unmarked_in_block(&self, func: &syn::ExprPath) -> bool {
+        let segments = &func.path.segments;
+        segments.len() == 2
+            && segments[0].ident == "Self"
+            && self.unmarked.contains(&segments[1].ident.to_string())
+    }
+}
+
 /// A path that names a free function (`layer`, `crate::model::layer`, `super::f`), as
 /// opposed to an associated function of a type (`Vector3::new`, `f64::from`): every
 /// segment but `Self` starts lowercase. Such a call on active values is a call of a
 /// function differentiated elsewhere.
 fn function_path(func: &syn::ExprPath) -> bool {
     func.qself.is_none()
-        && func.path.segments.iter().all(|s| {
-            s.ident
-                .to_string()
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_lowercase() || c == '_')
+        && func.path.segments.iter().enumerate().all(|(i, s)| {
+            (i == 0 && s.ident == "Self" && func.path.segments.len() == 2)
+                || s.ident
+                    .to_string()
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_lowercase() || c == '_')
         })
 }
 

@@ -54,6 +54,7 @@ pub fn lower<'e>(sig: &'e Signature, errors: &'e mut Errors) -> Body {
         closures: HashMap::new(),
         elements_by_reference: HashSet::new(),
         floats: sig.floats(),
+        unmarked: &sig.unmarked,
         errors,
     };
     let params = sig
@@ -181,6 +182,9 @@ struct Lowerer<'e> {
     elements_by_reference: HashSet<VarId>,
     /// The function's float types (`T` in `fn f<T: Float>`).
     floats: Floats<'e>,
+    /// The functions of the method's `impl` block without a derivative
+    /// (`Signature::unmarked`): calling one is a foreign call.
+    unmarked: &'e [String],
     errors: &'e mut Errors,
 }
 

@@ -79,7 +79,7 @@ pub fn squares_then_weights_vjp(
         total_1 = total_2;
     }
     let mut d_xs = ::tapeless::__private::zeros_like(xs);
-    let mut d_y = ::tapeless::__private::zeros_like(&y);
+    let mut d_y = 0.0;
     let mut d_total_1_1 = seed;
     let mut d_a = ::tapeless::__private::zero_adjoint(&a);
     let mut d_total_1_next = d_total_1_1;
@@ -227,7 +227,7 @@ pub fn __squares_then_weights_pullback<'__tapeless>(
         value,
         move |seed: f64| -> SquaresThenWeightsGrad {
             let mut d_xs = ::tapeless::__private::zeros_like(xs);
-            let mut d_y = ::tapeless::__private::zeros_like(&y);
+            let mut d_y = 0.0;
             let mut d_total_1_1 = seed;
             let mut d_a = ::tapeless::__private::zero_adjoint(&a);
             let mut d_total_1_next = d_total_1_1;
@@ -242,9 +242,93 @@ pub fn __squares_then_weights_pullback<'__tapeless>(
                 ::tapeless::__private::add_vjp_rhs(&mut d_t5, &d_total_2);
                 let mut d_t4 = -0.0;
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &y, &d_t5);
-                if needs[1usize] {
-                    ::tapeless::__private::mul_vjp_rhs(&mut d_y, &t4, &d_t5);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_y, &t4, &d_t5);
+                let mut d_t2 = ::tapeless::__private::zero();
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t2, &t3, &d_t4);
+                let mut d_t3 = ::tapeless::__private::zero();
+                ::tapeless::__private::mul_vjp_rhs(&mut d_t3, &t2, &d_t4);
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_xs, &i_1, &d_t3);
                 }
+                ::tapeless::__private::index_vjp(&mut d_a, &i_1, &d_t2);
+                d_total_1_next = d_total_1;
+            }
+            for i in (0..3).rev() {
+                let t0 = ::tapeless::__private::read(xs, i);
+                let mut d_t1 = -0.0;
+                ::tapeless::__private::store_vjp(&mut d_t1, &mut d_a[i]);
+                let mut d_t0 = ::tapeless::__private::zero();
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t0, &t0, &d_t1);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_t0, &t0, &d_t1);
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_xs, &i, &d_t0);
+                }
+            }
+            SquaresThenWeightsGrad {
+                xs: d_xs,
+                y: d_y,
+            }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __squares_then_weights_pullback_in_loop<'__tapeless>(
+    xs: &'__tapeless [f64],
+    y: f64,
+    needs: [bool; 2usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        &'__tapeless [f64],
+        f64,
+        f64,
+    ) -> SquaresThenWeightsGrad + '__tapeless,
+) {
+    let mut a = [0.0; 3];
+    for i in 0..3 {
+        let t0 = xs[i];
+        let t1 = t0 * t0;
+        a[i] = t1;
+    }
+    let total = 0.0;
+    let mut total_1: f64 = total;
+    for i_1 in 0..3 {
+        let t2 = a[i_1];
+        let t3 = xs[i_1];
+        let t4 = t2 * t3;
+        let t5 = t4 * y;
+        let total_2 = total_1 + t5;
+        total_1 = total_2;
+    }
+    let value = ::core::clone::Clone::clone(&total_1);
+    (
+        value,
+        move |xs: &'__tapeless [f64], y: f64, seed: f64| -> SquaresThenWeightsGrad {
+            let mut d_xs = ::tapeless::__private::zeros_like(xs);
+            let mut d_y = 0.0;
+            let mut d_total_1_1 = seed;
+            let mut d_a = ::tapeless::__private::zero_adjoint(&a);
+            let mut d_total_1_next = d_total_1_1;
+            for i_1 in (0..3).rev() {
+                let mut d_total_1 = ::tapeless::__private::zero_adjoint(&d_total_1_next);
+                let t2 = ::tapeless::__private::read(&a, i_1);
+                let t3 = ::tapeless::__private::read(xs, i_1);
+                let t4 = t2 * t3;
+                let mut d_total_2 = d_total_1_next;
+                ::tapeless::__private::add_vjp_lhs(&mut d_total_1, &d_total_2);
+                let mut d_t5 = -0.0;
+                ::tapeless::__private::add_vjp_rhs(&mut d_t5, &d_total_2);
+                let mut d_t4 = -0.0;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &y, &d_t5);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_y, &t4, &d_t5);
                 let mut d_t2 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t2, &t3, &d_t4);
                 let mut d_t3 = ::tapeless::__private::zero();

@@ -44,7 +44,7 @@ pub fn square_grad(x: f64) -> (f64, SquareGrad) {
 pub fn square_vjp(x: f64, seed: f64) -> (f64, SquareGrad) {
     let _ = square;
     let t0: f64 = x * x;
-    let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+    let mut d_x = -0.0;
     let mut d_t0 = seed;
     ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t0);
     ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t0);
@@ -100,14 +100,36 @@ pub fn __square_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> SquareGrad {
-            let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+            let mut d_x = -0.0;
             let mut d_t0 = seed;
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t0);
-            }
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t0);
-            }
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t0);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t0);
+            SquareGrad { x: d_x }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __square_pullback_in_loop<'__tapeless>(
+    x: f64,
+    needs: [bool; 1usize],
+) -> (f64, impl ::core::ops::FnOnce(f64, f64) -> SquareGrad + '__tapeless) {
+    let t0: f64 = x * x;
+    let value = ::core::clone::Clone::clone(&t0);
+    (
+        value,
+        move |x: f64, seed: f64| -> SquareGrad {
+            let mut d_x = -0.0;
+            let mut d_t0 = seed;
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t0);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t0);
             SquareGrad { x: d_x }
         },
     )
@@ -233,8 +255,8 @@ pub fn split_call_vjp(x: f64, y: f64, seed: f64) -> (f64, SplitCallGrad) {
         __square_pullback
     })(t0, [true]);
     let t2: f64 = ::tapeless::__private::by_operand(&t1) + y;
-    let mut d_x = ::tapeless::__private::zero_adjoint(&x);
-    let mut d_y = ::tapeless::__private::zero_adjoint(&y);
+    let mut d_x = -0.0;
+    let mut d_y = -0.0;
     let mut d_t2 = seed;
     ::tapeless::__private::add_vjp_rhs(&mut d_y, &d_t2);
     let mut d_t1 = ::tapeless::__private::adopt(&t1, d_t2);
@@ -343,12 +365,11 @@ pub fn __split_call_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> SplitCallGrad {
-            let mut d_x = ::tapeless::__private::zero_adjoint(&x);
-            let mut d_y = ::tapeless::__private::zero_adjoint(&y);
+            let t0 = x * y;
+            let mut d_x = -0.0;
+            let mut d_y = -0.0;
             let mut d_t2 = seed;
-            if needs[1usize] {
-                ::tapeless::__private::add_vjp_rhs(&mut d_y, &d_t2);
-            }
+            ::tapeless::__private::add_vjp_rhs(&mut d_y, &d_t2);
             let mut d_t1 = ::tapeless::__private::adopt(&t1, d_t2);
             let mut d_t0 = -0.0;
             {
@@ -361,15 +382,28 @@ pub fn __split_call_pullback<'__tapeless>(
                     .__tapeless_arguments();
                 ::tapeless::__private::accumulate_argument(&mut d_t0, gradients.0);
             }
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_t0);
-            }
-            if needs[1usize] {
-                ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_t0);
-            }
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_t0);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_t0);
             SplitCallGrad { x: d_x, y: d_y }
         },
     )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __split_call_pullback_in_loop<'__tapeless>(
+    x: f64,
+    y: f64,
+    needs: [bool; 2usize],
+) -> (f64, impl ::core::ops::FnOnce(f64, f64, f64) -> SplitCallGrad + '__tapeless) {
+    let (value, pullback) = __split_call_pullback(x, y, needs);
+    (value, move |_, _, seed| pullback(seed))
 }
 #[doc(hidden)]
 #[allow(dead_code, unused_variables, clippy::all)]
@@ -494,7 +528,7 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
     #[allow(non_camel_case_types, dead_code)]
     struct square {}
     #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
-    fn square_vjp<__TapelessA0, __TapelessA1, __TapelessR>(
+    fn __square_pullback_in_loop<__TapelessA0, __TapelessA1, __TapelessR>(
         _: __TapelessA0,
         _: __TapelessA1,
     ) -> __TapelessR
@@ -505,6 +539,9 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
     }
     let total = 0.0;
     let t0 = xs.len();
+    let mut t3_pullbacks = ::tapeless::__private::Vec::with_capacity(
+        ::core::iter::Iterator::size_hint(&(0..t0)).0,
+    );
     let mut total_1: f64 = total;
     let mut step: usize = 0;
     let mut saved_t3 = ::tapeless::__private::loop_stack!(
@@ -515,13 +552,18 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
         let x = xs[i];
         let t1 = x;
         let t2 = t1 - c;
-        let t3 = square(t2);
+        let (t3, t3_pullback) = ({
+            #[allow(unused_imports)]
+            use self::*;
+            __square_pullback_in_loop
+        })(t2, [true]);
         saved_t3[step - 1] = ::core::clone::Clone::clone(&t3);
+        t3_pullbacks.push(t3_pullback);
         let total_2 = total_1 + ::tapeless::__private::by_operand(&t3);
         total_1 = ::core::clone::Clone::clone(&total_2);
     }
     let mut d_xs = ::tapeless::__private::zeros_like(xs);
-    let mut d_c = ::tapeless::__private::zeros_like(&c);
+    let mut d_c = 0.0;
     let mut d_total_1_1 = seed;
     let mut d_total_1_next = d_total_1_1;
     for i in (0..t0).rev() {
@@ -536,13 +578,7 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
         let mut d_t3 = ::tapeless::__private::adopt(&t3, d_total_2);
         let mut d_t2 = -0.0;
         {
-            let gradients = ({
-                #[allow(unused_imports)]
-                use self::*;
-                square_vjp
-            })(t2, d_t3)
-                .1
-                .__tapeless_arguments();
+            let gradients = t3_pullbacks.pop().unwrap()(t2, d_t3).__tapeless_arguments();
             ::tapeless::__private::accumulate_argument(&mut d_t2, gradients.0);
         }
         let mut d_t1 = -0.0;
@@ -680,7 +716,7 @@ pub fn __joint_calls_pullback<'__tapeless>(
         value,
         move |seed: f64| -> JointCallsGrad {
             let mut d_xs = ::tapeless::__private::zeros_like(xs);
-            let mut d_c = ::tapeless::__private::zeros_like(&c);
+            let mut d_c = 0.0;
             let mut d_total_1_1 = seed;
             let mut d_total_1_next = d_total_1_1;
             for i in (0..t0).rev() {
@@ -706,9 +742,7 @@ pub fn __joint_calls_pullback<'__tapeless>(
                 }
                 let mut d_t1 = -0.0;
                 ::tapeless::__private::sub_vjp_lhs(&mut d_t1, &d_t2);
-                if needs[1usize] {
-                    ::tapeless::__private::sub_vjp_rhs(&mut d_c, &d_t2);
-                }
+                ::tapeless::__private::sub_vjp_rhs(&mut d_c, &d_t2);
                 let mut d_x = ::tapeless::__private::zero();
                 ::tapeless::__private::copy_vjp(&mut d_x, &d_t1);
                 if needs[0usize] {
@@ -719,6 +753,30 @@ pub fn __joint_calls_pullback<'__tapeless>(
             JointCallsGrad { xs: d_xs, c: d_c }
         },
     )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __joint_calls_pullback_in_loop<'__tapeless>(
+    xs: &'__tapeless [f64],
+    c: f64,
+    needs: [bool; 2usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        &'__tapeless [f64],
+        f64,
+        f64,
+    ) -> JointCallsGrad + '__tapeless,
+) {
+    let (value, pullback) = __joint_calls_pullback(xs, c, needs);
+    (value, move |_, _, seed| pullback(seed))
 }
 #[doc(hidden)]
 #[allow(dead_code, unused_variables, clippy::all)]

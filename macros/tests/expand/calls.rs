@@ -1,7 +1,7 @@
-// Calls of another differentiated function. A top-level call is split: the callee's
-// pullback closure is kept and called in the reverse sweep. A call inside a loop is joint:
-// the reverse sweep calls the callee's `_vjp` with the saved argument. Run by
-// `tests/golden_functions.rs`.
+// Calls of another differentiated function, split: the callee's pullback closure is kept
+// and called in the reverse sweep; inside a loop, on a stack of pullbacks popped by the
+// reverse loop (`joint_calls`, named for when such calls were joint). A closure holds what
+// its reverse reads (`square`'s: `x`). Run by `tests/golden_functions.rs`.
 #[differentiate]
 pub fn square(x: f64) -> f64 {
     x * x

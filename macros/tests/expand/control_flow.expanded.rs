@@ -271,6 +271,98 @@ fn __rosenbrock_pullback<'__tapeless>(
     )
 }
 #[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+fn __rosenbrock_pullback_in_loop<'__tapeless>(
+    x: &'__tapeless [f64],
+    needs: [bool; 1usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(&'__tapeless [f64], f64) -> RosenbrockGrad + '__tapeless,
+) {
+    let s = 0.0;
+    let t0 = x.len();
+    let t1 = t0 - 1;
+    let mut s_1: f64 = s;
+    for i in 0..t1 {
+        let t2 = i + 1;
+        let t3 = x[t2];
+        let t4 = x[i];
+        let t5 = t4 * t4;
+        let a = t3 - t5;
+        let t6 = x[i];
+        let b = 1.0 - t6;
+        let t7 = 100.0 * a;
+        let t8 = t7 * a;
+        let t9 = b * b;
+        let t10 = t8 + t9;
+        let s_2 = s_1 + t10;
+        s_1 = s_2;
+    }
+    let value = ::core::clone::Clone::clone(&s_1);
+    (
+        value,
+        move |x: &'__tapeless [f64], seed: f64| -> RosenbrockGrad {
+            let mut d_x = ::tapeless::__private::zeros_like(x);
+            let mut d_s_1_1 = seed;
+            let mut d_s_1_next = d_s_1_1;
+            for i in (0..t1).rev() {
+                let mut d_s_1 = ::tapeless::__private::zero_adjoint(&d_s_1_next);
+                let t2 = i + 1;
+                let t3 = ::tapeless::__private::read(x, t2);
+                let t4 = ::tapeless::__private::read(x, i);
+                let t5 = t4 * t4;
+                let a = t3 - t5;
+                let t6 = ::tapeless::__private::read(x, i);
+                let b = 1.0 - t6;
+                let t7 = 100.0 * a;
+                let mut d_s_2 = d_s_1_next;
+                ::tapeless::__private::add_vjp_lhs(&mut d_s_1, &d_s_2);
+                let mut d_t10 = -0.0;
+                ::tapeless::__private::add_vjp_rhs(&mut d_t10, &d_s_2);
+                let mut d_t8 = -0.0;
+                ::tapeless::__private::add_vjp_lhs(&mut d_t8, &d_t10);
+                let mut d_t9 = -0.0;
+                ::tapeless::__private::add_vjp_rhs(&mut d_t9, &d_t10);
+                let mut d_b = -0.0;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_b, &b, &d_t9);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_b, &b, &d_t9);
+                let mut d_t7 = -0.0;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t7, &a, &d_t8);
+                let mut d_a = -0.0;
+                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &t7, &d_t8);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &100.0, &d_t7);
+                let mut d_t6 = ::tapeless::__private::zero();
+                ::tapeless::__private::sub_vjp_rhs(&mut d_t6, &d_b);
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t6);
+                }
+                let mut d_t3 = ::tapeless::__private::zero();
+                ::tapeless::__private::sub_vjp_lhs(&mut d_t3, &d_a);
+                let mut d_t5 = -0.0;
+                ::tapeless::__private::sub_vjp_rhs(&mut d_t5, &d_a);
+                let mut d_t4 = ::tapeless::__private::zero();
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &t4, &d_t5);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_t4, &t4, &d_t5);
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t4);
+                }
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_x, &t2, &d_t3);
+                }
+                d_s_1_next = d_s_1;
+            }
+            RosenbrockGrad { x: d_x }
+        },
+    )
+}
+#[doc(hidden)]
 #[allow(dead_code, unused_variables, clippy::all)]
 fn rosenbrock_grad_vjp<
     __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<RosenbrockGrad>,
@@ -388,7 +480,7 @@ fn power_vjp(x: f64, n: usize, seed: f64) -> (f64, PowerGrad) {
         let p_2 = p_1 * x;
         p_1 = p_2;
     }
-    let mut d_x = ::tapeless::__private::zeros_like(&x);
+    let mut d_x = 0.0;
     let mut d_p_1_1 = seed;
     let mut d_p_1_next = d_p_1_1;
     for i in (0..n).rev() {
@@ -474,7 +566,7 @@ fn __power_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> PowerGrad {
-            let mut d_x = ::tapeless::__private::zeros_like(&x);
+            let mut d_x = 0.0;
             let mut d_p_1_1 = seed;
             let mut d_p_1_next = d_p_1_1;
             for i in (0..n).rev() {
@@ -483,9 +575,53 @@ fn __power_pullback<'__tapeless>(
                 let p_1 = saved_p_1[step];
                 let mut d_p_2 = d_p_1_next;
                 ::tapeless::__private::mul_vjp_lhs(&mut d_p_1, &x, &d_p_2);
-                if needs[0usize] {
-                    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &p_1, &d_p_2);
-                }
+                ::tapeless::__private::mul_vjp_rhs(&mut d_x, &p_1, &d_p_2);
+                d_p_1_next = d_p_1;
+            }
+            PowerGrad { x: d_x }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+fn __power_pullback_in_loop<'__tapeless>(
+    x: f64,
+    n: usize,
+    needs: [bool; 2usize],
+) -> (f64, impl ::core::ops::FnOnce(f64, usize, f64) -> PowerGrad + '__tapeless) {
+    let p = 1.0;
+    let mut p_1: f64 = p;
+    let mut step: usize = 0;
+    let mut saved_p_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..n)).0
+    );
+    for i in 0..n {
+        step += 1;
+        saved_p_1[step - 1] = p_1;
+        let p_2 = p_1 * x;
+        p_1 = p_2;
+    }
+    let value = ::core::clone::Clone::clone(&p_1);
+    (
+        value,
+        move |x: f64, n: usize, seed: f64| -> PowerGrad {
+            let mut d_x = 0.0;
+            let mut d_p_1_1 = seed;
+            let mut d_p_1_next = d_p_1_1;
+            for i in (0..n).rev() {
+                step -= 1;
+                let mut d_p_1 = ::tapeless::__private::zero_adjoint(&d_p_1_next);
+                let p_1 = saved_p_1[step];
+                let mut d_p_2 = d_p_1_next;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_p_1, &x, &d_p_2);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_x, &p_1, &d_p_2);
                 d_p_1_next = d_p_1;
             }
             PowerGrad { x: d_x }
@@ -605,7 +741,7 @@ fn piecewise_vjp(x: f64, seed: f64) -> (f64, PiecewiseGrad) {
         };
         t6
     };
-    let mut d_x = ::tapeless::__private::zeros_like(&x);
+    let mut d_x = 0.0;
     let mut d_t7 = seed;
     if t0 {
         let mut d_t1 = d_t7;
@@ -709,31 +845,81 @@ fn __piecewise_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> PiecewiseGrad {
-            let mut d_x = ::tapeless::__private::zeros_like(&x);
+            let t0 = x < 0.0;
+            let mut d_x = 0.0;
             let mut d_t7 = seed;
             if t0 {
                 let mut d_t1 = d_t7;
-                if needs[0usize] {
-                    ::tapeless::__private::neg_vjp(&mut d_x, &d_t1);
-                }
+                ::tapeless::__private::neg_vjp(&mut d_x, &d_t1);
             } else {
                 let t2 = x < 1.0;
                 let mut d_t6 = d_t7;
                 if t2 {
                     let mut d_t3 = d_t6;
-                    if needs[0usize] {
-                        ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t3);
-                    }
-                    if needs[0usize] {
-                        ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t3);
-                    }
+                    ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t3);
+                    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t3);
                 } else {
                     let mut d_t5 = d_t6;
                     let mut d_t4 = -0.0;
                     ::tapeless::__private::sub_vjp_lhs(&mut d_t4, &d_t5);
-                    if needs[0usize] {
-                        ::tapeless::__private::mul_vjp_rhs(&mut d_x, &2.0, &d_t4);
-                    }
+                    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &2.0, &d_t4);
+                }
+            }
+            PiecewiseGrad { x: d_x }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+fn __piecewise_pullback_in_loop<'__tapeless>(
+    x: f64,
+    needs: [bool; 1usize],
+) -> (f64, impl ::core::ops::FnOnce(f64, f64) -> PiecewiseGrad + '__tapeless) {
+    let t0 = x < 0.0;
+    let t7: f64 = if t0 {
+        let t1 = -x;
+        t1
+    } else {
+        let t2 = x < 1.0;
+        let t6 = if t2 {
+            let t3 = x * x;
+            t3
+        } else {
+            let t4 = 2.0 * x;
+            let t5 = t4 - 1.0;
+            t5
+        };
+        t6
+    };
+    let value = ::core::clone::Clone::clone(&t7);
+    (
+        value,
+        move |x: f64, seed: f64| -> PiecewiseGrad {
+            let t0 = x < 0.0;
+            let mut d_x = 0.0;
+            let mut d_t7 = seed;
+            if t0 {
+                let mut d_t1 = d_t7;
+                ::tapeless::__private::neg_vjp(&mut d_x, &d_t1);
+            } else {
+                let t2 = x < 1.0;
+                let mut d_t6 = d_t7;
+                if t2 {
+                    let mut d_t3 = d_t6;
+                    ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t3);
+                    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t3);
+                } else {
+                    let mut d_t5 = d_t6;
+                    let mut d_t4 = -0.0;
+                    ::tapeless::__private::sub_vjp_lhs(&mut d_t4, &d_t5);
+                    ::tapeless::__private::mul_vjp_rhs(&mut d_x, &2.0, &d_t4);
                 }
             }
             PiecewiseGrad { x: d_x }
@@ -889,9 +1075,9 @@ fn spring_vjp(k: f64, c: f64, v0: f64, seed: f64) -> (f64, SpringGrad) {
     let t5 = x_1 - 0.3;
     let t6 = x_1 - 0.3;
     let t7: f64 = t5 * t6;
-    let mut d_k = ::tapeless::__private::zeros_like(&k);
-    let mut d_c = ::tapeless::__private::zeros_like(&c);
-    let mut d_v0 = ::tapeless::__private::zero_adjoint(&v0);
+    let mut d_k = 0.0;
+    let mut d_c = 0.0;
+    let mut d_v0 = -0.0;
     let mut d_t7 = seed;
     let mut d_t5 = -0.0;
     ::tapeless::__private::mul_vjp_lhs(&mut d_t5, &t6, &d_t7);
@@ -1074,9 +1260,9 @@ fn __spring_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> SpringGrad {
-            let mut d_k = ::tapeless::__private::zeros_like(&k);
-            let mut d_c = ::tapeless::__private::zeros_like(&c);
-            let mut d_v0 = ::tapeless::__private::zero_adjoint(&v0);
+            let mut d_k = 0.0;
+            let mut d_c = 0.0;
+            let mut d_v0 = -0.0;
             let mut d_t7 = seed;
             let mut d_t5 = -0.0;
             ::tapeless::__private::mul_vjp_lhs(&mut d_t5, &t6, &d_t7);
@@ -1109,16 +1295,114 @@ fn __spring_pullback<'__tapeless>(
                 ::tapeless::__private::sub_vjp_lhs(&mut d_t1, &d_a);
                 let mut d_t2 = -0.0;
                 ::tapeless::__private::sub_vjp_rhs(&mut d_t2, &d_a);
-                if needs[1usize] {
-                    ::tapeless::__private::mul_vjp_lhs(&mut d_c, &v, &d_t2);
-                }
+                ::tapeless::__private::mul_vjp_lhs(&mut d_c, &v, &d_t2);
                 ::tapeless::__private::mul_vjp_rhs(&mut d_v, &c, &d_t2);
                 let mut d_t0 = -0.0;
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t0, &x_1, &d_t1);
                 ::tapeless::__private::mul_vjp_rhs(&mut d_x_1, &t0, &d_t1);
-                if needs[0usize] {
-                    ::tapeless::__private::neg_vjp(&mut d_k, &d_t0);
-                }
+                ::tapeless::__private::neg_vjp(&mut d_k, &d_t0);
+                d_v_next = d_v;
+                d_x_1_next = d_x_1;
+            }
+            ::tapeless::__private::accumulate(&mut d_v0, &d_v_next);
+            SpringGrad {
+                k: d_k,
+                c: d_c,
+                v0: d_v0,
+            }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+fn __spring_pullback_in_loop<'__tapeless>(
+    k: f64,
+    c: f64,
+    v0: f64,
+    needs: [bool; 3usize],
+) -> (f64, impl ::core::ops::FnOnce(f64, f64, f64, f64) -> SpringGrad + '__tapeless) {
+    let dt = 0.01;
+    let x = 1.0;
+    let mut v = v0;
+    let mut x_1 = x;
+    let mut step: usize = 0;
+    let mut saved_v = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..1000)).0,
+        ::tapeless::__private::range_len((0) as i128, (1000) as i128, false)
+    );
+    let mut saved_x_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..1000)).0,
+        ::tapeless::__private::range_len((0) as i128, (1000) as i128, false)
+    );
+    for i in 0..1000 {
+        step += 1;
+        saved_v[step - 1] = v;
+        saved_x_1[step - 1] = x_1;
+        let t0 = -k;
+        let t1 = t0 * x_1;
+        let t2 = c * v;
+        let a = t1 - t2;
+        let t3 = dt * a;
+        let v_1 = v + t3;
+        let t4 = dt * v_1;
+        let x_2 = x_1 + t4;
+        (v, x_1) = (v_1, x_2);
+    }
+    let t5 = x_1 - 0.3;
+    let t6 = x_1 - 0.3;
+    let t7: f64 = t5 * t6;
+    let value = ::core::clone::Clone::clone(&t7);
+    (
+        value,
+        move |k: f64, c: f64, v0: f64, seed: f64| -> SpringGrad {
+            let mut d_k = 0.0;
+            let mut d_c = 0.0;
+            let mut d_v0 = -0.0;
+            let mut d_t7 = seed;
+            let mut d_t5 = -0.0;
+            ::tapeless::__private::mul_vjp_lhs(&mut d_t5, &t6, &d_t7);
+            let mut d_t6 = -0.0;
+            ::tapeless::__private::mul_vjp_rhs(&mut d_t6, &t5, &d_t7);
+            let mut d_x_1_1 = ::tapeless::__private::zero();
+            ::tapeless::__private::sub_vjp_lhs(&mut d_x_1_1, &d_t6);
+            ::tapeless::__private::sub_vjp_lhs(&mut d_x_1_1, &d_t5);
+            let mut d_v_next = ::tapeless::__private::zero_adjoint(&v);
+            let mut d_x_1_next = d_x_1_1;
+            for i in (0..1000).rev() {
+                step -= 1;
+                let mut d_v = ::tapeless::__private::zero_adjoint(&d_v_next);
+                let mut d_x_1 = ::tapeless::__private::zero_adjoint(&d_x_1_next);
+                let v = saved_v[step];
+                let x_1 = saved_x_1[step];
+                let t0 = -k;
+                let mut d_v_1 = d_v_next;
+                let mut d_x_2 = d_x_1_next;
+                ::tapeless::__private::add_vjp_lhs(&mut d_x_1, &d_x_2);
+                let mut d_t4 = -0.0;
+                ::tapeless::__private::add_vjp_rhs(&mut d_t4, &d_x_2);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_v_1, &dt, &d_t4);
+                ::tapeless::__private::add_vjp_lhs(&mut d_v, &d_v_1);
+                let mut d_t3 = -0.0;
+                ::tapeless::__private::add_vjp_rhs(&mut d_t3, &d_v_1);
+                let mut d_a = -0.0;
+                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &dt, &d_t3);
+                let mut d_t1 = -0.0;
+                ::tapeless::__private::sub_vjp_lhs(&mut d_t1, &d_a);
+                let mut d_t2 = -0.0;
+                ::tapeless::__private::sub_vjp_rhs(&mut d_t2, &d_a);
+                ::tapeless::__private::mul_vjp_lhs(&mut d_c, &v, &d_t2);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_v, &c, &d_t2);
+                let mut d_t0 = -0.0;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t0, &x_1, &d_t1);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_x_1, &t0, &d_t1);
+                ::tapeless::__private::neg_vjp(&mut d_k, &d_t0);
                 d_v_next = d_v;
                 d_x_1_next = d_x_1;
             }

@@ -272,6 +272,96 @@ pub fn __quadratic_and_log_det_pullback<'__tapeless>(
     )
 }
 #[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __quadratic_and_log_det_pullback_in_loop<'__tapeless>(
+    a: &'__tapeless DMatrix<f64>,
+    b: &'__tapeless DVector<f64>,
+    needs: [bool; 2usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        &'__tapeless DMatrix<f64>,
+        &'__tapeless DVector<f64>,
+        f64,
+    ) -> QuadraticAndLogDetGrad + '__tapeless,
+) {
+    let c = a.clone().cholesky().unwrap();
+    let x = c.solve(b);
+    let t0 = c.l();
+    let source = t0.diagonal();
+    let mut mapped = source.clone();
+    let t1 = mapped.len();
+    for index in 0..t1 {
+        let d = source[index];
+        let t2 = d.ln();
+        mapped[index] = t2;
+    }
+    let mapped_1 = ::core::clone::Clone::clone(&mapped);
+    let t3 = mapped_1.sum();
+    let log_det = 2.0 * t3;
+    let t4 = x.dot(b);
+    let t5: f64 = t4 + log_det;
+    let value = ::core::clone::Clone::clone(&t5);
+    (
+        value,
+        move |
+            a: &'__tapeless DMatrix<f64>,
+            b: &'__tapeless DVector<f64>,
+            seed: f64,
+        | -> QuadraticAndLogDetGrad {
+            let mut d_a = ::tapeless::__private::zero_adjoint(a);
+            let mut d_b = ::tapeless::__private::zero_adjoint(b);
+            let mut d_t5 = seed;
+            let mut d_t4 = -0.0;
+            ::tapeless::__private::add_vjp_lhs(&mut d_t4, &d_t5);
+            let mut d_log_det = -0.0;
+            ::tapeless::__private::add_vjp_rhs(&mut d_log_det, &d_t5);
+            let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+            ::tapeless::__private::dot_vjp_self(&mut d_x, b, &d_t4);
+            if needs[1usize] {
+                ::tapeless::__private::dot_vjp_rhs(&mut d_b, &x, &d_t4);
+            }
+            let mut d_t3 = -0.0;
+            ::tapeless::__private::mul_vjp_rhs(&mut d_t3, &2.0, &d_log_det);
+            let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
+            ::tapeless::__private::sum_vjp(&mut d_mapped_1, &d_t3);
+            let mut d_mapped = ::tapeless::__private::adopt(&mapped, d_mapped_1);
+            let mut d_source = ::tapeless::__private::zero_adjoint(&source);
+            for index in (0..t1).rev() {
+                let d = ::tapeless::__private::read(&source, index);
+                let mut d_t2 = -0.0;
+                ::tapeless::__private::store_vjp(&mut d_t2, &mut d_mapped[index]);
+                let mut d_d = ::tapeless::__private::zero();
+                ::tapeless::__private::ln_vjp(&mut d_d, &d, &d_t2);
+                ::tapeless::__private::index_vjp(&mut d_source, &index, &d_d);
+            }
+            ::tapeless::__private::copy_vjp(&mut d_source, &d_mapped);
+            let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
+            ::tapeless::__private::diagonal_vjp(&mut d_t0, &d_source);
+            let mut d_c = ::tapeless::__private::zero_adjoint(&c);
+            ::tapeless::__private::cholesky_l_vjp(&mut d_c, &c, &d_t0);
+            ::tapeless::__private::cholesky_solve_vjp_self(&mut d_c, &c, &x, &d_x);
+            if needs[1usize] {
+                ::tapeless::__private::cholesky_solve_vjp_b(&mut d_b, &c, &d_x);
+            }
+            if needs[0usize] {
+                ::tapeless::__private::cholesky_vjp(&mut d_a, &c, &d_c);
+            }
+            QuadraticAndLogDetGrad {
+                a: d_a,
+                b: d_b,
+            }
+        },
+    )
+}
+#[doc(hidden)]
 #[allow(dead_code, unused_variables, clippy::all)]
 pub fn quadratic_and_log_det_grad_vjp<
     __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<
@@ -481,6 +571,52 @@ pub fn __qr_solve_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> QrSolveGrad {
+            let mut d_a = ::tapeless::__private::zero_adjoint(a);
+            let mut d_b = ::tapeless::__private::zero_adjoint(b);
+            let mut d_t1 = seed;
+            let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
+            ::tapeless::__private::sum_vjp(&mut d_t0, &d_t1);
+            if needs[0usize] {
+                ::tapeless::__private::solve_vjp_self(&mut d_a, a, &t0, &d_t0);
+            }
+            if needs[1usize] {
+                ::tapeless::__private::solve_vjp_b(&mut d_b, a, &d_t0);
+            }
+            QrSolveGrad { a: d_a, b: d_b }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __qr_solve_pullback_in_loop<'__tapeless>(
+    a: &'__tapeless DMatrix<f64>,
+    b: &'__tapeless DVector<f64>,
+    needs: [bool; 2usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        &'__tapeless DMatrix<f64>,
+        &'__tapeless DVector<f64>,
+        f64,
+    ) -> QrSolveGrad + '__tapeless,
+) {
+    let t0 = a.clone().qr().solve(b).unwrap();
+    let t1: f64 = t0.sum();
+    let value = ::core::clone::Clone::clone(&t1);
+    (
+        value,
+        move |
+            a: &'__tapeless DMatrix<f64>,
+            b: &'__tapeless DVector<f64>,
+            seed: f64,
+        | -> QrSolveGrad {
             let mut d_a = ::tapeless::__private::zero_adjoint(a);
             let mut d_b = ::tapeless::__private::zero_adjoint(b);
             let mut d_t1 = seed;

@@ -227,6 +227,85 @@ pub fn __affine_total_pullback<'__tapeless>(
     )
 }
 #[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __affine_total_pullback_in_loop<'__tapeless>(
+    p: &'__tapeless [f64; 2],
+    xs: &'__tapeless [f64],
+    needs: [bool; 2usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        &'__tapeless [f64; 2],
+        &'__tapeless [f64],
+        f64,
+    ) -> AffineTotalGrad + '__tapeless,
+) {
+    let a = p[0];
+    let b = p[1];
+    let acc = 0.0;
+    let t0 = xs.len();
+    let mut acc_1: f64 = acc;
+    for i in 0..t0 {
+        let x = xs[i];
+        let t1 = a * x;
+        let t2 = acc_1 + t1;
+        let acc_2 = t2 + b;
+        acc_1 = acc_2;
+    }
+    let value = ::core::clone::Clone::clone(&acc_1);
+    (
+        value,
+        move |
+            p: &'__tapeless [f64; 2],
+            xs: &'__tapeless [f64],
+            seed: f64,
+        | -> AffineTotalGrad {
+            let a = ::tapeless::__private::read(p, 0);
+            let mut d_p = ::tapeless::__private::zero_adjoint(p);
+            let mut d_xs = ::tapeless::__private::zeros_like(xs);
+            let mut d_acc_1_1 = seed;
+            let mut d_a = ::tapeless::__private::zero();
+            let mut d_b = ::tapeless::__private::zero();
+            let mut d_acc_1_next = d_acc_1_1;
+            for i in (0..t0).rev() {
+                let mut d_acc_1 = ::tapeless::__private::zero_adjoint(&d_acc_1_next);
+                let x = ::tapeless::__private::read(xs, i);
+                let mut d_acc_2 = d_acc_1_next;
+                let mut d_t2 = -0.0;
+                ::tapeless::__private::add_vjp_lhs(&mut d_t2, &d_acc_2);
+                ::tapeless::__private::add_vjp_rhs(&mut d_b, &d_acc_2);
+                ::tapeless::__private::add_vjp_lhs(&mut d_acc_1, &d_t2);
+                let mut d_t1 = -0.0;
+                ::tapeless::__private::add_vjp_rhs(&mut d_t1, &d_t2);
+                ::tapeless::__private::mul_vjp_lhs(&mut d_a, &x, &d_t1);
+                let mut d_x = ::tapeless::__private::zero();
+                ::tapeless::__private::mul_vjp_rhs(&mut d_x, &a, &d_t1);
+                if needs[1usize] {
+                    ::tapeless::__private::index_vjp(&mut d_xs, &i, &d_x);
+                }
+                d_acc_1_next = d_acc_1;
+            }
+            if needs[0usize] {
+                ::tapeless::__private::index_vjp(&mut d_p, &1, &d_b);
+            }
+            if needs[0usize] {
+                ::tapeless::__private::index_vjp(&mut d_p, &0, &d_a);
+            }
+            AffineTotalGrad {
+                p: d_p,
+                xs: d_xs,
+            }
+        },
+    )
+}
+#[doc(hidden)]
 #[allow(dead_code, unused_variables, clippy::all)]
 pub fn affine_total_grad_vjp<
     __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<AffineTotalGrad>,

@@ -52,8 +52,8 @@ fn bump_vjp(x: f64, y: f64, seed: f64) -> (f64, BumpGrad) {
     let t0 = x * y;
     let t1 = t0.sin();
     let t2: f64 = t1 + x;
-    let mut d_x = ::tapeless::__private::zero_adjoint(&x);
-    let mut d_y = ::tapeless::__private::zero_adjoint(&y);
+    let mut d_x = -0.0;
+    let mut d_y = -0.0;
     let mut d_t2 = seed;
     let mut d_t1 = -0.0;
     ::tapeless::__private::add_vjp_lhs(&mut d_t1, &d_t2);
@@ -131,22 +131,53 @@ fn __bump_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> BumpGrad {
-            let mut d_x = ::tapeless::__private::zero_adjoint(&x);
-            let mut d_y = ::tapeless::__private::zero_adjoint(&y);
+            let t0 = x * y;
+            let mut d_x = -0.0;
+            let mut d_y = -0.0;
             let mut d_t2 = seed;
             let mut d_t1 = -0.0;
             ::tapeless::__private::add_vjp_lhs(&mut d_t1, &d_t2);
-            if needs[0usize] {
-                ::tapeless::__private::add_vjp_rhs(&mut d_x, &d_t2);
-            }
+            ::tapeless::__private::add_vjp_rhs(&mut d_x, &d_t2);
             let mut d_t0 = -0.0;
             ::tapeless::__private::sin_vjp(&mut d_t0, &t0, &d_t1);
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_t0);
-            }
-            if needs[1usize] {
-                ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_t0);
-            }
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_t0);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_t0);
+            BumpGrad { x: d_x, y: d_y }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+fn __bump_pullback_in_loop<'__tapeless>(
+    x: f64,
+    y: f64,
+    needs: [bool; 2usize],
+) -> (f64, impl ::core::ops::FnOnce(f64, f64, f64) -> BumpGrad + '__tapeless) {
+    let t0 = x * y;
+    let t1 = t0.sin();
+    let t2: f64 = t1 + x;
+    let value = ::core::clone::Clone::clone(&t2);
+    (
+        value,
+        move |x: f64, y: f64, seed: f64| -> BumpGrad {
+            let t0 = x * y;
+            let mut d_x = -0.0;
+            let mut d_y = -0.0;
+            let mut d_t2 = seed;
+            let mut d_t1 = -0.0;
+            ::tapeless::__private::add_vjp_lhs(&mut d_t1, &d_t2);
+            ::tapeless::__private::add_vjp_rhs(&mut d_x, &d_t2);
+            let mut d_t0 = -0.0;
+            ::tapeless::__private::sin_vjp(&mut d_t0, &t0, &d_t1);
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_t0);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_t0);
             BumpGrad { x: d_x, y: d_y }
         },
     )
@@ -273,7 +304,7 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
     #[allow(non_camel_case_types, dead_code)]
     struct bump {}
     #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
-    fn bump_vjp<__TapelessA0, __TapelessA1, __TapelessA2, __TapelessR>(
+    fn __bump_pullback_in_loop<__TapelessA0, __TapelessA1, __TapelessA2, __TapelessR>(
         _: __TapelessA0,
         _: __TapelessA1,
         _: __TapelessA2,
@@ -288,6 +319,9 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
     let mut a = [0.0; 3];
     let s = 0.0;
     let t0 = x.len();
+    let mut t3_pullbacks = ::tapeless::__private::Vec::with_capacity(
+        ::core::iter::Iterator::size_hint(&(0..t0)).0,
+    );
     let mut iterations: usize = 0;
     let mut s_1 = s;
     for i in 0..t0 {
@@ -298,8 +332,13 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
             break;
         } else {
             let t2 = x[i];
-            let t3 = bump(t2, y);
+            let (t3, t3_pullback) = ({
+                #[allow(unused_imports)]
+                use self::*;
+                __bump_pullback_in_loop
+            })(t2, y, [true, true]);
             saved_t3.push(::core::clone::Clone::clone(&t3));
+            t3_pullbacks.push(t3_pullback);
             let s_2 = s_1 + ::tapeless::__private::by_operand(&t3);
             let t4 = i % 3;
             let t5 = ::tapeless::__private::by_operand(&s_2) * y;
@@ -313,7 +352,7 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
     let t8 = t6 * t7;
     let t9: f64 = s_1 + t8;
     let mut d_x = ::tapeless::__private::zeros_like(x);
-    let mut d_y = ::tapeless::__private::zeros_like(&y);
+    let mut d_y = 0.0;
     let mut d_t9 = seed;
     let mut d_s_1_1 = ::tapeless::__private::zero();
     ::tapeless::__private::add_vjp_lhs(&mut d_s_1_1, &d_t9);
@@ -350,12 +389,9 @@ fn sweep_vjp(x: &[f64], y: f64, seed: f64) -> (f64, SweepGrad) {
             let mut d_t3 = ::tapeless::__private::adopt(&t3, d_s_2);
             let mut d_t2 = ::tapeless::__private::zero();
             {
-                let gradients = ({
-                    #[allow(unused_imports)]
-                    use self::*;
-                    bump_vjp
-                })(t2, y, d_t3)
-                    .1
+                let gradients = t3_pullbacks
+                    .pop()
+                    .unwrap()(t2, y, d_t3)
                     .__tapeless_arguments();
                 ::tapeless::__private::accumulate_argument(&mut d_t2, gradients.0);
                 ::tapeless::__private::accumulate_argument(&mut d_y, gradients.1);
@@ -534,7 +570,7 @@ fn __sweep_pullback<'__tapeless>(
         value,
         move |seed: f64| -> SweepGrad {
             let mut d_x = ::tapeless::__private::zeros_like(x);
-            let mut d_y = ::tapeless::__private::zeros_like(&y);
+            let mut d_y = 0.0;
             let mut d_t9 = seed;
             let mut d_s_1_1 = ::tapeless::__private::zero();
             ::tapeless::__private::add_vjp_lhs(&mut d_s_1_1, &d_t9);
@@ -566,9 +602,7 @@ fn __sweep_pullback<'__tapeless>(
                     let mut d_t5 = ::tapeless::__private::zero_adjoint(&t5);
                     ::tapeless::__private::store_vjp(&mut d_t5, &mut d_a[t4]);
                     ::tapeless::__private::mul_vjp_lhs(&mut d_s_2, &y, &d_t5);
-                    if needs[1usize] {
-                        ::tapeless::__private::mul_vjp_rhs(&mut d_y, &s_2, &d_t5);
-                    }
+                    ::tapeless::__private::mul_vjp_rhs(&mut d_y, &s_2, &d_t5);
                     ::tapeless::__private::add_vjp_lhs(&mut d_s_1, &d_s_2);
                     let mut d_t3 = ::tapeless::__private::adopt(&t3, d_s_2);
                     let mut d_t2 = ::tapeless::__private::zero();
@@ -598,6 +632,26 @@ fn __sweep_pullback<'__tapeless>(
             SweepGrad { x: d_x, y: d_y }
         },
     )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+fn __sweep_pullback_in_loop<'__tapeless>(
+    x: &'__tapeless [f64],
+    y: f64,
+    needs: [bool; 2usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(&'__tapeless [f64], f64, f64) -> SweepGrad + '__tapeless,
+) {
+    let (value, pullback) = __sweep_pullback(x, y, needs);
+    (value, move |_, _, seed| pullback(seed))
 }
 #[doc(hidden)]
 #[allow(dead_code, unused_variables, clippy::all)]
@@ -838,6 +892,70 @@ fn __affine_tanh_pullback<'__tapeless>(
     (
         value,
         move |seed: DVector<f64>| -> AffineTanhGrad {
+            let mut d_w = ::tapeless::__private::zero_adjoint(w);
+            let mut d_b = ::tapeless::__private::zero_adjoint(b);
+            let mut d_x = ::tapeless::__private::zero_adjoint(x);
+            let mut d_t1 = seed;
+            let mut d_z = ::tapeless::__private::zero_adjoint(&z);
+            ::tapeless::__private::tanh_vjp(&mut d_z, &t1, &d_t1);
+            if needs[1usize] {
+                ::tapeless::__private::add_vjp_rhs(&mut d_b, &d_z);
+            }
+            let mut d_t0 = ::tapeless::__private::adopt(&t0, d_z);
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_w, x, &d_t0);
+            }
+            if needs[2usize] {
+                ::tapeless::__private::mul_vjp_rhs(&mut d_x, w, &d_t0);
+            }
+            AffineTanhGrad {
+                w: d_w,
+                b: d_b,
+                x: d_x,
+            }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+fn __affine_tanh_pullback_in_loop<'__tapeless>(
+    w: &'__tapeless DMatrix<f64>,
+    b: &'__tapeless DVector<f64>,
+    x: &'__tapeless DVector<f64>,
+    needs: [bool; 3usize],
+) -> (
+    DVector<f64>,
+    impl ::core::ops::FnOnce(
+        &'__tapeless DMatrix<f64>,
+        &'__tapeless DVector<f64>,
+        &'__tapeless DVector<f64>,
+        DVector<f64>,
+    ) -> AffineTanhGrad + '__tapeless,
+) {
+    let t0 = ::tapeless::__private::by_operand(w) * ::tapeless::__private::by_operand(x);
+    let z = ::tapeless::__private::by_operand(&t0)
+        + ::tapeless::__private::by_operand(b);
+    let t1: DVector<f64> = ::tapeless::__private::Is(
+            nn::tanh,
+            ::tapeless::runtime::nn::tanh,
+        )
+        .tapeless_rule()(&z);
+    let value = ::core::clone::Clone::clone(&t1);
+    (
+        value,
+        move |
+            w: &'__tapeless DMatrix<f64>,
+            b: &'__tapeless DVector<f64>,
+            x: &'__tapeless DVector<f64>,
+            seed: DVector<f64>,
+        | -> AffineTanhGrad {
             let mut d_w = ::tapeless::__private::zero_adjoint(w);
             let mut d_b = ::tapeless::__private::zero_adjoint(b);
             let mut d_x = ::tapeless::__private::zero_adjoint(x);

@@ -61,7 +61,7 @@ pub fn stretch_vjp(x: &[f64], k: f64, seed: f64) -> (f64, StretchGrad) {
     let t6 = t5.sin();
     let t7: f64 = t4 + t6;
     let mut d_x = ::tapeless::__private::zero_adjoint(x);
-    let mut d_k = ::tapeless::__private::zero_adjoint(&k);
+    let mut d_k = -0.0;
     let mut d_t7 = seed;
     let mut d_t4 = -0.0;
     ::tapeless::__private::add_vjp_lhs(&mut d_t4, &d_t7);
@@ -173,8 +173,9 @@ pub fn __stretch_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> StretchGrad {
+            let t3 = t2 * d;
             let mut d_x = ::tapeless::__private::zero_adjoint(x);
-            let mut d_k = ::tapeless::__private::zero_adjoint(&k);
+            let mut d_k = -0.0;
             let mut d_t7 = seed;
             let mut d_t4 = -0.0;
             ::tapeless::__private::add_vjp_lhs(&mut d_t4, &d_t7);
@@ -192,9 +193,74 @@ pub fn __stretch_pullback<'__tapeless>(
             let mut d_t2 = -0.0;
             ::tapeless::__private::mul_vjp_lhs(&mut d_t2, &d, &d_t3);
             ::tapeless::__private::mul_vjp_rhs(&mut d_d, &t2, &d_t3);
-            if needs[1usize] {
-                ::tapeless::__private::mul_vjp_rhs(&mut d_k, &0.5, &d_t2);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_k, &0.5, &d_t2);
+            let mut d_t0 = ::tapeless::__private::zero();
+            ::tapeless::__private::sub_vjp_lhs(&mut d_t0, &d_d);
+            let mut d_t1 = ::tapeless::__private::zero();
+            ::tapeless::__private::sub_vjp_rhs(&mut d_t1, &d_d);
+            if needs[0usize] {
+                ::tapeless::__private::index_vjp(&mut d_x, &0, &d_t1);
             }
+            if needs[0usize] {
+                ::tapeless::__private::index_vjp(&mut d_x, &1, &d_t0);
+            }
+            StretchGrad { x: d_x, k: d_k }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __stretch_pullback_in_loop<'__tapeless>(
+    x: &'__tapeless [f64],
+    k: f64,
+    needs: [bool; 2usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(&'__tapeless [f64], f64, f64) -> StretchGrad + '__tapeless,
+) {
+    let t0 = x[1];
+    let t1 = x[0];
+    let d = t0 - t1;
+    let t2 = 0.5 * k;
+    let t3 = t2 * d;
+    let t4 = t3 * d;
+    let t5 = x[0];
+    let t6 = t5.sin();
+    let t7: f64 = t4 + t6;
+    let value = ::core::clone::Clone::clone(&t7);
+    (
+        value,
+        move |x: &'__tapeless [f64], k: f64, seed: f64| -> StretchGrad {
+            let t2 = 0.5 * k;
+            let t3 = t2 * d;
+            let t5 = ::tapeless::__private::read(x, 0);
+            let mut d_x = ::tapeless::__private::zero_adjoint(x);
+            let mut d_k = -0.0;
+            let mut d_t7 = seed;
+            let mut d_t4 = -0.0;
+            ::tapeless::__private::add_vjp_lhs(&mut d_t4, &d_t7);
+            let mut d_t6 = -0.0;
+            ::tapeless::__private::add_vjp_rhs(&mut d_t6, &d_t7);
+            let mut d_t5 = ::tapeless::__private::zero();
+            ::tapeless::__private::sin_vjp(&mut d_t5, &t5, &d_t6);
+            if needs[0usize] {
+                ::tapeless::__private::index_vjp(&mut d_x, &0, &d_t5);
+            }
+            let mut d_t3 = -0.0;
+            ::tapeless::__private::mul_vjp_lhs(&mut d_t3, &d, &d_t4);
+            let mut d_d = -0.0;
+            ::tapeless::__private::mul_vjp_rhs(&mut d_d, &t3, &d_t4);
+            let mut d_t2 = -0.0;
+            ::tapeless::__private::mul_vjp_lhs(&mut d_t2, &d, &d_t3);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_d, &t2, &d_t3);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_k, &0.5, &d_t2);
             let mut d_t0 = ::tapeless::__private::zero();
             ::tapeless::__private::sub_vjp_lhs(&mut d_t0, &d_d);
             let mut d_t1 = ::tapeless::__private::zero();
@@ -705,6 +771,7 @@ where
     (
         value,
         move |seed: __TapelessFloat| -> TapelessHessianStretchGrad<__TapelessFloat> {
+            let t3 = t2 * d;
             let mut d_x = ::tapeless::__private::zero_adjoint(x);
             let mut d_k = ::tapeless::__private::zero_adjoint(&k);
             let mut d_t7 = seed;
@@ -724,13 +791,136 @@ where
             let mut d_t2 = ::tapeless::__private::zero();
             ::tapeless::__private::mul_vjp_lhs(&mut d_t2, &d, &d_t3);
             ::tapeless::__private::mul_vjp_rhs(&mut d_d, &t2, &d_t3);
-            if needs[1usize] {
-                ::tapeless::__private::mul_vjp_rhs(
-                    &mut d_k,
-                    &(<__TapelessFloat as ::tapeless::Real>::constant(0.5)),
-                    &d_t2,
-                );
+            ::tapeless::__private::mul_vjp_rhs(
+                &mut d_k,
+                &(<__TapelessFloat as ::tapeless::Real>::constant(0.5)),
+                &d_t2,
+            );
+            let mut d_t0 = ::tapeless::__private::zero();
+            ::tapeless::__private::sub_vjp_lhs(&mut d_t0, &d_d);
+            let mut d_t1 = ::tapeless::__private::zero();
+            ::tapeless::__private::sub_vjp_rhs(&mut d_t1, &d_d);
+            if needs[0usize] {
+                ::tapeless::__private::index_vjp(&mut d_x, &0, &d_t1);
             }
+            if needs[0usize] {
+                ::tapeless::__private::index_vjp(&mut d_x, &1, &d_t0);
+            }
+            TapelessHessianStretchGrad {
+                x: d_x,
+                k: d_k,
+            }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+#[doc(hidden)]
+#[allow(dead_code, clippy::all)]
+pub fn ____tapeless_hessian_stretch_pullback_in_loop<
+    '__tapeless,
+    __TapelessFloat: ::tapeless::Real,
+>(
+    x: &'__tapeless [__TapelessFloat],
+    k: __TapelessFloat,
+    needs: [bool; 2usize],
+) -> (
+    __TapelessFloat,
+    impl ::core::ops::FnOnce(
+        &'__tapeless [__TapelessFloat],
+        __TapelessFloat,
+        __TapelessFloat,
+    ) -> TapelessHessianStretchGrad<__TapelessFloat> + '__tapeless,
+)
+where
+    __TapelessFloat: for<'b> ::core::ops::Add<
+            &'b __TapelessFloat,
+            Output = __TapelessFloat,
+        > + for<'b> ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + for<'b> ::core::ops::AddAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::SubAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::MulAssign<&'b __TapelessFloat>
+        + for<'b> ::core::ops::DivAssign<&'b __TapelessFloat> + ::core::iter::Sum
+        + for<'b> ::core::iter::Sum<&'b __TapelessFloat> + ::core::iter::Product
+        + for<'b> ::core::iter::Product<&'b __TapelessFloat>
+        + ::tapeless::runtime::Elementwise<
+            Elem = __TapelessFloat,
+            Output = __TapelessFloat,
+        >,
+    for<'a, 'b> &'a __TapelessFloat: ::core::ops::Add<
+            __TapelessFloat,
+            Output = __TapelessFloat,
+        > + ::core::ops::Sub<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<__TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Add<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Sub<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Mul<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Div<&'b __TapelessFloat, Output = __TapelessFloat>
+        + ::core::ops::Neg<Output = __TapelessFloat>,
+    __TapelessFloat: ::tapeless::Real + ::tapeless::runtime::FixedZero
+        + ::tapeless::Differentiable<Grad = __TapelessFloat> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<__TapelessFloat>
+        + ::tapeless::__private::TangentDot<__TapelessFloat>
+        + for<'__tapeless_operand> ::tapeless::__private::Operand<
+            '__tapeless_operand,
+            Out = __TapelessFloat,
+        >,
+    __TapelessFloat: ::tapeless::runtime::ElementwiseAdjoint,
+{
+    let t0 = x[1];
+    let t1 = x[0];
+    let d = t0 - t1;
+    let t2 = (<__TapelessFloat as ::tapeless::Real>::constant(0.5)) * k;
+    let t3 = t2 * d;
+    let t4 = t3 * d;
+    let t5 = x[0];
+    let t6 = ::tapeless::__private::Float::sin(t5);
+    let t7: __TapelessFloat = t4 + t6;
+    let value = ::core::clone::Clone::clone(&t7);
+    (
+        value,
+        move |
+            x: &'__tapeless [__TapelessFloat],
+            k: __TapelessFloat,
+            seed: __TapelessFloat,
+        | -> TapelessHessianStretchGrad<__TapelessFloat> {
+            let t2 = (<__TapelessFloat as ::tapeless::Real>::constant(0.5)) * k;
+            let t3 = t2 * d;
+            let t5 = ::tapeless::__private::read(x, 0);
+            let mut d_x = ::tapeless::__private::zero_adjoint(x);
+            let mut d_k = ::tapeless::__private::zero_adjoint(&k);
+            let mut d_t7 = seed;
+            let mut d_t4 = ::tapeless::__private::zero();
+            ::tapeless::__private::add_vjp_lhs(&mut d_t4, &d_t7);
+            let mut d_t6 = ::tapeless::__private::zero();
+            ::tapeless::__private::add_vjp_rhs(&mut d_t6, &d_t7);
+            let mut d_t5 = ::tapeless::__private::zero();
+            ::tapeless::__private::sin_vjp(&mut d_t5, &t5, &d_t6);
+            if needs[0usize] {
+                ::tapeless::__private::index_vjp(&mut d_x, &0, &d_t5);
+            }
+            let mut d_t3 = ::tapeless::__private::zero();
+            ::tapeless::__private::mul_vjp_lhs(&mut d_t3, &d, &d_t4);
+            let mut d_d = ::tapeless::__private::zero();
+            ::tapeless::__private::mul_vjp_rhs(&mut d_d, &t3, &d_t4);
+            let mut d_t2 = ::tapeless::__private::zero();
+            ::tapeless::__private::mul_vjp_lhs(&mut d_t2, &d, &d_t3);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_d, &t2, &d_t3);
+            ::tapeless::__private::mul_vjp_rhs(
+                &mut d_k,
+                &(<__TapelessFloat as ::tapeless::Real>::constant(0.5)),
+                &d_t2,
+            );
             let mut d_t0 = ::tapeless::__private::zero();
             ::tapeless::__private::sub_vjp_lhs(&mut d_t0, &d_d);
             let mut d_t1 = ::tapeless::__private::zero();

@@ -53,8 +53,8 @@ pub fn polar_vjp(r: f64, theta: f64, seed: [f64; 2]) -> ([f64; 2], PolarGrad) {
     let t2 = theta.sin();
     let t3 = r * t2;
     out[1] = t3;
-    let mut d_r = ::tapeless::__private::zero_adjoint(&r);
-    let mut d_theta = ::tapeless::__private::zero_adjoint(&theta);
+    let mut d_r = -0.0;
+    let mut d_theta = -0.0;
     let mut d_out = seed;
     let mut d_t3 = -0.0;
     ::tapeless::__private::store_vjp(&mut d_t3, &mut d_out[1]);
@@ -155,29 +155,71 @@ pub fn __polar_pullback<'__tapeless>(
     (
         value,
         move |seed: [f64; 2]| -> PolarGrad {
-            let mut d_r = ::tapeless::__private::zero_adjoint(&r);
-            let mut d_theta = ::tapeless::__private::zero_adjoint(&theta);
+            let mut d_r = -0.0;
+            let mut d_theta = -0.0;
             let mut d_out = seed;
             let mut d_t3 = -0.0;
             ::tapeless::__private::store_vjp(&mut d_t3, &mut d_out[1]);
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t2, &d_t3);
-            }
+            ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t2, &d_t3);
             let mut d_t2 = -0.0;
             ::tapeless::__private::mul_vjp_rhs(&mut d_t2, &r, &d_t3);
-            if needs[1usize] {
-                ::tapeless::__private::sin_vjp(&mut d_theta, &theta, &d_t2);
-            }
+            ::tapeless::__private::sin_vjp(&mut d_theta, &theta, &d_t2);
             let mut d_t1 = -0.0;
             ::tapeless::__private::store_vjp(&mut d_t1, &mut d_out[0]);
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t0, &d_t1);
-            }
+            ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t0, &d_t1);
             let mut d_t0 = -0.0;
             ::tapeless::__private::mul_vjp_rhs(&mut d_t0, &r, &d_t1);
-            if needs[1usize] {
-                ::tapeless::__private::cos_vjp(&mut d_theta, &theta, &d_t0);
+            ::tapeless::__private::cos_vjp(&mut d_theta, &theta, &d_t0);
+            PolarGrad {
+                r: d_r,
+                theta: d_theta,
             }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __polar_pullback_in_loop<'__tapeless>(
+    r: f64,
+    theta: f64,
+    needs: [bool; 2usize],
+) -> (
+    [f64; 2],
+    impl ::core::ops::FnOnce(f64, f64, [f64; 2]) -> PolarGrad + '__tapeless,
+) {
+    let mut out: [f64; 2] = [0.0; 2];
+    let t0 = theta.cos();
+    let t1 = r * t0;
+    out[0] = t1;
+    let t2 = theta.sin();
+    let t3 = r * t2;
+    out[1] = t3;
+    let value = ::core::clone::Clone::clone(&out);
+    (
+        value,
+        move |r: f64, theta: f64, seed: [f64; 2]| -> PolarGrad {
+            let mut d_r = -0.0;
+            let mut d_theta = -0.0;
+            let mut d_out = seed;
+            let mut d_t3 = -0.0;
+            ::tapeless::__private::store_vjp(&mut d_t3, &mut d_out[1]);
+            ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t2, &d_t3);
+            let mut d_t2 = -0.0;
+            ::tapeless::__private::mul_vjp_rhs(&mut d_t2, &r, &d_t3);
+            ::tapeless::__private::sin_vjp(&mut d_theta, &theta, &d_t2);
+            let mut d_t1 = -0.0;
+            ::tapeless::__private::store_vjp(&mut d_t1, &mut d_out[0]);
+            ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t0, &d_t1);
+            let mut d_t0 = -0.0;
+            ::tapeless::__private::mul_vjp_rhs(&mut d_t0, &r, &d_t1);
+            ::tapeless::__private::cos_vjp(&mut d_theta, &theta, &d_t0);
             PolarGrad {
                 r: d_r,
                 theta: d_theta,
@@ -215,29 +257,21 @@ pub fn polar_jacobian(
             theta: ::tapeless::__private::zeros_like(&theta),
         },
         |seed: [f64; 2]| -> PolarGrad {
-            let mut d_r = ::tapeless::__private::zero_adjoint(&r);
-            let mut d_theta = ::tapeless::__private::zero_adjoint(&theta);
+            let mut d_r = -0.0;
+            let mut d_theta = -0.0;
             let mut d_out = seed;
             let mut d_t3 = -0.0;
             ::tapeless::__private::store_vjp(&mut d_t3, &mut d_out[1]);
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t2, &d_t3);
-            }
+            ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t2, &d_t3);
             let mut d_t2 = -0.0;
             ::tapeless::__private::mul_vjp_rhs(&mut d_t2, &r, &d_t3);
-            if needs[1usize] {
-                ::tapeless::__private::sin_vjp(&mut d_theta, &theta, &d_t2);
-            }
+            ::tapeless::__private::sin_vjp(&mut d_theta, &theta, &d_t2);
             let mut d_t1 = -0.0;
             ::tapeless::__private::store_vjp(&mut d_t1, &mut d_out[0]);
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t0, &d_t1);
-            }
+            ::tapeless::__private::mul_vjp_lhs(&mut d_r, &t0, &d_t1);
             let mut d_t0 = -0.0;
             ::tapeless::__private::mul_vjp_rhs(&mut d_t0, &r, &d_t1);
-            if needs[1usize] {
-                ::tapeless::__private::cos_vjp(&mut d_theta, &theta, &d_t0);
-            }
+            ::tapeless::__private::cos_vjp(&mut d_theta, &theta, &d_t0);
             PolarGrad {
                 r: d_r,
                 theta: d_theta,
@@ -424,6 +458,62 @@ where
     (
         value,
         move |seed: Vec<T>| -> SquaresGrad<T> {
+            let mut d_x = ::tapeless::__private::zeros_like(x);
+            let mut d_out = seed;
+            for i in (0..t2).rev() {
+                let t3 = ::tapeless::__private::read(x, i);
+                let mut d_t4 = ::tapeless::__private::zero();
+                ::tapeless::__private::store_vjp(&mut d_t4, &mut d_out[i]);
+                let mut d_t3 = ::tapeless::__private::zero();
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t3, &t3, &d_t4);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_t3, &t3, &d_t4);
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t3);
+                }
+            }
+            SquaresGrad { x: d_x }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __squares_pullback_in_loop<'__tapeless, T: Float>(
+    x: &'__tapeless [T],
+    needs: [bool; 1usize],
+) -> (
+    Vec<T>,
+    impl ::core::ops::FnOnce(&'__tapeless [T], Vec<T>) -> SquaresGrad<T> + '__tapeless,
+)
+where
+    T: ::tapeless::Real + ::tapeless::runtime::FixedZero
+        + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
+        + for<'__tapeless_operand> ::tapeless::__private::Operand<
+            '__tapeless_operand,
+            Out = T,
+        >,
+    T: ::tapeless::runtime::ElementwiseAdjoint,
+{
+    let t0 = T::zero();
+    let t1 = x.len();
+    let mut out: Vec<T> = ::tapeless::__private::vec![t0; t1];
+    let t2 = x.len();
+    for i in 0..t2 {
+        let t3 = x[i];
+        let t4 = t3 * t3;
+        out[i] = t4;
+    }
+    let value = ::core::clone::Clone::clone(&out);
+    (
+        value,
+        move |x: &'__tapeless [T], seed: Vec<T>| -> SquaresGrad<T> {
             let mut d_x = ::tapeless::__private::zeros_like(x);
             let mut d_out = seed;
             for i in (0..t2).rev() {

@@ -51,7 +51,7 @@ pub fn f_vjp(x: f64, seed: f64) -> (f64, FGrad) {
     let t3 = u.sqrt();
     let t4 = u.cos();
     let t5: f64 = t3 + t4;
-    let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+    let mut d_x = -0.0;
     let mut d_t5 = seed;
     let mut d_t3 = -0.0;
     ::tapeless::__private::add_vjp_lhs(&mut d_t3, &d_t5);
@@ -143,7 +143,7 @@ pub fn __f_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> FGrad {
-            let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+            let mut d_x = -0.0;
             let mut d_t5 = seed;
             let mut d_t3 = -0.0;
             ::tapeless::__private::add_vjp_lhs(&mut d_t3, &d_t5);
@@ -158,18 +158,57 @@ pub fn __f_pullback<'__tapeless>(
             ::tapeless::__private::add_vjp_rhs(&mut d_t2, &d_u);
             let mut d_t1 = -0.0;
             ::tapeless::__private::exp_vjp(&mut d_t1, &t2, &d_t2);
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t1);
-            }
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t1);
-            }
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t0);
-            }
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t0);
-            }
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t1);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t1);
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t0);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t0);
+            FGrad { x: d_x }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __f_pullback_in_loop<'__tapeless>(
+    x: f64,
+    needs: [bool; 1usize],
+) -> (f64, impl ::core::ops::FnOnce(f64, f64) -> FGrad + '__tapeless) {
+    let t0 = x * x;
+    let t1 = x * x;
+    let t2 = t1.exp();
+    let u = t0 + t2;
+    let t3 = u.sqrt();
+    let t4 = u.cos();
+    let t5: f64 = t3 + t4;
+    let value = ::core::clone::Clone::clone(&t5);
+    (
+        value,
+        move |x: f64, seed: f64| -> FGrad {
+            let mut d_x = -0.0;
+            let mut d_t5 = seed;
+            let mut d_t3 = -0.0;
+            ::tapeless::__private::add_vjp_lhs(&mut d_t3, &d_t5);
+            let mut d_t4 = -0.0;
+            ::tapeless::__private::add_vjp_rhs(&mut d_t4, &d_t5);
+            let mut d_u = -0.0;
+            ::tapeless::__private::cos_vjp(&mut d_u, &u, &d_t4);
+            ::tapeless::__private::sqrt_vjp(&mut d_u, &t3, &d_t3);
+            let mut d_t0 = -0.0;
+            ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_u);
+            let mut d_t2 = -0.0;
+            ::tapeless::__private::add_vjp_rhs(&mut d_t2, &d_u);
+            let mut d_t1 = -0.0;
+            ::tapeless::__private::exp_vjp(&mut d_t1, &t2, &d_t2);
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t1);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t1);
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &x, &d_t0);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_x, &x, &d_t0);
             FGrad { x: d_x }
         },
     )
@@ -284,8 +323,8 @@ fn versions_vjp(x: f64, y: f64, seed: f64) -> (f64, VersionsGrad) {
     let z_1 = z + t0;
     let y_1 = z_1 * 2.0;
     let t1: f64 = y_1 / x;
-    let mut d_x = ::tapeless::__private::zero_adjoint(&x);
-    let mut d_y = ::tapeless::__private::zero_adjoint(&y);
+    let mut d_x = -0.0;
+    let mut d_y = -0.0;
     let mut d_t1 = seed;
     let mut d_y_1 = -0.0;
     ::tapeless::__private::div_vjp_lhs(&mut d_y_1, &x, &d_t1);
@@ -375,29 +414,63 @@ fn __versions_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> VersionsGrad {
-            let mut d_x = ::tapeless::__private::zero_adjoint(&x);
-            let mut d_y = ::tapeless::__private::zero_adjoint(&y);
+            let mut d_x = -0.0;
+            let mut d_y = -0.0;
             let mut d_t1 = seed;
             let mut d_y_1 = -0.0;
             ::tapeless::__private::div_vjp_lhs(&mut d_y_1, &x, &d_t1);
-            if needs[0usize] {
-                ::tapeless::__private::div_vjp_rhs(&mut d_x, &x, &t1, &d_t1);
-            }
+            ::tapeless::__private::div_vjp_rhs(&mut d_x, &x, &t1, &d_t1);
             let mut d_z_1 = -0.0;
             ::tapeless::__private::mul_vjp_lhs(&mut d_z_1, &2.0, &d_y_1);
             let mut d_z = -0.0;
             ::tapeless::__private::add_vjp_lhs(&mut d_z, &d_z_1);
             let mut d_t0 = -0.0;
             ::tapeless::__private::add_vjp_rhs(&mut d_t0, &d_z_1);
-            if needs[0usize] {
-                ::tapeless::__private::sin_vjp(&mut d_x, &x, &d_t0);
-            }
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_z);
-            }
-            if needs[1usize] {
-                ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_z);
-            }
+            ::tapeless::__private::sin_vjp(&mut d_x, &x, &d_t0);
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_z);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_z);
+            VersionsGrad { x: d_x, y: d_y }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+fn __versions_pullback_in_loop<'__tapeless>(
+    x: f64,
+    y: f64,
+    needs: [bool; 2usize],
+) -> (f64, impl ::core::ops::FnOnce(f64, f64, f64) -> VersionsGrad + '__tapeless) {
+    let z = x * y;
+    let t0 = x.sin();
+    let z_1 = z + t0;
+    let y_1 = z_1 * 2.0;
+    let t1: f64 = y_1 / x;
+    let value = ::core::clone::Clone::clone(&t1);
+    (
+        value,
+        move |x: f64, y: f64, seed: f64| -> VersionsGrad {
+            let mut d_x = -0.0;
+            let mut d_y = -0.0;
+            let mut d_t1 = seed;
+            let mut d_y_1 = -0.0;
+            ::tapeless::__private::div_vjp_lhs(&mut d_y_1, &x, &d_t1);
+            ::tapeless::__private::div_vjp_rhs(&mut d_x, &x, &t1, &d_t1);
+            let mut d_z_1 = -0.0;
+            ::tapeless::__private::mul_vjp_lhs(&mut d_z_1, &2.0, &d_y_1);
+            let mut d_z = -0.0;
+            ::tapeless::__private::add_vjp_lhs(&mut d_z, &d_z_1);
+            let mut d_t0 = -0.0;
+            ::tapeless::__private::add_vjp_rhs(&mut d_t0, &d_z_1);
+            ::tapeless::__private::sin_vjp(&mut d_x, &x, &d_t0);
+            ::tapeless::__private::mul_vjp_lhs(&mut d_x, &y, &d_z);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_y, &x, &d_z);
             VersionsGrad { x: d_x, y: d_y }
         },
     )

@@ -128,6 +128,43 @@ pub fn __mapped_pullback<'__tapeless>(
     )
 }
 #[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __mapped_pullback_in_loop<'__tapeless>(
+    v: &'__tapeless DVector<f64>,
+    needs: [bool; 1usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(&'__tapeless DVector<f64>, f64) -> MappedGrad + '__tapeless,
+) {
+    let t0 = ::tapeless::__private::Is(
+            ::tapeless::nn::tanh,
+            ::tapeless::runtime::nn::tanh,
+        )
+        .tapeless_rule()(&v);
+    let t1: f64 = t0.sum();
+    let value = ::core::clone::Clone::clone(&t1);
+    (
+        value,
+        move |v: &'__tapeless DVector<f64>, seed: f64| -> MappedGrad {
+            let mut d_v = ::tapeless::__private::zero_adjoint(v);
+            let mut d_t1 = seed;
+            let mut d_t0 = ::tapeless::__private::zero_adjoint(&t0);
+            ::tapeless::__private::sum_vjp(&mut d_t0, &d_t1);
+            if needs[0usize] {
+                ::tapeless::__private::tanh_vjp(&mut d_v, &t0, &d_t0);
+            }
+            MappedGrad { v: d_v }
+        },
+    )
+}
+#[doc(hidden)]
 #[allow(dead_code, unused_variables, clippy::all)]
 pub fn mapped_grad_vjp<
     __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<MappedGrad>,
@@ -244,7 +281,7 @@ pub fn mapped_capture_vjp(
     let mapped_1 = ::core::clone::Clone::clone(&mapped);
     let t2: f64 = mapped_1.sum();
     let mut d_v = ::tapeless::__private::zero_adjoint(v);
-    let mut d_s = ::tapeless::__private::zeros_like(&s);
+    let mut d_s = 0.0;
     let mut d_t2 = seed;
     let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
     ::tapeless::__private::sum_vjp(&mut d_mapped_1, &d_t2);
@@ -353,7 +390,7 @@ pub fn __mapped_capture_pullback<'__tapeless>(
         value,
         move |seed: f64| -> MappedCaptureGrad {
             let mut d_v = ::tapeless::__private::zero_adjoint(v);
-            let mut d_s = ::tapeless::__private::zeros_like(&s);
+            let mut d_s = 0.0;
             let mut d_t2 = seed;
             let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
             ::tapeless::__private::sum_vjp(&mut d_mapped_1, &d_t2);
@@ -364,9 +401,68 @@ pub fn __mapped_capture_pullback<'__tapeless>(
                 ::tapeless::__private::store_vjp(&mut d_t1, &mut d_mapped[index]);
                 let mut d_e = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_lhs(&mut d_e, &s, &d_t1);
-                if needs[1usize] {
-                    ::tapeless::__private::mul_vjp_rhs(&mut d_s, &e, &d_t1);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_s, &e, &d_t1);
+                if needs[0usize] {
+                    ::tapeless::__private::index_vjp(&mut d_v, &index, &d_e);
                 }
+            }
+            if needs[0usize] {
+                ::tapeless::__private::copy_vjp(&mut d_v, &d_mapped);
+            }
+            MappedCaptureGrad {
+                v: d_v,
+                s: d_s,
+            }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __mapped_capture_pullback_in_loop<'__tapeless>(
+    v: &'__tapeless DVector<f64>,
+    s: f64,
+    needs: [bool; 2usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        &'__tapeless DVector<f64>,
+        f64,
+        f64,
+    ) -> MappedCaptureGrad + '__tapeless,
+) {
+    let mut mapped = v.clone();
+    let t0 = mapped.len();
+    for index in 0..t0 {
+        let e = v[index];
+        let t1 = e * s;
+        mapped[index] = t1;
+    }
+    let mapped_1 = ::core::clone::Clone::clone(&mapped);
+    let t2: f64 = mapped_1.sum();
+    let value = ::core::clone::Clone::clone(&t2);
+    (
+        value,
+        move |v: &'__tapeless DVector<f64>, s: f64, seed: f64| -> MappedCaptureGrad {
+            let mut d_v = ::tapeless::__private::zero_adjoint(v);
+            let mut d_s = 0.0;
+            let mut d_t2 = seed;
+            let mut d_mapped_1 = ::tapeless::__private::zero_adjoint(&mapped_1);
+            ::tapeless::__private::sum_vjp(&mut d_mapped_1, &d_t2);
+            let mut d_mapped = ::tapeless::__private::adopt(&mapped, d_mapped_1);
+            for index in (0..t0).rev() {
+                let e = ::tapeless::__private::read(v, index);
+                let mut d_t1 = -0.0;
+                ::tapeless::__private::store_vjp(&mut d_t1, &mut d_mapped[index]);
+                let mut d_e = ::tapeless::__private::zero();
+                ::tapeless::__private::mul_vjp_lhs(&mut d_e, &s, &d_t1);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_s, &e, &d_t1);
                 if needs[0usize] {
                     ::tapeless::__private::index_vjp(&mut d_v, &index, &d_e);
                 }

@@ -28,7 +28,7 @@ impl Spring {
         let t5 = t4 * stretch;
         let t6: f64 = t5 * stretch;
         let mut d_self = ::tapeless::__private::zero_adjoint(self);
-        let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+        let mut d_x = -0.0;
         let mut d_t6 = seed;
         let mut d_t5 = -0.0;
         ::tapeless::__private::mul_vjp_lhs(&mut d_t5, &stretch, &d_t6);
@@ -139,8 +139,9 @@ impl Spring {
         (
             value,
             move |seed: f64| -> SpringEnergyGrad {
+                let t5 = t4 * stretch;
                 let mut d_self = ::tapeless::__private::zero_adjoint(self);
-                let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+                let mut d_x = -0.0;
                 let mut d_t6 = seed;
                 let mut d_t5 = -0.0;
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t5, &stretch, &d_t6);
@@ -153,9 +154,66 @@ impl Spring {
                 ::tapeless::__private::mul_vjp_rhs(&mut d_t3, &0.5, &d_t4);
                 let mut d_t2 = ::tapeless::__private::zero_adjoint(t2);
                 ::tapeless::__private::copy_vjp(&mut d_t2, &d_t3);
-                if needs[1usize] {
-                    ::tapeless::__private::sub_vjp_lhs(&mut d_x, &d_stretch);
+                ::tapeless::__private::sub_vjp_lhs(&mut d_x, &d_stretch);
+                let mut d_t1 = ::tapeless::__private::zero();
+                ::tapeless::__private::sub_vjp_rhs(&mut d_t1, &d_stretch);
+                let mut d_t0 = ::tapeless::__private::zero_adjoint(t0);
+                ::tapeless::__private::copy_vjp(&mut d_t0, &d_t1);
+                if needs[0usize] {
+                    ::tapeless::__private::copy_vjp(&mut d_self.k, &d_t2);
                 }
+                if needs[0usize] {
+                    ::tapeless::__private::copy_vjp(&mut d_self.rest, &d_t0);
+                }
+                SpringEnergyGrad {
+                    self_: d_self,
+                    x: d_x,
+                }
+            },
+        )
+    }
+    #[doc(hidden)]
+    #[allow(
+        unused_variables,
+        unused_mut,
+        unused_parens,
+        unused_braces,
+        unreachable_code,
+        clippy::all
+    )]
+    pub fn __energy_pullback_in_loop<'__tapeless>(
+        &'__tapeless self,
+        x: f64,
+        needs: [bool; 2usize],
+    ) -> (f64, impl ::core::ops::FnOnce(f64, f64) -> SpringEnergyGrad + '__tapeless) {
+        let t0 = &self.rest;
+        let t2 = &self.k;
+        let t1 = *t0;
+        let stretch = x - t1;
+        let t3 = *t2;
+        let t4 = 0.5 * t3;
+        let t5 = t4 * stretch;
+        let t6: f64 = t5 * stretch;
+        let value = ::core::clone::Clone::clone(&t6);
+        (
+            value,
+            move |x: f64, seed: f64| -> SpringEnergyGrad {
+                let t5 = t4 * stretch;
+                let mut d_self = ::tapeless::__private::zero_adjoint(self);
+                let mut d_x = -0.0;
+                let mut d_t6 = seed;
+                let mut d_t5 = -0.0;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t5, &stretch, &d_t6);
+                let mut d_stretch = -0.0;
+                ::tapeless::__private::mul_vjp_rhs(&mut d_stretch, &t5, &d_t6);
+                let mut d_t4 = -0.0;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &stretch, &d_t5);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_stretch, &t4, &d_t5);
+                let mut d_t3 = ::tapeless::__private::zero();
+                ::tapeless::__private::mul_vjp_rhs(&mut d_t3, &0.5, &d_t4);
+                let mut d_t2 = ::tapeless::__private::zero_adjoint(t2);
+                ::tapeless::__private::copy_vjp(&mut d_t2, &d_t3);
+                ::tapeless::__private::sub_vjp_lhs(&mut d_x, &d_stretch);
                 let mut d_t1 = ::tapeless::__private::zero();
                 ::tapeless::__private::sub_vjp_rhs(&mut d_t1, &d_stretch);
                 let mut d_t0 = ::tapeless::__private::zero_adjoint(t0);

@@ -349,6 +349,112 @@ pub fn __mlp_loss_pullback<'__tapeless>(
     )
 }
 #[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __mlp_loss_pullback_in_loop<'__tapeless>(
+    w1: &'__tapeless DMatrix<f64>,
+    b1: &'__tapeless DVector<f64>,
+    w2: &'__tapeless DMatrix<f64>,
+    b2: &'__tapeless DVector<f64>,
+    x: &'__tapeless DMatrix<f64>,
+    labels: &'__tapeless [usize],
+    needs: [bool; 6usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        &'__tapeless DMatrix<f64>,
+        &'__tapeless DVector<f64>,
+        &'__tapeless DMatrix<f64>,
+        &'__tapeless DVector<f64>,
+        &'__tapeless DMatrix<f64>,
+        &'__tapeless [usize],
+        f64,
+    ) -> MlpLossGrad + '__tapeless,
+) {
+    let t0 = x.ncols();
+    let ones = RowDVector::from_element(t0, 1.0);
+    let t1 = ::tapeless::__private::by_operand(w1)
+        * ::tapeless::__private::by_operand(x);
+    let t2 = ::tapeless::__private::by_operand(b1) * &ones;
+    let t3 = ::tapeless::__private::by_operand(&t1)
+        + ::tapeless::__private::by_operand(&t2);
+    let h = ::tapeless::__private::Is(
+            tapeless::nn::sigmoid,
+            ::tapeless::runtime::nn::sigmoid,
+        )
+        .tapeless_rule()(&t3);
+    let t4 = ::tapeless::__private::by_operand(w2)
+        * ::tapeless::__private::by_operand(&h);
+    let t5 = ::tapeless::__private::by_operand(b2) * &ones;
+    let logits = ::tapeless::__private::by_operand(&t4)
+        + ::tapeless::__private::by_operand(&t5);
+    let t6: f64 = ::tapeless::__private::Is(
+            tapeless::nn::cross_entropy,
+            ::tapeless::runtime::nn::cross_entropy,
+        )
+        .tapeless_rule()(&logits, labels);
+    let value = ::core::clone::Clone::clone(&t6);
+    (
+        value,
+        move |
+            w1: &'__tapeless DMatrix<f64>,
+            b1: &'__tapeless DVector<f64>,
+            w2: &'__tapeless DMatrix<f64>,
+            b2: &'__tapeless DVector<f64>,
+            x: &'__tapeless DMatrix<f64>,
+            labels: &'__tapeless [usize],
+            seed: f64,
+        | -> MlpLossGrad {
+            let mut d_w1 = ::tapeless::__private::zero_adjoint(w1);
+            let mut d_b1 = ::tapeless::__private::zero_adjoint(b1);
+            let mut d_w2 = ::tapeless::__private::zero_adjoint(w2);
+            let mut d_b2 = ::tapeless::__private::zero_adjoint(b2);
+            let mut d_t6 = seed;
+            let mut d_logits = ::tapeless::__private::zero_adjoint(&logits);
+            ::tapeless::__private::cross_entropy_vjp(
+                &mut d_logits,
+                &logits,
+                labels,
+                &d_t6,
+            );
+            let mut d_t4 = ::tapeless::__private::zero_adjoint(&t4);
+            ::tapeless::__private::add_vjp_lhs(&mut d_t4, &d_logits);
+            let mut d_t5 = ::tapeless::__private::adopt(&t5, d_logits);
+            if needs[3usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_b2, &ones, &d_t5);
+            }
+            if needs[2usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_w2, &h, &d_t4);
+            }
+            let mut d_h = ::tapeless::__private::zero_adjoint(&h);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_h, w2, &d_t4);
+            let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
+            ::tapeless::__private::sigmoid_vjp(&mut d_t3, &h, &d_h);
+            let mut d_t1 = ::tapeless::__private::zero_adjoint(&t1);
+            ::tapeless::__private::add_vjp_lhs(&mut d_t1, &d_t3);
+            let mut d_t2 = ::tapeless::__private::adopt(&t2, d_t3);
+            if needs[1usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_b1, &ones, &d_t2);
+            }
+            if needs[0usize] {
+                ::tapeless::__private::mul_vjp_lhs(&mut d_w1, x, &d_t1);
+            }
+            MlpLossGrad {
+                w1: d_w1,
+                b1: d_b1,
+                w2: d_w2,
+                b2: d_b2,
+            }
+        },
+    )
+}
+#[doc(hidden)]
 #[allow(dead_code, unused_variables, clippy::all)]
 pub fn mlp_loss_grad_vjp<
     __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<MlpLossGrad>,

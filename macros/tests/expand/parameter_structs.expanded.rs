@@ -71,8 +71,8 @@ pub fn line_error_vjp(line: &Line, x: f64, y: f64, seed: f64) -> (f64, LineError
     let r = t5 - y;
     let t6: f64 = r * r;
     let mut d_line = ::tapeless::__private::zero_adjoint(line);
-    let mut d_x = ::tapeless::__private::zero_adjoint(&x);
-    let mut d_y = ::tapeless::__private::zero_adjoint(&y);
+    let mut d_x = -0.0;
+    let mut d_y = -0.0;
     let mut d_t6 = seed;
     let mut d_r = -0.0;
     ::tapeless::__private::mul_vjp_lhs(&mut d_r, &r, &d_t6);
@@ -199,18 +199,17 @@ pub fn __line_error_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> LineErrorGrad {
+            let t1 = *t0;
             let mut d_line = ::tapeless::__private::zero_adjoint(line);
-            let mut d_x = ::tapeless::__private::zero_adjoint(&x);
-            let mut d_y = ::tapeless::__private::zero_adjoint(&y);
+            let mut d_x = -0.0;
+            let mut d_y = -0.0;
             let mut d_t6 = seed;
             let mut d_r = -0.0;
             ::tapeless::__private::mul_vjp_lhs(&mut d_r, &r, &d_t6);
             ::tapeless::__private::mul_vjp_rhs(&mut d_r, &r, &d_t6);
             let mut d_t5 = -0.0;
             ::tapeless::__private::sub_vjp_lhs(&mut d_t5, &d_r);
-            if needs[2usize] {
-                ::tapeless::__private::sub_vjp_rhs(&mut d_y, &d_r);
-            }
+            ::tapeless::__private::sub_vjp_rhs(&mut d_y, &d_r);
             let mut d_t2 = -0.0;
             ::tapeless::__private::add_vjp_lhs(&mut d_t2, &d_t5);
             let mut d_t4 = ::tapeless::__private::zero();
@@ -219,9 +218,78 @@ pub fn __line_error_pullback<'__tapeless>(
             ::tapeless::__private::copy_vjp(&mut d_t3, &d_t4);
             let mut d_t1 = ::tapeless::__private::zero();
             ::tapeless::__private::mul_vjp_lhs(&mut d_t1, &x, &d_t2);
-            if needs[1usize] {
-                ::tapeless::__private::mul_vjp_rhs(&mut d_x, &t1, &d_t2);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_x, &t1, &d_t2);
+            let mut d_t0 = ::tapeless::__private::zero_adjoint(t0);
+            ::tapeless::__private::copy_vjp(&mut d_t0, &d_t1);
+            if needs[0usize] {
+                ::tapeless::__private::copy_vjp(&mut d_line.intercept, &d_t3);
             }
+            if needs[0usize] {
+                ::tapeless::__private::copy_vjp(&mut d_line.slope, &d_t0);
+            }
+            LineErrorGrad {
+                line: d_line,
+                x: d_x,
+                y: d_y,
+            }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __line_error_pullback_in_loop<'__tapeless>(
+    line: &'__tapeless Line,
+    x: f64,
+    y: f64,
+    needs: [bool; 3usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        &'__tapeless Line,
+        f64,
+        f64,
+        f64,
+    ) -> LineErrorGrad + '__tapeless,
+) {
+    let t0 = &line.slope;
+    let t3 = &line.intercept;
+    let t1 = *t0;
+    let t2 = t1 * x;
+    let t4 = *t3;
+    let t5 = t2 + t4;
+    let r = t5 - y;
+    let t6: f64 = r * r;
+    let value = ::core::clone::Clone::clone(&t6);
+    (
+        value,
+        move |line: &'__tapeless Line, x: f64, y: f64, seed: f64| -> LineErrorGrad {
+            let t1 = *t0;
+            let mut d_line = ::tapeless::__private::zero_adjoint(line);
+            let mut d_x = -0.0;
+            let mut d_y = -0.0;
+            let mut d_t6 = seed;
+            let mut d_r = -0.0;
+            ::tapeless::__private::mul_vjp_lhs(&mut d_r, &r, &d_t6);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_r, &r, &d_t6);
+            let mut d_t5 = -0.0;
+            ::tapeless::__private::sub_vjp_lhs(&mut d_t5, &d_r);
+            ::tapeless::__private::sub_vjp_rhs(&mut d_y, &d_r);
+            let mut d_t2 = -0.0;
+            ::tapeless::__private::add_vjp_lhs(&mut d_t2, &d_t5);
+            let mut d_t4 = ::tapeless::__private::zero();
+            ::tapeless::__private::add_vjp_rhs(&mut d_t4, &d_t5);
+            let mut d_t3 = ::tapeless::__private::zero_adjoint(t3);
+            ::tapeless::__private::copy_vjp(&mut d_t3, &d_t4);
+            let mut d_t1 = ::tapeless::__private::zero();
+            ::tapeless::__private::mul_vjp_lhs(&mut d_t1, &x, &d_t2);
+            ::tapeless::__private::mul_vjp_rhs(&mut d_x, &t1, &d_t2);
             let mut d_t0 = ::tapeless::__private::zero_adjoint(t0);
             ::tapeless::__private::copy_vjp(&mut d_t0, &d_t1);
             if needs[0usize] {

@@ -216,6 +216,7 @@ where
     (
         value,
         move |seed: T| -> ClampedGrad<T> {
+            let t0 = ::tapeless::__private::Float::clamp(x, lo, hi);
             let mut d_x = ::tapeless::__private::zero_adjoint(&x);
             let mut d_lo = ::tapeless::__private::zero_adjoint(&lo);
             let mut d_hi = ::tapeless::__private::zero_adjoint(&hi);
@@ -224,18 +225,63 @@ where
             ::tapeless::__private::mul_vjp_lhs(&mut d_t0, &t1, &d_t2);
             let mut d_t1 = ::tapeless::__private::zero();
             ::tapeless::__private::mul_vjp_rhs(&mut d_t1, &t0, &d_t2);
-            if needs[0usize] {
-                ::tapeless::__private::sin_vjp(&mut d_x, &x, &d_t1);
+            ::tapeless::__private::sin_vjp(&mut d_x, &x, &d_t1);
+            ::tapeless::__private::clamp_vjp_self(&mut d_x, &x, &lo, &hi, &d_t0);
+            ::tapeless::__private::clamp_vjp_min(&mut d_lo, &x, &lo, &hi, &d_t0);
+            ::tapeless::__private::clamp_vjp_max(&mut d_hi, &x, &lo, &hi, &d_t0);
+            ClampedGrad {
+                x: d_x,
+                lo: d_lo,
+                hi: d_hi,
             }
-            if needs[0usize] {
-                ::tapeless::__private::clamp_vjp_self(&mut d_x, &x, &lo, &hi, &d_t0);
-            }
-            if needs[1usize] {
-                ::tapeless::__private::clamp_vjp_min(&mut d_lo, &x, &lo, &hi, &d_t0);
-            }
-            if needs[2usize] {
-                ::tapeless::__private::clamp_vjp_max(&mut d_hi, &x, &lo, &hi, &d_t0);
-            }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __clamped_pullback_in_loop<'__tapeless, T: RealField + Copy>(
+    x: T,
+    lo: T,
+    hi: T,
+    needs: [bool; 3usize],
+) -> (T, impl ::core::ops::FnOnce(T, T, T, T) -> ClampedGrad<T> + '__tapeless)
+where
+    T: ::tapeless::Real + ::tapeless::runtime::FixedZero
+        + ::tapeless::Differentiable<Grad = T> + ::tapeless::Accumulate
+        + ::tapeless::Parameters<T> + ::tapeless::__private::TangentDot<T>
+        + for<'__tapeless_operand> ::tapeless::__private::Operand<
+            '__tapeless_operand,
+            Out = T,
+        >,
+    T: ::tapeless::runtime::ElementwiseAdjoint,
+{
+    let t0 = ::tapeless::__private::Float::clamp(x, lo, hi);
+    let t1 = ::tapeless::__private::Float::sin(x);
+    let t2: T = t0 * t1;
+    let value = ::core::clone::Clone::clone(&t2);
+    (
+        value,
+        move |x: T, lo: T, hi: T, seed: T| -> ClampedGrad<T> {
+            let t0 = ::tapeless::__private::Float::clamp(x, lo, hi);
+            let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+            let mut d_lo = ::tapeless::__private::zero_adjoint(&lo);
+            let mut d_hi = ::tapeless::__private::zero_adjoint(&hi);
+            let mut d_t2 = seed;
+            let mut d_t0 = ::tapeless::__private::zero();
+            ::tapeless::__private::mul_vjp_lhs(&mut d_t0, &t1, &d_t2);
+            let mut d_t1 = ::tapeless::__private::zero();
+            ::tapeless::__private::mul_vjp_rhs(&mut d_t1, &t0, &d_t2);
+            ::tapeless::__private::sin_vjp(&mut d_x, &x, &d_t1);
+            ::tapeless::__private::clamp_vjp_self(&mut d_x, &x, &lo, &hi, &d_t0);
+            ::tapeless::__private::clamp_vjp_min(&mut d_lo, &x, &lo, &hi, &d_t0);
+            ::tapeless::__private::clamp_vjp_max(&mut d_hi, &x, &lo, &hi, &d_t0);
             ClampedGrad {
                 x: d_x,
                 lo: d_lo,
@@ -297,7 +343,7 @@ pub fn activation_vjp(x: f64, seed: f64) -> (f64, ActivationGrad) {
         .tapeless_rule()(x, 0.0);
     let t3 = t1 * t2;
     let t4: f64 = t0 + t3;
-    let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+    let mut d_x = -0.0;
     let mut d_t4 = seed;
     let mut d_t0 = -0.0;
     ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_t4);
@@ -381,7 +427,9 @@ pub fn __activation_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> ActivationGrad {
-            let mut d_x = ::tapeless::__private::zero_adjoint(&x);
+            let t2 = ::tapeless::__private::Is(f64::max, ::core::primitive::f64::max)
+                .tapeless_rule()(x, 0.0);
+            let mut d_x = -0.0;
             let mut d_t4 = seed;
             let mut d_t0 = -0.0;
             ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_t4);
@@ -391,15 +439,53 @@ pub fn __activation_pullback<'__tapeless>(
             ::tapeless::__private::mul_vjp_lhs(&mut d_t1, &t2, &d_t3);
             let mut d_t2 = -0.0;
             ::tapeless::__private::mul_vjp_rhs(&mut d_t2, &t1, &d_t3);
-            if needs[0usize] {
-                ::tapeless::__private::max_vjp_self(&mut d_x, &x, &0.0, &d_t2);
-            }
-            if needs[0usize] {
-                ::tapeless::__private::erf_vjp(&mut d_x, &x, &d_t1);
-            }
-            if needs[0usize] {
-                ::tapeless::__private::sigmoid_vjp(&mut d_x, &t0, &d_t0);
-            }
+            ::tapeless::__private::max_vjp_self(&mut d_x, &x, &0.0, &d_t2);
+            ::tapeless::__private::erf_vjp(&mut d_x, &x, &d_t1);
+            ::tapeless::__private::sigmoid_vjp(&mut d_x, &t0, &d_t0);
+            ActivationGrad { x: d_x }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __activation_pullback_in_loop<'__tapeless>(
+    x: f64,
+    needs: [bool; 1usize],
+) -> (f64, impl ::core::ops::FnOnce(f64, f64) -> ActivationGrad + '__tapeless) {
+    let t0 = ::tapeless::__private::Is(nn::sigmoid, ::tapeless::runtime::nn::sigmoid)
+        .tapeless_rule()(x);
+    let t1 = ::tapeless::__private::Is(special::erf, ::tapeless::runtime::special::erf)
+        .tapeless_rule()(x);
+    let t2 = ::tapeless::__private::Is(f64::max, ::core::primitive::f64::max)
+        .tapeless_rule()(x, 0.0);
+    let t3 = t1 * t2;
+    let t4: f64 = t0 + t3;
+    let value = ::core::clone::Clone::clone(&t4);
+    (
+        value,
+        move |x: f64, seed: f64| -> ActivationGrad {
+            let t2 = ::tapeless::__private::Is(f64::max, ::core::primitive::f64::max)
+                .tapeless_rule()(x, 0.0);
+            let mut d_x = -0.0;
+            let mut d_t4 = seed;
+            let mut d_t0 = -0.0;
+            ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_t4);
+            let mut d_t3 = -0.0;
+            ::tapeless::__private::add_vjp_rhs(&mut d_t3, &d_t4);
+            let mut d_t1 = -0.0;
+            ::tapeless::__private::mul_vjp_lhs(&mut d_t1, &t2, &d_t3);
+            let mut d_t2 = -0.0;
+            ::tapeless::__private::mul_vjp_rhs(&mut d_t2, &t1, &d_t3);
+            ::tapeless::__private::max_vjp_self(&mut d_x, &x, &0.0, &d_t2);
+            ::tapeless::__private::erf_vjp(&mut d_x, &x, &d_t1);
+            ::tapeless::__private::sigmoid_vjp(&mut d_x, &t0, &d_t0);
             ActivationGrad { x: d_x }
         },
     )

@@ -558,6 +558,218 @@ pub fn __scratch_pullback<'__tapeless>(
     )
 }
 #[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __scratch_pullback_in_loop<'__tapeless>(
+    w: &'__tapeless [f64],
+    x: &'__tapeless [f64],
+    d: usize,
+    n: usize,
+    needs: [bool; 4usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(
+        &'__tapeless [f64],
+        &'__tapeless [f64],
+        usize,
+        usize,
+        f64,
+    ) -> ScratchGrad + '__tapeless,
+) {
+    let mut saved_t6 = ::tapeless::__private::loop_stack!();
+    let mut saved_l_1 = ::tapeless::__private::loop_stack!();
+    let mut z = ::tapeless::__private::vec![0.0; d];
+    let mut y = ::tapeless::__private::vec![0.0; d];
+    let total = 0.0;
+    let mut total_1: f64 = total;
+    let mut step: usize = 0;
+    let mut saved_total_1 = ::tapeless::__private::loop_stack!(
+        ::core::iter::Iterator::size_hint(& (0..n)).0
+    );
+    for i in 0..n {
+        step += 1;
+        saved_total_1[step - 1] = total_1;
+        for j in 0..d {
+            let t0 = i * d;
+            let t1 = t0 + j;
+            let t2 = x[t1];
+            let t3 = w[j];
+            let t4 = t2 - t3;
+            z[j] = t4;
+        }
+        for j_1 in 0..d {
+            let t5 = w[j_1];
+            let t6 = t5.exp();
+            let t7 = z[j_1];
+            let t8 = t6 * t7;
+            y[j_1] = t8;
+        }
+        let mut l = d;
+        for col in 0..d {
+            let t9 = col + 1;
+            let mut l_1 = l;
+            for row in t9..d {
+                let t10 = w[l_1];
+                let t11 = z[col];
+                let t12 = t10 * t11;
+                let t13 = y[row];
+                let t14 = t13 + t12;
+                y[row] = t14;
+                let l_2 = l_1 + 1;
+                l_1 = l_2;
+            }
+            l = l_1;
+        }
+        let mut total_2 = total_1;
+        for j_2 in 0..d {
+            let t15 = y[j_2];
+            let t16 = t15 * t15;
+            let total_3 = total_2 + t16;
+            total_2 = total_3;
+        }
+        total_1 = total_2;
+    }
+    let value = ::core::clone::Clone::clone(&total_1);
+    (
+        value,
+        move |
+            w: &'__tapeless [f64],
+            x: &'__tapeless [f64],
+            d: usize,
+            n: usize,
+            seed: f64,
+        | -> ScratchGrad {
+            let mut d_w = ::tapeless::__private::zeros_like(w);
+            let mut d_total_1_1 = seed;
+            let mut d_z = ::tapeless::__private::zero_adjoint(&z);
+            let mut d_y = ::tapeless::__private::zero_adjoint(&y);
+            let mut d_total_1_next = d_total_1_1;
+            for i in (0..n).rev() {
+                step -= 1;
+                let mut d_total_1 = ::tapeless::__private::zero_adjoint(&d_total_1_next);
+                let total_1 = saved_total_1[step];
+                for j in 0..d {
+                    let t0 = i * d;
+                    let t1 = t0 + j;
+                    let t2 = x[t1];
+                    let t3 = w[j];
+                    let t4 = t2 - t3;
+                    z[j] = t4;
+                }
+                for j_1 in 0..d {
+                    let t5 = w[j_1];
+                    let t6 = t5.exp();
+                    saved_t6.push(t6);
+                    let t7 = z[j_1];
+                    let t8 = t6 * t7;
+                    y[j_1] = t8;
+                }
+                let mut l = d;
+                for col in 0..d {
+                    let t9 = col + 1;
+                    let mut l_1 = l;
+                    for row in t9..d {
+                        let t10 = w[l_1];
+                        let t11 = z[col];
+                        let t12 = t10 * t11;
+                        let t13 = y[row];
+                        let t14 = t13 + t12;
+                        y[row] = t14;
+                        let l_2 = l_1 + 1;
+                        l_1 = l_2;
+                    }
+                    saved_l_1.push(l_1);
+                    l = l_1;
+                }
+                let mut total_2 = total_1;
+                for j_2 in 0..d {
+                    let t15 = y[j_2];
+                    let t16 = t15 * t15;
+                    let total_3 = total_2 + t16;
+                    total_2 = total_3;
+                }
+                let mut d_total_2_1 = d_total_1_next;
+                let mut d_total_2_next = d_total_2_1;
+                for j_2 in (0..d).rev() {
+                    let mut d_total_2 = ::tapeless::__private::zero_adjoint(
+                        &d_total_2_next,
+                    );
+                    let t15 = ::tapeless::__private::read(&y, j_2);
+                    let mut d_total_3 = d_total_2_next;
+                    ::tapeless::__private::add_vjp_lhs(&mut d_total_2, &d_total_3);
+                    let mut d_t16 = -0.0;
+                    ::tapeless::__private::add_vjp_rhs(&mut d_t16, &d_total_3);
+                    let mut d_t15 = ::tapeless::__private::zero();
+                    ::tapeless::__private::mul_vjp_lhs(&mut d_t15, &t15, &d_t16);
+                    ::tapeless::__private::mul_vjp_rhs(&mut d_t15, &t15, &d_t16);
+                    ::tapeless::__private::index_vjp(&mut d_y, &j_2, &d_t15);
+                    d_total_2_next = d_total_2;
+                }
+                ::tapeless::__private::accumulate(&mut d_total_1, &d_total_2_next);
+                for col in (0..d).rev() {
+                    let t9 = col + 1;
+                    let l_1 = saved_l_1.pop().unwrap();
+                    let mut l_1_back = l_1;
+                    for row in (t9..d).rev() {
+                        l_1_back = l_1_back - 1;
+                        let l_1 = l_1_back;
+                        let t10 = ::tapeless::__private::read(w, l_1);
+                        let t11 = ::tapeless::__private::read(&z, col);
+                        let mut d_t14 = -0.0;
+                        ::tapeless::__private::store_vjp(&mut d_t14, &mut d_y[row]);
+                        let mut d_t13 = ::tapeless::__private::zero();
+                        ::tapeless::__private::add_vjp_lhs(&mut d_t13, &d_t14);
+                        let mut d_t12 = -0.0;
+                        ::tapeless::__private::add_vjp_rhs(&mut d_t12, &d_t14);
+                        ::tapeless::__private::index_vjp(&mut d_y, &row, &d_t13);
+                        let mut d_t10 = ::tapeless::__private::zero();
+                        ::tapeless::__private::mul_vjp_lhs(&mut d_t10, &t11, &d_t12);
+                        let mut d_t11 = ::tapeless::__private::zero();
+                        ::tapeless::__private::mul_vjp_rhs(&mut d_t11, &t10, &d_t12);
+                        ::tapeless::__private::index_vjp(&mut d_z, &col, &d_t11);
+                        if needs[0usize] {
+                            ::tapeless::__private::index_vjp(&mut d_w, &l_1, &d_t10);
+                        }
+                    }
+                }
+                for j_1 in (0..d).rev() {
+                    let t6 = saved_t6.pop().unwrap();
+                    let t7 = ::tapeless::__private::read(&z, j_1);
+                    let mut d_t8 = -0.0;
+                    ::tapeless::__private::store_vjp(&mut d_t8, &mut d_y[j_1]);
+                    let mut d_t6 = -0.0;
+                    ::tapeless::__private::mul_vjp_lhs(&mut d_t6, &t7, &d_t8);
+                    let mut d_t7 = ::tapeless::__private::zero();
+                    ::tapeless::__private::mul_vjp_rhs(&mut d_t7, &t6, &d_t8);
+                    ::tapeless::__private::index_vjp(&mut d_z, &j_1, &d_t7);
+                    let mut d_t5 = ::tapeless::__private::zero();
+                    ::tapeless::__private::exp_vjp(&mut d_t5, &t6, &d_t6);
+                    if needs[0usize] {
+                        ::tapeless::__private::index_vjp(&mut d_w, &j_1, &d_t5);
+                    }
+                }
+                for j in (0..d).rev() {
+                    let mut d_t4 = -0.0;
+                    ::tapeless::__private::store_vjp(&mut d_t4, &mut d_z[j]);
+                    let mut d_t3 = ::tapeless::__private::zero();
+                    ::tapeless::__private::sub_vjp_rhs(&mut d_t3, &d_t4);
+                    if needs[0usize] {
+                        ::tapeless::__private::index_vjp(&mut d_w, &j, &d_t3);
+                    }
+                }
+                d_total_1_next = d_total_1;
+            }
+            ScratchGrad { w: d_w }
+        },
+    )
+}
+#[doc(hidden)]
 #[allow(dead_code, unused_variables, clippy::all)]
 pub fn scratch_grad_vjp<
     __TapelessNested: ::tapeless::__private::NestedGradientNeedsHessian<ScratchGrad>,

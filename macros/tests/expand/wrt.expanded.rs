@@ -61,7 +61,7 @@ pub fn neuron_vjp(w: f64, b: f64, x: f64, n: usize, seed: f64) -> (f64, NeuronGr
     let t1 = z.max(0.0);
     let t2 = n as f64;
     let t3: f64 = t1 / t2;
-    let mut d_w = ::tapeless::__private::zero_adjoint(&w);
+    let mut d_w = -0.0;
     let mut d_t3 = seed;
     let mut d_t1 = -0.0;
     ::tapeless::__private::div_vjp_lhs(&mut d_t1, &t2, &d_t3);
@@ -147,7 +147,7 @@ pub fn __neuron_pullback<'__tapeless>(
     (
         value,
         move |seed: f64| -> NeuronGrad {
-            let mut d_w = ::tapeless::__private::zero_adjoint(&w);
+            let mut d_w = -0.0;
             let mut d_t3 = seed;
             let mut d_t1 = -0.0;
             ::tapeless::__private::div_vjp_lhs(&mut d_t1, &t2, &d_t3);
@@ -155,9 +155,49 @@ pub fn __neuron_pullback<'__tapeless>(
             ::tapeless::__private::max_vjp_self(&mut d_z, &z, &0.0, &d_t1);
             let mut d_t0 = -0.0;
             ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_z);
-            if needs[0usize] {
-                ::tapeless::__private::mul_vjp_lhs(&mut d_w, &x, &d_t0);
-            }
+            ::tapeless::__private::mul_vjp_lhs(&mut d_w, &x, &d_t0);
+            NeuronGrad { w: d_w }
+        },
+    )
+}
+#[doc(hidden)]
+#[allow(
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    unreachable_code,
+    clippy::all
+)]
+pub fn __neuron_pullback_in_loop<'__tapeless>(
+    w: f64,
+    b: f64,
+    x: f64,
+    n: usize,
+    needs: [bool; 4usize],
+) -> (
+    f64,
+    impl ::core::ops::FnOnce(f64, f64, f64, usize, f64) -> NeuronGrad + '__tapeless,
+) {
+    let t0 = w * x;
+    let z = t0 + b;
+    let t1 = z.max(0.0);
+    let t2 = n as f64;
+    let t3: f64 = t1 / t2;
+    let value = ::core::clone::Clone::clone(&t3);
+    (
+        value,
+        move |w: f64, b: f64, x: f64, n: usize, seed: f64| -> NeuronGrad {
+            let t2 = n as f64;
+            let mut d_w = -0.0;
+            let mut d_t3 = seed;
+            let mut d_t1 = -0.0;
+            ::tapeless::__private::div_vjp_lhs(&mut d_t1, &t2, &d_t3);
+            let mut d_z = -0.0;
+            ::tapeless::__private::max_vjp_self(&mut d_z, &z, &0.0, &d_t1);
+            let mut d_t0 = -0.0;
+            ::tapeless::__private::add_vjp_lhs(&mut d_t0, &d_z);
+            ::tapeless::__private::mul_vjp_lhs(&mut d_w, &x, &d_t0);
             NeuronGrad { w: d_w }
         },
     )
