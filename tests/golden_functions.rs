@@ -61,6 +61,20 @@ fn scratch_arrays_rewritten_per_point() {
 }
 
 #[test]
+fn transcendental_results_kept_for_the_replay() {
+    let (a, s, xs) = ([0.2, -0.4, 0.1], [0.3, -0.1, 0.5], [0.7, -0.2, 1.3, 0.4]);
+    let f = |p: &[f64]| scratch_arrays::kept(&p[..3], &p[3..6], &p[6..]);
+    let (value, g) = scratch_arrays::kept_grad(&a, &s, &xs);
+    let point = [&a[..], &s, &xs].concat();
+    assert_eq!(value, f(&point));
+    let analytic = [&g.a[..], &g.s, &g.xs].concat();
+    let numeric = central_difference(f, &point);
+    for (a, b) in analytic.iter().zip(&numeric) {
+        assert!(close(*a, *b, 1e-6), "{analytic:?} vs {numeric:?}");
+    }
+}
+
+#[test]
 fn array_written_in_place_and_re_read() {
     let xs = [0.5, -1.25, 2.0, 7.0];
     let y = 1.5;

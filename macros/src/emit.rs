@@ -174,6 +174,19 @@ pub struct Emitter<'a> {
     integers: Vec<bool>,
     /// Printing the replay of a loop body (`Adjoint::Replay`): its iteration ends print nothing.
     replaying: std::cell::Cell<bool>,
+    /// Printing the forward sweep's iterations of a replayed loop, which push their kept
+    /// values (`Strategy::kept`).
+    keeping: std::cell::Cell<bool>,
+    /// Each kept value's stack, the stack of each iteration's start in it, and the
+    /// replay's position in it.
+    kept: HashMap<VarId, Kept>,
+}
+
+/// The names of a kept value's stacks (`Strategy::kept`).
+struct Kept {
+    stack: Ident,
+    starts: Ident,
+    at: Ident,
 }
 
 impl<'a> Emitter<'a> {
@@ -256,6 +269,20 @@ impl<'a> Emitter<'a> {
             .map(|v| (*v, namer.claim(&format!("saved_{}", names[v.0].unraw()))))
             .collect();
         let backs = claim_backs(&mut namer, sweep, &names);
+        let kept = strategy
+            .kept
+            .values()
+            .flatten()
+            .map(|v| {
+                let name = names[v.0].unraw();
+                let kept = Kept {
+                    stack: namer.claim(&format!("kept_{name}")),
+                    starts: namer.claim(&format!("kept_{name}_starts")),
+                    at: namer.claim(&format!("kept_{name}_at")),
+                };
+                (*v, kept)
+            })
+            .collect();
         let nth = namer.claim("k");
         let value = namer.claim("value");
         let needs = namer.claim("needs");
@@ -314,6 +341,8 @@ impl<'a> Emitter<'a> {
             internal: std::cell::RefCell::new(sweep.internal.clone()),
             integers: crate::analyse::integers(body, sig),
             replaying: std::cell::Cell::new(false),
+            keeping: std::cell::Cell::new(false),
+            kept,
             tangents,
             tangent_param,
             forward: Default::default(),
@@ -812,13 +841,24 @@ impl<'a> Emitter<'a> {
             }
             Stmt::Let { var, ty, op, .. } => {
                 let name = self.name(*var);
-                let value = self.op(op);
+                let mut value = self.op(op);
+                // A kept value: pushed by the forward sweep, read back by the replay.
+                let mut keep = TokenStream::new();
+                if let Some(k) = self.kept.get(var).filter(|_| !self.forward.on()) {
+                    let (stack, at) = (&k.stack, &k.at);
+                    if self.replaying.get() {
+                        value = quote!({ #at += 1; #stack[#at - 1] });
+                    } else if self.keeping.get() {
+                        keep = quote!(#stack.push(#name););
+                    }
+                }
                 let ty = match ty {
                     Some(t) => Some(quote!(: #t)),
                     None => self.result_type(*var),
                 };
                 let mutable = self.needs_mut(*var).then(|| quote!(mut));
                 let save = self.save(*var, saving);
+                let save = quote!(#keep #save);
                 let tangent = self
                     .forward
                     .on()
@@ -958,10 +998,27 @@ impl<'a> Emitter<'a> {
             .or(fixed_step)
             .map(|c| quote!(#c += 1;));
         let phi_saves: TokenStream = l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
-        // A replayed body saves in its replay, not here.
+        // A replayed body saves in its replay, not here; only its kept values, each
+        // iteration's from where it starts.
         let replayed = self.sweep.replayed.contains(&l.body);
+        let kept = self
+            .strategy
+            .kept
+            .get(&l.body)
+            .filter(|_| saving && replayed);
+        let starts: TokenStream = kept
+            .into_iter()
+            .flatten()
+            .filter_map(|v| self.kept.get(v))
+            .map(|k| {
+                let (stack, starts) = (&k.stack, &k.starts);
+                quote!(#starts.push(#stack.len());)
+            })
+            .collect();
+        let was_keeping = self.keeping.replace(kept.is_some() || self.keeping.get());
         let body = self.forward_block(l.body, saving && !replayed, Some(l));
-        let inner = quote!(#count #phi_saves #body);
+        self.keeping.set(was_keeping);
+        let inner = quote!(#count #phi_saves #starts #body);
         out.extend(match &l.header {
             Header::Range { index, .. } => {
                 let index = self.name(*index);
@@ -1150,12 +1207,7 @@ impl<'a> Emitter<'a> {
                 quote!(let #name = #private::read(#array, #index);)
             }
             // The iteration's end is not replayed: the reverse loop goes on by itself.
-            Adjoint::Replay(block) => {
-                self.replaying.set(true);
-                let code = self.forward_block(*block, true, None);
-                self.replaying.set(false);
-                code
-            }
+            Adjoint::Replay(block) => self.replay(*block),
             Adjoint::RecomputeStmt { block, index } => {
                 self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
             }
@@ -1348,6 +1400,32 @@ impl<'a> Emitter<'a> {
         }}
     }
 
+    /// The replay of a loop body in its reverse iteration (`Adjoint::Replay`): the
+    /// forward iteration again, reading its kept values back (`Strategy::kept`).
+    fn replay(&self, block: BlockId) -> TokenStream {
+        // The iteration's kept values are the end of each stack, from its start.
+        let kept: Vec<&Kept> = self
+            .strategy
+            .kept
+            .get(&block)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| self.kept.get(v))
+            .collect();
+        let open = kept.iter().map(|k| {
+            let (starts, at) = (&k.starts, &k.at);
+            quote!(let mut #at: usize = #starts.last().copied().unwrap_or_default();)
+        });
+        let close = kept.iter().map(|k| {
+            let (stack, starts) = (&k.stack, &k.starts);
+            quote!(#stack.truncate(#starts.pop().unwrap_or_default());)
+        });
+        self.replaying.set(true);
+        let code = self.forward_block(block, true, None);
+        self.replaying.set(false);
+        quote!(#(#open)* #code #(#close)*)
+    }
+
     /// A `let` of the forward sweep evaluated again.
     fn recompute_step(&self, v: VarId) -> TokenStream {
         let private = quote!(::tapeless::__private);
@@ -1515,6 +1593,11 @@ impl<'a> Emitter<'a> {
                 let storage = self.stack_storage(*v, &TokenStream::new());
                 quote!(let mut #stack = #storage;)
             })
+            .chain(self.strategy.kept.values().flatten().filter_map(|v| self.kept.get(v)).map(|k| {
+                let (stack, starts) = (&k.stack, &k.starts);
+                let private = quote!(::tapeless::__private);
+                quote!(let mut #stack = #private::Vec::new(); let mut #starts = #private::Vec::<usize>::new();)
+            }))
             .collect();
         Sweeps {
             stacks,

@@ -127,6 +127,12 @@ pub struct Strategy {
     /// The split calls inside a branch or loop: their pullbacks go on a stack, pushed by
     /// the forward sweep and popped by the reverse.
     pub stacked: HashSet<VarId>,
+    /// The transcendental results (`Rule::expensive`, scalars) computed in each replayed
+    /// loop, by its body: the forward sweep pushes each onto a stack of its own, and the
+    /// replay in the reverse sweep reads them back in order instead of computing them
+    /// again (the iteration's segment starts where its start offset says). Only where
+    /// stacks grow on the heap (`Loops::keep_expensive`).
+    pub kept: BTreeMap<BlockId, Vec<VarId>>,
     /// The stacked calls inside a loop: they keep the callee's loop pullback
     /// (`__g_pullback_in_loop`), whose closure the reverse sweep hands the arguments again.
     pub looped: HashSet<VarId>,
@@ -230,7 +236,33 @@ pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) ->
         })
         .collect();
     let split = split_calls(sig, body, activity, sweep);
+    let keep = cfg!(feature = "alloc") && sig.max_iterations.is_none();
+    let mut kept = BTreeMap::new();
+    body.walk(TOP, &mut |stmt| {
+        let Stmt::Loop(l) = stmt else { return };
+        if !keep || !sweep.replayed.contains(&l.body) {
+            return;
+        }
+        let variant = variant_values(body, l);
+        let mut vars = Vec::new();
+        body.walk(l.body, &mut |stmt| {
+            if let Stmt::Let {
+                var,
+                op: Op::Rule { rule, .. },
+                ..
+            } = stmt
+            {
+                if rule.expensive() && body.var(*var).kind == Kind::Copy && variant.contains(var) {
+                    vars.push(*var);
+                }
+            }
+        });
+        if !vars.is_empty() {
+            kept.insert(l.body, vars);
+        }
+    });
     Strategy {
+        kept,
         zeros,
         scalar_results,
         split: split.calls,
@@ -400,6 +432,79 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep)
     };
     walk_blocks(body, TOP, (false, false), &sweep.replayed, &mut visit);
     split
+}
+
+/// The values of a loop's body that change from one of its iterations to the next: what
+/// its index, its carried values or the arrays written in place (scratch arrays, which the
+/// body rewrites) flow into. A transcendental result that does not (`exp(icf[c])` in a
+/// loop over the points) is computed again by the replay rather than kept: as many
+/// copies as iterations, where one would do, cost more memory traffic than the `exp`
+/// (GMM by rows: d·K per point, 800 kB at d = 20, K = 5; measured slower kept).
+fn variant_values(body: &Body, l: &crate::ir::Loop) -> HashSet<VarId> {
+    let mut variant: HashSet<VarId> = l.carried.iter().map(|c| c.phi).collect();
+    if let Header::Range { index, .. } = &l.header {
+        variant.insert(*index);
+    }
+    variant.extend(l.counter);
+    let is = |variant: &HashSet<VarId>, o: &Operand| o.var().is_some_and(|v| variant.contains(&v));
+    // Carried values of inner loops take their next values after the statements that
+    // compute them: repeated until nothing changes.
+    loop {
+        let before = variant.len();
+        let mut inner: Vec<crate::ir::Loop> = Vec::new();
+        body.walk(l.body, &mut |stmt| match stmt {
+            Stmt::Let { var, op, .. } => {
+                let reads_scratch = op.uses().iter().any(|u| body.var(*u).memory);
+                if reads_scratch || op.uses().iter().any(|u| variant.contains(u)) {
+                    variant.insert(*var);
+                }
+            }
+            Stmt::If(i) => {
+                for m in &i.merges {
+                    if is(&variant, &i.cond)
+                        || is(&variant, &m.then_value)
+                        || is(&variant, &m.else_value)
+                    {
+                        variant.insert(m.var);
+                    }
+                }
+            }
+            Stmt::Loop(inner_loop) => inner.push(inner_loop.clone()),
+            _ => {}
+        });
+        for inner_loop in &inner {
+            let bounds_vary = match &inner_loop.header {
+                Header::Range { start, end, .. } => is(&variant, start) || is(&variant, end),
+                Header::Forever => false,
+            };
+            if bounds_vary {
+                if let Header::Range { index, .. } = &inner_loop.header {
+                    variant.insert(*index);
+                }
+            }
+            let mut nexts: Vec<Vec<Operand>> = Vec::new();
+            body.walk(inner_loop.body, &mut |stmt| {
+                if let Stmt::Next { values, .. } = stmt {
+                    nexts.push(values.clone());
+                }
+            });
+            for (k, c) in inner_loop.carried.iter().enumerate() {
+                let next_varies = nexts
+                    .iter()
+                    .any(|v| v.get(k).is_some_and(|o| is(&variant, o)));
+                if is(&variant, &c.init) || next_varies || bounds_vary {
+                    variant.insert(c.phi);
+                    variant.insert(c.out);
+                }
+            }
+            if bounds_vary {
+                variant.extend(inner_loop.counter);
+            }
+        }
+        if variant.len() == before {
+            return variant;
+        }
+    }
 }
 
 /// Visits every statement with its block, whether it runs in a loop, and whether in a

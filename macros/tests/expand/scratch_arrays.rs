@@ -27,3 +27,25 @@ pub fn scratch(w: &[f64], x: &[f64], d: usize, n: usize) -> f64 {
     }
     total
 }
+
+// A transcendental result that changes with the replayed loop's iteration (`exp` of the
+// scratch array, `ln` of the sum) is kept: the forward sweep pushes it on `kept_..`, each
+// iteration's segment starting where `kept_.._starts` says, and the replay reads it back
+// instead of computing it again. `exp(-s[c])`, the same for every point, is computed again.
+#[differentiate]
+pub fn kept(a: &[f64], s: &[f64], xs: &[f64]) -> f64 {
+    let k = a.len();
+    let mut lp = vec![0.0; k];
+    let mut total = 0.0;
+    for i in 0..xs.len() {
+        for c in 0..k {
+            lp[c] = a[c] - xs[i] * (-s[c]).exp();
+        }
+        let mut e = 0.0;
+        for c in 0..k {
+            e += lp[c].exp();
+        }
+        total -= e.ln();
+    }
+    total
+}
