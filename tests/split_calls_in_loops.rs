@@ -593,3 +593,42 @@ fn methods_in_a_loop() {
         &[j.self_.w, j.self_.b],
     );
 }
+
+// ---- what a loop pullback's closure is handed back ---------------------------------------
+
+/// A `mut` parameter rewritten in the body, an integer parameter, a slice, an owned `Vec`.
+#[differentiate]
+fn shifted(mut x: f64, n: usize, w: &[f64], v: Vec<f64>) -> f64 {
+    x += w[n % w.len()];
+    (x * v[0]).sin() + x * x * v[1]
+}
+
+/// Differentiated with respect to `a` only.
+#[differentiate(wrt(a))]
+fn partial(a: f64, b: f64) -> f64 {
+    (a * b).exp() + a / (1.0 + b * b)
+}
+
+twins!(handed_back, handed_back_joint, fn(c: f64, w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        let v = vec![c * w[i], s + 0.5];
+        s += shifted(c + s * 0.1, i, w, v.clone()) * partial(s + 0.3, i as f64 * 0.2);
+    }
+    s
+});
+
+#[test]
+fn arguments_handed_back_to_the_closure() {
+    let w = [0.4, -0.8, 1.1, 0.25];
+    for c in [0.7, -0.35] {
+        let (v, g) = handed_back_grad(c, &w);
+        let (_, j) = handed_back_joint_grad(c, &w);
+        assert_eq!(v, handed_back(c, &w));
+        let split: Vec<f64> = [g.c].into_iter().chain(g.w.iter().copied()).collect();
+        let joint: Vec<f64> = [j.c].into_iter().chain(j.w.iter().copied()).collect();
+        let point: Vec<f64> = [c].into_iter().chain(w).collect();
+        let f = |p: &[f64]| handed_back(p[0], &p[1..]);
+        check("handed_back", &point, f, &split, &joint);
+    }
+}
