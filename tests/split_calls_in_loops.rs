@@ -632,3 +632,20 @@ fn arguments_handed_back_to_the_closure() {
         check("handed_back", &point, f, &split, &joint);
     }
 }
+
+/// Forward mode through the same calls: `Self::soften` in `f_jvp` is named `Self::` too.
+#[test]
+fn methods_in_a_loop_in_forward_mode() {
+    let xs = [0.3, -1.2, 0.7, 2.0, 0.1];
+    let gate = Gate { w: 0.9, b: -0.2 };
+    let (_, g) = gate.run_grad(&xs);
+    for (k, along) in [Gate { w: 1.0, b: 0.0 }, Gate { w: 0.0, b: 1.0 }]
+        .into_iter()
+        .enumerate()
+    {
+        let (value, derivative) = gate.run_jvp(&xs, &GateRunGrad { self_: along });
+        assert_eq!(value, gate.run(&xs));
+        let expected = [g.self_.w, g.self_.b][k];
+        assert_close("Gate::run_jvp", &[derivative], &[expected], 1e-13);
+    }
+}
