@@ -10,44 +10,13 @@
 //! again inside an outer loop, early exits.
 #![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 
+#[macro_use]
+#[path = "support/twins.rs"]
+mod twins;
+
 use tapeless::check::central_difference;
 use tapeless::differentiate;
-
-macro_rules! twins {
-    ($kept:ident, $again:ident, fn($($params:tt)*) -> $ret:ident $body:block) => {
-        #[differentiate]
-        fn $kept($($params)*) -> $ret $body
-        #[differentiate(max_iterations = 64)]
-        fn $again($($params)*) -> $ret $body
-    };
-}
-
-fn assert_close(what: &str, a: &[f64], b: &[f64], tolerance: f64) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        let error = (x - y).abs() / x.abs().max(y.abs()).max(1.0);
-        assert!(
-            error <= tolerance,
-            "{what}[{i}]: {x} against {y}\n{a:?}\n{b:?}"
-        );
-    }
-}
-
-fn check(what: &str, x: &[f64], f: impl Fn(&[f64]) -> f64, kept: &[f64], again: &[f64]) {
-    assert_close(
-        &format!("{what}: kept against computed again"),
-        kept,
-        again,
-        1e-13,
-    );
-    let fd = central_difference(&f, x);
-    assert_close(
-        &format!("{what}: kept against differences"),
-        kept,
-        &fd,
-        1e-6,
-    );
-}
+use twins::{assert_close, check};
 
 // A 1-D mixture of Gaussians with a scratch array of log-densities per point (as in
 // `benches/unseen.rs`): `exp(lp[c] - m)` and `ln(e)` change per point and are kept;

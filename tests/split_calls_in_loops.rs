@@ -10,42 +10,14 @@
 #![cfg(feature = "nalgebra")]
 #![allow(clippy::needless_range_loop)]
 
+#[macro_use]
+#[path = "support/twins.rs"]
+mod twins;
+
 use nalgebra::{DMatrix, DVector};
 use tapeless::check::central_difference;
 use tapeless::{differentiate, Float};
-
-/// `twins!(split, joint, fn(params) -> ret { body })`: the function in both modes.
-macro_rules! twins {
-    ($split:ident, $joint:ident, fn($($params:tt)*) -> $ret:ident $body:block) => {
-        #[differentiate]
-        fn $split($($params)*) -> $ret $body
-        #[differentiate(max_iterations = 64)]
-        fn $joint($($params)*) -> $ret $body
-    };
-}
-
-fn assert_close(what: &str, a: &[f64], b: &[f64], tolerance: f64) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        let error = (x - y).abs() / x.abs().max(y.abs()).max(1.0);
-        assert!(
-            error <= tolerance,
-            "{what}[{i}]: {x} against {y}\n{a:?}\n{b:?}"
-        );
-    }
-}
-
-/// The split gradient against the joint one (to rounding) and against central differences.
-fn check(what: &str, x: &[f64], f: impl Fn(&[f64]) -> f64, split: &[f64], joint: &[f64]) {
-    assert_close(&format!("{what}: split against joint"), split, joint, 1e-13);
-    let fd = central_difference(&f, x);
-    assert_close(
-        &format!("{what}: split against differences"),
-        split,
-        &fd,
-        1e-6,
-    );
-}
+use twins::{assert_close, check};
 
 // ---- helpers ------------------------------------------------------------------------------
 
