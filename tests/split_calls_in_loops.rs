@@ -621,3 +621,73 @@ fn methods_in_a_loop_in_forward_mode() {
         assert_close("Gate::run_jvp", &[derivative], &[expected], 1e-13);
     }
 }
+
+// ---- adversarial shapes --------------------------------------------------------------------
+
+/// Generic over `RealField`, called in f32 from a loop.
+#[differentiate]
+fn soft<T: nalgebra::RealField + Copy>(x: T, k: T) -> T {
+    (x * k).exp().ln_1p() / k
+}
+
+twins!(adversarial, adversarial_joint, fn(a: f64, xs: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut scratch = vec![0.0; xs.len()];
+    let mut i = 0;
+    while i < xs.len() {
+        // The same call twice, a result that decides the exit, an argument read from an
+        // array the loop writes.
+        let p = predict(a, s, xs[i]);
+        let q = predict(a, s, xs[i]);
+        scratch[i] = p * q + xs[i];
+        let r = sq(scratch[i]) + soft(scratch[i], a);
+        if r > 6.0 {
+            break;
+        }
+        s += r * 0.3 - p;
+        i += 1;
+    }
+    s + scratch[0]
+});
+
+#[test]
+fn repeated_calls_an_exit_decided_by_a_call_and_arguments_read_from_scratch() {
+    let xs = [0.3, -1.2, 0.7, 2.0, 0.1, 1.5];
+    for a in [0.8, -0.45, 2.5] {
+        let (v, g) = adversarial_grad(a, &xs);
+        let (_, j) = adversarial_joint_grad(a, &xs);
+        assert_eq!(v, adversarial(a, &xs));
+        let split: Vec<f64> = [g.a].into_iter().chain(g.xs.iter().copied()).collect();
+        let joint: Vec<f64> = [j.a].into_iter().chain(j.xs.iter().copied()).collect();
+        let point: Vec<f64> = [a].into_iter().chain(xs).collect();
+        let f = |p: &[f64]| adversarial(p[0], &p[1..]);
+        check("adversarial", &point, f, &split, &joint);
+    }
+}
+
+#[differentiate]
+fn soft_sum32(k: f32, xs: &[f32]) -> f32 {
+    let mut s = 0.0;
+    for x in xs {
+        s += soft(*x, k);
+    }
+    s
+}
+
+#[test]
+fn a_generic_callee_in_f32() {
+    let xs = [0.3_f32, -1.2, 0.7];
+    let (v, g) = soft_sum32_grad(0.9, &xs);
+    assert_eq!(v, soft_sum32(0.9, &xs));
+    // d/dk Σ ln(1 + e^{kx})/k = Σ [x σ(kx)/k − ln(1 + e^{kx})/k²].
+    let k = 0.9_f64;
+    let expected: f64 = xs
+        .iter()
+        .map(|&x| {
+            let x = f64::from(x);
+            let sig = 1.0 / (1.0 + (-k * x).exp());
+            x * sig / k - (k * x).exp().ln_1p() / (k * k)
+        })
+        .sum();
+    assert_close("soft_sum32 ∂k", &[f64::from(g.k)], &[expected], 1e-5);
+}
