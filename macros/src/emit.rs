@@ -831,7 +831,8 @@ impl<'a> Emitter<'a> {
                 let needed = args
                     .iter()
                     .map(|a| a.value.var().is_some_and(|v| self.active.contains(&v)));
-                // A call in a branch: its value saved like any, its pullback in its slot.
+                // A call in a branch or loop: its value saved like any, its pullback on its
+                // stack.
                 let save = self.save(*var, saving);
                 let keep = self
                     .pullback_stacks
@@ -847,7 +848,10 @@ impl<'a> Emitter<'a> {
                 if let Some(k) = self.kept.get(var).filter(|_| !self.forward.on()) {
                     let (stack, at) = (&k.stack, &k.at);
                     if self.replaying.get() {
-                        value = quote!({ #at += 1; #stack[#at - 1] });
+                        // Read without a panic path, as the reverse sweep reads (see
+                        // `index::Slot`): the forward sweep pushed this value.
+                        let private = quote!(::tapeless::__private);
+                        value = quote!({ #at += 1; #private::read(&#stack, #at - 1) });
                     } else if self.keeping.get() {
                         keep = quote!(#stack.push(#name););
                     }
@@ -1636,27 +1640,18 @@ impl<'a> Emitter<'a> {
 
     /// The body of `__f_pullback`: the forward sweep, then the value and the reverse sweep
     /// as a closure of the seed (what a caller keeps between its forward and reverse sweeps).
-    pub fn pullback_body(&self, names: &ItemNames, grad_type: &TokenStream) -> TokenStream {
-        let (forward, closure) = self.pullback_parts(names, grad_type, None);
-        let value = &self.value;
-        quote! {
-            #forward
-            (#value, move #closure)
-        }
-    }
-
-    /// The body of `__f_pullback_in_loop`: as `pullback_body`, but the closure takes the
-    /// arguments again before the seed (`params`: `x: f64, ..`, all but the receiver), as
-    /// a caller's loop passes them to `f_vjp` in joint mode, so it holds none of them and
+    /// With `given` (`x: f64, ..`, all parameters but the receiver), the body of
+    /// `__f_pullback_in_loop`: the closure takes the arguments again before the seed, as a
+    /// caller's loop passes them to `f_vjp` in joint mode, so it holds none of them and
     /// computes again what is cheap to compute from them (`Sweep::rebuilt_in_loop_pullback`):
     /// a caller keeps one closure per iteration.
-    pub fn loop_pullback_body(
+    pub fn pullback_body(
         &self,
         names: &ItemNames,
         grad_type: &TokenStream,
-        params: &[TokenStream],
+        given: Option<&[TokenStream]>,
     ) -> TokenStream {
-        let (forward, closure) = self.pullback_parts(names, grad_type, Some(params));
+        let (forward, closure) = self.pullback_parts(names, grad_type, given);
         let value = &self.value;
         quote! {
             #forward

@@ -491,17 +491,17 @@ fn differentiate_checked(
         let callees = unmarked::callees(&body, &function.sig.ident);
         let vjp_body = unmarked::guard(emitter.vjp_body(&names), &callees);
         let pullback_body = unmarked::guard(
-            emitter.pullback_body(&names, &grad_type(&sig, &names)),
+            emitter.pullback_body(&names, &grad_type(&sig, &names), None),
             &callees,
         );
         let pullback = pullback_function(&sig, &names, Some(emitter.needs()), pullback_body);
         // With calls of functions that may be unmarked, a second copy of the body would
         // report each such call once more: the loop pullback keeps the pullback's closure.
         let loop_pullback_body = match callees.is_empty() {
-            true => emitter.loop_pullback_body(
+            true => emitter.pullback_body(
                 &names,
                 &grad_type(&sig, &names),
-                &loop_pullback_params(&sig),
+                Some(&loop_pullback_params(&sig)),
             ),
             false => loop_pullback_of_pullback(&sig, emitter.needs()),
         };
@@ -798,7 +798,7 @@ pub fn pullback_function(
 }
 
 /// `__f_pullback_in_loop`: as `__f_pullback`, but its closure takes the arguments again
-/// before the seed (all but the receiver; see `Emitter::loop_pullback_body`): what a
+/// before the seed (all but the receiver; see `Emitter::pullback_body`): what a
 /// caller's loop keeps per iteration.
 pub fn loop_pullback_function(
     sig: &Signature,

@@ -49,6 +49,13 @@ pub struct Loops {
     pub keep_expensive: bool,
 }
 
+/// Whether stacks grow on the heap: with `alloc` and without `max_iterations` (whose
+/// in-place stacks bound every loop's saves). What only growing stacks can hold is decided
+/// on it: expensive values kept, calls in loops split, a replayed loop's kept values.
+fn stacks_grow(sig: &Signature) -> bool {
+    cfg!(feature = "alloc") && sig.max_iterations.is_none()
+}
+
 /// Decides, before the reverse transformation, which loops it replays and which carried
 /// integers it rebuilds (`integers`: `analyse::integers`).
 pub fn loops(sig: &Signature, body: &Body, integers: &[bool]) -> Loops {
@@ -56,7 +63,7 @@ pub fn loops(sig: &Signature, body: &Body, integers: &[bool]) -> Loops {
         replays: crate::replay::plan(body, &crate::reverse::final_reads(body)),
         counters: counters(body, integers),
         reloads: reloads(body),
-        keep_expensive: cfg!(feature = "alloc") && sig.max_iterations.is_none(),
+        keep_expensive: stacks_grow(sig),
     }
 }
 
@@ -236,7 +243,7 @@ pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) ->
         })
         .collect();
     let split = split_calls(sig, body, activity, sweep);
-    let keep = cfg!(feature = "alloc") && sig.max_iterations.is_none();
+    let keep = stacks_grow(sig);
     let mut kept = BTreeMap::new();
     body.walk(TOP, &mut |stmt| {
         let Stmt::Loop(l) = stmt else { return };
@@ -364,7 +371,7 @@ fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
 /// recursion, and functions from outside the benches").
 fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) -> Split {
     let mut split = Split::default();
-    let stacks_grow = cfg!(feature = "alloc") && sig.max_iterations.is_none();
+    let grow = stacks_grow(sig);
     // The caller's own receiver, when it is a method.
     let receiver = sig
         .params
@@ -424,7 +431,7 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep)
         } else if !in_loop && args.iter().all(lasting) {
             split.calls.push(*var);
             split.stacked.insert(*var);
-        } else if stacks_grow && !in_replay && args.iter().all(lasting) && has_loop_pullback() {
+        } else if grow && !in_replay && args.iter().all(lasting) && has_loop_pullback() {
             split.calls.push(*var);
             split.stacked.insert(*var);
             split.looped.insert(*var);

@@ -984,7 +984,7 @@ pub fn kept_vjp(a: &[f64], s: &[f64], xs: &[f64], seed: f64) -> (f64, KeptGrad) 
             let t8 = lp[c_1];
             let t9 = {
                 kept_t9_at += 1;
-                kept_t9[kept_t9_at - 1]
+                ::tapeless::__private::read(&kept_t9, kept_t9_at - 1)
             };
             saved_t9.push(t9);
             let e_2 = e_1 + t9;
@@ -992,7 +992,7 @@ pub fn kept_vjp(a: &[f64], s: &[f64], xs: &[f64], seed: f64) -> (f64, KeptGrad) 
         }
         let t10 = {
             kept_t10_at += 1;
-            kept_t10[kept_t10_at - 1]
+            ::tapeless::__private::read(&kept_t10, kept_t10_at - 1)
         };
         let total_2 = total_1 - t10;
         kept_t9.truncate(kept_t9_starts.pop().unwrap_or_default());
@@ -1239,7 +1239,7 @@ pub fn __kept_pullback<'__tapeless>(
                     let t8 = lp[c_1];
                     let t9 = {
                         kept_t9_at += 1;
-                        kept_t9[kept_t9_at - 1]
+                        ::tapeless::__private::read(&kept_t9, kept_t9_at - 1)
                     };
                     saved_t9.push(t9);
                     let e_2 = e_1 + t9;
@@ -1247,7 +1247,7 @@ pub fn __kept_pullback<'__tapeless>(
                 }
                 let t10 = {
                     kept_t10_at += 1;
-                    kept_t10[kept_t10_at - 1]
+                    ::tapeless::__private::read(&kept_t10, kept_t10_at - 1)
                 };
                 let total_2 = total_1 - t10;
                 kept_t9.truncate(kept_t9_starts.pop().unwrap_or_default());
@@ -1419,7 +1419,7 @@ pub fn __kept_pullback_in_loop<'__tapeless>(
                     let t8 = lp[c_1];
                     let t9 = {
                         kept_t9_at += 1;
-                        kept_t9[kept_t9_at - 1]
+                        ::tapeless::__private::read(&kept_t9, kept_t9_at - 1)
                     };
                     saved_t9.push(t9);
                     let e_2 = e_1 + t9;
@@ -1427,7 +1427,7 @@ pub fn __kept_pullback_in_loop<'__tapeless>(
                 }
                 let t10 = {
                     kept_t10_at += 1;
-                    kept_t10[kept_t10_at - 1]
+                    ::tapeless::__private::read(&kept_t10, kept_t10_at - 1)
                 };
                 let total_2 = total_1 - t10;
                 kept_t9.truncate(kept_t9_starts.pop().unwrap_or_default());
