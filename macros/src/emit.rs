@@ -1002,9 +1002,19 @@ impl<'a> Emitter<'a> {
             .or(fixed_step)
             .map(|c| quote!(#c += 1;));
         let phi_saves: TokenStream = l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
+        // A fused loop's reverse runs in its iterations, from adjoints computed before it.
+        let fused = self
+            .sweep
+            .fused
+            .get(&l.body)
+            .filter(|_| saving && !self.forward.on() && !self.replaying.get());
+        if let Some(f) = fused {
+            out.extend(self.reverse(&f.before));
+            out.extend(self.carry_starts(&f.carries));
+        }
         // A replayed body saves in its replay, not here; only its kept values, each
         // iteration's from where it starts.
-        let replayed = self.sweep.replayed.contains(&l.body);
+        let replayed = self.sweep.replayed.contains(&l.body) && fused.is_none();
         let kept = self
             .strategy
             .kept
@@ -1020,7 +1030,10 @@ impl<'a> Emitter<'a> {
             })
             .collect();
         let was_keeping = self.keeping.replace(kept.is_some() || self.keeping.get());
-        let body = self.forward_block(l.body, saving && !replayed, Some(l));
+        let body = match fused {
+            Some(f) => self.fused_iteration(l, f),
+            None => self.forward_block(l.body, saving && !replayed, Some(l)),
+        };
         self.keeping.set(was_keeping);
         let inner = quote!(#count #phi_saves #starts #body);
         out.extend(match &l.header {
@@ -1038,6 +1051,23 @@ impl<'a> Emitter<'a> {
             out.extend(self.save(counter, saving));
         }
         out
+    }
+
+    /// An iteration of a fused loop (`Sweep::fused`): its forward statements, then its
+    /// reverse, then its end (the one the fusion allows).
+    fn fused_iteration(&self, l: &Loop, f: &crate::reverse::Fused) -> TokenStream {
+        let Some((end, stmts)) = self.body.block(l.body).stmts.split_last() else {
+            self.internal_error("a fused loop without the end of its iteration");
+            return TokenStream::new();
+        };
+        let forward: TokenStream = stmts
+            .iter()
+            .map(|s| self.forward_stmt(s, true, Some(l)))
+            .collect();
+        let (phi_adjoints, handoffs) = self.carry_steps(&f.carries);
+        let reverse = self.reverse(&f.body);
+        let end = self.forward_stmt(end, true, Some(l));
+        quote!(#forward #(#phi_adjoints)* #reverse #(#handoffs)* #end)
     }
 
     /// The end of a loop iteration: the carried variables take their next values.
@@ -1170,6 +1200,10 @@ impl<'a> Emitter<'a> {
                         quote!(let mut #d = #private::zero_adjoint(#primal);)
                     }
                 }
+            }
+            Adjoint::ZeroResult(v) => {
+                let (d, ret) = (self.adjoint(*v), &self.sig.ret);
+                quote!(let mut #d: #ret = #private::zero();)
             }
             Adjoint::Adopt { target, out } => {
                 let d = self.adjoint(*target);
@@ -1477,46 +1511,8 @@ impl<'a> Emitter<'a> {
         body: &[Adjoint],
         body_block: Option<BlockId>,
     ) -> TokenStream {
-        let private = quote!(::tapeless::__private);
-        let mut out = TokenStream::new();
-        for carry in carries {
-            let next = self.named(
-                &self.carries,
-                carry.phi,
-                "a carried variable without its adjoint",
-            );
-            let start = if carry.from_out {
-                self.adjoint(carry.out)
-            } else {
-                let out = self.helper_argument(&Operand::Var(carry.out));
-                quote!(#private::zero_adjoint(#out))
-            };
-            out.extend(quote!(let mut #next = #start;));
-        }
-        let phi_adjoints = carries.iter().filter(|c| c.phi_active).map(|c| {
-            let (d, next) = (
-                self.adjoint(c.phi),
-                self.named(
-                    &self.carries,
-                    c.phi,
-                    "a carried variable without its adjoint",
-                ),
-            );
-            quote!(let mut #d = #private::zero_adjoint(&#next);)
-        });
-        let handoffs = carries.iter().map(|c| {
-            let next = self.named(
-                &self.carries,
-                c.phi,
-                "a carried variable without its adjoint",
-            );
-            if c.phi_active {
-                let d = self.adjoint(c.phi);
-                quote!(#next = #d;)
-            } else {
-                quote!(#next = #private::zero_adjoint(&#next);)
-            }
-        });
+        let mut out = self.carry_starts(carries);
+        let (phi_adjoints, handoffs) = self.carry_steps(carries);
         let step_back = body_block
             .and_then(|b| self.fixed.get(&b))
             .map(|step| quote!(#step -= 1;));
@@ -1551,6 +1547,58 @@ impl<'a> Emitter<'a> {
             },
         });
         out
+    }
+
+    /// `let mut d_x_next = ..;` before a reverse loop: each carried adjoint's start.
+    fn carry_starts(&self, carries: &[Carry]) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        let mut out = TokenStream::new();
+        for carry in carries {
+            let next = self.named(
+                &self.carries,
+                carry.phi,
+                "a carried variable without its adjoint",
+            );
+            let start = if carry.from_out {
+                self.adjoint(carry.out)
+            } else {
+                let out = self.helper_argument(&Operand::Var(carry.out));
+                quote!(#private::zero_adjoint(#out))
+            };
+            out.extend(quote!(let mut #next = #start;));
+        }
+        out
+    }
+
+    /// A reverse iteration's first and last steps for the carried adjoints: each phi's
+    /// adjoint starts at zero, and hands its value to the iteration before.
+    fn carry_steps(&self, carries: &[Carry]) -> (Vec<TokenStream>, Vec<TokenStream>) {
+        let private = quote!(::tapeless::__private);
+        let phi_adjoints = carries.iter().filter(|c| c.phi_active).map(|c| {
+            let (d, next) = (
+                self.adjoint(c.phi),
+                self.named(
+                    &self.carries,
+                    c.phi,
+                    "a carried variable without its adjoint",
+                ),
+            );
+            quote!(let mut #d = #private::zero_adjoint(&#next);)
+        });
+        let handoffs = carries.iter().map(|c| {
+            let next = self.named(
+                &self.carries,
+                c.phi,
+                "a carried variable without its adjoint",
+            );
+            if c.phi_active {
+                let d = self.adjoint(c.phi);
+                quote!(#next = #d;)
+            } else {
+                quote!(#next = #private::zero_adjoint(&#next);)
+            }
+        });
+        (phi_adjoints.collect(), handoffs.collect())
     }
 
     /// `let mut d_x = ..;` for each differentiated parameter, from the start
@@ -1629,10 +1677,16 @@ impl<'a> Emitter<'a> {
             let d = self.adjoint(var);
             quote!(#field: #d)
         });
+        // A fused loop adds to the parameters' adjoints in the forward sweep.
+        let (early, late) = match self.sweep.fused.is_empty() {
+            true => (None, Some(param_adjoints)),
+            false => (Some(param_adjoints), None),
+        };
         quote! {
             #stacks
+            #early
             #forward
-            #param_adjoints
+            #late
             #reverse
             (#value, #grad_struct { #(#fields),* })
         }

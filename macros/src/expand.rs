@@ -483,13 +483,26 @@ fn differentiate_checked(
             .map(|(_, v)| *v)
             .collect();
         let integers = analyse::integers(&body, &sig);
-        let loops = crate::strategy::loops(&sig, &body, &integers);
+        let loops = crate::strategy::loops(&sig, &body, &activity, &integers, false);
         let sweep = reverse::reverse(&body, &activity, &declared, &loops);
         let strategy = crate::strategy::plan(&sig, &body, &activity, &sweep);
         let emitter = Emitter::new(&sig, &body, &activity, &sweep, &strategy);
+        // `f_vjp` knows its seed before its forward sweep: its loops that only accumulate
+        // run their reverse iterations inside the forward ones (`strategy::Fusion`).
+        let fusing = crate::strategy::loops(&sig, &body, &activity, &integers, true);
+        let fused_sweep = (!fusing.fused.is_empty())
+            .then(|| reverse::reverse(&body, &activity, &declared, &fusing));
+        let fused_strategy = fused_sweep
+            .as_ref()
+            .map(|sweep| crate::strategy::plan(&sig, &body, &activity, sweep));
+        let fused_emitter = fused_sweep
+            .as_ref()
+            .zip(fused_strategy.as_ref())
+            .map(|(sweep, strategy)| Emitter::new(&sig, &body, &activity, sweep, strategy));
+        let vjp_emitter = fused_emitter.as_ref().unwrap_or(&emitter);
         // Calls of functions that may not be marked: fallbacks that say so at the call.
         let callees = unmarked::callees(&body, &function.sig.ident);
-        let vjp_body = unmarked::guard(emitter.vjp_body(&names), &callees);
+        let vjp_body = unmarked::guard(vjp_emitter.vjp_body(&names), &callees);
         let pullback_body = unmarked::guard(
             emitter.pullback_body(&names, &grad_type(&sig, &names), None),
             &callees,
@@ -520,7 +533,8 @@ fn differentiate_checked(
         let shared = emitter.shared_reverse(&names, &grad_type(&sig, &names));
         let jacobian = crate::jacobian::jacobian_function(&sig, &names, forward, shared);
         let jvp = crate::forward::items(&sig, &names, jvp, Some(&emitter.tangent_param));
-        for what in emitter.internal_errors() {
+        let fused_errors = fused_emitter.iter().flat_map(Emitter::internal_errors);
+        for what in emitter.internal_errors().into_iter().chain(fused_errors) {
             errors.internal(&what);
         }
         quote!(#functions #jvp #pullback #loop_pullback #jacobian)

@@ -425,7 +425,12 @@ pub fn stmt_vars(stmt: &Stmt) -> Vec<VarId> {
 /// the first statement that mentions it is a loop over all its elements storing each
 /// (see [`writes_all`]), or a loop whose own body kills it (then the next mention must
 /// kill it again: that loop may have run no iteration), or a store.
-fn killed(body: &Body, block: BlockId, array: VarId, definitions: &HashMap<VarId, &Op>) -> bool {
+pub fn killed(
+    body: &Body,
+    block: BlockId,
+    array: VarId,
+    definitions: &HashMap<VarId, &Op>,
+) -> bool {
     for stmt in &body.block(block).stmts {
         let mut mentions = stmt_vars(stmt).contains(&array);
         let nested: Vec<BlockId> = match stmt {

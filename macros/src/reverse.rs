@@ -48,6 +48,9 @@ pub enum Source {
 pub enum Adjoint {
     /// `let mut d_v = zero_adjoint(&v);`
     Zero(VarId),
+    /// `let mut d_v: R = zero();` for a value of the result's type `R` (a fused loop's
+    /// chain to the result: scalars, declared before the values exist).
+    ZeroResult(VarId),
     /// `let mut d_target = adopt(&target, d_out);`: the first contribution to `d_target`
     /// is `d_out` itself (`out = target + b`, `target - b`, a copy of `target`), and nothing
     /// reads `d_out` afterwards: taken over instead of a zero matrix `d_out` is added into.
@@ -159,6 +162,20 @@ pub struct Sweep {
     /// Broken invariants met while planning (reported as internal errors, never papered
     /// over: the sweep is not emitted).
     pub internal: Vec<String>,
+    /// The fused loops' reverse iterations (`strategy::Fusion`), by body: printed inside
+    /// the forward loop, not in the reverse sweep.
+    pub fused: HashMap<BlockId, Fused>,
+}
+
+/// The reverse of a fused loop (`strategy::Fusion`), which the forward sweep runs.
+#[derive(Debug)]
+pub struct Fused {
+    /// Before the loop: the adjoints its reverse adds to that are defined outside it, then
+    /// the adjoints of its accumulators' final values, from the seed.
+    pub before: Vec<Adjoint>,
+    pub carries: Vec<Carry>,
+    /// Each iteration's reverse, after its forward statements and before its end.
+    pub body: Vec<Adjoint>,
 }
 
 /// Where a variable is defined.
@@ -200,7 +217,21 @@ pub fn reverse(
         keep_expensive: loops.keep_expensive,
         internal: Vec::new(),
         top_needs: BTreeSet::new(),
+        fusions: loops.fused.clone(),
+        fused: HashMap::new(),
+        hoisted: HashMap::new(),
     };
+    // A fused loop's reverse runs before the reverse sweep: the adjoints it adds to are
+    // declared before it, so that the reverse sweep adds to them too.
+    for stmt in &body.block(TOP).stmts {
+        if let Stmt::Loop(l) = stmt {
+            if planner.fusions.contains_key(&l.body) {
+                let mut declared = Vec::new();
+                planner.hoist(stmt, &mut declared);
+                planner.hoisted.insert(l.body, declared);
+            }
+        }
+    }
     let mut stmts = Vec::new();
     if let Operand::Var(ret) = body.ret {
         if activity.is_active(ret) {
@@ -214,6 +245,7 @@ pub fn reverse(
         }
     }
     stmts.extend(planner.block(TOP, Vec::new()));
+    planner.after_fusion(&mut stmts);
     let rebuilt_in_pullback = planner.rebuilt_in_pullback(false);
     let rebuilt_in_loop_pullback = planner.rebuilt_in_pullback(true);
     Sweep {
@@ -224,6 +256,7 @@ pub fn reverse(
         replayed: planner.replays.bodies,
         counters: planner.counters,
         internal: planner.internal,
+        fused: planner.fused,
     }
 }
 
@@ -463,6 +496,12 @@ struct Planner<'a> {
     internal: Vec<String>,
     /// The values of the top level that reverse code reads.
     top_needs: BTreeSet<VarId>,
+    /// The loops to fuse (`strategy::Loops::fused`), by body.
+    fusions: HashMap<BlockId, crate::strategy::Fusion>,
+    /// See [`Sweep::fused`].
+    fused: HashMap<BlockId, Fused>,
+    /// The adjoints declared before each fused loop, by body.
+    hoisted: HashMap<BlockId, Vec<Adjoint>>,
 }
 
 impl<'a> Planner<'a> {
@@ -488,6 +527,10 @@ impl<'a> Planner<'a> {
     /// available at the start of its block's reverse.
     fn need(&mut self, var: VarId) {
         let home = self.body.var(var).home;
+        // A fused loop's reverse runs in its forward iteration, where its values are.
+        if self.fusions.contains_key(&home) {
+            return;
+        }
         if home != TOP {
             self.pending.entry(home).or_default().insert(var);
         } else {
@@ -741,6 +784,9 @@ impl<'a> Planner<'a> {
     }
 
     fn loop_adjoint(&mut self, stmt: &Stmt, l: &'a Loop, out: &mut Vec<Adjoint>) {
+        if self.fusions.contains_key(&l.body) {
+            return self.fused_adjoint(l, out);
+        }
         self.hoist(stmt, out);
         if let Header::Range {
             start,
@@ -820,6 +866,168 @@ impl<'a> Planner<'a> {
                 self.flow(init, Source::Carry(c.phi), out);
             }
         }
+    }
+
+    /// A fused loop (`strategy::Fusion`): its reverse iteration is planned like any, but
+    /// kept for the forward sweep, with what it starts from; the reverse sweep only hands
+    /// the carried adjoints (unchanged by the iterations) to the initial values.
+    fn fused_adjoint(&mut self, l: &'a Loop, out: &mut Vec<Adjoint>) {
+        let carries: Vec<Carry> = l
+            .carried
+            .iter()
+            .filter(|c| self.active(c.phi) || self.active(c.out))
+            .map(|c| Carry {
+                phi: c.phi,
+                out: c.out,
+                from_out: true,
+                phi_active: self.active(c.phi),
+            })
+            .collect();
+        self.loops.push(l);
+        self.declared.push(
+            carries
+                .iter()
+                .filter(|c| c.phi_active)
+                .map(|c| c.phi)
+                .collect(),
+        );
+        let body = self.block(l.body, Vec::new());
+        self.declared.pop();
+        self.loops.pop();
+        let mut before = self.hoisted.remove(&l.body).unwrap_or_default();
+        before.extend(self.seed_steps(l.body));
+        self.fused.insert(
+            l.body,
+            Fused {
+                before,
+                carries,
+                body,
+            },
+        );
+        for c in &l.carried {
+            let carried = self.active(c.phi) || self.active(c.out);
+            if let (true, Some(init)) = (carried, self.active_var(&c.init)) {
+                self.flow(init, Source::Carry(c.phi), out);
+            }
+        }
+    }
+
+    /// The reverse sweep's steps on the chains from the result to fused loops (see
+    /// `seed_steps`): those into the loops' final values are dropped (the loops used them,
+    /// before), and the chain's adjoints are declared of the result's type (nothing may
+    /// read them now that tells their type).
+    fn after_fusion(&self, stmts: &mut Vec<Adjoint>) {
+        let mut outs = HashSet::new();
+        let mut chain = HashSet::new();
+        for stmt in &self.body.block(TOP).stmts {
+            let Stmt::Loop(l) = stmt else { continue };
+            let Some(fusion) = self.fusions.get(&l.body) else {
+                continue;
+            };
+            outs.extend(l.carried.iter().map(|c| c.out));
+            for (_, link) in &fusion.links {
+                if let crate::strategy::Link::Rule { user, arg } = link {
+                    chain.insert(*user);
+                    if let Some((_, args)) = self.rule_of(*user) {
+                        chain.extend(args.get(*arg).and_then(|a| a.value.var()));
+                    }
+                }
+            }
+        }
+        stmts.retain(|step| match step {
+            Adjoint::Zero(v) | Adjoint::ZeroResult(v) => !outs.contains(v),
+            Adjoint::Flow { target, .. } | Adjoint::Accumulate { target, .. } => {
+                !outs.contains(target)
+            }
+            _ => true,
+        });
+        for step in stmts.iter_mut() {
+            if let Adjoint::Zero(v) = step {
+                if chain.contains(v) {
+                    *step = Adjoint::ZeroResult(*v);
+                }
+            }
+        }
+    }
+
+    /// The rule and arguments of the top-level `let` of `var`.
+    fn rule_of(&self, var: VarId) -> Option<(&'static crate::rules::Rule, &'a [crate::ir::Arg])> {
+        let Some(Def::Let(index)) = self.defs.get(&var) else {
+            return None;
+        };
+        match self.body.block(TOP).stmts.get(*index) {
+            Some(Stmt::Let {
+                op: Op::Rule { rule, args, .. },
+                ..
+            }) => Some((*rule, args)),
+            _ => None,
+        }
+    }
+
+    /// The adjoints of a fused loop's accumulators' final values, from the seed through
+    /// the chain `strategy::Fusion` found (`s / n`: `d_s = seed / n`), for the forward
+    /// sweep before the loop; the reverse sweep computes them again in its own scope.
+    fn seed_steps(&mut self, fused_body: BlockId) -> Vec<Adjoint> {
+        let Some(fusion) = self.fusions.get(&fused_body).cloned() else {
+            return Vec::new();
+        };
+        let mut steps: Vec<Adjoint> = fusion
+            .early
+            .iter()
+            .map(|v| Adjoint::Recompute(*v))
+            .collect();
+        let Operand::Var(ret) = self.body.ret else {
+            self.internal
+                .push("a fused loop in a function without a result".into());
+            return steps;
+        };
+        steps.push(Adjoint::Flow {
+            target: ret,
+            source: Source::Seed,
+            declare: true,
+        });
+        let mut declared: HashSet<VarId> = HashSet::from([ret]);
+        for (_, link) in fusion.links {
+            let (user, arg) = match link {
+                crate::strategy::Link::Rule { user, arg } => (user, arg),
+                crate::strategy::Link::Carried { out, init } => {
+                    // The later loop hands its final value's adjoint, unchanged, to `init`.
+                    steps.push(Adjoint::Flow {
+                        target: init,
+                        source: Source::Adjoint(out),
+                        declare: declared.insert(init),
+                    });
+                    continue;
+                }
+            };
+            let Some((rule, args)) = self.rule_of(user) else {
+                self.internal
+                    .push("a fused loop's chain without its rule".into());
+                continue;
+            };
+            let Some(target) = args.get(arg).and_then(|a| a.value.var()) else {
+                continue;
+            };
+            if declared.insert(target) {
+                steps.push(Adjoint::ZeroResult(target));
+            }
+            let needs = rule
+                .needs(arg)
+                .iter()
+                .map(|need| match need {
+                    Need::Arg(j) => args[*j].value.clone(),
+                    Need::Out => Operand::Var(user),
+                })
+                .collect();
+            steps.push(Adjoint::Accumulate {
+                helper: rule.helper_for(arg),
+                arg,
+                target,
+                needs,
+                out: user,
+            });
+        }
+        steps
     }
 
     /// What the replay of `l`'s body reads: the values of enclosing blocks, and the carried

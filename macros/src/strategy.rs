@@ -25,7 +25,9 @@ use quote::quote;
 use syn::Expr;
 
 use crate::analyse::Activity;
-use crate::ir::{Adaptor, Arg, BlockId, Body, Form, Header, Kind, Op, Operand, Stmt, VarId, TOP};
+use crate::ir::{
+    Adaptor, Arg, BlockId, Body, Form, Header, Kind, Loop, Op, Operand, Stmt, VarId, TOP,
+};
 use crate::parse::Signature;
 use crate::replay::Replays;
 use crate::reverse::{Adjoint, Counter, Sweep};
@@ -47,6 +49,39 @@ pub struct Loops {
     /// `alloc` and without `max_iterations`, whose in-place stacks bound every loop's saves,
     /// an inner loop's summed over the outer iterations). A replayed loop keeps them anyway.
     pub keep_expensive: bool,
+    /// The top-level loops whose reverse iterations run inside their forward iterations
+    /// (see [`Fusion`]), by body: only for `f_vjp`, whose seed is known before the forward
+    /// sweep (a pullback's comes after it).
+    pub fused: HashMap<BlockId, Fusion>,
+}
+
+/// A top-level loop that only accumulates into its carried values (`s += e`, `s -= e`,
+/// whose adjoint is then the same at every iteration) and whose final values reach the
+/// result through `+`, `-` and products or quotients by values known before the loop
+/// (`s / n as f64`): that adjoint is known before the loop starts, so each iteration's
+/// reverse can run right after its forward, while its values are still in scope, in the
+/// same loop. Nothing is saved or computed twice; a hand-written adjoint of a sum is
+/// written this way. The order of the reverse iterations is not the reverse of the
+/// forward one, so every array the body writes must be rewritten before it is read in
+/// each iteration and not read after the loop, and none it reads written after it.
+#[derive(Clone, Debug, Default)]
+pub struct Fusion {
+    /// Values after the loop that the adjoints' chain reads (`n as f64`), evaluated before
+    /// it from values known there, in program order.
+    pub early: Vec<VarId>,
+    /// The chain from the result back to each accumulator's final value: its steps, each
+    /// with the position of its top-level statement, later ones first.
+    pub links: Vec<(usize, Link)>,
+}
+
+/// A step of a [`Fusion`]'s chain: where an adjoint flows from and into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// The `let` `user`'s rule, into its argument `arg`.
+    Rule { user: VarId, arg: usize },
+    /// A later fused loop that accumulates onto the value `init`: the adjoint of its final
+    /// value `out` flows unchanged into `init`'s.
+    Carried { out: VarId, init: VarId },
 }
 
 /// Whether stacks grow on the heap: with `alloc` and without `max_iterations` (whose
@@ -58,13 +93,405 @@ fn stacks_grow(sig: &Signature) -> bool {
 
 /// Decides, before the reverse transformation, which loops it replays and which carried
 /// integers it rebuilds (`integers`: `analyse::integers`).
-pub fn loops(sig: &Signature, body: &Body, integers: &[bool]) -> Loops {
+/// With `fuse`, also which loops run their reverse inside their forward iterations.
+pub fn loops(
+    sig: &Signature,
+    body: &Body,
+    activity: &Activity,
+    integers: &[bool],
+    fuse: bool,
+) -> Loops {
     Loops {
         replays: crate::replay::plan(body, &crate::reverse::final_reads(body)),
         counters: counters(body, integers),
         reloads: reloads(body),
         keep_expensive: stacks_grow(sig),
+        fused: match fuse {
+            true => fusions(sig, body, activity),
+            false => HashMap::new(),
+        },
     }
+}
+
+/// See [`Fusion`].
+fn fusions(sig: &Signature, body: &Body, activity: &Activity) -> HashMap<BlockId, Fusion> {
+    let mut fused = HashMap::new();
+    let Operand::Var(ret) = body.ret else {
+        return fused;
+    };
+    if !sig.scalar_ret {
+        return fused;
+    }
+    let facts = FusionFacts::new(body, ret);
+    // Last first: a chain may pass through a later fused loop.
+    for (at, stmt) in body.block(TOP).stmts.iter().enumerate().rev() {
+        if let Stmt::Loop(l) = stmt {
+            if let Some(fusion) = facts.fusion(activity, l, at, &fused) {
+                fused.insert(l.body, fusion);
+            }
+        }
+    }
+    fused
+}
+
+/// What deciding [`Fusion`]s reads of the body.
+struct FusionFacts<'a> {
+    body: &'a Body,
+    ret: VarId,
+    /// How many times each variable is read (the result once more).
+    uses: HashMap<VarId, usize>,
+    /// Each `let` by its variable.
+    lets: HashMap<VarId, &'a Op>,
+    /// The position of each top-level statement defining a variable.
+    top_position: HashMap<VarId, usize>,
+    /// The `let`s of the top level reading each variable.
+    top_users: HashMap<VarId, Vec<VarId>>,
+    /// The top-level loops starting a carried variable from each variable: the loop and
+    /// the carried variable's final value.
+    top_inits: HashMap<VarId, Vec<(&'a Loop, VarId)>>,
+}
+
+impl<'a> FusionFacts<'a> {
+    fn new(body: &'a Body, ret: VarId) -> Self {
+        let mut uses: HashMap<VarId, usize> = HashMap::new();
+        body.walk(TOP, &mut |stmt| {
+            for v in crate::replay::stmt_vars(stmt) {
+                *uses.entry(v).or_default() += 1;
+            }
+        });
+        *uses.entry(ret).or_default() += 1;
+        let lets = body
+            .blocks
+            .iter()
+            .flat_map(|b| &b.stmts)
+            .filter_map(|stmt| match stmt {
+                Stmt::Let { var, op, .. } => Some((*var, op)),
+                _ => None,
+            })
+            .collect();
+        let mut top_position = HashMap::new();
+        let mut top_users: HashMap<VarId, Vec<VarId>> = HashMap::new();
+        let mut top_inits: HashMap<VarId, Vec<(&Loop, VarId)>> = HashMap::new();
+        for (at, stmt) in body.block(TOP).stmts.iter().enumerate() {
+            match stmt {
+                Stmt::Let { var, op, .. } => {
+                    top_position.insert(*var, at);
+                    for used in op.uses() {
+                        top_users.entry(used).or_default().push(*var);
+                    }
+                }
+                Stmt::If(i) => top_position.extend(i.merges.iter().map(|m| (m.var, at))),
+                Stmt::Loop(l) => {
+                    for c in &l.carried {
+                        top_position.insert(c.out, at);
+                        if let Some(init) = c.init.var() {
+                            top_inits.entry(init).or_default().push((l, c.out));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        FusionFacts {
+            body,
+            ret,
+            uses,
+            lets,
+            top_position,
+            top_users,
+            top_inits,
+        }
+    }
+
+    fn used_once(&self, var: VarId) -> bool {
+        self.uses.get(&var) == Some(&1)
+    }
+
+    /// The fusion of the top-level loop `l` at position `at`, if it qualifies (`fused`:
+    /// the later loops that do).
+    fn fusion(
+        &self,
+        activity: &Activity,
+        l: &Loop,
+        at: usize,
+        fused: &HashMap<BlockId, Fusion>,
+    ) -> Option<Fusion> {
+        let body = self.body;
+        if !matches!(l.header, Header::Range { .. }) || l.counter.is_some() {
+            return None;
+        }
+        // One end of iteration, the body's last statement: the reverse goes before it.
+        let nexts = body.nexts(l.body);
+        let [(values, false)] = nexts.as_slice() else {
+            return None;
+        };
+        if !matches!(body.block(l.body).stmts.last(), Some(Stmt::Next { .. })) {
+            return None;
+        }
+        let mut fusion = Fusion::default();
+        let mut accumulators = 0;
+        for (c, value) in l.carried.iter().zip(values.iter()) {
+            if !(activity.is_active(c.phi) || activity.is_active(c.out)) {
+                continue;
+            }
+            let accumulates = activity.is_active(c.out)
+                && activity.is_active(c.phi)
+                && body.var(c.phi).kind == Kind::Copy
+                && self.accumulates(l, c.phi, value);
+            if !accumulates || !self.seed_chain(c.out, at, fused, &mut fusion) {
+                return None;
+            }
+            accumulators += 1;
+        }
+        (accumulators > 0 && self.arrays_allow(activity, l, at)).then_some(fusion)
+    }
+
+    /// Whether the value `value` an iteration hands on for `phi` is `phi` plus or minus
+    /// values that do not depend on `phi` (`s += a; s -= b;`): steps of the body itself,
+    /// each read once (so nothing else reads `phi` or a partial sum).
+    fn accumulates(&self, l: &Loop, phi: VarId, value: &Operand) -> bool {
+        let Some(mut v) = value.var() else {
+            return false;
+        };
+        loop {
+            if !self.used_once(v) {
+                return false;
+            }
+            if v == phi {
+                return true;
+            }
+            let Some(sides) = self.accumulating_sides(l, v) else {
+                return false;
+            };
+            let Some(next) = sides.into_iter().find(|a| self.leads_to(l, *a, phi, 64)) else {
+                return false;
+            };
+            v = next;
+        }
+    }
+
+    /// The operands of `v = a + b` (both) or `v = a - b` (`a`), a `let` of `l`'s body.
+    fn accumulating_sides(&self, l: &Loop, v: VarId) -> Option<Vec<VarId>> {
+        let Some(Op::Rule { rule, args, .. }) = self.lets.get(&v) else {
+            return None;
+        };
+        let sides = match rule.name {
+            "add" => &args[..],
+            "sub" => &args[..1],
+            _ => return None,
+        };
+        (self.body.var(v).home == l.body)
+            .then(|| sides.iter().filter_map(|a| a.value.var()).collect())
+    }
+
+    /// Whether `v` is `phi` or an accumulating step from it (see `accumulating_sides`).
+    fn leads_to(&self, l: &Loop, v: VarId, phi: VarId, depth: usize) -> bool {
+        v == phi
+            || depth > 0
+                && self.accumulating_sides(l, v).is_some_and(|sides| {
+                    sides
+                        .into_iter()
+                        .any(|a| self.leads_to(l, a, phi, depth - 1))
+                })
+    }
+
+    /// Follows `out` (a loop's final value, read once) to the result through linear steps
+    /// of the top level, each read once, recording them: sums, differences, products and
+    /// quotients by values known before the loop at `at`, and later fused loops (in
+    /// `fused`) that accumulate onto the value.
+    fn seed_chain(
+        &self,
+        out: VarId,
+        at: usize,
+        fused: &HashMap<BlockId, Fusion>,
+        fusion: &mut Fusion,
+    ) -> bool {
+        let mut v = out;
+        let mut chain = Vec::new();
+        while v != self.ret {
+            if !self.used_once(v) {
+                return false;
+            }
+            if let Some(&[(later, later_out)]) = self.top_inits.get(&v).map(Vec::as_slice) {
+                if !fused.contains_key(&later.body) {
+                    return false;
+                }
+                let position = self
+                    .top_position
+                    .get(&later_out)
+                    .copied()
+                    .unwrap_or_default();
+                chain.push((
+                    position,
+                    Link::Carried {
+                        out: later_out,
+                        init: v,
+                    },
+                ));
+                v = later_out;
+                continue;
+            }
+            let Some(&[user]) = self.top_users.get(&v).map(Vec::as_slice) else {
+                return false;
+            };
+            let Some(Op::Rule { rule, args, .. }) = self.lets.get(&user) else {
+                return false;
+            };
+            let Some(i) = args.iter().position(|a| a.value.var() == Some(v)) else {
+                return false;
+            };
+            let linear = match (rule.name, i, args.len()) {
+                ("add" | "sub", _, 2) | ("neg" | "copy", 0, 1) => true,
+                // Every value on the chain is of the result's type (no other reaches a
+                // float through these steps), so the factor is a float too.
+                ("mul", _, 2) | ("div", 0, 2) => {
+                    self.known_before(&args[1 - i].value, at, 4, &mut fusion.early)
+                }
+                _ => false,
+            };
+            if !linear {
+                return false;
+            }
+            let position = self.top_position.get(&user).copied().unwrap_or_default();
+            chain.push((position, Link::Rule { user, arg: i }));
+            v = user;
+        }
+        // Several accumulators may share the end of their chains (`a + b`); later
+        // statements first, as the reverse sweep meets them.
+        for link in chain {
+            if !fusion.links.iter().any(|(_, l)| *l == link.1) {
+                fusion.links.push(link);
+            }
+        }
+        fusion
+            .links
+            .sort_by_key(|(position, _)| std::cmp::Reverse(*position));
+        true
+    }
+
+    /// Whether `operand` can be evaluated before the top-level statement at `at`: a
+    /// constant, a parameter, a value defined before it, or arithmetic and conversions on
+    /// those defined after it (then recorded in `early`).
+    fn known_before(
+        &self,
+        operand: &Operand,
+        at: usize,
+        depth: usize,
+        early: &mut Vec<VarId>,
+    ) -> bool {
+        let Some(v) = operand.var() else {
+            return true;
+        };
+        if self.body.params.contains(&v) || early.contains(&v) {
+            return true;
+        }
+        let Some(&position) = self.top_position.get(&v) else {
+            return false;
+        };
+        if position < at {
+            return true;
+        }
+        let Some(op) = self.lets.get(&v) else {
+            return false;
+        };
+        let evaluable = match op {
+            Op::Rule { form, .. } => !matches!(form, Form::Index),
+            Op::Foreign { pure: true, .. } => true,
+            // Numeric conversions, evaluated twice without effect (`T::from(n).unwrap()`).
+            Op::Foreign { form, .. } => conversion(form),
+            _ => false,
+        };
+        // A value that may change in place may differ before the loop.
+        let reads_state = op.uses().iter().any(|u| {
+            let var = self.body.var(*u);
+            var.memory || var.mutable
+        });
+        if depth == 0 || !evaluable || reads_state {
+            return false;
+        }
+        let known = op
+            .uses()
+            .into_iter()
+            .all(|u| self.known_before(&Operand::Var(u), at, depth - 1, early));
+        if known && !early.contains(&v) {
+            early.push(v);
+            early.sort_by_key(|e| self.top_position.get(e).copied());
+        }
+        known
+    }
+
+    /// Whether the arrays `l` mentions allow its reverse iterations in forward order:
+    /// those it writes (unless declared in its body) are rewritten before any read in each
+    /// iteration and not read after it (their adjoints hold nothing between iterations),
+    /// and none it mentions is written after it (its reads' adjoints would reach that
+    /// write's reverse before their own).
+    fn arrays_allow(&self, activity: &Activity, l: &Loop, at: usize) -> bool {
+        let body = self.body;
+        // What the statements after the loop write and mention.
+        let (mut stored_after, mut mentioned_after) = (HashSet::new(), HashSet::new());
+        let mut note = |s: &Stmt| {
+            if let Stmt::Store { array, .. } = s {
+                stored_after.insert(*array);
+            }
+            mentioned_after.extend(crate::replay::stmt_vars(s));
+        };
+        for stmt in &body.block(TOP).stmts[at + 1..] {
+            note(stmt);
+            match stmt {
+                Stmt::If(i) => {
+                    body.walk(i.then_block, &mut note);
+                    body.walk(i.else_block, &mut note);
+                }
+                Stmt::Loop(inner) => body.walk(inner.body, &mut note),
+                _ => {}
+            }
+        }
+        let mut stored_in_body = HashSet::new();
+        let mut mentioned = HashSet::new();
+        body.walk(l.body, &mut |stmt| {
+            if let Stmt::Store { array, .. } = stmt {
+                stored_in_body.insert(*array);
+            }
+            mentioned.extend(crate::replay::stmt_vars(stmt));
+        });
+        let definitions: HashMap<VarId, &Op> = self.lets.iter().map(|(v, op)| (*v, *op)).collect();
+        mentioned.into_iter().all(|array| {
+            let var = body.var(array);
+            if !var.memory || body.is_within(var.home, l.body) || !activity.is_active(array) {
+                return true;
+            }
+            !stored_after.contains(&array)
+                && (!stored_in_body.contains(&array)
+                    || (!mentioned_after.contains(&array)
+                        && crate::replay::killed(body, l.body, array, &definitions)))
+        })
+    }
+}
+
+/// A numeric conversion without effects (`T::from(n)`, `T::from_f64(c)`, `.unwrap()` of
+/// one): the names num-traits and nalgebra give them.
+fn conversion(form: &Form) -> bool {
+    let name = match form {
+        Form::Call(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        Form::Method { name, .. } => Some(name.to_string()),
+        _ => None,
+    };
+    matches!(
+        name.as_deref(),
+        Some(
+            "from"
+                | "from_f64"
+                | "from_f32"
+                | "from_usize"
+                | "from_u32"
+                | "from_u64"
+                | "from_i32"
+                | "from_i64"
+                | "from_subset"
+                | "unwrap"
+                | "expect"
+        )
+    )
 }
 
 /// See `Loops::reloads`. The indices of a range loop are distinct, and a statement of the
@@ -247,7 +674,8 @@ pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) ->
     let mut kept = BTreeMap::new();
     body.walk(TOP, &mut |stmt| {
         let Stmt::Loop(l) = stmt else { return };
-        if !keep || !sweep.replayed.contains(&l.body) {
+        // A fused loop's iteration is not run again: nothing to keep.
+        if !keep || !sweep.replayed.contains(&l.body) || sweep.fused.contains_key(&l.body) {
             return;
         }
         let variant = variant_values(body, l);

@@ -62,6 +62,8 @@ pub fn squares_then_weights_vjp(
     seed: f64,
 ) -> (f64, SquaresThenWeightsGrad) {
     let _ = squares_then_weights;
+    let mut d_xs = ::tapeless::__private::zeros_like(xs);
+    let mut d_y = 0.0;
     let mut a = [0.0; 3];
     for i in 0..3 {
         let t0 = xs[i];
@@ -70,24 +72,16 @@ pub fn squares_then_weights_vjp(
     }
     let total = 0.0;
     let mut total_1: f64 = total;
+    let mut d_a = ::tapeless::__private::zero_adjoint(&a);
+    let mut d_total_1_1 = seed;
+    let mut d_total_1_next = d_total_1_1;
     for i_1 in 0..3 {
         let t2 = a[i_1];
         let t3 = xs[i_1];
         let t4 = t2 * t3;
         let t5 = t4 * y;
         let total_2 = total_1 + t5;
-        total_1 = total_2;
-    }
-    let mut d_xs = ::tapeless::__private::zeros_like(xs);
-    let mut d_y = 0.0;
-    let mut d_total_1_1 = seed;
-    let mut d_a = ::tapeless::__private::zero_adjoint(&a);
-    let mut d_total_1_next = d_total_1_1;
-    for i_1 in (0..3).rev() {
         let mut d_total_1 = ::tapeless::__private::zero_adjoint(&d_total_1_next);
-        let t2 = ::tapeless::__private::read(&a, i_1);
-        let t3 = ::tapeless::__private::read(xs, i_1);
-        let t4 = t2 * t3;
         let mut d_total_2 = d_total_1_next;
         ::tapeless::__private::add_vjp_lhs(&mut d_total_1, &d_total_2);
         let mut d_t5 = -0.0;
@@ -102,6 +96,7 @@ pub fn squares_then_weights_vjp(
         ::tapeless::__private::index_vjp(&mut d_xs, &i_1, &d_t3);
         ::tapeless::__private::index_vjp(&mut d_a, &i_1, &d_t2);
         d_total_1_next = d_total_1;
+        total_1 = total_2;
     }
     for i in (0..3).rev() {
         let t0 = ::tapeless::__private::read(xs, i);

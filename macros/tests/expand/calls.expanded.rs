@@ -537,18 +537,17 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
     {
         loop {}
     }
+    let mut d_xs = ::tapeless::__private::zeros_like(xs);
+    let mut d_c = 0.0;
     let total = 0.0;
     let t0 = xs.len();
     let mut t3_pullbacks = ::tapeless::__private::Vec::with_capacity(
         ::core::iter::Iterator::size_hint(&(0..t0)).0,
     );
     let mut total_1: f64 = total;
-    let mut step: usize = 0;
-    let mut saved_t3 = ::tapeless::__private::loop_stack!(
-        ::core::iter::Iterator::size_hint(& (0..t0)).0
-    );
+    let mut d_total_1_1 = seed;
+    let mut d_total_1_next = d_total_1_1;
     for i in 0..t0 {
-        step += 1;
         let x = xs[i];
         let t1 = x;
         let t2 = t1 - c;
@@ -557,22 +556,9 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
             use self::*;
             __square_pullback_in_loop
         })(t2, [true]);
-        saved_t3[step - 1] = ::core::clone::Clone::clone(&t3);
         t3_pullbacks.push(t3_pullback);
         let total_2 = total_1 + ::tapeless::__private::by_operand(&t3);
-        total_1 = ::core::clone::Clone::clone(&total_2);
-    }
-    let mut d_xs = ::tapeless::__private::zeros_like(xs);
-    let mut d_c = 0.0;
-    let mut d_total_1_1 = seed;
-    let mut d_total_1_next = d_total_1_1;
-    for i in (0..t0).rev() {
-        step -= 1;
         let mut d_total_1 = ::tapeless::__private::zero_adjoint(&d_total_1_next);
-        let x = ::tapeless::__private::read(xs, i);
-        let t1 = x;
-        let t2 = t1 - c;
-        let t3 = ::core::mem::take(&mut saved_t3[step]);
         let mut d_total_2 = d_total_1_next;
         ::tapeless::__private::add_vjp_lhs(&mut d_total_1, &d_total_2);
         let mut d_t3 = ::tapeless::__private::adopt(&t3, d_total_2);
@@ -588,6 +574,7 @@ pub fn joint_calls_vjp(xs: &[f64], c: f64, seed: f64) -> (f64, JointCallsGrad) {
         ::tapeless::__private::copy_vjp(&mut d_x, &d_t1);
         ::tapeless::__private::index_vjp(&mut d_xs, &i, &d_x);
         d_total_1_next = d_total_1;
+        total_1 = ::core::clone::Clone::clone(&total_2);
     }
     (total_1, JointCallsGrad { xs: d_xs, c: d_c })
 }

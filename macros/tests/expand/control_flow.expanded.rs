@@ -49,10 +49,13 @@ fn rosenbrock_grad(x: &[f64]) -> (f64, RosenbrockGrad) {
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 fn rosenbrock_vjp(x: &[f64], seed: f64) -> (f64, RosenbrockGrad) {
     let _ = rosenbrock;
+    let mut d_x = ::tapeless::__private::zeros_like(x);
     let s = 0.0;
     let t0 = x.len();
     let t1 = t0 - 1;
     let mut s_1: f64 = s;
+    let mut d_s_1_1 = seed;
+    let mut d_s_1_next = d_s_1_1;
     for i in 0..t1 {
         let t2 = i + 1;
         let t3 = x[t2];
@@ -66,21 +69,7 @@ fn rosenbrock_vjp(x: &[f64], seed: f64) -> (f64, RosenbrockGrad) {
         let t9 = b * b;
         let t10 = t8 + t9;
         let s_2 = s_1 + t10;
-        s_1 = s_2;
-    }
-    let mut d_x = ::tapeless::__private::zeros_like(x);
-    let mut d_s_1_1 = seed;
-    let mut d_s_1_next = d_s_1_1;
-    for i in (0..t1).rev() {
         let mut d_s_1 = ::tapeless::__private::zero_adjoint(&d_s_1_next);
-        let t2 = i + 1;
-        let t3 = ::tapeless::__private::read(x, t2);
-        let t4 = ::tapeless::__private::read(x, i);
-        let t5 = t4 * t4;
-        let a = t3 - t5;
-        let t6 = ::tapeless::__private::read(x, i);
-        let b = 1.0 - t6;
-        let t7 = 100.0 * a;
         let mut d_s_2 = d_s_1_next;
         ::tapeless::__private::add_vjp_lhs(&mut d_s_1, &d_s_2);
         let mut d_t10 = -0.0;
@@ -110,6 +99,7 @@ fn rosenbrock_vjp(x: &[f64], seed: f64) -> (f64, RosenbrockGrad) {
         ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t4);
         ::tapeless::__private::index_vjp(&mut d_x, &t2, &d_t3);
         d_s_1_next = d_s_1;
+        s_1 = s_2;
     }
     (s_1, RosenbrockGrad { x: d_x })
 }

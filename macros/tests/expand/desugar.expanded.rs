@@ -51,27 +51,23 @@ pub fn affine_total_grad(p: &[f64; 2], xs: &[f64]) -> (f64, AffineTotalGrad) {
 #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
 pub fn affine_total_vjp(p: &[f64; 2], xs: &[f64], seed: f64) -> (f64, AffineTotalGrad) {
     let _ = affine_total;
+    let mut d_p = ::tapeless::__private::zero_adjoint(p);
+    let mut d_xs = ::tapeless::__private::zeros_like(xs);
     let a = p[0];
     let b = p[1];
     let acc = 0.0;
     let t0 = xs.len();
     let mut acc_1: f64 = acc;
+    let mut d_a = ::tapeless::__private::zero();
+    let mut d_b = ::tapeless::__private::zero();
+    let mut d_acc_1_1 = seed;
+    let mut d_acc_1_next = d_acc_1_1;
     for i in 0..t0 {
         let x = xs[i];
         let t1 = a * x;
         let t2 = acc_1 + t1;
         let acc_2 = t2 + b;
-        acc_1 = acc_2;
-    }
-    let mut d_p = ::tapeless::__private::zero_adjoint(p);
-    let mut d_xs = ::tapeless::__private::zeros_like(xs);
-    let mut d_acc_1_1 = seed;
-    let mut d_a = ::tapeless::__private::zero();
-    let mut d_b = ::tapeless::__private::zero();
-    let mut d_acc_1_next = d_acc_1_1;
-    for i in (0..t0).rev() {
         let mut d_acc_1 = ::tapeless::__private::zero_adjoint(&d_acc_1_next);
-        let x = ::tapeless::__private::read(xs, i);
         let mut d_acc_2 = d_acc_1_next;
         let mut d_t2 = -0.0;
         ::tapeless::__private::add_vjp_lhs(&mut d_t2, &d_acc_2);
@@ -84,6 +80,7 @@ pub fn affine_total_vjp(p: &[f64; 2], xs: &[f64], seed: f64) -> (f64, AffineTota
         ::tapeless::__private::mul_vjp_rhs(&mut d_x, &a, &d_t1);
         ::tapeless::__private::index_vjp(&mut d_xs, &i, &d_x);
         d_acc_1_next = d_acc_1;
+        acc_1 = acc_2;
     }
     ::tapeless::__private::index_vjp(&mut d_p, &1, &d_b);
     ::tapeless::__private::index_vjp(&mut d_p, &0, &d_a);

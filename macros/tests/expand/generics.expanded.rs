@@ -75,32 +75,19 @@ where
     T: ::tapeless::runtime::ElementwiseAdjoint,
 {
     let _ = power_sum::<T>;
+    let mut d_xs = ::tapeless::__private::zeros_like(xs);
+    let mut d_p = ::tapeless::__private::zeros_like(&p);
     let total = T::zero();
     let t0 = xs.len();
     let mut total_1: T = total;
-    let mut step: usize = 0;
-    let mut saved_t2 = ::tapeless::__private::loop_stack!(
-        ::core::iter::Iterator::size_hint(& (0..t0)).0
-    );
+    let mut d_total_1_1 = seed;
+    let mut d_total_1_next = d_total_1_1;
     for i in 0..t0 {
-        step += 1;
         let x = xs[i];
         let t1 = ::tapeless::__private::Float::abs(x);
         let t2 = ::tapeless::__private::Float::powf(t1, p);
-        saved_t2[step - 1] = t2;
         let total_2 = total_1 + t2;
-        total_1 = total_2;
-    }
-    let mut d_xs = ::tapeless::__private::zeros_like(xs);
-    let mut d_p = ::tapeless::__private::zeros_like(&p);
-    let mut d_total_1_1 = seed;
-    let mut d_total_1_next = d_total_1_1;
-    for i in (0..t0).rev() {
-        step -= 1;
         let mut d_total_1 = ::tapeless::__private::zero_adjoint(&d_total_1_next);
-        let x = ::tapeless::__private::read(xs, i);
-        let t1 = ::tapeless::__private::Float::abs(x);
-        let t2 = saved_t2[step];
         let mut d_total_2 = d_total_1_next;
         ::tapeless::__private::add_vjp_lhs(&mut d_total_1, &d_total_2);
         let mut d_t2 = ::tapeless::__private::zero();
@@ -112,6 +99,7 @@ where
         ::tapeless::__private::abs_vjp(&mut d_x, &x, &d_t1);
         ::tapeless::__private::index_vjp(&mut d_xs, &i, &d_x);
         d_total_1_next = d_total_1;
+        total_1 = total_2;
     }
     (total_1, PowerSumGrad { xs: d_xs, p: d_p })
 }

@@ -913,60 +913,18 @@ pub fn kept_vjp(a: &[f64], s: &[f64], xs: &[f64], seed: f64) -> (f64, KeptGrad) 
     let _ = kept;
     let mut saved_t5 = ::tapeless::__private::loop_stack!();
     let mut saved_t9 = ::tapeless::__private::loop_stack!();
-    let mut kept_t9 = ::tapeless::__private::Vec::new();
-    let mut kept_t9_starts = ::tapeless::__private::Vec::<usize>::new();
-    let mut kept_t10 = ::tapeless::__private::Vec::new();
-    let mut kept_t10_starts = ::tapeless::__private::Vec::<usize>::new();
+    let mut d_a = ::tapeless::__private::zeros_like(a);
+    let mut d_s = ::tapeless::__private::zeros_like(s);
+    let mut d_xs = ::tapeless::__private::zeros_like(xs);
     let k = a.len();
     let mut lp = ::tapeless::__private::vec![0.0; k];
     let total = 0.0;
     let t0 = xs.len();
     let mut total_1: f64 = total;
-    let mut step: usize = 0;
-    let mut saved_total_1 = ::tapeless::__private::loop_stack!(
-        ::core::iter::Iterator::size_hint(& (0..t0)).0
-    );
-    for i in 0..t0 {
-        step += 1;
-        saved_total_1[step - 1] = total_1;
-        kept_t9_starts.push(kept_t9.len());
-        kept_t10_starts.push(kept_t10.len());
-        for c in 0..k {
-            let t1 = a[c];
-            let t2 = xs[i];
-            let t3 = s[c];
-            let t4 = -t3;
-            let t5 = t4.exp();
-            let t6 = t2 * t5;
-            let t7 = t1 - t6;
-            lp[c] = t7;
-        }
-        let e = 0.0;
-        let mut e_1 = e;
-        for c_1 in 0..k {
-            let t8 = lp[c_1];
-            let t9 = t8.exp();
-            kept_t9.push(t9);
-            let e_2 = e_1 + t9;
-            e_1 = e_2;
-        }
-        let t10 = e_1.ln();
-        kept_t10.push(t10);
-        let total_2 = total_1 - t10;
-        total_1 = total_2;
-    }
-    let mut d_a = ::tapeless::__private::zeros_like(a);
-    let mut d_s = ::tapeless::__private::zeros_like(s);
-    let mut d_xs = ::tapeless::__private::zeros_like(xs);
-    let mut d_total_1_1 = seed;
     let mut d_lp = ::tapeless::__private::zero_adjoint(&lp);
+    let mut d_total_1_1 = seed;
     let mut d_total_1_next = d_total_1_1;
-    for i in (0..t0).rev() {
-        step -= 1;
-        let mut d_total_1 = ::tapeless::__private::zero_adjoint(&d_total_1_next);
-        let total_1 = saved_total_1[step];
-        let mut kept_t9_at: usize = kept_t9_starts.last().copied().unwrap_or_default();
-        let mut kept_t10_at: usize = kept_t10_starts.last().copied().unwrap_or_default();
+    for i in 0..t0 {
         for c in 0..k {
             let t1 = a[c];
             let t2 = xs[i];
@@ -982,21 +940,14 @@ pub fn kept_vjp(a: &[f64], s: &[f64], xs: &[f64], seed: f64) -> (f64, KeptGrad) 
         let mut e_1 = e;
         for c_1 in 0..k {
             let t8 = lp[c_1];
-            let t9 = {
-                kept_t9_at += 1;
-                ::tapeless::__private::read(&kept_t9, kept_t9_at - 1)
-            };
+            let t9 = t8.exp();
             saved_t9.push(t9);
             let e_2 = e_1 + t9;
             e_1 = e_2;
         }
-        let t10 = {
-            kept_t10_at += 1;
-            ::tapeless::__private::read(&kept_t10, kept_t10_at - 1)
-        };
+        let t10 = e_1.ln();
         let total_2 = total_1 - t10;
-        kept_t9.truncate(kept_t9_starts.pop().unwrap_or_default());
-        kept_t10.truncate(kept_t10_starts.pop().unwrap_or_default());
+        let mut d_total_1 = ::tapeless::__private::zero_adjoint(&d_total_1_next);
         let mut d_total_2 = d_total_1_next;
         ::tapeless::__private::sub_vjp_lhs(&mut d_total_1, &d_total_2);
         let mut d_t10 = -0.0;
@@ -1038,6 +989,7 @@ pub fn kept_vjp(a: &[f64], s: &[f64], xs: &[f64], seed: f64) -> (f64, KeptGrad) 
             ::tapeless::__private::index_vjp(&mut d_a, &c, &d_t1);
         }
         d_total_1_next = d_total_1;
+        total_1 = total_2;
     }
     (
         total_1,
