@@ -19,6 +19,12 @@ mod scratch_arrays {
     include!("../macros/tests/expand/scratch_arrays.rs");
 }
 
+mod fused {
+    #![allow(clippy::needless_range_loop)]
+    use tapeless::differentiate;
+    include!("../macros/tests/expand/fused.rs");
+}
+
 mod calls {
     use tapeless::differentiate;
     include!("../macros/tests/expand/calls.rs");
@@ -57,6 +63,20 @@ fn scratch_arrays_rewritten_per_point() {
     let numeric = central_difference(f, &w);
     for (a, b) in g.w.iter().zip(&numeric) {
         assert!(close(*a, *b, 1e-6), "{:?} vs {numeric:?}", g.w);
+    }
+}
+
+#[test]
+fn fused_loops_onto_one_mean() {
+    let (x, w) = ([0.3, -0.8, 1.1, 0.45], 0.7);
+    let f = |p: &[f64]| fused::mean_square(&p[..4], p[4]);
+    let (value, g) = fused::mean_square_grad(&x, w);
+    let point = [&x[..], &[w]].concat();
+    assert_eq!(value, f(&point));
+    let analytic = [&g.x[..], &[g.w]].concat();
+    let numeric = central_difference(f, &point);
+    for (a, b) in analytic.iter().zip(&numeric) {
+        assert!(close(*a, *b, 1e-6), "{analytic:?} vs {numeric:?}");
     }
 }
 

@@ -101,20 +101,33 @@ pub fn loops(
     integers: &[bool],
     fuse: bool,
 ) -> Loops {
+    let replays = crate::replay::plan(body, &crate::reverse::final_reads(body));
+    let fused = match fuse {
+        true => fusions(sig, body, activity, &replays),
+        false => HashMap::new(),
+    };
     Loops {
-        replays: crate::replay::plan(body, &crate::reverse::final_reads(body)),
+        replays,
         counters: counters(body, integers),
         reloads: reloads(body),
         keep_expensive: stacks_grow(sig),
-        fused: match fuse {
-            true => fusions(sig, body, activity),
-            false => HashMap::new(),
-        },
+        fused,
     }
 }
 
 /// See [`Fusion`].
-fn fusions(sig: &Signature, body: &Body, activity: &Activity) -> HashMap<BlockId, Fusion> {
+///
+/// Only where it pays, as measured: a loop without nested loops (Rosenbrock: 1.82 → 1.29×
+/// the hand-written gradient), or a replayed one (its forward iteration then runs once
+/// instead of twice: a mixture of Gaussians 2.3 → 1.85×). The reverse of a nested loop
+/// waits for its iteration's forward result where, unfused, it ran later beside other
+/// work: a logistic loss with an inner dot product went from 1.15 to 1.5× fused.
+fn fusions(
+    sig: &Signature,
+    body: &Body,
+    activity: &Activity,
+    replays: &Replays,
+) -> HashMap<BlockId, Fusion> {
     let mut fused = HashMap::new();
     let Operand::Var(ret) = body.ret else {
         return fused;
@@ -126,6 +139,11 @@ fn fusions(sig: &Signature, body: &Body, activity: &Activity) -> HashMap<BlockId
     // Last first: a chain may pass through a later fused loop.
     for (at, stmt) in body.block(TOP).stmts.iter().enumerate().rev() {
         if let Stmt::Loop(l) = stmt {
+            let mut nested = false;
+            body.walk(l.body, &mut |s| nested |= matches!(s, Stmt::Loop(_)));
+            if nested && !replays.bodies.contains(&l.body) {
+                continue;
+            }
             if let Some(fusion) = facts.fusion(activity, l, at, &fused) {
                 fused.insert(l.body, fusion);
             }

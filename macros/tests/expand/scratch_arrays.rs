@@ -28,8 +28,11 @@ pub fn scratch(w: &[f64], x: &[f64], d: usize, n: usize) -> f64 {
     total
 }
 
-// A transcendental result that changes with the replayed loop's iteration (`exp` of the
-// scratch array, `ln` of the sum) is kept: the forward sweep pushes it on `kept_..`, each
+// The point loop only accumulates (`total -= ..`), so `kept_vjp` runs each point's reverse
+// right after its forward, in one loop (a fused loop: nothing replayed, nothing kept). The
+// pullback (`__kept_pullback`, whose seed comes after its forward sweep) replays the loop
+// instead, and keeps a transcendental result that changes with the iteration (`exp` of the
+// scratch array, `ln` of the sum): the forward sweep pushes it on `kept_..`, each
 // iteration's segment starting where `kept_.._starts` says, and the replay reads it back
 // instead of computing it again. `exp(-s[c])`, the same for every point, is computed again.
 #[differentiate]
