@@ -1,4 +1,5 @@
-//! Transcendental results kept across the sweeps of a replayed loop (`Strategy::kept`):
+//! Transcendental results kept across the sweeps of a replayed loop (`Strategy::kept`; a
+//! loop that only accumulates is fused in `f_vjp` instead, and replayed in its pullback):
 //! the forward sweep pushes each `exp`, `ln`, `sin`, ... that changes with the loop's
 //! iteration, and the replay of the iteration in the reverse sweep reads them back in
 //! order instead of computing them again. Each function is written twice from one body:
@@ -43,6 +44,13 @@ twins!(mixture, mixture_again, fn(a: &[f64], mu: &[f64], s: &[f64], xs: &[f64]) 
     total
 });
 
+// `f_vjp` runs the mixture's point loop fused (it only accumulates: nothing to keep); a
+// caller keeps its pullback, which replays the loop and keeps the exponentials.
+#[differentiate]
+fn mixture_via(a: &[f64], mu: &[f64], s: &[f64], xs: &[f64]) -> f64 {
+    mixture(a, mu, s, xs)
+}
+
 #[test]
 fn a_mixture_keeps_its_exponentials() {
     let a = [0.2, -0.4, 0.9];
@@ -57,6 +65,9 @@ fn a_mixture_keeps_its_exponentials() {
     let point = [&a[..], &mu, &s, &xs].concat();
     let f = |p: &[f64]| mixture(&p[..3], &p[3..6], &p[6..9], &p[9..]);
     check("mixture", &point, f, &flat(&g), &again);
+    let (_, kept) = mixture_via_grad(&a, &mu, &s, &xs);
+    let kept = [&kept.a[..], &kept.mu, &kept.s, &kept.xs].concat();
+    check("mixture through its pullback", &point, f, &kept, &again);
 }
 
 // Kept values in branches taken on some iterations, an inner loop whose trip count is the
