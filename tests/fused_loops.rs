@@ -556,3 +556,71 @@ fn loops_near_the_boundary() {
         assert_close(&format!("{what}: against differences"), &g, &fd, 1e-6);
     }
 }
+
+// The accumulator starts from a differentiated value, and the loop is the body of a
+// method (`self`'s gradient filled inside the fused loop).
+fused!(from_parameter, from_parameter_via, fn(x: &[f64], b: f64) -> f64 {
+    let mut s = b * b;
+    for i in 0..x.len() {
+        s += x[i] * b;
+    }
+    2.0 * s
+});
+
+#[derive(tapeless::Differentiable, Clone)]
+struct Line {
+    w: f64,
+    c: f64,
+}
+
+#[differentiate]
+impl Line {
+    #[differentiate(wrt(self))]
+    fn loss(&self, xs: &[f64], ys: &[f64]) -> f64 {
+        let mut total = 0.0;
+        for i in 0..xs.len() {
+            let r = self.w * xs[i] + self.c - ys[i];
+            total += r * r;
+        }
+        total / xs.len() as f64
+    }
+
+    #[differentiate(wrt(self))]
+    fn loss_via(&self, xs: &[f64], ys: &[f64]) -> f64 {
+        self.loss(xs, ys)
+    }
+}
+
+#[test]
+fn an_accumulator_from_a_parameter_and_a_method() {
+    let x = [0.3, -0.8, 1.1, 0.45];
+    let (v, g) = from_parameter_grad(&x, 0.7);
+    let (_, h) = from_parameter_via_grad(&x, 0.7);
+    assert_eq!(v, from_parameter(&x, 0.7));
+    let f = |p: &[f64]| from_parameter(&p[..4], p[4]);
+    let jvp = |t: &[f64]| {
+        let tangent = FromParameterGrad {
+            x: t[..4].to_vec(),
+            b: t[4],
+        };
+        from_parameter_jvp(&x, 0.7, &tangent).1
+    };
+    let (g, h) = ([&g.x[..], &[g.b]].concat(), [&h.x[..], &[h.b]].concat());
+    check("from_parameter", &[&x[..], &[0.7]].concat(), f, &g, &h, jvp);
+
+    let (xs, ys) = ([0.5, -1.0, 2.0], [1.2, -0.3, 3.1]);
+    let line = Line { w: 0.8, c: -0.1 };
+    let (v, g) = line.loss_grad(&xs, &ys);
+    let (_, h) = line.loss_via_grad(&xs, &ys);
+    assert_eq!(v, line.loss(&xs, &ys));
+    let f = |p: &[f64]| Line { w: p[0], c: p[1] }.loss(&xs, &ys);
+    let fd = central_difference(f, &[0.8, -0.1]);
+    let g = [g.self_.w, g.self_.c];
+    assert_close(
+        "method: against the pullback",
+        &g,
+        &[h.self_.w, h.self_.c],
+        1e-12,
+    );
+    assert_close("method: against differences", &g, &fd, 1e-6);
+}

@@ -344,6 +344,18 @@ impl Body {
         nexts(&self.blocks, body)
     }
 
+    /// The operation of every `let`, by its variable.
+    pub fn lets(&self) -> std::collections::HashMap<VarId, &Op> {
+        self.blocks
+            .iter()
+            .flat_map(|b| &b.stmts)
+            .filter_map(|stmt| match stmt {
+                Stmt::Let { var, op, .. } => Some((*var, op)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether `inner` is `outer` or nested inside it.
     pub fn is_within(&self, inner: BlockId, outer: BlockId) -> bool {
         let mut block = Some(inner);

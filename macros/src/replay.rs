@@ -117,15 +117,7 @@ pub fn plan(body: &Body, final_reads: &HashSet<VarId>) -> Replays {
         receivers: HashSet::new(),
     };
     facts.block(TOP);
-    let definitions: HashMap<VarId, &Op> = body
-        .blocks
-        .iter()
-        .flat_map(|b| &b.stmts)
-        .filter_map(|stmt| match stmt {
-            Stmt::Let { var, op, .. } => Some((*var, op)),
-            _ => None,
-        })
-        .collect();
+    let definitions = body.lets();
     let spans: HashMap<BlockId, (usize, usize)> = facts
         .loops
         .iter()

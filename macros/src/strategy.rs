@@ -180,15 +180,7 @@ impl<'a> FusionFacts<'a> {
             }
         });
         *uses.entry(ret).or_default() += 1;
-        let lets = body
-            .blocks
-            .iter()
-            .flat_map(|b| &b.stmts)
-            .filter_map(|stmt| match stmt {
-                Stmt::Let { var, op, .. } => Some((*var, op)),
-                _ => None,
-            })
-            .collect();
+        let lets = body.lets();
         let mut top_position = HashMap::new();
         let mut top_users: HashMap<VarId, Vec<VarId>> = HashMap::new();
         let mut top_inits: HashMap<VarId, Vec<(&Loop, VarId)>> = HashMap::new();
@@ -474,7 +466,6 @@ impl<'a> FusionFacts<'a> {
             }
             mentioned.extend(crate::replay::stmt_vars(stmt));
         });
-        let definitions: HashMap<VarId, &Op> = self.lets.iter().map(|(v, op)| (*v, *op)).collect();
         mentioned.into_iter().all(|array| {
             let var = body.var(array);
             if !var.memory || body.is_within(var.home, l.body) || !activity.is_active(array) {
@@ -483,7 +474,7 @@ impl<'a> FusionFacts<'a> {
             !stored_after.contains(&array)
                 && (!stored_in_body.contains(&array)
                     || (!mentioned_after.contains(&array)
-                        && crate::replay::killed(body, l.body, array, &definitions)))
+                        && crate::replay::killed(body, l.body, array, &self.lets)))
         })
     }
 }
