@@ -21,7 +21,10 @@
 //! ... cost tens of cycles where a push and a pop cost two). Only values some rule reads are kept this way. A loop whose body rewrites
 //! scratch arrays is instead *replayed* (see `replay.rs`): each reverse iteration runs the
 //! forward iteration again, so only its carried values are saved; and an integer counter
-//! stepped by a literal is rebuilt backwards instead of saved ([`Counter`]).
+//! stepped by a literal is rebuilt backwards instead of saved ([`Counter`]). A loop that
+//! only accumulates is *fused* in `f_vjp` (`strategy::Fusion`): its reverse iteration is
+//! planned here as any, then kept for the forward sweep to run inside the forward loop
+//! ([`Fused`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
