@@ -452,100 +452,43 @@ fused!(in_a_branch, in_a_branch_via, fn(x: &[f64]) -> f64 {
     s
 });
 
+/// One function of one slice near the boundary: its value and gradient, and its caller's.
+macro_rules! boundary {
+    ($f:ident, $grad:ident, $via_grad:ident) => {
+        (
+            stringify!($f),
+            $f as fn(&[f64]) -> f64,
+            (|x| {
+                let (v, g) = $grad(x);
+                (v, g.x)
+            }) as fn(&[f64]) -> (f64, Vec<f64>),
+            (|x| {
+                let (v, g) = $via_grad(x);
+                (v, g.x)
+            }) as fn(&[f64]) -> (f64, Vec<f64>),
+        )
+    };
+}
+
 #[test]
 fn loops_near_the_boundary() {
     let x = [0.3, -0.8, 1.1, 0.45, 0.2];
-    type Case = (
-        &'static str,
-        fn(&[f64]) -> f64,
-        fn(&[f64]) -> (f64, Vec<f64>),
-        fn(&[f64]) -> (f64, Vec<f64>),
-    );
-    let cases: [Case; 7] = [
-        (
-            "compounding",
-            compounding,
-            |x| {
-                let (v, g) = compounding_grad(x);
-                (v, g.x)
-            },
-            |x| {
-                let (v, g) = compounding_via_grad(x);
-                (v, g.x)
-            },
-        ),
-        (
-            "written_then_read",
+    let cases = [
+        boundary!(compounding, compounding_grad, compounding_via_grad),
+        boundary!(
             written_then_read,
-            |x| {
-                let (v, g) = written_then_read_grad(x);
-                (v, g.x)
-            },
-            |x| {
-                let (v, g) = written_then_read_via_grad(x);
-                (v, g.x)
-            },
+            written_then_read_grad,
+            written_then_read_via_grad
         ),
-        (
-            "read_then_written",
+        boundary!(
             read_then_written,
-            |x| {
-                let (v, g) = read_then_written_grad(x);
-                (v, g.x)
-            },
-            |x| {
-                let (v, g) = read_then_written_via_grad(x);
-                (v, g.x)
-            },
+            read_then_written_grad,
+            read_then_written_via_grad
         ),
-        (
-            "through_memory",
-            through_memory,
-            |x| {
-                let (v, g) = through_memory_grad(x);
-                (v, g.x)
-            },
-            |x| {
-                let (v, g) = through_memory_via_grad(x);
-                (v, g.x)
-            },
-        ),
-        (
-            "squared",
-            squared,
-            |x| {
-                let (v, g) = squared_grad(x);
-                (v, g.x)
-            },
-            |x| {
-                let (v, g) = squared_via_grad(x);
-                (v, g.x)
-            },
-        ),
-        (
-            "early_exit",
-            early_exit,
-            |x| {
-                let (v, g) = early_exit_grad(x);
-                (v, g.x)
-            },
-            |x| {
-                let (v, g) = early_exit_via_grad(x);
-                (v, g.x)
-            },
-        ),
-        (
-            "in_a_branch",
-            in_a_branch,
-            |x| {
-                let (v, g) = in_a_branch_grad(x);
-                (v, g.x)
-            },
-            |x| {
-                let (v, g) = in_a_branch_via_grad(x);
-                (v, g.x)
-            },
-        ),
+        boundary!(through_memory, through_memory_grad, through_memory_via_grad),
+        boundary!(squared, squared_grad, squared_via_grad),
+        boundary!(early_exit, early_exit_grad, early_exit_via_grad),
+        boundary!(in_a_branch, in_a_branch_grad, in_a_branch_via_grad),
     ];
     for (what, f, grad, via) in cases {
         let (v, g) = grad(&x);

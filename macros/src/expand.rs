@@ -483,13 +483,12 @@ fn differentiate_checked(
             .map(|(_, v)| *v)
             .collect();
         let integers = analyse::integers(&body, &sig);
-        let loops = crate::strategy::loops(&sig, &body, &activity, &integers, false);
-        let sweep = reverse::reverse(&body, &activity, &declared, &loops);
+        let fusing = crate::strategy::loops(&sig, &body, &activity, &integers);
+        let sweep = reverse::reverse(&body, &activity, &declared, &fusing.unfused());
         let strategy = crate::strategy::plan(&sig, &body, &activity, &sweep);
         let emitter = Emitter::new(&sig, &body, &activity, &sweep, &strategy);
         // `f_vjp` knows its seed before its forward sweep: its loops that only accumulate
         // run their reverse iterations inside the forward ones (`strategy::Fusion`).
-        let fusing = crate::strategy::loops(&sig, &body, &activity, &integers, true);
         let fused_sweep = (!fusing.fused.is_empty())
             .then(|| reverse::reverse(&body, &activity, &declared, &fusing));
         let fused_strategy = fused_sweep

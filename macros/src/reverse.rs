@@ -862,7 +862,11 @@ impl<'a> Planner<'a> {
             body,
             body_block: l.body,
         });
-        // The adjoint left at the start of the first iteration is the initial value's.
+        self.flow_into_inits(l, out);
+    }
+
+    /// The adjoint left at the start of a loop's first iteration is its initial value's.
+    fn flow_into_inits(&mut self, l: &Loop, out: &mut Vec<Adjoint>) {
         for c in &l.carried {
             let carried = self.active(c.phi) || self.active(c.out);
             if let (true, Some(init)) = (carried, self.active_var(&c.init)) {
@@ -907,12 +911,7 @@ impl<'a> Planner<'a> {
                 body,
             },
         );
-        for c in &l.carried {
-            let carried = self.active(c.phi) || self.active(c.out);
-            if let (true, Some(init)) = (carried, self.active_var(&c.init)) {
-                self.flow(init, Source::Carry(c.phi), out);
-            }
-        }
+        self.flow_into_inits(l, out);
     }
 
     /// The reverse sweep's steps on the chains from the result to fused loops (see

@@ -33,6 +33,7 @@ use crate::replay::Replays;
 use crate::reverse::{Adjoint, Counter, Sweep};
 
 /// The loop decisions the reverse transformation reads.
+#[derive(Clone)]
 pub struct Loops {
     /// The loops whose reverse iterations replay their forward iterations.
     pub replays: Replays,
@@ -92,26 +93,27 @@ fn stacks_grow(sig: &Signature) -> bool {
 }
 
 /// Decides, before the reverse transformation, which loops it replays and which carried
-/// integers it rebuilds (`integers`: `analyse::integers`).
-/// With `fuse`, also which loops run their reverse inside their forward iterations.
-pub fn loops(
-    sig: &Signature,
-    body: &Body,
-    activity: &Activity,
-    integers: &[bool],
-    fuse: bool,
-) -> Loops {
+/// integers it rebuilds (`integers`: `analyse::integers`), and which loops `f_vjp` fuses.
+pub fn loops(sig: &Signature, body: &Body, activity: &Activity, integers: &[bool]) -> Loops {
     let replays = crate::replay::plan(body, &crate::reverse::final_reads(body));
-    let fused = match fuse {
-        true => fusions(sig, body, activity, &replays),
-        false => HashMap::new(),
-    };
+    let fused = fusions(sig, body, activity, &replays);
     Loops {
         replays,
         counters: counters(body, integers),
         reloads: reloads(body),
         keep_expensive: stacks_grow(sig),
         fused,
+    }
+}
+
+impl Loops {
+    /// The same decisions without fusion: for pullbacks, whose seed comes after their
+    /// forward sweep, and for `f_jvp`.
+    pub fn unfused(&self) -> Loops {
+        Loops {
+            fused: HashMap::new(),
+            ..self.clone()
+        }
     }
 }
 
