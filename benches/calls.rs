@@ -6,9 +6,13 @@
 //! - `call_horner_d8`, `call_horner_d64`: Horner's scheme p(x) = c₀ + x(c₁ + x(c₂ + ..)),
 //!   gradient with respect to the coefficients and x. `tapeless` is the loop,
 //!   `tapeless-recursive` the same scheme as `c[0] + x * horner(&c[1..], x)`. A recursive
-//!   call is differentiated in joint mode (README, Recursion): its reverse sweep calls the
-//!   callee's `f_vjp`, which evaluates the levels below again, so a recursion d deep costs
-//!   O(d²) where the loop costs O(d); the two sizes show the growth.
+//!   call is split with a boxed pullback (README, Recursion): each level runs its forward
+//!   code once and allocates its closure; each level also returns the gradient of its own
+//!   sub-slice (a vector d − k long at level k), so this recursion still costs O(d²) where
+//!   the loop costs O(d); the two sizes show the growth.
+//! - `call_iterate_d8`, `call_iterate_d64`: d steps of y ← sin(a·y + x), ∂/∂x and ∂/∂a, as a
+//!   loop (`tapeless`) and as the recursion `step(step(.., n − 1) ..)` on scalars
+//!   (`tapeless-recursive`), whose cost is linear in d: one boxed closure per level.
 //! - `call_method`: a least-squares loss over 256 points of a two-parameter model.
 //!   `tapeless` is a free function with the model inline, `tapeless-free-call` a free
 //!   function calling a differentiated free `predict`, `tapeless-method` the model as a
@@ -46,6 +50,43 @@ fn horner_recursive(c: &[f64], x: f64) -> f64 {
     } else {
         c[0] + x * horner_recursive(&c[1..], x)
     }
+}
+
+#[differentiate]
+fn iterate_loop(x: f64, a: f64, n: u32) -> f64 {
+    let mut y = x;
+    for _ in 0..n {
+        y = (a * y + x).sin();
+    }
+    y
+}
+
+#[differentiate]
+fn iterate_recursive(x: f64, a: f64, n: u32) -> f64 {
+    if n == 0 {
+        x
+    } else {
+        (a * iterate_recursive(x, a, n - 1) + x).sin()
+    }
+}
+
+/// The iteration's gradient by hand: the forward values kept, then one reverse pass.
+fn iterate_hand(x: f64, a: f64, n: u32) -> (f64, f64, f64) {
+    let mut ys = Vec::with_capacity(n as usize + 1);
+    let mut y = x;
+    ys.push(y);
+    for _ in 0..n {
+        y = (a * y + x).sin();
+        ys.push(y);
+    }
+    let (mut dy, mut dx, mut da) = (1.0, 0.0, 0.0);
+    for k in (0..n as usize).rev() {
+        let du = dy * (a * ys[k] + x).cos();
+        dx += du;
+        da += du * ys[k];
+        dy = du * a;
+    }
+    (y, dx + dy, da)
 }
 
 /// Horner's scheme and its gradient by hand: ∂p/∂cᵢ = xⁱ, ∂p/∂x = p'(x).
@@ -144,6 +185,24 @@ fn check_horner(c: &[f64], x: f64) {
     }
 }
 
+fn check_iterate(x: f64, a: f64, n: u32) {
+    let (lv, lg) = iterate_loop_grad(x, a, n);
+    let (rv, rg) = iterate_recursive_grad(x, a, n);
+    let (hv, hx, ha) = iterate_hand(x, a, n);
+    assert_eq!(lv, iterate_loop(x, a, n));
+    assert_eq!(rv, iterate_recursive(x, a, n));
+    for (what, v, h) in [
+        ("iterate loop", lv, hv),
+        ("iterate recursive", rv, hv),
+        ("∂x loop", lg.x, hx),
+        ("∂x recursive", rg.x, hx),
+        ("∂a loop", lg.a, ha),
+        ("∂a recursive", rg.a, ha),
+    ] {
+        assert_close(what, v, h, TOLERANCE);
+    }
+}
+
 fn check_loss(line: &Line, xs: &[f64], ys: &[f64]) {
     let (iv, ig) = loss_inline_grad(line.w, line.b, xs, ys);
     let (fv, fg) = loss_free_call_grad(line.w, line.b, xs, ys);
@@ -186,6 +245,25 @@ fn bench_horner(c: &mut Criterion, d: usize) {
     group.finish();
 }
 
+fn bench_iterate(c: &mut Criterion, d: u32) {
+    let (x, a) = (0.4, 0.9);
+    check_iterate(x, a, d);
+    let mut group = c.benchmark_group(format!("call_iterate_d{d}"));
+    group.bench_function("primal", |b| {
+        b.iter(|| iterate_loop(black_box(x), black_box(a), black_box(d)))
+    });
+    group.bench_function("tapeless", |b| {
+        b.iter(|| iterate_loop_grad(black_box(x), black_box(a), black_box(d)))
+    });
+    group.bench_function("tapeless-recursive", |b| {
+        b.iter(|| iterate_recursive_grad(black_box(x), black_box(a), black_box(d)))
+    });
+    group.bench_function("hand-written", |b| {
+        b.iter(|| iterate_hand(black_box(x), black_box(a), black_box(d)))
+    });
+    group.finish();
+}
+
 fn bench_method(c: &mut Criterion) {
     let xs = uniform(POINTS, 11, 1.0);
     let ys = uniform(POINTS, 13, 1.0);
@@ -214,6 +292,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     for d in [8, 64] {
         bench_horner(&mut c, d);
+        bench_iterate(&mut c, d as u32);
     }
     bench_method(&mut c);
     c.final_summary();

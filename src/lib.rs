@@ -119,6 +119,8 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
     pub use tapeless_runtime::__loop_stack as loop_stack;
+    #[cfg(feature = "alloc")]
+    pub use tapeless_runtime::boxed_pullback;
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::cholesky::*;
     #[cfg(feature = "alloc")]

@@ -134,6 +134,21 @@ fn joint_mode_calls_in_a_loop() {
 }
 
 #[test]
+fn recursion_with_boxed_pullbacks() {
+    let (x, n) = (0.4, 9);
+    let (value, g) = calls::iterate_grad(x, n);
+    assert_eq!(value, calls::iterate(x, n));
+    // y_k = sin(0.9 y_{k-1} + x), y_0 = x: dy_k = cos(..)(0.9 dy_{k-1} + 1), dy_0 = 1.
+    let (mut y, mut dy) = (x, 1.0);
+    for _ in 0..n {
+        let u = 0.9 * y + x;
+        (y, dy) = (u.sin(), u.cos() * (0.9 * dy + 1.0));
+    }
+    assert!(close(value, y, 1e-14));
+    assert!(close(g.x, dy, 1e-13), "x: {} vs {dy}", g.x);
+}
+
+#[test]
 fn map_closure_without_capture() {
     let v = nalgebra::DVector::from_vec(vec![0.3, -1.1, 2.0]);
     let (value, g) = map_closures::mapped_grad(&v);

@@ -1,12 +1,19 @@
 //! Recursion (issue 12): a function calling itself, two functions calling each other, a
-//! method calling itself through `self.m(..)`, in `f64`, `f32` and generic code. A recursive
-//! call is differentiated in joint mode: the reverse sweep calls the function's own `f_vjp`
-//! (a split call would keep a pullback whose type contains itself). Oracles: closed forms
-//! and central differences.
+//! method calling itself through `self.m(..)`, in `f64`, `f32` and generic code. A call of
+//! the function itself is split with a boxed pullback (its forward sweep keeps the level
+//! below's reverse sweep on the heap), so every level runs its forward code once; the
+//! counts below check that, with a `#[custom_vjp]` identity that counts its evaluations
+//! (itself evaluated twice below the top level: a call inside a pullback other than of the
+//! function itself is joint, its `f_vjp` computing its value again, so the bound is twice
+//! the primal's count, where joint recursion grows with the depth).
+//! Calls between two functions stay joint (the reverse sweep calls the other's `f_vjp`).
+//! Oracles: closed forms, central differences, and the loop the recursion means.
+
+use std::cell::Cell;
 
 use num_traits::Float;
 use tapeless::check::{check_gradient, Tolerance};
-use tapeless::differentiate;
+use tapeless::{custom_vjp, differentiate};
 
 /// xⁿ by repeated squaring, recursively: x^(2k) = (x^k)², x^(2k+1) = x·(x^k)².
 #[differentiate]
@@ -213,4 +220,203 @@ fn forward_mode_through_recursion() {
     let (_, d) = det_jvp(&a, 3, &DetGrad { a: dir.to_vec() });
     let expected: f64 = g.a.iter().zip(dir).map(|(g, v)| g * v).sum();
     assert!((d - expected).abs() < 1e-12);
+}
+
+thread_local! {
+    /// How many times `tick`'s forward code ran on this thread.
+    static TICKS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The identity, counting its evaluations.
+#[custom_vjp(tick_rule)]
+fn tick(x: f64) -> f64 {
+    TICKS.with(|t| t.set(t.get() + 1));
+    x
+}
+
+fn tick_rule(_x: f64, seed: f64) -> f64 {
+    seed
+}
+
+/// How many times `f` evaluates `tick`, and its result.
+#[allow(clippy::type_complexity)]
+fn ticks<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    TICKS.with(|t| t.set(0));
+    let r = f();
+    (TICKS.with(Cell::get), r)
+}
+
+/// n steps of y ← sin(0.9·y + x), recursively: each level evaluates `tick` once.
+#[differentiate]
+fn iterate(x: f64, n: u32) -> f64 {
+    if n == 0 {
+        x
+    } else {
+        (0.9 * tick(iterate(x, n - 1)) + x).sin()
+    }
+}
+
+/// The same steps as a loop: the oracle.
+fn iterate_loop(x: f64, n: u32) -> (f64, f64) {
+    let (mut y, mut dy) = (x, 1.0);
+    for _ in 0..n {
+        let u = 0.9 * y + x;
+        (y, dy) = (u.sin(), u.cos() * (0.9 * dy + 1.0));
+    }
+    (y, dy)
+}
+
+#[test]
+fn each_level_runs_its_forward_code_once() {
+    for n in [0u32, 1, 7, 60] {
+        let (primal, v) = ticks(|| iterate(0.4, n));
+        assert_eq!(primal, n as usize);
+        // Joint, level k was evaluated once per level above it: n(n + 1)/2 ticks and more.
+        let (gradient, (v2, g)) = ticks(|| iterate_grad(0.4, n));
+        assert!(gradient <= 2 * primal, "n = {n}: {gradient} ticks");
+        assert_eq!(v, v2);
+        let (y, dy) = iterate_loop(0.4, n);
+        assert!((v - y).abs() < 1e-12);
+        assert!((g.x - dy).abs() < 1e-10, "{} vs {dy}", g.x);
+        let (vjp, (_, g3)) = ticks(|| iterate_vjp(0.4, n, 3.0));
+        assert_eq!(vjp, gradient);
+        assert!((g3.x - 3.0 * dy).abs() < 1e-9);
+    }
+}
+
+/// A tree recursion, the calls in a loop: t(x, 0) = sin x, t(x, n) = ½ Σₖ t(wₖ x, n − 1).
+#[differentiate]
+fn tree(x: f64, n: u32) -> f64 {
+    if n == 0 {
+        return tick(x).sin();
+    }
+    let mut s = 0.0;
+    for k in 0..3 {
+        s += tree(x * (0.5 + 0.25 * k as f64), n - 1);
+    }
+    0.5 * s
+}
+
+#[test]
+fn recursion_in_a_loop_runs_each_call_once() {
+    for n in [0u32, 1, 4] {
+        let (primal, v) = ticks(|| tree(0.8, n));
+        let (gradient, (v2, g)) = ticks(|| tree_grad(0.8, n));
+        assert_eq!(primal, 3usize.pow(n));
+        // Joint, (n + 1)·3ⁿ.
+        assert!(gradient <= 2 * primal, "n = {n}: {gradient} ticks");
+        assert_eq!(v, v2);
+        check_gradient(|p| tree(p[0], n), &[0.8], &[g.x], Tolerance::default()).unwrap();
+        // Through a caller: the pullback of `tree` splits its own calls too.
+        let (through, (_, g2)) = ticks(|| twice_tree_grad(0.8, n));
+        assert!(through <= 4 * primal, "n = {n}: {through} ticks");
+        assert!((g2.x - 2.0 * g.x).abs() < 1e-12 * g.x.abs().max(1.0));
+    }
+}
+
+#[differentiate]
+fn twice_tree(x: f64, n: u32) -> f64 {
+    tree(x, n) + tree(x, n)
+}
+
+#[derive(tapeless::Differentiable, Clone)]
+struct Counted {
+    k: f64,
+}
+
+#[differentiate]
+impl Counted {
+    /// n steps of y ← k·y², recursively through `self.step(..)`, a tick per level.
+    #[differentiate]
+    fn step(&self, n: u32, y: f64) -> f64 {
+        if n == 0 {
+            y
+        } else {
+            let z = tick(self.k * y * y);
+            self.step(n - 1, z)
+        }
+    }
+}
+
+#[test]
+fn a_method_calling_itself_runs_each_level_once() {
+    let c = Counted { k: 0.9 };
+    let (primal, v) = ticks(|| c.step(12, 0.7));
+    let (gradient, (v2, g)) = ticks(|| c.step_grad(12, 0.7));
+    assert_eq!(primal, 12);
+    assert!(gradient <= 2 * primal, "{gradient} ticks");
+    assert_eq!(v, v2);
+    check_gradient(
+        |p| Counted { k: p[0] }.step(12, p[1]),
+        &[0.9, 0.7],
+        &[g.self_.k, g.y],
+        Tolerance::default(),
+    )
+    .unwrap();
+}
+
+/// Recursion inside a loop that only accumulates (fused in `f_vjp`), through an element of
+/// a slice: each call's pullback is pushed and popped in its iteration.
+#[differentiate]
+fn nested_sum(xs: &[f64], depth: u32) -> f64 {
+    let mut s = 0.0;
+    for x in xs {
+        s += iterate(*x, depth) * x;
+    }
+    s
+}
+
+/// A recursion over an owned vector, by value (`to_vec` of the tail), with a `while` loop
+/// around the call: the pullbacks on a growing stack.
+#[differentiate]
+fn owned_tail(v: Vec<f64>, a: f64) -> f64 {
+    if v.len() < 2 {
+        return v.iter().sum::<f64>() * a;
+    }
+    let mut k = 0;
+    let mut total = 0.0;
+    while k < 2 {
+        total += (v[k] * a).tanh() + 0.5 * owned_tail(v[1..].to_vec(), a + 0.1 * k as f64);
+        k += 1;
+    }
+    total
+}
+
+/// Only `x` differentiated (`wrt`), the recursion through a returned pair's first element.
+#[differentiate(wrt(x))]
+fn pair_recursion(x: f64, y: f64, n: u32) -> f64 {
+    if n == 0 {
+        x * y
+    } else {
+        let inner = pair_recursion(x * 0.7 + y, y, n - 1);
+        inner.exp().ln_1p() + x
+    }
+}
+
+#[test]
+fn recursion_through_loops_owned_values_and_wrt() {
+    let xs = [0.3, -0.6, 1.1, 0.2];
+    let (v, g) = nested_sum_grad(&xs, 5);
+    assert_eq!(v, nested_sum(&xs, 5));
+    check_gradient(|p| nested_sum(p, 5), &xs, &g.xs, Tolerance::default()).unwrap();
+
+    let w = vec![0.4, -0.2, 0.9, 0.1, 0.6];
+    let (v, g) = owned_tail_grad(w.clone(), 0.8);
+    assert_eq!(v, owned_tail(w.clone(), 0.8));
+    let mut all = w.clone();
+    all.push(0.8);
+    let mut expected = g.v.clone();
+    expected.push(g.a);
+    let f = |p: &[f64]| owned_tail(p[..5].to_vec(), p[5]);
+    check_gradient(f, &all, &expected, Tolerance::default()).unwrap();
+
+    let (v, g) = pair_recursion_grad(0.5, 0.3, 6);
+    assert_eq!(v, pair_recursion(0.5, 0.3, 6));
+    check_gradient(
+        |p| pair_recursion(p[0], 0.3, 6),
+        &[0.5],
+        &[g.x],
+        Tolerance::default(),
+    )
+    .unwrap();
 }

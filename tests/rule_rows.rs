@@ -362,6 +362,16 @@ slice_row!(
     [0.6, -0.9, 1.3]
 );
 slice_row!(
+    to_vec,
+    |xs| {
+        let tail = xs[1..].to_vec();
+        let array = [xs[0] * xs[2], xs[1]];
+        let pair = array.to_vec();
+        tail[0] * tail[1] * xs[0] + pair[0] * pair[1]
+    },
+    [0.6, -0.9, 1.3]
+);
+slice_row!(
     copy,
     |xs| {
         let mut a = [T::zero(); 2];

@@ -733,11 +733,18 @@ impl<'a> Emitter<'a> {
             .collect()
     }
 
+    /// Whether the call `var` runs split here: every split call in `f_vjp`, only the boxed
+    /// ones (recursion) in pullbacks, where other calls are joint.
+    fn is_split(&self, var: VarId) -> bool {
+        self.pullbacks.contains_key(&var)
+            && (self.split_calls.get() || self.strategy.boxed.contains(&var))
+    }
+
     /// The pullback stacks of the split calls nested in a top-level statement, declared
     /// just before it: after every value of the top level their pullbacks may borrow, so
     /// that those outlive the stacks.
     fn pullback_stacks_in(&self, stmt: &Stmt) -> TokenStream {
-        if !self.split_calls.get() || self.forward.on() || self.pullback_stacks.is_empty() {
+        if self.forward.on() || self.pullback_stacks.is_empty() {
             return TokenStream::new();
         }
         let mut stacks = TokenStream::new();
@@ -759,7 +766,11 @@ impl<'a> Emitter<'a> {
         let private = quote!(::tapeless::__private);
         match stmt {
             Stmt::Let { var, .. } => {
-                if let Some(stack) = self.pullback_stacks.get(var) {
+                if let Some(stack) = self
+                    .pullback_stacks
+                    .get(var)
+                    .filter(|_| self.is_split(*var))
+                {
                     out.extend(match trips {
                         Some(trips) => {
                             quote!(let mut #stack = #private::Vec::with_capacity(#trips);)
@@ -819,7 +830,7 @@ impl<'a> Emitter<'a> {
                 var,
                 op: Op::Call { path, args },
                 ..
-            } if self.split_calls.get() && self.pullbacks.contains_key(var) => {
+            } if self.is_split(*var) => {
                 let name = self.name(*var);
                 let pullback =
                     self.named(&self.pullbacks, *var, "a split call without its pullback");
@@ -838,7 +849,11 @@ impl<'a> Emitter<'a> {
                     .pullback_stacks
                     .get(var)
                     .map(|stack| quote!(#stack.push(#pullback);));
-                quote!(let (#name, #pullback) = #path(#(#all,)* [#(#needed),*]); #save #keep)
+                let mut call = quote!(#path(#(#all,)* [#(#needed),*]));
+                if self.strategy.boxed.contains(var) {
+                    call = quote!(::tapeless::__private::boxed_pullback(#call));
+                }
+                quote!(let (#name, #pullback) = #call; #save #keep)
             }
             Stmt::Let { var, ty, op, .. } => {
                 let name = self.name(*var);
@@ -1390,7 +1405,7 @@ impl<'a> Emitter<'a> {
         let all = args.iter().map(|a| self.call_argument(a));
         let d_out = self.adjoint(out);
         // Split mode: the forward sweep kept the callee's reverse sweep.
-        let call = match self.pullbacks.get(&out).filter(|_| self.split_calls.get()) {
+        let call = match self.pullbacks.get(&out).filter(|_| self.is_split(out)) {
             // A loop pullback takes the arguments again, the receiver aside.
             Some(_) if self.strategy.looped.contains(&out) => {
                 let stack = self.named(

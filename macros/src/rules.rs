@@ -421,6 +421,8 @@ static METHODS: &[Rule] = &[
         helper: "copy",
         ..by_method("clone_owned", UNARY, READS_NOTHING)
     },
+    // An owned copy of a slice, array or vector: `xs[1..].to_vec()`.
+    by_method("to_vec", UNARY, READS_NOTHING),
     // y = diag(M) of a square M (an owned vector).
     by_method("diagonal", UNARY, READS_NOTHING),
     // Methods of a Cholesky decomposition `c` (the runtime's `cholesky` module): the
@@ -883,7 +885,7 @@ mod tests {
                 // `round_ties_even`, `total_cmp`, `partial_cmp`: not in `num_traits::Float`.
                 Spelling::FloatMethod if !rule.float_trait => continue,
                 // nalgebra's methods, and the `nn` functions of vectors (`softmax`, `mse`).
-                Spelling::Method if !matches!(rule.name, "len" | "is_empty") => {
+                Spelling::Method if !matches!(rule.name, "len" | "is_empty" | "to_vec") => {
                     matrix_rows.contains(&format!("row!({},", rule.name))
                 }
                 Spelling::Path("nn") if rule.bounds != ELEMENTWISE => {
@@ -964,7 +966,7 @@ mod tests {
         checked.sort();
         checked.dedup();
         // The helpers of every matrix method, nn function, index, copy and Cholesky row.
-        assert_eq!(checked.len(), 44, "{checked:?}");
+        assert_eq!(checked.len(), 45, "{checked:?}");
     }
 
     /// Every row's shape is consistent: one entry per argument, needs in range.

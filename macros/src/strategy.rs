@@ -583,6 +583,9 @@ pub struct Strategy {
     /// The stacked calls inside a loop: they keep the callee's loop pullback
     /// (`__g_pullback_in_loop`), whose closure the reverse sweep hands the arguments again.
     pub looped: HashSet<VarId>,
+    /// The split calls of the function itself (recursion): their pullbacks are boxed
+    /// (`boxed_pullback`), in pullbacks too, where other calls are joint.
+    pub boxed: HashSet<VarId>,
     /// Loops whose stacks are allocated once (a top-level range loop that runs to its end
     /// and saves values), by body block: the values they save, in order.
     pub fixed: BTreeMap<BlockId, Vec<VarId>>,
@@ -716,6 +719,7 @@ pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) ->
         split: split.calls,
         stacked: split.stacked,
         looped: split.looped,
+        boxed: split.boxed,
         fixed,
         fixed_stack_of,
         stacks,
@@ -789,9 +793,11 @@ fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
 }
 
 /// The calls run in split mode: of other functions and of other methods of the same block
-/// (`self.predict(x)`). The function itself has no pullback (recursion: its pullback's type
-/// would contain itself), nor has a method called on a field (its receiver's type cannot
-/// be named): those are joint.
+/// (`self.predict(x)`). A method called on a field has no pullback (its receiver's type
+/// cannot be named): those are joint. The function's calls of itself (recursion) are split
+/// with a boxed pullback ([`Strategy::boxed`]: an unboxed one's type would contain itself),
+/// in its pullbacks too, so each level runs its forward code once: joint, each level's
+/// `f_vjp` would evaluate every level below it again, O(depth²).
 ///
 /// A call inside a branch or loop is split too: its pullbacks go on a stack of their own,
 /// one per execution, which the reverse sweep pops in reverse order ([`Strategy::stacked`]);
@@ -819,21 +825,8 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep)
         .iter()
         .position(|p| p.ident == "self")
         .map(|i| body.params[i]);
-    let lasting = |arg: &Arg| match &arg.value {
-        Operand::Const(_) => true,
-        Operand::Var(v) => {
-            let var = body.var(*v);
-            match (var.kind, arg.borrowed) {
-                (Kind::Copy | Kind::Owned, false) => true,
-                _ => {
-                    var.home == TOP
-                        && !var.mutable
-                        && !var.memory
-                        && (var.kind != Kind::Ref || body.params.contains(v))
-                }
-            }
-        }
-    };
+    let lets = body.lets();
+    let lasting = |arg: &Arg| lasting(body, &lets, arg);
     let mut visit = |stmt: &Stmt, block: BlockId, in_loop: bool, in_replay: bool| {
         let Stmt::Let {
             var,
@@ -845,10 +838,25 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep)
         };
         let own = &sig.item.sig.ident;
         let segments = &path.path.segments;
-        let joint = path.path.is_ident(own)
+        if !activity.is_active(*var) || crate::ir::called_method(path).is_some() {
+            return;
+        }
+        // Recursion: the pullback boxed, which needs the heap (and a growing stack in a
+        // loop). Not in a replayed loop, whose reverse runs the call again.
+        if path.path.is_ident(own)
             || (segments.len() == 2 && segments[0].ident == "Self" && segments[1].ident == *own)
-            || crate::ir::called_method(path).is_some();
-        if !activity.is_active(*var) || joint {
+        {
+            let heap = match in_loop {
+                true => grow && !in_replay && args.iter().all(lasting),
+                false => cfg!(feature = "alloc") && (block == TOP || args.iter().all(lasting)),
+            };
+            if heap {
+                split.calls.push(*var);
+                split.boxed.insert(*var);
+                if block != TOP {
+                    split.stacked.insert(*var);
+                }
+            }
             return;
         }
         // In a loop, through the callee's loop pullback, which a function has (not a
@@ -880,6 +888,32 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep)
     };
     walk_blocks(body, TOP, (false, false), &sweep.replayed, &mut visit);
     split
+}
+
+/// Whether an argument outlives a stack of pullbacks declared before the top-level
+/// statement that makes the call: passed by value (a scalar, a clone of an owned value, a
+/// constant), a borrow of a value of the top level that nothing writes, or a view of one
+/// (`&c[1..]` of a slice parameter `c`: the borrow is `c`'s, wherever it is taken).
+fn lasting(body: &Body, lets: &HashMap<VarId, &Op>, arg: &Arg) -> bool {
+    let Operand::Var(v) = &arg.value else {
+        return true;
+    };
+    let var = body.var(*v);
+    match (var.kind, arg.borrowed) {
+        (Kind::Copy | Kind::Owned, false) => true,
+        (Kind::Ref, false) if !var.mutable => match lets.get(v) {
+            Some(Op::Rule { rule, args, .. }) if rule.view => {
+                args.first().is_some_and(|a| lasting(body, lets, a))
+            }
+            _ => var.home == TOP && !var.memory && body.params.contains(v),
+        },
+        _ => {
+            var.home == TOP
+                && !var.mutable
+                && !var.memory
+                && (var.kind != Kind::Ref || body.params.contains(v))
+        }
+    }
 }
 
 /// The values of a loop's body that change from one of its iterations to the next: what
@@ -986,6 +1020,7 @@ struct Split {
     calls: Vec<VarId>,
     stacked: HashSet<VarId>,
     looped: HashSet<VarId>,
+    boxed: HashSet<VarId>,
 }
 
 /// The loops whose trip count is known when they start (a top-level range loop without an

@@ -508,3 +508,16 @@ pub fn accumulate_argument<D, G: ArgumentGradient<D>>(d: &mut D, gradient: G) {
 /// parameter's type with it, so the error points at the parameter).
 #[inline(always)]
 pub fn assert_differentiable<T: Differentiable + ?Sized>() {}
+
+/// A recursive call's pullback on the heap: `f`'s pullback closure holds the pullback of
+/// the call of `f` it makes, so its type would contain itself; boxed, it has a name. One
+/// allocation per level of the recursion, where joint mode (the reverse sweep calling
+/// `f_vjp`, which evaluates the levels below again) costs O(depth) per level.
+#[cfg(feature = "alloc")]
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+pub fn boxed_pullback<'a, R, S, G>(
+    (value, pullback): (R, impl FnOnce(S) -> G + 'a),
+) -> (R, alloc::boxed::Box<dyn FnOnce(S) -> G + 'a>) {
+    (value, alloc::boxed::Box::new(pullback))
+}

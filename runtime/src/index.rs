@@ -392,6 +392,30 @@ where
     value.copied().unwrap_or_default()
 }
 
+/// v = a.to_vec() (of a slice, an array or a vector): ā[k] += v̄[k].
+#[cfg(feature = "alloc")]
+#[inline(always)]
+pub fn to_vec_vjp<A, T>(d_a: &mut A, d_v: &alloc::vec::Vec<T>)
+where
+    A: AsMut<[T]> + ?Sized,
+    T: Accumulate,
+{
+    for (d, g) in d_a.as_mut().iter_mut().zip(d_v) {
+        d.accumulate(g);
+    }
+}
+
+/// v = a.to_vec(): v̇ = ȧ as a vector.
+#[cfg(feature = "alloc")]
+#[inline(always)]
+pub fn to_vec_jvp<A, T>(t_a: &A) -> alloc::vec::Vec<T>
+where
+    A: AsRef<[T]> + ?Sized,
+    T: Clone,
+{
+    t_a.as_ref().to_vec()
+}
+
 /// b = a (a copy of an array written in place): ā += b̄.
 #[inline(always)]
 pub fn copy_vjp<T: Accumulate>(d_a: &mut T, d_b: &T) {

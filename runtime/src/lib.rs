@@ -94,6 +94,8 @@ mod rule_item;
 pub mod scalar;
 pub mod special;
 
+#[cfg(feature = "alloc")]
+pub use adjoint::boxed_pullback;
 pub use adjoint::{
     accumulate, accumulate_argument, add_tangents, adopt, assert_differentiable, one, zero,
     zero_adjoint, zeros_like, Accumulate, AccumulateFrom, ArgumentGradient, Differentiable,

@@ -1,7 +1,8 @@
 // Calls of another differentiated function, split: the callee's pullback closure is kept
 // and called in the reverse sweep; inside a loop, on a stack of pullbacks popped by the
 // reverse loop (`joint_calls`, named for when such calls were joint). A closure holds what
-// its reverse reads (`square`'s: `x`). Run by `tests/golden_functions.rs`.
+// its reverse reads (`square`'s: `x`). A call of the function itself (`iterate`) keeps a
+// boxed pullback, in its pullback too. Run by `tests/golden_functions.rs`.
 #[differentiate]
 pub fn square(x: f64) -> f64 {
     x * x
@@ -19,4 +20,13 @@ pub fn joint_calls(xs: &[f64], c: f64) -> f64 {
         total += square(*x - c);
     }
     total
+}
+
+#[differentiate]
+pub fn iterate(x: f64, n: u32) -> f64 {
+    if n == 0 {
+        x
+    } else {
+        (0.9 * iterate(x, n - 1) + x).sin()
+    }
 }
