@@ -152,7 +152,7 @@ pub mod __private {
     pub use tapeless_runtime::{AsPrimitive, Float};
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::{ComplexField, RealField};
-    pub use tapeless_runtime::{Is, Marked, TapelessRule};
+    pub use tapeless_runtime::{Is, Marked, MarkedMethod, TapelessRule};
     // Forward mode: the sum of two tangent contributions.
     pub use tapeless_runtime::add_tangents;
 

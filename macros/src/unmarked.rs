@@ -24,6 +24,12 @@
 //! A call through a module path (`model::g(x)`, `crate::m::g(x)`) is guarded alike: its
 //! companion `model::g_vjp` is named as `({ use model::*; g_vjp })`, beside the same
 //! fallback `g_vjp` in the body.
+//!
+//! A method called on a field (`p.layer.forward(x)`) calls its companions as methods
+//! (`p.layer.forward_vjp(x, seed)`); their fallbacks are methods of a trait the body
+//! declares for every type, which method lookup finds only when the receiver's type has no
+//! method of that name, and whose bound `Self: MarkedMethod<forward>` names that type in
+//! the error.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
@@ -37,7 +43,11 @@ pub struct Callee {
     /// The modules of its path (`model` of `model::g`), empty for `g`.
     modules: Vec<Ident>,
     name: Ident,
+    /// Its arguments, a method's receiver aside.
     arity: usize,
+    /// A method called on a field (`p.layer.forward(x)`): its companions are methods
+    /// (`p.layer.forward_vjp(..)`), and their fallbacks methods of a trait for every type.
+    method: bool,
 }
 
 /// The functions called by a path of lowercase segments (`g(..)`, `model::g(..)`), each
@@ -55,6 +65,17 @@ pub fn callees(body: &Body, function: &Ident) -> Vec<Callee> {
         let Op::Call { path, args } = op else {
             return;
         };
+        if let Some(method) = crate::ir::called_method(path) {
+            if !found.iter().any(|c| c.name == *method) {
+                found.push(Callee {
+                    modules: Vec::new(),
+                    name: method.clone(),
+                    arity: args.len().saturating_sub(1),
+                    method: true,
+                });
+            }
+            return;
+        }
         let segments = &path.path.segments;
         let Some(last) = segments.last() else {
             return;
@@ -89,6 +110,7 @@ pub fn callees(body: &Body, function: &Ident) -> Vec<Callee> {
                 .collect(),
             name: ident.clone(),
             arity: args.len(),
+            method: false,
         });
     });
     found
@@ -109,6 +131,7 @@ pub fn guard(body: TokenStream, callees: &[Callee]) -> TokenStream {
         modules,
         name: callee,
         arity,
+        method,
     } in callees
     {
         let span = callee.span();
@@ -139,6 +162,30 @@ pub fn guard(body: TokenStream, callees: &[Callee]) -> TokenStream {
             .map(|i| format_ident!("__TapelessA{}", i))
             .collect();
         let last = &params[*arity];
+        if *method {
+            // Methods of a trait implemented for every type: a type's own method of the
+            // name (the marked method's companion) is found first. The bound is on the
+            // receiver, so the error names its type (and rustc points at the method).
+            let fallback = format_ident!("__tapeless_unmarked_{}", callee.unraw(), span = span);
+            let methods = names.iter().map(|name| {
+                quote_spanned! {span=>
+                    fn #name<#(#params,)* __TapelessR>(&self, #(_: #params),*) -> __TapelessR
+                    where
+                        Self: ::tapeless::__private::MarkedMethod<#marker>,
+                    {
+                        loop {}
+                    }
+                }
+            });
+            fallbacks.push(quote_spanned! {span=>
+                #[allow(dead_code, non_camel_case_types, non_snake_case, clippy::too_many_arguments)]
+                trait #fallback {
+                    #(#methods)*
+                }
+                impl<__TapelessT: ?::core::marker::Sized> #fallback for __TapelessT {}
+            });
+            continue;
+        }
         for name in names {
             fallbacks.push(quote_spanned! {span=>
                 #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
@@ -156,7 +203,7 @@ pub fn guard(body: TokenStream, callees: &[Callee]) -> TokenStream {
             });
         }
     }
-    if companions.is_empty() {
+    if fallbacks.is_empty() {
         return body;
     }
     let body = wrap_calls(body, &companions);
@@ -188,8 +235,9 @@ fn wrap_calls(body: TokenStream, companions: &[Companion]) -> TokenStream {
     let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
     let mut i = 0;
     while i < trees.len() {
-        let after_path =
-            i >= 1 && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
+        let after =
+            |c: char| i >= 1 && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == c);
+        let (after_path, after_dot) = (after(':'), after('.'));
         let callee = match (&trees[i], trees.get(i + 1)) {
             (TokenTree::Ident(name), Some(TokenTree::Group(args)))
                 if args.delimiter() == Delimiter::Parenthesis =>
@@ -199,7 +247,7 @@ fn wrap_calls(body: TokenStream, companions: &[Companion]) -> TokenStream {
                     .find(|c| {
                         name == &c.name
                             && match after_path {
-                                false => c.modules.is_empty(),
+                                false => !after_dot && c.modules.is_empty(),
                                 true => ends_with_modules(&out, &c.modules),
                             }
                     })

@@ -47,3 +47,17 @@ impl<F> TapelessRule<F> for F {}
     note = "a marked function defined inside another function's body is not seen by its callers (a function body's items cannot be looked up from generated code): define it at the module's top level"
 )]
 pub trait Marked<F> {}
+
+/// A call of a method on a field (`p.layer.forward(x)`) on a differentiated value, where
+/// the method is not marked `#[differentiate]`. The generated code calls the method's
+/// companions (`p.layer.forward_vjp(..)`), the type's own when the method is marked;
+/// otherwise methods of the same names of a trait the generated function declares for
+/// every type, whose last argument's type must implement `MarkedMethod<m>`, and nothing
+/// does: a compile error at the call.
+#[diagnostic::on_unimplemented(
+    message = "no derivative of this method is visible here: mark it #[differentiate] in an `impl` block marked #[differentiate]",
+    label = "called on a value that depends on a differentiated parameter, but the receiver's type has no `_vjp` of this method",
+    note = "a method called on a field (`p.layer.forward(x)`) is differentiated through the `forward_vjp` that `#[differentiate] impl Layer {{ #[differentiate] fn forward(&self, ..) .. }}` generates",
+    note = "a method of a trait, or one whose name a #[differentiate] block does not mark, has none: mark it, or write it as a free function marked #[differentiate]"
+)]
+pub trait MarkedMethod<M> {}
