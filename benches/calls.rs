@@ -16,7 +16,11 @@
 //! - `call_method`: a least-squares loss over 256 points of a two-parameter model.
 //!   `tapeless` is a free function with the model inline, `tapeless-free-call` a free
 //!   function calling a differentiated free `predict`, `tapeless-method` the model as a
-//!   struct whose `loss(&self, ..)` calls `self.predict(x)`.
+//!   struct whose `loss(&self, ..)` calls `self.predict(x)`, `tapeless-field-method` a free
+//!   function of a struct holding that model, calling `m.line.predict(x)`.
+//! - `call_layers`: two tanh layers of 64 units on nalgebra, ‖y‖², the layers as fields of
+//!   a struct with a `forward(&self, x)` method (`tapeless-field-method`, `p.l1.forward(x)`)
+//!   and as a free function `dense(&p.l1, x)` (`tapeless-free-call`).
 //!
 //! Run with `nice cargo bench -p tapeless-benches --bench calls -- --warm-up-time 1
 //! --measurement-time 3`. `cargo test --benches` runs each benchmark once, as a smoke test.
@@ -26,6 +30,7 @@ mod inputs;
 use inputs::{assert_close, uniform};
 
 use criterion::{black_box, Criterion};
+use nalgebra::{DMatrix, DVector};
 use tapeless::differentiate;
 
 /// Relative agreement required before timing.
@@ -129,6 +134,59 @@ impl Line {
     }
 }
 
+/// The model as a field of another struct: `m.line.predict(x)`.
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Model {
+    pub line: Line,
+}
+
+#[differentiate(wrt(m))]
+fn loss_field_method(m: &Model, xs: &[f64], ys: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        let r = m.line.predict(xs[i]) - ys[i];
+        s += r * r;
+    }
+    s
+}
+
+#[derive(tapeless::Differentiable, Clone)]
+pub struct Dense {
+    pub w: DMatrix<f64>,
+    pub b: DVector<f64>,
+}
+
+#[differentiate]
+impl Dense {
+    #[differentiate]
+    pub fn forward(&self, x: &DVector<f64>) -> DVector<f64> {
+        (&self.w * x + &self.b).map(|v| v.tanh())
+    }
+}
+
+#[derive(tapeless::Differentiable, Clone)]
+pub struct Layers {
+    pub l1: Dense,
+    pub l2: Dense,
+}
+
+#[differentiate(wrt(p))]
+fn layers_field_method(p: &Layers, x: &DVector<f64>) -> f64 {
+    let h = p.l1.forward(x);
+    p.l2.forward(&h).norm_squared()
+}
+
+#[differentiate]
+fn dense(l: &Dense, x: &DVector<f64>) -> DVector<f64> {
+    (&l.w * x + &l.b).map(|v| v.tanh())
+}
+
+#[differentiate(wrt(p))]
+fn layers_free_call(p: &Layers, x: &DVector<f64>) -> f64 {
+    let h = dense(&p.l1, x);
+    dense(&p.l2, &h).norm_squared()
+}
+
 #[differentiate]
 fn predict(w: f64, b: f64, x: f64) -> f64 {
     (w * x + b).tanh()
@@ -207,6 +265,9 @@ fn check_loss(line: &Line, xs: &[f64], ys: &[f64]) {
     let (iv, ig) = loss_inline_grad(line.w, line.b, xs, ys);
     let (fv, fg) = loss_free_call_grad(line.w, line.b, xs, ys);
     let (mv, mg) = line.loss_grad(xs, ys);
+    let model = Model { line: line.clone() };
+    let (dv, dg) = loss_field_method_grad(&model, xs, ys);
+    assert_eq!(dv, loss_field_method(&model, xs, ys));
     let (hv, hw, hb) = loss_hand(line.w, line.b, xs, ys);
     assert_eq!(iv, loss_inline(line.w, line.b, xs, ys));
     assert_eq!(mv, line.loss(xs, ys));
@@ -214,6 +275,9 @@ fn check_loss(line: &Line, xs: &[f64], ys: &[f64]) {
         ("loss inline", iv, hv),
         ("loss free call", fv, hv),
         ("loss method", mv, hv),
+        ("loss field method", dv, hv),
+        ("∂w field method", dg.m.line.w, hw),
+        ("∂b field method", dg.m.line.b, hb),
         ("∂w inline", ig.w, hw),
         ("∂w free call", fg.w, hw),
         ("∂w method", mg.self_.w, hw),
@@ -282,8 +346,45 @@ fn bench_method(c: &mut Criterion) {
     group.bench_function("tapeless-method", |b| {
         b.iter(|| black_box(&line).loss_grad(&xs, &ys))
     });
+    let model = Model { line: line.clone() };
+    group.bench_function("tapeless-field-method", |b| {
+        b.iter(|| loss_field_method_grad(black_box(&model), &xs, &ys))
+    });
     group.bench_function("hand-written", |b| {
         b.iter(|| loss_hand(black_box(line.w), black_box(line.b), &xs, &ys))
+    });
+    group.finish();
+}
+
+fn bench_layers(c: &mut Criterion) {
+    let n = 64;
+    let dense = |s: f64| Dense {
+        w: DMatrix::from_fn(n, n, |i, j| ((i * 7 + j * 3) as f64 * s).sin() * 0.1),
+        b: DVector::from_fn(n, |i, _| (i as f64 * s).cos() * 0.1),
+    };
+    let p = Layers {
+        l1: dense(0.3),
+        l2: dense(0.7),
+    };
+    let x = DVector::from_fn(n, |i, _| (i as f64 * 0.1).sin());
+    let (mv, mg) = layers_field_method_grad(&p, &x);
+    let (fv, fg) = layers_free_call_grad(&p, &x);
+    assert_eq!(mv, layers_field_method(&p, &x));
+    assert_close("layers", mv, fv, TOLERANCE);
+    for (m, f) in [(&mg.p.l1, &fg.p.l1), (&mg.p.l2, &fg.p.l2)] {
+        for (a, b) in m.w.iter().zip(f.w.iter()).chain(m.b.iter().zip(f.b.iter())) {
+            assert_close("∂ layers", *a, *b, TOLERANCE);
+        }
+    }
+    let mut group = c.benchmark_group("call_layers");
+    group.bench_function("primal", |b| {
+        b.iter(|| layers_field_method(black_box(&p), black_box(&x)))
+    });
+    group.bench_function("tapeless-field-method", |b| {
+        b.iter(|| layers_field_method_grad(black_box(&p), black_box(&x)))
+    });
+    group.bench_function("tapeless-free-call", |b| {
+        b.iter(|| layers_free_call_grad(black_box(&p), black_box(&x)))
     });
     group.finish();
 }
@@ -295,5 +396,6 @@ fn main() {
         bench_iterate(&mut c, d as u32);
     }
     bench_method(&mut c);
+    bench_layers(&mut c);
     c.final_summary();
 }

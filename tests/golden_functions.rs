@@ -223,6 +223,35 @@ fn method_with_self() {
 }
 
 #[test]
+fn methods_of_fields_in_a_loop() {
+    let spring = |k: f64, rest: f64| methods::Spring { k, rest };
+    let p = methods::Pair {
+        left: spring(2.0, 0.5),
+        right: spring(0.7, -0.3),
+    };
+    let xs = [0.3, -1.2, 2.0];
+    let (value, g) = methods::total_energy_grad(&p, &xs);
+    assert_eq!(value, methods::total_energy(&p, &xs));
+    // E(x) = ½k(x − r)²: Σ E_l(x)·E_r(−x); ∂/∂k_l = Σ ½(x − r_l)²·E_r(−x).
+    let e = |s: &methods::Spring, x: f64| 0.5 * s.k * (x - s.rest) * (x - s.rest);
+    let dk_left: f64 = xs
+        .iter()
+        .map(|&x| 0.5 * (x - 0.5) * (x - 0.5) * e(&p.right, -x))
+        .sum();
+    let dr_right: f64 = xs.iter().map(|&x| e(&p.left, x) * -0.7 * (-x + 0.3)).sum();
+    assert!(
+        close(g.p.left.k, dk_left, 1e-13),
+        "{} vs {dk_left}",
+        g.p.left.k
+    );
+    assert!(
+        close(g.p.right.rest, dr_right, 1e-13),
+        "{} vs {dr_right}",
+        g.p.right.rest
+    );
+}
+
+#[test]
 fn generic_float_loop() {
     let xs = [0.5_f64, -1.5, 2.0];
     let p = 2.5;

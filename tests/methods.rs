@@ -110,8 +110,9 @@ fn custom_vjp_on_a_method() {
 }
 
 /// `p.layer.forward(x)` and `self.layer.forward(x)`: a differentiated method of a field's
-/// type, called through its `forward_vjp` method (joint mode) in reverse mode and through
-/// its forward entry point `__forward_jvp_arguments` in forward mode.
+/// type, split in reverse mode (its pullback kept from `p.layer.__forward_pullback(x, ..)`;
+/// inside another function's pullback, joint through `forward_vjp`) and called through its
+/// forward entry point `__forward_jvp_arguments` in forward mode.
 #[derive(tapeless::Differentiable, Clone)]
 pub struct Dense {
     w: f64,
@@ -232,4 +233,75 @@ fn methods_of_fields_in_forward_mode_of_a_vector_result() {
         (lhs - rhs).abs() < 1e-12,
         "⟨Jv, w⟩ = {lhs}, ⟨v, Jᵀw⟩ = {rhs}"
     );
+}
+
+#[derive(tapeless::Differentiable, Clone)]
+pub struct Counted {
+    w: f64,
+}
+
+#[differentiate]
+impl Counted {
+    #[differentiate]
+    pub fn forward(&self, x: f64) -> f64 {
+        (self.w * x).sin()
+    }
+}
+
+#[derive(tapeless::Differentiable, Clone)]
+pub struct Stack {
+    first: Counted,
+    second: Counted,
+}
+
+/// Field methods in a loop (their pullbacks on stacks), in a branch and at the top level.
+#[differentiate]
+fn stacked_loss(p: &Stack, xs: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for x in xs {
+        let h = p.first.forward(*x);
+        if h > 0.0 {
+            s += p.second.forward(h) * h;
+        } else {
+            s -= h;
+        }
+    }
+    s + p.second.forward(s)
+}
+
+/// Through a caller: inside `stacked_loss`'s pullback the field methods are joint.
+#[differentiate]
+fn twice_stacked(p: &Stack, xs: &[f64]) -> f64 {
+    stacked_loss(p, xs) * stacked_loss(p, xs)
+}
+
+#[test]
+fn methods_of_fields_split_in_loops_and_branches() {
+    use tapeless::check::{check_gradient, Tolerance};
+    let xs = [0.4, -0.9, 1.3, 0.2, -0.1];
+    let stack = |q: &[f64]| Stack {
+        first: Counted { w: q[0] },
+        second: Counted { w: q[1] },
+    };
+    let q = [0.8, -1.1];
+    let (value, g) = stacked_loss_grad(&stack(&q), &xs);
+    assert_eq!(value, stacked_loss(&stack(&q), &xs));
+    check_gradient(
+        |p| stacked_loss(&stack(p), &xs),
+        &q,
+        &[g.p.first.w, g.p.second.w],
+        Tolerance::default(),
+    )
+    .unwrap();
+    check_gradient(
+        |p| stacked_loss(&stack(&q), p),
+        &xs,
+        &g.xs,
+        Tolerance::default(),
+    )
+    .unwrap();
+    let (value2, g2) = twice_stacked_grad(&stack(&q), &xs);
+    assert_eq!(value2, value * value);
+    assert!((g2.p.first.w - 2.0 * value * g.p.first.w).abs() < 1e-12);
+    assert!((g2.p.second.w - 2.0 * value * g.p.second.w).abs() < 1e-12);
 }

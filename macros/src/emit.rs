@@ -834,14 +834,31 @@ impl<'a> Emitter<'a> {
                 let name = self.name(*var);
                 let pullback =
                     self.named(&self.pullbacks, *var, "a split call without its pullback");
-                let path = match self.strategy.looped.contains(var) {
-                    true => loop_pullback_path(path),
-                    false => pullback_path(path),
-                };
-                let all = args.iter().map(|a| self.call_argument(a));
+                let looped = self.strategy.looped.contains(var);
                 let needed = args
                     .iter()
                     .map(|a| a.value.var().is_some_and(|v| self.active.contains(&v)));
+                let needed = quote!([#(#needed),*]);
+                let mut call = match crate::ir::called_method(path) {
+                    // `p.layer.__forward_pullback(x, needs)`: the receiver's type is not named.
+                    Some(method) => {
+                        let method = match looped {
+                            true => loop_pullback_ident(method),
+                            false => pullback_ident(method),
+                        };
+                        let receiver = self.receiver(&args[0]);
+                        let rest = args[1..].iter().map(|a| self.call_argument(a));
+                        quote!(#receiver.#method(#(#rest,)* #needed))
+                    }
+                    None => {
+                        let path = match looped {
+                            true => loop_pullback_path(path),
+                            false => pullback_path(path),
+                        };
+                        let all = args.iter().map(|a| self.call_argument(a));
+                        quote!(#path(#(#all,)* #needed))
+                    }
+                };
                 // A call in a branch or loop: its value saved like any, its pullback on its
                 // stack.
                 let save = self.save(*var, saving);
@@ -849,7 +866,6 @@ impl<'a> Emitter<'a> {
                     .pullback_stacks
                     .get(var)
                     .map(|stack| quote!(#stack.push(#pullback);));
-                let mut call = quote!(#path(#(#all,)* [#(#needed),*]));
                 if self.strategy.boxed.contains(var) {
                     call = quote!(::tapeless::__private::boxed_pullback(#call));
                 }
@@ -1413,11 +1429,12 @@ impl<'a> Emitter<'a> {
                     out,
                     "a looped call without its stack",
                 );
-                let method = path
-                    .path
-                    .segments
-                    .first()
-                    .is_some_and(|s| s.ident == "Self");
+                let method = crate::ir::called_method(path).is_some()
+                    || path
+                        .path
+                        .segments
+                        .first()
+                        .is_some_and(|s| s.ident == "Self");
                 let given = args[usize::from(method)..]
                     .iter()
                     .map(|a| self.call_argument(a));

@@ -793,8 +793,8 @@ fn counters(body: &Body, integers: &[bool]) -> HashMap<VarId, Counter> {
 }
 
 /// The calls run in split mode: of other functions and of other methods of the same block
-/// (`self.predict(x)`). A method called on a field has no pullback (its receiver's type
-/// cannot be named): those are joint. The function's calls of itself (recursion) are split
+/// (`self.predict(x)`) and of methods on a field (`p.layer.forward(x)`, through
+/// `p.layer.__forward_pullback(x, needs)`). The function's calls of itself (recursion) are split
 /// with a boxed pullback ([`Strategy::boxed`]: an unboxed one's type would contain itself),
 /// in its pullbacks too, so each level runs its forward code once: joint, each level's
 /// `f_vjp` would evaluate every level below it again, O(depth²).
@@ -838,7 +838,7 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep)
         };
         let own = &sig.item.sig.ident;
         let segments = &path.path.segments;
-        if !activity.is_active(*var) || crate::ir::called_method(path).is_some() {
+        if !activity.is_active(*var) {
             return;
         }
         // Recursion: the pullback boxed, which needs the heap (and a growing stack in a
@@ -892,8 +892,9 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep)
 
 /// Whether an argument outlives a stack of pullbacks declared before the top-level
 /// statement that makes the call: passed by value (a scalar, a clone of an owned value, a
-/// constant), a borrow of a value of the top level that nothing writes, or a view of one
-/// (`&c[1..]` of a slice parameter `c`: the borrow is `c`'s, wherever it is taken).
+/// constant), a borrow of a value of the top level that nothing writes, or a view or field
+/// of one (`&c[1..]` of a slice parameter `c`, `&p.layer`: the borrow is `c`'s, wherever it
+/// is taken).
 fn lasting(body: &Body, lets: &HashMap<VarId, &Op>, arg: &Arg) -> bool {
     let Operand::Var(v) = &arg.value else {
         return true;
@@ -902,7 +903,7 @@ fn lasting(body: &Body, lets: &HashMap<VarId, &Op>, arg: &Arg) -> bool {
     match (var.kind, arg.borrowed) {
         (Kind::Copy | Kind::Owned, false) => true,
         (Kind::Ref, false) if !var.mutable => match lets.get(v) {
-            Some(Op::Rule { rule, args, .. }) if rule.view => {
+            Some(Op::Rule { rule, args, .. }) if rule.view || rule.name == "field" => {
                 args.first().is_some_and(|a| lasting(body, lets, a))
             }
             _ => var.home == TOP && !var.memory && body.params.contains(v),
