@@ -2,8 +2,10 @@
 //! determinant of an ℓ×ℓ matrix by expansion by minors along the first row, recursively,
 //! at its deliberate O(e·ℓ!) cost. `gradient` is ∂det/∂A, row-major.
 //!
-//! `#[differentiate]` does not take recursion, so the recursion is written as the
-//! depth-first walk it performs: the minor at depth k keeps rows k.. and the columns not
+//! Written recursively (`tests/recursion.rs`), each level's call `det(&minor, n - 1)` sits in
+//! a loop and borrows a minor the loop builds, so it is differentiated in joint mode (the
+//! reverse sweep evaluates the levels below again, a factor ℓ); so the recursion is written
+//! as the depth-first walk it performs: the minor at depth k keeps rows k.. and the columns not
 //! chosen at depths < k; `acc[k]` is its running sum Σ_j (−1)^j A[k][col_j]·det(sub-minor),
 //! accumulated in the reference's order, and each 1×1 minor (a leaf) is folded upwards
 //! through every minor whose last column it completes.
