@@ -827,6 +827,24 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep)
         .map(|i| body.params[i]);
     let lets = body.lets();
     let lasting = |arg: &Arg| lasting(body, &lets, arg);
+    // Every argument outlives the stack; a method's receiver is borrowed (`&self`) unless
+    // it is a reference already.
+    let all_lasting = |path: &syn::ExprPath, args: &[Arg]| {
+        args.iter()
+            .enumerate()
+            .all(|(i, arg)| match (i, arg.value.var()) {
+                (0, Some(v))
+                    if crate::ir::called_method(path).is_some()
+                        && body.var(v).kind != Kind::Ref =>
+                {
+                    lasting(&Arg {
+                        borrowed: true,
+                        ..arg.clone()
+                    })
+                }
+                _ => lasting(arg),
+            })
+    };
     let mut visit = |stmt: &Stmt, block: BlockId, in_loop: bool, in_replay: bool| {
         let Stmt::Let {
             var,
@@ -847,8 +865,8 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep)
             || (segments.len() == 2 && segments[0].ident == "Self" && segments[1].ident == *own)
         {
             let heap = match in_loop {
-                true => grow && !in_replay && args.iter().all(lasting),
-                false => cfg!(feature = "alloc") && (block == TOP || args.iter().all(lasting)),
+                true => grow && !in_replay && all_lasting(path, args),
+                false => cfg!(feature = "alloc") && (block == TOP || all_lasting(path, args)),
             };
             if heap {
                 split.calls.push(*var);
@@ -877,10 +895,10 @@ fn split_calls(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep)
         };
         if block == TOP {
             split.calls.push(*var);
-        } else if !in_loop && args.iter().all(lasting) {
+        } else if !in_loop && all_lasting(path, args) {
             split.calls.push(*var);
             split.stacked.insert(*var);
-        } else if grow && !in_replay && args.iter().all(lasting) && has_loop_pullback() {
+        } else if grow && !in_replay && all_lasting(path, args) && has_loop_pullback() {
             split.calls.push(*var);
             split.stacked.insert(*var);
             split.looped.insert(*var);
@@ -903,8 +921,15 @@ fn lasting(body: &Body, lets: &HashMap<VarId, &Op>, arg: &Arg) -> bool {
     match (var.kind, arg.borrowed) {
         (Kind::Copy | Kind::Owned, false) => true,
         (Kind::Ref, false) if !var.mutable => match lets.get(v) {
+            // Of a borrowed base only: a field or view of a value the function owns is
+            // taken from a temporary where the base is cloned.
             Some(Op::Rule { rule, args, .. }) if rule.view || rule.name == "field" => {
-                args.first().is_some_and(|a| lasting(body, lets, a))
+                args.first().is_some_and(|a| {
+                    a.value
+                        .var()
+                        .is_some_and(|base| body.var(base).kind == Kind::Ref)
+                        && lasting(body, lets, a)
+                })
             }
             _ => var.home == TOP && !var.memory && body.params.contains(v),
         },

@@ -146,9 +146,18 @@ impl Lowerer<'_> {
             self.errors.at(r, "`&mut` borrows are not supported by #[differentiate]: mutation through a reference cannot be differentiated yet");
             return None;
         }
-        // `&p.w` is the reference a field read already is.
+        // `&p.w` is the reference a field read already is, of a borrowed `p`; of an owned
+        // `p` (a parameter taken by value) the read of a struct or vector is a copy,
+        // borrowed here (a float field stays the value it was).
         if let Expr::Field(field) = strip_parens(&r.expr) {
-            return self.field(field);
+            let read = self.field(field)?;
+            return Some(match self.kind_of(&read) {
+                Kind::Owned => Arg {
+                    borrowed: true,
+                    ..read
+                },
+                _ => read,
+            });
         }
         let inner = self.expr(&r.expr)?;
         // `&xs[i]` is the reference an element read by reference already is.
@@ -298,6 +307,8 @@ impl Lowerer<'_> {
             // An unknown method can return anything: borrowed, never moved.
             Op::Foreign { .. } => Kind::Owned,
             Op::Rule { rule, .. } if rule.scalar_result => Kind::Copy,
+            // A `Vec`, whatever it copies (an array taken by value is `Copy`).
+            Op::Rule { rule, .. } if rule.name == "to_vec" => Kind::Owned,
             _ => self.result_kind(&all),
         };
         Some(self.value(op, kind, call.to_token_stream()))
@@ -1648,7 +1659,7 @@ fn is_self(expr: &Expr) -> bool {
 /// `p.layer`, `self.layer.inner`: a named field of a variable (not `t.0`, which may be a
 /// float).
 fn is_field(expr: &Expr) -> bool {
-    matches!(strip_parens(expr), Expr::Field(f) if matches!(f.member, syn::Member::Named(_)) && is_place(&f.base))
+    matches!(strip_parens(expr), Expr::Field(f) if is_place(&f.base))
 }
 
 /// `v`, `p.w`, `self.layer.w`: a variable or a field of one.
