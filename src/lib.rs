@@ -146,8 +146,8 @@ pub mod __private {
     pub use tapeless_runtime::parameters::{add_scaled, scalar_count, scalar_dot, set_unit};
     pub use tapeless_runtime::scalar::*;
     pub use tapeless_runtime::{
-        accumulate, accumulate_argument, adopt, assert_differentiable, one, zero, zero_adjoint,
-        zeros_like, NotDifferentiated,
+        accumulate, accumulate_argument, adopt, assert_differentiable, first_argument, one, zero,
+        zero_adjoint, zeros_like, NotDifferentiated,
     };
     pub use tapeless_runtime::{AsPrimitive, Float};
     #[cfg(feature = "nalgebra")]

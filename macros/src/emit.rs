@@ -1266,8 +1266,9 @@ impl<'a> Emitter<'a> {
                 path,
                 args,
                 targets,
+                first,
                 out,
-            } => self.call_step(path, args, targets, *out),
+            } => self.call_step(path, args, targets, first, *out),
             Adjoint::Recompute(v) => self.recompute_step(*v),
             Adjoint::Reload { var, array, index } => {
                 let name = self.name(*var);
@@ -1411,6 +1412,7 @@ impl<'a> Emitter<'a> {
         path: &syn::ExprPath,
         args: &[Arg],
         targets: &[Option<VarId>],
+        first: &[bool],
         out: VarId,
     ) -> TokenStream {
         let private = quote!(::tapeless::__private);
@@ -1462,12 +1464,39 @@ impl<'a> Emitter<'a> {
         let accumulate = targets.iter().enumerate().filter_map(|(i, target)| {
             let d = self.adjoint((*target)?);
             let i = syn::Index::from(i);
-            Some(quote!(#private::accumulate_argument(&mut #d, #gradients.#i);))
+            (!first[i.index as usize])
+                .then(|| quote!(#private::accumulate_argument(&mut #d, #gradients.#i);))
         });
-        quote! {{
+        // The adjoints this call declares: the block's value.
+        let (declared, values): (Vec<TokenStream>, Vec<TokenStream>) = targets
+            .iter()
+            .zip(first)
+            .enumerate()
+            .filter_map(|(i, (target, first))| {
+                let target = (*target).filter(|_| *first)?;
+                let d = self.adjoint(target);
+                let primal = self.helper_argument(&Operand::Var(target));
+                let i = syn::Index::from(i);
+                Some((
+                    quote!(mut #d),
+                    quote!(#private::first_argument(#gradients.#i, || #private::zero_adjoint(#primal))),
+                ))
+            })
+            .unzip();
+        let (pattern, value) = match declared.len() {
+            0 => (None, None),
+            1 => (Some(quote!(#(#declared)*)), Some(quote!(#(#values)*))),
+            _ => (Some(quote!((#(#declared),*))), Some(quote!((#(#values),*)))),
+        };
+        let block = quote! {{
             let #gradients = #call.__tapeless_arguments();
             #(#accumulate)*
-        }}
+            #value
+        }};
+        match pattern {
+            Some(pattern) => quote!(let #pattern = #block;),
+            None => block,
+        }
     }
 
     /// The replay of a loop body in its reverse iteration (`Adjoint::Replay`): the

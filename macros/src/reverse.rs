@@ -74,11 +74,14 @@ pub enum Adjoint {
         out: VarId,
     },
     /// The reverse of `out = path(args)`: `path_vjp(args, d_out)` gives the gradient of
-    /// every argument; each active one (`targets`) accumulates its own.
+    /// every argument; each active one (`targets`) accumulates its own, or, where `first`
+    /// says this is the first contribution to a vector's or matrix's adjoint, declares it
+    /// as that gradient (no zeros made and added into).
     Call {
         path: syn::ExprPath,
         args: Vec<crate::ir::Arg>,
         targets: Vec<Option<VarId>>,
+        first: Vec<bool>,
         out: VarId,
     },
     /// Evaluates a `let` of the forward sweep again.
@@ -718,8 +721,27 @@ impl<'a> Planner<'a> {
     ) {
         self.touch(var, out);
         let targets: Vec<Option<VarId>> = args.iter().map(|a| self.active_var(&a.value)).collect();
-        for target in targets.iter().flatten() {
-            self.touch(*target, out);
+        // An owned or borrowed value's adjoint not declared yet starts as the callee's
+        // gradient (an argument passed twice accumulates both into zeros, as before).
+        let first: Vec<bool> = targets
+            .iter()
+            .map(|target| {
+                target.is_some_and(|t| {
+                    self.body.var(t).kind != crate::ir::Kind::Copy
+                        && !self.is_declared(t)
+                        && targets.iter().filter(|u| **u == Some(t)).count() == 1
+                })
+            })
+            .collect();
+        for (target, first) in targets.iter().zip(&first) {
+            match (target, first) {
+                (Some(t), true) => {
+                    self.need(*t);
+                    self.declare(*t);
+                }
+                (Some(t), false) => self.touch(*t, out),
+                (None, _) => {}
+            }
         }
         // The callee's `_vjp` runs its forward sweep again: it reads every argument.
         for arg in args {
@@ -729,6 +751,7 @@ impl<'a> Planner<'a> {
             path: path.clone(),
             args: args.to_vec(),
             targets,
+            first,
             out: var,
         });
     }

@@ -488,12 +488,30 @@ pub struct NotDifferentiated;
 pub trait ArgumentGradient<D> {
     /// `d += self`.
     fn accumulate_into(self, d: &mut D);
+
+    /// The adjoint `0 + self`, where `zero()` is the argument's zero adjoint: the first
+    /// contribution to it.
+    #[inline(always)]
+    fn into_adjoint(self, zero: impl FnOnce() -> D) -> D
+    where
+        Self: Sized,
+    {
+        let mut d = zero();
+        self.accumulate_into(&mut d);
+        d
+    }
 }
 
 impl<G: Accumulate> ArgumentGradient<G> for G {
     #[inline(always)]
     fn accumulate_into(self, d: &mut G) {
         d.accumulate(&self);
+    }
+
+    /// The gradient itself: no zero is made.
+    #[inline(always)]
+    fn into_adjoint(self, _zero: impl FnOnce() -> G) -> G {
+        self
     }
 }
 
@@ -502,6 +520,13 @@ impl<G: Accumulate> ArgumentGradient<G> for G {
 #[inline(always)]
 pub fn accumulate_argument<D, G: ArgumentGradient<D>>(d: &mut D, gradient: G) {
     gradient.accumulate_into(d);
+}
+
+/// A called function's gradient for one argument as the caller's adjoint of that
+/// argument, when it is the first contribution: the gradient moved, not added into zeros.
+#[inline(always)]
+pub fn first_argument<D, G: ArgumentGradient<D>>(gradient: G, zero: impl FnOnce() -> D) -> D {
+    gradient.into_adjoint(zero)
 }
 
 /// Compiles only for a type that can be differentiated (the generated code checks each

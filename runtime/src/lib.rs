@@ -97,9 +97,9 @@ pub mod special;
 #[cfg(feature = "alloc")]
 pub use adjoint::boxed_pullback;
 pub use adjoint::{
-    accumulate, accumulate_argument, add_tangents, adopt, assert_differentiable, one, zero,
-    zero_adjoint, zeros_like, Accumulate, AccumulateFrom, ArgumentGradient, Differentiable,
-    FixedZero, NotDifferentiated,
+    accumulate, accumulate_argument, add_tangents, adopt, assert_differentiable, first_argument,
+    one, zero, zero_adjoint, zeros_like, Accumulate, AccumulateFrom, ArgumentGradient,
+    Differentiable, FixedZero, NotDifferentiated,
 };
 pub use dual::Dual;
 pub use elementwise::{Elementwise, ElementwiseAdjoint};
