@@ -144,3 +144,51 @@ fn a_method_of_a_tuple_struct_field() {
     let f = |q: &[f64]| tuple_struct_field(&w(q), q[2]);
     check_gradient(f, &point, &[g.p.0.w, g.p.1, g.x], Tolerance::default()).unwrap();
 }
+
+// A call's gradient as the first contribution to an argument's adjoint
+// (`first_argument`): moved when its type is the adjoint's (a matrix, a vector), converted
+// when it is not (a local array passed to a slice parameter gets a `Vec` back).
+
+#[differentiate]
+fn weighted(xs: &[f64], w: f64) -> f64 {
+    xs.iter().map(|x| (w * x).sin()).sum()
+}
+
+#[differentiate]
+fn array_into_slice_parameter(x: f64, y: f64) -> f64 {
+    let a = [x * y, x + y, y.exp()];
+    weighted(&a, 0.7) * x
+}
+
+#[differentiate]
+fn row_norm(m: &nalgebra::DMatrix<f64>) -> f64 {
+    (m * m.transpose()).trace()
+}
+
+#[differentiate]
+fn matrix_into_a_call(a: &nalgebra::DMatrix<f64>, s: f64) -> f64 {
+    let b = a * s;
+    let c = b.map(|v| v.tanh());
+    row_norm(&c) + row_norm(&b)
+}
+
+#[test]
+fn call_gradients_as_first_contributions() {
+    let (value, g) = array_into_slice_parameter_grad(0.4, -0.9);
+    assert_eq!(value, array_into_slice_parameter(0.4, -0.9));
+    let f = |q: &[f64]| array_into_slice_parameter(q[0], q[1]);
+    check_gradient(f, &[0.4, -0.9], &[g.x, g.y], Tolerance::default()).unwrap();
+
+    let a = nalgebra::DMatrix::from_fn(3, 2, |i, j| 0.3 * i as f64 - 0.4 * j as f64 + 0.1);
+    let (value, g) = matrix_into_a_call_grad(&a, 1.3);
+    assert_eq!(value, matrix_into_a_call(&a, 1.3));
+    let mut point: Vec<f64> = a.iter().copied().collect();
+    point.push(1.3);
+    let mut grad: Vec<f64> = g.a.iter().copied().collect();
+    grad.push(g.s);
+    let f = |q: &[f64]| {
+        let m = nalgebra::DMatrix::from_column_slice(3, 2, &q[..6]);
+        matrix_into_a_call(&m, q[6])
+    };
+    check_gradient(f, &point, &grad, Tolerance::default()).unwrap();
+}
