@@ -392,7 +392,7 @@ where
     value.copied().unwrap_or_default()
 }
 
-/// v = a.to_vec() (of a slice, an array or a vector): ā[k] += v̄[k].
+/// v = a.to_vec() (of a slice, an array or a vector): `ā[k] += v̄[k]`.
 #[cfg(feature = "alloc")]
 #[inline(always)]
 pub fn to_vec_vjp<A, T>(d_a: &mut A, d_v: &alloc::vec::Vec<T>)
