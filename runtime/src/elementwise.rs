@@ -37,14 +37,28 @@ pub trait ElementwiseAdjoint<X: ?Sized = Self>: Accumulate {
     fn accumulate_elementwise<F>(&mut self, x: &X, d_y: &Self, f: F)
     where
         F: FnMut(Self::Elem, Self::Elem) -> Self::Elem;
+
+    /// `f(xᵢ, d_yᵢ)` for every element `i`, a new value shaped like `d_y`: the first
+    /// contribution to an adjoint (written once, where a zero would be made and added
+    /// into), and an elementwise tangent. Matrices allocate it without zeroing it first.
+    #[inline(always)]
+    fn map_elementwise<F>(x: &X, d_y: &Self, f: F) -> Self
+    where
+        Self: Clone,
+        F: FnMut(Self::Elem, Self::Elem) -> Self::Elem,
+    {
+        let mut out = d_y.clone();
+        out.set_zero();
+        out.accumulate_elementwise(x, d_y, f);
+        out
+    }
 }
 
 /// The tangent `outᵢ = f(xᵢ, tᵢ)` for every element `i`, shaped like `t` (an elementwise
 /// rule's forward helper: `x` is the value its VJP reads, `t` the argument's tangent).
 ///
-/// Built as a clone of `t` set to zero (−0.0, the exact additive identity) into which
-/// [`ElementwiseAdjoint::accumulate_elementwise`] adds `f`: for scalars this folds to
-/// `f(x, t)`; for a fixed-size matrix nothing is allocated.
+/// [`ElementwiseAdjoint::map_elementwise`]: for scalars `f(x, t)`; a matrix is written
+/// once.
 #[inline(always)]
 pub fn elementwise_tangent<G, X, F>(x: &X, t: &G, f: F) -> G
 where
@@ -52,10 +66,7 @@ where
     X: ?Sized,
     F: FnMut(G::Elem, G::Elem) -> G::Elem,
 {
-    let mut out = t.clone();
-    out.set_zero();
-    out.accumulate_elementwise(x, t, f);
-    out
+    G::map_elementwise(x, t, f)
 }
 
 macro_rules! scalar_elementwise {
@@ -122,7 +133,7 @@ impl<X: Elementwise + ?Sized> Elementwise for &X {
 #[cfg(feature = "nalgebra")]
 mod linalg {
     use nalgebra::allocator::Allocator;
-    use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, StorageMut};
+    use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage};
 
     use super::{Elementwise, ElementwiseAdjoint};
     use crate::Real;
@@ -139,13 +150,14 @@ mod linalg {
         }
     }
 
-    impl<T, R, C, S, SX> ElementwiseAdjoint<Matrix<T, R, C, SX>> for Matrix<T, R, C, S>
+    /// Adjoints of matrices are owned (`OMatrix`).
+    impl<T, R, C, SX> ElementwiseAdjoint<Matrix<T, R, C, SX>> for OMatrix<T, R, C>
     where
         T: Real,
         R: Dim,
         C: Dim,
-        S: StorageMut<T, R, C>,
         SX: RawStorage<T, R, C>,
+        DefaultAllocator: Allocator<R, C>,
     {
         type Elem = T;
         #[inline(always)]
@@ -154,6 +166,14 @@ mod linalg {
             F: FnMut(T, T) -> T,
         {
             crate::matrix::accumulate_entries(self, x, d_y, f);
+        }
+
+        #[inline(always)]
+        fn map_elementwise<F>(x: &Matrix<T, R, C, SX>, d_y: &Self, f: F) -> Self
+        where
+            F: FnMut(T, T) -> T,
+        {
+            crate::matrix::fresh_entries(x, d_y, f)
         }
     }
 }

@@ -457,6 +457,53 @@ pub(crate) fn accumulate_entries<T, R, C, R2, C2, R3, C3, SD, SX, SG>(
     }
 }
 
+/// A matrix's entries as a slice in column-major order, when it is stored contiguously.
+#[inline(always)]
+fn contiguous<T, R: Dim, C: Dim, S: RawStorage<T, R, C>>(m: &Matrix<T, R, C, S>) -> Option<&[T]> {
+    // SAFETY: contiguous storage holds exactly its matrix's entries, column-major.
+    m.data
+        .is_contiguous()
+        .then(|| unsafe { m.data.as_slice_unchecked() })
+}
+
+/// `f(xᵢ, gᵢ)` for every entry, as a new matrix of the adjoint's type (`d`'s shape checked
+/// as in [`accumulate_entries`]): the first contribution to an adjoint, written once where
+/// zeros would be made and then added into.
+#[inline(always)]
+pub(crate) fn fresh_entries<T, R, C, R2, C2, R3, C3, SX, SG>(
+    x: &Matrix<T, R2, C2, SX>,
+    g: &Matrix<T, R3, C3, SG>,
+    mut f: impl FnMut(T, T) -> T,
+) -> OMatrix<T, R, C>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SX: RawStorage<T, R2, C2>,
+    SG: RawStorage<T, R3, C3>,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (rows, cols) = g.shape();
+    assert!(x.shape() == g.shape(), "elementwise rule: shapes differ");
+    let shape = (R::from_usize(rows), C::from_usize(cols));
+    match (contiguous(x), contiguous(g)) {
+        (Some(x), Some(g)) => OMatrix::from_iterator_generic(
+            shape.0,
+            shape.1,
+            x.iter().zip(g).map(|(&x, &g)| f(x, g)),
+        ),
+        _ => OMatrix::from_iterator_generic(
+            shape.0,
+            shape.1,
+            x.iter().zip(g.iter()).map(|(&x, &g)| f(x, g)),
+        ),
+    }
+}
+
 /// The tangent `f(xᵢ, tᵢ)` for every entry, of `y`'s type (the result's dimensions may
 /// differ in kind from the argument's).
 #[inline(always)]
@@ -503,6 +550,28 @@ pub fn component_mul_vjp_self<T, R, C, R2, C2, R3, C3, SB>(
     accumulate_entries(d_a, b, d_y, |b, d| d * b);
 }
 
+/// Y = A∘B, where this is the first contribution to Ā: Ā = Ȳ∘B, written once (`zero`
+/// only gives Ā its type). Reads `b`.
+#[inline(always)]
+pub fn component_mul_vjp_self_first<T, R, C, R2, C2, R3, C3, SB>(
+    _zero: impl FnOnce() -> OMatrix<T, R, C>,
+    b: &Matrix<T, R2, C2, SB>,
+    d_y: &OMatrix<T, R3, C3>,
+) -> OMatrix<T, R, C>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SB: RawStorage<T, R2, C2>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
+{
+    fresh_entries(b, d_y, |b, d| d * b)
+}
+
 /// Y = A∘B: Ẏ = Ȧ∘B. Reads `b` and `y` (for the tangent's type).
 #[inline(always)]
 pub fn component_mul_jvp_self<T, R, C, R2, C2, R3, C3, SB, SY>(
@@ -543,6 +612,27 @@ pub fn component_mul_vjp_rhs<T, R, C, R2, C2, R3, C3, SA>(
     DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
 {
     accumulate_entries(d_b, a, d_y, |a, d| d * a);
+}
+
+/// Y = A∘B, where this is the first contribution to B̄: B̄ = Ȳ∘A, written once. Reads `a`.
+#[inline(always)]
+pub fn component_mul_vjp_rhs_first<T, R, C, R2, C2, R3, C3, SA>(
+    _zero: impl FnOnce() -> OMatrix<T, R, C>,
+    a: &Matrix<T, R2, C2, SA>,
+    d_y: &OMatrix<T, R3, C3>,
+) -> OMatrix<T, R, C>
+where
+    T: Real,
+    R: Dim,
+    C: Dim,
+    R2: Dim,
+    C2: Dim,
+    R3: Dim,
+    C3: Dim,
+    SA: RawStorage<T, R2, C2>,
+    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
+{
+    fresh_entries(a, d_y, |a, d| d * a)
 }
 
 /// Y = A∘B: Ẏ = A∘Ḃ. Reads `a` and `y` (for the tangent's type).

@@ -76,6 +76,15 @@ pub fn sigmoid_vjp<G: ElementwiseAdjoint>(d_x: &mut G, y: &G, d_y: &G) {
     });
 }
 
+/// y = σ(x) (elementwise), the first contribution to x̄: x̄ = ȳ·y(1−y), written once.
+/// Reads `y`.
+#[inline(always)]
+pub fn sigmoid_vjp_first<G: ElementwiseAdjoint + Clone>(y: &G, d_y: &G) -> G {
+    G::map_elementwise(y, d_y, |y, d| {
+        d * y * (<G::Elem as num_traits::One>::one() - y)
+    })
+}
+
 /// y = σ(x) (elementwise): ẏ = ẋ·y(1−y). Reads `y`.
 #[inline(always)]
 pub fn sigmoid_jvp<G: ElementwiseAdjoint + Clone>(y: &G, t_x: &G) -> G {
@@ -107,6 +116,19 @@ pub fn relu_vjp<G: ElementwiseAdjoint>(d_x: &mut G, y: &G, d_y: &G) {
             num_traits::Zero::zero()
         }
     });
+}
+
+/// y = max(x, 0) (elementwise), the first contribution to x̄: ȳ where y > 0, 0 elsewhere,
+/// written once. Reads `y`.
+#[inline(always)]
+pub fn relu_vjp_first<G: ElementwiseAdjoint + Clone>(y: &G, d_y: &G) -> G {
+    G::map_elementwise(y, d_y, |y, d| {
+        if y > num_traits::Zero::zero() {
+            d
+        } else {
+            num_traits::Zero::zero()
+        }
+    })
 }
 
 /// y = max(x, 0) (elementwise): ẏ = ẋ where y > 0, 0 where y = 0. Reads `y`.

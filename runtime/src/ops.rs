@@ -131,6 +131,15 @@ pub enum Rule {}
 pub trait MulVjpLhs<DA, B: ?Sized, DY> {
     /// ā += ȳ·∂(a·b)/∂a.
     fn mul_vjp_lhs(d_a: &mut DA, b: &B, d_y: &DY);
+
+    /// ā = ȳ·∂(a·b)/∂a, the first contribution to ā: `zero()` (ā's zero, which also
+    /// gives ā its type) with the contribution added, unless the rule writes it directly.
+    #[inline(always)]
+    fn mul_vjp_lhs_first(zero: impl FnOnce() -> DA, b: &B, d_y: &DY) -> DA {
+        let mut d_a = zero();
+        Self::mul_vjp_lhs(&mut d_a, b, d_y);
+        d_a
+    }
 }
 
 /// y = a·b, the rule for `b`: b̄ += ȳ·∂(a·b)/∂b, reading `a`.
@@ -141,6 +150,15 @@ pub trait MulVjpLhs<DA, B: ?Sized, DY> {
 pub trait MulVjpRhs<DB, A: ?Sized, DY> {
     /// b̄ += ȳ·∂(a·b)/∂b.
     fn mul_vjp_rhs(d_b: &mut DB, a: &A, d_y: &DY);
+
+    /// b̄ = ȳ·∂(a·b)/∂b, the first contribution to b̄ (see
+    /// [`MulVjpLhs::mul_vjp_lhs_first`]).
+    #[inline(always)]
+    fn mul_vjp_rhs_first(zero: impl FnOnce() -> DB, a: &A, d_y: &DY) -> DB {
+        let mut d_b = zero();
+        Self::mul_vjp_rhs(&mut d_b, a, d_y);
+        d_b
+    }
 }
 
 /// y = a/b, the rule for `a`: ā += ȳ/b, reading `b`.
@@ -181,6 +199,27 @@ where
     Rule: MulVjpRhs<DB, A, DY>,
 {
     Rule::mul_vjp_rhs(d_b, a, d_y);
+}
+
+/// y = a·b, where this is the first contribution to ā: ā = ȳ·∂(a·b)/∂a, declared as the
+/// adjoint instead of a zero it is added into (a matrix's adjoint is written once;
+/// `zero` is called only by rules that add). Reads `b`.
+#[inline(always)]
+pub fn mul_vjp_lhs_first<DA, B: ?Sized, DY>(zero: impl FnOnce() -> DA, b: &B, d_y: &DY) -> DA
+where
+    Rule: MulVjpLhs<DA, B, DY>,
+{
+    Rule::mul_vjp_lhs_first(zero, b, d_y)
+}
+
+/// y = a·b, where this is the first contribution to b̄ (see [`mul_vjp_lhs_first`]).
+/// Reads `a`.
+#[inline(always)]
+pub fn mul_vjp_rhs_first<DB, A: ?Sized, DY>(zero: impl FnOnce() -> DB, a: &A, d_y: &DY) -> DB
+where
+    Rule: MulVjpRhs<DB, A, DY>,
+{
+    Rule::mul_vjp_rhs_first(zero, a, d_y)
 }
 
 /// y = a/b: ā += ȳ/b (scalars); Ā += Ȳ/b (matrix/scalar). Reads `b`.
@@ -375,6 +414,18 @@ mod linalg {
         ) {
             d_a.gemm(T::one(), d_y, &transposed(b), T::one());
         }
+
+        /// Ā = C̄·Bᵀ: `gemm` with β = 0 writes Ā without reading it.
+        #[inline(always)]
+        fn mul_vjp_lhs_first(
+            zero: impl FnOnce() -> OMatrix<T, R1, C1>,
+            b: &Matrix<T, R2, C2, SB>,
+            d_y: &OMatrix<T, R1, C2>,
+        ) -> OMatrix<T, R1, C1> {
+            let mut d_a = zero();
+            d_a.gemm(T::one(), d_y, &transposed(b), T::zero());
+            d_a
+        }
     }
 
     /// C = A·B (A: R1×C1, B: R2×C2 with C1 = R2): B̄ += Aᵀ·C̄, by `gemm` with an owned
@@ -405,6 +456,18 @@ mod linalg {
         ) {
             d_b.gemm(T::one(), &a.transpose(), d_y, T::one());
         }
+
+        /// B̄ = Aᵀ·C̄: `gemm` with β = 0 writes B̄ without reading it.
+        #[inline(always)]
+        fn mul_vjp_rhs_first(
+            zero: impl FnOnce() -> OMatrix<T, R2, C2>,
+            a: &Matrix<T, R1, C1, SA>,
+            d_y: &OMatrix<T, R1, C2>,
+        ) -> OMatrix<T, R2, C2> {
+            let mut d_b = zero();
+            d_b.gemm(T::one(), &a.transpose(), d_y, T::zero());
+            d_b
+        }
     }
 
     /// C = a·B (a scalar): ā += ⟨C̄, B⟩.
@@ -433,6 +496,16 @@ mod linalg {
             let a = *a;
             d_b.zip_apply(d_y, |d, c| *d += c * a);
         }
+
+        /// B̄ = a·C̄, one pass: no zeros made.
+        #[inline(always)]
+        fn mul_vjp_rhs_first(
+            _zero: impl FnOnce() -> OMatrix<T, R, C>,
+            a: &T,
+            d_y: &OMatrix<T, R, C>,
+        ) -> OMatrix<T, R, C> {
+            d_y * *a
+        }
     }
 
     /// C = A·b (b scalar): Ā += C̄·b.
@@ -446,6 +519,16 @@ mod linalg {
         fn mul_vjp_lhs(d_a: &mut OMatrix<T, R, C>, b: &T, d_y: &OMatrix<T, R, C>) {
             let b = *b;
             d_a.zip_apply(d_y, |d, c| *d += c * b);
+        }
+
+        /// Ā = C̄·b, one pass: no zeros made.
+        #[inline(always)]
+        fn mul_vjp_lhs_first(
+            _zero: impl FnOnce() -> OMatrix<T, R, C>,
+            b: &T,
+            d_y: &OMatrix<T, R, C>,
+        ) -> OMatrix<T, R, C> {
+            d_y * *b
         }
     }
 

@@ -35,8 +35,8 @@ use crate::Real;
 // re-exported here, where generated code has always found them.
 pub use crate::ops::{
     add_jvp_lhs, add_jvp_rhs, add_vjp_lhs, add_vjp_rhs, div_jvp_lhs, div_jvp_rhs, div_vjp_lhs,
-    div_vjp_rhs, mul_jvp_lhs, mul_jvp_rhs, mul_vjp_lhs, mul_vjp_rhs, neg_jvp, neg_vjp, sub_jvp_lhs,
-    sub_jvp_rhs, sub_vjp_lhs, sub_vjp_rhs,
+    div_vjp_rhs, mul_jvp_lhs, mul_jvp_rhs, mul_vjp_lhs, mul_vjp_lhs_first, mul_vjp_rhs,
+    mul_vjp_rhs_first, neg_jvp, neg_vjp, sub_jvp_lhs, sub_jvp_rhs, sub_vjp_lhs, sub_vjp_rhs,
 };
 
 /// The derivative rules of scalar primitives, each written once (see the module docs).
@@ -64,8 +64,8 @@ macro_rules! scalar_rules {
     (@helpers [] $($(#[$doc:meta])* $vjp:ident / $jvp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
         $(scalar_rules!(@helper ; $(#[$doc])* $vjp / $jvp($($r $(: $rt)?),*) => |$d| $body);)+
     };
-    (@helpers [elementwise] $($(#[$doc:meta])* $vjp:ident / $jvp:ident / $scalar:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
-        $(scalar_rules!(@helper elementwise; $(#[$doc])* $vjp / $jvp / $scalar($($r $(: $rt)?),*) => |$d| $body);)+
+    (@helpers [elementwise] $($(#[$doc:meta])* $vjp:ident / $jvp:ident / $scalar:ident / $first:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr;)+) => {
+        $(scalar_rules!(@helper elementwise; $(#[$doc])* $vjp / $jvp / $scalar / $first($($r $(: $rt)?),*) => |$d| $body);)+
     };
     (@helper ; $(#[$doc:meta])* $vjp:ident / $jvp:ident($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr) => {
         $(#[$doc])*
@@ -87,7 +87,7 @@ macro_rules! scalar_rules {
             $body
         }
     };
-    (@helper elementwise; $(#[$doc:meta])* $vjp:ident / $jvp:ident / $scalar:ident($r:ident) => |$d:ident| $body:expr) => {
+    (@helper elementwise; $(#[$doc:meta])* $vjp:ident / $jvp:ident / $scalar:ident / $first:ident($r:ident) => |$d:ident| $body:expr) => {
         $(#[$doc])*
         ///
         /// Forward mode on one scalar of any [`Real`] type (the elementwise helper needs
@@ -114,6 +114,19 @@ macro_rules! scalar_rules {
 
         $(#[$doc])*
         ///
+        /// The first contribution to x̄, returned: written once, not added into zeros
+        /// (elementwise for matrices too).
+        #[inline(always)]
+        pub fn $first<G: ElementwiseAdjoint + Clone>($r: &G, d_y: &G) -> G {
+            #[inline(always)]
+            fn element<T: Real>($r: T, $d: T) -> T {
+                $body
+            }
+            G::map_elementwise($r, d_y, element::<G::Elem>)
+        }
+
+        $(#[$doc])*
+        ///
         /// Forward mode: returns x's contribution to ẏ, elementwise for matrices too.
         #[inline(always)]
         pub fn $jvp<G: ElementwiseAdjoint + Clone>($r: &G, t_arg: &G) -> G {
@@ -121,20 +134,17 @@ macro_rules! scalar_rules {
             fn element<T: Real>($r: T, $d: T) -> T {
                 $body
             }
-            let mut tangent = t_arg.clone();
-            tangent.set_zero();
-            tangent.accumulate_elementwise($r, t_arg, element::<G::Elem>);
-            tangent
+            G::map_elementwise($r, t_arg, element::<G::Elem>)
         }
     };
     ($(
         $(#[$doc:meta])*
         $(@$kind:ident)? $op:ident($($x:ident),+ $(; $($n:ident: $nt:ty),+)?) -> $y:ident = $value:expr => {
-            $( $(#[$vdoc:meta])* $vjp:ident / $jvp:ident $(/ $scalar:ident)? ($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr; )+
+            $( $(#[$vdoc:meta])* $vjp:ident / $jvp:ident $(/ $scalar:ident / $first:ident)? ($($r:ident $(: $rt:ty)?),*) => |$d:ident| $body:expr; )+
         }
     )*) => {
         $(
-            scalar_rules!(@helpers [$($kind)?] $($(#[$vdoc])* $vjp / $jvp $(/ $scalar)? ($($r $(: $rt)?),*) => |$d| $body;)+);
+            scalar_rules!(@helpers [$($kind)?] $($(#[$vdoc])* $vjp / $jvp $(/ $scalar / $first)? ($($r $(: $rt)?),*) => |$d| $body;)+);
         )*
 
         /// Every rule of this module in `f64`, as uniform function pointers, for tests.
@@ -254,7 +264,7 @@ scalar_rules! {
     /// y = tanh x, also elementwise for [`nn::tanh`](crate::nn::tanh) of a matrix.
     @elementwise tanh(x) -> y = x.tanh() => {
         /// y = tanh x: x̄ += ȳ·(1 − y²). Reads `y`.
-        tanh_vjp / tanh_jvp / tanh_jvp_scalar(y) => |d| d * (T::one() - y * y);
+        tanh_vjp / tanh_jvp / tanh_jvp_scalar / tanh_vjp_first(y) => |d| d * (T::one() - y * y);
     }
     /// y = asinh x.
     asinh(x) -> y = x.asinh() => {
