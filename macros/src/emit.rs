@@ -21,6 +21,7 @@ use crate::ir::{
 use crate::lower::Rename;
 use crate::parse::Signature;
 use crate::reverse::{Adjoint, Carry, Source, Sweep};
+use crate::rules::First;
 use crate::strategy::{Route, Stack, Start, Strategy, Zero};
 
 /// The names of the generated items for a function `f`.
@@ -1261,7 +1262,8 @@ impl<'a> Emitter<'a> {
                 target,
                 needs,
                 out,
-            } => self.accumulate_step(helper, *arg, *target, needs, *out),
+                first,
+            } => self.accumulate_step(helper, *arg, *target, needs, *out, *first),
             Adjoint::Call {
                 path,
                 args,
@@ -1372,8 +1374,12 @@ impl<'a> Emitter<'a> {
         target: VarId,
         needs: &[Operand],
         out: VarId,
+        first: First,
     ) -> TokenStream {
         let private = quote!(::tapeless::__private);
+        if first != First::Zeros {
+            return self.first_step(helper, target, needs, out, first);
+        }
         let helper = Ident::new(helper, Span::call_site());
         let mut d_target = self.adjoint(target);
         let mut d_out = self.adjoint(out);
@@ -1402,6 +1408,31 @@ impl<'a> Emitter<'a> {
                 quote!(if #flags[#i] { #step })
             }
             _ => step,
+        }
+    }
+
+    /// The first contribution to a vector's or matrix's adjoint, declared as the adjoint:
+    /// `let mut d_x = mul_vjp_lhs_first(|| zero_adjoint(&x), &b, &d_y);`, or for an
+    /// elementwise rule `let mut d_x = tanh_vjp_first(&y, &d_y);`.
+    fn first_step(
+        &self,
+        helper: &str,
+        target: VarId,
+        needs: &[Operand],
+        out: VarId,
+        first: First,
+    ) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        let d_target = self.adjoint(target);
+        let d_out = self.adjoint(out);
+        let needs = needs.iter().map(|n| self.helper_argument(n));
+        let helper = format_ident!("{}_first", helper);
+        if first == First::Elementwise {
+            return quote!(let mut #d_target = #private::#helper(#(#needs,)* &#d_out););
+        }
+        let primal = self.helper_argument(&Operand::Var(target));
+        quote! {
+            let mut #d_target = #private::#helper(|| #private::zero_adjoint(#primal), #(#needs,)* &#d_out);
         }
     }
 

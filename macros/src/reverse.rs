@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::analyse::Activity;
 use crate::ir::{BlockId, Body, Form, Header, Loop, Op, Operand, Stmt, VarId, TOP};
-use crate::rules::Need;
+use crate::rules::{First, Need};
 
 /// Where an adjoint flowing into a variable comes from.
 #[derive(Debug, Clone, Copy)]
@@ -65,13 +65,16 @@ pub enum Adjoint {
         source: Source,
         declare: bool,
     },
-    /// `helper(&mut d_target, &needs.., &d_out);`, for the operation's argument `arg`.
+    /// `helper(&mut d_target, &needs.., &d_out);`, for the operation's argument `arg`; or,
+    /// where `first` says so, the first contribution to a vector's or matrix's adjoint,
+    /// declared as that adjoint (`let mut d_target = ..;`, see [`First`]).
     Accumulate {
         helper: String,
         arg: usize,
         target: VarId,
         needs: Vec<Operand>,
         out: VarId,
+        first: First,
     },
     /// The reverse of `out = path(args)`: `path_vjp(args, d_out)` gives the gradient of
     /// every argument; each active one (`targets`) accumulates its own, or, where `first`
@@ -636,7 +639,22 @@ impl<'a> Planner<'a> {
             let Some(target) = self.active_var(&arg.value) else {
                 continue;
             };
-            self.touch(target, out);
+            // A vector's or matrix's adjoint not declared yet starts as this contribution
+            // where the rule can write it (no zeros made and added into).
+            let first = if rule.first != First::Zeros
+                && self.body.var(target).kind != crate::ir::Kind::Copy
+                && !self.is_declared(target)
+            {
+                if rule.first == First::Helper {
+                    // The closure that types the adjoint reads the value.
+                    self.need(target);
+                }
+                self.declare(target);
+                rule.first
+            } else {
+                self.touch(target, out);
+                First::Zeros
+            };
             let needs: Vec<Operand> = rule
                 .needs(i)
                 .iter()
@@ -654,6 +672,7 @@ impl<'a> Planner<'a> {
                 target,
                 needs,
                 out: var,
+                first,
             });
         }
         // Last: it moves `d_var`, which the other operand's accumulation reads.
@@ -1050,6 +1069,7 @@ impl<'a> Planner<'a> {
                 target,
                 needs,
                 out: user,
+                first: First::Zeros,
             });
         }
         steps

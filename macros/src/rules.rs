@@ -110,6 +110,22 @@ pub struct Rule {
     /// A method of a decomposition (`c.solve(&b)` of `c = a.clone().cholesky().unwrap()`):
     /// never of `self` or of a field, whose methods of these names are the user's own.
     pub decomposition: bool,
+    /// How a vector's or matrix's adjoint whose first contribution this rule gives is
+    /// declared (written once instead of zeros the contribution is added into).
+    pub first: First,
+}
+
+/// The first contribution to a vector's or matrix's adjoint, declared as the adjoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum First {
+    /// Zeros, then the VJP helper adds into them.
+    Zeros,
+    /// `{vjp helper}_first(|| zero_adjoint(&arg), reads.., &d_y)`: the runtime writes the
+    /// contribution (the closure gives the adjoint its type; only rules that add call it).
+    Helper,
+    /// `{vjp helper}_first(reads.., &d_y)`: an elementwise rule (x̄ᵢ = g(xᵢ, ȳᵢ)), whose
+    /// adjoint has the type of the output's.
+    Elementwise,
 }
 
 impl Rule {
@@ -176,6 +192,7 @@ const fn rule(
         jvp: None,
         view: false,
         decomposition: false,
+        first: First::Zeros,
     }
 }
 
@@ -275,6 +292,7 @@ static METHODS: &[Rule] = &[
     // Its helper is elementwise (it serves `nn::tanh` of matrices too).
     Rule {
         bounds: ELEMENTWISE,
+        first: First::Elementwise,
         ..float("tanh", UNARY, READS_Y)
     },
     float("asinh", UNARY, READS_X),
@@ -342,6 +360,7 @@ static METHODS: &[Rule] = &[
     // differ in kind, as for `+`).
     Rule {
         jvp: Some(&[Some(&[B, Y]), Some(&[A, Y])]),
+        first: First::Helper,
         ..by_method("component_mul", &["self", "rhs"], &[Some(&[B]), Some(&[A])])
     },
     Rule {
@@ -459,14 +478,17 @@ static PATHS: &[Rule] = &[
     path("special", "sinc", &["x"], READS_X),
     Rule {
         bounds: ELEMENTWISE,
+        first: First::Elementwise,
         ..path("nn", "sigmoid", &["x"], READS_Y)
     },
     Rule {
         bounds: ELEMENTWISE,
+        first: First::Elementwise,
         ..path("nn", "relu", &["x"], READS_Y)
     },
     Rule {
         bounds: ELEMENTWISE,
+        first: First::Elementwise,
         ..path("nn", "tanh", &["x"], READS_Y)
     },
     path("nn", "softmax", &["x"], READS_Y),
@@ -648,7 +670,10 @@ static SUB: Rule = Rule {
 };
 // `*` and `/` dispatch on their operands' types through the runtime's `Rule` traits,
 // implemented for every `T: Real` (scalars) and nalgebra matrices of it: no bound.
-static MUL: Rule = rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])]);
+static MUL: Rule = Rule {
+    first: First::Helper,
+    ..rule("mul", OPERANDS, &[Some(&[B]), Some(&[A])])
+};
 static DIV: Rule = rule("div", OPERANDS, &[Some(&[B]), Some(&[B, Y])]);
 static REM: Rule = rule("rem", OPERANDS, &[Some(&[]), Some(&[A, B])]);
 static NEG: Rule = rule("neg", UNARY, READS_NOTHING);
@@ -998,6 +1023,15 @@ mod tests {
                         assert!(*i < rule.args.len(), "{}", rule.name);
                     }
                 }
+            }
+            // A first form writes one argument's whole adjoint: not a shared helper's
+            // part of a tuple; an elementwise one has the output adjoint's type.
+            if rule.first != First::Zeros {
+                assert!(!rule.shared_helper, "{}", rule.name);
+            }
+            if rule.first == First::Elementwise {
+                assert_eq!(rule.bounds, ELEMENTWISE, "{}", rule.name);
+                assert_eq!(rule.vjp, READS_Y, "{}", rule.name);
             }
         }
     }

@@ -909,8 +909,11 @@ pub fn iterate_vjp(x: f64, n: u32, seed: f64) -> (f64, IterateGrad) {
         ::tapeless::__private::sin_vjp(&mut d_t4, &t4, &d_t5);
         ::tapeless::__private::add_vjp_rhs(&mut d_x, &d_t4);
         let mut d_t3 = ::tapeless::__private::adopt(&t3, d_t4);
-        let mut d_t2 = ::tapeless::__private::zero_adjoint(&t2);
-        ::tapeless::__private::mul_vjp_rhs(&mut d_t2, &0.9, &d_t3);
+        let mut d_t2 = ::tapeless::__private::mul_vjp_rhs_first(
+            || ::tapeless::__private::zero_adjoint(&t2),
+            &0.9,
+            &d_t3,
+        );
         {
             let gradients = t2_pullbacks.pop().unwrap()(d_t2).__tapeless_arguments();
             ::tapeless::__private::accumulate_argument(&mut d_x, gradients.0);
@@ -1022,8 +1025,11 @@ pub fn __iterate_pullback<'__tapeless>(
                 ::tapeless::__private::sin_vjp(&mut d_t4, &t4, &d_t5);
                 ::tapeless::__private::add_vjp_rhs(&mut d_x, &d_t4);
                 let mut d_t3 = ::tapeless::__private::adopt(&t3, d_t4);
-                let mut d_t2 = ::tapeless::__private::zero_adjoint(&t2);
-                ::tapeless::__private::mul_vjp_rhs(&mut d_t2, &0.9, &d_t3);
+                let mut d_t2 = ::tapeless::__private::mul_vjp_rhs_first(
+                    || ::tapeless::__private::zero_adjoint(&t2),
+                    &0.9,
+                    &d_t3,
+                );
                 {
                     let gradients = t2_pullbacks
                         .pop()
@@ -1086,8 +1092,11 @@ pub fn __iterate_pullback_in_loop<'__tapeless>(
                 ::tapeless::__private::sin_vjp(&mut d_t4, &t4, &d_t5);
                 ::tapeless::__private::add_vjp_rhs(&mut d_x, &d_t4);
                 let mut d_t3 = ::tapeless::__private::adopt(&t3, d_t4);
-                let mut d_t2 = ::tapeless::__private::zero_adjoint(&t2);
-                ::tapeless::__private::mul_vjp_rhs(&mut d_t2, &0.9, &d_t3);
+                let mut d_t2 = ::tapeless::__private::mul_vjp_rhs_first(
+                    || ::tapeless::__private::zero_adjoint(&t2),
+                    &0.9,
+                    &d_t3,
+                );
                 {
                     let gradients = t2_pullbacks
                         .pop()

@@ -780,8 +780,7 @@ fn affine_tanh_vjp(
     let mut d_b = ::tapeless::__private::zero_adjoint(b);
     let mut d_x = ::tapeless::__private::zero_adjoint(x);
     let mut d_t1 = seed;
-    let mut d_z = ::tapeless::__private::zero_adjoint(&z);
-    ::tapeless::__private::tanh_vjp(&mut d_z, &t1, &d_t1);
+    let mut d_z = ::tapeless::__private::tanh_vjp_first(&t1, &d_t1);
     ::tapeless::__private::add_vjp_rhs(&mut d_b, &d_z);
     let mut d_t0 = ::tapeless::__private::adopt(&t0, d_z);
     ::tapeless::__private::mul_vjp_lhs(&mut d_w, x, &d_t0);
@@ -896,8 +895,7 @@ fn __affine_tanh_pullback<'__tapeless>(
             let mut d_b = ::tapeless::__private::zero_adjoint(b);
             let mut d_x = ::tapeless::__private::zero_adjoint(x);
             let mut d_t1 = seed;
-            let mut d_z = ::tapeless::__private::zero_adjoint(&z);
-            ::tapeless::__private::tanh_vjp(&mut d_z, &t1, &d_t1);
+            let mut d_z = ::tapeless::__private::tanh_vjp_first(&t1, &d_t1);
             if needs[1usize] {
                 ::tapeless::__private::add_vjp_rhs(&mut d_b, &d_z);
             }
@@ -960,8 +958,7 @@ fn __affine_tanh_pullback_in_loop<'__tapeless>(
             let mut d_b = ::tapeless::__private::zero_adjoint(b);
             let mut d_x = ::tapeless::__private::zero_adjoint(x);
             let mut d_t1 = seed;
-            let mut d_z = ::tapeless::__private::zero_adjoint(&z);
-            ::tapeless::__private::tanh_vjp(&mut d_z, &t1, &d_t1);
+            let mut d_z = ::tapeless::__private::tanh_vjp_first(&t1, &d_t1);
             if needs[1usize] {
                 ::tapeless::__private::add_vjp_rhs(&mut d_b, &d_z);
             }
@@ -1017,8 +1014,7 @@ fn affine_tanh_jacobian(
             let mut d_b = ::tapeless::__private::zero_adjoint(b);
             let mut d_x = ::tapeless::__private::zero_adjoint(x);
             let mut d_t1 = seed;
-            let mut d_z = ::tapeless::__private::zero_adjoint(&z);
-            ::tapeless::__private::tanh_vjp(&mut d_z, &t1, &d_t1);
+            let mut d_z = ::tapeless::__private::tanh_vjp_first(&t1, &d_t1);
             if needs[1usize] {
                 ::tapeless::__private::add_vjp_rhs(&mut d_b, &d_z);
             }

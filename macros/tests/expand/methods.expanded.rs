@@ -380,10 +380,16 @@ pub fn total_energy_vjp(p: &Pair, xs: &[f64], seed: f64) -> (f64, TotalEnergyGra
         let mut d_total_2 = d_total_1_next;
         ::tapeless::__private::add_vjp_lhs(&mut d_total_1, &d_total_2);
         let mut d_t7 = ::tapeless::__private::adopt(&t7, d_total_2);
-        let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
-        ::tapeless::__private::mul_vjp_lhs(&mut d_t3, &t6, &d_t7);
-        let mut d_t6 = ::tapeless::__private::zero_adjoint(&t6);
-        ::tapeless::__private::mul_vjp_rhs(&mut d_t6, &t3, &d_t7);
+        let mut d_t3 = ::tapeless::__private::mul_vjp_lhs_first(
+            || ::tapeless::__private::zero_adjoint(&t3),
+            &t6,
+            &d_t7,
+        );
+        let mut d_t6 = ::tapeless::__private::mul_vjp_rhs_first(
+            || ::tapeless::__private::zero_adjoint(&t6),
+            &t3,
+            &d_t7,
+        );
         let mut d_t5 = -0.0;
         {
             let gradients = t6_pullbacks.pop().unwrap()(t5, d_t6).__tapeless_arguments();
@@ -595,10 +601,16 @@ pub fn __total_energy_pullback<'__tapeless>(
                 let mut d_total_2 = d_total_1_next;
                 ::tapeless::__private::add_vjp_lhs(&mut d_total_1, &d_total_2);
                 let mut d_t7 = ::tapeless::__private::adopt(&t7, d_total_2);
-                let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
-                ::tapeless::__private::mul_vjp_lhs(&mut d_t3, &t6, &d_t7);
-                let mut d_t6 = ::tapeless::__private::zero_adjoint(&t6);
-                ::tapeless::__private::mul_vjp_rhs(&mut d_t6, &t3, &d_t7);
+                let mut d_t3 = ::tapeless::__private::mul_vjp_lhs_first(
+                    || ::tapeless::__private::zero_adjoint(&t3),
+                    &t6,
+                    &d_t7,
+                );
+                let mut d_t6 = ::tapeless::__private::mul_vjp_rhs_first(
+                    || ::tapeless::__private::zero_adjoint(&t6),
+                    &t3,
+                    &d_t7,
+                );
                 let mut d_t5 = -0.0;
                 {
                     let gradients = t4.energy_vjp(t5, d_t6).1.__tapeless_arguments();

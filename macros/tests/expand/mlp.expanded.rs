@@ -137,10 +137,12 @@ pub fn mlp_loss_vjp(
     let mut d_t5 = ::tapeless::__private::adopt(&t5, d_logits);
     ::tapeless::__private::mul_vjp_lhs(&mut d_b2, &ones, &d_t5);
     ::tapeless::__private::mul_vjp_lhs(&mut d_w2, &h, &d_t4);
-    let mut d_h = ::tapeless::__private::zero_adjoint(&h);
-    ::tapeless::__private::mul_vjp_rhs(&mut d_h, w2, &d_t4);
-    let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
-    ::tapeless::__private::sigmoid_vjp(&mut d_t3, &h, &d_h);
+    let mut d_h = ::tapeless::__private::mul_vjp_rhs_first(
+        || ::tapeless::__private::zero_adjoint(&h),
+        w2,
+        &d_t4,
+    );
+    let mut d_t3 = ::tapeless::__private::sigmoid_vjp_first(&h, &d_h);
     let mut d_t1 = ::tapeless::__private::zero_adjoint(&t1);
     ::tapeless::__private::add_vjp_lhs(&mut d_t1, &d_t3);
     let mut d_t2 = ::tapeless::__private::adopt(&t2, d_t3);
@@ -326,10 +328,12 @@ pub fn __mlp_loss_pullback<'__tapeless>(
             if needs[2usize] {
                 ::tapeless::__private::mul_vjp_lhs(&mut d_w2, &h, &d_t4);
             }
-            let mut d_h = ::tapeless::__private::zero_adjoint(&h);
-            ::tapeless::__private::mul_vjp_rhs(&mut d_h, w2, &d_t4);
-            let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
-            ::tapeless::__private::sigmoid_vjp(&mut d_t3, &h, &d_h);
+            let mut d_h = ::tapeless::__private::mul_vjp_rhs_first(
+                || ::tapeless::__private::zero_adjoint(&h),
+                w2,
+                &d_t4,
+            );
+            let mut d_t3 = ::tapeless::__private::sigmoid_vjp_first(&h, &d_h);
             let mut d_t1 = ::tapeless::__private::zero_adjoint(&t1);
             ::tapeless::__private::add_vjp_lhs(&mut d_t1, &d_t3);
             let mut d_t2 = ::tapeless::__private::adopt(&t2, d_t3);
@@ -432,10 +436,12 @@ pub fn __mlp_loss_pullback_in_loop<'__tapeless>(
             if needs[2usize] {
                 ::tapeless::__private::mul_vjp_lhs(&mut d_w2, &h, &d_t4);
             }
-            let mut d_h = ::tapeless::__private::zero_adjoint(&h);
-            ::tapeless::__private::mul_vjp_rhs(&mut d_h, w2, &d_t4);
-            let mut d_t3 = ::tapeless::__private::zero_adjoint(&t3);
-            ::tapeless::__private::sigmoid_vjp(&mut d_t3, &h, &d_h);
+            let mut d_h = ::tapeless::__private::mul_vjp_rhs_first(
+                || ::tapeless::__private::zero_adjoint(&h),
+                w2,
+                &d_t4,
+            );
+            let mut d_t3 = ::tapeless::__private::sigmoid_vjp_first(&h, &d_h);
             let mut d_t1 = ::tapeless::__private::zero_adjoint(&t1);
             ::tapeless::__private::add_vjp_lhs(&mut d_t1, &d_t3);
             let mut d_t2 = ::tapeless::__private::adopt(&t2, d_t3);
