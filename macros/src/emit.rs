@@ -1366,7 +1366,10 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// `helper(&mut d_target, &needs.., &d_out)`, guarded by `needs` in a pullback.
+    /// `helper(&mut d_target, &needs.., &d_out)`, guarded by `needs` in a pullback; where
+    /// `first` says so, the declaration of a vector's or matrix's adjoint as its first
+    /// contribution: `let mut d_x = mul_vjp_lhs_first(|| zero_adjoint(&x), &b, &d_y);`, or
+    /// for an elementwise rule `let mut d_x = tanh_vjp_first(&y, &d_y);`.
     fn accumulate_step(
         &self,
         helper: &str,
@@ -1377,10 +1380,6 @@ impl<'a> Emitter<'a> {
         first: First,
     ) -> TokenStream {
         let private = quote!(::tapeless::__private);
-        if first != First::Zeros {
-            return self.first_step(helper, target, needs, out, first);
-        }
-        let helper = Ident::new(helper, Span::call_site());
         let mut d_target = self.adjoint(target);
         let mut d_out = self.adjoint(out);
         match self.strategy.routes.get(&out) {
@@ -1392,6 +1391,20 @@ impl<'a> Emitter<'a> {
             None => {}
         }
         let needs = needs.iter().map(|n| self.helper_argument(n));
+        let first_helper = format_ident!("{}_first", helper);
+        match first {
+            First::Elementwise => {
+                return quote!(let mut #d_target = #private::#first_helper(#(#needs,)* &#d_out););
+            }
+            First::Helper => {
+                let primal = self.helper_argument(&Operand::Var(target));
+                return quote! {
+                    let mut #d_target = #private::#first_helper(|| #private::zero_adjoint(#primal), #(#needs,)* &#d_out);
+                };
+            }
+            First::Zeros => {}
+        }
+        let helper = Ident::new(helper, Span::call_site());
         let step = quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out););
         // In a pullback, a contribution straight into a parameter's gradient the
         // caller does not use is skipped (`layer(w, x)` with data `x`: no Wᵀ·Ȳ).
@@ -1408,31 +1421,6 @@ impl<'a> Emitter<'a> {
                 quote!(if #flags[#i] { #step })
             }
             _ => step,
-        }
-    }
-
-    /// The first contribution to a vector's or matrix's adjoint, declared as the adjoint:
-    /// `let mut d_x = mul_vjp_lhs_first(|| zero_adjoint(&x), &b, &d_y);`, or for an
-    /// elementwise rule `let mut d_x = tanh_vjp_first(&y, &d_y);`.
-    fn first_step(
-        &self,
-        helper: &str,
-        target: VarId,
-        needs: &[Operand],
-        out: VarId,
-        first: First,
-    ) -> TokenStream {
-        let private = quote!(::tapeless::__private);
-        let d_target = self.adjoint(target);
-        let d_out = self.adjoint(out);
-        let needs = needs.iter().map(|n| self.helper_argument(n));
-        let helper = format_ident!("{}_first", helper);
-        if first == First::Elementwise {
-            return quote!(let mut #d_target = #private::#helper(#(#needs,)* &#d_out););
-        }
-        let primal = self.helper_argument(&Operand::Var(target));
-        quote! {
-            let mut #d_target = #private::#helper(|| #private::zero_adjoint(#primal), #(#needs,)* &#d_out);
         }
     }
 

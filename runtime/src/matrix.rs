@@ -614,26 +614,9 @@ pub fn component_mul_vjp_rhs<T, R, C, R2, C2, R3, C3, SA>(
     accumulate_entries(d_b, a, d_y, |a, d| d * a);
 }
 
-/// Y = A∘B, where this is the first contribution to B̄: B̄ = Ȳ∘A, written once. Reads `a`.
-#[inline(always)]
-pub fn component_mul_vjp_rhs_first<T, R, C, R2, C2, R3, C3, SA>(
-    _zero: impl FnOnce() -> OMatrix<T, R, C>,
-    a: &Matrix<T, R2, C2, SA>,
-    d_y: &OMatrix<T, R3, C3>,
-) -> OMatrix<T, R, C>
-where
-    T: Real,
-    R: Dim,
-    C: Dim,
-    R2: Dim,
-    C2: Dim,
-    R3: Dim,
-    C3: Dim,
-    SA: RawStorage<T, R2, C2>,
-    DefaultAllocator: Allocator<R, C> + Allocator<R3, C3>,
-{
-    fresh_entries(a, d_y, |a, d| d * a)
-}
+/// Y = A∘B, where this is the first contribution to B̄: B̄ = Ȳ∘A, written once (the
+/// same function as for A). Reads `a`.
+pub use self::component_mul_vjp_self_first as component_mul_vjp_rhs_first;
 
 /// Y = A∘B: Ẏ = A∘Ḃ. Reads `a` and `y` (for the tangent's type).
 #[inline(always)]
