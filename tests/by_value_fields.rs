@@ -192,3 +192,62 @@ fn call_gradients_as_first_contributions() {
     };
     check_gradient(f, &point, &grad, Tolerance::default()).unwrap();
 }
+
+/// An array of vectors taken by value, its elements read by reference (`xs[0]`: a view of
+/// the function's own array): a pullback's closure takes them again from its copy of the
+/// array instead of capturing a borrow of the function's local (E0515 before; found by an
+/// adversarial pass). Called from a loop, through the pullback of a loop too.
+#[differentiate]
+fn array_of_vectors(w: &nalgebra::DMatrix<f64>, xs: [nalgebra::Vector3<f64>; 2]) -> f64 {
+    let a = w * xs[0];
+    a.sum() + xs[1].sum() * xs[0].norm()
+}
+
+#[differentiate(wrt(w))]
+fn array_of_vectors_in_a_loop(w: &nalgebra::DMatrix<f64>, n: usize) -> f64 {
+    let mut total = 0.0;
+    for k in 0..n {
+        let s = k as f64 + 1.0;
+        let xs = [
+            nalgebra::Vector3::new(s, 0.5, -0.25),
+            nalgebra::Vector3::new(0.1, s, 2.0),
+        ];
+        total += array_of_vectors(w, xs).sin();
+    }
+    total
+}
+
+#[test]
+fn elements_of_an_array_of_vectors_taken_by_value() {
+    use nalgebra::{DMatrix, Vector3};
+    let p = [
+        0.4, -0.7, 1.1, 0.3, 0.9, -0.5, 0.2, 0.6, -0.1, 0.8, -0.3, 0.5,
+    ];
+    let args = |p: &[f64]| {
+        (
+            DMatrix::from_column_slice(2, 3, &p[..6]),
+            [
+                Vector3::from_column_slice(&p[6..9]),
+                Vector3::from_column_slice(&p[9..]),
+            ],
+        )
+    };
+    let (w, xs) = args(&p);
+    let (value, g) = array_of_vectors_grad(&w, xs);
+    assert_eq!(value.to_bits(), array_of_vectors(&w, xs).to_bits());
+    let mut analytic: Vec<f64> = g.w.iter().copied().collect();
+    analytic.extend(g.xs.iter().flat_map(|v| v.iter().copied()));
+    let f = |p: &[f64]| {
+        let (w, xs) = args(p);
+        array_of_vectors(&w, xs)
+    };
+    check_gradient(f, &p, &analytic, Tolerance::default()).unwrap_or_else(|e| panic!("{e}"));
+    for n in [0, 1, 3] {
+        let (value, g) = array_of_vectors_in_a_loop_grad(&w, n);
+        assert_eq!(value.to_bits(), array_of_vectors_in_a_loop(&w, n).to_bits());
+        let analytic: Vec<f64> = g.w.iter().copied().collect();
+        let f = |p: &[f64]| array_of_vectors_in_a_loop(&DMatrix::from_column_slice(2, 3, p), n);
+        check_gradient(f, &p[..6], &analytic, Tolerance::default())
+            .unwrap_or_else(|e| panic!("n = {n}: {e}"));
+    }
+}

@@ -755,6 +755,14 @@ static INDEX: [Rule; 3] = [
         &[Some(&[B, C, Need::Arg(3)]), None, None, None],
     ),
 ];
+/// `&xs[i]`, the read of an element that is not a `Copy` scalar (`xs: [Vector3<f64>; 2]`,
+/// `&[DVector<f64>]`) by reference, through `element(xs, i)`: `index`'s derivative, and a
+/// view of its container (a pullback's closure takes it again from its own copy of an
+/// owned container rather than capturing a borrow of the function's local).
+static ELEMENT: Rule = Rule {
+    view: true,
+    ..rule("index", &["self", "i"], &[Some(&[B]), None])
+};
 /// `&x[start..end]` (also `&x[a..]`, `&x[..b]`, a window, a chunk): x̄[start + k] += ȳ[k].
 // The forward helper also reads `end`: the tangent slice's length.
 static SUB_SLICE: Rule = Rule {
@@ -862,6 +870,11 @@ pub fn index(depth: usize) -> Option<&'static Rule> {
     INDEX.get(depth.checked_sub(1)?)
 }
 
+/// The rule for the read of a non-`Copy` element by reference (`element(xs, i)`).
+pub fn element() -> &'static Rule {
+    &ELEMENT
+}
+
 /// The rule for a sub-slice `&x[a..b]`.
 pub fn sub_slice() -> &'static Rule {
     &SUB_SLICE
@@ -896,7 +909,7 @@ mod tests {
         let matrix_rows = compact(include_str!("../../tests/generic_matrix_rows.rs"));
         let forms = [
             &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &COPY, &FIELD, &SUB_SLICE, &CAST, &INVERSE,
-            &SOLVE, &CHOLESKY,
+            &SOLVE, &CHOLESKY, &ELEMENT,
         ];
         let all = METHODS
             .iter()
@@ -999,7 +1012,7 @@ mod tests {
     fn rows_are_well_formed() {
         let operators = [
             &ADD, &SUB, &MUL, &DIV, &REM, &NEG, &DEREF, &CAST, &COPY, &INVERSE, &SOLVE, &FIELD,
-            &SUB_SLICE, &CHOLESKY,
+            &SUB_SLICE, &CHOLESKY, &ELEMENT,
         ];
         for rule in METHODS
             .iter()

@@ -466,9 +466,9 @@ fn contiguous<T, R: Dim, C: Dim, S: RawStorage<T, R, C>>(m: &Matrix<T, R, C, S>)
         .then(|| unsafe { m.data.as_slice_unchecked() })
 }
 
-/// `f(xᵢ, gᵢ)` for every entry, as a new matrix of the adjoint's type (`d`'s shape checked
-/// as in [`accumulate_entries`]): the first contribution to an adjoint, written once where
-/// zeros would be made and then added into.
+/// `f(xᵢ, gᵢ)` for every entry, as a new matrix of the adjoint's type `OMatrix<T, R, C>`
+/// (shapes checked as in [`accumulate_entries`]): the first contribution to an adjoint,
+/// written once where zeros would be made and then added into.
 #[inline(always)]
 pub(crate) fn fresh_entries<T, R, C, R2, C2, R3, C3, SX, SG>(
     x: &Matrix<T, R2, C2, SX>,

@@ -600,7 +600,6 @@ impl Lowerer<'_> {
     /// when the container's elements are not `Copy` scalars (`xs: &[Vec<f64>]`), which
     /// `xs[i]` would move. Its adjoint is the element's either way (`index_vjp`).
     pub(super) fn element_read(&self, container: Arg, index: Arg) -> Option<(Op, Kind)> {
-        let rule = rules::index(1)?;
         let by_reference = container
             .value
             .var()
@@ -610,7 +609,7 @@ impl Lowerer<'_> {
                 // `element(xs, i)` of a slice reference, `element(&xs, i)` of a `Vec`.
                 let borrowed = self.vars[v.0].kind != Kind::Ref;
                 let op = Op::Rule {
-                    rule,
+                    rule: rules::element(),
                     form: Form::Call(syn::parse_quote!(::tapeless::__private::element)),
                     args: vec![
                         Arg {
@@ -624,7 +623,7 @@ impl Lowerer<'_> {
             }
             None => {
                 let op = Op::Rule {
-                    rule,
+                    rule: rules::index(1)?,
                     form: Form::Index,
                     args: vec![container, index],
                 };
