@@ -565,6 +565,31 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// Declares `d_target` as its first contribution where that is `allowed` and it is a
+    /// vector's or matrix's adjoint not declared yet (reading `target`, for the adjoint's
+    /// type, when `typed`); otherwise [`Planner::touch`]. Whether it is declared so.
+    fn first_or_touch(
+        &mut self,
+        target: VarId,
+        allowed: bool,
+        typed: bool,
+        out: &mut Vec<Adjoint>,
+    ) -> bool {
+        if allowed
+            && self.body.var(target).kind != crate::ir::Kind::Copy
+            && !self.is_declared(target)
+        {
+            if typed {
+                self.need(target);
+            }
+            self.declare(target);
+            true
+        } else {
+            self.touch(target, out);
+            false
+        }
+    }
+
     fn flow(&mut self, target: VarId, source: Source, out: &mut Vec<Adjoint>) {
         let declare = !self.is_declared(target);
         self.declare(target);
@@ -639,21 +664,13 @@ impl<'a> Planner<'a> {
             let Some(target) = self.active_var(&arg.value) else {
                 continue;
             };
-            // A vector's or matrix's adjoint not declared yet starts as this contribution
-            // where the rule can write it (no zeros made and added into).
-            let first = if rule.first != First::Zeros
-                && self.body.var(target).kind != crate::ir::Kind::Copy
-                && !self.is_declared(target)
+            // Where the rule can write it (the closure of `First::Helper` reads the value
+            // for the adjoint's type).
+            let allowed = rule.first != First::Zeros;
+            let first = match self.first_or_touch(target, allowed, rule.first == First::Helper, out)
             {
-                if rule.first == First::Helper {
-                    // The closure that types the adjoint reads the value.
-                    self.need(target);
-                }
-                self.declare(target);
-                rule.first
-            } else {
-                self.touch(target, out);
-                First::Zeros
+                true => rule.first,
+                false => First::Zeros,
             };
             let needs: Vec<Operand> = rule
                 .needs(i)
@@ -742,25 +759,12 @@ impl<'a> Planner<'a> {
         let targets: Vec<Option<VarId>> = args.iter().map(|a| self.active_var(&a.value)).collect();
         // An owned or borrowed value's adjoint not declared yet starts as the callee's
         // gradient (an argument passed twice accumulates both into zeros, as before).
-        let first: Vec<bool> = targets
-            .iter()
-            .map(|target| {
-                target.is_some_and(|t| {
-                    self.body.var(t).kind != crate::ir::Kind::Copy
-                        && !self.is_declared(t)
-                        && targets.iter().filter(|u| **u == Some(t)).count() == 1
-                })
-            })
-            .collect();
-        for (target, first) in targets.iter().zip(&first) {
-            match (target, first) {
-                (Some(t), true) => {
-                    self.need(*t);
-                    self.declare(*t);
-                }
-                (Some(t), false) => self.touch(*t, out),
-                (None, _) => {}
-            }
+        let mut first = Vec::with_capacity(targets.len());
+        for target in &targets {
+            first.push(target.is_some_and(|t| {
+                let once = targets.iter().filter(|u| **u == Some(t)).count() == 1;
+                self.first_or_touch(t, once, true, out)
+            }));
         }
         // The callee's `_vjp` runs its forward sweep again: it reads every argument.
         for arg in args {

@@ -76,14 +76,9 @@ pub fn sigmoid_vjp<G: ElementwiseAdjoint>(d_x: &mut G, y: &G, d_y: &G) {
     });
 }
 
-/// y = σ(x) (elementwise), the first contribution to x̄: x̄ = ȳ·y(1−y), written once.
-/// Reads `y`.
-#[inline(always)]
-pub fn sigmoid_vjp_first<G: ElementwiseAdjoint + Clone>(y: &G, d_y: &G) -> G {
-    G::map_elementwise(y, d_y, |y, d| {
-        d * y * (<G::Elem as num_traits::One>::one() - y)
-    })
-}
+/// y = σ(x) (elementwise), the first contribution to x̄: x̄ = ȳ·y(1−y), written once; the
+/// forward helper applied to ȳ (an elementwise rule is its own transpose). Reads `y`.
+pub use self::sigmoid_jvp as sigmoid_vjp_first;
 
 /// y = σ(x) (elementwise): ẏ = ẋ·y(1−y). Reads `y`.
 #[inline(always)]
@@ -119,17 +114,8 @@ pub fn relu_vjp<G: ElementwiseAdjoint>(d_x: &mut G, y: &G, d_y: &G) {
 }
 
 /// y = max(x, 0) (elementwise), the first contribution to x̄: ȳ where y > 0, 0 elsewhere,
-/// written once. Reads `y`.
-#[inline(always)]
-pub fn relu_vjp_first<G: ElementwiseAdjoint + Clone>(y: &G, d_y: &G) -> G {
-    G::map_elementwise(y, d_y, |y, d| {
-        if y > num_traits::Zero::zero() {
-            d
-        } else {
-            num_traits::Zero::zero()
-        }
-    })
-}
+/// written once; the forward helper applied to ȳ. Reads `y`.
+pub use self::relu_jvp as relu_vjp_first;
 
 /// y = max(x, 0) (elementwise): ẏ = ẋ where y > 0, 0 where y = 0. Reads `y`.
 #[inline(always)]

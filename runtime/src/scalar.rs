@@ -112,18 +112,9 @@ macro_rules! scalar_rules {
             d_arg.accumulate_elementwise($r, d_y, element::<G::Elem>);
         }
 
-        $(#[$doc])*
-        ///
-        /// The first contribution to x̄, returned: written once, not added into zeros
-        /// (elementwise for matrices too).
-        #[inline(always)]
-        pub fn $first<G: ElementwiseAdjoint + Clone>($r: &G, d_y: &G) -> G {
-            #[inline(always)]
-            fn element<T: Real>($r: T, $d: T) -> T {
-                $body
-            }
-            G::map_elementwise($r, d_y, element::<G::Elem>)
-        }
+        /// The first contribution to x̄, `f(ȳ)` written once instead of added into zeros: the
+        /// forward helper applied to ȳ (an elementwise rule is its own transpose).
+        pub use self::$jvp as $first;
 
         $(#[$doc])*
         ///
