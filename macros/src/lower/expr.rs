@@ -496,7 +496,11 @@ impl Lowerer<'_> {
             }
             op => op,
         };
+        let structure = self.structure(&op, kind);
         let var = self.push_let(op, kind, origin);
+        if let Some(structure) = structure {
+            self.structures.insert(var, structure);
+        }
         Arg {
             value: Operand::Var(var),
             borrowed: false,
@@ -702,6 +706,70 @@ impl Lowerer<'_> {
         })
     }
 
+    /// What a value is, for telling two element reads apart: a tuple, arithmetic or a
+    /// cast of operands by their own structure (`(j, c)` and `i * d + j` written twice are
+    /// the same index), any other value by its variable.
+    fn operand_key(&self, operand: &Operand) -> String {
+        match operand {
+            Operand::Var(v) => self
+                .structures
+                .get(v)
+                .cloned()
+                .unwrap_or_else(|| format!("v{}", v.0)),
+            Operand::Const(c) => c.to_token_stream().to_string(),
+        }
+    }
+
+    /// The structure of a tuple, operator or cast of `Copy` values (see `operand_key`).
+    fn structure(&self, op: &Op, kind: Kind) -> Option<String> {
+        let Op::Rule { form, args, .. } = op else {
+            return None;
+        };
+        let form = match form {
+            Form::Tuple => String::new(),
+            Form::Binary(op) => op.to_token_stream().to_string(),
+            Form::Unary(op) => op.to_token_stream().to_string(),
+            Form::Cast(ty) => format!("as {}", ty.to_token_stream()),
+            _ => return None,
+        };
+        let copies = args.iter().all(|a| {
+            a.value
+                .var()
+                .is_none_or(|v| self.vars[v.0].kind == Kind::Copy)
+        });
+        let args: Vec<String> = args.iter().map(|a| self.operand_key(&a.value)).collect();
+        // A tuple is `Owned` (it may hold matrices); one of `Copy` values is too.
+        (copies && (kind == Kind::Copy || form.is_empty()))
+            .then(|| format!("{form}({})", args.join(",")))
+    }
+
+    /// The index values (`(j, c)`, `i * d + j`) computed again for a read that is
+    /// reused: removed when they are only temporaries of tuples, operators and casts,
+    /// which nothing else can have used yet.
+    fn drop_index_temporaries(&mut self, from: usize) {
+        let stmts = &self.blocks[self.current.0].stmts;
+        let temporaries = stmts[from.min(stmts.len())..].iter().all(|stmt| {
+            matches!(stmt, Stmt::Let { var, op, .. }
+                if self.vars[var.0].source.is_none() && self.structures.contains_key(var)
+                    && matches!(op, Op::Rule { form: Form::Tuple | Form::Binary(_) | Form::Unary(_) | Form::Cast(_), .. }))
+        });
+        if temporaries {
+            self.blocks[self.current.0].stmts.truncate(from);
+        }
+    }
+
+    /// A container no statement can change: a parameter held by shared reference, or a
+    /// field read from one (a `let mut` local may change through a method, `v.sort()`).
+    fn unchanging(&self, v: crate::ir::VarId) -> bool {
+        let by_reference =
+            |v: &crate::ir::VarId| self.param_vars.contains(v) && self.vars[v.0].kind == Kind::Ref;
+        by_reference(&v)
+            || self
+                .field_reads
+                .iter()
+                .any(|((param, _), read)| *read == v && by_reference(param))
+    }
+
     /// `a[i]`, `a[i][j]`: a read, differentiable with respect to the array.
     fn index(&mut self, index: &syn::ExprIndex) -> Option<Arg> {
         let mut indices_rev = vec![&*index.index];
@@ -732,27 +800,34 @@ impl Lowerer<'_> {
             borrowed: false,
             ..base
         }];
+        let indices_from = self.blocks[self.current.0].stmts.len();
         for i in indices_rev.iter().rev() {
             args.push(self.expr(i)?);
         }
-        // The same element read twice in one statement (`a[j] * a[j]`) is one read: one
-        // value, and one saved value when the reverse sweep must restore it.
+        // The same element read twice in one statement (`a[j] * a[j]`), or in two
+        // statements of a block when the container cannot change, is one read: one value,
+        // one contribution to the adjoint, and one saved value when the reverse sweep must
+        // restore it.
         let key = (
             self.current,
             args.iter()
-                .map(|a| match &a.value {
-                    Operand::Var(v) => format!("v{}", v.0),
-                    Operand::Const(c) => c.to_token_stream().to_string(),
-                })
+                .map(|a| self.operand_key(&a.value))
                 .collect::<Vec<_>>()
                 .join(","),
         );
-        if let Some(var) = self.statement_reads.get(&key) {
+        if let Some(var) = self
+            .statement_reads
+            .get(&key)
+            .or_else(|| self.block_reads.get(&key))
+        {
+            let var = *var;
+            self.drop_index_temporaries(indices_from);
             return Some(Arg {
-                value: Operand::Var(*var),
+                value: Operand::Var(var),
                 borrowed: false,
             });
         }
+        let unchanging = args[0].value.var().is_some_and(|v| self.unchanging(v));
         let (op, kind) = match args.as_slice() {
             [container, i] => self.element_read(container.clone(), i.clone())?,
             _ => (
@@ -766,6 +841,9 @@ impl Lowerer<'_> {
         };
         let value = self.value(op, kind, index.to_token_stream());
         if let Some(var) = value.value.var() {
+            if unchanging {
+                self.block_reads.insert(key.clone(), var);
+            }
             self.statement_reads.insert(key, var);
         }
         Some(value)

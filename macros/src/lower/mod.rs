@@ -51,6 +51,8 @@ pub fn lower<'e>(sig: &'e Signature, errors: &'e mut Errors) -> Body {
         field_reads: HashMap::new(),
         prelude: Vec::new(),
         statement_reads: HashMap::new(),
+        block_reads: HashMap::new(),
+        structures: HashMap::new(),
         closures: HashMap::new(),
         elements_by_reference: HashSet::new(),
         floats: sig.floats(),
@@ -174,6 +176,13 @@ struct Lowerer<'e> {
     /// Element reads made in the current statement, by block and operands: a statement
     /// writes only after its expressions are read, so a read repeated in it is the same.
     statement_reads: HashMap<(BlockId, String), VarId>,
+    /// Element reads of containers that nothing can change (a parameter held by shared
+    /// reference, a field of one), by block and operands: repeated in later statements of
+    /// the same block (`x[i]` in `a = x[i + 1] - x[i] * x[i]` and in `b = 1.0 - x[i]`),
+    /// the read is one value, whose adjoint is added into `x̄[i]` once.
+    block_reads: HashMap<(BlockId, String), VarId>,
+    /// The structure of index values (`Lowerer::operand_key`), by variable.
+    structures: HashMap<VarId, String>,
     /// Closures bound by `let f = |x| ..;`, by the placeholder variable `f` is bound to:
     /// a call `f(a)` is lowered as the body with `x = a`, in the scopes of the definition.
     closures: HashMap<VarId, ClosureDef>,
@@ -352,6 +361,8 @@ impl Lowerer<'_> {
         self.closures = saved.closures;
         // Variables of the undone lowering may be remembered there.
         self.statement_reads.clear();
+        self.block_reads.clear();
+        self.structures.retain(|v, _| v.0 < saved.vars);
     }
 
     /// `let returned = false; let ret = 0.0;` at the top: where a `return` inside a loop
@@ -1289,6 +1300,8 @@ impl Lowerer<'_> {
                             if let Some(Stmt::Let { op, origin, .. }) =
                                 self.blocks[self.current.0].stmts.pop()
                             {
+                                // No longer defined: no later read may reuse it.
+                                self.block_reads.retain(|_, read| read != v);
                                 self.push(Stmt::Eval { op, origin });
                             }
                         }

@@ -62,38 +62,35 @@ fn rosenbrock_vjp(x: &[f64], seed: f64) -> (f64, RosenbrockGrad) {
         let t4 = x[i];
         let t5 = t4 * t4;
         let a = t3 - t5;
-        let t6 = x[i];
-        let b = 1.0 - t6;
-        let t7 = 100.0 * a;
-        let t8 = t7 * a;
-        let t9 = b * b;
-        let t10 = t8 + t9;
-        let s_2 = s_1 + t10;
+        let b = 1.0 - t4;
+        let t6 = 100.0 * a;
+        let t7 = t6 * a;
+        let t8 = b * b;
+        let t9 = t7 + t8;
+        let s_2 = s_1 + t9;
         let mut d_s_1 = ::tapeless::__private::zero_adjoint(&d_s_1_next);
         let mut d_s_2 = d_s_1_next;
         ::tapeless::__private::add_vjp_lhs(&mut d_s_1, &d_s_2);
-        let mut d_t10 = -0.0;
-        ::tapeless::__private::add_vjp_rhs(&mut d_t10, &d_s_2);
-        let mut d_t8 = -0.0;
-        ::tapeless::__private::add_vjp_lhs(&mut d_t8, &d_t10);
         let mut d_t9 = -0.0;
-        ::tapeless::__private::add_vjp_rhs(&mut d_t9, &d_t10);
-        let mut d_b = -0.0;
-        ::tapeless::__private::mul_vjp_lhs(&mut d_b, &b, &d_t9);
-        ::tapeless::__private::mul_vjp_rhs(&mut d_b, &b, &d_t9);
+        ::tapeless::__private::add_vjp_rhs(&mut d_t9, &d_s_2);
         let mut d_t7 = -0.0;
-        ::tapeless::__private::mul_vjp_lhs(&mut d_t7, &a, &d_t8);
+        ::tapeless::__private::add_vjp_lhs(&mut d_t7, &d_t9);
+        let mut d_t8 = -0.0;
+        ::tapeless::__private::add_vjp_rhs(&mut d_t8, &d_t9);
+        let mut d_b = -0.0;
+        ::tapeless::__private::mul_vjp_lhs(&mut d_b, &b, &d_t8);
+        ::tapeless::__private::mul_vjp_rhs(&mut d_b, &b, &d_t8);
+        let mut d_t6 = -0.0;
+        ::tapeless::__private::mul_vjp_lhs(&mut d_t6, &a, &d_t7);
         let mut d_a = -0.0;
-        ::tapeless::__private::mul_vjp_rhs(&mut d_a, &t7, &d_t8);
-        ::tapeless::__private::mul_vjp_rhs(&mut d_a, &100.0, &d_t7);
-        let mut d_t6 = ::tapeless::__private::zero();
-        ::tapeless::__private::sub_vjp_rhs(&mut d_t6, &d_b);
-        ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t6);
+        ::tapeless::__private::mul_vjp_rhs(&mut d_a, &t6, &d_t7);
+        ::tapeless::__private::mul_vjp_rhs(&mut d_a, &100.0, &d_t6);
+        let mut d_t4 = ::tapeless::__private::zero();
+        ::tapeless::__private::sub_vjp_rhs(&mut d_t4, &d_b);
         let mut d_t3 = ::tapeless::__private::zero();
         ::tapeless::__private::sub_vjp_lhs(&mut d_t3, &d_a);
         let mut d_t5 = -0.0;
         ::tapeless::__private::sub_vjp_rhs(&mut d_t5, &d_a);
-        let mut d_t4 = ::tapeless::__private::zero();
         ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &t4, &d_t5);
         ::tapeless::__private::mul_vjp_rhs(&mut d_t4, &t4, &d_t5);
         ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t4);
@@ -132,24 +129,22 @@ fn rosenbrock_jvp(x: &[f64], tangent: &RosenbrockGrad) -> (f64, f64) {
         let a = t3 - t5;
         let a_dot = ::tapeless::__private::sub_jvp_lhs(&a, &t3_dot)
             + ::tapeless::__private::sub_jvp_rhs(&a, &t5_dot);
-        let t6 = x[i];
-        let t6_dot = x_dot[i];
-        let b = 1.0 - t6;
-        let b_dot = ::tapeless::__private::sub_jvp_rhs(&b, &t6_dot);
-        let t7 = 100.0 * a;
-        let t7_dot = ::tapeless::__private::mul_jvp_rhs(&100.0, &a_dot);
-        let t8 = t7 * a;
-        let t8_dot = ::tapeless::__private::mul_jvp_lhs(&a, &t7_dot)
-            + ::tapeless::__private::mul_jvp_rhs(&t7, &a_dot);
-        let t9 = b * b;
-        let t9_dot = ::tapeless::__private::mul_jvp_lhs(&b, &b_dot)
+        let b = 1.0 - t4;
+        let b_dot = ::tapeless::__private::sub_jvp_rhs(&b, &t4_dot);
+        let t6 = 100.0 * a;
+        let t6_dot = ::tapeless::__private::mul_jvp_rhs(&100.0, &a_dot);
+        let t7 = t6 * a;
+        let t7_dot = ::tapeless::__private::mul_jvp_lhs(&a, &t6_dot)
+            + ::tapeless::__private::mul_jvp_rhs(&t6, &a_dot);
+        let t8 = b * b;
+        let t8_dot = ::tapeless::__private::mul_jvp_lhs(&b, &b_dot)
             + ::tapeless::__private::mul_jvp_rhs(&b, &b_dot);
-        let t10 = t8 + t9;
-        let t10_dot = ::tapeless::__private::add_jvp_lhs(&t10, &t8_dot)
-            + ::tapeless::__private::add_jvp_rhs(&t10, &t9_dot);
-        let s_2 = s_1 + t10;
+        let t9 = t7 + t8;
+        let t9_dot = ::tapeless::__private::add_jvp_lhs(&t9, &t7_dot)
+            + ::tapeless::__private::add_jvp_rhs(&t9, &t8_dot);
+        let s_2 = s_1 + t9;
         let s_2_dot = ::tapeless::__private::add_jvp_lhs(&s_2, &s_1_dot)
-            + ::tapeless::__private::add_jvp_rhs(&s_2, &t10_dot);
+            + ::tapeless::__private::add_jvp_rhs(&s_2, &t9_dot);
         (s_1, s_1_dot) = (s_2, s_2_dot);
     }
     (s_1, s_1_dot)
@@ -194,13 +189,12 @@ fn __rosenbrock_pullback<'__tapeless>(
         let t4 = x[i];
         let t5 = t4 * t4;
         let a = t3 - t5;
-        let t6 = x[i];
-        let b = 1.0 - t6;
-        let t7 = 100.0 * a;
-        let t8 = t7 * a;
-        let t9 = b * b;
-        let t10 = t8 + t9;
-        let s_2 = s_1 + t10;
+        let b = 1.0 - t4;
+        let t6 = 100.0 * a;
+        let t7 = t6 * a;
+        let t8 = b * b;
+        let t9 = t7 + t8;
+        let s_2 = s_1 + t9;
         s_1 = s_2;
     }
     let value = ::core::clone::Clone::clone(&s_1);
@@ -217,35 +211,30 @@ fn __rosenbrock_pullback<'__tapeless>(
                 let t4 = ::tapeless::__private::read(x, i);
                 let t5 = t4 * t4;
                 let a = t3 - t5;
-                let t6 = ::tapeless::__private::read(x, i);
-                let b = 1.0 - t6;
-                let t7 = 100.0 * a;
+                let b = 1.0 - t4;
+                let t6 = 100.0 * a;
                 let mut d_s_2 = d_s_1_next;
                 ::tapeless::__private::add_vjp_lhs(&mut d_s_1, &d_s_2);
-                let mut d_t10 = -0.0;
-                ::tapeless::__private::add_vjp_rhs(&mut d_t10, &d_s_2);
-                let mut d_t8 = -0.0;
-                ::tapeless::__private::add_vjp_lhs(&mut d_t8, &d_t10);
                 let mut d_t9 = -0.0;
-                ::tapeless::__private::add_vjp_rhs(&mut d_t9, &d_t10);
-                let mut d_b = -0.0;
-                ::tapeless::__private::mul_vjp_lhs(&mut d_b, &b, &d_t9);
-                ::tapeless::__private::mul_vjp_rhs(&mut d_b, &b, &d_t9);
+                ::tapeless::__private::add_vjp_rhs(&mut d_t9, &d_s_2);
                 let mut d_t7 = -0.0;
-                ::tapeless::__private::mul_vjp_lhs(&mut d_t7, &a, &d_t8);
+                ::tapeless::__private::add_vjp_lhs(&mut d_t7, &d_t9);
+                let mut d_t8 = -0.0;
+                ::tapeless::__private::add_vjp_rhs(&mut d_t8, &d_t9);
+                let mut d_b = -0.0;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_b, &b, &d_t8);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_b, &b, &d_t8);
+                let mut d_t6 = -0.0;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t6, &a, &d_t7);
                 let mut d_a = -0.0;
-                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &t7, &d_t8);
-                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &100.0, &d_t7);
-                let mut d_t6 = ::tapeless::__private::zero();
-                ::tapeless::__private::sub_vjp_rhs(&mut d_t6, &d_b);
-                if needs[0usize] {
-                    ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t6);
-                }
+                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &t6, &d_t7);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &100.0, &d_t6);
+                let mut d_t4 = ::tapeless::__private::zero();
+                ::tapeless::__private::sub_vjp_rhs(&mut d_t4, &d_b);
                 let mut d_t3 = ::tapeless::__private::zero();
                 ::tapeless::__private::sub_vjp_lhs(&mut d_t3, &d_a);
                 let mut d_t5 = -0.0;
                 ::tapeless::__private::sub_vjp_rhs(&mut d_t5, &d_a);
-                let mut d_t4 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &t4, &d_t5);
                 ::tapeless::__private::mul_vjp_rhs(&mut d_t4, &t4, &d_t5);
                 if needs[0usize] {
@@ -286,13 +275,12 @@ fn __rosenbrock_pullback_in_loop<'__tapeless>(
         let t4 = x[i];
         let t5 = t4 * t4;
         let a = t3 - t5;
-        let t6 = x[i];
-        let b = 1.0 - t6;
-        let t7 = 100.0 * a;
-        let t8 = t7 * a;
-        let t9 = b * b;
-        let t10 = t8 + t9;
-        let s_2 = s_1 + t10;
+        let b = 1.0 - t4;
+        let t6 = 100.0 * a;
+        let t7 = t6 * a;
+        let t8 = b * b;
+        let t9 = t7 + t8;
+        let s_2 = s_1 + t9;
         s_1 = s_2;
     }
     let value = ::core::clone::Clone::clone(&s_1);
@@ -309,35 +297,30 @@ fn __rosenbrock_pullback_in_loop<'__tapeless>(
                 let t4 = ::tapeless::__private::read(x, i);
                 let t5 = t4 * t4;
                 let a = t3 - t5;
-                let t6 = ::tapeless::__private::read(x, i);
-                let b = 1.0 - t6;
-                let t7 = 100.0 * a;
+                let b = 1.0 - t4;
+                let t6 = 100.0 * a;
                 let mut d_s_2 = d_s_1_next;
                 ::tapeless::__private::add_vjp_lhs(&mut d_s_1, &d_s_2);
-                let mut d_t10 = -0.0;
-                ::tapeless::__private::add_vjp_rhs(&mut d_t10, &d_s_2);
-                let mut d_t8 = -0.0;
-                ::tapeless::__private::add_vjp_lhs(&mut d_t8, &d_t10);
                 let mut d_t9 = -0.0;
-                ::tapeless::__private::add_vjp_rhs(&mut d_t9, &d_t10);
-                let mut d_b = -0.0;
-                ::tapeless::__private::mul_vjp_lhs(&mut d_b, &b, &d_t9);
-                ::tapeless::__private::mul_vjp_rhs(&mut d_b, &b, &d_t9);
+                ::tapeless::__private::add_vjp_rhs(&mut d_t9, &d_s_2);
                 let mut d_t7 = -0.0;
-                ::tapeless::__private::mul_vjp_lhs(&mut d_t7, &a, &d_t8);
+                ::tapeless::__private::add_vjp_lhs(&mut d_t7, &d_t9);
+                let mut d_t8 = -0.0;
+                ::tapeless::__private::add_vjp_rhs(&mut d_t8, &d_t9);
+                let mut d_b = -0.0;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_b, &b, &d_t8);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_b, &b, &d_t8);
+                let mut d_t6 = -0.0;
+                ::tapeless::__private::mul_vjp_lhs(&mut d_t6, &a, &d_t7);
                 let mut d_a = -0.0;
-                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &t7, &d_t8);
-                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &100.0, &d_t7);
-                let mut d_t6 = ::tapeless::__private::zero();
-                ::tapeless::__private::sub_vjp_rhs(&mut d_t6, &d_b);
-                if needs[0usize] {
-                    ::tapeless::__private::index_vjp(&mut d_x, &i, &d_t6);
-                }
+                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &t6, &d_t7);
+                ::tapeless::__private::mul_vjp_rhs(&mut d_a, &100.0, &d_t6);
+                let mut d_t4 = ::tapeless::__private::zero();
+                ::tapeless::__private::sub_vjp_rhs(&mut d_t4, &d_b);
                 let mut d_t3 = ::tapeless::__private::zero();
                 ::tapeless::__private::sub_vjp_lhs(&mut d_t3, &d_a);
                 let mut d_t5 = -0.0;
                 ::tapeless::__private::sub_vjp_rhs(&mut d_t5, &d_a);
-                let mut d_t4 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &t4, &d_t5);
                 ::tapeless::__private::mul_vjp_rhs(&mut d_t4, &t4, &d_t5);
                 if needs[0usize] {
