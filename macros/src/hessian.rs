@@ -623,6 +623,12 @@ impl VisitMut for GenericCopy<'_> {
                 *expr = self.constant(quote!(#call as f64));
             }
             Expr::Call(call) => {
+                // `libm::sin(x)` computes in `f64` only: the float method it is.
+                if let Expr::Path(path) = &mut *call.func {
+                    if let Some(method) = crate::rules::libm_method(path, call.args.len()) {
+                        *path = method;
+                    }
+                }
                 // A differentiated function computes in `f64`: call its generic copy.
                 if let Expr::Path(path) = &mut *call.func {
                     if self.callee(path, call.args.len()) {

@@ -25,7 +25,7 @@
 //! runtime; see ARCHITECTURE.md.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 use syn::{BinOp, UnOp};
 
 /// A primal value a VJP reads.
@@ -536,6 +536,9 @@ pub fn call(func: &syn::ExprPath, argc: usize) -> Option<(&'static Rule, TokenSt
         let (module, name) = (format_ident!("{owner}"), format_ident!("{name}"));
         return Some((rule, quote!(::tapeless::runtime::#module::#name)));
     }
+    if owner == "libm" {
+        return libm_call(func, &name, argc);
+    }
     let owner = float_owner(&owner)?;
     let item = owner.item?;
     let rule = METHODS
@@ -545,6 +548,64 @@ pub fn call(func: &syn::ExprPath, argc: usize) -> Option<(&'static Rule, TokenSt
     let item: TokenStream = item.parse().ok()?;
     let name = format_ident!("{name}");
     Some((rule, quote!(#item::#name)))
+}
+
+/// `libm::sin(x)`, `libm::expf(x)`, `libm::erf(x)`: the `no_std` math crate's functions
+/// (`f32` ones end in `f`) are the float methods they compute, or `special::erf`/`erfc`.
+/// The call is printed as written (`Is(libm::sin, libm::sin)`): the user's crate names
+/// `libm`, so the value is bit for bit the one the function computes.
+fn libm_call(
+    func: &syn::ExprPath,
+    name: &str,
+    argc: usize,
+) -> Option<(&'static Rule, TokenStream)> {
+    const RENAMED: &[(&str, &str)] = &[
+        ("log", "ln"),
+        ("log1p", "ln_1p"),
+        ("expm1", "exp_m1"),
+        ("pow", "powf"),
+        ("fabs", "abs"),
+        ("fmax", "max"),
+        ("fmin", "min"),
+    ];
+    let method = |name: &str| -> Option<&'static Rule> {
+        let name = RENAMED
+            .iter()
+            .find(|(libm, _)| *libm == name)
+            .map_or(name, |(_, method)| method);
+        let found = |r: &&Rule| r.name == name && r.args.len() == argc;
+        METHODS
+            .iter()
+            .filter(|r| r.spelling == Spelling::FloatMethod)
+            .chain(
+                PATHS
+                    .iter()
+                    .filter(|r| r.spelling == Spelling::Path("special")),
+            )
+            .find(found)
+    };
+    // `powf` is `f32`'s `pow`, as `sinf` is `f32`'s `sin`.
+    let rule = method(name).or_else(|| method(name.strip_suffix('f')?))?;
+    Some((rule, func.to_token_stream()))
+}
+
+/// The float method or `special` function a `libm` call is (`libm::expf` is `f64::exp`,
+/// `libm::erf` is `::tapeless::special::erf`), for code generic in the float type.
+pub fn libm_method(func: &syn::ExprPath, argc: usize) -> Option<syn::ExprPath> {
+    let mut segments = func.path.segments.iter().rev();
+    let name = segments.next()?.ident.to_string();
+    if func.qself.is_some() || segments.next()?.ident != "libm" {
+        return None;
+    }
+    let (rule, _) = libm_call(func, &name, argc)?;
+    let name = format_ident!("{}", rule.name);
+    Some(match rule.spelling {
+        Spelling::Path(module) => {
+            let module = format_ident!("{module}");
+            syn::parse_quote!(::tapeless::#module::#name)
+        }
+        _ => syn::parse_quote!(f64::#name),
+    })
 }
 
 /// A float type or float trait the macro knows by name.

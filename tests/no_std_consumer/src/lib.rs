@@ -14,6 +14,13 @@ pub fn scalar(x: f64, y: f64) -> f64 {
     (x * y).sin() + x.exp().sqrt() / (1.0 + y * y)
 }
 
+/// The same written as `no_std` code often is, with `libm`'s functions.
+#[differentiate]
+#[must_use]
+pub fn scalar_libm(x: f64, y: f64) -> f64 {
+    libm::sin(x * y) + libm::sqrt(libm::exp(x)) / (1.0 + y * y)
+}
+
 /// The same in `f32`.
 #[differentiate]
 #[must_use]

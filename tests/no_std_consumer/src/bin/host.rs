@@ -31,6 +31,9 @@ fn checks() -> bool {
     let (e, q) = (libm::exp(x / 2.0), 1.0 + y * y);
     ok &= close(g.x, y * libm::cos(x * y) + e / 2.0 / q);
     ok &= close(g.y, x * libm::cos(x * y) - 2.0 * y * e / (q * q));
+    let (value, gl) = scalar_libm_grad(x, y);
+    ok &= value.to_bits() == scalar_libm(x, y).to_bits();
+    ok &= close(gl.x, g.x) && close(gl.y, g.y);
 
     let (_, g) = rosenbrock_grad(&[0.5, -0.2, 1.1, 0.9]);
     let xs = [0.5, -0.2, 1.1, 0.9];
