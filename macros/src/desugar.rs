@@ -1389,13 +1389,29 @@ impl Desugar<'_> {
         if counted && call.args.len() == 1 && loop_only(&call.receiver) {
             return self.counted_loop(for_loop);
         }
-        // `rev()`, or `step_by(k)` (over a slice: a step over the indices).
+        // `rev()`, or `step_by(k)` (over a slice: a step over the indices), or
+        // `.rev().enumerate()`: counts from 0 while the elements run from the last.
+        let reversed_then_counted = match &*call.receiver {
+            Expr::MethodCall(rev)
+                if call.method == "enumerate"
+                    && call.args.is_empty()
+                    && rev.method == "rev"
+                    && rev.args.is_empty() =>
+            {
+                Some(rev)
+            }
+            _ => None,
+        };
         let step = match (call.method.to_string().as_str(), call.args.len()) {
+            _ if reversed_then_counted.is_some() => None,
             ("rev", 0) => None,
             ("step_by", 1) => Some(call.args[0].clone()),
             _ => return Expr::ForLoop(for_loop),
         };
-        let mut chain = &*call.receiver;
+        let mut chain = match reversed_then_counted {
+            Some(rev) => &*rev.receiver,
+            None => &*call.receiver,
+        };
         // `xs.iter().skip(j).step_by(k)`: the step starts at `j` (the indices stay those of
         // `xs`, as an `.enumerate()` before the `skip` counts them).
         let mut offset: Option<Expr> = None;
@@ -1431,7 +1447,15 @@ impl Desugar<'_> {
             }
         };
         let index = self.fresh("index", span);
-        let element: Expr = parse_quote_spanned!(span=> #base[#index]);
+        let element: Expr = match reversed_then_counted {
+            Some(_) => parse_quote_spanned!(span=> #base[#base.len() - 1 - #index]),
+            None => parse_quote_spanned!(span=> #base[#index]),
+        };
+        // `.enumerate().rev().enumerate()`: two counters, left to lowering.
+        if enumerate && reversed_then_counted.is_some() {
+            return Expr::ForLoop(for_loop);
+        }
+        let enumerate = enumerate || reversed_then_counted.is_some();
         let mut stmts = Vec::new();
         let pat = match (&*for_loop.pat, enumerate) {
             (Pat::Tuple(t), true) if t.elems.len() == 2 => {
@@ -1451,6 +1475,7 @@ impl Desugar<'_> {
         stmts.append(&mut for_loop.body.stmts);
         for_loop.body.stmts = stmts;
         for_loop.expr = match step {
+            None if reversed_then_counted.is_some() => parse_quote_spanned!(span=> 0..#base.len()),
             None => parse_quote_spanned!(span=> (0..#base.len()).rev()),
             Some(k) => match offset {
                 Some(j) => parse_quote_spanned!(span=> (#j..#base.len()).step_by(#k)),

@@ -416,7 +416,7 @@ impl Lowerer<'_> {
                 None
             }
             Expr::Closure(_) => {
-                self.errors.at(expr, "a closure passed here is not supported by #[differentiate]; closures are supported bound by `let` and called, in iterator chains (`.map(..)`, `.filter(..)`, `.fold(..)`, ...) and in nalgebra's `m.map(..)`, `a.zip_map(&b, ..)` and `from_fn(..)`: write the computation as a loop");
+                self.errors.at(expr, "a closure passed here is not supported by #[differentiate]; closures are supported bound by `let` and called, in iterator chains (`.map(..)`, `.filter(..)`, `.fold(..)`, ...) and in nalgebra's `m.map(..)`, `a.zip_map(&b, ..)` and `from_fn(..)`: write the computation as a loop (to order by a key, `sort_by` outside the differentiated function and pass the order in)");
                 None
             }
             Expr::Async(_) | Expr::Await(_) => {
@@ -1302,19 +1302,29 @@ impl Lowerer<'_> {
                         _ => Access::Chunk(k),
                     };
                 }
+                // `xs.iter().rev()` before any pairing or counting: read from the end.
+                ("rev", 0)
+                    if !enumerate && matches!(containers.as_slice(), [(_, Access::Element)]) =>
+                {
+                    containers[0].1 = Access::Reversed;
+                }
                 ("zip", 1) if !enumerate => {
                     let (other, other_methods) = method_chain(&call.args[0]);
                     let mut container = self.iterated(strip_reference(other))?;
+                    let mut access = Access::Element;
                     for m in other_methods {
                         match (m.method.to_string().as_str(), m.args.len()) {
                             ("iter" | "into_iter" | "copied" | "cloned", 0) => {}
-                            (name @ ("skip" | "take"), 1) => {
+                            ("rev", 0) if matches!(access, Access::Element) => {
+                                access = Access::Reversed;
+                            }
+                            (name @ ("skip" | "take"), 1) if matches!(access, Access::Element) => {
                                 container = self.skip_take(container, name, &m.args[0])?;
                             }
                             _ => return unsupported(self, &call.args[0]),
                         }
                     }
-                    containers.push((container, Access::Element));
+                    containers.push((container, access));
                 }
                 // Skipping or taking pairs skips or takes in each container.
                 (name @ ("skip" | "take"), 1) if !enumerate => {
@@ -1343,7 +1353,7 @@ impl Lowerer<'_> {
             let mut this = self.len_of(container.clone());
             let one = || constant(syn::parse_quote!(1));
             match access {
-                Access::Element => {}
+                Access::Element | Access::Reversed => {}
                 // `len + 1 - k` windows (none when `k > len`).
                 Access::Window(k) => {
                     let longer = self.data_op(quote::quote!(+), this, one());
@@ -1378,10 +1388,20 @@ impl Lowerer<'_> {
             Some(Ok(ident)) => ident,
             Some(Err(())) => return unsupported(self, pat),
         };
-        let element_pats: Vec<&Pat> = match (containers.len(), element_pat) {
-            (1, p) => vec![p],
-            (n, Pat::Tuple(t)) if t.elems.len() == n => t.elems.iter().collect(),
-            _ => return unsupported(self, pat),
+        // Each `.zip(..)` pairs the elements so far with the next: `((a, b), c)`.
+        fn zipped(pat: &Pat, n: usize) -> Option<Vec<&Pat>> {
+            match (n, pat) {
+                (1, p) => Some(vec![p]),
+                (n, Pat::Tuple(t)) if t.elems.len() == 2 => {
+                    let mut pats = zipped(&t.elems[0], n - 1)?;
+                    pats.push(&t.elems[1]);
+                    Some(pats)
+                }
+                _ => None,
+            }
+        }
+        let Some(element_pats) = zipped(element_pat, containers.len()) else {
+            return unsupported(self, pat);
         };
         // The indices `start..end` of the enumerated elements that `.skip(k)` and `.take(k)`
         // leave: `skip` moves the start, `take` bounds the end (an empty range when the

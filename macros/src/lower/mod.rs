@@ -1765,6 +1765,16 @@ impl Lowerer<'_> {
                     let origin = pattern.to_token_stream();
                     let (read, kind) = match access {
                         Access::Element => self.element_read(container.clone(), index)?,
+                        Access::Reversed => {
+                            let len = self.len_of(container.clone());
+                            let one = Arg {
+                                value: Operand::Const(syn::parse_quote!(1)),
+                                borrowed: false,
+                            };
+                            let last = self.data_op(quote::quote!(-), len, one);
+                            let at = self.data_op(quote::quote!(-), last, index);
+                            self.element_read(container.clone(), at)?
+                        }
                         // `&xs[i..i + k]`.
                         Access::Window(k) => {
                             let end = self.data_op(quote::quote!(+), index.clone(), k.clone());
@@ -1874,6 +1884,8 @@ enum Access {
     Window(Arg),
     /// `xs.chunks(k)`: `&xs[i * k..min(i * k + k, len)]`.
     Chunk(Arg),
+    /// `xs.iter().rev()` zipped: `xs[len - 1 - i]`.
+    Reversed,
 }
 
 /// `__tapeless_same_type(&a, &b)`, a tie written by `desugar` (see [`crate::desugar::TYPE_TIE`]).
