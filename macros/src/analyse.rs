@@ -182,41 +182,70 @@ fn backward(body: &Body, block: BlockId, useful: &mut [bool]) -> bool {
 /// a rejected operation is "poisoned", so its later uses are not reported again.
 fn check_operations_without_rules(body: &Body, activity: &Activity, errors: &mut Errors) {
     let mut poisoned = vec![false; body.vars.len()];
-    body.walk(TOP, &mut |stmt| {
-        let (op, origin, result) = match stmt {
-            Stmt::Let {
-                var, op, origin, ..
-            } => (op, origin, Some(*var)),
-            Stmt::Eval { op, origin } => (op, origin, None),
-            _ => return,
-        };
-        let uses = op.uses();
-        if uses.iter().any(|u| poisoned[u.0]) {
-            if let Some(result) = result {
-                poisoned[result.0] = true;
+    check_block(body, TOP, activity, &mut poisoned, errors);
+}
+
+/// A value computed from one already reported (through operations and the merges of
+/// `if`s, `let hit = if .. { Some(x) } else { None }`) is not reported again.
+fn check_block(
+    body: &Body,
+    block: BlockId,
+    activity: &Activity,
+    poisoned: &mut [bool],
+    errors: &mut Errors,
+) {
+    for stmt in &body.block(block).stmts {
+        match stmt {
+            Stmt::If(i) => {
+                check_block(body, i.then_block, activity, poisoned, errors);
+                check_block(body, i.else_block, activity, poisoned, errors);
+                for merge in &i.merges {
+                    let from_poisoned = [&merge.then_value, &merge.else_value]
+                        .into_iter()
+                        .any(|v| v.var().is_some_and(|v| poisoned[v.0]));
+                    poisoned[merge.var.0] |= from_poisoned;
+                }
             }
-            return;
+            Stmt::Loop(l) => check_block(body, l.body, activity, poisoned, errors),
+            stmt => check_stmt(stmt, activity, poisoned, errors),
         }
-        let receives_varied = uses.iter().any(|u| activity.varied[u.0]);
-        let message = match op {
-            Op::Foreign {
-                form, pure: false, ..
-            } if receives_varied => foreign_message(form),
-            Op::Verbatim {
-                inert: false,
-                what,
-                advice,
-                ..
-            } if receives_varied => format!(
-                "{what} is not supported on values that depend on a differentiated parameter; {advice}"
-            ),
-            _ => return,
-        };
-        errors.at(origin, message);
+    }
+}
+
+fn check_stmt(stmt: &Stmt, activity: &Activity, poisoned: &mut [bool], errors: &mut Errors) {
+    let (op, origin, result) = match stmt {
+        Stmt::Let {
+            var, op, origin, ..
+        } => (op, origin, Some(*var)),
+        Stmt::Eval { op, origin } => (op, origin, None),
+        _ => return,
+    };
+    let uses = op.uses();
+    if uses.iter().any(|u| poisoned[u.0]) {
         if let Some(result) = result {
             poisoned[result.0] = true;
         }
-    });
+        return;
+    }
+    let receives_varied = uses.iter().any(|u| activity.varied[u.0]);
+    let message = match op {
+        Op::Foreign {
+            form, pure: false, ..
+        } if receives_varied => foreign_message(form),
+        Op::Verbatim {
+            inert: false,
+            what,
+            advice,
+            ..
+        } if receives_varied => format!(
+            "{what} is not supported on values that depend on a differentiated parameter; {advice}"
+        ),
+        _ => return,
+    };
+    errors.at(origin, message);
+    if let Some(result) = result {
+        poisoned[result.0] = true;
+    }
 }
 
 fn foreign_message(form: &Form) -> String {
@@ -224,6 +253,10 @@ fn foreign_message(form: &Form) -> String {
         Form::Method { name, .. } if name == "push" => "`push` of a value that depends on a differentiated parameter is supported as one `push` per iteration of the `for` loop that first uses the vector after its `let mut v = Vec::new();` (or `Vec::with_capacity(n)`, `vec![]`), over a range, slice or iterator chain whose length its syntax tells, with no `break`, `continue` or `return` in the body and no other use of `v` there than `v[i]`; otherwise allocate the vector with its length and write by index (`let mut v = vec![0.0; n]; v[i] = ..;`)".to_string(),
         Form::Method { name, .. } if matches!(name.to_string().as_str(), "cholesky" | "lu" | "qr") => format!(
             "`{name}()` of a value that depends on a differentiated parameter is differentiated only where the decomposition is computed and used at once: `let c = a.clone().cholesky().unwrap();` (then `c.l()`, `c.solve(&b)`, `c.ln_determinant()`), `a.clone().lu().solve(&b).unwrap()`, `a.clone().qr().solve(&b).unwrap()`, each ending in `.unwrap()` or `.expect(message)` with a string literal or a constant as the message"
+        ),
+        // `v.max()` of a vector (`m.row(i).max()`): not the float method `a.max(b)`.
+        Form::Method { name, .. } if matches!(name.to_string().as_str(), "max" | "min" | "amax" | "amin") => format!(
+            "`.{name}()` of a vector or matrix that depends on a differentiated parameter has no derivative rule (the float method `a.{name}(b)` has one); fold its elements: `v.iter().fold(f64::NEG_INFINITY, |m, &x| m.max(x))` (`f64::INFINITY` and `min` for the least), or `nn::log_sum_exp(&v)` for a smooth maximum"
         ),
         Form::Method { name, .. } => {
             let known: Vec<&str> = rules::method_names().collect();
@@ -239,6 +272,18 @@ fn foreign_message(form: &Form) -> String {
             let name = &path.path.segments[1].ident;
             format!(
                 "function `Self::{name}` has no derivative, and it receives a value that depends on a differentiated parameter; mark `{name}` #[differentiate] (or #[custom_vjp(rule)]) in its `impl` block"
+            )
+        }
+        // `Some(x)`, `Ok(x)`, `Point::Cartesian(x)`: an enum's variant, not a function.
+        Form::Call(path)
+            if path.path.segments.last().is_some_and(|s| {
+                s.ident.to_string().chars().next().is_some_and(char::is_uppercase)
+            }) =>
+        {
+            let path = &path.path;
+            let name = quote::quote!(#path).to_string().replace(' ', "");
+            format!(
+                "`{name}(..)` of a value that depends on a differentiated parameter is not supported: an enum's variant (`Some(x)`, `Ok(x)`) cannot carry a derivative through #[differentiate]; keep the value beside a flag or a default (`let (hit, t) = if d > 0.0 {{ (true, t) }} else {{ (false, 0.0) }};`); for a tuple struct, write a struct with named fields (`Point {{ x, y }}`), whose literals are supported"
             )
         }
         Form::Call(path) | Form::RuleCall { path, .. } => {
