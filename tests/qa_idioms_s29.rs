@@ -7,8 +7,10 @@
 //! Result: 25 of 30 pass as first written (gradient, value, and `f_jvp` by the dot-product
 //! test); 5 are rejected by clean macro errors at the user's span (marked `FAILS` below,
 //! disabled), each followed by the rewrite a user makes after reading the error, which passes.
-//! No error inside generated code, no wrong gradient.
-#![allow(clippy::all)]
+//! No error inside generated code, no wrong gradient. Since then the FIR filter (9) passes
+//! unchanged (reversed slices zip); the other four have designed messages (`tests/ui/`).
+// As users write them: a `&Vec<f64>` parameter, Lanczos coefficients copied with all digits.
+#![allow(clippy::ptr_arg, clippy::excessive_precision)]
 
 use tapeless::check::{check_gradient, Tolerance};
 
@@ -442,8 +444,8 @@ mod probit {
 }
 
 // 9. Signal processing: FIR filter over `windows`, reversed taps, MSE against a reference.
-// FAILS: (b) `w.iter().rev().zip(taps)` in a `.map(..).sum()` chain: "this iteration is not supported"; rewritten in fir_rewritten
-#[cfg(any())]
+// Failed when written ("this iteration is not supported"); passes since reversed slices
+// zip (aceccda). Its rewrite is kept below.
 mod fir {
     use super::*;
     use tapeless::differentiate;
