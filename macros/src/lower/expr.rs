@@ -27,7 +27,10 @@ impl Lowerer<'_> {
             Expr::Binary(b) => self.binary_expr(expr, b),
             Expr::MethodCall(call) if self.unsupported_chain(call) => None,
             Expr::MethodCall(call) if is_reduction(call) => self.reduction(call),
-            Expr::MethodCall(call) if call.method == "map" && call.args.len() == 1 => {
+            Expr::MethodCall(call)
+                if (call.method == "map" || call.method == "map_with_location")
+                    && call.args.len() == 1 =>
+            {
                 self.map_expr(call)
             }
             Expr::MethodCall(call) if linear_solve(call).is_some() => self.solve_expr(call),
@@ -416,7 +419,7 @@ impl Lowerer<'_> {
                 None
             }
             Expr::Closure(_) => {
-                self.errors.at(expr, "a closure passed here is not supported by #[differentiate]; closures are supported bound by `let` and called, in iterator chains (`.map(..)`, `.filter(..)`, `.fold(..)`, ...) and in nalgebra's `m.map(..)`, `a.zip_map(&b, ..)` and `from_fn(..)`: write the computation as a loop (to order by a key, `sort_by` outside the differentiated function and pass the order in)");
+                self.errors.at(expr, "a closure passed here is not supported by #[differentiate]; closures are supported bound by `let` and called, in iterator chains (`.map(..)`, `.filter(..)`, `.fold(..)`, ...) and in nalgebra's `m.map(..)`, `m.map_with_location(..)`, `a.zip_map(&b, ..)` and `from_fn(..)`: write the computation as a loop (to order by a key, `sort_by` outside the differentiated function and pass the order in)");
                 None
             }
             Expr::Async(_) | Expr::Await(_) => {
@@ -852,6 +855,9 @@ impl Lowerer<'_> {
     /// `m.map(|v| body)`: the loop it means (`map_loop`), so the closure's body is lowered
     /// into the function's IR like any other statement and its captures' adjoints flow.
     fn map_call(&mut self, call: &syn::ExprMethodCall, closure: &syn::ExprClosure) -> Option<Arg> {
+        if call.method == "map_with_location" {
+            return self.map_with_location(call, closure);
+        }
         match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
             [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => {}
             [Pat::Type(t)] if matches!(&*t.pat, Pat::Ident(_) | Pat::Wild(_)) => {}
@@ -877,7 +883,7 @@ impl Lowerer<'_> {
             self.errors.at(closure, "a `return` in the closure of `.map(..)` is not supported by #[differentiate]; make the value the closure's last expression (`|v| if v > 0.0 { v } else { 0.0 }`)");
             return None;
         }
-        self.map_loop(call, closure)
+        self.map_loop(call, closure, None)
     }
 
     /// An iterator chain that no rewrite took, reported once at what stops it, before its
@@ -913,7 +919,13 @@ impl Lowerer<'_> {
     /// carry derivatives): the loop it means, writing each element of a copy of `m`,
     /// `{ let mut y = m.clone(); for i in 0..y.len() { y[i] = { let v = m[i]; body }; } y }`.
     /// The body is lowered in place, so its captures are the enclosing function's values.
-    fn map_loop(&mut self, call: &syn::ExprMethodCall, closure: &syn::ExprClosure) -> Option<Arg> {
+    /// With a `location`, the names of the element's row and column (`map_with_location`).
+    fn map_loop(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        closure: &syn::ExprClosure,
+        location: Option<(TokenStream, TokenStream)>,
+    ) -> Option<Arg> {
         let n = self.reductions;
         self.reductions += 1;
         let name = |stem: &str| Ident::new(&format!("__tapeless_{stem}{n}"), Span::call_site());
@@ -946,11 +958,19 @@ impl Lowerer<'_> {
         } else {
             quote::quote!(clone)
         };
+        // Entry `k` of a column-major matrix is at row `k % nrows`, column `k / nrows`.
+        let locate = location.map(|(i, j)| {
+            quote::quote!(
+                let #i = #index % #mapped.nrows();
+                let #j = #index / #mapped.nrows();
+            )
+        });
         let block: syn::Block = syn::parse_quote!({
             #bind_source
             let mut #mapped = #source.#copy();
             for #index in 0..#mapped.len() {
                 #mapped[#index] = {
+                    #locate
                     let #param = #source[#index];
                     #body
                 };
@@ -958,6 +978,51 @@ impl Lowerer<'_> {
             #mapped
         });
         self.block_value(&block)
+    }
+
+    /// `m.map_with_location(|i, j, v| body)`: the loop `map` means, with the row and
+    /// column of each element (column-major: entry `k` is at `(k % nrows, k / nrows)`).
+    fn map_with_location(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        closure: &syn::ExprClosure,
+    ) -> Option<Arg> {
+        let plain = |p: &Pat| match p {
+            Pat::Ident(p) => p.by_ref.is_none() && p.subpat.is_none(),
+            Pat::Wild(_) => true,
+            Pat::Type(t) => matches!(&*t.pat, Pat::Ident(_) | Pat::Wild(_)),
+            _ => false,
+        };
+        let [i, j, v] = closure.inputs.iter().collect::<Vec<_>>()[..] else {
+            self.errors.at(
+                closure,
+                "the closure of `.map_with_location(..)` takes three arguments (`|i, j, v| ..`)",
+            );
+            return None;
+        };
+        if ![i, j, v].into_iter().all(plain) {
+            self.errors.at(closure, "the closure of `.map_with_location(..)` takes three arguments named by plain patterns (`|i, j, v| ..`, `|_, j, v| ..`)");
+            return None;
+        }
+        let n = self.reductions;
+        let name = |stem: &str| Ident::new(&format!("__tapeless_{stem}{n}"), Span::call_site());
+        // `|_, j, v|`: a name the body does not read.
+        let named = |p: &Pat, stem: &str| match p {
+            Pat::Wild(_) => name(stem).to_token_stream(),
+            Pat::Type(t) if matches!(&*t.pat, Pat::Wild(_)) => {
+                let (unused, ty) = (name(stem), &t.ty);
+                quote::quote!(#unused: #ty)
+            }
+            p => p.to_token_stream(),
+        };
+        let location = (named(i, "row"), named(j, "column"));
+        let body = &closure.body;
+        let element: syn::ExprClosure = syn::parse_quote!(|#v| #body);
+        if syntax::exits_of_stmt(&syn::Stmt::Expr((*closure.body).clone(), None)).ret {
+            self.errors.at(closure, "a `return` in the closure of `.map_with_location(..)` is not supported by #[differentiate]; make the value the closure's last expression");
+            return None;
+        }
+        self.map_loop(call, &element, Some(location))
     }
 
     /// Whether `expr` is a nalgebra view: a view method's call (`a.rows(i, 2)`) or a
