@@ -11,6 +11,12 @@ mod probe;
 use nalgebra::{DMatrix, Matrix2x3, RealField};
 use tapeless::differentiate;
 
+impl probe::Flat for Matrix2x3<f64> {
+    fn flat(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().copied());
+    }
+}
+
 /// Entries weighted by their position, and a mask of the diagonal.
 #[differentiate]
 fn weighted(m: &DMatrix<f64>) -> f64 {

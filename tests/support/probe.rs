@@ -3,7 +3,7 @@
 //! vector-Jacobian product linear in the seed. Each test crate includes it with
 //! `#[macro_use] #[path = "support/probe.rs"] mod probe;`.
 
-use nalgebra::{DMatrix, DVector, Matrix2x3, Vector2, Vector3};
+use nalgebra::{DMatrix, DVector, Vector2, Vector3};
 use tapeless::check::central_difference;
 
 /// Flattens a gradient (`f64`, `f32`, vectors, arrays, matrices, tuples, structs) into `out`.
@@ -61,12 +61,6 @@ impl Flat for Vector2<f64> {
 }
 
 impl Flat for Vector3<f64> {
-    fn flat(&self, out: &mut Vec<f64>) {
-        out.extend(self.iter().copied());
-    }
-}
-
-impl Flat for Matrix2x3<f64> {
     fn flat(&self, out: &mut Vec<f64>) {
         out.extend(self.iter().copied());
     }
