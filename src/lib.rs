@@ -118,6 +118,7 @@ pub mod __private {
     extern crate alloc;
     #[cfg(feature = "alloc")]
     pub use alloc::{vec, vec::Vec};
+    pub use tapeless_runtime::__libm as libm;
     pub use tapeless_runtime::__loop_stack as loop_stack;
     #[cfg(feature = "alloc")]
     pub use tapeless_runtime::boxed_pullback;

@@ -75,6 +75,69 @@ fn looped(x: f64, y: f64) -> f64 {
     s + libm::erf(x * y)
 }
 
+/// `libm::sinf` in an `f32` Hessian: the copy calls `f32`'s methods, in its own type.
+#[differentiate(hessian)]
+fn single_curvature(x: f32, y: f32) -> f32 {
+    libm::sinf(x * y) + libm::expf(0.5 * x) * libm::sqrtf(y)
+}
+
+/// A module of the user's own that happens to be named `libm`, below another module: its
+/// functions are the user's (here marked), not `libm`'s rules.
+mod own {
+    pub mod libm {
+        use tapeless::differentiate;
+
+        #[differentiate]
+        pub fn exp(x: f64) -> f64 {
+            2.0 * x
+        }
+    }
+}
+
+#[differentiate]
+fn through_own_module(x: f64) -> f64 {
+    own::libm::exp(x) * x
+}
+
+#[test]
+fn a_module_of_ones_own_named_libm() {
+    // d/dx (2x · x) = 4x, not the derivative of an exponential.
+    let (value, g) = through_own_module_grad(0.4);
+    assert_eq!(value, 2.0 * 0.4 * 0.4);
+    assert!((g.x - 1.6).abs() < 1e-15);
+}
+
+#[test]
+fn single_precision_hessians() {
+    let (x, y) = (0.6_f32, 1.1_f32);
+    let (_, _, rows) = single_curvature_hessian(x, y);
+    let h = 1e-3_f32;
+    let columns = [
+        (
+            single_curvature_grad(x + h, y).1,
+            single_curvature_grad(x - h, y).1,
+        ),
+        (
+            single_curvature_grad(x, y + h).1,
+            single_curvature_grad(x, y - h).1,
+        ),
+    ];
+    for (row, (plus, minus)) in rows.iter().zip(&columns) {
+        let (dx, dy) = (
+            (plus.x - minus.x) / (2.0 * h),
+            (plus.y - minus.y) / (2.0 * h),
+        );
+        assert!(
+            (row.x - dx).abs() < 2e-2 * dx.abs().max(1.0),
+            "{row:?} vs {dx}"
+        );
+        assert!(
+            (row.y - dy).abs() < 2e-2 * dy.abs().max(1.0),
+            "{row:?} vs {dy}"
+        );
+    }
+}
+
 #[test]
 fn unary_functions() {
     for x in [0.3, -0.45, 0.8] {

@@ -70,7 +70,44 @@ pub fn analyse(body: &Body, sig: &Signature, errors: &mut Errors) -> Activity {
 
     let activity = Activity { varied, useful };
     check_operations_without_rules(body, &activity, errors);
+    check_carried_views(body, &activity, errors);
     activity
+}
+
+/// A loop that carries a slice or view of its own previous value (`y = &y[1..];`,
+/// `m = m.rows(1, k);`): the value's shape changes from one iteration to the next, and the
+/// reverse sweep shapes each iteration's adjoint like the next one's (it would panic on the
+/// mismatch). Reported at the assignment.
+fn check_carried_views(body: &Body, activity: &Activity, errors: &mut Errors) {
+    let lets: std::collections::HashMap<VarId, (&Op, &proc_macro2::TokenStream)> = body
+        .blocks
+        .iter()
+        .flat_map(|b| &b.stmts)
+        .filter_map(|stmt| match stmt {
+            Stmt::Let {
+                var, op, origin, ..
+            } => Some((*var, (op, origin))),
+            _ => None,
+        })
+        .collect();
+    body.walk(TOP, &mut |stmt| {
+        let Stmt::Loop(l) = stmt else {
+            return;
+        };
+        for (values, _) in body.nexts(l.body) {
+            for (carried, next) in l.carried.iter().zip(values) {
+                let Some((Op::Rule { rule, args, .. }, origin)) =
+                    next.var().and_then(|v| lets.get(&v))
+                else {
+                    continue;
+                };
+                let of_itself = args.first().and_then(|a| a.value.var()) == Some(carried.phi);
+                if rule.view && of_itself && activity.is_active(carried.phi) {
+                    errors.at(origin, "a loop that replaces a slice or view by a part of itself (`y = &y[1..];`) is not supported by #[differentiate]: its length changes from one iteration to the next; index into the whole value instead (`x[start + i]`, with `start += 1` in the loop)");
+                }
+            }
+        }
+    });
 }
 
 /// One forward pass of the varied fixpoint; whether anything changed. `integer` values
@@ -284,6 +321,13 @@ fn foreign_message(form: &Form) -> String {
             let name = quote::quote!(#path).to_string().replace(' ', "");
             format!(
                 "`{name}(..)` of a value that depends on a differentiated parameter is not supported: an enum's variant (`Some(x)`, `Ok(x)`) cannot carry a derivative through #[differentiate]; keep the value beside a flag or a default (`let (hit, t) = if d > 0.0 {{ (true, t) }} else {{ (false, 0.0) }};`); for a tuple struct, write a struct with named fields (`Point {{ x, y }}`), whose literals are supported"
+            )
+        }
+        Form::Call(path) if rules::is_libm_path(path) => {
+            let path = &path.path;
+            let name = quote::quote!(#path).to_string().replace(' ', "");
+            format!(
+                "`{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; the `libm` functions with rules are those of the float methods (`libm::sin`, `libm::exp`, `libm::log`, `libm::pow`, `libm::atan2`, `libm::sqrt`, `libm::erf`, ... and their `f32` forms, `libm::sinf`): write it with those, or call a function marked #[differentiate] or #[custom_vjp(rule)] that computes it"
             )
         }
         Form::Call(path) | Form::RuleCall { path, .. } => {

@@ -78,6 +78,15 @@ pub fn check(function: &ItemFn, options: &parse::Options, errors: &mut Errors) {
         check_generics(&function.sig.generics, errors);
         return;
     }
+    // `libm::tgamma(c)`: `libm` computes in `f64` or `f32`, the copy in its own type.
+    let mut calls = LibmCalls(Vec::new());
+    syn::visit::visit_block(&mut calls, &function.block);
+    for call in calls.0 {
+        errors.at(&call, format!(
+            "`{}` has no derivative rule, and a `hessian` function's copy computes in its own float type, which `libm`'s functions do not take; compute the value outside and pass it in as a parameter",
+            call.to_token_stream().to_string().replace(' ', "")
+        ));
+    }
     match &function.sig.output {
         syn::ReturnType::Type(_, ty) if !parse::Floats::CONCRETE.scalar(ty) => errors.at(
             ty,
@@ -393,6 +402,22 @@ fn integer_type(ty: &Type) -> bool {
 
 /// The names of closures the body binds (`let f = |x| ..`): calls of them are not calls of
 /// differentiated functions.
+/// The paths of calls of `libm`'s functions without a rule.
+struct LibmCalls(Vec<syn::ExprPath>);
+
+impl<'ast> syn::visit::Visit<'ast> for LibmCalls {
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        if let Expr::Path(path) = &*call.func {
+            if crate::rules::is_libm_path(path)
+                && crate::rules::libm_method(path, call.args.len()).is_none()
+            {
+                self.0.push(path.clone());
+            }
+        }
+        syn::visit::visit_expr_call(self, call);
+    }
+}
+
 struct LocalClosures<'a>(&'a mut std::collections::HashSet<String>);
 
 impl<'ast> syn::visit::Visit<'ast> for LocalClosures<'_> {

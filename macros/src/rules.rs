@@ -25,7 +25,7 @@
 //! runtime; see ARCHITECTURE.md.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote};
 use syn::{BinOp, UnOp};
 
 /// A primal value a VJP reads.
@@ -552,13 +552,18 @@ pub fn call(func: &syn::ExprPath, argc: usize) -> Option<(&'static Rule, TokenSt
 
 /// `libm::sin(x)`, `libm::expf(x)`, `libm::erf(x)`: the `no_std` math crate's functions
 /// (`f32` ones end in `f`) are the float methods they compute, or `special::erf`/`erfc`.
-/// The call is printed as written (`Is(libm::sin, libm::sin)`): the user's crate names
-/// `libm`, so the value is bit for bit the one the function computes.
+/// Only the paths `libm::name` and `::libm::name` (`own::libm::exp` is another module's).
+/// The call is printed as written and checked to name the crate's function
+/// (`Is(libm::sin, ::tapeless::__private::libm::sin)`): a module of the user's own named
+/// `libm` is a compile error at the call, never its function with `sin`'s derivative.
 fn libm_call(
     func: &syn::ExprPath,
     name: &str,
     argc: usize,
 ) -> Option<(&'static Rule, TokenStream)> {
+    if !is_libm_path(func) {
+        return None;
+    }
     const RENAMED: &[(&str, &str)] = &[
         ("log", "ln"),
         ("log1p", "ln_1p"),
@@ -586,25 +591,41 @@ fn libm_call(
     };
     // `powf` is `f32`'s `pow`, as `sinf` is `f32`'s `sin`.
     let rule = method(name).or_else(|| method(name.strip_suffix('f')?))?;
-    Some((rule, func.to_token_stream()))
+    let name = format_ident!("{name}");
+    Some((rule, quote!(::tapeless::__private::libm::#name)))
+}
+
+/// `libm::name` or `::libm::name`.
+pub fn is_libm_path(func: &syn::ExprPath) -> bool {
+    func.qself.is_none()
+        && func.path.segments.len() == 2
+        && func.path.segments[0].ident == "libm"
+        && func.path.segments[0].arguments.is_none()
+}
+
+/// Whether `libm::name` is one of `libm`'s `f32` functions (`sinf`, `powf`, `fabsf`): its
+/// name is the rule's (or the `f64` function's) with an `f` added.
+fn libm_single(name: &str) -> bool {
+    const F64_ENDING_IN_F: &[&str] = &["erf", "modf", "ldexp", "frexp"];
+    name.ends_with('f') && !F64_ENDING_IN_F.contains(&name)
 }
 
 /// The float method or `special` function a `libm` call is (`libm::expf` is `f64::exp`,
 /// `libm::erf` is `::tapeless::special::erf`), for code generic in the float type.
 pub fn libm_method(func: &syn::ExprPath, argc: usize) -> Option<syn::ExprPath> {
-    let mut segments = func.path.segments.iter().rev();
-    let name = segments.next()?.ident.to_string();
-    if func.qself.is_some() || segments.next()?.ident != "libm" {
-        return None;
-    }
+    let name = func.path.segments.last()?.ident.to_string();
     let (rule, _) = libm_call(func, &name, argc)?;
+    let float = match libm_single(&name) {
+        true => format_ident!("f32"),
+        false => format_ident!("f64"),
+    };
     let name = format_ident!("{}", rule.name);
     Some(match rule.spelling {
         Spelling::Path(module) => {
             let module = format_ident!("{module}");
             syn::parse_quote!(::tapeless::#module::#name)
         }
-        _ => syn::parse_quote!(f64::#name),
+        _ => syn::parse_quote!(#float::#name),
     })
 }
 

@@ -105,6 +105,9 @@ pub use dual::Dual;
 pub use elementwise::{Elementwise, ElementwiseAdjoint};
 #[cfg(feature = "alloc")]
 pub use jacobian::JacobianOutput;
+/// The `libm` crate, whose functions the generated code checks a call `libm::sin(x)` names.
+#[doc(hidden)]
+pub use libm as __libm;
 #[doc(hidden)]
 pub use num_traits::AsPrimitive;
 /// The float trait the rules are written against; generated code for generic functions

@@ -342,6 +342,12 @@ impl Lowerer<'_> {
                 },
                 args: args.clone(),
             },
+            // `libm::tgamma(c)`: one of `libm`'s functions without a rule, fine on data.
+            None if rules::is_libm_path(func) => Op::Foreign {
+                form: Form::Call(func.clone()),
+                args: args.clone(),
+                pure: false,
+            },
             // A call of the function itself (recursion) too: its reverse sweep calls
             // `f_vjp` (joint mode, see `emit`).
             None if function_path(func) && !self.unmarked_in_block(func) => Op::Call {
