@@ -146,6 +146,8 @@ pub mod __private {
     };
     pub use tapeless_runtime::parameters::{add_scaled, scalar_count, scalar_dot, set_unit};
     pub use tapeless_runtime::scalar::*;
+    #[cfg(feature = "nalgebra")]
+    pub use tapeless_runtime::spectral::*;
     pub use tapeless_runtime::{
         accumulate, accumulate_argument, adopt, assert_differentiable, first_argument, one, zero,
         zero_adjoint, zeros_like, NotDifferentiated,

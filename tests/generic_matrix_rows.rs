@@ -364,6 +364,26 @@ row!(
     |a, v| a.diagonal().map(|d| d * d).sum() * v[0]
 );
 row!(
+    symmetric_eigenvalues,
+    r_symmetric_eigenvalues,
+    r_symmetric_eigenvalues_grad,
+    r_symmetric_eigenvalues_jvp,
+    RSymmetricEigenvaluesGrad,
+    // Σλ² and Σλ: whatever order nalgebra gives them in.
+    |a, v| {
+        let lambda = a.symmetric_eigenvalues();
+        lambda.norm_squared() + lambda.sum() * v[0]
+    }
+);
+row!(
+    singular_values,
+    r_singular_values,
+    r_singular_values_grad,
+    r_singular_values_jvp,
+    RSingularValuesGrad,
+    |a, v| a.singular_values()[0] * v[1] + a.singular_values().sum()
+);
+row!(
     softmax,
     r_softmax,
     r_softmax_grad,

@@ -444,6 +444,10 @@ static METHODS: &[Rule] = &[
     by_method("to_vec", UNARY, READS_NOTHING),
     // y = diag(M) of a square M (an owned vector).
     by_method("diagonal", UNARY, READS_NOTHING),
+    // Spectra: the rules compute the decomposition's vectors again from `a`
+    // (`runtime/src/spectral.rs`).
+    by_method("symmetric_eigenvalues", UNARY, READS_X),
+    by_method("singular_values", UNARY, READS_X),
     // Methods of a Cholesky decomposition `c` (the runtime's `cholesky` module): the
     // decomposition is one value, with its factor L's adjoint and tangent.
     Rule {
@@ -1055,6 +1059,7 @@ mod tests {
             include_str!("../../runtime/src/matrix.rs"),
             include_str!("../../runtime/src/nn.rs"),
             include_str!("../../runtime/src/cholesky.rs"),
+            include_str!("../../runtime/src/spectral.rs"),
         ];
         let defines = |file: &str, name: &str| {
             file.contains(&format!("pub fn {name}<")) || file.contains(&format!("pub fn {name}("))
@@ -1085,8 +1090,9 @@ mod tests {
         }
         checked.sort();
         checked.dedup();
-        // The helpers of every matrix method, nn function, index, copy and Cholesky row.
-        assert_eq!(checked.len(), 45, "{checked:?}");
+        // The helpers of every matrix method, nn function, index, copy, Cholesky and
+        // spectrum row.
+        assert_eq!(checked.len(), 47, "{checked:?}");
     }
 
     /// Every row's shape is consistent: one entry per argument, needs in range.

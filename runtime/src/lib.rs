@@ -93,6 +93,8 @@ mod real;
 mod rule_item;
 pub mod scalar;
 pub mod special;
+#[cfg(feature = "nalgebra")]
+pub mod spectral;
 
 #[cfg(feature = "alloc")]
 pub use adjoint::boxed_pullback;
