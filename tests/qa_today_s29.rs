@@ -12,13 +12,15 @@
 //! function: E0425 `__tapeless_hessian_tgamma` (documented limitation, generated name in the
 //! error); BUG-4 `libm::sinf` in an f32 `hessian` function: the generic copy writes
 //! `f64::sin`, type errors inside generated code. No wrong gradient from shared reads or
-//! reversed iteration.
+//! reversed iteration. All four fixed in 6a74458 (BUG-4's function is enabled; the others
+//! are designed compile errors now, with trybuild cases).
 #![allow(
     clippy::needless_range_loop,
     clippy::ptr_arg,
     clippy::no_effect,
     clippy::manual_swap,
     clippy::approx_constant,
+    clippy::assign_op_pattern,
     unused_mut,
     path_statements
 )]
@@ -171,6 +173,8 @@ fn s_mut_ref_param(mut x: &[f64]) -> f64 {
 //         s
 //     }
 // a4_grad(&[0.3, -0.8, 1.2, 0.5]) panics. Without the loop (S8, s_mut_ref_param) it passes.
+// FIXED (6a74458): a designed compile error at `x = &x[1..]`
+// (`tests/ui/loop-carried-sub-slice-of-itself.rs`).
 #[cfg(any())]
 #[differentiate]
 fn s_mut_ref_loop(mut x: &[f64]) -> f64 {
@@ -965,6 +969,7 @@ fn l_data(x: f64, n: usize, c: f64) -> f64 {
 // L7: a user's own module named `libm`, with the same meaning as libm's sin.
 mod own {
     pub mod libm {
+        #[allow(dead_code)]
         pub fn sin(x: f64) -> f64 {
             x.sin()
         }
@@ -975,6 +980,9 @@ mod own {
     }
 }
 
+// Since 6a74458 a compile error by design: `libm::sin` here names the user's module, which
+// tapeless cannot check computes libm's `sin` (`tests/ui/user-module-named-libm.rs`).
+#[cfg(any())]
 #[differentiate]
 fn l_own_sin(x: f64) -> f64 {
     use own::libm;
@@ -988,6 +996,9 @@ fn l_own_sin(x: f64) -> f64 {
 // Minimal: `mod own { pub mod libm { pub fn exp(x: f64) -> f64 { 2.0 * x } } }`
 // `#[differentiate] fn b2(x: f64) -> f64 { own::libm::exp(x) }`: b2_grad(0.4).1.x = 0.8, not 2;
 // `use own::libm; libm::log(x)` with log(x) = x * x gives 2.5 (= 1/x) at 0.4, not 0.8.
+// FIXED (6a74458): `own::libm::exp` is the user's function (here unmarked: a designed
+// compile error at the call; marked, its own derivative: `tests/libm_calls.rs`), and
+// `use own::libm; libm::exp(x)` a compile error (`tests/ui/user-module-named-libm.rs`).
 #[cfg(any())]
 #[differentiate]
 fn l_own_exp(x: f64) -> f64 {
@@ -1015,6 +1026,8 @@ fn l_hessian(x: &[f64]) -> f64 {
 // item): rustc error E0425 'cannot find function `__tapeless_hessian_tgamma` in crate `libm`'
 // at `tgamma`. Any libm function that is not a rule, on data, in a `hessian` function.
 // Minimal: `#[differentiate(hessian, wrt(x))] fn b3(x: f64, c: f64) -> f64 { libm::tgamma(c) * x * x }`.
+// FIXED (6a74458): a designed error naming `libm::tgamma` and the rewrite
+// (`tests/ui/libm-function-without-a-rule.rs`).
 #[cfg(any())]
 #[differentiate(hessian, wrt(x))]
 fn l_hessian_data(x: &[f64], n: usize, c: f64) -> f64 {
@@ -1029,7 +1042,7 @@ fn l_hessian_data(x: &[f64], n: usize, c: f64) -> f64 {
 // `#[differentiate(hessian)]`, 'cannot add `__TapelessFloat` to `f64`', 'tapeless: no rule for
 // `a * b` with adjoint `__TapelessFloat`, a: `f64`' (38 errors for this function).
 // Minimal: `#[differentiate(hessian)] fn b4(x: f32) -> f32 { libm::sinf(x) }`.
-#[cfg(any())]
+// FIXED (6a74458): the copy calls `f32`'s methods; enabled, checked below.
 #[differentiate(hessian)]
 fn l_hessian_f32(x: f32, y: f32) -> f32 {
     libm::sinf(x) * libm::expf(y) + libm::powf(x + 2.0, y) + libm::erff(x * y)
@@ -1097,7 +1110,7 @@ fn libm_f64_rules() {
     }
     probe!(p => l_absolute, l_absolute_grad, l_absolute_vjp, [p[0], &p[1]], [x, r], [0.4, 1.3]);
     probe!(p => l_data, l_data_grad, l_data_vjp, [p[0], 4, 0.7], [x], [0.4]);
-    probe!(p => l_own_sin, l_own_sin_grad, l_own_sin_vjp, [p[0]], [x], [0.4]);
+    // l_own_sin: a compile error since 6a74458 (see its comment).
     probe!(p => l_generic, l_generic_grad, l_generic_vjp, [p[0], 3], [x], [0.4]);
     let (v, g) = l_generic_grad(0.4f32, 3);
     assert_eq!(v.to_bits(), l_generic(0.4f32, 3).to_bits());
@@ -1144,6 +1157,25 @@ fn libm_hessians() {
         - l_hessian_f32_methods_grad(0.3 - h, 0.6).1.x)
         / (2.0 * h);
     near("f32 hessian xx", f64::from(rows[0].x), f64::from(dxx), 1e-2);
+
+    // BUG-4's function, fixed: against the same function written with the methods.
+    let (v, g, rows) = l_hessian_f32_hessian(0.3f32, 0.6f32);
+    assert_eq!(v.to_bits(), l_hessian_f32(0.3, 0.6).to_bits());
+    let (_, g2) = l_hessian_f32_grad(0.3f32, 0.6f32);
+    near(
+        "f32 libm hessian grad x",
+        f64::from(g.x),
+        f64::from(g2.x),
+        1e-5,
+    );
+    let dxx =
+        (l_hessian_f32_grad(0.3 + h, 0.6).1.x - l_hessian_f32_grad(0.3 - h, 0.6).1.x) / (2.0 * h);
+    near(
+        "f32 libm hessian xx",
+        f64::from(rows[0].x),
+        f64::from(dxx),
+        1e-2,
+    );
 }
 
 #[cfg(any())]
