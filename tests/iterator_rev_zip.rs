@@ -54,6 +54,37 @@ fn three_zipped(u: &[f64], f: &[f64], w: &[f64]) -> f64 {
     s
 }
 
+/// `(a, (b, c))` of a zip inside a zip's argument, and `.rev()` with `.skip(k)`/`.take(k)`
+/// in either order, on either side.
+#[differentiate]
+fn nested_and_trimmed(u: &[f64], f: &[f64], w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (a, (b, c)) in u.iter().zip(f.iter().zip(w.iter().rev())) {
+        s += a * b + c * c;
+    }
+    let skipped: f64 = u.iter().rev().skip(1).zip(w).map(|(a, b)| a * b.sin()).sum();
+    let taken: f64 = u.iter().skip(1).rev().zip(f.iter().rev().take(2)).map(|(a, b)| a * b).sum();
+    s + skipped + 2.0 * taken
+}
+
+/// The same loops written by index, the oracle of its value.
+fn nested_and_trimmed_by_hand(u: &[f64], f: &[f64], w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for k in 0..u.len().min(f.len()).min(w.len()) {
+        let c = w[w.len() - 1 - k];
+        s += u[k] * f[k] + c * c;
+    }
+    let mut skipped = 0.0;
+    for k in 0..(u.len() - 1).min(w.len()) {
+        skipped += u[u.len() - 2 - k] * w[k].sin();
+    }
+    let mut taken = 0.0;
+    for k in 0..(u.len() - 1).min(2).min(f.len()) {
+        taken += u[u.len() - 1 - k] * f[f.len() - 1 - k];
+    }
+    s + skipped + 2.0 * taken
+}
+
 #[differentiate]
 fn generic<T: Float>(w: &[T], taps: &[T]) -> T {
     w.iter()
@@ -95,6 +126,19 @@ fn three_slices_zipped() {
     let point = [&W[..], &TAPS[..], &W[1..4]].concat();
     probe!(p => three_zipped, three_zipped_grad, three_zipped_vjp,
         [&p[..5], &p[5..8], &p[8..]], [u, f, w], point);
+}
+
+#[test]
+fn nested_zips_and_trimmed_reversals() {
+    for (u, f, w) in [(&W[..], &TAPS[..], &W[1..4]), (&W[..3], &W[..], &TAPS[..])] {
+        let value = nested_and_trimmed(u, f, w);
+        let by_hand = nested_and_trimmed_by_hand(u, f, w);
+        assert!((value - by_hand).abs() < 1e-12 * by_hand.abs().max(1.0));
+        let point = [u, f, w].concat();
+        let (nu, nf) = (u.len(), f.len());
+        probe!(p => nested_and_trimmed, nested_and_trimmed_grad, nested_and_trimmed_vjp,
+            [&p[..nu], &p[nu..nu + nf], &p[nu + nf..]], [u, f, w], point);
+    }
 }
 
 #[test]

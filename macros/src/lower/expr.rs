@@ -1345,7 +1345,7 @@ impl Lowerer<'_> {
         pat: &Pat,
     ) -> Option<Iteration> {
         let unsupported = |s: &mut Self, at: &dyn ToTokens| {
-            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())`, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()`, `.enumerate()`, or `.step_by(k)`, `.skip(k)`, `.take(k)` counted across them; write other adaptors after `.chain(..)` (`.rev()`) as the loops over each part");
+            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())` (also of zips: `((a, b), c)`, `(a, (b, c))`), `.rev()` of a slice before it is zipped or enumerated (with `.skip(k)`, `.take(k)` before or after), `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()`, `.enumerate()`, or `.step_by(k)`, `.skip(k)`, `.take(k)` counted across them; write other adaptors after `.chain(..)` (`.rev()`) as the loops over each part");
             None
         };
         // A view's elements (`m.column(j).iter()`): the view is the container.
@@ -1359,6 +1359,8 @@ impl Lowerer<'_> {
             _ => (base.clone(), methods),
         };
         let mut containers = vec![(self.iterated(strip_reference(&base))?, Access::Element)];
+        // How the elements pair up: each `.zip(..)` pairs those so far with its argument's.
+        let mut pairs = Zip::Leaf(0);
         let mut enumerate = false;
         // `.skip(k)`, `.take(k)` after `.enumerate()`: the indices keep counting from 0.
         let mut counted = Vec::new();
@@ -1380,34 +1382,29 @@ impl Lowerer<'_> {
                     containers[0].1 = Access::Reversed;
                 }
                 ("zip", 1) if !enumerate => {
-                    let (other, other_methods) = method_chain(&call.args[0]);
-                    let mut container = self.iterated(strip_reference(other))?;
-                    let mut access = Access::Element;
-                    for m in other_methods {
-                        match (m.method.to_string().as_str(), m.args.len()) {
-                            ("iter" | "into_iter" | "copied" | "cloned", 0) => {}
-                            ("rev", 0) if matches!(access, Access::Element) => {
-                                access = Access::Reversed;
-                            }
-                            (name @ ("skip" | "take"), 1) if matches!(access, Access::Element) => {
-                                container = self.skip_take(container, name, &m.args[0])?;
-                            }
-                            _ => return unsupported(self, &call.args[0]),
-                        }
-                    }
-                    containers.push((container, access));
+                    let Some((others, zipped)) = self.zip_operand(&call.args[0]) else {
+                        return unsupported(self, &call.args[0]);
+                    };
+                    let zipped = zipped.shifted(containers.len());
+                    containers.extend(others);
+                    pairs = Zip::Pair(Box::new(pairs), Box::new(zipped));
                 }
                 // Skipping or taking pairs skips or takes in each container.
                 (name @ ("skip" | "take"), 1) if !enumerate => {
                     if containers
                         .iter()
-                        .any(|(_, a)| !matches!(a, Access::Element))
+                        .any(|(_, a)| !matches!(a, Access::Element | Access::Reversed))
                     {
                         return unsupported(self, &call.method);
                     }
                     let mut taken = Vec::new();
                     for (container, access) in containers {
-                        taken.push((self.skip_take(container, name, &call.args[0])?, access));
+                        let k = &call.args[0];
+                        let kept = match access {
+                            Access::Reversed => self.skip_take_reversed(container, name, k)?,
+                            _ => self.skip_take(container, name, k)?,
+                        };
+                        taken.push((kept, access));
                     }
                     containers = taken;
                 }
@@ -1459,21 +1456,13 @@ impl Lowerer<'_> {
             Some(Ok(ident)) => ident,
             Some(Err(())) => return unsupported(self, pat),
         };
-        // Each `.zip(..)` pairs the elements so far with the next: `((a, b), c)`.
-        fn zipped(pat: &Pat, n: usize) -> Option<Vec<&Pat>> {
-            match (n, pat) {
-                (1, p) => Some(vec![p]),
-                (n, Pat::Tuple(t)) if t.elems.len() == 2 => {
-                    let mut pats = zipped(&t.elems[0], n - 1)?;
-                    pats.push(&t.elems[1]);
-                    Some(pats)
-                }
-                _ => None,
-            }
-        }
-        let Some(element_pats) = zipped(element_pat, containers.len()) else {
+        // `((a, b), c)` of `a.iter().zip(b).zip(c)`, `(a, (b, c))` of `a.iter().zip(b.iter().zip(c))`.
+        let mut element_pats: Vec<(usize, &Pat)> = Vec::new();
+        if !pairs.bind(element_pat, &mut element_pats) {
             return unsupported(self, pat);
-        };
+        }
+        element_pats.sort_by_key(|(k, _)| *k);
+        let element_pats: Vec<&Pat> = element_pats.into_iter().map(|(_, p)| p).collect();
         // The indices `start..end` of the enumerated elements that `.skip(k)` and `.take(k)`
         // leave: `skip` moves the start, `take` bounds the end (an empty range when the
         // start passes the end).
@@ -1555,6 +1544,53 @@ impl Lowerer<'_> {
         let (start, end) = match method {
             "skip" => (bound, len),
             _ => (constant(syn::parse_quote!(0usize)), bound),
+        };
+        Some(self.sub_slice_of(container, start, end, quote::quote!(#method)))
+    }
+
+    /// The argument of `.zip(..)`: a container with `.iter()`, `.copied()`, `.rev()`,
+    /// `.skip(k)`, `.take(k)`, and zips of its own; its containers and how they pair up.
+    fn zip_operand(&mut self, expr: &Expr) -> Option<(Vec<(Arg, Access)>, Zip)> {
+        let (source, methods) = method_chain(expr);
+        let mut containers = vec![(self.iterated(strip_reference(source))?, Access::Element)];
+        let mut pairs = Zip::Leaf(0);
+        for m in methods {
+            match (m.method.to_string().as_str(), m.args.len()) {
+                ("iter" | "into_iter" | "copied" | "cloned", 0) => {}
+                ("rev", 0) if matches!(containers.as_slice(), [(_, Access::Element)]) => {
+                    containers[0].1 = Access::Reversed;
+                }
+                (name @ ("skip" | "take"), 1) if containers.len() == 1 => {
+                    let (container, access) = containers.pop()?;
+                    let container = match access {
+                        Access::Reversed => self.skip_take_reversed(container, name, &m.args[0])?,
+                        _ => self.skip_take(container, name, &m.args[0])?,
+                    };
+                    containers.push((container, access));
+                }
+                ("zip", 1) => {
+                    let (others, zipped) = self.zip_operand(&m.args[0])?;
+                    let zipped = zipped.shifted(containers.len());
+                    containers.extend(others);
+                    pairs = Zip::Pair(Box::new(pairs), Box::new(zipped));
+                }
+                _ => return None,
+            }
+        }
+        Some((containers, pairs))
+    }
+
+    /// `.skip(k)` or `.take(k)` of a container iterated backwards (`xs.iter().rev()`): the
+    /// elements it leaves, `xs[..len - min(k, len)]` or `xs[len - min(k, len)..]`, still
+    /// iterated backwards.
+    fn skip_take_reversed(&mut self, container: Arg, method: &str, k: &Expr) -> Option<Arg> {
+        let k = self.expr(k)?;
+        let len = self.len_of(container.clone());
+        let bound = self.data_call(syn::parse_quote!(::core::cmp::min), k, len.clone());
+        let kept = self.data_op(quote::quote!(-), len.clone(), bound);
+        let (start, end) = match method {
+            "skip" => (constant(syn::parse_quote!(0usize)), kept),
+            _ => (kept, len),
         };
         Some(self.sub_slice_of(container, start, end, quote::quote!(#method)))
     }
@@ -1969,5 +2005,36 @@ fn elementwise_tanh(body: &Expr, param: &Ident, floats: Floats) -> bool {
                 && float_type_method(&c.func, floats).is_some_and(|name| name == "tanh")
         }
         _ => false,
+    }
+}
+
+/// How a `for` loop's zipped elements pair up: container `k`, or a pair of two groups.
+enum Zip {
+    Leaf(usize),
+    Pair(Box<Zip>, Box<Zip>),
+}
+
+impl Zip {
+    /// The same pairing of containers numbered from `offset`.
+    fn shifted(self, offset: usize) -> Zip {
+        match self {
+            Zip::Leaf(k) => Zip::Leaf(k + offset),
+            Zip::Pair(a, b) => Zip::Pair(Box::new(a.shifted(offset)), Box::new(b.shifted(offset))),
+        }
+    }
+
+    /// Each container's pattern in `pat` (a tuple per pair); false when `pat` has another
+    /// shape.
+    fn bind<'p>(&self, pat: &'p Pat, out: &mut Vec<(usize, &'p Pat)>) -> bool {
+        match (self, pat) {
+            (Zip::Leaf(k), p) => {
+                out.push((*k, p));
+                true
+            }
+            (Zip::Pair(a, b), Pat::Tuple(t)) if t.elems.len() == 2 => {
+                a.bind(&t.elems[0], out) && b.bind(&t.elems[1], out)
+            }
+            _ => false,
+        }
     }
 }
