@@ -62,8 +62,20 @@ fn nested_and_trimmed(u: &[f64], f: &[f64], w: &[f64]) -> f64 {
     for (a, (b, c)) in u.iter().zip(f.iter().zip(w.iter().rev())) {
         s += a * b + c * c;
     }
-    let skipped: f64 = u.iter().rev().skip(1).zip(w).map(|(a, b)| a * b.sin()).sum();
-    let taken: f64 = u.iter().skip(1).rev().zip(f.iter().rev().take(2)).map(|(a, b)| a * b).sum();
+    let skipped: f64 = u
+        .iter()
+        .rev()
+        .skip(1)
+        .zip(w)
+        .map(|(a, b)| a * b.sin())
+        .sum();
+    let taken: f64 = u
+        .iter()
+        .skip(1)
+        .rev()
+        .zip(f.iter().rev().take(2))
+        .map(|(a, b)| a * b)
+        .sum();
     s + skipped + 2.0 * taken
 }
 
