@@ -96,6 +96,33 @@ where
     )
 }
 
+/// The allocations of an R × C matrix's SVD with its vectors (what `SVD::new` needs).
+pub trait SvdAllocator<R: DimMin<C>, C: Dim>:
+    Allocator<R, C>
+    + Allocator<C>
+    + Allocator<R>
+    + Allocator<DimDiff<DimMinimum<R, C>, U1>>
+    + Allocator<DimMinimum<R, C>, C>
+    + Allocator<R, DimMinimum<R, C>>
+    + Allocator<DimMinimum<R, C>>
+where
+    DimMinimum<R, C>: DimSub<U1>,
+{
+}
+
+impl<R: DimMin<C>, C: Dim, A> SvdAllocator<R, C> for A
+where
+    DimMinimum<R, C>: DimSub<U1>,
+    A: Allocator<R, C>
+        + Allocator<C>
+        + Allocator<R>
+        + Allocator<DimDiff<DimMinimum<R, C>, U1>>
+        + Allocator<DimMinimum<R, C>, C>
+        + Allocator<R, DimMinimum<R, C>>
+        + Allocator<DimMinimum<R, C>>,
+{
+}
+
 /// U, Vᵀ of A's thin SVD, in the order of `a.singular_values()` (decreasing).
 #[allow(clippy::type_complexity)]
 fn singular_vectors<T, R, C, SA>(
@@ -110,13 +137,7 @@ where
     C: Dim,
     SA: Storage<T, R, C>,
     DimMinimum<R, C>: DimSub<U1>,
-    DefaultAllocator: Allocator<R, C>
-        + Allocator<C>
-        + Allocator<R>
-        + Allocator<DimDiff<DimMinimum<R, C>, U1>>
-        + Allocator<DimMinimum<R, C>, C>
-        + Allocator<R, DimMinimum<R, C>>
-        + Allocator<DimMinimum<R, C>>,
+    DefaultAllocator: SvdAllocator<R, C>,
 {
     let svd = SVD::new(a.clone_owned(), true, true);
     let u = svd.u.expect("SVD computed with U");
@@ -135,13 +156,7 @@ pub fn singular_values_vjp<T, R, C, SA>(
     C: Dim,
     SA: Storage<T, R, C>,
     DimMinimum<R, C>: DimSub<U1>,
-    DefaultAllocator: Allocator<R, C>
-        + Allocator<C>
-        + Allocator<R>
-        + Allocator<DimDiff<DimMinimum<R, C>, U1>>
-        + Allocator<DimMinimum<R, C>, C>
-        + Allocator<R, DimMinimum<R, C>>
-        + Allocator<DimMinimum<R, C>>,
+    DefaultAllocator: SvdAllocator<R, C>,
 {
     let (mut u, v_t) = singular_vectors(a);
     for (mut column, &w) in u.column_iter_mut().zip(d_y.iter()) {
@@ -161,13 +176,7 @@ where
     C: Dim,
     SA: Storage<T, R, C>,
     DimMinimum<R, C>: DimSub<U1>,
-    DefaultAllocator: Allocator<R, C>
-        + Allocator<C>
-        + Allocator<R>
-        + Allocator<DimDiff<DimMinimum<R, C>, U1>>
-        + Allocator<DimMinimum<R, C>, C>
-        + Allocator<R, DimMinimum<R, C>>
-        + Allocator<DimMinimum<R, C>>,
+    DefaultAllocator: SvdAllocator<R, C>,
 {
     let (u, v_t) = singular_vectors(a);
     // Row k of Uᵀ·Ȧ against row k of Vᵀ.
