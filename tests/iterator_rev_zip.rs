@@ -79,6 +79,34 @@ fn nested_and_trimmed(u: &[f64], f: &[f64], w: &[f64]) -> f64 {
     s + skipped + 2.0 * taken
 }
 
+/// `.enumerate().rev()` in a reduction: the indices run backwards with their elements.
+#[differentiate]
+fn counted_backwards(a: &[f64]) -> f64 {
+    let weighted: f64 = a
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, x)| x * x * (i as f64 + 1.0))
+        .sum();
+    // The first element met is the last one: a product makes the order visible.
+    let chained = a
+        .iter()
+        .enumerate()
+        .rev()
+        .fold(1.0, |acc, (i, &x)| acc * 0.5 + x * i as f64);
+    weighted + chained
+}
+
+fn counted_backwards_by_hand(a: &[f64]) -> f64 {
+    let mut weighted = 0.0;
+    let mut chained = 1.0;
+    for i in (0..a.len()).rev() {
+        weighted += a[i] * a[i] * (i as f64 + 1.0);
+        chained = chained * 0.5 + a[i] * i as f64;
+    }
+    weighted + chained
+}
+
 /// The same loops written by index, the oracle of its value.
 fn nested_and_trimmed_by_hand(u: &[f64], f: &[f64], w: &[f64]) -> f64 {
     let mut s = 0.0;
@@ -151,6 +179,13 @@ fn nested_zips_and_trimmed_reversals() {
         probe!(p => nested_and_trimmed, nested_and_trimmed_grad, nested_and_trimmed_vjp,
             [&p[..nu], &p[nu..nu + nf], &p[nu + nf..]], [u, f, w], point);
     }
+}
+
+#[test]
+fn enumerated_then_reversed() {
+    let value = counted_backwards(&W);
+    assert!((value - counted_backwards_by_hand(&W)).abs() < 1e-12 * value.abs().max(1.0));
+    probe!(p => counted_backwards, counted_backwards_grad, counted_backwards_vjp, [p], [a], W);
 }
 
 #[test]

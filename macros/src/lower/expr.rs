@@ -1345,7 +1345,7 @@ impl Lowerer<'_> {
         pat: &Pat,
     ) -> Option<Iteration> {
         let unsupported = |s: &mut Self, at: &dyn ToTokens| {
-            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())` (also of zips: `((a, b), c)`, `(a, (b, c))`), `.rev()` of a slice before it is zipped or enumerated (with `.skip(k)`, `.take(k)` before or after), `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()`, `.enumerate()`, or `.step_by(k)`, `.skip(k)`, `.take(k)` counted across them; write other adaptors after `.chain(..)` (`.rev()`) as the loops over each part");
+            s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())` (also of zips: `((a, b), c)`, `(a, (b, c))`), `.rev()` of a slice before it is zipped or enumerated (with `.skip(k)`, `.take(k)` before or after) or right after `.enumerate()` of one slice, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()`, `.enumerate()`, or `.step_by(k)`, `.skip(k)`, `.take(k)` counted across them; write other adaptors after `.chain(..)` (`.rev()`) as the loops over each part");
             None
         };
         // A view's elements (`m.column(j).iter()`): the view is the container.
@@ -1362,6 +1362,7 @@ impl Lowerer<'_> {
         // How the elements pair up: each `.zip(..)` pairs those so far with its argument's.
         let mut pairs = Zip::Leaf(0);
         let mut enumerate = false;
+        let mut adaptors = Vec::new();
         // `.skip(k)`, `.take(k)` after `.enumerate()`: the indices keep counting from 0.
         let mut counted = Vec::new();
         for (position, call) in methods.iter().enumerate() {
@@ -1409,7 +1410,17 @@ impl Lowerer<'_> {
                     containers = taken;
                 }
                 ("enumerate", 0) if !enumerate => enumerate = true,
-                (name @ ("skip" | "take"), 1) => {
+                // `xs.iter().enumerate().rev()`: the indices backwards, each with its element.
+                ("rev", 0)
+                    if enumerate
+                        && counted.is_empty()
+                        && adaptors.is_empty()
+                        && matches!(containers.as_slice(), [(_, Access::Element)]) =>
+                {
+                    adaptors.push(Adaptor::Rev);
+                }
+                // (Not after `.rev()`: that would skip from the other end.)
+                (name @ ("skip" | "take"), 1) if adaptors.is_empty() => {
                     counted.push((name == "skip", self.expr(&call.args[0])?));
                 }
                 _ => return unsupported(self, &call.method),
@@ -1489,7 +1500,7 @@ impl Lowerer<'_> {
             start: start.value,
             end: end.value,
             inclusive: false,
-            adaptors: Vec::new(),
+            adaptors,
             index,
             elements,
         })
