@@ -291,6 +291,10 @@ fn foreign_message(form: &Form) -> String {
         Form::Method { name, .. } if matches!(name.to_string().as_str(), "cholesky" | "lu" | "qr") => format!(
             "`{name}()` of a value that depends on a differentiated parameter is differentiated only where the decomposition is computed and used at once: `let c = a.clone().cholesky().unwrap();` (then `c.l()`, `c.solve(&b)`, `c.ln_determinant()`), `a.clone().lu().solve(&b).unwrap()`, `a.clone().qr().solve(&b).unwrap()`, each ending in `.unwrap()` or `.expect(message)` with a string literal or a constant as the message"
         ),
+        // `v.swap(i, j)`, `v.reverse()`: a change in place the reverse sweep cannot undo.
+        Form::Method { name, .. } if matches!(name.to_string().as_str(), "swap" | "reverse" | "sort_by" | "sort_unstable_by" | "fill" | "rotate_left" | "rotate_right" | "copy_from_slice" | "clone_from_slice" | "swap_rows" | "swap_columns" | "fill_with_identity" | "set_column" | "set_row") => format!(
+            "`.{name}(..)` changes a vector or matrix that depends on a differentiated parameter in place, which #[differentiate] does not follow; build the new value by index (`let mut w = vec![0.0; n]; w[i] = v[n - 1 - i];`, `m2[(i, j)] = ..` into `DMatrix::zeros(r, c)`), or reorder data (indices) instead of the values"
+        ),
         // `v.max()` of a vector (`m.row(i).max()`): not the float method `a.max(b)`.
         Form::Method { name, .. } if matches!(name.to_string().as_str(), "max" | "min" | "amax" | "amin") => format!(
             "`.{name}()` of a vector or matrix that depends on a differentiated parameter has no derivative rule (the float method `a.{name}(b)` has one); fold its elements: `v.iter().fold(f64::NEG_INFINITY, |m, &x| m.max(x))` (`f64::INFINITY` and `min` for the least), or `nn::log_sum_exp(&v)` for a smooth maximum"
