@@ -610,12 +610,13 @@ pub fn is_libm_path(func: &syn::ExprPath) -> bool {
 /// Whether `libm::name` is one of `libm`'s `f32` functions (`sinf`, `powf`, `fabsf`): its
 /// name is the rule's (or the `f64` function's) with an `f` added.
 fn libm_single(name: &str) -> bool {
-    const F64_ENDING_IN_F: &[&str] = &["erf", "modf", "ldexp", "frexp"];
+    const F64_ENDING_IN_F: &[&str] = &["erf", "modf"];
     name.ends_with('f') && !F64_ENDING_IN_F.contains(&name)
 }
 
-/// The float method or `special` function a `libm` call is (`libm::expf` is `f64::exp`,
-/// `libm::erf` is `::tapeless::special::erf`), for code generic in the float type.
+/// The float method or `special` function a `libm` call is (`libm::exp` is `f64::exp`,
+/// `libm::expf` is `f32::exp`, `libm::erf` is `::tapeless::special::erf`), for code generic
+/// in the float type.
 pub fn libm_method(func: &syn::ExprPath, argc: usize) -> Option<syn::ExprPath> {
     let name = func.path.segments.last()?.ident.to_string();
     let (rule, _) = libm_call(func, &name, argc)?;

@@ -758,9 +758,9 @@ impl Lowerer<'_> {
     fn drop_index_temporaries(&mut self, from: usize) {
         let stmts = &self.blocks[self.current.0].stmts;
         let temporaries = stmts[from.min(stmts.len())..].iter().all(|stmt| {
-            matches!(stmt, Stmt::Let { var, op, .. }
-                if self.vars[var.0].source.is_none() && self.structures.contains_key(var)
-                    && matches!(op, Op::Rule { form: Form::Tuple | Form::Binary(_) | Form::Unary(_) | Form::Cast(_), .. }))
+            // `structures` holds exactly the tuples, operators and casts of `Copy` values.
+            matches!(stmt, Stmt::Let { var, .. }
+                if self.vars[var.0].source.is_none() && self.structures.contains_key(var))
         });
         if temporaries {
             self.blocks[self.current.0].stmts.truncate(from);
@@ -1400,11 +1400,7 @@ impl Lowerer<'_> {
                     }
                     let mut taken = Vec::new();
                     for (container, access) in containers {
-                        let k = &call.args[0];
-                        let kept = match access {
-                            Access::Reversed => self.skip_take_reversed(container, name, k)?,
-                            _ => self.skip_take(container, name, k)?,
-                        };
+                        let kept = self.skip_take(container, &access, name, &call.args[0])?;
                         taken.push((kept, access));
                     }
                     containers = taken;
@@ -1548,13 +1544,26 @@ impl Lowerer<'_> {
 
     /// The elements `xs.iter().skip(k)` or `.take(k)` visits, as a sub-slice of `xs`:
     /// `&xs[min(k, len)..]` or `&xs[..min(k, len)]`.
-    fn skip_take(&mut self, container: Arg, method: &str, k: &Expr) -> Option<Arg> {
+    ///
+    /// Of a container iterated backwards (`xs.iter().rev()`), the elements left are
+    /// `xs[..len - min(k, len)]` (skip) or `xs[len - min(k, len)..]` (take), still iterated
+    /// backwards.
+    fn skip_take(
+        &mut self,
+        container: Arg,
+        access: &Access,
+        method: &str,
+        k: &Expr,
+    ) -> Option<Arg> {
         let k = self.expr(k)?;
         let len = self.len_of(container.clone());
         let bound = self.data_call(syn::parse_quote!(::core::cmp::min), k, len.clone());
-        let (start, end) = match method {
-            "skip" => (bound, len),
-            _ => (constant(syn::parse_quote!(0usize)), bound),
+        let zero = || constant(syn::parse_quote!(0usize));
+        let (start, end) = match (access, method) {
+            (Access::Reversed, "skip") => (zero(), self.data_op(quote::quote!(-), len, bound)),
+            (Access::Reversed, _) => (self.data_op(quote::quote!(-), len.clone(), bound), len),
+            (_, "skip") => (bound, len),
+            _ => (zero(), bound),
         };
         Some(self.sub_slice_of(container, start, end, quote::quote!(#method)))
     }
@@ -1573,10 +1582,7 @@ impl Lowerer<'_> {
                 }
                 (name @ ("skip" | "take"), 1) if containers.len() == 1 => {
                     let (container, access) = containers.pop()?;
-                    let container = match access {
-                        Access::Reversed => self.skip_take_reversed(container, name, &m.args[0])?,
-                        _ => self.skip_take(container, name, &m.args[0])?,
-                    };
+                    let container = self.skip_take(container, &access, name, &m.args[0])?;
                     containers.push((container, access));
                 }
                 ("zip", 1) => {
@@ -1589,21 +1595,6 @@ impl Lowerer<'_> {
             }
         }
         Some((containers, pairs))
-    }
-
-    /// `.skip(k)` or `.take(k)` of a container iterated backwards (`xs.iter().rev()`): the
-    /// elements it leaves, `xs[..len - min(k, len)]` or `xs[len - min(k, len)..]`, still
-    /// iterated backwards.
-    fn skip_take_reversed(&mut self, container: Arg, method: &str, k: &Expr) -> Option<Arg> {
-        let k = self.expr(k)?;
-        let len = self.len_of(container.clone());
-        let bound = self.data_call(syn::parse_quote!(::core::cmp::min), k, len.clone());
-        let kept = self.data_op(quote::quote!(-), len.clone(), bound);
-        let (start, end) = match method {
-            "skip" => (constant(syn::parse_quote!(0usize)), kept),
-            _ => (kept, len),
-        };
-        Some(self.sub_slice_of(container, start, end, quote::quote!(#method)))
     }
 
     /// The container a `for` loop iterates. An array written in place is copied first:
@@ -1805,7 +1796,7 @@ fn without_clone(expr: &Expr) -> &Expr {
     }
 }
 
-fn constant(expr: Expr) -> Arg {
+pub(super) fn constant(expr: Expr) -> Arg {
     Arg {
         value: Operand::Const(expr),
         borrowed: false,

@@ -1767,10 +1767,7 @@ impl Lowerer<'_> {
                         Access::Element => self.element_read(container.clone(), index)?,
                         Access::Reversed => {
                             let len = self.len_of(container.clone());
-                            let one = Arg {
-                                value: Operand::Const(syn::parse_quote!(1)),
-                                borrowed: false,
-                            };
+                            let one = expr::constant(syn::parse_quote!(1));
                             let last = self.data_op(quote::quote!(-), len, one);
                             let at = self.data_op(quote::quote!(-), last, index);
                             self.element_read(container.clone(), at)?
