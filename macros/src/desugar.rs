@@ -88,6 +88,26 @@ impl Fold for Desugar<'_> {
                     let pat = &local.pat;
                     stmts.push(parse_quote_spanned!(span=> let #pat = #temp;));
                 }
+                // `v = chain.collect();`: collected into a temporary, which is then assigned
+                // (the chain may read `v` itself: `v = v.windows(2).map(..).collect();`).
+                Stmt::Expr(Expr::Assign(assign), Some(_))
+                    if assigned_name(&assign).is_some()
+                        && collect_chain(&assign.right).is_some() =>
+                {
+                    let span = assign.eq_token.span;
+                    let (left, right) = (&assign.left, &assign.right);
+                    let temp = self.fresh("collected", span);
+                    if let Stmt::Local(local) = parse_quote_spanned!(span=> let #temp = #right;) {
+                        self.collect(local, &mut stmts);
+                    }
+                    stmts.push(
+                        if assigned_name(&assign).is_some_and(|n| collected_names.contains(n)) {
+                            parse_quote_spanned!(span=> let mut #left = #temp;)
+                        } else {
+                            parse_quote_spanned!(span=> #left = #temp;)
+                        },
+                    );
+                }
                 // `v = w;` of a vector collected in this block, at the block's level: the
                 // binding it means (`let mut v = w;`), since the collected `v` is written
                 // by index and cannot be reassigned whole.
