@@ -122,6 +122,9 @@ pub mod __private {
     pub use tapeless_runtime::__loop_stack as loop_stack;
     #[cfg(feature = "alloc")]
     pub use tapeless_runtime::boxed_pullback;
+    pub use tapeless_runtime::carried_shape::{
+        shaped_zero, FixedShape, MatrixShape, ShapeOf, ShapeStack, VecShape,
+    };
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::cholesky::*;
     #[cfg(feature = "alloc")]

@@ -103,7 +103,7 @@ fn check_carried_views(body: &Body, activity: &Activity, errors: &mut Errors) {
                 };
                 let of_itself = args.first().and_then(|a| a.value.var()) == Some(carried.phi);
                 if rule.view && of_itself && activity.is_active(carried.phi) {
-                    errors.at(origin, "a loop that replaces a slice or view by a part of itself (`y = &y[1..];`) is not supported by #[differentiate]: its length changes from one iteration to the next; index into the whole value instead (`x[start + i]`, with `start += 1` in the loop)");
+                    errors.at(origin, "a loop that replaces a slice or view by a part of itself (`y = &y[1..];`) is not supported by #[differentiate]: its length changes from one iteration to the next; index into the whole value instead (`x[start + i]`, with `start += 1` in the loop), or carry a copy (`let mut y = x.to_vec();` and `y = y[1..].to_vec();`)");
                 }
             }
         }

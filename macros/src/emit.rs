@@ -6,7 +6,7 @@
 //! `t0` for a temporary), chosen so they never collide with a name the user wrote, so
 //! `cargo expand` reads like a hand-written adjoint.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -20,7 +20,7 @@ use crate::ir::{
 };
 use crate::lower::Rename;
 use crate::parse::Signature;
-use crate::reverse::{Adjoint, Carry, Source, Sweep};
+use crate::reverse::{Adjoint, Carry, CarryShape, Source, Sweep};
 use crate::rules::First;
 use crate::strategy::{Route, Stack, Start, Strategy, Zero};
 
@@ -137,6 +137,8 @@ pub struct Emitter<'a> {
     carries: HashMap<VarId, Ident>,
     /// The stack of each value the forward sweep saves for the reverse sweep.
     stacks: HashMap<VarId, Ident>,
+    /// The stack of the shapes of each carried value whose shapes are kept (by phi).
+    shapes: HashMap<VarId, Ident>,
     /// The running value of each rebuilt counter in the reverse sweep (`l_back`), by phi.
     backs: HashMap<VarId, Ident>,
     /// The step counter of each fixed loop (`Strategy::fixed`), by body block.
@@ -264,11 +266,8 @@ impl<'a> Emitter<'a> {
                 carries.insert(id, namer.claim(&format!("d_{}_next", names[i].unraw())));
             }
         }
-        let stacks = sweep
-            .saved
-            .iter()
-            .map(|v| (*v, namer.claim(&format!("saved_{}", names[v.0].unraw()))))
-            .collect();
+        let stacks = claim_each(&mut namer, &sweep.saved, "saved", &names);
+        let shapes = claim_each(&mut namer, &sweep.shaped, "shapes", &names);
         let backs = claim_backs(&mut namer, sweep, &names);
         let kept = strategy
             .kept
@@ -325,6 +324,7 @@ impl<'a> Emitter<'a> {
             adjoints,
             carries,
             stacks,
+            shapes,
             backs,
             fixed,
             nth,
@@ -817,6 +817,22 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// `shapes_v.push(..);` when the reverse sweep makes the adjoint of the carried `phi`
+    /// from its kept shape (`runtime::carried_shape`: the type chooses what is kept).
+    fn keep_shape(&self, phi: VarId, saving: bool) -> TokenStream {
+        match self.shapes.get(&phi) {
+            Some(stack) if saving => {
+                let value = self.helper_argument(&Operand::Var(phi));
+                let private = quote!(::tapeless::__private);
+                quote!(#stack.push({
+                    use #private::{FixedShape as _, MatrixShape as _, VecShape as _};
+                    (&&#private::ShapeOf(#value)).carried_shape()
+                });)
+            }
+            _ => TokenStream::new(),
+        }
+    }
+
     fn forward_stmt(&self, stmt: &Stmt, saving: bool, within: Option<&Loop>) -> TokenStream {
         match stmt {
             // Forward mode: a call of a differentiated function gives its tangent too.
@@ -1033,7 +1049,15 @@ impl<'a> Emitter<'a> {
             .map(|c| self.name(c))
             .or(fixed_step)
             .map(|c| quote!(#c += 1;));
-        let phi_saves: TokenStream = l.carried.iter().map(|c| self.save(c.phi, saving)).collect();
+        let phi_saves: TokenStream = l
+            .carried
+            .iter()
+            .map(|c| {
+                let mut save = self.save(c.phi, saving);
+                save.extend(self.keep_shape(c.phi, saving));
+                save
+            })
+            .collect();
         // A fused loop's reverse runs in its iterations, from adjoints computed before it.
         let fused = self
             .sweep
@@ -1592,12 +1616,18 @@ impl<'a> Emitter<'a> {
         body_block: Option<BlockId>,
     ) -> TokenStream {
         let mut out = self.carry_starts(carries);
+        // The carried adjoints shaped like their values follow the values' restores.
+        let restored = match carries.iter().any(|c| c.shape == CarryShape::Value) {
+            true => crate::reverse::restores_first(body).len(),
+            false => 0,
+        };
         let (phi_adjoints, handoffs) = self.carry_steps(carries);
         let step_back = body_block
             .and_then(|b| self.fixed.get(&b))
             .map(|step| quote!(#step -= 1;));
-        let body = self.reverse(body);
-        let inner = quote!(#step_back #(#phi_adjoints)* #body #(#handoffs)*);
+        let (restores, body) = body.split_at(restored);
+        let (restores, body) = (self.reverse(restores), self.reverse(body));
+        let inner = quote!(#step_back #restores #(#phi_adjoints)* #body #(#handoffs)*);
         out.extend(match header {
             Header::Range { index, .. } => {
                 let index = self.name(*index);
@@ -1651,7 +1681,8 @@ impl<'a> Emitter<'a> {
     }
 
     /// A reverse iteration's first and last steps for the carried adjoints: each phi's
-    /// adjoint starts at zero, and hands its value to the iteration before.
+    /// adjoint starts at zero, shaped as [`Carry::shape`] says; and hands its value to the
+    /// iteration before.
     fn carry_steps(&self, carries: &[Carry]) -> (Vec<TokenStream>, Vec<TokenStream>) {
         let private = quote!(::tapeless::__private);
         let phi_adjoints = carries.iter().filter(|c| c.phi_active).map(|c| {
@@ -1663,7 +1694,16 @@ impl<'a> Emitter<'a> {
                     "a carried variable without its adjoint",
                 ),
             );
-            quote!(let mut #d = #private::zero_adjoint(&#next);)
+            match (c.shape, self.shapes.get(&c.phi)) {
+                (CarryShape::Value, _) => {
+                    let phi = self.helper_argument(&Operand::Var(c.phi));
+                    quote!(let mut #d = #private::zero_adjoint(#phi);)
+                }
+                (CarryShape::Kept, Some(stack)) => {
+                    quote!(let mut #d = #private::shaped_zero(#stack.pop(), &#next);)
+                }
+                _ => quote!(let mut #d = #private::zero_adjoint(&#next);),
+            }
         });
         let handoffs = carries.iter().map(|c| {
             let next = self.named(
@@ -1725,6 +1765,9 @@ impl<'a> Emitter<'a> {
                 let storage = self.stack_storage(*v, &TokenStream::new());
                 quote!(let mut #stack = #storage;)
             })
+            .chain(self.shapes.values().map(|stack| {
+                quote!(let mut #stack = ::tapeless::__private::ShapeStack::new();)
+            }))
             .chain(self.strategy.kept.values().flatten().filter_map(|v| self.kept.get(v)).map(|k| {
                 let (stack, starts) = (&k.stack, &k.starts);
                 let private = quote!(::tapeless::__private);
@@ -1941,6 +1984,18 @@ fn claim_tangents(
 }
 
 /// The running value of each rebuilt counter in the reverse sweep: `l_back` for `l`.
+/// `{prefix}_{name}` for each of `vars`.
+fn claim_each(
+    namer: &mut Namer,
+    vars: &BTreeSet<VarId>,
+    prefix: &str,
+    names: &[Ident],
+) -> HashMap<VarId, Ident> {
+    vars.iter()
+        .map(|v| (*v, namer.claim(&format!("{prefix}_{}", names[v.0].unraw()))))
+        .collect()
+}
+
 fn claim_backs(namer: &mut Namer, sweep: &Sweep, names: &[Ident]) -> HashMap<VarId, Ident> {
     let mut rebuilt: Vec<VarId> = sweep.counters.keys().copied().collect();
     rebuilt.sort();

@@ -152,6 +152,22 @@ pub struct Carry {
     /// Whether the adjoint starts from `d_out` (else from zero).
     pub from_out: bool,
     pub phi_active: bool,
+    pub shape: CarryShape,
+}
+
+/// Where a reverse iteration's zero adjoint of a carried value takes its shape from: the
+/// value at the start of the iteration, which the next iteration's need not share
+/// (`v = v[1..].to_vec();`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CarryShape {
+    /// The next iteration's adjoint: a scalar, or a fused loop's accumulator.
+    Next,
+    /// The value itself, restored at the start of the reverse iteration.
+    Value,
+    /// The value's shape, kept by the forward iteration (`runtime::carried_shape`: nothing
+    /// for a type whose shape its type fixes, the length of a `Vec`, a dynamic matrix's
+    /// dimensions).
+    Kept,
 }
 
 /// The reverse sweep, and the values the forward sweep must push for it.
@@ -163,6 +179,8 @@ pub struct Sweep {
     /// The same for a loop pullback's closure, which the caller hands the arguments again.
     pub rebuilt_in_loop_pullback: Vec<VarId>,
     pub saved: BTreeSet<VarId>,
+    /// The carried values whose shapes their forward iterations keep ([`CarryShape::Kept`]).
+    pub shaped: BTreeSet<VarId>,
     /// The bodies of the loops whose reverse iterations replay them (see `replay.rs`): their
     /// forward iterations save nothing but the carried values.
     pub replayed: HashSet<BlockId>,
@@ -185,6 +203,16 @@ pub struct Fused {
     pub carries: Vec<Carry>,
     /// Each iteration's reverse, after its forward statements and before its end.
     pub body: Vec<Adjoint>,
+}
+
+/// The statements a reverse iteration starts with that restore values (its prologue's
+/// first: the carried values', and rebuilt counters among them).
+pub fn restores_first(body: &[Adjoint]) -> &[Adjoint] {
+    let count = body
+        .iter()
+        .take_while(|s| matches!(s, Adjoint::Restore(_) | Adjoint::Rebuild(_)))
+        .count();
+    &body[..count]
 }
 
 /// Where a variable is defined.
@@ -215,6 +243,7 @@ pub fn reverse(
         declared: vec![declared.iter().copied().collect()],
         pending: HashMap::new(),
         saved: BTreeSet::new(),
+        shaped: BTreeSet::new(),
         defs: definitions(body),
         loops: Vec::new(),
         mutable_state: mutable_state(body),
@@ -262,6 +291,7 @@ pub fn reverse(
         rebuilt_in_pullback,
         rebuilt_in_loop_pullback,
         saved: planner.saved,
+        shaped: planner.shaped,
         replayed: planner.replays.bodies,
         counters: planner.counters,
         internal: planner.internal,
@@ -478,6 +508,7 @@ struct Planner<'a> {
     /// Values that reverse code needs, by the block that defines them.
     pending: HashMap<BlockId, BTreeSet<VarId>>,
     saved: BTreeSet<VarId>,
+    shaped: BTreeSet<VarId>,
     defs: HashMap<VarId, Def>,
     /// The loops being reversed, innermost last.
     loops: Vec<&'a Loop>,
@@ -870,6 +901,7 @@ impl<'a> Planner<'a> {
                 out: c.out,
                 from_out,
                 phi_active,
+                shape: CarryShape::Next,
             });
         }
         self.loops.push(l);
@@ -887,6 +919,25 @@ impl<'a> Planner<'a> {
         let body = self.block(l.body, preamble);
         self.declared.pop();
         self.loops.pop();
+        // A carried adjoint is shaped like its value where that is restored first, else
+        // from a kept shape (a scalar's is the next one's).
+        let restored: Vec<VarId> = restores_first(&body)
+            .iter()
+            .filter_map(|s| match s {
+                Adjoint::Restore(v) => Some(*v),
+                _ => None,
+            })
+            .collect();
+        for carry in carries.iter_mut().filter(|c| c.phi_active) {
+            carry.shape = if self.body.var(carry.phi).kind == crate::ir::Kind::Copy {
+                CarryShape::Next
+            } else if restored.contains(&carry.phi) {
+                CarryShape::Value
+            } else {
+                self.shaped.insert(carry.phi);
+                CarryShape::Kept
+            };
+        }
         // A rebuilt counter steps back from its value after the loop.
         let rebuilt: Vec<VarId> = l
             .carried
@@ -934,6 +985,7 @@ impl<'a> Planner<'a> {
                 out: c.out,
                 from_out: true,
                 phi_active: self.active(c.phi),
+                shape: CarryShape::Next,
             })
             .collect();
         self.loops.push(l);

@@ -70,6 +70,8 @@ extern crate alloc;
 pub extern crate alloc as __alloc;
 
 mod adjoint;
+#[doc(hidden)]
+pub mod carried_shape;
 #[cfg(feature = "alloc")]
 pub mod check;
 #[cfg(feature = "nalgebra")]

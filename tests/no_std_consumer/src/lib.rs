@@ -92,6 +92,18 @@ pub fn quadratic(a: &Matrix2<f64>, x: &Vector2<f64>) -> f64 {
     (a * x).dot(x) + a.determinant()
 }
 
+/// A static vector carried through a bounded loop, whose values its reverse sweep does not
+/// read: its shape is fixed by its type, so nothing is kept for it (no heap).
+#[differentiate(max_iterations = 100)]
+#[must_use]
+pub fn drift(x: &Vector2<f64>, n: usize) -> f64 {
+    let mut p = *x;
+    for _ in 0..n {
+        p += x;
+    }
+    p[0] + 2.0 * p[1]
+}
+
 /// A vector output: `rotate_vjp` takes an array seed; without `alloc` there is no
 /// `rotate_jacobian` (it returns a `Vec`), and none is needed to compile.
 #[differentiate]

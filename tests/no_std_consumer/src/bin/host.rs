@@ -84,6 +84,10 @@ fn checks() -> bool {
             ok &= close(g.a[(i, j)], da[(i, j)]);
         }
     }
+
+    // p = (n + 1) x: ∂/∂x = (n + 1)(1, 2).
+    let (_, g) = drift_grad(&xv, 7);
+    ok &= close(g.x[0], 8.0) && close(g.x[1], 16.0);
     ok
 }
 
