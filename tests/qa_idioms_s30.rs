@@ -22,6 +22,9 @@
 //! `#[differentiate] impl Trait for T` block (rustc E0407 inside the generated code), and a
 //! `Vec` of structs or of vectors that is a field of a parameter struct
 //! (`for l in &net.layers`, `net.layers[0].w`: rustc errors inside the generated code).
+//!
+//! Since: 22 passes as written (e055d3c: each reverse iteration's adjoint of a carried value
+//! has that iteration's shape).
 #![allow(
     clippy::clone_on_copy,
     clippy::ptr_arg,
@@ -1398,12 +1401,13 @@ mod decimate {
 
 // 22. Neural network: an MLP over `&[DMatrix<f64>]` weights and `&[DVector<f64>]` biases,
 // the activation chosen per layer by a `match` on a data enum, used as the value of `h = ..`.
-// FAILS: (c) BUG: compiles; `mlp_grad` panics in the reverse sweep, "Gemv: dimensions
+// FAILED: (c) BUG: compiled; `mlp_grad` panicked in the reverse sweep, "Gemv: dimensions
 // mismatch." (nalgebra, from `tapeless_runtime::ops::mul_vjp_rhs` in `mlp_vjp`): `h` changes
-// length from layer to layer (3 → 4 → 4 → 3 → 2). Forward mode (`mlp_jvp`) is right, and the
-// same loop passes at equal widths. Minimal: `for w in ws { h = w * &h; }` with widths 3, 4, 2
+// length from layer to layer (3 → 4 → 4 → 3 → 2). Forward mode (`mlp_jvp`) was right, and the
+// same loop passed at equal widths. Minimal: `for w in ws { h = w * &h; }` with widths 3, 4, 2
 // (or `m = &m * m.transpose()` of a 2×3 `m`). Rewritten in mlp_match_rewritten (unrolled).
-#[cfg(any())]
+// Passes as written since e055d3c (each reverse iteration's adjoint has that iteration's
+// shape: tests/carried_shapes.rs).
 mod mlp_match {
     use super::*;
     use nalgebra::{DMatrix, DVector};
