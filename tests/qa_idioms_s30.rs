@@ -24,7 +24,8 @@
 //! (`for l in &net.layers`, `net.layers[0].w`: rustc errors inside the generated code).
 //!
 //! Since: 22 passes as written (e055d3c: each reverse iteration's adjoint of a carried value
-//! has that iteration's shape).
+//! has that iteration's shape); 29 passes as written, and the reproducers of the data enum
+//! element and of the `Vec` of structs in a field pass (the fixes that followed this pass).
 #![allow(
     clippy::clone_on_copy,
     clippy::ptr_arg,
@@ -1880,7 +1881,7 @@ mod oscillator {
 // 29. Statistics with a generic parameter struct: a Gaussian mixture whose components are
 // `Component<T>` with a `log_pdf` method of a generic impl block, called on each component of
 // a zip; log-sum-exp by folds, mixing weights by softmax of logits.
-// FAILS: (c) BUG in `log_pdf` of `impl<T: Float> Component<T>`: `self.log_sigma.exp()` gives
+// FAILED: (c) BUG in `log_pdf` of `impl<T: Float> Component<T>`: `self.log_sigma.exp()` gives
 // rustc errors at the block's `#[differentiate]`: E0277 "the trait bound `&T: tapeless::Float`
 // is not satisfied", "tapeless: no rule for `a / b` with adjoint `T`, b: `&T` ..." and E0308
 // "expected type parameter `T`, found `&T`". Minimal: `#[differentiate] fn g<T: Float>(c: &C<T>)
@@ -1889,8 +1890,10 @@ mod oscillator {
 // And (b) at `c.log_pdf(x)` on an element of the zip: "method `log_pdf` has no derivative rule,
 // [...]; a method marked #[differentiate] in its own `impl` block is differentiated when called
 // on `self` or on a field (`p.layer.forward(x)`)". Rewritten in mixture_rewritten (a free
-// function, the field read into a local first).
-#[cfg(any())]
+// function, the field read into a local first). Passes as written since the fixes that
+// followed (a float read by reference passed to `Float::exp` by value; a method called on an
+// element of a slice of the user's own structs is the user's: tests/generic_fields.rs,
+// tests/element_values.rs).
 mod mixture {
     use super::*;
     use num_traits::Float;
@@ -2579,9 +2582,9 @@ mod mlp_match_rewritten {
 // Further probes beside the thirty: minimal reproducers of the bugs they found, disabled
 // (each is a rustc error inside the generated code).
 
-// FAILS: (c) BUG: an element of a data slice of a `Copy` enum passed by value to a
+// FAILED: (c) BUG: an element of a data slice of a `Copy` enum passed by value to a
 // differentiated function: E0308 "expected `Mode`, found `&Mode`" at `first`'s attribute.
-#[cfg(any())]
+// Passes since (an element used as a value is copied: tests/element_values.rs).
 mod data_enum_element_argument {
     use tapeless::differentiate;
 
@@ -2602,6 +2605,12 @@ mod data_enum_element_argument {
     #[differentiate(wrt(x))]
     pub fn first(x: f64, modes: &[Mode]) -> f64 {
         scaled(x, modes[0])
+    }
+
+    #[test]
+    fn data_enum_element_argument() {
+        assert_eq!(first_grad(1.5, &[Mode::Double, Mode::Single]).1.x, 6.0);
+        assert_eq!(first_grad(1.5, &[Mode::Single]).1.x, 3.0);
     }
 }
 
@@ -2638,7 +2647,8 @@ mod trait_impl_block {
 // `#[differentiate]`. Also `net.layers[0].w * x` without a loop, `for i in 0..n {
 // net.layers[i].w .. }`, and fields `Vec<DVector<f64>>` (`q.vs[0].norm()`) and `Vec<Vec<f64>>`
 // iterated (`for r in &p.rows`). The same loops over a `&[Layer]` parameter pass.
-#[cfg(any())]
+// Passes since (the elements of a field's container are read by reference:
+// tests/element_values.rs).
 mod vec_of_structs_field {
     use tapeless::differentiate;
 
@@ -2659,5 +2669,24 @@ mod vec_of_structs_field {
             h = (layer.w * h).tanh();
         }
         h
+    }
+
+    #[test]
+    fn vec_of_structs_field() {
+        let net = Net {
+            layers: vec![Layer { w: 0.5 }, Layer { w: -1.2 }],
+        };
+        let x = 0.8;
+        let (value, g) = depth_grad(&net, x);
+        assert_eq!(value, depth(&net, x));
+        // h1 = tanh(w0 x), h2 = tanh(w1 h1).
+        let h1 = (0.5f64 * x).tanh();
+        let d2 = 1.0 - (-1.2 * h1).tanh().powi(2);
+        let d1 = 1.0 - h1 * h1;
+        let want = [d2 * -1.2 * d1 * x, d2 * h1, d2 * -1.2 * d1 * 0.5];
+        let got = [g.net.layers[0].w, g.net.layers[1].w, g.x];
+        for (a, b) in got.iter().zip(want) {
+            assert!((a - b).abs() < 1e-15, "{got:?} vs {want:?}");
+        }
     }
 }

@@ -302,7 +302,7 @@ fn foreign_message(form: &Form) -> String {
         Form::Method { name, .. } => {
             let known: Vec<&str> = rules::method_names().collect();
             format!(
-                "method `{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; rewrite it with operators and float methods that have rules ({}); a method marked #[differentiate] in its own `impl` block is differentiated when called on `self` or on a field (`p.layer.forward(x)`)",
+                "method `{name}` has no derivative rule, and it receives a value that depends on a differentiated parameter; rewrite it with operators and float methods that have rules ({}); a method marked #[differentiate] in its own `impl` block is differentiated when called on `self`, on a field (`p.layer.forward(x)`), on a parameter of its type or on an element of a slice of it (`layers[i].forward(x)`)",
                 known.join(", ")
             )
         }

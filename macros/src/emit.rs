@@ -657,7 +657,15 @@ impl<'a> Emitter<'a> {
                     && crate::rules::method(&name.to_string(), args.len())
                         .is_some_and(|rule| rule.float_trait) =>
             {
-                let all = args.iter().map(|a| self.call_argument(a));
+                // A float read by reference (a field of a parameter, `c.s`) is passed by
+                // value, as the method call's auto-dereference would.
+                let all = args.iter().map(|a| match a.value.var() {
+                    Some(v) if self.body.var(v).kind == Kind::Ref => {
+                        let name = self.name(v);
+                        quote!(*#name)
+                    }
+                    _ => self.call_argument(a),
+                });
                 quote!(::tapeless::__private::Float::#name(#(#all),*))
             }
             Form::Method { name, turbofish } => {

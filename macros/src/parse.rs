@@ -558,6 +558,46 @@ impl Floats<'_> {
         !self.copy_value(element)
     }
 
+    /// A type of the user's own, by reference or not: a struct named by a path that is not
+    /// a float, an integer, `Vec`, `String`, `Option` or nalgebra's. A method called on a
+    /// value of it is the user's (`model.forward(x)`).
+    pub fn users_own(self, ty: &Type) -> bool {
+        match ty {
+            Type::Reference(r) => self.users_own(&r.elem),
+            Type::Paren(p) => self.users_own(&p.elem),
+            Type::Group(g) => self.users_own(&g.elem),
+            Type::Path(p) if p.qself.is_none() => {
+                !self.scalar(ty)
+                    && !copy_primitive(ty)
+                    && last_ident(ty).is_some_and(|ident| {
+                        let name = ident.to_string();
+                        !nalgebra_matrix(&name)
+                            && !["Vec", "String", "Option", "Box", "Rc", "Arc", "str"]
+                                .contains(&name.as_str())
+                    })
+            }
+            _ => false,
+        }
+    }
+
+    /// A slice, array or `Vec` whose elements are of a type of the user's own (see
+    /// [`Self::users_own`]): `for c in comps { c.log_pdf(x) }`.
+    pub fn user_elements(self, ty: &Type) -> bool {
+        match ty {
+            Type::Reference(r) => self.user_elements(&r.elem),
+            Type::Paren(p) => self.user_elements(&p.elem),
+            Type::Group(g) => self.user_elements(&g.elem),
+            Type::Slice(s) => self.users_own(&s.elem),
+            Type::Array(a) => self.users_own(&a.elem),
+            _ => match last_ident(ty) {
+                Some(ident) if ident == "Vec" => {
+                    single_type_argument(ty).is_some_and(|e| self.users_own(e))
+                }
+                _ => false,
+            },
+        }
+    }
+
     /// A `Copy` scalar, or an array or tuple of them.
     fn copy_value(self, ty: &Type) -> bool {
         match ty {

@@ -130,7 +130,7 @@ where
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a nalgebra `Cholesky` decomposition, whose `solve`, `l` and `ln_determinant` #[differentiate] differentiates",
     label = "this method call of a value that depends on a differentiated parameter is taken for the decomposition's",
-    note = "a decomposition is differentiated as `let c = a.clone().cholesky().unwrap();`; a method of your own type is differentiated when marked #[differentiate] in its `impl` block and called on `self` or on a field (`p.model.solve(x)`)"
+    note = "a decomposition is differentiated as `let c = a.clone().cholesky().unwrap();`; a method of your own type is differentiated when marked #[differentiate] in its `impl` block and called on `self`, on a field (`p.model.solve(x)`), on a parameter of its type or on an element of a slice of it"
 )]
 pub trait CholeskyFactor<T: Real + RealField, D: Dim>
 where

@@ -109,7 +109,7 @@ impl Lowerer<'_> {
                 };
                 Some(self.value(op, Kind::Copy, cast.to_token_stream()))
             }
-            Expr::Index(index) => self.index(index),
+            Expr::Index(index) => self.index_value(index),
             Expr::Block(b) if b.label.is_none() => self.block_value(&b.block),
             Expr::If(i) if !syntax::exits_of_stmt(&syn::Stmt::Expr(expr.clone(), None)).any() => {
                 self.if_expr(i, true)
@@ -162,7 +162,7 @@ impl Lowerer<'_> {
                 _ => read,
             });
         }
-        let inner = self.expr(&r.expr)?;
+        let inner = self.place(&r.expr)?;
         // `&xs[i]` is the reference an element read by reference already is.
         if matches!(strip_parens(&r.expr), Expr::Index(_)) && self.kind_of(&inner) == Kind::Ref {
             return Some(inner);
@@ -254,7 +254,7 @@ impl Lowerer<'_> {
         }
         let receiver = self.place(&call.receiver);
         let args: Vec<Option<Arg>> = call.args.iter().map(|a| self.expr(a)).collect();
-        let mut all = vec![receiver?];
+        let mut all = vec![receiver.clone()?];
         for a in args {
             all.push(a?);
         }
@@ -265,7 +265,14 @@ impl Lowerer<'_> {
         // A decomposition is a local value: `self.solve(x)`, `p.model.l()` are the user's.
         // `self` is the user's own type, never a float or a matrix: `self.diagonal()` and
         // `self.determinant()` are its own methods (only `clone` applies to any type).
-        let user_method = is_self(&call.receiver) || is_field(&call.receiver);
+        // A parameter or element of the user's own type (`model.forward(x)`, `c.log_pdf(x)`
+        // in `for c in comps`): its method is the user's, as a field's is. (`self` is below.)
+        let on_own_value = !is_self(&call.receiver)
+            && receiver
+                .as_ref()
+                .and_then(|r| r.value.var())
+                .is_some_and(|v| self.users_own.contains(&v));
+        let user_method = is_self(&call.receiver) || is_field(&call.receiver) || on_own_value;
         let row = rules::method(&call.method.to_string(), all.len()).filter(|rule| {
             let users_own = (rule.decomposition && user_method)
                 || (is_self(&call.receiver) && rule.name != "clone");
@@ -291,7 +298,7 @@ impl Lowerer<'_> {
             }
             // `p.layer.forward(x)`: a method of a field's type, differentiated in its own
             // marked `impl` block, called through its `_vjp` method (joint mode).
-            None if is_field(&call.receiver) && call.turbofish.is_none() => {
+            None if (is_field(&call.receiver) || on_own_value) && call.turbofish.is_none() => {
                 let method = &call.method;
                 let marker = Ident::new(crate::ir::METHOD_CALL, Span::call_site());
                 Op::Call {
@@ -370,6 +377,39 @@ impl Lowerer<'_> {
             _ => Kind::Owned,
         };
         Some(self.value(op, kind, call.to_token_stream()))
+    }
+
+    /// An element used as a value (`f(modes[i])`, `let m = modes[i];`): a copy of it, as in
+    /// the source, where the element is read by reference (see [`Self::element_read`]) from
+    /// a container of `Lowerer::copied_elements`.
+    fn index_value(&mut self, index: &syn::ExprIndex) -> Option<Arg> {
+        let place = self.index(index)?;
+        // The desugaring's reads by its own counters (`__tapeless_index`) bind an iterator's
+        // elements, which are references (`for (a, b) in rows.iter().zip(..)`).
+        fn generated(tokens: proc_macro2::TokenStream) -> bool {
+            tokens.into_iter().any(|t| match t {
+                proc_macro2::TokenTree::Ident(i) => i.to_string().starts_with("__tapeless"),
+                proc_macro2::TokenTree::Group(g) => generated(g.stream()),
+                _ => false,
+            })
+        }
+        let desugared = generated(index.index.to_token_stream());
+        let copied = place.value.var().is_some_and(|v| {
+            self.vars[v.0].kind == Kind::Ref
+                && self
+                    .element_containers
+                    .get(&v)
+                    .is_some_and(|c| self.copied_elements.contains(c))
+        });
+        if desugared || !copied {
+            return Some(place);
+        }
+        let op = Op::Rule {
+            rule: rules::unary(&syn::UnOp::Deref(Default::default())),
+            form: Form::Unary(syn::UnOp::Deref(Default::default())),
+            args: vec![place],
+        };
+        Some(self.value(op, Kind::Copy, index.to_token_stream()))
     }
 
     /// A field used as a value (`p.scale * x`): a copy of it, as in the source.
@@ -609,6 +649,18 @@ impl Lowerer<'_> {
         (op, Kind::Ref)
     }
 
+    /// `element` was read from `container`: of the user's own type where the container's
+    /// elements are (see `Lowerer::users_own`).
+    pub(super) fn note_user_element(&mut self, container: &Arg, element: crate::ir::VarId) {
+        if container
+            .value
+            .var()
+            .is_some_and(|c| self.user_elements.contains(&c))
+        {
+            self.users_own.insert(element);
+        }
+    }
+
     /// The read of element `index` of `container`: `xs[i]`, a `Copy` value, or `&xs[i]`
     /// when the container's elements are not `Copy` scalars (`xs: &[Vec<f64>]`), which
     /// `xs[i]` would move. Its adjoint is the element's either way (`index_vjp`).
@@ -650,6 +702,7 @@ impl Lowerer<'_> {
     fn place(&mut self, expr: &Expr) -> Option<Arg> {
         match strip_parens(expr) {
             Expr::Field(field) => self.field(field),
+            Expr::Index(index) => self.index(index),
             _ => self.expr(expr),
         }
     }
@@ -664,7 +717,7 @@ impl Lowerer<'_> {
             base = &inner.base;
         }
         members.reverse();
-        let base = self.expr(base)?;
+        let base = self.place(base)?;
         let origin = field.to_token_stream();
         // A field of a parameter held by reference is read by reference, once; a parameter
         // held by value may move into a pullback's closure, so its fields are copied.
@@ -706,6 +759,10 @@ impl Lowerer<'_> {
                     origin,
                 });
                 self.field_reads.insert((param, path), var);
+                // Its elements' type is not known here: read by reference, as `for l in
+                // &net.layers` binds them; an element used as a value is copied from there.
+                self.elements_by_reference.insert(var);
+                self.copied_elements.insert(var);
                 var
             }
         };
@@ -837,6 +894,7 @@ impl Lowerer<'_> {
             });
         }
         let unchanging = args[0].value.var().is_some_and(|v| self.unchanging(v));
+        let container = args[0].clone();
         let (op, kind) = match args.as_slice() {
             [container, i] => self.element_read(container.clone(), i.clone())?,
             _ => (
@@ -850,6 +908,10 @@ impl Lowerer<'_> {
         };
         let value = self.value(op, kind, index.to_token_stream());
         if let Some(var) = value.value.var() {
+            self.note_user_element(&container, var);
+            if let Some(c) = container.value.var() {
+                self.element_containers.insert(var, c);
+            }
             if unchanging {
                 self.block_reads.insert(key.clone(), var);
             }

@@ -55,6 +55,10 @@ pub fn lower<'e>(sig: &'e Signature, errors: &'e mut Errors) -> Body {
         structures: HashMap::new(),
         closures: HashMap::new(),
         elements_by_reference: HashSet::new(),
+        user_elements: HashSet::new(),
+        users_own: HashSet::new(),
+        copied_elements: HashSet::new(),
+        element_containers: HashMap::new(),
         floats: sig.floats(),
         unmarked: &sig.unmarked,
         errors,
@@ -72,6 +76,15 @@ pub fn lower<'e>(sig: &'e Signature, errors: &'e mut Errors) -> Body {
     for (p, var) in sig.params.iter().zip(&params) {
         if sig.floats().elements_by_reference(&p.ty) {
             lowerer.elements_by_reference.insert(*var);
+            if !p.differentiated {
+                lowerer.copied_elements.insert(*var);
+            }
+        }
+        if sig.floats().user_elements(&p.ty) {
+            lowerer.user_elements.insert(*var);
+        }
+        if sig.floats().users_own(&p.ty) {
+            lowerer.users_own.insert(*var);
         }
     }
     if syntax::exits_of_block(block).ret {
@@ -189,6 +202,20 @@ struct Lowerer<'e> {
     /// Containers whose elements are read by reference (`&xs[i]`), by their type
     /// (`xs: &[Vec<f64>]`: see `Floats::elements_by_reference`).
     elements_by_reference: HashSet<VarId>,
+    /// Containers whose elements read by reference are copies where used as values
+    /// (`f(modes[i])`, `p.w[i] * x`): a parameter that is not differentiated (data, its
+    /// elements `Copy` where the source copies them) and a field's container (whose element
+    /// type is not in the signature: floats, mostly).
+    copied_elements: HashSet<VarId>,
+    /// The container each element read by reference was read from.
+    element_containers: HashMap<VarId, VarId>,
+    /// Containers whose elements are of a type of the user's own (`comps: &[Component]`:
+    /// see `Floats::user_elements`).
+    user_elements: HashSet<VarId>,
+    /// Values of a type of the user's own: parameters (`model: &Dense`) and elements of the
+    /// containers above, on which a method call is the user's (`c.log_pdf(x)`), as on a
+    /// field.
+    users_own: HashSet<VarId>,
     /// The function's float types (`T` in `fn f<T: Float>`).
     floats: Floats<'e>,
     /// The functions of the method's `impl` block without a derivative
@@ -1789,6 +1816,7 @@ impl Lowerer<'_> {
                     let var = self.push_let(read, kind, origin);
                     self.vars[var.0].source = Some(pattern.clone());
                     self.bind(pattern, var);
+                    self.note_user_element(container, var);
                 }
                 self.seq(&frames, End::LoopBody);
                 Some(Header::Range {
