@@ -251,6 +251,18 @@ fn expand_impl(attr: TokenStream, mut block: ItemImpl) -> TokenStream {
         generated.push(without_impl_generics(items, &impl_generics));
         outside.push(grad_struct);
     }
+    // A trait's `impl` block keeps the trait's methods only: the companions go in an
+    // inherent block of the same type, private to the module like the trait's methods.
+    if block.trait_.is_some() {
+        let (generics, where_clause) = (&block.generics, &block.generics.where_clause);
+        let inherent = (!generated.is_empty())
+            .then(|| quote!(impl #generics #self_ty #where_clause { #(#generated)* }));
+        return quote! {
+            #block
+            #inherent
+            #(#outside)*
+        };
+    }
     block
         .items
         .extend(generated.into_iter().map(syn::ImplItem::Verbatim));
