@@ -1,7 +1,7 @@
 //! `let mut v = vec![x, y];` and `let mut a = [x, 2.0 * y];` of differentiated values,
 //! then written by index (`v[0] = ..`, `a[i] += ..`, in loops too): the array written by
-//! index that the immutable literal is. (Reassigned whole, `a = [y, x];`, it is rejected:
-//! `tests/ui/mutable-array-literal-reassigned-whole.rs`.) Each against a closed form and
+//! index that the immutable literal is. (Reassigned whole from a literal, `a = [y, x];`, its
+//! elements are written one by one: `tests/array_states.rs`.) Each against a closed form and
 //! central differences, in f64, f32 and generic code.
 #![allow(clippy::needless_range_loop, clippy::useless_vec)]
 

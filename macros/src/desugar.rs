@@ -88,6 +88,27 @@ impl Fold for Desugar<'_> {
                     let pat = &local.pat;
                     stmts.push(parse_quote_spanned!(span=> let #pat = #temp;));
                 }
+                // `s = [a, b];` of an array: the elements evaluated first (they may read `s`),
+                // then written by index, so that `s` is an array written by index (a state
+                // array of a time-stepping loop: `s = [s[0] + dt * s[1], s[1] - dt * s[0]];`).
+                Stmt::Expr(Expr::Assign(assign), Some(_))
+                    if assigned_name(&assign).is_some() && flat_array(&assign.right).is_some() =>
+                {
+                    let span = assign.eq_token.span;
+                    let left = &assign.left;
+                    let elements = flat_array(&assign.right).unwrap_or_default();
+                    let temps: Vec<Ident> = elements
+                        .iter()
+                        .map(|_| self.fresh("element", span))
+                        .collect();
+                    for (temp, element) in temps.iter().zip(&elements) {
+                        stmts.push(parse_quote_spanned!(span=> let #temp = #element;));
+                    }
+                    for (i, temp) in temps.iter().enumerate() {
+                        let i = syn::Index::from(i);
+                        stmts.push(parse_quote_spanned!(span=> #left[#i] = #temp;));
+                    }
+                }
                 // `v = chain.collect();`: collected into a temporary, which is then assigned
                 // (the chain may read `v` itself: `v = v.windows(2).map(..).collect();`).
                 Stmt::Expr(Expr::Assign(assign), Some(_))
@@ -367,6 +388,18 @@ fn rename_binding(pat: &mut Pat, name: &Ident) {
         }
         Pat::Type(t) => rename_binding(&mut t.pat, name),
         _ => {}
+    }
+}
+
+/// The elements of an array literal none of whose elements is an array (`[a, b + c]`).
+fn flat_array(expr: &Expr) -> Option<Vec<&Expr>> {
+    match expr {
+        Expr::Array(a)
+            if !a.elems.is_empty() && !a.elems.iter().any(|e| matches!(e, Expr::Array(_))) =>
+        {
+            Some(a.elems.iter().collect())
+        }
+        _ => None,
     }
 }
 
@@ -714,10 +747,27 @@ fn array_literal(local: &syn::Local) -> Option<(&syn::PatIdent, Vec<usize>)> {
     };
     // A struct or a constructor (`Point { .. }`, `Vector3::new(..)`) may have no `Default`:
     // left for lowering to report.
+    // (A float's constants and conversions, `T::zero()`, `T::from(c).unwrap()`, are floats.)
+    const FLOAT_FUNCTIONS: &[&str] = &[
+        "zero",
+        "one",
+        "from",
+        "from_f64",
+        "from_f32",
+        "epsilon",
+        "infinity",
+        "neg_infinity",
+        "nan",
+        "max_value",
+        "min_value",
+        "min_positive_value",
+    ];
     let constructed = |e: &Expr| match e {
         Expr::Struct(_) => true,
         Expr::Call(c) => {
-            matches!(&*c.func, Expr::Path(p) if p.path.segments.iter().any(|s| s.ident.to_string().starts_with(char::is_uppercase)))
+            matches!(&*c.func, Expr::Path(p)
+                if p.path.segments.iter().any(|s| s.ident.to_string().starts_with(char::is_uppercase))
+                    && !p.path.segments.last().is_some_and(|s| FLOAT_FUNCTIONS.contains(&s.ident.to_string().as_str())))
         }
         _ => false,
     };
