@@ -26,7 +26,8 @@
 //! Since: 22 passes as written (e055d3c: each reverse iteration's adjoint of a carried value
 //! has that iteration's shape); 29 passes as written, and the reproducers of the data enum
 //! element, of the `Vec` of structs in a field and of the trait's `impl` block pass, and so
-//! does 1, the RK4 state rebuilt whole (the fixes that followed this pass).
+//! do 1, the RK4 state rebuilt whole, and 10, the chain bound by `let` (the fixes that
+//! followed this pass).
 #![allow(
     clippy::clone_on_copy,
     clippy::ptr_arg,
@@ -649,11 +650,12 @@ mod portfolio {
 // 10. Pharmacokinetics: one-compartment oral dose with a lag time, the concentration a
 // closure with a branch capturing the differentiated rate constants; observations below the
 // limit of quantification filtered out of a chain bound by `let` first.
-// FAILS: (b) at the `.filter(..)` closure of `let observed = ..`: "a closure passed here is not
+// FAILED: (b) at the `.filter(..)` closure of `let observed = ..`: "a closure passed here is not
 // supported by #[differentiate]; closures are supported bound by `let` and called, in iterator
 // chains (`.map(..)`, `.filter(..)`, `.fold(..)`, ...) [...]: write the computation as a loop".
-// Rewritten in pharmacokinetics_rewritten (the chain written in the `for`).
-#[cfg(any())]
+// Rewritten in pharmacokinetics_rewritten (the chain written in the `for`). Passes as
+// written since (a chain bound by `let` and used once is written where it is used:
+// tests/iterator_compositions.rs).
 mod pharmacokinetics {
     use super::*;
     use std::f64::consts::PI;

@@ -54,7 +54,8 @@ struct Desugar<'a> {
 }
 
 impl Fold for Desugar<'_> {
-    fn fold_block(&mut self, block: Block) -> Block {
+    fn fold_block(&mut self, mut block: Block) -> Block {
+        inline_iterators(&mut block.stmts);
         let mut block = syn::fold::fold_block(self, block);
         let mut stmts = Vec::with_capacity(block.stmts.len());
         self.pushes(&mut block.stmts);
@@ -623,6 +624,7 @@ fn trip_count(chain: &Expr) -> Option<Expr> {
                         "take" => parse_quote_spanned!(span=> ::core::cmp::min(#n, #k)),
                         "windows" => parse_quote_spanned!(span=> (#n + 1).saturating_sub(#k)),
                         "chunks" | "step_by" => parse_quote_spanned!(span=> (#n + #k - 1) / (#k)),
+                        "chunks_exact" => parse_quote_spanned!(span=> (#n) / (#k)),
                         _ => return None,
                     })
                 }
@@ -691,6 +693,7 @@ impl<'ast> syn::visit::Visit<'ast> for ChangedWhole {
             "into_iter",
             "windows",
             "chunks",
+            "chunks_exact",
             "clone",
             "to_vec",
             "as_slice",
@@ -1363,23 +1366,34 @@ impl Desugar<'_> {
     fn fold_call(&mut self, call: syn::ExprMethodCall) -> Expr {
         let span = call.method.span();
         let (iterator, init, function) = (&call.receiver, &call.args[0], &call.args[1]);
+        // A destructured accumulator (`|(s, p), &v| (s + v, p * v)`) is bound from the
+        // whole one at the start of each iteration.
+        let mut unpack: Option<Stmt> = None;
         let (acc, acc_ty, element, body): (Ident, Option<Type>, Pat, Expr) = match function {
             Expr::Closure(closure) if closure.inputs.len() == 2 => {
                 let (acc_pat, acc_ty) = match &closure.inputs[0] {
                     Pat::Type(t) => (&*t.pat, Some((*t.ty).clone())),
                     other => (other, None),
                 };
-                let Pat::Ident(acc) = acc_pat else {
-                    return Expr::MethodCall(call);
-                };
-                if acc.by_ref.is_some() || acc.subpat.is_some() || mentions_return(&closure.body) {
+                if mentions_return(&closure.body) {
                     return Expr::MethodCall(call);
                 }
+                let acc = match acc_pat {
+                    Pat::Ident(acc) if acc.by_ref.is_none() && acc.subpat.is_none() => {
+                        acc.ident.clone()
+                    }
+                    Pat::Tuple(_) | Pat::Slice(_) => {
+                        let acc = self.fresh("acc", span);
+                        unpack = Some(parse_quote_spanned!(span=> let #acc_pat = #acc;));
+                        acc
+                    }
+                    _ => return Expr::MethodCall(call),
+                };
                 let element = match &closure.inputs[1] {
                     Pat::Type(t) => (*t.pat).clone(),
                     other => other.clone(),
                 };
-                (acc.ident.clone(), acc_ty, element, (*closure.body).clone())
+                (acc, acc_ty, element, (*closure.body).clone())
             }
             Expr::Path(path) => {
                 let acc = self.fresh("acc", span);
@@ -1402,6 +1416,7 @@ impl Desugar<'_> {
         };
         let for_loop = parse_quote_spanned! {span=>
             for #element in #iterator {
+                #unpack
                 #acc = #body;
             }
         };
@@ -2046,14 +2061,25 @@ impl Desugar<'_> {
             Expr::MethodCall(map)
                 if map.method == "map" && map.args.len() == 1 && method != "count" =>
             {
-                let Expr::Closure(closure) = &map.args[0] else {
-                    return None;
-                };
-                if closure.inputs.len() != 1 || mentions_return(&closure.body) {
-                    return None;
+                match &map.args[0] {
+                    Expr::Closure(closure) => {
+                        if closure.inputs.len() != 1 || mentions_return(&closure.body) {
+                            return None;
+                        }
+                        let pattern = strip(&closure.inputs[0]).0.clone();
+                        ((*map.receiver).clone(), pattern, (*closure.body).clone())
+                    }
+                    // `.map(f64::exp)` after another `.map(..)`: `f64::exp(e)`.
+                    Expr::Path(function) if mapped(&map.receiver) => {
+                        let element = self.fresh("element", span);
+                        (
+                            (*map.receiver).clone(),
+                            parse_quote_spanned!(span=> #element),
+                            parse_quote_spanned!(span=> #function(#element)),
+                        )
+                    }
+                    _ => return None,
                 }
-                let pattern = strip(&closure.inputs[0]).0.clone();
-                ((*map.receiver).clone(), pattern, (*closure.body).clone())
             }
             // `zip(..).filter(|(p, q)| ..).count()`: the loop binds the pair's elements,
             // as a zip loop does.
@@ -2075,7 +2101,11 @@ impl Desugar<'_> {
                 )
             }
         };
-        if !loop_only(&source) && windows_of(&source).is_none() && offset_zip(&source).is_none() {
+        if !loop_only(&source)
+            && !mapped(&source)
+            && windows_of(&source).is_none()
+            && offset_zip(&source).is_none()
+        {
             return None;
         }
         let acc = self.fresh("acc", span);
@@ -2778,6 +2808,119 @@ fn bound_names(pat: &Pat, out: &mut Vec<Ident>) {
     syn::visit::Visit::visit_pat(&mut Names(out), pat);
 }
 
+/// `let it = xs.iter().zip(ys).filter(..);` used once after it (`for (x, y) in it`,
+/// `it.map(..).sum()`): the chain written where it is used, where the rewrites of chains
+/// take it. (The chain borrows its sources, so nothing can change them in between.)
+fn inline_iterators(stmts: &mut Vec<Stmt>) {
+    const ADAPTORS: &[&str] = &[
+        "iter",
+        "into_iter",
+        "map",
+        "filter",
+        "zip",
+        "enumerate",
+        "rev",
+        "skip",
+        "take",
+        "step_by",
+        "chain",
+        "copied",
+        "cloned",
+        "windows",
+        "chunks",
+        "chunks_exact",
+    ];
+    fn count(tokens: proc_macro2::TokenStream, name: &Ident) -> usize {
+        tokens
+            .into_iter()
+            .map(|tree| match tree {
+                proc_macro2::TokenTree::Ident(ident) => usize::from(ident == *name),
+                proc_macro2::TokenTree::Group(group) => count(group.stream(), name),
+                _ => 0,
+            })
+            .sum()
+    }
+    struct Inline<'a> {
+        name: &'a Ident,
+        chain: &'a Expr,
+        done: bool,
+    }
+    impl syn::visit_mut::VisitMut for Inline<'_> {
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            match expr {
+                Expr::Path(p) if p.qself.is_none() && p.path.is_ident(self.name) => {
+                    *expr = self.chain.clone();
+                    self.done = true;
+                }
+                _ => syn::visit_mut::visit_expr_mut(self, expr),
+            }
+        }
+    }
+    let mut i = 0;
+    while i < stmts.len() {
+        let found = match &stmts[i] {
+            Stmt::Local(local) => match (&local.pat, &local.init) {
+                (Pat::Ident(p), Some(init))
+                    if p.by_ref.is_none()
+                        && p.mutability.is_none()
+                        && p.subpat.is_none()
+                        && init.diverge.is_none()
+                        && matches!(&*init.expr, Expr::MethodCall(m)
+                            if ADAPTORS.contains(&m.method.to_string().as_str()))
+                        && iterates(&init.expr) =>
+                {
+                    Some((p.ident.clone(), (*init.expr).clone()))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((name, chain)) = found else {
+            i += 1;
+            continue;
+        };
+        let uses: usize = stmts[i + 1..]
+            .iter()
+            .map(|s| count(s.to_token_stream(), &name))
+            .sum();
+        if uses != 1 || mentions(chain.to_token_stream(), &name) {
+            i += 1;
+            continue;
+        }
+        // (A use in a macro's tokens is not an expression: then the `let` stays.)
+        let mut rest = stmts[i + 1..].to_vec();
+        let mut inline = Inline {
+            name: &name,
+            chain: &chain,
+            done: false,
+        };
+        for stmt in &mut rest {
+            syn::visit_mut::VisitMut::visit_stmt_mut(&mut inline, stmt);
+        }
+        if inline.done {
+            stmts.truncate(i);
+            stmts.extend(rest);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// A chain that starts an iterator (`xs.iter()`, `xs.windows(2)`, a range), not a
+/// nalgebra `m.map(..)`.
+fn iterates(chain: &Expr) -> bool {
+    match chain {
+        Expr::MethodCall(m) => {
+            ["iter", "into_iter", "windows", "chunks", "chunks_exact"]
+                .contains(&m.method.to_string().as_str())
+                || iterates(&m.receiver)
+        }
+        Expr::Paren(p) => iterates(&p.expr),
+        Expr::Range(_) => true,
+        _ => false,
+    }
+}
+
 fn mentions(tokens: proc_macro2::TokenStream, name: &Ident) -> bool {
     tokens.into_iter().any(|tree| match tree {
         proc_macro2::TokenTree::Ident(ident) => ident == *name,
@@ -2806,6 +2949,7 @@ fn filtered(call: &syn::ExprMethodCall) -> bool {
         && match &*call.receiver {
             Expr::MethodCall(map) if map.method == "map" => {
                 loop_only(&map.receiver)
+                    || mapped(&map.receiver)
                     || windows_of(&map.receiver).is_some()
                     || offset_zip(&map.receiver).is_some()
             }
@@ -2921,6 +3065,16 @@ impl syn::visit_mut::VisitMut for WindowReads<'_> {
 
 /// Whether a chain is iterated only once the pre-pass has rewritten its `for` loop: it has a
 /// `.filter(..)`, a `.chain(..)`, or a `.step_by(k)` of a slice (not of a range) in it.
+/// A chain with a `.map(..)` in it (`x.iter().map(f)`): a reduction after another `.map`
+/// is the loop over it (`x.iter().map(f).map(g).sum()`).
+fn mapped(chain: &Expr) -> bool {
+    match chain {
+        Expr::MethodCall(m) => m.method == "map" || mapped(&m.receiver),
+        Expr::Paren(p) => mapped(&p.expr),
+        _ => false,
+    }
+}
+
 fn loop_only(chain: &Expr) -> bool {
     let mut current = chain;
     let mut found = false;

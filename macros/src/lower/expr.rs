@@ -1341,7 +1341,7 @@ impl Lowerer<'_> {
         let start = methods.iter().position(|m| {
             matches!(
                 m.method.to_string().as_str(),
-                "iter" | "into_iter" | "windows" | "chunks"
+                "iter" | "into_iter" | "windows" | "chunks" | "chunks_exact"
             )
         });
         if let Some(k @ 1..) = start {
@@ -1431,11 +1431,14 @@ impl Lowerer<'_> {
             match (call.method.to_string().as_str(), call.args.len()) {
                 ("iter" | "into_iter" | "copied" | "cloned", 0) if !enumerate => {}
                 // Windows and chunks of the container itself (`xs.windows(2)`).
-                (name @ ("windows" | "chunks"), 1) if position == 0 => {
+                (name @ ("windows" | "chunks" | "chunks_exact"), 1) if position == 0 => {
                     let k = self.expr(&call.args[0])?;
                     containers[0].1 = match name {
                         "windows" => Access::Window(k),
-                        _ => Access::Chunk(k),
+                        _ => Access::Chunk {
+                            k,
+                            exact: name == "chunks_exact",
+                        },
                     };
                 }
                 // `xs.iter().rev()` before any pairing or counting: read from the end.
@@ -1501,10 +1504,14 @@ impl Lowerer<'_> {
                     );
                 }
                 // `(len + k - 1) / k` chunks, the last one shorter.
-                Access::Chunk(k) => {
+                Access::Chunk { k, exact: false } => {
                     let longer = self.data_op(quote::quote!(+), this, k.clone());
                     let longer = self.data_op(quote::quote!(-), longer, one());
                     this = self.data_op(quote::quote!(/), longer, k.clone());
+                }
+                // `len / k` exact chunks.
+                Access::Chunk { k, exact: true } => {
+                    this = self.data_op(quote::quote!(/), this, k.clone());
                 }
             }
             len = Some(match len {
@@ -1889,7 +1896,7 @@ fn is_reduction(call: &syn::ExprMethodCall) -> bool {
         || methods.iter().any(|m| {
             matches!(
                 m.method.to_string().as_str(),
-                "iter" | "into_iter" | "windows" | "chunks"
+                "iter" | "into_iter" | "windows" | "chunks" | "chunks_exact"
             )
         })
 }

@@ -1805,7 +1805,7 @@ impl Lowerer<'_> {
                             self.sub_slice_op(container.clone(), index, end)
                         }
                         // `&xs[i * k..min(i * k + k, len)]`.
-                        Access::Chunk(k) => {
+                        Access::Chunk { k, .. } => {
                             let start = self.data_op(quote::quote!(*), index, k.clone());
                             let end = self.data_op(quote::quote!(+), start.clone(), k.clone());
                             let len = self.len_of(container.clone());
@@ -1907,8 +1907,9 @@ enum Access {
     Element,
     /// `xs.windows(k)`: `&xs[i..i + k]`.
     Window(Arg),
-    /// `xs.chunks(k)`: `&xs[i * k..min(i * k + k, len)]`.
-    Chunk(Arg),
+    /// `xs.chunks(k)`: `&xs[i * k..min(i * k + k, len)]`; `xs.chunks_exact(k)` (`exact`):
+    /// the same slices, without the shorter last one.
+    Chunk { k: Arg, exact: bool },
     /// `xs.iter().rev()` zipped: `xs[len - 1 - i]`.
     Reversed,
 }
