@@ -123,7 +123,7 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use tapeless_runtime::boxed_pullback;
     pub use tapeless_runtime::carried_shape::{
-        shaped_zero, FixedShape, MatrixShape, ShapeOf, ShapeStack, VecShape,
+        shaped_zero, FixedShape, KeptZero, MatrixShape, ShapeOf, ShapeStack, UnknownShape, VecShape,
     };
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::cholesky::*;

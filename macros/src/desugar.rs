@@ -396,11 +396,31 @@ fn rename_binding(pat: &mut Pat, name: &Ident) {
 fn flat_array(expr: &Expr) -> Option<Vec<&Expr>> {
     match expr {
         Expr::Array(a)
-            if !a.elems.is_empty() && !a.elems.iter().any(|e| matches!(e, Expr::Array(_))) =>
+            if !a.elems.is_empty()
+                && !a
+                    .elems
+                    .iter()
+                    .any(|e| matches!(e, Expr::Array(_)) || heap_value(e)) =>
         {
             Some(a.elems.iter().collect())
         }
         _ => None,
+    }
+}
+
+/// A value that is a vector or matrix on the heap by its syntax (`x.to_vec()`, `vec![..]`,
+/// `it.collect()`): an array of those is not an array written by index (its elements have
+/// no fixed zero), but a value lowering reports.
+fn heap_value(expr: &Expr) -> bool {
+    match expr {
+        Expr::MethodCall(m) => ["to_vec", "collect", "into_owned", "clone_owned", "to_owned"]
+            .contains(&m.method.to_string().as_str()),
+        Expr::Macro(m) => m.mac.path.is_ident("vec"),
+        Expr::Call(c) => matches!(&*c.func, Expr::Path(p)
+            if p.path.segments.first().is_some_and(|s| s.ident == "Vec"
+                || crate::parse::nalgebra_matrix(&s.ident.to_string()))),
+        Expr::Paren(p) => heap_value(&p.expr),
+        _ => false,
     }
 }
 
@@ -776,7 +796,7 @@ fn array_literal(local: &syn::Local) -> Option<(&syn::PatIdent, Vec<usize>)> {
     };
     (rectangular
         && !leaves.iter().all(|e| constant(e))
-        && !leaves.iter().any(|e| constructed(e))
+        && !leaves.iter().any(|e| constructed(e) || heap_value(e))
         && !mentions(init.expr.to_token_stream(), &name.ident))
     .then_some((name, shape))
 }

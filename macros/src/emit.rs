@@ -834,7 +834,8 @@ impl<'a> Emitter<'a> {
                 let private = quote!(::tapeless::__private);
                 quote!(#stack.push({
                     use #private::{FixedShape as _, MatrixShape as _, VecShape as _};
-                    (&&#private::ShapeOf(#value)).carried_shape()
+                    use #private::{KeptZero as _, UnknownShape as _};
+                    (&&&#private::ShapeOf(#value)).carried_shape()
                 });)
             }
             _ => TokenStream::new(),

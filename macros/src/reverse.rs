@@ -244,6 +244,7 @@ pub fn reverse(
         pending: HashMap::new(),
         saved: BTreeSet::new(),
         shaped: BTreeSet::new(),
+        unknown_copies: crate::strategy::copies_of_fields(body),
         defs: definitions(body),
         loops: Vec::new(),
         mutable_state: mutable_state(body),
@@ -509,6 +510,9 @@ struct Planner<'a> {
     pending: HashMap<BlockId, BTreeSet<VarId>>,
     saved: BTreeSet<VarId>,
     shaped: BTreeSet<VarId>,
+    /// `Copy` values whose type is not known to be a scalar (`strategy::copies_of_fields`):
+    /// their zero adjoints are shaped like them, so they need them.
+    unknown_copies: HashSet<VarId>,
     defs: HashMap<VarId, Def>,
     /// The loops being reversed, innermost last.
     loops: Vec<&'a Loop>,
@@ -588,7 +592,9 @@ impl<'a> Planner<'a> {
     /// needs no value to take its shape from; any other's does.
     fn touch(&mut self, var: VarId, out: &mut Vec<Adjoint>) {
         if !self.is_declared(var) {
-            if self.body.var(var).kind != crate::ir::Kind::Copy {
+            if self.body.var(var).kind != crate::ir::Kind::Copy
+                || self.unknown_copies.contains(&var)
+            {
                 self.need(var);
             }
             out.push(Adjoint::Zero(var));

@@ -672,10 +672,13 @@ pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) ->
         })
         .collect();
     let scalar_results = scalar_results(body);
+    let of_fields = copies_of_fields(body);
     let zeros = (0..body.vars.len())
         .map(VarId)
         .map(|v| {
-            let zero = if scalar_results.contains(&v) && sig.float_generics.is_empty() {
+            let zero = if of_fields.contains(&v) {
+                Zero::LikePrimal
+            } else if scalar_results.contains(&v) && sig.float_generics.is_empty() {
                 Zero::Literal
             } else if body.var(v).kind == Kind::Copy {
                 Zero::Scalar
@@ -1200,6 +1203,50 @@ fn scalar_results(body: &Body) -> HashSet<VarId> {
                     if !matches!(form, Form::Index | Form::Copy) && !field_value(form, args))
         })
         .map(|(var, _)| *var)
+        .collect()
+}
+
+/// The `Copy` values read by value from a field's container (`let q = net.pts[i];`), whose
+/// element type is not in the signature (a float, or a static vector): their adjoints are
+/// shaped like them (`zero_adjoint(&q)`). (What arithmetic makes of them is taken for a
+/// scalar: `x * net.pts[i]` of a `Vec<Vector3<f64>>` field is a known limitation.)
+pub fn copies_of_fields(body: &Body) -> HashSet<VarId> {
+    let mut fields = HashSet::new();
+    let mut reads = Vec::new();
+    for block in &body.blocks {
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Let {
+                    var,
+                    op:
+                        Op::Rule {
+                            form: Form::Field(_),
+                            ..
+                        },
+                    ..
+                } => {
+                    fields.insert(*var);
+                }
+                Stmt::Let {
+                    var,
+                    op:
+                        Op::Rule {
+                            form: Form::Index,
+                            args,
+                            ..
+                        },
+                    ..
+                } if body.var(*var).kind == Kind::Copy => {
+                    reads.extend(args.first().and_then(|a| a.value.var()).map(|c| (*var, c)));
+                }
+                _ => {}
+            }
+        }
+    }
+    reads
+        .into_iter()
+        .filter(|(_, container)| fields.contains(container))
+        .map(|(var, _)| var)
         .collect()
 }
 

@@ -9,8 +9,16 @@
 //! sweep keeps each iteration's length (8 bytes) or dimensions (16) on a [`ShapeStack`].
 //!
 //! Which one a value gets is chosen by the value's type, at the call site, by method
-//! resolution (`(&&ShapeOf(&v)).carried_shape()`): [`VecShape`] and [`MatrixShape`] where
-//! they apply, else [`FixedShape`], whose [`SameShape`] is zero-sized and needs no heap.
+//! resolution (`(&&&ShapeOf(&v)).carried_shape()`), first match wins:
+//!
+//! 1. [`VecShape`] (a `Vec` of floats: its length), [`MatrixShape`] (a matrix with a dynamic
+//!    dimension: its dimensions), [`FixedShape`] (a type whose shape its type fixes,
+//!    [`FixedSize`]: floats, arrays of them, static matrices: nothing, [`SameShape`],
+//!    zero-sized, no heap);
+//! 2. [`KeptZero`] (with `alloc`, any other type, `Vec<[f64; 2]>`, `Vec<Vec<f64>>`: the
+//!    iteration's zero adjoint itself, [`Zeroed`]);
+//! 3. [`UnknownShape`] (without `alloc`: [`SameShape`]; no such type can change its shape
+//!    without the heap).
 
 use crate::Differentiable;
 use core::marker::PhantomData;
@@ -22,17 +30,50 @@ pub struct ShapeOf<'a, T: ?Sized>(pub &'a T);
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SameShape;
 
-/// Every type: its shape is that of the next iteration's adjoint (the fallback, found after
-/// [`VecShape`] and [`MatrixShape`] by one more auto-dereference).
+/// A type whose shape its type fixes: the next iteration's adjoint has it too.
+pub trait FixedSize {}
+
+impl FixedSize for f32 {}
+impl FixedSize for f64 {}
+impl<T: crate::Real> FixedSize for crate::Dual<T> {}
+impl<T: FixedSize, const N: usize> FixedSize for [T; N] {}
+impl<A: FixedSize, B: FixedSize> FixedSize for (A, B) {}
+impl<A: FixedSize, B: FixedSize, C: FixedSize> FixedSize for (A, B, C) {}
+
+/// A [`FixedSize`] value: nothing to keep.
 pub trait FixedShape {
-    /// The shape: nothing to keep.
+    /// The shape: nothing.
+    fn carried_shape(&self) -> SameShape;
+}
+
+impl<T: FixedSize> FixedShape for &&ShapeOf<'_, T> {
     #[inline(always)]
     fn carried_shape(&self) -> SameShape {
         SameShape
     }
 }
 
-impl<T: ?Sized> FixedShape for ShapeOf<'_, T> {}
+/// Any other type, without `alloc` (the last resort): nothing to keep.
+pub trait UnknownShape {
+    /// The shape: nothing.
+    #[inline(always)]
+    fn carried_shape(&self) -> SameShape {
+        SameShape
+    }
+}
+
+impl<T: ?Sized> UnknownShape for ShapeOf<'_, T> {}
+
+/// An iteration's zero adjoint, kept whole: the shape of a value of any other type.
+#[derive(Debug, Clone)]
+pub struct Zeroed<G>(pub G);
+
+/// Any other type, with `alloc`: its zero adjoint is kept (`Vec<[f64; 2]>`,
+/// `Vec<Vec<f64>>`, `Vec<DVector<f64>>`).
+pub trait KeptZero<G> {
+    /// The zero adjoint.
+    fn carried_shape(&self) -> Zeroed<G>;
+}
 
 /// A zero adjoint of a kept shape.
 pub trait ShapedZero<G> {
@@ -44,6 +85,13 @@ impl<G: Differentiable<Grad = G>> ShapedZero<G> for SameShape {
     #[inline(always)]
     fn zero_adjoint(self, next: &G) -> G {
         next.zero_adjoint()
+    }
+}
+
+impl<G> ShapedZero<G> for Zeroed<G> {
+    #[inline(always)]
+    fn zero_adjoint(self, _: &G) -> G {
+        self.0
     }
 }
 
@@ -136,11 +184,18 @@ pub trait MatrixShape<R, C> {
 
 #[cfg(feature = "alloc")]
 mod heap {
-    use super::{Len, ShapeOf, ShapedZero, VecShape};
-    use crate::Real;
+    use super::{KeptZero, Len, ShapeOf, ShapedZero, VecShape, Zeroed};
+    use crate::{Differentiable, Real};
     use alloc::vec::Vec;
 
-    impl<T: Real> VecShape for &ShapeOf<'_, Vec<T>> {
+    impl<T: Differentiable + ?Sized> KeptZero<T::Grad> for &ShapeOf<'_, T> {
+        #[inline(always)]
+        fn carried_shape(&self) -> Zeroed<T::Grad> {
+            Zeroed(self.0.zero_adjoint())
+        }
+    }
+
+    impl<T: Real> VecShape for &&ShapeOf<'_, Vec<T>> {
         #[inline(always)]
         fn carried_shape(&self) -> Len {
             Len(self.0.len())
@@ -155,15 +210,20 @@ mod heap {
     }
 }
 
-#[cfg(all(feature = "alloc", feature = "nalgebra"))]
+#[cfg(feature = "nalgebra")]
 mod linalg {
-    use super::{Dims, MatrixShape, ShapeOf, ShapedZero};
+    use super::{Dims, FixedSize, MatrixShape, ShapeOf, ShapedZero};
     use crate::Real;
     use nalgebra::allocator::Allocator;
-    use nalgebra::{Const, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RawStorage};
+    use nalgebra::{ArrayStorage, Const, DefaultAllocator, Dim, Dyn, Matrix, OMatrix, RawStorage};
+
+    impl<T: Real, const R: usize, const C: usize> FixedSize
+        for Matrix<T, Const<R>, Const<C>, ArrayStorage<T, R, C>>
+    {
+    }
 
     impl<T: Real, const C: usize, S: RawStorage<T, Dyn, Const<C>>> MatrixShape<Dyn, Const<C>>
-        for &ShapeOf<'_, Matrix<T, Dyn, Const<C>, S>>
+        for &&ShapeOf<'_, Matrix<T, Dyn, Const<C>, S>>
     {
         #[inline(always)]
         fn carried_shape(&self) -> Dims<Dyn, Const<C>> {
@@ -173,7 +233,7 @@ mod linalg {
     }
 
     impl<T: Real, const R: usize, S: RawStorage<T, Const<R>, Dyn>> MatrixShape<Const<R>, Dyn>
-        for &ShapeOf<'_, Matrix<T, Const<R>, Dyn, S>>
+        for &&ShapeOf<'_, Matrix<T, Const<R>, Dyn, S>>
     {
         #[inline(always)]
         fn carried_shape(&self) -> Dims<Const<R>, Dyn> {
@@ -183,7 +243,7 @@ mod linalg {
     }
 
     impl<T: Real, S: RawStorage<T, Dyn, Dyn>> MatrixShape<Dyn, Dyn>
-        for &ShapeOf<'_, Matrix<T, Dyn, Dyn, S>>
+        for &&ShapeOf<'_, Matrix<T, Dyn, Dyn, S>>
     {
         #[inline(always)]
         fn carried_shape(&self) -> Dims<Dyn, Dyn> {
@@ -214,12 +274,20 @@ mod tests {
     #[test]
     fn a_vec_keeps_its_length_and_anything_else_nothing() {
         let v = vec![1.0, 2.0, 3.0];
-        let len = (&&ShapeOf(&v)).carried_shape();
+        let len = (&&&ShapeOf(&v)).carried_shape();
         assert_eq!(shaped_zero(len, &vec![5.0f64]), vec![-0.0; 3]);
         let a = [1.0, 2.0];
-        let same = (&&ShapeOf(&a)).carried_shape();
+        let same: SameShape = (&&&ShapeOf(&a)).carried_shape();
         assert_eq!(shaped_zero(same, &[4.0, 5.0]), [-0.0, -0.0]);
-        let nested = vec![vec![1.0]];
-        let _: SameShape = (&&ShapeOf(&nested)).carried_shape();
+        // Anything else keeps its zero adjoint: rows of different lengths.
+        let nested = vec![vec![1.0], vec![2.0, 3.0]];
+        let zeroed = (&&&ShapeOf(&nested)).carried_shape();
+        assert_eq!(
+            shaped_zero(zeroed, &vec![]),
+            vec![vec![-0.0], vec![-0.0, -0.0]]
+        );
+        let pairs = vec![[1.0, 2.0]; 3];
+        let zeroed = (&&&ShapeOf(&pairs)).carried_shape();
+        assert_eq!(shaped_zero(zeroed, &vec![[0.0; 2]]).len(), 3);
     }
 }

@@ -274,6 +274,9 @@ impl Lowerer<'_> {
                 .is_some_and(|v| self.users_own.contains(&v));
         let user_method = is_self(&call.receiver) || is_field(&call.receiver) || on_own_value;
         let row = rules::method(&call.method.to_string(), all.len()).filter(|rule| {
+            // (On a parameter or an element, a method named like a rule stays the rule's: a
+            // type alias of a nalgebra type, `type V2 = SVector<f64, 2>`, looks like the
+            // user's own type.)
             let users_own = (rule.decomposition && user_method)
                 || (is_self(&call.receiver) && rule.name != "clone");
             !users_own
@@ -321,7 +324,14 @@ impl Lowerer<'_> {
             Op::Rule { rule, .. } if rule.name == "to_vec" => Kind::Owned,
             _ => self.result_kind(&all),
         };
-        Some(self.value(op, kind, call.to_token_stream()))
+        let value = self.value(op, kind, call.to_token_stream());
+        // A copy holds the elements its receiver holds (`let rows = xs.to_vec();`).
+        if ["to_vec", "clone", "to_owned"].contains(&call.method.to_string().as_str()) {
+            if let (Some(from), Some(to)) = (all[0].value.var(), value.value.var()) {
+                self.inherit_elements(from, to);
+            }
+        }
+        Some(value)
     }
 
     /// A call of a named function: a rule, another differentiated function, or foreign.
@@ -383,7 +393,7 @@ impl Lowerer<'_> {
     /// the source, where the element is read by reference (see [`Self::element_read`]) from
     /// a container of `Lowerer::copied_elements`.
     fn index_value(&mut self, index: &syn::ExprIndex) -> Option<Arg> {
-        let place = self.index(index)?;
+        let place = self.index(index, true)?;
         // The desugaring's reads by its own counters (`__tapeless_index`) bind an iterator's
         // elements, which are references (`for (a, b) in rows.iter().zip(..)`).
         fn generated(tokens: proc_macro2::TokenStream) -> bool {
@@ -649,6 +659,21 @@ impl Lowerer<'_> {
         (op, Kind::Ref)
     }
 
+    /// `to` holds the elements `from` holds (a copy, `xs.to_vec()`; a loop's versions of a
+    /// carried container): read the same way (see `Lowerer::elements_by_reference`).
+    pub(super) fn inherit_elements(&mut self, from: crate::ir::VarId, to: crate::ir::VarId) {
+        for set in [
+            &mut self.elements_by_reference,
+            &mut self.user_elements,
+            &mut self.copied_elements,
+            &mut self.field_containers,
+        ] {
+            if set.contains(&from) {
+                set.insert(to);
+            }
+        }
+    }
+
     /// `element` was read from `container`: of the user's own type where the container's
     /// elements are (see `Lowerer::users_own`).
     pub(super) fn note_user_element(&mut self, container: &Arg, element: crate::ir::VarId) {
@@ -665,10 +690,18 @@ impl Lowerer<'_> {
     /// when the container's elements are not `Copy` scalars (`xs: &[Vec<f64>]`), which
     /// `xs[i]` would move. Its adjoint is the element's either way (`index_vjp`).
     pub(super) fn element_read(&self, container: Arg, index: Arg) -> Option<(Op, Kind)> {
-        let by_reference = container
-            .value
-            .var()
-            .filter(|v| self.elements_by_reference.contains(v) && !self.vars[v.0].memory);
+        self.element_read_as(container, index, false)
+    }
+
+    /// [`Self::element_read`], where the element is used as a value (`as_value`): a
+    /// field's container then reads it by value, as its elements are `Copy` where the
+    /// source copies them (`p.w[i] * x`, `let q = net.pts[i];`).
+    fn element_read_as(&self, container: Arg, index: Arg, as_value: bool) -> Option<(Op, Kind)> {
+        let by_reference = container.value.var().filter(|v| {
+            self.elements_by_reference.contains(v)
+                && !self.vars[v.0].memory
+                && !(as_value && self.field_containers.contains(v))
+        });
         Some(match by_reference {
             Some(v) => {
                 // `element(xs, i)` of a slice reference, `element(&xs, i)` of a `Vec`.
@@ -702,7 +735,7 @@ impl Lowerer<'_> {
     fn place(&mut self, expr: &Expr) -> Option<Arg> {
         match strip_parens(expr) {
             Expr::Field(field) => self.field(field),
-            Expr::Index(index) => self.index(index),
+            Expr::Index(index) => self.index(index, false),
             _ => self.expr(expr),
         }
     }
@@ -762,7 +795,13 @@ impl Lowerer<'_> {
                 // Its elements' type is not known here: read by reference, as `for l in
                 // &net.layers` binds them; an element used as a value is copied from there.
                 self.elements_by_reference.insert(var);
-                self.copied_elements.insert(var);
+                // A data parameter's elements used as values are copies (of `Copy` data,
+                // `cfg.modes[i]`); a differentiated one's are read by value.
+                if self.data_params.contains(&param) {
+                    self.copied_elements.insert(var);
+                } else {
+                    self.field_containers.insert(var);
+                }
                 var
             }
         };
@@ -837,7 +876,7 @@ impl Lowerer<'_> {
     }
 
     /// `a[i]`, `a[i][j]`: a read, differentiable with respect to the array.
-    fn index(&mut self, index: &syn::ExprIndex) -> Option<Arg> {
+    fn index(&mut self, index: &syn::ExprIndex, as_value: bool) -> Option<Arg> {
         let mut indices_rev = vec![&*index.index];
         let mut base = &*index.expr;
         while let Expr::Index(inner) = base {
@@ -874,10 +913,18 @@ impl Lowerer<'_> {
         // statements of a block when the container cannot change, is one read: one value,
         // one contribution to the adjoint, and one saved value when the reverse sweep must
         // restore it.
+        // (A field's container reads an element used as a value by value, as a place by
+        // reference: two reads.)
+        let by_value = as_value
+            && args[0]
+                .value
+                .var()
+                .is_some_and(|v| self.field_containers.contains(&v));
         let key = (
             self.current,
             args.iter()
                 .map(|a| self.operand_key(&a.value))
+                .chain(by_value.then(|| "value".to_string()))
                 .collect::<Vec<_>>()
                 .join(","),
         );
@@ -896,7 +943,7 @@ impl Lowerer<'_> {
         let unchanging = args[0].value.var().is_some_and(|v| self.unchanging(v));
         let container = args[0].clone();
         let (op, kind) = match args.as_slice() {
-            [container, i] => self.element_read(container.clone(), i.clone())?,
+            [container, i] => self.element_read_as(container.clone(), i.clone(), as_value)?,
             _ => (
                 Op::Rule {
                     rule,

@@ -58,6 +58,8 @@ pub fn lower<'e>(sig: &'e Signature, errors: &'e mut Errors) -> Body {
         user_elements: HashSet::new(),
         users_own: HashSet::new(),
         copied_elements: HashSet::new(),
+        field_containers: HashSet::new(),
+        data_params: HashSet::new(),
         element_containers: HashMap::new(),
         floats: sig.floats(),
         unmarked: &sig.unmarked,
@@ -74,6 +76,9 @@ pub fn lower<'e>(sig: &'e Signature, errors: &'e mut Errors) -> Body {
         .collect::<Vec<VarId>>();
     lowerer.param_vars = params.iter().copied().collect();
     for (p, var) in sig.params.iter().zip(&params) {
+        if !p.differentiated {
+            lowerer.data_params.insert(*var);
+        }
         if sig.floats().elements_by_reference(&p.ty) {
             lowerer.elements_by_reference.insert(*var);
             if !p.differentiated {
@@ -203,10 +208,15 @@ struct Lowerer<'e> {
     /// (`xs: &[Vec<f64>]`: see `Floats::elements_by_reference`).
     elements_by_reference: HashSet<VarId>,
     /// Containers whose elements read by reference are copies where used as values
-    /// (`f(modes[i])`, `p.w[i] * x`): a parameter that is not differentiated (data, its
-    /// elements `Copy` where the source copies them) and a field's container (whose element
-    /// type is not in the signature: floats, mostly).
+    /// (`f(modes[i])`, `let m = modes[i];`): a parameter that is not differentiated (data,
+    /// its elements `Copy` where the source copies them).
     copied_elements: HashSet<VarId>,
+    /// Containers that are fields of parameters (see `Floats::elements_by_reference`: their
+    /// element type is not in the signature): read by reference as places, by value as
+    /// values.
+    field_containers: HashSet<VarId>,
+    /// The parameters that are not differentiated (data).
+    data_params: HashSet<VarId>,
     /// The container each element read by reference was read from.
     element_containers: HashMap<VarId, VarId>,
     /// Containers whose elements are of a type of the user's own (`comps: &[Component]`:
@@ -1712,6 +1722,7 @@ impl Lowerer<'_> {
             for (name, init) in &inits {
                 let var = s.new_var(source_ident(name), s.vars[init.0].kind);
                 s.vars[var.0].stem = s.vars[init.0].stem;
+                s.inherit_elements(*init, var);
                 s.assign(name, var);
                 phis.push(var);
             }
@@ -1747,6 +1758,7 @@ impl Lowerer<'_> {
         for ((name, init), phi) in inits.iter().zip(&phis) {
             let out = self.new_var(source_ident(name), self.vars[init.0].kind);
             self.vars[out.0].stem = self.vars[init.0].stem;
+            self.inherit_elements(*init, out);
             self.assign(name, out);
             carried_vars.push(Carried {
                 phi: *phi,
