@@ -414,12 +414,17 @@ impl Lowerer<'_> {
         if desugared || !copied {
             return Some(place);
         }
+        Some(self.copy_of(place, index.to_token_stream()))
+    }
+
+    /// `*place`: a copy of a value read by reference, as the source copies it.
+    fn copy_of(&mut self, place: Arg, origin: TokenStream) -> Arg {
         let op = Op::Rule {
             rule: rules::unary(&syn::UnOp::Deref(Default::default())),
             form: Form::Unary(syn::UnOp::Deref(Default::default())),
             args: vec![place],
         };
-        Some(self.value(op, Kind::Copy, index.to_token_stream()))
+        self.value(op, Kind::Copy, origin)
     }
 
     /// A field used as a value (`p.scale * x`): a copy of it, as in the source.
@@ -433,12 +438,7 @@ impl Lowerer<'_> {
         {
             return Some(place);
         }
-        let op = Op::Rule {
-            rule: rules::unary(&syn::UnOp::Deref(Default::default())),
-            form: Form::Unary(syn::UnOp::Deref(Default::default())),
-            args: vec![place],
-        };
-        Some(self.value(op, Kind::Copy, field.to_token_stream()))
+        Some(self.copy_of(place, field.to_token_stream()))
     }
 
     fn tuple_expr(&mut self, t: &syn::ExprTuple) -> Option<Arg> {
