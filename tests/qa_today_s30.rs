@@ -29,8 +29,9 @@
 //! like it. Still open (README's known limitations): B4 (a user's method named like a rule on
 //! a parameter or element stays the rule's: the macro cannot tell a struct of one's own from
 //! a type alias of a nalgebra type, `type V2 = SVector<f64, 2>`, whose `h.dot(&x)` is the
-//! rule), B5, and arithmetic on an element of a field's container of static vectors
-//! (`x * net.pts[i]`, f2, mf2b).
+//! rule) and arithmetic on an element of a field's container of static vectors
+//! (`x * net.pts[i]`, f2, mf2b). B5 is fixed too (an array of structs or vectors by value is
+//! owned, not `Copy`).
 #![allow(
     clippy::needless_range_loop,
     clippy::ptr_arg,
@@ -805,7 +806,6 @@ fn m19e_t() {
 }
 
 // ---------------------------------------------------------------- field containers
-
 #[derive(tapeless::Differentiable, Clone, Debug)]
 pub struct Lin {
     pub w: f64,
@@ -1139,7 +1139,6 @@ fn mf2c_t() {
 }
 
 // ---------------------------------------------------------------- methods on elements
-
 #[derive(tapeless::Differentiable, Clone, Debug)]
 pub struct Unit2 {
     pub w: f64,
@@ -1289,14 +1288,12 @@ fn e5b() {
 }
 
 // E9: methods on a parameter by value and on an array of the type.
-// BUG (B5): E0507 "cannot move out of a shared reference ... `[Unit2; 2]`" at #[differentiate].
-#[cfg(any())]
+// FIXED (after this pass; was B5): E0507 "cannot move out of a shared reference ... `[Unit2; 2]`" at #[differentiate].
 #[differentiate]
 fn e9_by_value(u: Unit2, arr: [Unit2; 2], x: f64) -> f64 {
     u.fwd(x) + arr[0].fwd(x) * arr[1].fwd(2.0 * x)
 }
 
-#[cfg(any())]
 #[test]
 fn e9() {
     let mk = |p: &[f64]| {
@@ -1497,14 +1494,12 @@ fn me9a_t() {
 }
 
 // ME9b: a method on an element of an array of the user's type, by value.
-// BUG (B5): E0507 "cannot move out of a shared reference" (`[Unit2; 2]`) at #[differentiate].
-#[cfg(any())]
+// FIXED (after this pass; was B5): E0507 "cannot move out of a shared reference" (`[Unit2; 2]`) at #[differentiate].
 #[differentiate]
 fn me9b(arr: [Unit2; 2], x: f64) -> f64 {
     arr[0].fwd(x)
 }
 
-#[cfg(any())]
 #[test]
 fn me9b_t() {
     let arr = [Unit2 { w: 0.5, b: -0.3 }, Unit2 { w: 1.0, b: 0.0 }];
@@ -1561,16 +1556,14 @@ fn me9d_t() {
 }
 
 // ME9e: fields of elements of a by-value array of the user's type (no method).
-// BUG (B5, minimal; also fails at a17af91): a by-value array of parameter structs, fields
+// FIXED (after this pass; was B5, minimal; also fails at a17af91): a by-value array of parameter structs, fields
 // read: E0507 "cannot move out of a shared reference; move occurs because value has type
 // `[Unit2; 2]`" at #[differentiate].
-#[cfg(any())]
 #[differentiate]
 fn me9e(arr: [Unit2; 2], x: f64) -> f64 {
     arr[0].w * x + arr[1].b
 }
 
-#[cfg(any())]
 #[test]
 fn me9e_t() {
     let arr = [Unit2 { w: 0.5, b: -0.3 }, Unit2 { w: 1.0, b: 0.2 }];
@@ -1774,7 +1767,6 @@ fn e3() {
 }
 
 // ---------------------------------------------------------------- more carried shapes
-
 #[derive(tapeless::Differentiable, Clone, Debug)]
 pub struct Mlp {
     pub ws: Vec<DMatrix<f64>>,
@@ -2241,7 +2233,6 @@ fn mc32c_t() {
 }
 
 // ---------------------------------------------------------------- data elements
-
 #[differentiate(wrt(x))]
 fn d1_data_rows(rows: &[Vec<f64>], x: f64) -> f64 {
     let mut s = 0.0;

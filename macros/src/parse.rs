@@ -496,9 +496,15 @@ impl Floats<'_> {
                 grad_ty: Some(ty.clone()),
                 kind: Kind::Copy,
             }),
+            // An array of floats (or of arrays of them) is `Copy`; one of structs or vectors
+            // is owned (`[Layer; 2]` by value).
             Type::Array(_) if self.gradient(ty).is_some() => Some(Class {
                 grad_ty: self.gradient(ty),
-                kind: Kind::Copy,
+                kind: if self.copy_value(ty) {
+                    Kind::Copy
+                } else {
+                    Kind::Owned
+                },
             }),
             _ if self.gradient(ty).is_some() => Some(Class {
                 grad_ty: self.gradient(ty),
