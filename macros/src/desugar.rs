@@ -2850,16 +2850,6 @@ fn inline_iterators(stmts: &mut Vec<Stmt>) {
         "chunks",
         "chunks_exact",
     ];
-    fn count(tokens: proc_macro2::TokenStream, name: &Ident) -> usize {
-        tokens
-            .into_iter()
-            .map(|tree| match tree {
-                proc_macro2::TokenTree::Ident(ident) => usize::from(ident == *name),
-                proc_macro2::TokenTree::Group(group) => count(group.stream(), name),
-                _ => 0,
-            })
-            .sum()
-    }
     struct Inline<'a> {
         name: &'a Ident,
         chain: &'a Expr,
@@ -2901,7 +2891,7 @@ fn inline_iterators(stmts: &mut Vec<Stmt>) {
         };
         let uses: usize = stmts[i + 1..]
             .iter()
-            .map(|s| count(s.to_token_stream(), &name))
+            .map(|s| mention_count(s.to_token_stream(), &name))
             .sum();
         if uses != 1 || mentions(chain.to_token_stream(), &name) {
             i += 1;
@@ -2942,11 +2932,19 @@ fn iterates(chain: &Expr) -> bool {
 }
 
 fn mentions(tokens: proc_macro2::TokenStream, name: &Ident) -> bool {
-    tokens.into_iter().any(|tree| match tree {
-        proc_macro2::TokenTree::Ident(ident) => ident == *name,
-        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), name),
-        _ => false,
-    })
+    mention_count(tokens, name) > 0
+}
+
+/// How many times `tokens` name `name`.
+fn mention_count(tokens: proc_macro2::TokenStream, name: &Ident) -> usize {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => usize::from(ident == *name),
+            proc_macro2::TokenTree::Group(group) => mention_count(group.stream(), name),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// A `return` in a fold's closure returns from the closure, not from the function: the

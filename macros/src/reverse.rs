@@ -181,6 +181,9 @@ pub struct Sweep {
     pub saved: BTreeSet<VarId>,
     /// The carried values whose shapes their forward iterations keep ([`CarryShape::Kept`]).
     pub shaped: BTreeSet<VarId>,
+    /// `Copy` values whose type is not known to be a scalar (`strategy::copies_of_fields`):
+    /// their zero adjoints are shaped like them.
+    pub unknown_copies: HashSet<VarId>,
     /// The bodies of the loops whose reverse iterations replay them (see `replay.rs`): their
     /// forward iterations save nothing but the carried values.
     pub replayed: HashSet<BlockId>,
@@ -293,6 +296,7 @@ pub fn reverse(
         rebuilt_in_loop_pullback,
         saved: planner.saved,
         shaped: planner.shaped,
+        unknown_copies: planner.unknown_copies,
         replayed: planner.replays.bodies,
         counters: planner.counters,
         internal: planner.internal,

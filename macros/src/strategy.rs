@@ -672,11 +672,10 @@ pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) ->
         })
         .collect();
     let scalar_results = scalar_results(body);
-    let of_fields = copies_of_fields(body);
     let zeros = (0..body.vars.len())
         .map(VarId)
         .map(|v| {
-            let zero = if of_fields.contains(&v) {
+            let zero = if sweep.unknown_copies.contains(&v) {
                 Zero::LikePrimal
             } else if scalar_results.contains(&v) && sig.float_generics.is_empty() {
                 Zero::Literal
