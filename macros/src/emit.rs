@@ -20,7 +20,7 @@ use crate::ir::{
 };
 use crate::lower::Rename;
 use crate::parse::Signature;
-use crate::reverse::{Adjoint, Carry, CarryShape, Source, Sweep};
+use crate::reverse::{Adjoint, Carry, CarryShape, Slot, SlotStep, Source, Sweep};
 use crate::rules::First;
 use crate::strategy::{Route, Stack, Start, Strategy, Zero};
 
@@ -421,6 +421,26 @@ impl<'a> Emitter<'a> {
 
     pub(crate) fn name(&self, var: VarId) -> &Ident {
         &self.names[var.0]
+    }
+
+    /// A step of a [`Slot`]: its local (`d_xcentered_at_t23`) declared before the loop,
+    /// added to in it, added to the element after it.
+    fn slot_step(&self, slot: &Slot, step: SlotStep) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        let d_array = self.adjoint(slot.array);
+        let local = format_ident!("{}_at_{}", d_array.to_string(), self.name(slot.out));
+        match step {
+            SlotStep::Declare => quote!(let mut #local = #private::zero();),
+            SlotStep::Add => {
+                let d_out = self.adjoint(slot.out);
+                quote!(#private::accumulate(&mut #local, &#d_out);)
+            }
+            SlotStep::Flush => {
+                let index = self.helper_argument(&slot.index);
+                let local = local.to_token_stream();
+                self.contribution("index_vjp_after", slot.array, &d_array, &[index], &local)
+            }
+        }
     }
 
     fn adjoint(&self, var: VarId) -> TokenStream {
@@ -1380,6 +1400,7 @@ impl<'a> Emitter<'a> {
                     }
                 }
             }
+            Adjoint::Slot(slot, step) => self.slot_step(slot, *step),
             Adjoint::Store {
                 array,
                 indices,
@@ -1437,6 +1458,21 @@ impl<'a> Emitter<'a> {
             }
             First::Zeros => {}
         }
+        let needs: Vec<TokenStream> = needs.collect();
+        self.contribution(helper, target, &d_target, &needs, &d_out)
+    }
+
+    /// `helper(&mut d_target, needs.., &d_out);`, skipped in a pullback where the caller
+    /// does not use the gradient of the parameter `target`.
+    fn contribution(
+        &self,
+        helper: &str,
+        target: VarId,
+        d_target: &TokenStream,
+        needs: &[TokenStream],
+        d_out: &TokenStream,
+    ) -> TokenStream {
+        let private = quote!(::tapeless::__private);
         let helper = Ident::new(helper, Span::call_site());
         let step = quote!(#private::#helper(&mut #d_target, #(#needs,)* &#d_out););
         // In a pullback, a contribution straight into a parameter's gradient the

@@ -122,6 +122,10 @@ pub enum Adjoint {
         body: Vec<Adjoint>,
         body_block: BlockId,
     },
+    /// An element of an array's adjoint that a loop's every iteration adds to at the same
+    /// index (see [`Slot`]): declared before the loop, added to in it, added to the element
+    /// after it.
+    Slot(Slot, SlotStep),
     /// The adjoint of `array[indices] = value`: `d_value += d_array[indices]`, then the
     /// slot's adjoint is cleared (the write killed the value it overwrote).
     Store {
@@ -129,6 +133,31 @@ pub enum Adjoint {
         indices: Vec<Operand>,
         value: Option<VarId>,
     },
+}
+
+/// `d_a[i] += d_y` in a reverse loop whose every iteration has the same `i` (`xcentered[col]`
+/// read in the loop over `row`, [`Planner::defer_invariant_slots`]): the loop adds `d_y`
+/// into a local instead, added to the element once after the loop. The element's load and
+/// store would chain the iterations through memory (the compiler cannot keep it in a
+/// register: other adjoints are written through pointers it cannot tell apart); a
+/// hand-written adjoint keeps such a sum in a register.
+#[derive(Debug, Clone)]
+pub struct Slot {
+    pub array: VarId,
+    /// The element read, whose adjoint each iteration adds (names the local).
+    pub out: VarId,
+    pub index: Operand,
+}
+
+/// What a step does with a [`Slot`]'s local.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotStep {
+    /// `let mut d_array_at_out = zero();`, before the loop.
+    Declare,
+    /// `accumulate(&mut d_array_at_out, &d_out);`, in the loop.
+    Add,
+    /// `index_vjp_after(&mut d_array, &index, &d_array_at_out);`, after the loop.
+    Flush,
 }
 
 /// A carried integer that every iteration steps by the same constant (`l += 1`): at the
@@ -216,6 +245,77 @@ pub fn restores_first(body: &[Adjoint]) -> &[Adjoint] {
         .take_while(|s| matches!(s, Adjoint::Restore(_) | Adjoint::Rebuild(_)))
         .count();
     &body[..count]
+}
+
+/// The arrays whose adjoints `steps` add to by `index_vjp`, outside nested loops.
+fn element_additions(steps: &[Adjoint], out: &mut HashSet<VarId>) {
+    for step in steps {
+        match step {
+            Adjoint::Accumulate { helper, target, .. } if helper == "index_vjp" => {
+                out.insert(*target);
+            }
+            Adjoint::If {
+                then_branch,
+                else_branch,
+                ..
+            } => {
+                element_additions(then_branch, out);
+                element_additions(else_branch, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether `step` touches the adjoint of `array` only by adding to its elements
+/// (`index_vjp` and its two- and three-index forms), or not at all.
+fn only_adds_elements(step: &Adjoint, array: VarId) -> bool {
+    let all = |steps: &[Adjoint]| steps.iter().all(|s| only_adds_elements(s, array));
+    match step {
+        Adjoint::Accumulate {
+            helper,
+            target,
+            out,
+            first,
+            ..
+        } => {
+            *out != array
+                && (*target != array
+                    || (matches!(helper.as_str(), "index_vjp" | "index2_vjp" | "index3_vjp")
+                        && *first == First::Zeros))
+        }
+        Adjoint::Zero(v) | Adjoint::ZeroResult(v) => *v != array,
+        Adjoint::Adopt { target, out } => *target != array && *out != array,
+        Adjoint::Flow { target, source, .. } => {
+            let from = match source {
+                Source::Seed => None,
+                Source::Adjoint(v) | Source::Carry(v) => Some(*v),
+            };
+            *target != array && from != Some(array)
+        }
+        Adjoint::Call { targets, out, .. } => {
+            *out != array && !targets.iter().flatten().any(|t| *t == array)
+        }
+        Adjoint::Store {
+            array: a, value, ..
+        } => *a != array && *value != Some(array),
+        Adjoint::If {
+            then_branch,
+            else_branch,
+            ..
+        } => all(then_branch) && all(else_branch),
+        Adjoint::Loop { carries, body, .. } => {
+            carries.iter().all(|c| c.phi != array && c.out != array) && all(body)
+        }
+        // A slot's local is added to its element: an addition too.
+        Adjoint::Slot(..) => true,
+        Adjoint::Recompute(_)
+        | Adjoint::RecomputeStmt { .. }
+        | Adjoint::Restore(_)
+        | Adjoint::Reload { .. }
+        | Adjoint::Rebuild(_)
+        | Adjoint::Replay(_) => true,
+    }
 }
 
 /// Where a variable is defined.
@@ -961,6 +1061,13 @@ impl<'a> Planner<'a> {
         for c in l.carried.iter().filter(|c| rebuilt.contains(&c.phi)) {
             self.need(c.out);
         }
+        let mut body = body;
+        let slots = self.defer_invariant_slots(l, &mut body);
+        out.extend(
+            slots
+                .iter()
+                .map(|slot| Adjoint::Slot(slot.clone(), SlotStep::Declare)),
+        );
         out.push(Adjoint::Loop {
             header: l.header.clone(),
             counter: l.counter,
@@ -969,7 +1076,90 @@ impl<'a> Planner<'a> {
             body,
             body_block: l.body,
         });
+        out.extend(
+            slots
+                .into_iter()
+                .map(|slot| Adjoint::Slot(slot, SlotStep::Flush)),
+        );
         self.flow_into_inits(l, out);
+    }
+
+    /// The [`Slot`]s of a reverse loop's body: its steps (in branches too, not in nested
+    /// loops) `index_vjp(&mut d_a, &i, &d_y)` for a scalar element `y = a[i]`, where `i` is
+    /// defined outside the loop and `d_a` is declared there, and where nothing in the body
+    /// touches `d_a` but additions to its elements (which commute with adding the local
+    /// after the loop). Each such step adds into its slot's local instead.
+    fn defer_invariant_slots(&self, l: &Loop, body: &mut [Adjoint]) -> Vec<Slot> {
+        let mut targets = HashSet::new();
+        element_additions(body, &mut targets);
+        let additive: HashSet<VarId> = targets
+            .into_iter()
+            .filter(|a| body.iter().all(|step| only_adds_elements(step, *a)))
+            .collect();
+        let mut slots = Vec::new();
+        if !additive.is_empty() {
+            let lets = self.body.lets();
+            self.defer_slots_in(l, body, &additive, &lets, &mut slots);
+        }
+        slots
+    }
+
+    fn defer_slots_in(
+        &self,
+        l: &Loop,
+        steps: &mut [Adjoint],
+        additive: &HashSet<VarId>,
+        lets: &HashMap<VarId, &Op>,
+        slots: &mut Vec<Slot>,
+    ) {
+        let outside = |v: VarId| !self.body.is_within(self.body.var(v).home, l.body);
+        for step in steps {
+            if let Adjoint::If {
+                then_branch,
+                else_branch,
+                ..
+            } = step
+            {
+                self.defer_slots_in(l, then_branch, additive, lets, slots);
+                self.defer_slots_in(l, else_branch, additive, lets, slots);
+                continue;
+            }
+            let Adjoint::Accumulate {
+                helper,
+                target,
+                needs,
+                out,
+                first: First::Zeros,
+                ..
+            } = step
+            else {
+                continue;
+            };
+            let [index] = needs.as_slice() else {
+                continue;
+            };
+            let scalar_read = self.body.var(*out).kind == crate::ir::Kind::Copy
+                && !self.unknown_copies.contains(out)
+                && matches!(
+                    lets.get(out),
+                    Some(Op::Rule { rule, form: Form::Index, .. }) if rule.name == "index" && !rule.view
+                );
+            let deferrable = helper == "index_vjp"
+                && scalar_read
+                && additive.contains(target)
+                && outside(*target)
+                && self.is_declared(*target)
+                && index.var().is_none_or(outside);
+            if deferrable {
+                let slot = Slot {
+                    array: *target,
+                    out: *out,
+                    index: index.clone(),
+                };
+                *step = Adjoint::Slot(slot.clone(), SlotStep::Add);
+                slots.push(slot);
+            }
+        }
     }
 
     /// The adjoint left at the start of a loop's first iteration is its initial value's.

@@ -151,6 +151,22 @@ where
     }
 }
 
+/// `ā[i] += s` after a loop whose every iteration read `a[i]` at the same `i`: `s` is
+/// what the reverse loop added up in a local instead of in `ā[i]` (a register, where the
+/// element's load and store would chain the iterations). If the loop ran no iteration, `s`
+/// is zero and `i` need not be in bounds: nothing is added.
+#[inline(always)]
+pub fn index_vjp_after<C, I, T>(d_a: &mut C, i: &I, d_y: &T)
+where
+    C: SlotMut<I, Element = T> + ?Sized,
+    I: Copy,
+    T: Accumulate,
+{
+    if let Some(slot) = d_a.slot_mut(*i) {
+        slot.accumulate(d_y);
+    }
+}
+
 /// `y = a[i][j]`: `ā[i][j] += ȳ`. Reads `i` and `j`.
 #[inline(always)]
 pub fn index2_vjp<C, I, J, T>(d_a: &mut C, i: &I, j: &J, d_y: &T)

@@ -198,6 +198,7 @@ pub fn scratch_vjp(
         for col in (0..d).rev() {
             let t9 = col + 1;
             let l_1 = saved_l_1.pop().unwrap();
+            let mut d_z_at_t11 = ::tapeless::__private::zero();
             let mut l_1_back = l_1;
             for row in (t9..d).rev() {
                 l_1_back = l_1_back - 1;
@@ -215,9 +216,10 @@ pub fn scratch_vjp(
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t10, &t11, &d_t12);
                 let mut d_t11 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_rhs(&mut d_t11, &t10, &d_t12);
-                ::tapeless::__private::index_vjp(&mut d_z, &col, &d_t11);
+                ::tapeless::__private::accumulate(&mut d_z_at_t11, &d_t11);
                 ::tapeless::__private::index_vjp(&mut d_w, &l_1, &d_t10);
             }
+            ::tapeless::__private::index_vjp_after(&mut d_z, &col, &d_z_at_t11);
         }
         for j_1 in (0..d).rev() {
             let t6 = saved_t6.pop().unwrap();
@@ -503,6 +505,7 @@ pub fn __scratch_pullback<'__tapeless>(
                 for col in (0..d).rev() {
                     let t9 = col + 1;
                     let l_1 = saved_l_1.pop().unwrap();
+                    let mut d_z_at_t11 = ::tapeless::__private::zero();
                     let mut l_1_back = l_1;
                     for row in (t9..d).rev() {
                         l_1_back = l_1_back - 1;
@@ -520,11 +523,12 @@ pub fn __scratch_pullback<'__tapeless>(
                         ::tapeless::__private::mul_vjp_lhs(&mut d_t10, &t11, &d_t12);
                         let mut d_t11 = ::tapeless::__private::zero();
                         ::tapeless::__private::mul_vjp_rhs(&mut d_t11, &t10, &d_t12);
-                        ::tapeless::__private::index_vjp(&mut d_z, &col, &d_t11);
+                        ::tapeless::__private::accumulate(&mut d_z_at_t11, &d_t11);
                         if needs[0usize] {
                             ::tapeless::__private::index_vjp(&mut d_w, &l_1, &d_t10);
                         }
                     }
+                    ::tapeless::__private::index_vjp_after(&mut d_z, &col, &d_z_at_t11);
                 }
                 for j_1 in (0..d).rev() {
                     let t6 = saved_t6.pop().unwrap();
@@ -715,6 +719,7 @@ pub fn __scratch_pullback_in_loop<'__tapeless>(
                 for col in (0..d).rev() {
                     let t9 = col + 1;
                     let l_1 = saved_l_1.pop().unwrap();
+                    let mut d_z_at_t11 = ::tapeless::__private::zero();
                     let mut l_1_back = l_1;
                     for row in (t9..d).rev() {
                         l_1_back = l_1_back - 1;
@@ -732,11 +737,12 @@ pub fn __scratch_pullback_in_loop<'__tapeless>(
                         ::tapeless::__private::mul_vjp_lhs(&mut d_t10, &t11, &d_t12);
                         let mut d_t11 = ::tapeless::__private::zero();
                         ::tapeless::__private::mul_vjp_rhs(&mut d_t11, &t10, &d_t12);
-                        ::tapeless::__private::index_vjp(&mut d_z, &col, &d_t11);
+                        ::tapeless::__private::accumulate(&mut d_z_at_t11, &d_t11);
                         if needs[0usize] {
                             ::tapeless::__private::index_vjp(&mut d_w, &l_1, &d_t10);
                         }
                     }
+                    ::tapeless::__private::index_vjp_after(&mut d_z, &col, &d_z_at_t11);
                 }
                 for j_1 in (0..d).rev() {
                     let t6 = saved_t6.pop().unwrap();
@@ -967,6 +973,7 @@ pub fn kept_vjp(a: &[f64], s: &[f64], xs: &[f64], seed: f64) -> (f64, KeptGrad) 
             ::tapeless::__private::index_vjp(&mut d_lp, &c_1, &d_t8);
             d_e_1_next = d_e_1;
         }
+        let mut d_xs_at_t2 = ::tapeless::__private::zero();
         for c in (0..k).rev() {
             let t2 = ::tapeless::__private::read(xs, i);
             let t5 = saved_t5.pop().unwrap();
@@ -985,9 +992,10 @@ pub fn kept_vjp(a: &[f64], s: &[f64], xs: &[f64], seed: f64) -> (f64, KeptGrad) 
             let mut d_t3 = ::tapeless::__private::zero();
             ::tapeless::__private::neg_vjp(&mut d_t3, &d_t4);
             ::tapeless::__private::index_vjp(&mut d_s, &c, &d_t3);
-            ::tapeless::__private::index_vjp(&mut d_xs, &i, &d_t2);
+            ::tapeless::__private::accumulate(&mut d_xs_at_t2, &d_t2);
             ::tapeless::__private::index_vjp(&mut d_a, &c, &d_t1);
         }
+        ::tapeless::__private::index_vjp_after(&mut d_xs, &i, &d_xs_at_t2);
         d_total_1_next = d_total_1;
         total_1 = total_2;
     }
@@ -1223,6 +1231,7 @@ pub fn __kept_pullback<'__tapeless>(
                     ::tapeless::__private::index_vjp(&mut d_lp, &c_1, &d_t8);
                     d_e_1_next = d_e_1;
                 }
+                let mut d_xs_at_t2 = ::tapeless::__private::zero();
                 for c in (0..k).rev() {
                     let t2 = ::tapeless::__private::read(xs, i);
                     let t5 = saved_t5.pop().unwrap();
@@ -1243,12 +1252,13 @@ pub fn __kept_pullback<'__tapeless>(
                     if needs[1usize] {
                         ::tapeless::__private::index_vjp(&mut d_s, &c, &d_t3);
                     }
-                    if needs[2usize] {
-                        ::tapeless::__private::index_vjp(&mut d_xs, &i, &d_t2);
-                    }
+                    ::tapeless::__private::accumulate(&mut d_xs_at_t2, &d_t2);
                     if needs[0usize] {
                         ::tapeless::__private::index_vjp(&mut d_a, &c, &d_t1);
                     }
+                }
+                if needs[2usize] {
+                    ::tapeless::__private::index_vjp_after(&mut d_xs, &i, &d_xs_at_t2);
                 }
                 d_total_1_next = d_total_1;
             }
@@ -1403,6 +1413,7 @@ pub fn __kept_pullback_in_loop<'__tapeless>(
                     ::tapeless::__private::index_vjp(&mut d_lp, &c_1, &d_t8);
                     d_e_1_next = d_e_1;
                 }
+                let mut d_xs_at_t2 = ::tapeless::__private::zero();
                 for c in (0..k).rev() {
                     let t2 = ::tapeless::__private::read(xs, i);
                     let t5 = saved_t5.pop().unwrap();
@@ -1423,12 +1434,13 @@ pub fn __kept_pullback_in_loop<'__tapeless>(
                     if needs[1usize] {
                         ::tapeless::__private::index_vjp(&mut d_s, &c, &d_t3);
                     }
-                    if needs[2usize] {
-                        ::tapeless::__private::index_vjp(&mut d_xs, &i, &d_t2);
-                    }
+                    ::tapeless::__private::accumulate(&mut d_xs_at_t2, &d_t2);
                     if needs[0usize] {
                         ::tapeless::__private::index_vjp(&mut d_a, &c, &d_t1);
                     }
+                }
+                if needs[2usize] {
+                    ::tapeless::__private::index_vjp_after(&mut d_xs, &i, &d_xs_at_t2);
                 }
                 d_total_1_next = d_total_1;
             }
