@@ -140,6 +140,8 @@ pub mod __private {
         jacobian, reverse_rows, shared_reverse_rows, shared_rows, tangent_by_rows, Seeds,
     };
     pub use tapeless_runtime::loop_stack::{fixed_capacity, range_len, BoundedStack};
+    #[cfg(feature = "alloc")]
+    pub use tapeless_runtime::loop_stack::{push_snapshot, restore_snapshot};
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::matrix::*;
     pub use tapeless_runtime::nn::*;

@@ -139,6 +139,10 @@ pub struct Emitter<'a> {
     stacks: HashMap<VarId, Ident>,
     /// The stack of the shapes of each carried value whose shapes are kept (by phi).
     shapes: HashMap<VarId, Ident>,
+    /// The stack of the copies of each array a loop restores (`Sweep::snapshots`).
+    snapshots: HashMap<VarId, Ident>,
+    /// The local of each [`Slot`], by the element read.
+    slots: HashMap<VarId, Ident>,
     /// The running value of each rebuilt counter in the reverse sweep (`l_back`), by phi.
     backs: HashMap<VarId, Ident>,
     /// The step counter of each fixed loop (`Strategy::fixed`), by body block.
@@ -268,6 +272,9 @@ impl<'a> Emitter<'a> {
         }
         let stacks = claim_each(&mut namer, &sweep.saved, "saved", &names);
         let shapes = claim_each(&mut namer, &sweep.shaped, "shapes", &names);
+        let restored: BTreeSet<VarId> = sweep.snapshots.values().flatten().copied().collect();
+        let snapshots = claim_each(&mut namer, &restored, "snapshot", &names);
+        let slots = claim_slots(&mut namer, sweep, &names);
         let backs = claim_backs(&mut namer, sweep, &names);
         let kept = strategy
             .kept
@@ -325,6 +332,8 @@ impl<'a> Emitter<'a> {
             carries,
             stacks,
             shapes,
+            snapshots,
+            slots,
             backs,
             fixed,
             nth,
@@ -423,12 +432,35 @@ impl<'a> Emitter<'a> {
         &self.names[var.0]
     }
 
+    /// The copies of the arrays a loop restores (`Sweep::snapshots`): pushed at the end of
+    /// its forward iteration (`push`), or restored at the start of its reverse iteration.
+    /// Nothing for any other loop.
+    fn snapshot(&self, block: BlockId, push: bool) -> TokenStream {
+        let private = quote!(::tapeless::__private);
+        let Some(arrays) = self.sweep.snapshots.get(&block) else {
+            return TokenStream::new();
+        };
+        let steps = arrays.iter().map(|a| {
+            let array = self.name(*a);
+            let stack = self.named(&self.snapshots, *a, "a restored array without its stack");
+            match push {
+                true => quote!(#private::push_snapshot(&mut #stack, &#array);),
+                false => quote!(#private::restore_snapshot(&mut #array, &mut #stack);),
+            }
+        });
+        // Restored last pushed first.
+        match push {
+            true => steps.collect(),
+            false => steps.rev().collect(),
+        }
+    }
+
     /// A step of a [`Slot`]: its local (`d_xcentered_at_t23`) declared before the loop,
     /// added to in it, added to the element after it.
     fn slot_step(&self, slot: &Slot, step: SlotStep) -> TokenStream {
         let private = quote!(::tapeless::__private);
         let d_array = self.adjoint(slot.array);
-        let local = format_ident!("{}_at_{}", d_array.to_string(), self.name(slot.out));
+        let local = self.named(&self.slots, slot.out, "a slot without its local");
         match step {
             SlotStep::Declare => quote!(let mut #local = #private::zero();),
             SlotStep::Add => {
@@ -969,7 +1001,13 @@ impl<'a> Emitter<'a> {
                 let value = self.stored_value(value);
                 quote!(#array #([#indices])* = #value; #tangent)
             }
-            Stmt::Next { values, exit } => self.forward_next(values, *exit, within),
+            Stmt::Next { values, exit } => {
+                let snapshot = within
+                    .filter(|_| saving && !self.forward.on() && !self.replaying.get())
+                    .map(|l| self.snapshot(l.body, true));
+                let next = self.forward_next(values, *exit, within);
+                quote!(#snapshot #next)
+            }
         }
     }
 
@@ -1333,6 +1371,7 @@ impl<'a> Emitter<'a> {
             }
             // The iteration's end is not replayed: the reverse loop goes on by itself.
             Adjoint::Replay(block) => self.replay(*block),
+            Adjoint::Snapshot(block) => self.snapshot(*block, false),
             Adjoint::RecomputeStmt { block, index } => {
                 self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
             }
@@ -1813,6 +1852,9 @@ impl<'a> Emitter<'a> {
             .chain(self.shapes.values().map(|stack| {
                 quote!(let mut #stack = ::tapeless::__private::ShapeStack::new();)
             }))
+            .chain(self.snapshots.values().map(|stack| {
+                quote!(let mut #stack = ::tapeless::__private::Vec::new();)
+            }))
             .chain(self.strategy.kept.values().flatten().filter_map(|v| self.kept.get(v)).map(|k| {
                 let (stack, starts) = (&k.stack, &k.starts);
                 let private = quote!(::tapeless::__private);
@@ -2038,6 +2080,25 @@ fn claim_each(
 ) -> HashMap<VarId, Ident> {
     vars.iter()
         .map(|v| (*v, namer.claim(&format!("{prefix}_{}", names[v.0].unraw()))))
+        .collect()
+}
+
+/// The local of each [`Slot`] (`d_xcentered_at_t23`), by the element read.
+fn claim_slots(namer: &mut Namer, sweep: &Sweep, names: &[Ident]) -> HashMap<VarId, Ident> {
+    let mut slots = Vec::new();
+    crate::reverse::slots(&sweep.stmts, &mut slots);
+    let mut fused: Vec<_> = sweep.fused.iter().collect();
+    fused.sort_by_key(|(body, _)| **body);
+    for (_, fused) in fused {
+        crate::reverse::slots(&fused.before, &mut slots);
+        crate::reverse::slots(&fused.body, &mut slots);
+    }
+    slots
+        .into_iter()
+        .map(|slot| {
+            let (array, out) = (names[slot.array.0].unraw(), names[slot.out.0].unraw());
+            (slot.out, namer.claim(&format!("d_{array}_at_{out}")))
+        })
         .collect()
 }
 

@@ -26,7 +26,7 @@
 //! - no loop inside it is replayed (the innermost candidates win: their reads become
 //!   reads again; an outer replay would run the inner bodies a third time).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::ir::{BlockId, Body, Form, Header, Loop, Op, Operand, Stmt, VarId, TOP};
 
@@ -38,6 +38,11 @@ pub struct Replays {
     /// Reads (inside replayed bodies) of arrays that no later statement of the same
     /// iteration writes: after the replay, the array holds what they read.
     pub reads: HashSet<VarId>,
+    /// Loops chosen by `strategy::loops` to *restore* instead of replay (not in `bodies`),
+    /// with the arrays each iteration rewrites: the forward iteration pushes a copy of them
+    /// at its end, and the reverse iteration restores them first, so that `reads` read
+    /// what they read.
+    pub snapshots: BTreeMap<BlockId, Vec<VarId>>,
 }
 
 /// Positions of statements in forward order, and what each block spans.
@@ -196,7 +201,11 @@ pub fn plan(body: &Body, final_reads: &HashSet<VarId>) -> Replays {
         })
         .map(|(var, ..)| *var)
         .collect();
-    Replays { bodies, reads }
+    Replays {
+        bodies,
+        reads,
+        snapshots: BTreeMap::new(),
+    }
 }
 
 /// Lowering reads an array that a loop reads in nested loops from a copy taken before it

@@ -108,6 +108,9 @@ pub enum Adjoint {
     /// of its reverse iteration: it defines the body's values and pushes what the nested
     /// reverse needs.
     Replay(BlockId),
+    /// The arrays a loop's iteration rewrites, restored from the copy its forward iteration
+    /// pushed at its end (`Replays::snapshots`), at the start of its reverse iteration.
+    Snapshot(BlockId),
     If {
         cond: Operand,
         then_branch: Vec<Adjoint>,
@@ -216,6 +219,9 @@ pub struct Sweep {
     /// The bodies of the loops whose reverse iterations replay them (see `replay.rs`): their
     /// forward iterations save nothing but the carried values.
     pub replayed: HashSet<BlockId>,
+    /// The loops whose reverse iterations restore the arrays they rewrite, with those
+    /// arrays (`Replays::snapshots`).
+    pub snapshots: BTreeMap<BlockId, Vec<VarId>>,
     /// The loops' integer counters rebuilt instead of saved, by phi.
     pub counters: HashMap<VarId, Counter>,
     /// Broken invariants met while planning (reported as internal errors, never papered
@@ -245,6 +251,25 @@ pub fn restores_first(body: &[Adjoint]) -> &[Adjoint] {
         .take_while(|s| matches!(s, Adjoint::Restore(_) | Adjoint::Rebuild(_)))
         .count();
     &body[..count]
+}
+
+/// The [`Slot`]s of a reverse sweep (their `Declare` steps), nested ones included.
+pub fn slots(steps: &[Adjoint], out: &mut Vec<Slot>) {
+    for step in steps {
+        match step {
+            Adjoint::Slot(slot, SlotStep::Declare) => out.push(slot.clone()),
+            Adjoint::If {
+                then_branch,
+                else_branch,
+                ..
+            } => {
+                slots(then_branch, out);
+                slots(else_branch, out);
+            }
+            Adjoint::Loop { body, .. } => slots(body, out),
+            _ => {}
+        }
+    }
 }
 
 /// The arrays whose adjoints `steps` add to by `index_vjp`, outside nested loops.
@@ -314,7 +339,8 @@ fn only_adds_elements(step: &Adjoint, array: VarId) -> bool {
         | Adjoint::Restore(_)
         | Adjoint::Reload { .. }
         | Adjoint::Rebuild(_)
-        | Adjoint::Replay(_) => true,
+        | Adjoint::Replay(_)
+        | Adjoint::Snapshot(_) => true,
     }
 }
 
@@ -398,6 +424,7 @@ pub fn reverse(
         shaped: planner.shaped,
         unknown_copies: planner.unknown_copies,
         replayed: planner.replays.bodies,
+        snapshots: planner.replays.snapshots,
         counters: planner.counters,
         internal: planner.internal,
         fused: planner.fused,
@@ -1026,7 +1053,13 @@ impl<'a> Planner<'a> {
             self.need_for_replay(l);
             preamble.push(Adjoint::Replay(l.body));
         }
-        let body = self.block(l.body, preamble);
+        let mut body = self.block(l.body, preamble);
+        // The arrays go back to how the iteration left them before anything reads them
+        // (after the carried values, which a reverse iteration restores first).
+        if self.replays.snapshots.contains_key(&l.body) {
+            let at = restores_first(&body).len();
+            body.insert(at, Adjoint::Snapshot(l.body));
+        }
         self.declared.pop();
         self.loops.pop();
         // A carried adjoint is shaped like its value where that is restored first, else
@@ -1061,7 +1094,6 @@ impl<'a> Planner<'a> {
         for c in l.carried.iter().filter(|c| rebuilt.contains(&c.phi)) {
             self.need(c.out);
         }
-        let mut body = body;
         let slots = self.defer_invariant_slots(l, &mut body);
         out.extend(
             slots

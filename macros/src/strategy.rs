@@ -18,7 +18,7 @@
 //! iteration counter is part of the IR (`Loop::counter`: lowering gives one to `loop`,
 //! `while` and loops that may stop early).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -95,8 +95,12 @@ fn stacks_grow(sig: &Signature) -> bool {
 /// Decides, before the reverse transformation, which loops it replays and which carried
 /// integers it rebuilds (`integers`: `analyse::integers`), and which loops `f_vjp` fuses.
 pub fn loops(sig: &Signature, body: &Body, activity: &Activity, integers: &[bool]) -> Loops {
-    let replays = crate::replay::plan(body, &crate::reverse::final_reads(body));
+    let mut replays = crate::replay::plan(body, &crate::reverse::final_reads(body));
     let fused = fusions(sig, body, activity, &replays);
+    replays.snapshots = snapshots(sig, body, &replays, &fused);
+    for restored in replays.snapshots.keys() {
+        replays.bodies.remove(restored);
+    }
     Loops {
         replays,
         counters: counters(body, integers),
@@ -109,12 +113,105 @@ pub fn loops(sig: &Signature, body: &Body, activity: &Activity, integers: &[bool
 impl Loops {
     /// The same decisions without fusion: for pullbacks, whose seed comes after their
     /// forward sweep, and for `f_jvp`.
+    /// Loops restored from snapshots (which only a fused loop around them bounds) are
+    /// replayed.
     pub fn unfused(&self) -> Loops {
+        let mut replays = self.replays.clone();
+        let restored = std::mem::take(&mut replays.snapshots);
+        replays.bodies.extend(restored.into_keys());
         Loops {
             fused: HashMap::new(),
+            replays,
             ..self.clone()
         }
     }
+}
+
+/// The replayed loops whose reverse iterations restore the arrays they rewrite from a copy
+/// each forward iteration pushes at its end instead (`Replays::snapshots`), by body, with
+/// the arrays it rewrites and reads. A replay runs the iteration's forward code again; a
+/// snapshot copies the arrays twice. Taken where the iteration's work grows faster than its arrays (a loop
+/// nest two deep inside: GMM's triangle loop over `col` and `row`, d²/2 products, against
+/// 2d copied values), and where the copies of all iterations are bounded: the loop is in
+/// a fused loop (`f_vjp` only), whose every iteration runs its reverse and pops them, and
+/// stacks grow on the heap. Its body must end each iteration in one place (no `break`).
+fn snapshots(
+    sig: &Signature,
+    body: &Body,
+    replays: &Replays,
+    fused: &HashMap<BlockId, Fusion>,
+) -> BTreeMap<BlockId, Vec<VarId>> {
+    let mut snapshots = BTreeMap::new();
+    if !stacks_grow(sig) {
+        return snapshots;
+    }
+    for fused_body in fused.keys() {
+        body.walk(*fused_body, &mut |stmt| {
+            let Stmt::Loop(l) = stmt else { return };
+            let parent_loop = enclosing_loop(body, l.body);
+            let single_end = matches!(
+                body.block(l.body).stmts.last(),
+                Some(Stmt::Next { exit: false, .. })
+            ) && body.nexts(l.body).len() == 1;
+            if !replays.bodies.contains(&l.body)
+                || parent_loop != Some(*fused_body)
+                || l.counter.is_some()
+                || !single_end
+                || nest_depth(body, l.body) < 2
+            {
+                return;
+            }
+            // The arrays it rewrites and reads (one it only writes, as GMM's `main_term[c]`,
+            // its reverse does not read).
+            let definitions = body.lets();
+            let mut read = BTreeSet::new();
+            body.walk(l.body, &mut |s| {
+                if let Stmt::Let { op, .. } = s {
+                    read.extend(op.uses().into_iter().filter(|v| body.var(*v).memory));
+                }
+            });
+            let arrays: BTreeSet<VarId> = read
+                .into_iter()
+                .filter(|v| body.var(*v).home == TOP)
+                .filter(|v| crate::replay::killed(body, l.body, *v, &definitions))
+                .collect();
+            if !arrays.is_empty() {
+                snapshots.insert(l.body, arrays.into_iter().collect());
+            }
+        });
+    }
+    snapshots
+}
+
+/// How deep the loops inside `block` nest (0: none).
+fn nest_depth(body: &Body, block: BlockId) -> usize {
+    let mut deepest = 0;
+    for stmt in &body.block(block).stmts {
+        let inner = match stmt {
+            Stmt::Loop(l) => 1 + nest_depth(body, l.body),
+            Stmt::If(i) => nest_depth(body, i.then_block).max(nest_depth(body, i.else_block)),
+            _ => 0,
+        };
+        deepest = deepest.max(inner);
+    }
+    deepest
+}
+
+/// The body of the innermost loop around `block` (not `block` itself).
+fn enclosing_loop(body: &Body, block: BlockId) -> Option<BlockId> {
+    let mut at = body.block(block).parent;
+    while let Some(b) = at {
+        let is_loop_body = body
+            .blocks
+            .iter()
+            .flat_map(|blk| &blk.stmts)
+            .any(|s| matches!(s, Stmt::Loop(l) if l.body == b));
+        if is_loop_body {
+            return Some(b);
+        }
+        at = body.block(b).parent;
+    }
+    None
 }
 
 /// See [`Fusion`].

@@ -128,9 +128,43 @@ macro_rules! __loop_stack {
     };
 }
 
+/// Pushes a copy of `array` on `stack`: the state of an array a loop's iteration rewrote,
+/// for its reverse iteration ([`restore_snapshot`]), where copying the array costs less than
+/// running the iteration again.
+#[cfg(feature = "alloc")]
+#[inline(always)]
+pub fn push_snapshot<T: Clone>(stack: &mut crate::__alloc::vec::Vec<T>, array: &[T]) {
+    stack.extend_from_slice(array);
+}
+
+/// Pops the copy [`push_snapshot`] pushed last into `array`, which has the same length.
+#[cfg(feature = "alloc")]
+#[inline(always)]
+pub fn restore_snapshot<T: Clone>(array: &mut [T], stack: &mut crate::__alloc::vec::Vec<T>) {
+    let start = stack.len() - array.len();
+    array.clone_from_slice(&stack[start..]);
+    stack.truncate(start);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn snapshots_come_back_last_first() {
+        let mut stack = crate::__alloc::vec::Vec::new();
+        let mut a = [1.0, 2.0];
+        push_snapshot(&mut stack, &a);
+        a = [3.0, 4.0];
+        push_snapshot(&mut stack, &a);
+        a = [0.0, 0.0];
+        restore_snapshot(&mut a, &mut stack);
+        assert_eq!(a, [3.0, 4.0]);
+        restore_snapshot(&mut a, &mut stack);
+        assert_eq!(a, [1.0, 2.0]);
+        assert!(stack.is_empty());
+    }
 
     #[test]
     fn range_lengths() {
