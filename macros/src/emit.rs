@@ -1444,11 +1444,17 @@ impl<'a> Emitter<'a> {
                 array,
                 indices,
                 value,
+                keep,
             } => {
                 let d_array = self.adjoint(*array);
                 let indices: Vec<TokenStream> =
                     indices.iter().map(|i| self.plain_operand(i)).collect();
                 match value {
+                    // An increment (`a[i] += e`): the slot's adjoint stays.
+                    Some(v) if *keep => {
+                        let d_value = self.adjoint(*v);
+                        quote!(#private::accumulate(&mut #d_value, &#private::read(&#d_array, #(#indices),*));)
+                    }
                     Some(v) => {
                         let d_value = self.adjoint(*v);
                         quote!(#private::store_vjp(&mut #d_value, &mut #d_array #([#indices])*);)

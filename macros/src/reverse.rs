@@ -130,11 +130,14 @@ pub enum Adjoint {
     /// after it.
     Slot(Slot, SlotStep),
     /// The adjoint of `array[indices] = value`: `d_value += d_array[indices]`, then the
-    /// slot's adjoint is cleared (the write killed the value it overwrote).
+    /// slot's adjoint is cleared (the write killed the value it overwrote), unless `keep`.
     Store {
         array: VarId,
         indices: Vec<Operand>,
         value: Option<VarId>,
+        /// An increment (`a[i] += e`, see [`increments`]): the slot's adjoint is read and
+        /// left as it is, since the old value flows into the new one unchanged.
+        keep: bool,
     },
 }
 
@@ -344,6 +347,89 @@ fn only_adds_elements(step: &Adjoint, array: VarId) -> bool {
     }
 }
 
+/// The stores that increment an element (`a[i] += e`, lowered as `t = a[i]; u = t + e;
+/// a[i] = u;`), by the stored value, with the read of the old value: a scalar read at the
+/// same index among the `let`s right before the store, none of the `let`s after it naming
+/// the array, each of the two values used once. The reverse of the three leaves the slot's
+/// adjoint as it was (the old value's adjoint is the new value's), so the store's adjoint
+/// reads it without clearing it and the read adds nothing back: one read of the slot
+/// instead of a read, a clear and an addition.
+pub fn increments(body: &Body) -> HashMap<VarId, VarId> {
+    let mut uses: HashMap<VarId, usize> = HashMap::new();
+    body.walk(TOP, &mut |stmt| {
+        for v in crate::replay::stmt_vars(stmt) {
+            *uses.entry(v).or_default() += 1;
+        }
+    });
+    if let Operand::Var(v) = &body.ret {
+        *uses.entry(*v).or_default() += 1;
+    }
+    let once = |v: &VarId| uses.get(v) == Some(&1);
+    let lets = body.lets();
+    let mut found = HashMap::new();
+    for block in &body.blocks {
+        for (at, stmt) in block.stmts.iter().enumerate() {
+            let Stmt::Store {
+                array,
+                indices,
+                value: Operand::Var(sum),
+            } = stmt
+            else {
+                continue;
+            };
+            let [index] = indices.as_slice() else {
+                continue;
+            };
+            let Some(Op::Rule { rule, args, .. }) = lets.get(sum) else {
+                continue;
+            };
+            if rule.name != "add" || !once(sum) {
+                continue;
+            }
+            // The `let`s right before the store, last first, until the read.
+            for earlier in block.stmts[..at].iter().rev() {
+                let Stmt::Let { var, op, .. } = earlier else {
+                    break;
+                };
+                let operand = args.iter().any(|a| a.value.var() == Some(*var));
+                let scalar = body.var(*var).kind == crate::ir::Kind::Copy;
+                if operand && scalar && once(var) && reads_element(op, *array, index) {
+                    found.insert(*sum, *var);
+                    break;
+                }
+                if op.uses().contains(array) {
+                    break;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Whether `op` is `array[index]`, a `Copy` scalar read by the `index` rule.
+fn reads_element(op: &Op, array: VarId, index: &Operand) -> bool {
+    let Op::Rule {
+        rule,
+        form: Form::Index,
+        args,
+    } = op
+    else {
+        return false;
+    };
+    let same_index = match (&args[1..], index) {
+        ([a], Operand::Var(i)) => a.value.var() == Some(*i),
+        ([a], Operand::Const(c)) => match &a.value {
+            Operand::Const(d) => quote::quote!(#c).to_string() == quote::quote!(#d).to_string(),
+            Operand::Var(_) => false,
+        },
+        _ => false,
+    };
+    rule.name == "index"
+        && !rule.view
+        && args.first().and_then(|a| a.value.var()) == Some(array)
+        && same_index
+}
+
 /// Where a variable is defined.
 #[derive(Debug, Clone, Copy)]
 enum Def {
@@ -384,6 +470,7 @@ pub fn reverse(
         reloads: loops.reloads.clone(),
         keep_expensive: loops.keep_expensive,
         internal: Vec::new(),
+        increments: increments(body),
         top_needs: BTreeSet::new(),
         fusions: loops.fused.clone(),
         fused: HashMap::new(),
@@ -669,6 +756,8 @@ struct Planner<'a> {
     counters: HashMap<VarId, Counter>,
     /// See [`Sweep::internal`].
     internal: Vec<String>,
+    /// The increments of array elements ([`increments`]).
+    increments: HashMap<VarId, VarId>,
     /// The values of the top level that reverse code reads.
     top_needs: BTreeSet<VarId>,
     /// The loops to fuse (`strategy::Loops::fused`), by body.
@@ -820,6 +909,10 @@ impl<'a> Planner<'a> {
         args: &[crate::ir::Arg],
         out: &mut Vec<Adjoint>,
     ) {
+        // The old value of an increment's slot: its adjoint stays in the slot.
+        if self.increments.values().any(|read| *read == var) {
+            return;
+        }
         if !self.is_declared(var) {
             // No contribution reached it (defensive: activity implies one).
             self.touch(var, out);
@@ -832,6 +925,10 @@ impl<'a> Planner<'a> {
             let Some(target) = self.active_var(&arg.value) else {
                 continue;
             };
+            // The sum of an increment hands nothing to the old value (see `increments`).
+            if self.increments.get(&var) == Some(&target) {
+                continue;
+            }
             // Where the rule can write it (the closure of `First::Helper` reads the value
             // for the adjoint's type).
             let allowed = rule.first != First::Zeros;
@@ -963,10 +1060,12 @@ impl<'a> Planner<'a> {
         if let Some(v) = value {
             self.touch(v, out);
         }
+        let keep = value.is_some_and(|v| self.increments.contains_key(&v));
         out.push(Adjoint::Store {
             array,
             indices: indices.to_vec(),
             value,
+            keep,
         });
     }
 

@@ -206,12 +206,12 @@ pub fn scratch_vjp(
                 let t10 = ::tapeless::__private::read(w, l_1);
                 let t11 = ::tapeless::__private::read(&z, col);
                 let mut d_t14 = -0.0;
-                ::tapeless::__private::store_vjp(&mut d_t14, &mut d_y[row]);
-                let mut d_t13 = ::tapeless::__private::zero();
-                ::tapeless::__private::add_vjp_lhs(&mut d_t13, &d_t14);
+                ::tapeless::__private::accumulate(
+                    &mut d_t14,
+                    &::tapeless::__private::read(&d_y, row),
+                );
                 let mut d_t12 = -0.0;
                 ::tapeless::__private::add_vjp_rhs(&mut d_t12, &d_t14);
-                ::tapeless::__private::index_vjp(&mut d_y, &row, &d_t13);
                 let mut d_t10 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t10, &t11, &d_t12);
                 let mut d_t11 = ::tapeless::__private::zero();
@@ -513,12 +513,12 @@ pub fn __scratch_pullback<'__tapeless>(
                         let t10 = ::tapeless::__private::read(w, l_1);
                         let t11 = ::tapeless::__private::read(&z, col);
                         let mut d_t14 = -0.0;
-                        ::tapeless::__private::store_vjp(&mut d_t14, &mut d_y[row]);
-                        let mut d_t13 = ::tapeless::__private::zero();
-                        ::tapeless::__private::add_vjp_lhs(&mut d_t13, &d_t14);
+                        ::tapeless::__private::accumulate(
+                            &mut d_t14,
+                            &::tapeless::__private::read(&d_y, row),
+                        );
                         let mut d_t12 = -0.0;
                         ::tapeless::__private::add_vjp_rhs(&mut d_t12, &d_t14);
-                        ::tapeless::__private::index_vjp(&mut d_y, &row, &d_t13);
                         let mut d_t10 = ::tapeless::__private::zero();
                         ::tapeless::__private::mul_vjp_lhs(&mut d_t10, &t11, &d_t12);
                         let mut d_t11 = ::tapeless::__private::zero();
@@ -727,12 +727,12 @@ pub fn __scratch_pullback_in_loop<'__tapeless>(
                         let t10 = ::tapeless::__private::read(w, l_1);
                         let t11 = ::tapeless::__private::read(&z, col);
                         let mut d_t14 = -0.0;
-                        ::tapeless::__private::store_vjp(&mut d_t14, &mut d_y[row]);
-                        let mut d_t13 = ::tapeless::__private::zero();
-                        ::tapeless::__private::add_vjp_lhs(&mut d_t13, &d_t14);
+                        ::tapeless::__private::accumulate(
+                            &mut d_t14,
+                            &::tapeless::__private::read(&d_y, row),
+                        );
                         let mut d_t12 = -0.0;
                         ::tapeless::__private::add_vjp_rhs(&mut d_t12, &d_t14);
-                        ::tapeless::__private::index_vjp(&mut d_y, &row, &d_t13);
                         let mut d_t10 = ::tapeless::__private::zero();
                         ::tapeless::__private::mul_vjp_lhs(&mut d_t10, &t11, &d_t12);
                         let mut d_t11 = ::tapeless::__private::zero();
