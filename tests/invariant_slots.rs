@@ -210,3 +210,34 @@ fn generic_code_in_f64_and_f32() {
         assert!((f64::from(*a) - b).abs() < 1e-5, "{a} vs {b}");
     }
 }
+
+// The Hessian (forward over reverse): the local is a dual number there. The increment
+// `y[i] += ..` and the slot `x[i]` both appear. f = (Σx)(Σx²): ∂²f/∂x_k∂x_l =
+// 2x_k + 2x_l + 2δ_kl Σx.
+#[differentiate(hessian)]
+fn sum_times_squares(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut y = vec![0.0; n];
+    for i in 0..n {
+        for j in 0..n {
+            y[i] += x[j] * x[i] * x[i];
+        }
+    }
+    y.iter().sum()
+}
+
+#[test]
+fn hessian_through_slots_and_increments() {
+    let (value, grad, rows) = sum_times_squares_hessian(&X);
+    assert_eq!(value, sum_times_squares(&X));
+    check(sum_times_squares, &X, &grad.x);
+    let sum: f64 = X.iter().sum();
+    for (k, row) in rows.iter().enumerate() {
+        let want: Vec<f64> = (0..4)
+            .map(|l| 2.0 * X[k] + 2.0 * X[l] + if k == l { 2.0 * sum } else { 0.0 })
+            .collect();
+        for (a, b) in row.x.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-12, "row {k}: {:?} vs {want:?}", row.x);
+        }
+    }
+}
