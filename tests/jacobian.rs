@@ -871,3 +871,44 @@ fn shared_forward_sweep_with_a_vec_output() {
     }
     check_rows(&rows, &[a, b], |p| pair_vec(p[0], p[1]));
 }
+
+// ------------------------------------------- values saved in a branch, shared by the rows
+
+// A rotation by θ = |r| (Rodrigues in the plane, as BA's residual writes it): `cos θ` and
+// `sin θ` are computed in a branch, so the reverse sweep restores them; `f_jacobian` runs
+// one forward sweep and one reverse sweep per row, which read them in place.
+#[differentiate]
+fn rotated(r: f64, p: &[f64; 2]) -> [f64; 2] {
+    let sq = r * r;
+    let mut c = 1.0;
+    let mut s = r;
+    if sq != 0.0 {
+        let theta = sq.sqrt();
+        c = theta.cos();
+        s = theta.sin() * r / theta;
+    }
+    let mut out = [0.0; 2];
+    out[0] = c * p[0] - s * p[1];
+    out[1] = s * p[0] + c * p[1];
+    out
+}
+
+#[test]
+fn rows_share_the_values_a_branch_saved() {
+    for r in [0.7, -0.4, 0.0] {
+        let p = [0.3, -1.2];
+        let (value, rows) = rotated_jacobian(r, &p);
+        assert_eq!(value, rotated(r, &p));
+        // Each row again by its own reverse sweep.
+        for (i, row) in rows.iter().enumerate() {
+            let mut seed = [0.0; 2];
+            seed[i] = 1.0;
+            let (_, alone) = rotated_vjp(r, &p, seed);
+            assert_eq!((row.r, row.p), (alone.r, alone.p), "r = {r}, row {i}");
+        }
+        if r != 0.0 {
+            let x = [r, p[0], p[1]];
+            check_rows(&rows, &x, |q| rotated(q[0], &[q[1], q[2]]).to_vec());
+        }
+    }
+}

@@ -181,6 +181,9 @@ pub struct Emitter<'a> {
     integers: Vec<bool>,
     /// Printing the replay of a loop body (`Adjoint::Replay`): its iteration ends print nothing.
     replaying: std::cell::Cell<bool>,
+    /// Printing `f_jacobian`'s shared reverse sweep, which runs once per output component
+    /// from one forward sweep: a value saved once is read in place, not popped.
+    sharing: std::cell::Cell<bool>,
     /// Printing the forward sweep's iterations of a replayed loop, which push their kept
     /// values (`Strategy::kept`).
     keeping: std::cell::Cell<bool>,
@@ -351,6 +354,7 @@ impl<'a> Emitter<'a> {
             internal: std::cell::RefCell::new(sweep.internal.clone()),
             integers: crate::analyse::integers(body, sig),
             replaying: std::cell::Cell::new(false),
+            sharing: std::cell::Cell::new(false),
             keeping: std::cell::Cell::new(false),
             kept,
             tangents,
@@ -430,6 +434,23 @@ impl<'a> Emitter<'a> {
 
     pub(crate) fn name(&self, var: VarId) -> &Ident {
         &self.names[var.0]
+    }
+
+    /// `let v = saved_v.pop().unwrap();`, or from its slot of a fixed loop's stack, or, in
+    /// `f_jacobian`'s shared reverse sweep, read in place.
+    fn restore_step(&self, v: VarId) -> TokenStream {
+        let name = self.name(v);
+        let stack = self.named(&self.stacks, v, "a saved value without its stack");
+        match self.fixed_step(v) {
+            Some(step) if self.body.var(v).kind == Kind::Copy => {
+                quote!(let #name = #stack[#step];)
+            }
+            Some(step) => quote!(let #name = ::core::mem::take(&mut #stack[#step]);),
+            None if self.sharing.get() => {
+                quote!(let #name = ::core::clone::Clone::clone(#stack.peek().unwrap());)
+            }
+            None => quote!(let #name = #stack.pop().unwrap();),
+        }
     }
 
     /// The copies of the arrays a loop restores (`Sweep::snapshots`): pushed at the end of
@@ -1375,17 +1396,7 @@ impl<'a> Emitter<'a> {
             Adjoint::RecomputeStmt { block, index } => {
                 self.forward_stmt(&self.body.block(*block).stmts[*index], false, None)
             }
-            Adjoint::Restore(v) => {
-                let name = self.name(*v);
-                let stack = self.named(&self.stacks, *v, "a saved value without its stack");
-                match self.fixed_step(*v) {
-                    Some(step) if self.body.var(*v).kind == Kind::Copy => {
-                        quote!(let #name = #stack[#step];)
-                    }
-                    Some(step) => quote!(let #name = ::core::mem::take(&mut #stack[#step]);),
-                    None => quote!(let #name = #stack.pop().unwrap();),
-                }
-            }
+            Adjoint::Restore(v) => self.restore_step(*v),
             Adjoint::If {
                 cond,
                 then_branch,
@@ -2003,16 +2014,21 @@ impl<'a> Emitter<'a> {
     /// `f_jacobian`'s reverse rows from one forward sweep: the forward sweep (ending in
     /// `let value = ..;`), `value`'s name, and the reverse sweep as a closure of the seed that borrows the
     /// forward's values, so it runs once per output component without the forward sweep
-    /// running again (the pullback's body, callable repeatedly). `None` where a second run
-    /// would not see what the first saw or could not borrow: values saved on stacks (the
-    /// first run pops them), loops, calls of differentiated functions (their reverse
-    /// sweeps take arguments by value).
+    /// running again (the pullback's body, callable repeatedly); a value saved once (in a
+    /// branch) is read in place (`BoundedStack::peek`), not popped. `None` where a second
+    /// run would not see what the first saw or could not borrow: loops (their stacks are
+    /// popped), calls of differentiated functions (their reverse sweeps take arguments by
+    /// value).
     pub fn shared_reverse(
         &self,
         names: &ItemNames,
         grad_type: &TokenStream,
     ) -> Option<(TokenStream, Ident, TokenStream)> {
-        let simple = self.sweep.saved.is_empty()
+        let simple = self
+            .sweep
+            .saved
+            .iter()
+            .all(|v| matches!(self.strategy.stacks.get(v), Some(Stack::Single)))
             && self.body.blocks.iter().all(|block| {
                 block.stmts.iter().all(|s| match s {
                     Stmt::Loop(_) => false,
@@ -2023,7 +2039,9 @@ impl<'a> Emitter<'a> {
         if !simple {
             return None;
         }
+        self.sharing.set(true);
         let (forward, closure) = self.pullback_parts(names, grad_type, None);
+        self.sharing.set(false);
         let needs = &self.needs;
         let count = self.sig.params.len();
         Some((

@@ -55,6 +55,13 @@ impl<T, const N: usize> BoundedStack<T, N> {
         self.len = self.len.checked_sub(1)?;
         self.items[self.len].take()
     }
+
+    /// The value saved last, left in place: a reverse sweep that runs more than once from
+    /// one forward sweep (`f_jacobian`'s rows) reads each value saved once this way.
+    #[inline(always)]
+    pub fn peek(&self) -> Option<&T> {
+        self.items[..self.len].last()?.as_ref()
+    }
 }
 
 impl<T, const N: usize> Default for BoundedStack<T, N> {
@@ -199,6 +206,16 @@ mod tests {
         for v in 0..4 {
             stack.push(v);
         }
+    }
+
+    #[test]
+    fn a_peeked_value_stays() {
+        let mut stack = BoundedStack::<u8, 1>::new();
+        assert_eq!(stack.peek(), None);
+        stack.push(7);
+        assert_eq!([stack.peek(), stack.peek()], [Some(&7), Some(&7)]);
+        assert_eq!(stack.pop(), Some(7));
+        assert_eq!(stack.peek(), None);
     }
 
     #[test]
