@@ -7,7 +7,8 @@
 //! `f_jvp`; the other tests check nalgebra, nested vectors, methods, generic f32 and
 //! `hessian` against differences.
 //!
-//! Failing probes are disabled with `#[cfg(any())]` and marked `// BUG (B1)`:
+//! The one bug found, B1, is fixed (its probes, marked "Was B1", pass): a loop whose body
+//! reads an array it declares is replayed, not restored.
 //!
 //! - B1 (5b2422d, snapshots): an array declared *inside* the body of the loop that is
 //!   restored instead of replayed (a component loop in a fused loop, running a triangle
@@ -794,8 +795,7 @@ fn(x: &[f64], m: &[f64], l: &[f64]) -> f64 {
 });
 
 // A scratch array declared in the component loop's body, next to the top-level ones.
-// BUG (B1): see the list at the top.
-#[cfg(any())]
+// Was B1 (see the list at the top), fixed.
 probe3!(n08_body_local, n08, n08_grad, n08_jvp, N08Grad, n08_via, n08_via_grad, PM,
 fn(x: &[f64], m: &[f64], l: &[f64]) -> f64 {
     let d = 3;
@@ -1618,8 +1618,7 @@ fn x08_methods() {
 // ---------------------------------------------------------------------------------------
 
 // B1's minimal reproducer: y declared in the component loop's body, z at the top level.
-// BUG (B1): see the list at the top.
-#[cfg(any())]
+// Was B1 (see the list at the top), fixed.
 probe!(n17_body_local_minimal, n17, n17_grad, n17_jvp, N17Grad, n17_via, n17_via_grad, X6,
 fn(x: &[f64]) -> f64 {
     let d = 2;
@@ -1645,8 +1644,7 @@ fn(x: &[f64]) -> f64 {
 });
 
 // A body-local fixed-size array.
-// BUG (B1): see the list at the top.
-#[cfg(any())]
+// Was B1 (see the list at the top), fixed.
 probe!(n18_body_local_fixed, n18, n18_grad, n18_jvp, N18Grad, n18_via, n18_via_grad, X6,
 fn(x: &[f64]) -> f64 {
     let d = 3;
@@ -1716,8 +1714,7 @@ fn(x: &[f64]) -> f64 {
 
 // Through callers: a caller's f_vjp calls the callee's pullback (which replays), a caller's
 // pullback calls the callee's f_vjp (which restores).
-// BUG (B1): see the list at the top.
-#[cfg(any())]
+// Was B1 (see the list at the top), fixed.
 probe!(n20_caller_of_caller, n20, n20_grad, n20_jvp, N20Grad, n20_via, n20_via_grad, X6,
 fn(x: &[f64]) -> f64 {
     n17(x) * 2.0 + n01(&x[..3], &PM, &PL)
@@ -1966,8 +1963,7 @@ fn(x: &[f64]) -> f64 {
 
 // n20 split: the body-local array's function through a caller, and the model through a
 // caller with data arguments.
-// BUG (B1): see the list at the top.
-#[cfg(any())]
+// Was B1 (see the list at the top), fixed.
 probe!(n23_caller_body_local, n23, n23_grad, n23_jvp, N23Grad, n23_via, n23_via_grad, X6,
 fn(x: &[f64]) -> f64 {
     n17(x) * 2.0
@@ -1979,8 +1975,7 @@ fn(x: &[f64]) -> f64 {
 });
 
 // A body-local array declared after the triangle, written then read (B1 again).
-// BUG (B1): see the list at the top.
-#[cfg(any())]
+// Was B1 (see the list at the top), fixed.
 probe!(n25_body_local_after, n25, n25_grad, n25_jvp, N25Grad, n25_via, n25_via_grad, X6,
 fn(x: &[f64]) -> f64 {
     let d = 3;

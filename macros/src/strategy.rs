@@ -134,7 +134,8 @@ impl Loops {
 /// nest two deep inside: GMM's triangle loop over `col` and `row`, d²/2 products, against
 /// 2d copied values), and where the copies of all iterations are bounded: the loop is in
 /// a fused loop (`f_vjp` only), whose every iteration runs its reverse and pops them, and
-/// stacks grow on the heap. Its body must end each iteration in one place (no `break`).
+/// stacks grow on the heap. Its body must end each iteration in one place (no `break`) and
+/// read no array it declares.
 fn snapshots(
     sig: &Signature,
     body: &Body,
@@ -171,11 +172,15 @@ fn snapshots(
                 }
             });
             let arrays: BTreeSet<VarId> = read
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|v| body.var(*v).home == TOP)
                 .filter(|v| crate::replay::killed(body, l.body, *v, &definitions))
                 .collect();
-            if !arrays.is_empty() {
+            // An array the body declares is filled again by a replay; a restored iteration
+            // would read it as its `let` left it (QA session 31, B1): replayed.
+            let declares_arrays = read.iter().any(|v| body.var(*v).home != TOP);
+            if !arrays.is_empty() && !declares_arrays {
                 snapshots.insert(l.body, arrays.into_iter().collect());
             }
         });
