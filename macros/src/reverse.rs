@@ -416,7 +416,7 @@ fn reads_element(op: &Op, array: VarId, index: &Operand) -> bool {
     else {
         return false;
     };
-    let same_index = match (&args[1..], index) {
+    let same_index = match (args.get(1..).unwrap_or_default(), index) {
         ([a], Operand::Var(i)) => a.value.var() == Some(*i),
         ([a], Operand::Const(c)) => match &a.value {
             Operand::Const(d) => quote::quote!(#c).to_string() == quote::quote!(#d).to_string(),
