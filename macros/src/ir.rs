@@ -66,6 +66,17 @@ impl Operand {
             Operand::Const(_) => None,
         }
     }
+
+    /// Whether two operands are the same value: one variable, or constants spelt alike.
+    pub fn same(&self, other: &Operand) -> bool {
+        match (self, other) {
+            (Operand::Var(a), Operand::Var(b)) => a == b,
+            (Operand::Const(a), Operand::Const(b)) => {
+                quote::quote!(#a).to_string() == quote::quote!(#b).to_string()
+            }
+            _ => false,
+        }
+    }
 }
 
 /// An argument as the user wrote it: `&a` in `x.dot(&a)` keeps its `&`.

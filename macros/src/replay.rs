@@ -484,13 +484,7 @@ fn writes_all(body: &Body, l: &Loop, array: VarId, definitions: &HashMap<VarId, 
         },
         _ => return false,
     };
-    let same_length = match (length, end) {
-        (Operand::Var(a), Operand::Var(b)) => a == b,
-        (Operand::Const(a), Operand::Const(b)) => {
-            quote::quote!(#a).to_string() == quote::quote!(#b).to_string()
-        }
-        _ => false,
-    };
+    let same_length = length.same(end);
     let stores_each = body.block(l.body).stmts.iter().any(|s| {
         matches!(s, Stmt::Store { array: a, indices, .. }
             if *a == array && matches!(indices.as_slice(), [Operand::Var(i)] if i == index))

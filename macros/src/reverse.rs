@@ -416,14 +416,7 @@ fn reads_element(op: &Op, array: VarId, index: &Operand) -> bool {
     else {
         return false;
     };
-    let same_index = match (args.get(1..).unwrap_or_default(), index) {
-        ([a], Operand::Var(i)) => a.value.var() == Some(*i),
-        ([a], Operand::Const(c)) => match &a.value {
-            Operand::Const(d) => quote::quote!(#c).to_string() == quote::quote!(#d).to_string(),
-            Operand::Var(_) => false,
-        },
-        _ => false,
-    };
+    let same_index = matches!(args.get(1..), Some([a]) if a.value.same(index));
     rule.name == "index"
         && !rule.view
         && args.first().and_then(|a| a.value.var()) == Some(array)
@@ -452,6 +445,8 @@ pub fn reverse(
     loops: &crate::strategy::Loops,
 ) -> Sweep {
     let final_reads = final_reads(body);
+    let increments = increments(body);
+    let increment_reads = increments.values().copied().collect();
     let mut planner = Planner {
         body,
         activity,
@@ -470,7 +465,8 @@ pub fn reverse(
         reloads: loops.reloads.clone(),
         keep_expensive: loops.keep_expensive,
         internal: Vec::new(),
-        increments: increments(body),
+        increments,
+        increment_reads,
         top_needs: BTreeSet::new(),
         fusions: loops.fused.clone(),
         fused: HashMap::new(),
@@ -756,8 +752,11 @@ struct Planner<'a> {
     counters: HashMap<VarId, Counter>,
     /// See [`Sweep::internal`].
     internal: Vec<String>,
-    /// The increments of array elements ([`increments`]).
+    /// The increments of array elements ([`increments`]): the read of the old value, by
+    /// the stored sum.
     increments: HashMap<VarId, VarId>,
+    /// Those reads.
+    increment_reads: HashSet<VarId>,
     /// The values of the top level that reverse code reads.
     top_needs: BTreeSet<VarId>,
     /// The loops to fuse (`strategy::Loops::fused`), by body.
@@ -910,7 +909,7 @@ impl<'a> Planner<'a> {
         out: &mut Vec<Adjoint>,
     ) {
         // The old value of an increment's slot: its adjoint stays in the slot.
-        if self.increments.values().any(|read| *read == var) {
+        if self.increment_reads.contains(&var) {
             return;
         }
         if !self.is_declared(var) {
@@ -1229,8 +1228,7 @@ impl<'a> Planner<'a> {
             .collect();
         let mut slots = Vec::new();
         if !additive.is_empty() {
-            let lets = self.body.lets();
-            self.defer_slots_in(l, body, &additive, &lets, &mut slots);
+            self.defer_slots_in(l, body, &additive, &mut slots);
         }
         slots
     }
@@ -1240,7 +1238,6 @@ impl<'a> Planner<'a> {
         l: &Loop,
         steps: &mut [Adjoint],
         additive: &HashSet<VarId>,
-        lets: &HashMap<VarId, &Op>,
         slots: &mut Vec<Slot>,
     ) {
         let outside = |v: VarId| !self.body.is_within(self.body.var(v).home, l.body);
@@ -1251,8 +1248,8 @@ impl<'a> Planner<'a> {
                 ..
             } = step
             {
-                self.defer_slots_in(l, then_branch, additive, lets, slots);
-                self.defer_slots_in(l, else_branch, additive, lets, slots);
+                self.defer_slots_in(l, then_branch, additive, slots);
+                self.defer_slots_in(l, else_branch, additive, slots);
                 continue;
             }
             let Adjoint::Accumulate {
@@ -1272,7 +1269,7 @@ impl<'a> Planner<'a> {
             let scalar_read = self.body.var(*out).kind == crate::ir::Kind::Copy
                 && !self.unknown_copies.contains(out)
                 && matches!(
-                    lets.get(out),
+                    self.let_op(*out),
                     Some(Op::Rule { rule, form: Form::Index, .. }) if rule.name == "index" && !rule.view
                 );
             let deferrable = helper == "index_vjp"
@@ -1378,6 +1375,17 @@ impl<'a> Planner<'a> {
                     *step = Adjoint::ZeroResult(*v);
                 }
             }
+        }
+    }
+
+    /// The operation of the `let` of `var`, in whichever block.
+    fn let_op(&self, var: VarId) -> Option<&'a Op> {
+        let Some(Def::Let(index)) = self.defs.get(&var) else {
+            return None;
+        };
+        match self.body.block(self.body.var(var).home).stmts.get(*index) {
+            Some(Stmt::Let { op, .. }) => Some(op),
+            _ => None,
         }
     }
 

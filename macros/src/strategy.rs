@@ -112,9 +112,8 @@ pub fn loops(sig: &Signature, body: &Body, activity: &Activity, integers: &[bool
 
 impl Loops {
     /// The same decisions without fusion: for pullbacks, whose seed comes after their
-    /// forward sweep, and for `f_jvp`.
-    /// Loops restored from snapshots (which only a fused loop around them bounds) are
-    /// replayed.
+    /// forward sweep, and for `f_jvp`. Loops restored from snapshots (which only a fused
+    /// loop around them bounds) are replayed.
     pub fn unfused(&self) -> Loops {
         let mut replays = self.replays.clone();
         let restored = std::mem::take(&mut replays.snapshots);
@@ -130,11 +129,11 @@ impl Loops {
 /// The replayed loops whose reverse iterations restore the arrays they rewrite from a copy
 /// each forward iteration pushes at its end instead (`Replays::snapshots`), by body, with
 /// the arrays it rewrites and reads. A replay runs the iteration's forward code again; a
-/// snapshot copies the arrays twice. Taken where the iteration's work grows faster than its arrays (a loop
-/// nest two deep inside: GMM's triangle loop over `col` and `row`, d²/2 products, against
-/// 2d copied values), and where the copies of all iterations are bounded: the loop is in
-/// a fused loop (`f_vjp` only), whose every iteration runs its reverse and pops them, and
-/// stacks grow on the heap. Its body must end each iteration in one place (no `break`) and
+/// snapshot copies the arrays twice. Taken where the iteration's work grows faster than
+/// its arrays (a loop nest two deep inside: GMM's triangle loop over `col` and `row`, d²/2
+/// products, against 2d copied values), and where the copies of all iterations are
+/// bounded: the loop is in a fused loop (`f_vjp` only), whose every iteration runs its
+/// reverse and pops them, and stacks grow on the heap. Its body must end each iteration in one place (no `break`) and
 /// read no array it declares.
 fn snapshots(
     sig: &Signature,
@@ -146,25 +145,22 @@ fn snapshots(
     if !stacks_grow(sig) {
         return snapshots;
     }
+    let definitions = body.lets();
     for fused_body in fused.keys() {
-        body.walk(*fused_body, &mut |stmt| {
-            let Stmt::Loop(l) = stmt else { return };
-            let parent_loop = enclosing_loop(body, l.body);
+        for l in loops_in(body, *fused_body) {
             let single_end = matches!(
                 body.block(l.body).stmts.last(),
                 Some(Stmt::Next { exit: false, .. })
             ) && body.nexts(l.body).len() == 1;
             if !replays.bodies.contains(&l.body)
-                || parent_loop != Some(*fused_body)
                 || l.counter.is_some()
                 || !single_end
                 || nest_depth(body, l.body) < 2
             {
-                return;
+                continue;
             }
             // The arrays it rewrites and reads (one it only writes, as GMM's `main_term[c]`,
             // its reverse does not read).
-            let definitions = body.lets();
             let mut read = BTreeSet::new();
             body.walk(l.body, &mut |s| {
                 if let Stmt::Let { op, .. } = s {
@@ -183,9 +179,25 @@ fn snapshots(
             if !arrays.is_empty() && !declares_arrays {
                 snapshots.insert(l.body, arrays.into_iter().collect());
             }
-        });
+        }
     }
     snapshots
+}
+
+/// The loops of `block` itself, in its branches too, not those nested in its loops.
+fn loops_in(body: &Body, block: BlockId) -> Vec<&Loop> {
+    let mut loops = Vec::new();
+    for stmt in &body.block(block).stmts {
+        match stmt {
+            Stmt::Loop(l) => loops.push(l),
+            Stmt::If(i) => {
+                loops.extend(loops_in(body, i.then_block));
+                loops.extend(loops_in(body, i.else_block));
+            }
+            _ => {}
+        }
+    }
+    loops
 }
 
 /// How deep the loops inside `block` nest (0: none).
@@ -200,23 +212,6 @@ fn nest_depth(body: &Body, block: BlockId) -> usize {
         deepest = deepest.max(inner);
     }
     deepest
-}
-
-/// The body of the innermost loop around `block` (not `block` itself).
-fn enclosing_loop(body: &Body, block: BlockId) -> Option<BlockId> {
-    let mut at = body.block(block).parent;
-    while let Some(b) = at {
-        let is_loop_body = body
-            .blocks
-            .iter()
-            .flat_map(|blk| &blk.stmts)
-            .any(|s| matches!(s, Stmt::Loop(l) if l.body == b));
-        if is_loop_body {
-            return Some(b);
-        }
-        at = body.block(b).parent;
-    }
-    None
 }
 
 /// See [`Fusion`].
