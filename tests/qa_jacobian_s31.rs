@@ -18,8 +18,8 @@
 //! early-return and closure ones included, do run ONE forward sweep for all their rows (the
 //! shared path, not a VJP per row).
 //!
-//! DISABLED (`#[cfg(any())]`, module `b1` at the end), not `f_jacobian`'s and not from
-//! 1538ca8 (also at 659511a):
+//! Fixed since (module `b1` at the end, enabled; `tests/field_values.rs` closes the class),
+//! not `f_jacobian`'s and not from 1538ca8 (also at 659511a):
 //!
 //! B1. rustc E0308 inside generated code: a nalgebra field of a parameter struct read by
 //!     value, times a scalar, bound by `let`, then used:
@@ -2187,7 +2187,6 @@ fn p60_the_branch_probes_share_one_forward_sweep() {
 
 // ------------------------------------------------------------- B1 (not f_jacobian's): a field of a parameter struct by value, times a scalar, bound by let
 
-#[cfg(any())]
 mod b1 {
     use super::*;
 
@@ -2208,6 +2207,7 @@ mod b1 {
             w: Vector3::new(0.3, -0.4, 1.2),
         };
         let (_, g) = field_scaled_grad(&p);
-        assert!((g.p.w - p.w / p.w.norm()).norm() < 1e-14);
+        // ∂|2w|/∂w = 2w/|w| (the probe, never compiled before, had w/|w|).
+        assert!((g.p.w - 2.0 * p.w / p.w.norm()).norm() < 1e-14);
     }
 }

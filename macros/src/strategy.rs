@@ -698,7 +698,8 @@ pub struct Strategy {
     /// first contribution (`Adjoint::Zero`).
     pub zeros: HashMap<VarId, Zero>,
     /// The `Copy` values made by a rule other than an element read or a copy (those can be
-    /// arrays), or a field read by value (which may be a matrix): scalars.
+    /// arrays), from no field read by value or element of a field's container, however
+    /// indirectly (those may be matrices: `p.w * 2.0`): scalars.
     pub scalar_results: HashSet<VarId>,
 }
 
@@ -1292,11 +1293,41 @@ fn scalar_results(body: &Body) -> HashSet<VarId> {
                 )
             })
     };
+    // What is computed from a field's value may be a vector (`p.w * 2.0`): its adjoint
+    // starts at `zero()`, whose type rustc infers, not at the literal.
+    let mut from_fields = copies_of_fields(body);
+    from_fields.extend(lets.iter().filter_map(|(var, op)| match op {
+        Op::Rule { form, args, .. } if field_value(form, args) => Some(*var),
+        _ => None,
+    }));
+    loop {
+        let before = from_fields.len();
+        for block in &body.blocks {
+            for stmt in &block.stmts {
+                if let Stmt::Let {
+                    var,
+                    op: Op::Rule { args, .. },
+                    ..
+                } = stmt
+                {
+                    if args
+                        .iter()
+                        .any(|a| a.value.var().is_some_and(|v| from_fields.contains(&v)))
+                    {
+                        from_fields.insert(*var);
+                    }
+                }
+            }
+        }
+        if from_fields.len() == before {
+            break;
+        }
+    }
     lets.iter()
         .filter(|(var, op)| {
             body.var(**var).kind == Kind::Copy
-                && matches!(op, Op::Rule { form, args, .. }
-                    if !matches!(form, Form::Index | Form::Copy) && !field_value(form, args))
+                && !from_fields.contains(*var)
+                && matches!(op, Op::Rule { form, .. } if !matches!(form, Form::Index | Form::Copy))
         })
         .map(|(var, _)| *var)
         .collect()

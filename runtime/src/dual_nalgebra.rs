@@ -12,7 +12,7 @@ use num_traits::Float;
 use simba::scalar::{ComplexField, Field, RealField, SubsetOf};
 use simba::simd::SimdValue;
 
-use crate::dual::{Dual, Lift, Split};
+use crate::dual::{DataField, Dual, Lift, Split};
 use crate::Real;
 
 impl<T: Real> SimdValue for Dual<T> {
@@ -323,5 +323,30 @@ where
     #[inline]
     fn split(self) -> (Self::Plain, Self::Plain) {
         (self.map(|d| d.value), self.map(|d| d.tangent))
+    }
+}
+
+/// A matrix read by value from a data struct (`p.w * x[0]` with `p` left out by `wrt(..)`)
+/// in the generic copy of a `hessian` function: its elements become constants of the
+/// copy's float type, as a float field does.
+impl<P: Real, R: Dim, C: Dim> DataField<P> for OMatrix<f64, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Value = OMatrix<P, R, C>;
+    #[inline]
+    fn data_value(self) -> OMatrix<P, R, C> {
+        self.map(P::constant)
+    }
+}
+
+impl<P: Real, R: Dim, C: Dim> DataField<P> for OMatrix<f32, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Value = OMatrix<P, R, C>;
+    #[inline]
+    fn data_value(self) -> OMatrix<P, R, C> {
+        self.map(|v| P::constant(f64::from(v)))
     }
 }

@@ -30,11 +30,11 @@ impl Spring {
         let mut d_self = ::tapeless::__private::zero_adjoint(self);
         let mut d_x = -0.0;
         let mut d_t6 = seed;
-        let mut d_t5 = -0.0;
+        let mut d_t5 = ::tapeless::__private::zero();
         ::tapeless::__private::mul_vjp_lhs(&mut d_t5, &stretch, &d_t6);
-        let mut d_stretch = -0.0;
+        let mut d_stretch = ::tapeless::__private::zero();
         ::tapeless::__private::mul_vjp_rhs(&mut d_stretch, &t5, &d_t6);
-        let mut d_t4 = -0.0;
+        let mut d_t4 = ::tapeless::__private::zero();
         ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &stretch, &d_t5);
         ::tapeless::__private::mul_vjp_rhs(&mut d_stretch, &t4, &d_t5);
         let mut d_t3 = ::tapeless::__private::zero();
@@ -76,18 +76,24 @@ impl Spring {
         let t1 = *t0;
         let t1_dot = ::core::clone::Clone::clone(t0_dot);
         let stretch = x - t1;
-        let stretch_dot = ::tapeless::__private::sub_jvp_lhs(&stretch, &x_dot)
-            + ::tapeless::__private::sub_jvp_rhs(&stretch, &t1_dot);
+        let stretch_dot = ::tapeless::__private::add_tangents(
+            ::tapeless::__private::sub_jvp_lhs(&stretch, &x_dot),
+            ::tapeless::__private::sub_jvp_rhs(&stretch, &t1_dot),
+        );
         let t3 = *t2;
         let t3_dot = ::core::clone::Clone::clone(t2_dot);
         let t4 = 0.5 * t3;
         let t4_dot = ::tapeless::__private::mul_jvp_rhs(&0.5, &t3_dot);
         let t5 = t4 * stretch;
-        let t5_dot = ::tapeless::__private::mul_jvp_lhs(&stretch, &t4_dot)
-            + ::tapeless::__private::mul_jvp_rhs(&t4, &stretch_dot);
+        let t5_dot = ::tapeless::__private::add_tangents(
+            ::tapeless::__private::mul_jvp_lhs(&stretch, &t4_dot),
+            ::tapeless::__private::mul_jvp_rhs(&t4, &stretch_dot),
+        );
         let t6: f64 = t5 * stretch;
-        let t6_dot = ::tapeless::__private::mul_jvp_lhs(&stretch, &t5_dot)
-            + ::tapeless::__private::mul_jvp_rhs(&t5, &stretch_dot);
+        let t6_dot = ::tapeless::__private::add_tangents(
+            ::tapeless::__private::mul_jvp_lhs(&stretch, &t5_dot),
+            ::tapeless::__private::mul_jvp_rhs(&t5, &stretch_dot),
+        );
         (t6, t6_dot)
     }
     #[doc(hidden)]
@@ -143,11 +149,11 @@ impl Spring {
                 let mut d_self = ::tapeless::__private::zero_adjoint(self);
                 let mut d_x = -0.0;
                 let mut d_t6 = seed;
-                let mut d_t5 = -0.0;
+                let mut d_t5 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t5, &stretch, &d_t6);
-                let mut d_stretch = -0.0;
+                let mut d_stretch = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_rhs(&mut d_stretch, &t5, &d_t6);
-                let mut d_t4 = -0.0;
+                let mut d_t4 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &stretch, &d_t5);
                 ::tapeless::__private::mul_vjp_rhs(&mut d_stretch, &t4, &d_t5);
                 let mut d_t3 = ::tapeless::__private::zero();
@@ -202,11 +208,11 @@ impl Spring {
                 let mut d_self = ::tapeless::__private::zero_adjoint(self);
                 let mut d_x = -0.0;
                 let mut d_t6 = seed;
-                let mut d_t5 = -0.0;
+                let mut d_t5 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t5, &stretch, &d_t6);
-                let mut d_stretch = -0.0;
+                let mut d_stretch = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_rhs(&mut d_stretch, &t5, &d_t6);
-                let mut d_t4 = -0.0;
+                let mut d_t4 = ::tapeless::__private::zero();
                 ::tapeless::__private::mul_vjp_lhs(&mut d_t4, &stretch, &d_t5);
                 ::tapeless::__private::mul_vjp_rhs(&mut d_stretch, &t4, &d_t5);
                 let mut d_t3 = ::tapeless::__private::zero();

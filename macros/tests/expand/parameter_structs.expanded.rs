@@ -74,13 +74,13 @@ pub fn line_error_vjp(line: &Line, x: f64, y: f64, seed: f64) -> (f64, LineError
     let mut d_x = -0.0;
     let mut d_y = -0.0;
     let mut d_t6 = seed;
-    let mut d_r = -0.0;
+    let mut d_r = ::tapeless::__private::zero();
     ::tapeless::__private::mul_vjp_lhs(&mut d_r, &r, &d_t6);
     ::tapeless::__private::mul_vjp_rhs(&mut d_r, &r, &d_t6);
-    let mut d_t5 = -0.0;
+    let mut d_t5 = ::tapeless::__private::zero();
     ::tapeless::__private::sub_vjp_lhs(&mut d_t5, &d_r);
     ::tapeless::__private::sub_vjp_rhs(&mut d_y, &d_r);
-    let mut d_t2 = -0.0;
+    let mut d_t2 = ::tapeless::__private::zero();
     ::tapeless::__private::add_vjp_lhs(&mut d_t2, &d_t5);
     let mut d_t4 = ::tapeless::__private::zero();
     ::tapeless::__private::add_vjp_rhs(&mut d_t4, &d_t5);
@@ -128,19 +128,27 @@ pub fn line_error_jvp(
     let t1 = *t0;
     let t1_dot = ::core::clone::Clone::clone(t0_dot);
     let t2 = t1 * x;
-    let t2_dot = ::tapeless::__private::mul_jvp_lhs(&x, &t1_dot)
-        + ::tapeless::__private::mul_jvp_rhs(&t1, &x_dot);
+    let t2_dot = ::tapeless::__private::add_tangents(
+        ::tapeless::__private::mul_jvp_lhs(&x, &t1_dot),
+        ::tapeless::__private::mul_jvp_rhs(&t1, &x_dot),
+    );
     let t4 = *t3;
     let t4_dot = ::core::clone::Clone::clone(t3_dot);
     let t5 = t2 + t4;
-    let t5_dot = ::tapeless::__private::add_jvp_lhs(&t5, &t2_dot)
-        + ::tapeless::__private::add_jvp_rhs(&t5, &t4_dot);
+    let t5_dot = ::tapeless::__private::add_tangents(
+        ::tapeless::__private::add_jvp_lhs(&t5, &t2_dot),
+        ::tapeless::__private::add_jvp_rhs(&t5, &t4_dot),
+    );
     let r = t5 - y;
-    let r_dot = ::tapeless::__private::sub_jvp_lhs(&r, &t5_dot)
-        + ::tapeless::__private::sub_jvp_rhs(&r, &y_dot);
+    let r_dot = ::tapeless::__private::add_tangents(
+        ::tapeless::__private::sub_jvp_lhs(&r, &t5_dot),
+        ::tapeless::__private::sub_jvp_rhs(&r, &y_dot),
+    );
     let t6: f64 = r * r;
-    let t6_dot = ::tapeless::__private::mul_jvp_lhs(&r, &r_dot)
-        + ::tapeless::__private::mul_jvp_rhs(&r, &r_dot);
+    let t6_dot = ::tapeless::__private::add_tangents(
+        ::tapeless::__private::mul_jvp_lhs(&r, &r_dot),
+        ::tapeless::__private::mul_jvp_rhs(&r, &r_dot),
+    );
     (t6, t6_dot)
 }
 #[doc(hidden)]
@@ -204,13 +212,13 @@ pub fn __line_error_pullback<'__tapeless>(
             let mut d_x = -0.0;
             let mut d_y = -0.0;
             let mut d_t6 = seed;
-            let mut d_r = -0.0;
+            let mut d_r = ::tapeless::__private::zero();
             ::tapeless::__private::mul_vjp_lhs(&mut d_r, &r, &d_t6);
             ::tapeless::__private::mul_vjp_rhs(&mut d_r, &r, &d_t6);
-            let mut d_t5 = -0.0;
+            let mut d_t5 = ::tapeless::__private::zero();
             ::tapeless::__private::sub_vjp_lhs(&mut d_t5, &d_r);
             ::tapeless::__private::sub_vjp_rhs(&mut d_y, &d_r);
-            let mut d_t2 = -0.0;
+            let mut d_t2 = ::tapeless::__private::zero();
             ::tapeless::__private::add_vjp_lhs(&mut d_t2, &d_t5);
             let mut d_t4 = ::tapeless::__private::zero();
             ::tapeless::__private::add_vjp_rhs(&mut d_t4, &d_t5);
@@ -275,13 +283,13 @@ pub fn __line_error_pullback_in_loop<'__tapeless>(
             let mut d_x = -0.0;
             let mut d_y = -0.0;
             let mut d_t6 = seed;
-            let mut d_r = -0.0;
+            let mut d_r = ::tapeless::__private::zero();
             ::tapeless::__private::mul_vjp_lhs(&mut d_r, &r, &d_t6);
             ::tapeless::__private::mul_vjp_rhs(&mut d_r, &r, &d_t6);
-            let mut d_t5 = -0.0;
+            let mut d_t5 = ::tapeless::__private::zero();
             ::tapeless::__private::sub_vjp_lhs(&mut d_t5, &d_r);
             ::tapeless::__private::sub_vjp_rhs(&mut d_y, &d_r);
-            let mut d_t2 = -0.0;
+            let mut d_t2 = ::tapeless::__private::zero();
             ::tapeless::__private::add_vjp_lhs(&mut d_t2, &d_t5);
             let mut d_t4 = ::tapeless::__private::zero();
             ::tapeless::__private::add_vjp_rhs(&mut d_t4, &d_t5);
