@@ -150,6 +150,11 @@ pub mod __private {
         MulVjpRhs, Operand, Rule,
     };
     pub use tapeless_runtime::parameters::{add_scaled, scalar_count, scalar_dot, set_unit};
+    #[cfg(feature = "nalgebra")]
+    pub use tapeless_runtime::rotation::{
+        from_euler_angles_jvp_pitch, from_euler_angles_jvp_roll, from_euler_angles_jvp_yaw,
+        from_euler_angles_vjp_pitch, from_euler_angles_vjp_roll, from_euler_angles_vjp_yaw,
+    };
     pub use tapeless_runtime::scalar::*;
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::spectral::*;

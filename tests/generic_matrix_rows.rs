@@ -5,7 +5,7 @@
 //! direction against ⟨v, ∇f⟩ (the dot-product identity between the modes). Each function
 //! takes a 2×2 matrix `a` and a 3-vector `v` (only the entries a row reads matter).
 
-use nalgebra::{DMatrix, DVector, RealField};
+use nalgebra::{DMatrix, DVector, RealField, Rotation3, Vector3};
 use tapeless::check::central_difference;
 use tapeless::differentiate;
 use tapeless::nn;
@@ -445,5 +445,17 @@ row!(
     |a, v| {
         let (r, c) = a.shape();
         v[r + c - 2] + a[(0, 1)]
+    }
+);
+row!(
+    from_euler_angles,
+    r_from_euler_angles,
+    r_from_euler_angles_grad,
+    r_from_euler_angles_jvp,
+    RFromEulerAnglesGrad,
+    |a, v| {
+        let r = Rotation3::from_euler_angles(v[0], a[(0, 1)], v[2] * a[(1, 0)]);
+        let u = r * Vector3::new(a[(0, 0)], v[1], a[(1, 1)]);
+        u[0] * u[1] + u[2]
     }
 );

@@ -299,6 +299,10 @@ fn foreign_message(form: &Form) -> String {
         Form::Method { name, .. } if matches!(name.to_string().as_str(), "max" | "min" | "amax" | "amin") => format!(
             "`.{name}()` of a vector or matrix that depends on a differentiated parameter has no derivative rule (the float method `a.{name}(b)` has one); fold its elements: `v.iter().fold(f64::NEG_INFINITY, |m, &x| m.max(x))` (`f64::INFINITY` and `min` for the least), or `nn::log_sum_exp(&v)` for a smooth maximum"
         ),
+        // A rotation's inverse is its transpose, which has a rule.
+        Form::Method { name, .. } if matches!(name.to_string().as_str(), "inverse" | "matrix" | "euler_angles") => format!(
+            "`.{name}()` of a value that depends on a differentiated parameter has no derivative rule; of a rotation (`Rotation3::from_euler_angles(..)`), write `r.transpose()` for its inverse and use `r` itself where its matrix is meant (`r * v`, `r1 * r2`); of a matrix, `m.try_inverse().unwrap()`"
+        ),
         Form::Method { name, .. } => {
             let known: Vec<&str> = rules::method_names().collect();
             format!(

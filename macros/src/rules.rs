@@ -52,6 +52,10 @@ pub enum Spelling {
     /// `module::name(..)`, a function of the runtime module `tapeless::module` (`nn`,
     /// `special`); the generated code checks that the path is that function.
     Path(&'static str),
+    /// `Owner::name(..)`, an associated function of the nalgebra type `Owner`
+    /// (`Rotation3::from_euler_angles`); the generated code checks that the path is
+    /// nalgebra's (`tapeless::nalgebra::Owner::name`).
+    Nalgebra(&'static str),
     /// Built by lowering: an operator, an index, a tuple, a field, a cast, ...
     Form,
 }
@@ -87,6 +91,9 @@ pub struct Rule {
     pub helper: &'static str,
     /// The result is a scalar whatever the arguments (`dot`, `norm`, `sum`): used by value.
     pub scalar_result: bool,
+    /// The result is a matrix even of scalar arguments (`Rotation3::from_euler_angles`):
+    /// borrowed by operators, its adjoint shaped like it.
+    pub matrix_result: bool,
     /// How the source writes it.
     pub spelling: Spelling,
     /// In a generic function the call is written `Float::name(..)` (`num_traits::Float`,
@@ -184,6 +191,7 @@ const fn rule(
         vjp,
         helper: name,
         scalar_result: false,
+        matrix_result: false,
         spelling: Spelling::Form,
         float_trait: false,
         bounds: &[],
@@ -540,6 +548,14 @@ pub fn call(func: &syn::ExprPath, argc: usize) -> Option<(&'static Rule, TokenSt
         let (module, name) = (format_ident!("{owner}"), format_ident!("{name}"));
         return Some((rule, quote!(::tapeless::runtime::#module::#name)));
     }
+    if let Some(rule) = NALGEBRA_PATHS
+        .iter()
+        .filter(|r| matches!(r.spelling, Spelling::Nalgebra(o) if o == owner))
+        .find(runtime)
+    {
+        let (owner, name) = (format_ident!("{owner}"), format_ident!("{name}"));
+        return Some((rule, quote!(::tapeless::nalgebra::#owner::#name)));
+    }
     if owner == "libm" {
         return libm_call(func, &name, argc);
     }
@@ -613,6 +629,17 @@ fn libm_single(name: &str) -> bool {
     const F64_ENDING_IN_F: &[&str] = &["erf", "modf"];
     name.ends_with('f') && !F64_ENDING_IN_F.contains(&name)
 }
+
+/// Associated functions of nalgebra types, called as `Owner::name(..)`.
+static NALGEBRA_PATHS: &[Rule] = &[Rule {
+    spelling: Spelling::Nalgebra("Rotation3"),
+    matrix_result: true,
+    ..rule(
+        "from_euler_angles",
+        &["roll", "pitch", "yaw"],
+        &[Some(&[A, B, C]), Some(&[A, B, C]), Some(&[A, B, C])],
+    )
+}];
 
 /// The float method or `special` function a `libm` call is (`libm::exp` is `f64::exp`,
 /// `libm::expf` is `f32::exp`, `libm::erf` is `::tapeless::special::erf`), for code generic
@@ -1001,6 +1028,7 @@ mod tests {
         let all = METHODS
             .iter()
             .chain(PATHS)
+            .chain(NALGEBRA_PATHS)
             .chain(forms)
             .chain(TRIANGULAR_SOLVES.iter())
             .chain(INDEX.iter())
@@ -1017,6 +1045,9 @@ mod tests {
                     matrix_rows.contains(&format!("nn::{}(", rule.name))
                 }
                 Spelling::Path(module) => rows.contains(&format!("{module}::{}(", rule.name)),
+                Spelling::Nalgebra(owner) => {
+                    matrix_rows.contains(&format!("{owner}::{}(", rule.name))
+                }
                 // `m.map(f)`, inverse and solve are of nalgebra values.
                 Spelling::Form
                     if matches!(rule.name, "map" | "inverse" | "solve" | "cholesky")
@@ -1061,6 +1092,7 @@ mod tests {
             include_str!("../../runtime/src/nn.rs"),
             include_str!("../../runtime/src/cholesky.rs"),
             include_str!("../../runtime/src/spectral.rs"),
+            include_str!("../../runtime/src/rotation.rs"),
         ];
         let defines = |file: &str, name: &str| {
             file.contains(&format!("pub fn {name}<")) || file.contains(&format!("pub fn {name}("))
@@ -1070,6 +1102,7 @@ mod tests {
         for rule in METHODS
             .iter()
             .chain(PATHS)
+            .chain(NALGEBRA_PATHS)
             .chain(forms)
             .chain(TRIANGULAR_SOLVES.iter())
             .chain(INDEX.iter())
@@ -1091,9 +1124,9 @@ mod tests {
         }
         checked.sort();
         checked.dedup();
-        // The helpers of every matrix method, nn function, index, copy, Cholesky and
-        // spectrum row.
-        assert_eq!(checked.len(), 47, "{checked:?}");
+        // The helpers of every matrix method, nn function, index, copy, Cholesky,
+        // spectrum and rotation row.
+        assert_eq!(checked.len(), 50, "{checked:?}");
     }
 
     /// Every row's shape is consistent: one entry per argument, needs in range.
@@ -1110,6 +1143,7 @@ mod tests {
             .chain(INDEX.iter())
             .chain(TUPLE.iter())
             .chain(PATHS)
+            .chain(NALGEBRA_PATHS)
         {
             assert_eq!(rule.args.len(), rule.vjp.len(), "{}", rule.name);
             if let Some(jvp) = rule.jvp {

@@ -17,6 +17,7 @@
 //! | `jacobian` | the rows of `f_jacobian`, by forward or reverse sweeps (feature `alloc`) |
 //! | `matrix` | the methods of nalgebra matrices (feature `nalgebra`) |
 //! | `cholesky` | `cholesky()`, its `l()`, `solve` and `ln_determinant` (feature `nalgebra`) |
+//! | `rotation` | `Rotation3::from_euler_angles` and products with a rotation (feature `nalgebra`) |
 //! | [`nn`] | `sigmoid`, `relu`, `tanh`, `softmax`, `log_sum_exp`, `cross_entropy`, `mse` |
 //! | [`special`] | `erf`, `erfc`, `sinc` (their rules are in [`scalar`]) |
 //! | [`dual`] | [`Dual`], the dual number that `#[differentiate(hessian)]` runs reverse sweeps over |
@@ -92,6 +93,8 @@ pub mod ops;
 #[doc(hidden)]
 pub mod parameters;
 mod real;
+#[cfg(feature = "nalgebra")]
+pub mod rotation;
 mod rule_item;
 pub mod scalar;
 pub mod special;

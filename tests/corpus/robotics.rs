@@ -160,3 +160,35 @@ mod planar_arm_homogeneous {
         }
     }
 }
+
+/// Moved from tests/corpus_pending/ unchanged once `Rotation3::from_euler_angles` had a rule.
+mod euler_rotation_nalgebra {
+    use nalgebra::{Rotation3, Vector3};
+    use tapeless::check::{check_gradient, Tolerance};
+    use tapeless::differentiate;
+
+    /// Alignment error of a vector rotated by roll/pitch/yaw, through nalgebra's rotation type.
+    #[differentiate(wrt(roll, pitch, yaw))]
+    pub fn attitude_error(
+        roll: f64,
+        pitch: f64,
+        yaw: f64,
+        body: &Vector3<f64>,
+        world: &Vector3<f64>,
+    ) -> f64 {
+        let r = Rotation3::from_euler_angles(roll, pitch, yaw);
+        (r * body - world).norm_squared()
+    }
+
+    #[test]
+    fn euler_rotation_nalgebra() {
+        let body = Vector3::new(1.0, 0.2, -0.5);
+        let world = Vector3::new(0.3, 0.9, 0.1);
+        for t in [[0.1, 0.2, 0.3], [-0.5, 0.4, 1.2], [1.0, -0.3, -0.8]] {
+            let f = |t: &[f64]| attitude_error(t[0], t[1], t[2], &body, &world);
+            let (v, g) = attitude_error_grad(t[0], t[1], t[2], &body, &world);
+            assert!((v - f(&t)).abs() < 1e-12);
+            check_gradient(f, &t, &[g.roll, g.pitch, g.yaw], Tolerance::default()).unwrap();
+        }
+    }
+}

@@ -381,6 +381,7 @@ impl Lowerer<'_> {
         // borrowed, never moved.
         let kind = match op {
             Op::Rule { rule, .. } if rule.scalar_result => Kind::Copy,
+            Op::Rule { rule, .. } if rule.matrix_result => Kind::Owned,
             Op::Rule { .. } => self.result_kind(&args),
             // `T::zero()`, `f64::from(n)`: a float's constructor makes a float.
             _ if float_constructor(func, self.floats) => Kind::Copy,
