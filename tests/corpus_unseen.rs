@@ -1526,16 +1526,10 @@ mod simpson {
 // Found while probing further idioms (not one of the thirty)
 // ---------------------------------------------------------------------------------------------
 
-// Disabled (rustc error in generated code, class b). A fold with a tuple accumulator of float
-// literals, then a method call on one of its components, compiles as plain Rust but not under
-// the attribute:
-//   error[E0689]: can't call method `powi` on ambiguous numeric type `{float}`
-//    --> s2 - s.powi(2)
-//   (with `(s / n).powi(2)` instead: error[E0282]: type annotations needed, span `#[differentiate]`)
-// The generated sweeps copy the accumulator as `let acc = (0.0, 0.0);` and update it through
-// `by_operand(&t1) + v`, which does not pin the literal's type; `s2 * s` or `(s / n) * (s / n)`
-// compile and give the right gradient, and a scalar `fold(0.0, ..)` followed by `.powi` is fine.
-#[cfg(any())]
+// Was a rustc error in generated code (class b), fixed in session 32 (tests/tuple_accumulators.rs):
+// a fold with a tuple accumulator of float literals, then a method call on one of its
+// components (`s.powi(2)`): error[E0689] "can't call method `powi` on ambiguous numeric type
+// `{float}`". The fold is now split into one accumulator per element.
 mod fold_tuple_accumulator {
     use tapeless::differentiate;
 

@@ -32,16 +32,60 @@ use syn::{parse_quote_spanned, Block, Expr, Ident, Pat, Stmt, Type};
 
 use crate::errors::Errors;
 
+/// The statements of `let (p, q) = { ..; (acc_p, acc_q) };`, the block of a fold split
+/// per accumulator ([`Desugar::split_fold`]), with one `let` per element of the pattern
+/// instead of the tuple (`let p = acc_p;`). `None` for any other `let`.
+fn split_fold_binding(local: &syn::Local) -> Option<Vec<Stmt>> {
+    let Pat::Tuple(pattern) = &local.pat else {
+        return None;
+    };
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let Expr::Block(block) = &*init.expr else {
+        return None;
+    };
+    let (last, before) = block.block.stmts.split_last()?;
+    let Stmt::Expr(Expr::Tuple(values), None) = last else {
+        return None;
+    };
+    let accumulators: Vec<&Ident> = values
+        .elems
+        .iter()
+        .map(|v| match v {
+            Expr::Path(p) => p.path.get_ident(),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    if accumulators.len() != pattern.elems.len()
+        || !accumulators
+            .iter()
+            .all(|a| a.to_string().starts_with("__tapeless_acc"))
+    {
+        return None;
+    }
+    let mut stmts = before.to_vec();
+    for (pat, acc) in pattern.elems.iter().zip(accumulators) {
+        stmts.push(parse_quote_spanned!(acc.span()=> let #pat = #acc;));
+    }
+    Some(stmts)
+}
+
 /// `__tapeless_same_type(&a, &b);`, written by a rewrite: lowering's `same_type` tie, which
 /// gives `b` the type of `a` in the generated code.
 pub const TYPE_TIE: &str = "__tapeless_same_type";
 
 /// The function's body with the rewrites above applied. `float_types` are the names
-/// whose associated functions are float methods (`f64`, `f32` and the generic types).
-pub fn desugar(block: &Block, float_types: &[Ident], errors: &mut Errors) -> Block {
+/// whose associated functions are float methods (`f64`, `f32` and the generic types);
+/// `concrete_float` is the one of `f64` and `f32` the signature names, if it names one.
+pub fn desugar(
+    block: &Block,
+    float_types: &[Ident],
+    concrete_float: Option<&Ident>,
+    errors: &mut Errors,
+) -> Block {
     let mut pass = Desugar {
         errors,
         float_types,
+        concrete_float,
         fresh: 0,
     };
     pass.fold_block(block.clone())
@@ -50,6 +94,7 @@ pub fn desugar(block: &Block, float_types: &[Ident], errors: &mut Errors) -> Blo
 struct Desugar<'a> {
     errors: &'a mut Errors,
     float_types: &'a [Ident],
+    concrete_float: Option<&'a Ident>,
     fresh: usize,
 }
 
@@ -69,6 +114,11 @@ impl Fold for Desugar<'_> {
                 other => other,
             };
             match stmt {
+                // `let (s, n) = it.fold((a, b), ..);` split per accumulator: the loop's
+                // statements here, then one `let` per element, so each is a value of its own.
+                Stmt::Local(local) if split_fold_binding(&local).is_some() => {
+                    stmts.extend(split_fold_binding(&local).unwrap_or_default());
+                }
                 Stmt::Local(local) if collected(&local).is_some() => {
                     if let Some((_, name)) = collected(&local) {
                         collected_names.push(name.ident.clone());
@@ -316,7 +366,11 @@ impl Fold for Desugar<'_> {
                 }
             }
         }
-        syn::fold::fold_local(self, local)
+        let mut local = syn::fold::fold_local(self, local);
+        if let (Pat::Ident(_) | Pat::Tuple(_), Some(init)) = (&local.pat, &mut local.init) {
+            *init.expr = self.typed_tuple((*init.expr).clone());
+        }
+        local
     }
 
     /// Items nested in the body are not differentiated: kept as written.
@@ -1398,6 +1452,11 @@ impl Desugar<'_> {
                 if mentions_return(&closure.body) {
                     return Expr::MethodCall(call);
                 }
+                if acc_ty.is_none() {
+                    if let Some(split) = self.split_fold(iterator, init, acc_pat, closure, span) {
+                        return split;
+                    }
+                }
                 let acc = match acc_pat {
                     Pat::Ident(acc) if acc.by_ref.is_none() && acc.subpat.is_none() => {
                         acc.ident.clone()
@@ -1432,7 +1491,10 @@ impl Desugar<'_> {
         }
         let declared = match acc_ty {
             Some(ty) => quote::quote_spanned!(span=> let mut #acc: #ty = #init;),
-            None => quote::quote_spanned!(span=> let mut #acc = #init;),
+            None => {
+                let init = self.typed_tuple(init.clone());
+                quote::quote_spanned!(span=> let mut #acc = #init;)
+            }
         };
         let for_loop = parse_quote_spanned! {span=>
             for #element in #iterator {
@@ -1448,6 +1510,59 @@ impl Desugar<'_> {
                 #acc
             }
         }
+    }
+
+    /// `it.fold((a0, b0), |(a, b), x| body)` with one accumulator per element of the tuple,
+    /// `{ let (mut acc_a, mut acc_b) = (a0, b0); for x in it { let (a, b) = (acc_a, acc_b);
+    /// let (next_a, next_b) = body; acc_a = next_a; acc_b = next_b; } (acc_a, acc_b) }`:
+    /// each element is a value of its own, so a count beside a sum stays data, and a float
+    /// literal among them takes its type from its own arithmetic, as in the source.
+    fn split_fold(
+        &mut self,
+        iterator: &Expr,
+        init: &Expr,
+        acc_pat: &Pat,
+        closure: &syn::ExprClosure,
+        span: Span,
+    ) -> Option<Expr> {
+        let Pat::Tuple(tuple) = acc_pat else {
+            return None;
+        };
+        let simple =
+            |p: &Pat| matches!(p, Pat::Ident(i) if i.by_ref.is_none() && i.subpat.is_none());
+        if tuple.elems.is_empty() || !tuple.elems.iter().all(simple) {
+            return None;
+        }
+        let accs: Vec<Ident> = (0..tuple.elems.len())
+            .map(|_| self.fresh("acc", span))
+            .collect();
+        let nexts: Vec<Ident> = (0..tuple.elems.len())
+            .map(|_| self.fresh("next", span))
+            .collect();
+        // The iterator must not name an accumulator (it is evaluated inside their scope).
+        if accs.iter().any(|a| mentions(iterator.to_token_stream(), a)) {
+            return None;
+        }
+        let element = match &closure.inputs[1] {
+            Pat::Type(t) => (*t.pat).clone(),
+            other => other.clone(),
+        };
+        let body = &closure.body;
+        let for_loop = parse_quote_spanned! {span=>
+            for #element in #iterator {
+                let #tuple = (#(#accs),*);
+                let (#(#nexts),*) = #body;
+                #(#accs = #nexts;)*
+            }
+        };
+        let for_loop = self.for_loop(for_loop);
+        Some(parse_quote_spanned! {span=>
+            {
+                let (#(mut #accs),*) = #init;
+                #for_loop
+                (#(#accs),*)
+            }
+        })
     }
 
     /// `for` loops over chains lowering does not iterate itself, as loops it does:
@@ -2167,6 +2282,53 @@ impl Desugar<'_> {
                 #acc
             }
         })
+    }
+
+    /// A tuple of float literals bound to a local (`let mut acc = (0.0, 1.0);`, a fold's
+    /// accumulator): its literals get the function's float type. In the source rustc infers
+    /// it from the arithmetic that follows; the generated code reaches the elements through
+    /// helpers (`by_operand(&acc.0) + v`) that leave `{float}` ambiguous, so a method call
+    /// on one (`acc.0.powi(2)`) would not compile. Left as written unless the signature
+    /// names exactly one of `f64` and `f32`.
+    fn typed_tuple(&self, expr: Expr) -> Expr {
+        let Expr::Tuple(mut tuple) = expr else {
+            return expr;
+        };
+        for element in tuple.elems.iter_mut() {
+            let (negative, lit) = match element {
+                Expr::Lit(lit) => (false, lit.clone()),
+                Expr::Unary(syn::ExprUnary {
+                    op: syn::UnOp::Neg(_),
+                    expr,
+                    ..
+                }) => match &**expr {
+                    Expr::Lit(lit) => (true, lit.clone()),
+                    _ => continue,
+                },
+                Expr::Tuple(_) => {
+                    *element = self.typed_tuple(element.clone());
+                    continue;
+                }
+                _ => continue,
+            };
+            let syn::Lit::Float(float) = &lit.lit else {
+                continue;
+            };
+            if !float.suffix().is_empty() {
+                continue;
+            }
+            // `1.0f64`: the literal with the signature's float type. (Not a type parameter:
+            // a literal is never a `T` in the source.)
+            let Some(ty) = self.concrete_float else {
+                continue;
+            };
+            let lit = syn::LitFloat::new(&format!("{}{ty}", float.base10_digits()), float.span());
+            *element = match negative {
+                true => parse_quote_spanned!(float.span()=> -#lit),
+                false => parse_quote_spanned!(float.span()=> #lit),
+            };
+        }
+        Expr::Tuple(tuple)
     }
 
     /// The float constant `value` of the type of a reduction: `value` as written (`0.0`,

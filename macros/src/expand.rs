@@ -474,6 +474,7 @@ fn differentiate_checked(
         block: Box::new(desugar::desugar(
             &function.block,
             &type_parameters(function),
+            concrete_float(&function.sig).as_ref(),
             &mut errors,
         )),
         ..function.clone()
@@ -575,6 +576,29 @@ fn differentiate_checked(
 
 /// The names of the function's type parameters (whose associated functions, as in
 /// `T::max`, the pre-pass may call as float methods).
+/// `f64` or `f32`, when the signature names one of them and not the other.
+fn concrete_float(sig: &syn::Signature) -> Option<syn::Ident> {
+    fn names(tokens: TokenStream, found: &mut Vec<String>) {
+        for tree in tokens {
+            match tree {
+                proc_macro2::TokenTree::Ident(ident) if ident == "f64" || ident == "f32" => {
+                    found.push(ident.to_string());
+                }
+                proc_macro2::TokenTree::Group(group) => names(group.stream(), found),
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    names(sig.to_token_stream(), &mut found);
+    found.sort();
+    found.dedup();
+    match found.as_slice() {
+        [one] => Some(syn::Ident::new(one, proc_macro2::Span::call_site())),
+        _ => None,
+    }
+}
+
 fn type_parameters(function: &ItemFn) -> Vec<syn::Ident> {
     function
         .sig
