@@ -450,6 +450,35 @@ impl<T: Real> Real for Dual<T> {
     fn total_cmp(&self, other: &Self) -> Ordering {
         self.value.total_cmp(&other.value)
     }
+
+    // The special functions with their derivatives (computed in `f64`, the value alone
+    // would drop the tangent: a Hessian through `special::erf` would miss its curvature).
+
+    /// erf′ x = 2/√π·e^(−x²).
+    #[inline(always)]
+    fn special_erf(self) -> Self {
+        let slope = T::FRAC_2_SQRT_PI() * (-(self.value * self.value)).exp();
+        Dual::new(self.value.special_erf(), self.tangent * slope)
+    }
+
+    /// erfc′ x = −2/√π·e^(−x²).
+    #[inline(always)]
+    fn special_erfc(self) -> Self {
+        let slope = T::FRAC_2_SQRT_PI() * (-(self.value * self.value)).exp();
+        Dual::new(self.value.special_erfc(), -(self.tangent * slope))
+    }
+
+    #[inline(always)]
+    fn special_sinc(self) -> Self {
+        let slope = self.value.special_sinc_derivative();
+        Dual::new(self.value.special_sinc(), self.tangent * slope)
+    }
+
+    #[inline(always)]
+    fn special_sinc_derivative(self) -> Self {
+        let slope = crate::special::sinc_second(self.value);
+        Dual::new(self.value.special_sinc_derivative(), self.tangent * slope)
+    }
 }
 
 /// `num_traits::Signed` (a bound of nalgebra's `RealField`), through the `Float` methods.

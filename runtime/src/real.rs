@@ -39,6 +39,37 @@ pub trait Real:
     /// `num_traits::Float` lacks: the generic copy of a `hessian` function that calls
     /// `x.total_cmp(&y)` (or whose `max_by` does) calls this one.
     fn total_cmp(&self, other: &Self) -> Ordering;
+
+    /// erf x ([`special::erf`](crate::special::erf)): `libm`'s, in `f64`, for `f32` and
+    /// `f64`. A dual number carries its derivative (the Hessian's copy of a function runs
+    /// over dual numbers, and a value computed in `f64` would drop its tangent).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn special_erf(self) -> Self {
+        crate::special::in_f64(self, libm::erf)
+    }
+
+    /// erfc x ([`special::erfc`](crate::special::erfc)); see [`Real::special_erf`].
+    #[doc(hidden)]
+    #[inline(always)]
+    fn special_erfc(self) -> Self {
+        crate::special::in_f64(self, libm::erfc)
+    }
+
+    /// sinc x ([`special::sinc`](crate::special::sinc)); see [`Real::special_erf`].
+    #[doc(hidden)]
+    #[inline(always)]
+    fn special_sinc(self) -> Self {
+        crate::special::in_f64(self, crate::special::sinc_f64)
+    }
+
+    /// sinc′ x ([`special::sinc_derivative`](crate::special::sinc_derivative)); see
+    /// [`Real::special_erf`].
+    #[doc(hidden)]
+    #[inline(always)]
+    fn special_sinc_derivative(self) -> Self {
+        crate::special::in_f64(self, crate::special::sinc_derivative_f64)
+    }
 }
 
 impl Real for f32 {

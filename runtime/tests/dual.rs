@@ -6,7 +6,7 @@
 use num_traits::{Float, FloatConst, NumCast};
 use proptest::prelude::*;
 use tapeless_runtime::check::{central_difference, relative_error};
-use tapeless_runtime::Dual;
+use tapeless_runtime::{special, Dual};
 
 type D = Dual<f64>;
 
@@ -61,6 +61,26 @@ fn unary() -> Vec<Unary> {
         ),
         ("floor", (0.1, 0.9), f64::floor, D::floor),
         ("round", (0.1, 0.4), f64::round, D::round),
+        // The special functions, computed in `f64` for floats, carry their derivatives.
+        ("special::erf", (-2.5, 2.5), special::erf, special::erf::<D>),
+        (
+            "special::erfc",
+            (-2.5, 2.5),
+            special::erfc,
+            special::erfc::<D>,
+        ),
+        (
+            "special::sinc",
+            (-4.0, 4.0),
+            special::sinc,
+            special::sinc::<D>,
+        ),
+        (
+            "special::sinc_derivative",
+            (-4.0, 4.0),
+            special::sinc_derivative,
+            special::sinc_derivative::<D>,
+        ),
     ]
 }
 
@@ -223,6 +243,51 @@ fn nested_duals_give_second_derivatives() {
     let y = d.exp() * d.sin();
     assert!((y.tangent.tangent - x.exp() * 2.0 * x.cos()).abs() < 1e-12);
     assert!((y.value.value - x.exp() * x.sin()).abs() < 1e-15);
+}
+
+/// The special functions in nested dual numbers: second and third derivatives against
+/// central differences of the first and second (the Hessian of a function with a nested
+/// gradient runs over `Dual<Dual<f64>>`). Through 0, where sinc's derivatives are series.
+#[test]
+fn nested_duals_of_the_special_functions() {
+    type D2 = Dual<Dual<f64>>;
+    type D3 = Dual<Dual<Dual<f64>>>;
+    type Case = (&'static str, fn(D) -> D, fn(D2) -> D2, fn(D3) -> D3);
+    let second = |f: fn(D2) -> D2, x: f64| {
+        f(Dual::new(Dual::new(x, 1.0), Dual::new(1.0, 0.0)))
+            .tangent
+            .tangent
+    };
+    let third = |f: fn(D3) -> D3, x: f64| {
+        let one = Dual::new(Dual::new(1.0, 0.0), Dual::new(0.0, 0.0));
+        let d = Dual::new(Dual::new(Dual::new(x, 1.0), Dual::new(1.0, 0.0)), one);
+        f(d).tangent.tangent.tangent
+    };
+    let first = |f: fn(D) -> D, x: f64| f(Dual::new(x, 1.0)).tangent;
+    let cases: [Case; 3] = [
+        ("erf", special::erf, special::erf, special::erf),
+        ("erfc", special::erfc, special::erfc, special::erfc),
+        ("sinc", special::sinc, special::sinc, special::sinc),
+    ];
+    for (name, f1, f2, f3) in cases {
+        for x in [-1.3, -0.2, 0.0, 0.3, 0.9, 2.1] {
+            let fd2 = central_difference(|p: &[f64]| first(f1, p[0]), &[x])[0];
+            let got2 = second(f2, x);
+            assert!(
+                (got2 - fd2).abs() < 1e-8,
+                "{name}'' at {x}: {got2} vs {fd2}"
+            );
+            let fd3 = central_difference(|p: &[f64]| second(f2, p[0]), &[x])[0];
+            let got3 = third(f3, x);
+            assert!(
+                (got3 - fd3).abs() < 1e-6,
+                "{name}''' at {x}: {got3} vs {fd3}"
+            );
+        }
+    }
+    // sinc″(0) = −1/3, sinc‴(0) = 0.
+    assert!((second(special::sinc, 0.0) + 1.0 / 3.0).abs() < 1e-15);
+    assert!(third(special::sinc, 0.0).abs() < 1e-15);
 }
 
 #[test]
