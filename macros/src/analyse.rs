@@ -249,6 +249,39 @@ fn check_block(
     }
 }
 
+/// `x as f64` of a differentiated value in a `hessian` function: the Hessian's copy of the
+/// function computes in dual numbers, where a cast to a float type is a conversion of data
+/// (`n as f64`) and would drop the derivative. An error at the cast (rather than rustc's,
+/// in the copy).
+pub fn float_casts_in_hessian(body: &Body, activity: &Activity, errors: &mut Errors) {
+    body.walk(crate::ir::TOP, &mut |stmt| {
+        let Stmt::Let {
+            op:
+                Op::Rule {
+                    form: Form::Cast(ty),
+                    args,
+                    ..
+                },
+            origin,
+            ..
+        } = stmt
+        else {
+            return;
+        };
+        let differentiated = args
+            .first()
+            .and_then(|a| a.value.var())
+            .is_some_and(|v| activity.varied[v.0]);
+        if differentiated && crate::parse::Floats::CONCRETE.scalar(ty) {
+            let ty = quote::quote!(#ty);
+            errors.at(
+                origin,
+                format!("`as {ty}` of a value that depends on a differentiated parameter is not supported in a `hessian` function: the Hessian runs a copy of the function over dual numbers, where `as {ty}` converts data and would drop the derivative; remove the cast (the value is a float already)"),
+            );
+        }
+    });
+}
+
 fn check_stmt(stmt: &Stmt, activity: &Activity, poisoned: &mut [bool], errors: &mut Errors) {
     let (op, origin, result) = match stmt {
         Stmt::Let {

@@ -487,6 +487,9 @@ fn differentiate_checked(
     let mut body = lower::lower(&sig, &mut errors);
     crate::replay::dissolve_copies(&mut body);
     let activity = analyse::analyse(&body, &sig, &mut errors);
+    if options.hessian.is_some() {
+        analyse::float_casts_in_hessian(&body, &activity, &mut errors);
+    }
     let generated = errors.is_empty().then(|| {
         let declared: Vec<_> = sig
             .params
