@@ -276,6 +276,9 @@ row!(nn_tanh, [+ Elementwise<Output = T>], |x| nn::tanh(x), [0.7], [-1.5]);
 row!(special_erf, [+ Real], |x| special::erf(x), [0.7], [-1.5]);
 row!(special_erfc, [+ Real], |x| special::erfc(x) * x, [0.7], [-1.5]);
 row!(special_sinc, [+ Real], |x| special::sinc(x), [0.7], [-1.5], [0.2], [0.0]);
+row!(special_ln_gamma, [+ Real], |x| special::ln_gamma(x * x + x * x * x * x + x), [0.7], [-1.5], [3.2]);
+row!(special_gamma, [+ Real], |x| special::gamma(x) * x, [0.7], [2.5], [-1.5]);
+row!(special_digamma, [+ Real], |x| special::digamma(x), [0.7], [4.5], [-1.5], [12.0]);
 
 /// The test `$test` of one generic function `$f` of a slice `$xs` (with its `$grad`, its
 /// `$jvp` and its gradient struct `$Grad`) at the given points, in both modes.

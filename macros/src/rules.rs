@@ -488,6 +488,9 @@ static PATHS: &[Rule] = &[
     path("special", "erf", &["x"], READS_X),
     path("special", "erfc", &["x"], READS_X),
     path("special", "sinc", &["x"], READS_X),
+    path("special", "ln_gamma", &["x"], READS_X),
+    path("special", "gamma", &["x"], &[Some(&[A, Y])]),
+    path("special", "digamma", &["x"], READS_X),
     Rule {
         bounds: ELEMENTWISE,
         first: First::Elementwise,
@@ -592,6 +595,8 @@ fn libm_call(
         ("fabs", "abs"),
         ("fmax", "max"),
         ("fmin", "min"),
+        ("lgamma", "ln_gamma"),
+        ("tgamma", "gamma"),
     ];
     let method = |name: &str| -> Option<&'static Rule> {
         let name = RENAMED

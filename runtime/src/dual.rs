@@ -474,6 +474,20 @@ impl<T: Real> Real for Dual<T> {
         Dual::new(self.value.special_sinc(), self.tangent * slope)
     }
 
+    /// (ln |Γ|)′ = ψ, in `T`'s own arithmetic.
+    #[inline(always)]
+    fn special_ln_gamma(self) -> Self {
+        let slope = crate::special::digamma(self.value);
+        Dual::new(self.value.special_ln_gamma(), self.tangent * slope)
+    }
+
+    /// Γ′ = Γ·ψ.
+    #[inline(always)]
+    fn special_gamma(self) -> Self {
+        let y = self.value.special_gamma();
+        Dual::new(y, self.tangent * y * crate::special::digamma(self.value))
+    }
+
     #[inline(always)]
     fn special_sinc_derivative(self) -> Self {
         let slope = crate::special::sinc_second(self.value);

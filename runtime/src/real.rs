@@ -63,6 +63,21 @@ pub trait Real:
         crate::special::in_f64(self, crate::special::sinc_f64)
     }
 
+    /// ln |Γ(x)| ([`special::ln_gamma`](crate::special::ln_gamma)); see
+    /// [`Real::special_erf`].
+    #[doc(hidden)]
+    #[inline(always)]
+    fn special_ln_gamma(self) -> Self {
+        crate::special::in_f64(self, libm::lgamma)
+    }
+
+    /// Γ(x) ([`special::gamma`](crate::special::gamma)); see [`Real::special_erf`].
+    #[doc(hidden)]
+    #[inline(always)]
+    fn special_gamma(self) -> Self {
+        crate::special::in_f64(self, libm::tgamma)
+    }
+
     /// sinc′ x ([`special::sinc_derivative`](crate::special::sinc_derivative)); see
     /// [`Real::special_erf`].
     #[doc(hidden)]

@@ -337,6 +337,21 @@ scalar_rules! {
         /// y = erfc x: x̄ −= ȳ·(2/√π)·e^(−x²).
         erfc_vjp / erfc_jvp(x) => |d| -(d * T::FRAC_2_SQRT_PI() * (-(x * x)).exp());
     }
+    /// y = ln |Γ(x)| ([`special::ln_gamma`](crate::special::ln_gamma)).
+    ln_gamma(x) -> y = crate::special::ln_gamma(x) => {
+        /// y = ln |Γ(x)|: x̄ += ȳ·ψ(x).
+        ln_gamma_vjp / ln_gamma_jvp(x) => |d| d * crate::special::digamma(x);
+    }
+    /// y = Γ(x) ([`special::gamma`](crate::special::gamma)).
+    gamma(x) -> y = crate::special::gamma(x) => {
+        /// y = Γ(x): x̄ += ȳ·Γ(x)·ψ(x) = ȳ·y·ψ(x).
+        gamma_vjp / gamma_jvp(x, y) => |d| d * y * crate::special::digamma(x);
+    }
+    /// y = ψ(x) ([`special::digamma`](crate::special::digamma)).
+    digamma(x) -> y = crate::special::digamma(x) => {
+        /// y = ψ(x): x̄ += ȳ·ψ′(x).
+        digamma_vjp / digamma_jvp(x) => |d| d * crate::special::trigamma(x);
+    }
     /// y = sinc x = sin x / x, 1 at 0 ([`special::sinc`](crate::special::sinc)).
     sinc(x) -> y = crate::special::sinc(x) => {
         /// y = sinc x: x̄ += ȳ·(x cos x − sin x)/x² (0 at x = 0).

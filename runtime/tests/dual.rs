@@ -81,6 +81,30 @@ fn unary() -> Vec<Unary> {
             special::sinc_derivative,
             special::sinc_derivative::<D>,
         ),
+        (
+            "special::ln_gamma",
+            (0.2, 9.0),
+            special::ln_gamma,
+            special::ln_gamma::<D>,
+        ),
+        (
+            "special::ln_gamma (negative)",
+            (-1.8, -1.2),
+            special::ln_gamma,
+            special::ln_gamma::<D>,
+        ),
+        (
+            "special::gamma",
+            (0.2, 6.0),
+            special::gamma,
+            special::gamma::<D>,
+        ),
+        (
+            "special::digamma",
+            (0.2, 9.0),
+            special::digamma,
+            special::digamma::<D>,
+        ),
     ]
 }
 
@@ -269,6 +293,31 @@ fn nested_duals_of_the_special_functions() {
         ("erfc", special::erfc, special::erfc, special::erfc),
         ("sinc", special::sinc, special::sinc, special::sinc),
     ];
+    let gammas: [Case; 2] = [
+        (
+            "ln_gamma",
+            special::ln_gamma,
+            special::ln_gamma,
+            special::ln_gamma,
+        ),
+        ("gamma", special::gamma, special::gamma, special::gamma),
+    ];
+    for (name, f1, f2, f3) in gammas {
+        for x in [0.4, 1.0, 2.7, 9.9, 10.1, 13.0, -0.3, -1.6] {
+            let fd2 = central_difference(|p: &[f64]| first(f1, p[0]), &[x])[0];
+            let got2 = second(f2, x);
+            assert!(
+                (got2 - fd2).abs() < 1e-7 * (1.0 + fd2.abs()),
+                "{name}'' at {x}: {got2} vs {fd2}"
+            );
+            let fd3 = central_difference(|p: &[f64]| second(f2, p[0]), &[x])[0];
+            let got3 = third(f3, x);
+            assert!(
+                (got3 - fd3).abs() < 1e-5 * (1.0 + fd3.abs()),
+                "{name}''' at {x}: {got3} vs {fd3}"
+            );
+        }
+    }
     for (name, f1, f2, f3) in cases {
         for x in [-1.3, -0.2, 0.0, 0.3, 0.9, 2.1] {
             let fd2 = central_difference(|p: &[f64]| first(f1, p[0]), &[x])[0];
@@ -288,6 +337,31 @@ fn nested_duals_of_the_special_functions() {
     // sinc″(0) = −1/3, sinc‴(0) = 0.
     assert!((second(special::sinc, 0.0) + 1.0 / 3.0).abs() < 1e-15);
     assert!(third(special::sinc, 0.0).abs() < 1e-15);
+}
+
+/// ψ and ψ′ at points where they are known in closed form: ψ(1) = −γ, ψ(½) = −γ − 2 ln 2,
+/// ψ(n + 1) = ψ(n) + 1/n, ψ′(1) = π²/6, ψ′(½) = π²/2; and ψ′(x) + ψ′(1 − x) = π²/sin²(πx).
+#[test]
+fn digamma_and_trigamma_at_known_values() {
+    use std::f64::consts::{LN_2, PI};
+    let euler = 0.577_215_664_901_532_9_f64;
+    let close = |a: f64, b: f64| (a - b).abs() < 2e-15 * (1.0 + b.abs());
+    assert!(close(special::digamma(1.0), -euler));
+    assert!(close(special::digamma(0.5), -euler - 2.0 * LN_2));
+    assert!(close(special::digamma(4.0), -euler + 1.0 + 0.5 + 1.0 / 3.0));
+    assert!(close(
+        special::digamma(20.0),
+        special::digamma(19.0) + 1.0 / 19.0
+    ));
+    assert!(close(special::trigamma(1.0), PI * PI / 6.0));
+    assert!(close(special::trigamma(0.5), PI * PI / 2.0));
+    for x in [0.3, -0.7, -2.4] {
+        let s = (PI * x).sin();
+        assert!(close(
+            special::trigamma(x) + special::trigamma(1.0 - x),
+            PI * PI / (s * s)
+        ));
+    }
 }
 
 #[test]

@@ -732,6 +732,11 @@ fn domain(name: &str) -> Option<BoxedStrategy<Vec<f64>>> {
         "abs" => one(away_from_zero(GAP, 5.0)),
         "fract" => one(off_integer()),
         "erf" | "erfc" => one(-3.0..3.0f64),
+        // Positive arguments on both sides of the recurrence's threshold (x = 10), and
+        // negative ones between the poles (the reflection).
+        "ln_gamma" | "gamma" | "digamma" => {
+            one(prop_oneof![0.05..14.0f64, -2.9..-2.1f64, -0.9..-0.1f64])
+        }
         // Both sides of the series' threshold (|x| = ½) and 0 itself.
         "sinc" => one(prop_oneof![-8.0..8.0f64, -0.6..0.6f64, Just(0.0)]),
         "rem" => two(rem_args()),
