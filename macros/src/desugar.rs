@@ -223,6 +223,7 @@ impl Fold for Desugar<'_> {
                 if let Some(closure) = self.path_closure(&call.args[0]) {
                     call.args[0] = closure;
                 }
+                self.map_closure(&mut call);
                 Expr::MethodCall(call)
             }
             Expr::MethodCall(call)
@@ -1063,6 +1064,50 @@ fn nested(pat: &Pat) -> bool {
         && !matches!(pat, Pat::Wild(_))
 }
 
+/// A pattern that destructures its value (a tuple, an array, a struct or a tuple struct,
+/// also behind `&` or parentheses), as opposed to a name or `_`.
+fn destructuring(pat: &Pat) -> bool {
+    matches!(
+        strip(pat).0,
+        Pat::Tuple(_) | Pat::Slice(_) | Pat::Struct(_) | Pat::TupleStruct(_)
+    )
+}
+
+/// How the elements of an iterator pair up, read from its syntax: `.enumerate()` pairs a
+/// count with the element, `.zip(ys)` pairs two elements.
+enum Shape {
+    /// One element of a container (or an index of a range).
+    Element,
+    Pair(Box<Shape>, Box<Shape>),
+    /// Not known from the syntax (after `.map(f)`, of a call).
+    Unknown,
+}
+
+impl Shape {
+    fn of(expr: &Expr) -> Shape {
+        match expr {
+            Expr::Paren(p) => Shape::of(&p.expr),
+            Expr::Group(g) => Shape::of(&g.expr),
+            Expr::Reference(r) => Shape::of(&r.expr),
+            Expr::Path(_) | Expr::Field(_) | Expr::Index(_) | Expr::Range(_) => Shape::Element,
+            Expr::MethodCall(m) => match (m.method.to_string().as_str(), m.args.len()) {
+                ("enumerate", 0) => {
+                    Shape::Pair(Box::new(Shape::Element), Box::new(Shape::of(&m.receiver)))
+                }
+                ("zip", 1) => Shape::Pair(
+                    Box::new(Shape::of(&m.receiver)),
+                    Box::new(Shape::of(&m.args[0])),
+                ),
+                ("iter", 0) => Shape::Element,
+                ("into_iter" | "copied" | "cloned" | "rev", 0) => Shape::of(&m.receiver),
+                ("skip" | "take" | "step_by" | "filter" | "chain", 1) => Shape::of(&m.receiver),
+                _ => Shape::Unknown,
+            },
+            _ => Shape::Unknown,
+        }
+    }
+}
+
 /// The pattern without parentheses, `&` and a type ascription, and the type if any.
 fn strip(pat: &Pat) -> (&Pat, Option<&Type>) {
     match pat {
@@ -1456,6 +1501,16 @@ impl Desugar<'_> {
     /// as `for i in (0..xs.len()).rev() { let p = xs[i]; .. }` (`.step_by(k)` as
     /// `(0..xs.len()).step_by(k)`), and `for p in a.chain(b)` as two loops.
     fn for_loop(&mut self, mut for_loop: syn::ExprForLoop) -> Expr {
+        // `for &(i, j) in bonds`: the element bound to a name, destructured at the start of
+        // the body (`for e in bonds { let (i, j) = e; .. }`).
+        let mut unpack = Vec::new();
+        let shape = Shape::of(&for_loop.expr);
+        let pat = self.element_pattern(&for_loop.pat, &shape, &mut unpack);
+        if !unpack.is_empty() {
+            for_loop.pat = Box::new(pat);
+            unpack.append(&mut for_loop.body.stmts);
+            for_loop.body.stmts = unpack;
+        }
         let Expr::MethodCall(call) = &*for_loop.expr else {
             return Expr::ForLoop(for_loop);
         };
@@ -1589,6 +1644,56 @@ impl Desugar<'_> {
         };
         for_loop.pat = Box::new(parse_quote_spanned!(span=> #index));
         Expr::ForLoop(for_loop)
+    }
+
+    /// `pat`, of elements that `shape` pairs up, with each element pattern that
+    /// destructures (`&(i, j)`, `(a, b)` of a tuple, `&[i, j]` of an array, `S { x, y }`)
+    /// replaced by a fresh name, and the `let`s that destructure those names appended to
+    /// `out`. The pairs of `.enumerate()` and `.zip(..)` stay as they are: lowering binds
+    /// them itself.
+    fn element_pattern(&mut self, pat: &Pat, shape: &Shape, out: &mut Vec<Stmt>) -> Pat {
+        match (shape, pat) {
+            (_, Pat::Paren(p)) => self.element_pattern(&p.pat, shape, out),
+            (Shape::Pair(a, b), Pat::Tuple(t)) if t.elems.len() == 2 => {
+                let mut t = t.clone();
+                t.elems[0] = self.element_pattern(&t.elems[0], a, out);
+                t.elems[1] = self.element_pattern(&t.elems[1], b, out);
+                Pat::Tuple(t)
+            }
+            (Shape::Element, p) if destructuring(p) => {
+                let span = p.span();
+                let name = self.fresh("element", span);
+                // A loop holds its elements by value: `&(i, j)` binds as `(i, j)`.
+                self.bind(p, None, parse_quote_spanned!(span=> #name), out);
+                parse_quote_spanned!(span=> #name)
+            }
+            (_, p) => p.clone(),
+        }
+    }
+
+    /// `it.map(|&(i, j)| body)` as `it.map(|e| { let (i, j) = e; body })`: the closure's
+    /// destructuring parameter as in a `for` loop over `it` (see [`Self::element_pattern`]).
+    fn map_closure(&mut self, call: &mut syn::ExprMethodCall) {
+        let Some(Expr::Closure(closure)) = call.args.first_mut() else {
+            return;
+        };
+        if closure.inputs.len() != 1 {
+            return;
+        }
+        let param = match &closure.inputs[0] {
+            Pat::Type(t) => (*t.pat).clone(),
+            other => other.clone(),
+        };
+        let mut unpack = Vec::new();
+        let shape = Shape::of(&call.receiver);
+        let pat = self.element_pattern(&param, &shape, &mut unpack);
+        if unpack.is_empty() {
+            return;
+        }
+        let body = &closure.body;
+        let span = body.span();
+        closure.body = Box::new(parse_quote_spanned!(span=> { #(#unpack)* #body }));
+        closure.inputs[0] = pat;
     }
 
     /// `for p in a.chain(b) { body }` as the two loops it means, `for p in a { body }` then
