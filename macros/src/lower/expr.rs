@@ -1458,6 +1458,10 @@ impl Lowerer<'_> {
             s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())` (also of zips: `((a, b), c)`, `(a, (b, c))`), `.rev()` of a slice before it is zipped or enumerated (with `.skip(k)`, `.take(k)` before or after) or right after `.enumerate()` of one slice, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()`, `.enumerate()`, or `.step_by(k)`, `.skip(k)`, `.take(k)` counted across them; write other adaptors after `.chain(..)` (`.rev()`) as the loops over each part");
             None
         };
+        let bad_pattern = |s: &mut Self, at: &dyn ToTokens| {
+            s.errors.at(at, "this pattern of a `for` loop is not supported by #[differentiate]: `.enumerate()` binds `(i, x)`, `.zip(..)` binds `(a, b)` (`((a, b), c)` of zips), and each element a name, `_`, `&name`, or a pattern that destructures it (`&(i, j)`, `&[i, j]`), not `name @ pattern` or `ref name`; bind the element to a name and destructure it in a `let` at the start of the body (`for e in it { let (i, j) = e; .. }`)");
+            None
+        };
         // A view's elements (`m.column(j).iter()`): the view is the container.
         let (base, methods): (Expr, &[&syn::ExprMethodCall]) = match methods.split_first() {
             Some((first, rest))
@@ -1572,18 +1576,18 @@ impl Lowerer<'_> {
         // Patterns: `x`, `&x`, `(i, x)`, `(a, b)`, `(i, (a, b))`.
         let (index_pat, element_pat) = match (enumerate, pat) {
             (true, Pat::Tuple(t)) if t.elems.len() == 2 => (Some(&t.elems[0]), &t.elems[1]),
-            (true, _) => return unsupported(self, pat),
+            (true, _) => return bad_pattern(self, pat),
             (false, p) => (None, p),
         };
         let index = match index_pat.map(pattern_ident) {
             None => None,
             Some(Ok(ident)) => ident,
-            Some(Err(())) => return unsupported(self, pat),
+            Some(Err(())) => return bad_pattern(self, pat),
         };
         // `((a, b), c)` of `a.iter().zip(b).zip(c)`, `(a, (b, c))` of `a.iter().zip(b.iter().zip(c))`.
         let mut element_pats: Vec<(usize, &Pat)> = Vec::new();
         if !pairs.bind(element_pat, &mut element_pats) {
-            return unsupported(self, pat);
+            return bad_pattern(self, pat);
         }
         element_pats.sort_by_key(|(k, _)| *k);
         let element_pats: Vec<&Pat> = element_pats.into_iter().map(|(_, p)| p).collect();
@@ -1606,7 +1610,7 @@ impl Lowerer<'_> {
             match pattern_ident(p) {
                 Ok(Some(ident)) => elements.push((ident, container, access)),
                 Ok(None) => {}
-                Err(()) => return unsupported(self, p),
+                Err(()) => return bad_pattern(self, p),
             }
         }
         Some(Iteration {
