@@ -262,13 +262,8 @@ mod morse {
     }
 }
 
-// Disabled (clean rejection, class a). First error, at the pattern `&(i, j)` of
-// `for &(i, j) in bonds` (a slice of index tuples, not differentiated):
-//   "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, ... [shortened]"
-// The message lists iteration sources, but the source (a slice) is supported: what is refused is
-// the tuple pattern (`for (i, j) in bonds.iter().copied()` is refused too). Writing
-// `for b in bonds { let (i, j) = *b; .. }` (or `pos[b.0]`) makes it pass.
-#[cfg(any())]
+// Was disabled (a clean rejection of the pattern `&(i, j)` of `for &(i, j) in bonds`);
+// destructuring patterns of loops over data are desugared since (`tests/for_patterns.rs`).
 mod bond_angle {
     use nalgebra::Vector3;
     use tapeless::check::{check_gradient, Tolerance};
