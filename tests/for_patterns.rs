@@ -55,7 +55,11 @@ fn reference_tuple_pattern_jvp_against_vjp() {
     let (value_r, cotangent) = bond_energy_vjp(&X, &BONDS, w);
     assert_eq!(value, value_r);
     let right: f64 = cotangent.x.iter().zip(&t).map(|(a, b)| a * b).sum();
-    assert!((w * tangent - right).abs() < 1e-12, "{} vs {right}", w * tangent);
+    assert!(
+        (w * tangent - right).abs() < 1e-12,
+        "{} vs {right}",
+        w * tangent
+    );
 }
 
 #[differentiate(wrt(x))]
@@ -163,7 +167,10 @@ fn array_pattern_over_a_slice_of_arrays() {
 
 #[differentiate(wrt(x))]
 fn bond_map(x: &[f64], bonds: &[(usize, usize)]) -> f64 {
-    bonds.iter().map(|&(i, j)| (x[i] - x[j]).powi(2)).sum::<f64>()
+    bonds
+        .iter()
+        .map(|&(i, j)| (x[i] - x[j]).powi(2))
+        .sum::<f64>()
 }
 
 #[test]
@@ -216,7 +223,11 @@ fn float_pairs_read_as_data() {
 }
 
 #[differentiate(wrt(x))]
-fn generic_bonds<T: Float + std::iter::Sum>(x: &[T], bonds: &[(usize, usize)], terms: &[(usize, T)]) -> T {
+fn generic_bonds<T: Float + std::iter::Sum>(
+    x: &[T],
+    bonds: &[(usize, usize)],
+    terms: &[(usize, T)],
+) -> T {
     let mut e = T::zero();
     for &(i, j) in bonds {
         e = e + (x[i] - x[j]) * (x[i] - x[j]);

@@ -21,6 +21,9 @@
 //!   the loops writing each element they mean, so their closures may read differentiated
 //!   values; `Vector3::new(x, y, z)`, `Matrix2::new(a, b, c, d)` (fixed-size constructors)
 //!   the matrix written by index.
+//! - `for &(i, j) in bonds { .. }` (any destructuring pattern of an element, also inside the
+//!   pairs of `.enumerate()` and `.zip(..)`) becomes `for e in bonds { let (i, j) = e; .. }`,
+//!   and `bonds.iter().map(|&(i, j)| ..)` becomes `.map(|e| { let (i, j) = e; .. })`.
 //! - `for p in a.chain(b)` becomes two loops; `for p in xs.iter().step_by(k)` the loop over
 //!   `(0..xs.len()).step_by(k)`.
 
@@ -1692,7 +1695,8 @@ impl Desugar<'_> {
         }
         let body = &closure.body;
         let span = body.span();
-        closure.body = Box::new(parse_quote_spanned!(span=> { #(#unpack)* #body }));
+        let body: Expr = parse_quote_spanned!(span=> { #(#unpack)* #body });
+        *closure.body = body;
         closure.inputs[0] = pat;
     }
 
