@@ -543,12 +543,8 @@ mod pid {
     }
 }
 
-// Disabled (clean rejection, class a). First error, at `Penalty::Huber(delta)`:
-//   "`match` patterns that bind variables are not supported by #[differentiate]; match on
-//    constants, ranges and variants (`0`, `1..=3`, `Mode::Fast`, `_`)"
-// `if let Penalty::Huber(delta) = penalty` is refused too ("`if let` and `while let` are not
-// supported"); reading the payload through an unmarked method (`penalty.delta()`) passes.
-#[cfg(any())]
+// Was disabled (a clean rejection of `Penalty::Huber(delta) =>`); the payloads of an enum of
+// data are bound at the start of the arm since (`tests/enum_payloads.rs`).
 mod shooting {
     use tapeless::differentiate;
 

@@ -2430,6 +2430,43 @@ impl Desugar<'_> {
                     let value = parse_quote_spanned!(span=> #scrutinee.unwrap());
                     (parse_quote_spanned!(span=> Some(_)), p, value)
                 }
+                // `Penalty::Huber(delta) => ..` of an enum of data: the arm matches the
+                // variant without binding, and each name is read from the payload at its
+                // start (`let delta = match &s { Penalty::Huber(delta) => delta.clone(),
+                // _ => unreachable!() };`).
+                Pat::TupleStruct(_) | Pat::Struct(_) if payload_pattern(&arm.pat) => {
+                    let mut names = Vec::new();
+                    bound_names(&arm.pat, &mut names);
+                    let mut unbound = arm.pat.clone();
+                    syn::visit_mut::VisitMut::visit_pat_mut(&mut Unbind, &mut unbound);
+                    let mut reads: Vec<Stmt> = Vec::new();
+                    let mut guard_values = Vec::new();
+                    for name in &names {
+                        let pat = &arm.pat;
+                        let value: Expr = parse_quote_spanned! {span=>
+                            match &#scrutinee {
+                                #pat => ::core::clone::Clone::clone(#name),
+                                _ => ::core::unreachable!(),
+                            }
+                        };
+                        let mutability = mutable_binding(&arm.pat, name);
+                        reads.push(parse_quote_spanned!(span=> let #mutability #name = #value;));
+                        guard_values.push((name.clone(), value));
+                    }
+                    if let Some((_, guard)) = &mut arm.guard {
+                        for (name, value) in guard_values {
+                            let mut replace = Replace {
+                                name,
+                                value: parse_quote_spanned!(span=> (#value)),
+                            };
+                            syn::visit_mut::VisitMut::visit_expr_mut(&mut replace, guard);
+                        }
+                    }
+                    let body = &arm.body;
+                    *arm.body = parse_quote_spanned!(span=> { #(#reads)* #body });
+                    arm.pat = unbound;
+                    continue;
+                }
                 _ => continue,
             };
             let (ident, mutability) = (&name.ident, &name.mutability);
@@ -2823,6 +2860,69 @@ fn binds(pat: &Pat) -> bool {
     let mut found = Binds(false);
     syn::visit::Visit::visit_pat(&mut found, pat);
     found.0
+}
+
+/// A variant's pattern whose bindings are plain names (`Penalty::Huber(delta)`,
+/// `Shape::Box { w, h: height }`, nested variants), without `ref`, `@`, `&` or `Some(..)`
+/// (an `Option`'s `Some(v)` is read with `unwrap`, above).
+fn payload_pattern(pat: &Pat) -> bool {
+    struct Plain(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Plain {
+        fn visit_pat(&mut self, p: &'ast Pat) {
+            match p {
+                Pat::Ident(i) if i.by_ref.is_some() || i.subpat.is_some() => self.0 = false,
+                Pat::Reference(_) | Pat::Or(_) => self.0 = false,
+                _ => syn::visit::visit_pat(self, p),
+            }
+        }
+    }
+    if matches!(pat, Pat::TupleStruct(t) if t.path.is_ident("Some")) {
+        return false;
+    }
+    let mut plain = Plain(true);
+    syn::visit::Visit::visit_pat(&mut plain, pat);
+    plain.0 && binds(pat)
+}
+
+/// `mut` when `pat` binds `name` as `mut name`.
+fn mutable_binding(pat: &Pat, name: &Ident) -> Option<syn::Token![mut]> {
+    struct Find<'n>(&'n Ident, Option<syn::Token![mut]>);
+    impl<'ast> syn::visit::Visit<'ast> for Find<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            if p.ident == *self.0 {
+                self.1 = p.mutability;
+            }
+        }
+    }
+    let mut find = Find(name, None);
+    syn::visit::Visit::visit_pat(&mut find, pat);
+    find.1
+}
+
+/// Replaces each binding of a pattern by `_` (`Penalty::Huber(delta)` by
+/// `Penalty::Huber(_)`, `S { w, h: height }` by `S { w: _, h: _ }`).
+struct Unbind;
+
+impl syn::visit_mut::VisitMut for Unbind {
+    fn visit_pat_mut(&mut self, p: &mut Pat) {
+        if let Pat::Ident(i) = p {
+            if binds(&Pat::Ident(i.clone())) {
+                *p = Pat::Wild(syn::PatWild {
+                    attrs: Vec::new(),
+                    underscore_token: syn::Token![_](i.ident.span()),
+                });
+                return;
+            }
+        }
+        syn::visit_mut::visit_pat_mut(self, p);
+    }
+
+    fn visit_field_pat_mut(&mut self, f: &mut syn::FieldPat) {
+        if f.colon_token.is_none() {
+            f.colon_token = Some(syn::Token![:](f.member.span()));
+        }
+        syn::visit_mut::visit_field_pat_mut(self, f);
+    }
 }
 
 /// Replaces the variable `name` by `value` in an expression (a guard).

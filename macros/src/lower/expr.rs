@@ -115,6 +115,7 @@ impl Lowerer<'_> {
                 self.if_expr(i, true)
             }
             Expr::Match(m) if is_boolean_match(m) => self.boolean_match(m),
+            Expr::Match(m) if is_payload_match(m) => self.payload_match(m),
             Expr::Match(m) => {
                 let chain = self.match_chain(m)?;
                 match chain {
@@ -1235,6 +1236,35 @@ impl Lowerer<'_> {
         Some(self.value(op, Kind::Copy, m.to_token_stream()))
     }
 
+    /// `match &value { Variant(.., v, ..) => ::core::clone::Clone::clone(v), _ =>
+    /// ::core::unreachable!() }`, which the desugaring writes to read an enum's payload in
+    /// the arm that matched it: kept as written, over data only (a payload of a
+    /// differentiated value would carry a derivative).
+    fn payload_match(&mut self, m: &syn::ExprMatch) -> Option<Arg> {
+        let Expr::Reference(r) = &*m.expr else {
+            return None;
+        };
+        let scrutinee = self.expr(&r.expr)?;
+        let placeholder = Ident::new("__tapeless_value", Span::call_site());
+        let mut uses = Vec::new();
+        let mut rewritten = m.clone();
+        rewritten.expr = Box::new(match &scrutinee.value {
+            Operand::Var(v) => {
+                uses.push((placeholder.clone(), *v));
+                syn::parse_quote!(&#placeholder)
+            }
+            Operand::Const(c) => syn::parse_quote!(&#c),
+        });
+        let op = Op::Verbatim {
+            expr: Expr::Match(rewritten),
+            uses,
+            inert: false,
+            what: "a payload bound by a `match` or `if let` arm of a differentiated value",
+            advice: "match on data (an enum parameter that is not differentiated, a value computed from data)",
+        };
+        Some(self.value(op, Kind::Copy, m.to_token_stream()))
+    }
+
     /// An expression kept as written, with its variables renamed (see [`Op::Verbatim`]).
     pub(super) fn verbatim(
         &mut self,
@@ -1964,6 +1994,24 @@ fn is_boolean_match(m: &syn::ExprMatch) -> bool {
             })
         )
     })
+}
+
+/// The desugaring's read of an enum's payload (see [`Lowerer::payload_match`]): two arms,
+/// the first cloning a binding, the second `_ => ::core::unreachable!()`.
+fn is_payload_match(m: &syn::ExprMatch) -> bool {
+    let [first, second] = &m.arms[..] else {
+        return false;
+    };
+    let clones = matches!(&*first.body, Expr::Call(c)
+        if matches!(&*c.func, Expr::Path(p) if p.path.segments.len() == 4
+            && p.path.segments[2].ident == "Clone" && p.path.segments[3].ident == "clone"));
+    let unreachable = matches!(&*second.body, Expr::Macro(mac)
+        if mac.mac.path.segments.last().is_some_and(|s| s.ident == "unreachable"));
+    matches!(&*m.expr, Expr::Reference(_))
+        && first.guard.is_none()
+        && clones
+        && matches!(second.pat, Pat::Wild(_))
+        && unreachable
 }
 
 /// `a.f().g(x)` → (`a`, [`.f()`, `.g(x)`]), innermost call first.
