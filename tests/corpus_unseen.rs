@@ -262,13 +262,8 @@ mod morse {
     }
 }
 
-// Disabled (clean rejection, class a). First error, at the pattern `&(i, j)` of
-// `for &(i, j) in bonds` (a slice of index tuples, not differentiated):
-//   "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, ... [shortened]"
-// The message lists iteration sources, but the source (a slice) is supported: what is refused is
-// the tuple pattern (`for (i, j) in bonds.iter().copied()` is refused too). Writing
-// `for b in bonds { let (i, j) = *b; .. }` (or `pos[b.0]`) makes it pass.
-#[cfg(any())]
+// Was disabled (a clean rejection of the pattern `&(i, j)` of `for &(i, j) in bonds`);
+// destructuring patterns of loops over data are desugared since (`tests/for_patterns.rs`).
 mod bond_angle {
     use nalgebra::Vector3;
     use tapeless::check::{check_gradient, Tolerance};
@@ -548,12 +543,8 @@ mod pid {
     }
 }
 
-// Disabled (clean rejection, class a). First error, at `Penalty::Huber(delta)`:
-//   "`match` patterns that bind variables are not supported by #[differentiate]; match on
-//    constants, ranges and variants (`0`, `1..=3`, `Mode::Fast`, `_`)"
-// `if let Penalty::Huber(delta) = penalty` is refused too ("`if let` and `while let` are not
-// supported"); reading the payload through an unmarked method (`penalty.delta()`) passes.
-#[cfg(any())]
+// Was disabled (a clean rejection of `Penalty::Huber(delta) =>`); the payloads of an enum of
+// data are bound at the start of the arm since (`tests/enum_payloads.rs`).
 mod shooting {
     use tapeless::differentiate;
 

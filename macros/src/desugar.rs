@@ -21,6 +21,9 @@
 //!   the loops writing each element they mean, so their closures may read differentiated
 //!   values; `Vector3::new(x, y, z)`, `Matrix2::new(a, b, c, d)` (fixed-size constructors)
 //!   the matrix written by index.
+//! - `for &(i, j) in bonds { .. }` (any destructuring pattern of an element, also inside the
+//!   pairs of `.enumerate()` and `.zip(..)`) becomes `for e in bonds { let (i, j) = e; .. }`,
+//!   and `bonds.iter().map(|&(i, j)| ..)` becomes `.map(|e| { let (i, j) = e; .. })`.
 //! - `for p in a.chain(b)` becomes two loops; `for p in xs.iter().step_by(k)` the loop over
 //!   `(0..xs.len()).step_by(k)`.
 
@@ -273,6 +276,7 @@ impl Fold for Desugar<'_> {
                 if let Some(closure) = self.path_closure(&call.args[0]) {
                     call.args[0] = closure;
                 }
+                self.map_closure(&mut call);
                 Expr::MethodCall(call)
             }
             Expr::MethodCall(call)
@@ -1117,6 +1121,50 @@ fn nested(pat: &Pat) -> bool {
         && !matches!(pat, Pat::Wild(_))
 }
 
+/// A pattern that destructures its value (a tuple, an array, a struct or a tuple struct,
+/// also behind `&` or parentheses), as opposed to a name or `_`.
+fn destructuring(pat: &Pat) -> bool {
+    matches!(
+        strip(pat).0,
+        Pat::Tuple(_) | Pat::Slice(_) | Pat::Struct(_) | Pat::TupleStruct(_)
+    )
+}
+
+/// How the elements of an iterator pair up, read from its syntax: `.enumerate()` pairs a
+/// count with the element, `.zip(ys)` pairs two elements.
+enum Shape {
+    /// One element of a container (or an index of a range).
+    Element,
+    Pair(Box<Shape>, Box<Shape>),
+    /// Not known from the syntax (after `.map(f)`, of a call).
+    Unknown,
+}
+
+impl Shape {
+    fn of(expr: &Expr) -> Shape {
+        match expr {
+            Expr::Paren(p) => Shape::of(&p.expr),
+            Expr::Group(g) => Shape::of(&g.expr),
+            Expr::Reference(r) => Shape::of(&r.expr),
+            Expr::Path(_) | Expr::Field(_) | Expr::Index(_) | Expr::Range(_) => Shape::Element,
+            Expr::MethodCall(m) => match (m.method.to_string().as_str(), m.args.len()) {
+                ("enumerate", 0) => {
+                    Shape::Pair(Box::new(Shape::Element), Box::new(Shape::of(&m.receiver)))
+                }
+                ("zip", 1) => Shape::Pair(
+                    Box::new(Shape::of(&m.receiver)),
+                    Box::new(Shape::of(&m.args[0])),
+                ),
+                ("iter", 0) => Shape::Element,
+                ("into_iter" | "copied" | "cloned" | "rev", 0) => Shape::of(&m.receiver),
+                ("skip" | "take" | "step_by" | "filter" | "chain", 1) => Shape::of(&m.receiver),
+                _ => Shape::Unknown,
+            },
+            _ => Shape::Unknown,
+        }
+    }
+}
+
 /// The pattern without parentheses, `&` and a type ascription, and the type if any.
 fn strip(pat: &Pat) -> (&Pat, Option<&Type>) {
     match pat {
@@ -1571,6 +1619,16 @@ impl Desugar<'_> {
     /// as `for i in (0..xs.len()).rev() { let p = xs[i]; .. }` (`.step_by(k)` as
     /// `(0..xs.len()).step_by(k)`), and `for p in a.chain(b)` as two loops.
     fn for_loop(&mut self, mut for_loop: syn::ExprForLoop) -> Expr {
+        // `for &(i, j) in bonds`: the element bound to a name, destructured at the start of
+        // the body (`for e in bonds { let (i, j) = e; .. }`).
+        let mut unpack = Vec::new();
+        let shape = Shape::of(&for_loop.expr);
+        let pat = self.element_pattern(&for_loop.pat, &shape, &mut unpack);
+        if !unpack.is_empty() {
+            for_loop.pat = Box::new(pat);
+            unpack.append(&mut for_loop.body.stmts);
+            for_loop.body.stmts = unpack;
+        }
         let Expr::MethodCall(call) = &*for_loop.expr else {
             return Expr::ForLoop(for_loop);
         };
@@ -1704,6 +1762,57 @@ impl Desugar<'_> {
         };
         for_loop.pat = Box::new(parse_quote_spanned!(span=> #index));
         Expr::ForLoop(for_loop)
+    }
+
+    /// `pat`, of elements that `shape` pairs up, with each element pattern that
+    /// destructures (`&(i, j)`, `(a, b)` of a tuple, `&[i, j]` of an array, `S { x, y }`)
+    /// replaced by a fresh name, and the `let`s that destructure those names appended to
+    /// `out`. The pairs of `.enumerate()` and `.zip(..)` stay as they are: lowering binds
+    /// them itself.
+    fn element_pattern(&mut self, pat: &Pat, shape: &Shape, out: &mut Vec<Stmt>) -> Pat {
+        match (shape, pat) {
+            (_, Pat::Paren(p)) => self.element_pattern(&p.pat, shape, out),
+            (Shape::Pair(a, b), Pat::Tuple(t)) if t.elems.len() == 2 => {
+                let mut t = t.clone();
+                t.elems[0] = self.element_pattern(&t.elems[0], a, out);
+                t.elems[1] = self.element_pattern(&t.elems[1], b, out);
+                Pat::Tuple(t)
+            }
+            (Shape::Element, p) if destructuring(p) => {
+                let span = p.span();
+                let name = self.fresh("element", span);
+                // A loop holds its elements by value: `&(i, j)` binds as `(i, j)`.
+                self.bind(p, None, parse_quote_spanned!(span=> #name), out);
+                parse_quote_spanned!(span=> #name)
+            }
+            (_, p) => p.clone(),
+        }
+    }
+
+    /// `it.map(|&(i, j)| body)` as `it.map(|e| { let (i, j) = e; body })`: the closure's
+    /// destructuring parameter as in a `for` loop over `it` (see [`Self::element_pattern`]).
+    fn map_closure(&mut self, call: &mut syn::ExprMethodCall) {
+        let Some(Expr::Closure(closure)) = call.args.first_mut() else {
+            return;
+        };
+        if closure.inputs.len() != 1 {
+            return;
+        }
+        let param = match &closure.inputs[0] {
+            Pat::Type(t) => (*t.pat).clone(),
+            other => other.clone(),
+        };
+        let mut unpack = Vec::new();
+        let shape = Shape::of(&call.receiver);
+        let pat = self.element_pattern(&param, &shape, &mut unpack);
+        if unpack.is_empty() {
+            return;
+        }
+        let body = &closure.body;
+        let span = body.span();
+        let body: Expr = parse_quote_spanned!(span=> { #(#unpack)* #body });
+        *closure.body = body;
+        closure.inputs[0] = pat;
     }
 
     /// `for p in a.chain(b) { body }` as the two loops it means, `for p in a { body }` then
@@ -2483,6 +2592,43 @@ impl Desugar<'_> {
                     let value = parse_quote_spanned!(span=> #scrutinee.unwrap());
                     (parse_quote_spanned!(span=> Some(_)), p, value)
                 }
+                // `Penalty::Huber(delta) => ..` of an enum of data: the arm matches the
+                // variant without binding, and each name is read from the payload at its
+                // start (`let delta = match &s { Penalty::Huber(delta) => delta.clone(),
+                // _ => unreachable!() };`).
+                Pat::TupleStruct(_) | Pat::Struct(_) if payload_pattern(&arm.pat) => {
+                    let mut names = Vec::new();
+                    bound_names(&arm.pat, &mut names);
+                    let mut unbound = arm.pat.clone();
+                    syn::visit_mut::VisitMut::visit_pat_mut(&mut Unbind, &mut unbound);
+                    let mut reads: Vec<Stmt> = Vec::new();
+                    let mut guard_values = Vec::new();
+                    for name in &names {
+                        let pat = &arm.pat;
+                        let value: Expr = parse_quote_spanned! {span=>
+                            match &#scrutinee {
+                                #pat => ::core::clone::Clone::clone(#name),
+                                _ => ::core::unreachable!(),
+                            }
+                        };
+                        let mutability = mutable_binding(&arm.pat, name);
+                        reads.push(parse_quote_spanned!(span=> let #mutability #name = #value;));
+                        guard_values.push((name.clone(), value));
+                    }
+                    if let Some((_, guard)) = &mut arm.guard {
+                        for (name, value) in guard_values {
+                            let mut replace = Replace {
+                                name,
+                                value: parse_quote_spanned!(span=> (#value)),
+                            };
+                            syn::visit_mut::VisitMut::visit_expr_mut(&mut replace, guard);
+                        }
+                    }
+                    let body = &arm.body;
+                    *arm.body = parse_quote_spanned!(span=> { #(#reads)* #body });
+                    arm.pat = unbound;
+                    continue;
+                }
                 _ => continue,
             };
             let (ident, mutability) = (&name.ident, &name.mutability);
@@ -2876,6 +3022,69 @@ fn binds(pat: &Pat) -> bool {
     let mut found = Binds(false);
     syn::visit::Visit::visit_pat(&mut found, pat);
     found.0
+}
+
+/// A variant's pattern whose bindings are plain names (`Penalty::Huber(delta)`,
+/// `Shape::Box { w, h: height }`, nested variants), without `ref`, `@`, `&` or `Some(..)`
+/// (an `Option`'s `Some(v)` is read with `unwrap`, above).
+fn payload_pattern(pat: &Pat) -> bool {
+    struct Plain(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Plain {
+        fn visit_pat(&mut self, p: &'ast Pat) {
+            match p {
+                Pat::Ident(i) if i.by_ref.is_some() || i.subpat.is_some() => self.0 = false,
+                Pat::Reference(_) | Pat::Or(_) => self.0 = false,
+                _ => syn::visit::visit_pat(self, p),
+            }
+        }
+    }
+    if matches!(pat, Pat::TupleStruct(t) if t.path.is_ident("Some")) {
+        return false;
+    }
+    let mut plain = Plain(true);
+    syn::visit::Visit::visit_pat(&mut plain, pat);
+    plain.0 && binds(pat)
+}
+
+/// `mut` when `pat` binds `name` as `mut name`.
+fn mutable_binding(pat: &Pat, name: &Ident) -> Option<syn::Token![mut]> {
+    struct Find<'n>(&'n Ident, Option<syn::Token![mut]>);
+    impl<'ast> syn::visit::Visit<'ast> for Find<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            if p.ident == *self.0 {
+                self.1 = p.mutability;
+            }
+        }
+    }
+    let mut find = Find(name, None);
+    syn::visit::Visit::visit_pat(&mut find, pat);
+    find.1
+}
+
+/// Replaces each binding of a pattern by `_` (`Penalty::Huber(delta)` by
+/// `Penalty::Huber(_)`, `S { w, h: height }` by `S { w: _, h: _ }`).
+struct Unbind;
+
+impl syn::visit_mut::VisitMut for Unbind {
+    fn visit_pat_mut(&mut self, p: &mut Pat) {
+        if let Pat::Ident(i) = p {
+            if binds(&Pat::Ident(i.clone())) {
+                *p = Pat::Wild(syn::PatWild {
+                    attrs: Vec::new(),
+                    underscore_token: syn::Token![_](i.ident.span()),
+                });
+                return;
+            }
+        }
+        syn::visit_mut::visit_pat_mut(self, p);
+    }
+
+    fn visit_field_pat_mut(&mut self, f: &mut syn::FieldPat) {
+        if f.colon_token.is_none() {
+            f.colon_token = Some(syn::Token![:](f.member.span()));
+        }
+        syn::visit_mut::visit_field_pat_mut(self, f);
+    }
 }
 
 /// Replaces the variable `name` by `value` in an expression (a guard).

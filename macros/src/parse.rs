@@ -152,6 +152,12 @@ pub fn signature<'a>(
 
     let mut params = parameters(sig, options, floats, errors);
     apply_wrt(sig, options, &mut params, errors);
+    for p in params.iter().filter(|p| p.differentiated) {
+        if of_tuples(&p.ty) {
+            let ty = &p.ty;
+            errors.at(ty, format!("`{}` cannot be differentiated by #[differentiate] yet: slices, arrays and `Vec`s of tuples have no gradient; pass each element of the tuples as a slice of its own (`xs: &[f64], ws: &[f64]`, iterated as `for (&x, &w) in xs.iter().zip(ws)`), or leave the parameter out of `wrt(..)` to read it as data", quote::quote!(#ty)));
+        }
+    }
 
     let ret = return_type(sig, floats, errors);
     if errors.len() > before {
@@ -299,6 +305,13 @@ fn parameters(
                     continue;
                 }
                 if let Some(class) = floats.classify(&typed.ty, errors) {
+                    // Tuples of data and floats (`&[(usize, f64)]`) are data: their floats
+                    // have no gradient, which is said by naming the others in `wrt(..)`.
+                    if class.grad_ty.is_none() && options.wrt.is_none() && floats.mixed(&typed.ty) {
+                        let ty = &typed.ty;
+                        errors.at(ty, format!("`{}` holds tuples of data and floats, which have no gradient in #[differentiate]; name the parameters to differentiate in `wrt(..)` (`#[differentiate(wrt(x))]`) to read it as data, or pass its floats in a parameter of their own (`&[f64]`)", quote::quote!(#ty)));
+                        continue;
+                    }
                     params.push(Param {
                         differentiated: class.grad_ty.is_some(),
                         ident,
@@ -483,7 +496,7 @@ impl Floats<'_> {
                         grad_ty: Some(grad_ty),
                         kind: Kind::Ref,
                     })
-                } else if inactive(&r.elem) {
+                } else if inactive(&r.elem) || self.mixed(&r.elem) {
                     Some(Class {
                         grad_ty: None,
                         kind: Kind::Ref,
@@ -518,8 +531,45 @@ impl Floats<'_> {
                     Kind::Owned
                 },
             }),
+            // Tuples of data and floats (`Vec<(usize, f64)>`): data.
+            _ if self.mixed(ty) => Some(Class {
+                grad_ty: None,
+                kind: if self.copy_value(ty) {
+                    Kind::Copy
+                } else {
+                    Kind::Owned
+                },
+            }),
             _ => unsupported_param(ty, errors),
         }
+    }
+
+    /// A type of tuples that hold both data and floats (`(usize, f64)`, `&[(usize, f64)]`,
+    /// `Vec<(usize, [f64; 2])>`), which has no gradient: read as data.
+    pub fn mixed(self, ty: &Type) -> bool {
+        /// Whether every leaf of `ty` is data or a float; whether one is a float; whether
+        /// one is data.
+        fn leaves(floats: Floats, ty: &Type) -> Option<(bool, bool)> {
+            match ty {
+                _ if floats.scalar(ty) => Some((true, false)),
+                _ if inactive(ty) => Some((false, true)),
+                Type::Paren(p) => leaves(floats, &p.elem),
+                Type::Reference(r) if r.mutability.is_none() => leaves(floats, &r.elem),
+                Type::Slice(s) => leaves(floats, &s.elem),
+                Type::Array(a) => leaves(floats, &a.elem),
+                Type::Tuple(t) if !t.elems.is_empty() => {
+                    t.elems.iter().try_fold((false, false), |(f, d), t| {
+                        let (f2, d2) = leaves(floats, t)?;
+                        Some((f || f2, d || d2))
+                    })
+                }
+                _ => match last_ident(ty) {
+                    Some(ident) if ident == "Vec" => leaves(floats, single_type_argument(ty)?),
+                    _ => None,
+                },
+            }
+        }
+        self.gradient(ty).is_none() && leaves(self, ty) == Some((true, true))
     }
 
     /// A parameter type whose differentiability the generated code must check: one that is
@@ -694,6 +744,28 @@ fn unsupported_param(ty: &Type, errors: &mut Errors) -> Option<Class> {
         ),
     );
     None
+}
+
+/// A slice, array or `Vec` (or a reference to one) whose elements are tuples
+/// (`&[(f64, f64)]`, `Vec<[(f64, f64); 2]>`).
+fn of_tuples(ty: &Type) -> bool {
+    fn element(ty: &Type) -> bool {
+        match ty {
+            Type::Paren(p) => element(&p.elem),
+            Type::Tuple(t) => !t.elems.is_empty(),
+            _ => of_tuples(ty),
+        }
+    }
+    match ty {
+        Type::Paren(p) => of_tuples(&p.elem),
+        Type::Reference(r) => of_tuples(&r.elem),
+        Type::Slice(s) => element(&s.elem),
+        Type::Array(a) => element(&a.elem),
+        _ => match last_ident(ty) {
+            Some(ident) if ident == "Vec" => single_type_argument(ty).is_some_and(element),
+            _ => false,
+        },
+    }
 }
 
 fn last_ident(ty: &Type) -> Option<&Ident> {

@@ -1,7 +1,6 @@
-// A `match` arm whose pattern binds inside a tuple or an enum other than `Option`
-// (`(k, 1..=3)`, `Ok(v)`): a match is lowered to a chain of branches on data, and only a
-// name for the whole scrutinee (`n`, `k @ 1..=3`) or `Some(v)` of a variable can be bound at
-// the arm's start; match on constants, ranges and variants, and read the parts in the arm.
+// A `match` arm whose pattern binds inside a tuple (`(k, 1..=3)`): a match is lowered to a
+// chain of branches on data, and only a name for the whole scrutinee (`n`, `k @ 1..=3`),
+// `Some(v)` of a variable or a variant's payload can be bound at the arm's start; match on constants, ranges and variants, and read the parts in the arm.
 use tapeless::differentiate;
 
 #[differentiate]

@@ -115,6 +115,7 @@ impl Lowerer<'_> {
                 self.if_expr(i, true)
             }
             Expr::Match(m) if is_boolean_match(m) => self.boolean_match(m),
+            Expr::Match(m) if is_payload_match(m) => self.payload_match(m),
             Expr::Match(m) => {
                 let chain = self.match_chain(m)?;
                 match chain {
@@ -1235,6 +1236,35 @@ impl Lowerer<'_> {
         Some(self.value(op, Kind::Copy, m.to_token_stream()))
     }
 
+    /// `match &value { Variant(.., v, ..) => ::core::clone::Clone::clone(v), _ =>
+    /// ::core::unreachable!() }`, which the desugaring writes to read an enum's payload in
+    /// the arm that matched it: kept as written, over data only (a payload of a
+    /// differentiated value would carry a derivative).
+    fn payload_match(&mut self, m: &syn::ExprMatch) -> Option<Arg> {
+        let Expr::Reference(r) = &*m.expr else {
+            return None;
+        };
+        let scrutinee = self.expr(&r.expr)?;
+        let placeholder = Ident::new("__tapeless_value", Span::call_site());
+        let mut uses = Vec::new();
+        let mut rewritten = m.clone();
+        rewritten.expr = Box::new(match &scrutinee.value {
+            Operand::Var(v) => {
+                uses.push((placeholder.clone(), *v));
+                syn::parse_quote!(&#placeholder)
+            }
+            Operand::Const(c) => syn::parse_quote!(&#c),
+        });
+        let op = Op::Verbatim {
+            expr: Expr::Match(rewritten),
+            uses,
+            inert: false,
+            what: "a payload bound by a `match` or `if let` arm of a differentiated value",
+            advice: "match on data (an enum parameter that is not differentiated, a value computed from data)",
+        };
+        Some(self.value(op, Kind::Copy, m.to_token_stream()))
+    }
+
     /// An expression kept as written, with its variables renamed (see [`Op::Verbatim`]).
     pub(super) fn verbatim(
         &mut self,
@@ -1458,6 +1488,10 @@ impl Lowerer<'_> {
             s.errors.at(at, "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, `.copied()`, `.enumerate()`, `.zip(ys.iter())` (also of zips: `((a, b), c)`, `(a, (b, c))`), `.rev()` of a slice before it is zipped or enumerated (with `.skip(k)`, `.take(k)` before or after) or right after `.enumerate()` of one slice, `.skip(k)`, `.take(k)`, `xs.windows(k)`, `xs.chunks(k)`, `.step_by(k)`, `.chain(ys)`, `.filter(p)`, then `.map(f)`, `.copied()`, `.enumerate()`, or `.step_by(k)`, `.skip(k)`, `.take(k)` counted across them; write other adaptors after `.chain(..)` (`.rev()`) as the loops over each part");
             None
         };
+        let bad_pattern = |s: &mut Self, at: &dyn ToTokens| {
+            s.errors.at(at, "this pattern of a `for` loop is not supported by #[differentiate]: `.enumerate()` binds `(i, x)`, `.zip(..)` binds `(a, b)` (`((a, b), c)` of zips), and each element a name, `_`, `&name`, or a pattern that destructures it (`&(i, j)`, `&[i, j]`), not `name @ pattern` or `ref name`; bind the element to a name and destructure it in a `let` at the start of the body (`for e in it { let (i, j) = e; .. }`)");
+            None
+        };
         // A view's elements (`m.column(j).iter()`): the view is the container.
         let (base, methods): (Expr, &[&syn::ExprMethodCall]) = match methods.split_first() {
             Some((first, rest))
@@ -1572,18 +1606,18 @@ impl Lowerer<'_> {
         // Patterns: `x`, `&x`, `(i, x)`, `(a, b)`, `(i, (a, b))`.
         let (index_pat, element_pat) = match (enumerate, pat) {
             (true, Pat::Tuple(t)) if t.elems.len() == 2 => (Some(&t.elems[0]), &t.elems[1]),
-            (true, _) => return unsupported(self, pat),
+            (true, _) => return bad_pattern(self, pat),
             (false, p) => (None, p),
         };
         let index = match index_pat.map(pattern_ident) {
             None => None,
             Some(Ok(ident)) => ident,
-            Some(Err(())) => return unsupported(self, pat),
+            Some(Err(())) => return bad_pattern(self, pat),
         };
         // `((a, b), c)` of `a.iter().zip(b).zip(c)`, `(a, (b, c))` of `a.iter().zip(b.iter().zip(c))`.
         let mut element_pats: Vec<(usize, &Pat)> = Vec::new();
         if !pairs.bind(element_pat, &mut element_pats) {
-            return unsupported(self, pat);
+            return bad_pattern(self, pat);
         }
         element_pats.sort_by_key(|(k, _)| *k);
         let element_pats: Vec<&Pat> = element_pats.into_iter().map(|(_, p)| p).collect();
@@ -1606,7 +1640,7 @@ impl Lowerer<'_> {
             match pattern_ident(p) {
                 Ok(Some(ident)) => elements.push((ident, container, access)),
                 Ok(None) => {}
-                Err(()) => return unsupported(self, p),
+                Err(()) => return bad_pattern(self, p),
             }
         }
         Some(Iteration {
@@ -1960,6 +1994,24 @@ fn is_boolean_match(m: &syn::ExprMatch) -> bool {
             })
         )
     })
+}
+
+/// The desugaring's read of an enum's payload (see [`Lowerer::payload_match`]): two arms,
+/// the first cloning a binding, the second `_ => ::core::unreachable!()`.
+fn is_payload_match(m: &syn::ExprMatch) -> bool {
+    let [first, second] = &m.arms[..] else {
+        return false;
+    };
+    let clones = matches!(&*first.body, Expr::Call(c)
+        if matches!(&*c.func, Expr::Path(p) if p.path.segments.len() == 4
+            && p.path.segments[2].ident == "Clone" && p.path.segments[3].ident == "clone"));
+    let unreachable = matches!(&*second.body, Expr::Macro(mac)
+        if mac.mac.path.segments.last().is_some_and(|s| s.ident == "unreachable"));
+    matches!(&*m.expr, Expr::Reference(_))
+        && first.guard.is_none()
+        && clones
+        && matches!(second.pat, Pat::Wild(_))
+        && unreachable
 }
 
 /// `a.f().g(x)` → (`a`, [`.f()`, `.g(x)`]), innermost call first.

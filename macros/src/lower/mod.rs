@@ -1568,7 +1568,7 @@ impl Lowerer<'_> {
         let mut failed = false;
         for arm in &m.arms {
             if syntax::pattern_binds(&arm.pat) {
-                self.errors.at(&arm.pat, "`match` patterns that bind variables are not supported by #[differentiate]; match on constants, ranges and variants (`0`, `1..=3`, `Mode::Fast`, `_`)");
+                self.errors.at(&arm.pat, "this `match` pattern's bindings are not supported by #[differentiate] (names inside a tuple, in `|` alternatives, or with `ref`, `@` or `&` inside a variant); an arm may bind the whole scrutinee (`n if n > 0`, `k @ 1..=3`), an `Option`'s value (`Some(v)`) or a variant's payload by name (`Penalty::Huber(delta)`, `Shape::Rect { w, h }`), or match on constants, ranges and variants (`0`, `1..=3`, `Mode::Fast`, `_`)");
                 failed = true;
             }
         }
