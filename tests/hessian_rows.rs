@@ -243,16 +243,8 @@ constant!(signum, signum, P1, P2, P3);
 constant!(floor, floor, P1, P2, P3);
 constant!(ceil, ceil, P1, P2, P3);
 constant!(round, round, P1, P2, P3);
-// FINDING (disabled until fixed): `round_ties_even` (an `inherent` row: `f64`'s method, not
-// `num_traits::Float`'s) does not compile in a `hessian` function: the Hessian's copy of the
-// function is generic over `__TapelessFloat`, which has no such method, and rustc reports
-// E0599 "no method named `round_ties_even` found for type parameter `__TapelessFloat`"
-// (and "no function or associated item" for `f64::round_ties_even(y)`) at the call, inside
-// generated code. The gradient of the same function compiles and is right. Minimal:
-//     #[differentiate(hessian)]
-//     fn f(x: f64) -> f64 { x * x.round_ties_even() }
-// Its Hessian is 2·round_ties_even(x) away from the jumps (2.0 at x = 1.3).
-#[cfg(any())]
+// `round_ties_even` (an `inherent` row, not in `num_traits::Float`): the Hessian's copy calls
+// `Real::round_ties_even` (was rustc's E0599 inside generated code, found by this file).
 constant!(round_ties_even, round_ties_even, P1, P2, P3);
 constant!(trunc, trunc, P1, P2, P3);
 row!(

@@ -451,6 +451,11 @@ impl<T: Real> Real for Dual<T> {
         self.value.total_cmp(&other.value)
     }
 
+    #[inline(always)]
+    fn round_ties_even(self) -> Self {
+        Dual::new(self.value.round_ties_even(), T::zero())
+    }
+
     // The special functions with their derivatives (computed in `f64`, the value alone
     // would drop the tangent: a Hessian through `special::erf` would miss its curvature).
 

@@ -40,6 +40,11 @@ pub trait Real:
     /// `x.total_cmp(&y)` (or whose `max_by` does) calls this one.
     fn total_cmp(&self, other: &Self) -> Ordering;
 
+    /// `x.round_ties_even()`, which `num_traits::Float` lacks: the generic copy of a
+    /// `hessian` function that calls `f64::round_ties_even` calls this one (a dual number
+    /// rounds its value; the derivative is 0).
+    fn round_ties_even(self) -> Self;
+
     /// erf x ([`special::erf`](crate::special::erf)): `libm`'s, in `f64`, for `f32` and
     /// `f64`. A dual number carries its derivative (the Hessian's copy of a function runs
     /// over dual numbers, and a value computed in `f64` would drop its tangent).
@@ -92,11 +97,23 @@ impl Real for f32 {
     fn total_cmp(&self, other: &Self) -> Ordering {
         f32::total_cmp(self, other)
     }
+
+    #[inline(always)]
+    fn round_ties_even(self) -> Self {
+        // `rint` rounds to the nearest integer, ties to even (`f32::round_ties_even` is not in
+        // `core`).
+        libm::rintf(self)
+    }
 }
 
 impl Real for f64 {
     #[inline(always)]
     fn total_cmp(&self, other: &Self) -> Ordering {
         f64::total_cmp(self, other)
+    }
+
+    #[inline(always)]
+    fn round_ties_even(self) -> Self {
+        libm::rint(self)
     }
 }
