@@ -45,12 +45,8 @@ mod ray_sphere {
     }
 }
 
-// Disabled (clean rejection, class a). First error, at the user's span `[wa, wb, wc]`:
-//   "an array literal is not supported on values that depend on a differentiated parameter;
-//    bind it with `let` first (`let a = [x, 2.0 * y];`), ..."
-// Binding `let w = [wa, wb, wc];` first (the message's advice) makes it pass against central
-// differences.
-#[cfg(any())]
+// Was a clean rejection (class a: an array literal as a method's receiver, `[wa, wb, wc].iter()`,
+// had to be bound by a `let` first); passes unchanged since the desugaring binds it (session 32).
 mod barycentric {
     use tapeless::check::{check_gradient, Tolerance};
     use tapeless::differentiate;

@@ -1176,8 +1176,9 @@ fn strip(pat: &Pat) -> (&Pat, Option<&Type>) {
 }
 
 impl Desugar<'_> {
-    /// Binds the array literals that `expr` returns or passes to a call it makes
-    /// (`return [x, y]`, `inner(x, [y, x])`, `s += g(x) * inner([x, y])`) to temporaries
+    /// Binds the array literals that `expr` returns, passes to a call it makes or calls a
+    /// method of (`return [x, y]`, `inner(x, [y, x])`, `s += g(x) * inner([x, y])`,
+    /// `[a, b].iter().zip(..)`) to temporaries
     /// written by index, pushed onto `out` before the statement. Only where the statement
     /// evaluates them unconditionally: not under `&&`, in a closure or a branch.
     fn hoist_arrays(&mut self, expr: &mut Expr, out: &mut Vec<Stmt>) {
@@ -1208,6 +1209,8 @@ impl Desugar<'_> {
             }
             Expr::MethodCall(c) => {
                 self.hoist_arrays(&mut c.receiver, out);
+                // `[wa, wb, wc].iter().zip(..)`: the receiver too.
+                self.hoist_array(&mut c.receiver, out);
                 for arg in &mut c.args {
                     self.hoist_arrays(arg, out);
                     self.hoist_array(arg, out);
