@@ -32,15 +32,9 @@ fn flat<P: Parameters<f64>>(p: &P) -> Vec<f64> {
     out
 }
 
-fn close(what: &str, got: &[f64], want: &[f64], tol: f64) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (k, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * (1.0 + w.abs()),
-            "{what}[{k}]: {g} against {w}"
-        );
-    }
-}
+#[path = "support/close.rs"]
+mod support;
+use support::close;
 
 const Q: [f64; 4] = [0.3, -0.4, 1.2, 0.7];
 

@@ -9,15 +9,9 @@ use tapeless::check::central_difference;
 use tapeless::differentiate;
 use tapeless::special;
 
-fn close(what: &str, got: &[f64], want: &[f64], tol: f64) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (k, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * (1.0 + w.abs()),
-            "{what}[{k}]: {g} against {w}"
-        );
-    }
-}
+#[path = "support/close.rs"]
+mod support;
+use support::close;
 
 /// The negative log-likelihood of a Student-t with location `mu`, scale `sigma` and
 /// `nu` degrees of freedom, all three learned, written with `libm::lgamma` as `no_std` code

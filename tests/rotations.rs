@@ -13,17 +13,12 @@ use nalgebra::{RealField, Rotation3, Vector3};
 use tapeless::check::{central_difference, check_gradient, Tolerance};
 use tapeless::differentiate;
 
-fn close(what: &str, got: &[f64], want: &[f64], tol: f64) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (k, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * (1.0 + w.abs()),
-            "{what}[{k}]: {g} against {w}"
-        );
-    }
-}
+#[path = "support/close.rs"]
+mod support;
+use support::close;
 
-/// Alignment of a body vector rotated by roll, pitch and yaw with a world vector.
+/// Cosine alignment of a body vector rotated by roll, pitch and yaw with a world vector
+/// (the corpus's `attitude_error` in `tests/corpus/robotics.rs` is the squared distance).
 #[differentiate(wrt(roll, pitch, yaw))]
 fn attitude_error(
     roll: f64,
@@ -33,7 +28,8 @@ fn attitude_error(
     world: &Vector3<f64>,
 ) -> f64 {
     let r = Rotation3::from_euler_angles(roll, pitch, yaw);
-    (r * body - world).norm_squared()
+    let turned = r * body;
+    1.0 - turned.dot(world) / (body.norm() * world.norm())
 }
 
 #[test]

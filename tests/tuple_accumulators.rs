@@ -10,15 +10,9 @@
 use tapeless::check::central_difference;
 use tapeless::differentiate;
 
-fn close(what: &str, got: &[f64], want: &[f64], tol: f64) {
-    assert_eq!(got.len(), want.len(), "{what}");
-    for (k, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * (1.0 + w.abs()),
-            "{what}[{k}]: {g} against {w}"
-        );
-    }
-}
+#[path = "support/close.rs"]
+mod support;
+use support::close;
 
 const X: [f64; 4] = [0.5, -1.25, 2.0, 0.75];
 

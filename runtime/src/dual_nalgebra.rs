@@ -329,24 +329,18 @@ where
 /// A matrix read by value from a data struct (`p.w * x[0]` with `p` left out by `wrt(..)`)
 /// in the generic copy of a `hessian` function: its elements become constants of the
 /// copy's float type, as a float field does.
-impl<P: Real, R: Dim, C: Dim> DataField<P> for OMatrix<f64, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    type Value = OMatrix<P, R, C>;
-    #[inline]
-    fn data_value(self) -> OMatrix<P, R, C> {
-        self.map(P::constant)
-    }
+macro_rules! matrix_data {
+    ($($float:ty),*) => {$(
+        impl<P: Real, R: Dim, C: Dim> DataField<P> for OMatrix<$float, R, C>
+        where
+            DefaultAllocator: Allocator<R, C>,
+        {
+            type Value = OMatrix<P, R, C>;
+            #[inline]
+            fn data_value(self) -> OMatrix<P, R, C> {
+                self.map(|v| P::constant(f64::from(v)))
+            }
+        }
+    )*};
 }
-
-impl<P: Real, R: Dim, C: Dim> DataField<P> for OMatrix<f32, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    type Value = OMatrix<P, R, C>;
-    #[inline]
-    fn data_value(self) -> OMatrix<P, R, C> {
-        self.map(|v| P::constant(f64::from(v)))
-    }
-}
+matrix_data!(f32, f64);
