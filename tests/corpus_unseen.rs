@@ -835,12 +835,8 @@ mod black_scholes {
 // Signal processing
 // ---------------------------------------------------------------------------------------------
 
-// Disabled (clean rejection, class a). First error, at `.map(|w| w.iter().zip(taps.iter().rev())..)`
-// after `signal.windows(taps.len())`:
-//   "this iteration is not supported by #[differentiate]; the supported forms are ranges (`0..n`, `.rev()`, `.step_by(k)`) and slices or arrays: `xs`, `xs.iter()`, ... [shortened]"
-// A `.map` closure over windows that runs a `for` loop is refused with the same message; plain
-// index loops (`for n in 0..m { for k in 0..l { .. } }`) pass.
-#[cfg(any())]
+// Was a clean rejection (class a: `.map(..)` before `.zip(target)`); passes unchanged since the
+// desugaring writes `it.map(f).zip(ys)` as `it.zip(ys).map(|(a, b)| (f(a), b))` (session 32).
 mod fir {
     use tapeless::differentiate;
 

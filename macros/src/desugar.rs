@@ -279,6 +279,9 @@ impl Fold for Desugar<'_> {
                 self.map_closure(&mut call);
                 Expr::MethodCall(call)
             }
+            Expr::MethodCall(call) if call.method == "zip" && call.args.len() == 1 => {
+                self.zip_after_map(call)
+            }
             Expr::MethodCall(call)
                 if (call.method == "unwrap" && call.args.is_empty())
                     || (call.method == "expect" && call.args.len() == 1) =>
@@ -2905,6 +2908,46 @@ impl Desugar<'_> {
     }
 
     /// `f64::exp` where a one-argument closure goes, as `|x| x.exp()`.
+    /// `it.map(f).zip(ys)` as `it.zip(ys).map(|(a, b)| (f(a), b))`: a `map` commutes with
+    /// the `zip` after it, and chains iterate `zip`s of slices (the FIR filter's
+    /// `signal.windows(k).map(|w| ..).zip(target)`). Left as written unless `f` is a
+    /// one-parameter closure.
+    fn zip_after_map(&mut self, mut call: syn::ExprMethodCall) -> Expr {
+        let Expr::MethodCall(inner) = &*call.receiver else {
+            return Expr::MethodCall(call);
+        };
+        let closure = match inner.args.first() {
+            Some(Expr::Closure(c))
+                if inner.method == "map" && inner.args.len() == 1 && c.inputs.len() == 1 =>
+            {
+                c.clone()
+            }
+            _ => return Expr::MethodCall(call),
+        };
+        let span = call.method.span();
+        let (a, b) = (self.fresh("mapped", span), self.fresh("zipped", span));
+        let pat = match &closure.inputs[0] {
+            Pat::Type(t) => (*t.pat).clone(),
+            other => other.clone(),
+        };
+        // The element bound as the closure bound it (`|&x|` reads `*a`), destructured as a
+        // `let` in a body is (`|(i, x)|`).
+        let head: Block = match &pat {
+            Pat::Reference(r) if r.mutability.is_none() => {
+                let inner_pat = &r.pat;
+                parse_quote_spanned!(span=> { let #inner_pat = *#a; })
+            }
+            _ => parse_quote_spanned!(span=> { let #pat = #a; }),
+        };
+        let head = self.fold_block(head).stmts;
+        let body = &closure.body;
+        let source = (*inner.receiver).clone();
+        call.receiver = Box::new(source);
+        parse_quote_spanned! {span=>
+            #call.map(|(#a, #b)| ({ #(#head)* #body }, #b))
+        }
+    }
+
     fn path_closure(&mut self, function: &Expr) -> Option<Expr> {
         let Expr::Path(path) = function else {
             return None;
