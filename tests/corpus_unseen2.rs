@@ -663,7 +663,8 @@ mod gp_kernels {
 // `x.iter().map(|xi| y.iter().map(|yj| (xi - yj).powi(2)).collect()).collect()`:
 //   error: method `collect` has no derivative rule, and it receives a value that depends on a
 //   differentiated parameter; ...
-// Behind it, with the cost inlined, class (b): rustc error inside generated code:
+// Behind it, with the cost inlined, class (b), FIXED in session 32 (tests/overwritten_carries.rs
+// runs the inlined program): rustc error inside generated code:
 //   error[E0382]: borrow of moved value  (span: the attribute; "move occurs because value has
 //   type `Vec<f64>`")
 // Minimal reproducer (a loop-carried Vec overwritten without reading its old value):

@@ -1786,6 +1786,20 @@ impl<'a> Emitter<'a> {
     /// iteration before.
     fn carry_steps(&self, carries: &[Carry]) -> (Vec<TokenStream>, Vec<TokenStream>) {
         let private = quote!(::tapeless::__private);
+        // The zero handed to the iteration before, for a carried value the body does not
+        // read (`f = x.to_vec();` in a loop): made before the body, which may take the
+        // adjoint it starts from over (`let mut d_f_2 = d_f_1_next;`).
+        let handoff_zero =
+            |next: &TokenStream| format_ident!("__tapeless_zero_{}", next.to_string());
+        let zeros = carries.iter().filter(|c| !c.phi_active).map(|c| {
+            let next = self.named(
+                &self.carries,
+                c.phi,
+                "a carried variable without its adjoint",
+            );
+            let zero = handoff_zero(&next);
+            quote!(let #zero = #private::zero_adjoint(&#next);)
+        });
         let phi_adjoints = carries.iter().filter(|c| c.phi_active).map(|c| {
             let (d, next) = (
                 self.adjoint(c.phi),
@@ -1816,10 +1830,11 @@ impl<'a> Emitter<'a> {
                 let d = self.adjoint(c.phi);
                 quote!(#next = #d;)
             } else {
-                quote!(#next = #private::zero_adjoint(&#next);)
+                let zero = handoff_zero(&next);
+                quote!(#next = #zero;)
             }
         });
-        (phi_adjoints.collect(), handoffs.collect())
+        (zeros.chain(phi_adjoints).collect(), handoffs.collect())
     }
 
     /// `let mut d_x = ..;` for each differentiated parameter, from the start
