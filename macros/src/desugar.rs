@@ -2926,20 +2926,15 @@ impl Desugar<'_> {
         };
         let span = call.method.span();
         let (a, b) = (self.fresh("mapped", span), self.fresh("zipped", span));
-        let pat = match &closure.inputs[0] {
-            Pat::Type(t) => (*t.pat).clone(),
-            other => other.clone(),
-        };
-        // The element bound as the closure bound it (`|&x|` reads `*a`), destructured as a
-        // `let` in a body is (`|(i, x)|`).
-        let head: Block = match &pat {
-            Pat::Reference(r) if r.mutability.is_none() => {
-                let inner_pat = &r.pat;
-                parse_quote_spanned!(span=> { let #inner_pat = *#a; })
-            }
-            _ => parse_quote_spanned!(span=> { let #pat = #a; }),
-        };
-        let head = self.fold_block(head).stmts;
+        // The element bound by the closure's pattern, as a loop binds its elements
+        // (`|&x|`, `|(i, x)|`, `|x: f64|`).
+        let mut head = Vec::new();
+        self.bind(
+            &closure.inputs[0],
+            None,
+            parse_quote_spanned!(span=> #a),
+            &mut head,
+        );
         let body = &closure.body;
         let source = (*inner.receiver).clone();
         call.receiver = Box::new(source);

@@ -577,8 +577,6 @@ fn differentiate_checked(
     }
 }
 
-/// The names of the function's type parameters (whose associated functions, as in
-/// `T::max`, the pre-pass may call as float methods).
 /// `f64` or `f32`, when the signature names one of them and not the other.
 fn concrete_float(sig: &syn::Signature) -> Option<syn::Ident> {
     fn names(tokens: TokenStream, found: &mut Vec<String>) {
@@ -602,6 +600,8 @@ fn concrete_float(sig: &syn::Signature) -> Option<syn::Ident> {
     }
 }
 
+/// The names of the function's type parameters (whose associated functions, as in
+/// `T::max`, the pre-pass may call as float methods).
 fn type_parameters(function: &ItemFn) -> Vec<syn::Ident> {
     function
         .sig

@@ -1272,14 +1272,7 @@ fn parameter_starts(sig: &Signature, body: &Body, sweep: &Sweep) -> HashMap<VarI
 
 /// The scalar results of rules (see `Strategy::scalar_results`).
 fn scalar_results(body: &Body) -> HashSet<VarId> {
-    let mut lets: HashMap<VarId, &Op> = HashMap::new();
-    for block in &body.blocks {
-        for stmt in &block.stmts {
-            if let Stmt::Let { var, op, .. } = stmt {
-                lets.insert(*var, op);
-            }
-        }
-    }
+    let lets = body.lets();
     // `*(&p.m)`: a field read by value, which may be a matrix (`p.m * p.m.transpose()`).
     let field_value = |form: &Form, args: &[crate::ir::Arg]| {
         matches!(form, Form::Unary(syn::UnOp::Deref(_)))
@@ -1301,27 +1294,19 @@ fn scalar_results(body: &Body) -> HashSet<VarId> {
         _ => None,
     }));
     loop {
-        let before = from_fields.len();
-        for block in &body.blocks {
-            for stmt in &block.stmts {
-                if let Stmt::Let {
-                    var,
-                    op: Op::Rule { args, .. },
-                    ..
-                } = stmt
-                {
-                    if args
-                        .iter()
-                        .any(|a| a.value.var().is_some_and(|v| from_fields.contains(&v)))
-                    {
-                        from_fields.insert(*var);
-                    }
-                }
-            }
-        }
-        if from_fields.len() == before {
+        let reached: Vec<VarId> = lets
+            .iter()
+            .filter(|(var, op)| {
+                !from_fields.contains(*var)
+                    && matches!(op, Op::Rule { args, .. }
+                        if args.iter().any(|a| a.value.var().is_some_and(|v| from_fields.contains(&v))))
+            })
+            .map(|(var, _)| *var)
+            .collect();
+        if reached.is_empty() {
             break;
         }
+        from_fields.extend(reached);
     }
     lets.iter()
         .filter(|(var, op)| {
@@ -1335,8 +1320,8 @@ fn scalar_results(body: &Body) -> HashSet<VarId> {
 
 /// The `Copy` values read by value from a field's container (`let q = net.pts[i];`), whose
 /// element type is not in the signature (a float, or a static vector): their adjoints are
-/// shaped like them (`zero_adjoint(&q)`). (What arithmetic makes of them is taken for a
-/// scalar: `x * net.pts[i]` of a `Vec<Vector3<f64>>` field is a known limitation.)
+/// shaped like them (`zero_adjoint(&q)`). What arithmetic makes of them is not taken for a
+/// scalar either (see [`scalar_results`]).
 pub fn copies_of_fields(body: &Body) -> HashSet<VarId> {
     let mut fields = HashSet::new();
     let mut reads = Vec::new();
