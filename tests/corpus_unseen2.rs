@@ -8,6 +8,7 @@
 //! Tally when written: 7 pass; 6 clean rejections (a) — angle_axis_icp, beta_binomial,
 //! negbin_regression, dirichlet, gru, garch — with sinkhorn (a) hiding a (b) behind it;
 //! 1 rustc error in generated code (b) — ces. No wrong gradient, no macro panic.
+//! Since written: ces passes (session 33).
 #![cfg(feature = "nalgebra")]
 
 /// ⟨a, b⟩, the expected directional derivative.
@@ -1011,26 +1012,10 @@ mod heston {
     }
 }
 
-// DISABLED, class (b): rustc error inside generated code (span: the attribute of `ces_fit`):
-//   error[E0308]: mismatched types: expected `&&[T]`, found `&Vec<T>` (note: method defined
-//   here, core/src/clone.rs)
-// A tuple-pattern binding `(x, y)` over `&[(Vec<T>, T)]` passed to a marked function taking
-// `&[T]`. Passes when written `|acc, d| .. ces_output(tfp, shares, &d.0, rho) / d.1` (verified).
-// Minimal reproducer:
-//   #[differentiate]
-//   pub fn inner(a: &[f64], x: &[f64]) -> f64 { a[0] * x[0] }
-//   #[differentiate(wrt(a))]
-//   pub fn outer(a: &[f64], data: &[(Vec<f64>, usize)]) -> f64 {
-//       let mut s = 0.0;
-//       for (x, _) in data {
-//           s += inner(a, x);
-//       }
-//       s
-//   }
-// and with `inner(a, x.as_slice())` instead: error[E0515]: cannot return reference to
-// temporary value + error[E0716]: temporary value dropped while borrowed ("when
-// `t4_pullbacks` is dropped"), also on the attribute.
-#[cfg(any())]
+// Was class (b), a rustc error inside generated code (E0308: `(x, y)` over
+// `&[(Vec<T>, T)]` bound a clone of `x` where Rust binds a reference, and the clone was
+// passed on to `ces_output`'s `&[T]`); passes unchanged since session 33
+// (`tests/tuple_element_refs.rs`).
 mod ces {
     use super::{close, dotp};
     use num_traits::Float;

@@ -1072,17 +1072,27 @@ impl Lowerer<'_> {
                 t.elems.iter().map(|e| self.expr(e)).collect()
             }
             _ => match self.expr(init) {
-                Some(whole) => (0..names.len())
-                    .map(|i| {
-                        let member = syn::Member::Unnamed(syn::Index::from(i));
-                        let op = Op::Rule {
-                            rule: rules::field(),
-                            form: Form::FieldClone(member),
-                            args: vec![whole.clone()],
-                        };
-                        Some(self.value(op, Kind::Owned, init.to_token_stream()))
-                    })
-                    .collect(),
+                Some(whole) => {
+                    // Destructuring a reference binds its fields by reference, as Rust's
+                    // default binding mode does (`for (x, y) in data`: `x: &Vec<f64>`,
+                    // passed on as `&[f64]`); a value's fields are copies.
+                    let by_reference = self.kind_of(&whole) == Kind::Ref;
+                    (0..names.len())
+                        .map(|i| {
+                            let member = syn::Member::Unnamed(syn::Index::from(i));
+                            let (form, kind) = match by_reference {
+                                true => (Form::Field(vec![member]), Kind::Ref),
+                                false => (Form::FieldClone(member), Kind::Owned),
+                            };
+                            let op = Op::Rule {
+                                rule: rules::field(),
+                                form,
+                                args: vec![whole.clone()],
+                            };
+                            Some(self.value(op, kind, init.to_token_stream()))
+                        })
+                        .collect()
+                }
                 None => vec![None; names.len()],
             },
         };

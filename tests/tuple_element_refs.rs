@@ -1,0 +1,184 @@
+//! Tuple elements of data bound by a destructuring pattern are references, as Rust's
+//! default binding mode makes them: `for (x, y) in data` over `&[(Vec<f64>, f64)]` binds
+//! `x: &Vec<f64>`, which the user passes on to a differentiated function taking `&[f64]`
+//! (it was rustc's E0308 inside generated code: lowering bound a clone of the `Vec`), and
+//! `y: &f64`, which the user dereferences (`*y`) or uses in `f64` arithmetic. Each checked
+//! against a closed form and central differences, `f_jvp` against the gradient (the
+//! dot-product test), in f64, f32 and generic code.
+#![allow(clippy::all)]
+
+use num_traits::Float;
+use tapeless::check::{check_gradient, Tolerance};
+use tapeless::differentiate;
+
+#[path = "support/close.rs"]
+mod support;
+use support::close;
+
+#[differentiate]
+pub fn weighted(a: &[f64], x: &[f64]) -> f64 {
+    a[0] * x[0] + a[1] * x[1] * x[1]
+}
+
+/// The reproducer: `x` bound from `(x, _)`, passed on as a slice.
+#[differentiate(wrt(a))]
+pub fn pattern_loop(a: &[f64], data: &[(Vec<f64>, usize)]) -> f64 {
+    let mut s = 0.0;
+    for (x, n) in data {
+        s += weighted(a, x) * (*n as f64);
+    }
+    s
+}
+
+/// As above, with the scalar of each pair read by reference: `*y` and `y` in arithmetic.
+#[differentiate(wrt(a))]
+pub fn pattern_scalars(a: &[f64], data: &[(Vec<f64>, f64)]) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in data {
+        let r = weighted(a, x) - *y;
+        s += r * r + a[0] * y;
+    }
+    s
+}
+
+/// A fold over `data.iter()` with the pair destructured in the closure's parameters.
+#[differentiate(wrt(a))]
+pub fn pattern_fold(a: &[f64], data: &[(Vec<f64>, f64)]) -> f64 {
+    data.iter().fold(0.0, |acc, (x, y)| {
+        let r = (weighted(a, x) / *y).ln();
+        acc + r * r
+    })
+}
+
+/// `.as_slice()` of the bound `Vec`, and a map-sum.
+#[differentiate(wrt(a))]
+pub fn pattern_map_sum(a: &[f64], data: &[(Vec<f64>, f64)]) -> f64 {
+    data.iter()
+        .map(|(x, y)| weighted(a, x.as_slice()) * y.exp())
+        .sum()
+}
+
+#[differentiate]
+pub fn weighted_t<T: Float>(a: &[T], x: &[T]) -> T {
+    a[0] * x[0] + a[1] * x[1] * x[1]
+}
+
+#[differentiate(wrt(a))]
+pub fn pattern_generic<T: Float>(a: &[T], data: &[(Vec<T>, T)]) -> T {
+    let mut s = T::zero();
+    for (x, y) in data {
+        let r = weighted_t(a, x) - *y;
+        s = s + r * r;
+    }
+    s
+}
+
+fn data() -> Vec<(Vec<f64>, f64)> {
+    vec![
+        (vec![1.0, 2.0], 1.6),
+        (vec![2.0, -1.0], 1.5),
+        (vec![0.5, 3.0], 3.2),
+    ]
+}
+
+const A: [f64; 2] = [0.7, 0.4];
+
+/// ∂/∂a of Σ w(a, x)·c with w = a₀x₀ + a₁x₁²: Σ c·(x₀, x₁²).
+#[test]
+fn reproducer_against_its_closed_form() {
+    let data: Vec<(Vec<f64>, usize)> = vec![(vec![1.0, 2.0], 2), (vec![-3.0, 0.5], 3)];
+    let (v, g) = pattern_loop_grad(&A, &data);
+    assert_eq!(v, pattern_loop(&A, &data));
+    let mut want = [0.0; 2];
+    for (x, n) in &data {
+        want[0] += x[0] * *n as f64;
+        want[1] += x[1] * x[1] * *n as f64;
+    }
+    close("∂/∂a", &g.a, &want, 1e-14);
+    check_gradient(|a| pattern_loop(a, &data), &A, &g.a, Tolerance::default()).unwrap();
+}
+
+/// ∂/∂a of Σ (w − y)² + a₀y: Σ 2(w − y)(x₀, x₁²) + (y, 0).
+#[test]
+fn scalar_elements_against_their_closed_form() {
+    let data = data();
+    let (v, g) = pattern_scalars_grad(&A, &data);
+    assert_eq!(v, pattern_scalars(&A, &data));
+    let mut want = [0.0; 2];
+    for (x, y) in &data {
+        let r = A[0] * x[0] + A[1] * x[1] * x[1] - y;
+        want[0] += 2.0 * r * x[0] + y;
+        want[1] += 2.0 * r * x[1] * x[1];
+    }
+    close("∂/∂a", &g.a, &want, 1e-13);
+}
+
+#[test]
+fn every_form_against_central_differences_and_its_jvp() {
+    let data = data();
+    type Grad = fn(&[f64], &[(Vec<f64>, f64)]) -> (f64, Vec<f64>);
+    type Value = fn(&[f64], &[(Vec<f64>, f64)]) -> f64;
+    type Jvp = fn(&[f64], &[(Vec<f64>, f64)], &[f64]) -> (f64, f64);
+    let cases: [(&str, Value, Grad, Jvp); 3] = [
+        (
+            "pattern_scalars",
+            pattern_scalars,
+            |a, d| {
+                let (v, g) = pattern_scalars_grad(a, d);
+                (v, g.a)
+            },
+            |a, d, t| pattern_scalars_jvp(a, d, &PatternScalarsGrad { a: t.to_vec() }),
+        ),
+        (
+            "pattern_fold",
+            pattern_fold,
+            |a, d| {
+                let (v, g) = pattern_fold_grad(a, d);
+                (v, g.a)
+            },
+            |a, d, t| pattern_fold_jvp(a, d, &PatternFoldGrad { a: t.to_vec() }),
+        ),
+        (
+            "pattern_map_sum",
+            pattern_map_sum,
+            |a, d| {
+                let (v, g) = pattern_map_sum_grad(a, d);
+                (v, g.a)
+            },
+            |a, d, t| pattern_map_sum_jvp(a, d, &PatternMapSumGrad { a: t.to_vec() }),
+        ),
+    ];
+    let tangent = [0.3, -0.8];
+    for (name, value, grad, jvp) in cases {
+        let (v, g) = grad(&A, &data);
+        assert_eq!(v, value(&A, &data), "{name}");
+        check_gradient(|a| value(a, &data), &A, &g, Tolerance::default())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let (vj, dv) = jvp(&A, &data, &tangent);
+        assert_eq!(vj, v, "{name}");
+        let want = g[0] * tangent[0] + g[1] * tangent[1];
+        close(name, &[dv], &[want], 1e-12);
+    }
+}
+
+#[test]
+fn generic_code_in_f64_and_f32() {
+    let data = data();
+    let (v, g) = pattern_generic_grad(&A, &data);
+    assert_eq!(v, pattern_generic(&A, &data));
+    check_gradient(
+        |a| pattern_generic(a, &data),
+        &A,
+        &g.a,
+        Tolerance::default(),
+    )
+    .unwrap();
+    let data32: Vec<(Vec<f32>, f32)> = data
+        .iter()
+        .map(|(x, y)| (x.iter().map(|&v| v as f32).collect(), *y as f32))
+        .collect();
+    let a32 = [A[0] as f32, A[1] as f32];
+    let (_, g32) = pattern_generic_grad(&a32, &data32);
+    let g32: Vec<f64> = g32.a.iter().map(|&v| f64::from(v)).collect();
+    close("f32", &g32, &g.a, 1e-5);
+}
