@@ -4,7 +4,10 @@
 //! (it was rustc's E0308 inside generated code: lowering bound a clone of the `Vec`), and
 //! `y: &f64`, which the user dereferences (`*y`) or uses in `f64` arithmetic. Each checked
 //! against a closed form and central differences, `f_jvp` against the gradient (the
-//! dot-product test), in f64, f32 and generic code.
+//! dot-product test), in f64, f32 and generic code. The same for struct patterns
+//! (`for Sample { x, y } in data`), nested tuples, `let (x, y) = &data[i];`, and loops that
+//! borrow a local (`for (x, y) in &local`); loops that consume their container
+//! (`for (x, y) in data` over an owned `Vec`) bind values, as Rust does.
 #![allow(clippy::all)]
 
 use num_traits::Float;
@@ -181,4 +184,172 @@ fn generic_code_in_f64_and_f32() {
     let (_, g32) = pattern_generic_grad(&a32, &data32);
     let g32: Vec<f64> = g32.a.iter().map(|&v| f64::from(v)).collect();
     close("f32", &g32, &g.a, 1e-5);
+}
+
+pub struct Sample {
+    pub x: Vec<f64>,
+    pub y: f64,
+}
+
+#[differentiate]
+pub fn sq(u: f64) -> f64 {
+    u * u
+}
+
+#[differentiate(wrt(a))]
+pub fn struct_pattern(a: &[f64], data: &[Sample]) -> f64 {
+    let mut s = 0.0;
+    for Sample { x, y } in data {
+        s += weighted(a, x) * *y;
+    }
+    s
+}
+
+#[differentiate(wrt(a))]
+pub fn field_reads(a: &[f64], data: &[Sample]) -> f64 {
+    let mut s = 0.0;
+    for d in data {
+        s += weighted(a, &d.x) * d.y;
+    }
+    s
+}
+
+#[differentiate(wrt(a))]
+pub fn enumerate(a: &[f64], xs: &[Vec<f64>]) -> f64 {
+    let mut s = 0.0;
+    for (i, x) in xs.iter().enumerate() {
+        s += weighted(a, x) * i as f64;
+    }
+    s
+}
+
+#[differentiate(wrt(a))]
+pub fn zip(a: &[f64], xs: &[Vec<f64>], ys: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in xs.iter().zip(ys) {
+        s += weighted(a, x) * y;
+    }
+    s
+}
+
+#[differentiate(wrt(a))]
+pub fn let_tuple(a: &[f64], data: &[(Vec<f64>, f64)]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..data.len() {
+        let (x, y) = &data[i];
+        s += weighted(a, x) * y;
+    }
+    s
+}
+
+#[differentiate(wrt(a))]
+pub fn nested(a: &[f64], data: &[((Vec<f64>, f64), usize)]) -> f64 {
+    let mut s = 0.0;
+    for ((x, y), n) in data {
+        s += weighted(a, x) * y * *n as f64;
+    }
+    s
+}
+
+#[differentiate(wrt(a))]
+pub fn local_vec(a: &[f64], data: &[(Vec<f64>, f64)]) -> f64 {
+    let local: Vec<(Vec<f64>, f64)> = data.to_vec();
+    let mut s = 0.0;
+    for (x, y) in &local {
+        s += weighted(a, x) * y;
+    }
+    s
+}
+
+#[differentiate(wrt(a))]
+pub fn owned_param(a: &[f64], data: Vec<(Vec<f64>, f64)>) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in data {
+        s += weighted(a, &x) * sq(y);
+    }
+    s
+}
+
+#[differentiate(wrt(a))]
+pub fn owned_local(a: &[f64], ys: &[f64]) -> f64 {
+    let pairs: Vec<(f64, f64)> = ys.iter().map(|&y| (y, 2.0 * y)).collect();
+    let mut s = 0.0;
+    for (u, v) in pairs {
+        s += a[0] * sq(u) * v;
+    }
+    s
+}
+
+/// Every binding form of the same sum Σ w(a, x)·c, against its closed form Σ c·(x₀, x₁²).
+#[test]
+fn binding_forms_against_their_closed_form() {
+    let a = A;
+    let samples = vec![
+        Sample {
+            x: vec![1.0, 2.0],
+            y: 1.5,
+        },
+        Sample {
+            x: vec![0.5, -1.0],
+            y: 2.0,
+        },
+    ];
+    let want = |c: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        let mut w = vec![0.0; 2];
+        for (k, s) in samples.iter().enumerate() {
+            w[0] += c(k) * s.x[0];
+            w[1] += c(k) * s.x[1] * s.x[1];
+        }
+        w
+    };
+    let by_y = want(&|k| samples[k].y);
+    close(
+        "struct pattern",
+        &struct_pattern_grad(&a, &samples).1.a,
+        &by_y,
+        1e-14,
+    );
+    close(
+        "struct field",
+        &field_reads_grad(&a, &samples).1.a,
+        &by_y,
+        1e-14,
+    );
+    let xs: Vec<Vec<f64>> = samples.iter().map(|s| s.x.clone()).collect();
+    let by_index = want(&|k| k as f64);
+    close("enumerate", &enumerate_grad(&a, &xs).1.a, &by_index, 1e-14);
+    let ys = [1.5, 2.0];
+    close("zip", &zip_grad(&a, &xs, &ys).1.a, &by_y, 1e-14);
+    let pairs: Vec<(Vec<f64>, f64)> = samples.iter().map(|s| (s.x.clone(), s.y)).collect();
+    close(
+        "let (x, y) = &data[i]",
+        &let_tuple_grad(&a, &pairs).1.a,
+        &by_y,
+        1e-14,
+    );
+    close(
+        "for (x, y) in &local",
+        &local_vec_grad(&a, &pairs).1.a,
+        &by_y,
+        1e-14,
+    );
+    let nested: Vec<((Vec<f64>, f64), usize)> = pairs.iter().map(|p| (p.clone(), 3)).collect();
+    let by_3y = want(&|k| 3.0 * samples[k].y);
+    close("nested", &nested_grad(&a, &nested).1.a, &by_3y, 1e-14);
+    let by_y2 = want(&|k| samples[k].y * samples[k].y);
+    close(
+        "owned Vec param",
+        &owned_param_grad(&a, pairs.clone()).1.a,
+        &by_y2,
+        1e-14,
+    );
+}
+
+/// Σ a₀·u²·2u over the pairs (u, 2u) of a consumed local: ∂/∂a₀ = Σ 2u³.
+#[test]
+fn consumed_local_binds_values() {
+    let ys = [1.0, 2.0, -0.5];
+    let g = owned_local_grad(&A, &ys).1.a;
+    let want: f64 = ys.iter().map(|u| 2.0 * u * u * u).sum();
+    close("∂/∂a", &g, &[want, 0.0], 1e-14);
 }

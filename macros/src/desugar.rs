@@ -1423,6 +1423,18 @@ impl Desugar<'_> {
                     self.bind(elem, element_ty.clone(), element, out);
                 }
             }
+            // Fields that are names are bound by one `let S { x, .. } = base;`, which
+            // lowering binds by value or by reference as the source does (see
+            // `Lowerer::destructure_struct`); `*p` is destructured by value, field by field.
+            Pat::Struct(s)
+                if !matches!(&value, Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)))
+                    && s.fields.iter().all(|f| !nested(&f.pat)) =>
+            {
+                let base = self.base(pat, value, out);
+                let mut flat = s.clone();
+                flat.attrs.clear();
+                out.push(parse_quote_spanned!(span=> let #flat = #base;));
+            }
             Pat::Struct(s) => {
                 let base = self.base(pat, value, out);
                 for field in &s.fields {

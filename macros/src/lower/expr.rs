@@ -1502,6 +1502,9 @@ impl Lowerer<'_> {
             }
             _ => (base.clone(), methods),
         };
+        // `for e in &xs`, `xs.iter()`: the elements are references whatever `xs` holds.
+        let borrowed = matches!(strip_parens(&base), Expr::Reference(_))
+            || methods.first().is_some_and(|m| m.method == "iter");
         let mut containers = vec![(self.iterated(strip_reference(&base))?, Access::Element)];
         // How the elements pair up: each `.zip(..)` pairs those so far with its argument's.
         let mut pairs = Zip::Leaf(0);
@@ -1636,9 +1639,9 @@ impl Lowerer<'_> {
             }
         }
         let mut elements = Vec::new();
-        for (p, (container, access)) in element_pats.into_iter().zip(containers) {
+        for (k, (p, (container, access))) in element_pats.into_iter().zip(containers).enumerate() {
             match pattern_ident(p) {
-                Ok(Some(ident)) => elements.push((ident, container, access)),
+                Ok(Some(ident)) => elements.push((ident, container, access, borrowed && k == 0)),
                 Ok(None) => {}
                 Err(()) => return bad_pattern(self, p),
             }
