@@ -353,3 +353,66 @@ fn consumed_local_binds_values() {
     let want: f64 = ys.iter().map(|u| 2.0 * u * u * u).sum();
     close("∂/∂a", &g, &[want, 0.0], 1e-14);
 }
+
+/// `if let Some(x) = d` and `match d { Some(x) => .. }` over `&[Option<Vec<f64>>]`: `x` is a
+/// reference, passed on as a slice.
+#[differentiate(wrt(a))]
+pub fn optional_rows(a: &[f64], data: &[Option<Vec<f64>>]) -> f64 {
+    let mut s = 0.0;
+    for d in data {
+        if let Some(x) = d {
+            s += weighted(a, x);
+        }
+    }
+    for d in data.iter() {
+        s += match d {
+            Some(x) => weighted(a, x.as_slice()) * x[0],
+            None => a[1],
+        };
+    }
+    s
+}
+
+/// Over `&[Option<f64>]` (a `Copy` payload): `w: &f64`, read as `*w`.
+#[differentiate(wrt(a))]
+pub fn optional_weights<T: Float>(a: &[T], data: &[Option<T>]) -> T {
+    let mut s = T::zero();
+    for d in data {
+        if let Some(w) = d {
+            s = s + a[0] * a[0] * *w;
+        }
+    }
+    s
+}
+
+#[test]
+fn option_payloads_against_their_closed_form() {
+    let data = vec![Some(vec![1.0, 2.0]), None, Some(vec![0.5, -1.0])];
+    let (v, g) = optional_rows_grad(&A, &data);
+    assert_eq!(v, optional_rows(&A, &data));
+    // Σ over rows (1 + x₀)·(x₀, x₁²), plus (0, 1) per `None`.
+    let want = [2.0 * 1.0 + 1.5 * 0.5, 2.0 * 4.0 + 1.5 * 1.0 + 1.0];
+    close("∂/∂a", &g.a, &want, 1e-14);
+    let tangent = [0.3, -0.8];
+    let (_, dv) = optional_rows_jvp(
+        &A,
+        &data,
+        &OptionalRowsGrad {
+            a: tangent.to_vec(),
+        },
+    );
+    close(
+        "jvp",
+        &[dv],
+        &[want[0] * tangent[0] + want[1] * tangent[1]],
+        1e-12,
+    );
+    let weights = [Some(2.0), None, Some(-0.5)];
+    let g = optional_weights_grad(&A, &weights).1.a;
+    close("∂/∂a₀ of a₀²Σw", &g, &[2.0 * A[0] * 1.5, 0.0], 1e-14);
+    let weights32 = [Some(2.0f32), None, Some(-0.5)];
+    let g32 = optional_weights_grad(&[A[0] as f32, A[1] as f32], &weights32)
+        .1
+        .a;
+    assert!((f64::from(g32[0]) - 2.0 * A[0] * 1.5).abs() < 1e-5);
+}

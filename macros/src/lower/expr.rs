@@ -263,6 +263,34 @@ impl Lowerer<'_> {
             name: call.method.clone(),
             turbofish: call.turbofish.clone(),
         };
+        // `d.unwrap()` (the desugaring's `if let Some(x) = d`) of an `Option` the source holds
+        // by reference (`for d in data` over `&[Option<Vec<f64>>]`): `x` is a reference, as
+        // Rust binds it, read through `d.as_ref()`.
+        let referenced = all[0]
+            .value
+            .var()
+            .is_some_and(|v| self.referenced_elements.contains(&v));
+        if referenced && (call.method == "unwrap" || call.method == "expect") {
+            let as_ref = Op::Foreign {
+                pure: false,
+                form: Form::Method {
+                    name: Ident::new("as_ref", call.method.span()),
+                    turbofish: None,
+                },
+                args: vec![all[0].clone()],
+            };
+            all[0] = self.value(as_ref, Kind::Copy, call.receiver.to_token_stream());
+            let op = Op::Foreign {
+                pure: false,
+                form,
+                args: all,
+            };
+            let value = self.value(op, Kind::Ref, call.to_token_stream());
+            if let Some(v) = value.value.var() {
+                self.referenced_elements.insert(v);
+            }
+            return Some(value);
+        }
         // A decomposition is a local value: `self.solve(x)`, `p.model.l()` are the user's.
         // `self` is the user's own type, never a float or a matrix: `self.diagonal()` and
         // `self.determinant()` are its own methods (only `clone` applies to any type).
