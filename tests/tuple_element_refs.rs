@@ -416,3 +416,39 @@ fn option_payloads_against_their_closed_form() {
         .a;
     assert!((f64::from(g32[0]) - 2.0 * A[0] * 1.5).abs() < 1e-5);
 }
+
+pub enum Observation {
+    Row(Vec<f64>),
+    Scaled { x: Vec<f64>, by: f64 },
+    Missing,
+}
+
+/// A data enum's payloads over `&[Observation]`: `x` is a reference, passed on as a slice.
+#[differentiate(wrt(a))]
+pub fn observations(a: &[f64], data: &[Observation]) -> f64 {
+    let mut s = 0.0;
+    for o in data {
+        s += match o {
+            Observation::Row(x) => weighted(a, x),
+            Observation::Scaled { x, by } => weighted(a, x) * *by,
+            Observation::Missing => a[0],
+        };
+    }
+    s
+}
+
+#[test]
+fn enum_payloads_against_their_closed_form() {
+    let data = vec![
+        Observation::Row(vec![1.0, 2.0]),
+        Observation::Missing,
+        Observation::Scaled {
+            x: vec![0.5, -1.0],
+            by: 3.0,
+        },
+    ];
+    let (v, g) = observations_grad(&A, &data);
+    assert_eq!(v, observations(&A, &data));
+    let want = [1.0 + 1.0 + 3.0 * 0.5, 4.0 + 3.0 * 1.0];
+    close("∂/∂a", &g.a, &want, 1e-14);
+}

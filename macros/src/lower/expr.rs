@@ -1276,6 +1276,17 @@ impl Lowerer<'_> {
         let placeholder = Ident::new("__tapeless_value", Span::call_site());
         let mut uses = Vec::new();
         let mut rewritten = m.clone();
+        // Of an enum the source holds by reference (`for o in data` over `&[Obs]`), the
+        // payload is a reference, as Rust binds it: the arm's `Clone::clone(v)` is `v`.
+        let referenced = scrutinee
+            .value
+            .var()
+            .is_some_and(|v| self.referenced_elements.contains(&v));
+        if referenced {
+            if let Expr::Call(clone) = &*rewritten.arms[0].body {
+                *rewritten.arms[0].body = clone.args[0].clone();
+            }
+        }
         rewritten.expr = Box::new(match &scrutinee.value {
             Operand::Var(v) => {
                 uses.push((placeholder.clone(), *v));
@@ -1290,6 +1301,13 @@ impl Lowerer<'_> {
             what: "a payload bound by a `match` or `if let` arm of a differentiated value",
             advice: "match on data (an enum parameter that is not differentiated, a value computed from data)",
         };
+        if referenced {
+            let value = self.value(op, Kind::Ref, m.to_token_stream());
+            if let Some(v) = value.value.var() {
+                self.referenced_elements.insert(v);
+            }
+            return Some(value);
+        }
         Some(self.value(op, Kind::Copy, m.to_token_stream()))
     }
 
