@@ -452,3 +452,46 @@ fn enum_payloads_against_their_closed_form() {
     let want = [1.0 + 1.0 + 3.0 * 0.5, 4.0 + 3.0 * 1.0];
     close("∂/∂a", &g.a, &want, 1e-14);
 }
+
+/// A local `Vec` of tuples of differentiated values, consumed by a destructuring loop.
+#[differentiate(wrt(a))]
+pub fn active_pairs<T: Float>(a: &[T], ys: &[T]) -> T {
+    let mut pairs = Vec::new();
+    for y in ys {
+        pairs.push((a[0] * *y, a[1]));
+    }
+    let mut s = T::zero();
+    for (u, v) in pairs {
+        s = s + u * u * v;
+    }
+    s
+}
+
+/// Σ (a₀y)²·a₁: ∂/∂a₀ = 2a₀a₁Σy², ∂/∂a₁ = a₀²Σy².
+#[test]
+fn active_tuples_of_a_local_vec() {
+    let ys = [1.0, 2.0, -0.5];
+    let sum_sq: f64 = ys.iter().map(|y| y * y).sum();
+    let (v, g) = active_pairs_grad(&A, &ys);
+    assert_eq!(v, active_pairs(&A, &ys));
+    let want = [2.0 * A[0] * A[1] * sum_sq, A[0] * A[0] * sum_sq];
+    close("∂/∂a", &g.a, &want, 1e-14);
+    let tangent = [0.3, -0.8];
+    let (_, dv) = active_pairs_jvp(
+        &A,
+        &ys,
+        &ActivePairsGrad {
+            a: tangent.to_vec(),
+        },
+    );
+    close(
+        "jvp",
+        &[dv],
+        &[want[0] * tangent[0] + want[1] * tangent[1]],
+        1e-12,
+    );
+    let ys32 = [1.0f32, 2.0, -0.5];
+    let g32 = active_pairs_grad(&[A[0] as f32, A[1] as f32], &ys32).1.a;
+    let g32: Vec<f64> = g32.iter().map(|&v| f64::from(v)).collect();
+    close("f32", &g32, &want, 1e-5);
+}
