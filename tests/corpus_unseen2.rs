@@ -8,7 +8,7 @@
 //! Tally when written: 7 pass; 6 clean rejections (a) — angle_axis_icp, beta_binomial,
 //! negbin_regression, dirichlet, gru, garch — with sinkhorn (a) hiding a (b) behind it;
 //! 1 rustc error in generated code (b) — ces. No wrong gradient, no macro panic.
-//! Since written: ces passes (session 33).
+//! Since written: ces and angle_axis_icp pass (session 33).
 #![cfg(feature = "nalgebra")]
 
 /// ⟨a, b⟩, the expected directional derivative.
@@ -100,12 +100,8 @@ mod pose_euler {
     }
 }
 
-// DISABLED, class (a): a clean rejection at the user's span (`Rotation3::new(*omega)`):
-//   error: function `Rotation3::new` has no derivative rule, and it receives a value that
-//   depends on a differentiated parameter; write it with operators and methods that have rules,
-//   or call a free function marked #[differentiate] or #[custom_vjp(rule)] that computes it
-// (the angle-axis exponential map, `Rotation3::new` / `from_scaled_axis`, has no rule.)
-#[cfg(any())]
+// Was class (a), a clean rejection of `Rotation3::new(*omega)` (no rule); passes unchanged
+// since session 33 (the `Rotation3::new` / `from_scaled_axis` rule, `tests/rotations.rs`).
 mod angle_axis_icp {
     use super::{close, dotp};
     use nalgebra::{Rotation3, Vector3};

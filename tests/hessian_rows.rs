@@ -844,6 +844,11 @@ matrix_row!(m_from_euler_angles, |a, v, w| {
     let q = r.transpose() * r * v;
     u[0] * u[1] + u[2] + q.dot(w)
 });
+matrix_row!(m_rotation_new, |a, v, w| {
+    let r = Rotation3::new(v * a[(0, 1)]);
+    let u = r * (a * w);
+    u[0] * u[1] + u[2] + (Rotation3::from_scaled_axis(*v) * w).dot(v)
+});
 matrix_row!(m_nn, |a, v, w| {
     let s = nn::softmax(&(a * v));
     s[1] * v[0]

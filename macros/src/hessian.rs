@@ -654,6 +654,15 @@ impl VisitMut for GenericCopy<'_> {
                         *path = method;
                     }
                 }
+                // `Rotation3::new(ω)`: nalgebra's takes an identity branch at ω = 0, where a
+                // dual number's tangent is lost; the copy computes Rodrigues' formula in its
+                // own type (the function's own code checks that `Rotation3` is nalgebra's).
+                if let Expr::Path(path) = &mut *call.func {
+                    if crate::rules::scaled_axis_rotation(path, call.args.len()) {
+                        *path = syn::parse_quote_spanned!(syn::spanned::Spanned::span(&*path)=>
+                            ::tapeless::runtime::rotation::from_scaled_axis);
+                    }
+                }
                 // A differentiated function computes in `f64`: call its generic copy.
                 if let Expr::Path(path) = &mut *call.func {
                     if self.callee(path, call.args.len()) {
