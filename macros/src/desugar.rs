@@ -26,6 +26,9 @@
 //!   and `bonds.iter().map(|&(i, j)| ..)` becomes `.map(|e| { let (i, j) = e; .. })`.
 //! - `for p in a.chain(b)` becomes two loops; `for p in xs.iter().step_by(k)` the loop over
 //!   `(0..xs.len()).step_by(k)`.
+//! - A closure's parameter over zips of zips (`|(z, (n, h))|`, `|((z, n), h)|`), `|&v|`, or a
+//!   pair bound whole (`|p| p.0 * p.1`) binds a fresh name per element in the loop, nested as
+//!   the zips are, and the closure's pattern from those names.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
@@ -1784,6 +1787,16 @@ impl Desugar<'_> {
                 t.elems[1] = self.element_pattern(&t.elems[1], b, out);
                 Pat::Tuple(t)
             }
+            // A pair bound whole (`for (x, p) in a.iter().zip(b.iter().zip(c))`): the names
+            // of its elements, then the tuple of them.
+            (Shape::Pair(..), Pat::Ident(_) | Pat::Type(_)) => {
+                let span = pat.span();
+                let names = self.shape_names(shape, span);
+                let value: Expr = parse_quote_spanned!(span=> #names);
+                // (A type written for the closure's references is not the loop's.)
+                self.bind(strip(pat).0, None, value, out);
+                names
+            }
             (Shape::Element, p) if destructuring(p) => {
                 let span = p.span();
                 let name = self.fresh("element", span);
@@ -2501,36 +2514,10 @@ impl Desugar<'_> {
         };
         // The closure's parameter is visible only in its body, as in the closure.
         let mut inner = Vec::new();
-        // `.zip(..).map(|(a, b)| ..)`: the loop binds the pair's elements, as lowering
-        // iterates zipped slices (and enumerations) only with a pattern per element.
-        let pairs =
-            matches!(&source, Expr::MethodCall(m) if m.method == "zip" || m.method == "enumerate");
-        let element: Pat = match strip(&param).0 {
-            Pat::Tuple(t)
-                if pairs && t.elems.iter().all(|e| {
-                    matches!(strip(e).0, Pat::Ident(i) if i.by_ref.is_none() && i.subpat.is_none())
-                        || matches!(e, Pat::Wild(_))
-                }) =>
-            {
-                let mut names = Vec::new();
-                for elem in &t.elems {
-                    let name = self.fresh("element", span);
-                    self.bind(elem, None, parse_quote_spanned!(span=> #name), &mut inner);
-                    names.push(name);
-                }
-                parse_quote_spanned!(span=> (#(#names),*))
-            }
-            _ => {
-                let element = self.fresh("element", span);
-                self.bind(
-                    &param,
-                    None,
-                    parse_quote_spanned!(span=> #element),
-                    &mut inner,
-                );
-                parse_quote_spanned!(span=> #element)
-            }
-        };
+        // `.zip(..).map(|(a, (b, c))| ..)`: the loop binds the pairs' elements, as lowering
+        // iterates zipped slices (and enumerations) only with a pattern per element, nested
+        // as the zips are.
+        let element = self.loop_pattern(&param, &Shape::of(&source), span, &mut inner);
         let mapped = parse_quote_spanned! {span=> { #(#inner)* #value } };
         let mut stmts = Vec::new();
         self.bind(&pat, None, mapped, &mut stmts);
@@ -2547,6 +2534,54 @@ impl Desugar<'_> {
             None => parse_quote_spanned!(span=> #element),
         });
         self.for_loop(for_loop)
+    }
+
+    /// The pattern a loop over elements paired up as `shape` binds for the closure parameter
+    /// `pat`: a fresh name per element (the parameter's names are visible only in the
+    /// closure's body), with the `let`s binding `pat`'s names from them appended to `out`.
+    /// A pair bound whole (`|p| p.0 * p.1` of a zip, `_`) is the tuple of its elements' names.
+    fn loop_pattern(&mut self, pat: &Pat, shape: &Shape, span: Span, out: &mut Vec<Stmt>) -> Pat {
+        match (shape, pat) {
+            (_, Pat::Paren(p)) => self.loop_pattern(&p.pat, shape, span, out),
+            // The loop holds the elements by value (or by reference when they are not `Copy`
+            // scalars): a type written for the closure's references (`|v: &f64|`,
+            // `|(a, b): (&f64, &f64)|`) is not theirs.
+            (Shape::Pair(..), Pat::Type(t)) => self.loop_pattern(&t.pat, shape, span, out),
+            (_, Pat::Type(t)) if matches!(*t.ty, Type::Reference(_)) => {
+                self.loop_pattern(&t.pat, shape, span, out)
+            }
+            (Shape::Pair(a, b), Pat::Tuple(t)) if t.elems.len() == 2 => {
+                let first = self.loop_pattern(&t.elems[0], a, span, out);
+                let second = self.loop_pattern(&t.elems[1], b, span, out);
+                parse_quote_spanned!(span=> (#first, #second))
+            }
+            (Shape::Pair(..), _) => {
+                let names = self.shape_names(shape, span);
+                // The same tokens as an expression: a tuple of the names.
+                let value: Expr = parse_quote_spanned!(span=> #names);
+                self.bind(pat, None, value, out);
+                names
+            }
+            _ => {
+                let name = self.fresh("element", span);
+                self.bind(pat, None, parse_quote_spanned!(span=> #name), out);
+                parse_quote_spanned!(span=> #name)
+            }
+        }
+    }
+
+    /// A fresh name per element of `shape`, paired up as it pairs them: `(e1, (e2, e3))`.
+    fn shape_names(&mut self, shape: &Shape, span: Span) -> Pat {
+        match shape {
+            Shape::Pair(a, b) => {
+                let (a, b) = (self.shape_names(a, span), self.shape_names(b, span));
+                parse_quote_spanned!(span=> (#a, #b))
+            }
+            _ => {
+                let name = self.fresh("element", span);
+                parse_quote_spanned!(span=> #name)
+            }
+        }
     }
 
     /// `match` arms that bind the scrutinee (`n if n > 0 => ..`, `k @ 1..=3 => ..`) or the
