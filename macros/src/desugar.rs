@@ -29,6 +29,7 @@
 //! - A closure's parameter over zips of zips (`|(z, (n, h))|`, `|((z, n), h)|`), `|&v|`, or a
 //!   pair bound whole (`|p| p.0 * p.1`) binds a fresh name per element in the loop, nested as
 //!   the zips are, and the closure's pattern from those names.
+//! - `f(x).iter()` (`.zip(&f(x))`, `for v in f(x)`): the call's result bound by a `let` first.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
@@ -107,6 +108,8 @@ struct Desugar<'a> {
 impl Fold for Desugar<'_> {
     fn fold_block(&mut self, mut block: Block) -> Block {
         inline_iterators(&mut block.stmts);
+        // Before the rewrites, which read chains of variables.
+        block.stmts = self.hoist_iterated_calls(std::mem::take(&mut block.stmts));
         let mut block = syn::fold::fold_block(self, block);
         let mut stmts = Vec::with_capacity(block.stmts.len());
         self.pushes(&mut block.stmts);
@@ -1224,6 +1227,94 @@ impl Desugar<'_> {
             }
             _ => {}
         }
+    }
+
+    /// `stmts` with the calls each iterates bound by `let`s before it ([`Self::hoist_calls`]).
+    fn hoist_iterated_calls(&mut self, stmts: Vec<Stmt>) -> Vec<Stmt> {
+        let mut out = Vec::with_capacity(stmts.len());
+        for mut stmt in stmts {
+            match &mut stmt {
+                Stmt::Expr(expr, _) => self.hoist_calls(expr, &mut out),
+                Stmt::Local(local) => {
+                    if let Some(init) = local.init.as_mut().filter(|i| i.diverge.is_none()) {
+                        self.hoist_calls(&mut init.expr, &mut out);
+                    }
+                }
+                _ => {}
+            }
+            out.push(stmt);
+        }
+        out
+    }
+
+    /// Binds the results of calls that `expr` iterates (`f(x).iter()`, `.zip(&f(x))`,
+    /// `for v in f(x)`) to temporaries, pushed onto `out` before the statement, so the
+    /// chain starts from a variable as the rewrites of chains and lowering's loops need.
+    /// Only where the statement evaluates them unconditionally (as [`Self::hoist_arrays`]);
+    /// the call then runs before the rest of the statement, which differentiated code,
+    /// whose calls cannot mutate their arguments, does not observe.
+    fn hoist_calls(&mut self, expr: &mut Expr, out: &mut Vec<Stmt>) {
+        match expr {
+            Expr::Return(r) => {
+                if let Some(value) = &mut r.expr {
+                    self.hoist_calls(value, out);
+                }
+            }
+            Expr::Assign(a) => self.hoist_calls(&mut a.right, out),
+            // `a && b` evaluates `b` only sometimes.
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) => {
+                self.hoist_calls(&mut b.left, out)
+            }
+            Expr::Binary(b) => {
+                self.hoist_calls(&mut b.left, out);
+                self.hoist_calls(&mut b.right, out);
+            }
+            Expr::Unary(u) => self.hoist_calls(&mut u.expr, out),
+            Expr::Paren(p) => self.hoist_calls(&mut p.expr, out),
+            Expr::Cast(c) => self.hoist_calls(&mut c.expr, out),
+            Expr::Reference(r) => self.hoist_calls(&mut r.expr, out),
+            Expr::Call(c) => {
+                for arg in &mut c.args {
+                    self.hoist_calls(arg, out);
+                }
+            }
+            Expr::MethodCall(c) => {
+                self.hoist_calls(&mut c.receiver, out);
+                for arg in &mut c.args {
+                    self.hoist_calls(arg, out);
+                }
+                let method = c.method.to_string();
+                if ITERATED.contains(&method.as_str()) {
+                    self.hoist_call(&mut c.receiver, out);
+                } else if method == "zip" && c.args.len() == 1 {
+                    self.hoist_call(&mut c.args[0], out);
+                }
+            }
+            Expr::ForLoop(f) => {
+                self.hoist_calls(&mut f.expr, out);
+                self.hoist_call(&mut f.expr, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// `f(x)` (or `&f(x)`, `(f(x))`) becomes a temporary bound to it.
+    fn hoist_call(&mut self, expr: &mut Expr, out: &mut Vec<Stmt>) {
+        let call = match expr {
+            Expr::Reference(r) if r.mutability.is_none() => &mut *r.expr,
+            other => other,
+        };
+        let call = match call {
+            Expr::Paren(p) => &mut *p.expr,
+            other => other,
+        };
+        if !matches!(call, Expr::Call(_)) {
+            return;
+        }
+        let span = call.span();
+        let temp = self.fresh("result", span);
+        out.push(parse_quote_spanned!(span=> let #temp = #call;));
+        *call = parse_quote_spanned!(span=> #temp);
     }
 
     /// `[x, y]` (or `&[x, y]`) becomes a temporary written by index, when it is an array
@@ -3363,14 +3454,15 @@ fn inline_iterators(stmts: &mut Vec<Stmt>) {
     }
 }
 
+/// The methods that start iterating a container.
+const ITERATED: &[&str] = &["iter", "into_iter", "windows", "chunks", "chunks_exact"];
+
 /// A chain that starts an iterator (`xs.iter()`, `xs.windows(2)`, a range), not a
 /// nalgebra `m.map(..)`.
 fn iterates(chain: &Expr) -> bool {
     match chain {
         Expr::MethodCall(m) => {
-            ["iter", "into_iter", "windows", "chunks", "chunks_exact"]
-                .contains(&m.method.to_string().as_str())
-                || iterates(&m.receiver)
+            ITERATED.contains(&m.method.to_string().as_str()) || iterates(&m.receiver)
         }
         Expr::Paren(p) => iterates(&p.expr),
         Expr::Range(_) => true,
