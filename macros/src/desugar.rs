@@ -2829,7 +2829,8 @@ impl Desugar<'_> {
         };
         let span = call.method.span();
         let base = slice_base(&call.receiver, false);
-        if base.is_none() && !loop_only(&call.receiver) {
+        // (A mapped chain, `xs.iter().map(f).reduce(..)`, is the loop over it too.)
+        if base.is_none() && !loop_only(&call.receiver) && !mapped(&call.receiver) {
             return Expr::MethodCall(unwrap);
         }
         let acc = self.fresh("acc", span);
