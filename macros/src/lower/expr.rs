@@ -1003,6 +1003,12 @@ impl Lowerer<'_> {
         if call.method == "map_with_location" {
             return self.map_with_location(call, closure);
         }
+        // A map of an iterator that no rewrite took: what follows it in the chain is what is
+        // not supported (its closure's pattern is not the matter, and `iter()` is no matrix).
+        if iterator_chain(&call.receiver) {
+            self.errors.at(&call.method, "this `.map(..)` of an iterator is not supported by #[differentiate] where its chain goes on: a mapped iterator is supported reduced (`.sum()`, `.product()`, `.fold(..)`, `.reduce(..)`, `.min_by(..)`/`.max_by(..)` of `partial_cmp`), collected into a `Vec` (`.collect()`, when the chain's syntax tells its length, so not after `.filter(..)`), or as the iterator of a `for` loop; write what the chain does after the `.map(..)` as a `for` loop over it (`for v in xs.iter().map(|&x| x * x) { .. }`)");
+            return None;
+        }
         match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
             [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => {}
             [Pat::Type(t)] if matches!(&*t.pat, Pat::Ident(_) | Pat::Wild(_)) => {}
@@ -2024,6 +2030,18 @@ fn is_reduction(call: &syn::ExprMethodCall) -> bool {
     let mapped_range = matches!(strip_parens(base), Expr::Range(_))
         && matches!(&*call.receiver, Expr::MethodCall(m) if m.method == "map");
     mapped_range
+        || methods.iter().any(|m| {
+            matches!(
+                m.method.to_string().as_str(),
+                "iter" | "into_iter" | "windows" | "chunks" | "chunks_exact"
+            )
+        })
+}
+
+/// A chain that iterates (`xs.iter()..`, `xs.windows(k)..`, a range's), not a matrix.
+fn iterator_chain(expr: &Expr) -> bool {
+    let (base, methods) = method_chain(expr);
+    matches!(strip_parens(base), Expr::Range(_))
         || methods.iter().any(|m| {
             matches!(
                 m.method.to_string().as_str(),
