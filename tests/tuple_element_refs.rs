@@ -7,7 +7,9 @@
 //! dot-product test), in f64, f32 and generic code. The same for struct patterns
 //! (`for Sample { x, y } in data`), nested tuples, `let (x, y) = &data[i];`, and loops that
 //! borrow a local (`for (x, y) in &local`); loops that consume their container
-//! (`for (x, y) in data` over an owned `Vec`) bind values, as Rust does.
+//! (`for (x, y) in data` over an owned `Vec`) bind values, as Rust does. And a local whose
+//! elements the loop's body uses as containers (`for r in t.iter() { .. r[0] .. }`, `t` a
+//! `Vec<Vec<f64>>` a call returned) is read by reference (it was moved out of: E0507).
 #![allow(clippy::all)]
 
 use num_traits::Float;
@@ -494,4 +496,119 @@ fn active_tuples_of_a_local_vec() {
     let g32 = active_pairs_grad(&[A[0] as f32, A[1] as f32], &ys32).1.a;
     let g32: Vec<f64> = g32.iter().map(|&v| f64::from(v)).collect();
     close("f32", &g32, &want, 1e-5);
+}
+
+#[differentiate]
+pub fn rows(x: &[f64]) -> Vec<Vec<f64>> {
+    let mut out = Vec::new();
+    for i in 0..x.len() {
+        let row = vec![x[i], 2.0 * x[i]];
+        out.push(row);
+    }
+    out
+}
+
+#[differentiate]
+pub fn total(x: &[f64]) -> f64 {
+    let t = rows(x);
+    let mut s = 0.0;
+    for r in t.iter() {
+        s += r[0] * r[1];
+    }
+    s
+}
+
+#[differentiate]
+pub fn total_direct(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for r in rows(x).iter() {
+        s += r[0] * r[1] * r.len() as f64;
+    }
+    s
+}
+
+#[differentiate]
+pub fn total_ref(x: &[f64]) -> f64 {
+    let t = rows(x);
+    let mut s = 0.0;
+    for r in &t {
+        for v in r.iter() {
+            s += v * v;
+        }
+    }
+    s
+}
+
+#[differentiate]
+pub fn arrays(x: &[f64]) -> f64 {
+    let t = [[x[0], x[1]], [x[1], x[0] * 3.0]];
+    let mut s = 0.0;
+    for r in t.iter() {
+        s += r[0] * r[1];
+    }
+    s
+}
+
+#[differentiate]
+pub fn vec_of_arrays(x: &[f64]) -> f64 {
+    let mut t = Vec::new();
+    for i in 0..x.len() {
+        t.push([x[i], x[i] * x[i]]);
+    }
+    let mut s = 0.0;
+    for r in t.iter() {
+        s += r[0] * r[1];
+    }
+    s
+}
+
+/// Each against its closed form.
+#[test]
+fn local_containers_of_containers() {
+    let x = [0.5, -1.5, 2.0];
+    // Σ x·2x = 2Σx²: ∇ = 4x.
+    close(
+        "Vec<Vec<f64>> of a call",
+        &total_grad(&x).1.x,
+        &[2.0, -6.0, 8.0],
+        0.0,
+    );
+    // Σ x·2x·len = 4Σx²: ∇ = 8x.
+    close(
+        "iterated call result",
+        &total_direct_grad(&x).1.x,
+        &[4.0, -12.0, 16.0],
+        0.0,
+    );
+    // Σ x² + 4x² = 5Σx²: ∇ = 10x.
+    close(
+        "nested loops over &t",
+        &total_ref_grad(&x).1.x,
+        &[5.0, -15.0, 20.0],
+        0.0,
+    );
+    // x₀x₁ + 3x₁x₀ = 4x₀x₁.
+    let want = [4.0 * x[1], 4.0 * x[0], 0.0];
+    close("array of arrays", &arrays_grad(&x).1.x, &want, 0.0);
+    // Σ x³: 3x².
+    close(
+        "Vec of arrays",
+        &vec_of_arrays_grad(&x).1.x,
+        &[0.75, 6.75, 12.0],
+        0.0,
+    );
+    let (v, g) = total_grad(&x);
+    assert_eq!(v, total(&x));
+    let (_, dv) = total_jvp(
+        &x,
+        &TotalGrad {
+            x: vec![0.3, 0.1, -0.2],
+        },
+    );
+    close(
+        "jvp",
+        &[dv],
+        &[g.x[0] * 0.3 + g.x[1] * 0.1 - g.x[2] * 0.2],
+        1e-14,
+    );
 }

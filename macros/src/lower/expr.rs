@@ -2113,7 +2113,7 @@ fn is_place(expr: &Expr) -> bool {
     }
 }
 
-fn strip_parens(expr: &Expr) -> &Expr {
+pub(super) fn strip_parens(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(p) => strip_parens(&p.expr),
         Expr::Group(g) => strip_parens(&g.expr),
@@ -2121,7 +2121,7 @@ fn strip_parens(expr: &Expr) -> &Expr {
     }
 }
 
-fn strip_reference(expr: &Expr) -> &Expr {
+pub(super) fn strip_reference(expr: &Expr) -> &Expr {
     match strip_parens(expr) {
         Expr::Reference(r) if r.mutability.is_none() => strip_reference(&r.expr),
         other => other,

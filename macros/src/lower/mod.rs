@@ -1880,6 +1880,16 @@ impl Lowerer<'_> {
                         value: Operand::Var(index),
                         borrowed: false,
                     };
+                    // A local whose elements the body uses as containers (`r[0]`,
+                    // `r.iter()` in `for r in t.iter()`, `t` a `Vec<Vec<f64>>` a call
+                    // returned): its elements are not `Copy` scalars, so they are read by
+                    // reference, as a parameter's of that type are.
+                    if let Some(c) = container.value.var() {
+                        if !self.param_vars.contains(&c) && used_as_container(pattern, &body.stmts)
+                        {
+                            self.elements_by_reference.insert(c);
+                        }
+                    }
                     let origin = pattern.to_token_stream();
                     let (read, kind) = match access {
                         Access::Element => self.element_read(container.clone(), index)?,
@@ -1949,6 +1959,41 @@ impl Lowerer<'_> {
 }
 
 /// The name a `let` binds, if it is a plain name.
+/// Whether `stmts` use `name` as a container: index it, iterate it, or ask its length.
+fn used_as_container(name: &Ident, stmts: &[syn::Stmt]) -> bool {
+    struct Uses<'a> {
+        name: &'a Ident,
+        found: bool,
+    }
+    impl Uses<'_> {
+        fn is_name(&self, expr: &Expr) -> bool {
+            matches!(expr::strip_parens(expr), Expr::Path(p) if p.path.is_ident(self.name))
+        }
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Uses<'_> {
+        fn visit_expr(&mut self, expr: &'ast Expr) {
+            self.found |= match expr {
+                Expr::Index(index) => self.is_name(&index.expr),
+                Expr::MethodCall(call) => {
+                    self.is_name(&call.receiver)
+                        && matches!(
+                            call.method.to_string().as_str(),
+                            "iter" | "len" | "is_empty" | "windows" | "chunks" | "first" | "last"
+                        )
+                }
+                Expr::ForLoop(f) => self.is_name(expr::strip_reference(&f.expr)),
+                _ => false,
+            };
+            syn::visit::visit_expr(self, expr);
+        }
+    }
+    let mut uses = Uses { name, found: false };
+    for stmt in stmts {
+        syn::visit::Visit::visit_stmt(&mut uses, stmt);
+    }
+    uses.found
+}
+
 fn local_name(local: &syn::Local) -> Option<String> {
     match &local.pat {
         Pat::Ident(p) => Some(p.ident.to_string()),
