@@ -1108,7 +1108,7 @@ fn grad_vjp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream 
     let jvp = grad_jvp(sig, names, float);
     quote! {
         #[doc = #doc]
-        #[allow(clippy::all)]
+        #[allow(dead_code, clippy::all)]
         #vis fn #grad_vjp #generics (#(#params,)* #seed: (#float, #grad_type)) -> ((#float, #grad_type), #grad_type) #bounds {
             let (#value, #gradient, mut #product) = #hvp(#(#args,)* &#seed.1);
             #(#private::add_scaled::<#float, _>(&mut #product.#fields, #seed.0, &#gradient.#fields);)*
@@ -1152,7 +1152,7 @@ fn grad_jvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream 
     );
     quote! {
         #[doc = #doc]
-        #[allow(clippy::all)]
+        #[allow(dead_code, clippy::all)]
         #vis fn #name #generics (#(#params,)* #tangent: &#grad_type) -> ((#float, #grad_type), (#float, #grad_type)) #bounds {
             let (#value, #gradient, #product) = #hvp(#(#args,)* #tangent);
             let mut #slope: #float = #zero;
@@ -1298,7 +1298,7 @@ fn jvp_callee(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStrea
     let doc = format!("[`{jvp_fn}`] and its directional derivative along `{direction}` (forward mode through a nested `{jvp_fn}`), from one [`{hvp}`].");
     let jvp_jvp_fn = quote! {
         #[doc = #doc]
-        #[allow(clippy::all)]
+        #[allow(dead_code, clippy::all)]
         #vis fn #jvp_jvp #generics (#(#params,)* #direction: &#jvp_type) -> ((#float, #float), (#float, #float)) #bounds {
             let (#value, #gradient, #product) = #hvp(#(#args,)* #tangent);
             let mut #slope: #float = #zero_float;
