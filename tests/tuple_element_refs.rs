@@ -612,3 +612,55 @@ fn local_containers_of_containers() {
         1e-14,
     );
 }
+
+/// A struct pattern over a differentiated slice of parameter structs: the fields' adjoints
+/// flow into the elements' as `e.w`, `e.v[0]` do.
+#[derive(tapeless::Differentiable, Clone, Debug)]
+pub struct Weighted {
+    pub w: f64,
+    pub v: Vec<f64>,
+}
+
+#[differentiate]
+pub fn by_pattern(s: &[Weighted]) -> f64 {
+    let mut t = 0.0;
+    for Weighted { w, v } in s {
+        t += w * v[0] + *w * v[1] * v[1];
+    }
+    t
+}
+
+#[differentiate]
+pub fn by_field(s: &[Weighted]) -> f64 {
+    let mut t = 0.0;
+    for e in s {
+        t += e.w * e.v[0] + e.w * e.v[1] * e.v[1];
+    }
+    t
+}
+
+/// ∂/∂w = v₀ + v₁², ∂/∂v₀ = w, ∂/∂v₁ = 2wv₁, per element; the pattern as the fields.
+#[test]
+fn struct_patterns_of_differentiated_elements() {
+    let s = vec![
+        Weighted {
+            w: 0.5,
+            v: vec![1.0, 2.0],
+        },
+        Weighted {
+            w: -1.5,
+            v: vec![3.0, -1.0],
+        },
+    ];
+    let (v1, g1) = by_pattern_grad(&s);
+    let (v2, g2) = by_field_grad(&s);
+    assert_eq!(v1, by_pattern(&s));
+    assert_eq!(v1, v2);
+    for (k, e) in s.iter().enumerate() {
+        let want = [e.v[0] + e.v[1] * e.v[1], e.w, 2.0 * e.w * e.v[1]];
+        let got = [g1.s[k].w, g1.s[k].v[0], g1.s[k].v[1]];
+        close("pattern", &got, &want, 1e-15);
+        let got = [g2.s[k].w, g2.s[k].v[0], g2.s[k].v[1]];
+        close("fields", &got, &want, 1e-15);
+    }
+}
