@@ -130,3 +130,34 @@ fn collect_of_a_closure_capturing_a_differentiated_value() {
     // (x0 + b)(x1 + b): ∂/∂b = x0 + x1 + 2b.
     assert_eq!(g.bias, 0.5 - 2.0 + 0.5);
 }
+
+/// A collected vector reassigned whole in a loop (a time-stepping scheme's state:
+/// `v = next;`), against central differences, and after one step against its closed form.
+#[differentiate]
+fn stepped(a: f64, n: usize) -> f64 {
+    let mut v: Vec<f64> = (0..3).map(|i| i as f64).collect();
+    for _ in 0..n {
+        let mut next = vec![0.0; 3];
+        next[1] = a * v[1];
+        next[2] = 0.5 * (v[1] + v[2]) * a;
+        v = next;
+    }
+    v[1] + v[2]
+}
+
+#[test]
+fn collected_then_reassigned_whole_in_a_loop() {
+    let (a, n) = (1.3, 4);
+    let (value, g) = stepped_grad(a, n);
+    assert_eq!(value, stepped(a, n));
+    let h = 1e-6;
+    let fd = (stepped(a + h, n) - stepped(a - h, n)) / (2.0 * h);
+    assert!(
+        (g.a - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+        "{} against {fd}",
+        g.a
+    );
+    let (_, g1) = stepped_grad(a, 1);
+    // After one step: v₁ = a, v₂ = (1 + 2)·a/2, so the sum is 2.5a: ∂ = 2.5.
+    assert!((g1.a - 2.5).abs() < 1e-15);
+}

@@ -16,6 +16,7 @@
 //! index elsewhere", which the user's code does not do; collecting into another binding first
 //! passes, `option_fd_payoff`). No rustc error in generated code (b), no wrong gradient (c), no
 //! macro panic (d).
+//! Since written (session 33): option_fd passes unchanged too (11 pass).
 #![cfg(feature = "nalgebra")]
 
 /// ⟨a, b⟩, the expected directional derivative.
@@ -976,24 +977,10 @@ mod pendulum_rk2 {
     }
 }
 
-// DISABLED, class (a): `v` is written by index elsewhere, so it cannot also be reassigned
-// whole; write its elements instead
-// (at `v = next;`). The message is inaccurate: `v` is never written by index; it is
-// initialised by `.map(..).collect()` (which the macro presumably lowers to indexed writes).
-// Minimal reproducer (rejected the same way; with `let mut v = vec![1.0; 3];` it passes):
-//     #[differentiate]
-//     pub fn v2(a: f64, n: usize) -> f64 {
-//         let mut v: Vec<f64> = (0..3).map(|i| i as f64).collect();
-//         for _ in 0..n {
-//             let mut next = vec![0.0; 3];
-//             next[1] = a * v[1];
-//             v = next;
-//         }
-//         v[1]
-//     }
-// Smallest rewrite that passes: collect into another binding, then `let mut v = payoff;`
-// (`option_fd_payoff` below).
-#[cfg(any())]
+// Was class (a) with a misleading message (`v` "is written by index elsewhere, so it cannot
+// also be reassigned whole", at `v = next;`): a `Vec` initialised by `.map(..).collect()`
+// then reassigned whole in a loop. Passes unchanged since session 33: the collected vector
+// is a temporary, and `v` a value bound to it.
 mod option_fd {
     use super::{close, dotp};
     use tapeless::check::{check_gradient, Tolerance};

@@ -117,6 +117,10 @@ impl Fold for Desugar<'_> {
         // The names bound to collected vectors in this block.
         let mut collected_names: Vec<Ident> = Vec::new();
         let changed_whole = ChangedWhole::of(&block.stmts);
+        let mut assigned = crate::lower::syntax::Assigned::default();
+        for stmt in &block.stmts {
+            syn::visit::Visit::visit_stmt(&mut assigned, stmt);
+        }
         for (position, stmt) in block.stmts.into_iter().enumerate() {
             let stmt = match stmt {
                 Stmt::Local(local) => Stmt::Local(changed_whole.written_by_index(local)),
@@ -127,6 +131,24 @@ impl Fold for Desugar<'_> {
                 // statements here, then one `let` per element, so each is a value of its own.
                 Stmt::Local(local) if split_fold_binding(&local).is_some() => {
                     stmts.extend(split_fold_binding(&local).unwrap_or_default());
+                }
+                // `let mut v = chain.collect();` reassigned whole in a nested block
+                // (`v = next;` in a time-stepping loop): collected into a temporary, then
+                // bound to the name, which is then a value that can be reassigned (the
+                // collected vector is written by index, which cannot).
+                Stmt::Local(local)
+                    if collected(&local).is_some_and(|(_, name)| {
+                        name.mutability.is_some()
+                            && assigned.names.contains(&name.ident.to_string())
+                    }) =>
+                {
+                    let span = local.let_token.span;
+                    let temp = self.fresh("collected", span);
+                    let mut temporary = local.clone();
+                    rename_binding(&mut temporary.pat, &temp);
+                    self.collect(temporary, &mut stmts);
+                    let pat = &local.pat;
+                    stmts.push(parse_quote_spanned!(span=> let #pat = #temp;));
                 }
                 Stmt::Local(local) if collected(&local).is_some() => {
                     if let Some((_, name)) = collected(&local) {
