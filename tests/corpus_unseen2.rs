@@ -875,12 +875,6 @@ mod spring_network {
 // Finance and economics
 // ---------------------------------------------------------------------------------------------
 
-// DISABLED, class (a): a clean rejection of the unmarked helper `self.persistence()`, used
-// only in the branch condition (it needs no derivative):
-//   error: method `persistence` has no derivative rule, and it receives a value that depends
-//   on a differentiated parameter; ...
-// With `self.alpha + self.beta >= 1.0` inlined it passes (verified).
-#[cfg(any())]
 mod garch {
     use super::{close, dotp};
     use tapeless::check::{check_gradient, Tolerance};
