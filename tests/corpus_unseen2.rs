@@ -659,24 +659,6 @@ mod gp_kernels {
     }
 }
 
-// DISABLED, class (a) first: the nested collect building the cost matrix,
-// `x.iter().map(|xi| y.iter().map(|yj| (xi - yj).powi(2)).collect()).collect()`:
-//   error: method `collect` has no derivative rule, and it receives a value that depends on a
-//   differentiated parameter; ...
-// Behind it, with the cost inlined, class (b), FIXED in session 32 (tests/overwritten_carries.rs
-// runs the inlined program): rustc error inside generated code:
-//   error[E0382]: borrow of moved value  (span: the attribute; "move occurs because value has
-//   type `Vec<f64>`")
-// Minimal reproducer (a loop-carried Vec overwritten without reading its old value):
-//   #[differentiate]
-//   pub fn overwrite(x: &[f64], iters: usize) -> f64 {
-//       let mut f = vec![0.0; x.len()];
-//       for _ in 0..iters {
-//           f = x.to_vec();
-//       }
-//       f[0]
-//   }
-#[cfg(any())]
 mod sinkhorn {
     use super::{close, dotp};
     use tapeless::check::{check_gradient, Tolerance};

@@ -1261,8 +1261,13 @@ impl Desugar<'_> {
         };
         let span = local.let_token.span;
         let ident = &name.ident;
+        // Rows collected by the closure (`|xi| y.iter().map(..).collect()`) are vectors,
+        // which lowering reads by reference when the type says so.
+        let rows: Option<Type> =
+            collects_rows(chain).then(|| parse_quote_spanned!(span=> Vec<Vec<_>>));
         let ty = strip(&local.pat)
             .1
+            .or(rows.as_ref())
             .map(|t| quote::quote_spanned!(span=> : #t));
         let (index, element) = (self.fresh("index", span), self.fresh("element", span));
         out.push(parse_quote_spanned!(span=>
@@ -2531,6 +2536,18 @@ impl Desugar<'_> {
                 parse_quote_spanned!(span=> #element)
             }
         };
+        // A closure that collects (`|xi| y.iter().map(..).collect()`, a row of a
+        // `Vec<Vec<f64>>`): its vector written by index, as a block's collected value is.
+        let value = match collect_chain(&value) {
+            Some(_) => {
+                let temp = self.fresh("collected", span);
+                if let Stmt::Local(local) = parse_quote_spanned!(span=> let #temp = #value;) {
+                    self.collect(local, &mut inner);
+                }
+                parse_quote_spanned!(span=> #temp)
+            }
+            None => value,
+        };
         let mapped = parse_quote_spanned! {span=> { #(#inner)* #value } };
         let mut stmts = Vec::new();
         self.bind(&pat, None, mapped, &mut stmts);
@@ -3215,6 +3232,31 @@ fn map_source(expr: &Expr) -> Option<(Expr, Expr, Vec<syn::ExprMethodCall>)> {
                 chain = &call.receiver;
             }
             _ => return None,
+        }
+    }
+}
+
+/// `source.map(|p| inner.collect())`: a chain whose elements are collected vectors.
+fn collects_rows(chain: &Expr) -> bool {
+    let Some((_, Expr::Closure(closure), _)) = map_source(chain) else {
+        return false;
+    };
+    let mut body = &*closure.body;
+    loop {
+        match body {
+            Expr::Paren(p) => body = &p.expr,
+            Expr::Block(b) => match b.block.stmts.last() {
+                Some(Stmt::Expr(e, None)) => body = e,
+                _ => return false,
+            },
+            // A block's collected value, rewritten already (`fold_block`).
+            Expr::Path(p) => {
+                return p
+                    .path
+                    .get_ident()
+                    .is_some_and(|i| i.to_string().starts_with("__tapeless_collected"))
+            }
+            _ => return collect_chain(body).is_some(),
         }
     }
 }
