@@ -922,11 +922,9 @@ impl Lowerer<'_> {
                 self.failed.insert(ident.to_string());
             }
             Some(value) => {
-                // `let rows: Vec<Vec<f64>> = ..`: its elements are read by reference, as a
+                // `let rows: Vec<Vec<f64>> = ..`: its rows are read by reference, as a
                 // parameter's of that type are.
-                let rows = ty
-                    .as_ref()
-                    .is_some_and(|t| self.floats.elements_by_reference(t));
+                let rows = ty.as_ref().is_some_and(crate::parse::vec_of_vecs);
                 let var = self.define(ident, ty, value, init.expr.to_token_stream(), memory);
                 if rows {
                     self.elements_by_reference.insert(var);
