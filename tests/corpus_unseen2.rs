@@ -8,6 +8,10 @@
 //! Tally when written: 7 pass; 6 clean rejections (a) — angle_axis_icp, beta_binomial,
 //! negbin_regression, dirichlet, gru, garch — with sinkhorn (a) hiding a (b) behind it;
 //! 1 rustc error in generated code (b) — ces. No wrong gradient, no macro panic.
+//! After issue 12: 9 pass (garch: a method without a rule in a branch condition; sinkhorn: a
+//! nested collect); 5 clean rejections (a) — angle_axis_icp, gru, and the three bare
+//! `lgamma(..)` after `use libm::lgamma;` (beta_binomial, negbin_regression, dirichlet), whose
+//! message now names `libm::lgamma(..)`; 1 rustc error in generated code (b) — ces.
 #![cfg(feature = "nalgebra")]
 
 /// ⟨a, b⟩, the expected directional derivative.
@@ -188,12 +192,14 @@ mod angle_axis_icp {
 // ---------------------------------------------------------------------------------------------
 
 // DISABLED, class (a): rustc's designed diagnostic at the user's span, `lgamma(a)` after
-// `use libm::lgamma;`:
-//   error[E0277]: no derivative of this function is visible here: mark it with
-//   #[differentiate] or #[custom_vjp(rule)] at a module's top level
-// `libm::lgamma` is a supported rule when called by its path: with `libm::lgamma(a)` this
-// program passes unchanged otherwise (verified). An imported bare name is not recognised, and
-// the message (and its note naming `ln_beta_vjp::__lgamma_pullback`) misleads.
+// `use libm::lgamma;` (issue 12: the message now names the function and the rewrite;
+// tests/ui/libm-function-by-bare-name.rs):
+//   error[E0277]: no derivative of `lgamma` is visible here: if it is `libm::lgamma`, call it
+//   by its path, `libm::lgamma(..)`, which #[differentiate] differentiates; if it is a function
+//   of your own, mark it with #[differentiate] or #[custom_vjp(rule)] at a module's top level
+// The macro cannot see `use` items, and a bare `lgamma` may be the user's own marked function
+// (which must keep its own derivative), so the bare name stays unrecognised. With
+// `libm::lgamma(a)` this program passes unchanged otherwise (verified).
 #[cfg(any())]
 mod beta_binomial {
     use super::{close, dotp};
@@ -295,8 +301,8 @@ mod gamma_likelihood {
 }
 
 // DISABLED, class (a): as `beta_binomial`, `lgamma(y + r)` after `use libm::lgamma;`:
-//   error[E0277]: no derivative of this function is visible here: mark it with
-//   #[differentiate] or #[custom_vjp(rule)] at a module's top level
+//   error[E0277]: no derivative of `lgamma` is visible here: if it is `libm::lgamma`, call it
+//   by its path, `libm::lgamma(..)`, ...
 // Passes when written `libm::lgamma(..)` (verified).
 #[cfg(any())]
 mod negbin_regression {
@@ -358,8 +364,8 @@ mod negbin_regression {
 }
 
 // DISABLED, class (a): as `beta_binomial`, `lgamma(a0)` after `use libm::lgamma;`:
-//   error[E0277]: no derivative of this function is visible here: mark it with
-//   #[differentiate] or #[custom_vjp(rule)] at a module's top level
+//   error[E0277]: no derivative of `lgamma` is visible here: if it is `libm::lgamma`, call it
+//   by its path, `libm::lgamma(..)`, ...
 // Passes when written `libm::lgamma(..)` (verified).
 #[cfg(any())]
 mod dirichlet {
