@@ -249,8 +249,15 @@ impl Judge<'_> {
     }
 
     /// Why a call whose result carries no derivative may still lose one: a method of a
-    /// `let mut` receiver (other arguments cannot be `&mut`), or a result nothing reads.
+    /// `let mut` receiver (other arguments cannot be `&mut`); an argument that is neither a
+    /// number nor itself differentiated (`c` of `c.replace(x)`, a `Cell`), which could keep
+    /// the value where a later read would not be judged (a differentiated argument's later
+    /// reads are); or a result nothing reads.
     fn effects(&self, var: VarId, op: &Op) -> Option<&'static str> {
+        let keeps = op
+            .uses()
+            .iter()
+            .any(|v| !self.activity.varied[v.0] && self.body.var(*v).kind != crate::ir::Kind::Copy);
         let mutable = match op {
             Op::Foreign {
                 form: Form::Method { .. },
@@ -264,6 +271,8 @@ impl Judge<'_> {
         };
         if mutable {
             Some(" (its result only decides things that need no derivative, but it is called on a `let mut` value, which it may change to hold the differentiated value)")
+        } else if keeps {
+            Some(" (its result only decides things that need no derivative, but it is also given a value that does not depend on a differentiated parameter and is not a number, which it may change to hold the differentiated value: a `Cell`, a buffer)")
         } else if !self.read[var.0] {
             Some(" (nothing reads its result, so it is called for its effects, which may keep the differentiated value)")
         } else {
@@ -424,14 +433,21 @@ pub fn float_casts_in_hessian(body: &Body, activity: &Activity, errors: &mut Err
 /// and the call would receive them (an `f64` method cannot take a dual number). An error at
 /// the call (rather than rustc's, in the copy). `libm` calls are `hessian::check`'s.
 pub fn condition_calls_in_hessian(body: &Body, activity: &Activity, errors: &mut Errors) {
+    let read = read_values(body);
+    let judge = Judge {
+        body,
+        activity,
+        read: &read,
+    };
     body.walk(TOP, &mut |stmt| {
         let Stmt::Let {
             var,
-            op: Op::Foreign {
-                form,
-                args,
-                pure: false,
-            },
+            op:
+                op @ Op::Foreign {
+                    form,
+                    args,
+                    pure: false,
+                },
             origin,
             ..
         } = stmt
@@ -450,7 +466,7 @@ pub fn condition_calls_in_hessian(body: &Body, activity: &Activity, errors: &mut
             }
             _ => return,
         };
-        if receives_varied && !activity.useful[var.0] {
+        if receives_varied && judge.needs_no_derivative(*var, op) {
             errors.at(origin, format!("{name} has no derivative rule; where only a condition reads its result it needs none, but a `hessian` function's Hessian runs a copy of the function over dual numbers, which this call would receive; compute the value with operators and float methods that have rules (write the helper's body here), or drop `hessian`"));
         }
     });
