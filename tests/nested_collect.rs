@@ -3,6 +3,9 @@
 //! by index, stored into the outer vector (issue 12). Gradients against closed forms and
 //! central differences in `f64`, `f32` and generic `T: Float`, `f_jvp` against ⟨v, ∇f⟩.
 
+// The differentiated functions read rows by index on purpose (`m[i].iter()`, `cost[i][j]`).
+#![allow(clippy::needless_range_loop)]
+
 use num_traits::Float;
 use tapeless::check::{check_gradient, Tolerance};
 use tapeless::differentiate;
