@@ -331,3 +331,36 @@ fn a_hessian() {
         close("hessian row", &rows[i].x, &want, 1e-12);
     }
 }
+
+/// `let m: Vec<_>` with the rows' type on their `collect`.
+#[differentiate]
+pub fn partly_typed(x: &[f64], y: &[f64]) -> f64 {
+    let m: Vec<_> = x
+        .iter()
+        .map(|a| y.iter().map(|b| a - b).collect::<Vec<f64>>())
+        .collect();
+    let mut t = 0.0;
+    for i in 0..m.len() {
+        t += m[i].iter().map(|v| v * v).sum::<f64>();
+    }
+    t
+}
+
+#[test]
+fn partly_typed_rows() {
+    let x = [0.5, -1.5];
+    let y = [1.0, 0.25, 2.0];
+    let (v, g) = partly_typed_grad(&x, &y);
+    assert_eq!(v, partly_typed(&x, &y));
+    // Σᵢⱼ (xᵢ − yⱼ)²: ∂/∂xᵢ = 2Σⱼ(xᵢ − yⱼ), ∂/∂yⱼ = −2Σᵢ(xᵢ − yⱼ).
+    let dx: Vec<f64> = x
+        .iter()
+        .map(|a| y.iter().map(|b| 2.0 * (a - b)).sum())
+        .collect();
+    let dy: Vec<f64> = y
+        .iter()
+        .map(|b| x.iter().map(|a| -2.0 * (a - b)).sum())
+        .collect();
+    close("x", &g.x, &dx, 1e-14);
+    close("y", &g.y, &dy, 1e-14);
+}

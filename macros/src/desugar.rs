@@ -90,6 +90,7 @@ pub fn desugar(
         float_types,
         concrete_float,
         fresh: 0,
+        rows: false,
     };
     pass.fold_block(block.clone())
 }
@@ -99,6 +100,9 @@ struct Desugar<'a> {
     float_types: &'a [Ident],
     concrete_float: Option<&'a Ident>,
     fresh: usize,
+    /// The `map` loop [`Desugar::collect`] is about to write collects rows into a vector of
+    /// `Vec`s: its closure's untyped `collect()` is a `Vec` (see [`Desugar::map_loop`]).
+    rows: bool,
 }
 
 impl Fold for Desugar<'_> {
@@ -423,7 +427,41 @@ fn collected(local: &syn::Local) -> Option<(&Expr, &syn::PatIdent)> {
         return None;
     }
     let chain = collect_chain(&init.expr)?;
+    // Rows collected by the closure are written as `Vec`s: not into another element type
+    // (`Vec<DVector<f64>>`, whose rows' `collect()` makes matrices).
+    let outer = ty.or_else(|| turbofish_type(&init.expr));
+    if collects_rows(chain)
+        && outer
+            .and_then(vec_element)
+            .is_some_and(|e| !is_vec(e) && !matches!(e, Type::Infer(_)))
+    {
+        return None;
+    }
     (!mentions(chain.to_token_stream(), &name.ident)).then_some((chain, name))
+}
+
+/// `T` of `Vec<T>`.
+fn vec_element(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last().filter(|s| s.ident == "Vec")?;
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The type of `.collect::<T>()`.
+fn turbofish_type(expr: &Expr) -> Option<&Type> {
+    match expr {
+        Expr::MethodCall(call) => match call.turbofish.as_ref()?.args.first()? {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// `let x = x.iter()...collect();`: a `let` that [`collected`] would take but for its
@@ -1263,12 +1301,14 @@ impl Desugar<'_> {
         let ident = &name.ident;
         // Rows collected by the closure (`|xi| y.iter().map(..).collect()`) are vectors,
         // which lowering reads by reference when the type says so.
-        let rows: Option<Type> =
-            collects_rows(chain).then(|| parse_quote_spanned!(span=> Vec<Vec<_>>));
-        let ty = strip(&local.pat)
-            .1
-            .or(rows.as_ref())
-            .map(|t| quote::quote_spanned!(span=> : #t));
+        let rows = collects_rows(chain);
+        let rows_ty: Type = parse_quote_spanned!(span=> Vec<Vec<_>>);
+        let ty = match strip(&local.pat).1 {
+            Some(t) if !rows || crate::parse::vec_of_vecs(t) => Some(t),
+            _ if rows => Some(&rows_ty),
+            _ => None,
+        }
+        .map(|t| quote::quote_spanned!(span=> : #t));
         let (index, element) = (self.fresh("index", span), self.fresh("element", span));
         out.push(parse_quote_spanned!(span=>
             let mut #ident #ty = vec![::core::default::Default::default(); #count];
@@ -1280,7 +1320,10 @@ impl Desugar<'_> {
                 #index += 1;
             }
         );
-        out.push(Stmt::Expr(self.for_loop(for_loop), None));
+        self.rows = rows;
+        let for_loop = self.for_loop(for_loop);
+        self.rows = false;
+        out.push(Stmt::Expr(for_loop, None));
     }
 
     /// `let mut v = Vec::new();` (or `Vec::with_capacity(n)`, `vec![]`) filled by one `push`
@@ -2537,16 +2580,19 @@ impl Desugar<'_> {
             }
         };
         // A closure that collects (`|xi| y.iter().map(..).collect()`, a row of a
-        // `Vec<Vec<f64>>`): its vector written by index, as a block's collected value is.
+        // `Vec<Vec<f64>>`): its vector written by index, as a block's collected value is,
+        // when it is a `Vec` (`collect::<Vec<_>>()`, or the rows of `Desugar::collect`).
+        let rows = std::mem::take(&mut self.rows);
+        let typed = turbofish_type(&value).is_some();
         let value = match collect_chain(&value) {
-            Some(_) => {
+            Some(_) if rows || typed => {
                 let temp = self.fresh("collected", span);
                 if let Stmt::Local(local) = parse_quote_spanned!(span=> let #temp = #value;) {
                     self.collect(local, &mut inner);
                 }
                 parse_quote_spanned!(span=> #temp)
             }
-            None => value,
+            _ => value,
         };
         let mapped = parse_quote_spanned! {span=> { #(#inner)* #value } };
         let mut stmts = Vec::new();
