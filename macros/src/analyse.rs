@@ -254,10 +254,12 @@ impl Judge<'_> {
     /// the value where a later read would not be judged (a differentiated argument's later
     /// reads are); or a result nothing reads.
     fn effects(&self, var: VarId, op: &Op) -> Option<&'static str> {
-        let keeps = op
-            .uses()
-            .iter()
-            .any(|v| !self.activity.varied[v.0] && self.body.var(*v).kind != crate::ir::Kind::Copy);
+        // (A parameter is the caller's, which it lends for the call.)
+        let keeps = op.uses().iter().any(|v| {
+            !self.activity.varied[v.0]
+                && self.body.var(*v).kind != crate::ir::Kind::Copy
+                && !self.body.params.contains(v)
+        });
         let mutable = match op {
             Op::Foreign {
                 form: Form::Method { .. },
@@ -490,6 +492,36 @@ fn check_stmt(stmt: &Stmt, judge: &Judge, poisoned: &mut [bool], errors: &mut Er
     }
     let receives_varied = uses.iter().any(|u| activity.varied[u.0]);
     if result.is_some_and(|var| judge.needs_no_derivative(var, op)) {
+        return;
+    }
+    // A call differentiated through its companions, whose result carries no derivative:
+    // they are not called, so a value it keeps elsewhere (a `Cell` it is given) would lose
+    // its derivative. Judged as a call without a rule is.
+    if let Op::Call { path, .. } = op {
+        let carries = result.is_some_and(|var| activity.useful[var.0]);
+        let effects = match result {
+            _ if !receives_varied || carries => None,
+            None => Some(" (nothing reads its result, so it is called for its effects, which may keep the differentiated value)"),
+            // A statement lowering rejected reads nothing: not reported again.
+            Some(var) if !judge.read[var.0] && !errors.is_empty() => None,
+            Some(var) => judge.effects(var, op),
+        };
+        if let Some(effects) = effects {
+            let name = match crate::ir::called_method(path) {
+                Some(method) => format!("method `{method}`"),
+                None => {
+                    let path = &path.path;
+                    format!(
+                        "function `{}`",
+                        quote::quote!(#path).to_string().replace(' ', "")
+                    )
+                }
+            };
+            errors.at(origin, format!("{name} receives a value that depends on a differentiated parameter, and is differentiated only through its result, which does not reach the returned value{effects}; return what it computes from that value and use the result"));
+            if let Some(result) = result {
+                poisoned[result.0] = true;
+            }
+        }
         return;
     }
     let message = match op {
