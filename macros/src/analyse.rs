@@ -240,21 +240,28 @@ impl Judge<'_> {
     /// A call without a rule whose result only decides things that carry no derivative
     /// (`if self.persistence() >= 1.0`, an index, a cast to an integer) needs no
     /// derivative: the sweeps call it on the primal values. Only when its result is read
-    /// (a call made for its effects, `cell.set(x)`, may hide `x` anywhere) and it is not a
-    /// method of a `let mut` variable (which may keep the value: `acc.add(x)`).
+    /// (a call made for its effects, `cell.set(x)`, may hide `x` anywhere) and it changes
+    /// nothing that could keep the value ([`Judge::changes`]).
     fn needs_no_derivative(&self, var: VarId, op: &Op) -> bool {
         matches!(op, Op::Foreign { .. })
             && !self.activity.useful[var.0]
             && self.effects(var, op).is_none()
     }
 
-    /// Why a call whose result carries no derivative may still lose one: a method of a
-    /// `let mut` receiver (other arguments cannot be `&mut`); an argument that is neither a
-    /// number nor itself differentiated (`c` of `c.replace(x)`, a `Cell`), which could keep
-    /// the value where a later read would not be judged (a differentiated argument's later
-    /// reads are); or a result nothing reads.
+    /// Why a call whose result carries no derivative may still lose one: what it may
+    /// change (see [`Judge::changes`]), or a result nothing reads (made for its effects).
     fn effects(&self, var: VarId, op: &Op) -> Option<&'static str> {
-        // (A parameter is the caller's, which it lends for the call.)
+        self.changes(op).or_else(|| {
+            (!self.read[var.0]).then_some(" (nothing reads its result, so it is called for its effects, which may keep the differentiated value)")
+        })
+    }
+
+    /// What a call may change to hold a differentiated value, where a later read would not
+    /// be judged: a method's `let mut` receiver (other arguments cannot be `&mut`), or an
+    /// argument that is neither a number nor itself differentiated (`c` of `c.replace(x)`,
+    /// a `Cell`; a differentiated argument's later reads are judged; a parameter is the
+    /// caller's, lent for the call).
+    fn changes(&self, op: &Op) -> Option<&'static str> {
         let keeps = op.uses().iter().any(|v| {
             !self.activity.varied[v.0]
                 && self.body.var(*v).kind != crate::ir::Kind::Copy
@@ -272,11 +279,9 @@ impl Judge<'_> {
             _ => false,
         };
         if mutable {
-            Some(" (its result only decides things that need no derivative, but it is called on a `let mut` value, which it may change to hold the differentiated value)")
+            Some(" (it is called on a `let mut` value, which it may change to hold the differentiated value where a later read would not carry its derivative)")
         } else if keeps {
-            Some(" (its result only decides things that need no derivative, but it is also given a value that does not depend on a differentiated parameter and is not a number, which it may change to hold the differentiated value: a `Cell`, a buffer)")
-        } else if !self.read[var.0] {
-            Some(" (nothing reads its result, so it is called for its effects, which may keep the differentiated value)")
+            Some(" (it is also given a value that does not depend on a differentiated parameter and is not a number, a `Cell` or a buffer, which it may change to hold the differentiated value where a later read would not carry its derivative)")
         } else {
             None
         }
@@ -496,15 +501,14 @@ fn check_stmt(stmt: &Stmt, judge: &Judge, poisoned: &mut [bool], errors: &mut Er
     }
     // A call differentiated through its companions, whose result carries no derivative:
     // they are not called, so a value it keeps elsewhere (a `Cell` it is given) would lose
-    // its derivative. Judged as a call without a rule is.
+    // its derivative. Judged by what it may change, as a call without a rule is.
     if let Op::Call { path, .. } = op {
         let carries = result.is_some_and(|var| activity.useful[var.0]);
-        let effects = match result {
-            _ if !receives_varied || carries => None,
-            None => Some(" (nothing reads its result, so it is called for its effects, which may keep the differentiated value)"),
-            // A statement lowering rejected reads nothing: not reported again.
-            Some(var) if !judge.read[var.0] && !errors.is_empty() => None,
-            Some(var) => judge.effects(var, op),
+        // (A result dropped or unread is fine here: the call's arguments are numbers or
+        // differentiated values, whose later reads are judged.)
+        let effects = match carries || !receives_varied {
+            true => None,
+            false => judge.changes(op),
         };
         if let Some(effects) = effects {
             let name = match crate::ir::called_method(path) {
