@@ -154,6 +154,7 @@ pub mod __private {
     pub use tapeless_runtime::rotation::{
         from_euler_angles_jvp_pitch, from_euler_angles_jvp_roll, from_euler_angles_jvp_yaw,
         from_euler_angles_vjp_pitch, from_euler_angles_vjp_roll, from_euler_angles_vjp_yaw,
+        from_scaled_axis_jvp, from_scaled_axis_vjp,
     };
     pub use tapeless_runtime::scalar::*;
     #[cfg(feature = "nalgebra")]

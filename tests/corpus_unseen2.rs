@@ -8,10 +8,12 @@
 //! Tally when written: 7 pass; 6 clean rejections (a) — angle_axis_icp, beta_binomial,
 //! negbin_regression, dirichlet, gru, garch — with sinkhorn (a) hiding a (b) behind it;
 //! 1 rustc error in generated code (b) — ces. No wrong gradient, no macro panic.
-//! After issue 12: 9 pass (garch: a method without a rule in a branch condition; sinkhorn: a
-//! nested collect); 5 clean rejections (a) — angle_axis_icp, gru, and the three bare
-//! `lgamma(..)` after `use libm::lgamma;` (beta_binomial, negbin_regression, dirichlet), whose
-//! message now names `libm::lgamma(..)`; 1 rustc error in generated code (b) — ces.
+//! Session 33: 10 pass (gru, since its closure patterns `|&v|`, zips of zips and `.iter()`
+//! of a call's result are taken; ces, since a destructured reference binds by reference;
+//! angle_axis_icp, since `Rotation3::new` has a rule). Issue 12: 12 pass (garch: a method
+//! without a rule in a branch condition; sinkhorn: a nested collect); 3 clean rejections (a)
+//! — the bare `lgamma(..)` after `use libm::lgamma;` (beta_binomial, negbin_regression,
+//! dirichlet), whose message names `libm::lgamma(..)`; no rustc error.
 #![cfg(feature = "nalgebra")]
 
 /// ⟨a, b⟩, the expected directional derivative.
@@ -103,12 +105,8 @@ mod pose_euler {
     }
 }
 
-// DISABLED, class (a): a clean rejection at the user's span (`Rotation3::new(*omega)`):
-//   error: function `Rotation3::new` has no derivative rule, and it receives a value that
-//   depends on a differentiated parameter; write it with operators and methods that have rules,
-//   or call a free function marked #[differentiate] or #[custom_vjp(rule)] that computes it
-// (the angle-axis exponential map, `Rotation3::new` / `from_scaled_axis`, has no rule.)
-#[cfg(any())]
+// Was class (a), a clean rejection of `Rotation3::new(*omega)` (no rule); passes unchanged
+// since session 33 (the `Rotation3::new` / `from_scaled_axis` rule, `tests/rotations.rs`).
 mod angle_axis_icp {
     use super::{close, dotp};
     use nalgebra::{Rotation3, Vector3};
@@ -483,15 +481,6 @@ mod pk_rk4 {
 // Neural networks
 // ---------------------------------------------------------------------------------------------
 
-// DISABLED, class (a): a clean rejection at `|&v| sigmoid(v)`:
-//   error: the closure of `.map(..)` takes one argument named by a plain pattern
-//   (`|v| ..`, `|v: f64| ..`, `|_| ..`)
-// Behind it, two more clean rejections: `.iter()` on a call's result (`affine(..).iter()`:
-// "method `iter` has no derivative rule"), and the zip-of-zip closure `|(zi, (ni, hi))|` (and
-// `|((zi, ni), hi)|` too, with a message that talks of a `for` loop and says `((a, b), c)` is
-// supported). With `|v| sigmoid(*v)`, a `let` for each call and an indexed map it passes
-// against central differences and the jvp (verified).
-#[cfg(any())]
 mod gru {
     use super::{close, dotp};
     use tapeless::check::{check_gradient, Tolerance};
@@ -993,26 +982,10 @@ mod heston {
     }
 }
 
-// DISABLED, class (b): rustc error inside generated code (span: the attribute of `ces_fit`):
-//   error[E0308]: mismatched types: expected `&&[T]`, found `&Vec<T>` (note: method defined
-//   here, core/src/clone.rs)
-// A tuple-pattern binding `(x, y)` over `&[(Vec<T>, T)]` passed to a marked function taking
-// `&[T]`. Passes when written `|acc, d| .. ces_output(tfp, shares, &d.0, rho) / d.1` (verified).
-// Minimal reproducer:
-//   #[differentiate]
-//   pub fn inner(a: &[f64], x: &[f64]) -> f64 { a[0] * x[0] }
-//   #[differentiate(wrt(a))]
-//   pub fn outer(a: &[f64], data: &[(Vec<f64>, usize)]) -> f64 {
-//       let mut s = 0.0;
-//       for (x, _) in data {
-//           s += inner(a, x);
-//       }
-//       s
-//   }
-// and with `inner(a, x.as_slice())` instead: error[E0515]: cannot return reference to
-// temporary value + error[E0716]: temporary value dropped while borrowed ("when
-// `t4_pullbacks` is dropped"), also on the attribute.
-#[cfg(any())]
+// Was class (b), a rustc error inside generated code (E0308: `(x, y)` over
+// `&[(Vec<T>, T)]` bound a clone of `x` where Rust binds a reference, and the clone was
+// passed on to `ces_output`'s `&[T]`); passes unchanged since session 33
+// (`tests/tuple_element_refs.rs`).
 mod ces {
     use super::{close, dotp};
     use num_traits::Float;

@@ -448,6 +448,33 @@ row!(
     }
 );
 row!(
+    rotation_new,
+    r_rotation_new,
+    r_rotation_new_grad,
+    r_rotation_new_jvp,
+    RRotationNewGrad,
+    |a, v| {
+        let w = Vector3::new(v[0] * a[(0, 1)], v[1], v[2] * a[(1, 0)]);
+        let u = Rotation3::new(w) * Vector3::new(a[(0, 0)], v[1], a[(1, 1)]);
+        u[0] * u[1] + u[2]
+    }
+);
+row!(
+    rotation_from_scaled_axis,
+    r_rotation_from_scaled_axis,
+    r_rotation_from_scaled_axis_grad,
+    r_rotation_from_scaled_axis_jvp,
+    RRotationFromScaledAxisGrad,
+    [tapeless::Real + RealField + Copy],
+    |a, v| {
+        let w = Vector3::new(v[0] * a[(0, 1)], v[1], v[2] * a[(1, 0)]);
+        let r = Rotation3::from_scaled_axis(w);
+        let q = tapeless::runtime::rotation::from_scaled_axis(w * a[(1, 1)]);
+        let u = (r * q) * Vector3::new(a[(0, 0)], v[1], a[(1, 1)]);
+        u[0] * u[1] + u[2]
+    }
+);
+row!(
     from_euler_angles,
     r_from_euler_angles,
     r_from_euler_angles_grad,

@@ -24,6 +24,9 @@
 // User-style code: index loops over a dense Hessian, and `a.clone().lu()` of a `Copy`
 // matrix as the README writes decompositions.
 #![allow(clippy::needless_range_loop, clippy::clone_on_copy)]
+// The functions `#[differentiate]` generates beside `h` that a test does not call
+// (`h_grad_vjp`, `h_jvp_vjp`) are never reported unused, in `macro_rules!` expansions too.
+#![deny(dead_code)]
 
 use std::cmp::Ordering;
 
@@ -117,10 +120,6 @@ const DIRECTION: [f64; 2] = [0.7, -1.3];
 /// the given points.
 macro_rules! row {
     ($name:ident, |$x:ident, $y:ident| $body:expr, $($point:expr),+ $(,)?) => {
-        // The functions the macro generates beside `h` that a test does not call
-        // (`h_grad_vjp`, `h_jvp_vjp`) are reported unused when `h` comes from a
-        // `macro_rules!` expansion (not when it is written out).
-        #[allow(dead_code)]
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -519,10 +518,6 @@ row!(
 /// gradient, `single` against `double` at the same (f32) point.
 macro_rules! single {
     ($name:ident, |$x:ident, $y:ident| $body:expr, $($point:expr),+ $(,)?) => {
-        // The functions the macro generates beside `h` that a test does not call
-        // (`h_grad_vjp`, `h_jvp_vjp`) are reported unused when `h` comes from a
-        // `macro_rules!` expansion (not when it is written out).
-        #[allow(dead_code)]
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -701,10 +696,6 @@ fn split(p: &[f64]) -> (Matrix3<f64>, Vector3<f64>) {
 /// order, then v's) against central differences of the gradient.
 macro_rules! matrix_row {
     ($name:ident, |$a:ident, $v:ident, $w:ident| $body:expr) => {
-        // The functions the macro generates beside `h` that a test does not call
-        // (`h_grad_vjp`, `h_jvp_vjp`) are reported unused when `h` comes from a
-        // `macro_rules!` expansion (not when it is written out).
-        #[allow(dead_code)]
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -843,6 +834,11 @@ matrix_row!(m_from_euler_angles, |a, v, w| {
     let u = r * (a * w);
     let q = r.transpose() * r * v;
     u[0] * u[1] + u[2] + q.dot(w)
+});
+matrix_row!(m_rotation_new, |a, v, w| {
+    let r = Rotation3::new(v * a[(0, 1)]);
+    let u = r * (a * w);
+    u[0] * u[1] + u[2] + (Rotation3::from_scaled_axis(*v) * w).dot(v)
 });
 matrix_row!(m_nn, |a, v, w| {
     let s = nn::softmax(&(a * v));

@@ -1,5 +1,6 @@
 //! nalgebra's 3-D rotations in differentiated code: `Rotation3::from_euler_angles` of
-//! differentiated angles, a rotation times a vector, a matrix or another rotation, and its
+//! differentiated angles, `Rotation3::new(ω)` (`from_scaled_axis`) of a differentiated
+//! axis-angle vector (at ω = 0 too, where nalgebra takes an identity branch), a rotation times a vector, a matrix or another rotation, and its
 //! `transpose()`. A rotation's adjoint and tangent are the matrices of its entries
 //! (`runtime/src/rotation.rs`, whose rules have their own property tests). Oracles: central
 //! differences, closed forms, `f_jvp` against `f_vjp` by the dot-product test, the Hessian
@@ -200,4 +201,100 @@ fn generic_code_in_f32_and_f64() {
     let (_, g32) = spun_grad(0.4_f32, &v32);
     assert!((f64::from(g32.a) - g.a).abs() < 1e-5);
     assert!((g32.v.cast::<f64>() - g.v).norm() < 1e-5);
+}
+
+/// A point rotated by the axis-angle vector ω, against a target: |R(ω)p − t|².
+#[differentiate(hessian, wrt(w))]
+fn aligned(w: &Vector3<f64>, p: &Vector3<f64>, target: &Vector3<f64>) -> f64 {
+    let r = Rotation3::new(*w);
+    (r * p - target).norm_squared()
+}
+
+/// The same by nalgebra's other name for it.
+#[differentiate(wrt(w))]
+fn aligned_by_scaled_axis(w: &Vector3<f64>, p: &Vector3<f64>, target: &Vector3<f64>) -> f64 {
+    (Rotation3::from_scaled_axis(*w) * p - target).norm_squared()
+}
+
+const P: [f64; 3] = [1.0, -0.5, 2.0];
+const TARGET: [f64; 3] = [0.3, 0.8, 1.5];
+
+fn axis_angles() -> [Vector3<f64>; 4] {
+    [
+        Vector3::zeros(),
+        Vector3::new(1e-4, -2e-4, 5e-5),
+        Vector3::new(0.2, -0.1, 0.3),
+        Vector3::new(1.5, 0.7, -2.0),
+    ]
+}
+
+#[test]
+fn an_axis_angle_rotation_against_differences_and_its_jvp() {
+    let (p, target) = (Vector3::from(P), Vector3::from(TARGET));
+    for w in axis_angles() {
+        let f = |q: &[f64]| aligned(&Vector3::new(q[0], q[1], q[2]), &p, &target);
+        let (v, g) = aligned_grad(&w, &p, &target);
+        assert_eq!(v, f(&[w[0], w[1], w[2]]));
+        check_gradient(f, &[w[0], w[1], w[2]], g.w.as_slice(), Tolerance::default()).unwrap();
+        let (v2, g2) = aligned_by_scaled_axis_grad(&w, &p, &target);
+        assert_eq!(v2, v);
+        close("from_scaled_axis", g2.w.as_slice(), g.w.as_slice(), 1e-15);
+        let direction = Vector3::new(0.4, -0.7, 0.2);
+        let (_, dv) = aligned_jvp(&w, &p, &target, &AlignedGrad { w: direction });
+        close("jvp", &[dv], &[g.w.dot(&direction)], 1e-12);
+    }
+}
+
+/// At ω = 0, R(ω)p ≈ p + ω × p, so ∇_ω |R p − t|² = p × 2(p − t).
+#[test]
+fn an_axis_angle_rotation_at_zero_in_closed_form() {
+    let (p, target) = (Vector3::from(P), Vector3::from(TARGET));
+    let (_, g) = aligned_grad(&Vector3::zeros(), &p, &target);
+    let want = p.cross(&(2.0 * (p - target)));
+    close("∇ at 0", g.w.as_slice(), want.as_slice(), 1e-15);
+}
+
+/// The Hessian in ω against differences of the gradient, at ω = 0 too: the generic copy
+/// computes the rotation by Rodrigues' formula, whose dual numbers keep their tangents
+/// where nalgebra's identity branch would drop them.
+#[test]
+fn the_hessian_of_an_axis_angle_rotation() {
+    let (p, target) = (Vector3::from(P), Vector3::from(TARGET));
+    for w in axis_angles() {
+        let (value, _, rows) = aligned_hessian(&w, &p, &target);
+        assert_eq!(value, aligned(&w, &p, &target));
+        let gradient = |q: Vector3<f64>| aligned_grad(&q, &p, &target).1.w;
+        for j in 0..3 {
+            let h = 1e-5;
+            let e = Vector3::from_fn(|i, _| if i == j { h } else { 0.0 });
+            let fd = (gradient(w + e) - gradient(w - e)) / (2.0 * h);
+            for i in 0..3 {
+                assert!(
+                    (rows[i].w[j] - fd[i]).abs() < 1e-6 * (1.0 + fd[i].abs()),
+                    "H[{i}][{j}] at {w:?}: {} against {}",
+                    rows[i].w[j],
+                    fd[i]
+                );
+            }
+        }
+    }
+}
+
+/// Generic code: `Rotation3::new` of a `T: RealField` vector, in f32 and f64.
+#[differentiate]
+fn spun_axis<T: RealField + Copy>(w: &Vector3<T>, v: &Vector3<T>) -> T {
+    (Rotation3::new(*w) * v).x
+}
+
+#[test]
+fn an_axis_angle_rotation_in_generic_code() {
+    let (w, v) = (Vector3::new(0.3, -0.6, 0.2), Vector3::new(0.5, -1.0, 2.0));
+    let (_, g) = spun_axis_grad(&w, &v);
+    let fd = central_difference(
+        |q| spun_axis(&Vector3::new(q[0], q[1], q[2]), &v),
+        &[w[0], w[1], w[2]],
+    );
+    close("spun_axis f64", g.w.as_slice(), &fd, 1e-8);
+    let (_, g32) = spun_axis_grad(&w.cast::<f32>(), &v.cast::<f32>());
+    assert!((g32.w.cast::<f64>() - g.w).norm() < 1e-5);
 }

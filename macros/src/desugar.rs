@@ -26,6 +26,10 @@
 //!   and `bonds.iter().map(|&(i, j)| ..)` becomes `.map(|e| { let (i, j) = e; .. })`.
 //! - `for p in a.chain(b)` becomes two loops; `for p in xs.iter().step_by(k)` the loop over
 //!   `(0..xs.len()).step_by(k)`.
+//! - A closure's parameter over zips of zips (`|(z, (n, h))|`, `|((z, n), h)|`), `|&v|`, or a
+//!   pair bound whole (`|p| p.0 * p.1`) binds a fresh name per element in the loop, nested as
+//!   the zips are, and the closure's pattern from those names.
+//! - `f(x).iter()` (`.zip(&f(x))`, `for v in f(x)`): the call's result bound by a `let` first.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
@@ -108,6 +112,8 @@ struct Desugar<'a> {
 impl Fold for Desugar<'_> {
     fn fold_block(&mut self, mut block: Block) -> Block {
         inline_iterators(&mut block.stmts);
+        // Before the rewrites, which read chains of variables.
+        block.stmts = self.hoist_iterated_calls(std::mem::take(&mut block.stmts));
         let mut block = syn::fold::fold_block(self, block);
         let mut stmts = Vec::with_capacity(block.stmts.len());
         self.pushes(&mut block.stmts);
@@ -1261,6 +1267,94 @@ impl Desugar<'_> {
         }
     }
 
+    /// `stmts` with the calls each iterates bound by `let`s before it ([`Self::hoist_calls`]).
+    fn hoist_iterated_calls(&mut self, stmts: Vec<Stmt>) -> Vec<Stmt> {
+        let mut out = Vec::with_capacity(stmts.len());
+        for mut stmt in stmts {
+            match &mut stmt {
+                Stmt::Expr(expr, _) => self.hoist_calls(expr, &mut out),
+                Stmt::Local(local) => {
+                    if let Some(init) = local.init.as_mut().filter(|i| i.diverge.is_none()) {
+                        self.hoist_calls(&mut init.expr, &mut out);
+                    }
+                }
+                _ => {}
+            }
+            out.push(stmt);
+        }
+        out
+    }
+
+    /// Binds the results of calls that `expr` iterates (`f(x).iter()`, `.zip(&f(x))`,
+    /// `for v in f(x)`) to temporaries, pushed onto `out` before the statement, so the
+    /// chain starts from a variable as the rewrites of chains and lowering's loops need.
+    /// Only where the statement evaluates them unconditionally (as [`Self::hoist_arrays`]);
+    /// the call then runs before the rest of the statement, which differentiated code,
+    /// whose calls cannot mutate their arguments, does not observe.
+    fn hoist_calls(&mut self, expr: &mut Expr, out: &mut Vec<Stmt>) {
+        match expr {
+            Expr::Return(r) => {
+                if let Some(value) = &mut r.expr {
+                    self.hoist_calls(value, out);
+                }
+            }
+            Expr::Assign(a) => self.hoist_calls(&mut a.right, out),
+            // `a && b` evaluates `b` only sometimes.
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) => {
+                self.hoist_calls(&mut b.left, out)
+            }
+            Expr::Binary(b) => {
+                self.hoist_calls(&mut b.left, out);
+                self.hoist_calls(&mut b.right, out);
+            }
+            Expr::Unary(u) => self.hoist_calls(&mut u.expr, out),
+            Expr::Paren(p) => self.hoist_calls(&mut p.expr, out),
+            Expr::Cast(c) => self.hoist_calls(&mut c.expr, out),
+            Expr::Reference(r) => self.hoist_calls(&mut r.expr, out),
+            Expr::Call(c) => {
+                for arg in &mut c.args {
+                    self.hoist_calls(arg, out);
+                }
+            }
+            Expr::MethodCall(c) => {
+                self.hoist_calls(&mut c.receiver, out);
+                for arg in &mut c.args {
+                    self.hoist_calls(arg, out);
+                }
+                let method = c.method.to_string();
+                if ITERATED.contains(&method.as_str()) {
+                    self.hoist_call(&mut c.receiver, out);
+                } else if method == "zip" && c.args.len() == 1 {
+                    self.hoist_call(&mut c.args[0], out);
+                }
+            }
+            Expr::ForLoop(f) => {
+                self.hoist_calls(&mut f.expr, out);
+                self.hoist_call(&mut f.expr, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// `f(x)` (or `&f(x)`, `(f(x))`) becomes a temporary bound to it.
+    fn hoist_call(&mut self, expr: &mut Expr, out: &mut Vec<Stmt>) {
+        let call = match expr {
+            Expr::Reference(r) if r.mutability.is_none() => &mut *r.expr,
+            other => other,
+        };
+        let call = match call {
+            Expr::Paren(p) => &mut *p.expr,
+            other => other,
+        };
+        if !matches!(call, Expr::Call(_)) {
+            return;
+        }
+        let span = call.span();
+        let temp = self.fresh("result", span);
+        out.push(parse_quote_spanned!(span=> let #temp = #call;));
+        *call = parse_quote_spanned!(span=> #temp);
+    }
+
     /// `[x, y]` (or `&[x, y]`) becomes a temporary written by index, when it is an array
     /// literal that a `let` would write so (see [`array_literal`]).
     fn hoist_array(&mut self, expr: &mut Expr, out: &mut Vec<Stmt>) {
@@ -1470,6 +1564,18 @@ impl Desugar<'_> {
                     let element = parse_quote_spanned!(elem.span()=> #base[#index]);
                     self.bind(elem, element_ty.clone(), element, out);
                 }
+            }
+            // Fields that are names are bound by one `let S { x, .. } = base;`, which
+            // lowering binds by value or by reference as the source does (see
+            // `Lowerer::destructure_struct`); `*p` is destructured by value, field by field.
+            Pat::Struct(s)
+                if !matches!(&value, Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)))
+                    && s.fields.iter().all(|f| !nested(&f.pat)) =>
+            {
+                let base = self.base(pat, value, out);
+                let mut flat = s.clone();
+                flat.attrs.clear();
+                out.push(parse_quote_spanned!(span=> let #flat = #base;));
             }
             Pat::Struct(s) => {
                 let base = self.base(pat, value, out);
@@ -1831,6 +1937,16 @@ impl Desugar<'_> {
                 t.elems[0] = self.element_pattern(&t.elems[0], a, out);
                 t.elems[1] = self.element_pattern(&t.elems[1], b, out);
                 Pat::Tuple(t)
+            }
+            // A pair bound whole (`for (x, p) in a.iter().zip(b.iter().zip(c))`): the names
+            // of its elements, then the tuple of them.
+            (Shape::Pair(..), Pat::Ident(_) | Pat::Type(_)) => {
+                let span = pat.span();
+                let names = self.shape_names(shape, span);
+                let value: Expr = parse_quote_spanned!(span=> #names);
+                // (A type written for the closure's references is not the loop's.)
+                self.bind(strip(pat).0, None, value, out);
+                names
             }
             (Shape::Element, p) if destructuring(p) => {
                 let span = p.span();
@@ -2549,36 +2665,10 @@ impl Desugar<'_> {
         };
         // The closure's parameter is visible only in its body, as in the closure.
         let mut inner = Vec::new();
-        // `.zip(..).map(|(a, b)| ..)`: the loop binds the pair's elements, as lowering
-        // iterates zipped slices (and enumerations) only with a pattern per element.
-        let pairs =
-            matches!(&source, Expr::MethodCall(m) if m.method == "zip" || m.method == "enumerate");
-        let element: Pat = match strip(&param).0 {
-            Pat::Tuple(t)
-                if pairs && t.elems.iter().all(|e| {
-                    matches!(strip(e).0, Pat::Ident(i) if i.by_ref.is_none() && i.subpat.is_none())
-                        || matches!(e, Pat::Wild(_))
-                }) =>
-            {
-                let mut names = Vec::new();
-                for elem in &t.elems {
-                    let name = self.fresh("element", span);
-                    self.bind(elem, None, parse_quote_spanned!(span=> #name), &mut inner);
-                    names.push(name);
-                }
-                parse_quote_spanned!(span=> (#(#names),*))
-            }
-            _ => {
-                let element = self.fresh("element", span);
-                self.bind(
-                    &param,
-                    None,
-                    parse_quote_spanned!(span=> #element),
-                    &mut inner,
-                );
-                parse_quote_spanned!(span=> #element)
-            }
-        };
+        // `.zip(..).map(|(a, (b, c))| ..)`: the loop binds the pairs' elements, as lowering
+        // iterates zipped slices (and enumerations) only with a pattern per element, nested
+        // as the zips are.
+        let element = self.loop_pattern(&param, &Shape::of(&source), span, &mut inner);
         // A closure that collects (`|xi| y.iter().map(..).collect()`, a row of a
         // `Vec<Vec<f64>>`): its vector written by index, as a block's collected value is,
         // when it is a `Vec` (`collect::<Vec<_>>()`, or the rows of `Desugar::collect`).
@@ -2610,6 +2700,54 @@ impl Desugar<'_> {
             None => parse_quote_spanned!(span=> #element),
         });
         self.for_loop(for_loop)
+    }
+
+    /// The pattern a loop over elements paired up as `shape` binds for the closure parameter
+    /// `pat`: a fresh name per element (the parameter's names are visible only in the
+    /// closure's body), with the `let`s binding `pat`'s names from them appended to `out`.
+    /// A pair bound whole (`|p| p.0 * p.1` of a zip, `_`) is the tuple of its elements' names.
+    fn loop_pattern(&mut self, pat: &Pat, shape: &Shape, span: Span, out: &mut Vec<Stmt>) -> Pat {
+        match (shape, pat) {
+            (_, Pat::Paren(p)) => self.loop_pattern(&p.pat, shape, span, out),
+            // The loop holds the elements by value (or by reference when they are not `Copy`
+            // scalars): a type written for the closure's references (`|v: &f64|`,
+            // `|(a, b): (&f64, &f64)|`) is not theirs.
+            (Shape::Pair(..), Pat::Type(t)) => self.loop_pattern(&t.pat, shape, span, out),
+            (_, Pat::Type(t)) if matches!(*t.ty, Type::Reference(_)) => {
+                self.loop_pattern(&t.pat, shape, span, out)
+            }
+            (Shape::Pair(a, b), Pat::Tuple(t)) if t.elems.len() == 2 => {
+                let first = self.loop_pattern(&t.elems[0], a, span, out);
+                let second = self.loop_pattern(&t.elems[1], b, span, out);
+                parse_quote_spanned!(span=> (#first, #second))
+            }
+            (Shape::Pair(..), _) => {
+                let names = self.shape_names(shape, span);
+                // The same tokens as an expression: a tuple of the names.
+                let value: Expr = parse_quote_spanned!(span=> #names);
+                self.bind(pat, None, value, out);
+                names
+            }
+            _ => {
+                let name = self.fresh("element", span);
+                self.bind(pat, None, parse_quote_spanned!(span=> #name), out);
+                parse_quote_spanned!(span=> #name)
+            }
+        }
+    }
+
+    /// A fresh name per element of `shape`, paired up as it pairs them: `(e1, (e2, e3))`.
+    fn shape_names(&mut self, shape: &Shape, span: Span) -> Pat {
+        match shape {
+            Shape::Pair(a, b) => {
+                let (a, b) = (self.shape_names(a, span), self.shape_names(b, span));
+                parse_quote_spanned!(span=> (#a, #b))
+            }
+            _ => {
+                let name = self.fresh("element", span);
+                parse_quote_spanned!(span=> #name)
+            }
+        }
     }
 
     /// `match` arms that bind the scrutinee (`n if n > 0 => ..`, `k @ 1..=3 => ..`) or the
@@ -2766,7 +2904,8 @@ impl Desugar<'_> {
         };
         let span = call.method.span();
         let base = slice_base(&call.receiver, false);
-        if base.is_none() && !loop_only(&call.receiver) {
+        // (A mapped chain, `xs.iter().map(f).reduce(..)`, is the loop over it too.)
+        if base.is_none() && !loop_only(&call.receiver) && !mapped(&call.receiver) {
             return Expr::MethodCall(unwrap);
         }
         let acc = self.fresh("acc", span);
@@ -3416,14 +3555,15 @@ fn inline_iterators(stmts: &mut Vec<Stmt>) {
     }
 }
 
+/// The methods that start iterating a container.
+const ITERATED: &[&str] = &["iter", "into_iter", "windows", "chunks", "chunks_exact"];
+
 /// A chain that starts an iterator (`xs.iter()`, `xs.windows(2)`, a range), not a
 /// nalgebra `m.map(..)`.
 fn iterates(chain: &Expr) -> bool {
     match chain {
         Expr::MethodCall(m) => {
-            ["iter", "into_iter", "windows", "chunks", "chunks_exact"]
-                .contains(&m.method.to_string().as_str())
-                || iterates(&m.receiver)
+            ITERATED.contains(&m.method.to_string().as_str()) || iterates(&m.receiver)
         }
         Expr::Paren(p) => iterates(&p.expr),
         Expr::Range(_) => true,

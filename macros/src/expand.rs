@@ -1071,7 +1071,7 @@ pub fn functions(
         quote! {
             #[doc = #grad_doc]
             #[inline]
-            #[allow(clippy::all)]
+            #[allow(dead_code, clippy::all)]
             #vis fn #grad_fn #generics (#(#grad_params),*) -> (#ret, #grad_type) #where_clause {
                 #call_prefix #vjp_fn(#(#args,)* ::tapeless::__private::one())
             }
@@ -1094,7 +1094,7 @@ pub fn functions(
         #grad_fn
 
         #[doc = #vjp_doc]
-        #[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
+        #[allow(dead_code, unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
         #vis fn #vjp_fn #generics (#(#params,)* #seed: #seed_type) -> (#ret, #grad_type) #where_clause {
             #primal
             #(#checks)*

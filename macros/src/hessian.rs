@@ -654,6 +654,15 @@ impl VisitMut for GenericCopy<'_> {
                         *path = method;
                     }
                 }
+                // `Rotation3::new(ω)`: nalgebra's takes an identity branch at ω = 0, where a
+                // dual number's tangent is lost; the copy computes Rodrigues' formula in its
+                // own type (the function's own code checks that `Rotation3` is nalgebra's).
+                if let Expr::Path(path) = &mut *call.func {
+                    if crate::rules::scaled_axis_rotation(path, call.args.len()) {
+                        *path = syn::parse_quote_spanned!(syn::spanned::Spanned::span(&*path)=>
+                            ::tapeless::runtime::rotation::from_scaled_axis);
+                    }
+                }
                 // A differentiated function computes in `f64`: call its generic copy.
                 if let Expr::Path(path) = &mut *call.func {
                     if self.callee(path, call.args.len()) {
@@ -1099,7 +1108,7 @@ fn grad_vjp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream 
     let jvp = grad_jvp(sig, names, float);
     quote! {
         #[doc = #doc]
-        #[allow(clippy::all)]
+        #[allow(dead_code, clippy::all)]
         #vis fn #grad_vjp #generics (#(#params,)* #seed: (#float, #grad_type)) -> ((#float, #grad_type), #grad_type) #bounds {
             let (#value, #gradient, mut #product) = #hvp(#(#args,)* &#seed.1);
             #(#private::add_scaled::<#float, _>(&mut #product.#fields, #seed.0, &#gradient.#fields);)*
@@ -1143,7 +1152,7 @@ fn grad_jvp(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStream 
     );
     quote! {
         #[doc = #doc]
-        #[allow(clippy::all)]
+        #[allow(dead_code, clippy::all)]
         #vis fn #name #generics (#(#params,)* #tangent: &#grad_type) -> ((#float, #grad_type), (#float, #grad_type)) #bounds {
             let (#value, #gradient, #product) = #hvp(#(#args,)* #tangent);
             let mut #slope: #float = #zero;
@@ -1289,7 +1298,7 @@ fn jvp_callee(sig: &Signature, names: &Names, float: &TokenStream) -> TokenStrea
     let doc = format!("[`{jvp_fn}`] and its directional derivative along `{direction}` (forward mode through a nested `{jvp_fn}`), from one [`{hvp}`].");
     let jvp_jvp_fn = quote! {
         #[doc = #doc]
-        #[allow(clippy::all)]
+        #[allow(dead_code, clippy::all)]
         #vis fn #jvp_jvp #generics (#(#params,)* #direction: &#jvp_type) -> ((#float, #float), (#float, #float)) #bounds {
             let (#value, #gradient, #product) = #hvp(#(#args,)* #tangent);
             let mut #slope: #float = #zero_float;

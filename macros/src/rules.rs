@@ -491,6 +491,8 @@ static PATHS: &[Rule] = &[
     path("special", "ln_gamma", &["x"], READS_X),
     path("special", "gamma", &["x"], &[Some(&[A, Y])]),
     path("special", "digamma", &["x"], READS_X),
+    // `Rotation3::new(ω)` in `T`'s own arithmetic, exact at ω = 0 for dual numbers.
+    path("rotation", "from_scaled_axis", &["axisangle"], READS_X),
     Rule {
         bounds: ELEMENTWISE,
         first: First::Elementwise,
@@ -776,15 +778,43 @@ fn libm_single(name: &str) -> bool {
 }
 
 /// Associated functions of nalgebra types, called as `Owner::name(..)`.
-static NALGEBRA_PATHS: &[Rule] = &[Rule {
-    spelling: Spelling::Nalgebra("Rotation3"),
-    matrix_result: true,
-    ..rule(
-        "from_euler_angles",
-        &["roll", "pitch", "yaw"],
-        &[Some(&[A, B, C]), Some(&[A, B, C]), Some(&[A, B, C])],
-    )
-}];
+static NALGEBRA_PATHS: &[Rule] = &[
+    Rule {
+        spelling: Spelling::Nalgebra("Rotation3"),
+        matrix_result: true,
+        ..rule(
+            "from_euler_angles",
+            &["roll", "pitch", "yaw"],
+            &[Some(&[A, B, C]), Some(&[A, B, C]), Some(&[A, B, C])],
+        )
+    },
+    // The exponential map of an axis-angle vector ω, by either name: ω̄ᵢ += ⟨R̄, ∂R/∂ωᵢ⟩.
+    // A `hessian` function's copy computes it as `rotation::from_scaled_axis` (below).
+    Rule {
+        spelling: Spelling::Nalgebra("Rotation3"),
+        helper: "from_scaled_axis",
+        ..rule("new", &["axisangle"], READS_X)
+    },
+    Rule {
+        spelling: Spelling::Nalgebra("Rotation3"),
+        ..rule("from_scaled_axis", &["axisangle"], READS_X)
+    },
+];
+
+/// Whether `path(..)` with `argc` arguments is `Rotation3::new(ω)` or
+/// `Rotation3::from_scaled_axis(ω)` (a rule of [`NALGEBRA_PATHS`]).
+pub fn scaled_axis_rotation(path: &syn::ExprPath, argc: usize) -> bool {
+    let names: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    argc == 1
+        && path.qself.is_none()
+        && matches!(names.as_slice(), [.., owner, name]
+            if owner == "Rotation3" && (name == "new" || name == "from_scaled_axis"))
+}
 
 /// The float method or `special` function a `libm` call is (`libm::exp` is `f64::exp`,
 /// `libm::expf` is `f32::exp`, `libm::erf` is `::tapeless::special::erf`), for code generic
@@ -1189,6 +1219,9 @@ mod tests {
                 Spelling::Path("nn") if rule.bounds != ELEMENTWISE => {
                     matrix_rows.contains(&format!("nn::{}(", rule.name))
                 }
+                Spelling::Path("rotation") => {
+                    matrix_rows.contains(&format!("rotation::{}(", rule.name))
+                }
                 Spelling::Path(module) => rows.contains(&format!("{module}::{}(", rule.name)),
                 Spelling::Nalgebra(owner) => {
                     matrix_rows.contains(&format!("{owner}::{}(", rule.name))
@@ -1271,7 +1304,7 @@ mod tests {
         checked.dedup();
         // The helpers of every matrix method, nn function, index, copy, Cholesky,
         // spectrum and rotation row.
-        assert_eq!(checked.len(), 50, "{checked:?}");
+        assert_eq!(checked.len(), 51, "{checked:?}");
     }
 
     /// Every row's shape is consistent: one entry per argument, needs in range.

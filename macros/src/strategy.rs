@@ -770,10 +770,23 @@ pub fn plan(sig: &Signature, body: &Body, activity: &Activity, sweep: &Sweep) ->
         })
         .collect();
     let scalar_results = scalar_results(body);
+    // A `Copy` value whose fields are read (a tuple element of `Vec<(f64, f64)>`) is not a
+    // scalar: `d.0` of a `zero()` would leave its type to infer from a field.
+    let mut destructured = HashSet::new();
+    for op in body.lets().values() {
+        if let Op::Rule {
+            form: Form::Field(_) | Form::FieldClone(_),
+            args,
+            ..
+        } = op
+        {
+            destructured.extend(args.first().and_then(|a| a.value.var()));
+        }
+    }
     let zeros = (0..body.vars.len())
         .map(VarId)
         .map(|v| {
-            let zero = if sweep.unknown_copies.contains(&v) {
+            let zero = if sweep.unknown_copies.contains(&v) || destructured.contains(&v) {
                 Zero::LikePrimal
             } else if scalar_results.contains(&v) && sig.float_generics.is_empty() {
                 Zero::Literal

@@ -459,6 +459,13 @@ impl<T: Real> Real for Dual<T> {
     // The special functions with their derivatives (computed in `f64`, the value alone
     // would drop the tangent: a Hessian through `special::erf` would miss its curvature).
 
+    /// The value's rotation, with the JVP as its tangent.
+    #[cfg(feature = "nalgebra")]
+    #[inline(always)]
+    fn rotation_from_scaled_axis(axisangle: nalgebra::Vector3<Self>) -> nalgebra::Rotation3<Self> {
+        crate::rotation::dual_rotation(axisangle)
+    }
+
     /// erf′ x = 2/√π·e^(−x²).
     #[inline(always)]
     fn special_erf(self) -> Self {

@@ -90,12 +90,28 @@ pub trait Real:
     fn special_sinc_derivative(self) -> Self {
         crate::special::in_f64(self, crate::special::sinc_derivative_f64)
     }
+
+    /// `Rotation3::new(ω)` ([`rotation::from_scaled_axis`](crate::rotation::from_scaled_axis)):
+    /// nalgebra's for `f32` and `f64`. A dual number carries its tangent (nalgebra's takes an
+    /// identity branch at ω = 0, where the tangent would be lost).
+    #[cfg(feature = "nalgebra")]
+    #[doc(hidden)]
+    #[inline(always)]
+    fn rotation_from_scaled_axis(axisangle: nalgebra::Vector3<Self>) -> nalgebra::Rotation3<Self> {
+        crate::rotation::rodrigues_rotation(axisangle)
+    }
 }
 
 impl Real for f32 {
     #[inline(always)]
     fn total_cmp(&self, other: &Self) -> Ordering {
         f32::total_cmp(self, other)
+    }
+
+    #[cfg(feature = "nalgebra")]
+    #[inline(always)]
+    fn rotation_from_scaled_axis(axisangle: nalgebra::Vector3<Self>) -> nalgebra::Rotation3<Self> {
+        nalgebra::Rotation3::new(axisangle)
     }
 
     #[inline(always)]
@@ -110,6 +126,12 @@ impl Real for f64 {
     #[inline(always)]
     fn total_cmp(&self, other: &Self) -> Ordering {
         f64::total_cmp(self, other)
+    }
+
+    #[cfg(feature = "nalgebra")]
+    #[inline(always)]
+    fn rotation_from_scaled_axis(axisangle: nalgebra::Vector3<Self>) -> nalgebra::Rotation3<Self> {
+        nalgebra::Rotation3::new(axisangle)
     }
 
     #[inline(always)]

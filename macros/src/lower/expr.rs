@@ -263,6 +263,34 @@ impl Lowerer<'_> {
             name: call.method.clone(),
             turbofish: call.turbofish.clone(),
         };
+        // `d.unwrap()` (the desugaring's `if let Some(x) = d`) of an `Option` the source holds
+        // by reference (`for d in data` over `&[Option<Vec<f64>>]`): `x` is a reference, as
+        // Rust binds it, read through `d.as_ref()`.
+        let referenced = all[0]
+            .value
+            .var()
+            .is_some_and(|v| self.referenced_elements.contains(&v));
+        if referenced && (call.method == "unwrap" || call.method == "expect") {
+            let as_ref = Op::Foreign {
+                pure: false,
+                form: Form::Method {
+                    name: Ident::new("as_ref", call.method.span()),
+                    turbofish: None,
+                },
+                args: vec![all[0].clone()],
+            };
+            all[0] = self.value(as_ref, Kind::Copy, call.receiver.to_token_stream());
+            let op = Op::Foreign {
+                pure: false,
+                form,
+                args: all,
+            };
+            let value = self.value(op, Kind::Ref, call.to_token_stream());
+            if let Some(v) = value.value.var() {
+                self.referenced_elements.insert(v);
+            }
+            return Some(value);
+        }
         // A decomposition is a local value: `self.solve(x)`, `p.model.l()` are the user's.
         // `self` is the user's own type, never a float or a matrix: `self.diagonal()` and
         // `self.determinant()` are its own methods (only `clone` applies to any type).
@@ -984,6 +1012,12 @@ impl Lowerer<'_> {
         if call.method == "map_with_location" {
             return self.map_with_location(call, closure);
         }
+        // A map of an iterator that no rewrite took: what follows it in the chain is what is
+        // not supported (its closure's pattern is not the matter, and `iter()` is no matrix).
+        if iterator_chain(&call.receiver) {
+            self.errors.at(&call.method, "this `.map(..)` of an iterator is not supported by #[differentiate] where its chain goes on: a mapped iterator is supported reduced (`.sum()`, `.product()`, `.fold(..)`, `.reduce(..)`, `.min_by(..)`/`.max_by(..)` of `partial_cmp`), collected into a `Vec` (`.collect()`, when the chain's syntax tells its length, so not after `.filter(..)`), or as the iterator of a `for` loop; write what the chain does after the `.map(..)` as a `for` loop over it (`for v in xs.iter().map(|&x| x * x) { .. }`)");
+            return None;
+        }
         match closure.inputs.iter().collect::<Vec<_>>().as_slice() {
             [Pat::Ident(p)] if p.by_ref.is_none() && p.subpat.is_none() => {}
             [Pat::Type(t)] if matches!(&*t.pat, Pat::Ident(_) | Pat::Wild(_)) => {}
@@ -1257,6 +1291,17 @@ impl Lowerer<'_> {
         let placeholder = Ident::new("__tapeless_value", Span::call_site());
         let mut uses = Vec::new();
         let mut rewritten = m.clone();
+        // Of an enum the source holds by reference (`for o in data` over `&[Obs]`), the
+        // payload is a reference, as Rust binds it: the arm's `Clone::clone(v)` is `v`.
+        let referenced = scrutinee
+            .value
+            .var()
+            .is_some_and(|v| self.referenced_elements.contains(&v));
+        if referenced {
+            if let Expr::Call(clone) = &*rewritten.arms[0].body {
+                *rewritten.arms[0].body = clone.args[0].clone();
+            }
+        }
         rewritten.expr = Box::new(match &scrutinee.value {
             Operand::Var(v) => {
                 uses.push((placeholder.clone(), *v));
@@ -1271,6 +1316,13 @@ impl Lowerer<'_> {
             what: "a payload bound by a `match` or `if let` arm of a differentiated value",
             advice: "match on data (an enum parameter that is not differentiated, a value computed from data)",
         };
+        if referenced {
+            let value = self.value(op, Kind::Ref, m.to_token_stream());
+            if let Some(v) = value.value.var() {
+                self.referenced_elements.insert(v);
+            }
+            return Some(value);
+        }
         Some(self.value(op, Kind::Copy, m.to_token_stream()))
     }
 
@@ -1511,6 +1563,9 @@ impl Lowerer<'_> {
             }
             _ => (base.clone(), methods),
         };
+        // `for e in &xs`, `xs.iter()`: the elements are references whatever `xs` holds.
+        let borrowed = matches!(strip_parens(&base), Expr::Reference(_))
+            || methods.first().is_some_and(|m| m.method == "iter");
         let mut containers = vec![(self.iterated(strip_reference(&base))?, Access::Element)];
         // How the elements pair up: each `.zip(..)` pairs those so far with its argument's.
         let mut pairs = Zip::Leaf(0);
@@ -1645,9 +1700,9 @@ impl Lowerer<'_> {
             }
         }
         let mut elements = Vec::new();
-        for (p, (container, access)) in element_pats.into_iter().zip(containers) {
+        for (k, (p, (container, access))) in element_pats.into_iter().zip(containers).enumerate() {
             match pattern_ident(p) {
-                Ok(Some(ident)) => elements.push((ident, container, access)),
+                Ok(Some(ident)) => elements.push((ident, container, access, borrowed && k == 0)),
                 Ok(None) => {}
                 Err(()) => return bad_pattern(self, p),
             }
@@ -1996,6 +2051,18 @@ fn is_reduction(call: &syn::ExprMethodCall) -> bool {
         })
 }
 
+/// A chain that iterates (`xs.iter()..`, `xs.windows(k)..`, a range's), not a matrix.
+fn iterator_chain(expr: &Expr) -> bool {
+    let (base, methods) = method_chain(expr);
+    matches!(strip_parens(base), Expr::Range(_))
+        || methods.iter().any(|m| {
+            matches!(
+                m.method.to_string().as_str(),
+                "iter" | "into_iter" | "windows" | "chunks" | "chunks_exact"
+            )
+        })
+}
+
 /// `match e { pat => true, _ => false }`.
 fn is_boolean_match(m: &syn::ExprMatch) -> bool {
     m.arms.iter().all(|arm| {
@@ -2059,7 +2126,7 @@ fn is_place(expr: &Expr) -> bool {
     }
 }
 
-fn strip_parens(expr: &Expr) -> &Expr {
+pub(super) fn strip_parens(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(p) => strip_parens(&p.expr),
         Expr::Group(g) => strip_parens(&g.expr),
@@ -2067,7 +2134,7 @@ fn strip_parens(expr: &Expr) -> &Expr {
     }
 }
 
-fn strip_reference(expr: &Expr) -> &Expr {
+pub(super) fn strip_reference(expr: &Expr) -> &Expr {
     match strip_parens(expr) {
         Expr::Reference(r) if r.mutability.is_none() => strip_reference(&r.expr),
         other => other,

@@ -61,6 +61,7 @@ pub fn lower<'e>(sig: &'e Signature, errors: &'e mut Errors) -> Body {
         field_containers: HashSet::new(),
         data_params: HashSet::new(),
         element_containers: HashMap::new(),
+        referenced_elements: HashSet::new(),
         floats: sig.floats(),
         unmarked: &sig.unmarked,
         errors,
@@ -217,6 +218,10 @@ struct Lowerer<'e> {
     field_containers: HashSet<VarId>,
     /// The parameters that are not differentiated (data).
     data_params: HashSet<VarId>,
+    /// Loop elements that are references in the source: read from a container held by
+    /// reference (`for e in data` over `data: &[(Vec<f64>, f64)]`), and the fields that
+    /// destructuring them binds; a tuple pattern binds their fields by reference.
+    referenced_elements: HashSet<VarId>,
     /// The container each element read by reference was read from.
     element_containers: HashMap<VarId, VarId>,
     /// Containers whose elements are of a type of the user's own (`comps: &[Component]`:
@@ -882,6 +887,11 @@ impl Lowerer<'_> {
                 return self.destructure(tuple, &init.expr);
             }
         }
+        if let (Pat::Struct(pattern), Some(init)) = (&local.pat, &local.init) {
+            if init.diverge.is_none() {
+                return self.destructure_struct(pattern, &init.expr);
+            }
+        }
         let (ident, mutable, ty) = match &local.pat {
             Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
                 (&p.ident, p.mutability.is_some(), None)
@@ -1079,17 +1089,38 @@ impl Lowerer<'_> {
                 t.elems.iter().map(|e| self.expr(e)).collect()
             }
             _ => match self.expr(init) {
-                Some(whole) => (0..names.len())
-                    .map(|i| {
-                        let member = syn::Member::Unnamed(syn::Index::from(i));
-                        let op = Op::Rule {
-                            rule: rules::field(),
-                            form: Form::FieldClone(member),
-                            args: vec![whole.clone()],
-                        };
-                        Some(self.value(op, Kind::Owned, init.to_token_stream()))
-                    })
-                    .collect(),
+                Some(whole) => {
+                    // Destructuring a reference binds its fields by reference, as Rust's
+                    // default binding mode does (`for (x, y) in data` over a slice:
+                    // `x: &Vec<f64>`, passed on as `&[f64]`); a value's fields are copies.
+                    let by_reference = match init {
+                        Expr::Reference(_) => self.kind_of(&whole) == Kind::Ref,
+                        _ => whole
+                            .value
+                            .var()
+                            .is_some_and(|v| self.referenced_elements.contains(&v)),
+                    };
+                    (0..names.len())
+                        .map(|i| {
+                            let member = syn::Member::Unnamed(syn::Index::from(i));
+                            let (form, kind) = match by_reference {
+                                true => (Form::Field(vec![member]), Kind::Ref),
+                                false => (Form::FieldClone(member), Kind::Owned),
+                            };
+                            let op = Op::Rule {
+                                rule: rules::field(),
+                                form,
+                                args: vec![whole.clone()],
+                            };
+                            let field = self.value(op, kind, init.to_token_stream());
+                            if let (true, Some(v)) = (by_reference, field.value.var()) {
+                                // A nested pattern binds by reference too.
+                                self.referenced_elements.insert(v);
+                            }
+                            Some(field)
+                        })
+                        .collect()
+                }
                 None => vec![None; names.len()],
             },
         };
@@ -1107,6 +1138,54 @@ impl Lowerer<'_> {
                     self.failed.insert(ident.to_string());
                 }
             }
+        }
+    }
+
+    /// `let S { x, y: b, .. } = e;` of names (the desugaring's form of a struct pattern,
+    /// `e` a name): each field bound as `let x = e.x;` would bind it, or, when `e` is a
+    /// reference in the source (`referenced_elements`), by reference, as Rust's default
+    /// binding mode does (`for Sample { x, y } in data`: `x: &Vec<f64>`).
+    fn destructure_struct(&mut self, pattern: &syn::PatStruct, init: &Expr) {
+        let referenced = match init {
+            Expr::Path(path) => path
+                .path
+                .get_ident()
+                .and_then(|name| self.lookup(&name.to_string()))
+                .is_some_and(|v| self.referenced_elements.contains(&v)),
+            _ => false,
+        };
+        if !referenced {
+            for field in &pattern.fields {
+                let (member, pat) = (&field.member, &field.pat);
+                let span = syn::spanned::Spanned::span(field);
+                let stmt: syn::Stmt = syn::parse_quote_spanned!(span=> let #pat = #init.#member;);
+                if let syn::Stmt::Local(local) = stmt {
+                    self.local(&local, false);
+                }
+            }
+            return;
+        }
+        let Some(whole) = self.expr(init) else {
+            return;
+        };
+        for field in &pattern.fields {
+            let (ident, mutable) = match &*field.pat {
+                Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                    (&p.ident, p.mutability.is_some())
+                }
+                Pat::Wild(_) => continue,
+                other => return self.unsupported_pattern(other),
+            };
+            let op = Op::Rule {
+                rule: rules::field(),
+                form: Form::Field(vec![field.member.clone()]),
+                args: vec![whole.clone()],
+            };
+            let value = self.value(op, Kind::Ref, init.to_token_stream());
+            let var = self.define(ident, None, value, init.to_token_stream(), false);
+            self.vars[var.0].mutable |= mutable;
+            self.referenced_elements.insert(var);
+            self.bind(ident, var);
         }
     }
 
@@ -1804,11 +1883,21 @@ impl Lowerer<'_> {
                     }
                     None => self.new_temp("i", Kind::Copy),
                 };
-                for (pattern, container, access) in &iteration.elements {
+                for (pattern, container, access, borrowed) in &iteration.elements {
                     let index = Arg {
                         value: Operand::Var(index),
                         borrowed: false,
                     };
+                    // A local whose elements the body uses as containers (`r[0]`,
+                    // `r.iter()` in `for r in t.iter()`, `t` a `Vec<Vec<f64>>` a call
+                    // returned): its elements are not `Copy` scalars, so they are read by
+                    // reference, as a parameter's of that type are.
+                    if let Some(c) = container.value.var() {
+                        if !self.param_vars.contains(&c) && used_as_container(pattern, &body.stmts)
+                        {
+                            self.elements_by_reference.insert(c);
+                        }
+                    }
                     let origin = pattern.to_token_stream();
                     let (read, kind) = match access {
                         Access::Element => self.element_read(container.clone(), index)?,
@@ -1834,6 +1923,9 @@ impl Lowerer<'_> {
                         }
                     };
                     let var = self.push_let(read, kind, origin);
+                    if kind == Kind::Ref && (*borrowed || self.kind_of(container) == Kind::Ref) {
+                        self.referenced_elements.insert(var);
+                    }
                     self.vars[var.0].source = Some(pattern.clone());
                     self.bind(pattern, var);
                     self.note_user_element(container, var);
@@ -1875,6 +1967,41 @@ impl Lowerer<'_> {
 }
 
 /// The name a `let` binds, if it is a plain name.
+/// Whether `stmts` use `name` as a container: index it, iterate it, or ask its length.
+fn used_as_container(name: &Ident, stmts: &[syn::Stmt]) -> bool {
+    struct Uses<'a> {
+        name: &'a Ident,
+        found: bool,
+    }
+    impl Uses<'_> {
+        fn is_name(&self, expr: &Expr) -> bool {
+            matches!(expr::strip_parens(expr), Expr::Path(p) if p.path.is_ident(self.name))
+        }
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Uses<'_> {
+        fn visit_expr(&mut self, expr: &'ast Expr) {
+            self.found |= match expr {
+                Expr::Index(index) => self.is_name(&index.expr),
+                Expr::MethodCall(call) => {
+                    self.is_name(&call.receiver)
+                        && matches!(
+                            call.method.to_string().as_str(),
+                            "iter" | "len" | "is_empty" | "windows" | "chunks" | "first" | "last"
+                        )
+                }
+                Expr::ForLoop(f) => self.is_name(expr::strip_reference(&f.expr)),
+                _ => false,
+            };
+            syn::visit::visit_expr(self, expr);
+        }
+    }
+    let mut uses = Uses { name, found: false };
+    for stmt in stmts {
+        syn::visit::Visit::visit_stmt(&mut uses, stmt);
+    }
+    uses.found
+}
+
 fn local_name(local: &syn::Local) -> Option<String> {
     match &local.pat {
         Pat::Ident(p) => Some(p.ident.to_string()),
@@ -1916,8 +2043,9 @@ struct Iteration {
     adaptors: Vec<crate::ir::Adaptor>,
     /// The index variable, when the pattern names it (`for i in ..`, `.enumerate()`).
     index: Option<Ident>,
-    /// `for x in xs.iter()`: `x` is `xs[index]` (or a window or chunk of `xs`).
-    elements: Vec<(Ident, Arg, Access)>,
+    /// `for x in xs.iter()`: `x` is `xs[index]` (or a window or chunk of `xs`), and
+    /// whether the loop borrows `xs` (`&xs`, `xs.iter()`: its elements are references).
+    elements: Vec<(Ident, Arg, Access, bool)>,
 }
 
 /// How a `for` loop's element is read from its container at the loop's index `i`.

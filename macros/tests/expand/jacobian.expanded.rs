@@ -43,7 +43,14 @@ where
     }
 }
 ///The value of [`polar`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `polar` followed by its reverse sweep.
-#[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    clippy::all
+)]
 pub fn polar_vjp(r: f64, theta: f64, seed: [f64; 2]) -> ([f64; 2], PolarGrad) {
     let _ = polar;
     let mut out: [f64; 2] = [0.0; 2];
@@ -322,7 +329,14 @@ where
     }
 }
 ///The value of [`squares`] and `seed` times its gradient (the vector-Jacobian product): the forward sweep of `squares` followed by its reverse sweep.
-#[allow(unused_variables, unused_mut, unused_parens, unused_braces, clippy::all)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_mut,
+    unused_parens,
+    unused_braces,
+    clippy::all
+)]
 pub fn squares_vjp<T: Float>(x: &[T], seed: Vec<T>) -> (Vec<T>, SquaresGrad<T>)
 where
     T: ::tapeless::Real + ::tapeless::runtime::FixedZero
