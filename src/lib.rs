@@ -163,10 +163,10 @@ pub mod __private {
         accumulate, accumulate_argument, adopt, assert_differentiable, first_argument, one, zero,
         zero_adjoint, zeros_like, NotDifferentiated,
     };
+    pub use tapeless_runtime::{libm_names, Is, Marked, MarkedMethod, TapelessRule};
     pub use tapeless_runtime::{AsPrimitive, Float};
     #[cfg(feature = "nalgebra")]
     pub use tapeless_runtime::{ComplexField, RealField};
-    pub use tapeless_runtime::{Is, Marked, MarkedMethod, TapelessRule};
     // Forward mode: the sum of two tangent contributions.
     pub use tapeless_runtime::add_tangents;
 

@@ -8,10 +8,12 @@
 //! Tally when written: 7 pass; 6 clean rejections (a) — angle_axis_icp, beta_binomial,
 //! negbin_regression, dirichlet, gru, garch — with sinkhorn (a) hiding a (b) behind it;
 //! 1 rustc error in generated code (b) — ces. No wrong gradient, no macro panic.
-//! Now (session 33): 10 pass (gru, since its closure patterns `|&v|`, zips of zips and
-//! `.iter()` of a call's result are taken; ces, since a destructured reference binds by
-//! reference; angle_axis_icp, since `Rotation3::new` has a rule); 5 clean rejections (a) —
-//! beta_binomial, negbin_regression, dirichlet, garch, sinkhorn; no rustc error.
+//! Session 33: 10 pass (gru, since its closure patterns `|&v|`, zips of zips and `.iter()`
+//! of a call's result are taken; ces, since a destructured reference binds by reference;
+//! angle_axis_icp, since `Rotation3::new` has a rule). Issue 12: 12 pass (garch: a method
+//! without a rule in a branch condition; sinkhorn: a nested collect); 3 clean rejections (a)
+//! — the bare `lgamma(..)` after `use libm::lgamma;` (beta_binomial, negbin_regression,
+//! dirichlet), whose message names `libm::lgamma(..)`; no rustc error.
 #![cfg(feature = "nalgebra")]
 
 /// ⟨a, b⟩, the expected directional derivative.
@@ -188,12 +190,14 @@ mod angle_axis_icp {
 // ---------------------------------------------------------------------------------------------
 
 // DISABLED, class (a): rustc's designed diagnostic at the user's span, `lgamma(a)` after
-// `use libm::lgamma;`:
-//   error[E0277]: no derivative of this function is visible here: mark it with
-//   #[differentiate] or #[custom_vjp(rule)] at a module's top level
-// `libm::lgamma` is a supported rule when called by its path: with `libm::lgamma(a)` this
-// program passes unchanged otherwise (verified). An imported bare name is not recognised, and
-// the message (and its note naming `ln_beta_vjp::__lgamma_pullback`) misleads.
+// `use libm::lgamma;` (issue 12: the message now names the function and the rewrite;
+// tests/ui/libm-function-by-bare-name.rs):
+//   error[E0277]: no derivative of `lgamma` is visible here: if it is `libm::lgamma`, call it
+//   by its path, `libm::lgamma(..)`, which #[differentiate] differentiates; if it is a function
+//   of your own, mark it with #[differentiate] or #[custom_vjp(rule)] at a module's top level
+// The macro cannot see `use` items, and a bare `lgamma` may be the user's own marked function
+// (which must keep its own derivative), so the bare name stays unrecognised. With
+// `libm::lgamma(a)` this program passes unchanged otherwise (verified).
 #[cfg(any())]
 mod beta_binomial {
     use super::{close, dotp};
@@ -295,8 +299,8 @@ mod gamma_likelihood {
 }
 
 // DISABLED, class (a): as `beta_binomial`, `lgamma(y + r)` after `use libm::lgamma;`:
-//   error[E0277]: no derivative of this function is visible here: mark it with
-//   #[differentiate] or #[custom_vjp(rule)] at a module's top level
+//   error[E0277]: no derivative of `lgamma` is visible here: if it is `libm::lgamma`, call it
+//   by its path, `libm::lgamma(..)`, ...
 // Passes when written `libm::lgamma(..)` (verified).
 #[cfg(any())]
 mod negbin_regression {
@@ -358,8 +362,8 @@ mod negbin_regression {
 }
 
 // DISABLED, class (a): as `beta_binomial`, `lgamma(a0)` after `use libm::lgamma;`:
-//   error[E0277]: no derivative of this function is visible here: mark it with
-//   #[differentiate] or #[custom_vjp(rule)] at a module's top level
+//   error[E0277]: no derivative of `lgamma` is visible here: if it is `libm::lgamma`, call it
+//   by its path, `libm::lgamma(..)`, ...
 // Passes when written `libm::lgamma(..)` (verified).
 #[cfg(any())]
 mod dirichlet {
@@ -650,24 +654,6 @@ mod gp_kernels {
     }
 }
 
-// DISABLED, class (a) first: the nested collect building the cost matrix,
-// `x.iter().map(|xi| y.iter().map(|yj| (xi - yj).powi(2)).collect()).collect()`:
-//   error: method `collect` has no derivative rule, and it receives a value that depends on a
-//   differentiated parameter; ...
-// Behind it, with the cost inlined, class (b), FIXED in session 32 (tests/overwritten_carries.rs
-// runs the inlined program): rustc error inside generated code:
-//   error[E0382]: borrow of moved value  (span: the attribute; "move occurs because value has
-//   type `Vec<f64>`")
-// Minimal reproducer (a loop-carried Vec overwritten without reading its old value):
-//   #[differentiate]
-//   pub fn overwrite(x: &[f64], iters: usize) -> f64 {
-//       let mut f = vec![0.0; x.len()];
-//       for _ in 0..iters {
-//           f = x.to_vec();
-//       }
-//       f[0]
-//   }
-#[cfg(any())]
 mod sinkhorn {
     use super::{close, dotp};
     use tapeless::check::{check_gradient, Tolerance};
@@ -866,12 +852,6 @@ mod spring_network {
 // Finance and economics
 // ---------------------------------------------------------------------------------------------
 
-// DISABLED, class (a): a clean rejection of the unmarked helper `self.persistence()`, used
-// only in the branch condition (it needs no derivative):
-//   error: method `persistence` has no derivative rule, and it receives a value that depends
-//   on a differentiated parameter; ...
-// With `self.alpha + self.beta >= 1.0` inlined it passes (verified).
-#[cfg(any())]
 mod garch {
     use super::{close, dotp};
     use tapeless::check::{check_gradient, Tolerance};

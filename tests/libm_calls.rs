@@ -107,6 +107,33 @@ fn a_module_of_ones_own_named_libm() {
     assert!((g.x - 1.6).abs() < 1e-15);
 }
 
+/// A function of the user's own named like `libm`'s `lgamma`, marked and called by its bare
+/// name: its own derivative, not ψ's (a bare `libm` name without a marked function of that
+/// name is a compile error naming `libm::lgamma(..)`: `tests/ui/libm-function-by-bare-name.rs`).
+mod own_lgamma {
+    use tapeless::differentiate;
+
+    #[differentiate]
+    pub fn lgamma(x: f64) -> f64 {
+        x * x
+    }
+
+    #[differentiate]
+    pub fn twice(x: f64) -> f64 {
+        2.0 * lgamma(x)
+    }
+}
+
+#[test]
+fn a_marked_function_of_ones_own_named_lgamma() {
+    // d/dx 2x² = 4x.
+    let (value, g) = own_lgamma::twice_grad(0.7);
+    assert_eq!(value, 2.0 * 0.7 * 0.7);
+    assert!((g.x - 2.8).abs() < 1e-15);
+    let (_, dv) = own_lgamma::twice_jvp(0.7, &own_lgamma::TwiceGrad { x: 0.5 });
+    assert!((dv - 1.4).abs() < 1e-15);
+}
+
 #[test]
 fn single_precision_hessians() {
     let (x, y) = (0.6_f32, 1.1_f32);

@@ -219,23 +219,176 @@ fn backward(body: &Body, block: BlockId, useful: &mut [bool]) -> bool {
 /// a rejected operation is "poisoned", so its later uses are not reported again.
 fn check_operations_without_rules(body: &Body, activity: &Activity, errors: &mut Errors) {
     let mut poisoned = vec![false; body.vars.len()];
-    check_block(body, TOP, activity, &mut poisoned, errors);
+    let read = read_values(body);
+    let judge = Judge {
+        body,
+        activity,
+        read: &read,
+    };
+    check_block(&judge, TOP, &mut poisoned, errors);
+}
+
+/// What [`check_block`] reads to judge an operation.
+struct Judge<'a> {
+    body: &'a Body,
+    activity: &'a Activity,
+    /// The values some statement, condition or the result reads.
+    read: &'a [bool],
+}
+
+impl Judge<'_> {
+    /// A call without a rule whose result only decides things that carry no derivative
+    /// (`if self.persistence() >= 1.0`, an index, a cast to an integer) needs no
+    /// derivative: the sweeps call it on the primal values. Only when its result is read
+    /// (a call made for its effects, `cell.set(x)`, may hide `x` anywhere) and it changes
+    /// nothing that could keep the value ([`Judge::changes`]).
+    fn needs_no_derivative(&self, var: VarId, op: &Op) -> bool {
+        matches!(op, Op::Foreign { .. })
+            && !self.activity.useful[var.0]
+            && self.effects(var, op).is_none()
+    }
+
+    /// Why a call whose result carries no derivative may still lose one: what it may
+    /// change (see [`Judge::changes`]), or a result nothing reads (made for its effects).
+    fn effects(&self, var: VarId, op: &Op) -> Option<&'static str> {
+        self.changes(op).or_else(|| {
+            (!self.read[var.0]).then_some(" (nothing reads its result, so it is called for its effects, which may keep the differentiated value)")
+        })
+    }
+
+    /// What a call may change to hold a differentiated value, where a later read would not
+    /// be judged: a method's `let mut` receiver (other arguments cannot be `&mut`), or an
+    /// argument that is neither a number nor itself differentiated (`c` of `c.replace(x)`,
+    /// a `Cell`; a differentiated argument's later reads are judged; a parameter is the
+    /// caller's, lent for the call).
+    fn changes(&self, op: &Op) -> Option<&'static str> {
+        let keeps = op.uses().iter().any(|v| {
+            !self.activity.varied[v.0]
+                && self.body.var(*v).kind != crate::ir::Kind::Copy
+                && !self.body.params.contains(v)
+        });
+        let mutable = match op {
+            Op::Foreign {
+                form: Form::Method { .. },
+                args,
+                ..
+            } => args
+                .first()
+                .and_then(|a| a.value.var())
+                .is_some_and(|v| self.body.var(v).mutable),
+            _ => false,
+        };
+        if mutable {
+            Some(" (it is called on a `let mut` value, which it may change to hold the differentiated value where a later read would not carry its derivative)")
+        } else if keeps {
+            Some(" (it is also given a value that does not depend on a differentiated parameter and is not a number, a `Cell` or a buffer, which it may change to hold the differentiated value where a later read would not carry its derivative)")
+        } else {
+            None
+        }
+    }
+}
+
+/// The values something observes: a condition, a loop's range, a macro, an evaluated
+/// operation (made for its effects), the result, and whatever an observed value or an
+/// element stored into an observed array is computed from (a fixpoint, as `backward`'s).
+fn read_values(body: &Body) -> Vec<bool> {
+    let mut read = vec![false; body.vars.len()];
+    if let Some(v) = body.ret.var() {
+        read[v.0] = true;
+    }
+    while observe(body, TOP, &mut read) {}
+    read
+}
+
+/// One backward pass of the observed fixpoint; whether anything changed.
+fn observe(body: &Body, block: BlockId, read: &mut [bool]) -> bool {
+    let mut changed = false;
+    let mut mark = |read: &mut [bool], operand: &Operand| {
+        if let Some(v) = operand.var() {
+            changed |= raise(read, v, true);
+        }
+    };
+    let mut nested = false;
+    for stmt in body.block(block).stmts.iter().rev() {
+        match stmt {
+            Stmt::Let { var, op, .. } => {
+                if read[var.0] {
+                    op.uses().iter().for_each(|v| mark(read, &Operand::Var(*v)));
+                }
+            }
+            Stmt::Eval { op, .. } => {
+                op.uses().iter().for_each(|v| mark(read, &Operand::Var(*v)));
+            }
+            Stmt::Macro { rebind, .. } => {
+                rebind
+                    .iter()
+                    .for_each(|(_, v)| mark(read, &Operand::Var(*v)));
+            }
+            Stmt::If(i) => {
+                for m in &i.merges {
+                    if read[m.var.0] {
+                        mark(read, &m.then_value);
+                        mark(read, &m.else_value);
+                    }
+                }
+                nested |= observe(body, i.then_block, read);
+                nested |= observe(body, i.else_block, read);
+                mark(read, &i.cond);
+            }
+            Stmt::Loop(l) => {
+                for (values, _) in body.nexts(l.body) {
+                    for (c, value) in l.carried.iter().zip(values) {
+                        if read[c.out.0] || read[c.phi.0] {
+                            mark(read, value);
+                        }
+                    }
+                }
+                nested |= observe(body, l.body, read);
+                for c in &l.carried {
+                    if read[c.out.0] || read[c.phi.0] {
+                        mark(read, &c.init);
+                    }
+                }
+                if let crate::ir::Header::Range {
+                    start,
+                    end,
+                    adaptors,
+                    ..
+                } = &l.header
+                {
+                    mark(read, start);
+                    mark(read, end);
+                    for adaptor in adaptors {
+                        if let crate::ir::Adaptor::StepBy(step) = adaptor {
+                            mark(read, step);
+                        }
+                    }
+                }
+            }
+            Stmt::Store {
+                array,
+                indices,
+                value,
+            } => {
+                if read[array.0] {
+                    indices.iter().for_each(|i| mark(read, i));
+                    mark(read, value);
+                }
+            }
+            Stmt::Next { .. } | Stmt::Item(_) => {}
+        }
+    }
+    changed || nested
 }
 
 /// A value computed from one already reported (through operations and the merges of
 /// `if`s, `let hit = if .. { Some(x) } else { None }`) is not reported again.
-fn check_block(
-    body: &Body,
-    block: BlockId,
-    activity: &Activity,
-    poisoned: &mut [bool],
-    errors: &mut Errors,
-) {
-    for stmt in &body.block(block).stmts {
+fn check_block(judge: &Judge, block: BlockId, poisoned: &mut [bool], errors: &mut Errors) {
+    for stmt in &judge.body.block(block).stmts {
         match stmt {
             Stmt::If(i) => {
-                check_block(body, i.then_block, activity, poisoned, errors);
-                check_block(body, i.else_block, activity, poisoned, errors);
+                check_block(judge, i.then_block, poisoned, errors);
+                check_block(judge, i.else_block, poisoned, errors);
                 for merge in &i.merges {
                     let from_poisoned = [&merge.then_value, &merge.else_value]
                         .into_iter()
@@ -243,8 +396,8 @@ fn check_block(
                     poisoned[merge.var.0] |= from_poisoned;
                 }
             }
-            Stmt::Loop(l) => check_block(body, l.body, activity, poisoned, errors),
-            stmt => check_stmt(stmt, activity, poisoned, errors),
+            Stmt::Loop(l) => check_block(judge, l.body, poisoned, errors),
+            stmt => check_stmt(stmt, judge, poisoned, errors),
         }
     }
 }
@@ -282,7 +435,52 @@ pub fn float_casts_in_hessian(body: &Body, activity: &Activity, errors: &mut Err
     });
 }
 
-fn check_stmt(stmt: &Stmt, activity: &Activity, poisoned: &mut [bool], errors: &mut Errors) {
+/// A call without a rule that a condition reads (accepted by `Judge::needs_no_derivative`)
+/// in a `hessian` function: the Hessian runs a copy of the function over dual numbers,
+/// and the call would receive them (an `f64` method cannot take a dual number). An error at
+/// the call (rather than rustc's, in the copy). `libm` calls are `hessian::check`'s.
+pub fn condition_calls_in_hessian(body: &Body, activity: &Activity, errors: &mut Errors) {
+    let read = read_values(body);
+    let judge = Judge {
+        body,
+        activity,
+        read: &read,
+    };
+    body.walk(TOP, &mut |stmt| {
+        let Stmt::Let {
+            var,
+            op:
+                op @ Op::Foreign {
+                    form,
+                    args,
+                    pure: false,
+                },
+            origin,
+            ..
+        } = stmt
+        else {
+            return;
+        };
+        let receives_varied = args
+            .iter()
+            .filter_map(|a| a.value.var())
+            .any(|v| activity.varied[v.0]);
+        let name = match form {
+            Form::Method { name, .. } => format!("method `{name}`"),
+            Form::Call(path) if !rules::is_libm_path(path) => {
+                let path = &path.path;
+                format!("`{}`", quote::quote!(#path).to_string().replace(' ', ""))
+            }
+            _ => return,
+        };
+        if receives_varied && judge.needs_no_derivative(*var, op) {
+            errors.at(origin, format!("{name} has no derivative rule; where only a condition reads its result it needs none, but a `hessian` function's Hessian runs a copy of the function over dual numbers, which this call would receive; compute the value with operators and float methods that have rules (write the helper's body here), or drop `hessian`"));
+        }
+    });
+}
+
+fn check_stmt(stmt: &Stmt, judge: &Judge, poisoned: &mut [bool], errors: &mut Errors) {
+    let activity = judge.activity;
     let (op, origin, result) = match stmt {
         Stmt::Let {
             var, op, origin, ..
@@ -298,10 +496,47 @@ fn check_stmt(stmt: &Stmt, activity: &Activity, poisoned: &mut [bool], errors: &
         return;
     }
     let receives_varied = uses.iter().any(|u| activity.varied[u.0]);
+    if result.is_some_and(|var| judge.needs_no_derivative(var, op)) {
+        return;
+    }
+    // A call differentiated through its companions, whose result carries no derivative:
+    // they are not called, so a value it keeps elsewhere (a `Cell` it is given) would lose
+    // its derivative. Judged by what it may change, as a call without a rule is.
+    if let Op::Call { path, .. } = op {
+        let carries = result.is_some_and(|var| activity.useful[var.0]);
+        // (A result dropped or unread is fine here: the call's arguments are numbers or
+        // differentiated values, whose later reads are judged.)
+        let effects = match carries || !receives_varied {
+            true => None,
+            false => judge.changes(op),
+        };
+        if let Some(effects) = effects {
+            let name = match crate::ir::called_method(path) {
+                Some(method) => format!("method `{method}`"),
+                None => {
+                    let path = &path.path;
+                    format!(
+                        "function `{}`",
+                        quote::quote!(#path).to_string().replace(' ', "")
+                    )
+                }
+            };
+            errors.at(origin, format!("{name} receives a value that depends on a differentiated parameter, and is differentiated only through its result, which does not reach the returned value{effects}; return what it computes from that value and use the result"));
+            if let Some(result) = result {
+                poisoned[result.0] = true;
+            }
+        }
+        return;
+    }
     let message = match op {
         Op::Foreign {
             form, pure: false, ..
-        } if receives_varied => foreign_message(form),
+        } if receives_varied => {
+            let effects = result
+                .filter(|var| !activity.useful[var.0])
+                .and_then(|var| judge.effects(var, op));
+            foreign_message(form) + effects.unwrap_or_default()
+        }
         Op::Verbatim {
             inert: false,
             what,

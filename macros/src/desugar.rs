@@ -94,6 +94,7 @@ pub fn desugar(
         float_types,
         concrete_float,
         fresh: 0,
+        rows: false,
     };
     pass.fold_block(block.clone())
 }
@@ -103,6 +104,9 @@ struct Desugar<'a> {
     float_types: &'a [Ident],
     concrete_float: Option<&'a Ident>,
     fresh: usize,
+    /// The `map` loop [`Desugar::collect`] is about to write collects rows into a vector of
+    /// `Vec`s: its closure's untyped `collect()` is a `Vec` (see [`Desugar::map_loop`]).
+    rows: bool,
 }
 
 impl Fold for Desugar<'_> {
@@ -451,7 +455,41 @@ fn collected(local: &syn::Local) -> Option<(&Expr, &syn::PatIdent)> {
         return None;
     }
     let chain = collect_chain(&init.expr)?;
+    // Rows collected by the closure are written as `Vec`s: not into another element type
+    // (`Vec<DVector<f64>>`, whose rows' `collect()` makes matrices).
+    let outer = ty.or_else(|| turbofish_type(&init.expr));
+    if collects_rows(chain)
+        && outer
+            .and_then(vec_element)
+            .is_some_and(|e| !is_vec(e) && !matches!(e, Type::Infer(_)))
+    {
+        return None;
+    }
     (!mentions(chain.to_token_stream(), &name.ident)).then_some((chain, name))
+}
+
+/// `T` of `Vec<T>`.
+fn vec_element(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last().filter(|s| s.ident == "Vec")?;
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The type of `.collect::<T>()`.
+fn turbofish_type(expr: &Expr) -> Option<&Type> {
+    match expr {
+        Expr::MethodCall(call) => match call.turbofish.as_ref()?.args.first()? {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// `let x = x.iter()...collect();`: a `let` that [`collected`] would take but for its
@@ -1377,9 +1415,16 @@ impl Desugar<'_> {
         };
         let span = local.let_token.span;
         let ident = &name.ident;
-        let ty = strip(&local.pat)
-            .1
-            .map(|t| quote::quote_spanned!(span=> : #t));
+        // Rows collected by the closure (`|xi| y.iter().map(..).collect()`) are vectors,
+        // which lowering reads by reference when the type says so.
+        let rows = collects_rows(chain);
+        let rows_ty: Type = parse_quote_spanned!(span=> Vec<Vec<_>>);
+        let ty = match strip(&local.pat).1 {
+            Some(t) if !rows || crate::parse::vec_of_vecs(t) => Some(t),
+            _ if rows => Some(&rows_ty),
+            _ => None,
+        }
+        .map(|t| quote::quote_spanned!(span=> : #t));
         let (index, element) = (self.fresh("index", span), self.fresh("element", span));
         out.push(parse_quote_spanned!(span=>
             let mut #ident #ty = vec![::core::default::Default::default(); #count];
@@ -1391,7 +1436,10 @@ impl Desugar<'_> {
                 #index += 1;
             }
         );
-        out.push(Stmt::Expr(self.for_loop(for_loop), None));
+        self.rows = rows;
+        let for_loop = self.for_loop(for_loop);
+        self.rows = false;
+        out.push(Stmt::Expr(for_loop, None));
     }
 
     /// `let mut v = Vec::new();` (or `Vec::with_capacity(n)`, `vec![]`) filled by one `push`
@@ -2643,6 +2691,21 @@ impl Desugar<'_> {
         // iterates zipped slices (and enumerations) only with a pattern per element, nested
         // as the zips are.
         let element = self.loop_pattern(&param, &Shape::of(&source), span, &mut inner);
+        // A closure that collects (`|xi| y.iter().map(..).collect()`, a row of a
+        // `Vec<Vec<f64>>`): its vector written by index, as a block's collected value is,
+        // when it is a `Vec` (`collect::<Vec<_>>()`, or the rows of `Desugar::collect`).
+        let rows = std::mem::take(&mut self.rows);
+        let typed = turbofish_type(&value).is_some();
+        let value = match collect_chain(&value) {
+            Some(_) if rows || typed => {
+                let temp = self.fresh("collected", span);
+                if let Stmt::Local(local) = parse_quote_spanned!(span=> let #temp = #value;) {
+                    self.collect(local, &mut inner);
+                }
+                parse_quote_spanned!(span=> #temp)
+            }
+            _ => value,
+        };
         let mapped = parse_quote_spanned! {span=> { #(#inner)* #value } };
         let mut stmts = Vec::new();
         self.bind(&pat, None, mapped, &mut stmts);
@@ -3376,6 +3439,31 @@ fn map_source(expr: &Expr) -> Option<(Expr, Expr, Vec<syn::ExprMethodCall>)> {
                 chain = &call.receiver;
             }
             _ => return None,
+        }
+    }
+}
+
+/// `source.map(|p| inner.collect())`: a chain whose elements are collected vectors.
+fn collects_rows(chain: &Expr) -> bool {
+    let Some((_, Expr::Closure(closure), _)) = map_source(chain) else {
+        return false;
+    };
+    let mut body = &*closure.body;
+    loop {
+        match body {
+            Expr::Paren(p) => body = &p.expr,
+            Expr::Block(b) => match b.block.stmts.last() {
+                Some(Stmt::Expr(e, None)) => body = e,
+                _ => return false,
+            },
+            // A block's collected value, rewritten already (`fold_block`).
+            Expr::Path(p) => {
+                return p
+                    .path
+                    .get_ident()
+                    .is_some_and(|i| i.to_string().starts_with("__tapeless_collected"))
+            }
+            _ => return collect_chain(body).is_some(),
         }
     }
 }

@@ -489,6 +489,7 @@ fn differentiate_checked(
     let activity = analyse::analyse(&body, &sig, &mut errors);
     if options.hessian.is_some() {
         analyse::float_casts_in_hessian(&body, &activity, &mut errors);
+        analyse::condition_calls_in_hessian(&body, &activity, &mut errors);
     }
     let generated = errors.is_empty().then(|| {
         let declared: Vec<_> = sig

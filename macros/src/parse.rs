@@ -768,6 +768,12 @@ fn of_tuples(ty: &Type) -> bool {
     }
 }
 
+/// `Vec<Vec<T>>`: a vector of vectors, whose rows are read by reference.
+pub fn vec_of_vecs(ty: &Type) -> bool {
+    let is_vec = |t: &Type| last_ident(t).is_some_and(|i| i == "Vec");
+    is_vec(ty) && single_type_argument(ty).is_some_and(is_vec)
+}
+
 fn last_ident(ty: &Type) -> Option<&Ident> {
     match ty {
         Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| &s.ident),

@@ -622,6 +622,146 @@ fn libm_call(
     Some((rule, quote!(::tapeless::__private::libm::#name)))
 }
 
+/// The functions of `libm` 0.2 (without its `f16`/`f128` forms).
+const LIBM_FUNCTIONS: &[&str] = &[
+    "acos",
+    "acosf",
+    "acosh",
+    "acoshf",
+    "asin",
+    "asinf",
+    "asinh",
+    "asinhf",
+    "atan",
+    "atan2",
+    "atan2f",
+    "atanf",
+    "atanh",
+    "atanhf",
+    "cbrt",
+    "cbrtf",
+    "ceil",
+    "ceilf",
+    "copysign",
+    "copysignf",
+    "cos",
+    "cosf",
+    "cosh",
+    "coshf",
+    "erf",
+    "erfc",
+    "erfcf",
+    "erff",
+    "exp",
+    "exp10",
+    "exp10f",
+    "exp2",
+    "exp2f",
+    "expf",
+    "expm1",
+    "expm1f",
+    "fabs",
+    "fabsf",
+    "fdim",
+    "fdimf",
+    "floor",
+    "floorf",
+    "fma",
+    "fmaf",
+    "fmax",
+    "fmaxf",
+    "fmaximum",
+    "fmaximum_num",
+    "fmaximum_numf",
+    "fmaximumf",
+    "fmin",
+    "fminf",
+    "fminimum",
+    "fminimum_num",
+    "fminimum_numf",
+    "fminimumf",
+    "fmod",
+    "fmodf",
+    "frexp",
+    "frexpf",
+    "hypot",
+    "hypotf",
+    "ilogb",
+    "ilogbf",
+    "j0",
+    "j0f",
+    "j1",
+    "j1f",
+    "jn",
+    "jnf",
+    "ldexp",
+    "ldexpf",
+    "lgamma",
+    "lgamma_r",
+    "lgammaf",
+    "lgammaf_r",
+    "log",
+    "log10",
+    "log10f",
+    "log1p",
+    "log1pf",
+    "log2",
+    "log2f",
+    "logf",
+    "modf",
+    "modff",
+    "nextafter",
+    "nextafterf",
+    "pow",
+    "powf",
+    "remainder",
+    "remainderf",
+    "remquo",
+    "remquof",
+    "rint",
+    "rintf",
+    "round",
+    "roundeven",
+    "roundevenf",
+    "roundf",
+    "scalbn",
+    "scalbnf",
+    "sin",
+    "sincos",
+    "sincosf",
+    "sinf",
+    "sinh",
+    "sinhf",
+    "sqrt",
+    "sqrtf",
+    "tan",
+    "tanf",
+    "tanh",
+    "tanhf",
+    "tgamma",
+    "tgammaf",
+    "trunc",
+    "truncf",
+    "y0",
+    "y0f",
+    "y1",
+    "y1f",
+    "yn",
+    "ynf",
+];
+
+/// Whether a call by the bare name `name` with `argc` arguments (`lgamma(a)` after
+/// `use libm::lgamma;`) may be `libm`'s function that has a rule when called by its path:
+/// the macro cannot see `use` items, so such a call is the user's function, and reported
+/// naming the path that has the rule (`unmarked.rs`).
+pub fn libm_by_bare_name(name: &str, argc: usize) -> bool {
+    let path: syn::ExprPath = match syn::parse_str(&format!("libm::{name}")) {
+        Ok(path) => path,
+        Err(_) => return false,
+    };
+    LIBM_FUNCTIONS.contains(&name) && libm_call(&path, name, argc).is_some()
+}
+
 /// `libm::name` or `::libm::name`.
 pub fn is_libm_path(func: &syn::ExprPath) -> bool {
     func.qself.is_none()
@@ -1168,6 +1308,30 @@ mod tests {
     }
 
     /// Every row's shape is consistent: one entry per argument, needs in range.
+    /// The runtime declares a trait (`libm_names::lgamma`) for each `libm` function that has
+    /// a rule, whose message names it, for the error of a bare call of it (`unmarked.rs`).
+    #[test]
+    fn every_libm_function_with_a_rule_has_its_marker() {
+        let file = include_str!("../../runtime/src/rule_item.rs");
+        let start = file.find("    libm_names! {").expect("the traits' list") + 17;
+        let end = start + file[start..].find("\n    }").expect("its end");
+        let mut declared = Vec::new();
+        for line in file[start..end].lines().filter(|l| !l.trim().is_empty()) {
+            let (name, message) = line.trim().split_once(" => ").expect("name => message");
+            let says = format!("no derivative of `{name}` is visible here: if it is `libm::{name}`, call it by its path, `libm::{name}(..)`,");
+            assert!(message.starts_with(&format!("\"{says}")), "{line}");
+            declared.push(name);
+        }
+        let mut with_rules: Vec<&str> = LIBM_FUNCTIONS
+            .iter()
+            .copied()
+            .filter(|name| (1..=3).any(|argc| libm_by_bare_name(name, argc)))
+            .collect();
+        declared.sort_unstable();
+        with_rules.sort_unstable();
+        assert_eq!(declared, with_rules);
+    }
+
     #[test]
     fn rows_are_well_formed() {
         let operators = [

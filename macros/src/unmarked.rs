@@ -21,6 +21,11 @@
 //! module, so calling it on a differentiated value reports the same (the message says to
 //! define it at the module's top level: a glob of a function body's items cannot be written).
 //!
+//! A bare name of a `libm` function that has a rule by its path (`lgamma(a)` after
+//! `use libm::lgamma;`) is guarded alike, since it may be a marked function of the user's
+//! own; the fallbacks' bound is then the runtime's trait of that name
+//! (`libm_names::lgamma`), whose message says to call `libm::lgamma(..)`.
+//!
 //! A call through a module path (`model::g(x)`, `crate::m::g(x)`) is guarded alike: its
 //! companion `model::g_vjp` is named as `({ use model::*; g_vjp })`, beside the same
 //! fallback `g_vjp` in the body.
@@ -37,6 +42,7 @@ use syn::ext::IdentExt;
 use syn::Ident;
 
 use crate::ir::{Body, Op, Stmt, TOP};
+use crate::rules;
 
 /// A function called on differentiated values whose companions may not exist.
 pub struct Callee {
@@ -145,6 +151,35 @@ pub fn guard(body: TokenStream, callees: &[Callee]) -> TokenStream {
         .filter(|name| used.contains(&name.to_string()))
         .collect();
         if names.is_empty() {
+            continue;
+        }
+        // A bare name of a `libm` function with a rule (`lgamma(a)` after
+        // `use libm::lgamma;`): the error names the path that has the rule, through the
+        // runtime's marker of that name.
+        if modules.is_empty()
+            && !*method
+            && rules::libm_by_bare_name(&callee.unraw().to_string(), *arity)
+        {
+            let last = format_ident!("__TapelessA{}", arity);
+            let params: Vec<Ident> = (0..=*arity)
+                .map(|i| format_ident!("__TapelessA{}", i))
+                .collect();
+            for name in names {
+                fallbacks.push(quote_spanned! {span=>
+                    #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
+                    fn #name<#(#params,)* __TapelessR>(#(_: #params),*) -> __TapelessR
+                    where
+                        #last: ::tapeless::__private::libm_names::#callee,
+                    {
+                        loop {}
+                    }
+                });
+                companions.push(Companion {
+                    name: name.to_string(),
+                    modules: Vec::new(),
+                    span,
+                });
+            }
             continue;
         }
         // Named after the callee (`g`), whose name rustc shows in the error's `Marked<g>`;

@@ -123,7 +123,7 @@ pub use num_traits::Float;
 pub use parameters::Parameters;
 pub use real::Real;
 #[doc(hidden)]
-pub use rule_item::{Is, Marked, MarkedMethod, TapelessRule};
+pub use rule_item::{libm_names, Is, Marked, MarkedMethod, TapelessRule};
 
 /// Named by generated code that checks a call `ComplexField::sin(x)` or `RealField::max(a, b)`.
 #[cfg(feature = "nalgebra")]

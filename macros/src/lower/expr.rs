@@ -971,6 +971,15 @@ impl Lowerer<'_> {
             });
         }
         let unchanging = args[0].value.var().is_some_and(|v| self.unchanging(v));
+        // A row of a vector of vectors written in place (`m[i]` of a collected
+        // `Vec<Vec<f64>>`): read by reference from a copy of it as it is now, a value of its
+        // own, since a reference into the array cannot outlive later writes to it.
+        if let (2, Some(v)) = (args.len(), args[0].value.var()) {
+            if self.vars[v.0].memory && self.elements_by_reference.contains(&v) {
+                let copy = self.copy_of_array(v, index.to_token_stream());
+                args[0].value = Operand::Var(copy);
+            }
+        }
         let container = args[0].clone();
         let (op, kind) = match args.as_slice() {
             [container, i] => self.element_read_as(container.clone(), i.clone(), as_value)?,
@@ -1820,7 +1829,11 @@ impl Lowerer<'_> {
                         ..arg
                     }],
                 };
-                Some(self.value(op, kind, container.to_token_stream()))
+                let copy = self.value(op, kind, container.to_token_stream());
+                if let Some(to) = copy.value.var() {
+                    self.inherit_elements(v, to);
+                }
+                Some(copy)
             }
             _ => Some(arg),
         }

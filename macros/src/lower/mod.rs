@@ -932,7 +932,13 @@ impl Lowerer<'_> {
                 self.failed.insert(ident.to_string());
             }
             Some(value) => {
+                // `let rows: Vec<Vec<f64>> = ..`: its rows are read by reference, as a
+                // parameter's of that type are.
+                let rows = ty.as_ref().is_some_and(crate::parse::vec_of_vecs);
                 let var = self.define(ident, ty, value, init.expr.to_token_stream(), memory);
+                if rows {
+                    self.elements_by_reference.insert(var);
+                }
                 self.vars[var.0].mutable |= mutable;
                 if memory {
                     self.vars[var.0].memory = true;
@@ -961,6 +967,7 @@ impl Lowerer<'_> {
         };
         let copy = self.push_let(op, Kind::Owned, origin);
         self.vars[copy.0].source = self.vars[array.0].source.clone();
+        self.inherit_elements(array, copy);
         copy
     }
 
@@ -1222,6 +1229,7 @@ impl Lowerer<'_> {
             (None, Operand::Var(v)) if !value.borrowed && (fresh || self.vars[v.0].memory) => {
                 let kind = self.vars[v.0].kind;
                 let var = self.new_var(Some(ident.clone()), kind);
+                self.inherit_elements(*v, var);
                 let op = Op::Rule {
                     rule: rules::copy(),
                     form: Form::Copy,
