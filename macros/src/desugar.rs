@@ -146,13 +146,7 @@ impl Fold for Desugar<'_> {
                             && assigned.names.contains(&name.ident.to_string())
                     }) =>
                 {
-                    let span = local.let_token.span;
-                    let temp = self.fresh("collected", span);
-                    let mut temporary = local.clone();
-                    rename_binding(&mut temporary.pat, &temp);
-                    self.collect(temporary, &mut stmts);
-                    let pat = &local.pat;
-                    stmts.push(parse_quote_spanned!(span=> let #pat = #temp;));
+                    self.collect_then_bind(local, &mut stmts)
                 }
                 Stmt::Local(local) if collected(&local).is_some() => {
                     if let Some((_, name)) = collected(&local) {
@@ -163,16 +157,10 @@ impl Fold for Desugar<'_> {
                 // `let x: Vec<f64> = x.iter().map(..).collect();` shadows the source of its
                 // own chain: collected into a temporary first, then bound to the name.
                 Stmt::Local(local) if shadowing_collect(&local).is_some() => {
-                    let span = local.let_token.span;
-                    let temp = self.fresh("collected", span);
-                    let mut temporary = local.clone();
                     if let Some(name) = shadowing_collect(&local) {
                         collected_names.push(name);
                     }
-                    rename_binding(&mut temporary.pat, &temp);
-                    self.collect(temporary, &mut stmts);
-                    let pat = &local.pat;
-                    stmts.push(parse_quote_spanned!(span=> let #pat = #temp;));
+                    self.collect_then_bind(local, &mut stmts)
                 }
                 // `s = [a, b];` of an array: the elements evaluated first (they may read `s`),
                 // then written by index, so that `s` is an array written by index (a state
@@ -1401,6 +1389,18 @@ impl Desugar<'_> {
     fn fresh(&mut self, what: &str, span: Span) -> Ident {
         self.fresh += 1;
         Ident::new(&format!("__tapeless_{what}{}", self.fresh), span)
+    }
+
+    /// `let v = chain.collect();` as the chain collected into a temporary and the name bound
+    /// to it (`let v = __tapeless_collected;`): a value, not the vector written by index.
+    fn collect_then_bind(&mut self, local: syn::Local, stmts: &mut Vec<Stmt>) {
+        let span = local.let_token.span;
+        let temp = self.fresh("collected", span);
+        let mut temporary = local.clone();
+        rename_binding(&mut temporary.pat, &temp);
+        self.collect(temporary, stmts);
+        let pat = &local.pat;
+        stmts.push(parse_quote_spanned!(span=> let #pat = #temp;));
     }
 
     /// `let v = chain.collect();` as a vector written by index, which lowering
