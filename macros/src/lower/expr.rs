@@ -266,11 +266,7 @@ impl Lowerer<'_> {
         // `d.unwrap()` (the desugaring's `if let Some(x) = d`) of an `Option` the source holds
         // by reference (`for d in data` over `&[Option<Vec<f64>>]`): `x` is a reference, as
         // Rust binds it, read through `d.as_ref()`.
-        let referenced = all[0]
-            .value
-            .var()
-            .is_some_and(|v| self.referenced_elements.contains(&v));
-        if referenced && (call.method == "unwrap" || call.method == "expect") {
+        if self.is_referenced(&all[0]) && (call.method == "unwrap" || call.method == "expect") {
             let as_ref = Op::Foreign {
                 pure: false,
                 form: Form::Method {
@@ -286,10 +282,7 @@ impl Lowerer<'_> {
                 args: all,
             };
             let value = self.value(op, Kind::Ref, call.to_token_stream());
-            if let Some(v) = value.value.var() {
-                self.referenced_elements.insert(v);
-            }
-            return Some(value);
+            return Some(self.referenced(value));
         }
         // A decomposition is a local value: `self.solve(x)`, `p.model.l()` are the user's.
         // `self` is the user's own type, never a float or a matrix: `self.diagonal()` and
@@ -1293,10 +1286,7 @@ impl Lowerer<'_> {
         let mut rewritten = m.clone();
         // Of an enum the source holds by reference (`for o in data` over `&[Obs]`), the
         // payload is a reference, as Rust binds it: the arm's `Clone::clone(v)` is `v`.
-        let referenced = scrutinee
-            .value
-            .var()
-            .is_some_and(|v| self.referenced_elements.contains(&v));
+        let referenced = self.is_referenced(&scrutinee);
         if referenced {
             if let Expr::Call(clone) = &*rewritten.arms[0].body {
                 *rewritten.arms[0].body = clone.args[0].clone();
@@ -1318,10 +1308,7 @@ impl Lowerer<'_> {
         };
         if referenced {
             let value = self.value(op, Kind::Ref, m.to_token_stream());
-            if let Some(v) = value.value.var() {
-                self.referenced_elements.insert(v);
-            }
-            return Some(value);
+            return Some(self.referenced(value));
         }
         Some(self.value(op, Kind::Copy, m.to_token_stream()))
     }
@@ -1477,12 +1464,7 @@ impl Lowerer<'_> {
         }
         // `m.diagonal().iter()`: the methods before the iterator's start make the container,
         // a value like any other.
-        let start = methods.iter().position(|m| {
-            matches!(
-                m.method.to_string().as_str(),
-                "iter" | "into_iter" | "windows" | "chunks" | "chunks_exact"
-            )
-        });
+        let start = methods.iter().position(|m| starts_iteration(m));
         if let Some(k @ 1..) = start {
             base = strip_parens(&methods[k].receiver);
             methods.drain(..k);
@@ -2042,25 +2024,21 @@ fn is_reduction(call: &syn::ExprMethodCall) -> bool {
     let (base, methods) = method_chain(&call.receiver);
     let mapped_range = matches!(strip_parens(base), Expr::Range(_))
         && matches!(&*call.receiver, Expr::MethodCall(m) if m.method == "map");
-    mapped_range
-        || methods.iter().any(|m| {
-            matches!(
-                m.method.to_string().as_str(),
-                "iter" | "into_iter" | "windows" | "chunks" | "chunks_exact"
-            )
-        })
+    mapped_range || methods.iter().any(|m| starts_iteration(m))
+}
+
+/// A method that starts iterating its receiver (`xs.iter()`, `xs.windows(k)`).
+fn starts_iteration(call: &syn::ExprMethodCall) -> bool {
+    matches!(
+        call.method.to_string().as_str(),
+        "iter" | "into_iter" | "windows" | "chunks" | "chunks_exact"
+    )
 }
 
 /// A chain that iterates (`xs.iter()..`, `xs.windows(k)..`, a range's), not a matrix.
 fn iterator_chain(expr: &Expr) -> bool {
     let (base, methods) = method_chain(expr);
-    matches!(strip_parens(base), Expr::Range(_))
-        || methods.iter().any(|m| {
-            matches!(
-                m.method.to_string().as_str(),
-                "iter" | "into_iter" | "windows" | "chunks" | "chunks_exact"
-            )
-        })
+    matches!(strip_parens(base), Expr::Range(_)) || methods.iter().any(|m| starts_iteration(m))
 }
 
 /// `match e { pat => true, _ => false }`.

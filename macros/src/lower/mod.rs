@@ -1095,29 +1095,12 @@ impl Lowerer<'_> {
                     // `x: &Vec<f64>`, passed on as `&[f64]`); a value's fields are copies.
                     let by_reference = match init {
                         Expr::Reference(_) => self.kind_of(&whole) == Kind::Ref,
-                        _ => whole
-                            .value
-                            .var()
-                            .is_some_and(|v| self.referenced_elements.contains(&v)),
+                        _ => self.is_referenced(&whole),
                     };
                     (0..names.len())
                         .map(|i| {
                             let member = syn::Member::Unnamed(syn::Index::from(i));
-                            let (form, kind) = match by_reference {
-                                true => (Form::Field(vec![member]), Kind::Ref),
-                                false => (Form::FieldClone(member), Kind::Owned),
-                            };
-                            let op = Op::Rule {
-                                rule: rules::field(),
-                                form,
-                                args: vec![whole.clone()],
-                            };
-                            let field = self.value(op, kind, init.to_token_stream());
-                            if let (true, Some(v)) = (by_reference, field.value.var()) {
-                                // A nested pattern binds by reference too.
-                                self.referenced_elements.insert(v);
-                            }
-                            Some(field)
+                            Some(self.pattern_field(&whole, member, by_reference, init))
                         })
                         .collect()
                 }
@@ -1176,17 +1159,52 @@ impl Lowerer<'_> {
                 Pat::Wild(_) => continue,
                 other => return self.unsupported_pattern(other),
             };
-            let op = Op::Rule {
-                rule: rules::field(),
-                form: Form::Field(vec![field.member.clone()]),
-                args: vec![whole.clone()],
-            };
-            let value = self.value(op, Kind::Ref, init.to_token_stream());
+            let value = self.pattern_field(&whole, field.member.clone(), true, init);
             let var = self.define(ident, None, value, init.to_token_stream(), false);
             self.vars[var.0].mutable |= mutable;
             self.referenced_elements.insert(var);
             self.bind(ident, var);
         }
+    }
+
+    /// The field `member` of `whole` that a pattern binds: by reference (a reference
+    /// itself, so a pattern nested in it binds by reference too), or a copy.
+    fn pattern_field(
+        &mut self,
+        whole: &Arg,
+        member: syn::Member,
+        by_reference: bool,
+        init: &Expr,
+    ) -> Arg {
+        let (form, kind) = match by_reference {
+            true => (Form::Field(vec![member]), Kind::Ref),
+            false => (Form::FieldClone(member), Kind::Owned),
+        };
+        let op = Op::Rule {
+            rule: rules::field(),
+            form,
+            args: vec![whole.clone()],
+        };
+        let field = self.value(op, kind, init.to_token_stream());
+        match by_reference {
+            true => self.referenced(field),
+            false => field,
+        }
+    }
+
+    /// Whether `arg` is a reference in the source (see `Lowerer::referenced_elements`).
+    fn is_referenced(&self, arg: &Arg) -> bool {
+        arg.value
+            .var()
+            .is_some_and(|v| self.referenced_elements.contains(&v))
+    }
+
+    /// `value`, noted as a reference in the source.
+    fn referenced(&mut self, value: Arg) -> Arg {
+        if let Some(v) = value.value.var() {
+            self.referenced_elements.insert(v);
+        }
+        value
     }
 
     fn unsupported_pattern(&mut self, pat: &Pat) {
@@ -1966,7 +1984,6 @@ impl Lowerer<'_> {
     }
 }
 
-/// The name a `let` binds, if it is a plain name.
 /// Whether `stmts` use `name` as a container: index it, iterate it, or ask its length.
 fn used_as_container(name: &Ident, stmts: &[syn::Stmt]) -> bool {
     struct Uses<'a> {
@@ -2002,6 +2019,7 @@ fn used_as_container(name: &Ident, stmts: &[syn::Stmt]) -> bool {
     uses.found
 }
 
+/// The name a `let` binds, if it is a plain name.
 fn local_name(local: &syn::Local) -> Option<String> {
     match &local.pat {
         Pat::Ident(p) => Some(p.ident.to_string()),
